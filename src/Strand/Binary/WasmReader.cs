@@ -1,0 +1,223 @@
+using System.Text;
+
+namespace Strand.Binary;
+
+/// <summary>
+/// A cursor over a module's bytes that decodes the binary format's primitive encodings
+/// (LEB128 integers, floats, names). Every read is bounds-checked and every failure is a
+/// <see cref="WasmFormatException"/> carrying the byte offset.
+/// </summary>
+public sealed class WasmReader
+{
+    private readonly byte[] _data;
+    private int _pos;
+    private int _end;
+
+    public WasmReader(byte[] data) : this(data, 0, data.Length) { }
+
+    public WasmReader(byte[] data, int start, int end)
+    {
+        if (start < 0 || end > data.Length || start > end) throw new ArgumentOutOfRangeException(nameof(start));
+        _data = data;
+        _pos = start;
+        _end = end;
+    }
+
+    public byte[] Data => _data;
+    public int Position { get => _pos; set => _pos = value; }
+    /// <summary>Exclusive end of the readable range (a section or body end).</summary>
+    public int End { get => _end; set => _end = value; }
+    public bool AtEnd => _pos >= _end;
+    public int Remaining => _end - _pos;
+
+    public WasmFormatException Error(string reason) => new(_pos, reason);
+    public WasmFormatException Error(int offset, string reason) => new(offset, reason);
+
+    public byte ReadByte()
+    {
+        if (_pos >= _end) throw Error("unexpected end");
+        return _data[_pos++];
+    }
+
+    public byte PeekByte()
+    {
+        if (_pos >= _end) throw Error("unexpected end");
+        return _data[_pos];
+    }
+
+    public ReadOnlySpan<byte> ReadBytes(uint count)
+    {
+        if (count > (uint)Remaining) throw Error("unexpected end");
+        var span = new ReadOnlySpan<byte>(_data, _pos, (int)count);
+        _pos += (int)count;
+        return span;
+    }
+
+    public uint ReadU32()
+    {
+        uint result = 0;
+        int shift = 0;
+        while (true)
+        {
+            int at = _pos;
+            byte b = ReadByte();
+            if (shift == 28)
+            {
+                // Fifth byte: only 4 payload bits remain, and no continuation.
+                if ((b & 0x80) != 0) throw Error(at, "integer representation too long");
+                if ((b & 0x70) != 0) throw Error(at, "integer too large");
+                return result | ((uint)b << 28);
+            }
+            result |= (uint)(b & 0x7F) << shift;
+            if ((b & 0x80) == 0) return result;
+            shift += 7;
+        }
+    }
+
+    public int ReadS32()
+    {
+        int result = 0;
+        int shift = 0;
+        while (true)
+        {
+            int at = _pos;
+            byte b = ReadByte();
+            if (shift == 28)
+            {
+                if ((b & 0x80) != 0) throw Error(at, "integer representation too long");
+                // The unused bits must be a sign extension of bit 3 of this byte.
+                int high = b & 0x70;
+                bool negative = (b & 0x08) != 0;
+                if ((negative && high != 0x70) || (!negative && high != 0)) throw Error(at, "integer too large");
+                return result | (b << 28);
+            }
+            result |= (b & 0x7F) << shift;
+            shift += 7;
+            if ((b & 0x80) == 0)
+            {
+                if (shift < 32 && (b & 0x40) != 0) result |= -1 << shift;
+                return result;
+            }
+        }
+    }
+
+    public long ReadS64()
+    {
+        long result = 0;
+        int shift = 0;
+        while (true)
+        {
+            int at = _pos;
+            byte b = ReadByte();
+            if (shift == 63)
+            {
+                if ((b & 0x80) != 0) throw Error(at, "integer representation too long");
+                // Only bit 0 is payload; bits 1..6 must equal it (sign extension).
+                if (b != 0 && b != 0x7F) throw Error(at, "integer too large");
+                return result | ((long)b << 63);
+            }
+            result |= (long)(b & 0x7F) << shift;
+            shift += 7;
+            if ((b & 0x80) == 0)
+            {
+                if (shift < 64 && (b & 0x40) != 0) result |= -1L << shift;
+                return result;
+            }
+        }
+    }
+
+    /// <summary>A signed 33-bit LEB128 (block types): returned as a long.</summary>
+    public long ReadS33()
+    {
+        long result = 0;
+        int shift = 0;
+        while (true)
+        {
+            int at = _pos;
+            byte b = ReadByte();
+            if (shift == 28)
+            {
+                if ((b & 0x80) != 0) throw Error(at, "integer representation too long");
+                // 5 payload bits (28..32); remaining 2 bits must sign-extend bit 32.
+                int high = b & 0x60;
+                bool negative = (b & 0x10) != 0;
+                if ((negative && high != 0x60) || (!negative && high != 0)) throw Error(at, "integer too large");
+                result |= (long)(b & 0x7F) << 28;
+                if (negative) result |= -1L << 35;
+                return result;
+            }
+            result |= (long)(b & 0x7F) << shift;
+            shift += 7;
+            if ((b & 0x80) == 0)
+            {
+                if ((b & 0x40) != 0) result |= -1L << shift;
+                return result;
+            }
+        }
+    }
+
+    public uint ReadF32Bits()
+    {
+        var s = ReadBytes(4);
+        return System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(s);
+    }
+
+    public ulong ReadF64Bits()
+    {
+        var s = ReadBytes(8);
+        return System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(s);
+    }
+
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+    public string ReadName()
+    {
+        uint length = ReadU32();
+        int at = _pos;
+        var bytes = ReadBytes(length);
+        try
+        {
+            return StrictUtf8.GetString(bytes);
+        }
+        catch (DecoderFallbackException)
+        {
+            throw Error(at, "malformed UTF-8 encoding");
+        }
+    }
+
+    /// <summary>
+    /// Reads a vector length and rejects it up front if even the smallest possible elements
+    /// (<paramref name="minElementSize"/> bytes each) could not fit in the remaining bytes,
+    /// so a hostile length never causes a large allocation.
+    /// </summary>
+    public uint ReadVectorLength(int minElementSize = 1)
+    {
+        int at = _pos;
+        uint n = ReadU32();
+        if ((ulong)n * (ulong)Math.Max(minElementSize, 0) > (ulong)Remaining)
+            throw Error(at, minElementSize == 0 ? "length out of bounds" : "unexpected end");
+        return n;
+    }
+
+    public ValType ReadValType()
+    {
+        int at = _pos;
+        byte b = ReadByte();
+        return b switch
+        {
+            0x7F or 0x7E or 0x7D or 0x7C or 0x7B or 0x70 or 0x6F => (ValType)b,
+            _ => throw Error(at, "malformed value type"),
+        };
+    }
+
+    public ValType ReadRefType()
+    {
+        int at = _pos;
+        byte b = ReadByte();
+        return b switch
+        {
+            0x70 or 0x6F => (ValType)b,
+            _ => throw Error(at, "malformed reference type"),
+        };
+    }
+}

@@ -1,0 +1,69 @@
+using Strand.Binary;
+
+namespace Strand.Runtime;
+
+/// <summary>
+/// A WebAssembly value for untyped calls (<c>Instance.Invoke</c>) and globals. Floats are kept
+/// as raw bits so NaN payloads survive round trips. References are objects: a funcref is a
+/// <see cref="FunctionReference"/> or null, an externref is any host object or null.
+/// </summary>
+public readonly struct Value : IEquatable<Value>
+{
+    private readonly ulong _bits;
+    private readonly object? _ref;
+
+    private Value(ValType type, ulong bits, object? reference)
+    {
+        Type = type;
+        _bits = bits;
+        _ref = reference;
+    }
+
+    public ValType Type { get; }
+
+    public static Value I32(int v) => new(ValType.I32, (uint)v, null);
+    public static Value I64(long v) => new(ValType.I64, (ulong)v, null);
+    public static Value F32(float v) => new(ValType.F32, BitConverter.SingleToUInt32Bits(v), null);
+    public static Value F64(double v) => new(ValType.F64, BitConverter.DoubleToUInt64Bits(v), null);
+    public static Value F32Bits(uint bits) => new(ValType.F32, bits, null);
+    public static Value F64Bits(ulong bits) => new(ValType.F64, bits, null);
+    public static Value FuncRef(FunctionReference? f) => new(ValType.FuncRef, 0, f);
+    public static Value ExternRef(object? o) => new(ValType.ExternRef, 0, o);
+    public static Value Null(ValType refType) => new(refType, 0, null);
+    /// <summary>The zero / null value of a type, as locals and tables are initialised.</summary>
+    public static Value Default(ValType type) => new(type, 0, null);
+
+    public int AsI32 => (int)_bits;
+    public long AsI64 => (long)_bits;
+    public float AsF32 => BitConverter.UInt32BitsToSingle((uint)_bits);
+    public double AsF64 => BitConverter.UInt64BitsToDouble(_bits);
+    /// <summary>Raw bits of a numeric value (i32 zero-extended, f32 in the low 32 bits).</summary>
+    public ulong Bits => _bits;
+    public object? Reference => _ref;
+    public bool IsNull => Type.IsReference() && _ref is null;
+
+    /// <summary>Converts to the natural CLR value: int, long, float, double, or the reference.</summary>
+    public object? ToObject() => Type switch
+    {
+        ValType.I32 => AsI32,
+        ValType.I64 => AsI64,
+        ValType.F32 => AsF32,
+        ValType.F64 => AsF64,
+        _ => _ref,
+    };
+
+    public bool Equals(Value other) => Type == other.Type && _bits == other._bits && ReferenceEquals(_ref, other._ref);
+    public override bool Equals(object? obj) => obj is Value v && Equals(v);
+    public override int GetHashCode() => HashCode.Combine(Type, _bits, _ref);
+
+    public override string ToString() => Type switch
+    {
+        ValType.I32 => $"i32:{AsI32}",
+        ValType.I64 => $"i64:{AsI64}",
+        ValType.F32 => $"f32:{AsF32.ToString("R", System.Globalization.CultureInfo.InvariantCulture)}",
+        ValType.F64 => $"f64:{AsF64.ToString("R", System.Globalization.CultureInfo.InvariantCulture)}",
+        ValType.FuncRef => _ref is null ? "funcref:null" : "funcref",
+        ValType.ExternRef => _ref is null ? "externref:null" : $"externref:{_ref}",
+        _ => Type.ToString(),
+    };
+}

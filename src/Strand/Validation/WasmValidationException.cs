@@ -1,0 +1,29 @@
+namespace Strand.Validation;
+
+/// <summary>
+/// A well-formed module breaks a validation rule. The message names the function (when the
+/// problem is in a body) and the byte offset of the offending instruction.
+/// <see cref="Reason"/> is the bare rule in the spec test suite's wording (e.g. "type mismatch").
+/// </summary>
+public sealed class WasmValidationException : Exception
+{
+    public WasmValidationException(string reason, int offset, uint? functionIndex = null, string? functionName = null)
+        : base(Format(reason, offset, functionIndex, functionName))
+    {
+        Reason = reason;
+        Offset = offset;
+        FunctionIndex = functionIndex;
+    }
+
+    public string Reason { get; }
+    public int Offset { get; }
+    public uint? FunctionIndex { get; }
+
+    private static string Format(string reason, int offset, uint? functionIndex, string? functionName)
+    {
+        var where = functionIndex is { } f
+            ? $"in {(functionName ?? $"func[{f}]")} at byte 0x{offset:x}"
+            : $"at byte 0x{offset:x}";
+        return $"invalid module {where}: {reason}";
+    }
+}
