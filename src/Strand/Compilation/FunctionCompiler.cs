@@ -301,12 +301,13 @@ internal sealed partial class FunctionCompiler
         }
         else if (c.Branched)
         {
+            var slots = c.Slots ?? [];
             if (!_unreachable)
-                for (int k = c.Results.Length - 1; k >= 0; k--) _il.Emit(OpCodes.Stloc, c.Slots![k]);
+                for (int k = slots.Length - 1; k >= 0; k--) _il.Emit(OpCodes.Stloc, slots[k]);
             _il.MarkLabel(c.Label);
             ResetStack(c.Height, c.Results);
-            foreach (var slot in c.Slots!) _il.Emit(OpCodes.Ldloc, slot);
-            ReturnSlots(c.Slots);
+            foreach (var slot in slots) _il.Emit(OpCodes.Ldloc, slot);
+            ReturnSlots(slots);
             _unreachable = false;
         }
         else if (!_unreachable)
