@@ -51,6 +51,8 @@ internal sealed partial class FunctionCompiler
     private readonly Dictionary<uint, LocalBuilder> _tableLocals = new();
     private bool _unreachable;
     private int _skipDepth;
+    private List<Instruction> _code = [];
+    private int _position;
     private LocalBuilder? _instance;
     private LocalBuilder? _memory;
     private LocalBuilder? _memoryBase;
@@ -90,13 +92,81 @@ internal sealed partial class FunctionCompiler
     {
         EmitPrologue(code);
         _controls.Add(new Control { Kind = ControlKind.Function, Results = _type.Results, Height = 0 });
-        foreach (var ins in code)
+        _code = code;
+        for (_position = 0; _position < code.Count; _position++)
         {
+            var ins = code[_position];
             if (_unreachable) SkipUnreachable(ins);
             else EmitInstruction(ins);
             if (_controls.Count == 0) break;
         }
     }
+
+    /// <summary>
+    /// True when the instruction after the current one leaves the function (return, the final end, or a
+    /// branch to the function's label, possibly after block ends). A call there would become an implicit
+    /// tail call in the JIT, and endless recursion would then loop forever instead of exhausting the stack.
+    /// </summary>
+    private bool NextLeavesFunction()
+    {
+        int depth = _controls.Count;
+        for (int i = _position + 1; i < _code.Count; i++)
+        {
+            var ins = _code[i];
+            switch (ins.Opcode)
+            {
+                case Opcode.End:
+                    if (--depth == 0) return true;
+                    break;
+                case Opcode.Return:
+                    return true;
+                case Opcode.Br:
+                    return ins.Index == depth - 1;
+                default:
+                    return false;
+            }
+        }
+        return false;
+    }
+
+    /// <summary>
+    /// True when the value pushed by the constant at the current position is consumed by a float
+    /// add/sub/mul/div within a few simple instructions. The JIT folds x*1, x/1, x-0, -0-x, x+-0 and
+    /// -1*x, which is wrong for signalling NaN inputs (wasm requires a quieted NaN result).
+    /// </summary>
+    private bool ConstantFeedsFloatArithmetic()
+    {
+        int above = 0;
+        for (int i = _position + 1; i < _code.Count && i <= _position + 16; i++)
+        {
+            var op = _code[i].Opcode;
+            int pops, pushes = 1;
+            switch (op)
+            {
+                case Opcode.LocalGet or Opcode.GlobalGet or Opcode.I32Const or Opcode.I64Const or Opcode.F32Const or Opcode.F64Const:
+                    pops = 0;
+                    break;
+                case Opcode.F32Add or Opcode.F32Sub or Opcode.F32Mul or Opcode.F32Div
+                    or Opcode.F64Add or Opcode.F64Sub or Opcode.F64Mul or Opcode.F64Div:
+                    if (above < 2) return true;
+                    pops = 2;
+                    break;
+                case >= Opcode.I32Eqz and <= Opcode.I64Extend32S:
+                    pops = IsUnaryNumeric(op) ? 1 : 2;
+                    break;
+                default:
+                    return false;
+            }
+            if (pops > above) return false;
+            above += pushes - pops;
+        }
+        return false;
+    }
+
+    private static bool IsUnaryNumeric(Opcode op) => op is Opcode.I32Eqz or Opcode.I64Eqz
+        or Opcode.I32Clz or Opcode.I32Ctz or Opcode.I32Popcnt or Opcode.I64Clz or Opcode.I64Ctz or Opcode.I64Popcnt
+        or (>= Opcode.F32Abs and <= Opcode.F32Sqrt) or (>= Opcode.F64Abs and <= Opcode.F64Sqrt)
+        or (>= Opcode.I32WrapI64 and <= Opcode.I64Extend32S);
 
     // ------------------------------------------------------------------ prologue
 
@@ -488,6 +558,7 @@ internal sealed partial class FunctionCompiler
 
     private void FinishCall(FuncType type, LocalBuilder[] extras)
     {
+        if (NextLeavesFunction()) EmitInterruptCheck(); // keeps the call out of tail position (see NextLeavesFunction)
         PopN(type.Params.Length);
         if (type.Results.Length > 0) Push(type.Results[0]);
         for (int k = 0; k < extras.Length; k++)
@@ -570,9 +641,10 @@ internal sealed partial class FunctionCompiler
             case Opcode.F32Const:
             {
                 float value = BitConverter.UInt32BitsToSingle(ins.F32Bits);
-                if (float.IsNaN(value))
+                if (float.IsNaN(value) || (MathF.Abs(value) is 0f or 1f && ConstantFeedsFloatArithmetic()))
                 {
-                    // The JIT keeps float literals as doubles, which would quiet a signalling NaN.
+                    // NaN: the JIT keeps float literals as doubles, which would quiet a signalling NaN.
+                    // 0 and 1 feeding arithmetic: opaque, so the JIT cannot fold identities (see ConstantFeedsFloatArithmetic).
                     Ldc((int)ins.F32Bits);
                     _il.Emit(OpCodes.Call, RuntimeMembers.Op(nameof(WasmOps.F32FromBits)));
                 }
@@ -582,7 +654,7 @@ internal sealed partial class FunctionCompiler
             case Opcode.F64Const:
             {
                 double value = BitConverter.UInt64BitsToDouble(ins.F64Bits);
-                if (double.IsNaN(value))
+                if (double.IsNaN(value) || (Math.Abs(value) is 0.0 or 1.0 && ConstantFeedsFloatArithmetic()))
                 {
                     _il.Emit(OpCodes.Ldc_I8, (long)ins.F64Bits);
                     _il.Emit(OpCodes.Call, RuntimeMembers.Op(nameof(WasmOps.F64FromBits)));
