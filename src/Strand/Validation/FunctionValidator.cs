@@ -170,9 +170,9 @@ internal sealed class FunctionValidator
 
     private void RequireDataSegment(uint index)
     {
-        // The binary format makes the data count section mandatory for these instructions.
-        if (_module.DataCount is not { } count) throw new WasmFormatException(_offset, "data count section required");
-        if (index >= count) throw Error($"unknown data segment {index}");
+        // The binary format's "data count section required" rule belongs to the decoder; validation
+        // checks the index against the module's data segments (the spec's C.datas).
+        if (index >= (uint)_module.Data.Count) throw Error($"unknown data segment {index}");
     }
 
     private ValType ElementSegmentType(uint index)

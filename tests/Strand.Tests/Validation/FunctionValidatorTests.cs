@@ -341,7 +341,7 @@ public class FunctionValidatorTests
     }
 
     [Fact]
-    public void MemoryInitAndDataDropNeedTheDataCount()
+    public void MemoryInitAndDataDropNeedAKnownSegment()
     {
         var m = WithFunction([], [], None, I32Const, 0, I32Const, 0, I32Const, 0, Prefix, 0x08, 0, 0, Prefix, 0x09, 0, End);
         m.Memory(1);
@@ -354,10 +354,13 @@ public class FunctionValidatorTests
         unknownSegment.DataCount = 1;
         unknownSegment.AssertInvalid("unknown data segment 1");
 
-        var noDataCount = WithFunction([], [], None, Prefix, 0x09, 0, End);
-        noDataCount.PassiveData();
-        var ex = Assert.Throws<WasmFormatException>(() => ModuleValidator.Validate(noDataCount.Build()));
-        Assert.Equal("data count section required", ex.Reason);
+        var noSegments = WithFunction([], [], None, Prefix, 0x09, 0, End);
+        noSegments.AssertInvalid("unknown data segment 0");
+
+        var noMemory = WithFunction([], [], None, I32Const, 0, I32Const, 0, I32Const, 0, Prefix, 0x08, 0, 0, End);
+        noMemory.PassiveData();
+        noMemory.DataCount = 1;
+        noMemory.AssertInvalid("unknown memory 0");
     }
 
     // ---- tables and references ----
