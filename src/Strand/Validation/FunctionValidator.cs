@@ -281,8 +281,8 @@ internal sealed class FunctionValidator
             case Opcode.CallIndirect:
             {
                 var table = Table(ins.Index2);
-                if (table.ElementType != ValType.FuncRef) throw Error("type mismatch");
                 var type = TypeAt(ins.Index);
+                if (table.ElementType != ValType.FuncRef) throw Error("type mismatch");
                 Pop(ValType.I32);
                 Pop(type.Params);
                 Push(type.Results);
