@@ -638,10 +638,11 @@ public sealed class ModuleLayout
             if (tls.HasThreadLocals && tls.TlsBase is { } tb && tb.Type.Mutable)
             {
                 if (level == SafetyLevel.Safe) level = SafetyLevel.Unsafe;
+                string start = tb.ConstValue is { } v ? $"{v} (0x{v:x8})" : "the same constant";
                 string fix = tls.InitTls is { } f
-                    ? $"unless each thread calls __wasm_init_tls (func {f.FunctionIndex}) with its own block"
-                    : "and the module has no __wasm_init_tls to give a thread its own block (the host would have to set __tls_base and copy .tdata itself)";
-                reasons.Add($"Thread-locals: every instance starts with __tls_base = {tb.ConstValue?.ToString() ?? "?"}, so all threads' thread-locals live at the same address {fix}.");
+                    ? $"unless each thread calls __wasm_init_tls (func {f.FunctionIndex}) with a block of its own"
+                    : "; the module has no __wasm_init_tls, so a host would have to set __tls_base and copy the .tdata template itself";
+                reasons.Add($"Thread-locals: every instance starts with __tls_base = {start}, so all threads' thread-locals live at the same addresses{(tls.InitTls is null ? "" : " ")}{fix}.");
             }
             unmanaged = new SafetyAssessment(level, reasons);
         }
