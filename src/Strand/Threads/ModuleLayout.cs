@@ -103,7 +103,7 @@ public sealed class ModuleLayout
             heapBase = InferHeapBase(stack, dataEnd, notes);
 
         var tls = FindTls(module, segments, notes);
-        NoteStrippedTlsBase(module, stack, tls, notes);
+        NoteStrippedTlsBase(module, stack, tls, segments, notes);
 
         var imports = module.Imports.Select(i => new ImportInfo(i.Module, i.Name, i.Kind, DescribeImport(module, i))).ToList();
         var exports = module.Exports.Select(e => new ExportInfo(e.Name, e.Kind, e.Index, DescribeExport(module, e))).ToList();
@@ -538,7 +538,7 @@ public sealed class ModuleLayout
     }
 
     /// <summary>In a stripped module, __tls_base is a mutable i32 initialised to 0: flag such globals.</summary>
-    private static void NoteStrippedTlsBase(ModuleDefinition module, StackPointerInfo stack, TlsInfo tls, List<string> notes)
+    private static void NoteStrippedTlsBase(ModuleDefinition module, StackPointerInfo stack, TlsInfo tls, List<DataSegmentInfo> segments, List<string> notes)
     {
         if (tls.TlsBase is not null || module.Names?.GlobalNames.Count > 0) return;
         for (int d = 0; d < module.Globals.Count; d++)
@@ -547,8 +547,11 @@ public sealed class ModuleLayout
             var g = module.Globals[d];
             if (index == stack.GlobalIndex || !g.Type.Mutable || g.Type.Type != ValType.I32) continue;
             if (module.Exports.Any(e => e.Kind == ExternalKind.Global && e.Index == index)) continue;
-            if (ConstI32(module, g.Init) == 0)
-                notes.Add($"Global {index} (mutable i32 = 0, unnamed) may be __tls_base of a stripped module with thread-locals.");
+            if (ConstI32(module, g.Init) != 0) continue;
+            // __wasm_init_memory copies every passive segment except the TLS template, so an uncopied one is a .tdata suspect.
+            var template = segments.FirstOrDefault(s => s.Mode == SegmentMode.Passive && s.Address is null);
+            notes.Add($"Global {index} (mutable i32 = 0, unnamed) may be __tls_base of a stripped module with thread-locals"
+                      + (template is null ? "." : $"; passive data segment {template.Index} ({template.Size} bytes), which the start function does not copy, may be its .tdata template."));
         }
     }
 

@@ -423,4 +423,39 @@ public class LayoutTests
         XNamespace ns = "http://www.w3.org/2000/svg";
         Assert.Contains(root.Descendants(ns + "text"), t => t.Value.StartsWith("<&\uFFFD>"));
     }
+
+    // ------------------------------------------------------------ robustness
+
+    [Fact]
+    public void MutatedFixtures_NeverThrowFromTheAnalysisOrTheRenderers()
+    {
+        // Seeded byte mutations of real modules: whatever still decodes must analyse and render without exceptions.
+        string[] fixtures = ["threads/frame_check.wasm", "threads/tls.wasm", "threads/recursion.wasm", "seed/algorithm_threads.wasm"];
+        var random = new Random(20240611);
+        int analysed = 0;
+        foreach (var fixture in fixtures)
+        {
+            byte[] original = File.ReadAllBytes(Path.Combine(AppContext.BaseDirectory, "fixtures", fixture));
+            for (int round = 0; round < 400; round++)
+            {
+                byte[] bytes = (byte[])original.Clone();
+                int flips = 1 + random.Next(3);
+                for (int f = 0; f < flips; f++) bytes[8 + random.Next(bytes.Length - 8)] = (byte)random.Next(256);
+                ModuleDefinition module;
+                try
+                {
+                    module = ModuleDecoder.Decode(bytes);
+                }
+                catch (Exception e) when (e is WasmFormatException or WasmUnsupportedException)
+                {
+                    continue;
+                }
+                var layout = ModuleLayout.Analyze(module);
+                Assert.False(string.IsNullOrEmpty(ModuleInspector.Render(layout, module)));
+                ParseSvg(ModuleInspector.RenderSvg(layout, [(1, 200000, 260000)]));
+                analysed++;
+            }
+        }
+        Assert.True(analysed > 100, $"only {analysed} mutants decoded");
+    }
 }
