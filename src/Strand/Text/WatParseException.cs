@@ -1,0 +1,21 @@
+namespace Strand.Text;
+
+/// <summary>
+/// The text is not a well-formed WebAssembly text module or script. <see cref="Line"/> and
+/// <see cref="Column"/> (both 1-based) locate the offending token; <see cref="Reason"/> is the
+/// bare description, worded like the spec test suite where it has a wording ("unknown operator").
+/// </summary>
+public sealed class WatParseException : Exception
+{
+    public WatParseException(int line, int column, string reason)
+        : base($"{line}:{column}: {reason}")
+    {
+        Line = line;
+        Column = column;
+        Reason = reason;
+    }
+
+    public int Line { get; }
+    public int Column { get; }
+    public string Reason { get; }
+}
