@@ -72,7 +72,5 @@ internal sealed class ByteWriter
 
     public byte this[int index] => _bytes[index];
 
-    public void ReplaceLast(byte value) => _bytes[^1] = value;
-
     public byte[] ToArray() => _bytes.ToArray();
 }

@@ -15,7 +15,7 @@ internal sealed class CodeParser
     /// <summary>For constant expressions (globals, offsets, element items): no locals.</summary>
     public CodeParser(ModuleParser module) => _module = module;
 
-    public CodeParser(ModuleParser module, List<SAtom?> paramIds, int resultCount)
+    public CodeParser(ModuleParser module, List<SAtom?> paramIds)
     {
         _module = module;
         foreach (var id in paramIds) _locals.Add(id);
@@ -135,8 +135,10 @@ internal sealed class CodeParser
             ParsePlainBlock(c, w, (SAtom)keyword, info.Opcode);
             return;
         }
-        WriteOpcode(w, info.Opcode);
-        ParseImmediates(c, w, info);
+        var immediates = new ByteWriter();
+        var op = ParseImmediates(c, immediates, info);
+        WriteOpcode(w, op);
+        w.Bytes(immediates);
     }
 
     private void ParsePlainBlock(Cursor c, ByteWriter w, SAtom keyword, Opcode op)
@@ -208,14 +210,14 @@ internal sealed class CodeParser
         }
         // Immediates come first in the text but the operands (folded children) are emitted first.
         var immediates = new ByteWriter();
-        ParseImmediates(c, immediates, info);
+        var opcode = ParseImmediates(c, immediates, info);
         while (!c.AtEnd)
         {
             if (c.Peek() is not SList operand) throw c.Unexpected();
             c.Next();
             ParseFolded(operand, w);
         }
-        WriteOpcode(w, info.Opcode);
+        WriteOpcode(w, opcode);
         w.Bytes(immediates);
     }
 
@@ -261,7 +263,8 @@ internal sealed class CodeParser
         return c.ExpectAtom();
     }
 
-    private void ParseImmediates(Cursor c, ByteWriter w, OperatorInfo info)
+    /// <summary>Parses and encodes the immediates; returns the opcode to emit (select with types differs).</summary>
+    private Opcode ParseImmediates(Cursor c, ByteWriter w, OperatorInfo info)
     {
         switch (info.Immediate)
         {
@@ -342,15 +345,11 @@ internal sealed class CodeParser
                 }
             case Immediate.Select:
                 {
-                    if (!c.PeekList("result")) break; // plain select, opcode already written
+                    if (!c.PeekList("result")) break;
                     var results = ModuleParser.ParseResults(c);
-                    // Rewrite the opcode: the typed form is a different instruction.
-                    var typed = new ByteWriter();
-                    typed.U32((uint)results.Count);
-                    foreach (var r in results) typed.Byte((byte)r);
-                    w.ReplaceLast((byte)Opcode.SelectTyped);
-                    w.Bytes(typed);
-                    break;
+                    w.U32((uint)results.Count);
+                    foreach (var r in results) w.Byte((byte)r);
+                    return Opcode.SelectTyped;
                 }
             case Immediate.RefNull:
                 w.Byte((byte)c.ExpectHeapType());
@@ -401,6 +400,7 @@ internal sealed class CodeParser
             default:
                 throw new InvalidOperationException($"unhandled immediate kind {info.Immediate}");
         }
+        return info.Opcode;
     }
 
     private static void WriteMemArg(Cursor c, ByteWriter w, int naturalAlignment)

@@ -218,7 +218,13 @@ internal sealed partial class ModuleParser
         var results = ParseResults(c);
         if (explicitIndex is { } index)
         {
-            if (index >= _types.Count) throw typeRef!.Error($"unknown type {index}");
+            if (index >= _types.Count)
+            {
+                // Without an inline signature, an undefined index is left for validation to reject;
+                // with one, the two cannot be checked against each other.
+                if (parameters.Count > 0 || results.Count > 0) throw typeRef!.Error($"unknown type {index}");
+                return (index, ids);
+            }
             var declared = _types[(int)index];
             if (parameters.Count > 0 || results.Count > 0)
             {
@@ -314,6 +320,13 @@ internal sealed partial class ModuleParser
         c.ExpectEnd();
         var dc = new Cursor(desc);
         dc.TryId();
+        switch (desc.Head)
+        {
+            case "func": _nextFunc++; break;
+            case "table": _nextTable++; break;
+            case "memory": _nextMemory++; break;
+            default: _nextGlobal++; break;
+        }
         _imports.Name(module);
         _imports.Name(name);
         _importCount++;
@@ -394,7 +407,7 @@ internal sealed partial class ModuleParser
         var (typeIndex, paramIds) = ParseTypeUse(c, allowParamIds: true);
         _functions.U32(typeIndex);
         _functionCount++;
-        var body = new CodeParser(this, paramIds, TypeAt(typeIndex).Results.Length);
+        var body = new CodeParser(this, paramIds);
         _code.Sized(body.ParseFunctionBody(c));
     }
 
@@ -567,6 +580,13 @@ internal sealed partial class ModuleParser
                 mode = ElemMode.Active;
                 offset = ParseOffset(c);
             }
+            else if (c.PeekIndex() && c.PeekAt(1) is SList)
+            {
+                // Legacy form: a bare table index before the offset.
+                table = Tables.Resolve(c.ExpectAtom());
+                mode = ElemMode.Active;
+                offset = ParseOffset(c);
+            }
             else if (c.Peek() is SList)
             {
                 mode = ElemMode.Active;
@@ -663,6 +683,13 @@ internal sealed partial class ModuleParser
             var mc = new Cursor(m);
             memory = Memories.Resolve(mc.ExpectAtom());
             mc.ExpectEnd();
+            active = true;
+            offset = ParseOffset(c);
+        }
+        else if (c.PeekIndex() && c.PeekAt(1) is SList)
+        {
+            // Legacy form: a bare memory index before the offset.
+            memory = Memories.Resolve(c.ExpectAtom());
             active = true;
             offset = ParseOffset(c);
         }

@@ -7,15 +7,21 @@ namespace Strand.Text;
 /// </summary>
 public sealed class WatParseException : Exception
 {
-    public WatParseException(int line, int column, string reason)
-        : base($"{line}:{column}: {reason}")
+    public WatParseException(int line, int column, string reason, string? fileName = null)
+        : base($"{(fileName is null ? "" : fileName + ":")}{line}:{column}: {reason}")
     {
         Line = line;
         Column = column;
         Reason = reason;
+        FileName = fileName;
     }
 
     public int Line { get; }
     public int Column { get; }
     public string Reason { get; }
+
+    /// <summary>The script file, when the error comes from <see cref="WastParser"/>.</summary>
+    public string? FileName { get; }
+
+    internal WatParseException WithFile(string fileName) => new(Line, Column, Reason, fileName);
 }
