@@ -141,8 +141,15 @@ internal sealed class CodeParser
         w.Bytes(immediates);
     }
 
+    /// <summary>Deeply nested blocks recurse; refuse cleanly instead of overflowing the stack.</summary>
+    private static void EnsureStack(SNode at)
+    {
+        if (!System.Runtime.CompilerServices.RuntimeHelpers.TryEnsureSufficientExecutionStack()) throw at.Error("nesting too deep");
+    }
+
     private void ParsePlainBlock(Cursor c, ByteWriter w, SAtom keyword, Opcode op)
     {
+        EnsureStack(keyword);
         var label = c.TryId();
         WriteOpcode(w, op);
         WriteBlockType(c, w);
@@ -170,6 +177,7 @@ internal sealed class CodeParser
     private void ParseFolded(SList list, ByteWriter w)
     {
         if (list.Items.Count == 0) throw list.Error("unexpected token (), expected an instruction");
+        EnsureStack(list);
         var c = new Cursor(list);
         var info = LookupOperator(list.Items[0]);
         if (info.Immediate == Immediate.Block)

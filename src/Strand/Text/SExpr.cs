@@ -72,7 +72,8 @@ internal sealed class SList : SNode
 
     public bool HeadIs(string keyword) => Head == keyword;
 
-    public override string ToString() => "(" + string.Join(" ", Items) + ")";
+    /// <summary>Short form for messages: only the head, so huge or deep lists stay cheap to describe.</summary>
+    public override string ToString() => Items.Count == 0 ? "()" : Items[0] is SList ? "((...) ...)" : $"({Items[0]}{(Items.Count > 1 ? " ..." : "")})";
 }
 
 /// <summary>
