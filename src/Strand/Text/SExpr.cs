@@ -255,6 +255,7 @@ internal sealed class SExprReader
                 _pos += width;
                 continue;
             }
+            int escapeColumn = Column;
             _pos++;
             if (_pos >= _text.Length) throw new WatParseException(line, col, "unclosed string");
             char e = _text[_pos];
@@ -297,7 +298,7 @@ internal sealed class SExprReader
                         _pos += 2;
                         break;
                     }
-                    throw ErrorHere($"unknown escape \\{Printable(e)}");
+                    throw new WatParseException(_line, escapeColumn, $"unknown escape \\{Printable(e)}");
             }
         }
         return bytes.ToArray();
