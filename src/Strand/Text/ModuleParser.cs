@@ -185,10 +185,6 @@ internal sealed partial class ModuleParser
         return types;
     }
 
-    internal FuncType TypeAt(uint index) => _types[(int)index];
-
-    internal uint TypeCount => (uint)_types.Count;
-
     /// <summary>The first type index equal to <paramref name="type"/>, appending a new type if there is none.</summary>
     internal uint FindOrAddType(FuncType type)
     {
@@ -391,7 +387,7 @@ internal sealed partial class ModuleParser
         }
     }
 
-    private uint _nextFunc, _nextTable, _nextMemory, _nextGlobal, _nextElem, _nextData;
+    private uint _nextFunc, _nextTable, _nextMemory, _nextGlobal;
 
     private void DefineFunc(Cursor c)
     {
@@ -447,7 +443,6 @@ internal sealed partial class ModuleParser
             offset.Byte((byte)Opcode.I32Const);
             offset.S32(0);
             offset.Byte((byte)Opcode.End);
-            _nextElem++;
             WriteElemSegment(ElemMode.Active, index, offset, refType, items);
             return;
         }
@@ -477,7 +472,6 @@ internal sealed partial class ModuleParser
             _memories.Byte(1);
             _memories.U32(pages);
             _memories.U32(pages);
-            _nextData++;
             _dataCount++;
             WriteDataHeader(index, ZeroOffset());
             _datas.Sized(bytes);
@@ -565,7 +559,6 @@ internal sealed partial class ModuleParser
     private void DefineElem(Cursor c)
     {
         c.TryId();
-        _nextElem++;
         var mode = ElemMode.Passive;
         uint table = 0;
         ByteWriter? offset = null;
@@ -673,7 +666,6 @@ internal sealed partial class ModuleParser
     private void DefineData(Cursor c)
     {
         c.TryId();
-        _nextData++;
         _dataCount++;
         bool active = false;
         uint memory = 0;

@@ -41,13 +41,10 @@ public static class WatParser
         }
         if (c.TryKeyword("quote"))
         {
-            var sb = new StringBuilder();
-            while (!c.AtEnd)
-            {
-                sb.Append(Encoding.UTF8.GetString(c.ExpectString().Bytes));
-                sb.Append(' ');
-            }
-            var quoted = sb.ToString();
+            // The strings are concatenated as they are, like the bytes of a binary module.
+            var bytes = new List<byte>();
+            while (!c.AtEnd) bytes.AddRange(c.ExpectString().Bytes);
+            var quoted = Encoding.UTF8.GetString(bytes.ToArray());
             return new ModuleForm(id, parseQuote ? ParseModule(quoted) : null, quoted);
         }
         var fields = list.Items.Skip(id is null ? 1 : 2).ToList();

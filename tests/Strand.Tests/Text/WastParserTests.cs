@@ -76,7 +76,7 @@ public class WastParserTests
         var malformed = Assert.IsType<WastAssertMalformed>(commands[12]);
         Assert.Equal(WastModuleKind.Quote, malformed.Module.Kind);
         Assert.Null(malformed.Module.Binary);
-        Assert.Equal("(func  (i32.const 0x)) ", malformed.Module.QuoteText);
+        Assert.Equal("(func (i32.const 0x))", malformed.Module.QuoteText);
         Assert.Throws<WatParseException>(() => WatParser.ParseModule(malformed.Module.QuoteText!));
 
         Assert.Equal("unknown import", Assert.IsType<WastAssertUnlinkable>(commands[13]).Message);

@@ -364,6 +364,6 @@ public class WatParserTests
     public void ModuleBinaryAndQuoteForms()
     {
         Assert.Equal(WasmBytes.Header, Wat("(module binary \"\\00asm\" \"\\01\\00\\00\\00\")"));
-        Assert.Equal(Wat("(module (func nop))"), Wat("(module quote \"(func\" \"nop)\")"));
+        Assert.Equal(Wat("(module (func nop))"), Wat("(module quote \"(func n\" \"op)\")"));
     }
 }
