@@ -1,9 +1,96 @@
+using Strand.Binary;
+
 namespace Strand.Runtime;
 
 /// <summary>
 /// A function as a first-class value: the element of a funcref table, the value of
-/// <c>ref.func</c>, an imported or exported function. Placeholder shape; the runtime defines its members.
+/// <c>ref.func</c>, an imported or exported function, host or WebAssembly.
 /// </summary>
-public abstract partial class FunctionReference
+/// <remarks>
+/// Every function, whatever its origin, is called the same way by compiled code: a <c>calli</c>
+/// through <see cref="Code"/> with the arguments, then one byref slot per result after the first,
+/// then <see cref="Context"/> as the last argument; the first result is the return value.
+/// For a WebAssembly function the context is its <see cref="Instance"/>; for a host function it is
+/// the function object itself, read by a per-signature trampoline.
+/// </remarks>
+public abstract partial class FunctionReference : Extern
 {
+    /// <summary>Canonical id of <see cref="Type"/> (see <see cref="TypeRegistry"/>).</summary>
+    internal readonly int TypeId;
+    /// <summary>Entry point with the uniform calling convention described above.</summary>
+    internal readonly nint Code;
+    /// <summary>The last argument passed to <see cref="Code"/>.</summary>
+    internal readonly object Context;
+
+    private protected FunctionReference(FuncType type, nint code, object? context)
+    {
+        Type = type;
+        TypeId = TypeRegistry.GetId(type);
+        Code = code;
+        Context = context ?? this;
+    }
+
+    public FuncType Type { get; }
+
+    public override ExternalKind Kind => ExternalKind.Function;
+
+    public override string DescribeType() => TypeText.Describe(Type);
+
+    /// <summary>
+    /// Calls the function with untyped arguments. Checks the argument count and types and throws
+    /// <see cref="ArgumentException"/> on a mismatch; a trap surfaces as <see cref="TrapException"/>.
+    /// </summary>
+    public Value[] Invoke(params Value[] args)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        var ps = Type.Params;
+        if (args.Length != ps.Length)
+            throw new ArgumentException($"function of type {Type} expects {ps.Length} argument(s) but got {args.Length}", nameof(args));
+        for (int i = 0; i < ps.Length; i++)
+        {
+            if (args[i].Type != ps[i])
+                throw new ArgumentException($"argument {i} must be {ps[i].ToWat()} but is {args[i].Type.ToWat()} (function type {Type})", nameof(args));
+        }
+        return CallStubs.GetUntypedInvoker(TypeId)(this, args);
+    }
+
+    /// <summary>
+    /// A typed delegate (for example <c>Func&lt;int, int, int&gt;</c>) that calls this function directly.
+    /// The delegate's signature must map exactly to the function type (i32 = int/uint, i64 = long/ulong,
+    /// f32 = float, f64 = double, funcref = FunctionReference, externref = object; several results as a ValueTuple).
+    /// </summary>
+    public TDelegate ToDelegate<TDelegate>() where TDelegate : Delegate =>
+        (TDelegate)CallStubs.CreateTypedDelegate(this, typeof(TDelegate));
+}
+
+/// <summary>A function defined by a WebAssembly module, bound to its instance.</summary>
+internal sealed class WasmFunction : FunctionReference
+{
+    public WasmFunction(FuncType type, nint code, Instance instance, uint index) : base(type, code, instance)
+    {
+        Instance = instance;
+        Index = index;
+    }
+
+    public Instance Instance { get; }
+    public uint Index { get; }
+
+    public override string ToString() => $"wasm {Instance.Module.Definition.DescribeFunction(Index)} {Type}";
+}
+
+/// <summary>A function implemented by the host, called through a per-signature trampoline.</summary>
+internal sealed class HostFunction : FunctionReference
+{
+    public HostFunction(FuncType type, nint trampoline, Delegate callback, string name) : base(type, trampoline, null)
+    {
+        Callback = callback;
+        Name = name;
+    }
+
+    /// <summary>The user's delegate; the trampoline casts it back to its exact delegate type.</summary>
+    internal readonly Delegate Callback;
+
+    public string Name { get; }
+
+    public override string ToString() => $"host function {Name} {Type}";
 }

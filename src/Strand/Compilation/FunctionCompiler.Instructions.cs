@@ -1,0 +1,441 @@
+using System.Reflection.Emit;
+using Strand.Binary;
+using Strand.Runtime;
+
+namespace Strand.Compilation;
+
+internal sealed partial class FunctionCompiler
+{
+    private const ValType I32 = ValType.I32, I64 = ValType.I64, F32 = ValType.F32, F64 = ValType.F64;
+
+    private void EmitInstruction(Instruction ins)
+    {
+        switch (ins.Opcode)
+        {
+            // ---- control
+            case Opcode.Unreachable:
+                Ldc((int)TrapCode.Unreachable);
+                Call(nameof(WasmOps.Trap));
+                _il.Emit(OpCodes.Throw);
+                _unreachable = true;
+                break;
+            case Opcode.Nop: break;
+            case Opcode.Block: DoBlock(ins); break;
+            case Opcode.Loop: DoLoop(ins); break;
+            case Opcode.If: DoIf(ins); break;
+            case Opcode.Else: DoElse(); break;
+            case Opcode.End: DoEnd(); break;
+            case Opcode.Br:
+                EmitBranchTo(Target(ins.Index));
+                _unreachable = true;
+                break;
+            case Opcode.BrIf: DoBrIf(ins); break;
+            case Opcode.BrTable: DoBrTable(ins); break;
+            case Opcode.Return:
+                EmitReturn();
+                _unreachable = true;
+                break;
+            case Opcode.Call: DoCall(ins.Index); break;
+            case Opcode.CallIndirect: DoCallIndirect(ins); break;
+
+            // ---- parametric
+            case Opcode.Drop:
+                _il.Emit(OpCodes.Pop);
+                Pop();
+                break;
+            case Opcode.Select or Opcode.SelectTyped: DoSelect(); break;
+
+            // ---- variables
+            case Opcode.LocalGet: LocalGet(ins.Index); break;
+            case Opcode.LocalSet: LocalSet(ins.Index); break;
+            case Opcode.LocalTee:
+                _il.Emit(OpCodes.Dup);
+                Push(_stack[^1]);
+                LocalSet(ins.Index);
+                break;
+            case Opcode.GlobalGet: GlobalGet(ins.Index); break;
+            case Opcode.GlobalSet: GlobalSet(ins.Index); break;
+
+            // ---- tables and references
+            case Opcode.TableGet:
+                _il.Emit(OpCodes.Ldloc, _tableLocals[ins.Index]);
+                Call(nameof(WasmOps.TableGet));
+                Pop();
+                Push(TableElementType(ins.Index));
+                break;
+            case Opcode.TableSet:
+                _il.Emit(OpCodes.Ldloc, _tableLocals[ins.Index]);
+                Call(nameof(WasmOps.TableSet));
+                PopN(2);
+                break;
+            case Opcode.TableSize:
+                _il.Emit(OpCodes.Ldloc, _tableLocals[ins.Index]);
+                Call(nameof(WasmOps.TableSize));
+                Push(I32);
+                break;
+            case Opcode.TableGrow:
+                _il.Emit(OpCodes.Ldloc, _tableLocals[ins.Index]);
+                Call(nameof(WasmOps.TableGrow));
+                PopN(2);
+                Push(I32);
+                break;
+            case Opcode.TableFill:
+                _il.Emit(OpCodes.Ldloc, _tableLocals[ins.Index]);
+                Call(nameof(WasmOps.TableFill));
+                PopN(3);
+                break;
+            case Opcode.TableCopy:
+                _il.Emit(OpCodes.Ldloc, _tableLocals[ins.Index]);
+                _il.Emit(OpCodes.Ldloc, _tableLocals[ins.Index2]);
+                Call(nameof(WasmOps.TableCopy));
+                PopN(3);
+                break;
+            case Opcode.TableInit:
+                _il.Emit(OpCodes.Ldloc, _tableLocals[ins.Index2]);
+                _il.Emit(OpCodes.Ldloc, _instance!);
+                Ldc((int)ins.Index);
+                Call(nameof(WasmOps.TableInit));
+                PopN(3);
+                break;
+            case Opcode.ElemDrop:
+                _il.Emit(OpCodes.Ldloc, _instance!);
+                Ldc((int)ins.Index);
+                Call(nameof(WasmOps.ElemDrop));
+                break;
+            case Opcode.RefNull:
+                _il.Emit(OpCodes.Ldnull);
+                Push(ins.RefType);
+                break;
+            case Opcode.RefIsNull:
+                _il.Emit(OpCodes.Ldnull);
+                _il.Emit(OpCodes.Ceq);
+                Pop();
+                Push(I32);
+                break;
+            case Opcode.RefFunc:
+                _il.Emit(OpCodes.Ldloc, _instance!);
+                Ldc((int)ins.Index);
+                Call(nameof(WasmOps.RefFunc));
+                Push(ValType.FuncRef);
+                break;
+
+            // ---- memory
+            case Opcode.I32Load: Load(ins, 4, OpCodes.Ldind_I4, null, I32); break;
+            case Opcode.I64Load: Load(ins, 8, OpCodes.Ldind_I8, null, I64); break;
+            case Opcode.F32Load: Load(ins, 4, OpCodes.Ldind_R4, null, F32); break;
+            case Opcode.F64Load: Load(ins, 8, OpCodes.Ldind_R8, null, F64); break;
+            case Opcode.I32Load8S: Load(ins, 1, OpCodes.Ldind_I1, null, I32); break;
+            case Opcode.I32Load8U: Load(ins, 1, OpCodes.Ldind_U1, null, I32); break;
+            case Opcode.I32Load16S: Load(ins, 2, OpCodes.Ldind_I2, null, I32); break;
+            case Opcode.I32Load16U: Load(ins, 2, OpCodes.Ldind_U2, null, I32); break;
+            case Opcode.I64Load8S: Load(ins, 1, OpCodes.Ldind_I1, OpCodes.Conv_I8, I64); break;
+            case Opcode.I64Load8U: Load(ins, 1, OpCodes.Ldind_U1, OpCodes.Conv_U8, I64); break;
+            case Opcode.I64Load16S: Load(ins, 2, OpCodes.Ldind_I2, OpCodes.Conv_I8, I64); break;
+            case Opcode.I64Load16U: Load(ins, 2, OpCodes.Ldind_U2, OpCodes.Conv_U8, I64); break;
+            case Opcode.I64Load32S: Load(ins, 4, OpCodes.Ldind_I4, OpCodes.Conv_I8, I64); break;
+            case Opcode.I64Load32U: Load(ins, 4, OpCodes.Ldind_U4, OpCodes.Conv_U8, I64); break;
+            case Opcode.I32Store: Store(ins, 4, OpCodes.Stind_I4, I32); break;
+            case Opcode.I64Store: Store(ins, 8, OpCodes.Stind_I8, I64); break;
+            case Opcode.F32Store: Store(ins, 4, OpCodes.Stind_R4, F32); break;
+            case Opcode.F64Store: Store(ins, 8, OpCodes.Stind_R8, F64); break;
+            case Opcode.I32Store8: Store(ins, 1, OpCodes.Stind_I1, I32); break;
+            case Opcode.I32Store16: Store(ins, 2, OpCodes.Stind_I2, I32); break;
+            case Opcode.I64Store8: Store(ins, 1, OpCodes.Stind_I1, I64); break;
+            case Opcode.I64Store16: Store(ins, 2, OpCodes.Stind_I2, I64); break;
+            case Opcode.I64Store32: Store(ins, 4, OpCodes.Stind_I4, I64); break;
+            case Opcode.MemorySize:
+                _il.Emit(OpCodes.Ldloc, _memory!);
+                Call(nameof(WasmOps.MemorySize));
+                Push(I32);
+                break;
+            case Opcode.MemoryGrow:
+                _il.Emit(OpCodes.Ldloc, _memory!);
+                Call(nameof(WasmOps.MemoryGrow));
+                break;
+            case Opcode.MemoryFill:
+                _il.Emit(OpCodes.Ldloc, _memory!);
+                Call(nameof(WasmOps.MemoryFill));
+                PopN(3);
+                break;
+            case Opcode.MemoryCopy:
+                _il.Emit(OpCodes.Ldloc, _memory!);
+                Call(nameof(WasmOps.MemoryCopy));
+                PopN(3);
+                break;
+            case Opcode.MemoryInit:
+                _il.Emit(OpCodes.Ldloc, _memory!);
+                _il.Emit(OpCodes.Ldloc, _instance!);
+                Ldc((int)ins.Index);
+                Call(nameof(WasmOps.MemoryInit));
+                PopN(3);
+                break;
+            case Opcode.DataDrop:
+                _il.Emit(OpCodes.Ldloc, _instance!);
+                Ldc((int)ins.Index);
+                Call(nameof(WasmOps.DataDrop));
+                break;
+
+            // ---- constants
+            case Opcode.I32Const: EmitConstant(ins); Push(I32); break;
+            case Opcode.I64Const: EmitConstant(ins); Push(I64); break;
+            case Opcode.F32Const: EmitConstant(ins); Push(F32); break;
+            case Opcode.F64Const: EmitConstant(ins); Push(F64); break;
+
+            default:
+                if ((ushort)ins.Opcode >= 0xFE00) EmitAtomic(ins);
+                else EmitNumeric(ins.Opcode);
+                break;
+        }
+    }
+
+    private ValType TableElementType(uint tableIndex) => _module.Definition.GetTableType(tableIndex).ElementType;
+
+    private void DoSelect()
+    {
+        Pop(); // condition
+        Pop();
+        // Stack: a, b, cond. Keep a when cond != 0, else b.
+        var type = _stack[^1];
+        var keepFirst = _il.DefineLabel();
+        var done = _il.DefineLabel();
+        var tmp = Rent(ClrTypes.Of(type));
+        _il.Emit(OpCodes.Brtrue, keepFirst);
+        _il.Emit(OpCodes.Stloc, tmp);
+        _il.Emit(OpCodes.Pop);
+        _il.Emit(OpCodes.Ldloc, tmp);
+        _il.Emit(OpCodes.Br, done);
+        _il.MarkLabel(keepFirst);
+        _il.Emit(OpCodes.Pop);
+        _il.MarkLabel(done);
+        Release(tmp);
+    }
+
+    // ---------------------------------------------------------------- numeric instructions
+
+    private void Op(OpCode op, int pops, ValType result)
+    {
+        _il.Emit(op);
+        PopN(pops);
+        Push(result);
+    }
+
+    private void Op(OpCode first, OpCode second, int pops, ValType result)
+    {
+        _il.Emit(first);
+        _il.Emit(second);
+        PopN(pops);
+        Push(result);
+    }
+
+    private void Helper(string name, int pops, ValType result)
+    {
+        Call(name);
+        PopN(pops);
+        Push(result);
+    }
+
+    /// <summary>Compare and negate: for ne, le, ge (a false comparison yields 1).</summary>
+    private void NotCompare(OpCode compare, ValType operands)
+    {
+        _il.Emit(compare);
+        _il.Emit(OpCodes.Ldc_I4_0);
+        _il.Emit(OpCodes.Ceq);
+        PopN(2);
+        Push(I32);
+        _ = operands;
+    }
+
+    private void Shift(OpCode shift, ValType type)
+    {
+        // CIL leaves shifts by >= width unspecified; wasm takes the count modulo the width.
+        if (type == I32)
+        {
+            Ldc(31);
+            _il.Emit(OpCodes.And);
+        }
+        else
+        {
+            _il.Emit(OpCodes.Ldc_I4_S, (sbyte)63);
+            _il.Emit(OpCodes.Conv_I8);
+            _il.Emit(OpCodes.And);
+            _il.Emit(OpCodes.Conv_I4);
+        }
+        _il.Emit(shift);
+        PopN(2);
+        Push(type);
+    }
+
+    private void EmitNumeric(Opcode op)
+    {
+        switch (op)
+        {
+            // i32 comparisons
+            case Opcode.I32Eqz: _il.Emit(OpCodes.Ldc_I4_0); Op(OpCodes.Ceq, 1, I32); break;
+            case Opcode.I32Eq: Op(OpCodes.Ceq, 2, I32); break;
+            case Opcode.I32Ne: NotCompare(OpCodes.Ceq, I32); break;
+            case Opcode.I32LtS: Op(OpCodes.Clt, 2, I32); break;
+            case Opcode.I32LtU: Op(OpCodes.Clt_Un, 2, I32); break;
+            case Opcode.I32GtS: Op(OpCodes.Cgt, 2, I32); break;
+            case Opcode.I32GtU: Op(OpCodes.Cgt_Un, 2, I32); break;
+            case Opcode.I32LeS: NotCompare(OpCodes.Cgt, I32); break;
+            case Opcode.I32LeU: NotCompare(OpCodes.Cgt_Un, I32); break;
+            case Opcode.I32GeS: NotCompare(OpCodes.Clt, I32); break;
+            case Opcode.I32GeU: NotCompare(OpCodes.Clt_Un, I32); break;
+
+            // i64 comparisons
+            case Opcode.I64Eqz: _il.Emit(OpCodes.Ldc_I4_0); _il.Emit(OpCodes.Conv_I8); Op(OpCodes.Ceq, 1, I32); break;
+            case Opcode.I64Eq: Op(OpCodes.Ceq, 2, I32); break;
+            case Opcode.I64Ne: NotCompare(OpCodes.Ceq, I64); break;
+            case Opcode.I64LtS: Op(OpCodes.Clt, 2, I32); break;
+            case Opcode.I64LtU: Op(OpCodes.Clt_Un, 2, I32); break;
+            case Opcode.I64GtS: Op(OpCodes.Cgt, 2, I32); break;
+            case Opcode.I64GtU: Op(OpCodes.Cgt_Un, 2, I32); break;
+            case Opcode.I64LeS: NotCompare(OpCodes.Cgt, I64); break;
+            case Opcode.I64LeU: NotCompare(OpCodes.Cgt_Un, I64); break;
+            case Opcode.I64GeS: NotCompare(OpCodes.Clt, I64); break;
+            case Opcode.I64GeU: NotCompare(OpCodes.Clt_Un, I64); break;
+
+            // float comparisons: unordered (NaN) operands make eq/lt/gt/le/ge false and ne true
+            case Opcode.F32Eq or Opcode.F64Eq: Op(OpCodes.Ceq, 2, I32); break;
+            case Opcode.F32Ne or Opcode.F64Ne: NotCompare(OpCodes.Ceq, F64); break;
+            case Opcode.F32Lt or Opcode.F64Lt: Op(OpCodes.Clt, 2, I32); break;
+            case Opcode.F32Gt or Opcode.F64Gt: Op(OpCodes.Cgt, 2, I32); break;
+            case Opcode.F32Le or Opcode.F64Le: NotCompare(OpCodes.Cgt_Un, F64); break;
+            case Opcode.F32Ge or Opcode.F64Ge: NotCompare(OpCodes.Clt_Un, F64); break;
+
+            // i32 arithmetic
+            case Opcode.I32Clz: Helper(nameof(WasmOps.I32Clz), 1, I32); break;
+            case Opcode.I32Ctz: Helper(nameof(WasmOps.I32Ctz), 1, I32); break;
+            case Opcode.I32Popcnt: Helper(nameof(WasmOps.I32Popcnt), 1, I32); break;
+            case Opcode.I32Add: Op(OpCodes.Add, 2, I32); break;
+            case Opcode.I32Sub: Op(OpCodes.Sub, 2, I32); break;
+            case Opcode.I32Mul: Op(OpCodes.Mul, 2, I32); break;
+            case Opcode.I32DivS: Helper(nameof(WasmOps.I32DivS), 2, I32); break;
+            case Opcode.I32DivU: Helper(nameof(WasmOps.I32DivU), 2, I32); break;
+            case Opcode.I32RemS: Helper(nameof(WasmOps.I32RemS), 2, I32); break;
+            case Opcode.I32RemU: Helper(nameof(WasmOps.I32RemU), 2, I32); break;
+            case Opcode.I32And: Op(OpCodes.And, 2, I32); break;
+            case Opcode.I32Or: Op(OpCodes.Or, 2, I32); break;
+            case Opcode.I32Xor: Op(OpCodes.Xor, 2, I32); break;
+            case Opcode.I32Shl: Shift(OpCodes.Shl, I32); break;
+            case Opcode.I32ShrS: Shift(OpCodes.Shr, I32); break;
+            case Opcode.I32ShrU: Shift(OpCodes.Shr_Un, I32); break;
+            case Opcode.I32Rotl: Helper(nameof(WasmOps.I32Rotl), 2, I32); break;
+            case Opcode.I32Rotr: Helper(nameof(WasmOps.I32Rotr), 2, I32); break;
+
+            // i64 arithmetic
+            case Opcode.I64Clz: Helper(nameof(WasmOps.I64Clz), 1, I64); break;
+            case Opcode.I64Ctz: Helper(nameof(WasmOps.I64Ctz), 1, I64); break;
+            case Opcode.I64Popcnt: Helper(nameof(WasmOps.I64Popcnt), 1, I64); break;
+            case Opcode.I64Add: Op(OpCodes.Add, 2, I64); break;
+            case Opcode.I64Sub: Op(OpCodes.Sub, 2, I64); break;
+            case Opcode.I64Mul: Op(OpCodes.Mul, 2, I64); break;
+            case Opcode.I64DivS: Helper(nameof(WasmOps.I64DivS), 2, I64); break;
+            case Opcode.I64DivU: Helper(nameof(WasmOps.I64DivU), 2, I64); break;
+            case Opcode.I64RemS: Helper(nameof(WasmOps.I64RemS), 2, I64); break;
+            case Opcode.I64RemU: Helper(nameof(WasmOps.I64RemU), 2, I64); break;
+            case Opcode.I64And: Op(OpCodes.And, 2, I64); break;
+            case Opcode.I64Or: Op(OpCodes.Or, 2, I64); break;
+            case Opcode.I64Xor: Op(OpCodes.Xor, 2, I64); break;
+            case Opcode.I64Shl: Shift(OpCodes.Shl, I64); break;
+            case Opcode.I64ShrS: Shift(OpCodes.Shr, I64); break;
+            case Opcode.I64ShrU: Shift(OpCodes.Shr_Un, I64); break;
+            case Opcode.I64Rotl: Helper(nameof(WasmOps.I64Rotl), 2, I64); break;
+            case Opcode.I64Rotr: Helper(nameof(WasmOps.I64Rotr), 2, I64); break;
+
+            // f32 arithmetic
+            case Opcode.F32Abs: Helper(nameof(WasmOps.F32Abs), 1, F32); break;
+            case Opcode.F32Neg: Helper(nameof(WasmOps.F32Neg), 1, F32); break;
+            case Opcode.F32Ceil: Helper(nameof(WasmOps.F32Ceil), 1, F32); break;
+            case Opcode.F32Floor: Helper(nameof(WasmOps.F32Floor), 1, F32); break;
+            case Opcode.F32Trunc: Helper(nameof(WasmOps.F32Trunc), 1, F32); break;
+            case Opcode.F32Nearest: Helper(nameof(WasmOps.F32Nearest), 1, F32); break;
+            case Opcode.F32Sqrt: Helper(nameof(WasmOps.F32Sqrt), 1, F32); break;
+            case Opcode.F32Add: Op(OpCodes.Add, 2, F32); break;
+            case Opcode.F32Sub: Op(OpCodes.Sub, 2, F32); break;
+            case Opcode.F32Mul: Op(OpCodes.Mul, 2, F32); break;
+            case Opcode.F32Div: Op(OpCodes.Div, 2, F32); break;
+            case Opcode.F32Min: Helper(nameof(WasmOps.F32Min), 2, F32); break;
+            case Opcode.F32Max: Helper(nameof(WasmOps.F32Max), 2, F32); break;
+            case Opcode.F32Copysign: Helper(nameof(WasmOps.F32Copysign), 2, F32); break;
+
+            // f64 arithmetic
+            case Opcode.F64Abs: Helper(nameof(WasmOps.F64Abs), 1, F64); break;
+            case Opcode.F64Neg: Helper(nameof(WasmOps.F64Neg), 1, F64); break;
+            case Opcode.F64Ceil: Helper(nameof(WasmOps.F64Ceil), 1, F64); break;
+            case Opcode.F64Floor: Helper(nameof(WasmOps.F64Floor), 1, F64); break;
+            case Opcode.F64Trunc: Helper(nameof(WasmOps.F64Trunc), 1, F64); break;
+            case Opcode.F64Nearest: Helper(nameof(WasmOps.F64Nearest), 1, F64); break;
+            case Opcode.F64Sqrt: Helper(nameof(WasmOps.F64Sqrt), 1, F64); break;
+            case Opcode.F64Add: Op(OpCodes.Add, 2, F64); break;
+            case Opcode.F64Sub: Op(OpCodes.Sub, 2, F64); break;
+            case Opcode.F64Mul: Op(OpCodes.Mul, 2, F64); break;
+            case Opcode.F64Div: Op(OpCodes.Div, 2, F64); break;
+            case Opcode.F64Min: Helper(nameof(WasmOps.F64Min), 2, F64); break;
+            case Opcode.F64Max: Helper(nameof(WasmOps.F64Max), 2, F64); break;
+            case Opcode.F64Copysign: Helper(nameof(WasmOps.F64Copysign), 2, F64); break;
+
+            // conversions
+            case Opcode.I32WrapI64: Op(OpCodes.Conv_I4, 1, I32); break;
+            case Opcode.I32TruncF32S: Helper(nameof(WasmOps.I32TruncF32S), 1, I32); break;
+            case Opcode.I32TruncF32U: Helper(nameof(WasmOps.I32TruncF32U), 1, I32); break;
+            case Opcode.I32TruncF64S: Helper(nameof(WasmOps.I32TruncF64S), 1, I32); break;
+            case Opcode.I32TruncF64U: Helper(nameof(WasmOps.I32TruncF64U), 1, I32); break;
+            case Opcode.I64ExtendI32S: Op(OpCodes.Conv_I8, 1, I64); break;
+            case Opcode.I64ExtendI32U: Op(OpCodes.Conv_U8, 1, I64); break;
+            case Opcode.I64TruncF32S: Helper(nameof(WasmOps.I64TruncF32S), 1, I64); break;
+            case Opcode.I64TruncF32U: Helper(nameof(WasmOps.I64TruncF32U), 1, I64); break;
+            case Opcode.I64TruncF64S: Helper(nameof(WasmOps.I64TruncF64S), 1, I64); break;
+            case Opcode.I64TruncF64U: Helper(nameof(WasmOps.I64TruncF64U), 1, I64); break;
+            case Opcode.F32ConvertI32S: Op(OpCodes.Conv_R4, 1, F32); break;
+            case Opcode.F32ConvertI32U: Helper(nameof(WasmOps.F32ConvertI32U), 1, F32); break;
+            case Opcode.F32ConvertI64S: Helper(nameof(WasmOps.F32ConvertI64S), 1, F32); break;
+            case Opcode.F32ConvertI64U: Helper(nameof(WasmOps.F32ConvertI64U), 1, F32); break;
+            case Opcode.F32DemoteF64: Op(OpCodes.Conv_R4, 1, F32); break;
+            case Opcode.F64ConvertI32S: Op(OpCodes.Conv_R8, 1, F64); break;
+            case Opcode.F64ConvertI32U: Helper(nameof(WasmOps.F64ConvertI32U), 1, F64); break;
+            case Opcode.F64ConvertI64S: Helper(nameof(WasmOps.F64ConvertI64S), 1, F64); break;
+            case Opcode.F64ConvertI64U: Helper(nameof(WasmOps.F64ConvertI64U), 1, F64); break;
+            case Opcode.F64PromoteF32: Op(OpCodes.Conv_R8, 1, F64); break;
+            case Opcode.I32ReinterpretF32:
+                _il.Emit(OpCodes.Call, RuntimeMembers.Method(typeof(BitConverter), nameof(BitConverter.SingleToInt32Bits), typeof(float)));
+                PopN(1); Push(I32);
+                break;
+            case Opcode.I64ReinterpretF64:
+                _il.Emit(OpCodes.Call, RuntimeMembers.Method(typeof(BitConverter), nameof(BitConverter.DoubleToInt64Bits), typeof(double)));
+                PopN(1); Push(I64);
+                break;
+            case Opcode.F32ReinterpretI32:
+                _il.Emit(OpCodes.Call, RuntimeMembers.Method(typeof(BitConverter), nameof(BitConverter.Int32BitsToSingle), typeof(int)));
+                PopN(1); Push(F32);
+                break;
+            case Opcode.F64ReinterpretI64:
+                _il.Emit(OpCodes.Call, RuntimeMembers.Method(typeof(BitConverter), nameof(BitConverter.Int64BitsToDouble), typeof(long)));
+                PopN(1); Push(F64);
+                break;
+
+            // sign extension
+            case Opcode.I32Extend8S: Op(OpCodes.Conv_I1, 1, I32); break;
+            case Opcode.I32Extend16S: Op(OpCodes.Conv_I2, 1, I32); break;
+            case Opcode.I64Extend8S: Op(OpCodes.Conv_I1, OpCodes.Conv_I8, 1, I64); break;
+            case Opcode.I64Extend16S: Op(OpCodes.Conv_I2, OpCodes.Conv_I8, 1, I64); break;
+            case Opcode.I64Extend32S: Op(OpCodes.Conv_I4, OpCodes.Conv_I8, 1, I64); break;
+
+            // saturating truncation
+            case Opcode.I32TruncSatF32S: Helper(nameof(WasmOps.I32TruncSatF32S), 1, I32); break;
+            case Opcode.I32TruncSatF32U: Helper(nameof(WasmOps.I32TruncSatF32U), 1, I32); break;
+            case Opcode.I32TruncSatF64S: Helper(nameof(WasmOps.I32TruncSatF64S), 1, I32); break;
+            case Opcode.I32TruncSatF64U: Helper(nameof(WasmOps.I32TruncSatF64U), 1, I32); break;
+            case Opcode.I64TruncSatF32S: Helper(nameof(WasmOps.I64TruncSatF32S), 1, I64); break;
+            case Opcode.I64TruncSatF32U: Helper(nameof(WasmOps.I64TruncSatF32U), 1, I64); break;
+            case Opcode.I64TruncSatF64S: Helper(nameof(WasmOps.I64TruncSatF64S), 1, I64); break;
+            case Opcode.I64TruncSatF64U: Helper(nameof(WasmOps.I64TruncSatF64U), 1, I64); break;
+
+            default:
+                throw new NotSupportedException($"opcode {op} (0x{(ushort)op:x}) is not supported by the compiler");
+        }
+    }
+
+    private void EmitAtomic(Instruction ins) =>
+        throw new WasmUnsupportedException(ins.Offset, $"threads instruction {ins.Opcode}");
+}

@@ -1,0 +1,738 @@
+using System.Numerics;
+using System.Reflection;
+using System.Reflection.Emit;
+using Strand.Binary;
+using Strand.Runtime;
+
+namespace Strand.Compilation;
+
+/// <summary>
+/// Translates one validated function body into CIL.
+/// <para>
+/// The wasm operand stack is the CIL evaluation stack. A compile-time mirror of its types
+/// (<see cref="_stack"/>) tells how many values to spill or pop at branches. Branch targets
+/// always have the same stack: the values below the target block, and the values a branch carries
+/// travel in per-block "slot" locals (stored before the branch, reloaded at the label). Blocks that
+/// are never branched to keep their results on the stack. Unreachable code is skipped.
+/// </para>
+/// </summary>
+internal sealed partial class FunctionCompiler
+{
+    private enum ControlKind { Function, Block, Loop, If }
+
+    private sealed class Control
+    {
+        public ControlKind Kind;
+        public ValType[] Params = [];
+        public ValType[] Results = [];
+        /// <summary>Stack height below the block's parameters.</summary>
+        public int Height;
+        /// <summary>Block/if: the end; loop: the start.</summary>
+        public Label Label;
+        public Label ElseLabel;
+        public bool HasElse;
+        public bool Branched;
+        public LocalBuilder[]? Slots;
+
+        public ValType[] BranchTypes => Kind == ControlKind.Loop ? Params : Results;
+    }
+
+    private readonly ModuleCompilation _module;
+    private readonly ILGenerator _il;
+    private readonly FuncType _type;
+    private readonly int _paramCount;
+    private readonly int _contextArg;
+    private readonly ValType[] _localTypes;
+    private readonly LocalBuilder?[] _locals;
+    private readonly List<ValType> _stack = new();
+    private readonly List<Control> _controls = new();
+    private readonly Dictionary<Type, Stack<LocalBuilder>> _pool = new();
+    private readonly Dictionary<uint, LocalBuilder> _globalCells = new();
+    private readonly Dictionary<uint, LocalBuilder> _tableLocals = new();
+    private bool _unreachable;
+    private int _skipDepth;
+    private LocalBuilder? _instance;
+    private LocalBuilder? _memory;
+    private LocalBuilder? _memoryBase;
+    private LocalBuilder? _signal;
+
+    private FunctionCompiler(ModuleCompilation module, ILGenerator il, FuncType type, ValType[] declaredLocals)
+    {
+        _module = module;
+        _il = il;
+        _type = type;
+        _paramCount = type.Params.Length;
+        _contextArg = _paramCount + Math.Max(0, type.Results.Length - 1);
+        _localTypes = [.. type.Params, .. declaredLocals];
+        _locals = new LocalBuilder?[_localTypes.Length];
+        for (int i = _paramCount; i < _localTypes.Length; i++) _locals[i] = il.DeclareLocal(ClrTypes.Of(_localTypes[i]));
+    }
+
+    public static void Compile(ModuleCompilation module, int definedIndex, MethodBuilder method)
+    {
+        var def = module.Definition;
+        var body = def.Bodies[definedIndex];
+        var type = module.FunctionTypes[module.ImportedFunctionCount + definedIndex];
+        var code = Decode(def.Bytes, body);
+        var compiler = new FunctionCompiler(module, method.GetILGenerator(), type, body.ExpandLocals());
+        compiler.Run(code);
+    }
+
+    private static List<Instruction> Decode(byte[] bytes, FunctionBody body)
+    {
+        var reader = new WasmReader(bytes, body.CodeStart, body.CodeEnd);
+        var list = new List<Instruction>();
+        while (!reader.AtEnd) list.Add(InstructionDecoder.Read(reader));
+        return list;
+    }
+
+    private void Run(List<Instruction> code)
+    {
+        EmitPrologue(code);
+        _controls.Add(new Control { Kind = ControlKind.Function, Results = _type.Results, Height = 0 });
+        foreach (var ins in code)
+        {
+            if (_unreachable) SkipUnreachable(ins);
+            else EmitInstruction(ins);
+            if (_controls.Count == 0) break;
+        }
+    }
+
+    // ------------------------------------------------------------------ prologue
+
+    private void EmitPrologue(List<Instruction> code)
+    {
+        bool calls = false, loops = false, memory = false, instance = false;
+        var globals = new SortedSet<uint>();
+        var tables = new SortedSet<uint>();
+        foreach (var ins in code)
+        {
+            switch (ins.Opcode)
+            {
+                case Opcode.Call:
+                    calls = true;
+                    if (ins.Index < _module.ImportedFunctionCount) instance = true;
+                    break;
+                case Opcode.CallIndirect: calls = true; tables.Add(ins.Index2); break;
+                case Opcode.Loop: loops = true; break;
+                case Opcode.GlobalGet or Opcode.GlobalSet:
+                    if (_module.ConstantGlobals[ins.Index] is null) globals.Add(ins.Index);
+                    if (ins.Opcode == Opcode.GlobalSet && _module.GlobalTypes[ins.Index].Type == ValType.I32) instance = true;
+                    break;
+                case Opcode.TableGet or Opcode.TableSet or Opcode.TableSize or Opcode.TableGrow or Opcode.TableFill:
+                    tables.Add(ins.Index);
+                    break;
+                case Opcode.TableInit: tables.Add(ins.Index2); instance = true; break;
+                case Opcode.TableCopy: tables.Add(ins.Index); tables.Add(ins.Index2); break;
+                case Opcode.ElemDrop or Opcode.DataDrop or Opcode.RefFunc: instance = true; break;
+                case Opcode.MemoryInit: memory = true; instance = true; break;
+                default:
+                    if (IsMemoryInstruction(ins.Opcode)) memory = true;
+                    break;
+            }
+        }
+        instance |= memory || loops || calls || globals.Count > 0 || tables.Count > 0;
+
+        if (instance)
+        {
+            _instance = _il.DeclareLocal(typeof(Instance));
+            Ldarg(_contextArg);
+            _il.Emit(OpCodes.Castclass, typeof(Instance));
+            _il.Emit(OpCodes.Stloc, _instance);
+        }
+        if (memory)
+        {
+            _memory = _il.DeclareLocal(typeof(Memory));
+            _memoryBase = _il.DeclareLocal(typeof(nint));
+            _il.Emit(OpCodes.Ldloc, _instance!);
+            _il.Emit(OpCodes.Ldfld, RuntimeMembers.InstanceMemory);
+            _il.Emit(OpCodes.Dup);
+            _il.Emit(OpCodes.Stloc, _memory);
+            _il.Emit(OpCodes.Ldfld, RuntimeMembers.MemoryBase);
+            _il.Emit(OpCodes.Stloc, _memoryBase);
+        }
+        foreach (var g in globals)
+        {
+            var cell = _il.DeclareLocal(typeof(Global));
+            _il.Emit(OpCodes.Ldloc, _instance!);
+            _il.Emit(OpCodes.Ldfld, RuntimeMembers.InstanceGlobals);
+            Ldc((int)g);
+            _il.Emit(OpCodes.Ldelem_Ref);
+            _il.Emit(OpCodes.Stloc, cell);
+            _globalCells[g] = cell;
+        }
+        foreach (var t in tables)
+        {
+            var local = _il.DeclareLocal(typeof(Table));
+            _il.Emit(OpCodes.Ldloc, _instance!);
+            _il.Emit(OpCodes.Ldfld, RuntimeMembers.InstanceTables);
+            Ldc((int)t);
+            _il.Emit(OpCodes.Ldelem_Ref);
+            _il.Emit(OpCodes.Stloc, local);
+            _tableLocals[t] = local;
+        }
+        if (calls || loops)
+        {
+            _signal = _il.DeclareLocal(typeof(InterruptSignal));
+            _il.Emit(OpCodes.Ldloc, _instance!);
+            _il.Emit(OpCodes.Ldfld, RuntimeMembers.InstanceSignal);
+            _il.Emit(OpCodes.Stloc, _signal);
+        }
+        if (calls)
+        {
+            // Only functions that call can recurse; leaf functions need neither guard.
+            var ok = _il.DefineLabel();
+            _il.Emit(OpCodes.Call, RuntimeMembers.EnsureStack);
+            _il.Emit(OpCodes.Brtrue, ok);
+            _il.Emit(OpCodes.Call, RuntimeMembers.Op(nameof(WasmOps.ThrowCallStackExhausted)));
+            _il.MarkLabel(ok);
+            EmitInterruptCheck();
+        }
+    }
+
+    private void EmitInterruptCheck()
+    {
+        var ok = _il.DefineLabel();
+        _il.Emit(OpCodes.Ldloc, _signal!);
+        _il.Emit(OpCodes.Volatile);
+        _il.Emit(OpCodes.Ldfld, RuntimeMembers.SignalRequested);
+        _il.Emit(OpCodes.Brfalse, ok);
+        _il.Emit(OpCodes.Call, RuntimeMembers.Op(nameof(WasmOps.ThrowInterrupted)));
+        _il.MarkLabel(ok);
+    }
+
+    private static bool IsMemoryInstruction(Opcode op) =>
+        op is >= Opcode.I32Load and <= Opcode.MemoryGrow
+            or Opcode.MemoryCopy or Opcode.MemoryFill or Opcode.MemoryInit
+            || ((ushort)op >= 0xFE00 && op != Opcode.AtomicFence);
+
+    // ------------------------------------------------------------------ control flow
+
+    private void SkipUnreachable(Instruction ins)
+    {
+        switch (ins.Opcode)
+        {
+            case Opcode.Block or Opcode.Loop or Opcode.If:
+                _skipDepth++;
+                break;
+            case Opcode.Else when _skipDepth == 0:
+                DoElse();
+                break;
+            case Opcode.End:
+                if (_skipDepth > 0) _skipDepth--;
+                else DoEnd();
+                break;
+        }
+    }
+
+    private (ValType[] Params, ValType[] Results) BlockSignature(BlockType bt) => bt.Kind switch
+    {
+        BlockTypeKind.Empty => ([], []),
+        BlockTypeKind.Value => ([], [bt.Value]),
+        _ => (_module.Definition.Types[(int)bt.TypeIndex].Params, _module.Definition.Types[(int)bt.TypeIndex].Results),
+    };
+
+    private void DoBlock(Instruction ins)
+    {
+        var (ps, rs) = BlockSignature(ins.Block);
+        _controls.Add(new Control { Kind = ControlKind.Block, Params = ps, Results = rs, Height = _stack.Count - ps.Length, Label = _il.DefineLabel() });
+    }
+
+    private void DoLoop(Instruction ins)
+    {
+        var (ps, rs) = BlockSignature(ins.Block);
+        var c = new Control { Kind = ControlKind.Loop, Params = ps, Results = rs, Height = _stack.Count - ps.Length, Label = _il.DefineLabel() };
+        _controls.Add(c);
+        if (ps.Length > 0)
+        {
+            c.Slots = RentSlots(ps);
+            for (int k = ps.Length - 1; k >= 0; k--) _il.Emit(OpCodes.Stloc, c.Slots[k]);
+        }
+        _il.MarkLabel(c.Label);
+        if (_signal is not null) EmitInterruptCheck();
+        if (c.Slots is not null)
+            foreach (var slot in c.Slots) _il.Emit(OpCodes.Ldloc, slot);
+    }
+
+    private void DoIf(Instruction ins)
+    {
+        Pop(); // condition
+        var (ps, rs) = BlockSignature(ins.Block);
+        var c = new Control
+        {
+            Kind = ControlKind.If, Params = ps, Results = rs, Height = _stack.Count - ps.Length,
+            Label = _il.DefineLabel(), ElseLabel = _il.DefineLabel(),
+        };
+        _controls.Add(c);
+        _il.Emit(OpCodes.Brfalse, c.ElseLabel);
+    }
+
+    private void DoElse()
+    {
+        var c = _controls[^1];
+        if (!_unreachable) EmitBranchTo(c);
+        _il.MarkLabel(c.ElseLabel);
+        c.HasElse = true;
+        ResetStack(c.Height, c.Params);
+        _unreachable = false;
+    }
+
+    private void DoEnd()
+    {
+        var c = _controls[^1];
+        if (c.Kind == ControlKind.Function)
+        {
+            if (!_unreachable) EmitReturn();
+            _controls.RemoveAt(_controls.Count - 1);
+            return;
+        }
+        if (c.Kind == ControlKind.If && !c.HasElse)
+        {
+            // The missing else passes the parameters through as results.
+            if (!_unreachable) EmitBranchTo(c);
+            _il.MarkLabel(c.ElseLabel);
+            ResetStack(c.Height, c.Params);
+            _unreachable = false;
+        }
+        if (c.Kind == ControlKind.Loop)
+        {
+            if (c.Slots is not null) ReturnSlots(c.Slots);
+            if (!_unreachable) ResetStack(c.Height, c.Results);
+        }
+        else if (c.Branched)
+        {
+            var slots = c.Slots ?? [];
+            if (!_unreachable)
+                for (int k = slots.Length - 1; k >= 0; k--) _il.Emit(OpCodes.Stloc, slots[k]);
+            _il.MarkLabel(c.Label);
+            ResetStack(c.Height, c.Results);
+            foreach (var slot in slots) _il.Emit(OpCodes.Ldloc, slot);
+            ReturnSlots(slots);
+            _unreachable = false;
+        }
+        else if (!_unreachable)
+        {
+            ResetStack(c.Height, c.Results);
+        }
+        _controls.RemoveAt(_controls.Count - 1);
+    }
+
+    private Control Target(uint depth) => _controls[_controls.Count - 1 - (int)depth];
+
+    /// <summary>Unconditional branch to <paramref name="c"/> from the current stack (which is left as it was in the mirror).</summary>
+    private void EmitBranchTo(Control c)
+    {
+        if (c.Kind == ControlKind.Function)
+        {
+            EmitReturn();
+            return;
+        }
+        var types = c.BranchTypes;
+        if (types.Length > 0)
+        {
+            c.Slots ??= RentSlots(types);
+            for (int k = types.Length - 1; k >= 0; k--) _il.Emit(OpCodes.Stloc, c.Slots[k]);
+        }
+        int extra = _stack.Count - types.Length - c.Height;
+        for (int i = 0; i < extra; i++) _il.Emit(OpCodes.Pop);
+        _il.Emit(OpCodes.Br, c.Label);
+        if (c.Kind != ControlKind.Loop) c.Branched = true;
+    }
+
+    /// <summary>True when a branch to <paramref name="c"/> needs no stack adjustment, so a plain CIL branch suffices.</summary>
+    private bool IsDirectBranch(Control c) =>
+        c.Kind != ControlKind.Function && c.BranchTypes.Length == 0 && _stack.Count == c.Height;
+
+    private void DoBrIf(Instruction ins)
+    {
+        Pop();
+        var target = Target(ins.Index);
+        if (IsDirectBranch(target))
+        {
+            _il.Emit(OpCodes.Brtrue, target.Label);
+            if (target.Kind != ControlKind.Loop) target.Branched = true;
+            return;
+        }
+        var skip = _il.DefineLabel();
+        _il.Emit(OpCodes.Brfalse, skip);
+        EmitBranchTo(target);
+        _il.MarkLabel(skip);
+    }
+
+    private void DoBrTable(Instruction ins)
+    {
+        Pop();
+        var labels = ins.Labels!;
+        var caseLabels = new Label[labels.Length];
+        var stubs = new Dictionary<uint, Label>();
+        for (int i = 0; i < labels.Length; i++)
+        {
+            var target = Target(labels[i]);
+            if (IsDirectBranch(target))
+            {
+                caseLabels[i] = target.Label;
+                if (target.Kind != ControlKind.Loop) target.Branched = true;
+            }
+            else
+            {
+                if (!stubs.TryGetValue(labels[i], out var stub)) stubs[labels[i]] = stub = _il.DefineLabel();
+                caseLabels[i] = stub;
+            }
+        }
+        _il.Emit(OpCodes.Switch, caseLabels);
+        EmitBranchTo(Target(ins.Index));
+        foreach (var (depth, stub) in stubs)
+        {
+            _il.MarkLabel(stub);
+            EmitBranchTo(Target(depth));
+        }
+        _unreachable = true;
+    }
+
+    private void EmitReturn()
+    {
+        var results = _type.Results;
+        int n = results.Length;
+        for (int k = n - 1; k >= 1; k--)
+        {
+            var tmp = Rent(ClrTypes.Of(results[k]));
+            _il.Emit(OpCodes.Stloc, tmp);
+            Ldarg(_paramCount + k - 1);
+            _il.Emit(OpCodes.Ldloc, tmp);
+            _il.Emit(OpCodes.Stobj, ClrTypes.Of(results[k]));
+            Release(tmp);
+        }
+        int junk = _stack.Count - n;
+        if (junk > 0)
+        {
+            LocalBuilder? first = null;
+            if (n > 0)
+            {
+                first = Rent(ClrTypes.Of(results[0]));
+                _il.Emit(OpCodes.Stloc, first);
+            }
+            for (int i = 0; i < junk; i++) _il.Emit(OpCodes.Pop);
+            if (first is not null)
+            {
+                _il.Emit(OpCodes.Ldloc, first);
+                Release(first);
+            }
+        }
+        _il.Emit(OpCodes.Ret);
+    }
+
+    // ------------------------------------------------------------------ calls
+
+    private void DoCall(uint functionIndex)
+    {
+        var type = _module.FunctionTypes[functionIndex];
+        var extras = PushResultAddresses(type);
+        if (functionIndex < _module.ImportedFunctionCount)
+        {
+            var function = Rent(typeof(FunctionReference));
+            _il.Emit(OpCodes.Ldloc, _instance!);
+            _il.Emit(OpCodes.Ldfld, RuntimeMembers.InstanceFunctions);
+            Ldc((int)functionIndex);
+            _il.Emit(OpCodes.Ldelem_Ref);
+            _il.Emit(OpCodes.Stloc, function);
+            EmitCalli(function, type);
+            Release(function);
+        }
+        else
+        {
+            Ldarg(_contextArg);
+            _il.Emit(OpCodes.Call, _module.Methods[functionIndex - _module.ImportedFunctionCount]);
+        }
+        FinishCall(type, extras);
+    }
+
+    private void DoCallIndirect(Instruction ins)
+    {
+        Pop(); // table index operand
+        var type = _module.Definition.Types[(int)ins.Index];
+        var index = Rent(typeof(int));
+        _il.Emit(OpCodes.Stloc, index);
+        var extras = PushResultAddresses(type);
+        var function = Rent(typeof(FunctionReference));
+        _il.Emit(OpCodes.Ldloc, index);
+        _il.Emit(OpCodes.Ldloc, _tableLocals[ins.Index2]);
+        Ldc(_module.TypeId(ins.Index));
+        _il.Emit(OpCodes.Call, RuntimeMembers.Op(nameof(WasmOps.ResolveIndirect)));
+        _il.Emit(OpCodes.Stloc, function);
+        EmitCalli(function, type);
+        Release(function);
+        Release(index);
+        FinishCall(type, extras);
+    }
+
+    private LocalBuilder[] PushResultAddresses(FuncType type)
+    {
+        var extras = new LocalBuilder[Math.Max(0, type.Results.Length - 1)];
+        for (int k = 0; k < extras.Length; k++)
+        {
+            extras[k] = Rent(ClrTypes.Of(type.Results[k + 1]));
+            _il.Emit(OpCodes.Ldloca, extras[k]);
+        }
+        return extras;
+    }
+
+    private void EmitCalli(LocalBuilder function, FuncType type)
+    {
+        _il.Emit(OpCodes.Ldloc, function);
+        _il.Emit(OpCodes.Ldfld, RuntimeMembers.FunctionContext);
+        _il.Emit(OpCodes.Ldloc, function);
+        _il.Emit(OpCodes.Ldfld, RuntimeMembers.FunctionCode);
+        var (ret, ps) = ClrTypes.Signature(type);
+        _il.EmitCalli(OpCodes.Calli, CallingConventions.Standard, ret, ps, null);
+    }
+
+    private void FinishCall(FuncType type, LocalBuilder[] extras)
+    {
+        PopN(type.Params.Length);
+        if (type.Results.Length > 0) Push(type.Results[0]);
+        for (int k = 0; k < extras.Length; k++)
+        {
+            _il.Emit(OpCodes.Ldloc, extras[k]);
+            Push(type.Results[k + 1]);
+            Release(extras[k]);
+        }
+    }
+
+    // ------------------------------------------------------------------ variables
+
+    private void LocalGet(uint index)
+    {
+        if (index < _paramCount) Ldarg((int)index);
+        else _il.Emit(OpCodes.Ldloc, _locals[index]!);
+        Push(_localTypes[index]);
+    }
+
+    private void LocalSet(uint index)
+    {
+        if (index < _paramCount)
+        {
+            if (index < 256) _il.Emit(OpCodes.Starg_S, (byte)index);
+            else _il.Emit(OpCodes.Starg, (short)index);
+        }
+        else _il.Emit(OpCodes.Stloc, _locals[index]!);
+        Pop();
+    }
+
+    private void GlobalGet(uint index)
+    {
+        var type = _module.GlobalTypes[index].Type;
+        if (_module.ConstantGlobals[index] is { } constant) EmitConstant(constant);
+        else
+        {
+            _il.Emit(OpCodes.Ldloc, _globalCells[index]);
+            _il.Emit(OpCodes.Ldfld, RuntimeMembers.GlobalField(type));
+        }
+        Push(type);
+    }
+
+    private void GlobalSet(uint index)
+    {
+        var type = _module.GlobalTypes[index].Type;
+        var value = Rent(ClrTypes.Of(type));
+        _il.Emit(OpCodes.Stloc, value);
+        if (type == ValType.I32)
+        {
+            // Hook for the threads layer (shadow-stack checks): one field test when no hook is installed.
+            var skip = _il.DefineLabel();
+            _il.Emit(OpCodes.Ldloc, _instance!);
+            _il.Emit(OpCodes.Ldfld, RuntimeMembers.InstanceGlobalSetHook);
+            _il.Emit(OpCodes.Brfalse, skip);
+            _il.Emit(OpCodes.Ldloc, value);
+            _il.Emit(OpCodes.Ldloc, _instance!);
+            Ldc((int)index);
+            _il.Emit(OpCodes.Call, RuntimeMembers.Op(nameof(WasmOps.OnGlobalSet)));
+            _il.MarkLabel(skip);
+        }
+        _il.Emit(OpCodes.Ldloc, _globalCells[index]);
+        _il.Emit(OpCodes.Ldloc, value);
+        _il.Emit(OpCodes.Stfld, RuntimeMembers.GlobalField(type));
+        Release(value);
+        Pop();
+    }
+
+    // ------------------------------------------------------------------ constants
+
+    private void EmitConstant(Instruction ins)
+    {
+        switch (ins.Opcode)
+        {
+            case Opcode.I32Const:
+                Ldc(ins.I32);
+                break;
+            case Opcode.I64Const:
+                _il.Emit(OpCodes.Ldc_I8, ins.I64);
+                break;
+            case Opcode.F32Const:
+            {
+                float value = BitConverter.UInt32BitsToSingle(ins.F32Bits);
+                if (float.IsNaN(value))
+                {
+                    // The JIT keeps float literals as doubles, which would quiet a signalling NaN.
+                    Ldc((int)ins.F32Bits);
+                    _il.Emit(OpCodes.Call, RuntimeMembers.Op(nameof(WasmOps.F32FromBits)));
+                }
+                else _il.Emit(OpCodes.Ldc_R4, value);
+                break;
+            }
+            case Opcode.F64Const:
+            {
+                double value = BitConverter.UInt64BitsToDouble(ins.F64Bits);
+                if (double.IsNaN(value))
+                {
+                    _il.Emit(OpCodes.Ldc_I8, (long)ins.F64Bits);
+                    _il.Emit(OpCodes.Call, RuntimeMembers.Op(nameof(WasmOps.F64FromBits)));
+                }
+                else _il.Emit(OpCodes.Ldc_R8, value);
+                break;
+            }
+            default:
+                throw new InvalidOperationException($"not a numeric constant: {ins.Opcode}");
+        }
+    }
+
+    // ------------------------------------------------------------------ memory
+
+    /// <summary>
+    /// With the i32 address on the stack, traps unless [address + offset, address + offset + size) is inside
+    /// the memory (one unsigned 64-bit comparison against the current length), then leaves the native
+    /// address of the first byte on the stack.
+    /// </summary>
+    private void EmitEffectiveAddress(ulong offset, int size)
+    {
+        var ea = Rent(typeof(long));
+        _il.Emit(OpCodes.Conv_U8);
+        if (offset != 0)
+        {
+            _il.Emit(OpCodes.Ldc_I8, (long)offset);
+            _il.Emit(OpCodes.Add);
+        }
+        _il.Emit(OpCodes.Stloc, ea);
+        var ok = _il.DefineLabel();
+        _il.Emit(OpCodes.Ldloc, ea);
+        _il.Emit(OpCodes.Ldc_I8, (long)size);
+        _il.Emit(OpCodes.Add);
+        _il.Emit(OpCodes.Ldloc, _memory!);
+        _il.Emit(OpCodes.Volatile);
+        _il.Emit(OpCodes.Ldfld, RuntimeMembers.MemoryLength);
+        _il.Emit(OpCodes.Ble_Un, ok);
+        _il.Emit(OpCodes.Call, RuntimeMembers.Op(nameof(WasmOps.ThrowOutOfBoundsMemory)));
+        _il.MarkLabel(ok);
+        _il.Emit(OpCodes.Ldloc, _memoryBase!);
+        _il.Emit(OpCodes.Ldloc, ea);
+        _il.Emit(OpCodes.Conv_U);
+        _il.Emit(OpCodes.Add);
+        Release(ea);
+    }
+
+    private void Load(Instruction ins, int size, OpCode load, OpCode? widen, ValType result)
+    {
+        Pop();
+        EmitEffectiveAddress(ins.MemOffset, size);
+        if (size > 1) _il.Emit(OpCodes.Unaligned, (byte)1);
+        _il.Emit(load);
+        if (widen is { } w) _il.Emit(w);
+        Push(result);
+    }
+
+    private void Store(Instruction ins, int size, OpCode store, ValType valueType)
+    {
+        var value = Rent(ClrTypes.Of(valueType));
+        _il.Emit(OpCodes.Stloc, value);
+        Pop();
+        Pop();
+        EmitEffectiveAddress(ins.MemOffset, size);
+        _il.Emit(OpCodes.Ldloc, value);
+        // Narrow i64 values for the 8/16/32-bit stores (stind.i1/i2/i4 take an int32).
+        if (valueType == ValType.I64 && size < 8) _il.Emit(OpCodes.Conv_I4);
+        if (size > 1) _il.Emit(OpCodes.Unaligned, (byte)1);
+        _il.Emit(store);
+        Release(value);
+    }
+
+    // ------------------------------------------------------------------ stack mirror and emission helpers
+
+    private void Push(ValType t) => _stack.Add(t);
+
+    private ValType Pop()
+    {
+        var t = _stack[^1];
+        _stack.RemoveAt(_stack.Count - 1);
+        return t;
+    }
+
+    private void PopN(int n) => _stack.RemoveRange(_stack.Count - n, n);
+
+    private void ResetStack(int height, ValType[] top)
+    {
+        _stack.RemoveRange(height, _stack.Count - height);
+        _stack.AddRange(top);
+    }
+
+    private void Ldc(int value)
+    {
+        switch (value)
+        {
+            case >= -1 and <= 8:
+                _il.Emit(value switch
+                {
+                    -1 => OpCodes.Ldc_I4_M1, 0 => OpCodes.Ldc_I4_0, 1 => OpCodes.Ldc_I4_1, 2 => OpCodes.Ldc_I4_2,
+                    3 => OpCodes.Ldc_I4_3, 4 => OpCodes.Ldc_I4_4, 5 => OpCodes.Ldc_I4_5, 6 => OpCodes.Ldc_I4_6,
+                    7 => OpCodes.Ldc_I4_7, _ => OpCodes.Ldc_I4_8,
+                });
+                break;
+            case >= sbyte.MinValue and <= sbyte.MaxValue:
+                _il.Emit(OpCodes.Ldc_I4_S, (sbyte)value);
+                break;
+            default:
+                _il.Emit(OpCodes.Ldc_I4, value);
+                break;
+        }
+    }
+
+    private void Ldarg(int index)
+    {
+        switch (index)
+        {
+            case 0: _il.Emit(OpCodes.Ldarg_0); break;
+            case 1: _il.Emit(OpCodes.Ldarg_1); break;
+            case 2: _il.Emit(OpCodes.Ldarg_2); break;
+            case 3: _il.Emit(OpCodes.Ldarg_3); break;
+            case < 256: _il.Emit(OpCodes.Ldarg_S, (byte)index); break;
+            default: _il.Emit(OpCodes.Ldarg, (short)index); break;
+        }
+    }
+
+    private void Call(string helper) => _il.Emit(OpCodes.Call, RuntimeMembers.Op(helper));
+
+    private LocalBuilder Rent(Type type)
+    {
+        if (_pool.TryGetValue(type, out var free) && free.Count > 0) return free.Pop();
+        return _il.DeclareLocal(type);
+    }
+
+    private void Release(LocalBuilder local)
+    {
+        if (!_pool.TryGetValue(local.LocalType, out var free)) _pool[local.LocalType] = free = new Stack<LocalBuilder>();
+        free.Push(local);
+    }
+
+    private LocalBuilder[] RentSlots(ValType[] types)
+    {
+        var slots = new LocalBuilder[types.Length];
+        for (int i = 0; i < types.Length; i++) slots[i] = Rent(ClrTypes.Of(types[i]));
+        return slots;
+    }
+
+    private void ReturnSlots(LocalBuilder[] slots)
+    {
+        foreach (var slot in slots) Release(slot);
+    }
+
+    private static MethodInfo BitOp(string name, Type operand) =>
+        RuntimeMembers.Method(typeof(BitOperations), name, operand);
+}

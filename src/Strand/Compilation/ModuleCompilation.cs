@@ -1,0 +1,49 @@
+using System.Reflection.Emit;
+using Strand.Binary;
+using Strand.Runtime;
+
+namespace Strand.Compilation;
+
+/// <summary>Module-wide facts the function compiler needs, computed once per module.</summary>
+internal sealed class ModuleCompilation
+{
+    public ModuleCompilation(ModuleDefinition definition, MethodBuilder[] methods)
+    {
+        Definition = definition;
+        Methods = methods;
+        ImportedFunctionCount = definition.ImportedFunctionCount;
+        FunctionTypes = new FuncType[definition.TotalFunctionCount];
+        int k = 0;
+        foreach (var import in definition.Imports)
+            if (import.Kind == ExternalKind.Function) FunctionTypes[k++] = definition.Types[(int)import.FunctionTypeIndex];
+        foreach (var typeIndex in definition.FunctionTypeIndices) FunctionTypes[k++] = definition.Types[(int)typeIndex];
+
+        GlobalTypes = new GlobalType[definition.TotalGlobalCount];
+        ConstantGlobals = new Instruction?[GlobalTypes.Length];
+        k = 0;
+        foreach (var import in definition.Imports)
+            if (import.Kind == ExternalKind.Global) GlobalTypes[k++] = import.Global;
+        foreach (var global in definition.Globals)
+        {
+            // An immutable global initialised by a numeric constant has the same value in every instance: inline it.
+            if (!global.Type.Mutable)
+            {
+                var init = global.Init.Decode(definition.Bytes);
+                if (init.Count == 1 && init[0].Opcode is Opcode.I32Const or Opcode.I64Const or Opcode.F32Const or Opcode.F64Const)
+                    ConstantGlobals[k] = init[0];
+            }
+            GlobalTypes[k++] = global.Type;
+        }
+    }
+
+    public ModuleDefinition Definition { get; }
+    public MethodBuilder[] Methods { get; }
+    public int ImportedFunctionCount { get; }
+    /// <summary>Type of every function in the index space (imports first).</summary>
+    public FuncType[] FunctionTypes { get; }
+    public GlobalType[] GlobalTypes { get; }
+    /// <summary>For globals whose value is a compile-time constant: the constant instruction.</summary>
+    public Instruction?[] ConstantGlobals { get; }
+
+    public int TypeId(uint typeIndex) => TypeRegistry.GetId(Definition.Types[(int)typeIndex]);
+}

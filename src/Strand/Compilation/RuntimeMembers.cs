@@ -1,0 +1,46 @@
+using System.Reflection;
+using System.Runtime.CompilerServices;
+using Strand.Binary;
+using Strand.Runtime;
+
+namespace Strand.Compilation;
+
+/// <summary>Reflection handles of the runtime members compiled code uses, resolved once.</summary>
+internal static class RuntimeMembers
+{
+    private const BindingFlags Any = BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.Static;
+
+    public static readonly FieldInfo InstanceMemory = Field(typeof(Instance), nameof(Instance.Memory0));
+    public static readonly FieldInfo InstanceGlobals = Field(typeof(Instance), nameof(Instance.Globals));
+    public static readonly FieldInfo InstanceTables = Field(typeof(Instance), nameof(Instance.Tables));
+    public static readonly FieldInfo InstanceFunctions = Field(typeof(Instance), nameof(Instance.Functions));
+    public static readonly FieldInfo InstanceSignal = Field(typeof(Instance), nameof(Instance.Signal));
+    public static readonly FieldInfo InstanceGlobalSetHook = Field(typeof(Instance), nameof(Instance.GlobalSetHook));
+    public static readonly FieldInfo SignalRequested = Field(typeof(InterruptSignal), nameof(InterruptSignal.Requested));
+    public static readonly FieldInfo MemoryBase = Field(typeof(Memory), nameof(Memory.BaseAddress));
+    public static readonly FieldInfo MemoryLength = Field(typeof(Memory), nameof(Memory.LengthInBytes));
+    public static readonly FieldInfo FunctionContext = Field(typeof(FunctionReference), nameof(FunctionReference.Context));
+    public static readonly FieldInfo FunctionCode = Field(typeof(FunctionReference), nameof(FunctionReference.Code));
+
+    public static readonly MethodInfo EnsureStack =
+        typeof(RuntimeHelpers).GetMethod(nameof(RuntimeHelpers.TryEnsureSufficientExecutionStack), Type.EmptyTypes)!;
+
+    public static FieldInfo GlobalField(ValType type) => type switch
+    {
+        ValType.I32 => Field(typeof(Global), nameof(Global.I32)),
+        ValType.I64 => Field(typeof(Global), nameof(Global.I64)),
+        ValType.F32 => Field(typeof(Global), nameof(Global.F32)),
+        ValType.F64 => Field(typeof(Global), nameof(Global.F64)),
+        _ => Field(typeof(Global), nameof(Global.Ref)),
+    };
+
+    /// <summary>A static helper of <see cref="WasmOps"/>.</summary>
+    public static MethodInfo Op(string name) =>
+        typeof(WasmOps).GetMethod(name, Any) ?? throw new MissingMethodException(nameof(WasmOps), name);
+
+    public static MethodInfo Method(Type type, string name, params Type[] parameters) =>
+        type.GetMethod(name, Any, parameters) ?? throw new MissingMethodException(type.Name, name);
+
+    private static FieldInfo Field(Type type, string name) =>
+        type.GetField(name, Any) ?? throw new MissingFieldException(type.Name, name);
+}

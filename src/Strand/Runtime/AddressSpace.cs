@@ -1,0 +1,98 @@
+using System.Runtime.InteropServices;
+
+namespace Strand.Runtime;
+
+/// <summary>
+/// A range of reserved, initially inaccessible virtual address space that is committed
+/// (made readable and writable, zero-filled) piece by piece. The base address never changes,
+/// which is what lets linear memory grow without moving. Released by the SafeHandle
+/// machinery (finalizer included), so abandoned memories give their address space back.
+/// </summary>
+internal sealed class AddressSpaceReservation : SafeHandle
+{
+    private readonly nuint _size;
+
+    private AddressSpaceReservation(nint address, nuint size) : base(0, ownsHandle: true)
+    {
+        SetHandle(address);
+        _size = size;
+    }
+
+    public override bool IsInvalid => handle == 0;
+
+    public nint Address => handle;
+    public nuint Size => _size;
+
+    /// <summary>Reserves <paramref name="size"/> bytes; retries once after a full GC, since finalizers of dead memories free address space.</summary>
+    public static AddressSpaceReservation Reserve(nuint size)
+    {
+        if (size == 0) size = (nuint)Environment.SystemPageSize;
+        nint address = ReserveRaw(size);
+        if (address == 0)
+        {
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+            address = ReserveRaw(size);
+        }
+        if (address == 0) throw new OutOfMemoryException($"cannot reserve {size} bytes of address space for a linear memory");
+        return new AddressSpaceReservation(address, size);
+    }
+
+    /// <summary>Makes [offset, offset + length) readable and writable. Returns false if the OS refuses.</summary>
+    public bool Commit(nuint offset, nuint length)
+    {
+        if (length == 0) return true;
+        if (offset + length > _size || offset + length < offset) return false;
+        nint at = handle + (nint)offset;
+        if (OperatingSystem.IsWindows())
+            return Windows.VirtualAlloc(at, length, Windows.MEM_COMMIT, Windows.PAGE_READWRITE) != 0;
+        return Posix.mprotect(at, length, Posix.PROT_READ | Posix.PROT_WRITE) == 0;
+    }
+
+    protected override bool ReleaseHandle()
+    {
+        if (OperatingSystem.IsWindows()) return Windows.VirtualFree(handle, 0, Windows.MEM_RELEASE);
+        return Posix.munmap(handle, _size) == 0;
+    }
+
+    private static nint ReserveRaw(nuint size)
+    {
+        if (OperatingSystem.IsWindows())
+            return Windows.VirtualAlloc(0, size, Windows.MEM_RESERVE, Windows.PAGE_NOACCESS);
+        int flags = OperatingSystem.IsLinux()
+            ? Posix.MAP_PRIVATE | Posix.MAP_ANONYMOUS_LINUX | Posix.MAP_NORESERVE_LINUX
+            : Posix.MAP_PRIVATE | Posix.MAP_ANON_BSD;
+        nint p = Posix.mmap(0, size, Posix.PROT_NONE, flags, -1, 0);
+        return p == -1 ? 0 : p;
+    }
+
+    private static class Posix
+    {
+        public const int PROT_NONE = 0, PROT_READ = 1, PROT_WRITE = 2;
+        public const int MAP_PRIVATE = 0x02;
+        public const int MAP_ANONYMOUS_LINUX = 0x20, MAP_NORESERVE_LINUX = 0x4000;
+        public const int MAP_ANON_BSD = 0x1000;
+
+        [DllImport("libc", SetLastError = true)]
+        public static extern nint mmap(nint addr, nuint length, int prot, int flags, int fd, nint offset);
+
+        [DllImport("libc", SetLastError = true)]
+        public static extern int mprotect(nint addr, nuint length, int prot);
+
+        [DllImport("libc", SetLastError = true)]
+        public static extern int munmap(nint addr, nuint length);
+    }
+
+    private static class Windows
+    {
+        public const uint MEM_COMMIT = 0x1000, MEM_RESERVE = 0x2000, MEM_RELEASE = 0x8000;
+        public const uint PAGE_NOACCESS = 0x01, PAGE_READWRITE = 0x04;
+
+        [DllImport("kernel32", SetLastError = true)]
+        public static extern nint VirtualAlloc(nint address, nuint size, uint allocationType, uint protect);
+
+        [DllImport("kernel32", SetLastError = true)]
+        [return: MarshalAs(UnmanagedType.Bool)]
+        public static extern bool VirtualFree(nint address, nuint size, uint freeType);
+    }
+}

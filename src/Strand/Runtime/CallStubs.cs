@@ -1,0 +1,373 @@
+using System.Collections.Concurrent;
+using System.Reflection;
+using System.Reflection.Emit;
+using Strand.Binary;
+using Strand.Compilation;
+
+namespace Strand.Runtime;
+
+/// <summary>
+/// Small generated methods that bridge the host and the uniform wasm calling convention
+/// (<see cref="ClrTypes.Signature"/>):
+/// <list type="bullet">
+/// <item>untyped invokers: (FunctionReference, Value[]) -> Value[], one per function type;</item>
+/// <item>typed invokers: bodies of delegates such as Func&lt;int,int,int&gt; bound to a FunctionReference, one per delegate type;</item>
+/// <item>host trampolines: the wasm-convention entry point of a host function, one per delegate type (typed) or per function type (untyped).</item>
+/// </list>
+/// They are <see cref="DynamicMethod"/>s (created on demand, cached for the process, independent of any module);
+/// a trampoline's code pointer is obtained with <c>ldftn</c> since DynamicMethod exposes no method handle.
+/// </summary>
+internal static class CallStubs
+{
+    private static readonly ConcurrentDictionary<int, Func<FunctionReference, Value[], Value[]>> UntypedInvokers = new();
+    private static readonly ConcurrentDictionary<Type, DynamicMethod> TypedInvokers = new();
+    private static readonly ConcurrentDictionary<Type, Trampoline> TypedTrampolines = new();
+    private static readonly ConcurrentDictionary<int, Trampoline> UntypedTrampolines = new();
+
+    private sealed record Trampoline(DynamicMethod Method, nint Pointer);
+
+    private static readonly System.Reflection.Module OwnerModule = typeof(CallStubs).Module;
+
+    // ------------------------------------------------------------------ CLR <-> wasm type mapping for host-facing signatures
+
+    /// <summary>Maps a CLR parameter/result type of a host-facing delegate to a wasm value type.</summary>
+    public static ValType? ToValType(Type clr)
+    {
+        if (clr == typeof(int) || clr == typeof(uint)) return ValType.I32;
+        if (clr == typeof(long) || clr == typeof(ulong)) return ValType.I64;
+        if (clr == typeof(float)) return ValType.F32;
+        if (clr == typeof(double)) return ValType.F64;
+        if (clr == typeof(FunctionReference)) return ValType.FuncRef;
+        if (clr == typeof(object)) return ValType.ExternRef;
+        return null;
+    }
+
+    private static bool IsValueTuple(Type t) =>
+        t.IsGenericType && t.FullName!.StartsWith("System.ValueTuple`", StringComparison.Ordinal) && t.GetGenericArguments().Length <= 7;
+
+    /// <summary>The wasm function type a delegate type denotes, or an explanation of why it has none.</summary>
+    public static FuncType FuncTypeOf(Type delegateType)
+    {
+        if (!typeof(Delegate).IsAssignableFrom(delegateType) || delegateType == typeof(Delegate) || delegateType == typeof(MulticastDelegate))
+            throw new ArgumentException($"{delegateType} is not a concrete delegate type");
+        var invoke = delegateType.GetMethod("Invoke")!;
+        var ps = new List<ValType>();
+        foreach (var p in invoke.GetParameters())
+        {
+            if (p.ParameterType.IsByRef || ToValType(p.ParameterType) is not { } vt)
+                throw new ArgumentException($"delegate {delegateType} has parameter type {p.ParameterType}, which has no WebAssembly equivalent " +
+                                            "(use int/uint, long/ulong, float, double, object (externref) or FunctionReference (funcref))");
+            ps.Add(vt);
+        }
+        return new FuncType(ps.ToArray(), ResultTypes(invoke.ReturnType, delegateType));
+    }
+
+    private static ValType[] ResultTypes(Type returnType, Type delegateType)
+    {
+        if (returnType == typeof(void)) return [];
+        if (ToValType(returnType) is { } single) return [single];
+        if (IsValueTuple(returnType))
+        {
+            var items = returnType.GetGenericArguments();
+            var rs = new ValType[items.Length];
+            for (int i = 0; i < items.Length; i++)
+                rs[i] = ToValType(items[i]) ?? throw new ArgumentException($"delegate {delegateType} returns a tuple containing {items[i]}, which has no WebAssembly equivalent");
+            return rs;
+        }
+        throw new ArgumentException($"delegate {delegateType} returns {returnType}, which has no WebAssembly equivalent");
+    }
+
+    private static Type[] ResultClrTypes(Type returnType) =>
+        returnType == typeof(void) ? [] : IsValueTuple(returnType) ? returnType.GetGenericArguments() : [returnType];
+
+    // ------------------------------------------------------------------ host -> wasm
+
+    public static Func<FunctionReference, Value[], Value[]> GetUntypedInvoker(int typeId) =>
+        UntypedInvokers.GetOrAdd(typeId, static id => BuildUntypedInvoker(TypeRegistry.GetType(id)));
+
+    private static Func<FunctionReference, Value[], Value[]> BuildUntypedInvoker(FuncType type)
+    {
+        var dm = new DynamicMethod("invoke " + type, typeof(Value[]), [typeof(FunctionReference), typeof(Value[])], OwnerModule, skipVisibility: true);
+        var il = dm.GetILGenerator();
+        for (int i = 0; i < type.Params.Length; i++)
+        {
+            il.Emit(OpCodes.Ldarg_1);
+            il.Emit(OpCodes.Ldc_I4, i);
+            il.Emit(OpCodes.Ldelema, typeof(Value));
+            il.Emit(OpCodes.Call, ValueGetter(type.Params[i]));
+        }
+        var extras = DeclareExtraResults(il, type);
+        EmitIndirectCall(il, OpCodes.Ldarg_0, type);
+
+        var results = new LocalBuilder[type.Results.Length];
+        if (results.Length > 0)
+        {
+            results[0] = il.DeclareLocal(ClrTypes.Of(type.Results[0]));
+            il.Emit(OpCodes.Stloc, results[0]);
+        }
+        for (int k = 1; k < results.Length; k++) results[k] = extras[k - 1];
+        var array = il.DeclareLocal(typeof(Value[]));
+        il.Emit(OpCodes.Ldc_I4, results.Length);
+        il.Emit(OpCodes.Newarr, typeof(Value));
+        il.Emit(OpCodes.Stloc, array);
+        for (int k = 0; k < results.Length; k++)
+        {
+            il.Emit(OpCodes.Ldloc, array);
+            il.Emit(OpCodes.Ldc_I4, k);
+            il.Emit(OpCodes.Ldloc, results[k]);
+            EmitToValue(il, type.Results[k]);
+            il.Emit(OpCodes.Stelem, typeof(Value));
+        }
+        il.Emit(OpCodes.Ldloc, array);
+        il.Emit(OpCodes.Ret);
+        return dm.CreateDelegate<Func<FunctionReference, Value[], Value[]>>();
+    }
+
+    public static Delegate CreateTypedDelegate(FunctionReference function, Type delegateType)
+    {
+        var type = FuncTypeOf(delegateType);
+        if (TypeRegistry.GetId(type) != function.TypeId)
+            throw new ArgumentException($"delegate type {delegateType} denotes a function of type {type}, but the function has type {function.Type}");
+        var dm = TypedInvokers.GetOrAdd(delegateType, BuildTypedInvoker);
+        return dm.CreateDelegate(delegateType, function);
+    }
+
+    private static DynamicMethod BuildTypedInvoker(Type delegateType)
+    {
+        var invoke = delegateType.GetMethod("Invoke")!;
+        var type = FuncTypeOf(delegateType);
+        var clrParams = invoke.GetParameters().Select(p => p.ParameterType).ToArray();
+        var dm = new DynamicMethod("invoke " + type, invoke.ReturnType, [typeof(FunctionReference), .. clrParams], OwnerModule, skipVisibility: true);
+        var il = dm.GetILGenerator();
+        for (int i = 0; i < clrParams.Length; i++) il.Emit(OpCodes.Ldarg, (short)(i + 1));
+        var extras = DeclareExtraResults(il, type);
+        EmitIndirectCall(il, OpCodes.Ldarg_0, type);
+
+        var resultTypes = ResultClrTypes(invoke.ReturnType);
+        if (resultTypes.Length > 0) EmitCastFromWasm(il, resultTypes[0]);
+        for (int k = 1; k < resultTypes.Length; k++)
+        {
+            il.Emit(OpCodes.Ldloc, extras[k - 1]);
+            EmitCastFromWasm(il, resultTypes[k]);
+        }
+        if (resultTypes.Length > 1) il.Emit(OpCodes.Newobj, invoke.ReturnType.GetConstructor(resultTypes)!);
+        il.Emit(OpCodes.Ret);
+        return dm;
+    }
+
+    // ------------------------------------------------------------------ wasm -> host
+
+    /// <summary>Wraps a typed host delegate (its signature defines the function type).</summary>
+    public static HostFunction CreateHostFunction(Delegate callback, string name)
+    {
+        var delegateType = callback.GetType();
+        var type = FuncTypeOf(delegateType);
+        var trampoline = TypedTrampolines.GetOrAdd(delegateType, t => BuildTypedTrampoline(t, type));
+        return new HostFunction(type, trampoline.Pointer, callback, name);
+    }
+
+    /// <summary>Wraps an untyped host callback of the given function type.</summary>
+    public static HostFunction CreateHostFunction(FuncType type, Func<Value[], Value[]> callback, string name)
+    {
+        foreach (var t in type.Params.Concat(type.Results))
+            if (!t.IsNumeric() && !t.IsReference()) throw new NotSupportedException($"{t.ToWat()} is not supported in host function signatures");
+        var trampoline = UntypedTrampolines.GetOrAdd(TypeRegistry.GetId(type), id => BuildUntypedTrampoline(TypeRegistry.GetType(id)));
+        return new HostFunction(type, trampoline.Pointer, callback, name);
+    }
+
+    private static Trampoline BuildTypedTrampoline(Type delegateType, FuncType type)
+    {
+        var invoke = delegateType.GetMethod("Invoke")!;
+        var clrParams = invoke.GetParameters().Select(p => p.ParameterType).ToArray();
+        var (ret, ps) = ClrTypes.Signature(type);
+        int contextArg = ps.Length - 1;
+        var dm = new DynamicMethod("host " + type, ret, ps, OwnerModule, skipVisibility: true);
+        var il = dm.GetILGenerator();
+        var result = ret == typeof(void) ? null : il.DeclareLocal(ret);
+        il.BeginExceptionBlock();
+        il.Emit(OpCodes.Ldarg, (short)contextArg);
+        il.Emit(OpCodes.Castclass, typeof(HostFunction));
+        il.Emit(OpCodes.Ldfld, CallbackField);
+        il.Emit(OpCodes.Castclass, delegateType);
+        for (int i = 0; i < clrParams.Length; i++)
+        {
+            il.Emit(OpCodes.Ldarg, (short)i);
+            if (clrParams[i] == typeof(FunctionReference)) il.Emit(OpCodes.Castclass, typeof(FunctionReference));
+        }
+        il.Emit(OpCodes.Callvirt, invoke);
+        var resultTypes = ResultClrTypes(invoke.ReturnType);
+        if (resultTypes.Length > 1)
+        {
+            var tuple = il.DeclareLocal(invoke.ReturnType);
+            il.Emit(OpCodes.Stloc, tuple);
+            for (int k = 1; k < resultTypes.Length; k++)
+            {
+                il.Emit(OpCodes.Ldarg, (short)(type.Params.Length + k - 1));
+                il.Emit(OpCodes.Ldloc, tuple);
+                il.Emit(OpCodes.Ldfld, invoke.ReturnType.GetField("Item" + (k + 1))!);
+                il.Emit(OpCodes.Stobj, ClrTypes.Of(type.Results[k]));
+            }
+            il.Emit(OpCodes.Ldloc, tuple);
+            il.Emit(OpCodes.Ldfld, invoke.ReturnType.GetField("Item1")!);
+        }
+        if (result is not null) il.Emit(OpCodes.Stloc, result);
+        EmitHostCatch(il);
+        if (result is not null) il.Emit(OpCodes.Ldloc, result);
+        il.Emit(OpCodes.Ret);
+        return new Trampoline(dm, GetFunctionPointer(dm));
+    }
+
+    private static Trampoline BuildUntypedTrampoline(FuncType type)
+    {
+        var (ret, ps) = ClrTypes.Signature(type);
+        int contextArg = ps.Length - 1;
+        var dm = new DynamicMethod("host " + type, ret, ps, OwnerModule, skipVisibility: true);
+        var il = dm.GetILGenerator();
+        var result = ret == typeof(void) ? null : il.DeclareLocal(ret);
+        var args = il.DeclareLocal(typeof(Value[]));
+        var results = il.DeclareLocal(typeof(Value[]));
+        il.BeginExceptionBlock();
+        il.Emit(OpCodes.Ldc_I4, type.Params.Length);
+        il.Emit(OpCodes.Newarr, typeof(Value));
+        il.Emit(OpCodes.Stloc, args);
+        for (int i = 0; i < type.Params.Length; i++)
+        {
+            il.Emit(OpCodes.Ldloc, args);
+            il.Emit(OpCodes.Ldc_I4, i);
+            il.Emit(OpCodes.Ldarg, (short)i);
+            EmitToValue(il, type.Params[i]);
+            il.Emit(OpCodes.Stelem, typeof(Value));
+        }
+        il.Emit(OpCodes.Ldarg, (short)contextArg);
+        il.Emit(OpCodes.Castclass, typeof(HostFunction));
+        il.Emit(OpCodes.Ldloc, args);
+        il.Emit(OpCodes.Call, typeof(CallStubs).GetMethod(nameof(CallUntypedHost), BindingFlags.NonPublic | BindingFlags.Static)!);
+        il.Emit(OpCodes.Stloc, results);
+        for (int k = 1; k < type.Results.Length; k++)
+        {
+            il.Emit(OpCodes.Ldarg, (short)(type.Params.Length + k - 1));
+            il.Emit(OpCodes.Ldloc, results);
+            il.Emit(OpCodes.Ldc_I4, k);
+            il.Emit(OpCodes.Ldelema, typeof(Value));
+            il.Emit(OpCodes.Call, ValueGetter(type.Results[k]));
+            il.Emit(OpCodes.Stobj, ClrTypes.Of(type.Results[k]));
+        }
+        if (result is not null)
+        {
+            il.Emit(OpCodes.Ldloc, results);
+            il.Emit(OpCodes.Ldc_I4_0);
+            il.Emit(OpCodes.Ldelema, typeof(Value));
+            il.Emit(OpCodes.Call, ValueGetter(type.Results[0]));
+            il.Emit(OpCodes.Stloc, result);
+        }
+        EmitHostCatch(il);
+        if (result is not null) il.Emit(OpCodes.Ldloc, result);
+        il.Emit(OpCodes.Ret);
+        return new Trampoline(dm, GetFunctionPointer(dm));
+    }
+
+    /// <summary>Calls an untyped host callback and checks that it returned values of the declared result types.</summary>
+    private static Value[] CallUntypedHost(HostFunction function, Value[] args)
+    {
+        var results = ((Func<Value[], Value[]>)function.Callback)(args)
+            ?? throw new InvalidOperationException($"host function {function.Name} returned null instead of {function.Type.Results.Length} value(s)");
+        var expected = function.Type.Results;
+        if (results.Length != expected.Length)
+            throw new InvalidOperationException($"host function {function.Name} returned {results.Length} value(s) but its type {function.Type} has {expected.Length}");
+        for (int i = 0; i < expected.Length; i++)
+        {
+            if (results[i].Type != expected[i])
+                throw new InvalidOperationException($"host function {function.Name} returned {results[i].Type.ToWat()} as result {i}, expected {expected[i].ToWat()}");
+            if (expected[i] == ValType.FuncRef && results[i].Reference is not null and not FunctionReference)
+                throw new InvalidOperationException($"host function {function.Name} returned a funcref that is not a FunctionReference");
+        }
+        return results;
+    }
+
+    /// <summary>Closes the try block: a <see cref="TrapException"/> passes unchanged, any other exception becomes a HostError trap.</summary>
+    private static void EmitHostCatch(ILGenerator il)
+    {
+        il.BeginCatchBlock(typeof(Exception));
+        var rethrow = il.DefineLabel();
+        il.Emit(OpCodes.Dup);
+        il.Emit(OpCodes.Isinst, typeof(TrapException));
+        il.Emit(OpCodes.Brtrue, rethrow);
+        il.Emit(OpCodes.Call, typeof(CallStubs).GetMethod(nameof(WrapHostException), BindingFlags.NonPublic | BindingFlags.Static)!);
+        il.Emit(OpCodes.Throw);
+        il.MarkLabel(rethrow);
+        il.Emit(OpCodes.Pop);
+        il.Emit(OpCodes.Rethrow);
+        il.EndExceptionBlock();
+    }
+
+    private static Exception WrapHostException(Exception e) =>
+        new TrapException(TrapCode.HostError, $"host function failed: {e.GetType().Name}: {e.Message}", e);
+
+    private static readonly FieldInfo CallbackField =
+        typeof(HostFunction).GetField(nameof(HostFunction.Callback), BindingFlags.NonPublic | BindingFlags.Instance)!;
+
+    // ------------------------------------------------------------------ shared emission helpers
+
+    private static LocalBuilder[] DeclareExtraResults(ILGenerator il, FuncType type)
+    {
+        var extras = new LocalBuilder[Math.Max(0, type.Results.Length - 1)];
+        for (int k = 0; k < extras.Length; k++)
+        {
+            extras[k] = il.DeclareLocal(ClrTypes.Of(type.Results[k + 1]));
+            il.Emit(OpCodes.Ldloca, extras[k]);
+        }
+        return extras;
+    }
+
+    /// <summary>Pushes the context and code of the FunctionReference loaded by <paramref name="loadFunction"/>, then calls it.</summary>
+    private static void EmitIndirectCall(ILGenerator il, OpCode loadFunction, FuncType type)
+    {
+        il.Emit(loadFunction);
+        il.Emit(OpCodes.Ldfld, RuntimeMembers.FunctionContext);
+        il.Emit(loadFunction);
+        il.Emit(OpCodes.Ldfld, RuntimeMembers.FunctionCode);
+        var (ret, ps) = ClrTypes.Signature(type);
+        il.EmitCalli(OpCodes.Calli, CallingConventions.Standard, ret, ps, null);
+    }
+
+    private static void EmitCastFromWasm(ILGenerator il, Type clr)
+    {
+        if (clr == typeof(FunctionReference)) il.Emit(OpCodes.Castclass, typeof(FunctionReference));
+    }
+
+    private static MethodInfo ValueGetter(ValType type) => typeof(Value).GetProperty(type switch
+    {
+        ValType.I32 => nameof(Value.AsI32),
+        ValType.I64 => nameof(Value.AsI64),
+        ValType.F32 => nameof(Value.AsF32),
+        ValType.F64 => nameof(Value.AsF64),
+        _ => nameof(Value.Reference),
+    })!.GetMethod!;
+
+    /// <summary>Converts the wasm-representation value on the stack to a <see cref="Value"/> (float bits preserved).</summary>
+    private static void EmitToValue(ILGenerator il, ValType type)
+    {
+        switch (type)
+        {
+            case ValType.I32: il.Emit(OpCodes.Call, typeof(Value).GetMethod(nameof(Value.I32))!); break;
+            case ValType.I64: il.Emit(OpCodes.Call, typeof(Value).GetMethod(nameof(Value.I64))!); break;
+            case ValType.F32: il.Emit(OpCodes.Call, typeof(Value).GetMethod(nameof(Value.F32))!); break;
+            case ValType.F64: il.Emit(OpCodes.Call, typeof(Value).GetMethod(nameof(Value.F64))!); break;
+            case ValType.FuncRef:
+                il.Emit(OpCodes.Castclass, typeof(FunctionReference));
+                il.Emit(OpCodes.Call, typeof(Value).GetMethod(nameof(Value.FuncRef))!);
+                break;
+            default: il.Emit(OpCodes.Call, typeof(Value).GetMethod(nameof(Value.ExternRef))!); break;
+        }
+    }
+
+    /// <summary>DynamicMethod has no usable method handle; a tiny second method returns its address with ldftn.</summary>
+    private static nint GetFunctionPointer(DynamicMethod method)
+    {
+        var getter = new DynamicMethod("address of " + method.Name, typeof(nint), Type.EmptyTypes, OwnerModule, skipVisibility: true);
+        var il = getter.GetILGenerator();
+        il.Emit(OpCodes.Ldftn, method);
+        il.Emit(OpCodes.Ret);
+        return getter.CreateDelegate<Func<nint>>()();
+    }
+}

@@ -1,0 +1,70 @@
+using Strand.Binary;
+using Strand.Runtime;
+
+namespace Strand;
+
+/// <summary>
+/// A WebAssembly global variable. The value lives in the field for its type; compiled code reads
+/// and writes those fields directly (floats keep their exact bits, NaN payloads included).
+/// </summary>
+public sealed class Global : Extern
+{
+    internal int I32;
+    internal long I64;
+    internal float F32;
+    internal double F64;
+    internal object? Ref;
+
+    public Global(GlobalType type, Value initialValue)
+    {
+        if (type.Type == ValType.V128) throw new NotSupportedException("v128 globals are not supported");
+        Type = type;
+        Store(initialValue);
+    }
+
+    public Global(ValType type, bool mutable, Value initialValue) : this(new GlobalType(type, mutable), initialValue) { }
+
+    public GlobalType Type { get; }
+
+    public override ExternalKind Kind => ExternalKind.Global;
+
+    public override string DescribeType() => TypeText.Describe(Type);
+
+    /// <summary>The current value. Setting an immutable global throws <see cref="InvalidOperationException"/>.</summary>
+    public Value Value
+    {
+        get => Type.Type switch
+        {
+            ValType.I32 => Value.I32(I32),
+            ValType.I64 => Value.I64(I64),
+            ValType.F32 => Value.F32Bits(BitConverter.SingleToUInt32Bits(F32)),
+            ValType.F64 => Value.F64Bits(BitConverter.DoubleToUInt64Bits(F64)),
+            _ => Type.Type == ValType.FuncRef ? Value.FuncRef((FunctionReference?)Ref) : Value.ExternRef(Ref),
+        };
+        set
+        {
+            if (!Type.Mutable) throw new InvalidOperationException("cannot set an immutable global");
+            Store(value);
+        }
+    }
+
+    private void Store(Value value)
+    {
+        if (value.Type != Type.Type)
+            throw new ArgumentException($"a {Type} global cannot hold a {value.Type.ToWat()} value");
+        switch (Type.Type)
+        {
+            case ValType.I32: I32 = value.AsI32; break;
+            case ValType.I64: I64 = value.AsI64; break;
+            case ValType.F32: F32 = BitConverter.UInt32BitsToSingle((uint)value.Bits); break;
+            case ValType.F64: F64 = BitConverter.UInt64BitsToDouble(value.Bits); break;
+            default:
+                if (Type.Type == ValType.FuncRef && value.Reference is not null and not FunctionReference)
+                    throw new ArgumentException("a funcref global holds a FunctionReference or null");
+                Ref = value.Reference;
+                break;
+        }
+    }
+
+    public override string ToString() => $"global {Type} = {Value}";
+}

@@ -1,0 +1,178 @@
+using Strand.Binary;
+using Strand.Runtime;
+
+namespace Strand;
+
+/// <summary>
+/// An instantiated module: its memories, tables, globals and functions. All mutable state of the
+/// guest lives here (or in shared externs), never in the compiled code, so many instances of one
+/// <see cref="Module"/> can run concurrently on different threads.
+/// </summary>
+public sealed class Instance
+{
+    // ---- state read by compiled code (see Compilation.RuntimeMembers) ----
+    internal Memory? Memory0;
+    internal Global[] Globals;
+    internal Table[] Tables;
+    /// <summary>Function index space. Imports are filled at instantiation; defined functions on first use.</summary>
+    internal FunctionReference?[] Functions;
+    internal InterruptSignal Signal = new();
+    internal GlobalSetHook? GlobalSetHook;
+
+    private readonly object?[]?[] _elementSegments;
+    private readonly bool[] _droppedData;
+    private readonly Dictionary<string, Extern> _exports;
+
+    private Instance(Module module)
+    {
+        Module = module;
+        var def = module.Definition;
+        Functions = new FunctionReference?[def.TotalFunctionCount];
+        Globals = new Global[def.TotalGlobalCount];
+        Tables = new Table[def.TotalTableCount];
+        _elementSegments = new object?[]?[def.Elements.Count];
+        _droppedData = new bool[def.Data.Count];
+        _exports = new Dictionary<string, Extern>(def.Exports.Count, StringComparer.Ordinal);
+    }
+
+    public Module Module { get; }
+
+    /// <summary>The exports by name.</summary>
+    public IReadOnlyDictionary<string, Extern> Exports => _exports;
+
+    // ------------------------------------------------------------------ instantiation
+
+    /// <summary>
+    /// Instantiates <paramref name="module"/> with already resolved and type-checked imports (in import order).
+    /// Follows the spec: allocate, export, run active element then data segments (a trapping segment leaves
+    /// the earlier ones applied), drop them, then run the start function.
+    /// </summary>
+    internal static Instance Create(Module module, Extern[] imports)
+    {
+        var def = module.Definition;
+        var instance = new Instance(module);
+        int functionCount = 0, tableCount = 0, globalCount = 0;
+        for (int i = 0; i < imports.Length; i++)
+        {
+            switch (imports[i])
+            {
+                case FunctionReference f: instance.Functions[functionCount++] = f; break;
+                case Table t: instance.Tables[tableCount++] = t; break;
+                case Memory m: instance.Memory0 ??= m; break;
+                case Global g: instance.Globals[globalCount++] = g; break;
+            }
+        }
+        foreach (var tableType in def.Tables) instance.Tables[tableCount++] = new Table(tableType);
+        if (instance.Memory0 is null && def.Memories.Count > 0) instance.Memory0 = new Memory(def.Memories[0]);
+        for (int i = 0; i < def.Globals.Count; i++)
+            instance.Globals[globalCount++] = new Global(def.Globals[i].Type, module.GlobalInitializers[i].Evaluate(instance));
+
+        for (int i = 0; i < def.Elements.Count; i++) instance._elementSegments[i] = instance.EvaluateElements(i);
+
+        foreach (var export in def.Exports)
+        {
+            instance._exports[export.Name] = export.Kind switch
+            {
+                ExternalKind.Function => instance.GetFunction(export.Index),
+                ExternalKind.Table => instance.Tables[export.Index],
+                ExternalKind.Memory => instance.Memory0!,
+                _ => instance.Globals[export.Index],
+            };
+        }
+
+        for (int i = 0; i < def.Elements.Count; i++)
+        {
+            var segment = def.Elements[i];
+            if (segment.Mode == SegmentMode.Active)
+            {
+                uint offset = (uint)module.ElementOffsets[i]!.Evaluate(instance).AsI32;
+                var items = instance._elementSegments[i]!;
+                instance.InitializeTable(instance.Tables[segment.TableIndex], i, offset, 0, (uint)items.Length);
+            }
+            if (segment.Mode != SegmentMode.Passive) instance._elementSegments[i] = null;
+        }
+
+        for (int i = 0; i < def.Data.Count; i++)
+        {
+            var segment = def.Data[i];
+            if (segment.Mode != SegmentMode.Active) continue;
+            uint offset = (uint)module.DataOffsets[i]!.Evaluate(instance).AsI32;
+            instance.Memory0!.Initialize(offset, segment.GetBytes(def), 0, (uint)segment.DataLength);
+            instance._droppedData[i] = true;
+        }
+
+        if (def.StartFunction is { } start) instance.GetFunction(start).Invoke();
+        return instance;
+    }
+
+    private object?[] EvaluateElements(int segmentIndex)
+    {
+        var segment = Module.Definition.Elements[segmentIndex];
+        if (segment.FunctionIndices is { } indices)
+        {
+            var items = new object?[indices.Length];
+            for (int k = 0; k < indices.Length; k++) items[k] = GetFunction(indices[k]);
+            return items;
+        }
+        var expressions = Module.ElementItems[segmentIndex]!;
+        var values = new object?[expressions.Length];
+        for (int k = 0; k < expressions.Length; k++) values[k] = expressions[k].Evaluate(this).Reference;
+        return values;
+    }
+
+    // ------------------------------------------------------------------ runtime support for compiled code
+
+    /// <summary>The function at <paramref name="index"/> of the function index space (created on first use, then always the same object).</summary>
+    internal FunctionReference GetFunction(uint index)
+    {
+        var existing = Volatile.Read(ref Functions[index]);
+        if (existing is not null) return existing;
+        int defined = (int)index - Module.Definition.ImportedFunctionCount;
+        var created = new WasmFunction(Module.FunctionTypes[index], Module.Compiled.FunctionPointers[defined], this, index);
+        return Interlocked.CompareExchange(ref Functions[index], created, null) ?? created;
+    }
+
+    internal ReadOnlySpan<byte> GetDataSegment(int index) =>
+        _droppedData[index] ? ReadOnlySpan<byte>.Empty : Module.Definition.Data[index].GetBytes(Module.Definition);
+
+    internal void DropDataSegment(int index) => _droppedData[index] = true;
+
+    internal void DropElementSegment(int index) => _elementSegments[index] = null;
+
+    /// <summary>table.init semantics: bounds-checked copy of segment items [source, source+count) to the table at destination.</summary>
+    internal void InitializeTable(Table table, int segmentIndex, uint destination, uint source, uint count)
+    {
+        var items = _elementSegments[segmentIndex] ?? [];
+        var elements = table.Elements;
+        if ((ulong)source + count > (ulong)items.Length || (ulong)destination + count > (ulong)elements.Length)
+            throw new TrapException(TrapCode.OutOfBoundsTableAccess);
+        Array.Copy(items, source, elements, destination, count);
+    }
+
+    /// <summary>Asks running guest code of this instance (and of all instances sharing its signal) to trap with <see cref="TrapCode.Interrupted"/>.</summary>
+    internal void RequestInterrupt() => Signal.Request();
+
+    internal void ClearInterrupt() => Signal.Clear();
+
+    // ------------------------------------------------------------------ public accessors
+
+    /// <summary>Calls an exported function with untyped arguments (checked against its type).</summary>
+    public Value[] Invoke(string exportName, params Value[] args) => GetFunction(exportName).Invoke(args);
+
+    /// <summary>An exported function. Throws <see cref="KeyNotFoundException"/> if there is no function export of that name.</summary>
+    public FunctionReference GetFunction(string exportName) =>
+        _exports.TryGetValue(exportName, out var e) && e is FunctionReference f
+            ? f
+            : throw new KeyNotFoundException($"the instance has no exported function named \"{exportName}\"");
+
+    /// <summary>An exported function as a typed delegate, for example <c>Func&lt;int, int, int&gt;</c>.</summary>
+    public TDelegate GetFunction<TDelegate>(string exportName) where TDelegate : Delegate =>
+        GetFunction(exportName).ToDelegate<TDelegate>();
+
+    public Memory? GetMemory(string exportName) => _exports.GetValueOrDefault(exportName) as Memory;
+    public Global? GetGlobal(string exportName) => _exports.GetValueOrDefault(exportName) as Global;
+    public Table? GetTable(string exportName) => _exports.GetValueOrDefault(exportName) as Table;
+
+    /// <summary>The instance's memory (imported or defined), if it has one.</summary>
+    public Memory? Memory => Memory0;
+}

@@ -1,0 +1,90 @@
+using Strand.Binary;
+using Strand.Runtime;
+
+namespace Strand;
+
+/// <summary>
+/// Collects the externs that modules may import (by module name and field name) and instantiates
+/// modules against them. Not thread-safe while being modified; instantiating from several threads
+/// once all definitions are made is safe.
+/// </summary>
+public sealed class Linker
+{
+    private readonly Dictionary<(string Module, string Name), Extern> _definitions = new();
+
+    /// <summary>Defines (or replaces) an importable extern.</summary>
+    public Linker Define(string module, string name, Extern value)
+    {
+        ArgumentNullException.ThrowIfNull(module);
+        ArgumentNullException.ThrowIfNull(name);
+        ArgumentNullException.ThrowIfNull(value);
+        _definitions[(module, name)] = value;
+        return this;
+    }
+
+    /// <summary>
+    /// Defines a host function from a typed delegate, e.g. <c>(Func&lt;int, int, int&gt;)((a, b) =&gt; a + b)</c>.
+    /// Parameter and result types map as i32 = int/uint, i64 = long/ulong, f32 = float, f64 = double,
+    /// externref = object, funcref = FunctionReference; several results are returned as a ValueTuple.
+    /// An exception thrown by the delegate traps the guest with <see cref="TrapCode.HostError"/> (original as inner exception).
+    /// </summary>
+    public Linker DefineFunction(string module, string name, Delegate function)
+    {
+        ArgumentNullException.ThrowIfNull(function);
+        return Define(module, name, CallStubs.CreateHostFunction(function, $"{module}.{name}"));
+    }
+
+    /// <summary>Defines an untyped host function: receives the arguments, returns the results (checked against <paramref name="type"/>).</summary>
+    public Linker DefineFunction(string module, string name, FuncType type, Func<Value[], Value[]> function)
+    {
+        ArgumentNullException.ThrowIfNull(type);
+        ArgumentNullException.ThrowIfNull(function);
+        return Define(module, name, CallStubs.CreateHostFunction(type, function, $"{module}.{name}"));
+    }
+
+    /// <summary>Makes every export of <paramref name="instance"/> importable under module name <paramref name="moduleName"/>.</summary>
+    public Linker DefineInstance(string moduleName, Instance instance)
+    {
+        ArgumentNullException.ThrowIfNull(instance);
+        foreach (var (name, value) in instance.Exports) Define(moduleName, name, value);
+        return this;
+    }
+
+    public bool TryGet(string module, string name, out Extern? value) => _definitions.TryGetValue((module, name), out value);
+
+    /// <summary>
+    /// Resolves the module's imports, checks their types, and instantiates it (running segment
+    /// initialisation and the start function). Throws <see cref="LinkException"/> for a missing or
+    /// mismatched import and <see cref="TrapException"/> when initialisation or the start function traps.
+    /// </summary>
+    public Instance Instantiate(Module module)
+    {
+        ArgumentNullException.ThrowIfNull(module);
+        var def = module.Definition;
+        var resolved = new Extern[def.Imports.Count];
+        int functionIndex = 0;
+        for (int i = 0; i < resolved.Length; i++)
+        {
+            var import = def.Imports[i];
+            var expected = module.Imports[i];
+            if (!_definitions.TryGetValue((import.Module, import.Name), out var actual))
+                throw new LinkException($"unknown import: {import.Module}.{import.Name} ({expected.TypeDescription}) is not defined");
+            bool compatible = import.Kind switch
+            {
+                ExternalKind.Function => actual is FunctionReference f && f.TypeId == module.FunctionTypeIds[functionIndex],
+                ExternalKind.Table => actual is Table t && t.ElementType == import.Table!.ElementType && LimitsMatch(t.Size, t.MaximumSize, import.Table.Limits),
+                ExternalKind.Memory => actual is Memory m && m.Shared == import.Memory!.Shared && LimitsMatch(m.Pages, m.MaximumPages, import.Memory.Limits),
+                _ => actual is Global g && g.Type == import.Global,
+            };
+            if (!compatible)
+                throw new LinkException($"incompatible import type: {import.Module}.{import.Name} expects {expected.TypeDescription} but got {actual.DescribeType()}");
+            if (import.Kind == ExternalKind.Function) functionIndex++;
+            resolved[i] = actual;
+        }
+        return Instance.Create(module, resolved);
+    }
+
+    /// <summary>Limits subtyping: at least the required minimum, and a maximum no larger than required (if one is required).</summary>
+    private static bool LimitsMatch(uint actualMin, uint? actualMax, Limits required) =>
+        actualMin >= required.Min && (required.Max is not { } max || (actualMax is { } am && am <= max));
+}

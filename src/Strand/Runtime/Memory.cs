@@ -1,0 +1,155 @@
+using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using Strand.Binary;
+using Strand.Runtime;
+
+namespace Strand;
+
+/// <summary>
+/// A WebAssembly linear memory. Its bytes live in reserved address space that never moves:
+/// growing commits more of the reservation, so the base address is fixed for the memory's life
+/// and concurrent readers on other threads never see a stale buffer. Host accessors are
+/// bounds-checked against the current length and throw <see cref="ArgumentOutOfRangeException"/>.
+/// </summary>
+public sealed unsafe class Memory : Extern
+{
+    public const int PageSize = 65536;
+    /// <summary>The largest number of pages a 32-bit memory can have (4 GiB).</summary>
+    public const uint MaxPages = 65536;
+
+    private readonly AddressSpaceReservation _reservation;
+    private readonly object _growLock = new();
+
+    /// <summary>First byte of the memory. Never changes. Read by compiled code.</summary>
+    internal readonly nint BaseAddress;
+
+    /// <summary>Current length in bytes; only grows; published with a volatile write after the pages are committed.</summary>
+    internal long LengthInBytes;
+
+    public Memory(MemoryType type) : this(type.Limits.Min, type.Limits.Max, type.Shared) { }
+
+    public Memory(uint minPages, uint? maxPages = null, bool shared = false)
+    {
+        if (minPages > MaxPages) throw new ArgumentOutOfRangeException(nameof(minPages), $"a memory has at most {MaxPages} pages");
+        if (maxPages is { } mx && (mx > MaxPages || mx < minPages))
+            throw new ArgumentOutOfRangeException(nameof(maxPages), "maximum must be between the minimum and 65536 pages");
+        if (shared && maxPages is null) throw new ArgumentException("a shared memory must have a maximum", nameof(maxPages));
+        MaximumPages = maxPages;
+        Shared = shared;
+        _reservation = AddressSpaceReservation.Reserve((nuint)(maxPages ?? MaxPages) * PageSize);
+        BaseAddress = _reservation.Address;
+        if (!_reservation.Commit(0, (nuint)minPages * PageSize))
+            throw new OutOfMemoryException($"cannot commit {minPages} pages of linear memory");
+        Volatile.Write(ref LengthInBytes, (long)minPages * PageSize);
+    }
+
+    /// <summary>Declared maximum in pages, or null when the memory may grow to 4 GiB.</summary>
+    public uint? MaximumPages { get; }
+    public bool Shared { get; }
+
+    /// <summary>Current size in bytes.</summary>
+    public long Length => Volatile.Read(ref LengthInBytes);
+
+    /// <summary>Current size in 64 KiB pages.</summary>
+    public uint Pages => (uint)(Length / PageSize);
+
+    /// <summary>The memory's current type: the current size as minimum, the declared maximum.</summary>
+    public MemoryType Type => new(new Limits(Pages, MaximumPages, Shared));
+
+    public override ExternalKind Kind => ExternalKind.Memory;
+
+    public override string DescribeType() => TypeText.Describe(Type);
+
+    /// <summary>The fixed address of byte 0 (valid as long as this object is alive).</summary>
+    public nint BasePointer => BaseAddress;
+
+    /// <summary>Grows by <paramref name="deltaPages"/>; returns the previous size in pages, or -1 if the memory cannot grow that much.</summary>
+    public int Grow(uint deltaPages)
+    {
+        lock (_growLock)
+        {
+            long oldLength = LengthInBytes;
+            uint oldPages = (uint)(oldLength / PageSize);
+            if (deltaPages == 0) return (int)oldPages;
+            ulong newPages = (ulong)oldPages + deltaPages;
+            if (newPages > (MaximumPages ?? MaxPages)) return -1;
+            long newLength = (long)newPages * PageSize;
+            if (!_reservation.Commit((nuint)oldLength, (nuint)(newLength - oldLength))) return -1;
+            Volatile.Write(ref LengthInBytes, newLength);
+            return (int)oldPages;
+        }
+    }
+
+    /// <summary>A view of [address, address + length). Invalid once this Memory is unreachable.</summary>
+    public Span<byte> GetSpan(long address, int length)
+    {
+        CheckRange(address, length);
+        return new Span<byte>((byte*)BaseAddress + address, length);
+    }
+
+    public byte ReadByte(long address) => *Pointer(address, 1);
+    public short ReadInt16(long address) => BinaryPrimitives.ReadInt16LittleEndian(new ReadOnlySpan<byte>(Pointer(address, 2), 2));
+    public int ReadInt32(long address) => BinaryPrimitives.ReadInt32LittleEndian(new ReadOnlySpan<byte>(Pointer(address, 4), 4));
+    public long ReadInt64(long address) => BinaryPrimitives.ReadInt64LittleEndian(new ReadOnlySpan<byte>(Pointer(address, 8), 8));
+    public float ReadSingle(long address) => BitConverter.Int32BitsToSingle(ReadInt32(address));
+    public double ReadDouble(long address) => BitConverter.Int64BitsToDouble(ReadInt64(address));
+
+    public byte[] ReadBytes(long address, int count) => GetSpan(address, count).ToArray();
+
+    public void WriteByte(long address, byte value) => *Pointer(address, 1) = value;
+    public void WriteInt16(long address, short value) => BinaryPrimitives.WriteInt16LittleEndian(new Span<byte>(Pointer(address, 2), 2), value);
+    public void WriteInt32(long address, int value) => BinaryPrimitives.WriteInt32LittleEndian(new Span<byte>(Pointer(address, 4), 4), value);
+    public void WriteInt64(long address, long value) => BinaryPrimitives.WriteInt64LittleEndian(new Span<byte>(Pointer(address, 8), 8), value);
+    public void WriteSingle(long address, float value) => WriteInt32(address, BitConverter.SingleToInt32Bits(value));
+    public void WriteDouble(long address, double value) => WriteInt64(address, BitConverter.DoubleToInt64Bits(value));
+
+    public void WriteBytes(long address, ReadOnlySpan<byte> bytes) => bytes.CopyTo(GetSpan(address, bytes.Length));
+
+    /// <summary>Reads a NUL-terminated or length-limited UTF-8 string (host convenience).</summary>
+    public string ReadUtf8(long address, int length) => System.Text.Encoding.UTF8.GetString(GetSpan(address, length));
+
+    private byte* Pointer(long address, int size)
+    {
+        CheckRange(address, size);
+        return (byte*)BaseAddress + address;
+    }
+
+    private void CheckRange(long address, int length)
+    {
+        if (length < 0) throw new ArgumentOutOfRangeException(nameof(length), "length must not be negative");
+        long current = Length;
+        if (address < 0 || address > current - length)
+            throw new ArgumentOutOfRangeException(nameof(address),
+                $"range [{address}, {address}+{length}) is outside the memory (length {current} bytes)");
+    }
+
+    // ---- used by compiled code and instantiation (wasm semantics: traps, not argument exceptions) ----
+
+    /// <summary>True when [address, address + length) lies inside the memory (64-bit arithmetic, no overflow).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal bool InBounds(ulong address, ulong length) => address + length <= (ulong)Volatile.Read(ref LengthInBytes);
+
+    internal void Fill(uint destination, byte value, uint count)
+    {
+        if (!InBounds(destination, count)) throw new TrapException(TrapCode.OutOfBoundsMemoryAccess);
+        NativeMemory.Fill((byte*)BaseAddress + destination, count, value);
+    }
+
+    internal static void Copy(Memory destinationMemory, uint destination, Memory sourceMemory, uint source, uint count)
+    {
+        if (!destinationMemory.InBounds(destination, count) || !sourceMemory.InBounds(source, count))
+            throw new TrapException(TrapCode.OutOfBoundsMemoryAccess);
+        // NativeMemory.Copy has memmove semantics: overlapping ranges are handled.
+        NativeMemory.Copy((byte*)sourceMemory.BaseAddress + source, (byte*)destinationMemory.BaseAddress + destination, count);
+    }
+
+    internal void Initialize(uint destination, ReadOnlySpan<byte> segment, uint sourceOffset, uint count)
+    {
+        if ((ulong)sourceOffset + count > (ulong)segment.Length || !InBounds(destination, count))
+            throw new TrapException(TrapCode.OutOfBoundsMemoryAccess);
+        segment.Slice((int)sourceOffset, (int)count).CopyTo(new Span<byte>((byte*)BaseAddress + destination, (int)count));
+    }
+
+    public override string ToString() => $"memory {Pages} pages{(MaximumPages is { } m ? $" (max {m})" : "")}{(Shared ? " shared" : "")}";
+}

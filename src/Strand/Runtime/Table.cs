@@ -1,0 +1,81 @@
+using Strand.Binary;
+using Strand.Runtime;
+
+namespace Strand;
+
+/// <summary>
+/// A WebAssembly table of references (funcref: <see cref="FunctionReference"/> or null; externref: any object or null).
+/// Not shared between threads by WebAssembly 2.0, so growing replaces the element array.
+/// </summary>
+public sealed class Table : Extern
+{
+    /// <summary>Growth beyond this many elements fails (returns -1) instead of exhausting the process.</summary>
+    public const uint ImplementationLimit = 10_000_000;
+
+    /// <summary>The elements; its length is the table's size. Read by compiled code.</summary>
+    internal object?[] Elements;
+
+    public Table(TableType type, Value initialValue = default)
+    {
+        if (!type.ElementType.IsReference()) throw new ArgumentException("a table's element type must be funcref or externref", nameof(type));
+        if (type.Limits.Max is { } mx && mx < type.Limits.Min) throw new ArgumentException("table maximum is below its minimum", nameof(type));
+        if (type.Limits.Min > ImplementationLimit)
+            throw new TrapException(TrapCode.OutOfBoundsTableAccess, $"table of {type.Limits.Min} elements exceeds the implementation limit of {ImplementationLimit}");
+        ElementType = type.ElementType;
+        MaximumSize = type.Limits.Max;
+        object? init = initialValue.Type == default ? null : ToElement(initialValue, nameof(initialValue));
+        Elements = new object?[type.Limits.Min];
+        if (init is not null) Array.Fill(Elements, init);
+    }
+
+    public ValType ElementType { get; }
+    public uint? MaximumSize { get; }
+    public uint Size => (uint)Elements.Length;
+
+    /// <summary>The table's current type: current size as minimum, declared maximum.</summary>
+    public TableType Type => new(ElementType, new Limits(Size, MaximumSize));
+
+    public override ExternalKind Kind => ExternalKind.Table;
+
+    public override string DescribeType() => TypeText.Describe(Type);
+
+    public Value Get(uint index)
+    {
+        var elements = Elements;
+        if (index >= (uint)elements.Length) throw new ArgumentOutOfRangeException(nameof(index), $"index {index} is outside the table (size {elements.Length})");
+        return ElementType == ValType.FuncRef ? Value.FuncRef((FunctionReference?)elements[index]) : Value.ExternRef(elements[index]);
+    }
+
+    public void Set(uint index, Value value)
+    {
+        var elements = Elements;
+        if (index >= (uint)elements.Length) throw new ArgumentOutOfRangeException(nameof(index), $"index {index} is outside the table (size {elements.Length})");
+        elements[index] = ToElement(value, nameof(value));
+    }
+
+    /// <summary>Grows by <paramref name="delta"/> elements set to <paramref name="initialValue"/>; returns the old size or -1.</summary>
+    public int Grow(uint delta, Value initialValue = default) =>
+        GrowCore(delta, initialValue.Type == default ? null : ToElement(initialValue, nameof(initialValue)));
+
+    internal int GrowCore(uint delta, object? init)
+    {
+        var old = Elements;
+        ulong newSize = (ulong)old.Length + delta;
+        if (newSize > (MaximumSize ?? uint.MaxValue) || newSize > ImplementationLimit) return -1;
+        if (delta == 0) return old.Length;
+        var grown = new object?[newSize];
+        Array.Copy(old, grown, old.Length);
+        if (init is not null) Array.Fill(grown, init, old.Length, (int)delta);
+        Elements = grown;
+        return old.Length;
+    }
+
+    private object? ToElement(Value value, string paramName)
+    {
+        if (value.Type != ElementType)
+            throw new ArgumentException($"a {ElementType.ToWat()} table cannot hold a {value.Type.ToWat()} value", paramName);
+        return value.Reference;
+    }
+
+    public override string ToString() => $"table {Size} {ElementType.ToWat()}";
+}

@@ -1,0 +1,367 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Numerics;
+using System.Runtime.CompilerServices;
+
+namespace Strand.Runtime;
+
+/// <summary>
+/// Helpers called by compiled code for operations whose exact WebAssembly semantics need more
+/// than one CIL instruction (traps, IEEE corner cases, bulk operations). Small ones are
+/// aggressively inlined by the JIT. Parameters are ordered like the wasm operand stack, with
+/// the runtime object (memory, table, instance) last, so compiled code pushes it after the operands.
+/// </summary>
+internal static class WasmOps
+{
+    // ---------------- traps ----------------
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    public static Exception Trap(int code) => new TrapException((TrapCode)code);
+
+    [DoesNotReturn, MethodImpl(MethodImplOptions.NoInlining)]
+    public static void ThrowTrap(TrapCode code) => throw new TrapException(code);
+
+    [DoesNotReturn, MethodImpl(MethodImplOptions.NoInlining)]
+    public static void ThrowOutOfBoundsMemory() => throw new TrapException(TrapCode.OutOfBoundsMemoryAccess);
+
+    [DoesNotReturn, MethodImpl(MethodImplOptions.NoInlining)]
+    public static void ThrowCallStackExhausted() => throw new TrapException(TrapCode.CallStackExhausted);
+
+    [DoesNotReturn, MethodImpl(MethodImplOptions.NoInlining)]
+    public static void ThrowInterrupted() => throw new TrapException(TrapCode.Interrupted);
+
+    [DoesNotReturn, MethodImpl(MethodImplOptions.NoInlining)]
+    public static void ThrowUnalignedAtomic() => throw new TrapException(TrapCode.UnalignedAtomic);
+
+    // ---------------- integer division ----------------
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int I32DivS(int a, int b)
+    {
+        if (b == 0) ThrowTrap(TrapCode.IntegerDivideByZero);
+        if (b == -1 && a == int.MinValue) ThrowTrap(TrapCode.IntegerOverflow);
+        return a / b;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int I32DivU(int a, int b)
+    {
+        if (b == 0) ThrowTrap(TrapCode.IntegerDivideByZero);
+        return (int)((uint)a / (uint)b);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int I32RemS(int a, int b)
+    {
+        if (b == 0) ThrowTrap(TrapCode.IntegerDivideByZero);
+        return b == -1 ? 0 : a % b;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int I32RemU(int a, int b)
+    {
+        if (b == 0) ThrowTrap(TrapCode.IntegerDivideByZero);
+        return (int)((uint)a % (uint)b);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static long I64DivS(long a, long b)
+    {
+        if (b == 0) ThrowTrap(TrapCode.IntegerDivideByZero);
+        if (b == -1 && a == long.MinValue) ThrowTrap(TrapCode.IntegerOverflow);
+        return a / b;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static long I64DivU(long a, long b)
+    {
+        if (b == 0) ThrowTrap(TrapCode.IntegerDivideByZero);
+        return (long)((ulong)a / (ulong)b);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static long I64RemS(long a, long b)
+    {
+        if (b == 0) ThrowTrap(TrapCode.IntegerDivideByZero);
+        return b == -1 ? 0 : a % b;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static long I64RemU(long a, long b)
+    {
+        if (b == 0) ThrowTrap(TrapCode.IntegerDivideByZero);
+        return (long)((ulong)a % (ulong)b);
+    }
+
+    // ---------------- bit counting / rotation ----------------
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static int I32Clz(int a) => BitOperations.LeadingZeroCount((uint)a);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static int I32Ctz(int a) => BitOperations.TrailingZeroCount((uint)a);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static int I32Popcnt(int a) => BitOperations.PopCount((uint)a);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static long I64Clz(long a) => BitOperations.LeadingZeroCount((ulong)a);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static long I64Ctz(long a) => BitOperations.TrailingZeroCount((ulong)a);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static long I64Popcnt(long a) => BitOperations.PopCount((ulong)a);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static int I32Rotl(int a, int n) => (int)BitOperations.RotateLeft((uint)a, n);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static int I32Rotr(int a, int n) => (int)BitOperations.RotateRight((uint)a, n);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static long I64Rotl(long a, long n) => (long)BitOperations.RotateLeft((ulong)a, (int)(n & 63));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static long I64Rotr(long a, long n) => (long)BitOperations.RotateRight((ulong)a, (int)(n & 63));
+
+    // ---------------- floating point: sign operations work on bits (NaN payloads kept) ----------------
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float F32Abs(float a) => BitConverter.Int32BitsToSingle(BitConverter.SingleToInt32Bits(a) & 0x7FFF_FFFF);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float F32Neg(float a) => BitConverter.Int32BitsToSingle(BitConverter.SingleToInt32Bits(a) ^ int.MinValue);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float F32Copysign(float a, float b) => BitConverter.Int32BitsToSingle(
+        (BitConverter.SingleToInt32Bits(a) & 0x7FFF_FFFF) | (BitConverter.SingleToInt32Bits(b) & int.MinValue));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static double F64Abs(double a) => BitConverter.Int64BitsToDouble(BitConverter.DoubleToInt64Bits(a) & long.MaxValue);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static double F64Neg(double a) => BitConverter.Int64BitsToDouble(BitConverter.DoubleToInt64Bits(a) ^ long.MinValue);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static double F64Copysign(double a, double b) => BitConverter.Int64BitsToDouble(
+        (BitConverter.DoubleToInt64Bits(a) & long.MaxValue) | (BitConverter.DoubleToInt64Bits(b) & long.MinValue));
+
+    // min/max: NaN in -> (quiet) NaN out; -0 is less than +0.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float F32Min(float a, float b)
+    {
+        if (a < b) return a;
+        if (b < a) return b;
+        if (a == b) return BitConverter.Int32BitsToSingle(BitConverter.SingleToInt32Bits(a) | BitConverter.SingleToInt32Bits(b));
+        return a + b;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float F32Max(float a, float b)
+    {
+        if (a > b) return a;
+        if (b > a) return b;
+        if (a == b) return BitConverter.Int32BitsToSingle(BitConverter.SingleToInt32Bits(a) & BitConverter.SingleToInt32Bits(b));
+        return a + b;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static double F64Min(double a, double b)
+    {
+        if (a < b) return a;
+        if (b < a) return b;
+        if (a == b) return BitConverter.Int64BitsToDouble(BitConverter.DoubleToInt64Bits(a) | BitConverter.DoubleToInt64Bits(b));
+        return a + b;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static double F64Max(double a, double b)
+    {
+        if (a > b) return a;
+        if (b > a) return b;
+        if (a == b) return BitConverter.Int64BitsToDouble(BitConverter.DoubleToInt64Bits(a) & BitConverter.DoubleToInt64Bits(b));
+        return a + b;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float F32Ceil(float a) => MathF.Ceiling(a);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float F32Floor(float a) => MathF.Floor(a);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float F32Trunc(float a) => MathF.Truncate(a);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float F32Nearest(float a) => MathF.Round(a, MidpointRounding.ToEven);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float F32Sqrt(float a) => MathF.Sqrt(a);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static double F64Ceil(double a) => Math.Ceiling(a);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static double F64Floor(double a) => Math.Floor(a);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static double F64Trunc(double a) => Math.Truncate(a);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static double F64Nearest(double a) => Math.Round(a, MidpointRounding.ToEven);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static double F64Sqrt(double a) => Math.Sqrt(a);
+
+    // ---------------- conversions ----------------
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float F32ConvertI32U(int a) => (float)(uint)a;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static double F64ConvertI32U(int a) => (uint)a;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float F32ConvertI64S(long a) => a;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static double F64ConvertI64S(long a) => a;
+
+    /// <summary>u64 -> f32 with a single rounding: halve with a sticky bit so the signed conversion rounds correctly.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float F32ConvertI64U(long a)
+    {
+        if (a >= 0) return a;
+        ulong u = (ulong)a;
+        return (float)(long)((u >> 1) | (u & 1)) * 2f;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static double F64ConvertI64U(long a)
+    {
+        if (a >= 0) return a;
+        ulong u = (ulong)a;
+        return (double)(long)((u >> 1) | (u & 1)) * 2.0;
+    }
+
+    // Trapping truncation: NaN -> invalid conversion; out of range (after truncation) -> overflow.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int I32TruncF32S(float a)
+    {
+        if (a >= -2147483648f && a < 2147483648f) return (int)a;
+        ThrowTruncation(float.IsNaN(a));
+        return 0;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int I32TruncF32U(float a)
+    {
+        if (a > -1f && a < 4294967296f) return (int)(uint)a;
+        ThrowTruncation(float.IsNaN(a));
+        return 0;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int I32TruncF64S(double a)
+    {
+        if (a > -2147483649.0 && a < 2147483648.0) return (int)a;
+        ThrowTruncation(double.IsNaN(a));
+        return 0;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int I32TruncF64U(double a)
+    {
+        if (a > -1.0 && a < 4294967296.0) return (int)(uint)a;
+        ThrowTruncation(double.IsNaN(a));
+        return 0;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static long I64TruncF32S(float a)
+    {
+        if (a >= -9223372036854775808f && a < 9223372036854775808f) return (long)a;
+        ThrowTruncation(float.IsNaN(a));
+        return 0;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static long I64TruncF32U(float a)
+    {
+        if (a > -1f && a < 18446744073709551616f) return (long)(ulong)a;
+        ThrowTruncation(float.IsNaN(a));
+        return 0;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static long I64TruncF64S(double a)
+    {
+        if (a >= -9223372036854775808.0 && a < 9223372036854775808.0) return (long)a;
+        ThrowTruncation(double.IsNaN(a));
+        return 0;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static long I64TruncF64U(double a)
+    {
+        if (a > -1.0 && a < 18446744073709551616.0) return (long)(ulong)a;
+        ThrowTruncation(double.IsNaN(a));
+        return 0;
+    }
+
+    [DoesNotReturn, MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ThrowTruncation(bool isNaN) =>
+        throw new TrapException(isNaN ? TrapCode.InvalidConversionToInteger : TrapCode.IntegerOverflow);
+
+    // Saturating truncation: NaN -> 0, clamps at the bounds.
+    public static int I32TruncSatF32S(float a) =>
+        float.IsNaN(a) ? 0 : a >= 2147483648f ? int.MaxValue : a < -2147483648f ? int.MinValue : (int)a;
+    public static int I32TruncSatF32U(float a) =>
+        float.IsNaN(a) || a <= -1f ? 0 : a >= 4294967296f ? -1 : (int)(uint)a;
+    public static int I32TruncSatF64S(double a) =>
+        double.IsNaN(a) ? 0 : a >= 2147483648.0 ? int.MaxValue : a <= -2147483649.0 ? int.MinValue : (int)a;
+    public static int I32TruncSatF64U(double a) =>
+        double.IsNaN(a) || a <= -1.0 ? 0 : a >= 4294967296.0 ? -1 : (int)(uint)a;
+    public static long I64TruncSatF32S(float a) =>
+        float.IsNaN(a) ? 0 : a >= 9223372036854775808f ? long.MaxValue : a < -9223372036854775808f ? long.MinValue : (long)a;
+    public static long I64TruncSatF32U(float a) =>
+        float.IsNaN(a) || a <= -1f ? 0 : a >= 18446744073709551616f ? -1L : (long)(ulong)a;
+    public static long I64TruncSatF64S(double a) =>
+        double.IsNaN(a) ? 0 : a >= 9223372036854775808.0 ? long.MaxValue : a < -9223372036854775808.0 ? long.MinValue : (long)a;
+    public static long I64TruncSatF64U(double a) =>
+        double.IsNaN(a) || a <= -1.0 ? 0 : a >= 18446744073709551616.0 ? -1L : (long)(ulong)a;
+
+    /// <summary>Float constants are materialised from bits so the JIT never sees (and quiets) a signalling NaN literal.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    public static float F32FromBits(int bits) => BitConverter.Int32BitsToSingle(bits);
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    public static double F64FromBits(long bits) => BitConverter.Int64BitsToDouble(bits);
+
+    // ---------------- memory ----------------
+
+    public static int MemorySize(Memory memory) => (int)memory.Pages;
+
+    public static int MemoryGrow(int delta, Memory memory) => memory.Grow((uint)delta);
+
+    public static void MemoryFill(int destination, int value, int count, Memory memory) =>
+        memory.Fill((uint)destination, (byte)value, (uint)count);
+
+    public static void MemoryCopy(int destination, int source, int count, Memory memory) =>
+        Memory.Copy(memory, (uint)destination, memory, (uint)source, (uint)count);
+
+    public static void MemoryInit(int destination, int source, int count, Memory memory, Instance instance, int segment) =>
+        memory.Initialize((uint)destination, instance.GetDataSegment(segment), (uint)source, (uint)count);
+
+    public static void DataDrop(Instance instance, int segment) => instance.DropDataSegment(segment);
+
+    // ---------------- tables and references ----------------
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static FunctionReference ResolveIndirect(int index, Table table, int typeId)
+    {
+        var elements = table.Elements;
+        if ((uint)index >= (uint)elements.Length) ThrowTrap(TrapCode.UndefinedElement);
+        // Validation guarantees call_indirect only names funcref tables.
+        var function = Unsafe.As<FunctionReference?>(elements[index]);
+        if (function is null) ThrowTrap(TrapCode.UninitializedElement);
+        if (function.TypeId != typeId) ThrowTrap(TrapCode.IndirectCallTypeMismatch);
+        return function;
+    }
+
+    public static object? TableGet(int index, Table table)
+    {
+        var elements = table.Elements;
+        if ((uint)index >= (uint)elements.Length) ThrowTrap(TrapCode.OutOfBoundsTableAccess);
+        return elements[index];
+    }
+
+    public static void TableSet(int index, object? value, Table table)
+    {
+        var elements = table.Elements;
+        if ((uint)index >= (uint)elements.Length) ThrowTrap(TrapCode.OutOfBoundsTableAccess);
+        elements[index] = value;
+    }
+
+    public static int TableSize(Table table) => table.Elements.Length;
+
+    public static int TableGrow(object? init, int delta, Table table) => table.GrowCore((uint)delta, init);
+
+    public static void TableFill(int index, object? value, int count, Table table)
+    {
+        var elements = table.Elements;
+        if ((ulong)(uint)index + (uint)count > (ulong)elements.Length) ThrowTrap(TrapCode.OutOfBoundsTableAccess);
+        Array.Fill(elements, value, index, count);
+    }
+
+    public static void TableCopy(int destination, int source, int count, Table destinationTable, Table sourceTable)
+    {
+        var d = destinationTable.Elements;
+        var s = sourceTable.Elements;
+        if ((ulong)(uint)destination + (uint)count > (ulong)d.Length || (ulong)(uint)source + (uint)count > (ulong)s.Length)
+            ThrowTrap(TrapCode.OutOfBoundsTableAccess);
+        Array.Copy(s, source, d, destination, count); // Array.Copy handles overlap within one array
+    }
+
+    public static void TableInit(int destination, int source, int count, Table table, Instance instance, int segment) =>
+        instance.InitializeTable(table, segment, (uint)destination, (uint)source, (uint)count);
+
+    public static void ElemDrop(Instance instance, int segment) => instance.DropElementSegment(segment);
+
+    public static object RefFunc(Instance instance, int functionIndex) => instance.GetFunction((uint)functionIndex);
+
+    // ---------------- hooks ----------------
+
+    public static void OnGlobalSet(int value, Instance instance, int globalIndex) =>
+        instance.GlobalSetHook?.Invoke(instance, (uint)globalIndex, value);
+}
