@@ -153,9 +153,9 @@ public sealed record StartFunctionInfo
     public IReadOnlyList<AddressRange> ZeroFills { get; init; } = [];
 }
 
-public sealed record ImportInfo(string Module, string Name, ExternalKind Kind, string Description);
+public sealed record LayoutImport(string Module, string Name, ExternalKind Kind, string Description);
 
-public sealed record ExportInfo(string Name, ExternalKind Kind, uint Index, string Description);
+public sealed record LayoutExport(string Name, ExternalKind Kind, uint Index, string Description);
 
 public enum SafetyLevel
 {

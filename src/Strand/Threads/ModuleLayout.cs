@@ -44,8 +44,8 @@ public sealed class ModuleLayout
     public required TlsInfo Tls { get; init; }
     public required IReadOnlyList<DataSegmentInfo> DataSegments { get; init; }
     public StartFunctionInfo? Start { get; private init; }
-    public required IReadOnlyList<ImportInfo> Imports { get; init; }
-    public required IReadOnlyList<ExportInfo> Exports { get; init; }
+    public required IReadOnlyList<LayoutImport> Imports { get; init; }
+    public required IReadOnlyList<LayoutExport> Exports { get; init; }
     /// <summary>Everything ambiguous or inferred, as sentences.</summary>
     public required IReadOnlyList<string> Notes { get; init; }
     public required ThreadSafetyVerdict Verdict { get; init; }
@@ -105,8 +105,8 @@ public sealed class ModuleLayout
         var tls = FindTls(module, segments, notes);
         NoteStrippedTlsBase(module, stack, tls, segments, notes);
 
-        var imports = module.Imports.Select(i => new ImportInfo(i.Module, i.Name, i.Kind, DescribeImport(module, i))).ToList();
-        var exports = module.Exports.Select(e => new ExportInfo(e.Name, e.Kind, e.Index, DescribeExport(module, e))).ToList();
+        var imports = module.Imports.Select(i => new LayoutImport(i.Module, i.Name, i.Kind, DescribeImport(module, i))).ToList();
+        var exports = module.Exports.Select(e => new LayoutExport(e.Name, e.Kind, e.Index, DescribeExport(module, e))).ToList();
 
         var verdict = Judge(memory, stack, tls, module);
 

@@ -114,7 +114,7 @@ public class LayoutTests
         Assert.Contains(layout.Exports, e => e.Name == "__data_end" && e.Kind == ExternalKind.Global && e.Description == "global[1] i32 = 1044");
         Assert.Contains(layout.Exports, e => e.Name == "fill_and_check" && e.Description == "func[1] [i32 i32 i32] -> [i32]");
         var import = Assert.Single(layout.Imports);
-        Assert.Equal(new ImportInfo("env", "memory", ExternalKind.Memory, "memory 2..256 shared"), import);
+        Assert.Equal(new LayoutImport("env", "memory", ExternalKind.Memory, "memory 2..256 shared"), import);
     }
 
     [Theory]
