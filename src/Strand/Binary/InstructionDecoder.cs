@@ -28,7 +28,7 @@ public static class InstructionDecoder
                 ins.Opcode = (Opcode)(0xFE00 | sub);
                 if (ins.Opcode == Opcode.AtomicFence)
                 {
-                    if (r.ReadByte() != 0) throw r.Error(ins.Offset + 2, "zero byte expected");
+                    ReadZeroByte(r);
                 }
                 else
                 {
@@ -73,7 +73,7 @@ public static class InstructionDecoder
                 break;
             }
             case Opcode.MemorySize or Opcode.MemoryGrow:
-                if (r.ReadByte() != 0) throw r.Error(ins.Offset + 1, "zero byte expected");
+                ReadZeroByte(r);
                 break;
             case Opcode.I32Const:
                 ins.Immediate = (ulong)(long)r.ReadS32();
@@ -103,17 +103,17 @@ public static class InstructionDecoder
         {
             case Opcode.MemoryInit:
                 ins.Index = r.ReadU32();
-                if (r.ReadByte() != 0) throw r.Error("zero byte expected");
+                ReadZeroByte(r);
                 break;
             case Opcode.DataDrop or Opcode.ElemDrop or Opcode.TableGrow or Opcode.TableSize or Opcode.TableFill:
                 ins.Index = r.ReadU32();
                 break;
             case Opcode.MemoryCopy:
-                if (r.ReadByte() != 0) throw r.Error("zero byte expected");
-                if (r.ReadByte() != 0) throw r.Error("zero byte expected");
+                ReadZeroByte(r);
+                ReadZeroByte(r);
                 break;
             case Opcode.MemoryFill:
-                if (r.ReadByte() != 0) throw r.Error("zero byte expected");
+                ReadZeroByte(r);
                 break;
             case Opcode.TableInit:
                 ins.Index = r.ReadU32();
@@ -124,6 +124,13 @@ public static class InstructionDecoder
                 ins.Index2 = r.ReadU32();
                 break;
         }
+    }
+
+    /// <summary>A reserved byte (memory index placeholder) that must be zero; reported at its own offset.</summary>
+    private static void ReadZeroByte(WasmReader r)
+    {
+        int at = r.Position;
+        if (r.ReadByte() != 0) throw r.Error(at, "zero byte expected");
     }
 
     private static void ReadMemArg(WasmReader r, ref Instruction ins)

@@ -2,5 +2,494 @@ namespace Strand.Binary;
 
 public static partial class ModuleDecoder
 {
-    private static partial ModuleDefinition DecodeCore(byte[] bytes) => throw new NotImplementedException("decoder pending");
+    /// <summary>
+    /// Upper bound on the declared locals of one function (excluding parameters). The binary format
+    /// allows up to 2^32-1, but no real module needs more and a huge count would make later stages
+    /// allocate one slot per local; 50000 is the limit used by the major web engines.
+    /// </summary>
+    public const int MaxLocalsPerFunction = 50000;
+
+    private const byte CustomSectionId = 0;
+    private const byte TypeSectionId = 1;
+    private const byte ImportSectionId = 2;
+    private const byte FunctionSectionId = 3;
+    private const byte TableSectionId = 4;
+    private const byte MemorySectionId = 5;
+    private const byte GlobalSectionId = 6;
+    private const byte ExportSectionId = 7;
+    private const byte StartSectionId = 8;
+    private const byte ElementSectionId = 9;
+    private const byte CodeSectionId = 10;
+    private const byte DataSectionId = 11;
+    private const byte DataCountSectionId = 12;
+
+    private static readonly byte[] Magic = [0x00, 0x61, 0x73, 0x6D];
+    private static readonly byte[] Version = [0x01, 0x00, 0x00, 0x00];
+
+    private static partial ModuleDefinition DecodeCore(byte[] bytes)
+    {
+        ArgumentNullException.ThrowIfNull(bytes);
+        var module = new ModuleDefinition(bytes);
+        var r = new WasmReader(bytes);
+        ReadHeader(r);
+
+        int lastOrder = 0;
+        int codeSectionCount = -1;        // -1: no code section seen
+        int codeSectionOffset = bytes.Length;
+        bool dataSectionSeen = false;
+
+        while (!r.AtEnd)
+        {
+            int sectionOffset = r.Position;
+            byte id = r.ReadByte();
+            if (id > DataCountSectionId) throw r.Error(sectionOffset, "malformed section id");
+            int sizeOffset = r.Position;
+            uint size = r.ReadU32();
+            if (size > (uint)r.Remaining) throw r.Error(sizeOffset, "length out of bounds");
+            int start = r.Position;
+            int end = start + (int)size;
+
+            if (id != CustomSectionId)
+            {
+                // Non-custom sections appear at most once each, in a fixed order.
+                int order = SectionOrder(id);
+                if (order <= lastOrder) throw r.Error(sectionOffset, "unexpected content after last section");
+                lastOrder = order;
+            }
+
+            r.End = end;
+            switch (id)
+            {
+                case CustomSectionId: ReadCustomSection(r, module, sectionOffset); break;
+                case TypeSectionId: ReadTypeSection(r, module); break;
+                case ImportSectionId: ReadImportSection(r, module); break;
+                case FunctionSectionId: ReadFunctionSection(r, module); break;
+                case TableSectionId: ReadTableSection(r, module); break;
+                case MemorySectionId: ReadMemorySection(r, module); break;
+                case GlobalSectionId: ReadGlobalSection(r, module); break;
+                case ExportSectionId: ReadExportSection(r, module); break;
+                case StartSectionId: module.StartFunction = r.ReadU32(); break;
+                case ElementSectionId: ReadElementSection(r, module); break;
+                case DataCountSectionId: module.DataCount = r.ReadU32(); break;
+                case CodeSectionId:
+                    codeSectionOffset = sectionOffset;
+                    codeSectionCount = ReadCodeSection(r, module);
+                    break;
+                case DataSectionId:
+                    dataSectionSeen = true;
+                    ReadDataSection(r, module);
+                    break;
+            }
+            if (r.Position != end) throw r.Error(r.Position, "section size mismatch");
+            r.End = bytes.Length;
+        }
+
+        // A missing code section means zero bodies (the count itself was checked in ReadCodeSection).
+        if (codeSectionCount < 0 && module.FunctionTypeIndices.Count != 0)
+            throw r.Error(codeSectionOffset, "function and code section have inconsistent lengths");
+        // Likewise a missing data section means zero segments.
+        if (!dataSectionSeen && module.DataCount is { } declared && declared != 0)
+            throw r.Error(bytes.Length, "data count and data section have inconsistent lengths");
+        return module;
+    }
+
+    private static void ReadHeader(WasmReader r)
+    {
+        if (r.Remaining < 4) throw r.Error(r.End, "unexpected end");
+        if (!r.ReadBytes(4).SequenceEqual(Magic)) throw r.Error(0, "magic header not detected");
+        if (r.Remaining < 4) throw r.Error(r.End, "unexpected end");
+        if (!r.ReadBytes(4).SequenceEqual(Version))
+            throw r.Error(4, "unknown binary version");
+    }
+
+    /// <summary>Position of a known (non-custom) section in the required order; data count sits between element and code.</summary>
+    private static int SectionOrder(byte id) => id switch
+    {
+        DataCountSectionId => ElementSectionId + 1,
+        CodeSectionId or DataSectionId => id + 1,
+        _ => id,
+    };
+
+    private static void ReadCustomSection(WasmReader r, ModuleDefinition module, int sectionOffset)
+    {
+        string name = r.ReadName();
+        int payloadStart = r.Position;
+        int payloadLength = r.Remaining;
+        r.Position = r.End;
+        module.CustomSections.Add(new CustomSection(name, payloadStart, payloadLength, sectionOffset));
+        // Custom sections are never validated: a broken name section only loses names.
+        if (name == "name" && module.Names is null)
+            module.Names = NameSectionDecoder.Decode(module.Bytes, payloadStart, payloadStart + payloadLength);
+    }
+
+    private static void ReadTypeSection(WasmReader r, ModuleDefinition module)
+    {
+        uint count = r.ReadVectorLength(1);
+        for (uint i = 0; i < count; i++)
+        {
+            int at = r.Position;
+            byte form = r.ReadByte();
+            // The form is a one-byte signed LEB128 value (-0x20), so a continuation bit is "too long".
+            if ((form & 0x80) != 0) throw r.Error(at, "integer representation too long");
+            if (form != 0x60) throw r.Error(at, "malformed function type");
+            var parameters = ReadValTypes(r);
+            var results = ReadValTypes(r);
+            module.Types.Add(new FuncType(parameters, results));
+        }
+    }
+
+    private static ValType[] ReadValTypes(WasmReader r)
+    {
+        uint count = r.ReadVectorLength(1);
+        var types = new ValType[count];
+        for (int i = 0; i < types.Length; i++) types[i] = r.ReadValType();
+        return types;
+    }
+
+    private static void ReadImportSection(WasmReader r, ModuleDefinition module)
+    {
+        uint count = r.ReadVectorLength(1);
+        for (uint i = 0; i < count; i++)
+        {
+            string moduleName = r.ReadName();
+            string name = r.ReadName();
+            int kindAt = r.Position;
+            byte kind = r.ReadByte();
+            Import import = kind switch
+            {
+                (byte)ExternalKind.Function => new Import
+                {
+                    Module = moduleName, Name = name, Kind = ExternalKind.Function, FunctionTypeIndex = r.ReadU32(),
+                },
+                (byte)ExternalKind.Table => new Import
+                {
+                    Module = moduleName, Name = name, Kind = ExternalKind.Table, Table = ReadTableType(r),
+                },
+                (byte)ExternalKind.Memory => new Import
+                {
+                    Module = moduleName, Name = name, Kind = ExternalKind.Memory, Memory = ReadMemoryType(r),
+                },
+                (byte)ExternalKind.Global => new Import
+                {
+                    Module = moduleName, Name = name, Kind = ExternalKind.Global, Global = ReadGlobalType(r),
+                },
+                _ => throw r.Error(kindAt, "malformed import kind"),
+            };
+            module.Imports.Add(import);
+            switch (import.Kind)
+            {
+                case ExternalKind.Function: module.ImportedFunctionCount++; break;
+                case ExternalKind.Table: module.ImportedTableCount++; break;
+                case ExternalKind.Memory: module.ImportedMemoryCount++; break;
+                case ExternalKind.Global: module.ImportedGlobalCount++; break;
+            }
+        }
+    }
+
+    private static void ReadFunctionSection(WasmReader r, ModuleDefinition module)
+    {
+        uint count = r.ReadVectorLength(1);
+        for (uint i = 0; i < count; i++) module.FunctionTypeIndices.Add(r.ReadU32());
+    }
+
+    private static void ReadTableSection(WasmReader r, ModuleDefinition module)
+    {
+        uint count = r.ReadVectorLength(1);
+        for (uint i = 0; i < count; i++) module.Tables.Add(ReadTableType(r));
+    }
+
+    private static void ReadMemorySection(WasmReader r, ModuleDefinition module)
+    {
+        uint count = r.ReadVectorLength(1);
+        for (uint i = 0; i < count; i++) module.Memories.Add(ReadMemoryType(r));
+    }
+
+    private static TableType ReadTableType(WasmReader r)
+    {
+        var elementType = r.ReadRefType();
+        byte flags = ReadLimitsFlags(r, maxFlags: 0x01);
+        return new TableType(elementType, ReadLimits(r, flags));
+    }
+
+    /// <summary>
+    /// Memory limits flags: 0 = min, 1 = min+max, and (threads proposal) 2 = shared min, 3 = shared min+max.
+    /// A shared memory without a maximum decodes; the validator rejects it.
+    /// </summary>
+    private static MemoryType ReadMemoryType(WasmReader r)
+    {
+        byte flags = ReadLimitsFlags(r, maxFlags: 0x03);
+        return new MemoryType(ReadLimits(r, flags));
+    }
+
+    /// <summary>The flags are a one-byte LEB128 value, so a continuation bit is "too long" and a big value "too large".</summary>
+    private static byte ReadLimitsFlags(WasmReader r, byte maxFlags)
+    {
+        int at = r.Position;
+        byte flags = r.ReadByte();
+        if ((flags & 0x80) != 0) throw r.Error(at, "integer representation too long");
+        if (flags > maxFlags) throw r.Error(at, "integer too large");
+        return flags;
+    }
+
+    private static Limits ReadLimits(WasmReader r, byte flags)
+    {
+        uint min = r.ReadU32();
+        uint? max = (flags & 0x01) != 0 ? r.ReadU32() : null;
+        return new Limits(min, max, Shared: (flags & 0x02) != 0);
+    }
+
+    private static GlobalType ReadGlobalType(WasmReader r)
+    {
+        var type = r.ReadValType();
+        int at = r.Position;
+        byte mutability = r.ReadByte();
+        if (mutability > 1) throw r.Error(at, "malformed mutability");
+        return new GlobalType(type, mutability == 1);
+    }
+
+    private static void ReadGlobalSection(WasmReader r, ModuleDefinition module)
+    {
+        uint count = r.ReadVectorLength(1);
+        for (uint i = 0; i < count; i++)
+        {
+            var type = ReadGlobalType(r);
+            module.Globals.Add(new GlobalDefinition(type, ReadConstExpr(r)));
+        }
+    }
+
+    private static void ReadExportSection(WasmReader r, ModuleDefinition module)
+    {
+        uint count = r.ReadVectorLength(1);
+        for (uint i = 0; i < count; i++)
+        {
+            string name = r.ReadName();
+            int kindAt = r.Position;
+            byte kind = r.ReadByte();
+            if (kind > (byte)ExternalKind.Global) throw r.Error(kindAt, "malformed export kind");
+            module.Exports.Add(new Export(name, (ExternalKind)kind, r.ReadU32()));
+        }
+    }
+
+    private static void ReadElementSection(WasmReader r, ModuleDefinition module)
+    {
+        uint count = r.ReadVectorLength(1);
+        for (uint i = 0; i < count; i++) module.Elements.Add(ReadElementSegment(r));
+    }
+
+    /// <summary>
+    /// The eight element segment encodings. Flag bit 0: passive or declarative (else active);
+    /// bit 1: explicit table index (active) or declarative (non-active); bit 2: expressions instead of function indices.
+    /// </summary>
+    private static ElementSegment ReadElementSegment(WasmReader r)
+    {
+        int at = r.Position;
+        uint flags = r.ReadU32();
+        if (flags > 7) throw r.Error(at, "malformed elements segment kind");
+        bool nonActive = (flags & 0x01) != 0;
+        bool hasTableIndexOrDeclarative = (flags & 0x02) != 0;
+        bool usesExpressions = (flags & 0x04) != 0;
+
+        var mode = !nonActive ? SegmentMode.Active
+            : hasTableIndexOrDeclarative ? SegmentMode.Declarative
+            : SegmentMode.Passive;
+        uint tableIndex = 0;
+        ConstExpr? offset = null;
+        if (mode == SegmentMode.Active)
+        {
+            if (hasTableIndexOrDeclarative) tableIndex = r.ReadU32();
+            offset = ReadConstExpr(r);
+        }
+
+        // Forms 0 and 4 imply funcref; the others spell out an element kind or reference type.
+        var elementType = ValType.FuncRef;
+        if ((flags & 0x03) != 0)
+        {
+            if (usesExpressions)
+            {
+                elementType = r.ReadRefType();
+            }
+            else
+            {
+                int kindAt = r.Position;
+                if (r.ReadByte() != 0x00) throw r.Error(kindAt, "malformed element kind");
+            }
+        }
+
+        if (usesExpressions)
+        {
+            uint n = r.ReadVectorLength(1);
+            var expressions = new ConstExpr[n];
+            for (int k = 0; k < expressions.Length; k++) expressions[k] = ReadConstExpr(r);
+            return new ElementSegment
+            {
+                Mode = mode, TableIndex = tableIndex, Offset = offset, ElementType = elementType,
+                Expressions = expressions, SourceOffset = at,
+            };
+        }
+
+        uint length = r.ReadVectorLength(1);
+        var indices = new uint[length];
+        for (int k = 0; k < indices.Length; k++) indices[k] = r.ReadU32();
+        return new ElementSegment
+        {
+            Mode = mode, TableIndex = tableIndex, Offset = offset, ElementType = elementType,
+            FunctionIndices = indices, SourceOffset = at,
+        };
+    }
+
+    private static void ReadDataSection(WasmReader r, ModuleDefinition module)
+    {
+        int countAt = r.Position;
+        uint count = r.ReadVectorLength(1);
+        if (module.DataCount is { } declared && declared != count)
+            throw r.Error(countAt, "data count and data section have inconsistent lengths");
+        for (uint i = 0; i < count; i++)
+        {
+            int at = r.Position;
+            uint flags = r.ReadU32();
+            var mode = SegmentMode.Active;
+            uint memoryIndex = 0;
+            ConstExpr? offset = null;
+            switch (flags)
+            {
+                case 0:
+                    offset = ReadConstExpr(r);
+                    break;
+                case 1:
+                    mode = SegmentMode.Passive;
+                    break;
+                case 2:
+                    memoryIndex = r.ReadU32();
+                    offset = ReadConstExpr(r);
+                    break;
+                default:
+                    throw r.Error(at, "malformed data segment kind");
+            }
+            uint length = r.ReadVectorLength(1);
+            int dataStart = r.Position;
+            r.ReadBytes(length);
+            module.Data.Add(new DataSegment
+            {
+                Mode = mode, MemoryIndex = memoryIndex, Offset = offset,
+                DataStart = dataStart, DataLength = (int)length, SourceOffset = at,
+            });
+        }
+    }
+
+    /// <summary>Reads the code section and returns its entry count.</summary>
+    private static int ReadCodeSection(WasmReader r, ModuleDefinition module)
+    {
+        int countAt = r.Position;
+        uint count = r.ReadVectorLength(1);
+        if (count != (uint)module.FunctionTypeIndices.Count)
+            throw r.Error(countAt, "function and code section have inconsistent lengths");
+        int sectionEnd = r.End;
+        var blocks = new Stack<BlockKind>();
+        for (uint i = 0; i < count; i++)
+        {
+            int bodyOffset = r.Position;
+            uint size = r.ReadU32();
+            if (size > (uint)r.Remaining) throw r.Error(bodyOffset, "length out of bounds");
+            int bodyEnd = r.Position + (int)size;
+
+            r.End = bodyEnd;
+            var (locals, localCount) = ReadLocals(r);
+            int codeStart = r.Position;
+            ScanBody(r, module, blocks, bodyEnd == sectionEnd);
+            r.End = sectionEnd;
+
+            module.Bodies.Add(new FunctionBody
+            {
+                Locals = locals, LocalCount = localCount, CodeStart = codeStart, CodeEnd = bodyEnd, SourceOffset = bodyOffset,
+            });
+        }
+        return (int)count;
+    }
+
+    private static (LocalGroup[] Groups, int Total) ReadLocals(WasmReader r)
+    {
+        uint groupCount = r.ReadVectorLength(1);
+        var groups = new LocalGroup[groupCount];
+        long total = 0;
+        for (int i = 0; i < groups.Length; i++)
+        {
+            int at = r.Position;
+            uint n = r.ReadU32();
+            var type = r.ReadValType();
+            total += n;
+            if (total > MaxLocalsPerFunction) throw r.Error(at, "too many locals");
+            groups[i] = new LocalGroup(n, type);
+        }
+        return (groups, (int)total);
+    }
+
+    private enum BlockKind : byte { Function, Block, If, Else }
+
+    /// <summary>
+    /// Decodes every instruction of a body once, so malformed opcodes and immediates are reported
+    /// at decode time, and checks the block structure: the body must end with the <c>end</c> that
+    /// closes the function, exactly at the body's end. Does not type-check.
+    /// </summary>
+    private static void ScanBody(WasmReader r, ModuleDefinition module, Stack<BlockKind> blocks, bool bodyEndsSection)
+    {
+        blocks.Clear();
+        blocks.Push(BlockKind.Function);
+        while (true)
+        {
+            if (r.AtEnd)
+                throw r.Error(r.Position, bodyEndsSection ? "unexpected end of section or function" : "END opcode expected");
+            var ins = InstructionDecoder.Read(r);
+            switch (ins.Opcode)
+            {
+                case Opcode.Block or Opcode.Loop:
+                    blocks.Push(BlockKind.Block);
+                    break;
+                case Opcode.If:
+                    blocks.Push(BlockKind.If);
+                    break;
+                case Opcode.Else:
+                    // Only an `if` without an else yet may continue with `else`; anywhere else the
+                    // enclosing construct needed its `end` here.
+                    if (blocks.Peek() != BlockKind.If) throw r.Error(ins.Offset, "END opcode expected");
+                    blocks.Pop();
+                    blocks.Push(BlockKind.Else);
+                    break;
+                case Opcode.End:
+                    blocks.Pop();
+                    if (blocks.Count == 0)
+                    {
+                        if (!r.AtEnd) throw r.Error(r.Position, "section size mismatch");
+                        return;
+                    }
+                    break;
+                case Opcode.MemoryInit or Opcode.DataDrop:
+                    if (module.DataCount is null) throw r.Error(ins.Offset, "data count section required");
+                    break;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Reads a constant expression up to and including its terminating <c>end</c>. Which instructions
+    /// are allowed is the validator's business; here they only need to be well-formed.
+    /// </summary>
+    private static ConstExpr ReadConstExpr(WasmReader r)
+    {
+        int start = r.Position;
+        int depth = 0;
+        while (true)
+        {
+            var ins = InstructionDecoder.Read(r);
+            switch (ins.Opcode)
+            {
+                case Opcode.Block or Opcode.Loop or Opcode.If:
+                    depth++;
+                    break;
+                case Opcode.End:
+                    if (depth == 0) return new ConstExpr(start, r.Position);
+                    depth--;
+                    break;
+            }
+        }
+    }
 }

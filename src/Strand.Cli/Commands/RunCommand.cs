@@ -1,0 +1,113 @@
+using System.Globalization;
+using Strand.Binary;
+using Strand.Runtime;
+
+namespace Strand.Cli.Commands;
+
+/// <summary><c>strand run FILE --invoke NAME [ARGS...]</c>.</summary>
+public static class RunCommand
+{
+    public static int Execute(ArgumentReader args)
+    {
+        var programArgs = args.TakeTrailing();
+        string? invoke = args.TakeOption("--invoke");
+        var dirs = args.TakeAll("--dir");
+        var envs = args.TakeAll("--env");
+        bool inheritEnv = args.TakeFlag("--inherit-env");
+        args.EnsureNoOptionsLeft();
+        if (args.Remaining.Count == 0) throw new UsageException("run needs a FILE");
+        string file = args.Remaining[0];
+        var callArgs = args.Remaining.Skip(1).ToList();
+
+        Module module;
+        try
+        {
+            module = ModuleLoader.Load(file);
+        }
+        catch (Exception e) when (e is WasmFormatException or Validation.WasmValidationException or WasmUnsupportedException or Text.WatParseException)
+        {
+            Console.Error.WriteLine($"strand: {file}: {e.Message}");
+            return 1;
+        }
+
+        if (invoke is null)
+        {
+            if (callArgs.Count > 0)
+                throw new UsageException($"unexpected argument '{callArgs[0]}': program arguments go after '--'");
+            return WasiRun.Execute(module, file, programArgs, dirs, envs, inheritEnv);
+        }
+
+        var linker = new Linker();
+        ModuleLoader.DefineImportedMemory(module, linker);
+        try
+        {
+            var instance = linker.Instantiate(module);
+            var function = instance.Exports.GetValueOrDefault(invoke) as FunctionReference
+                ?? throw new UsageException($"{file} has no exported function '{invoke}' (exports: {string.Join(", ", module.Exports.Where(e => e.Kind == ExternalKind.Function).Select(e => e.Name))})");
+            var values = ParseArguments(function.Type, callArgs, invoke);
+            foreach (var result in function.Invoke(values)) Console.Out.WriteLine(FormatValue(result));
+            return 0;
+        }
+        catch (LinkException e)
+        {
+            Console.Error.WriteLine($"strand: cannot link {file}: {e.Message}");
+            return 1;
+        }
+        catch (TrapException e)
+        {
+            Console.Error.WriteLine($"strand: wasm trap: {e.Message}");
+            return 134;
+        }
+    }
+
+    public static Value[] ParseArguments(FuncType type, IReadOnlyList<string> texts, string name)
+    {
+        if (texts.Count != type.Params.Length)
+            throw new UsageException($"'{name}' takes {type.Params.Length} argument(s) {type}, got {texts.Count}");
+        var values = new Value[texts.Count];
+        for (int i = 0; i < texts.Count; i++) values[i] = ParseValue(type.Params[i], texts[i], i);
+        return values;
+    }
+
+    private static Value ParseValue(ValType type, string text, int position)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        bool hex = text.StartsWith("0x", StringComparison.OrdinalIgnoreCase) || text.StartsWith("-0x", StringComparison.OrdinalIgnoreCase);
+        try
+        {
+            switch (type)
+            {
+                case ValType.I32:
+                    if (hex) return Value.I32(unchecked((int)Convert.ToUInt32(text.Replace("0x", "").Replace("0X", ""), 16)));
+                    if (long.TryParse(text, NumberStyles.Integer, inv, out long l) && l >= int.MinValue && l <= uint.MaxValue)
+                        return Value.I32(unchecked((int)l));
+                    break;
+                case ValType.I64:
+                    if (hex) return Value.I64(unchecked((long)Convert.ToUInt64(text.Replace("0x", "").Replace("0X", ""), 16)));
+                    if (long.TryParse(text, NumberStyles.Integer, inv, out long l64)) return Value.I64(l64);
+                    if (ulong.TryParse(text, NumberStyles.Integer, inv, out ulong u64)) return Value.I64(unchecked((long)u64));
+                    break;
+                case ValType.F32:
+                    if (float.TryParse(text, NumberStyles.Float, inv, out float f)) return Value.F32(f);
+                    break;
+                case ValType.F64:
+                    if (double.TryParse(text, NumberStyles.Float, inv, out double d)) return Value.F64(d);
+                    break;
+                default:
+                    throw new UsageException($"argument {position + 1}: {type.ToWat()} parameters cannot be given on the command line");
+            }
+        }
+        catch (FormatException) { }
+        catch (OverflowException) { }
+        throw new UsageException($"argument {position + 1}: '{text}' is not a valid {type.ToWat()}");
+    }
+
+    public static string FormatValue(Value v) => v.Type switch
+    {
+        ValType.I32 => v.AsI32.ToString(CultureInfo.InvariantCulture),
+        ValType.I64 => v.AsI64.ToString(CultureInfo.InvariantCulture),
+        ValType.F32 => v.AsF32.ToString("R", CultureInfo.InvariantCulture),
+        ValType.F64 => v.AsF64.ToString("R", CultureInfo.InvariantCulture),
+        _ => v.Reference is null ? "null" : v.Reference.ToString() ?? "ref",
+    };
+}

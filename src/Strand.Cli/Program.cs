@@ -1,0 +1,74 @@
+using Strand.Cli.Commands;
+
+namespace Strand.Cli;
+
+public static class Program
+{
+    /// <summary>Guest code runs on a thread with a generous stack so deep wasm recursion hits the engine's guard first.</summary>
+    public const int GuestThreadStackSize = 512 * 1024 * 1024;
+
+    public static int Main(string[] args)
+    {
+        int exitCode = 0;
+        var thread = new Thread(() => exitCode = Dispatch(args), GuestThreadStackSize) { Name = "strand main" };
+        thread.Start();
+        thread.Join();
+        return exitCode;
+    }
+
+    private static int Dispatch(string[] args)
+    {
+        if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
+        {
+            Console.Out.Write(Usage);
+            return args.Length == 0 ? 2 : 0;
+        }
+        if (args[0] is "--version")
+        {
+            Console.Out.WriteLine(typeof(Module).Assembly.GetName().Version);
+            return 0;
+        }
+        var rest = args[1..];
+        try
+        {
+            return args[0] switch
+            {
+                "run" => RunCommand.Execute(new ArgumentReader(rest)),
+                "wast" => WastCommand.Execute(new ArgumentReader(rest)),
+                "demo" => DemoCommand.Execute(new ArgumentReader(rest)),
+                "inspect" => InspectCommand.Execute(new ArgumentReader(rest)),
+                _ => throw new UsageException($"unknown command '{args[0]}'"),
+            };
+        }
+        catch (UsageException e)
+        {
+            Console.Error.WriteLine($"strand: {e.Message}");
+            Console.Error.WriteLine("run 'strand --help' for usage");
+            return 2;
+        }
+    }
+
+    public const string Usage = """
+        strand: a WebAssembly runtime for .NET with safe multithreading
+
+        usage:
+          strand run FILE [--invoke NAME [ARGS...]] [options] [-- PROGRAM-ARGS...]
+              Runs a .wasm or .wat file. With --invoke, calls the export NAME with ARGS and
+              prints its results. Without --invoke, runs a WASI program's _start.
+              --threads N              run the export on N threads sharing one memory
+              --stack-mode MODE        isolated (default) or shared (demonstrates collisions)
+              --stack-size SIZE        shadow stack per extra thread (e.g. 64k, 1m)
+              --dir HOST[::GUEST]      preopen a host directory for a WASI program
+              --env K=V                set an environment variable; --inherit-env passes the host's
+          strand wast FILE...         Runs WebAssembly test scripts; prints per-file counts and
+                                      "N passed, M failed, K skipped"; exits 1 on any failure.
+          strand demo [--threads N]   The stack-collision scenario on an embedded module:
+                                      shared stacks (corrupted) vs isolated stacks (correct).
+          strand inspect FILE [--svg OUT.svg]
+                                      Memory layout, shadow stack, TLS and a thread-safety verdict.
+
+        """;
+}
+
+/// <summary>A command-line mistake: reported in one line with exit code 2.</summary>
+public sealed class UsageException(string message) : Exception(message);

@@ -1,0 +1,76 @@
+using System.Text;
+
+namespace Strand.Text;
+
+/// <summary>Growable byte buffer with the binary format's primitive encodings.</summary>
+internal sealed class ByteWriter
+{
+    private readonly List<byte> _bytes = new();
+
+    public int Length => _bytes.Count;
+
+    public void Byte(byte b) => _bytes.Add(b);
+
+    public void Bytes(ReadOnlySpan<byte> bytes)
+    {
+        foreach (var b in bytes) _bytes.Add(b);
+    }
+
+    public void Bytes(ByteWriter other) => _bytes.AddRange(other._bytes);
+
+    public void U32(uint value)
+    {
+        do
+        {
+            byte b = (byte)(value & 0x7F);
+            value >>= 7;
+            if (value != 0) b |= 0x80;
+            _bytes.Add(b);
+        } while (value != 0);
+    }
+
+    public void S32(int value) => S64(value);
+
+    public void S64(long value)
+    {
+        while (true)
+        {
+            byte b = (byte)(value & 0x7F);
+            value >>= 7;
+            bool done = (value == 0 && (b & 0x40) == 0) || (value == -1 && (b & 0x40) != 0);
+            if (!done) b |= 0x80;
+            _bytes.Add(b);
+            if (done) return;
+        }
+    }
+
+    public void U32LittleEndian(uint value)
+    {
+        for (int i = 0; i < 4; i++) _bytes.Add((byte)(value >> (8 * i)));
+    }
+
+    public void U64LittleEndian(ulong value)
+    {
+        for (int i = 0; i < 8; i++) _bytes.Add((byte)(value >> (8 * i)));
+    }
+
+    /// <summary>A length-prefixed name.</summary>
+    public void Name(byte[] utf8)
+    {
+        U32((uint)utf8.Length);
+        Bytes(utf8);
+    }
+
+    public void Name(string name) => Name(Encoding.UTF8.GetBytes(name));
+
+    /// <summary>A length-prefixed copy of another buffer (section or function body).</summary>
+    public void Sized(ByteWriter content)
+    {
+        U32((uint)content.Length);
+        Bytes(content);
+    }
+
+    public byte this[int index] => _bytes[index];
+
+    public byte[] ToArray() => _bytes.ToArray();
+}

@@ -1,0 +1,759 @@
+using System.Text;
+using Strand.Binary;
+
+namespace Strand.Text;
+
+/// <summary>
+/// Turns the fields of one text module into the binary format. Pass one registers every
+/// identifier and the explicit type definitions (so references may point forward); pass two
+/// parses each field, desugars abbreviations and encodes the sections.
+/// </summary>
+internal sealed partial class ModuleParser
+{
+    private readonly List<FuncType> _types = new();
+    private readonly IndexSpace _typeSpace = new("type");
+    internal readonly IndexSpace Funcs = new("function");
+    internal readonly IndexSpace Tables = new("table");
+    internal readonly IndexSpace Memories = new("memory");
+    internal readonly IndexSpace Globals = new("global");
+    internal readonly IndexSpace Elems = new("elem segment");
+    internal readonly IndexSpace Datas = new("data segment");
+
+    private readonly ByteWriter _imports = new();
+    private uint _importCount;
+    private readonly ByteWriter _functions = new();
+    private uint _functionCount;
+    private readonly ByteWriter _tables = new();
+    private uint _tableCount;
+    private readonly ByteWriter _memories = new();
+    private uint _memoryCount;
+    private readonly ByteWriter _globals = new();
+    private uint _globalCount;
+    private readonly ByteWriter _exports = new();
+    private uint _exportCount;
+    private uint? _start;
+    private readonly ByteWriter _elems = new();
+    private uint _elemCount;
+    private readonly ByteWriter _code = new();
+    private readonly ByteWriter _datas = new();
+    private uint _dataCount;
+
+    /// <summary>Set when a function uses memory.init or data.drop, which need the data count section.</summary>
+    internal bool UsesDataCount { get; set; }
+
+    private ModuleParser() { }
+
+    public static byte[] Encode(IReadOnlyList<SNode> fields)
+    {
+        var parser = new ModuleParser();
+        var lists = new List<SList>(fields.Count);
+        foreach (var f in fields)
+        {
+            if (f is not SList list || list.Head is null) throw f.Error($"unexpected token {f}, expected a module field");
+            lists.Add(list);
+        }
+        foreach (var field in lists) parser.Register(field);
+        foreach (var field in lists) parser.Define(field);
+        return parser.Assemble();
+    }
+
+    // ---------------------------------------------------------------- pass one
+
+    private bool _definedFunc, _definedTable, _definedMemory, _definedGlobal;
+
+    private void Register(SList field)
+    {
+        var c = new Cursor(field);
+        switch (field.Head)
+        {
+            case "type":
+                {
+                    var id = c.TryId();
+                    var funcList = c.TryList("func") ?? throw c.Unexpected();
+                    c.ExpectEnd();
+                    var fc = new Cursor(funcList);
+                    var (parameters, _) = ParseParams(fc, allowIds: true);
+                    var results = ParseResults(fc);
+                    fc.ExpectEnd();
+                    _typeSpace.Add(id);
+                    _types.Add(new FuncType(parameters.ToArray(), results.ToArray()));
+                    break;
+                }
+            case "import":
+                {
+                    c.ExpectString();
+                    c.ExpectString();
+                    var desc = c.ExpectList();
+                    CheckImportOrder(field);
+                    var dc = new Cursor(desc);
+                    SpaceFor(desc).Add(dc.TryId());
+                    break;
+                }
+            case "func" or "table" or "memory" or "global":
+                {
+                    var id = c.TryId();
+                    bool imported = false;
+                    while (c.Peek() is SList l && l.HeadIs("export")) c.Next();
+                    if (c.PeekList("import")) imported = true;
+                    if (imported) CheckImportOrder(field);
+                    SpaceFor(field).Add(id);
+                    if (!imported)
+                    {
+                        switch (field.Head)
+                        {
+                            case "func": _definedFunc = true; break;
+                            case "table": _definedTable = true; break;
+                            case "memory": _definedMemory = true; break;
+                            default: _definedGlobal = true; break;
+                        }
+                        // Inline segments occupy an (anonymous) segment index in text order.
+                        if (field.HeadIs("table") && HasInlineSegment(c, "elem")) Elems.Add(null);
+                        if (field.HeadIs("memory") && HasInlineSegment(c, "data")) Datas.Add(null);
+                    }
+                    break;
+                }
+            case "elem":
+                Elems.Add(c.TryId());
+                break;
+            case "data":
+                Datas.Add(c.TryId());
+                break;
+            case "export" or "start":
+                break;
+            default:
+                throw field.Items[0].Error($"unknown module field '{field.Head}'");
+        }
+    }
+
+    private static bool HasInlineSegment(Cursor c, string head)
+    {
+        for (int i = 0; c.PeekAt(i) is { } n; i++)
+            if (n is SList l && l.HeadIs(head)) return true;
+        return false;
+    }
+
+    private void CheckImportOrder(SList field)
+    {
+        string? after = _definedFunc ? "function" : _definedTable ? "table" : _definedMemory ? "memory" : _definedGlobal ? "global" : null;
+        if (after is not null) throw field.Error($"import after {after}");
+    }
+
+    private IndexSpace SpaceFor(SList descOrField) => descOrField.Head switch
+    {
+        "func" => Funcs,
+        "table" => Tables,
+        "memory" => Memories,
+        "global" => Globals,
+        _ => throw descOrField.Error($"unexpected token {descOrField.Head}, expected func, table, memory or global"),
+    };
+
+    // ---------------------------------------------------------------- types
+
+    /// <summary>Parses <c>(param ...)*</c>; returns the types and, per parameter, its identifier if any.</summary>
+    internal static (List<ValType> Types, List<SAtom?> Ids) ParseParams(Cursor c, bool allowIds)
+    {
+        var types = new List<ValType>();
+        var ids = new List<SAtom?>();
+        while (c.TryList("param") is { } p)
+        {
+            var pc = new Cursor(p);
+            if (pc.TryId() is { } id)
+            {
+                if (!allowIds) throw id.Error($"unexpected token {id.Text}: parameters cannot be named here");
+                types.Add(pc.ExpectValType());
+                ids.Add(id);
+                pc.ExpectEnd();
+                continue;
+            }
+            while (!pc.AtEnd)
+            {
+                types.Add(pc.ExpectValType());
+                ids.Add(null);
+            }
+        }
+        return (types, ids);
+    }
+
+    internal static List<ValType> ParseResults(Cursor c)
+    {
+        var types = new List<ValType>();
+        while (c.TryList("result") is { } r)
+        {
+            var rc = new Cursor(r);
+            while (!rc.AtEnd) types.Add(rc.ExpectValType());
+        }
+        return types;
+    }
+
+    /// <summary>The first type index equal to <paramref name="type"/>, appending a new type if there is none.</summary>
+    internal uint FindOrAddType(FuncType type)
+    {
+        int i = _types.IndexOf(type);
+        if (i >= 0) return (uint)i;
+        _types.Add(type);
+        _typeSpace.Add(null);
+        return (uint)(_types.Count - 1);
+    }
+
+    /// <summary>
+    /// A type use: <c>(type x)? (param ...)* (result ...)*</c>. With an explicit index any inline
+    /// signature must agree with it; without one the signature is looked up or added.
+    /// </summary>
+    internal (uint TypeIndex, List<SAtom?> ParamIds) ParseTypeUse(Cursor c, bool allowParamIds)
+    {
+        uint? explicitIndex = null;
+        SList? typeRef = c.TryList("type");
+        if (typeRef is not null)
+        {
+            var tc = new Cursor(typeRef);
+            explicitIndex = _typeSpace.Resolve(tc.ExpectAtom());
+            tc.ExpectEnd();
+        }
+        var start = c.Peek();
+        var (parameters, ids) = ParseParams(c, allowParamIds);
+        var results = ParseResults(c);
+        if (explicitIndex is { } index)
+        {
+            if (index >= _types.Count)
+            {
+                // Without an inline signature, an undefined index is left for validation to reject;
+                // with one, the two cannot be checked against each other.
+                if (parameters.Count > 0 || results.Count > 0) throw typeRef!.Error($"unknown type {index}");
+                return (index, ids);
+            }
+            var declared = _types[(int)index];
+            if (parameters.Count > 0 || results.Count > 0)
+            {
+                if (!declared.Equals(new FuncType(parameters.ToArray(), results.ToArray())))
+                    throw (start ?? typeRef!).Error("inline function type does not match the referenced type");
+                return (index, ids);
+            }
+            return (index, Enumerable.Repeat<SAtom?>(null, declared.Params.Length).ToList());
+        }
+        return (FindOrAddType(new FuncType(parameters.ToArray(), results.ToArray())), ids);
+    }
+
+    // ---------------------------------------------------------------- pass two
+
+    private void Define(SList field)
+    {
+        var c = new Cursor(field);
+        switch (field.Head)
+        {
+            case "type": break;
+            case "import": DefineImport(c); break;
+            case "func": DefineFunc(c); break;
+            case "table": DefineTable(c); break;
+            case "memory": DefineMemory(c); break;
+            case "global": DefineGlobal(c); break;
+            case "export": DefineExport(c); break;
+            case "start":
+                {
+                    if (_start is not null) throw field.Error("multiple start sections");
+                    _start = Funcs.Resolve(c.ExpectAtom());
+                    c.ExpectEnd();
+                    break;
+                }
+            case "elem": DefineElem(c); break;
+            case "data": DefineData(c); break;
+        }
+    }
+
+    internal static byte[] ExpectName(Cursor c)
+    {
+        var s = c.ExpectString();
+        try
+        {
+            _ = new UTF8Encoding(false, true).GetString(s.Bytes);
+        }
+        catch (DecoderFallbackException)
+        {
+            throw s.Error("malformed UTF-8 encoding");
+        }
+        return s.Bytes;
+    }
+
+    /// <summary>Inline <c>(export "name")*</c> of a definition whose index is <paramref name="index"/>.</summary>
+    private void InlineExports(Cursor c, ExternalKind kind, uint index)
+    {
+        while (c.TryList("export") is { } e)
+        {
+            var ec = new Cursor(e);
+            var name = ExpectName(ec);
+            ec.ExpectEnd();
+            AddExport(name, kind, index);
+        }
+    }
+
+    private void AddExport(byte[] name, ExternalKind kind, uint index)
+    {
+        _exports.Name(name);
+        _exports.Byte((byte)kind);
+        _exports.U32(index);
+        _exportCount++;
+    }
+
+    /// <summary>Inline <c>(import "m" "n")</c>: writes the import entry header and returns true.</summary>
+    private bool TryInlineImport(Cursor c, ExternalKind kind)
+    {
+        if (c.TryList("import") is not { } i) return false;
+        var ic = new Cursor(i);
+        var module = ExpectName(ic);
+        var name = ExpectName(ic);
+        ic.ExpectEnd();
+        _imports.Name(module);
+        _imports.Name(name);
+        _imports.Byte((byte)kind);
+        _importCount++;
+        return true;
+    }
+
+    private void DefineImport(Cursor c)
+    {
+        var module = ExpectName(c);
+        var name = ExpectName(c);
+        var desc = c.ExpectList();
+        c.ExpectEnd();
+        var dc = new Cursor(desc);
+        dc.TryId();
+        switch (desc.Head)
+        {
+            case "func": _nextFunc++; break;
+            case "table": _nextTable++; break;
+            case "memory": _nextMemory++; break;
+            default: _nextGlobal++; break;
+        }
+        _imports.Name(module);
+        _imports.Name(name);
+        _importCount++;
+        switch (desc.Head)
+        {
+            case "func":
+                _imports.Byte((byte)ExternalKind.Function);
+                _imports.U32(ParseTypeUse(dc, allowParamIds: true).TypeIndex);
+                break;
+            case "table":
+                _imports.Byte((byte)ExternalKind.Table);
+                WriteTableType(_imports, dc);
+                break;
+            case "memory":
+                _imports.Byte((byte)ExternalKind.Memory);
+                WriteMemoryType(_imports, dc);
+                break;
+            case "global":
+                _imports.Byte((byte)ExternalKind.Global);
+                WriteGlobalType(_imports, dc);
+                break;
+        }
+        dc.ExpectEnd();
+    }
+
+    private static void WriteLimits(ByteWriter w, Cursor c, bool allowShared)
+    {
+        uint min = c.ExpectU32();
+        uint? max = null;
+        if (c.PeekAtom() is { } a && a.Text[0] is >= '0' and <= '9') max = c.ExpectU32();
+        bool shared = allowShared && c.TryKeyword("shared");
+        byte flags = (byte)((max is null ? 0 : 1) | (shared ? 2 : 0));
+        w.Byte(flags);
+        w.U32(min);
+        if (max is { } m) w.U32(m);
+    }
+
+    private static void WriteTableType(ByteWriter w, Cursor c)
+    {
+        // Text order is limits then reference type; binary order is the reverse.
+        var limits = new ByteWriter();
+        WriteLimits(limits, c, allowShared: false);
+        w.Byte((byte)c.ExpectRefType());
+        w.Bytes(limits);
+    }
+
+    private static void WriteMemoryType(ByteWriter w, Cursor c) => WriteLimits(w, c, allowShared: true);
+
+    private static void WriteGlobalType(ByteWriter w, Cursor c)
+    {
+        if (c.TryList("mut") is { } m)
+        {
+            var mc = new Cursor(m);
+            w.Byte((byte)mc.ExpectValType());
+            mc.ExpectEnd();
+            w.Byte(1);
+        }
+        else
+        {
+            w.Byte((byte)c.ExpectValType());
+            w.Byte(0);
+        }
+    }
+
+    private uint _nextFunc, _nextTable, _nextMemory, _nextGlobal;
+
+    private void DefineFunc(Cursor c)
+    {
+        c.TryId();
+        uint index = _nextFunc++;
+        InlineExports(c, ExternalKind.Function, index);
+        if (TryInlineImport(c, ExternalKind.Function))
+        {
+            _imports.U32(ParseTypeUse(c, allowParamIds: true).TypeIndex);
+            c.ExpectEnd();
+            return;
+        }
+        var (typeIndex, paramIds) = ParseTypeUse(c, allowParamIds: true);
+        _functions.U32(typeIndex);
+        _functionCount++;
+        var body = new CodeParser(this, paramIds);
+        _code.Sized(body.ParseFunctionBody(c));
+    }
+
+    private void DefineTable(Cursor c)
+    {
+        c.TryId();
+        uint index = _nextTable++;
+        InlineExports(c, ExternalKind.Table, index);
+        if (TryInlineImport(c, ExternalKind.Table))
+        {
+            WriteTableType(_imports, c);
+            c.ExpectEnd();
+            return;
+        }
+        _tableCount++;
+        if (c.PeekRefType())
+        {
+            // (table reftype (elem ...)): the table is sized to fit its inline segment exactly.
+            var refType = c.ExpectRefType();
+            var elemList = c.TryList("elem") ?? throw c.Unexpected();
+            c.ExpectEnd();
+            var ec = new Cursor(elemList);
+            var items = new List<byte[]>();
+            if (ec.Peek() is SList)
+            {
+                while (!ec.AtEnd) items.Add(ParseElemItem(ec));
+            }
+            else
+            {
+                while (!ec.AtEnd) items.Add(RefFuncExpr(Funcs.Resolve(ec.ExpectAtom())));
+            }
+            _tables.Byte((byte)refType);
+            _tables.Byte(1);
+            _tables.U32((uint)items.Count);
+            _tables.U32((uint)items.Count);
+            var offset = new ByteWriter();
+            offset.Byte((byte)Opcode.I32Const);
+            offset.S32(0);
+            offset.Byte((byte)Opcode.End);
+            WriteElemSegment(ElemMode.Active, index, offset, refType, items);
+            return;
+        }
+        WriteTableType(_tables, c);
+        c.ExpectEnd();
+    }
+
+    private void DefineMemory(Cursor c)
+    {
+        c.TryId();
+        uint index = _nextMemory++;
+        InlineExports(c, ExternalKind.Memory, index);
+        if (TryInlineImport(c, ExternalKind.Memory))
+        {
+            WriteMemoryType(_imports, c);
+            c.ExpectEnd();
+            return;
+        }
+        _memoryCount++;
+        if (c.TryList("data") is { } dataList)
+        {
+            c.ExpectEnd();
+            var dc = new Cursor(dataList);
+            var bytes = new ByteWriter();
+            while (!dc.AtEnd) bytes.Bytes(dc.ExpectString().Bytes);
+            uint pages = (uint)((bytes.Length + 65535L) / 65536);
+            _memories.Byte(1);
+            _memories.U32(pages);
+            _memories.U32(pages);
+            _dataCount++;
+            WriteDataHeader(index, ZeroOffset());
+            _datas.Sized(bytes);
+            return;
+        }
+        WriteMemoryType(_memories, c);
+        c.ExpectEnd();
+    }
+
+    private static ByteWriter ZeroOffset()
+    {
+        var offset = new ByteWriter();
+        offset.Byte((byte)Opcode.I32Const);
+        offset.S32(0);
+        offset.Byte((byte)Opcode.End);
+        return offset;
+    }
+
+    private void DefineGlobal(Cursor c)
+    {
+        c.TryId();
+        uint index = _nextGlobal++;
+        InlineExports(c, ExternalKind.Global, index);
+        if (TryInlineImport(c, ExternalKind.Global))
+        {
+            WriteGlobalType(_imports, c);
+            c.ExpectEnd();
+            return;
+        }
+        _globalCount++;
+        WriteGlobalType(_globals, c);
+        _globals.Bytes(new CodeParser(this).ParseConstExpr(c));
+    }
+
+    private void DefineExport(Cursor c)
+    {
+        var name = ExpectName(c);
+        var desc = c.ExpectList();
+        c.ExpectEnd();
+        var dc = new Cursor(desc);
+        var target = dc.ExpectAtom();
+        dc.ExpectEnd();
+        var kind = desc.Head switch
+        {
+            "func" => ExternalKind.Function,
+            "table" => ExternalKind.Table,
+            "memory" => ExternalKind.Memory,
+            "global" => ExternalKind.Global,
+            _ => throw desc.Error($"unexpected token {desc.Head}, expected func, table, memory or global"),
+        };
+        AddExport(name, kind, SpaceFor(desc).Resolve(target));
+    }
+
+    // ---------------------------------------------------------------- segments
+
+    private enum ElemMode { Active, Passive, Declarative }
+
+    private static byte[] RefFuncExpr(uint funcIndex)
+    {
+        var w = new ByteWriter();
+        w.Byte((byte)Opcode.RefFunc);
+        w.U32(funcIndex);
+        w.Byte((byte)Opcode.End);
+        return w.ToArray();
+    }
+
+    /// <summary>An element expression: <c>(item instr*)</c> or a single folded instruction.</summary>
+    private byte[] ParseElemItem(Cursor c)
+    {
+        var list = c.ExpectList();
+        var parser = new CodeParser(this);
+        if (list.HeadIs("item")) return parser.ParseConstExpr(new Cursor(list)).ToArray();
+        return parser.ParseSingleFoldedExpr(list).ToArray();
+    }
+
+    /// <summary>An offset: <c>(offset instr*)</c> or a single folded instruction.</summary>
+    private ByteWriter ParseOffset(Cursor c)
+    {
+        var list = c.ExpectList();
+        var parser = new CodeParser(this);
+        if (list.HeadIs("offset")) return parser.ParseConstExpr(new Cursor(list));
+        return parser.ParseSingleFoldedExpr(list);
+    }
+
+    private void DefineElem(Cursor c)
+    {
+        c.TryId();
+        var mode = ElemMode.Passive;
+        uint table = 0;
+        ByteWriter? offset = null;
+        if (c.TryKeyword("declare")) mode = ElemMode.Declarative;
+        else
+        {
+            if (c.TryList("table") is { } t)
+            {
+                var tc = new Cursor(t);
+                table = Tables.Resolve(tc.ExpectAtom());
+                tc.ExpectEnd();
+                mode = ElemMode.Active;
+                offset = ParseOffset(c);
+            }
+            else if (c.PeekIndex() && c.PeekAt(1) is SList)
+            {
+                // Legacy form: a bare table index before the offset.
+                table = Tables.Resolve(c.ExpectAtom());
+                mode = ElemMode.Active;
+                offset = ParseOffset(c);
+            }
+            else if (c.Peek() is SList)
+            {
+                mode = ElemMode.Active;
+                offset = ParseOffset(c);
+            }
+        }
+
+        ValType refType = ValType.FuncRef;
+        var items = new List<byte[]>();
+        if (c.TryKeyword("func") || (mode == ElemMode.Active && c.PeekIndex()) || (mode == ElemMode.Active && c.AtEnd))
+        {
+            while (!c.AtEnd) items.Add(RefFuncExpr(Funcs.Resolve(c.ExpectAtom())));
+        }
+        else
+        {
+            refType = c.ExpectRefType();
+            while (!c.AtEnd) items.Add(ParseElemItem(c));
+        }
+        WriteElemSegment(mode, table, offset, refType, items);
+    }
+
+    /// <summary>True if the expression is exactly <c>ref.func x end</c>, so the index-list encoding can carry it.</summary>
+    private static bool IsRefFuncOnly(byte[] expr, out uint funcIndex)
+    {
+        funcIndex = 0;
+        if (expr.Length < 3 || expr[0] != (byte)Opcode.RefFunc) return false;
+        int pos = 1;
+        int shift = 0;
+        while (pos < expr.Length - 1)
+        {
+            byte b = expr[pos++];
+            funcIndex |= (uint)(b & 0x7F) << shift;
+            shift += 7;
+            if ((b & 0x80) == 0) return pos == expr.Length - 1 && expr[pos] == (byte)Opcode.End;
+        }
+        return false;
+    }
+
+    private void WriteElemSegment(ElemMode mode, uint table, ByteWriter? offset, ValType refType, List<byte[]> items)
+    {
+        _elemCount++;
+        var indices = new List<uint>();
+        bool indexForm = refType == ValType.FuncRef;
+        foreach (var item in items)
+        {
+            if (!IsRefFuncOnly(item, out var f)) { indexForm = false; break; }
+            indices.Add(f);
+        }
+        bool explicitTable = mode == ElemMode.Active && (table != 0 || refType != ValType.FuncRef);
+        byte flags = mode switch
+        {
+            ElemMode.Active => (byte)(explicitTable ? 2 : 0),
+            ElemMode.Passive => 1,
+            _ => 3,
+        };
+        if (!indexForm) flags |= 4;
+        _elems.U32(flags);
+        if (explicitTable) _elems.U32(table);
+        if (mode == ElemMode.Active) _elems.Bytes(offset!);
+        if (mode != ElemMode.Active || explicitTable)
+        {
+            if (indexForm) _elems.Byte(0x00); // elemkind funcref
+            else _elems.Byte((byte)refType);
+        }
+        _elems.U32((uint)items.Count);
+        if (indexForm) foreach (var f in indices) _elems.U32(f);
+        else foreach (var item in items) _elems.Bytes(item);
+    }
+
+    private void WriteDataHeader(uint memory, ByteWriter offset)
+    {
+        if (memory == 0)
+        {
+            _datas.U32(0);
+        }
+        else
+        {
+            _datas.U32(2);
+            _datas.U32(memory);
+        }
+        _datas.Bytes(offset);
+    }
+
+    private void DefineData(Cursor c)
+    {
+        c.TryId();
+        _dataCount++;
+        bool active = false;
+        uint memory = 0;
+        ByteWriter? offset = null;
+        if (c.TryList("memory") is { } m)
+        {
+            var mc = new Cursor(m);
+            memory = Memories.Resolve(mc.ExpectAtom());
+            mc.ExpectEnd();
+            active = true;
+            offset = ParseOffset(c);
+        }
+        else if (c.PeekIndex() && c.PeekAt(1) is SList)
+        {
+            // Legacy form: a bare memory index before the offset.
+            memory = Memories.Resolve(c.ExpectAtom());
+            active = true;
+            offset = ParseOffset(c);
+        }
+        else if (c.Peek() is SList)
+        {
+            active = true;
+            offset = ParseOffset(c);
+        }
+        var bytes = new ByteWriter();
+        while (!c.AtEnd) bytes.Bytes(c.ExpectString().Bytes);
+        if (active) WriteDataHeader(memory, offset!);
+        else _datas.U32(1);
+        _datas.Sized(bytes);
+    }
+
+    // ---------------------------------------------------------------- assembly
+
+    private byte[] Assemble()
+    {
+        var module = new ByteWriter();
+        module.Bytes([0x00, 0x61, 0x73, 0x6D, 0x01, 0x00, 0x00, 0x00]);
+
+        if (_types.Count > 0)
+        {
+            var s = new ByteWriter();
+            s.U32((uint)_types.Count);
+            foreach (var t in _types)
+            {
+                s.Byte(0x60);
+                s.U32((uint)t.Params.Length);
+                foreach (var p in t.Params) s.Byte((byte)p);
+                s.U32((uint)t.Results.Length);
+                foreach (var r in t.Results) s.Byte((byte)r);
+            }
+            Section(module, 1, s);
+        }
+        VectorSection(module, 2, _importCount, _imports);
+        VectorSection(module, 3, _functionCount, _functions);
+        VectorSection(module, 4, _tableCount, _tables);
+        VectorSection(module, 5, _memoryCount, _memories);
+        VectorSection(module, 6, _globalCount, _globals);
+        VectorSection(module, 7, _exportCount, _exports);
+        if (_start is { } start)
+        {
+            var s = new ByteWriter();
+            s.U32(start);
+            Section(module, 8, s);
+        }
+        VectorSection(module, 9, _elemCount, _elems);
+        if (UsesDataCount)
+        {
+            var s = new ByteWriter();
+            s.U32(_dataCount);
+            Section(module, 12, s);
+        }
+        VectorSection(module, 10, _functionCount, _code);
+        VectorSection(module, 11, _dataCount, _datas);
+        return module.ToArray();
+    }
+
+    private static void VectorSection(ByteWriter module, byte id, uint count, ByteWriter entries)
+    {
+        if (count == 0) return;
+        var s = new ByteWriter();
+        s.U32(count);
+        s.Bytes(entries);
+        Section(module, id, s);
+    }
+
+    private static void Section(ByteWriter module, byte id, ByteWriter content)
+    {
+        module.Byte(id);
+        module.Sized(content);
+    }
+}

@@ -1,0 +1,310 @@
+using System.Text;
+
+namespace Strand.Text;
+
+/// <summary>A node of the S-expression tree the text format is read into.</summary>
+internal abstract class SNode
+{
+    protected SNode(int line, int column)
+    {
+        Line = line;
+        Column = column;
+    }
+
+    public int Line { get; }
+    public int Column { get; }
+
+    public WatParseException Error(string reason) => new(Line, Column, reason);
+}
+
+/// <summary>
+/// A keyword, identifier, number or reserved token. <see cref="Reserved"/> marks a token that
+/// fits none of the text format's token classes (for example an idchar run glued to a string).
+/// </summary>
+internal sealed class SAtom : SNode
+{
+    public SAtom(int line, int column, string text, bool reserved) : base(line, column)
+    {
+        Text = text;
+        Reserved = reserved;
+    }
+
+    public string Text { get; }
+    public bool Reserved { get; }
+
+    /// <summary>Starts with a lower-case letter: keywords, also <c>inf</c>, <c>nan</c>, <c>offset=</c>.</summary>
+    public bool IsKeyword => !Reserved && Text[0] is >= 'a' and <= 'z';
+
+    public bool IsId => !Reserved && Text.Length > 1 && Text[0] == '$';
+
+    public bool Is(string keyword) => !Reserved && Text == keyword;
+
+    public override string ToString() => Text;
+}
+
+/// <summary>A string literal, kept as the bytes it denotes (escapes resolved).</summary>
+internal sealed class SString : SNode
+{
+    public SString(int line, int column, byte[] bytes) : base(line, column) => Bytes = bytes;
+
+    public byte[] Bytes { get; }
+
+    public override string ToString() => "\"" + Encoding.UTF8.GetString(Bytes) + "\"";
+}
+
+internal sealed class SList : SNode
+{
+    public SList(int line, int column, List<SNode> items, int endLine, int endColumn) : base(line, column)
+    {
+        Items = items;
+        EndLine = endLine;
+        EndColumn = endColumn;
+    }
+
+    public List<SNode> Items { get; }
+
+    /// <summary>Position of the closing parenthesis, for "unexpected end" style errors.</summary>
+    public int EndLine { get; }
+    public int EndColumn { get; }
+
+    /// <summary>The leading keyword, or null when the list is empty or starts otherwise.</summary>
+    public string? Head => Items.Count > 0 && Items[0] is SAtom { Reserved: false } a ? a.Text : null;
+
+    public bool HeadIs(string keyword) => Head == keyword;
+
+    /// <summary>Short form for messages: only the head, so huge or deep lists stay cheap to describe.</summary>
+    public override string ToString() => Items.Count == 0 ? "()" : Items[0] is SList ? "((...) ...)" : $"({Items[0]}{(Items.Count > 1 ? " ..." : "")})";
+}
+
+/// <summary>
+/// Reads text into S-expressions: tokens per the spec's lexical format (idchar runs, strings,
+/// parentheses), line comments <c>;;</c>, nested block comments <c>(; ;)</c>. Annotations
+/// <c>(@name ...)</c> are dropped.
+/// </summary>
+internal sealed class SExprReader
+{
+    private const int MaxDepth = 10_000;
+
+    private readonly string _text;
+    private int _pos;
+    private int _line = 1;
+    private int _lineStart;
+
+    private SExprReader(string text) => _text = text;
+
+    /// <summary>Reads all top-level nodes of the text.</summary>
+    public static List<SNode> ReadAll(string text)
+    {
+        var reader = new SExprReader(text);
+        var nodes = new List<SNode>();
+        var stack = new Stack<(int Line, int Col, List<SNode> Items)>();
+        var current = nodes;
+        while (true)
+        {
+            reader.SkipTrivia();
+            if (reader._pos >= text.Length) break;
+            int line = reader._line, col = reader.Column;
+            char c = text[reader._pos];
+            if (c == '(')
+            {
+                reader._pos++;
+                if (stack.Count >= MaxDepth) throw new WatParseException(line, col, "nesting too deep");
+                stack.Push((line, col, current));
+                current = new List<SNode>();
+            }
+            else if (c == ')')
+            {
+                reader._pos++;
+                if (stack.Count == 0) throw new WatParseException(line, col, "unexpected token \")\"");
+                var (l, cl, parent) = stack.Pop();
+                var list = new SList(l, cl, current, line, col);
+                current = parent;
+                if (!IsAnnotation(list)) current.Add(list);
+            }
+            else
+            {
+                current.Add(reader.ReadToken());
+            }
+        }
+        if (stack.Count > 0)
+        {
+            var (l, cl, _) = stack.Peek();
+            throw new WatParseException(l, cl, "unclosed parenthesis");
+        }
+        return nodes;
+    }
+
+    private static bool IsAnnotation(SList list) =>
+        list.Items.Count > 0 && list.Items[0] is SAtom { Text: var t } && t.Length > 1 && t[0] == '@';
+
+    private int Column => _pos - _lineStart + 1;
+
+    private WatParseException ErrorHere(string reason) => new(_line, Column, reason);
+
+    private void NewLineAt(int index)
+    {
+        _line++;
+        _lineStart = index + 1;
+    }
+
+    private void SkipTrivia()
+    {
+        while (_pos < _text.Length)
+        {
+            char c = _text[_pos];
+            if (c == '\n') { NewLineAt(_pos); _pos++; }
+            else if (c is ' ' or '\t' or '\r') _pos++;
+            else if (c == ';' && Peek(1) == ';')
+            {
+                while (_pos < _text.Length && _text[_pos] != '\n') _pos++;
+            }
+            else if (c == '(' && Peek(1) == ';') SkipBlockComment();
+            else break;
+        }
+    }
+
+    private char Peek(int ahead) => _pos + ahead < _text.Length ? _text[_pos + ahead] : '\0';
+
+    private void SkipBlockComment()
+    {
+        int line = _line, col = Column;
+        int depth = 0;
+        while (_pos < _text.Length)
+        {
+            char c = _text[_pos];
+            if (c == '(' && Peek(1) == ';') { depth++; _pos += 2; }
+            else if (c == ';' && Peek(1) == ')')
+            {
+                depth--;
+                _pos += 2;
+                if (depth == 0) return;
+            }
+            else
+            {
+                if (c == '\n') NewLineAt(_pos);
+                _pos++;
+            }
+        }
+        throw new WatParseException(line, col, "unclosed block comment");
+    }
+
+    public static bool IsIdChar(char c) =>
+        c is >= '0' and <= '9' or >= 'a' and <= 'z' or >= 'A' and <= 'Z'
+          or '!' or '#' or '$' or '%' or '&' or '\'' or '*' or '+' or '-' or '.' or '/'
+          or ':' or '<' or '=' or '>' or '?' or '@' or '\\' or '^' or '_' or '`' or '|' or '~';
+
+    /// <summary>
+    /// Reads one token: a maximal run of idchars and strings. A lone string is a string token, a
+    /// run without strings an atom; anything mixing them (e.g. <c>$l"a"</c>) is reserved.
+    /// </summary>
+    private SNode ReadToken()
+    {
+        int line = _line, col = Column, start = _pos;
+        int strings = 0, idchars = 0;
+        byte[]? lastString = null;
+        while (_pos < _text.Length)
+        {
+            char c = _text[_pos];
+            if (c == '"') { lastString = ReadString(); strings++; }
+            else if (IsIdChar(c)) { _pos++; idchars++; }
+            else break;
+        }
+        if (_pos < _text.Length)
+        {
+            char next = _text[_pos];
+            bool delimited = next is ' ' or '\t' or '\r' or '\n' or '(' or ')' || (next == ';' && Peek(1) == ';');
+            if (!delimited)
+            {
+                if (_pos == start) throw ErrorHere($"unexpected character '{Printable(next)}'");
+                // Swallow the rest of the malformed run so the error names the whole token.
+                while (_pos < _text.Length && !char.IsWhiteSpace(_text[_pos]) && _text[_pos] is not '(' and not ')') _pos++;
+                return new SAtom(line, col, _text[start.._pos], reserved: true);
+            }
+        }
+        if (strings == 1 && idchars == 0) return new SString(line, col, lastString!);
+        return new SAtom(line, col, _text[start.._pos], reserved: strings > 0);
+    }
+
+    private static string Printable(char c) => c < ' ' ? $"\\u{(int)c:x4}" : c.ToString();
+
+    private byte[] ReadString()
+    {
+        int line = _line, col = Column;
+        _pos++; // opening quote
+        var bytes = new List<byte>();
+        Span<byte> utf8 = stackalloc byte[4];
+        while (true)
+        {
+            if (_pos >= _text.Length) throw new WatParseException(line, col, "unclosed string");
+            char c = _text[_pos];
+            if (c == '"') { _pos++; break; }
+            if (c == '\n') throw ErrorHere("newline in string");
+            if (c < ' ' || c == '\u007f') throw ErrorHere("control character in string");
+            if (c != '\\')
+            {
+                int rune = c;
+                int width = 1;
+                if (char.IsHighSurrogate(c) && _pos + 1 < _text.Length && char.IsLowSurrogate(_text[_pos + 1]))
+                {
+                    rune = char.ConvertToUtf32(c, _text[_pos + 1]);
+                    width = 2;
+                }
+                else if (char.IsSurrogate(c)) throw ErrorHere("malformed UTF-16 in string");
+                int n = new Rune(rune).EncodeToUtf8(utf8);
+                for (int i = 0; i < n; i++) bytes.Add(utf8[i]);
+                _pos += width;
+                continue;
+            }
+            int escapeColumn = Column;
+            _pos++;
+            if (_pos >= _text.Length) throw new WatParseException(line, col, "unclosed string");
+            char e = _text[_pos];
+            switch (e)
+            {
+                case 't': bytes.Add((byte)'\t'); _pos++; break;
+                case 'n': bytes.Add((byte)'\n'); _pos++; break;
+                case 'r': bytes.Add((byte)'\r'); _pos++; break;
+                case '"': bytes.Add((byte)'"'); _pos++; break;
+                case '\'': bytes.Add((byte)'\''); _pos++; break;
+                case '\\': bytes.Add((byte)'\\'); _pos++; break;
+                case 'u':
+                    {
+                        _pos++;
+                        if (Peek(0) != '{') throw ErrorHere("malformed unicode escape");
+                        _pos++;
+                        long value = 0;
+                        int digits = 0;
+                        while (_pos < _text.Length && _text[_pos] != '}')
+                        {
+                            char h = _text[_pos];
+                            if (h == '_' && digits > 0 && IsHex(Peek(1))) { _pos++; continue; }
+                            if (!IsHex(h)) throw ErrorHere("malformed unicode escape");
+                            value = value * 16 + HexValue(h);
+                            if (value > 0x10FFFF) throw ErrorHere("malformed unicode escape (out of range)");
+                            digits++;
+                            _pos++;
+                        }
+                        if (_pos >= _text.Length || digits == 0) throw ErrorHere("malformed unicode escape");
+                        _pos++; // '}'
+                        if (value is >= 0xD800 and < 0xE000) throw ErrorHere("malformed unicode escape (surrogate)");
+                        int n = new Rune((int)value).EncodeToUtf8(utf8);
+                        for (int i = 0; i < n; i++) bytes.Add(utf8[i]);
+                        break;
+                    }
+                default:
+                    if (IsHex(e) && IsHex(Peek(1)))
+                    {
+                        bytes.Add((byte)(HexValue(e) * 16 + HexValue(Peek(1))));
+                        _pos += 2;
+                        break;
+                    }
+                    throw new WatParseException(_line, escapeColumn, $"unknown escape \\{Printable(e)}");
+            }
+        }
+        return bytes.ToArray();
+    }
+
+    internal static bool IsHex(char c) => c is >= '0' and <= '9' or >= 'a' and <= 'f' or >= 'A' and <= 'F';
+
+    internal static int HexValue(char c) => c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10;
+}

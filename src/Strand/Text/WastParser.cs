@@ -1,0 +1,248 @@
+namespace Strand.Text;
+
+/// <summary>Parses WebAssembly spec test scripts (.wast) into commands.</summary>
+public static class WastParser
+{
+    /// <summary>
+    /// Parses a whole script. Text modules are encoded to binary right away; quoted modules are
+    /// kept as text because <c>assert_malformed</c> expects them to fail to parse.
+    /// </summary>
+    /// <exception cref="WatParseException">Malformed script (or text module), with file, line and column.</exception>
+    public static List<WastCommand> Parse(string text, string fileName)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        try
+        {
+            var commands = new List<WastCommand>();
+            var nodes = SExprReader.ReadAll(text);
+            if (nodes.Count > 0 && nodes[0] is SList { Head: var head } first && ModuleFieldHeads.Contains(head ?? ""))
+            {
+                // An inline module: the whole script is the fields of one module.
+                var bytes = ModuleParser.Encode(nodes);
+                commands.Add(new WastModuleCommand(new WastModule(WastModuleKind.Text, null, bytes, null, first.Line), first.Line));
+                return commands;
+            }
+            foreach (var node in nodes)
+            {
+                if (node is not SList list || list.Head is null) throw node.Error($"unexpected token {node}, expected a command");
+                commands.Add(ParseCommand(list));
+            }
+            return commands;
+        }
+        catch (WatParseException e) when (e.FileName is null)
+        {
+            throw e.WithFile(fileName);
+        }
+    }
+
+    private static readonly HashSet<string> ModuleFieldHeads =
+        ["type", "import", "func", "table", "memory", "global", "export", "start", "elem", "data"];
+
+    private static WastCommand ParseCommand(SList list)
+    {
+        var c = new Cursor(list);
+        int line = list.Line;
+        switch (list.Head)
+        {
+            case "module":
+                return new WastModuleCommand(ParseModule(list), line);
+            case "register":
+                {
+                    var name = Utf8(c.ExpectString());
+                    var id = c.TryId()?.Text;
+                    c.ExpectEnd();
+                    return new WastRegister(name, id, line);
+                }
+            case "invoke" or "get":
+                return new WastActionCommand(ParseAction(list), line);
+            case "assert_return":
+                {
+                    var action = ParseAction(c.ExpectList());
+                    var expected = new List<WastExpected>();
+                    while (!c.AtEnd) expected.Add(ParseExpected(c.ExpectList()));
+                    return new WastAssertReturn(action, expected, line);
+                }
+            case "assert_trap":
+                {
+                    var target = c.ExpectList();
+                    var message = Utf8(c.ExpectString());
+                    c.ExpectEnd();
+                    return target.HeadIs("module")
+                        ? new WastAssertModuleTrap(ParseModule(target), message, line)
+                        : new WastAssertTrap(ParseAction(target), message, line);
+                }
+            case "assert_exhaustion":
+                {
+                    var action = ParseAction(c.ExpectList());
+                    var message = Utf8(c.ExpectString());
+                    c.ExpectEnd();
+                    return new WastAssertExhaustion(action, message, line);
+                }
+            case "assert_invalid" or "assert_malformed" or "assert_unlinkable" or "assert_uninstantiable":
+                {
+                    var moduleList = c.ExpectList();
+                    if (!moduleList.HeadIs("module")) throw moduleList.Error($"unexpected token {moduleList.Head}, expected a module");
+                    var module = ParseModule(moduleList);
+                    var message = Utf8(c.ExpectString());
+                    c.ExpectEnd();
+                    return list.Head switch
+                    {
+                        "assert_invalid" => new WastAssertInvalid(module, message, line),
+                        "assert_malformed" => new WastAssertMalformed(module, message, line),
+                        "assert_unlinkable" => new WastAssertUnlinkable(module, message, line),
+                        _ => new WastAssertUninstantiable(module, message, line),
+                    };
+                }
+            case "thread":
+                {
+                    var name = c.TryId() ?? throw c.ErrorHere("expected a thread name");
+                    var shared = new List<string>();
+                    while (c.TryList("shared") is { } s)
+                    {
+                        var sc = new Cursor(s);
+                        var m = sc.TryList("module") ?? throw sc.Unexpected();
+                        var mc = new Cursor(m);
+                        shared.Add((mc.TryId() ?? throw mc.ErrorHere("expected a module name")).Text);
+                        mc.ExpectEnd();
+                        sc.ExpectEnd();
+                    }
+                    var body = new List<WastCommand>();
+                    while (!c.AtEnd) body.Add(ParseCommand(c.ExpectList()));
+                    return new WastThread(name.Text, shared, body, line);
+                }
+            case "wait":
+                {
+                    var name = c.TryId() ?? throw c.ErrorHere("expected a thread name");
+                    c.ExpectEnd();
+                    return new WastWait(name.Text, line);
+                }
+            default:
+                throw list.Items[0].Error($"unknown command {list.Head}");
+        }
+    }
+
+    private static string Utf8(SString s) => System.Text.Encoding.UTF8.GetString(s.Bytes);
+
+    private static WastModule ParseModule(SList list)
+    {
+        var form = WatParser.ParseModuleForm(list, parseQuote: false);
+        var kind = form.QuoteText is not null ? WastModuleKind.Quote
+            : list.Items.Count > (form.Id is null ? 1 : 2) && list.Items[form.Id is null ? 1 : 2] is SAtom { Text: "binary" } ? WastModuleKind.Binary
+            : WastModuleKind.Text;
+        return new WastModule(kind, form.Id, form.Binary, form.QuoteText, list.Line);
+    }
+
+    private static WastAction ParseAction(SList list)
+    {
+        var c = new Cursor(list);
+        switch (list.Head)
+        {
+            case "invoke":
+                {
+                    var id = c.TryId()?.Text;
+                    var name = Utf8(c.ExpectString());
+                    var args = new List<WastValue>();
+                    while (!c.AtEnd) args.Add(ParseConst(c.ExpectList()));
+                    return new WastInvoke(id, name, args, list.Line);
+                }
+            case "get":
+                {
+                    var id = c.TryId()?.Text;
+                    var name = Utf8(c.ExpectString());
+                    c.ExpectEnd();
+                    return new WastGet(id, name, list.Line);
+                }
+            default:
+                throw list.Error($"unexpected token {list.Head}, expected invoke or get");
+        }
+    }
+
+    /// <summary>An argument: <c>(i32.const 1)</c>, <c>(ref.null func)</c>, <c>(ref.extern 7)</c> ...</summary>
+    private static WastValue ParseConst(SList list)
+    {
+        var c = new Cursor(list);
+        var value = ParseConstBody(list, c) ?? throw list.Error($"unexpected token {list.Head}, expected a constant");
+        c.ExpectEnd();
+        return value;
+    }
+
+    private static WastValue? ParseConstBody(SList list, Cursor c)
+    {
+        switch (list.Head)
+        {
+            case "i32.const":
+                {
+                    var a = c.ExpectAtom();
+                    if (!Literals.TryParseInt(a.Text, 32, out var v, out bool oor)) throw a.Error($"unexpected token {a.Text}, expected an i32 literal");
+                    if (oor) throw a.Error(Literals.OutOfRange);
+                    return WastValue.I32((uint)v);
+                }
+            case "i64.const":
+                {
+                    var a = c.ExpectAtom();
+                    if (!Literals.TryParseInt(a.Text, 64, out var v, out bool oor)) throw a.Error($"unexpected token {a.Text}, expected an i64 literal");
+                    if (oor) throw a.Error(Literals.OutOfRange);
+                    return WastValue.I64(v);
+                }
+            case "f32.const":
+                {
+                    var a = c.ExpectAtom();
+                    if (!Literals.TryParseF32(a.Text, out var v, out bool oor)) throw a.Error($"unexpected token {a.Text}, expected an f32 literal");
+                    if (oor) throw a.Error(Literals.OutOfRange);
+                    return WastValue.F32(v);
+                }
+            case "f64.const":
+                {
+                    var a = c.ExpectAtom();
+                    if (!Literals.TryParseF64(a.Text, out var v, out bool oor)) throw a.Error($"unexpected token {a.Text}, expected an f64 literal");
+                    if (oor) throw a.Error(Literals.OutOfRange);
+                    return WastValue.F64(v);
+                }
+            case "ref.null":
+                return WastValue.NullRef(c.ExpectHeapType() == Strand.Binary.ValType.FuncRef ? WastValueType.FuncRef : WastValueType.ExternRef);
+            case "ref.extern" when c.PeekAtom() is not null:
+                {
+                    var a = c.ExpectAtom();
+                    if (!Literals.TryParseNat(a.Text, ulong.MaxValue, out var n, out bool oor) || oor) throw a.Error($"unexpected token {a.Text}, expected a host reference number");
+                    return WastValue.ExternRef(n);
+                }
+            case "v128.const":
+                throw list.Error(WatParser.SimdNotSupported);
+            default:
+                return null;
+        }
+    }
+
+    private static WastExpected ParseExpected(SList list)
+    {
+        var c = new Cursor(list);
+        WastExpected result;
+        if (list.Head is "f32.const" or "f64.const" && c.PeekAtom() is { Text: "nan:canonical" or "nan:arithmetic" } nan)
+        {
+            c.Next();
+            result = new WastExpectedNan(list.Head == "f32.const" ? WastValueType.F32 : WastValueType.F64, nan.Text == "nan:canonical");
+        }
+        else if (list.HeadIs("ref.func"))
+        {
+            // Any non-null function reference; an index, if written, cannot be checked from outside.
+            if (c.PeekIndex()) c.Next();
+            result = new WastExpectedNonNullRef(WastValueType.FuncRef);
+        }
+        else if (list.HeadIs("ref.extern") && c.AtEnd)
+        {
+            result = new WastExpectedNonNullRef(WastValueType.ExternRef);
+        }
+        else if (list.HeadIs("either"))
+        {
+            var alternatives = new List<WastExpected>();
+            while (!c.AtEnd) alternatives.Add(ParseExpected(c.ExpectList()));
+            result = new WastExpectedEither(alternatives);
+        }
+        else
+        {
+            result = new WastExpectedValue(ParseConstBody(list, c) ?? throw list.Error($"unexpected token {list.Head}, expected a result"));
+        }
+        c.ExpectEnd();
+        return result;
+    }
+}

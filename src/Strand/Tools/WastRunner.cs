@@ -1,0 +1,551 @@
+using Strand.Binary;
+using Strand.Runtime;
+using Strand.Text;
+using Strand.Validation;
+
+namespace Strand.Tools;
+
+/// <summary>Counts of one script run.</summary>
+public sealed record WastResult(string File, int Passed, int Failed, int Skipped, IReadOnlyList<string> Failures, IReadOnlyList<string> Skips);
+
+/// <summary>
+/// Runs WAST scripts (the spec test suite's format) against Strand: every module form,
+/// <c>register</c>, actions, all assertion kinds, the <c>spectest</c> host module, and the
+/// threads proposal's <c>thread</c>/<c>wait</c> commands.
+/// </summary>
+public sealed class WastRunner
+{
+    /// <summary>Stack size of the thread scripts run on: deep guest recursion must hit the engine's guard, not the OS limit.</summary>
+    public const int ScriptThreadStackSize = 256 * 1024 * 1024;
+
+    private readonly string _file;
+    private readonly Dictionary<string, Instance> _named = new();
+    private readonly Dictionary<string, Instance> _registered;
+    private readonly Dictionary<string, Thread> _threads = new();
+    private readonly Dictionary<string, WastRunner> _threadRunners = new();
+    private readonly object _lock;
+    private Instance? _current;
+    private int _passed, _failed, _skipped;
+    private readonly List<string> _failures = new();
+    private readonly List<string> _skips = new();
+
+    private WastRunner(string file, Dictionary<string, Instance> registered, object sharedLock)
+    {
+        _file = file;
+        _registered = registered;
+        _lock = sharedLock;
+    }
+
+    /// <summary>Runs one script file on a dedicated big-stack thread.</summary>
+    public static WastResult RunFile(string path)
+    {
+        string text = File.ReadAllText(path);
+        return RunText(text, Path.GetFileName(path));
+    }
+
+    /// <summary>Runs script text on a dedicated big-stack thread.</summary>
+    public static WastResult RunText(string text, string fileName)
+    {
+        WastResult? result = null;
+        Exception? crash = null;
+        var thread = new Thread(() =>
+        {
+            try { result = RunOnCurrentThread(text, fileName); }
+            catch (Exception e) { crash = e; }
+        }, ScriptThreadStackSize) { Name = "strand wast " + fileName, IsBackground = true };
+        thread.Start();
+        thread.Join();
+        if (crash is not null)
+            return new WastResult(fileName, 0, 1, 0, new[] { $"{fileName}: script could not run: {crash.GetType().Name}: {crash.Message}" }, Array.Empty<string>());
+        return result!;
+    }
+
+    private static WastResult RunOnCurrentThread(string text, string fileName)
+    {
+        List<WastCommand> commands;
+        try
+        {
+            commands = WastParser.Parse(text, fileName);
+        }
+        catch (WatParseException e)
+        {
+            return new WastResult(fileName, 0, 1, 0, new[] { $"{fileName}: cannot parse script: {e.Message}" }, Array.Empty<string>());
+        }
+        var runner = new WastRunner(fileName, new Dictionary<string, Instance>(), new object());
+        runner.Execute(commands);
+        return runner.ToResult();
+    }
+
+    private WastResult ToResult() => new(_file, _passed, _failed, _skipped, _failures, _skips);
+
+    private void Execute(IReadOnlyList<WastCommand> commands)
+    {
+        foreach (var command in commands)
+        {
+            try
+            {
+                ExecuteOne(command);
+            }
+            catch (Exception e)
+            {
+                Fail(command.Line, $"unexpected {e.GetType().Name}: {e.Message}");
+            }
+        }
+        foreach (var t in _threads.Values) t.Join();
+    }
+
+    private void Pass() => _passed++;
+
+    private void Fail(int line, string message)
+    {
+        _failed++;
+        _failures.Add($"{_file}:{line}: {message}");
+    }
+
+    private void Skip(int line, string reason)
+    {
+        _skipped++;
+        _skips.Add($"{_file}:{line}: {reason}");
+    }
+
+    private void ExecuteOne(WastCommand command)
+    {
+        switch (command)
+        {
+            case WastModuleCommand m:
+                DefineModule(m.Module);
+                break;
+            case WastRegister r:
+            {
+                var instance = Resolve(r.ModuleId, r.Line);
+                if (instance is null) return;
+                lock (_lock) _registered[r.Name] = instance;
+                break;
+            }
+            case WastActionCommand a:
+                try
+                {
+                    Perform(a.Action);
+                }
+                catch (ActionUnavailableException e)
+                {
+                    Fail(a.Line, e.Message);
+                }
+                catch (TrapException e)
+                {
+                    Fail(a.Line, $"action trapped: {e.Message}");
+                }
+                break;
+            case WastAssertReturn ar:
+                AssertReturn(ar);
+                break;
+            case WastAssertTrap at:
+                AssertActionTraps(at.Action, at.Message, at.Line, exhaustion: false);
+                break;
+            case WastAssertExhaustion ae:
+                AssertActionTraps(ae.Action, ae.Message, ae.Line, exhaustion: true);
+                break;
+            case WastAssertModuleTrap amt:
+                AssertUninstantiable(amt.Module, amt.Message, amt.Line);
+                break;
+            case WastAssertUninstantiable au:
+                AssertUninstantiable(au.Module, au.Message, au.Line);
+                break;
+            case WastAssertUnlinkable al:
+                AssertUnlinkable(al);
+                break;
+            case WastAssertInvalid ai:
+                AssertInvalid(ai);
+                break;
+            case WastAssertMalformed am:
+                AssertMalformed(am);
+                break;
+            case WastThread t:
+                StartThread(t);
+                break;
+            case WastWait w:
+                WaitThread(w);
+                break;
+            default:
+                Skip(command.Line, $"unsupported command {command.GetType().Name}");
+                break;
+        }
+    }
+
+    // ---- modules -------------------------------------------------------------------------
+
+    private static byte[] ModuleBytes(WastModule module) =>
+        module.Kind == WastModuleKind.Quote ? WatParser.ParseModule(module.QuoteText!) : module.Binary!;
+
+    private Linker CreateLinker()
+    {
+        var linker = new Linker();
+        SpecTestModule.Define(linker);
+        lock (_lock)
+        {
+            foreach (var (name, instance) in _registered) linker.DefineInstance(name, instance);
+        }
+        return linker;
+    }
+
+    private void DefineModule(WastModule module)
+    {
+        Module compiled;
+        try
+        {
+            compiled = Module.Compile(ModuleBytes(module));
+        }
+        catch (WasmUnsupportedException e)
+        {
+            Skip(module.Line, e.Message);
+            _current = null;
+            return;
+        }
+        catch (Exception e) when (e is WasmFormatException or WasmValidationException or WatParseException)
+        {
+            Fail(module.Line, $"module rejected: {e.Message}");
+            _current = null;
+            return;
+        }
+        try
+        {
+            var instance = CreateLinker().Instantiate(compiled);
+            _current = instance;
+            if (module.Id is not null) _named[module.Id] = instance;
+            Pass();
+        }
+        catch (Exception e) when (e is TrapException or LinkException)
+        {
+            Fail(module.Line, $"instantiation failed: {e.Message}");
+            _current = null;
+        }
+    }
+
+    private Instance? Resolve(string? id, int line)
+    {
+        if (id is null)
+        {
+            if (_current is null) Fail(line, "no current module");
+            return _current;
+        }
+        if (_named.TryGetValue(id, out var instance)) return instance;
+        Fail(line, $"unknown module {id}");
+        return null;
+    }
+
+    // ---- actions -------------------------------------------------------------------------
+
+    private sealed class ActionUnavailableException(string message) : Exception(message);
+
+    private Value[] Perform(WastAction action)
+    {
+        var instance = action.ModuleId is null
+            ? _current ?? throw new ActionUnavailableException("no current module (the last module failed to load)")
+            : _named.GetValueOrDefault(action.ModuleId) ?? throw new ActionUnavailableException($"unknown module {action.ModuleId}");
+        switch (action)
+        {
+            case WastInvoke invoke:
+            {
+                var function = instance.Exports.GetValueOrDefault(invoke.ExportName) as FunctionReference
+                    ?? throw new ActionUnavailableException($"no exported function \"{invoke.ExportName}\"");
+                var args = invoke.Arguments.Select(ToValue).ToArray();
+                return function.Invoke(args);
+            }
+            case WastGet get:
+            {
+                var global = instance.GetGlobal(get.ExportName)
+                    ?? throw new ActionUnavailableException($"no exported global \"{get.ExportName}\"");
+                return new[] { global.Value };
+            }
+            default:
+                throw new ActionUnavailableException($"unsupported action {action.GetType().Name}");
+        }
+    }
+
+    private void AssertReturn(WastAssertReturn command)
+    {
+        Value[] results;
+        try
+        {
+            results = Perform(command.Action);
+        }
+        catch (ActionUnavailableException e)
+        {
+            Fail(command.Line, e.Message);
+            return;
+        }
+        catch (TrapException e)
+        {
+            Fail(command.Line, $"expected values, got trap \"{e.Message}\"");
+            return;
+        }
+        if (results.Length != command.Expected.Count)
+        {
+            Fail(command.Line, $"expected {command.Expected.Count} results, got {results.Length}");
+            return;
+        }
+        for (int i = 0; i < results.Length; i++)
+        {
+            if (!Matches(results[i], command.Expected[i]))
+            {
+                Fail(command.Line, $"result {i}: expected {Describe(command.Expected[i])}, got {results[i]} (bits 0x{results[i].Bits:x})");
+                return;
+            }
+        }
+        Pass();
+    }
+
+    private void AssertActionTraps(WastAction action, string expected, int line, bool exhaustion)
+    {
+        try
+        {
+            var results = Perform(action);
+            Fail(line, $"expected trap \"{expected}\", got [{string.Join(", ", results)}]");
+        }
+        catch (ActionUnavailableException e)
+        {
+            Fail(line, e.Message);
+        }
+        catch (TrapException e)
+        {
+            if (exhaustion && e.Code != TrapCode.CallStackExhausted)
+                Fail(line, $"expected exhaustion, got trap \"{e.Message}\"");
+            else if (!MessageMatches(e.Message, expected))
+                Fail(line, $"expected trap \"{expected}\", got \"{e.Message}\"");
+            else
+                Pass();
+        }
+    }
+
+    private void AssertUninstantiable(WastModule module, string expected, int line)
+    {
+        Module compiled;
+        try
+        {
+            compiled = Module.Compile(ModuleBytes(module));
+        }
+        catch (WasmUnsupportedException e)
+        {
+            Skip(line, e.Message);
+            return;
+        }
+        catch (Exception e) when (e is WasmFormatException or WasmValidationException or WatParseException)
+        {
+            Fail(line, $"module rejected before instantiation: {e.Message}");
+            return;
+        }
+        try
+        {
+            CreateLinker().Instantiate(compiled);
+            Fail(line, $"expected instantiation to trap with \"{expected}\"");
+        }
+        catch (TrapException e)
+        {
+            if (MessageMatches(e.Message, expected)) Pass();
+            else Fail(line, $"expected trap \"{expected}\", got \"{e.Message}\"");
+        }
+        catch (LinkException e)
+        {
+            Fail(line, $"expected trap \"{expected}\", got link error \"{e.Message}\"");
+        }
+    }
+
+    private void AssertUnlinkable(WastAssertUnlinkable command)
+    {
+        Module compiled;
+        try
+        {
+            compiled = Module.Compile(ModuleBytes(command.Module));
+        }
+        catch (WasmUnsupportedException e)
+        {
+            Skip(command.Line, e.Message);
+            return;
+        }
+        catch (Exception e) when (e is WasmFormatException or WasmValidationException or WatParseException)
+        {
+            Fail(command.Line, $"module rejected before linking: {e.Message}");
+            return;
+        }
+        try
+        {
+            CreateLinker().Instantiate(compiled);
+            Fail(command.Line, $"expected link error \"{command.Message}\"");
+        }
+        catch (LinkException e)
+        {
+            if (MessageMatches(e.Message, command.Message)) Pass();
+            else Fail(command.Line, $"expected link error \"{command.Message}\", got \"{e.Message}\"");
+        }
+        catch (TrapException e)
+        {
+            Fail(command.Line, $"expected link error \"{command.Message}\", got trap \"{e.Message}\"");
+        }
+    }
+
+    private void AssertInvalid(WastAssertInvalid command)
+    {
+        try
+        {
+            Module.Compile(ModuleBytes(command.Module));
+            Fail(command.Line, $"expected invalid module \"{command.Message}\", but it compiled");
+        }
+        catch (WasmValidationException)
+        {
+            Pass();
+        }
+        catch (WasmUnsupportedException e)
+        {
+            Skip(command.Line, e.Message);
+        }
+        catch (Exception e) when (e is WasmFormatException or WatParseException)
+        {
+            Fail(command.Line, $"expected invalid module \"{command.Message}\", got malformed: {e.Message}");
+        }
+    }
+
+    private void AssertMalformed(WastAssertMalformed command)
+    {
+        try
+        {
+            Module.Compile(ModuleBytes(command.Module));
+            Fail(command.Line, $"expected malformed module \"{command.Message}\", but it compiled");
+        }
+        catch (Exception e) when (e is WasmFormatException or WatParseException)
+        {
+            Pass();
+        }
+        catch (WasmUnsupportedException e)
+        {
+            Skip(command.Line, e.Message);
+        }
+        catch (WasmValidationException e)
+        {
+            Fail(command.Line, $"expected malformed module \"{command.Message}\", got invalid: {e.Message}");
+        }
+    }
+
+    /// <summary>
+    /// Trap and link messages match when ours starts with the expected text or contains it
+    /// (the suite's texts are the reference interpreter's; ours may add detail).
+    /// </summary>
+    private static bool MessageMatches(string actual, string expected) =>
+        actual.StartsWith(expected, StringComparison.Ordinal) || actual.Contains(expected, StringComparison.Ordinal);
+
+    // ---- threads proposal ----------------------------------------------------------------
+
+    private void StartThread(WastThread command)
+    {
+        var child = new WastRunner($"{_file}:{command.Name}", _registered, _lock);
+        foreach (var shared in command.SharedModules)
+        {
+            if (_named.TryGetValue(shared, out var instance)) child._named[shared] = instance;
+            else Fail(command.Line, $"thread {command.Name}: unknown shared module {shared}");
+        }
+        var thread = new Thread(() => child.Execute(command.Commands), ScriptThreadStackSize)
+        {
+            Name = "wast thread " + command.Name,
+            IsBackground = true,
+        };
+        _threads[command.Name] = thread;
+        _threadRunners[command.Name] = child;
+        thread.Start();
+    }
+
+    private void WaitThread(WastWait command)
+    {
+        if (!_threads.Remove(command.Name, out var thread) || !_threadRunners.Remove(command.Name, out var child))
+        {
+            Fail(command.Line, $"unknown thread {command.Name}");
+            return;
+        }
+        thread.Join();
+        _passed += child._passed;
+        _failed += child._failed;
+        _skipped += child._skipped;
+        _failures.AddRange(child._failures);
+        _skips.AddRange(child._skips);
+    }
+
+    // ---- values --------------------------------------------------------------------------
+
+    /// <summary>The host value behind <c>ref.extern N</c>: equal numbers give equal references.</summary>
+    public sealed record ExternHandle(ulong Id)
+    {
+        public override string ToString() => $"ref.extern {Id}";
+    }
+
+    private static readonly Dictionary<ulong, ExternHandle> ExternHandles = new();
+
+    private static ExternHandle Handle(ulong id)
+    {
+        lock (ExternHandles)
+        {
+            if (!ExternHandles.TryGetValue(id, out var h)) ExternHandles[id] = h = new ExternHandle(id);
+            return h;
+        }
+    }
+
+    private static Value ToValue(WastValue v) => v.Type switch
+    {
+        WastValueType.I32 => Value.I32((int)(uint)v.Bits),
+        WastValueType.I64 => Value.I64((long)v.Bits),
+        WastValueType.F32 => Value.F32Bits((uint)v.Bits),
+        WastValueType.F64 => Value.F64Bits(v.Bits),
+        WastValueType.FuncRef => Value.Null(ValType.FuncRef),
+        WastValueType.ExternRef => v.IsNull ? Value.Null(ValType.ExternRef) : Value.ExternRef(Handle(v.Bits)),
+        _ => throw new ArgumentOutOfRangeException(nameof(v)),
+    };
+
+    private static bool Matches(Value actual, WastExpected expected)
+    {
+        switch (expected)
+        {
+            case WastExpectedValue { Value: var v }:
+                return v.Type switch
+                {
+                    WastValueType.I32 => actual.Type == ValType.I32 && (uint)actual.Bits == (uint)v.Bits,
+                    WastValueType.I64 => actual.Type == ValType.I64 && actual.Bits == v.Bits,
+                    WastValueType.F32 => actual.Type == ValType.F32 && (uint)actual.Bits == (uint)v.Bits,
+                    WastValueType.F64 => actual.Type == ValType.F64 && actual.Bits == v.Bits,
+                    WastValueType.FuncRef => actual.Type == ValType.FuncRef && v.IsNull && actual.Reference is null,
+                    WastValueType.ExternRef => actual.Type == ValType.ExternRef && (v.IsNull
+                        ? actual.Reference is null
+                        : actual.Reference is ExternHandle h && h.Id == v.Bits),
+                    _ => false,
+                };
+            case WastExpectedNan nan:
+                if (nan.Type == WastValueType.F32)
+                {
+                    if (actual.Type != ValType.F32) return false;
+                    uint bits = (uint)actual.Bits;
+                    if ((bits & 0x7F800000) != 0x7F800000 || (bits & 0x007FFFFF) == 0) return false;
+                    return nan.Canonical ? (bits & 0x007FFFFF) == 0x00400000 : (bits & 0x00400000) != 0;
+                }
+                else
+                {
+                    if (actual.Type != ValType.F64) return false;
+                    ulong bits = actual.Bits;
+                    const ulong exp = 0x7FF0000000000000, mant = 0x000FFFFFFFFFFFFF, quiet = 0x0008000000000000;
+                    if ((bits & exp) != exp || (bits & mant) == 0) return false;
+                    return nan.Canonical ? (bits & mant) == quiet : (bits & quiet) != 0;
+                }
+            case WastExpectedNonNullRef r:
+                return actual.Reference is not null &&
+                       actual.Type == (r.Type == WastValueType.FuncRef ? ValType.FuncRef : ValType.ExternRef);
+            case WastExpectedEither either:
+                return either.Alternatives.Any(a => Matches(actual, a));
+            default:
+                return false;
+        }
+    }
+
+    private static string Describe(WastExpected expected) => expected switch
+    {
+        WastExpectedValue v => v.Value.ToString(),
+        WastExpectedNan n => $"nan:{(n.Canonical ? "canonical" : "arithmetic")} {n.Type}",
+        WastExpectedNonNullRef r => $"non-null {r.Type}",
+        WastExpectedEither e => "either(" + string.Join(" | ", e.Alternatives.Select(Describe)) + ")",
+        _ => expected.ToString() ?? "?",
+    };
+}

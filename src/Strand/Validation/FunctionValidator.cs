@@ -1,0 +1,606 @@
+using Strand.Binary;
+
+namespace Strand.Validation;
+
+/// <summary>
+/// Type-checks one function body with the operand-stack / control-stack algorithm of the
+/// specification's validation appendix, including stack polymorphism after unconditional branches.
+/// </summary>
+internal sealed class FunctionValidator
+{
+    /// <summary>The type of an operand popped from the polymorphic stack of unreachable code.</summary>
+    private const ValType Unknown = 0;
+
+    private readonly ModuleDefinition _module;
+    private readonly ModuleContext _context;
+    private readonly uint _functionIndex;
+    private readonly FuncType _type;
+    private readonly ValType[] _locals;
+    private readonly List<ValType> _operands = new();
+    private readonly List<ControlFrame> _controls = new();
+    private int _offset;
+
+    private sealed class ControlFrame
+    {
+        public required Opcode Opcode;
+        public required ValType[] StartTypes;
+        public required ValType[] EndTypes;
+        public required int Height;
+        public bool Unreachable;
+        /// <summary>Loops branch to their start, every other block to its end.</summary>
+        public ValType[] LabelTypes => Opcode == Opcode.Loop ? StartTypes : EndTypes;
+    }
+
+    private FunctionValidator(ModuleDefinition module, ModuleContext context, uint functionIndex, FuncType type, ValType[] locals)
+    {
+        _module = module;
+        _context = context;
+        _functionIndex = functionIndex;
+        _type = type;
+        _locals = locals;
+    }
+
+    public static void Validate(ModuleDefinition module, ModuleContext context, uint functionIndex, FuncType type, FunctionBody body)
+    {
+        var locals = new ValType[type.Params.Length + body.LocalCount];
+        type.Params.CopyTo(locals, 0);
+        body.ExpandLocals().CopyTo(locals, type.Params.Length);
+        foreach (var group in body.Locals)
+            if (group.Type == ValType.V128) throw new WasmUnsupportedException(body.SourceOffset, "SIMD (v128)");
+
+        new FunctionValidator(module, context, functionIndex, type, locals).Run(body);
+    }
+
+    private WasmValidationException Error(string reason) =>
+        new(reason, _offset, _functionIndex, _module.DescribeFunction(_functionIndex));
+
+    private void Run(FunctionBody body)
+    {
+        var reader = new WasmReader(_module.Bytes, body.CodeStart, body.CodeEnd);
+        _offset = body.CodeStart;
+        PushControl(Opcode.Block, [], _type.Results);
+        while (!reader.AtEnd)
+        {
+            if (_controls.Count == 0) throw new WasmFormatException(reader.Position, "operators remaining after end of function");
+            var ins = InstructionDecoder.Read(reader);
+            _offset = ins.Offset;
+            Step(in ins);
+        }
+        if (_controls.Count != 0) throw new WasmFormatException(body.CodeEnd, "END opcode expected");
+    }
+
+    // ---- operand and control stacks ----------------------------------------------------------
+
+    private void Push(ValType type) => _operands.Add(type);
+
+    private void Push(ValType[] types)
+    {
+        foreach (var t in types) _operands.Add(t);
+    }
+
+    private ValType Pop()
+    {
+        var frame = _controls[^1];
+        if (_operands.Count == frame.Height)
+        {
+            if (frame.Unreachable) return Unknown;
+            throw Error("type mismatch");
+        }
+        var t = _operands[^1];
+        _operands.RemoveAt(_operands.Count - 1);
+        return t;
+    }
+
+    private ValType Pop(ValType expected)
+    {
+        var actual = Pop();
+        if (actual != expected && actual != Unknown && expected != Unknown) throw Error("type mismatch");
+        return actual;
+    }
+
+    private void Pop(ValType[] expected)
+    {
+        for (int i = expected.Length - 1; i >= 0; i--) Pop(expected[i]);
+    }
+
+    private void PushControl(Opcode opcode, ValType[] startTypes, ValType[] endTypes)
+    {
+        _controls.Add(new ControlFrame { Opcode = opcode, StartTypes = startTypes, EndTypes = endTypes, Height = _operands.Count });
+        Push(startTypes);
+    }
+
+    private ControlFrame PopControl()
+    {
+        var frame = _controls[^1];
+        Pop(frame.EndTypes);
+        if (_operands.Count != frame.Height) throw Error("type mismatch");
+        _controls.RemoveAt(_controls.Count - 1);
+        return frame;
+    }
+
+    private void MarkUnreachable()
+    {
+        var frame = _controls[^1];
+        _operands.RemoveRange(frame.Height, _operands.Count - frame.Height);
+        frame.Unreachable = true;
+    }
+
+    private ControlFrame Label(uint depth)
+    {
+        if (depth >= (uint)_controls.Count) throw Error($"unknown label {depth}");
+        return _controls[_controls.Count - 1 - (int)depth];
+    }
+
+    // ---- index-space checks -------------------------------------------------------------------
+
+    private ValType Local(uint index)
+    {
+        if (index >= (uint)_locals.Length) throw Error($"unknown local {index}");
+        return _locals[index];
+    }
+
+    private GlobalType Global(uint index)
+    {
+        if (index >= (uint)_context.Globals.Length) throw Error($"unknown global {index}");
+        return _context.Globals[index];
+    }
+
+    private TableType Table(uint index)
+    {
+        if (index >= (uint)_context.Tables.Length) throw Error($"unknown table {index}");
+        return _context.Tables[index];
+    }
+
+    private void RequireMemory(uint index)
+    {
+        if (index >= (uint)_module.TotalMemoryCount) throw Error($"unknown memory {index}");
+    }
+
+    private FuncType FunctionType(uint index)
+    {
+        if (index >= (uint)_context.FunctionTypes.Length) throw Error($"unknown function {index}");
+        return _context.FunctionTypes[index];
+    }
+
+    private FuncType TypeAt(uint index)
+    {
+        if (index >= (uint)_module.Types.Count) throw Error($"unknown type {index}");
+        return _module.Types[(int)index];
+    }
+
+    private void RequireDataSegment(uint index)
+    {
+        // The binary format's "data count section required" rule belongs to the decoder; validation
+        // checks the index against the module's data segments (the spec's C.datas).
+        if (index >= (uint)_module.Data.Count) throw Error($"unknown data segment {index}");
+    }
+
+    private ValType ElementSegmentType(uint index)
+    {
+        if (index >= (uint)_module.Elements.Count) throw Error($"unknown elem segment {index}");
+        return _module.Elements[(int)index].ElementType;
+    }
+
+    private void CheckMemoryAccess(in Instruction ins)
+    {
+        RequireMemory(ins.Index);
+        if (ins.Align > (uint)InstructionDecoder.NaturalAlignment(ins.Opcode))
+            throw Error("alignment must not be larger than natural");
+    }
+
+    private void CheckAtomicAccess(in Instruction ins)
+    {
+        RequireMemory(ins.Index);
+        // Atomic accesses must be exactly naturally aligned (threads proposal).
+        if (ins.Align != (uint)InstructionDecoder.NaturalAlignment(ins.Opcode))
+            throw Error("atomic alignment must be natural");
+    }
+
+    // ---- instructions -------------------------------------------------------------------------
+
+    private void Unary(ValType operand, ValType result)
+    {
+        Pop(operand);
+        Push(result);
+    }
+
+    private void Binary(ValType operand, ValType result)
+    {
+        Pop(operand);
+        Pop(operand);
+        Push(result);
+    }
+
+    private void Step(in Instruction ins)
+    {
+        var op = ins.Opcode;
+        switch (op)
+        {
+            case Opcode.Unreachable:
+                MarkUnreachable();
+                return;
+            case Opcode.Nop:
+                return;
+            case Opcode.Block or Opcode.Loop:
+            {
+                var bt = ModuleValidator.ResolveBlockType(_module, ins.Block, ins.Offset);
+                Pop(bt.Params);
+                PushControl(op, bt.Params, bt.Results);
+                return;
+            }
+            case Opcode.If:
+            {
+                var bt = ModuleValidator.ResolveBlockType(_module, ins.Block, ins.Offset);
+                Pop(ValType.I32);
+                Pop(bt.Params);
+                PushControl(op, bt.Params, bt.Results);
+                return;
+            }
+            case Opcode.Else:
+            {
+                if (_controls[^1].Opcode != Opcode.If) throw new WasmFormatException(ins.Offset, "else without matching if");
+                var frame = PopControl();
+                PushControl(Opcode.Else, frame.StartTypes, frame.EndTypes);
+                return;
+            }
+            case Opcode.End:
+            {
+                var frame = PopControl();
+                // An if without else behaves as if its else branch passed the parameters through.
+                if (frame.Opcode == Opcode.If && !frame.StartTypes.AsSpan().SequenceEqual(frame.EndTypes))
+                    throw Error("type mismatch");
+                Push(frame.EndTypes);
+                return;
+            }
+            case Opcode.Br:
+                Pop(Label(ins.Index).LabelTypes);
+                MarkUnreachable();
+                return;
+            case Opcode.BrIf:
+            {
+                Pop(ValType.I32);
+                var types = Label(ins.Index).LabelTypes;
+                Pop(types);
+                Push(types);
+                return;
+            }
+            case Opcode.BrTable:
+                BrTable(in ins);
+                return;
+            case Opcode.Return:
+                Pop(_type.Results);
+                MarkUnreachable();
+                return;
+            case Opcode.Call:
+            {
+                var type = FunctionType(ins.Index);
+                Pop(type.Params);
+                Push(type.Results);
+                return;
+            }
+            case Opcode.CallIndirect:
+            {
+                var table = Table(ins.Index2);
+                var type = TypeAt(ins.Index);
+                if (table.ElementType != ValType.FuncRef) throw Error("type mismatch");
+                Pop(ValType.I32);
+                Pop(type.Params);
+                Push(type.Results);
+                return;
+            }
+            case Opcode.Drop:
+                Pop();
+                return;
+            case Opcode.Select:
+            {
+                Pop(ValType.I32);
+                var t1 = Pop();
+                var t2 = Pop();
+                // Untyped select only works on numeric operands (and v128, unsupported here).
+                if (!(t1.IsNumeric() || t1 == Unknown) || !(t2.IsNumeric() || t2 == Unknown)) throw Error("type mismatch");
+                if (t1 != t2 && t1 != Unknown && t2 != Unknown) throw Error("type mismatch");
+                Push(t1 == Unknown ? t2 : t1);
+                return;
+            }
+            case Opcode.SelectTyped:
+            {
+                var types = ins.SelectTypes!;
+                if (types.Length != 1) throw Error("invalid result arity");
+                var t = types[0];
+                if (t == ValType.V128) throw new WasmUnsupportedException(ins.Offset, "SIMD (v128)");
+                Pop(ValType.I32);
+                Pop(t);
+                Pop(t);
+                Push(t);
+                return;
+            }
+            case Opcode.LocalGet:
+                Push(Local(ins.Index));
+                return;
+            case Opcode.LocalSet:
+                Pop(Local(ins.Index));
+                return;
+            case Opcode.LocalTee:
+            {
+                var t = Local(ins.Index);
+                Pop(t);
+                Push(t);
+                return;
+            }
+            case Opcode.GlobalGet:
+                Push(Global(ins.Index).Type);
+                return;
+            case Opcode.GlobalSet:
+            {
+                var g = Global(ins.Index);
+                if (!g.Mutable) throw Error("global is immutable");
+                Pop(g.Type);
+                return;
+            }
+            case Opcode.TableGet:
+            {
+                var t = Table(ins.Index).ElementType;
+                Pop(ValType.I32);
+                Push(t);
+                return;
+            }
+            case Opcode.TableSet:
+            {
+                var t = Table(ins.Index).ElementType;
+                Pop(t);
+                Pop(ValType.I32);
+                return;
+            }
+            case Opcode.MemorySize:
+                RequireMemory(ins.Index);
+                Push(ValType.I32);
+                return;
+            case Opcode.MemoryGrow:
+                RequireMemory(ins.Index);
+                Unary(ValType.I32, ValType.I32);
+                return;
+            case Opcode.I32Const:
+                Push(ValType.I32);
+                return;
+            case Opcode.I64Const:
+                Push(ValType.I64);
+                return;
+            case Opcode.F32Const:
+                Push(ValType.F32);
+                return;
+            case Opcode.F64Const:
+                Push(ValType.F64);
+                return;
+            case Opcode.RefNull:
+                Push(ins.RefType);
+                return;
+            case Opcode.RefIsNull:
+            {
+                var t = Pop();
+                if (t != Unknown && !t.IsReference()) throw Error("type mismatch");
+                Push(ValType.I32);
+                return;
+            }
+            case Opcode.RefFunc:
+                FunctionType(ins.Index);
+                if (!_context.DeclaredFunctions.Contains(ins.Index)) throw Error("undeclared function reference");
+                Push(ValType.FuncRef);
+                return;
+            case Opcode.MemoryInit:
+                RequireMemory(ins.Index2);
+                RequireDataSegment(ins.Index);
+                Pop(ValType.I32);
+                Pop(ValType.I32);
+                Pop(ValType.I32);
+                return;
+            case Opcode.DataDrop:
+                RequireDataSegment(ins.Index);
+                return;
+            case Opcode.MemoryCopy:
+                RequireMemory(ins.Index);
+                RequireMemory(ins.Index2);
+                Pop(ValType.I32);
+                Pop(ValType.I32);
+                Pop(ValType.I32);
+                return;
+            case Opcode.MemoryFill:
+                RequireMemory(ins.Index);
+                Pop(ValType.I32);
+                Pop(ValType.I32);
+                Pop(ValType.I32);
+                return;
+            case Opcode.TableInit:
+            {
+                var tableType = Table(ins.Index2).ElementType;
+                if (ElementSegmentType(ins.Index) != tableType) throw Error("type mismatch");
+                Pop(ValType.I32);
+                Pop(ValType.I32);
+                Pop(ValType.I32);
+                return;
+            }
+            case Opcode.ElemDrop:
+                ElementSegmentType(ins.Index);
+                return;
+            case Opcode.TableCopy:
+            {
+                var destination = Table(ins.Index).ElementType;
+                var source = Table(ins.Index2).ElementType;
+                if (destination != source) throw Error("type mismatch");
+                Pop(ValType.I32);
+                Pop(ValType.I32);
+                Pop(ValType.I32);
+                return;
+            }
+            case Opcode.TableGrow:
+            {
+                var t = Table(ins.Index).ElementType;
+                Pop(ValType.I32);
+                Pop(t);
+                Push(ValType.I32);
+                return;
+            }
+            case Opcode.TableSize:
+                Table(ins.Index);
+                Push(ValType.I32);
+                return;
+            case Opcode.TableFill:
+            {
+                var t = Table(ins.Index).ElementType;
+                Pop(ValType.I32);
+                Pop(t);
+                Pop(ValType.I32);
+                return;
+            }
+        }
+
+        ushort code = (ushort)op;
+        if (code >= 0x28 && code <= 0x35)
+        {
+            CheckMemoryAccess(in ins);
+            Unary(ValType.I32, LoadType(op));
+            return;
+        }
+        if (code >= 0x36 && code <= 0x3E)
+        {
+            CheckMemoryAccess(in ins);
+            Pop(StoreType(op));
+            Pop(ValType.I32);
+            return;
+        }
+        if (code >= 0x45 && code <= 0xC4)
+        {
+            NumericInstruction(op);
+            return;
+        }
+        if (code >= 0xFC00 && code <= 0xFC07)
+        {
+            var source = (code & 2) == 0 ? ValType.F32 : ValType.F64;
+            Unary(source, code <= 0xFC03 ? ValType.I32 : ValType.I64);
+            return;
+        }
+        if (code >= 0xFE00 && code <= 0xFEFF)
+        {
+            AtomicInstruction(in ins);
+            return;
+        }
+        throw new WasmFormatException(ins.Offset, "illegal opcode");
+    }
+
+    private void BrTable(in Instruction ins)
+    {
+        Pop(ValType.I32);
+        var defaultTypes = Label(ins.Index).LabelTypes;
+        int arity = defaultTypes.Length;
+        foreach (var depth in ins.Labels!)
+        {
+            var types = Label(depth).LabelTypes;
+            if (types.Length != arity) throw Error("type mismatch");
+            // Check the operands against this target without consuming them.
+            var popped = new ValType[arity];
+            for (int i = arity - 1; i >= 0; i--) popped[i] = Pop(types[i]);
+            Push(popped);
+        }
+        Pop(defaultTypes);
+        MarkUnreachable();
+    }
+
+    private static ValType LoadType(Opcode op) => op switch
+    {
+        Opcode.I32Load or Opcode.I32Load8S or Opcode.I32Load8U or Opcode.I32Load16S or Opcode.I32Load16U => ValType.I32,
+        Opcode.F32Load => ValType.F32,
+        Opcode.F64Load => ValType.F64,
+        _ => ValType.I64,
+    };
+
+    private static ValType StoreType(Opcode op) => op switch
+    {
+        Opcode.I32Store or Opcode.I32Store8 or Opcode.I32Store16 => ValType.I32,
+        Opcode.F32Store => ValType.F32,
+        Opcode.F64Store => ValType.F64,
+        _ => ValType.I64,
+    };
+
+    private void NumericInstruction(Opcode op)
+    {
+        const ValType i32 = ValType.I32, i64 = ValType.I64, f32 = ValType.F32, f64 = ValType.F64;
+        switch ((ushort)op)
+        {
+            case 0x45: Unary(i32, i32); return;                      // i32.eqz
+            case >= 0x46 and <= 0x4F: Binary(i32, i32); return;      // i32 comparisons
+            case 0x50: Unary(i64, i32); return;                      // i64.eqz
+            case >= 0x51 and <= 0x5A: Binary(i64, i32); return;      // i64 comparisons
+            case >= 0x5B and <= 0x60: Binary(f32, i32); return;      // f32 comparisons
+            case >= 0x61 and <= 0x66: Binary(f64, i32); return;      // f64 comparisons
+            case >= 0x67 and <= 0x69: Unary(i32, i32); return;       // clz, ctz, popcnt
+            case >= 0x6A and <= 0x78: Binary(i32, i32); return;
+            case >= 0x79 and <= 0x7B: Unary(i64, i64); return;
+            case >= 0x7C and <= 0x8A: Binary(i64, i64); return;
+            case >= 0x8B and <= 0x91: Unary(f32, f32); return;
+            case >= 0x92 and <= 0x98: Binary(f32, f32); return;
+            case >= 0x99 and <= 0x9F: Unary(f64, f64); return;
+            case >= 0xA0 and <= 0xA6: Binary(f64, f64); return;
+            case 0xA7: Unary(i64, i32); return;                      // i32.wrap_i64
+            case 0xA8 or 0xA9: Unary(f32, i32); return;
+            case 0xAA or 0xAB: Unary(f64, i32); return;
+            case 0xAC or 0xAD: Unary(i32, i64); return;
+            case 0xAE or 0xAF: Unary(f32, i64); return;
+            case 0xB0 or 0xB1: Unary(f64, i64); return;
+            case 0xB2 or 0xB3: Unary(i32, f32); return;
+            case 0xB4 or 0xB5: Unary(i64, f32); return;
+            case 0xB6: Unary(f64, f32); return;                      // f32.demote_f64
+            case 0xB7 or 0xB8: Unary(i32, f64); return;
+            case 0xB9 or 0xBA: Unary(i64, f64); return;
+            case 0xBB: Unary(f32, f64); return;                      // f64.promote_f32
+            case 0xBC: Unary(f32, i32); return;                      // reinterpretations
+            case 0xBD: Unary(f64, i64); return;
+            case 0xBE: Unary(i32, f32); return;
+            case 0xBF: Unary(i64, f64); return;
+            case 0xC0 or 0xC1: Unary(i32, i32); return;              // sign extension
+            case >= 0xC2 and <= 0xC4: Unary(i64, i64); return;
+            default: throw new WasmFormatException(_offset, "illegal opcode");
+        }
+    }
+
+    private void AtomicInstruction(in Instruction ins)
+    {
+        const ValType i32 = ValType.I32, i64 = ValType.I64;
+        var op = ins.Opcode;
+        if (op == Opcode.AtomicFence) return;
+        CheckAtomicAccess(in ins);
+        switch (op)
+        {
+            case Opcode.MemoryAtomicNotify:
+                Pop(i32);
+                Pop(i32);
+                Push(i32);
+                return;
+            case Opcode.MemoryAtomicWait32 or Opcode.MemoryAtomicWait64:
+                Pop(i64);
+                Pop(op == Opcode.MemoryAtomicWait32 ? i32 : i64);
+                Pop(i32);
+                Push(i32);
+                return;
+            case >= Opcode.I32AtomicLoad and <= Opcode.I64AtomicLoad32U:
+                Unary(i32, op is Opcode.I32AtomicLoad or Opcode.I32AtomicLoad8U or Opcode.I32AtomicLoad16U ? i32 : i64);
+                return;
+            case >= Opcode.I32AtomicStore and <= Opcode.I64AtomicStore32:
+                Pop(op is Opcode.I32AtomicStore or Opcode.I32AtomicStore8 or Opcode.I32AtomicStore16 ? i32 : i64);
+                Pop(i32);
+                return;
+            case >= Opcode.I32AtomicRmwAdd and <= Opcode.I64AtomicRmw32CmpxchgU:
+            {
+                // Read-modify-write opcodes come in runs of seven with the operand types
+                // i32, i64, i32 (8), i32 (16), i64 (8), i64 (16), i64 (32); cmpxchg is the last run.
+                int position = ((ushort)op - (ushort)Opcode.I32AtomicRmwAdd) % 7;
+                var t = position is 0 or 2 or 3 ? i32 : i64;
+                if (op >= Opcode.I32AtomicRmwCmpxchg) Pop(t);
+                Pop(t);
+                Pop(i32);
+                Push(t);
+                return;
+            }
+            default:
+                throw new WasmFormatException(ins.Offset, "illegal opcode");
+        }
+    }
+}

@@ -1,0 +1,269 @@
+using Strand.Binary;
+
+namespace Strand.Validation;
+
+/// <summary>
+/// Validates a decoded module against the WebAssembly 2.0 rules plus the threads proposal
+/// (shared memories and atomic instructions). SIMD is not supported: any v128 use throws
+/// <see cref="WasmUnsupportedException"/>.
+/// </summary>
+public static class ModuleValidator
+{
+    /// <summary>The largest memory, in 64 KiB pages (4 GiB).</summary>
+    public const uint MaxMemoryPages = 65536;
+
+    private static readonly FuncType EmptyType = new([], []);
+    private static readonly Dictionary<ValType, FuncType> SingleResultTypes = new()
+    {
+        [ValType.I32] = new([], [ValType.I32]),
+        [ValType.I64] = new([], [ValType.I64]),
+        [ValType.F32] = new([], [ValType.F32]),
+        [ValType.F64] = new([], [ValType.F64]),
+        [ValType.FuncRef] = new([], [ValType.FuncRef]),
+        [ValType.ExternRef] = new([], [ValType.ExternRef]),
+    };
+
+    /// <summary>
+    /// Throws <see cref="WasmValidationException"/> (with the spec test suite's wording as
+    /// <see cref="WasmValidationException.Reason"/>) when the module is invalid.
+    /// </summary>
+    public static void Validate(ModuleDefinition module)
+    {
+        ArgumentNullException.ThrowIfNull(module);
+        if (module.Bodies.Count != module.FunctionTypeIndices.Count)
+            throw new WasmFormatException(0, "function and code section have inconsistent lengths");
+
+        foreach (var type in module.Types) CheckNoV128(type, 0);
+
+        var context = BuildContext(module);
+
+        foreach (var import in module.Imports)
+        {
+            switch (import.Kind)
+            {
+                case ExternalKind.Table: CheckTableType(import.Table!); break;
+                case ExternalKind.Memory: CheckMemoryType(import.Memory!); break;
+            }
+        }
+
+        foreach (var global in module.Globals)
+            CheckConstantExpression(module, context, global.Init, global.Type.Type);
+        foreach (var table in module.Tables) CheckTableType(table);
+        foreach (var memory in module.Memories) CheckMemoryType(memory);
+        foreach (var segment in module.Elements) CheckElementSegment(module, context, segment);
+        foreach (var segment in module.Data) CheckDataSegment(module, context, segment);
+
+        for (int i = 0; i < module.Bodies.Count; i++)
+        {
+            uint functionIndex = (uint)(module.ImportedFunctionCount + i);
+            FunctionValidator.Validate(module, context, functionIndex, context.FunctionTypes[functionIndex], module.Bodies[i]);
+        }
+
+        if (module.StartFunction is { } start)
+        {
+            if (start >= (uint)context.FunctionTypes.Length) throw new WasmValidationException($"unknown function {start}", 0);
+            var type = context.FunctionTypes[start];
+            if (type.Params.Length != 0 || type.Results.Length != 0) throw new WasmValidationException("start function", 0);
+        }
+
+        CheckExports(module, context);
+
+        if (module.TotalMemoryCount > 1) throw new WasmValidationException("multiple memories", 0);
+    }
+
+    /// <summary>
+    /// The signature of a block, loop or if: [] -> [] for the empty type, [] -> [t] for a value
+    /// type, and the module's type for a type index. Throws <see cref="WasmValidationException"/>
+    /// ("unknown type") for a bad type index and <see cref="WasmUnsupportedException"/> for v128.
+    /// </summary>
+    public static FuncType ResolveBlockType(ModuleDefinition module, BlockType blockType, int offset = 0)
+    {
+        switch (blockType.Kind)
+        {
+            case BlockTypeKind.Empty:
+                return EmptyType;
+            case BlockTypeKind.Value:
+                if (blockType.Value == ValType.V128) throw new WasmUnsupportedException(offset, "SIMD (v128)");
+                return SingleResultTypes.TryGetValue(blockType.Value, out var single)
+                    ? single
+                    : throw new WasmFormatException(offset, "malformed block type");
+            default:
+                if (blockType.TypeIndex >= (uint)module.Types.Count)
+                    throw new WasmValidationException($"unknown type {blockType.TypeIndex}", offset);
+                return module.Types[(int)blockType.TypeIndex];
+        }
+    }
+
+    private static void CheckNoV128(FuncType type, int offset)
+    {
+        if (type.Params.Contains(ValType.V128) || type.Results.Contains(ValType.V128))
+            throw new WasmUnsupportedException(offset, "SIMD (v128)");
+    }
+
+    private static FuncType TypeAt(ModuleDefinition module, uint typeIndex)
+    {
+        if (typeIndex >= (uint)module.Types.Count) throw new WasmValidationException($"unknown type {typeIndex}", 0);
+        return module.Types[(int)typeIndex];
+    }
+
+    private static ModuleContext BuildContext(ModuleDefinition module)
+    {
+        var functions = new List<FuncType>();
+        var tables = new List<TableType>();
+        var globals = new List<GlobalType>();
+        foreach (var import in module.Imports)
+        {
+            switch (import.Kind)
+            {
+                case ExternalKind.Function:
+                    functions.Add(TypeAt(module, import.FunctionTypeIndex));
+                    break;
+                case ExternalKind.Table:
+                    tables.Add(import.Table!);
+                    break;
+                case ExternalKind.Global:
+                    if (import.Global.Type == ValType.V128) throw new WasmUnsupportedException(0, "SIMD (v128)");
+                    globals.Add(import.Global);
+                    break;
+            }
+        }
+        foreach (var typeIndex in module.FunctionTypeIndices) functions.Add(TypeAt(module, typeIndex));
+        tables.AddRange(module.Tables);
+        foreach (var global in module.Globals)
+        {
+            if (global.Type.Type == ValType.V128) throw new WasmUnsupportedException(global.Init.Start, "SIMD (v128)");
+            globals.Add(global.Type);
+        }
+
+        var context = new ModuleContext
+        {
+            FunctionTypes = functions.ToArray(),
+            Tables = tables.ToArray(),
+            Globals = globals.ToArray(),
+            ImportedGlobalCount = module.ImportedGlobalCount,
+        };
+
+        // C.refs: function indices occurring outside function bodies and the start function.
+        foreach (var global in module.Globals) AddReferencedFunctions(module, global.Init, context.DeclaredFunctions);
+        foreach (var segment in module.Elements)
+        {
+            if (segment.FunctionIndices is { } indices)
+                foreach (var index in indices) context.DeclaredFunctions.Add(index);
+            if (segment.Expressions is { } expressions)
+                foreach (var expression in expressions) AddReferencedFunctions(module, expression, context.DeclaredFunctions);
+        }
+        foreach (var export in module.Exports)
+            if (export.Kind == ExternalKind.Function) context.DeclaredFunctions.Add(export.Index);
+        return context;
+    }
+
+    private static void AddReferencedFunctions(ModuleDefinition module, ConstExpr expression, HashSet<uint> declared)
+    {
+        foreach (var ins in expression.Decode(module.Bytes))
+            if (ins.Opcode == Opcode.RefFunc) declared.Add(ins.Index);
+    }
+
+    private static void CheckTableType(TableType table)
+    {
+        // A table's size is a u32, so the 2^32-1 bound holds by construction.
+        if (table.Limits.Max is { } max && table.Limits.Min > max)
+            throw new WasmValidationException("size minimum must not be greater than maximum", 0);
+    }
+
+    private static void CheckMemoryType(MemoryType memory)
+    {
+        var limits = memory.Limits;
+        if (limits.Min > MaxMemoryPages || limits.Max > MaxMemoryPages)
+            throw new WasmValidationException("memory size must be at most 65536 pages (4GiB)", 0);
+        if (limits.Max is { } max && limits.Min > max)
+            throw new WasmValidationException("size minimum must not be greater than maximum", 0);
+        if (limits.Shared && limits.Max is null)
+            throw new WasmValidationException("shared memory must have maximum", 0);
+    }
+
+    /// <summary>
+    /// Constant expressions may contain only constants, ref.null, ref.func and global.get of an
+    /// imported immutable global, and must produce exactly one value of <paramref name="expected"/>.
+    /// </summary>
+    private static void CheckConstantExpression(ModuleDefinition module, ModuleContext context, ConstExpr expression, ValType expected)
+    {
+        var stack = new List<ValType>();
+        foreach (var ins in expression.Decode(module.Bytes))
+        {
+            switch (ins.Opcode)
+            {
+                case Opcode.I32Const: stack.Add(ValType.I32); break;
+                case Opcode.I64Const: stack.Add(ValType.I64); break;
+                case Opcode.F32Const: stack.Add(ValType.F32); break;
+                case Opcode.F64Const: stack.Add(ValType.F64); break;
+                case Opcode.RefNull: stack.Add(ins.RefType); break;
+                case Opcode.RefFunc:
+                    if (ins.Index >= (uint)context.FunctionTypes.Length)
+                        throw new WasmValidationException($"unknown function {ins.Index}", ins.Offset);
+                    stack.Add(ValType.FuncRef);
+                    break;
+                case Opcode.GlobalGet:
+                {
+                    if (ins.Index >= (uint)context.ImportedGlobalCount)
+                        throw new WasmValidationException($"unknown global {ins.Index}", ins.Offset);
+                    var global = context.Globals[ins.Index];
+                    if (global.Mutable) throw new WasmValidationException("constant expression required", ins.Offset);
+                    stack.Add(global.Type);
+                    break;
+                }
+                default:
+                    throw new WasmValidationException("constant expression required", ins.Offset);
+            }
+        }
+        if (stack.Count != 1 || stack[0] != expected)
+            throw new WasmValidationException("type mismatch", expression.Start);
+    }
+
+    private static void CheckElementSegment(ModuleDefinition module, ModuleContext context, ElementSegment segment)
+    {
+        if (segment.FunctionIndices is { } indices)
+        {
+            if (segment.ElementType != ValType.FuncRef) throw new WasmValidationException("type mismatch", segment.SourceOffset);
+            foreach (var index in indices)
+                if (index >= (uint)context.FunctionTypes.Length)
+                    throw new WasmValidationException($"unknown function {index}", segment.SourceOffset);
+        }
+        if (segment.Expressions is { } expressions)
+            foreach (var expression in expressions)
+                CheckConstantExpression(module, context, expression, segment.ElementType);
+
+        if (segment.Mode == SegmentMode.Active)
+        {
+            if (segment.TableIndex >= (uint)context.Tables.Length)
+                throw new WasmValidationException($"unknown table {segment.TableIndex}", segment.SourceOffset);
+            if (context.Tables[segment.TableIndex].ElementType != segment.ElementType)
+                throw new WasmValidationException("type mismatch", segment.SourceOffset);
+            CheckConstantExpression(module, context, segment.Offset!, ValType.I32);
+        }
+    }
+
+    private static void CheckDataSegment(ModuleDefinition module, ModuleContext context, DataSegment segment)
+    {
+        if (segment.Mode != SegmentMode.Active) return;
+        if (segment.MemoryIndex >= (uint)module.TotalMemoryCount)
+            throw new WasmValidationException($"unknown memory {segment.MemoryIndex}", segment.SourceOffset);
+        CheckConstantExpression(module, context, segment.Offset!, ValType.I32);
+    }
+
+    private static void CheckExports(ModuleDefinition module, ModuleContext context)
+    {
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var export in module.Exports)
+        {
+            (int count, string space) = export.Kind switch
+            {
+                ExternalKind.Function => (context.FunctionTypes.Length, "function"),
+                ExternalKind.Table => (context.Tables.Length, "table"),
+                ExternalKind.Memory => (module.TotalMemoryCount, "memory"),
+                _ => (context.Globals.Length, "global"),
+            };
+            if (export.Index >= (uint)count) throw new WasmValidationException($"unknown {space} {export.Index}", 0);
+            if (!names.Add(export.Name)) throw new WasmValidationException("duplicate export name", 0);
+        }
+    }
+}
