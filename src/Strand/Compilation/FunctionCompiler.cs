@@ -56,6 +56,17 @@ internal sealed partial class FunctionCompiler
     private LocalBuilder? _instance;
     private LocalBuilder? _memory;
     private LocalBuilder? _memoryBase;
+    /// <summary>Cached (memory length - 2^slot) for accesses of 1, 2, 4 and 8 bytes.</summary>
+    private readonly LocalBuilder?[] _memoryLimits = new LocalBuilder?[4];
+
+    private static int SizeSlot(int size) => size switch
+    {
+        1 => 0,
+        2 => 1,
+        4 => 2,
+        8 => 3,
+        _ => throw new ArgumentOutOfRangeException(nameof(size), size, "memory accesses are 1, 2, 4 or 8 bytes"),
+    };
     private LocalBuilder? _signal;
 
     private FunctionCompiler(ModuleCompilation module, ILGenerator il, FuncType type, ValType[] declaredLocals)
@@ -220,6 +231,19 @@ internal sealed partial class FunctionCompiler
             _il.Emit(OpCodes.Stloc, _memory);
             _il.Emit(OpCodes.Ldfld, RuntimeMembers.MemoryBase);
             _il.Emit(OpCodes.Stloc, _memoryBase);
+            // Register copies of (length - access size) for the fast bounds check (see EmitEffectiveAddress);
+            // the JIT drops the ones a function never uses.
+            for (int slot = 0; slot < _memoryLimits.Length; slot++)
+            {
+                var limit = _il.DeclareLocal(typeof(long));
+                _memoryLimits[slot] = limit;
+                _il.Emit(OpCodes.Ldloc, _memory);
+                _il.Emit(OpCodes.Volatile);
+                _il.Emit(OpCodes.Ldfld, RuntimeMembers.MemoryLength);
+                _il.Emit(OpCodes.Ldc_I8, (long)(1 << slot));
+                _il.Emit(OpCodes.Sub);
+                _il.Emit(OpCodes.Stloc, limit);
+            }
         }
         foreach (var g in globals)
         {
@@ -254,10 +278,22 @@ internal sealed partial class FunctionCompiler
             var ok = _il.DefineLabel();
             _il.Emit(OpCodes.Call, RuntimeMembers.EnsureStack);
             _il.Emit(OpCodes.Brtrue, ok);
-            _il.Emit(OpCodes.Call, RuntimeMembers.Op(nameof(WasmOps.ThrowCallStackExhausted)));
+            EmitTrap(TrapCode.CallStackExhausted);
             _il.MarkLabel(ok);
             EmitInterruptCheck();
         }
+    }
+
+    /// <summary>
+    /// Emits <c>throw WasmOps.Trap(code)</c>. An explicit IL <c>throw</c> (rather than a call to a
+    /// throwing helper) lets the JIT see the block as cold and never returning, so values live across
+    /// the check stay in registers instead of being spilled around a call.
+    /// </summary>
+    private void EmitTrap(TrapCode code)
+    {
+        Ldc((int)code);
+        _il.Emit(OpCodes.Call, RuntimeMembers.Op(nameof(WasmOps.Trap)));
+        _il.Emit(OpCodes.Throw);
     }
 
     private void EmitInterruptCheck()
@@ -267,7 +303,7 @@ internal sealed partial class FunctionCompiler
         _il.Emit(OpCodes.Volatile);
         _il.Emit(OpCodes.Ldfld, RuntimeMembers.SignalRequested);
         _il.Emit(OpCodes.Brfalse, ok);
-        _il.Emit(OpCodes.Call, RuntimeMembers.Op(nameof(WasmOps.ThrowInterrupted)));
+        EmitTrap(TrapCode.Interrupted);
         _il.MarkLabel(ok);
     }
 
@@ -685,14 +721,24 @@ internal sealed partial class FunctionCompiler
         }
         _il.Emit(OpCodes.Stloc, ea);
         var ok = _il.DefineLabel();
+        var limit = _memoryLimits[SizeSlot(size)]!;
+        // Fast path: ea <= length - size, a signed comparison against a register (the limit is
+        // negative when the memory is smaller than the access, and ea is never negative).
         _il.Emit(OpCodes.Ldloc, ea);
-        _il.Emit(OpCodes.Ldc_I8, (long)size);
-        _il.Emit(OpCodes.Add);
+        _il.Emit(OpCodes.Ldloc, limit);
+        _il.Emit(OpCodes.Ble, ok);
+        // Slow path: the cached limit may be stale (this function, a callee or another thread of a
+        // shared memory grew the memory). Memory only grows, so re-read it once before trapping.
         _il.Emit(OpCodes.Ldloc, _memory!);
         _il.Emit(OpCodes.Volatile);
         _il.Emit(OpCodes.Ldfld, RuntimeMembers.MemoryLength);
-        _il.Emit(OpCodes.Ble_Un, ok);
-        _il.Emit(OpCodes.Call, RuntimeMembers.Op(nameof(WasmOps.ThrowOutOfBoundsMemory)));
+        _il.Emit(OpCodes.Ldc_I8, (long)size);
+        _il.Emit(OpCodes.Sub);
+        _il.Emit(OpCodes.Stloc, limit);
+        _il.Emit(OpCodes.Ldloc, ea);
+        _il.Emit(OpCodes.Ldloc, limit);
+        _il.Emit(OpCodes.Ble, ok);
+        EmitTrap(TrapCode.OutOfBoundsMemoryAccess);
         _il.MarkLabel(ok);
         _il.Emit(OpCodes.Ldloc, _memoryBase!);
         _il.Emit(OpCodes.Ldloc, ea);
