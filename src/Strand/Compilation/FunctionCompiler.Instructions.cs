@@ -52,6 +52,7 @@ internal sealed partial class FunctionCompiler
                 _il.Emit(OpCodes.Dup);
                 Push(_stack[^1]);
                 LocalSet(ins.Index);
+                _origin[^1] = (int)ins.Index; // the value left on the stack is the local's new value
                 break;
             case Opcode.GlobalGet: GlobalGet(ins.Index); break;
             case Opcode.GlobalSet: GlobalSet(ins.Index); break;
