@@ -684,6 +684,17 @@ internal sealed partial class FunctionCompiler
             _il.Emit(OpCodes.Add);
         }
         _il.Emit(OpCodes.Stloc, ea);
+        EmitBoundsCheck(ea, size);
+        _il.Emit(OpCodes.Ldloc, _memoryBase!);
+        _il.Emit(OpCodes.Ldloc, ea);
+        _il.Emit(OpCodes.Conv_U);
+        _il.Emit(OpCodes.Add);
+        Release(ea);
+    }
+
+    /// <summary>Traps unless ea + size &lt;= current memory length (unsigned 64-bit, cannot overflow).</summary>
+    private void EmitBoundsCheck(LocalBuilder ea, int size)
+    {
         var ok = _il.DefineLabel();
         _il.Emit(OpCodes.Ldloc, ea);
         _il.Emit(OpCodes.Ldc_I8, (long)size);
@@ -694,11 +705,6 @@ internal sealed partial class FunctionCompiler
         _il.Emit(OpCodes.Ble_Un, ok);
         _il.Emit(OpCodes.Call, RuntimeMembers.Op(nameof(WasmOps.ThrowOutOfBoundsMemory)));
         _il.MarkLabel(ok);
-        _il.Emit(OpCodes.Ldloc, _memoryBase!);
-        _il.Emit(OpCodes.Ldloc, ea);
-        _il.Emit(OpCodes.Conv_U);
-        _il.Emit(OpCodes.Add);
-        Release(ea);
     }
 
     private void Load(Instruction ins, int size, OpCode load, OpCode? widen, ValType result)
