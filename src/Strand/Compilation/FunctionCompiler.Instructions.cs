@@ -235,14 +235,13 @@ internal sealed partial class FunctionCompiler
     }
 
     /// <summary>Compare and negate: for ne, le, ge (a false comparison yields 1).</summary>
-    private void NotCompare(OpCode compare, ValType operands)
+    private void NotCompare(OpCode compare)
     {
         _il.Emit(compare);
         _il.Emit(OpCodes.Ldc_I4_0);
         _il.Emit(OpCodes.Ceq);
         PopN(2);
         Push(I32);
-        _ = operands;
     }
 
     private void Shift(OpCode shift, ValType type)
@@ -272,36 +271,36 @@ internal sealed partial class FunctionCompiler
             // i32 comparisons
             case Opcode.I32Eqz: _il.Emit(OpCodes.Ldc_I4_0); Op(OpCodes.Ceq, 1, I32); break;
             case Opcode.I32Eq: Op(OpCodes.Ceq, 2, I32); break;
-            case Opcode.I32Ne: NotCompare(OpCodes.Ceq, I32); break;
+            case Opcode.I32Ne: NotCompare(OpCodes.Ceq); break;
             case Opcode.I32LtS: Op(OpCodes.Clt, 2, I32); break;
             case Opcode.I32LtU: Op(OpCodes.Clt_Un, 2, I32); break;
             case Opcode.I32GtS: Op(OpCodes.Cgt, 2, I32); break;
             case Opcode.I32GtU: Op(OpCodes.Cgt_Un, 2, I32); break;
-            case Opcode.I32LeS: NotCompare(OpCodes.Cgt, I32); break;
-            case Opcode.I32LeU: NotCompare(OpCodes.Cgt_Un, I32); break;
-            case Opcode.I32GeS: NotCompare(OpCodes.Clt, I32); break;
-            case Opcode.I32GeU: NotCompare(OpCodes.Clt_Un, I32); break;
+            case Opcode.I32LeS: NotCompare(OpCodes.Cgt); break;
+            case Opcode.I32LeU: NotCompare(OpCodes.Cgt_Un); break;
+            case Opcode.I32GeS: NotCompare(OpCodes.Clt); break;
+            case Opcode.I32GeU: NotCompare(OpCodes.Clt_Un); break;
 
             // i64 comparisons
             case Opcode.I64Eqz: _il.Emit(OpCodes.Ldc_I4_0); _il.Emit(OpCodes.Conv_I8); Op(OpCodes.Ceq, 1, I32); break;
             case Opcode.I64Eq: Op(OpCodes.Ceq, 2, I32); break;
-            case Opcode.I64Ne: NotCompare(OpCodes.Ceq, I64); break;
+            case Opcode.I64Ne: NotCompare(OpCodes.Ceq); break;
             case Opcode.I64LtS: Op(OpCodes.Clt, 2, I32); break;
             case Opcode.I64LtU: Op(OpCodes.Clt_Un, 2, I32); break;
             case Opcode.I64GtS: Op(OpCodes.Cgt, 2, I32); break;
             case Opcode.I64GtU: Op(OpCodes.Cgt_Un, 2, I32); break;
-            case Opcode.I64LeS: NotCompare(OpCodes.Cgt, I64); break;
-            case Opcode.I64LeU: NotCompare(OpCodes.Cgt_Un, I64); break;
-            case Opcode.I64GeS: NotCompare(OpCodes.Clt, I64); break;
-            case Opcode.I64GeU: NotCompare(OpCodes.Clt_Un, I64); break;
+            case Opcode.I64LeS: NotCompare(OpCodes.Cgt); break;
+            case Opcode.I64LeU: NotCompare(OpCodes.Cgt_Un); break;
+            case Opcode.I64GeS: NotCompare(OpCodes.Clt); break;
+            case Opcode.I64GeU: NotCompare(OpCodes.Clt_Un); break;
 
             // float comparisons: unordered (NaN) operands make eq/lt/gt/le/ge false and ne true
             case Opcode.F32Eq or Opcode.F64Eq: Op(OpCodes.Ceq, 2, I32); break;
-            case Opcode.F32Ne or Opcode.F64Ne: NotCompare(OpCodes.Ceq, F64); break;
+            case Opcode.F32Ne or Opcode.F64Ne: NotCompare(OpCodes.Ceq); break;
             case Opcode.F32Lt or Opcode.F64Lt: Op(OpCodes.Clt, 2, I32); break;
             case Opcode.F32Gt or Opcode.F64Gt: Op(OpCodes.Cgt, 2, I32); break;
-            case Opcode.F32Le or Opcode.F64Le: NotCompare(OpCodes.Cgt_Un, F64); break;
-            case Opcode.F32Ge or Opcode.F64Ge: NotCompare(OpCodes.Clt_Un, F64); break;
+            case Opcode.F32Le or Opcode.F64Le: NotCompare(OpCodes.Cgt_Un); break;
+            case Opcode.F32Ge or Opcode.F64Ge: NotCompare(OpCodes.Clt_Un); break;
 
             // i32 arithmetic
             case Opcode.I32Clz: Helper(nameof(WasmOps.I32Clz), 1, I32); break;

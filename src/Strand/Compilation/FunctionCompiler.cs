@@ -811,6 +811,4 @@ internal sealed partial class FunctionCompiler
         foreach (var slot in slots) Release(slot);
     }
 
-    private static MethodInfo BitOp(string name, Type operand) =>
-        RuntimeMembers.Method(typeof(BitOperations), name, operand);
 }
