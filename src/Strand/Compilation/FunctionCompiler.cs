@@ -756,6 +756,17 @@ internal sealed partial class FunctionCompiler
             _il.Emit(OpCodes.Add);
         }
         _il.Emit(OpCodes.Stloc, ea);
+        EmitBoundsCheck(ea, size);
+        _il.Emit(OpCodes.Ldloc, _memoryBase!);
+        _il.Emit(OpCodes.Ldloc, ea);
+        _il.Emit(OpCodes.Conv_U);
+        _il.Emit(OpCodes.Add);
+        Release(ea);
+    }
+
+    /// <summary>Traps unless ea + size &lt;= current memory length (unsigned 64-bit, cannot overflow).</summary>
+    private void EmitBoundsCheck(LocalBuilder ea, int size)
+    {
         var ok = _il.DefineLabel();
         var limit = _memoryLimits[SizeSlot(size)]!;
         // Fast path: ea <= length - size, a signed comparison against a register (the limit is
@@ -779,11 +790,6 @@ internal sealed partial class FunctionCompiler
         _il.Emit(OpCodes.Ble, ok);
         EmitTrap(TrapCode.OutOfBoundsMemoryAccess);
         _il.MarkLabel(ok);
-        _il.Emit(OpCodes.Ldloc, _memoryBase!);
-        _il.Emit(OpCodes.Ldloc, ea);
-        _il.Emit(OpCodes.Conv_U);
-        _il.Emit(OpCodes.Add);
-        Release(ea);
     }
 
     private void Load(Instruction ins, int size, OpCode load, OpCode? widen, ValType result)
@@ -914,6 +920,4 @@ internal sealed partial class FunctionCompiler
         foreach (var slot in slots) Release(slot);
     }
 
-    private static MethodInfo BitOp(string name, Type operand) =>
-        RuntimeMembers.Method(typeof(BitOperations), name, operand);
 }
