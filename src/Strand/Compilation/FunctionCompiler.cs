@@ -119,6 +119,37 @@ internal sealed partial class FunctionCompiler
             else EmitInstruction(ins);
             if (_controls.Count == 0) break;
         }
+        EmitBoundsCheckSlowPaths();
+    }
+
+    /// <summary>An out-of-line bounds-check slow path (see <see cref="EmitEffectiveAddress"/>).</summary>
+    private readonly record struct BoundsSlowPath(Label Entry, Label Resume, LocalBuilder Address, LocalBuilder Limit, int Size);
+
+    private readonly List<BoundsSlowPath> _boundsSlowPaths = new();
+
+    /// <summary>
+    /// Emitted after the body's final return, so the JIT lays them out away from the hot path: there a
+    /// bounds check is a compare and a branch that is not taken.
+    /// </summary>
+    private void EmitBoundsCheckSlowPaths()
+    {
+        foreach (var slow in _boundsSlowPaths)
+        {
+            _il.MarkLabel(slow.Entry);
+            // The cached limit may be stale (this function, a callee or another thread of a shared
+            // memory grew the memory). Memory only grows, so re-read it once before trapping.
+            _il.Emit(OpCodes.Ldloc, _instance!);
+            _il.Emit(OpCodes.Ldfld, RuntimeMembers.InstanceMemory);
+            _il.Emit(OpCodes.Volatile);
+            _il.Emit(OpCodes.Ldfld, RuntimeMembers.MemoryLength);
+            _il.Emit(OpCodes.Ldc_I8, (long)slow.Size);
+            _il.Emit(OpCodes.Sub);
+            _il.Emit(OpCodes.Stloc, slow.Limit);
+            _il.Emit(OpCodes.Ldloc, slow.Address);
+            _il.Emit(OpCodes.Ldloc, slow.Limit);
+            _il.Emit(OpCodes.Ble, slow.Resume);
+            EmitTrap(TrapCode.OutOfBoundsMemoryAccess);
+        }
     }
 
     /// <summary>
@@ -797,30 +828,18 @@ internal sealed partial class FunctionCompiler
     }
 
     /// <summary>Traps unless ea + size &lt;= current memory length (unsigned 64-bit, cannot overflow).</summary>
+
     private void EmitBoundsCheck(LocalBuilder ea, int size)
     {
         var ok = _il.DefineLabel();
+        var slow = _il.DefineLabel();
         var limit = _memoryLimits[SizeSlot(size)]!;
         // Fast path: ea <= length - size, a signed comparison against a register (the limit is
         // negative when the memory is smaller than the access, and ea is never negative).
         _il.Emit(OpCodes.Ldloc, ea);
         _il.Emit(OpCodes.Ldloc, limit);
-        _il.Emit(OpCodes.Ble, ok);
-        // Slow path: the cached limit may be stale (this function, a callee or another thread of a
-        // shared memory grew the memory). Memory only grows, so re-read it once before trapping.
-        // (Reached through the instance rather than a local so the memory object does not occupy a
-        // register across hot loops.)
-        _il.Emit(OpCodes.Ldloc, _instance!);
-        _il.Emit(OpCodes.Ldfld, RuntimeMembers.InstanceMemory);
-        _il.Emit(OpCodes.Volatile);
-        _il.Emit(OpCodes.Ldfld, RuntimeMembers.MemoryLength);
-        _il.Emit(OpCodes.Ldc_I8, (long)size);
-        _il.Emit(OpCodes.Sub);
-        _il.Emit(OpCodes.Stloc, limit);
-        _il.Emit(OpCodes.Ldloc, ea);
-        _il.Emit(OpCodes.Ldloc, limit);
-        _il.Emit(OpCodes.Ble, ok);
-        EmitTrap(TrapCode.OutOfBoundsMemoryAccess);
+        _il.Emit(OpCodes.Bgt, slow);
+        _boundsSlowPaths.Add(new BoundsSlowPath(slow, ok, ea, limit, size));
         _il.MarkLabel(ok);
     }
 
