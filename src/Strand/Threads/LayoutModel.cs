@@ -1,0 +1,177 @@
+using Strand.Binary;
+
+namespace Strand.Threads;
+
+/// <summary>A half-open byte range [<see cref="Start"/>, <see cref="End"/>) of linear memory.</summary>
+/// <remarks>64-bit so that a range ending exactly at 4 GiB (or a bogus one beyond it) is representable.</remarks>
+public readonly record struct AddressRange(ulong Start, ulong End)
+{
+    public ulong Size => End > Start ? End - Start : 0;
+    public bool Contains(ulong address) => address >= Start && address < End;
+    public bool Overlaps(AddressRange other) => Start < other.End && other.Start < End;
+    public override string ToString() => $"[0x{Start:x8}, 0x{End:x8})";
+}
+
+/// <summary>How a linker symbol (a global or function) was identified.</summary>
+public enum SymbolSource
+{
+    NotFound,
+    /// <summary>An export with the linker's name.</summary>
+    Export,
+    /// <summary>The "name" custom section names it.</summary>
+    NameSection,
+    /// <summary>Not present in the binary; computed from other facts (see the notes).</summary>
+    Inferred,
+}
+
+/// <summary>How the shadow-stack pointer global was found.</summary>
+public enum StackPointerSource
+{
+    NotFound,
+    /// <summary>Exported as <c>__stack_pointer</c> (e.g. <c>--export=__stack_pointer</c>).</summary>
+    Export,
+    /// <summary>Named <c>__stack_pointer</c> in the name section.</summary>
+    NameSection,
+    /// <summary>Imported as <c>__stack_pointer</c> (position-independent modules): the host supplies its value.</summary>
+    Import,
+    /// <summary>Stripped module: chosen by <see cref="ModuleLayout"/>'s heuristic.</summary>
+    Heuristic,
+}
+
+/// <summary>Where the shadow stack sits relative to the static data.</summary>
+public enum StackPlacement
+{
+    /// <summary>Not determined (no stack pointer, no constant initial value, or the value lies inside the data).</summary>
+    Unknown,
+    /// <summary>Stack below the data (<c>--stack-first</c>, Rust): initial pointer &lt;= lowest data address.</summary>
+    StackFirst,
+    /// <summary>Stack between the end of the data and the heap (wasm-ld's default): initial pointer &gt;= data end.</summary>
+    AfterData,
+    /// <summary>The module has no data at all, so both layouts look the same: the stack may use everything below its initial pointer.</summary>
+    NoData,
+}
+
+/// <summary>The module's linear memory (index 0).</summary>
+public sealed record MemoryFacts(
+    bool Imported,
+    string? ImportModule,
+    string? ImportName,
+    string? ExportName,
+    bool Shared,
+    uint MinPages,
+    uint? MaxPages)
+{
+    public const uint PageSize = 65536;
+    public ulong InitialBytes => (ulong)MinPages * PageSize;
+    public ulong? MaximumBytes => MaxPages is { } m ? (ulong)m * PageSize : null;
+}
+
+/// <summary>A global the linker defines under a well-known name (<c>__data_end</c>, <c>__tls_base</c>, ...).</summary>
+/// <param name="ConstValue">The value of its <c>i32.const</c> initialiser, if it has one.</param>
+public sealed record GlobalSymbol(string Name, uint GlobalIndex, SymbolSource Source, GlobalType Type, bool Imported, uint? ConstValue)
+{
+    public bool IsMutableI32 => Type.Mutable && Type.Type == ValType.I32;
+    public bool IsImmutableI32 => !Type.Mutable && Type.Type == ValType.I32;
+}
+
+/// <summary>A function the linker synthesises under a well-known name (<c>__wasm_init_tls</c>).</summary>
+public sealed record FunctionSymbol(string Name, uint FunctionIndex, SymbolSource Source);
+
+/// <summary>An address such as <c>__data_end</c>: its value (if known) and where it came from.</summary>
+public sealed record LayoutAddress(uint? Value, SymbolSource Source, uint? GlobalIndex)
+{
+    public static readonly LayoutAddress Unknown = new(null, SymbolSource.NotFound, null);
+}
+
+/// <summary>The shadow-stack pointer (LLVM's <c>__stack_pointer</c>) and the stack it points into.</summary>
+public sealed record StackPointerInfo
+{
+    public required StackPointerSource Source { get; init; }
+    /// <summary>Global index in the module's global index space (imports first).</summary>
+    public uint? GlobalIndex { get; init; }
+    public bool Imported { get; init; }
+    public bool IsMutableI32 { get; init; }
+    /// <summary>The constant the linker initialised it with (the top of the main thread's stack).</summary>
+    public uint? InitialValue { get; init; }
+    /// <summary>Every global the heuristic considered plausible, in index order (the chosen one first when it is used).</summary>
+    public IReadOnlyList<uint> HeuristicCandidates { get; init; } = [];
+    public StackPlacement Placement { get; init; }
+    /// <summary>The inferred extent of the main stack: [low, high) with high = the initial value. Null when unknown.</summary>
+    public AddressRange? Range { get; init; }
+
+    public bool Found => Source != StackPointerSource.NotFound;
+}
+
+/// <summary>Thread-local storage symbols (clang's <c>-ftls-model=local-exec</c> with shared memory).</summary>
+public sealed record TlsInfo
+{
+    /// <summary>True when the module has thread-locals: a <c>.tdata</c> segment or a <c>__tls_base</c> global.</summary>
+    public bool HasThreadLocals { get; init; }
+    public GlobalSymbol? TlsBase { get; init; }
+    public GlobalSymbol? TlsSize { get; init; }
+    public GlobalSymbol? TlsAlign { get; init; }
+    public FunctionSymbol? InitTls { get; init; }
+    /// <summary>Index of the <c>.tdata</c> data segment (the per-thread template), if named.</summary>
+    public int? TemplateSegment { get; init; }
+    /// <summary>Bytes per thread: <c>__tls_size</c> if present, else the template segment's length.</summary>
+    public uint? BlockSize { get; init; }
+}
+
+/// <summary>How a data segment's address was learnt.</summary>
+public enum SegmentAddressSource
+{
+    Unknown,
+    /// <summary>An active segment with an <c>i32.const</c> offset.</summary>
+    ActiveOffset,
+    /// <summary>A passive segment copied by a constant <c>memory.init</c> in the start function (<c>__wasm_init_memory</c>).</summary>
+    MemoryInit,
+}
+
+public sealed record DataSegmentInfo(
+    int Index,
+    string? Name,
+    SegmentMode Mode,
+    uint Size,
+    uint? Address,
+    SegmentAddressSource AddressSource)
+{
+    public AddressRange? Range => Address is { } a ? new AddressRange(a, (ulong)a + Size) : null;
+    public bool IsTlsTemplate => Name == ".tdata";
+}
+
+/// <summary>The start function and, when it is LLVM's <c>__wasm_init_memory</c>, what it initialises.</summary>
+public sealed record StartFunctionInfo
+{
+    public required uint FunctionIndex { get; init; }
+    public string? Name { get; init; }
+    public bool IsInitMemory { get; init; }
+    /// <summary>"name", "shape" or "name and shape"; null when it is not <c>__wasm_init_memory</c>.</summary>
+    public string? RecognizedBy { get; init; }
+    /// <summary>Address of the 4-byte once-flag (the cmpxchg target).</summary>
+    public uint? FlagAddress { get; init; }
+    /// <summary>Constant <c>memory.fill</c> ranges (the <c>.bss</c>, zeroed once).</summary>
+    public IReadOnlyList<AddressRange> ZeroFills { get; init; } = [];
+}
+
+public sealed record LayoutImport(string Module, string Name, ExternalKind Kind, string Description);
+
+public sealed record LayoutExport(string Name, ExternalKind Kind, uint Index, string Description);
+
+public enum SafetyLevel
+{
+    Safe,
+    Unsafe,
+    Unknown,
+    NotApplicable,
+}
+
+/// <summary>One half of the verdict: a level and the human-readable reasons for it.</summary>
+public sealed record SafetyAssessment(SafetyLevel Level, IReadOnlyList<string> Reasons);
+
+/// <summary>
+/// Whether several threads can run instances of this module on one shared memory.
+/// <see cref="WithoutStackManagement"/>: a host that just instantiates the module on each thread, so every
+/// instance starts with the linker's constant stack pointer (the seed's "unsafe run").
+/// <see cref="UnderStrand"/>: Strand, which gives each thread its own shadow stack and TLS block.
+/// </summary>
+public sealed record ThreadSafetyVerdict(SafetyAssessment WithoutStackManagement, SafetyAssessment UnderStrand);
