@@ -11,6 +11,9 @@ public static class RunCommand
     {
         var programArgs = args.TakeTrailing();
         string? invoke = args.TakeOption("--invoke");
+        var dirs = args.TakeAll("--dir");
+        var envs = args.TakeAll("--env");
+        bool inheritEnv = args.TakeFlag("--inherit-env");
         args.EnsureNoOptionsLeft();
         if (args.Remaining.Count == 0) throw new UsageException("run needs a FILE");
         string file = args.Remaining[0];
@@ -28,7 +31,11 @@ public static class RunCommand
         }
 
         if (invoke is null)
-            throw new UsageException("run needs --invoke NAME (WASI programs are not supported by this build yet)");
+        {
+            if (callArgs.Count > 0)
+                throw new UsageException($"unexpected argument '{callArgs[0]}': program arguments go after '--'");
+            return WasiRun.Execute(module, file, programArgs, dirs, envs, inheritEnv);
+        }
 
         var linker = new Linker();
         ModuleLoader.DefineImportedMemory(module, linker);

@@ -1,0 +1,46 @@
+using Strand.Runtime;
+using Strand.Wasi;
+
+namespace Strand.Cli.Commands;
+
+/// <summary><c>strand run prog.wasm [--dir H::G] [--env K=V] [--inherit-env] -- ARGS</c>: a WASI command, like wasmtime.</summary>
+public static class WasiRun
+{
+    public static int Execute(Module module, string file, IReadOnlyList<string> programArgs, IReadOnlyList<string> dirs, IReadOnlyList<string> envs, bool inheritEnv)
+    {
+        var config = new WasiConfiguration().WithArguments(new[] { Path.GetFileName(file) }.Concat(programArgs));
+        if (inheritEnv) config = config.WithInheritedEnvironment();
+        foreach (var env in envs)
+        {
+            int eq = env.IndexOf('=');
+            if (eq <= 0) throw new UsageException($"--env expects K=V, got '{env}'");
+            config = config.WithEnvironmentVariable(env[..eq], env[(eq + 1)..]);
+        }
+        foreach (var dir in dirs)
+        {
+            int sep = dir.IndexOf("::", StringComparison.Ordinal);
+            string host = sep < 0 ? dir : dir[..sep];
+            string guest = sep < 0 ? dir : dir[(sep + 2)..];
+            if (!Directory.Exists(host)) throw new UsageException($"--dir: no such directory '{host}'");
+            config = config.WithPreopenedDirectory(host, guest);
+        }
+        using var context = config.Build();
+        try
+        {
+            int code = WasiHost.RunCommand(module, context);
+            Console.Out.Flush();
+            return code;
+        }
+        catch (LinkException e)
+        {
+            Console.Error.WriteLine($"strand: cannot link {file}: {e.Message}");
+            return 1;
+        }
+        catch (TrapException e)
+        {
+            Console.Out.Flush();
+            Console.Error.WriteLine($"strand: wasm trap: {e.Message}");
+            return 134;
+        }
+    }
+}

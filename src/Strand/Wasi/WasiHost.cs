@@ -1,0 +1,88 @@
+using Strand.Binary;
+using Strand.Runtime;
+
+namespace Strand.Wasi;
+
+/// <summary>
+/// Binds WASI preview 1 to the engine: defines every <c>wasi_snapshot_preview1</c> function in a
+/// <see cref="Linker"/> and runs command modules (<c>_start</c>) the way wasmtime does.
+/// </summary>
+/// <example>
+/// <code>
+/// using var wasi = new WasiConfiguration().WithArguments("prog", "x").WithPreopenedDirectory("./data", "/data").Build();
+/// int exitCode = WasiHost.RunCommand(Module.FromFile("prog.wasm"), wasi);
+/// </code>
+/// </example>
+public sealed class WasiHost
+{
+    private readonly WasiPreview1 _functions;
+
+    public WasiHost(WasiContext context) => _functions = new WasiPreview1(context);
+
+    public WasiContext Context => _functions.Context;
+
+    /// <summary>Defines every WASI function in <paramref name="linker"/> under <c>wasi_snapshot_preview1</c>.</summary>
+    public void Define(Linker linker)
+    {
+        foreach (var (name, function) in _functions.CreateBindings())
+            linker.DefineFunction(WasiPreview1.ModuleName, name, function);
+    }
+
+    /// <summary>The memory WASI calls read and write: the guest's exported "memory" or the memory it imports.</summary>
+    public void BindMemory(Memory memory) => _functions.Memory = new EngineGuestMemory(memory);
+
+    /// <summary>
+    /// Instantiates a WASI command module and runs its <c>_start</c>. Returns the exit code:
+    /// the argument of <c>proc_exit</c>, or 0 when <c>_start</c> returns. Traps propagate as
+    /// <see cref="TrapException"/>.
+    /// </summary>
+    public static int RunCommand(Module module, WasiContext context, Linker? linker = null)
+    {
+        var host = new WasiHost(context);
+        linker ??= new Linker();
+        host.Define(linker);
+        Memory? imported = null;
+        foreach (var import in module.Definition.Imports)
+        {
+            if (import.Kind != ExternalKind.Memory) continue;
+            if (linker.TryGet(import.Module, import.Name, out var existing) && existing is Memory m) imported = m;
+            else linker.Define(import.Module, import.Name, imported = new Memory(import.Memory!));
+        }
+        if (imported is not null) host.BindMemory(imported);
+        try
+        {
+            var instance = linker.Instantiate(module);
+            var memory = instance.GetMemory("memory") ?? imported
+                ?? throw new LinkException("a WASI program must export or import a memory named \"memory\"");
+            host.BindMemory(memory);
+            var start = instance.Exports.GetValueOrDefault("_start") as FunctionReference
+                ?? throw new LinkException("the module has no \"_start\" export: it is not a WASI command (use --invoke to call a function)");
+            start.Invoke();
+            return 0;
+        }
+        catch (Exception e) when (FindExit(e) is { } exit)
+        {
+            return exit.ExitCode;
+        }
+    }
+
+    /// <summary>proc_exit unwinds the guest as an exception; host-function wrapping may nest it.</summary>
+    public static WasiExitException? FindExit(Exception? e)
+    {
+        for (; e is not null; e = e.InnerException)
+            if (e is WasiExitException exit) return exit;
+        return null;
+    }
+
+    private sealed class EngineGuestMemory(Memory memory) : IGuestMemory
+    {
+        public long Length => memory.Length;
+
+        public Span<byte> GetSpan(uint address, uint length)
+        {
+            if ((ulong)address + length > (ulong)memory.Length || length > int.MaxValue)
+                throw new WasiErrnoException(WasiErrno.Fault);
+            return memory.GetSpan(address, (int)length);
+        }
+    }
+}
