@@ -181,6 +181,39 @@ public class ParkingLotTests
         Assert.Equal(0, Volatile.Read(ref turn));
     }
 
+    [Fact]
+    public void MixedTimeoutsNotifiesAndInterruptsLeaveNoWaiterBehind()
+    {
+        // 8 threads park 500 times each with short timeouts while the main thread notifies; then the signal
+        // stops whoever is still parked. Every thread must finish and the lot must end up empty.
+        var lot = new ParkingLot();
+        var signal = new InterruptSignal();
+        int finished = 0;
+        var outcomes = new int[4];
+        var threads = Enumerable.Range(0, 8).Select(i => Start(() =>
+        {
+            for (int round = 0; round < 500; round++)
+            {
+                var result = lot.Park(_memory, (ulong)(i % 2), () => true, TimeSpan.FromMilliseconds(round % 3), signal);
+                Interlocked.Increment(ref outcomes[(int)result]);
+                if (result == ParkResult.Interrupted) break;
+            }
+            Interlocked.Increment(ref finished);
+        })).ToList();
+        while (Volatile.Read(ref finished) < 4)
+        {
+            lot.Notify(_memory, 0, 1);
+            lot.Notify(_memory, 1, 2);
+            Thread.Yield();
+        }
+        signal.Request();
+        lot.Interrupt(signal);
+        foreach (var t in threads) Join(t);
+        Assert.Equal(0, lot.CountWaiters(_memory, 0) + lot.CountWaiters(_memory, 1));
+        Assert.Equal(0, outcomes[(int)ParkResult.NotEqual]);
+        Assert.True(outcomes[(int)ParkResult.TimedOut] > 0);
+    }
+
     [Theory]
     [InlineData(-1L, null)]
     [InlineData(0L, 0L)]
