@@ -391,7 +391,11 @@ internal sealed partial class FunctionCompiler
             case Opcode.F32ConvertI32U: Helper(nameof(WasmOps.F32ConvertI32U), 1, F32); break;
             case Opcode.F32ConvertI64S: Helper(nameof(WasmOps.F32ConvertI64S), 1, F32); break;
             case Opcode.F32ConvertI64U: Helper(nameof(WasmOps.F32ConvertI64U), 1, F32); break;
-            case Opcode.F32DemoteF64: Op(OpCodes.Conv_R4, 1, F32); break;
+            case Opcode.F32DemoteF64:
+                // demote(promote(x)) must quiet a signalling NaN; the JIT would fold the pair to x.
+                if (_position > 0 && _code[_position - 1].Opcode == Opcode.F64PromoteF32) Helper(nameof(WasmOps.F32DemoteF64Opaque), 1, F32);
+                else Op(OpCodes.Conv_R4, 1, F32);
+                break;
             case Opcode.F64ConvertI32S: Op(OpCodes.Conv_R8, 1, F64); break;
             case Opcode.F64ConvertI32U: Helper(nameof(WasmOps.F64ConvertI32U), 1, F64); break;
             case Opcode.F64ConvertI64S: Helper(nameof(WasmOps.F64ConvertI64S), 1, F64); break;

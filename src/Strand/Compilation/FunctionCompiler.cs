@@ -51,9 +51,22 @@ internal sealed partial class FunctionCompiler
     private readonly Dictionary<uint, LocalBuilder> _tableLocals = new();
     private bool _unreachable;
     private int _skipDepth;
+    private List<Instruction> _code = [];
+    private int _position;
     private LocalBuilder? _instance;
     private LocalBuilder? _memory;
     private LocalBuilder? _memoryBase;
+    /// <summary>Cached (memory length - 2^slot) for accesses of 1, 2, 4 and 8 bytes.</summary>
+    private readonly LocalBuilder?[] _memoryLimits = new LocalBuilder?[4];
+
+    private static int SizeSlot(int size) => size switch
+    {
+        1 => 0,
+        2 => 1,
+        4 => 2,
+        8 => 3,
+        _ => throw new ArgumentOutOfRangeException(nameof(size), size, "memory accesses are 1, 2, 4 or 8 bytes"),
+    };
     private LocalBuilder? _signal;
 
     private FunctionCompiler(ModuleCompilation module, ILGenerator il, FuncType type, ValType[] declaredLocals)
@@ -90,13 +103,81 @@ internal sealed partial class FunctionCompiler
     {
         EmitPrologue(code);
         _controls.Add(new Control { Kind = ControlKind.Function, Results = _type.Results, Height = 0 });
-        foreach (var ins in code)
+        _code = code;
+        for (_position = 0; _position < code.Count; _position++)
         {
+            var ins = code[_position];
             if (_unreachable) SkipUnreachable(ins);
             else EmitInstruction(ins);
             if (_controls.Count == 0) break;
         }
     }
+
+    /// <summary>
+    /// True when the instruction after the current one leaves the function (return, the final end, or a
+    /// branch to the function's label, possibly after block ends). A call there would become an implicit
+    /// tail call in the JIT, and endless recursion would then loop forever instead of exhausting the stack.
+    /// </summary>
+    private bool NextLeavesFunction()
+    {
+        int depth = _controls.Count;
+        for (int i = _position + 1; i < _code.Count; i++)
+        {
+            var ins = _code[i];
+            switch (ins.Opcode)
+            {
+                case Opcode.End:
+                    if (--depth == 0) return true;
+                    break;
+                case Opcode.Return:
+                    return true;
+                case Opcode.Br:
+                    return ins.Index == depth - 1;
+                default:
+                    return false;
+            }
+        }
+        return false;
+    }
+
+    /// <summary>
+    /// True when the value pushed by the constant at the current position is consumed by a float
+    /// add/sub/mul/div within a few simple instructions. The JIT folds x*1, x/1, x-0, -0-x, x+-0 and
+    /// -1*x, which is wrong for signalling NaN inputs (wasm requires a quieted NaN result).
+    /// </summary>
+    private bool ConstantFeedsFloatArithmetic()
+    {
+        int above = 0;
+        for (int i = _position + 1; i < _code.Count && i <= _position + 16; i++)
+        {
+            var op = _code[i].Opcode;
+            int pops, pushes = 1;
+            switch (op)
+            {
+                case Opcode.LocalGet or Opcode.GlobalGet or Opcode.I32Const or Opcode.I64Const or Opcode.F32Const or Opcode.F64Const:
+                    pops = 0;
+                    break;
+                case Opcode.F32Add or Opcode.F32Sub or Opcode.F32Mul or Opcode.F32Div
+                    or Opcode.F64Add or Opcode.F64Sub or Opcode.F64Mul or Opcode.F64Div:
+                    if (above < 2) return true;
+                    pops = 2;
+                    break;
+                case >= Opcode.I32Eqz and <= Opcode.I64Extend32S:
+                    pops = IsUnaryNumeric(op) ? 1 : 2;
+                    break;
+                default:
+                    return false;
+            }
+            if (pops > above) return false;
+            above += pushes - pops;
+        }
+        return false;
+    }
+
+    private static bool IsUnaryNumeric(Opcode op) => op is Opcode.I32Eqz or Opcode.I64Eqz
+        or Opcode.I32Clz or Opcode.I32Ctz or Opcode.I32Popcnt or Opcode.I64Clz or Opcode.I64Ctz or Opcode.I64Popcnt
+        or (>= Opcode.F32Abs and <= Opcode.F32Sqrt) or (>= Opcode.F64Abs and <= Opcode.F64Sqrt)
+        or (>= Opcode.I32WrapI64 and <= Opcode.I64Extend32S);
 
     // ------------------------------------------------------------------ prologue
 
@@ -150,6 +231,19 @@ internal sealed partial class FunctionCompiler
             _il.Emit(OpCodes.Stloc, _memory);
             _il.Emit(OpCodes.Ldfld, RuntimeMembers.MemoryBase);
             _il.Emit(OpCodes.Stloc, _memoryBase);
+            // Register copies of (length - access size) for the fast bounds check (see EmitEffectiveAddress);
+            // the JIT drops the ones a function never uses.
+            for (int slot = 0; slot < _memoryLimits.Length; slot++)
+            {
+                var limit = _il.DeclareLocal(typeof(long));
+                _memoryLimits[slot] = limit;
+                _il.Emit(OpCodes.Ldloc, _memory);
+                _il.Emit(OpCodes.Volatile);
+                _il.Emit(OpCodes.Ldfld, RuntimeMembers.MemoryLength);
+                _il.Emit(OpCodes.Ldc_I8, (long)(1 << slot));
+                _il.Emit(OpCodes.Sub);
+                _il.Emit(OpCodes.Stloc, limit);
+            }
         }
         foreach (var g in globals)
         {
@@ -184,10 +278,22 @@ internal sealed partial class FunctionCompiler
             var ok = _il.DefineLabel();
             _il.Emit(OpCodes.Call, RuntimeMembers.EnsureStack);
             _il.Emit(OpCodes.Brtrue, ok);
-            _il.Emit(OpCodes.Call, RuntimeMembers.Op(nameof(WasmOps.ThrowCallStackExhausted)));
+            EmitTrap(TrapCode.CallStackExhausted);
             _il.MarkLabel(ok);
             EmitInterruptCheck();
         }
+    }
+
+    /// <summary>
+    /// Emits <c>throw WasmOps.Trap(code)</c>. An explicit IL <c>throw</c> (rather than a call to a
+    /// throwing helper) lets the JIT see the block as cold and never returning, so values live across
+    /// the check stay in registers instead of being spilled around a call.
+    /// </summary>
+    private void EmitTrap(TrapCode code)
+    {
+        Ldc((int)code);
+        _il.Emit(OpCodes.Call, RuntimeMembers.Op(nameof(WasmOps.Trap)));
+        _il.Emit(OpCodes.Throw);
     }
 
     private void EmitInterruptCheck()
@@ -197,7 +303,7 @@ internal sealed partial class FunctionCompiler
         _il.Emit(OpCodes.Volatile);
         _il.Emit(OpCodes.Ldfld, RuntimeMembers.SignalRequested);
         _il.Emit(OpCodes.Brfalse, ok);
-        _il.Emit(OpCodes.Call, RuntimeMembers.Op(nameof(WasmOps.ThrowInterrupted)));
+        EmitTrap(TrapCode.Interrupted);
         _il.MarkLabel(ok);
     }
 
@@ -488,6 +594,7 @@ internal sealed partial class FunctionCompiler
 
     private void FinishCall(FuncType type, LocalBuilder[] extras)
     {
+        if (NextLeavesFunction()) EmitInterruptCheck(); // keeps the call out of tail position (see NextLeavesFunction)
         PopN(type.Params.Length);
         if (type.Results.Length > 0) Push(type.Results[0]);
         for (int k = 0; k < extras.Length; k++)
@@ -570,9 +677,10 @@ internal sealed partial class FunctionCompiler
             case Opcode.F32Const:
             {
                 float value = BitConverter.UInt32BitsToSingle(ins.F32Bits);
-                if (float.IsNaN(value))
+                if (float.IsNaN(value) || (MathF.Abs(value) is 0f or 1f && ConstantFeedsFloatArithmetic()))
                 {
-                    // The JIT keeps float literals as doubles, which would quiet a signalling NaN.
+                    // NaN: the JIT keeps float literals as doubles, which would quiet a signalling NaN.
+                    // 0 and 1 feeding arithmetic: opaque, so the JIT cannot fold identities (see ConstantFeedsFloatArithmetic).
                     Ldc((int)ins.F32Bits);
                     _il.Emit(OpCodes.Call, RuntimeMembers.Op(nameof(WasmOps.F32FromBits)));
                 }
@@ -582,7 +690,7 @@ internal sealed partial class FunctionCompiler
             case Opcode.F64Const:
             {
                 double value = BitConverter.UInt64BitsToDouble(ins.F64Bits);
-                if (double.IsNaN(value))
+                if (double.IsNaN(value) || (Math.Abs(value) is 0.0 or 1.0 && ConstantFeedsFloatArithmetic()))
                 {
                     _il.Emit(OpCodes.Ldc_I8, (long)ins.F64Bits);
                     _il.Emit(OpCodes.Call, RuntimeMembers.Op(nameof(WasmOps.F64FromBits)));
@@ -613,14 +721,24 @@ internal sealed partial class FunctionCompiler
         }
         _il.Emit(OpCodes.Stloc, ea);
         var ok = _il.DefineLabel();
+        var limit = _memoryLimits[SizeSlot(size)]!;
+        // Fast path: ea <= length - size, a signed comparison against a register (the limit is
+        // negative when the memory is smaller than the access, and ea is never negative).
         _il.Emit(OpCodes.Ldloc, ea);
-        _il.Emit(OpCodes.Ldc_I8, (long)size);
-        _il.Emit(OpCodes.Add);
+        _il.Emit(OpCodes.Ldloc, limit);
+        _il.Emit(OpCodes.Ble, ok);
+        // Slow path: the cached limit may be stale (this function, a callee or another thread of a
+        // shared memory grew the memory). Memory only grows, so re-read it once before trapping.
         _il.Emit(OpCodes.Ldloc, _memory!);
         _il.Emit(OpCodes.Volatile);
         _il.Emit(OpCodes.Ldfld, RuntimeMembers.MemoryLength);
-        _il.Emit(OpCodes.Ble_Un, ok);
-        _il.Emit(OpCodes.Call, RuntimeMembers.Op(nameof(WasmOps.ThrowOutOfBoundsMemory)));
+        _il.Emit(OpCodes.Ldc_I8, (long)size);
+        _il.Emit(OpCodes.Sub);
+        _il.Emit(OpCodes.Stloc, limit);
+        _il.Emit(OpCodes.Ldloc, ea);
+        _il.Emit(OpCodes.Ldloc, limit);
+        _il.Emit(OpCodes.Ble, ok);
+        EmitTrap(TrapCode.OutOfBoundsMemoryAccess);
         _il.MarkLabel(ok);
         _il.Emit(OpCodes.Ldloc, _memoryBase!);
         _il.Emit(OpCodes.Ldloc, ea);

@@ -288,6 +288,9 @@ internal static class WasmOps
     [MethodImpl(MethodImplOptions.NoInlining)]
     public static double F64FromBits(long bits) => BitConverter.Int64BitsToDouble(bits);
 
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    public static float F32DemoteF64Opaque(double a) => (float)a;
+
     // ---------------- memory ----------------
 
     public static int MemorySize(Memory memory) => (int)memory.Pages;
