@@ -45,6 +45,14 @@ internal sealed partial class FunctionCompiler
     private readonly ValType[] _localTypes;
     private readonly LocalBuilder?[] _locals;
     private readonly List<ValType> _stack = new();
+    /// <summary>Parallel to <see cref="_stack"/>: the local a value is an unmodified copy of, or -1.</summary>
+    private readonly List<int> _origin = new();
+    /// <summary>
+    /// Locals whose value, used as an address, was already bounds-checked up to the given end
+    /// (offset + size) on every path to the current instruction. Memory never shrinks, so the fact
+    /// holds until the local is written or control flow merges; later accesses within it skip the check.
+    /// </summary>
+    private readonly Dictionary<int, ulong> _checkedAddressLocals = new();
     private readonly List<Control> _controls = new();
     private readonly Dictionary<Type, Stack<LocalBuilder>> _pool = new();
     private readonly Dictionary<uint, LocalBuilder> _globalCells = new();
@@ -340,12 +348,14 @@ internal sealed partial class FunctionCompiler
 
     private void DoBlock(Instruction ins)
     {
+        ForgetCheckedAddresses();
         var (ps, rs) = BlockSignature(ins.Block);
         _controls.Add(new Control { Kind = ControlKind.Block, Params = ps, Results = rs, Height = _stack.Count - ps.Length, Label = _il.DefineLabel() });
     }
 
     private void DoLoop(Instruction ins)
     {
+        ForgetCheckedAddresses();
         var (ps, rs) = BlockSignature(ins.Block);
         var c = new Control { Kind = ControlKind.Loop, Params = ps, Results = rs, Height = _stack.Count - ps.Length, Label = _il.DefineLabel() };
         _controls.Add(c);
@@ -362,6 +372,7 @@ internal sealed partial class FunctionCompiler
 
     private void DoIf(Instruction ins)
     {
+        ForgetCheckedAddresses();
         Pop(); // condition
         var (ps, rs) = BlockSignature(ins.Block);
         var c = new Control
@@ -375,6 +386,7 @@ internal sealed partial class FunctionCompiler
 
     private void DoElse()
     {
+        ForgetCheckedAddresses();
         var c = _controls[^1];
         if (!_unreachable) EmitBranchTo(c);
         _il.MarkLabel(c.ElseLabel);
@@ -385,6 +397,7 @@ internal sealed partial class FunctionCompiler
 
     private void DoEnd()
     {
+        ForgetCheckedAddresses();
         var c = _controls[^1];
         if (c.Kind == ControlKind.Function)
         {
@@ -612,6 +625,7 @@ internal sealed partial class FunctionCompiler
         if (index < _paramCount) Ldarg((int)index);
         else _il.Emit(OpCodes.Ldloc, _locals[index]!);
         Push(_localTypes[index]);
+        _origin[^1] = (int)index;
     }
 
     private void LocalSet(uint index)
@@ -623,6 +637,7 @@ internal sealed partial class FunctionCompiler
         }
         else _il.Emit(OpCodes.Stloc, _locals[index]!);
         Pop();
+        LocalWritten(index);
     }
 
     private void GlobalGet(uint index)
@@ -710,8 +725,29 @@ internal sealed partial class FunctionCompiler
     /// the memory (one unsigned 64-bit comparison against the current length), then leaves the native
     /// address of the first byte on the stack.
     /// </summary>
-    private void EmitEffectiveAddress(ulong offset, int size)
+    private void EmitEffectiveAddress(ulong offset, int size, int addressLocal = -1)
     {
+        ulong end = offset + (ulong)size;
+        if (addressLocal >= 0 && _checkedAddressLocals.TryGetValue(addressLocal, out ulong checkedEnd) && end <= checkedEnd)
+        {
+            // Already proven in bounds (see _checkedAddressLocals): base + zext(address) + offset.
+            _il.Emit(OpCodes.Conv_U8);
+            if (offset != 0)
+            {
+                _il.Emit(OpCodes.Ldc_I8, (long)offset);
+                _il.Emit(OpCodes.Add);
+            }
+            _il.Emit(OpCodes.Conv_U);
+            var address = Rent(typeof(nint));
+            _il.Emit(OpCodes.Stloc, address);
+            _il.Emit(OpCodes.Ldloc, _memoryBase!);
+            _il.Emit(OpCodes.Ldloc, address);
+            _il.Emit(OpCodes.Add);
+            Release(address);
+            return;
+        }
+        if (addressLocal >= 0)
+            _checkedAddressLocals[addressLocal] = Math.Max(end, _checkedAddressLocals.GetValueOrDefault(addressLocal));
         var ea = Rent(typeof(long));
         _il.Emit(OpCodes.Conv_U8);
         if (offset != 0)
@@ -720,6 +756,17 @@ internal sealed partial class FunctionCompiler
             _il.Emit(OpCodes.Add);
         }
         _il.Emit(OpCodes.Stloc, ea);
+        EmitBoundsCheck(ea, size);
+        _il.Emit(OpCodes.Ldloc, _memoryBase!);
+        _il.Emit(OpCodes.Ldloc, ea);
+        _il.Emit(OpCodes.Conv_U);
+        _il.Emit(OpCodes.Add);
+        Release(ea);
+    }
+
+    /// <summary>Traps unless ea + size &lt;= current memory length (unsigned 64-bit, cannot overflow).</summary>
+    private void EmitBoundsCheck(LocalBuilder ea, int size)
+    {
         var ok = _il.DefineLabel();
         var limit = _memoryLimits[SizeSlot(size)]!;
         // Fast path: ea <= length - size, a signed comparison against a register (the limit is
@@ -729,7 +776,10 @@ internal sealed partial class FunctionCompiler
         _il.Emit(OpCodes.Ble, ok);
         // Slow path: the cached limit may be stale (this function, a callee or another thread of a
         // shared memory grew the memory). Memory only grows, so re-read it once before trapping.
-        _il.Emit(OpCodes.Ldloc, _memory!);
+        // (Reached through the instance rather than a local so the memory object does not occupy a
+        // register across hot loops.)
+        _il.Emit(OpCodes.Ldloc, _instance!);
+        _il.Emit(OpCodes.Ldfld, RuntimeMembers.InstanceMemory);
         _il.Emit(OpCodes.Volatile);
         _il.Emit(OpCodes.Ldfld, RuntimeMembers.MemoryLength);
         _il.Emit(OpCodes.Ldc_I8, (long)size);
@@ -740,17 +790,13 @@ internal sealed partial class FunctionCompiler
         _il.Emit(OpCodes.Ble, ok);
         EmitTrap(TrapCode.OutOfBoundsMemoryAccess);
         _il.MarkLabel(ok);
-        _il.Emit(OpCodes.Ldloc, _memoryBase!);
-        _il.Emit(OpCodes.Ldloc, ea);
-        _il.Emit(OpCodes.Conv_U);
-        _il.Emit(OpCodes.Add);
-        Release(ea);
     }
 
     private void Load(Instruction ins, int size, OpCode load, OpCode? widen, ValType result)
     {
+        int addressLocal = _origin[^1];
         Pop();
-        EmitEffectiveAddress(ins.MemOffset, size);
+        EmitEffectiveAddress(ins.MemOffset, size, addressLocal);
         if (size > 1) _il.Emit(OpCodes.Unaligned, (byte)1);
         _il.Emit(load);
         if (widen is { } w) _il.Emit(w);
@@ -761,9 +807,10 @@ internal sealed partial class FunctionCompiler
     {
         var value = Rent(ClrTypes.Of(valueType));
         _il.Emit(OpCodes.Stloc, value);
+        int addressLocal = _origin[^2];
         Pop();
         Pop();
-        EmitEffectiveAddress(ins.MemOffset, size);
+        EmitEffectiveAddress(ins.MemOffset, size, addressLocal);
         _il.Emit(OpCodes.Ldloc, value);
         // Narrow i64 values for the 8/16/32-bit stores (stind.i1/i2/i4 take an int32).
         if (valueType == ValType.I64 && size < 8) _il.Emit(OpCodes.Conv_I4);
@@ -774,21 +821,43 @@ internal sealed partial class FunctionCompiler
 
     // ------------------------------------------------------------------ stack mirror and emission helpers
 
-    private void Push(ValType t) => _stack.Add(t);
+    private void Push(ValType t)
+    {
+        _stack.Add(t);
+        _origin.Add(-1);
+    }
 
     private ValType Pop()
     {
         var t = _stack[^1];
         _stack.RemoveAt(_stack.Count - 1);
+        _origin.RemoveAt(_origin.Count - 1);
         return t;
     }
 
-    private void PopN(int n) => _stack.RemoveRange(_stack.Count - n, n);
+    private void PopN(int n)
+    {
+        _stack.RemoveRange(_stack.Count - n, n);
+        _origin.RemoveRange(_origin.Count - n, n);
+    }
 
     private void ResetStack(int height, ValType[] top)
     {
         _stack.RemoveRange(height, _stack.Count - height);
+        _origin.RemoveRange(height, _origin.Count - height);
         _stack.AddRange(top);
+        foreach (var _ in top) _origin.Add(-1);
+    }
+
+    /// <summary>Control flow merges here: address facts from one path do not hold on the others.</summary>
+    private void ForgetCheckedAddresses() => _checkedAddressLocals.Clear();
+
+    /// <summary>Local <paramref name="index"/> gets a new value: stack copies of the old one lose their origin.</summary>
+    private void LocalWritten(uint index)
+    {
+        _checkedAddressLocals.Remove((int)index);
+        for (int i = 0; i < _origin.Count; i++)
+            if (_origin[i] == (int)index) _origin[i] = -1;
     }
 
     private void Ldc(int value)
@@ -851,6 +920,4 @@ internal sealed partial class FunctionCompiler
         foreach (var slot in slots) Release(slot);
     }
 
-    private static MethodInfo BitOp(string name, Type operand) =>
-        RuntimeMembers.Method(typeof(BitOperations), name, operand);
 }

@@ -1,206 +1,141 @@
-using System.Diagnostics.CodeAnalysis;
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
 
 namespace Strand.Runtime;
 
-/// <summary>Read-modify-write operations of the threads proposal; the value is passed to <see cref="AtomicOps"/> by compiled code.</summary>
-internal enum RmwOp
-{
-    Add,
-    Sub,
-    And,
-    Or,
-    Xor,
-    Xchg,
-}
-
 /// <summary>
-/// The threads proposal's memory instructions, called by compiled code. Every access is sequentially
-/// consistent (interlocked instructions, which are full fences on every platform .NET runs on). The
-/// effective address is computed in 64 bits (no wrap-around); an access that is not naturally aligned traps
-/// with "unaligned atomic" (checked before bounds, as the reference interpreter does), one that is out of
-/// bounds with "out of bounds memory access". Parameters follow the operand stack, then the memory, then
-/// the static offset (and operation), like <see cref="WasmOps"/>. Little-endian hosts only (as the rest of the engine).
+/// Threads-proposal atomics on linear memory, called by compiled code with a bounds-checked and
+/// alignment-checked native address. Loads are volatile reads, stores are sequentially consistent
+/// exchanges, read-modify-writes use <see cref="Interlocked"/> (compare-exchange loops for the
+/// operations it lacks). Narrow results are zero-extended, as the <c>_u</c> forms require.
 /// </summary>
 internal static unsafe class AtomicOps
 {
+    public static int Load8(nint p) => Volatile.Read(ref *(byte*)p);
+    public static int Load16(nint p) => Volatile.Read(ref *(ushort*)p);
+    public static int Load32(nint p) => Volatile.Read(ref *(int*)p);
+    public static long Load64(nint p) => Volatile.Read(ref *(long*)p);
+
+    public static void Store8(nint p, int v) => Interlocked.Exchange(ref *(byte*)p, (byte)v);
+    public static void Store16(nint p, int v) => Interlocked.Exchange(ref *(ushort*)p, (ushort)v);
+    public static void Store32(nint p, int v) => Interlocked.Exchange(ref *(int*)p, v);
+    public static void Store64(nint p, long v) => Interlocked.Exchange(ref *(long*)p, v);
+
+    public static int Xchg8(nint p, int v) => Interlocked.Exchange(ref *(byte*)p, (byte)v);
+    public static int Xchg16(nint p, int v) => Interlocked.Exchange(ref *(ushort*)p, (ushort)v);
+    public static int Xchg32(nint p, int v) => Interlocked.Exchange(ref *(int*)p, v);
+    public static long Xchg64(nint p, long v) => Interlocked.Exchange(ref *(long*)p, v);
+
+    // cmpxchg compares with the expected value wrapped to the access width.
+    public static int Cmpxchg8(nint p, int expected, int replacement) => Interlocked.CompareExchange(ref *(byte*)p, (byte)replacement, (byte)expected);
+    public static int Cmpxchg16(nint p, int expected, int replacement) => Interlocked.CompareExchange(ref *(ushort*)p, (ushort)replacement, (ushort)expected);
+    public static int Cmpxchg32(nint p, int expected, int replacement) => Interlocked.CompareExchange(ref *(int*)p, replacement, expected);
+    public static long Cmpxchg64(nint p, long expected, long replacement) => Interlocked.CompareExchange(ref *(long*)p, replacement, expected);
+
+    public static int Add32(nint p, int v) => Interlocked.Add(ref *(int*)p, v) - v;
+    public static long Add64(nint p, long v) => Interlocked.Add(ref *(long*)p, v) - v;
+    public static int Sub32(nint p, int v) => Interlocked.Add(ref *(int*)p, -v) + v;
+    public static long Sub64(nint p, long v) => Interlocked.Add(ref *(long*)p, -v) + v;
+    public static int And32(nint p, int v) => Interlocked.And(ref *(int*)p, v);
+    public static long And64(nint p, long v) => Interlocked.And(ref *(long*)p, v);
+    public static int Or32(nint p, int v) => Interlocked.Or(ref *(int*)p, v);
+    public static long Or64(nint p, long v) => Interlocked.Or(ref *(long*)p, v);
+
+    public static int Xor32(nint p, int v)
+    {
+        ref int cell = ref *(int*)p;
+        int old = Volatile.Read(ref cell);
+        while (true)
+        {
+            int seen = Interlocked.CompareExchange(ref cell, old ^ v, old);
+            if (seen == old) return old;
+            old = seen;
+        }
+    }
+
+    public static long Xor64(nint p, long v)
+    {
+        ref long cell = ref *(long*)p;
+        long old = Volatile.Read(ref cell);
+        while (true)
+        {
+            long seen = Interlocked.CompareExchange(ref cell, old ^ v, old);
+            if (seen == old) return old;
+            old = seen;
+        }
+    }
+
+    // 8- and 16-bit add/sub/and/or/xor: compare-exchange loops on the narrow cell.
+    public static int Add8(nint p, int v) => Rmw8(p, v, 0);
+    public static int Sub8(nint p, int v) => Rmw8(p, v, 1);
+    public static int And8(nint p, int v) => Rmw8(p, v, 2);
+    public static int Or8(nint p, int v) => Rmw8(p, v, 3);
+    public static int Xor8(nint p, int v) => Rmw8(p, v, 4);
+    public static int Add16(nint p, int v) => Rmw16(p, v, 0);
+    public static int Sub16(nint p, int v) => Rmw16(p, v, 1);
+    public static int And16(nint p, int v) => Rmw16(p, v, 2);
+    public static int Or16(nint p, int v) => Rmw16(p, v, 3);
+    public static int Xor16(nint p, int v) => Rmw16(p, v, 4);
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void* At(int address, Memory memory, long offset, int size)
+    private static int Apply(int op, int old, int v) => op switch
     {
-        ulong effective = (uint)address + (ulong)offset;
-        if ((effective & (ulong)(size - 1)) != 0) ThrowUnaligned();
-        if (!memory.InBounds(effective, (ulong)size)) ThrowOutOfBounds();
-        return (byte*)memory.BaseAddress + effective;
+        0 => old + v,
+        1 => old - v,
+        2 => old & v,
+        3 => old | v,
+        _ => old ^ v,
+    };
+
+    private static int Rmw8(nint p, int v, int op)
+    {
+        ref byte cell = ref *(byte*)p;
+        byte old = Volatile.Read(ref cell);
+        while (true)
+        {
+            byte seen = Interlocked.CompareExchange(ref cell, (byte)Apply(op, old, v), old);
+            if (seen == old) return old;
+            old = seen;
+        }
     }
 
-    [DoesNotReturn, MethodImpl(MethodImplOptions.NoInlining)]
-    private static void ThrowUnaligned() => throw new TrapException(TrapCode.UnalignedAtomic);
-
-    [DoesNotReturn, MethodImpl(MethodImplOptions.NoInlining)]
-    private static void ThrowOutOfBounds() => throw new TrapException(TrapCode.OutOfBoundsMemoryAccess);
-
-    // ---------------- loads (zero-extending) ----------------
-
-    public static int I32Load(int address, Memory memory, long offset) => Volatile.Read(ref *(int*)At(address, memory, offset, 4));
-    public static int I32Load8U(int address, Memory memory, long offset) => Volatile.Read(ref *(byte*)At(address, memory, offset, 1));
-    public static int I32Load16U(int address, Memory memory, long offset) => Volatile.Read(ref *(ushort*)At(address, memory, offset, 2));
-    public static long I64Load(int address, Memory memory, long offset) => Volatile.Read(ref *(long*)At(address, memory, offset, 8));
-    public static long I64Load8U(int address, Memory memory, long offset) => Volatile.Read(ref *(byte*)At(address, memory, offset, 1));
-    public static long I64Load16U(int address, Memory memory, long offset) => Volatile.Read(ref *(ushort*)At(address, memory, offset, 2));
-    public static long I64Load32U(int address, Memory memory, long offset) => Volatile.Read(ref *(uint*)At(address, memory, offset, 4));
-
-    // ---------------- stores (wrapping; an exchange makes them sequentially consistent) ----------------
-
-    public static void I32Store(int address, int value, Memory memory, long offset) => Interlocked.Exchange(ref *(int*)At(address, memory, offset, 4), value);
-    public static void I32Store8(int address, int value, Memory memory, long offset) => Interlocked.Exchange(ref *(byte*)At(address, memory, offset, 1), (byte)value);
-    public static void I32Store16(int address, int value, Memory memory, long offset) => Interlocked.Exchange(ref *(ushort*)At(address, memory, offset, 2), (ushort)value);
-    public static void I64Store(int address, long value, Memory memory, long offset) => Interlocked.Exchange(ref *(long*)At(address, memory, offset, 8), value);
-    public static void I64Store8(int address, long value, Memory memory, long offset) => Interlocked.Exchange(ref *(byte*)At(address, memory, offset, 1), (byte)value);
-    public static void I64Store16(int address, long value, Memory memory, long offset) => Interlocked.Exchange(ref *(ushort*)At(address, memory, offset, 2), (ushort)value);
-    public static void I64Store32(int address, long value, Memory memory, long offset) => Interlocked.Exchange(ref *(uint*)At(address, memory, offset, 4), (uint)value);
-
-    // ---------------- read-modify-write: return the old value, zero-extended ----------------
-
-    public static int I32Rmw(int address, int value, Memory memory, long offset, int op) =>
-        (int)Rmw32((uint*)At(address, memory, offset, 4), (uint)value, (RmwOp)op);
-    public static int I32Rmw8U(int address, int value, Memory memory, long offset, int op) =>
-        (int)Rmw8((byte*)At(address, memory, offset, 1), (byte)value, (RmwOp)op);
-    public static int I32Rmw16U(int address, int value, Memory memory, long offset, int op) =>
-        (int)Rmw16((ushort*)At(address, memory, offset, 2), (ushort)value, (RmwOp)op);
-    public static long I64Rmw(int address, long value, Memory memory, long offset, int op) =>
-        (long)Rmw64((ulong*)At(address, memory, offset, 8), (ulong)value, (RmwOp)op);
-    public static long I64Rmw8U(int address, long value, Memory memory, long offset, int op) =>
-        Rmw8((byte*)At(address, memory, offset, 1), (byte)value, (RmwOp)op);
-    public static long I64Rmw16U(int address, long value, Memory memory, long offset, int op) =>
-        Rmw16((ushort*)At(address, memory, offset, 2), (ushort)value, (RmwOp)op);
-    public static long I64Rmw32U(int address, long value, Memory memory, long offset, int op) =>
-        Rmw32((uint*)At(address, memory, offset, 4), (uint)value, (RmwOp)op);
-
-    // ---------------- compare-exchange: the expected value is wrapped to the access width first ----------------
-
-    public static int I32Cmpxchg(int address, int expected, int replacement, Memory memory, long offset) =>
-        Interlocked.CompareExchange(ref *(int*)At(address, memory, offset, 4), replacement, expected);
-    public static int I32Cmpxchg8U(int address, int expected, int replacement, Memory memory, long offset) =>
-        Interlocked.CompareExchange(ref *(byte*)At(address, memory, offset, 1), (byte)replacement, (byte)expected);
-    public static int I32Cmpxchg16U(int address, int expected, int replacement, Memory memory, long offset) =>
-        Interlocked.CompareExchange(ref *(ushort*)At(address, memory, offset, 2), (ushort)replacement, (ushort)expected);
-    public static long I64Cmpxchg(int address, long expected, long replacement, Memory memory, long offset) =>
-        Interlocked.CompareExchange(ref *(long*)At(address, memory, offset, 8), replacement, expected);
-    public static long I64Cmpxchg8U(int address, long expected, long replacement, Memory memory, long offset) =>
-        Interlocked.CompareExchange(ref *(byte*)At(address, memory, offset, 1), (byte)replacement, (byte)expected);
-    public static long I64Cmpxchg16U(int address, long expected, long replacement, Memory memory, long offset) =>
-        Interlocked.CompareExchange(ref *(ushort*)At(address, memory, offset, 2), (ushort)replacement, (ushort)expected);
-    public static long I64Cmpxchg32U(int address, long expected, long replacement, Memory memory, long offset) =>
-        Interlocked.CompareExchange(ref *(uint*)At(address, memory, offset, 4), (uint)replacement, (uint)expected);
-
-    // ---------------- wait / notify / fence ----------------
-
-    /// <summary><c>memory.atomic.wait32</c>: 0 woken, 1 not equal, 2 timed out. Traps on an unshared memory.</summary>
-    public static int Wait32(int address, int expected, long timeoutNanoseconds, Memory memory, long offset, Instance instance)
+    private static int Rmw16(nint p, int v, int op)
     {
-        int* cell = (int*)At(address, memory, offset, 4);
-        if (!memory.Shared) throw new TrapException(TrapCode.ExpectedSharedMemory);
-        return Park(memory, (ulong)((byte*)cell - (byte*)memory.BaseAddress), () => Volatile.Read(ref *cell) == expected, timeoutNanoseconds, instance);
-    }
-
-    /// <summary><c>memory.atomic.wait64</c>: 0 woken, 1 not equal, 2 timed out. Traps on an unshared memory.</summary>
-    public static int Wait64(int address, long expected, long timeoutNanoseconds, Memory memory, long offset, Instance instance)
-    {
-        long* cell = (long*)At(address, memory, offset, 8);
-        if (!memory.Shared) throw new TrapException(TrapCode.ExpectedSharedMemory);
-        return Park(memory, (ulong)((byte*)cell - (byte*)memory.BaseAddress), () => Volatile.Read(ref *cell) == expected, timeoutNanoseconds, instance);
-    }
-
-    private static int Park(Memory memory, ulong address, Func<bool> stillExpected, long timeoutNanoseconds, Instance instance)
-    {
-        var result = ParkingLot.Shared.Park(memory, address, stillExpected, ParkingLot.TimeoutFromNanoseconds(timeoutNanoseconds), instance.Signal);
-        if (result == ParkResult.Interrupted) throw new TrapException(TrapCode.Interrupted);
-        return (int)result;
-    }
-
-    /// <summary><c>memory.atomic.notify</c>: wakes up to <paramref name="count"/> waiters (FIFO); an unshared memory has none, so 0.</summary>
-    public static int Notify(int address, int count, Memory memory, long offset)
-    {
-        byte* cell = (byte*)At(address, memory, offset, 4);
-        if (!memory.Shared) return 0;
-        return ParkingLot.Shared.Notify(memory, (ulong)(cell - (byte*)memory.BaseAddress), (uint)count);
+        ref ushort cell = ref *(ushort*)p;
+        ushort old = Volatile.Read(ref cell);
+        while (true)
+        {
+            ushort seen = Interlocked.CompareExchange(ref cell, (ushort)Apply(op, old, v), old);
+            if (seen == old) return old;
+            old = seen;
+        }
     }
 
     public static void Fence() => Interlocked.MemoryBarrier();
 
-    // ---------------- RMW cores ----------------
+    // ---------------- wait / notify ----------------
 
-    private static uint Apply(uint old, uint operand, RmwOp op) => op switch
-    {
-        RmwOp.Add => old + operand,
-        RmwOp.Sub => old - operand,
-        RmwOp.And => old & operand,
-        RmwOp.Or => old | operand,
-        RmwOp.Xor => old ^ operand,
-        _ => operand,
-    };
+    /// <summary>memory.atomic.notify: wakes up to <paramref name="count"/> waiters on the address (oldest first); returns how many were woken. An unshared memory has no waiters.</summary>
+    public static int Notify(nint p, int count, Memory memory, int address) =>
+        memory.Shared ? memory.ParkingLot.Notify(memory, (uint)address, (uint)count) : 0;
 
-    private static uint Rmw8(byte* cell, byte operand, RmwOp op)
+    /// <summary>memory.atomic.wait32: 0 = woken, 1 = value differed, 2 = timed out. Traps on unshared memory, and with "interrupted" when the instance's signal is raised while it waits.</summary>
+    public static int Wait32(nint p, int expected, long timeoutNanoseconds, Memory memory, int address, Instance instance)
     {
-        if (op == RmwOp.Xchg) return Interlocked.Exchange(ref *cell, operand);
-        byte old = Volatile.Read(ref *cell);
-        while (true)
-        {
-            byte seen = Interlocked.CompareExchange(ref *cell, (byte)Apply(old, operand, op), old);
-            if (seen == old) return old;
-            old = seen;
-        }
+        if (!memory.Shared) throw new TrapException(TrapCode.ExpectedSharedMemory);
+        return Park(memory, address, () => Volatile.Read(ref *(int*)p) == expected, timeoutNanoseconds, instance);
     }
 
-    private static uint Rmw16(ushort* cell, ushort operand, RmwOp op)
+    public static int Wait64(nint p, long expected, long timeoutNanoseconds, Memory memory, int address, Instance instance)
     {
-        if (op == RmwOp.Xchg) return Interlocked.Exchange(ref *cell, operand);
-        ushort old = Volatile.Read(ref *cell);
-        while (true)
-        {
-            ushort seen = Interlocked.CompareExchange(ref *cell, (ushort)Apply(old, operand, op), old);
-            if (seen == old) return old;
-            old = seen;
-        }
+        if (!memory.Shared) throw new TrapException(TrapCode.ExpectedSharedMemory);
+        return Park(memory, address, () => Volatile.Read(ref *(long*)p) == expected, timeoutNanoseconds, instance);
     }
 
-    private static uint Rmw32(uint* cell, uint operand, RmwOp op) => op switch
+    private static int Park(Memory memory, int address, Func<bool> stillExpected, long timeoutNanoseconds, Instance instance)
     {
-        RmwOp.Add => Interlocked.Add(ref *cell, operand) - operand,
-        RmwOp.Sub => Interlocked.Add(ref *cell, unchecked(0u - operand)) + operand,
-        RmwOp.And => Interlocked.And(ref *cell, operand),
-        RmwOp.Or => Interlocked.Or(ref *cell, operand),
-        RmwOp.Xchg => Interlocked.Exchange(ref *cell, operand),
-        _ => Rmw32Loop(cell, operand, op),
-    };
-
-    private static uint Rmw32Loop(uint* cell, uint operand, RmwOp op)
-    {
-        uint old = Volatile.Read(ref *cell);
-        while (true)
-        {
-            uint seen = Interlocked.CompareExchange(ref *cell, Apply(old, operand, op), old);
-            if (seen == old) return old;
-            old = seen;
-        }
-    }
-
-    private static ulong Rmw64(ulong* cell, ulong operand, RmwOp op)
-    {
-        switch (op)
-        {
-            case RmwOp.Add: return Interlocked.Add(ref *cell, operand) - operand;
-            case RmwOp.Sub: return Interlocked.Add(ref *cell, unchecked(0ul - operand)) + operand;
-            case RmwOp.And: return Interlocked.And(ref *cell, operand);
-            case RmwOp.Or: return Interlocked.Or(ref *cell, operand);
-            case RmwOp.Xchg: return Interlocked.Exchange(ref *cell, operand);
-        }
-        ulong old = Volatile.Read(ref *cell);
-        while (true)
-        {
-            ulong seen = Interlocked.CompareExchange(ref *cell, old ^ operand, old);
-            if (seen == old) return old;
-            old = seen;
-        }
+        var result = memory.ParkingLot.Park(memory, (uint)address, stillExpected, ParkingLot.TimeoutFromNanoseconds(timeoutNanoseconds), instance.Signal);
+        if (result == ParkResult.Interrupted) throw new TrapException(TrapCode.Interrupted);
+        return (int)result;
     }
 }

@@ -189,37 +189,37 @@ internal static class CallStubs
         int contextArg = ps.Length - 1;
         return DefineTrampoline(ret, ps, il =>
         {
-        var result = ret == typeof(void) ? null : il.DeclareLocal(ret);
-        il.BeginExceptionBlock();
-        il.Emit(OpCodes.Ldarg, (short)contextArg);
-        il.Emit(OpCodes.Castclass, typeof(HostFunction));
-        il.Emit(OpCodes.Ldfld, CallbackField);
-        il.Emit(OpCodes.Castclass, delegateType);
-        for (int i = 0; i < clrParams.Length; i++)
-        {
-            il.Emit(OpCodes.Ldarg, (short)i);
-            if (clrParams[i] == typeof(FunctionReference)) il.Emit(OpCodes.Castclass, typeof(FunctionReference));
-        }
-        il.Emit(OpCodes.Callvirt, invoke);
-        var resultTypes = ResultClrTypes(invoke.ReturnType);
-        if (resultTypes.Length > 1)
-        {
-            var tuple = il.DeclareLocal(invoke.ReturnType);
-            il.Emit(OpCodes.Stloc, tuple);
-            for (int k = 1; k < resultTypes.Length; k++)
+            var result = ret == typeof(void) ? null : il.DeclareLocal(ret);
+            il.BeginExceptionBlock();
+            il.Emit(OpCodes.Ldarg, (short)contextArg);
+            il.Emit(OpCodes.Castclass, typeof(HostFunction));
+            il.Emit(OpCodes.Ldfld, CallbackField);
+            il.Emit(OpCodes.Castclass, delegateType);
+            for (int i = 0; i < clrParams.Length; i++)
             {
-                il.Emit(OpCodes.Ldarg, (short)(type.Params.Length + k - 1));
-                il.Emit(OpCodes.Ldloc, tuple);
-                il.Emit(OpCodes.Ldfld, invoke.ReturnType.GetField("Item" + (k + 1))!);
-                il.Emit(OpCodes.Stobj, ClrTypes.Of(type.Results[k]));
+                il.Emit(OpCodes.Ldarg, (short)i);
+                if (clrParams[i] == typeof(FunctionReference)) il.Emit(OpCodes.Castclass, typeof(FunctionReference));
             }
-            il.Emit(OpCodes.Ldloc, tuple);
-            il.Emit(OpCodes.Ldfld, invoke.ReturnType.GetField("Item1")!);
-        }
-        if (result is not null) il.Emit(OpCodes.Stloc, result);
-        EmitHostCatch(il);
-        if (result is not null) il.Emit(OpCodes.Ldloc, result);
-        il.Emit(OpCodes.Ret);
+            il.Emit(OpCodes.Callvirt, invoke);
+            var resultTypes = ResultClrTypes(invoke.ReturnType);
+            if (resultTypes.Length > 1)
+            {
+                var tuple = il.DeclareLocal(invoke.ReturnType);
+                il.Emit(OpCodes.Stloc, tuple);
+                for (int k = 1; k < resultTypes.Length; k++)
+                {
+                    il.Emit(OpCodes.Ldarg, (short)(type.Params.Length + k - 1));
+                    il.Emit(OpCodes.Ldloc, tuple);
+                    il.Emit(OpCodes.Ldfld, invoke.ReturnType.GetField("Item" + (k + 1))!);
+                    il.Emit(OpCodes.Stobj, ClrTypes.Of(type.Results[k]));
+                }
+                il.Emit(OpCodes.Ldloc, tuple);
+                il.Emit(OpCodes.Ldfld, invoke.ReturnType.GetField("Item1")!);
+            }
+            if (result is not null) il.Emit(OpCodes.Stloc, result);
+            EmitHostCatch(il);
+            if (result is not null) il.Emit(OpCodes.Ldloc, result);
+            il.Emit(OpCodes.Ret);
         });
     }
 
@@ -229,46 +229,46 @@ internal static class CallStubs
         int contextArg = ps.Length - 1;
         return DefineTrampoline(ret, ps, il =>
         {
-        var result = ret == typeof(void) ? null : il.DeclareLocal(ret);
-        var args = il.DeclareLocal(typeof(Value[]));
-        var results = il.DeclareLocal(typeof(Value[]));
-        il.BeginExceptionBlock();
-        il.Emit(OpCodes.Ldc_I4, type.Params.Length);
-        il.Emit(OpCodes.Newarr, typeof(Value));
-        il.Emit(OpCodes.Stloc, args);
-        for (int i = 0; i < type.Params.Length; i++)
-        {
+            var result = ret == typeof(void) ? null : il.DeclareLocal(ret);
+            var args = il.DeclareLocal(typeof(Value[]));
+            var results = il.DeclareLocal(typeof(Value[]));
+            il.BeginExceptionBlock();
+            il.Emit(OpCodes.Ldc_I4, type.Params.Length);
+            il.Emit(OpCodes.Newarr, typeof(Value));
+            il.Emit(OpCodes.Stloc, args);
+            for (int i = 0; i < type.Params.Length; i++)
+            {
+                il.Emit(OpCodes.Ldloc, args);
+                il.Emit(OpCodes.Ldc_I4, i);
+                il.Emit(OpCodes.Ldarg, (short)i);
+                EmitToValue(il, type.Params[i]);
+                il.Emit(OpCodes.Stelem, typeof(Value));
+            }
+            il.Emit(OpCodes.Ldarg, (short)contextArg);
+            il.Emit(OpCodes.Castclass, typeof(HostFunction));
             il.Emit(OpCodes.Ldloc, args);
-            il.Emit(OpCodes.Ldc_I4, i);
-            il.Emit(OpCodes.Ldarg, (short)i);
-            EmitToValue(il, type.Params[i]);
-            il.Emit(OpCodes.Stelem, typeof(Value));
-        }
-        il.Emit(OpCodes.Ldarg, (short)contextArg);
-        il.Emit(OpCodes.Castclass, typeof(HostFunction));
-        il.Emit(OpCodes.Ldloc, args);
-        il.Emit(OpCodes.Call, typeof(CallStubs).GetMethod(nameof(CallUntypedHost), BindingFlags.NonPublic | BindingFlags.Static)!);
-        il.Emit(OpCodes.Stloc, results);
-        for (int k = 1; k < type.Results.Length; k++)
-        {
-            il.Emit(OpCodes.Ldarg, (short)(type.Params.Length + k - 1));
-            il.Emit(OpCodes.Ldloc, results);
-            il.Emit(OpCodes.Ldc_I4, k);
-            il.Emit(OpCodes.Ldelema, typeof(Value));
-            il.Emit(OpCodes.Call, ValueGetter(type.Results[k]));
-            il.Emit(OpCodes.Stobj, ClrTypes.Of(type.Results[k]));
-        }
-        if (result is not null)
-        {
-            il.Emit(OpCodes.Ldloc, results);
-            il.Emit(OpCodes.Ldc_I4_0);
-            il.Emit(OpCodes.Ldelema, typeof(Value));
-            il.Emit(OpCodes.Call, ValueGetter(type.Results[0]));
-            il.Emit(OpCodes.Stloc, result);
-        }
-        EmitHostCatch(il);
-        if (result is not null) il.Emit(OpCodes.Ldloc, result);
-        il.Emit(OpCodes.Ret);
+            il.Emit(OpCodes.Call, typeof(CallStubs).GetMethod(nameof(CallUntypedHost), BindingFlags.NonPublic | BindingFlags.Static)!);
+            il.Emit(OpCodes.Stloc, results);
+            for (int k = 1; k < type.Results.Length; k++)
+            {
+                il.Emit(OpCodes.Ldarg, (short)(type.Params.Length + k - 1));
+                il.Emit(OpCodes.Ldloc, results);
+                il.Emit(OpCodes.Ldc_I4, k);
+                il.Emit(OpCodes.Ldelema, typeof(Value));
+                il.Emit(OpCodes.Call, ValueGetter(type.Results[k]));
+                il.Emit(OpCodes.Stobj, ClrTypes.Of(type.Results[k]));
+            }
+            if (result is not null)
+            {
+                il.Emit(OpCodes.Ldloc, results);
+                il.Emit(OpCodes.Ldc_I4_0);
+                il.Emit(OpCodes.Ldelema, typeof(Value));
+                il.Emit(OpCodes.Call, ValueGetter(type.Results[0]));
+                il.Emit(OpCodes.Stloc, result);
+            }
+            EmitHostCatch(il);
+            if (result is not null) il.Emit(OpCodes.Ldloc, result);
+            il.Emit(OpCodes.Ret);
         });
     }
 

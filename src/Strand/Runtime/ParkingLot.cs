@@ -16,7 +16,7 @@ internal enum ParkResult
 }
 
 /// <summary>
-/// Where threads blocked in <c>memory.atomic.wait32/64</c> sleep, keyed by (memory, address), in the spirit of
+/// Where threads blocked in <c>memory.atomic.wait32/64</c> sleep (each shared memory has one, <see cref="Memory.ParkingLot"/>), keyed by (memory, address), in the spirit of
 /// wasmtime's <c>parking_spot</c>. Waiters on one address are woken in FIFO order. The value check and the
 /// enqueue happen under the same lock that <see cref="Notify"/> takes, so a store followed by a notify can
 /// never slip between a waiter's check and its sleep (no lost wake-ups). A waiter may carry an
@@ -30,9 +30,6 @@ internal enum ParkResult
 /// </remarks>
 internal sealed class ParkingLot
 {
-    /// <summary>The lot used by compiled code for every memory.</summary>
-    public static ParkingLot Shared { get; } = new();
-
     private readonly object _lock = new();
     private readonly Dictionary<(object Memory, ulong Address), LinkedList<Waiter>> _queues = new();
 
