@@ -23,24 +23,10 @@ internal sealed class AddressSpaceReservation : SafeHandle
     public nint Address => handle;
     public nuint Size => _size;
 
-    // Live reservations, and how many may exist before the next proactive collection. Each reservation costs up to
-    // 4 GiB of address space and at least two kernel mappings; the process may run out of mappings (Linux:
-    // vm.max_map_count, 65530 by default) long before reserving fails, and then the JIT itself cannot map code.
-    // So dead memories are collected when the live count doubles, not only when a reservation fails.
-    private const int MinimumCollectThreshold = 2048;
-    private static int s_live;
-    private static int s_collectThreshold = MinimumCollectThreshold;
-
     /// <summary>Reserves <paramref name="size"/> bytes; retries once after a full GC, since finalizers of dead memories free address space.</summary>
     public static AddressSpaceReservation Reserve(nuint size)
     {
         if (size == 0) size = (nuint)Environment.SystemPageSize;
-        if (Volatile.Read(ref s_live) >= Volatile.Read(ref s_collectThreshold))
-        {
-            GC.Collect();
-            GC.WaitForPendingFinalizers();
-            Volatile.Write(ref s_collectThreshold, Math.Max(MinimumCollectThreshold, 2 * Volatile.Read(ref s_live)));
-        }
         nint address = ReserveRaw(size);
         if (address == 0)
         {
@@ -49,7 +35,6 @@ internal sealed class AddressSpaceReservation : SafeHandle
             address = ReserveRaw(size);
         }
         if (address == 0) throw new OutOfMemoryException($"cannot reserve {size} bytes of address space for a linear memory");
-        Interlocked.Increment(ref s_live);
         return new AddressSpaceReservation(address, size);
     }
 
@@ -66,7 +51,6 @@ internal sealed class AddressSpaceReservation : SafeHandle
 
     protected override bool ReleaseHandle()
     {
-        Interlocked.Decrement(ref s_live);
         if (OperatingSystem.IsWindows()) return Windows.VirtualFree(handle, 0, Windows.MEM_RELEASE);
         return Posix.munmap(handle, _size) == 0;
     }
