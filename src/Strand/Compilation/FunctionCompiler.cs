@@ -194,8 +194,18 @@ internal sealed partial class FunctionCompiler
         bool calls = false, loops = false, memory = false, instance = false;
         var globals = new SortedSet<uint>();
         var tables = new SortedSet<uint>();
+        int depth = 0, loopDepth = 0;
+        var loopStack = new Stack<bool>();
         foreach (var ins in code)
         {
+            switch (ins.Opcode)
+            {
+                case Opcode.Block or Opcode.If: loopStack.Push(false); depth++; break;
+                case Opcode.End when depth > 0:
+                    depth--;
+                    if (loopStack.Pop()) loopDepth--;
+                    break;
+            }
             switch (ins.Opcode)
             {
                 case Opcode.Call:
@@ -203,9 +213,16 @@ internal sealed partial class FunctionCompiler
                     if (ins.Index < _module.ImportedFunctionCount) instance = true;
                     break;
                 case Opcode.CallIndirect: calls = true; tables.Add(ins.Index2); break;
-                case Opcode.Loop: loops = true; break;
+                case Opcode.Loop:
+                    loops = true;
+                    loopStack.Push(true);
+                    depth++;
+                    loopDepth++;
+                    break;
                 case Opcode.GlobalGet or Opcode.GlobalSet:
-                    if (_module.ConstantGlobals[ins.Index] is null) globals.Add(ins.Index);
+                    // Only globals used inside loops get a cell cached in a local: elsewhere a reload is
+                    // cheap, and a cached cell would hold a callee-saved register for the whole function.
+                    if (_module.ConstantGlobals[ins.Index] is null && loopDepth > 0) globals.Add(ins.Index);
                     if (ins.Opcode == Opcode.GlobalSet && _module.GlobalTypes[ins.Index].Type == ValType.I32) instance = true;
                     break;
                 case Opcode.TableGet or Opcode.TableSet or Opcode.TableSize or Opcode.TableGrow or Opcode.TableFill:
@@ -220,7 +237,8 @@ internal sealed partial class FunctionCompiler
                     break;
             }
         }
-        instance |= memory || loops || calls || globals.Count > 0 || tables.Count > 0;
+        instance |= memory || loops || calls || globals.Count > 0 || tables.Count > 0
+            || code.Any(i => i.Opcode is Opcode.GlobalGet or Opcode.GlobalSet && _module.ConstantGlobals[i.Index] is null);
 
         if (instance)
         {
@@ -640,13 +658,27 @@ internal sealed partial class FunctionCompiler
         LocalWritten(index);
     }
 
+    /// <summary>Pushes the <see cref="Global"/> cell of a global: from its cached local, or from the instance.</summary>
+    private void EmitGlobalCell(uint index)
+    {
+        if (_globalCells.TryGetValue(index, out var cell))
+        {
+            _il.Emit(OpCodes.Ldloc, cell);
+            return;
+        }
+        _il.Emit(OpCodes.Ldloc, _instance!);
+        _il.Emit(OpCodes.Ldfld, RuntimeMembers.InstanceGlobals);
+        Ldc((int)index);
+        _il.Emit(OpCodes.Ldelem_Ref);
+    }
+
     private void GlobalGet(uint index)
     {
         var type = _module.GlobalTypes[index].Type;
         if (_module.ConstantGlobals[index] is { } constant) EmitConstant(constant);
         else
         {
-            _il.Emit(OpCodes.Ldloc, _globalCells[index]);
+            EmitGlobalCell(index);
             _il.Emit(OpCodes.Ldfld, RuntimeMembers.GlobalField(type));
         }
         Push(type);
@@ -670,7 +702,7 @@ internal sealed partial class FunctionCompiler
             _il.Emit(OpCodes.Call, RuntimeMembers.Op(nameof(WasmOps.OnGlobalSet)));
             _il.MarkLabel(skip);
         }
-        _il.Emit(OpCodes.Ldloc, _globalCells[index]);
+        EmitGlobalCell(index);
         _il.Emit(OpCodes.Ldloc, value);
         _il.Emit(OpCodes.Stfld, RuntimeMembers.GlobalField(type));
         Release(value);
