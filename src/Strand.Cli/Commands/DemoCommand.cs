@@ -55,7 +55,7 @@ public static class DemoCommand
             Console.Out.WriteLine($"   thread {t.Id}: {Describe(t),-20} {(ok ? "correct" : "WRONG")}   stack {t.StackRange}{owner}");
         }
         Console.Out.WriteLine(isolatedWrong == 0 && isolatedGroup.Collisions.Count == 0
-            ? $"   {threadCount} of {threadCount} results correct; no stack collisions; memory grew from 2 to {isolatedGroup.Memory!.Pages} pages."
+            ? $"   {threadCount} of {threadCount} results correct; no stack collisions; memory grew from {layout.Memory?.MinPages} to {isolatedGroup.Memory!.Pages} pages."
             : $"   {isolatedWrong} of {threadCount} results wrong, {isolatedGroup.Collisions.Count} collisions: this is a bug in Strand.");
         sharedGroup.Dispose();
         isolatedGroup.Dispose();

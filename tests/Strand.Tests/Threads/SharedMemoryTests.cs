@@ -127,6 +127,19 @@ public class SharedMemoryTests
     }
 
     [Fact]
+    public void RunawayWasmRecursionOnAGroupThreadTrapsInsteadOfKillingTheProcess()
+    {
+        var module = Module.Compile(WatParser.ParseModule("""
+            (module (memory 1 1 shared) (func $down (export "down") (param i32) (result i32)
+              (i32.add (call $down (i32.add (local.get 0) (i32.const 1))) (i32.const 1))))
+            """));
+        using var group = new ThreadGroup(module);
+        group.Spawn("down", Value.I32(0));
+        var error = Assert.IsType<ThreadGroupException>(ThreadFixtures.Finish(group));
+        Assert.Equal(TrapCode.CallStackExhausted, Assert.IsType<TrapException>(error.InnerException).Code);
+    }
+
+    [Fact]
     public void AnUnsharedMemoryAllowsOnlyOneThread()
     {
         var module = Module.Compile(WatParser.ParseModule("""(module (memory 1) (func (export "f")))"""));
