@@ -1,4 +1,5 @@
 using Strand.Binary;
+using Strand.Runtime;
 using Strand.Text;
 using Strand.Threads;
 using Strand.Tools;
@@ -11,6 +12,9 @@ public static class InspectCommand
     public static int Execute(ArgumentReader args)
     {
         string? svgPath = args.TakeOption("--svg");
+        int threads = args.TakeInt("--threads", 1, 1024) ?? 1;
+        string? sizeText = args.TakeOption("--stack-size");
+        uint? stackSize = sizeText is null ? null : (uint)Math.Min(ArgumentReader.ParseSize(sizeText, "--stack-size"), uint.MaxValue - 65536);
         args.EnsureNoOptionsLeft();
         if (args.Remaining.Count != 1) throw new UsageException("inspect needs exactly one FILE");
         string file = args.Remaining[0];
@@ -32,11 +36,47 @@ public static class InspectCommand
 
         var layout = ModuleLayout.Analyze(module);
         Console.Out.Write(ModuleInspector.Render(layout, module));
+        var stacks = threads > 1 || stackSize is not null ? PreviewStacks(module, threads, stackSize) : null;
         if (svgPath is not null)
         {
-            File.WriteAllText(svgPath, ModuleInspector.RenderSvg(layout));
+            File.WriteAllText(svgPath, ModuleInspector.RenderSvg(layout, stacks));
             Console.Out.WriteLine($"memory map written to {svgPath}");
         }
         return 0;
+    }
+
+    /// <summary>
+    /// Where Strand would put each thread's stack for <paramref name="threads"/> threads (isolated mode), computed
+    /// by the thread-group placement code on a scratch memory: nothing runs. Printed, and drawn in the SVG.
+    /// </summary>
+    private static IReadOnlyList<(int, uint, uint)>? PreviewStacks(ModuleDefinition definition, int threads, uint? stackSize)
+    {
+        Console.Out.WriteLine();
+        Console.Out.WriteLine($"Stacks under Strand with {threads} thread(s), isolated mode");
+        try
+        {
+            var module = Module.Compile(definition.Bytes);
+            using var group = new ThreadGroup(module, new ThreadGroupOptions { StackSize = stackSize });
+            var planned = group.PreviewPlacement(threads);
+            var result = new List<(int, uint, uint)>();
+            foreach (var t in planned)
+            {
+                if (t.StackRange is not { } range)
+                {
+                    Console.Out.WriteLine($"  thread {t.Id}: no shadow stack found");
+                    continue;
+                }
+                string tls = t.TlsBlock is { } block ? $", TLS block {block}" : "";
+                Console.Out.WriteLine($"  thread {t.Id}: stack {range} ({ModuleInspector.Size(range.Size)}){tls}");
+                result.Add((t.Id, (uint)range.Start, (uint)range.End));
+            }
+            if (group.Memory is { } memory) Console.Out.WriteLine($"  memory after placement: {memory.Pages} pages");
+            return result;
+        }
+        catch (Exception e) when (e is ThreadSpawnException or LinkException or Validation.WasmValidationException)
+        {
+            Console.Out.WriteLine($"  cannot place them: {e.Message}");
+            return null;
+        }
     }
 }

@@ -140,6 +140,26 @@ public sealed class ThreadGroup : IDisposable
         }
     }
 
+    /// <summary>
+    /// Where the stacks and TLS blocks of <paramref name="threads"/> threads would be placed, using the same
+    /// rules as <see cref="Spawn"/> but running nothing (for <c>strand inspect --threads</c>). It grows this
+    /// group's memory, so preview on a group made for the purpose and dispose it afterwards.
+    /// </summary>
+    internal IReadOnlyList<WasmThread> PreviewPlacement(int threads)
+    {
+        var planned = new List<WasmThread>();
+        lock (_lock)
+        {
+            for (int id = 1; id <= threads; id++)
+            {
+                var thread = new WasmThread(id, "(preview)", []);
+                PlaceThread(thread);
+                planned.Add(thread);
+            }
+        }
+        return planned;
+    }
+
     /// <summary>Releases threads spawned with <see cref="ThreadGroupOptions.StartTogether"/> (no effect otherwise).</summary>
     public void Start() => _startGate.Set();
 

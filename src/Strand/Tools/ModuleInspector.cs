@@ -197,7 +197,7 @@ public static class ModuleInspector
 
     // ====================================================================== SVG
 
-    private enum RegionKind { Unused, Data, Bss, Flag, Stack, Heap, ThreadStack }
+    private enum RegionKind { Unused, Data, Bss, Flag, Stack, Heap, ThreadStack, HostGrown }
 
     private sealed record Region(ulong Start, ulong End, RegionKind Kind, string Label);
 
@@ -210,6 +210,7 @@ public static class ModuleInspector
         (RegionKind.Stack, "#59a14f", "main shadow stack"),
         (RegionKind.Heap, "#edc948", "heap"),
         (RegionKind.ThreadStack, "#b07aa1", "thread stack"),
+        (RegionKind.HostGrown, "#d9d2e9", "grown by the host for threads"),
     ];
 
     private static string FillOf(RegionKind kind) => Palette.First(p => p.Kind == kind).Fill;
@@ -266,13 +267,29 @@ public static class ModuleInspector
         var mainStack = layout.StackPointer.Range;
         bool Collides((int threadId, uint low, uint high) t) =>
             threads.Count(o => t.low < o.high && o.low < t.high) > 1 // itself, plus at least one other
-            || (mainStack is { } m && t.low < m.End && m.Start < t.high)
+            // The first thread runs on the main stack itself: only a partial overlap with it is a collision.
+            || (mainStack is { } m && t.low < m.End && m.Start < t.high && !(t.low == m.Start && t.high == m.End))
             || layout.StaticDataRanges.Any(d => t.low < d.End && d.Start < t.high);
 
         double lanesTop = barY + barHeight + 70;
         double legendY = lanesTop + lanes.Count * (laneHeight + laneGap) + (lanes.Count > 0 ? 30 : 0);
-        double height = legendY + 40;
         const double width = 1000;
+        // Legend entries flow left to right and wrap onto further rows.
+        var legend = new List<(double X, double Y, string Fill, string Name)>();
+        double lx = left, ly = legendY;
+        foreach (var (kind, fill, name) in Palette)
+        {
+            if (kind is RegionKind.ThreadStack or RegionKind.HostGrown && lanes.Count == 0) continue;
+            double itemWidth = 17 + name.Length * 6.2 + 18;
+            if (lx + itemWidth > width - 10 && lx > left)
+            {
+                lx = left;
+                ly += 20;
+            }
+            legend.Add((lx, ly, fill, name));
+            lx += itemWidth;
+        }
+        double height = ly + 40;
 
         var svg = new StringBuilder();
         svg.Append(string.Create(Invariant,
@@ -355,14 +372,11 @@ public static class ModuleInspector
             Text(svg, left, lanesTop - 8, "Thread stacks", "start", bold: true);
 
         // Legend.
-        double lx = left;
-        foreach (var (kind, fill, name) in Palette)
+        foreach (var (x, y, fill, name) in legend)
         {
-            if (kind == RegionKind.ThreadStack && lanes.Count == 0) continue;
             svg.Append(string.Create(Invariant,
-                $"<rect x=\"{lx:0.##}\" y=\"{legendY:0.##}\" width=\"12\" height=\"12\" fill=\"{fill}\" stroke=\"#333333\" stroke-width=\"0.6\"/>\n"));
-            Text(svg, lx + 17, legendY + 10, name, "start");
-            lx += 17 + name.Length * 6.2 + 18;
+                $"<rect x=\"{x:0.##}\" y=\"{y:0.##}\" width=\"12\" height=\"12\" fill=\"{fill}\" stroke=\"#333333\" stroke-width=\"0.6\"/>\n"));
+            Text(svg, x + 17, y + 10, name, "start");
         }
         svg.Append("</svg>\n");
         return svg.ToString();
@@ -386,10 +400,15 @@ public static class ModuleInspector
         ulong end = layout.Memory?.InitialBytes ?? 0;
         foreach (var p in placed) end = Math.Max(end, p.End);
         foreach (var t in threads) end = Math.Max(end, t.high);
-        if (layout.HeapBase.Value is { } heap && heap < end)
+        // Thread stacks beyond the initial memory live in pages the host grew for them (not the guest's heap).
+        ulong initialEnd = layout.Memory?.InitialBytes ?? 0;
+        ulong hostGrownStart = initialEnd > 0 && threads.Any(t => t.high > initialEnd) ? initialEnd : end;
+        if (hostGrownStart < end)
+            placed.Add(new Region(hostGrownStart, end, RegionKind.HostGrown, "grown by the host for threads"));
+        if (layout.HeapBase.Value is { } heap && heap < hostGrownStart)
         {
-            // The heap starts at __heap_base and runs to the end of the drawn memory, minus anything placed above it.
-            ulong heapEnd = placed.Where(p => p.Start >= heap).Select(p => p.Start).DefaultIfEmpty(end).Min();
+            // The heap starts at __heap_base and runs to the end of the initial memory, minus anything placed above it.
+            ulong heapEnd = placed.Where(p => p.Start >= heap).Select(p => p.Start).DefaultIfEmpty(hostGrownStart).Min();
             if (heapEnd > heap) placed.Add(new Region(heap, heapEnd, RegionKind.Heap, "heap"));
         }
 
