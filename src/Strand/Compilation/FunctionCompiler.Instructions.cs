@@ -52,6 +52,7 @@ internal sealed partial class FunctionCompiler
                 _il.Emit(OpCodes.Dup);
                 Push(_stack[^1]);
                 LocalSet(ins.Index);
+                _origin[^1] = (int)ins.Index; // the value left on the stack is the local's new value
                 break;
             case Opcode.GlobalGet: GlobalGet(ins.Index); break;
             case Opcode.GlobalSet: GlobalSet(ins.Index); break;
@@ -235,14 +236,13 @@ internal sealed partial class FunctionCompiler
     }
 
     /// <summary>Compare and negate: for ne, le, ge (a false comparison yields 1).</summary>
-    private void NotCompare(OpCode compare, ValType operands)
+    private void NotCompare(OpCode compare)
     {
         _il.Emit(compare);
         _il.Emit(OpCodes.Ldc_I4_0);
         _il.Emit(OpCodes.Ceq);
         PopN(2);
         Push(I32);
-        _ = operands;
     }
 
     private void Shift(OpCode shift, ValType type)
@@ -272,36 +272,36 @@ internal sealed partial class FunctionCompiler
             // i32 comparisons
             case Opcode.I32Eqz: _il.Emit(OpCodes.Ldc_I4_0); Op(OpCodes.Ceq, 1, I32); break;
             case Opcode.I32Eq: Op(OpCodes.Ceq, 2, I32); break;
-            case Opcode.I32Ne: NotCompare(OpCodes.Ceq, I32); break;
+            case Opcode.I32Ne: NotCompare(OpCodes.Ceq); break;
             case Opcode.I32LtS: Op(OpCodes.Clt, 2, I32); break;
             case Opcode.I32LtU: Op(OpCodes.Clt_Un, 2, I32); break;
             case Opcode.I32GtS: Op(OpCodes.Cgt, 2, I32); break;
             case Opcode.I32GtU: Op(OpCodes.Cgt_Un, 2, I32); break;
-            case Opcode.I32LeS: NotCompare(OpCodes.Cgt, I32); break;
-            case Opcode.I32LeU: NotCompare(OpCodes.Cgt_Un, I32); break;
-            case Opcode.I32GeS: NotCompare(OpCodes.Clt, I32); break;
-            case Opcode.I32GeU: NotCompare(OpCodes.Clt_Un, I32); break;
+            case Opcode.I32LeS: NotCompare(OpCodes.Cgt); break;
+            case Opcode.I32LeU: NotCompare(OpCodes.Cgt_Un); break;
+            case Opcode.I32GeS: NotCompare(OpCodes.Clt); break;
+            case Opcode.I32GeU: NotCompare(OpCodes.Clt_Un); break;
 
             // i64 comparisons
             case Opcode.I64Eqz: _il.Emit(OpCodes.Ldc_I4_0); _il.Emit(OpCodes.Conv_I8); Op(OpCodes.Ceq, 1, I32); break;
             case Opcode.I64Eq: Op(OpCodes.Ceq, 2, I32); break;
-            case Opcode.I64Ne: NotCompare(OpCodes.Ceq, I64); break;
+            case Opcode.I64Ne: NotCompare(OpCodes.Ceq); break;
             case Opcode.I64LtS: Op(OpCodes.Clt, 2, I32); break;
             case Opcode.I64LtU: Op(OpCodes.Clt_Un, 2, I32); break;
             case Opcode.I64GtS: Op(OpCodes.Cgt, 2, I32); break;
             case Opcode.I64GtU: Op(OpCodes.Cgt_Un, 2, I32); break;
-            case Opcode.I64LeS: NotCompare(OpCodes.Cgt, I64); break;
-            case Opcode.I64LeU: NotCompare(OpCodes.Cgt_Un, I64); break;
-            case Opcode.I64GeS: NotCompare(OpCodes.Clt, I64); break;
-            case Opcode.I64GeU: NotCompare(OpCodes.Clt_Un, I64); break;
+            case Opcode.I64LeS: NotCompare(OpCodes.Cgt); break;
+            case Opcode.I64LeU: NotCompare(OpCodes.Cgt_Un); break;
+            case Opcode.I64GeS: NotCompare(OpCodes.Clt); break;
+            case Opcode.I64GeU: NotCompare(OpCodes.Clt_Un); break;
 
             // float comparisons: unordered (NaN) operands make eq/lt/gt/le/ge false and ne true
             case Opcode.F32Eq or Opcode.F64Eq: Op(OpCodes.Ceq, 2, I32); break;
-            case Opcode.F32Ne or Opcode.F64Ne: NotCompare(OpCodes.Ceq, F64); break;
+            case Opcode.F32Ne or Opcode.F64Ne: NotCompare(OpCodes.Ceq); break;
             case Opcode.F32Lt or Opcode.F64Lt: Op(OpCodes.Clt, 2, I32); break;
             case Opcode.F32Gt or Opcode.F64Gt: Op(OpCodes.Cgt, 2, I32); break;
-            case Opcode.F32Le or Opcode.F64Le: NotCompare(OpCodes.Cgt_Un, F64); break;
-            case Opcode.F32Ge or Opcode.F64Ge: NotCompare(OpCodes.Clt_Un, F64); break;
+            case Opcode.F32Le or Opcode.F64Le: NotCompare(OpCodes.Cgt_Un); break;
+            case Opcode.F32Ge or Opcode.F64Ge: NotCompare(OpCodes.Clt_Un); break;
 
             // i32 arithmetic
             case Opcode.I32Clz: Helper(nameof(WasmOps.I32Clz), 1, I32); break;
@@ -391,7 +391,11 @@ internal sealed partial class FunctionCompiler
             case Opcode.F32ConvertI32U: Helper(nameof(WasmOps.F32ConvertI32U), 1, F32); break;
             case Opcode.F32ConvertI64S: Helper(nameof(WasmOps.F32ConvertI64S), 1, F32); break;
             case Opcode.F32ConvertI64U: Helper(nameof(WasmOps.F32ConvertI64U), 1, F32); break;
-            case Opcode.F32DemoteF64: Op(OpCodes.Conv_R4, 1, F32); break;
+            case Opcode.F32DemoteF64:
+                // demote(promote(x)) must quiet a signalling NaN; the JIT would fold the pair to x.
+                if (_position > 0 && _code[_position - 1].Opcode == Opcode.F64PromoteF32) Helper(nameof(WasmOps.F32DemoteF64Opaque), 1, F32);
+                else Op(OpCodes.Conv_R4, 1, F32);
+                break;
             case Opcode.F64ConvertI32S: Op(OpCodes.Conv_R8, 1, F64); break;
             case Opcode.F64ConvertI32U: Helper(nameof(WasmOps.F64ConvertI32U), 1, F64); break;
             case Opcode.F64ConvertI64S: Helper(nameof(WasmOps.F64ConvertI64S), 1, F64); break;
@@ -436,6 +440,107 @@ internal sealed partial class FunctionCompiler
         }
     }
 
-    private void EmitAtomic(Instruction ins) =>
-        throw new WasmUnsupportedException(ins.Offset, $"threads instruction {ins.Opcode}");
+    // ---------------------------------------------------------------- threads: atomics
+
+    private void EmitAtomic(Instruction ins)
+    {
+        var op = ins.Opcode;
+        if (op == Opcode.AtomicFence)
+        {
+            _il.Emit(OpCodes.Call, RuntimeMembers.Method(typeof(AtomicOps), nameof(AtomicOps.Fence)));
+            return;
+        }
+        int size = 1 << InstructionDecoder.NaturalAlignment(op);
+        string name = op.ToString();
+        bool wide = name.StartsWith("I64", StringComparison.Ordinal);
+        ValType operand = wide ? I64 : I32;
+
+        // Operands above the address, in stack order.
+        ValType[] operands;
+        string helper;
+        ValType? result;
+        if (op == Opcode.MemoryAtomicNotify) { operands = [I32]; helper = nameof(AtomicOps.Notify); result = I32; }
+        else if (op == Opcode.MemoryAtomicWait32) { operands = [I32, I64]; helper = nameof(AtomicOps.Wait32); result = I32; }
+        else if (op == Opcode.MemoryAtomicWait64) { operands = [I64, I64]; helper = nameof(AtomicOps.Wait64); result = I32; }
+        else if (name.Contains("Load", StringComparison.Ordinal)) { operands = []; helper = "Load"; result = operand; }
+        else if (name.Contains("Store", StringComparison.Ordinal)) { operands = [operand]; helper = "Store"; result = null; }
+        else if (name.Contains("Cmpxchg", StringComparison.Ordinal)) { operands = [operand, operand]; helper = "Cmpxchg"; result = operand; }
+        else
+        {
+            operands = [operand];
+            result = operand;
+            helper = name.Contains("Xchg", StringComparison.Ordinal) ? "Xchg"
+                : name.Contains("Add", StringComparison.Ordinal) ? "Add"
+                : name.Contains("Sub", StringComparison.Ordinal) ? "Sub"
+                : name.Contains("And", StringComparison.Ordinal) ? "And"
+                : name.Contains("Xor", StringComparison.Ordinal) ? "Xor"
+                : "Or";
+        }
+        bool waitOrNotify = op is Opcode.MemoryAtomicNotify or Opcode.MemoryAtomicWait32 or Opcode.MemoryAtomicWait64;
+        if (!waitOrNotify) helper += size * 8;
+
+        var temps = new LocalBuilder[operands.Length];
+        for (int k = operands.Length - 1; k >= 0; k--)
+        {
+            temps[k] = Rent(ClrTypes.Of(operands[k]));
+            _il.Emit(OpCodes.Stloc, temps[k]);
+        }
+        PopN(operands.Length + 1);
+
+        var ea = EmitAtomicAddress(ins.MemOffset, size);
+        for (int k = 0; k < operands.Length; k++)
+        {
+            _il.Emit(OpCodes.Ldloc, temps[k]);
+            // Narrow accesses of i64 values take the low 32 bits (the helpers wrap further).
+            if (!waitOrNotify && operands[k] == I64 && size < 8) _il.Emit(OpCodes.Conv_I4);
+            Release(temps[k]);
+        }
+        if (waitOrNotify)
+        {
+            _il.Emit(OpCodes.Ldloc, _memory!);
+            _il.Emit(OpCodes.Ldloc, ea);
+            _il.Emit(OpCodes.Conv_I4);
+        }
+        Release(ea);
+        _il.Emit(OpCodes.Call, RuntimeMembers.Op(typeof(AtomicOps), helper));
+        if (result is { } r)
+        {
+            // Narrow results are zero-extended into i64.
+            if (!waitOrNotify && r == I64 && size < 8) _il.Emit(OpCodes.Conv_U8);
+            Push(r);
+        }
+    }
+
+    /// <summary>
+    /// Like <see cref="EmitEffectiveAddress"/>, and also traps with "unaligned atomic" unless the effective address
+    /// is a multiple of the access size. Returns the local holding the 64-bit effective address (caller releases it).
+    /// </summary>
+    private LocalBuilder EmitAtomicAddress(ulong offset, int size)
+    {
+        var ea = Rent(typeof(long));
+        _il.Emit(OpCodes.Conv_U8);
+        if (offset != 0)
+        {
+            _il.Emit(OpCodes.Ldc_I8, (long)offset);
+            _il.Emit(OpCodes.Add);
+        }
+        _il.Emit(OpCodes.Stloc, ea);
+        if (size > 1)
+        {
+            var aligned = _il.DefineLabel();
+            _il.Emit(OpCodes.Ldloc, ea);
+            _il.Emit(OpCodes.Conv_I4);
+            Ldc(size - 1);
+            _il.Emit(OpCodes.And);
+            _il.Emit(OpCodes.Brfalse, aligned);
+            Call(nameof(WasmOps.ThrowUnalignedAtomic));
+            _il.MarkLabel(aligned);
+        }
+        EmitBoundsCheck(ea, size);
+        _il.Emit(OpCodes.Ldloc, _memoryBase!);
+        _il.Emit(OpCodes.Ldloc, ea);
+        _il.Emit(OpCodes.Conv_U);
+        _il.Emit(OpCodes.Add);
+        return ea;
+    }
 }

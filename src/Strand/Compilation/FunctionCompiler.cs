@@ -45,15 +45,36 @@ internal sealed partial class FunctionCompiler
     private readonly ValType[] _localTypes;
     private readonly LocalBuilder?[] _locals;
     private readonly List<ValType> _stack = new();
+    /// <summary>Parallel to <see cref="_stack"/>: the local a value is an unmodified copy of, or -1.</summary>
+    private readonly List<int> _origin = new();
+    /// <summary>
+    /// Locals whose value, used as an address, was already bounds-checked up to the given end
+    /// (offset + size) on every path to the current instruction. Memory never shrinks, so the fact
+    /// holds until the local is written or control flow merges; later accesses within it skip the check.
+    /// </summary>
+    private readonly Dictionary<int, ulong> _checkedAddressLocals = new();
     private readonly List<Control> _controls = new();
     private readonly Dictionary<Type, Stack<LocalBuilder>> _pool = new();
     private readonly Dictionary<uint, LocalBuilder> _globalCells = new();
     private readonly Dictionary<uint, LocalBuilder> _tableLocals = new();
     private bool _unreachable;
     private int _skipDepth;
+    private List<Instruction> _code = [];
+    private int _position;
     private LocalBuilder? _instance;
     private LocalBuilder? _memory;
     private LocalBuilder? _memoryBase;
+    /// <summary>Cached (memory length - 2^slot) for accesses of 1, 2, 4 and 8 bytes.</summary>
+    private readonly LocalBuilder?[] _memoryLimits = new LocalBuilder?[4];
+
+    private static int SizeSlot(int size) => size switch
+    {
+        1 => 0,
+        2 => 1,
+        4 => 2,
+        8 => 3,
+        _ => throw new ArgumentOutOfRangeException(nameof(size), size, "memory accesses are 1, 2, 4 or 8 bytes"),
+    };
     private LocalBuilder? _signal;
 
     private FunctionCompiler(ModuleCompilation module, ILGenerator il, FuncType type, ValType[] declaredLocals)
@@ -90,13 +111,81 @@ internal sealed partial class FunctionCompiler
     {
         EmitPrologue(code);
         _controls.Add(new Control { Kind = ControlKind.Function, Results = _type.Results, Height = 0 });
-        foreach (var ins in code)
+        _code = code;
+        for (_position = 0; _position < code.Count; _position++)
         {
+            var ins = code[_position];
             if (_unreachable) SkipUnreachable(ins);
             else EmitInstruction(ins);
             if (_controls.Count == 0) break;
         }
     }
+
+    /// <summary>
+    /// True when the instruction after the current one leaves the function (return, the final end, or a
+    /// branch to the function's label, possibly after block ends). A call there would become an implicit
+    /// tail call in the JIT, and endless recursion would then loop forever instead of exhausting the stack.
+    /// </summary>
+    private bool NextLeavesFunction()
+    {
+        int depth = _controls.Count;
+        for (int i = _position + 1; i < _code.Count; i++)
+        {
+            var ins = _code[i];
+            switch (ins.Opcode)
+            {
+                case Opcode.End:
+                    if (--depth == 0) return true;
+                    break;
+                case Opcode.Return:
+                    return true;
+                case Opcode.Br:
+                    return ins.Index == depth - 1;
+                default:
+                    return false;
+            }
+        }
+        return false;
+    }
+
+    /// <summary>
+    /// True when the value pushed by the constant at the current position is consumed by a float
+    /// add/sub/mul/div within a few simple instructions. The JIT folds x*1, x/1, x-0, -0-x, x+-0 and
+    /// -1*x, which is wrong for signalling NaN inputs (wasm requires a quieted NaN result).
+    /// </summary>
+    private bool ConstantFeedsFloatArithmetic()
+    {
+        int above = 0;
+        for (int i = _position + 1; i < _code.Count && i <= _position + 16; i++)
+        {
+            var op = _code[i].Opcode;
+            int pops, pushes = 1;
+            switch (op)
+            {
+                case Opcode.LocalGet or Opcode.GlobalGet or Opcode.I32Const or Opcode.I64Const or Opcode.F32Const or Opcode.F64Const:
+                    pops = 0;
+                    break;
+                case Opcode.F32Add or Opcode.F32Sub or Opcode.F32Mul or Opcode.F32Div
+                    or Opcode.F64Add or Opcode.F64Sub or Opcode.F64Mul or Opcode.F64Div:
+                    if (above < 2) return true;
+                    pops = 2;
+                    break;
+                case >= Opcode.I32Eqz and <= Opcode.I64Extend32S:
+                    pops = IsUnaryNumeric(op) ? 1 : 2;
+                    break;
+                default:
+                    return false;
+            }
+            if (pops > above) return false;
+            above += pushes - pops;
+        }
+        return false;
+    }
+
+    private static bool IsUnaryNumeric(Opcode op) => op is Opcode.I32Eqz or Opcode.I64Eqz
+        or Opcode.I32Clz or Opcode.I32Ctz or Opcode.I32Popcnt or Opcode.I64Clz or Opcode.I64Ctz or Opcode.I64Popcnt
+        or (>= Opcode.F32Abs and <= Opcode.F32Sqrt) or (>= Opcode.F64Abs and <= Opcode.F64Sqrt)
+        or (>= Opcode.I32WrapI64 and <= Opcode.I64Extend32S);
 
     // ------------------------------------------------------------------ prologue
 
@@ -150,6 +239,19 @@ internal sealed partial class FunctionCompiler
             _il.Emit(OpCodes.Stloc, _memory);
             _il.Emit(OpCodes.Ldfld, RuntimeMembers.MemoryBase);
             _il.Emit(OpCodes.Stloc, _memoryBase);
+            // Register copies of (length - access size) for the fast bounds check (see EmitEffectiveAddress);
+            // the JIT drops the ones a function never uses.
+            for (int slot = 0; slot < _memoryLimits.Length; slot++)
+            {
+                var limit = _il.DeclareLocal(typeof(long));
+                _memoryLimits[slot] = limit;
+                _il.Emit(OpCodes.Ldloc, _memory);
+                _il.Emit(OpCodes.Volatile);
+                _il.Emit(OpCodes.Ldfld, RuntimeMembers.MemoryLength);
+                _il.Emit(OpCodes.Ldc_I8, (long)(1 << slot));
+                _il.Emit(OpCodes.Sub);
+                _il.Emit(OpCodes.Stloc, limit);
+            }
         }
         foreach (var g in globals)
         {
@@ -184,10 +286,22 @@ internal sealed partial class FunctionCompiler
             var ok = _il.DefineLabel();
             _il.Emit(OpCodes.Call, RuntimeMembers.EnsureStack);
             _il.Emit(OpCodes.Brtrue, ok);
-            _il.Emit(OpCodes.Call, RuntimeMembers.Op(nameof(WasmOps.ThrowCallStackExhausted)));
+            EmitTrap(TrapCode.CallStackExhausted);
             _il.MarkLabel(ok);
             EmitInterruptCheck();
         }
+    }
+
+    /// <summary>
+    /// Emits <c>throw WasmOps.Trap(code)</c>. An explicit IL <c>throw</c> (rather than a call to a
+    /// throwing helper) lets the JIT see the block as cold and never returning, so values live across
+    /// the check stay in registers instead of being spilled around a call.
+    /// </summary>
+    private void EmitTrap(TrapCode code)
+    {
+        Ldc((int)code);
+        _il.Emit(OpCodes.Call, RuntimeMembers.Op(nameof(WasmOps.Trap)));
+        _il.Emit(OpCodes.Throw);
     }
 
     private void EmitInterruptCheck()
@@ -197,7 +311,7 @@ internal sealed partial class FunctionCompiler
         _il.Emit(OpCodes.Volatile);
         _il.Emit(OpCodes.Ldfld, RuntimeMembers.SignalRequested);
         _il.Emit(OpCodes.Brfalse, ok);
-        _il.Emit(OpCodes.Call, RuntimeMembers.Op(nameof(WasmOps.ThrowInterrupted)));
+        EmitTrap(TrapCode.Interrupted);
         _il.MarkLabel(ok);
     }
 
@@ -234,12 +348,14 @@ internal sealed partial class FunctionCompiler
 
     private void DoBlock(Instruction ins)
     {
+        ForgetCheckedAddresses();
         var (ps, rs) = BlockSignature(ins.Block);
         _controls.Add(new Control { Kind = ControlKind.Block, Params = ps, Results = rs, Height = _stack.Count - ps.Length, Label = _il.DefineLabel() });
     }
 
     private void DoLoop(Instruction ins)
     {
+        ForgetCheckedAddresses();
         var (ps, rs) = BlockSignature(ins.Block);
         var c = new Control { Kind = ControlKind.Loop, Params = ps, Results = rs, Height = _stack.Count - ps.Length, Label = _il.DefineLabel() };
         _controls.Add(c);
@@ -256,6 +372,7 @@ internal sealed partial class FunctionCompiler
 
     private void DoIf(Instruction ins)
     {
+        ForgetCheckedAddresses();
         Pop(); // condition
         var (ps, rs) = BlockSignature(ins.Block);
         var c = new Control
@@ -269,6 +386,7 @@ internal sealed partial class FunctionCompiler
 
     private void DoElse()
     {
+        ForgetCheckedAddresses();
         var c = _controls[^1];
         if (!_unreachable) EmitBranchTo(c);
         _il.MarkLabel(c.ElseLabel);
@@ -279,6 +397,7 @@ internal sealed partial class FunctionCompiler
 
     private void DoEnd()
     {
+        ForgetCheckedAddresses();
         var c = _controls[^1];
         if (c.Kind == ControlKind.Function)
         {
@@ -488,6 +607,7 @@ internal sealed partial class FunctionCompiler
 
     private void FinishCall(FuncType type, LocalBuilder[] extras)
     {
+        if (NextLeavesFunction()) EmitInterruptCheck(); // keeps the call out of tail position (see NextLeavesFunction)
         PopN(type.Params.Length);
         if (type.Results.Length > 0) Push(type.Results[0]);
         for (int k = 0; k < extras.Length; k++)
@@ -505,6 +625,7 @@ internal sealed partial class FunctionCompiler
         if (index < _paramCount) Ldarg((int)index);
         else _il.Emit(OpCodes.Ldloc, _locals[index]!);
         Push(_localTypes[index]);
+        _origin[^1] = (int)index;
     }
 
     private void LocalSet(uint index)
@@ -516,6 +637,7 @@ internal sealed partial class FunctionCompiler
         }
         else _il.Emit(OpCodes.Stloc, _locals[index]!);
         Pop();
+        LocalWritten(index);
     }
 
     private void GlobalGet(uint index)
@@ -570,9 +692,10 @@ internal sealed partial class FunctionCompiler
             case Opcode.F32Const:
             {
                 float value = BitConverter.UInt32BitsToSingle(ins.F32Bits);
-                if (float.IsNaN(value))
+                if (float.IsNaN(value) || (MathF.Abs(value) is 0f or 1f && ConstantFeedsFloatArithmetic()))
                 {
-                    // The JIT keeps float literals as doubles, which would quiet a signalling NaN.
+                    // NaN: the JIT keeps float literals as doubles, which would quiet a signalling NaN.
+                    // 0 and 1 feeding arithmetic: opaque, so the JIT cannot fold identities (see ConstantFeedsFloatArithmetic).
                     Ldc((int)ins.F32Bits);
                     _il.Emit(OpCodes.Call, RuntimeMembers.Op(nameof(WasmOps.F32FromBits)));
                 }
@@ -582,7 +705,7 @@ internal sealed partial class FunctionCompiler
             case Opcode.F64Const:
             {
                 double value = BitConverter.UInt64BitsToDouble(ins.F64Bits);
-                if (double.IsNaN(value))
+                if (double.IsNaN(value) || (Math.Abs(value) is 0.0 or 1.0 && ConstantFeedsFloatArithmetic()))
                 {
                     _il.Emit(OpCodes.Ldc_I8, (long)ins.F64Bits);
                     _il.Emit(OpCodes.Call, RuntimeMembers.Op(nameof(WasmOps.F64FromBits)));
@@ -602,8 +725,29 @@ internal sealed partial class FunctionCompiler
     /// the memory (one unsigned 64-bit comparison against the current length), then leaves the native
     /// address of the first byte on the stack.
     /// </summary>
-    private void EmitEffectiveAddress(ulong offset, int size)
+    private void EmitEffectiveAddress(ulong offset, int size, int addressLocal = -1)
     {
+        ulong end = offset + (ulong)size;
+        if (addressLocal >= 0 && _checkedAddressLocals.TryGetValue(addressLocal, out ulong checkedEnd) && end <= checkedEnd)
+        {
+            // Already proven in bounds (see _checkedAddressLocals): base + zext(address) + offset.
+            _il.Emit(OpCodes.Conv_U8);
+            if (offset != 0)
+            {
+                _il.Emit(OpCodes.Ldc_I8, (long)offset);
+                _il.Emit(OpCodes.Add);
+            }
+            _il.Emit(OpCodes.Conv_U);
+            var address = Rent(typeof(nint));
+            _il.Emit(OpCodes.Stloc, address);
+            _il.Emit(OpCodes.Ldloc, _memoryBase!);
+            _il.Emit(OpCodes.Ldloc, address);
+            _il.Emit(OpCodes.Add);
+            Release(address);
+            return;
+        }
+        if (addressLocal >= 0)
+            _checkedAddressLocals[addressLocal] = Math.Max(end, _checkedAddressLocals.GetValueOrDefault(addressLocal));
         var ea = Rent(typeof(long));
         _il.Emit(OpCodes.Conv_U8);
         if (offset != 0)
@@ -612,16 +756,7 @@ internal sealed partial class FunctionCompiler
             _il.Emit(OpCodes.Add);
         }
         _il.Emit(OpCodes.Stloc, ea);
-        var ok = _il.DefineLabel();
-        _il.Emit(OpCodes.Ldloc, ea);
-        _il.Emit(OpCodes.Ldc_I8, (long)size);
-        _il.Emit(OpCodes.Add);
-        _il.Emit(OpCodes.Ldloc, _memory!);
-        _il.Emit(OpCodes.Volatile);
-        _il.Emit(OpCodes.Ldfld, RuntimeMembers.MemoryLength);
-        _il.Emit(OpCodes.Ble_Un, ok);
-        _il.Emit(OpCodes.Call, RuntimeMembers.Op(nameof(WasmOps.ThrowOutOfBoundsMemory)));
-        _il.MarkLabel(ok);
+        EmitBoundsCheck(ea, size);
         _il.Emit(OpCodes.Ldloc, _memoryBase!);
         _il.Emit(OpCodes.Ldloc, ea);
         _il.Emit(OpCodes.Conv_U);
@@ -629,10 +764,39 @@ internal sealed partial class FunctionCompiler
         Release(ea);
     }
 
+    /// <summary>Traps unless ea + size &lt;= current memory length (unsigned 64-bit, cannot overflow).</summary>
+    private void EmitBoundsCheck(LocalBuilder ea, int size)
+    {
+        var ok = _il.DefineLabel();
+        var limit = _memoryLimits[SizeSlot(size)]!;
+        // Fast path: ea <= length - size, a signed comparison against a register (the limit is
+        // negative when the memory is smaller than the access, and ea is never negative).
+        _il.Emit(OpCodes.Ldloc, ea);
+        _il.Emit(OpCodes.Ldloc, limit);
+        _il.Emit(OpCodes.Ble, ok);
+        // Slow path: the cached limit may be stale (this function, a callee or another thread of a
+        // shared memory grew the memory). Memory only grows, so re-read it once before trapping.
+        // (Reached through the instance rather than a local so the memory object does not occupy a
+        // register across hot loops.)
+        _il.Emit(OpCodes.Ldloc, _instance!);
+        _il.Emit(OpCodes.Ldfld, RuntimeMembers.InstanceMemory);
+        _il.Emit(OpCodes.Volatile);
+        _il.Emit(OpCodes.Ldfld, RuntimeMembers.MemoryLength);
+        _il.Emit(OpCodes.Ldc_I8, (long)size);
+        _il.Emit(OpCodes.Sub);
+        _il.Emit(OpCodes.Stloc, limit);
+        _il.Emit(OpCodes.Ldloc, ea);
+        _il.Emit(OpCodes.Ldloc, limit);
+        _il.Emit(OpCodes.Ble, ok);
+        EmitTrap(TrapCode.OutOfBoundsMemoryAccess);
+        _il.MarkLabel(ok);
+    }
+
     private void Load(Instruction ins, int size, OpCode load, OpCode? widen, ValType result)
     {
+        int addressLocal = _origin[^1];
         Pop();
-        EmitEffectiveAddress(ins.MemOffset, size);
+        EmitEffectiveAddress(ins.MemOffset, size, addressLocal);
         if (size > 1) _il.Emit(OpCodes.Unaligned, (byte)1);
         _il.Emit(load);
         if (widen is { } w) _il.Emit(w);
@@ -643,9 +807,10 @@ internal sealed partial class FunctionCompiler
     {
         var value = Rent(ClrTypes.Of(valueType));
         _il.Emit(OpCodes.Stloc, value);
+        int addressLocal = _origin[^2];
         Pop();
         Pop();
-        EmitEffectiveAddress(ins.MemOffset, size);
+        EmitEffectiveAddress(ins.MemOffset, size, addressLocal);
         _il.Emit(OpCodes.Ldloc, value);
         // Narrow i64 values for the 8/16/32-bit stores (stind.i1/i2/i4 take an int32).
         if (valueType == ValType.I64 && size < 8) _il.Emit(OpCodes.Conv_I4);
@@ -656,21 +821,43 @@ internal sealed partial class FunctionCompiler
 
     // ------------------------------------------------------------------ stack mirror and emission helpers
 
-    private void Push(ValType t) => _stack.Add(t);
+    private void Push(ValType t)
+    {
+        _stack.Add(t);
+        _origin.Add(-1);
+    }
 
     private ValType Pop()
     {
         var t = _stack[^1];
         _stack.RemoveAt(_stack.Count - 1);
+        _origin.RemoveAt(_origin.Count - 1);
         return t;
     }
 
-    private void PopN(int n) => _stack.RemoveRange(_stack.Count - n, n);
+    private void PopN(int n)
+    {
+        _stack.RemoveRange(_stack.Count - n, n);
+        _origin.RemoveRange(_origin.Count - n, n);
+    }
 
     private void ResetStack(int height, ValType[] top)
     {
         _stack.RemoveRange(height, _stack.Count - height);
+        _origin.RemoveRange(height, _origin.Count - height);
         _stack.AddRange(top);
+        foreach (var _ in top) _origin.Add(-1);
+    }
+
+    /// <summary>Control flow merges here: address facts from one path do not hold on the others.</summary>
+    private void ForgetCheckedAddresses() => _checkedAddressLocals.Clear();
+
+    /// <summary>Local <paramref name="index"/> gets a new value: stack copies of the old one lose their origin.</summary>
+    private void LocalWritten(uint index)
+    {
+        _checkedAddressLocals.Remove((int)index);
+        for (int i = 0; i < _origin.Count; i++)
+            if (_origin[i] == (int)index) _origin[i] = -1;
     }
 
     private void Ldc(int value)
@@ -733,6 +920,4 @@ internal sealed partial class FunctionCompiler
         foreach (var slot in slots) Release(slot);
     }
 
-    private static MethodInfo BitOp(string name, Type operand) =>
-        RuntimeMembers.Method(typeof(BitOperations), name, operand);
 }

@@ -45,6 +45,8 @@ internal static class ModuleCompiler
         {
             var (ret, ps) = ClrTypes.Signature(definition.Types[(int)definition.FunctionTypeIndices[i]]);
             methods[i] = type.DefineMethod(MethodName(imported + i), MethodAttributes.Public | MethodAttributes.Static, ret, ps);
+            // Guest code is hot by nature: skip tier-0 and OSR so loops run fully optimised from the first call.
+            methods[i].SetImplementationFlags(MethodImplAttributes.AggressiveOptimization);
         }
 
         var compilation = new ModuleCompilation(definition, methods);

@@ -38,6 +38,10 @@ internal static class RuntimeMembers
     public static MethodInfo Op(string name) =>
         typeof(WasmOps).GetMethod(name, Any) ?? throw new MissingMethodException(nameof(WasmOps), name);
 
+    /// <summary>A static helper of another runtime class.</summary>
+    public static MethodInfo Op(Type type, string name) =>
+        type.GetMethod(name, Any) ?? throw new MissingMethodException(type.Name, name);
+
     public static MethodInfo Method(Type type, string name, params Type[] parameters) =>
         type.GetMethod(name, Any, parameters) ?? throw new MissingMethodException(type.Name, name);
 

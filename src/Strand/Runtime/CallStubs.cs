@@ -14,8 +14,9 @@ namespace Strand.Runtime;
 /// <item>typed invokers: bodies of delegates such as Func&lt;int,int,int&gt; bound to a FunctionReference, one per delegate type;</item>
 /// <item>host trampolines: the wasm-convention entry point of a host function, one per delegate type (typed) or per function type (untyped).</item>
 /// </list>
-/// They are <see cref="DynamicMethod"/>s (created on demand, cached for the process, independent of any module);
-/// a trampoline's code pointer is obtained with <c>ldftn</c> since DynamicMethod exposes no method handle.
+/// Invokers are <see cref="DynamicMethod"/>s. Trampolines need a code pointer for <c>calli</c>, which a
+/// DynamicMethod cannot give (no method handle, no <c>ldftn</c>), so each is a static method of its own
+/// type in one shared collectible dynamic assembly. All are created on demand and cached for the process.
 /// </summary>
 internal static class CallStubs
 {
@@ -24,7 +25,12 @@ internal static class CallStubs
     private static readonly ConcurrentDictionary<Type, Trampoline> TypedTrampolines = new();
     private static readonly ConcurrentDictionary<int, Trampoline> UntypedTrampolines = new();
 
-    private sealed record Trampoline(DynamicMethod Method, nint Pointer);
+    /// <summary>A trampoline: the created type keeps its (collectible) code alive while cached.</summary>
+    private sealed record Trampoline(Type Holder, nint Pointer);
+
+    private static readonly object TrampolineGate = new();
+    private static ModuleBuilder? _trampolineModule;
+    private static int _trampolineCounter;
 
     private static readonly System.Reflection.Module OwnerModule = typeof(CallStubs).Module;
 
@@ -181,89 +187,89 @@ internal static class CallStubs
         var clrParams = invoke.GetParameters().Select(p => p.ParameterType).ToArray();
         var (ret, ps) = ClrTypes.Signature(type);
         int contextArg = ps.Length - 1;
-        var dm = new DynamicMethod("host " + type, ret, ps, OwnerModule, skipVisibility: true);
-        var il = dm.GetILGenerator();
-        var result = ret == typeof(void) ? null : il.DeclareLocal(ret);
-        il.BeginExceptionBlock();
-        il.Emit(OpCodes.Ldarg, (short)contextArg);
-        il.Emit(OpCodes.Castclass, typeof(HostFunction));
-        il.Emit(OpCodes.Ldfld, CallbackField);
-        il.Emit(OpCodes.Castclass, delegateType);
-        for (int i = 0; i < clrParams.Length; i++)
+        return DefineTrampoline(ret, ps, il =>
         {
-            il.Emit(OpCodes.Ldarg, (short)i);
-            if (clrParams[i] == typeof(FunctionReference)) il.Emit(OpCodes.Castclass, typeof(FunctionReference));
-        }
-        il.Emit(OpCodes.Callvirt, invoke);
-        var resultTypes = ResultClrTypes(invoke.ReturnType);
-        if (resultTypes.Length > 1)
-        {
-            var tuple = il.DeclareLocal(invoke.ReturnType);
-            il.Emit(OpCodes.Stloc, tuple);
-            for (int k = 1; k < resultTypes.Length; k++)
+            var result = ret == typeof(void) ? null : il.DeclareLocal(ret);
+            il.BeginExceptionBlock();
+            il.Emit(OpCodes.Ldarg, (short)contextArg);
+            il.Emit(OpCodes.Castclass, typeof(HostFunction));
+            il.Emit(OpCodes.Ldfld, CallbackField);
+            il.Emit(OpCodes.Castclass, delegateType);
+            for (int i = 0; i < clrParams.Length; i++)
             {
-                il.Emit(OpCodes.Ldarg, (short)(type.Params.Length + k - 1));
-                il.Emit(OpCodes.Ldloc, tuple);
-                il.Emit(OpCodes.Ldfld, invoke.ReturnType.GetField("Item" + (k + 1))!);
-                il.Emit(OpCodes.Stobj, ClrTypes.Of(type.Results[k]));
+                il.Emit(OpCodes.Ldarg, (short)i);
+                if (clrParams[i] == typeof(FunctionReference)) il.Emit(OpCodes.Castclass, typeof(FunctionReference));
             }
-            il.Emit(OpCodes.Ldloc, tuple);
-            il.Emit(OpCodes.Ldfld, invoke.ReturnType.GetField("Item1")!);
-        }
-        if (result is not null) il.Emit(OpCodes.Stloc, result);
-        EmitHostCatch(il);
-        if (result is not null) il.Emit(OpCodes.Ldloc, result);
-        il.Emit(OpCodes.Ret);
-        return new Trampoline(dm, GetFunctionPointer(dm));
+            il.Emit(OpCodes.Callvirt, invoke);
+            var resultTypes = ResultClrTypes(invoke.ReturnType);
+            if (resultTypes.Length > 1)
+            {
+                var tuple = il.DeclareLocal(invoke.ReturnType);
+                il.Emit(OpCodes.Stloc, tuple);
+                for (int k = 1; k < resultTypes.Length; k++)
+                {
+                    il.Emit(OpCodes.Ldarg, (short)(type.Params.Length + k - 1));
+                    il.Emit(OpCodes.Ldloc, tuple);
+                    il.Emit(OpCodes.Ldfld, invoke.ReturnType.GetField("Item" + (k + 1))!);
+                    il.Emit(OpCodes.Stobj, ClrTypes.Of(type.Results[k]));
+                }
+                il.Emit(OpCodes.Ldloc, tuple);
+                il.Emit(OpCodes.Ldfld, invoke.ReturnType.GetField("Item1")!);
+            }
+            if (result is not null) il.Emit(OpCodes.Stloc, result);
+            EmitHostCatch(il);
+            if (result is not null) il.Emit(OpCodes.Ldloc, result);
+            il.Emit(OpCodes.Ret);
+        });
     }
 
     private static Trampoline BuildUntypedTrampoline(FuncType type)
     {
         var (ret, ps) = ClrTypes.Signature(type);
         int contextArg = ps.Length - 1;
-        var dm = new DynamicMethod("host " + type, ret, ps, OwnerModule, skipVisibility: true);
-        var il = dm.GetILGenerator();
-        var result = ret == typeof(void) ? null : il.DeclareLocal(ret);
-        var args = il.DeclareLocal(typeof(Value[]));
-        var results = il.DeclareLocal(typeof(Value[]));
-        il.BeginExceptionBlock();
-        il.Emit(OpCodes.Ldc_I4, type.Params.Length);
-        il.Emit(OpCodes.Newarr, typeof(Value));
-        il.Emit(OpCodes.Stloc, args);
-        for (int i = 0; i < type.Params.Length; i++)
+        return DefineTrampoline(ret, ps, il =>
         {
+            var result = ret == typeof(void) ? null : il.DeclareLocal(ret);
+            var args = il.DeclareLocal(typeof(Value[]));
+            var results = il.DeclareLocal(typeof(Value[]));
+            il.BeginExceptionBlock();
+            il.Emit(OpCodes.Ldc_I4, type.Params.Length);
+            il.Emit(OpCodes.Newarr, typeof(Value));
+            il.Emit(OpCodes.Stloc, args);
+            for (int i = 0; i < type.Params.Length; i++)
+            {
+                il.Emit(OpCodes.Ldloc, args);
+                il.Emit(OpCodes.Ldc_I4, i);
+                il.Emit(OpCodes.Ldarg, (short)i);
+                EmitToValue(il, type.Params[i]);
+                il.Emit(OpCodes.Stelem, typeof(Value));
+            }
+            il.Emit(OpCodes.Ldarg, (short)contextArg);
+            il.Emit(OpCodes.Castclass, typeof(HostFunction));
             il.Emit(OpCodes.Ldloc, args);
-            il.Emit(OpCodes.Ldc_I4, i);
-            il.Emit(OpCodes.Ldarg, (short)i);
-            EmitToValue(il, type.Params[i]);
-            il.Emit(OpCodes.Stelem, typeof(Value));
-        }
-        il.Emit(OpCodes.Ldarg, (short)contextArg);
-        il.Emit(OpCodes.Castclass, typeof(HostFunction));
-        il.Emit(OpCodes.Ldloc, args);
-        il.Emit(OpCodes.Call, typeof(CallStubs).GetMethod(nameof(CallUntypedHost), BindingFlags.NonPublic | BindingFlags.Static)!);
-        il.Emit(OpCodes.Stloc, results);
-        for (int k = 1; k < type.Results.Length; k++)
-        {
-            il.Emit(OpCodes.Ldarg, (short)(type.Params.Length + k - 1));
-            il.Emit(OpCodes.Ldloc, results);
-            il.Emit(OpCodes.Ldc_I4, k);
-            il.Emit(OpCodes.Ldelema, typeof(Value));
-            il.Emit(OpCodes.Call, ValueGetter(type.Results[k]));
-            il.Emit(OpCodes.Stobj, ClrTypes.Of(type.Results[k]));
-        }
-        if (result is not null)
-        {
-            il.Emit(OpCodes.Ldloc, results);
-            il.Emit(OpCodes.Ldc_I4_0);
-            il.Emit(OpCodes.Ldelema, typeof(Value));
-            il.Emit(OpCodes.Call, ValueGetter(type.Results[0]));
-            il.Emit(OpCodes.Stloc, result);
-        }
-        EmitHostCatch(il);
-        if (result is not null) il.Emit(OpCodes.Ldloc, result);
-        il.Emit(OpCodes.Ret);
-        return new Trampoline(dm, GetFunctionPointer(dm));
+            il.Emit(OpCodes.Call, typeof(CallStubs).GetMethod(nameof(CallUntypedHost), BindingFlags.NonPublic | BindingFlags.Static)!);
+            il.Emit(OpCodes.Stloc, results);
+            for (int k = 1; k < type.Results.Length; k++)
+            {
+                il.Emit(OpCodes.Ldarg, (short)(type.Params.Length + k - 1));
+                il.Emit(OpCodes.Ldloc, results);
+                il.Emit(OpCodes.Ldc_I4, k);
+                il.Emit(OpCodes.Ldelema, typeof(Value));
+                il.Emit(OpCodes.Call, ValueGetter(type.Results[k]));
+                il.Emit(OpCodes.Stobj, ClrTypes.Of(type.Results[k]));
+            }
+            if (result is not null)
+            {
+                il.Emit(OpCodes.Ldloc, results);
+                il.Emit(OpCodes.Ldc_I4_0);
+                il.Emit(OpCodes.Ldelema, typeof(Value));
+                il.Emit(OpCodes.Call, ValueGetter(type.Results[0]));
+                il.Emit(OpCodes.Stloc, result);
+            }
+            EmitHostCatch(il);
+            if (result is not null) il.Emit(OpCodes.Ldloc, result);
+            il.Emit(OpCodes.Ret);
+        });
     }
 
     /// <summary>Calls an untyped host callback and checks that it returned values of the declared result types.</summary>
@@ -361,13 +367,27 @@ internal static class CallStubs
         }
     }
 
-    /// <summary>DynamicMethod has no usable method handle; a tiny second method returns its address with ldftn.</summary>
-    private static nint GetFunctionPointer(DynamicMethod method)
+    /// <summary>Defines a static method with the given signature in a new type of the shared trampoline assembly.</summary>
+    private static Trampoline DefineTrampoline(Type returnType, Type[] parameters, Action<ILGenerator> emitBody)
     {
-        var getter = new DynamicMethod("address of " + method.Name, typeof(nint), Type.EmptyTypes, OwnerModule, skipVisibility: true);
-        var il = getter.GetILGenerator();
-        il.Emit(OpCodes.Ldftn, method);
-        il.Emit(OpCodes.Ret);
-        return getter.CreateDelegate<Func<nint>>()();
+        lock (TrampolineGate)
+        {
+            if (_trampolineModule is null)
+            {
+                var name = new AssemblyName("Strand.HostTrampolines");
+                var assembly = AssemblyBuilder.DefineDynamicAssembly(name, AssemblyBuilderAccess.RunAndCollect);
+                assembly.SetCustomAttribute(new CustomAttributeBuilder(
+                    typeof(System.Runtime.CompilerServices.IgnoresAccessChecksToAttribute).GetConstructor([typeof(string)])!,
+                    [typeof(CallStubs).Assembly.GetName().Name!]));
+                _trampolineModule = assembly.DefineDynamicModule(name.Name!);
+            }
+            var typeBuilder = _trampolineModule.DefineType($"Trampoline{++_trampolineCounter}",
+                TypeAttributes.Public | TypeAttributes.Sealed | TypeAttributes.Abstract | TypeAttributes.Class);
+            var method = typeBuilder.DefineMethod("Call", MethodAttributes.Public | MethodAttributes.Static, returnType, parameters);
+            emitBody(method.GetILGenerator());
+            var created = typeBuilder.CreateType();
+            var pointer = created.GetMethod("Call", BindingFlags.Public | BindingFlags.Static)!.MethodHandle.GetFunctionPointer();
+            return new Trampoline(created, pointer);
+        }
     }
 }

@@ -20,6 +20,19 @@ public sealed unsafe class Memory : Extern
 
     private readonly AddressSpaceReservation _reservation;
     private readonly object _growLock = new();
+    private ParkingLot? _parkingLot;
+
+    /// <summary>Waiters of memory.atomic.wait on this memory (created on first use).</summary>
+    internal ParkingLot ParkingLot
+    {
+        get
+        {
+            var lot = Volatile.Read(ref _parkingLot);
+            if (lot is not null) return lot;
+            Interlocked.CompareExchange(ref _parkingLot, new ParkingLot(), null);
+            return _parkingLot!;
+        }
+    }
 
     /// <summary>First byte of the memory. Never changes. Read by compiled code.</summary>
     internal readonly nint BaseAddress;

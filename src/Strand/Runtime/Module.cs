@@ -53,7 +53,7 @@ public sealed class Module
     {
         ArgumentNullException.ThrowIfNull(wasm);
         var definition = ModuleDecoder.Decode(wasm);
-        // The validator is merged from its own branch; until then Compile trusts the decoder's output.
+        Validation.ModuleValidator.Validate(definition);
         return new Module(definition);
     }
 

@@ -288,6 +288,9 @@ internal static class WasmOps
     [MethodImpl(MethodImplOptions.NoInlining)]
     public static double F64FromBits(long bits) => BitConverter.Int64BitsToDouble(bits);
 
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    public static float F32DemoteF64Opaque(double a) => (float)a;
+
     // ---------------- memory ----------------
 
     public static int MemorySize(Memory memory) => (int)memory.Pages;
@@ -311,13 +314,18 @@ internal static class WasmOps
     public static FunctionReference ResolveIndirect(int index, Table table, int typeId)
     {
         var elements = table.Elements;
-        if ((uint)index >= (uint)elements.Length) ThrowTrap(TrapCode.UndefinedElement);
+        if ((uint)index >= (uint)elements.Length) ThrowElementTrap(TrapCode.UndefinedElement, index);
         // Validation guarantees call_indirect only names funcref tables.
         var function = Unsafe.As<FunctionReference?>(elements[index]);
-        if (function is null) ThrowTrap(TrapCode.UninitializedElement);
+        if (function is null) ThrowElementTrap(TrapCode.UninitializedElement, index);
         if (function.TypeId != typeId) ThrowTrap(TrapCode.IndirectCallTypeMismatch);
         return function;
     }
+
+    /// <summary>"undefined element 7" / "uninitialized element 7": the spec's wording, then the table index.</summary>
+    [DoesNotReturn, MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ThrowElementTrap(TrapCode code, int index) =>
+        throw new TrapException(code, $"{TrapException.DefaultMessage(code)} {(uint)index}");
 
     public static object? TableGet(int index, Table table)
     {
