@@ -5,13 +5,13 @@ using Strand.Runtime;
 
 // Side-by-side benchmark: Strand vs Node.js (V8) on the same .wasm, in one run.
 //
-//   dotnet run -c Release --project bench/Strand.Benchmarks [-- --calls N --warmup N --no-node]
+//   dotnet run -c Release --project bench/Strand.Benchmarks [-- --calls N --warmup N --rounds N --no-node]
 //
 // Prints per-call times of the seed's algorithm (fixtures/seed/algorithm.wasm, expected
 // 5172326400000) for Strand and for node (bench/node/bench.mjs), their ratio, and the cost
 // of instantiating an already compiled module. Figures, not assertions: a benchmark never fails on time.
 
-int calls = 20, warmup = 5;
+int calls = 10, warmup = 5, rounds = 5;
 bool runNode = true;
 for (int i = 0; i < args.Length; i++)
 {
@@ -19,6 +19,7 @@ for (int i = 0; i < args.Length; i++)
     {
         case "--calls": calls = int.Parse(args[++i]); break;
         case "--warmup": warmup = int.Parse(args[++i]); break;
+        case "--rounds": rounds = int.Parse(args[++i]); break;
         case "--no-node": runNode = false; break;
         default: Console.Error.WriteLine($"unknown option {args[i]}"); return 2;
     }
@@ -33,20 +34,34 @@ var sw = Stopwatch.StartNew();
 var module = Module.Compile(File.ReadAllBytes(seedPath));
 Console.WriteLine($"compile algorithm.wasm: {sw.Elapsed.TotalMilliseconds:F2} ms");
 
-// 2. Per-call time, run on a big-stack thread like the CLI does.
-double strandMs = 0;
-var thread = new Thread(() =>
+// 2. Per-call times, alternating rounds of Strand and node so both see the same machine load.
+//    Each round is the mean of `calls` calls after warm-up; the best and median rounds are reported.
+var instance = new Linker().Instantiate(module);
+var algorithm = instance.GetFunction<Func<long>>("algorithm");
+var strandRounds = new List<double>();
+var nodeRounds = new List<double>();
+for (int round = 0; round < rounds; round++)
 {
-    var instance = new Linker().Instantiate(module);
-    var algorithm = instance.GetFunction<Func<long>>("algorithm");
-    for (int i = 0; i < warmup; i++) Check(algorithm());
-    var timer = Stopwatch.StartNew();
-    for (int i = 0; i < calls; i++) Check(algorithm());
-    strandMs = timer.Elapsed.TotalMilliseconds / calls;
-}, 64 * 1024 * 1024);
-thread.Start();
-thread.Join();
-Console.WriteLine($"strand algorithm: {strandMs:F3} ms/call ({calls} calls after {warmup} warm-up)");
+    strandRounds.Add(RunOnBigStack(() =>
+    {
+        for (int i = 0; i < (round == 0 ? warmup : 1); i++) Check(algorithm());
+        var timer = Stopwatch.StartNew();
+        for (int i = 0; i < calls; i++) Check(algorithm());
+        return timer.Elapsed.TotalMilliseconds / calls;
+    }));
+    if (runNode && RunNode(root, seedPath, calls, warmup) is { } nodeMs) nodeRounds.Add(nodeMs);
+    else runNode = false;
+}
+Console.WriteLine($"strand algorithm: best {strandRounds.Min():F2} ms/call, median {Median(strandRounds):F2} ms/call ({rounds} rounds of {calls} calls)");
+if (nodeRounds.Count > 0)
+{
+    Console.WriteLine($"node   algorithm: best {nodeRounds.Min():F2} ms/call, median {Median(nodeRounds):F2} ms/call ({nodeRounds.Count} rounds of {calls} calls)");
+    Console.WriteLine($"ratio strand/node: best {strandRounds.Min() / nodeRounds.Min():F2}x, median {Median(strandRounds) / Median(nodeRounds):F2}x (goal: at most 1.5x)");
+}
+else
+{
+    Console.WriteLine("node not available: no side-by-side figure");
+}
 
 // 3. Instantiation of an already compiled small module.
 var threadsModule = Module.Compile(File.ReadAllBytes(Path.Combine(root, "fixtures", "seed", "algorithm_threads.wasm")));
@@ -57,11 +72,26 @@ for (int i = 0; i < 200; i++) linker.Instantiate(threadsModule);
 const int Instantiations = 2000;
 var inst = Stopwatch.StartNew();
 for (int i = 0; i < Instantiations; i++) linker.Instantiate(threadsModule);
-double instantiateUs = inst.Elapsed.TotalMicroseconds / Instantiations;
-Console.WriteLine($"strand instantiate (compiled, shared imported memory): {instantiateUs:F1} us/instance");
+Console.WriteLine($"strand instantiate (compiled module, shared imported memory): {inst.Elapsed.TotalMicroseconds / Instantiations:F1} us/instance");
+return 0;
 
-// 4. Node side by side.
-if (runNode)
+static double Median(List<double> values)
+{
+    var sorted = values.OrderBy(v => v).ToList();
+    return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
+}
+
+// Guest code runs on a thread with an explicit, generous stack, as the CLI does.
+static double RunOnBigStack(Func<double> body)
+{
+    double result = 0;
+    var thread = new Thread(() => result = body(), 64 * 1024 * 1024);
+    thread.Start();
+    thread.Join();
+    return result;
+}
+
+static double? RunNode(string root, string seedPath, int calls, int warmup)
 {
     var psi = new ProcessStartInfo("node", $"\"{Path.Combine(root, "bench", "node", "bench.mjs")}\" \"{seedPath}\" algorithm --calls {calls} --warmup {warmup} --expect {Expected}")
     {
@@ -72,22 +102,16 @@ if (runNode)
     {
         using var node = Process.Start(psi)!;
         string output = node.StandardOutput.ReadToEnd().Trim();
-        string error = node.StandardError.ReadToEnd().Trim();
+        node.StandardError.ReadToEnd();
         node.WaitForExit();
-        Console.WriteLine(output.Length > 0 ? output : $"node failed: {error}");
         var match = System.Text.RegularExpressions.Regex.Match(output, @"([0-9.]+) ms/call");
-        if (match.Success)
-        {
-            double nodeMs = double.Parse(match.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
-            Console.WriteLine($"ratio strand/node: {strandMs / nodeMs:F2}x (target <= 1.5x)");
-        }
+        return match.Success ? double.Parse(match.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) : null;
     }
     catch (System.ComponentModel.Win32Exception)
     {
-        Console.WriteLine("node not found: skipped the side-by-side figure");
+        return null;
     }
 }
-return 0;
 
 static void Check(long result)
 {

@@ -5,7 +5,7 @@ namespace Strand.Cli;
 public static class Program
 {
     /// <summary>Guest code runs on a thread with a generous stack so deep wasm recursion hits the engine's guard first.</summary>
-    public const int GuestThreadStackSize = 512 * 1024 * 1024;
+    public const int GuestThreadStackSize = 64 * 1024 * 1024;
 
     public static int Main(string[] args)
     {

@@ -14,6 +14,7 @@ public static class RunCommand
         var dirs = args.TakeAll("--dir");
         var envs = args.TakeAll("--env");
         bool inheritEnv = args.TakeFlag("--inherit-env");
+        var threads = ThreadedRun.TakeOptions(args);
         args.EnsureNoOptionsLeft();
         if (args.Remaining.Count == 0) throw new UsageException("run needs a FILE");
         string file = args.Remaining[0];
@@ -32,10 +33,13 @@ public static class RunCommand
 
         if (invoke is null)
         {
+            if (threads is not null) throw new UsageException("--threads needs --invoke NAME");
             if (callArgs.Count > 0)
                 throw new UsageException($"unexpected argument '{callArgs[0]}': program arguments go after '--'");
             return WasiRun.Execute(module, file, programArgs, dirs, envs, inheritEnv);
         }
+
+        if (threads is not null) return ThreadedRun.Execute(file, module, invoke, callArgs, threads);
 
         var linker = new Linker();
         ModuleLoader.DefineImportedMemory(module, linker);

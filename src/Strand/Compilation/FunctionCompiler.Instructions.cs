@@ -500,6 +500,8 @@ internal sealed partial class FunctionCompiler
             _il.Emit(OpCodes.Ldloc, _memory!);
             _il.Emit(OpCodes.Ldloc, ea);
             _il.Emit(OpCodes.Conv_I4);
+            // A wait carries the instance's interrupt signal, so a thread group can stop a blocked thread.
+            if (op != Opcode.MemoryAtomicNotify) _il.Emit(OpCodes.Ldloc, _instance!);
         }
         Release(ea);
         _il.Emit(OpCodes.Call, RuntimeMembers.Op(typeof(AtomicOps), helper));

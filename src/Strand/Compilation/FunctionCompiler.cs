@@ -119,6 +119,37 @@ internal sealed partial class FunctionCompiler
             else EmitInstruction(ins);
             if (_controls.Count == 0) break;
         }
+        EmitBoundsCheckSlowPaths();
+    }
+
+    /// <summary>An out-of-line bounds-check slow path (see <see cref="EmitEffectiveAddress"/>).</summary>
+    private readonly record struct BoundsSlowPath(Label Entry, Label Resume, LocalBuilder Address, LocalBuilder Limit, int Size);
+
+    private readonly List<BoundsSlowPath> _boundsSlowPaths = new();
+
+    /// <summary>
+    /// Emitted after the body's final return, so the JIT lays them out away from the hot path: there a
+    /// bounds check is a compare and a branch that is not taken.
+    /// </summary>
+    private void EmitBoundsCheckSlowPaths()
+    {
+        foreach (var slow in _boundsSlowPaths)
+        {
+            _il.MarkLabel(slow.Entry);
+            // The cached limit may be stale (this function, a callee or another thread of a shared
+            // memory grew the memory). Memory only grows, so re-read it once before trapping.
+            _il.Emit(OpCodes.Ldloc, _instance!);
+            _il.Emit(OpCodes.Ldfld, RuntimeMembers.InstanceMemory);
+            _il.Emit(OpCodes.Volatile);
+            _il.Emit(OpCodes.Ldfld, RuntimeMembers.MemoryLength);
+            _il.Emit(OpCodes.Ldc_I8, (long)slow.Size);
+            _il.Emit(OpCodes.Sub);
+            _il.Emit(OpCodes.Stloc, slow.Limit);
+            _il.Emit(OpCodes.Ldloc, slow.Address);
+            _il.Emit(OpCodes.Ldloc, slow.Limit);
+            _il.Emit(OpCodes.Ble, slow.Resume);
+            EmitTrap(TrapCode.OutOfBoundsMemoryAccess);
+        }
     }
 
     /// <summary>
@@ -194,8 +225,18 @@ internal sealed partial class FunctionCompiler
         bool calls = false, loops = false, memory = false, instance = false;
         var globals = new SortedSet<uint>();
         var tables = new SortedSet<uint>();
+        int depth = 0, loopDepth = 0;
+        var loopStack = new Stack<bool>();
         foreach (var ins in code)
         {
+            switch (ins.Opcode)
+            {
+                case Opcode.Block or Opcode.If: loopStack.Push(false); depth++; break;
+                case Opcode.End when depth > 0:
+                    depth--;
+                    if (loopStack.Pop()) loopDepth--;
+                    break;
+            }
             switch (ins.Opcode)
             {
                 case Opcode.Call:
@@ -203,9 +244,16 @@ internal sealed partial class FunctionCompiler
                     if (ins.Index < _module.ImportedFunctionCount) instance = true;
                     break;
                 case Opcode.CallIndirect: calls = true; tables.Add(ins.Index2); break;
-                case Opcode.Loop: loops = true; break;
+                case Opcode.Loop:
+                    loops = true;
+                    loopStack.Push(true);
+                    depth++;
+                    loopDepth++;
+                    break;
                 case Opcode.GlobalGet or Opcode.GlobalSet:
-                    if (_module.ConstantGlobals[ins.Index] is null) globals.Add(ins.Index);
+                    // Only globals used inside loops get a cell cached in a local: elsewhere a reload is
+                    // cheap, and a cached cell would hold a callee-saved register for the whole function.
+                    if (_module.ConstantGlobals[ins.Index] is null && loopDepth > 0) globals.Add(ins.Index);
                     if (ins.Opcode == Opcode.GlobalSet && _module.GlobalTypes[ins.Index].Type == ValType.I32) instance = true;
                     break;
                 case Opcode.TableGet or Opcode.TableSet or Opcode.TableSize or Opcode.TableGrow or Opcode.TableFill:
@@ -220,7 +268,8 @@ internal sealed partial class FunctionCompiler
                     break;
             }
         }
-        instance |= memory || loops || calls || globals.Count > 0 || tables.Count > 0;
+        instance |= memory || loops || calls || globals.Count > 0 || tables.Count > 0
+            || code.Any(i => i.Opcode is Opcode.GlobalGet or Opcode.GlobalSet && _module.ConstantGlobals[i.Index] is null);
 
         if (instance)
         {
@@ -640,13 +689,27 @@ internal sealed partial class FunctionCompiler
         LocalWritten(index);
     }
 
+    /// <summary>Pushes the <see cref="Global"/> cell of a global: from its cached local, or from the instance.</summary>
+    private void EmitGlobalCell(uint index)
+    {
+        if (_globalCells.TryGetValue(index, out var cell))
+        {
+            _il.Emit(OpCodes.Ldloc, cell);
+            return;
+        }
+        _il.Emit(OpCodes.Ldloc, _instance!);
+        _il.Emit(OpCodes.Ldfld, RuntimeMembers.InstanceGlobals);
+        Ldc((int)index);
+        _il.Emit(OpCodes.Ldelem_Ref);
+    }
+
     private void GlobalGet(uint index)
     {
         var type = _module.GlobalTypes[index].Type;
         if (_module.ConstantGlobals[index] is { } constant) EmitConstant(constant);
         else
         {
-            _il.Emit(OpCodes.Ldloc, _globalCells[index]);
+            EmitGlobalCell(index);
             _il.Emit(OpCodes.Ldfld, RuntimeMembers.GlobalField(type));
         }
         Push(type);
@@ -670,7 +733,7 @@ internal sealed partial class FunctionCompiler
             _il.Emit(OpCodes.Call, RuntimeMembers.Op(nameof(WasmOps.OnGlobalSet)));
             _il.MarkLabel(skip);
         }
-        _il.Emit(OpCodes.Ldloc, _globalCells[index]);
+        EmitGlobalCell(index);
         _il.Emit(OpCodes.Ldloc, value);
         _il.Emit(OpCodes.Stfld, RuntimeMembers.GlobalField(type));
         Release(value);
@@ -765,30 +828,18 @@ internal sealed partial class FunctionCompiler
     }
 
     /// <summary>Traps unless ea + size &lt;= current memory length (unsigned 64-bit, cannot overflow).</summary>
+
     private void EmitBoundsCheck(LocalBuilder ea, int size)
     {
         var ok = _il.DefineLabel();
+        var slow = _il.DefineLabel();
         var limit = _memoryLimits[SizeSlot(size)]!;
         // Fast path: ea <= length - size, a signed comparison against a register (the limit is
         // negative when the memory is smaller than the access, and ea is never negative).
         _il.Emit(OpCodes.Ldloc, ea);
         _il.Emit(OpCodes.Ldloc, limit);
-        _il.Emit(OpCodes.Ble, ok);
-        // Slow path: the cached limit may be stale (this function, a callee or another thread of a
-        // shared memory grew the memory). Memory only grows, so re-read it once before trapping.
-        // (Reached through the instance rather than a local so the memory object does not occupy a
-        // register across hot loops.)
-        _il.Emit(OpCodes.Ldloc, _instance!);
-        _il.Emit(OpCodes.Ldfld, RuntimeMembers.InstanceMemory);
-        _il.Emit(OpCodes.Volatile);
-        _il.Emit(OpCodes.Ldfld, RuntimeMembers.MemoryLength);
-        _il.Emit(OpCodes.Ldc_I8, (long)size);
-        _il.Emit(OpCodes.Sub);
-        _il.Emit(OpCodes.Stloc, limit);
-        _il.Emit(OpCodes.Ldloc, ea);
-        _il.Emit(OpCodes.Ldloc, limit);
-        _il.Emit(OpCodes.Ble, ok);
-        EmitTrap(TrapCode.OutOfBoundsMemoryAccess);
+        _il.Emit(OpCodes.Bgt, slow);
+        _boundsSlowPaths.Add(new BoundsSlowPath(slow, ok, ea, limit, size));
         _il.MarkLabel(ok);
     }
 

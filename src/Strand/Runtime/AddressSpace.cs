@@ -27,6 +27,26 @@ internal sealed class AddressSpaceReservation : SafeHandle
     public static AddressSpaceReservation Reserve(nuint size)
     {
         if (size == 0) size = (nuint)Environment.SystemPageSize;
+        // Each live reservation costs the process one or two kernel memory mappings. Linux caps them
+        // (vm.max_map_count, 65530 by default) and the .NET runtime itself needs mappings for JIT code:
+        // running out kills the process. So abandoned memories are collected early, and a host that
+        // keeps too many alive gets a clear exception instead of a crash.
+        int live = Volatile.Read(ref s_live);
+        if (live >= CollectThreshold && live % CollectThreshold == 0)
+        {
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+            live = Volatile.Read(ref s_live);
+        }
+        if (live >= MaxLiveReservations)
+        {
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+            if (Volatile.Read(ref s_live) >= MaxLiveReservations)
+                throw new OutOfMemoryException(
+                    $"too many live linear memories ({MaxLiveReservations}): each reserves address space and kernel mappings; " +
+                    "drop references to unused instances and memories so they can be collected before creating more");
+        }
         nint address = ReserveRaw(size);
         if (address == 0)
         {
@@ -35,8 +55,17 @@ internal sealed class AddressSpaceReservation : SafeHandle
             address = ReserveRaw(size);
         }
         if (address == 0) throw new OutOfMemoryException($"cannot reserve {size} bytes of address space for a linear memory");
+        Interlocked.Increment(ref s_live);
         return new AddressSpaceReservation(address, size);
     }
+
+    /// <summary>Live reservations at which abandoned ones are collected (and every multiple of it).</summary>
+    private const int CollectThreshold = 1024;
+
+    /// <summary>At most this many live reservations (about a quarter of Linux's default mapping limit).</summary>
+    public const int MaxLiveReservations = 16384;
+
+    private static int s_live;
 
     /// <summary>Makes [offset, offset + length) readable and writable. Returns false if the OS refuses.</summary>
     public bool Commit(nuint offset, nuint length)
@@ -51,6 +80,7 @@ internal sealed class AddressSpaceReservation : SafeHandle
 
     protected override bool ReleaseHandle()
     {
+        Interlocked.Decrement(ref s_live);
         if (OperatingSystem.IsWindows()) return Windows.VirtualFree(handle, 0, Windows.MEM_RELEASE);
         return Posix.munmap(handle, _size) == 0;
     }

@@ -115,84 +115,27 @@ internal static unsafe class AtomicOps
 
     // ---------------- wait / notify ----------------
 
-    /// <summary>memory.atomic.notify: wakes up to <paramref name="count"/> waiters on the address; returns how many were woken.</summary>
+    /// <summary>memory.atomic.notify: wakes up to <paramref name="count"/> waiters on the address (oldest first); returns how many were woken. An unshared memory has no waiters.</summary>
     public static int Notify(nint p, int count, Memory memory, int address) =>
-        memory.Shared ? memory.ParkingLot.Notify((uint)address, (uint)count) : 0;
+        memory.Shared ? memory.ParkingLot.Notify(memory, (uint)address, (uint)count) : 0;
 
-    /// <summary>memory.atomic.wait32: 0 = woken, 1 = value differed, 2 = timed out. Traps on unshared memory.</summary>
-    public static int Wait32(nint p, int expected, long timeoutNanoseconds, Memory memory, int address)
+    /// <summary>memory.atomic.wait32: 0 = woken, 1 = value differed, 2 = timed out. Traps on unshared memory, and with "interrupted" when the instance's signal is raised while it waits.</summary>
+    public static int Wait32(nint p, int expected, long timeoutNanoseconds, Memory memory, int address, Instance instance)
     {
         if (!memory.Shared) throw new TrapException(TrapCode.ExpectedSharedMemory);
-        return memory.ParkingLot.Wait((uint)address, () => Volatile.Read(ref *(int*)p) == expected, timeoutNanoseconds);
+        return Park(memory, address, () => Volatile.Read(ref *(int*)p) == expected, timeoutNanoseconds, instance);
     }
 
-    public static int Wait64(nint p, long expected, long timeoutNanoseconds, Memory memory, int address)
+    public static int Wait64(nint p, long expected, long timeoutNanoseconds, Memory memory, int address, Instance instance)
     {
         if (!memory.Shared) throw new TrapException(TrapCode.ExpectedSharedMemory);
-        return memory.ParkingLot.Wait((uint)address, () => Volatile.Read(ref *(long*)p) == expected, timeoutNanoseconds);
-    }
-}
-
-/// <summary>
-/// Waiters of one shared memory, keyed by address, woken in FIFO order. The value check and the
-/// enqueue happen under the same lock as notify, so a store followed by a notify is never missed.
-/// </summary>
-internal sealed class ParkingLot
-{
-    private sealed class Waiter
-    {
-        public bool Woken;
+        return Park(memory, address, () => Volatile.Read(ref *(long*)p) == expected, timeoutNanoseconds, instance);
     }
 
-    private readonly object _gate = new();
-    private readonly Dictionary<uint, LinkedList<Waiter>> _queues = new();
-
-    public int Wait(uint address, Func<bool> stillExpected, long timeoutNanoseconds)
+    private static int Park(Memory memory, int address, Func<bool> stillExpected, long timeoutNanoseconds, Instance instance)
     {
-        var waiter = new Waiter();
-        LinkedListNode<Waiter> node;
-        lock (_gate)
-        {
-            if (!stillExpected()) return 1;
-            if (!_queues.TryGetValue(address, out var queue)) _queues[address] = queue = new LinkedList<Waiter>();
-            node = queue.AddLast(waiter);
-            var deadline = timeoutNanoseconds < 0 ? (long?)null : Stopwatch.GetTimestamp() + (long)(timeoutNanoseconds / 1e9 * Stopwatch.Frequency);
-            while (!waiter.Woken)
-            {
-                if (deadline is { } d)
-                {
-                    long remainingTicks = d - Stopwatch.GetTimestamp();
-                    if (remainingTicks <= 0) break;
-                    int ms = (int)Math.Min(int.MaxValue, Math.Max(1, remainingTicks * 1000 / Stopwatch.Frequency));
-                    Monitor.Wait(_gate, ms);
-                }
-                else
-                {
-                    Monitor.Wait(_gate);
-                }
-            }
-            if (waiter.Woken) return 0;
-            queue.Remove(node);
-            if (queue.Count == 0) _queues.Remove(address);
-            return 2;
-        }
-    }
-
-    public int Notify(uint address, uint count)
-    {
-        lock (_gate)
-        {
-            if (count == 0 || !_queues.TryGetValue(address, out var queue)) return 0;
-            int woken = 0;
-            while (woken < count && queue.First is { } first)
-            {
-                first.Value.Woken = true;
-                queue.RemoveFirst();
-                woken++;
-            }
-            if (queue.Count == 0) _queues.Remove(address);
-            if (woken > 0) Monitor.PulseAll(_gate);
-            return woken;
-        }
+        var result = memory.ParkingLot.Park(memory, (uint)address, stillExpected, ParkingLot.TimeoutFromNanoseconds(timeoutNanoseconds), instance.Signal);
+        if (result == ParkResult.Interrupted) throw new TrapException(TrapCode.Interrupted);
+        return (int)result;
     }
 }

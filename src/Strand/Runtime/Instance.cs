@@ -47,10 +47,12 @@ public sealed class Instance
     /// Follows the spec: allocate, export, run active element then data segments (a trapping segment leaves
     /// the earlier ones applied), drop them, then run the start function.
     /// </summary>
-    internal static Instance Create(Module module, Extern[] imports)
+    internal static Instance Create(Module module, Extern[] imports, InstantiationOptions? options = null)
     {
         var def = module.Definition;
         var instance = new Instance(module);
+        if (options?.Signal is { } signal) instance.Signal = signal;
+        instance.GlobalSetHook = options?.GlobalSetHook;
         int functionCount = 0, tableCount = 0, globalCount = 0;
         for (int i = 0; i < imports.Length; i++)
         {
@@ -63,7 +65,7 @@ public sealed class Instance
             }
         }
         foreach (var tableType in def.Tables) instance.Tables[tableCount++] = new Table(tableType);
-        if (instance.Memory0 is null && def.Memories.Count > 0) instance.Memory0 = new Memory(def.Memories[0]);
+        if (instance.Memory0 is null && def.Memories.Count > 0) instance.Memory0 = options?.Memory ?? new Memory(def.Memories[0]);
         for (int i = 0; i < def.Globals.Count; i++)
             instance.Globals[globalCount++] = new Global(def.Globals[i].Type, module.GlobalInitializers[i].Evaluate(instance));
 
@@ -96,11 +98,18 @@ public sealed class Instance
         {
             var segment = def.Data[i];
             if (segment.Mode != SegmentMode.Active) continue;
+            if (options is { SkipActiveData: true })
+            {
+                // The memory was initialised by an earlier instance (threads): treat the segment as applied.
+                instance._droppedData[i] = true;
+                continue;
+            }
             uint offset = (uint)module.DataOffsets[i]!.Evaluate(instance).AsI32;
             instance.Memory0!.Initialize(offset, segment.GetBytes(def), 0, (uint)segment.DataLength);
             instance._droppedData[i] = true;
         }
 
+        options?.BeforeStart?.Invoke(instance);
         if (def.StartFunction is { } start) instance.GetFunction(start).Invoke();
         return instance;
     }

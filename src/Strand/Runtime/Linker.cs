@@ -60,6 +60,15 @@ public sealed class Linker
     public Instance Instantiate(Module module)
     {
         ArgumentNullException.ThrowIfNull(module);
+        return Instance.Create(module, ResolveImports(module, null));
+    }
+
+    /// <summary>
+    /// Resolves and type-checks the module's imports in import order. <paramref name="memoryOverride"/>, when given,
+    /// satisfies the memory import instead of this linker's definition (the threads layer's shared memory).
+    /// </summary>
+    internal Extern[] ResolveImports(Module module, Memory? memoryOverride)
+    {
         var def = module.Definition;
         var resolved = new Extern[def.Imports.Count];
         int functionIndex = 0;
@@ -67,7 +76,8 @@ public sealed class Linker
         {
             var import = def.Imports[i];
             var expected = module.Imports[i];
-            if (!_definitions.TryGetValue((import.Module, import.Name), out var actual))
+            Extern? actual = import.Kind == ExternalKind.Memory ? memoryOverride : null;
+            if (actual is null && !_definitions.TryGetValue((import.Module, import.Name), out actual))
                 throw new LinkException($"unknown import: {import.Module}.{import.Name} ({expected.TypeDescription}) is not defined");
             bool compatible = import.Kind switch
             {
@@ -81,7 +91,7 @@ public sealed class Linker
             if (import.Kind == ExternalKind.Function) functionIndex++;
             resolved[i] = actual;
         }
-        return Instance.Create(module, resolved);
+        return resolved;
     }
 
     /// <summary>Limits subtyping: at least the required minimum, and a maximum no larger than required (if one is required).</summary>

@@ -16,7 +16,7 @@ public sealed record WastResult(string File, int Passed, int Failed, int Skipped
 public sealed class WastRunner
 {
     /// <summary>Stack size of the thread scripts run on: deep guest recursion must hit the engine's guard, not the OS limit.</summary>
-    public const int ScriptThreadStackSize = 256 * 1024 * 1024;
+    public const int ScriptThreadStackSize = 16 * 1024 * 1024;
 
     private readonly string _file;
     private readonly Dictionary<string, Instance> _named = new();

@@ -1,0 +1,86 @@
+using Strand.Binary;
+using Strand.Runtime;
+using Strand.Threads;
+
+namespace Strand.Cli.Commands;
+
+/// <summary><c>strand run FILE --invoke NAME --threads N [--stack-mode shared|isolated] [--stack-size SIZE]</c>.</summary>
+public static class ThreadedRun
+{
+    /// <summary>Takes the thread options; null when <c>--threads</c> is absent (then the others must be absent too).</summary>
+    public static ThreadedRunOptions? TakeOptions(ArgumentReader args)
+    {
+        int? threadCount = args.TakeInt("--threads", 1, 1024);
+        string? modeText = args.TakeOption("--stack-mode");
+        string? sizeText = args.TakeOption("--stack-size");
+        if (threadCount is null)
+        {
+            if (modeText is not null || sizeText is not null) throw new UsageException("--stack-mode and --stack-size need --threads N");
+            return null;
+        }
+        var mode = modeText switch
+        {
+            null or "isolated" => StackMode.Isolated,
+            "shared" => StackMode.Shared,
+            _ => throw new UsageException($"--stack-mode must be 'isolated' or 'shared', got '{modeText}'"),
+        };
+        long? size = sizeText is null ? null : ArgumentReader.ParseSize(sizeText, "--stack-size");
+        if (size >= uint.MaxValue) throw new UsageException("--stack-size must be below 4 GiB");
+        return new ThreadedRunOptions(threadCount.Value, mode, (uint?)size);
+    }
+
+    /// <summary>Runs the export on every thread of one <see cref="ThreadGroup"/> and prints each thread's outcome and stack.</summary>
+    public static int Execute(string file, Module module, string invoke, IReadOnlyList<string> callArgs, ThreadedRunOptions options)
+    {
+        var export = module.Exports.FirstOrDefault(e => e.Name == invoke && e.Kind == ExternalKind.Function)
+            ?? throw new UsageException($"{file} has no exported function '{invoke}' (exports: {string.Join(", ", module.Exports.Where(e => e.Kind == ExternalKind.Function).Select(e => e.Name))})");
+        var values = RunCommand.ParseArguments(export.FunctionType!, callArgs, invoke);
+        ThreadGroup group;
+        try
+        {
+            // All threads are released together, so that their guest code runs at the same time.
+            group = new ThreadGroup(module, new ThreadGroupOptions { StackMode = options.Mode, StackSize = options.StackSize, StartTogether = true });
+        }
+        catch (LinkException e)
+        {
+            Console.Error.WriteLine($"strand: cannot link {file}: {e.Message}");
+            return 1;
+        }
+        using (group)
+        {
+            try
+            {
+                for (int i = 0; i < options.Threads; i++) group.Spawn(invoke, values);
+            }
+            catch (ThreadSpawnException e)
+            {
+                group.Cancel();
+                Console.Error.WriteLine($"strand: {e.Message}");
+                return 1;
+            }
+            try
+            {
+                group.WaitAll();
+            }
+            catch (ThreadGroupException)
+            {
+                // Every thread's outcome is printed below; the first failure decides the exit code.
+            }
+            foreach (var t in group.Threads)
+            {
+                string outcome = t.Error is { } error ? $"trap: {error.Message}" : string.Join(" ", t.Result!.Select(RunCommand.FormatValue));
+                string stack = t.StackRange is { } r ? $"   stack {r}" : "";
+                Console.Out.WriteLine($"thread {t.Id}: {outcome}{stack}");
+            }
+            foreach (var c in group.Collisions) Console.Out.WriteLine($"collision: {c.Message}");
+            if (group.FirstError is { } first)
+            {
+                Console.Error.WriteLine($"strand: wasm trap in thread {first.ThreadId}: {first.InnerException!.Message}");
+                return 134;
+            }
+            return 0;
+        }
+    }
+}
+
+public sealed record ThreadedRunOptions(int Threads, StackMode Mode, uint? StackSize);

@@ -1,0 +1,425 @@
+using System.Diagnostics;
+using Strand.Binary;
+using Strand.Runtime;
+
+namespace Strand.Threads;
+
+/// <summary>
+/// Runs several instances of one compiled <see cref="Module"/> on dedicated OS threads that share one memory.
+/// Each thread costs one instantiation (no compilation). The module's start function runs once per instance,
+/// as the spec says; active data segments are applied by the group's first instance only. Each thread gets
+/// its own shadow stack (<see cref="StackMode.Isolated"/>) and TLS block, set before any of its guest code
+/// runs. A trap in any thread, a cancellation or the timeout stops every thread of the group promptly.
+/// </summary>
+/// <example>
+/// <code>
+/// using var group = new ThreadGroup(module);
+/// var a = group.Spawn("algorithm");
+/// var b = group.Spawn("algorithm");
+/// group.WaitAll();                 // throws ThreadGroupException for the first failure
+/// Console.WriteLine(a.Result![0]); // every thread ran on its own stack
+/// </code>
+/// </example>
+public sealed class ThreadGroup : IDisposable
+{
+    /// <summary>Used when the module's stack size cannot be inferred and no size is given (LLVM's size for Rust).</summary>
+    public const uint FallbackStackSize = 1024 * 1024;
+    private const uint StackAlignment = 16;
+
+    private readonly Module _module;
+    private readonly ThreadGroupOptions _options;
+    private readonly Extern[] _imports;
+    private readonly InterruptSignal _signal = new();
+    private readonly CancellationTokenSource _stop = new();
+    private readonly ManualResetEventSlim _startGate;
+    private readonly ManualResetEventSlim _firstInstanceReady = new(false);
+    private readonly object _lock = new();
+    private readonly List<WasmThread> _threads = [];
+    private readonly List<Thread> _osThreads = [];
+    private readonly List<StackCollision> _collisions = [];
+    private readonly CancellationTokenRegistration _tokenRegistration;
+    private readonly Timer? _timer;
+    private readonly StackRegistry? _registry;
+    private readonly MemoryRegions? _regions;
+    private bool _mainStackTaken;
+    private ThreadGroupException? _firstError;
+    private Exception? _stopReason;
+    private bool _disposed;
+
+    public ThreadGroup(Module module, ThreadGroupOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(module);
+        _module = module;
+        _options = options ?? new ThreadGroupOptions();
+        if (_options.ThreadStackSize < 256 * 1024)
+            throw new ArgumentOutOfRangeException(nameof(options), "ThreadStackSize must be at least 256 KiB");
+        Layout = ModuleLayout.Analyze(module.Definition);
+        Memory = CreateOrFindMemory(module, _options.Linker);
+        _imports = (_options.Linker ?? new Linker()).ResolveImports(module, Memory);
+        if (Memory is not null)
+        {
+            _registry = StackRegistry.For(Memory);
+            _regions = MemoryRegions.For(Memory);
+        }
+        _startGate = new ManualResetEventSlim(!_options.StartTogether);
+
+        StackPointerGlobal = Layout.StackPointer is { Found: true, IsMutableI32: true, GlobalIndex: { } g } ? g : null;
+        MainStack = Layout.StackPointer.Range;
+        if (StackPointerGlobal is not null && Layout.StackPointer.InitialValue is { } top && MainStack is null)
+            MainStack = new AddressRange(0, top); // unknown extent: at most everything below the initial value
+
+        _tokenRegistration = _options.CancellationToken.Register(() => Stop(new OperationCanceledException("the thread group was cancelled", _options.CancellationToken)));
+        if (_options.Timeout is { } timeout)
+            _timer = new Timer(_ => Stop(new TimeoutException($"the thread group did not finish within {timeout.TotalSeconds:0.###} s")), null, timeout, Timeout.InfiniteTimeSpan);
+    }
+
+    /// <summary>The static analysis of the module (stack pointer, TLS, data).</summary>
+    public ModuleLayout Layout { get; }
+
+    /// <summary>The memory every thread shares (created by the group for the module's import or definition, or taken from the linker). Null if the module has none.</summary>
+    public Memory? Memory { get; }
+
+    /// <summary>Index of the stack-pointer global the group manages, or null when the module has none that it could find.</summary>
+    public uint? StackPointerGlobal { get; }
+
+    /// <summary>The linker's stack (thread 1's in isolated mode, everyone's in shared mode).</summary>
+    public AddressRange? MainStack { get; }
+
+    public StackMode StackMode => _options.StackMode;
+
+    public IReadOnlyList<WasmThread> Threads
+    {
+        get { lock (_lock) return _threads.ToArray(); }
+    }
+
+    /// <summary>Every stack collision found when a thread started (shared mode, or stacks that overlap another group's on the same memory).</summary>
+    public IReadOnlyList<StackCollision> Collisions
+    {
+        get { lock (_lock) return _collisions.ToArray(); }
+    }
+
+    /// <summary>The first thread failure (null if none): its thread id and, as inner exception, the trap.</summary>
+    public ThreadGroupException? FirstError => Volatile.Read(ref _firstError);
+
+    /// <summary>Why the group was stopped from outside (cancellation or timeout), if it was.</summary>
+    public Exception? StopReason => Volatile.Read(ref _stopReason);
+
+    // ------------------------------------------------------------------ spawning
+
+    /// <summary>
+    /// Starts a thread that instantiates the module and calls <paramref name="export"/> with <paramref name="args"/>.
+    /// Its stack and TLS block are placed before it starts. Throws <see cref="ThreadSpawnException"/> when they do
+    /// not fit in the memory, <see cref="ArgumentException"/> for an unknown export or wrong arguments.
+    /// </summary>
+    public WasmThread Spawn(string export, params Value[] args)
+    {
+        ArgumentNullException.ThrowIfNull(export);
+        ArgumentNullException.ThrowIfNull(args);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        CheckExport(export, args);
+
+        lock (_lock)
+        {
+            if (StopReason is not null || FirstError is not null)
+                throw new InvalidOperationException("the thread group has been stopped; no new threads can join it");
+            int id = _threads.Count + 1;
+            if (id > 1 && Memory is { Shared: false })
+                throw new ThreadSpawnException($"cannot start thread {id}: the module's memory is not shared, so only one thread may use it");
+
+            var thread = new WasmThread(id, export, (Value[])args.Clone());
+            var plan = PlaceThread(thread);
+            _threads.Add(thread);
+            var osThread = new Thread(() => Run(thread, plan), _options.ThreadStackSize)
+            {
+                Name = $"strand thread {id}",
+                IsBackground = true,
+            };
+            _osThreads.Add(osThread);
+            osThread.Start();
+            return thread;
+        }
+    }
+
+    /// <summary>Releases threads spawned with <see cref="ThreadGroupOptions.StartTogether"/> (no effect otherwise).</summary>
+    public void Start() => _startGate.Set();
+
+    /// <summary>Stops every thread: running code traps with "interrupted" at its next loop iteration or call, waiting code at once.</summary>
+    public void Cancel() => Stop(new OperationCanceledException("the thread group was cancelled"));
+
+    /// <summary>
+    /// Waits until every thread has finished (releasing <see cref="ThreadGroupOptions.StartTogether"/> threads first).
+    /// Throws <see cref="FirstError"/> if a thread failed, or the cancellation / timeout exception if the group was stopped.
+    /// </summary>
+    public void WaitAll()
+    {
+        Start();
+        foreach (var t in Threads) t.Join(Timeout.InfiniteTimeSpan);
+        ThrowIfFailed();
+    }
+
+    /// <summary>Like <see cref="WaitAll()"/> but gives up after <paramref name="timeout"/>: returns false if some thread is still running.</summary>
+    public bool WaitAll(TimeSpan timeout)
+    {
+        Start();
+        var deadline = Stopwatch.GetTimestamp() + (long)(timeout.TotalSeconds * Stopwatch.Frequency);
+        foreach (var t in Threads)
+        {
+            var remaining = TimeSpan.FromSeconds(Math.Max(0, (deadline - Stopwatch.GetTimestamp()) / (double)Stopwatch.Frequency));
+            if (!t.Join(remaining)) return false;
+        }
+        ThrowIfFailed();
+        return true;
+    }
+
+    private void ThrowIfFailed()
+    {
+        if (FirstError is { } error) throw error;
+        if (StopReason is { } reason) throw reason;
+    }
+
+    private void CheckExport(string export, Value[] args)
+    {
+        var info = _module.Exports.FirstOrDefault(e => e.Name == export && e.Kind == ExternalKind.Function)
+            ?? throw new ArgumentException($"the module has no exported function named \"{export}\"", nameof(export));
+        var type = info.FunctionType!;
+        if (args.Length != type.Params.Length)
+            throw new ArgumentException($"\"{export}\" takes {type.Params.Length} argument(s) {type}, got {args.Length}", nameof(args));
+        for (int i = 0; i < args.Length; i++)
+            if (args[i].Type != type.Params[i])
+                throw new ArgumentException($"argument {i + 1} of \"{export}\" must be {type.Params[i].ToWat()}, got {args[i].Type.ToWat()}", nameof(args));
+    }
+
+    // ------------------------------------------------------------------ stack and TLS placement
+
+    /// <summary>Where a thread's stack and TLS go; decided on the spawning thread so reports are deterministic.</summary>
+    private sealed record ThreadPlan(
+        AddressRange? OwnedRegion,
+        AddressRange? TlsRegion,
+        StackRegistry.Entry? Registration,
+        ShadowStackGuard? Guard);
+
+    private ThreadPlan PlaceThread(WasmThread thread)
+    {
+        if (Memory is null || _regions is null) return new ThreadPlan(null, null, null, null);
+        AddressRange? owned = null, tlsRegion = null;
+        try
+        {
+            uint tlsBytes = TlsBlockBytes(out uint tlsAlign);
+            if (StackPointerGlobal is { } spIndex)
+            {
+                bool useMainStack = _options.StackMode == StackMode.Shared || !_mainStackTaken;
+                if (useMainStack && MainStack is { } main)
+                {
+                    _mainStackTaken = true;
+                    thread.StackRange = main;
+                    thread.InitialStackPointer = (uint)main.End;
+                }
+                else
+                {
+                    if (Layout.StackPointer.Imported)
+                        throw new ThreadSpawnException($"cannot give thread {thread.Id} its own stack: the stack pointer is an imported global that every instance shares; define a separate global per thread in the linker");
+                    uint size = AlignUp(_options.StackSize ?? (uint?)MainStack?.Size ?? FallbackStackSize, StackAlignment);
+                    ulong reserve = tlsBytes == 0 ? 0 : AlignUp(tlsBytes, Math.Max(tlsAlign, StackAlignment));
+                    owned = _regions.Allocate(reserve + size,
+                        $"a {MemoryRegions.FormatSize(size)} shadow stack for thread {thread.Id}",
+                        "relink with a larger --max-memory or lower --stack-size");
+                    var region = owned.Value;
+                    // The stack is exactly the configured size, at the top of the region (the TLS block, if any, at its bottom).
+                    ulong top = region.End & ~(ulong)(StackAlignment - 1);
+                    thread.StackRange = new AddressRange(top - size, top);
+                    thread.InitialStackPointer = (uint)top;
+                    if (tlsBytes > 0) thread.TlsBlock = new AddressRange(region.Start, region.Start + tlsBytes);
+                }
+            }
+            if (tlsBytes > 0 && thread.TlsBlock is null)
+            {
+                tlsRegion = _regions.Allocate(tlsBytes,
+                    $"a {MemoryRegions.FormatSize(tlsBytes)} TLS block for thread {thread.Id}",
+                    "relink with a larger --max-memory");
+                thread.TlsBlock = new AddressRange(tlsRegion.Value.Start, tlsRegion.Value.Start + tlsBytes);
+            }
+
+            StackRegistry.Entry? entry = null;
+            ShadowStackGuard? guard = null;
+            if (StackPointerGlobal is { } index && thread.StackRange is { } stack)
+            {
+                entry = new StackRegistry.Entry(this, thread.Id, stack);
+                var collisions = _registry!.Register(entry, thread.InitialStackPointer!.Value);
+                _collisions.AddRange(collisions);
+                bool ownsMainStack = MainStack is { } m && stack.Equals(m);
+                string remedy = ownsMainStack
+                    ? "relink with a larger stack (wasm-ld -z stack-size=N)"
+                    : "raise --stack-size (ThreadGroupOptions.StackSize)";
+                if (_options.CheckStackBounds || _options.DetectCrossThreadStackPointers)
+                {
+                    guard = new ShadowStackGuard(index, thread.Id,
+                        _options.CheckStackBounds ? stack : null, remedy,
+                        _options.DetectCrossThreadStackPointers ? _registry : null, entry);
+                }
+            }
+            return new ThreadPlan(owned, tlsRegion, entry, guard);
+        }
+        catch
+        {
+            if (owned is { } o) _regions.Release(o);
+            if (tlsRegion is { } t) _regions.Release(t);
+            throw;
+        }
+    }
+
+    /// <summary>Bytes of one TLS block (0 when the module has no thread-locals the host can relocate) and its alignment.</summary>
+    private uint TlsBlockBytes(out uint alignment)
+    {
+        var tls = Layout.Tls;
+        alignment = Math.Max(1, tls.TlsAlign?.ConstValue ?? StackAlignment);
+        if (!tls.HasThreadLocals || tls.TlsBase is not { IsMutableI32: true, Imported: false }) return 0;
+        return tls.BlockSize is { } size and > 0 ? size : 0;
+    }
+
+    private static uint AlignUp(uint value, uint alignment) => (value + alignment - 1) / alignment * alignment;
+    private static ulong AlignUp(ulong value, uint alignment) => (value + alignment - 1) / alignment * alignment;
+
+    // ------------------------------------------------------------------ running
+
+    private void Run(WasmThread thread, ThreadPlan plan)
+    {
+        bool first = thread.Id == 1;
+        try
+        {
+            // Later instances must not run before the first one has initialised the memory.
+            if (!first) _firstInstanceReady.Wait(_stop.Token);
+            var options = new InstantiationOptions
+            {
+                Memory = Memory,
+                SkipActiveData = !first,
+                Signal = _signal,
+                GlobalSetHook = plan.Guard is { } guard ? guard.OnGlobalSet : null,
+                BeforeStart = instance => PrepareThread(instance, thread),
+            };
+            Instance instance;
+            try
+            {
+                instance = Instance.Create(_module, _imports, options);
+            }
+            finally
+            {
+                if (first) _firstInstanceReady.Set();
+            }
+            thread.Instance = instance;
+            _startGate.Wait(_stop.Token);
+            var function = instance.GetFunction(thread.Export);
+            long started = Stopwatch.GetTimestamp();
+            try
+            {
+                thread.Result = function.Invoke([.. thread.Arguments]);
+            }
+            finally
+            {
+                thread.Elapsed = Stopwatch.GetElapsedTime(started);
+            }
+        }
+        catch (OperationCanceledException) when (_stop.IsCancellationRequested)
+        {
+            thread.Error = new TrapException(TrapCode.Interrupted, "interrupted before the thread started: the group was stopped");
+        }
+        catch (Exception e)
+        {
+            thread.Error = e;
+            Fail(thread.Id, e);
+        }
+        finally
+        {
+            if (plan.Registration is { } entry) _registry!.Unregister(entry);
+            if (plan.OwnedRegion is { } region) _regions!.Release(region);
+            if (plan.TlsRegion is { } tls) _regions!.Release(tls);
+            thread.Complete();
+        }
+    }
+
+    /// <summary>Runs on the thread before the start function: its stack pointer and TLS block.</summary>
+    private void PrepareThread(Instance instance, WasmThread thread)
+    {
+        if (StackPointerGlobal is { } sp && thread.InitialStackPointer is { } top)
+            instance.Globals[sp].I32 = (int)top;
+        if (thread.TlsBlock is { } block) InitializeTls(instance, block);
+    }
+
+    private void InitializeTls(Instance instance, AddressRange block)
+    {
+        var tls = Layout.Tls;
+        var memory = Memory!;
+        // A reused region may hold an earlier thread's values.
+        memory.GetSpan((long)block.Start, (int)block.Size).Clear();
+        if (tls.InitTls is { } init)
+        {
+            // __wasm_init_tls(block): sets __tls_base and copies .tdata (may be unexported: called by index).
+            instance.GetFunction(init.FunctionIndex).Invoke(Value.I32((int)block.Start));
+            return;
+        }
+        instance.Globals[tls.TlsBase!.GlobalIndex].I32 = (int)block.Start;
+        if (tls.TemplateSegment is { } segment)
+        {
+            var bytes = _module.Definition.Data[segment].GetBytes(_module.Definition);
+            memory.WriteBytes((long)block.Start, bytes[..Math.Min(bytes.Length, (int)block.Size)]);
+        }
+    }
+
+    // ------------------------------------------------------------------ stopping
+
+    private void Fail(int threadId, Exception error)
+    {
+        // Threads interrupted because the group is already stopping are consequences, not causes.
+        if (error is TrapException { Code: TrapCode.Interrupted } && (_signal.IsRequested || StopReason is not null)) return;
+        if (Interlocked.CompareExchange(ref _firstError, new ThreadGroupException(threadId, error), null) is null)
+            Interrupt();
+    }
+
+    private void Stop(Exception reason)
+    {
+        if (Interlocked.CompareExchange(ref _stopReason, reason, null) is null) Interrupt();
+    }
+
+    private void Interrupt()
+    {
+        _signal.Request();
+        // Threads of this group can only wait on its memory (memory 0): wake them there.
+        Memory?.ParkingLot.Interrupt(_signal);
+        try
+        {
+            _stop.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+    }
+
+    /// <summary>Stops running threads (if any), waits briefly for them and releases the group's timer and registrations.</summary>
+    public void Dispose()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        if (Threads.Any(t => !t.IsCompleted))
+        {
+            Stop(new OperationCanceledException("the thread group was disposed while threads were running"));
+            foreach (var t in Threads) t.Join(TimeSpan.FromSeconds(10));
+        }
+        _timer?.Dispose();
+        _tokenRegistration.Dispose();
+    }
+
+    private static Memory? CreateOrFindMemory(Module module, Linker? linker)
+    {
+        var def = module.Definition;
+        var import = def.Imports.FirstOrDefault(i => i.Kind == ExternalKind.Memory);
+        if (import is not null)
+        {
+            if (linker is not null && linker.TryGet(import.Module, import.Name, out var provided) && provided is Memory given)
+                return given;
+            var limits = import.Memory!.Limits;
+            if (limits.Shared && limits.Max is null)
+                throw new LinkException($"the memory import {import.Module}.{import.Name} is shared but has no maximum");
+            return new Memory(limits.Min, limits.Max, limits.Shared);
+        }
+        return def.Memories.Count > 0 ? new Memory(def.Memories[0]) : null;
+    }
+}

@@ -1,0 +1,53 @@
+using Strand.Runtime;
+
+namespace Strand.Threads;
+
+/// <summary>One thread of a <see cref="ThreadGroup"/>: an instance of the group's module running one export on its own OS thread.</summary>
+public sealed class WasmThread
+{
+    private readonly ManualResetEventSlim _done = new(false);
+
+    internal WasmThread(int id, string export, Value[] arguments)
+    {
+        Id = id;
+        Export = export;
+        Arguments = arguments;
+    }
+
+    /// <summary>1-based; the first thread spawned in a group is 1.</summary>
+    public int Id { get; }
+    public string Export { get; }
+    public IReadOnlyList<Value> Arguments { get; }
+
+    /// <summary>The export's results, once it returned normally.</summary>
+    public Value[]? Result { get; internal set; }
+
+    /// <summary>Why the thread failed: a <see cref="Runtime.TrapException"/> (including "interrupted" when the group was stopped) or another exception.</summary>
+    public Exception? Error { get; internal set; }
+
+    /// <summary>The thread's shadow stack [low, high): high is its initial stack pointer. Null when the module has no known stack.</summary>
+    public AddressRange? StackRange { get; internal set; }
+
+    /// <summary>The initial value of the thread's stack-pointer global.</summary>
+    public uint? InitialStackPointer { get; internal set; }
+
+    /// <summary>The thread's TLS block, when the module has thread-locals.</summary>
+    public AddressRange? TlsBlock { get; internal set; }
+
+    /// <summary>The thread's instance (null until it is instantiated, or if instantiation failed).</summary>
+    public Instance? Instance { get; internal set; }
+
+    /// <summary>Wall-clock time from the start of the export call to its end.</summary>
+    public TimeSpan Elapsed { get; internal set; }
+
+    public bool IsCompleted => _done.IsSet;
+    public bool Succeeded => IsCompleted && Error is null;
+
+    /// <summary>Waits for the thread to finish; false if it did not within <paramref name="timeout"/>.</summary>
+    public bool Join(TimeSpan timeout) => _done.Wait(timeout);
+
+    internal void Complete() => _done.Set();
+
+    public override string ToString() =>
+        $"thread {Id} {Export}: " + (Error is not null ? $"failed: {Error.Message}" : Result is not null ? string.Join(", ", Result) : IsCompleted ? "done" : "running");
+}
