@@ -1,5 +1,6 @@
 using Strand.Runtime;
 using Strand.Text;
+using Strand.Threads;
 using Xunit;
 
 namespace Strand.Tests;
@@ -50,5 +51,32 @@ public class ReadmeExampleTests
         Assert.Equal(TrapCode.IntegerDivideByZero, trap.Code);
         Assert.Equal("integer divide by zero", trap.Message);
         Assert.Equal(TrapCode.IntegerOverflow, Assert.Throws<TrapException>(() => div(int.MinValue, -1)).Code);
+    }
+
+    [Fact]
+    public void ThreadGroupExampleWorks()
+    {
+        string path = Path.Combine(AppContext.BaseDirectory, "fixtures", "seed", "algorithm_threads.wasm");
+        var results = new List<long>();
+
+        // --- README threads example start
+        var module = Module.FromFile(path);               // imports a shared memory; __stack_pointer not exported
+        using var group = new ThreadGroup(module, new ThreadGroupOptions
+        {
+            StackMode = StackMode.Isolated,               // the default: a private shadow stack per thread
+            Timeout = TimeSpan.FromMinutes(1),
+        });
+        for (int i = 0; i < 3; i++) group.Spawn("algorithm");
+        group.WaitAll();                                  // throws ThreadGroupException (with ThreadId) if one trapped
+        foreach (var thread in group.Threads)
+            results.Add(thread.Result![0].AsI64);         // thread.StackRange: where its stack lives
+        // --- README threads example end
+
+        Assert.Equal(new long[] { 5172326400000, 5172326400000, 5172326400000 }, results);
+        Assert.Empty(group.Collisions);
+        var ranges = group.Threads.Select(t => t.StackRange!.Value).ToList();
+        for (int a = 0; a < ranges.Count; a++)
+            for (int b = a + 1; b < ranges.Count; b++)
+                Assert.True(ranges[a].End <= ranges[b].Start || ranges[b].End <= ranges[a].Start, $"{ranges[a]} overlaps {ranges[b]}");
     }
 }

@@ -40,6 +40,10 @@ public static class RunCommand
         }
 
         if (threads is not null) return ThreadedRun.Execute(file, module, invoke, callArgs, threads);
+        // A module with a shadow stack runs as a one-thread group, so that leaving its stack traps
+        // ("shadow stack overflow ...") instead of silently overwriting the data below it.
+        if (Threads.ModuleLayout.Analyze(module.Definition).StackPointer.GlobalIndex is not null)
+            return ThreadedRun.ExecuteSingle(file, module, invoke, callArgs);
 
         var linker = new Linker();
         ModuleLoader.DefineImportedMemory(module, linker);

@@ -29,11 +29,49 @@ public static class ThreadedRun
         return new ThreadedRunOptions(threadCount.Value, mode, (uint?)size);
     }
 
+    /// <summary>
+    /// Runs the export once, in a one-thread <see cref="ThreadGroup"/> (for its shadow-stack guard), and prints
+    /// its results one per line like a plain <c>strand run --invoke</c>.
+    /// </summary>
+    public static int ExecuteSingle(string file, Module module, string invoke, IReadOnlyList<string> callArgs)
+    {
+        var export = FindExport(file, module, invoke);
+        var values = RunCommand.ParseArguments(export.FunctionType!, callArgs, invoke);
+        ThreadGroup group;
+        try
+        {
+            group = new ThreadGroup(module);
+        }
+        catch (LinkException e)
+        {
+            Console.Error.WriteLine($"strand: cannot link {file}: {e.Message}");
+            return 1;
+        }
+        using (group)
+        {
+            var thread = group.Spawn(invoke, values);
+            try
+            {
+                group.WaitAll();
+            }
+            catch (ThreadGroupException e)
+            {
+                Console.Error.WriteLine($"strand: wasm trap: {e.InnerException?.Message ?? e.Message}");
+                return 134;
+            }
+            foreach (var result in thread.Result!) Console.Out.WriteLine(RunCommand.FormatValue(result));
+            return 0;
+        }
+    }
+
+    private static ExportInfo FindExport(string file, Module module, string invoke) =>
+        module.Exports.FirstOrDefault(e => e.Name == invoke && e.Kind == ExternalKind.Function)
+            ?? throw new UsageException($"{file} has no exported function '{invoke}' (exports: {string.Join(", ", module.Exports.Where(e => e.Kind == ExternalKind.Function).Select(e => e.Name))})");
+
     /// <summary>Runs the export on every thread of one <see cref="ThreadGroup"/> and prints each thread's outcome and stack.</summary>
     public static int Execute(string file, Module module, string invoke, IReadOnlyList<string> callArgs, ThreadedRunOptions options)
     {
-        var export = module.Exports.FirstOrDefault(e => e.Name == invoke && e.Kind == ExternalKind.Function)
-            ?? throw new UsageException($"{file} has no exported function '{invoke}' (exports: {string.Join(", ", module.Exports.Where(e => e.Kind == ExternalKind.Function).Select(e => e.Name))})");
+        var export = FindExport(file, module, invoke);
         var values = RunCommand.ParseArguments(export.FunctionType!, callArgs, invoke);
         ThreadGroup group;
         try

@@ -520,12 +520,7 @@ internal sealed partial class FunctionCompiler
     private LocalBuilder EmitAtomicAddress(ulong offset, int size)
     {
         var ea = Rent(typeof(long));
-        _il.Emit(OpCodes.Conv_U8);
-        if (offset != 0)
-        {
-            _il.Emit(OpCodes.Ldc_I8, (long)offset);
-            _il.Emit(OpCodes.Add);
-        }
+        EmitWidenedAddress(offset);
         _il.Emit(OpCodes.Stloc, ea);
         if (size > 1)
         {

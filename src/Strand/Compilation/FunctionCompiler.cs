@@ -794,12 +794,7 @@ internal sealed partial class FunctionCompiler
         if (addressLocal >= 0 && _checkedAddressLocals.TryGetValue(addressLocal, out ulong checkedEnd) && end <= checkedEnd)
         {
             // Already proven in bounds (see _checkedAddressLocals): base + zext(address) + offset.
-            _il.Emit(OpCodes.Conv_U8);
-            if (offset != 0)
-            {
-                _il.Emit(OpCodes.Ldc_I8, (long)offset);
-                _il.Emit(OpCodes.Add);
-            }
+            EmitWidenedAddress(offset);
             _il.Emit(OpCodes.Conv_U);
             var address = Rent(typeof(nint));
             _il.Emit(OpCodes.Stloc, address);
@@ -812,12 +807,7 @@ internal sealed partial class FunctionCompiler
         if (addressLocal >= 0)
             _checkedAddressLocals[addressLocal] = Math.Max(end, _checkedAddressLocals.GetValueOrDefault(addressLocal));
         var ea = Rent(typeof(long));
-        _il.Emit(OpCodes.Conv_U8);
-        if (offset != 0)
-        {
-            _il.Emit(OpCodes.Ldc_I8, (long)offset);
-            _il.Emit(OpCodes.Add);
-        }
+        EmitWidenedAddress(offset);
         _il.Emit(OpCodes.Stloc, ea);
         EmitBoundsCheck(ea, size);
         _il.Emit(OpCodes.Ldloc, _memoryBase!);
@@ -828,6 +818,18 @@ internal sealed partial class FunctionCompiler
     }
 
     /// <summary>Traps unless ea + size &lt;= current memory length (unsigned 64-bit, cannot overflow).</summary>
+
+    /// <summary>
+    /// Replaces the i32 address on the stack by the 64-bit effective address zext(address) + offset,
+    /// which cannot wrap (both are below 2^32), so one comparison decides bounds.
+    /// </summary>
+    private void EmitWidenedAddress(ulong offset)
+    {
+        _il.Emit(OpCodes.Conv_U8);
+        if (offset == 0) return;
+        _il.Emit(OpCodes.Ldc_I8, (long)offset);
+        _il.Emit(OpCodes.Add);
+    }
 
     private void EmitBoundsCheck(LocalBuilder ea, int size)
     {

@@ -1,0 +1,165 @@
+using Xunit;
+
+namespace Strand.Tests.Cli;
+
+/// <summary>Console redirection is process-wide, so these tests never run in parallel with each other.</summary>
+[CollectionDefinition(nameof(CliCollection), DisableParallelization = true)]
+public sealed class CliCollection;
+
+[Collection(nameof(CliCollection))]
+public class CliTests
+{
+    private static string Fixture(params string[] parts) =>
+        Path.Combine(new[] { AppContext.BaseDirectory, "fixtures" }.Concat(parts).ToArray());
+
+    private static (int ExitCode, string Out, string Err) Run(params string[] args)
+    {
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        var oldOut = Console.Out;
+        var oldErr = Console.Error;
+        Console.SetOut(stdout);
+        Console.SetError(stderr);
+        try
+        {
+            int code = Strand.Cli.Program.Main(args);
+            return (code, stdout.ToString(), stderr.ToString());
+        }
+        finally
+        {
+            Console.SetOut(oldOut);
+            Console.SetError(oldErr);
+        }
+    }
+
+    [Fact]
+    public void RunInvokesAnExportAndPrintsItsResult()
+    {
+        var (code, output, _) = Run("run", Fixture("seed", "algorithm.wasm"), "--invoke", "algorithm");
+        Assert.Equal(0, code);
+        Assert.Equal("5172326400000", output.Trim());
+    }
+
+    [Fact]
+    public void RunAcceptsWatFilesAndTypedArguments()
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"strand-cli-{Guid.NewGuid():N}.wat");
+        File.WriteAllText(path, "(module (func (export \"mix\") (param i32 i64 f64) (result i64 f64) (i64.add (i64.extend_i32_s (local.get 0)) (local.get 1)) (f64.mul (local.get 2) (f64.const 2))))");
+        try
+        {
+            var (code, output, _) = Run("run", path, "--invoke", "mix", "-5", "0x10", "1.25");
+            Assert.Equal(0, code);
+            Assert.Equal(new[] { "11", "2.5" }, output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public void ShadowStackOverflowTrapsInsteadOfCorruptingData()
+    {
+        var (code, _, error) = Run("run", Fixture("threads", "recursion.wasm"), "--invoke", "recurse", "64");
+        Assert.Equal(134, code);
+        Assert.Contains("shadow stack overflow in thread 1: __stack_pointer would be 0x", error);
+    }
+
+    [Fact]
+    public void RunOnThreadsGivesEveryThreadItsOwnStack()
+    {
+        var (code, output, _) = Run("run", Fixture("seed", "algorithm_threads.wasm"), "--invoke", "algorithm", "--threads", "2");
+        Assert.Equal(0, code);
+        var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(2, lines.Length);
+        Assert.All(lines, l => Assert.Contains(": 5172326400000   stack [0x", l));
+    }
+
+    [Fact]
+    public void SharedStackModeReportsTheCollision()
+    {
+        var (code, output, _) = Run("run", Fixture("seed", "algorithm_threads.wasm"), "--invoke", "algorithm", "--threads", "2", "--stack-mode", "shared");
+        Assert.Equal(0, code);
+        Assert.Contains("collision: thread 2 starts with __stack_pointer 0x00010400 inside thread 1's live stack [0x00000000, 0x00010400)", output);
+    }
+
+    [Fact]
+    public void InspectReportsTheStackPointerFoundByName()
+    {
+        string svg = Path.Combine(Path.GetTempPath(), $"strand-cli-{Guid.NewGuid():N}.svg");
+        try
+        {
+            var (code, output, _) = Run("inspect", Fixture("seed", "algorithm_threads.wasm"), "--svg", svg);
+            Assert.Equal(0, code);
+            Assert.Contains("__stack_pointer: global 0 (found via name section)", output);
+            Assert.Contains("initial value: 0x00010400 (66560)", output);
+            Assert.Contains("UNSAFE", output);
+            Assert.StartsWith("<svg", File.ReadAllText(svg).TrimStart());
+        }
+        finally
+        {
+            File.Delete(svg);
+        }
+    }
+
+    [Fact]
+    public void DemoShowsCollisionsThenCorrectIsolatedResults()
+    {
+        var (code, output, _) = Run("demo", "--threads", "2");
+        Assert.Equal(0, code);
+        Assert.Contains("thread 2 starts with __stack_pointer 0x00010400 inside thread 1's live stack", output);
+        Assert.Contains("2 of 2 results correct", output);
+    }
+
+    [Fact]
+    public void WastReportsCountsAndFailsOnFailure()
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"strand-cli-{Guid.NewGuid():N}.wast");
+        File.WriteAllText(path, """
+            (module (func (export "f") (param i32) (result i32) (i32.div_u (i32.const 10) (local.get 0))))
+            (assert_return (invoke "f" (i32.const 2)) (i32.const 5))
+            (assert_trap (invoke "f" (i32.const 0)) "integer divide by zero")
+            (assert_return (invoke "f" (i32.const 5)) (i32.const 3))
+            (assert_invalid (module (func (result i32) (i64.const 1))) "type mismatch")
+            (assert_malformed (module quote "(func (i32.bogus))") "unknown operator")
+            """);
+        try
+        {
+            var (code, output, _) = Run("wast", path);
+            Assert.Equal(1, code);
+            Assert.Contains("5 passed, 1 failed, 0 skipped", output);
+            Assert.Contains(":4: result 0: expected", output);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public void UsageErrorsExitWithTwo()
+    {
+        Assert.Equal(2, Run("frobnicate").ExitCode);
+        Assert.Equal(2, Run("run").ExitCode);
+        var (code, _, error) = Run("run", Fixture("seed", "algorithm.wasm"), "--invoke", "algorithm", "--threads", "zero");
+        Assert.Equal(2, code);
+        Assert.Contains("--threads must be an integer", error);
+    }
+
+    [Fact]
+    public void MalformedModuleIsReportedInOneLine()
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"strand-cli-{Guid.NewGuid():N}.wasm");
+        File.WriteAllBytes(path, new byte[] { 0, 0x61, 0x73, 0x6D, 1, 0, 0, 0, 0x01, 0xFF });
+        try
+        {
+            var (code, _, error) = Run("run", path, "--invoke", "f");
+            Assert.Equal(1, code);
+            Assert.Contains("malformed module at byte 0x", error);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+}
