@@ -54,7 +54,8 @@ public static class Program
         usage:
           strand run FILE [--invoke NAME [ARGS...]] [options] [-- PROGRAM-ARGS...]
               Runs a .wasm or .wat file. With --invoke, calls the export NAME with ARGS and
-              prints its results. Without --invoke, runs a WASI program's _start.
+              prints its results. Without --invoke, runs a WASI program's _start (WASI preview 1;
+              a program importing wasi.thread-spawn runs its threads as wasi-threads).
               --threads N              run the export on N threads sharing one memory
               --stack-mode MODE        isolated (default) or shared (demonstrates collisions)
               --stack-size SIZE        shadow stack per extra thread (e.g. 64k, 1m)

@@ -34,13 +34,26 @@ public sealed class WasiHost
     /// <summary>
     /// Instantiates a WASI command module and runs its <c>_start</c>. Returns the exit code:
     /// the argument of <c>proc_exit</c>, or 0 when <c>_start</c> returns. Traps propagate as
-    /// <see cref="TrapException"/>.
+    /// <see cref="TrapException"/>. A module importing <c>wasi.thread-spawn</c> runs with
+    /// <see cref="WasiThreads"/>: <c>proc_exit</c> or a trap on any of its threads ends them all.
     /// </summary>
     public static int RunCommand(Module module, WasiContext context, Linker? linker = null)
     {
+        ArgumentNullException.ThrowIfNull(module);
         var host = new WasiHost(context);
         linker ??= new Linker();
         host.Define(linker);
+        if (WasiThreads.IsImportedBy(module))
+        {
+            try
+            {
+                return WasiThreads.RunCommand(module, host, linker);
+            }
+            catch (Exception e) when (FindExit(e) is { } exit)
+            {
+                return exit.ExitCode;
+            }
+        }
         Memory? imported = null;
         foreach (var import in module.Definition.Imports)
         {

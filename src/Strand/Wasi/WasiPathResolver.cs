@@ -12,9 +12,9 @@ internal enum HostEntryKind { None, File, Directory, Symlink }
 /// <summary>
 /// The sandbox. Guest paths are resolved component by component below a root directory (the
 /// descriptor the call names), never via the host's own path lookup:
-/// absolute paths and ".." above the root give EPERM, as in wasmtime; symlinks are expanded by hand
-/// (absolute targets give EPERM, relative ones are resolved against the link's directory under the
-/// same rules), at most <see cref="MaxSymlinkExpansions"/> of them (then ELOOP).
+/// absolute paths and ".." above the root give ENOTCAPABLE, as in Node's node:wasi (wasmtime says EPERM);
+/// symlinks are expanded by hand (absolute targets give ENOTCAPABLE, relative ones are resolved against
+/// the link's directory under the same rules), at most <see cref="MaxSymlinkExpansions"/> of them (then ELOOP).
 /// </summary>
 internal static class WasiPathResolver
 {
@@ -24,7 +24,7 @@ internal static class WasiPathResolver
     {
         if (guestPath.Length == 0) throw new WasiErrnoException(WasiErrno.NoEnt);
         if (guestPath.Contains('\0')) throw new WasiErrnoException(WasiErrno.Inval);
-        if (guestPath[0] == '/' || IsHostRooted(guestPath)) throw new WasiErrnoException(WasiErrno.Perm);
+        if (guestPath[0] == '/' || IsHostRooted(guestPath)) throw new WasiErrnoException(WasiErrno.NotCapable);
 
         bool mustBeDirectory = guestPath[^1] == '/';
         var pending = new Stack<string>();
@@ -38,12 +38,12 @@ internal static class WasiPathResolver
             if (component == ".") continue;
             if (component == "..")
             {
-                if (resolved.Count == 0) throw new WasiErrnoException(WasiErrno.Perm);
+                if (resolved.Count == 0) throw new WasiErrnoException(WasiErrno.NotCapable);
                 resolved.RemoveAt(resolved.Count - 1);
                 continue;
             }
             if (OperatingSystem.IsWindows() && (component.Contains('\\') || component.Contains(':')))
-                throw new WasiErrnoException(WasiErrno.Perm); // would be a separator or drive/stream syntax on the host
+                throw new WasiErrnoException(WasiErrno.NotCapable); // would be a separator or drive/stream syntax on the host
 
             bool isLast = pending.Count == 0;
             string candidate = Combine(root, resolved, component);
@@ -53,7 +53,7 @@ internal static class WasiPathResolver
             {
                 if (++expansions > MaxSymlinkExpansions) throw new WasiErrnoException(WasiErrno.Loop);
                 if (linkTarget.Length == 0) throw new WasiErrnoException(WasiErrno.NoEnt);
-                if (linkTarget[0] == '/' || IsHostRooted(linkTarget)) throw new WasiErrnoException(WasiErrno.Perm);
+                if (linkTarget[0] == '/' || IsHostRooted(linkTarget)) throw new WasiErrnoException(WasiErrno.NotCapable);
                 if (isLast && linkTarget[^1] == '/') mustBeDirectory = true;
                 PushComponents(pending, linkTarget);
                 continue;
@@ -72,6 +72,23 @@ internal static class WasiPathResolver
 
         string hostPath = resolved.Count == 0 ? root : Combine(root, resolved, null);
         return new ResolvedPath(hostPath, resolved.Count == 0 ? null : resolved[^1], mustBeDirectory);
+    }
+
+    /// <summary>
+    /// True when the relative symlink <paramref name="contents"/>, stored at a depth of
+    /// <paramref name="linkDepth"/> directories below the root, climbs above the root with "..".
+    /// Checked by name only: links inside the contents are checked again whenever the link is followed.
+    /// </summary>
+    public static bool EscapesRoot(string contents, int linkDepth)
+    {
+        int depth = linkDepth;
+        foreach (var component in contents.Split('/', StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (component == ".") continue;
+            depth += component == ".." ? -1 : 1;
+            if (depth < 0) return true;
+        }
+        return false;
     }
 
     private static void PushComponents(Stack<string> pending, string path)

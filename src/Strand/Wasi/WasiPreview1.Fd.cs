@@ -398,15 +398,13 @@ public sealed partial class WasiPreview1
         }
     }
 
-    /// <summary>Snapshot of a directory: "." and ".." first (as wasmtime), then the entries in host order.</summary>
+    /// <summary>
+    /// Snapshot of a directory: its entries in host order, without "." and ".." (as Node's node:wasi;
+    /// wasmtime lists them first).
+    /// </summary>
     private static List<DirectoryEntry> ReadListing(string hostPath)
     {
-        var entries = new List<DirectoryEntry>
-        {
-            new("."u8.ToArray(), HostFileSystem.Stat(hostPath, followFinal: false).Inode, WasiFileType.Directory),
-        };
-        string parent = Path.GetDirectoryName(Path.TrimEndingDirectorySeparator(hostPath)) ?? hostPath;
-        entries.Add(new(".."u8.ToArray(), HostFileSystem.Stat(parent, followFinal: true).Inode, WasiFileType.Directory));
+        var entries = new List<DirectoryEntry>();
         var options = new EnumerationOptions { AttributesToSkip = 0, IgnoreInaccessible = false, RecurseSubdirectories = false, ReturnSpecialDirectories = false };
         foreach (var path in Directory.EnumerateFileSystemEntries(hostPath, "*", options))
         {

@@ -104,7 +104,7 @@ public sealed partial class WasiPreview1
             {
                 if (truncate || requestedBase.HasFlag(WasiRights.FdWrite)) throw Error(WasiErrno.IsDir);
                 string real = WasiPathResolver.GetRealPath(path.HostPath);
-                if (!WasiPathResolver.IsWithin(directory.HostPath, real)) throw Error(WasiErrno.Perm);
+                if (!WasiPathResolver.IsWithin(directory.HostPath, real)) throw Error(WasiErrno.NotCapable);
                 opened = new DirectoryDescriptor(real, null)
                 {
                     RightsBase = requestedBase & directory.RightsInheriting & WasiRights.Directory,
@@ -160,7 +160,7 @@ public sealed partial class WasiPreview1
         {
             // TOCTOU check: if a symlink was planted after resolution, the handle leads elsewhere.
             string? real = HostFileSystem.RealPathOfHandle(stream.SafeFileHandle);
-            if (real is not null && !WasiPathResolver.IsWithin(directory.HostPath, real)) throw Error(WasiErrno.Perm);
+            if (real is not null && !WasiPathResolver.IsWithin(directory.HostPath, real)) throw Error(WasiErrno.NotCapable);
             var type = HostFileSystem.Stat(stream.SafeFileHandle, path.HostPath).FileType;
             return new FileDescriptor(stream, path.HostPath, type) { RightsBase = granted };
         }
@@ -230,17 +230,28 @@ public sealed partial class WasiPreview1
         try
         {
             string contents = Memory.ReadString((uint)oldPathPointer, (uint)oldPathLength);
-            var (_, path) = Resolve(fd, WasiRights.PathSymlink, newPathPointer, newPathLength, followFinal: false);
+            var (directory, path) = Resolve(fd, WasiRights.PathSymlink, newPathPointer, newPathLength, followFinal: false);
             if (contents.Length == 0) throw Error(WasiErrno.NoEnt);
             if (contents.Contains('\0')) throw Error(WasiErrno.Inval);
-            // An absolute link could never be followed inside the sandbox; refuse it as wasmtime does.
+            // An absolute link could never be followed inside the sandbox: EPERM (as node:wasi and wasmtime).
             if (contents[0] == '/' || (OperatingSystem.IsWindows() && Path.IsPathRooted(contents))) throw Error(WasiErrno.Perm);
+            // Neither could one that climbs out with "..": ENOTCAPABLE at creation, as node:wasi.
+            if (path.Name is not null && WasiPathResolver.EscapesRoot(contents, LinkDepth(directory.HostPath, path.HostPath)))
+                throw Error(WasiErrno.NotCapable);
             if (path.Name is null || WasiPathResolver.Kind(path.HostPath) != HostEntryKind.None) throw Error(WasiErrno.Exist);
             if (path.MustBeDirectory) throw Error(WasiErrno.NoEnt);
             File.CreateSymbolicLink(path.HostPath, contents);
             return 0;
         }
         catch (Exception e) when (TryMap(e, out int errno)) { return errno; }
+    }
+
+    /// <summary>How many directories below <paramref name="root"/> the entry at <paramref name="hostPath"/> lives.</summary>
+    private static int LinkDepth(string root, string hostPath)
+    {
+        string parent = Path.GetDirectoryName(hostPath) ?? root;
+        string relative = Path.GetRelativePath(root, parent);
+        return relative == "." ? 0 : relative.Split(Path.DirectorySeparatorChar, StringSplitOptions.RemoveEmptyEntries).Length;
     }
 
     public int PathUnlinkFile(int fd, int pathPointer, int pathLength)

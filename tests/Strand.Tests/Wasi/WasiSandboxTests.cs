@@ -12,13 +12,13 @@ public class WasiSandboxTests
     [InlineData("a/../../x")]
     [InlineData("/etc/passwd")]
     [InlineData("/")]
-    public void EscapingPathsAreRefusedWithEperm(string path)
+    public void EscapingPathsAreRefusedWithEnotcapable(string path)
     {
         using var host = new WasiTestHost();
         Directory.CreateDirectory(Path.Combine(host.Root, "a"));
-        Assert.Equal(E(WasiErrno.Perm), host.Open(path).Errno);
-        Assert.Equal(E(WasiErrno.Perm), host.PathCall((p, l) => host.Wasi.PathFilestatGet(PreopenFd, 1, p, l, ResultArea), path));
-        Assert.Equal(E(WasiErrno.Perm), host.PathCall((p, l) => host.Wasi.PathCreateDirectory(PreopenFd, p, l), path + "/new"));
+        Assert.Equal(E(WasiErrno.NotCapable), host.Open(path).Errno);
+        Assert.Equal(E(WasiErrno.NotCapable), host.PathCall((p, l) => host.Wasi.PathFilestatGet(PreopenFd, 1, p, l, ResultArea), path));
+        Assert.Equal(E(WasiErrno.NotCapable), host.PathCall((p, l) => host.Wasi.PathCreateDirectory(PreopenFd, p, l), path + "/new"));
     }
 
     [Fact]
@@ -52,13 +52,13 @@ public class WasiSandboxTests
             Directory.CreateDirectory(Path.Combine(host.Root, "sub"));
             File.CreateSymbolicLink(Path.Combine(host.Root, "sub", "up"), "../..");
 
-            Assert.Equal(E(WasiErrno.Perm), host.Open("abs").Errno);
-            Assert.Equal(E(WasiErrno.Perm), host.Open("absdir/secret").Errno);
-            Assert.Equal(E(WasiErrno.Perm), host.Open("rel/secret").Errno);
-            Assert.Equal(E(WasiErrno.Perm), host.Open("sub/up/x").Errno);
-            Assert.Equal(E(WasiErrno.Perm), host.PathCall((p, l) => host.Wasi.PathFilestatGet(PreopenFd, 1, p, l, ResultArea), "abs"));
-            Assert.Equal(E(WasiErrno.Perm), host.Open("abs", WasiOpenFlags.Create, lookupFlags: 1).Errno);
-            Assert.Equal(E(WasiErrno.Perm), host.PathCall((p, l) => host.Wasi.PathCreateDirectory(PreopenFd, p, l), "absdir/new"));
+            Assert.Equal(E(WasiErrno.NotCapable), host.Open("abs").Errno);
+            Assert.Equal(E(WasiErrno.NotCapable), host.Open("absdir/secret").Errno);
+            Assert.Equal(E(WasiErrno.NotCapable), host.Open("rel/secret").Errno);
+            Assert.Equal(E(WasiErrno.NotCapable), host.Open("sub/up/x").Errno);
+            Assert.Equal(E(WasiErrno.NotCapable), host.PathCall((p, l) => host.Wasi.PathFilestatGet(PreopenFd, 1, p, l, ResultArea), "abs"));
+            Assert.Equal(E(WasiErrno.NotCapable), host.Open("abs", WasiOpenFlags.Create, lookupFlags: 1).Errno);
+            Assert.Equal(E(WasiErrno.NotCapable), host.PathCall((p, l) => host.Wasi.PathCreateDirectory(PreopenFd, p, l), "absdir/new"));
             Assert.False(Directory.Exists(Path.Combine(outside, "new")));
 
             // Without following, the link itself is what the guest sees (it may stat or remove it).
@@ -66,6 +66,25 @@ public class WasiSandboxTests
             Assert.Equal((byte)WasiFileType.SymbolicLink, host.Bytes[ResultArea + 16]);
             Assert.Equal(0, host.PathCall((p, l) => host.Wasi.PathUnlinkFile(PreopenFd, p, l), "abs"));
             Assert.True(File.Exists(Path.Combine(outside, "secret")));
+
+            // The guest cannot make escaping links: absolute contents are EPERM, ".." above the root ENOTCAPABLE
+            // (both as node:wasi); climbing and coming back down inside is allowed.
+            int Symlink(string contents, string at)
+            {
+                int contentsLength = host.Put(contents, StringArea);
+                int atLength = host.Put(at, StringArea + 512);
+                return host.Wasi.PathSymlink(StringArea, contentsLength, PreopenFd, StringArea + 512, atLength);
+            }
+            Assert.Equal(E(WasiErrno.Perm), Symlink(outside, "guest_abs"));
+            Assert.Equal(E(WasiErrno.NotCapable), Symlink("../x", "guest_up"));
+            Assert.Equal(E(WasiErrno.NotCapable), Symlink("../../x", "sub/guest_up"));
+            Assert.Equal(E(WasiErrno.NotCapable), Symlink("a/../../x", "guest_up"));
+            Assert.Equal(0, Symlink("../top", "sub/guest_top"));
+            Assert.Equal(0, Symlink("sub/../sub/./up", "guest_inside"));
+            Assert.False(File.Exists(Path.Combine(host.Root, "guest_up")));
+            Assert.False(File.Exists(Path.Combine(host.Root, "sub", "guest_up")));
+            // A link to a link that escapes is still refused when followed.
+            Assert.Equal(E(WasiErrno.NotCapable), host.Open("guest_inside/x").Errno);
 
             // A relative link that stays inside is followed normally.
             File.CreateSymbolicLink(Path.Combine(host.Root, "sub", "sibling"), "../sub");

@@ -1,0 +1,119 @@
+using Strand.Binary;
+using Strand.Runtime;
+using Strand.Threads;
+
+namespace Strand.Wasi;
+
+/// <summary>
+/// The host side of the wasi-threads proposal: the import <c>wasi.thread-spawn (i32) -> i32</c>.
+/// Each call starts a new instance of the same module, on a new OS thread of a <see cref="ThreadGroup"/>
+/// sharing the program's memory, and calls its export <c>wasi_thread_start(tid, start_arg)</c>.
+/// </summary>
+/// <remarks>
+/// <para>Thread ids are 1, 2, 3, ... in spawn order (the main thread, which runs <c>_start</c>, has none),
+/// always in [1, 2^29). <c>thread-spawn</c> returns -1 when no thread can be started: ids are exhausted,
+/// the program is ending, or the host cannot create the thread.</para>
+/// <para>The guest places its own stacks (wasi-libc's pthread_create allocates them and its
+/// <c>wasi_thread_start</c> sets <c>__stack_pointer</c>), so the group runs in <see cref="StackMode.Shared"/>
+/// without bounds checks: every instance starts with the linker's stack pointer and the guest moves it.</para>
+/// <para><c>proc_exit</c> or a trap on any thread ends every thread; <see cref="WasiHost.RunCommand"/> reports it once.</para>
+/// </remarks>
+public sealed class WasiThreads
+{
+    public const string ModuleName = "wasi";
+    public const string SpawnFunctionName = "thread-spawn";
+    public const string StartExportName = "wasi_thread_start";
+
+    /// <summary>The largest thread id the proposal allows (ids are in [1, 2^29)).</summary>
+    public const int MaxThreadId = (1 << 29) - 1;
+
+    private ThreadGroup? _group;
+    private int _lastThreadId;
+
+    /// <summary>True when <paramref name="module"/> imports <c>wasi.thread-spawn</c>.</summary>
+    public static bool IsImportedBy(Module module) =>
+        module.Definition.Imports.Any(i => i.Kind == ExternalKind.Function && i.Module == ModuleName && i.Name == SpawnFunctionName);
+
+    /// <summary>Defines <c>wasi.thread-spawn</c> in <paramref name="linker"/>. Spawning works once a group is attached.</summary>
+    public void Define(Linker linker)
+    {
+        ArgumentNullException.ThrowIfNull(linker);
+        linker.DefineFunction(ModuleName, SpawnFunctionName, new Func<int, int>(Spawn));
+    }
+
+    /// <summary>The group new threads join: it runs the module whose instances call <c>thread-spawn</c>.</summary>
+    public void Attach(ThreadGroup group)
+    {
+        ArgumentNullException.ThrowIfNull(group);
+        if (Interlocked.CompareExchange(ref _group, group, null) is not null)
+            throw new InvalidOperationException("a thread group is already attached");
+    }
+
+    /// <summary>
+    /// <c>thread-spawn(start_arg)</c>: starts <c>wasi_thread_start(tid, start_arg)</c> on a new thread and
+    /// returns its id, or -1 if no thread could be started.
+    /// </summary>
+    public int Spawn(int startArgument)
+    {
+        var group = Volatile.Read(ref _group);
+        if (group is null) return -1;
+        int id = Interlocked.Increment(ref _lastThreadId);
+        if (id > MaxThreadId)
+        {
+            Interlocked.Exchange(ref _lastThreadId, MaxThreadId); // never wrap around into reused ids
+            return -1;
+        }
+        try
+        {
+            group.Spawn(StartExportName, Value.I32(id), Value.I32(startArgument));
+            return id;
+        }
+        catch (Exception e) when (e is ThreadSpawnException or InvalidOperationException or OutOfMemoryException or ThreadStartException)
+        {
+            return -1; // the group is stopping, or the host has no room for another thread
+        }
+    }
+
+    /// <summary>
+    /// Runs a command that imports <c>wasi.thread-spawn</c>: <c>_start</c> on the group's first thread, every
+    /// spawned thread on its own. Ends when <c>_start</c> returns (exit code 0; the other threads are stopped),
+    /// when any thread calls <c>proc_exit</c> (its code), or when any thread traps (rethrown as a
+    /// <see cref="TrapException"/> with the trap's code and message; the inner exception names the thread).
+    /// </summary>
+    internal static int RunCommand(Module module, WasiHost host, Linker linker)
+    {
+        var export = module.Exports.FirstOrDefault(e => e.Name == StartExportName && e.Kind == ExternalKind.Function)
+            ?? throw new LinkException($"the module imports {ModuleName}.{SpawnFunctionName} but does not export \"{StartExportName}\"");
+        var startType = export.FunctionType!;
+        if (startType.Params is not [ValType.I32, ValType.I32] || startType.Results.Length != 0)
+            throw new LinkException($"\"{StartExportName}\" must have type (i32, i32) -> (), not {startType}");
+        if (!module.Exports.Any(e => e.Name == "_start" && e.Kind == ExternalKind.Function))
+            throw new LinkException("the module has no \"_start\" export: it is not a WASI command");
+
+        var threads = new WasiThreads();
+        threads.Define(linker);
+        using var group = new ThreadGroup(module, new ThreadGroupOptions
+        {
+            Linker = linker,
+            StackMode = StackMode.Shared,
+            CheckStackBounds = false,
+        });
+        if (group.Memory is not { Shared: true } memory)
+            throw new LinkException($"a module that imports {ModuleName}.{SpawnFunctionName} needs a shared memory");
+        host.BindMemory(memory);
+        threads.Attach(group);
+
+        var main = group.Spawn("_start");
+        // Any failure or exit elsewhere interrupts every thread of the group, _start's included.
+        main.Join(Timeout.InfiniteTimeSpan);
+        if (group.FirstError is not { } failure)
+        {
+            group.Cancel(); // _start returned: the program is over, whatever the other threads are doing
+            return 0;
+        }
+        if (WasiHost.FindExit(failure) is { } exit) return exit.ExitCode;
+        if (failure.InnerException is TrapException trap)
+            throw new TrapException(trap.Code, trap.Message, failure);
+        throw new TrapException(TrapCode.HostError, failure.Message, failure);
+    }
+}
