@@ -1,0 +1,94 @@
+using System.Diagnostics;
+
+namespace Strand.Fuzz;
+
+/// <summary>
+/// Turns a seed into a random valid module: deterministic random bytes (SplitMix64) fed to binaryen's
+/// `wasm-opt -ttf` (translate-to-fuzz), restricted to wasm 2.0 and threads features.
+/// </summary>
+internal sealed class ModuleGenerator(string wasmOptPath)
+{
+    /// <summary>wasm 2.0 without reference types, plus threads (shared memory, atomics).</summary>
+    public static readonly string[] BaseFeatures =
+    [
+        "--mvp-features", "--enable-sign-ext", "--enable-mutable-globals", "--enable-nontrapping-float-to-int",
+        "--enable-bulk-memory", "--enable-multivalue", "--enable-threads",
+    ];
+
+    /// <summary>
+    /// binaryen 108 models reference types with its GC type system and often writes modules that are not
+    /// valid wasm 2.0 (typed references, anyref for externref): seeds with reference types mostly test that
+    /// both engines reject the same modules.
+    /// </summary>
+    public static readonly string[] ReferenceTypes = ["--enable-reference-types"];
+
+    public sealed record Options(bool ReferenceTypesEvery4th, bool FuzzPasses, int MinBytes, int MaxBytes);
+
+    public sealed record Generated(string Path, string[] Features, string Description);
+
+    public Generated Generate(long seed, string directory, Options options)
+    {
+        var rng = new SplitMix64((ulong)seed);
+        int size = options.MinBytes + (int)(rng.Next() % (ulong)(options.MaxBytes - options.MinBytes + 1));
+        var bytes = new byte[size];
+        for (int i = 0; i < size; i += 8)
+        {
+            ulong word = rng.Next();
+            for (int j = 0; j < 8 && i + j < size; j++) bytes[i + j] = (byte)(word >> (8 * j));
+        }
+        string input = System.IO.Path.Combine(directory, $"seed{seed}.bin");
+        string output = System.IO.Path.Combine(directory, $"seed{seed}.wasm");
+        File.WriteAllBytes(input, bytes);
+
+        bool referenceTypes = options.ReferenceTypesEvery4th && seed % 4 == 3;
+        bool passes = options.FuzzPasses && (seed / 2) % 2 == 1;
+        string[] features = referenceTypes ? [.. BaseFeatures, .. ReferenceTypes] : BaseFeatures;
+        var args = new List<string> { "-ttf", input, "-o", output };
+        if (passes) args.Add("--fuzz-passes");
+        args.AddRange(features);
+        Run(args);
+        File.Delete(input);
+        return new Generated(output, features, $"{size} random bytes{(referenceTypes ? ", reference types" : "")}{(passes ? ", fuzz passes" : "")}");
+    }
+
+    /// <summary>The same module with NaNs replaced by 0 at runtime (binaryen's --denan), to tell NaN nondeterminism from bugs.</summary>
+    public string Denan(string wasm, string[] features)
+    {
+        string output = System.IO.Path.ChangeExtension(wasm, ".denan.wasm");
+        Run([wasm, "--denan", "-o", output, .. features]);
+        return output;
+    }
+
+    private void Run(IEnumerable<string> args)
+    {
+        var start = new ProcessStartInfo(wasmOptPath)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var a in args) start.ArgumentList.Add(a);
+        using var process = Process.Start(start) ?? throw new InvalidOperationException("cannot start " + wasmOptPath);
+        var stderr = process.StandardError.ReadToEndAsync();
+        process.StandardOutput.ReadToEnd();
+        if (!process.WaitForExit(120_000))
+        {
+            process.Kill();
+            throw new InvalidOperationException("wasm-opt timed out");
+        }
+        if (process.ExitCode != 0)
+            throw new InvalidOperationException($"wasm-opt failed ({process.ExitCode}): {stderr.Result.Trim()}");
+    }
+
+    /// <summary>A tiny fixed PRNG, so a seed means the same bytes on every .NET version.</summary>
+    private struct SplitMix64(ulong state)
+    {
+        public ulong Next()
+        {
+            ulong z = state += 0x9E3779B97F4A7C15;
+            z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9;
+            z = (z ^ (z >> 27)) * 0x94D049BB133111EB;
+            return z ^ (z >> 31);
+        }
+    }
+}
