@@ -8,11 +8,13 @@ namespace Strand.Fuzz;
 /// </summary>
 internal sealed class ModuleGenerator(string wasmOptPath)
 {
-    /// <summary>wasm 2.0 without reference types, plus threads (shared memory, atomics).</summary>
-    public static readonly string[] BaseFeatures =
+    /// <summary>
+    /// The wasm 2.0 features (without reference types) and threads. Each is left out of a seed's module with
+    /// probability 1/4, so code without them (e.g. unshared memories, no atomics) is generated too.
+    /// </summary>
+    public static readonly string[] OptionalFeatures =
     [
-        "--mvp-features", "--enable-sign-ext", "--enable-mutable-globals", "--enable-nontrapping-float-to-int",
-        "--enable-bulk-memory", "--enable-multivalue", "--enable-threads",
+        "sign-ext", "mutable-globals", "nontrapping-float-to-int", "bulk-memory", "multivalue", "threads",
     ];
 
     /// <summary>
@@ -20,11 +22,11 @@ internal sealed class ModuleGenerator(string wasmOptPath)
     /// valid wasm 2.0 (typed references, anyref for externref): seeds with reference types mostly test that
     /// both engines reject the same modules.
     /// </summary>
-    public static readonly string[] ReferenceTypes = ["--enable-reference-types"];
+    public const string ReferenceTypes = "reference-types";
 
     public sealed record Options(bool ReferenceTypesEvery4th, bool FuzzPasses, int MinBytes, int MaxBytes);
 
-    public sealed record Generated(string Path, string[] Features, string Description);
+    public sealed record Generated(string Path, string[] FeatureFlags, string Description);
 
     public Generated Generate(long seed, string directory, Options options)
     {
@@ -40,15 +42,23 @@ internal sealed class ModuleGenerator(string wasmOptPath)
         string output = System.IO.Path.Combine(directory, $"seed{seed}.wasm");
         File.WriteAllBytes(input, bytes);
 
+        ulong choices = rng.Next();
+        var features = OptionalFeatures.Where((_, i) => (choices >> (2 * i) & 3) != 0).ToList();
+        var omitted = OptionalFeatures.Except(features).ToList();
         bool referenceTypes = options.ReferenceTypesEvery4th && seed % 4 == 3;
-        bool passes = options.FuzzPasses && (seed / 2) % 2 == 1;
-        string[] features = referenceTypes ? [.. BaseFeatures, .. ReferenceTypes] : BaseFeatures;
+        if (referenceTypes) features.Add(ReferenceTypes);
+        bool passes = options.FuzzPasses && (choices >> 20 & 1) == 1;
+        string[] flags = ["--mvp-features", .. features.Select(f => "--enable-" + f)];
         var args = new List<string> { "-ttf", input, "-o", output };
         if (passes) args.Add("--fuzz-passes");
-        args.AddRange(features);
+        args.AddRange(flags);
         Run(args);
         File.Delete(input);
-        return new Generated(output, features, $"{size} random bytes{(referenceTypes ? ", reference types" : "")}{(passes ? ", fuzz passes" : "")}");
+        string description = $"{size} random bytes"
+            + (omitted.Count > 0 ? ", without " + string.Join(" ", omitted) : "")
+            + (referenceTypes ? ", with reference types" : "")
+            + (passes ? ", fuzz passes" : "");
+        return new Generated(output, flags, description);
     }
 
     /// <summary>The same module with NaNs replaced by 0 at runtime (binaryen's --denan), to tell NaN nondeterminism from bugs.</summary>

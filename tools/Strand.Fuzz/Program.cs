@@ -101,7 +101,7 @@ namespace Strand.Fuzz
                     {
                         // NaN payloads and signs are nondeterministic in the spec: a difference that goes away
                         // when binaryen's --denan replaces every NaN by 0 is not a bug.
-                        string denan = generator.Denan(generated.Path, generated.Features);
+                        string denan = generator.Denan(generated.Path, generated.FeatureFlags);
                         var again = Differ.Run(denan, timeoutMs, nodeRunner);
                         if (again.Comparison.Verdict == Verdict.Match)
                         {

@@ -235,6 +235,15 @@ internal sealed partial class FunctionCompiler
         Push(result);
     }
 
+    /// <summary>A rotation, its count made opaque to the JIT (see <see cref="WasmOps.OpaqueZero"/>).</summary>
+    private void Rotate(string name, ValType type)
+    {
+        _il.Emit(OpCodes.Ldsfld, RuntimeMembers.OpaqueZero);
+        if (type == I64) _il.Emit(OpCodes.Conv_I8);
+        _il.Emit(OpCodes.Add);
+        Helper(name, 2, type);
+    }
+
     /// <summary>Compare and negate: for ne, le, ge (a false comparison yields 1).</summary>
     private void NotCompare(OpCode compare)
     {
@@ -320,8 +329,8 @@ internal sealed partial class FunctionCompiler
             case Opcode.I32Shl: Shift(OpCodes.Shl, I32); break;
             case Opcode.I32ShrS: Shift(OpCodes.Shr, I32); break;
             case Opcode.I32ShrU: Shift(OpCodes.Shr_Un, I32); break;
-            case Opcode.I32Rotl: Helper(nameof(WasmOps.I32Rotl), 2, I32); break;
-            case Opcode.I32Rotr: Helper(nameof(WasmOps.I32Rotr), 2, I32); break;
+            case Opcode.I32Rotl: Rotate(nameof(WasmOps.I32Rotl), I32); break;
+            case Opcode.I32Rotr: Rotate(nameof(WasmOps.I32Rotr), I32); break;
 
             // i64 arithmetic
             case Opcode.I64Clz: Helper(nameof(WasmOps.I64Clz), 1, I64); break;
@@ -340,8 +349,8 @@ internal sealed partial class FunctionCompiler
             case Opcode.I64Shl: Shift(OpCodes.Shl, I64); break;
             case Opcode.I64ShrS: Shift(OpCodes.Shr, I64); break;
             case Opcode.I64ShrU: Shift(OpCodes.Shr_Un, I64); break;
-            case Opcode.I64Rotl: Helper(nameof(WasmOps.I64Rotl), 2, I64); break;
-            case Opcode.I64Rotr: Helper(nameof(WasmOps.I64Rotr), 2, I64); break;
+            case Opcode.I64Rotl: Rotate(nameof(WasmOps.I64Rotl), I64); break;
+            case Opcode.I64Rotr: Rotate(nameof(WasmOps.I64Rotr), I64); break;
 
             // f32 arithmetic
             case Opcode.F32Abs: Helper(nameof(WasmOps.F32Abs), 1, F32); break;

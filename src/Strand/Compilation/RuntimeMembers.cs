@@ -20,6 +20,7 @@ internal static class RuntimeMembers
     public static readonly FieldInfo MemoryBase = Field(typeof(Memory), nameof(Memory.BaseAddress));
     public static readonly FieldInfo MemoryLength = Field(typeof(Memory), nameof(Memory.LengthInBytes));
     public static readonly FieldInfo FunctionContext = Field(typeof(FunctionReference), nameof(FunctionReference.Context));
+    public static readonly FieldInfo OpaqueZero = Field(typeof(WasmOps), nameof(WasmOps.OpaqueZero));
     public static readonly FieldInfo FunctionCode = Field(typeof(FunctionReference), nameof(FunctionReference.Code));
 
     public static readonly MethodInfo EnsureStack =

@@ -94,6 +94,16 @@ internal static class WasmOps
 
     // ---------------- bit counting / rotation ----------------
 
+    /// <summary>
+    /// Always 0, but not a constant to the JIT: compiled code adds it to every rotation count. RyuJIT (.NET 10,
+    /// x64; dotnet/runtime#129288) believes <c>rol</c>/<c>ror</c> by a non-zero constant set the zero flag and drops
+    /// the <c>test</c> of a following compare with zero, which then reads a stale flag (found by tools/Strand.Fuzz:
+    /// <c>i64.rotl</c> by a constant followed by <c>i64.eqz</c> or <c>br_if</c>). A rotation by a register count is
+    /// compiled correctly. The count may reach the rotation as a JIT constant through locals, so every rotation
+    /// gets the bias, not only those whose count is a wasm constant.
+    /// </summary>
+    public static int OpaqueZero = 0;
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static int I32Clz(int a) => BitOperations.LeadingZeroCount((uint)a);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static int I32Ctz(int a) => BitOperations.TrailingZeroCount((uint)a);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static int I32Popcnt(int a) => BitOperations.PopCount((uint)a);
