@@ -51,6 +51,7 @@ internal sealed partial class FunctionCompiler
             case Opcode.LocalTee:
                 _il.Emit(OpCodes.Dup);
                 Push(_stack[^1]);
+                _fromShift[^1] = _fromShift[^2];
                 LocalSet(ins.Index);
                 _origin[^1] = (int)ins.Index; // the value left on the stack is the local's new value
                 break;
@@ -272,6 +273,23 @@ internal sealed partial class FunctionCompiler
         _il.Emit(shift);
         PopN(2);
         Push(type);
+        _fromShift[^1] = true;
+    }
+
+    /// <summary>
+    /// xor. RyuJIT (.NET 10) turns <c>(x shl n) xor (x shr_u (w - n))</c> into a rotation, which is wrong when n is a
+    /// multiple of the width (the xor is 0, the rotation x; dotnet/runtime#133864). When both operands come from
+    /// shifts, the top one gets <see cref="WasmOps.OpaqueZero"/> added, which hides the pattern; other xors are plain.
+    /// </summary>
+    private void Xor(ValType type)
+    {
+        if (_fromShift[^1] && _fromShift[^2])
+        {
+            _il.Emit(OpCodes.Ldsfld, RuntimeMembers.OpaqueZero);
+            if (type == I64) _il.Emit(OpCodes.Conv_I8);
+            _il.Emit(OpCodes.Add);
+        }
+        Op(OpCodes.Xor, 2, type);
     }
 
     private void EmitNumeric(Opcode op)
@@ -325,7 +343,7 @@ internal sealed partial class FunctionCompiler
             case Opcode.I32RemU: Helper(nameof(WasmOps.I32RemU), 2, I32); break;
             case Opcode.I32And: Op(OpCodes.And, 2, I32); break;
             case Opcode.I32Or: Op(OpCodes.Or, 2, I32); break;
-            case Opcode.I32Xor: Op(OpCodes.Xor, 2, I32); break;
+            case Opcode.I32Xor: Xor(I32); break;
             case Opcode.I32Shl: Shift(OpCodes.Shl, I32); break;
             case Opcode.I32ShrS: Shift(OpCodes.Shr, I32); break;
             case Opcode.I32ShrU: Shift(OpCodes.Shr_Un, I32); break;
@@ -345,7 +363,7 @@ internal sealed partial class FunctionCompiler
             case Opcode.I64RemU: Helper(nameof(WasmOps.I64RemU), 2, I64); break;
             case Opcode.I64And: Op(OpCodes.And, 2, I64); break;
             case Opcode.I64Or: Op(OpCodes.Or, 2, I64); break;
-            case Opcode.I64Xor: Op(OpCodes.Xor, 2, I64); break;
+            case Opcode.I64Xor: Xor(I64); break;
             case Opcode.I64Shl: Shift(OpCodes.Shl, I64); break;
             case Opcode.I64ShrS: Shift(OpCodes.Shr, I64); break;
             case Opcode.I64ShrU: Shift(OpCodes.Shr_Un, I64); break;

@@ -48,6 +48,13 @@ internal sealed partial class FunctionCompiler
     /// <summary>Parallel to <see cref="_stack"/>: the local a value is an unmodified copy of, or -1.</summary>
     private readonly List<int> _origin = new();
     /// <summary>
+    /// Parallel to <see cref="_stack"/>: the value is the result of a shift (directly or through locals). Used to
+    /// keep the JIT from recognising <c>(x shl n) xor (x shr_u (w - n))</c> as a rotation (see <see cref="Xor"/>).
+    /// </summary>
+    private readonly List<bool> _fromShift = new();
+    /// <summary>Per local: its last assignment (in code order) was the result of a shift.</summary>
+    private readonly bool[] _localHoldsShift;
+    /// <summary>
     /// Locals whose value, used as an address, was already bounds-checked up to the given end
     /// (offset + size) on every path to the current instruction. Memory never shrinks, so the fact
     /// holds until the local is written or control flow merges; later accesses within it skip the check.
@@ -86,6 +93,7 @@ internal sealed partial class FunctionCompiler
         _contextArg = _paramCount + Math.Max(0, type.Results.Length - 1);
         _localTypes = [.. type.Params, .. declaredLocals];
         _locals = new LocalBuilder?[_localTypes.Length];
+        _localHoldsShift = new bool[_localTypes.Length];
         for (int i = _paramCount; i < _localTypes.Length; i++) _locals[i] = il.DeclareLocal(ClrTypes.Of(_localTypes[i]));
     }
 
@@ -675,6 +683,7 @@ internal sealed partial class FunctionCompiler
         else _il.Emit(OpCodes.Ldloc, _locals[index]!);
         Push(_localTypes[index]);
         _origin[^1] = (int)index;
+        _fromShift[^1] = _localHoldsShift[index];
     }
 
     private void LocalSet(uint index)
@@ -685,6 +694,7 @@ internal sealed partial class FunctionCompiler
             else _il.Emit(OpCodes.Starg, (short)index);
         }
         else _il.Emit(OpCodes.Stloc, _locals[index]!);
+        _localHoldsShift[index] = _fromShift[^1];
         Pop();
         LocalWritten(index);
     }
@@ -878,6 +888,7 @@ internal sealed partial class FunctionCompiler
     {
         _stack.Add(t);
         _origin.Add(-1);
+        _fromShift.Add(false);
     }
 
     private ValType Pop()
@@ -885,6 +896,7 @@ internal sealed partial class FunctionCompiler
         var t = _stack[^1];
         _stack.RemoveAt(_stack.Count - 1);
         _origin.RemoveAt(_origin.Count - 1);
+        _fromShift.RemoveAt(_fromShift.Count - 1);
         return t;
     }
 
@@ -892,14 +904,20 @@ internal sealed partial class FunctionCompiler
     {
         _stack.RemoveRange(_stack.Count - n, n);
         _origin.RemoveRange(_origin.Count - n, n);
+        _fromShift.RemoveRange(_fromShift.Count - n, n);
     }
 
     private void ResetStack(int height, ValType[] top)
     {
         _stack.RemoveRange(height, _stack.Count - height);
         _origin.RemoveRange(height, _origin.Count - height);
+        _fromShift.RemoveRange(height, _fromShift.Count - height);
         _stack.AddRange(top);
-        foreach (var _ in top) _origin.Add(-1);
+        foreach (var _ in top)
+        {
+            _origin.Add(-1);
+            _fromShift.Add(false);
+        }
     }
 
     /// <summary>Control flow merges here: address facts from one path do not hold on the others.</summary>

@@ -100,7 +100,8 @@ internal static class WasmOps
     /// the <c>test</c> of a following compare with zero, which then reads a stale flag (found by tools/Strand.Fuzz:
     /// <c>i64.rotl</c> by a constant followed by <c>i64.eqz</c> or <c>br_if</c>). A rotation by a register count is
     /// compiled correctly. The count may reach the rotation as a JIT constant through locals, so every rotation
-    /// gets the bias, not only those whose count is a wasm constant.
+    /// gets the bias, not only those whose count is a wasm constant. Also added to one operand of an xor of two
+    /// shifts, which the JIT would otherwise turn into a (wrong) rotation (dotnet/runtime#133864).
     /// </summary>
     public static int OpaqueZero = 0;
 

@@ -59,4 +59,33 @@ public class FuzzRegressionTests
         instance.Invoke("br_if");
         Assert.Equal([1], logged); // only the second iteration's rotated value is zero
     }
+
+    /// <summary>
+    /// RyuJIT recognises <c>(x shl n) xor (x shr_u (w - n))</c> as a rotation by n, but for n a multiple of the
+    /// width the xor is 0 (both shifts are by 0) while the rotation is x. Needs an optimised Strand.dll too.
+    /// </summary>
+    [Theory]
+    [InlineData(0, 0)]
+    [InlineData(32, 0)]
+    [InlineData(64, 0)]
+    [InlineData(4, 0x23456781)]
+    public void XorOfShiftsIsNotARotation(int count, int expected32)
+    {
+        const string module = """
+            (module
+              (func $xor32 (param $x i32) (param $n i32) (result i32)
+                (i32.xor (i32.shl (local.get $x) (local.get $n))
+                         (i32.shr_u (local.get $x) (i32.sub (i32.const 32) (local.get $n)))))
+              (func $xor64_locals (param $x i64) (param $n i64) (result i64) (local $high i64) (local $low i64)
+                (local.set $high (i64.shl (local.get $x) (local.get $n)))
+                (local.set $low (i64.shr_u (local.get $x) (i64.sub (i64.const 64) (local.get $n))))
+                (i64.xor (local.get $high) (local.get $low)))
+              (func (export "xor32") (param i32) (result i32) (call $xor32 (i32.const 0x12345678) (local.get 0)))
+              (func (export "xor64") (param i64) (result i64) (call $xor64_locals (i64.const 0x1234) (local.get 0))))
+            """;
+        var instance = Instantiate(module);
+        Assert.Equal(expected32, instance.Invoke("xor32", Value.I32(count))[0].AsI32);
+        long expected64 = count % 64 == 0 ? 0 : (0x1234L << count) ^ (long)(0x1234UL >> (64 - count));
+        Assert.Equal(expected64, instance.Invoke("xor64", Value.I64(count))[0].AsI64);
+    }
 }
