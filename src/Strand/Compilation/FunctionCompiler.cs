@@ -48,12 +48,25 @@ internal sealed partial class FunctionCompiler
     /// <summary>Parallel to <see cref="_stack"/>: the local a value is an unmodified copy of, or -1.</summary>
     private readonly List<int> _origin = new();
     /// <summary>
-    /// Parallel to <see cref="_stack"/>: the value is the result of a shift (directly or through locals). Used to
-    /// keep the JIT from recognising <c>(x shl n) xor (x shr_u (w - n))</c> as a rotation (see <see cref="Xor"/>).
+    /// Parallel to <see cref="_stack"/>: what is known about how each value was produced, directly or through
+    /// locals. Used to steer clear of patterns RyuJIT miscompiles (see <see cref="ValueFacts"/>).
     /// </summary>
-    private readonly List<bool> _fromShift = new();
-    /// <summary>Per local: its last assignment (in code order) was the result of a shift.</summary>
-    private readonly bool[] _localHoldsShift;
+    private readonly List<ValueFacts> _facts = new();
+    /// <summary>Per local: the facts of its last assignment in code order (a JIT-visible single definition is that one).</summary>
+    private readonly ValueFacts[] _localFacts;
+
+    [Flags]
+    private enum ValueFacts : byte
+    {
+        None = 0,
+        /// <summary>The result of a shift (see <see cref="Xor"/>).</summary>
+        ShiftResult = 1,
+        /// <summary>
+        /// Certainly not a narrow (8/16-bit) memory load, even after the JIT inlines calls and forward-substitutes
+        /// locals (see <see cref="ReinterpretAsF32"/>). Unknown values (parameters, call and block results) lack it.
+        /// </summary>
+        NotNarrowLoad = 2,
+    }
     /// <summary>
     /// Locals whose value, used as an address, was already bounds-checked up to the given end
     /// (offset + size) on every path to the current instruction. Memory never shrinks, so the fact
@@ -93,7 +106,9 @@ internal sealed partial class FunctionCompiler
         _contextArg = _paramCount + Math.Max(0, type.Results.Length - 1);
         _localTypes = [.. type.Params, .. declaredLocals];
         _locals = new LocalBuilder?[_localTypes.Length];
-        _localHoldsShift = new bool[_localTypes.Length];
+        _localFacts = new ValueFacts[_localTypes.Length];
+        // Declared locals start as zero constants; parameters hold whatever an inlining caller passes.
+        for (int i = _paramCount; i < _localFacts.Length; i++) _localFacts[i] = ValueFacts.NotNarrowLoad;
         for (int i = _paramCount; i < _localTypes.Length; i++) _locals[i] = il.DeclareLocal(ClrTypes.Of(_localTypes[i]));
     }
 
@@ -124,7 +139,11 @@ internal sealed partial class FunctionCompiler
         {
             var ins = code[_position];
             if (_unreachable) SkipUnreachable(ins);
-            else EmitInstruction(ins);
+            else
+            {
+                EmitInstruction(ins);
+                if (!_unreachable && ProducesPlainValue(ins.Opcode)) _facts[^1] |= ValueFacts.NotNarrowLoad;
+            }
             if (_controls.Count == 0) break;
         }
         EmitBoundsCheckSlowPaths();
@@ -220,6 +239,15 @@ internal sealed partial class FunctionCompiler
         }
         return false;
     }
+
+    /// <summary>
+    /// Instructions that push exactly one value that is not a narrow memory load: constants, numeric operators,
+    /// full-width loads (32/64-bit and float loads), global.get.
+    /// </summary>
+    private static bool ProducesPlainValue(Opcode op) =>
+        op is Opcode.I32Const or Opcode.I64Const or Opcode.F32Const or Opcode.F64Const or Opcode.GlobalGet
+            or Opcode.I32Load or Opcode.I64Load or Opcode.F32Load or Opcode.F64Load
+            or (>= Opcode.I32Eqz and <= Opcode.I64Extend32S);
 
     private static bool IsUnaryNumeric(Opcode op) => op is Opcode.I32Eqz or Opcode.I64Eqz
         or Opcode.I32Clz or Opcode.I32Ctz or Opcode.I32Popcnt or Opcode.I64Clz or Opcode.I64Ctz or Opcode.I64Popcnt
@@ -683,7 +711,7 @@ internal sealed partial class FunctionCompiler
         else _il.Emit(OpCodes.Ldloc, _locals[index]!);
         Push(_localTypes[index]);
         _origin[^1] = (int)index;
-        _fromShift[^1] = _localHoldsShift[index];
+        _facts[^1] = _localFacts[index];
     }
 
     private void LocalSet(uint index)
@@ -694,7 +722,7 @@ internal sealed partial class FunctionCompiler
             else _il.Emit(OpCodes.Starg, (short)index);
         }
         else _il.Emit(OpCodes.Stloc, _locals[index]!);
-        _localHoldsShift[index] = _fromShift[^1];
+        _localFacts[index] = _facts[^1];
         Pop();
         LocalWritten(index);
     }
@@ -888,7 +916,7 @@ internal sealed partial class FunctionCompiler
     {
         _stack.Add(t);
         _origin.Add(-1);
-        _fromShift.Add(false);
+        _facts.Add(ValueFacts.None);
     }
 
     private ValType Pop()
@@ -896,7 +924,7 @@ internal sealed partial class FunctionCompiler
         var t = _stack[^1];
         _stack.RemoveAt(_stack.Count - 1);
         _origin.RemoveAt(_origin.Count - 1);
-        _fromShift.RemoveAt(_fromShift.Count - 1);
+        _facts.RemoveAt(_facts.Count - 1);
         return t;
     }
 
@@ -904,19 +932,19 @@ internal sealed partial class FunctionCompiler
     {
         _stack.RemoveRange(_stack.Count - n, n);
         _origin.RemoveRange(_origin.Count - n, n);
-        _fromShift.RemoveRange(_fromShift.Count - n, n);
+        _facts.RemoveRange(_facts.Count - n, n);
     }
 
     private void ResetStack(int height, ValType[] top)
     {
         _stack.RemoveRange(height, _stack.Count - height);
         _origin.RemoveRange(height, _origin.Count - height);
-        _fromShift.RemoveRange(height, _fromShift.Count - height);
+        _facts.RemoveRange(height, _facts.Count - height);
         _stack.AddRange(top);
         foreach (var _ in top)
         {
             _origin.Add(-1);
-            _fromShift.Add(false);
+            _facts.Add(ValueFacts.None);
         }
     }
 

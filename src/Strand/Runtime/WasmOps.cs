@@ -101,7 +101,8 @@ internal static class WasmOps
     /// <c>i64.rotl</c> by a constant followed by <c>i64.eqz</c> or <c>br_if</c>). A rotation by a register count is
     /// compiled correctly. The count may reach the rotation as a JIT constant through locals, so every rotation
     /// gets the bias, not only those whose count is a wasm constant. Also added to one operand of an xor of two
-    /// shifts, which the JIT would otherwise turn into a (wrong) rotation (dotnet/runtime#133864).
+    /// shifts, which the JIT would otherwise turn into a (wrong) rotation (dotnet/runtime#133864), and or-ed into
+    /// the operand of f32.reinterpret_i32 when it may be a narrow load (dotnet/runtime#133580).
     /// </summary>
     public static int OpaqueZero = 0;
 

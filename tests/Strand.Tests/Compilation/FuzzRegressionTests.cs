@@ -88,4 +88,38 @@ public class FuzzRegressionTests
         long expected64 = count % 64 == 0 ? 0 : (0x1234L << count) ^ (long)(0x1234UL >> (64 - count));
         Assert.Equal(expected64, instance.Invoke("xor64", Value.I64(count))[0].AsI64);
     }
+
+    /// <summary>
+    /// RyuJIT imported Int32BitsToSingle of an 8/16-bit load as a 4-byte float load of the same address, so the
+    /// bytes after the loaded ones leaked into the result (and a load at the end of memory read past it). It does
+    /// so through a single-use local and after inlining a callee too. Needs an optimised Strand.dll.
+    /// </summary>
+    [Theory]
+    [InlineData("direct")]
+    [InlineData("through_local")]
+    [InlineData("through_block")]
+    [InlineData("through_call")]
+    [InlineData("load8_s")]
+    public void ReinterpretOfANarrowLoadSeesOnlyTheLoadedBytes(string export)
+    {
+        const string module = """
+            (module
+              (memory 1)
+              (data (i32.const 0) "\01\00\80\7f")
+              (func $bits (param i32) (result f32) (f32.reinterpret_i32 (local.get 0)))
+              (func (export "direct") (result i32)
+                (i32.reinterpret_f32 (f32.reinterpret_i32 (i32.load16_u (i32.const 0)))))
+              (func (export "through_local") (result i32) (local i32)
+                (local.set 0 (i32.load16_u (i32.const 0)))
+                (i32.reinterpret_f32 (f32.reinterpret_i32 (local.get 0))))
+              (func (export "through_block") (result i32)
+                (i32.reinterpret_f32 (f32.reinterpret_i32 (block (result i32) (i32.load16_u (i32.const 0))))))
+              (func (export "through_call") (result i32)
+                (i32.reinterpret_f32 (call $bits (i32.load16_u (i32.const 0)))))
+              (func (export "load8_s") (result i32)
+                (i32.reinterpret_f32 (f32.reinterpret_i32 (i32.load8_s (i32.const 0))))))
+            """;
+        var instance = Instantiate(module);
+        Assert.Equal(1, instance.Invoke(export)[0].AsI32); // not 0x7f800001 (+inf's bits and the loaded ones)
+    }
 }
