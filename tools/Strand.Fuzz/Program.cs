@@ -63,6 +63,11 @@ namespace Strand.Fuzz
             using var nodeRunner = new NodeRunner(node, script);
             if (single is not null)
             {
+                if (!File.Exists(single))
+                {
+                    Console.Error.WriteLine("no such module: " + single);
+                    return 2;
+                }
                 var outcome = Differ.Run(single, timeoutMs, nodeRunner);
                 if (verbose || outcome.Comparison.Verdict != Verdict.Match) PrintTraces(outcome);
                 Console.WriteLine(outcome.Comparison.Describe());
@@ -107,6 +112,8 @@ namespace Strand.Fuzz
                         {
                             Count("NaN-only differences");
                             verdict = Verdict.Match;
+                            Console.WriteLine($"seed {seed}: NaN-only difference (gone with --denan): {outcome.Comparison.Describe()}");
+                            if (keep is not null) Keep(Path.Combine(keep, "nan"), seed, generated.Path, outcome);
                         }
                         File.Delete(denan);
                     }
@@ -146,6 +153,7 @@ namespace Strand.Fuzz
 
         private static void Keep(string directory, long seed, string wasm, Differ.Outcome outcome)
         {
+            Directory.CreateDirectory(directory);
             File.Copy(wasm, Path.Combine(directory, $"seed{seed}.wasm"), overwrite: true);
             File.WriteAllLines(Path.Combine(directory, $"seed{seed}.strand.txt"), outcome.Strand);
             File.WriteAllLines(Path.Combine(directory, $"seed{seed}.node.txt"), outcome.Node);
@@ -175,6 +183,7 @@ namespace Strand.Fuzz
         public static Outcome Run(string wasm, int timeoutMs, NodeRunner node)
         {
             string path = Path.GetFullPath(wasm);
+            if (!File.Exists(path)) throw new FileNotFoundException("no such module: " + path);
             var compilation = StrandRunner.Compile(File.ReadAllBytes(path));
             if (compilation.Module is not { } module)
             {
