@@ -14,7 +14,9 @@ public static class RunCommand
         var dirs = args.TakeAll("--dir");
         var envs = args.TakeAll("--env");
         bool inheritEnv = args.TakeFlag("--inherit-env");
-        var threads = ThreadedRun.TakeOptions(args);
+        bool trapOnCollision = args.TakeFlag("--trap-on-stack-collision");
+        bool detectCollisions = args.TakeFlag("--detect-stack-collisions") || trapOnCollision;
+        var threads = ThreadedRun.TakeOptions(args, detectCollisions, trapOnCollision);
         args.EnsureNoOptionsLeft();
         if (args.Remaining.Count == 0) throw new UsageException("run needs a FILE");
         string file = args.Remaining[0];
@@ -36,10 +38,21 @@ public static class RunCommand
             if (threads is not null) throw new UsageException("--threads needs --invoke NAME");
             if (callArgs.Count > 0)
                 throw new UsageException($"unexpected argument '{callArgs[0]}': program arguments go after '--'");
-            return WasiRun.Execute(module, file, programArgs, dirs, envs, inheritEnv);
+            var diagnostics = detectCollisions
+                ? new Wasi.WasiThreadsOptions
+                {
+                    DetectStackCollisions = true,
+                    TrapOnStackCollision = trapOnCollision,
+                    // With the trap, the trap message is the report.
+                    StackCollisionDetected = trapOnCollision ? null : c => Console.Error.WriteLine($"strand: stack collision: {c.Message}"),
+                }
+                : null;
+            return WasiRun.Execute(module, file, programArgs, dirs, envs, inheritEnv, diagnostics);
         }
 
         if (threads is not null) return ThreadedRun.Execute(file, module, invoke, callArgs, threads);
+        if (detectCollisions)
+            throw new UsageException("--detect-stack-collisions and --trap-on-stack-collision need --threads N, or a WASI program with threads");
         // A module with a shadow stack runs as a one-thread group, so that leaving its stack traps
         // ("shadow stack overflow ...") instead of silently overwriting the data below it.
         if (Threads.ModuleLayout.Analyze(module.Definition).StackPointer.GlobalIndex is not null)

@@ -4,11 +4,11 @@ using Strand.Threads;
 
 namespace Strand.Cli.Commands;
 
-/// <summary><c>strand run FILE --invoke NAME --threads N [--stack-mode shared|isolated] [--stack-size SIZE]</c>.</summary>
+/// <summary><c>strand run FILE --invoke NAME --threads N [--stack-mode shared|isolated] [--stack-size SIZE] [--detect-stack-collisions] [--trap-on-stack-collision]</c>.</summary>
 public static class ThreadedRun
 {
     /// <summary>Takes the thread options; null when <c>--threads</c> is absent (then the others must be absent too).</summary>
-    public static ThreadedRunOptions? TakeOptions(ArgumentReader args)
+    public static ThreadedRunOptions? TakeOptions(ArgumentReader args, bool detectCollisions = false, bool trapOnCollision = false)
     {
         int? threadCount = args.TakeInt("--threads", 1, 1024);
         string? modeText = args.TakeOption("--stack-mode");
@@ -26,7 +26,7 @@ public static class ThreadedRun
         };
         long? size = sizeText is null ? null : ArgumentReader.ParseSize(sizeText, "--stack-size");
         if (size >= uint.MaxValue) throw new UsageException("--stack-size must be below 4 GiB");
-        return new ThreadedRunOptions(threadCount.Value, mode, (uint?)size);
+        return new ThreadedRunOptions(threadCount.Value, mode, (uint?)size, detectCollisions, trapOnCollision);
     }
 
     /// <summary>
@@ -77,7 +77,14 @@ public static class ThreadedRun
         try
         {
             // All threads are released together, so that their guest code runs at the same time.
-            group = new ThreadGroup(module, new ThreadGroupOptions { StackMode = options.Mode, StackSize = options.StackSize, StartTogether = true });
+            group = new ThreadGroup(module, new ThreadGroupOptions
+            {
+                StackMode = options.Mode,
+                StackSize = options.StackSize,
+                StartTogether = true,
+                DetectCrossThreadStackPointers = options.DetectCollisions,
+                TrapOnStackCollision = options.TrapOnCollision,
+            });
         }
         catch (LinkException e)
         {
@@ -121,4 +128,4 @@ public static class ThreadedRun
     }
 }
 
-public sealed record ThreadedRunOptions(int Threads, StackMode Mode, uint? StackSize);
+public sealed record ThreadedRunOptions(int Threads, StackMode Mode, uint? StackSize, bool DetectCollisions = false, bool TrapOnCollision = false);

@@ -35,9 +35,10 @@ public sealed class WasiHost
     /// Instantiates a WASI command module and runs its <c>_start</c>. Returns the exit code:
     /// the argument of <c>proc_exit</c>, or 0 when <c>_start</c> returns. Traps propagate as
     /// <see cref="TrapException"/>. A module importing <c>wasi.thread-spawn</c> runs with
-    /// <see cref="WasiThreads"/>: <c>proc_exit</c> or a trap on any of its threads ends them all.
+    /// <see cref="WasiThreads"/>: <c>proc_exit</c> or a trap on any of its threads ends them all;
+    /// <paramref name="threads"/> turns on its stack-collision diagnostic (ignored for other modules).
     /// </summary>
-    public static int RunCommand(Module module, WasiContext context, Linker? linker = null)
+    public static int RunCommand(Module module, WasiContext context, Linker? linker = null, WasiThreadsOptions? threads = null)
     {
         ArgumentNullException.ThrowIfNull(module);
         var host = new WasiHost(context);
@@ -47,7 +48,7 @@ public sealed class WasiHost
         {
             try
             {
-                return WasiThreads.RunCommand(module, host, linker);
+                return WasiThreads.RunCommand(module, host, linker, threads);
             }
             catch (Exception e) when (FindExit(e) is { } exit)
             {
