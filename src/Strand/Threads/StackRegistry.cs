@@ -64,8 +64,9 @@ internal sealed class StackRegistry
     /// <summary>One live thread.</summary>
     internal sealed class Entry
     {
-        private const long Unknown = -1;
-        private long _extent; // (top << 32) | lowest stack pointer seen; Unknown until the top is known
+        internal const long Unknown = -1;
+        private readonly long _private; // the private stack, packed like _extent (Unknown if none)
+        private long _extent;           // (top << 32) | lowest stack pointer seen; Unknown until the top is known
 
         /// <param name="group">The thread's group.</param>
         /// <param name="threadId">Its id in the group.</param>
@@ -79,37 +80,39 @@ internal sealed class StackRegistry
             Group = group;
             ThreadId = threadId;
             StartStack = startStack;
-            IsPrivate = isPrivate && startStack is not null;
+            _private = isPrivate && startStack is { } own ? Pack((uint)own.End, (uint)own.Start) : Unknown;
             _extent = knownTop is { } top ? Pack(top, top) : Unknown;
         }
 
         public object Group { get; }
         public int ThreadId { get; }
         public AddressRange? StartStack { get; }
-        public bool IsPrivate { get; }
         internal long Serial { get; set; }
 
         /// <summary>What the thread has used of its stack so far, [lowest stack pointer, top); null until its top is known.</summary>
-        public AddressRange? Learned => Volatile.Read(ref _extent) is var e && e != Unknown ? new AddressRange(Low(e), Top(e)) : null;
+        public AddressRange? Learned => Unpack(Volatile.Read(ref _extent));
 
-        /// <summary>The range other threads must not enter: the private stack, or the learned one.</summary>
-        public AddressRange? Protected => IsPrivate ? StartStack : Learned;
+        /// <summary>The range other threads must not enter, packed: the private stack, or the learned one (Unknown: none yet).</summary>
+        public long ProtectedWord => _private != Unknown ? _private : Volatile.Read(ref _extent);
 
         /// <summary>Records a write of the stack pointer (called on the thread itself only). True when it was the first, setting the top.</summary>
-        public bool Record(uint value, out AddressRange extent)
+        public bool Record(uint value, out uint low, out uint top)
         {
             long e = _extent;
             bool first = e == Unknown;
-            uint top = first ? value : Top(e);
-            uint low = first ? value : Math.Min(Low(e), value);
-            Volatile.Write(ref _extent, Pack(top, low));
-            extent = new AddressRange(low, top);
+            top = first ? value : Top(e);
+            low = first ? value : Math.Min(Low(e), value);
+            long updated = Pack(top, low);
+            // Usually nothing changes (the same frames come and go): not writing keeps the word's cache line
+            // shared by the threads that read it, instead of bouncing it between cores on every call.
+            if (updated != e) Volatile.Write(ref _extent, updated);
             return first;
         }
 
-        private static long Pack(uint top, uint low) => (long)(((ulong)top << 32) | low);
-        private static uint Top(long e) => (uint)((ulong)e >> 32);
-        private static uint Low(long e) => (uint)e;
+        internal static long Pack(uint top, uint low) => (long)(((ulong)top << 32) | low);
+        internal static uint Top(long e) => (uint)((ulong)e >> 32);
+        internal static uint Low(long e) => (uint)e;
+        internal static AddressRange? Unpack(long e) => e == Unknown ? null : new AddressRange(Low(e), Top(e));
     }
 
     private readonly object _lock = new();
@@ -164,24 +167,32 @@ internal sealed class StackRegistry
     /// </summary>
     public List<StackCollision>? OnStackPointerWrite(Entry self, uint value)
     {
-        bool first = self.Record(value, out var extent);
+        bool first = self.Record(value, out uint low, out uint top);
         List<StackCollision>? found = null;
-        foreach (var other in Volatile.Read(ref _snapshot))
+        var live = Volatile.Read(ref _snapshot);
+        for (int i = 0; i < live.Length; i++)
         {
-            if (ReferenceEquals(other, self) || other.Protected is not { } theirs) continue;
+            var other = live[i];
+            long theirs = other.ProtectedWord;
+            if (theirs == Entry.Unknown || ReferenceEquals(other, self)) continue;
+            uint start = Entry.Low(theirs), end = Entry.Top(theirs);
             bool collides = first
-                ? value == theirs.End || (value > theirs.Start && value < theirs.End)
-                : theirs.Contains(value) || extent.Overlaps(theirs);
-            if (!collides) continue;
-            var key = self.Serial < other.Serial ? (self.Serial, other.Serial) : (other.Serial, self.Serial);
-            lock (_lock)
-            {
-                if (!_live.Contains(other) || !_reportedPairs.Add(key)) continue;
-            }
-            (found ??= []).Add(new StackCollision(self.ThreadId, value, other.ThreadId, theirs,
-                first ? StackCollisionKind.StackPlaced : StackCollisionKind.StackPointerEntered));
+                ? value == end || (value > start && value < end)
+                : (value >= start && value < end) || (low < end && start < top); // the value, or [low, top), inside theirs
+            if (collides) Report(ref found, self, other, value, theirs, first);
         }
         return found;
+    }
+
+    private void Report(ref List<StackCollision>? found, Entry self, Entry other, uint value, long theirs, bool first)
+    {
+        var key = self.Serial < other.Serial ? (self.Serial, other.Serial) : (other.Serial, self.Serial);
+        lock (_lock)
+        {
+            if (!_live.Contains(other) || !_reportedPairs.Add(key)) return;
+        }
+        (found ??= []).Add(new StackCollision(self.ThreadId, value, other.ThreadId, Entry.Unpack(theirs)!.Value,
+            first ? StackCollisionKind.StackPlaced : StackCollisionKind.StackPointerEntered));
     }
 
     public IReadOnlyList<Entry> Live => Volatile.Read(ref _snapshot);
