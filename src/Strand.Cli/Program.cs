@@ -61,6 +61,7 @@ public static class Program
               --stack-size SIZE        shadow stack per extra thread (e.g. 64k, 1m)
               --dir HOST[::GUEST]      preopen a host directory for a WASI program
               --env K=V                set an environment variable; --inherit-env passes the host's
+              --timeout SECONDS        interrupt guest code still running after SECONDS (exit code 124)
               --detect-stack-collisions
                                        diagnostic for threads (wasi-threads programs, whose guest
                                        places each thread's stack, or --threads N): check every

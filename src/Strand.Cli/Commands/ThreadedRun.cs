@@ -33,14 +33,14 @@ public static class ThreadedRun
     /// Runs the export once, in a one-thread <see cref="ThreadGroup"/> (for its shadow-stack guard), and prints
     /// its results one per line like a plain <c>strand run --invoke</c>.
     /// </summary>
-    public static int ExecuteSingle(string file, Module module, string invoke, IReadOnlyList<string> callArgs)
+    public static int ExecuteSingle(string file, Module module, string invoke, IReadOnlyList<string> callArgs, TimeSpan? timeout = null)
     {
         var export = FindExport(file, module, invoke);
         var values = RunCommand.ParseArguments(export.FunctionType!, callArgs, invoke);
         ThreadGroup group;
         try
         {
-            group = new ThreadGroup(module);
+            group = new ThreadGroup(module, new ThreadGroupOptions { Timeout = timeout });
         }
         catch (LinkException e)
         {
@@ -59,6 +59,10 @@ public static class ThreadedRun
                 Console.Error.WriteLine($"strand: wasm trap: {e.InnerException?.Message ?? e.Message}");
                 return 134;
             }
+            catch (TimeoutException)
+            {
+                return RunCommand.ReportTimeout(timeout!.Value);
+            }
             foreach (var result in thread.Result!) Console.Out.WriteLine(RunCommand.FormatValue(result));
             return 0;
         }
@@ -69,7 +73,7 @@ public static class ThreadedRun
             ?? throw new UsageException($"{file} has no exported function '{invoke}' (exports: {string.Join(", ", module.Exports.Where(e => e.Kind == ExternalKind.Function).Select(e => e.Name))})");
 
     /// <summary>Runs the export on every thread of one <see cref="ThreadGroup"/> and prints each thread's outcome and stack.</summary>
-    public static int Execute(string file, Module module, string invoke, IReadOnlyList<string> callArgs, ThreadedRunOptions options)
+    public static int Execute(string file, Module module, string invoke, IReadOnlyList<string> callArgs, ThreadedRunOptions options, TimeSpan? timeout = null)
     {
         var export = FindExport(file, module, invoke);
         var values = RunCommand.ParseArguments(export.FunctionType!, callArgs, invoke);
@@ -84,6 +88,7 @@ public static class ThreadedRun
                 StartTogether = true,
                 DetectCrossThreadStackPointers = options.DetectCollisions,
                 TrapOnStackCollision = options.TrapOnCollision,
+                Timeout = timeout,
             });
         }
         catch (LinkException e)
@@ -110,6 +115,11 @@ public static class ThreadedRun
             catch (ThreadGroupException)
             {
                 // Every thread's outcome is printed below; the first failure decides the exit code.
+            }
+            catch (TimeoutException)
+            {
+                foreach (var t in group.Threads) Console.Out.WriteLine($"thread {t.Id}: {(t.Error is null && t.Result is { } r ? string.Join(" ", r.Select(RunCommand.FormatValue)) : "interrupted")}");
+                return RunCommand.ReportTimeout(timeout!.Value);
             }
             foreach (var t in group.Threads)
             {

@@ -9,7 +9,7 @@ namespace Strand.Cli.Commands;
 /// </summary>
 public static class WasiRun
 {
-    public static int Execute(Module module, string file, IReadOnlyList<string> programArgs, IReadOnlyList<string> dirs, IReadOnlyList<string> envs, bool inheritEnv, WasiThreadsOptions? threads = null)
+    public static int Execute(Module module, string file, IReadOnlyList<string> programArgs, IReadOnlyList<string> dirs, IReadOnlyList<string> envs, bool inheritEnv, WasiThreadsOptions? threads = null, TimeSpan? timeout = null)
     {
         var config = new WasiConfiguration().WithArguments(new[] { Path.GetFileName(file) }.Concat(programArgs));
         if (inheritEnv) config = config.WithInheritedEnvironment();
@@ -30,9 +30,10 @@ public static class WasiRun
         if (threads is not null && !WasiThreads.IsImportedBy(module))
             Console.Error.WriteLine($"strand: note: {file} does not import wasi.thread-spawn; it runs on one thread, with no stack collisions to detect");
         using var context = config.Build();
+        using var deadline = timeout is { } t ? new CancellationTokenSource(t) : null;
         try
         {
-            int code = WasiHost.RunCommand(module, context, threads: threads);
+            int code = WasiHost.RunCommand(module, context, threads: threads, cancellationToken: deadline?.Token ?? default);
             Console.Out.Flush();
             return code;
         }
@@ -40,6 +41,10 @@ public static class WasiRun
         {
             Console.Error.WriteLine($"strand: cannot link {file}: {e.Message}");
             return 1;
+        }
+        catch (Exception e) when (deadline?.IsCancellationRequested == true && e is TrapException { Code: TrapCode.Interrupted } or OperationCanceledException)
+        {
+            return RunCommand.ReportTimeout(timeout!.Value);
         }
         catch (TrapException e)
         {

@@ -108,6 +108,7 @@ public sealed class WasiThreads
             DetectCrossThreadStackPointers = options.DetectStackCollisions,
             TrapOnStackCollision = options.TrapOnStackCollision,
             StackCollisionDetected = options.StackCollisionDetected,
+            CancellationToken = options.CancellationToken,
         });
         if (group.Memory is not { Shared: true } memory)
             throw new LinkException($"a module that imports {ModuleName}.{SpawnFunctionName} needs a shared memory");
@@ -148,4 +149,7 @@ public sealed class WasiThreadsOptions
 
     /// <summary>Called for every collision, on the guest thread that caused it (keep it short).</summary>
     public Action<StackCollision>? StackCollisionDetected { get; init; }
+
+    /// <summary>Stops every thread (they trap with "interrupted") when cancelled; set by <see cref="WasiHost.RunCommand"/>.</summary>
+    public CancellationToken CancellationToken { get; init; }
 }

@@ -183,4 +183,37 @@ public class CliTests
             File.Delete(path);
         }
     }
+
+    [Fact]
+    public void TimeoutInterruptsARunawayLoop()
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"strand-cli-{Guid.NewGuid():N}.wat");
+        File.WriteAllText(path, "(module (func (export \"spin\") (loop (br 0))))");
+        try
+        {
+            var (code, _, error) = Run("run", path, "--invoke", "spin", "--timeout", "0.2");
+            Assert.Equal(124, code);
+            Assert.Contains("interrupted: the guest was still running after --timeout 0.2 s", error);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public void TimeoutInterruptsAWasiProgram()
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"strand-cli-{Guid.NewGuid():N}.wat");
+        File.WriteAllText(path, "(module (import \"wasi_snapshot_preview1\" \"proc_exit\" (func (param i32))) (memory (export \"memory\") 1) (func (export \"_start\") (loop (br 0))))");
+        try
+        {
+            var (code, _, _) = Run("run", path, "--timeout", "0.2");
+            Assert.Equal(124, code);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
 }
