@@ -61,6 +61,15 @@ public static class Program
               --stack-size SIZE        shadow stack per extra thread (e.g. 64k, 1m)
               --dir HOST[::GUEST]      preopen a host directory for a WASI program
               --env K=V                set an environment variable; --inherit-env passes the host's
+              --timeout SECONDS        interrupt guest code still running after SECONDS (exit code 124)
+              --detect-stack-collisions
+                                       diagnostic for threads (wasi-threads programs, whose guest
+                                       places each thread's stack, or --threads N): check every
+                                       __stack_pointer write and report to stderr (with --threads,
+                                       in the collision list) a thread whose stack pointer enters
+                                       another live thread's stack; costs time on every call
+              --trap-on-stack-collision
+                                       the same, but the first collision traps (exit code 134)
           strand wast FILE...         Runs WebAssembly test scripts; prints per-file counts and
                                       "N passed, M failed, K skipped"; exits 1 on any failure.
           strand demo [--threads N]   The stack-collision scenario on an embedded module:

@@ -14,7 +14,10 @@ public static class RunCommand
         var dirs = args.TakeAll("--dir");
         var envs = args.TakeAll("--env");
         bool inheritEnv = args.TakeFlag("--inherit-env");
-        var threads = ThreadedRun.TakeOptions(args);
+        bool trapOnCollision = args.TakeFlag("--trap-on-stack-collision");
+        bool detectCollisions = args.TakeFlag("--detect-stack-collisions") || trapOnCollision;
+        var timeout = TakeTimeout(args);
+        var threads = ThreadedRun.TakeOptions(args, detectCollisions, trapOnCollision);
         args.EnsureNoOptionsLeft();
         if (args.Remaining.Count == 0) throw new UsageException("run needs a FILE");
         string file = args.Remaining[0];
@@ -36,36 +39,45 @@ public static class RunCommand
             if (threads is not null) throw new UsageException("--threads needs --invoke NAME");
             if (callArgs.Count > 0)
                 throw new UsageException($"unexpected argument '{callArgs[0]}': program arguments go after '--'");
-            return WasiRun.Execute(module, file, programArgs, dirs, envs, inheritEnv);
+            var diagnostics = detectCollisions
+                ? new Wasi.WasiThreadsOptions
+                {
+                    DetectStackCollisions = true,
+                    TrapOnStackCollision = trapOnCollision,
+                    // With the trap, the trap message is the report.
+                    StackCollisionDetected = trapOnCollision ? null : c => Console.Error.WriteLine($"strand: stack collision: {c.Message}"),
+                }
+                : null;
+            return WasiRun.Execute(module, file, programArgs, dirs, envs, inheritEnv, diagnostics, timeout);
         }
 
-        if (threads is not null) return ThreadedRun.Execute(file, module, invoke, callArgs, threads);
-        // A module with a shadow stack runs as a one-thread group, so that leaving its stack traps
-        // ("shadow stack overflow ...") instead of silently overwriting the data below it.
-        if (Threads.ModuleLayout.Analyze(module.Definition).StackPointer.GlobalIndex is not null)
-            return ThreadedRun.ExecuteSingle(file, module, invoke, callArgs);
+        if (threads is not null) return ThreadedRun.Execute(file, module, invoke, callArgs, threads, timeout);
+        if (detectCollisions)
+            throw new UsageException("--detect-stack-collisions and --trap-on-stack-collision need --threads N, or a WASI program with threads");
+        // One call runs as a one-thread group: on its own big-stack thread, with the shadow-stack
+        // guard when the module has a shadow stack (leaving it traps instead of silently overwriting
+        // the data below it), and interruptible by --timeout.
+        return ThreadedRun.ExecuteSingle(file, module, invoke, callArgs, timeout);
+    }
 
-        var linker = new Linker();
-        ModuleLoader.DefineImportedMemory(module, linker);
-        try
-        {
-            var instance = linker.Instantiate(module);
-            var function = instance.Exports.GetValueOrDefault(invoke) as FunctionReference
-                ?? throw new UsageException($"{file} has no exported function '{invoke}' (exports: {string.Join(", ", module.Exports.Where(e => e.Kind == ExternalKind.Function).Select(e => e.Name))})");
-            var values = ParseArguments(function.Type, callArgs, invoke);
-            foreach (var result in function.Invoke(values)) Console.Out.WriteLine(FormatValue(result));
-            return 0;
-        }
-        catch (LinkException e)
-        {
-            Console.Error.WriteLine($"strand: cannot link {file}: {e.Message}");
-            return 1;
-        }
-        catch (TrapException e)
-        {
-            Console.Error.WriteLine($"strand: wasm trap: {e.Message}");
-            return 134;
-        }
+    /// <summary><c>--timeout SECONDS</c>: how long guest code may run before it is interrupted (exit code 124).</summary>
+    private static TimeSpan? TakeTimeout(ArgumentReader args)
+    {
+        string? text = args.TakeOption("--timeout");
+        if (text is null) return null;
+        if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double seconds) || !(seconds > 0) || seconds > 1e6)
+            throw new UsageException($"--timeout takes a number of seconds greater than 0, got '{text}'");
+        return TimeSpan.FromSeconds(seconds);
+    }
+
+    /// <summary>Exit code when --timeout expires, as with the GNU timeout command.</summary>
+    public const int TimeoutExitCode = 124;
+
+    public static int ReportTimeout(TimeSpan timeout)
+    {
+        Console.Out.Flush();
+        Console.Error.WriteLine($"strand: interrupted: the guest was still running after --timeout {timeout.TotalSeconds:0.###} s");
+        return TimeoutExitCode;
     }
 
     public static Value[] ParseArguments(FuncType type, IReadOnlyList<string> texts, string name)

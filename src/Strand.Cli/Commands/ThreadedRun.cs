@@ -4,11 +4,11 @@ using Strand.Threads;
 
 namespace Strand.Cli.Commands;
 
-/// <summary><c>strand run FILE --invoke NAME --threads N [--stack-mode shared|isolated] [--stack-size SIZE]</c>.</summary>
+/// <summary><c>strand run FILE --invoke NAME --threads N [--stack-mode shared|isolated] [--stack-size SIZE] [--detect-stack-collisions] [--trap-on-stack-collision]</c>.</summary>
 public static class ThreadedRun
 {
     /// <summary>Takes the thread options; null when <c>--threads</c> is absent (then the others must be absent too).</summary>
-    public static ThreadedRunOptions? TakeOptions(ArgumentReader args)
+    public static ThreadedRunOptions? TakeOptions(ArgumentReader args, bool detectCollisions = false, bool trapOnCollision = false)
     {
         int? threadCount = args.TakeInt("--threads", 1, 1024);
         string? modeText = args.TakeOption("--stack-mode");
@@ -26,21 +26,21 @@ public static class ThreadedRun
         };
         long? size = sizeText is null ? null : ArgumentReader.ParseSize(sizeText, "--stack-size");
         if (size >= uint.MaxValue) throw new UsageException("--stack-size must be below 4 GiB");
-        return new ThreadedRunOptions(threadCount.Value, mode, (uint?)size);
+        return new ThreadedRunOptions(threadCount.Value, mode, (uint?)size, detectCollisions, trapOnCollision);
     }
 
     /// <summary>
     /// Runs the export once, in a one-thread <see cref="ThreadGroup"/> (for its shadow-stack guard), and prints
     /// its results one per line like a plain <c>strand run --invoke</c>.
     /// </summary>
-    public static int ExecuteSingle(string file, Module module, string invoke, IReadOnlyList<string> callArgs)
+    public static int ExecuteSingle(string file, Module module, string invoke, IReadOnlyList<string> callArgs, TimeSpan? timeout = null)
     {
         var export = FindExport(file, module, invoke);
         var values = RunCommand.ParseArguments(export.FunctionType!, callArgs, invoke);
         ThreadGroup group;
         try
         {
-            group = new ThreadGroup(module);
+            group = new ThreadGroup(module, new ThreadGroupOptions { Timeout = timeout });
         }
         catch (LinkException e)
         {
@@ -59,6 +59,10 @@ public static class ThreadedRun
                 Console.Error.WriteLine($"strand: wasm trap: {e.InnerException?.Message ?? e.Message}");
                 return 134;
             }
+            catch (TimeoutException)
+            {
+                return RunCommand.ReportTimeout(timeout!.Value);
+            }
             foreach (var result in thread.Result!) Console.Out.WriteLine(RunCommand.FormatValue(result));
             return 0;
         }
@@ -69,7 +73,7 @@ public static class ThreadedRun
             ?? throw new UsageException($"{file} has no exported function '{invoke}' (exports: {string.Join(", ", module.Exports.Where(e => e.Kind == ExternalKind.Function).Select(e => e.Name))})");
 
     /// <summary>Runs the export on every thread of one <see cref="ThreadGroup"/> and prints each thread's outcome and stack.</summary>
-    public static int Execute(string file, Module module, string invoke, IReadOnlyList<string> callArgs, ThreadedRunOptions options)
+    public static int Execute(string file, Module module, string invoke, IReadOnlyList<string> callArgs, ThreadedRunOptions options, TimeSpan? timeout = null)
     {
         var export = FindExport(file, module, invoke);
         var values = RunCommand.ParseArguments(export.FunctionType!, callArgs, invoke);
@@ -77,7 +81,15 @@ public static class ThreadedRun
         try
         {
             // All threads are released together, so that their guest code runs at the same time.
-            group = new ThreadGroup(module, new ThreadGroupOptions { StackMode = options.Mode, StackSize = options.StackSize, StartTogether = true });
+            group = new ThreadGroup(module, new ThreadGroupOptions
+            {
+                StackMode = options.Mode,
+                StackSize = options.StackSize,
+                StartTogether = true,
+                DetectCrossThreadStackPointers = options.DetectCollisions,
+                TrapOnStackCollision = options.TrapOnCollision,
+                Timeout = timeout,
+            });
         }
         catch (LinkException e)
         {
@@ -104,6 +116,11 @@ public static class ThreadedRun
             {
                 // Every thread's outcome is printed below; the first failure decides the exit code.
             }
+            catch (TimeoutException)
+            {
+                foreach (var t in group.Threads) Console.Out.WriteLine($"thread {t.Id}: {(t.Error is null && t.Result is { } r ? string.Join(" ", r.Select(RunCommand.FormatValue)) : "interrupted")}");
+                return RunCommand.ReportTimeout(timeout!.Value);
+            }
             foreach (var t in group.Threads)
             {
                 string outcome = t.Error is { } error ? $"trap: {error.Message}" : string.Join(" ", t.Result!.Select(RunCommand.FormatValue));
@@ -121,4 +138,4 @@ public static class ThreadedRun
     }
 }
 
-public sealed record ThreadedRunOptions(int Threads, StackMode Mode, uint? StackSize);
+public sealed record ThreadedRunOptions(int Threads, StackMode Mode, uint? StackSize, bool DetectCollisions = false, bool TrapOnCollision = false);

@@ -3,10 +3,13 @@ using Strand.Wasi;
 
 namespace Strand.Cli.Commands;
 
-/// <summary><c>strand run prog.wasm [--dir H::G] [--env K=V] [--inherit-env] -- ARGS</c>: a WASI command, like wasmtime.</summary>
+/// <summary>
+/// <c>strand run prog.wasm [--dir H::G] [--env K=V] [--inherit-env] [--detect-stack-collisions] [--trap-on-stack-collision] -- ARGS</c>:
+/// a WASI command, like wasmtime.
+/// </summary>
 public static class WasiRun
 {
-    public static int Execute(Module module, string file, IReadOnlyList<string> programArgs, IReadOnlyList<string> dirs, IReadOnlyList<string> envs, bool inheritEnv)
+    public static int Execute(Module module, string file, IReadOnlyList<string> programArgs, IReadOnlyList<string> dirs, IReadOnlyList<string> envs, bool inheritEnv, WasiThreadsOptions? threads = null, TimeSpan? timeout = null)
     {
         var config = new WasiConfiguration().WithArguments(new[] { Path.GetFileName(file) }.Concat(programArgs));
         if (inheritEnv) config = config.WithInheritedEnvironment();
@@ -24,10 +27,13 @@ public static class WasiRun
             if (!Directory.Exists(host)) throw new UsageException($"--dir: no such directory '{host}'");
             config = config.WithPreopenedDirectory(host, guest);
         }
+        if (threads is not null && !WasiThreads.IsImportedBy(module))
+            Console.Error.WriteLine($"strand: note: {file} does not import wasi.thread-spawn; it runs on one thread, with no stack collisions to detect");
         using var context = config.Build();
+        using var deadline = timeout is { } t ? new CancellationTokenSource(t) : null;
         try
         {
-            int code = WasiHost.RunCommand(module, context);
+            int code = WasiHost.RunCommand(module, context, threads: threads, cancellationToken: deadline?.Token ?? default);
             Console.Out.Flush();
             return code;
         }
@@ -35,6 +41,10 @@ public static class WasiRun
         {
             Console.Error.WriteLine($"strand: cannot link {file}: {e.Message}");
             return 1;
+        }
+        catch (Exception e) when (deadline?.IsCancellationRequested == true && e is TrapException { Code: TrapCode.Interrupted } or OperationCanceledException)
+        {
+            return RunCommand.ReportTimeout(timeout!.Value);
         }
         catch (TrapException e)
         {

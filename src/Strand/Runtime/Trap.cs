@@ -20,6 +20,8 @@ public enum TrapCode
     Interrupted,
     /// <summary>A thread's shadow stack pointer left its bounds (threads layer).</summary>
     ShadowStackOverflow,
+    /// <summary>A thread's shadow stack pointer entered another live thread's stack (threads layer, diagnostic).</summary>
+    ShadowStackCollision,
     /// <summary>A host function threw; the original exception is the inner exception.</summary>
     HostError,
 }
@@ -53,6 +55,7 @@ public sealed class TrapException : Exception
         TrapCode.NullReference => "null reference",
         TrapCode.Interrupted => "interrupted",
         TrapCode.ShadowStackOverflow => "shadow stack overflow",
+        TrapCode.ShadowStackCollision => "shadow stack collision",
         TrapCode.HostError => "host function failed",
         _ => code.ToString(),
     };

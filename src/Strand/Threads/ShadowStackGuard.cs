@@ -6,8 +6,9 @@ namespace Strand.Threads;
 /// Installed as an instance's global-set hook: checks every write of the stack-pointer global of one thread.
 /// Leaving the thread's bounds [low, high] (high = the empty stack) traps with
 /// <see cref="TrapCode.ShadowStackOverflow"/> before the store happens, so a runaway recursion stops at its
-/// own stack instead of overwriting the data or another thread's frames. Optionally also traps when the new
-/// value points into another live thread's stack.
+/// own stack instead of overwriting the data or another thread's frames. Optionally (the collision diagnostic)
+/// records every write in the memory's <see cref="StackRegistry"/>, reports a value that enters another live
+/// thread's stack and, if asked, traps with <see cref="TrapCode.ShadowStackCollision"/>.
 /// </summary>
 internal sealed class ShadowStackGuard
 {
@@ -17,8 +18,11 @@ internal sealed class ShadowStackGuard
     private readonly string _remedy;
     private readonly StackRegistry? _registry;
     private readonly StackRegistry.Entry? _self;
+    private readonly Action<StackCollision>? _report;
+    private readonly bool _trapOnCollision;
 
-    public ShadowStackGuard(uint globalIndex, int threadId, AddressRange? bounds, string remedy, StackRegistry? registry, StackRegistry.Entry? self)
+    public ShadowStackGuard(uint globalIndex, int threadId, AddressRange? bounds, string remedy,
+        StackRegistry? registry, StackRegistry.Entry? self, Action<StackCollision>? report, bool trapOnCollision)
     {
         _globalIndex = globalIndex;
         _threadId = threadId;
@@ -26,6 +30,8 @@ internal sealed class ShadowStackGuard
         _remedy = remedy;
         _registry = registry;
         _self = self;
+        _report = report;
+        _trapOnCollision = trapOnCollision;
     }
 
     public void OnGlobalSet(Instance instance, uint globalIndex, int value)
@@ -38,10 +44,11 @@ internal sealed class ShadowStackGuard
             throw new TrapException(TrapCode.ShadowStackOverflow,
                 $"shadow stack overflow in thread {_threadId}: __stack_pointer would be 0x{sp:x8}, {side} its stack {b}; {_remedy}");
         }
-        if (_registry is not null && _self is not null && _registry.FindOtherOwner(_self, sp) is { } other)
+        if (_registry is not null && _self is not null && _registry.OnStackPointerWrite(_self, sp) is { } collisions)
         {
-            throw new TrapException(TrapCode.ShadowStackOverflow,
-                $"shadow stack collision in thread {_threadId}: __stack_pointer would be 0x{sp:x8}, inside thread {other.ThreadId}'s live stack {other.Stack}");
+            foreach (var collision in collisions) _report?.Invoke(collision);
+            if (_trapOnCollision)
+                throw new TrapException(TrapCode.ShadowStackCollision, "stack collision: " + collisions[0].Message);
         }
     }
 }

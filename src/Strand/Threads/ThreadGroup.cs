@@ -92,7 +92,11 @@ public sealed class ThreadGroup : IDisposable
         get { lock (_lock) return _threads.ToArray(); }
     }
 
-    /// <summary>Every stack collision found when a thread started (shared mode, or stacks that overlap another group's on the same memory).</summary>
+    /// <summary>
+    /// Every stack collision found, in the order found: when a thread started (shared mode, or stacks that overlap
+    /// another group's on the same memory) and, with <see cref="ThreadGroupOptions.DetectCrossThreadStackPointers"/>,
+    /// at stack-pointer writes of this group's threads (each pair of threads once).
+    /// </summary>
     public IReadOnlyList<StackCollision> Collisions
     {
         get { lock (_lock) return _collisions.ToArray(); }
@@ -225,7 +229,17 @@ public sealed class ThreadGroup : IDisposable
         try
         {
             uint tlsBytes = TlsBlockBytes(out uint tlsAlign);
-            if (StackPointerGlobal is { } spIndex)
+            if (StackPointerGlobal is not null && _options.StackMode == StackMode.GuestPlaced)
+            {
+                // Every thread starts on the linker's stack pointer and its guest code moves it; the first owns that stack.
+                if (MainStack is { } main)
+                {
+                    thread.InitialStackPointer = (uint)main.End;
+                    if (!_mainStackTaken) thread.StackRange = main;
+                    _mainStackTaken = true;
+                }
+            }
+            else if (StackPointerGlobal is not null)
             {
                 bool useMainStack = _options.StackMode == StackMode.Shared || !_mainStackTaken;
                 if (useMainStack && MainStack is { } main)
@@ -261,20 +275,25 @@ public sealed class ThreadGroup : IDisposable
 
             StackRegistry.Entry? entry = null;
             ShadowStackGuard? guard = null;
-            if (StackPointerGlobal is { } index && thread.StackRange is { } stack)
+            bool detect = _options.DetectCrossThreadStackPointers || _options.TrapOnStackCollision;
+            if (StackPointerGlobal is { } index && (thread.StackRange is not null || detect))
             {
-                entry = new StackRegistry.Entry(this, thread.Id, stack);
-                var collisions = _registry!.Register(entry, thread.InitialStackPointer!.Value);
-                _collisions.AddRange(collisions);
-                bool ownsMainStack = MainStack is { } m && stack.Equals(m);
+                // A stack the group assigned is known whole; one it did not assign is learned from the thread's writes,
+                // from its initial stack pointer if the group placed it on a stack, else from its first write.
+                uint? knownTop = thread.StackRange is not null ? thread.InitialStackPointer : null;
+                entry = new StackRegistry.Entry(this, thread.Id, thread.StackRange, _options.StackMode == StackMode.Isolated, knownTop);
+                foreach (var collision in _registry!.Register(entry, thread.InitialStackPointer ?? 0))
+                    RecordCollision(collision);
+                if (detect) thread.Registration = entry;
+                bool ownsMainStack = MainStack is { } m && thread.StackRange is { } own && own.Equals(m);
                 string remedy = ownsMainStack
                     ? "relink with a larger stack (wasm-ld -z stack-size=N)"
                     : "raise --stack-size (ThreadGroupOptions.StackSize)";
-                if (_options.CheckStackBounds || _options.DetectCrossThreadStackPointers)
+                var bounds = _options.CheckStackBounds ? thread.StackRange : null;
+                if (bounds is not null || detect)
                 {
-                    guard = new ShadowStackGuard(index, thread.Id,
-                        _options.CheckStackBounds ? stack : null, remedy,
-                        _options.DetectCrossThreadStackPointers ? _registry : null, entry);
+                    guard = new ShadowStackGuard(index, thread.Id, bounds, remedy,
+                        detect ? _registry : null, entry, detect ? RecordCollision : null, _options.TrapOnStackCollision);
                 }
             }
             return new ThreadPlan(owned, tlsRegion, entry, guard);
@@ -285,6 +304,13 @@ public sealed class ThreadGroup : IDisposable
             if (tlsRegion is { } t) _regions.Release(t);
             throw;
         }
+    }
+
+    /// <summary>Adds a collision to <see cref="Collisions"/> and tells <see cref="ThreadGroupOptions.StackCollisionDetected"/>.</summary>
+    private void RecordCollision(StackCollision collision)
+    {
+        lock (_lock) _collisions.Add(collision);
+        _options.StackCollisionDetected?.Invoke(collision);
     }
 
     /// <summary>Bytes of one TLS block (0 when the module has no thread-locals the host can relocate) and its alignment.</summary>

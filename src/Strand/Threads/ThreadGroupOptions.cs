@@ -15,6 +15,16 @@ public enum StackMode
     /// <see cref="ThreadGroup.Collisions"/>. For demonstrations and diagnosis only.
     /// </summary>
     Shared,
+
+    /// <summary>
+    /// The guest places its own stacks: every thread starts with the linker's stack pointer and the guest's start
+    /// routine moves it (wasi-threads: wasi-libc allocates each thread's stack and its <c>wasi_thread_start</c>
+    /// sets <c>__stack_pointer</c>). Thread 1 owns the linker's stack; the stacks of later threads are unknown to
+    /// the group (<see cref="WasmThread.StackRange"/> is null), so no collision is reported when they start and
+    /// bounds are checked for thread 1 only. <see cref="ThreadGroupOptions.DetectCrossThreadStackPointers"/>
+    /// learns each thread's stack from its stack-pointer writes.
+    /// </summary>
+    GuestPlaced,
 }
 
 /// <summary>Settings of a <see cref="ThreadGroup"/>. Every property has a usable default.</summary>
@@ -50,11 +60,34 @@ public sealed class ThreadGroupOptions
     public bool CheckStackBounds { get; init; } = true;
 
     /// <summary>
-    /// Diagnostic: on every write of the stack-pointer global, trap when the new value lies inside another
-    /// live thread's stack (useful for modules that place their stacks themselves, e.g. wasi-threads builds,
-    /// where the bounds of a thread's stack are the guest's business). Off by default.
+    /// Diagnostic: check every write of the stack-pointer global against the stacks of the other live threads on
+    /// the memory (of every group using it) and report a write that enters one in <see cref="ThreadGroup.Collisions"/>
+    /// and <see cref="StackCollisionDetected"/>, each pair of threads once; with <see cref="TrapOnStackCollision"/>
+    /// the write traps instead of happening. A stack the group assigned (isolated mode) is protected whole. A stack
+    /// it did not assign (shared and guest-placed modes) is learned from the thread's writes: its top is the
+    /// thread's initial stack pointer (thread 1 in guest-placed mode, every thread in shared mode) or else the first
+    /// value the thread writes (a guest start routine setting up its stack), and its extent runs down to the lowest
+    /// value written since; a thread's first write that lands inside another stack or on its top (two threads given
+    /// the same stack) is a collision too. Off by default, and then costs nothing. When on, every stack-pointer
+    /// write (LLVM writes it in the prologue and epilogue of each function with a frame) costs a delegate call and
+    /// a lock-free scan of the live threads, O(threads); the lock is taken only when a collision is found.
     /// </summary>
     public bool DetectCrossThreadStackPointers { get; init; }
+
+    /// <summary>
+    /// Turns on <see cref="DetectCrossThreadStackPointers"/>, and a stack-pointer write that collides traps with
+    /// <see cref="Runtime.TrapCode.ShadowStackCollision"/> (<c>stack collision: thread 3's __stack_pointer 0x00011f00
+    /// entered thread 2's live stack [0x00011000, 0x00012000)</c>) before the store, which stops the group. Off by
+    /// default: the collision is only reported and the thread continues.
+    /// </summary>
+    public bool TrapOnStackCollision { get; init; }
+
+    /// <summary>
+    /// Called for every collision as it is found (also those found when a thread starts), after it is added to
+    /// <see cref="ThreadGroup.Collisions"/>. Write-time collisions are reported on the colliding guest thread, inside
+    /// its stack-pointer write: keep the handler short; an exception from it fails that thread.
+    /// </summary>
+    public Action<StackCollision>? StackCollisionDetected { get; init; }
 
     /// <summary>
     /// When true, spawned threads instantiate their module and then wait until <see cref="ThreadGroup.Start"/>

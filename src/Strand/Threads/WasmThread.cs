@@ -25,8 +25,20 @@ public sealed class WasmThread
     /// <summary>Why the thread failed: a <see cref="Runtime.TrapException"/> (including "interrupted" when the group was stopped) or another exception.</summary>
     public Exception? Error { get; internal set; }
 
-    /// <summary>The thread's shadow stack [low, high): high is its initial stack pointer. Null when the module has no known stack.</summary>
+    /// <summary>
+    /// The thread's shadow stack [low, high): high is its initial stack pointer. Null when the module has no known
+    /// stack, and for threads after the first in <see cref="StackMode.GuestPlaced"/> mode (the guest places them).
+    /// </summary>
     public AddressRange? StackRange { get; internal set; }
+
+    /// <summary>
+    /// With <see cref="ThreadGroupOptions.DetectCrossThreadStackPointers"/>: the part of its stack the thread has been
+    /// seen to use, [lowest stack pointer written, top); null until its top is known (a guest-placed stack before its
+    /// first write) or when the diagnostic is off.
+    /// </summary>
+    public AddressRange? ObservedStack => Registration?.Learned;
+
+    internal StackRegistry.Entry? Registration { get; set; }
 
     /// <summary>The initial value of the thread's stack-pointer global.</summary>
     public uint? InitialStackPointer { get; internal set; }

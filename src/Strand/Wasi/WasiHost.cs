@@ -35,11 +35,23 @@ public sealed class WasiHost
     /// Instantiates a WASI command module and runs its <c>_start</c>. Returns the exit code:
     /// the argument of <c>proc_exit</c>, or 0 when <c>_start</c> returns. Traps propagate as
     /// <see cref="TrapException"/>. A module importing <c>wasi.thread-spawn</c> runs with
-    /// <see cref="WasiThreads"/>: <c>proc_exit</c> or a trap on any of its threads ends them all.
+    /// <see cref="WasiThreads"/>: <c>proc_exit</c> or a trap on any of its threads ends them all;
+    /// <paramref name="threads"/> turns on its stack-collision diagnostic (ignored for other modules).
+    /// Cancelling <paramref name="cancellationToken"/> stops the program: its threads trap with "interrupted"
+    /// (a single-threaded program as a <see cref="TrapException"/>, a threaded one as the thread group reports it).
     /// </summary>
-    public static int RunCommand(Module module, WasiContext context, Linker? linker = null)
+    public static int RunCommand(Module module, WasiContext context, Linker? linker = null, WasiThreadsOptions? threads = null,
+        CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(module);
+        if (cancellationToken.CanBeCanceled)
+            threads = new WasiThreadsOptions
+            {
+                DetectStackCollisions = threads?.DetectStackCollisions ?? false,
+                TrapOnStackCollision = threads?.TrapOnStackCollision ?? false,
+                StackCollisionDetected = threads?.StackCollisionDetected,
+                CancellationToken = cancellationToken,
+            };
         var host = new WasiHost(context);
         linker ??= new Linker();
         host.Define(linker);
@@ -47,7 +59,7 @@ public sealed class WasiHost
         {
             try
             {
-                return WasiThreads.RunCommand(module, host, linker);
+                return WasiThreads.RunCommand(module, host, linker, threads);
             }
             catch (Exception e) when (FindExit(e) is { } exit)
             {
@@ -65,6 +77,8 @@ public sealed class WasiHost
         try
         {
             var instance = linker.Instantiate(module);
+            // Cancellation interrupts the guest: it traps with "interrupted" at its next loop iteration or call.
+            using var interrupt = cancellationToken.Register(instance.RequestInterrupt);
             var memory = instance.GetMemory("memory") ?? imported
                 ?? throw new LinkException("a WASI program must export or import a memory named \"memory\"");
             host.BindMemory(memory);

@@ -14,8 +14,12 @@ namespace Strand.Wasi;
 /// always in [1, 2^29). <c>thread-spawn</c> returns -1 when no thread can be started: ids are exhausted,
 /// the program is ending, or the host cannot create the thread.</para>
 /// <para>The guest places its own stacks (wasi-libc's pthread_create allocates them and its
-/// <c>wasi_thread_start</c> sets <c>__stack_pointer</c>), so the group runs in <see cref="StackMode.Shared"/>
-/// without bounds checks: every instance starts with the linker's stack pointer and the guest moves it.</para>
+/// <c>wasi_thread_start</c> sets <c>__stack_pointer</c>), so the group runs in <see cref="StackMode.GuestPlaced"/>
+/// without bounds checks: every instance starts with the linker's stack pointer and the guest moves it.
+/// <see cref="WasiThreadsOptions.DetectStackCollisions"/> learns each thread's stack from those writes and reports
+/// a thread whose stack pointer enters another live thread's stack.</para>
+/// <para>In the group (and in its collision reports) thread 1 runs <c>_start</c>, and the thread that
+/// <c>thread-spawn</c> returned <c>tid</c> for is thread <c>tid + 1</c>.</para>
 /// <para><c>proc_exit</c> or a trap on any thread ends every thread; <see cref="WasiHost.RunCommand"/> reports it once.</para>
 /// </remarks>
 public sealed class WasiThreads
@@ -27,6 +31,7 @@ public sealed class WasiThreads
     /// <summary>The largest thread id the proposal allows (ids are in [1, 2^29)).</summary>
     public const int MaxThreadId = (1 << 29) - 1;
 
+    private readonly object _spawnLock = new();
     private ThreadGroup? _group;
     private int _lastThreadId;
 
@@ -57,20 +62,22 @@ public sealed class WasiThreads
     {
         var group = Volatile.Read(ref _group);
         if (group is null) return -1;
-        int id = Interlocked.Increment(ref _lastThreadId);
-        if (id > MaxThreadId)
+        // One spawn at a time, so that tids follow the group's thread ids (tid + 1: the group's thread 1 is _start).
+        lock (_spawnLock)
         {
-            Interlocked.Exchange(ref _lastThreadId, MaxThreadId); // never wrap around into reused ids
-            return -1;
-        }
-        try
-        {
-            group.Spawn(StartExportName, Value.I32(id), Value.I32(startArgument));
+            // The group's next thread id is its thread count + 1 (even after a spawn that failed late).
+            int id = Math.Max(_lastThreadId + 1, group.Threads.Count);
+            if (id > MaxThreadId) return -1; // never wrap around into reused ids
+            try
+            {
+                group.Spawn(StartExportName, Value.I32(id), Value.I32(startArgument));
+            }
+            catch (Exception e) when (e is ThreadSpawnException or InvalidOperationException or OutOfMemoryException or ThreadStartException)
+            {
+                return -1; // the group is stopping, or the host has no room for another thread
+            }
+            _lastThreadId = id;
             return id;
-        }
-        catch (Exception e) when (e is ThreadSpawnException or InvalidOperationException or OutOfMemoryException or ThreadStartException)
-        {
-            return -1; // the group is stopping, or the host has no room for another thread
         }
     }
 
@@ -80,8 +87,9 @@ public sealed class WasiThreads
     /// when any thread calls <c>proc_exit</c> (its code), or when any thread traps (rethrown as a
     /// <see cref="TrapException"/> with the trap's code and message; the inner exception names the thread).
     /// </summary>
-    internal static int RunCommand(Module module, WasiHost host, Linker linker)
+    internal static int RunCommand(Module module, WasiHost host, Linker linker, WasiThreadsOptions? options = null)
     {
+        options ??= new WasiThreadsOptions();
         var export = module.Exports.FirstOrDefault(e => e.Name == StartExportName && e.Kind == ExternalKind.Function)
             ?? throw new LinkException($"the module imports {ModuleName}.{SpawnFunctionName} but does not export \"{StartExportName}\"");
         var startType = export.FunctionType!;
@@ -95,8 +103,12 @@ public sealed class WasiThreads
         using var group = new ThreadGroup(module, new ThreadGroupOptions
         {
             Linker = linker,
-            StackMode = StackMode.Shared,
+            StackMode = StackMode.GuestPlaced,
             CheckStackBounds = false,
+            DetectCrossThreadStackPointers = options.DetectStackCollisions,
+            TrapOnStackCollision = options.TrapOnStackCollision,
+            StackCollisionDetected = options.StackCollisionDetected,
+            CancellationToken = options.CancellationToken,
         });
         if (group.Memory is not { Shared: true } memory)
             throw new LinkException($"a module that imports {ModuleName}.{SpawnFunctionName} needs a shared memory");
@@ -116,4 +128,28 @@ public sealed class WasiThreads
             throw new TrapException(trap.Code, trap.Message, failure);
         throw new TrapException(TrapCode.HostError, failure.Message, failure);
     }
+}
+
+/// <summary>Diagnostics for a program run with <see cref="WasiThreads"/> (<see cref="WasiHost.RunCommand"/>).</summary>
+public sealed class WasiThreadsOptions
+{
+    /// <summary>
+    /// Learns each thread's stack from its <c>__stack_pointer</c> writes (its top is the first value its start routine
+    /// writes, the linker's value for <c>_start</c>'s thread; it extends down to the lowest value since) and reports a
+    /// thread whose stack pointer enters another live thread's stack, or whose new stack top lands on one (a guest
+    /// allocator handing two threads the same stack). Each pair of threads is reported once, to
+    /// <see cref="StackCollisionDetected"/>. Thread ids are the group's: 1 is <c>_start</c>, tid + 1 the spawned thread.
+    /// Costs a host call and a scan of the live threads per stack-pointer write (see
+    /// <see cref="ThreadGroupOptions.DetectCrossThreadStackPointers"/>). Off by default.
+    /// </summary>
+    public bool DetectStackCollisions { get; init; }
+
+    /// <summary>Implies <see cref="DetectStackCollisions"/>; a collision traps (<see cref="TrapCode.ShadowStackCollision"/>), which ends the program.</summary>
+    public bool TrapOnStackCollision { get; init; }
+
+    /// <summary>Called for every collision, on the guest thread that caused it (keep it short).</summary>
+    public Action<StackCollision>? StackCollisionDetected { get; init; }
+
+    /// <summary>Stops every thread (they trap with "interrupted") when cancelled; set by <see cref="WasiHost.RunCommand"/>.</summary>
+    public CancellationToken CancellationToken { get; init; }
 }

@@ -84,6 +84,27 @@ public class CliTests
     }
 
     [Fact]
+    public void TrapOnStackCollisionReportsAWasiThreadEnteringAnotherThreadsStack()
+    {
+        var (code, _, error) = Run("run", Fixture("wasi-threads", "same_stack.wasm"), "--trap-on-stack-collision");
+        Assert.Equal(134, code);
+        Assert.Equal("strand: wasm trap: stack collision: thread 3 set its stack top to 0x00004430, on thread 2's live stack [0x00003c30, 0x00004430)\n",
+            error.ReplaceLineEndings("\n"));
+    }
+
+    [Fact]
+    public void DetectStackCollisionsNeedsThreads()
+    {
+        var (code, _, error) = Run("run", Fixture("seed", "algorithm.wasm"), "--invoke", "algorithm", "--detect-stack-collisions");
+        Assert.Equal(2, code);
+        Assert.Contains("--detect-stack-collisions and --trap-on-stack-collision need --threads N, or a WASI program with threads", error);
+        // With isolated stacks (the default) there is nothing to report.
+        (code, var output, _) = Run("run", Fixture("seed", "algorithm_threads.wasm"), "--invoke", "algorithm", "--threads", "2", "--detect-stack-collisions");
+        Assert.Equal(0, code);
+        Assert.DoesNotContain("collision", output);
+    }
+
+    [Fact]
     public void InspectReportsTheStackPointerFoundByName()
     {
         string svg = Path.Combine(Path.GetTempPath(), $"strand-cli-{Guid.NewGuid():N}.svg");
@@ -156,6 +177,39 @@ public class CliTests
             var (code, _, error) = Run("run", path, "--invoke", "f");
             Assert.Equal(1, code);
             Assert.Contains("malformed module at byte 0x", error);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public void TimeoutInterruptsARunawayLoop()
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"strand-cli-{Guid.NewGuid():N}.wat");
+        File.WriteAllText(path, "(module (func (export \"spin\") (loop (br 0))))");
+        try
+        {
+            var (code, _, error) = Run("run", path, "--invoke", "spin", "--timeout", "0.2");
+            Assert.Equal(124, code);
+            Assert.Contains("interrupted: the guest was still running after --timeout 0.2 s", error);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public void TimeoutInterruptsAWasiProgram()
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"strand-cli-{Guid.NewGuid():N}.wat");
+        File.WriteAllText(path, "(module (import \"wasi_snapshot_preview1\" \"proc_exit\" (func (param i32))) (memory (export \"memory\") 1) (func (export \"_start\") (loop (br 0))))");
+        try
+        {
+            var (code, _, _) = Run("run", path, "--timeout", "0.2");
+            Assert.Equal(124, code);
         }
         finally
         {

@@ -110,7 +110,7 @@ public class SharedMemoryTests
         var module = Module.Compile(WatParser.ParseModule(StackPointerModule));
         using var group = new ThreadGroup(module, new ThreadGroupOptions
         {
-            StackSize = 4096, CheckStackBounds = false, DetectCrossThreadStackPointers = true,
+            StackSize = 4096, CheckStackBounds = false, DetectCrossThreadStackPointers = true, TrapOnStackCollision = true,
         });
         var parked = group.Spawn("wait_forever", Value.I32(0x20000 - 4));
         var outside = group.Spawn("set_sp", Value.I32(0x1fff0)); // neither stack: allowed without bounds checks
@@ -120,10 +120,29 @@ public class SharedMemoryTests
         var error = Assert.IsType<ThreadGroupException>(ThreadFixtures.Finish(group));
         Assert.Equal(3, error.ThreadId);
         Assert.Equal(
-            "shadow stack collision in thread 3: __stack_pointer would be 0x00008000, inside thread 1's live stack [0x00000000, 0x00010000)",
+            "stack collision: thread 3's __stack_pointer 0x00008000 entered thread 1's live stack [0x00000000, 0x00010000)",
             error.InnerException!.Message);
+        Assert.Equal(TrapCode.ShadowStackCollision, Assert.IsType<TrapException>(error.InnerException).Code);
         Assert.Equal(TrapCode.Interrupted, Assert.IsType<TrapException>(parked.Error).Code);
         Assert.Same(error.InnerException, intruder.Error);
+    }
+
+    [Fact]
+    public void DiagnosticModeWithoutTrapReportsAnAssignedStackBeingEnteredAndLetsTheThreadRun()
+    {
+        var module = Module.Compile(WatParser.ParseModule(StackPointerModule));
+        using var group = new ThreadGroup(module, new ThreadGroupOptions
+        {
+            StackSize = 4096, CheckStackBounds = false, DetectCrossThreadStackPointers = true,
+        });
+        var parked = group.Spawn("wait_forever", Value.I32(0x20000 - 4));
+        var intruder = group.Spawn("set_sp", Value.I32(0x8000));
+        Assert.True(intruder.Join(ThreadFixtures.JoinTimeout));
+        Assert.Null(intruder.Error);
+        var collision = Assert.Single(group.Collisions);
+        Assert.Equal(new StackCollision(2, 0x8000, 1, new AddressRange(0, 0x10000), StackCollisionKind.StackPointerEntered), collision);
+        group.Cancel();
+        Assert.True(parked.Join(ThreadFixtures.JoinTimeout));
     }
 
     [Fact]

@@ -15,13 +15,13 @@ public sealed class ThreadProgramTests
 {
     private sealed record Outcome(int ExitCode, string Stdout, string Stderr, WasiContext Context);
 
-    private static Outcome Run(string name)
+    private static Outcome Run(string name, WasiThreadsOptions? options = null)
     {
         var stdout = new MemoryStream();
         var stderr = new MemoryStream();
         var context = new WasiConfiguration().WithArguments(name + ".wasm")
             .WithStandardInput(new MemoryStream()).WithStandardOutput(stdout).WithStandardError(stderr).Build();
-        int exitCode = WasiHost.RunCommand(Module.FromFile(ProgramTests.FixturePath("wasi-threads", name)), context);
+        int exitCode = WasiHost.RunCommand(Module.FromFile(ProgramTests.FixturePath("wasi-threads", name)), context, threads: options);
         context.Dispose();
         return new Outcome(exitCode, Encoding.UTF8.GetString(stdout.ToArray()), Encoding.UTF8.GetString(stderr.ToArray()), context);
     }
@@ -76,6 +76,72 @@ public sealed class ThreadProgramTests
         var outcome = Run("main_returns");
         Assert.Equal("main: spawned thread 1\nmain: thread is spinning, returning from _start\n", outcome.Stdout);
         Assert.Equal(0, outcome.ExitCode);
+    }
+
+    // shared_stack.c's thread A (group thread 2, tid 1) runs on [A's lowest stack pointer, A's top); in the
+    // committed fixtures its top is 0x00004430 and thread_entry's frame takes 0x800 bytes.
+    private static readonly AddressRange ALiveStack = new(0x3c30, 0x4430);
+
+    private static (Outcome Outcome, List<StackCollision> Collisions) RunDetecting(string name)
+    {
+        var collisions = new List<StackCollision>();
+        var outcome = Run(name, new WasiThreadsOptions
+        {
+            DetectStackCollisions = true,
+            StackCollisionDetected = c => { lock (collisions) collisions.Add(c); },
+        });
+        return (outcome, collisions);
+    }
+
+    [Fact]
+    public void AGuestHandingTwoThreadsOneStackIsReportedWhenTheSecondSetsItUp()
+    {
+        for (int run = 0; run < 3; run++) // the same report on every run: the guest orders its threads with atomics
+        {
+            var (outcome, collisions) = RunDetecting("same_stack");
+            Assert.Equal("threads done: 2\nB's stack top minus A's: 0\nA's scratch words overwritten by B: 512\n", outcome.Stdout);
+            Assert.Equal(0, outcome.ExitCode);
+            var collision = Assert.Single(collisions);
+            Assert.Equal(new StackCollision(3, 0x4430, 2, ALiveStack, StackCollisionKind.StackPlaced), collision);
+            Assert.Equal("thread 3 set its stack top to 0x00004430, on thread 2's live stack [0x00003c30, 0x00004430)", collision.Message);
+        }
+    }
+
+    [Fact]
+    public void AThreadWhoseFirstFrameRunsIntoAnotherLiveStackIsReportedOnce()
+    {
+        for (int run = 0; run < 3; run++)
+        {
+            var (outcome, collisions) = RunDetecting("overlapping_stack");
+            Assert.Equal("threads done: 2\nB's stack top minus A's: 256\nA's scratch words overwritten by B: 448\n", outcome.Stdout);
+            // B's top is 0x4530; its first frame (0x800 bytes) puts its stack pointer 0x700 bytes into A's stack.
+            Assert.Equal([new StackCollision(3, 0x3d30, 2, ALiveStack, StackCollisionKind.StackPointerEntered)], collisions);
+        }
+    }
+
+    [Fact]
+    public void ThreadsOnTheirOwnStacksAreNeverReported()
+    {
+        var (outcome, collisions) = RunDetecting("counter");
+        Assert.Contains("stack words damaged: 0\n", outcome.Stdout);
+        Assert.Contains("sum: 100000\n", outcome.Stdout);
+        Assert.Equal(0, outcome.ExitCode);
+        Assert.Empty(collisions);
+    }
+
+    [Fact]
+    public void TrapOnStackCollisionEndsTheProgramAtTheCollidingWrite()
+    {
+        var stdout = new MemoryStream();
+        using var context = new WasiConfiguration().WithArguments("same_stack.wasm")
+            .WithStandardInput(new MemoryStream()).WithStandardOutput(stdout).WithStandardError(new MemoryStream()).Build();
+        var trap = Assert.Throws<TrapException>(() => WasiHost.RunCommand(
+            Module.FromFile(ProgramTests.FixturePath("wasi-threads", "same_stack")), context,
+            threads: new WasiThreadsOptions { TrapOnStackCollision = true }));
+        Assert.Equal(TrapCode.ShadowStackCollision, trap.Code);
+        Assert.Equal("stack collision: thread 3 set its stack top to 0x00004430, on thread 2's live stack [0x00003c30, 0x00004430)", trap.Message);
+        Assert.Equal(3, Assert.IsType<ThreadGroupException>(trap.InnerException).ThreadId);
+        Assert.Equal("", Encoding.UTF8.GetString(stdout.ToArray())); // _start never got to print
     }
 
     [Fact]

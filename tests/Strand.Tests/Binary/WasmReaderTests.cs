@@ -1,7 +1,7 @@
 using Strand.Binary;
 using Xunit;
 
-namespace Strand.Tests;
+namespace Strand.Tests.Binary;
 
 public class WasmReaderTests
 {
