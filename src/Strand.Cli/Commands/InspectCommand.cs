@@ -18,15 +18,11 @@ public static class InspectCommand
         args.EnsureNoOptionsLeft();
         if (args.Remaining.Count != 1) throw new UsageException("inspect needs exactly one FILE");
         string file = args.Remaining[0];
-        if (!File.Exists(file)) throw new UsageException($"no such file: {file}");
 
         ModuleDefinition module;
         try
         {
-            byte[] bytes = File.ReadAllBytes(file);
-            bool isBinary = bytes.Length >= 4 && bytes[0] == 0 && bytes[1] == (byte)'a' && bytes[2] == (byte)'s' && bytes[3] == (byte)'m';
-            if (!isBinary) bytes = WatParser.ParseModule(System.Text.Encoding.UTF8.GetString(bytes));
-            module = ModuleDecoder.Decode(bytes);
+            module = ModuleDecoder.Decode(ModuleLoader.ReadWasm(file));
         }
         catch (Exception e) when (e is WasmFormatException or WasmUnsupportedException or WatParseException)
         {

@@ -37,16 +37,7 @@ public static class ThreadedRun
     {
         var export = FindExport(file, module, invoke);
         var values = RunCommand.ParseArguments(export.FunctionType!, callArgs, invoke);
-        ThreadGroup group;
-        try
-        {
-            group = new ThreadGroup(module, new ThreadGroupOptions { Timeout = timeout });
-        }
-        catch (LinkException e)
-        {
-            Console.Error.WriteLine($"strand: cannot link {file}: {e.Message}");
-            return 1;
-        }
+        if (CreateGroup(file, module, new ThreadGroupOptions { Timeout = timeout }) is not { } group) return 1;
         using (group)
         {
             var thread = group.Spawn(invoke, values);
@@ -68,6 +59,20 @@ public static class ThreadedRun
         }
     }
 
+    /// <summary>The module's thread group, or null after reporting why it cannot be linked.</summary>
+    private static ThreadGroup? CreateGroup(string file, Module module, ThreadGroupOptions options)
+    {
+        try
+        {
+            return new ThreadGroup(module, options);
+        }
+        catch (LinkException e)
+        {
+            Console.Error.WriteLine($"strand: cannot link {file}: {e.Message}");
+            return null;
+        }
+    }
+
     private static ExportInfo FindExport(string file, Module module, string invoke) =>
         module.Exports.FirstOrDefault(e => e.Name == invoke && e.Kind == ExternalKind.Function)
             ?? throw new UsageException($"{file} has no exported function '{invoke}' (exports: {string.Join(", ", module.Exports.Where(e => e.Kind == ExternalKind.Function).Select(e => e.Name))})");
@@ -77,25 +82,17 @@ public static class ThreadedRun
     {
         var export = FindExport(file, module, invoke);
         var values = RunCommand.ParseArguments(export.FunctionType!, callArgs, invoke);
-        ThreadGroup group;
-        try
+        // All threads are released together, so that their guest code runs at the same time.
+        var groupOptions = new ThreadGroupOptions
         {
-            // All threads are released together, so that their guest code runs at the same time.
-            group = new ThreadGroup(module, new ThreadGroupOptions
-            {
                 StackMode = options.Mode,
                 StackSize = options.StackSize,
                 StartTogether = true,
                 DetectCrossThreadStackPointers = options.DetectCollisions,
                 TrapOnStackCollision = options.TrapOnCollision,
                 Timeout = timeout,
-            });
-        }
-        catch (LinkException e)
-        {
-            Console.Error.WriteLine($"strand: cannot link {file}: {e.Message}");
-            return 1;
-        }
+        };
+        if (CreateGroup(file, module, groupOptions) is not { } group) return 1;
         using (group)
         {
             try

@@ -341,20 +341,14 @@ internal sealed partial class FunctionCompiler
         foreach (var g in globals)
         {
             var cell = _il.DeclareLocal(typeof(Global));
-            _il.Emit(OpCodes.Ldloc, _instance!);
-            _il.Emit(OpCodes.Ldfld, RuntimeMembers.InstanceGlobals);
-            Ldc((int)g);
-            _il.Emit(OpCodes.Ldelem_Ref);
+            EmitInstanceArrayElement(RuntimeMembers.InstanceGlobals, g);
             _il.Emit(OpCodes.Stloc, cell);
             _globalCells[g] = cell;
         }
         foreach (var t in tables)
         {
             var local = _il.DeclareLocal(typeof(Table));
-            _il.Emit(OpCodes.Ldloc, _instance!);
-            _il.Emit(OpCodes.Ldfld, RuntimeMembers.InstanceTables);
-            Ldc((int)t);
-            _il.Emit(OpCodes.Ldelem_Ref);
+            EmitInstanceArrayElement(RuntimeMembers.InstanceTables, t);
             _il.Emit(OpCodes.Stloc, local);
             _tableLocals[t] = local;
         }
@@ -735,8 +729,14 @@ internal sealed partial class FunctionCompiler
             _il.Emit(OpCodes.Ldloc, cell);
             return;
         }
+        EmitInstanceArrayElement(RuntimeMembers.InstanceGlobals, index);
+    }
+
+    /// <summary>Pushes <c>instance.field[index]</c> (the instance's globals or tables).</summary>
+    private void EmitInstanceArrayElement(FieldInfo arrayField, uint index)
+    {
         _il.Emit(OpCodes.Ldloc, _instance!);
-        _il.Emit(OpCodes.Ldfld, RuntimeMembers.InstanceGlobals);
+        _il.Emit(OpCodes.Ldfld, arrayField);
         Ldc((int)index);
         _il.Emit(OpCodes.Ldelem_Ref);
     }
