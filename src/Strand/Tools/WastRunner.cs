@@ -37,14 +37,17 @@ public sealed class WastRunner
     private string? _currentFailure;
     /// <summary>Why a named module is missing, by its $id.</summary>
     private readonly Dictionary<string, string> _namedFailures = new();
+    /// <summary>Why a <c>register</c> did not happen, by the name it would have registered (shared with threads under <see cref="_lock"/>).</summary>
+    private readonly Dictionary<string, string> _failedRegistrations;
     private int _passed, _failed, _skipped;
     private readonly List<string> _failures = new();
     private readonly List<string> _skips = new();
 
-    private WastRunner(string file, Dictionary<string, Instance> registered, object sharedLock, ScriptControl control)
+    private WastRunner(string file, Dictionary<string, Instance> registered, Dictionary<string, string> failedRegistrations, object sharedLock, ScriptControl control)
     {
         _file = file;
         _registered = registered;
+        _failedRegistrations = failedRegistrations;
         _lock = sharedLock;
         _control = control;
     }
@@ -122,7 +125,7 @@ public sealed class WastRunner
     private static WastResult RunOnCurrentThread(string text, string fileName, TimeSpan? timeout)
     {
         var commands = WastParser.ParseScript(text, fileName);
-        var runner = new WastRunner(fileName, new Dictionary<string, Instance>(), new object(), new ScriptControl(timeout));
+        var runner = new WastRunner(fileName, new Dictionary<string, Instance>(), new Dictionary<string, string>(), new object(), new ScriptControl(timeout));
         runner.Execute(commands, topLevel: true);
         return runner.ToResult();
     }
@@ -252,8 +255,17 @@ public sealed class WastRunner
             case WastRegister r:
             {
                 var instance = Resolve(r.ModuleId, r.Line);
-                if (instance is null) return;
-                lock (_lock) _registered[r.Name] = instance;
+                if (instance is null)
+                {
+                    string why = (r.ModuleId is null ? _currentFailure : _namedFailures.GetValueOrDefault(r.ModuleId)) ?? "no such module";
+                    lock (_lock) _failedRegistrations[r.Name] = $"the register at line {r.Line} failed: {why}";
+                    return;
+                }
+                lock (_lock)
+                {
+                    _registered[r.Name] = instance;
+                    _failedRegistrations.Remove(r.Name);
+                }
                 Pass();
                 break;
             }
@@ -369,9 +381,26 @@ public sealed class WastRunner
         }
         catch (Exception e) when (e is TrapException or LinkException)
         {
-            Fail(module.Line, $"instantiation failed: {e.Message}");
-            ModuleMissing(module.Id, module.Line, $"instantiation failed: {e.Message}");
+            string message = Explain(e);
+            Fail(module.Line, $"instantiation failed: {message}");
+            ModuleMissing(module.Id, module.Line, $"instantiation failed: {message}");
         }
+    }
+
+    /// <summary>A link error's message, plus the cause when the import's module name is one whose <c>register</c> failed.</summary>
+    private string Explain(Exception e)
+    {
+        const string prefix = "unknown import: ";
+        if (e is LinkException && e.Message.StartsWith(prefix, StringComparison.Ordinal))
+        {
+            lock (_lock)
+            {
+                foreach (var (name, why) in _failedRegistrations)
+                    if (e.Message.AsSpan(prefix.Length).StartsWith(name + ".", StringComparison.Ordinal))
+                        return $"{e.Message} (\"{name}\" was never registered: {why})";
+            }
+        }
+        return e.Message;
     }
 
     private Instance? Resolve(string? id, int line)
@@ -500,7 +529,7 @@ public sealed class WastRunner
         }
         catch (LinkException e)
         {
-            Fail(line, $"expected trap \"{expected}\", got link error \"{e.Message}\"");
+            Fail(line, $"expected trap \"{expected}\", got link error \"{Explain(e)}\"");
         }
     }
 
@@ -529,7 +558,7 @@ public sealed class WastRunner
         catch (LinkException e)
         {
             if (MessageMatches(e.Message, command.Message)) Pass();
-            else Fail(command.Line, $"expected link error \"{command.Message}\", got \"{e.Message}\"");
+            else Fail(command.Line, $"expected link error \"{command.Message}\", got \"{Explain(e)}\"");
         }
         catch (TrapException e)
         {
@@ -592,7 +621,7 @@ public sealed class WastRunner
 
     private void StartThread(WastThread command)
     {
-        var child = new WastRunner($"{_file}:{command.Name}", _registered, _lock, _control);
+        var child = new WastRunner($"{_file}:{command.Name}", _registered, _failedRegistrations, _lock, _control);
         bool sharedOk = true;
         foreach (var shared in command.SharedModules)
         {

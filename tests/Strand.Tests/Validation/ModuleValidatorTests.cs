@@ -64,7 +64,7 @@ public class ModuleValidatorTests
         var m = new TestModule();
         m.ImportMemory(new MemoryType(new Limits(1, null)));
         m.Memory(1);
-        m.AssertInvalid("multiple memories");
+        m.AssertInvalid("multiple memories (WebAssembly 2.0 allows one; multi-memory is not supported)");
     }
 
     // ---- imports, exports, start ----
