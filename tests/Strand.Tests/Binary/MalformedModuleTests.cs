@@ -43,7 +43,7 @@ public class MalformedModuleTests
         { "illegal opcode in body", SingleFunction([0x17, End]), "illegal opcode", 28 },
         { "illegal 0xFD opcode in body", SingleFunction([0xFD, 0x94, 0x02, End]), "illegal opcode", 28 },
         { "illegal 0xFB opcode in body", SingleFunction([0xFB, 0x1F, End]), "illegal opcode", 28 },
-        { "memop flags 0x80", SingleFunction([0x41, 0x00, 0x28, 0x80, 0x01, 0x00, 0x1A, End]), "malformed memop flags", 30 },
+        { "memop flags 0x80", SingleFunction([0x41, 0x00, 0x28, 0x80, 0x01, 0x00, 0x1A, End]), "malformed memop flags", 31 },
         { "ref.null of a negative non-heap type", SingleFunction([0xD0, 0x7F, 0x1A, End]), "malformed reference type", 29 },
         { "illegal 0xFC opcode in body", SingleFunction([0xFC, 0x12, End]), "illegal opcode", 28 },
         { "truncated immediate in body", SingleFunction([0x41]), "unexpected end", 29 },
