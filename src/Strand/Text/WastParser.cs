@@ -68,8 +68,20 @@ public static class WastParser
         catch (WatParseException e)
         {
             // A module that cannot be parsed still names the module it would have defined, so later commands can say why it is missing.
-            string? moduleId = list is { Head: "module" } && list.Items.Count > 1 && list.Items[1] is SAtom { IsId: true } id ? id.Text : null;
-            return new WastUnparsable(list?.Head, moduleId, e.FileName is null ? e.WithFile(fileName) : e, node.Line);
+            string? head = list?.Head;
+            string? moduleId = null;
+            if (head == "module")
+            {
+                // (module $id? ...), and the 3.0 script forms (module definition $id? ...) and (module instance $id? $def?).
+                int at = 1;
+                if (list!.Items.Count > at && list.Items[at] is SAtom { Text: "definition" or "instance" } form)
+                {
+                    head = "module " + form.Text;
+                    at++;
+                }
+                moduleId = list.Items.Count > at && list.Items[at] is SAtom { IsId: true } id ? id.Text : null;
+            }
+            return new WastUnparsable(head, moduleId, e.FileName is null ? e.WithFile(fileName) : e, node.Line);
         }
     }
 

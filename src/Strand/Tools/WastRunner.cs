@@ -247,7 +247,10 @@ public sealed class WastRunner
             case WastUnparsable u:
                 // The error's own position: it may lie inside the command, lines below its start.
                 Fail(u.Line, $"cannot parse{(u.Head is null ? "" : $" ({u.Head} ...)")}: at {u.Error.Line}:{u.Error.Column}: {u.Error.Reason}");
-                if (u.Head == "module") ModuleMissing(u.ModuleId, u.Line, "it could not be parsed");
+                // A module (or module instance) would have become the current one; a module definition only has a name.
+                if (u.Head is "module" or "module instance") ModuleMissing(u.ModuleId, u.Line, "it could not be parsed");
+                else if (u.Head == "module definition" && u.ModuleId is { } definition)
+                    _namedFailures[definition] = $"module definition {definition} (line {u.Line}) could not be parsed";
                 break;
             case WastModuleCommand m:
                 DefineModule(m.Module);
