@@ -135,14 +135,14 @@ internal sealed class SExprReader
     }
 
     /// <summary>
-    /// Reads the top-level forms of a script one by one. A form whose tokens are malformed (an unclosed
+    /// Reads the top-level forms of a script one by one, each with the line it starts on. A form whose tokens are malformed (an unclosed
     /// string, a bad escape, a stray character) yields its error instead of a node; reading resumes after that
-    /// form's closing parenthesis, found by counting parentheses outside strings and comments. Only an error
-    /// outside any form (an unbalanced <c>)</c>) or a form that never closes ends the reading.
+    /// form's closing parenthesis, found by counting parentheses outside strings and comments. An error outside
+    /// any form (a stray <c>)</c> or token) resumes on the next line; only a form that never closes ends the reading.
     /// </summary>
-    public static List<(SNode? Node, WatParseException? Error)> ReadTopLevel(string text)
+    public static List<(SNode? Node, WatParseException? Error, int Line)> ReadTopLevel(string text)
     {
-        var result = new List<(SNode?, WatParseException?)>();
+        var result = new List<(SNode?, WatParseException?, int)>();
         int pos = 0, line = 1, lineStart = 0;
         while (true)
         {
@@ -153,13 +153,20 @@ internal sealed class SExprReader
             try
             {
                 var node = reader.ReadOneNode();
-                if (node is not null) result.Add((node, null));
+                if (node is not null) result.Add((node, null, startLine));
                 (pos, line, lineStart) = (reader._pos, reader._line, reader._lineStart);
             }
             catch (WatParseException e)
             {
-                result.Add((null, e));
-                if (text[start] != '(') break;
+                result.Add((null, e, startLine));
+                if (text[start] != '(')
+                {
+                    // A stray ")" or a bad token outside any form: resume on the next line.
+                    int next = text.IndexOf('\n', start);
+                    if (next < 0) break;
+                    (pos, line, lineStart) = (next, startLine, startLineStart);
+                    continue;
+                }
                 // Resume after the form's matching parenthesis, if there is one.
                 var skipper = new SExprReader(text) { _pos = start, _line = startLine, _lineStart = startLineStart };
                 if (!skipper.SkipBalancedForm()) break;

@@ -44,11 +44,11 @@ public static class WastParser
             }
             return commands;
         }
-        foreach (var (node, error) in nodes)
+        foreach (var (node, error, line) in nodes)
         {
             if (error is not null)
             {
-                commands.Add(new WastUnparsable(null, null, error.WithFile(fileName), error.Line));
+                commands.Add(new WastUnparsable(null, null, error.WithFile(fileName), line));
                 continue;
             }
             commands.Add(ParseCommandOrFailure(node!, fileName));

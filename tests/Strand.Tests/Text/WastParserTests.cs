@@ -152,8 +152,22 @@ public class WastParserTests
     }
 
     [Fact]
+    public void AStrayParenthesisFailsAloneAndParsingGoesOnNextLine()
+    {
+        var commands = WastParser.ParseScript("(module))\n(register \"a\")", "p.wast");
+        Assert.IsType<WastModuleCommand>(commands[0]);
+        var stray = Assert.IsType<WastUnparsable>(commands[1]);
+        Assert.Equal((1, 9, "unexpected token \")\""), (stray.Line, stray.Error.Column, stray.Error.Reason));
+        Assert.Equal(new WastRegister("a", null, 2), commands[2]);
+    }
+
+    [Fact]
     public void AnUnbalancedScriptEndsWithOneUnparsableCommand()
     {
+        // A lexical error counts at the line its command starts on.
+        var split = Assert.IsType<WastUnparsable>(WastParser.ParseScript("(module)\n(assert_return\n  (invoke \"\\q\"))", "q.wast")[1]);
+        Assert.Equal((2, 3), (split.Line, split.Error.Line));
+
         var commands = WastParser.ParseScript("(module)\n(assert_return (invoke \"f\")\n(module)", "u.wast");
         Assert.IsType<WastModuleCommand>(commands[0]);
         var rest = Assert.IsType<WastUnparsable>(Assert.Single(commands.Skip(1)));
