@@ -61,7 +61,8 @@ public sealed class WastRunner
     {
         public readonly InterruptSignal Signal = new();
         public readonly TimeSpan? Timeout = timeout;
-        private readonly List<Memory> _memories = new();
+        // Weak: a script defines hundreds of modules, and a memory nothing else uses must be free to go.
+        private readonly List<WeakReference<Memory>> _memories = new();
         private int _timedOut;
 
         public bool TimedOut => Volatile.Read(ref _timedOut) != 0;
@@ -70,7 +71,10 @@ public sealed class WastRunner
         {
             if (memory is null) return;
             lock (_memories)
-                if (!_memories.Contains(memory)) _memories.Add(memory);
+            {
+                _memories.RemoveAll(w => !w.TryGetTarget(out _));
+                if (!_memories.Any(w => w.TryGetTarget(out var m) && ReferenceEquals(m, memory))) _memories.Add(new WeakReference<Memory>(memory));
+            }
         }
 
         /// <summary>The command ran out of time: running guest code traps with "interrupted", waiters wake.</summary>
@@ -79,7 +83,10 @@ public sealed class WastRunner
             Volatile.Write(ref _timedOut, 1);
             Signal.Request();
             lock (_memories)
-                foreach (var memory in _memories) memory.ParkingLot.Interrupt(Signal);
+            {
+                foreach (var w in _memories)
+                    if (w.TryGetTarget(out var memory)) memory.ParkingLot.Interrupt(Signal);
+            }
         }
 
         /// <summary>Before the next command: a new time budget.</summary>
