@@ -99,7 +99,7 @@ public static class InstructionDecoder
                 break;
             }
             case Opcode.MemorySize or Opcode.MemoryGrow:
-                ReadZeroByte(r);
+                ReadMemoryIndexByte(r);
                 break;
             case Opcode.I32Const:
                 ins.Immediate = (ulong)(long)r.ReadS32();
@@ -251,17 +251,17 @@ public static class InstructionDecoder
         {
             case Opcode.MemoryInit:
                 ins.Index = r.ReadU32();
-                ReadZeroByte(r);
+                ReadMemoryIndexByte(r);
                 break;
             case Opcode.DataDrop or Opcode.ElemDrop or Opcode.TableGrow or Opcode.TableSize or Opcode.TableFill:
                 ins.Index = r.ReadU32();
                 break;
             case Opcode.MemoryCopy:
-                ReadZeroByte(r);
-                ReadZeroByte(r);
+                ReadMemoryIndexByte(r);
+                ReadMemoryIndexByte(r);
                 break;
             case Opcode.MemoryFill:
-                ReadZeroByte(r);
+                ReadMemoryIndexByte(r);
                 break;
             case Opcode.TableInit:
                 ins.Index = r.ReadU32();
@@ -274,11 +274,28 @@ public static class InstructionDecoder
         }
     }
 
-    /// <summary>A reserved byte (memory index placeholder) that must be zero; reported at its own offset.</summary>
+    /// <summary>A reserved byte that must be zero; reported at its own offset.</summary>
     private static void ReadZeroByte(WasmReader r)
     {
         int at = r.Position;
         if (r.ReadByte() != 0) throw r.Error(at, "zero byte expected");
+    }
+
+    /// <summary>
+    /// A memory index where WebAssembly 2.0 reserves a zero byte: zero, or (only in a module declaring several
+    /// memories) a multi-memory index, not supported; else "zero byte expected".
+    /// </summary>
+    private static void ReadMemoryIndexByte(WasmReader r)
+    {
+        int at = r.Position;
+        if (r.PeekByte() == 0)
+        {
+            r.ReadByte();
+            return;
+        }
+        if (!r.MultipleMemories) throw r.Error(at, "zero byte expected");
+        uint memory = r.ReadU32();
+        r.Unsupported(at, UnsupportedFeatures.MultiMemory, $"memory index {memory} in a memory instruction");
     }
 
     /// <summary>

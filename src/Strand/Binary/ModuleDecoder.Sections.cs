@@ -76,6 +76,7 @@ public static partial class ModuleDecoder
                 case TagSectionId: ReadTagSection(r, sectionOffset); break;
                 case CodeSectionId:
                     codeSectionOffset = sectionOffset;
+                    r.MultipleMemories = module.TotalMemoryCount > 1;
                     codeSectionCount = ReadCodeSection(r, module);
                     break;
                 case DataSectionId:

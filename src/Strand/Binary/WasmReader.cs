@@ -205,6 +205,13 @@ public sealed class WasmReader
     /// </summary>
     internal List<UnsupportedConstruct>? Tolerated { get; set; }
 
+    /// <summary>
+    /// Set by the decoder when the module declares more than one memory (multi-memory): then a non-zero byte where
+    /// WebAssembly 2.0 reserves a zero (<c>memory.size</c>, <c>memory.grow</c>, <c>memory.init/copy/fill</c>) is a
+    /// memory index, not supported; otherwise it stays "zero byte expected", as the 2.0 suite asserts.
+    /// </summary>
+    internal bool MultipleMemories { get; set; }
+
     /// <summary>A well-formed construct of a feature Strand does not implement: thrown, or recorded when tolerated.</summary>
     public void Unsupported(int offset, string feature, string construct)
     {

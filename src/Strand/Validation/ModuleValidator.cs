@@ -211,6 +211,9 @@ public static class ModuleValidator
                     stack.Add(global.Type);
                     break;
                 }
+                case Opcode.I32Add or Opcode.I32Sub or Opcode.I32Mul or Opcode.I64Add or Opcode.I64Sub or Opcode.I64Mul:
+                    // Valid in WebAssembly 3.0 (extended constant expressions); the 2.0 suite asserts them invalid.
+                    throw new WasmValidationException("constant expression required (extended constant expressions are not supported)", ins.Offset);
                 default:
                     throw new WasmValidationException("constant expression required", ins.Offset);
             }
