@@ -82,9 +82,10 @@ public static class InspectCommand
             if (pagesAfter is { } pages) Console.Out.WriteLine($"  memory after placement: {pages} pages");
             return result;
         }
-        catch (Exception e) when (e is ThreadSpawnException or LinkException or ArgumentException)
+        catch (Exception e) when (e is ThreadSpawnException or LinkException or ArgumentException or OutOfMemoryException)
         {
-            // ArgumentException: limits an unvalidated module may carry (minimum above maximum, above 65536 pages).
+            // ArgumentException: limits an unvalidated module may carry (minimum above maximum, above 65536 pages);
+            // OutOfMemoryException: the scratch memory's initial pages could not be committed.
             Console.Out.WriteLine($"  cannot place them: {e.Message}");
             return null;
         }
