@@ -183,6 +183,25 @@ public class CliTests
     }
 
     [Fact]
+    public void InspectPreviewOfAnInvalidMemoryIsReportedNotACrash()
+    {
+        // Memory 10..5 pages: invalid (the minimum is above the maximum); only decoded, so the preview meets it.
+        string path = Path.Combine(Path.GetTempPath(), $"strand-cli-{Guid.NewGuid():N}.wasm");
+        File.WriteAllBytes(path, [0x00, 0x61, 0x73, 0x6D, 0x01, 0x00, 0x00, 0x00, 0x05, 0x04, 0x01, 0x01, 0x0A, 0x05]);
+        try
+        {
+            var (code, output, error) = Run("inspect", path, "--threads", "2");
+            Assert.True(code == 0, error);
+            Assert.Contains("pages: min 10 (640 KiB), max 5 (320 KiB)", output);
+            Assert.Contains("cannot place them: maximum must be between the minimum and 65536 pages", output);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
     public void DemoShowsCollisionsThenCorrectIsolatedResults()
     {
         var (code, output, _) = Run("demo", "--threads", "2");
