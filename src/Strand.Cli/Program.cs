@@ -70,12 +70,17 @@ public static class Program
                                        another live thread's stack; costs time on every call
               --trap-on-stack-collision
                                        the same, but the first collision traps (exit code 134)
-          strand wast FILE...         Runs WebAssembly test scripts; prints per-file counts and
+          strand wast [--timeout SECONDS] [--verbose] FILE...
+                                      Runs WebAssembly test scripts command by command (one that
+                                      cannot be parsed fails alone); prints per-file counts and
                                       "N passed, M failed, K skipped"; exits 1 on any failure.
+                                      --timeout interrupts a command still running after SECONDS.
           strand demo [--threads N]   The stack-collision scenario on an embedded module:
                                       shared stacks (corrupted) vs isolated stacks (correct).
-          strand inspect FILE [--svg OUT.svg]
-                                      Memory layout, shadow stack, TLS and a thread-safety verdict.
+          strand inspect FILE [--svg OUT.svg] [--threads N] [--stack-size SIZE]
+                                      Memory layout, shadow stack, TLS and a thread-safety verdict,
+                                      and where N threads' stacks would go. Decodes only: works on
+                                      modules using features Strand cannot run (SIMD, exceptions, GC).
 
         """;
 }

@@ -6,7 +6,11 @@ using Strand.Tools;
 
 namespace Strand.Cli.Commands;
 
-/// <summary><c>strand inspect FILE [--svg OUT]</c>: layout and thread-safety facts of a module.</summary>
+/// <summary>
+/// <c>strand inspect FILE [--svg OUT] [--threads N] [--stack-size SIZE]</c>: layout and thread-safety facts of a
+/// module. Decodes and analyses only: nothing is validated, compiled, linked or run, so it works on any module
+/// that decodes, including one whose code uses features Strand does not implement (SIMD, exception handling, GC).
+/// </summary>
 public static class InspectCommand
 {
     public static int Execute(ArgumentReader args)
@@ -22,7 +26,7 @@ public static class InspectCommand
         ModuleDefinition module;
         try
         {
-            module = ModuleDecoder.Decode(ModuleLoader.ReadWasm(file));
+            module = ModuleDecoder.DecodeForAnalysis(ModuleLoader.ReadWasm(file));
         }
         catch (Exception e) when (e is WasmFormatException or WasmUnsupportedException or WatParseException)
         {
@@ -32,6 +36,11 @@ public static class InspectCommand
 
         var layout = ModuleLayout.Analyze(module);
         Console.Out.Write(ModuleInspector.Render(layout, module));
+        if (module.Unsupported.Count > 0)
+        {
+            Console.Out.WriteLine();
+            Console.Out.Write(ModuleInspector.RenderUnsupported(module));
+        }
         var stacks = threads > 1 || stackSize is not null ? PreviewStacks(module, threads, stackSize) : null;
         if (svgPath is not null)
         {
@@ -43,17 +52,21 @@ public static class InspectCommand
 
     /// <summary>
     /// Where Strand would put each thread's stack for <paramref name="threads"/> threads (isolated mode), computed
-    /// by the thread-group placement code on a scratch memory: nothing runs. Printed, and drawn in the SVG.
+    /// by the thread-group placement code on a scratch memory from the decoded module alone: nothing is compiled,
+    /// linked or run. Printed, and drawn in the SVG.
     /// </summary>
     private static IReadOnlyList<(int, uint, uint)>? PreviewStacks(ModuleDefinition definition, int threads, uint? stackSize)
     {
         Console.Out.WriteLine();
         Console.Out.WriteLine($"Stacks under Strand with {threads} thread(s), isolated mode");
+        if (definition.Unsupported.FirstOrDefault(u => u.Feature == UnsupportedFeatures.Memory64) is { } memory64)
+        {
+            Console.Out.WriteLine($"  cannot place them: the module uses {memory64.Feature} ({memory64.Construct}), which Strand does not implement");
+            return null;
+        }
         try
         {
-            var module = Module.Compile(definition.Bytes);
-            using var group = new ThreadGroup(module, new ThreadGroupOptions { StackSize = stackSize });
-            var planned = group.PreviewPlacement(threads);
+            var (planned, pagesAfter) = ThreadGroup.PreviewPlacement(definition, threads, new ThreadGroupOptions { StackSize = stackSize });
             var result = new List<(int, uint, uint)>();
             foreach (var t in planned)
             {
@@ -66,11 +79,13 @@ public static class InspectCommand
                 Console.Out.WriteLine($"  thread {t.Id}: stack {range} ({ModuleInspector.Size(range.Size)}){tls}");
                 result.Add((t.Id, (uint)range.Start, (uint)range.End));
             }
-            if (group.Memory is { } memory) Console.Out.WriteLine($"  memory after placement: {memory.Pages} pages");
+            if (pagesAfter is { } pages) Console.Out.WriteLine($"  memory after placement: {pages} pages");
             return result;
         }
-        catch (Exception e) when (e is ThreadSpawnException or LinkException or Validation.WasmValidationException)
+        catch (Exception e) when (e is ThreadSpawnException or LinkException or ArgumentException or OutOfMemoryException)
         {
+            // ArgumentException: limits an unvalidated module may carry (minimum above maximum, above 65536 pages);
+            // OutOfMemoryException: the scratch memory's initial pages could not be committed.
             Console.Out.WriteLine($"  cannot place them: {e.Message}");
             return null;
         }

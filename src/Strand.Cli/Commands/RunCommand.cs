@@ -61,7 +61,7 @@ public static class RunCommand
     }
 
     /// <summary><c>--timeout SECONDS</c>: how long guest code may run before it is interrupted (exit code 124).</summary>
-    private static TimeSpan? TakeTimeout(ArgumentReader args)
+    internal static TimeSpan? TakeTimeout(ArgumentReader args)
     {
         string? text = args.TakeOption("--timeout");
         if (text is null) return null;

@@ -2,12 +2,13 @@ using Strand.Tools;
 
 namespace Strand.Cli.Commands;
 
-/// <summary><c>strand wast FILE...</c>: runs test scripts and prints counts.</summary>
+/// <summary><c>strand wast [--timeout SECONDS] [--verbose] FILE...</c>: runs test scripts and prints counts.</summary>
 public static class WastCommand
 {
     public static int Execute(ArgumentReader args)
     {
         bool verbose = args.TakeFlag("--verbose") | args.TakeFlag("-v");
+        var timeout = RunCommand.TakeTimeout(args);
         args.EnsureNoOptionsLeft();
         var files = args.Remaining;
         if (files.Count == 0) throw new UsageException("wast needs at least one script file");
@@ -20,7 +21,7 @@ public static class WastCommand
                 failed++;
                 continue;
             }
-            var result = WastRunner.RunFile(file);
+            var result = WastRunner.RunFile(file, timeout);
             passed += result.Passed;
             failed += result.Failed;
             skipped += result.Skipped;

@@ -7,6 +7,12 @@ namespace Strand.Binary;
 /// </summary>
 public static class InstructionDecoder
 {
+    /// <summary>
+    /// Reads one instruction. Malformed input throws <see cref="WasmFormatException"/>; a well-formed opcode of a
+    /// WebAssembly 3.0 feature Strand does not implement goes to <see cref="WasmReader.Unsupported"/> (throws
+    /// <see cref="WasmUnsupportedException"/>, or, when tolerated, skips its immediates and returns
+    /// <see cref="Opcode.NotSupported"/>).
+    /// </summary>
     public static Instruction Read(WasmReader r)
     {
         var ins = new Instruction { Offset = r.Position };
@@ -37,9 +43,29 @@ public static class InstructionDecoder
                 return ins;
             }
             case 0xFD:
-                throw new WasmUnsupportedException(ins.Offset, "SIMD (v128 instructions)");
+            {
+                uint sub = r.ReadU32();
+                if (!IsSimdOpcode(sub)) throw r.Error(ins.Offset, "illegal opcode");
+                r.Unsupported(ins.Offset, UnsupportedFeatures.Simd, $"opcode 0xFD 0x{sub:X2}");
+                SkipSimdImmediates(r, sub);
+                return NotSupported(ins);
+            }
+            case 0xFB:
+            {
+                uint sub = r.ReadU32();
+                if (sub > 0x1E) throw r.Error(ins.Offset, "illegal opcode");
+                r.Unsupported(ins.Offset, UnsupportedFeatures.Gc, $"opcode 0xFB 0x{sub:X2}");
+                SkipGcImmediates(r, sub);
+                return NotSupported(ins);
+            }
         }
 
+        if (UnsupportedSingleByte(b) is { } unsupported)
+        {
+            r.Unsupported(ins.Offset, unsupported.Feature, $"opcode 0x{b:X2} ({unsupported.Name})");
+            SkipUnsupportedImmediates(r, b);
+            return NotSupported(ins);
+        }
         if (!IsSingleByteOpcode(b)) throw r.Error(ins.Offset, "illegal opcode");
         ins.Opcode = (Opcode)b;
         switch (ins.Opcode)
@@ -73,7 +99,7 @@ public static class InstructionDecoder
                 break;
             }
             case Opcode.MemorySize or Opcode.MemoryGrow:
-                ReadZeroByte(r);
+                ReadMemoryIndexByte(r);
                 break;
             case Opcode.I32Const:
                 ins.Immediate = (ulong)(long)r.ReadS32();
@@ -88,13 +114,135 @@ public static class InstructionDecoder
                 ins.Immediate = r.ReadF64Bits();
                 break;
             case Opcode.RefNull:
-                ins.RefType = r.ReadRefType();
+            {
+                // A heap type (3.0): func and extern are supported, the others are typed references, GC or exnref.
+                int at = r.Position;
+                long heap = r.ReadHeapType(out string name);
+                if (heap == -0x10) ins.RefType = ValType.FuncRef;
+                else if (heap == -0x11) ins.RefType = ValType.ExternRef;
+                else
+                {
+                    r.Unsupported(at, WasmReader.HeapTypeFeature(heap), $"ref.null {name}");
+                    return NotSupported(ins);
+                }
                 break;
+            }
             default:
                 if (b >= 0x28 && b <= 0x3E) ReadMemArg(r, ref ins);
                 break;
         }
         return ins;
+    }
+
+    private static Instruction NotSupported(Instruction ins)
+    {
+        ins.Opcode = Opcode.NotSupported;
+        return ins;
+    }
+
+    /// <summary>Single-byte opcodes of WebAssembly 3.0 features Strand does not implement.</summary>
+    private static (string Feature, string Name)? UnsupportedSingleByte(byte b) => b switch
+    {
+        0x06 => (UnsupportedFeatures.ExceptionHandling, "try"),
+        0x07 => (UnsupportedFeatures.ExceptionHandling, "catch"),
+        0x08 => (UnsupportedFeatures.ExceptionHandling, "throw"),
+        0x09 => (UnsupportedFeatures.ExceptionHandling, "rethrow"),
+        0x0A => (UnsupportedFeatures.ExceptionHandling, "throw_ref"),
+        0x18 => (UnsupportedFeatures.ExceptionHandling, "delegate"),
+        0x19 => (UnsupportedFeatures.ExceptionHandling, "catch_all"),
+        0x1F => (UnsupportedFeatures.ExceptionHandling, "try_table"),
+        0x12 => (UnsupportedFeatures.TailCalls, "return_call"),
+        0x13 => (UnsupportedFeatures.TailCalls, "return_call_indirect"),
+        0x14 => (UnsupportedFeatures.FunctionReferences, "call_ref"),
+        0x15 => (UnsupportedFeatures.TailCalls, "return_call_ref"),
+        0xD3 => (UnsupportedFeatures.Gc, "ref.eq"),
+        0xD4 => (UnsupportedFeatures.FunctionReferences, "ref.as_non_null"),
+        0xD5 => (UnsupportedFeatures.FunctionReferences, "br_on_null"),
+        0xD6 => (UnsupportedFeatures.FunctionReferences, "br_on_non_null"),
+        _ => null,
+    };
+
+    /// <summary>Consumes the immediates of an unsupported single-byte opcode (when tolerated).</summary>
+    private static void SkipUnsupportedImmediates(WasmReader r, byte b)
+    {
+        switch (b)
+        {
+            case 0x06:
+                SkipBlockType(r);
+                break;
+            case 0x07 or 0x08 or 0x09 or 0x12 or 0x14 or 0x15 or 0x18 or 0xD5 or 0xD6:
+                r.ReadU32();
+                break;
+            case 0x13:
+                r.ReadU32();
+                r.ReadU32();
+                break;
+            case 0x1F:
+            {
+                SkipBlockType(r);
+                uint n = r.ReadVectorLength(1);
+                for (uint i = 0; i < n; i++)
+                {
+                    int at = r.Position;
+                    byte kind = r.ReadByte();
+                    if (kind > 3) throw r.Error(at, "malformed catch clause");
+                    if (kind <= 1) r.ReadU32(); // tag
+                    r.ReadU32();                // label
+                }
+                break;
+            }
+        }
+    }
+
+    private static void SkipBlockType(WasmReader r) => ReadBlockType(r);
+
+    /// <summary>SIMD sub-opcodes of WebAssembly 3.0 (including relaxed SIMD, 0x100..0x113).</summary>
+    private static bool IsSimdOpcode(uint sub) => sub <= 0xFF || sub is >= 0x100 and <= 0x113;
+
+    /// <summary>Consumes a SIMD instruction's immediates: memargs, lane indices, v128.const and i8x16.shuffle bytes.</summary>
+    private static void SkipSimdImmediates(WasmReader r, uint sub)
+    {
+        var ins = new Instruction();
+        switch (sub)
+        {
+            case <= 0x0B or 0x5C or 0x5D:
+                ReadMemArg(r, ref ins);
+                break;
+            case 0x0C or 0x0D:
+                r.ReadBytes(16);
+                break;
+            case >= 0x15 and <= 0x22:
+                r.ReadByte();
+                break;
+            case >= 0x54 and <= 0x5B:
+                ReadMemArg(r, ref ins);
+                r.ReadByte();
+                break;
+        }
+    }
+
+    /// <summary>Consumes a GC instruction's immediates (type, field, data and element indices, heap types, cast flags).</summary>
+    private static void SkipGcImmediates(WasmReader r, uint sub)
+    {
+        switch (sub)
+        {
+            case 0x00 or 0x01 or 0x06 or 0x07 or 0x0B or 0x0C or 0x0D or 0x0E or 0x10:
+                r.ReadU32();
+                break;
+            case 0x02 or 0x03 or 0x04 or 0x05 or 0x08 or 0x09 or 0x0A or 0x11 or 0x12 or 0x13:
+                r.ReadU32();
+                r.ReadU32();
+                break;
+            case 0x14 or 0x15 or 0x16 or 0x17:
+                r.ReadHeapType(out _);
+                break;
+            case 0x18 or 0x19:
+                r.ReadByte();      // cast flags
+                r.ReadU32();       // label
+                r.ReadHeapType(out _);
+                r.ReadHeapType(out _);
+                break;
+        }
     }
 
     private static void ReadPrefixedFC(WasmReader r, ref Instruction ins)
@@ -103,17 +251,17 @@ public static class InstructionDecoder
         {
             case Opcode.MemoryInit:
                 ins.Index = r.ReadU32();
-                ReadZeroByte(r);
+                ReadMemoryIndexByte(r);
                 break;
             case Opcode.DataDrop or Opcode.ElemDrop or Opcode.TableGrow or Opcode.TableSize or Opcode.TableFill:
                 ins.Index = r.ReadU32();
                 break;
             case Opcode.MemoryCopy:
-                ReadZeroByte(r);
-                ReadZeroByte(r);
+                ReadMemoryIndexByte(r);
+                ReadMemoryIndexByte(r);
                 break;
             case Opcode.MemoryFill:
-                ReadZeroByte(r);
+                ReadMemoryIndexByte(r);
                 break;
             case Opcode.TableInit:
                 ins.Index = r.ReadU32();
@@ -126,19 +274,54 @@ public static class InstructionDecoder
         }
     }
 
-    /// <summary>A reserved byte (memory index placeholder) that must be zero; reported at its own offset.</summary>
+    /// <summary>A reserved byte that must be zero; reported at its own offset.</summary>
     private static void ReadZeroByte(WasmReader r)
     {
         int at = r.Position;
         if (r.ReadByte() != 0) throw r.Error(at, "zero byte expected");
     }
 
+    /// <summary>
+    /// A memory index where WebAssembly 2.0 reserves a zero byte: zero, or (only in a module declaring several
+    /// memories) a multi-memory index, not supported; else "zero byte expected".
+    /// </summary>
+    private static void ReadMemoryIndexByte(WasmReader r)
+    {
+        int at = r.Position;
+        if (r.PeekByte() == 0)
+        {
+            r.ReadByte();
+            return;
+        }
+        if (!r.MultipleMemories) throw r.Error(at, "zero byte expected");
+        uint memory = r.ReadU32();
+        r.Unsupported(at, UnsupportedFeatures.MultiMemory, $"memory index {memory} in a memory instruction");
+    }
+
+    /// <summary>
+    /// A memarg (WebAssembly 3.0 encoding): flags below 2^6 are the alignment (log2); flags in [2^6, 2^7) are the
+    /// alignment plus 2^6 followed by a memory index (multi-memory); larger flags are "malformed memop flags".
+    /// Memory index 0 is the memory Strand implements; any other is multi-memory, which it does not.
+    /// </summary>
     private static void ReadMemArg(WasmReader r, ref Instruction ins)
     {
-        ins.Align = r.ReadU32();
+        int at = r.Position;
+        uint flags = r.ReadU32();
+        if (flags >= 0x80) throw r.Error(at, "malformed memop flags");
+        ins.Align = flags & 0x3F;
+        if ((flags & 0x40) != 0)
+        {
+            int memoryAt = r.Position;
+            uint memory = r.ReadU32();
+            if (memory != 0) r.Unsupported(memoryAt, UnsupportedFeatures.MultiMemory, $"memory index {memory} in a memory instruction");
+        }
         ins.MemOffset = r.ReadU32();
     }
 
+    /// <summary>
+    /// A block type: empty (0x40), a value type, or a type index (non-negative s33). A reference type of a
+    /// feature Strand does not implement goes to <see cref="WasmReader.Unsupported"/> (tolerated: an empty block type).
+    /// </summary>
     public static BlockType ReadBlockType(WasmReader r)
     {
         int at = r.Position;
@@ -148,10 +331,10 @@ public static class InstructionDecoder
             r.ReadByte();
             return BlockType.Empty;
         }
-        if (first is 0x7F or 0x7E or 0x7D or 0x7C or 0x7B or 0x70 or 0x6F)
+        if (first is 0x7F or 0x7E or 0x7D or 0x7C or 0x7B or 0x70 or 0x6F or 0x63 or 0x64 or (>= 0x69 and <= 0x74))
         {
-            r.ReadByte();
-            return new BlockType(BlockTypeKind.Value, (ValType)first);
+            var type = r.ReadValType();
+            return type == ValType.Unsupported ? BlockType.Empty : new BlockType(BlockTypeKind.Value, type);
         }
         long index = r.ReadS33();
         if (index < 0) throw r.Error(at, "malformed block type");

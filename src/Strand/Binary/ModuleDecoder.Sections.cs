@@ -22,15 +22,17 @@ public static partial class ModuleDecoder
     private const byte CodeSectionId = 10;
     private const byte DataSectionId = 11;
     private const byte DataCountSectionId = 12;
+    /// <summary>Exception handling (WebAssembly 3.0): between the memory and the global section.</summary>
+    private const byte TagSectionId = 13;
 
     private static readonly byte[] Magic = [0x00, 0x61, 0x73, 0x6D];
     private static readonly byte[] Version = [0x01, 0x00, 0x00, 0x00];
 
-    private static partial ModuleDefinition DecodeCore(byte[] bytes)
+    private static partial ModuleDefinition DecodeCore(byte[] bytes, bool tolerate)
     {
         ArgumentNullException.ThrowIfNull(bytes);
         var module = new ModuleDefinition(bytes);
-        var r = new WasmReader(bytes);
+        var r = new WasmReader(bytes) { Tolerated = tolerate ? module.Unsupported : null };
         ReadHeader(r);
 
         int lastOrder = 0;
@@ -42,7 +44,7 @@ public static partial class ModuleDecoder
         {
             int sectionOffset = r.Position;
             byte id = r.ReadByte();
-            if (id > DataCountSectionId) throw r.Error(sectionOffset, "malformed section id");
+            if (id > TagSectionId) throw r.Error(sectionOffset, "malformed section id");
             int sizeOffset = r.Position;
             uint size = r.ReadU32();
             if (size > (uint)r.Remaining) throw r.Error(sizeOffset, "length out of bounds");
@@ -71,8 +73,10 @@ public static partial class ModuleDecoder
                 case StartSectionId: module.StartFunction = r.ReadU32(); break;
                 case ElementSectionId: ReadElementSection(r, module); break;
                 case DataCountSectionId: module.DataCount = r.ReadU32(); break;
+                case TagSectionId: ReadTagSection(r, sectionOffset); break;
                 case CodeSectionId:
                     codeSectionOffset = sectionOffset;
+                    r.MultipleMemories = module.TotalMemoryCount > 1;
                     codeSectionCount = ReadCodeSection(r, module);
                     break;
                 case DataSectionId:
@@ -105,10 +109,30 @@ public static partial class ModuleDecoder
     /// <summary>Position of a known (non-custom) section in the required order; data count sits between element and code.</summary>
     private static int SectionOrder(byte id) => id switch
     {
-        DataCountSectionId => ElementSectionId + 1,
-        CodeSectionId or DataSectionId => id + 1,
-        _ => id,
+        TypeSectionId or ImportSectionId or FunctionSectionId or TableSectionId or MemorySectionId => id,
+        TagSectionId => MemorySectionId + 1,
+        DataCountSectionId => ElementSectionId + 2,
+        CodeSectionId or DataSectionId => id + 2,
+        _ => id + 1, // global, export, start, element
     };
+
+    /// <summary>
+    /// The tag section (exception handling): a vector of tags, each an attribute byte 0x00 and a type index.
+    /// Decoded to tell a well-formed one (not supported) from a malformed one.
+    /// </summary>
+    private static void ReadTagSection(WasmReader r, int sectionOffset)
+    {
+        uint count = r.ReadVectorLength(2);
+        for (uint i = 0; i < count; i++) ReadTagType(r);
+        r.Unsupported(sectionOffset, UnsupportedFeatures.ExceptionHandling, $"tag section with {count} tag(s)");
+    }
+
+    private static void ReadTagType(WasmReader r)
+    {
+        int at = r.Position;
+        if (r.ReadByte() != 0x00) throw r.Error(at, "malformed tag attribute");
+        r.ReadU32();
+    }
 
     private static void ReadCustomSection(WasmReader r, ModuleDefinition module, int sectionOffset)
     {
@@ -128,14 +152,82 @@ public static partial class ModuleDecoder
         for (uint i = 0; i < count; i++)
         {
             int at = r.Position;
-            byte form = r.ReadByte();
+            byte form = r.PeekByte();
             // The form is a one-byte signed LEB128 value (-0x20), so a continuation bit is "too long".
             if ((form & 0x80) != 0) throw r.Error(at, "integer representation too long");
-            if (form != 0x60) throw r.Error(at, "malformed function type");
-            var parameters = ReadValTypes(r);
-            var results = ReadValTypes(r);
-            module.Types.Add(new FuncType(parameters, results));
+            if (form == 0x4E)
+            {
+                // A recursive group (GC): several types, each taking an index.
+                r.ReadByte();
+                uint members = r.ReadVectorLength(1);
+                var group = new List<FuncType>();
+                for (uint k = 0; k < members; k++) group.Add(ReadSubType(r));
+                r.Unsupported(at, UnsupportedFeatures.Gc, $"recursive type group (0x4E) of {members} type(s)");
+                module.Types.AddRange(group);
+            }
+            else
+            {
+                module.Types.Add(ReadSubType(r));
+            }
         }
+    }
+
+    /// <summary>
+    /// A sub type (3.0): <c>0x50</c>/<c>0x4F</c> (final) with super types, then a composite type; or a bare
+    /// composite type. Function types are supported; the sub type forms, struct (0x5F) and array (0x5E) are GC.
+    /// A struct or array type yields an empty placeholder function type (only when tolerated).
+    /// </summary>
+    private static FuncType ReadSubType(WasmReader r)
+    {
+        int at = r.Position;
+        byte form = r.ReadByte();
+        if (form is 0x50 or 0x4F)
+        {
+            uint supers = r.ReadVectorLength(1);
+            for (uint k = 0; k < supers; k++) r.ReadU32();
+            var type = ReadCompositeType(r);
+            r.Unsupported(at, UnsupportedFeatures.Gc, $"sub type{(form == 0x4F ? " final" : "")} (0x{form:X2})");
+            return type;
+        }
+        r.Position = at;
+        return ReadCompositeType(r);
+    }
+
+    private static FuncType ReadCompositeType(WasmReader r)
+    {
+        int at = r.Position;
+        byte form = r.ReadByte();
+        if ((form & 0x80) != 0) throw r.Error(at, "integer representation too long");
+        switch (form)
+        {
+            case 0x60:
+                var parameters = ReadValTypes(r);
+                var results = ReadValTypes(r);
+                return new FuncType(parameters, results);
+            case 0x5F:
+            {
+                uint fields = r.ReadVectorLength(2);
+                for (uint k = 0; k < fields; k++) ReadFieldType(r);
+                r.Unsupported(at, UnsupportedFeatures.Gc, "struct type (0x5F)");
+                return new FuncType([], []);
+            }
+            case 0x5E:
+                ReadFieldType(r);
+                r.Unsupported(at, UnsupportedFeatures.Gc, "array type (0x5E)");
+                return new FuncType([], []);
+            default:
+                throw r.Error(at, "malformed function type");
+        }
+    }
+
+    /// <summary>A GC field: a storage type (a value type, or packed i8 0x78 / i16 0x77) and a mutability byte.</summary>
+    private static void ReadFieldType(WasmReader r)
+    {
+        byte first = r.PeekByte();
+        if (first is 0x78 or 0x77) r.ReadByte();
+        else r.ReadValType();
+        int at = r.Position;
+        if (r.ReadByte() > 1) throw r.Error(at, "malformed mutability");
     }
 
     private static ValType[] ReadValTypes(WasmReader r)
@@ -155,7 +247,7 @@ public static partial class ModuleDecoder
             string name = r.ReadName();
             int kindAt = r.Position;
             byte kind = r.ReadByte();
-            Import import = kind switch
+            Import? import = kind switch
             {
                 (byte)ExternalKind.Function => new Import
                 {
@@ -173,8 +265,16 @@ public static partial class ModuleDecoder
                 {
                     Module = moduleName, Name = name, Kind = ExternalKind.Global, Global = ReadGlobalType(r),
                 },
+                TagKind => null,
                 _ => throw r.Error(kindAt, "malformed import kind"),
             };
+            if (import is null)
+            {
+                // A tag import (exception handling): decoded, then reported; tolerated, it is left out of the model.
+                ReadTagType(r);
+                r.Unsupported(kindAt, UnsupportedFeatures.ExceptionHandling, $"tag import {moduleName}.{name}");
+                continue;
+            }
             module.Imports.Add(import);
             switch (import.Kind)
             {
@@ -186,6 +286,9 @@ public static partial class ModuleDecoder
         }
     }
 
+    /// <summary>The external kind of a tag (exception handling) in imports and exports.</summary>
+    private const byte TagKind = 0x04;
+
     private static void ReadFunctionSection(WasmReader r, ModuleDefinition module)
     {
         uint count = r.ReadVectorLength(1);
@@ -195,7 +298,7 @@ public static partial class ModuleDecoder
     private static void ReadTableSection(WasmReader r, ModuleDefinition module)
     {
         uint count = r.ReadVectorLength(1);
-        for (uint i = 0; i < count; i++) module.Tables.Add(ReadTableType(r));
+        for (uint i = 0; i < count; i++) module.Tables.Add(ReadTableType(r, definition: true));
     }
 
     private static void ReadMemorySection(WasmReader r, ModuleDefinition module)
@@ -204,21 +307,42 @@ public static partial class ModuleDecoder
         for (uint i = 0; i < count; i++) module.Memories.Add(ReadMemoryType(r));
     }
 
-    private static TableType ReadTableType(WasmReader r)
+    /// <summary>
+    /// A table type: reference type and limits (flags 0 = min, 1 = min+max; 4 and 5 are the 64-bit index forms of
+    /// memory64). In a table definition, 3.0 also allows <c>0x40 0x00 tabletype expr</c> (an initializer: typed
+    /// function references).
+    /// </summary>
+    private static TableType ReadTableType(WasmReader r, bool definition = false)
     {
+        if (definition && r.PeekByte() == 0x40)
+        {
+            int at = r.Position;
+            r.ReadByte();
+            int zeroAt = r.Position;
+            if (r.ReadByte() != 0x00) throw r.Error(zeroAt, "malformed table type");
+            var type = ReadTableType(r);
+            ReadConstExpr(r);
+            r.Unsupported(at, UnsupportedFeatures.FunctionReferences, "table with an initializer (0x40 0x00)");
+            return type;
+        }
         var elementType = r.ReadRefType();
-        byte flags = ReadLimitsFlags(r, maxFlags: 0x01);
-        return new TableType(elementType, ReadLimits(r, flags));
+        int flagsAt = r.Position;
+        byte flags = ReadLimitsFlags(r, maxFlags: 0x05);
+        // 2 and 3 would be shared tables, which no adopted proposal has: "integer too large", as in the 2.0 suite.
+        if (flags is 0x02 or 0x03) throw r.Error(flagsAt, "integer too large");
+        return new TableType(elementType, ReadLimits(r, flags, flagsAt));
     }
 
     /// <summary>
-    /// Memory limits flags: 0 = min, 1 = min+max, and (threads proposal) 2 = shared min, 3 = shared min+max.
-    /// A shared memory without a maximum decodes; the validator rejects it.
+    /// Memory limits flags: 0 = min, 1 = min+max, and (threads proposal) 2 = shared min, 3 = shared min+max;
+    /// 4..7 the same with 64-bit limits (memory64, not supported). A shared memory without a maximum decodes;
+    /// the validator rejects it.
     /// </summary>
     private static MemoryType ReadMemoryType(WasmReader r)
     {
-        byte flags = ReadLimitsFlags(r, maxFlags: 0x03);
-        return new MemoryType(ReadLimits(r, flags));
+        int flagsAt = r.Position;
+        byte flags = ReadLimitsFlags(r, maxFlags: 0x07);
+        return new MemoryType(ReadLimits(r, flags, flagsAt));
     }
 
     /// <summary>The flags are a one-byte LEB128 value, so a continuation bit is "too long" and a big value "too large".</summary>
@@ -231,11 +355,38 @@ public static partial class ModuleDecoder
         return flags;
     }
 
-    private static Limits ReadLimits(WasmReader r, byte flags)
+    private static Limits ReadLimits(WasmReader r, byte flags, int flagsAt)
     {
+        if ((flags & 0x04) != 0)
+        {
+            // 64-bit limits (memory64): decoded as u64; tolerated, they are kept saturated to 32 bits.
+            ulong min64 = ReadU64(r);
+            ulong? max64 = (flags & 0x01) != 0 ? ReadU64(r) : null;
+            r.Unsupported(flagsAt, UnsupportedFeatures.Memory64, $"64-bit limits (flags 0x{flags:X2})");
+            return new Limits((uint)Math.Min(min64, uint.MaxValue), max64 is { } m ? (uint)Math.Min(m, uint.MaxValue) : null, Shared: (flags & 0x02) != 0);
+        }
         uint min = r.ReadU32();
         uint? max = (flags & 0x01) != 0 ? r.ReadU32() : null;
         return new Limits(min, max, Shared: (flags & 0x02) != 0);
+    }
+
+    /// <summary>An unsigned 64-bit LEB128 (memory64 limits).</summary>
+    private static ulong ReadU64(WasmReader r)
+    {
+        ulong result = 0;
+        for (int shift = 0; ; shift += 7)
+        {
+            int at = r.Position;
+            byte b = r.ReadByte();
+            if (shift == 63)
+            {
+                if ((b & 0x80) != 0) throw r.Error(at, "integer representation too long");
+                if ((b & 0x7E) != 0) throw r.Error(at, "integer too large");
+                return result | ((ulong)b << 63);
+            }
+            result |= (ulong)(b & 0x7F) << shift;
+            if ((b & 0x80) == 0) return result;
+        }
     }
 
     private static GlobalType ReadGlobalType(WasmReader r)
@@ -265,8 +416,14 @@ public static partial class ModuleDecoder
             string name = r.ReadName();
             int kindAt = r.Position;
             byte kind = r.ReadByte();
-            if (kind > (byte)ExternalKind.Global) throw r.Error(kindAt, "malformed export kind");
-            module.Exports.Add(new Export(name, (ExternalKind)kind, r.ReadU32()));
+            if (kind > TagKind) throw r.Error(kindAt, "malformed export kind");
+            uint index = r.ReadU32();
+            if (kind == TagKind)
+            {
+                r.Unsupported(kindAt, UnsupportedFeatures.ExceptionHandling, $"tag export \"{name}\"");
+                continue;
+            }
+            module.Exports.Add(new Export(name, (ExternalKind)kind, index));
         }
     }
 
@@ -393,14 +550,42 @@ public static partial class ModuleDecoder
             int bodyEnd = r.Position + (int)size;
 
             r.End = bodyEnd;
-            var (locals, localCount) = ReadLocals(r);
+            LocalGroup[] locals = [];
+            int localCount = 0;
             int codeStart = r.Position;
-            ScanBody(r, module, blocks, bodyEnd == sectionEnd);
+            string? unsupported = null;
+            // Bodies are decoded strictly; when tolerating, a body using an unsupported feature is recorded and skipped.
+            var tolerated = r.Tolerated;
+            r.Tolerated = null;
+            try
+            {
+                (locals, localCount) = ReadLocals(r);
+                codeStart = r.Position;
+                ScanBody(r, module, blocks, bodyEnd == sectionEnd);
+            }
+            catch (WasmUnsupportedException e) when (tolerated is not null)
+            {
+                unsupported = e.Feature;
+                tolerated.Add(new UnsupportedConstruct(e.Feature, e.Construct, e.Offset, (uint)(module.ImportedFunctionCount + i)));
+                r.Position = bodyEnd;
+            }
+            catch (WasmFormatException e) when (tolerated is { Count: > 0 })
+            {
+                // Already a module of features Strand lacks (e.g. memory64 offsets): the body cannot be read as 2.0.
+                unsupported = "undecodable";
+                tolerated.Add(new UnsupportedConstruct("undecodable", $"function body: {e.Reason}", e.Offset, (uint)(module.ImportedFunctionCount + i)));
+                r.Position = bodyEnd;
+            }
+            finally
+            {
+                r.Tolerated = tolerated;
+            }
             r.End = sectionEnd;
 
             module.Bodies.Add(new FunctionBody
             {
                 Locals = locals, LocalCount = localCount, CodeStart = codeStart, CodeEnd = bodyEnd, SourceOffset = bodyOffset,
+                UnsupportedFeature = unsupported,
             });
         }
         return (int)count;

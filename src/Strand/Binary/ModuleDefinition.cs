@@ -31,6 +31,12 @@ public sealed class ModuleDefinition
     /// <summary>The decoded "name" custom section, if present and well-formed.</summary>
     public NameSection? Names { get; set; }
 
+    /// <summary>
+    /// Constructs of features Strand does not implement, in the order found. Always empty for
+    /// <see cref="ModuleDecoder.Decode"/> (which throws instead); filled by <see cref="ModuleDecoder.DecodeForAnalysis"/>.
+    /// </summary>
+    public List<UnsupportedConstruct> Unsupported { get; } = new();
+
     // Index spaces: imports come first, then definitions.
     public int ImportedFunctionCount { get; set; }
     public int ImportedTableCount { get; set; }
@@ -171,6 +177,11 @@ public sealed class FunctionBody
     public required int CodeEnd { get; init; }
     /// <summary>Offset of the body's size field, for diagnostics.</summary>
     public int SourceOffset { get; init; }
+    /// <summary>
+    /// Set only by <see cref="ModuleDecoder.DecodeForAnalysis"/>: the first feature Strand does not implement
+    /// that the body uses (its instructions were not all decoded).
+    /// </summary>
+    public string? UnsupportedFeature { get; init; }
 
     /// <summary>Expands <see cref="Locals"/> into one entry per local.</summary>
     public ValType[] ExpandLocals()

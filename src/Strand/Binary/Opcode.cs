@@ -3,10 +3,16 @@ namespace Strand.Binary;
 /// <summary>
 /// Every opcode Strand decodes. Single-byte opcodes use their byte; prefixed ones are
 /// 0xFC00 | sub (bulk memory, saturating truncation, tables) and 0xFE00 | sub (threads).
-/// SIMD (0xFD prefix) is recognised only to be rejected as not supported yet.
+/// The opcodes of WebAssembly 3.0 features Strand does not implement (SIMD 0xFD, GC 0xFB, exception
+/// handling, tail calls, typed function references) are recognised only to be reported as not supported.
 /// </summary>
 public enum Opcode : ushort
 {
+    /// <summary>
+    /// Marks an instruction of a feature Strand does not implement, decoded (immediates skipped) only while
+    /// <see cref="ModuleDecoder.DecodeForAnalysis"/> tolerates such constructs; never reaches validation or compilation.
+    /// </summary>
+    NotSupported = 0xFFFF,
     Unreachable = 0x00,
     Nop = 0x01,
     Block = 0x02,

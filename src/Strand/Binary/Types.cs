@@ -10,6 +10,11 @@ public enum ValType : byte
     V128 = 0x7B,
     FuncRef = 0x70,
     ExternRef = 0x6F,
+    /// <summary>
+    /// A WebAssembly 3.0 reference type Strand does not implement (typed function references, GC, exnref).
+    /// Appears only in definitions from <see cref="ModuleDecoder.DecodeForAnalysis"/>; never in a module that compiles.
+    /// </summary>
+    Unsupported = 0x00,
 }
 
 public static class ValTypeExtensions
@@ -27,6 +32,7 @@ public static class ValTypeExtensions
         ValType.V128 => "v128",
         ValType.FuncRef => "funcref",
         ValType.ExternRef => "externref",
+        ValType.Unsupported => "<not supported>",
         _ => $"<type 0x{(byte)t:x2}>",
     };
 }

@@ -199,17 +199,52 @@ public sealed class WasmReader
         return n;
     }
 
+    /// <summary>
+    /// When set (only by <see cref="ModuleDecoder.DecodeForAnalysis"/>), constructs of features Strand does not
+    /// implement are recorded here and decoding goes on; when null they throw <see cref="WasmUnsupportedException"/>.
+    /// </summary>
+    internal List<UnsupportedConstruct>? Tolerated { get; set; }
+
+    /// <summary>
+    /// Set by the decoder when the module declares more than one memory (multi-memory): then a non-zero byte where
+    /// WebAssembly 2.0 reserves a zero (<c>memory.size</c>, <c>memory.grow</c>, <c>memory.init/copy/fill</c>) is a
+    /// memory index, not supported; otherwise it stays "zero byte expected", as the 2.0 suite asserts.
+    /// </summary>
+    internal bool MultipleMemories { get; set; }
+
+    /// <summary>A well-formed construct of a feature Strand does not implement: thrown, or recorded when tolerated.</summary>
+    public void Unsupported(int offset, string feature, string construct)
+    {
+        if (Tolerated is null) throw new WasmUnsupportedException(offset, feature, construct);
+        Tolerated.Add(new UnsupportedConstruct(feature, construct, offset));
+    }
+
+    /// <summary>
+    /// A value type (WebAssembly 3.0 grammar): i32, i64, f32, f64, funcref, externref and <c>(ref null func)</c>
+    /// / <c>(ref null extern)</c> (the same types) are supported; v128 and the other reference types are
+    /// well-formed but not supported (<see cref="Unsupported"/>; tolerated, v128 stays V128 and the others
+    /// become <see cref="ValType.Unsupported"/>); any other byte is "malformed value type".
+    /// </summary>
     public ValType ReadValType()
     {
         int at = _pos;
         byte b = ReadByte();
-        return b switch
+        switch (b)
         {
-            0x7F or 0x7E or 0x7D or 0x7C or 0x7B or 0x70 or 0x6F => (ValType)b,
-            _ => throw Error(at, "malformed value type"),
-        };
+            case 0x7F or 0x7E or 0x7D or 0x7C or 0x70 or 0x6F:
+                return (ValType)b;
+            case 0x7B:
+                Unsupported(at, UnsupportedFeatures.Simd, "value type v128 (0x7B)");
+                return ValType.V128;
+            case 0x63 or 0x64:
+            case >= 0x69 and <= 0x74:
+                return ReadRefTypeRest(at, b);
+            default:
+                throw Error(at, "malformed value type");
+        }
     }
 
+    /// <summary>A reference type (tables, element segments): as <see cref="ReadValType"/>, but numbers and v128 are "malformed reference type".</summary>
     public ValType ReadRefType()
     {
         int at = _pos;
@@ -217,7 +252,69 @@ public sealed class WasmReader
         return b switch
         {
             0x70 or 0x6F => (ValType)b,
+            0x63 or 0x64 or (>= 0x69 and <= 0x74) => ReadRefTypeRest(at, b),
             _ => throw Error(at, "malformed reference type"),
         };
     }
+
+    /// <summary>The rest of a reference type whose first byte <paramref name="first"/> was read at <paramref name="at"/>.</summary>
+    private ValType ReadRefTypeRest(int at, byte first)
+    {
+        if (first is 0x63 or 0x64)
+        {
+            bool nullable = first == 0x63;
+            long heap = ReadHeapType(out string name);
+            // (ref null func) and (ref null extern) are funcref and externref.
+            if (nullable && heap == -0x10) return ValType.FuncRef;
+            if (nullable && heap == -0x11) return ValType.ExternRef;
+            Unsupported(at, HeapTypeFeature(heap), $"reference type (ref {(nullable ? "null " : "")}{name})");
+            return ValType.Unsupported;
+        }
+        long shorthand = first - 0x80; // the one-byte s33 of an abstract heap type
+        Unsupported(at, HeapTypeFeature(shorthand), $"reference type {AbstractHeapTypeName(shorthand)}ref (0x{first:X2})");
+        return ValType.Unsupported;
+    }
+
+    /// <summary>
+    /// A heap type: an abstract one (a negative one-byte s33: func, extern, any, eq, i31, struct, array, exn and
+    /// the bottom types) or a type index (non-negative s33). Returned as the s33 value.
+    /// </summary>
+    public long ReadHeapType(out string name)
+    {
+        int at = _pos;
+        long value = ReadS33();
+        if (value >= 0)
+        {
+            name = value.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            return value;
+        }
+        string? abstractName = AbstractHeapTypeName(value);
+        name = abstractName ?? throw Error(at, "malformed reference type");
+        return value;
+    }
+
+    private static string? AbstractHeapTypeName(long s33) => s33 switch
+    {
+        -0x10 => "func",   // 0x70
+        -0x11 => "extern", // 0x6F
+        -0x12 => "any",    // 0x6E
+        -0x13 => "eq",     // 0x6D
+        -0x14 => "i31",    // 0x6C
+        -0x15 => "struct", // 0x6B
+        -0x16 => "array",  // 0x6A
+        -0x17 => "exn",    // 0x69
+        -0x0C => "noexn",  // 0x74
+        -0x0D => "nofunc", // 0x73
+        -0x0E => "noextern", // 0x72
+        -0x0F => "none",   // 0x71
+        _ => null,
+    };
+
+    /// <summary>Which feature a heap type belongs to: exn/noexn to exception handling, func/extern and type indices to typed function references, the rest to GC.</summary>
+    internal static string HeapTypeFeature(long s33) => s33 switch
+    {
+        >= 0 or -0x10 or -0x11 => UnsupportedFeatures.FunctionReferences,
+        -0x17 or -0x0C => UnsupportedFeatures.ExceptionHandling,
+        _ => UnsupportedFeatures.Gc,
+    };
 }

@@ -134,6 +134,130 @@ internal sealed class SExprReader
         return nodes;
     }
 
+    /// <summary>
+    /// Reads the top-level forms of a script one by one, each with the line it starts on. A form whose tokens are malformed (an unclosed
+    /// string, a bad escape, a stray character) yields its error instead of a node; reading resumes after that
+    /// form's closing parenthesis, found by counting parentheses outside strings and comments. An error outside
+    /// any form (a stray <c>)</c> or token) resumes on the next line; only a form that never closes ends the reading.
+    /// </summary>
+    public static List<(SNode? Node, WatParseException? Error, int Line)> ReadTopLevel(string text)
+    {
+        var result = new List<(SNode?, WatParseException?, int)>();
+        int pos = 0, line = 1, lineStart = 0;
+        while (true)
+        {
+            var reader = new SExprReader(text) { _pos = pos, _line = line, _lineStart = lineStart };
+            reader.SkipTrivia();
+            if (reader._pos >= text.Length) break;
+            int start = reader._pos, startLine = reader._line, startLineStart = reader._lineStart;
+            try
+            {
+                var node = reader.ReadOneNode();
+                if (node is not null) result.Add((node, null, startLine));
+                (pos, line, lineStart) = (reader._pos, reader._line, reader._lineStart);
+            }
+            catch (WatParseException e)
+            {
+                result.Add((null, e, startLine));
+                if (text[start] != '(')
+                {
+                    // A stray ")" or a bad token outside any form: resume on the next line.
+                    int next = text.IndexOf('\n', start);
+                    if (next < 0) break;
+                    (pos, line, lineStart) = (next, startLine, startLineStart);
+                    continue;
+                }
+                // Resume after the form's matching parenthesis, if there is one.
+                var skipper = new SExprReader(text) { _pos = start, _line = startLine, _lineStart = startLineStart };
+                if (!skipper.SkipBalancedForm()) break;
+                (pos, line, lineStart) = (skipper._pos, skipper._line, skipper._lineStart);
+            }
+        }
+        return result;
+    }
+
+    /// <summary>Reads one top-level node at the current position (null for an annotation, which is dropped).</summary>
+    private SNode? ReadOneNode()
+    {
+        if (_text[_pos] != '(')
+        {
+            if (_text[_pos] == ')') throw ErrorHere("unexpected token \")\"");
+            return ReadToken();
+        }
+        var stack = new Stack<(int Line, int Col, List<SNode> Items)>();
+        var current = new List<SNode>();
+        while (true)
+        {
+            SkipTrivia();
+            if (_pos >= _text.Length)
+            {
+                var (l, cl, _) = stack.Peek();
+                throw new WatParseException(l, cl, "unclosed parenthesis");
+            }
+            int line = _line, col = Column;
+            char c = _text[_pos];
+            if (c == '(')
+            {
+                _pos++;
+                if (stack.Count >= MaxDepth) throw new WatParseException(line, col, "nesting too deep");
+                stack.Push((line, col, current));
+                current = new List<SNode>();
+            }
+            else if (c == ')')
+            {
+                _pos++;
+                var (l, cl, parent) = stack.Pop();
+                var list = new SList(l, cl, current, line, col);
+                current = parent;
+                bool annotation = IsAnnotation(list);
+                if (!annotation) current.Add(list);
+                if (stack.Count == 0) return annotation ? null : list;
+            }
+            else
+            {
+                current.Add(ReadToken());
+            }
+        }
+    }
+
+    /// <summary>
+    /// From a <c>(</c>, moves past its matching <c>)</c>, skipping strings (ended leniently at a line end) and
+    /// comments. Returns false when the text ends first.
+    /// </summary>
+    private bool SkipBalancedForm()
+    {
+        int depth = 0;
+        while (_pos < _text.Length)
+        {
+            char c = _text[_pos];
+            if (c == '\n') { NewLineAt(_pos); _pos++; }
+            else if (c == ';' && Peek(1) == ';')
+            {
+                while (_pos < _text.Length && _text[_pos] != '\n') _pos++;
+            }
+            else if (c == '(' && Peek(1) == ';')
+            {
+                try { SkipBlockComment(); }
+                catch (WatParseException) { return false; }
+            }
+            else if (c == '"')
+            {
+                _pos++;
+                while (_pos < _text.Length && _text[_pos] is not '"' and not '\n')
+                    _pos += _text[_pos] == '\\' && _pos + 1 < _text.Length && _text[_pos + 1] != '\n' ? 2 : 1;
+                if (_pos < _text.Length && _text[_pos] == '"') _pos++;
+            }
+            else if (c == '(') { depth++; _pos++; }
+            else if (c == ')')
+            {
+                _pos++;
+                if (--depth == 0) return true;
+            }
+            else _pos++;
+        }
+        return false;
+    }
+
     private static bool IsAnnotation(SList list) =>
         list.Items.Count > 0 && list.Items[0] is SAtom { Text: var t } && t.Length > 1 && t[0] == '@';
 

@@ -107,3 +107,11 @@ public sealed record WastThread(string Name, IReadOnlyList<string> SharedModules
 
 /// <summary>Threads proposal: <c>(wait $T)</c> joins a thread.</summary>
 public sealed record WastWait(string Name, int Line) : WastCommand(Line);
+
+/// <summary>
+/// A top-level command the parser could not read (syntax or an instruction the text parser does not know).
+/// <see cref="Head"/> is its keyword (null when not even that could be read; "module definition" and "module instance"
+/// for those script forms); for a module command <see cref="ModuleId"/> is the name it would have defined.
+/// <see cref="Error"/> names file, line and column.
+/// </summary>
+public sealed record WastUnparsable(string? Head, string? ModuleId, WatParseException Error, int Line) : WastCommand(Line);

@@ -4,41 +4,91 @@ namespace Strand.Text;
 public static class WastParser
 {
     /// <summary>
-    /// Parses a whole script. Text modules are encoded to binary right away; quoted modules are
-    /// kept as text because <c>assert_malformed</c> expects them to fail to parse.
+    /// Parses a whole script, stopping at the first command that cannot be parsed. Text modules are encoded
+    /// to binary right away; quoted modules are kept as text because <c>assert_malformed</c> expects them to
+    /// fail to parse. <see cref="ParseScript"/> is the tolerant form.
     /// </summary>
     /// <exception cref="WatParseException">Malformed script (or text module), with file, line and column.</exception>
     public static List<WastCommand> Parse(string text, string fileName)
     {
+        var commands = ParseScript(text, fileName);
+        foreach (var command in commands)
+            if (command is WastUnparsable bad) throw bad.Error;
+        return commands;
+    }
+
+    /// <summary>
+    /// Parses a script command by command: a top-level command that cannot be parsed (syntax or an instruction
+    /// the text parser does not know) becomes a <see cref="WastUnparsable"/> at its line, and the commands
+    /// around it are parsed as usual. A form whose tokens are malformed is skipped to its closing parenthesis;
+    /// only an unbalanced parenthesis stops the parse (the rest of the file is then one unparsable command).
+    /// </summary>
+    public static List<WastCommand> ParseScript(string text, string fileName)
+    {
         ArgumentNullException.ThrowIfNull(text);
-        try
+        ArgumentNullException.ThrowIfNull(fileName);
+        var commands = new List<WastCommand>();
+        var nodes = SExprReader.ReadTopLevel(text);
+        if (nodes.Count > 0 && nodes[0].Node is SList { Head: var head } first && ModuleFieldHeads.Contains(head ?? ""))
         {
-            var commands = new List<WastCommand>();
-            var nodes = SExprReader.ReadAll(text);
-            if (nodes.Count > 0 && nodes[0] is SList { Head: var head } first && ModuleFieldHeads.Contains(head ?? ""))
+            // An inline module: the whole script is the fields of one module.
+            try
             {
-                // An inline module: the whole script is the fields of one module.
-                var bytes = ModuleParser.Encode(nodes);
+                if (nodes.FirstOrDefault(n => n.Error is not null).Error is { } lexical) throw lexical;
+                var bytes = ModuleParser.Encode(nodes.Select(n => n.Node!).ToList());
                 commands.Add(new WastModuleCommand(new WastModule(WastModuleKind.Text, null, bytes, null, first.Line), first.Line));
-                return commands;
             }
-            foreach (var node in nodes)
+            catch (WatParseException e)
             {
-                if (node is not SList list || list.Head is null) throw node.Error($"unexpected token {node}, expected a command");
-                commands.Add(ParseCommand(list));
+                commands.Add(new WastUnparsable("module", null, e.FileName is null ? e.WithFile(fileName) : e, first.Line));
             }
             return commands;
         }
-        catch (WatParseException e) when (e.FileName is null)
+        foreach (var (node, error, line) in nodes)
         {
-            throw e.WithFile(fileName);
+            if (error is not null)
+            {
+                commands.Add(new WastUnparsable(null, null, error.WithFile(fileName), line));
+                continue;
+            }
+            commands.Add(ParseCommandOrFailure(node!, fileName));
+        }
+        return commands;
+    }
+
+    /// <summary>One command, or the reason it cannot be parsed.</summary>
+    private static WastCommand ParseCommandOrFailure(SNode node, string fileName)
+    {
+        var list = node as SList;
+        try
+        {
+            if (list is null || list.Head is null) throw node.Error($"unexpected token {node}, expected a command");
+            return ParseCommand(list, fileName);
+        }
+        catch (WatParseException e)
+        {
+            // A module that cannot be parsed still names the module it would have defined, so later commands can say why it is missing.
+            string? head = list?.Head;
+            string? moduleId = null;
+            if (head == "module")
+            {
+                // (module $id? ...), and the 3.0 script forms (module definition $id? ...) and (module instance $id? $def?).
+                int at = 1;
+                if (list!.Items.Count > at && list.Items[at] is SAtom { Text: "definition" or "instance" } form)
+                {
+                    head = "module " + form.Text;
+                    at++;
+                }
+                moduleId = list.Items.Count > at && list.Items[at] is SAtom { IsId: true } id ? id.Text : null;
+            }
+            return new WastUnparsable(head, moduleId, e.FileName is null ? e.WithFile(fileName) : e, node.Line);
         }
     }
 
     private static readonly HashSet<string> ModuleFieldHeads =
         ["type", "import", "func", "table", "memory", "global", "export", "start", "elem", "data"];
 
-    private static WastCommand ParseCommand(SList list)
+    private static WastCommand ParseCommand(SList list, string fileName)
     {
         var c = new Cursor(list);
         int line = list.Line;
@@ -107,7 +157,7 @@ public static class WastParser
                         sc.ExpectEnd();
                     }
                     var body = new List<WastCommand>();
-                    while (!c.AtEnd) body.Add(ParseCommand(c.ExpectList()));
+                    while (!c.AtEnd) body.Add(ParseCommandOrFailure(c.ExpectList(), fileName));
                     return new WastThread(name.Text, shared, body, line);
                 }
             case "wait":

@@ -5,7 +5,7 @@ namespace Strand.Text;
 /// <summary>Parses the WebAssembly text format (wasm 2.0 + threads) into the binary format.</summary>
 public static class WatParser
 {
-    internal const string SimdNotSupported = "SIMD is not supported yet";
+    internal const string SimdNotSupported = "not supported: SIMD (v128)";
 
     /// <summary>
     /// Parses <paramref name="text"/>: one <c>(module ...)</c> (also <c>(module binary ...)</c> and

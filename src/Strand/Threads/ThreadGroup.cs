@@ -26,7 +26,8 @@ public sealed class ThreadGroup : IDisposable
     public const uint FallbackStackSize = 1024 * 1024;
     private const uint StackAlignment = 16;
 
-    private readonly Module _module;
+    /// <summary>Null only in a placement preview (<see cref="PreviewPlacement(ModuleDefinition, int, ThreadGroupOptions?)"/>), which runs nothing.</summary>
+    private readonly Module? _module;
     private readonly ThreadGroupOptions _options;
     private readonly Extern[] _imports;
     private readonly InterruptSignal _signal = new();
@@ -47,15 +48,20 @@ public sealed class ThreadGroup : IDisposable
     private bool _disposed;
 
     public ThreadGroup(Module module, ThreadGroupOptions? options = null)
+        : this((module ?? throw new ArgumentNullException(nameof(module))).Definition, module, options)
     {
-        ArgumentNullException.ThrowIfNull(module);
+    }
+
+    /// <summary>A group of <paramref name="module"/>, or with <paramref name="module"/> null a preview group of a definition: nothing linked, nothing run.</summary>
+    private ThreadGroup(ModuleDefinition definition, Module? module, ThreadGroupOptions? options)
+    {
         _module = module;
         _options = options ?? new ThreadGroupOptions();
         if (_options.ThreadStackSize < 256 * 1024)
             throw new ArgumentOutOfRangeException(nameof(options), "ThreadStackSize must be at least 256 KiB");
-        Layout = ModuleLayout.Analyze(module.Definition);
-        Memory = CreateOrFindMemory(module, _options.Linker);
-        _imports = (_options.Linker ?? new Linker()).ResolveImports(module, Memory);
+        Layout = ModuleLayout.Analyze(definition);
+        Memory = CreateOrFindMemory(definition, _options.Linker);
+        _imports = module is null ? [] : (_options.Linker ?? new Linker()).ResolveImports(module, Memory);
         if (Memory is not null)
         {
             _registry = StackRegistry.For(Memory);
@@ -164,6 +170,24 @@ public sealed class ThreadGroup : IDisposable
         return planned;
     }
 
+    /// <summary>
+    /// Where <paramref name="threads"/> threads' stacks and TLS blocks would go, by the same rules as <see cref="Spawn"/>,
+    /// for a module that is only decoded (<see cref="ModuleDecoder.DecodeForAnalysis"/> will do): nothing is compiled,
+    /// linked or run; the memory is a scratch one made to the module's limits. For <c>strand inspect --threads</c>.
+    /// </summary>
+    /// <returns>The planned threads and the scratch memory's size in pages after placement (null without a memory).</returns>
+    /// <exception cref="ThreadSpawnException">The stacks do not fit in the memory's maximum.</exception>
+    /// <exception cref="LinkException">The module imports a shared memory without a maximum.</exception>
+    internal static (IReadOnlyList<WasmThread> Threads, uint? PagesAfter) PreviewPlacement(ModuleDefinition definition, int threads, ThreadGroupOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(definition);
+        using var group = new ThreadGroup(definition, null, options);
+        var planned = group.PreviewPlacement(threads);
+        return (planned, group.Memory?.Pages);
+    }
+
+    private Module CompiledModule => _module ?? throw new InvalidOperationException("a placement preview group runs nothing");
+
     /// <summary>Releases threads spawned with <see cref="ThreadGroupOptions.StartTogether"/> (no effect otherwise).</summary>
     public void Start() => _startGate.Set();
 
@@ -203,7 +227,7 @@ public sealed class ThreadGroup : IDisposable
 
     private void CheckExport(string export, Value[] args)
     {
-        var info = _module.Exports.FirstOrDefault(e => e.Name == export && e.Kind == ExternalKind.Function)
+        var info = CompiledModule.Exports.FirstOrDefault(e => e.Name == export && e.Kind == ExternalKind.Function)
             ?? throw new ArgumentException($"the module has no exported function named \"{export}\"", nameof(export));
         var type = info.FunctionType!;
         if (args.Length != type.Params.Length)
@@ -345,7 +369,7 @@ public sealed class ThreadGroup : IDisposable
             Instance instance;
             try
             {
-                instance = Instance.Create(_module, _imports, options);
+                instance = Instance.Create(CompiledModule, _imports, options);
             }
             finally
             {
@@ -405,7 +429,7 @@ public sealed class ThreadGroup : IDisposable
         instance.Globals[tls.TlsBase!.GlobalIndex].I32 = (int)block.Start;
         if (tls.TemplateSegment is { } segment)
         {
-            var bytes = _module.Definition.Data[segment].GetBytes(_module.Definition);
+            var bytes = CompiledModule.Definition.Data[segment].GetBytes(CompiledModule.Definition);
             memory.WriteBytes((long)block.Start, bytes[..Math.Min(bytes.Length, (int)block.Size)]);
         }
     }
@@ -453,9 +477,8 @@ public sealed class ThreadGroup : IDisposable
         _tokenRegistration.Dispose();
     }
 
-    private static Memory? CreateOrFindMemory(Module module, Linker? linker)
+    private static Memory? CreateOrFindMemory(ModuleDefinition def, Linker? linker)
     {
-        var def = module.Definition;
         var import = def.Imports.FirstOrDefault(i => i.Kind == ExternalKind.Memory);
         if (import is not null)
         {

@@ -457,4 +457,27 @@ public static class ModuleInspector
         }
         return sb.ToString();
     }
+
+    /// <summary>
+    /// What the module uses that Strand does not implement (from <see cref="ModuleDecoder.DecodeForAnalysis"/>):
+    /// functions whose code uses each feature, counted, and every other construct with its offset. Empty when none.
+    /// </summary>
+    public static string RenderUnsupported(ModuleDefinition module)
+    {
+        ArgumentNullException.ThrowIfNull(module);
+        if (module.Unsupported.Count == 0) return "";
+        var sb = new StringBuilder();
+        Section(sb, "Not supported by Strand (decoded for this report; the module cannot be compiled or run)");
+        var inCode = module.Unsupported.Where(u => u.FunctionIndex is not null)
+            .GroupBy(u => u.Feature)
+            .Select(g => $"{g.Key} ({g.Count()} function{(g.Count() == 1 ? "" : "s")}, first {g.First().Construct} at offset 0x{g.First().Offset:x} in {module.DescribeFunction(g.First().FunctionIndex!.Value)})")
+            .ToList();
+        if (inCode.Count > 0) Line(sb, $"code: uses not-supported features: {string.Join("; ", inCode)}");
+        foreach (var g in module.Unsupported.Where(u => u.FunctionIndex is null).GroupBy(u => (u.Feature, u.Construct)))
+        {
+            var first = g.First();
+            Line(sb, $"{first.Feature}: {first.Construct} at offset 0x{first.Offset:x}{(g.Count() > 1 ? $" (and {g.Count() - 1} more)" : "")}");
+        }
+        return sb.ToString();
+    }
 }

@@ -13,6 +13,13 @@ public sealed record WastResult(string File, int Passed, int Failed, int Skipped
 /// <c>register</c>, actions, all assertion kinds, the <c>spectest</c> host module, and the
 /// threads proposal's <c>thread</c>/<c>wait</c> commands.
 /// </summary>
+/// <remarks>
+/// Every top-level command counts once: passed, failed or skipped. A command that cannot be parsed fails
+/// alone (its line named) and the others still run; a command that needs a module which could not be
+/// parsed, compiled or instantiated fails naming that module's line and reason. A module using a feature
+/// Strand does not implement fails ("not supported: ..."): only <see cref="KnownDivergences"/> are skipped.
+/// Commands inside a <c>thread</c> count on their own and are added in at its <c>wait</c>.
+/// </remarks>
 public sealed class WastRunner
 {
     /// <summary>Stack size of the thread scripts run on: deep guest recursion must hit the engine's guard, not the OS limit.</summary>
@@ -24,35 +31,95 @@ public sealed class WastRunner
     private readonly Dictionary<string, Thread> _threads = new();
     private readonly Dictionary<string, WastRunner> _threadRunners = new();
     private readonly object _lock;
+    private readonly ScriptControl _control;
     private Instance? _current;
+    /// <summary>Why there is no current module (the last module command failed), for the commands that needed it.</summary>
+    private string? _currentFailure;
+    /// <summary>Why a named module is missing, by its $id.</summary>
+    private readonly Dictionary<string, string> _namedFailures = new();
+    /// <summary>Why a <c>register</c> did not happen, by the name it would have registered (shared with threads under <see cref="_lock"/>).</summary>
+    private readonly Dictionary<string, string> _failedRegistrations;
     private int _passed, _failed, _skipped;
     private readonly List<string> _failures = new();
     private readonly List<string> _skips = new();
 
-    private WastRunner(string file, Dictionary<string, Instance> registered, object sharedLock)
+    private WastRunner(string file, Dictionary<string, Instance> registered, Dictionary<string, string> failedRegistrations, object sharedLock, ScriptControl control)
     {
         _file = file;
         _registered = registered;
+        _failedRegistrations = failedRegistrations;
         _lock = sharedLock;
+        _control = control;
+    }
+
+    /// <summary>
+    /// What every runner of one script shares: the interrupt signal of all its instances (so one request stops
+    /// guest code of every module, also in calls across registered modules), their memories (whose waiters an
+    /// interruption wakes), and the per-command time limit.
+    /// </summary>
+    private sealed class ScriptControl(TimeSpan? timeout)
+    {
+        public readonly InterruptSignal Signal = new();
+        public readonly TimeSpan? Timeout = timeout;
+        // Weak: a script defines hundreds of modules, and a memory nothing else uses must be free to go.
+        private readonly List<WeakReference<Memory>> _memories = new();
+        private int _timedOut;
+
+        public bool TimedOut => Volatile.Read(ref _timedOut) != 0;
+
+        public void Track(Memory? memory)
+        {
+            if (memory is null) return;
+            lock (_memories)
+            {
+                _memories.RemoveAll(w => !w.TryGetTarget(out _));
+                if (!_memories.Any(w => w.TryGetTarget(out var m) && ReferenceEquals(m, memory))) _memories.Add(new WeakReference<Memory>(memory));
+            }
+        }
+
+        /// <summary>The command ran out of time: running guest code traps with "interrupted", waiters wake.</summary>
+        public void Expire()
+        {
+            Volatile.Write(ref _timedOut, 1);
+            Signal.Request();
+            lock (_memories)
+            {
+                foreach (var w in _memories)
+                    if (w.TryGetTarget(out var memory)) memory.ParkingLot.Interrupt(Signal);
+            }
+        }
+
+        /// <summary>Before the next command: a new time budget.</summary>
+        public void Reset()
+        {
+            Signal.Clear();
+            Volatile.Write(ref _timedOut, 0);
+        }
     }
 
     /// <summary>Runs one script file on a dedicated big-stack thread.</summary>
-    public static WastResult RunFile(string path)
+    /// <param name="path">The .wast file.</param>
+    /// <param name="timeout">
+    /// Time limit of each top-level command (null: none). Guest code still running when it expires traps with
+    /// "interrupted" and the command fails; threads of the script run under the limit of their <c>wait</c>.
+    /// </param>
+    public static WastResult RunFile(string path, TimeSpan? timeout = null)
     {
         string text = File.ReadAllText(path);
         // Keep the folder: the threads proposal has files named like the core suite's.
         string dir = Path.GetFileName(Path.GetDirectoryName(Path.GetFullPath(path)) ?? "");
-        return RunText(text, dir.Length > 0 ? dir + "/" + Path.GetFileName(path) : Path.GetFileName(path));
+        return RunText(text, dir.Length > 0 ? dir + "/" + Path.GetFileName(path) : Path.GetFileName(path), timeout);
     }
 
-    /// <summary>Runs script text on a dedicated big-stack thread.</summary>
-    public static WastResult RunText(string text, string fileName)
+    /// <summary>Runs script text on a dedicated big-stack thread; <paramref name="timeout"/> as in <see cref="RunFile"/>.</summary>
+    public static WastResult RunText(string text, string fileName, TimeSpan? timeout = null)
     {
+        if (timeout is { } t && t <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(timeout), "the timeout must be positive");
         WastResult? result = null;
         Exception? crash = null;
         var thread = new Thread(() =>
         {
-            try { result = RunOnCurrentThread(text, fileName); }
+            try { result = RunOnCurrentThread(text, fileName, timeout); }
             catch (Exception e) { crash = e; }
         }, ScriptThreadStackSize) { Name = "strand wast " + fileName, IsBackground = true };
         thread.Start();
@@ -62,46 +129,87 @@ public sealed class WastRunner
         return result!;
     }
 
-    private static WastResult RunOnCurrentThread(string text, string fileName)
+    private static WastResult RunOnCurrentThread(string text, string fileName, TimeSpan? timeout)
     {
-        List<WastCommand> commands;
-        try
-        {
-            commands = WastParser.Parse(text, fileName);
-        }
-        catch (WatParseException e)
-        {
-            return new WastResult(fileName, 0, 1, 0, new[] { $"{fileName}: cannot parse script: {e.Message}" }, Array.Empty<string>());
-        }
-        var runner = new WastRunner(fileName, new Dictionary<string, Instance>(), new object());
-        runner.Execute(commands);
+        var commands = WastParser.ParseScript(text, fileName);
+        var runner = new WastRunner(fileName, new Dictionary<string, Instance>(), new Dictionary<string, string>(), new object(), new ScriptControl(timeout));
+        runner.Execute(commands, topLevel: true);
         return runner.ToResult();
     }
 
     private WastResult ToResult() => new(_file, _passed, _failed, _skipped, _failures, _skips);
 
-    private void Execute(IReadOnlyList<WastCommand> commands)
+    /// <summary>How long a join may take beyond the command's limit for interrupted guest code to unwind.</summary>
+    private static readonly TimeSpan UnwindGrace = TimeSpan.FromSeconds(10);
+
+    private void Execute(IReadOnlyList<WastCommand> commands, bool topLevel)
     {
         foreach (var command in commands)
         {
-            try
+            if (topLevel && _control.Timeout is { } limit)
             {
-                ExecuteOne(command);
+                _control.Reset();
+                using var timer = new Timer(_ => _control.Expire(), null, limit, Timeout.InfiniteTimeSpan);
+                Run(command);
+                // Wait for a callback already running, so that its request cannot outlive this command.
+                using var disposed = new ManualResetEvent(false);
+                if (timer.Dispose(disposed)) disposed.WaitOne();
             }
-            catch (Exception e)
+            else
             {
-                Fail(command.Line, $"unexpected {e.GetType().Name}: {e.Message}");
+                Run(command);
             }
         }
-        foreach (var t in _threads.Values) t.Join();
+        foreach (var (name, t) in _threads)
+        {
+            if (!JoinThread(t)) Fail(commands.Count > 0 ? commands[^1].Line : 0, $"thread {name} was never waited for and did not finish");
+        }
+        if (topLevel) _control.Reset();
+    }
+
+    private void Run(WastCommand command)
+    {
+        try
+        {
+            ExecuteOne(command);
+        }
+        catch (Exception e)
+        {
+            Fail(command.Line, $"unexpected {e.GetType().Name}: {e.Message}");
+        }
+    }
+
+    /// <summary>Joins a script thread: unbounded without a timeout; else the timeout (which interrupts its guest code) plus time to unwind.</summary>
+    private bool JoinThread(Thread thread)
+    {
+        if (_control.Timeout is not { } limit)
+        {
+            thread.Join();
+            return true;
+        }
+        return thread.Join(limit + UnwindGrace);
     }
 
     private void Pass() => _passed++;
 
     private void Fail(int line, string message)
     {
+        if (_control.TimedOut && _control.Timeout is { } limit)
+            message += $" (the command ran out of time: --timeout {limit.TotalSeconds:0.###} s)";
         _failed++;
         _failures.Add($"{_file}:{line}: {message}");
+    }
+
+    /// <summary>The current module is gone: later commands that need it fail with <paramref name="reason"/>.</summary>
+    private void ModuleMissing(string? id, int line, string reason)
+    {
+        _current = null;
+        _currentFailure = $"the module at line {line} is missing: {reason}";
+        if (id is not null)
+        {
+            _named.Remove(id);
+            _namedFailures[id] = $"module {id} (line {line}) is missing: {reason}";
+        }
     }
 
     private void Skip(int line, string reason)
@@ -143,20 +251,39 @@ public sealed class WastRunner
         }
         switch (command)
         {
+            case WastUnparsable u:
+                // The error's own position: it may lie inside the command, lines below its start.
+                Fail(u.Line, $"cannot parse{(u.Head is null ? "" : $" ({u.Head} ...)")}: at {u.Error.Line}:{u.Error.Column}: {u.Error.Reason}");
+                // A module (or module instance) would have become the current one; a module definition only has a name.
+                if (u.Head is "module" or "module instance") ModuleMissing(u.ModuleId, u.Line, "it could not be parsed");
+                else if (u.Head == "module definition" && u.ModuleId is { } definition)
+                    _namedFailures[definition] = $"module definition {definition} (line {u.Line}) could not be parsed";
+                break;
             case WastModuleCommand m:
                 DefineModule(m.Module);
                 break;
             case WastRegister r:
             {
                 var instance = Resolve(r.ModuleId, r.Line);
-                if (instance is null) return;
-                lock (_lock) _registered[r.Name] = instance;
+                if (instance is null)
+                {
+                    string why = (r.ModuleId is null ? _currentFailure : _namedFailures.GetValueOrDefault(r.ModuleId)) ?? "no such module";
+                    lock (_lock) _failedRegistrations[r.Name] = $"the register at line {r.Line} failed: {why}";
+                    return;
+                }
+                lock (_lock)
+                {
+                    _registered[r.Name] = instance;
+                    _failedRegistrations.Remove(r.Name);
+                }
+                Pass();
                 break;
             }
             case WastActionCommand a:
                 try
                 {
                     Perform(a.Action);
+                    Pass();
                 }
                 catch (ActionUnavailableException e)
                 {
@@ -198,7 +325,7 @@ public sealed class WastRunner
                 WaitThread(w);
                 break;
             default:
-                Skip(command.Line, $"unsupported command {command.GetType().Name}");
+                Fail(command.Line, $"unsupported command {command.GetType().Name}");
                 break;
         }
     }
@@ -219,6 +346,18 @@ public sealed class WastRunner
         return linker;
     }
 
+    /// <summary>
+    /// Instantiates with the script's interrupt signal (so <c>--timeout</c> reaches a start function and every
+    /// later call) and remembers the memory, whose waiters an expiry must wake.
+    /// </summary>
+    private Instance Instantiate(Module compiled)
+    {
+        var imports = CreateLinker().ResolveImports(compiled, null);
+        var instance = Instance.Create(compiled, imports, new InstantiationOptions { Signal = _control.Signal });
+        _control.Track(instance.Memory0);
+        return instance;
+    }
+
     private void DefineModule(WastModule module)
     {
         Module compiled;
@@ -228,39 +367,61 @@ public sealed class WastRunner
         }
         catch (WasmUnsupportedException e)
         {
-            Skip(module.Line, e.Message);
-            _current = null;
+            Fail(module.Line, e.Message);
+            ModuleMissing(module.Id, module.Line, e.Message);
             return;
         }
         catch (Exception e) when (e is WasmFormatException or WasmValidationException or WatParseException)
         {
             Fail(module.Line, $"module rejected: {e.Message}");
-            _current = null;
+            ModuleMissing(module.Id, module.Line, $"rejected: {e.Message}");
             return;
         }
         try
         {
-            var instance = CreateLinker().Instantiate(compiled);
+            var instance = Instantiate(compiled);
             _current = instance;
-            if (module.Id is not null) _named[module.Id] = instance;
+            _currentFailure = null;
+            if (module.Id is not null)
+            {
+                _named[module.Id] = instance;
+                _namedFailures.Remove(module.Id);
+            }
             Pass();
         }
         catch (Exception e) when (e is TrapException or LinkException)
         {
-            Fail(module.Line, $"instantiation failed: {e.Message}");
-            _current = null;
+            string message = Explain(e);
+            Fail(module.Line, $"instantiation failed: {message}");
+            ModuleMissing(module.Id, module.Line, $"instantiation failed: {message}");
         }
+    }
+
+    /// <summary>A link error's message, plus the cause when the import's module name is one whose <c>register</c> failed.</summary>
+    private string Explain(Exception e)
+    {
+        const string prefix = "unknown import: ";
+        if (e is LinkException && e.Message.StartsWith(prefix, StringComparison.Ordinal))
+        {
+            lock (_lock)
+            {
+                foreach (var (name, why) in _failedRegistrations)
+                    if (e.Message.AsSpan(prefix.Length).StartsWith(name + ".", StringComparison.Ordinal))
+                        return $"{e.Message} (\"{name}\" was never registered: {why})";
+            }
+        }
+        return e.Message;
     }
 
     private Instance? Resolve(string? id, int line)
     {
         if (id is null)
         {
-            if (_current is null) Fail(line, "no current module");
+            if (_current is null) Fail(line, _currentFailure ?? "no module defined yet");
             return _current;
         }
         if (_named.TryGetValue(id, out var instance)) return instance;
-        Fail(line, $"unknown module {id}");
+        Fail(line, _namedFailures.GetValueOrDefault(id) ?? $"unknown module {id}");
         return null;
     }
 
@@ -271,8 +432,9 @@ public sealed class WastRunner
     private Value[] Perform(WastAction action)
     {
         var instance = action.ModuleId is null
-            ? _current ?? throw new ActionUnavailableException("no current module (the last module failed to load)")
-            : _named.GetValueOrDefault(action.ModuleId) ?? throw new ActionUnavailableException($"unknown module {action.ModuleId}");
+            ? _current ?? throw new ActionUnavailableException(_currentFailure ?? "no module defined yet")
+            : _named.GetValueOrDefault(action.ModuleId)
+                ?? throw new ActionUnavailableException(_namedFailures.GetValueOrDefault(action.ModuleId) ?? $"unknown module {action.ModuleId}");
         switch (action)
         {
             case WastInvoke invoke:
@@ -357,7 +519,7 @@ public sealed class WastRunner
         }
         catch (WasmUnsupportedException e)
         {
-            Skip(line, e.Message);
+            Fail(line, e.Message);
             return;
         }
         catch (Exception e) when (e is WasmFormatException or WasmValidationException or WatParseException)
@@ -367,7 +529,7 @@ public sealed class WastRunner
         }
         try
         {
-            CreateLinker().Instantiate(compiled);
+            Instantiate(compiled);
             Fail(line, $"expected instantiation to trap with \"{expected}\"");
         }
         catch (TrapException e)
@@ -377,7 +539,7 @@ public sealed class WastRunner
         }
         catch (LinkException e)
         {
-            Fail(line, $"expected trap \"{expected}\", got link error \"{e.Message}\"");
+            Fail(line, $"expected trap \"{expected}\", got link error \"{Explain(e)}\"");
         }
     }
 
@@ -390,7 +552,7 @@ public sealed class WastRunner
         }
         catch (WasmUnsupportedException e)
         {
-            Skip(command.Line, e.Message);
+            Fail(command.Line, e.Message);
             return;
         }
         catch (Exception e) when (e is WasmFormatException or WasmValidationException or WatParseException)
@@ -400,13 +562,13 @@ public sealed class WastRunner
         }
         try
         {
-            CreateLinker().Instantiate(compiled);
+            Instantiate(compiled);
             Fail(command.Line, $"expected link error \"{command.Message}\"");
         }
         catch (LinkException e)
         {
             if (MessageMatches(e.Message, command.Message)) Pass();
-            else Fail(command.Line, $"expected link error \"{command.Message}\", got \"{e.Message}\"");
+            else Fail(command.Line, $"expected link error \"{command.Message}\", got \"{Explain(e)}\"");
         }
         catch (TrapException e)
         {
@@ -427,7 +589,7 @@ public sealed class WastRunner
         }
         catch (WasmUnsupportedException e)
         {
-            Skip(command.Line, e.Message);
+            Fail(command.Line, e.Message);
         }
         catch (Exception e) when (e is WasmFormatException or WatParseException)
         {
@@ -448,7 +610,7 @@ public sealed class WastRunner
         }
         catch (WasmUnsupportedException e)
         {
-            Skip(command.Line, e.Message);
+            Fail(command.Line, e.Message);
         }
         catch (WasmValidationException e)
         {
@@ -469,13 +631,24 @@ public sealed class WastRunner
 
     private void StartThread(WastThread command)
     {
-        var child = new WastRunner($"{_file}:{command.Name}", _registered, _lock);
+        var child = new WastRunner($"{_file}:{command.Name}", _registered, _failedRegistrations, _lock, _control);
+        bool sharedOk = true;
         foreach (var shared in command.SharedModules)
         {
-            if (_named.TryGetValue(shared, out var instance)) child._named[shared] = instance;
-            else Fail(command.Line, $"thread {command.Name}: unknown shared module {shared}");
+            if (_named.TryGetValue(shared, out var instance))
+            {
+                child._named[shared] = instance;
+            }
+            else
+            {
+                sharedOk = false;
+                string why = _namedFailures.GetValueOrDefault(shared) ?? $"unknown shared module {shared}";
+                child._namedFailures[shared] = why;
+                Fail(command.Line, $"thread {command.Name}: {why}");
+            }
         }
-        var thread = new Thread(() => child.Execute(command.Commands), ScriptThreadStackSize)
+        if (sharedOk) Pass();
+        var thread = new Thread(() => child.Execute(command.Commands, topLevel: false), ScriptThreadStackSize)
         {
             Name = "wast thread " + command.Name,
             IsBackground = true,
@@ -492,7 +665,12 @@ public sealed class WastRunner
             Fail(command.Line, $"unknown thread {command.Name}");
             return;
         }
-        thread.Join();
+        if (!JoinThread(thread))
+        {
+            Fail(command.Line, $"thread {command.Name} did not finish (its guest code is outside the reach of the interruption)");
+            return;
+        }
+        Pass();
         _passed += child._passed;
         _failed += child._failed;
         _skipped += child._skipped;

@@ -46,7 +46,7 @@ internal sealed class FunctionValidator
         type.Params.CopyTo(locals, 0);
         body.ExpandLocals().CopyTo(locals, type.Params.Length);
         foreach (var group in body.Locals)
-            if (group.Type == ValType.V128) throw new WasmUnsupportedException(body.SourceOffset, "SIMD (v128)");
+            if (group.Type == ValType.V128) throw new WasmUnsupportedException(body.SourceOffset, UnsupportedFeatures.Simd, "local of type v128");
 
         new FunctionValidator(module, context, functionIndex, type, locals).Run(body);
     }
@@ -307,7 +307,7 @@ internal sealed class FunctionValidator
                 var types = ins.SelectTypes!;
                 if (types.Length != 1) throw Error("invalid result arity");
                 var t = types[0];
-                if (t == ValType.V128) throw new WasmUnsupportedException(ins.Offset, "SIMD (v128)");
+                if (t == ValType.V128) throw new WasmUnsupportedException(ins.Offset, UnsupportedFeatures.Simd, "select of type v128");
                 Pop(ValType.I32);
                 Pop(t);
                 Pop(t);

@@ -68,7 +68,7 @@ public static class ModuleValidator
 
         CheckExports(module, context);
 
-        if (module.TotalMemoryCount > 1) throw new WasmValidationException("multiple memories", 0);
+        if (module.TotalMemoryCount > 1) throw new WasmValidationException("multiple memories (WebAssembly 2.0 allows one; multi-memory is not supported)", 0);
     }
 
     /// <summary>
@@ -83,7 +83,7 @@ public static class ModuleValidator
             case BlockTypeKind.Empty:
                 return EmptyType;
             case BlockTypeKind.Value:
-                if (blockType.Value == ValType.V128) throw new WasmUnsupportedException(offset, "SIMD (v128)");
+                if (blockType.Value == ValType.V128) throw new WasmUnsupportedException(offset, UnsupportedFeatures.Simd, "value type v128");
                 return SingleResultTypes.TryGetValue(blockType.Value, out var single)
                     ? single
                     : throw new WasmFormatException(offset, "malformed block type");
@@ -97,7 +97,7 @@ public static class ModuleValidator
     private static void CheckNoV128(FuncType type, int offset)
     {
         if (type.Params.Contains(ValType.V128) || type.Results.Contains(ValType.V128))
-            throw new WasmUnsupportedException(offset, "SIMD (v128)");
+            throw new WasmUnsupportedException(offset, UnsupportedFeatures.Simd, "value type v128");
     }
 
     private static FuncType TypeAt(ModuleDefinition module, uint typeIndex)
@@ -122,7 +122,7 @@ public static class ModuleValidator
                     tables.Add(import.Table!);
                     break;
                 case ExternalKind.Global:
-                    if (import.Global.Type == ValType.V128) throw new WasmUnsupportedException(0, "SIMD (v128)");
+                    if (import.Global.Type == ValType.V128) throw new WasmUnsupportedException(0, UnsupportedFeatures.Simd, $"imported global {import.Module}.{import.Name} of type v128");
                     globals.Add(import.Global);
                     break;
             }
@@ -131,7 +131,7 @@ public static class ModuleValidator
         tables.AddRange(module.Tables);
         foreach (var global in module.Globals)
         {
-            if (global.Type.Type == ValType.V128) throw new WasmUnsupportedException(global.Init.Start, "SIMD (v128)");
+            if (global.Type.Type == ValType.V128) throw new WasmUnsupportedException(global.Init.Start, UnsupportedFeatures.Simd, "global of type v128");
             globals.Add(global.Type);
         }
 
@@ -211,6 +211,9 @@ public static class ModuleValidator
                     stack.Add(global.Type);
                     break;
                 }
+                case Opcode.I32Add or Opcode.I32Sub or Opcode.I32Mul or Opcode.I64Add or Opcode.I64Sub or Opcode.I64Mul:
+                    // Valid in WebAssembly 3.0 (extended constant expressions); the 2.0 suite asserts them invalid.
+                    throw new WasmValidationException("constant expression required (extended constant expressions are not supported)", ins.Offset);
                 default:
                     throw new WasmValidationException("constant expression required", ins.Offset);
             }

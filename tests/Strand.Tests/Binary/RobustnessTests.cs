@@ -67,6 +67,46 @@ public class RobustnessTests
         Assert.True(malformed > 1000, $"malformed {malformed}");
     }
 
+    [Fact]
+    public void RandomMutationsAnalysedForInspectOnlyRaiseFormatErrors()
+    {
+        // What strand inspect does with a file: decode tolerating unsupported features, analyse, render, preview stacks.
+        byte[] original = SampleModule.Bytes;
+        var random = new Random(20261129);
+        int analysed = 0, malformed = 0, withUnsupported = 0;
+        for (int iteration = 0; iteration < 3000; iteration++)
+        {
+            byte[] bytes = Mutate(original, random);
+            ModuleDefinition module;
+            try
+            {
+                module = ModuleDecoder.DecodeForAnalysis(bytes);
+            }
+            catch (WasmFormatException ex)
+            {
+                Assert.InRange(ex.Offset, 0, bytes.Length);
+                malformed++;
+                continue;
+            }
+            var layout = Strand.Threads.ModuleLayout.Analyze(module);
+            Assert.NotEmpty(Strand.Tools.ModuleInspector.Render(layout, module));
+            Assert.Equal(module.Unsupported.Count == 0, Strand.Tools.ModuleInspector.RenderUnsupported(module).Length == 0);
+            Assert.StartsWith("<svg", Strand.Tools.ModuleInspector.RenderSvg(layout, null));
+            try
+            {
+                Strand.Threads.ThreadGroup.PreviewPlacement(module, 2, new Strand.Threads.ThreadGroupOptions { StackSize = 65536 });
+            }
+            catch (Exception e) when (e is Strand.Threads.ThreadSpawnException or Strand.Runtime.LinkException or ArgumentException)
+            {
+            }
+            if (module.Unsupported.Count > 0) withUnsupported++;
+            analysed++;
+        }
+        Assert.True(analysed > 100, $"analysed {analysed}");
+        Assert.True(malformed > 500, $"malformed {malformed}");
+        Assert.True(withUnsupported > 10, $"with unsupported constructs {withUnsupported}");
+    }
+
     private static byte[] Mutate(byte[] original, Random random)
     {
         var bytes = new List<byte>(original);

@@ -124,6 +124,84 @@ public class CliTests
     }
 
     [Fact]
+    public void InspectAnalysesAWasiModuleUsingSimdWithoutCompilingOrLinkingIt()
+    {
+        // Its code uses SIMD and it imports wasi_snapshot_preview1, which inspect neither compiles nor links.
+        var (code, output, error) = Run("inspect", Fixture("unsupported", "simd_wasi.wasm"), "--threads", "2");
+        Assert.True(code == 0, error);
+        Assert.Contains("__stack_pointer: global 0 (found via name section)", output);
+        Assert.Contains("wasi_snapshot_preview1.fd_write: func [i32 i32 i32 i32] -> [i32]", output);
+        Assert.Contains("code: uses not-supported features: SIMD (2 functions, first value type v128 (0x7B) at offset 0x1a0 in func[6] <__original_main>)", output);
+        // Thread 1 keeps the linker's stack (its top is __stack_pointer's initial value); thread 2 gets one of the same
+        // size at the top of the memory grown for it (the low ends come from the layout analysis's data-end inference).
+        Assert.Matches(@"thread 1: stack \[0x[0-9a-f]{8}, 0x000116a0\)", output);
+        Assert.Matches(@"thread 2: stack \[0x[0-9a-f]{8}, 0x00040000\)", output);
+        Assert.Contains("memory after placement: 4 pages", output);
+        // Running it is refused with the feature, not a format error.
+        (code, _, error) = Run("run", Fixture("unsupported", "simd_wasi.wasm"));
+        Assert.Equal(1, code);
+        Assert.Contains("not supported: SIMD (value type v128 (0x7B) at offset 0x1a0)", error);
+    }
+
+    [Fact]
+    public void InspectReportsATagSectionAndTheFunctionsUsingExceptions()
+    {
+        var (code, output, error) = Run("inspect", Fixture("unsupported", "exceptions.wasm"));
+        Assert.True(code == 0, error);
+        Assert.Contains("__stack_pointer: global 0 (found via export \"__stack_pointer\")", output);
+        Assert.Contains("[0] active, 18 bytes, 0x00000400..0x00000412 (from its offset)", output);
+        Assert.Contains("code: uses not-supported features: exception handling (2 functions, first opcode 0x08 (throw) at offset 0x58 in func[0] <fail>)", output);
+        Assert.Contains("exception handling: tag section with 1 tag(s) at offset 0x1e", output);
+    }
+
+    [Fact]
+    public void InspectNeverCompiles()
+    {
+        // Decodable but invalid: i32.add on an empty stack. Compiling it fails; inspect, --threads included, must not.
+        string path = Path.Combine(Path.GetTempPath(), $"strand-cli-{Guid.NewGuid():N}.wat");
+        File.WriteAllText(path, """
+            (module
+              (memory 2 8 shared)
+              (global (export "__stack_pointer") (mut i32) (i32.const 65536))
+              (func (export "f") (result i32) (i32.add)))
+            """);
+        try
+        {
+            var (code, output, error) = Run("inspect", path, "--threads", "2", "--stack-size", "64k");
+            Assert.True(code == 0, error);
+            Assert.Contains("thread 1: stack [0x00000000, 0x00010000) (64 KiB)", output);
+            Assert.Contains("thread 2: stack [0x00020000, 0x00030000) (64 KiB)", output);
+            Assert.Contains("memory after placement: 3 pages", output);
+            (code, _, error) = Run("run", path, "--invoke", "f");
+            Assert.Equal(1, code);
+            Assert.Contains("type mismatch", error);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public void InspectPreviewOfAnInvalidMemoryIsReportedNotACrash()
+    {
+        // Memory 10..5 pages: invalid (the minimum is above the maximum); only decoded, so the preview meets it.
+        string path = Path.Combine(Path.GetTempPath(), $"strand-cli-{Guid.NewGuid():N}.wasm");
+        File.WriteAllBytes(path, [0x00, 0x61, 0x73, 0x6D, 0x01, 0x00, 0x00, 0x00, 0x05, 0x04, 0x01, 0x01, 0x0A, 0x05]);
+        try
+        {
+            var (code, output, error) = Run("inspect", path, "--threads", "2");
+            Assert.True(code == 0, error);
+            Assert.Contains("pages: min 10 (640 KiB), max 5 (320 KiB)", output);
+            Assert.Contains("cannot place them: maximum must be between the minimum and 65536 pages", output);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
     public void DemoShowsCollisionsThenCorrectIsolatedResults()
     {
         var (code, output, _) = Run("demo", "--threads", "2");
@@ -150,6 +228,32 @@ public class CliTests
             Assert.Equal(1, code);
             Assert.Contains("5 passed, 1 failed, 0 skipped", output);
             Assert.Contains(":4: result 0: expected", output);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public void WastTimeoutInterruptsACommandAndCountsEveryCommand()
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"strand-cli-{Guid.NewGuid():N}.wast");
+        File.WriteAllText(path, """
+            (module (func (export "spin") (loop (br 0))) (func (export "one") (result i32) (i32.const 1)))
+            (invoke "spin")
+            (register "m")
+            (assert_return (invoke "one") (v128.const i32x4 1 1 1 1))
+            (assert_return (invoke "one") (i32.const 1))
+            """);
+        try
+        {
+            var (code, output, _) = Run("wast", "--timeout", "0.5", path);
+            Assert.Equal(1, code);
+            Assert.Contains(":2: action trapped: interrupted (the command ran out of time: --timeout 0.5 s)", output);
+            Assert.Contains(":4: cannot parse (assert_return ...): at 4:31: not supported: SIMD (v128)", output);
+            Assert.EndsWith("3 passed, 2 failed, 0 skipped", output.TrimEnd());
+            Assert.Equal(2, Run("wast", "--timeout", "0", path).ExitCode);
         }
         finally
         {

@@ -126,4 +126,51 @@ public class WastParserTests
         var ex = Assert.Throws<WatParseException>(() => WastParser.Parse("(assert_everything)", "x.wast"));
         Assert.Contains("unknown command", ex.Reason);
     }
+
+    [Fact]
+    public void ParseScriptKeepsGoingPastUnparsableCommands()
+    {
+        var commands = WastParser.ParseScript("""
+            (module $A (func))
+            (module $B (func (param v128)))
+            (module definition $C (func))
+            (assert_return (invoke "f" "\z"))
+            (register "a" $A)
+            """, "s.wast");
+        Assert.Equal(5, commands.Count);
+        Assert.Equal("$A", Assert.IsType<WastModuleCommand>(commands[0]).Module.Id);
+        var b = Assert.IsType<WastUnparsable>(commands[1]);
+        Assert.Equal(("module", "$B", 2), (b.Head, b.ModuleId, b.Line));
+        Assert.Equal("s.wast:2:25: not supported: SIMD (v128)", b.Error.Message);
+        var c = Assert.IsType<WastUnparsable>(commands[2]);
+        Assert.Equal(("module definition", "$C", 3), (c.Head, c.ModuleId, c.Line));
+        var d = Assert.IsType<WastUnparsable>(commands[3]);
+        Assert.Equal(((string?)null, 4, 4, 29), (d.Head, d.Line, d.Error.Line, d.Error.Column));
+        Assert.Equal(new WastRegister("a", "$A", 5), commands[4]);
+        // The strict form stops at the first.
+        Assert.Equal(b.Error.Message, Assert.Throws<WatParseException>(() => WastParser.Parse("(module $A (func))\n(module $B (func (param v128)))", "s.wast")).Message);
+    }
+
+    [Fact]
+    public void AStrayParenthesisFailsAloneAndParsingGoesOnNextLine()
+    {
+        var commands = WastParser.ParseScript("(module))\n(register \"a\")", "p.wast");
+        Assert.IsType<WastModuleCommand>(commands[0]);
+        var stray = Assert.IsType<WastUnparsable>(commands[1]);
+        Assert.Equal((1, 9, "unexpected token \")\""), (stray.Line, stray.Error.Column, stray.Error.Reason));
+        Assert.Equal(new WastRegister("a", null, 2), commands[2]);
+    }
+
+    [Fact]
+    public void AnUnbalancedScriptEndsWithOneUnparsableCommand()
+    {
+        // A lexical error counts at the line its command starts on.
+        var split = Assert.IsType<WastUnparsable>(WastParser.ParseScript("(module)\n(assert_return\n  (invoke \"\\q\"))", "q.wast")[1]);
+        Assert.Equal((2, 3), (split.Line, split.Error.Line));
+
+        var commands = WastParser.ParseScript("(module)\n(assert_return (invoke \"f\")\n(module)", "u.wast");
+        Assert.IsType<WastModuleCommand>(commands[0]);
+        var rest = Assert.IsType<WastUnparsable>(Assert.Single(commands.Skip(1)));
+        Assert.Equal((2, "unclosed parenthesis"), (rest.Line, rest.Error.Reason));
+    }
 }

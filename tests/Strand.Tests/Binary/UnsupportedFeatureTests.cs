@@ -1,0 +1,159 @@
+using Strand.Binary;
+using Xunit;
+using static Strand.Tests.Binary.SampleModule;
+using static Strand.Tests.Binary.WasmBytes;
+
+namespace Strand.Tests.Binary;
+
+/// <summary>
+/// WebAssembly 3.0 constructs Strand does not implement are "not supported: FEATURE (CONSTRUCT at offset N)",
+/// never a format error; <see cref="ModuleDecoder.DecodeForAnalysis"/> records them and goes on.
+/// </summary>
+public class UnsupportedFeatureTests
+{
+    private static readonly byte[] V128Zero = [0xFD, 0x0C, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+
+    // Offsets: header 8; SingleFunction's first code byte is at 28; a first section's first entry at 11.
+    public static TheoryData<string, byte[], string, string, int> Cases => new()
+    {
+        { "v128.const in a body", SingleFunction(Concat(V128Zero, [0x1A, End])), UnsupportedFeatures.Simd, "opcode 0xFD 0x0C", 28 },
+        { "relaxed SIMD opcode", SingleFunction([0xFD, 0x80, 0x02, End]), UnsupportedFeatures.Simd, "opcode 0xFD 0x100", 28 },
+        { "v128 local", Module(VoidTypeSection(), Section(3, Vec([0x00])), Section(10, Vec(Body([(1, 0x7B)], End)))), UnsupportedFeatures.Simd, "value type v128 (0x7B)", 24 },
+        { "v128 parameter", Module(Section(1, Vec([0x60, 0x01, 0x7B, 0x00]))), UnsupportedFeatures.Simd, "value type v128 (0x7B)", 13 },
+        { "tag section", Module(VoidTypeSection(), Section(13, Vec([0x00, 0x00]))), UnsupportedFeatures.ExceptionHandling, "tag section with 1 tag(s)", 14 },
+        { "tag import", Module(VoidTypeSection(), Section(2, Vec(Concat(Name("m"), Name("t"), [0x04, 0x00, 0x00])))), UnsupportedFeatures.ExceptionHandling, "tag import m.t", 21 },
+        { "tag export", Module(Section(7, Vec(Concat(Name("e"), [0x04, 0x00])))), UnsupportedFeatures.ExceptionHandling, "tag export \"e\"", 13 },
+        { "try_table", SingleFunction([0x1F, 0x40, 0x00, End, End]), UnsupportedFeatures.ExceptionHandling, "opcode 0x1F (try_table)", 28 },
+        { "throw", SingleFunction([0x08, 0x00, End]), UnsupportedFeatures.ExceptionHandling, "opcode 0x08 (throw)", 28 },
+        { "throw_ref", SingleFunction([0x0A, End]), UnsupportedFeatures.ExceptionHandling, "opcode 0x0A (throw_ref)", 28 },
+        { "legacy try", SingleFunction([0x06, 0x40, End, End]), UnsupportedFeatures.ExceptionHandling, "opcode 0x06 (try)", 28 },
+        { "exnref parameter", Module(Section(1, Vec([0x60, 0x01, 0x69, 0x00]))), UnsupportedFeatures.ExceptionHandling, "reference type exnref (0x69)", 13 },
+        { "return_call", SingleFunction([0x12, 0x00, End]), UnsupportedFeatures.TailCalls, "opcode 0x12 (return_call)", 28 },
+        { "return_call_indirect", SingleFunction([0x41, 0x00, 0x13, 0x00, 0x00, End]), UnsupportedFeatures.TailCalls, "opcode 0x13 (return_call_indirect)", 30 },
+        { "call_ref", SingleFunction([0x14, 0x00, End]), UnsupportedFeatures.FunctionReferences, "opcode 0x14 (call_ref)", 28 },
+        { "br_on_null", SingleFunction([0xD5, 0x00, End]), UnsupportedFeatures.FunctionReferences, "opcode 0xD5 (br_on_null)", 28 },
+        { "br_on_non_null", SingleFunction([0xD6, 0x00, End]), UnsupportedFeatures.FunctionReferences, "opcode 0xD6 (br_on_non_null)", 28 },
+        { "(ref func) parameter", Module(Section(1, Vec([0x60, 0x01, 0x64, 0x70, 0x00]))), UnsupportedFeatures.FunctionReferences, "reference type (ref func)", 13 },
+        { "(ref null 0) parameter", Module(Section(1, Vec([0x60, 0x01, 0x63, 0x00, 0x00]))), UnsupportedFeatures.FunctionReferences, "reference type (ref null 0)", 13 },
+        { "table with an initializer", Module(Section(4, Vec([0x40, 0x00, FuncRef, 0x00, 0x01, 0xD0, 0x70, End]))), UnsupportedFeatures.FunctionReferences, "table with an initializer (0x40 0x00)", 11 },
+        { "anyref parameter", Module(Section(1, Vec([0x60, 0x01, 0x6E, 0x00]))), UnsupportedFeatures.Gc, "reference type anyref (0x6E)", 13 },
+        { "struct type", Module(Section(1, Vec([0x5F, 0x01, I32, 0x01]))), UnsupportedFeatures.Gc, "struct type (0x5F)", 11 },
+        { "array of i8", Module(Section(1, Vec([0x5E, 0x78, 0x01]))), UnsupportedFeatures.Gc, "array type (0x5E)", 11 },
+        { "final sub type", Module(Section(1, Vec([0x4F, 0x00, 0x60, 0x00, 0x00]))), UnsupportedFeatures.Gc, "sub type final (0x4F)", 11 },
+        { "recursive group", Module(Section(1, Vec([0x4E, 0x01, 0x60, 0x00, 0x00]))), UnsupportedFeatures.Gc, "recursive type group (0x4E) of 1 type(s)", 11 },
+        { "GC opcode ref.i31", SingleFunction([0x41, 0x00, 0xFB, 0x1C, 0x1A, End]), UnsupportedFeatures.Gc, "opcode 0xFB 0x1C", 30 },
+        { "ref.null any", SingleFunction([0xD0, 0x6E, 0x1A, End]), UnsupportedFeatures.Gc, "ref.null any", 29 },
+        { "block of anyref", SingleFunction([0x02, 0x6E, 0xD0, 0x6E, End, 0x1A, End]), UnsupportedFeatures.Gc, "reference type anyref (0x6E)", 29 },
+        { "64-bit memory", Module(Section(5, Vec([0x04, 0x01]))), UnsupportedFeatures.Memory64, "64-bit limits (flags 0x04)", 11 },
+        { "64-bit table", Module(Section(4, Vec([FuncRef, 0x05, 0x01, 0x02]))), UnsupportedFeatures.Memory64, "64-bit limits (flags 0x05)", 12 },
+        { "memory index 1 in a load", SingleFunction([0x41, 0x00, 0x28, 0x42, 0x01, 0x00, 0x1A, End]), UnsupportedFeatures.MultiMemory, "memory index 1 in a memory instruction", 32 },
+        // With two memories declared, memory.size's byte is a memory index (with one it stays "zero byte expected").
+        { "memory.size 1 with two memories", Module(VoidTypeSection(), Section(3, Vec([0x00])), Section(5, Vec([0x00, 0x01], [0x00, 0x01])), Section(10, Vec(Body(0x3F, 0x01, 0x1A, End)))),
+            UnsupportedFeatures.MultiMemory, "memory index 1 in a memory instruction", 31 },
+    };
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void DecodeReportsTheFeatureConstructAndOffset(string description, byte[] bytes, string feature, string construct, int offset)
+    {
+        var ex = Assert.Throws<WasmUnsupportedException>(() => ModuleDecoder.Decode(bytes));
+        Assert.True(feature == ex.Feature, $"{description}: feature {ex.Feature}");
+        Assert.True(construct == ex.Construct, $"{description}: construct {ex.Construct}");
+        Assert.True(offset == ex.Offset, $"{description}: offset {ex.Offset}");
+        Assert.Equal($"not supported: {feature} ({construct} at offset 0x{offset:x})", ex.Message);
+        // Module.Compile reports the same, before validation.
+        Assert.Equal(ex.Message, Assert.Throws<WasmUnsupportedException>(() => Module.Compile(bytes)).Message);
+    }
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void DecodeForAnalysisRecordsTheConstructAndGoesOn(string description, byte[] bytes, string feature, string construct, int offset)
+    {
+        var module = ModuleDecoder.DecodeForAnalysis(bytes);
+        var first = module.Unsupported.First();
+        Assert.True((feature, construct, offset) == (first.Feature, first.Construct, first.Offset), $"{description}: {first}");
+    }
+
+    [Fact]
+    public void RefNullFuncAndExternAreFuncrefAndExternref()
+    {
+        var m = ModuleDecoder.Decode(Module(Section(1, Vec([0x60, 0x02, 0x63, 0x70, 0x63, 0x6F, 0x00]))));
+        Assert.Equal([ValType.FuncRef, ValType.ExternRef], m.Types[0].Params);
+    }
+
+    [Fact]
+    public void MemoryIndexZeroInAMemargIsTheOneMemory()
+    {
+        // Flags 0x42: alignment 2 with an explicit memory index 0 (the 3.0 encoding of an ordinary i32.load).
+        var m = ModuleDecoder.Decode(SingleFunction([0x41, 0x00, 0x28, 0x42, 0x00, 0x08, 0x1A, End]));
+        var reader = new WasmReader(m.Bytes, m.Bodies[0].CodeStart, m.Bodies[0].CodeEnd);
+        InstructionDecoder.Read(reader);
+        var load = InstructionDecoder.Read(reader);
+        Assert.Equal((Opcode.I32Load, 2u, 8ul), (load.Opcode, load.Align, load.MemOffset));
+    }
+
+    [Fact]
+    public void AnalysisKeepsTheLayoutFactsOfAModuleWhoseCodeUsesSimdAndTags()
+    {
+        byte[] bytes = Module(
+            Section(1, Vec([0x60, 0x00, 0x00])),
+            Section(3, Vec([0x00], [0x00])),
+            Section(5, Vec([0x01, 0x02, 0x04])),                               // memory 2..4
+            Section(13, Vec([0x00, 0x00])),                                    // one tag
+            Section(6, Vec([I32, 0x01, 0x41, 0x80, 0x80, 0x04, End],           // (mut i32) = 65536
+                           Concat([0x7B, 0x00], V128Zero, [End]))),            // v128 = v128.const 0
+            Section(7, Vec(Concat(Name("sp"), [0x03, 0x00]), Concat(Name("tag"), [0x04, 0x00]), Concat(Name("ok"), [0x00, 0x01]))),
+            Section(10, Vec(Body(Concat(V128Zero, [0x1A, End])), Body(End))),
+            Section(11, Vec(Concat([0x00, 0x41, 0x80, 0x08, End], Name("data")))));
+        var m = ModuleDecoder.DecodeForAnalysis(bytes);
+
+        Assert.Equal(new Limits(2, 4), m.Memories[0].Limits);
+        Assert.Equal(2, m.Globals.Count);
+        Assert.Equal(new GlobalType(ValType.I32, true), m.Globals[0].Type);
+        Assert.Equal(ValType.V128, m.Globals[1].Type.Type);
+        Assert.Equal(["sp", "ok"], m.Exports.Select(e => e.Name));      // the tag export is left out
+        Assert.Equal(4, Assert.Single(m.Data).DataLength);
+        Assert.Equal(UnsupportedFeatures.Simd, m.Bodies[0].UnsupportedFeature);
+        Assert.Null(m.Bodies[1].UnsupportedFeature);
+        Assert.Equal(
+            [
+                (UnsupportedFeatures.ExceptionHandling, "tag section with 1 tag(s)", (uint?)null),
+                (UnsupportedFeatures.Simd, "value type v128 (0x7B)", null),
+                (UnsupportedFeatures.Simd, "opcode 0xFD 0x0C", null),
+                (UnsupportedFeatures.ExceptionHandling, "tag export \"tag\"", null),
+                (UnsupportedFeatures.Simd, "opcode 0xFD 0x0C", 0u),
+            ],
+            m.Unsupported.Select(u => (u.Feature, u.Construct, u.FunctionIndex)));
+
+        // The strict decoder stops at the first.
+        Assert.Equal("not supported: exception handling (tag section with 1 tag(s) at offset 0x19)",
+            Assert.Throws<WasmUnsupportedException>(() => ModuleDecoder.Decode(bytes)).Message);
+    }
+
+    [Fact]
+    public void AnalysisDecodesGcTypesAndConstantExpressions()
+    {
+        byte[] bytes = Module(
+            Section(1, Vec([0x4E, 0x02, 0x5F, 0x01, I32, 0x01, 0x50, 0x00, 0x60, 0x01, I32, 0x00], [0x60, 0x00, 0x00])),
+            Section(6, Vec([0x6E, 0x00, 0xD0, 0x6E, End],                     // anyref = ref.null any
+                           [0x63, 0x00, 0x00, 0x41, 0x07, 0xFB, 0x00, 0x00, End], // (ref null 0) = struct.new 0 (i32.const 7)
+                           [I32, 0x00, 0x41, 0x2A, End])));                     // i32 = 42
+        var m = ModuleDecoder.DecodeForAnalysis(bytes);
+        Assert.Equal(3, m.Types.Count);                                        // the group's two types, then one more
+        Assert.Equal([ValType.I32], m.Types[1].Params);                        // a sub type of a function type keeps it
+        Assert.Equal([ValType.Unsupported, ValType.Unsupported, ValType.I32], m.Globals.Select(g => g.Type.Type));
+        var init = m.Globals[2].Init.Decode(m.Bytes);
+        Assert.Equal(42, Assert.Single(init).I32);
+        Assert.Contains(m.Unsupported, u => u.Construct == "opcode 0xFB 0x00");
+    }
+
+    [Theory]
+    [InlineData(new byte[] { 0x0D, 0x03, 0x01, 0x01, 0x00 }, "malformed tag attribute", 11)]
+    [InlineData(new byte[] { 0x01, 0x04, 0x01, 0x5F, 0x01, 0x7F }, "unexpected end", 12)]
+    [InlineData(new byte[] { 0x01, 0x05, 0x01, 0x60, 0x01, 0x63, 0x7F }, "malformed reference type", 14)]
+    public void AnalysisStillRejectsMalformedInput(byte[] sections, string reason, int offset)
+    {
+        var ex = Assert.Throws<WasmFormatException>(() => ModuleDecoder.DecodeForAnalysis(Concat(Header, sections)));
+        Assert.Equal((reason, offset), (ex.Reason, ex.Offset));
+    }
+}
