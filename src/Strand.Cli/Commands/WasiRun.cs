@@ -35,7 +35,7 @@ public static class WasiRun
         {
             int code = WasiHost.RunCommand(module, context, threads: threads, cancellationToken: deadline?.Token ?? default);
             Console.Out.Flush();
-            return code;
+            return WasiHost.ToProcessExitStatus(code);
         }
         catch (LinkException e)
         {

@@ -165,8 +165,8 @@ public sealed class ProgramTests : IDisposable
             stat work/data.txt: error 44 (No such file or directory)
             stat work/renamed.txt: file, 5 bytes
             mkdir work/sub: ok
-            list work (4 entries): a.txt b.txt renamed.txt sub
-            list work/sub (0 entries):
+            list work (6 entries): . .. a.txt b.txt renamed.txt sub
+            list work/sub (2 entries): . ..
             opendir missing: error 44 (No such file or directory)
             open missing.txt: error 44 (No such file or directory)
             open a.txt/child: error 54 (Not a directory)
@@ -178,10 +178,10 @@ public sealed class ProgramTests : IDisposable
             unlink work/b.txt: ok
             unlink work/renamed.txt: ok
             rmdir work/sub: ok
-            list work (0 entries):
+            list work (2 entries): . ..
             rmdir work: ok
             stat work: error 44 (No such file or directory)
-            list . (0 entries):
+            list . (2 entries): . ..
 
             """, outcome.Stdout);
         Assert.Equal("", outcome.Stderr);
