@@ -80,4 +80,29 @@ public class WasiPathResolverTests
             Directory.Delete(rootPath, recursive: true);
         }
     }
+
+    [Fact]
+    public void AutoHandsTheDirectoryPartToOpenat2WhereTheKernelHasIt()
+    {
+        // Kernels before 5.6 (or a seccomp filter refusing openat2) leave only the per-component walk, tested above.
+        if (!HostFileSystem.Openat2Available) return;
+        var rootPath = Directory.CreateTempSubdirectory("strand-wasi-openat2-").FullName;
+        try
+        {
+            Directory.CreateDirectory(Path.Combine(rootPath, "a"));
+            using var root = HostFileSystem.OpenHostDirectory(rootPath);
+            using (var auto = WasiPathResolver.Resolve(root, "a/x", false, WasiPathResolution.Auto))
+                Assert.Equal(-1, auto.Depth); // only the openat2 path leaves the depth unknown
+            using (var walk = WasiPathResolver.Resolve(root, "a/x", false, WasiPathResolution.PerComponent))
+                Assert.Equal(1, walk.Depth);
+            // EXDEV from the kernel is the sandbox's ENOTCAPABLE.
+            File.CreateSymbolicLink(Path.Combine(rootPath, "a", "out"), "../..");
+            var error = Assert.Throws<WasiErrnoException>(() => WasiPathResolver.Resolve(root, "a/out/x", false, WasiPathResolution.Auto));
+            Assert.Equal(WasiErrno.NotCapable, error.Errno);
+        }
+        finally
+        {
+            Directory.Delete(rootPath, recursive: true);
+        }
+    }
 }
