@@ -107,4 +107,115 @@ public sealed class EscapeTests : IDisposable
         Assert.Equal("..", new FileInfo(Path.Combine(Sandbox, "victim")).LinkTarget);
         Assert.Equal("top secret\n", File.ReadAllText(Path.Combine(Outside, "secret")));
     }
+
+    /// <summary>One guest thread's view: its own memory, the shared context (as wasi-threads instances share it).</summary>
+    private sealed class GuestThread
+    {
+        private readonly ByteArrayGuestMemory _memory = new(65536);
+        private readonly WasiPreview1 W;
+
+        public GuestThread(WasiContext context) => W = new WasiPreview1(context, _memory);
+
+        private int Put(string text, int at)
+        {
+            var bytes = Encoding.UTF8.GetBytes(text);
+            bytes.CopyTo(_memory.Bytes, at);
+            return bytes.Length;
+        }
+
+        public int Open(int dir, string path, int oflags, long rights, out int fd)
+        {
+            int errno = W.PathOpen(dir, 1, 1024, Put(path, 1024), oflags, rights, rights, 0, 4096);
+            fd = errno == 0 ? BitConverter.ToInt32(_memory.Bytes, 4096) : -1;
+            return errno;
+        }
+
+        public int Close(int fd) => W.FdClose(fd);
+        public int Mkdir(int dir, string path) => W.PathCreateDirectory(dir, 1024, Put(path, 1024));
+        public int Rmdir(int dir, string path) => W.PathRemoveDirectory(dir, 1024, Put(path, 1024));
+        public int Unlink(int dir, string path) => W.PathUnlinkFile(dir, 1024, Put(path, 1024));
+        public int Rename(int dir, string from, string to) => W.PathRename(dir, 1024, Put(from, 1024), dir, 2048, Put(to, 2048));
+        public int Link(int dir, string from, int toDir, string to) => W.PathLink(dir, 0, 1024, Put(from, 1024), toDir, 2048, Put(to, 2048));
+        public int Symlink(string contents, int dir, string path) => W.PathSymlink(1024, Put(contents, 1024), dir, 2048, Put(path, 2048));
+    }
+
+    [Theory]
+    [MemberData(nameof(Modes))]
+    public void ConcurrentGuestThreadsSwappingDirectoriesForLinksCannotGetOut(WasiPathResolution mode)
+    {
+        const int Workers = 3, Iterations = 300, Root = 3;
+        const long FileRights = (long)(WasiRights.FdRead | WasiRights.FdWrite);
+        const long DirectoryRights = (long)(WasiRights.Directory & ~WasiRights.FdWrite);
+        int notCapable = (int)WasiErrno.NotCapable, noEnt = (int)WasiErrno.NoEnt;
+        var before = Snapshot(_root, Sandbox);
+
+        using var context = new WasiConfiguration()
+            .WithStandardInput(new MemoryStream()).WithStandardOutput(new MemoryStream()).WithStandardError(new MemoryStream())
+            .WithPreopenedDirectory(Sandbox, "/sandbox").WithPathResolution(mode).Build();
+        var setup = new GuestThread(context);
+        Assert.Equal(0, setup.Mkdir(Root, "victim"));
+        Assert.Equal(0, setup.Mkdir(Root, "deep"));
+        Assert.Equal(0, setup.Symlink("..", Root, "deep/lnk"));
+        Assert.Equal(0, setup.Open(Root, "victim", (int)WasiOpenFlags.Directory, DirectoryRights, out int victim));
+
+        var unexpected = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        void Expect(string what, int errno, params int[] allowed)
+        {
+            if (Array.IndexOf(allowed, errno) < 0) unexpected.Enqueue($"{what}: errno {errno}");
+        }
+        using var start = new Barrier(Workers + 1);
+        var threads = new List<Thread>();
+        // The attacker: victim is a directory, then the link to ".." renamed into its place, then back.
+        threads.Add(new Thread(() =>
+        {
+            var guest = new GuestThread(context);
+            if (!start.SignalAndWait(TimeSpan.FromMinutes(1))) unexpected.Enqueue("start barrier timed out");
+            for (int i = 0; i < Iterations; i++)
+            {
+                Expect("rename victim -> moved", guest.Rename(Root, "victim", "moved"), 0);
+                Expect("rename deep/lnk -> victim", guest.Rename(Root, "deep/lnk", "victim"), 0);
+                Expect("rename victim -> deep/lnk", guest.Rename(Root, "victim", "deep/lnk"), 0);
+                Expect("rename moved -> victim", guest.Rename(Root, "moved", "victim"), 0);
+            }
+        }));
+        for (int w = 0; w < Workers; w++)
+        {
+            int id = w;
+            threads.Add(new Thread(() =>
+            {
+                var guest = new GuestThread(context);
+                if (!start.SignalAndWait(TimeSpan.FromMinutes(1))) unexpected.Enqueue("start barrier timed out");
+                for (int i = 0; i < Iterations; i++)
+                {
+                    // Through the held descriptor: always the real directory, wherever it is.
+                    Expect("via fd create", guest.Open(victim, $"t{id}", (int)WasiOpenFlags.Create, FileRights, out int fd), 0);
+                    if (fd >= 0) Expect("close", guest.Close(fd), 0);
+                    Expect("via fd unlink", guest.Unlink(victim, $"t{id}"), 0);
+                    Expect("via fd outside/secret", guest.Open(victim, "outside/secret", 0, FileRights, out _), noEnt);
+                    Expect("via fd ../outside/secret", guest.Open(victim, "../outside/secret", 0, FileRights, out _), notCapable);
+                    // Through the path: the directory (inside), the link (refused) or nothing (between renames).
+                    Expect("path outside/secret", guest.Open(Root, "victim/outside/secret", 0, FileRights, out _), noEnt, notCapable);
+                    int made = guest.Mkdir(Root, $"victim/made{id}");
+                    Expect("path mkdir", made, 0, noEnt, notCapable);
+                    if (made == 0) Expect("rmdir", guest.Rmdir(victim, $"made{id}"), 0);
+                    int created = guest.Open(Root, $"victim/w{id}", (int)WasiOpenFlags.Create, FileRights, out fd);
+                    Expect("path create", created, 0, noEnt, notCapable);
+                    if (created == 0)
+                    {
+                        Expect("close", guest.Close(fd), 0);
+                        Expect("unlink", guest.Unlink(victim, $"w{id}"), 0);
+                    }
+                    int linked = guest.Link(Root, "inside.txt", Root, $"victim/h{id}");
+                    Expect("path link", linked, 0, noEnt, notCapable);
+                    if (linked == 0) Expect("unlink link", guest.Unlink(victim, $"h{id}"), 0);
+                }
+            }));
+        }
+        foreach (var thread in threads) thread.Start();
+        foreach (var thread in threads) Assert.True(thread.Join(TimeSpan.FromMinutes(2)));
+
+        Assert.Empty(unexpected);
+        Assert.Equal(before, Snapshot(_root, Sandbox));
+        Assert.Empty(Directory.EnumerateFileSystemEntries(Path.Combine(Sandbox, "victim")));
+    }
 }
