@@ -118,6 +118,8 @@ public sealed class ProgramTests : IDisposable
     [InlineData("return", 7, "mode return")]  // returning from main flushes too
     [InlineData("_Exit", 4, "")]              // _Exit does not: the buffered text is lost
     [InlineData("zero", 0, "mode zero")]
+    [InlineData("256", 256, "mode 256")]      // RunCommand reports the guest's code; strand run exits 255 (CliProcessTests)
+    [InlineData("minus1", -1, "mode minus1")]
     public void ExitCodes(string mode, int expectedCode, string expectedStdout)
     {
         var outcome = Run("exit_code", [mode]);
