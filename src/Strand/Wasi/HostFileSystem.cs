@@ -420,7 +420,7 @@ internal static unsafe partial class HostFileSystem
                     }
                     catch (WasiErrnoException)
                     {
-                        continue; // removed while listing
+                        fileType = WasiFileType.Unknown; // removed while listing, or a name that is not UTF-8
                     }
                 }
                 entries.Add(new DirectoryEntry(name, inode, fileType));
