@@ -400,7 +400,9 @@ internal static unsafe partial class HostFileSystem
                 // struct dirent on 64-bit Linux: d_ino u64 @0, d_off i64 @8, d_reclen u16 @16, d_type u8 @18, d_name @19.
                 ulong inode = *(ulong*)entry;
                 byte type = entry[18];
-                var name = new ReadOnlySpan<byte>(entry + 19, new ReadOnlySpan<byte>(entry + 19, 256).IndexOf((byte)0)).ToArray();
+                var field = new ReadOnlySpan<byte>(entry + 19, Math.Clamp(*(ushort*)(entry + 16) - 19, 0, 256)); // within d_reclen
+                int nameLength = field.IndexOf((byte)0);
+                var name = field[..(nameLength < 0 ? field.Length : nameLength)].ToArray();
                 var fileType = type switch
                 {
                     1 => WasiFileType.Unknown,         // DT_FIFO
