@@ -218,4 +218,23 @@ public sealed class EscapeTests : IDisposable
         Assert.Equal(before, Snapshot(_root, Sandbox));
         Assert.Empty(Directory.EnumerateFileSystemEntries(Path.Combine(Sandbox, "victim")));
     }
+
+    [Theory]
+    [MemberData(nameof(Modes))]
+    public void WasiThreadsRacingSwapsCannotGetOut(WasiPathResolution mode)
+    {
+        var before = Snapshot(_root, Sandbox);
+        var stdout = new MemoryStream();
+        using (var context = new WasiConfiguration()
+            .WithStandardInput(new MemoryStream()).WithStandardOutput(stdout).WithStandardError(new MemoryStream())
+            .WithPreopenedDirectory(Sandbox, "/sandbox").WithPathResolution(mode).Build())
+        {
+            int exitCode = WasiHost.RunCommand(Module.FromFile(ProgramTests.FixturePath("wasi-threads", "escape_race")), context);
+            Assert.Equal("unexpected results: 0\n", Encoding.UTF8.GetString(stdout.ToArray()));
+            Assert.Equal(0, exitCode);
+        }
+        Assert.Equal(before, Snapshot(_root, Sandbox));
+        Assert.Empty(Directory.EnumerateFileSystemEntries(Path.Combine(Sandbox, "victim")));
+        Assert.Equal("..", new FileInfo(Path.Combine(Sandbox, "deep", "lnk")).LinkTarget);
+    }
 }
