@@ -59,6 +59,16 @@ public sealed class CliProcessTests : IDisposable
         Assert.StartsWith("fd 0: isatty=0 errno=0 filetype=0\n", piped);
     }
 
+    [Fact]
+    public void StandardStreamsOnATerminalAreCharacterDevices()
+    {
+        // util-linux's script(1) runs the command on a pseudo-terminal.
+        if (!OperatingSystem.IsLinux() || !File.Exists("/usr/bin/script")) return;
+        var (code, output) = Shell($"exec /usr/bin/script -qec {Quote($"dotnet {Quote(Cli)} run {Quote(Fixture("stdio_type"))}")} /dev/null");
+        Assert.Equal(0, code);
+        for (int fd = 0; fd < 3; fd++) Assert.Contains($"fd {fd}: isatty=1 errno=0 filetype=2\r\n", output);
+    }
+
     [Theory]
     [InlineData("zero", 0)]
     [InlineData("exit", 3)]
