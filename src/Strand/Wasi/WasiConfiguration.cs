@@ -177,7 +177,7 @@ public sealed class WasiConfiguration
     /// <summary>
     /// The file type the guest sees for a standard stream: for the process's own streams what host descriptor
     /// 0-2 is (CHARACTER_DEVICE only for a terminal, REGULAR_FILE for a redirected file, UNKNOWN for pipes and
-    /// anything else, as wasmtime); for a caller's stream, REGULAR_FILE for a FileStream on a regular file, else UNKNOWN.
+    /// anything else); for a caller's stream, REGULAR_FILE for a FileStream on a regular file, else UNKNOWN.
     /// </summary>
     private static WasiFileType StandardStreamType(Stream? configured, int hostFd)
     {
