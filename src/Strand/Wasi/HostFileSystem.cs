@@ -151,6 +151,8 @@ internal static unsafe partial class HostFileSystem
         fixed (byte* p = NullTerminated(hostPath))
         {
             int fd = openat(AtFdCwd, p, ORdOnly | ODirectory | OCloExec, 0);
+            // A directory that may be searched but not listed (x without r) is still usable for paths below it.
+            if (fd < 0 && LastErrno == EAcces) fd = openat(AtFdCwd, p, OPath | ODirectory | OCloExec, 0);
             if (fd < 0)
             {
                 int errno = LastErrno;
@@ -176,6 +178,17 @@ internal static unsafe partial class HostFileSystem
     /// <summary><c>openat</c>, throwing the mapped errno on failure.</summary>
     public static SafeFileHandle OpenAt(SafeFileHandle directory, string name, int flags) =>
         TryOpenAt(directory, name, flags) ?? throw LastError();
+
+    /// <summary>
+    /// Opens the directory <paramref name="name"/> in <paramref name="directory"/> without following a final symlink:
+    /// <c>O_RDONLY</c> (so it can be listed and synced), or <c>O_PATH</c> when it may be searched but not read.
+    /// </summary>
+    public static SafeFileHandle OpenDirectoryAt(SafeFileHandle directory, string name)
+    {
+        var handle = TryOpenAt(directory, name, ORdOnly | ODirectory | ONoFollow);
+        if (handle is null && LastErrno == EAcces) handle = TryOpenAt(directory, name, OPath | ODirectory | ONoFollow);
+        return handle ?? throw LastError();
+    }
 
     /// <summary>
     /// <c>openat2(dir, path, {flags, RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS})</c>: the kernel resolves

@@ -208,7 +208,8 @@ public sealed partial class WasiPreview1
                     HostFileSystem.SetTimes(file.Stream.SafeFileHandle, (ulong)accessTime, (ulong)modifyTime, fstFlags);
                     break;
                 case DirectoryDescriptor directory:
-                    HostFileSystem.SetTimes(directory.Handle, (ulong)accessTime, (ulong)modifyTime, fstFlags);
+                    // Through "." rather than futimens: the handle may be O_PATH (a directory that cannot be read).
+                    HostFileSystem.SetTimesAt(directory.Handle, ".", (ulong)accessTime, (ulong)modifyTime, fstFlags);
                     break;
                 default:
                     throw Error(WasiErrno.Badf);

@@ -119,8 +119,7 @@ public sealed partial class WasiPreview1
             if (type == WasiFileType.Directory)
             {
                 if (truncate || requestedBase.HasFlag(WasiRights.FdWrite)) throw Error(WasiErrno.IsDir);
-                var handle = HostFileSystem.OpenAt(path.Directory, path.NameOrDot,
-                    HostFileSystem.ORdOnly | HostFileSystem.ODirectory | HostFileSystem.ONoFollow);
+                var handle = HostFileSystem.OpenDirectoryAt(path.Directory, path.NameOrDot);
                 opened = new DirectoryDescriptor(handle, null)
                 {
                     RightsBase = requestedBase & directory.RightsInheriting & WasiRights.Directory,
