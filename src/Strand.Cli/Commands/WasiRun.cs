@@ -29,13 +29,22 @@ public static class WasiRun
         }
         if (threads is not null && !WasiThreads.IsImportedBy(module))
             Console.Error.WriteLine($"strand: note: {file} does not import wasi.thread-spawn; it runs on one thread, with no stack collisions to detect");
-        using var context = config.Build();
+        WasiContext context;
+        try
+        {
+            context = config.Build();
+        }
+        catch (Exception e) when (e is PlatformNotSupportedException or IOException or UnauthorizedAccessException)
+        {
+            throw new UsageException($"--dir: {e.Message}"); // no preopens on this OS, or an unreadable directory
+        }
+        using var _ = context;
         using var deadline = timeout is { } t ? new CancellationTokenSource(t) : null;
         try
         {
             int code = WasiHost.RunCommand(module, context, threads: threads, cancellationToken: deadline?.Token ?? default);
             Console.Out.Flush();
-            return code;
+            return WasiHost.ToProcessExitStatus(code);
         }
         catch (LinkException e)
         {

@@ -8,23 +8,45 @@ namespace Strand.Wasi;
 internal readonly record struct HostFileStat(
     ulong Device, ulong Inode, WasiFileType FileType, ulong LinkCount, ulong Size, ulong AccessTime, ulong ModifyTime, ulong ChangeTime);
 
+/// <summary>One entry of a host directory listing (<c>readdir</c>): raw name bytes, inode, type.</summary>
+internal sealed record DirectoryEntry(byte[] Name, ulong Inode, WasiFileType FileType);
+
 /// <summary>
-/// Host file-system operations that .NET does not expose portably (inode numbers, link counts,
-/// nanosecond timestamps, atomic POSIX rename, hard links, symlink-aware timestamps).
-/// On 64-bit Linux these go straight to libc (statx / utimensat / renameat / linkat have
-/// architecture-independent layouts there); elsewhere a managed fallback with documented gaps is used.
+/// The host side of the WASI file system: every operation is relative to an open directory handle
+/// (<c>openat</c>, <c>mkdirat</c>, <c>unlinkat</c>, <c>renameat</c>, <c>linkat</c>, <c>symlinkat</c>,
+/// <c>readlinkat</c>, <c>statx</c>, <c>utimensat</c>), never to a host path string, and never follows a
+/// symlink in the final component. Called straight through libc on 64-bit Linux
+/// (x86-64, AArch64, RISC-V 64, LoongArch 64: the flag values and struct layouts used here are those
+/// architectures'); <see cref="Supported"/> is false anywhere else, where preopened directories are refused.
 /// </summary>
 internal static unsafe partial class HostFileSystem
 {
     private const int AtFdCwd = -100;
-    private const int AtSymlinkNoFollow = 0x100;
-    private const int AtEmptyPath = 0x1000;
+    private const int AtSymlinkNoFollow = 0x100, AtRemoveDir = 0x200, AtEmptyPath = 0x1000;
     private const uint StatxBasicStats = 0x7ff;
-    private const long UtimeNow = (1L << 30) - 1;
-    private const long UtimeOmit = (1L << 30) - 2;
+    private const long UtimeNow = (1L << 30) - 1, UtimeOmit = (1L << 30) - 2;
+    private const long SysOpenat2 = 437; // the same number on every Linux architecture (added in 5.6)
 
-    /// <summary>True when the libc fast paths are usable.</summary>
-    public static bool UseLibc { get; } = OperatingSystem.IsLinux() && Environment.Is64BitProcess && ProbeLibc();
+    public const int ORdOnly = 0, OWrOnly = 1, ORdWr = 2, OCreat = 0x40, OExcl = 0x80, ONoCtty = 0x100, OTrunc = 0x200,
+        ONonBlock = 0x800, OCloExec = 0x80000, OPath = 0x200000;
+
+    /// <summary>O_DIRECTORY / O_NOFOLLOW differ between architectures (asm-generic and x86 vs arm64).</summary>
+    public static readonly int ODirectory = RuntimeInformation.ProcessArchitecture == Architecture.Arm64 ? 0x4000 : 0x10000;
+    public static readonly int ONoFollow = RuntimeInformation.ProcessArchitecture == Architecture.Arm64 ? 0x8000 : 0x20000;
+
+    private const ulong ResolveNoMagicLinks = 0x02, ResolveBeneath = 0x08;
+
+    // Linux errno values used by name.
+    public const int ENoEnt = 2, EBadf = 9, EAgain = 11, EAcces = 13, EExist = 17, EXdev = 18, ENotDir = 20, EIsDir = 21,
+        EInval = 22, ENoSys = 38, ELoop = 40, EPerm = 1, E2Big = 7;
+
+    /// <summary>True on 64-bit Linux with a usable libc: the only hosts where the WASI file system is offered.</summary>
+    public static bool Supported { get; } = OperatingSystem.IsLinux() && Environment.Is64BitProcess
+        && RuntimeInformation.ProcessArchitecture is Architecture.X64 or Architecture.Arm64 or Architecture.RiscV64 or Architecture.LoongArch64
+        && ProbeLibc();
+
+    /// <summary>Whether the kernel has <c>openat2</c>; cleared for good the first time it answers ENOSYS (or a filter refuses it).</summary>
+    public static bool Openat2Available { get; private set; } = Supported;
 
     private static bool ProbeLibc()
     {
@@ -39,65 +61,192 @@ internal static unsafe partial class HostFileSystem
         }
     }
 
-    [DllImport("libc", SetLastError = true)]
-    private static extern int statx(int dirfd, byte* path, int flags, uint mask, byte* buffer);
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial int statx(int dirfd, byte* path, int flags, uint mask, byte* buffer);
 
-    [DllImport("libc", SetLastError = true)]
-    private static extern int utimensat(int dirfd, byte* path, long* times, int flags);
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial int openat(int dirfd, byte* path, int flags, uint mode);
 
-    [DllImport("libc", SetLastError = true)]
-    private static extern int futimens(int fd, long* times);
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial long syscall(long number, long a1, long a2, long a3, long a4);
 
-    [DllImport("libc", SetLastError = true)]
-    private static extern int renameat(int olddirfd, byte* oldpath, int newdirfd, byte* newpath);
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial int mkdirat(int dirfd, byte* path, uint mode);
 
-    [DllImport("libc", SetLastError = true)]
-    private static extern int linkat(int olddirfd, byte* oldpath, int newdirfd, byte* newpath, int flags);
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial int unlinkat(int dirfd, byte* path, int flags);
 
-    [DllImport("libc", SetLastError = true)]
-    private static extern int clock_gettime(int clockId, long* timespec);
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial int renameat(int olddirfd, byte* oldpath, int newdirfd, byte* newpath);
 
-    private static byte[] NullTerminated(string path)
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial int linkat(int olddirfd, byte* oldpath, int newdirfd, byte* newpath, int flags);
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial int symlinkat(byte* target, int newdirfd, byte* linkpath);
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial nint readlinkat(int dirfd, byte* path, byte* buffer, nuint size);
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial int utimensat(int dirfd, byte* path, long* times, int flags);
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial int futimens(int fd, long* times);
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial int fsync(int fd);
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial int close(int fd);
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial nint fdopendir(int fd);
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial nint readdir(nint dir);
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial int closedir(nint dir);
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial int clock_gettime(int clockId, long* timespec);
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial int isatty(int fd);
+
+    private static byte[] NullTerminated(string text)
     {
-        if (path.Contains('\0')) throw new WasiErrnoException(WasiErrno.Inval);
-        var bytes = new byte[Encoding.UTF8.GetByteCount(path) + 1];
-        Encoding.UTF8.GetBytes(path, bytes);
+        if (text.Contains('\0')) throw new WasiErrnoException(WasiErrno.Inval);
+        var bytes = new byte[Encoding.UTF8.GetByteCount(text) + 1];
+        Encoding.UTF8.GetBytes(text, bytes);
         return bytes;
     }
 
     private static WasiErrnoException LastError() => new(FromLinuxErrno(Marshal.GetLastPInvokeError()));
 
-    /// <summary>Stat of a path. The final component is never followed when <paramref name="followFinal"/> is false.</summary>
-    public static HostFileStat Stat(string path, bool followFinal)
-    {
-        if (!UseLibc) return ManagedStat(path, followFinal);
-        byte* buffer = stackalloc byte[256];
-        fixed (byte* p = NullTerminated(path))
-        {
-            if (statx(AtFdCwd, p, followFinal ? 0 : AtSymlinkNoFollow, StatxBasicStats, buffer) != 0) throw LastError();
-        }
-        return FromStatx(buffer);
-    }
+    /// <summary>The raw errno of the last failed call, for callers that act on specific values.</summary>
+    public static int LastErrno => Marshal.GetLastPInvokeError();
 
-    /// <summary>Stat of an open file handle (stable even if the file was renamed or unlinked meanwhile).</summary>
-    public static HostFileStat Stat(SafeFileHandle handle, string pathForFallback)
+    /// <summary>Runs <paramref name="action"/> with the raw descriptor of <paramref name="handle"/>, kept alive (not closed, not reused) meanwhile.</summary>
+    private static T With<T>(SafeFileHandle handle, Func<int, T> action)
     {
-        if (!UseLibc) return ManagedStat(pathForFallback, followFinal: true, handle);
-        byte* buffer = stackalloc byte[256];
         bool added = false;
         handle.DangerousAddRef(ref added);
         try
         {
-            fixed (byte* empty = "\0"u8)
-            {
-                if (statx((int)handle.DangerousGetHandle(), empty, AtEmptyPath, StatxBasicStats, buffer) != 0) throw LastError();
-            }
+            return action((int)handle.DangerousGetHandle());
         }
         finally
         {
             if (added) handle.DangerousRelease();
         }
+    }
+
+    private static SafeFileHandle Wrap(int fd) => new((nint)fd, ownsHandle: true);
+
+    /// <summary>Opens a host directory given by the embedder (a preopen); host symlinks in that path are the embedder's choice.</summary>
+    public static SafeFileHandle OpenHostDirectory(string hostPath)
+    {
+        fixed (byte* p = NullTerminated(hostPath))
+        {
+            int fd = openat(AtFdCwd, p, ORdOnly | ODirectory | OCloExec, 0);
+            // A directory that may be searched but not listed (x without r) is still usable for paths below it.
+            if (fd < 0 && LastErrno == EAcces) fd = openat(AtFdCwd, p, OPath | ODirectory | OCloExec, 0);
+            if (fd < 0)
+            {
+                int errno = LastErrno;
+                throw errno is ENoEnt or ENotDir
+                    ? new DirectoryNotFoundException($"Preopened directory '{hostPath}' does not exist.")
+                    : new IOException($"Cannot open preopened directory '{hostPath}' (errno {errno}).");
+            }
+            return Wrap(fd);
+        }
+    }
+
+    /// <summary><c>openat(dir, name, flags, 0666)</c>. Returns null and leaves the errno in <see cref="LastErrno"/> on failure.</summary>
+    public static SafeFileHandle? TryOpenAt(SafeFileHandle directory, string name, int flags)
+    {
+        var bytes = NullTerminated(name);
+        int fd = With(directory, dirfd =>
+        {
+            fixed (byte* p = bytes) return openat(dirfd, p, flags | OCloExec, 0x1B6);
+        });
+        return fd < 0 ? null : Wrap(fd);
+    }
+
+    /// <summary><c>openat</c>, throwing the mapped errno on failure.</summary>
+    public static SafeFileHandle OpenAt(SafeFileHandle directory, string name, int flags) =>
+        TryOpenAt(directory, name, flags) ?? throw LastError();
+
+    /// <summary>
+    /// Opens the directory <paramref name="name"/> in <paramref name="directory"/> without following a final symlink:
+    /// <c>O_RDONLY</c> (so it can be listed and synced), or <c>O_PATH</c> when it may be searched but not read.
+    /// </summary>
+    public static SafeFileHandle OpenDirectoryAt(SafeFileHandle directory, string name)
+    {
+        var handle = TryOpenAt(directory, name, ORdOnly | ODirectory | ONoFollow);
+        if (handle is null && LastErrno == EAcces) handle = TryOpenAt(directory, name, OPath | ODirectory | ONoFollow);
+        return handle ?? throw LastError();
+    }
+
+    /// <summary>
+    /// <c>openat2(dir, path, {flags, RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS})</c>: the kernel resolves
+    /// <paramref name="path"/> atomically and refuses (EXDEV) anything that would leave <paramref name="directory"/>,
+    /// absolute paths and absolute symlinks included. Returns null with the errno in <paramref name="errno"/>;
+    /// ENOSYS (no openat2) turns <see cref="Openat2Available"/> off.
+    /// </summary>
+    public static SafeFileHandle? TryOpenBeneath(SafeFileHandle directory, string path, int flags, out int errno)
+    {
+        var bytes = NullTerminated(path);
+        ulong* how = stackalloc ulong[3];
+        how[0] = (ulong)(flags | OCloExec);
+        how[1] = 0;
+        how[2] = ResolveBeneath | ResolveNoMagicLinks;
+        long fd = With(directory, dirfd =>
+        {
+            fixed (byte* p = bytes) return syscall(SysOpenat2, dirfd, (long)p, (long)how, 24);
+        });
+        if (fd >= 0)
+        {
+            errno = 0;
+            return Wrap((int)fd);
+        }
+        errno = LastErrno;
+        // No openat2 (ENOSYS), or a seccomp filter that answers EPERM/E2BIG for it: use the per-component walk from now on.
+        if (errno is ENoSys or EPerm or E2Big) Openat2Available = false;
+        return null;
+    }
+
+    /// <summary>Stat of <paramref name="name"/> in <paramref name="directory"/> (the directory itself when null), never following a final symlink.</summary>
+    public static HostFileStat StatAt(SafeFileHandle directory, string? name)
+    {
+        var bytes = name is null ? "\0"u8.ToArray() : NullTerminated(name);
+        int flags = name is null ? AtEmptyPath | AtSymlinkNoFollow : AtSymlinkNoFollow;
+        byte* buffer = stackalloc byte[256];
+        nint address = (nint)buffer;
+        int result = With(directory, dirfd =>
+        {
+            fixed (byte* p = bytes) return statx(dirfd, p, flags, StatxBasicStats, (byte*)address);
+        });
+        if (result != 0) throw LastError();
         return FromStatx(buffer);
+    }
+
+    /// <summary>Stat of an open handle (stable even if the file was renamed or unlinked meanwhile).</summary>
+    public static HostFileStat Stat(SafeFileHandle handle) => StatAt(handle, null);
+
+    /// <summary>The type of <paramref name="name"/> in <paramref name="directory"/> without following it; null when it does not exist.</summary>
+    public static WasiFileType? TypeAt(SafeFileHandle directory, string name)
+    {
+        try
+        {
+            return StatAt(directory, name).FileType;
+        }
+        catch (WasiErrnoException e) when (e.Errno == WasiErrno.NoEnt)
+        {
+            return null;
+        }
     }
 
     private static HostFileStat FromStatx(byte* b)
@@ -123,73 +272,97 @@ internal static unsafe partial class HostFileSystem
         _ => WasiFileType.Unknown, // FIFOs and anything else
     };
 
-    private static HostFileStat ManagedStat(string path, bool followFinal, SafeFileHandle? handle = null)
+    /// <summary>The contents of the symlink <paramref name="name"/> in <paramref name="directory"/>, or null when it is not a symlink (EINVAL).</summary>
+    public static byte[]? ReadLinkAt(SafeFileHandle directory, string name)
     {
-        FileSystemInfo info = Directory.Exists(path) && handle is null ? new DirectoryInfo(path) : new FileInfo(path);
-        if (!info.Exists && info.LinkTarget is null) throw new WasiErrnoException(WasiErrno.NoEnt);
-        if (followFinal && info.LinkTarget is not null)
+        var bytes = NullTerminated(name);
+        for (int size = 4096; ; size *= 2)
         {
-            info = info.ResolveLinkTarget(returnFinalTarget: true) ?? info;
-            if (!info.Exists) throw new WasiErrnoException(WasiErrno.NoEnt);
+            var buffer = new byte[size];
+            nint length = With(directory, dirfd =>
+            {
+                fixed (byte* p = bytes)
+                fixed (byte* b = buffer) return readlinkat(dirfd, p, b, (nuint)size);
+            });
+            if (length < 0)
+            {
+                if (LastErrno == EInval) return null;
+                throw LastError();
+            }
+            if (length < size) return buffer.AsSpan(0, (int)length).ToArray();
+            if (size >= 1 << 20) throw new WasiErrnoException(WasiErrno.NameTooLong);
         }
-        var type = info.LinkTarget is not null ? WasiFileType.SymbolicLink
-            : info is DirectoryInfo || info.Attributes.HasFlag(FileAttributes.Directory) ? WasiFileType.Directory
-            : WasiFileType.RegularFile;
-        ulong size = type == WasiFileType.RegularFile ? (ulong)((FileInfo)info).Length
-            : type == WasiFileType.SymbolicLink ? (ulong)Encoding.UTF8.GetByteCount(info.LinkTarget!) : 0;
-        // No portable inode: a stable hash of the full path stands in (hard links get distinct numbers).
-        return new HostFileStat(0, PathHash(info.FullName), type, 1, size,
-            ToNanoseconds(info.LastAccessTimeUtc), ToNanoseconds(info.LastWriteTimeUtc), ToNanoseconds(info.LastWriteTimeUtc));
     }
 
-    private static ulong PathHash(string path)
+    public static void MakeDirectoryAt(SafeFileHandle directory, string name)
     {
-        ulong hash = 14695981039346656037UL;
-        foreach (char c in path) { hash ^= c; hash *= 1099511628211UL; }
-        return hash;
+        var bytes = NullTerminated(name);
+        if (With(directory, dirfd => { fixed (byte* p = bytes) return mkdirat(dirfd, p, 0x1FF); }) != 0) throw LastError();
     }
 
-    public static ulong ToNanoseconds(DateTime utc) =>
-        utc <= DateTime.UnixEpoch ? 0 : (ulong)(utc - DateTime.UnixEpoch).Ticks * 100UL;
-
-    private static DateTime FromNanoseconds(ulong nanoseconds) =>
-        DateTime.UnixEpoch.AddTicks((long)Math.Min(nanoseconds / 100UL, (ulong)(DateTime.MaxValue - DateTime.UnixEpoch).Ticks));
-
-    /// <summary>Sets timestamps; flags are WASI fstflags (already validated). Never follows a final symlink when told not to.</summary>
-    public static void SetTimes(string path, bool followFinal, ulong atime, ulong mtime, int fstFlags, Func<ulong> now)
+    public static void UnlinkAt(SafeFileHandle directory, string name, bool removeDirectory)
     {
-        if (UseLibc)
-        {
-            long* times = stackalloc long[4];
-            FillTimespecs(times, atime, mtime, fstFlags);
-            fixed (byte* p = NullTerminated(path))
-            {
-                if (utimensat(AtFdCwd, p, times, followFinal ? 0 : AtSymlinkNoFollow) != 0) throw LastError();
-            }
-            return;
-        }
-        ManagedSetTimes(path, atime, mtime, fstFlags, now);
+        var bytes = NullTerminated(name);
+        if (With(directory, dirfd => { fixed (byte* p = bytes) return unlinkat(dirfd, p, removeDirectory ? AtRemoveDir : 0); }) != 0)
+            throw LastError();
     }
 
-    public static void SetTimes(SafeFileHandle? handle, string path, ulong atime, ulong mtime, int fstFlags, Func<ulong> now)
+    /// <summary>POSIX <c>renameat</c> (replaces an existing file or empty directory atomically).</summary>
+    public static void RenameAt(SafeFileHandle fromDirectory, string fromName, SafeFileHandle toDirectory, string toName)
     {
-        if (UseLibc && handle is not null)
+        var from = NullTerminated(fromName);
+        var to = NullTerminated(toName);
+        int result = With(fromDirectory, f => With(toDirectory, t =>
         {
-            long* times = stackalloc long[4];
-            FillTimespecs(times, atime, mtime, fstFlags);
-            bool added = false;
-            handle.DangerousAddRef(ref added);
-            try
-            {
-                if (futimens((int)handle.DangerousGetHandle(), times) != 0) throw LastError();
-            }
-            finally
-            {
-                if (added) handle.DangerousRelease();
-            }
-            return;
-        }
-        SetTimes(path, followFinal: true, atime, mtime, fstFlags, now);
+            fixed (byte* s = from)
+            fixed (byte* d = to) return renameat(f, s, t, d);
+        }));
+        if (result != 0) throw LastError();
+    }
+
+    /// <summary>Hard link (never following a symlink at the source).</summary>
+    public static void LinkAt(SafeFileHandle fromDirectory, string fromName, SafeFileHandle toDirectory, string toName)
+    {
+        var from = NullTerminated(fromName);
+        var to = NullTerminated(toName);
+        int result = With(fromDirectory, f => With(toDirectory, t =>
+        {
+            fixed (byte* s = from)
+            fixed (byte* d = to) return linkat(f, s, t, d, 0);
+        }));
+        if (result != 0) throw LastError();
+    }
+
+    public static void SymlinkAt(string contents, SafeFileHandle directory, string name)
+    {
+        var target = NullTerminated(contents);
+        var bytes = NullTerminated(name);
+        int result = With(directory, dirfd =>
+        {
+            fixed (byte* t = target)
+            fixed (byte* p = bytes) return symlinkat(t, dirfd, p);
+        });
+        if (result != 0) throw LastError();
+    }
+
+    /// <summary>Sets the timestamps of <paramref name="name"/> in <paramref name="directory"/> without following a final symlink; flags are WASI fstflags (validated).</summary>
+    public static void SetTimesAt(SafeFileHandle directory, string name, ulong atime, ulong mtime, int fstFlags)
+    {
+        var bytes = NullTerminated(name);
+        long* times = stackalloc long[4];
+        FillTimespecs(times, atime, mtime, fstFlags);
+        nint t = (nint)times;
+        if (With(directory, dirfd => { fixed (byte* p = bytes) return utimensat(dirfd, p, (long*)t, AtSymlinkNoFollow); }) != 0)
+            throw LastError();
+    }
+
+    /// <summary>Sets the timestamps of an open file or directory (<c>futimens</c>).</summary>
+    public static void SetTimes(SafeFileHandle handle, ulong atime, ulong mtime, int fstFlags)
+    {
+        long* times = stackalloc long[4];
+        FillTimespecs(times, atime, mtime, fstFlags);
+        nint t = (nint)times;
+        if (With(handle, fd => futimens(fd, (long*)t)) != 0) throw LastError();
     }
 
     private static void FillTimespecs(long* times, ulong atime, ulong mtime, int fstFlags)
@@ -204,74 +377,99 @@ internal static unsafe partial class HostFileSystem
         Fill(times + 2, mtime, (fstFlags & WasiAbi.FstMtim) != 0, (fstFlags & WasiAbi.FstMtimNow) != 0);
     }
 
-    private static void ManagedSetTimes(string path, ulong atime, ulong mtime, int fstFlags, Func<ulong> now)
+    /// <summary><c>fsync</c> of an open file or directory.</summary>
+    public static void Sync(SafeFileHandle handle)
     {
-        bool isDirectory = Directory.Exists(path);
-        if (!isDirectory && !File.Exists(path)) throw new WasiErrnoException(WasiErrno.NoEnt);
-        if ((fstFlags & (WasiAbi.FstAtim | WasiAbi.FstAtimNow)) != 0)
-        {
-            var value = FromNanoseconds((fstFlags & WasiAbi.FstAtimNow) != 0 ? now() : atime);
-            if (isDirectory) Directory.SetLastAccessTimeUtc(path, value); else File.SetLastAccessTimeUtc(path, value);
-        }
-        if ((fstFlags & (WasiAbi.FstMtim | WasiAbi.FstMtimNow)) != 0)
-        {
-            var value = FromNanoseconds((fstFlags & WasiAbi.FstMtimNow) != 0 ? now() : mtime);
-            if (isDirectory) Directory.SetLastWriteTimeUtc(path, value); else File.SetLastWriteTimeUtc(path, value);
-        }
+        if (With(handle, fsync) != 0) throw LastError();
     }
 
-    /// <summary>POSIX rename semantics (replaces an existing file or empty directory atomically on Linux).</summary>
-    public static void Rename(string source, string destination)
+    /// <summary>Every entry of an open directory, "." and ".." included, in the host's order (a fresh descriptor is read, so the handle's own position is untouched).</summary>
+    public static List<DirectoryEntry> ReadDirectory(SafeFileHandle directory)
     {
-        if (UseLibc)
+        int fd = With(directory, dirfd =>
         {
-            fixed (byte* s = NullTerminated(source))
-            fixed (byte* d = NullTerminated(destination))
-            {
-                if (renameat(AtFdCwd, s, AtFdCwd, d) != 0) throw LastError();
-            }
-            return;
-        }
-        var sourceInfo = new FileInfo(source);
-        bool sourceIsDirectory = sourceInfo.LinkTarget is null && Directory.Exists(source);
-        if (!sourceIsDirectory && !sourceInfo.Exists && sourceInfo.LinkTarget is null) throw new WasiErrnoException(WasiErrno.NoEnt);
-        var destinationInfo = new FileInfo(destination);
-        bool destinationIsDirectory = destinationInfo.LinkTarget is null && Directory.Exists(destination);
-        if (sourceIsDirectory)
+            fixed (byte* dot = ".\0"u8) return openat(dirfd, dot, ORdOnly | ODirectory | OCloExec, 0);
+        });
+        if (fd < 0) throw LastError();
+        nint dir = fdopendir(fd);
+        if (dir == 0)
         {
-            if (destinationIsDirectory)
-            {
-                if (Directory.EnumerateFileSystemEntries(destination).Any()) throw new WasiErrnoException(WasiErrno.NotEmpty);
-                Directory.Delete(destination);
-            }
-            else if (destinationInfo.Exists || destinationInfo.LinkTarget is not null)
-            {
-                throw new WasiErrnoException(WasiErrno.NotDir);
-            }
-            Directory.Move(source, destination);
+            var error = LastError();
+            close(fd);
+            throw error;
         }
-        else
+        var entries = new List<DirectoryEntry>();
+        try
         {
-            if (destinationIsDirectory) throw new WasiErrnoException(WasiErrno.IsDir);
-            File.Move(source, destination, overwrite: true);
+            while (true)
+            {
+                Marshal.SetLastPInvokeError(0);
+                byte* entry = (byte*)readdir(dir);
+                if (entry == null)
+                {
+                    if (LastErrno != 0) throw LastError();
+                    break;
+                }
+                // struct dirent on 64-bit Linux: d_ino u64 @0, d_off i64 @8, d_reclen u16 @16, d_type u8 @18, d_name @19.
+                ulong inode = *(ulong*)entry;
+                byte type = entry[18];
+                var field = new ReadOnlySpan<byte>(entry + 19, Math.Clamp(*(ushort*)(entry + 16) - 19, 0, 256)); // within d_reclen
+                int nameLength = field.IndexOf((byte)0);
+                var name = field[..(nameLength < 0 ? field.Length : nameLength)].ToArray();
+                var fileType = type switch
+                {
+                    1 => WasiFileType.Unknown,         // DT_FIFO
+                    2 => WasiFileType.CharacterDevice,  // DT_CHR
+                    4 => WasiFileType.Directory,
+                    6 => WasiFileType.BlockDevice,
+                    8 => WasiFileType.RegularFile,
+                    10 => WasiFileType.SymbolicLink,
+                    12 => WasiFileType.SocketStream,
+                    _ => (WasiFileType)0xFF,            // DT_UNKNOWN: ask statx below
+                };
+                if (fileType == (WasiFileType)0xFF)
+                {
+                    try
+                    {
+                        fileType = StatAt(directory, Encoding.UTF8.GetString(name)).FileType;
+                    }
+                    catch (WasiErrnoException)
+                    {
+                        fileType = WasiFileType.Unknown; // removed while listing, or a name that is not UTF-8
+                    }
+                }
+                entries.Add(new DirectoryEntry(name, inode, fileType));
+            }
         }
+        finally
+        {
+            closedir(dir);
+        }
+        return entries;
     }
 
-    /// <summary>Creates a hard link (never following a symlink at <paramref name="existing"/>).</summary>
-    public static void HardLink(string existing, string newPath)
+    /// <summary>True when the host descriptor <paramref name="fd"/> (0-2) is a terminal.</summary>
+    public static bool IsTerminal(int fd) => Supported && isatty(fd) == 1;
+
+    /// <summary>The file type of host descriptor <paramref name="fd"/> (for standard streams), or null where it cannot be told.</summary>
+    public static WasiFileType? TypeOfHostDescriptor(int fd)
     {
-        if (!UseLibc) throw new WasiErrnoException(WasiErrno.NotSup);
-        fixed (byte* s = NullTerminated(existing))
-        fixed (byte* d = NullTerminated(newPath))
+        if (!Supported) return null;
+        byte* buffer = stackalloc byte[256];
+        fixed (byte* empty = "\0"u8)
         {
-            if (linkat(AtFdCwd, s, AtFdCwd, d, 0) != 0) throw LastError();
+            if (statx(fd, empty, AtEmptyPath, StatxBasicStats, buffer) != 0) return null;
         }
+        return FromStatx(buffer).FileType;
     }
+
+    public static ulong ToNanoseconds(DateTime utc) =>
+        utc <= DateTime.UnixEpoch ? 0 : (ulong)(utc - DateTime.UnixEpoch).Ticks * 100UL;
 
     /// <summary>CPU-time clocks (2 = process, 3 = thread) in nanoseconds, or null when unavailable.</summary>
     public static long? CpuTime(int clockId)
     {
-        if (UseLibc)
+        if (Supported)
         {
             long* ts = stackalloc long[2];
             if (clock_gettime(clockId, ts) == 0) return ts[0] * 1_000_000_000L + ts[1];
@@ -283,30 +481,6 @@ internal static unsafe partial class HostFileSystem
             return process.TotalProcessorTime.Ticks * 100L;
         }
         return null;
-    }
-
-    /// <summary>
-    /// The real path of an open handle, read from /proc/self/fd on Linux; null where the platform cannot tell.
-    /// Used to verify after opening that a file really lies inside its sandbox root.
-    /// </summary>
-    public static string? RealPathOfHandle(SafeFileHandle handle)
-    {
-        if (!OperatingSystem.IsLinux()) return null;
-        bool added = false;
-        handle.DangerousAddRef(ref added);
-        try
-        {
-            var link = new FileInfo($"/proc/self/fd/{(int)handle.DangerousGetHandle()}");
-            return link.LinkTarget;
-        }
-        catch (IOException)
-        {
-            return null;
-        }
-        finally
-        {
-            if (added) handle.DangerousRelease();
-        }
     }
 
     /// <summary>Linux errno to WASI errno.</summary>
@@ -343,23 +517,7 @@ internal static unsafe partial class HostFileSystem
     {
         int hresult = exception.HResult;
         // On Unix, .NET puts the raw errno in HResult for errors it has no dedicated exception for.
-        if (!OperatingSystem.IsWindows() && hresult > 0 && hresult < 4096)
-        {
-            return OperatingSystem.IsLinux() ? FromLinuxErrno(hresult) : hresult switch
-            {
-                17 => WasiErrno.Exist, 20 => WasiErrno.NotDir, 21 => WasiErrno.IsDir, 28 => WasiErrno.NoSpc,
-                62 => WasiErrno.Loop, 63 => WasiErrno.NameTooLong, 66 => WasiErrno.NotEmpty, _ => WasiErrno.Io,
-            };
-        }
-        return (hresult & 0xFFFF) switch
-        {
-            0x50 or 0xB7 => WasiErrno.Exist,    // ERROR_FILE_EXISTS, ERROR_ALREADY_EXISTS
-            0x91 => WasiErrno.NotEmpty,         // ERROR_DIR_NOT_EMPTY
-            0x70 or 0x27 => WasiErrno.NoSpc,    // ERROR_DISK_FULL, ERROR_HANDLE_DISK_FULL
-            0x20 or 0x21 => WasiErrno.Busy,     // sharing / lock violation
-            0x10B => WasiErrno.NotDir,          // ERROR_DIRECTORY
-            0x7B => WasiErrno.NoEnt,            // ERROR_INVALID_NAME
-            _ => WasiErrno.Io,
-        };
+        if (OperatingSystem.IsLinux() && hresult > 0 && hresult < 4096) return FromLinuxErrno(hresult);
+        return WasiErrno.Io;
     }
 }

@@ -22,6 +22,7 @@ public sealed class WasiConfiguration
     private WasiRandomSource? _random;
     private Action<long>? _sleep;
     private int _maxOpenDescriptors = 1024;
+    private WasiPathResolution _pathResolution;
 
     /// <summary>Appends command-line arguments (the first is conventionally the program name).</summary>
     public WasiConfiguration WithArguments(params IEnumerable<string> arguments)
@@ -120,7 +121,23 @@ public sealed class WasiConfiguration
         return this;
     }
 
-    /// <summary>Creates the context. Preopened host directories must exist.</summary>
+    /// <summary>
+    /// How guest paths are resolved (default <see cref="WasiPathResolution.Auto"/>: the kernel's <c>openat2</c>
+    /// where it has it). Both modes enforce the same sandbox; <see cref="WasiPathResolution.PerComponent"/>
+    /// exists to test (and, on a kernel whose openat2 misbehaves, to choose) the portable walk.
+    /// </summary>
+    public WasiConfiguration WithPathResolution(WasiPathResolution mode)
+    {
+        if (!Enum.IsDefined(mode)) throw new ArgumentOutOfRangeException(nameof(mode));
+        _pathResolution = mode;
+        return this;
+    }
+
+    /// <summary>
+    /// Creates the context. Preopened host directories must exist (DirectoryNotFoundException) and are opened
+    /// here, as directory handles. Preopens need 64-bit Linux: elsewhere the handle-relative,
+    /// no-follow operations the sandbox relies on are not implemented, and <see cref="PlatformNotSupportedException"/> is thrown.
+    /// </summary>
     public WasiContext Build()
     {
         var environment = new List<string>();
@@ -137,17 +154,58 @@ public sealed class WasiConfiguration
 
         var context = new WasiContext(
             _arguments.ToArray(), environment.ToArray(), BuildClocks(), _random ?? (buffer => RandomNumberGenerator.Fill(buffer)),
-            _sleep ?? PreciseSleep, _maxOpenDescriptors);
-        context.AddStandardStream(_stdin ?? Console.OpenStandardInput(), isConsole: _stdin is null, isInput: true);
-        context.AddStandardStream(_stdout ?? Console.OpenStandardOutput(), isConsole: _stdout is null, isInput: false);
-        context.AddStandardStream(_stderr ?? Console.OpenStandardError(), isConsole: _stderr is null, isInput: false);
-        foreach (var (hostPath, guestPath, readOnly) in _preopens)
+            _sleep ?? PreciseSleep, _maxOpenDescriptors, _pathResolution);
+        try
         {
-            var realPath = WasiPathResolver.GetRealPath(hostPath);
-            if (!Directory.Exists(realPath)) throw new DirectoryNotFoundException($"Preopened directory '{hostPath}' does not exist.");
-            context.AddPreopen(realPath, guestPath, readOnly);
+            context.AddStandardStream(_stdin ?? Console.OpenStandardInput(), StandardStreamType(_stdin, 0), isInput: true);
+            context.AddStandardStream(_stdout ?? Console.OpenStandardOutput(), StandardStreamType(_stdout, 1), isInput: false);
+            context.AddStandardStream(_stderr ?? Console.OpenStandardError(), StandardStreamType(_stderr, 2), isInput: false);
+            if (_preopens.Count > 0 && !HostFileSystem.Supported)
+                throw new PlatformNotSupportedException(
+                    "WASI preopened directories need 64-bit Linux (openat/openat2 and the *at calls); see docs/wasi.md, 'Platform notes'.");
+            foreach (var (hostPath, guestPath, readOnly) in _preopens)
+                context.AddPreopen(HostFileSystem.OpenHostDirectory(hostPath), guestPath, readOnly);
+        }
+        catch
+        {
+            context.Dispose();
+            throw;
         }
         return context;
+    }
+
+    /// <summary>
+    /// The file type the guest sees for a standard stream: for the process's own streams what host descriptor
+    /// 0-2 is (CHARACTER_DEVICE only for a terminal, REGULAR_FILE for a redirected file, UNKNOWN for pipes and
+    /// anything else); for a caller's stream, REGULAR_FILE for a FileStream on a regular file, else UNKNOWN.
+    /// </summary>
+    private static WasiFileType StandardStreamType(Stream? configured, int hostFd)
+    {
+        if (configured is FileStream file)
+        {
+            try
+            {
+                return HostFileSystem.Supported && HostFileSystem.Stat(file.SafeFileHandle).FileType == WasiFileType.RegularFile
+                    ? WasiFileType.RegularFile : WasiFileType.Unknown;
+            }
+            catch (WasiErrnoException)
+            {
+                return WasiFileType.Unknown;
+            }
+        }
+        if (configured is not null) return WasiFileType.Unknown;
+        if (HostFileSystem.IsTerminal(hostFd)) return WasiFileType.CharacterDevice;
+        if (!HostFileSystem.Supported)
+        {
+            bool redirected = hostFd switch { 0 => Console.IsInputRedirected, 1 => Console.IsOutputRedirected, _ => Console.IsErrorRedirected };
+            return redirected ? WasiFileType.Unknown : WasiFileType.CharacterDevice;
+        }
+        return HostFileSystem.TypeOfHostDescriptor(hostFd) switch
+        {
+            WasiFileType.RegularFile => WasiFileType.RegularFile,
+            WasiFileType.SocketStream => WasiFileType.SocketStream,
+            _ => WasiFileType.Unknown,
+        };
     }
 
     private WasiClock[] BuildClocks()

@@ -14,8 +14,9 @@ public sealed class WasiContext : IDisposable
     private readonly int _maxOpenDescriptors;
 
     internal WasiContext(string[] arguments, string[] environment, WasiClock[] clocks, WasiRandomSource random,
-        Action<long> sleep, int maxOpenDescriptors)
+        Action<long> sleep, int maxOpenDescriptors, WasiPathResolution pathResolution)
     {
+        PathResolution = pathResolution;
         Arguments = arguments;
         EnvironmentVariables = environment;
         EncodedArguments = arguments.Select(Encode).ToArray();
@@ -51,18 +52,26 @@ public sealed class WasiContext : IDisposable
 
     internal Action<long> Sleep { get; }
 
-    internal void AddStandardStream(Stream stream, bool isConsole, bool isInput)
+    /// <summary>How paths are resolved below directory handles (tests force <see cref="WasiPathResolution.PerComponent"/>).</summary>
+    internal WasiPathResolution PathResolution { get; init; }
+
+    /// <summary>True once <see cref="Dispose"/> has run: the descriptors are closed and the context cannot run a program.</summary>
+    public bool IsDisposed { get; private set; }
+
+    internal void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(IsDisposed, this);
+
+    internal void AddStandardStream(Stream stream, WasiFileType fileType, bool isInput)
     {
         var rights = WasiRights.FdFdstatSetFlags | WasiRights.FdFilestatGet | WasiRights.PollFdReadwrite
             | (isInput ? WasiRights.FdRead : WasiRights.FdWrite | WasiRights.FdDatasync | WasiRights.FdSync);
         if (stream.CanSeek) rights |= WasiRights.FdSeek | WasiRights.FdTell;
-        Add(new StreamDescriptor(stream, isConsole) { RightsBase = rights, RightsInheriting = WasiRights.None });
+        Add(new StreamDescriptor(stream, fileType) { RightsBase = rights, RightsInheriting = WasiRights.None });
     }
 
-    internal void AddPreopen(string hostRealPath, string guestPath, bool readOnly)
+    internal void AddPreopen(Microsoft.Win32.SafeHandles.SafeFileHandle handle, string guestPath, bool readOnly)
     {
         var mask = readOnly ? ~WasiRights.Mutating : WasiRights.All;
-        Add(new DirectoryDescriptor(hostRealPath, guestPath)
+        Add(new DirectoryDescriptor(handle, guestPath)
         {
             RightsBase = WasiRights.Directory & mask,
             RightsInheriting = WasiRights.All & mask,
@@ -120,6 +129,7 @@ public sealed class WasiContext : IDisposable
         WasiDescriptor[] all;
         lock (_sync)
         {
+            IsDisposed = true;
             all = [.. _descriptors.Values];
             _descriptors.Clear();
         }

@@ -22,22 +22,22 @@ internal abstract class WasiDescriptor
     public virtual void Close() { }
 }
 
-/// <summary>Standard input/output/error, backed by a caller-owned stream (never disposed here).</summary>
-internal sealed class StreamDescriptor(Stream stream, bool isConsole) : WasiDescriptor
+/// <summary>
+/// Standard input/output/error, backed by a caller-owned stream (never disposed here). <see cref="FileType"/>
+/// is what the stream really is (the host's terminal, file or pipe for the process's own streams), so
+/// wasi-libc's <c>isatty</c> is true only for a terminal and a redirected stdout is fully buffered.
+/// </summary>
+internal sealed class StreamDescriptor(Stream stream, WasiFileType fileType) : WasiDescriptor
 {
     public Stream Stream { get; } = stream;
 
-    public bool IsConsole { get; } = isConsole;
-
-    public override WasiFileType FileType => IsConsole ? WasiFileType.CharacterDevice : WasiFileType.Unknown;
+    public override WasiFileType FileType { get; } = fileType;
 }
 
-/// <summary>An open host file (regular file or device) with its own offset.</summary>
-internal sealed class FileDescriptor(FileStream stream, string hostPath, WasiFileType fileType) : WasiDescriptor
+/// <summary>An open host file (regular file or device), opened through a directory handle, with its own offset.</summary>
+internal sealed class FileDescriptor(FileStream stream, WasiFileType fileType) : WasiDescriptor
 {
     public FileStream Stream { get; } = stream;
-
-    public string HostPath { get; } = hostPath;
 
     public override WasiFileType FileType { get; } = fileType;
 
@@ -45,13 +45,13 @@ internal sealed class FileDescriptor(FileStream stream, string hostPath, WasiFil
 }
 
 /// <summary>
-/// An open directory. .NET cannot hold a directory handle portably, so the descriptor is its
-/// canonical host path (with no symlinks in it at open time); it is the sandbox root for every path
+/// An open directory: an OS directory handle (<c>O_RDONLY | O_DIRECTORY</c>), not a path, so it keeps
+/// naming the same directory wherever that directory is moved. It is the sandbox root for every path
 /// resolved relative to it.
 /// </summary>
-internal sealed class DirectoryDescriptor(string hostPath, string? preopenName) : WasiDescriptor
+internal sealed class DirectoryDescriptor(Microsoft.Win32.SafeHandles.SafeFileHandle handle, string? preopenName) : WasiDescriptor
 {
-    public string HostPath { get; } = hostPath;
+    public Microsoft.Win32.SafeHandles.SafeFileHandle Handle { get; } = handle;
 
     /// <summary>The guest-visible name for preopens (fd_prestat_*), null otherwise.</summary>
     public string? PreopenName { get; } = preopenName;
@@ -60,6 +60,6 @@ internal sealed class DirectoryDescriptor(string hostPath, string? preopenName) 
     public List<DirectoryEntry>? Listing { get; set; }
 
     public override WasiFileType FileType => WasiFileType.Directory;
-}
 
-internal sealed record DirectoryEntry(byte[] Name, ulong Inode, WasiFileType FileType);
+    public override void Close() => Handle.Dispose();
+}

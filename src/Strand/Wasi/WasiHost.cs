@@ -37,6 +37,7 @@ public sealed class WasiHost
     /// <see cref="TrapException"/>. A module importing <c>wasi.thread-spawn</c> runs with
     /// <see cref="WasiThreads"/>: <c>proc_exit</c> or a trap on any of its threads ends them all;
     /// <paramref name="threads"/> turns on its stack-collision diagnostic (ignored for other modules).
+    /// A disposed <paramref name="context"/> (its descriptors closed) throws <see cref="ObjectDisposedException"/>.
     /// Cancelling <paramref name="cancellationToken"/> stops the program: its threads trap with "interrupted"
     /// (a single-threaded program as a <see cref="TrapException"/>, a threaded one as the thread group reports it).
     /// </summary>
@@ -44,6 +45,8 @@ public sealed class WasiHost
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(module);
+        ArgumentNullException.ThrowIfNull(context);
+        context.ThrowIfDisposed();
         if (cancellationToken.CanBeCanceled)
             threads = new WasiThreadsOptions
             {
@@ -92,6 +95,14 @@ public sealed class WasiHost
             return exit.ExitCode;
         }
     }
+
+    /// <summary>
+    /// The process exit status for a WASI exit code (what <c>strand run</c> exits with): codes 0-255 unchanged;
+    /// any other value (negative, or above 255, which the OS would truncate to its low 8 bits: 256 would read as
+    /// success) becomes 255. <c>proc_exit</c>'s argument is a u32 in the witx; hosts differ above 125 (wasmtime
+    /// refuses codes of 126 and more), so portable programs use 0-125.
+    /// </summary>
+    public static int ToProcessExitStatus(int exitCode) => exitCode is >= 0 and <= 255 ? exitCode : 255;
 
     /// <summary>proc_exit unwinds the guest as an exception; host-function wrapping may nest it.</summary>
     public static WasiExitException? FindExit(Exception? e)

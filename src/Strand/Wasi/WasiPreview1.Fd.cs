@@ -43,7 +43,6 @@ public sealed partial class WasiPreview1
             throw Error(WasiErrno.Inval);
     }
 
-    private ulong RealtimeNow() => (ulong)ClockNow((int)WasiClockId.Realtime);
 
     private void WriteFilestat(int pointer, in HostFileStat stat)
     {
@@ -110,6 +109,7 @@ public sealed partial class WasiPreview1
             switch (descriptor)
             {
                 case FileDescriptor file: file.Stream.Flush(flushToDisk: true); break;
+                case DirectoryDescriptor directory: HostFileSystem.Sync(directory.Handle); break;
                 case StreamDescriptor stream: stream.Stream.Flush(); break;
             }
             return 0;
@@ -172,8 +172,8 @@ public sealed partial class WasiPreview1
             descriptor.Require(WasiRights.FdFilestatGet);
             var stat = descriptor switch
             {
-                FileDescriptor file => HostFileSystem.Stat(file.Stream.SafeFileHandle, file.HostPath),
-                DirectoryDescriptor directory => HostFileSystem.Stat(directory.HostPath, followFinal: false),
+                FileDescriptor file => HostFileSystem.Stat(file.Stream.SafeFileHandle),
+                DirectoryDescriptor directory => HostFileSystem.Stat(directory.Handle),
                 _ => new HostFileStat(0, 0, descriptor.FileType, 0, 0, 0, 0, 0), // caller-provided stream: nothing to report
             };
             WriteFilestat(statPointer, stat);
@@ -205,10 +205,11 @@ public sealed partial class WasiPreview1
             switch (descriptor)
             {
                 case FileDescriptor file:
-                    HostFileSystem.SetTimes(file.Stream.SafeFileHandle, file.HostPath, (ulong)accessTime, (ulong)modifyTime, fstFlags, RealtimeNow);
+                    HostFileSystem.SetTimes(file.Stream.SafeFileHandle, (ulong)accessTime, (ulong)modifyTime, fstFlags);
                     break;
                 case DirectoryDescriptor directory:
-                    HostFileSystem.SetTimes(directory.HostPath, followFinal: false, (ulong)accessTime, (ulong)modifyTime, fstFlags, RealtimeNow);
+                    // Through "." rather than futimens: the handle may be O_PATH (a directory that cannot be read).
+                    HostFileSystem.SetTimesAt(directory.Handle, ".", (ulong)accessTime, (ulong)modifyTime, fstFlags);
                     break;
                 default:
                     throw Error(WasiErrno.Badf);
@@ -368,7 +369,7 @@ public sealed partial class WasiPreview1
             uint buffer = (uint)bufferPointer, capacity = (uint)bufferLength;
             var output = Memory.GetSpan(buffer, capacity);
             CheckResultSlot(bufusedPointer, 4, 4);
-            if (cookie == 0 || directory.Listing is null) directory.Listing = ReadListing(directory.HostPath);
+            if (cookie == 0 || directory.Listing is null) directory.Listing = ReadListing(directory);
             var listing = directory.Listing;
 
             uint used = 0;
@@ -399,27 +400,17 @@ public sealed partial class WasiPreview1
     }
 
     /// <summary>
-    /// Snapshot of a directory: its entries in host order, without "." and ".." (as Node's node:wasi;
-    /// wasmtime lists them first).
+    /// Snapshot of a directory: "." and ".." first (as wasmtime, and as wasi-testsuite's fd_readdir test expects),
+    /// then the other entries in host order.
     /// </summary>
-    private static List<DirectoryEntry> ReadListing(string hostPath)
+    private static List<DirectoryEntry> ReadListing(DirectoryDescriptor directory)
     {
-        var entries = new List<DirectoryEntry>();
-        var options = new EnumerationOptions { AttributesToSkip = 0, IgnoreInaccessible = false, RecurseSubdirectories = false, ReturnSpecialDirectories = false };
-        foreach (var path in Directory.EnumerateFileSystemEntries(hostPath, "*", options))
-        {
-            HostFileStat stat;
-            try
-            {
-                stat = HostFileSystem.Stat(path, followFinal: false);
-            }
-            catch (WasiErrnoException e) when (e.Errno == WasiErrno.NoEnt)
-            {
-                continue; // removed while listing
-            }
-            entries.Add(new(Encoding.UTF8.GetBytes(Path.GetFileName(path)), stat.Inode, stat.FileType));
-        }
-        return entries;
+        var all = HostFileSystem.ReadDirectory(directory.Handle);
+        var listing = new List<DirectoryEntry>(all.Count);
+        listing.AddRange(all.Where(e => e.Name is [(byte)'.']));
+        listing.AddRange(all.Where(e => e.Name is [(byte)'.', (byte)'.']));
+        listing.AddRange(all.Where(e => e.Name is not [(byte)'.'] and not [(byte)'.', (byte)'.']));
+        return listing;
     }
 
     public int FdRenumber(int fd, int to)

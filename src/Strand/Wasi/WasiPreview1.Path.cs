@@ -2,25 +2,37 @@ namespace Strand.Wasi;
 
 public sealed partial class WasiPreview1
 {
-    /// <summary>Looks up the directory descriptor, checks its rights, reads the guest path and resolves it in the sandbox.</summary>
-    private (DirectoryDescriptor Directory, ResolvedPath Path) Resolve(int fd, WasiRights needed, int pathPointer, int pathLength, bool followFinal)
+    /// <summary>
+    /// Looks up the directory descriptor, checks its rights, reads the guest path and resolves it in the sandbox
+    /// (<see cref="WasiPathResolver"/>). The result is a directory handle and a final name: dispose it after use.
+    /// </summary>
+    /// <param name="followTrailingSlash">
+    /// Whether a trailing '/' follows a final symlink. Calls that create or remove the final entry pass false, as
+    /// Linux does for mkdir/rmdir/unlink/rename/symlink/link ("link/" names the link, which is then not a directory).
+    /// </param>
+    private ResolvedPath Resolve(int fd, WasiRights needed, int pathPointer, int pathLength, bool followFinal,
+        bool followTrailingSlash = true, bool needDepth = false)
     {
         var directory = GetDirectory(fd);
         directory.Require(needed);
         string path = Memory.ReadString((uint)pathPointer, (uint)pathLength);
-        return (directory, WasiPathResolver.Resolve(directory.HostPath, path, followFinal));
+        return WasiPathResolver.Resolve(directory.Handle, path, followFinal, Context.PathResolution, followTrailingSlash, needDepth);
     }
 
     private static bool FollowFlag(int lookupFlags) =>
         (lookupFlags & ~(int)WasiAbi.LookupSymlinkFollow) != 0 ? throw Error(WasiErrno.Inval) : lookupFlags != 0;
 
+    /// <summary>The type of the resolved entry without following it; null when it does not exist.</summary>
+    private static WasiFileType? TypeOf(ResolvedPath path) =>
+        path.Name is null ? WasiFileType.Directory : HostFileSystem.TypeAt(path.Directory, path.Name);
+
     public int PathCreateDirectory(int fd, int pathPointer, int pathLength)
     {
         try
         {
-            var (_, path) = Resolve(fd, WasiRights.PathCreateDirectory, pathPointer, pathLength, followFinal: false);
-            if (path.Name is null || WasiPathResolver.Kind(path.HostPath) != HostEntryKind.None) throw Error(WasiErrno.Exist);
-            Directory.CreateDirectory(path.HostPath);
+            using var path = Resolve(fd, WasiRights.PathCreateDirectory, pathPointer, pathLength, followFinal: false, followTrailingSlash: false);
+            if (path.Name is null) throw Error(WasiErrno.Exist);
+            HostFileSystem.MakeDirectoryAt(path.Directory, path.Name); // EEXIST for anything already there, links included
             return 0;
         }
         catch (Exception e) when (TryMap(e, out int errno)) { return errno; }
@@ -31,9 +43,9 @@ public sealed partial class WasiPreview1
         try
         {
             bool follow = FollowFlag(lookupFlags);
-            var (_, path) = Resolve(fd, WasiRights.PathFilestatGet, pathPointer, pathLength, follow);
-            // Links were already expanded by the resolver when asked to; never let the host follow one now.
-            var stat = HostFileSystem.Stat(path.HostPath, followFinal: false);
+            using var path = Resolve(fd, WasiRights.PathFilestatGet, pathPointer, pathLength, follow);
+            // Links were already expanded by the resolver when asked to; the host never follows one now.
+            var stat = HostFileSystem.StatAt(path.Directory, path.Name);
             if (path.MustBeDirectory && stat.FileType != WasiFileType.Directory) throw Error(WasiErrno.NotDir);
             WriteFilestat(statPointer, stat);
             return 0;
@@ -47,9 +59,8 @@ public sealed partial class WasiPreview1
         {
             bool follow = FollowFlag(lookupFlags);
             ValidateFstFlags(fstFlags);
-            var (_, path) = Resolve(fd, WasiRights.PathFilestatSetTimes, pathPointer, pathLength, follow);
-            if (WasiPathResolver.Kind(path.HostPath) == HostEntryKind.None) throw Error(WasiErrno.NoEnt);
-            HostFileSystem.SetTimes(path.HostPath, followFinal: false, (ulong)accessTime, (ulong)modifyTime, fstFlags, RealtimeNow);
+            using var path = Resolve(fd, WasiRights.PathFilestatSetTimes, pathPointer, pathLength, follow);
+            HostFileSystem.SetTimesAt(path.Directory, path.NameOrDot, (ulong)accessTime, (ulong)modifyTime, fstFlags);
             return 0;
         }
         catch (Exception e) when (TryMap(e, out int errno)) { return errno; }
@@ -60,15 +71,17 @@ public sealed partial class WasiPreview1
         try
         {
             bool follow = FollowFlag(oldLookupFlags);
-            var (_, source) = Resolve(oldFd, WasiRights.PathLinkSource, oldPathPointer, oldPathLength, follow);
-            var (_, target) = Resolve(newFd, WasiRights.PathLinkTarget, newPathPointer, newPathLength, followFinal: false);
-            var sourceKind = WasiPathResolver.Kind(source.HostPath);
-            if (sourceKind == HostEntryKind.None) throw Error(WasiErrno.NoEnt);
-            if (sourceKind == HostEntryKind.Directory) throw Error(WasiErrno.Perm);
+            using var source = Resolve(oldFd, WasiRights.PathLinkSource, oldPathPointer, oldPathLength, follow);
+            using var target = Resolve(newFd, WasiRights.PathLinkTarget, newPathPointer, newPathLength, followFinal: false, followTrailingSlash: false);
+            switch (TypeOf(source))
+            {
+                case null: throw Error(WasiErrno.NoEnt);
+                case WasiFileType.Directory: throw Error(WasiErrno.Perm);
+            }
             if (source.MustBeDirectory) throw Error(WasiErrno.NotDir);
-            if (target.Name is null || WasiPathResolver.Kind(target.HostPath) != HostEntryKind.None) throw Error(WasiErrno.Exist);
+            if (target.Name is null || TypeOf(target) is not null) throw Error(WasiErrno.Exist);
             if (target.MustBeDirectory) throw Error(WasiErrno.NoEnt);
-            HostFileSystem.HardLink(source.HostPath, target.HostPath);
+            HostFileSystem.LinkAt(source.Directory, source.Name!, target.Directory, target.Name); // linkat(flags = 0): never follows
             return 0;
         }
         catch (Exception e) when (TryMap(e, out int errno)) { return errno; }
@@ -91,21 +104,23 @@ public sealed partial class WasiPreview1
             CheckResultSlot(openedFdPointer, 4, 4);
             if (create && wantDirectory) throw Error(WasiErrno.Inval);
 
-            var (_, path) = Resolve(fd, WasiRights.PathOpen, pathPointer, pathLength, follow);
+            // O_CREAT|O_EXCL never follows a final symlink (POSIX): an existing link, dangling or not, is EEXIST.
+            bool createExclusive = create && exclusive;
+            using var path = Resolve(fd, WasiRights.PathOpen, pathPointer, pathLength, follow && !createExclusive,
+                followTrailingSlash: !createExclusive);
             var requestedBase = (WasiRights)rightsBase;
             // Rights a descriptor cannot pass on are silently withheld (wasi-libc asks for everything it might use).
             var inheriting = (WasiRights)rightsInheriting & directory.RightsInheriting;
-            var kind = WasiPathResolver.Kind(path.HostPath);
-            if (kind == HostEntryKind.Symlink) throw Error(WasiErrno.Loop); // final link with SYMLINK_FOLLOW unset
-            if (kind != HostEntryKind.None && create && exclusive) throw Error(WasiErrno.Exist);
+            var type = TypeOf(path);
+            if (type is not null && createExclusive) throw Error(WasiErrno.Exist);
+            if (type == WasiFileType.SymbolicLink) throw Error(WasiErrno.Loop); // final link with SYMLINK_FOLLOW unset
 
             WasiDescriptor opened;
-            if (kind == HostEntryKind.Directory)
+            if (type == WasiFileType.Directory)
             {
                 if (truncate || requestedBase.HasFlag(WasiRights.FdWrite)) throw Error(WasiErrno.IsDir);
-                string real = WasiPathResolver.GetRealPath(path.HostPath);
-                if (!WasiPathResolver.IsWithin(directory.HostPath, real)) throw Error(WasiErrno.NotCapable);
-                opened = new DirectoryDescriptor(real, null)
+                var handle = HostFileSystem.OpenDirectoryAt(path.Directory, path.NameOrDot);
+                opened = new DirectoryDescriptor(handle, null)
                 {
                     RightsBase = requestedBase & directory.RightsInheriting & WasiRights.Directory,
                     RightsInheriting = inheriting,
@@ -114,11 +129,11 @@ public sealed partial class WasiPreview1
             }
             else
             {
-                if (kind == HostEntryKind.None && (!create || wantDirectory)) throw Error(WasiErrno.NoEnt);
-                if (kind == HostEntryKind.None && path.MustBeDirectory) throw Error(WasiErrno.IsDir);
+                if (type is null && (!create || wantDirectory)) throw Error(WasiErrno.NoEnt);
+                if (type is null && path.MustBeDirectory) throw Error(WasiErrno.IsDir);
                 if (wantDirectory || path.MustBeDirectory) throw Error(WasiErrno.NotDir);
                 var granted = requestedBase & directory.RightsInheriting & WasiRights.RegularFile;
-                opened = OpenFile(directory, path, kind == HostEntryKind.None, exclusive, truncate, granted);
+                opened = OpenFile(path, create, exclusive, truncate, (WasiFdFlags)fdFlags, granted);
                 opened.RightsInheriting = inheriting;
                 opened.Flags = (WasiFdFlags)fdFlags;
             }
@@ -139,34 +154,32 @@ public sealed partial class WasiPreview1
         catch (Exception e) when (TryMap(e, out int errno)) { return errno; }
     }
 
-    private static FileDescriptor OpenFile(DirectoryDescriptor directory, ResolvedPath path, bool creating, bool exclusive, bool truncate, WasiRights granted)
+    /// <summary>
+    /// Opens (or creates) a non-directory with <c>openat(parent, name, O_NOFOLLOW | ...)</c>: whatever happens to
+    /// the tree meanwhile, the file opened is the entry of that name in that directory handle, never a link's target.
+    /// </summary>
+    private static FileDescriptor OpenFile(ResolvedPath path, bool create, bool exclusive, bool truncate, WasiFdFlags fdFlags, WasiRights granted)
     {
-        // .NET cannot create a file with read-only access, and truncation needs write access; the
-        // descriptor's rights (not the host access mode) decide what the guest may do with it.
-        bool write = creating || truncate || (granted & (WasiRights.FdWrite | WasiRights.FdAllocate | WasiRights.FdFilestatSetSize)) != 0;
+        // The descriptor's rights (not the host access mode) decide what the guest may do; truncation needs write access.
+        bool write = truncate || (granted & (WasiRights.FdWrite | WasiRights.FdAllocate | WasiRights.FdFilestatSetSize)) != 0;
         bool read = granted.HasFlag(WasiRights.FdRead) || !write;
-        var access = read && write ? FileAccess.ReadWrite : write ? FileAccess.Write : FileAccess.Read;
-        var mode = creating
-            ? exclusive ? FileMode.CreateNew : truncate ? FileMode.Create : FileMode.OpenOrCreate
-            : truncate ? FileMode.Truncate : FileMode.Open;
-        var stream = new FileStream(path.HostPath, new FileStreamOptions
-        {
-            Mode = mode,
-            Access = access,
-            Share = FileShare.ReadWrite | FileShare.Delete,
-            BufferSize = 0, // unbuffered: fd_pread/fd_pwrite use the same handle at explicit offsets
-        });
+        int flags = (read && write ? HostFileSystem.ORdWr : write ? HostFileSystem.OWrOnly : HostFileSystem.ORdOnly)
+            | HostFileSystem.ONoFollow | HostFileSystem.ONoCtty
+            | (create ? HostFileSystem.OCreat : 0) | (create && exclusive ? HostFileSystem.OExcl : 0)
+            | (truncate ? HostFileSystem.OTrunc : 0) | (fdFlags.HasFlag(WasiFdFlags.NonBlock) ? HostFileSystem.ONonBlock : 0);
+        var handle = HostFileSystem.OpenAt(path.Directory, path.NameOrDot, flags);
         try
         {
-            // TOCTOU check: if a symlink was planted after resolution, the handle leads elsewhere.
-            string? real = HostFileSystem.RealPathOfHandle(stream.SafeFileHandle);
-            if (real is not null && !WasiPathResolver.IsWithin(directory.HostPath, real)) throw Error(WasiErrno.NotCapable);
-            var type = HostFileSystem.Stat(stream.SafeFileHandle, path.HostPath).FileType;
-            return new FileDescriptor(stream, path.HostPath, type) { RightsBase = granted };
+            var type = HostFileSystem.Stat(handle).FileType;
+            if (type == WasiFileType.Directory) throw Error(WasiErrno.IsDir); // replaced by a directory since it was looked at
+            var access = read && write ? FileAccess.ReadWrite : write ? FileAccess.Write : FileAccess.Read;
+            // Unbuffered: fd_pread/fd_pwrite use the same handle at explicit offsets.
+            var stream = new FileStream(handle, access, bufferSize: 0);
+            return new FileDescriptor(stream, type) { RightsBase = granted };
         }
         catch
         {
-            stream.Dispose();
+            handle.Dispose();
             throw;
         }
     }
@@ -175,13 +188,11 @@ public sealed partial class WasiPreview1
     {
         try
         {
-            var (_, path) = Resolve(fd, WasiRights.PathReadlink, pathPointer, pathLength, followFinal: false);
+            using var path = Resolve(fd, WasiRights.PathReadlink, pathPointer, pathLength, followFinal: false);
             var output = Memory.GetSpan((uint)bufferPointer, (uint)bufferLength);
             CheckResultSlot(bufusedPointer, 4, 4);
-            string? target = new FileInfo(path.HostPath).LinkTarget;
-            if (target is null)
-                throw Error(WasiPathResolver.Kind(path.HostPath) == HostEntryKind.None ? WasiErrno.NoEnt : WasiErrno.Inval);
-            var bytes = System.Text.Encoding.UTF8.GetBytes(target);
+            if (path.Name is null) throw Error(WasiErrno.Inval);
+            var bytes = HostFileSystem.ReadLinkAt(path.Directory, path.Name) ?? throw Error(WasiErrno.Inval);
             int count = Math.Min(bytes.Length, output.Length); // truncates like POSIX readlink
             bytes.AsSpan(0, count).CopyTo(output);
             Memory.WriteU32((uint)bufusedPointer, (uint)count);
@@ -194,16 +205,9 @@ public sealed partial class WasiPreview1
     {
         try
         {
-            var (_, path) = Resolve(fd, WasiRights.PathRemoveDirectory, pathPointer, pathLength, followFinal: false);
+            using var path = Resolve(fd, WasiRights.PathRemoveDirectory, pathPointer, pathLength, followFinal: false, followTrailingSlash: false);
             if (path.Name is null) throw Error(WasiErrno.Busy); // the descriptor's own directory
-            switch (WasiPathResolver.Kind(path.HostPath))
-            {
-                case HostEntryKind.None: throw Error(WasiErrno.NoEnt);
-                case HostEntryKind.Directory: break;
-                default: throw Error(WasiErrno.NotDir);
-            }
-            if (Directory.EnumerateFileSystemEntries(path.HostPath).Any()) throw Error(WasiErrno.NotEmpty);
-            Directory.Delete(path.HostPath, recursive: false);
+            HostFileSystem.UnlinkAt(path.Directory, path.Name, removeDirectory: true); // ENOTDIR, ENOTEMPTY, ENOENT from the host
             return 0;
         }
         catch (Exception e) when (TryMap(e, out int errno)) { return errno; }
@@ -213,13 +217,12 @@ public sealed partial class WasiPreview1
     {
         try
         {
-            var (_, source) = Resolve(fd, WasiRights.PathRenameSource, oldPathPointer, oldPathLength, followFinal: false);
-            var (_, target) = Resolve(newFd, WasiRights.PathRenameTarget, newPathPointer, newPathLength, followFinal: false);
+            using var source = Resolve(fd, WasiRights.PathRenameSource, oldPathPointer, oldPathLength, followFinal: false, followTrailingSlash: false);
+            using var target = Resolve(newFd, WasiRights.PathRenameTarget, newPathPointer, newPathLength, followFinal: false, followTrailingSlash: false);
             if (source.Name is null || target.Name is null) throw Error(WasiErrno.Busy);
-            var sourceKind = WasiPathResolver.Kind(source.HostPath);
-            if (sourceKind == HostEntryKind.None) throw Error(WasiErrno.NoEnt);
-            if ((source.MustBeDirectory || target.MustBeDirectory) && sourceKind != HostEntryKind.Directory) throw Error(WasiErrno.NotDir);
-            HostFileSystem.Rename(source.HostPath, target.HostPath);
+            var sourceType = TypeOf(source) ?? throw Error(WasiErrno.NoEnt);
+            if ((source.MustBeDirectory || target.MustBeDirectory) && sourceType != WasiFileType.Directory) throw Error(WasiErrno.NotDir);
+            HostFileSystem.RenameAt(source.Directory, source.Name, target.Directory, target.Name);
             return 0;
         }
         catch (Exception e) when (TryMap(e, out int errno)) { return errno; }
@@ -230,42 +233,35 @@ public sealed partial class WasiPreview1
         try
         {
             string contents = Memory.ReadString((uint)oldPathPointer, (uint)oldPathLength);
-            var (directory, path) = Resolve(fd, WasiRights.PathSymlink, newPathPointer, newPathLength, followFinal: false);
+            using var path = Resolve(fd, WasiRights.PathSymlink, newPathPointer, newPathLength, followFinal: false,
+                followTrailingSlash: false, needDepth: true);
             if (contents.Length == 0) throw Error(WasiErrno.NoEnt);
             if (contents.Contains('\0')) throw Error(WasiErrno.Inval);
             // An absolute link could never be followed inside the sandbox: EPERM (as node:wasi and wasmtime).
-            if (contents[0] == '/' || (OperatingSystem.IsWindows() && Path.IsPathRooted(contents))) throw Error(WasiErrno.Perm);
+            if (contents[0] == '/') throw Error(WasiErrno.Perm);
             // Neither could one that climbs out with "..": ENOTCAPABLE at creation, as node:wasi.
-            if (path.Name is not null && WasiPathResolver.EscapesRoot(contents, LinkDepth(directory.HostPath, path.HostPath)))
-                throw Error(WasiErrno.NotCapable);
-            if (path.Name is null || WasiPathResolver.Kind(path.HostPath) != HostEntryKind.None) throw Error(WasiErrno.Exist);
+            if (path.Name is not null && WasiPathResolver.EscapesRoot(contents, path.Depth)) throw Error(WasiErrno.NotCapable);
+            if (path.Name is null || TypeOf(path) is not null) throw Error(WasiErrno.Exist);
             if (path.MustBeDirectory) throw Error(WasiErrno.NoEnt);
-            File.CreateSymbolicLink(path.HostPath, contents);
+            HostFileSystem.SymlinkAt(contents, path.Directory, path.Name);
             return 0;
         }
         catch (Exception e) when (TryMap(e, out int errno)) { return errno; }
-    }
-
-    /// <summary>How many directories below <paramref name="root"/> the entry at <paramref name="hostPath"/> lives.</summary>
-    private static int LinkDepth(string root, string hostPath)
-    {
-        string parent = Path.GetDirectoryName(hostPath) ?? root;
-        string relative = Path.GetRelativePath(root, parent);
-        return relative == "." ? 0 : relative.Split(Path.DirectorySeparatorChar, StringSplitOptions.RemoveEmptyEntries).Length;
     }
 
     public int PathUnlinkFile(int fd, int pathPointer, int pathLength)
     {
         try
         {
-            var (_, path) = Resolve(fd, WasiRights.PathUnlinkFile, pathPointer, pathLength, followFinal: false);
-            switch (WasiPathResolver.Kind(path.HostPath))
+            using var path = Resolve(fd, WasiRights.PathUnlinkFile, pathPointer, pathLength, followFinal: false, followTrailingSlash: false);
+            if (path.Name is null) throw Error(WasiErrno.IsDir);
+            switch (TypeOf(path))
             {
-                case HostEntryKind.None: throw Error(WasiErrno.NoEnt);
-                case HostEntryKind.Directory: throw Error(WasiErrno.IsDir);
+                case null: throw Error(WasiErrno.NoEnt);
+                case WasiFileType.Directory: throw Error(WasiErrno.IsDir);
             }
             if (path.MustBeDirectory) throw Error(WasiErrno.NotDir);
-            File.Delete(path.HostPath);
+            HostFileSystem.UnlinkAt(path.Directory, path.Name, removeDirectory: false);
             return 0;
         }
         catch (Exception e) when (TryMap(e, out int errno)) { return errno; }

@@ -118,6 +118,8 @@ public sealed class ProgramTests : IDisposable
     [InlineData("return", 7, "mode return")]  // returning from main flushes too
     [InlineData("_Exit", 4, "")]              // _Exit does not: the buffered text is lost
     [InlineData("zero", 0, "mode zero")]
+    [InlineData("256", 256, "mode 256")]      // RunCommand reports the guest's code; strand run exits 255 (CliProcessTests)
+    [InlineData("minus1", -1, "mode minus1")]
     public void ExitCodes(string mode, int expectedCode, string expectedStdout)
     {
         var outcome = Run("exit_code", [mode]);
@@ -165,8 +167,8 @@ public sealed class ProgramTests : IDisposable
             stat work/data.txt: error 44 (No such file or directory)
             stat work/renamed.txt: file, 5 bytes
             mkdir work/sub: ok
-            list work (4 entries): a.txt b.txt renamed.txt sub
-            list work/sub (0 entries):
+            list work (6 entries): . .. a.txt b.txt renamed.txt sub
+            list work/sub (2 entries): . ..
             opendir missing: error 44 (No such file or directory)
             open missing.txt: error 44 (No such file or directory)
             open a.txt/child: error 54 (Not a directory)
@@ -178,10 +180,10 @@ public sealed class ProgramTests : IDisposable
             unlink work/b.txt: ok
             unlink work/renamed.txt: ok
             rmdir work/sub: ok
-            list work (0 entries):
+            list work (2 entries): . ..
             rmdir work: ok
             stat work: error 44 (No such file or directory)
-            list . (0 entries):
+            list . (2 entries): . ..
 
             """, outcome.Stdout);
         Assert.Equal("", outcome.Stderr);

@@ -23,7 +23,7 @@ public class WasiDirectoryTests
     }
 
     [Fact]
-    public void ReaddirListsEntriesWithoutDotsAndWithStableCookies()
+    public void ReaddirListsDotsFirstThenEntriesWithStableCookies()
     {
         using var host = new WasiTestHost();
         File.WriteAllText(Path.Combine(host.Root, "file"), "x");
@@ -33,9 +33,15 @@ public class WasiDirectoryTests
         int used = (int)host.U32(ResultArea);
         Assert.True(used < 4096, "whole directory fits");
         var entries = ParseDirents(host, BufferArea, used);
-        // No "." and "..": node:wasi (libuv) never lists them.
-        Assert.Equal(2, entries.Count);
-        Assert.Equal(new[] { 1UL, 2UL }, entries.Select(e => e.Next));
+        // "." and ".." first, as wasmtime (node:wasi, through libuv, never lists them).
+        Assert.Equal(4, entries.Count);
+        Assert.Equal(new[] { 1UL, 2UL, 3UL, 4UL }, entries.Select(e => e.Next));
+        Assert.Equal(".", entries[0].Name);
+        Assert.Equal("..", entries[1].Name);
+        Assert.Equal(WasiFileType.Directory, entries[0].Type);
+        Assert.Equal(WasiFileType.Directory, entries[1].Type);
+        Assert.Equal(0, host.Wasi.FdFilestatGet(PreopenFd, ResultArea + 192));
+        Assert.Equal(host.U64(ResultArea + 192 + 8), entries[0].Inode); // "." is the directory itself
         var byName = entries.ToDictionary(e => e.Name);
         Assert.Equal(WasiFileType.RegularFile, byName["file"].Type);
         Assert.Equal(WasiFileType.Directory, byName["nested"].Type);
@@ -47,11 +53,11 @@ public class WasiDirectoryTests
         Assert.Equal(0, host.PathCall((p, l) => host.Wasi.PathFilestatGet(PreopenFd, 0, p, l, ResultArea + 128), "nested"));
         Assert.Equal(host.U64(ResultArea + 128 + 8), byName["nested"].Inode);
 
-        // Resuming from the first entry's d_next yields exactly the last entry.
-        Assert.Equal(0, host.Wasi.FdReaddir(PreopenFd, BufferArea, 4096, (long)entries[0].Next, ResultArea));
+        // Resuming from the third entry's d_next yields exactly the last entry.
+        Assert.Equal(0, host.Wasi.FdReaddir(PreopenFd, BufferArea, 4096, (long)entries[2].Next, ResultArea));
         var rest = ParseDirents(host, BufferArea, (int)host.U32(ResultArea));
         Assert.Single(rest);
-        Assert.Equal(entries[1].Name, rest[0].Name);
+        Assert.Equal(entries[3].Name, rest[0].Name);
 
         // Past the end: nothing.
         Assert.Equal(0, host.Wasi.FdReaddir(PreopenFd, BufferArea, 4096, 100, ResultArea));
@@ -80,8 +86,9 @@ public class WasiDirectoryTests
             Assert.NotEmpty(page);
             cookie = page[^1].Next;
         }
-        Assert.Equal(50, names.Count);
-        Assert.Equal(50, names.Distinct().Count());
+        Assert.Equal(52, names.Count); // "." and ".." first
+        Assert.Equal([".", ".."], names.Take(2));
+        Assert.Equal(52, names.Distinct().Count());
         Assert.Contains("file.49", names);
     }
 

@@ -1,74 +1,108 @@
 using Xunit;
+using Microsoft.Win32.SafeHandles;
 using Strand.Wasi;
 
 namespace Strand.Tests.Wasi;
 
+/// <summary>The resolver on its own, in both modes: what directory handle and final name a guest path comes to.</summary>
 public class WasiPathResolverTests
 {
-    [Theory]
-    [InlineData("/a/b", "/a/b", true)]
-    [InlineData("/a/b", "/a/b/c", true)]
-    [InlineData("/a/b", "/a/bc", false)]
-    [InlineData("/a/b", "/a", false)]
-    [InlineData("/", "/etc", true)]
-    public void IsWithinComparesWholeComponents(string root, string path, bool expected)
+    public static TheoryData<WasiPathResolution> Modes => [WasiPathResolution.Auto, WasiPathResolution.PerComponent];
+
+    private static ulong Inode(string hostPath) => new FileInfo(hostPath).Exists || Directory.Exists(hostPath)
+        ? HostFileSystemInode(hostPath) : throw new FileNotFoundException(hostPath);
+
+    private static ulong HostFileSystemInode(string hostPath)
     {
-        if (OperatingSystem.IsWindows()) return;
-        Assert.Equal(expected, WasiPathResolver.IsWithin(root, path));
+        using var handle = HostFileSystem.OpenHostDirectory(hostPath);
+        return HostFileSystem.Stat(handle).Inode;
     }
 
-    [Fact]
-    public void ResolveNormalisesAndReportsFinalComponent()
+    /// <summary>Resolves and returns (inode of the directory handle, name, must-be-directory).</summary>
+    private static (ulong Directory, string? Name, bool MustBeDirectory) Resolve(SafeFileHandle root, string path, bool follow, WasiPathResolution mode)
     {
-        var root = Directory.CreateTempSubdirectory("strand-wasi-resolve-").FullName;
+        using var resolved = WasiPathResolver.Resolve(root, path, follow, mode);
+        return (HostFileSystem.Stat(resolved.Directory).Inode, resolved.Name, resolved.MustBeDirectory);
+    }
+
+    [Theory]
+    [MemberData(nameof(Modes))]
+    public void ResolveNormalisesAndReportsFinalComponent(WasiPathResolution mode)
+    {
+        var rootPath = Directory.CreateTempSubdirectory("strand-wasi-resolve-").FullName;
         try
         {
-            root = WasiPathResolver.GetRealPath(root);
-            Directory.CreateDirectory(Path.Combine(root, "a", "b"));
-            var resolved = WasiPathResolver.Resolve(root, "a/./b/../b/new", followFinalSymlink: false);
-            Assert.Equal(Path.Combine(root, "a", "b", "new"), resolved.HostPath);
-            Assert.Equal("new", resolved.Name);
-            Assert.False(resolved.MustBeDirectory);
+            Directory.CreateDirectory(Path.Combine(rootPath, "a", "b"));
+            using var root = HostFileSystem.OpenHostDirectory(rootPath);
+            ulong rootInode = Inode(rootPath), a = Inode(Path.Combine(rootPath, "a")), b = Inode(Path.Combine(rootPath, "a", "b"));
 
-            var self = WasiPathResolver.Resolve(root, "a/..", followFinalSymlink: false);
-            Assert.Equal(root, self.HostPath);
-            Assert.Null(self.Name);
-            Assert.True(WasiPathResolver.Resolve(root, "a/", followFinalSymlink: false).MustBeDirectory);
+            Assert.Equal((b, "new", false), Resolve(root, "a/./b/../b/new", false, mode));
+            Assert.Equal((rootInode, (string?)null, false), Resolve(root, "a/..", false, mode));
+            Assert.Equal((rootInode, "a", true), Resolve(root, "a/", false, mode));
+            Assert.Equal((a, (string?)null, true), Resolve(root, "a/b/../", false, mode));
 
-            // A final symlink is kept unless following is requested.
-            File.CreateSymbolicLink(Path.Combine(root, "link"), "a/b");
-            Assert.Equal(Path.Combine(root, "link"), WasiPathResolver.Resolve(root, "link", false).HostPath);
-            Assert.Equal(Path.Combine(root, "a", "b"), WasiPathResolver.Resolve(root, "link", true).HostPath);
-            Assert.Equal(Path.Combine(root, "a", "b"), WasiPathResolver.Resolve(root, "link/", false).HostPath);
+            // A final symlink is kept unless following is requested (or the path ends with '/').
+            File.CreateSymbolicLink(Path.Combine(rootPath, "link"), "a/b");
+            Assert.Equal((rootInode, "link", false), Resolve(root, "link", false, mode));
+            Assert.Equal((a, "b", false), Resolve(root, "link", true, mode));
+            Assert.Equal((a, "b", true), Resolve(root, "link/", false, mode));
 
             // Forty chained links resolve; forty-one do not.
-            for (int i = 0; i < 41; i++) File.CreateSymbolicLink(Path.Combine(root, $"l{i}"), i == 0 ? "a" : $"l{i - 1}");
-            Assert.Equal(Path.Combine(root, "a"), WasiPathResolver.Resolve(root, "l39", true).HostPath);
-            var error = Assert.Throws<WasiErrnoException>(() => WasiPathResolver.Resolve(root, "l40", true));
+            for (int i = 0; i < 41; i++) File.CreateSymbolicLink(Path.Combine(rootPath, $"l{i}"), i == 0 ? "a" : $"l{i - 1}");
+            Assert.Equal((rootInode, "a", false), Resolve(root, "l39", true, mode));
+            var error = Assert.Throws<WasiErrnoException>(() => Resolve(root, "l40", true, mode));
             Assert.Equal(WasiErrno.Loop, error.Errno);
         }
         finally
         {
-            Directory.Delete(root, recursive: true);
+            Directory.Delete(rootPath, recursive: true);
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Modes))]
+    public void DepthCountsDirectoriesBelowTheRoot(WasiPathResolution mode)
+    {
+        var rootPath = Directory.CreateTempSubdirectory("strand-wasi-depth-").FullName;
+        try
+        {
+            Directory.CreateDirectory(Path.Combine(rootPath, "a", "b"));
+            File.CreateSymbolicLink(Path.Combine(rootPath, "ab"), "a/b");
+            using var root = HostFileSystem.OpenHostDirectory(rootPath);
+            foreach (var (path, depth) in new[] { ("x", 0), ("a/x", 1), ("a/b/x", 2), ("ab/x", 2), ("a/b/../x", 1) })
+            {
+                using var resolved = WasiPathResolver.Resolve(root, path, false, mode, needDepth: true);
+                Assert.Equal(depth, resolved.Depth);
+            }
+        }
+        finally
+        {
+            Directory.Delete(rootPath, recursive: true);
         }
     }
 
     [Fact]
-    public void RealPathOfHandleSeesThroughSymlinks()
+    public void AutoHandsTheDirectoryPartToOpenat2WhereTheKernelHasIt()
     {
-        if (!OperatingSystem.IsLinux()) return;
-        var root = WasiPathResolver.GetRealPath(Directory.CreateTempSubdirectory("strand-wasi-proc-").FullName);
+        // Kernels before 5.6 (or a seccomp filter refusing openat2) leave only the per-component walk, tested above.
+        if (!HostFileSystem.Openat2Available) return;
+        var rootPath = Directory.CreateTempSubdirectory("strand-wasi-openat2-").FullName;
         try
         {
-            var target = Path.Combine(root, "target");
-            File.WriteAllText(target, "x");
-            File.CreateSymbolicLink(Path.Combine(root, "link"), target);
-            using var stream = new FileStream(Path.Combine(root, "link"), FileMode.Open, FileAccess.Read);
-            Assert.Equal(target, HostFileSystem.RealPathOfHandle(stream.SafeFileHandle));
+            Directory.CreateDirectory(Path.Combine(rootPath, "a"));
+            using var root = HostFileSystem.OpenHostDirectory(rootPath);
+            using (var auto = WasiPathResolver.Resolve(root, "a/x", false, WasiPathResolution.Auto))
+                Assert.Equal(-1, auto.Depth); // only the openat2 path leaves the depth unknown
+            using (var walk = WasiPathResolver.Resolve(root, "a/x", false, WasiPathResolution.PerComponent))
+                Assert.Equal(1, walk.Depth);
+            // EXDEV from the kernel is the sandbox's ENOTCAPABLE.
+            File.CreateSymbolicLink(Path.Combine(rootPath, "a", "out"), "../..");
+            var error = Assert.Throws<WasiErrnoException>(() => WasiPathResolver.Resolve(root, "a/out/x", false, WasiPathResolution.Auto));
+            Assert.Equal(WasiErrno.NotCapable, error.Errno);
         }
         finally
         {
-            Directory.Delete(root, recursive: true);
+            Directory.Delete(rootPath, recursive: true);
         }
     }
 }

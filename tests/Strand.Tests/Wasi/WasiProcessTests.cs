@@ -195,4 +195,44 @@ public class WasiProcessTests
         Assert.Equal(0, ((Func<int, int, int, int, int>)byName["fd_write"])(1, IovecArea, 1, ResultArea));
         Assert.Equal("hi", Encoding.UTF8.GetString(host.Stdout.ToArray()));
     }
+
+    [Theory]
+    [InlineData(0, 0)]
+    [InlineData(1, 1)]
+    [InlineData(125, 125)]
+    [InlineData(255, 255)]
+    [InlineData(256, 255)]
+    [InlineData(512, 255)]
+    [InlineData(-1, 255)]
+    [InlineData(int.MinValue, 255)]
+    public void ExitCodesMapToProcessStatuses(int code, int status) => Assert.Equal(status, WasiHost.ToProcessExitStatus(code));
+
+    [Fact]
+    public void RunCommandOnADisposedContextThrows()
+    {
+        var context = new WasiConfiguration().WithStandardOutput(new MemoryStream()).Build();
+        context.Dispose();
+        Assert.True(context.IsDisposed);
+        var module = Strand.Module.FromFile(ProgramTests.FixturePath("wasi", "exit_code"));
+        Assert.Throws<ObjectDisposedException>(() => WasiHost.RunCommand(module, context));
+    }
+
+    [Fact]
+    public void CallerStreamsReportTheirType()
+    {
+        string path = Path.GetTempFileName();
+        try
+        {
+            using var file = new FileStream(path, FileMode.Open, FileAccess.ReadWrite);
+            using var host = new WasiTestHost(c => c.WithStandardOutput(file));
+            Assert.Equal(0, host.Wasi.FdFdstatGet(0, ResultArea));
+            Assert.Equal((byte)WasiFileType.Unknown, host.Bytes[ResultArea]); // a MemoryStream
+            Assert.Equal(0, host.Wasi.FdFdstatGet(1, ResultArea));
+            Assert.Equal((byte)WasiFileType.RegularFile, host.Bytes[ResultArea]);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
 }

@@ -97,7 +97,7 @@ public class WasiSandboxTests
     }
 
     [Fact]
-    public void PreopenHostPathWithSymlinkIsCanonicalised()
+    public void PreopenHostPathMayContainSymlinks()
     {
         var real = Path.Combine(Path.GetTempPath(), "strand-wasi-real-" + Guid.NewGuid().ToString("N"));
         var alias = real + "-alias";
@@ -146,5 +146,51 @@ public class WasiSandboxTests
         // Misaligned struct pointers are EINVAL (as wasmtime's wiggle layer reports them).
         Assert.Equal(E(WasiErrno.Inval), host.Wasi.FdFdstatGet(1, ResultArea + 4));
         Assert.Equal(E(WasiErrno.Inval), host.Wasi.ClockTimeGet(0, 0, ResultArea + 1));
+    }
+
+    public static TheoryData<WasiPathResolution> Modes => [WasiPathResolution.Auto, WasiPathResolution.PerComponent];
+
+    [Theory]
+    [MemberData(nameof(Modes))]
+    public void CreateExclusiveOnASymlinkIsEexistAndCreatesNothing(WasiPathResolution mode)
+    {
+        using var host = new WasiTestHost(c => c.WithPathResolution(mode));
+        File.WriteAllText(Path.Combine(host.Root, "target"), "kept");
+        File.CreateSymbolicLink(Path.Combine(host.Root, "live"), "target");
+        File.CreateSymbolicLink(Path.Combine(host.Root, "dangling"), "missing");
+        Directory.CreateDirectory(Path.Combine(host.Root, "dir"));
+        File.CreateSymbolicLink(Path.Combine(host.Root, "dir", "dangling"), "../missing2");
+        var exclusive = WasiOpenFlags.Create | WasiOpenFlags.Exclusive;
+        foreach (var name in new[] { "live", "dangling", "dir/dangling" })
+            foreach (int lookup in new[] { 0, 1 })
+            {
+                Assert.Equal(E(WasiErrno.Exist), host.Open(name, exclusive, lookupFlags: lookup).Errno);
+                Assert.Equal(E(WasiErrno.Exist), host.Open(name, exclusive | WasiOpenFlags.Truncate, lookupFlags: lookup).Errno);
+            }
+        Assert.False(Path.Exists(Path.Combine(host.Root, "missing")));
+        Assert.False(Path.Exists(Path.Combine(host.Root, "missing2")));
+        Assert.Equal("kept", File.ReadAllText(Path.Combine(host.Root, "target")));
+
+        // Without O_EXCL a followed dangling link inside the sandbox is created at its target (POSIX open),
+        // and not following it is ELOOP.
+        Assert.Equal(E(WasiErrno.Loop), host.Open("dangling", WasiOpenFlags.Create, lookupFlags: 0).Errno);
+        Assert.False(Path.Exists(Path.Combine(host.Root, "missing")));
+        Assert.Equal(0, host.Open("dangling", WasiOpenFlags.Create, lookupFlags: 1).Errno);
+        Assert.True(File.Exists(Path.Combine(host.Root, "missing")));
+    }
+
+    [Theory]
+    [MemberData(nameof(Modes))]
+    public void TrailingSlashOnRemovalNamesTheLinkNotItsTarget(WasiPathResolution mode)
+    {
+        using var host = new WasiTestHost(c => c.WithPathResolution(mode));
+        Directory.CreateDirectory(Path.Combine(host.Root, "dir"));
+        File.CreateSymbolicLink(Path.Combine(host.Root, "link"), "dir");
+        Assert.Equal(E(WasiErrno.NotDir), host.PathCall((p, l) => host.Wasi.PathRemoveDirectory(PreopenFd, p, l), "link/"));
+        Assert.Equal(E(WasiErrno.Exist), host.PathCall((p, l) => host.Wasi.PathCreateDirectory(PreopenFd, p, l), "link/"));
+        Assert.True(Directory.Exists(Path.Combine(host.Root, "dir")));
+        // Reading through it follows, as POSIX: stat "link/" is the directory.
+        Assert.Equal(0, host.PathCall((p, l) => host.Wasi.PathFilestatGet(PreopenFd, 0, p, l, ResultArea), "link/"));
+        Assert.Equal((byte)WasiFileType.Directory, host.Bytes[ResultArea + 16]);
     }
 }
