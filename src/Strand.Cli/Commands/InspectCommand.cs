@@ -32,10 +32,11 @@ public static class InspectCommand
 
         var layout = ModuleLayout.Analyze(module);
         Console.Out.Write(ModuleInspector.Render(layout, module));
-        var stacks = threads > 1 || stackSize is not null ? PreviewStacks(module, threads, stackSize) : null;
+        var bands = new List<(int, uint, uint)>();
+        var stacks = threads > 1 || stackSize is not null ? PreviewStacks(module, threads, stackSize, bands) : null;
         if (svgPath is not null)
         {
-            File.WriteAllText(svgPath, ModuleInspector.RenderSvg(layout, stacks));
+            File.WriteAllText(svgPath, ModuleInspector.RenderSvg(layout, stacks, bands));
             Console.Out.WriteLine($"memory map written to {svgPath}");
         }
         return 0;
@@ -45,7 +46,7 @@ public static class InspectCommand
     /// Where Strand would put each thread's stack for <paramref name="threads"/> threads (isolated mode), computed
     /// by the thread-group placement code on a scratch memory: nothing runs. Printed, and drawn in the SVG.
     /// </summary>
-    private static IReadOnlyList<(int, uint, uint)>? PreviewStacks(ModuleDefinition definition, int threads, uint? stackSize)
+    private static IReadOnlyList<(int, uint, uint)>? PreviewStacks(ModuleDefinition definition, int threads, uint? stackSize, List<(int, uint, uint)> bands)
     {
         Console.Out.WriteLine();
         Console.Out.WriteLine($"Stacks under Strand with {threads} thread(s), isolated mode");
@@ -63,8 +64,10 @@ public static class InspectCommand
                     continue;
                 }
                 string tls = t.TlsBlock is { } block ? $", TLS block {block}" : "";
-                Console.Out.WriteLine($"  thread {t.Id}: stack {range} ({ModuleInspector.Size(range.Size)}){tls}");
+                string band = t.RedZoneBand is { } rz ? $", red-zone band {rz} ({ModuleInspector.Size(rz.Size)})" : "";
+                Console.Out.WriteLine($"  thread {t.Id}: stack {range} ({ModuleInspector.Size(range.Size)}){band}{tls}");
                 result.Add((t.Id, (uint)range.Start, (uint)range.End));
+                if (t.RedZoneBand is { } b) bands.Add((t.Id, (uint)b.Start, (uint)b.End));
             }
             if (group.Memory is { } memory) Console.Out.WriteLine($"  memory after placement: {memory.Pages} pages");
             return result;

@@ -105,6 +105,8 @@ public sealed class Instance
                 continue;
             }
             uint offset = (uint)module.DataOffsets[i]!.Evaluate(instance).AsI32;
+            if (options?.ActiveDataLimit is { } limit && (ulong)offset + (ulong)segment.DataLength > limit)
+                throw new TrapException(TrapCode.OutOfBoundsMemoryAccess);
             instance.Memory0!.Initialize(offset, segment.GetBytes(def), 0, (uint)segment.DataLength);
             instance._droppedData[i] = true;
         }

@@ -21,6 +21,14 @@ internal sealed class MemoryRegions
 
     public static MemoryRegions For(Memory memory) => PerMemory.GetValue(memory, m => new MemoryRegions(m));
 
+    private ulong? _sizeBeforeHostGrowth;
+
+    /// <summary>The memory's size in bytes before the host first grew it for a region; null while it never has.</summary>
+    public ulong? SizeBeforeHostGrowth
+    {
+        get { lock (_lock) return _sizeBeforeHostGrowth; }
+    }
+
     /// <summary>Page-granular regions currently on the free list (for tests and reports).</summary>
     public IReadOnlyList<AddressRange> FreeRegions
     {
@@ -58,6 +66,7 @@ internal sealed class MemoryRegions
                 throw new ThreadSpawnException($"cannot place {describe}: {state}; {remedy}");
             }
             ulong start = (ulong)old * Memory.PageSize;
+            _sizeBeforeHostGrowth ??= start;
             return new AddressRange(start, start + size);
         }
     }

@@ -41,6 +41,8 @@ public sealed class ThreadGroup : IDisposable
     private readonly Timer? _timer;
     private readonly StackRegistry? _registry;
     private readonly MemoryRegions? _regions;
+    private readonly AddressRange? _mainGuarded;
+    private readonly ulong? _dataLimit;
     private bool _mainStackTaken;
     private ThreadGroupException? _firstError;
     private Exception? _stopReason;
@@ -63,10 +65,16 @@ public sealed class ThreadGroup : IDisposable
         }
         _startGate = new ManualResetEventSlim(!_options.StartTogether);
 
-        StackPointerGlobal = Layout.StackPointer is { Found: true, IsMutableI32: true, GlobalIndex: { } g } ? g : null;
+        // Only a global the evidence strongly supports is moved and guarded (a weak heuristic pick may be, e.g., a
+        // bump allocator's pointer, and guarding it would stop a correct program).
+        StackPointerGlobal = Layout.StackPointer is { Found: true, IsMutableI32: true, Evidence: StackEvidence.Strong, GlobalIndex: { } g } ? g : null;
         MainStack = Layout.StackPointer.Range;
+        _mainGuarded = Layout.StackPointer.GuardedRange;
         if (StackPointerGlobal is not null && Layout.StackPointer.InitialValue is { } top && MainStack is null)
-            MainStack = new AddressRange(0, top); // unknown extent: at most everything below the initial value
+            MainStack = _mainGuarded = new AddressRange(0, top); // unknown extent: at most everything below the initial value
+        // Active data segments are checked against the memory as the module sees it, not against pages the host
+        // grew for thread stacks (which may exist before the first instance applies its segments).
+        if (Memory is not null) _dataLimit = _regions!.SizeBeforeHostGrowth ?? (ulong)Memory.Length;
 
         _tokenRegistration = _options.CancellationToken.Register(() => Stop(new OperationCanceledException("the thread group was cancelled", _options.CancellationToken)));
         if (_options.Timeout is { } timeout)
@@ -82,7 +90,11 @@ public sealed class ThreadGroup : IDisposable
     /// <summary>Index of the stack-pointer global the group manages, or null when the module has none that it could find.</summary>
     public uint? StackPointerGlobal { get; }
 
-    /// <summary>The linker's stack (thread 1's in isolated mode, everyone's in shared mode).</summary>
+    /// <summary>
+    /// The linker's stack (thread 1's in isolated mode, everyone's in shared mode), including its red-zone band
+    /// (<see cref="StackPointerInfo.RedZoneBand"/>); the part the stack pointer may use is the thread's
+    /// <see cref="WasmThread.StackRange"/>.
+    /// </summary>
     public AddressRange? MainStack { get; }
 
     public StackMode StackMode => _options.StackMode;
@@ -129,6 +141,8 @@ public sealed class ThreadGroup : IDisposable
             int id = _threads.Count + 1;
             if (id > 1 && Memory is { Shared: false })
                 throw new ThreadSpawnException($"cannot start thread {id}: the module's memory is not shared, so only one thread may use it");
+            if (id > 1 && _options.StackMode != StackMode.GuestPlaced && Layout.Tls.Unaccounted is { } tlsLike)
+                throw new ThreadSpawnException($"cannot start thread {id}: the module has TLS-like state that Strand cannot give each thread a copy of ({tlsLike}); all threads would share it. Link with the TLS symbols kept (--export=__tls_base, __tls_size, __tls_align, __wasm_init_tls) or run one thread");
 
             var thread = new WasmThread(id, export, (Value[])args.Clone());
             var plan = PlaceThread(thread);
@@ -245,22 +259,26 @@ public sealed class ThreadGroup : IDisposable
                 if (useMainStack && MainStack is { } main)
                 {
                     _mainStackTaken = true;
-                    thread.StackRange = main;
+                    thread.StackRange = _mainGuarded ?? main;
+                    thread.RedZoneBand = Layout.StackPointer.RedZoneBand;
                     thread.InitialStackPointer = (uint)main.End;
                 }
                 else
                 {
                     if (Layout.StackPointer.Imported)
                         throw new ThreadSpawnException($"cannot give thread {thread.Id} its own stack: the stack pointer is an imported global that every instance shares; define a separate global per thread in the linker");
-                    uint size = AlignUp(_options.StackSize ?? (uint?)MainStack?.Size ?? FallbackStackSize, StackAlignment);
+                    uint size = AlignUp(_options.StackSize ?? DefaultStackSize(), StackAlignment);
                     ulong reserve = tlsBytes == 0 ? 0 : AlignUp(tlsBytes, Math.Max(tlsAlign, StackAlignment));
-                    owned = _regions.Allocate(reserve + size,
+                    owned = _regions.Allocate(reserve + ModuleLayout.RedZoneSize + size,
                         $"a {MemoryRegions.FormatSize(size)} shadow stack for thread {thread.Id}",
                         "relink with a larger --max-memory or lower --stack-size");
                     var region = owned.Value;
-                    // The stack is exactly the configured size, at the top of the region (the TLS block, if any, at its bottom).
+                    // The stack is exactly the configured size, at the top of the region; the TLS block, if any, at its
+                    // bottom; between them at least RedZoneSize bytes stay unassigned (the red-zone band), so a leaf
+                    // function at the bottom of the stack never reaches the TLS block or the region below.
                     ulong top = region.End & ~(ulong)(StackAlignment - 1);
                     thread.StackRange = new AddressRange(top - size, top);
+                    thread.RedZoneBand = new AddressRange(region.Start + reserve, top - size);
                     thread.InitialStackPointer = (uint)top;
                     if (tlsBytes > 0) thread.TlsBlock = new AddressRange(region.Start, region.Start + tlsBytes);
                 }
@@ -285,14 +303,16 @@ public sealed class ThreadGroup : IDisposable
                 foreach (var collision in _registry!.Register(entry, thread.InitialStackPointer ?? 0))
                     RecordCollision(collision);
                 if (detect) thread.Registration = entry;
-                bool ownsMainStack = MainStack is { } m && thread.StackRange is { } own && own.Equals(m);
+                bool ownsMainStack = MainStack is { } m && thread.StackRange is { } own && own.End == m.End && own.Start >= m.Start;
                 string remedy = ownsMainStack
                     ? "relink with a larger stack (wasm-ld -z stack-size=N)"
                     : "raise --stack-size (ThreadGroupOptions.StackSize)";
                 var bounds = _options.CheckStackBounds ? thread.StackRange : null;
                 if (bounds is not null || detect)
                 {
-                    guard = new ShadowStackGuard(index, thread.Id, bounds, remedy,
+                    // Below the floor, what no stack may use: the red-zone band and, in a region the group made, the TLS block.
+                    ulong reservedBelow = owned is { } r ? r.Start : thread.RedZoneBand?.Start ?? thread.StackRange?.Start ?? 0;
+                    guard = new ShadowStackGuard(index, thread.Id, bounds, reservedBelow, Layout.StackPointer.LargestFrame, remedy,
                         detect ? _registry : null, entry, detect ? RecordCollision : null, _options.TrapOnStackCollision);
                 }
             }
@@ -312,6 +332,15 @@ public sealed class ThreadGroup : IDisposable
         lock (_lock) _collisions.Add(collision);
         _options.StackCollisionDetected?.Invoke(collision);
     }
+
+    /// <summary>
+    /// The module's own stack size minus the red-zone band, so that a thread's region (band + stack) takes as many
+    /// pages as the linker's stack; <see cref="FallbackStackSize"/> when the size cannot be inferred.
+    /// </summary>
+    private uint DefaultStackSize() =>
+        MainStack is { Size: > ModuleLayout.RedZoneSize and <= uint.MaxValue } main
+            ? (uint)(main.Size - ModuleLayout.RedZoneSize) & ~(StackAlignment - 1)
+            : FallbackStackSize;
 
     /// <summary>Bytes of one TLS block (0 when the module has no thread-locals the host can relocate) and its alignment.</summary>
     private uint TlsBlockBytes(out uint alignment)
@@ -338,6 +367,7 @@ public sealed class ThreadGroup : IDisposable
             {
                 Memory = Memory,
                 SkipActiveData = !first,
+                ActiveDataLimit = _dataLimit,
                 Signal = _signal,
                 GlobalSetHook = plan.Guard is { } guard ? guard.OnGlobalSet : null,
                 BeforeStart = instance => PrepareThread(instance, thread),
