@@ -112,6 +112,8 @@ public sealed class Instance
         }
 
         options?.BeforeStart?.Invoke(instance);
+        // Instantiated outside a thread group on a memory whose group has live threads: a stack (and TLS block) of its own.
+        if (options is null && instance.Memory0 is { Shared: true } shared) Threads.ForeignInstances.Prepare(instance, shared);
         if (def.StartFunction is { } start) instance.GetFunction(start).Invoke();
         return instance;
     }

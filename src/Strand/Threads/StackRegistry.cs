@@ -123,6 +123,9 @@ internal sealed class StackRegistry
 
     public static StackRegistry For(Memory memory) => PerMemory.GetValue(memory, _ => new StackRegistry());
 
+    /// <summary>The registry of <paramref name="memory"/> if a thread group ever used it, else null (nothing is created).</summary>
+    public static StackRegistry? Existing(Memory memory) => PerMemory.TryGetValue(memory, out var registry) ? registry : null;
+
     /// <summary>
     /// Registers <paramref name="entry"/> and returns its collisions with live threads: the stack it starts on overlaps
     /// theirs (a stack pointer equal to another stack's top counts: the first frame lands just below it).

@@ -343,9 +343,11 @@ public sealed class ThreadGroup : IDisposable
             : FallbackStackSize;
 
     /// <summary>Bytes of one TLS block (0 when the module has no thread-locals the host can relocate) and its alignment.</summary>
-    private uint TlsBlockBytes(out uint alignment)
+    private uint TlsBlockBytes(out uint alignment) => TlsBlockBytes(Layout, out alignment);
+
+    internal static uint TlsBlockBytes(ModuleLayout layout, out uint alignment)
     {
-        var tls = Layout.Tls;
+        var tls = layout.Tls;
         alignment = Math.Max(1, tls.TlsAlign?.ConstValue ?? StackAlignment);
         if (!tls.HasThreadLocals || tls.TlsBase is not { IsMutableI32: true, Imported: false }) return 0;
         return tls.BlockSize is { } size and > 0 ? size : 0;
@@ -420,10 +422,12 @@ public sealed class ThreadGroup : IDisposable
         if (thread.TlsBlock is { } block) InitializeTls(instance, block);
     }
 
-    private void InitializeTls(Instance instance, AddressRange block)
+    private void InitializeTls(Instance instance, AddressRange block) => InitializeTls(Layout, instance, Memory!, block);
+
+    /// <summary>Clears <paramref name="block"/> and makes it the instance's TLS block (via __wasm_init_tls, else by setting __tls_base and copying the template).</summary>
+    internal static void InitializeTls(ModuleLayout layout, Instance instance, Memory memory, AddressRange block)
     {
-        var tls = Layout.Tls;
-        var memory = Memory!;
+        var tls = layout.Tls;
         // A reused region may hold an earlier thread's values.
         memory.GetSpan((long)block.Start, (int)block.Size).Clear();
         if (tls.InitTls is { } init)
@@ -435,7 +439,7 @@ public sealed class ThreadGroup : IDisposable
         instance.Globals[tls.TlsBase!.GlobalIndex].I32 = (int)block.Start;
         if (tls.TemplateSegment is { } segment)
         {
-            var bytes = _module.Definition.Data[segment].GetBytes(_module.Definition);
+            var bytes = instance.Module.Definition.Data[segment].GetBytes(instance.Module.Definition);
             memory.WriteBytes((long)block.Start, bytes[..Math.Min(bytes.Length, (int)block.Size)]);
         }
     }

@@ -256,3 +256,59 @@ public class GuardRuleTests
         Assert.Equal("thread 2's __stack_pointer 0x00001ff0 entered thread 1's live stack [0x00001000, 0x00002000)", Assert.Single(found!).Message);
     }
 }
+
+/// <summary>An instance created with the linker on a group's memory while the group's threads run.</summary>
+public class ForeignInstanceTests
+{
+    private const string Module = """
+        (module
+          (import "env" "memory" (memory 2 16 shared))
+          (global $sp (export "__stack_pointer") (mut i32) (i32.const 0x10000))
+          (func (export "get_sp") (result i32) (global.get $sp))
+          (func (export "park") (param $flag i32) (result i32)
+            (block $done (loop $wait
+              (br_if $done (i32.atomic.load (local.get $flag)))
+              (drop (memory.atomic.wait32 (local.get $flag) (i32.const 0) (i64.const -1)))
+              (br $wait)))
+            (global.get $sp))
+          (func (export "release") (param $flag i32)
+            (i32.atomic.store (local.get $flag) (i32.const 1))
+            (drop (memory.atomic.notify (local.get $flag) (i32.const -1)))))
+        """;
+
+    private const int Flag = 0x1F000;
+
+    [Fact]
+    public void AnInstanceOutsideTheGroupGetsAStackOfItsOwn()
+    {
+        var module = Strand.Module.Compile(WatParser.ParseModule(Module));
+        using var group = new ThreadGroup(module);
+        var parked = group.Spawn("park", Value.I32(Flag)); // thread 1, on the linker's stack [0, 0x10000), live
+        var placed = new List<AddressRange>();
+        void OnPlaced(Instance _, AddressRange stack) => placed.Add(stack);
+        ForeignInstances.Placed += OnPlaced;
+        Instance outside;
+        try
+        {
+            var linker = new Linker().Define("env", "memory", group.Memory!);
+            outside = linker.Instantiate(module);
+        }
+        finally
+        {
+            ForeignInstances.Placed -= OnPlaced;
+        }
+        var stack = Assert.IsType<AddressRange>(ForeignInstances.StackOf(outside));
+        Assert.Equal(stack, Assert.Single(placed));
+        Assert.Equal((int)stack.End, outside.Invoke("get_sp")[0].AsI32);
+        Assert.False(stack.Overlaps(parked.StackRange!.Value));
+        Assert.True(stack.Start >= 2 * 65536 + ModuleLayout.RedZoneSize); // host-grown, above the band
+        outside.Invoke("release", Value.I32(Flag));
+        Assert.Null(ThreadFixtures.Finish(group));
+        Assert.Equal(0x10000, parked.Result![0].AsI32);
+
+        // With no live thread, an instance is left as the spec makes it.
+        var later = new Linker().Define("env", "memory", group.Memory!).Instantiate(module);
+        Assert.Null(ForeignInstances.StackOf(later));
+        Assert.Equal(0x10000, later.Invoke("get_sp")[0].AsI32);
+    }
+}
