@@ -96,6 +96,17 @@ public class RedZoneTests
     }
 
     [Fact]
+    public void InspectShowsTheBandTheFloorAndTheEvidence()
+    {
+        var module = RedZone.Definition;
+        string report = Tools.ModuleInspector.Render(ModuleLayout.Analyze(module), module);
+        Assert.Contains("  evidence: strong (named __stack_pointer by the name section)\n", report);
+        Assert.Contains("  code: 1 function(s) allocate frames on it (largest constant frame 128 bytes); 1 leaf function(s) use the red zone below it without moving it (largest 112 bytes)\n", report);
+        Assert.Contains("  red-zone band: 0x00000520..0x000005a0 (128 bytes), kept free below the stack for LLVM's 128-byte red zone\n", report);
+        Assert.Contains("  guard floor: 0x000005a0 (above all static data)\n", report);
+    }
+
+    [Fact]
     public void AModuleWithoutRedZoneLeavesKeepsItsWholeMainStack()
     {
         var layout = ModuleLayout.Analyze(ThreadFixtures.Load("threads/recursion.wasm").Definition);
