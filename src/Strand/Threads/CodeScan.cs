@@ -33,6 +33,8 @@ internal sealed class CodeScan
         public int OtherWrites;
         /// <summary>Functions that write g.</summary>
         public int WritingFunctions;
+        /// <summary><c>global.get g</c> occurrences.</summary>
+        public int Reads;
     }
 
     /// <summary>A function shaped like <c>__wasm_init_tls(ptr)</c>: sets a global from its parameter and <c>memory.init</c>s a segment there.</summary>
@@ -82,6 +84,7 @@ internal sealed class CodeScan
         for (int i = 0; i < code.Count; i++)
         {
             var ins = code[i];
+            if (ins.Opcode == Opcode.GlobalGet) Use(ins.Index).Reads++;
             switch (ins.Opcode)
             {
                 case Opcode.GlobalGet when i + 2 < code.Count && code[i + 1].Opcode == Opcode.I32Const:

@@ -133,6 +133,9 @@ public sealed record StackPointerInfo
     /// <summary>How strongly the code supports that this global is a shadow-stack pointer.</summary>
     public StackEvidence Evidence { get; init; }
 
+    /// <summary>With <see cref="StackEvidence.Weak"/>: no code reads or writes the global at all.</summary>
+    public bool Unused { get; init; }
+
     /// <summary>One sentence: why <see cref="Evidence"/> is what it is.</summary>
     public string EvidenceReason { get; init; } = "";
 
@@ -161,7 +164,8 @@ public enum StackEvidence
     /// on it: it may be something else, e.g. a bump allocator's pointer. Strand neither moves nor guards it.
     /// </summary>
     Weak,
-    /// <summary>Named <c>__stack_pointer</c> (export, name section, import), or functions allocate frames on it the way LLVM does.</summary>
+    /// <summary>Named <c>__stack_pointer</c> (export, name section, import), or functions allocate frames on it (or address
+    /// red-zone frames below it) the way LLVM does.</summary>
     Strong,
 }
 

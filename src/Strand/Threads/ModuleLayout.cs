@@ -441,7 +441,8 @@ public sealed class ModuleLayout
 
         // Prefer the candidates the code uses the way LLVM uses its stack pointer: prologues that subtract a
         // constant frame size and write the global back (a stable sort keeps index order among equals).
-        int FrameFunctions(uint g) => scan.Globals.TryGetValue(g, out var use) ? use.FrameFunctions : 0;
+        // Frames allocated on it, or red-zone frames addressed below it: both are how LLVM uses its stack pointer.
+        int FrameFunctions(uint g) => scan.Globals.TryGetValue(g, out var use) ? use.FrameFunctions + use.RedZoneLeaves : 0;
         var ranked = candidates.OrderByDescending(c => FrameFunctions(c) > 0).ToList();
         uint chosen = ranked[0];
         int framed = ranked.Count(c => FrameFunctions(c) > 0);
@@ -457,22 +458,27 @@ public sealed class ModuleLayout
             InitialValue = GlobalConstValue(module, chosen),
             HeuristicCandidates = ranked,
         }, scan);
-        if (info.FrameFunctions > 0)
+        if (info.FrameFunctions + info.RedZoneLeaves > 0)
         {
             info = info with
             {
                 FramedCandidates = framed,
                 Evidence = StackEvidence.Strong,
-                EvidenceReason = $"{info.FrameFunctions} function(s) allocate frames on it (global.get; i32.const N; i32.sub; ... global.set), as LLVM's prologues do"
+                EvidenceReason = $"{info.FrameFunctions} function(s) allocate frames on it (global.get; i32.const N; i32.sub; ... global.set) and {info.RedZoneLeaves} address a red-zone frame below it, as LLVM's code does"
                                  + (framed > 1 ? $"; {framed - 1} other candidate(s) are used the same way" : ""),
             };
         }
         else
         {
+            // Unused only when no candidate is read or written: then no code can keep a stack through any of them.
+            bool unused = candidates.All(c => !scan.Globals.TryGetValue(c, out var use) || (use.Reads == 0 && use.WritingFunctions == 0));
             info = info with
             {
                 Evidence = StackEvidence.Weak,
-                EvidenceReason = "only its type and initial value fit; no function allocates a frame on it (it may be, e.g., a bump allocator's pointer)",
+                Unused = unused,
+                EvidenceReason = unused
+                    ? "only its type and initial value fit, and no code reads or writes it"
+                    : "only its type and initial value fit; no function allocates a frame on it (it may be, e.g., a bump allocator's pointer)",
             };
             notes.Add($"Global {chosen} fits the stack-pointer heuristic only by its type and value: no function allocates a frame on it, so Strand neither moves nor guards it.");
         }
@@ -885,7 +891,11 @@ public sealed class ModuleLayout
         {
             var reasons = new List<string>();
             var level = SafetyLevel.Safe;
-            if (stack.Found && stack.IsMutableI32 && stack.InitialValue is not null && stack.GlobalIndex is { } weakGlobal && stack.Evidence == StackEvidence.Weak)
+            if (stack.Found && stack.IsMutableI32 && stack.InitialValue is not null && stack.GlobalIndex is { } unusedGlobal && stack.Evidence == StackEvidence.Weak && stack.Unused)
+            {
+                reasons.Add($"Global {unusedGlobal} fits the stack-pointer heuristic only by its type and value, and no code reads or writes it: there is no shadow stack in use to separate.");
+            }
+            else if (stack.Found && stack.IsMutableI32 && stack.InitialValue is not null && stack.GlobalIndex is { } weakGlobal && stack.Evidence == StackEvidence.Weak)
             {
                 level = SafetyLevel.Unknown;
                 reasons.Add($"Global {weakGlobal} fits the stack-pointer heuristic only weakly ({stack.EvidenceReason}), so Strand neither moves nor guards it; if the module has a shadow stack, threads will share it.");

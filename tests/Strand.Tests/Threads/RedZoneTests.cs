@@ -209,6 +209,42 @@ public class GuardRuleTests
         Assert.Null(thread.StackRange);
     }
 
+    // Two stripped candidates: global 0 is a bump pointer, global 1 gets LLVM-style frames.
+    private const string BumpAndStack = """
+        (module
+          (memory 4 4 shared)
+          (global $bump (mut i32) (i32.const 0x8000))
+          (global $sp (mut i32) (i32.const 0x10000))
+          (func (export "alloc") (param $n i32) (result i32)
+            (local $p i32)
+            (local.set $p (global.get $bump))
+            (global.set $bump (i32.add (local.get $p) (local.get $n)))
+            (local.get $p))
+          (func (export "framed") (result i32)
+            (global.set $sp (i32.sub (global.get $sp) (i32.const 32)))
+            (global.set $sp (i32.add (global.get $sp) (i32.const 32)))
+            (i32.const 0)))
+        """;
+
+    [Fact]
+    public void TheHeuristicPrefersTheGlobalTheCodeUsesAsAStack()
+    {
+        var layout = ModuleLayout.Analyze(Strand.Binary.ModuleDecoder.Decode(WatParser.ParseModule(BumpAndStack)));
+        var sp = layout.StackPointer;
+        Assert.Equal(1u, sp.GlobalIndex);
+        Assert.Equal([1u, 0u], sp.HeuristicCandidates);
+        Assert.Equal(StackEvidence.Strong, sp.Evidence);
+        Assert.Equal(1, sp.FramedCandidates);
+        Assert.Equal(SafetyLevel.Safe, layout.Verdict.UnderStrand.Level);
+
+        // Both used for frames: ambiguous, never SAFE.
+        string both = BumpAndStack.Replace("(global.set $bump (i32.add (local.get $p) (local.get $n)))",
+            "(global.set $bump (i32.sub (global.get $bump) (i32.const 16))) (global.set $bump (local.get $p))");
+        var ambiguous = ModuleLayout.Analyze(Strand.Binary.ModuleDecoder.Decode(WatParser.ParseModule(both))).StackPointer;
+        Assert.Equal(2, ambiguous.FramedCandidates);
+        Assert.Equal(SafetyLevel.Unknown, ModuleLayout.Analyze(Strand.Binary.ModuleDecoder.Decode(WatParser.ParseModule(both))).Verdict.UnderStrand.Level);
+    }
+
     // /work/shared/cases/adjacent_stacks.wat: thread 2's epilogue restores its own empty-stack top, which is the
     // lower bound of thread 3's stack right above; no byte of thread 3's stack is touched.
     private const string AdjacentStacks = """
