@@ -133,6 +133,7 @@ public sealed class ThreadGroup : IDisposable
         ArgumentNullException.ThrowIfNull(args);
         ObjectDisposedException.ThrowIf(_disposed, this);
         CheckExport(export, args);
+        WaitForFirstInstance();
 
         lock (_lock)
         {
@@ -158,6 +159,31 @@ public sealed class ThreadGroup : IDisposable
         }
     }
 
+    [ThreadStatic] private static ThreadGroup? t_running;
+
+    /// <summary>
+    /// The host grows the memory for a later thread's stack; that must not happen before the first instance has
+    /// applied its data segments and run its start function, which must see the module's own memory. A spawn from
+    /// outside the group therefore waits (bounded by the group's stop) for the first instance; a spawn from one of
+    /// the group's own threads (wasi-threads) cannot come before it.
+    /// </summary>
+    private void WaitForFirstInstance()
+    {
+        if (t_running == this || _firstInstanceReady.IsSet) return;
+        lock (_lock)
+        {
+            if (_threads.Count == 0) return;
+        }
+        try
+        {
+            _firstInstanceReady.Wait(_stop.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            throw new InvalidOperationException("the thread group has been stopped; no new threads can join it");
+        }
+    }
+
     /// <summary>
     /// Where the stacks and TLS blocks of <paramref name="threads"/> threads would be placed, using the same
     /// rules as <see cref="Spawn"/> but running nothing (for <c>strand inspect --threads</c>). It grows this
@@ -171,7 +197,7 @@ public sealed class ThreadGroup : IDisposable
             for (int id = 1; id <= threads; id++)
             {
                 var thread = new WasmThread(id, "(preview)", []);
-                PlaceThread(thread);
+                PlaceThread(thread, preview: true);
                 planned.Add(thread);
             }
         }
@@ -234,12 +260,20 @@ public sealed class ThreadGroup : IDisposable
         AddressRange? OwnedRegion,
         AddressRange? TlsRegion,
         StackRegistry.Entry? Registration,
-        ShadowStackGuard? Guard);
+        ShadowStackGuard? Guard)
+    {
+        /// <summary>Thread 1's TLS block is placed after its instantiation (set by <see cref="Run"/>).</summary>
+        public bool DeferTls { get; init; }
+        public AddressRange? DeferredTlsRegion { get; set; }
+    }
 
-    private ThreadPlan PlaceThread(WasmThread thread)
+    /// <param name="preview">Place everything now (inspect); otherwise thread 1's separate TLS block is placed after its
+    /// instance is created (<see cref="Run"/>), so that nothing grows the memory before the first instantiation.</param>
+    private ThreadPlan PlaceThread(WasmThread thread, bool preview = false)
     {
         if (Memory is null || _regions is null) return new ThreadPlan(null, null, null, null);
         AddressRange? owned = null, tlsRegion = null;
+        bool deferTls = false;
         try
         {
             uint tlsBytes = TlsBlockBytes(out uint tlsAlign);
@@ -283,7 +317,11 @@ public sealed class ThreadGroup : IDisposable
                     if (tlsBytes > 0) thread.TlsBlock = new AddressRange(region.Start, region.Start + tlsBytes);
                 }
             }
-            if (tlsBytes > 0 && thread.TlsBlock is null)
+            if (tlsBytes > 0 && thread.TlsBlock is null && !preview && thread.Id == 1)
+            {
+                deferTls = true; // placed in Run once the first instance exists
+            }
+            else if (tlsBytes > 0 && thread.TlsBlock is null)
             {
                 tlsRegion = _regions.Allocate(tlsBytes,
                     $"a {MemoryRegions.FormatSize(tlsBytes)} TLS block for thread {thread.Id}",
@@ -316,7 +354,7 @@ public sealed class ThreadGroup : IDisposable
                         detect ? _registry : null, entry, detect ? RecordCollision : null, _options.TrapOnStackCollision);
                 }
             }
-            return new ThreadPlan(owned, tlsRegion, entry, guard);
+            return new ThreadPlan(owned, tlsRegion, entry, guard) { DeferTls = deferTls };
         }
         catch
         {
@@ -361,6 +399,7 @@ public sealed class ThreadGroup : IDisposable
     private void Run(WasmThread thread, ThreadPlan plan)
     {
         bool first = thread.Id == 1;
+        t_running = this;
         try
         {
             // Later instances must not run before the first one has initialised the memory.
@@ -384,6 +423,16 @@ public sealed class ThreadGroup : IDisposable
                 if (first) _firstInstanceReady.Set();
             }
             thread.Instance = instance;
+            if (plan.DeferTls)
+            {
+                // Thread 1's own TLS block, placed now that the first instance has initialised the memory as the
+                // module sees it; its start function ran with the linker's __tls_base, as without Strand.
+                uint bytes = TlsBlockBytes(out _);
+                var region = _regions!.Allocate(bytes, $"a {MemoryRegions.FormatSize(bytes)} TLS block for thread {thread.Id}", "relink with a larger --max-memory");
+                plan.DeferredTlsRegion = region;
+                thread.TlsBlock = new AddressRange(region.Start, region.Start + bytes);
+                InitializeTls(instance, thread.TlsBlock.Value);
+            }
             _startGate.Wait(_stop.Token);
             var function = instance.GetFunction(thread.Export);
             long started = Stopwatch.GetTimestamp();
@@ -410,6 +459,8 @@ public sealed class ThreadGroup : IDisposable
             if (plan.Registration is { } entry) _registry!.Unregister(entry);
             if (plan.OwnedRegion is { } region) _regions!.Release(region);
             if (plan.TlsRegion is { } tls) _regions!.Release(tls);
+            if (plan.DeferredTlsRegion is { } deferred) _regions!.Release(deferred);
+            t_running = null;
             thread.Complete();
         }
     }

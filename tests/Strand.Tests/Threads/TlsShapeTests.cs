@@ -156,6 +156,28 @@ public class TlsShapeTests
         Assert.Equal(1, error.ThreadId);
     }
 
+    // The first instance's start function records the memory size it sees (cmpxchg: only the first records).
+    private const string StartSeesMemorySize = """
+        (module
+          (import "env" "memory" (memory 1 8 shared))
+          (global $sp (export "__stack_pointer") (mut i32) (i32.const 0x8000))
+          (func $start (drop (i32.atomic.rmw.cmpxchg (i32.const 16) (i32.const 0) (memory.size))))
+          (start $start)
+          (func (export "f") (result i32) (i32.atomic.load (i32.const 16))))
+        """;
+
+    [Fact]
+    public void TheFirstStartFunctionSeesTheModulesMemoryNotTheHostsStackPages()
+    {
+        var module = Module.Compile(WatParser.ParseModule(StartSeesMemorySize));
+        using var group = new ThreadGroup(module, new ThreadGroupOptions { StartTogether = true }); // all live at once
+        // Spawned back to back from the host: the later threads' stacks are placed only once instance 1 exists.
+        var threads = Enumerable.Range(0, 3).Select(_ => group.Spawn("f")).ToArray();
+        Assert.Null(ThreadFixtures.Finish(group));
+        Assert.All(threads, t => Assert.Equal(1, t.Result![0].AsI32));
+        Assert.Equal(3u, group.Memory!.Pages); // 1 + a page for each later thread's band and stack
+    }
+
     // .bss in no segment: the code addresses it by constants above the segment's end.
     private const string BssOnlyInCode = """
         (module
