@@ -283,7 +283,11 @@ public sealed class ThreadGroup : IDisposable
                 if (MainStack is { } main)
                 {
                     thread.InitialStackPointer = (uint)main.End;
-                    if (!_mainStackTaken) thread.StackRange = main;
+                    if (!_mainStackTaken)
+                    {
+                        thread.StackRange = _mainGuarded ?? main;
+                        thread.RedZoneBand = Layout.StackPointer.RedZoneBand;
+                    }
                     _mainStackTaken = true;
                 }
             }
@@ -417,21 +421,22 @@ public sealed class ThreadGroup : IDisposable
             try
             {
                 instance = Instance.Create(_module, _imports, options);
+                thread.Instance = instance;
+                if (plan.DeferTls)
+                {
+                    // Thread 1's own TLS block, placed now that the first instance has initialised the memory as the
+                    // module sees it (its start function ran with the linker's __tls_base, as without Strand), and
+                    // before later threads are placed, so the placement stays deterministic.
+                    uint bytes = TlsBlockBytes(out _);
+                    var region = _regions!.Allocate(bytes, $"a {MemoryRegions.FormatSize(bytes)} TLS block for thread {thread.Id}", "relink with a larger --max-memory");
+                    plan.DeferredTlsRegion = region;
+                    thread.TlsBlock = new AddressRange(region.Start, region.Start + bytes);
+                    InitializeTls(instance, thread.TlsBlock.Value);
+                }
             }
             finally
             {
                 if (first) _firstInstanceReady.Set();
-            }
-            thread.Instance = instance;
-            if (plan.DeferTls)
-            {
-                // Thread 1's own TLS block, placed now that the first instance has initialised the memory as the
-                // module sees it; its start function ran with the linker's __tls_base, as without Strand.
-                uint bytes = TlsBlockBytes(out _);
-                var region = _regions!.Allocate(bytes, $"a {MemoryRegions.FormatSize(bytes)} TLS block for thread {thread.Id}", "relink with a larger --max-memory");
-                plan.DeferredTlsRegion = region;
-                thread.TlsBlock = new AddressRange(region.Start, region.Start + bytes);
-                InitializeTls(instance, thread.TlsBlock.Value);
             }
             _startGate.Wait(_stop.Token);
             var function = instance.GetFunction(thread.Export);
