@@ -29,8 +29,10 @@ internal sealed class CodeScan
         public uint LargestBaseOffset;
         /// <summary>Writes whose value is a function's first parameter (<c>local.get 0; global.set g</c>, __wasm_init_tls's shape).</summary>
         public int ParameterWrites;
-        /// <summary>Every other write of g.</summary>
+        /// <summary>Every other write of g, outside the thread entry point.</summary>
         public int OtherWrites;
+        /// <summary>Writes of g in the thread entry point <c>wasi_thread_start</c> (which sets up the new thread's globals).</summary>
+        public int EntryWrites;
         /// <summary>Functions that write g.</summary>
         public int WritingFunctions;
         /// <summary><c>global.get g</c> occurrences.</summary>
@@ -52,9 +54,15 @@ internal sealed class CodeScan
 
     public GlobalUse Use(uint global) => Globals.TryGetValue(global, out var u) ? u : Globals[global] = new GlobalUse();
 
+    /// <summary>The function exported as <c>wasi_thread_start</c>, if any.</summary>
+    public uint? ThreadEntry { get; private init; }
+
     public static CodeScan Run(ModuleDefinition module)
     {
-        var scan = new CodeScan();
+        var scan = new CodeScan
+        {
+            ThreadEntry = module.Exports.FirstOrDefault(e => e.Kind == ExternalKind.Function && e.Name == "wasi_thread_start")?.Index,
+        };
         var code = new List<Instruction>();
         for (int b = 0; b < module.Bodies.Count; b++)
         {
@@ -106,7 +114,8 @@ internal sealed class CodeScan
                 case Opcode.GlobalSet:
                 {
                     var use = Use(ins.Index);
-                    if (i > 0 && code[i - 1].Opcode == Opcode.LocalGet && code[i - 1].Index == 0 && HasParameter(module, function)) use.ParameterWrites++;
+                    if (function == ThreadEntry) use.EntryWrites++;
+                    else if (i > 0 && code[i - 1].Opcode == Opcode.LocalGet && code[i - 1].Index == 0 && HasParameter(module, function)) use.ParameterWrites++;
                     else use.OtherWrites++;
                     (written ??= []).Add(ins.Index);
                     break;

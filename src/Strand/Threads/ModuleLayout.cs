@@ -662,7 +662,8 @@ public sealed class ModuleLayout
     /// Thread-locals of a stripped module (no name section, no TLS exports: Rust's <c>wasm32-wasip1-threads</c> as
     /// shipped), recognised by the shape of the code. A candidate <c>__tls_base</c> is a defined mutable i32 global,
     /// not the stack pointer, that no export or name calls anything else, that no function allocates frames on and
-    /// that the code writes only from a function's first parameter (<c>local.get 0; global.set g</c>) if at all.
+    /// that the code writes only from a function's first parameter (<c>local.get 0; global.set g</c>) or in
+    /// <c>wasi_thread_start</c> (wasi-libc's sets <c>__tls_base</c> from its start argument), if at all.
     /// In order: (1) a function with a first i32 parameter that sets such a global from it and <c>memory.init</c>s a
     /// passive segment at that address is <c>__wasm_init_tls</c>, the global <c>__tls_base</c> and the segment the
     /// template; (2) a global the code uses as a base address (<c>global.get g; i32.const k; i32.add</c>) together

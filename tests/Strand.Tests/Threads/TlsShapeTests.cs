@@ -128,6 +128,51 @@ public class TlsShapeTests
         Assert.Equal(0, first.Result![0].AsI32);
     }
 
+    // wasi-libc's shape: wasi_thread_start sets __stack_pointer and __tls_base from fields of its argument; an
+    // unexported __wasm_init_tls (param) sets the base and memory.inits the template; __tls_size, __tls_align follow.
+    private const string WasiLibcShape = """
+        (module
+          (import "env" "memory" (memory 2 16 shared))
+          (global $sp (mut i32) (i32.const 0x10000))
+          (global $tls_base (mut i32) (i32.const 0))
+          (global $tls_size i32 (i32.const 8))
+          (global $tls_align i32 (i32.const 4))
+          (data $tdata "\2a\00\00\00\00\00\00\00")
+          (func $init_tls (param $block i32)
+            (global.set $tls_base (local.get $block))
+            (memory.init $tdata (local.get $block) (i32.const 0) (i32.const 8)))
+          (func (export "wasi_thread_start") (param $tid i32) (param $arg i32)
+            (global.set $sp (i32.load (local.get $arg)))
+            (global.set $tls_base (i32.load offset=8 (local.get $arg)))
+            (drop (call $get)))
+          (func $get (result i32)
+            (global.set $sp (i32.sub (global.get $sp) (i32.const 16)))
+            (global.set $sp (i32.add (global.get $sp) (i32.const 16)))
+            (i32.load (i32.add (global.get $tls_base) (i32.const 0))))
+          (func (export "get") (result i32) (call $get))
+          (func (export "init") (param i32) (call $init_tls (local.get 0))))
+        """;
+
+    [Fact]
+    public void WasiLibcShape_TheBaseSetByTheThreadEntryIsStillRecognised()
+    {
+        var layout = ModuleLayout.Analyze(ModuleDecoder.Decode(WatParser.ParseModule(WasiLibcShape)));
+        var tls = layout.Tls;
+        Assert.Null(tls.Unaccounted);
+        Assert.Equal(1u, tls.TlsBase!.GlobalIndex);
+        Assert.Equal(0u, tls.InitTls!.FunctionIndex);
+        Assert.Equal(2u, tls.TlsSize!.GlobalIndex);
+        Assert.Equal(3u, tls.TlsAlign!.GlobalIndex);
+        Assert.Contains(tls.ShapeEvidence, e => e.StartsWith("wasi_thread_start (func 1) sets global 1"));
+        Assert.Equal(SafetyLevel.Safe, layout.Verdict.UnderStrand.Level);
+
+        // A thread entry that also sets a global Strand cannot identify: TLS-like state it cannot account for.
+        string extra = WasiLibcShape.Replace("(global $tls_align i32 (i32.const 4))", "(global $tls_align i32 (i32.const 4)) (global $other (mut i32) (i32.const 0))")
+            .Replace("(drop (call $get)))", "(global.set $other (local.get $tid)) (drop (call $get)))");
+        var unaccounted = ModuleLayout.Analyze(ModuleDecoder.Decode(WatParser.ParseModule(extra))).Tls;
+        Assert.StartsWith("wasi_thread_start (func 1) sets global 4 for each new thread", unaccounted.Unaccounted);
+    }
+
     // An active segment out of bounds for the module's own 1-page memory.
     private const string OutOfBoundsSegment = """
         (module
