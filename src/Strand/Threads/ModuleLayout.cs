@@ -839,7 +839,16 @@ public sealed class ModuleLayout
         {
             var reasons = new List<string>();
             var level = SafetyLevel.Safe;
-            if (stack.Found && stack.IsMutableI32 && stack.InitialValue is { } top)
+            if (stack.Found && stack.Evidence == StackEvidence.Weak && stack.Unused)
+            {
+                reasons.Add($"The only stack-pointer candidate (global {stack.GlobalIndex}) is never read or written, so threads do not share a stack in memory.");
+            }
+            else if (stack.Found && stack.Evidence == StackEvidence.Weak && stack.InitialValue is { } weakTop)
+            {
+                level = SafetyLevel.Unsafe;
+                reasons.Add($"Every instance starts global {stack.GlobalIndex} (a mutable i32 pointer into memory, perhaps a stack pointer or an allocator's) at {weakTop} (0x{weakTop:x8}): each instance moves its own copy from the same address, so threads on the shared memory hand out or use the same bytes.");
+            }
+            else if (stack.Found && stack.IsMutableI32 && stack.InitialValue is { } top)
             {
                 level = SafetyLevel.Unsafe;
                 reasons.Add($"Every instance starts with __stack_pointer (global {stack.GlobalIndex}) = {top} (0x{top:x8}), a constant: threads on the shared memory push their frames at the same addresses and overwrite each other's locals.");

@@ -200,6 +200,7 @@ public class GuardRuleTests
         Assert.Equal(StackEvidence.Weak, layout.StackPointer.Evidence);
         Assert.Equal(0, layout.StackPointer.FrameFunctions);
         Assert.Contains("Global 0 fits the stack-pointer heuristic only by its type and value", string.Join("\n", layout.Notes));
+        Assert.Equal(SafetyLevel.NotApplicable, layout.Verdict.UnderStrand.Level); // unshared memory
 
         using var group = new ThreadGroup(module);
         Assert.Null(group.StackPointerGlobal);
