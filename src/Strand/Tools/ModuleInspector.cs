@@ -54,7 +54,7 @@ public static class ModuleInspector
             Line(sb, sp.Range is { } r ? $"range: {Hex(r.Start)}..{Hex(r.End)} ({Size(r.Size)}), grows down from {Hex(r.End)}" : "range: unknown");
             if (sp.RedZoneBand is { } band)
                 Line(sb, $"red-zone band: {Hex(band.Start)}..{Hex(band.End)} ({Size(band.Size)}), kept free below the stack for LLVM's {ModuleLayout.RedZoneSize}-byte red zone");
-            if (sp.GuardedRange is { } guarded)
+            if (sp.GuardedRange is { } guarded && sp.Evidence == StackEvidence.Strong)
             {
                 string floor = sp.FloorIsCertain
                     ? "above all static data"
