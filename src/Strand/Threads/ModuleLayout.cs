@@ -13,13 +13,13 @@ namespace Strand.Threads;
 /// (4) for stripped modules, a heuristic. The heuristic's candidates are the globals that are
 /// defined (not imported), mutable, of type i32, initialised by a single <c>i32.const</c> whose value is
 /// non-zero, a multiple of 16 (the wasm32 stack alignment) and at most the memory's initial size; that are
-/// not exported under another name and not named otherwise in the name section; and, when data addresses are
-/// known, whose value is either &lt;= the lowest data address (stack first) or &gt;= the data end (stack after
-/// the data), and, when <c>__heap_base</c> is known, not above it (as WAMR requires). The first candidate in
-/// index order wins; if there are several, a note records the ambiguity.</para>
+/// not exported under another name and not named otherwise in the name section; and, when <c>__heap_base</c> is
+/// known, not above it (as WAMR requires). Candidates that functions allocate frames on come first, then index
+/// order; if there are several, a note records the ambiguity.</para>
 /// <para><b>Stack range</b>: the stack grows down from the initial value. After the data: [align16(data end),
 /// initial). Stack first, or no data at all: [0, initial) — the linker leaves nothing else below the initial value.
-/// The size is high - low.</para>
+/// Data on both sides: the largest empty gap below the initial value, up to it (data between the gap and the
+/// initial value is a snapshot's dead frames). The size is high - low.</para>
 /// </remarks>
 public sealed class ModuleLayout
 {
@@ -449,7 +449,7 @@ public sealed class ModuleLayout
         if (candidates.Count > 1)
             notes.Add($"Several globals fit the stack-pointer heuristic ({string.Join(", ", candidates.Select(c => $"global {c} ({FrameFunctions(c)} frame functions)"))}); chose global {chosen}"
                       + (framed == 1 ? ", the only one that functions allocate frames on." : framed > 1 ? ", the first of those that functions allocate frames on." : ", the first."));
-        notes.Add($"No export or name identifies __stack_pointer; global {chosen} was chosen by the heuristic (a defined mutable i32 with a 16-byte aligned constant inside the initial memory and outside the data).");
+        notes.Add($"No export or name identifies __stack_pointer; global {chosen} was chosen by the heuristic (a defined mutable i32 with a 16-byte aligned constant inside the initial memory).");
         var info = WithCodeFacts(new StackPointerInfo
         {
             Source = StackPointerSource.Heuristic,
@@ -536,7 +536,8 @@ public sealed class ModuleLayout
             if (ConstI32(module, g.Init) is not { } value) continue;
             if (value == 0 || value % StackAlignment != 0 || value > memory.InitialBytes) continue;
             if (HasOtherName(module, index)) continue;
-            if (lowestData is { } low && endOfData is { } high && value > low && value < high) continue; // inside the data
+            // Inside the data is allowed: a gap between data ranges may hold the stack, and a pre-initialised snapshot
+            // (Wizer) may record the stack's top frames merged with the data above it. PlaceStack sorts it out.
             if (heapBase.Value is { } hb && value > hb) continue;
             result.Add(index);
         }
@@ -576,17 +577,46 @@ public sealed class ModuleLayout
         if (top >= end)
             return WithBand(stack with { Placement = StackPlacement.AfterData, FloorIsCertain = certain }, AlignUp(end, StackAlignment), top, redZoneUsed);
 
-        // Data below and above the initial pointer: the stack is the gap that contains it.
-        if (!staticRanges.Any(r => r.Start < top && top < r.End))
+        // Data below and above the initial pointer: the stack grows down from it through the largest empty gap below
+        // it. Data between that gap and the pointer lies inside the stack: a pre-initialised snapshot (Wizer) records
+        // the dead frames left on the stack when it was taken, and may merge the topmost with the data above.
+        var (gapStart, gapEnd) = LargestGapBelow(staticRanges, top);
+        if (gapEnd - gapStart >= MinimumStackGap)
         {
-            ulong below = staticRanges.Where(r => r.End <= top).Select(r => r.End).DefaultIfEmpty(0UL).Max();
-            if (dataEnd.Value is { } de && de <= top) below = Math.Max(below, de);
-            notes.Add($"Static data lies both below and above the initial stack pointer 0x{top:x8} (data appended after linking, e.g. by Asyncify or wasi-vfs); the stack is the gap [0x{AlignUp(below, StackAlignment):x8}, 0x{top:x8}).");
-            return WithBand(stack with { Placement = StackPlacement.BetweenData, FloorIsCertain = certain }, AlignUp(below, StackAlignment), top, redZoneUsed);
+            if (staticRanges.Any(r => r.Start < top && top < r.End))
+                notes.Add($"The initial stack pointer 0x{top:x8} lies inside a data range: the data around it is taken to be a snapshot of the stack's top frames merged with the data above.");
+            int inside = staticRanges.Count(r => r.Start >= gapEnd && r.End <= top);
+            if (inside > 0)
+                notes.Add($"{inside} data range(s) lie in [0x{gapEnd:x8}, 0x{top:x8}), just below the initial stack pointer and above the largest gap below it: taken to be inside the stack (the dead frames a pre-initialised snapshot such as Wizer's records), not data below it.");
+            if (gapStart == 0)
+            {
+                var whole = new AddressRange(0, top);
+                return stack with { Placement = StackPlacement.StackFirst, Range = whole, GuardedRange = whole, FloorIsCertain = true };
+            }
+            ulong low = AlignUp(gapStart, StackAlignment);
+            notes.Add($"Static data lies both below and above the initial stack pointer 0x{top:x8} (data appended after linking, e.g. by Asyncify or wasi-vfs); the stack is the gap [0x{low:x8}, 0x{top:x8}).");
+            return WithBand(stack with { Placement = StackPlacement.BetweenData, FloorIsCertain = certain }, low, top, redZoneUsed);
         }
 
         notes.Add($"The initial stack pointer 0x{top:x8} lies inside the static data [0x{lowestData:x8}, 0x{end:x8}); the stack's extent is unknown.");
         return stack with { Placement = StackPlacement.Unknown };
+    }
+
+    /// <summary>The smallest empty stretch below the initial stack pointer taken for the stack when data lies on both sides.</summary>
+    private const ulong MinimumStackGap = 1024;
+
+    /// <summary>The largest stretch [start, end) below <paramref name="top"/> that no data range touches (the highest one on a tie).</summary>
+    private static (ulong Start, ulong End) LargestGapBelow(List<AddressRange> ranges, ulong top)
+    {
+        (ulong Start, ulong End) best = (0, 0);
+        ulong cursor = 0;
+        foreach (var r in ranges.Where(r => r.Start < top).OrderBy(r => r.Start))
+        {
+            if (r.Start > cursor && r.Start - cursor >= best.End - best.Start) best = (cursor, r.Start);
+            cursor = Math.Max(cursor, r.End);
+        }
+        if (top > cursor && top - cursor >= best.End - best.Start) best = (cursor, top);
+        return best;
     }
 
     /// <summary>

@@ -259,6 +259,35 @@ public class TlsShapeTests
             (i32.const 0)))
         """;
 
+    // A Wizer-style snapshot: a few bytes of dead frames just below the initial stack pointer, one segment spanning it
+    // (the stack's top frames merged with the data above), and data above; nothing else below.
+    private const string SnapshotLayout = """
+        (module
+          (memory 4 4 shared)
+          (global $sp (mut i32) (i32.const 0x10000))
+          (data (i32.const 0xff00) "\01")
+          (data (i32.const 0xff40) "\02\03")
+          (data (i32.const 0xfff0) "stack top and data above it")
+          (data (i32.const 0x12000) "more data")
+          (func (export "f") (result i32)
+            (global.set $sp (i32.sub (global.get $sp) (i32.const 16)))
+            (global.set $sp (i32.add (global.get $sp) (i32.const 16)))
+            (i32.const 0)))
+        """;
+
+    [Fact]
+    public void ASnapshotsDeadFramesBelowTheStackPointerAreInsideTheStack()
+    {
+        var layout = ModuleLayout.Analyze(ModuleDecoder.Decode(WatParser.ParseModule(SnapshotLayout)));
+        var sp = layout.StackPointer;
+        Assert.Equal(StackPointerSource.Heuristic, sp.Source); // found although the value lies inside a segment
+        Assert.Equal(StackEvidence.Strong, sp.Evidence);
+        Assert.Equal(StackPlacement.StackFirst, sp.Placement);
+        Assert.Equal(new AddressRange(0, 0x10000), sp.Range);
+        Assert.Equal((uint)0x12010, layout.HeapBase.Value); // align16(0x12000 + 9)
+        Assert.Contains(layout.Notes, n => n.StartsWith("2 data range(s) lie in [0x0000ff00, 0x00010000)"));
+    }
+
     [Fact]
     public void DataBothBelowAndAboveTheStackIsAnalysed()
     {
