@@ -691,12 +691,12 @@ public sealed class ModuleLayout
     /// <summary>
     /// Thread-locals of a stripped module (no name section, no TLS exports: Rust's <c>wasm32-wasip1-threads</c> as
     /// shipped), recognised by the shape of the code. A candidate <c>__tls_base</c> is a defined mutable i32 global,
-    /// not the stack pointer, that no export or name calls anything else, that no function allocates frames on and
-    /// that the code writes only from a function's first parameter (<c>local.get 0; global.set g</c>) or in
-    /// <c>wasi_thread_start</c> (wasi-libc's sets <c>__tls_base</c> from its start argument), if at all.
+    /// not the stack pointer, that no export or name calls anything else and that no function allocates frames on.
     /// In order: (1) a function with a first i32 parameter that sets such a global from it and <c>memory.init</c>s a
     /// passive segment at that address is <c>__wasm_init_tls</c>, the global <c>__tls_base</c> and the segment the
-    /// template; (2) a global the code uses as a base address (<c>global.get g; i32.const k; i32.add</c>) together
+    /// template; (2) a global that the code writes only from a function's first parameter
+    /// (<c>local.get 0; global.set g</c>) or in <c>wasi_thread_start</c> (wasi-libc's sets <c>__tls_base</c> from its
+    /// start argument), if at all, and uses as a base address (<c>global.get g; i32.const k; i32.add</c>) together
     /// with exactly one passive segment that the start function does not copy is <c>__tls_base</c> with that
     /// segment as template. <c>__tls_size</c> is then an unnamed immutable i32 global equal to the template's size,
     /// <c>__tls_align</c> the immutable i32 global right after it if its value is a power of two. A global that
@@ -707,14 +707,16 @@ public sealed class ModuleLayout
         List<DataSegmentInfo> segments, CodeScan scan, List<string> notes)
     {
         uint? sp = stack.Evidence == StackEvidence.Strong ? stack.GlobalIndex : null;
-        bool CandidateBase(uint g)
+        // A defined mutable i32 that is not the stack pointer, not named otherwise and has no frames allocated on it.
+        bool PossibleBase(uint g)
         {
             if (g == sp || g < module.ImportedGlobalCount || g >= module.TotalGlobalCount) return false;
             var type = module.GetGlobalType(g);
             if (!type.Mutable || type.Type != ValType.I32 || HasOtherName(module, g)) return false;
-            if (!scan.Globals.TryGetValue(g, out var use)) return true;
-            return use.FrameFunctions == 0 && use.OtherWrites == 0;
+            return !scan.Globals.TryGetValue(g, out var use) || use.FrameFunctions == 0;
         }
+        // Without an init function as evidence: also written only from a parameter or by the thread entry, if at all.
+        bool CandidateBase(uint g) => PossibleBase(g) && (!scan.Globals.TryGetValue(g, out var use) || use.OtherWrites == 0);
         GlobalSymbol Symbol(string name, uint g) =>
             new(name, g, SymbolSource.Inferred, module.GetGlobalType(g), false, GlobalConstValue(module, g));
 
@@ -723,7 +725,9 @@ public sealed class ModuleLayout
         FunctionSymbol? initTls = null;
         int? template = null;
 
-        var init = scan.InitTlsCandidates.FirstOrDefault(c => CandidateBase(c.BaseGlobal) && c.Segment < segments.Count && segments[(int)c.Segment].Mode == SegmentMode.Passive);
+        // The init function's shape is evidence enough: other writes of the base are allowed (newer wasm-ld's
+        // __wasm_init_memory points it at a static block for the main thread; Rust saves and restores it around calls).
+        var init = scan.InitTlsCandidates.FirstOrDefault(c => PossibleBase(c.BaseGlobal) && c.Segment < segments.Count && segments[(int)c.Segment].Mode == SegmentMode.Passive);
         if (init is not null)
         {
             tlsBase = Symbol(TlsBaseName, init.BaseGlobal);

@@ -173,6 +173,63 @@ public class TlsShapeTests
         Assert.StartsWith("wasi_thread_start (func 1) sets global 4 for each new thread", unaccounted.Unaccounted);
     }
 
+    // The shape of a shipped Rust module (@node-rs/crc32-wasm32-wasi, newer wasm-ld): __wasm_init_memory also points
+    // __tls_base at a static block for the main thread and memory.inits the template there, and Rust code saves and
+    // restores __tls_base around a call of __wasm_init_tls: writes of the base that are not from a parameter.
+    private const string RustShippedShape = """
+        (module
+          (import "env" "memory" (memory 2 16 shared))
+          (global $sp (mut i32) (i32.const 0x8000))
+          (global $tls_base (mut i32) (i32.const 0))
+          (global $tls_size i32 (i32.const 8))
+          (global $tls_align i32 (i32.const 4))
+          (data $tdata "\2a\00\00\00\00\00\00\00")
+          (func $init_memory
+            (block $done (block $wait (block $init
+              (br_table $init $wait $done (i32.atomic.rmw.cmpxchg (i32.const 0x8100) (i32.const 0) (i32.const 1))))
+              (global.set $tls_base (i32.const 0x8000))
+              (memory.init $tdata (i32.const 0x8000) (i32.const 0) (i32.const 8))
+              (i32.atomic.store (i32.const 0x8100) (i32.const 2))
+              (drop (memory.atomic.notify (i32.const 0x8100) (i32.const -1)))
+              (br $done))
+            (drop (memory.atomic.wait32 (i32.const 0x8100) (i32.const 1) (i64.const -1)))))
+          (start $init_memory)
+          (func $init_tls (param $block i32)
+            (global.set $tls_base (local.get $block))
+            (memory.init $tdata (local.get $block) (i32.const 0) (i32.const 8)))
+          (func (export "with_block") (param $block i32) (result i32)
+            (local $saved i32)
+            (local.set $saved (global.get $tls_base))
+            (call $init_tls (local.get $block))
+            (global.set $tls_base (local.get $saved))
+            (i32.const 0))
+          (func (export "tls_get") (result i32)
+            (global.set $sp (i32.sub (global.get $sp) (i32.const 16)))
+            (global.set $sp (i32.add (global.get $sp) (i32.const 16)))
+            (i32.load (i32.add (global.get $tls_base) (i32.const 0))))
+          (func (export "tls_value_address") (result i32) (i32.add (global.get $tls_base) (i32.const 0))))
+        """;
+
+    [Fact]
+    public void RustShippedShape_OtherWritesOfTheBaseDoNotHideIt()
+    {
+        var module = Module.Compile(WatParser.ParseModule(RustShippedShape));
+        var tls = ModuleLayout.Analyze(module.Definition).Tls;
+        Assert.Null(tls.Unaccounted);
+        Assert.Equal(1u, tls.TlsBase!.GlobalIndex);
+        Assert.Equal(1u, tls.InitTls!.FunctionIndex);
+        Assert.Equal(2u, tls.TlsSize!.GlobalIndex);
+        Assert.Equal(3u, tls.TlsAlign!.GlobalIndex);
+
+        using var group = new ThreadGroup(module, new ThreadGroupOptions { StartTogether = true });
+        var addresses = Enumerable.Range(0, 3).Select(_ => group.Spawn("tls_value_address")).ToArray();
+        var values = Enumerable.Range(0, 3).Select(_ => group.Spawn("tls_get")).ToArray();
+        Assert.Null(ThreadFixtures.Finish(group));
+        Assert.Equal(addresses.Select(t => (int)t.TlsBlock!.Value.Start), addresses.Select(t => t.Result![0].AsI32));
+        Assert.Equal(3, addresses.Select(t => t.Result![0].AsI32).Distinct().Count());
+        Assert.All(values, t => Assert.Equal(42, t.Result![0].AsI32));
+    }
+
     // An active segment out of bounds for the module's own 1-page memory.
     private const string OutOfBoundsSegment = """
         (module
