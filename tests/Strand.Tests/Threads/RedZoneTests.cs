@@ -175,7 +175,7 @@ public class GuardRuleTests
         Assert.Equal("0123456789abcdef", System.Text.Encoding.ASCII.GetString(group.Memory!.GetSpan(1024, 16)));
     }
 
-    // /work/shared/cases/bump_allocator.wat: no shadow stack; the only mutable i32 global is a bump pointer.
+    // Issue 7 case "bump_allocator.wat": no shadow stack; the only mutable i32 global is a bump pointer.
     private const string BumpAllocator = """
         (module
           (memory (export "memory") 1)
@@ -246,7 +246,7 @@ public class GuardRuleTests
         Assert.Equal(SafetyLevel.Unknown, ModuleLayout.Analyze(Strand.Binary.ModuleDecoder.Decode(WatParser.ParseModule(both))).Verdict.UnderStrand.Level);
     }
 
-    // /work/shared/cases/adjacent_stacks.wat: thread 2's epilogue restores its own empty-stack top, which is the
+    // Issue 7 case "adjacent_stacks.wat": thread 2's epilogue restores its own empty-stack top, which is the
     // lower bound of thread 3's stack right above; no byte of thread 3's stack is touched.
     private const string AdjacentStacks = """
         (module
