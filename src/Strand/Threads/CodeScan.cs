@@ -136,7 +136,8 @@ internal sealed class CodeScan
                             if (code[j].Opcode == Opcode.LocalGet && code[j].Index == 0 && code[j + 1].Opcode == Opcode.GlobalSet)
                                 baseGlobal = code[j + 1].Index;
                     }
-                    if (baseGlobal is { } g && SetsFromParameter(module, function, code, g))
+                    // __wasm_init_tls is (i32) -> (): the host calls it that way.
+                    if (baseGlobal is { } g && IsInitTlsType(module, function) && SetsFromParameter(module, function, code, g))
                         InitTlsCandidates.Add(new InitTlsShape(function, g, ins.Index));
                     break;
                 }
@@ -178,6 +179,19 @@ internal sealed class CodeScan
         {
             var type = module.GetFunctionType(function);
             return type.Params.Length >= 1 && type.Params[0] == ValType.I32;
+        }
+        catch (ArgumentOutOfRangeException)
+        {
+            return false;
+        }
+    }
+
+    private static bool IsInitTlsType(ModuleDefinition module, uint function)
+    {
+        try
+        {
+            var type = module.GetFunctionType(function);
+            return type.Params.Length == 1 && type.Params[0] == ValType.I32 && type.Results.Length == 0;
         }
         catch (ArgumentOutOfRangeException)
         {

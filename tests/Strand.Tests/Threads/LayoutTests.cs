@@ -435,7 +435,7 @@ public class LayoutTests
     public void MutatedFixtures_NeverThrowFromTheAnalysisOrTheRenderers()
     {
         // Seeded byte mutations of real modules: whatever still decodes must analyse and render without exceptions.
-        string[] fixtures = ["threads/frame_check.wasm", "threads/tls.wasm", "threads/recursion.wasm", "seed/algorithm_threads.wasm"];
+        string[] fixtures = ["threads/frame_check.wasm", "threads/tls.wasm", "threads/recursion.wasm", "seed/algorithm_threads.wasm", "threads/red_zone.wasm", "threads/tls_stripped.wasm"];
         var random = new Random(20240611);
         int analysed = 0;
         foreach (var fixture in fixtures)
@@ -457,7 +457,7 @@ public class LayoutTests
                 }
                 var layout = ModuleLayout.Analyze(module);
                 Assert.False(string.IsNullOrEmpty(ModuleInspector.Render(layout, module)));
-                ParseSvg(ModuleInspector.RenderSvg(layout, [(1, 200000, 260000)]));
+                ParseSvg(ModuleInspector.RenderSvg(layout, [(1, 200000, 260000)], [(1, 199000, 200000)]));
                 analysed++;
             }
         }
