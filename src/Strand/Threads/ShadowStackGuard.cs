@@ -16,7 +16,7 @@ namespace Strand.Threads;
 /// </list>
 /// Any other value outside the stack is a stack switch (fibers, coroutines, a heap-allocated stack, Asyncify
 /// unwinding, a stack pointer raised above its top): allowed, and not checked until the pointer returns to the
-/// thread's own stack. Optionally (the collision diagnostic) records every write in the memory's
+/// thread's own stack (except that a value in the memory kept free below the stack always traps). Optionally (the collision diagnostic) records every write in the memory's
 /// <see cref="StackRegistry"/>, reports a value that enters another live thread's stack and, if asked, traps with
 /// <see cref="TrapCode.ShadowStackCollision"/>.
 /// </summary>
@@ -68,7 +68,9 @@ internal sealed class ShadowStackGuard
     private void CheckOverflow(Instance instance, AddressRange b, uint sp)
     {
         uint old = (uint)instance.Globals[_globalIndex].I32;
-        if (old < b.Start || old > b.End) return; // on another stack (switched away): not this guard's business
+        bool inReserved = sp < b.Start && sp >= _reservedBelow;
+        // On another stack (switched away): not this guard's business, unless the value lands where no stack may be.
+        if ((old < b.Start || old > b.End) && !inReserved) return;
         if (sp > b.End)
         {
             // Raised above the top: a switch, unless the value is a decrease that wrapped below 0 (it then lies
@@ -81,9 +83,9 @@ internal sealed class ShadowStackGuard
             return;
         }
         // Below the floor: certain when it lands where nothing may be, or is one frame's step from the stack.
-        if (sp >= _reservedBelow || old - sp <= _largestFrame)
+        if (inReserved || old - sp <= _largestFrame)
         {
-            string where = sp >= _reservedBelow && _reservedBelow < b.Start
+            string where = inReserved
                 ? $"in the {b.Start - sp} bytes below it that Strand keeps free (red-zone band, TLS block)"
                 : $"{b.Start - sp} bytes below its floor";
             throw new TrapException(TrapCode.ShadowStackOverflow,
