@@ -175,6 +175,32 @@ public class GuardRuleTests
         Assert.Equal("0123456789abcdef", System.Text.Encoding.ASCII.GetString(group.Memory!.GetSpan(1024, 16)));
     }
 
+    private const string TwoWrites = """
+        (module
+          (memory 4 16 shared)
+          (global $sp (export "__stack_pointer") (mut i32) (i32.const 0x10000))
+          (func (export "two") (param $a i32) (param $b i32) (result i32)
+            (global.set $sp (local.get $a))
+            (global.set $sp (local.get $b))
+            (global.get $sp)))
+        """;
+
+    [Fact]
+    public void AValueInTheFreeBandTrapsEvenAfterASwitch()
+    {
+        var module = Module.Compile(WatParser.ParseModule(TwoWrites));
+        using var group = new ThreadGroup(module);
+        var first = group.Spawn("two", Value.I32(0x20000), Value.I32(0x8000)); // switch away and back: fine
+        Assert.True(first.Join(ThreadFixtures.JoinTimeout));
+        Assert.Equal(0x8000, first.Result![0].AsI32);
+        // Thread 2: region [0x40000, 0x50000), band [0x40000, 0x40080), stack [0x40080, 0x50000).
+        var second = group.Spawn("two", Value.I32(0x30000), Value.I32(0x40040));
+        var error = Assert.IsType<ThreadGroupException>(ThreadFixtures.Finish(group));
+        Assert.Equal(new AddressRange(0x40000, 0x40080), second.RedZoneBand);
+        Assert.Equal("shadow stack overflow in thread 2: __stack_pointer would be 0x00040040, below its stack [0x00040080, 0x00050000), in the 64 bytes below it that Strand keeps free (red-zone band, TLS block); raise --stack-size (ThreadGroupOptions.StackSize)",
+            error.InnerException!.Message);
+    }
+
     // Issue 7 case "bump_allocator.wat": no shadow stack; the only mutable i32 global is a bump pointer.
     private const string BumpAllocator = """
         (module
