@@ -41,10 +41,11 @@ public static class InspectCommand
             Console.Out.WriteLine();
             Console.Out.Write(ModuleInspector.RenderUnsupported(module));
         }
-        var stacks = threads > 1 || stackSize is not null ? PreviewStacks(module, threads, stackSize) : null;
+        var bands = new List<(int, uint, uint)>();
+        var stacks = threads > 1 || stackSize is not null ? PreviewStacks(module, threads, stackSize, bands) : null;
         if (svgPath is not null)
         {
-            File.WriteAllText(svgPath, ModuleInspector.RenderSvg(layout, stacks));
+            File.WriteAllText(svgPath, ModuleInspector.RenderSvg(layout, stacks, bands));
             Console.Out.WriteLine($"memory map written to {svgPath}");
         }
         return 0;
@@ -55,7 +56,7 @@ public static class InspectCommand
     /// by the thread-group placement code on a scratch memory from the decoded module alone: nothing is compiled,
     /// linked or run. Printed, and drawn in the SVG.
     /// </summary>
-    private static IReadOnlyList<(int, uint, uint)>? PreviewStacks(ModuleDefinition definition, int threads, uint? stackSize)
+    private static IReadOnlyList<(int, uint, uint)>? PreviewStacks(ModuleDefinition definition, int threads, uint? stackSize, List<(int, uint, uint)> bands)
     {
         Console.Out.WriteLine();
         Console.Out.WriteLine($"Stacks under Strand with {threads} thread(s), isolated mode");
@@ -76,8 +77,10 @@ public static class InspectCommand
                     continue;
                 }
                 string tls = t.TlsBlock is { } block ? $", TLS block {block}" : "";
-                Console.Out.WriteLine($"  thread {t.Id}: stack {range} ({ModuleInspector.Size(range.Size)}){tls}");
+                string band = t.RedZoneBand is { } rz ? $", red-zone band {rz} ({ModuleInspector.Size(rz.Size)})" : "";
+                Console.Out.WriteLine($"  thread {t.Id}: stack {range} ({ModuleInspector.Size(range.Size)}){band}{tls}");
                 result.Add((t.Id, (uint)range.Start, (uint)range.End));
+                if (t.RedZoneBand is { } b) bands.Add((t.Id, (uint)b.Start, (uint)b.End));
             }
             if (pagesAfter is { } pages) Console.Out.WriteLine($"  memory after placement: {pages} pages");
             return result;

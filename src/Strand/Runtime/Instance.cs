@@ -105,11 +105,15 @@ public sealed class Instance
                 continue;
             }
             uint offset = (uint)module.DataOffsets[i]!.Evaluate(instance).AsI32;
+            if (options?.ActiveDataLimit is { } limit && (ulong)offset + (ulong)segment.DataLength > limit)
+                throw new TrapException(TrapCode.OutOfBoundsMemoryAccess);
             instance.Memory0!.Initialize(offset, segment.GetBytes(def), 0, (uint)segment.DataLength);
             instance._droppedData[i] = true;
         }
 
         options?.BeforeStart?.Invoke(instance);
+        // Instantiated outside a thread group on a memory whose group has live threads: a stack (and TLS block) of its own.
+        if (options is null && instance.Memory0 is { Shared: true } shared) Threads.ForeignInstances.Prepare(instance, shared);
         if (def.StartFunction is { } start) instance.GetFunction(start).Invoke();
         return instance;
     }

@@ -19,6 +19,13 @@ internal sealed class InstantiationOptions
     /// </summary>
     public bool SkipActiveData { get; init; }
 
+    /// <summary>
+    /// Active data segments must end at or below this many bytes, else instantiation traps "out of bounds memory
+    /// access" as it would on the module's own memory: the threads layer passes the memory's size before the host
+    /// grew it for thread stacks, so a segment out of bounds for the module is never written into those pages.
+    /// </summary>
+    public ulong? ActiveDataLimit { get; init; }
+
     /// <summary>The interrupt signal compiled code polls (shared by all instances of a thread group).</summary>
     public InterruptSignal? Signal { get; init; }
 

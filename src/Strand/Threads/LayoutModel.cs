@@ -47,6 +47,11 @@ public enum StackPlacement
     StackFirst,
     /// <summary>Stack between the end of the data and the heap (wasm-ld's default): initial pointer &gt;= data end.</summary>
     AfterData,
+    /// <summary>
+    /// Data both below and above the stack (e.g. segments a post-link tool such as Asyncify or wasi-vfs appended at
+    /// the old heap base): the stack runs from the end of the highest data below the initial pointer up to it.
+    /// </summary>
+    BetweenData,
     /// <summary>The module has no data at all, so both layouts look the same: the stack may use everything below its initial pointer.</summary>
     NoData,
 }
@@ -78,7 +83,10 @@ public sealed record GlobalSymbol(string Name, uint GlobalIndex, SymbolSource So
 public sealed record FunctionSymbol(string Name, uint FunctionIndex, SymbolSource Source);
 
 /// <summary>An address such as <c>__data_end</c>: its value (if known) and where it came from.</summary>
-public sealed record LayoutAddress(uint? Value, SymbolSource Source, uint? GlobalIndex)
+/// <param name="IsLowerBound">True when the value is inferred and the real one may be higher: a stripped module's
+/// <c>.bss</c> is recorded nowhere unless the start function zero-fills it, so the inferred data end is only the end of
+/// what the segments, the fills and the code's constant addresses show.</param>
+public sealed record LayoutAddress(uint? Value, SymbolSource Source, uint? GlobalIndex, bool IsLowerBound = false)
 {
     public static readonly LayoutAddress Unknown = new(null, SymbolSource.NotFound, null);
 }
@@ -93,13 +101,72 @@ public sealed record StackPointerInfo
     public bool IsMutableI32 { get; init; }
     /// <summary>The constant the linker initialised it with (the top of the main thread's stack).</summary>
     public uint? InitialValue { get; init; }
-    /// <summary>Every global the heuristic considered plausible, in index order (the chosen one first when it is used).</summary>
+    /// <summary>Every global the heuristic considered plausible, those that functions allocate frames on first, else in index order (the chosen one first).</summary>
     public IReadOnlyList<uint> HeuristicCandidates { get; init; } = [];
+    /// <summary>How many of <see cref="HeuristicCandidates"/> functions allocate frames on.</summary>
+    public int FramedCandidates { get; init; }
     public StackPlacement Placement { get; init; }
     /// <summary>The inferred extent of the main stack: [low, high) with high = the initial value. Null when unknown.</summary>
     public AddressRange? Range { get; init; }
 
+    /// <summary>
+    /// The bottom <see cref="ModuleLayout.RedZoneSize"/> bytes of <see cref="Range"/> when static data lies right below
+    /// it: left unused so that an LLVM leaf function (which addresses up to 128 bytes below the stack pointer without
+    /// moving it) called at the bottom of the stack writes there and not into the data. Null when nothing lies
+    /// below the stack (stack first: below address 0 every access traps).
+    /// </summary>
+    public AddressRange? RedZoneBand { get; init; }
+
+    /// <summary>
+    /// The range the stack pointer may take under Strand's overflow guard: <see cref="Range"/> minus
+    /// <see cref="RedZoneBand"/>. Its start is the guard's floor.
+    /// </summary>
+    public AddressRange? GuardedRange { get; init; }
+
+    /// <summary>
+    /// True when the floor is known to lie above all static data (<c>.bss</c> included): the data end comes from
+    /// <c>__data_end</c>, or the start function zero-fills the <c>.bss</c>, or the stack comes first. False when a
+    /// stripped module's <c>.bss</c> may extend above the inferred data end, into what is reported as stack.
+    /// </summary>
+    public bool FloorIsCertain { get; init; }
+
+    /// <summary>How strongly the code supports that this global is a shadow-stack pointer.</summary>
+    public StackEvidence Evidence { get; init; }
+
+    /// <summary>With <see cref="StackEvidence.Weak"/>: no code reads or writes the global at all.</summary>
+    public bool Unused { get; init; }
+
+    /// <summary>One sentence: why <see cref="Evidence"/> is what it is.</summary>
+    public string EvidenceReason { get; init; } = "";
+
+    /// <summary>Functions that allocate a frame on the stack (<c>global.get; i32.const N; i32.sub; ... global.set</c>).</summary>
+    public int FrameFunctions { get; init; }
+
+    /// <summary>Leaf functions that use LLVM's red zone: compute <c>__stack_pointer - N</c> (N &lt;= 128) and never write it.</summary>
+    public int RedZoneLeaves { get; init; }
+
+    /// <summary>The largest red-zone frame of those leaves, in bytes (0 if none).</summary>
+    public uint LargestRedZoneFrame { get; init; }
+
+    /// <summary>The largest constant frame any function subtracts from the stack pointer, in bytes.</summary>
+    public uint LargestFrame { get; init; }
+
     public bool Found => Source != StackPointerSource.NotFound;
+}
+
+/// <summary>How strongly the module's code supports the stack-pointer identification.</summary>
+public enum StackEvidence
+{
+    /// <summary>No stack pointer.</summary>
+    None,
+    /// <summary>
+    /// Only the heuristic's static facts (a mutable i32 with a plausible constant), and no function allocates frames
+    /// on it: it may be something else, e.g. a bump allocator's pointer. Strand neither moves nor guards it.
+    /// </summary>
+    Weak,
+    /// <summary>Named <c>__stack_pointer</c> (export, name section, import), or functions allocate frames on it (or address
+    /// red-zone frames below it) the way LLVM does.</summary>
+    Strong,
 }
 
 /// <summary>Thread-local storage symbols (clang's <c>-ftls-model=local-exec</c> with shared memory).</summary>
@@ -115,6 +182,22 @@ public sealed record TlsInfo
     public int? TemplateSegment { get; init; }
     /// <summary>Bytes per thread: <c>__tls_size</c> if present, else the template segment's length.</summary>
     public uint? BlockSize { get; init; }
+
+    /// <summary>
+    /// True when the TLS symbols were recognised by the shape of the code (a stripped module), not by name; see
+    /// <see cref="ShapeEvidence"/>.
+    /// </summary>
+    public bool FoundByShape { get; init; }
+
+    /// <summary>What the shape-based recognition saw, as sentences (empty when the symbols are named).</summary>
+    public IReadOnlyList<string> ShapeEvidence { get; init; } = [];
+
+    /// <summary>
+    /// Non-null when the module has TLS-like state (a global used as a base address, or one a thread entry point sets
+    /// before user code) that Strand cannot give each thread a copy of: the reason, as a sentence. A thread group
+    /// then refuses to start a second thread rather than run every thread on one TLS block.
+    /// </summary>
+    public string? Unaccounted { get; init; }
 }
 
 /// <summary>How a data segment's address was learnt.</summary>
@@ -136,7 +219,10 @@ public sealed record DataSegmentInfo(
     SegmentAddressSource AddressSource)
 {
     public AddressRange? Range => Address is { } a ? new AddressRange(a, (ulong)a + Size) : null;
-    public bool IsTlsTemplate => Name == ".tdata";
+    public bool IsTlsTemplate => Name == ".tdata" || IsInferredTlsTemplate;
+
+    /// <summary>A stripped module's TLS template, recognised by shape (see <see cref="TlsInfo.ShapeEvidence"/>).</summary>
+    public bool IsInferredTlsTemplate { get; init; }
 }
 
 /// <summary>The start function and, when it is LLVM's <c>__wasm_init_memory</c>, what it initialises.</summary>

@@ -21,6 +21,17 @@ internal sealed class MemoryRegions
 
     public static MemoryRegions For(Memory memory) => PerMemory.GetValue(memory, m => new MemoryRegions(m));
 
+    /// <summary>The regions of <paramref name="memory"/> if a thread group ever used it, else null (nothing is created).</summary>
+    public static MemoryRegions? Existing(Memory memory) => PerMemory.TryGetValue(memory, out var regions) ? regions : null;
+
+    private ulong? _sizeBeforeHostGrowth;
+
+    /// <summary>The memory's size in bytes before the host first grew it for a region; null while it never has.</summary>
+    public ulong? SizeBeforeHostGrowth
+    {
+        get { lock (_lock) return _sizeBeforeHostGrowth; }
+    }
+
     /// <summary>Page-granular regions currently on the free list (for tests and reports).</summary>
     public IReadOnlyList<AddressRange> FreeRegions
     {
@@ -58,6 +69,7 @@ internal sealed class MemoryRegions
                 throw new ThreadSpawnException($"cannot place {describe}: {state}; {remedy}");
             }
             ulong start = (ulong)old * Memory.PageSize;
+            _sizeBeforeHostGrowth ??= start;
             return new AddressRange(start, start + size);
         }
     }

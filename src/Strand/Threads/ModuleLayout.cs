@@ -13,13 +13,13 @@ namespace Strand.Threads;
 /// (4) for stripped modules, a heuristic. The heuristic's candidates are the globals that are
 /// defined (not imported), mutable, of type i32, initialised by a single <c>i32.const</c> whose value is
 /// non-zero, a multiple of 16 (the wasm32 stack alignment) and at most the memory's initial size; that are
-/// not exported under another name and not named otherwise in the name section; and, when data addresses are
-/// known, whose value is either &lt;= the lowest data address (stack first) or &gt;= the data end (stack after
-/// the data), and, when <c>__heap_base</c> is known, not above it (as WAMR requires). The first candidate in
-/// index order wins; if there are several, a note records the ambiguity.</para>
+/// not exported under another name and not named otherwise in the name section; and, when <c>__heap_base</c> is
+/// known, not above it (as WAMR requires). Candidates that functions allocate frames on come first, then index
+/// order; if there are several, a note records the ambiguity.</para>
 /// <para><b>Stack range</b>: the stack grows down from the initial value. After the data: [align16(data end),
 /// initial). Stack first, or no data at all: [0, initial) — the linker leaves nothing else below the initial value.
-/// The size is high - low.</para>
+/// Data on both sides: the largest empty gap below the initial value, up to it (data between the gap and the
+/// initial value is a snapshot's dead frames). The size is high - low.</para>
 /// </remarks>
 public sealed class ModuleLayout
 {
@@ -33,6 +33,13 @@ public sealed class ModuleLayout
     private const string InitMemoryName = "__wasm_init_memory";
     private const string TlsTemplateSegmentName = ".tdata";
     private const uint StackAlignment = 16;
+
+    /// <summary>
+    /// LLVM's red zone on wasm32, in bytes: a leaf function whose frame fits in it addresses memory below
+    /// <c>__stack_pointer</c> without writing the global (WebAssemblyFrameLowering's RedZoneSize). Strand leaves a
+    /// band of this size unassigned below every stack it places and keeps the guard's floor above it.
+    /// </summary>
+    public const uint RedZoneSize = 128;
 
     private ModuleLayout() { }
 
@@ -80,14 +87,20 @@ public sealed class ModuleLayout
         if (unplaced > 0)
             notes.Add($"{unplaced} data segment(s) have no constant address; the inferred data end ignores them.");
 
+        var scan = CodeScan.Run(module);
+        if (scan.UndecodableBodies > 0)
+            notes.Add($"{scan.UndecodableBodies} function bodies could not be decoded; the code evidence ignores them.");
+        bool bssRecorded = start is { ZeroFills.Count: > 0 };
+
         var dataEnd = FindAddressSymbol(module, DataEndName, notes);
         if (dataEnd.Source == SymbolSource.NotFound && staticRanges.Count > 0)
         {
             ulong end = staticRanges.Max(r => r.End);
             if (end <= uint.MaxValue)
             {
-                dataEnd = new LayoutAddress((uint)end, SymbolSource.Inferred, null);
-                notes.Add($"__data_end is not in the binary; inferred 0x{end:x8} as the end of the highest known data (segments, .bss fills and the init flag).");
+                dataEnd = new LayoutAddress((uint)end, SymbolSource.Inferred, null, IsLowerBound: !bssRecorded);
+                notes.Add($"__data_end is not in the binary; inferred 0x{end:x8} as the end of the highest known data (segments, .bss fills and the init flag)"
+                          + (bssRecorded ? "." : "; the .bss is recorded nowhere in a stripped module, so the real end may be higher."));
             }
         }
         else if (dataEnd.Value is { } declaredEnd && staticRanges.Count > 0 && staticRanges.Max(r => r.End) > declaredEnd)
@@ -96,14 +109,20 @@ public sealed class ModuleLayout
         }
 
         var heapBase = FindAddressSymbol(module, HeapBaseName, notes);
-        var stack = FindStackPointer(module, memory, staticRanges, dataEnd, heapBase, notes);
-        stack = PlaceStack(stack, staticRanges, dataEnd, notes);
+        var stack = FindStackPointer(module, memory, staticRanges, dataEnd, heapBase, scan, notes);
+        dataEnd = RaiseDataEndByCode(dataEnd, stack, staticRanges, memory, scan, notes);
+        // The band is needed only when some function may use the red zone (or the code could not all be read).
+        bool redZoneUsed = stack.RedZoneLeaves > 0 || scan.UndecodableBodies > 0;
+        stack = PlaceStack(stack, staticRanges, dataEnd, redZoneUsed, notes);
 
         if (heapBase.Source == SymbolSource.NotFound)
-            heapBase = InferHeapBase(stack, dataEnd, notes);
+            heapBase = InferHeapBase(stack, staticRanges, dataEnd, notes);
 
         var tls = FindTls(module, segments, notes);
-        NoteStrippedTlsBase(module, stack, tls, segments, notes);
+        if (tls.TlsBase is null)
+            tls = FindTlsByShape(module, stack, start, segments, scan, notes) ?? tls;
+        if (tls.FoundByShape && tls.TemplateSegment is { } inferredTemplate)
+            segments[inferredTemplate] = segments[inferredTemplate] with { IsInferredTlsTemplate = true };
 
         var imports = module.Imports.Select(i => new LayoutImport(i.Module, i.Name, i.Kind, DescribeImport(module, i))).ToList();
         var exports = module.Exports.Select(e => new LayoutExport(e.Name, e.Kind, e.Index, DescribeExport(module, e))).ToList();
@@ -375,7 +394,7 @@ public sealed class ModuleLayout
 
     private static StackPointerInfo FindStackPointer(
         ModuleDefinition module, MemoryFacts? memory, List<AddressRange> staticRanges,
-        LayoutAddress dataEnd, LayoutAddress heapBase, List<string> notes)
+        LayoutAddress dataEnd, LayoutAddress heapBase, CodeScan scan, List<string> notes)
     {
         var named = FindGlobal(module, StackPointerName);
         if (named is not null)
@@ -383,14 +402,16 @@ public sealed class ModuleLayout
             var source = named.Source == SymbolSource.Export ? StackPointerSource.Export : StackPointerSource.NameSection;
             if (!named.IsMutableI32)
                 notes.Add($"Global {named.GlobalIndex} is called __stack_pointer but is not a mutable i32 ({named.Type}); it cannot be a shadow stack pointer.");
-            return new StackPointerInfo
+            return WithCodeFacts(new StackPointerInfo
             {
                 Source = source,
                 GlobalIndex = named.GlobalIndex,
                 Imported = named.Imported,
                 IsMutableI32 = named.IsMutableI32,
                 InitialValue = named.IsMutableI32 ? named.ConstValue : null,
-            };
+                Evidence = named.IsMutableI32 ? StackEvidence.Strong : StackEvidence.None,
+                EvidenceReason = $"named __stack_pointer by the {(source == StackPointerSource.Export ? "export" : "name section")}",
+            }, scan);
         }
 
         // Position-independent code (emscripten side modules, -shared) imports the stack pointer.
@@ -401,13 +422,16 @@ public sealed class ModuleLayout
             if (imp.Name == StackPointerName)
             {
                 notes.Add($"__stack_pointer is imported from \"{imp.Module}\": the host chooses its value, so the module itself fixes no stack.");
-                return new StackPointerInfo
+                bool mutableI32 = imp.Global is { Mutable: true, Type: ValType.I32 };
+                return WithCodeFacts(new StackPointerInfo
                 {
                     Source = StackPointerSource.Import,
                     GlobalIndex = (uint)globalImport,
                     Imported = true,
-                    IsMutableI32 = imp.Global is { Mutable: true, Type: ValType.I32 },
-                };
+                    IsMutableI32 = mutableI32,
+                    Evidence = mutableI32 ? StackEvidence.Strong : StackEvidence.None,
+                    EvidenceReason = "imported under the name __stack_pointer",
+                }, scan);
             }
             globalImport++;
         }
@@ -415,18 +439,84 @@ public sealed class ModuleLayout
         var candidates = HeuristicCandidates(module, memory, staticRanges, dataEnd, heapBase);
         if (candidates.Count == 0) return new StackPointerInfo { Source = StackPointerSource.NotFound };
 
-        uint chosen = candidates[0];
+        // Prefer the candidates the code uses the way LLVM uses its stack pointer: prologues that subtract a
+        // constant frame size and write the global back (a stable sort keeps index order among equals).
+        // Frames allocated on it, or red-zone frames addressed below it: both are how LLVM uses its stack pointer.
+        int FrameFunctions(uint g) => scan.Globals.TryGetValue(g, out var use) ? use.FrameFunctions + use.RedZoneLeaves : 0;
+        var ranked = candidates.OrderByDescending(c => FrameFunctions(c) > 0).ToList();
+        uint chosen = ranked[0];
+        int framed = ranked.Count(c => FrameFunctions(c) > 0);
         if (candidates.Count > 1)
-            notes.Add($"Several globals fit the stack-pointer heuristic ({string.Join(", ", candidates.Select(c => $"global {c}"))}); chose global {chosen}, the first.");
-        notes.Add($"No export or name identifies __stack_pointer; global {chosen} was chosen by the heuristic (first defined mutable i32 with a 16-byte aligned constant inside the initial memory and outside the data).");
-        return new StackPointerInfo
+            notes.Add($"Several globals fit the stack-pointer heuristic ({string.Join(", ", candidates.Select(c => $"global {c} ({FrameFunctions(c)} frame functions)"))}); chose global {chosen}"
+                      + (framed == 1 ? ", the only one that functions allocate frames on." : framed > 1 ? ", the first of those that functions allocate frames on." : ", the first."));
+        notes.Add($"No export or name identifies __stack_pointer; global {chosen} was chosen by the heuristic (a defined mutable i32 with a 16-byte aligned constant inside the initial memory).");
+        var info = WithCodeFacts(new StackPointerInfo
         {
             Source = StackPointerSource.Heuristic,
             GlobalIndex = chosen,
             IsMutableI32 = true,
             InitialValue = GlobalConstValue(module, chosen),
-            HeuristicCandidates = candidates,
+            HeuristicCandidates = ranked,
+        }, scan);
+        if (info.FrameFunctions + info.RedZoneLeaves > 0)
+        {
+            info = info with
+            {
+                FramedCandidates = framed,
+                Evidence = StackEvidence.Strong,
+                EvidenceReason = $"{info.FrameFunctions} function(s) allocate frames on it (global.get; i32.const N; i32.sub; ... global.set) and {info.RedZoneLeaves} address a red-zone frame below it, as LLVM's code does"
+                                 + (framed > 1 ? $"; {framed - 1} other candidate(s) are used the same way" : ""),
+            };
+        }
+        else
+        {
+            // Unused only when no candidate is read or written: then no code can keep a stack through any of them.
+            bool unused = candidates.All(c => !scan.Globals.TryGetValue(c, out var use) || (use.Reads == 0 && use.WritingFunctions == 0));
+            info = info with
+            {
+                Evidence = StackEvidence.Weak,
+                Unused = unused,
+                EvidenceReason = unused
+                    ? "only its type and initial value fit, and no code reads or writes it"
+                    : "only its type and initial value fit; no function allocates a frame on it (it may be, e.g., a bump allocator's pointer)",
+            };
+            notes.Add($"Global {chosen} fits the stack-pointer heuristic only by its type and value: no function allocates a frame on it, so Strand neither moves nor guards it.");
+        }
+        return info;
+    }
+
+    /// <summary>Adds what the code does with the stack-pointer global (frames, red-zone leaves).</summary>
+    private static StackPointerInfo WithCodeFacts(StackPointerInfo info, CodeScan scan)
+    {
+        if (info.GlobalIndex is not { } g || !scan.Globals.TryGetValue(g, out var use)) return info;
+        return info with
+        {
+            FrameFunctions = use.FrameFunctions,
+            RedZoneLeaves = use.RedZoneLeaves,
+            LargestRedZoneFrame = use.LargestRedZoneFrame,
+            LargestFrame = use.LargestFrame,
         };
+    }
+
+    /// <summary>
+    /// A stripped module's <c>.bss</c> is in no segment: the code's loads and stores at constant addresses above the
+    /// inferred data end (and below the top of a stack placed after the data) show that static data extends at least
+    /// that far. Still a lower bound: an array indexed at run time shows only its base.
+    /// </summary>
+    private static LayoutAddress RaiseDataEndByCode(LayoutAddress dataEnd, StackPointerInfo stack, List<AddressRange> staticRanges, MemoryFacts? memory, CodeScan scan, List<string> notes)
+    {
+        if (dataEnd.Source is SymbolSource.Export or SymbolSource.NameSection || memory is null) return dataEnd;
+        if (dataEnd.Value is not null && !dataEnd.IsLowerBound) return dataEnd;
+        ulong from = dataEnd.Value ?? (staticRanges.Count > 0 ? staticRanges[^1].End : 1);
+        // Above the stack's top lies the heap (stack after the data), which constant addresses do not reach; with the
+        // stack first the data runs from the top upwards, so anything in the initial memory may be static data.
+        ulong limit = stack.InitialValue is { } top && top > from ? top : memory.InitialBytes;
+        ulong end = 0;
+        foreach (var (start, stop) in scan.ConstantAccesses)
+            if (start >= from && start < limit && stop <= limit) end = Math.Max(end, stop);
+        if (end == 0 || end <= (dataEnd.Value ?? 0) || end > uint.MaxValue) return dataEnd;
+        notes.Add($"The code loads or stores at constant addresses up to 0x{end:x8}, above the data the segments record: static data (.bss) extends at least that far; the data end is raised to it (still a lower bound).");
+        return new LayoutAddress((uint)end, SymbolSource.Inferred, null, IsLowerBound: true);
     }
 
     private static List<uint> HeuristicCandidates(
@@ -446,7 +536,8 @@ public sealed class ModuleLayout
             if (ConstI32(module, g.Init) is not { } value) continue;
             if (value == 0 || value % StackAlignment != 0 || value > memory.InitialBytes) continue;
             if (HasOtherName(module, index)) continue;
-            if (lowestData is { } low && endOfData is { } high && value > low && value < high) continue; // inside the data
+            // Inside the data is allowed: a gap between data ranges may hold the stack, and a pre-initialised snapshot
+            // (Wizer) may record the stack's top frames merged with the data above it. PlaceStack sorts it out.
             if (heapBase.Value is { } hb && value > hb) continue;
             result.Add(index);
         }
@@ -461,7 +552,7 @@ public sealed class ModuleLayout
         return module.Names?.GlobalNames.TryGetValue(index, out var n) == true && n != StackPointerName;
     }
 
-    private static StackPointerInfo PlaceStack(StackPointerInfo stack, List<AddressRange> staticRanges, LayoutAddress dataEnd, List<string> notes)
+    private static StackPointerInfo PlaceStack(StackPointerInfo stack, List<AddressRange> staticRanges, LayoutAddress dataEnd, bool redZoneUsed, List<string> notes)
     {
         if (stack.InitialValue is not { } top) return stack;
 
@@ -469,38 +560,98 @@ public sealed class ModuleLayout
         if (noData)
         {
             notes.Add($"The module has no data, so the stack's low end is not recorded; reporting [0, 0x{top:x8}) (wasm-ld's default layout would start it at the 1024 global base).");
-            return stack with { Placement = StackPlacement.NoData, Range = new AddressRange(0, top) };
+            var all = new AddressRange(0, top);
+            return stack with { Placement = StackPlacement.NoData, Range = all, GuardedRange = all, FloorIsCertain = false };
         }
 
         ulong lowestData = staticRanges.Count > 0 ? staticRanges[0].Start : dataEnd.Value!.Value;
-        ulong end = dataEnd.Value ?? staticRanges.Max(r => r.End);
+        ulong end = Math.Max(dataEnd.Value ?? 0, staticRanges.Count > 0 ? staticRanges.Max(r => r.End) : 0);
+        bool certain = !dataEnd.IsLowerBound;
 
         if (top <= lowestData)
-            return stack with { Placement = StackPlacement.StackFirst, Range = new AddressRange(0, top) };
-        if (top >= end)
         {
-            ulong low = AlignUp(end, StackAlignment);
-            if (low > top) low = top;
-            return stack with { Placement = StackPlacement.AfterData, Range = new AddressRange(low, top) };
+            // Nothing below address 0: a red zone below it wraps and traps, so the whole range is usable.
+            var range = new AddressRange(0, top);
+            return stack with { Placement = StackPlacement.StackFirst, Range = range, GuardedRange = range, FloorIsCertain = true };
+        }
+        if (top >= end)
+            return WithBand(stack with { Placement = StackPlacement.AfterData, FloorIsCertain = certain }, AlignUp(end, StackAlignment), top, redZoneUsed);
+
+        // Data below and above the initial pointer: the stack grows down from it through the largest empty gap below
+        // it. Data between that gap and the pointer lies inside the stack: a pre-initialised snapshot (Wizer) records
+        // the dead frames left on the stack when it was taken, and may merge the topmost with the data above.
+        var (gapStart, gapEnd) = LargestGapBelow(staticRanges, top);
+        if (gapEnd - gapStart >= MinimumStackGap)
+        {
+            if (staticRanges.Any(r => r.Start < top && top < r.End))
+                notes.Add($"The initial stack pointer 0x{top:x8} lies inside a data range: the data around it is taken to be a snapshot of the stack's top frames merged with the data above.");
+            int inside = staticRanges.Count(r => r.Start >= gapEnd && r.End <= top);
+            if (inside > 0)
+                notes.Add($"{inside} data range(s) lie in [0x{gapEnd:x8}, 0x{top:x8}), just below the initial stack pointer and above the largest gap below it: taken to be inside the stack (the dead frames a pre-initialised snapshot such as Wizer's records), not data below it.");
+            if (gapStart == 0)
+            {
+                var whole = new AddressRange(0, top);
+                return stack with { Placement = StackPlacement.StackFirst, Range = whole, GuardedRange = whole, FloorIsCertain = true };
+            }
+            ulong low = AlignUp(gapStart, StackAlignment);
+            notes.Add($"Static data lies both below and above the initial stack pointer 0x{top:x8} (data appended after linking, e.g. by Asyncify or wasi-vfs); the stack is the gap [0x{low:x8}, 0x{top:x8}).");
+            return WithBand(stack with { Placement = StackPlacement.BetweenData, FloorIsCertain = certain }, low, top, redZoneUsed);
         }
 
         notes.Add($"The initial stack pointer 0x{top:x8} lies inside the static data [0x{lowestData:x8}, 0x{end:x8}); the stack's extent is unknown.");
         return stack with { Placement = StackPlacement.Unknown };
     }
 
+    /// <summary>The smallest empty stretch below the initial stack pointer taken for the stack when data lies on both sides.</summary>
+    private const ulong MinimumStackGap = 1024;
+
+    /// <summary>The largest stretch [start, end) below <paramref name="top"/> that no data range touches (the highest one on a tie).</summary>
+    private static (ulong Start, ulong End) LargestGapBelow(List<AddressRange> ranges, ulong top)
+    {
+        (ulong Start, ulong End) best = (0, 0);
+        ulong cursor = 0;
+        foreach (var r in ranges.Where(r => r.Start < top).OrderBy(r => r.Start))
+        {
+            if (r.Start > cursor && r.Start - cursor >= best.End - best.Start) best = (cursor, r.Start);
+            cursor = Math.Max(cursor, r.End);
+        }
+        if (top > cursor && top - cursor >= best.End - best.Start) best = (cursor, top);
+        return best;
+    }
+
+    /// <summary>
+    /// The stack [low, top) with static data right below it: when some function uses the red zone, its bottom
+    /// <see cref="RedZoneSize"/> bytes are the red-zone band (a leaf called with the stack pointer at the floor then
+    /// writes into the band, not into the data); when none does, the whole range is usable.
+    /// </summary>
+    private static StackPointerInfo WithBand(StackPointerInfo stack, ulong low, ulong top, bool redZoneUsed)
+    {
+        if (low > top) low = top;
+        if (!redZoneUsed) return stack with { Range = new AddressRange(low, top), GuardedRange = new AddressRange(low, top) };
+        ulong floor = Math.Min(low + RedZoneSize, top);
+        return stack with
+        {
+            Range = new AddressRange(low, top),
+            RedZoneBand = new AddressRange(low, floor),
+            GuardedRange = new AddressRange(floor, top),
+        };
+    }
+
     private static ulong AlignUp(ulong value, uint alignment) => (value + alignment - 1) / alignment * alignment;
 
-    private static LayoutAddress InferHeapBase(StackPointerInfo stack, LayoutAddress dataEnd, List<string> notes)
+    private static LayoutAddress InferHeapBase(StackPointerInfo stack, List<AddressRange> staticRanges, LayoutAddress dataEnd, List<string> notes)
     {
+        ulong allData = Math.Max(dataEnd.Value ?? 0, staticRanges.Count > 0 ? staticRanges.Max(r => r.End) : 0);
+        string bound = dataEnd.IsLowerBound ? " (a lower bound: the .bss of a stripped module may end higher)" : "";
         switch (stack.Placement)
         {
             case StackPlacement.AfterData or StackPlacement.NoData when stack.InitialValue is { } top:
                 notes.Add($"__heap_base is not in the binary; inferred 0x{top:x8}, the top of the stack (the heap starts where the stack ends).");
                 return new LayoutAddress(top, SymbolSource.Inferred, null);
-            case StackPlacement.StackFirst when dataEnd.Value is { } end && AlignUp(end, StackAlignment) <= uint.MaxValue:
-                uint heap = (uint)AlignUp(end, StackAlignment);
-                notes.Add($"__heap_base is not in the binary; inferred 0x{heap:x8}, the data end rounded up to 16 (stack-first layout).");
-                return new LayoutAddress(heap, SymbolSource.Inferred, null);
+            case StackPlacement.StackFirst or StackPlacement.BetweenData when allData > 0 && AlignUp(allData, StackAlignment) <= uint.MaxValue:
+                uint heap = (uint)AlignUp(allData, StackAlignment);
+                notes.Add($"__heap_base is not in the binary; inferred 0x{heap:x8}, the end of all static data rounded up to 16{bound}.");
+                return new LayoutAddress(heap, SymbolSource.Inferred, null, IsLowerBound: dataEnd.IsLowerBound);
             default:
                 return LayoutAddress.Unknown;
         }
@@ -537,22 +688,131 @@ public sealed class ModuleLayout
         };
     }
 
-    /// <summary>In a stripped module, __tls_base is a mutable i32 initialised to 0: flag such globals.</summary>
-    private static void NoteStrippedTlsBase(ModuleDefinition module, StackPointerInfo stack, TlsInfo tls, List<DataSegmentInfo> segments, List<string> notes)
+    /// <summary>
+    /// Thread-locals of a stripped module (no name section, no TLS exports: Rust's <c>wasm32-wasip1-threads</c> as
+    /// shipped), recognised by the shape of the code. A candidate <c>__tls_base</c> is a defined mutable i32 global,
+    /// not the stack pointer, that no export or name calls anything else and that no function allocates frames on.
+    /// In order: (1) a function with a first i32 parameter that sets such a global from it and <c>memory.init</c>s a
+    /// passive segment at that address is <c>__wasm_init_tls</c>, the global <c>__tls_base</c> and the segment the
+    /// template; (2) a global that the code writes only from a function's first parameter
+    /// (<c>local.get 0; global.set g</c>) or in <c>wasi_thread_start</c> (wasi-libc's sets <c>__tls_base</c> from its
+    /// start argument), if at all, and uses as a base address (<c>global.get g; i32.const k; i32.add</c>) together
+    /// with exactly one passive segment that the start function does not copy is <c>__tls_base</c> with that
+    /// segment as template. <c>__tls_size</c> is then an unnamed immutable i32 global equal to the template's size,
+    /// <c>__tls_align</c> the immutable i32 global right after it if its value is a power of two. A global that
+    /// <c>wasi_thread_start</c> (or a function it calls) sets, other than the stack pointer, or a base-address global
+    /// without a template, is TLS-like state Strand cannot account for (<see cref="TlsInfo.Unaccounted"/>).
+    /// </summary>
+    private static TlsInfo? FindTlsByShape(ModuleDefinition module, StackPointerInfo stack, StartFunctionInfo? start,
+        List<DataSegmentInfo> segments, CodeScan scan, List<string> notes)
     {
-        if (tls.TlsBase is not null || module.Names?.GlobalNames.Count > 0) return;
-        for (int d = 0; d < module.Globals.Count; d++)
+        uint? sp = stack.Evidence == StackEvidence.Strong ? stack.GlobalIndex : null;
+        // A defined mutable i32 that is not the stack pointer, not named otherwise and has no frames allocated on it.
+        bool PossibleBase(uint g)
         {
-            uint index = (uint)(module.ImportedGlobalCount + d);
-            var g = module.Globals[d];
-            if (index == stack.GlobalIndex || !g.Type.Mutable || g.Type.Type != ValType.I32) continue;
-            if (module.Exports.Any(e => e.Kind == ExternalKind.Global && e.Index == index)) continue;
-            if (ConstI32(module, g.Init) != 0) continue;
-            // __wasm_init_memory copies every passive segment except the TLS template, so an uncopied one is a .tdata suspect.
-            var template = segments.FirstOrDefault(s => s.Mode == SegmentMode.Passive && s.Address is null);
-            notes.Add($"Global {index} (mutable i32 = 0, unnamed) may be __tls_base of a stripped module with thread-locals"
-                      + (template is null ? "." : $"; passive data segment {template.Index} ({template.Size} bytes), which the start function does not copy, may be its .tdata template."));
+            if (g == sp || g < module.ImportedGlobalCount || g >= module.TotalGlobalCount) return false;
+            var type = module.GetGlobalType(g);
+            if (!type.Mutable || type.Type != ValType.I32 || HasOtherName(module, g)) return false;
+            return !scan.Globals.TryGetValue(g, out var use) || use.FrameFunctions == 0;
         }
+        // Without an init function as evidence: also written only from a parameter or by the thread entry, if at all.
+        bool CandidateBase(uint g) => PossibleBase(g) && (!scan.Globals.TryGetValue(g, out var use) || use.OtherWrites == 0);
+        GlobalSymbol Symbol(string name, uint g) =>
+            new(name, g, SymbolSource.Inferred, module.GetGlobalType(g), false, GlobalConstValue(module, g));
+
+        var evidence = new List<string>();
+        GlobalSymbol? tlsBase = null;
+        FunctionSymbol? initTls = null;
+        int? template = null;
+
+        // The init function's shape is evidence enough: other writes of the base are allowed (newer wasm-ld's
+        // __wasm_init_memory points it at a static block for the main thread; Rust saves and restores it around calls).
+        var init = scan.InitTlsCandidates.FirstOrDefault(c => PossibleBase(c.BaseGlobal) && c.Segment < segments.Count && segments[(int)c.Segment].Mode == SegmentMode.Passive);
+        if (init is not null)
+        {
+            tlsBase = Symbol(TlsBaseName, init.BaseGlobal);
+            initTls = new FunctionSymbol(InitTlsName, init.FunctionIndex, SymbolSource.Inferred);
+            template = (int)init.Segment;
+            evidence.Add($"func {init.FunctionIndex} sets global {init.BaseGlobal} from its parameter and memory.inits passive data segment {init.Segment} there: __wasm_init_tls, __tls_base and the TLS template.");
+        }
+        else
+        {
+            // Passive segments the start function (__wasm_init_memory) does not copy: the TLS template is the only one.
+            var uncopied = segments.Where(s => s.Mode == SegmentMode.Passive && s.Address is null && s.Name is null or ".tdata").ToList();
+            var bases = scan.Globals.Where(p => p.Value.BasePlusConstant > 0 && CandidateBase(p.Key)).Select(p => p.Key).Order().ToList();
+            if (bases.Count == 1 && uncopied.Count == 1 && (start?.IsInitMemory ?? false))
+            {
+                tlsBase = Symbol(TlsBaseName, bases[0]);
+                template = uncopied[0].Index;
+                evidence.Add($"global {bases[0]} is used as a base address (global.get; i32.const k; i32.add, k up to {scan.Globals[bases[0]].LargestBaseOffset}) and written only from a parameter if at all, and passive data segment {template} is the only one __wasm_init_memory does not copy: __tls_base and the TLS template.");
+            }
+            else if (bases.Count > 0 && bases.Any(b => scan.Globals[b].ParameterWrites > 0 || uncopied.Count > 0))
+            {
+                string which = string.Join(", ", bases.Select(b => $"global {b}"));
+                string reason = $"{which} {(bases.Count == 1 ? "is" : "are")} used as a base address (global.get; i32.const k; i32.add) and set only from a function parameter, as __tls_base is, but no TLS template and init function could be identified";
+                notes.Add($"TLS-like state: {reason}.");
+                return new TlsInfo { HasThreadLocals = true, FoundByShape = true, ShapeEvidence = [reason + "."], Unaccounted = reason };
+            }
+        }
+
+        // wasi_thread_start sets the new thread's globals before user code: any besides the stack pointer is per-thread state.
+        var threadStart = module.Exports.FirstOrDefault(e => e.Kind == ExternalKind.Function && e.Name == "wasi_thread_start");
+        string? unaccounted = null;
+        if (threadStart is not null)
+        {
+            var set = new HashSet<uint>(scan.WritesByFunction.GetValueOrDefault(threadStart.Index) ?? []);
+            foreach (var callee in scan.CallsByFunction.GetValueOrDefault(threadStart.Index) ?? [])
+                set.UnionWith(scan.WritesByFunction.GetValueOrDefault(callee) ?? []);
+            var extra = set.Where(g => g != stack.GlobalIndex && g != tlsBase?.GlobalIndex).Order().ToList();
+            if (tlsBase is not null && set.Contains(tlsBase.GlobalIndex))
+                evidence.Add($"wasi_thread_start (func {threadStart.Index}) sets global {tlsBase.GlobalIndex} before calling user code.");
+            if (extra.Count > 0)
+            {
+                unaccounted = $"wasi_thread_start (func {threadStart.Index}) sets {string.Join(", ", extra.Select(g => $"global {g}"))} for each new thread, per-thread state that Strand cannot identify";
+                notes.Add($"TLS-like state: {unaccounted}.");
+            }
+        }
+        if (tlsBase is null && unaccounted is null) return null;
+
+        GlobalSymbol? tlsSize = null, tlsAlign = null;
+        if (template is { } t)
+        {
+            uint size = segments[t].Size;
+            for (int d = 0; d < module.Globals.Count; d++)
+            {
+                uint g = (uint)(module.ImportedGlobalCount + d);
+                var global = module.Globals[d];
+                if (global.Type.Mutable || global.Type.Type != ValType.I32 || HasOtherName(module, g) || ConstI32(module, global.Init) != size) continue;
+                tlsSize = Symbol(TlsSizeName, g);
+                evidence.Add($"global {g} is immutable and equals the template's size ({size} bytes): __tls_size.");
+                if (d + 1 < module.Globals.Count && module.Globals[d + 1] is { Type: { Mutable: false, Type: ValType.I32 } } next
+                    && ConstI32(module, next.Init) is { } align && align is > 0 and <= 65536 && (align & (align - 1)) == 0 && !HasOtherName(module, g + 1))
+                {
+                    tlsAlign = Symbol(TlsAlignName, g + 1);
+                    evidence.Add($"global {g + 1} follows it, immutable, a power of two ({align}): __tls_align.");
+                }
+                break;
+            }
+        }
+        uint? blockSize = tlsSize?.ConstValue ?? (template is { } tt ? segments[tt].Size : null);
+        if (tlsBase is not null && scan.Globals.TryGetValue(tlsBase.GlobalIndex, out var baseUse) && blockSize is { } b && baseUse.LargestBaseOffset >= b)
+        {
+            unaccounted ??= $"the code addresses global {tlsBase.GlobalIndex} + {baseUse.LargestBaseOffset}, beyond the {b}-byte TLS template, so the block size is unknown";
+        }
+        foreach (var e in evidence) notes.Add($"TLS recognised by shape: {e}");
+        return new TlsInfo
+        {
+            HasThreadLocals = true,
+            TlsBase = tlsBase,
+            TlsSize = tlsSize,
+            TlsAlign = tlsAlign,
+            InitTls = initTls,
+            TemplateSegment = template,
+            BlockSize = blockSize,
+            FoundByShape = true,
+            ShapeEvidence = evidence,
+            Unaccounted = unaccounted,
+        };
     }
 
     // ---------------------------------------------------------------- imports / exports
@@ -613,7 +873,16 @@ public sealed class ModuleLayout
         {
             var reasons = new List<string>();
             var level = SafetyLevel.Safe;
-            if (stack.Found && stack.IsMutableI32 && stack.InitialValue is { } top)
+            if (stack.Found && stack.Evidence == StackEvidence.Weak && stack.Unused)
+            {
+                reasons.Add($"The only stack-pointer candidate (global {stack.GlobalIndex}) is never read or written, so threads do not share a stack in memory.");
+            }
+            else if (stack.Found && stack.Evidence == StackEvidence.Weak && stack.InitialValue is { } weakTop)
+            {
+                level = SafetyLevel.Unsafe;
+                reasons.Add($"Every instance starts global {stack.GlobalIndex} (a mutable i32 pointer into memory, perhaps a stack pointer or an allocator's) at {weakTop} (0x{weakTop:x8}): each instance moves its own copy from the same address, so threads on the shared memory hand out or use the same bytes.");
+            }
+            else if (stack.Found && stack.IsMutableI32 && stack.InitialValue is { } top)
             {
                 level = SafetyLevel.Unsafe;
                 reasons.Add($"Every instance starts with __stack_pointer (global {stack.GlobalIndex}) = {top} (0x{top:x8}), a constant: threads on the shared memory push their frames at the same addresses and overwrite each other's locals.");
@@ -638,7 +907,12 @@ public sealed class ModuleLayout
                 reasons.Add("The stack pointer has no constant initial value; whether threads share a stack cannot be told statically.");
             }
 
-            if (tls.HasThreadLocals && tls.TlsBase is { } tb && tb.Type.Mutable)
+            if (tls.Unaccounted is { } tlsLike)
+            {
+                if (level == SafetyLevel.Safe) level = SafetyLevel.Unsafe;
+                reasons.Add($"TLS-like state: {tlsLike}; every instance starts with the same values, so threads would share it.");
+            }
+            else if (tls.HasThreadLocals && tls.TlsBase is { } tb && tb.Type.Mutable)
             {
                 if (level == SafetyLevel.Safe) level = SafetyLevel.Unsafe;
                 string start = tb.ConstValue is { } v ? $"{v} (0x{v:x8})" : "the same constant";
@@ -661,15 +935,28 @@ public sealed class ModuleLayout
         {
             var reasons = new List<string>();
             var level = SafetyLevel.Safe;
-            if (stack.Found && stack.IsMutableI32 && stack.InitialValue is { } top && stack.GlobalIndex is { } g)
+            if (stack.Found && stack.IsMutableI32 && stack.InitialValue is not null && stack.GlobalIndex is { } unusedGlobal && stack.Evidence == StackEvidence.Weak && stack.Unused)
+            {
+                reasons.Add($"Global {unusedGlobal} fits the stack-pointer heuristic only by its type and value, and no code reads or writes it: there is no shadow stack in use to separate.");
+            }
+            else if (stack.Found && stack.IsMutableI32 && stack.InitialValue is not null && stack.GlobalIndex is { } weakGlobal && stack.Evidence == StackEvidence.Weak)
+            {
+                level = SafetyLevel.Unknown;
+                reasons.Add($"Global {weakGlobal} fits the stack-pointer heuristic only weakly ({stack.EvidenceReason}), so Strand neither moves nor guards it; if the module has a shadow stack, threads will share it.");
+            }
+            else if (stack.Found && stack.IsMutableI32 && stack.InitialValue is { } top && stack.GlobalIndex is { } g)
             {
                 string range = stack.Range is { } r ? $" the main stack is {r}, {r.Size} bytes," : "";
                 reasons.Add($"Strand sets __stack_pointer (global {g}) of each thread's instance to the top of a stack of its own;{range} so frames cannot collide.");
                 if (stack.Source == StackPointerSource.Heuristic)
                 {
-                    level = stack.HeuristicCandidates.Count > 1 ? SafetyLevel.Unknown : SafetyLevel.Safe;
-                    reasons.Add($"Caveat: global {g} was chosen by a heuristic (the module is stripped){(stack.HeuristicCandidates.Count > 1 ? " among several candidates" : "")}; if it is not the stack pointer, threads still share the real one. Export __stack_pointer to be sure.");
+                    // Ambiguous when another candidate is used for frames too (or none is and there are several).
+                    bool ambiguous = stack.FramedCandidates > 1 || (stack.FramedCandidates == 0 && stack.HeuristicCandidates.Count > 1);
+                    level = ambiguous ? SafetyLevel.Unknown : SafetyLevel.Safe;
+                    reasons.Add($"Caveat: global {g} was chosen by a heuristic (the module is stripped); evidence: {stack.EvidenceReason}. If it is not the stack pointer, threads still share the real one. Export __stack_pointer to be sure.");
                 }
+                if (stack.GuardedRange is { } guarded && !stack.FloorIsCertain)
+                    reasons.Add($"The overflow guard's floor 0x{guarded.Start:x8} is a lower bound: the module records no __data_end and its .bss may end higher, so an overflow into the part of the .bss above the floor is not caught.");
             }
             else if (stack.Source == StackPointerSource.Import && stack.IsMutableI32)
             {
@@ -685,7 +972,12 @@ public sealed class ModuleLayout
                 reasons.Add("No usable shadow-stack pointer was identified, so Strand cannot give threads separate stacks; if the module has one, threads will share it.");
             }
 
-            if (tls.HasThreadLocals)
+            if (tls.Unaccounted is { } tlsLike)
+            {
+                level = level == SafetyLevel.Safe ? SafetyLevel.Unknown : level;
+                reasons.Add($"TLS-like state Strand cannot account for: {tlsLike}. Strand refuses to run a second thread of it (ThreadSpawnException) rather than let all threads share one block.");
+            }
+            else if (tls.HasThreadLocals)
             {
                 if (tls.TlsBase is not { IsMutableI32: true })
                 {

@@ -3,30 +3,48 @@ using Strand.Runtime;
 namespace Strand.Threads;
 
 /// <summary>
-/// Installed as an instance's global-set hook: checks every write of the stack-pointer global of one thread.
-/// Leaving the thread's bounds [low, high] (high = the empty stack) traps with
-/// <see cref="TrapCode.ShadowStackOverflow"/> before the store happens, so a runaway recursion stops at its
-/// own stack instead of overwriting the data or another thread's frames. Optionally (the collision diagnostic)
-/// records every write in the memory's <see cref="StackRegistry"/>, reports a value that enters another live
-/// thread's stack and, if asked, traps with <see cref="TrapCode.ShadowStackCollision"/>.
+/// Installed as an instance's global-set hook: checks every write of the stack-pointer global of one thread before
+/// the store happens. It traps with <see cref="TrapCode.ShadowStackOverflow"/> only on what is certainly an overflow
+/// out of the thread's own stack [floor, top] (top = the empty stack): a thread whose stack pointer is on its own
+/// stack writes a value
+/// <list type="bullet">
+/// <item>below the floor but inside the memory Strand keeps unassigned below the stack (the red-zone band and, for a
+/// stack Strand placed, the thread's own TLS block): no stack can legitimately be there;</item>
+/// <item>below the floor by at most the largest constant frame the module's code allocates
+/// (<see cref="StackPointerInfo.LargestFrame"/>): a prologue pushing a frame across the floor;</item>
+/// <item>that wrapped below address 0 (a decrease modulo 2^32 to an address beyond the memory).</item>
+/// </list>
+/// Any other value outside the stack is a stack switch (fibers, coroutines, a heap-allocated stack, Asyncify
+/// unwinding, a stack pointer raised above its top): allowed, and not checked until the pointer returns to the
+/// thread's own stack (except that a value in the memory kept free below the stack always traps). Optionally (the collision diagnostic) records every write in the memory's
+/// <see cref="StackRegistry"/>, reports a value that enters another live thread's stack and, if asked, traps with
+/// <see cref="TrapCode.ShadowStackCollision"/>.
 /// </summary>
 internal sealed class ShadowStackGuard
 {
     private readonly uint _globalIndex;
     private readonly int _threadId;
     private readonly AddressRange? _bounds;
+    private readonly ulong _reservedBelow;
+    private readonly uint _largestFrame;
     private readonly string _remedy;
     private readonly StackRegistry? _registry;
     private readonly StackRegistry.Entry? _self;
     private readonly Action<StackCollision>? _report;
     private readonly bool _trapOnCollision;
 
-    public ShadowStackGuard(uint globalIndex, int threadId, AddressRange? bounds, string remedy,
+    /// <param name="bounds">The thread's stack [floor, top); null: no bounds check.</param>
+    /// <param name="reservedBelow">Start of the memory below the floor that no stack may use (the red-zone band, the
+    /// thread's TLS block): a write in [reservedBelow, floor) is an overflow whatever its size.</param>
+    /// <param name="largestFrame">The largest constant frame the module's code allocates, in bytes.</param>
+    public ShadowStackGuard(uint globalIndex, int threadId, AddressRange? bounds, ulong reservedBelow, uint largestFrame, string remedy,
         StackRegistry? registry, StackRegistry.Entry? self, Action<StackCollision>? report, bool trapOnCollision)
     {
         _globalIndex = globalIndex;
         _threadId = threadId;
         _bounds = bounds;
+        _reservedBelow = bounds is { } b ? Math.Min(reservedBelow, b.Start) : 0;
+        _largestFrame = largestFrame;
         _remedy = remedy;
         _registry = registry;
         _self = self;
@@ -38,17 +56,41 @@ internal sealed class ShadowStackGuard
     {
         if (globalIndex != _globalIndex) return;
         uint sp = (uint)value;
-        if (_bounds is { } b && (sp < b.Start || sp > b.End))
-        {
-            string side = sp < b.Start ? "below" : "above";
-            throw new TrapException(TrapCode.ShadowStackOverflow,
-                $"shadow stack overflow in thread {_threadId}: __stack_pointer would be 0x{sp:x8}, {side} its stack {b}; {_remedy}");
-        }
+        if (_bounds is { } b && (sp < b.Start || sp > b.End)) CheckOverflow(instance, b, sp);
         if (_registry is not null && _self is not null && _registry.OnStackPointerWrite(_self, sp) is { } collisions)
         {
             foreach (var collision in collisions) _report?.Invoke(collision);
             if (_trapOnCollision)
                 throw new TrapException(TrapCode.ShadowStackCollision, "stack collision: " + collisions[0].Message);
         }
+    }
+
+    private void CheckOverflow(Instance instance, AddressRange b, uint sp)
+    {
+        uint old = (uint)instance.Globals[_globalIndex].I32;
+        bool inReserved = sp < b.Start && sp >= _reservedBelow;
+        // On another stack (switched away): not this guard's business, unless the value lands where no stack may be.
+        if ((old < b.Start || old > b.End) && !inReserved) return;
+        if (sp > b.End)
+        {
+            // Raised above the top: a switch, unless the value is a decrease that wrapped below 0 (it then lies
+            // beyond the memory, where no stack can be).
+            long memoryBytes = instance.Memory0?.Length ?? 0;
+            uint decrease = old - sp; // modulo 2^32
+            if (sp >= memoryBytes && decrease < 0x8000_0000)
+                throw new TrapException(TrapCode.ShadowStackOverflow,
+                    $"shadow stack overflow in thread {_threadId}: __stack_pointer 0x{old:x8} minus {decrease} wraps below address 0 (to 0x{sp:x8}); its stack is {b}; {_remedy}");
+            return;
+        }
+        // Below the floor: certain when it lands where nothing may be, or is one frame's step from the stack.
+        if (inReserved || old - sp <= _largestFrame)
+        {
+            string where = inReserved
+                ? $"in the {b.Start - sp} bytes below it that Strand keeps free (red-zone band, TLS block)"
+                : $"{b.Start - sp} bytes below its floor";
+            throw new TrapException(TrapCode.ShadowStackOverflow,
+                $"shadow stack overflow in thread {_threadId}: __stack_pointer would be 0x{sp:x8}, below its stack {b}, {where}; {_remedy}");
+        }
+        // Far below, beyond any frame the code allocates: a switch to another stack.
     }
 }

@@ -123,6 +123,9 @@ internal sealed class StackRegistry
 
     public static StackRegistry For(Memory memory) => PerMemory.GetValue(memory, _ => new StackRegistry());
 
+    /// <summary>The registry of <paramref name="memory"/> if a thread group ever used it, else null (nothing is created).</summary>
+    public static StackRegistry? Existing(Memory memory) => PerMemory.TryGetValue(memory, out var registry) ? registry : null;
+
     /// <summary>
     /// Registers <paramref name="entry"/> and returns its collisions with live threads: the stack it starts on overlaps
     /// theirs (a stack pointer equal to another stack's top counts: the first frame lands just below it).
@@ -163,7 +166,8 @@ internal sealed class StackRegistry
     /// collisions this write reveals with other live threads, each pair of threads reported once (null: none).
     /// The first write of a thread whose top was unknown sets its top: it collides with a stack it lands inside
     /// (excluding that stack's bottom, where an adjacent stack may end) or whose top it equals. Later writes collide
-    /// when the value lies inside another stack, or when what the thread has used [lowest value, top) overlaps one.
+    /// when the value lies strictly inside another stack (not on its bottom or top, where adjacent stacks meet), or
+    /// when what the thread has used [lowest value, top) overlaps one.
     /// </summary>
     public List<StackCollision>? OnStackPointerWrite(Entry self, uint value)
     {
@@ -178,7 +182,9 @@ internal sealed class StackRegistry
             uint start = Entry.Low(theirs), end = Entry.Top(theirs);
             bool collides = first
                 ? value == end || (value > start && value < end)
-                : (value >= start && value < end) || (low < end && start < top); // the value, or [low, top), inside theirs
+                // Strictly inside theirs: a value equal to their bottom is the empty top of a stack right below theirs
+                // (adjacent stacks), equal to their top the bottom of a stack right above; neither touches their bytes.
+                : (value > start && value < end) || (low < end && start < top); // the value, or [low, top), inside theirs
             if (collides) Report(ref found, self, other, value, theirs, first);
         }
         return found;

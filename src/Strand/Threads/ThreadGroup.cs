@@ -42,6 +42,8 @@ public sealed class ThreadGroup : IDisposable
     private readonly Timer? _timer;
     private readonly StackRegistry? _registry;
     private readonly MemoryRegions? _regions;
+    private readonly AddressRange? _mainGuarded;
+    private readonly ulong? _dataLimit;
     private bool _mainStackTaken;
     private ThreadGroupException? _firstError;
     private Exception? _stopReason;
@@ -69,10 +71,16 @@ public sealed class ThreadGroup : IDisposable
         }
         _startGate = new ManualResetEventSlim(!_options.StartTogether);
 
-        StackPointerGlobal = Layout.StackPointer is { Found: true, IsMutableI32: true, GlobalIndex: { } g } ? g : null;
+        // Only a global the evidence strongly supports is moved and guarded (a weak heuristic pick may be, e.g., a
+        // bump allocator's pointer, and guarding it would stop a correct program).
+        StackPointerGlobal = Layout.StackPointer is { Found: true, IsMutableI32: true, Evidence: StackEvidence.Strong, GlobalIndex: { } g } ? g : null;
         MainStack = Layout.StackPointer.Range;
+        _mainGuarded = Layout.StackPointer.GuardedRange;
         if (StackPointerGlobal is not null && Layout.StackPointer.InitialValue is { } top && MainStack is null)
-            MainStack = new AddressRange(0, top); // unknown extent: at most everything below the initial value
+            MainStack = _mainGuarded = new AddressRange(0, top); // unknown extent: at most everything below the initial value
+        // Active data segments are checked against the memory as the module sees it, not against pages the host
+        // grew for thread stacks (which may exist before the first instance applies its segments).
+        if (Memory is not null) _dataLimit = _regions!.SizeBeforeHostGrowth ?? (ulong)Memory.Length;
 
         _tokenRegistration = _options.CancellationToken.Register(() => Stop(new OperationCanceledException("the thread group was cancelled", _options.CancellationToken)));
         if (_options.Timeout is { } timeout)
@@ -88,7 +96,11 @@ public sealed class ThreadGroup : IDisposable
     /// <summary>Index of the stack-pointer global the group manages, or null when the module has none that it could find.</summary>
     public uint? StackPointerGlobal { get; }
 
-    /// <summary>The linker's stack (thread 1's in isolated mode, everyone's in shared mode).</summary>
+    /// <summary>
+    /// The linker's stack (thread 1's in isolated mode, everyone's in shared mode), including its red-zone band
+    /// (<see cref="StackPointerInfo.RedZoneBand"/>); the part the stack pointer may use is the thread's
+    /// <see cref="WasmThread.StackRange"/>.
+    /// </summary>
     public AddressRange? MainStack { get; }
 
     public StackMode StackMode => _options.StackMode;
@@ -127,6 +139,7 @@ public sealed class ThreadGroup : IDisposable
         ArgumentNullException.ThrowIfNull(args);
         ObjectDisposedException.ThrowIf(_disposed, this);
         CheckExport(export, args);
+        WaitForFirstInstance();
 
         lock (_lock)
         {
@@ -135,6 +148,8 @@ public sealed class ThreadGroup : IDisposable
             int id = _threads.Count + 1;
             if (id > 1 && Memory is { Shared: false })
                 throw new ThreadSpawnException($"cannot start thread {id}: the module's memory is not shared, so only one thread may use it");
+            if (id > 1 && _options.StackMode != StackMode.GuestPlaced && Layout.Tls.Unaccounted is { } tlsLike)
+                throw new ThreadSpawnException($"cannot start thread {id}: the module has TLS-like state that Strand cannot give each thread a copy of ({tlsLike}); all threads would share it. Link with the TLS symbols kept (--export=__tls_base, __tls_size, __tls_align, __wasm_init_tls) or run one thread");
 
             var thread = new WasmThread(id, export, (Value[])args.Clone());
             var plan = PlaceThread(thread);
@@ -147,6 +162,31 @@ public sealed class ThreadGroup : IDisposable
             _osThreads.Add(osThread);
             osThread.Start();
             return thread;
+        }
+    }
+
+    [ThreadStatic] private static ThreadGroup? t_running;
+
+    /// <summary>
+    /// The host grows the memory for a later thread's stack; that must not happen before the first instance has
+    /// applied its data segments and run its start function, which must see the module's own memory. A spawn from
+    /// outside the group therefore waits (bounded by the group's stop) for the first instance; a spawn from one of
+    /// the group's own threads (wasi-threads) cannot come before it.
+    /// </summary>
+    private void WaitForFirstInstance()
+    {
+        if (t_running == this || _firstInstanceReady.IsSet) return;
+        lock (_lock)
+        {
+            if (_threads.Count == 0) return;
+        }
+        try
+        {
+            _firstInstanceReady.Wait(_stop.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            throw new InvalidOperationException("the thread group has been stopped; no new threads can join it");
         }
     }
 
@@ -163,7 +203,7 @@ public sealed class ThreadGroup : IDisposable
             for (int id = 1; id <= threads; id++)
             {
                 var thread = new WasmThread(id, "(preview)", []);
-                PlaceThread(thread);
+                PlaceThread(thread, preview: true);
                 planned.Add(thread);
             }
         }
@@ -244,12 +284,20 @@ public sealed class ThreadGroup : IDisposable
         AddressRange? OwnedRegion,
         AddressRange? TlsRegion,
         StackRegistry.Entry? Registration,
-        ShadowStackGuard? Guard);
+        ShadowStackGuard? Guard)
+    {
+        /// <summary>Thread 1's TLS block is placed after its instantiation (set by <see cref="Run"/>).</summary>
+        public bool DeferTls { get; init; }
+        public AddressRange? DeferredTlsRegion { get; set; }
+    }
 
-    private ThreadPlan PlaceThread(WasmThread thread)
+    /// <param name="preview">Place everything now (inspect); otherwise thread 1's separate TLS block is placed after its
+    /// instance is created (<see cref="Run"/>), so that nothing grows the memory before the first instantiation.</param>
+    private ThreadPlan PlaceThread(WasmThread thread, bool preview = false)
     {
         if (Memory is null || _regions is null) return new ThreadPlan(null, null, null, null);
         AddressRange? owned = null, tlsRegion = null;
+        bool deferTls = false;
         try
         {
             uint tlsBytes = TlsBlockBytes(out uint tlsAlign);
@@ -259,7 +307,11 @@ public sealed class ThreadGroup : IDisposable
                 if (MainStack is { } main)
                 {
                     thread.InitialStackPointer = (uint)main.End;
-                    if (!_mainStackTaken) thread.StackRange = main;
+                    if (!_mainStackTaken)
+                    {
+                        thread.StackRange = _mainGuarded ?? main;
+                        thread.RedZoneBand = Layout.StackPointer.RedZoneBand;
+                    }
                     _mainStackTaken = true;
                 }
             }
@@ -269,27 +321,35 @@ public sealed class ThreadGroup : IDisposable
                 if (useMainStack && MainStack is { } main)
                 {
                     _mainStackTaken = true;
-                    thread.StackRange = main;
+                    thread.StackRange = _mainGuarded ?? main;
+                    thread.RedZoneBand = Layout.StackPointer.RedZoneBand;
                     thread.InitialStackPointer = (uint)main.End;
                 }
                 else
                 {
                     if (Layout.StackPointer.Imported)
                         throw new ThreadSpawnException($"cannot give thread {thread.Id} its own stack: the stack pointer is an imported global that every instance shares; define a separate global per thread in the linker");
-                    uint size = AlignUp(_options.StackSize ?? (uint?)MainStack?.Size ?? FallbackStackSize, StackAlignment);
+                    uint size = AlignUp(_options.StackSize ?? DefaultStackSize(), StackAlignment);
                     ulong reserve = tlsBytes == 0 ? 0 : AlignUp(tlsBytes, Math.Max(tlsAlign, StackAlignment));
-                    owned = _regions.Allocate(reserve + size,
+                    owned = _regions.Allocate(reserve + ModuleLayout.RedZoneSize + size,
                         $"a {MemoryRegions.FormatSize(size)} shadow stack for thread {thread.Id}",
                         "relink with a larger --max-memory or lower --stack-size");
                     var region = owned.Value;
-                    // The stack is exactly the configured size, at the top of the region (the TLS block, if any, at its bottom).
+                    // The stack is exactly the configured size, at the top of the region; the TLS block, if any, at its
+                    // bottom; between them at least RedZoneSize bytes stay unassigned (the red-zone band), so a leaf
+                    // function at the bottom of the stack never reaches the TLS block or the region below.
                     ulong top = region.End & ~(ulong)(StackAlignment - 1);
                     thread.StackRange = new AddressRange(top - size, top);
+                    thread.RedZoneBand = new AddressRange(region.Start + reserve, top - size);
                     thread.InitialStackPointer = (uint)top;
                     if (tlsBytes > 0) thread.TlsBlock = new AddressRange(region.Start, region.Start + tlsBytes);
                 }
             }
-            if (tlsBytes > 0 && thread.TlsBlock is null)
+            if (tlsBytes > 0 && thread.TlsBlock is null && !preview && thread.Id == 1)
+            {
+                deferTls = true; // placed in Run once the first instance exists
+            }
+            else if (tlsBytes > 0 && thread.TlsBlock is null)
             {
                 tlsRegion = _regions.Allocate(tlsBytes,
                     $"a {MemoryRegions.FormatSize(tlsBytes)} TLS block for thread {thread.Id}",
@@ -309,18 +369,20 @@ public sealed class ThreadGroup : IDisposable
                 foreach (var collision in _registry!.Register(entry, thread.InitialStackPointer ?? 0))
                     RecordCollision(collision);
                 if (detect) thread.Registration = entry;
-                bool ownsMainStack = MainStack is { } m && thread.StackRange is { } own && own.Equals(m);
+                bool ownsMainStack = MainStack is { } m && thread.StackRange is { } own && own.End == m.End && own.Start >= m.Start;
                 string remedy = ownsMainStack
                     ? "relink with a larger stack (wasm-ld -z stack-size=N)"
                     : "raise --stack-size (ThreadGroupOptions.StackSize)";
                 var bounds = _options.CheckStackBounds ? thread.StackRange : null;
                 if (bounds is not null || detect)
                 {
-                    guard = new ShadowStackGuard(index, thread.Id, bounds, remedy,
+                    // Below the floor, what no stack may use: the red-zone band and, in a region the group made, the TLS block.
+                    ulong reservedBelow = owned is { } r ? r.Start : thread.RedZoneBand?.Start ?? thread.StackRange?.Start ?? 0;
+                    guard = new ShadowStackGuard(index, thread.Id, bounds, reservedBelow, Layout.StackPointer.LargestFrame, remedy,
                         detect ? _registry : null, entry, detect ? RecordCollision : null, _options.TrapOnStackCollision);
                 }
             }
-            return new ThreadPlan(owned, tlsRegion, entry, guard);
+            return new ThreadPlan(owned, tlsRegion, entry, guard) { DeferTls = deferTls };
         }
         catch
         {
@@ -337,10 +399,21 @@ public sealed class ThreadGroup : IDisposable
         _options.StackCollisionDetected?.Invoke(collision);
     }
 
+    /// <summary>
+    /// The module's own stack size minus the red-zone band, so that a thread's region (band + stack) takes as many
+    /// pages as the linker's stack; <see cref="FallbackStackSize"/> when the size cannot be inferred.
+    /// </summary>
+    private uint DefaultStackSize() =>
+        MainStack is { Size: > ModuleLayout.RedZoneSize and <= uint.MaxValue } main
+            ? (uint)(main.Size - ModuleLayout.RedZoneSize) & ~(StackAlignment - 1)
+            : FallbackStackSize;
+
     /// <summary>Bytes of one TLS block (0 when the module has no thread-locals the host can relocate) and its alignment.</summary>
-    private uint TlsBlockBytes(out uint alignment)
+    private uint TlsBlockBytes(out uint alignment) => TlsBlockBytes(Layout, out alignment);
+
+    internal static uint TlsBlockBytes(ModuleLayout layout, out uint alignment)
     {
-        var tls = Layout.Tls;
+        var tls = layout.Tls;
         alignment = Math.Max(1, tls.TlsAlign?.ConstValue ?? StackAlignment);
         if (!tls.HasThreadLocals || tls.TlsBase is not { IsMutableI32: true, Imported: false }) return 0;
         return tls.BlockSize is { } size and > 0 ? size : 0;
@@ -354,6 +427,7 @@ public sealed class ThreadGroup : IDisposable
     private void Run(WasmThread thread, ThreadPlan plan)
     {
         bool first = thread.Id == 1;
+        t_running = this;
         try
         {
             // Later instances must not run before the first one has initialised the memory.
@@ -362,6 +436,7 @@ public sealed class ThreadGroup : IDisposable
             {
                 Memory = Memory,
                 SkipActiveData = !first,
+                ActiveDataLimit = _dataLimit,
                 Signal = _signal,
                 GlobalSetHook = plan.Guard is { } guard ? guard.OnGlobalSet : null,
                 BeforeStart = instance => PrepareThread(instance, thread),
@@ -370,12 +445,23 @@ public sealed class ThreadGroup : IDisposable
             try
             {
                 instance = Instance.Create(CompiledModule, _imports, options);
+                thread.Instance = instance;
+                if (plan.DeferTls)
+                {
+                    // Thread 1's own TLS block, placed now that the first instance has initialised the memory as the
+                    // module sees it (its start function ran with the linker's __tls_base, as without Strand), and
+                    // before later threads are placed, so the placement stays deterministic.
+                    uint bytes = TlsBlockBytes(out _);
+                    var region = _regions!.Allocate(bytes, $"a {MemoryRegions.FormatSize(bytes)} TLS block for thread {thread.Id}", "relink with a larger --max-memory");
+                    plan.DeferredTlsRegion = region;
+                    thread.TlsBlock = new AddressRange(region.Start, region.Start + bytes);
+                    InitializeTls(instance, thread.TlsBlock.Value);
+                }
             }
             finally
             {
                 if (first) _firstInstanceReady.Set();
             }
-            thread.Instance = instance;
             _startGate.Wait(_stop.Token);
             var function = instance.GetFunction(thread.Export);
             long started = Stopwatch.GetTimestamp();
@@ -402,6 +488,8 @@ public sealed class ThreadGroup : IDisposable
             if (plan.Registration is { } entry) _registry!.Unregister(entry);
             if (plan.OwnedRegion is { } region) _regions!.Release(region);
             if (plan.TlsRegion is { } tls) _regions!.Release(tls);
+            if (plan.DeferredTlsRegion is { } deferred) _regions!.Release(deferred);
+            t_running = null;
             thread.Complete();
         }
     }
@@ -414,10 +502,12 @@ public sealed class ThreadGroup : IDisposable
         if (thread.TlsBlock is { } block) InitializeTls(instance, block);
     }
 
-    private void InitializeTls(Instance instance, AddressRange block)
+    private void InitializeTls(Instance instance, AddressRange block) => InitializeTls(Layout, instance, Memory!, block);
+
+    /// <summary>Clears <paramref name="block"/> and makes it the instance's TLS block (via __wasm_init_tls, else by setting __tls_base and copying the template).</summary>
+    internal static void InitializeTls(ModuleLayout layout, Instance instance, Memory memory, AddressRange block)
     {
-        var tls = Layout.Tls;
-        var memory = Memory!;
+        var tls = layout.Tls;
         // A reused region may hold an earlier thread's values.
         memory.GetSpan((long)block.Start, (int)block.Size).Clear();
         if (tls.InitTls is { } init)
@@ -429,7 +519,7 @@ public sealed class ThreadGroup : IDisposable
         instance.Globals[tls.TlsBase!.GlobalIndex].I32 = (int)block.Start;
         if (tls.TemplateSegment is { } segment)
         {
-            var bytes = CompiledModule.Definition.Data[segment].GetBytes(CompiledModule.Definition);
+            var bytes = instance.Module.Definition.Data[segment].GetBytes(instance.Module.Definition);
             memory.WriteBytes((long)block.Start, bytes[..Math.Min(bytes.Length, (int)block.Size)]);
         }
     }

@@ -37,7 +37,8 @@ public sealed class ThreadGroupOptions
 
     /// <summary>
     /// Bytes of shadow stack for each thread after the first (isolated mode). Null: the size of the module's
-    /// own stack as inferred by <see cref="ModuleLayout"/>. Rounded up to a multiple of 16.
+    /// own stack as inferred by <see cref="ModuleLayout"/> minus the 128-byte red-zone band kept free below every
+    /// stack (so the thread's region takes as many pages as the linker's stack). Rounded up to a multiple of 16.
     /// </summary>
     public uint? StackSize { get; init; }
 

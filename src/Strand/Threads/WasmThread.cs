@@ -26,7 +26,7 @@ public sealed class WasmThread
     public Exception? Error { get; internal set; }
 
     /// <summary>
-    /// The thread's shadow stack [low, high): high is its initial stack pointer. Null when the module has no known
+    /// The thread's shadow stack [low, high): high is its initial stack pointer, low the overflow guard's floor. Null when the module has no known
     /// stack, and for threads after the first in <see cref="StackMode.GuestPlaced"/> mode (the guest places them).
     /// </summary>
     public AddressRange? StackRange { get; internal set; }
@@ -39,6 +39,13 @@ public sealed class WasmThread
     public AddressRange? ObservedStack => Registration?.Learned;
 
     internal StackRegistry.Entry? Registration { get; set; }
+
+    /// <summary>
+    /// The unassigned band right below <see cref="StackRange"/> (at least <see cref="ModuleLayout.RedZoneSize"/>
+    /// bytes) where an LLVM leaf function called at the bottom of the stack puts its red-zone frame; null when nothing
+    /// lies below the stack (a stack-first main stack).
+    /// </summary>
+    public AddressRange? RedZoneBand { get; internal set; }
 
     /// <summary>The initial value of the thread's stack-pointer global.</summary>
     public uint? InitialStackPointer { get; internal set; }

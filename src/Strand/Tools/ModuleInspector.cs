@@ -46,8 +46,23 @@ public static class ModuleInspector
             Line(sb, sp.InitialValue is { } top ? $"initial value: {Hex(top)} ({top})" : "initial value: unknown (not a constant)");
             if (sp.Source == StackPointerSource.Heuristic && sp.HeuristicCandidates.Count > 1)
                 Line(sb, $"other candidates: {string.Join(", ", sp.HeuristicCandidates.Skip(1).Select(c => $"global {c}"))}");
+            Line(sb, $"evidence: {(sp.Evidence == StackEvidence.Strong ? "strong" : sp.Evidence == StackEvidence.Weak ? "weak" : "none")} ({sp.EvidenceReason})"
+                     + (sp.Evidence == StackEvidence.Weak ? "; Strand neither moves nor guards it" : ""));
+            Line(sb, $"code: {sp.FrameFunctions} function(s) allocate frames on it (largest constant frame {Size(sp.LargestFrame)}); "
+                     + $"{sp.RedZoneLeaves} leaf function(s) use the red zone below it without moving it (largest {Size(sp.LargestRedZoneFrame)})");
             Line(sb, $"placement: {Describe(sp.Placement)}");
             Line(sb, sp.Range is { } r ? $"range: {Hex(r.Start)}..{Hex(r.End)} ({Size(r.Size)}), grows down from {Hex(r.End)}" : "range: unknown");
+            if (sp.RedZoneBand is { } band)
+                Line(sb, $"red-zone band: {Hex(band.Start)}..{Hex(band.End)} ({Size(band.Size)}), kept free below the stack for LLVM's {ModuleLayout.RedZoneSize}-byte red zone");
+            if (sp.GuardedRange is { } guarded && sp.Evidence == StackEvidence.Strong)
+            {
+                string floor = sp.FloorIsCertain
+                    ? "above all static data"
+                    : sp.Placement == StackPlacement.NoData
+                        ? "a lower bound: the module records no data, so static data (.bss) below the stack is not known"
+                        : "a lower bound: the .bss of a stripped module may end higher, and an overflow into it above the floor is not caught";
+                Line(sb, $"guard floor: {Hex(guarded.Start)} ({floor})");
+            }
         }
 
         Section(sb, "Data end / heap base");
@@ -60,11 +75,15 @@ public static class ModuleInspector
         Line(sb, $"__tls_base:  {Describe(tls.TlsBase)}");
         Line(sb, $"__tls_size:  {Describe(tls.TlsSize)}");
         Line(sb, $"__tls_align: {Describe(tls.TlsAlign)}");
-        Line(sb, $"__wasm_init_tls: {(tls.InitTls is { } init ? $"func {init.FunctionIndex} (found via {Describe(init.Source)})" : "not found")}");
+        Line(sb, $"__wasm_init_tls: {(tls.InitTls is { } init ? $"func {init.FunctionIndex} (found via {(init.Source == SymbolSource.Inferred ? "the shape of the code" : Describe(init.Source))})" : "not found")}");
         if (tls.TemplateSegment is { } tdata)
-            Line(sb, $"template: data segment {tdata} (.tdata), {tls.BlockSize} bytes per thread");
+            Line(sb, $"template: data segment {tdata} ({(tls.FoundByShape ? "recognised by shape" : ".tdata")}), {tls.BlockSize} bytes per thread");
         else if (tls.BlockSize is { } block)
             Line(sb, $"block size: {block} bytes per thread");
+        if (tls.FoundByShape)
+            Line(sb, "found by the shape of the code (stripped module); see the notes");
+        if (tls.Unaccounted is { } unaccounted)
+            Line(sb, $"TLS-like state Strand cannot account for: {unaccounted}; a second thread is refused");
 
         Section(sb, "Data segments");
         if (layout.DataSegments.Count == 0) Line(sb, "none");
@@ -73,6 +92,7 @@ public static class ModuleInspector
             string name = s.Name is null ? "" : $" {s.Name}";
             string where = s.Range is { } r
                 ? $"{Hex(r.Start)}..{Hex(r.End)} (from {(s.AddressSource == SegmentAddressSource.ActiveOffset ? "its offset" : "memory.init in the start function")})"
+                : s.IsInferredTlsTemplate ? "no fixed address (per-thread TLS template, recognised by shape)"
                 : s.IsTlsTemplate ? "no fixed address (per-thread TLS template)" : "address unknown";
             Line(sb, $"[{s.Index}]{name} {s.Mode.ToString().ToLowerInvariant()}, {Size(s.Size)}, {where}");
         }
@@ -172,6 +192,7 @@ public static class ModuleInspector
     {
         StackPlacement.StackFirst => "stack first (below the data)",
         StackPlacement.AfterData => "after the data (between the data end and the heap)",
+        StackPlacement.BetweenData => "between data below and data above it (data appended after linking)",
         StackPlacement.NoData => "below the initial pointer (the module has no data)",
         _ => "unknown",
     };
@@ -185,19 +206,20 @@ public static class ModuleInspector
     };
 
     private static string Describe(LayoutAddress a) => a.Value is { } v
-        ? $"{Hex(v)} ({v}) ({Describe(a.Source)}{(a.GlobalIndex is { } g ? $", global {g}" : "")})"
+        ? $"{Hex(v)} ({v}) ({Describe(a.Source)}{(a.GlobalIndex is { } g ? $", global {g}" : "")}{(a.IsLowerBound ? ", a lower bound" : "")})"
         : "unknown";
 
     private static string Describe(GlobalSymbol? g)
     {
         if (g is null) return "not found";
         string value = g.ConstValue is { } v ? $" = {v}" : "";
-        return $"global {g.GlobalIndex} (found via {Describe(g.Source)}), {g.Type}{value}";
+        string source = g.Source == SymbolSource.Inferred ? "the shape of the code" : Describe(g.Source);
+        return $"global {g.GlobalIndex} (found via {source}), {g.Type}{value}";
     }
 
     // ====================================================================== SVG
 
-    private enum RegionKind { Unused, Data, Bss, Flag, Stack, Heap, ThreadStack, HostGrown }
+    private enum RegionKind { Unused, Data, Bss, Flag, Stack, RedZone, Heap, ThreadStack, HostGrown }
 
     private sealed record Region(ulong Start, ulong End, RegionKind Kind, string Label);
 
@@ -208,6 +230,7 @@ public static class ModuleInspector
         (RegionKind.Bss, "#a0cbe8", ".bss (zero-filled)"),
         (RegionKind.Flag, "#f28e2b", "init flag"),
         (RegionKind.Stack, "#59a14f", "main shadow stack"),
+        (RegionKind.RedZone, "#ff9d9a", "red-zone band (kept free, 128+ bytes)"),
         (RegionKind.Heap, "#edc948", "heap"),
         (RegionKind.ThreadStack, "#b07aa1", "thread stack"),
         (RegionKind.HostGrown, "#d9d2e9", "grown by the host for threads"),
@@ -220,10 +243,13 @@ public static class ModuleInspector
     /// non-overlapping thread stacks (if given). Widths grow with log2 of the size, so a 4-byte flag and a 1 MiB stack
     /// are both visible; the ticks give the exact addresses. Overlapping stacks are outlined in red.
     /// </summary>
-    public static string RenderSvg(ModuleLayout layout, IReadOnlyList<(int threadId, uint low, uint high)>? threadStacks = null)
+    /// <param name="redZoneBands">For thread stacks, the free band below each (<see cref="WasmThread.RedZoneBand"/>), drawn in its lane.</param>
+    public static string RenderSvg(ModuleLayout layout, IReadOnlyList<(int threadId, uint low, uint high)>? threadStacks = null,
+        IReadOnlyList<(int threadId, uint low, uint high)>? redZoneBands = null)
     {
         ArgumentNullException.ThrowIfNull(layout);
         var threads = (threadStacks ?? []).Where(t => t.high > t.low).OrderBy(t => t.low).ToList();
+        var bands = (redZoneBands ?? []).Where(b => b.high > b.low).ToList();
 
         var regions = MainRegions(layout, threads);
         ulong memoryEnd = regions.Count > 0 ? regions[^1].End : 0;
@@ -232,6 +258,7 @@ public static class ModuleInspector
         var bounds = new SortedSet<ulong> { 0, memoryEnd };
         foreach (var r in regions) { bounds.Add(r.Start); bounds.Add(r.End); }
         foreach (var t in threads) { bounds.Add(t.low); bounds.Add(t.high); }
+        foreach (var b in bands) { bounds.Add(b.low); bounds.Add(b.high); }
         ulong initialEnd = layout.Memory?.InitialBytes ?? 0;
         bool grown = initialEnd > 0 && initialEnd < memoryEnd;
         if (grown) bounds.Add(initialEnd);
@@ -264,7 +291,7 @@ public static class ModuleInspector
             if (lane is null) lanes.Add(lane = []);
             lane.Add(t);
         }
-        var mainStack = layout.StackPointer.Range;
+        var mainStack = layout.StackPointer.GuardedRange ?? layout.StackPointer.Range;
         bool Collides((int threadId, uint low, uint high) t) =>
             threads.Count(o => t.low < o.high && o.low < t.high) > 1 // itself, plus at least one other
             // The first thread runs on the main stack itself: only a partial overlap with it is a collision.
@@ -280,6 +307,7 @@ public static class ModuleInspector
         foreach (var (kind, fill, name) in Palette)
         {
             if (kind is RegionKind.ThreadStack or RegionKind.HostGrown && lanes.Count == 0) continue;
+            if (kind is RegionKind.RedZone && layout.StackPointer.RedZoneBand is null && bands.Count == 0) continue;
             double itemWidth = 17 + name.Length * 6.2 + 18;
             if (lx + itemWidth > width - 10 && lx > left)
             {
@@ -355,6 +383,13 @@ public static class ModuleInspector
         for (int l = 0; l < lanes.Count; l++)
         {
             double y = lanesTop + l * (laneHeight + laneGap);
+            foreach (var band in bands)
+            {
+                if (!lanes[l].Any(t => t.threadId == band.threadId)) continue;
+                double b0 = X(band.low), b1 = X(band.high);
+                svg.Append(string.Create(Invariant,
+                    $"<rect x=\"{b0:0.##}\" y=\"{y:0.##}\" width=\"{Math.Max(b1 - b0, 0.5):0.##}\" height=\"{laneHeight}\" fill=\"{FillOf(RegionKind.RedZone)}\" stroke=\"#333333\" stroke-width=\"0.6\"><title>{Escape($"thread {band.threadId} red-zone band (kept free): {Hex(band.low)}..{Hex(band.high)}, {Size((ulong)band.high - band.low)}")}</title></rect>\n"));
+            }
             foreach (var t in lanes[l])
             {
                 double x0 = X(t.low), x1 = X(t.high);
@@ -395,7 +430,17 @@ public static class ModuleInspector
             if (start.FlagAddress is { } flag) placed.Add(new Region(flag, (ulong)flag + 4, RegionKind.Flag, "flag"));
         }
         if (layout.StackPointer.Range is { } stack && stack.Size > 0)
-            placed.Add(new Region(stack.Start, stack.End, RegionKind.Stack, "stack"));
+        {
+            if (layout.StackPointer.RedZoneBand is { Size: > 0 } band && band.Start == stack.Start && band.End <= stack.End)
+            {
+                placed.Add(new Region(band.Start, band.End, RegionKind.RedZone, "red-zone band"));
+                if (stack.End > band.End) placed.Add(new Region(band.End, stack.End, RegionKind.Stack, "stack"));
+            }
+            else
+            {
+                placed.Add(new Region(stack.Start, stack.End, RegionKind.Stack, "stack"));
+            }
+        }
 
         ulong end = layout.Memory?.InitialBytes ?? 0;
         foreach (var p in placed) end = Math.Max(end, p.End);

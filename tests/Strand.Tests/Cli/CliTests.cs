@@ -170,8 +170,9 @@ public class CliTests
             var (code, output, error) = Run("inspect", path, "--threads", "2", "--stack-size", "64k");
             Assert.True(code == 0, error);
             Assert.Contains("thread 1: stack [0x00000000, 0x00010000) (64 KiB)", output);
-            Assert.Contains("thread 2: stack [0x00020000, 0x00030000) (64 KiB)", output);
-            Assert.Contains("memory after placement: 3 pages", output);
+            // A 64 KiB stack plus the red-zone band below it needs two pages: the band takes the page below.
+            Assert.Contains("thread 2: stack [0x00030000, 0x00040000) (64 KiB), red-zone band [0x00020000, 0x00030000)", output);
+            Assert.Contains("memory after placement: 4 pages", output);
             (code, _, error) = Run("run", path, "--invoke", "f");
             Assert.Equal(1, code);
             Assert.Contains("type mismatch", error);

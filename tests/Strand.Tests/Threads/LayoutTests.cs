@@ -250,8 +250,9 @@ public class LayoutTests
         Assert.Equal(StackPlacement.StackFirst, sp.Placement);
         Assert.Equal(new AddressRange(0, 65536), sp.Range);
         Assert.Equal(new DataSegmentInfo(0, null, SegmentMode.Active, 5, 65536, SegmentAddressSource.ActiveOffset), Assert.Single(layout.DataSegments));
-        Assert.Equal(new LayoutAddress(65541, SymbolSource.Inferred, null), layout.DataEnd);
-        Assert.Equal(new LayoutAddress(65552, SymbolSource.Inferred, null), layout.HeapBase); // align16(data end)
+        // Unshared and stripped: a .bss would be in no segment, so the inferred values are lower bounds.
+        Assert.Equal(new LayoutAddress(65541, SymbolSource.Inferred, null, IsLowerBound: true), layout.DataEnd);
+        Assert.Equal(new LayoutAddress(65552, SymbolSource.Inferred, null, IsLowerBound: true), layout.HeapBase); // align16(data end)
         Assert.Equal("memory", layout.Memory!.ExportName);
         Assert.Equal(SafetyLevel.NotApplicable, layout.Verdict.UnderStrand.Level);
     }
@@ -266,9 +267,12 @@ public class LayoutTests
         Assert.Equal(1u, sp.GlobalIndex);
         Assert.Equal(StackPlacement.AfterData, sp.Placement);
         Assert.Equal(new AddressRange(1040, 32768), sp.Range); // align16(1028)
-        Assert.Contains(layout.Notes, n => n.Contains("Several globals") && n.Contains("global 1, global 2"));
-        Assert.Equal(SafetyLevel.Unsafe, layout.Verdict.WithoutStackManagement.Level);
-        Assert.Equal(SafetyLevel.Unknown, layout.Verdict.UnderStrand.Level);
+        Assert.Contains(layout.Notes, n => n.Contains("Several globals") && n.Contains("global 1 (0 frame functions), global 2 (0 frame functions)"));
+        Assert.Equal(StackEvidence.Weak, sp.Evidence); // no code at all: nothing supports either
+        Assert.Equal(SafetyLevel.Safe, layout.Verdict.WithoutStackManagement.Level); // no code: nothing moves them
+        // No code at all reads or writes any candidate: there is no stack in use to separate.
+        Assert.True(sp.Unused);
+        Assert.Equal(SafetyLevel.Safe, layout.Verdict.UnderStrand.Level);
     }
 
     [Fact]
@@ -371,7 +375,8 @@ public class LayoutTests
         var root = ParseSvg(ModuleInspector.RenderSvg(layout));
         XNamespace ns = "http://www.w3.org/2000/svg";
         var texts = root.Descendants(ns + "text").Select(t => t.Value).ToList();
-        Assert.Contains("stack: 64 KiB", texts);
+        Assert.Contains("stack: 65408 bytes (63.9 KiB)", texts);
+        Assert.Contains("red-zone band: 128 bytes", texts);
         Assert.Contains(".rodata: 16 bytes", texts);
         Assert.Contains("flag: 4 bytes", texts);
         Assert.Contains("0x00010420", texts);
@@ -430,7 +435,7 @@ public class LayoutTests
     public void MutatedFixtures_NeverThrowFromTheAnalysisOrTheRenderers()
     {
         // Seeded byte mutations of real modules: whatever still decodes must analyse and render without exceptions.
-        string[] fixtures = ["threads/frame_check.wasm", "threads/tls.wasm", "threads/recursion.wasm", "seed/algorithm_threads.wasm"];
+        string[] fixtures = ["threads/frame_check.wasm", "threads/tls.wasm", "threads/recursion.wasm", "seed/algorithm_threads.wasm", "threads/red_zone.wasm", "threads/tls_stripped.wasm"];
         var random = new Random(20240611);
         int analysed = 0;
         foreach (var fixture in fixtures)
@@ -452,7 +457,7 @@ public class LayoutTests
                 }
                 var layout = ModuleLayout.Analyze(module);
                 Assert.False(string.IsNullOrEmpty(ModuleInspector.Render(layout, module)));
-                ParseSvg(ModuleInspector.RenderSvg(layout, [(1, 200000, 260000)]));
+                ParseSvg(ModuleInspector.RenderSvg(layout, [(1, 200000, 260000)], [(1, 199000, 200000)]));
                 analysed++;
             }
         }

@@ -90,17 +90,32 @@ public class SharedMemoryTests
     }
 
     [Fact]
-    public void LeavingTheStackBoundsTraps()
+    public void LeavingTheStackBoundsIntoTheFreeMemoryBelowItTraps()
     {
         var module = Module.Compile(WatParser.ParseModule(StackPointerModule));
         using var group = new ThreadGroup(module, new ThreadGroupOptions { StackSize = 4096 });
         group.Spawn("get_sp");
-        group.Spawn("set_sp", Value.I32(0x100));
+        // Thread 2's region is the page [0x20000, 0x30000): the stack is its top 4 KiB, the rest is kept free.
+        var second = group.Spawn("set_sp", Value.I32(0x2f000 - 16));
+        Assert.Equal(new AddressRange(0x20000, 0x2f000), second.RedZoneBand);
         var error = Assert.IsType<ThreadGroupException>(ThreadFixtures.Finish(group));
         Assert.Equal(2, error.ThreadId);
         Assert.Equal(
-            "shadow stack overflow in thread 2: __stack_pointer would be 0x00000100, below its stack [0x0002f000, 0x00030000); raise --stack-size (ThreadGroupOptions.StackSize)",
+            "shadow stack overflow in thread 2: __stack_pointer would be 0x0002eff0, below its stack [0x0002f000, 0x00030000), in the 16 bytes below it that Strand keeps free (red-zone band, TLS block); raise --stack-size (ThreadGroupOptions.StackSize)",
             error.InnerException!.Message);
+    }
+
+    [Fact]
+    public void AJumpFarFromTheStackIsAStackSwitchNotAnOverflow()
+    {
+        // The module allocates no frames, so any move beyond the free band is a switch (e.g. to a heap-allocated stack).
+        var module = Module.Compile(WatParser.ParseModule(StackPointerModule));
+        using var group = new ThreadGroup(module, new ThreadGroupOptions { StackSize = 4096 });
+        var first = group.Spawn("set_sp", Value.I32(0x18000)); // above its top 0x10000: raised, not an overflow
+        var second = group.Spawn("set_sp", Value.I32(0x100));  // far below its stack: a switch
+        Assert.Null(ThreadFixtures.Finish(group));
+        Assert.True(first.Succeeded);
+        Assert.True(second.Succeeded);
     }
 
     [Fact]

@@ -182,10 +182,13 @@ public class StackCollisionTests
     {
         using (var group = new ThreadGroup(Compiled.Value, new ThreadGroupOptions { StackMode = StackMode.GuestPlaced }))
         {
-            var main = group.Spawn("place", Value.I32(0x10000), Value.I32(0x100), Value.I32(0x20000));
+            // From 0x100, 0x200 bytes down wraps below address 0: certainly an overflow, and the message says so.
+            var main = group.Spawn("place", Value.I32(0x10000), Value.I32(0x100), Value.I32(-0x100));
             var error = Assert.IsType<ThreadGroupException>(ThreadFixtures.Finish(group));
             Assert.Equal(1, error.ThreadId);
-            Assert.Equal(TrapCode.ShadowStackOverflow, Assert.IsType<TrapException>(main.Error).Code);
+            var trap = Assert.IsType<TrapException>(main.Error);
+            Assert.Equal(TrapCode.ShadowStackOverflow, trap.Code);
+            Assert.Equal("shadow stack overflow in thread 1: __stack_pointer 0x00000100 minus 512 wraps below address 0 (to 0xffffff00); its stack is [0x00000000, 0x00010000); relink with a larger stack (wasm-ld -z stack-size=N)", trap.Message);
         }
         using (var group = new ThreadGroup(Compiled.Value, new ThreadGroupOptions { StackMode = StackMode.GuestPlaced }))
         {

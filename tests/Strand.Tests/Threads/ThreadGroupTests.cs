@@ -61,7 +61,9 @@ public class ThreadGroupTests
         using var _ = group;
         // All threads fill before anyone checks, so exactly one thread's pattern survives.
         Assert.Equal(3 * FrameWords, threads.Sum(t => t.Result![0].AsI32));
-        Assert.All(threads, t => Assert.Equal(new AddressRange(1056, 66592), t.StackRange));
+        // The linker's stack [1056, 66592) minus the 128-byte red-zone band at its bottom (frame_check has a red-zone leaf).
+        Assert.All(threads, t => Assert.Equal(new AddressRange(1056 + 128, 66592), t.StackRange));
+        Assert.All(threads, t => Assert.Equal(new AddressRange(1056, 1056 + 128), t.RedZoneBand));
 
         // Thread k starts inside each of threads 1..k-1 (all alive: they wait on the barrier): 1 + 2 + 3 reports.
         var collisions = group.Collisions;
@@ -69,7 +71,7 @@ public class ThreadGroupTests
         Assert.Equal(
             [(2, 1), (3, 1), (3, 2), (4, 1), (4, 2), (4, 3)],
             collisions.Select(c => (c.ThreadId, c.OtherThreadId)).ToArray());
-        Assert.Equal("thread 2 starts with __stack_pointer 0x00010420 inside thread 1's live stack [0x00000420, 0x00010420)", collisions[0].Message);
+        Assert.Equal("thread 2 starts with __stack_pointer 0x00010420 inside thread 1's live stack [0x000004a0, 0x00010420)", collisions[0].Message);
     }
 
     [Fact]
@@ -80,8 +82,9 @@ public class ThreadGroupTests
         Assert.All(threads, t => Assert.Equal(0, t.Result![0].AsI32));
         Assert.Empty(group.Collisions);
 
-        // Thread 1 keeps the linker's stack; the others get 64 KiB regions above the initial memory, disjoint.
-        Assert.Equal(new AddressRange(1056, 66592), threads[0].StackRange);
+        // Thread 1 keeps the linker's stack (minus its red-zone band); the others get 64 KiB regions above the
+        // initial memory, disjoint: a band of 128 bytes, then a stack of the same usable size as thread 1's.
+        Assert.Equal(new AddressRange(1056 + 128, 66592), threads[0].StackRange);
         var ranges = threads.Select(t => t.StackRange!.Value).ToArray();
         for (int i = 0; i < ranges.Length; i++)
             for (int j = i + 1; j < ranges.Length; j++)
@@ -91,6 +94,12 @@ public class ThreadGroupTests
             Assert.True(r.Start >= 2 * 65536, $"stack {r} lies inside the module's initial memory");
             Assert.Equal(0u, (uint)(r.End % 16));
             Assert.Equal(ranges[0].Size, r.Size);
+        }
+        foreach (var t in threads.Skip(1))
+        {
+            Assert.Equal(65536UL - 128, t.StackRange!.Value.Size);
+            Assert.Equal(new AddressRange(t.StackRange.Value.Start - 128, t.StackRange.Value.Start), t.RedZoneBand);
+            Assert.Equal(0UL, t.RedZoneBand!.Value.Start % 65536); // the band is the bottom of the thread's page-aligned region
         }
         Assert.Equal(2u + 3u, group.Memory!.Pages);
     }
@@ -214,7 +223,7 @@ public class ThreadGroupTests
         Assert.True(first.Join(ThreadFixtures.JoinTimeout));
         Assert.NotEqual(-1, group.Memory!.Grow(group.Memory.MaximumPages!.Value - group.Memory.Pages));
         var error = Assert.Throws<ThreadSpawnException>(() => group.Spawn("never_set_address"));
-        Assert.Equal("cannot place a 64 KiB shadow stack for thread 2: memory is at its maximum of 256 pages; relink with a larger --max-memory or lower --stack-size", error.Message);
+        Assert.Equal("cannot place a 65408 bytes shadow stack for thread 2: memory is at its maximum of 256 pages; relink with a larger --max-memory or lower --stack-size", error.Message);
     }
 }
 
