@@ -172,6 +172,9 @@ public sealed class FunctionBody
     /// <summary>Offset of the body's size field, for diagnostics.</summary>
     public int SourceOffset { get; init; }
 
+    /// <summary>The deepest the operand stack gets in this body (values of all blocks together), recorded by validation; -1 before.</summary>
+    public int MaxOperandDepth { get; internal set; } = -1;
+
     /// <summary>Expands <see cref="Locals"/> into one entry per local.</summary>
     public ValType[] ExpandLocals()
     {
