@@ -158,8 +158,15 @@ public sealed class Instance
         Array.Copy(items, source, elements, destination, count);
     }
 
-    /// <summary>Asks running guest code of this instance (and of all instances sharing its signal) to trap with <see cref="TrapCode.Interrupted"/>.</summary>
-    internal void RequestInterrupt() => Signal.Request();
+    /// <summary>
+    /// Asks running guest code of this instance (and of all instances sharing its signal) to trap with
+    /// <see cref="TrapCode.Interrupted"/>; code waiting in <c>memory.atomic.wait</c> on the instance's memory wakes and traps at once.
+    /// </summary>
+    internal void RequestInterrupt()
+    {
+        Signal.Request();
+        if (Memory0 is { Shared: true } memory) memory.ParkingLot.Interrupt(Signal);
+    }
 
     internal void ClearInterrupt() => Signal.Clear();
 

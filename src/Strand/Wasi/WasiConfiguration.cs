@@ -137,7 +137,7 @@ public sealed class WasiConfiguration
 
         var context = new WasiContext(
             _arguments.ToArray(), environment.ToArray(), BuildClocks(), _random ?? (buffer => RandomNumberGenerator.Fill(buffer)),
-            _sleep ?? PreciseSleep, _maxOpenDescriptors);
+            _sleep, _maxOpenDescriptors);
         context.AddStandardStream(_stdin ?? Console.OpenStandardInput(), isConsole: _stdin is null, isInput: true);
         context.AddStandardStream(_stdout ?? Console.OpenStandardOutput(), isConsole: _stdout is null, isInput: false);
         context.AddStandardStream(_stderr ?? Console.OpenStandardError(), isConsole: _stderr is null, isInput: false);
@@ -163,20 +163,6 @@ public sealed class WasiConfiguration
     }
 
     private static long? MonotonicNow() => (long)((Int128)Stopwatch.GetTimestamp() * 1_000_000_000 / Stopwatch.Frequency);
-
-    /// <summary>Sleeps at least the requested time (Thread.Sleep alone may wake a little early).</summary>
-    private static void PreciseSleep(long nanoseconds)
-    {
-        long start = Stopwatch.GetTimestamp();
-        while (true)
-        {
-            long elapsed = (long)((Int128)(Stopwatch.GetTimestamp() - start) * 1_000_000_000 / Stopwatch.Frequency);
-            long remaining = nanoseconds - elapsed;
-            if (remaining <= 0) return;
-            long milliseconds = Math.Min((remaining + 999_999) / 1_000_000, int.MaxValue);
-            if (remaining < 200_000) Thread.Yield(); else Thread.Sleep((int)milliseconds);
-        }
-    }
 }
 
 /// <summary>A clock source: null from <see cref="Now"/> means the clock is unsupported on this host.</summary>
