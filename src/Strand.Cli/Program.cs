@@ -26,17 +26,18 @@ public static class Program
                 Environment.Exit(InternalErrorExitCode);
             };
         int exitCode = 0;
-        var thread = new Thread(() => exitCode = DispatchGuarded(args), GuestThreadStackSize) { Name = "strand main" };
+        var thread = new Thread(() => exitCode = RunGuarded(() => Dispatch(args)), GuestThreadStackSize) { Name = "strand main" };
         thread.Start();
         thread.Join();
         return exitCode;
     }
 
-    private static int DispatchGuarded(string[] args)
+    /// <summary>Runs <paramref name="command"/>; an exception it lets escape is reported in one line as an internal error (exit code 70).</summary>
+    public static int RunGuarded(Func<int> command)
     {
         try
         {
-            return Dispatch(args);
+            return command();
         }
         catch (Exception e)
         {

@@ -89,7 +89,7 @@ public sealed class WasiHost
         host.Stopping = cancellationToken;
         try
         {
-            var instance = linker.Instantiate(module);
+            using var instance = linker.Instantiate(module); // its memory is released when the program ends
             // Cancellation interrupts the guest: it traps with "interrupted" at its next loop iteration or call, at once
             // when it waits in memory.atomic.wait on its shared memory or sleeps in poll_oneoff.
             using var interrupt = cancellationToken.Register(instance.RequestInterrupt);
