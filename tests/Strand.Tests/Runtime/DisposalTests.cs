@@ -6,7 +6,12 @@ using static Strand.Tests.Compilation.Wasm;
 
 namespace Strand.Tests.Runtime;
 
+/// <summary>The resident set is process-wide: tests that measure it never run in parallel with other tests.</summary>
+[CollectionDefinition(nameof(ResidentMemoryCollection), DisableParallelization = true)]
+public sealed class ResidentMemoryCollection;
+
 /// <summary>Deterministic release of memories and instances, and threads that are forgotten once finished.</summary>
+[Collection(nameof(ResidentMemoryCollection))]
 public class DisposalTests
 {
     [Fact]
