@@ -13,6 +13,14 @@ public static class ImplementationLimits
     /// </summary>
     public const int MaxOperandStackDepth = 50_000;
 
+    /// <summary>
+    /// The most parameters and results together of a function type that a function, an import or a
+    /// <c>call_indirect</c> uses. A function becomes a CLR method with one argument per parameter, one byref per
+    /// result after the first and a context argument; the JIT rejects methods and calls with more than about 8,200
+    /// arguments ("invalid program"). Web engines allow 1,000 parameters and 1,000 results.
+    /// </summary>
+    public const int MaxFunctionTypeArity = 8_192;
+
     /// <summary>Functions per generated CLR type (a type holds at most 65,535 methods; a function may need two).</summary>
     internal const int FunctionsPerType = 16_384;
 }

@@ -57,6 +57,8 @@ internal static class ModuleCompiler
         }
 
         var compilation = new ModuleCompilation(definition, methods);
+        for (int f = 0; f < compilation.FunctionTypes.Length; f++)
+            CheckArity(compilation.FunctionTypes[f], definition.DescribeFunction((uint)f));
         for (int i = 0; i < methods.Length; i++)
         {
             var body = definition.Bodies[i];
@@ -86,6 +88,16 @@ internal static class ModuleCompiler
         for (int i = 0; i < methods.Length; i++)
             pointers[i] = byName[MethodName(imported + i)].MethodHandle.GetFunctionPointer();
         return new CompiledModule(created, pointers);
+    }
+
+    /// <summary>Throws <see cref="WasmImplementationLimitException"/> for a function type with too many parameters and results.</summary>
+    internal static void CheckArity(FuncType type, string user)
+    {
+        int arity = type.Params.Length + type.Results.Length;
+        if (arity > ImplementationLimits.MaxFunctionTypeArity)
+            throw new WasmImplementationLimitException(
+                $"{user} uses a function type with {type.Params.Length} parameters and {type.Results.Length} results; " +
+                $"Strand compiles at most {ImplementationLimits.MaxFunctionTypeArity} together");
     }
 
     private static TypeBuilder TypeOf(TypeBuilder[] types, int definedIndex) => types[definedIndex / ImplementationLimits.FunctionsPerType];
@@ -130,7 +142,12 @@ internal static class FrameGuard
         var code = FunctionCompiler.Decode(definition, definedIndex);
         int controls = 0;
         foreach (var ins in code)
+        {
             if (ins.Opcode is Opcode.Block or Opcode.Loop or Opcode.If) controls++;
+            else if (ins.Opcode is Opcode.CallIndirect)
+                ModuleCompiler.CheckArity(definition.Types[(int)ins.Index],
+                    $"call_indirect in {definition.DescribeFunction((uint)(compilation.ImportedFunctionCount + definedIndex))}");
+        }
         long frame = EstimateFrameBytes(definition, definedIndex, type, controls);
         if (frame <= SmallFrameBytes)
         {

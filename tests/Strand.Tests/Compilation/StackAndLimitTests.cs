@@ -176,4 +176,44 @@ public class StackAndLimitTests
         Assert.Null(error);
         Assert.Equal(ImplementationLimits.MaxOperandStackDepth, result);
     }
+
+    /// <summary>f calls g (<paramref name="parameters"/> i32 params, <paramref name="results"/> results, each result param 0) and sums what it returns.</summary>
+    private static string WideCallModule(int parameters, int results)
+    {
+        var sb = new StringBuilder("(module (func $g (param");
+        for (int i = 0; i < parameters; i++) sb.Append(" i32");
+        sb.Append(") (result");
+        for (int i = 0; i < results; i++) sb.Append(" i32");
+        sb.Append(')');
+        for (int i = 0; i < results; i++) sb.Append(" (local.get 0)");
+        sb.Append(") (func (export \"f\") (result i32) ");
+        for (int i = 0; i < parameters; i++) sb.Append("(i32.const 2)");
+        sb.Append("(call $g)");
+        for (int i = 1; i < results; i++) sb.Append("(i32.add)");
+        sb.Append("))");
+        return sb.ToString();
+    }
+
+    [Theory]
+    [InlineData(ImplementationLimits.MaxFunctionTypeArity - 1, 1)]
+    [InlineData(1, ImplementationLimits.MaxFunctionTypeArity - 1)]
+    public void AFunctionTypeAtTheArityLimitCompilesAndRuns(int parameters, int results)
+    {
+        var instance = Instantiate(WideCallModule(parameters, results));
+        int result = 0;
+        Assert.Null(OnThread(16, () => result = instance.Invoke("f")[0].AsI32));
+        Assert.Equal(2 * results, result);
+    }
+
+    [Fact]
+    public void AFunctionTypeBeyondTheArityLimitIsACompileTimeError()
+    {
+        // 10,000 parameters and results: the JIT would reject the methods as an "invalid program" at the first call.
+        var e = Assert.Throws<WasmImplementationLimitException>(() => Compile(WideCallModule(5_000, 5_000)));
+        Assert.Equal("implementation limit: func[0] uses a function type with 5000 parameters and 5000 results; Strand compiles at most 8192 together", e.Message);
+        var indirect = Assert.Throws<WasmImplementationLimitException>(() => Compile(
+            "(module (type $t (func (param " + string.Concat(Enumerable.Repeat("i64 ", 9000)) + "))) (table 1 funcref) " +
+            "(func (export \"f\") (call_indirect (type $t) " + string.Concat(Enumerable.Repeat("(i64.const 0) ", 9000)) + "(i32.const 0))))"));
+        Assert.Equal("implementation limit: call_indirect in func[0] <f> uses a function type with 9000 parameters and 0 results; Strand compiles at most 8192 together", indirect.Message);
+    }
 }
