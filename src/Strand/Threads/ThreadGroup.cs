@@ -389,7 +389,16 @@ public sealed class ThreadGroup : IDisposable
         }
         finally
         {
-            Unplace(plan);
+            try
+            {
+                Unplace(plan);
+            }
+            catch (Exception e)
+            {
+                // Nothing may escape a guest thread (it would end the process): deliver it as the thread's failure.
+                thread.Error ??= e;
+                Fail(thread.Id, e);
+            }
             if (_options.ForgetCompletedThreads)
                 lock (_lock) _threads.Remove(thread);
             thread.Complete();

@@ -147,7 +147,7 @@ public sealed class WasiThreads
     }
 
     /// <summary>How long the end of a program waits for its other threads to stop before abandoning them.</summary>
-    private static readonly TimeSpan AbandonAfter = TimeSpan.FromMilliseconds(50);
+    private static readonly TimeSpan AbandonAfter = TimeSpan.FromMilliseconds(10);
 }
 
 /// <summary>Diagnostics for a program run with <see cref="WasiThreads"/> (<see cref="WasiHost.RunCommand"/>).</summary>
