@@ -21,6 +21,16 @@ public static class ImplementationLimits
     /// </summary>
     public const int MaxFunctionTypeArity = 8_192;
 
+    /// <summary>
+    /// The most operand values a function may keep on the stack across the control-flow joins of its compiled code,
+    /// summed over those joins (<see cref="Binary.FunctionBody.BranchSpillUnits"/>: each block counts its stack height
+    /// thrice, each other instruction that may branch, such as a memory access or <c>br_if</c>, twice). The JIT spills
+    /// the evaluation stack into fresh slots at every join, so a deep stack held across thousands of branches makes a
+    /// frame of many megabytes and takes the JIT minutes and gigabytes. Compiler-generated code stays far below
+    /// (a 100,000-instruction function at a typical height of 2: about 160,000).
+    /// </summary>
+    public const long MaxBranchSpillUnits = 1_000_000;
+
     /// <summary>Functions per generated CLR type (a type holds at most 65,535 methods; a function may need two).</summary>
     internal const int FunctionsPerType = 16_384;
 }

@@ -66,6 +66,10 @@ internal static class ModuleCompiler
                 throw new WasmImplementationLimitException(
                     $"{definition.DescribeFunction((uint)(imported + i))} reaches an operand stack of {body.MaxOperandDepth} values; " +
                     $"Strand compiles at most {ImplementationLimits.MaxOperandStackDepth}");
+            if (body.BranchSpillUnits > ImplementationLimits.MaxBranchSpillUnits)
+                throw new WasmImplementationLimitException(
+                    $"{definition.DescribeFunction((uint)(imported + i))} keeps {body.BranchSpillUnits} operand values across branches; " +
+                    $"Strand compiles at most {ImplementationLimits.MaxBranchSpillUnits}");
             try
             {
                 FrameGuard.CompileFunction(compilation, i, methods[i], TypeOf(types, i));
@@ -124,14 +128,17 @@ internal static class FrameGuard
 
     /// <summary>
     /// A generous upper bound of the native frame of a function: 16 bytes (twice a JIT stack slot) per parameter,
-    /// local, operand stack value and block (whose branch values travel in locals), plus 4 KiB.
+    /// local, operand stack value, block (whose branch values travel in locals) and operand value spilled at a
+    /// control-flow join (<see cref="FunctionBody.BranchSpillUnits"/>), plus 4 KiB.
     /// </summary>
     public static long EstimateFrameBytes(ModuleDefinition definition, int definedIndex, FuncType type, int controlCount)
     {
         var body = definition.Bodies[definedIndex];
         // Without a validator's figure, every instruction byte could push a value.
-        long depth = body.MaxOperandDepth >= 0 ? body.MaxOperandDepth : body.CodeEnd - body.CodeStart;
-        long units = type.Params.Length + (long)body.LocalCount + depth + 2L * controlCount;
+        long size = body.CodeEnd - body.CodeStart;
+        long depth = body.MaxOperandDepth >= 0 ? body.MaxOperandDepth : size;
+        long spills = body.BranchSpillUnits >= 0 ? body.BranchSpillUnits : 3 * size * depth;
+        long units = type.Params.Length + (long)body.LocalCount + depth + 2L * controlCount + spills;
         return 16 * units + 4096;
     }
 

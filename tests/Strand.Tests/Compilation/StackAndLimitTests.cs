@@ -216,4 +216,40 @@ public class StackAndLimitTests
             "(func (export \"f\") (call_indirect (type $t) " + string.Concat(Enumerable.Repeat("(i64.const 0) ", 9000)) + "(i32.const 0))))"));
         Assert.Equal("implementation limit: call_indirect in func[0] <f> uses a function type with 9000 parameters and 0 results; Strand compiles at most 8192 together", indirect.Message);
     }
+
+    /// <summary>
+    /// <paramref name="depth"/> values stay on the operand stack while <paramref name="accesses"/> memory loads (each a
+    /// branch to a bounds-check slow path) run above them; then r recurses, and the values are summed.
+    /// </summary>
+    private static string HeldAcrossBranchesModule(int depth, int accesses)
+    {
+        var sb = new StringBuilder("(module (memory 1) (func $r (export \"r\") (param i32) (result i32) ");
+        for (int i = 0; i < depth; i++) sb.Append("(i32.const 1)");
+        for (int i = 0; i < accesses; i++) sb.Append("(local.set 0 (i32.add (i32.load (i32.const 0)) (local.get 0)))");
+        sb.Append("(if (result i32) (i32.and (local.get 0) (i32.const 0x7fffffff)) (then (call $r (i32.sub (local.get 0) (i32.const 1)))) (else (i32.const 0)))");
+        for (int i = 0; i < depth; i++) sb.Append("(i32.add)");
+        sb.Append("))");
+        return sb.ToString();
+    }
+
+    [Fact]
+    public void ADeepStackHeldAcrossManyBranchesIsACompileTimeError()
+    {
+        // The JIT would give each of the 2,000 bounds-check joins its own 2,000 spill slots: a frame of tens of
+        // megabytes, and minutes of compilation.
+        var e = Assert.Throws<WasmImplementationLimitException>(() => Compile(HeldAcrossBranchesModule(2000, 2000)));
+        Assert.StartsWith("implementation limit: func[0] <r> keeps ", e.Message);
+        Assert.EndsWith($" operand values across branches; Strand compiles at most {ImplementationLimits.MaxBranchSpillUnits}", e.Message);
+    }
+
+    [Fact]
+    public void AStackHeldAcrossBranchesCountsInTheFrameGuard()
+    {
+        // 300 values across 300 joins (a frame of about a megabyte): r(2) runs, deep recursion traps, nothing overflows.
+        var instance = Instantiate(HeldAcrossBranchesModule(300, 300));
+        int result = 0;
+        Assert.Null(OnThread(16, () => result = instance.Invoke("r", Value.I32(2))[0].AsI32));
+        Assert.Equal(3 * 300, result);
+        AssertStackExhausted(OnThread(16, () => instance.Invoke("r", Value.I32(1_000_000))));
+    }
 }
