@@ -99,6 +99,8 @@ public sealed class WasiThreads
 
         var threads = new WasiThreads();
         threads.Define(linker);
+        var memoryImport = module.Definition.Imports.FirstOrDefault(i => i.Kind == ExternalKind.Memory);
+        bool memoryFromLinker = memoryImport is not null && linker.TryGet(memoryImport.Module, memoryImport.Name, out var given) && given is Memory;
         var group = new ThreadGroup(module, new ThreadGroupOptions
         {
             Linker = linker,
@@ -143,6 +145,9 @@ public sealed class WasiThreads
         {
             // Threads running guest code stop within one loop iteration or call; ones blocked in a host call are abandoned.
             group.Dispose(AbandonAfter);
+            // The memory the group made for the program is released now (not when a GC finds it): an abandoned
+            // thread that comes back to it traps at its next access.
+            if (!memoryFromLinker) group.Memory?.Dispose();
         }
     }
 
