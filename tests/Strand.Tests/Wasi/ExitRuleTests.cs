@@ -256,4 +256,26 @@ public sealed class ExitRuleTests
         Assert.Null(error);
         Assert.Equal(41, code);
     }
+
+    [Fact]
+    public void ThreadSpawnReturnsANegativeValueWhenNoThreadCanBeStarted()
+    {
+        var threads = new WasiThreads();
+        Assert.Equal(-1, threads.Spawn(0)); // no program attached
+        var module = Module.Compile(WatParser.ParseModule("""
+            (module
+              (import "wasi" "thread-spawn" (func (param i32) (result i32)))
+              (memory (export "memory") 1 1 shared)
+              (func (export "wasi_thread_start") (param i32 i32))
+              (func (export "_start")))
+            """));
+        var linker = new Linker();
+        threads.Define(linker);
+        using var group = new ThreadGroup(module, new ThreadGroupOptions { Linker = linker, StackMode = StackMode.GuestPlaced, CheckStackBounds = false });
+        threads.Attach(group);
+        int first = threads.Spawn(7);
+        Assert.Equal(1, first);
+        group.Cancel(); // the program is ending: no new thread may join it
+        Assert.Equal(-1, threads.Spawn(8));
+    }
 }
