@@ -12,7 +12,15 @@ public static class ModuleLoader
     public static byte[] ReadWasm(string path)
     {
         if (!File.Exists(path)) throw new UsageException($"no such file: {path}");
-        byte[] bytes = File.ReadAllBytes(path);
+        byte[] bytes;
+        try
+        {
+            bytes = File.ReadAllBytes(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new UsageException($"cannot read {path}: {e.Message}");
+        }
         bool isBinary = bytes.Length >= 4 && bytes[0] == 0 && bytes[1] == (byte)'a' && bytes[2] == (byte)'s' && bytes[3] == (byte)'m';
         return isBinary ? bytes : WatParser.ParseModule(System.Text.Encoding.UTF8.GetString(bytes));
     }

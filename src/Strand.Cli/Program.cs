@@ -7,13 +7,57 @@ public static class Program
     /// <summary>Guest code runs on a thread with a generous stack so deep wasm recursion hits the engine's guard first.</summary>
     public const int GuestThreadStackSize = 64 * 1024 * 1024;
 
+    /// <summary>
+    /// Exit code when Strand itself fails (a bug, or the host running out of a resource): the message
+    /// <c>strand: internal error: TYPE: MESSAGE</c> is printed instead of a .NET stack trace (EX_SOFTWARE in sysexits.h).
+    /// </summary>
+    public const int InternalErrorExitCode = 70;
+
+    private static int s_handlerInstalled;
+
     public static int Main(string[] args)
     {
+        // The last resort: an exception that escapes on any thread (none should) ends the process with one line and a
+        // documented code, never with the runtime's stack dump and SIGABRT.
+        if (Interlocked.Exchange(ref s_handlerInstalled, 1) == 0)
+            AppDomain.CurrentDomain.UnhandledException += (_, e) =>
+            {
+                ReportInternalError(e.ExceptionObject as Exception);
+                Environment.Exit(InternalErrorExitCode);
+            };
         int exitCode = 0;
-        var thread = new Thread(() => exitCode = Dispatch(args), GuestThreadStackSize) { Name = "strand main" };
+        var thread = new Thread(() => exitCode = RunGuarded(() => Dispatch(args)), GuestThreadStackSize) { Name = "strand main" };
         thread.Start();
         thread.Join();
         return exitCode;
+    }
+
+    /// <summary>Runs <paramref name="command"/>; an exception it lets escape is reported in one line as an internal error (exit code 70).</summary>
+    public static int RunGuarded(Func<int> command)
+    {
+        try
+        {
+            return command();
+        }
+        catch (Exception e)
+        {
+            ReportInternalError(e);
+            return InternalErrorExitCode;
+        }
+    }
+
+    private static void ReportInternalError(Exception? e)
+    {
+        try
+        {
+            Console.Out.Flush();
+        }
+        catch (Exception)
+        {
+            // Standard output may be gone (a closed pipe); the error line still goes to standard error.
+        }
+        string what = e is null ? "unknown failure" : $"{e.GetType().Name}: {e.Message}";
+        Console.Error.WriteLine($"strand: internal error: {what.ReplaceLineEndings(" ")}");
     }
 
     private static int Dispatch(string[] args)
@@ -61,7 +105,8 @@ public static class Program
               --stack-size SIZE        shadow stack per extra thread (e.g. 64k, 1m)
               --dir HOST[::GUEST]      preopen a host directory for a WASI program
               --env K=V                set an environment variable; --inherit-env passes the host's
-              --timeout SECONDS        interrupt guest code still running after SECONDS (exit code 124)
+              --timeout SECONDS        interrupt guest code still running after SECONDS (exit code 124),
+                                       every thread of a wasi-threads program, waits and sleeps included
               --detect-stack-collisions
                                        diagnostic for threads (wasi-threads programs, whose guest
                                        places each thread's stack, or --threads N): check every
@@ -81,6 +126,10 @@ public static class Program
                                       Memory layout, shadow stack, TLS and a thread-safety verdict,
                                       and where N threads' stacks would go. Decodes only: works on
                                       modules using features Strand cannot run (SIMD, exceptions, GC).
+
+        exit codes (run): the program's own (proc_exit; 0 when _start returns), 1 the module cannot be
+        loaded or linked (malformed, invalid, unsupported, an implementation limit, a missing import),
+        2 usage error, 124 --timeout expired, 134 wasm trap, 70 internal error of strand itself.
 
         """;
 }

@@ -28,7 +28,8 @@ public static class RunCommand
         {
             module = ModuleLoader.Load(file);
         }
-        catch (Exception e) when (e is WasmFormatException or Validation.WasmValidationException or WasmUnsupportedException or Text.WatParseException)
+        catch (Exception e) when (e is WasmFormatException or Validation.WasmValidationException or WasmUnsupportedException
+                                      or WasmImplementationLimitException or Text.WatParseException)
         {
             Console.Error.WriteLine($"strand: {file}: {e.Message}");
             return 1;

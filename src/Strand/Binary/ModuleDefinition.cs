@@ -183,6 +183,15 @@ public sealed class FunctionBody
     /// </summary>
     public string? UnsupportedFeature { get; init; }
 
+    /// <summary>The deepest the operand stack gets in this body (values of all blocks together), recorded by validation; -1 before.</summary>
+    public int MaxOperandDepth { get; internal set; } = -1;
+
+    /// <summary>
+    /// Operand values possibly live at the control-flow joins of the compiled code, summed (recorded by validation;
+    /// -1 before). The JIT gives each join its own spill slots, so the compiler sizes frames with it.
+    /// </summary>
+    public long BranchSpillUnits { get; internal set; } = -1;
+
     /// <summary>Expands <see cref="Locals"/> into one entry per local.</summary>
     public ValType[] ExpandLocals()
     {

@@ -11,6 +11,8 @@ namespace Strand.Runtime;
 internal sealed class AddressSpaceReservation : SafeHandle
 {
     private readonly nuint _size;
+    /// <summary>Bytes committed and not yet released: reported to the GC as memory pressure.</summary>
+    private long _pressure;
 
     private AddressSpaceReservation(nint address, nuint size) : base(0, ownsHandle: true)
     {
@@ -73,13 +75,44 @@ internal sealed class AddressSpaceReservation : SafeHandle
         if (length == 0) return true;
         if (offset + length > _size || offset + length < offset) return false;
         nint at = handle + (nint)offset;
-        if (OperatingSystem.IsWindows())
-            return Windows.VirtualAlloc(at, length, Windows.MEM_COMMIT, Windows.PAGE_READWRITE) != 0;
-        return Posix.mprotect(at, length, Posix.PROT_READ | Posix.PROT_WRITE) == 0;
+        bool ok = OperatingSystem.IsWindows()
+            ? Windows.VirtualAlloc(at, length, Windows.MEM_COMMIT, Windows.PAGE_READWRITE) != 0
+            : Posix.mprotect(at, length, Posix.PROT_READ | Posix.PROT_WRITE) == 0;
+        if (ok)
+        {
+            // The GC cannot see these bytes: tell it, so that dropped memories are collected (and their finalizers
+            // release them) in proportion to what they hold, not only when the managed heap happens to grow.
+            GC.AddMemoryPressure((long)length);
+            Interlocked.Add(ref _pressure, (long)length);
+        }
+        return ok;
+    }
+
+    /// <summary>
+    /// Gives the physical pages of [0, <paramref name="length"/>) back to the OS at once and withdraws the memory
+    /// pressure; the range stays mapped (reading zeros), so code still holding the base address cannot fault.
+    /// The address space itself is released with the handle.
+    /// </summary>
+    public void Discard(nuint length)
+    {
+        length = Math.Min(length, _size);
+        if (length > 0)
+        {
+            if (OperatingSystem.IsWindows()) Windows.VirtualAlloc(handle, length, Windows.MEM_RESET, Windows.PAGE_READWRITE);
+            else Posix.madvise(handle, length, OperatingSystem.IsLinux() ? Posix.MADV_DONTNEED_LINUX : Posix.MADV_FREE_BSD);
+        }
+        RemovePressure();
+    }
+
+    private void RemovePressure()
+    {
+        long pressure = Interlocked.Exchange(ref _pressure, 0);
+        if (pressure > 0) GC.RemoveMemoryPressure(pressure);
     }
 
     protected override bool ReleaseHandle()
     {
+        RemovePressure();
         Interlocked.Decrement(ref s_live);
         if (OperatingSystem.IsWindows()) return Windows.VirtualFree(handle, 0, Windows.MEM_RELEASE);
         return Posix.munmap(handle, _size) == 0;
@@ -111,11 +144,16 @@ internal sealed class AddressSpaceReservation : SafeHandle
 
         [DllImport("libc", SetLastError = true)]
         public static extern int munmap(nint addr, nuint length);
+
+        public const int MADV_DONTNEED_LINUX = 4, MADV_FREE_BSD = 5;
+
+        [DllImport("libc", SetLastError = true)]
+        public static extern int madvise(nint addr, nuint length, int advice);
     }
 
     private static class Windows
     {
-        public const uint MEM_COMMIT = 0x1000, MEM_RESERVE = 0x2000, MEM_RELEASE = 0x8000;
+        public const uint MEM_COMMIT = 0x1000, MEM_RESERVE = 0x2000, MEM_RELEASE = 0x8000, MEM_RESET = 0x80000;
         public const uint PAGE_NOACCESS = 0x01, PAGE_READWRITE = 0x04;
 
         [DllImport("kernel32", SetLastError = true)]

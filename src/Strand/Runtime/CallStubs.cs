@@ -290,19 +290,23 @@ internal static class CallStubs
         return results;
     }
 
-    /// <summary>Closes the try block: a <see cref="TrapException"/> passes unchanged, any other exception becomes a HostError trap.</summary>
+    /// <summary>
+    /// Closes the try block: a <see cref="TrapException"/> passes unchanged, any other exception becomes a HostError trap.
+    /// The choice is an exception <em>filter</em>, so a trap is never caught and rethrown: with guest → host → guest
+    /// re-entrance thousands of levels deep, a catch-and-rethrow per level would nest exception dispatches on the
+    /// already exhausted stack and overflow it while the "call stack exhausted" trap unwinds. (No stack check is
+    /// needed here: the calling guest function checked the runtime's margin at its entry, and so does every guest
+    /// function the host calls back into.)
+    /// </summary>
     private static void EmitHostCatch(ILGenerator il)
     {
-        il.BeginCatchBlock(typeof(Exception));
-        var rethrow = il.DefineLabel();
-        il.Emit(OpCodes.Dup);
+        il.BeginExceptFilterBlock();
         il.Emit(OpCodes.Isinst, typeof(TrapException));
-        il.Emit(OpCodes.Brtrue, rethrow);
+        il.Emit(OpCodes.Ldnull);
+        il.Emit(OpCodes.Ceq); // 1 when the exception is not a trap: handle (wrap) it
+        il.BeginCatchBlock(null);
         il.Emit(OpCodes.Call, typeof(CallStubs).GetMethod(nameof(WrapHostException), BindingFlags.NonPublic | BindingFlags.Static)!);
         il.Emit(OpCodes.Throw);
-        il.MarkLabel(rethrow);
-        il.Emit(OpCodes.Pop);
-        il.Emit(OpCodes.Rethrow);
         il.EndExceptionBlock();
     }
 

@@ -7,8 +7,12 @@ namespace Strand;
 /// An instantiated module: its memories, tables, globals and functions. All mutable state of the
 /// guest lives here (or in shared externs), never in the compiled code, so many instances of one
 /// <see cref="Module"/> can run concurrently on different threads.
+/// <para>
+/// <see cref="Dispose"/> releases at once the memory the instance defined (not an imported one), see
+/// <see cref="Strand.Memory.Dispose"/>; without it, the memory is released when the garbage collector finds it dead.
+/// </para>
 /// </summary>
-public sealed class Instance
+public sealed class Instance : IDisposable
 {
     // ---- state read by compiled code (see Compilation.RuntimeMembers) ----
     internal Memory? Memory0;
@@ -22,6 +26,8 @@ public sealed class Instance
     private readonly object?[]?[] _elementSegments;
     private readonly bool[] _droppedData;
     private readonly Dictionary<string, Extern> _exports;
+    /// <summary>The memory this instance created from its own definition (released by <see cref="Dispose"/>).</summary>
+    private Memory? _definedMemory;
 
     private Instance(Module module)
     {
@@ -49,8 +55,24 @@ public sealed class Instance
     /// </summary>
     internal static Instance Create(Module module, Extern[] imports, InstantiationOptions? options = null)
     {
-        var def = module.Definition;
         var instance = new Instance(module);
+        try
+        {
+            instance.Initialize(imports, options);
+            return instance;
+        }
+        catch
+        {
+            instance.Dispose(); // nobody can reach a failed instance: release its memory now
+            throw;
+        }
+    }
+
+    private void Initialize(Extern[] imports, InstantiationOptions? options)
+    {
+        var module = Module;
+        var def = module.Definition;
+        var instance = this;
         if (options?.Signal is { } signal) instance.Signal = signal;
         instance.GlobalSetHook = options?.GlobalSetHook;
         int functionCount = 0, tableCount = 0, globalCount = 0;
@@ -65,7 +87,11 @@ public sealed class Instance
             }
         }
         foreach (var tableType in def.Tables) instance.Tables[tableCount++] = new Table(tableType);
-        if (instance.Memory0 is null && def.Memories.Count > 0) instance.Memory0 = options?.Memory ?? new Memory(def.Memories[0]);
+        if (instance.Memory0 is null && def.Memories.Count > 0)
+        {
+            if (options?.Memory is { } given) instance.Memory0 = given;
+            else instance.Memory0 = instance._definedMemory = new Memory(def.Memories[0]);
+        }
         for (int i = 0; i < def.Globals.Count; i++)
             instance.Globals[globalCount++] = new Global(def.Globals[i].Type, module.GlobalInitializers[i].Evaluate(instance));
 
@@ -115,7 +141,6 @@ public sealed class Instance
         // Instantiated outside a thread group on a memory whose group has live threads: a stack (and TLS block) of its own.
         if (options is null && instance.Memory0 is { Shared: true } shared) Threads.ForeignInstances.Prepare(instance, shared);
         if (def.StartFunction is { } start) instance.GetFunction(start).Invoke();
-        return instance;
     }
 
     private object?[] EvaluateElements(int segmentIndex)
@@ -162,8 +187,15 @@ public sealed class Instance
         Array.Copy(items, source, elements, destination, count);
     }
 
-    /// <summary>Asks running guest code of this instance (and of all instances sharing its signal) to trap with <see cref="TrapCode.Interrupted"/>.</summary>
-    internal void RequestInterrupt() => Signal.Request();
+    /// <summary>
+    /// Asks running guest code of this instance (and of all instances sharing its signal) to trap with
+    /// <see cref="TrapCode.Interrupted"/>; code waiting in <c>memory.atomic.wait</c> on the instance's memory wakes and traps at once.
+    /// </summary>
+    internal void RequestInterrupt()
+    {
+        Signal.Request();
+        if (Memory0 is { Shared: true } memory) memory.ParkingLot.Interrupt(Signal);
+    }
 
     internal void ClearInterrupt() => Signal.Clear();
 
@@ -188,4 +220,11 @@ public sealed class Instance
 
     /// <summary>The instance's memory (imported or defined), if it has one.</summary>
     public Memory? Memory => Memory0;
+
+    /// <summary>
+    /// Releases the memory the instance defined (its pages at once; see <see cref="Strand.Memory.Dispose"/>). Imported
+    /// memories belong to whoever created them. Calling the instance afterwards traps at its first memory access
+    /// ("out of bounds memory access"). Idempotent.
+    /// </summary>
+    public void Dispose() => _definedMemory?.Dispose();
 }

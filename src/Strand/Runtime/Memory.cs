@@ -11,8 +11,14 @@ namespace Strand;
 /// growing commits more of the reservation, so the base address is fixed for the memory's life
 /// and concurrent readers on other threads never see a stale buffer. Host accessors are
 /// bounds-checked against the current length and throw <see cref="ArgumentOutOfRangeException"/>.
+/// <para>
+/// <see cref="Dispose"/> releases the memory's pages at once (a dropped memory is otherwise released by its finalizer;
+/// its committed bytes count as GC memory pressure, so that happens in proportion to its size). Afterwards its length
+/// is 0: guest accesses trap "out of bounds memory access", <c>memory.grow</c> fails, host accessors throw
+/// <see cref="ObjectDisposedException"/>. Code still running on it cannot crash the process.
+/// </para>
 /// </summary>
-public sealed unsafe class Memory : Extern
+public sealed unsafe class Memory : Extern, IDisposable
 {
     public const int PageSize = 65536;
     /// <summary>The largest number of pages a 32-bit memory can have (4 GiB).</summary>
@@ -20,6 +26,7 @@ public sealed unsafe class Memory : Extern
 
     private readonly AddressSpaceReservation _reservation;
     private readonly object _growLock = new();
+    private bool _disposed;
     private ParkingLot? _parkingLot;
 
     /// <summary>Waiters of memory.atomic.wait on this memory (created on first use).</summary>
@@ -82,6 +89,7 @@ public sealed unsafe class Memory : Extern
     {
         lock (_growLock)
         {
+            if (_disposed) return -1;
             long oldLength = LengthInBytes;
             uint oldPages = (uint)(oldLength / PageSize);
             if (deltaPages == 0) return (int)oldPages;
@@ -130,6 +138,7 @@ public sealed unsafe class Memory : Extern
 
     private void CheckRange(long address, int length)
     {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed), this);
         if (length < 0) throw new ArgumentOutOfRangeException(nameof(length), "length must not be negative");
         long current = Length;
         if (address < 0 || address > current - length)
@@ -162,6 +171,28 @@ public sealed unsafe class Memory : Extern
         if ((ulong)sourceOffset + count > (ulong)segment.Length || !InBounds(destination, count))
             throw new TrapException(TrapCode.OutOfBoundsMemoryAccess);
         segment.Slice((int)sourceOffset, (int)count).CopyTo(new Span<byte>((byte*)BaseAddress + destination, (int)count));
+    }
+
+    /// <summary>True once <see cref="Dispose"/> has run.</summary>
+    public bool IsDisposed => Volatile.Read(ref _disposed);
+
+    /// <summary>
+    /// Releases the memory's pages now and its address space (deterministically when no other reference keeps the
+    /// reservation's handle in use). The length becomes 0 first, so guest code on any thread traps at its next access
+    /// instead of using freed memory; the pages stay mapped (as zeros) until the reservation is released, so a function
+    /// that cached the old length before the call still cannot fault. Idempotent.
+    /// </summary>
+    public void Dispose()
+    {
+        long length;
+        lock (_growLock)
+        {
+            if (_disposed) return;
+            _disposed = true;
+            length = LengthInBytes;
+            Volatile.Write(ref LengthInBytes, 0);
+        }
+        _reservation.Discard((nuint)length);
     }
 
     public override string ToString() => $"memory {Pages} pages{(MaximumPages is { } m ? $" (max {m})" : "")}{(Shared ? " shared" : "")}";

@@ -36,7 +36,6 @@ public sealed class ThreadGroup : IDisposable
     private readonly ManualResetEventSlim _firstInstanceReady = new(false);
     private readonly object _lock = new();
     private readonly List<WasmThread> _threads = [];
-    private readonly List<Thread> _osThreads = [];
     private readonly List<StackCollision> _collisions = [];
     private readonly CancellationTokenRegistration _tokenRegistration;
     private readonly Timer? _timer;
@@ -45,6 +44,8 @@ public sealed class ThreadGroup : IDisposable
     private readonly AddressRange? _mainGuarded;
     private readonly ulong? _dataLimit;
     private bool _mainStackTaken;
+    /// <summary>Threads spawned so far (ids are 1..this); with ForgetCompletedThreads it exceeds the listed ones.</summary>
+    private int _spawned;
     private ThreadGroupException? _firstError;
     private Exception? _stopReason;
     private bool _disposed;
@@ -145,7 +146,7 @@ public sealed class ThreadGroup : IDisposable
         {
             if (StopReason is not null || FirstError is not null)
                 throw new InvalidOperationException("the thread group has been stopped; no new threads can join it");
-            int id = _threads.Count + 1;
+            int id = _spawned + 1;
             if (id > 1 && Memory is { Shared: false })
                 throw new ThreadSpawnException($"cannot start thread {id}: the module's memory is not shared, so only one thread may use it");
             if (id > 1 && _options.StackMode != StackMode.GuestPlaced && Layout.Tls.Unaccounted is { } tlsLike)
@@ -153,14 +154,22 @@ public sealed class ThreadGroup : IDisposable
 
             var thread = new WasmThread(id, export, (Value[])args.Clone());
             var plan = PlaceThread(thread);
-            _threads.Add(thread);
             var osThread = new Thread(() => Run(thread, plan), _options.ThreadStackSize)
             {
                 Name = $"strand thread {id}",
                 IsBackground = true,
             };
-            _osThreads.Add(osThread);
-            osThread.Start();
+            try
+            {
+                osThread.Start();
+            }
+            catch
+            {
+                Unplace(plan);
+                throw;
+            }
+            _spawned = id;
+            _threads.Add(thread);
             return thread;
         }
     }
@@ -246,7 +255,9 @@ public sealed class ThreadGroup : IDisposable
     }
 
     /// <summary>Like <see cref="WaitAll()"/> but gives up after <paramref name="timeout"/>: returns false if some thread is still running.</summary>
-    public bool WaitAll(TimeSpan timeout)
+    public bool WaitAll(TimeSpan timeout) => WaitAll(timeout, throwOnFailure: true);
+
+    private bool WaitAll(TimeSpan timeout, bool throwOnFailure)
     {
         Start();
         var deadline = Stopwatch.GetTimestamp() + (long)(timeout.TotalSeconds * Stopwatch.Frequency);
@@ -255,7 +266,7 @@ public sealed class ThreadGroup : IDisposable
             var remaining = TimeSpan.FromSeconds(Math.Max(0, (deadline - Stopwatch.GetTimestamp()) / (double)Stopwatch.Frequency));
             if (!t.Join(remaining)) return false;
         }
-        ThrowIfFailed();
+        if (throwOnFailure) ThrowIfFailed();
         return true;
     }
 
@@ -298,9 +309,12 @@ public sealed class ThreadGroup : IDisposable
         if (Memory is null || _regions is null) return new ThreadPlan(null, null, null, null);
         AddressRange? owned = null, tlsRegion = null;
         bool deferTls = false;
+        uint tlsAlign = StackAlignment;
         try
         {
-            uint tlsBytes = TlsBlockBytes(out uint tlsAlign);
+            // In guest-placed mode the guest's own start routine places TLS as well as the stack (wasi-libc's
+            // pthread_create allocates both; the linker's __wasm_init_memory sets up the main thread's): no host block.
+            uint tlsBytes = _options.StackMode == StackMode.GuestPlaced ? 0 : TlsBlockBytes(out tlsAlign);
             if (StackPointerGlobal is not null && _options.StackMode == StackMode.GuestPlaced)
             {
                 // Every thread starts on the linker's stack pointer and its guest code moves it; the first owns that stack.
@@ -485,13 +499,30 @@ public sealed class ThreadGroup : IDisposable
         }
         finally
         {
-            if (plan.Registration is { } entry) _registry!.Unregister(entry);
-            if (plan.OwnedRegion is { } region) _regions!.Release(region);
-            if (plan.TlsRegion is { } tls) _regions!.Release(tls);
-            if (plan.DeferredTlsRegion is { } deferred) _regions!.Release(deferred);
             t_running = null;
+            try
+            {
+                Unplace(plan);
+            }
+            catch (Exception e)
+            {
+                // Nothing may escape a guest thread (it would end the process): deliver it as the thread's failure.
+                thread.Error ??= e;
+                Fail(thread.Id, e);
+            }
+            if (_options.ForgetCompletedThreads)
+                lock (_lock) _threads.Remove(thread);
             thread.Complete();
         }
+    }
+
+    /// <summary>Gives back what <see cref="PlaceThread"/> (and Run, for thread 1's deferred TLS block) took for a thread: its registration, stack region and TLS block.</summary>
+    private void Unplace(ThreadPlan plan)
+    {
+        if (plan.Registration is { } entry) _registry!.Unregister(entry);
+        if (plan.OwnedRegion is { } region) _regions!.Release(region);
+        if (plan.TlsRegion is { } tls) _regions!.Release(tls);
+        if (plan.DeferredTlsRegion is { } deferred) _regions!.Release(deferred);
     }
 
     /// <summary>Runs on the thread before the start function: its stack pointer and TLS block.</summary>
@@ -553,15 +584,35 @@ public sealed class ThreadGroup : IDisposable
         }
     }
 
-    /// <summary>Stops running threads (if any), waits briefly for them and releases the group's timer and registrations.</summary>
-    public void Dispose()
+    /// <summary>Threads spawned so far: the next thread's id is this + 1 (also when completed threads are forgotten).</summary>
+    internal int SpawnedCount
+    {
+        get { lock (_lock) return _spawned; }
+    }
+
+    /// <summary>Cancelled when the group stops: on the first failure, a cancellation, the timeout or <see cref="Cancel"/>.</summary>
+    internal CancellationToken Stopping => _stop.Token;
+
+    /// <summary>How long <see cref="Dispose()"/> waits, in all, for running threads to notice the stop.</summary>
+    public static readonly TimeSpan DisposeWait = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// Stops running threads (if any), waits for them at most <see cref="DisposeWait"/> in all and releases the group's
+    /// timer and registrations. Guest code stops within one loop iteration or call; a thread blocked inside a host
+    /// function (a read on an idle pipe) cannot be stopped and is abandoned: it is a background thread, and its guest
+    /// code traps with "interrupted" at its next check if the host call ever returns.
+    /// </summary>
+    public void Dispose() => Dispose(DisposeWait);
+
+    /// <summary>As <see cref="Dispose()"/>, waiting at most <paramref name="wait"/> for the threads.</summary>
+    internal void Dispose(TimeSpan wait)
     {
         if (_disposed) return;
         _disposed = true;
         if (Threads.Any(t => !t.IsCompleted))
         {
             Stop(new OperationCanceledException("the thread group was disposed while threads were running"));
-            foreach (var t in Threads) t.Join(TimeSpan.FromSeconds(10));
+            WaitAll(wait, throwOnFailure: false);
         }
         _timer?.Dispose();
         _tokenRegistration.Dispose();

@@ -51,6 +51,14 @@ public sealed class ThreadGroupOptions
     /// <summary>A deadline for the whole group, counted from its creation; when it passes, the group is cancelled.</summary>
     public TimeSpan? Timeout { get; init; }
 
+    /// <summary>
+    /// Drop each thread from <see cref="ThreadGroup.Threads"/> when it finishes, so that the group's memory use is
+    /// bounded by its live threads (its instance, its <see cref="WasmThread"/> record and its OS thread become garbage).
+    /// For long-running programs that spawn many short threads (wasi-threads sets it). Off by default: every thread,
+    /// with its result, stays listed. Thread ids keep counting up either way.
+    /// </summary>
+    public bool ForgetCompletedThreads { get; init; }
+
     /// <summary>OS stack size of each guest thread, in bytes.</summary>
     public int ThreadStackSize { get; init; } = DefaultThreadStackSize;
 

@@ -60,6 +60,9 @@ public sealed class WasmThread
     public TimeSpan Elapsed { get; internal set; }
 
     public bool IsCompleted => _done.IsSet;
+
+    /// <summary>Signalled when the thread has finished (for waiting on several things at once).</summary>
+    internal WaitHandle CompletedHandle => _done.WaitHandle;
     public bool Succeeded => IsCompleted && Error is null;
 
     /// <summary>Waits for the thread to finish; false if it did not within <paramref name="timeout"/>.</summary>

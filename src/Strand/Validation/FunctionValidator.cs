@@ -40,6 +40,7 @@ internal sealed class FunctionValidator
         _locals = locals;
     }
 
+    /// <summary>Validates one body; records the deepest operand stack it reaches in <see cref="FunctionBody.MaxOperandDepth"/> (the compiler sizes frames with it).</summary>
     public static void Validate(ModuleDefinition module, ModuleContext context, uint functionIndex, FuncType type, FunctionBody body)
     {
         var locals = new ValType[type.Params.Length + body.LocalCount];
@@ -48,7 +49,10 @@ internal sealed class FunctionValidator
         foreach (var group in body.Locals)
             if (group.Type == ValType.V128) throw new WasmUnsupportedException(body.SourceOffset, UnsupportedFeatures.Simd, "local of type v128");
 
-        new FunctionValidator(module, context, functionIndex, type, locals).Run(body);
+        var validator = new FunctionValidator(module, context, functionIndex, type, locals);
+        validator.Run(body);
+        body.MaxOperandDepth = validator._maxOperands;
+        body.BranchSpillUnits = validator._spillUnits;
     }
 
     private WasmValidationException Error(string reason) =>
@@ -69,13 +73,25 @@ internal sealed class FunctionValidator
         if (_controls.Count != 0) throw new WasmFormatException(body.CodeEnd, "END opcode expected");
     }
 
+    private static bool IsStraightLine(Opcode op) =>
+        op is Opcode.LocalGet or Opcode.LocalSet or Opcode.LocalTee or Opcode.Drop or Opcode.Nop
+            or Opcode.I32Const or Opcode.I64Const or Opcode.F32Const or Opcode.F64Const
+            or (>= Opcode.I32Eqz and <= Opcode.I64Extend32S);
+
     // ---- operand and control stacks ----------------------------------------------------------
 
-    private void Push(ValType type) => _operands.Add(type);
+    /// <summary>The largest operand stack height seen (all control frames together).</summary>
+    private int _maxOperands;
+
+    private void Push(ValType type)
+    {
+        _operands.Add(type);
+        if (_operands.Count > _maxOperands) _maxOperands = _operands.Count;
+    }
 
     private void Push(ValType[] types)
     {
-        foreach (var t in types) _operands.Add(t);
+        foreach (var t in types) Push(t);
     }
 
     private ValType Pop()
@@ -211,9 +227,18 @@ internal sealed class FunctionValidator
         Push(result);
     }
 
+    /// <summary>
+    /// Operand values that may be live at a control-flow join of the compiled code, summed over the instructions that
+    /// can create one (everything but constants, locals, numeric operators, drop and nop; blocks count thrice for
+    /// their labels, the others twice). The JIT gives each such join its own spill slots for the values on the
+    /// stack, so this bounds that part of the native frame (see the compiler's FrameGuard).
+    /// </summary>
+    private long _spillUnits;
+
     private void Step(in Instruction ins)
     {
         var op = ins.Opcode;
+        if (!IsStraightLine(op)) _spillUnits += (op is Opcode.Block or Opcode.Loop or Opcode.If ? 3L : 2L) * _operands.Count;
         switch (op)
         {
             case Opcode.Unreachable:

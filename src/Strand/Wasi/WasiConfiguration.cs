@@ -154,7 +154,7 @@ public sealed class WasiConfiguration
 
         var context = new WasiContext(
             _arguments.ToArray(), environment.ToArray(), BuildClocks(), _random ?? (buffer => RandomNumberGenerator.Fill(buffer)),
-            _sleep ?? PreciseSleep, _maxOpenDescriptors, _pathResolution);
+            _sleep, _maxOpenDescriptors, _pathResolution);
         try
         {
             context.AddStandardStream(_stdin ?? Console.OpenStandardInput(), StandardStreamType(_stdin, 0), isInput: true);
@@ -221,20 +221,6 @@ public sealed class WasiConfiguration
     }
 
     private static long? MonotonicNow() => (long)((Int128)Stopwatch.GetTimestamp() * 1_000_000_000 / Stopwatch.Frequency);
-
-    /// <summary>Sleeps at least the requested time (Thread.Sleep alone may wake a little early).</summary>
-    private static void PreciseSleep(long nanoseconds)
-    {
-        long start = Stopwatch.GetTimestamp();
-        while (true)
-        {
-            long elapsed = (long)((Int128)(Stopwatch.GetTimestamp() - start) * 1_000_000_000 / Stopwatch.Frequency);
-            long remaining = nanoseconds - elapsed;
-            if (remaining <= 0) return;
-            long milliseconds = Math.Min((remaining + 999_999) / 1_000_000, int.MaxValue);
-            if (remaining < 200_000) Thread.Yield(); else Thread.Sleep((int)milliseconds);
-        }
-    }
 }
 
 /// <summary>A clock source: null from <see cref="Now"/> means the clock is unsupported on this host.</summary>

@@ -14,7 +14,7 @@ public sealed class WasiContext : IDisposable
     private readonly int _maxOpenDescriptors;
 
     internal WasiContext(string[] arguments, string[] environment, WasiClock[] clocks, WasiRandomSource random,
-        Action<long> sleep, int maxOpenDescriptors, WasiPathResolution pathResolution)
+        Action<long>? sleep, int maxOpenDescriptors, WasiPathResolution pathResolution)
     {
         PathResolution = pathResolution;
         Arguments = arguments;
@@ -23,7 +23,7 @@ public sealed class WasiContext : IDisposable
         EncodedEnvironment = environment.Select(Encode).ToArray();
         Clocks = clocks;
         Random = random;
-        Sleep = sleep;
+        CustomSleep = sleep;
         _maxOpenDescriptors = maxOpenDescriptors;
     }
 
@@ -50,7 +50,25 @@ public sealed class WasiContext : IDisposable
 
     internal WasiRandomSource Random { get; }
 
-    internal Action<long> Sleep { get; }
+    /// <summary>The sleep given to <see cref="WasiConfiguration.WithSleep"/>, or null for Strand's own (interruptible) one.</summary>
+    internal Action<long>? CustomSleep { get; }
+
+    /// <summary>Sleeps at least <paramref name="nanoseconds"/> (Thread.Sleep alone may wake a little early), or until <paramref name="stop"/> is cancelled.</summary>
+    internal static void PreciseSleep(long nanoseconds, CancellationToken stop)
+    {
+        long start = System.Diagnostics.Stopwatch.GetTimestamp();
+        var handle = stop.CanBeCanceled ? stop.WaitHandle : null;
+        while (!stop.IsCancellationRequested)
+        {
+            long elapsed = (long)((Int128)(System.Diagnostics.Stopwatch.GetTimestamp() - start) * 1_000_000_000 / System.Diagnostics.Stopwatch.Frequency);
+            long remaining = nanoseconds - elapsed;
+            if (remaining <= 0) return;
+            int milliseconds = (int)Math.Min((remaining + 999_999) / 1_000_000, int.MaxValue - 1);
+            if (remaining < 200_000) Thread.Yield();
+            else if (handle is not null) handle.WaitOne(milliseconds);
+            else Thread.Sleep(milliseconds);
+        }
+    }
 
     /// <summary>How paths are resolved below directory handles (tests force <see cref="WasiPathResolution.PerComponent"/>).</summary>
     internal WasiPathResolution PathResolution { get; init; }

@@ -28,6 +28,17 @@ public sealed class WasiHost
             linker.DefineFunction(WasiPreview1.ModuleName, name, function);
     }
 
+    /// <summary>
+    /// Cancelled when the program is over (<c>proc_exit</c> or a trap on another thread, a cancellation): blocking calls
+    /// Strand implements itself (<c>poll_oneoff</c>'s sleep, unless replaced with <see cref="WasiConfiguration.WithSleep"/>)
+    /// wake up and trap with "interrupted". Set by <see cref="RunCommand"/>; set it when running a program yourself.
+    /// </summary>
+    public CancellationToken Stopping
+    {
+        get => _functions.Stopping;
+        set => _functions.Stopping = value;
+    }
+
     /// <summary>The memory WASI calls read and write: the guest's exported "memory" or the memory it imports.</summary>
     public void BindMemory(Memory memory) => _functions.Memory = new EngineGuestMemory(memory);
 
@@ -77,17 +88,18 @@ public sealed class WasiHost
             else linker.Define(import.Module, import.Name, imported = new Memory(import.Memory!));
         }
         if (imported is not null) host.BindMemory(imported);
+        CheckStartExport(module);
+        host.Stopping = cancellationToken;
         try
         {
-            var instance = linker.Instantiate(module);
-            // Cancellation interrupts the guest: it traps with "interrupted" at its next loop iteration or call.
+            using var instance = linker.Instantiate(module); // its memory is released when the program ends
+            // Cancellation interrupts the guest: it traps with "interrupted" at its next loop iteration or call, at once
+            // when it waits in memory.atomic.wait on its shared memory or sleeps in poll_oneoff.
             using var interrupt = cancellationToken.Register(instance.RequestInterrupt);
             var memory = instance.GetMemory("memory") ?? imported
                 ?? throw new LinkException("a WASI program must export or import a memory named \"memory\"");
             host.BindMemory(memory);
-            var start = instance.Exports.GetValueOrDefault("_start") as FunctionReference
-                ?? throw new LinkException("the module has no \"_start\" export: it is not a WASI command (use --invoke to call a function)");
-            start.Invoke();
+            ((FunctionReference)instance.Exports["_start"]).Invoke();
             return 0;
         }
         catch (Exception e) when (FindExit(e) is { } exit)
@@ -103,6 +115,20 @@ public sealed class WasiHost
     /// refuses codes of 126 and more), so portable programs use 0-125.
     /// </summary>
     public static int ToProcessExitStatus(int exitCode) => exitCode is >= 0 and <= 255 ? exitCode : 255;
+
+    /// <summary>
+    /// A WASI command exports <c>_start</c> with type <c>() -> ()</c> (WASI preview 1, "Current Unstable ABI");
+    /// anything else is a <see cref="LinkException"/>, before the module is instantiated.
+    /// </summary>
+    internal static void CheckStartExport(Module module)
+    {
+        var start = module.Exports.FirstOrDefault(e => e.Name == "_start")
+            ?? throw new LinkException("the module has no \"_start\" export: it is not a WASI command (use --invoke to call a function)");
+        if (start.Kind != ExternalKind.Function)
+            throw new LinkException($"the module's \"_start\" export is a {start.Kind.ToString().ToLowerInvariant()}, not a function");
+        if (start.FunctionType is { Params.Length: > 0 } or { Results.Length: > 0 })
+            throw new LinkException($"\"_start\" must have type [] -> [], not {start.FunctionType}");
+    }
 
     /// <summary>proc_exit unwinds the guest as an exception; host-function wrapping may nest it.</summary>
     public static WasiExitException? FindExit(Exception? e)

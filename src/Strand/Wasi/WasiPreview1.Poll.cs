@@ -70,7 +70,7 @@ public sealed partial class WasiPreview1
             if (ready.Count == 0 && clocks.Count > 0)
             {
                 ulong earliest = clocks.Min(c => c.Wait);
-                if (earliest > 0) Context.Sleep((long)Math.Min(earliest, long.MaxValue));
+                if (earliest > 0) Sleep((long)Math.Min(earliest, long.MaxValue));
                 foreach (var (userData, wait) in clocks)
                     if (wait <= earliest) ready.Add(new(userData, WasiErrno.Success, WasiAbi.EventTypeClock, 0));
             }
@@ -93,6 +93,20 @@ public sealed partial class WasiPreview1
             return 0;
         }
         catch (Exception e) when (TryMap(e, out int errno)) { return errno; }
+    }
+
+    /// <summary>
+    /// Cancelled when the program is over (another thread exited or trapped, the run was cancelled): a sleeping
+    /// <c>poll_oneoff</c> wakes up and traps with "interrupted" instead of holding its thread.
+    /// </summary>
+    internal CancellationToken Stopping { get; set; }
+
+    /// <summary>poll_oneoff's wait for its earliest clock: the context's sleep, cut short when <see cref="Stopping"/> is cancelled.</summary>
+    private void Sleep(long nanoseconds)
+    {
+        if (Context.CustomSleep is { } custom) custom(nanoseconds);
+        else WasiContext.PreciseSleep(nanoseconds, Stopping);
+        if (Stopping.IsCancellationRequested) throw new Runtime.TrapException(Runtime.TrapCode.Interrupted);
     }
 
     private static PollEvent FdReadiness(ulong userData, byte type, WasiDescriptor descriptor)

@@ -65,8 +65,8 @@ public sealed class WasiThreads
         // One spawn at a time, so that tids follow the group's thread ids (tid + 1: the group's thread 1 is _start).
         lock (_spawnLock)
         {
-            // The group's next thread id is its thread count + 1 (even after a spawn that failed late).
-            int id = Math.Max(_lastThreadId + 1, group.Threads.Count);
+            // The group's next thread is SpawnedCount + 1, and its tid is one less (the group's thread 1 is _start).
+            int id = Math.Max(_lastThreadId + 1, group.SpawnedCount);
             if (id > MaxThreadId) return -1; // never wrap around into reused ids
             try
             {
@@ -95,12 +95,13 @@ public sealed class WasiThreads
         var startType = export.FunctionType!;
         if (startType.Params is not [ValType.I32, ValType.I32] || startType.Results.Length != 0)
             throw new LinkException($"\"{StartExportName}\" must have type (i32, i32) -> (), not {startType}");
-        if (!module.Exports.Any(e => e.Name == "_start" && e.Kind == ExternalKind.Function))
-            throw new LinkException("the module has no \"_start\" export: it is not a WASI command");
+        WasiHost.CheckStartExport(module);
 
         var threads = new WasiThreads();
         threads.Define(linker);
-        using var group = new ThreadGroup(module, new ThreadGroupOptions
+        var memoryImport = module.Definition.Imports.FirstOrDefault(i => i.Kind == ExternalKind.Memory);
+        bool memoryFromLinker = memoryImport is not null && linker.TryGet(memoryImport.Module, memoryImport.Name, out var given) && given is Memory;
+        var group = new ThreadGroup(module, new ThreadGroupOptions
         {
             Linker = linker,
             StackMode = StackMode.GuestPlaced,
@@ -109,25 +110,49 @@ public sealed class WasiThreads
             TrapOnStackCollision = options.TrapOnStackCollision,
             StackCollisionDetected = options.StackCollisionDetected,
             CancellationToken = options.CancellationToken,
+            // A long-running program may spawn millions of short threads: keep only the live ones.
+            ForgetCompletedThreads = true,
         });
-        if (group.Memory is not { Shared: true } memory)
-            throw new LinkException($"a module that imports {ModuleName}.{SpawnFunctionName} needs a shared memory");
-        host.BindMemory(memory);
-        threads.Attach(group);
-
-        var main = group.Spawn("_start");
-        // Any failure or exit elsewhere interrupts every thread of the group, _start's included.
-        main.Join(Timeout.InfiniteTimeSpan);
-        if (group.FirstError is not { } failure)
+        try
         {
+            if (group.Memory is not { Shared: true } memory)
+                throw new LinkException($"a module that imports {ModuleName}.{SpawnFunctionName} needs a shared memory");
+            host.BindMemory(memory);
+            // Strand's own blocking host calls (poll_oneoff's sleep) wake up when the program ends.
+            host.Stopping = group.Stopping;
+            threads.Attach(group);
+
+            var main = group.Spawn("_start");
+            // The program ends when _start returns, or at once when any thread exits, traps or the run is cancelled,
+            // even if _start itself is blocked in a host call (then it is abandoned, not waited for).
+            WaitHandle.WaitAny([main.CompletedHandle, group.Stopping.WaitHandle]);
+            if (group.FirstError is { } failure)
+            {
+                if (WasiHost.FindExit(failure) is { } exit) return exit.ExitCode;
+                if (failure.InnerException is TrapException trap)
+                    throw new TrapException(trap.Code, trap.Message, failure);
+                throw new TrapException(TrapCode.HostError, failure.Message, failure);
+            }
+            if (group.StopReason is { } reason)
+            {
+                // Cancelled from outside (the embedder's token): reported as a single-threaded program reports it.
+                throw new TrapException(TrapCode.Interrupted, "interrupted: " + reason.Message, reason);
+            }
             group.Cancel(); // _start returned: the program is over, whatever the other threads are doing
             return 0;
         }
-        if (WasiHost.FindExit(failure) is { } exit) return exit.ExitCode;
-        if (failure.InnerException is TrapException trap)
-            throw new TrapException(trap.Code, trap.Message, failure);
-        throw new TrapException(TrapCode.HostError, failure.Message, failure);
+        finally
+        {
+            // Threads running guest code stop within one loop iteration or call; ones blocked in a host call are abandoned.
+            group.Dispose(AbandonAfter);
+            // The memory the group made for the program is released now (not when a GC finds it): an abandoned
+            // thread that comes back to it traps at its next access.
+            if (!memoryFromLinker) group.Memory?.Dispose();
+        }
     }
+
+    /// <summary>How long the end of a program waits for its other threads to stop before abandoning them.</summary>
+    private static readonly TimeSpan AbandonAfter = TimeSpan.FromMilliseconds(10);
 }
 
 /// <summary>Diagnostics for a program run with <see cref="WasiThreads"/> (<see cref="WasiHost.RunCommand"/>).</summary>

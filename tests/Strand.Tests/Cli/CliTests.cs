@@ -321,4 +321,94 @@ public class CliTests
             File.Delete(path);
         }
     }
+
+    /// <summary>Runs the CLI on a temporary .wat file with <paramref name="args"/> after its path.</summary>
+    private static (int ExitCode, string Out, string Err) RunWat(string wat, params string[] args)
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"strand-cli-{Guid.NewGuid():N}.wat");
+        File.WriteAllText(path, wat);
+        try
+        {
+            return Run(["run", path, .. args]);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Theory]
+    // _start spins; the spawned thread spins too.
+    [InlineData("(loop $l (br $l))", "(loop $l (br $l))")]
+    // _start waits forever on the shared memory; the spawned thread sleeps an hour in poll_oneoff.
+    [InlineData("(drop (memory.atomic.wait32 (i32.const 0) (i32.const 0) (i64.const -1)))",
+        "(i32.store (i32.const 416) (i32.const 1)) (i64.store (i32.const 424) (i64.const 3600000000000)) (drop (call $poll (i32.const 400) (i32.const 512) (i32.const 1) (i32.const 600)))")]
+    public void TimeoutInterruptsAWasiThreadsProgramWithExitCode124(string main, string thread)
+    {
+        var (code, _, error) = RunWat($$"""
+            (module
+              (import "wasi" "thread-spawn" (func $spawn (param i32) (result i32)))
+              (import "wasi_snapshot_preview1" "poll_oneoff" (func $poll (param i32 i32 i32 i32) (result i32)))
+              (memory (export "memory") 1 1 shared)
+              (func (export "wasi_thread_start") (param i32 i32) {{thread}})
+              (func (export "_start") (drop (call $spawn (i32.const 0))) {{main}}))
+            """, "--timeout", "0.2");
+        Assert.Equal(124, code);
+        Assert.Equal("strand: interrupted: the guest was still running after --timeout 0.2 s\n", error.ReplaceLineEndings("\n"));
+    }
+
+    [Theory]
+    [InlineData("(drop (memory.atomic.wait32 (i32.const 0) (i32.const 0) (i64.const -1)))", "(memory (export \"memory\") 1 1 shared)")]
+    [InlineData("(i32.store (i32.const 416) (i32.const 1)) (i64.store (i32.const 424) (i64.const 3600000000000)) (drop (call $poll (i32.const 400) (i32.const 512) (i32.const 1) (i32.const 600)))",
+        "(memory (export \"memory\") 1)")]
+    public void TimeoutInterruptsAPlainWasiProgramThatWaitsOrSleeps(string body, string memory)
+    {
+        var (code, _, error) = RunWat($$"""
+            (module
+              (import "wasi_snapshot_preview1" "poll_oneoff" (func $poll (param i32 i32 i32 i32) (result i32)))
+              {{memory}}
+              (func (export "_start") {{body}}))
+            """, "--timeout", "0.2");
+        Assert.Equal(124, code);
+        Assert.Contains("interrupted: the guest was still running after --timeout 0.2 s", error);
+    }
+
+    [Fact]
+    public void AStartOfTheWrongTypeIsALinkErrorWithExitCode1()
+    {
+        var (code, _, error) = RunWat("(module (memory (export \"memory\") 1) (func (export \"_start\") (param i32)))");
+        Assert.Equal(1, code);
+        Assert.Contains("cannot link", error);
+        Assert.Contains("\"_start\" must have type [] -> [], not [i32] -> []", error);
+    }
+
+    [Fact]
+    public void AnImplementationLimitIsReportedWithExitCode1()
+    {
+        var wat = new System.Text.StringBuilder("(module (func (export \"f\") (result i32) ");
+        for (int i = 0; i < 60_000; i++) wat.Append("(i32.const 1)");
+        for (int i = 1; i < 60_000; i++) wat.Append("(i32.add)");
+        var (code, _, error) = RunWat(wat.Append("))").ToString(), "--invoke", "f");
+        Assert.Equal(1, code);
+        Assert.Contains("implementation limit: func[0] <f> reaches an operand stack of 60000 values; Strand compiles at most 50000", error);
+    }
+
+    [Fact]
+    public void AnInternalErrorIsOneLineAndExitCode70()
+    {
+        var stderr = new StringWriter();
+        var oldErr = Console.Error;
+        Console.SetError(stderr);
+        try
+        {
+            int code = Strand.Cli.Program.RunGuarded(() => throw new InvalidOperationException("something broke\nbadly"));
+            Assert.Equal(Strand.Cli.Program.InternalErrorExitCode, code);
+            Assert.Equal(70, code);
+        }
+        finally
+        {
+            Console.SetError(oldErr);
+        }
+        Assert.Equal("strand: internal error: InvalidOperationException: something broke badly\n", stderr.ToString().ReplaceLineEndings("\n"));
+    }
 }

@@ -1,0 +1,36 @@
+namespace Strand;
+
+/// <summary>
+/// Limits of Strand's implementation that valid modules can reach (see docs/compiler.md, "Implementation limits").
+/// Exceeding one is a <see cref="Binary.WasmImplementationLimitException"/> at compile time, never a trap or a crash.
+/// </summary>
+public static class ImplementationLimits
+{
+    /// <summary>
+    /// The deepest operand stack a function may reach, in values. The wasm operand stack is the CIL evaluation stack,
+    /// whose depth a method header records in 16 bits (65,535); the rest is headroom for the values the compiler
+    /// pushes itself (result addresses, the callee's context and code pointer).
+    /// </summary>
+    public const int MaxOperandStackDepth = 50_000;
+
+    /// <summary>
+    /// The most parameters and results together of a function type that a function, an import or a
+    /// <c>call_indirect</c> uses. A function becomes a CLR method with one argument per parameter, one byref per
+    /// result after the first and a context argument; the JIT rejects methods and calls with more than about 8,200
+    /// arguments ("invalid program"). Web engines allow 1,000 parameters and 1,000 results.
+    /// </summary>
+    public const int MaxFunctionTypeArity = 8_192;
+
+    /// <summary>
+    /// The most operand values a function may keep on the stack across the control-flow joins of its compiled code,
+    /// summed over those joins (<see cref="Binary.FunctionBody.BranchSpillUnits"/>: each block counts its stack height
+    /// thrice, each other instruction that may branch, such as a memory access or <c>br_if</c>, twice). The JIT spills
+    /// the evaluation stack into fresh slots at every join, so a deep stack held across thousands of branches makes a
+    /// frame of many megabytes and takes the JIT minutes and gigabytes. Compiler-generated code stays far below
+    /// (a 100,000-instruction function at a typical height of 2: about 160,000).
+    /// </summary>
+    public const long MaxBranchSpillUnits = 1_000_000;
+
+    /// <summary>Functions per generated CLR type (a type holds at most 65,535 methods; a function may need two).</summary>
+    internal const int FunctionsPerType = 16_384;
+}

@@ -1,0 +1,144 @@
+using System.Runtime.CompilerServices;
+using Strand.Runtime;
+using Strand.Threads;
+using Xunit;
+using static Strand.Tests.Compilation.Wasm;
+
+namespace Strand.Tests.Runtime;
+
+/// <summary>The resident set is process-wide: tests that measure it never run in parallel with other tests.</summary>
+[CollectionDefinition(nameof(ResidentMemoryCollection), DisableParallelization = true)]
+public sealed class ResidentMemoryCollection;
+
+/// <summary>Deterministic release of memories and instances, and threads that are forgotten once finished.</summary>
+[Collection(nameof(ResidentMemoryCollection))]
+public class DisposalTests
+{
+    [Fact]
+    public void ADisposedMemoryHasNoPagesAndRefusesUse()
+    {
+        var memory = new Memory(2, 10);
+        memory.WriteInt32(100, 42);
+        memory.Dispose();
+        Assert.True(memory.IsDisposed);
+        Assert.Equal(0, memory.Length);
+        Assert.Equal(0u, memory.Pages);
+        Assert.Equal(-1, memory.Grow(1));
+        Assert.Throws<ObjectDisposedException>(() => memory.ReadInt32(100));
+        Assert.Throws<ObjectDisposedException>(() => memory.GetSpan(0, 1));
+        memory.Dispose(); // idempotent
+    }
+
+    [Fact]
+    public void GuestCodeOnADisposedInstanceTrapsInsteadOfTouchingFreedMemory()
+    {
+        var instance = Instantiate("""
+            (module (memory (export "memory") 1)
+              (func (export "load") (param i32) (result i32) (i32.load (local.get 0)))
+              (func (export "size") (result i32) (memory.size))
+              (func (export "grow") (result i32) (memory.grow (i32.const 1))))
+            """);
+        Assert.Equal(0, instance.Invoke("load", Value.I32(8))[0].AsI32);
+        var memory = instance.GetMemory("memory")!;
+        instance.Dispose();
+        Assert.True(memory.IsDisposed);
+        Assert.Equal(TrapCode.OutOfBoundsMemoryAccess, Assert.Throws<TrapException>(() => instance.Invoke("load", Value.I32(8))).Code);
+        Assert.Equal(0, instance.Invoke("size")[0].AsI32);
+        Assert.Equal(-1, instance.Invoke("grow")[0].AsI32);
+    }
+
+    [Fact]
+    public void AnInstanceDoesNotDisposeAMemoryItImports()
+    {
+        var memory = new Memory(1);
+        var linker = new Linker();
+        linker.Define("env", "memory", memory);
+        var instance = linker.Instantiate(Compile("(module (import \"env\" \"memory\" (memory 1)))"));
+        instance.Dispose();
+        Assert.False(memory.IsDisposed);
+        Assert.Equal(Memory.PageSize, memory.Length);
+        memory.Dispose();
+    }
+
+    [Fact]
+    public void DisposeReturnsTheMemorysPagesToTheOperatingSystemAtOnce()
+    {
+        if (!OperatingSystem.IsLinux()) return; // resident set size read from /proc
+        const int pages = 2048; // 128 MiB
+        var memory = new Memory(pages, pages);
+        memory.GetSpan(0, pages * Memory.PageSize).Fill(1); // make every page resident
+        long before = ResidentBytes();
+        memory.Dispose();
+        long after = ResidentBytes();
+        // Other threads of the test run allocate meanwhile; 96 of the 128 MiB must be gone.
+        Assert.True(before - after > 96L * 1024 * 1024, $"resident set went from {before >> 20} MiB to {after >> 20} MiB");
+    }
+
+    [Fact]
+    public void DroppedMemoriesAreCollectedInProportionToTheirSize()
+    {
+        if (!OperatingSystem.IsLinux()) return;
+        // 16 memories of 128 MiB, every page touched, then dropped without Dispose: 2 GiB in all. Their committed
+        // bytes are GC memory pressure, so collections (and the reservations' finalizers) keep up with them.
+        long start = ResidentBytes(), peak = start;
+        for (int i = 0; i < 16; i++)
+        {
+            TouchAndDrop(2048);
+            peak = Math.Max(peak, ResidentBytes());
+        }
+        Assert.True(peak - start < 1024L * 1024 * 1024, $"resident set grew by {(peak - start) >> 20} MiB");
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void TouchAndDrop(uint pages) => new Memory(pages, pages).GetSpan(0, (int)(pages * Memory.PageSize)).Fill(1);
+
+    private static long ResidentBytes()
+    {
+        foreach (var line in File.ReadLines("/proc/self/status"))
+            if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
+                return long.Parse(line["VmRSS:".Length..].Trim().Split(' ')[0]) * 1024;
+        throw new InvalidOperationException("no VmRSS in /proc/self/status");
+    }
+
+    [Fact]
+    public void AGroupThatForgetsCompletedThreadsKeepsOnlyTheLiveOnes()
+    {
+        var module = Compile("""
+            (module (memory (export "memory") 1 1 shared)
+              (func (export "work") (param i32) (result i32) (i32.mul (local.get 0) (i32.const 2))))
+            """);
+        using var group = new ThreadGroup(module, new ThreadGroupOptions { ForgetCompletedThreads = true });
+        var instances = new List<WeakReference<Instance>>();
+        for (int i = 1; i <= 50; i++)
+        {
+            var (weak, id, result) = SpawnAndJoin(group, i);
+            Assert.Equal(i, id); // ids keep counting up
+            Assert.Equal(2 * i, result);
+            instances.Add(weak);
+        }
+        Assert.Empty(group.Threads);
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
+        Assert.All(instances, w => Assert.False(w.TryGetTarget(out _), "a finished thread's instance is still reachable"));
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static (WeakReference<Instance> Instance, int Id, int Result) SpawnAndJoin(ThreadGroup group, int argument)
+    {
+        var thread = group.Spawn("work", Value.I32(argument));
+        Assert.True(thread.Join(TimeSpan.FromSeconds(30)));
+        Assert.Null(thread.Error);
+        return (new WeakReference<Instance>(thread.Instance!), thread.Id, thread.Result![0].AsI32);
+    }
+
+    [Fact]
+    public void AGroupKeepsCompletedThreadsByDefault()
+    {
+        var module = Compile("(module (func (export \"work\") (result i32) (i32.const 5)))");
+        using var group = new ThreadGroup(module);
+        var thread = group.Spawn("work");
+        group.WaitAll();
+        Assert.Same(thread, Assert.Single(group.Threads));
+    }
+}
