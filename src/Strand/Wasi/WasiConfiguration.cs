@@ -223,6 +223,14 @@ public sealed class WasiConfiguration
     private static long? MonotonicNow() => (long)((Int128)Stopwatch.GetTimestamp() * 1_000_000_000 / Stopwatch.Frequency);
 
     /// <summary>Sleeps at least the requested time (Thread.Sleep alone may wake a little early).</summary>
+    /// <summary>
+    /// The milliseconds to sleep for <paramref name="remainingNanoseconds"/> (positive) still to wait: rounded up, at most
+    /// <see cref="int.MaxValue"/> (the loop sleeps again). Computed without overflow: a guest's poll_oneoff may ask for
+    /// 2^64 - 1 ns (Rust's <c>thread::sleep(Duration::MAX)</c> does), which must sleep, not fail.
+    /// </summary>
+    internal static int SleepSliceMilliseconds(long remainingNanoseconds) =>
+        (int)Math.Min(remainingNanoseconds / 1_000_000 + (remainingNanoseconds % 1_000_000 != 0 ? 1 : 0), int.MaxValue);
+
     private static void PreciseSleep(long nanoseconds)
     {
         long start = Stopwatch.GetTimestamp();
@@ -231,8 +239,7 @@ public sealed class WasiConfiguration
             long elapsed = (long)((Int128)(Stopwatch.GetTimestamp() - start) * 1_000_000_000 / Stopwatch.Frequency);
             long remaining = nanoseconds - elapsed;
             if (remaining <= 0) return;
-            long milliseconds = Math.Min((remaining + 999_999) / 1_000_000, int.MaxValue);
-            if (remaining < 200_000) Thread.Yield(); else Thread.Sleep((int)milliseconds);
+            if (remaining < 200_000) Thread.Yield(); else Thread.Sleep(SleepSliceMilliseconds(remaining));
         }
     }
 }

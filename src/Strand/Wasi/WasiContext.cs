@@ -90,6 +90,8 @@ public sealed class WasiContext : IDisposable
     {
         lock (_sync)
         {
+            // A call that was still opening when the context was disposed: the caller closes what it opened.
+            if (IsDisposed) throw new WasiErrnoException(WasiErrno.Badf);
             if (_descriptors.Count >= _maxOpenDescriptors) throw new WasiErrnoException(WasiErrno.Mfile);
             int fd = 0;
             while (_descriptors.ContainsKey(fd)) fd++;

@@ -4,22 +4,28 @@ namespace Strand.Wasi;
 
 public sealed partial class WasiPreview1
 {
-    /// <summary>Reads and bounds-checks an iovec/ciovec array; every buffer is validated before any I/O happens.</summary>
-    private (uint Address, uint Length)[] ReadIovecs(int iovsPointer, int iovsLength)
+    /// <summary>
+    /// Bounds-checks an iovec/ciovec array and every buffer it names, before any I/O happens (EFAULT, EINVAL when
+    /// misaligned), and returns its count. Nothing is copied: the count is the guest's (up to half a billion entries in
+    /// a 4 GiB memory), so the entries are read again, one at a time, by <see cref="Iovec"/> as the I/O proceeds.
+    /// </summary>
+    private uint CheckIovecs(int iovsPointer, int iovsLength)
     {
         uint address = (uint)iovsPointer, count = (uint)iovsLength;
         GuestMemoryAccess.CheckAlignment(address, WasiAbi.IovecAlign);
         if ((ulong)count * WasiAbi.IovecSize > uint.MaxValue) throw Error(WasiErrno.Fault);
         Memory.GetSpan(address, count * WasiAbi.IovecSize);
-        var result = new (uint, uint)[count];
-        for (uint i = 0; i < count; i++)
-        {
-            uint buffer = Memory.ReadU32(address + i * 8);
-            uint length = Memory.ReadU32(address + i * 8 + 4);
-            Memory.GetSpan(buffer, length);
-            result[i] = (buffer, length);
-        }
-        return result;
+        for (uint i = 0; i < count; i++) Iovec(iovsPointer, i);
+        return count;
+    }
+
+    /// <summary>Entry <paramref name="index"/> of an array <see cref="CheckIovecs"/> accepted, its buffer bounds-checked again (another guest thread may have changed it).</summary>
+    private (uint Address, uint Length) Iovec(int iovsPointer, uint index)
+    {
+        uint at = (uint)iovsPointer + index * WasiAbi.IovecSize;
+        uint buffer = Memory.ReadU32(at), length = Memory.ReadU32(at + 4);
+        Memory.GetSpan(buffer, length);
+        return (buffer, length);
     }
 
     private FileDescriptor GetFile(int fd) => Context.Get(fd) switch
@@ -228,11 +234,12 @@ public sealed partial class WasiPreview1
             var file = descriptor as FileDescriptor ?? throw Error(WasiErrno.Badf);
             file.Require(WasiRights.FdRead | WasiRights.FdSeek);
             if (offset < 0) throw Error(WasiErrno.Inval);
-            var iovecs = ReadIovecs(iovsPointer, iovsLength);
+            uint count = CheckIovecs(iovsPointer, iovsLength);
             CheckResultSlot(nreadPointer, 4, 4);
             long total = 0;
-            foreach (var (address, length) in iovecs)
+            for (uint i = 0; i < count; i++)
             {
+                var (address, length) = Iovec(iovsPointer, i);
                 if (length == 0) continue;
                 int read = RandomAccess.Read(file.Stream.SafeFileHandle, Memory.GetSpan(address, length), offset + total);
                 total += read;
@@ -253,11 +260,13 @@ public sealed partial class WasiPreview1
             var file = descriptor as FileDescriptor ?? throw Error(WasiErrno.Badf);
             file.Require(WasiRights.FdWrite | WasiRights.FdSeek);
             if (offset < 0) throw Error(WasiErrno.Inval);
-            var iovecs = ReadIovecs(iovsPointer, iovsLength);
+            uint count = CheckIovecs(iovsPointer, iovsLength);
             CheckResultSlot(nwrittenPointer, 4, 4);
             long total = 0;
-            foreach (var (address, length) in iovecs)
+            for (uint i = 0; i < count; i++)
             {
+                var (address, length) = Iovec(iovsPointer, i);
+                if (length == 0) continue;
                 if (total + length > uint.MaxValue) break;
                 RandomAccess.Write(file.Stream.SafeFileHandle, (ReadOnlySpan<byte>)Memory.GetSpan(address, length), offset + total);
                 total += length;
@@ -304,12 +313,13 @@ public sealed partial class WasiPreview1
             var descriptor = Context.Get(fd);
             if (descriptor is DirectoryDescriptor) throw Error(WasiErrno.Badf);
             descriptor.Require(WasiRights.FdRead);
-            var iovecs = ReadIovecs(iovsPointer, iovsLength);
+            uint count = CheckIovecs(iovsPointer, iovsLength);
             CheckResultSlot(nreadPointer, 4, 4);
             Stream stream = descriptor is FileDescriptor file ? file.Stream : ((StreamDescriptor)descriptor).Stream;
             long total = 0;
-            foreach (var (address, length) in iovecs)
+            for (uint i = 0; i < count; i++)
             {
+                var (address, length) = Iovec(iovsPointer, i);
                 if (length == 0) continue;
                 int read = stream.Read(Memory.GetSpan(address, length));
                 total += read;
@@ -329,15 +339,17 @@ public sealed partial class WasiPreview1
             var descriptor = Context.Get(fd);
             if (descriptor is DirectoryDescriptor) throw Error(WasiErrno.Badf);
             descriptor.Require(WasiRights.FdWrite);
-            var iovecs = ReadIovecs(iovsPointer, iovsLength);
+            uint count = CheckIovecs(iovsPointer, iovsLength);
             CheckResultSlot(nwrittenPointer, 4, 4);
             long total = 0;
             if (descriptor is FileDescriptor file)
             {
                 if ((file.Flags & WasiFdFlags.Append) != 0) file.Stream.Seek(0, SeekOrigin.End);
-                foreach (var (address, length) in iovecs)
+                for (uint i = 0; i < count; i++)
                 {
-                    if (total + length > uint.MaxValue) break;
+                    var (address, length) = Iovec(iovsPointer, i);
+                    if (length == 0) continue;
+                if (total + length > uint.MaxValue) break;
                     file.Stream.Write(Memory.GetSpan(address, length));
                     total += length;
                 }
@@ -346,9 +358,11 @@ public sealed partial class WasiPreview1
             else
             {
                 var stream = ((StreamDescriptor)descriptor).Stream;
-                foreach (var (address, length) in iovecs)
+                for (uint i = 0; i < count; i++)
                 {
-                    if (total + length > uint.MaxValue) break;
+                    var (address, length) = Iovec(iovsPointer, i);
+                    if (length == 0) continue;
+                if (total + length > uint.MaxValue) break;
                     stream.Write(Memory.GetSpan(address, length));
                     total += length;
                 }
@@ -401,14 +415,16 @@ public sealed partial class WasiPreview1
 
     /// <summary>
     /// Snapshot of a directory: "." and ".." first (as wasmtime, and as wasi-testsuite's fd_readdir test expects),
-    /// then the other entries in host order.
+    /// then the other entries in host order. ".." carries the directory's own inode, as in wasmtime: the parent of a
+    /// preopen (or of any directory descriptor) is outside what the guest may look at, inode number included.
     /// </summary>
     private static List<DirectoryEntry> ReadListing(DirectoryDescriptor directory)
     {
         var all = HostFileSystem.ReadDirectory(directory.Handle);
         var listing = new List<DirectoryEntry>(all.Count);
-        listing.AddRange(all.Where(e => e.Name is [(byte)'.']));
-        listing.AddRange(all.Where(e => e.Name is [(byte)'.', (byte)'.']));
+        ulong self = HostFileSystem.Stat(directory.Handle).Inode;
+        listing.Add(new DirectoryEntry([(byte)'.'], self, WasiFileType.Directory));
+        listing.Add(new DirectoryEntry([(byte)'.', (byte)'.'], self, WasiFileType.Directory));
         listing.AddRange(all.Where(e => e.Name is not [(byte)'.'] and not [(byte)'.', (byte)'.']));
         return listing;
     }

@@ -15,8 +15,23 @@ public sealed partial class WasiPreview1
     {
         var directory = GetDirectory(fd);
         directory.Require(needed);
-        string path = Memory.ReadString((uint)pathPointer, (uint)pathLength);
+        string path = ReadPath(pathPointer, pathLength);
         return WasiPathResolver.Resolve(directory.Handle, path, followFinal, Context.PathResolution, followTrailingSlash, needDepth);
+    }
+
+    /// <summary>
+    /// Reads a guest path (or symlink contents): EFAULT when out of bounds, ENAMETOOLONG when longer than
+    /// <see cref="WasiPathResolver.MaxPathBytes"/> (checked before decoding: the length is the guest's, up to 4 GiB, and
+    /// decoding it would cost the host gigabytes and end in an OutOfMemoryException), EILSEQ when not UTF-8.
+    /// </summary>
+    private string ReadPath(int pointer, int length)
+    {
+        if ((uint)length > WasiPathResolver.MaxPathBytes)
+        {
+            Memory.GetSpan((uint)pointer, (uint)length); // EFAULT first, as for any other path
+            throw Error(WasiErrno.NameTooLong);
+        }
+        return Memory.ReadString((uint)pointer, (uint)length);
     }
 
     private static bool FollowFlag(int lookupFlags) =>
@@ -60,6 +75,7 @@ public sealed partial class WasiPreview1
             bool follow = FollowFlag(lookupFlags);
             ValidateFstFlags(fstFlags);
             using var path = Resolve(fd, WasiRights.PathFilestatSetTimes, pathPointer, pathLength, follow);
+            if (path.MustBeDirectory && TypeOf(path) is { } type && type != WasiFileType.Directory) throw Error(WasiErrno.NotDir); // "file/", as utimensat
             HostFileSystem.SetTimesAt(path.Directory, path.NameOrDot, (ulong)accessTime, (ulong)modifyTime, fstFlags);
             return 0;
         }
@@ -232,7 +248,7 @@ public sealed partial class WasiPreview1
     {
         try
         {
-            string contents = Memory.ReadString((uint)oldPathPointer, (uint)oldPathLength);
+            string contents = ReadPath(oldPathPointer, oldPathLength);
             using var path = Resolve(fd, WasiRights.PathSymlink, newPathPointer, newPathLength, followFinal: false,
                 followTrailingSlash: false, needDepth: true);
             if (contents.Length == 0) throw Error(WasiErrno.NoEnt);

@@ -1,0 +1,462 @@
+using System.Buffers.Binary;
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using System.Text;
+using Strand.Wasi;
+using Xunit;
+using static Strand.Tests.Wasi.WasiTestHost;
+
+namespace Strand.Tests.Wasi;
+
+/// <summary>
+/// What a hostile guest can make the host spend, and the corners the escape suite did not reach: guest-sized lengths
+/// (paths, iovec arrays, poll subscriptions) that the host must not copy or decode, directory walks that must not hold a
+/// host descriptor per level, what fd_readdir's ".." reveals, descriptors opened while the context is disposed, and
+/// OS descriptor numbers reused while a call still uses a closed descriptor.
+/// </summary>
+public sealed unsafe class WasiHostileInputTests
+{
+    public static TheoryData<WasiPathResolution> Modes => [WasiPathResolution.Auto, WasiPathResolution.PerComponent];
+
+    /// <summary>
+    /// A large guest memory without the cost of one: zero-filled anonymous memory is only backed once written, so a
+    /// 2 GiB memory that is mostly read costs nothing (a <c>byte[]</c> cannot be that large anyway).
+    /// </summary>
+    private sealed class LargeGuestMemory : IGuestMemory, IDisposable
+    {
+        private readonly byte* _base;
+
+        public LargeGuestMemory(long size)
+        {
+            _base = (byte*)NativeMemory.AllocZeroed((nuint)size);
+            Length = size;
+        }
+
+        public long Length { get; }
+
+        public Span<byte> GetSpan(uint address, uint length)
+        {
+            if ((ulong)address + length > (ulong)Length || length > int.MaxValue) throw new WasiErrnoException(WasiErrno.Fault);
+            return new Span<byte>(_base + address, (int)length);
+        }
+
+        public void Dispose() => NativeMemory.Free(_base);
+    }
+
+    private static WasiContext QuietContext(Action<WasiConfiguration>? configure = null)
+    {
+        var configuration = new WasiConfiguration()
+            .WithStandardInput(new MemoryStream()).WithStandardOutput(new MemoryStream()).WithStandardError(new MemoryStream());
+        configure?.Invoke(configuration);
+        return configuration.Build();
+    }
+
+    /// <summary>Every function taking a path, called with the path (pointer, length) given; returns (name, errno) pairs.</summary>
+    private static IEnumerable<(string Name, int Errno)> EveryPathFunction(WasiPreview1 w, int pointer, int length)
+    {
+        const int Fd = PreopenFd, Result = 64, Other = 0; // Other: an in-bounds one-byte path for the second path argument
+        yield return ("path_create_directory", w.PathCreateDirectory(Fd, pointer, length));
+        yield return ("path_filestat_get", w.PathFilestatGet(Fd, 0, pointer, length, Result));
+        yield return ("path_filestat_set_times", w.PathFilestatSetTimes(Fd, 0, pointer, length, 0, 0, 0));
+        yield return ("path_link from", w.PathLink(Fd, 0, pointer, length, Fd, Other, 1));
+        yield return ("path_link to", w.PathLink(Fd, 0, Other, 1, Fd, pointer, length));
+        yield return ("path_open", w.PathOpen(Fd, 0, pointer, length, 0, 0, 0, 0, Result));
+        yield return ("path_readlink", w.PathReadlink(Fd, pointer, length, Result, 8, Result + 16));
+        yield return ("path_remove_directory", w.PathRemoveDirectory(Fd, pointer, length));
+        yield return ("path_rename from", w.PathRename(Fd, pointer, length, Fd, Other, 1));
+        yield return ("path_rename to", w.PathRename(Fd, Other, 1, Fd, pointer, length));
+        yield return ("path_symlink contents", w.PathSymlink(pointer, length, Fd, Other, 1));
+        yield return ("path_symlink path", w.PathSymlink(Other, 1, Fd, pointer, length));
+        yield return ("path_unlink_file", w.PathUnlinkFile(Fd, pointer, length));
+    }
+
+    [Fact]
+    public void AGuestSizedPathIsRefusedBeforeItIsDecoded()
+    {
+        // A 2 GiB path of NUL bytes: decoding it would need a 2-billion-character string (an OutOfMemoryException, or
+        // gigabytes and seconds per call if it fitted). ENAMETOOLONG, before any decoding, for every function.
+        using var host = new WasiTestHost();
+        using var memory = new LargeGuestMemory(1L << 31);
+        var w = new WasiPreview1(host.Context, memory);
+        memory.GetSpan(0, 1)[0] = (byte)'x';
+        long allocatedBefore = GC.GetAllocatedBytesForCurrentThread();
+        foreach (var (name, errno) in EveryPathFunction(w, 4096, int.MaxValue - 4096))
+            Assert.True(errno == E(WasiErrno.NameTooLong), $"{name}: errno {errno}");
+        Assert.True(GC.GetAllocatedBytesForCurrentThread() - allocatedBefore < 1 << 20, "the host copied or decoded the path");
+
+        // Out of bounds stays EFAULT; one byte over the limit is ENAMETOOLONG.
+        foreach (var (name, errno) in EveryPathFunction(w, int.MaxValue, int.MaxValue))
+            Assert.True(errno == E(WasiErrno.Fault), $"{name}: errno {errno}");
+        memory.GetSpan(4096, 4097).Fill((byte)'a');
+        foreach (var (name, errno) in EveryPathFunction(w, 4096, 4097))
+            Assert.True(errno == E(WasiErrno.NameTooLong), $"{name}: errno {errno}");
+        Assert.Empty(Directory.EnumerateFileSystemEntries(host.Root));
+    }
+
+    [Fact]
+    public void IovecArraysAreNotCopiedToTheHost()
+    {
+        // Four million empty iovecs (32 MiB of guest memory): the host used to copy the array (32 MiB more) first; a
+        // 4 GiB memory holds half a billion.
+        using var host = new WasiTestHost();
+        const uint Count = 4 << 20;
+        using var memory = new LargeGuestMemory(Count * 8L + 65536);
+        var w = new WasiPreview1(host.Context, memory);
+        int fd = host.OpenOk("f", WasiOpenFlags.Create, WasiRights.FdRead | WasiRights.FdWrite | WasiRights.FdSeek);
+        const int Result = (int)(Count * 8);
+        long allocatedBefore = GC.GetAllocatedBytesForCurrentThread();
+        Assert.Equal(0, w.FdWrite(fd, 0, (int)Count, Result));
+        Assert.Equal(0u, BinaryPrimitives.ReadUInt32LittleEndian(memory.GetSpan(Result, 4)));
+        Assert.Equal(0, w.FdRead(fd, 0, (int)Count, Result));
+        Assert.Equal(0, w.FdPwrite(fd, 0, (int)Count, 0, Result));
+        Assert.Equal(0, w.FdPread(fd, 0, (int)Count, 0, Result));
+        Assert.True(GC.GetAllocatedBytesForCurrentThread() - allocatedBefore < 1 << 20, "the host copied the iovec array");
+
+        // Still validated before any I/O: one bad buffer at the very end and nothing is written.
+        BinaryPrimitives.WriteUInt32LittleEndian(memory.GetSpan(Result + 16, 4), 3);
+        BinaryPrimitives.WriteUInt32LittleEndian(memory.GetSpan(0, 8), Result + 16);
+        BinaryPrimitives.WriteUInt32LittleEndian(memory.GetSpan(4, 4), 1);
+        BinaryPrimitives.WriteUInt32LittleEndian(memory.GetSpan((Count - 1) * 8, 4), uint.MaxValue);
+        BinaryPrimitives.WriteUInt32LittleEndian(memory.GetSpan((Count - 1) * 8 + 4, 4), 2);
+        Assert.Equal(E(WasiErrno.Fault), w.FdWrite(fd, 0, (int)Count, Result));
+        Assert.Equal(0, new FileInfo(Path.Combine(host.Root, "f")).Length);
+    }
+
+    [Fact]
+    public void PollSubscriptionsAreNotCollectedOnTheHost()
+    {
+        // A million clock subscriptions (all zero: realtime, relative, due now). The host used to gather every one in
+        // lists (tens of MiB here; a 4 GiB memory holds 89 million subscriptions).
+        using var context = QuietContext(c => c.WithSleep(_ => throw new InvalidOperationException("nothing should wait")));
+        const uint Count = 1 << 20;
+        uint events = Count * 48, nevents = events + Count * 32;
+        using var memory = new LargeGuestMemory(nevents + 8L);
+        var w = new WasiPreview1(context, memory);
+        BinaryPrimitives.WriteUInt64LittleEndian(memory.GetSpan(48 * 7, 8), 77); // userdata of subscription 7
+        long allocatedBefore = GC.GetAllocatedBytesForCurrentThread();
+        Assert.Equal(0, w.PollOneoff(0, (int)events, (int)Count, (int)nevents));
+        Assert.True(GC.GetAllocatedBytesForCurrentThread() - allocatedBefore < 1 << 20, "the host collected the subscriptions");
+        Assert.Equal(Count, BinaryPrimitives.ReadUInt32LittleEndian(memory.GetSpan(nevents, 4)));
+        Assert.Equal(77ul, BinaryPrimitives.ReadUInt64LittleEndian(memory.GetSpan(events + 32 * 7, 8)));
+        Assert.Equal(WasiAbi.EventTypeClock, memory.GetSpan(events + 32 * (Count - 1) + 10, 1)[0]);
+    }
+
+    [Fact]
+    public void PollOrdersEventsAsSubscribedAndSleepsOnlyWhenNothingIsReady()
+    {
+        var sleeps = new List<long>();
+        using var host = new WasiTestHost(c => c.WithSleep(sleeps.Add));
+        void Clock(int index, ulong userData, ulong timeout)
+        {
+            int at = 1024 + index * 48;
+            host.Bytes.AsSpan(at, 48).Clear();
+            host.SetU64(at, userData);
+            host.SetU32(at + 16, 1); // monotonic
+            host.SetU64(at + 24, timeout);
+        }
+        Clock(0, 10, 5_000);
+        Clock(1, 11, 3_000);
+        Clock(2, 12, 3_000);
+        Assert.Equal(0, host.Wasi.PollOneoff(1024, 4096, 3, 512));
+        Assert.Equal([3_000L], sleeps);
+        Assert.Equal(2u, host.U32(512));
+        Assert.Equal((11ul, 12ul), (host.U64(4096), host.U64(4096 + 32)));
+
+        // An fd subscription is ready at once: nothing sleeps, clocks not yet due are not reported.
+        host.Bytes.AsSpan(1024 + 48, 48).Clear();
+        host.SetU64(1024 + 48, 20);
+        host.Bytes[1024 + 48 + 8] = WasiAbi.EventTypeFdWrite;
+        host.SetU32(1024 + 48 + 16, 1);
+        Assert.Equal(0, host.Wasi.PollOneoff(1024, 4096, 3, 512));
+        Assert.Single(sleeps);
+        Assert.Equal(1u, host.U32(512));
+        Assert.Equal(20ul, host.U64(4096));
+
+        // A bad fd anywhere fails the whole call before any event is written.
+        host.SetU32(1024 + 48 + 16, 99);
+        host.SetU64(4096, 0);
+        Assert.Equal(E(WasiErrno.Badf), host.Wasi.PollOneoff(1024, 4096, 3, 512));
+        Assert.Equal(0ul, host.U64(4096));
+    }
+
+    [Fact]
+    public void SleepSlicesDoNotOverflow()
+    {
+        // poll_oneoff for 2^64 - 1 ns (Rust's thread::sleep(Duration::MAX)) used to fail with EINVAL at once:
+        // the rounding overflowed and Thread.Sleep refused the negative result.
+        Assert.Equal(int.MaxValue, WasiConfiguration.SleepSliceMilliseconds(long.MaxValue));
+        Assert.Equal(int.MaxValue, WasiConfiguration.SleepSliceMilliseconds(long.MaxValue - 999_999));
+        Assert.Equal(1, WasiConfiguration.SleepSliceMilliseconds(200_000));
+        Assert.Equal(1, WasiConfiguration.SleepSliceMilliseconds(1_000_000));
+        Assert.Equal(2, WasiConfiguration.SleepSliceMilliseconds(1_000_001));
+    }
+
+    /// <summary>
+    /// Builds a chain of <paramref name="depth"/> directories "a/a/.../a" below the preopen through the WASI functions (a
+    /// host path that deep is longer than PATH_MAX), with the link L1 at the root to the chain's level
+    /// <paramref name="firstLink"/> and the link L2 there, down to level <paramref name="depth"/>: "L1/L2" is the bottom.
+    /// </summary>
+    private static void BuildDeepChain(WasiTestHost host, int depth, int firstLink)
+    {
+        int directory = PreopenFd;
+        for (int level = 1; level <= depth; level++)
+        {
+            Assert.Equal(0, host.PathCall((p, l) => host.Wasi.PathCreateDirectory(directory, p, l), "a"));
+            var (errno, fd) = host.Open("a", WasiOpenFlags.Directory, WasiRights.Directory, dirFd: directory);
+            Assert.Equal(0, errno);
+            if (directory != PreopenFd) Assert.Equal(0, host.Wasi.FdClose(directory));
+            directory = fd;
+            if (level == firstLink)
+            {
+                string down = string.Join('/', Enumerable.Repeat("a", depth - firstLink));
+                Assert.Equal(0, host.Wasi.PathSymlink(BufferArea, host.Put(down, BufferArea), directory, StringArea, host.Put("L2")));
+                string top = string.Join('/', Enumerable.Repeat("a", firstLink));
+                Assert.Equal(0, host.Wasi.PathSymlink(BufferArea, host.Put(top, BufferArea), PreopenFd, StringArea, host.Put("L1")));
+            }
+        }
+        Assert.Equal(0, host.Wasi.FdClose(directory));
+    }
+
+    /// <summary>rm -rf: the chains here are deeper than PATH_MAX, which Directory.Delete cannot remove.</summary>
+    private static void RemoveTree(string path)
+    {
+        using var rm = Process.Start("rm", ["-rf", path])!;
+        rm.WaitForExit();
+    }
+
+    private static string ChainPath(int levels) => string.Join('/', Enumerable.Repeat("a", levels));
+
+    [Theory]
+    [MemberData(nameof(Modes))]
+    public void DeepWalksHoldFewHostDescriptors(WasiPathResolution mode)
+    {
+        // Two links lead 1999 levels down. The per-component walk (used by path_symlink in every mode, for the link's
+        // depth) used to hold one host descriptor per level until the call returned: 2000 here, and with 40 links
+        // tens of thousands from one call; a few guest threads could exhaust the host process's descriptors.
+        using var host = new WasiTestHost(c => c.WithPathResolution(mode));
+        try
+        {
+            const int Depth = 1999, FirstLink = 1000;
+            BuildDeepChain(host, Depth, FirstLink);
+            int Symlink(string contents, string path) =>
+                host.Wasi.PathSymlink(BufferArea, host.Put(contents, BufferArea), PreopenFd, StringArea, host.Put(path));
+
+            WasiPathResolver.PeakHeldHandles = 0;
+            Assert.Equal(0, Symlink("../../x", "L1/L2/bottom"));
+            Assert.InRange(WasiPathResolver.PeakHeldHandles, 1, 2048 / 64 + 16 + 64);
+            Assert.Equal("../../x", host.PathCall((p, l) => host.Wasi.PathReadlink(PreopenFd, p, l, BufferArea, 64, ResultArea), "L1/L2/bottom") == 0
+                ? host.Text(BufferArea, (int)host.U32(ResultArea)) : "readlink failed");
+
+            // ".." back up 1300 levels, below the levels that kept their descriptors: reopened by name, the same place.
+            string up = "L1/L2/" + string.Concat(Enumerable.Repeat("../", 1300)) + "up";
+            WasiPathResolver.PeakHeldHandles = 0;
+            Assert.Equal(0, Symlink("../x", up));
+            Assert.InRange(WasiPathResolver.PeakHeldHandles, 1, 2048 / 64 + 16 + 64);
+            Assert.Equal(0, host.PathCall((p, l) => host.Wasi.PathFilestatGet(PreopenFd, 0, p, l, ResultArea), ChainPath(Depth - 1300) + "/up"));
+            Assert.Equal((byte)WasiFileType.SymbolicLink, host.Bytes[ResultArea + 16]);
+
+            // The same through path_open (openat2 in Auto mode, the walk otherwise), and still nothing above the root.
+            var (errno, fd) = host.Open(up + "2", WasiOpenFlags.Create, lookupFlags: 0);
+            Assert.Equal(0, errno);
+            Assert.Equal(0, host.Wasi.FdClose(fd));
+            Assert.Equal(0, host.PathCall((p, l) => host.Wasi.PathFilestatGet(PreopenFd, 0, p, l, ResultArea), ChainPath(Depth - 1300) + "/up2"));
+            string tooHigh = "L1/" + string.Concat(Enumerable.Repeat("../", FirstLink)) + "../x";
+            Assert.Equal(E(WasiErrno.NotCapable), host.Open(tooHigh, WasiOpenFlags.Create).Errno);
+            Assert.Equal(E(WasiErrno.NotCapable), Symlink("x", tooHigh));
+        }
+        finally
+        {
+            host.Context.Dispose();
+            RemoveTree(host.Root);
+        }
+    }
+
+    [Fact]
+    public void AWalkDeeperThanPathMaxIsNameTooLong()
+    {
+        // 2100 levels of "a/" are 4199 bytes: the per-component walk refuses the chain (POSIX: a path that symlinks
+        // make longer than PATH_MAX), where the kernel's openat2 would go on.
+        using var host = new WasiTestHost(c => c.WithPathResolution(WasiPathResolution.PerComponent));
+        try
+        {
+            BuildDeepChain(host, 2100, 1050);
+            Assert.Equal(E(WasiErrno.NameTooLong), host.Open("L1/L2/x", WasiOpenFlags.Create).Errno);
+            Assert.Equal(E(WasiErrno.NameTooLong), host.Wasi.PathSymlink(BufferArea, host.Put("y", BufferArea), PreopenFd, StringArea, host.Put("L1/L2/x")));
+            Assert.Equal(0, host.Open("L1/x", WasiOpenFlags.Create).Errno);
+        }
+        finally
+        {
+            host.Context.Dispose();
+            RemoveTree(host.Root);
+        }
+    }
+
+    [Fact]
+    public void ReaddirDotDotDoesNotRevealTheParentOutside()
+    {
+        // ".." of the preopen is outside it: its inode number was the host's. Now the directory's own, as in wasmtime.
+        using var host = new WasiTestHost();
+        Directory.CreateDirectory(Path.Combine(host.Root, "sub"));
+        using var self = HostFileSystem.OpenHostDirectory(host.Root);
+        using var parent = HostFileSystem.OpenHostDirectory(Path.GetDirectoryName(host.Root)!);
+        ulong selfInode = HostFileSystem.Stat(self).Inode, parentInode = HostFileSystem.Stat(parent).Inode;
+        Assert.NotEqual(selfInode, parentInode);
+
+        Assert.Equal(0, host.Wasi.FdReaddir(PreopenFd, BufferArea, 1024, 0, ResultArea));
+        var entries = new Dictionary<string, (ulong Inode, byte Type)>();
+        for (int at = BufferArea; at < BufferArea + host.U32(ResultArea);)
+        {
+            int length = (int)host.U32(at + 16);
+            entries[host.Text(at + 24, length)] = (host.U64(at + 8), host.Bytes[at + 20]);
+            at += 24 + length;
+        }
+        Assert.Equal(new[] { ".", "..", "sub" }, entries.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal((selfInode, (byte)WasiFileType.Directory), entries["."]);
+        Assert.Equal((selfInode, (byte)WasiFileType.Directory), entries[".."]);
+        Assert.Equal(E(WasiErrno.NotCapable), host.PathCall((p, l) => host.Wasi.PathFilestatGet(PreopenFd, 0, p, l, ResultArea), ".."));
+    }
+
+    [Fact]
+    public void SettingTimesThroughATrailingSlashNeedsADirectory()
+    {
+        using var host = new WasiTestHost();
+        File.WriteAllText(Path.Combine(host.Root, "file"), "x");
+        Directory.CreateDirectory(Path.Combine(host.Root, "dir"));
+        File.CreateSymbolicLink(Path.Combine(host.Root, "link"), "file");
+        var before = File.GetLastWriteTimeUtc(Path.Combine(host.Root, "file"));
+        int SetTimes(string path, int lookup) =>
+            host.PathCall((p, l) => host.Wasi.PathFilestatSetTimes(PreopenFd, lookup, p, l, 0, 0, WasiAbi.FstMtim), path);
+        Assert.Equal(E(WasiErrno.NotDir), SetTimes("file/", 0));
+        Assert.Equal(E(WasiErrno.NotDir), SetTimes("link/", 0));
+        Assert.Equal(E(WasiErrno.NotDir), SetTimes("link/", 1));
+        Assert.Equal(E(WasiErrno.NoEnt), SetTimes("missing/", 0));
+        Assert.Equal(before, File.GetLastWriteTimeUtc(Path.Combine(host.Root, "file")));
+        Assert.Equal(0, SetTimes("dir/", 0));
+        Assert.Equal(DateTime.UnixEpoch, Directory.GetLastWriteTimeUtc(Path.Combine(host.Root, "dir")));
+    }
+
+    [Fact]
+    public void ADescriptorOpenedWhileTheContextIsDisposedIsClosed()
+    {
+        // A guest thread still inside path_open when the embedder disposes the context: the table refuses the new
+        // descriptor (EBADF) and path_open closes it, instead of keeping a host descriptor in a table nobody closes.
+        var root = Directory.CreateTempSubdirectory("strand-wasi-disposed-").FullName;
+        try
+        {
+            var context = QuietContext(c => c.WithPreopenedDirectory(root, "/"));
+            var handle = HostFileSystem.OpenHostDirectory(root);
+            context.Dispose();
+            var error = Assert.Throws<WasiErrnoException>(() => context.Add(new DirectoryDescriptor(handle, null)));
+            Assert.Equal(WasiErrno.Badf, error.Errno);
+            handle.Dispose();
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void AClosedDirectoryKeepsItsHostDescriptorUntilTheCallUsingItEnds()
+    {
+        // A call resolved a path below descriptor 4 (the directory "inner") and is about to act on it; another thread
+        // closes 4 and opens the preopen again and again. The host number of inner's descriptor must not be reused
+        // meanwhile: the *at call would act in the preopen instead, above inner. It acts in inner.
+        using var host = new WasiTestHost();
+        Directory.CreateDirectory(Path.Combine(host.Root, "inner"));
+        var (errno, inner) = host.Open("inner", WasiOpenFlags.Directory, WasiRights.Directory);
+        Assert.Equal(0, errno);
+        var descriptor = (DirectoryDescriptor)host.Context.Get(inner);
+        int hostNumber = (int)descriptor.Handle.DangerousGetHandle();
+        using (var resolved = WasiPathResolver.Resolve(descriptor.Handle, "made", false, WasiPathResolution.Auto))
+        {
+            Assert.Equal(0, host.Wasi.FdClose(inner)); // the handle is released when the call in flight is done
+            var reopened = new List<int>();
+            var fds = new List<int>();
+            for (int i = 0; i < 8; i++)
+            {
+                var (e, fd) = host.Open(".", WasiOpenFlags.Directory, WasiRights.Directory);
+                Assert.Equal(0, e);
+                fds.Add(fd);
+                reopened.Add((int)((DirectoryDescriptor)host.Context.Get(fd)).Handle.DangerousGetHandle());
+            }
+            foreach (int fd in fds) Assert.Equal(0, host.Wasi.FdClose(fd));
+            Assert.DoesNotContain(hostNumber, reopened);
+            HostFileSystem.MakeDirectoryAt(resolved.Directory, resolved.Name!);
+        }
+        Assert.True(descriptor.Handle.IsClosed);
+        Assert.True(Directory.Exists(Path.Combine(host.Root, "inner", "made")));
+        Assert.False(Directory.Exists(Path.Combine(host.Root, "made")));
+        Assert.Equal(E(WasiErrno.Badf), host.PathCall((p, l) => host.Wasi.PathCreateDirectory(inner, p, l), "late"));
+    }
+
+    [Theory]
+    [MemberData(nameof(Modes))]
+    public void ThreadsClosingAndRenumberingDescriptorsNeverRedirectAnotherThreadsCalls(WasiPathResolution mode)
+    {
+        // One thread keeps opening "inner" (no file "marker" in it) into descriptor 10 (fd_renumber), opening and closing
+        // the preopen itself (which has "marker") while 10 is taken, and closing 10, so host descriptor numbers pass
+        // from inner's handles to the preopen's and back all the time. Three threads use descriptor 10: whatever it
+        // is at the moment (inner, or nothing), "marker" is never found through it and ".." never leads anywhere.
+        const int Slot = 10, Iterations = 400;
+        using var host = new WasiTestHost(c => c.WithPathResolution(mode));
+        Directory.CreateDirectory(Path.Combine(host.Root, "inner"));
+        File.WriteAllText(Path.Combine(host.Root, "marker"), "in the preopen");
+        for (int fd = 4; fd < Slot; fd++) Assert.Equal(0, host.Open("inner", WasiOpenFlags.Directory, WasiRights.Directory).Errno);
+
+        var unexpected = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        using var start = new Barrier(4);
+        var threads = new List<Thread>
+        {
+            new(() =>
+            {
+                var memory = new ByteArrayGuestMemory(8192);
+                var w = new WasiPreview1(host.Context, memory);
+                int Open(string path)
+                {
+                    int length = Encoding.UTF8.GetBytes(path, memory.Bytes.AsSpan(1024));
+                    int errno = w.PathOpen(PreopenFd, 0, 1024, length, (int)WasiOpenFlags.Directory, (long)WasiRights.Directory, (long)WasiRights.All, 0, 4096);
+                    return errno == 0 ? BitConverter.ToInt32(memory.Bytes, 4096) : -errno;
+                }
+                start.SignalAndWait(TimeSpan.FromMinutes(1));
+                for (int i = 0; i < Iterations; i++)
+                {
+                    int inner = Open("inner"); // 10 when free (4-9 are taken), else above it
+                    if (inner < 0) unexpected.Enqueue($"open inner: {-inner}");
+                    else if (inner != Slot && w.FdRenumber(inner, Slot) != 0) unexpected.Enqueue("renumber");
+                    int self = Open(".");
+                    if (self <= Slot) unexpected.Enqueue($"open . gave {self}");
+                    else if (w.FdClose(self) != 0) unexpected.Enqueue("close .");
+                    if (w.FdClose(Slot) != 0) unexpected.Enqueue("close 10");
+                }
+            }),
+        };
+        for (int t = 0; t < 3; t++)
+        {
+            threads.Add(new Thread(() =>
+            {
+                var memory = new ByteArrayGuestMemory(8192);
+                var w = new WasiPreview1(host.Context, memory);
+                int Call(Func<int, int, int> call, string path) => call(1024, Encoding.UTF8.GetBytes(path, memory.Bytes.AsSpan(1024)));
+                start.SignalAndWait(TimeSpan.FromMinutes(1));
+                for (int i = 0; i < Iterations * 4; i++)
+                {
+                    int stat = Call((p, l) => w.PathFilestatGet(Slot, 0, p, l, 4096), "marker");
+                    if (stat is not ((int)WasiErrno.NoEnt or (int)WasiErrno.Badf or (int)WasiErrno.NotDir)) unexpected.Enqueue($"stat marker: {stat}");
+                    int open = Call((p, l) => w.PathOpen(Slot, 0, p, l, 0, (long)WasiRights.FdRead, 0, 0, 4096), "marker");
+                    if (open is not ((int)WasiErrno.NoEnt or (int)WasiErrno.Badf or (int)WasiErrno.NotDir)) unexpected.Enqueue($"open marker: {open}");
+                    int up = Call((p, l) => w.PathFilestatGet(Slot, 0, p, l, 4096), "../marker");
+                    if (up is not ((int)WasiErrno.NotCapable or (int)WasiErrno.Badf or (int)WasiErrno.NotDir)) unexpected.Enqueue($"stat ../marker: {up}");
+                    int made = Call((p, l) => w.PathCreateDirectory(Slot, p, l), "made");
+                    if (made is not (0 or (int)WasiErrno.Exist or (int)WasiErrno.Badf or (int)WasiErrno.NotDir)) unexpected.Enqueue($"mkdir: {made}");
+                }
+            }));
+        }
+        foreach (var thread in threads) thread.Start();
+        foreach (var thread in threads) Assert.True(thread.Join(TimeSpan.FromMinutes(2)));
+        Assert.Empty(unexpected);
+        Assert.False(Directory.Exists(Path.Combine(host.Root, "made")), "a directory was made in the preopen through descriptor 10");
+        Assert.Equal("in the preopen", File.ReadAllText(Path.Combine(host.Root, "marker")));
+    }
+}
+
