@@ -128,8 +128,19 @@ internal static class WasiPathResolver
     {
         if (contents.Length == 0) throw new WasiErrnoException(WasiErrno.NoEnt);
         if (contents[0] == (byte)'/') throw new WasiErrnoException(WasiErrno.NotCapable); // absolute: never inside the sandbox
-        return Encoding.UTF8.GetString(contents);
+        try
+        {
+            return StrictUtf8.GetString(contents);
+        }
+        catch (DecoderFallbackException)
+        {
+            // Contents a host made that are not UTF-8: decoding them leniently would follow the link to another name
+            // (every bad byte read as U+FFFD), one the guest may have made. EILSEQ, as for a guest path.
+            throw new WasiErrnoException(WasiErrno.Ilseq);
+        }
     }
+
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
     /// <summary>
     /// The per-component walk. <see cref="DirectoryChain"/> holds the directories from the root down to the current

@@ -4,28 +4,31 @@ namespace Strand.Wasi;
 
 public sealed partial class WasiPreview1
 {
+    /// <summary>The most iovecs one call uses (Linux's IOV_MAX): the others are left for the guest's next call.</summary>
+    internal const int MaxIovecs = 1024;
+
     /// <summary>
-    /// Bounds-checks an iovec/ciovec array and every buffer it names, before any I/O happens (EFAULT, EINVAL when
-    /// misaligned), and returns its count. Nothing is copied: the count is the guest's (up to half a billion entries in
-    /// a 4 GiB memory), so the entries are read again, one at a time, by <see cref="Iovec"/> as the I/O proceeds.
+    /// Reads an iovec/ciovec array and bounds-checks every buffer it names, before any I/O happens (EFAULT, EINVAL when
+    /// misaligned). Only the first <see cref="MaxIovecs"/> entries are used, a short read or write as POSIX allows
+    /// (wasmtime uses only the first non-empty one): the count is the guest's, up to half a billion entries in a
+    /// 4 GiB memory, and copying or walking them all would cost the host gigabytes or seconds. They are copied before
+    /// the I/O, so a read into a buffer that overlaps the array does not change the buffers that follow.
     /// </summary>
-    private uint CheckIovecs(int iovsPointer, int iovsLength)
+    private (uint Address, uint Length)[] ReadIovecs(int iovsPointer, int iovsLength)
     {
         uint address = (uint)iovsPointer, count = (uint)iovsLength;
         GuestMemoryAccess.CheckAlignment(address, WasiAbi.IovecAlign);
         if ((ulong)count * WasiAbi.IovecSize > uint.MaxValue) throw Error(WasiErrno.Fault);
         Memory.GetSpan(address, count * WasiAbi.IovecSize);
-        for (uint i = 0; i < count; i++) Iovec(iovsPointer, i);
-        return count;
-    }
-
-    /// <summary>Entry <paramref name="index"/> of an array <see cref="CheckIovecs"/> accepted, its buffer bounds-checked again (another guest thread may have changed it).</summary>
-    private (uint Address, uint Length) Iovec(int iovsPointer, uint index)
-    {
-        uint at = (uint)iovsPointer + index * WasiAbi.IovecSize;
-        uint buffer = Memory.ReadU32(at), length = Memory.ReadU32(at + 4);
-        Memory.GetSpan(buffer, length);
-        return (buffer, length);
+        var result = new (uint, uint)[Math.Min(count, MaxIovecs)];
+        for (uint i = 0; i < result.Length; i++)
+        {
+            uint buffer = Memory.ReadU32(address + i * WasiAbi.IovecSize);
+            uint length = Memory.ReadU32(address + i * WasiAbi.IovecSize + 4);
+            Memory.GetSpan(buffer, length);
+            result[i] = (buffer, length);
+        }
+        return result;
     }
 
     private FileDescriptor GetFile(int fd) => Context.Get(fd) switch
@@ -234,12 +237,11 @@ public sealed partial class WasiPreview1
             var file = descriptor as FileDescriptor ?? throw Error(WasiErrno.Badf);
             file.Require(WasiRights.FdRead | WasiRights.FdSeek);
             if (offset < 0) throw Error(WasiErrno.Inval);
-            uint count = CheckIovecs(iovsPointer, iovsLength);
+            var iovecs = ReadIovecs(iovsPointer, iovsLength);
             CheckResultSlot(nreadPointer, 4, 4);
             long total = 0;
-            for (uint i = 0; i < count; i++)
+            foreach (var (address, length) in iovecs)
             {
-                var (address, length) = Iovec(iovsPointer, i);
                 if (length == 0) continue;
                 int read = RandomAccess.Read(file.Stream.SafeFileHandle, Memory.GetSpan(address, length), offset + total);
                 total += read;
@@ -260,12 +262,11 @@ public sealed partial class WasiPreview1
             var file = descriptor as FileDescriptor ?? throw Error(WasiErrno.Badf);
             file.Require(WasiRights.FdWrite | WasiRights.FdSeek);
             if (offset < 0) throw Error(WasiErrno.Inval);
-            uint count = CheckIovecs(iovsPointer, iovsLength);
+            var iovecs = ReadIovecs(iovsPointer, iovsLength);
             CheckResultSlot(nwrittenPointer, 4, 4);
             long total = 0;
-            for (uint i = 0; i < count; i++)
+            foreach (var (address, length) in iovecs)
             {
-                var (address, length) = Iovec(iovsPointer, i);
                 if (length == 0) continue;
                 if (total + length > uint.MaxValue) break;
                 RandomAccess.Write(file.Stream.SafeFileHandle, (ReadOnlySpan<byte>)Memory.GetSpan(address, length), offset + total);
@@ -313,13 +314,12 @@ public sealed partial class WasiPreview1
             var descriptor = Context.Get(fd);
             if (descriptor is DirectoryDescriptor) throw Error(WasiErrno.Badf);
             descriptor.Require(WasiRights.FdRead);
-            uint count = CheckIovecs(iovsPointer, iovsLength);
+            var iovecs = ReadIovecs(iovsPointer, iovsLength);
             CheckResultSlot(nreadPointer, 4, 4);
             Stream stream = descriptor is FileDescriptor file ? file.Stream : ((StreamDescriptor)descriptor).Stream;
             long total = 0;
-            for (uint i = 0; i < count; i++)
+            foreach (var (address, length) in iovecs)
             {
-                var (address, length) = Iovec(iovsPointer, i);
                 if (length == 0) continue;
                 int read = stream.Read(Memory.GetSpan(address, length));
                 total += read;
@@ -339,15 +339,14 @@ public sealed partial class WasiPreview1
             var descriptor = Context.Get(fd);
             if (descriptor is DirectoryDescriptor) throw Error(WasiErrno.Badf);
             descriptor.Require(WasiRights.FdWrite);
-            uint count = CheckIovecs(iovsPointer, iovsLength);
+            var iovecs = ReadIovecs(iovsPointer, iovsLength);
             CheckResultSlot(nwrittenPointer, 4, 4);
             long total = 0;
             if (descriptor is FileDescriptor file)
             {
                 if ((file.Flags & WasiFdFlags.Append) != 0) file.Stream.Seek(0, SeekOrigin.End);
-                for (uint i = 0; i < count; i++)
+                foreach (var (address, length) in iovecs)
                 {
-                    var (address, length) = Iovec(iovsPointer, i);
                     if (length == 0) continue;
                 if (total + length > uint.MaxValue) break;
                     file.Stream.Write(Memory.GetSpan(address, length));
@@ -358,9 +357,8 @@ public sealed partial class WasiPreview1
             else
             {
                 var stream = ((StreamDescriptor)descriptor).Stream;
-                for (uint i = 0; i < count; i++)
+                foreach (var (address, length) in iovecs)
                 {
-                    var (address, length) = Iovec(iovsPointer, i);
                     if (length == 0) continue;
                 if (total + length > uint.MaxValue) break;
                     stream.Write(Memory.GetSpan(address, length));

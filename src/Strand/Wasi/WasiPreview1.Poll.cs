@@ -23,6 +23,9 @@ public sealed partial class WasiPreview1
             Memory.GetSpan(input, count * WasiAbi.SubscriptionSize);
             Memory.GetSpan(output, count * WasiAbi.EventSize);
             CheckResultSlot(neventsPointer, 4, 4);
+            // The subscriptions are read twice (below): events written over them would change what the second pass reads.
+            if ((ulong)input < (ulong)output + count * WasiAbi.EventSize && (ulong)output < (ulong)input + count * WasiAbi.SubscriptionSize)
+                throw Error(WasiErrno.Inval);
 
             // Two passes over the subscriptions, nothing collected on the host: the count is the guest's (up to 89
             // million in a 4 GiB memory). The first finds whether anything is ready now and the earliest clock (and

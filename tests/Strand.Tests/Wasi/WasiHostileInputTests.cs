@@ -96,30 +96,93 @@ public sealed unsafe class WasiHostileInputTests
     [Fact]
     public void IovecArraysAreNotCopiedToTheHost()
     {
-        // Four million empty iovecs (32 MiB of guest memory): the host used to copy the array (32 MiB more) first; a
-        // 4 GiB memory holds half a billion.
+        // Four million iovecs (32 MiB of guest memory; a 4 GiB memory holds half a billion): the host used to copy and
+        // check them all first. At most 1024 (IOV_MAX) are used, a short transfer, as POSIX allows.
         using var host = new WasiTestHost();
-        const uint Count = 4 << 20;
-        using var memory = new LargeGuestMemory(Count * 8L + 65536);
+        const uint Count = 4 << 20, Data = Count * 8, Result = Data + 4096;
+        using var memory = new LargeGuestMemory(Result + 8L);
         var w = new WasiPreview1(host.Context, memory);
         int fd = host.OpenOk("f", WasiOpenFlags.Create, WasiRights.FdRead | WasiRights.FdWrite | WasiRights.FdSeek);
-        const int Result = (int)(Count * 8);
+        for (uint i = 0; i < Count; i += 1024) // every iovec one byte of Data, every 1024th one two bytes
+        {
+            BinaryPrimitives.WriteUInt32LittleEndian(memory.GetSpan(i * 8, 4), Data);
+            BinaryPrimitives.WriteUInt32LittleEndian(memory.GetSpan(i * 8 + 4, 4), 2);
+        }
+        for (uint i = 0; i < 2048; i++)
+        {
+            if (i % 1024 == 0) continue;
+            BinaryPrimitives.WriteUInt32LittleEndian(memory.GetSpan(i * 8, 4), Data);
+            BinaryPrimitives.WriteUInt32LittleEndian(memory.GetSpan(i * 8 + 4, 4), 1);
+        }
+        memory.GetSpan(Data, 2).Fill((byte)'w');
         long allocatedBefore = GC.GetAllocatedBytesForCurrentThread();
-        Assert.Equal(0, w.FdWrite(fd, 0, (int)Count, Result));
-        Assert.Equal(0u, BinaryPrimitives.ReadUInt32LittleEndian(memory.GetSpan(Result, 4)));
-        Assert.Equal(0, w.FdRead(fd, 0, (int)Count, Result));
-        Assert.Equal(0, w.FdPwrite(fd, 0, (int)Count, 0, Result));
-        Assert.Equal(0, w.FdPread(fd, 0, (int)Count, 0, Result));
+        Assert.Equal(0, w.FdWrite(fd, 0, (int)Count, (int)Result));
+        Assert.Equal(1025u, BinaryPrimitives.ReadUInt32LittleEndian(memory.GetSpan(Result, 4))); // 2 + 1023 * 1
+        Assert.Equal(0, w.FdPwrite(fd, 0, (int)Count, 0, (int)Result));
+        Assert.Equal(1025u, BinaryPrimitives.ReadUInt32LittleEndian(memory.GetSpan(Result, 4)));
+        Assert.Equal(0, w.FdPread(fd, 0, (int)Count, 0, (int)Result));
+        Assert.Equal(1025u, BinaryPrimitives.ReadUInt32LittleEndian(memory.GetSpan(Result, 4)));
         Assert.True(GC.GetAllocatedBytesForCurrentThread() - allocatedBefore < 1 << 20, "the host copied the iovec array");
 
-        // Still validated before any I/O: one bad buffer at the very end and nothing is written.
-        BinaryPrimitives.WriteUInt32LittleEndian(memory.GetSpan(Result + 16, 4), 3);
-        BinaryPrimitives.WriteUInt32LittleEndian(memory.GetSpan(0, 8), Result + 16);
-        BinaryPrimitives.WriteUInt32LittleEndian(memory.GetSpan(4, 4), 1);
-        BinaryPrimitives.WriteUInt32LittleEndian(memory.GetSpan((Count - 1) * 8, 4), uint.MaxValue);
-        BinaryPrimitives.WriteUInt32LittleEndian(memory.GetSpan((Count - 1) * 8 + 4, 4), 2);
-        Assert.Equal(E(WasiErrno.Fault), w.FdWrite(fd, 0, (int)Count, Result));
-        Assert.Equal(0, new FileInfo(Path.Combine(host.Root, "f")).Length);
+        // The iovecs used are all checked before any I/O; those beyond are not looked at.
+        BinaryPrimitives.WriteUInt32LittleEndian(memory.GetSpan(1024 * 8, 4), uint.MaxValue);
+        Assert.Equal(0, w.FdWrite(fd, 0, (int)Count, (int)Result));
+        BinaryPrimitives.WriteUInt32LittleEndian(memory.GetSpan(1023 * 8, 4), uint.MaxValue);
+        Assert.Equal(E(WasiErrno.Fault), w.FdWrite(fd, 0, (int)Count, (int)Result));
+        Assert.Equal(E(WasiErrno.Fault), w.FdPwrite(fd, 0, (int)Count, 0, (int)Result));
+        Assert.Equal(E(WasiErrno.Fault), w.FdPread(fd, 0, (int)Count, 0, (int)Result));
+        Assert.Equal(2050, new FileInfo(Path.Combine(host.Root, "f")).Length);
+    }
+
+    [Fact]
+    public void AReadIntoItsOwnIovecArrayDoesNotRedirectTheNextBuffers()
+    {
+        // Buffer 0 covers iovec 1: the bytes read land there, but iovec 1 is the one given at the call (as readv).
+        using var host = new WasiTestHost();
+        File.WriteAllBytes(Path.Combine(host.Root, "f"), [.. Enumerable.Repeat((byte)0xEE, 8), 1, 2, 3, 4]);
+        int fd = host.OpenOk("f", 0, WasiRights.FdRead);
+        host.SetU32(IovecArea, IovecArea + 8); // buffer 0: the 8 bytes of iovec 1
+        host.SetU32(IovecArea + 4, 8);
+        host.SetU32(IovecArea + 8, BufferArea); // buffer 1: 4 bytes at BufferArea
+        host.SetU32(IovecArea + 12, 4);
+        Assert.Equal(0, host.Wasi.FdRead(fd, IovecArea, 2, ResultArea));
+        Assert.Equal(12u, host.U32(ResultArea));
+        Assert.Equal(new byte[] { 1, 2, 3, 4 }, host.Bytes.AsSpan(BufferArea, 4).ToArray());
+        Assert.Equal(0xEEEEEEEEu, host.U32(IovecArea + 8));
+    }
+
+    [Fact]
+    public void PollSubscriptionsAndEventsMustNotOverlap()
+    {
+        using var host = new WasiTestHost(c => c.WithSleep(_ => { }));
+        host.Bytes.AsSpan(1024, 96).Clear(); // two clock subscriptions, due now
+        Assert.Equal(E(WasiErrno.Inval), host.Wasi.PollOneoff(1024, 1024 + 48, 2, 512));
+        Assert.Equal(E(WasiErrno.Inval), host.Wasi.PollOneoff(1024, 1024 - 32, 2, 512));
+        Assert.Equal(0, host.Wasi.PollOneoff(1024, 1024 + 96, 2, 512));
+        Assert.Equal(0, host.Wasi.PollOneoff(1024, 1024 - 64, 2, 512));
+        Assert.Equal(2u, host.U32(512));
+    }
+
+    [Theory]
+    [MemberData(nameof(Modes))]
+    public void HostSymlinkContentsThatAreNotUtf8AreNotFollowedElsewhere(WasiPathResolution mode)
+    {
+        // A host link to the name 0xFF: read leniently, that was U+FFFD ("\xEF\xBF\xBD"), a name the guest can make.
+        using var host = new WasiTestHost(c => c.WithPathResolution(mode));
+        File.WriteAllText(Path.Combine(host.Root, "\uFFFD"), "the guest's");
+        Directory.CreateDirectory(Path.Combine(host.Root, "d\uFFFD"));
+        var start = new ProcessStartInfo("/bin/sh") { WorkingDirectory = host.Root };
+        start.ArgumentList.Add("-c");
+        start.ArgumentList.Add("ln -s \"$(printf '\\377')\" link && ln -s \"d$(printf '\\377')\" dirlink");
+        using (var ln = Process.Start(start)!) ln.WaitForExit();
+        Assert.Equal(E(WasiErrno.Ilseq), host.Open("link", 0, WasiRights.FdRead).Errno);
+        // As a directory in the middle of a path, openat2 follows it by its real bytes: to nothing.
+        Assert.Equal(E(mode == WasiPathResolution.Auto ? WasiErrno.NoEnt : WasiErrno.Ilseq), host.Open("dirlink/x", WasiOpenFlags.Create).Errno);
+        Assert.Equal(E(WasiErrno.Ilseq), host.PathCall((p, l) => host.Wasi.PathFilestatGet(PreopenFd, 1, p, l, ResultArea), "link"));
+        Assert.Empty(Directory.EnumerateFileSystemEntries(Path.Combine(host.Root, "d\uFFFD")));
+        // The link itself is still there to look at and remove.
+        Assert.Equal(0, host.PathCall((p, l) => host.Wasi.PathFilestatGet(PreopenFd, 0, p, l, ResultArea), "link"));
+        Assert.Equal(0, host.PathCall((p, l) => host.Wasi.PathUnlinkFile(PreopenFd, p, l), "link"));
     }
 
     [Fact]
