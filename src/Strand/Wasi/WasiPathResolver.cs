@@ -11,7 +11,7 @@ public enum WasiPathResolution
 
     /// <summary>
     /// One <c>openat(O_PATH | O_NOFOLLOW)</c> per component from the root handle, symlinks read with
-    /// <c>readlinkat</c> and expanded by hand, <c>..</c> popping the stack of handles already opened.
+    /// <c>readlinkat</c> and expanded by hand, <c>..</c> going back to the directory entered before (never above the root).
     /// </summary>
     PerComponent,
 }
