@@ -11,9 +11,17 @@ public sealed partial class WasiPreview1
     /// Linux does for mkdir/rmdir/unlink/rename/symlink/link ("link/" names the link, which is then not a directory).
     /// </param>
     private ResolvedPath Resolve(int fd, WasiRights needed, int pathPointer, int pathLength, bool followFinal,
+        bool followTrailingSlash = true, bool needDepth = false) =>
+        Resolve(GetDirectory(fd), needed, pathPointer, pathLength, followFinal, followTrailingSlash, needDepth);
+
+    /// <summary>
+    /// <see cref="Resolve(int, WasiRights, int, int, bool, bool, bool)"/> in a descriptor the caller already looked up:
+    /// a call that checks rights on a descriptor must resolve in that same descriptor, never look its number up again
+    /// (another guest thread may have renumbered a different directory onto it meanwhile).
+    /// </summary>
+    private ResolvedPath Resolve(DirectoryDescriptor directory, WasiRights needed, int pathPointer, int pathLength, bool followFinal,
         bool followTrailingSlash = true, bool needDepth = false)
     {
-        var directory = GetDirectory(fd);
         directory.Require(needed);
         string path = ReadPath(pathPointer, pathLength);
         return WasiPathResolver.Resolve(directory.Handle, path, followFinal, Context.PathResolution, followTrailingSlash, needDepth);
@@ -122,7 +130,7 @@ public sealed partial class WasiPreview1
 
             // O_CREAT|O_EXCL never follows a final symlink (POSIX): an existing link, dangling or not, is EEXIST.
             bool createExclusive = create && exclusive;
-            using var path = Resolve(fd, WasiRights.PathOpen, pathPointer, pathLength, follow && !createExclusive,
+            using var path = Resolve(directory, WasiRights.PathOpen, pathPointer, pathLength, follow && !createExclusive,
                 followTrailingSlash: !createExclusive);
             var requestedBase = (WasiRights)rightsBase;
             // Rights a descriptor cannot pass on are silently withheld (wasi-libc asks for everything it might use).

@@ -453,6 +453,76 @@ public sealed unsafe class WasiHostileInputTests
         Assert.Equal(E(WasiErrno.Badf), host.PathCall((p, l) => host.Wasi.PathCreateDirectory(inner, p, l), "late"));
     }
 
+    /// <summary>A byte[] memory that runs an action (once) when a given range is first requested: another guest thread's call, at that moment.</summary>
+    private sealed class InterleavingGuestMemory(int size, uint triggerAddress, Action interleaved) : IGuestMemory
+    {
+        private bool _fired;
+
+        public ByteArrayGuestMemory Inner { get; } = new(size);
+
+        public long Length => Inner.Length;
+
+        public Span<byte> GetSpan(uint address, uint length)
+        {
+            if (address == triggerAddress && !_fired)
+            {
+                _fired = true;
+                interleaved();
+            }
+            return Inner.GetSpan(address, length);
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Modes))]
+    public void PathOpenChecksRightsOnTheDescriptorItResolvesIn(WasiPathResolution mode)
+    {
+        // fd 5 is a writable directory, fd 4 a read-only preopen. While path_open(5, "victim", CREAT | TRUNC, FD_WRITE)
+        // is between its checks (it has just looked at its result slot), another guest thread renumbers 4 onto 5.
+        // path_open looked descriptor 5 up twice: rights and inheritance from the writable directory, the path resolved
+        // in the read-only preopen, which then had a file truncated and opened for writing.
+        var root = Directory.CreateTempSubdirectory("strand-wasi-rights-race-").FullName;
+        try
+        {
+            string writable = Directory.CreateDirectory(Path.Combine(root, "writable")).FullName;
+            string readOnly = Directory.CreateDirectory(Path.Combine(root, "readonly")).FullName;
+            File.WriteAllText(Path.Combine(readOnly, "victim"), "read-only contents");
+            using var context = QuietContext(c => c
+                .WithPreopenedDirectory(writable, "/w")
+                .WithPreopenedDirectory(readOnly, "/r", readOnly: true)
+                .WithPathResolution(mode));
+            const uint Slot = 4096;
+            var memory = new InterleavingGuestMemory(65536, Slot, () => context.Renumber(4, 5));
+            var w = new WasiPreview1(context, memory);
+            int length = Encoding.UTF8.GetBytes("victim", memory.Inner.Bytes.AsSpan(1024));
+            memory.Inner.Bytes[1100] = (byte)'.';
+            Assert.Equal(0, w.PathOpen(3, 0, 1100, 1, (int)WasiOpenFlags.Directory, (long)WasiRights.Directory, (long)WasiRights.All, 0, 2048));
+            Assert.Equal(5, BitConverter.ToInt32(memory.Inner.Bytes, 2048)); // "." of the writable preopen, as fd 5
+
+            long rights = (long)(WasiRights.FdRead | WasiRights.FdWrite);
+            int errno = w.PathOpen(5, 0, 1024, length, (int)(WasiOpenFlags.Create | WasiOpenFlags.Truncate), rights, rights, 0, (int)Slot);
+            Assert.Equal("read-only contents", File.ReadAllText(Path.Combine(readOnly, "victim")));
+            if (errno == 0)
+            {
+                // Opened through the descriptor whose rights were checked: the writable directory.
+                Assert.True(File.Exists(Path.Combine(writable, "victim")));
+                int fd = (int)BinaryPrimitives.ReadUInt32LittleEndian(memory.Inner.Bytes.AsSpan((int)Slot));
+                memory.Inner.Bytes[8192] = (byte)'!';
+                BinaryPrimitives.WriteUInt32LittleEndian(memory.Inner.Bytes.AsSpan(512), 8192);
+                BinaryPrimitives.WriteUInt32LittleEndian(memory.Inner.Bytes.AsSpan(516), 1);
+                Assert.Equal(0, w.FdWrite(fd, 512, 1, 600));
+                Assert.Equal("!", File.ReadAllText(Path.Combine(writable, "victim")));
+            }
+            else Assert.Equal(E(WasiErrno.Badf), errno); // the directory was closed under it by the renumber
+            Assert.Equal("read-only contents", File.ReadAllText(Path.Combine(readOnly, "victim")));
+            Assert.Single(Directory.EnumerateFileSystemEntries(readOnly));
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
+    }
+
     [Theory]
     [MemberData(nameof(Modes))]
     public void ThreadsClosingAndRenumberingDescriptorsNeverRedirectAnotherThreadsCalls(WasiPathResolution mode)
