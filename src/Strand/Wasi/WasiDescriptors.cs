@@ -19,6 +19,24 @@ internal abstract class WasiDescriptor
         if (!Has(rights)) throw new WasiErrnoException(WasiErrno.NotCapable);
     }
 
+    /// <summary>
+    /// fd_fdstat_set_rights: keeps only <paramref name="rightsBase"/> and <paramref name="rightsInheriting"/>, which must be
+    /// held already (ENOTCAPABLE otherwise). Atomic: two threads restricting at once cannot bring back a right that one of
+    /// them dropped (a check against the old rights, then a write after the other's).
+    /// </summary>
+    public void Restrict(WasiRights rightsBase, WasiRights rightsInheriting)
+    {
+        lock (_rightsLock)
+        {
+            if ((rightsBase & ~RightsBase) != 0 || (rightsInheriting & ~RightsInheriting) != 0)
+                throw new WasiErrnoException(WasiErrno.NotCapable);
+            RightsBase = rightsBase;
+            RightsInheriting = rightsInheriting;
+        }
+    }
+
+    private readonly Lock _rightsLock = new();
+
     public virtual void Close() { }
 }
 

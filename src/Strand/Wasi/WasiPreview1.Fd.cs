@@ -161,13 +161,7 @@ public sealed partial class WasiPreview1
         try
         {
             var descriptor = Context.Get(fd);
-            var newBase = (WasiRights)rightsBase;
-            var newInheriting = (WasiRights)rightsInheriting;
-            // Rights can only be dropped, never gained.
-            if ((newBase & ~descriptor.RightsBase) != 0 || (newInheriting & ~descriptor.RightsInheriting) != 0)
-                throw Error(WasiErrno.NotCapable);
-            descriptor.RightsBase = newBase;
-            descriptor.RightsInheriting = newInheriting;
+            descriptor.Restrict((WasiRights)rightsBase, (WasiRights)rightsInheriting); // only dropped, never gained
             return 0;
         }
         catch (Exception e) when (TryMap(e, out int errno)) { return errno; }

@@ -523,6 +523,39 @@ public sealed unsafe class WasiHostileInputTests
         }
     }
 
+    [Fact]
+    public void ConcurrentRightsRestrictionsNeverBringBackADroppedRight()
+    {
+        // One thread drops FD_WRITE, another restricts to the full set it had: the second checks against the rights it
+        // sees and writes its set. Unsynchronized, it could check before the first's write and write after it,
+        // giving FD_WRITE back. Whenever the drop succeeded, FD_WRITE must be gone at the end.
+        using var host = new WasiTestHost();
+        const WasiRights Full = WasiRights.FdRead | WasiRights.FdWrite | WasiRights.FdSeek;
+        const WasiRights Dropped = WasiRights.FdRead | WasiRights.FdSeek;
+        using var barrier = new Barrier(2);
+        int regained = 0;
+        for (int i = 0; i < 500; i++)
+        {
+            int fd = host.OpenOk("f" + (i % 4), WasiOpenFlags.Create, Full);
+            int drop = -1, keep = -1;
+            var dropper = new Thread(() =>
+            {
+                barrier.SignalAndWait(TimeSpan.FromMinutes(1));
+                drop = host.Wasi.FdFdstatSetRights(fd, (long)Dropped, 0);
+            });
+            dropper.Start();
+            barrier.SignalAndWait(TimeSpan.FromMinutes(1));
+            keep = host.Wasi.FdFdstatSetRights(fd, (long)Full, 0);
+            Assert.True(dropper.Join(TimeSpan.FromMinutes(1)));
+            Assert.Equal(0, drop);
+            Assert.True(keep is 0 or (int)WasiErrno.NotCapable, $"errno {keep}");
+            Assert.Equal(0, host.Wasi.FdFdstatGet(fd, ResultArea));
+            if (((WasiRights)host.U64(ResultArea + 8) & WasiRights.FdWrite) != 0) regained++;
+            Assert.Equal(0, host.Wasi.FdClose(fd));
+        }
+        Assert.Equal(0, regained);
+    }
+
     [Theory]
     [MemberData(nameof(Modes))]
     public void ThreadsClosingAndRenumberingDescriptorsNeverRedirectAnotherThreadsCalls(WasiPathResolution mode)
