@@ -78,6 +78,47 @@ public sealed class WasiContext : IDisposable
         });
     }
 
+    /// <summary>
+    /// The most directory entries the fd_readdir listings kept on this context's descriptors may hold together (about
+    /// 100 bytes of host memory each). A guest can make a directory of many entries and open it on every descriptor it
+    /// has: unbounded, its listings would be that many copies (100 000 files times 1024 descriptors: about 10 GB).
+    /// Beyond the budget a listing serves one call and is read again for the next (as wasmtime always does).
+    /// </summary>
+    internal int ListingBudget { get; set; } = 1 << 20;
+
+    private long _listingEntries;
+
+    /// <summary>Entries held by kept listings now (for tests).</summary>
+    internal long ListingEntries => Interlocked.Read(ref _listingEntries);
+
+    /// <summary>Replaces <paramref name="directory"/>'s kept listing by <paramref name="listing"/>, if the budget allows (else keeps none).</summary>
+    internal void KeepListing(DirectoryDescriptor directory, List<DirectoryEntry>? listing)
+    {
+        lock (directory.ListingLock)
+        {
+            if (directory.Listing is { } old) Interlocked.Add(ref _listingEntries, -old.Count);
+            directory.Listing = null;
+            if (listing is null || directory.ListingRetired) return;
+            if (Interlocked.Add(ref _listingEntries, listing.Count) > ListingBudget)
+            {
+                Interlocked.Add(ref _listingEntries, -listing.Count);
+                return;
+            }
+            directory.Listing = listing;
+        }
+    }
+
+    /// <summary>Drops the listing a descriptor leaving the table kept.</summary>
+    private void Forget(WasiDescriptor descriptor)
+    {
+        if (descriptor is not DirectoryDescriptor directory) return;
+        lock (directory.ListingLock)
+        {
+            KeepListing(directory, null);
+            directory.ListingRetired = true;
+        }
+    }
+
     internal WasiDescriptor Get(int fd)
     {
         lock (_sync)
@@ -107,6 +148,7 @@ public sealed class WasiContext : IDisposable
         {
             if (!_descriptors.Remove(fd, out descriptor!)) throw new WasiErrnoException(WasiErrno.Badf);
         }
+        Forget(descriptor);
         descriptor.Close();
     }
 
@@ -122,6 +164,7 @@ public sealed class WasiContext : IDisposable
             _descriptors.Remove(from);
             _descriptors[to] = moving;
         }
+        Forget(replaced);
         replaced.Close();
     }
 
@@ -135,6 +178,10 @@ public sealed class WasiContext : IDisposable
             all = [.. _descriptors.Values];
             _descriptors.Clear();
         }
-        foreach (var descriptor in all) descriptor.Close();
+        foreach (var descriptor in all)
+        {
+            Forget(descriptor);
+            descriptor.Close();
+        }
     }
 }

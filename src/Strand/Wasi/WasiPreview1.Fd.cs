@@ -375,8 +375,12 @@ public sealed partial class WasiPreview1
             uint buffer = (uint)bufferPointer, capacity = (uint)bufferLength;
             var output = Memory.GetSpan(buffer, capacity);
             CheckResultSlot(bufusedPointer, 4, 4);
-            if (cookie == 0 || directory.Listing is null) directory.Listing = ReadListing(directory);
-            var listing = directory.Listing;
+            var listing = cookie == 0 ? null : directory.Listing;
+            if (listing is null)
+            {
+                listing = ReadListing(directory);
+                Context.KeepListing(directory, listing);
+            }
 
             uint used = 0;
             Span<byte> header = stackalloc byte[(int)WasiAbi.DirentSize];

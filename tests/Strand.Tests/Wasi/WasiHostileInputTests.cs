@@ -354,6 +354,60 @@ public sealed unsafe class WasiHostileInputTests
         }
     }
 
+    /// <summary>Every entry name fd_readdir gives for <paramref name="fd"/>, paging with a buffer of <paramref name="bufferSize"/> bytes.</summary>
+    private static List<string> ListAll(WasiTestHost host, int fd, int bufferSize)
+    {
+        var names = new List<string>();
+        ulong cookie = 0;
+        while (true)
+        {
+            Assert.Equal(0, host.Wasi.FdReaddir(fd, BufferArea, bufferSize, (long)cookie, ResultArea));
+            uint used = host.U32(ResultArea);
+            int at = BufferArea;
+            bool progressed = false;
+            while (at + 24 <= BufferArea + used)
+            {
+                int length = (int)host.U32(at + 16);
+                if (at + 24 + length > BufferArea + used) break; // cut short: asked again from its cookie
+                names.Add(host.Text(at + 24, length));
+                cookie = host.U64(at);
+                at += 24 + length;
+                progressed = true;
+            }
+            if (used < bufferSize) return names;
+            Assert.True(progressed, "buffer too small for one entry");
+        }
+    }
+
+    [Fact]
+    public void ReaddirListingsKeptForPagingStayWithinABudget()
+    {
+        // A guest can make a directory of many entries and list it on every descriptor it has: each descriptor kept its
+        // own copy of the listing until closed (100 000 files and 1024 descriptors: about 10 GB of host memory).
+        using var host = new WasiTestHost();
+        host.Context.ListingBudget = 100;
+        Directory.CreateDirectory(Path.Combine(host.Root, "big"));
+        for (int i = 0; i < 60; i++) File.WriteAllText(Path.Combine(host.Root, "big", $"file{i:D2}"), "");
+        var expected = new[] { ".", ".." }.Concat(Enumerable.Range(0, 60).Select(i => $"file{i:D2}")).Order(StringComparer.Ordinal).ToList();
+        var fds = Enumerable.Range(0, 4).Select(_ => host.OpenOk("big", WasiOpenFlags.Directory, WasiRights.FdReaddir)).ToList();
+        foreach (int fd in fds)
+        {
+            // Paged with a small buffer: a listing kept, or read again at every call; the same entries either way.
+            Assert.Equal(expected, ListAll(host, fd, 100).Order(StringComparer.Ordinal));
+            Assert.InRange(host.Context.ListingEntries, 62, 100);
+        }
+        Assert.Equal(62, host.Context.ListingEntries); // only the first descriptor's listing fitted
+        Assert.Equal(0, host.Wasi.FdClose(fds[0]));
+        Assert.Equal(0, host.Context.ListingEntries);
+        Assert.Equal(expected, ListAll(host, fds[1], 100).Order(StringComparer.Ordinal));
+        Assert.Equal(62, host.Context.ListingEntries);
+        Assert.Equal(0, host.Wasi.FdRenumber(fds[2], fds[1])); // closes the descriptor that had it
+        Assert.Equal(0, host.Context.ListingEntries);
+        Assert.Equal(expected, ListAll(host, fds[1], 4096).Order(StringComparer.Ordinal));
+        host.Context.Dispose();
+        Assert.Equal(0, host.Context.ListingEntries);
+    }
+
     [Fact]
     public void ReaddirDotDotDoesNotRevealTheParentOutside()
     {
