@@ -30,11 +30,14 @@ public sealed partial class WasiPreview1
             // Two passes over the subscriptions, nothing collected on the host: the count is the guest's (up to 89
             // million in a 4 GiB memory). The first finds whether anything is ready now and the earliest clock (and
             // fails the whole call on a bad fd or type, before any event is written); the second writes the events.
+            // Each clock is read once: both passes see the same "now", so they agree on which clocks are due.
+            var now = new long?[Context.Clocks.Length];
+            var read = new bool[Context.Clocks.Length];
             bool anyReady = false, anyClock = false;
             ulong earliest = ulong.MaxValue;
             for (uint i = 0; i < count; i++)
             {
-                var (evaluated, wait) = Evaluate(input + i * WasiAbi.SubscriptionSize);
+                var (evaluated, wait) = Evaluate(input + i * WasiAbi.SubscriptionSize, now, read);
                 if (evaluated is not null) anyReady = true;
                 else
                 {
@@ -53,7 +56,7 @@ public sealed partial class WasiPreview1
             uint written = 0;
             for (uint i = 0; i < count; i++)
             {
-                var (evaluated, wait) = Evaluate(input + i * WasiAbi.SubscriptionSize);
+                var (evaluated, wait) = Evaluate(input + i * WasiAbi.SubscriptionSize, now, read);
                 if (evaluated is null)
                 {
                     if (wait > due) continue;
@@ -77,7 +80,8 @@ public sealed partial class WasiPreview1
     /// One subscription: the event it gives at once (an fd one, or an EINVAL clock), or null and the nanoseconds until
     /// its clock is due. A bad fd (EBADF) or an unknown type (EINVAL) fails the whole call.
     /// </summary>
-    private (PollEvent? Event, ulong Wait) Evaluate(uint at)
+    /// <param name="now">Each clock's time, read the first time a subscription names it (<paramref name="read"/>).</param>
+    private (PollEvent? Event, ulong Wait) Evaluate(uint at, long?[] now, bool[] read)
     {
         ulong userData = Memory.ReadU64(at);
         byte type = Memory.ReadU8(at + 8);
@@ -89,10 +93,15 @@ public sealed partial class WasiPreview1
                 ulong timeout = Memory.ReadU64(at + 24);
                 ushort flags = Memory.ReadU16(at + 40);
                 if ((flags & ~WasiAbi.SubscriptionClockAbstime) != 0) return (new(userData, WasiErrno.Inval, type, 0), 0);
-                long? now = clockId < (uint)Context.Clocks.Length ? Context.Clocks[clockId].Now() : null;
-                if (now is null) return (new(userData, WasiErrno.Inval, type, 0), 0);
+                if (clockId >= (uint)now.Length) return (new(userData, WasiErrno.Inval, type, 0), 0);
+                if (!read[clockId])
+                {
+                    now[clockId] = Context.Clocks[clockId].Now();
+                    read[clockId] = true;
+                }
+                if (now[clockId] is not { } time) return (new(userData, WasiErrno.Inval, type, 0), 0);
                 ulong wait = (flags & WasiAbi.SubscriptionClockAbstime) != 0
-                    ? timeout > (ulong)now.Value ? timeout - (ulong)now.Value : 0
+                    ? timeout > (ulong)time ? timeout - (ulong)time : 0
                     : timeout;
                 return (null, wait);
             }

@@ -152,6 +152,28 @@ public sealed unsafe class WasiHostileInputTests
     }
 
     [Fact]
+    public void PollReportsOnlyTheAbsoluteClocksDueAfterItsSleep()
+    {
+        // Absolute clocks at 3 and 5 µs from now: one sleep of 3 µs, then only the first is due (the two passes over
+        // the subscriptions use the same reading of the clock, not one from before the sleep and one after).
+        long time = 1_000_000;
+        using var host = new WasiTestHost(c => c.WithClock(WasiClockId.Monotonic, () => time).WithSleep(ns => time += ns));
+        for (int i = 0; i < 2; i++)
+        {
+            int at = 1024 + i * 48;
+            host.Bytes.AsSpan(at, 48).Clear();
+            host.SetU64(at, (ulong)(30 + i));
+            host.SetU32(at + 16, (uint)WasiClockId.Monotonic);
+            host.SetU64(at + 24, (ulong)(time + 3_000 + 2_000 * i));
+            host.Bytes[at + 40] = 1; // SUBSCRIPTION_CLOCK_ABSTIME
+        }
+        Assert.Equal(0, host.Wasi.PollOneoff(1024, 4096, 2, 512));
+        Assert.Equal(1_003_000, time);
+        Assert.Equal(1u, host.U32(512));
+        Assert.Equal(30ul, host.U64(4096));
+    }
+
+    [Fact]
     public void PollSubscriptionsAndEventsMustNotOverlap()
     {
         using var host = new WasiTestHost(c => c.WithSleep(_ => { }));
