@@ -128,18 +128,26 @@ internal static unsafe partial class HostFileSystem
     /// <summary>The raw errno of the last failed call, for callers that act on specific values.</summary>
     public static int LastErrno => Marshal.GetLastPInvokeError();
 
-    /// <summary>Runs <paramref name="action"/> with the raw descriptor of <paramref name="handle"/>, kept alive (not closed, not reused) meanwhile.</summary>
+    /// <summary>
+    /// Runs <paramref name="action"/> with the raw descriptor of <paramref name="handle"/>, kept alive (not closed, not
+    /// reused) meanwhile. The errno <paramref name="action"/> left is kept for <see cref="LastErrno"/>: releasing the
+    /// handle closes it if it was disposed meanwhile (another thread's fd_close), and that close would overwrite it.
+    /// </summary>
     private static T With<T>(SafeFileHandle handle, Func<int, T> action)
     {
         bool added = false;
         handle.DangerousAddRef(ref added);
+        int errno = 0;
         try
         {
-            return action((int)handle.DangerousGetHandle());
+            var result = action((int)handle.DangerousGetHandle());
+            errno = Marshal.GetLastPInvokeError();
+            return result;
         }
         finally
         {
             if (added) handle.DangerousRelease();
+            Marshal.SetLastPInvokeError(errno);
         }
     }
 
