@@ -599,6 +599,38 @@ public sealed unsafe class WasiHostileInputTests
         }
     }
 
+    [Theory]
+    [MemberData(nameof(Modes))]
+    public void WasiThreadsRenumberingAReadOnlyPreopenCannotWriteInIt(WasiPathResolution mode)
+    {
+        // fixtures/wasi-threads/rights_race.c: the race of the test above between real guest threads.
+        var root = Directory.CreateTempSubdirectory("strand-wasi-rights-threads-").FullName;
+        try
+        {
+            string writable = Directory.CreateDirectory(Path.Combine(root, "writable")).FullName;
+            string readOnly = Directory.CreateDirectory(Path.Combine(root, "readonly")).FullName;
+            File.WriteAllText(Path.Combine(readOnly, "victim"), "read-only contents");
+            var stdout = new MemoryStream();
+            using (var context = QuietContext(c => c
+                .WithStandardOutput(stdout)
+                .WithPreopenedDirectory(writable, "/w")
+                .WithPreopenedDirectory(readOnly, "/r", readOnly: true)
+                .WithPathResolution(mode)))
+            {
+                int exitCode = WasiHost.RunCommand(Strand.Module.FromFile(ProgramTests.FixturePath("wasi-threads", "rights_race")), context);
+                Assert.Equal("unexpected results: 0\n", Encoding.UTF8.GetString(stdout.ToArray()));
+                Assert.Equal(0, exitCode);
+            }
+            Assert.Equal("read-only contents", File.ReadAllText(Path.Combine(readOnly, "victim")));
+            Assert.Single(Directory.EnumerateFileSystemEntries(readOnly));
+            Assert.Equal("pwned", File.ReadAllText(Path.Combine(writable, "victim"))); // the writable one was opened
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
+    }
+
     [Fact]
     public void ConcurrentRightsRestrictionsNeverBringBackADroppedRight()
     {
