@@ -236,6 +236,7 @@ internal static class WasiPathResolver
         private readonly List<SafeFileHandle?> _handles = [root];
         private readonly List<string> _names = [];
         private readonly List<int> _bytes = [0]; // _bytes[d]: UTF-8 length of "name1/name2/.../named"
+        private int _held; // handles held now, the borrowed root excepted
 
         /// <summary>How many directories below the root the current one is.</summary>
         public int Depth => _handles.Count - 1;
@@ -253,6 +254,7 @@ internal static class WasiPathResolver
                 throw new WasiErrnoException(WasiErrno.NameTooLong);
             }
             _handles.Add(handle);
+            _held++;
             _names.Add(name);
             _bytes.Add(bytes);
             int old = Depth - KeepRecent;
@@ -260,6 +262,7 @@ internal static class WasiPathResolver
             {
                 dropped.Dispose();
                 _handles[old] = null;
+                _held--;
             }
             NoteHeld();
         }
@@ -268,6 +271,7 @@ internal static class WasiPathResolver
         public void Pop()
         {
             _handles[^1]!.Dispose();
+            _held--;
             _handles.RemoveAt(_handles.Count - 1);
             _names.RemoveAt(_names.Count - 1);
             _bytes.RemoveAt(_bytes.Count - 1);
@@ -284,15 +288,14 @@ internal static class WasiPathResolver
                     throw new WasiErrnoException(errno == HostFileSystem.ELoop ? WasiErrno.NotDir : HostFileSystem.FromLinuxErrno(errno));
                 }
                 _handles[level] = handle;
+                _held++;
             }
             NoteHeld();
         }
 
         private void NoteHeld()
         {
-            int held = 0;
-            for (int level = 1; level < _handles.Count; level++) if (_handles[level] is not null) held++;
-            if (held > PeakHeldHandles) PeakHeldHandles = held;
+            if (_held > PeakHeldHandles) PeakHeldHandles = _held;
         }
 
         /// <summary>The result: the current directory (its handle passes to the result) and the final name, if any.</summary>
