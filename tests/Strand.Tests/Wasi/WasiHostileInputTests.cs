@@ -277,25 +277,26 @@ public sealed unsafe class WasiHostileInputTests
     }
 
     /// <summary>
-    /// Builds a chain of <paramref name="depth"/> directories "a/a/.../a" below the preopen through the WASI functions (a
-    /// host path that deep is longer than PATH_MAX), with the link L1 at the root to the chain's level
-    /// <paramref name="firstLink"/> and the link L2 there, down to level <paramref name="depth"/>: "L1/L2" is the bottom.
+    /// Builds a chain of <paramref name="depth"/> directories "a/a/.../a" (or <paramref name="name"/>) below the preopen
+    /// through the WASI functions (its host paths may be longer than PATH_MAX), with the link L1 at the root to the
+    /// chain's level <paramref name="firstLink"/> and the link L2 there, down to level <paramref name="depth"/>: "L1/L2"
+    /// is the bottom.
     /// </summary>
-    private static void BuildDeepChain(WasiTestHost host, int depth, int firstLink)
+    private static void BuildDeepChain(WasiTestHost host, int depth, int firstLink, string name = "a")
     {
         int directory = PreopenFd;
         for (int level = 1; level <= depth; level++)
         {
-            Assert.Equal(0, host.PathCall((p, l) => host.Wasi.PathCreateDirectory(directory, p, l), "a"));
-            var (errno, fd) = host.Open("a", WasiOpenFlags.Directory, WasiRights.Directory, dirFd: directory);
+            Assert.Equal(0, host.PathCall((p, l) => host.Wasi.PathCreateDirectory(directory, p, l), name));
+            var (errno, fd) = host.Open(name, WasiOpenFlags.Directory, WasiRights.Directory, dirFd: directory);
             Assert.Equal(0, errno);
             if (directory != PreopenFd) Assert.Equal(0, host.Wasi.FdClose(directory));
             directory = fd;
             if (level == firstLink)
             {
-                string down = string.Join('/', Enumerable.Repeat("a", depth - firstLink));
+                string down = string.Join('/', Enumerable.Repeat(name, depth - firstLink));
                 Assert.Equal(0, host.Wasi.PathSymlink(BufferArea, host.Put(down, BufferArea), directory, StringArea, host.Put("L2")));
-                string top = string.Join('/', Enumerable.Repeat("a", firstLink));
+                string top = string.Join('/', Enumerable.Repeat(name, firstLink));
                 Assert.Equal(0, host.Wasi.PathSymlink(BufferArea, host.Put(top, BufferArea), PreopenFd, StringArea, host.Put("L1")));
             }
         }
@@ -315,13 +316,13 @@ public sealed unsafe class WasiHostileInputTests
     [MemberData(nameof(Modes))]
     public void DeepWalksHoldFewHostDescriptors(WasiPathResolution mode)
     {
-        // Two links lead 1999 levels down. The per-component walk (used by path_symlink in every mode, for the link's
-        // depth) used to hold one host descriptor per level until the call returned: 2000 here, and with 40 links
-        // tens of thousands from one call; a few guest threads could exhaust the host process's descriptors.
+        // Two links lead 599 levels down. The per-component walk (used by path_symlink in every mode, for the link's
+        // depth) used to hold one host descriptor per level until the call returned: 600 here, 2000 with "a/" paths of
+        // PATH_MAX, and up to forty times that through symlinks; a few guest threads could exhaust the host process's.
         using var host = new WasiTestHost(c => c.WithPathResolution(mode));
         try
         {
-            const int Depth = 1999, FirstLink = 1000;
+            const int Depth = 599, FirstLink = 300;
             BuildDeepChain(host, Depth, FirstLink);
             int Symlink(string contents, string path) =>
                 host.Wasi.PathSymlink(BufferArea, host.Put(contents, BufferArea), PreopenFd, StringArea, host.Put(path));
@@ -332,19 +333,20 @@ public sealed unsafe class WasiHostileInputTests
             Assert.Equal("../../x", host.PathCall((p, l) => host.Wasi.PathReadlink(PreopenFd, p, l, BufferArea, 64, ResultArea), "L1/L2/bottom") == 0
                 ? host.Text(BufferArea, (int)host.U32(ResultArea)) : "readlink failed");
 
-            // ".." back up 1300 levels, below the levels that kept their descriptors: reopened by name, the same place.
-            string up = "L1/L2/" + string.Concat(Enumerable.Repeat("../", 1300)) + "up";
+            // ".." back up 400 levels, below the levels that kept their descriptors: reopened by name, the same place.
+            const int Up = 400;
+            string up = "L1/L2/" + string.Concat(Enumerable.Repeat("../", Up)) + "up";
             WasiPathResolver.PeakHeldHandles = 0;
             Assert.Equal(0, Symlink("../x", up));
             Assert.InRange(WasiPathResolver.PeakHeldHandles, 1, 2048 / 64 + 16 + 64);
-            Assert.Equal(0, host.PathCall((p, l) => host.Wasi.PathFilestatGet(PreopenFd, 0, p, l, ResultArea), ChainPath(Depth - 1300) + "/up"));
+            Assert.Equal(0, host.PathCall((p, l) => host.Wasi.PathFilestatGet(PreopenFd, 0, p, l, ResultArea), ChainPath(Depth - Up) + "/up"));
             Assert.Equal((byte)WasiFileType.SymbolicLink, host.Bytes[ResultArea + 16]);
 
             // The same through path_open (openat2 in Auto mode, the walk otherwise), and still nothing above the root.
             var (errno, fd) = host.Open(up + "2", WasiOpenFlags.Create, lookupFlags: 0);
             Assert.Equal(0, errno);
             Assert.Equal(0, host.Wasi.FdClose(fd));
-            Assert.Equal(0, host.PathCall((p, l) => host.Wasi.PathFilestatGet(PreopenFd, 0, p, l, ResultArea), ChainPath(Depth - 1300) + "/up2"));
+            Assert.Equal(0, host.PathCall((p, l) => host.Wasi.PathFilestatGet(PreopenFd, 0, p, l, ResultArea), ChainPath(Depth - Up) + "/up2"));
             string tooHigh = "L1/" + string.Concat(Enumerable.Repeat("../", FirstLink)) + "../x";
             Assert.Equal(E(WasiErrno.NotCapable), host.Open(tooHigh, WasiOpenFlags.Create).Errno);
             Assert.Equal(E(WasiErrno.NotCapable), Symlink("x", tooHigh));
@@ -359,12 +361,12 @@ public sealed unsafe class WasiHostileInputTests
     [Fact]
     public void AWalkDeeperThanPathMaxIsNameTooLong()
     {
-        // 2100 levels of "a/" are 4199 bytes: the per-component walk refuses the chain (POSIX: a path that symlinks
-        // make longer than PATH_MAX), where the kernel's openat2 would go on.
+        // 20 levels of 250-byte names are 5019 bytes: the per-component walk refuses the chain (POSIX: a path that
+        // symlinks make longer than PATH_MAX), where the kernel's openat2 would go on.
         using var host = new WasiTestHost(c => c.WithPathResolution(WasiPathResolution.PerComponent));
         try
         {
-            BuildDeepChain(host, 2100, 1050);
+            BuildDeepChain(host, 20, 10, new string('x', 250));
             Assert.Equal(E(WasiErrno.NameTooLong), host.Open("L1/L2/x", WasiOpenFlags.Create).Errno);
             Assert.Equal(E(WasiErrno.NameTooLong), host.Wasi.PathSymlink(BufferArea, host.Put("y", BufferArea), PreopenFd, StringArea, host.Put("L1/L2/x")));
             Assert.Equal(0, host.Open("L1/x", WasiOpenFlags.Create).Errno);
