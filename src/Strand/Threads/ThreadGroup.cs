@@ -114,6 +114,9 @@ public sealed class ThreadGroup : IDisposable
     /// <summary>Why the group was stopped from outside (cancellation or timeout), if it was.</summary>
     public Exception? StopReason => Volatile.Read(ref _stopReason);
 
+    /// <summary>Cancelled when the group stops (exit, trap, cancellation, disposal): host calls that wait can wake on it.</summary>
+    internal CancellationToken StopToken => _stop.Token;
+
     // ------------------------------------------------------------------ spawning
 
     /// <summary>

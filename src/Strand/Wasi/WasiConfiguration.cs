@@ -154,7 +154,7 @@ public sealed class WasiConfiguration
 
         var context = new WasiContext(
             _arguments.ToArray(), environment.ToArray(), BuildClocks(), _random ?? (buffer => RandomNumberGenerator.Fill(buffer)),
-            _sleep ?? PreciseSleep, _maxOpenDescriptors, _pathResolution);
+            _sleep, _maxOpenDescriptors, _pathResolution);
         try
         {
             context.AddStandardStream(_stdin ?? Console.OpenStandardInput(), StandardStreamType(_stdin, 0), isInput: true);
@@ -222,7 +222,6 @@ public sealed class WasiConfiguration
 
     private static long? MonotonicNow() => (long)((Int128)Stopwatch.GetTimestamp() * 1_000_000_000 / Stopwatch.Frequency);
 
-    /// <summary>Sleeps at least the requested time (Thread.Sleep alone may wake a little early).</summary>
     /// <summary>
     /// The milliseconds to sleep for <paramref name="remainingNanoseconds"/> (positive) still to wait: rounded up, at most
     /// <see cref="int.MaxValue"/> (the loop sleeps again). Computed without overflow: a guest's poll_oneoff may ask for
@@ -231,15 +230,22 @@ public sealed class WasiConfiguration
     internal static int SleepSliceMilliseconds(long remainingNanoseconds) =>
         (int)Math.Min(remainingNanoseconds / 1_000_000 + (remainingNanoseconds % 1_000_000 != 0 ? 1 : 0), int.MaxValue);
 
-    private static void PreciseSleep(long nanoseconds)
+    /// <summary>
+    /// Sleeps at least <paramref name="nanoseconds"/> (Thread.Sleep alone may wake a little early), unless
+    /// <paramref name="interruption"/> is cancelled first: then it returns false at once.
+    /// </summary>
+    internal static bool PreciseSleep(long nanoseconds, CancellationToken interruption)
     {
         long start = Stopwatch.GetTimestamp();
         while (true)
         {
+            if (interruption.IsCancellationRequested) return false;
             long elapsed = (long)((Int128)(Stopwatch.GetTimestamp() - start) * 1_000_000_000 / Stopwatch.Frequency);
             long remaining = nanoseconds - elapsed;
-            if (remaining <= 0) return;
-            if (remaining < 200_000) Thread.Yield(); else Thread.Sleep(SleepSliceMilliseconds(remaining));
+            if (remaining <= 0) return true;
+            if (remaining < 200_000) Thread.Yield();
+            else if (interruption.CanBeCanceled) interruption.WaitHandle.WaitOne(SleepSliceMilliseconds(remaining));
+            else Thread.Sleep(SleepSliceMilliseconds(remaining));
         }
     }
 }

@@ -14,7 +14,7 @@ public sealed class WasiContext : IDisposable
     private readonly int _maxOpenDescriptors;
 
     internal WasiContext(string[] arguments, string[] environment, WasiClock[] clocks, WasiRandomSource random,
-        Action<long> sleep, int maxOpenDescriptors, WasiPathResolution pathResolution)
+        Action<long>? sleep, int maxOpenDescriptors, WasiPathResolution pathResolution)
     {
         PathResolution = pathResolution;
         Arguments = arguments;
@@ -23,7 +23,7 @@ public sealed class WasiContext : IDisposable
         EncodedEnvironment = environment.Select(Encode).ToArray();
         Clocks = clocks;
         Random = random;
-        Sleep = sleep;
+        _sleep = sleep;
         _maxOpenDescriptors = maxOpenDescriptors;
     }
 
@@ -50,7 +50,28 @@ public sealed class WasiContext : IDisposable
 
     internal WasiRandomSource Random { get; }
 
-    internal Action<long> Sleep { get; }
+    private readonly Action<long>? _sleep;
+
+    /// <summary>
+    /// What interrupts a wait inside a WASI call (poll_oneoff's sleep): <see cref="WasiHost.RunCommand"/> sets it to its
+    /// cancellation token, or to the thread group's stop for a wasi-threads program, so a guest sleeping for years does
+    /// not outlive a cancellation, an exit or a trap.
+    /// </summary>
+    internal CancellationToken Interruption { get; set; }
+
+    /// <summary>
+    /// poll_oneoff's sleep: the <see cref="WasiConfiguration.WithSleep"/> delegate, or a precise sleep that
+    /// <see cref="Interruption"/> cuts short. False when interrupted.
+    /// </summary>
+    internal bool Sleep(long nanoseconds)
+    {
+        if (_sleep is { } sleep)
+        {
+            sleep(nanoseconds);
+            return true;
+        }
+        return WasiConfiguration.PreciseSleep(nanoseconds, Interruption);
+    }
 
     /// <summary>How paths are resolved below directory handles (tests force <see cref="WasiPathResolution.PerComponent"/>).</summary>
     internal WasiPathResolution PathResolution { get; init; }

@@ -68,7 +68,12 @@ public sealed class WasiHost
             {
                 return exit.ExitCode;
             }
+            finally
+            {
+                context.Interruption = default;
+            }
         }
+        context.Interruption = cancellationToken; // a sleep in poll_oneoff wakes when the run is cancelled
         Memory? imported = null;
         foreach (var import in module.Definition.Imports)
         {
@@ -93,6 +98,10 @@ public sealed class WasiHost
         catch (Exception e) when (FindExit(e) is { } exit)
         {
             return exit.ExitCode;
+        }
+        finally
+        {
+            context.Interruption = default;
         }
     }
 

@@ -49,7 +49,8 @@ public sealed partial class WasiPreview1
             ulong due = 0;
             if (!anyReady && anyClock)
             {
-                if (earliest > 0) Context.Sleep((long)Math.Min(earliest, long.MaxValue));
+                // Interrupted (the program is being cancelled or is ending): EINTR, no event.
+                if (earliest > 0 && !Context.Sleep((long)Math.Min(earliest, long.MaxValue))) throw Error(WasiErrno.Intr);
                 due = earliest;
             }
 

@@ -114,6 +114,7 @@ public sealed class WasiThreads
             throw new LinkException($"a module that imports {ModuleName}.{SpawnFunctionName} needs a shared memory");
         host.BindMemory(memory);
         threads.Attach(group);
+        host.Context.Interruption = group.StopToken; // exit, trap or cancellation wakes threads sleeping in poll_oneoff
 
         var main = group.Spawn("_start");
         // Any failure or exit elsewhere interrupts every thread of the group, _start's included.

@@ -265,6 +265,61 @@ public sealed unsafe class WasiHostileInputTests
     }
 
     [Fact]
+    public void APollSleepingForYearsWakesWhenInterrupted()
+    {
+        // poll_oneoff for 2^64 - 1 ns used to sleep in Thread.Sleep, deaf to RunCommand's cancellation and to the end of a
+        // wasi-threads program: it now wakes, with EINTR, when the context's interruption is cancelled.
+        using var context = QuietContext();
+        var memory = new ByteArrayGuestMemory(65536);
+        var w = new WasiPreview1(context, memory);
+        BinaryPrimitives.WriteUInt32LittleEndian(memory.Bytes.AsSpan(1024 + 16), (uint)WasiClockId.Monotonic);
+        BinaryPrimitives.WriteUInt64LittleEndian(memory.Bytes.AsSpan(1024 + 24), ulong.MaxValue);
+        using var cancelled = new CancellationTokenSource();
+        cancelled.Cancel();
+        context.Interruption = cancelled.Token;
+        Assert.Equal(E(WasiErrno.Intr), w.PollOneoff(1024, 2048, 1, 512));
+
+        using var later = new CancellationTokenSource();
+        context.Interruption = later.Token;
+        int errno = -1;
+        var sleeper = new Thread(() => errno = w.PollOneoff(1024, 2048, 1, 512)) { IsBackground = true };
+        sleeper.Start();
+        later.Cancel();
+        Assert.True(sleeper.Join(TimeSpan.FromSeconds(30)), "poll_oneoff did not wake");
+        Assert.Equal(E(WasiErrno.Intr), errno);
+    }
+
+    [Fact]
+    public void CancellingRunCommandStopsAGuestSleepingInPoll()
+    {
+        const string Wat = """
+            (module
+              (import "wasi_snapshot_preview1" "poll_oneoff" (func $poll (param i32 i32 i32 i32) (result i32)))
+              (memory (export "memory") 1)
+              (data (i32.const 16) "\01\00\00\00")                  ;; clock: monotonic
+              (data (i32.const 24) "\00\00\00\00\00\00\00\40")  ;; timeout: 2^62 ns (146 years)
+              (func (export "_start")
+                (loop $again
+                  (drop (call $poll (i32.const 0) (i32.const 64) (i32.const 1) (i32.const 128)))
+                  (br $again))))
+            """;
+        var module = Strand.Module.Compile(Strand.Text.WatParser.ParseModule(Wat));
+        using var context = QuietContext();
+        using var cancellation = new CancellationTokenSource();
+        Exception? thrown = null;
+        var runner = new Thread(() =>
+        {
+            try { WasiHost.RunCommand(module, context, cancellationToken: cancellation.Token); }
+            catch (Exception e) { thrown = e; }
+        }) { IsBackground = true };
+        runner.Start();
+        cancellation.CancelAfter(TimeSpan.FromMilliseconds(100));
+        Assert.True(runner.Join(TimeSpan.FromSeconds(30)), "the cancelled program kept sleeping");
+        var trap = Assert.IsType<Strand.Runtime.TrapException>(thrown);
+        Assert.Equal(Strand.Runtime.TrapCode.Interrupted, trap.Code);
+    }
+
+    [Fact]
     public void SleepSlicesDoNotOverflow()
     {
         // poll_oneoff for 2^64 - 1 ns (Rust's thread::sleep(Duration::MAX)) used to fail with EINVAL at once:
