@@ -320,6 +320,35 @@ public sealed unsafe class WasiHostileInputTests
     }
 
     [Fact]
+    public void AWasiThreadsProgramEndsWithoutWaitingForAThreadSleepingInPoll()
+    {
+        // _start spawns a thread that sleeps in poll_oneoff for 2^62 ns, waits until it is about to, and returns: the
+        // program is over. The sleeping thread used to keep sleeping; the group, disposed, waited 10 s for it.
+        const string Wat = """
+            (module
+              (import "wasi" "thread-spawn" (func $spawn (param i32) (result i32)))
+              (import "wasi_snapshot_preview1" "poll_oneoff" (func $poll (param i32 i32 i32 i32) (result i32)))
+              (import "env" "memory" (memory 1 1 shared))
+              (data (i32.const 16) "\01\00\00\00")                  ;; clock: monotonic
+              (data (i32.const 24) "\00\00\00\00\00\00\00\40")  ;; timeout: 2^62 ns (146 years)
+              (func (export "wasi_thread_start") (param i32 i32)
+                (i32.atomic.store (i32.const 256) (i32.const 1))
+                (loop $again
+                  (drop (call $poll (i32.const 0) (i32.const 64) (i32.const 1) (i32.const 128)))
+                  (br $again)))
+              (func (export "_start")
+                (drop (call $spawn (i32.const 0)))
+                (loop $wait
+                  (br_if $wait (i32.eqz (i32.atomic.load (i32.const 256)))))))
+            """;
+        var module = Strand.Module.Compile(Strand.Text.WatParser.ParseModule(Wat));
+        using var context = QuietContext();
+        var clock = Stopwatch.StartNew();
+        Assert.Equal(0, WasiHost.RunCommand(module, context));
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), $"took {clock.Elapsed}");
+    }
+
+    [Fact]
     public void SleepSlicesDoNotOverflow()
     {
         // poll_oneoff for 2^64 - 1 ns (Rust's thread::sleep(Duration::MAX)) used to fail with EINVAL at once:
