@@ -128,18 +128,26 @@ internal static unsafe partial class HostFileSystem
     /// <summary>The raw errno of the last failed call, for callers that act on specific values.</summary>
     public static int LastErrno => Marshal.GetLastPInvokeError();
 
-    /// <summary>Runs <paramref name="action"/> with the raw descriptor of <paramref name="handle"/>, kept alive (not closed, not reused) meanwhile.</summary>
+    /// <summary>
+    /// Runs <paramref name="action"/> with the raw descriptor of <paramref name="handle"/>, kept alive (not closed, not
+    /// reused) meanwhile. The errno <paramref name="action"/> left is kept for <see cref="LastErrno"/>: releasing the
+    /// handle closes it if it was disposed meanwhile (another thread's fd_close), and that close would overwrite it.
+    /// </summary>
     private static T With<T>(SafeFileHandle handle, Func<int, T> action)
     {
         bool added = false;
         handle.DangerousAddRef(ref added);
+        int errno = 0;
         try
         {
-            return action((int)handle.DangerousGetHandle());
+            var result = action((int)handle.DangerousGetHandle());
+            errno = Marshal.GetLastPInvokeError();
+            return result;
         }
         finally
         {
             if (added) handle.DangerousRelease();
+            Marshal.SetLastPInvokeError(errno);
         }
     }
 
@@ -219,10 +227,13 @@ internal static unsafe partial class HostFileSystem
     }
 
     /// <summary>Stat of <paramref name="name"/> in <paramref name="directory"/> (the directory itself when null), never following a final symlink.</summary>
-    public static HostFileStat StatAt(SafeFileHandle directory, string? name)
+    public static HostFileStat StatAt(SafeFileHandle directory, string? name) =>
+        StatAtBytes(directory, name is null ? "\0"u8.ToArray() : NullTerminated(name), name is null);
+
+    /// <summary><see cref="StatAt"/> by the name's raw bytes (NUL-terminated), for host names that need not be UTF-8.</summary>
+    private static HostFileStat StatAtBytes(SafeFileHandle directory, byte[] bytes, bool self)
     {
-        var bytes = name is null ? "\0"u8.ToArray() : NullTerminated(name);
-        int flags = name is null ? AtEmptyPath | AtSymlinkNoFollow : AtSymlinkNoFollow;
+        int flags = self ? AtEmptyPath | AtSymlinkNoFollow : AtSymlinkNoFollow;
         byte* buffer = stackalloc byte[256];
         nint address = (nint)buffer;
         int result = With(directory, dirfd =>
@@ -431,11 +442,11 @@ internal static unsafe partial class HostFileSystem
                 {
                     try
                     {
-                        fileType = StatAt(directory, Encoding.UTF8.GetString(name)).FileType;
+                        fileType = StatAtBytes(directory, [.. name, 0], self: false).FileType; // by its bytes: it need not be UTF-8
                     }
                     catch (WasiErrnoException)
                     {
-                        fileType = WasiFileType.Unknown; // removed while listing, or a name that is not UTF-8
+                        fileType = WasiFileType.Unknown; // removed while listing
                     }
                 }
                 entries.Add(new DirectoryEntry(name, inode, fileType));

@@ -221,6 +221,33 @@ public sealed class WasiConfiguration
     }
 
     private static long? MonotonicNow() => (long)((Int128)Stopwatch.GetTimestamp() * 1_000_000_000 / Stopwatch.Frequency);
+
+    /// <summary>
+    /// The milliseconds to sleep for <paramref name="remainingNanoseconds"/> (positive) still to wait: rounded up, at most
+    /// <see cref="int.MaxValue"/> (the loop sleeps again). Computed without overflow: a guest's poll_oneoff may ask for
+    /// 2^64 - 1 ns (Rust's <c>thread::sleep(Duration::MAX)</c> does), which must sleep, not fail.
+    /// </summary>
+    internal static int SleepSliceMilliseconds(long remainingNanoseconds) =>
+        (int)Math.Min(remainingNanoseconds / 1_000_000 + (remainingNanoseconds % 1_000_000 != 0 ? 1 : 0), int.MaxValue);
+
+    /// <summary>
+    /// Sleeps at least <paramref name="nanoseconds"/> (Thread.Sleep alone may wake a little early), unless
+    /// <paramref name="interruption"/> is cancelled first: then it returns false at once.
+    /// </summary>
+    internal static bool PreciseSleep(long nanoseconds, CancellationToken interruption)
+    {
+        long start = Stopwatch.GetTimestamp();
+        while (true)
+        {
+            if (interruption.IsCancellationRequested) return false;
+            long elapsed = (long)((Int128)(Stopwatch.GetTimestamp() - start) * 1_000_000_000 / Stopwatch.Frequency);
+            long remaining = nanoseconds - elapsed;
+            if (remaining <= 0) return true;
+            if (remaining < 200_000) Thread.Yield();
+            else if (interruption.CanBeCanceled) interruption.WaitHandle.WaitOne(SleepSliceMilliseconds(remaining));
+            else Thread.Sleep(SleepSliceMilliseconds(remaining));
+        }
+    }
 }
 
 /// <summary>A clock source: null from <see cref="Now"/> means the clock is unsupported on this host.</summary>

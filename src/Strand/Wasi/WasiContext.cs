@@ -23,7 +23,7 @@ public sealed class WasiContext : IDisposable
         EncodedEnvironment = environment.Select(Encode).ToArray();
         Clocks = clocks;
         Random = random;
-        CustomSleep = sleep;
+        _sleep = sleep;
         _maxOpenDescriptors = maxOpenDescriptors;
     }
 
@@ -50,24 +50,27 @@ public sealed class WasiContext : IDisposable
 
     internal WasiRandomSource Random { get; }
 
-    /// <summary>The sleep given to <see cref="WasiConfiguration.WithSleep"/>, or null for Strand's own (interruptible) one.</summary>
-    internal Action<long>? CustomSleep { get; }
+    private readonly Action<long>? _sleep;
 
-    /// <summary>Sleeps at least <paramref name="nanoseconds"/> (Thread.Sleep alone may wake a little early), or until <paramref name="stop"/> is cancelled.</summary>
-    internal static void PreciseSleep(long nanoseconds, CancellationToken stop)
+    /// <summary>
+    /// What interrupts a wait inside a WASI call (poll_oneoff's sleep): <see cref="WasiHost.RunCommand"/> sets it to its
+    /// cancellation token, or to the thread group's stop for a wasi-threads program, so a guest sleeping for years does
+    /// not outlive a cancellation, an exit or a trap.
+    /// </summary>
+    internal CancellationToken Interruption { get; set; }
+
+    /// <summary>
+    /// poll_oneoff's sleep: the <see cref="WasiConfiguration.WithSleep"/> delegate, or a precise sleep that
+    /// <see cref="Interruption"/> cuts short. False when interrupted.
+    /// </summary>
+    internal bool Sleep(long nanoseconds)
     {
-        long start = System.Diagnostics.Stopwatch.GetTimestamp();
-        var handle = stop.CanBeCanceled ? stop.WaitHandle : null;
-        while (!stop.IsCancellationRequested)
+        if (_sleep is { } sleep)
         {
-            long elapsed = (long)((Int128)(System.Diagnostics.Stopwatch.GetTimestamp() - start) * 1_000_000_000 / System.Diagnostics.Stopwatch.Frequency);
-            long remaining = nanoseconds - elapsed;
-            if (remaining <= 0) return;
-            int milliseconds = (int)Math.Min((remaining + 999_999) / 1_000_000, int.MaxValue - 1);
-            if (remaining < 200_000) Thread.Yield();
-            else if (handle is not null) handle.WaitOne(milliseconds);
-            else Thread.Sleep(milliseconds);
+            sleep(nanoseconds);
+            return true;
         }
+        return WasiConfiguration.PreciseSleep(nanoseconds, Interruption);
     }
 
     /// <summary>How paths are resolved below directory handles (tests force <see cref="WasiPathResolution.PerComponent"/>).</summary>
@@ -96,6 +99,47 @@ public sealed class WasiContext : IDisposable
         });
     }
 
+    /// <summary>
+    /// The most directory entries the fd_readdir listings kept on this context's descriptors may hold together (about
+    /// 100 bytes of host memory each). A guest can make a directory of many entries and open it on every descriptor it
+    /// has: unbounded, its listings would be that many copies (100 000 files times 1024 descriptors: about 10 GB).
+    /// Beyond the budget a listing serves one call and is read again for the next (as wasmtime always does).
+    /// </summary>
+    internal int ListingBudget { get; set; } = 1 << 20;
+
+    private long _listingEntries;
+
+    /// <summary>Entries held by kept listings now (for tests).</summary>
+    internal long ListingEntries => Interlocked.Read(ref _listingEntries);
+
+    /// <summary>Replaces <paramref name="directory"/>'s kept listing by <paramref name="listing"/>, if the budget allows (else keeps none).</summary>
+    internal void KeepListing(DirectoryDescriptor directory, List<DirectoryEntry>? listing)
+    {
+        lock (directory.ListingLock)
+        {
+            if (directory.Listing is { } old) Interlocked.Add(ref _listingEntries, -old.Count);
+            directory.Listing = null;
+            if (listing is null || directory.ListingRetired) return;
+            if (Interlocked.Add(ref _listingEntries, listing.Count) > ListingBudget)
+            {
+                Interlocked.Add(ref _listingEntries, -listing.Count);
+                return;
+            }
+            directory.Listing = listing;
+        }
+    }
+
+    /// <summary>Drops the listing a descriptor leaving the table kept.</summary>
+    private void Forget(WasiDescriptor descriptor)
+    {
+        if (descriptor is not DirectoryDescriptor directory) return;
+        lock (directory.ListingLock)
+        {
+            KeepListing(directory, null);
+            directory.ListingRetired = true;
+        }
+    }
+
     internal WasiDescriptor Get(int fd)
     {
         lock (_sync)
@@ -108,6 +152,8 @@ public sealed class WasiContext : IDisposable
     {
         lock (_sync)
         {
+            // A call that was still opening when the context was disposed: the caller closes what it opened.
+            if (IsDisposed) throw new WasiErrnoException(WasiErrno.Badf);
             if (_descriptors.Count >= _maxOpenDescriptors) throw new WasiErrnoException(WasiErrno.Mfile);
             int fd = 0;
             while (_descriptors.ContainsKey(fd)) fd++;
@@ -123,6 +169,7 @@ public sealed class WasiContext : IDisposable
         {
             if (!_descriptors.Remove(fd, out descriptor!)) throw new WasiErrnoException(WasiErrno.Badf);
         }
+        Forget(descriptor);
         descriptor.Close();
     }
 
@@ -138,6 +185,7 @@ public sealed class WasiContext : IDisposable
             _descriptors.Remove(from);
             _descriptors[to] = moving;
         }
+        Forget(replaced);
         replaced.Close();
     }
 
@@ -151,6 +199,10 @@ public sealed class WasiContext : IDisposable
             all = [.. _descriptors.Values];
             _descriptors.Clear();
         }
-        foreach (var descriptor in all) descriptor.Close();
+        foreach (var descriptor in all)
+        {
+            Forget(descriptor);
+            descriptor.Close();
+        }
     }
 }

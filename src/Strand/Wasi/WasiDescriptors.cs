@@ -19,6 +19,24 @@ internal abstract class WasiDescriptor
         if (!Has(rights)) throw new WasiErrnoException(WasiErrno.NotCapable);
     }
 
+    /// <summary>
+    /// fd_fdstat_set_rights: keeps only <paramref name="rightsBase"/> and <paramref name="rightsInheriting"/>, which must be
+    /// held already (ENOTCAPABLE otherwise). Atomic: two threads restricting at once cannot bring back a right that one of
+    /// them dropped (a check against the old rights, then a write after the other's).
+    /// </summary>
+    public void Restrict(WasiRights rightsBase, WasiRights rightsInheriting)
+    {
+        lock (_rightsLock)
+        {
+            if ((rightsBase & ~RightsBase) != 0 || (rightsInheriting & ~RightsInheriting) != 0)
+                throw new WasiErrnoException(WasiErrno.NotCapable);
+            RightsBase = rightsBase;
+            RightsInheriting = rightsInheriting;
+        }
+    }
+
+    private readonly Lock _rightsLock = new();
+
     public virtual void Close() { }
 }
 
@@ -56,8 +74,18 @@ internal sealed class DirectoryDescriptor(Microsoft.Win32.SafeHandles.SafeFileHa
     /// <summary>The guest-visible name for preopens (fd_prestat_*), null otherwise.</summary>
     public string? PreopenName { get; } = preopenName;
 
-    /// <summary>The listing fd_readdir serves cookies from; retaken whenever the guest reads from cookie 0.</summary>
+    /// <summary>
+    /// The listing fd_readdir serves cookies from, retaken whenever the guest reads from cookie 0 (or none is kept).
+    /// Kept only within the context's budget (<see cref="WasiContext.ListingBudget"/>): set it with
+    /// <see cref="WasiContext.KeepListing"/>, which accounts for it.
+    /// </summary>
     public List<DirectoryEntry>? Listing { get; set; }
+
+    /// <summary>Guards <see cref="Listing"/> and its accounting.</summary>
+    public Lock ListingLock { get; } = new();
+
+    /// <summary>Set (under <see cref="ListingLock"/>) once the descriptor left the table: a call still listing it keeps nothing.</summary>
+    public bool ListingRetired { get; set; }
 
     public override WasiFileType FileType => WasiFileType.Directory;
 

@@ -35,8 +35,8 @@ public sealed class WasiHost
     /// </summary>
     public CancellationToken Stopping
     {
-        get => _functions.Stopping;
-        set => _functions.Stopping = value;
+        get => Context.Interruption;
+        set => Context.Interruption = value;
     }
 
     /// <summary>The memory WASI calls read and write: the guest's exported "memory" or the memory it imports.</summary>
@@ -79,7 +79,12 @@ public sealed class WasiHost
             {
                 return exit.ExitCode;
             }
+            finally
+            {
+                context.Interruption = default;
+            }
         }
+        context.Interruption = cancellationToken; // a sleep in poll_oneoff wakes when the run is cancelled
         Memory? imported = null;
         foreach (var import in module.Definition.Imports)
         {
@@ -89,7 +94,6 @@ public sealed class WasiHost
         }
         if (imported is not null) host.BindMemory(imported);
         CheckStartExport(module);
-        host.Stopping = cancellationToken;
         try
         {
             using var instance = linker.Instantiate(module); // its memory is released when the program ends
@@ -105,6 +109,10 @@ public sealed class WasiHost
         catch (Exception e) when (FindExit(e) is { } exit)
         {
             return exit.ExitCode;
+        }
+        finally
+        {
+            context.Interruption = default;
         }
     }
 

@@ -11,7 +11,7 @@ public enum WasiPathResolution
 
     /// <summary>
     /// One <c>openat(O_PATH | O_NOFOLLOW)</c> per component from the root handle, symlinks read with
-    /// <c>readlinkat</c> and expanded by hand, <c>..</c> popping the stack of handles already opened.
+    /// <c>readlinkat</c> and expanded by hand, <c>..</c> going back to the directory entered before (never above the root).
     /// </summary>
     PerComponent,
 }
@@ -81,6 +81,9 @@ internal static class WasiPathResolver
 {
     public const int MaxSymlinkExpansions = 40;
 
+    /// <summary>The most host descriptors a per-component walk on this thread has held at once (tests reset and read it).</summary>
+    [ThreadStatic] internal static int PeakHeldHandles;
+
     /// <summary>Longest guest path accepted (PATH_MAX); longer ones are ENAMETOOLONG.</summary>
     public const int MaxPathBytes = 4096;
 
@@ -125,108 +128,190 @@ internal static class WasiPathResolver
     {
         if (contents.Length == 0) throw new WasiErrnoException(WasiErrno.NoEnt);
         if (contents[0] == (byte)'/') throw new WasiErrnoException(WasiErrno.NotCapable); // absolute: never inside the sandbox
-        return Encoding.UTF8.GetString(contents);
+        try
+        {
+            return StrictUtf8.GetString(contents);
+        }
+        catch (DecoderFallbackException)
+        {
+            // Contents a host made that are not UTF-8: decoding them leniently would follow the link to another name
+            // (every bad byte read as U+FFFD), one the guest may have made. EILSEQ, as for a guest path.
+            throw new WasiErrnoException(WasiErrno.Ilseq);
+        }
     }
 
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
     /// <summary>
-    /// The per-component walk. <c>stack</c> holds the handles of the directories from the root down to the
-    /// current one, so ".." pops a handle instead of asking the host for a parent (which could be outside).
+    /// The per-component walk. <see cref="DirectoryChain"/> holds the directories from the root down to the current
+    /// one, so ".." goes back to a directory already entered instead of asking the host for a parent (which could be
+    /// outside).
     /// </summary>
     private static ResolvedPath ResolvePerComponent(SafeFileHandle root, string guestPath, bool followFinal, bool followTrailingSlash)
     {
         bool mustBeDirectory = guestPath[^1] == '/';
         var pending = new Stack<string>();
         PushComponents(pending, guestPath);
-        var stack = new List<SafeFileHandle> { root };
+        using var chain = new DirectoryChain(root);
         int expansions = 0;
-        try
+        while (pending.Count > 0)
         {
-            while (pending.Count > 0)
+            string component = pending.Pop();
+            if (component == ".") continue;
+            if (component == "..")
             {
-                string component = pending.Pop();
-                if (component == ".") continue;
-                if (component == "..")
-                {
-                    if (stack.Count == 1) throw new WasiErrnoException(WasiErrno.NotCapable);
-                    stack[^1].Dispose();
-                    stack.RemoveAt(stack.Count - 1);
-                    continue;
-                }
-                if (Encoding.UTF8.GetByteCount(component) > 255) throw new WasiErrnoException(WasiErrno.NameTooLong);
-                bool isLast = pending.Count == 0;
-                bool follow = !isLast || followFinal || (mustBeDirectory && followTrailingSlash);
-                var top = stack[^1];
-                if (isLast && !follow) return Finish(root, stack, component, mustBeDirectory);
+                if (chain.Depth == 0) throw new WasiErrnoException(WasiErrno.NotCapable);
+                chain.Pop();
+                continue;
+            }
+            if (Encoding.UTF8.GetByteCount(component) > 255) throw new WasiErrnoException(WasiErrno.NameTooLong);
+            bool isLast = pending.Count == 0;
+            bool follow = !isLast || followFinal || (mustBeDirectory && followTrailingSlash);
+            var top = chain.Top;
+            if (isLast && !follow) return chain.Finish(component, mustBeDirectory);
 
-                // O_PATH | O_NOFOLLOW opens the entry itself, even a symlink, without following anything.
-                var handle = HostFileSystem.TryOpenAt(top, component, HostFileSystem.OPath | HostFileSystem.ONoFollow);
+            // O_PATH | O_NOFOLLOW opens the entry itself, even a symlink, without following anything.
+            var handle = HostFileSystem.TryOpenAt(top, component, HostFileSystem.OPath | HostFileSystem.ONoFollow);
+            if (handle is null)
+            {
+                int errno = HostFileSystem.LastErrno;
+                if (isLast && errno == HostFileSystem.ENoEnt) return chain.Finish(component, mustBeDirectory);
+                throw new WasiErrnoException(HostFileSystem.FromLinuxErrno(errno));
+            }
+            WasiFileType type;
+            try
+            {
+                type = HostFileSystem.Stat(handle).FileType;
+            }
+            catch
+            {
+                handle.Dispose();
+                throw;
+            }
+            if (type == WasiFileType.SymbolicLink)
+            {
+                handle.Dispose();
+                if (++expansions > MaxSymlinkExpansions) throw new WasiErrnoException(WasiErrno.Loop);
+                // Read by name in the handle of its directory: a link swapped in meanwhile is read (and checked) instead.
+                var contents = HostFileSystem.ReadLinkAt(top, component);
+                if (contents is null) { pending.Push(component); continue; } // replaced by a non-link meanwhile: look again
+                string target = LinkContents(contents);
+                if (isLast && target[^1] == '/') mustBeDirectory = true;
+                PushComponents(pending, target);
+                continue;
+            }
+            if (isLast)
+            {
+                handle.Dispose();
+                return chain.Finish(component, mustBeDirectory);
+            }
+            if (type != WasiFileType.Directory)
+            {
+                handle.Dispose();
+                throw new WasiErrnoException(WasiErrno.NotDir);
+            }
+            chain.Push(handle, component);
+        }
+        // The path named a directory of the chain itself ("." or "a/.."): it is the result, with no name.
+        return chain.Finish(null, mustBeDirectory);
+    }
+
+    /// <summary>
+    /// The directories the per-component walk has entered, from the root (level 0, borrowed: never closed here) down to
+    /// the current one, each entered by one name from the level above with <c>O_NOFOLLOW</c>. A path is at most
+    /// <see cref="MaxPathBytes"/> bytes, but the symlinks in it can lead forty times deeper, and a host descriptor per
+    /// level would let one call hold tens of thousands of them (and a few guest threads exhaust the host process's).
+    /// So only the <see cref="KeepRecent"/> deepest levels and every <see cref="Checkpoint"/>-th level keep their
+    /// <c>O_PATH</c> handle; ".." back to a level without one reopens the levels below the nearest kept one by their
+    /// names, again with <c>O_NOFOLLOW | O_DIRECTORY</c>, so the walk still never leaves the root (every handle is a
+    /// directory entered by one name from a handle beneath the root). The chain of names from the root to the current
+    /// directory is at most <see cref="MaxPathBytes"/> bytes (ENAMETOOLONG beyond: POSIX's error for a path that
+    /// symlinks make too long), hence at most 2048 levels and at most
+    /// 2048 / <see cref="Checkpoint"/> + <see cref="KeepRecent"/> + <see cref="Checkpoint"/> descriptors per walk.
+    /// </summary>
+    private sealed class DirectoryChain(SafeFileHandle root) : IDisposable
+    {
+        public const int KeepRecent = 16, Checkpoint = 64;
+
+        private readonly List<SafeFileHandle?> _handles = [root];
+        private readonly List<string> _names = [];
+        private readonly List<int> _bytes = [0]; // _bytes[d]: UTF-8 length of "name1/name2/.../named"
+        private int _held; // handles held now, the borrowed root excepted
+
+        /// <summary>How many directories below the root the current one is.</summary>
+        public int Depth => _handles.Count - 1;
+
+        /// <summary>The current directory (the deepest level always keeps its handle).</summary>
+        public SafeFileHandle Top => _handles[^1]!;
+
+        /// <summary>Enters <paramref name="handle"/>, the directory <paramref name="name"/> in the current one; the chain owns it from now.</summary>
+        public void Push(SafeFileHandle handle, string name)
+        {
+            int bytes = _bytes[^1] + (Depth == 0 ? 0 : 1) + Encoding.UTF8.GetByteCount(name);
+            if (bytes > MaxPathBytes)
+            {
+                handle.Dispose();
+                throw new WasiErrnoException(WasiErrno.NameTooLong);
+            }
+            _handles.Add(handle);
+            _held++;
+            _names.Add(name);
+            _bytes.Add(bytes);
+            int old = Depth - KeepRecent;
+            if (old > 0 && old % Checkpoint != 0 && _handles[old] is { } dropped)
+            {
+                dropped.Dispose();
+                _handles[old] = null;
+                _held--;
+            }
+            NoteHeld();
+        }
+
+        /// <summary>"..": back to the level above (the caller refuses ".." at the root).</summary>
+        public void Pop()
+        {
+            _handles[^1]!.Dispose();
+            _held--;
+            _handles.RemoveAt(_handles.Count - 1);
+            _names.RemoveAt(_names.Count - 1);
+            _bytes.RemoveAt(_bytes.Count - 1);
+            if (_handles[^1] is not null) return;
+            int from = _handles.FindLastIndex(h => h is not null);
+            for (int level = from + 1; level <= Depth; level++)
+            {
+                var handle = HostFileSystem.TryOpenAt(_handles[level - 1]!, _names[level - 1],
+                    HostFileSystem.OPath | HostFileSystem.ODirectory | HostFileSystem.ONoFollow);
                 if (handle is null)
                 {
+                    // Renamed, removed or replaced by a link since the walk entered it: it cannot go back through it.
                     int errno = HostFileSystem.LastErrno;
-                    if (isLast && errno == HostFileSystem.ENoEnt) return Finish(root, stack, component, mustBeDirectory);
-                    throw new WasiErrnoException(HostFileSystem.FromLinuxErrno(errno));
+                    throw new WasiErrnoException(errno == HostFileSystem.ELoop ? WasiErrno.NotDir : HostFileSystem.FromLinuxErrno(errno));
                 }
-                WasiFileType type;
-                try
-                {
-                    type = HostFileSystem.Stat(handle).FileType;
-                }
-                catch
-                {
-                    handle.Dispose();
-                    throw;
-                }
-                if (type == WasiFileType.SymbolicLink)
-                {
-                    handle.Dispose();
-                    if (++expansions > MaxSymlinkExpansions) throw new WasiErrnoException(WasiErrno.Loop);
-                    // Read by name in the handle of its directory: a link swapped in meanwhile is read (and checked) instead.
-                    var contents = HostFileSystem.ReadLinkAt(top, component);
-                    if (contents is null) { pending.Push(component); continue; } // replaced by a non-link meanwhile: look again
-                    string target = LinkContents(contents);
-                    if (isLast && target[^1] == '/') mustBeDirectory = true;
-                    PushComponents(pending, target);
-                    continue;
-                }
-                if (isLast)
-                {
-                    handle.Dispose();
-                    return Finish(root, stack, component, mustBeDirectory);
-                }
-                if (type != WasiFileType.Directory)
-                {
-                    handle.Dispose();
-                    throw new WasiErrnoException(WasiErrno.NotDir);
-                }
-                stack.Add(handle);
+                _handles[level] = handle;
+                _held++;
             }
-            // The path named a directory on the stack itself ("." or "a/.."): it is the result, with no name.
-            var self = stack[^1];
-            stack.RemoveAt(stack.Count - 1);
-            DisposeAllButRoot(stack, root);
-            return new ResolvedPath(root, self, !ReferenceEquals(self, root), null, mustBeDirectory, stack.Count);
+            NoteHeld();
         }
-        catch
+
+        private void NoteHeld()
         {
-            DisposeAllButRoot(stack, root);
-            throw;
+            if (_held > PeakHeldHandles) PeakHeldHandles = _held;
         }
-    }
 
-    private static ResolvedPath Finish(SafeFileHandle root, List<SafeFileHandle> stack, string name, bool mustBeDirectory)
-    {
-        var parent = stack[^1];
-        int depth = stack.Count - 1;
-        stack.RemoveAt(stack.Count - 1);
-        DisposeAllButRoot(stack, root);
-        return new ResolvedPath(root, parent, !ReferenceEquals(parent, root), name, mustBeDirectory, depth);
-    }
+        /// <summary>The result: the current directory (its handle passes to the result) and the final name, if any.</summary>
+        public ResolvedPath Finish(string? name, bool mustBeDirectory)
+        {
+            var top = Top;
+            int depth = Depth;
+            if (depth != 0) _handles[^1] = null; // owned by the result now, not disposed with the chain
+            return new ResolvedPath(root, top, depth != 0, name, mustBeDirectory, depth);
+        }
 
-    private static void DisposeAllButRoot(List<SafeFileHandle> stack, SafeFileHandle root)
-    {
-        foreach (var handle in stack)
-            if (!ReferenceEquals(handle, root)) handle.Dispose();
-        stack.Clear();
+        public void Dispose()
+        {
+            for (int level = 1; level < _handles.Count; level++) _handles[level]?.Dispose();
+            _handles.Clear();
+        }
     }
 
     /// <summary>

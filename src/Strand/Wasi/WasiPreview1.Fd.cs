@@ -4,18 +4,27 @@ namespace Strand.Wasi;
 
 public sealed partial class WasiPreview1
 {
-    /// <summary>Reads and bounds-checks an iovec/ciovec array; every buffer is validated before any I/O happens.</summary>
+    /// <summary>The most iovecs one call uses (Linux's IOV_MAX): the others are left for the guest's next call.</summary>
+    internal const int MaxIovecs = 1024;
+
+    /// <summary>
+    /// Reads an iovec/ciovec array and bounds-checks every buffer it names, before any I/O happens (EFAULT, EINVAL when
+    /// misaligned). Only the first <see cref="MaxIovecs"/> entries are used, a short read or write as POSIX allows
+    /// (wasmtime uses only the first non-empty one): the count is the guest's, up to half a billion entries in a
+    /// 4 GiB memory, and copying or walking them all would cost the host gigabytes or seconds. They are copied before
+    /// the I/O, so a read into a buffer that overlaps the array does not change the buffers that follow.
+    /// </summary>
     private (uint Address, uint Length)[] ReadIovecs(int iovsPointer, int iovsLength)
     {
         uint address = (uint)iovsPointer, count = (uint)iovsLength;
         GuestMemoryAccess.CheckAlignment(address, WasiAbi.IovecAlign);
         if ((ulong)count * WasiAbi.IovecSize > uint.MaxValue) throw Error(WasiErrno.Fault);
         Memory.GetSpan(address, count * WasiAbi.IovecSize);
-        var result = new (uint, uint)[count];
-        for (uint i = 0; i < count; i++)
+        var result = new (uint, uint)[Math.Min(count, MaxIovecs)];
+        for (uint i = 0; i < result.Length; i++)
         {
-            uint buffer = Memory.ReadU32(address + i * 8);
-            uint length = Memory.ReadU32(address + i * 8 + 4);
+            uint buffer = Memory.ReadU32(address + i * WasiAbi.IovecSize);
+            uint length = Memory.ReadU32(address + i * WasiAbi.IovecSize + 4);
             Memory.GetSpan(buffer, length);
             result[i] = (buffer, length);
         }
@@ -152,13 +161,7 @@ public sealed partial class WasiPreview1
         try
         {
             var descriptor = Context.Get(fd);
-            var newBase = (WasiRights)rightsBase;
-            var newInheriting = (WasiRights)rightsInheriting;
-            // Rights can only be dropped, never gained.
-            if ((newBase & ~descriptor.RightsBase) != 0 || (newInheriting & ~descriptor.RightsInheriting) != 0)
-                throw Error(WasiErrno.NotCapable);
-            descriptor.RightsBase = newBase;
-            descriptor.RightsInheriting = newInheriting;
+            descriptor.Restrict((WasiRights)rightsBase, (WasiRights)rightsInheriting); // only dropped, never gained
             return 0;
         }
         catch (Exception e) when (TryMap(e, out int errno)) { return errno; }
@@ -258,6 +261,7 @@ public sealed partial class WasiPreview1
             long total = 0;
             foreach (var (address, length) in iovecs)
             {
+                if (length == 0) continue;
                 if (total + length > uint.MaxValue) break;
                 RandomAccess.Write(file.Stream.SafeFileHandle, (ReadOnlySpan<byte>)Memory.GetSpan(address, length), offset + total);
                 total += length;
@@ -337,7 +341,8 @@ public sealed partial class WasiPreview1
                 if ((file.Flags & WasiFdFlags.Append) != 0) file.Stream.Seek(0, SeekOrigin.End);
                 foreach (var (address, length) in iovecs)
                 {
-                    if (total + length > uint.MaxValue) break;
+                    if (length == 0) continue;
+                if (total + length > uint.MaxValue) break;
                     file.Stream.Write(Memory.GetSpan(address, length));
                     total += length;
                 }
@@ -348,7 +353,8 @@ public sealed partial class WasiPreview1
                 var stream = ((StreamDescriptor)descriptor).Stream;
                 foreach (var (address, length) in iovecs)
                 {
-                    if (total + length > uint.MaxValue) break;
+                    if (length == 0) continue;
+                if (total + length > uint.MaxValue) break;
                     stream.Write(Memory.GetSpan(address, length));
                     total += length;
                 }
@@ -369,8 +375,12 @@ public sealed partial class WasiPreview1
             uint buffer = (uint)bufferPointer, capacity = (uint)bufferLength;
             var output = Memory.GetSpan(buffer, capacity);
             CheckResultSlot(bufusedPointer, 4, 4);
-            if (cookie == 0 || directory.Listing is null) directory.Listing = ReadListing(directory);
-            var listing = directory.Listing;
+            var listing = cookie == 0 ? null : directory.Listing;
+            if (listing is null)
+            {
+                listing = ReadListing(directory);
+                Context.KeepListing(directory, listing);
+            }
 
             uint used = 0;
             Span<byte> header = stackalloc byte[(int)WasiAbi.DirentSize];
@@ -401,14 +411,16 @@ public sealed partial class WasiPreview1
 
     /// <summary>
     /// Snapshot of a directory: "." and ".." first (as wasmtime, and as wasi-testsuite's fd_readdir test expects),
-    /// then the other entries in host order.
+    /// then the other entries in host order. ".." carries the directory's own inode, as in wasmtime: the parent of a
+    /// preopen (or of any directory descriptor) is outside what the guest may look at, inode number included.
     /// </summary>
     private static List<DirectoryEntry> ReadListing(DirectoryDescriptor directory)
     {
         var all = HostFileSystem.ReadDirectory(directory.Handle);
         var listing = new List<DirectoryEntry>(all.Count);
-        listing.AddRange(all.Where(e => e.Name is [(byte)'.']));
-        listing.AddRange(all.Where(e => e.Name is [(byte)'.', (byte)'.']));
+        ulong self = HostFileSystem.Stat(directory.Handle).Inode;
+        listing.Add(new DirectoryEntry([(byte)'.'], self, WasiFileType.Directory));
+        listing.Add(new DirectoryEntry([(byte)'.', (byte)'.'], self, WasiFileType.Directory));
         listing.AddRange(all.Where(e => e.Name is not [(byte)'.'] and not [(byte)'.', (byte)'.']));
         return listing;
     }

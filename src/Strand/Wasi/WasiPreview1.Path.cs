@@ -11,12 +11,35 @@ public sealed partial class WasiPreview1
     /// Linux does for mkdir/rmdir/unlink/rename/symlink/link ("link/" names the link, which is then not a directory).
     /// </param>
     private ResolvedPath Resolve(int fd, WasiRights needed, int pathPointer, int pathLength, bool followFinal,
+        bool followTrailingSlash = true, bool needDepth = false) =>
+        Resolve(GetDirectory(fd), needed, pathPointer, pathLength, followFinal, followTrailingSlash, needDepth);
+
+    /// <summary>
+    /// <see cref="Resolve(int, WasiRights, int, int, bool, bool, bool)"/> in a descriptor the caller already looked up:
+    /// a call that checks rights on a descriptor must resolve in that same descriptor, never look its number up again
+    /// (another guest thread may have renumbered a different directory onto it meanwhile).
+    /// </summary>
+    private ResolvedPath Resolve(DirectoryDescriptor directory, WasiRights needed, int pathPointer, int pathLength, bool followFinal,
         bool followTrailingSlash = true, bool needDepth = false)
     {
-        var directory = GetDirectory(fd);
         directory.Require(needed);
-        string path = Memory.ReadString((uint)pathPointer, (uint)pathLength);
+        string path = ReadPath(pathPointer, pathLength);
         return WasiPathResolver.Resolve(directory.Handle, path, followFinal, Context.PathResolution, followTrailingSlash, needDepth);
+    }
+
+    /// <summary>
+    /// Reads a guest path (or symlink contents): EFAULT when out of bounds, ENAMETOOLONG when longer than
+    /// <see cref="WasiPathResolver.MaxPathBytes"/> (checked before decoding: the length is the guest's, up to 4 GiB, and
+    /// decoding it would cost the host gigabytes and end in an OutOfMemoryException), EILSEQ when not UTF-8.
+    /// </summary>
+    private string ReadPath(int pointer, int length)
+    {
+        if ((uint)length > WasiPathResolver.MaxPathBytes)
+        {
+            Memory.GetSpan((uint)pointer, (uint)length); // EFAULT first, as for any other path
+            throw Error(WasiErrno.NameTooLong);
+        }
+        return Memory.ReadString((uint)pointer, (uint)length);
     }
 
     private static bool FollowFlag(int lookupFlags) =>
@@ -60,6 +83,7 @@ public sealed partial class WasiPreview1
             bool follow = FollowFlag(lookupFlags);
             ValidateFstFlags(fstFlags);
             using var path = Resolve(fd, WasiRights.PathFilestatSetTimes, pathPointer, pathLength, follow);
+            if (path.MustBeDirectory && TypeOf(path) is { } type && type != WasiFileType.Directory) throw Error(WasiErrno.NotDir); // "file/", as utimensat
             HostFileSystem.SetTimesAt(path.Directory, path.NameOrDot, (ulong)accessTime, (ulong)modifyTime, fstFlags);
             return 0;
         }
@@ -106,7 +130,7 @@ public sealed partial class WasiPreview1
 
             // O_CREAT|O_EXCL never follows a final symlink (POSIX): an existing link, dangling or not, is EEXIST.
             bool createExclusive = create && exclusive;
-            using var path = Resolve(fd, WasiRights.PathOpen, pathPointer, pathLength, follow && !createExclusive,
+            using var path = Resolve(directory, WasiRights.PathOpen, pathPointer, pathLength, follow && !createExclusive,
                 followTrailingSlash: !createExclusive);
             var requestedBase = (WasiRights)rightsBase;
             // Rights a descriptor cannot pass on are silently withheld (wasi-libc asks for everything it might use).
@@ -232,7 +256,7 @@ public sealed partial class WasiPreview1
     {
         try
         {
-            string contents = Memory.ReadString((uint)oldPathPointer, (uint)oldPathLength);
+            string contents = ReadPath(oldPathPointer, oldPathLength);
             using var path = Resolve(fd, WasiRights.PathSymlink, newPathPointer, newPathLength, followFinal: false,
                 followTrailingSlash: false, needDepth: true);
             if (contents.Length == 0) throw Error(WasiErrno.NoEnt);

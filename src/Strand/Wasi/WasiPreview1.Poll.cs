@@ -23,90 +23,97 @@ public sealed partial class WasiPreview1
             Memory.GetSpan(input, count * WasiAbi.SubscriptionSize);
             Memory.GetSpan(output, count * WasiAbi.EventSize);
             CheckResultSlot(neventsPointer, 4, 4);
+            // The subscriptions are read twice (below): events written over them would change what the second pass reads.
+            if ((ulong)input < (ulong)output + count * WasiAbi.EventSize && (ulong)output < (ulong)input + count * WasiAbi.SubscriptionSize)
+                throw Error(WasiErrno.Inval);
 
-            var ready = new List<PollEvent>();
-            var clocks = new List<(ulong UserData, ulong Wait)>();
+            // Two passes over the subscriptions, nothing collected on the host: the count is the guest's (up to 89
+            // million in a 4 GiB memory). The first finds whether anything is ready now and the earliest clock (and
+            // fails the whole call on a bad fd or type, before any event is written); the second writes the events.
+            // Each clock is read once: both passes see the same "now", so they agree on which clocks are due.
+            var now = new long?[Context.Clocks.Length];
+            var read = new bool[Context.Clocks.Length];
+            bool anyReady = false, anyClock = false;
+            ulong earliest = ulong.MaxValue;
             for (uint i = 0; i < count; i++)
             {
-                uint at = input + i * WasiAbi.SubscriptionSize;
-                ulong userData = Memory.ReadU64(at);
-                byte type = Memory.ReadU8(at + 8);
-                switch (type)
+                var (evaluated, wait) = Evaluate(input + i * WasiAbi.SubscriptionSize, now, read);
+                if (evaluated is not null) anyReady = true;
+                else
                 {
-                    case WasiAbi.EventTypeClock:
-                    {
-                        uint clockId = Memory.ReadU32(at + 16);
-                        ulong timeout = Memory.ReadU64(at + 24);
-                        ushort flags = Memory.ReadU16(at + 40);
-                        if ((flags & ~WasiAbi.SubscriptionClockAbstime) != 0)
-                        {
-                            ready.Add(new(userData, WasiErrno.Inval, type, 0));
-                            break;
-                        }
-                        long? now = clockId < (uint)Context.Clocks.Length ? Context.Clocks[clockId].Now() : null;
-                        if (now is null)
-                        {
-                            ready.Add(new(userData, WasiErrno.Inval, type, 0));
-                            break;
-                        }
-                        ulong wait = (flags & WasiAbi.SubscriptionClockAbstime) != 0
-                            ? timeout > (ulong)now.Value ? timeout - (ulong)now.Value : 0
-                            : timeout;
-                        clocks.Add((userData, wait));
-                        break;
-                    }
-                    case WasiAbi.EventTypeFdRead:
-                    case WasiAbi.EventTypeFdWrite:
-                    {
-                        var descriptor = Context.Get((int)Memory.ReadU32(at + 16)); // an unknown fd fails the whole call (EBADF)
-                        ready.Add(FdReadiness(userData, type, descriptor));
-                        break;
-                    }
-                    default:
-                        throw Error(WasiErrno.Inval);
+                    anyClock = true;
+                    earliest = Math.Min(earliest, wait);
                 }
             }
-
-            if (ready.Count == 0 && clocks.Count > 0)
+            // Nothing ready: sleep until the earliest clock, which is then due, with every clock due as early.
+            ulong due = 0;
+            if (!anyReady && anyClock)
             {
-                ulong earliest = clocks.Min(c => c.Wait);
-                if (earliest > 0) Sleep((long)Math.Min(earliest, long.MaxValue));
-                foreach (var (userData, wait) in clocks)
-                    if (wait <= earliest) ready.Add(new(userData, WasiErrno.Success, WasiAbi.EventTypeClock, 0));
-            }
-            else
-            {
-                foreach (var (userData, wait) in clocks)
-                    if (wait == 0) ready.Add(new(userData, WasiErrno.Success, WasiAbi.EventTypeClock, 0));
+                // Interrupted (the program is being cancelled or is ending): the thread traps "interrupted" at once
+                // rather than returning EINTR, which a guest could take for an ordinary failure and act on.
+                if (earliest > 0 && !Context.Sleep((long)Math.Min(earliest, long.MaxValue)))
+                    throw new Runtime.TrapException(Runtime.TrapCode.Interrupted);
+                due = earliest;
             }
 
-            for (int i = 0; i < ready.Count; i++)
+            uint written = 0;
+            for (uint i = 0; i < count; i++)
             {
-                uint at = output + (uint)i * WasiAbi.EventSize;
+                var (evaluated, wait) = Evaluate(input + i * WasiAbi.SubscriptionSize, now, read);
+                if (evaluated is null)
+                {
+                    if (wait > due) continue;
+                    evaluated = new PollEvent(Memory.ReadU64(input + i * WasiAbi.SubscriptionSize), WasiErrno.Success, WasiAbi.EventTypeClock, 0);
+                }
+                var e = evaluated.Value;
+                uint at = output + written++ * WasiAbi.EventSize;
                 Memory.GetSpan(at, WasiAbi.EventSize).Clear();
-                Memory.WriteU64(at, ready[i].UserData);
-                Memory.WriteU16(at + 8, (ushort)ready[i].Error);
-                Memory.WriteU8(at + 10, ready[i].Type);
-                Memory.WriteU64(at + 16, ready[i].ByteCount);
+                Memory.WriteU64(at, e.UserData);
+                Memory.WriteU16(at + 8, (ushort)e.Error);
+                Memory.WriteU8(at + 10, e.Type);
+                Memory.WriteU64(at + 16, e.ByteCount);
             }
-            Memory.WriteU32((uint)neventsPointer, (uint)ready.Count);
+            Memory.WriteU32((uint)neventsPointer, written);
             return 0;
         }
         catch (Exception e) when (TryMap(e, out int errno)) { return errno; }
     }
 
     /// <summary>
-    /// Cancelled when the program is over (another thread exited or trapped, the run was cancelled): a sleeping
-    /// <c>poll_oneoff</c> wakes up and traps with "interrupted" instead of holding its thread.
+    /// One subscription: the event it gives at once (an fd one, or an EINVAL clock), or null and the nanoseconds until
+    /// its clock is due. A bad fd (EBADF) or an unknown type (EINVAL) fails the whole call.
     /// </summary>
-    internal CancellationToken Stopping { get; set; }
-
-    /// <summary>poll_oneoff's wait for its earliest clock: the context's sleep, cut short when <see cref="Stopping"/> is cancelled.</summary>
-    private void Sleep(long nanoseconds)
+    /// <param name="now">Each clock's time, read the first time a subscription names it (<paramref name="read"/>).</param>
+    private (PollEvent? Event, ulong Wait) Evaluate(uint at, long?[] now, bool[] read)
     {
-        if (Context.CustomSleep is { } custom) custom(nanoseconds);
-        else WasiContext.PreciseSleep(nanoseconds, Stopping);
-        if (Stopping.IsCancellationRequested) throw new Runtime.TrapException(Runtime.TrapCode.Interrupted);
+        ulong userData = Memory.ReadU64(at);
+        byte type = Memory.ReadU8(at + 8);
+        switch (type)
+        {
+            case WasiAbi.EventTypeClock:
+            {
+                uint clockId = Memory.ReadU32(at + 16);
+                ulong timeout = Memory.ReadU64(at + 24);
+                ushort flags = Memory.ReadU16(at + 40);
+                if ((flags & ~WasiAbi.SubscriptionClockAbstime) != 0) return (new(userData, WasiErrno.Inval, type, 0), 0);
+                if (clockId >= (uint)now.Length) return (new(userData, WasiErrno.Inval, type, 0), 0);
+                if (!read[clockId])
+                {
+                    now[clockId] = Context.Clocks[clockId].Now();
+                    read[clockId] = true;
+                }
+                if (now[clockId] is not { } time) return (new(userData, WasiErrno.Inval, type, 0), 0);
+                ulong wait = (flags & WasiAbi.SubscriptionClockAbstime) != 0
+                    ? timeout > (ulong)time ? timeout - (ulong)time : 0
+                    : timeout;
+                return (null, wait);
+            }
+            case WasiAbi.EventTypeFdRead:
+            case WasiAbi.EventTypeFdWrite:
+                return (FdReadiness(userData, type, Context.Get((int)Memory.ReadU32(at + 16))), 0); // an unknown fd: EBADF
+            default:
+                throw Error(WasiErrno.Inval);
+        }
     }
 
     private static PollEvent FdReadiness(ulong userData, byte type, WasiDescriptor descriptor)
