@@ -85,7 +85,7 @@ public sealed class ThreadGroup : IDisposable
 
         _tokenRegistration = _options.CancellationToken.Register(() => Stop(new OperationCanceledException("the thread group was cancelled", _options.CancellationToken)));
         if (_options.Timeout is { } timeout)
-            _timer = new Timer(_ => Stop(new TimeoutException($"the thread group did not finish within {timeout.TotalSeconds:0.###} s")), null, timeout, Timeout.InfiniteTimeSpan);
+            _timer = new Timer(_ => Stop(new TimeoutException($"the thread group did not finish within {timeout.TotalSeconds:0.#######} s")), null, timeout, Timeout.InfiniteTimeSpan);
     }
 
     /// <summary>The static analysis of the module (stack pointer, TLS, data).</summary>

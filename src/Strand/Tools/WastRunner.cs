@@ -195,7 +195,7 @@ public sealed class WastRunner
     private void Fail(int line, string message)
     {
         if (_control.TimedOut && _control.Timeout is { } limit)
-            message += $" (the command ran out of time: --timeout {limit.TotalSeconds:0.###} s)";
+            message += $" (the command ran out of time: --timeout {limit.TotalSeconds:0.#######} s)";
         _failed++;
         _failures.Add($"{_file}:{line}: {message}");
     }
