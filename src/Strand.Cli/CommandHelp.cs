@@ -56,7 +56,7 @@ public static class CommandHelp
                 "strand run fixtures/seed/algorithm.wasm --invoke algorithm",
                 "strand run fixtures/seed/algorithm_threads.wasm --invoke algorithm --threads 2 --stack-size 64k",
                 "strand run fixtures/wasi/args_env.wasm --env GREETING=hello -- one two",
-                "strand run fixtures/wasi/exit_code.wasm -- exit",
+                "strand run fixtures/wasi/reactor.wat --invoke count 3",
             ],
             LoadAndRunExitCodes),
         new("inspect",

@@ -65,6 +65,9 @@ public static class InspectCommand
             Console.Out.WriteLine($"  cannot place them: the module uses {memory64.Feature} ({memory64.Construct}), which Strand does not implement");
             return null;
         }
+        if (threads > 1 && ModuleLayout.Analyze(definition).Memory is { Shared: false })
+            // The rule strand run applies (ThreadGroup.Spawn); the placement below is what a shared copy would get.
+            Console.Out.WriteLine("  note: the module's memory is not shared, so only one thread may use it: strand run refuses thread 2 (the placement below assumes a shared memory)");
         try
         {
             var (planned, pagesAfter) = ThreadGroup.PreviewPlacement(definition, threads, new ThreadGroupOptions { StackSize = stackSize });
