@@ -315,3 +315,42 @@ public class CliConventionTests
         }
     }
 }
+
+/// <summary>The embedding API's cancellable call (docs/embedding.md).</summary>
+public class EmbeddingCancellationTests
+{
+    [Fact]
+    public void InvokeWithACancellationTokenInterruptsALoopAndTheInstanceStaysUsable()
+    {
+        var module = Strand.Module.Compile(Strand.Text.WatParser.ParseModule("""
+            (module
+              (func (export "spin") (loop (br 0)))
+              (func (export "add") (param i32 i32) (result i32) (i32.add (local.get 0) (local.get 1))))
+            """));
+        using var instance = new Strand.Linker().Instantiate(module);
+        using var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(50));
+        var e = Assert.Throws<OperationCanceledException>(() => { instance.Invoke("spin", cts.Token); });
+        Assert.Equal(cts.Token, e.CancellationToken);
+        Assert.Equal(Strand.Runtime.TrapCode.Interrupted, Assert.IsType<Strand.Runtime.TrapException>(e.InnerException).Code);
+        // Cleared: the next call runs normally.
+        Assert.Equal(5, instance.Invoke("add", CancellationToken.None, Strand.Runtime.Value.I32(2), Strand.Runtime.Value.I32(3))[0].AsI32);
+        Assert.Throws<OperationCanceledException>(() => { instance.Invoke("add", cts.Token, Strand.Runtime.Value.I32(2), Strand.Runtime.Value.I32(3)); });
+    }
+
+    [Fact]
+    public void WastWithoutAModuleSaysSo()
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"strand-{Guid.NewGuid():N}.wast");
+        File.WriteAllText(path, "(assert_return (invoke \"f\") (i32.const 1))\n(register \"m\")\n");
+        try
+        {
+            var result = Strand.Tools.WastRunner.RunFile(path);
+            Assert.Equal(2, result.Failed);
+            Assert.All(result.Failures, f => Assert.EndsWith("no module defined yet", f));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+}
