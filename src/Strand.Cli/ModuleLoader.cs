@@ -26,6 +26,10 @@ public static class ModuleLoader
         byte[] bytes;
         try
         {
+            // Devices, FIFOs, sockets and /proc files report length 0, and opening a FIFO blocks until a writer comes:
+            // refuse them before opening. (An empty regular file is no module either.)
+            if (new FileInfo(path).Length == 0)
+                throw new UsageException($"{path} is empty or not a regular file (a device, pipe or socket); give a .wasm or .wat file");
             using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.None);
             // A regular file is seekable and holds exactly its length; a pipe or socket cannot seek, and a device
             // (/dev/zero, /dev/urandom) reports length 0 but never ends. Read at most length + 1 bytes to tell.

@@ -229,6 +229,29 @@ public class CliConventionTests
             AssertUsageError(Run("inspect", "/dev/zero"), "not a regular file");
             Assert.True(watch.Elapsed < TimeSpan.FromSeconds(10), $"took {watch.Elapsed}");
         }
+        if (OperatingSystem.IsLinux())
+        {
+            // A FIFO nobody writes to: opening it would block forever.
+            string fifo = Path.Combine(Path.GetTempPath(), $"strand-fifo-{Guid.NewGuid():N}");
+            using (var mkfifo = Process.Start(new ProcessStartInfo("mkfifo", [fifo]) { UseShellExecute = false })!) mkfifo.WaitForExit();
+            try
+            {
+                AssertUsageError(Run("run", fifo), "not a regular file");
+            }
+            finally
+            {
+                File.Delete(fifo);
+            }
+        }
+        string empty = Path.GetTempFileName();
+        try
+        {
+            AssertUsageError(Run("inspect", empty), "is empty");
+        }
+        finally
+        {
+            File.Delete(empty);
+        }
         string small = Path.Combine(Path.GetTempPath(), $"strand-small-{Guid.NewGuid():N}.wasm");
         File.WriteAllBytes(small, [0, (byte)'a', (byte)'s', (byte)'m', 1, 0, 0, 0]);
         try
