@@ -41,6 +41,7 @@ public sealed class Instance : IDisposable
         _exports = new Dictionary<string, Extern>(def.Exports.Count, StringComparer.Ordinal);
     }
 
+    /// <summary>The compiled module this instance was created from.</summary>
     public Module Module { get; }
 
     /// <summary>The exports by name.</summary>
@@ -243,8 +244,11 @@ public sealed class Instance : IDisposable
     public TDelegate GetFunction<TDelegate>(string exportName) where TDelegate : Delegate =>
         GetFunction(exportName).ToDelegate<TDelegate>();
 
+    /// <summary>The exported memory named <paramref name="exportName"/>, or null if there is no memory export of that name.</summary>
     public Memory? GetMemory(string exportName) => _exports.GetValueOrDefault(exportName) as Memory;
+    /// <summary>The exported global named <paramref name="exportName"/>, or null if there is no global export of that name.</summary>
     public Global? GetGlobal(string exportName) => _exports.GetValueOrDefault(exportName) as Global;
+    /// <summary>The exported table named <paramref name="exportName"/>, or null if there is no table export of that name.</summary>
     public Table? GetTable(string exportName) => _exports.GetValueOrDefault(exportName) as Table;
 
     /// <summary>The instance's memory (imported or defined), if it has one.</summary>

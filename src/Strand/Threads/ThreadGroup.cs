@@ -50,6 +50,7 @@ public sealed class ThreadGroup : IDisposable
     private Exception? _stopReason;
     private bool _disposed;
 
+    /// <summary>A group for <paramref name="module"/>: creates (or takes from <see cref="ThreadGroupOptions.Linker"/>) the memory its threads share and resolves the imports once; no thread runs until <see cref="Spawn"/>.</summary>
     public ThreadGroup(Module module, ThreadGroupOptions? options = null)
         : this((module ?? throw new ArgumentNullException(nameof(module))).Definition, module, options)
     {
@@ -104,8 +105,10 @@ public sealed class ThreadGroup : IDisposable
     /// </summary>
     public AddressRange? MainStack { get; }
 
+    /// <summary>How thread stacks are placed (<see cref="ThreadGroupOptions.StackMode"/>).</summary>
     public StackMode StackMode => _options.StackMode;
 
+    /// <summary>The threads spawned so far, in id order (without completed ones when <see cref="ThreadGroupOptions.ForgetCompletedThreads"/> is set).</summary>
     public IReadOnlyList<WasmThread> Threads
     {
         get { lock (_lock) return _threads.ToArray(); }

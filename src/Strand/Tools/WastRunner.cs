@@ -683,6 +683,7 @@ public sealed class WastRunner
     /// <summary>The host value behind <c>ref.extern N</c>: equal numbers give equal references.</summary>
     public sealed record ExternHandle(ulong Id)
     {
+        /// <summary>The reference as the script writes it: <c>ref.extern N</c>.</summary>
         public override string ToString() => $"ref.extern {Id}";
     }
 
