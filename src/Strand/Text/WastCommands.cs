@@ -3,11 +3,17 @@ namespace Strand.Text;
 /// <summary>Type of a script constant.</summary>
 public enum WastValueType
 {
+    /// <summary>i32.</summary>
     I32,
+    /// <summary>i64.</summary>
     I64,
+    /// <summary>f32.</summary>
     F32,
+    /// <summary>f64.</summary>
     F64,
+    /// <summary>funcref.</summary>
     FuncRef,
+    /// <summary>externref.</summary>
     ExternRef,
 }
 
@@ -18,13 +24,20 @@ public enum WastValueType
 /// </summary>
 public readonly record struct WastValue(WastValueType Type, ulong Bits, bool IsNull = false)
 {
+    /// <summary>An i32 argument or result with <paramref name="bits"/>.</summary>
     public static WastValue I32(uint bits) => new(WastValueType.I32, bits);
+    /// <summary>An i64 with <paramref name="bits"/>.</summary>
     public static WastValue I64(ulong bits) => new(WastValueType.I64, bits);
+    /// <summary>An f32 with <paramref name="bits"/> (NaN payloads kept).</summary>
     public static WastValue F32(uint bits) => new(WastValueType.F32, bits);
+    /// <summary>An f64 with <paramref name="bits"/> (NaN payloads kept).</summary>
     public static WastValue F64(ulong bits) => new(WastValueType.F64, bits);
+    /// <summary><c>ref.null</c> of <paramref name="type"/>.</summary>
     public static WastValue NullRef(WastValueType type) => new(type, 0, true);
+    /// <summary><c>ref.extern N</c>: a host reference the script names by number.</summary>
     public static WastValue ExternRef(ulong id) => new(WastValueType.ExternRef, id);
 
+    /// <summary>The value as the script writes it.</summary>
     public override string ToString() => Type switch
     {
         WastValueType.I32 => $"(i32.const 0x{Bits:x8})",
@@ -52,6 +65,7 @@ public sealed record WastExpectedNonNullRef(WastValueType Type) : WastExpected;
 /// <summary>Threads proposal: <c>(either r1 r2 ...)</c>, any one alternative matches.</summary>
 public sealed record WastExpectedEither(IReadOnlyList<WastExpected> Alternatives) : WastExpected;
 
+/// <summary>How a script gives a module.</summary>
 public enum WastModuleKind
 {
     /// <summary>Text module, already encoded into <see cref="WastModule.Binary"/>.</summary>
