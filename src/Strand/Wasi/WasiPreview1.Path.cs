@@ -26,6 +26,7 @@ public sealed partial class WasiPreview1
     private static WasiFileType? TypeOf(ResolvedPath path) =>
         path.Name is null ? WasiFileType.Directory : HostFileSystem.TypeAt(path.Directory, path.Name);
 
+    /// <summary>WASI preview 1 <c>path_create_directory</c>, as the witx specifies it: pointer arguments are guest addresses, results are written to guest memory; returns the errno (0 on success).</summary>
     public int PathCreateDirectory(int fd, int pathPointer, int pathLength)
     {
         try
@@ -38,6 +39,7 @@ public sealed partial class WasiPreview1
         catch (Exception e) when (TryMap(e, out int errno)) { return errno; }
     }
 
+    /// <summary>WASI preview 1 <c>path_filestat_get</c>, as the witx specifies it: pointer arguments are guest addresses, results are written to guest memory; returns the errno (0 on success).</summary>
     public int PathFilestatGet(int fd, int lookupFlags, int pathPointer, int pathLength, int statPointer)
     {
         try
@@ -53,6 +55,7 @@ public sealed partial class WasiPreview1
         catch (Exception e) when (TryMap(e, out int errno)) { return errno; }
     }
 
+    /// <summary>WASI preview 1 <c>path_filestat_set_times</c>, as the witx specifies it: pointer arguments are guest addresses, results are written to guest memory; returns the errno (0 on success).</summary>
     public int PathFilestatSetTimes(int fd, int lookupFlags, int pathPointer, int pathLength, long accessTime, long modifyTime, int fstFlags)
     {
         try
@@ -66,6 +69,7 @@ public sealed partial class WasiPreview1
         catch (Exception e) when (TryMap(e, out int errno)) { return errno; }
     }
 
+    /// <summary>WASI preview 1 <c>path_link</c>, as the witx specifies it: pointer arguments are guest addresses, results are written to guest memory; returns the errno (0 on success).</summary>
     public int PathLink(int oldFd, int oldLookupFlags, int oldPathPointer, int oldPathLength, int newFd, int newPathPointer, int newPathLength)
     {
         try
@@ -87,6 +91,7 @@ public sealed partial class WasiPreview1
         catch (Exception e) when (TryMap(e, out int errno)) { return errno; }
     }
 
+    /// <summary>WASI preview 1 <c>path_open</c>, as the witx specifies it: pointer arguments are guest addresses, results are written to guest memory; returns the errno (0 on success).</summary>
     public int PathOpen(int fd, int lookupFlags, int pathPointer, int pathLength, int openFlags, long rightsBase, long rightsInheriting,
         int fdFlags, int openedFdPointer)
     {
@@ -184,6 +189,7 @@ public sealed partial class WasiPreview1
         }
     }
 
+    /// <summary>WASI preview 1 <c>path_readlink</c>, as the witx specifies it: pointer arguments are guest addresses, results are written to guest memory; returns the errno (0 on success).</summary>
     public int PathReadlink(int fd, int pathPointer, int pathLength, int bufferPointer, int bufferLength, int bufusedPointer)
     {
         try
@@ -201,6 +207,7 @@ public sealed partial class WasiPreview1
         catch (Exception e) when (TryMap(e, out int errno)) { return errno; }
     }
 
+    /// <summary>WASI preview 1 <c>path_remove_directory</c>, as the witx specifies it: pointer arguments are guest addresses, results are written to guest memory; returns the errno (0 on success).</summary>
     public int PathRemoveDirectory(int fd, int pathPointer, int pathLength)
     {
         try
@@ -213,6 +220,7 @@ public sealed partial class WasiPreview1
         catch (Exception e) when (TryMap(e, out int errno)) { return errno; }
     }
 
+    /// <summary>WASI preview 1 <c>path_rename</c>, as the witx specifies it: pointer arguments are guest addresses, results are written to guest memory; returns the errno (0 on success).</summary>
     public int PathRename(int fd, int oldPathPointer, int oldPathLength, int newFd, int newPathPointer, int newPathLength)
     {
         try
@@ -228,6 +236,7 @@ public sealed partial class WasiPreview1
         catch (Exception e) when (TryMap(e, out int errno)) { return errno; }
     }
 
+    /// <summary>WASI preview 1 <c>path_symlink</c>, as the witx specifies it: pointer arguments are guest addresses, results are written to guest memory; returns the errno (0 on success).</summary>
     public int PathSymlink(int oldPathPointer, int oldPathLength, int fd, int newPathPointer, int newPathLength)
     {
         try
@@ -249,6 +258,7 @@ public sealed partial class WasiPreview1
         catch (Exception e) when (TryMap(e, out int errno)) { return errno; }
     }
 
+    /// <summary>WASI preview 1 <c>path_unlink_file</c>, as the witx specifies it: pointer arguments are guest addresses, results are written to guest memory; returns the errno (0 on success).</summary>
     public int PathUnlinkFile(int fd, int pathPointer, int pathLength)
     {
         try
