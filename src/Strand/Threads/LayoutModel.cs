@@ -82,6 +82,11 @@ public sealed record MemoryFacts(
 
 /// <summary>A global the linker defines under a well-known name (<c>__data_end</c>, <c>__tls_base</c>, ...).</summary>
 /// <param name="ConstValue">The value of its <c>i32.const</c> initialiser, if it has one.</param>
+/// <param name="Name">The linker symbol name.</param>
+/// <param name="GlobalIndex">Index in the global index space.</param>
+/// <param name="Source">How it was identified.</param>
+/// <param name="Type">Its global type.</param>
+/// <param name="Imported">True when the global is imported.</param>
 public sealed record GlobalSymbol(string Name, uint GlobalIndex, SymbolSource Source, GlobalType Type, bool Imported, uint? ConstValue)
 {
     /// <summary>True for a mutable i32 global (what a stack pointer must be).</summary>
@@ -97,6 +102,9 @@ public sealed record FunctionSymbol(string Name, uint FunctionIndex, SymbolSourc
 /// <param name="IsLowerBound">True when the value is inferred and the real one may be higher: a stripped module's
 /// <c>.bss</c> is recorded nowhere unless the start function zero-fills it, so the inferred data end is only the end of
 /// what the segments, the fills and the code's constant addresses show.</param>
+/// <param name="Value">The address, when known.</param>
+/// <param name="Source">How it was identified.</param>
+/// <param name="GlobalIndex">The global holding it, if any.</param>
 public sealed record LayoutAddress(uint? Value, SymbolSource Source, uint? GlobalIndex, bool IsLowerBound = false)
 {
     /// <summary>An address that was not found.</summary>
@@ -232,6 +240,13 @@ public enum SegmentAddressSource
     MemoryInit,
 }
 
+/// <summary>A data segment as the layout analysis sees it.</summary>
+/// <param name="Index">The segment's index.</param>
+/// <param name="Name">Its name from the name section (LLVM names them <c>.data</c>, <c>.rodata</c>, <c>.tdata</c>, ...), if any.</param>
+/// <param name="Mode">Active or passive.</param>
+/// <param name="Size">Its length in bytes.</param>
+/// <param name="Address">Its address in memory, when known.</param>
+/// <param name="AddressSource">How the address was learnt.</param>
 public sealed record DataSegmentInfo(
     int Index,
     string? Name,

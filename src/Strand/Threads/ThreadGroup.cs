@@ -307,6 +307,7 @@ public sealed class ThreadGroup : IDisposable
 
     /// <param name="preview">Place everything now (inspect); otherwise thread 1's separate TLS block is placed after its
     /// instance is created (<see cref="Run"/>), so that nothing grows the memory before the first instantiation.</param>
+    /// <param name="thread">The thread to place.</param>
     private ThreadPlan PlaceThread(WasmThread thread, bool preview = false)
     {
         if (Memory is null || _regions is null) return new ThreadPlan(null, null, null, null);

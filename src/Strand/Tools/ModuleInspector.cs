@@ -247,6 +247,8 @@ public static class ModuleInspector
     /// </summary>
     /// <param name="redZoneBands">For thread stacks, the free band below each (<see cref="WasmThread.RedZoneBand"/>), drawn in its lane.</param>
     /// <param name="tlsBlocks">Each thread's TLS block (<see cref="WasmThread.TlsBlock"/>), drawn in lanes of their own below the stacks.</param>
+    /// <param name="layout">The module's layout analysis.</param>
+    /// <param name="threadStacks">Each thread's stack [low, high), drawn in lanes below the bar.</param>
     public static string RenderSvg(ModuleLayout layout, IReadOnlyList<(int threadId, uint low, uint high)>? threadStacks = null,
         IReadOnlyList<(int threadId, uint low, uint high)>? redZoneBands = null,
         IReadOnlyList<(int threadId, uint low, uint high)>? tlsBlocks = null)

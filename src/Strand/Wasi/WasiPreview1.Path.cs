@@ -10,6 +10,12 @@ public sealed partial class WasiPreview1
     /// Whether a trailing '/' follows a final symlink. Calls that create or remove the final entry pass false, as
     /// Linux does for mkdir/rmdir/unlink/rename/symlink/link ("link/" names the link, which is then not a directory).
     /// </param>
+    /// <param name="fd">The directory descriptor the path is relative to.</param>
+    /// <param name="needed">The rights the operation needs on it.</param>
+    /// <param name="pathPointer">Guest address of the path.</param>
+    /// <param name="pathLength">Its length in bytes.</param>
+    /// <param name="followFinal">Follow a symlink in the final component (lookupflags::symlink_follow).</param>
+    /// <param name="needDepth">The caller needs the resolved depth.</param>
     private ResolvedPath Resolve(int fd, WasiRights needed, int pathPointer, int pathLength, bool followFinal,
         bool followTrailingSlash = true, bool needDepth = false)
     {

@@ -14,6 +14,7 @@ public sealed partial class WasiPreview1
 
     private IGuestMemory? _memory;
 
+    /// <summary>The WASI preview 1 functions over <paramref name="context"/>; bind a memory before the guest calls them.</summary>
     public WasiPreview1(WasiContext context)
     {
         Context = context ?? throw new ArgumentNullException(nameof(context));
@@ -24,6 +25,7 @@ public sealed partial class WasiPreview1
         _memory = memory;
     }
 
+    /// <summary>The arguments, environment, descriptors and clocks the functions act on.</summary>
     public WasiContext Context { get; }
 
     /// <summary>The memory the guest exports as "memory"; bound by the engine adapter after instantiation.</summary>
