@@ -22,7 +22,7 @@ public static class CommandHelp
 {
     private static readonly (int, string)[] LoadAndRunExitCodes =
     [
-        (0, "success (a WASI program: 0 when _start returns)"),
+        (0, "success; a WASI program exits with its own code instead (proc_exit's argument, 0 when _start returns, 255 for codes outside 0-255)"),
         (1, "the module cannot be loaded or linked (malformed, invalid, unsupported, an implementation limit, a missing import)"),
         (2, "usage error (one line on stderr)"),
         (70, "internal error of strand itself (one line: 'strand: internal error: ...')"),
