@@ -58,17 +58,33 @@ public sealed class ArgumentReader
         return value;
     }
 
-    /// <summary>Sizes like 65536, 64k, 1m, 2MiB.</summary>
+    /// <summary>Sizes like 65536, 64k, 1m, 2MiB (bytes; k, m, g are powers of 1024); at most <see cref="long.MaxValue"/>.</summary>
     public static long ParseSize(string text, string optionName)
     {
-        string t = text.Trim().ToLowerInvariant().Replace("ib", "").Replace("b", "");
+        string t = text.Trim().ToLowerInvariant();
+        if (t.EndsWith("ib", StringComparison.Ordinal)) t = t[..^2];
+        else if (t.EndsWith('b')) t = t[..^1];
         long multiplier = 1;
         if (t.EndsWith('k')) { multiplier = 1024; t = t[..^1]; }
         else if (t.EndsWith('m')) { multiplier = 1024 * 1024; t = t[..^1]; }
         else if (t.EndsWith('g')) { multiplier = 1024L * 1024 * 1024; t = t[..^1]; }
-        if (!long.TryParse(t, NumberStyles.Integer, CultureInfo.InvariantCulture, out long n) || n <= 0)
+        if (!long.TryParse(t, NumberStyles.None, CultureInfo.InvariantCulture, out long n) || n <= 0)
             throw new UsageException($"{optionName}: cannot read size '{text}' (examples: 65536, 64k, 1m)");
-        return checked(n * multiplier);
+        if (n > long.MaxValue / multiplier) throw new UsageException($"{optionName}: size '{text}' is too large");
+        return n * multiplier;
+    }
+
+    /// <summary>
+    /// <c>--stack-size SIZE</c>, the same rule for every command: a shadow stack lives in a 32-bit memory, so the size
+    /// must be below 4 GiB. Null when the option is absent.
+    /// </summary>
+    public uint? TakeStackSize()
+    {
+        string? text = TakeOption("--stack-size");
+        if (text is null) return null;
+        long size = ParseSize(text, "--stack-size");
+        if (size >= uint.MaxValue) throw new UsageException($"--stack-size must be below 4 GiB (a 32-bit memory), got '{text}'");
+        return (uint)size;
     }
 
     /// <summary>Positional arguments left after the options were taken.</summary>

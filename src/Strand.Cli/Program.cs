@@ -60,19 +60,45 @@ public static class Program
         Console.Error.WriteLine($"strand: internal error: {what.ReplaceLineEndings(" ")}");
     }
 
+    /// <summary>The version users see (<c>strand --version</c>, the packages): the informational version without build metadata.</summary>
+    public static string Version { get; } =
+        (typeof(Program).Assembly.GetCustomAttributes(typeof(System.Reflection.AssemblyInformationalVersionAttribute), false)
+            .OfType<System.Reflection.AssemblyInformationalVersionAttribute>().FirstOrDefault()?.InformationalVersion ?? "unknown")
+        .Split('+')[0];
+
+    private static bool IsHelp(string arg) => arg is "-h" or "--help";
+
     private static int Dispatch(string[] args)
     {
-        if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
+        if (args.Length == 0)
         {
-            Console.Out.Write(Usage);
-            return args.Length == 0 ? 2 : 0;
+            Console.Error.Write(CommandHelp.Global());
+            return 2;
         }
-        if (args[0] is "--version")
+        if (IsHelp(args[0]) || args[0] == "help")
         {
-            Console.Out.WriteLine(typeof(Module).Assembly.GetName().Version);
+            if (args.Length > 1 && args[0] == "help")
+            {
+                if (CommandHelp.Find(args[1]) is not { } spec) return UsageError($"unknown command '{args[1]}'");
+                Console.Out.Write(CommandHelp.For(spec));
+                return 0;
+            }
+            Console.Out.Write(CommandHelp.Global());
+            return 0;
+        }
+        if (args[0] is "--version" or "-V")
+        {
+            Console.Out.WriteLine(Version);
             return 0;
         }
         var rest = args[1..];
+        // "--help" before any "--" asks for the command's help (after "--" it belongs to the guest program).
+        int dashDash = Array.IndexOf(rest, "--");
+        if (CommandHelp.Find(args[0]) is { } command && rest.Take(dashDash < 0 ? rest.Length : dashDash).Any(IsHelp))
+        {
+            Console.Out.Write(CommandHelp.For(command));
+            return 0;
+        }
         try
         {
             return args[0] switch
@@ -86,52 +112,17 @@ public static class Program
         }
         catch (UsageException e)
         {
-            Console.Error.WriteLine($"strand: {e.Message}");
-            Console.Error.WriteLine("run 'strand --help' for usage");
-            return 2;
+            return UsageError(e.Message, args[0]);
         }
     }
 
-    public const string Usage = """
-        strand: a WebAssembly runtime for .NET with safe multithreading
-
-        usage:
-          strand run FILE [--invoke NAME [ARGS...]] [options] [-- PROGRAM-ARGS...]
-              Runs a .wasm or .wat file. With --invoke, calls the export NAME with ARGS and
-              prints its results. Without --invoke, runs a WASI program's _start (WASI preview 1;
-              a program importing wasi.thread-spawn runs its threads as wasi-threads).
-              --threads N              run the export on N threads sharing one memory
-              --stack-mode MODE        isolated (default) or shared (demonstrates collisions)
-              --stack-size SIZE        shadow stack per extra thread (e.g. 64k, 1m)
-              --dir HOST[::GUEST]      preopen a host directory for a WASI program
-              --env K=V                set an environment variable; --inherit-env passes the host's
-              --timeout SECONDS        interrupt guest code still running after SECONDS (exit code 124),
-                                       every thread of a wasi-threads program, waits and sleeps included
-              --detect-stack-collisions
-                                       diagnostic for threads (wasi-threads programs, whose guest
-                                       places each thread's stack, or --threads N): check every
-                                       __stack_pointer write and report to stderr (with --threads,
-                                       in the collision list) a thread whose stack pointer enters
-                                       another live thread's stack; costs time on every call
-              --trap-on-stack-collision
-                                       the same, but the first collision traps (exit code 134)
-          strand wast [--timeout SECONDS] [--verbose] FILE...
-                                      Runs WebAssembly test scripts command by command (one that
-                                      cannot be parsed fails alone); prints per-file counts and
-                                      "N passed, M failed, K skipped"; exits 1 on any failure.
-                                      --timeout interrupts a command still running after SECONDS.
-          strand demo [--threads N]   The stack-collision scenario on an embedded module:
-                                      shared stacks (corrupted) vs isolated stacks (correct).
-          strand inspect FILE [--svg OUT.svg] [--threads N] [--stack-size SIZE]
-                                      Memory layout, shadow stack, TLS and a thread-safety verdict,
-                                      and where N threads' stacks would go. Decodes only: works on
-                                      modules using features Strand cannot run (SIMD, exceptions, GC).
-
-        exit codes (run): the program's own (proc_exit; 0 when _start returns), 1 the module cannot be
-        loaded or linked (malformed, invalid, unsupported, an implementation limit, a missing import),
-        2 usage error, 124 --timeout expired, 134 wasm trap, 70 internal error of strand itself.
-
-        """;
+    private static int UsageError(string message, string? command = null)
+    {
+        Console.Out.Flush();
+        string help = command is not null && CommandHelp.Find(command) is not null ? $"strand {command} --help" : "strand --help";
+        Console.Error.WriteLine($"strand: {message.ReplaceLineEndings(" ")} (see '{help}')");
+        return 2;
+    }
 }
 
 /// <summary>A command-line mistake: reported in one line with exit code 2.</summary>

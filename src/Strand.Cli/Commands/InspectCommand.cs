@@ -17,8 +17,7 @@ public static class InspectCommand
     {
         string? svgPath = args.TakeOption("--svg");
         int threads = args.TakeInt("--threads", 1, 1024) ?? 1;
-        string? sizeText = args.TakeOption("--stack-size");
-        uint? stackSize = sizeText is null ? null : (uint)Math.Min(ArgumentReader.ParseSize(sizeText, "--stack-size"), uint.MaxValue - 65536);
+        uint? stackSize = args.TakeStackSize();
         args.EnsureNoOptionsLeft();
         if (args.Remaining.Count != 1) throw new UsageException("inspect needs exactly one FILE");
         string file = args.Remaining[0];
@@ -42,10 +41,11 @@ public static class InspectCommand
             Console.Out.Write(ModuleInspector.RenderUnsupported(module));
         }
         var bands = new List<(int, uint, uint)>();
-        var stacks = threads > 1 || stackSize is not null ? PreviewStacks(module, threads, stackSize, bands) : null;
+        var tlsBlocks = new List<(int, uint, uint)>();
+        var stacks = threads > 1 || stackSize is not null ? PreviewStacks(module, threads, stackSize, bands, tlsBlocks) : null;
         if (svgPath is not null)
         {
-            File.WriteAllText(svgPath, ModuleInspector.RenderSvg(layout, stacks, bands));
+            File.WriteAllText(svgPath, ModuleInspector.RenderSvg(layout, stacks, bands, tlsBlocks));
             Console.Out.WriteLine($"memory map written to {svgPath}");
         }
         return 0;
@@ -56,7 +56,7 @@ public static class InspectCommand
     /// by the thread-group placement code on a scratch memory from the decoded module alone: nothing is compiled,
     /// linked or run. Printed, and drawn in the SVG.
     /// </summary>
-    private static IReadOnlyList<(int, uint, uint)>? PreviewStacks(ModuleDefinition definition, int threads, uint? stackSize, List<(int, uint, uint)> bands)
+    private static IReadOnlyList<(int, uint, uint)>? PreviewStacks(ModuleDefinition definition, int threads, uint? stackSize, List<(int, uint, uint)> bands, List<(int, uint, uint)> tlsBlocks)
     {
         Console.Out.WriteLine();
         Console.Out.WriteLine($"Stacks under Strand with {threads} thread(s), isolated mode");
@@ -65,6 +65,9 @@ public static class InspectCommand
             Console.Out.WriteLine($"  cannot place them: the module uses {memory64.Feature} ({memory64.Construct}), which Strand does not implement");
             return null;
         }
+        if (threads > 1 && ModuleLayout.Analyze(definition).Memory is { Shared: false })
+            // The rule strand run applies (ThreadGroup.Spawn); the placement below is what a shared copy would get.
+            Console.Out.WriteLine("  note: the module's memory is not shared, so only one thread may use it: strand run refuses thread 2 (the placement below assumes a shared memory)");
         try
         {
             var (planned, pagesAfter) = ThreadGroup.PreviewPlacement(definition, threads, new ThreadGroupOptions { StackSize = stackSize });
@@ -81,6 +84,7 @@ public static class InspectCommand
                 Console.Out.WriteLine($"  thread {t.Id}: stack {range} ({ModuleInspector.Size(range.Size)}){band}{tls}");
                 result.Add((t.Id, (uint)range.Start, (uint)range.End));
                 if (t.RedZoneBand is { } b) bands.Add((t.Id, (uint)b.Start, (uint)b.End));
+                if (t.TlsBlock is { } tb) tlsBlocks.Add((t.Id, (uint)tb.Start, (uint)tb.End));
             }
             if (pagesAfter is { } pages) Console.Out.WriteLine($"  memory after placement: {pages} pages");
             return result;

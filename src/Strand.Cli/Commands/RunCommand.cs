@@ -40,18 +40,28 @@ public static class RunCommand
             if (threads is not null) throw new UsageException("--threads needs --invoke NAME");
             if (callArgs.Count > 0)
                 throw new UsageException($"unexpected argument '{callArgs[0]}': program arguments go after '--'");
+            var collisions = new CollisionSummary(Console.Error, "strand: stack collision: ");
             var diagnostics = detectCollisions
                 ? new Wasi.WasiThreadsOptions
                 {
                     DetectStackCollisions = true,
                     TrapOnStackCollision = trapOnCollision,
                     // With the trap, the trap message is the report.
-                    StackCollisionDetected = trapOnCollision ? null : c => Console.Error.WriteLine($"strand: stack collision: {c.Message}"),
+                    StackCollisionDetected = trapOnCollision ? null : collisions.Report,
                 }
                 : null;
-            return WasiRun.Execute(module, file, programArgs, dirs, envs, inheritEnv, diagnostics, timeout);
+            try
+            {
+                return WasiRun.Execute(module, file, programArgs, dirs, envs, inheritEnv, diagnostics, timeout);
+            }
+            finally
+            {
+                collisions.WriteSummary();
+            }
         }
 
+        if (threads is null && !detectCollisions && WasiRun.ImportsWasi(module))
+            return WasiRun.Invoke(module, file, invoke, callArgs, programArgs, dirs, envs, inheritEnv, timeout);
         if (threads is not null) return ThreadedRun.Execute(file, module, invoke, callArgs, threads, timeout);
         if (detectCollisions)
             throw new UsageException("--detect-stack-collisions and --trap-on-stack-collision need --threads N, or a WASI program with threads");
@@ -77,9 +87,13 @@ public static class RunCommand
     public static int ReportTimeout(TimeSpan timeout)
     {
         Console.Out.Flush();
-        Console.Error.WriteLine($"strand: interrupted: the guest was still running after --timeout {timeout.TotalSeconds:0.###} s");
+        Console.Error.WriteLine($"strand: interrupted: the guest was still running after --timeout {FormatSeconds(timeout)}");
         return TimeoutExitCode;
     }
+
+    /// <summary>A duration as the user typed it: seconds with every significant digit (0.000001 s, not "0 s").</summary>
+    public static string FormatSeconds(TimeSpan duration) =>
+        $"{(duration.Ticks / (decimal)TimeSpan.TicksPerSecond).ToString("0.#######", CultureInfo.InvariantCulture)} s";
 
     public static Value[] ParseArguments(FuncType type, IReadOnlyList<string> texts, string name)
     {
@@ -93,34 +107,50 @@ public static class RunCommand
     private static Value ParseValue(ValType type, string text, int position)
     {
         var inv = CultureInfo.InvariantCulture;
-        bool hex = text.StartsWith("0x", StringComparison.OrdinalIgnoreCase) || text.StartsWith("-0x", StringComparison.OrdinalIgnoreCase);
-        try
+        switch (type)
         {
-            switch (type)
-            {
-                case ValType.I32:
-                    if (hex) return Value.I32(unchecked((int)Convert.ToUInt32(text.Replace("0x", "").Replace("0X", ""), 16)));
-                    if (long.TryParse(text, NumberStyles.Integer, inv, out long l) && l >= int.MinValue && l <= uint.MaxValue)
-                        return Value.I32(unchecked((int)l));
-                    break;
-                case ValType.I64:
-                    if (hex) return Value.I64(unchecked((long)Convert.ToUInt64(text.Replace("0x", "").Replace("0X", ""), 16)));
-                    if (long.TryParse(text, NumberStyles.Integer, inv, out long l64)) return Value.I64(l64);
-                    if (ulong.TryParse(text, NumberStyles.Integer, inv, out ulong u64)) return Value.I64(unchecked((long)u64));
-                    break;
-                case ValType.F32:
-                    if (float.TryParse(text, NumberStyles.Float, inv, out float f)) return Value.F32(f);
-                    break;
-                case ValType.F64:
-                    if (double.TryParse(text, NumberStyles.Float, inv, out double d)) return Value.F64(d);
-                    break;
-                default:
-                    throw new UsageException($"argument {position + 1}: {type.ToWat()} parameters cannot be given on the command line");
-            }
+            case ValType.I32:
+                // Decimal or 0x hex, signed or unsigned: -1, 4294967295 and 0xffffffff are the same i32.
+                if (ParseInteger(text, long.MinValue, ulong.MaxValue) is { } i && i >= int.MinValue && i <= uint.MaxValue)
+                    return Value.I32(unchecked((int)(long)i));
+                break;
+            case ValType.I64:
+                if (ParseInteger(text, long.MinValue, ulong.MaxValue) is { } l) return Value.I64(unchecked((long)l));
+                break;
+            case ValType.F32:
+                if (float.TryParse(text, NumberStyles.Float, inv, out float f)) return Value.F32(f);
+                break;
+            case ValType.F64:
+                if (double.TryParse(text, NumberStyles.Float, inv, out double d)) return Value.F64(d);
+                break;
+            default:
+                throw new UsageException($"argument {position + 1}: {type.ToWat()} parameters cannot be given on the command line");
         }
-        catch (FormatException) { }
-        catch (OverflowException) { }
         throw new UsageException($"argument {position + 1}: '{text}' is not a valid {type.ToWat()}");
+    }
+
+    /// <summary>
+    /// An integer written in decimal or hex (<c>0x</c>), with an optional sign, within [<paramref name="min"/>,
+    /// <paramref name="max"/>]; null when the text is not one. Never throws.
+    /// </summary>
+    internal static Int128? ParseInteger(string text, Int128 min, Int128 max)
+    {
+        var span = text.AsSpan();
+        bool negative = span.StartsWith("-");
+        if (negative || span.StartsWith("+")) span = span[1..];
+        Int128 magnitude;
+        if (span.StartsWith("0x", StringComparison.OrdinalIgnoreCase))
+        {
+            var digits = span[2..];
+            if (digits.IsEmpty || !UInt128.TryParse(digits, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var hex) || hex > ulong.MaxValue)
+                return null;
+            magnitude = (Int128)hex;
+        }
+        else if (span.IsEmpty || !UInt128.TryParse(span, NumberStyles.None, CultureInfo.InvariantCulture, out var dec) || dec > ulong.MaxValue)
+            return null;
+        else magnitude = (Int128)dec;
+        var value = negative ? -magnitude : magnitude;
+        return value >= min && value <= max ? value : null;
     }
 
     public static string FormatValue(Value v) => v.Type switch

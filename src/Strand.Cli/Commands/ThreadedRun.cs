@@ -12,10 +12,10 @@ public static class ThreadedRun
     {
         int? threadCount = args.TakeInt("--threads", 1, 1024);
         string? modeText = args.TakeOption("--stack-mode");
-        string? sizeText = args.TakeOption("--stack-size");
+        uint? size = args.TakeStackSize();
         if (threadCount is null)
         {
-            if (modeText is not null || sizeText is not null) throw new UsageException("--stack-mode and --stack-size need --threads N");
+            if (modeText is not null || size is not null) throw new UsageException("--stack-mode and --stack-size need --threads N");
             return null;
         }
         var mode = modeText switch
@@ -24,9 +24,7 @@ public static class ThreadedRun
             "shared" => StackMode.Shared,
             _ => throw new UsageException($"--stack-mode must be 'isolated' or 'shared', got '{modeText}'"),
         };
-        long? size = sizeText is null ? null : ArgumentReader.ParseSize(sizeText, "--stack-size");
-        if (size >= uint.MaxValue) throw new UsageException("--stack-size must be below 4 GiB");
-        return new ThreadedRunOptions(threadCount.Value, mode, (uint?)size, detectCollisions, trapOnCollision);
+        return new ThreadedRunOptions(threadCount.Value, mode, size, detectCollisions, trapOnCollision);
     }
 
     /// <summary>
@@ -124,7 +122,9 @@ public static class ThreadedRun
                 string stack = t.StackRange is { } r ? $"   stack {r}" : "";
                 Console.Out.WriteLine($"thread {t.Id}: {outcome}{stack}");
             }
-            foreach (var c in group.Collisions) Console.Out.WriteLine($"collision: {c.Message}");
+            var collisions = new CollisionSummary(Console.Out, "collision: ");
+            foreach (var c in group.Collisions) collisions.Report(c);
+            collisions.WriteSummary();
             if (group.FirstError is { } first)
             {
                 Console.Error.WriteLine($"strand: wasm trap in thread {first.ThreadId}: {first.InnerException!.Message}");

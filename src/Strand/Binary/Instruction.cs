@@ -1,5 +1,6 @@
 namespace Strand.Binary;
 
+/// <summary>How a block's signature is given (spec 5.4.1, <c>blocktype</c>).</summary>
 public enum BlockTypeKind : byte
 {
     /// <summary>[] -> []</summary>
@@ -10,8 +11,13 @@ public enum BlockTypeKind : byte
     TypeIndex,
 }
 
+/// <summary>A block's signature: empty, one result <paramref name="Value"/>, or the type at <paramref name="TypeIndex"/>.</summary>
+/// <param name="Kind">Which of the three forms.</param>
+/// <param name="Value">The single result type, for <see cref="BlockTypeKind.Value"/>.</param>
+/// <param name="TypeIndex">The type index, for <see cref="BlockTypeKind.TypeIndex"/>.</param>
 public readonly record struct BlockType(BlockTypeKind Kind, ValType Value = default, uint TypeIndex = 0)
 {
+    /// <summary>The empty signature [] -> [].</summary>
     public static readonly BlockType Empty = new(BlockTypeKind.Empty);
 }
 
@@ -32,21 +38,35 @@ public readonly record struct BlockType(BlockTypeKind Kind, ValType Value = defa
 /// </summary>
 public struct Instruction
 {
+    /// <summary>The instruction.</summary>
     public Opcode Opcode;
     /// <summary>Byte offset of the opcode within the module.</summary>
     public int Offset;
+    /// <summary>The first index immediate: function, local, global, table, type, data, element or label, by opcode.</summary>
     public uint Index;
+    /// <summary>The second index immediate (<c>call_indirect</c>'s table, <c>table.copy</c>/<c>memory.init</c>/<c>table.init</c>'s second index).</summary>
     public uint Index2;
+    /// <summary>A constant's bits (<c>i32/i64/f32/f64.const</c>).</summary>
     public ulong Immediate;
+    /// <summary>A memory access's alignment exponent (log2 of the byte alignment).</summary>
     public uint Align;
+    /// <summary>A memory access's static offset, in bytes.</summary>
     public ulong MemOffset;
+    /// <summary>A <c>block</c>, <c>loop</c> or <c>if</c> signature.</summary>
     public BlockType Block;
+    /// <summary><c>ref.null</c>'s reference type.</summary>
     public ValType RefType;
+    /// <summary><c>br_table</c>'s label depths, the default last.</summary>
     public uint[]? Labels;
+    /// <summary>The result types of a typed <c>select</c>.</summary>
     public ValType[]? SelectTypes;
 
+    /// <summary><see cref="Immediate"/> as an i32 constant.</summary>
     public readonly int I32 => (int)Immediate;
+    /// <summary><see cref="Immediate"/> as an i64 constant.</summary>
     public readonly long I64 => (long)Immediate;
+    /// <summary><see cref="Immediate"/> as an f32 constant's bits.</summary>
     public readonly uint F32Bits => (uint)Immediate;
+    /// <summary><see cref="Immediate"/> as an f64 constant's bits.</summary>
     public readonly ulong F64Bits => Immediate;
 }

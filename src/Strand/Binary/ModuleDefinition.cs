@@ -8,25 +8,37 @@ namespace Strand.Binary;
 /// </summary>
 public sealed class ModuleDefinition
 {
+    /// <summary>An empty model of the module <paramref name="bytes"/>, filled by the decoder.</summary>
     public ModuleDefinition(byte[] bytes) => Bytes = bytes;
 
     /// <summary>The module's binary. Offsets in this model point into it.</summary>
     public byte[] Bytes { get; }
 
+    /// <summary>The type section: function signatures by type index.</summary>
     public List<FuncType> Types { get; } = new();
+    /// <summary>The import section, in order.</summary>
     public List<Import> Imports { get; } = new();
     /// <summary>Type index of each function defined in the module (not imported), in order.</summary>
     public List<uint> FunctionTypeIndices { get; } = new();
+    /// <summary>Tables defined in the module (not imported), in order.</summary>
     public List<TableType> Tables { get; } = new();
+    /// <summary>Memories defined in the module (not imported), in order.</summary>
     public List<MemoryType> Memories { get; } = new();
+    /// <summary>Globals defined in the module (not imported), in order.</summary>
     public List<GlobalDefinition> Globals { get; } = new();
+    /// <summary>The export section, in order.</summary>
     public List<Export> Exports { get; } = new();
+    /// <summary>The start section's function index, if any.</summary>
     public uint? StartFunction { get; set; }
+    /// <summary>The element section, in order.</summary>
     public List<ElementSegment> Elements { get; } = new();
     /// <summary>The data count section's value, if the section is present.</summary>
     public uint? DataCount { get; set; }
+    /// <summary>The code section: one body per defined function.</summary>
     public List<FunctionBody> Bodies { get; } = new();
+    /// <summary>The data section, in order.</summary>
     public List<DataSegment> Data { get; } = new();
+    /// <summary>Every custom section, in order.</summary>
     public List<CustomSection> CustomSections { get; } = new();
     /// <summary>The decoded "name" custom section, if present and well-formed.</summary>
     public NameSection? Names { get; set; }
@@ -38,14 +50,22 @@ public sealed class ModuleDefinition
     public List<UnsupportedConstruct> Unsupported { get; } = new();
 
     // Index spaces: imports come first, then definitions.
+    /// <summary>Functions imported: they come first in the function index space.</summary>
     public int ImportedFunctionCount { get; set; }
+    /// <summary>Tables imported: they come first in the table index space.</summary>
     public int ImportedTableCount { get; set; }
+    /// <summary>Memories imported: they come first in the memory index space.</summary>
     public int ImportedMemoryCount { get; set; }
+    /// <summary>Globals imported: they come first in the global index space.</summary>
     public int ImportedGlobalCount { get; set; }
 
+    /// <summary>Size of the function index space (imports included).</summary>
     public int TotalFunctionCount => ImportedFunctionCount + FunctionTypeIndices.Count;
+    /// <summary>Size of the table index space (imports included).</summary>
     public int TotalTableCount => ImportedTableCount + Tables.Count;
+    /// <summary>Size of the memory index space (imports included).</summary>
     public int TotalMemoryCount => ImportedMemoryCount + Memories.Count;
+    /// <summary>Size of the global index space (imports included).</summary>
     public int TotalGlobalCount => ImportedGlobalCount + Globals.Count;
 
     /// <summary>Type index of function <paramref name="funcIndex"/> in the function index space.</summary>
@@ -60,18 +80,22 @@ public sealed class ModuleDefinition
         return FunctionTypeIndices[(int)(funcIndex - (uint)ImportedFunctionCount)];
     }
 
+    /// <summary>The signature of function <paramref name="funcIndex"/> in the function index space.</summary>
     public FuncType GetFunctionType(uint funcIndex) => Types[(int)GetFunctionTypeIndex(funcIndex)];
 
+    /// <summary>The type of table <paramref name="tableIndex"/> in the table index space.</summary>
     public TableType GetTableType(uint tableIndex) =>
         tableIndex < ImportedTableCount
             ? Imports.Where(i => i.Kind == ExternalKind.Table).ElementAt((int)tableIndex).Table!
             : Tables[(int)(tableIndex - (uint)ImportedTableCount)];
 
+    /// <summary>The type of memory <paramref name="memoryIndex"/> in the memory index space.</summary>
     public MemoryType GetMemoryType(uint memoryIndex) =>
         memoryIndex < ImportedMemoryCount
             ? Imports.Where(i => i.Kind == ExternalKind.Memory).ElementAt((int)memoryIndex).Memory!
             : Memories[(int)(memoryIndex - (uint)ImportedMemoryCount)];
 
+    /// <summary>The type of global <paramref name="globalIndex"/> in the global index space.</summary>
     public GlobalType GetGlobalType(uint globalIndex) =>
         globalIndex < ImportedGlobalCount
             ? Imports.Where(i => i.Kind == ExternalKind.Global).ElementAt((int)globalIndex).Global
@@ -87,20 +111,32 @@ public sealed class ModuleDefinition
     }
 }
 
+/// <summary>One import (spec 5.5.5).</summary>
 public sealed class Import
 {
+    /// <summary>The import module name.</summary>
     public required string Module { get; init; }
+    /// <summary>The import name.</summary>
     public required string Name { get; init; }
+    /// <summary>What is imported.</summary>
     public required ExternalKind Kind { get; init; }
     /// <summary>For function imports.</summary>
     public uint FunctionTypeIndex { get; init; }
+    /// <summary>For table imports: the table type.</summary>
     public TableType? Table { get; init; }
+    /// <summary>For memory imports: the memory type.</summary>
     public MemoryType? Memory { get; init; }
+    /// <summary>For global imports: the global type.</summary>
     public GlobalType Global { get; init; }
 
+    /// <summary>"module.name (kind)", for diagnostics.</summary>
     public override string ToString() => $"{Module}.{Name} ({Kind})";
 }
 
+/// <summary>One export (spec 5.5.10).</summary>
+/// <param name="Name">The export name.</param>
+/// <param name="Kind">What is exported.</param>
+/// <param name="Index">Index in the kind's index space.</param>
 public sealed record Export(string Name, ExternalKind Kind, uint Index);
 
 /// <summary>
@@ -124,47 +160,69 @@ public sealed record ConstExpr(int Start, int End)
     }
 }
 
+/// <summary>A global defined in the module.</summary>
+/// <param name="Type">Its type.</param>
+/// <param name="Init">Its constant initialiser.</param>
 public sealed record GlobalDefinition(GlobalType Type, ConstExpr Init);
 
+/// <summary>How a data or element segment is used (spec 2.5.7, 2.5.8).</summary>
 public enum SegmentMode : byte
 {
+    /// <summary>Copied into a memory or table at instantiation, at its offset.</summary>
     Active,
+    /// <summary>Copied only by <c>memory.init</c> / <c>table.init</c>.</summary>
     Passive,
     /// <summary>Element segments only: declares functions referenceable by ref.func.</summary>
     Declarative,
 }
 
+/// <summary>An element segment (spec 2.5.7).</summary>
 public sealed class ElementSegment
 {
+    /// <summary>Active, passive or (elements) declarative.</summary>
     public required SegmentMode Mode { get; init; }
+    /// <summary>For active segments: the table to fill.</summary>
     public uint TableIndex { get; init; }
     /// <summary>Offset expression for active segments.</summary>
     public ConstExpr? Offset { get; init; }
+    /// <summary>The reference type of the elements.</summary>
     public required ValType ElementType { get; init; }
     /// <summary>Set when the segment lists function indices (elemkind 0x00 forms).</summary>
     public uint[]? FunctionIndices { get; init; }
     /// <summary>Set when the segment lists constant expressions (ref.func / ref.null / global.get).</summary>
     public ConstExpr[]? Expressions { get; init; }
+    /// <summary>Number of elements.</summary>
     public int Count => FunctionIndices?.Length ?? Expressions!.Length;
     /// <summary>Byte offset of the segment in the module, for error messages.</summary>
     public int SourceOffset { get; init; }
 }
 
+/// <summary>A data segment (spec 2.5.8).</summary>
 public sealed class DataSegment
 {
+    /// <summary>Active, passive or (elements) declarative.</summary>
     public required SegmentMode Mode { get; init; }
+    /// <summary>For active segments: the memory to fill.</summary>
     public uint MemoryIndex { get; init; }
+    /// <summary>For active segments: the offset expression.</summary>
     public ConstExpr? Offset { get; init; }
     /// <summary>Position of the segment's bytes within <see cref="ModuleDefinition.Bytes"/>.</summary>
     public required int DataStart { get; init; }
+    /// <summary>Length of the segment's bytes.</summary>
     public required int DataLength { get; init; }
+    /// <summary>Byte offset of the segment in the module, for error messages.</summary>
     public int SourceOffset { get; init; }
 
+    /// <summary>The segment's bytes within <paramref name="module"/>'s binary.</summary>
     public ReadOnlySpan<byte> GetBytes(ModuleDefinition module) => module.Bytes.AsSpan(DataStart, DataLength);
 }
 
+/// <summary>A run of locals of one type, as the code section declares them.</summary>
+/// <param name="Count">How many locals.</param>
+/// <param name="Type">Their type.</param>
 public readonly record struct LocalGroup(uint Count, ValType Type);
 
+/// <summary>A function body of the code section (spec 5.5.13): its locals and the position of its code.</summary>
 public sealed class FunctionBody
 {
     /// <summary>Declared locals (excluding parameters), as in the binary: runs of one type.</summary>
@@ -203,21 +261,36 @@ public sealed class FunctionBody
     }
 }
 
+/// <summary>A custom section (spec 5.5.3).</summary>
+/// <param name="Name">The section name.</param>
+/// <param name="PayloadStart">Offset of the payload (after the name) in the module.</param>
+/// <param name="PayloadLength">Length of the payload.</param>
+/// <param name="SectionOffset">Offset of the section id byte, for diagnostics.</param>
 public sealed record CustomSection(string Name, int PayloadStart, int PayloadLength, int SectionOffset)
 {
+    /// <summary>The payload bytes within <paramref name="module"/>'s binary.</summary>
     public ReadOnlySpan<byte> GetPayload(ModuleDefinition module) => module.Bytes.AsSpan(PayloadStart, PayloadLength);
 }
 
 /// <summary>The decoded "name" custom section (function, local and global names, and the others).</summary>
 public sealed class NameSection
 {
+    /// <summary>The module's name (subsection 0), if given.</summary>
     public string? ModuleName { get; set; }
+    /// <summary>Function names by function index (subsection 1).</summary>
     public Dictionary<uint, string> FunctionNames { get; } = new();
+    /// <summary>Local names by function index, then local index (subsection 2).</summary>
     public Dictionary<uint, Dictionary<uint, string>> LocalNames { get; } = new();
+    /// <summary>Global names by global index (extended name section, subsection 7).</summary>
     public Dictionary<uint, string> GlobalNames { get; } = new();
+    /// <summary>Table names by table index (subsection 5).</summary>
     public Dictionary<uint, string> TableNames { get; } = new();
+    /// <summary>Memory names by memory index (subsection 6).</summary>
     public Dictionary<uint, string> MemoryNames { get; } = new();
+    /// <summary>Data segment names by segment index (subsection 9).</summary>
     public Dictionary<uint, string> DataNames { get; } = new();
+    /// <summary>Element segment names by segment index (subsection 8).</summary>
     public Dictionary<uint, string> ElementNames { get; } = new();
+    /// <summary>Type names by type index (subsection 4).</summary>
     public Dictionary<uint, string> TypeNames { get; } = new();
 }

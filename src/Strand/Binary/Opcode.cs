@@ -13,276 +13,544 @@ public enum Opcode : ushort
     /// <see cref="ModuleDecoder.DecodeForAnalysis"/> tolerates such constructs; never reaches validation or compilation.
     /// </summary>
     NotSupported = 0xFFFF,
+    /// <summary>The <c>unreachable</c> instruction; binary opcode 0x00.</summary>
     Unreachable = 0x00,
+    /// <summary>The <c>nop</c> instruction; binary opcode 0x01.</summary>
     Nop = 0x01,
+    /// <summary>The <c>block</c> instruction; binary opcode 0x02.</summary>
     Block = 0x02,
+    /// <summary>The <c>loop</c> instruction; binary opcode 0x03.</summary>
     Loop = 0x03,
+    /// <summary>The <c>if</c> instruction; binary opcode 0x04.</summary>
     If = 0x04,
+    /// <summary>The <c>else</c> delimiter of an <c>if</c> block; binary opcode 0x05.</summary>
     Else = 0x05,
+    /// <summary>The <c>end</c> delimiter of a block, loop, if or function body; binary opcode 0x0B.</summary>
     End = 0x0B,
+    /// <summary>The <c>br</c> instruction; binary opcode 0x0C.</summary>
     Br = 0x0C,
+    /// <summary>The <c>br_if</c> instruction; binary opcode 0x0D.</summary>
     BrIf = 0x0D,
+    /// <summary>The <c>br_table</c> instruction; binary opcode 0x0E.</summary>
     BrTable = 0x0E,
+    /// <summary>The <c>return</c> instruction; binary opcode 0x0F.</summary>
     Return = 0x0F,
+    /// <summary>The <c>call</c> instruction; binary opcode 0x10.</summary>
     Call = 0x10,
+    /// <summary>The <c>call_indirect</c> instruction; binary opcode 0x11.</summary>
     CallIndirect = 0x11,
+    /// <summary>The <c>drop</c> instruction; binary opcode 0x1A.</summary>
     Drop = 0x1A,
+    /// <summary>The <c>select</c> instruction; binary opcode 0x1B.</summary>
     Select = 0x1B,
+    /// <summary>The <c>select t*</c> instruction with an explicit result type (reference types); binary opcode 0x1C.</summary>
     SelectTyped = 0x1C,
+    /// <summary>The <c>local.get</c> instruction; binary opcode 0x20.</summary>
     LocalGet = 0x20,
+    /// <summary>The <c>local.set</c> instruction; binary opcode 0x21.</summary>
     LocalSet = 0x21,
+    /// <summary>The <c>local.tee</c> instruction; binary opcode 0x22.</summary>
     LocalTee = 0x22,
+    /// <summary>The <c>global.get</c> instruction; binary opcode 0x23.</summary>
     GlobalGet = 0x23,
+    /// <summary>The <c>global.set</c> instruction; binary opcode 0x24.</summary>
     GlobalSet = 0x24,
+    /// <summary>The <c>table.get</c> instruction; binary opcode 0x25.</summary>
     TableGet = 0x25,
+    /// <summary>The <c>table.set</c> instruction; binary opcode 0x26.</summary>
     TableSet = 0x26,
+    /// <summary>The <c>i32.load</c> instruction; binary opcode 0x28.</summary>
     I32Load = 0x28,
+    /// <summary>The <c>i64.load</c> instruction; binary opcode 0x29.</summary>
     I64Load = 0x29,
+    /// <summary>The <c>f32.load</c> instruction; binary opcode 0x2A.</summary>
     F32Load = 0x2A,
+    /// <summary>The <c>f64.load</c> instruction; binary opcode 0x2B.</summary>
     F64Load = 0x2B,
+    /// <summary>The <c>i32.load8_s</c> instruction; binary opcode 0x2C.</summary>
     I32Load8S = 0x2C,
+    /// <summary>The <c>i32.load8_u</c> instruction; binary opcode 0x2D.</summary>
     I32Load8U = 0x2D,
+    /// <summary>The <c>i32.load16_s</c> instruction; binary opcode 0x2E.</summary>
     I32Load16S = 0x2E,
+    /// <summary>The <c>i32.load16_u</c> instruction; binary opcode 0x2F.</summary>
     I32Load16U = 0x2F,
+    /// <summary>The <c>i64.load8_s</c> instruction; binary opcode 0x30.</summary>
     I64Load8S = 0x30,
+    /// <summary>The <c>i64.load8_u</c> instruction; binary opcode 0x31.</summary>
     I64Load8U = 0x31,
+    /// <summary>The <c>i64.load16_s</c> instruction; binary opcode 0x32.</summary>
     I64Load16S = 0x32,
+    /// <summary>The <c>i64.load16_u</c> instruction; binary opcode 0x33.</summary>
     I64Load16U = 0x33,
+    /// <summary>The <c>i64.load32_s</c> instruction; binary opcode 0x34.</summary>
     I64Load32S = 0x34,
+    /// <summary>The <c>i64.load32_u</c> instruction; binary opcode 0x35.</summary>
     I64Load32U = 0x35,
+    /// <summary>The <c>i32.store</c> instruction; binary opcode 0x36.</summary>
     I32Store = 0x36,
+    /// <summary>The <c>i64.store</c> instruction; binary opcode 0x37.</summary>
     I64Store = 0x37,
+    /// <summary>The <c>f32.store</c> instruction; binary opcode 0x38.</summary>
     F32Store = 0x38,
+    /// <summary>The <c>f64.store</c> instruction; binary opcode 0x39.</summary>
     F64Store = 0x39,
+    /// <summary>The <c>i32.store8</c> instruction; binary opcode 0x3A.</summary>
     I32Store8 = 0x3A,
+    /// <summary>The <c>i32.store16</c> instruction; binary opcode 0x3B.</summary>
     I32Store16 = 0x3B,
+    /// <summary>The <c>i64.store8</c> instruction; binary opcode 0x3C.</summary>
     I64Store8 = 0x3C,
+    /// <summary>The <c>i64.store16</c> instruction; binary opcode 0x3D.</summary>
     I64Store16 = 0x3D,
+    /// <summary>The <c>i64.store32</c> instruction; binary opcode 0x3E.</summary>
     I64Store32 = 0x3E,
+    /// <summary>The <c>memory.size</c> instruction; binary opcode 0x3F.</summary>
     MemorySize = 0x3F,
+    /// <summary>The <c>memory.grow</c> instruction; binary opcode 0x40.</summary>
     MemoryGrow = 0x40,
+    /// <summary>The <c>i32.const</c> instruction; binary opcode 0x41.</summary>
     I32Const = 0x41,
+    /// <summary>The <c>i64.const</c> instruction; binary opcode 0x42.</summary>
     I64Const = 0x42,
+    /// <summary>The <c>f32.const</c> instruction; binary opcode 0x43.</summary>
     F32Const = 0x43,
+    /// <summary>The <c>f64.const</c> instruction; binary opcode 0x44.</summary>
     F64Const = 0x44,
+    /// <summary>The <c>i32.eqz</c> instruction; binary opcode 0x45.</summary>
     I32Eqz = 0x45,
+    /// <summary>The <c>i32.eq</c> instruction; binary opcode 0x46.</summary>
     I32Eq = 0x46,
+    /// <summary>The <c>i32.ne</c> instruction; binary opcode 0x47.</summary>
     I32Ne = 0x47,
+    /// <summary>The <c>i32.lt_s</c> instruction; binary opcode 0x48.</summary>
     I32LtS = 0x48,
+    /// <summary>The <c>i32.lt_u</c> instruction; binary opcode 0x49.</summary>
     I32LtU = 0x49,
+    /// <summary>The <c>i32.gt_s</c> instruction; binary opcode 0x4A.</summary>
     I32GtS = 0x4A,
+    /// <summary>The <c>i32.gt_u</c> instruction; binary opcode 0x4B.</summary>
     I32GtU = 0x4B,
+    /// <summary>The <c>i32.le_s</c> instruction; binary opcode 0x4C.</summary>
     I32LeS = 0x4C,
+    /// <summary>The <c>i32.le_u</c> instruction; binary opcode 0x4D.</summary>
     I32LeU = 0x4D,
+    /// <summary>The <c>i32.ge_s</c> instruction; binary opcode 0x4E.</summary>
     I32GeS = 0x4E,
+    /// <summary>The <c>i32.ge_u</c> instruction; binary opcode 0x4F.</summary>
     I32GeU = 0x4F,
+    /// <summary>The <c>i64.eqz</c> instruction; binary opcode 0x50.</summary>
     I64Eqz = 0x50,
+    /// <summary>The <c>i64.eq</c> instruction; binary opcode 0x51.</summary>
     I64Eq = 0x51,
+    /// <summary>The <c>i64.ne</c> instruction; binary opcode 0x52.</summary>
     I64Ne = 0x52,
+    /// <summary>The <c>i64.lt_s</c> instruction; binary opcode 0x53.</summary>
     I64LtS = 0x53,
+    /// <summary>The <c>i64.lt_u</c> instruction; binary opcode 0x54.</summary>
     I64LtU = 0x54,
+    /// <summary>The <c>i64.gt_s</c> instruction; binary opcode 0x55.</summary>
     I64GtS = 0x55,
+    /// <summary>The <c>i64.gt_u</c> instruction; binary opcode 0x56.</summary>
     I64GtU = 0x56,
+    /// <summary>The <c>i64.le_s</c> instruction; binary opcode 0x57.</summary>
     I64LeS = 0x57,
+    /// <summary>The <c>i64.le_u</c> instruction; binary opcode 0x58.</summary>
     I64LeU = 0x58,
+    /// <summary>The <c>i64.ge_s</c> instruction; binary opcode 0x59.</summary>
     I64GeS = 0x59,
+    /// <summary>The <c>i64.ge_u</c> instruction; binary opcode 0x5A.</summary>
     I64GeU = 0x5A,
+    /// <summary>The <c>f32.eq</c> instruction; binary opcode 0x5B.</summary>
     F32Eq = 0x5B,
+    /// <summary>The <c>f32.ne</c> instruction; binary opcode 0x5C.</summary>
     F32Ne = 0x5C,
+    /// <summary>The <c>f32.lt</c> instruction; binary opcode 0x5D.</summary>
     F32Lt = 0x5D,
+    /// <summary>The <c>f32.gt</c> instruction; binary opcode 0x5E.</summary>
     F32Gt = 0x5E,
+    /// <summary>The <c>f32.le</c> instruction; binary opcode 0x5F.</summary>
     F32Le = 0x5F,
+    /// <summary>The <c>f32.ge</c> instruction; binary opcode 0x60.</summary>
     F32Ge = 0x60,
+    /// <summary>The <c>f64.eq</c> instruction; binary opcode 0x61.</summary>
     F64Eq = 0x61,
+    /// <summary>The <c>f64.ne</c> instruction; binary opcode 0x62.</summary>
     F64Ne = 0x62,
+    /// <summary>The <c>f64.lt</c> instruction; binary opcode 0x63.</summary>
     F64Lt = 0x63,
+    /// <summary>The <c>f64.gt</c> instruction; binary opcode 0x64.</summary>
     F64Gt = 0x64,
+    /// <summary>The <c>f64.le</c> instruction; binary opcode 0x65.</summary>
     F64Le = 0x65,
+    /// <summary>The <c>f64.ge</c> instruction; binary opcode 0x66.</summary>
     F64Ge = 0x66,
+    /// <summary>The <c>i32.clz</c> instruction; binary opcode 0x67.</summary>
     I32Clz = 0x67,
+    /// <summary>The <c>i32.ctz</c> instruction; binary opcode 0x68.</summary>
     I32Ctz = 0x68,
+    /// <summary>The <c>i32.popcnt</c> instruction; binary opcode 0x69.</summary>
     I32Popcnt = 0x69,
+    /// <summary>The <c>i32.add</c> instruction; binary opcode 0x6A.</summary>
     I32Add = 0x6A,
+    /// <summary>The <c>i32.sub</c> instruction; binary opcode 0x6B.</summary>
     I32Sub = 0x6B,
+    /// <summary>The <c>i32.mul</c> instruction; binary opcode 0x6C.</summary>
     I32Mul = 0x6C,
+    /// <summary>The <c>i32.div_s</c> instruction; binary opcode 0x6D.</summary>
     I32DivS = 0x6D,
+    /// <summary>The <c>i32.div_u</c> instruction; binary opcode 0x6E.</summary>
     I32DivU = 0x6E,
+    /// <summary>The <c>i32.rem_s</c> instruction; binary opcode 0x6F.</summary>
     I32RemS = 0x6F,
+    /// <summary>The <c>i32.rem_u</c> instruction; binary opcode 0x70.</summary>
     I32RemU = 0x70,
+    /// <summary>The <c>i32.and</c> instruction; binary opcode 0x71.</summary>
     I32And = 0x71,
+    /// <summary>The <c>i32.or</c> instruction; binary opcode 0x72.</summary>
     I32Or = 0x72,
+    /// <summary>The <c>i32.xor</c> instruction; binary opcode 0x73.</summary>
     I32Xor = 0x73,
+    /// <summary>The <c>i32.shl</c> instruction; binary opcode 0x74.</summary>
     I32Shl = 0x74,
+    /// <summary>The <c>i32.shr_s</c> instruction; binary opcode 0x75.</summary>
     I32ShrS = 0x75,
+    /// <summary>The <c>i32.shr_u</c> instruction; binary opcode 0x76.</summary>
     I32ShrU = 0x76,
+    /// <summary>The <c>i32.rotl</c> instruction; binary opcode 0x77.</summary>
     I32Rotl = 0x77,
+    /// <summary>The <c>i32.rotr</c> instruction; binary opcode 0x78.</summary>
     I32Rotr = 0x78,
+    /// <summary>The <c>i64.clz</c> instruction; binary opcode 0x79.</summary>
     I64Clz = 0x79,
+    /// <summary>The <c>i64.ctz</c> instruction; binary opcode 0x7A.</summary>
     I64Ctz = 0x7A,
+    /// <summary>The <c>i64.popcnt</c> instruction; binary opcode 0x7B.</summary>
     I64Popcnt = 0x7B,
+    /// <summary>The <c>i64.add</c> instruction; binary opcode 0x7C.</summary>
     I64Add = 0x7C,
+    /// <summary>The <c>i64.sub</c> instruction; binary opcode 0x7D.</summary>
     I64Sub = 0x7D,
+    /// <summary>The <c>i64.mul</c> instruction; binary opcode 0x7E.</summary>
     I64Mul = 0x7E,
+    /// <summary>The <c>i64.div_s</c> instruction; binary opcode 0x7F.</summary>
     I64DivS = 0x7F,
+    /// <summary>The <c>i64.div_u</c> instruction; binary opcode 0x80.</summary>
     I64DivU = 0x80,
+    /// <summary>The <c>i64.rem_s</c> instruction; binary opcode 0x81.</summary>
     I64RemS = 0x81,
+    /// <summary>The <c>i64.rem_u</c> instruction; binary opcode 0x82.</summary>
     I64RemU = 0x82,
+    /// <summary>The <c>i64.and</c> instruction; binary opcode 0x83.</summary>
     I64And = 0x83,
+    /// <summary>The <c>i64.or</c> instruction; binary opcode 0x84.</summary>
     I64Or = 0x84,
+    /// <summary>The <c>i64.xor</c> instruction; binary opcode 0x85.</summary>
     I64Xor = 0x85,
+    /// <summary>The <c>i64.shl</c> instruction; binary opcode 0x86.</summary>
     I64Shl = 0x86,
+    /// <summary>The <c>i64.shr_s</c> instruction; binary opcode 0x87.</summary>
     I64ShrS = 0x87,
+    /// <summary>The <c>i64.shr_u</c> instruction; binary opcode 0x88.</summary>
     I64ShrU = 0x88,
+    /// <summary>The <c>i64.rotl</c> instruction; binary opcode 0x89.</summary>
     I64Rotl = 0x89,
+    /// <summary>The <c>i64.rotr</c> instruction; binary opcode 0x8A.</summary>
     I64Rotr = 0x8A,
+    /// <summary>The <c>f32.abs</c> instruction; binary opcode 0x8B.</summary>
     F32Abs = 0x8B,
+    /// <summary>The <c>f32.neg</c> instruction; binary opcode 0x8C.</summary>
     F32Neg = 0x8C,
+    /// <summary>The <c>f32.ceil</c> instruction; binary opcode 0x8D.</summary>
     F32Ceil = 0x8D,
+    /// <summary>The <c>f32.floor</c> instruction; binary opcode 0x8E.</summary>
     F32Floor = 0x8E,
+    /// <summary>The <c>f32.trunc</c> instruction; binary opcode 0x8F.</summary>
     F32Trunc = 0x8F,
+    /// <summary>The <c>f32.nearest</c> instruction; binary opcode 0x90.</summary>
     F32Nearest = 0x90,
+    /// <summary>The <c>f32.sqrt</c> instruction; binary opcode 0x91.</summary>
     F32Sqrt = 0x91,
+    /// <summary>The <c>f32.add</c> instruction; binary opcode 0x92.</summary>
     F32Add = 0x92,
+    /// <summary>The <c>f32.sub</c> instruction; binary opcode 0x93.</summary>
     F32Sub = 0x93,
+    /// <summary>The <c>f32.mul</c> instruction; binary opcode 0x94.</summary>
     F32Mul = 0x94,
+    /// <summary>The <c>f32.div</c> instruction; binary opcode 0x95.</summary>
     F32Div = 0x95,
+    /// <summary>The <c>f32.min</c> instruction; binary opcode 0x96.</summary>
     F32Min = 0x96,
+    /// <summary>The <c>f32.max</c> instruction; binary opcode 0x97.</summary>
     F32Max = 0x97,
+    /// <summary>The <c>f32.copysign</c> instruction; binary opcode 0x98.</summary>
     F32Copysign = 0x98,
+    /// <summary>The <c>f64.abs</c> instruction; binary opcode 0x99.</summary>
     F64Abs = 0x99,
+    /// <summary>The <c>f64.neg</c> instruction; binary opcode 0x9A.</summary>
     F64Neg = 0x9A,
+    /// <summary>The <c>f64.ceil</c> instruction; binary opcode 0x9B.</summary>
     F64Ceil = 0x9B,
+    /// <summary>The <c>f64.floor</c> instruction; binary opcode 0x9C.</summary>
     F64Floor = 0x9C,
+    /// <summary>The <c>f64.trunc</c> instruction; binary opcode 0x9D.</summary>
     F64Trunc = 0x9D,
+    /// <summary>The <c>f64.nearest</c> instruction; binary opcode 0x9E.</summary>
     F64Nearest = 0x9E,
+    /// <summary>The <c>f64.sqrt</c> instruction; binary opcode 0x9F.</summary>
     F64Sqrt = 0x9F,
+    /// <summary>The <c>f64.add</c> instruction; binary opcode 0xA0.</summary>
     F64Add = 0xA0,
+    /// <summary>The <c>f64.sub</c> instruction; binary opcode 0xA1.</summary>
     F64Sub = 0xA1,
+    /// <summary>The <c>f64.mul</c> instruction; binary opcode 0xA2.</summary>
     F64Mul = 0xA2,
+    /// <summary>The <c>f64.div</c> instruction; binary opcode 0xA3.</summary>
     F64Div = 0xA3,
+    /// <summary>The <c>f64.min</c> instruction; binary opcode 0xA4.</summary>
     F64Min = 0xA4,
+    /// <summary>The <c>f64.max</c> instruction; binary opcode 0xA5.</summary>
     F64Max = 0xA5,
+    /// <summary>The <c>f64.copysign</c> instruction; binary opcode 0xA6.</summary>
     F64Copysign = 0xA6,
+    /// <summary>The <c>i32.wrap_i64</c> instruction; binary opcode 0xA7.</summary>
     I32WrapI64 = 0xA7,
+    /// <summary>The <c>i32.trunc_f32_s</c> instruction; binary opcode 0xA8.</summary>
     I32TruncF32S = 0xA8,
+    /// <summary>The <c>i32.trunc_f32_u</c> instruction; binary opcode 0xA9.</summary>
     I32TruncF32U = 0xA9,
+    /// <summary>The <c>i32.trunc_f64_s</c> instruction; binary opcode 0xAA.</summary>
     I32TruncF64S = 0xAA,
+    /// <summary>The <c>i32.trunc_f64_u</c> instruction; binary opcode 0xAB.</summary>
     I32TruncF64U = 0xAB,
+    /// <summary>The <c>i64.extend_i32_s</c> instruction; binary opcode 0xAC.</summary>
     I64ExtendI32S = 0xAC,
+    /// <summary>The <c>i64.extend_i32_u</c> instruction; binary opcode 0xAD.</summary>
     I64ExtendI32U = 0xAD,
+    /// <summary>The <c>i64.trunc_f32_s</c> instruction; binary opcode 0xAE.</summary>
     I64TruncF32S = 0xAE,
+    /// <summary>The <c>i64.trunc_f32_u</c> instruction; binary opcode 0xAF.</summary>
     I64TruncF32U = 0xAF,
+    /// <summary>The <c>i64.trunc_f64_s</c> instruction; binary opcode 0xB0.</summary>
     I64TruncF64S = 0xB0,
+    /// <summary>The <c>i64.trunc_f64_u</c> instruction; binary opcode 0xB1.</summary>
     I64TruncF64U = 0xB1,
+    /// <summary>The <c>f32.convert_i32_s</c> instruction; binary opcode 0xB2.</summary>
     F32ConvertI32S = 0xB2,
+    /// <summary>The <c>f32.convert_i32_u</c> instruction; binary opcode 0xB3.</summary>
     F32ConvertI32U = 0xB3,
+    /// <summary>The <c>f32.convert_i64_s</c> instruction; binary opcode 0xB4.</summary>
     F32ConvertI64S = 0xB4,
+    /// <summary>The <c>f32.convert_i64_u</c> instruction; binary opcode 0xB5.</summary>
     F32ConvertI64U = 0xB5,
+    /// <summary>The <c>f32.demote_f64</c> instruction; binary opcode 0xB6.</summary>
     F32DemoteF64 = 0xB6,
+    /// <summary>The <c>f64.convert_i32_s</c> instruction; binary opcode 0xB7.</summary>
     F64ConvertI32S = 0xB7,
+    /// <summary>The <c>f64.convert_i32_u</c> instruction; binary opcode 0xB8.</summary>
     F64ConvertI32U = 0xB8,
+    /// <summary>The <c>f64.convert_i64_s</c> instruction; binary opcode 0xB9.</summary>
     F64ConvertI64S = 0xB9,
+    /// <summary>The <c>f64.convert_i64_u</c> instruction; binary opcode 0xBA.</summary>
     F64ConvertI64U = 0xBA,
+    /// <summary>The <c>f64.promote_f32</c> instruction; binary opcode 0xBB.</summary>
     F64PromoteF32 = 0xBB,
+    /// <summary>The <c>i32.reinterpret_f32</c> instruction; binary opcode 0xBC.</summary>
     I32ReinterpretF32 = 0xBC,
+    /// <summary>The <c>i64.reinterpret_f64</c> instruction; binary opcode 0xBD.</summary>
     I64ReinterpretF64 = 0xBD,
+    /// <summary>The <c>f32.reinterpret_i32</c> instruction; binary opcode 0xBE.</summary>
     F32ReinterpretI32 = 0xBE,
+    /// <summary>The <c>f64.reinterpret_i64</c> instruction; binary opcode 0xBF.</summary>
     F64ReinterpretI64 = 0xBF,
+    /// <summary>The <c>i32.extend8_s</c> instruction; binary opcode 0xC0.</summary>
     I32Extend8S = 0xC0,
+    /// <summary>The <c>i32.extend16_s</c> instruction; binary opcode 0xC1.</summary>
     I32Extend16S = 0xC1,
+    /// <summary>The <c>i64.extend8_s</c> instruction; binary opcode 0xC2.</summary>
     I64Extend8S = 0xC2,
+    /// <summary>The <c>i64.extend16_s</c> instruction; binary opcode 0xC3.</summary>
     I64Extend16S = 0xC3,
+    /// <summary>The <c>i64.extend32_s</c> instruction; binary opcode 0xC4.</summary>
     I64Extend32S = 0xC4,
+    /// <summary>The <c>ref.null</c> instruction; binary opcode 0xD0.</summary>
     RefNull = 0xD0,
+    /// <summary>The <c>ref.is_null</c> instruction; binary opcode 0xD1.</summary>
     RefIsNull = 0xD1,
+    /// <summary>The <c>ref.func</c> instruction; binary opcode 0xD2.</summary>
     RefFunc = 0xD2,
 
     // 0xFC prefix
+    /// <summary>The <c>i32.trunc_sat_f32_s</c> instruction; binary encoding 0xFC 0 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
     I32TruncSatF32S = 0xFC00,
+    /// <summary>The <c>i32.trunc_sat_f32_u</c> instruction; binary encoding 0xFC 1 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
     I32TruncSatF32U = 0xFC01,
+    /// <summary>The <c>i32.trunc_sat_f64_s</c> instruction; binary encoding 0xFC 2 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
     I32TruncSatF64S = 0xFC02,
+    /// <summary>The <c>i32.trunc_sat_f64_u</c> instruction; binary encoding 0xFC 3 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
     I32TruncSatF64U = 0xFC03,
+    /// <summary>The <c>i64.trunc_sat_f32_s</c> instruction; binary encoding 0xFC 4 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
     I64TruncSatF32S = 0xFC04,
+    /// <summary>The <c>i64.trunc_sat_f32_u</c> instruction; binary encoding 0xFC 5 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
     I64TruncSatF32U = 0xFC05,
+    /// <summary>The <c>i64.trunc_sat_f64_s</c> instruction; binary encoding 0xFC 6 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
     I64TruncSatF64S = 0xFC06,
+    /// <summary>The <c>i64.trunc_sat_f64_u</c> instruction; binary encoding 0xFC 7 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
     I64TruncSatF64U = 0xFC07,
+    /// <summary>The <c>memory.init</c> instruction; binary encoding 0xFC 8 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
     MemoryInit = 0xFC08,
+    /// <summary>The <c>data.drop</c> instruction; binary encoding 0xFC 9 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
     DataDrop = 0xFC09,
+    /// <summary>The <c>memory.copy</c> instruction; binary encoding 0xFC 10 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
     MemoryCopy = 0xFC0A,
+    /// <summary>The <c>memory.fill</c> instruction; binary encoding 0xFC 11 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
     MemoryFill = 0xFC0B,
+    /// <summary>The <c>table.init</c> instruction; binary encoding 0xFC 12 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
     TableInit = 0xFC0C,
+    /// <summary>The <c>elem.drop</c> instruction; binary encoding 0xFC 13 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
     ElemDrop = 0xFC0D,
+    /// <summary>The <c>table.copy</c> instruction; binary encoding 0xFC 14 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
     TableCopy = 0xFC0E,
+    /// <summary>The <c>table.grow</c> instruction; binary encoding 0xFC 15 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
     TableGrow = 0xFC0F,
+    /// <summary>The <c>table.size</c> instruction; binary encoding 0xFC 16 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
     TableSize = 0xFC10,
+    /// <summary>The <c>table.fill</c> instruction; binary encoding 0xFC 17 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
     TableFill = 0xFC11,
 
     // 0xFE prefix (threads)
+    /// <summary>The <c>memory.atomic.notify</c> instruction; binary encoding 0xFE 0 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
     MemoryAtomicNotify = 0xFE00,
+    /// <summary>The <c>memory.atomic.wait32</c> instruction; binary encoding 0xFE 1 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
     MemoryAtomicWait32 = 0xFE01,
+    /// <summary>The <c>memory.atomic.wait64</c> instruction; binary encoding 0xFE 2 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
     MemoryAtomicWait64 = 0xFE02,
+    /// <summary>The <c>atomic.fence</c> instruction; binary encoding 0xFE 3 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
     AtomicFence = 0xFE03,
+    /// <summary>The <c>i32.atomic.load</c> instruction; binary encoding 0xFE 16 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
     I32AtomicLoad = 0xFE10,
+    /// <summary>The <c>i64.atomic.load</c> instruction; binary encoding 0xFE 17 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
     I64AtomicLoad = 0xFE11,
+    /// <summary>The <c>i32.atomic.load8_u</c> instruction; binary encoding 0xFE 18 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
     I32AtomicLoad8U = 0xFE12,
+    /// <summary>The <c>i32.atomic.load16_u</c> instruction; binary encoding 0xFE 19 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
     I32AtomicLoad16U = 0xFE13,
+    /// <summary>The <c>i64.atomic.load8_u</c> instruction; binary encoding 0xFE 20 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
     I64AtomicLoad8U = 0xFE14,
+    /// <summary>The <c>i64.atomic.load16_u</c> instruction; binary encoding 0xFE 21 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
     I64AtomicLoad16U = 0xFE15,
+    /// <summary>The <c>i64.atomic.load32_u</c> instruction; binary encoding 0xFE 22 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
     I64AtomicLoad32U = 0xFE16,
+    /// <summary>The <c>i32.atomic.store</c> instruction; binary encoding 0xFE 23 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
     I32AtomicStore = 0xFE17,
+    /// <summary>The <c>i64.atomic.store</c> instruction; binary encoding 0xFE 24 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
     I64AtomicStore = 0xFE18,
+    /// <summary>The <c>i32.atomic.store8</c> instruction; binary encoding 0xFE 25 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
     I32AtomicStore8 = 0xFE19,
+    /// <summary>The <c>i32.atomic.store16</c> instruction; binary encoding 0xFE 26 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
     I32AtomicStore16 = 0xFE1A,
+    /// <summary>The <c>i64.atomic.store8</c> instruction; binary encoding 0xFE 27 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
     I64AtomicStore8 = 0xFE1B,
+    /// <summary>The <c>i64.atomic.store16</c> instruction; binary encoding 0xFE 28 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
     I64AtomicStore16 = 0xFE1C,
+    /// <summary>The <c>i64.atomic.store32</c> instruction; binary encoding 0xFE 29 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
     I64AtomicStore32 = 0xFE1D,
+    /// <summary>The <c>i32.atomic.rmw.add</c> instruction; binary encoding 0xFE 30 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
     I32AtomicRmwAdd = 0xFE1E,
+    /// <summary>The <c>i64.atomic.rmw.add</c> instruction; binary encoding 0xFE 31 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
     I64AtomicRmwAdd = 0xFE1F,
+    /// <summary>The <c>i32.atomic.rmw8.add_u</c> instruction; binary encoding 0xFE 32 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
     I32AtomicRmw8AddU = 0xFE20,
+    /// <summary>The <c>i32.atomic.rmw16.add_u</c> instruction; binary encoding 0xFE 33 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
     I32AtomicRmw16AddU = 0xFE21,
+    /// <summary>The <c>i64.atomic.rmw8.add_u</c> instruction; binary encoding 0xFE 34 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
     I64AtomicRmw8AddU = 0xFE22,
+    /// <summary>The <c>i64.atomic.rmw16.add_u</c> instruction; binary encoding 0xFE 35 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
     I64AtomicRmw16AddU = 0xFE23,
+    /// <summary>The <c>i64.atomic.rmw32.add_u</c> instruction; binary encoding 0xFE 36 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
     I64AtomicRmw32AddU = 0xFE24,
+    /// <summary>The <c>i32.atomic.rmw.sub</c> instruction; binary encoding 0xFE 37 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
     I32AtomicRmwSub = 0xFE25,
+    /// <summary>The <c>i64.atomic.rmw.sub</c> instruction; binary encoding 0xFE 38 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
     I64AtomicRmwSub = 0xFE26,
+    /// <summary>The <c>i32.atomic.rmw8.sub_u</c> instruction; binary encoding 0xFE 39 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
     I32AtomicRmw8SubU = 0xFE27,
+    /// <summary>The <c>i32.atomic.rmw16.sub_u</c> instruction; binary encoding 0xFE 40 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
     I32AtomicRmw16SubU = 0xFE28,
+    /// <summary>The <c>i64.atomic.rmw8.sub_u</c> instruction; binary encoding 0xFE 41 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
     I64AtomicRmw8SubU = 0xFE29,
+    /// <summary>The <c>i64.atomic.rmw16.sub_u</c> instruction; binary encoding 0xFE 42 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
     I64AtomicRmw16SubU = 0xFE2A,
+    /// <summary>The <c>i64.atomic.rmw32.sub_u</c> instruction; binary encoding 0xFE 43 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
     I64AtomicRmw32SubU = 0xFE2B,
+    /// <summary>The <c>i32.atomic.rmw.and</c> instruction; binary encoding 0xFE 44 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
     I32AtomicRmwAnd = 0xFE2C,
+    /// <summary>The <c>i64.atomic.rmw.and</c> instruction; binary encoding 0xFE 45 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
     I64AtomicRmwAnd = 0xFE2D,
+    /// <summary>The <c>i32.atomic.rmw8.and_u</c> instruction; binary encoding 0xFE 46 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
     I32AtomicRmw8AndU = 0xFE2E,
+    /// <summary>The <c>i32.atomic.rmw16.and_u</c> instruction; binary encoding 0xFE 47 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
     I32AtomicRmw16AndU = 0xFE2F,
+    /// <summary>The <c>i64.atomic.rmw8.and_u</c> instruction; binary encoding 0xFE 48 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
     I64AtomicRmw8AndU = 0xFE30,
+    /// <summary>The <c>i64.atomic.rmw16.and_u</c> instruction; binary encoding 0xFE 49 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
     I64AtomicRmw16AndU = 0xFE31,
+    /// <summary>The <c>i64.atomic.rmw32.and_u</c> instruction; binary encoding 0xFE 50 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
     I64AtomicRmw32AndU = 0xFE32,
+    /// <summary>The <c>i32.atomic.rmw.or</c> instruction; binary encoding 0xFE 51 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
     I32AtomicRmwOr = 0xFE33,
+    /// <summary>The <c>i64.atomic.rmw.or</c> instruction; binary encoding 0xFE 52 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
     I64AtomicRmwOr = 0xFE34,
+    /// <summary>The <c>i32.atomic.rmw8.or_u</c> instruction; binary encoding 0xFE 53 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
     I32AtomicRmw8OrU = 0xFE35,
+    /// <summary>The <c>i32.atomic.rmw16.or_u</c> instruction; binary encoding 0xFE 54 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
     I32AtomicRmw16OrU = 0xFE36,
+    /// <summary>The <c>i64.atomic.rmw8.or_u</c> instruction; binary encoding 0xFE 55 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
     I64AtomicRmw8OrU = 0xFE37,
+    /// <summary>The <c>i64.atomic.rmw16.or_u</c> instruction; binary encoding 0xFE 56 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
     I64AtomicRmw16OrU = 0xFE38,
+    /// <summary>The <c>i64.atomic.rmw32.or_u</c> instruction; binary encoding 0xFE 57 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
     I64AtomicRmw32OrU = 0xFE39,
+    /// <summary>The <c>i32.atomic.rmw.xor</c> instruction; binary encoding 0xFE 58 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
     I32AtomicRmwXor = 0xFE3A,
+    /// <summary>The <c>i64.atomic.rmw.xor</c> instruction; binary encoding 0xFE 59 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
     I64AtomicRmwXor = 0xFE3B,
+    /// <summary>The <c>i32.atomic.rmw8.xor_u</c> instruction; binary encoding 0xFE 60 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
     I32AtomicRmw8XorU = 0xFE3C,
+    /// <summary>The <c>i32.atomic.rmw16.xor_u</c> instruction; binary encoding 0xFE 61 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
     I32AtomicRmw16XorU = 0xFE3D,
+    /// <summary>The <c>i64.atomic.rmw8.xor_u</c> instruction; binary encoding 0xFE 62 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
     I64AtomicRmw8XorU = 0xFE3E,
+    /// <summary>The <c>i64.atomic.rmw16.xor_u</c> instruction; binary encoding 0xFE 63 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
     I64AtomicRmw16XorU = 0xFE3F,
+    /// <summary>The <c>i64.atomic.rmw32.xor_u</c> instruction; binary encoding 0xFE 64 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
     I64AtomicRmw32XorU = 0xFE40,
+    /// <summary>The <c>i32.atomic.rmw.xchg</c> instruction; binary encoding 0xFE 65 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
     I32AtomicRmwXchg = 0xFE41,
+    /// <summary>The <c>i64.atomic.rmw.xchg</c> instruction; binary encoding 0xFE 66 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
     I64AtomicRmwXchg = 0xFE42,
+    /// <summary>The <c>i32.atomic.rmw8.xchg_u</c> instruction; binary encoding 0xFE 67 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
     I32AtomicRmw8XchgU = 0xFE43,
+    /// <summary>The <c>i32.atomic.rmw16.xchg_u</c> instruction; binary encoding 0xFE 68 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
     I32AtomicRmw16XchgU = 0xFE44,
+    /// <summary>The <c>i64.atomic.rmw8.xchg_u</c> instruction; binary encoding 0xFE 69 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
     I64AtomicRmw8XchgU = 0xFE45,
+    /// <summary>The <c>i64.atomic.rmw16.xchg_u</c> instruction; binary encoding 0xFE 70 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
     I64AtomicRmw16XchgU = 0xFE46,
+    /// <summary>The <c>i64.atomic.rmw32.xchg_u</c> instruction; binary encoding 0xFE 71 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
     I64AtomicRmw32XchgU = 0xFE47,
+    /// <summary>The <c>i32.atomic.rmw.cmpxchg</c> instruction; binary encoding 0xFE 72 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
     I32AtomicRmwCmpxchg = 0xFE48,
+    /// <summary>The <c>i64.atomic.rmw.cmpxchg</c> instruction; binary encoding 0xFE 73 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
     I64AtomicRmwCmpxchg = 0xFE49,
+    /// <summary>The <c>i32.atomic.rmw8.cmpxchg_u</c> instruction; binary encoding 0xFE 74 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
     I32AtomicRmw8CmpxchgU = 0xFE4A,
+    /// <summary>The <c>i32.atomic.rmw16.cmpxchg_u</c> instruction; binary encoding 0xFE 75 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
     I32AtomicRmw16CmpxchgU = 0xFE4B,
+    /// <summary>The <c>i64.atomic.rmw8.cmpxchg_u</c> instruction; binary encoding 0xFE 76 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
     I64AtomicRmw8CmpxchgU = 0xFE4C,
+    /// <summary>The <c>i64.atomic.rmw16.cmpxchg_u</c> instruction; binary encoding 0xFE 77 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
     I64AtomicRmw16CmpxchgU = 0xFE4D,
+    /// <summary>The <c>i64.atomic.rmw32.cmpxchg_u</c> instruction; binary encoding 0xFE 78 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
     I64AtomicRmw32CmpxchgU = 0xFE4E,
 }

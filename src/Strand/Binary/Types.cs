@@ -3,12 +3,19 @@ namespace Strand.Binary;
 /// <summary>A WebAssembly value type, with its binary encoding as the enum value.</summary>
 public enum ValType : byte
 {
+    /// <summary>32-bit integer (binary 0x7F).</summary>
     I32 = 0x7F,
+    /// <summary>64-bit integer (binary 0x7E).</summary>
     I64 = 0x7E,
+    /// <summary>IEEE 754 binary32 (binary 0x7D).</summary>
     F32 = 0x7D,
+    /// <summary>IEEE 754 binary64 (binary 0x7C).</summary>
     F64 = 0x7C,
+    /// <summary>128-bit vector (SIMD, binary 0x7B): decoded, not supported.</summary>
     V128 = 0x7B,
+    /// <summary>Function reference (binary 0x70).</summary>
     FuncRef = 0x70,
+    /// <summary>Host reference (binary 0x6F).</summary>
     ExternRef = 0x6F,
     /// <summary>
     /// A WebAssembly 3.0 reference type Strand does not implement (typed function references, GC, exnref).
@@ -17,9 +24,12 @@ public enum ValType : byte
     Unsupported = 0x00,
 }
 
+/// <summary>Helpers on <see cref="ValType"/>.</summary>
 public static class ValTypeExtensions
 {
+    /// <summary>True for funcref and externref.</summary>
     public static bool IsReference(this ValType t) => t is ValType.FuncRef or ValType.ExternRef;
+    /// <summary>True for i32, i64, f32 and f64.</summary>
     public static bool IsNumeric(this ValType t) => t is ValType.I32 or ValType.I64 or ValType.F32 or ValType.F64;
 
     /// <summary>The text-format name: i32, i64, f32, f64, v128, funcref, externref.</summary>
@@ -40,20 +50,26 @@ public static class ValTypeExtensions
 /// <summary>A function signature. Instances are compared structurally.</summary>
 public sealed class FuncType : IEquatable<FuncType>
 {
+    /// <summary>The signature <paramref name="parameters"/> -> <paramref name="results"/> (the arrays are kept, not copied).</summary>
     public FuncType(ValType[] parameters, ValType[] results)
     {
         Params = parameters;
         Results = results;
     }
 
+    /// <summary>Parameter types, in order.</summary>
     public ValType[] Params { get; }
+    /// <summary>Result types, in order.</summary>
     public ValType[] Results { get; }
 
+    /// <summary>Structural equality: the same parameter and result types.</summary>
     public bool Equals(FuncType? other) =>
         other is not null && Params.AsSpan().SequenceEqual(other.Params) && Results.AsSpan().SequenceEqual(other.Results);
 
+    /// <summary>See <see cref="Equals(FuncType)"/>.</summary>
     public override bool Equals(object? obj) => Equals(obj as FuncType);
 
+    /// <summary>A hash consistent with structural equality.</summary>
     public override int GetHashCode()
     {
         var h = new HashCode();
@@ -63,6 +79,7 @@ public sealed class FuncType : IEquatable<FuncType>
         return h.ToHashCode();
     }
 
+    /// <summary>The signature as "[i32 i32] -> [i32]".</summary>
     public override string ToString() =>
         $"[{string.Join(" ", Params.Select(p => p.ToWat()))}] -> [{string.Join(" ", Results.Select(r => r.ToWat()))}]";
 }
@@ -70,25 +87,41 @@ public sealed class FuncType : IEquatable<FuncType>
 /// <summary>Limits of a memory (in 64 KiB pages) or a table (in elements).</summary>
 public readonly record struct Limits(uint Min, uint? Max, bool Shared = false)
 {
+    /// <summary>The limits as "MIN..MAX" (with " shared" for a shared memory).</summary>
     public override string ToString() => Max is { } m ? $"{Min}..{m}{(Shared ? " shared" : "")}" : $"{Min}..{(Shared ? " shared" : "")}";
 }
 
+/// <summary>A table type (spec 2.3.10).</summary>
+/// <param name="ElementType">funcref or externref.</param>
+/// <param name="Limits">Size limits in elements.</param>
 public sealed record TableType(ValType ElementType, Limits Limits);
 
+/// <summary>A memory type (spec 2.3.9).</summary>
+/// <param name="Limits">Size limits in 64 KiB pages, and whether the memory is shared.</param>
 public sealed record MemoryType(Limits Limits)
 {
+    /// <summary>True for a shared memory (threads proposal).</summary>
     public bool Shared => Limits.Shared;
 }
 
+/// <summary>A global type (spec 2.3.11).</summary>
+/// <param name="Type">The value type.</param>
+/// <param name="Mutable">True for <c>(mut t)</c>.</param>
 public readonly record struct GlobalType(ValType Type, bool Mutable)
 {
+    /// <summary>The type as the text format writes it: "i32" or "(mut i32)".</summary>
     public override string ToString() => Mutable ? $"(mut {Type.ToWat()})" : Type.ToWat();
 }
 
+/// <summary>The kind of an import or export (spec 5.5.5/5.5.10 descriptor byte).</summary>
 public enum ExternalKind : byte
 {
+    /// <summary>A function (descriptor 0x00).</summary>
     Function = 0,
+    /// <summary>A table (descriptor 0x01).</summary>
     Table = 1,
+    /// <summary>A memory (descriptor 0x02).</summary>
     Memory = 2,
+    /// <summary>A global (descriptor 0x03).</summary>
     Global = 3,
 }

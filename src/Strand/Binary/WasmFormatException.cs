@@ -6,6 +6,7 @@ namespace Strand.Binary;
 /// </summary>
 public sealed class WasmFormatException : Exception
 {
+    /// <summary>A malformed binary: <paramref name="reason"/> (the spec test suite's wording) at byte <paramref name="offset"/>.</summary>
     public WasmFormatException(int offset, string reason)
         : base($"malformed module at byte 0x{offset:x}: {reason}")
     {

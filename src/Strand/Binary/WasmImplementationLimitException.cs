@@ -7,5 +7,6 @@ namespace Strand.Binary;
 /// </summary>
 public sealed class WasmImplementationLimitException : Exception
 {
+    /// <summary>A module beyond one of Strand's implementation limits; the message starts with "implementation limit: ".</summary>
     public WasmImplementationLimitException(string message) : base("implementation limit: " + message) { }
 }

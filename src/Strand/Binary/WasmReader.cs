@@ -13,8 +13,10 @@ public sealed class WasmReader
     private int _pos;
     private int _end;
 
+    /// <summary>A reader over all of <paramref name="data"/>.</summary>
     public WasmReader(byte[] data) : this(data, 0, data.Length) { }
 
+    /// <summary>A reader over <paramref name="data"/>[<paramref name="start"/>, <paramref name="end"/>).</summary>
     public WasmReader(byte[] data, int start, int end)
     {
         if (start < 0 || end > data.Length || start > end) throw new ArgumentOutOfRangeException(nameof(start));
@@ -23,28 +25,37 @@ public sealed class WasmReader
         _end = end;
     }
 
+    /// <summary>The whole underlying buffer.</summary>
     public byte[] Data => _data;
+    /// <summary>The offset of the next byte to read, in <see cref="Data"/>.</summary>
     public int Position { get => _pos; set => _pos = value; }
     /// <summary>Exclusive end of the readable range (a section or body end).</summary>
     public int End { get => _end; set => _end = value; }
+    /// <summary>True when every byte up to the end has been read.</summary>
     public bool AtEnd => _pos >= _end;
+    /// <summary>Bytes left before the end.</summary>
     public int Remaining => _end - _pos;
 
+    /// <summary>A malformed-module error at the current position.</summary>
     public WasmFormatException Error(string reason) => new(_pos, reason);
+    /// <summary>A malformed-module error at <paramref name="offset"/>.</summary>
     public WasmFormatException Error(int offset, string reason) => new(offset, reason);
 
+    /// <summary>Reads one byte; "unexpected end" at the end.</summary>
     public byte ReadByte()
     {
         if (_pos >= _end) throw Error("unexpected end");
         return _data[_pos++];
     }
 
+    /// <summary>The next byte, without consuming it; "unexpected end" at the end.</summary>
     public byte PeekByte()
     {
         if (_pos >= _end) throw Error("unexpected end");
         return _data[_pos];
     }
 
+    /// <summary>Reads <paramref name="count"/> bytes; "unexpected end" if fewer remain.</summary>
     public ReadOnlySpan<byte> ReadBytes(uint count)
     {
         if (count > (uint)Remaining) throw Error("unexpected end");
@@ -53,6 +64,7 @@ public sealed class WasmReader
         return span;
     }
 
+    /// <summary>Reads an unsigned LEB128 u32 (at most 5 bytes, unused bits zero: "integer too large" / "integer representation too long" otherwise).</summary>
     public uint ReadU32()
     {
         uint result = 0;
@@ -74,6 +86,7 @@ public sealed class WasmReader
         }
     }
 
+    /// <summary>Reads a signed LEB128 s32 (at most 5 bytes, unused bits a sign extension).</summary>
     public int ReadS32()
     {
         int result = 0;
@@ -101,6 +114,7 @@ public sealed class WasmReader
         }
     }
 
+    /// <summary>Reads a signed LEB128 s64 (at most 10 bytes, unused bits a sign extension).</summary>
     public long ReadS64()
     {
         long result = 0;
@@ -156,12 +170,14 @@ public sealed class WasmReader
         }
     }
 
+    /// <summary>Reads 4 little-endian bytes: an f32's bits.</summary>
     public uint ReadF32Bits()
     {
         var s = ReadBytes(4);
         return System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(s);
     }
 
+    /// <summary>Reads 8 little-endian bytes: an f64's bits.</summary>
     public ulong ReadF64Bits()
     {
         var s = ReadBytes(8);
@@ -170,6 +186,7 @@ public sealed class WasmReader
 
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
+    /// <summary>Reads a name: a u32 length and that many bytes of UTF-8 ("malformed UTF-8 encoding" otherwise).</summary>
     public string ReadName()
     {
         uint length = ReadU32();

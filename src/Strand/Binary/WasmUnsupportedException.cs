@@ -19,20 +19,30 @@ public sealed class WasmUnsupportedException : Exception
         Construct = construct;
     }
 
+    /// <summary>Byte offset of the construct in the module binary.</summary>
     public int Offset { get; }
+    /// <summary>The feature, one of the <see cref="UnsupportedFeatures"/> names ("SIMD", "GC", ...).</summary>
     public string Feature { get; }
+    /// <summary>The construct that uses it, e.g. "opcode 0xFD 0x0C".</summary>
     public string Construct { get; }
 }
 
 /// <summary>Names of the features a <see cref="WasmUnsupportedException"/> reports.</summary>
 public static class UnsupportedFeatures
 {
+    /// <summary>The SIMD proposal (<c>v128</c>, the 0xFD prefix, relaxed SIMD).</summary>
     public const string Simd = "SIMD";
+    /// <summary>The exception-handling proposal (tags, <c>try_table</c>, <c>throw</c>, legacy <c>try</c>).</summary>
     public const string ExceptionHandling = "exception handling";
+    /// <summary>The GC proposal (struct, array, rec and sub types, the 0xFB prefix).</summary>
     public const string Gc = "GC";
+    /// <summary>The typed function references proposal (<c>call_ref</c>, <c>(ref ...)</c> types, <c>br_on_null</c>).</summary>
     public const string FunctionReferences = "typed function references";
+    /// <summary>The tail-call proposal (<c>return_call</c>, <c>return_call_indirect</c>, <c>return_call_ref</c>).</summary>
     public const string TailCalls = "tail calls";
+    /// <summary>The memory64 proposal (64-bit memory limits and addresses).</summary>
     public const string Memory64 = "memory64";
+    /// <summary>The multi-memory proposal (several memories, memory indices in instructions).</summary>
     public const string MultiMemory = "multi-memory";
 }
 
@@ -42,6 +52,7 @@ public static class UnsupportedFeatures
 /// </summary>
 public sealed record UnsupportedConstruct(string Feature, string Construct, int Offset, uint? FunctionIndex = null)
 {
+    /// <summary>"FEATURE (CONSTRUCT at offset N)", as in the messages.</summary>
     public override string ToString() =>
         $"{Feature} ({Construct} at offset 0x{Offset:x}{(FunctionIndex is { } f ? $", function {f}" : "")})";
 }

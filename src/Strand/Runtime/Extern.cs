@@ -10,6 +10,7 @@ public abstract class Extern
 {
     private protected Extern() { }
 
+    /// <summary>What kind of extern this is: function, table, memory or global.</summary>
     public abstract ExternalKind Kind { get; }
 
     /// <summary>The extern's current type in text-format style, for diagnostics.</summary>
@@ -19,18 +20,26 @@ public abstract class Extern
 /// <summary>One import of a module: where it comes from and what type it must have.</summary>
 public sealed record ImportInfo(string Module, string Name, ExternalKind Kind, string TypeDescription)
 {
+    /// <summary>The function type, when <c>Kind</c> is a function; otherwise null.</summary>
     public FuncType? FunctionType { get; init; }
+    /// <summary>The table type, when <c>Kind</c> is a table; otherwise null.</summary>
     public TableType? TableType { get; init; }
+    /// <summary>The memory type, when <c>Kind</c> is a memory; otherwise null.</summary>
     public MemoryType? MemoryType { get; init; }
+    /// <summary>The global type, when <c>Kind</c> is a global; otherwise null.</summary>
     public GlobalType? GlobalType { get; init; }
 }
 
 /// <summary>One export of a module and its type.</summary>
 public sealed record ExportInfo(string Name, ExternalKind Kind, uint Index, string TypeDescription)
 {
+    /// <summary>The function type, when <c>Kind</c> is a function; otherwise null.</summary>
     public FuncType? FunctionType { get; init; }
+    /// <summary>The table type, when <c>Kind</c> is a table; otherwise null.</summary>
     public TableType? TableType { get; init; }
+    /// <summary>The memory type, when <c>Kind</c> is a memory; otherwise null.</summary>
     public MemoryType? MemoryType { get; init; }
+    /// <summary>The global type, when <c>Kind</c> is a global; otherwise null.</summary>
     public GlobalType? GlobalType { get; init; }
 }
 

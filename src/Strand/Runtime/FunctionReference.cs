@@ -30,10 +30,13 @@ public abstract partial class FunctionReference : Extern
         Context = context ?? this;
     }
 
+    /// <summary>The function's type: parameter and result value types.</summary>
     public FuncType Type { get; }
 
+    /// <summary>Always <see cref="ExternalKind.Function"/>.</summary>
     public override ExternalKind Kind => ExternalKind.Function;
 
+    /// <summary>The function type in text-format style, for diagnostics.</summary>
     public override string DescribeType() => TypeText.Describe(Type);
 
     /// <summary>

@@ -15,6 +15,8 @@ public sealed class Global : Extern
     internal double F64;
     internal object? Ref;
 
+    /// <summary>A host global of <paramref name="type"/> holding <paramref name="initialValue"/>, which must have the global's value type.</summary>
+    /// <exception cref="ArgumentException">the value's type is not the global's</exception><exception cref="NotSupportedException">a v128 global</exception>
     public Global(GlobalType type, Value initialValue)
     {
         if (type.Type == ValType.V128) throw new NotSupportedException("v128 globals are not supported");
@@ -22,12 +24,16 @@ public sealed class Global : Extern
         Store(initialValue);
     }
 
+    /// <summary>A host global of value type <paramref name="type"/>, mutable or not, holding <paramref name="initialValue"/>.</summary>
     public Global(ValType type, bool mutable, Value initialValue) : this(new GlobalType(type, mutable), initialValue) { }
 
+    /// <summary>The global's value type and mutability.</summary>
     public GlobalType Type { get; }
 
+    /// <summary>Always <see cref="ExternalKind.Global"/>.</summary>
     public override ExternalKind Kind => ExternalKind.Global;
 
+    /// <summary>The global type in text-format style, for diagnostics.</summary>
     public override string DescribeType() => TypeText.Describe(Type);
 
     /// <summary>The current value. Setting an immutable global throws <see cref="InvalidOperationException"/>.</summary>
@@ -66,5 +72,6 @@ public sealed class Global : Extern
         }
     }
 
+    /// <summary>The global's type and current value.</summary>
     public override string ToString() => $"global {Type} = {Value}";
 }

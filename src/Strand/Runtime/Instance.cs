@@ -41,6 +41,7 @@ public sealed class Instance : IDisposable
         _exports = new Dictionary<string, Extern>(def.Exports.Count, StringComparer.Ordinal);
     }
 
+    /// <summary>The compiled module this instance was created from.</summary>
     public Module Module { get; }
 
     /// <summary>The exports by name.</summary>
@@ -204,6 +205,35 @@ public sealed class Instance : IDisposable
     /// <summary>Calls an exported function with untyped arguments (checked against its type).</summary>
     public Value[] Invoke(string exportName, params Value[] args) => GetFunction(exportName).Invoke(args);
 
+    /// <summary>
+    /// Calls an exported function like <see cref="Invoke(string, Value[])"/>, interruptible: when
+    /// <paramref name="cancellationToken"/> is cancelled, the running guest code traps with <see cref="TrapCode.Interrupted"/>
+    /// at its next loop iteration or call (at once while it waits in <c>memory.atomic.wait</c> on a shared memory), and the
+    /// call throws <see cref="OperationCanceledException"/> carrying the token (the trap as its inner exception). A host
+    /// function blocked in a call of its own is not interrupted; it should take the token itself. The interrupt is cleared
+    /// when the call ends, so the instance can be called again. Throws at once if the token is already cancelled.
+    /// </summary>
+    public Value[] Invoke(string exportName, CancellationToken cancellationToken, params Value[] args)
+    {
+        var function = GetFunction(exportName);
+        cancellationToken.ThrowIfCancellationRequested();
+        if (!cancellationToken.CanBeCanceled) return function.Invoke(args);
+        var registration = cancellationToken.Register(RequestInterrupt);
+        try
+        {
+            return function.Invoke(args);
+        }
+        catch (TrapException e) when (e.Code == TrapCode.Interrupted && cancellationToken.IsCancellationRequested)
+        {
+            throw new OperationCanceledException("the call was cancelled", e, cancellationToken);
+        }
+        finally
+        {
+            registration.Dispose(); // waits for a running RequestInterrupt, so the clear below comes after it
+            if (cancellationToken.IsCancellationRequested) ClearInterrupt();
+        }
+    }
+
     /// <summary>An exported function. Throws <see cref="KeyNotFoundException"/> if there is no function export of that name.</summary>
     public FunctionReference GetFunction(string exportName) =>
         _exports.TryGetValue(exportName, out var e) && e is FunctionReference f
@@ -214,8 +244,11 @@ public sealed class Instance : IDisposable
     public TDelegate GetFunction<TDelegate>(string exportName) where TDelegate : Delegate =>
         GetFunction(exportName).ToDelegate<TDelegate>();
 
+    /// <summary>The exported memory named <paramref name="exportName"/>, or null if there is no memory export of that name.</summary>
     public Memory? GetMemory(string exportName) => _exports.GetValueOrDefault(exportName) as Memory;
+    /// <summary>The exported global named <paramref name="exportName"/>, or null if there is no global export of that name.</summary>
     public Global? GetGlobal(string exportName) => _exports.GetValueOrDefault(exportName) as Global;
+    /// <summary>The exported table named <paramref name="exportName"/>, or null if there is no table export of that name.</summary>
     public Table? GetTable(string exportName) => _exports.GetValueOrDefault(exportName) as Table;
 
     /// <summary>The instance's memory (imported or defined), if it has one.</summary>

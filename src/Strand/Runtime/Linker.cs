@@ -50,6 +50,7 @@ public sealed class Linker
         return this;
     }
 
+    /// <summary>The definition for the import (<paramref name="module"/>, <paramref name="name"/>), if any.</summary>
     public bool TryGet(string module, string name, out Extern? value) => _definitions.TryGetValue((module, name), out value);
 
     /// <summary>

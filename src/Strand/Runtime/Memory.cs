@@ -20,6 +20,7 @@ namespace Strand;
 /// </summary>
 public sealed unsafe class Memory : Extern, IDisposable
 {
+    /// <summary>The WebAssembly page size in bytes: 64 KiB (spec 2.5.5, "Memories").</summary>
     public const int PageSize = 65536;
     /// <summary>The largest number of pages a 32-bit memory can have (4 GiB).</summary>
     public const uint MaxPages = 65536;
@@ -47,8 +48,11 @@ public sealed unsafe class Memory : Extern, IDisposable
     /// <summary>Current length in bytes; only grows; published with a volatile write after the pages are committed.</summary>
     internal long LengthInBytes;
 
+    /// <summary>A memory with the limits and sharing of <paramref name="type"/>; see <see cref="Memory(uint, uint?, bool)"/>.</summary>
     public Memory(MemoryType type) : this(type.Limits.Min, type.Limits.Max, type.Shared) { }
 
+    /// <summary>A linear memory of <paramref name="minPages"/> zeroed pages that may grow to <paramref name="maxPages"/> (null: 65536 pages, 4 GiB). The address space for the maximum is reserved at once and committed as the memory grows, so the memory never moves. A shared memory (threads proposal) needs a maximum.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">a limit above 65536 pages, or the maximum below the minimum</exception><exception cref="ArgumentException">shared without a maximum</exception><exception cref="OutOfMemoryException">the initial pages cannot be committed</exception>
     public Memory(uint minPages, uint? maxPages = null, bool shared = false)
     {
         if (minPages > MaxPages) throw new ArgumentOutOfRangeException(nameof(minPages), $"a memory has at most {MaxPages} pages");
@@ -66,6 +70,7 @@ public sealed unsafe class Memory : Extern, IDisposable
 
     /// <summary>Declared maximum in pages, or null when the memory may grow to 4 GiB.</summary>
     public uint? MaximumPages { get; }
+    /// <summary>True for a shared memory (threads proposal): several threads may use it, atomics and wait/notify apply.</summary>
     public bool Shared { get; }
 
     /// <summary>Current size in bytes.</summary>
@@ -77,8 +82,10 @@ public sealed unsafe class Memory : Extern, IDisposable
     /// <summary>The memory's current type: the current size as minimum, the declared maximum.</summary>
     public MemoryType Type => new(new Limits(Pages, MaximumPages, Shared));
 
+    /// <summary>Always <see cref="ExternalKind.Memory"/>.</summary>
     public override ExternalKind Kind => ExternalKind.Memory;
 
+    /// <summary>The memory type in text-format style, for diagnostics.</summary>
     public override string DescribeType() => TypeText.Describe(Type);
 
     /// <summary>The fixed address of byte 0 (valid as long as this object is alive).</summary>
@@ -109,22 +116,50 @@ public sealed unsafe class Memory : Extern, IDisposable
         return new Span<byte>((byte*)BaseAddress + address, length);
     }
 
+    /// <summary>Reads the byte at <paramref name="address"/> (a byte offset).</summary>
+    /// <exception cref="ArgumentOutOfRangeException">the range is outside the memory</exception><exception cref="ObjectDisposedException">the memory was disposed</exception>
     public byte ReadByte(long address) => *Pointer(address, 1);
+    /// <summary>Reads a little-endian 16-bit integer at <paramref name="address"/> (no alignment needed).</summary>
+    /// <exception cref="ArgumentOutOfRangeException">the range is outside the memory</exception><exception cref="ObjectDisposedException">the memory was disposed</exception>
     public short ReadInt16(long address) => BinaryPrimitives.ReadInt16LittleEndian(new ReadOnlySpan<byte>(Pointer(address, 2), 2));
+    /// <summary>Reads a little-endian 32-bit integer at <paramref name="address"/> (no alignment needed).</summary>
+    /// <exception cref="ArgumentOutOfRangeException">the range is outside the memory</exception><exception cref="ObjectDisposedException">the memory was disposed</exception>
     public int ReadInt32(long address) => BinaryPrimitives.ReadInt32LittleEndian(new ReadOnlySpan<byte>(Pointer(address, 4), 4));
+    /// <summary>Reads a little-endian 64-bit integer at <paramref name="address"/> (no alignment needed).</summary>
+    /// <exception cref="ArgumentOutOfRangeException">the range is outside the memory</exception><exception cref="ObjectDisposedException">the memory was disposed</exception>
     public long ReadInt64(long address) => BinaryPrimitives.ReadInt64LittleEndian(new ReadOnlySpan<byte>(Pointer(address, 8), 8));
+    /// <summary>Reads a little-endian IEEE 754 binary32 at <paramref name="address"/>, bits preserved (NaN payloads included).</summary>
+    /// <exception cref="ArgumentOutOfRangeException">the range is outside the memory</exception><exception cref="ObjectDisposedException">the memory was disposed</exception>
     public float ReadSingle(long address) => BitConverter.Int32BitsToSingle(ReadInt32(address));
+    /// <summary>Reads a little-endian IEEE 754 binary64 at <paramref name="address"/>, bits preserved (NaN payloads included).</summary>
+    /// <exception cref="ArgumentOutOfRangeException">the range is outside the memory</exception><exception cref="ObjectDisposedException">the memory was disposed</exception>
     public double ReadDouble(long address) => BitConverter.Int64BitsToDouble(ReadInt64(address));
 
+    /// <summary>Copies <paramref name="count"/> bytes starting at <paramref name="address"/> into a new array.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">the range is outside the memory</exception><exception cref="ObjectDisposedException">the memory was disposed</exception>
     public byte[] ReadBytes(long address, int count) => GetSpan(address, count).ToArray();
 
+    /// <summary>Writes one byte at <paramref name="address"/>.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">the range is outside the memory</exception><exception cref="ObjectDisposedException">the memory was disposed</exception>
     public void WriteByte(long address, byte value) => *Pointer(address, 1) = value;
+    /// <summary>Writes a little-endian 16-bit integer at <paramref name="address"/>.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">the range is outside the memory</exception><exception cref="ObjectDisposedException">the memory was disposed</exception>
     public void WriteInt16(long address, short value) => BinaryPrimitives.WriteInt16LittleEndian(new Span<byte>(Pointer(address, 2), 2), value);
+    /// <summary>Writes a little-endian 32-bit integer at <paramref name="address"/>.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">the range is outside the memory</exception><exception cref="ObjectDisposedException">the memory was disposed</exception>
     public void WriteInt32(long address, int value) => BinaryPrimitives.WriteInt32LittleEndian(new Span<byte>(Pointer(address, 4), 4), value);
+    /// <summary>Writes a little-endian 64-bit integer at <paramref name="address"/>.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">the range is outside the memory</exception><exception cref="ObjectDisposedException">the memory was disposed</exception>
     public void WriteInt64(long address, long value) => BinaryPrimitives.WriteInt64LittleEndian(new Span<byte>(Pointer(address, 8), 8), value);
+    /// <summary>Writes a little-endian IEEE 754 binary32 at <paramref name="address"/>, bits preserved.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">the range is outside the memory</exception><exception cref="ObjectDisposedException">the memory was disposed</exception>
     public void WriteSingle(long address, float value) => WriteInt32(address, BitConverter.SingleToInt32Bits(value));
+    /// <summary>Writes a little-endian IEEE 754 binary64 at <paramref name="address"/>, bits preserved.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">the range is outside the memory</exception><exception cref="ObjectDisposedException">the memory was disposed</exception>
     public void WriteDouble(long address, double value) => WriteInt64(address, BitConverter.DoubleToInt64Bits(value));
 
+    /// <summary>Copies <paramref name="bytes"/> to the memory starting at <paramref name="address"/>.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">the range is outside the memory</exception><exception cref="ObjectDisposedException">the memory was disposed</exception>
     public void WriteBytes(long address, ReadOnlySpan<byte> bytes) => bytes.CopyTo(GetSpan(address, bytes.Length));
 
     /// <summary>Reads a NUL-terminated or length-limited UTF-8 string (host convenience).</summary>
@@ -195,5 +230,6 @@ public sealed unsafe class Memory : Extern, IDisposable
         _reservation.Discard((nuint)length);
     }
 
+    /// <summary>The memory in text-format style: "memory N pages (max M) shared".</summary>
     public override string ToString() => $"memory {Pages} pages{(MaximumPages is { } m ? $" (max {m})" : "")}{(Shared ? " shared" : "")}";
 }

@@ -57,13 +57,17 @@ public sealed class Module
         return new Module(definition);
     }
 
+    /// <summary>Reads the binary module at <paramref name="path"/> and compiles it (see <see cref="Compile"/>); I/O errors propagate as <see cref="IOException"/>.</summary>
     public static Module FromFile(string path) => Compile(File.ReadAllBytes(path));
 
     /// <summary>Compiles an already validated definition.</summary>
     internal static Module FromValidatedDefinition(ModuleDefinition definition) => new(definition);
 
+    /// <summary>The decoded module: types, imports, functions, tables, memories, globals, exports, segments and names.</summary>
     public ModuleDefinition Definition { get; }
+    /// <summary>The module's imports, in order, with their types.</summary>
     public IReadOnlyList<ImportInfo> Imports { get; }
+    /// <summary>The module's exports, in order, with their types.</summary>
     public IReadOnlyList<ExportInfo> Exports { get; }
 
     internal CompiledModule Compiled { get; }

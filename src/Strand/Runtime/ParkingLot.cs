@@ -53,6 +53,9 @@ internal sealed class ParkingLot
     /// </summary>
     /// <param name="timeout">Null waits forever. Zero checks and returns <see cref="ParkResult.TimedOut"/> if the check passed.</param>
     /// <param name="signal">When raised (before or during the wait, followed by <see cref="Interrupt"/>), the wait ends with <see cref="ParkResult.Interrupted"/>.</param>
+    /// <param name="memory">The memory whose address is waited on (the key's first half).</param>
+    /// <param name="address">The byte address waited on.</param>
+    /// <param name="stillExpected">The wait condition (the value is still the expected one), evaluated under the lock.</param>
     public ParkResult Park(object memory, ulong address, Func<bool> stillExpected, TimeSpan? timeout, InterruptSignal? signal = null)
     {
         ArgumentNullException.ThrowIfNull(memory);

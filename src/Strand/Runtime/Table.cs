@@ -15,6 +15,7 @@ public sealed class Table : Extern
     /// <summary>The elements; its length is the table's size. Read by compiled code.</summary>
     internal object?[] Elements;
 
+    /// <summary>A host table of <paramref name="type"/>, its initial size filled with <paramref name="initialValue"/> (default: null references).</summary>
     public Table(TableType type, Value initialValue = default)
     {
         if (!type.ElementType.IsReference()) throw new ArgumentException("a table's element type must be funcref or externref", nameof(type));
@@ -28,17 +29,24 @@ public sealed class Table : Extern
         if (init is not null) Array.Fill(Elements, init);
     }
 
+    /// <summary>The reference type of the elements: funcref or externref.</summary>
     public ValType ElementType { get; }
+    /// <summary>The declared maximum number of elements, or null when there is none.</summary>
     public uint? MaximumSize { get; }
+    /// <summary>The current number of elements.</summary>
     public uint Size => (uint)Elements.Length;
 
     /// <summary>The table's current type: current size as minimum, declared maximum.</summary>
     public TableType Type => new(ElementType, new Limits(Size, MaximumSize));
 
+    /// <summary>Always <see cref="ExternalKind.Table"/>.</summary>
     public override ExternalKind Kind => ExternalKind.Table;
 
+    /// <summary>The table type in text-format style, for diagnostics.</summary>
     public override string DescribeType() => TypeText.Describe(Type);
 
+    /// <summary>The element at <paramref name="index"/> (a null reference when unset).</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="index"/> is not below <see cref="Size"/></exception>
     public Value Get(uint index)
     {
         var elements = Elements;
@@ -46,6 +54,8 @@ public sealed class Table : Extern
         return ElementType == ValType.FuncRef ? Value.FuncRef((FunctionReference?)elements[index]) : Value.ExternRef(elements[index]);
     }
 
+    /// <summary>Replaces the element at <paramref name="index"/> with <paramref name="value"/>, a reference of the table's element type.</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="index"/> is not below <see cref="Size"/></exception><exception cref="ArgumentException">the value is not of the element type</exception>
     public void Set(uint index, Value value)
     {
         var elements = Elements;
@@ -77,5 +87,6 @@ public sealed class Table : Extern
         return value.Reference;
     }
 
+    /// <summary>The table's size and element type.</summary>
     public override string ToString() => $"table {Size} {ElementType.ToWat()}";
 }

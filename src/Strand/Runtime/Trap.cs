@@ -3,18 +3,31 @@ namespace Strand.Runtime;
 /// <summary>Why guest execution stopped. Messages are the spec test suite's wording.</summary>
 public enum TrapCode
 {
+    /// <summary><c>unreachable</c> executed: "unreachable".</summary>
     Unreachable,
+    /// <summary>Integer division or remainder by zero: "integer divide by zero".</summary>
     IntegerDivideByZero,
+    /// <summary><c>i32.div_s</c>/<c>i64.div_s</c> of the minimum by -1: "integer overflow".</summary>
     IntegerOverflow,
+    /// <summary>A trapping float-to-int conversion of NaN or an out-of-range value: "invalid conversion to integer" (or "integer overflow").</summary>
     InvalidConversionToInteger,
+    /// <summary>A memory access outside the memory: "out of bounds memory access".</summary>
     OutOfBoundsMemoryAccess,
+    /// <summary>A table access outside the table: "out of bounds table access".</summary>
     OutOfBoundsTableAccess,
+    /// <summary><c>call_indirect</c> to a function of another type: "indirect call type mismatch".</summary>
     IndirectCallTypeMismatch,
+    /// <summary><c>call_indirect</c> with an index outside the table: "undefined element".</summary>
     UndefinedElement,
+    /// <summary><c>call_indirect</c> through a null element: "uninitialized element".</summary>
     UninitializedElement,
+    /// <summary>Recursion too deep for the thread's stack: "call stack exhausted".</summary>
     CallStackExhausted,
+    /// <summary>An atomic access at an address not aligned to its size: "unaligned atomic".</summary>
     UnalignedAtomic,
+    /// <summary><c>memory.atomic.wait</c> on an unshared memory: "expected shared memory".</summary>
     ExpectedSharedMemory,
+    /// <summary>A null reference where a function was needed: "null reference".</summary>
     NullReference,
     /// <summary>Execution was interrupted from outside (cancellation, or another thread of a group trapped).</summary>
     Interrupted,
@@ -32,12 +45,16 @@ public enum TrapCode
 /// </summary>
 public sealed class TrapException : Exception
 {
+    /// <summary>A trap with the spec's message for <paramref name="code"/>.</summary>
     public TrapException(TrapCode code) : base(DefaultMessage(code)) => Code = code;
 
+    /// <summary>A trap with its own <paramref name="message"/> and optionally the host exception that caused it.</summary>
     public TrapException(TrapCode code, string message, Exception? inner = null) : base(message, inner) => Code = code;
 
+    /// <summary>Why execution stopped.</summary>
     public TrapCode Code { get; }
 
+    /// <summary>The spec test suite's wording for <paramref name="code"/>.</summary>
     public static string DefaultMessage(TrapCode code) => code switch
     {
         TrapCode.Unreachable => "unreachable",
@@ -64,5 +81,6 @@ public sealed class TrapException : Exception
 /// <summary>Instantiation failed because an import is missing or does not match its declared type.</summary>
 public sealed class LinkException : Exception
 {
+    /// <summary>A link error: <paramref name="message"/> says which import and why ("unknown import", "incompatible import type").</summary>
     public LinkException(string message) : base(message) { }
 }

@@ -19,27 +19,43 @@ public readonly struct Value : IEquatable<Value>
         _ref = reference;
     }
 
+    /// <summary>The value type (spec 2.3.4).</summary>
     public ValType Type { get; }
 
+    /// <summary>An i32 (signedness is in the instructions, not the value: pass <c>unchecked((int)u)</c> for a <c>uint</c>).</summary>
     public static Value I32(int v) => new(ValType.I32, (uint)v, null);
+    /// <summary>An i64.</summary>
     public static Value I64(long v) => new(ValType.I64, (ulong)v, null);
+    /// <summary>An f32 with the bits of <paramref name="v"/>.</summary>
     public static Value F32(float v) => new(ValType.F32, BitConverter.SingleToUInt32Bits(v), null);
+    /// <summary>An f64 with the bits of <paramref name="v"/>.</summary>
     public static Value F64(double v) => new(ValType.F64, BitConverter.DoubleToUInt64Bits(v), null);
+    /// <summary>An f32 from its IEEE 754 bit pattern (any NaN payload kept).</summary>
     public static Value F32Bits(uint bits) => new(ValType.F32, bits, null);
+    /// <summary>An f64 from its IEEE 754 bit pattern (any NaN payload kept).</summary>
     public static Value F64Bits(ulong bits) => new(ValType.F64, bits, null);
+    /// <summary>A funcref: <paramref name="f"/>, or null for <c>ref.null func</c>.</summary>
     public static Value FuncRef(FunctionReference? f) => new(ValType.FuncRef, 0, f);
+    /// <summary>An externref holding any host object, or null for <c>ref.null extern</c>.</summary>
     public static Value ExternRef(object? o) => new(ValType.ExternRef, 0, o);
+    /// <summary>The null reference of <paramref name="refType"/> (funcref or externref).</summary>
     public static Value Null(ValType refType) => new(refType, 0, null);
     /// <summary>The zero / null value of a type, as locals and tables are initialised.</summary>
     public static Value Default(ValType type) => new(type, 0, null);
 
+    /// <summary>The value as an i32 (the low 32 bits; meaningful when <see cref="Type"/> is i32).</summary>
     public int AsI32 => (int)_bits;
+    /// <summary>The value as an i64 (meaningful when <see cref="Type"/> is i64).</summary>
     public long AsI64 => (long)_bits;
+    /// <summary>The value as an f32 (meaningful when <see cref="Type"/> is f32).</summary>
     public float AsF32 => BitConverter.UInt32BitsToSingle((uint)_bits);
+    /// <summary>The value as an f64 (meaningful when <see cref="Type"/> is f64).</summary>
     public double AsF64 => BitConverter.UInt64BitsToDouble(_bits);
     /// <summary>Raw bits of a numeric value (i32 zero-extended, f32 in the low 32 bits).</summary>
     public ulong Bits => _bits;
+    /// <summary>The referenced object of a funcref (<see cref="FunctionReference"/>) or externref; null for a null reference or a number.</summary>
     public object? Reference => _ref;
+    /// <summary>True for a null reference of a reference type.</summary>
     public bool IsNull => Type.IsReference() && _ref is null;
 
     /// <summary>Converts to the natural CLR value: int, long, float, double, or the reference.</summary>
@@ -52,10 +68,14 @@ public readonly struct Value : IEquatable<Value>
         _ => _ref,
     };
 
+    /// <summary>Same type, same bits (NaNs compare by bit pattern) and the same referenced object.</summary>
     public bool Equals(Value other) => Type == other.Type && _bits == other._bits && ReferenceEquals(_ref, other._ref);
+    /// <summary>See <see cref="Equals(Value)"/>.</summary>
     public override bool Equals(object? obj) => obj is Value v && Equals(v);
+    /// <summary>A hash consistent with <see cref="Equals(Value)"/>.</summary>
     public override int GetHashCode() => HashCode.Combine(Type, _bits, _ref);
 
+    /// <summary>The value in the form "i32:42".</summary>
     public override string ToString() => Type switch
     {
         ValType.I32 => $"i32:{AsI32}",

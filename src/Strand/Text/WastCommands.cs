@@ -3,11 +3,17 @@ namespace Strand.Text;
 /// <summary>Type of a script constant.</summary>
 public enum WastValueType
 {
+    /// <summary>i32.</summary>
     I32,
+    /// <summary>i64.</summary>
     I64,
+    /// <summary>f32.</summary>
     F32,
+    /// <summary>f64.</summary>
     F64,
+    /// <summary>funcref.</summary>
     FuncRef,
+    /// <summary>externref.</summary>
     ExternRef,
 }
 
@@ -18,13 +24,20 @@ public enum WastValueType
 /// </summary>
 public readonly record struct WastValue(WastValueType Type, ulong Bits, bool IsNull = false)
 {
+    /// <summary>An i32 argument or result with <paramref name="bits"/>.</summary>
     public static WastValue I32(uint bits) => new(WastValueType.I32, bits);
+    /// <summary>An i64 with <paramref name="bits"/>.</summary>
     public static WastValue I64(ulong bits) => new(WastValueType.I64, bits);
+    /// <summary>An f32 with <paramref name="bits"/> (NaN payloads kept).</summary>
     public static WastValue F32(uint bits) => new(WastValueType.F32, bits);
+    /// <summary>An f64 with <paramref name="bits"/> (NaN payloads kept).</summary>
     public static WastValue F64(ulong bits) => new(WastValueType.F64, bits);
+    /// <summary><c>ref.null</c> of <paramref name="type"/>.</summary>
     public static WastValue NullRef(WastValueType type) => new(type, 0, true);
+    /// <summary><c>ref.extern N</c>: a host reference the script names by number.</summary>
     public static WastValue ExternRef(ulong id) => new(WastValueType.ExternRef, id);
 
+    /// <summary>The value as the script writes it.</summary>
     public override string ToString() => Type switch
     {
         WastValueType.I32 => $"(i32.const 0x{Bits:x8})",
@@ -52,6 +65,7 @@ public sealed record WastExpectedNonNullRef(WastValueType Type) : WastExpected;
 /// <summary>Threads proposal: <c>(either r1 r2 ...)</c>, any one alternative matches.</summary>
 public sealed record WastExpectedEither(IReadOnlyList<WastExpected> Alternatives) : WastExpected;
 
+/// <summary>How a script gives a module.</summary>
 public enum WastModuleKind
 {
     /// <summary>Text module, already encoded into <see cref="WastModule.Binary"/>.</summary>
@@ -68,9 +82,18 @@ public sealed record WastModule(WastModuleKind Kind, string? Id, byte[]? Binary,
 /// <summary>An action: invoke an export or read an exported global; <see cref="ModuleId"/> null means the latest module.</summary>
 public abstract record WastAction(string? ModuleId, string ExportName, int Line);
 
+/// <summary><c>(invoke $id? "name" arg*)</c>: call an export.</summary>
+/// <param name="ModuleId">The module, or null for the latest.</param>
+/// <param name="ExportName">The exported function.</param>
+/// <param name="Arguments">The arguments.</param>
+/// <param name="Line">1-based line where the command starts.</param>
 public sealed record WastInvoke(string? ModuleId, string ExportName, IReadOnlyList<WastValue> Arguments, int Line)
     : WastAction(ModuleId, ExportName, Line);
 
+/// <summary><c>(get $id? "name")</c>: read an exported global.</summary>
+/// <param name="ModuleId">The module, or null for the latest.</param>
+/// <param name="ExportName">The exported global.</param>
+/// <param name="Line">1-based line where the command starts.</param>
 public sealed record WastGet(string? ModuleId, string ExportName, int Line) : WastAction(ModuleId, ExportName, Line);
 
 /// <summary>One command of a script; <see cref="Line"/> is where it starts (1-based).</summary>
@@ -85,21 +108,49 @@ public sealed record WastRegister(string Name, string? ModuleId, int Line) : Was
 /// <summary>A bare action, its result ignored (it must not trap).</summary>
 public sealed record WastActionCommand(WastAction Action, int Line) : WastCommand(Line);
 
+/// <summary><c>assert_return</c>: the action returns the expected values.</summary>
+/// <param name="Action">The action.</param>
+/// <param name="Expected">The expected results, in order.</param>
+/// <param name="Line">1-based line where the command starts.</param>
 public sealed record WastAssertReturn(WastAction Action, IReadOnlyList<WastExpected> Expected, int Line) : WastCommand(Line);
 
+/// <summary><c>assert_trap</c> on an action: it must trap with the message.</summary>
+/// <param name="Action">The action.</param>
+/// <param name="Message">The expected error message (a prefix of Strand's, as the suite compares).</param>
+/// <param name="Line">1-based line where the command starts.</param>
 public sealed record WastAssertTrap(WastAction Action, string Message, int Line) : WastCommand(Line);
 
 /// <summary><c>assert_trap</c> on a module: instantiation (e.g. its start function) must trap.</summary>
 public sealed record WastAssertModuleTrap(WastModule Module, string Message, int Line) : WastCommand(Line);
 
+/// <summary><c>assert_exhaustion</c>: the action must exhaust the call stack.</summary>
+/// <param name="Action">The action.</param>
+/// <param name="Message">The expected error message (a prefix of Strand's, as the suite compares).</param>
+/// <param name="Line">1-based line where the command starts.</param>
 public sealed record WastAssertExhaustion(WastAction Action, string Message, int Line) : WastCommand(Line);
 
+/// <summary><c>assert_invalid</c>: the module must fail validation.</summary>
+/// <param name="Module">The module.</param>
+/// <param name="Message">The expected error message (a prefix of Strand's, as the suite compares).</param>
+/// <param name="Line">1-based line where the command starts.</param>
 public sealed record WastAssertInvalid(WastModule Module, string Message, int Line) : WastCommand(Line);
 
+/// <summary><c>assert_malformed</c>: the module must fail to decode or parse.</summary>
+/// <param name="Module">The module.</param>
+/// <param name="Message">The expected error message (a prefix of Strand's, as the suite compares).</param>
+/// <param name="Line">1-based line where the command starts.</param>
 public sealed record WastAssertMalformed(WastModule Module, string Message, int Line) : WastCommand(Line);
 
+/// <summary><c>assert_unlinkable</c>: linking the module must fail.</summary>
+/// <param name="Module">The module.</param>
+/// <param name="Message">The expected error message (a prefix of Strand's, as the suite compares).</param>
+/// <param name="Line">1-based line where the command starts.</param>
 public sealed record WastAssertUnlinkable(WastModule Module, string Message, int Line) : WastCommand(Line);
 
+/// <summary><c>assert_uninstantiable</c>: instantiation must trap (e.g. in the start function).</summary>
+/// <param name="Module">The module.</param>
+/// <param name="Message">The expected error message (a prefix of Strand's, as the suite compares).</param>
+/// <param name="Line">1-based line where the command starts.</param>
 public sealed record WastAssertUninstantiable(WastModule Module, string Message, int Line) : WastCommand(Line);
 
 /// <summary>Threads proposal: <c>(thread $T (shared (module $M))* command*)</c> runs commands concurrently.</summary>

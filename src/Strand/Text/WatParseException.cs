@@ -7,6 +7,7 @@ namespace Strand.Text;
 /// </summary>
 public sealed class WatParseException : Exception
 {
+    /// <summary>A text-format error: <paramref name="reason"/> at 1-based <paramref name="line"/> and <paramref name="column"/> of <paramref name="fileName"/> (if known).</summary>
     public WatParseException(int line, int column, string reason, string? fileName = null)
         : base($"{(fileName is null ? "" : fileName + ":")}{line}:{column}: {reason}")
     {
@@ -16,8 +17,11 @@ public sealed class WatParseException : Exception
         FileName = fileName;
     }
 
+    /// <summary>1-based line of the error.</summary>
     public int Line { get; }
+    /// <summary>1-based column of the error.</summary>
     public int Column { get; }
+    /// <summary>What is wrong, without the position.</summary>
     public string Reason { get; }
 
     /// <summary>The script file, when the error comes from <see cref="WastParser"/>.</summary>

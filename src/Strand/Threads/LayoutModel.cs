@@ -6,15 +6,20 @@ namespace Strand.Threads;
 /// <remarks>64-bit so that a range ending exactly at 4 GiB (or a bogus one beyond it) is representable.</remarks>
 public readonly record struct AddressRange(ulong Start, ulong End)
 {
+    /// <summary>Bytes in the range (0 when empty).</summary>
     public ulong Size => End > Start ? End - Start : 0;
+    /// <summary>True when <paramref name="address"/> is in [Start, End).</summary>
     public bool Contains(ulong address) => address >= Start && address < End;
+    /// <summary>True when the two ranges share a byte.</summary>
     public bool Overlaps(AddressRange other) => Start < other.End && other.Start < End;
+    /// <summary>The range as "[0x00001000, 0x00002000)".</summary>
     public override string ToString() => $"[0x{Start:x8}, 0x{End:x8})";
 }
 
 /// <summary>How a linker symbol (a global or function) was identified.</summary>
 public enum SymbolSource
 {
+    /// <summary>Not found.</summary>
     NotFound,
     /// <summary>An export with the linker's name.</summary>
     Export,
@@ -27,6 +32,7 @@ public enum SymbolSource
 /// <summary>How the shadow-stack pointer global was found.</summary>
 public enum StackPointerSource
 {
+    /// <summary>Not found.</summary>
     NotFound,
     /// <summary>Exported as <c>__stack_pointer</c> (e.g. <c>--export=__stack_pointer</c>).</summary>
     Export,
@@ -66,16 +72,26 @@ public sealed record MemoryFacts(
     uint MinPages,
     uint? MaxPages)
 {
+    /// <summary>The WebAssembly page size in bytes.</summary>
     public const uint PageSize = 65536;
+    /// <summary>The initial size in bytes.</summary>
     public ulong InitialBytes => (ulong)MinPages * PageSize;
+    /// <summary>The maximum size in bytes, or null when there is none.</summary>
     public ulong? MaximumBytes => MaxPages is { } m ? (ulong)m * PageSize : null;
 }
 
 /// <summary>A global the linker defines under a well-known name (<c>__data_end</c>, <c>__tls_base</c>, ...).</summary>
 /// <param name="ConstValue">The value of its <c>i32.const</c> initialiser, if it has one.</param>
+/// <param name="Name">The linker symbol name.</param>
+/// <param name="GlobalIndex">Index in the global index space.</param>
+/// <param name="Source">How it was identified.</param>
+/// <param name="Type">Its global type.</param>
+/// <param name="Imported">True when the global is imported.</param>
 public sealed record GlobalSymbol(string Name, uint GlobalIndex, SymbolSource Source, GlobalType Type, bool Imported, uint? ConstValue)
 {
+    /// <summary>True for a mutable i32 global (what a stack pointer must be).</summary>
     public bool IsMutableI32 => Type.Mutable && Type.Type == ValType.I32;
+    /// <summary>True for an immutable i32 global (what <c>__data_end</c> and <c>__heap_base</c> are).</summary>
     public bool IsImmutableI32 => !Type.Mutable && Type.Type == ValType.I32;
 }
 
@@ -86,18 +102,25 @@ public sealed record FunctionSymbol(string Name, uint FunctionIndex, SymbolSourc
 /// <param name="IsLowerBound">True when the value is inferred and the real one may be higher: a stripped module's
 /// <c>.bss</c> is recorded nowhere unless the start function zero-fills it, so the inferred data end is only the end of
 /// what the segments, the fills and the code's constant addresses show.</param>
+/// <param name="Value">The address, when known.</param>
+/// <param name="Source">How it was identified.</param>
+/// <param name="GlobalIndex">The global holding it, if any.</param>
 public sealed record LayoutAddress(uint? Value, SymbolSource Source, uint? GlobalIndex, bool IsLowerBound = false)
 {
+    /// <summary>An address that was not found.</summary>
     public static readonly LayoutAddress Unknown = new(null, SymbolSource.NotFound, null);
 }
 
 /// <summary>The shadow-stack pointer (LLVM's <c>__stack_pointer</c>) and the stack it points into.</summary>
 public sealed record StackPointerInfo
 {
+    /// <summary>How the global was found.</summary>
     public required StackPointerSource Source { get; init; }
     /// <summary>Global index in the module's global index space (imports first).</summary>
     public uint? GlobalIndex { get; init; }
+    /// <summary>True when the global is imported (its initial value is the host's).</summary>
     public bool Imported { get; init; }
+    /// <summary>True when the global is a mutable i32, as a stack pointer must be.</summary>
     public bool IsMutableI32 { get; init; }
     /// <summary>The constant the linker initialised it with (the top of the main thread's stack).</summary>
     public uint? InitialValue { get; init; }
@@ -105,6 +128,7 @@ public sealed record StackPointerInfo
     public IReadOnlyList<uint> HeuristicCandidates { get; init; } = [];
     /// <summary>How many of <see cref="HeuristicCandidates"/> functions allocate frames on.</summary>
     public int FramedCandidates { get; init; }
+    /// <summary>Where the main stack lies relative to the static data (LLVM's <c>--stack-first</c> or after the data).</summary>
     public StackPlacement Placement { get; init; }
     /// <summary>The inferred extent of the main stack: [low, high) with high = the initial value. Null when unknown.</summary>
     public AddressRange? Range { get; init; }
@@ -151,6 +175,7 @@ public sealed record StackPointerInfo
     /// <summary>The largest constant frame any function subtracts from the stack pointer, in bytes.</summary>
     public uint LargestFrame { get; init; }
 
+    /// <summary>True when a stack-pointer global was identified.</summary>
     public bool Found => Source != StackPointerSource.NotFound;
 }
 
@@ -174,9 +199,13 @@ public sealed record TlsInfo
 {
     /// <summary>True when the module has thread-locals: a <c>.tdata</c> segment or a <c>__tls_base</c> global.</summary>
     public bool HasThreadLocals { get; init; }
+    /// <summary><c>__tls_base</c>: the running thread's TLS block address.</summary>
     public GlobalSymbol? TlsBase { get; init; }
+    /// <summary><c>__tls_size</c>: the TLS block size in bytes.</summary>
     public GlobalSymbol? TlsSize { get; init; }
+    /// <summary><c>__tls_align</c>: the TLS block alignment in bytes.</summary>
     public GlobalSymbol? TlsAlign { get; init; }
+    /// <summary><c>__wasm_init_tls(ptr)</c>: initialises a TLS block at ptr and sets <c>__tls_base</c>.</summary>
     public FunctionSymbol? InitTls { get; init; }
     /// <summary>Index of the <c>.tdata</c> data segment (the per-thread template), if named.</summary>
     public int? TemplateSegment { get; init; }
@@ -203,6 +232,7 @@ public sealed record TlsInfo
 /// <summary>How a data segment's address was learnt.</summary>
 public enum SegmentAddressSource
 {
+    /// <summary>Unknown.</summary>
     Unknown,
     /// <summary>An active segment with an <c>i32.const</c> offset.</summary>
     ActiveOffset,
@@ -210,6 +240,13 @@ public enum SegmentAddressSource
     MemoryInit,
 }
 
+/// <summary>A data segment as the layout analysis sees it.</summary>
+/// <param name="Index">The segment's index.</param>
+/// <param name="Name">Its name from the name section (LLVM names them <c>.data</c>, <c>.rodata</c>, <c>.tdata</c>, ...), if any.</param>
+/// <param name="Mode">Active or passive.</param>
+/// <param name="Size">Its length in bytes.</param>
+/// <param name="Address">Its address in memory, when known.</param>
+/// <param name="AddressSource">How the address was learnt.</param>
 public sealed record DataSegmentInfo(
     int Index,
     string? Name,
@@ -218,7 +255,9 @@ public sealed record DataSegmentInfo(
     uint? Address,
     SegmentAddressSource AddressSource)
 {
+    /// <summary>The segment's bytes in memory, when its address is known.</summary>
     public AddressRange? Range => Address is { } a ? new AddressRange(a, (ulong)a + Size) : null;
+    /// <summary>True for the TLS template (<c>.tdata</c>, named or recognised by shape): copied into each thread's TLS block, never used in place.</summary>
     public bool IsTlsTemplate => Name == ".tdata" || IsInferredTlsTemplate;
 
     /// <summary>A stripped module's TLS template, recognised by shape (see <see cref="TlsInfo.ShapeEvidence"/>).</summary>
@@ -228,8 +267,11 @@ public sealed record DataSegmentInfo(
 /// <summary>The start function and, when it is LLVM's <c>__wasm_init_memory</c>, what it initialises.</summary>
 public sealed record StartFunctionInfo
 {
+    /// <summary>The start function's index.</summary>
     public required uint FunctionIndex { get; init; }
+    /// <summary>Its name from the name section, if any.</summary>
     public string? Name { get; init; }
+    /// <summary>True when it is LLVM's <c>__wasm_init_memory</c> (by name or shape).</summary>
     public bool IsInitMemory { get; init; }
     /// <summary>"name", "shape" or "name and shape"; null when it is not <c>__wasm_init_memory</c>.</summary>
     public string? RecognizedBy { get; init; }
@@ -239,15 +281,30 @@ public sealed record StartFunctionInfo
     public IReadOnlyList<AddressRange> ZeroFills { get; init; } = [];
 }
 
+/// <summary>An import as the layout analysis lists it.</summary>
+/// <param name="Module">The import module name.</param>
+/// <param name="Name">The import name.</param>
+/// <param name="Kind">Function, table, memory or global.</param>
+/// <param name="Description">Its type in text-format style.</param>
 public sealed record LayoutImport(string Module, string Name, ExternalKind Kind, string Description);
 
+/// <summary>An export as the layout analysis lists it.</summary>
+/// <param name="Name">The export name.</param>
+/// <param name="Kind">Function, table, memory or global.</param>
+/// <param name="Index">Index in the kind's index space.</param>
+/// <param name="Description">Its type in text-format style.</param>
 public sealed record LayoutExport(string Name, ExternalKind Kind, uint Index, string Description);
 
+/// <summary>The thread-safety verdict of a module (<see cref="ThreadSafetyVerdict"/>).</summary>
 public enum SafetyLevel
 {
+    /// <summary>Safe on several threads sharing its memory.</summary>
     Safe,
+    /// <summary>Threads sharing its memory would corrupt each other's state (shadow stacks, TLS).</summary>
     Unsafe,
+    /// <summary>Unknown.</summary>
     Unknown,
+    /// <summary>The question does not arise (e.g. no memory, or an unshared one).</summary>
     NotApplicable,
 }
 

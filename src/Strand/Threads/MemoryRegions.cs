@@ -40,6 +40,8 @@ internal sealed class MemoryRegions
 
     /// <summary>A region of at least <paramref name="bytes"/> bytes, page-aligned and a whole number of pages.</summary>
     /// <param name="describe">What the region is for, e.g. "a 64 KiB shadow stack for thread 3" (for the error message).</param>
+    /// <param name="bytes">The size needed, in bytes (rounded up to whole pages).</param>
+    /// <param name="remedy">What the user can change when the memory cannot grow (for the error message).</param>
     public AddressRange Allocate(ulong bytes, string describe, string remedy)
     {
         ulong pages = Math.Max(1, (bytes + Memory.PageSize - 1) / Memory.PageSize);

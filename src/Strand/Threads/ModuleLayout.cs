@@ -45,16 +45,25 @@ public sealed class ModuleLayout
 
     /// <summary>The module's memory 0; null when it has none.</summary>
     public MemoryFacts? Memory { get; private init; }
+    /// <summary>The shadow-stack pointer global (<c>__stack_pointer</c>): how it was found, its evidence and range.</summary>
     public required StackPointerInfo StackPointer { get; init; }
+    /// <summary><c>__data_end</c>: the end of static data, if found.</summary>
     public required LayoutAddress DataEnd { get; init; }
+    /// <summary><c>__heap_base</c>: where the guest heap starts, if found.</summary>
     public required LayoutAddress HeapBase { get; init; }
+    /// <summary>Thread-local storage: <c>__tls_base</c>, <c>__tls_size</c>, <c>__tls_align</c>, <c>__wasm_init_tls</c>.</summary>
     public required TlsInfo Tls { get; init; }
+    /// <summary>Every data segment with its address range, if constant.</summary>
     public required IReadOnlyList<DataSegmentInfo> DataSegments { get; init; }
+    /// <summary>What the start function does (LLVM's <c>__wasm_init_memory</c>: zero fills, init flag), if there is one.</summary>
     public StartFunctionInfo? Start { get; private init; }
+    /// <summary>The module's imports as the analysis sees them.</summary>
     public required IReadOnlyList<LayoutImport> Imports { get; init; }
+    /// <summary>The module's exports as the analysis sees them.</summary>
     public required IReadOnlyList<LayoutExport> Exports { get; init; }
     /// <summary>Everything ambiguous or inferred, as sentences.</summary>
     public required IReadOnlyList<string> Notes { get; init; }
+    /// <summary>Whether the module is safe to run on several threads, as is and under Strand, with the reasons.</summary>
     public required ThreadSafetyVerdict Verdict { get; init; }
 
     /// <summary>

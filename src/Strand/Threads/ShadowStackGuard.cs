@@ -37,6 +37,13 @@ internal sealed class ShadowStackGuard
     /// <param name="reservedBelow">Start of the memory below the floor that no stack may use (the red-zone band, the
     /// thread's TLS block): a write in [reservedBelow, floor) is an overflow whatever its size.</param>
     /// <param name="largestFrame">The largest constant frame the module's code allocates, in bytes.</param>
+    /// <param name="globalIndex">The stack-pointer global.</param>
+    /// <param name="threadId">The guarded thread's id (for messages).</param>
+    /// <param name="remedy">What to change when the stack overflows (for the trap message).</param>
+    /// <param name="registry">The group's registry of live stacks, for collision checks; null: none.</param>
+    /// <param name="self">This thread's entry in the registry.</param>
+    /// <param name="report">Receives each collision; null: none.</param>
+    /// <param name="trapOnCollision">Trap at the first collision instead of only reporting it.</param>
     public ShadowStackGuard(uint globalIndex, int threadId, AddressRange? bounds, ulong reservedBelow, uint largestFrame, string remedy,
         StackRegistry? registry, StackRegistry.Entry? self, Action<StackCollision>? report, bool trapOnCollision)
     {

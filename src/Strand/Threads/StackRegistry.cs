@@ -34,6 +34,7 @@ public enum StackCollisionKind
 /// <param name="Kind">When the collision was found.</param>
 public sealed record StackCollision(int ThreadId, uint StackPointer, int OtherThreadId, AddressRange OtherStack, StackCollisionKind Kind = StackCollisionKind.AtStart)
 {
+    /// <summary>The collision in one sentence, as <c>strand</c> prints it.</summary>
     public string Message => Kind switch
     {
         StackCollisionKind.StackPlaced =>
@@ -43,6 +44,7 @@ public sealed record StackCollision(int ThreadId, uint StackPointer, int OtherTh
         _ => $"thread {ThreadId} starts with __stack_pointer 0x{StackPointer:x8} inside thread {OtherThreadId}'s live stack {OtherStack}",
     };
 
+    /// <summary>See <see cref="Message"/>.</summary>
     public override string ToString() => Message;
 }
 

@@ -50,6 +50,7 @@ public sealed class ThreadGroup : IDisposable
     private Exception? _stopReason;
     private bool _disposed;
 
+    /// <summary>A group for <paramref name="module"/>: creates (or takes from <see cref="ThreadGroupOptions.Linker"/>) the memory its threads share and resolves the imports once; no thread runs until <see cref="Spawn"/>.</summary>
     public ThreadGroup(Module module, ThreadGroupOptions? options = null)
         : this((module ?? throw new ArgumentNullException(nameof(module))).Definition, module, options)
     {
@@ -85,7 +86,7 @@ public sealed class ThreadGroup : IDisposable
 
         _tokenRegistration = _options.CancellationToken.Register(() => Stop(new OperationCanceledException("the thread group was cancelled", _options.CancellationToken)));
         if (_options.Timeout is { } timeout)
-            _timer = new Timer(_ => Stop(new TimeoutException($"the thread group did not finish within {timeout.TotalSeconds:0.###} s")), null, timeout, Timeout.InfiniteTimeSpan);
+            _timer = new Timer(_ => Stop(new TimeoutException($"the thread group did not finish within {timeout.TotalSeconds:0.#######} s")), null, timeout, Timeout.InfiniteTimeSpan);
     }
 
     /// <summary>The static analysis of the module (stack pointer, TLS, data).</summary>
@@ -104,8 +105,10 @@ public sealed class ThreadGroup : IDisposable
     /// </summary>
     public AddressRange? MainStack { get; }
 
+    /// <summary>How thread stacks are placed (<see cref="ThreadGroupOptions.StackMode"/>).</summary>
     public StackMode StackMode => _options.StackMode;
 
+    /// <summary>The threads spawned so far, in id order (without completed ones when <see cref="ThreadGroupOptions.ForgetCompletedThreads"/> is set).</summary>
     public IReadOnlyList<WasmThread> Threads
     {
         get { lock (_lock) return _threads.ToArray(); }
@@ -304,6 +307,7 @@ public sealed class ThreadGroup : IDisposable
 
     /// <param name="preview">Place everything now (inspect); otherwise thread 1's separate TLS block is placed after its
     /// instance is created (<see cref="Run"/>), so that nothing grows the memory before the first instantiation.</param>
+    /// <param name="thread">The thread to place.</param>
     private ThreadPlan PlaceThread(WasmThread thread, bool preview = false)
     {
         if (Memory is null || _regions is null) return new ThreadPlan(null, null, null, null);

@@ -33,6 +33,7 @@ public sealed class ThreadGroupOptions
     /// <summary>The default OS stack of a guest thread: deep wasm recursion reaches the engine's guard long before it.</summary>
     public const int DefaultThreadStackSize = 64 * 1024 * 1024;
 
+    /// <summary>Isolated (default): a private shadow stack per thread; Shared: every thread keeps the linker's (demonstrates collisions); GuestPlaced: the guest places stacks itself (wasi-threads).</summary>
     public StackMode StackMode { get; init; } = StackMode.Isolated;
 
     /// <summary>

@@ -16,7 +16,9 @@ public sealed class WasmThread
 
     /// <summary>1-based; the first thread spawned in a group is 1.</summary>
     public int Id { get; }
+    /// <summary>The exported function the thread runs.</summary>
     public string Export { get; }
+    /// <summary>The arguments it was called with.</summary>
     public IReadOnlyList<Value> Arguments { get; }
 
     /// <summary>The export's results, once it returned normally.</summary>
@@ -59,10 +61,12 @@ public sealed class WasmThread
     /// <summary>Wall-clock time from the start of the export call to its end.</summary>
     public TimeSpan Elapsed { get; internal set; }
 
+    /// <summary>True once the thread has finished, successfully or not.</summary>
     public bool IsCompleted => _done.IsSet;
 
     /// <summary>Signalled when the thread has finished (for waiting on several things at once).</summary>
     internal WaitHandle CompletedHandle => _done.WaitHandle;
+    /// <summary>True once the thread has finished without an error.</summary>
     public bool Succeeded => IsCompleted && Error is null;
 
     /// <summary>Waits for the thread to finish; false if it did not within <paramref name="timeout"/>.</summary>
@@ -70,6 +74,7 @@ public sealed class WasmThread
 
     internal void Complete() => _done.Set();
 
+    /// <summary>The thread's id, export and state, for diagnostics.</summary>
     public override string ToString() =>
         $"thread {Id} {Export}: " + (Error is not null ? $"failed: {Error.Message}" : Result is not null ? string.Join(", ", Result) : IsCompleted ? "done" : "running");
 }

@@ -160,14 +160,15 @@ public static class ModuleInspector
     /// <summary>An address as 0x%08x.</summary>
     public static string Hex(ulong address) => "0x" + address.ToString("x8", Invariant);
 
-    /// <summary>A byte count in decimal: "16 bytes", "64 KiB", "1 MiB", or "65556 bytes (64.0 KiB)".</summary>
+    /// <summary>A byte count in decimal: "16 bytes", "64 KiB", "1 MiB", or "65556 bytes ≈ 64.0 KiB".</summary>
     public static string Size(ulong bytes)
     {
         const ulong KiB = 1024, MiB = 1024 * 1024;
         if (bytes >= MiB && bytes % MiB == 0) return $"{bytes / MiB} MiB";
         if (bytes >= KiB && bytes % KiB == 0) return $"{bytes / KiB} KiB";
-        if (bytes >= MiB) return string.Create(Invariant, $"{bytes} bytes ({bytes / (double)MiB:0.0} MiB)");
-        if (bytes >= KiB) return string.Create(Invariant, $"{bytes} bytes ({bytes / (double)KiB:0.0} KiB)");
+        // No brackets of its own: callers put sizes in brackets ("range [..] (65408 bytes ≈ 63.9 KiB)").
+        if (bytes >= MiB) return string.Create(Invariant, $"{bytes} bytes ≈ {bytes / (double)MiB:0.0} MiB");
+        if (bytes >= KiB) return string.Create(Invariant, $"{bytes} bytes ≈ {bytes / (double)KiB:0.0} KiB");
         return bytes == 1 ? "1 byte" : $"{bytes} bytes";
     }
 
@@ -219,7 +220,7 @@ public static class ModuleInspector
 
     // ====================================================================== SVG
 
-    private enum RegionKind { Unused, Data, Bss, Flag, Stack, RedZone, Heap, ThreadStack, HostGrown }
+    private enum RegionKind { Unused, Data, Bss, Flag, Stack, RedZone, Heap, ThreadStack, HostGrown, Tls }
 
     private sealed record Region(ulong Start, ulong End, RegionKind Kind, string Label);
 
@@ -234,6 +235,7 @@ public static class ModuleInspector
         (RegionKind.Heap, "#edc948", "heap"),
         (RegionKind.ThreadStack, "#b07aa1", "thread stack"),
         (RegionKind.HostGrown, "#d9d2e9", "grown by the host for threads"),
+        (RegionKind.Tls, "#76b7b2", "TLS block"),
     ];
 
     private static string FillOf(RegionKind kind) => Palette.First(p => p.Kind == kind).Fill;
@@ -244,12 +246,17 @@ public static class ModuleInspector
     /// are both visible; the ticks give the exact addresses. Overlapping stacks are outlined in red.
     /// </summary>
     /// <param name="redZoneBands">For thread stacks, the free band below each (<see cref="WasmThread.RedZoneBand"/>), drawn in its lane.</param>
+    /// <param name="tlsBlocks">Each thread's TLS block (<see cref="WasmThread.TlsBlock"/>), drawn in lanes of their own below the stacks.</param>
+    /// <param name="layout">The module's layout analysis.</param>
+    /// <param name="threadStacks">Each thread's stack [low, high), drawn in lanes below the bar.</param>
     public static string RenderSvg(ModuleLayout layout, IReadOnlyList<(int threadId, uint low, uint high)>? threadStacks = null,
-        IReadOnlyList<(int threadId, uint low, uint high)>? redZoneBands = null)
+        IReadOnlyList<(int threadId, uint low, uint high)>? redZoneBands = null,
+        IReadOnlyList<(int threadId, uint low, uint high)>? tlsBlocks = null)
     {
         ArgumentNullException.ThrowIfNull(layout);
         var threads = (threadStacks ?? []).Where(t => t.high > t.low).OrderBy(t => t.low).ToList();
         var bands = (redZoneBands ?? []).Where(b => b.high > b.low).ToList();
+        var tls = (tlsBlocks ?? []).Where(b => b.high > b.low).OrderBy(b => b.low).ToList();
 
         var regions = MainRegions(layout, threads);
         ulong memoryEnd = regions.Count > 0 ? regions[^1].End : 0;
@@ -259,6 +266,7 @@ public static class ModuleInspector
         foreach (var r in regions) { bounds.Add(r.Start); bounds.Add(r.End); }
         foreach (var t in threads) { bounds.Add(t.low); bounds.Add(t.high); }
         foreach (var b in bands) { bounds.Add(b.low); bounds.Add(b.high); }
+        foreach (var b in tls) { bounds.Add(b.low); bounds.Add(b.high); }
         ulong initialEnd = layout.Memory?.InitialBytes ?? 0;
         bool grown = initialEnd > 0 && initialEnd < memoryEnd;
         if (grown) bounds.Add(initialEnd);
@@ -291,6 +299,13 @@ public static class ModuleInspector
             if (lane is null) lanes.Add(lane = []);
             lane.Add(t);
         }
+        var tlsLanes = new List<List<(int threadId, uint low, uint high)>>();
+        foreach (var b in tls)
+        {
+            var lane = tlsLanes.FirstOrDefault(l => l.All(o => b.high <= o.low || o.high <= b.low));
+            if (lane is null) tlsLanes.Add(lane = []);
+            lane.Add(b);
+        }
         var mainStack = layout.StackPointer.GuardedRange ?? layout.StackPointer.Range;
         bool Collides((int threadId, uint low, uint high) t) =>
             threads.Count(o => t.low < o.high && o.low < t.high) > 1 // itself, plus at least one other
@@ -299,15 +314,20 @@ public static class ModuleInspector
             || layout.StaticDataRanges.Any(d => t.low < d.End && d.Start < t.high);
 
         double lanesTop = barY + barHeight + 70;
-        double legendY = lanesTop + lanes.Count * (laneHeight + laneGap) + (lanes.Count > 0 ? 30 : 0);
+        double tlsTop = lanesTop + lanes.Count * (laneHeight + laneGap) + (lanes.Count > 0 && tlsLanes.Count > 0 ? 30 : 0);
+        double legendY = tlsTop + tlsLanes.Count * (laneHeight + laneGap) + (lanes.Count + tlsLanes.Count > 0 ? 30 : 0);
+        // The legend names only the kinds the picture shows.
+        var shown = new HashSet<RegionKind>(regions.Select(r => r.Kind));
+        if (threads.Count > 0) shown.Add(RegionKind.ThreadStack);
+        if (bands.Count > 0) shown.Add(RegionKind.RedZone);
+        if (tls.Count > 0) shown.Add(RegionKind.Tls);
         const double width = 1000;
         // Legend entries flow left to right and wrap onto further rows.
         var legend = new List<(double X, double Y, string Fill, string Name)>();
         double lx = left, ly = legendY;
         foreach (var (kind, fill, name) in Palette)
         {
-            if (kind is RegionKind.ThreadStack or RegionKind.HostGrown && lanes.Count == 0) continue;
-            if (kind is RegionKind.RedZone && layout.StackPointer.RedZoneBand is null && bands.Count == 0) continue;
+            if (!shown.Contains(kind)) continue;
             double itemWidth = 17 + name.Length * 6.2 + 18;
             if (lx + itemWidth > width - 10 && lx > left)
             {
@@ -329,8 +349,26 @@ public static class ModuleInspector
         Text(svg, left, 24, title, "start", bold: true, size: 14);
         Text(svg, left, 42, "Widths grow with log2(size), not to scale; ticks give exact addresses.", "start", size: 10, fill: "#555555");
 
-        // Main bar.
-        var labelRows = new List<double>[3] { [], [], [] };
+        // Main bar. Labels that do not fit inside their region go above the bar, each in the first row where it
+        // overlaps no earlier label (the end-of-initial-memory marker's label included).
+        var labelRows = new List<(double Low, double High)>[4] { [], [], [], [] };
+        double PlaceAbove(double low, double high)
+        {
+            int row = 0;
+            while (row < labelRows.Length - 1 && labelRows[row].Any(o => low < o.High + 4 && o.Low < high + 4)) row++;
+            labelRows[row].Add((low, high));
+            return barY - 10 - row * 16;
+        }
+        if (grown)
+        {
+            // Regions beyond the initial size exist only after memory.grow.
+            double x = X(initialEnd);
+            const string marker = "end of initial memory";
+            double y = PlaceAbove(x, x + 3 + marker.Length * 5.2);
+            svg.Append(string.Create(Invariant,
+                $"<line x1=\"{x:0.##}\" y1=\"{y + 3:0.##}\" x2=\"{x:0.##}\" y2=\"{barY + barHeight + 6}\" stroke=\"#d62728\" stroke-width=\"1.2\" stroke-dasharray=\"4 3\"/>\n"));
+            Text(svg, x + 3, y, marker, "start", size: 9, fill: "#d62728");
+        }
         foreach (var r in regions)
         {
             double x0 = X(r.Start), x1 = X(r.End);
@@ -345,25 +383,12 @@ public static class ModuleInspector
             }
             else
             {
-                // Above the bar, in the first row whose earlier labels do not reach this one.
                 double half = label.Length * 3.1 + 4;
-                int row = 0;
-                while (row < labelRows.Length - 1 && labelRows[row].Any(end => end > mid - half)) row++;
-                labelRows[row].Add(mid + half);
-                double y = barY - 10 - row * 16;
+                double y = PlaceAbove(mid - half, mid + half);
                 svg.Append(string.Create(Invariant,
                     $"<line x1=\"{mid:0.##}\" y1=\"{barY}\" x2=\"{mid:0.##}\" y2=\"{y + 3:0.##}\" stroke=\"#777777\" stroke-width=\"0.6\"/>\n"));
                 Text(svg, mid, y, label, "middle");
             }
-        }
-
-        if (grown)
-        {
-            // Regions beyond the initial size exist only after memory.grow.
-            double x = X(initialEnd);
-            svg.Append(string.Create(Invariant,
-                $"<line x1=\"{x:0.##}\" y1=\"{barY - 6}\" x2=\"{x:0.##}\" y2=\"{barY + barHeight + 6}\" stroke=\"#d62728\" stroke-width=\"1.2\" stroke-dasharray=\"4 3\"/>\n"));
-            Text(svg, x + 3, barY - 8, "end of initial memory", "start", size: 9, fill: "#d62728");
         }
 
         // Address ticks under the bar, skipping labels that would overprint the previous one.
@@ -405,6 +430,21 @@ public static class ModuleInspector
         }
         if (lanes.Count > 0)
             Text(svg, left, lanesTop - 8, "Thread stacks", "start", bold: true);
+        for (int l = 0; l < tlsLanes.Count; l++)
+        {
+            double y = tlsTop + l * (laneHeight + laneGap);
+            foreach (var b in tlsLanes[l])
+            {
+                double x0 = X(b.low), x1 = X(b.high);
+                svg.Append(string.Create(Invariant,
+                    $"<rect x=\"{x0:0.##}\" y=\"{y:0.##}\" width=\"{Math.Max(x1 - x0, 0.5):0.##}\" height=\"{laneHeight}\" fill=\"{FillOf(RegionKind.Tls)}\" stroke=\"#333333\" stroke-width=\"0.6\"><title>{Escape($"thread {b.threadId} TLS block: {Hex(b.low)}..{Hex(b.high)}, {Size((ulong)b.high - b.low)}")}</title></rect>\n"));
+                string label = $"T{b.threadId} TLS";
+                if (x1 - x0 >= label.Length * 6.2 + 4) Text(svg, (x0 + x1) / 2, y + laneHeight / 2 + 4, label, "middle");
+                else Text(svg, x1 + 3, y + laneHeight / 2 + 4, label, "start");
+            }
+        }
+        if (tlsLanes.Count > 0)
+            Text(svg, left, tlsTop - 8, "TLS blocks", "start", bold: true);
 
         // Legend.
         foreach (var (x, y, fill, name) in legend)

@@ -11,8 +11,10 @@ namespace Strand.Tools;
 /// </summary>
 public static class SpecTestModule
 {
+    /// <summary>The module name the spec test suite imports from.</summary>
     public const string Name = "spectest";
 
+    /// <summary>Defines the spec test suite's <c>spectest</c> imports (print functions, globals, a table and a memory) in <paramref name="linker"/>; the print functions write to <paramref name="output"/> (default: none).</summary>
     public static void Define(Linker linker, TextWriter? output = null)
     {
         // The suite only checks that these exist with the right types; printing is optional noise.

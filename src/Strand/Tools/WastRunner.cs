@@ -195,7 +195,7 @@ public sealed class WastRunner
     private void Fail(int line, string message)
     {
         if (_control.TimedOut && _control.Timeout is { } limit)
-            message += $" (the command ran out of time: --timeout {limit.TotalSeconds:0.###} s)";
+            message += $" (the command ran out of time: --timeout {limit.TotalSeconds:0.#######} s)";
         _failed++;
         _failures.Add($"{_file}:{line}: {message}");
     }
@@ -683,6 +683,7 @@ public sealed class WastRunner
     /// <summary>The host value behind <c>ref.extern N</c>: equal numbers give equal references.</summary>
     public sealed record ExternHandle(ulong Id)
     {
+        /// <summary>The reference as the script writes it: <c>ref.extern N</c>.</summary>
         public override string ToString() => $"ref.extern {Id}";
     }
 

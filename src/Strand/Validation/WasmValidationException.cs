@@ -7,6 +7,7 @@ namespace Strand.Validation;
 /// </summary>
 public sealed class WasmValidationException : Exception
 {
+    /// <summary>An invalid module: <paramref name="reason"/> (the spec test suite's wording) at byte <paramref name="offset"/>, in function <paramref name="functionIndex"/> (named <paramref name="functionName"/>) when the error is in code.</summary>
     public WasmValidationException(string reason, int offset, uint? functionIndex = null, string? functionName = null)
         : base(Format(reason, offset, functionIndex, functionName))
     {
@@ -15,8 +16,11 @@ public sealed class WasmValidationException : Exception
         FunctionIndex = functionIndex;
     }
 
+    /// <summary>What is invalid, without the position.</summary>
     public string Reason { get; }
+    /// <summary>Byte offset of the offending instruction or construct in the module binary.</summary>
     public int Offset { get; }
+    /// <summary>The function whose code is invalid (in the function index space), or null outside code.</summary>
     public uint? FunctionIndex { get; }
 
     private static string Format(string reason, int offset, uint? functionIndex, string? functionName)

@@ -34,6 +34,7 @@ public sealed class WasiContext : IDisposable
         return bytes; // NUL-terminated
     }
 
+    /// <summary>The program's arguments (<c>args_get</c>), the program name first.</summary>
     public IReadOnlyList<string> Arguments { get; }
 
     /// <summary>Environment as the guest sees it ("NAME=value").</summary>

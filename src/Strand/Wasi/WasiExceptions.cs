@@ -3,6 +3,7 @@ namespace Strand.Wasi;
 /// <summary>Thrown by <c>proc_exit</c>: the guest asked to terminate with <see cref="ExitCode"/>.</summary>
 public sealed class WasiExitException(int exitCode) : Exception($"WASI program exited with code {exitCode}")
 {
+    /// <summary>The argument of <c>proc_exit</c>.</summary>
     public int ExitCode { get; } = exitCode;
 }
 

@@ -17,8 +17,10 @@ public sealed class WasiHost
 {
     private readonly WasiPreview1 _functions;
 
+    /// <summary>A WASI preview 1 host over <paramref name="context"/> (arguments, environment, stdio, preopens).</summary>
     public WasiHost(WasiContext context) => _functions = new WasiPreview1(context);
 
+    /// <summary>The context the WASI functions act on.</summary>
     public WasiContext Context => _functions.Context;
 
     /// <summary>Defines every WASI function in <paramref name="linker"/> under <c>wasi_snapshot_preview1</c>.</summary>

@@ -91,6 +91,9 @@ internal static class WasiPathResolver
     /// <param name="followFinalSymlink">Follow a symlink in the final component (LOOKUP_SYMLINK_FOLLOW).</param>
     /// <param name="followTrailingSlash">A trailing '/' also follows the final symlink (POSIX pathname rules).</param>
     /// <param name="needDepth">The caller needs <see cref="ResolvedPath.Depth"/>: resolve per component.</param>
+    /// <param name="root">The preopened directory's handle: nothing outside it is reachable.</param>
+    /// <param name="guestPath">The path the guest gave, relative to <paramref name="root"/>.</param>
+    /// <param name="mode">How components are resolved (openat2 or one component at a time).</param>
     public static ResolvedPath Resolve(SafeFileHandle root, string guestPath, bool followFinalSymlink, WasiPathResolution mode,
         bool followTrailingSlash = true, bool needDepth = false)
     {

@@ -69,6 +69,7 @@ public sealed partial class WasiPreview1
         Memory.WriteU64(address + 56, stat.ChangeTime);
     }
 
+    /// <summary>WASI preview 1 <c>fd_advise</c>, as the witx specifies it: pointer arguments are guest addresses, results are written to guest memory; returns the errno (0 on success).</summary>
     public int FdAdvise(int fd, long offset, long length, int advice)
     {
         try
@@ -81,6 +82,7 @@ public sealed partial class WasiPreview1
         catch (Exception e) when (TryMap(e, out int errno)) { return errno; }
     }
 
+    /// <summary>WASI preview 1 <c>fd_allocate</c>, as the witx specifies it: pointer arguments are guest addresses, results are written to guest memory; returns the errno (0 on success).</summary>
     public int FdAllocate(int fd, long offset, long length)
     {
         try
@@ -95,6 +97,7 @@ public sealed partial class WasiPreview1
         catch (Exception e) when (TryMap(e, out int errno)) { return errno; }
     }
 
+    /// <summary>WASI preview 1 <c>fd_close</c>, as the witx specifies it: pointer arguments are guest addresses, results are written to guest memory; returns the errno (0 on success).</summary>
     public int FdClose(int fd)
     {
         try
@@ -105,8 +108,10 @@ public sealed partial class WasiPreview1
         catch (Exception e) when (TryMap(e, out int errno)) { return errno; }
     }
 
+    /// <summary>WASI preview 1 <c>fd_datasync</c>, as the witx specifies it: pointer arguments are guest addresses, results are written to guest memory; returns the errno (0 on success).</summary>
     public int FdDatasync(int fd) => SyncCore(fd, WasiRights.FdDatasync);
 
+    /// <summary>WASI preview 1 <c>fd_sync</c>, as the witx specifies it: pointer arguments are guest addresses, results are written to guest memory; returns the errno (0 on success).</summary>
     public int FdSync(int fd) => SyncCore(fd, WasiRights.FdSync);
 
     private int SyncCore(int fd, WasiRights right)
@@ -126,6 +131,7 @@ public sealed partial class WasiPreview1
         catch (Exception e) when (TryMap(e, out int errno)) { return errno; }
     }
 
+    /// <summary>WASI preview 1 <c>fd_fdstat_get</c>, as the witx specifies it: pointer arguments are guest addresses, results are written to guest memory; returns the errno (0 on success).</summary>
     public int FdFdstatGet(int fd, int statPointer)
     {
         try
@@ -143,6 +149,7 @@ public sealed partial class WasiPreview1
         catch (Exception e) when (TryMap(e, out int errno)) { return errno; }
     }
 
+    /// <summary>WASI preview 1 <c>fd_fdstat_set_flags</c>, as the witx specifies it: pointer arguments are guest addresses, results are written to guest memory; returns the errno (0 on success).</summary>
     public int FdFdstatSetFlags(int fd, int flags)
     {
         try
@@ -156,6 +163,7 @@ public sealed partial class WasiPreview1
         catch (Exception e) when (TryMap(e, out int errno)) { return errno; }
     }
 
+    /// <summary>WASI preview 1 <c>fd_fdstat_set_rights</c>, as the witx specifies it: pointer arguments are guest addresses, results are written to guest memory; returns the errno (0 on success).</summary>
     public int FdFdstatSetRights(int fd, long rightsBase, long rightsInheriting)
     {
         try
@@ -167,6 +175,7 @@ public sealed partial class WasiPreview1
         catch (Exception e) when (TryMap(e, out int errno)) { return errno; }
     }
 
+    /// <summary>WASI preview 1 <c>fd_filestat_get</c>, as the witx specifies it: pointer arguments are guest addresses, results are written to guest memory; returns the errno (0 on success).</summary>
     public int FdFilestatGet(int fd, int statPointer)
     {
         try
@@ -185,6 +194,7 @@ public sealed partial class WasiPreview1
         catch (Exception e) when (TryMap(e, out int errno)) { return errno; }
     }
 
+    /// <summary>WASI preview 1 <c>fd_filestat_set_size</c>, as the witx specifies it: pointer arguments are guest addresses, results are written to guest memory; returns the errno (0 on success).</summary>
     public int FdFilestatSetSize(int fd, long size)
     {
         try
@@ -198,6 +208,7 @@ public sealed partial class WasiPreview1
         catch (Exception e) when (TryMap(e, out int errno)) { return errno; }
     }
 
+    /// <summary>WASI preview 1 <c>fd_filestat_set_times</c>, as the witx specifies it: pointer arguments are guest addresses, results are written to guest memory; returns the errno (0 on success).</summary>
     public int FdFilestatSetTimes(int fd, long accessTime, long modifyTime, int fstFlags)
     {
         try
@@ -222,6 +233,7 @@ public sealed partial class WasiPreview1
         catch (Exception e) when (TryMap(e, out int errno)) { return errno; }
     }
 
+    /// <summary>WASI preview 1 <c>fd_pread</c>, as the witx specifies it: pointer arguments are guest addresses, results are written to guest memory; returns the errno (0 on success).</summary>
     public int FdPread(int fd, int iovsPointer, int iovsLength, long offset, int nreadPointer)
     {
         try
@@ -247,6 +259,7 @@ public sealed partial class WasiPreview1
         catch (Exception e) when (TryMap(e, out int errno)) { return errno; }
     }
 
+    /// <summary>WASI preview 1 <c>fd_pwrite</c>, as the witx specifies it: pointer arguments are guest addresses, results are written to guest memory; returns the errno (0 on success).</summary>
     public int FdPwrite(int fd, int iovsPointer, int iovsLength, long offset, int nwrittenPointer)
     {
         try
@@ -273,6 +286,7 @@ public sealed partial class WasiPreview1
         catch (Exception e) when (TryMap(e, out int errno)) { return errno; }
     }
 
+    /// <summary>WASI preview 1 <c>fd_prestat_get</c>, as the witx specifies it: pointer arguments are guest addresses, results are written to guest memory; returns the errno (0 on success).</summary>
     public int FdPrestatGet(int fd, int prestatPointer)
     {
         try
@@ -288,6 +302,7 @@ public sealed partial class WasiPreview1
         catch (Exception e) when (TryMap(e, out int errno)) { return errno; }
     }
 
+    /// <summary>WASI preview 1 <c>fd_prestat_dir_name</c>, as the witx specifies it: pointer arguments are guest addresses, results are written to guest memory; returns the errno (0 on success).</summary>
     public int FdPrestatDirName(int fd, int pathPointer, int pathLength)
     {
         try
@@ -301,6 +316,7 @@ public sealed partial class WasiPreview1
         catch (Exception e) when (TryMap(e, out int errno)) { return errno; }
     }
 
+    /// <summary>WASI preview 1 <c>fd_read</c>, as the witx specifies it: pointer arguments are guest addresses, results are written to guest memory; returns the errno (0 on success).</summary>
     public int FdRead(int fd, int iovsPointer, int iovsLength, int nreadPointer)
     {
         try
@@ -326,6 +342,7 @@ public sealed partial class WasiPreview1
         catch (Exception e) when (TryMap(e, out int errno)) { return errno; }
     }
 
+    /// <summary>WASI preview 1 <c>fd_write</c>, as the witx specifies it: pointer arguments are guest addresses, results are written to guest memory; returns the errno (0 on success).</summary>
     public int FdWrite(int fd, int iovsPointer, int iovsLength, int nwrittenPointer)
     {
         try
@@ -366,6 +383,7 @@ public sealed partial class WasiPreview1
         catch (Exception e) when (TryMap(e, out int errno)) { return errno; }
     }
 
+    /// <summary>WASI preview 1 <c>fd_readdir</c>, as the witx specifies it: pointer arguments are guest addresses, results are written to guest memory; returns the errno (0 on success).</summary>
     public int FdReaddir(int fd, int bufferPointer, int bufferLength, long cookie, int bufusedPointer)
     {
         try
@@ -425,6 +443,7 @@ public sealed partial class WasiPreview1
         return listing;
     }
 
+    /// <summary>WASI preview 1 <c>fd_renumber</c>, as the witx specifies it: pointer arguments are guest addresses, results are written to guest memory; returns the errno (0 on success).</summary>
     public int FdRenumber(int fd, int to)
     {
         try
@@ -435,6 +454,7 @@ public sealed partial class WasiPreview1
         catch (Exception e) when (TryMap(e, out int errno)) { return errno; }
     }
 
+    /// <summary>WASI preview 1 <c>fd_seek</c>, as the witx specifies it: pointer arguments are guest addresses, results are written to guest memory; returns the errno (0 on success).</summary>
     public int FdSeek(int fd, long offset, int whence, int newOffsetPointer)
     {
         try
@@ -464,6 +484,7 @@ public sealed partial class WasiPreview1
         catch (Exception e) when (TryMap(e, out int errno)) { return errno; }
     }
 
+    /// <summary>WASI preview 1 <c>fd_tell</c>, as the witx specifies it: pointer arguments are guest addresses, results are written to guest memory; returns the errno (0 on success).</summary>
     public int FdTell(int fd, int offsetPointer)
     {
         try

@@ -10,6 +10,12 @@ public sealed partial class WasiPreview1
     /// Whether a trailing '/' follows a final symlink. Calls that create or remove the final entry pass false, as
     /// Linux does for mkdir/rmdir/unlink/rename/symlink/link ("link/" names the link, which is then not a directory).
     /// </param>
+    /// <param name="fd">The directory descriptor the path is relative to.</param>
+    /// <param name="needed">The rights the operation needs on it.</param>
+    /// <param name="pathPointer">Guest address of the path.</param>
+    /// <param name="pathLength">Its length in bytes.</param>
+    /// <param name="followFinal">Follow a symlink in the final component (lookupflags::symlink_follow).</param>
+    /// <param name="needDepth">The caller needs the resolved depth.</param>
     private ResolvedPath Resolve(int fd, WasiRights needed, int pathPointer, int pathLength, bool followFinal,
         bool followTrailingSlash = true, bool needDepth = false) =>
         Resolve(GetDirectory(fd), needed, pathPointer, pathLength, followFinal, followTrailingSlash, needDepth);
@@ -49,6 +55,7 @@ public sealed partial class WasiPreview1
     private static WasiFileType? TypeOf(ResolvedPath path) =>
         path.Name is null ? WasiFileType.Directory : HostFileSystem.TypeAt(path.Directory, path.Name);
 
+    /// <summary>WASI preview 1 <c>path_create_directory</c>, as the witx specifies it: pointer arguments are guest addresses, results are written to guest memory; returns the errno (0 on success).</summary>
     public int PathCreateDirectory(int fd, int pathPointer, int pathLength)
     {
         try
@@ -61,6 +68,7 @@ public sealed partial class WasiPreview1
         catch (Exception e) when (TryMap(e, out int errno)) { return errno; }
     }
 
+    /// <summary>WASI preview 1 <c>path_filestat_get</c>, as the witx specifies it: pointer arguments are guest addresses, results are written to guest memory; returns the errno (0 on success).</summary>
     public int PathFilestatGet(int fd, int lookupFlags, int pathPointer, int pathLength, int statPointer)
     {
         try
@@ -76,6 +84,7 @@ public sealed partial class WasiPreview1
         catch (Exception e) when (TryMap(e, out int errno)) { return errno; }
     }
 
+    /// <summary>WASI preview 1 <c>path_filestat_set_times</c>, as the witx specifies it: pointer arguments are guest addresses, results are written to guest memory; returns the errno (0 on success).</summary>
     public int PathFilestatSetTimes(int fd, int lookupFlags, int pathPointer, int pathLength, long accessTime, long modifyTime, int fstFlags)
     {
         try
@@ -90,6 +99,7 @@ public sealed partial class WasiPreview1
         catch (Exception e) when (TryMap(e, out int errno)) { return errno; }
     }
 
+    /// <summary>WASI preview 1 <c>path_link</c>, as the witx specifies it: pointer arguments are guest addresses, results are written to guest memory; returns the errno (0 on success).</summary>
     public int PathLink(int oldFd, int oldLookupFlags, int oldPathPointer, int oldPathLength, int newFd, int newPathPointer, int newPathLength)
     {
         try
@@ -111,6 +121,7 @@ public sealed partial class WasiPreview1
         catch (Exception e) when (TryMap(e, out int errno)) { return errno; }
     }
 
+    /// <summary>WASI preview 1 <c>path_open</c>, as the witx specifies it: pointer arguments are guest addresses, results are written to guest memory; returns the errno (0 on success).</summary>
     public int PathOpen(int fd, int lookupFlags, int pathPointer, int pathLength, int openFlags, long rightsBase, long rightsInheriting,
         int fdFlags, int openedFdPointer)
     {
@@ -208,6 +219,7 @@ public sealed partial class WasiPreview1
         }
     }
 
+    /// <summary>WASI preview 1 <c>path_readlink</c>, as the witx specifies it: pointer arguments are guest addresses, results are written to guest memory; returns the errno (0 on success).</summary>
     public int PathReadlink(int fd, int pathPointer, int pathLength, int bufferPointer, int bufferLength, int bufusedPointer)
     {
         try
@@ -225,6 +237,7 @@ public sealed partial class WasiPreview1
         catch (Exception e) when (TryMap(e, out int errno)) { return errno; }
     }
 
+    /// <summary>WASI preview 1 <c>path_remove_directory</c>, as the witx specifies it: pointer arguments are guest addresses, results are written to guest memory; returns the errno (0 on success).</summary>
     public int PathRemoveDirectory(int fd, int pathPointer, int pathLength)
     {
         try
@@ -237,6 +250,7 @@ public sealed partial class WasiPreview1
         catch (Exception e) when (TryMap(e, out int errno)) { return errno; }
     }
 
+    /// <summary>WASI preview 1 <c>path_rename</c>, as the witx specifies it: pointer arguments are guest addresses, results are written to guest memory; returns the errno (0 on success).</summary>
     public int PathRename(int fd, int oldPathPointer, int oldPathLength, int newFd, int newPathPointer, int newPathLength)
     {
         try
@@ -252,6 +266,7 @@ public sealed partial class WasiPreview1
         catch (Exception e) when (TryMap(e, out int errno)) { return errno; }
     }
 
+    /// <summary>WASI preview 1 <c>path_symlink</c>, as the witx specifies it: pointer arguments are guest addresses, results are written to guest memory; returns the errno (0 on success).</summary>
     public int PathSymlink(int oldPathPointer, int oldPathLength, int fd, int newPathPointer, int newPathLength)
     {
         try
@@ -273,6 +288,7 @@ public sealed partial class WasiPreview1
         catch (Exception e) when (TryMap(e, out int errno)) { return errno; }
     }
 
+    /// <summary>WASI preview 1 <c>path_unlink_file</c>, as the witx specifies it: pointer arguments are guest addresses, results are written to guest memory; returns the errno (0 on success).</summary>
     public int PathUnlinkFile(int fd, int pathPointer, int pathLength)
     {
         try

@@ -14,6 +14,7 @@ public sealed partial class WasiPreview1
 
     private IGuestMemory? _memory;
 
+    /// <summary>The WASI preview 1 functions over <paramref name="context"/>; bind a memory before the guest calls them.</summary>
     public WasiPreview1(WasiContext context)
     {
         Context = context ?? throw new ArgumentNullException(nameof(context));
@@ -24,6 +25,7 @@ public sealed partial class WasiPreview1
         _memory = memory;
     }
 
+    /// <summary>The arguments, environment, descriptors and clocks the functions act on.</summary>
     public WasiContext Context { get; }
 
     /// <summary>The memory the guest exports as "memory"; bound by the engine adapter after instantiation.</summary>
@@ -51,6 +53,7 @@ public sealed partial class WasiPreview1
 
     // ---- arguments and environment ----
 
+    /// <summary>WASI preview 1 <c>args_sizes_get</c>, as the witx specifies it: pointer arguments are guest addresses, results are written to guest memory; returns the errno (0 on success).</summary>
     public int ArgsSizesGet(int argcPointer, int argvBufSizePointer)
     {
         try
@@ -60,6 +63,7 @@ public sealed partial class WasiPreview1
         catch (Exception e) when (TryMap(e, out int errno)) { return errno; }
     }
 
+    /// <summary>WASI preview 1 <c>args_get</c>, as the witx specifies it: pointer arguments are guest addresses, results are written to guest memory; returns the errno (0 on success).</summary>
     public int ArgsGet(int argvPointer, int argvBufPointer)
     {
         try
@@ -69,6 +73,7 @@ public sealed partial class WasiPreview1
         catch (Exception e) when (TryMap(e, out int errno)) { return errno; }
     }
 
+    /// <summary>WASI preview 1 <c>environ_sizes_get</c>, as the witx specifies it: pointer arguments are guest addresses, results are written to guest memory; returns the errno (0 on success).</summary>
     public int EnvironSizesGet(int countPointer, int bufSizePointer)
     {
         try
@@ -78,6 +83,7 @@ public sealed partial class WasiPreview1
         catch (Exception e) when (TryMap(e, out int errno)) { return errno; }
     }
 
+    /// <summary>WASI preview 1 <c>environ_get</c>, as the witx specifies it: pointer arguments are guest addresses, results are written to guest memory; returns the errno (0 on success).</summary>
     public int EnvironGet(int environPointer, int environBufPointer)
     {
         try
@@ -122,6 +128,7 @@ public sealed partial class WasiPreview1
     /// <summary>Current time of a clock; EINVAL for unknown clocks or ones this host cannot read.</summary>
     internal long ClockNow(int clockId) => GetClock(clockId).Now() ?? throw Error(WasiErrno.Inval);
 
+    /// <summary>WASI preview 1 <c>clock_res_get</c>, as the witx specifies it: pointer arguments are guest addresses, results are written to guest memory; returns the errno (0 on success).</summary>
     public int ClockResGet(int clockId, int resolutionPointer)
     {
         try
@@ -135,6 +142,7 @@ public sealed partial class WasiPreview1
         catch (Exception e) when (TryMap(e, out int errno)) { return errno; }
     }
 
+    /// <summary>WASI preview 1 <c>clock_time_get</c>, as the witx specifies it: pointer arguments are guest addresses, results are written to guest memory; returns the errno (0 on success).</summary>
     public int ClockTimeGet(int clockId, long precision, int timePointer)
     {
         try
@@ -147,6 +155,7 @@ public sealed partial class WasiPreview1
         catch (Exception e) when (TryMap(e, out int errno)) { return errno; }
     }
 
+    /// <summary>WASI preview 1 <c>random_get</c>, as the witx specifies it: pointer arguments are guest addresses, results are written to guest memory; returns the errno (0 on success).</summary>
     public int RandomGet(int bufferPointer, int length)
     {
         try
@@ -169,6 +178,7 @@ public sealed partial class WasiPreview1
     /// <summary>Signals cannot be delivered to a sandboxed guest: ENOSYS (EINVAL for values that are no signal).</summary>
     public int ProcRaise(int signal) => (uint)signal > 30 ? (int)WasiErrno.Inval : (int)WasiErrno.NoSys;
 
+    /// <summary>WASI preview 1 <c>sched_yield</c>, as the witx specifies it: pointer arguments are guest addresses, results are written to guest memory; returns the errno (0 on success).</summary>
     public int SchedYield()
     {
         Thread.Yield();
@@ -187,12 +197,16 @@ public sealed partial class WasiPreview1
         catch (Exception e) when (TryMap(e, out int errno)) { return errno; }
     }
 
+    /// <summary>WASI preview 1 <c>sock_accept</c>, as the witx specifies it: pointer arguments are guest addresses, results are written to guest memory; returns the errno (0 on success).</summary>
     public int SockAccept(int fd, int flags, int resultFdPointer) => NotASocket(fd);
 
+    /// <summary>WASI preview 1 <c>sock_recv</c>, as the witx specifies it: pointer arguments are guest addresses, results are written to guest memory; returns the errno (0 on success).</summary>
     public int SockRecv(int fd, int riDataPointer, int riDataLength, int riFlags, int roDataLengthPointer, int roFlagsPointer) => NotASocket(fd);
 
+    /// <summary>WASI preview 1 <c>sock_send</c>, as the witx specifies it: pointer arguments are guest addresses, results are written to guest memory; returns the errno (0 on success).</summary>
     public int SockSend(int fd, int siDataPointer, int siDataLength, int siFlags, int soDataLengthPointer) => NotASocket(fd);
 
+    /// <summary>WASI preview 1 <c>sock_shutdown</c>, as the witx specifies it: pointer arguments are guest addresses, results are written to guest memory; returns the errno (0 on success).</summary>
     public int SockShutdown(int fd, int how) => NotASocket(fd);
 
     /// <summary>

@@ -24,8 +24,11 @@ namespace Strand.Wasi;
 /// </remarks>
 public sealed class WasiThreads
 {
+    /// <summary>The import module of wasi-threads' <c>thread-spawn</c>.</summary>
     public const string ModuleName = "wasi";
+    /// <summary>The import name of the spawn function: <c>thread-spawn</c>.</summary>
     public const string SpawnFunctionName = "thread-spawn";
+    /// <summary>The export each new thread starts at: <c>wasi_thread_start(tid, arg)</c>.</summary>
     public const string StartExportName = "wasi_thread_start";
 
     /// <summary>The largest thread id the proposal allows (ids are in [1, 2^29)).</summary>

@@ -12,7 +12,7 @@ public class CliTests
     private static string Fixture(params string[] parts) =>
         Path.Combine(new[] { AppContext.BaseDirectory, "fixtures" }.Concat(parts).ToArray());
 
-    private static (int ExitCode, string Out, string Err) Run(params string[] args)
+    internal static (int ExitCode, string Out, string Err) Run(params string[] args)
     {
         var stdout = new StringWriter();
         var stderr = new StringWriter();

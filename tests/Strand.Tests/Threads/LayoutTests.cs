@@ -350,7 +350,7 @@ public class LayoutTests
     [InlineData(16ul, "16 bytes")]
     [InlineData(65536ul, "64 KiB")]
     [InlineData(66560ul, "65 KiB")]
-    [InlineData(65556ul, "65556 bytes (64.0 KiB)")]
+    [InlineData(65556ul, "65556 bytes ≈ 64.0 KiB")]
     [InlineData(16777216ul, "16 MiB")]
     public void SizesAreDecimal(ulong bytes, string expected) => Assert.Equal(expected, ModuleInspector.Size(bytes));
 
@@ -375,7 +375,7 @@ public class LayoutTests
         var root = ParseSvg(ModuleInspector.RenderSvg(layout));
         XNamespace ns = "http://www.w3.org/2000/svg";
         var texts = root.Descendants(ns + "text").Select(t => t.Value).ToList();
-        Assert.Contains("stack: 65408 bytes (63.9 KiB)", texts);
+        Assert.Contains("stack: 65408 bytes ≈ 63.9 KiB", texts);
         Assert.Contains("red-zone band: 128 bytes", texts);
         Assert.Contains(".rodata: 16 bytes", texts);
         Assert.Contains("flag: 4 bytes", texts);
