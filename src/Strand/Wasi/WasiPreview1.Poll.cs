@@ -83,7 +83,9 @@ public sealed partial class WasiPreview1
     /// One subscription: the event it gives at once (an fd one, or an EINVAL clock), or null and the nanoseconds until
     /// its clock is due. A bad fd (EBADF) or an unknown type (EINVAL) fails the whole call.
     /// </summary>
+    /// <param name="at">Guest address of the 48-byte <c>subscription</c> record.</param>
     /// <param name="now">Each clock's time, read the first time a subscription names it (<paramref name="read"/>).</param>
+    /// <param name="read">Per clock id: whether <paramref name="now"/> already holds its reading.</param>
     private (PollEvent? Event, ulong Wait) Evaluate(uint at, long?[] now, bool[] read)
     {
         ulong userData = Memory.ReadU64(at);
