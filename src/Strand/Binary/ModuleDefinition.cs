@@ -183,6 +183,9 @@ public sealed class FunctionBody
     /// </summary>
     public string? UnsupportedFeature { get; init; }
 
+    /// <summary>The deepest the operand stack gets in this body (values of all blocks together), recorded by validation; -1 before.</summary>
+    public int MaxOperandDepth { get; internal set; } = -1;
+
     /// <summary>Expands <see cref="Locals"/> into one entry per local.</summary>
     public ValType[] ExpandLocals()
     {

@@ -112,19 +112,21 @@ internal sealed partial class FunctionCompiler
         for (int i = _paramCount; i < _localTypes.Length; i++) _locals[i] = il.DeclareLocal(ClrTypes.Of(_localTypes[i]));
     }
 
-    public static void Compile(ModuleCompilation module, int definedIndex, MethodBuilder method)
+    /// <summary>Compiles defined function <paramref name="definedIndex"/> (its instructions: <paramref name="code"/>, from <see cref="Decode"/>) into <paramref name="method"/>.</summary>
+    public static void Compile(ModuleCompilation module, int definedIndex, MethodBuilder method, List<Instruction> code)
     {
         var def = module.Definition;
         var body = def.Bodies[definedIndex];
         var type = module.FunctionTypes[module.ImportedFunctionCount + definedIndex];
-        var code = Decode(def.Bytes, body);
         var compiler = new FunctionCompiler(module, method.GetILGenerator(), type, body.ExpandLocals());
         compiler.Run(code);
     }
 
-    private static List<Instruction> Decode(byte[] bytes, FunctionBody body)
+    /// <summary>The instructions of defined function <paramref name="definedIndex"/>.</summary>
+    public static List<Instruction> Decode(ModuleDefinition definition, int definedIndex)
     {
-        var reader = new WasmReader(bytes, body.CodeStart, body.CodeEnd);
+        var body = definition.Bodies[definedIndex];
+        var reader = new WasmReader(definition.Bytes, body.CodeStart, body.CodeEnd);
         var list = new List<Instruction>();
         while (!reader.AtEnd) list.Add(InstructionDecoder.Read(reader));
         return list;

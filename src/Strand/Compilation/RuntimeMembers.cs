@@ -26,6 +26,9 @@ internal static class RuntimeMembers
     public static readonly MethodInfo EnsureStack =
         typeof(RuntimeHelpers).GetMethod(nameof(RuntimeHelpers.TryEnsureSufficientExecutionStack), Type.EmptyTypes)!;
 
+    /// <summary><see cref="WasmOps.EnsureStack"/>: the entry check of a function with a big frame (see <see cref="FrameGuard"/>).</summary>
+    public static readonly MethodInfo EnsureStackFor = Op(nameof(WasmOps.EnsureStack));
+
     public static FieldInfo GlobalField(ValType type) => type switch
     {
         ValType.I32 => Field(typeof(Global), nameof(Global.I32)),

@@ -190,6 +190,7 @@ internal static class CallStubs
         return DefineTrampoline(ret, ps, il =>
         {
             var result = ret == typeof(void) ? null : il.DeclareLocal(ret);
+            EmitStackCheck(il);
             il.BeginExceptionBlock();
             il.Emit(OpCodes.Ldarg, (short)contextArg);
             il.Emit(OpCodes.Castclass, typeof(HostFunction));
@@ -232,6 +233,7 @@ internal static class CallStubs
             var result = ret == typeof(void) ? null : il.DeclareLocal(ret);
             var args = il.DeclareLocal(typeof(Value[]));
             var results = il.DeclareLocal(typeof(Value[]));
+            EmitStackCheck(il);
             il.BeginExceptionBlock();
             il.Emit(OpCodes.Ldc_I4, type.Params.Length);
             il.Emit(OpCodes.Newarr, typeof(Value));
@@ -290,20 +292,35 @@ internal static class CallStubs
         return results;
     }
 
-    /// <summary>Closes the try block: a <see cref="TrapException"/> passes unchanged, any other exception becomes a HostError trap.</summary>
+    /// <summary>
+    /// Closes the try block: a <see cref="TrapException"/> passes unchanged, any other exception becomes a HostError trap.
+    /// The choice is an exception <em>filter</em>, so a trap is never caught and rethrown: with guest → host → guest
+    /// re-entrance thousands of levels deep, a catch-and-rethrow per level would nest exception dispatches on the
+    /// already exhausted stack and overflow it while the "call stack exhausted" trap unwinds.
+    /// </summary>
     private static void EmitHostCatch(ILGenerator il)
     {
-        il.BeginCatchBlock(typeof(Exception));
-        var rethrow = il.DefineLabel();
-        il.Emit(OpCodes.Dup);
+        il.BeginExceptFilterBlock();
         il.Emit(OpCodes.Isinst, typeof(TrapException));
-        il.Emit(OpCodes.Brtrue, rethrow);
+        il.Emit(OpCodes.Ldnull);
+        il.Emit(OpCodes.Ceq); // 1 when the exception is not a trap: handle (wrap) it
+        il.BeginCatchBlock(null);
         il.Emit(OpCodes.Call, typeof(CallStubs).GetMethod(nameof(WrapHostException), BindingFlags.NonPublic | BindingFlags.Static)!);
         il.Emit(OpCodes.Throw);
-        il.MarkLabel(rethrow);
-        il.Emit(OpCodes.Pop);
-        il.Emit(OpCodes.Rethrow);
         il.EndExceptionBlock();
+    }
+
+    /// <summary>
+    /// The entry check of a host trampoline: the host function (and whatever guest code it calls back into) gets at
+    /// least the runtime's execution margin, or the guest traps with "call stack exhausted".
+    /// </summary>
+    private static void EmitStackCheck(ILGenerator il)
+    {
+        var ok = il.DefineLabel();
+        il.Emit(OpCodes.Call, RuntimeMembers.EnsureStack);
+        il.Emit(OpCodes.Brtrue, ok);
+        il.Emit(OpCodes.Call, typeof(WasmOps).GetMethod(nameof(WasmOps.ThrowCallStackExhausted))!);
+        il.MarkLabel(ok);
     }
 
     private static Exception WrapHostException(Exception e) =>

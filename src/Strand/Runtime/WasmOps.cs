@@ -32,6 +32,30 @@ internal static class WasmOps
     [DoesNotReturn, MethodImpl(MethodImplOptions.NoInlining)]
     public static void ThrowUnalignedAtomic() => throw new TrapException(TrapCode.UnalignedAtomic);
 
+    // ---------------- stack ----------------
+
+    /// <summary>Stack probed per step of <see cref="EnsureStack"/>: half of the smallest margin the runtime guarantees (64 KiB on 32-bit).</summary>
+    private const int StackProbeStep = 32 * 1024;
+
+    /// <summary>
+    /// True when at least <paramref name="frameBytes"/> of stack plus the runtime's execution margin
+    /// (<see cref="RuntimeHelpers.TryEnsureSufficientExecutionStack"/>: 128 KiB on 64-bit) remain below the caller.
+    /// Walks down in steps of 32 KiB (a <c>stackalloc</c> each, not initialised), checking the margin at every step,
+    /// so it never touches stack that is not there. Called at the entry of functions with big frames (compiler's FrameGuard).
+    /// </summary>
+    public static bool EnsureStack(long frameBytes) =>
+        RuntimeHelpers.TryEnsureSufficientExecutionStack() && (frameBytes <= 0 || ProbeStackFrom(frameBytes));
+
+    private static unsafe bool ProbeStackFrom(long frameBytes) => ProbeStack(frameBytes, null);
+
+    [SkipLocalsInit, MethodImpl(MethodImplOptions.NoInlining)]
+    private static unsafe bool ProbeStack(long remaining, byte* previous)
+    {
+        byte* step = stackalloc byte[StackProbeStep];
+        if (!RuntimeHelpers.TryEnsureSufficientExecutionStack()) return false;
+        return remaining <= StackProbeStep || ProbeStack(remaining - StackProbeStep, step);
+    }
+
     // ---------------- integer division ----------------
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -40,6 +40,7 @@ internal sealed class FunctionValidator
         _locals = locals;
     }
 
+    /// <summary>Validates one body; records the deepest operand stack it reaches in <see cref="FunctionBody.MaxOperandDepth"/> (the compiler sizes frames with it).</summary>
     public static void Validate(ModuleDefinition module, ModuleContext context, uint functionIndex, FuncType type, FunctionBody body)
     {
         var locals = new ValType[type.Params.Length + body.LocalCount];
@@ -48,7 +49,9 @@ internal sealed class FunctionValidator
         foreach (var group in body.Locals)
             if (group.Type == ValType.V128) throw new WasmUnsupportedException(body.SourceOffset, UnsupportedFeatures.Simd, "local of type v128");
 
-        new FunctionValidator(module, context, functionIndex, type, locals).Run(body);
+        var validator = new FunctionValidator(module, context, functionIndex, type, locals);
+        validator.Run(body);
+        body.MaxOperandDepth = validator._maxOperands;
     }
 
     private WasmValidationException Error(string reason) =>
@@ -71,11 +74,18 @@ internal sealed class FunctionValidator
 
     // ---- operand and control stacks ----------------------------------------------------------
 
-    private void Push(ValType type) => _operands.Add(type);
+    /// <summary>The largest operand stack height seen (all control frames together).</summary>
+    private int _maxOperands;
+
+    private void Push(ValType type)
+    {
+        _operands.Add(type);
+        if (_operands.Count > _maxOperands) _maxOperands = _operands.Count;
+    }
 
     private void Push(ValType[] types)
     {
-        foreach (var t in types) _operands.Add(t);
+        foreach (var t in types) Push(t);
     }
 
     private ValType Pop()
