@@ -11,6 +11,9 @@ using Strand.Runtime;
 // 5172326400000) for Strand and for node (bench/node/bench.mjs), their ratio, and the cost
 // of instantiating an already compiled module. Figures, not assertions: a benchmark never fails on time.
 
+if (args.Length > 0 && args[0] == "--scaling") return Strand.Benchmarks.Scaling.Run();
+if (args.Length > 0 && args[0] == "programs") return Strand.Benchmarks.Programs.Run(args[1..]);
+
 int calls = 10, warmup = 5, rounds = 5;
 bool runNode = true;
 for (int i = 0; i < args.Length; i++)

@@ -6,90 +6,234 @@ using Strand.Runtime;
 
 namespace Strand.Compilation;
 
-/// <summary>The output of compiling a module: one static method per defined function.</summary>
+/// <summary>
+/// The code of a module, generated lazily in chunks (see docs/compiler.md, "Lazy code generation").
+/// <para>
+/// Defined functions are cut into chunks of consecutive functions (at most <see cref="ChunkFunctions"/> functions or
+/// about <see cref="ChunkCodeBytes"/> bytes of wasm code). A chunk is one CLR type in the module's collectible dynamic
+/// assembly, generated the first time one of its functions is called. <see cref="Code"/> holds each function's entry
+/// point, 0 until its chunk exists; it is written once (volatile) after the type is created, so a reader on any thread
+/// sees either 0 (and takes the slow path, which waits for the chunk under <see cref="_gate"/>) or the final code.
+/// Calls inside a chunk are direct CIL calls; calls to other chunks load the callee's entry from <see cref="Code"/>
+/// (through <see cref="Instance.Code"/>) and use <c>calli</c>. A function that escapes (export, table element,
+/// <c>ref.func</c>) before its chunk exists gets a small per-function stub (<see cref="GetEntry"/>) that generates the
+/// chunk on first call, patches the calling <see cref="FunctionReference"/> and forwards the call.
+/// </para>
+/// </summary>
 internal sealed class CompiledModule
 {
-    public CompiledModule(Type[] types, nint[] functionPointers)
-    {
-        Types = types;
-        FunctionPointers = functionPointers;
-    }
+    /// <summary>At most this many functions per chunk.</summary>
+    internal const int ChunkFunctions = 64;
+    /// <summary>A chunk is closed once its functions' code reaches this many wasm bytes.</summary>
+    internal const int ChunkCodeBytes = 16 * 1024;
+    /// <summary>Stubs are generated for blocks of this many consecutive functions.</summary>
+    private const int StubBlock = 256;
 
-    /// <summary>The generated types. Holding them keeps the collectible assembly (and so the code) alive.</summary>
-    public Type[] Types { get; }
-
-    /// <summary>Entry point of each defined function (index = function index minus imported functions).</summary>
-    public nint[] FunctionPointers { get; }
-}
-
-/// <summary>
-/// Compiles a validated module to CIL: one collectible dynamic assembly per module, holding one static method per
-/// function (see <see cref="ClrTypes.Signature"/> for the calling convention) in types of
-/// <see cref="ImplementationLimits.FunctionsPerType"/> functions each (a CLR type holds at most 65,535 methods).
-/// A function whose frame may be large gets a small guarded entry method in front of its body (see <see cref="FrameGuard"/>).
-/// </summary>
-internal static class ModuleCompiler
-{
     private static int _assemblyCounter;
 
-    public static CompiledModule Compile(ModuleDefinition definition)
+    private readonly ModuleDefinition _definition;
+    private readonly int[] _chunkStart;
+    private readonly int[] _chunkOf;
+    private readonly object _gate = new();
+    private readonly List<Type> _types = new();
+    private readonly nint[] _stubs;
+    private ModuleBuilder? _module;
+    private ModuleCompilation? _compilation;
+    private int _generatedChunks;
+
+    public CompiledModule(ModuleDefinition definition)
     {
+        _definition = definition;
+        int count = definition.FunctionTypeIndices.Count;
+        Code = new nint[count];
+        _stubs = new nint[count];
+        _chunkOf = new int[count];
+        var starts = new List<int>();
+        int inChunk = 0;
+        long bytes = 0;
+        for (int i = 0; i < count; i++)
+        {
+            var body = definition.Bodies[i];
+            if (body.MaxOperandDepth > ImplementationLimits.MaxOperandStackDepth)
+                throw new WasmImplementationLimitException(
+                    $"{definition.DescribeFunction((uint)(definition.ImportedFunctionCount + i))} reaches an operand stack of {body.MaxOperandDepth} values; " +
+                    $"Strand compiles at most {ImplementationLimits.MaxOperandStackDepth}");
+            if (inChunk == 0 || inChunk >= ChunkFunctions || bytes >= ChunkCodeBytes)
+            {
+                starts.Add(i);
+                inChunk = 0;
+                bytes = 0;
+            }
+            _chunkOf[i] = starts.Count - 1;
+            inChunk++;
+            bytes += body.CodeEnd - body.CodeStart;
+        }
+        starts.Add(count);
+        _chunkStart = starts.ToArray();
+    }
+
+    /// <summary>Entry point of each defined function (index = function index minus imported functions), 0 until generated.</summary>
+    public nint[] Code { get; }
+
+    /// <summary>Number of chunks the module's functions are cut into.</summary>
+    public int ChunkCount => _chunkStart.Length - 1;
+
+    /// <summary>Number of chunks generated so far.</summary>
+    public int GeneratedChunks => Volatile.Read(ref _generatedChunks);
+
+    /// <summary>The generated types (one per generated chunk or stub block). Holding them keeps the collectible code alive.</summary>
+    public IReadOnlyList<Type> Types { get { lock (_gate) return _types.ToArray(); } }
+
+    /// <summary>The final code of defined function <paramref name="definedIndex"/>, generating its chunk if needed.</summary>
+    public nint GetCode(int definedIndex)
+    {
+        nint code = Volatile.Read(ref Code[definedIndex]);
+        if (code != 0) return code;
+        lock (_gate)
+        {
+            if (Code[definedIndex] == 0) GenerateChunk(_chunkOf[definedIndex]);
+        }
+        return Code[definedIndex];
+    }
+
+    /// <summary>
+    /// An entry point for a function reference: the final code when generated, otherwise a stub with the function's
+    /// signature that generates it on first call.
+    /// </summary>
+    public nint GetEntry(int definedIndex)
+    {
+        nint code = Volatile.Read(ref Code[definedIndex]);
+        if (code != 0) return code;
+        nint stub = Volatile.Read(ref _stubs[definedIndex]);
+        if (stub != 0) return stub;
+        lock (_gate)
+        {
+            if (_stubs[definedIndex] == 0) GenerateStubs(definedIndex / StubBlock);
+        }
+        return _stubs[definedIndex];
+    }
+
+    /// <summary>Generates every chunk not generated yet (eager compilation).</summary>
+    public void GenerateAll()
+    {
+        for (int c = 0; c < ChunkCount; c++)
+        {
+            if (Volatile.Read(ref Code[_chunkStart[c]]) != 0) continue;
+            lock (_gate)
+            {
+                if (Code[_chunkStart[c]] == 0) GenerateChunk(c);
+            }
+        }
+    }
+
+    /// <summary>Called by compiled code for a call to another chunk: the callee's code, generating it on first use.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static nint Resolve(Instance instance, int definedIndex)
+    {
+        nint code = instance.Code[definedIndex];
+        return code != 0 ? code : ResolveSlow(instance, definedIndex);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static nint ResolveSlow(Instance instance, int definedIndex) => instance.Module.Compiled.GetCode(definedIndex);
+
+    /// <summary>
+    /// Called by a stub: generates the function's chunk, points the instance's function reference (when it is
+    /// the one the stub was reached through) at the final code, and returns that code.
+    /// </summary>
+    internal static nint ResolveFromStub(object context, int definedIndex)
+    {
+        var instance = (Instance)context;
+        nint code = instance.Module.Compiled.GetCode(definedIndex);
+        int index = instance.Module.Definition.ImportedFunctionCount + definedIndex;
+        if (Volatile.Read(ref instance.Functions[index]) is WasmFunction function && function.Instance == instance)
+            function.Code = code; // one aligned word: other threads see the stub or the final code, both correct
+        return code;
+    }
+
+    private ModuleBuilder DynamicModule()
+    {
+        if (_module is not null) return _module;
         var name = new AssemblyName($"Strand.Wasm.M{Interlocked.Increment(ref _assemblyCounter)}");
         var assembly = AssemblyBuilder.DefineDynamicAssembly(name, AssemblyBuilderAccess.RunAndCollect);
         assembly.SetCustomAttribute(new CustomAttributeBuilder(
             typeof(IgnoresAccessChecksToAttribute).GetConstructor([typeof(string)])!,
             [typeof(ModuleCompiler).Assembly.GetName().Name!]));
-        var module = assembly.DefineDynamicModule(name.Name!);
+        _module = assembly.DefineDynamicModule(name.Name!);
+        return _module;
+    }
 
-        int imported = definition.ImportedFunctionCount;
-        int count = definition.FunctionTypeIndices.Count;
-        var types = new TypeBuilder[Math.Max(1, (count + ImplementationLimits.FunctionsPerType - 1) / ImplementationLimits.FunctionsPerType)];
-        for (int t = 0; t < types.Length; t++)
-            types[t] = module.DefineType($"WasmModule{t}", TypeAttributes.Public | TypeAttributes.Sealed | TypeAttributes.Abstract | TypeAttributes.Class);
-
-        var methods = new MethodBuilder[count];
-        for (int i = 0; i < methods.Length; i++)
+    /// <summary>Generates chunk <paramref name="chunk"/> (caller holds <see cref="_gate"/>).</summary>
+    private void GenerateChunk(int chunk)
+    {
+        var module = DynamicModule();
+        var compilation = _compilation ??= new ModuleCompilation(_definition);
+        int first = _chunkStart[chunk], end = _chunkStart[chunk + 1];
+        int imported = _definition.ImportedFunctionCount;
+        var type = module.DefineType($"Chunk{chunk}", TypeAttributes.Public | TypeAttributes.Sealed | TypeAttributes.Abstract | TypeAttributes.Class);
+        var methods = new MethodBuilder[end - first];
+        for (int i = first; i < end; i++)
         {
-            var (ret, ps) = ClrTypes.Signature(definition.Types[(int)definition.FunctionTypeIndices[i]]);
-            methods[i] = TypeOf(types, i).DefineMethod(MethodName(imported + i), MethodAttributes.Public | MethodAttributes.Static, ret, ps);
-            // Guest code is hot by nature: skip tier-0 and OSR so loops run fully optimised from the first call.
-            methods[i].SetImplementationFlags(MethodImplAttributes.AggressiveOptimization);
+            var (ret, ps) = ClrTypes.Signature(_definition.Types[(int)_definition.FunctionTypeIndices[i]]);
+            methods[i - first] = type.DefineMethod(ModuleCompiler.MethodName(imported + i), MethodAttributes.Public | MethodAttributes.Static, ret, ps);
         }
-
-        var compilation = new ModuleCompilation(definition, methods);
-        for (int i = 0; i < methods.Length; i++)
+        var unit = new CodeUnit(first, methods);
+        for (int i = first; i < end; i++)
         {
-            var body = definition.Bodies[i];
-            if (body.MaxOperandDepth > ImplementationLimits.MaxOperandStackDepth)
-                throw new WasmImplementationLimitException(
-                    $"{definition.DescribeFunction((uint)(imported + i))} reaches an operand stack of {body.MaxOperandDepth} values; " +
-                    $"Strand compiles at most {ImplementationLimits.MaxOperandStackDepth}");
             try
             {
-                FrameGuard.CompileFunction(compilation, i, methods[i], TypeOf(types, i));
+                FrameGuard.CompileFunction(compilation, unit, i, methods[i - first], type);
             }
             catch (Exception e) when (e is not WasmUnsupportedException and not WasmImplementationLimitException)
             {
-                throw new InvalidOperationException($"internal compiler error in {definition.DescribeFunction((uint)(imported + i))}: {e.Message}", e);
+                throw new InvalidOperationException($"internal compiler error in {_definition.DescribeFunction((uint)(imported + i))}: {e.Message}", e);
             }
         }
-
-        var created = new Type[types.Length];
-        var byName = new Dictionary<string, MethodInfo>(count, StringComparer.Ordinal);
-        for (int t = 0; t < types.Length; t++)
-        {
-            created[t] = types[t].CreateType();
-            foreach (var method in created[t].GetMethods(BindingFlags.Public | BindingFlags.Static | BindingFlags.DeclaredOnly))
-                byName[method.Name] = method;
-        }
-        var pointers = new nint[methods.Length];
-        for (int i = 0; i < methods.Length; i++)
-            pointers[i] = byName[MethodName(imported + i)].MethodHandle.GetFunctionPointer();
-        return new CompiledModule(created, pointers);
+        var created = type.CreateType();
+        _types.Add(created);
+        var byName = new Dictionary<string, MethodInfo>(methods.Length * 2, StringComparer.Ordinal);
+        foreach (var method in created.GetMethods(BindingFlags.Public | BindingFlags.Static | BindingFlags.DeclaredOnly))
+            byName[method.Name] = method;
+        for (int i = first; i < end; i++)
+            Volatile.Write(ref Code[i], byName[ModuleCompiler.MethodName(imported + i)].MethodHandle.GetFunctionPointer());
+        Interlocked.Increment(ref _generatedChunks);
     }
 
-    private static TypeBuilder TypeOf(TypeBuilder[] types, int definedIndex) => types[definedIndex / ImplementationLimits.FunctionsPerType];
+    /// <summary>Generates the stubs of block <paramref name="block"/> (caller holds <see cref="_gate"/>).</summary>
+    private void GenerateStubs(int block)
+    {
+        var module = DynamicModule();
+        int first = block * StubBlock, end = Math.Min(Code.Length, first + StubBlock);
+        var type = module.DefineType($"Stubs{block}", TypeAttributes.Public | TypeAttributes.Sealed | TypeAttributes.Abstract | TypeAttributes.Class);
+        for (int i = first; i < end; i++)
+        {
+            var (ret, ps) = ClrTypes.Signature(_definition.Types[(int)_definition.FunctionTypeIndices[i]]);
+            var stub = type.DefineMethod($"s{i}", MethodAttributes.Public | MethodAttributes.Static, ret, ps);
+            var il = stub.GetILGenerator();
+            for (int p = 0; p < ps.Length; p++) il.Emit(OpCodes.Ldarg, (short)p);
+            il.Emit(OpCodes.Ldarg, (short)(ps.Length - 1));
+            il.Emit(OpCodes.Ldc_I4, i);
+            il.Emit(OpCodes.Call, RuntimeMembers.ResolveFromStub);
+            il.EmitCalli(OpCodes.Calli, CallingConventions.Standard, ret, ps, null);
+            il.Emit(OpCodes.Ret);
+        }
+        var created = type.CreateType();
+        _types.Add(created);
+        foreach (var method in created.GetMethods(BindingFlags.Public | BindingFlags.Static | BindingFlags.DeclaredOnly))
+            Volatile.Write(ref _stubs[int.Parse(method.Name.AsSpan(1), System.Globalization.CultureInfo.InvariantCulture)], method.MethodHandle.GetFunctionPointer());
+    }
+}
 
+/// <summary>The chunk being generated: its first defined function and its methods (calls inside it are direct).</summary>
+internal sealed class CodeUnit(int first, MethodBuilder[] methods)
+{
+    /// <summary>The method of defined function <paramref name="definedIndex"/> when it is in this chunk, else null.</summary>
+    public MethodBuilder? Local(int definedIndex) =>
+        definedIndex >= first && definedIndex < first + methods.Length ? methods[definedIndex - first] : null;
+}
+
+internal static class ModuleCompiler
+{
     internal static string MethodName(int functionIndex) => $"f{functionIndex}";
 }
 
@@ -123,7 +267,7 @@ internal static class FrameGuard
         return 16 * units + 4096;
     }
 
-    public static void CompileFunction(ModuleCompilation compilation, int definedIndex, MethodBuilder entry, TypeBuilder owner)
+    public static void CompileFunction(ModuleCompilation compilation, CodeUnit unit, int definedIndex, MethodBuilder entry, TypeBuilder owner)
     {
         var definition = compilation.Definition;
         var type = compilation.FunctionTypes[compilation.ImportedFunctionCount + definedIndex];
@@ -134,14 +278,14 @@ internal static class FrameGuard
         long frame = EstimateFrameBytes(definition, definedIndex, type, controls);
         if (frame <= SmallFrameBytes)
         {
-            FunctionCompiler.Compile(compilation, definedIndex, entry, code);
+            FunctionCompiler.Compile(compilation, unit, definedIndex, entry, code);
             return;
         }
 
         var (ret, ps) = ClrTypes.Signature(type);
         var body = owner.DefineMethod(entry.Name + "_body", MethodAttributes.Public | MethodAttributes.Static, ret, ps);
-        body.SetImplementationFlags(MethodImplAttributes.AggressiveOptimization | MethodImplAttributes.NoInlining);
-        FunctionCompiler.Compile(compilation, definedIndex, body, code);
+        body.SetImplementationFlags(MethodImplAttributes.NoInlining);
+        FunctionCompiler.Compile(compilation, unit, definedIndex, body, code);
 
         var il = entry.GetILGenerator();
         var ok = il.DefineLabel();

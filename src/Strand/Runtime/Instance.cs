@@ -16,6 +16,8 @@ public sealed class Instance
     internal Table[] Tables;
     /// <summary>Function index space. Imports are filled at instantiation; defined functions on first use.</summary>
     internal FunctionReference?[] Functions;
+    /// <summary>The module's code table (<see cref="Compilation.CompiledModule.Code"/>), read by calls between chunks.</summary>
+    internal nint[] Code;
     internal InterruptSignal Signal = new();
     internal GlobalSetHook? GlobalSetHook;
 
@@ -28,6 +30,7 @@ public sealed class Instance
         Module = module;
         var def = module.Definition;
         Functions = new FunctionReference?[def.TotalFunctionCount];
+        Code = module.Compiled.Code;
         Globals = new Global[def.TotalGlobalCount];
         Tables = new Table[def.TotalTableCount];
         _elementSegments = new object?[]?[def.Elements.Count];
@@ -137,7 +140,7 @@ public sealed class Instance
         var existing = Volatile.Read(ref Functions[index]);
         if (existing is not null) return existing;
         int defined = (int)index - Module.Definition.ImportedFunctionCount;
-        var created = new WasmFunction(Module.FunctionTypes[index], Module.Compiled.FunctionPointers[defined], this, index);
+        var created = new WasmFunction(Module.FunctionTypes[index], Module.Compiled.GetEntry(defined), this, index);
         return Interlocked.CompareExchange(ref Functions[index], created, null) ?? created;
     }
 

@@ -13,7 +13,7 @@ public sealed class Module
     private Module(ModuleDefinition definition)
     {
         Definition = definition;
-        Compiled = ModuleCompiler.Compile(definition);
+        Compiled = new CompiledModule(definition);
 
         var types = new List<FuncType>();
         var imports = new List<ImportInfo>();
