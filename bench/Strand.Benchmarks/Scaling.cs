@@ -37,3 +37,49 @@ public static class Scaling
         return 0;
     }
 }
+
+/// <summary><c>--phases FILE.wasm</c>: time of each up-front stage (decode, validate, prepare) for one module, in process.</summary>
+public static class Phases
+{
+    public static int Run(string path, string[] programArgs)
+    {
+        var bytes = File.ReadAllBytes(path);
+        if (programArgs.Length > 0)
+        {
+            // Run the program once (WASI, output discarded) and report what it needed.
+            var sw = Stopwatch.StartNew();
+            var module = Module.Compile(bytes);
+            double load = sw.Elapsed.TotalMilliseconds;
+            var stdout = new MemoryStream();
+            using var context = new Wasi.WasiConfiguration().WithArguments(programArgs).WithStandardOutput(stdout).Build();
+            int code = 0;
+            var thread = new Thread(() => code = Wasi.WasiHost.RunCommand(module, context), 256 * 1024 * 1024);
+            thread.Start();
+            thread.Join();
+            Console.WriteLine($"load {load:F0} ms, run {sw.Elapsed.TotalMilliseconds - load:F0} ms (exit {code}, {stdout.Length} bytes out); " +
+                $"chunks generated {module.Compiled.GeneratedChunks} of {module.Compiled.ChunkCount} in {module.Compiled.GenerationTime.TotalMilliseconds:F0} ms; " +
+                $"JIT {System.Runtime.JitInfo.GetCompilationTime().TotalMilliseconds:F0} ms for {System.Runtime.JitInfo.GetCompiledMethodCount()} methods");
+            var def = module.Definition;
+            var generated = Enumerable.Range(0, def.Bodies.Count).Where(i => module.Compiled.Code[i] != 0)
+                .Select(i => (Index: i, Size: def.Bodies[i].CodeEnd - def.Bodies[i].CodeStart)).OrderByDescending(x => x.Size).ToList();
+            Console.WriteLine($"generated {generated.Count} functions, {generated.Sum(x => (long)x.Size) / 1024} KB of wasm code of {def.Bodies.Sum(b => (long)(b.CodeEnd - b.CodeStart)) / 1024} KB; largest: " +
+                string.Join(", ", generated.Take(5).Select(x => $"{def.DescribeFunction((uint)(x.Index + def.ImportedFunctionCount))} {x.Size / 1024} KB")));
+            return 0;
+        }
+        for (int round = 0; round < 2; round++)
+        {
+            var sw = Stopwatch.StartNew();
+            var definition = Binary.ModuleDecoder.Decode(bytes);
+            double decode = sw.Elapsed.TotalMilliseconds;
+            Validation.ModuleValidator.Validate(definition);
+            double validate = sw.Elapsed.TotalMilliseconds - decode;
+            var module = Module.FromValidatedDefinition(definition);
+            double prepare = sw.Elapsed.TotalMilliseconds - decode - validate;
+            sw.Restart();
+            module.Compiled.GenerateAll();
+            double generate = sw.Elapsed.TotalMilliseconds;
+            Console.WriteLine($"round {round}: decode {decode:F0} ms, validate {validate:F0} ms, prepare {prepare:F0} ms; generating all code (not done by a run) {generate:F0} ms for {definition.Bodies.Count} functions");
+        }
+        return 0;
+    }
+}

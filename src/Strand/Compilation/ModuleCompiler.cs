@@ -23,9 +23,9 @@ namespace Strand.Compilation;
 internal sealed class CompiledModule
 {
     /// <summary>At most this many functions per chunk.</summary>
-    internal const int ChunkFunctions = 64;
+    internal const int ChunkFunctions = 4;
     /// <summary>A chunk is closed once its functions' code reaches this many wasm bytes.</summary>
-    internal const int ChunkCodeBytes = 16 * 1024;
+    internal const int ChunkCodeBytes = 2 * 1024;
     /// <summary>Stubs are generated for blocks of this many consecutive functions.</summary>
     private const int StubBlock = 256;
 
@@ -40,6 +40,7 @@ internal sealed class CompiledModule
     private ModuleBuilder? _module;
     private ModuleCompilation? _compilation;
     private int _generatedChunks;
+    private long _generationTicks;
 
     public CompiledModule(ModuleDefinition definition)
     {
@@ -80,6 +81,9 @@ internal sealed class CompiledModule
 
     /// <summary>Number of chunks generated so far.</summary>
     public int GeneratedChunks => Volatile.Read(ref _generatedChunks);
+
+    /// <summary>Time spent generating code (CIL and types, not the JIT) so far.</summary>
+    public TimeSpan GenerationTime => System.Diagnostics.Stopwatch.GetElapsedTime(0, Volatile.Read(ref _generationTicks));
 
     /// <summary>The generated types (one per generated chunk or stub block). Holding them keeps the collectible code alive.</summary>
     public IReadOnlyList<Type> Types { get { lock (_gate) return _types.ToArray(); } }
@@ -166,6 +170,7 @@ internal sealed class CompiledModule
     /// <summary>Generates chunk <paramref name="chunk"/> (caller holds <see cref="_gate"/>).</summary>
     private void GenerateChunk(int chunk)
     {
+        long started = System.Diagnostics.Stopwatch.GetTimestamp();
         var module = DynamicModule();
         var compilation = _compilation ??= new ModuleCompilation(_definition);
         int first = _chunkStart[chunk], end = _chunkStart[chunk + 1];
@@ -197,6 +202,7 @@ internal sealed class CompiledModule
         for (int i = first; i < end; i++)
             Volatile.Write(ref Code[i], byName[ModuleCompiler.MethodName(imported + i)].MethodHandle.GetFunctionPointer());
         Interlocked.Increment(ref _generatedChunks);
+        Interlocked.Add(ref _generationTicks, System.Diagnostics.Stopwatch.GetTimestamp() - started);
     }
 
     /// <summary>Generates the stubs of block <paramref name="block"/> (caller holds <see cref="_gate"/>).</summary>
