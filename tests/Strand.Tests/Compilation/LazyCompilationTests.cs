@@ -131,3 +131,28 @@ public class LazyCompilationTests
         }
     }
 }
+
+/// <summary>Function bodies of big modules are validated in parallel; the error is still the first invalid function's.</summary>
+public class ParallelValidationTests
+{
+    [Theory]
+    [InlineData(700, 650)]
+    [InlineData(5000, 300)]
+    [InlineData(5000, 4999)]
+    public void TheLowestNumberedInvalidFunctionIsReported(int count, int firstInvalid)
+    {
+        for (int round = 0; round < 5; round++)
+        {
+            var sb = new System.Text.StringBuilder("(module ");
+            for (int i = 0; i < count; i++)
+            {
+                bool invalid = i == firstInvalid || (i > firstInvalid && i % 7 == 0);
+                sb.Append(invalid ? "(func (result i32) (i64.const 0))" : $"(func (result i32) (i32.const {i}))");
+            }
+            sb.Append(')');
+            var e = Assert.Throws<Strand.Validation.WasmValidationException>(() => Compile(sb.ToString()));
+            Assert.Equal("type mismatch", e.Reason);
+            Assert.Contains($"func[{firstInvalid}]", e.Message);
+        }
+    }
+}
