@@ -8,6 +8,14 @@ public static class ModuleLoader
 {
     public static Module Load(string path) => Module.Compile(ReadWasm(path));
 
+    /// <summary>Loads <paramref name="path"/> showing progress on stderr if that takes more than a second on a terminal (unless <paramref name="quiet"/>).</summary>
+    public static Module Load(string path, bool quiet)
+    {
+        var bytes = ReadWasm(path);
+        using var progress = ProgressReporter.ForConsole(quiet);
+        return Module.Compile(bytes, new CompileOptions { Progress = progress.Report });
+    }
+
     /// <summary>The module's binary: the file itself, or the encoding of its text if it is not a wasm binary.</summary>
     public static byte[] ReadWasm(string path)
     {

@@ -62,6 +62,8 @@ public static class Program
               --dir HOST[::GUEST]      preopen a host directory for a WASI program
               --env K=V                set an environment variable; --inherit-env passes the host's
               --timeout SECONDS        interrupt guest code still running after SECONDS (exit code 124)
+              --quiet                  no progress line on stderr while a big module is loaded (shown
+                                       only on a terminal, after one second)
               --detect-stack-collisions
                                        diagnostic for threads (wasi-threads programs, whose guest
                                        places each thread's stack, or --threads N): check every

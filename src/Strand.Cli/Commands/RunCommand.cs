@@ -14,6 +14,7 @@ public static class RunCommand
         var dirs = args.TakeAll("--dir");
         var envs = args.TakeAll("--env");
         bool inheritEnv = args.TakeFlag("--inherit-env");
+        bool quiet = args.TakeFlag("--quiet");
         bool trapOnCollision = args.TakeFlag("--trap-on-stack-collision");
         bool detectCollisions = args.TakeFlag("--detect-stack-collisions") || trapOnCollision;
         var timeout = TakeTimeout(args);
@@ -26,7 +27,7 @@ public static class RunCommand
         Module module;
         try
         {
-            module = ModuleLoader.Load(file);
+            module = ModuleLoader.Load(file, quiet);
         }
         catch (Exception e) when (e is WasmFormatException or Validation.WasmValidationException or WasmUnsupportedException or Text.WatParseException)
         {

@@ -118,15 +118,18 @@ internal sealed class CompiledModule
     }
 
     /// <summary>Generates every chunk not generated yet (eager compilation).</summary>
-    public void GenerateAll()
+    public void GenerateAll(Action<CompileProgress>? progress = null)
     {
         for (int c = 0; c < ChunkCount; c++)
         {
-            if (Volatile.Read(ref Code[_chunkStart[c]]) != 0) continue;
-            lock (_gate)
+            if (Volatile.Read(ref Code[_chunkStart[c]]) == 0)
             {
-                if (Code[_chunkStart[c]] == 0) GenerateChunk(c);
+                lock (_gate)
+                {
+                    if (Code[_chunkStart[c]] == 0) GenerateChunk(c);
+                }
             }
+            progress?.Invoke(new CompileProgress("generate", c + 1, ChunkCount));
         }
     }
 

@@ -49,13 +49,30 @@ public sealed class Module
     }
 
     /// <summary>Decodes, validates and compiles a module binary.</summary>
-    public static Module Compile(byte[] wasm)
+    public static Module Compile(byte[] wasm) => Compile(wasm, null);
+
+    /// <summary>
+    /// Decodes and validates a module binary and prepares it for instantiation. Code is generated lazily, when a
+    /// function is first called (docs/compiler.md, "Lazy code generation"), so this does work proportional to the
+    /// module's size but no code generation. Throws <see cref="WasmFormatException"/>, <see cref="Validation.WasmValidationException"/>,
+    /// <see cref="WasmUnsupportedException"/> or <see cref="WasmImplementationLimitException"/>.
+    /// </summary>
+    public static Module Compile(byte[] wasm, CompileOptions? options)
     {
         ArgumentNullException.ThrowIfNull(wasm);
+        var progress = options?.Progress;
+        progress?.Invoke(new CompileProgress("decode", 0, wasm.Length));
         var definition = ModuleDecoder.Decode(wasm);
-        Validation.ModuleValidator.Validate(definition);
+        progress?.Invoke(new CompileProgress("decode", wasm.Length, wasm.Length));
+        Validation.ModuleValidator.Validate(definition, progress is null ? null : done => progress(new CompileProgress("validate", done, definition.Bodies.Count)));
         return new Module(definition);
     }
+
+    /// <summary>
+    /// Generates the code of every function now instead of on first call (for hosts that prefer to pay up front),
+    /// on the calling thread. Progress is reported as stage <c>"generate"</c>, in chunks.
+    /// </summary>
+    public void GenerateAllCode(Action<CompileProgress>? progress = null) => Compiled.GenerateAll(progress);
 
     public static Module FromFile(string path) => Compile(File.ReadAllBytes(path));
 
