@@ -668,7 +668,17 @@ internal sealed partial class FunctionCompiler
         var function = Rent(typeof(FunctionReference));
         _il.Emit(OpCodes.Ldloc, index);
         _il.Emit(OpCodes.Ldloc, _tableLocals[ins.Index2]);
-        Ldc(_module.TypeId(ins.Index));
+        if (_module.PortableTypeIds)
+        {
+            _il.Emit(OpCodes.Ldloc, _instance!);
+            _il.Emit(OpCodes.Ldfld, RuntimeMembers.InstanceTypeIds);
+            Ldc((int)ins.Index);
+            _il.Emit(OpCodes.Ldelem_I4);
+        }
+        else
+        {
+            Ldc(_module.TypeId(ins.Index));
+        }
         _il.Emit(OpCodes.Call, RuntimeMembers.Op(nameof(WasmOps.ResolveIndirect)));
         _il.Emit(OpCodes.Stloc, function);
         EmitCalli(function, type);

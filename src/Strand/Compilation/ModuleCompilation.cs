@@ -43,4 +43,10 @@ internal sealed class ModuleCompilation
     public Instruction?[] ConstantGlobals { get; }
 
     public int TypeId(uint typeIndex) => TypeRegistry.GetId(Definition.Types[(int)typeIndex]);
+
+    /// <summary>
+    /// Code for a persisted assembly: canonical type ids differ between processes, so call_indirect reads them from
+    /// <see cref="Instance.TypeIds"/> instead of baking them in.
+    /// </summary>
+    public bool PortableTypeIds { get; init; }
 }

@@ -38,6 +38,8 @@ internal sealed class CompiledModule
     private readonly List<Type> _types = new();
     private readonly nint[] _stubs;
     private ModuleBuilder? _module;
+    /// <summary>Code loaded from a compiled artifact: chunks are looked up in it instead of generated.</summary>
+    private Assembly? _loaded;
     private ModuleCompilation? _compilation;
     private int _generatedChunks;
     private long _generationTicks;
@@ -108,6 +110,7 @@ internal sealed class CompiledModule
     {
         nint code = Volatile.Read(ref Code[definedIndex]);
         if (code != 0) return code;
+        if (_loaded is not null) return GetCode(definedIndex);
         nint stub = Volatile.Read(ref _stubs[definedIndex]);
         if (stub != 0) return stub;
         lock (_gate)
@@ -174,11 +177,44 @@ internal sealed class CompiledModule
     private void GenerateChunk(int chunk)
     {
         long started = System.Diagnostics.Stopwatch.GetTimestamp();
-        var module = DynamicModule();
-        var compilation = _compilation ??= new ModuleCompilation(_definition);
+        if (_loaded is not null)
+        {
+            PublishChunk(chunk, _loaded.GetType(ChunkTypeName(chunk), throwOnError: true)!);
+        }
+        else
+        {
+            var type = EmitChunk(DynamicModule(), _compilation ??= new ModuleCompilation(_definition), chunk);
+            PublishChunk(chunk, type.CreateType());
+        }
+        Interlocked.Increment(ref _generatedChunks);
+        Interlocked.Add(ref _generationTicks, System.Diagnostics.Stopwatch.GetTimestamp() - started);
+    }
+
+    private static string ChunkTypeName(int chunk) => $"Chunk{chunk}";
+
+    /// <summary>Fills <see cref="Code"/> for the functions of chunk <paramref name="chunk"/> from its created type.</summary>
+    private void PublishChunk(int chunk, Type created)
+    {
+        _types.Add(created);
         int first = _chunkStart[chunk], end = _chunkStart[chunk + 1];
         int imported = _definition.ImportedFunctionCount;
-        var type = module.DefineType($"Chunk{chunk}", TypeAttributes.Public | TypeAttributes.Sealed | TypeAttributes.Abstract | TypeAttributes.Class);
+        var byName = new Dictionary<string, MethodInfo>((end - first) * 2, StringComparer.Ordinal);
+        foreach (var method in created.GetMethods(BindingFlags.Public | BindingFlags.Static | BindingFlags.DeclaredOnly))
+            byName[method.Name] = method;
+        for (int i = first; i < end; i++)
+        {
+            if (!byName.TryGetValue(ModuleCompiler.MethodName(imported + i), out var method))
+                throw new InvalidDataException($"compiled code has no method for {_definition.DescribeFunction((uint)(imported + i))}");
+            Volatile.Write(ref Code[i], method.MethodHandle.GetFunctionPointer());
+        }
+    }
+
+    /// <summary>Emits the CIL of chunk <paramref name="chunk"/> into a new type of <paramref name="module"/> (not yet created).</summary>
+    private TypeBuilder EmitChunk(ModuleBuilder module, ModuleCompilation compilation, int chunk)
+    {
+        int first = _chunkStart[chunk], end = _chunkStart[chunk + 1];
+        int imported = _definition.ImportedFunctionCount;
+        var type = module.DefineType(ChunkTypeName(chunk), TypeAttributes.Public | TypeAttributes.Sealed | TypeAttributes.Abstract | TypeAttributes.Class);
         var methods = new MethodBuilder[end - first];
         for (int i = first; i < end; i++)
         {
@@ -197,15 +233,42 @@ internal sealed class CompiledModule
                 throw new InvalidOperationException($"internal compiler error in {_definition.DescribeFunction((uint)(imported + i))}: {e.Message}", e);
             }
         }
-        var created = type.CreateType();
-        _types.Add(created);
-        var byName = new Dictionary<string, MethodInfo>(methods.Length * 2, StringComparer.Ordinal);
-        foreach (var method in created.GetMethods(BindingFlags.Public | BindingFlags.Static | BindingFlags.DeclaredOnly))
-            byName[method.Name] = method;
-        for (int i = first; i < end; i++)
-            Volatile.Write(ref Code[i], byName[ModuleCompiler.MethodName(imported + i)].MethodHandle.GetFunctionPointer());
-        Interlocked.Increment(ref _generatedChunks);
-        Interlocked.Add(ref _generationTicks, System.Diagnostics.Stopwatch.GetTimestamp() - started);
+        return type;
+    }
+
+    /// <summary>
+    /// The whole module's code as a portable assembly (PE image): every chunk, with call_indirect type ids read from
+    /// the instance instead of baked in (ids are per process). Loaded back with <see cref="LoadCode"/>.
+    /// </summary>
+    public byte[] EmitPortableAssembly(Action<CompileProgress>? progress = null)
+    {
+        var name = new AssemblyName("Strand.Wasm.Compiled");
+        var assembly = new PersistedAssemblyBuilder(name, typeof(object).Assembly);
+        assembly.SetCustomAttribute(new CustomAttributeBuilder(
+            typeof(IgnoresAccessChecksToAttribute).GetConstructor([typeof(string)])!,
+            [typeof(ModuleCompiler).Assembly.GetName().Name!]));
+        var module = assembly.DefineDynamicModule(name.Name!);
+        var compilation = new ModuleCompilation(_definition) { PortableTypeIds = true };
+        for (int c = 0; c < ChunkCount; c++)
+        {
+            EmitChunk(module, compilation, c).CreateType();
+            progress?.Invoke(new CompileProgress("generate", c + 1, ChunkCount));
+        }
+        var stream = new MemoryStream();
+        assembly.Save(stream);
+        return stream.ToArray();
+    }
+
+    /// <summary>
+    /// Makes this module take its code from <paramref name="image"/> (from <see cref="EmitPortableAssembly"/> of the same
+    /// module and the same Strand build), loaded into a collectible load context. Before any code is used.
+    /// </summary>
+    public bool IsLoaded => _loaded is not null;
+
+    public void LoadCode(byte[] image)
+    {
+        var context = new System.Runtime.Loader.AssemblyLoadContext($"Strand.Wasm.Cached{Interlocked.Increment(ref _assemblyCounter)}", isCollectible: true);
+        _loaded = context.LoadFromStream(new MemoryStream(image, writable: false));
     }
 
     /// <summary>Generates the stubs of block <paramref name="block"/> (caller holds <see cref="_gate"/>).</summary>

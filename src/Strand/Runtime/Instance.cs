@@ -18,6 +18,8 @@ public sealed class Instance
     internal FunctionReference?[] Functions;
     /// <summary>The module's code table (<see cref="Compilation.CompiledModule.Code"/>), read by calls between chunks.</summary>
     internal nint[] Code;
+    /// <summary>Canonical type id of each type of the module's type section (read by code loaded from a compiled artifact).</summary>
+    internal int[] TypeIds;
     internal InterruptSignal Signal = new();
     internal GlobalSetHook? GlobalSetHook;
 
@@ -31,6 +33,7 @@ public sealed class Instance
         var def = module.Definition;
         Functions = new FunctionReference?[def.TotalFunctionCount];
         Code = module.Compiled.Code;
+        TypeIds = module.TypeIds;
         Globals = new Global[def.TotalGlobalCount];
         Tables = new Table[def.TotalTableCount];
         _elementSegments = new object?[]?[def.Elements.Count];

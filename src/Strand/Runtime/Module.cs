@@ -32,6 +32,7 @@ public sealed class Module
         foreach (var typeIndex in definition.FunctionTypeIndices) types.Add(definition.Types[(int)typeIndex]);
         FunctionTypes = types.ToArray();
         FunctionTypeIds = FunctionTypes.Select(TypeRegistry.GetId).ToArray();
+        TypeIds = definition.Types.Select(TypeRegistry.GetId).ToArray();
         Imports = imports;
 
         Exports = definition.Exports.Select(e => e.Kind switch
@@ -76,6 +77,32 @@ public sealed class Module
 
     public static Module FromFile(string path) => Compile(File.ReadAllBytes(path));
 
+    /// <summary>
+    /// The module compiled ahead of time: its binary and the code of every function as a portable assembly, for
+    /// <see cref="Deserialize"/> in a later process (like <c>wasmtime compile</c>). Generates all code (on the
+    /// calling thread; proportional to the module's size). Format: see docs/compiler.md, "Compiled modules and the cache".
+    /// </summary>
+    public byte[] Serialize(Action<CompileProgress>? progress = null) =>
+        CompiledArtifact.Write(Definition.Bytes, Compiled.EmitPortableAssembly(progress));
+
+    /// <summary>
+    /// Loads a module from <see cref="Serialize"/>'s output: decodes and validates its binary, and takes the functions'
+    /// code from the artifact instead of generating it. Throws <see cref="InvalidDataException"/> when the artifact is
+    /// truncated, corrupt, or written by another build of Strand (nothing of it is loaded then). Artifacts are trusted
+    /// code: load only files this host or its cache wrote.
+    /// </summary>
+    public static Module Deserialize(byte[] artifact, CompileOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(artifact);
+        var (wasm, image) = CompiledArtifact.Read(artifact);
+        var module = Compile(wasm, options);
+        module.Compiled.LoadCode(image);
+        return module;
+    }
+
+    /// <summary>Whether this module's code comes from a compiled artifact (<see cref="Deserialize"/>) rather than being generated.</summary>
+    public bool IsPrecompiled => Compiled.IsLoaded;
+
     /// <summary>Compiles an already validated definition.</summary>
     internal static Module FromValidatedDefinition(ModuleDefinition definition) => new(definition);
 
@@ -86,6 +113,8 @@ public sealed class Module
     internal CompiledModule Compiled { get; }
     internal FuncType[] FunctionTypes { get; }
     internal int[] FunctionTypeIds { get; }
+    /// <summary>Canonical type id of each entry of the type section.</summary>
+    internal int[] TypeIds { get; }
     internal ConstantExpression[] GlobalInitializers { get; }
     internal ConstantExpression?[] ElementOffsets { get; }
     internal ConstantExpression[]?[] ElementItems { get; }
