@@ -37,6 +37,7 @@ public static class Program
                 "wast" => WastCommand.Execute(new ArgumentReader(rest)),
                 "demo" => DemoCommand.Execute(new ArgumentReader(rest)),
                 "inspect" => InspectCommand.Execute(new ArgumentReader(rest)),
+                "compile" => CompileCommand.Execute(new ArgumentReader(rest)),
                 _ => throw new UsageException($"unknown command '{args[0]}'"),
             };
         }
@@ -64,6 +65,10 @@ public static class Program
               --timeout SECONDS        interrupt guest code still running after SECONDS (exit code 124)
               --quiet                  no progress line on stderr while a big module is loaded (shown
                                        only on a terminal, after one second)
+              --no-cache               neither use nor fill the compiled-module cache (by default a
+                                       big module's compiled code is cached, filled in the background)
+              --cache-dir DIR          the cache directory (default $STRAND_CACHE_DIR, else
+                                       $XDG_CACHE_HOME/strand or ~/.cache/strand)
               --detect-stack-collisions
                                        diagnostic for threads (wasi-threads programs, whose guest
                                        places each thread's stack, or --threads N): check every
@@ -77,6 +82,10 @@ public static class Program
                                       cannot be parsed fails alone); prints per-file counts and
                                       "N passed, M failed, K skipped"; exits 1 on any failure.
                                       --timeout interrupts a command still running after SECONDS.
+          strand compile FILE [-o OUT] [--cache-dir DIR] [--quiet]
+                                      Compiles every function ahead of time (like wasmtime compile):
+                                      into OUT (run it with 'strand run OUT'), or into the cache
+                                      'strand run FILE' loads from; prints the path.
           strand demo [--threads N]   The stack-collision scenario on an embedded module:
                                       shared stacks (corrupted) vs isolated stacks (correct).
           strand inspect FILE [--svg OUT.svg] [--threads N] [--stack-size SIZE]
