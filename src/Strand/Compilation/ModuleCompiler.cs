@@ -136,6 +136,79 @@ internal sealed class CompiledModule
         }
     }
 
+    /// <summary>Modules with at least this many functions get background generation (see <see cref="StartBackgroundGeneration"/>).</summary>
+    internal const int BackgroundThreshold = 1_000;
+
+    private Thread? _background;
+
+    /// <summary>Whether <see cref="StartBackgroundGeneration"/> may start a thread (<see cref="CompileOptions.BackgroundCodeGeneration"/>).</summary>
+    public bool BackgroundGeneration { get; init; } = true;
+
+    /// <summary>The background generation thread, if one was started (tests join it).</summary>
+    internal Thread? BackgroundThread => Volatile.Read(ref _background);
+
+    /// <summary>
+    /// Uses a spare core for work the program will probably need: on the first instantiation of a big module (after its
+    /// imports were resolved), a low-priority background thread walks the direct-call graph from the start function and
+    /// the exported functions, breadth first, generating each reached chunk and JIT-compiling its methods (tier-0)
+    /// ahead of the first call. The main thread never waits for it except for the one chunk it may be generating
+    /// (generation is under <see cref="_gate"/>). Errors are left to the callers, which generate on demand.
+    /// </summary>
+    public void StartBackgroundGeneration()
+    {
+        if (!BackgroundGeneration || Code.Length < BackgroundThreshold || Environment.ProcessorCount < 2 || _loaded is not null) return;
+        if (Interlocked.CompareExchange(ref _background, new Thread(BackgroundGenerate), null) is not null) return;
+        var thread = _background!;
+        thread.IsBackground = true;
+        thread.Priority = ThreadPriority.BelowNormal;
+        thread.Name = "strand code generation";
+        thread.Start();
+    }
+
+    private void BackgroundGenerate()
+    {
+        try
+        {
+            int imported = _definition.ImportedFunctionCount;
+            var seen = new bool[Code.Length];
+            var queue = new Queue<int>();
+            void Enqueue(uint functionIndex)
+            {
+                long d = (long)functionIndex - imported;
+                if (d >= 0 && d < seen.Length && !seen[d])
+                {
+                    seen[d] = true;
+                    queue.Enqueue((int)d);
+                }
+            }
+            if (_definition.StartFunction is { } start) Enqueue(start);
+            foreach (var export in _definition.Exports)
+                if (export.Kind == ExternalKind.Function) Enqueue(export.Index);
+            while (queue.TryDequeue(out int d))
+            {
+                if (Volatile.Read(ref Code[d]) == 0)
+                {
+                    Type? created = null;
+                    lock (_gate)
+                    {
+                        if (Code[d] == 0) created = GenerateChunk(_chunkOf[d]);
+                    }
+                    // JIT outside the lock: the main thread may need the lock meanwhile.
+                    if (created is not null)
+                        foreach (var method in created.GetMethods(BindingFlags.Public | BindingFlags.Static | BindingFlags.DeclaredOnly))
+                            RuntimeHelpers.PrepareMethod(method.MethodHandle);
+                }
+                foreach (var ins in FunctionCompiler.Decode(_definition, d))
+                    if (ins.Opcode == Opcode.Call) Enqueue(ins.Index);
+            }
+        }
+        catch (Exception)
+        {
+            // Background work is only a head start: a function that fails to generate fails again, and is reported,
+            // when it is called.
+        }
+    }
+
     /// <summary>Called by compiled code for a call to another chunk: the callee's code, generating it on first use.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static nint Resolve(Instance instance, int definedIndex)
@@ -174,20 +247,16 @@ internal sealed class CompiledModule
     }
 
     /// <summary>Generates chunk <paramref name="chunk"/> (caller holds <see cref="_gate"/>).</summary>
-    private void GenerateChunk(int chunk)
+    private Type GenerateChunk(int chunk)
     {
         long started = System.Diagnostics.Stopwatch.GetTimestamp();
-        if (_loaded is not null)
-        {
-            PublishChunk(chunk, _loaded.GetType(ChunkTypeName(chunk), throwOnError: true)!);
-        }
-        else
-        {
-            var type = EmitChunk(DynamicModule(), _compilation ??= new ModuleCompilation(_definition), chunk);
-            PublishChunk(chunk, type.CreateType());
-        }
+        Type created = _loaded is not null
+            ? _loaded.GetType(ChunkTypeName(chunk), throwOnError: true)!
+            : EmitChunk(DynamicModule(), _compilation ??= new ModuleCompilation(_definition), chunk).CreateType();
+        PublishChunk(chunk, created);
         Interlocked.Increment(ref _generatedChunks);
         Interlocked.Add(ref _generationTicks, System.Diagnostics.Stopwatch.GetTimestamp() - started);
+        return created;
     }
 
     private static string ChunkTypeName(int chunk) => $"Chunk{chunk}";

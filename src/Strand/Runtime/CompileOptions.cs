@@ -8,6 +8,13 @@ public sealed class CompileOptions
     /// (bodies are validated on all cores), so it must be thread-safe. Null: no reports.
     /// </summary>
     public Action<CompileProgress>? Progress { get; init; }
+
+    /// <summary>
+    /// For a module of 1,000 functions or more: when it is first instantiated, generate and JIT-compile the code its
+    /// start function and exports reach by direct calls on a low-priority background thread, ahead of the first calls
+    /// (docs/compiler.md, "Startup"). Default true; false generates code only when it is called.
+    /// </summary>
+    public bool BackgroundCodeGeneration { get; init; } = true;
 }
 
 /// <summary>

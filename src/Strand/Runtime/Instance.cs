@@ -56,6 +56,7 @@ public sealed class Instance
     internal static Instance Create(Module module, Extern[] imports, InstantiationOptions? options = null)
     {
         var def = module.Definition;
+        module.Compiled.StartBackgroundGeneration(); // imports are resolved: code generation may begin
         var instance = new Instance(module);
         if (options?.Signal is { } signal) instance.Signal = signal;
         instance.GlobalSetHook = options?.GlobalSetHook;

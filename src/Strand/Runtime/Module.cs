@@ -10,10 +10,10 @@ namespace Strand;
 /// </summary>
 public sealed class Module
 {
-    private Module(ModuleDefinition definition)
+    private Module(ModuleDefinition definition, bool backgroundGeneration = true)
     {
         Definition = definition;
-        Compiled = new CompiledModule(definition);
+        Compiled = new CompiledModule(definition) { BackgroundGeneration = backgroundGeneration };
 
         var types = new List<FuncType>();
         var imports = new List<ImportInfo>();
@@ -66,7 +66,7 @@ public sealed class Module
         var definition = ModuleDecoder.Decode(wasm);
         progress?.Invoke(new CompileProgress("decode", wasm.Length, wasm.Length));
         Validation.ModuleValidator.Validate(definition, progress is null ? null : done => progress(new CompileProgress("validate", done, definition.Bodies.Count)));
-        return new Module(definition);
+        return new Module(definition, options?.BackgroundCodeGeneration ?? true);
     }
 
     /// <summary>

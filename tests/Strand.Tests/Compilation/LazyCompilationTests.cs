@@ -40,7 +40,7 @@ public class LazyCompilationTests
     public void OnlyTheChunksThatRunAreGenerated()
     {
         const int count = 5_000;
-        var module = Module.Compile(ManyFunctions.Generate(count));
+        var module = Module.Compile(ManyFunctions.Generate(count), new CompileOptions { BackgroundCodeGeneration = false });
         var instance = new Linker().Instantiate(module);
         Assert.Equal(0, module.Compiled.GeneratedChunks);
         Assert.Equal(ManyFunctions.Expected(count, 5), instance.GetFunction<Func<int, int>>("f")(5));
@@ -129,6 +129,63 @@ public class LazyCompilationTests
             }
             Assert.Equal(module.Compiled.ChunkCount, module.Compiled.GeneratedChunks);
         }
+    }
+}
+
+/// <summary>Background generation (big modules): a head start on the code reachable from the start function and exports.</summary>
+public class BackgroundGenerationTests
+{
+    /// <summary>
+    /// 1,200 functions: export <c>f0</c> calls a chain through every 10th function (0 → 10 → ... → 1190); the others are
+    /// never called. While the program calls into the chain from two threads, the background thread generates the
+    /// chain's chunks; once it is done, exactly the chain's chunks exist, and every result is right.
+    /// </summary>
+    [Fact]
+    public void TheBackgroundThreadGeneratesWhatExportsReachWhileCallersRunCorrectly()
+    {
+        const int count = 1_200;
+        var sb = new StringBuilder("(module ");
+        for (int i = 0; i < count; i++)
+        {
+            string export = i % 100 == 0 ? $"(export \"f{i}\")" : "";
+            sb.Append(i % 10 == 0 && i + 10 < count
+                ? $"(func {export} (result i32) (i32.add (call {i + 10}) (i32.const 1)))"
+                : $"(func {export} (result i32) (i32.const {i}))");
+        }
+        sb.Append(')');
+        for (int round = 0; round < 5; round++)
+        {
+            var module = Compile(sb.ToString());
+            Assert.Null(module.Compiled.BackgroundThread);
+            var instance = new Linker().Instantiate(module);
+            var thread = module.Compiled.BackgroundThread;
+            Assert.NotNull(thread);
+            int a = 0, b = 0;
+            var t1 = new Thread(() => a = instance.Invoke("f0")[0].AsI32);
+            var t2 = new Thread(() => b = instance.Invoke("f600")[0].AsI32);
+            t1.Start(); t2.Start();
+            Assert.True(t1.Join(TimeSpan.FromMinutes(1)) && t2.Join(TimeSpan.FromMinutes(1)));
+            Assert.True(thread.Join(TimeSpan.FromMinutes(1)));
+            Assert.Equal(119 + 1190, a);
+            Assert.Equal(59 + 1190, b);
+            // The chain's functions are 0, 10, ..., 1190: one per chunk.
+            Assert.Equal(count / 10, module.Compiled.GeneratedChunks);
+            // A second instantiation starts no second thread.
+            new Linker().Instantiate(module);
+            Assert.Same(thread, module.Compiled.BackgroundThread);
+        }
+    }
+
+    [Fact]
+    public void SmallModulesAndDisabledModulesGetNoBackgroundThread()
+    {
+        var small = Compile("(module (func (export \"f\") (result i32) (i32.const 1)))");
+        new Linker().Instantiate(small);
+        Assert.Null(small.Compiled.BackgroundThread);
+        var disabled = Module.Compile(ManyFunctions.Generate(2_000), new CompileOptions { BackgroundCodeGeneration = false });
+        new Linker().Instantiate(disabled);
+        Assert.Null(disabled.Compiled.BackgroundThread);
+        Assert.Equal(0, disabled.Compiled.GeneratedChunks);
     }
 }
 
