@@ -13,6 +13,7 @@ using Strand.Runtime;
 
 if (args.Length > 0 && args[0] == "--scaling") return Strand.Benchmarks.Scaling.Run();
 if (args.Length > 1 && args[0] == "--phases") return Strand.Benchmarks.Phases.Run(args[1], args[2..]);
+if (args.Length > 0 && args[0] == "--artifact-speed") return Strand.Benchmarks.ArtifactSpeed.Run(FindRepositoryRoot());
 if (args.Length > 0 && args[0] == "programs") return Strand.Benchmarks.Programs.Run(args[1..]);
 
 int calls = 10, warmup = 5, rounds = 5;

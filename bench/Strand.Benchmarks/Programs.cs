@@ -152,7 +152,7 @@ public static class Programs
     {
         string package = NpmPackage(work, "@yowasp/yosys", "yosys");
         string wasm = Path.Combine(package, "gen", "yosys.core.wasm");
-        if (!synthesis) return new Program("yosys -V", "@yowasp/yosys, 34,004 functions", wasm, [wasm, "--", "yosys", "-V"], [wasm, "--", "yosys", "-V"], work);
+        if (!synthesis) return new Program("yosys -V", "@yowasp/yosys, 34,004 functions", wasm, [wasm, "--", "-V"], [wasm, "--", "-V"], work);
         string design = Path.Combine(work, "yosys-design");
         Directory.CreateDirectory(design);
         File.WriteAllText(Path.Combine(design, "counter.v"), """
@@ -161,8 +161,32 @@ public static class Programs
               assign carry = &q;
             endmodule
             """);
-        string[] args = ["--dir", ".", "--", "yosys", "-q", "-p", "read_verilog counter.v; synth -top counter; stat"];
-        return new Program("yosys synth", "read_verilog; synth; stat of a 16-bit counter", wasm, [wasm, .. args], [wasm, .. args], design);
+        // yowasp keeps yosys's share directory (techmap.v, ...) in resources-yosys.js: unpack it once with node.
+        string share = Path.Combine(work, "yosys-share");
+        if (!File.Exists(Path.Combine(share, "techmap.v")))
+        {
+            string script = Path.Combine(work, "unpack-share.mjs");
+            File.WriteAllText(script, $$"""
+                import { mkdirSync, writeFileSync, copyFileSync } from 'node:fs';
+                import { pathToFileURL } from 'node:url';
+                const { filesystem } = await import(pathToFileURL(process.argv[2]).href);
+                function walk(node, dir) {
+                  mkdirSync(dir, { recursive: true });
+                  for (const [name, value] of Object.entries(node)) {
+                    const path = dir + '/' + name;
+                    if (typeof value === 'string') writeFileSync(path, value);
+                    else if (value instanceof URL) copyFileSync(value, path);
+                    else if (value instanceof Uint8Array) writeFileSync(path, value);
+                    else walk(value, path);
+                  }
+                }
+                walk(filesystem.share, process.argv[3]);
+                """);
+            Exec("node", work, script, Path.Combine(package, "gen", "resources-yosys.js"), share);
+        }
+        Directory.CreateDirectory(Path.Combine(design, "tmp"));
+        string[] args = ["--dir", ".", "--dir", "tmp::/tmp", "--dir", share + "::/share", "--", "-q", "-p", "read_verilog counter.v; synth -top counter; tee -o stat.txt stat; write_verilog -noattr out.v"];
+        return new Program("yosys synth", "read_verilog; synth (with abc); stat; write_verilog of a 16-bit counter", wasm, [wasm, .. args], [wasm, .. args], design);
     }
 
     /// <summary>
@@ -174,7 +198,7 @@ public static class Programs
     {
         string package = NpmPackage(work, "@ruby/3.4-wasm-wasi", "ruby");
         string wasm = Path.Combine(package, "dist", "ruby+stdlib.wasm");
-        string[] args = [wasm, "--", "ruby", "-e", "puts 1+2"];
+        string[] args = [wasm, "--", "-e", "puts 1+2"];
         return new Program("ruby link err", "@ruby/3.4-wasm-wasi ruby+stdlib.wasm: time to report its missing import", wasm, args, args, work);
     }
 

@@ -83,3 +83,30 @@ public static class Phases
         return 0;
     }
 }
+
+/// <summary><c>--artifact-speed</c>: per-call time of the seed algorithm compiled lazily vs loaded from a compiled artifact.</summary>
+public static class ArtifactSpeed
+{
+    public static int Run(string root)
+    {
+        var bytes = File.ReadAllBytes(Path.Combine(root, "fixtures", "seed", "algorithm.wasm"));
+        var lazy = Module.Compile(bytes);
+        var loaded = Module.Deserialize(lazy.Serialize());
+        foreach (var (name, module) in new[] { ("generated", lazy), ("artifact", loaded), ("generated", lazy), ("artifact", loaded) })
+        {
+            var f = new Linker().Instantiate(module).GetFunction<Func<long>>("algorithm");
+            double ms = 0;
+            var thread = new Thread(() =>
+            {
+                for (int i = 0; i < 40; i++) f();
+                var sw = Stopwatch.StartNew();
+                for (int i = 0; i < 10; i++) f();
+                ms = sw.Elapsed.TotalMilliseconds / 10;
+            }, 64 * 1024 * 1024);
+            thread.Start();
+            thread.Join();
+            Console.WriteLine($"{name}: {ms:F1} ms/call");
+        }
+        return 0;
+    }
+}
