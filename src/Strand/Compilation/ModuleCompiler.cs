@@ -40,6 +40,8 @@ internal sealed class CompiledModule
     private ModuleBuilder? _module;
     /// <summary>Code loaded from a compiled artifact: chunks are looked up in it instead of generated.</summary>
     private Assembly? _loaded;
+    /// <summary>Chunks whose generation failed, with the error (under <see cref="_gate"/>).</summary>
+    private Dictionary<int, Exception>? _failures;
     private ModuleCompilation? _compilation;
     private int _generatedChunks;
     private long _generationTicks;
@@ -249,10 +251,22 @@ internal sealed class CompiledModule
     /// <summary>Generates chunk <paramref name="chunk"/> (caller holds <see cref="_gate"/>).</summary>
     private Type GenerateChunk(int chunk)
     {
+        // A chunk that failed (an internal compiler error) fails the same way for every later caller.
+        if (_failures is not null && _failures.TryGetValue(chunk, out var failure))
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
         long started = System.Diagnostics.Stopwatch.GetTimestamp();
-        Type created = _loaded is not null
-            ? _loaded.GetType(ChunkTypeName(chunk), throwOnError: true)!
-            : EmitChunk(DynamicModule(), _compilation ??= new ModuleCompilation(_definition), chunk).CreateType();
+        Type created;
+        try
+        {
+            created = _loaded is not null
+                ? _loaded.GetType(ChunkTypeName(chunk), throwOnError: true)!
+                : EmitChunk(DynamicModule(), _compilation ??= new ModuleCompilation(_definition), chunk).CreateType();
+        }
+        catch (Exception e)
+        {
+            (_failures ??= new())[chunk] = e;
+            throw;
+        }
         PublishChunk(chunk, created);
         Interlocked.Increment(ref _generatedChunks);
         Interlocked.Add(ref _generationTicks, System.Diagnostics.Stopwatch.GetTimestamp() - started);
