@@ -78,6 +78,9 @@ public static class Phases
             sw.Restart();
             module.Compiled.GenerateAll();
             double generate = sw.Elapsed.TotalMilliseconds;
+            if (round == 0)
+                Console.WriteLine($"functions whose IL exceeds the JIT's optimisation limit ({Compilation.CompiledModule.JitOptimizationLimitBytes} bytes): " +
+                    string.Join(", ", module.Compiled.OversizedFunctions.OrderByDescending(x => x.Value).Select(x => $"{definition.DescribeFunction((uint)(x.Key + definition.ImportedFunctionCount))} {x.Value / 1024} KB IL ({(definition.Bodies[x.Key].CodeEnd - definition.Bodies[x.Key].CodeStart) / 1024} KB wasm)")));
             Console.WriteLine($"round {round}: decode {decode:F0} ms, validate {validate:F0} ms, prepare {prepare:F0} ms; generating all code (not done by a run) {generate:F0} ms for {definition.Bodies.Count} functions");
         }
         return 0;

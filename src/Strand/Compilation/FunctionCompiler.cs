@@ -115,13 +115,15 @@ internal sealed partial class FunctionCompiler
     }
 
     /// <summary>Compiles defined function <paramref name="definedIndex"/> (its instructions: <paramref name="code"/>, from <see cref="Decode"/>) into <paramref name="method"/>.</summary>
-    public static void Compile(ModuleCompilation module, CodeUnit unit, int definedIndex, MethodBuilder method, List<Instruction> code)
+    /// <returns>The size of the emitted IL in bytes.</returns>
+    public static int Compile(ModuleCompilation module, CodeUnit unit, int definedIndex, MethodBuilder method, List<Instruction> code)
     {
         var def = module.Definition;
         var body = def.Bodies[definedIndex];
         var type = module.FunctionTypes[module.ImportedFunctionCount + definedIndex];
         var compiler = new FunctionCompiler(module, method.GetILGenerator(), type, body.ExpandLocals()) { _unit = unit };
         compiler.Run(code);
+        return compiler._il.ILOffset;
     }
 
     /// <summary>The instructions of defined function <paramref name="definedIndex"/>.</summary>

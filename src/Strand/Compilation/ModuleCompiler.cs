@@ -138,6 +138,17 @@ internal sealed class CompiledModule
         }
     }
 
+    /// <summary>
+    /// RyuJIT compiles a method with more IL than this without optimisation (MinOpts), at every tier
+    /// (DEFAULT_MIN_OPTS_CODE_SIZE; not configurable in release runtimes). See docs/compiler.md, "Big functions".
+    /// </summary>
+    internal const int JitOptimizationLimitBytes = 60_000;
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<int, int> _oversized = new();
+
+    /// <summary>Generated functions whose IL exceeds <see cref="JitOptimizationLimitBytes"/>: defined index → IL bytes.</summary>
+    public IReadOnlyDictionary<int, int> OversizedFunctions => _oversized;
+
     /// <summary>Modules with at least this many functions get background generation (see <see cref="StartBackgroundGeneration"/>).</summary>
     internal const int BackgroundThreshold = 1_000;
 
@@ -309,7 +320,8 @@ internal sealed class CompiledModule
         {
             try
             {
-                FrameGuard.CompileFunction(compilation, unit, i, methods[i - first], type);
+                int size = FrameGuard.CompileFunction(compilation, unit, i, methods[i - first], type);
+                if (size > JitOptimizationLimitBytes) _oversized[i] = size;
             }
             catch (Exception e) when (e is not WasmUnsupportedException and not WasmImplementationLimitException)
             {
@@ -422,7 +434,8 @@ internal static class FrameGuard
         return 16 * units + 4096;
     }
 
-    public static void CompileFunction(ModuleCompilation compilation, CodeUnit unit, int definedIndex, MethodBuilder entry, TypeBuilder owner)
+    /// <returns>The IL size of the function's body method, in bytes.</returns>
+    public static int CompileFunction(ModuleCompilation compilation, CodeUnit unit, int definedIndex, MethodBuilder entry, TypeBuilder owner)
     {
         var definition = compilation.Definition;
         var type = compilation.FunctionTypes[compilation.ImportedFunctionCount + definedIndex];
@@ -433,14 +446,13 @@ internal static class FrameGuard
         long frame = EstimateFrameBytes(definition, definedIndex, type, controls);
         if (frame <= SmallFrameBytes)
         {
-            FunctionCompiler.Compile(compilation, unit, definedIndex, entry, code);
-            return;
+            return FunctionCompiler.Compile(compilation, unit, definedIndex, entry, code);
         }
 
         var (ret, ps) = ClrTypes.Signature(type);
         var body = owner.DefineMethod(entry.Name + "_body", MethodAttributes.Public | MethodAttributes.Static, ret, ps);
         body.SetImplementationFlags(MethodImplAttributes.NoInlining);
-        FunctionCompiler.Compile(compilation, unit, definedIndex, body, code);
+        int size = FunctionCompiler.Compile(compilation, unit, definedIndex, body, code);
 
         var il = entry.GetILGenerator();
         var ok = il.DefineLabel();
@@ -454,5 +466,6 @@ internal static class FrameGuard
         for (int p = 0; p < ps.Length; p++) il.Emit(OpCodes.Ldarg, (short)p);
         il.Emit(OpCodes.Call, body);
         il.Emit(OpCodes.Ret);
+        return size;
     }
 }

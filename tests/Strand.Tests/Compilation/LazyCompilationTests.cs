@@ -213,3 +213,24 @@ public class ParallelValidationTests
         }
     }
 }
+
+/// <summary>Functions too big for the JIT to optimise are detected (docs/compiler.md, "Big functions").</summary>
+public class OversizedFunctionTests
+{
+    [Fact]
+    public void AFunctionWhoseIlExceedsTheJitLimitIsReportedAndStillRuns()
+    {
+        // 4,000 loads and adds: each bounds-checked access is well over 15 bytes of IL.
+        var sb = new StringBuilder("(module (memory 1) (func (export \"small\") (result i32) (i32.const 7)) (func (export \"big\") (result i32) (i32.const 0)");
+        for (int i = 0; i < 4_000; i++) sb.Append($" (i32.load (i32.const {i % 16 * 4})) i32.add");
+        sb.Append("))");
+        var module = Compile(sb.ToString());
+        module.GenerateAllCode();
+        var oversized = module.Compiled.OversizedFunctions;
+        Assert.Equal([1], oversized.Keys);
+        Assert.True(oversized[1] > CompiledModule.JitOptimizationLimitBytes);
+        var instance = new Linker().Instantiate(module);
+        Assert.Equal(0, instance.Invoke("big")[0].AsI32);
+        Assert.Equal(7, instance.Invoke("small")[0].AsI32);
+    }
+}
