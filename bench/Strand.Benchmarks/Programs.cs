@@ -69,14 +69,15 @@ public static class Programs
         Add("sqlite", () => Sqlite(work, wasiRun));
         foreach (int n in new[] { 10_000, 40_000 }) Add($"many {n}", () => Many(work, n));
 
-        Console.WriteLine($"machine: {Environment.ProcessorCount} cores, load average {LoadAverage()}; {rounds} rounds, alternating; times are whole-process wall seconds (median)");
-        Console.WriteLine($"{"program",-14} {"node",8} {"strand first",13} {"ratio",7} {"compile",9} {"strand cached",14} {"ratio",7}");
+        Console.WriteLine($"machine: {Environment.ProcessorCount} cores, load average {LoadAverage()}; {rounds} rounds, alternating; whole-process medians");
+        Console.WriteLine($"{"",-14} {"wall seconds",-36} | {"CPU seconds (user+sys)",-36} | strand");
+        Console.WriteLine($"{"program",-14} {"node",6} {"first",7} {"ratio",6} {"cached",7} {"ratio",6} | {"node",6} {"first",7} {"ratio",6} {"cached",7} {"ratio",6} | compile");
         foreach (var p in programs)
         {
             string cacheDir = Path.Combine(work, "cache");
-            var node = new List<double>();
-            var first = new List<double>();
-            var cached = new List<double>();
+            var node = new List<Timing>();
+            var first = new List<Timing>();
+            var cached = new List<Timing>();
             // Fill the cache once (timed: the cost of `strand compile`), then alternate.
             var compile = Time(strand, ["compile", p.Wasm, "--cache-dir", cacheDir, "--quiet"], p.WorkingDirectory, out _);
             for (int r = 0; r < rounds; r++)
@@ -87,17 +88,18 @@ public static class Programs
                 if (r == 0 && (Normalize(firstOut) != Normalize(nodeOut) || Normalize(cachedOut) != Normalize(nodeOut)))
                     Console.Error.WriteLine($"{p.Name}: outputs differ from node's:\n--- node\n{Head(nodeOut)}\n--- strand\n{Head(firstOut)}");
             }
-            double n = Median(node), f = Median(first), c = Median(cached);
-            Console.WriteLine($"{p.Name,-14} {n,8:F2} {f,13:F2} {f / n,6:F1}x {compile,9:F1} {c,14:F2} {c / n,6:F1}x   {p.Description}");
+            double n = Median(node.Select(t => t.Wall)), f = Median(first.Select(t => t.Wall)), c = Median(cached.Select(t => t.Wall));
+            double nc = Median(node.Select(t => t.Cpu)), fc = Median(first.Select(t => t.Cpu)), cc = Median(cached.Select(t => t.Cpu));
+            Console.WriteLine($"{p.Name,-14} {n,6:F2} {f,7:F2} {f / n,5:F1}x {c,7:F2} {c / n,5:F1}x | {nc,6:F2} {fc,7:F2} {fc / nc,5:F1}x {cc,7:F2} {cc / nc,5:F1}x | {compile.Wall,6:F1}   {p.Description}");
         }
-        Console.WriteLine("targets: first run within 3x node, cached run within 1.5x node");
+        Console.WriteLine($"targets: first run within 3x node, cached run within 1.5x node (wall); CPU time is shown because a shared machine inflates wall time (load average now {LoadAverage()})");
         return 0;
     }
 
     private static string Normalize(string output) => output.Replace("\r", "").Trim();
     private static string Head(string s) => s.Length > 400 ? s[..400] + "..." : s;
 
-    private static double Median(List<double> values)
+    private static double Median(IEnumerable<double> values)
     {
         var sorted = values.OrderBy(v => v).ToList();
         return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
@@ -109,20 +111,24 @@ public static class Programs
         catch (IOException) { return "unknown"; }
     }
 
-    /// <summary>Runs a process to completion, returns its wall time in seconds and its stdout (stderr is dropped).</summary>
-    private static double Time(string file, string[] args, string workingDirectory, out string stdout)
+    /// <summary>A whole-process measurement: wall seconds and CPU seconds (user + system, all threads).</summary>
+    private readonly record struct Timing(double Wall, double Cpu);
+
+    /// <summary>Runs a process to completion under /usr/bin/time; returns its wall and CPU time and its stdout.</summary>
+    private static Timing Time(string file, string[] args, string workingDirectory, out string stdout)
     {
-        var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = workingDirectory };
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        var sw = Stopwatch.StartNew();
+        var psi = new ProcessStartInfo("/usr/bin/time") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = workingDirectory };
+        foreach (var a in (string[])["-f", "STRAND-BENCH-TIME %e %U %S", file, .. args]) psi.ArgumentList.Add(a);
         using var process = Process.Start(psi)!;
         var output = process.StandardOutput.ReadToEndAsync();
         var error = process.StandardError.ReadToEndAsync();
         process.WaitForExit();
-        double seconds = sw.Elapsed.TotalSeconds;
         stdout = output.Result;
-        _ = error.Result;
-        return seconds;
+        var line = error.Result.Split('\n').LastOrDefault(l => l.StartsWith("STRAND-BENCH-TIME ", StringComparison.Ordinal))
+            ?? throw new InvalidOperationException($"no timing from /usr/bin/time for {file}");
+        var parts = line.Split(' ');
+        double Parse(string x) => double.Parse(x, CultureInfo.InvariantCulture);
+        return new Timing(Parse(parts[1]), Parse(parts[2]) + Parse(parts[3]));
     }
 
     private static void Exec(string file, string workingDirectory, params string[] args)

@@ -48,7 +48,9 @@ public static class Phases
         {
             // Run the program once (WASI, output discarded) and report what it needed.
             var sw = Stopwatch.StartNew();
-            var module = Module.Compile(bytes);
+            bool background = programArgs[0] != "--no-background";
+            if (!background) programArgs = programArgs[1..];
+            var module = Module.Compile(bytes, new CompileOptions { BackgroundCodeGeneration = background });
             double load = sw.Elapsed.TotalMilliseconds;
             var stdout = new MemoryStream();
             using var context = new Wasi.WasiConfiguration().WithArguments(programArgs).WithStandardOutput(stdout).Build();
@@ -56,7 +58,7 @@ public static class Phases
             var thread = new Thread(() => code = Wasi.WasiHost.RunCommand(module, context), 256 * 1024 * 1024);
             thread.Start();
             thread.Join();
-            Console.WriteLine($"load {load:F0} ms, run {sw.Elapsed.TotalMilliseconds - load:F0} ms (exit {code}, {stdout.Length} bytes out); " +
+            Console.WriteLine($"background generation {(background ? "on" : "off")}: load {load:F0} ms, run {sw.Elapsed.TotalMilliseconds - load:F0} ms (exit {code}, {stdout.Length} bytes out); " +
                 $"chunks generated {module.Compiled.GeneratedChunks} of {module.Compiled.ChunkCount} in {module.Compiled.GenerationTime.TotalMilliseconds:F0} ms; " +
                 $"JIT {System.Runtime.JitInfo.GetCompilationTime().TotalMilliseconds:F0} ms for {System.Runtime.JitInfo.GetCompiledMethodCount()} methods");
             var def = module.Definition;
