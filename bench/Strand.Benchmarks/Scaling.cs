@@ -48,8 +48,8 @@ public static class Phases
         {
             // Run the program once (WASI, output discarded) and report what it needed.
             var sw = Stopwatch.StartNew();
-            bool background = programArgs[0] != "--no-background";
-            if (!background) programArgs = programArgs[1..];
+            bool background = programArgs[0] == "--background";
+            if (background) programArgs = programArgs[1..];
             var module = Module.Compile(bytes, new CompileOptions { BackgroundCodeGeneration = background });
             double load = sw.Elapsed.TotalMilliseconds;
             var stdout = new MemoryStream();

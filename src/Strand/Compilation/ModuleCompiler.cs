@@ -155,7 +155,7 @@ internal sealed class CompiledModule
     private Thread? _background;
 
     /// <summary>Whether <see cref="StartBackgroundGeneration"/> may start a thread (<see cref="CompileOptions.BackgroundCodeGeneration"/>).</summary>
-    public bool BackgroundGeneration { get; init; } = true;
+    public bool BackgroundGeneration { get; init; }
 
     /// <summary>The background generation thread, if one was started (tests join it).</summary>
     internal Thread? BackgroundThread => Volatile.Read(ref _background);

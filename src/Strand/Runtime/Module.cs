@@ -10,7 +10,7 @@ namespace Strand;
 /// </summary>
 public sealed class Module
 {
-    private Module(ModuleDefinition definition, bool backgroundGeneration = true)
+    private Module(ModuleDefinition definition, bool backgroundGeneration = false)
     {
         Definition = definition;
         Compiled = new CompiledModule(definition) { BackgroundGeneration = backgroundGeneration };
@@ -66,7 +66,7 @@ public sealed class Module
         var definition = ModuleDecoder.Decode(wasm);
         progress?.Invoke(new CompileProgress("decode", wasm.Length, wasm.Length));
         Validation.ModuleValidator.Validate(definition, progress is null ? null : done => progress(new CompileProgress("validate", done, definition.Bodies.Count)));
-        return new Module(definition, options?.BackgroundCodeGeneration ?? true);
+        return new Module(definition, options?.BackgroundCodeGeneration ?? false);
     }
 
     /// <summary>

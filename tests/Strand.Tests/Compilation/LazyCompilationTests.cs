@@ -40,7 +40,7 @@ public class LazyCompilationTests
     public void OnlyTheChunksThatRunAreGenerated()
     {
         const int count = 5_000;
-        var module = Module.Compile(ManyFunctions.Generate(count), new CompileOptions { BackgroundCodeGeneration = false });
+        var module = Module.Compile(ManyFunctions.Generate(count));
         var instance = new Linker().Instantiate(module);
         Assert.Equal(0, module.Compiled.GeneratedChunks);
         Assert.Equal(ManyFunctions.Expected(count, 5), instance.GetFunction<Func<int, int>>("f")(5));
@@ -155,7 +155,7 @@ public class BackgroundGenerationTests
         sb.Append(')');
         for (int round = 0; round < 5; round++)
         {
-            var module = Compile(sb.ToString());
+            var module = Module.Compile(Strand.Text.WatParser.ParseModule(sb.ToString()), new CompileOptions { BackgroundCodeGeneration = true });
             Assert.Null(module.Compiled.BackgroundThread);
             var instance = new Linker().Instantiate(module);
             var thread = module.Compiled.BackgroundThread;
@@ -179,13 +179,16 @@ public class BackgroundGenerationTests
     [Fact]
     public void SmallModulesAndDisabledModulesGetNoBackgroundThread()
     {
-        var small = Compile("(module (func (export \"f\") (result i32) (i32.const 1)))");
+        var small = Module.Compile(Strand.Text.WatParser.ParseModule("(module (func (export \"f\") (result i32) (i32.const 1)))"), new CompileOptions { BackgroundCodeGeneration = true });
         new Linker().Instantiate(small);
         Assert.Null(small.Compiled.BackgroundThread);
-        var disabled = Module.Compile(ManyFunctions.Generate(2_000), new CompileOptions { BackgroundCodeGeneration = false });
-        new Linker().Instantiate(disabled);
-        Assert.Null(disabled.Compiled.BackgroundThread);
-        Assert.Equal(0, disabled.Compiled.GeneratedChunks);
+        foreach (var options in new[] { null, new CompileOptions(), new CompileOptions { BackgroundCodeGeneration = false } })
+        {
+            var disabled = Module.Compile(ManyFunctions.Generate(2_000), options);
+            new Linker().Instantiate(disabled);
+            Assert.Null(disabled.Compiled.BackgroundThread);
+            Assert.Equal(0, disabled.Compiled.GeneratedChunks);
+        }
     }
 }
 
