@@ -441,9 +441,16 @@ internal static class FrameGuard
         var type = compilation.FunctionTypes[compilation.ImportedFunctionCount + definedIndex];
         var code = FunctionCompiler.Decode(definition, definedIndex);
         int controls = 0;
+        bool loops = false;
         foreach (var ins in code)
+        {
             if (ins.Opcode is Opcode.Block or Opcode.Loop or Opcode.If) controls++;
+            loops |= ins.Opcode == Opcode.Loop;
+        }
         long frame = EstimateFrameBytes(definition, definedIndex, type, controls);
+        // Tiered compilation: a loop running long in tier-0 continues in an on-stack-replacement method whose frame
+        // sits on top of the tier-0 frame, so such a function may use two frames' worth of stack.
+        if (loops) frame *= 2;
         if (frame <= SmallFrameBytes)
         {
             return FunctionCompiler.Compile(compilation, unit, definedIndex, entry, code);
