@@ -13,6 +13,9 @@ public static class ImplementationLimits
     /// </summary>
     public const int MaxOperandStackDepth = 50_000;
 
-    /// <summary>Functions per generated CLR type (a type holds at most 65,535 methods; a function may need two).</summary>
+    /// <summary>
+    /// Upper bound of functions in one generated CLR type (a type holds at most 65,535 methods; a function may need
+    /// two). Code is generated in chunks far below it (<see cref="Compilation.CompiledModule.ChunkFunctions"/>).
+    /// </summary>
     internal const int FunctionsPerType = 16_384;
 }
