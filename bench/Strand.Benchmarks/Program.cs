@@ -10,6 +10,18 @@ using Strand.Runtime;
 // Prints per-call times of the seed's algorithm (fixtures/seed/algorithm.wasm, expected
 // 5172326400000) for Strand and for node (bench/node/bench.mjs), their ratio, and the cost
 // of instantiating an already compiled module. Figures, not assertions: a benchmark never fails on time.
+//
+// Other modes (first argument):
+//   programs [--work DIR] [--rounds N] [--only NAME]   real programs whole-process, strand vs node (Programs.cs)
+//   --scaling                                        compile time per function, 5k..40k functions (Scaling.cs)
+//   --phases FILE.wasm [[--background] ARGS...]      one module's stages; with ARGS, runs it (WASI) and reports
+//                                                    generated chunks, JIT time and functions too big to optimise
+//   --artifact-speed                                 seed kernel per call: generated code vs compiled artifact
+
+if (args.Length > 0 && args[0] == "--scaling") return Strand.Benchmarks.Scaling.Run();
+if (args.Length > 1 && args[0] == "--phases") return Strand.Benchmarks.Phases.Run(args[1], args[2..]);
+if (args.Length > 0 && args[0] == "--artifact-speed") return Strand.Benchmarks.ArtifactSpeed.Run(FindRepositoryRoot());
+if (args.Length > 0 && args[0] == "programs") return Strand.Benchmarks.Programs.Run(args[1..]);
 
 int calls = 10, warmup = 5, rounds = 5;
 bool runNode = true;

@@ -49,6 +49,9 @@ public static class CommandHelp
                 new("--stack-size SIZE", "with --threads: shadow stack per extra thread, below 4 GiB (65536, 64k, 1m, 2MiB)"),
                 new("--detect-stack-collisions", "with --threads or a wasi-threads program: check every __stack_pointer write and report a thread whose stack pointer enters another live thread's stack (the first 20 in full, then counts per pair)"),
                 new("--trap-on-stack-collision", "the same, but the first collision traps (exit code 134)"),
+                new("--no-cache", "neither use nor fill the compiled-module cache (by default a big module's compiled code is cached, filled in the background)"),
+                new("--cache-dir DIR", "the cache directory (default $STRAND_CACHE_DIR, else $XDG_CACHE_HOME/strand or ~/.cache/strand); it holds code strand loads, so keep it private"),
+                new("--quiet", "no progress line on stderr while a big module is loaded (shown only on a terminal, after one second)"),
                 new("-- ARGS...", "arguments for the WASI program (after its name)"),
                 new("-h, --help", "show this help"),
             ],
@@ -86,6 +89,18 @@ public static class CommandHelp
             ],
             ["strand wast fixtures/wast/example.wast"],
             [(0, "every command passed"), (1, "a command failed or a file is missing"), (2, "usage error"), (70, "internal error of strand itself")]),
+        new("compile",
+            "strand compile [OPTIONS] FILE",
+            "Compiles every function of a module ahead of time (like wasmtime compile): into OUT with -o ('strand run OUT' " +
+            "runs it without generating code), or into the cache that 'strand run FILE' loads from; prints the path.",
+            [
+                new("-o OUT", "write the compiled module to OUT instead of the cache"),
+                new("--cache-dir DIR", "the cache directory to fill (default as for 'strand run')"),
+                new("--quiet", "print nothing but errors; no progress line"),
+                new("-h, --help", "show this help"),
+            ],
+            ["strand compile fixtures/seed/algorithm.wasm -o algorithm.cwasm"],
+            [(0, "compiled"), (1, "the module cannot be loaded (malformed, invalid, unsupported, an implementation limit)"), (2, "usage error"), (70, "internal error of strand itself")]),
         new("demo",
             "strand demo [OPTIONS]",
             "The stack-collision scenario on an embedded module (the seed's algorithm): shared stacks (corrupted " +

@@ -1,3 +1,4 @@
+using Strand.Binary;
 using Strand.Runtime;
 using Strand.Text;
 
@@ -15,7 +16,82 @@ public static class ModuleLoader
     public static Module Load(string path) => Module.Compile(ReadWasm(path));
 
     /// <summary>
-    /// The module's binary: the file itself, or the encoding of its text if it is not a wasm binary. Only a regular
+    /// Loads <paramref name="path"/> for <c>strand run</c>: a compiled module (<c>strand compile -o</c>) as is; a wasm or
+    /// wat file from the compiled-module cache when it holds it (unless <paramref name="noCache"/>), else compiled lazily,
+    /// and for a big module (see <see cref="WorthCaching"/>) the cache is filled by a background <c>strand compile</c>
+    /// process, so this run does not wait for code it may never use. Progress shows on stderr if loading takes more than a
+    /// second on a terminal (unless <paramref name="quiet"/>).
+    /// </summary>
+    public static Module Load(string path, bool quiet, bool noCache = true, string? cacheDir = null)
+    {
+        var bytes = ReadWasm(path);
+        using var progress = ProgressReporter.ForConsole(quiet);
+        var options = new CompileOptions { Progress = progress.Report };
+        if (IsCompiledArtifact(bytes)) return Module.Deserialize(bytes, options);
+        if (noCache) return Module.Compile(bytes, options);
+        var cache = new ModuleCache(cacheDir ?? ModuleCache.DefaultDirectory);
+        if (cache.TryLoad(bytes, options) is { } cached) return cached;
+        var module = Module.Compile(bytes, options);
+        if (WorthCaching(module)) StartBackgroundCompile(path, cache);
+        return module;
+    }
+
+    /// <summary>Modules of at least 2,000 functions or 1 MiB of code are cached: smaller ones compile in well under a second.</summary>
+    public static bool WorthCaching(Module module) =>
+        module.Definition.Bodies.Count >= 2_000 || module.Definition.Bodies.Sum(b => (long)(b.CodeEnd - b.CodeStart)) >= 1 << 20;
+
+    public static bool IsCompiledArtifact(byte[] bytes) => bytes.AsSpan().StartsWith("STRANDC"u8);
+
+    /// <summary>Errors that mean "this file is not a module Strand can run", reported in one line.</summary>
+    public static bool IsModuleError(Exception e) =>
+        e is WasmFormatException or Validation.WasmValidationException or WasmUnsupportedException or WasmImplementationLimitException
+            or Text.WatParseException or InvalidDataException;
+
+    /// <summary>An exclusive lock on a cache entry being filled (deleted when released), or null when another process holds it.</summary>
+    public static IDisposable? TryLockEntry(ModuleCache cache, byte[] wasm)
+    {
+        try
+        {
+            Directory.CreateDirectory(cache.Directory);
+            return new FileStream(cache.PathFor(wasm) + ".lock", FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.DeleteOnClose);
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// Starts <c>strand compile FILE --cache-dir DIR --background</c> detached, at low priority, with no standard streams
+    /// shared with this process. Only from the strand executable itself (not from a host embedding the CLI's classes).
+    /// </summary>
+    private static void StartBackgroundCompile(string path, ModuleCache cache)
+    {
+        if (System.Reflection.Assembly.GetEntryAssembly()?.GetName().Name != "Strand.Cli" || Environment.ProcessPath is not { } host) return;
+        var psi = new System.Diagnostics.ProcessStartInfo(host)
+        {
+            UseShellExecute = false,
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        if (Path.GetFileNameWithoutExtension(host) == "dotnet") psi.ArgumentList.Add(typeof(ModuleLoader).Assembly.Location);
+        foreach (var a in new[] { "compile", Path.GetFullPath(path), "--cache-dir", Path.GetFullPath(cache.Directory), "--background" }) psi.ArgumentList.Add(a);
+        try
+        {
+            var process = System.Diagnostics.Process.Start(psi);
+            if (process is null) return;
+            process.StandardInput.Close();
+            try { process.PriorityClass = System.Diagnostics.ProcessPriorityClass.BelowNormal; } catch (Exception e) when (e is InvalidOperationException or System.ComponentModel.Win32Exception) { }
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            // Could not start: the cache simply stays empty.
+        }
+    }
+
+    /// <summary>
+    /// The module's binary (or compiled module): the file itself, or the encoding of its text if it is neither. Only a regular
     /// file of at most <paramref name="maxSize"/> bytes is read (not a directory, device or pipe); anything else is a
     /// usage error.
     /// </summary>
@@ -47,6 +123,6 @@ public static class ModuleLoader
             throw new UsageException($"cannot read {path}: {e.Message}");
         }
         bool isBinary = bytes.Length >= 4 && bytes[0] == 0 && bytes[1] == (byte)'a' && bytes[2] == (byte)'s' && bytes[3] == (byte)'m';
-        return isBinary ? bytes : WatParser.ParseModule(System.Text.Encoding.UTF8.GetString(bytes));
+        return isBinary || IsCompiledArtifact(bytes) ? bytes : WatParser.ParseModule(System.Text.Encoding.UTF8.GetString(bytes));
     }
 }

@@ -107,6 +107,7 @@ public static class Program
                 "wast" => WastCommand.Execute(new ArgumentReader(rest)),
                 "demo" => DemoCommand.Execute(new ArgumentReader(rest)),
                 "inspect" => InspectCommand.Execute(new ArgumentReader(rest)),
+                "compile" => CompileCommand.Execute(new ArgumentReader(rest)),
                 _ => throw new UsageException($"unknown command '{args[0]}'"),
             };
         }

@@ -14,6 +14,9 @@ public static class RunCommand
         var dirs = args.TakeAll("--dir");
         var envs = args.TakeAll("--env");
         bool inheritEnv = args.TakeFlag("--inherit-env");
+        bool quiet = args.TakeFlag("--quiet");
+        bool noCache = args.TakeFlag("--no-cache");
+        string? cacheDir = args.TakeOption("--cache-dir");
         bool trapOnCollision = args.TakeFlag("--trap-on-stack-collision");
         bool detectCollisions = args.TakeFlag("--detect-stack-collisions") || trapOnCollision;
         var timeout = TakeTimeout(args);
@@ -26,10 +29,9 @@ public static class RunCommand
         Module module;
         try
         {
-            module = ModuleLoader.Load(file);
+            module = ModuleLoader.Load(file, quiet, noCache, cacheDir);
         }
-        catch (Exception e) when (e is WasmFormatException or Validation.WasmValidationException or WasmUnsupportedException
-                                      or WasmImplementationLimitException or Text.WatParseException)
+        catch (Exception e) when (ModuleLoader.IsModuleError(e))
         {
             Console.Error.WriteLine($"strand: {file}: {e.Message}");
             return 1;

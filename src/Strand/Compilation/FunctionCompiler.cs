@@ -38,6 +38,8 @@ internal sealed partial class FunctionCompiler
     }
 
     private readonly ModuleCompilation _module;
+    /// <summary>The chunk being generated: calls to its functions are direct.</summary>
+    private CodeUnit _unit = null!;
     private readonly ILGenerator _il;
     private readonly FuncType _type;
     private readonly int _paramCount;
@@ -113,13 +115,15 @@ internal sealed partial class FunctionCompiler
     }
 
     /// <summary>Compiles defined function <paramref name="definedIndex"/> (its instructions: <paramref name="code"/>, from <see cref="Decode"/>) into <paramref name="method"/>.</summary>
-    public static void Compile(ModuleCompilation module, int definedIndex, MethodBuilder method, List<Instruction> code)
+    /// <returns>The size of the emitted IL in bytes.</returns>
+    public static int Compile(ModuleCompilation module, CodeUnit unit, int definedIndex, MethodBuilder method, List<Instruction> code)
     {
         var def = module.Definition;
         var body = def.Bodies[definedIndex];
         var type = module.FunctionTypes[module.ImportedFunctionCount + definedIndex];
-        var compiler = new FunctionCompiler(module, method.GetILGenerator(), type, body.ExpandLocals());
+        var compiler = new FunctionCompiler(module, method.GetILGenerator(), type, body.ExpandLocals()) { _unit = unit };
         compiler.Run(code);
+        return compiler._il.ILOffset;
     }
 
     /// <summary>The instructions of defined function <paramref name="definedIndex"/>.</summary>
@@ -638,10 +642,20 @@ internal sealed partial class FunctionCompiler
             EmitCalli(function, type);
             Release(function);
         }
-        else
+        else if (_unit.Local((int)functionIndex - _module.ImportedFunctionCount) is { } local)
         {
             Ldarg(_contextArg);
-            _il.Emit(OpCodes.Call, _module.Methods[functionIndex - _module.ImportedFunctionCount]);
+            _il.Emit(OpCodes.Call, local);
+        }
+        else
+        {
+            // Another chunk: its entry from the module's code table, generated on first use (CompiledModule.Resolve).
+            Ldarg(_contextArg);
+            _il.Emit(OpCodes.Ldloc, _instance!);
+            Ldc((int)functionIndex - _module.ImportedFunctionCount);
+            _il.Emit(OpCodes.Call, RuntimeMembers.ResolveCode);
+            var (ret, ps) = ClrTypes.Signature(type);
+            _il.EmitCalli(OpCodes.Calli, CallingConventions.Standard, ret, ps, null);
         }
         FinishCall(type, extras);
     }
@@ -656,7 +670,17 @@ internal sealed partial class FunctionCompiler
         var function = Rent(typeof(FunctionReference));
         _il.Emit(OpCodes.Ldloc, index);
         _il.Emit(OpCodes.Ldloc, _tableLocals[ins.Index2]);
-        Ldc(_module.TypeId(ins.Index));
+        if (_module.PortableTypeIds)
+        {
+            _il.Emit(OpCodes.Ldloc, _instance!);
+            _il.Emit(OpCodes.Ldfld, RuntimeMembers.InstanceTypeIds);
+            Ldc((int)ins.Index);
+            _il.Emit(OpCodes.Ldelem_I4);
+        }
+        else
+        {
+            Ldc(_module.TypeId(ins.Index));
+        }
         _il.Emit(OpCodes.Call, RuntimeMembers.Op(nameof(WasmOps.ResolveIndirect)));
         _il.Emit(OpCodes.Stloc, function);
         EmitCalli(function, type);

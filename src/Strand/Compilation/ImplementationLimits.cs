@@ -30,7 +30,4 @@ public static class ImplementationLimits
     /// (a 100,000-instruction function at a typical height of 2: about 160,000).
     /// </summary>
     public const long MaxBranchSpillUnits = 1_000_000;
-
-    /// <summary>Functions per generated CLR type (a type holds at most 65,535 methods; a function may need two).</summary>
-    internal const int FunctionsPerType = 16_384;
 }

@@ -1,4 +1,3 @@
-using System.Reflection.Emit;
 using Strand.Binary;
 using Strand.Runtime;
 
@@ -7,10 +6,9 @@ namespace Strand.Compilation;
 /// <summary>Module-wide facts the function compiler needs, computed once per module.</summary>
 internal sealed class ModuleCompilation
 {
-    public ModuleCompilation(ModuleDefinition definition, MethodBuilder[] methods)
+    public ModuleCompilation(ModuleDefinition definition)
     {
         Definition = definition;
-        Methods = methods;
         ImportedFunctionCount = definition.ImportedFunctionCount;
         FunctionTypes = new FuncType[definition.TotalFunctionCount];
         int k = 0;
@@ -37,7 +35,6 @@ internal sealed class ModuleCompilation
     }
 
     public ModuleDefinition Definition { get; }
-    public MethodBuilder[] Methods { get; }
     public int ImportedFunctionCount { get; }
     /// <summary>Type of every function in the index space (imports first).</summary>
     public FuncType[] FunctionTypes { get; }
@@ -46,4 +43,10 @@ internal sealed class ModuleCompilation
     public Instruction?[] ConstantGlobals { get; }
 
     public int TypeId(uint typeIndex) => TypeRegistry.GetId(Definition.Types[(int)typeIndex]);
+
+    /// <summary>
+    /// Code for a persisted assembly: canonical type ids differ between processes, so call_indirect reads them from
+    /// <see cref="Instance.TypeIds"/> instead of baking them in.
+    /// </summary>
+    public bool PortableTypeIds { get; init; }
 }

@@ -6,92 +6,374 @@ using Strand.Runtime;
 
 namespace Strand.Compilation;
 
-/// <summary>The output of compiling a module: one static method per defined function.</summary>
+/// <summary>
+/// The code of a module, generated lazily in chunks (see docs/compiler.md, "Lazy code generation").
+/// <para>
+/// Defined functions are cut into chunks of consecutive functions (at most <see cref="ChunkFunctions"/> functions or
+/// about <see cref="ChunkCodeBytes"/> bytes of wasm code). A chunk is one CLR type in the module's collectible dynamic
+/// assembly, generated the first time one of its functions is called. <see cref="Code"/> holds each function's entry
+/// point, 0 until its chunk exists; it is written once (volatile) after the type is created, so a reader on any thread
+/// sees either 0 (and takes the slow path, which waits for the chunk under <see cref="_gate"/>) or the final code.
+/// Calls inside a chunk are direct CIL calls; calls to other chunks load the callee's entry from <see cref="Code"/>
+/// (through <see cref="Instance.Code"/>) and use <c>calli</c>. A function that escapes (export, table element,
+/// <c>ref.func</c>) before its chunk exists gets a small per-function stub (<see cref="GetEntry"/>) that generates the
+/// chunk on first call, patches the calling <see cref="FunctionReference"/> and forwards the call.
+/// </para>
+/// </summary>
 internal sealed class CompiledModule
 {
-    public CompiledModule(Type[] types, nint[] functionPointers)
-    {
-        Types = types;
-        FunctionPointers = functionPointers;
-    }
+    /// <summary>At most this many functions per chunk.</summary>
+    internal const int ChunkFunctions = 4;
+    /// <summary>A chunk is closed once its functions' code reaches this many wasm bytes.</summary>
+    internal const int ChunkCodeBytes = 2 * 1024;
+    /// <summary>Stubs are generated for blocks of this many consecutive functions.</summary>
+    private const int StubBlock = 256;
 
-    /// <summary>The generated types. Holding them keeps the collectible assembly (and so the code) alive.</summary>
-    public Type[] Types { get; }
-
-    /// <summary>Entry point of each defined function (index = function index minus imported functions).</summary>
-    public nint[] FunctionPointers { get; }
-}
-
-/// <summary>
-/// Compiles a validated module to CIL: one collectible dynamic assembly per module, holding one static method per
-/// function (see <see cref="ClrTypes.Signature"/> for the calling convention) in types of
-/// <see cref="ImplementationLimits.FunctionsPerType"/> functions each (a CLR type holds at most 65,535 methods).
-/// A function whose frame may be large gets a small guarded entry method in front of its body (see <see cref="FrameGuard"/>).
-/// </summary>
-internal static class ModuleCompiler
-{
     private static int _assemblyCounter;
 
-    public static CompiledModule Compile(ModuleDefinition definition)
+    private readonly ModuleDefinition _definition;
+    private readonly int[] _chunkStart;
+    private readonly int[] _chunkOf;
+    private readonly object _gate = new();
+    private readonly List<Type> _types = new();
+    private readonly nint[] _stubs;
+    private ModuleBuilder? _module;
+    /// <summary>Code loaded from a compiled artifact: chunks are looked up in it instead of generated.</summary>
+    private Assembly? _loaded;
+    /// <summary>Chunks whose generation failed, with the error (under <see cref="_gate"/>).</summary>
+    private Dictionary<int, Exception>? _failures;
+    private ModuleCompilation? _compilation;
+    private int _generatedChunks;
+    private long _generationTicks;
+
+    public CompiledModule(ModuleDefinition definition)
     {
+        _definition = definition;
+        int count = definition.FunctionTypeIndices.Count;
+        Code = new nint[count];
+        _stubs = new nint[count];
+        _chunkOf = new int[count];
+        // Arity limits up front (code is generated lazily): each function's type names the function; a type no function
+        // has (used by call_indirect, or by nothing) names itself.
+        var checkedTypes = new bool[definition.Types.Count];
+        uint index = 0;
+        foreach (var import in definition.Imports)
+            if (import.Kind == ExternalKind.Function) CheckFunctionArity(definition, index++, import.FunctionTypeIndex, checkedTypes);
+        for (int i = 0; i < count; i++) CheckFunctionArity(definition, index++, definition.FunctionTypeIndices[i], checkedTypes);
+        for (int t = 0; t < checkedTypes.Length; t++)
+            if (!checkedTypes[t]) CheckArity(definition.Types[t], $"type {t} (for call_indirect)");
+        var starts = new List<int>();
+        int inChunk = 0;
+        long bytes = 0;
+        for (int i = 0; i < count; i++)
+        {
+            var body = definition.Bodies[i];
+            // Implementation limits are checked here, for every function, before any code exists: code is generated
+            // lazily, and a limit must be a compile-time error, never a failure at a function's first call.
+            if (body.MaxOperandDepth > ImplementationLimits.MaxOperandStackDepth)
+                throw new WasmImplementationLimitException(
+                    $"{definition.DescribeFunction((uint)(definition.ImportedFunctionCount + i))} reaches an operand stack of {body.MaxOperandDepth} values; " +
+                    $"Strand compiles at most {ImplementationLimits.MaxOperandStackDepth}");
+            if (body.BranchSpillUnits > ImplementationLimits.MaxBranchSpillUnits)
+                throw new WasmImplementationLimitException(
+                    $"{definition.DescribeFunction((uint)(definition.ImportedFunctionCount + i))} keeps {body.BranchSpillUnits} operand values across branches; " +
+                    $"Strand compiles at most {ImplementationLimits.MaxBranchSpillUnits}");
+            if (inChunk == 0 || inChunk >= ChunkFunctions || bytes >= ChunkCodeBytes)
+            {
+                starts.Add(i);
+                inChunk = 0;
+                bytes = 0;
+            }
+            _chunkOf[i] = starts.Count - 1;
+            inChunk++;
+            bytes += body.CodeEnd - body.CodeStart;
+        }
+        starts.Add(count);
+        _chunkStart = starts.ToArray();
+    }
+
+    private static void CheckFunctionArity(ModuleDefinition definition, uint function, uint type, bool[] checkedTypes)
+    {
+        if (checkedTypes[type]) return;
+        CheckArity(definition.Types[(int)type], definition.DescribeFunction(function));
+        checkedTypes[type] = true;
+    }
+
+    /// <summary>Entry point of each defined function (index = function index minus imported functions), 0 until generated.</summary>
+    public nint[] Code { get; }
+
+    /// <summary>Number of chunks the module's functions are cut into.</summary>
+    public int ChunkCount => _chunkStart.Length - 1;
+
+    /// <summary>Number of chunks generated so far.</summary>
+    public int GeneratedChunks => Volatile.Read(ref _generatedChunks);
+
+    /// <summary>Time spent generating code (CIL and types, not the JIT) so far.</summary>
+    public TimeSpan GenerationTime => System.Diagnostics.Stopwatch.GetElapsedTime(0, Volatile.Read(ref _generationTicks));
+
+    /// <summary>The generated types (one per generated chunk or stub block). Holding them keeps the collectible code alive.</summary>
+    public IReadOnlyList<Type> Types { get { lock (_gate) return _types.ToArray(); } }
+
+    /// <summary>The final code of defined function <paramref name="definedIndex"/>, generating its chunk if needed.</summary>
+    public nint GetCode(int definedIndex)
+    {
+        nint code = Volatile.Read(ref Code[definedIndex]);
+        if (code != 0) return code;
+        lock (_gate)
+        {
+            if (Code[definedIndex] == 0) GenerateChunk(_chunkOf[definedIndex]);
+        }
+        return Code[definedIndex];
+    }
+
+    /// <summary>
+    /// An entry point for a function reference: the final code when generated, otherwise a stub with the function's
+    /// signature that generates it on first call.
+    /// </summary>
+    public nint GetEntry(int definedIndex)
+    {
+        nint code = Volatile.Read(ref Code[definedIndex]);
+        if (code != 0) return code;
+        if (_loaded is not null) return GetCode(definedIndex);
+        nint stub = Volatile.Read(ref _stubs[definedIndex]);
+        if (stub != 0) return stub;
+        lock (_gate)
+        {
+            if (_stubs[definedIndex] == 0) GenerateStubs(definedIndex / StubBlock);
+        }
+        return _stubs[definedIndex];
+    }
+
+    /// <summary>Generates every chunk not generated yet (eager compilation).</summary>
+    public void GenerateAll(Action<CompileProgress>? progress = null)
+    {
+        for (int c = 0; c < ChunkCount; c++)
+        {
+            if (Volatile.Read(ref Code[_chunkStart[c]]) == 0)
+            {
+                lock (_gate)
+                {
+                    if (Code[_chunkStart[c]] == 0) GenerateChunk(c);
+                }
+            }
+            progress?.Invoke(new CompileProgress("generate", c + 1, ChunkCount));
+        }
+    }
+
+    /// <summary>
+    /// RyuJIT compiles a method with more IL than this without optimisation (MinOpts), at every tier
+    /// (DEFAULT_MIN_OPTS_CODE_SIZE; not configurable in release runtimes). See docs/compiler.md, "Big functions".
+    /// </summary>
+    internal const int JitOptimizationLimitBytes = 60_000;
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<int, int> _oversized = new();
+
+    /// <summary>Generated functions whose IL exceeds <see cref="JitOptimizationLimitBytes"/>: defined index → IL bytes.</summary>
+    public IReadOnlyDictionary<int, int> OversizedFunctions => _oversized;
+
+    /// <summary>Modules with at least this many functions get background generation (see <see cref="StartBackgroundGeneration"/>).</summary>
+    internal const int BackgroundThreshold = 1_000;
+
+    private Thread? _background;
+
+    /// <summary>Whether <see cref="StartBackgroundGeneration"/> may start a thread (<see cref="CompileOptions.BackgroundCodeGeneration"/>).</summary>
+    public bool BackgroundGeneration { get; init; }
+
+    /// <summary>The background generation thread, if one was started (tests join it).</summary>
+    internal Thread? BackgroundThread => Volatile.Read(ref _background);
+
+    /// <summary>
+    /// Uses a spare core for work the program will probably need: on the first instantiation of a big module (after its
+    /// imports were resolved), a low-priority background thread walks the direct-call graph from the start function and
+    /// the exported functions, breadth first, generating each reached chunk and JIT-compiling its methods (tier-0)
+    /// ahead of the first call. The main thread never waits for it except for the one chunk it may be generating
+    /// (generation is under <see cref="_gate"/>). Errors are left to the callers, which generate on demand.
+    /// </summary>
+    public void StartBackgroundGeneration()
+    {
+        if (!BackgroundGeneration || Code.Length < BackgroundThreshold || Environment.ProcessorCount < 2 || _loaded is not null) return;
+        if (Interlocked.CompareExchange(ref _background, new Thread(BackgroundGenerate), null) is not null) return;
+        var thread = _background!;
+        thread.IsBackground = true;
+        thread.Priority = ThreadPriority.BelowNormal;
+        thread.Name = "strand code generation";
+        thread.Start();
+    }
+
+    private void BackgroundGenerate()
+    {
+        try
+        {
+            int imported = _definition.ImportedFunctionCount;
+            var seen = new bool[Code.Length];
+            var queue = new Queue<int>();
+            void Enqueue(uint functionIndex)
+            {
+                long d = (long)functionIndex - imported;
+                if (d >= 0 && d < seen.Length && !seen[d])
+                {
+                    seen[d] = true;
+                    queue.Enqueue((int)d);
+                }
+            }
+            if (_definition.StartFunction is { } start) Enqueue(start);
+            foreach (var export in _definition.Exports)
+                if (export.Kind == ExternalKind.Function) Enqueue(export.Index);
+            while (queue.TryDequeue(out int d))
+            {
+                if (Volatile.Read(ref Code[d]) == 0)
+                {
+                    Type? created = null;
+                    lock (_gate)
+                    {
+                        if (Code[d] == 0) created = GenerateChunk(_chunkOf[d]);
+                    }
+                    // JIT outside the lock: the main thread may need the lock meanwhile.
+                    if (created is not null)
+                        foreach (var method in created.GetMethods(BindingFlags.Public | BindingFlags.Static | BindingFlags.DeclaredOnly))
+                            RuntimeHelpers.PrepareMethod(method.MethodHandle);
+                }
+                foreach (var ins in FunctionCompiler.Decode(_definition, d))
+                    if (ins.Opcode == Opcode.Call) Enqueue(ins.Index);
+            }
+        }
+        catch (Exception)
+        {
+            // Background work is only a head start: a function that fails to generate fails again, and is reported,
+            // when it is called.
+        }
+    }
+
+    /// <summary>Called by compiled code for a call to another chunk: the callee's code, generating it on first use.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static nint Resolve(Instance instance, int definedIndex)
+    {
+        nint code = instance.Code[definedIndex];
+        return code != 0 ? code : ResolveSlow(instance, definedIndex);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static nint ResolveSlow(Instance instance, int definedIndex) => instance.Module.Compiled.GetCode(definedIndex);
+
+    /// <summary>
+    /// Called by a stub: generates the function's chunk, points the instance's function reference (when it is
+    /// the one the stub was reached through) at the final code, and returns that code.
+    /// </summary>
+    internal static nint ResolveFromStub(object context, int definedIndex)
+    {
+        var instance = (Instance)context;
+        nint code = instance.Module.Compiled.GetCode(definedIndex);
+        int index = instance.Module.Definition.ImportedFunctionCount + definedIndex;
+        if (Volatile.Read(ref instance.Functions[index]) is WasmFunction function && function.Instance == instance)
+            function.Code = code; // one aligned word: other threads see the stub or the final code, both correct
+        return code;
+    }
+
+    private ModuleBuilder DynamicModule()
+    {
+        if (_module is not null) return _module;
         var name = new AssemblyName($"Strand.Wasm.M{Interlocked.Increment(ref _assemblyCounter)}");
         var assembly = AssemblyBuilder.DefineDynamicAssembly(name, AssemblyBuilderAccess.RunAndCollect);
         assembly.SetCustomAttribute(new CustomAttributeBuilder(
             typeof(IgnoresAccessChecksToAttribute).GetConstructor([typeof(string)])!,
             [typeof(ModuleCompiler).Assembly.GetName().Name!]));
-        var module = assembly.DefineDynamicModule(name.Name!);
+        _module = assembly.DefineDynamicModule(name.Name!);
+        return _module;
+    }
 
-        int imported = definition.ImportedFunctionCount;
-        int count = definition.FunctionTypeIndices.Count;
-        var types = new TypeBuilder[Math.Max(1, (count + ImplementationLimits.FunctionsPerType - 1) / ImplementationLimits.FunctionsPerType)];
-        for (int t = 0; t < types.Length; t++)
-            types[t] = module.DefineType($"WasmModule{t}", TypeAttributes.Public | TypeAttributes.Sealed | TypeAttributes.Abstract | TypeAttributes.Class);
-
-        var methods = new MethodBuilder[count];
-        for (int i = 0; i < methods.Length; i++)
+    /// <summary>Generates chunk <paramref name="chunk"/> (caller holds <see cref="_gate"/>).</summary>
+    private Type GenerateChunk(int chunk)
+    {
+        // A chunk that failed (an internal compiler error) fails the same way for every later caller.
+        if (_failures is not null && _failures.TryGetValue(chunk, out var failure))
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
+        long started = System.Diagnostics.Stopwatch.GetTimestamp();
+        Type created;
+        try
         {
-            var (ret, ps) = ClrTypes.Signature(definition.Types[(int)definition.FunctionTypeIndices[i]]);
-            methods[i] = TypeOf(types, i).DefineMethod(MethodName(imported + i), MethodAttributes.Public | MethodAttributes.Static, ret, ps);
-            // Guest code is hot by nature: skip tier-0 and OSR so loops run fully optimised from the first call.
-            methods[i].SetImplementationFlags(MethodImplAttributes.AggressiveOptimization);
+            created = _loaded is not null
+                ? _loaded.GetType(ChunkTypeName(chunk), throwOnError: true)!
+                : EmitChunk(DynamicModule(), _compilation ??= new ModuleCompilation(_definition), chunk).CreateType();
         }
-
-        var compilation = new ModuleCompilation(definition, methods);
-        for (int f = 0; f < compilation.FunctionTypes.Length; f++)
-            CheckArity(compilation.FunctionTypes[f], definition.DescribeFunction((uint)f));
-        for (int i = 0; i < methods.Length; i++)
+        catch (Exception e)
         {
-            var body = definition.Bodies[i];
-            if (body.MaxOperandDepth > ImplementationLimits.MaxOperandStackDepth)
-                throw new WasmImplementationLimitException(
-                    $"{definition.DescribeFunction((uint)(imported + i))} reaches an operand stack of {body.MaxOperandDepth} values; " +
-                    $"Strand compiles at most {ImplementationLimits.MaxOperandStackDepth}");
-            if (body.BranchSpillUnits > ImplementationLimits.MaxBranchSpillUnits)
-                throw new WasmImplementationLimitException(
-                    $"{definition.DescribeFunction((uint)(imported + i))} keeps {body.BranchSpillUnits} operand values across branches; " +
-                    $"Strand compiles at most {ImplementationLimits.MaxBranchSpillUnits}");
+            (_failures ??= new())[chunk] = e;
+            throw;
+        }
+        PublishChunk(chunk, created);
+        Interlocked.Increment(ref _generatedChunks);
+        Interlocked.Add(ref _generationTicks, System.Diagnostics.Stopwatch.GetTimestamp() - started);
+        return created;
+    }
+
+    private static string ChunkTypeName(int chunk) => $"Chunk{chunk}";
+
+    /// <summary>Fills <see cref="Code"/> for the functions of chunk <paramref name="chunk"/> from its created type.</summary>
+    private void PublishChunk(int chunk, Type created)
+    {
+        _types.Add(created);
+        int first = _chunkStart[chunk], end = _chunkStart[chunk + 1];
+        int imported = _definition.ImportedFunctionCount;
+        var byName = new Dictionary<string, MethodInfo>((end - first) * 2, StringComparer.Ordinal);
+        foreach (var method in created.GetMethods(BindingFlags.Public | BindingFlags.Static | BindingFlags.DeclaredOnly))
+            byName[method.Name] = method;
+        for (int i = first; i < end; i++)
+        {
+            if (!byName.TryGetValue(ModuleCompiler.MethodName(imported + i), out var method))
+                throw new InvalidDataException($"compiled code has no method for {_definition.DescribeFunction((uint)(imported + i))}");
+            Volatile.Write(ref Code[i], method.MethodHandle.GetFunctionPointer());
+        }
+    }
+
+    /// <summary>Emits the CIL of chunk <paramref name="chunk"/> into a new type of <paramref name="module"/> (not yet created).</summary>
+    private TypeBuilder EmitChunk(ModuleBuilder module, ModuleCompilation compilation, int chunk)
+    {
+        int first = _chunkStart[chunk], end = _chunkStart[chunk + 1];
+        int imported = _definition.ImportedFunctionCount;
+        var type = module.DefineType(ChunkTypeName(chunk), TypeAttributes.Public | TypeAttributes.Sealed | TypeAttributes.Abstract | TypeAttributes.Class);
+        var methods = new MethodBuilder[end - first];
+        for (int i = first; i < end; i++)
+        {
+            var (ret, ps) = ClrTypes.Signature(_definition.Types[(int)_definition.FunctionTypeIndices[i]]);
+            methods[i - first] = type.DefineMethod(ModuleCompiler.MethodName(imported + i), MethodAttributes.Public | MethodAttributes.Static, ret, ps);
+        }
+        var unit = new CodeUnit(first, methods);
+        for (int i = first; i < end; i++)
+        {
             try
             {
-                FrameGuard.CompileFunction(compilation, i, methods[i], TypeOf(types, i));
+                int size = FrameGuard.CompileFunction(compilation, unit, i, methods[i - first], type);
+                if (size > JitOptimizationLimitBytes) _oversized[i] = size;
             }
             catch (Exception e) when (e is not WasmUnsupportedException and not WasmImplementationLimitException)
             {
-                throw new InvalidOperationException($"internal compiler error in {definition.DescribeFunction((uint)(imported + i))}: {e.Message}", e);
+                throw new InvalidOperationException($"internal compiler error in {_definition.DescribeFunction((uint)(imported + i))}: {e.Message}", e);
             }
         }
+        return type;
+    }
 
-        var created = new Type[types.Length];
-        var byName = new Dictionary<string, MethodInfo>(count, StringComparer.Ordinal);
-        for (int t = 0; t < types.Length; t++)
+    /// <summary>
+    /// The whole module's code as a portable assembly (PE image): every chunk, with call_indirect type ids read from
+    /// the instance instead of baked in (ids are per process). Loaded back with <see cref="LoadCode"/>.
+    /// </summary>
+    public byte[] EmitPortableAssembly(Action<CompileProgress>? progress = null)
+    {
+        var name = new AssemblyName("Strand.Wasm.Compiled");
+        var assembly = new PersistedAssemblyBuilder(name, typeof(object).Assembly);
+        assembly.SetCustomAttribute(new CustomAttributeBuilder(
+            typeof(IgnoresAccessChecksToAttribute).GetConstructor([typeof(string)])!,
+            [typeof(ModuleCompiler).Assembly.GetName().Name!]));
+        var module = assembly.DefineDynamicModule(name.Name!);
+        var compilation = new ModuleCompilation(_definition) { PortableTypeIds = true };
+        for (int c = 0; c < ChunkCount; c++)
         {
-            created[t] = types[t].CreateType();
-            foreach (var method in created[t].GetMethods(BindingFlags.Public | BindingFlags.Static | BindingFlags.DeclaredOnly))
-                byName[method.Name] = method;
+            EmitChunk(module, compilation, c).CreateType();
+            progress?.Invoke(new CompileProgress("generate", c + 1, ChunkCount));
         }
-        var pointers = new nint[methods.Length];
-        for (int i = 0; i < methods.Length; i++)
-            pointers[i] = byName[MethodName(imported + i)].MethodHandle.GetFunctionPointer();
-        return new CompiledModule(created, pointers);
+        var stream = new MemoryStream();
+        assembly.Save(stream);
+        return stream.ToArray();
     }
 
     /// <summary>Throws <see cref="WasmImplementationLimitException"/> for a function type with too many parameters and results.</summary>
@@ -104,8 +386,54 @@ internal static class ModuleCompiler
                 $"Strand compiles at most {ImplementationLimits.MaxFunctionTypeArity} together");
     }
 
-    private static TypeBuilder TypeOf(TypeBuilder[] types, int definedIndex) => types[definedIndex / ImplementationLimits.FunctionsPerType];
+    /// <summary>Whether the code comes from a compiled artifact (<see cref="LoadCode"/>) rather than being generated.</summary>
+    public bool IsLoaded => _loaded is not null;
 
+    /// <summary>
+    /// Makes this module take its code from <paramref name="image"/> (from <see cref="EmitPortableAssembly"/> of the same
+    /// module and the same Strand build), loaded into a collectible load context. Before any code is used.
+    /// </summary>
+    public void LoadCode(byte[] image)
+    {
+        var context = new System.Runtime.Loader.AssemblyLoadContext($"Strand.Wasm.Cached{Interlocked.Increment(ref _assemblyCounter)}", isCollectible: true);
+        _loaded = context.LoadFromStream(new MemoryStream(image, writable: false));
+    }
+
+    /// <summary>Generates the stubs of block <paramref name="block"/> (caller holds <see cref="_gate"/>).</summary>
+    private void GenerateStubs(int block)
+    {
+        var module = DynamicModule();
+        int first = block * StubBlock, end = Math.Min(Code.Length, first + StubBlock);
+        var type = module.DefineType($"Stubs{block}", TypeAttributes.Public | TypeAttributes.Sealed | TypeAttributes.Abstract | TypeAttributes.Class);
+        for (int i = first; i < end; i++)
+        {
+            var (ret, ps) = ClrTypes.Signature(_definition.Types[(int)_definition.FunctionTypeIndices[i]]);
+            var stub = type.DefineMethod($"s{i}", MethodAttributes.Public | MethodAttributes.Static, ret, ps);
+            var il = stub.GetILGenerator();
+            for (int p = 0; p < ps.Length; p++) il.Emit(OpCodes.Ldarg, (short)p);
+            il.Emit(OpCodes.Ldarg, (short)(ps.Length - 1));
+            il.Emit(OpCodes.Ldc_I4, i);
+            il.Emit(OpCodes.Call, RuntimeMembers.ResolveFromStub);
+            il.EmitCalli(OpCodes.Calli, CallingConventions.Standard, ret, ps, null);
+            il.Emit(OpCodes.Ret);
+        }
+        var created = type.CreateType();
+        _types.Add(created);
+        foreach (var method in created.GetMethods(BindingFlags.Public | BindingFlags.Static | BindingFlags.DeclaredOnly))
+            Volatile.Write(ref _stubs[int.Parse(method.Name.AsSpan(1), System.Globalization.CultureInfo.InvariantCulture)], method.MethodHandle.GetFunctionPointer());
+    }
+}
+
+/// <summary>The chunk being generated: its first defined function and its methods (calls inside it are direct).</summary>
+internal sealed class CodeUnit(int first, MethodBuilder[] methods)
+{
+    /// <summary>The method of defined function <paramref name="definedIndex"/> when it is in this chunk, else null.</summary>
+    public MethodBuilder? Local(int definedIndex) =>
+        definedIndex >= first && definedIndex < first + methods.Length ? methods[definedIndex - first] : null;
+}
+
+internal static class ModuleCompiler
+{
     internal static string MethodName(int functionIndex) => $"f{functionIndex}";
 }
 
@@ -142,30 +470,32 @@ internal static class FrameGuard
         return 16 * units + 4096;
     }
 
-    public static void CompileFunction(ModuleCompilation compilation, int definedIndex, MethodBuilder entry, TypeBuilder owner)
+    /// <returns>The IL size of the function's body method, in bytes.</returns>
+    public static int CompileFunction(ModuleCompilation compilation, CodeUnit unit, int definedIndex, MethodBuilder entry, TypeBuilder owner)
     {
         var definition = compilation.Definition;
         var type = compilation.FunctionTypes[compilation.ImportedFunctionCount + definedIndex];
         var code = FunctionCompiler.Decode(definition, definedIndex);
         int controls = 0;
+        bool loops = false;
         foreach (var ins in code)
         {
             if (ins.Opcode is Opcode.Block or Opcode.Loop or Opcode.If) controls++;
-            else if (ins.Opcode is Opcode.CallIndirect)
-                ModuleCompiler.CheckArity(definition.Types[(int)ins.Index],
-                    $"call_indirect in {definition.DescribeFunction((uint)(compilation.ImportedFunctionCount + definedIndex))}");
+            loops |= ins.Opcode == Opcode.Loop;
         }
         long frame = EstimateFrameBytes(definition, definedIndex, type, controls);
+        // Tiered compilation: a loop running long in tier-0 continues in an on-stack-replacement method whose frame
+        // sits on top of the tier-0 frame, so such a function may use two frames' worth of stack.
+        if (loops) frame *= 2;
         if (frame <= SmallFrameBytes)
         {
-            FunctionCompiler.Compile(compilation, definedIndex, entry, code);
-            return;
+            return FunctionCompiler.Compile(compilation, unit, definedIndex, entry, code);
         }
 
         var (ret, ps) = ClrTypes.Signature(type);
         var body = owner.DefineMethod(entry.Name + "_body", MethodAttributes.Public | MethodAttributes.Static, ret, ps);
-        body.SetImplementationFlags(MethodImplAttributes.AggressiveOptimization | MethodImplAttributes.NoInlining);
-        FunctionCompiler.Compile(compilation, definedIndex, body, code);
+        body.SetImplementationFlags(MethodImplAttributes.NoInlining);
+        int size = FunctionCompiler.Compile(compilation, unit, definedIndex, body, code);
 
         var il = entry.GetILGenerator();
         var ok = il.DefineLabel();
@@ -179,5 +509,6 @@ internal static class FrameGuard
         for (int p = 0; p < ps.Length; p++) il.Emit(OpCodes.Ldarg, (short)p);
         il.Emit(OpCodes.Call, body);
         il.Emit(OpCodes.Ret);
+        return size;
     }
 }

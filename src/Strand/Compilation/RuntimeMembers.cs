@@ -14,6 +14,7 @@ internal static class RuntimeMembers
     public static readonly FieldInfo InstanceGlobals = Field(typeof(Instance), nameof(Instance.Globals));
     public static readonly FieldInfo InstanceTables = Field(typeof(Instance), nameof(Instance.Tables));
     public static readonly FieldInfo InstanceFunctions = Field(typeof(Instance), nameof(Instance.Functions));
+    public static readonly FieldInfo InstanceTypeIds = Field(typeof(Instance), nameof(Instance.TypeIds));
     public static readonly FieldInfo InstanceSignal = Field(typeof(Instance), nameof(Instance.Signal));
     public static readonly FieldInfo InstanceGlobalSetHook = Field(typeof(Instance), nameof(Instance.GlobalSetHook));
     public static readonly FieldInfo SignalRequested = Field(typeof(InterruptSignal), nameof(InterruptSignal.Requested));
@@ -22,6 +23,9 @@ internal static class RuntimeMembers
     public static readonly FieldInfo FunctionContext = Field(typeof(FunctionReference), nameof(FunctionReference.Context));
     public static readonly FieldInfo OpaqueZero = Field(typeof(WasmOps), nameof(WasmOps.OpaqueZero));
     public static readonly FieldInfo FunctionCode = Field(typeof(FunctionReference), nameof(FunctionReference.Code));
+
+    public static readonly MethodInfo ResolveCode = Op(typeof(CompiledModule), nameof(CompiledModule.Resolve));
+    public static readonly MethodInfo ResolveFromStub = Op(typeof(CompiledModule), nameof(CompiledModule.ResolveFromStub));
 
     public static readonly MethodInfo EnsureStack =
         typeof(RuntimeHelpers).GetMethod(nameof(RuntimeHelpers.TryEnsureSufficientExecutionStack), Type.EmptyTypes)!;

@@ -17,8 +17,11 @@ public abstract partial class FunctionReference : Extern
 {
     /// <summary>Canonical id of <see cref="Type"/> (see <see cref="TypeRegistry"/>).</summary>
     internal readonly int TypeId;
-    /// <summary>Entry point with the uniform calling convention described above.</summary>
-    internal readonly nint Code;
+    /// <summary>
+    /// Entry point with the uniform calling convention described above. Written once more at most: a WebAssembly
+    /// function created before its code was generated points at a stub until its first call replaces it.
+    /// </summary>
+    internal nint Code;
     /// <summary>The last argument passed to <see cref="Code"/>.</summary>
     internal readonly object Context;
 

@@ -20,6 +20,10 @@ public sealed class Instance : IDisposable
     internal Table[] Tables;
     /// <summary>Function index space. Imports are filled at instantiation; defined functions on first use.</summary>
     internal FunctionReference?[] Functions;
+    /// <summary>The module's code table (<see cref="Compilation.CompiledModule.Code"/>), read by calls between chunks.</summary>
+    internal nint[] Code;
+    /// <summary>Canonical type id of each type of the module's type section (read by code loaded from a compiled artifact).</summary>
+    internal int[] TypeIds;
     internal InterruptSignal Signal = new();
     internal GlobalSetHook? GlobalSetHook;
 
@@ -34,6 +38,8 @@ public sealed class Instance : IDisposable
         Module = module;
         var def = module.Definition;
         Functions = new FunctionReference?[def.TotalFunctionCount];
+        Code = module.Compiled.Code;
+        TypeIds = module.TypeIds;
         Globals = new Global[def.TotalGlobalCount];
         Tables = new Table[def.TotalTableCount];
         _elementSegments = new object?[]?[def.Elements.Count];
@@ -56,6 +62,7 @@ public sealed class Instance : IDisposable
     /// </summary>
     internal static Instance Create(Module module, Extern[] imports, InstantiationOptions? options = null)
     {
+        module.Compiled.StartBackgroundGeneration(); // imports are resolved: code generation may begin
         var instance = new Instance(module);
         try
         {
@@ -167,7 +174,7 @@ public sealed class Instance : IDisposable
         var existing = Volatile.Read(ref Functions[index]);
         if (existing is not null) return existing;
         int defined = (int)index - Module.Definition.ImportedFunctionCount;
-        var created = new WasmFunction(Module.FunctionTypes[index], Module.Compiled.FunctionPointers[defined], this, index);
+        var created = new WasmFunction(Module.FunctionTypes[index], Module.Compiled.GetEntry(defined), this, index);
         return Interlocked.CompareExchange(ref Functions[index], created, null) ?? created;
     }
 

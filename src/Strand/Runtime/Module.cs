@@ -10,10 +10,10 @@ namespace Strand;
 /// </summary>
 public sealed class Module
 {
-    private Module(ModuleDefinition definition)
+    private Module(ModuleDefinition definition, bool backgroundGeneration = false)
     {
         Definition = definition;
-        Compiled = ModuleCompiler.Compile(definition);
+        Compiled = new CompiledModule(definition) { BackgroundGeneration = backgroundGeneration };
 
         var types = new List<FuncType>();
         var imports = new List<ImportInfo>();
@@ -32,6 +32,7 @@ public sealed class Module
         foreach (var typeIndex in definition.FunctionTypeIndices) types.Add(definition.Types[(int)typeIndex]);
         FunctionTypes = types.ToArray();
         FunctionTypeIds = FunctionTypes.Select(TypeRegistry.GetId).ToArray();
+        TypeIds = definition.Types.Select(TypeRegistry.GetId).ToArray();
         Imports = imports;
 
         Exports = definition.Exports.Select(e => e.Kind switch
@@ -49,16 +50,59 @@ public sealed class Module
     }
 
     /// <summary>Decodes, validates and compiles a module binary.</summary>
-    public static Module Compile(byte[] wasm)
+    public static Module Compile(byte[] wasm) => Compile(wasm, null);
+
+    /// <summary>
+    /// Decodes and validates a module binary and prepares it for instantiation. Code is generated lazily, when a
+    /// function is first called (docs/compiler.md, "Lazy code generation"), so this does work proportional to the
+    /// module's size but no code generation. Throws <see cref="WasmFormatException"/>, <see cref="Validation.WasmValidationException"/>,
+    /// <see cref="WasmUnsupportedException"/> or <see cref="WasmImplementationLimitException"/>.
+    /// </summary>
+    public static Module Compile(byte[] wasm, CompileOptions? options)
     {
         ArgumentNullException.ThrowIfNull(wasm);
+        var progress = options?.Progress;
+        progress?.Invoke(new CompileProgress("decode", 0, wasm.Length));
         var definition = ModuleDecoder.Decode(wasm);
-        Validation.ModuleValidator.Validate(definition);
-        return new Module(definition);
+        progress?.Invoke(new CompileProgress("decode", wasm.Length, wasm.Length));
+        Validation.ModuleValidator.Validate(definition, progress is null ? null : done => progress(new CompileProgress("validate", done, definition.Bodies.Count)));
+        return new Module(definition, options?.BackgroundCodeGeneration ?? false);
     }
 
-    /// <summary>Reads the binary module at <paramref name="path"/> and compiles it (see <see cref="Compile"/>); I/O errors propagate as <see cref="IOException"/>.</summary>
+    /// <summary>
+    /// Generates the code of every function now instead of on first call (for hosts that prefer to pay up front),
+    /// on the calling thread. Progress is reported as stage <c>"generate"</c>, in chunks.
+    /// </summary>
+    public void GenerateAllCode(Action<CompileProgress>? progress = null) => Compiled.GenerateAll(progress);
+
+    /// <summary>Reads the binary module at <paramref name="path"/> and compiles it (see <see cref="Compile(byte[], CompileOptions?)"/>); I/O errors propagate as <see cref="IOException"/>.</summary>
     public static Module FromFile(string path) => Compile(File.ReadAllBytes(path));
+
+    /// <summary>
+    /// The module compiled ahead of time: its binary and the code of every function as a portable assembly, for
+    /// <see cref="Deserialize"/> in a later process (like <c>wasmtime compile</c>). Generates all code (on the
+    /// calling thread; proportional to the module's size). Format: see docs/compiler.md, "Compiled modules and the cache".
+    /// </summary>
+    public byte[] Serialize(Action<CompileProgress>? progress = null) =>
+        CompiledArtifact.Write(Definition.Bytes, Compiled.EmitPortableAssembly(progress));
+
+    /// <summary>
+    /// Loads a module from <see cref="Serialize"/>'s output: decodes and validates its binary, and takes the functions'
+    /// code from the artifact instead of generating it. Throws <see cref="InvalidDataException"/> when the artifact is
+    /// truncated, corrupt, or written by another build of Strand (nothing of it is loaded then). Artifacts are trusted
+    /// code: load only files this host or its cache wrote.
+    /// </summary>
+    public static Module Deserialize(byte[] artifact, CompileOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(artifact);
+        var (wasm, image) = CompiledArtifact.Read(artifact);
+        var module = Compile(wasm, options);
+        module.Compiled.LoadCode(image);
+        return module;
+    }
+
+    /// <summary>Whether this module's code comes from a compiled artifact (<see cref="Deserialize"/>) rather than being generated.</summary>
+    public bool IsPrecompiled => Compiled.IsLoaded;
 
     /// <summary>Compiles an already validated definition.</summary>
     internal static Module FromValidatedDefinition(ModuleDefinition definition) => new(definition);
@@ -73,6 +117,8 @@ public sealed class Module
     internal CompiledModule Compiled { get; }
     internal FuncType[] FunctionTypes { get; }
     internal int[] FunctionTypeIds { get; }
+    /// <summary>Canonical type id of each entry of the type section.</summary>
+    internal int[] TypeIds { get; }
     internal ConstantExpression[] GlobalInitializers { get; }
     internal ConstantExpression?[] ElementOffsets { get; }
     internal ConstantExpression[]?[] ElementItems { get; }

@@ -27,7 +27,10 @@ public static class ModuleValidator
     /// Throws <see cref="WasmValidationException"/> (with the spec test suite's wording as
     /// <see cref="WasmValidationException.Reason"/>) when the module is invalid.
     /// </summary>
-    public static void Validate(ModuleDefinition module)
+    public static void Validate(ModuleDefinition module) => Validate(module, null);
+
+    /// <summary>As <see cref="Validate(ModuleDefinition)"/>, reporting the number of function bodies validated so far (from any thread).</summary>
+    internal static void Validate(ModuleDefinition module, Action<int>? bodiesValidated)
     {
         ArgumentNullException.ThrowIfNull(module);
         if (module.Bodies.Count != module.FunctionTypeIndices.Count)
@@ -53,11 +56,7 @@ public static class ModuleValidator
         foreach (var segment in module.Elements) CheckElementSegment(module, context, segment);
         foreach (var segment in module.Data) CheckDataSegment(module, context, segment);
 
-        for (int i = 0; i < module.Bodies.Count; i++)
-        {
-            uint functionIndex = (uint)(module.ImportedFunctionCount + i);
-            FunctionValidator.Validate(module, context, functionIndex, context.FunctionTypes[functionIndex], module.Bodies[i]);
-        }
+        ValidateBodies(module, context, bodiesValidated);
 
         if (module.StartFunction is { } start)
         {
@@ -69,6 +68,50 @@ public static class ModuleValidator
         CheckExports(module, context);
 
         if (module.TotalMemoryCount > 1) throw new WasmValidationException("multiple memories (WebAssembly 2.0 allows one; multi-memory is not supported)", 0);
+    }
+
+    /// <summary>
+    /// Validates every function body, on all cores for a big module (bodies are independent; the context is only read).
+    /// The error reported is the one of the lowest-numbered invalid function, as a sequential pass would report.
+    /// </summary>
+    private static void ValidateBodies(ModuleDefinition module, ModuleContext context, Action<int>? bodiesValidated)
+    {
+        int count = module.Bodies.Count;
+        int validated = 0;
+        void ValidateOne(int i)
+        {
+            uint functionIndex = (uint)(module.ImportedFunctionCount + i);
+            FunctionValidator.Validate(module, context, functionIndex, context.FunctionTypes[functionIndex], module.Bodies[i]);
+        }
+        if (count < 256 || Environment.ProcessorCount == 1)
+        {
+            for (int i = 0; i < count; i++)
+            {
+                ValidateOne(i);
+                if (bodiesValidated is not null && (i % 64 == 63 || i == count - 1)) bodiesValidated(i + 1);
+            }
+            return;
+        }
+        // Batches of consecutive bodies; Break(i) still runs every batch below i, so the lowest failure is found.
+        const int Batch = 64;
+        var failures = new Exception?[(count + Batch - 1) / Batch];
+        Parallel.For(0, failures.Length, (b, state) =>
+        {
+            for (int i = b * Batch; i < Math.Min(count, (b + 1) * Batch); i++)
+            {
+                try { ValidateOne(i); }
+                catch (Exception e)
+                {
+                    failures[b] = e;
+                    state.Break();
+                    return;
+                }
+            }
+            int done = Interlocked.Add(ref validated, Math.Min(count, (b + 1) * Batch) - b * Batch);
+            bodiesValidated?.Invoke(done);
+        });
+        foreach (var failure in failures)
+            if (failure is not null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
     }
 
     /// <summary>

@@ -73,6 +73,8 @@ public class CliConventionTests
                 "HOST[::GUEST]" => Path.GetTempPath(),
                 "NAME=VALUE" => "A=B",
                 "OUT.svg" => Path.Combine(Path.GetTempPath(), "unused.svg"),
+                "OUT" => Path.Combine(Path.GetTempPath(), "unused.cwasm"),
+                "DIR" => Path.Combine(Path.GetTempPath(), "unused-strand-cache"),
                 var other => throw new InvalidOperationException($"no sample value for {other} ({option.Spelling})"),
             } : null;
             foreach (var spelling in tokens.Where(t => t.StartsWith('-')).Select(t => t.TrimEnd(',')))
@@ -130,7 +132,7 @@ public class CliConventionTests
         {
             var args = example.Split(' ', StringSplitOptions.RemoveEmptyEntries).Skip(1)
                 .Select(a => a.StartsWith("fixtures/", StringComparison.Ordinal) ? Path.Combine(RepoRoot(), a)
-                    : a.EndsWith(".svg", StringComparison.Ordinal) ? Path.Combine(temp, a) : a)
+                    : a.EndsWith(".svg", StringComparison.Ordinal) || a.EndsWith(".cwasm", StringComparison.Ordinal) ? Path.Combine(temp, a) : a)
                 .ToArray();
             var (code, output, error) = Run(args);
             Assert.True(code == 0, $"{example}: exit {code}\n{error}");

@@ -1,0 +1,61 @@
+using System.Diagnostics;
+
+namespace Strand.Cli.Commands;
+
+/// <summary>
+/// <c>strand compile FILE [-o OUT] [--cache-dir DIR] [--quiet]</c>: compiles every function of a module ahead of time.
+/// With <c>-o</c>, writes the compiled module to OUT (<c>strand run OUT</c> runs it); otherwise stores it in the cache
+/// that <c>strand run FILE</c> uses, and prints the entry's path.
+/// </summary>
+public static class CompileCommand
+{
+    public static int Execute(ArgumentReader args)
+    {
+        string? output = args.TakeOption("-o");
+        string? cacheDir = args.TakeOption("--cache-dir");
+        bool quiet = args.TakeFlag("--quiet");
+        bool background = args.TakeFlag("--background");
+        args.EnsureNoOptionsLeft();
+        if (args.Remaining.Count != 1) throw new UsageException("compile needs exactly one FILE");
+        if (output is not null && cacheDir is not null) throw new UsageException("-o and --cache-dir exclude each other");
+        string file = args.Remaining[0];
+        var wasm = ModuleLoader.ReadWasm(file);
+        if (ModuleLoader.IsCompiledArtifact(wasm)) throw new UsageException($"{file} is already a compiled module");
+        var cache = new ModuleCache(cacheDir ?? ModuleCache.DefaultDirectory);
+
+        // A background fill started by `strand run` does nothing when another one holds the entry's lock.
+        using var entryLock = background ? ModuleLoader.TryLockEntry(cache, wasm) : null;
+        if (background && entryLock is null) return 0;
+
+        using var progress = ProgressReporter.ForConsole(quiet || background);
+        var timer = Stopwatch.StartNew();
+        Module module;
+        try
+        {
+            module = Module.Compile(wasm, new CompileOptions { Progress = progress.Report });
+        }
+        catch (Exception e) when (ModuleLoader.IsModuleError(e))
+        {
+            progress.Dispose();
+            Console.Error.WriteLine($"strand: {file}: {e.Message}");
+            return 1;
+        }
+        string path;
+        if (output is not null)
+        {
+            var artifact = module.Serialize(progress.Report);
+            string temporary = $"{output}.{Environment.ProcessId}.tmp";
+            File.WriteAllBytes(temporary, artifact);
+            File.Move(temporary, output, overwrite: true);
+            path = output;
+        }
+        else
+        {
+            path = cache.Store(module, progress.Report);
+        }
+        progress.Dispose();
+        if (!quiet && !background)
+            Console.Out.WriteLine($"{path} ({new FileInfo(path).Length / 1024} KB, {module.Definition.Bodies.Count} functions, {timer.Elapsed.TotalSeconds:0.0} s)");
+        return 0;
+    }
+}

@@ -1,0 +1,108 @@
+using Strand.Benchmarks;
+using Xunit;
+
+namespace Strand.Tests.Cli;
+
+[Collection(nameof(CliCollection))]
+public sealed class CompileCommandTests : IDisposable
+{
+    private readonly string _directory = Path.Combine(Path.GetTempPath(), "strand-compile-test-" + Guid.NewGuid().ToString("N"));
+
+    public CompileCommandTests() => Directory.CreateDirectory(_directory);
+
+    public void Dispose() => Directory.Delete(_directory, recursive: true);
+
+    private static (int ExitCode, string Out, string Err) Run(params string[] args)
+    {
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        var oldOut = Console.Out;
+        var oldErr = Console.Error;
+        Console.SetOut(stdout);
+        Console.SetError(stderr);
+        try
+        {
+            return (Strand.Cli.Program.Main(args), stdout.ToString(), stderr.ToString());
+        }
+        finally
+        {
+            Console.SetOut(oldOut);
+            Console.SetError(oldErr);
+        }
+    }
+
+    private string WriteModule(int functions)
+    {
+        string path = Path.Combine(_directory, $"many{functions}.wasm");
+        File.WriteAllBytes(path, ManyFunctions.Generate(functions));
+        return path;
+    }
+
+    [Fact]
+    public void CompileToAFileThenRunTheCompiledModule()
+    {
+        string wasm = WriteModule(300);
+        string output = Path.Combine(_directory, "out.strandc");
+        var (code, stdout, stderr) = Run("compile", wasm, "-o", output);
+        Assert.Equal(0, code);
+        Assert.Equal("", stderr);
+        Assert.StartsWith(output + " (", stdout);
+        Assert.True(Module.Deserialize(File.ReadAllBytes(output)).IsPrecompiled);
+
+        (code, stdout, _) = Run("run", output, "--invoke", "f", "9");
+        Assert.Equal(0, code);
+        Assert.Equal(ManyFunctions.Expected(300, 9).ToString(System.Globalization.CultureInfo.InvariantCulture), stdout.Trim());
+    }
+
+    [Fact]
+    public void CompileFillsTheCacheThatRunUsesAndNoCacheIgnoresIt()
+    {
+        string wasm = WriteModule(300);
+        string cacheDir = Path.Combine(_directory, "cache");
+        var (code, stdout, _) = Run("compile", wasm, "--cache-dir", cacheDir);
+        Assert.Equal(0, code);
+        var cache = new ModuleCache(cacheDir);
+        string entry = cache.PathFor(File.ReadAllBytes(wasm));
+        Assert.StartsWith(entry + " (", stdout);
+        Assert.True(File.Exists(entry));
+
+        string expected = ManyFunctions.Expected(300, 4).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        (code, stdout, _) = Run("run", wasm, "--cache-dir", cacheDir, "--invoke", "f", "4");
+        Assert.Equal(0, code);
+        Assert.Equal(expected, stdout.Trim());
+
+        // A corrupt entry is not loaded: the run compiles instead (and the entry is dropped).
+        File.WriteAllBytes(entry, [.. "STRANDC\u0001"u8, 1, 2, 3]);
+        (code, stdout, _) = Run("run", wasm, "--cache-dir", cacheDir, "--invoke", "f", "4");
+        Assert.Equal(0, code);
+        Assert.Equal(expected, stdout.Trim());
+        Assert.False(File.Exists(entry));
+
+        (code, stdout, _) = Run("run", wasm, "--no-cache", "--cache-dir", cacheDir, "--invoke", "f", "4");
+        Assert.Equal(0, code);
+        Assert.Equal(expected, stdout.Trim());
+        Assert.False(File.Exists(entry));
+    }
+
+    [Fact]
+    public void ACorruptCompiledModuleIsReportedInOneLine()
+    {
+        string output = Path.Combine(_directory, "bad.strandc");
+        File.WriteAllBytes(output, [.. "STRANDC\u0001"u8, 0, 0, 0]);
+        var (code, _, stderr) = Run("run", output, "--invoke", "f", "1");
+        Assert.Equal(1, code);
+        Assert.Equal($"strand: {output}: not a compiled Strand module", stderr.Trim());
+    }
+
+    [Fact]
+    public void CompileReportsUsageAndModuleErrors()
+    {
+        Assert.Equal(2, Run("compile").ExitCode);
+        string invalid = Path.Combine(_directory, "invalid.wat");
+        File.WriteAllText(invalid, "(module (func (result i32) (i64.const 0)))");
+        var (code, _, stderr) = Run("compile", invalid, "-o", Path.Combine(_directory, "x.strandc"));
+        Assert.Equal(1, code);
+        Assert.Contains("type mismatch", stderr);
+        Assert.False(File.Exists(Path.Combine(_directory, "x.strandc")));
+    }
+}

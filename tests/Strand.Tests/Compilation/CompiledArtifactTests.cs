@@ -1,0 +1,192 @@
+using System.Text;
+using Strand.Benchmarks;
+using Strand.Runtime;
+using Xunit;
+using static Strand.Tests.Compilation.Wasm;
+
+namespace Strand.Tests.Compilation;
+
+public class CompiledArtifactTests
+{
+    /// <summary>Functions across chunks, call_indirect (type ids read from the instance), memory, a trap and a host import.</summary>
+    internal const string Program = """
+        (module
+          (import "env" "twice" (func $twice (param i32) (result i32)))
+          (type $t (func (param i32) (result i32)))
+          (memory 1)
+          (table 4 funcref) (elem (i32.const 0) $inc $dbl $twice)
+          (func $inc (param i32) (result i32) (i32.add (local.get 0) (i32.const 1)))
+          (func $dbl (param i32) (result i32) (i32.mul (local.get 0) (i32.const 2)))
+          (func $a (param i32) (result i32) (call $b (local.get 0)))
+          (func $b (param i32) (result i32) (call $c (local.get 0)))
+          (func $c (param i32) (result i32) (call $d (local.get 0)))
+          (func $d (param i32) (result i32) (call $e (local.get 0)))
+          (func $e (param i32) (result i32) (i32.store (i32.const 8) (local.get 0)) (i32.add (i32.load (i32.const 8)) (i32.const 100)))
+          (func (export "run") (param i32) (result i32)
+            (i32.add (call $a (local.get 0))
+              (i32.add (call_indirect (type $t) (local.get 0) (i32.const 0))
+                (i32.add (call_indirect (type $t) (local.get 0) (i32.const 1)) (call_indirect (type $t) (local.get 0) (i32.const 2))))))
+          (func (export "bad") (param i32) (result i32) (call_indirect (type $t) (local.get 0) (i32.const 3)))
+          (func (export "wrong_type") (result i32) (call_indirect (type $u) (i32.const 0)))
+          (type $u (func (result i32))))
+        """;
+
+    internal static Linker HostLinker() => new Linker().DefineFunction("env", "twice", (Func<int, int>)(x => 2 * x));
+
+    // run(x) = (x + 100) + (x + 1) + 2x + 2x
+    internal static int Expected(int x) => x + 100 + x + 1 + 2 * x + 2 * x;
+
+    [Fact]
+    public void ASerializedModuleRunsFromItsArtifactWithoutGeneratingCode()
+    {
+        var artifact = Compile(Program).Serialize();
+        var module = Module.Deserialize(artifact);
+        Assert.True(module.IsPrecompiled);
+        var instance = HostLinker().Instantiate(module);
+        Assert.Equal(Expected(7), instance.Invoke("run", Value.I32(7))[0].AsI32);
+        Assert.Equal(Expected(-3), instance.Invoke("run", Value.I32(-3))[0].AsI32);
+        Assert.Equal(TrapCode.UninitializedElement, Assert.Throws<TrapException>(() => instance.Invoke("bad", Value.I32(1))).Code);
+        Assert.Equal(TrapCode.IndirectCallTypeMismatch, Assert.Throws<TrapException>(() => instance.Invoke("wrong_type")).Code);
+        Assert.True(module.Compiled.GeneratedChunks > 0);
+    }
+
+    [Fact]
+    public void ACorruptTruncatedOrStaleArtifactIsRejectedBeforeLoading()
+    {
+        var artifact = Compile(Program).Serialize();
+        for (int i = 0; i < artifact.Length; i += Math.Max(1, artifact.Length / 97))
+        {
+            var flipped = (byte[])artifact.Clone();
+            flipped[i] ^= 0x20;
+            Assert.Throws<InvalidDataException>(() => Module.Deserialize(flipped));
+        }
+        Assert.Throws<InvalidDataException>(() => Module.Deserialize(artifact[..^1]));
+        Assert.Throws<InvalidDataException>(() => Module.Deserialize(artifact[..50]));
+        Assert.Throws<InvalidDataException>(() => Module.Deserialize([]));
+        var stale = (byte[])artifact.Clone();
+        stale[8] ^= 1; // engine id: another build of Strand
+        Assert.Contains("another build", Assert.Throws<InvalidDataException>(() => Module.Deserialize(stale)).Message);
+    }
+
+    [Fact]
+    public void ManyFunctionsRoundTrip()
+    {
+        const int count = 2_000;
+        var module = Module.Deserialize(Module.Compile(ManyFunctions.Generate(count)).Serialize());
+        var instance = new Linker().Instantiate(module);
+        Assert.Equal(ManyFunctions.Expected(count, 11), instance.GetFunction<Func<int, int>>("f")(11));
+        instance.Invoke("_start");
+    }
+}
+
+public sealed class ModuleCacheTests : IDisposable
+{
+    private readonly string _directory = Path.Combine(Path.GetTempPath(), "strand-cache-test-" + Guid.NewGuid().ToString("N"));
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_directory)) Directory.Delete(_directory, recursive: true);
+    }
+
+    private static byte[] ProgramBytes() => Strand.Text.WatParser.ParseModule(CompiledArtifactTests.Program);
+
+    private static void AssertRuns(Module module)
+    {
+        var instance = CompiledArtifactTests.HostLinker().Instantiate(module);
+        Assert.Equal(CompiledArtifactTests.Expected(5), instance.Invoke("run", Value.I32(5))[0].AsI32);
+    }
+
+    [Fact]
+    public void AMissCompilesAndStoresAndTheNextLoadIsAHit()
+    {
+        var cache = new ModuleCache(_directory);
+        var wasm = ProgramBytes();
+        Assert.Null(cache.TryLoad(wasm));
+        var first = cache.GetOrCompile(wasm);
+        Assert.False(first.IsPrecompiled);
+        AssertRuns(first);
+        Assert.True(File.Exists(cache.PathFor(wasm)));
+        var second = cache.TryLoad(wasm);
+        Assert.NotNull(second);
+        Assert.True(second.IsPrecompiled);
+        AssertRuns(second);
+        // Another binary has another entry.
+        var other = ManyFunctions.Generate(10);
+        Assert.NotEqual(cache.PathFor(wasm), cache.PathFor(other));
+        Assert.Null(cache.TryLoad(other));
+    }
+
+    [Theory]
+    [InlineData("garbage")]
+    [InlineData("truncated")]
+    [InlineData("flipped")]
+    [InlineData("stale")]
+    [InlineData("other-binary")]
+    public void ABadEntryIsDeletedAndRebuiltNeverLoaded(string damage)
+    {
+        var cache = new ModuleCache(_directory);
+        var wasm = ProgramBytes();
+        string path = cache.Store(Module.Compile(wasm));
+        var good = File.ReadAllBytes(path);
+        byte[] bad = damage switch
+        {
+            "garbage" => Encoding.UTF8.GetBytes("not a compiled module at all"),
+            "truncated" => good[..(good.Length / 2)],
+            "flipped" => Flip(good, good.Length - 100),
+            "stale" => Flip(good, 10),
+            _ => Module.Compile(ManyFunctions.Generate(20)).Serialize(),
+        };
+        File.WriteAllBytes(path, bad);
+        Assert.Null(cache.TryLoad(wasm));
+        Assert.False(File.Exists(path));
+        var rebuilt = cache.GetOrCompile(wasm);
+        AssertRuns(rebuilt);
+        var hit = cache.TryLoad(wasm);
+        Assert.NotNull(hit);
+        AssertRuns(hit);
+    }
+
+    private static byte[] Flip(byte[] bytes, int index)
+    {
+        var copy = (byte[])bytes.Clone();
+        copy[index] ^= 0x40;
+        return copy;
+    }
+
+    [Fact]
+    public void WritersAndReadersAtOnceSeeACompleteEntryOrNone()
+    {
+        var cache = new ModuleCache(_directory);
+        var wasm = ProgramBytes();
+        const int threads = 4;
+        using var barrier = new Barrier(threads);
+        var failures = new Exception?[threads];
+        int hits = 0;
+        var workers = Enumerable.Range(0, threads).Select(t => new Thread(() =>
+        {
+            try
+            {
+                barrier.SignalAndWait();
+                for (int round = 0; round < 6; round++)
+                {
+                    if (t % 2 == 0)
+                    {
+                        AssertRuns(cache.GetOrCompile(wasm));
+                        cache.Store(Module.Compile(wasm));
+                    }
+                    else if (cache.TryLoad(wasm) is { } module)
+                    {
+                        AssertRuns(module);
+                        Interlocked.Increment(ref hits);
+                    }
+                }
+            }
+            catch (Exception e) { failures[t] = e; }
+        })).ToArray();
+        foreach (var w in workers) w.Start();
+        foreach (var w in workers) Assert.True(w.Join(TimeSpan.FromMinutes(2)));
+        Assert.All(failures, Assert.Null);
+        Assert.Equal([Path.GetFileName(cache.PathFor(wasm))], Directory.GetFiles(_directory).Select(Path.GetFileName));
+        AssertRuns(cache.TryLoad(wasm)!);
+    }
+}

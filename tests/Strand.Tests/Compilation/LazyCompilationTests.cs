@@ -1,0 +1,239 @@
+using System.Text;
+using Strand.Benchmarks;
+using Strand.Compilation;
+using Strand.Runtime;
+using Xunit;
+using static Strand.Tests.Compilation.Wasm;
+
+namespace Strand.Tests.Compilation;
+
+/// <summary>
+/// Code is generated lazily, one chunk of functions at a time, on first call (docs/compiler.md, "Lazy code
+/// generation"): nothing before linking succeeds, only what runs, each chunk once even when threads race for it.
+/// </summary>
+public class LazyCompilationTests
+{
+    /// <summary>
+    /// 300 functions: <c>$fi</c> returns <c>$f(i+1) + 1</c> and the last returns 0, so <c>f0</c> returns 299 through every
+    /// chunk; <c>via_table</c> calls function 250 through a table (a function reference made before its code exists).
+    /// </summary>
+    private static string ChainModule()
+    {
+        var sb = new StringBuilder("(module (type $t (func (result i32))) (table 1 funcref) (elem (i32.const 0) 250)");
+        for (int i = 0; i < 299; i++) sb.Append($"(func (export \"f{i}\") (result i32) (i32.add (call {i + 1}) (i32.const 1)))");
+        sb.Append("(func (result i32) (i32.const 0))");
+        sb.Append("(func (export \"via_table\") (result i32) (call_indirect (type $t) (i32.const 0))))");
+        return sb.ToString();
+    }
+
+    [Fact]
+    public void LinkErrorsAreReportedBeforeAnyCodeIsGenerated()
+    {
+        var module = Module.Compile(ManyFunctions.Generate(5_000, missingImport: true));
+        var e = Assert.Throws<LinkException>(() => new Linker().Instantiate(module));
+        Assert.Equal("unknown import: env.missing (func [] -> []) is not defined", e.Message);
+        Assert.Equal(0, module.Compiled.GeneratedChunks);
+        Assert.True(module.Compiled.ChunkCount > 50);
+    }
+
+    [Fact]
+    public void OnlyTheChunksThatRunAreGenerated()
+    {
+        const int count = 5_000;
+        var module = Module.Compile(ManyFunctions.Generate(count));
+        var instance = new Linker().Instantiate(module);
+        Assert.Equal(0, module.Compiled.GeneratedChunks);
+        Assert.Equal(ManyFunctions.Expected(count, 5), instance.GetFunction<Func<int, int>>("f")(5));
+        Assert.Equal(ManyFunctions.Expected(count, -7), instance.GetFunction<Func<int, int>>("f")(-7));
+        // f calls functions 0..7 (tiny functions: chunks of CompiledModule.ChunkFunctions each); _start (the last function,
+        // in the last chunk) calls 0..63.
+        int per = CompiledModule.ChunkFunctions;
+        Assert.Equal((8 + per - 1) / per, module.Compiled.GeneratedChunks);
+        instance.Invoke("_start");
+        Assert.Equal((64 + per - 1) / per + 1, module.Compiled.GeneratedChunks);
+        Assert.True(module.Compiled.ChunkCount > 70);
+    }
+
+    [Fact]
+    public void CallsAcrossChunksAndThroughStubsGiveTheSameResultsAsEagerCode()
+    {
+        var lazy = Instantiate(ChainModule());
+        var eagerModule = Compile(ChainModule());
+        eagerModule.Compiled.GenerateAll();
+        Assert.Equal(eagerModule.Compiled.ChunkCount, eagerModule.Compiled.GeneratedChunks);
+        var eager = new Linker().Instantiate(eagerModule);
+        Assert.True(lazy.Module.Compiled.ChunkCount >= 5);
+        foreach (var name in new[] { "via_table", "f0", "f123", "f298", "via_table" })
+        {
+            Assert.Equal(eager.Invoke(name)[0].AsI32, lazy.Invoke(name)[0].AsI32);
+        }
+        Assert.Equal(299, lazy.Invoke("f0")[0].AsI32);
+        Assert.Equal(49, lazy.Invoke("via_table")[0].AsI32);
+        // The table's reference to function 250 was made (at instantiation) before its code existed; its first call
+        // went through the stub, which pointed the reference at the final code.
+        var element = Assert.IsAssignableFrom<FunctionReference>(lazy.Tables[0].Elements[0]);
+        Assert.Equal(lazy.Module.Compiled.Code[250], element.Code);
+        Assert.NotEqual(0, element.Code);
+    }
+
+    [Fact]
+    public void AFunctionReferenceMadeBeforeItsCodeIsPatchedByItsFirstCall()
+    {
+        var instance = Instantiate(ChainModule());
+        var element = Assert.IsAssignableFrom<FunctionReference>(instance.Tables[0].Elements[0]);
+        Assert.Equal(0, instance.Module.Compiled.Code[250]);
+        nint stub = element.Code;
+        Assert.NotEqual(0, stub);
+        Assert.Equal(49, instance.Invoke("via_table")[0].AsI32);
+        Assert.NotEqual(stub, element.Code);
+        Assert.Equal(instance.Module.Compiled.Code[250], element.Code);
+        Assert.Equal(49, instance.Invoke("via_table")[0].AsI32);
+    }
+
+    /// <summary>
+    /// Threads race to call functions whose code does not exist yet, on one shared instance and on instances of their
+    /// own (as a thread group does): every call gives the right answer and every chunk is generated exactly once.
+    /// </summary>
+    [Fact]
+    public void ThreadsCallingANotYetCompiledFunctionAtOnceAllGetTheFinalCodeAndEachChunkIsGeneratedOnce()
+    {
+        const int threads = 4;
+        for (int round = 0; round < 20; round++)
+        {
+            var module = Compile(ChainModule());
+            var shared = new Linker().Instantiate(module);
+            var own = Enumerable.Range(0, threads).Select(_ => new Linker().Instantiate(module)).ToArray();
+            using var barrier = new Barrier(threads);
+            var results = new int[threads, 3];
+            var failures = new Exception?[threads];
+            var workers = Enumerable.Range(0, threads).Select(t => new Thread(() =>
+            {
+                try
+                {
+                    barrier.SignalAndWait();
+                    // Half the threads enter at the top of the chain, half in the middle, through the table, or through their own instance.
+                    results[t, 0] = (t % 2 == 0 ? shared : own[t]).Invoke(t % 2 == 0 ? "f0" : "f150")[0].AsI32;
+                    results[t, 1] = shared.Invoke("via_table")[0].AsI32;
+                    results[t, 2] = own[t].Invoke("via_table")[0].AsI32;
+                }
+                catch (Exception e) { failures[t] = e; }
+            }, 16 * 1024 * 1024)).ToArray();
+            foreach (var w in workers) w.Start();
+            foreach (var w in workers) Assert.True(w.Join(TimeSpan.FromMinutes(1)));
+            for (int t = 0; t < threads; t++)
+            {
+                Assert.Null(failures[t]);
+                Assert.Equal(t % 2 == 0 ? 299 : 149, results[t, 0]);
+                Assert.Equal(49, results[t, 1]);
+                Assert.Equal(49, results[t, 2]);
+            }
+            Assert.Equal(module.Compiled.ChunkCount, module.Compiled.GeneratedChunks);
+        }
+    }
+}
+
+/// <summary>Background generation (big modules): a head start on the code reachable from the start function and exports.</summary>
+public class BackgroundGenerationTests
+{
+    /// <summary>
+    /// 1,200 functions: export <c>f0</c> calls a chain through every 10th function (0 → 10 → ... → 1190); the others are
+    /// never called. While the program calls into the chain from two threads, the background thread generates the
+    /// chain's chunks; once it is done, exactly the chain's chunks exist, and every result is right.
+    /// </summary>
+    [Fact]
+    public void TheBackgroundThreadGeneratesWhatExportsReachWhileCallersRunCorrectly()
+    {
+        const int count = 1_200;
+        var sb = new StringBuilder("(module ");
+        for (int i = 0; i < count; i++)
+        {
+            string export = i % 100 == 0 ? $"(export \"f{i}\")" : "";
+            sb.Append(i % 10 == 0 && i + 10 < count
+                ? $"(func {export} (result i32) (i32.add (call {i + 10}) (i32.const 1)))"
+                : $"(func {export} (result i32) (i32.const {i}))");
+        }
+        sb.Append(')');
+        for (int round = 0; round < 5; round++)
+        {
+            var module = Module.Compile(Strand.Text.WatParser.ParseModule(sb.ToString()), new CompileOptions { BackgroundCodeGeneration = true });
+            Assert.Null(module.Compiled.BackgroundThread);
+            var instance = new Linker().Instantiate(module);
+            var thread = module.Compiled.BackgroundThread;
+            Assert.NotNull(thread);
+            int a = 0, b = 0;
+            var t1 = new Thread(() => a = instance.Invoke("f0")[0].AsI32);
+            var t2 = new Thread(() => b = instance.Invoke("f600")[0].AsI32);
+            t1.Start(); t2.Start();
+            Assert.True(t1.Join(TimeSpan.FromMinutes(1)) && t2.Join(TimeSpan.FromMinutes(1)));
+            Assert.True(thread.Join(TimeSpan.FromMinutes(1)));
+            Assert.Equal(119 + 1190, a);
+            Assert.Equal(59 + 1190, b);
+            // The chain's functions are 0, 10, ..., 1190: one per chunk.
+            Assert.Equal(count / 10, module.Compiled.GeneratedChunks);
+            // A second instantiation starts no second thread.
+            new Linker().Instantiate(module);
+            Assert.Same(thread, module.Compiled.BackgroundThread);
+        }
+    }
+
+    [Fact]
+    public void SmallModulesAndDisabledModulesGetNoBackgroundThread()
+    {
+        var small = Module.Compile(Strand.Text.WatParser.ParseModule("(module (func (export \"f\") (result i32) (i32.const 1)))"), new CompileOptions { BackgroundCodeGeneration = true });
+        new Linker().Instantiate(small);
+        Assert.Null(small.Compiled.BackgroundThread);
+        foreach (var options in new[] { null, new CompileOptions(), new CompileOptions { BackgroundCodeGeneration = false } })
+        {
+            var disabled = Module.Compile(ManyFunctions.Generate(2_000), options);
+            new Linker().Instantiate(disabled);
+            Assert.Null(disabled.Compiled.BackgroundThread);
+            Assert.Equal(0, disabled.Compiled.GeneratedChunks);
+        }
+    }
+}
+
+/// <summary>Function bodies of big modules are validated in parallel; the error is still the first invalid function's.</summary>
+public class ParallelValidationTests
+{
+    [Theory]
+    [InlineData(700, 650)]
+    [InlineData(5000, 300)]
+    [InlineData(5000, 4999)]
+    public void TheLowestNumberedInvalidFunctionIsReported(int count, int firstInvalid)
+    {
+        for (int round = 0; round < 5; round++)
+        {
+            var sb = new System.Text.StringBuilder("(module ");
+            for (int i = 0; i < count; i++)
+            {
+                bool invalid = i == firstInvalid || (i > firstInvalid && i % 7 == 0);
+                sb.Append(invalid ? "(func (result i32) (i64.const 0))" : $"(func (result i32) (i32.const {i}))");
+            }
+            sb.Append(')');
+            var e = Assert.Throws<Strand.Validation.WasmValidationException>(() => Compile(sb.ToString()));
+            Assert.Equal("type mismatch", e.Reason);
+            Assert.Contains($"func[{firstInvalid}]", e.Message);
+        }
+    }
+}
+
+/// <summary>Functions too big for the JIT to optimise are detected (docs/compiler.md, "Big functions").</summary>
+public class OversizedFunctionTests
+{
+    [Fact]
+    public void AFunctionWhoseIlExceedsTheJitLimitIsReportedAndStillRuns()
+    {
+        // 4,000 loads and adds: each bounds-checked access is well over 15 bytes of IL.
+        var sb = new StringBuilder("(module (memory 1) (func (export \"small\") (result i32) (i32.const 7)) (func (export \"big\") (result i32) (i32.const 0)");
+        for (int i = 0; i < 4_000; i++) sb.Append($" (i32.load (i32.const {i % 16 * 4})) i32.add");
+        sb.Append("))");
+        var module = Compile(sb.ToString());
+        module.GenerateAllCode();
+        var oversized = module.Compiled.OversizedFunctions;
+        Assert.Equal([1], oversized.Keys);
+        Assert.True(oversized[1] > CompiledModule.JitOptimizationLimitBytes);
+        var instance = new Linker().Instantiate(module);
+        Assert.Equal(0, instance.Invoke("big")[0].AsI32);
+        Assert.Equal(7, instance.Invoke("small")[0].AsI32);
+    }
+}
