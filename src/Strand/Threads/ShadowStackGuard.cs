@@ -32,14 +32,25 @@ internal sealed class ShadowStackGuard
     private readonly StackRegistry.Entry? _self;
     private readonly Action<StackCollision>? _report;
     private readonly bool _trapOnCollision;
+    private readonly StackRegistry? _liveStacks;
+    private readonly StackRegistry.Entry? _entry;
+    private readonly MemoryRegions? _hostRegions;
 
     /// <param name="bounds">The thread's stack [floor, top); null: no bounds check.</param>
     /// <param name="reservedBelow">Start of the memory below the floor that no stack may use (the red-zone band, the
     /// thread's TLS block): a write in [reservedBelow, floor) is an overflow whatever its size.</param>
     /// <param name="largestFrame">The largest constant frame the module's code allocates, in bytes.</param>
+    /// <param name="liveStacks">The memory's live threads, whose private stacks no other thread's stack pointer may
+    /// enter (checked with the bounds, whether or not the collision diagnostic is on).</param>
+    /// <param name="entry">This thread's entry in <paramref name="liveStacks"/>, if it has one.</param>
+    /// <param name="hostRegions">The memory's host-grown regions (other threads' stacks and TLS blocks).</param>
     public ShadowStackGuard(uint globalIndex, int threadId, AddressRange? bounds, ulong reservedBelow, uint largestFrame, string remedy,
-        StackRegistry? registry, StackRegistry.Entry? self, Action<StackCollision>? report, bool trapOnCollision)
+        StackRegistry? registry, StackRegistry.Entry? self, Action<StackCollision>? report, bool trapOnCollision,
+        StackRegistry? liveStacks = null, StackRegistry.Entry? entry = null, MemoryRegions? hostRegions = null)
     {
+        _liveStacks = liveStacks;
+        _entry = entry;
+        _hostRegions = hostRegions;
         _globalIndex = globalIndex;
         _threadId = threadId;
         _bounds = bounds;
@@ -69,28 +80,38 @@ internal sealed class ShadowStackGuard
     {
         uint old = (uint)instance.Globals[_globalIndex].I32;
         bool inReserved = sp < b.Start && sp >= _reservedBelow;
-        // On another stack (switched away): not this guard's business, unless the value lands where no stack may be.
-        if ((old < b.Start || old > b.End) && !inReserved) return;
-        if (sp > b.End)
+        // On another stack (switched away): the certain-overflow rules below do not apply, unless the value lands
+        // where nothing may be.
+        if ((old >= b.Start && old <= b.End) || inReserved)
         {
-            // Raised above the top: a switch, unless the value is a decrease that wrapped below 0 (it then lies
-            // beyond the memory, where no stack can be).
-            long memoryBytes = instance.Memory0?.Length ?? 0;
-            uint decrease = old - sp; // modulo 2^32
-            if (sp >= memoryBytes && decrease < 0x8000_0000)
+            if (sp > b.End)
+            {
+                // Raised above the top: a switch, unless the value is a decrease that wrapped below 0 (it then lies
+                // beyond the memory, where no stack can be).
+                long memoryBytes = instance.Memory0?.Length ?? 0;
+                uint decrease = old - sp; // modulo 2^32
+                if (sp >= memoryBytes && decrease < 0x8000_0000)
+                    throw new TrapException(TrapCode.ShadowStackOverflow,
+                        $"shadow stack overflow in thread {_threadId}: __stack_pointer 0x{old:x8} minus {decrease} wraps below address 0 (to 0x{sp:x8}); its stack is {b}; {_remedy}");
+            }
+            else if (inReserved || old - sp <= _largestFrame)
+            {
+                // Below the floor: certain when it lands where nothing may be, or is one frame's step from the stack.
+                string where = inReserved
+                    ? $"in the {b.Start - sp} bytes below it that Strand keeps free (red-zone band, TLS block)"
+                    : $"{b.Start - sp} bytes below its floor";
                 throw new TrapException(TrapCode.ShadowStackOverflow,
-                    $"shadow stack overflow in thread {_threadId}: __stack_pointer 0x{old:x8} minus {decrease} wraps below address 0 (to 0x{sp:x8}); its stack is {b}; {_remedy}");
-            return;
+                    $"shadow stack overflow in thread {_threadId}: __stack_pointer would be 0x{sp:x8}, below its stack {b}, {where}; {_remedy}");
+            }
         }
-        // Below the floor: certain when it lands where nothing may be, or is one frame's step from the stack.
-        if (inReserved || old - sp <= _largestFrame)
-        {
-            string where = inReserved
-                ? $"in the {b.Start - sp} bytes below it that Strand keeps free (red-zone band, TLS block)"
-                : $"{b.Start - sp} bytes below its floor";
+        // Otherwise a stack switch (or a dynamically sized frame larger than any constant one), allowed unless the value
+        // lies where no stack of this thread can be: on another live thread's own stack, or in memory the host grew for
+        // other threads (which the guest's allocator never hands out, so no stack of the guest's own is there).
+        if (_liveStacks?.PrivateStackAround(_entry, sp) is { } other)
             throw new TrapException(TrapCode.ShadowStackOverflow,
-                $"shadow stack overflow in thread {_threadId}: __stack_pointer would be 0x{sp:x8}, below its stack {b}, {where}; {_remedy}");
-        }
-        // Far below, beyond any frame the code allocates: a switch to another stack.
+                $"shadow stack overflow in thread {_threadId}: __stack_pointer would be 0x{sp:x8}, inside thread {other.ThreadId}'s stack {other.PrivateStack}, outside its own {b} (a dynamically sized frame larger than the stack?); {_remedy}");
+        if (_hostRegions?.HostGrownAround(sp) is { } region)
+            throw new TrapException(TrapCode.ShadowStackOverflow,
+                $"shadow stack overflow in thread {_threadId}: __stack_pointer would be 0x{sp:x8}, outside its stack {b}, inside memory {region} that Strand grew for threads' stacks and TLS blocks (a dynamically sized frame larger than the stack?); {_remedy}");
     }
 }

@@ -87,6 +87,9 @@ internal sealed class StackRegistry
         public object Group { get; }
         public int ThreadId { get; }
         public AddressRange? StartStack { get; }
+
+        /// <summary>The stack the group gave this thread alone (isolated mode), if it did.</summary>
+        public AddressRange? PrivateStack => Unpack(_private);
         internal long Serial { get; set; }
 
         /// <summary>What the thread has used of its stack so far, [lowest stack pointer, top); null until its top is known.</summary>
@@ -202,4 +205,18 @@ internal sealed class StackRegistry
     }
 
     public IReadOnlyList<Entry> Live => Volatile.Read(ref _snapshot);
+
+    /// <summary>
+    /// The live thread other than <paramref name="self"/> whose private stack (isolated mode) <paramref name="address"/>
+    /// lies strictly inside, if any: no stack pointer of another thread may be there. Lock-free.
+    /// </summary>
+    public Entry? PrivateStackAround(Entry? self, uint address)
+    {
+        foreach (var other in Volatile.Read(ref _snapshot))
+        {
+            if (ReferenceEquals(other, self) || other.PrivateStack is not { } theirs) continue;
+            if (address > theirs.Start && address < theirs.End) return other;
+        }
+        return null;
+    }
 }

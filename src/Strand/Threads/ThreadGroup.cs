@@ -379,7 +379,8 @@ public sealed class ThreadGroup : IDisposable
                     // Below the floor, what no stack may use: the red-zone band and, in a region the group made, the TLS block.
                     ulong reservedBelow = owned is { } r ? r.Start : thread.RedZoneBand?.Start ?? thread.StackRange?.Start ?? 0;
                     guard = new ShadowStackGuard(index, thread.Id, bounds, reservedBelow, Layout.StackPointer.LargestFrame, remedy,
-                        detect ? _registry : null, entry, detect ? RecordCollision : null, _options.TrapOnStackCollision);
+                        detect ? _registry : null, entry, detect ? RecordCollision : null, _options.TrapOnStackCollision,
+                        bounds is null ? null : _registry, entry, bounds is null ? null : _regions);
                 }
             }
             return new ThreadPlan(owned, tlsRegion, entry, guard) { DeferTls = deferTls };

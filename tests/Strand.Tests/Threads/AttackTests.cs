@@ -1,0 +1,82 @@
+using Strand.Runtime;
+using Strand.Threads;
+using Xunit;
+
+namespace Strand.Tests.Threads;
+
+/// <summary>
+/// Faults found by attacking the threads layer, one test per kind. Threads are ordered by atomics in the guest
+/// (flags), never by sleeps; every wait is bounded.
+/// </summary>
+public class DynamicFrameTests
+{
+    private const int VictimWords = 32;
+    private static Module DynamicFrame => ThreadFixtures.Load("threads/dynamic_frame.wasm");
+
+    private static void AssertOverflowTrap(WasmThread attacker, string where)
+    {
+        var trap = Assert.IsType<TrapException>(attacker.Error);
+        Assert.Equal(TrapCode.ShadowStackOverflow, trap.Code);
+        Assert.Contains(where, trap.Message);
+        Assert.Null(attacker.Result);
+    }
+
+    private static void AssertVictimIntact(ThreadGroup group, int flags)
+    {
+        int words = group.Memory!.ReadInt32(flags + 8);
+        Assert.NotEqual(0, words);
+        for (int i = 0; i < VictimWords; i++)
+            Assert.Equal(unchecked((int)0xA5A50000u) + i, group.Memory.ReadInt32(words + 4 * i));
+    }
+
+    // A VLA on thread 2 (a region above the initial memory) sized to reach 64 bytes below thread 1's frame on the
+    // main stack: the stack pointer jumps over the band, the guest's heap and into thread 1's live stack. Before the
+    // fix the guard took it for a stack switch and the fill overwrote thread 1's words (victim returned 32).
+    [Fact]
+    public void AVlaThatJumpsIntoTheMainThreadsStackTraps()
+    {
+        const int flags = 0x1F000;
+        using var group = new ThreadGroup(DynamicFrame, new ThreadGroupOptions { StackSize = 65408 });
+        var victim = group.Spawn("victim", Value.I32(flags));
+        var attacker = group.Spawn("attacker", Value.I32(flags), Value.I32(64));
+        Assert.IsType<ThreadGroupException>(ThreadFixtures.Finish(group));
+        AssertOverflowTrap(attacker, "inside thread 1's stack");
+        Assert.Equal(TrapCode.Interrupted, Assert.IsType<TrapException>(victim.Error).Code);
+        AssertVictimIntact(group, flags);
+    }
+
+    // Thread 3's region lies right above thread 2's: a VLA reaching 64 bytes below thread 2's frame lands inside
+    // thread 2's region, memory the host grew for it.
+    [Fact]
+    public void AVlaThatJumpsIntoTheNeighboursStackTraps()
+    {
+        const int first = 0x1F000, flags = 0x1F100;
+        using var group = new ThreadGroup(DynamicFrame, new ThreadGroupOptions { StackSize = 65408 });
+        group.Memory!.WriteBytes(first + 4, BitConverter.GetBytes(1)); // thread 1's victim does not wait
+        var one = group.Spawn("victim", Value.I32(first));
+        Assert.True(one.Join(ThreadFixtures.JoinTimeout));
+        Assert.Equal(0, one.Result![0].AsI32);
+        var victim = group.Spawn("victim", Value.I32(flags));
+        var attacker = group.Spawn("attacker", Value.I32(flags), Value.I32(64));
+        Assert.IsType<ThreadGroupException>(ThreadFixtures.Finish(group));
+        Assert.Equal(victim.StackRange!.Value.End, attacker.RedZoneBand!.Value.Start); // adjacent regions
+        AssertOverflowTrap(attacker, "inside thread 2's stack");
+        AssertVictimIntact(group, flags);
+    }
+
+    // The attack is real: with the guard off, the same program corrupts the victim's frame silently.
+    [Fact]
+    public void WithoutTheGuardTheVlaCorruptsTheNeighbour()
+    {
+        const int first = 0x1F000, flags = 0x1F100;
+        using var group = new ThreadGroup(DynamicFrame, new ThreadGroupOptions { StackSize = 65408, CheckStackBounds = false });
+        group.Memory!.WriteBytes(first + 4, BitConverter.GetBytes(1));
+        var one = group.Spawn("victim", Value.I32(first));
+        Assert.True(one.Join(ThreadFixtures.JoinTimeout));
+        var victim = group.Spawn("victim", Value.I32(flags));
+        var attacker = group.Spawn("attacker", Value.I32(flags), Value.I32(64));
+        Assert.Null(ThreadFixtures.Finish(group));
+        Assert.Equal(VictimWords, victim.Result![0].AsI32);
+        Assert.True(attacker.Result![0].AsI32 > 65536);
+    }
+}
