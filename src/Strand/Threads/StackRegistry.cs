@@ -154,6 +154,29 @@ internal sealed class StackRegistry
         }
     }
 
+    private readonly List<(AddressRange Range, object Owner)> _claimedLinkerStacks = [];
+
+    /// <summary>
+    /// Claims a module's linker stack (the stack its <c>__stack_pointer</c> starts on) for one thread, across every group on
+    /// the memory: false when a live thread of any group already has a stack overlapping it. Released by
+    /// <see cref="ReleaseLinkerStack"/> when the thread ends.
+    /// </summary>
+    public bool TryClaimLinkerStack(AddressRange stack, object owner)
+    {
+        lock (_lock)
+        {
+            foreach (var (range, _) in _claimedLinkerStacks)
+                if (range.Overlaps(stack) || range == stack) return false;
+            _claimedLinkerStacks.Add((stack, owner));
+            return true;
+        }
+    }
+
+    public void ReleaseLinkerStack(object owner)
+    {
+        lock (_lock) _claimedLinkerStacks.RemoveAll(c => ReferenceEquals(c.Owner, owner));
+    }
+
     public void Unregister(Entry entry)
     {
         lock (_lock)

@@ -317,7 +317,10 @@ public sealed class ThreadGroup : IDisposable
             }
             else if (StackPointerGlobal is not null)
             {
-                bool useMainStack = _options.StackMode == StackMode.Shared || !_mainStackTaken;
+                // Isolated: the group's first thread takes the linker's stack, unless a live thread of another group on the
+                // memory has it (the claim is per memory, so two groups' first threads never share it).
+                bool useMainStack = _options.StackMode == StackMode.Shared
+                    || (!_mainStackTaken && MainStack is { } linkers && (preview || _registry!.TryClaimLinkerStack(linkers, thread)));
                 if (useMainStack && MainStack is { } main)
                 {
                     _mainStackTaken = true;
@@ -387,6 +390,7 @@ public sealed class ThreadGroup : IDisposable
         }
         catch
         {
+            _registry?.ReleaseLinkerStack(thread);
             if (owned is { } o) _regions.Release(o);
             if (tlsRegion is { } t) _regions.Release(t);
             throw;
@@ -487,6 +491,7 @@ public sealed class ThreadGroup : IDisposable
         finally
         {
             if (plan.Registration is { } entry) _registry!.Unregister(entry);
+            _registry?.ReleaseLinkerStack(thread);
             if (plan.OwnedRegion is { } region) _regions!.Release(region);
             if (plan.TlsRegion is { } tls) _regions!.Release(tls);
             if (plan.DeferredTlsRegion is { } deferred) _regions!.Release(deferred);

@@ -80,3 +80,52 @@ public class DynamicFrameTests
         Assert.True(attacker.Result![0].AsI32 > 65536);
     }
 }
+
+/// <summary>Several thread groups on one memory (an embedder passing the same memory through each group's linker).</summary>
+public class GroupsSharingAMemoryTests
+{
+    private const int FrameWords = 4096;
+    private const int BarrierCounter = 0x1F000;
+    private static Module FrameCheck => ThreadFixtures.Load("threads/frame_check.wasm");
+
+    // Each group's first thread used to take the linker's stack, so two groups' first threads on one memory ran on
+    // the same stack: the collision was reported, but the frames overlapped (one thread returned 4096 corrupted words).
+    [Fact]
+    public void TheFirstThreadsOfTwoGroupsDoNotShareTheLinkersStack()
+    {
+        var memory = new Memory(2, 256, shared: true);
+        var linker = new Linker().Define("env", "memory", memory);
+        using var a = new ThreadGroup(FrameCheck, new ThreadGroupOptions { Linker = linker });
+        using var b = new ThreadGroup(FrameCheck, new ThreadGroupOptions { Linker = linker });
+        Assert.Same(memory, a.Memory);
+        Assert.Same(memory, b.Memory);
+        var first = a.Spawn("fill_and_check", Value.I32(1), Value.I32(BarrierCounter), Value.I32(2));
+        var second = b.Spawn("fill_and_check", Value.I32(2), Value.I32(BarrierCounter), Value.I32(2));
+        Assert.Null(ThreadFixtures.Finish(a));
+        Assert.Null(ThreadFixtures.Finish(b));
+        Assert.Equal(0, first.Result![0].AsI32);
+        Assert.Equal(0, second.Result![0].AsI32);
+        Assert.Empty(a.Collisions);
+        Assert.Empty(b.Collisions);
+        Assert.False(first.StackRange!.Value.Overlaps(second.StackRange!.Value));
+        Assert.Equal(a.MainStack!.Value.End, first.StackRange.Value.End);   // the first group's first thread has the linker's stack
+        Assert.True(second.StackRange.Value.Start >= 2 * 65536);            // the other's is a region the host grew
+    }
+
+    // Once the linker's stack is free again, a later group's first thread takes it.
+    [Fact]
+    public void TheLinkersStackIsTakenAgainWhenItsThreadHasEnded()
+    {
+        var memory = new Memory(2, 256, shared: true);
+        var linker = new Linker().Define("env", "memory", memory);
+        using var a = new ThreadGroup(FrameCheck, new ThreadGroupOptions { Linker = linker });
+        var first = a.Spawn("fill_and_check", Value.I32(1), Value.I32(BarrierCounter), Value.I32(1));
+        Assert.Null(ThreadFixtures.Finish(a));
+        memory.WriteBytes(BarrierCounter, BitConverter.GetBytes(0));
+        using var b = new ThreadGroup(FrameCheck, new ThreadGroupOptions { Linker = linker });
+        var second = b.Spawn("fill_and_check", Value.I32(2), Value.I32(BarrierCounter), Value.I32(1));
+        Assert.Null(ThreadFixtures.Finish(b));
+        Assert.Equal(0, second.Result![0].AsI32);
+        Assert.Equal(first.StackRange, second.StackRange);
+    }
+}
