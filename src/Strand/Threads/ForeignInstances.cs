@@ -45,7 +45,7 @@ public static class ForeignInstances
 
         ulong size = sp.Range is { Size: > ModuleLayout.RedZoneSize } range ? (range.Size - ModuleLayout.RedZoneSize) & ~15UL : ThreadGroup.FallbackStackSize;
         uint tlsBytes = ThreadGroup.TlsBlockBytes(layout, out uint tlsAlign);
-        ulong reserve = tlsBytes == 0 ? 0 : (tlsBytes + Math.Max(tlsAlign, 16u) - 1) / Math.Max(tlsAlign, 16u) * Math.Max(tlsAlign, 16u);
+        ulong reserve = ThreadGroup.TlsReserve(tlsBytes, tlsAlign);
         var region = regions.Allocate(reserve + ModuleLayout.RedZoneSize + size,
             $"a {MemoryRegions.FormatSize(size)} shadow stack for an instance created outside its thread group",
             "create the instance through the group (ThreadGroup.Spawn) or relink with a larger --max-memory");
@@ -53,7 +53,7 @@ public static class ForeignInstances
         var stack = new AddressRange(stackTop - size, stackTop);
         Leases.AddOrUpdate(instance, new Lease(regions, region, stack));
         instance.Globals[global].I32 = (int)stackTop;
-        if (tlsBytes > 0) ThreadGroup.InitializeTls(layout, instance, memory, new AddressRange(region.Start, region.Start + tlsBytes));
+        if (tlsBytes > 0) ThreadGroup.InitializeTls(layout, instance, memory, ThreadGroup.TlsBlockIn(region, tlsBytes, tlsAlign));
         Placed?.Invoke(instance, stack);
     }
 }

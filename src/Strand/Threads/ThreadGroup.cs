@@ -61,6 +61,8 @@ public sealed class ThreadGroup : IDisposable
         _options = options ?? new ThreadGroupOptions();
         if (_options.ThreadStackSize < 256 * 1024)
             throw new ArgumentOutOfRangeException(nameof(options), "ThreadStackSize must be at least 256 KiB");
+        if (_options.StackSize == 0)
+            throw new ArgumentOutOfRangeException(nameof(options), "StackSize must be at least 1 byte (it is rounded up to 16); null means the module's own stack size");
         Layout = ModuleLayout.Analyze(definition);
         Memory = CreateOrFindMemory(definition, _options.Linker);
         _imports = module is null ? [] : (_options.Linker ?? new Linker()).ResolveImports(module, Memory);
@@ -332,8 +334,9 @@ public sealed class ThreadGroup : IDisposable
                 {
                     if (Layout.StackPointer.Imported)
                         throw new ThreadSpawnException($"cannot give thread {thread.Id} its own stack: the stack pointer is an imported global that every instance shares; define a separate global per thread in the linker");
-                    uint size = AlignUp(_options.StackSize ?? DefaultStackSize(), StackAlignment);
-                    ulong reserve = tlsBytes == 0 ? 0 : AlignUp(tlsBytes, Math.Max(tlsAlign, StackAlignment));
+                    // In 64 bits: a size near 4 GiB rounded up to 16 must not wrap to a zero-byte stack.
+                    ulong size = AlignUp((ulong)(_options.StackSize ?? DefaultStackSize()), StackAlignment);
+                    ulong reserve = TlsReserve(tlsBytes, tlsAlign);
                     owned = _regions.Allocate(reserve + ModuleLayout.RedZoneSize + size,
                         $"a {MemoryRegions.FormatSize(size)} shadow stack for thread {thread.Id}",
                         "relink with a larger --max-memory or lower --stack-size");
@@ -345,7 +348,7 @@ public sealed class ThreadGroup : IDisposable
                     thread.StackRange = new AddressRange(top - size, top);
                     thread.RedZoneBand = new AddressRange(region.Start + reserve, top - size);
                     thread.InitialStackPointer = (uint)top;
-                    if (tlsBytes > 0) thread.TlsBlock = new AddressRange(region.Start, region.Start + tlsBytes);
+                    if (tlsBytes > 0) thread.TlsBlock = TlsBlockIn(region, tlsBytes, tlsAlign);
                 }
             }
             if (tlsBytes > 0 && thread.TlsBlock is null && !preview && thread.Id == 1)
@@ -354,10 +357,10 @@ public sealed class ThreadGroup : IDisposable
             }
             else if (tlsBytes > 0 && thread.TlsBlock is null)
             {
-                tlsRegion = _regions.Allocate(tlsBytes,
+                tlsRegion = _regions.Allocate(TlsReserve(tlsBytes, tlsAlign),
                     $"a {MemoryRegions.FormatSize(tlsBytes)} TLS block for thread {thread.Id}",
                     "relink with a larger --max-memory");
-                thread.TlsBlock = new AddressRange(tlsRegion.Value.Start, tlsRegion.Value.Start + tlsBytes);
+                thread.TlsBlock = TlsBlockIn(tlsRegion.Value, tlsBytes, tlsAlign);
             }
 
             StackRegistry.Entry? entry = null;
@@ -424,7 +427,27 @@ public sealed class ThreadGroup : IDisposable
         return tls.BlockSize is { } size and > 0 ? size : 0;
     }
 
-    private static uint AlignUp(uint value, uint alignment) => (value + alignment - 1) / alignment * alignment;
+    /// <summary>
+    /// Bytes to reserve at the bottom of a region (whose start is page-aligned) for a TLS block of <paramref name="tlsBytes"/>
+    /// aligned to <paramref name="tlsAlign"/> (<c>__tls_align</c>): the block rounded up to its alignment (at least 16),
+    /// plus, for an alignment above a page, the slack needed to align the block inside the region. In 64 bits, so that a
+    /// hostile <c>__tls_size</c> near 4 GiB cannot wrap to a small reservation.
+    /// </summary>
+    internal static ulong TlsReserve(uint tlsBytes, uint tlsAlign)
+    {
+        if (tlsBytes == 0) return 0;
+        ulong align = Math.Max(tlsAlign, StackAlignment);
+        ulong slack = align > Memory.PageSize ? align - Memory.PageSize : 0;
+        return AlignUp((ulong)tlsBytes, (uint)Math.Min(align, uint.MaxValue)) + slack;
+    }
+
+    /// <summary>The TLS block at the bottom of <paramref name="region"/>, its start aligned to <paramref name="tlsAlign"/>.</summary>
+    internal static AddressRange TlsBlockIn(AddressRange region, uint tlsBytes, uint tlsAlign)
+    {
+        ulong start = AlignUp(region.Start, Math.Max(tlsAlign, 1));
+        return new AddressRange(start, start + tlsBytes);
+    }
+
     private static ulong AlignUp(ulong value, uint alignment) => (value + alignment - 1) / alignment * alignment;
 
     // ------------------------------------------------------------------ running
@@ -456,10 +479,10 @@ public sealed class ThreadGroup : IDisposable
                     // Thread 1's own TLS block, placed now that the first instance has initialised the memory as the
                     // module sees it (its start function ran with the linker's __tls_base, as without Strand), and
                     // before later threads are placed, so the placement stays deterministic.
-                    uint bytes = TlsBlockBytes(out _);
-                    var region = _regions!.Allocate(bytes, $"a {MemoryRegions.FormatSize(bytes)} TLS block for thread {thread.Id}", "relink with a larger --max-memory");
+                    uint bytes = TlsBlockBytes(out uint align);
+                    var region = _regions!.Allocate(TlsReserve(bytes, align), $"a {MemoryRegions.FormatSize(bytes)} TLS block for thread {thread.Id}", "relink with a larger --max-memory");
                     plan.DeferredTlsRegion = region;
-                    thread.TlsBlock = new AddressRange(region.Start, region.Start + bytes);
+                    thread.TlsBlock = TlsBlockIn(region, bytes, align);
                     InitializeTls(instance, thread.TlsBlock.Value);
                 }
             }

@@ -39,6 +39,8 @@ public sealed class ThreadGroupOptions
     /// Bytes of shadow stack for each thread after the first (isolated mode). Null: the size of the module's
     /// own stack as inferred by <see cref="ModuleLayout"/> minus the 128-byte red-zone band kept free below every
     /// stack (so the thread's region takes as many pages as the linker's stack). Rounded up to a multiple of 16.
+    /// Zero is rejected (<see cref="ArgumentOutOfRangeException"/> from the group's constructor); a size that does not
+    /// fit in the memory's maximum makes <see cref="ThreadGroup.Spawn"/> throw <see cref="ThreadSpawnException"/>.
     /// </summary>
     public uint? StackSize { get; init; }
 

@@ -129,3 +129,63 @@ public class GroupsSharingAMemoryTests
         Assert.Equal(first.StackRange, second.StackRange);
     }
 }
+
+/// <summary>Hostile <see cref="ThreadGroupOptions.StackSize"/> values: a clear error, never a wrong stack.</summary>
+public class StackSizeOptionTests
+{
+    private static Module FrameCheck => ThreadFixtures.Load("threads/frame_check.wasm");
+
+    // 0xFFFFFFF1 rounded up to 16 in 32 bits wrapped to 0: thread 2 got a zero-byte stack [top, top) and trapped at
+    // its first frame with a misleading "raise --stack-size". Now the size is what was asked for, and it does not fit.
+    [Theory]
+    [InlineData(0xFFFF_FFF1u)]
+    [InlineData(uint.MaxValue)]
+    public void ASizeNear4GiBIsRefusedAsTooLargeNotWrappedToZero(uint size)
+    {
+        using var group = new ThreadGroup(FrameCheck, new ThreadGroupOptions { StackSize = size });
+        var first = group.Spawn("fill_and_check", Value.I32(1), Value.I32(0x1F000), Value.I32(1));
+        Assert.True(first.Join(ThreadFixtures.JoinTimeout));
+        var e = Assert.Throws<ThreadSpawnException>(() => group.Spawn("fill_and_check", Value.I32(2), Value.I32(0x1F000), Value.I32(1)));
+        Assert.Contains("cannot place a 4096 MiB shadow stack for thread 2", e.Message);
+        Assert.Single(group.Threads);
+    }
+
+    [Fact]
+    public void AZeroSizeIsRefused()
+    {
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => new ThreadGroup(FrameCheck, new ThreadGroupOptions { StackSize = 0 }));
+        Assert.Contains("StackSize", e.Message);
+    }
+}
+
+/// <summary>TLS blocks whose alignment (<c>__tls_align</c>) exceeds a page (fixtures/threads/tls_aligned.c).</summary>
+public class TlsAlignmentTests
+{
+    private static Module TlsAligned => ThreadFixtures.Load("threads/tls_aligned.wasm");
+
+    // Regions start on page boundaries, so a 128 KiB-aligned thread-local landed at an odd multiple of 64 KiB in about
+    // half of the threads (check returned 1000000 + id + 1 there).
+    [Fact]
+    public void EveryThreadsBlockHonoursAnAlignmentAboveAPage()
+    {
+        const int threads = 5;
+        var layout = ModuleLayout.Analyze(TlsAligned.Definition);
+        Assert.Equal(131072u, layout.Tls.TlsAlign!.ConstValue);
+        using var group = new ThreadGroup(TlsAligned, new ThreadGroupOptions { StackSize = 65408 });
+        var spawned = Enumerable.Range(1, threads).Select(id => group.Spawn("check", Value.I32(id), Value.I32(threads))).ToArray();
+        Assert.Null(ThreadFixtures.Finish(group));
+        foreach (var t in spawned)
+        {
+            Assert.Equal(t.Id + 1, t.Result![0].AsI32);
+            Assert.Equal(0UL, t.TlsBlock!.Value.Start % 131072);
+        }
+        // The blocks are distinct and none overlaps a stack.
+        var blocks = spawned.Select(t => t.TlsBlock!.Value).ToArray();
+        for (int i = 0; i < threads; i++)
+            for (int j = 0; j < threads; j++)
+            {
+                if (i != j) Assert.False(blocks[i].Overlaps(blocks[j]));
+                Assert.False(blocks[i].Overlaps(spawned[j].StackRange!.Value));
+            }
+    }
+}
