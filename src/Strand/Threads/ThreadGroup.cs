@@ -45,6 +45,8 @@ public sealed class ThreadGroup : IDisposable
     private readonly AddressRange? _mainGuarded;
     private readonly ulong? _dataLimit;
     private bool _mainStackTaken;
+    /// <summary>Index in the module's imports of an imported __stack_pointer that each thread gets its own Global for.</summary>
+    private readonly int? _stackPointerImport;
     private ThreadGroupException? _firstError;
     private Exception? _stopReason;
     private bool _disposed;
@@ -65,7 +67,16 @@ public sealed class ThreadGroup : IDisposable
             throw new ArgumentOutOfRangeException(nameof(options), "StackSize must be at least 1 byte (it is rounded up to 16); null means the module's own stack size");
         Layout = ModuleLayout.Analyze(definition);
         Memory = CreateOrFindMemory(definition, _options.Linker);
-        _imports = module is null ? [] : (_options.Linker ?? new Linker()).ResolveImports(module, Memory);
+        // An imported __stack_pointer (position-independent code) would be one Global shared by every instance. In
+        // isolated mode each thread's instance gets a Global of its own instead (the linker's, if it defines one, is
+        // not used by the threads), set to the top of the thread's stack.
+        if (_options.StackMode == StackMode.Isolated && Layout.StackPointer is { Source: StackPointerSource.Import, IsMutableI32: true })
+        {
+            int slot = definition.Imports.ToList().FindIndex(i => i.Kind == ExternalKind.Global && i.Name == "__stack_pointer");
+            if (slot >= 0) _stackPointerImport = slot;
+        }
+        _imports = module is null ? [] : (_options.Linker ?? new Linker()).ResolveImports(module, Memory,
+            i => i == _stackPointerImport ? new Global(ValType.I32, mutable: true, Value.I32(0)) : null);
         if (Memory is not null)
         {
             _registry = StackRegistry.For(Memory);
@@ -332,7 +343,7 @@ public sealed class ThreadGroup : IDisposable
                 }
                 else
                 {
-                    if (Layout.StackPointer.Imported)
+                    if (Layout.StackPointer.Imported && _stackPointerImport is null)
                         throw new ThreadSpawnException($"cannot give thread {thread.Id} its own stack: the stack pointer is an imported global that every instance shares; define a separate global per thread in the linker");
                     // In 64 bits: a size near 4 GiB rounded up to 16 must not wrap to a zero-byte stack.
                     ulong size = AlignUp((ulong)(_options.StackSize ?? DefaultStackSize()), StackAlignment);
@@ -469,10 +480,17 @@ public sealed class ThreadGroup : IDisposable
                 GlobalSetHook = plan.Guard is { } guard ? guard.OnGlobalSet : null,
                 BeforeStart = instance => PrepareThread(instance, thread),
             };
+            var imports = _imports;
+            if (_stackPointerImport is { } slot)
+            {
+                // This thread's own stack pointer (an imported one would otherwise be shared by every instance).
+                imports = (Extern[])_imports.Clone();
+                imports[slot] = new Global(ValType.I32, mutable: true, Value.I32((int)(thread.InitialStackPointer ?? 0)));
+            }
             Instance instance;
             try
             {
-                instance = Instance.Create(CompiledModule, _imports, options);
+                instance = Instance.Create(CompiledModule, imports, options);
                 thread.Instance = instance;
                 if (plan.DeferTls)
                 {

@@ -1,3 +1,4 @@
+using Strand.Binary;
 using Strand.Runtime;
 using Strand.Threads;
 using Xunit;
@@ -187,5 +188,63 @@ public class TlsAlignmentTests
                 if (i != j) Assert.False(blocks[i].Overlaps(blocks[j]));
                 Assert.False(blocks[i].Overlaps(spawned[j].StackRange!.Value));
             }
+    }
+}
+
+/// <summary>
+/// A stack pointer imported as <c>env.__stack_pointer</c> (position-independent code). inspect said "Strand supplies a
+/// separate global with its own stack to each thread's instance" (SAFE), but the group refused even thread 1 (and
+/// without a linker definition could not link). Now each thread's instance gets a Global of its own.
+/// </summary>
+public class ImportedStackPointerTests
+{
+    private const string Wat = """
+        (module
+          (import "env" "__stack_pointer" (global $sp (mut i32)))
+          (import "env" "memory" (memory 2 64 shared))
+          (func (export "work") (param $id i32) (param $n i32) (result i32)
+            (local $fp i32) (local $seen i32)
+            (global.set $sp (local.tee $fp (i32.sub (global.get $sp) (i32.const 16))))
+            (i32.store (local.get $fp) (local.get $id))
+            ;; barrier on the word at 128: every thread's frame is live before any reads its own back
+            (drop (i32.atomic.rmw.add (i32.const 128) (i32.const 1)))
+            (drop (memory.atomic.notify (i32.const 128) (i32.const -1)))
+            (block $done (loop $wait
+              (local.set $seen (i32.atomic.load (i32.const 128)))
+              (br_if $done (i32.ge_s (local.get $seen) (local.get $n)))
+              (drop (memory.atomic.wait32 (i32.const 128) (local.get $seen) (i64.const -1)))
+              (br $wait)))
+            (global.set $sp (i32.add (local.get $fp) (i32.const 16)))
+            (i32.load (local.get $fp))))
+        """;
+
+    private static readonly Lazy<Module> Compiled = new(() => Module.Compile(Strand.Text.WatParser.ParseModule(Wat)));
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)] // the embedder defines the import: that one Global would be every thread's; it is not used
+    public void EveryThreadGetsAStackPointerOfItsOwn(bool linkerDefinesIt)
+    {
+        const int threads = 4;
+        var shared = new Global(ValType.I32, mutable: true, Value.I32(4096));
+        var options = new ThreadGroupOptions
+        {
+            StackSize = 4096,
+            Linker = linkerDefinesIt ? new Linker().Define("env", "__stack_pointer", shared) : null,
+        };
+        Assert.Equal(StackPointerSource.Import, ModuleLayout.Analyze(Compiled.Value.Definition).StackPointer.Source);
+        using var group = new ThreadGroup(Compiled.Value, options);
+        var spawned = Enumerable.Range(1, threads).Select(id => group.Spawn("work", Value.I32(100 + id), Value.I32(threads))).ToArray();
+        Assert.Null(ThreadFixtures.Finish(group));
+        foreach (var t in spawned)
+        {
+            Assert.Equal(100 + t.Id, t.Result![0].AsI32);
+            var stack = t.StackRange!.Value;
+            Assert.Equal((uint)stack.End, t.InitialStackPointer);
+            Assert.Equal(100 + t.Id, group.Memory!.ReadInt32((long)stack.End - 16)); // its frame, at the top of its own stack
+            Assert.All(spawned.Where(o => o != t), o => Assert.False(o.StackRange!.Value.Overlaps(stack)));
+        }
+        Assert.Equal(4096, shared.Value.AsI32);
+        Assert.Empty(group.Collisions);
     }
 }
