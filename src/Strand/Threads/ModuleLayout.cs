@@ -127,7 +127,7 @@ public sealed class ModuleLayout
         var imports = module.Imports.Select(i => new LayoutImport(i.Module, i.Name, i.Kind, DescribeImport(module, i))).ToList();
         var exports = module.Exports.Select(e => new LayoutExport(e.Name, e.Kind, e.Index, DescribeExport(module, e))).ToList();
 
-        var verdict = Judge(memory, stack, tls, module);
+        var verdict = Judge(memory, stack, tls, module, scan);
 
         return new ModuleLayout
         {
@@ -815,6 +815,24 @@ public sealed class ModuleLayout
         };
     }
 
+    /// <summary>
+    /// Defined mutable globals, other than the stack pointer Strand manages and <c>__tls_base</c>, that the code writes
+    /// outside the thread entry point (writes there are per-thread set-up, judged as TLS-like state).
+    /// </summary>
+    private static List<uint> PerInstanceGlobals(ModuleDefinition module, StackPointerInfo stack, TlsInfo tls, CodeScan scan)
+    {
+        var result = new List<uint>();
+        for (int d = 0; d < module.Globals.Count; d++)
+        {
+            uint g = (uint)(module.ImportedGlobalCount + d);
+            if (!module.Globals[d].Type.Mutable) continue;
+            if (g == stack.GlobalIndex) continue; // a weak pick is judged as such above
+            if (g == tls.TlsBase?.GlobalIndex) continue;
+            if (scan.Globals.TryGetValue(g, out var use) && use.ParameterWrites + use.OtherWrites > 0) result.Add(g);
+        }
+        return result;
+    }
+
     // ---------------------------------------------------------------- imports / exports
 
     private static string DescribeImport(ModuleDefinition module, Import import) => import.Kind switch
@@ -851,7 +869,7 @@ public sealed class ModuleLayout
 
     // ---------------------------------------------------------------- verdict
 
-    private static ThreadSafetyVerdict Judge(MemoryFacts? memory, StackPointerInfo stack, TlsInfo tls, ModuleDefinition module)
+    private static ThreadSafetyVerdict Judge(MemoryFacts? memory, StackPointerInfo stack, TlsInfo tls, ModuleDefinition module, CodeScan scan)
     {
         bool hasMutableI32 = module.Globals.Any(g => g.Type.Mutable && g.Type.Type == ValType.I32)
                              || module.Imports.Any(i => i.Kind == ExternalKind.Global && i.Global is { Mutable: true, Type: ValType.I32 });
@@ -993,6 +1011,16 @@ public sealed class ModuleLayout
                     level = level == SafetyLevel.Safe ? SafetyLevel.Unknown : level;
                     reasons.Add("The module has a mutable __tls_base but neither __wasm_init_tls nor a named .tdata segment, so the TLS template is unknown.");
                 }
+            }
+            // Other mutable globals the code writes: each thread's instance has its own copy, which Strand neither
+            // separates nor shares. LLVM keeps no program state in globals besides __stack_pointer and __tls_base, so
+            // such a global is another runtime's state (an allocator's bump pointer, AssemblyScript's runtime, Emscripten's
+            // stack limits): if the program assumes it is process-wide, threads hand out or use the same memory.
+            var perInstance = PerInstanceGlobals(module, stack, tls, scan);
+            if (perInstance.Count > 0)
+            {
+                level = level == SafetyLevel.Safe ? SafetyLevel.Unknown : level;
+                reasons.Add($"The code writes {string.Join(", ", perInstance.Select(g => $"global {g}"))}, mutable state that every thread's instance keeps a copy of (starting from the same value): if it is meant to be process-wide (e.g. an allocator's pointer), threads will hand out or use the same memory; Strand neither separates nor shares it.");
             }
             strand = new SafetyAssessment(level, reasons);
         }

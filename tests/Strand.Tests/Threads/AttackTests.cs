@@ -248,3 +248,56 @@ public class ImportedStackPointerTests
         Assert.Empty(group.Collisions);
     }
 }
+
+/// <summary>
+/// A module with a shadow stack and another mutable global the code writes (a bump allocator's pointer, as hand-written
+/// or AssemblyScript-style runtimes keep). inspect said SAFE under Strand, yet every thread's instance has its own copy
+/// of the pointer starting at the same value: three threads each allocated address 70000.
+/// </summary>
+public class PerInstanceGlobalVerdictTests
+{
+    private const string Wat = """
+        (module
+          (import "env" "memory" (memory 2 16 shared))
+          (global $__stack_pointer (mut i32) (i32.const 65536))
+          (global $heap_ptr (mut i32) (i32.const 70000))
+          (func $alloc (param $n i32) (result i32)
+            (local $p i32)
+            (local.set $p (global.get $heap_ptr))
+            (global.set $heap_ptr (i32.add (local.get $p) (local.get $n)))
+            (local.get $p))
+          (func $framed (result i32) (local $fp i32)
+            (global.set $__stack_pointer (local.tee $fp (i32.sub (global.get $__stack_pointer) (i32.const 16))))
+            (global.set $__stack_pointer (i32.add (local.get $fp) (i32.const 16)))
+            (i32.const 0))
+          (func (export "alloc16") (result i32) (drop (call $framed)) (call $alloc (i32.const 16))))
+        """;
+
+    [Fact]
+    public void AnotherWrittenMutableGlobalMakesTheVerdictUnknown()
+    {
+        var module = Module.Compile(Strand.Text.WatParser.ParseModule(Wat));
+        var layout = ModuleLayout.Analyze(module.Definition);
+        Assert.Equal(0u, layout.StackPointer.GlobalIndex);
+        Assert.Equal(StackEvidence.Strong, layout.StackPointer.Evidence);
+        Assert.Equal(SafetyLevel.Unknown, layout.Verdict.UnderStrand.Level);
+        Assert.Contains(layout.Verdict.UnderStrand.Reasons, r => r.StartsWith("The code writes global 1, mutable state that every thread's instance keeps a copy of"));
+
+        // What the verdict warns about: the threads' copies all start at 70000.
+        using var group = new ThreadGroup(module, new ThreadGroupOptions { StackSize = 4096 });
+        var threads = Enumerable.Range(0, 3).Select(_ => group.Spawn("alloc16")).ToArray();
+        Assert.Null(ThreadFixtures.Finish(group));
+        Assert.All(threads, t => Assert.Equal(70000, t.Result![0].AsI32));
+    }
+
+    [Theory]
+    [InlineData("threads/frame_check.wasm")]
+    [InlineData("threads/tls_stripped.wasm")]
+    [InlineData("wasi-threads/counter.wasm")]
+    public void LlvmModulesKeepNoOtherStateInGlobals(string fixture)
+    {
+        var layout = ModuleLayout.Analyze(ThreadFixtures.Load(fixture).Definition);
+        Assert.Equal(SafetyLevel.Safe, layout.Verdict.UnderStrand.Level);
+        Assert.DoesNotContain(layout.Verdict.UnderStrand.Reasons, r => r.StartsWith("The code writes global"));
+    }
+}
