@@ -301,3 +301,44 @@ public class PerInstanceGlobalVerdictTests
         Assert.DoesNotContain(layout.Verdict.UnderStrand.Reasons, r => r.StartsWith("The code writes global"));
     }
 }
+
+/// <summary>An instance created outside a group, then a group's first thread, on one memory.</summary>
+public class ForeignInstanceOrderTests
+{
+    private const string Wat = """
+        (module
+          (import "env" "memory" (memory 2 16 shared))
+          (global $sp (export "__stack_pointer") (mut i32) (i32.const 0x10000))
+          (func (export "get_sp") (result i32) (global.get $sp)))
+        """;
+
+    // The instance outside the group was created while no thread was live, so it kept the linker's stack; a group
+    // started afterwards put its first thread on that same stack too (both then use [0, 0x10000) at once).
+    [Fact]
+    public void AGroupStartedAfterAnOutsideInstanceDoesNotTakeItsStack()
+    {
+        var module = Module.Compile(Strand.Text.WatParser.ParseModule(Wat));
+        var memory = new Memory(2, 16, shared: true);
+        var linker = new Linker().Define("env", "memory", memory);
+        using (var earlier = new ThreadGroup(module, new ThreadGroupOptions { Linker = linker }))
+        {
+            earlier.Spawn("get_sp");
+            Assert.Null(ThreadFixtures.Finish(earlier));
+        }
+        var outside = linker.Instantiate(module);
+        Assert.Null(ForeignInstances.StackOf(outside)); // no live thread: left as the spec makes it
+        Assert.Equal(0x10000, outside.Invoke("get_sp")[0].AsI32);
+
+        using var group = new ThreadGroup(module, new ThreadGroupOptions { Linker = linker, StackSize = 4096 });
+        var first = group.Spawn("get_sp");
+        Assert.Null(ThreadFixtures.Finish(group));
+        Assert.NotEqual(0x10000, first.Result![0].AsI32);
+        Assert.False(first.StackRange!.Value.Overlaps(new AddressRange(0, 0x10000)));
+
+        // A second outside instance does not share the first one's stack either.
+        var second = linker.Instantiate(module);
+        var own = Assert.IsType<AddressRange>(ForeignInstances.StackOf(second));
+        Assert.Equal((int)own.End, second.Invoke("get_sp")[0].AsI32);
+        GC.KeepAlive(outside);
+    }
+}
