@@ -198,6 +198,7 @@ public sealed class ModuleLayout
 
         uint? flag = null;
         bool hasCmpxchg = false, hasInitOrFill = false, hasWaitOrNotify = false;
+        var staticTls = new List<StaticTlsBlock>();
         var fills = new List<AddressRange>();
         for (int i = 0; i < code.Count; i++)
         {
@@ -214,6 +215,14 @@ public sealed class ModuleLayout
                     hasInitOrFill = true;
                     if (ins.Index2 == 0 && ConstAt(code, i - 3) is { } dst && ConstAt(code, i - 2) is { } src && ConstAt(code, i - 1) is { } len)
                         inits.Add(new MemoryInitCall(ins.Index, dst, src, len));
+                    // wasm-ld >= 15, the main thread's TLS block: i32.const C; i32.const C; global.set g; i32.const 0;
+                    // i32.const len; memory.init S (the destination is pushed before __tls_base is set to the same C).
+                    else if (ins.Index2 == 0 && i >= 5 && code[i - 3].Opcode == Opcode.GlobalSet && ConstAt(code, i - 4) is { } tlsBase
+                             && ConstAt(code, i - 5) == tlsBase && ConstAt(code, i - 2) is { } tlsSrc && ConstAt(code, i - 1) is { } tlsLen)
+                    {
+                        inits.Add(new MemoryInitCall(ins.Index, tlsBase, tlsSrc, tlsLen));
+                        staticTls.Add(new StaticTlsBlock(code[i - 3].Index, ins.Index, tlsBase));
+                    }
                     break;
                 case Opcode.MemoryFill:
                     hasInitOrFill = true;
@@ -245,6 +254,7 @@ public sealed class ModuleLayout
             RecognizedBy = recognizedBy,
             FlagAddress = byName || byShape ? flag : null,
             ZeroFills = byName || byShape ? fills : [],
+            StaticTlsBlocks = byName || byShape ? staticTls : [],
         };
     }
 
@@ -734,6 +744,14 @@ public sealed class ModuleLayout
             initTls = new FunctionSymbol(InitTlsName, init.FunctionIndex, SymbolSource.Inferred);
             template = (int)init.Segment;
             evidence.Add($"func {init.FunctionIndex} sets global {init.BaseGlobal} from its parameter and memory.inits passive data segment {init.Segment} there: __wasm_init_tls, __tls_base and the TLS template.");
+        }
+        else if (start?.StaticTlsBlocks.FirstOrDefault(b => PossibleBase(b.Global) && b.Segment < segments.Count && segments[(int)b.Segment].Mode == SegmentMode.Passive) is { } block)
+        {
+            // wasm-ld >= 15 without __wasm_init_tls in the binary: __wasm_init_memory points __tls_base at the main
+            // thread's static block and copies the template there (the shape is as specific as the init function's).
+            tlsBase = Symbol(TlsBaseName, block.Global);
+            template = (int)block.Segment;
+            evidence.Add($"__wasm_init_memory sets global {block.Global} to 0x{block.Address:x8} and memory.inits passive data segment {block.Segment} there (wasm-ld's static TLS block for the main thread): __tls_base and the TLS template.");
         }
         else
         {

@@ -342,3 +342,45 @@ public class ForeignInstanceOrderTests
         GC.KeepAlive(outside);
     }
 }
+
+/// <summary>
+/// Thread-locals of a stripped module linked by wasm-ld 19 (fixtures/threads/tls_static.c): only
+/// <c>__wasm_init_memory</c>'s static TLS block for the main thread shows where <c>__tls_base</c> is. It was not
+/// recognised: threads 2 and 3 kept __tls_base = 0 and shared their thread-locals at address 0 (they returned 2002
+/// and 5005 or similar instead of their own values), while inspect called the module SAFE.
+/// </summary>
+public class StaticTlsBlockTests
+{
+    private static Module TlsStatic => ThreadFixtures.Load("threads/tls_static.wasm");
+
+    [Fact]
+    public void TheStartFunctionsStaticBlockIdentifiesTlsBase()
+    {
+        var layout = ModuleLayout.Analyze(TlsStatic.Definition);
+        var tls = layout.Tls;
+        Assert.True(tls.HasThreadLocals);
+        Assert.True(tls.FoundByShape);
+        Assert.Equal(1u, tls.TlsBase!.GlobalIndex);
+        Assert.Equal(0, tls.TemplateSegment);
+        Assert.Equal(8u, tls.BlockSize);
+        Assert.Null(tls.Unaccounted);
+        Assert.Equal([new StaticTlsBlock(1, 0, 1024)], layout.Start!.StaticTlsBlocks);
+        Assert.Equal(SafetyLevel.Safe, layout.Verdict.UnderStrand.Level);
+    }
+
+    [Fact]
+    public void EveryThreadGetsItsOwnThreadLocals()
+    {
+        const int threads = 3;
+        using var group = new ThreadGroup(TlsStatic, new ThreadGroupOptions { StackSize = 4096 });
+        var spawned = Enumerable.Range(1, threads).Select(id => group.Spawn("bump", Value.I32(id), Value.I32(threads))).ToArray();
+        Assert.Null(ThreadFixtures.Finish(group));
+        foreach (var t in spawned)
+        {
+            Assert.Equal((42 + t.Id) * 1000 + t.Id, t.Result![0].AsI32);
+            Assert.NotNull(t.TlsBlock);
+        }
+        // Address 0 (where __tls_base = 0 would put them) was never used for thread-locals.
+        Assert.Equal(0L, group.Memory!.ReadInt64(0));
+    }
+}
