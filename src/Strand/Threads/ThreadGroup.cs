@@ -447,9 +447,11 @@ public sealed class ThreadGroup : IDisposable
     internal static ulong TlsReserve(uint tlsBytes, uint tlsAlign)
     {
         if (tlsBytes == 0) return 0;
-        ulong align = Math.Max(tlsAlign, StackAlignment);
-        ulong slack = align > Memory.PageSize ? align - Memory.PageSize : 0;
-        return AlignUp((ulong)tlsBytes, (uint)Math.Min(align, uint.MaxValue)) + slack;
+        uint align = Math.Max(tlsAlign, StackAlignment);
+        // Above a page: the block starts at most align - 64 KiB above the region's start.
+        return align > Memory.PageSize
+            ? align - (ulong)Memory.PageSize + AlignUp((ulong)tlsBytes, StackAlignment)
+            : AlignUp((ulong)tlsBytes, align);
     }
 
     /// <summary>The TLS block at the bottom of <paramref name="region"/>, its start aligned to <paramref name="tlsAlign"/>.</summary>
