@@ -63,6 +63,10 @@ public sealed class ThreadGroup : IDisposable
         _options = options ?? new ThreadGroupOptions();
         if (_options.ThreadStackSize < 256 * 1024)
             throw new ArgumentOutOfRangeException(nameof(options), "ThreadStackSize must be at least 256 KiB");
+        // Checked before anything is registered: System.Threading.Timer takes up to 0xFFFFFFFE ms (about 49.7 days).
+        if (_options.Timeout is { } limit && limit != System.Threading.Timeout.InfiniteTimeSpan
+            && (limit < TimeSpan.Zero || limit.TotalMilliseconds > uint.MaxValue - 1.0))
+            throw new ArgumentOutOfRangeException(nameof(options), $"Timeout must be between 0 and 49.7 days, or Timeout.InfiniteTimeSpan for none (got {limit})");
         if (_options.StackSize == 0)
             throw new ArgumentOutOfRangeException(nameof(options), "StackSize must be at least 1 byte (it is rounded up to 16); null means the module's own stack size");
         Layout = ModuleLayout.Analyze(definition);
@@ -96,7 +100,7 @@ public sealed class ThreadGroup : IDisposable
         if (Memory is not null) _dataLimit = _regions!.SizeBeforeHostGrowth ?? (ulong)Memory.Length;
 
         _tokenRegistration = _options.CancellationToken.Register(() => Stop(new OperationCanceledException("the thread group was cancelled", _options.CancellationToken)));
-        if (_options.Timeout is { } timeout)
+        if (_options.Timeout is { } timeout && timeout != System.Threading.Timeout.InfiniteTimeSpan)
             _timer = new Timer(_ => Stop(new TimeoutException($"the thread group did not finish within {timeout.TotalSeconds:0.###} s")), null, timeout, Timeout.InfiniteTimeSpan);
     }
 

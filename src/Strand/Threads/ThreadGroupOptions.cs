@@ -50,7 +50,11 @@ public sealed class ThreadGroupOptions
     /// <summary>Cancelling stops every thread of the group: running code traps at its next loop or call, waiting code at once.</summary>
     public CancellationToken CancellationToken { get; init; }
 
-    /// <summary>A deadline for the whole group, counted from its creation; when it passes, the group is cancelled.</summary>
+    /// <summary>
+    /// A deadline for the whole group, counted from its creation; when it passes, the group is cancelled. Null or
+    /// <see cref="System.Threading.Timeout.InfiniteTimeSpan"/>: none. A negative value or one above 49.7 days (what
+    /// <see cref="System.Threading.Timer"/> accepts) is refused with <see cref="ArgumentOutOfRangeException"/>.
+    /// </summary>
     public TimeSpan? Timeout { get; init; }
 
     /// <summary>OS stack size of each guest thread, in bytes.</summary>

@@ -384,3 +384,32 @@ public class StaticTlsBlockTests
         Assert.Equal(0L, group.Memory!.ReadInt64(0));
     }
 }
+
+/// <summary>Hostile <see cref="ThreadGroupOptions.Timeout"/> values: a clear error naming the option.</summary>
+public class TimeoutOptionTests
+{
+    private static Module FrameCheck => ThreadFixtures.Load("threads/frame_check.wasm");
+
+    // A timeout beyond what System.Threading.Timer accepts (about 49.7 days), or negative, made the constructor throw
+    // the timer's own ArgumentOutOfRangeException about "dueTime", after registering with the cancellation token.
+    [Theory]
+    [InlineData(-5.0)]
+    [InlineData(100.0 * 24 * 3600)]
+    public void AnUnusableTimeoutIsRefusedByName(double seconds)
+    {
+        using var cts = new CancellationTokenSource();
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() =>
+            new ThreadGroup(FrameCheck, new ThreadGroupOptions { Timeout = TimeSpan.FromSeconds(seconds), CancellationToken = cts.Token }));
+        Assert.Contains("Timeout", e.Message);
+        cts.Cancel(); // nothing left registered to run
+    }
+
+    [Fact]
+    public void AnInfiniteTimeoutMeansNone()
+    {
+        using var group = new ThreadGroup(FrameCheck, new ThreadGroupOptions { Timeout = Timeout.InfiniteTimeSpan });
+        var t = group.Spawn("fill_and_check", Value.I32(1), Value.I32(0x1F000), Value.I32(1));
+        Assert.Null(ThreadFixtures.Finish(group));
+        Assert.Equal(0, t.Result![0].AsI32);
+    }
+}
