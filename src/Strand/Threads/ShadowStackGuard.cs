@@ -9,7 +9,8 @@ namespace Strand.Threads;
 /// stack writes a value
 /// <list type="bullet">
 /// <item>below the floor but inside the memory Strand keeps unassigned below the stack (the red-zone band and, for a
-/// stack Strand placed, the thread's own TLS block): no stack can legitimately be there;</item>
+/// stack Strand placed, the thread's own TLS block), strictly above its start (which is the top of what lies below):
+/// no stack can legitimately be there;</item>
 /// <item>below the floor by at most the largest constant frame the module's code allocates
 /// (<see cref="StackPointerInfo.LargestFrame"/>): a prologue pushing a frame across the floor;</item>
 /// <item>that wrapped below address 0 (a decrease modulo 2^32 to an address beyond the memory).</item>
@@ -79,7 +80,10 @@ internal sealed class ShadowStackGuard
     private void CheckOverflow(Instance instance, AddressRange b, uint sp)
     {
         uint old = (uint)instance.Globals[_globalIndex].I32;
-        bool inReserved = sp < b.Start && sp >= _reservedBelow;
+        // Strictly above its start: a value equal to the start is the top of whatever lies below (a stack in the
+        // static data right below the main stack's band, a fiber's C stack declared as the last .bss array), not a
+        // byte of the reserved memory; it is judged by the other rules (one frame below the floor, a live stack's top).
+        bool inReserved = sp < b.Start && sp > _reservedBelow;
         // On another stack (switched away): the certain-overflow rules below do not apply, unless the value lands
         // where nothing may be.
         if ((old >= b.Start && old <= b.End) || inReserved)
@@ -107,7 +111,7 @@ internal sealed class ShadowStackGuard
         // Otherwise a stack switch (or a dynamically sized frame larger than any constant one), allowed unless the value
         // lies where no stack of this thread can be: on another live thread's own stack, or in memory the host grew for
         // other threads (which the guest's allocator never hands out, so no stack of the guest's own is there).
-        if (_liveStacks?.PrivateStackAround(_entry, sp) is { } other)
+        if (_liveStacks?.PrivateStackAround(_entry, sp, includeTop: sp == _reservedBelow) is { } other)
             throw new TrapException(TrapCode.ShadowStackOverflow,
                 $"shadow stack overflow in thread {_threadId}: __stack_pointer would be 0x{sp:x8}, inside thread {other.ThreadId}'s stack {other.PrivateStack}, outside its own {b} (a dynamically sized frame larger than the stack?); {_remedy}");
         if (_hostRegions?.HostGrownAround(sp) is { } region)

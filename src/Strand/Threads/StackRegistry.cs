@@ -233,12 +233,13 @@ internal sealed class StackRegistry
     /// The live thread other than <paramref name="self"/> whose private stack (isolated mode) <paramref name="address"/>
     /// lies strictly inside, if any: no stack pointer of another thread may be there. Lock-free.
     /// </summary>
-    public Entry? PrivateStackAround(Entry? self, uint address)
+    /// <param name="includeTop">Also an address equal to a stack's top (its first frame would land on that stack).</param>
+    public Entry? PrivateStackAround(Entry? self, uint address, bool includeTop = false)
     {
         foreach (var other in Volatile.Read(ref _snapshot))
         {
             if (ReferenceEquals(other, self) || other.PrivateStack is not { } theirs) continue;
-            if (address > theirs.Start && address < theirs.End) return other;
+            if (address > theirs.Start && (address < theirs.End || (includeTop && address == theirs.End))) return other;
         }
         return null;
     }

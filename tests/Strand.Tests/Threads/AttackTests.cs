@@ -413,3 +413,61 @@ public class TimeoutOptionTests
         Assert.Equal(0, t.Result![0].AsI32);
     }
 }
+
+/// <summary>
+/// A legitimate switch to a stack in static data that ends exactly where the main stack's red-zone band begins (the
+/// last .bss object, e.g. a fiber's C stack declared as a static array: its top is the data end).
+/// </summary>
+public class StaticStackSwitchTests
+{
+    // __data_end 0x2000: the static coroutine stack is [0x1000, 0x2000). A red-zone leaf puts a band [0x2000, 0x2080)
+    // below the main stack [0x2000, 0x10000); the guard's floor is 0x2080.
+    private const string Wat = """
+        (module
+          (memory 4 16 shared)
+          (global $sp (export "__stack_pointer") (mut i32) (i32.const 0x10000))
+          (global (export "__data_end") i32 (i32.const 0x2000))
+          (data (i32.const 1024) "0123456789abcdef")
+          (func $leaf (result i32) (i32.load (i32.sub (global.get $sp) (i32.const 32))))
+          (func $framed (result i32)
+            (local $fp i32)
+            (global.set $sp (local.tee $fp (i32.sub (global.get $sp) (i32.const 64))))
+            (i32.store (local.get $fp) (i32.const 41))
+            (i32.store offset=60 (local.get $fp) (i32.const 1))
+            (global.set $sp (i32.add (local.get $fp) (i32.const 64)))
+            (i32.add (i32.load (local.get $fp)) (i32.load offset=60 (local.get $fp))))
+          (func (export "on_stack") (param $top i32) (result i32)
+            (local $saved i32) (local $r i32)
+            (local.set $saved (global.get $sp))
+            (global.set $sp (local.get $top))
+            (local.set $r (call $framed))
+            (global.set $sp (local.get $saved))
+            (i32.add (local.get $r) (i32.mul (call $leaf) (i32.const 0)))))
+        """;
+
+    // The switch to 0x2000 (the band's first byte: the top of the stack below it, not a byte of the band) trapped as
+    // "in the bytes below it that Strand keeps free", stopping a correct program.
+    [Fact]
+    public void ASwitchToTheTopOfAStaticStackRightBelowTheBandIsAllowed()
+    {
+        var module = Module.Compile(Strand.Text.WatParser.ParseModule(Wat));
+        var sp = ModuleLayout.Analyze(module.Definition).StackPointer;
+        Assert.Equal(new AddressRange(0x2000, 0x2080), sp.RedZoneBand);
+        using var group = new ThreadGroup(module);
+        var thread = group.Spawn("on_stack", Value.I32(0x2000));
+        Assert.Null(ThreadFixtures.Finish(group));
+        Assert.Equal(42, thread.Result![0].AsI32);
+        Assert.Equal(41, group.Memory!.ReadInt32(0x2000 - 64));
+    }
+
+    // One byte-step further into the band is still an overflow, wherever the pointer was.
+    [Fact]
+    public void AValueInsideTheBandStillTraps()
+    {
+        var module = Module.Compile(Strand.Text.WatParser.ParseModule(Wat));
+        using var group = new ThreadGroup(module);
+        group.Spawn("on_stack", Value.I32(0x2010));
+        var error = Assert.IsType<ThreadGroupException>(ThreadFixtures.Finish(group));
+        Assert.Contains("that Strand keeps free", error.InnerException!.Message);
+    }
+}
