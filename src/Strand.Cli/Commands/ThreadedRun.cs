@@ -99,6 +99,11 @@ public static class ThreadedRun
             {
                 for (int i = 0; i < options.Threads; i++) group.Spawn(invoke, values);
             }
+            catch (InvalidOperationException) when (group.FirstError is not null || group.StopReason is not null)
+            {
+                // An earlier thread already failed (e.g. the module's start function trapped in thread 1's
+                // instantiation) and stopped the group: no more threads; its failure is reported below.
+            }
             catch (ThreadSpawnException e)
             {
                 group.Cancel();

@@ -510,6 +510,14 @@ public sealed class ThreadGroup : IDisposable
                     InitializeTls(instance, thread.TlsBlock.Value);
                 }
             }
+            catch (Exception e) when (first && !(e is OperationCanceledException && _stop.IsCancellationRequested))
+            {
+                // Record the failure before releasing the spawns that wait for the first instance, so that they see
+                // the group stopped instead of starting threads on a memory the first instance never initialised.
+                thread.Error = e;
+                Fail(thread.Id, e);
+                throw;
+            }
             finally
             {
                 if (first) _firstInstanceReady.Set();

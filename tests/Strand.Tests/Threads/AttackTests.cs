@@ -471,3 +471,31 @@ public class StaticStackSwitchTests
         Assert.Contains("that Strand keeps free", error.InnerException!.Message);
     }
 }
+
+/// <summary>The first instance's start function traps while later threads are being spawned.</summary>
+public class FirstInstanceFailureTests
+{
+    private const string Wat = """
+        (module
+          (import "env" "memory" (memory 2 16 shared))
+          (global (export "__stack_pointer") (mut i32) (i32.const 0x10000))
+          (func $start unreachable)
+          (start $start)
+          (func (export "f") (result i32) (i32.const 1)))
+        """;
+
+    // The failure used to be recorded only after the waiting spawns were released, so a spawn could slip through and
+    // start a thread on a memory the first instance never initialised. Now every later spawn sees the group stopped.
+    [Fact]
+    public void LaterSpawnsSeeTheGroupStopped()
+    {
+        var module = Module.Compile(Strand.Text.WatParser.ParseModule(Wat));
+        using var group = new ThreadGroup(module);
+        var first = group.Spawn("f");
+        Assert.Throws<InvalidOperationException>(() => group.Spawn("f"));
+        Assert.Single(group.Threads);
+        var error = Assert.IsType<ThreadGroupException>(ThreadFixtures.Finish(group));
+        Assert.Equal(1, error.ThreadId);
+        Assert.Equal(TrapCode.Unreachable, Assert.IsType<TrapException>(first.Error).Code);
+    }
+}
