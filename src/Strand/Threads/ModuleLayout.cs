@@ -676,6 +676,12 @@ public sealed class ModuleLayout
         var tlsAlign = FindGlobal(module, TlsAlignName);
         var initTls = FindFunction(module, InitTlsName);
         var template = segments.FirstOrDefault(s => s.IsTlsTemplate);
+        // Strand calls __wasm_init_tls(block) itself: a function of another type under that name cannot be it.
+        if (initTls is not null && !HasType(module, initTls.FunctionIndex, [ValType.I32], []))
+        {
+            notes.Add($"Function {initTls.FunctionIndex} is called __wasm_init_tls but is not of type (i32) -> (); it is not used to set up TLS blocks.");
+            initTls = null;
+        }
 
         if (tlsBase is not null && !tlsBase.Type.Mutable)
             notes.Add("__tls_base is immutable: the module was linked without shared memory and has a single TLS block.");
@@ -849,6 +855,19 @@ public sealed class ModuleLayout
             if (scan.Globals.TryGetValue(g, out var use) && use.ParameterWrites + use.OtherWrites > 0) result.Add(g);
         }
         return result;
+    }
+
+    private static bool HasType(ModuleDefinition module, uint function, ValType[] parameters, ValType[] results)
+    {
+        try
+        {
+            var type = module.GetFunctionType(function);
+            return type.Params.AsSpan().SequenceEqual(parameters) && type.Results.AsSpan().SequenceEqual(results);
+        }
+        catch (ArgumentOutOfRangeException)
+        {
+            return false;
+        }
     }
 
     // ---------------------------------------------------------------- imports / exports

@@ -499,3 +499,36 @@ public class FirstInstanceFailureTests
         Assert.Equal(TrapCode.Unreachable, Assert.IsType<TrapException>(first.Error).Code);
     }
 }
+
+/// <summary>A function exported as <c>__wasm_init_tls</c> with another type than (i32) -> ().</summary>
+public class InitTlsTypeTests
+{
+    private const string Wat = """
+        (module
+          (import "env" "memory" (memory 2 64 shared))
+          (global $sp (export "__stack_pointer") (mut i32) (i32.const 0x10000))
+          (global $tb (export "__tls_base") (mut i32) (i32.const 0))
+          (global (export "__tls_size") i32 (i32.const 16))
+          (func (export "__wasm_init_tls") (param i32 i32) (result i32) (global.set $tb (local.get 0)) (i32.const 0))
+          (func (export "tls_base") (result i32) (global.get $tb)))
+        """;
+
+    // Strand called it with one argument: thread 1 failed with "expects 2 argument(s) but got 1 (Parameter 'args')",
+    // a host exception, while inspect promised SAFE "by calling __wasm_init_tls".
+    [Fact]
+    public void ItIsNotCalledAndTheVerdictSaysSo()
+    {
+        var module = Module.Compile(Strand.Text.WatParser.ParseModule(Wat));
+        var layout = ModuleLayout.Analyze(module.Definition);
+        Assert.Null(layout.Tls.InitTls);
+        Assert.Contains(layout.Notes, n => n.Contains("is called __wasm_init_tls but is not of type (i32) -> ()"));
+        Assert.Equal(SafetyLevel.Unknown, layout.Verdict.UnderStrand.Level);
+        using var group = new ThreadGroup(module, new ThreadGroupOptions { StackSize = 4096 });
+        var a = group.Spawn("tls_base");
+        var b = group.Spawn("tls_base");
+        Assert.Null(ThreadFixtures.Finish(group));
+        Assert.Equal((long)a.TlsBlock!.Value.Start, a.Result![0].AsI32);
+        Assert.Equal((long)b.TlsBlock!.Value.Start, b.Result![0].AsI32);
+        Assert.NotEqual(a.Result[0].AsI32, b.Result[0].AsI32);
+    }
+}
