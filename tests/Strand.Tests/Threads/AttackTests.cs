@@ -528,7 +528,6 @@ public class InitTlsTypeTests
         var b = group.Spawn("tls_base");
         Assert.Null(ThreadFixtures.Finish(group));
         Assert.Equal((long)a.TlsBlock!.Value.Start, a.Result![0].AsI32);
-        Assert.Equal((long)b.TlsBlock!.Value.Start, b.Result![0].AsI32);
-        Assert.NotEqual(a.Result[0].AsI32, b.Result[0].AsI32);
+        Assert.Equal((long)b.TlsBlock!.Value.Start, b.Result![0].AsI32); // (thread 1 may have ended: b may reuse its block)
     }
 }
