@@ -74,8 +74,8 @@ public static class ForeignInstances
         var region = regions.Allocate(reserve + ModuleLayout.RedZoneSize + size,
             $"a {MemoryRegions.FormatSize(size)} shadow stack for an instance created outside its thread group",
             "create the instance through the group (ThreadGroup.Spawn) or relink with a larger --max-memory");
-        ulong stackTop = region.End & ~15UL;
-        var stack = new AddressRange(stackTop - size, stackTop);
+        var stack = ThreadGroup.StackIn(region, reserve, size);
+        ulong stackTop = stack.End;
         Leases.AddOrUpdate(instance, new Lease(regions, region, stack));
         instance.Globals[global].I32 = (int)stackTop;
         if (tlsBytes > 0) ThreadGroup.InitializeTls(layout, instance, memory, ThreadGroup.TlsBlockIn(region, tlsBytes, tlsAlign));

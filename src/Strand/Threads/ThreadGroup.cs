@@ -359,9 +359,10 @@ public sealed class ThreadGroup : IDisposable
                     // The stack is exactly the configured size, at the top of the region; the TLS block, if any, at its
                     // bottom; between them at least RedZoneSize bytes stay unassigned (the red-zone band), so a leaf
                     // function at the bottom of the stack never reaches the TLS block or the region below.
-                    ulong top = region.End & ~(ulong)(StackAlignment - 1);
-                    thread.StackRange = new AddressRange(top - size, top);
-                    thread.RedZoneBand = new AddressRange(region.Start + reserve, top - size);
+                    var stack = StackIn(region, reserve, size);
+                    ulong top = stack.End;
+                    thread.StackRange = stack;
+                    thread.RedZoneBand = new AddressRange(region.Start + reserve, stack.Start);
                     thread.InitialStackPointer = (uint)top;
                     if (tlsBytes > 0) thread.TlsBlock = TlsBlockIn(region, tlsBytes, tlsAlign);
                 }
@@ -456,6 +457,19 @@ public sealed class ThreadGroup : IDisposable
         return align > Memory.PageSize
             ? align - (ulong)Memory.PageSize + AlignUp((ulong)tlsBytes, StackAlignment)
             : AlignUp((ulong)tlsBytes, align);
+    }
+
+    /// <summary>
+    /// The stack in a region with <paramref name="reserve"/> bytes of TLS at its bottom: <paramref name="size"/> bytes at
+    /// the top, 16-byte aligned. A stack pointer is an i32, so a region that ends at 4 GiB (the top page of a memory of
+    /// 65536 pages) has its top 16 bytes below that (2^32 would be 0 as a stack pointer); if that leaves less than the
+    /// red-zone band below the stack, the stack is 16 bytes smaller instead.
+    /// </summary>
+    internal static AddressRange StackIn(AddressRange region, ulong reserve, ulong size)
+    {
+        ulong top = Math.Min(region.End, (ulong)uint.MaxValue + 1 - StackAlignment) & ~(ulong)(StackAlignment - 1);
+        ulong start = Math.Max(top - Math.Min(size, top), region.Start + reserve + ModuleLayout.RedZoneSize);
+        return new AddressRange(Math.Min(start, top), top);
     }
 
     /// <summary>The TLS block at the bottom of <paramref name="region"/>, its start aligned to <paramref name="tlsAlign"/>.</summary>

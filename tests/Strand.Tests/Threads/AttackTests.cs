@@ -531,3 +531,31 @@ public class InitTlsTypeTests
         Assert.Equal((long)b.TlsBlock!.Value.Start, b.Result![0].AsI32); // (thread 1 may have ended: b may reuse its block)
     }
 }
+
+/// <summary>A thread placed in the top page of a 4 GiB memory (65536 pages).</summary>
+public class TopOfFourGiBTests
+{
+    private const string Wat = """
+        (module
+          (import "env" "memory" (memory 65535 65536 shared))
+          (global $sp (export "__stack_pointer") (mut i32) (i32.const 0x10000))
+          (func (export "sp") (result i32) (global.get $sp)))
+        """;
+
+    // The region [0xffff0000, 2^32) had its stack top at 2^32, which as an i32 stack pointer is 0: the thread started
+    // with __stack_pointer = 0, and its registered stack [.., 0) protected nothing.
+    [Fact]
+    public void ItsStackPointerIsTheTopOfItsStackNotZero()
+    {
+        var module = Module.Compile(Strand.Text.WatParser.ParseModule(Wat));
+        using var group = new ThreadGroup(module, new ThreadGroupOptions { StackSize = 65408 });
+        var first = group.Spawn("sp"); // the linker's stack
+        Assert.True(first.Join(ThreadFixtures.JoinTimeout));
+        var top = group.Spawn("sp");    // the page the host grows: [0xffff0000, 2^32)
+        Assert.Null(ThreadFixtures.Finish(group));
+        Assert.Equal(0x10000, first.Result![0].AsI32);
+        Assert.Equal(new AddressRange(0xffff0080, 0xfffffff0), top.StackRange);
+        Assert.Equal(unchecked((int)0xfffffff0), top.Result![0].AsI32);
+        Assert.Equal(new AddressRange(0xffff0000, 0xffff0080), top.RedZoneBand);
+    }
+}
