@@ -1010,6 +1010,8 @@ public sealed class ModuleLayout
                     level = ambiguous ? SafetyLevel.Unknown : SafetyLevel.Safe;
                     reasons.Add($"Caveat: global {g} was chosen by a heuristic (the module is stripped); evidence: {stack.EvidenceReason}. If it is not the stack pointer, threads still share the real one. Export __stack_pointer to be sure.");
                 }
+                if (stack.Range is null && !stack.Imported)
+                    reasons.Add($"The main stack's extent is unknown (placement {stack.Placement}), so the overflow guard's floor for thread 1 is address 0: an overflow of the linker's stack into the static data below it is not caught.");
                 if (stack.GuardedRange is { } guarded && !stack.FloorIsCertain)
                     reasons.Add($"The overflow guard's floor 0x{guarded.Start:x8} is a lower bound: the module records no __data_end and its .bss may end higher, so an overflow into the part of the .bss above the floor is not caught.");
             }

@@ -559,3 +559,28 @@ public class TopOfFourGiBTests
         Assert.Equal(new AddressRange(0xffff0000, 0xffff0080), top.RedZoneBand);
     }
 }
+
+/// <summary>The main stack's extent cannot be told (data on both sides of the initial stack pointer, no gap).</summary>
+public class UnknownPlacementVerdictTests
+{
+    [Fact]
+    public void TheVerdictSaysThread1sOverflowIsNotCaught()
+    {
+        const string wat = """
+            (module
+              (memory 2 16 shared)
+              (global $sp (export "__stack_pointer") (mut i32) (i32.const 0x1000))
+              (data (i32.const 0x0100) "a") (data (i32.const 0x0500) "b") (data (i32.const 0x0900) "c")
+              (data (i32.const 0x0d00) "d") (data (i32.const 0x1100) "e")
+              (func (export "f") (result i32) (local $fp i32)
+                (global.set $sp (local.tee $fp (i32.sub (global.get $sp) (i32.const 16))))
+                (global.set $sp (i32.add (local.get $fp) (i32.const 16)))
+                (i32.const 1)))
+            """;
+        var layout = ModuleLayout.Analyze(Strand.Binary.ModuleDecoder.Decode(Strand.Text.WatParser.ParseModule(wat)));
+        Assert.Equal(StackPlacement.Unknown, layout.StackPointer.Placement);
+        Assert.Null(layout.StackPointer.Range);
+        // Said nothing about it before: the guard's floor for thread 1 is 0, below all of the data.
+        Assert.Contains(layout.Verdict.UnderStrand.Reasons, r => r.StartsWith("The main stack's extent is unknown"));
+    }
+}
