@@ -942,7 +942,7 @@ public sealed class ModuleLayout
                 level = SafetyLevel.Unsafe;
                 reasons.Add($"Every instance starts with __stack_pointer (global {stack.GlobalIndex}) = {top} (0x{top:x8}), a constant: threads on the shared memory push their frames at the same addresses and overwrite each other's locals.");
             }
-            else if (stack.Source == StackPointerSource.Import)
+            else if (stack.Imported)
             {
                 level = SafetyLevel.Unknown;
                 reasons.Add("__stack_pointer is imported: whether threads get distinct stacks depends on what the host passes to each instance.");
@@ -1015,9 +1015,9 @@ public sealed class ModuleLayout
                 if (stack.GuardedRange is { } guarded && !stack.FloorIsCertain)
                     reasons.Add($"The overflow guard's floor 0x{guarded.Start:x8} is a lower bound: the module records no __data_end and its .bss may end higher, so an overflow into the part of the .bss above the floor is not caught.");
             }
-            else if (stack.Source == StackPointerSource.Import && stack.IsMutableI32)
+            else if (stack.Imported && stack.IsMutableI32)
             {
-                reasons.Add("__stack_pointer is imported: Strand supplies a separate global with its own stack to each thread's instance.");
+                reasons.Add("__stack_pointer is imported: Strand supplies a separate global with its own stack to each thread's instance (isolated mode).");
             }
             else if (!stack.Found && !hasMutableI32)
             {

@@ -74,10 +74,16 @@ public sealed class ThreadGroup : IDisposable
         // An imported __stack_pointer (position-independent code) would be one Global shared by every instance. In
         // isolated mode each thread's instance gets a Global of its own instead (the linker's, if it defines one, is
         // not used by the threads), set to the top of the thread's stack.
-        if (_options.StackMode == StackMode.Isolated && Layout.StackPointer is { Source: StackPointerSource.Import, IsMutableI32: true })
+        if (_options.StackMode == StackMode.Isolated && Layout.StackPointer is { Imported: true, IsMutableI32: true, Evidence: StackEvidence.Strong, GlobalIndex: { } imported })
         {
-            int slot = definition.Imports.ToList().FindIndex(i => i.Kind == ExternalKind.Global && i.Name == "__stack_pointer");
-            if (slot >= 0) _stackPointerImport = slot;
+            // The import that defines global `imported` (globals are numbered imports first, in import order); found by
+            // its import name or, e.g., by the name section.
+            int globals = 0;
+            for (int i = 0; i < definition.Imports.Count; i++)
+            {
+                if (definition.Imports[i].Kind != ExternalKind.Global) continue;
+                if (globals++ == imported) _stackPointerImport = i;
+            }
         }
         _imports = module is null ? [] : (_options.Linker ?? new Linker()).ResolveImports(module, Memory,
             i => i == _stackPointerImport ? new Global(ValType.I32, mutable: true, Value.I32(0)) : null);

@@ -584,3 +584,27 @@ public class UnknownPlacementVerdictTests
         Assert.Contains(layout.Verdict.UnderStrand.Reasons, r => r.StartsWith("The main stack's extent is unknown"));
     }
 }
+
+/// <summary>An imported stack pointer that only the name section calls <c>__stack_pointer</c> (import name "sp").</summary>
+/// <summary>An imported stack pointer that only the name section calls <c>__stack_pointer</c> (fixtures/threads/imported_sp_named.wat).</summary>
+public class ImportedStackPointerByNameTests
+{
+    // The per-thread Global was supplied only for an import named __stack_pointer: this one made even thread 1 fail
+    // ("cannot give thread 1 its own stack"), and the verdict said no stack pointer was usable.
+    [Fact]
+    public void ItIsReplacedPerThreadToo()
+    {
+        var module = ThreadFixtures.Load("threads/imported_sp_named.wasm");
+        var layout = ModuleLayout.Analyze(module.Definition);
+        Assert.Equal(StackPointerSource.NameSection, layout.StackPointer.Source);
+        Assert.True(layout.StackPointer.Imported);
+        Assert.Equal(SafetyLevel.Safe, layout.Verdict.UnderStrand.Level);
+        using var group = new ThreadGroup(module, new ThreadGroupOptions { StackSize = 4096 });
+        var a = group.Spawn("f");
+        var b = group.Spawn("f");
+        Assert.Null(ThreadFixtures.Finish(group));
+        Assert.Equal(41, a.Result![0].AsI32);
+        Assert.Equal(41, b.Result![0].AsI32);
+        Assert.Equal(41, group.Memory!.ReadInt32((long)a.StackRange!.Value.End - 64));
+    }
+}
