@@ -524,10 +524,22 @@ public sealed class ThreadGroup : IDisposable
                     // module sees it (its start function ran with the linker's __tls_base, as without Strand), and
                     // before later threads are placed, so the placement stays deterministic.
                     uint bytes = TlsBlockBytes(out uint align);
-                    var region = _regions!.Allocate(TlsReserve(bytes, align), $"a {MemoryRegions.FormatSize(bytes)} TLS block for thread {thread.Id}", "relink with a larger --max-memory");
-                    plan.DeferredTlsRegion = region;
-                    thread.TlsBlock = TlsBlockIn(region, bytes, align);
-                    InitializeTls(instance, thread.TlsBlock.Value);
+                    uint tlsBase = Layout.Tls.TlsBase!.GlobalIndex;
+                    uint current = (uint)instance.Globals[tlsBase].I32;
+                    if (current != 0 && Layout.Start?.StaticTlsBlocks.Any(b => b.Global == tlsBase && b.Address == current) == true)
+                    {
+                        // The start function (wasm-ld 15 and later) gave this instance, the one that initialised the
+                        // memory, the main thread's static TLS block: no other instance gets it, so thread 1 keeps it
+                        // (and a memory already at its maximum does not stop the program).
+                        thread.TlsBlock = new AddressRange(current, (ulong)current + bytes);
+                    }
+                    else
+                    {
+                        var region = _regions!.Allocate(TlsReserve(bytes, align), $"a {MemoryRegions.FormatSize(bytes)} TLS block for thread {thread.Id}", "relink with a larger --max-memory");
+                        plan.DeferredTlsRegion = region;
+                        thread.TlsBlock = TlsBlockIn(region, bytes, align);
+                        InitializeTls(instance, thread.TlsBlock.Value);
+                    }
                 }
             }
             catch (Exception e) when (first && !(e is OperationCanceledException && _stop.IsCancellationRequested))

@@ -608,3 +608,27 @@ public class ImportedStackPointerByNameTests
         Assert.Equal(41, group.Memory!.ReadInt32((long)a.StackRange!.Value.End - 64));
     }
 }
+
+/// <summary>
+/// wasm-ld 19's static TLS block for the main thread, in a memory that cannot grow (tls_static_full.wasm: maximum =
+/// initial = 2 pages). Thread 1 always got a host-grown TLS block, so such a module could not run at all in a group
+/// (or as a wasi-threads program, e.g. the wasi-threads test suite's thread_spawn-simple.wasm): "cannot place a 112
+/// bytes TLS block for thread 1: memory is at its maximum".
+/// </summary>
+public class StaticTlsBlockInAFullMemoryTests
+{
+    [Fact]
+    public void Thread1KeepsTheStartFunctionsStaticBlock()
+    {
+        var module = ThreadFixtures.Load("threads/tls_static_full.wasm");
+        using var group = new ThreadGroup(module);
+        var first = group.Spawn("bump", Value.I32(1), Value.I32(1));
+        Assert.Null(ThreadFixtures.Finish(group));
+        Assert.Equal(43 * 1000 + 1, first.Result![0].AsI32);
+        Assert.Equal(new AddressRange(1024, 1032), first.TlsBlock); // the block __wasm_init_memory set up
+        Assert.Equal(2u, group.Memory!.Pages);                      // nothing grown
+        // A second thread needs a block of its own, which does not fit: a clear error, not a shared block.
+        var e = Assert.Throws<ThreadSpawnException>(() => group.Spawn("bump", Value.I32(2), Value.I32(1)));
+        Assert.Contains("memory is at its maximum of 2 pages", e.Message);
+    }
+}
