@@ -16,8 +16,12 @@ namespace Strand.Threads;
 /// <item>that wrapped below address 0 (a decrease modulo 2^32 to an address beyond the memory).</item>
 /// </list>
 /// Any other value outside the stack is a stack switch (fibers, coroutines, a heap-allocated stack, Asyncify
-/// unwinding, a stack pointer raised above its top): allowed, and not checked until the pointer returns to the
-/// thread's own stack (except that a value in the memory kept free below the stack always traps). Optionally (the collision diagnostic) records every write in the memory's
+/// unwinding, a stack pointer raised above its top): allowed, and not checked by the rules above until the pointer
+/// returns to the thread's own stack (except that a value in the memory kept free below the stack always traps) —
+/// unless it lands where no stack of this thread can be, which traps too: strictly inside another live thread's own
+/// stack (or on its top, for a value at the start of the free memory), or strictly inside memory the host grew for
+/// thread stacks and TLS blocks, which the guest's allocator never hands out (a dynamically sized frame larger than
+/// the stack). Optionally (the collision diagnostic) records every write in the memory's
 /// <see cref="StackRegistry"/>, reports a value that enters another live thread's stack and, if asked, traps with
 /// <see cref="TrapCode.ShadowStackCollision"/>.
 /// </summary>
