@@ -377,6 +377,12 @@ public sealed class ThreadGroup : IDisposable
             {
                 deferTls = true; // placed in Run once the first instance exists
             }
+            else if (tlsBytes > 0 && thread.TlsBlock is null && preview && thread.Id == 1
+                     && Layout.Start?.StaticTlsBlocks.FirstOrDefault(b => b.Global == Layout.Tls.TlsBase!.GlobalIndex && b.Address != 0) is { } staticBlock)
+            {
+                // As Run will find: the start function gives the first instance wasm-ld's static main-thread block.
+                thread.TlsBlock = new AddressRange(staticBlock.Address, (ulong)staticBlock.Address + tlsBytes);
+            }
             else if (tlsBytes > 0 && thread.TlsBlock is null)
             {
                 tlsRegion = _regions.Allocate(TlsReserve(tlsBytes, tlsAlign),

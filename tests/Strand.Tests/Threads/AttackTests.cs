@@ -631,4 +631,13 @@ public class StaticTlsBlockInAFullMemoryTests
         var e = Assert.Throws<ThreadSpawnException>(() => group.Spawn("bump", Value.I32(2), Value.I32(1)));
         Assert.Contains("memory is at its maximum of 2 pages", e.Message);
     }
+
+    [Fact]
+    public void InspectsPreviewAgreesWithTheRun()
+    {
+        // The preview (strand inspect --threads) gave thread 1 a grown block too, and said the stacks could not be placed.
+        var (planned, pages) = ThreadGroup.PreviewPlacement(ThreadFixtures.Load("threads/tls_static_full.wasm").Definition, 1);
+        Assert.Equal(new AddressRange(1024, 1032), Assert.Single(planned).TlsBlock);
+        Assert.Equal(2u, pages);
+    }
 }
