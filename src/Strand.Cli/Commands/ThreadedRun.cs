@@ -40,7 +40,17 @@ public static class ThreadedRun
         if (CreateGroup(file, module, new ThreadGroupOptions { Timeout = timeout }) is not { } group) return 1;
         using (group)
         {
-            var thread = group.Spawn(invoke, values);
+            WasmThread thread;
+            try
+            {
+                thread = group.Spawn(invoke, values);
+            }
+            catch (ThreadSpawnException e)
+            {
+                // Its stack or TLS block does not fit (e.g. an imported __stack_pointer: the thread needs a region).
+                Console.Error.WriteLine($"strand: {e.Message}");
+                return 1;
+            }
             try
             {
                 group.WaitAll();
