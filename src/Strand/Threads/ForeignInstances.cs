@@ -54,6 +54,7 @@ public static class ForeignInstances
         var sp = layout.StackPointer;
         if (sp is not { Evidence: StackEvidence.Strong, IsMutableI32: true, Imported: false, GlobalIndex: { } global, InitialValue: { } top }) return;
         bool onLiveStack = registry.Live.Any(e => e.StartStack is { } s && top > s.Start && top <= s.End);
+        bool sharedWithOutsideInstance = false;
         if (!onLiveStack)
         {
             // The linker's stack is free: the instance keeps it, as the spec makes it, and claims it while it lives, so
@@ -65,15 +66,26 @@ public static class ForeignInstances
                 return;
             }
             GC.SuppressFinalize(claim);
-            // Claimed by another instance created outside a group: this one gets a stack of its own.
+            // Claimed by another instance created outside a group: this one gets a stack of its own if one fits. If
+            // none does, it keeps the linker's stack as the spec makes it (instances used one after another on one
+            // host thread share it harmlessly; no thread of a group is on it).
+            sharedWithOutsideInstance = true;
         }
 
         ulong size = sp.Range is { Size: > ModuleLayout.RedZoneSize } range ? (range.Size - ModuleLayout.RedZoneSize) & ~15UL : ThreadGroup.FallbackStackSize;
         uint tlsBytes = ThreadGroup.TlsBlockBytes(layout, out uint tlsAlign);
         ulong reserve = ThreadGroup.TlsReserve(tlsBytes, tlsAlign);
-        var region = regions.Allocate(reserve + ModuleLayout.RedZoneSize + size,
-            $"a {MemoryRegions.FormatSize(size)} shadow stack for an instance created outside its thread group",
-            "create the instance through the group (ThreadGroup.Spawn) or relink with a larger --max-memory");
+        AddressRange region;
+        try
+        {
+            region = regions.Allocate(reserve + ModuleLayout.RedZoneSize + size,
+                $"a {MemoryRegions.FormatSize(size)} shadow stack for an instance created outside its thread group",
+                "create the instance through the group (ThreadGroup.Spawn) or relink with a larger --max-memory");
+        }
+        catch (ThreadSpawnException) when (sharedWithOutsideInstance)
+        {
+            return;
+        }
         var stack = ThreadGroup.StackIn(region, reserve, size);
         ulong stackTop = stack.End;
         Leases.AddOrUpdate(instance, new Lease(regions, region, stack));

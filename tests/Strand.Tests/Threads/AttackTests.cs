@@ -341,6 +341,26 @@ public class ForeignInstanceOrderTests
         Assert.Equal((int)own.End, second.Invoke("get_sp")[0].AsI32);
         GC.KeepAlive(outside);
     }
+
+    // In a memory that cannot grow, a second outside instance cannot get a stack of its own: it keeps the linker's (as
+    // the spec makes it) instead of failing to instantiate.
+    [Fact]
+    public void ASecondOutsideInstanceInAFullMemoryKeepsTheLinkersStack()
+    {
+        var module = Module.Compile(Strand.Text.WatParser.ParseModule(Wat.Replace("(memory 2 16 shared)", "(memory 2 2 shared)")));
+        var memory = new Memory(2, 2, shared: true);
+        var linker = new Linker().Define("env", "memory", memory);
+        using (var group = new ThreadGroup(module, new ThreadGroupOptions { Linker = linker }))
+        {
+            group.Spawn("get_sp");
+            Assert.Null(ThreadFixtures.Finish(group));
+        }
+        var first = linker.Instantiate(module);
+        var second = linker.Instantiate(module);
+        Assert.Null(ForeignInstances.StackOf(second));
+        Assert.Equal(0x10000, second.Invoke("get_sp")[0].AsI32);
+        GC.KeepAlive(first);
+    }
 }
 
 /// <summary>
