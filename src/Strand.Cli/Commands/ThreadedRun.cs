@@ -38,7 +38,17 @@ public static class ThreadedRun
         if (CreateGroup(file, module, new ThreadGroupOptions { Timeout = timeout }) is not { } group) return 1;
         using (group)
         {
-            var thread = group.Spawn(invoke, values);
+            WasmThread thread;
+            try
+            {
+                thread = group.Spawn(invoke, values);
+            }
+            catch (ThreadSpawnException e)
+            {
+                // Its stack or TLS block does not fit (e.g. an imported __stack_pointer: the thread needs a region).
+                Console.Error.WriteLine($"strand: {e.Message}");
+                return 1;
+            }
             try
             {
                 group.WaitAll();
@@ -96,6 +106,11 @@ public static class ThreadedRun
             try
             {
                 for (int i = 0; i < options.Threads; i++) group.Spawn(invoke, values);
+            }
+            catch (InvalidOperationException) when (group.FirstError is not null || group.StopReason is not null)
+            {
+                // An earlier thread already failed (e.g. the module's start function trapped in thread 1's
+                // instantiation) and stopped the group: no more threads; its failure is reported below.
             }
             catch (ThreadSpawnException e)
             {

@@ -68,7 +68,11 @@ public sealed class Linker
     /// Resolves and type-checks the module's imports in import order. <paramref name="memoryOverride"/>, when given,
     /// satisfies the memory import instead of this linker's definition (the threads layer's shared memory).
     /// </summary>
-    internal Extern[] ResolveImports(Module module, Memory? memoryOverride)
+    /// <param name="module">The module whose imports are resolved.</param>
+    /// <param name="memoryOverride">Satisfies the memory import, if not null.</param>
+    /// <param name="fallback">Supplies import <c>i</c> when this linker does not define it (the threads layer's per-thread
+    /// <c>__stack_pointer</c>); null or a null result: the import is missing.</param>
+    internal Extern[] ResolveImports(Module module, Memory? memoryOverride, Func<int, Extern?>? fallback = null)
     {
         var def = module.Definition;
         var resolved = new Extern[def.Imports.Count];
@@ -78,7 +82,7 @@ public sealed class Linker
             var import = def.Imports[i];
             var expected = module.Imports[i];
             Extern? actual = import.Kind == ExternalKind.Memory ? memoryOverride : null;
-            if (actual is null && !_definitions.TryGetValue((import.Module, import.Name), out actual))
+            if (actual is null && !_definitions.TryGetValue((import.Module, import.Name), out actual) && (actual = fallback?.Invoke(i)) is null)
                 throw new LinkException($"unknown import: {import.Module}.{import.Name} ({expected.TypeDescription}) is not defined");
             bool compatible = import.Kind switch
             {

@@ -8,8 +8,10 @@ namespace Strand.Threads;
 /// corrupt its frames silently. Before its start function runs, such an instance gets a stack of its own (and a TLS
 /// block, if the module has thread-locals), placed like an isolated thread's: a host-grown region with the red-zone
 /// band below the stack. The region goes back to the memory's free list when the instance is garbage-collected.
-/// Nothing is done when no group ever used the memory, when none of its threads is live, or when the module has no
-/// stack pointer the evidence strongly supports. <see cref="Placed"/> reports each placement.
+/// Nothing is done when no group ever used the memory or when the module has no stack pointer the evidence strongly
+/// supports. An instance whose linker stack no live thread uses keeps it, as the spec makes it, and claims it while it lives
+/// (<see cref="StackRegistry.TryClaimLinkerStack"/>): a group's first thread started meanwhile, or a second instance
+/// created outside a group, then gets a stack of its own. <see cref="Placed"/> reports each placement.
 /// </summary>
 public static class ForeignInstances
 {
@@ -32,28 +34,63 @@ public static class ForeignInstances
         ~Lease() => regions.Release(region);
     }
 
+    /// <summary>
+    /// Holds an instance's claim on the linker's stack (<see cref="StackRegistry.TryClaimLinkerStack"/>) while the instance
+    /// lives. The registry holds only the token, so this object (referenced by the instance alone) can be finalized.
+    /// </summary>
+    private sealed class LinkerStackClaim(StackRegistry registry)
+    {
+        public object Token { get; } = new();
+        ~LinkerStackClaim() => registry.ReleaseLinkerStack(Token);
+    }
+
+    private static readonly ConditionalWeakTable<Instance, LinkerStackClaim> Claims = new();
+
     internal static void Prepare(Instance instance, Memory memory)
     {
         if (MemoryRegions.Existing(memory) is not { } regions) return;
-        if (StackRegistry.Existing(memory) is not { } registry || registry.Live.Count == 0) return;
+        if (StackRegistry.Existing(memory) is not { } registry) return;
         var layout = Layouts.GetValue(instance.Module, m => ModuleLayout.Analyze(m.Definition));
         var sp = layout.StackPointer;
         if (sp is not { Evidence: StackEvidence.Strong, IsMutableI32: true, Imported: false, GlobalIndex: { } global, InitialValue: { } top }) return;
-        // Only when the linker's stack pointer lies on a live thread's stack (else the instance harms no one).
         bool onLiveStack = registry.Live.Any(e => e.StartStack is { } s && top > s.Start && top <= s.End);
-        if (!onLiveStack) return;
+        bool sharedWithOutsideInstance = false;
+        if (!onLiveStack)
+        {
+            // The linker's stack is free: the instance keeps it, as the spec makes it, and claims it while it lives, so
+            // that a group's first thread started later gets a stack of its own instead of the same one.
+            var claim = new LinkerStackClaim(registry);
+            if (registry.TryClaimLinkerStack(sp.Range ?? new AddressRange(0, top), claim.Token))
+            {
+                Claims.AddOrUpdate(instance, claim);
+                return;
+            }
+            GC.SuppressFinalize(claim);
+            // Claimed by another instance created outside a group: this one gets a stack of its own if one fits. If
+            // none does, it keeps the linker's stack as the spec makes it (instances used one after another on one
+            // host thread share it harmlessly; no thread of a group is on it).
+            sharedWithOutsideInstance = true;
+        }
 
         ulong size = sp.Range is { Size: > ModuleLayout.RedZoneSize } range ? (range.Size - ModuleLayout.RedZoneSize) & ~15UL : ThreadGroup.FallbackStackSize;
         uint tlsBytes = ThreadGroup.TlsBlockBytes(layout, out uint tlsAlign);
-        ulong reserve = tlsBytes == 0 ? 0 : (tlsBytes + Math.Max(tlsAlign, 16u) - 1) / Math.Max(tlsAlign, 16u) * Math.Max(tlsAlign, 16u);
-        var region = regions.Allocate(reserve + ModuleLayout.RedZoneSize + size,
-            $"a {MemoryRegions.FormatSize(size)} shadow stack for an instance created outside its thread group",
-            "create the instance through the group (ThreadGroup.Spawn) or relink with a larger --max-memory");
-        ulong stackTop = region.End & ~15UL;
-        var stack = new AddressRange(stackTop - size, stackTop);
+        ulong reserve = ThreadGroup.TlsReserve(tlsBytes, tlsAlign);
+        AddressRange region;
+        try
+        {
+            region = regions.Allocate(reserve + ModuleLayout.RedZoneSize + size,
+                $"a {MemoryRegions.FormatSize(size)} shadow stack for an instance created outside its thread group",
+                "create the instance through the group (ThreadGroup.Spawn) or relink with a larger --max-memory");
+        }
+        catch (ThreadSpawnException) when (sharedWithOutsideInstance)
+        {
+            return;
+        }
+        var stack = ThreadGroup.StackIn(region, reserve, size);
+        ulong stackTop = stack.End;
         Leases.AddOrUpdate(instance, new Lease(regions, region, stack));
         instance.Globals[global].I32 = (int)stackTop;
-        if (tlsBytes > 0) ThreadGroup.InitializeTls(layout, instance, memory, new AddressRange(region.Start, region.Start + tlsBytes));
+        if (tlsBytes > 0) ThreadGroup.InitializeTls(layout, instance, memory, ThreadGroup.TlsBlockIn(region, tlsBytes, tlsAlign));
         Placed?.Invoke(instance, stack);
     }
 }

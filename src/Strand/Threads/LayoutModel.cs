@@ -279,7 +279,16 @@ public sealed record StartFunctionInfo
     public uint? FlagAddress { get; init; }
     /// <summary>Constant <c>memory.fill</c> ranges (the <c>.bss</c>, zeroed once).</summary>
     public IReadOnlyList<AddressRange> ZeroFills { get; init; } = [];
+    /// <summary>
+    /// The main thread's static TLS block, as wasm-ld 15 and later set it up in <c>__wasm_init_memory</c>:
+    /// <c>i32.const C; i32.const C; global.set g; i32.const 0; i32.const len; memory.init S</c> points global g
+    /// (<c>__tls_base</c>) at C and copies passive segment S (the TLS template) there.
+    /// </summary>
+    public IReadOnlyList<StaticTlsBlock> StaticTlsBlocks { get; init; } = [];
 }
+
+/// <summary>A start function sets global <paramref name="Global"/> to <paramref name="Address"/> and copies passive segment <paramref name="Segment"/> there.</summary>
+public sealed record StaticTlsBlock(uint Global, uint Segment, uint Address);
 
 /// <summary>An import as the layout analysis lists it.</summary>
 /// <param name="Module">The import module name.</param>

@@ -16,6 +16,7 @@ internal sealed class MemoryRegions
     private readonly Memory _memory;
     private readonly object _lock = new();
     private readonly List<AddressRange> _free = [];
+    private AddressRange[] _hostGrown = [];
 
     private MemoryRegions(Memory memory) => _memory = memory;
 
@@ -72,8 +73,28 @@ internal sealed class MemoryRegions
             }
             ulong start = (ulong)old * Memory.PageSize;
             _sizeBeforeHostGrowth ??= start;
-            return new AddressRange(start, start + size);
+            var grown = new AddressRange(start, start + size);
+            var all = _hostGrown;
+            Volatile.Write(ref _hostGrown, all.Length > 0 && all[^1].End == start
+                ? [.. all[..^1], new AddressRange(all[^1].Start, grown.End)]
+                : [.. all, grown]);
+            return grown;
         }
+    }
+
+    /// <summary>
+    /// Every range the host ever grew for regions (in use or free), sorted and merged. The guest's allocator never
+    /// hands these pages out (it only returns memory it grew itself), so no stack of the guest's own can lie in them:
+    /// only the stacks and TLS blocks Strand placed there. Read without a lock.
+    /// </summary>
+    public IReadOnlyList<AddressRange> HostGrown => Volatile.Read(ref _hostGrown);
+
+    /// <summary>The host-grown range that <paramref name="address"/> lies strictly inside (not on its ends), if any.</summary>
+    public AddressRange? HostGrownAround(uint address)
+    {
+        foreach (var range in Volatile.Read(ref _hostGrown))
+            if (address > range.Start && address < range.End) return range;
+        return null;
     }
 
     /// <summary>Returns a region to the free list, merging it with free neighbours.</summary>

@@ -136,7 +136,7 @@ public sealed class ModuleLayout
         var imports = module.Imports.Select(i => new LayoutImport(i.Module, i.Name, i.Kind, DescribeImport(module, i))).ToList();
         var exports = module.Exports.Select(e => new LayoutExport(e.Name, e.Kind, e.Index, DescribeExport(module, e))).ToList();
 
-        var verdict = Judge(memory, stack, tls, module);
+        var verdict = Judge(memory, stack, tls, module, scan);
 
         return new ModuleLayout
         {
@@ -207,6 +207,7 @@ public sealed class ModuleLayout
 
         uint? flag = null;
         bool hasCmpxchg = false, hasInitOrFill = false, hasWaitOrNotify = false;
+        var staticTls = new List<StaticTlsBlock>();
         var fills = new List<AddressRange>();
         for (int i = 0; i < code.Count; i++)
         {
@@ -223,6 +224,14 @@ public sealed class ModuleLayout
                     hasInitOrFill = true;
                     if (ins.Index2 == 0 && ConstAt(code, i - 3) is { } dst && ConstAt(code, i - 2) is { } src && ConstAt(code, i - 1) is { } len)
                         inits.Add(new MemoryInitCall(ins.Index, dst, src, len));
+                    // wasm-ld >= 15, the main thread's TLS block: i32.const C; i32.const C; global.set g; i32.const 0;
+                    // i32.const len; memory.init S (the destination is pushed before __tls_base is set to the same C).
+                    else if (ins.Index2 == 0 && i >= 5 && code[i - 3].Opcode == Opcode.GlobalSet && ConstAt(code, i - 4) is { } tlsBase
+                             && ConstAt(code, i - 5) == tlsBase && ConstAt(code, i - 2) is { } tlsSrc && ConstAt(code, i - 1) is { } tlsLen)
+                    {
+                        inits.Add(new MemoryInitCall(ins.Index, tlsBase, tlsSrc, tlsLen));
+                        staticTls.Add(new StaticTlsBlock(code[i - 3].Index, ins.Index, tlsBase));
+                    }
                     break;
                 case Opcode.MemoryFill:
                     hasInitOrFill = true;
@@ -254,6 +263,7 @@ public sealed class ModuleLayout
             RecognizedBy = recognizedBy,
             FlagAddress = byName || byShape ? flag : null,
             ZeroFills = byName || byShape ? fills : [],
+            StaticTlsBlocks = byName || byShape ? staticTls : [],
         };
     }
 
@@ -675,6 +685,12 @@ public sealed class ModuleLayout
         var tlsAlign = FindGlobal(module, TlsAlignName);
         var initTls = FindFunction(module, InitTlsName);
         var template = segments.FirstOrDefault(s => s.IsTlsTemplate);
+        // Strand calls __wasm_init_tls(block) itself: a function of another type under that name cannot be it.
+        if (initTls is not null && !HasType(module, initTls.FunctionIndex, [ValType.I32], []))
+        {
+            notes.Add($"Function {initTls.FunctionIndex} is called __wasm_init_tls but is not of type (i32) -> (); it is not used to set up TLS blocks.");
+            initTls = null;
+        }
 
         if (tlsBase is not null && !tlsBase.Type.Mutable)
             notes.Add("__tls_base is immutable: the module was linked without shared memory and has a single TLS block.");
@@ -743,6 +759,14 @@ public sealed class ModuleLayout
             initTls = new FunctionSymbol(InitTlsName, init.FunctionIndex, SymbolSource.Inferred);
             template = (int)init.Segment;
             evidence.Add($"func {init.FunctionIndex} sets global {init.BaseGlobal} from its parameter and memory.inits passive data segment {init.Segment} there: __wasm_init_tls, __tls_base and the TLS template.");
+        }
+        else if (start?.StaticTlsBlocks.FirstOrDefault(b => PossibleBase(b.Global) && b.Segment < segments.Count && segments[(int)b.Segment].Mode == SegmentMode.Passive) is { } block)
+        {
+            // wasm-ld >= 15 without __wasm_init_tls in the binary: __wasm_init_memory points __tls_base at the main
+            // thread's static block and copies the template there (the shape is as specific as the init function's).
+            tlsBase = Symbol(TlsBaseName, block.Global);
+            template = (int)block.Segment;
+            evidence.Add($"__wasm_init_memory sets global {block.Global} to 0x{block.Address:x8} and memory.inits passive data segment {block.Segment} there (wasm-ld's static TLS block for the main thread): __tls_base and the TLS template.");
         }
         else
         {
@@ -824,6 +848,37 @@ public sealed class ModuleLayout
         };
     }
 
+    /// <summary>
+    /// Defined mutable globals, other than the stack pointer Strand manages and <c>__tls_base</c>, that the code writes
+    /// outside the thread entry point (writes there are per-thread set-up, judged as TLS-like state).
+    /// </summary>
+    private static List<uint> PerInstanceGlobals(ModuleDefinition module, StackPointerInfo stack, TlsInfo tls, CodeScan scan)
+    {
+        var result = new List<uint>();
+        for (int d = 0; d < module.Globals.Count; d++)
+        {
+            uint g = (uint)(module.ImportedGlobalCount + d);
+            if (!module.Globals[d].Type.Mutable) continue;
+            if (g == stack.GlobalIndex) continue; // a weak pick is judged as such above
+            if (g == tls.TlsBase?.GlobalIndex) continue;
+            if (scan.Globals.TryGetValue(g, out var use) && use.ParameterWrites + use.OtherWrites > 0) result.Add(g);
+        }
+        return result;
+    }
+
+    private static bool HasType(ModuleDefinition module, uint function, ValType[] parameters, ValType[] results)
+    {
+        try
+        {
+            var type = module.GetFunctionType(function);
+            return type.Params.AsSpan().SequenceEqual(parameters) && type.Results.AsSpan().SequenceEqual(results);
+        }
+        catch (ArgumentOutOfRangeException)
+        {
+            return false;
+        }
+    }
+
     // ---------------------------------------------------------------- imports / exports
 
     private static string DescribeImport(ModuleDefinition module, Import import) => import.Kind switch
@@ -860,7 +915,7 @@ public sealed class ModuleLayout
 
     // ---------------------------------------------------------------- verdict
 
-    private static ThreadSafetyVerdict Judge(MemoryFacts? memory, StackPointerInfo stack, TlsInfo tls, ModuleDefinition module)
+    private static ThreadSafetyVerdict Judge(MemoryFacts? memory, StackPointerInfo stack, TlsInfo tls, ModuleDefinition module, CodeScan scan)
     {
         bool hasMutableI32 = module.Globals.Any(g => g.Type.Mutable && g.Type.Type == ValType.I32)
                              || module.Imports.Any(i => i.Kind == ExternalKind.Global && i.Global is { Mutable: true, Type: ValType.I32 });
@@ -896,7 +951,7 @@ public sealed class ModuleLayout
                 level = SafetyLevel.Unsafe;
                 reasons.Add($"Every instance starts with __stack_pointer (global {stack.GlobalIndex}) = {top} (0x{top:x8}), a constant: threads on the shared memory push their frames at the same addresses and overwrite each other's locals.");
             }
-            else if (stack.Source == StackPointerSource.Import)
+            else if (stack.Imported)
             {
                 level = SafetyLevel.Unknown;
                 reasons.Add("__stack_pointer is imported: whether threads get distinct stacks depends on what the host passes to each instance.");
@@ -964,12 +1019,14 @@ public sealed class ModuleLayout
                     level = ambiguous ? SafetyLevel.Unknown : SafetyLevel.Safe;
                     reasons.Add($"Caveat: global {g} was chosen by a heuristic (the module is stripped); evidence: {stack.EvidenceReason}. If it is not the stack pointer, threads still share the real one. Export __stack_pointer to be sure.");
                 }
+                if (stack.Range is null && !stack.Imported)
+                    reasons.Add($"The main stack's extent is unknown (placement {stack.Placement}), so the overflow guard's floor for thread 1 is address 0: an overflow of the linker's stack into the static data below it is not caught.");
                 if (stack.GuardedRange is { } guarded && !stack.FloorIsCertain)
                     reasons.Add($"The overflow guard's floor 0x{guarded.Start:x8} is a lower bound: the module records no __data_end and its .bss may end higher, so an overflow into the part of the .bss above the floor is not caught.");
             }
-            else if (stack.Source == StackPointerSource.Import && stack.IsMutableI32)
+            else if (stack.Imported && stack.IsMutableI32)
             {
-                reasons.Add("__stack_pointer is imported: Strand supplies a separate global with its own stack to each thread's instance.");
+                reasons.Add("__stack_pointer is imported: Strand supplies a separate global with its own stack to each thread's instance (isolated mode).");
             }
             else if (!stack.Found && !hasMutableI32)
             {
@@ -1002,6 +1059,16 @@ public sealed class ModuleLayout
                     level = level == SafetyLevel.Safe ? SafetyLevel.Unknown : level;
                     reasons.Add("The module has a mutable __tls_base but neither __wasm_init_tls nor a named .tdata segment, so the TLS template is unknown.");
                 }
+            }
+            // Other mutable globals the code writes: each thread's instance has its own copy, which Strand neither
+            // separates nor shares. LLVM keeps no program state in globals besides __stack_pointer and __tls_base, so
+            // such a global is another runtime's state (an allocator's bump pointer, AssemblyScript's runtime, Emscripten's
+            // stack limits): if the program assumes it is process-wide, threads hand out or use the same memory.
+            var perInstance = PerInstanceGlobals(module, stack, tls, scan);
+            if (perInstance.Count > 0)
+            {
+                level = level == SafetyLevel.Safe ? SafetyLevel.Unknown : level;
+                reasons.Add($"The code writes {string.Join(", ", perInstance.Select(g => $"global {g}"))}, mutable state that every thread's instance keeps a copy of (starting from the same value): if it is meant to be process-wide (e.g. an allocator's pointer), threads will hand out or use the same memory; Strand neither separates nor shares it.");
             }
             strand = new SafetyAssessment(level, reasons);
         }

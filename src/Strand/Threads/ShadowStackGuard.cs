@@ -9,14 +9,19 @@ namespace Strand.Threads;
 /// stack writes a value
 /// <list type="bullet">
 /// <item>below the floor but inside the memory Strand keeps unassigned below the stack (the red-zone band and, for a
-/// stack Strand placed, the thread's own TLS block): no stack can legitimately be there;</item>
+/// stack Strand placed, the thread's own TLS block), strictly above its start (which is the top of what lies below):
+/// no stack can legitimately be there;</item>
 /// <item>below the floor by at most the largest constant frame the module's code allocates
 /// (<see cref="StackPointerInfo.LargestFrame"/>): a prologue pushing a frame across the floor;</item>
 /// <item>that wrapped below address 0 (a decrease modulo 2^32 to an address beyond the memory).</item>
 /// </list>
 /// Any other value outside the stack is a stack switch (fibers, coroutines, a heap-allocated stack, Asyncify
-/// unwinding, a stack pointer raised above its top): allowed, and not checked until the pointer returns to the
-/// thread's own stack (except that a value in the memory kept free below the stack always traps). Optionally (the collision diagnostic) records every write in the memory's
+/// unwinding, a stack pointer raised above its top): allowed, and not checked by the rules above until the pointer
+/// returns to the thread's own stack (except that a value in the memory kept free below the stack always traps) —
+/// unless it lands where no stack of this thread can be, which traps too: strictly inside another live thread's own
+/// stack (or on its top, for a value at the start of the free memory), or strictly inside memory the host grew for
+/// thread stacks and TLS blocks, which the guest's allocator never hands out (a dynamically sized frame larger than
+/// the stack). Optionally (the collision diagnostic) records every write in the memory's
 /// <see cref="StackRegistry"/>, reports a value that enters another live thread's stack and, if asked, traps with
 /// <see cref="TrapCode.ShadowStackCollision"/>.
 /// </summary>
@@ -32,6 +37,9 @@ internal sealed class ShadowStackGuard
     private readonly StackRegistry.Entry? _self;
     private readonly Action<StackCollision>? _report;
     private readonly bool _trapOnCollision;
+    private readonly StackRegistry? _liveStacks;
+    private readonly StackRegistry.Entry? _entry;
+    private readonly MemoryRegions? _hostRegions;
 
     /// <param name="bounds">The thread's stack [floor, top); null: no bounds check.</param>
     /// <param name="reservedBelow">Start of the memory below the floor that no stack may use (the red-zone band, the
@@ -44,9 +52,17 @@ internal sealed class ShadowStackGuard
     /// <param name="self">This thread's entry in the registry.</param>
     /// <param name="report">Receives each collision; null: none.</param>
     /// <param name="trapOnCollision">Trap at the first collision instead of only reporting it.</param>
+    /// <param name="liveStacks">The memory's live threads, whose private stacks no other thread's stack pointer may
+    /// enter (checked with the bounds, whether or not the collision diagnostic is on).</param>
+    /// <param name="entry">This thread's entry in <paramref name="liveStacks"/>, if it has one.</param>
+    /// <param name="hostRegions">The memory's host-grown regions (other threads' stacks and TLS blocks).</param>
     public ShadowStackGuard(uint globalIndex, int threadId, AddressRange? bounds, ulong reservedBelow, uint largestFrame, string remedy,
-        StackRegistry? registry, StackRegistry.Entry? self, Action<StackCollision>? report, bool trapOnCollision)
+        StackRegistry? registry, StackRegistry.Entry? self, Action<StackCollision>? report, bool trapOnCollision,
+        StackRegistry? liveStacks = null, StackRegistry.Entry? entry = null, MemoryRegions? hostRegions = null)
     {
+        _liveStacks = liveStacks;
+        _entry = entry;
+        _hostRegions = hostRegions;
         _globalIndex = globalIndex;
         _threadId = threadId;
         _bounds = bounds;
@@ -75,29 +91,42 @@ internal sealed class ShadowStackGuard
     private void CheckOverflow(Instance instance, AddressRange b, uint sp)
     {
         uint old = (uint)instance.Globals[_globalIndex].I32;
-        bool inReserved = sp < b.Start && sp >= _reservedBelow;
-        // On another stack (switched away): not this guard's business, unless the value lands where no stack may be.
-        if ((old < b.Start || old > b.End) && !inReserved) return;
-        if (sp > b.End)
+        // Strictly above its start: a value equal to the start is the top of whatever lies below (a stack in the
+        // static data right below the main stack's band, a fiber's C stack declared as the last .bss array), not a
+        // byte of the reserved memory; it is judged by the other rules (one frame below the floor, a live stack's top).
+        bool inReserved = sp < b.Start && sp > _reservedBelow;
+        // On another stack (switched away): the certain-overflow rules below do not apply, unless the value lands
+        // where nothing may be.
+        if ((old >= b.Start && old <= b.End) || inReserved)
         {
-            // Raised above the top: a switch, unless the value is a decrease that wrapped below 0 (it then lies
-            // beyond the memory, where no stack can be).
-            long memoryBytes = instance.Memory0?.Length ?? 0;
-            uint decrease = old - sp; // modulo 2^32
-            if (sp >= memoryBytes && decrease < 0x8000_0000)
+            if (sp > b.End)
+            {
+                // Raised above the top: a switch, unless the value is a decrease that wrapped below 0 (it then lies
+                // beyond the memory, where no stack can be).
+                long memoryBytes = instance.Memory0?.Length ?? 0;
+                uint decrease = old - sp; // modulo 2^32
+                if (sp >= memoryBytes && decrease < 0x8000_0000)
+                    throw new TrapException(TrapCode.ShadowStackOverflow,
+                        $"shadow stack overflow in thread {_threadId}: __stack_pointer 0x{old:x8} minus {decrease} wraps below address 0 (to 0x{sp:x8}); its stack is {b}; {_remedy}");
+            }
+            else if (inReserved || old - sp <= _largestFrame)
+            {
+                // Below the floor: certain when it lands where nothing may be, or is one frame's step from the stack.
+                string where = inReserved
+                    ? $"in the {b.Start - sp} bytes below it that Strand keeps free (red-zone band, TLS block)"
+                    : $"{b.Start - sp} bytes below its floor";
                 throw new TrapException(TrapCode.ShadowStackOverflow,
-                    $"shadow stack overflow in thread {_threadId}: __stack_pointer 0x{old:x8} minus {decrease} wraps below address 0 (to 0x{sp:x8}); its stack is {b}; {_remedy}");
-            return;
+                    $"shadow stack overflow in thread {_threadId}: __stack_pointer would be 0x{sp:x8}, below its stack {b}, {where}; {_remedy}");
+            }
         }
-        // Below the floor: certain when it lands where nothing may be, or is one frame's step from the stack.
-        if (inReserved || old - sp <= _largestFrame)
-        {
-            string where = inReserved
-                ? $"in the {b.Start - sp} bytes below it that Strand keeps free (red-zone band, TLS block)"
-                : $"{b.Start - sp} bytes below its floor";
+        // Otherwise a stack switch (or a dynamically sized frame larger than any constant one), allowed unless the value
+        // lies where no stack of this thread can be: on another live thread's own stack, or in memory the host grew for
+        // other threads (which the guest's allocator never hands out, so no stack of the guest's own is there).
+        if (_liveStacks?.PrivateStackAround(_entry, sp, includeTop: sp == _reservedBelow) is { } other)
             throw new TrapException(TrapCode.ShadowStackOverflow,
-                $"shadow stack overflow in thread {_threadId}: __stack_pointer would be 0x{sp:x8}, below its stack {b}, {where}; {_remedy}");
-        }
-        // Far below, beyond any frame the code allocates: a switch to another stack.
+                $"shadow stack overflow in thread {_threadId}: __stack_pointer would be 0x{sp:x8}, inside thread {other.ThreadId}'s stack {other.PrivateStack}, outside its own {b} (a dynamically sized frame larger than the stack?); {_remedy}");
+        if (_hostRegions?.HostGrownAround(sp) is { } region)
+            throw new TrapException(TrapCode.ShadowStackOverflow,
+                $"shadow stack overflow in thread {_threadId}: __stack_pointer would be 0x{sp:x8}, outside its stack {b}, inside memory {region} that Strand grew for threads' stacks and TLS blocks (a dynamically sized frame larger than the stack?); {_remedy}");
     }
 }

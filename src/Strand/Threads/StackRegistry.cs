@@ -89,6 +89,9 @@ internal sealed class StackRegistry
         public object Group { get; }
         public int ThreadId { get; }
         public AddressRange? StartStack { get; }
+
+        /// <summary>The stack the group gave this thread alone (isolated mode), if it did.</summary>
+        public AddressRange? PrivateStack => Unpack(_private);
         internal long Serial { get; set; }
 
         /// <summary>What the thread has used of its stack so far, [lowest stack pointer, top); null until its top is known.</summary>
@@ -153,6 +156,29 @@ internal sealed class StackRegistry
         }
     }
 
+    private readonly List<(AddressRange Range, object Owner)> _claimedLinkerStacks = [];
+
+    /// <summary>
+    /// Claims a module's linker stack (the stack its <c>__stack_pointer</c> starts on) for one thread, across every group on
+    /// the memory: false when a live thread of any group already has a stack overlapping it. Released by
+    /// <see cref="ReleaseLinkerStack"/> when the thread ends.
+    /// </summary>
+    public bool TryClaimLinkerStack(AddressRange stack, object owner)
+    {
+        lock (_lock)
+        {
+            foreach (var (range, _) in _claimedLinkerStacks)
+                if (range.Overlaps(stack) || range == stack) return false;
+            _claimedLinkerStacks.Add((stack, owner));
+            return true;
+        }
+    }
+
+    public void ReleaseLinkerStack(object owner)
+    {
+        lock (_lock) _claimedLinkerStacks.RemoveAll(c => ReferenceEquals(c.Owner, owner));
+    }
+
     public void Unregister(Entry entry)
     {
         lock (_lock)
@@ -204,4 +230,21 @@ internal sealed class StackRegistry
     }
 
     public IReadOnlyList<Entry> Live => Volatile.Read(ref _snapshot);
+
+    /// <summary>
+    /// The live thread other than <paramref name="self"/> whose private stack (isolated mode) <paramref name="address"/>
+    /// lies strictly inside, if any: no stack pointer of another thread may be there. Lock-free.
+    /// </summary>
+    /// <param name="self">The asking thread's own entry (never returned); null: none.</param>
+    /// <param name="address">A stack-pointer value.</param>
+    /// <param name="includeTop">Also an address equal to a stack's top (its first frame would land on that stack).</param>
+    public Entry? PrivateStackAround(Entry? self, uint address, bool includeTop = false)
+    {
+        foreach (var other in Volatile.Read(ref _snapshot))
+        {
+            if (ReferenceEquals(other, self) || other.PrivateStack is not { } theirs) continue;
+            if (address > theirs.Start && (address < theirs.End || (includeTop && address == theirs.End))) return other;
+        }
+        return null;
+    }
 }

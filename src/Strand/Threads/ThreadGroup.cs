@@ -46,6 +46,8 @@ public sealed class ThreadGroup : IDisposable
     private bool _mainStackTaken;
     /// <summary>Threads spawned so far (ids are 1..this); with ForgetCompletedThreads it exceeds the listed ones.</summary>
     private int _spawned;
+    /// <summary>Index in the module's imports of an imported __stack_pointer that each thread gets its own Global for.</summary>
+    private readonly int? _stackPointerImport;
     private ThreadGroupException? _firstError;
     private Exception? _stopReason;
     private bool _disposed;
@@ -63,9 +65,30 @@ public sealed class ThreadGroup : IDisposable
         _options = options ?? new ThreadGroupOptions();
         if (_options.ThreadStackSize < 256 * 1024)
             throw new ArgumentOutOfRangeException(nameof(options), "ThreadStackSize must be at least 256 KiB");
+        // Checked before anything is registered: System.Threading.Timer takes up to 0xFFFFFFFE ms (about 49.7 days).
+        if (_options.Timeout is { } limit && limit != System.Threading.Timeout.InfiniteTimeSpan
+            && (limit < TimeSpan.Zero || limit.TotalMilliseconds > uint.MaxValue - 1.0))
+            throw new ArgumentOutOfRangeException(nameof(options), $"Timeout must be between 0 and 49.7 days, or Timeout.InfiniteTimeSpan for none (got {limit})");
+        if (_options.StackSize == 0)
+            throw new ArgumentOutOfRangeException(nameof(options), "StackSize must be at least 1 byte (it is rounded up to 16); null means the module's own stack size");
         Layout = ModuleLayout.Analyze(definition);
         Memory = CreateOrFindMemory(definition, _options.Linker);
-        _imports = module is null ? [] : (_options.Linker ?? new Linker()).ResolveImports(module, Memory);
+        // An imported __stack_pointer (position-independent code) would be one Global shared by every instance. In
+        // isolated mode each thread's instance gets a Global of its own instead (the linker's, if it defines one, is
+        // not used by the threads), set to the top of the thread's stack.
+        if (_options.StackMode == StackMode.Isolated && Layout.StackPointer is { Imported: true, IsMutableI32: true, Evidence: StackEvidence.Strong, GlobalIndex: { } imported })
+        {
+            // The import that defines global `imported` (globals are numbered imports first, in import order); found by
+            // its import name or, e.g., by the name section.
+            int globals = 0;
+            for (int i = 0; i < definition.Imports.Count; i++)
+            {
+                if (definition.Imports[i].Kind != ExternalKind.Global) continue;
+                if (globals++ == imported) _stackPointerImport = i;
+            }
+        }
+        _imports = module is null ? [] : (_options.Linker ?? new Linker()).ResolveImports(module, Memory,
+            i => i == _stackPointerImport ? new Global(ValType.I32, mutable: true, Value.I32(0)) : null);
         if (Memory is not null)
         {
             _registry = StackRegistry.For(Memory);
@@ -85,7 +108,7 @@ public sealed class ThreadGroup : IDisposable
         if (Memory is not null) _dataLimit = _regions!.SizeBeforeHostGrowth ?? (ulong)Memory.Length;
 
         _tokenRegistration = _options.CancellationToken.Register(() => Stop(new OperationCanceledException("the thread group was cancelled", _options.CancellationToken)));
-        if (_options.Timeout is { } timeout)
+        if (_options.Timeout is { } timeout && timeout != System.Threading.Timeout.InfiniteTimeSpan)
             _timer = new Timer(_ => Stop(new TimeoutException($"the thread group did not finish within {timeout.TotalSeconds:0.#######} s")), null, timeout, Timeout.InfiniteTimeSpan);
     }
 
@@ -168,7 +191,7 @@ public sealed class ThreadGroup : IDisposable
             }
             catch
             {
-                Unplace(plan);
+                Unplace(thread, plan);
                 throw;
             }
             _spawned = id;
@@ -335,7 +358,10 @@ public sealed class ThreadGroup : IDisposable
             }
             else if (StackPointerGlobal is not null)
             {
-                bool useMainStack = _options.StackMode == StackMode.Shared || !_mainStackTaken;
+                // Isolated: the group's first thread takes the linker's stack, unless a live thread of another group on the
+                // memory has it (the claim is per memory, so two groups' first threads never share it).
+                bool useMainStack = _options.StackMode == StackMode.Shared
+                    || (!_mainStackTaken && MainStack is { } linkers && (preview || _registry!.TryClaimLinkerStack(linkers, thread)));
                 if (useMainStack && MainStack is { } main)
                 {
                     _mainStackTaken = true;
@@ -345,10 +371,11 @@ public sealed class ThreadGroup : IDisposable
                 }
                 else
                 {
-                    if (Layout.StackPointer.Imported)
+                    if (Layout.StackPointer.Imported && _stackPointerImport is null)
                         throw new ThreadSpawnException($"cannot give thread {thread.Id} its own stack: the stack pointer is an imported global that every instance shares; define a separate global per thread in the linker");
-                    uint size = AlignUp(_options.StackSize ?? DefaultStackSize(), StackAlignment);
-                    ulong reserve = tlsBytes == 0 ? 0 : AlignUp(tlsBytes, Math.Max(tlsAlign, StackAlignment));
+                    // In 64 bits: a size near 4 GiB rounded up to 16 must not wrap to a zero-byte stack.
+                    ulong size = AlignUp((ulong)(_options.StackSize ?? DefaultStackSize()), StackAlignment);
+                    ulong reserve = TlsReserve(tlsBytes, tlsAlign);
                     owned = _regions.Allocate(reserve + ModuleLayout.RedZoneSize + size,
                         $"a {MemoryRegions.FormatSize(size)} shadow stack for thread {thread.Id}",
                         "relink with a larger --max-memory or lower --stack-size");
@@ -356,23 +383,30 @@ public sealed class ThreadGroup : IDisposable
                     // The stack is exactly the configured size, at the top of the region; the TLS block, if any, at its
                     // bottom; between them at least RedZoneSize bytes stay unassigned (the red-zone band), so a leaf
                     // function at the bottom of the stack never reaches the TLS block or the region below.
-                    ulong top = region.End & ~(ulong)(StackAlignment - 1);
-                    thread.StackRange = new AddressRange(top - size, top);
-                    thread.RedZoneBand = new AddressRange(region.Start + reserve, top - size);
+                    var stack = StackIn(region, reserve, size);
+                    ulong top = stack.End;
+                    thread.StackRange = stack;
+                    thread.RedZoneBand = new AddressRange(region.Start + reserve, stack.Start);
                     thread.InitialStackPointer = (uint)top;
-                    if (tlsBytes > 0) thread.TlsBlock = new AddressRange(region.Start, region.Start + tlsBytes);
+                    if (tlsBytes > 0) thread.TlsBlock = TlsBlockIn(region, tlsBytes, tlsAlign);
                 }
             }
             if (tlsBytes > 0 && thread.TlsBlock is null && !preview && thread.Id == 1)
             {
                 deferTls = true; // placed in Run once the first instance exists
             }
+            else if (tlsBytes > 0 && thread.TlsBlock is null && preview && thread.Id == 1
+                     && Layout.Start?.StaticTlsBlocks.FirstOrDefault(b => b.Global == Layout.Tls.TlsBase!.GlobalIndex && b.Address != 0) is { } staticBlock)
+            {
+                // As Run will find: the start function gives the first instance wasm-ld's static main-thread block.
+                thread.TlsBlock = new AddressRange(staticBlock.Address, (ulong)staticBlock.Address + tlsBytes);
+            }
             else if (tlsBytes > 0 && thread.TlsBlock is null)
             {
-                tlsRegion = _regions.Allocate(tlsBytes,
+                tlsRegion = _regions.Allocate(TlsReserve(tlsBytes, tlsAlign),
                     $"a {MemoryRegions.FormatSize(tlsBytes)} TLS block for thread {thread.Id}",
                     "relink with a larger --max-memory");
-                thread.TlsBlock = new AddressRange(tlsRegion.Value.Start, tlsRegion.Value.Start + tlsBytes);
+                thread.TlsBlock = TlsBlockIn(tlsRegion.Value, tlsBytes, tlsAlign);
             }
 
             StackRegistry.Entry? entry = null;
@@ -397,13 +431,15 @@ public sealed class ThreadGroup : IDisposable
                     // Below the floor, what no stack may use: the red-zone band and, in a region the group made, the TLS block.
                     ulong reservedBelow = owned is { } r ? r.Start : thread.RedZoneBand?.Start ?? thread.StackRange?.Start ?? 0;
                     guard = new ShadowStackGuard(index, thread.Id, bounds, reservedBelow, Layout.StackPointer.LargestFrame, remedy,
-                        detect ? _registry : null, entry, detect ? RecordCollision : null, _options.TrapOnStackCollision);
+                        detect ? _registry : null, entry, detect ? RecordCollision : null, _options.TrapOnStackCollision,
+                        bounds is null ? null : _registry, entry, bounds is null ? null : _regions);
                 }
             }
             return new ThreadPlan(owned, tlsRegion, entry, guard) { DeferTls = deferTls };
         }
         catch
         {
+            _registry?.ReleaseLinkerStack(thread);
             if (owned is { } o) _regions.Release(o);
             if (tlsRegion is { } t) _regions.Release(t);
             throw;
@@ -437,7 +473,42 @@ public sealed class ThreadGroup : IDisposable
         return tls.BlockSize is { } size and > 0 ? size : 0;
     }
 
-    private static uint AlignUp(uint value, uint alignment) => (value + alignment - 1) / alignment * alignment;
+    /// <summary>
+    /// Bytes to reserve at the bottom of a region (whose start is page-aligned) for a TLS block of <paramref name="tlsBytes"/>
+    /// aligned to <paramref name="tlsAlign"/> (<c>__tls_align</c>): the block rounded up to its alignment (at least 16),
+    /// plus, for an alignment above a page, the slack needed to align the block inside the region. In 64 bits, so that a
+    /// hostile <c>__tls_size</c> near 4 GiB cannot wrap to a small reservation.
+    /// </summary>
+    internal static ulong TlsReserve(uint tlsBytes, uint tlsAlign)
+    {
+        if (tlsBytes == 0) return 0;
+        uint align = Math.Max(tlsAlign, StackAlignment);
+        // Above a page: the block starts at most align - 64 KiB above the region's start.
+        return align > Memory.PageSize
+            ? align - (ulong)Memory.PageSize + AlignUp((ulong)tlsBytes, StackAlignment)
+            : AlignUp((ulong)tlsBytes, align);
+    }
+
+    /// <summary>
+    /// The stack in a region with <paramref name="reserve"/> bytes of TLS at its bottom: <paramref name="size"/> bytes at
+    /// the top, 16-byte aligned. A stack pointer is an i32, so a region that ends at 4 GiB (the top page of a memory of
+    /// 65536 pages) has its top 16 bytes below that (2^32 would be 0 as a stack pointer); if that leaves less than the
+    /// red-zone band below the stack, the stack is 16 bytes smaller instead.
+    /// </summary>
+    internal static AddressRange StackIn(AddressRange region, ulong reserve, ulong size)
+    {
+        ulong top = Math.Min(region.End, (ulong)uint.MaxValue + 1 - StackAlignment) & ~(ulong)(StackAlignment - 1);
+        ulong start = Math.Max(top - Math.Min(size, top), region.Start + reserve + ModuleLayout.RedZoneSize);
+        return new AddressRange(Math.Min(start, top), top);
+    }
+
+    /// <summary>The TLS block at the bottom of <paramref name="region"/>, its start aligned to <paramref name="tlsAlign"/>.</summary>
+    internal static AddressRange TlsBlockIn(AddressRange region, uint tlsBytes, uint tlsAlign)
+    {
+        ulong start = AlignUp(region.Start, Math.Max(tlsAlign, 1));
+        return new AddressRange(start, start + tlsBytes);
+    }
+
     private static ulong AlignUp(ulong value, uint alignment) => (value + alignment - 1) / alignment * alignment;
 
     // ------------------------------------------------------------------ running
@@ -459,22 +530,49 @@ public sealed class ThreadGroup : IDisposable
                 GlobalSetHook = plan.Guard is { } guard ? guard.OnGlobalSet : null,
                 BeforeStart = instance => PrepareThread(instance, thread),
             };
+            var imports = _imports;
+            if (_stackPointerImport is { } slot)
+            {
+                // This thread's own stack pointer (an imported one would otherwise be shared by every instance).
+                imports = (Extern[])_imports.Clone();
+                imports[slot] = new Global(ValType.I32, mutable: true, Value.I32((int)(thread.InitialStackPointer ?? 0)));
+            }
             Instance instance;
             try
             {
-                instance = Instance.Create(CompiledModule, _imports, options);
+                instance = Instance.Create(CompiledModule, imports, options);
                 thread.Instance = instance;
                 if (plan.DeferTls)
                 {
                     // Thread 1's own TLS block, placed now that the first instance has initialised the memory as the
                     // module sees it (its start function ran with the linker's __tls_base, as without Strand), and
                     // before later threads are placed, so the placement stays deterministic.
-                    uint bytes = TlsBlockBytes(out _);
-                    var region = _regions!.Allocate(bytes, $"a {MemoryRegions.FormatSize(bytes)} TLS block for thread {thread.Id}", "relink with a larger --max-memory");
-                    plan.DeferredTlsRegion = region;
-                    thread.TlsBlock = new AddressRange(region.Start, region.Start + bytes);
-                    InitializeTls(instance, thread.TlsBlock.Value);
+                    uint bytes = TlsBlockBytes(out uint align);
+                    uint tlsBase = Layout.Tls.TlsBase!.GlobalIndex;
+                    uint current = (uint)instance.Globals[tlsBase].I32;
+                    if (current != 0 && Layout.Start?.StaticTlsBlocks.Any(b => b.Global == tlsBase && b.Address == current) == true)
+                    {
+                        // The start function (wasm-ld 15 and later) gave this instance, the one that initialised the
+                        // memory, the main thread's static TLS block: no other instance gets it, so thread 1 keeps it
+                        // (and a memory already at its maximum does not stop the program).
+                        thread.TlsBlock = new AddressRange(current, (ulong)current + bytes);
+                    }
+                    else
+                    {
+                        var region = _regions!.Allocate(TlsReserve(bytes, align), $"a {MemoryRegions.FormatSize(bytes)} TLS block for thread {thread.Id}", "relink with a larger --max-memory");
+                        plan.DeferredTlsRegion = region;
+                        thread.TlsBlock = TlsBlockIn(region, bytes, align);
+                        InitializeTls(instance, thread.TlsBlock.Value);
+                    }
                 }
+            }
+            catch (Exception e) when (first && !(e is OperationCanceledException && _stop.IsCancellationRequested))
+            {
+                // Record the failure before releasing the spawns that wait for the first instance, so that they see
+                // the group stopped instead of starting threads on a memory the first instance never initialised.
+                thread.Error = e;
+                Fail(thread.Id, e);
+                throw;
             }
             finally
             {
@@ -506,7 +604,7 @@ public sealed class ThreadGroup : IDisposable
             t_running = null;
             try
             {
-                Unplace(plan);
+                Unplace(thread, plan);
             }
             catch (Exception e)
             {
@@ -520,9 +618,10 @@ public sealed class ThreadGroup : IDisposable
         }
     }
 
-    /// <summary>Gives back what <see cref="PlaceThread"/> (and Run, for thread 1's deferred TLS block) took for a thread: its registration, stack region and TLS block.</summary>
-    private void Unplace(ThreadPlan plan)
+    /// <summary>Gives back what <see cref="PlaceThread"/> (and Run, for thread 1's deferred TLS block) took for a thread: its claim on the linker's stack, registration, stack region and TLS block.</summary>
+    private void Unplace(WasmThread thread, ThreadPlan plan)
     {
+        _registry?.ReleaseLinkerStack(thread);
         if (plan.Registration is { } entry) _registry!.Unregister(entry);
         if (plan.OwnedRegion is { } region) _regions!.Release(region);
         if (plan.TlsRegion is { } tls) _regions!.Release(tls);

@@ -40,6 +40,8 @@ public sealed class ThreadGroupOptions
     /// Bytes of shadow stack for each thread after the first (isolated mode). Null: the size of the module's
     /// own stack as inferred by <see cref="ModuleLayout"/> minus the 128-byte red-zone band kept free below every
     /// stack (so the thread's region takes as many pages as the linker's stack). Rounded up to a multiple of 16.
+    /// Zero is rejected (<see cref="ArgumentOutOfRangeException"/> from the group's constructor); a size that does not
+    /// fit in the memory's maximum makes <see cref="ThreadGroup.Spawn"/> throw <see cref="ThreadSpawnException"/>.
     /// </summary>
     public uint? StackSize { get; init; }
 
@@ -49,7 +51,11 @@ public sealed class ThreadGroupOptions
     /// <summary>Cancelling stops every thread of the group: running code traps at its next loop or call, waiting code at once.</summary>
     public CancellationToken CancellationToken { get; init; }
 
-    /// <summary>A deadline for the whole group, counted from its creation; when it passes, the group is cancelled.</summary>
+    /// <summary>
+    /// A deadline for the whole group, counted from its creation; when it passes, the group is cancelled. Null or
+    /// <see cref="System.Threading.Timeout.InfiniteTimeSpan"/>: none. A negative value or one above 49.7 days (what
+    /// <see cref="System.Threading.Timer"/> accepts) is refused with <see cref="ArgumentOutOfRangeException"/>.
+    /// </summary>
     public TimeSpan? Timeout { get; init; }
 
     /// <summary>

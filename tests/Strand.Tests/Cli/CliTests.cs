@@ -155,6 +155,61 @@ public class CliTests
     }
 
     [Fact]
+    public void AStartFunctionTrapWithThreadsIsReportedNotAnUnhandledException()
+    {
+        // Thread 1's instantiation traps in the start function and stops the group; spawning thread 2 then threw an
+        // InvalidOperationException that reached the user as "Unhandled exception" (Node reports the trap).
+        string path = Path.Combine(Path.GetTempPath(), $"strand-cli-{Guid.NewGuid():N}.wat");
+        File.WriteAllText(path, """
+            (module
+              (import "env" "memory" (memory 2 16 shared))
+              (global (export "__stack_pointer") (mut i32) (i32.const 0x10000))
+              (func $start unreachable)
+              (start $start)
+              (func (export "f") (result i32) (i32.const 1)))
+            """);
+        try
+        {
+            var (code, output, error) = Run("run", path, "--invoke", "f", "--threads", "3");
+            Assert.Equal(134, code);
+            Assert.Contains("thread 1: trap: unreachable", output);
+            Assert.Contains("strand: wasm trap in thread 1: unreachable", error);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public void ASingleRunWhoseStackDoesNotFitIsAnErrorNotAnUnhandledException()
+    {
+        // An imported __stack_pointer gets a stack region of its own (1 MiB by default), which a 16-page memory cannot
+        // hold: the ThreadSpawnException reached the user as "Unhandled exception" from a plain run --invoke.
+        string path = Path.Combine(Path.GetTempPath(), $"strand-cli-{Guid.NewGuid():N}.wat");
+        File.WriteAllText(path, """
+            (module
+              (import "env" "__stack_pointer" (global $sp (mut i32)))
+              (import "env" "memory" (memory 2 16 shared))
+              (func (export "f") (result i32) (global.get $sp)))
+            """);
+        try
+        {
+            var (code, _, error) = Run("run", path, "--invoke", "f");
+            Assert.Equal(1, code);
+            Assert.Contains("strand: cannot place a 1 MiB shadow stack for thread 1: memory has 2 of at most 16 pages", error);
+            // With a stack that fits, it runs on its own stack.
+            (code, var output, error) = Run("run", path, "--invoke", "f", "--threads", "1", "--stack-size", "4k");
+            Assert.True(code == 0, error);
+            Assert.Contains("thread 1: 196608", output);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
     public void InspectNeverCompiles()
     {
         // Decodable but invalid: i32.add on an empty stack. Compiling it fails; inspect, --threads included, must not.

@@ -112,10 +112,28 @@ public class SharedMemoryTests
         var module = Module.Compile(WatParser.ParseModule(StackPointerModule));
         using var group = new ThreadGroup(module, new ThreadGroupOptions { StackSize = 4096 });
         var first = group.Spawn("set_sp", Value.I32(0x18000)); // above its top 0x10000: raised, not an overflow
-        var second = group.Spawn("set_sp", Value.I32(0x100));  // far below its stack: a switch
+        // Thread 1 has ended, so its stack [0, 0x10000) is nobody's: 0x100, far below thread 2's stack, is a switch.
+        Assert.True(first.Join(ThreadFixtures.JoinTimeout));
+        var second = group.Spawn("set_sp", Value.I32(0x100));
         Assert.Null(ThreadFixtures.Finish(group));
         Assert.True(first.Succeeded);
         Assert.True(second.Succeeded);
+    }
+
+    [Fact]
+    public void AJumpOntoALiveThreadsStackIsAnOverflowNotASwitch()
+    {
+        // The same jump while thread 1 is alive (parked) lands on its stack: no stack of thread 2 can be there.
+        var module = Module.Compile(WatParser.ParseModule(StackPointerModule));
+        using var group = new ThreadGroup(module, new ThreadGroupOptions { StackSize = 4096 });
+        var parked = group.Spawn("wait_forever", Value.I32(0x20000 - 4));
+        var second = group.Spawn("set_sp", Value.I32(0x100));
+        var error = Assert.IsType<ThreadGroupException>(ThreadFixtures.Finish(group));
+        Assert.Equal(2, error.ThreadId);
+        Assert.Equal(
+            "shadow stack overflow in thread 2: __stack_pointer would be 0x00000100, inside thread 1's stack [0x00000000, 0x00010000), outside its own [0x0002f000, 0x00030000) (a dynamically sized frame larger than the stack?); raise --stack-size (ThreadGroupOptions.StackSize)",
+            error.InnerException!.Message);
+        Assert.Equal(TrapCode.Interrupted, Assert.IsType<TrapException>(parked.Error).Code);
     }
 
     [Fact]
