@@ -12,24 +12,7 @@ public sealed class CompileCommandTests : IDisposable
 
     public void Dispose() => Directory.Delete(_directory, recursive: true);
 
-    private static (int ExitCode, string Out, string Err) Run(params string[] args)
-    {
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        var oldOut = Console.Out;
-        var oldErr = Console.Error;
-        Console.SetOut(stdout);
-        Console.SetError(stderr);
-        try
-        {
-            return (Strand.Cli.Program.Main(args), stdout.ToString(), stderr.ToString());
-        }
-        finally
-        {
-            Console.SetOut(oldOut);
-            Console.SetError(oldErr);
-        }
-    }
+    private static (int ExitCode, string Out, string Err) Run(params string[] args) => CliTests.Run(args);
 
     private string WriteModule(int functions)
     {
