@@ -28,6 +28,7 @@ namespace Strand.Benchmarks;
 public static class WasmtimeComparison
 {
     private const long SeedExpected = 5172326400000;
+    private const double TimerBoundMs = 0.05;
 
     private sealed class Result(string name)
     {
@@ -302,21 +303,26 @@ public static class WasmtimeComparison
         return (Stopwatch.GetElapsedTime(start, end).TotalMilliseconds, System.Text.Encoding.UTF8.GetString(stdout.ToArray()), null);
     }
 
+    /// <summary>
+    /// One round under Node: a node process runs two iterations (fresh instances of one compiled module) and the second is
+    /// taken, so V8 has tiered up (Liftoff, then TurboFan) as Strand's later rounds have; Wasmtime compiles ahead of time.
+    /// </summary>
     private static (double Ms, string? Error) RunNode(string script, string wasm, string dir, string stdoutFile)
     {
         var psi = new ProcessStartInfo("node") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (string a in new[] { "--stack-size=4000", script, wasm, dir, stdoutFile, "1" }) psi.ArgumentList.Add(a);
+        foreach (string a in new[] { script, wasm, dir, stdoutFile, "2" }) psi.ArgumentList.Add(a);
         using var node = Process.Start(psi)!;
         var stderr = node.StandardError.ReadToEndAsync();
         string output = node.StandardOutput.ReadToEnd();
         node.WaitForExit();
         _ = stderr.Result;
+        double? last = null;
         foreach (string line in output.Split('\n'))
         {
-            if (line.StartsWith("ns ", StringComparison.Ordinal)) return (long.Parse(line[3..], CultureInfo.InvariantCulture) / 1e6, null);
+            if (line.StartsWith("ns ", StringComparison.Ordinal)) last = long.Parse(line[3..], CultureInfo.InvariantCulture) / 1e6;
             if (line.StartsWith("error ", StringComparison.Ordinal)) return (0, line[6..]);
         }
-        return (0, $"exit code {node.ExitCode}, no time printed");
+        return last is { } ms && node.ExitCode == 0 ? (ms, null) : (0, $"exit code {node.ExitCode}, no time printed");
     }
 
     private static bool NodeAvailable()
@@ -346,19 +352,23 @@ public static class WasmtimeComparison
             string w = r.Wasmtime.Count > 0 && !r.WasmtimeFailed ? Median(r.Wasmtime).ToString("F3", CultureInfo.InvariantCulture) : "fail";
             string n = r.Node.Count > 0 && !r.NodeFailed ? Median(r.Node).ToString("F3", CultureInfo.InvariantCulture) : "n/a";
             string ratio = "-", nodeRatio = "-";
+            // Below TimerBound the figure is the cost of the bench.start/bench.end calls, not of compute (sightglass's noop):
+            // shown, but kept out of the geometric means.
+            bool measurable = r.Wasmtime.Count > 0 && Median(r.Wasmtime) >= TimerBoundMs;
             if (s != "fail" && w != "fail")
             {
                 double x = Median(r.Strand) / Median(r.Wasmtime);
-                ratios.Add(x);
+                if (measurable) ratios.Add(x);
                 ratio = x.ToString("F2", CultureInfo.InvariantCulture) + "x";
             }
             if (s != "fail" && n != "n/a")
             {
                 double x = Median(r.Strand) / Median(r.Node);
-                nodeRatios.Add(x);
+                if (measurable) nodeRatios.Add(x);
                 nodeRatio = x.ToString("F2", CultureInfo.InvariantCulture) + "x";
             }
             string first = double.IsNaN(r.StrandFirst) ? "-" : r.StrandFirst.ToString("F3", CultureInfo.InvariantCulture);
+            if (!measurable && r.Wasmtime.Count > 0) r.Notes.Add($"under {TimerBoundMs} ms: not in the geometric means");
             Console.WriteLine($"{r.Name,-26} {first,10} {s,10} {w,10} {ratio,7} {n,10} {nodeRatio,7}  {string.Join("; ", r.Notes)}");
         }
         if (ratios.Count > 0)
