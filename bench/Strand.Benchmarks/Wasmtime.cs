@@ -54,16 +54,16 @@ public static class WasmtimeComparison
             switch (args[i])
             {
                 case "--sightglass" when i + 1 < args.Length: sightglass = args[++i]; break;
-                case "--rounds" when i + 1 < args.Length: rounds = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
+                case "--rounds" when i + 1 < args.Length && int.TryParse(args[i + 1], CultureInfo.InvariantCulture, out rounds): i++; break;
                 case "--filter" when i + 1 < args.Length: filter = args[++i]; break;
-                case "--max-seconds" when i + 1 < args.Length: maxSeconds = double.Parse(args[++i], CultureInfo.InvariantCulture); break;
+                case "--max-seconds" when i + 1 < args.Length && double.TryParse(args[i + 1], CultureInfo.InvariantCulture, out maxSeconds): i++; break;
                 case "--no-node": runNode = false; break;
                 default:
                     Console.Error.WriteLine($"unknown option {args[i]}\nusage: wasmtime [--sightglass DIR] [--rounds N] [--filter TEXT] [--no-node] [--max-seconds S]");
                     return 2;
             }
         }
-        if (rounds < 1) { Console.Error.WriteLine("--rounds must be at least 1"); return 2; }
+        if (rounds < 1 || !(maxSeconds > 0)) { Console.Error.WriteLine("--rounds must be at least 1 and --max-seconds positive"); return 2; }
         if (sightglass is not null)
         {
             if (!Directory.Exists(sightglass)) { Console.Error.WriteLine($"no such directory: {sightglass}"); return 2; }
@@ -77,7 +77,17 @@ public static class WasmtimeComparison
 
         var results = new List<Result>();
         if (filter is null || "algorithm".Contains(filter, StringComparison.Ordinal))
-            results.Add(RunSeed(root, rounds, runNode ? Path.Combine(root, "bench", "node", "bench.mjs") : null));
+        {
+            try
+            {
+                results.Add(RunSeed(root, rounds, runNode ? Path.Combine(root, "bench", "node", "bench.mjs") : null));
+            }
+            catch (Exception ex) when (ex is InvalidOperationException or IOException or global::Wasmtime.WasmtimeException or DllNotFoundException or Strand.Runtime.TrapException)
+            {
+                Console.Error.WriteLine($"seed algorithm: {FirstLine(ex)}");
+                return 1;
+            }
+        }
         if (sightglass is not null)
         {
             string nodeScript = Path.Combine(root, "bench", "node", "sightglass-run.mjs");
