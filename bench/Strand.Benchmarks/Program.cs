@@ -17,10 +17,13 @@ using Strand.Runtime;
 //   --phases FILE.wasm [[--background] ARGS...]      one module's stages; with ARGS, runs it (WASI) and reports
 //                                                    generated chunks, JIT time and functions too big to optimise
 //   --artifact-speed                                 seed kernel per call: generated code vs compiled artifact
+//   wasmtime [--sightglass DIR] [--rounds N] [--filter TEXT] [--no-node] [--max-seconds S]
+//                                                    Strand vs Wasmtime .NET (vs Node) on the seed and sightglass (Wasmtime.cs)
 
 if (args.Length > 0 && args[0] == "--scaling") return Strand.Benchmarks.Scaling.Run();
 if (args.Length > 1 && args[0] == "--phases") return Strand.Benchmarks.Phases.Run(args[1], args[2..]);
 if (args.Length > 0 && args[0] == "--artifact-speed") return Strand.Benchmarks.ArtifactSpeed.Run(FindRepositoryRoot());
+if (args.Length > 0 && args[0] == "wasmtime") return Strand.Benchmarks.WasmtimeComparison.Run(args[1..], FindRepositoryRoot());
 if (args.Length > 0 && args[0] == "programs") return Strand.Benchmarks.Programs.Run(args[1..]);
 
 int calls = 10, warmup = 5, rounds = 5;
