@@ -15,7 +15,7 @@ public static class ModuleLoader
         byte[] bytes;
         try
         {
-            bytes = File.ReadAllBytes(path);
+            bytes = ModuleFile.ReadAllBytes(path); // capped (1 GiB): /dev/zero or an endless pipe is refused
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

@@ -99,6 +99,11 @@ public static class ThreadedRun
             {
                 for (int i = 0; i < options.Threads; i++) group.Spawn(invoke, values);
             }
+            catch (InvalidOperationException) when (group.StopReason is not null || group.FirstError is not null)
+            {
+                // The group stopped while threads were still being spawned (an earlier thread's start function trapped,
+                // or --timeout expired during it): no more can join; WaitAll below reports why.
+            }
             catch (ThreadSpawnException e)
             {
                 group.Cancel();

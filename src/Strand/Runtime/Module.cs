@@ -57,7 +57,11 @@ public sealed class Module
         return new Module(definition);
     }
 
-    public static Module FromFile(string path) => Compile(File.ReadAllBytes(path));
+    /// <summary>
+    /// Reads and compiles a module binary file. A file over <see cref="ModuleFile.MaxBytes"/> (1 GiB; also an endless
+    /// source such as <c>/dev/zero</c>) throws <see cref="WasmImplementationLimitException"/>.
+    /// </summary>
+    public static Module FromFile(string path) => Compile(ModuleFile.ReadAllBytes(path));
 
     /// <summary>Compiles an already validated definition.</summary>
     internal static Module FromValidatedDefinition(ModuleDefinition definition) => new(definition);
