@@ -17,7 +17,21 @@ internal static class ModuleFile
     /// (a regular file is judged by its length, before anything is read; other files, such as devices and pipes, are
     /// read up to the cap), and the usual <see cref="IOException"/>s and <see cref="UnauthorizedAccessException"/>.
     /// </summary>
-    public static byte[] ReadAllBytes(string path) => ReadAllBytes(path, MaxBytes);
+    public static byte[] ReadAllBytes(string path) => ReadAllBytes(path, s_cap);
+
+    private static long s_cap = MaxBytes;
+
+    /// <summary>Lowers the cap until the result is disposed (tests that must not allocate 1 GiB; not thread-safe).</summary>
+    internal static IDisposable LowerCapForTests(long maxBytes)
+    {
+        s_cap = maxBytes;
+        return new CapRestorer();
+    }
+
+    private sealed class CapRestorer : IDisposable
+    {
+        public void Dispose() => s_cap = MaxBytes;
+    }
 
     /// <summary><see cref="ReadAllBytes(string)"/> with another cap (tests).</summary>
     internal static byte[] ReadAllBytes(string path, long maxBytes)
