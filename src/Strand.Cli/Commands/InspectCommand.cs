@@ -27,7 +27,7 @@ public static class InspectCommand
         {
             module = ModuleDecoder.DecodeForAnalysis(ModuleLoader.ReadWasm(file));
         }
-        catch (Exception e) when (e is WasmFormatException or WasmUnsupportedException or WatParseException)
+        catch (Exception e) when (e is WasmFormatException or WasmUnsupportedException or WasmImplementationLimitException or WatParseException)
         {
             Console.Error.WriteLine($"strand: {file}: {e.Message}");
             return 1;

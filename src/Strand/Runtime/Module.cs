@@ -12,6 +12,7 @@ public sealed class Module
 {
     private Module(ModuleDefinition definition, bool backgroundGeneration = false)
     {
+        EnterLive(); // undone by the finalizer, which runs even when this constructor throws
         Definition = definition;
         Compiled = new CompiledModule(definition) { BackgroundGeneration = backgroundGeneration };
 
@@ -75,8 +76,67 @@ public sealed class Module
     /// </summary>
     public void GenerateAllCode(Action<CompileProgress>? progress = null) => Compiled.GenerateAll(progress);
 
-    /// <summary>Reads the binary module at <paramref name="path"/> and compiles it (see <see cref="Compile(byte[], CompileOptions?)"/>); I/O errors propagate as <see cref="IOException"/>.</summary>
-    public static Module FromFile(string path) => Compile(File.ReadAllBytes(path));
+    /// <summary>
+    /// The most compiled modules alive at once (<see cref="WasmImplementationLimitException"/> beyond it): each one's
+    /// generated code (a collectible dynamic assembly, its JIT code and its instances' stubs) costs the process about
+    /// seven kernel memory mappings, and Linux caps them (vm.max_map_count, 65530 by default); running out killed the
+    /// process ("Failed to create RW mapping for RX memory", SIGABRT), e.g. a wast script of 17,000 named modules.
+    /// With linear memories (<see cref="AddressSpaceReservation.MaxLiveReservations"/>) this stays below the cap.
+    /// </summary>
+    public const int MaxLiveModules = 4096;
+
+    /// <summary>Above this many live modules, every 256th compilation first collects dead ones (their code is unloaded).</summary>
+    private const int CollectThreshold = 1024;
+
+    private static int s_live;
+    private static long s_lastFutileCollect = long.MinValue / 2;
+
+    /// <summary>Compiled modules not yet finalized (tests).</summary>
+    internal static int LiveCount => Volatile.Read(ref s_live);
+
+    private static void EnterLive()
+    {
+        int live = Interlocked.Increment(ref s_live);
+        if (live > CollectThreshold && live % 256 == 0) Collect();
+        if (Volatile.Read(ref s_live) > MaxLiveModules)
+        {
+            // After a collection that freed none, compilations are refused without another one for 250 ms, rather than
+            // a full collection per refused compilation (a script of 17,000 modules took minutes to fail).
+            long now = Environment.TickCount64;
+            if (now - Volatile.Read(ref s_lastFutileCollect) >= 250)
+            {
+                Collect();
+                if (Volatile.Read(ref s_live) > MaxLiveModules) Volatile.Write(ref s_lastFutileCollect, Environment.TickCount64);
+            }
+            if (Volatile.Read(ref s_live) > MaxLiveModules)
+                throw new WasmImplementationLimitException(
+                    $"more than {MaxLiveModules} compiled modules alive at once (each costs kernel memory mappings, which Linux caps); " +
+                    "drop references to unused modules and their instances so they can be collected");
+        }
+    }
+
+    private static void Collect()
+    {
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
+    }
+
+    /// <summary>Leaves the count of live modules (<see cref="MaxLiveModules"/>) when the module is collected.</summary>
+    ~Module() => Interlocked.Decrement(ref s_live);
+
+    /// <summary>Collects dropped modules now and forgets a futile collection (tests: leave no refusal window behind).</summary>
+    internal static void CollectDeadModules()
+    {
+        Collect();
+        Volatile.Write(ref s_lastFutileCollect, long.MinValue / 2);
+    }
+
+    /// <summary>
+    /// Reads and compiles a module binary file. A file over <see cref="ModuleFile.MaxBytes"/> (1 GiB; also an endless
+    /// source such as <c>/dev/zero</c>) throws <see cref="WasmImplementationLimitException"/>.
+    /// </summary>
+    public static Module FromFile(string path) => Compile(ModuleFile.ReadAllBytes(path));
 
     /// <summary>
     /// The module compiled ahead of time: its binary and the code of every function as a portable assembly, for

@@ -96,12 +96,16 @@ public sealed class WasiHost
         }
         if (imported is not null) host.BindMemory(imported);
         CheckStartExport(module);
+        CancellationTokenRegistration interrupt = default;
         try
         {
-            using var instance = linker.Instantiate(module); // its memory is released when the program ends
             // Cancellation interrupts the guest: it traps with "interrupted" at its next loop iteration or call, at once
-            // when it waits in memory.atomic.wait on its shared memory or sleeps in poll_oneoff.
-            using var interrupt = cancellationToken.Register(instance.RequestInterrupt);
+            // when it waits in memory.atomic.wait on its shared memory or sleeps in poll_oneoff. It is registered before
+            // the module's start function runs, which may loop or wait as well (before, a start function that never
+            // returned could not be interrupted: `strand run --timeout` hung).
+            var options = new InstantiationOptions { BeforeStart = i => interrupt = cancellationToken.Register(i.RequestInterrupt) };
+            using var instance = Instance.Create(module, linker.ResolveImports(module, null), options); // its memory is released when the program ends
+            using var registration = interrupt; // unregistered before the instance is disposed (and again, harmlessly, below)
             var memory = instance.GetMemory("memory") ?? imported
                 ?? throw new LinkException("a WASI program must export or import a memory named \"memory\"");
             host.BindMemory(memory);
@@ -114,6 +118,7 @@ public sealed class WasiHost
         }
         finally
         {
+            interrupt.Dispose();
             context.Interruption = default;
         }
     }

@@ -86,7 +86,10 @@ public class DisposalTests
             TouchAndDrop(2048);
             peak = Math.Max(peak, ResidentBytes());
         }
-        Assert.True(peak - start < 1024L * 1024 * 1024, $"resident set grew by {(peak - start) >> 20} MiB");
+        // Without the pressure nothing would collect them (the managed allocations are tiny): the set would grow by the
+        // whole 2 GiB. The bound leaves room for a loaded machine whose finalizer thread lags behind (at 1 GiB it failed
+        // about one full run in three on this 2-core machine).
+        Assert.True(peak - start < 1536L * 1024 * 1024, $"resident set grew by {(peak - start) >> 20} MiB");
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
