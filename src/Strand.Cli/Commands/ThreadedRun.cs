@@ -53,6 +53,12 @@ public static class ThreadedRun
             {
                 group.WaitAll();
             }
+            catch (ThreadGroupException e) when (e.InnerException is WasmImplementationLimitException limit)
+            {
+                // Instantiation needed more than Strand provides (e.g. a huge table): the module cannot run, not a trap.
+                Console.Error.WriteLine($"strand: cannot instantiate {file}: {limit.Message}");
+                return 1;
+            }
             catch (ThreadGroupException e)
             {
                 Console.Error.WriteLine($"strand: wasm trap: {e.InnerException?.Message ?? e.Message}");
@@ -140,6 +146,11 @@ public static class ThreadedRun
             var collisions = new CollisionSummary(Console.Out, "collision: ");
             foreach (var c in group.Collisions) collisions.Report(c);
             collisions.WriteSummary();
+            if (group.FirstError is { InnerException: WasmImplementationLimitException limit })
+            {
+                Console.Error.WriteLine($"strand: cannot instantiate {file}: {limit.Message}");
+                return 1;
+            }
             if (group.FirstError is { } first)
             {
                 Console.Error.WriteLine($"strand: wasm trap in thread {first.ThreadId}: {first.InnerException!.Message}");

@@ -1,3 +1,4 @@
+using Strand.Binary;
 using Strand.Runtime;
 using Strand.Wasi;
 
@@ -64,6 +65,12 @@ public static class WasiRun
             Console.Error.WriteLine($"strand: cannot link {file}: {e.Message}");
             return 1;
         }
+        catch (WasmImplementationLimitException e)
+        {
+            // Instantiation needed more than Strand provides (e.g. a huge table): the module cannot run, not a trap.
+            Console.Error.WriteLine($"strand: cannot instantiate {file}: {e.Message}");
+            return 1;
+        }
         catch (Exception e) when (deadline?.IsCancellationRequested == true && e is TrapException { Code: TrapCode.Interrupted } or OperationCanceledException)
         {
             return RunCommand.ReportTimeout(timeout!.Value);
@@ -108,6 +115,12 @@ public static class WasiRun
         catch (LinkException e)
         {
             Console.Error.WriteLine($"strand: cannot link {file}: {e.Message}");
+            return 1;
+        }
+        catch (WasmImplementationLimitException e)
+        {
+            // Instantiation needed more than Strand provides (e.g. a huge table): the module cannot run, not a trap.
+            Console.Error.WriteLine($"strand: cannot instantiate {file}: {e.Message}");
             return 1;
         }
         using (instance)

@@ -250,6 +250,9 @@ public sealed class FunctionBody
     /// </summary>
     public long BranchSpillUnits { get; internal set; } = -1;
 
+    /// <summary>The number of <c>loop</c> instructions in this body, recorded by validation (-1 before).</summary>
+    public int LoopCount { get; internal set; } = -1;
+
     /// <summary>Expands <see cref="Locals"/> into one entry per local.</summary>
     public ValType[] ExpandLocals()
     {

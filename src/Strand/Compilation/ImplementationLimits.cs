@@ -30,4 +30,11 @@ public static class ImplementationLimits
     /// (a 100,000-instruction function at a typical height of 2: about 160,000).
     /// </summary>
     public const long MaxBranchSpillUnits = 1_000_000;
+
+    /// <summary>
+    /// The most <c>loop</c> instructions in one function. Every loop header gets an interruption check, and the JIT a
+    /// patchpoint: about 6 KB of JIT memory per loop (measured: 100,000 loops, sequential or nested, 600 MB and 1.4 s;
+    /// 1,000,000 loops, 5.6 GB). Compiled C and Rust functions have at most a few thousand.
+    /// </summary>
+    public const int MaxLoopsPerFunction = 65_536;
 }

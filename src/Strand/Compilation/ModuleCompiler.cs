@@ -78,6 +78,10 @@ internal sealed class CompiledModule
                 throw new WasmImplementationLimitException(
                     $"{definition.DescribeFunction((uint)(definition.ImportedFunctionCount + i))} keeps {body.BranchSpillUnits} operand values across branches; " +
                     $"Strand compiles at most {ImplementationLimits.MaxBranchSpillUnits}");
+            if (body.LoopCount > ImplementationLimits.MaxLoopsPerFunction)
+                throw new WasmImplementationLimitException(
+                    $"{definition.DescribeFunction((uint)(definition.ImportedFunctionCount + i))} has {body.LoopCount} loops; " +
+                    $"Strand compiles at most {ImplementationLimits.MaxLoopsPerFunction} per function");
             if (inChunk == 0 || inChunk >= ChunkFunctions || bytes >= ChunkCodeBytes)
             {
                 starts.Add(i);

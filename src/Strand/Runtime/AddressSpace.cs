@@ -33,6 +33,7 @@ internal sealed class AddressSpaceReservation : SafeHandle
         // (vm.max_map_count, 65530 by default) and the .NET runtime itself needs mappings for JIT code:
         // running out kills the process. So abandoned memories are collected early, and a host that
         // keeps too many alive gets a clear exception instead of a crash.
+        CollectIfCommittedGrew();
         int live = Volatile.Read(ref s_live);
         if (live >= CollectThreshold && live % CollectThreshold == 0)
         {
@@ -61,6 +62,30 @@ internal sealed class AddressSpaceReservation : SafeHandle
         return new AddressSpaceReservation(address, size);
     }
 
+    /// <summary>
+    /// Bytes committed by all live reservations. Memory pressure alone lets the GC decide when dropped memories are
+    /// collected, and on a loaded machine it sometimes did not before 2 GiB of them were resident; so a new memory is
+    /// preceded by a full collection whenever the committed total has passed <see cref="s_collectMark"/>, which then
+    /// becomes twice what survived (at least <see cref="MinCollectMark"/>): dropped memories never hold more than the
+    /// live ones plus that margin, at the cost of one collection per doubling.
+    /// </summary>
+    private static long s_committed;
+    private static long s_collectMark = MinCollectMark;
+    private const long MinCollectMark = 512L << 20;
+    private static readonly Lock s_collectGate = new();
+
+    private static void CollectIfCommittedGrew()
+    {
+        if (Volatile.Read(ref s_committed) <= Volatile.Read(ref s_collectMark)) return;
+        lock (s_collectGate)
+        {
+            if (Volatile.Read(ref s_committed) <= Volatile.Read(ref s_collectMark)) return;
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+            Volatile.Write(ref s_collectMark, Math.Max(MinCollectMark, 2 * Volatile.Read(ref s_committed)));
+        }
+    }
+
     /// <summary>Live reservations at which abandoned ones are collected (and every multiple of it).</summary>
     private const int CollectThreshold = 1024;
 
@@ -84,6 +109,7 @@ internal sealed class AddressSpaceReservation : SafeHandle
             // release them) in proportion to what they hold, not only when the managed heap happens to grow.
             GC.AddMemoryPressure((long)length);
             Interlocked.Add(ref _pressure, (long)length);
+            Interlocked.Add(ref s_committed, (long)length);
         }
         return ok;
     }
@@ -107,7 +133,11 @@ internal sealed class AddressSpaceReservation : SafeHandle
     private void RemovePressure()
     {
         long pressure = Interlocked.Exchange(ref _pressure, 0);
-        if (pressure > 0) GC.RemoveMemoryPressure(pressure);
+        if (pressure > 0)
+        {
+            GC.RemoveMemoryPressure(pressure);
+            Interlocked.Add(ref s_committed, -pressure);
+        }
     }
 
     protected override bool ReleaseHandle()

@@ -16,12 +16,15 @@ public sealed class Table : Extern
     internal object?[] Elements;
 
     /// <summary>A host table of <paramref name="type"/>, its initial size filled with <paramref name="initialValue"/> (default: null references).</summary>
+    /// <exception cref="Binary.WasmImplementationLimitException">the initial size is above <see cref="ImplementationLimit"/>
+    /// (an instantiation that needs such a table fails with it: exit code 1 in the CLI, never a trap).</exception>
     public Table(TableType type, Value initialValue = default)
     {
         if (!type.ElementType.IsReference()) throw new ArgumentException("a table's element type must be funcref or externref", nameof(type));
         if (type.Limits.Max is { } mx && mx < type.Limits.Min) throw new ArgumentException("table maximum is below its minimum", nameof(type));
         if (type.Limits.Min > ImplementationLimit)
-            throw new TrapException(TrapCode.OutOfBoundsTableAccess, $"table of {type.Limits.Min} elements exceeds the implementation limit of {ImplementationLimit}");
+            throw new Binary.WasmImplementationLimitException(
+                $"a table of {type.Limits.Min} elements: Strand creates tables of at most {ImplementationLimit} elements");
         ElementType = type.ElementType;
         MaximumSize = type.Limits.Max;
         object? init = initialValue.Type == default ? null : ToElement(initialValue, nameof(initialValue));

@@ -53,6 +53,7 @@ internal sealed class FunctionValidator
         validator.Run(body);
         body.MaxOperandDepth = validator._maxOperands;
         body.BranchSpillUnits = validator._spillUnits;
+        body.LoopCount = validator._loops;
     }
 
     private WasmValidationException Error(string reason) =>
@@ -235,10 +236,14 @@ internal sealed class FunctionValidator
     /// </summary>
     private long _spillUnits;
 
+    /// <summary>The <c>loop</c> instructions of the body (each costs the JIT an interruption check and a patchpoint).</summary>
+    private int _loops;
+
     private void Step(in Instruction ins)
     {
         var op = ins.Opcode;
         if (!IsStraightLine(op)) _spillUnits += (op is Opcode.Block or Opcode.Loop or Opcode.If ? 3L : 2L) * _operands.Count;
+        if (op == Opcode.Loop) _loops++;
         switch (op)
         {
             case Opcode.Unreachable:

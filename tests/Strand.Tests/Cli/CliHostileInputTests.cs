@@ -13,25 +13,7 @@ namespace Strand.Tests.Cli;
 [Collection(nameof(CliCollection))]
 public class CliHostileInputTests
 {
-    private static (int ExitCode, string Out, string Err) Run(params string[] args)
-    {
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        var oldOut = Console.Out;
-        var oldErr = Console.Error;
-        Console.SetOut(stdout);
-        Console.SetError(stderr);
-        try
-        {
-            int code = Strand.Cli.Program.Main(args);
-            return (code, stdout.ToString(), stderr.ToString());
-        }
-        finally
-        {
-            Console.SetOut(oldOut);
-            Console.SetError(oldErr);
-        }
-    }
+    private static (int ExitCode, string Out, string Err) Run(params string[] args) => CliTests.Run(args);
 
     private static (int ExitCode, string Out, string Err) RunWat(string wat, params string[] args)
     {
@@ -126,6 +108,24 @@ public class CliHostileInputTests
     /// module for run or inspect it is refused before reading, as not a regular file: CliConventionTests.) The cap is
     /// lowered to 4 MiB here so that the test does not allocate 1 GiB (it runs alone: the CLI collection).
     /// </summary>
+    /// <summary>
+    /// A table bigger than Strand creates is an implementation limit of instantiation: exit 1 with one line, on every
+    /// run path (it was reported as a wasm trap, exit 134, and as an internal error, exit 70, for a WASI command).
+    /// </summary>
+    [Theory]
+    [InlineData("(func (export \"f\") (result i32) (i32.const 1))", "--invoke", "f")]
+    [InlineData("(memory 1 1 shared) (func (export \"f\") (result i32) (i32.const 1))", "--invoke", "f", "--threads", "2")]
+    [InlineData("(memory (export \"memory\") 1) (func (export \"_start\"))")]
+    public void ATableBeyondTheImplementationLimitIsNotATrap(string fields, params string[] args)
+    {
+        var (code, _, err) = RunWat($"(module (table 4294967295 funcref) {fields})", args);
+        Assert.Equal(1, code);
+        Assert.Contains("cannot instantiate", err);
+        Assert.Contains("implementation limit: a table of 4294967295 elements: Strand creates tables of at most 10000000 elements", err);
+        Assert.DoesNotContain("trap", err);
+        Assert.DoesNotContain("internal error", err);
+    }
+
     [Fact]
     public void AnEndlessScriptIsRefused()
     {

@@ -206,6 +206,16 @@ public class StackAndLimitTests
     }
 
     [Fact]
+    public void MoreLoopsThanTheLimitInOneFunctionIsACompileTimeError()
+    {
+        // Each loop costs the JIT ~6 KB (1,000,000 empty loops: 5.6 GB); the limit is checked before any code exists.
+        string Loops(int count) => "(module (func (export \"f\") (result i32) " + string.Concat(Enumerable.Repeat("(loop) ", count)) + "(i32.const 7)))";
+        var e = Assert.Throws<WasmImplementationLimitException>(() => Compile(Loops(ImplementationLimits.MaxLoopsPerFunction + 1)));
+        Assert.Equal($"implementation limit: func[0] <f> has {ImplementationLimits.MaxLoopsPerFunction + 1} loops; Strand compiles at most {ImplementationLimits.MaxLoopsPerFunction} per function", e.Message);
+        Assert.Equal(7, Instantiate(Loops(1_000)).Invoke("f")[0].AsI32);
+    }
+
+    [Fact]
     public void AFunctionTypeBeyondTheArityLimitIsACompileTimeError()
     {
         // 10,000 parameters and results: the JIT would reject the methods as an "invalid program" at the first call.

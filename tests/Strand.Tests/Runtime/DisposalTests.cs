@@ -86,10 +86,10 @@ public class DisposalTests
             TouchAndDrop(2048);
             peak = Math.Max(peak, ResidentBytes());
         }
-        // Without the pressure nothing would collect them (the managed allocations are tiny): the set would grow by the
-        // whole 2 GiB. The bound leaves room for a loaded machine whose finalizer thread lags behind (at 1 GiB it failed
-        // about one full run in three on this 2-core machine).
-        Assert.True(peak - start < 1536L * 1024 * 1024, $"resident set grew by {(peak - start) >> 20} MiB");
+        // Without it nothing would collect them (the managed allocations are tiny): the set would grow by the whole
+        // 2 GiB. Memory pressure alone sometimes let it reach 1.8 GiB on a loaded machine; a new memory now also
+        // collects once the committed total passes a mark (512 MiB at first), so the bound holds deterministically.
+        Assert.True(peak - start < 1024L * 1024 * 1024, $"resident set grew by {(peak - start) >> 20} MiB");
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
