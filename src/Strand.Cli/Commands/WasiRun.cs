@@ -60,16 +60,9 @@ public static class WasiRun
             Console.Out.Flush();
             return WasiHost.ToProcessExitStatus(code);
         }
-        catch (LinkException e)
+        catch (Exception e) when (e is LinkException or WasmImplementationLimitException)
         {
-            Console.Error.WriteLine($"strand: cannot link {file}: {e.Message}");
-            return 1;
-        }
-        catch (WasmImplementationLimitException e)
-        {
-            // Instantiation needed more than Strand provides (e.g. a huge table): the module cannot run, not a trap.
-            Console.Error.WriteLine($"strand: cannot instantiate {file}: {e.Message}");
-            return 1;
+            return ReportCannotInstantiate(file, e);
         }
         catch (Exception e) when (deadline?.IsCancellationRequested == true && e is TrapException { Code: TrapCode.Interrupted } or OperationCanceledException)
         {
@@ -112,16 +105,9 @@ public static class WasiRun
         {
             instance = linker.Instantiate(module);
         }
-        catch (LinkException e)
+        catch (Exception e) when (e is LinkException or WasmImplementationLimitException)
         {
-            Console.Error.WriteLine($"strand: cannot link {file}: {e.Message}");
-            return 1;
-        }
-        catch (WasmImplementationLimitException e)
-        {
-            // Instantiation needed more than Strand provides (e.g. a huge table): the module cannot run, not a trap.
-            Console.Error.WriteLine($"strand: cannot instantiate {file}: {e.Message}");
-            return 1;
+            return ReportCannotInstantiate(file, e);
         }
         using (instance)
         {
@@ -152,5 +138,15 @@ public static class WasiRun
                 return 134;
             }
         }
+    }
+
+    /// <summary>
+    /// A module that cannot be instantiated: a missing or mismatched import, or an instantiation that needs more than
+    /// Strand provides (e.g. a huge table). One line, exit code 1; never a trap.
+    /// </summary>
+    private static int ReportCannotInstantiate(string file, Exception e)
+    {
+        Console.Error.WriteLine(e is LinkException ? $"strand: cannot link {file}: {e.Message}" : $"strand: cannot instantiate {file}: {e.Message}");
+        return 1;
     }
 }
