@@ -7,11 +7,8 @@ namespace Strand.Cli;
 /// <summary>Loads a .wasm or .wat file into a compiled module, reporting problems in one clear line.</summary>
 public static class ModuleLoader
 {
-    /// <summary>
-    /// The largest module file strand reads (1 GiB): well above any real module, and it keeps a device or a huge file
-    /// from being read until memory runs out.
-    /// </summary>
-    public const long MaxModuleFileSize = 1L << 30;
+    /// <summary>The largest module file strand reads: the engine's cap (<see cref="ModuleFile.MaxBytes"/>, 1 GiB).</summary>
+    public const long MaxModuleFileSize = ModuleFile.MaxBytes;
 
     public static Module Load(string path) => Module.Compile(ReadWasm(path));
 
