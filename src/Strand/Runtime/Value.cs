@@ -1,3 +1,4 @@
+using System.Runtime.Intrinsics;
 using Strand.Binary;
 
 namespace Strand.Runtime;
@@ -10,13 +11,15 @@ namespace Strand.Runtime;
 public readonly struct Value : IEquatable<Value>
 {
     private readonly ulong _bits;
+    private readonly ulong _high; // the upper 64 bits of a v128; zero for every other type
     private readonly object? _ref;
 
-    private Value(ValType type, ulong bits, object? reference)
+    private Value(ValType type, ulong bits, object? reference, ulong high = 0)
     {
         Type = type;
         _bits = bits;
         _ref = reference;
+        _high = high;
     }
 
     /// <summary>The value type (spec 2.3.4).</summary>
@@ -34,6 +37,12 @@ public readonly struct Value : IEquatable<Value>
     public static Value F32Bits(uint bits) => new(ValType.F32, bits, null);
     /// <summary>An f64 from its IEEE 754 bit pattern (any NaN payload kept).</summary>
     public static Value F64Bits(ulong bits) => new(ValType.F64, bits, null);
+    /// <summary>A v128 (spec 2.3.2 vector type) with the 16 bytes of <paramref name="v"/>, lane 0 first (little-endian, as in memory).</summary>
+    public static Value V128(Vector128<byte> v)
+    {
+        var longs = v.AsUInt64();
+        return new(ValType.V128, longs.GetElement(0), null, longs.GetElement(1));
+    }
     /// <summary>A funcref: <paramref name="f"/>, or null for <c>ref.null func</c>.</summary>
     public static Value FuncRef(FunctionReference? f) => new(ValType.FuncRef, 0, f);
     /// <summary>An externref holding any host object, or null for <c>ref.null extern</c>.</summary>
@@ -51,6 +60,9 @@ public readonly struct Value : IEquatable<Value>
     public float AsF32 => BitConverter.UInt32BitsToSingle((uint)_bits);
     /// <summary>The value as an f64 (meaningful when <see cref="Type"/> is f64).</summary>
     public double AsF64 => BitConverter.UInt64BitsToDouble(_bits);
+    /// <summary>The value as a v128, bytes in lane order (meaningful when <see cref="Type"/> is v128; zero otherwise).
+    /// Reinterpret with <c>AsInt32()</c>, <c>AsSingle()</c> and so on for other lane shapes.</summary>
+    public Vector128<byte> AsV128 => Vector128.Create(_bits, _high).AsByte();
     /// <summary>Raw bits of a numeric value (i32 zero-extended, f32 in the low 32 bits).</summary>
     public ulong Bits => _bits;
     /// <summary>The referenced object of a funcref (<see cref="FunctionReference"/>) or externref; null for a null reference or a number.</summary>
@@ -58,22 +70,23 @@ public readonly struct Value : IEquatable<Value>
     /// <summary>True for a null reference of a reference type.</summary>
     public bool IsNull => Type.IsReference() && _ref is null;
 
-    /// <summary>Converts to the natural CLR value: int, long, float, double, or the reference.</summary>
+    /// <summary>Converts to the natural CLR value: int, long, float, double, <c>Vector128Converts to the natural CLR value: int, long, float, double, or the reference.lt;byteConverts to the natural CLR value: int, long, float, double, or the reference.gt;</c> (v128), or the reference.</summary>
     public object? ToObject() => Type switch
     {
         ValType.I32 => AsI32,
         ValType.I64 => AsI64,
         ValType.F32 => AsF32,
         ValType.F64 => AsF64,
+        ValType.V128 => AsV128,
         _ => _ref,
     };
 
     /// <summary>Same type, same bits (NaNs compare by bit pattern) and the same referenced object.</summary>
-    public bool Equals(Value other) => Type == other.Type && _bits == other._bits && ReferenceEquals(_ref, other._ref);
+    public bool Equals(Value other) => Type == other.Type && _bits == other._bits && _high == other._high && ReferenceEquals(_ref, other._ref);
     /// <summary>See <see cref="Equals(Value)"/>.</summary>
     public override bool Equals(object? obj) => obj is Value v && Equals(v);
     /// <summary>A hash consistent with <see cref="Equals(Value)"/>.</summary>
-    public override int GetHashCode() => HashCode.Combine(Type, _bits, _ref);
+    public override int GetHashCode() => HashCode.Combine(Type, _bits, _high, _ref);
 
     /// <summary>The value in the form "i32:42".</summary>
     public override string ToString() => Type switch
@@ -82,6 +95,7 @@ public readonly struct Value : IEquatable<Value>
         ValType.I64 => $"i64:{AsI64}",
         ValType.F32 => $"f32:{AsF32.ToString("R", System.Globalization.CultureInfo.InvariantCulture)}",
         ValType.F64 => $"f64:{AsF64.ToString("R", System.Globalization.CultureInfo.InvariantCulture)}",
+        ValType.V128 => $"v128:0x{_high:x16}{_bits:x16}",
         ValType.FuncRef => _ref is null ? "funcref:null" : "funcref",
         ValType.ExternRef => _ref is null ? "externref:null" : $"externref:{_ref}",
         _ => Type.ToString(),
