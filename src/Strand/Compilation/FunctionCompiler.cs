@@ -153,6 +153,7 @@ internal sealed partial class FunctionCompiler
             if (_controls.Count == 0) break;
         }
         EmitBoundsCheckSlowPaths();
+        EmitStackCheckSlowPath();
     }
 
     /// <summary>An out-of-line bounds-check slow path (see <see cref="EmitEffectiveAddress"/>).</summary>
@@ -368,11 +369,7 @@ internal sealed partial class FunctionCompiler
         if (calls)
         {
             // Only functions that call can recurse; leaf functions need neither guard.
-            var ok = _il.DefineLabel();
-            _il.Emit(OpCodes.Call, RuntimeMembers.EnsureStack);
-            _il.Emit(OpCodes.Brtrue, ok);
-            EmitTrap(TrapCode.CallStackExhausted);
-            _il.MarkLabel(ok);
+            EmitStackCheck();
             EmitInterruptCheck();
         }
     }

@@ -444,8 +444,8 @@ internal static class ModuleCompiler
 /// <summary>
 /// Keeps guest recursion from overflowing the CLR stack whatever a function's frame size.
 /// <para>
-/// Every function that calls starts with <see cref="RuntimeHelpers.TryEnsureSufficientExecutionStack"/>, which
-/// guarantees the runtime's margin (128 KiB on 64-bit, 64 KiB on 32-bit) below the caller's frame: enough for a
+/// Every function that calls starts with a check equivalent to <see cref="RuntimeHelpers.TryEnsureSufficientExecutionStack"/>
+/// (one compare against a per-thread verified limit, <see cref="WasmOps.StackLowInverted"/>), which guarantees the runtime's margin (128 KiB on 64-bit, 64 KiB on 32-bit) below the caller's frame: enough for a
 /// callee whose frame is small, plus the trap path (throwing and dispatching the exception). A function whose frame
 /// may be larger than <see cref="SmallFrameBytes"/> (many locals, a deep operand stack, many blocks) is compiled into a
 /// separate body method, and its entry point becomes a small method that first checks that the body's frame estimate
@@ -456,7 +456,7 @@ internal static class ModuleCompiler
 internal static class FrameGuard
 {
     /// <summary>Frames up to this estimate are covered by the caller's margin.</summary>
-    public const long SmallFrameBytes = 32 * 1024;
+    public const long SmallFrameBytes = WasmOps.FastCheckFrameBytes;
 
     /// <summary>
     /// A generous upper bound of the native frame of a function: 16 bytes (twice a JIT stack slot) per parameter,
