@@ -357,8 +357,8 @@ internal sealed partial class FunctionCompiler
             case Opcode.I32Shl: Shift(OpCodes.Shl, I32); break;
             case Opcode.I32ShrS: Shift(OpCodes.Shr, I32); break;
             case Opcode.I32ShrU: Shift(OpCodes.Shr_Un, I32); break;
-            case Opcode.I32Rotl: RotateIntrinsic(true, I32); break;
-            case Opcode.I32Rotr: RotateIntrinsic(false, I32); break;
+            case Opcode.I32Rotl: RotateInline(true, I32); break;
+            case Opcode.I32Rotr: RotateInline(false, I32); break;
 
             // i64 arithmetic
             case Opcode.I64Clz: BitCountIntrinsic(nameof(BitOperations.LeadingZeroCount), I64); break;
@@ -377,8 +377,8 @@ internal sealed partial class FunctionCompiler
             case Opcode.I64Shl: Shift(OpCodes.Shl, I64); break;
             case Opcode.I64ShrS: Shift(OpCodes.Shr, I64); break;
             case Opcode.I64ShrU: Shift(OpCodes.Shr_Un, I64); break;
-            case Opcode.I64Rotl: RotateIntrinsic(true, I64); break;
-            case Opcode.I64Rotr: RotateIntrinsic(false, I64); break;
+            case Opcode.I64Rotl: RotateInline(true, I64); break;
+            case Opcode.I64Rotr: RotateInline(false, I64); break;
 
             // f32 arithmetic
             case Opcode.F32Abs: SignBitOperation(true, F32); break;

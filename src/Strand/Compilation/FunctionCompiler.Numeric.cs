@@ -15,31 +15,43 @@ namespace Strand.Compilation;
 /// </summary>
 internal sealed partial class FunctionCompiler
 {
-    private static readonly MethodInfo RotateLeft32 = RuntimeMembers.Method(typeof(BitOperations), nameof(BitOperations.RotateLeft), typeof(uint), typeof(int));
-    private static readonly MethodInfo RotateRight32 = RuntimeMembers.Method(typeof(BitOperations), nameof(BitOperations.RotateRight), typeof(uint), typeof(int));
-    private static readonly MethodInfo RotateLeft64 = RuntimeMembers.Method(typeof(BitOperations), nameof(BitOperations.RotateLeft), typeof(ulong), typeof(int));
-    private static readonly MethodInfo RotateRight64 = RuntimeMembers.Method(typeof(BitOperations), nameof(BitOperations.RotateRight), typeof(ulong), typeof(int));
-
     /// <summary>
-    /// i32/i64.rotl/rotr: <c>BitOperations.RotateLeft/Right</c>, a JIT intrinsic (one <c>rol</c>/<c>ror</c>). The count
-    /// gets <see cref="WasmOps.OpaqueZero"/> added (dotnet/runtime#129288); an i64 count is narrowed to int, which
-    /// keeps it modulo 64 as the intrinsic (and wasm) take it.
+    /// i32/i64.rotl/rotr as the shift pattern RyuJIT turns into one <c>rol</c>/<c>ror</c>:
+    /// <c>(x shl n) or (x shr_un (w - n))</c> (left; mirrored for right), the count taken modulo the width by the
+    /// shift instructions. Calling <see cref="BitOperations.RotateLeft(uint, int)"/> instead is an ordinary inline
+    /// candidate, not an intrinsic: in blake3's compress 67 of 224 rotations stayed calls. The count gets
+    /// <see cref="WasmOps.OpaqueZero"/> added (dotnet/runtime#129288); an i64 count is narrowed to int (modulo 64 kept).
     /// </summary>
-    private void RotateIntrinsic(bool left, ValType type)
+    private void RotateInline(bool left, ValType type)
     {
+        var count = Rent(typeof(int));
         _il.Emit(OpCodes.Ldsfld, RuntimeMembers.OpaqueZero);
         if (type == I64)
         {
             _il.Emit(OpCodes.Conv_I8);
             _il.Emit(OpCodes.Add);
             _il.Emit(OpCodes.Conv_I4);
-            _il.Emit(OpCodes.Call, left ? RotateLeft64 : RotateRight64);
         }
-        else
-        {
-            _il.Emit(OpCodes.Add);
-            _il.Emit(OpCodes.Call, left ? RotateLeft32 : RotateRight32);
-        }
+        else _il.Emit(OpCodes.Add);
+        _il.Emit(OpCodes.Stloc, count);
+        var value = Rent(ClrTypes.Of(type));
+        _il.Emit(OpCodes.Stloc, value);
+        int width = type == I64 ? 64 : 32;
+        _il.Emit(OpCodes.Ldloc, value);
+        _il.Emit(OpCodes.Ldloc, count);
+        Ldc(width - 1);
+        _il.Emit(OpCodes.And);
+        _il.Emit(left ? OpCodes.Shl : OpCodes.Shr_Un);
+        _il.Emit(OpCodes.Ldloc, value);
+        Ldc(width);
+        _il.Emit(OpCodes.Ldloc, count);
+        _il.Emit(OpCodes.Sub);
+        Ldc(width - 1);
+        _il.Emit(OpCodes.And);
+        _il.Emit(left ? OpCodes.Shr_Un : OpCodes.Shl);
+        _il.Emit(OpCodes.Or);
+        Release(value);
+        Release(count);
         PopN(2);
         Push(type);
     }
