@@ -249,7 +249,11 @@ internal sealed class CompiledModule
     }
 
     /// <summary>Called by compiled code for a call to another chunk: the callee's code, generating it on first use.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    /// <remarks>
+    /// Also optimised at once (no tier-0 copy): callers the JIT does not inline it into, those compiled with MinOpts
+    /// (too big to optimise) or out of inline budget, call it at every cross-chunk call.
+    /// </remarks>
+    [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
     internal static nint Resolve(Instance instance, int definedIndex)
     {
         nint code = instance.Code[definedIndex];
@@ -503,7 +507,11 @@ internal static class FrameGuard
 
         var il = entry.GetILGenerator();
         var ok = il.DefineLabel();
-        il.Emit(OpCodes.Ldc_I8, frame);
+        // The body's frame estimate, plus the arguments this entry passes on the stack and its own small frame.
+        il.Emit(OpCodes.Ldc_I8, frame + 16L * ps.Length + 4096);
+        var probe = il.DeclareLocal(typeof(byte));
+        il.Emit(OpCodes.Ldloca, probe);
+        il.Emit(OpCodes.Conv_U);
         il.Emit(OpCodes.Call, RuntimeMembers.EnsureStackFor);
         il.Emit(OpCodes.Brtrue, ok);
         il.Emit(OpCodes.Ldc_I4, (int)TrapCode.CallStackExhausted);

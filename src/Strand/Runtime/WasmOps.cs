@@ -84,11 +84,25 @@ internal static class WasmOps
 
     /// <summary>
     /// True when at least <paramref name="frameBytes"/> of stack plus the runtime's execution margin
-    /// (<see cref="RuntimeHelpers.TryEnsureSufficientExecutionStack"/>: 128 KiB on 64-bit) remain below the caller.
-    /// Walks down in steps of 32 KiB (a <c>stackalloc</c> each, not initialised), checking the margin at every step,
-    /// so it never touches stack that is not there. Called at the entry of functions with big frames (compiler's FrameGuard).
+    /// (<see cref="RuntimeHelpers.TryEnsureSufficientExecutionStack"/>: 128 KiB on 64-bit) remain below
+    /// <paramref name="address"/> (the address of a local of the calling entry method). Called at the entry of
+    /// functions with big frames (compiler's FrameGuard). Fast path: the frame ends within the region this thread has
+    /// already verified (<see cref="StackLowInverted"/>: everything from <c>~StackLowInverted - FastCheckFrameBytes</c>
+    /// up lies above the runtime's limit). Otherwise <see cref="EnsureStackSlow"/> walks down.
     /// </summary>
-    public static bool EnsureStack(long frameBytes) =>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static bool EnsureStack(long frameBytes, nuint address)
+    {
+        nuint floor = ~StackLowInverted - FastCheckFrameBytes;
+        return (address >= floor && address - floor >= (nuint)frameBytes) || EnsureStackSlow(frameBytes);
+    }
+
+    /// <summary>
+    /// Walks down in steps of 32 KiB (a <c>stackalloc</c> each, not initialised), checking the margin at every step,
+    /// so it never touches stack that is not there; on success the thread's verified region grows to the last step.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static bool EnsureStackSlow(long frameBytes) =>
         RuntimeHelpers.TryEnsureSufficientExecutionStack() && (frameBytes <= 0 || ProbeStackFrom(frameBytes));
 
     private static unsafe bool ProbeStackFrom(long frameBytes) => ProbeStack(frameBytes, null);
@@ -98,7 +112,11 @@ internal static class WasmOps
     {
         byte* step = stackalloc byte[StackProbeStep];
         if (!RuntimeHelpers.TryEnsureSufficientExecutionStack()) return false;
-        return remaining <= StackProbeStep || ProbeStack(remaining - StackProbeStep, step);
+        if (remaining > StackProbeStep) return ProbeStack(remaining - StackProbeStep, step);
+        // The margin held below this last step: every frame above it, with its probe local FastCheckFrameBytes higher, is safe.
+        nuint low = (nuint)step + FastCheckFrameBytes;
+        if (low < ~StackLowInverted) StackLowInverted = ~low;
+        return true;
     }
 
     // ---------------- integer division ----------------
