@@ -447,7 +447,7 @@ internal sealed partial class FunctionCompiler
             for (int k = ps.Length - 1; k >= 0; k--) _il.Emit(OpCodes.Stloc, c.Slots[k]);
         }
         _il.MarkLabel(c.Label);
-        if (_signal is not null) EmitInterruptCheck();
+        if (_signal is not null && !IsShortCountedLoop()) EmitInterruptCheck();
         if (c.Slots is not null)
             foreach (var slot in c.Slots) _il.Emit(OpCodes.Ldloc, slot);
     }
