@@ -94,6 +94,20 @@ public static class WastParser
         int line = list.Line;
         switch (list.Head)
         {
+            case "module" when list.Items.Count > 1 && list.Items[1] is SAtom { Text: "definition" }:
+                {
+                    // (module definition $id? ...): the rest is a module form as usual.
+                    var form = new SList(list.Line, list.Column, [list.Items[0], .. list.Items.Skip(2)], list.EndLine, list.EndColumn);
+                    return new WastModuleDefinition(ParseModule(form), line);
+                }
+            case "module" when list.Items.Count > 1 && list.Items[1] is SAtom { Text: "instance" }:
+                {
+                    c.Next();
+                    var instance = c.TryId()?.Text;
+                    var definition = c.TryId()?.Text;
+                    c.ExpectEnd();
+                    return new WastModuleInstance(instance, definition, line);
+                }
             case "module":
                 return new WastModuleCommand(ParseModule(list), line);
             case "register":
@@ -281,6 +295,10 @@ public static class WastParser
             // Any non-null function reference; an index, if written, cannot be checked from outside.
             if (c.PeekIndex()) c.Next();
             result = new WastExpectedNonNullRef(WastValueType.FuncRef);
+        }
+        else if (list.HeadIs("ref.null") && c.AtEnd)
+        {
+            result = new WastExpectedAnyNull();
         }
         else if (list.HeadIs("ref.extern") && c.AtEnd)
         {
