@@ -141,7 +141,7 @@ internal sealed class Cursor
         "f64" => ValType.F64,
         "funcref" => ValType.FuncRef,
         "externref" => ValType.ExternRef,
-        "v128" => throw atom.Error(WatParser.SimdNotSupported),
+        "v128" => ValType.V128,
         _ => throw atom.Error($"unexpected token {atom.Text}, expected a value type"),
     };
 

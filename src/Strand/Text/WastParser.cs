@@ -257,7 +257,7 @@ public static class WastParser
                     return WastValue.ExternRef(n);
                 }
             case "v128.const":
-                throw list.Error(WatParser.SimdNotSupported);
+                return WastValue.V128(SimdText.ParseConst(c));
             default:
                 return null;
         }
@@ -271,6 +271,10 @@ public static class WastParser
         {
             c.Next();
             result = new WastExpectedNan(list.Head == "f32.const" ? WastValueType.F32 : WastValueType.F64, nan.Text == "nan:canonical");
+        }
+        else if (list.HeadIs("v128.const") && HasNanLane(c))
+        {
+            result = ParseV128Pattern(c);
         }
         else if (list.HeadIs("ref.func"))
         {
@@ -294,5 +298,37 @@ public static class WastParser
         }
         c.ExpectEnd();
         return result;
+    }
+
+    private static bool IsNanPattern(SNode? n) => n is SAtom { Text: "nan:canonical" or "nan:arithmetic" };
+
+    /// <summary>True when a lane of the <c>v128.const</c> after the cursor is a NaN pattern (the cursor does not move).</summary>
+    private static bool HasNanLane(Cursor c)
+    {
+        for (int i = 1; c.PeekAt(i) is { } n; i++)
+            if (IsNanPattern(n)) return true;
+        return false;
+    }
+
+    /// <summary><c>SHAPE lane*</c> of an expected v128 where float lanes may be <c>nan:canonical</c> or <c>nan:arithmetic</c>.</summary>
+    private static WastExpectedV128 ParseV128Pattern(Cursor c)
+    {
+        var shape = SimdText.ExpectShape(c);
+        string name = shape.ToString().ToLowerInvariant();
+        if (!SimdText.IsFloat(shape)) throw c.ErrorHere($"NaN patterns need a float shape (f32x4 or f64x2), not {name}");
+        var laneType = shape == V128Shape.F32x4 ? WastValueType.F32 : WastValueType.F64;
+        int count = SimdText.LaneCount(shape);
+        var lanes = new List<WastExpected>(count);
+        for (int i = 0; i < count; i++)
+        {
+            if (c.PeekAtom() is not { Reserved: false } atom)
+                throw c.ErrorHere($"wrong number of lane literals: {name} needs {count}, got {i}");
+            c.Next();
+            if (IsNanPattern(atom))
+                lanes.Add(new WastExpectedNan(laneType, atom.Text == "nan:canonical"));
+            else
+                lanes.Add(new WastExpectedValue(new WastValue(laneType, SimdText.ParseLane(atom, shape))));
+        }
+        return new WastExpectedV128(shape, lanes);
     }
 }

@@ -2,11 +2,9 @@ using System.Text;
 
 namespace Strand.Text;
 
-/// <summary>Parses the WebAssembly text format (wasm 2.0 + threads) into the binary format.</summary>
+/// <summary>Parses the WebAssembly text format (wasm 2.0 with SIMD and relaxed SIMD, threads) into the binary format.</summary>
 public static class WatParser
 {
-    internal const string SimdNotSupported = "not supported: SIMD (v128)";
-
     /// <summary>
     /// Parses <paramref name="text"/>: one <c>(module ...)</c> (also <c>(module binary ...)</c> and
     /// <c>(module quote ...)</c>) or a bare sequence of module fields. Returns the binary module.

@@ -706,10 +706,12 @@ public sealed class WastRunner
         WastValueType.F64 => Value.F64Bits(v.Bits),
         WastValueType.FuncRef => Value.Null(ValType.FuncRef),
         WastValueType.ExternRef => v.IsNull ? Value.Null(ValType.ExternRef) : Value.ExternRef(Handle(v.Bits)),
+        WastValueType.V128 => Value.V128(System.Runtime.Intrinsics.Vector128.AsByte(System.Runtime.Intrinsics.Vector128.Create(v.Bits, v.High))),
         _ => throw new ArgumentOutOfRangeException(nameof(v)),
     };
 
-    private static bool Matches(Value actual, WastExpected expected)
+    /// <summary>Whether a result matches what the script expects (bit-exact, NaN patterns, lane-wise for v128).</summary>
+    internal static bool Matches(Value actual, WastExpected expected)
     {
         switch (expected)
         {
@@ -724,8 +726,11 @@ public sealed class WastRunner
                     WastValueType.ExternRef => actual.Type == ValType.ExternRef && (v.IsNull
                         ? actual.Reference is null
                         : actual.Reference is ExternHandle h && h.Id == v.Bits),
+                    WastValueType.V128 => actual.Type == ValType.V128 && V128Lanes.Lane(actual, 0, 8) == v.Bits && V128Lanes.Lane(actual, 1, 8) == v.High,
                     _ => false,
                 };
+            case WastExpectedV128 pattern:
+                return actual.Type == ValType.V128 && V128Lanes.Match(actual, pattern, Matches);
             case WastExpectedNan nan:
                 if (nan.Type == WastValueType.F32)
                 {
@@ -758,6 +763,7 @@ public sealed class WastRunner
         WastExpectedNan n => $"nan:{(n.Canonical ? "canonical" : "arithmetic")} {n.Type}",
         WastExpectedNonNullRef r => $"non-null {r.Type}",
         WastExpectedEither e => "either(" + string.Join(" | ", e.Alternatives.Select(Describe)) + ")",
+        WastExpectedV128 p => $"(v128.const {p.Shape.ToString().ToLowerInvariant()} {string.Join(" ", p.Lanes.Select(Describe))})",
         _ => expected.ToString() ?? "?",
     };
 }
