@@ -79,18 +79,18 @@ public class WastRunnerTests
     [Fact]
     public void AModuleUsingAnUnsupportedFeatureFailsInsteadOfBeingSkipped()
     {
-        // (module (func (drop (v128.const i64x2 0 0)))) in binary: SIMD in the code.
+        // (module (func (drop (ref.i31 (i32.const 0))))) in binary: GC in the code.
         var result = WastRunner.RunText("""
             (module binary "\00asm\01\00\00\00" "\01\04\01\60\00\00" "\03\02\01\00"
-              "\0a\17\01\15\00\fd\0c\00\00\00\00\00\00\00\00\00\00\00\00\00\00\00\00\1a\0b")
-            (assert_invalid (module binary "\00asm\01\00\00\00" "\01\05\01\60\01\7b\00") "type mismatch")
+              "\0a\09\01\07\00\41\00\fb\1c\1a\0b")
+            (assert_invalid (module binary "\00asm\01\00\00\00" "\01\05\01\60\01\6e\00") "type mismatch")
             (assert_malformed (module binary "\00asm\01\00\00\00" "\0e\00") "malformed section id")
-            """, "simd.wast");
+            """, "gc.wast");
         Assert.Equal((1, 2, 0), (result.Passed, result.Failed, result.Skipped));
         Assert.Equal(
             [
-                "simd.wast:1: not supported: SIMD (opcode 0xFD 0x0C at offset 0x17)",
-                "simd.wast:3: not supported: SIMD (value type v128 (0x7B) at offset 0xd)",
+                "gc.wast:1: not supported: GC (opcode 0xFB 0x1C at offset 0x19)",
+                "gc.wast:3: not supported: GC (reference type anyref (0x6E) at offset 0xd)",
             ],
             result.Failures);
     }
