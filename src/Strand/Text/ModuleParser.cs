@@ -446,8 +446,17 @@ internal sealed partial class ModuleParser
             WriteElemSegment(ElemMode.Active, index, offset, refType, items);
             return;
         }
-        WriteTableType(_tables, c);
-        c.ExpectEnd();
+        // (table limits reftype expr): a table initialised with expr (WebAssembly 3.0), 0x40 0x00 tabletype expr.
+        var tableType = new ByteWriter();
+        WriteTableType(tableType, c);
+        if (!c.AtEnd)
+        {
+            _tables.Bytes([0x40, 0x00]);
+            _tables.Bytes(tableType);
+            _tables.Bytes(new CodeParser(this).ParseConstExpr(c));
+            return;
+        }
+        _tables.Bytes(tableType);
     }
 
     private void DefineMemory(Cursor c)

@@ -122,4 +122,14 @@ public class Wat30TextTests
         Assert.StartsWith("null.wast:13: result 0: expected (ref.null), got funcref", result.Failures[1]);
         Assert.Equal((4, 2), (result.Passed, result.Failed));
     }
+
+    [Fact]
+    public void ATableMayHaveAnInitializer()
+    {
+        // (table 10 funcref (ref.null func)) is 0x40 0x00, the table type, then the constant expression (spec 5.5.6).
+        var bytes = Wat("(module (table 10 funcref (ref.null func)) (table 1 2 externref ref.null extern))");
+        Assert.Equal(new byte[] { 0x02, 0x40, 0x00, 0x70, 0x00, 0x0A, 0xD0, 0x70, 0x0B, 0x40, 0x00, 0x6F, 0x01, 0x01, 0x02, 0xD0, 0x6F, 0x0B },
+            WasmBytes.Section(bytes, 4));
+        Assert.Equal(new byte[] { 0x01, 0x70, 0x00, 0x0A }, WasmBytes.Section(Wat("(module (table 10 funcref))"), 4));
+    }
 }
