@@ -43,9 +43,10 @@ internal sealed partial class ModuleParser
 
     private ModuleParser() { }
 
-    public static byte[] Encode(IReadOnlyList<SNode> fields)
+    public static byte[] Encode(IReadOnlyList<SNode> fields, IReadOnlyList<SList>? customAnnotations = null)
     {
         var parser = new ModuleParser();
+        parser._customSections = CustomSections.Parse(customAnnotations ?? []);
         var lists = new List<SList>(fields.Count);
         foreach (var f in fields)
         {
@@ -748,10 +749,11 @@ internal sealed partial class ModuleParser
         }
         VectorSection(module, 10, _functionCount, _code);
         VectorSection(module, 11, _dataCount, _datas);
+        _customSections.EmitUpTo(module, int.MaxValue);
         return module.ToArray();
     }
 
-    private static void VectorSection(ByteWriter module, byte id, uint count, ByteWriter entries)
+    private void VectorSection(ByteWriter module, byte id, uint count, ByteWriter entries)
     {
         if (count == 0) return;
         var s = new ByteWriter();
@@ -760,8 +762,9 @@ internal sealed partial class ModuleParser
         Section(module, id, s);
     }
 
-    private static void Section(ByteWriter module, byte id, ByteWriter content)
+    private void Section(ByteWriter module, byte id, ByteWriter content)
     {
+        _customSections.EmitUpTo(module, CustomSections.Rank(id));
         module.Byte(id);
         module.Sized(content);
     }

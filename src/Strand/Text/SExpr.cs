@@ -63,6 +63,9 @@ internal sealed class SList : SNode
 
     public List<SNode> Items { get; }
 
+    /// <summary>The <c>(@custom ...)</c> annotations directly inside this list, in text order (kept for custom sections).</summary>
+    public IReadOnlyList<SList> CustomAnnotations { get; init; } = [];
+
     /// <summary>Position of the closing parenthesis, for "unexpected end" style errors.</summary>
     public int EndLine { get; }
     public int EndColumn { get; }
@@ -90,10 +93,28 @@ internal sealed class SExprReader
     private int _line = 1;
     private int _lineStart;
 
+    /// <summary>Custom annotations met so far, by the item list of the list they stand in.</summary>
+    private readonly Dictionary<List<SNode>, List<SList>> _customs = new();
+
     private SExprReader(string text) => _text = text;
 
-    /// <summary>Reads all top-level nodes of the text.</summary>
-    public static List<SNode> ReadAll(string text)
+    /// <summary>A closed list, with the custom annotations read directly inside it.</summary>
+    private SList Close(int line, int col, List<SNode> items, int endLine, int endColumn) =>
+        _customs.Remove(items, out var customs)
+            ? new SList(line, col, items, endLine, endColumn) { CustomAnnotations = customs }
+            : new SList(line, col, items, endLine, endColumn);
+
+    /// <summary>An annotation just closed inside <paramref name="parent"/>: checked, and kept aside if it is <c>@custom</c>.</summary>
+    private void AnnotationRead(SList annotation, List<SNode> parent)
+    {
+        CheckAnnotation(annotation);
+        if (annotation.Head != "@custom") return;
+        if (!_customs.TryGetValue(parent, out var list)) _customs[parent] = list = new List<SList>();
+        list.Add(annotation);
+    }
+
+    /// <summary>Reads all top-level nodes of the text; <paramref name="topLevelCustoms"/>, if given, receives the top-level <c>(@custom ...)</c> annotations.</summary>
+    public static List<SNode> ReadAll(string text, List<SList>? topLevelCustoms = null)
     {
         var reader = new SExprReader(text);
         var nodes = new List<SNode>();
@@ -120,11 +141,11 @@ internal sealed class SExprReader
                 reader._pos++;
                 if (stack.Count == 0) throw new WatParseException(line, col, "unexpected token \")\"");
                 var (l, cl, parent, annotation) = stack.Pop();
-                var list = new SList(l, cl, current, line, col);
+                var list = reader.Close(l, cl, current, line, col);
                 current = parent;
                 if (annotation)
                 {
-                    CheckAnnotation(list);
+                    reader.AnnotationRead(list, parent);
                     annotationDepth = -1;
                 }
                 else current.Add(list);
@@ -134,6 +155,7 @@ internal sealed class SExprReader
                 current.Add(reader.ReadToken());
             }
         }
+        if (topLevelCustoms is not null && reader._customs.TryGetValue(nodes, out var top)) topLevelCustoms.AddRange(top);
         if (stack.Count > 0)
         {
             var (l, cl, _, _) = stack.Peek();
@@ -218,11 +240,11 @@ internal sealed class SExprReader
             {
                 _pos++;
                 var (l, cl, parent, annotation) = stack.Pop();
-                var list = new SList(l, cl, current, line, col);
+                var list = Close(l, cl, current, line, col);
                 current = parent;
                 if (annotation)
                 {
-                    CheckAnnotation(list);
+                    AnnotationRead(list, parent);
                     annotationDepth = -1;
                 }
                 else current.Add(list);

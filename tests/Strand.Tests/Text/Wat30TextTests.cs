@@ -132,4 +132,45 @@ public class Wat30TextTests
             WasmBytes.Section(bytes, 4));
         Assert.Equal(new byte[] { 0x01, 0x70, 0x00, 0x0A }, WasmBytes.Section(Wat("(module (table 10 funcref))"), 4));
     }
+
+    [Fact]
+    public void CustomAnnotationsBecomeCustomSectionsWhereTheySay()
+    {
+        var bytes = Wat("""
+            (module
+              (@custom "a" "x" "y")
+              (func (@custom "ignored" "inside a field"))
+              (@custom "b" (before first) "")
+              (@custom "c" (after func) "z")
+              (@custom "d" (before code) "w")
+              (@custom "e" (after global) "v"))
+            """);
+        byte[] expected =
+        [
+            .. WasmBytes.Header,
+            0x00, 0x02, 0x01, (byte)'b',                           // (before first)
+            0x01, 0x04, 0x01, 0x60, 0x00, 0x00,                    // type
+            0x03, 0x02, 0x01, 0x00,                                // func
+            0x00, 0x03, 0x01, (byte)'c', (byte)'z',                // (after func)
+            0x00, 0x03, 0x01, (byte)'e', (byte)'v',                // (after global): no global section, still its place
+            0x00, 0x03, 0x01, (byte)'d', (byte)'w',                // (before code)
+            0x0A, 0x04, 0x01, 0x02, 0x00, 0x0B,                    // code
+            0x00, 0x04, 0x01, (byte)'a', (byte)'x', (byte)'y',     // (after last), the default
+        ];
+        Assert.Equal(expected, bytes);
+        // Bare fields too; the custom sections decode as such.
+        var module = Strand.Binary.ModuleDecoder.Decode(Wat("(@custom \"meta\" \"\\01\\02\") (memory 1)"));
+        var custom = Assert.Single(module.CustomSections);
+        Assert.Equal(("meta", 2), (custom.Name, custom.PayloadLength));
+        Assert.Single(module.Memories);
+    }
+
+    [Theory]
+    [InlineData("(module (@custom))", "expected the section name")]
+    [InlineData("(module (@custom \"a\" (after nothing) \"\"))", "unknown section nothing")]
+    [InlineData("(module (@custom \"a\" (during func) \"\"))", "expected (before ...) or (after ...)")]
+    [InlineData("(module (@custom \"a\" 1))", "expected a string of section contents")]
+    [InlineData("(module (@custom \"\\ff\" \"\"))", "malformed UTF-8")]
+    public void MalformedCustomAnnotationsAreRejected(string text, string reason) =>
+        Assert.Contains(reason, Malformed(text).Reason);
 }
