@@ -221,4 +221,25 @@ public class WatSimdTests
         var e = Assert.Throws<WatParseException>(() => WastParser.Parse($"(assert_return (invoke \"f\") {result})", "t.wast"));
         Assert.Contains(reason, e.Reason);
     }
+
+    [Fact]
+    public void ScriptsPassV128ArgumentsAndCheckV128ResultsEndToEnd()
+    {
+        var result = WastRunner.RunText("""
+            (module
+              (func (export "div") (param v128 v128) (result v128) (f32x4.div (local.get 0) (local.get 1)))
+              (func (export "swap") (param v128) (result v128)
+                (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get 0) (local.get 0))))
+            (assert_return (invoke "div" (v128.const f32x4 0 1 -6 inf) (v128.const f32x4 0 2 3 inf))
+              (v128.const f32x4 nan:canonical 0.5 -2 nan:arithmetic))
+            (assert_return (invoke "swap" (v128.const i64x2 1 -1)) (v128.const i64x2 -1 1))
+            (assert_return (invoke "swap" (v128.const i64x2 1 -1)) (either (v128.const i32x4 0 0 0 0) (v128.const i64x2 -1 1)))
+            (assert_return (invoke "div" (v128.const f32x4 0 1 -6 inf) (v128.const f32x4 0 2 3 inf))
+              (v128.const f32x4 nan:canonical 0.5 -2 -0.0))
+            (assert_return (invoke "swap" (v128.const i64x2 1 -1)) (v128.const i64x2 1 -1))
+            """, "v128.wast");
+        Assert.Equal((4, 2), (result.Passed, result.Failed));
+        Assert.StartsWith("v128.wast:9: result 0: expected (v128.const f32x4 nan:canonical F32 (f32.const bits 0x3f000000) (f32.const bits 0xc0000000) (f32.const bits 0x80000000))", result.Failures[0]);
+        Assert.StartsWith("v128.wast:11: result 0: expected (v128.const i64x2 0x0000000000000001 0xffffffffffffffff)", result.Failures[1]);
+    }
 }
