@@ -832,6 +832,14 @@ public sealed class WastRunner
         }
     }
 
+    /// <summary>One lane of a v128 pattern as the script writes it: <c>nan:canonical</c>, or the lane's bits in hex.</summary>
+    private static string DescribeLane(WastExpected lane) => lane switch
+    {
+        WastExpectedNan n => n.Canonical ? "nan:canonical" : "nan:arithmetic",
+        WastExpectedValue { Value: var v } => v.Type == WastValueType.F32 ? $"0x{v.Bits:x8}" : $"0x{v.Bits:x16}",
+        _ => Describe(lane),
+    };
+
     private static string Describe(WastExpected expected) => expected switch
     {
         WastExpectedValue v => v.Value.ToString(),
@@ -839,7 +847,7 @@ public sealed class WastRunner
         WastExpectedNonNullRef r => $"non-null {r.Type}",
         WastExpectedAnyNull => "(ref.null)",
         WastExpectedEither e => "either(" + string.Join(" | ", e.Alternatives.Select(Describe)) + ")",
-        WastExpectedV128 p => $"(v128.const {p.Shape.ToString().ToLowerInvariant()} {string.Join(" ", p.Lanes.Select(Describe))})",
+        WastExpectedV128 p => $"(v128.const {p.Shape.ToString().ToLowerInvariant()} {string.Join(" ", p.Lanes.Select(DescribeLane))})",
         _ => expected.ToString() ?? "?",
     };
 }
