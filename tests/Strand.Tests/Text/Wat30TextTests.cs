@@ -173,4 +173,16 @@ public class Wat30TextTests
     [InlineData("(module (@custom \"\\ff\" \"\"))", "malformed UTF-8")]
     public void MalformedCustomAnnotationsAreRejected(string text, string reason) =>
         Assert.Contains(reason, Malformed(text).Reason);
+
+    [Fact]
+    public void DeeplyNestedAnnotationsAreRefusedCleanly()
+    {
+        string deep = "(module (@a " + new string('(', 50_000) + new string(')', 50_000) + "))";
+        Assert.Contains("nesting too deep", Malformed(deep).Reason);
+        Assert.Contains("unclosed annotation", Malformed("(module (@a " + new string('(', 100) + ")").Reason);
+        // A script command whose annotation never closes fails alone, as the rest of the file.
+        var commands = WastParser.ParseScript("(module)\n(module (@a (x)\n(module)", "a.wast");
+        Assert.IsType<WastModuleCommand>(commands[0]);
+        Assert.Equal("unclosed annotation", Assert.IsType<WastUnparsable>(commands[1]).Error.Reason);
+    }
 }

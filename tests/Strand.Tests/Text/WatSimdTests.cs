@@ -242,4 +242,37 @@ public class WatSimdTests
         Assert.StartsWith("v128.wast:9: result 0: expected (v128.const f32x4 nan:canonical 0x3f000000 0xc0000000 0x80000000), got v128:", result.Failures[0]);
         Assert.StartsWith("v128.wast:11: result 0: expected (v128.const i64x2 0x0000000000000001 0xffffffffffffffff)", result.Failures[1]);
     }
+
+    [Fact]
+    public void HostileImmediatesGiveParseErrorsNeverCrashes()
+    {
+        // Every keyword with each of these immediate sequences, flat and folded: it parses or fails with a WatParseException.
+        string[] immediates =
+        [
+            "", "0", "-1", "255", "256", "0x1_0", "1.5", "nan", "inf", "i32x4", "i32x4 1 2 3 4", "f64x2 nan:0x1 -0x1p-1074",
+            "$m", "$nowhere", "1 2", "offset=1 align=1 0", "offset=-1", "align=0", "offset=99999999999999999999",
+            "\"s\"", "$\"q\"", string.Join(" ", Enumerable.Range(0, 17)), string.Join(" ", Enumerable.Range(0, 15)),
+        ];
+        int parsed = 0, rejected = 0;
+        foreach (var keyword in SimdOperatorTable.All.Keys)
+        {
+            foreach (var imm in immediates)
+            {
+                foreach (var body in new[] { $"{keyword} {imm}", $"({keyword} {imm} (nop))" })
+                {
+                    try
+                    {
+                        Wat($"(module (memory 1) (memory $m 1) (func {body}))");
+                        parsed++;
+                    }
+                    catch (WatParseException)
+                    {
+                        rejected++;
+                    }
+                }
+            }
+        }
+        Assert.Equal(SimdOperatorTable.All.Count * immediates.Length * 2, parsed + rejected);
+        Assert.True(parsed > 0 && rejected > 0);
+    }
 }
