@@ -590,7 +590,7 @@ internal sealed partial class ModuleParser
                 mode = ElemMode.Active;
                 offset = ParseOffset(c);
             }
-            else if (c.Peek() is SList)
+            else if (c.Peek() is SList offsetOrType && !offsetOrType.HeadIs("ref")) // (ref null func) is the element type of a passive segment
             {
                 mode = ElemMode.Active;
                 offset = ParseOffset(c);
