@@ -195,4 +195,21 @@ public class Wat30TextTests
         Assert.Contains("not supported: reference type (ref func)", Malformed("(module (func (param (ref func))))").Reason);
         Assert.Contains("not supported: reference type (ref null $t)", Malformed("(module (type $t (func)) (global (ref null $t) (ref.null $t)))").Reason);
     }
+
+    [Fact]
+    public void ScriptsNameModulesWithQuotedIdentifiersAndAnnotateCommands()
+    {
+        var result = WastRunner.RunText("""
+            (module $"my module" (@a) (func (export "f") (result i32) (i32.const 7)))
+            (module $other (func (export "f") (result i32) (i32.const 8)))
+            (assert_return (@a b) (invoke $"my module" "f") (i32.const 7))
+            (assert_return (invoke $"other" "f") (i32.const 8))
+            (register "m" $"my module")
+            (module (import "m" "f" (func $g (result i32))) (func (export "g") (result i32) (call $"g")))
+            (assert_return (invoke "g") (i32.const 7))
+            (@a)
+            """, "quoted.wast");
+        Assert.Empty(result.Failures);
+        Assert.Equal(7, result.Passed);
+    }
 }
