@@ -172,6 +172,9 @@ internal sealed class CompiledModule
 
     private readonly System.Collections.Concurrent.ConcurrentDictionary<int, int> _oversized = new();
 
+    /// <summary>Where <see cref="DiagnosticEvent.FunctionNotOptimized"/> goes (<see cref="CompileOptions.Diagnostics"/>).</summary>
+    internal Action<Diagnostic>? Diagnostics { get; set; }
+
     /// <summary>Generated functions whose IL exceeds <see cref="JitOptimizationLimitBytes"/>: defined index → IL bytes.</summary>
     public IReadOnlyDictionary<int, int> OversizedFunctions => _oversized;
 
@@ -347,7 +350,10 @@ internal sealed class CompiledModule
             try
             {
                 int size = FrameGuard.CompileFunction(compilation, unit, i, methods[i - first], type);
-                if (size > JitOptimizationLimitBytes) _oversized[i] = size;
+                if (size > JitOptimizationLimitBytes && _oversized.TryAdd(i, size))
+                    Diagnostics?.Invoke(new Diagnostic(DiagnosticLevel.Warning, DiagnosticEvent.FunctionNotOptimized,
+                        $"{_definition.DescribeFunction((uint)(imported + i))} compiles to {size:N0} bytes of IL, over the JIT's optimisation limit of {JitOptimizationLimitBytes:N0}: it runs unoptimised")
+                    { FunctionIndex = (uint)(imported + i) });
             }
             catch (Exception e) when (e is not WasmUnsupportedException and not WasmImplementationLimitException)
             {

@@ -67,7 +67,9 @@ public sealed class Module
         var definition = ModuleDecoder.Decode(wasm);
         progress?.Invoke(new CompileProgress("decode", wasm.Length, wasm.Length));
         Validation.ModuleValidator.Validate(definition, progress is null ? null : done => progress(new CompileProgress("validate", done, definition.Bodies.Count)));
-        return new Module(definition, options?.BackgroundCodeGeneration ?? false);
+        var module = new Module(definition, options?.BackgroundCodeGeneration ?? false);
+        module.Compiled.Diagnostics = options?.Diagnostics;
+        return module;
     }
 
     /// <summary>
