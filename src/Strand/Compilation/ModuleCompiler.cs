@@ -399,6 +399,22 @@ internal sealed class CompiledModule
     /// <summary>Whether the code comes from a compiled artifact (<see cref="LoadCode"/>) rather than being generated.</summary>
     public bool IsLoaded => _loaded is not null;
 
+    /// <summary>Whether the code is a ReadyToRun image (<see cref="LoadNativeCode"/>): precompiled native code, no JIT for most methods.</summary>
+    public bool IsNative { get; private set; }
+
+    /// <summary>
+    /// Makes this module take its code from the ReadyToRun image at <paramref name="path"/> (crossgen2's output for this
+    /// module's <see cref="EmitPortableAssembly"/> image), before any code is used. The runtime uses an image's native code
+    /// only when it is mapped from a file into a load context that is not collectible, so this code is never unloaded: it
+    /// stays until the process ends (docs/compiler.md, "ReadyToRun images").
+    /// </summary>
+    public void LoadNativeCode(string path)
+    {
+        var context = new System.Runtime.Loader.AssemblyLoadContext($"Strand.Wasm.Native{Interlocked.Increment(ref _assemblyCounter)}", isCollectible: false);
+        _loaded = context.LoadFromAssemblyPath(Path.GetFullPath(path));
+        IsNative = true;
+    }
+
     /// <summary>
     /// Makes this module take its code from <paramref name="image"/> (from <see cref="EmitPortableAssembly"/> of the same
     /// module and the same Strand build), loaded into a collectible load context. Before any code is used.

@@ -80,7 +80,7 @@ public sealed class ModuleCache
         }
         try
         {
-            var module = Module.Deserialize(artifact, options);
+            var module = Module.DeserializeAt(artifact, options, path);
             if (module.Definition.Bytes.AsSpan().SequenceEqual(wasm))
             {
                 Touch(path);
@@ -148,7 +148,7 @@ public sealed class ModuleCache
         long total = 0;
         foreach (var file in files)
         {
-            if (file.Name.EndsWith(".tmp", StringComparison.Ordinal) && file.Name.Contains(Extension + ".", StringComparison.Ordinal))
+            if ((file.Name.EndsWith(".tmp", StringComparison.Ordinal) || file.Name.EndsWith(".tmp.dll", StringComparison.Ordinal)) && file.Name.Contains(Extension + ".", StringComparison.Ordinal))
             {
                 if (now - file.LastWriteTimeUtc > AbandonedTemporaryAge) TryDelete(file.FullName);
             }
@@ -156,6 +156,13 @@ public sealed class ModuleCache
             {
                 entries.Add(file);
                 total += file.Length;
+            }
+            else if (file.Name.EndsWith(Extension + ".r2r", StringComparison.Ordinal) || file.Name.EndsWith(Extension + ".r2r.check", StringComparison.Ordinal))
+            {
+                // A ReadyToRun image counts with its entry; one whose entry is gone is deleted.
+                string entry = Path.Combine(Directory, file.Name[..(file.Name.IndexOf(Extension, StringComparison.Ordinal) + Extension.Length)]);
+                if (File.Exists(entry)) total += file.Length;
+                else TryDelete(file.FullName);
             }
         }
         if (MaxTotalBytes <= 0 || total <= MaxTotalBytes) return 0;
@@ -165,8 +172,12 @@ public sealed class ModuleCache
         {
             if (total <= target) break;
             if (keep is not null && string.Equals(entry.FullName, Path.GetFullPath(keep), StringComparison.Ordinal)) continue;
-            if (TryDelete(entry.FullName)) deleted++;
+            if (!TryDelete(entry.FullName)) continue;
+            deleted++;
             total -= entry.Length;
+            var image = new FileInfo(NativeImage.ImagePath(entry.FullName));
+            if (image.Exists) total -= image.Length;
+            NativeImage.Delete(entry.FullName);
         }
         return deleted;
     }
@@ -186,6 +197,20 @@ public sealed class ModuleCache
         {
             // A read-only cache still serves; its entries just age.
         }
+    }
+
+    /// <summary>
+    /// Adds a ReadyToRun image (native code) to the entry of <paramref name="wasm"/>, which must have been stored; later
+    /// loads of the entry use it (see <see cref="ReadyToRunCompiler"/>). Returns the image's path. Throws
+    /// <see cref="FileNotFoundException"/> when there is no entry, and what <see cref="ReadyToRunCompiler.CompileArtifact"/> throws.
+    /// </summary>
+    public string StoreReadyToRun(byte[] wasm, ReadyToRunCompiler compiler, TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(compiler);
+        string path = PathFor(wasm);
+        if (!File.Exists(path)) throw new FileNotFoundException($"the cache has no entry for this module: {path}", path);
+        compiler.CompileArtifact(path, timeout, cancellationToken);
+        return NativeImage.ImagePath(path);
     }
 
     /// <summary>The cached module of <paramref name="wasm"/>, or, on a miss, the module compiled now and stored.</summary>
