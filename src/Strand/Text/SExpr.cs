@@ -301,7 +301,8 @@ internal sealed class SExprReader
     /// </summary>
     private static void CheckAnnotation(SList list)
     {
-        if (list.Items.Count == 0 || list.Items[0] is not SAtom { Reserved: false } id || id.Text.Length < 2 || id.Text[0] != '@')
+        // The id is the longest idchar run (or string) after "@": in (@a"x") it is a, followed by the string "x".
+        if (list.Items.Count == 0 || list.Items[0] is not SAtom id || id.Text.Length < 2 || id.Text[0] != '@' || !(IsIdChar(id.Text[1]) || !id.Reserved))
             throw list.Error("empty annotation id");
     }
 

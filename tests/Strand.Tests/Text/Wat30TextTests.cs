@@ -44,6 +44,7 @@ public class Wat30TextTests
             """);
         Assert.Equal(plain, annotated);
         Assert.Equal(Wat("(module (func))"), Wat("(@a) (func) (@b)"));
+        Assert.Equal(Wat("(module (func))"), Wat("(module (@a\"x\") (func))"));
     }
 
     [Theory]
