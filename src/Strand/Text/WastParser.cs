@@ -339,9 +339,9 @@ public static class WastParser
         var lanes = new List<WastExpected>(count);
         for (int i = 0; i < count; i++)
         {
-            if (c.PeekAtom() is not { Reserved: false } atom)
+            if (c.Peek() is null or SList)
                 throw c.ErrorHere($"wrong number of lane literals: {name} needs {count}, got {i}");
-            c.Next();
+            var atom = c.ExpectAtom();
             if (IsNanPattern(atom))
                 lanes.Add(new WastExpectedNan(laneType, atom.Text == "nan:canonical"));
             else

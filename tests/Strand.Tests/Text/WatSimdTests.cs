@@ -122,6 +122,7 @@ public class WatSimdTests
     [InlineData("v128.const i32x4 0 0 0", "wrong number of lane literals")]
     [InlineData("v128.const i32x4 0 0 0 0 0", "wrong number of lane literals")]
     [InlineData("v128.const i32x4 0 1.5 0 0", "unexpected token 1.5")]
+    [InlineData("v128.const i32x4 0 0 0 \"0\"", "unexpected token \"0\"")]
     [InlineData("v128.const 0 0 0 0", "expected a vector shape")]
     [InlineData("v128.const i32x3 0 0 0", "expected a vector shape")]
     [InlineData("v128.const", "expected a vector shape")]
