@@ -177,7 +177,16 @@ internal sealed class SExprReader
         while (true)
         {
             var reader = new SExprReader(text) { _pos = pos, _line = line, _lineStart = lineStart };
-            reader.SkipTrivia();
+            try
+            {
+                reader.SkipTrivia();
+            }
+            catch (WatParseException e)
+            {
+                // A block comment between commands that never closes: it runs to the end of the text.
+                result.Add((null, e, e.Line));
+                break;
+            }
             if (reader._pos >= text.Length) break;
             int start = reader._pos, startLine = reader._line, startLineStart = reader._lineStart;
             try

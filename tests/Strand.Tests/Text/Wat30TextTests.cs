@@ -213,4 +213,15 @@ public class Wat30TextTests
         Assert.Empty(result.Failures);
         Assert.Equal(7, result.Passed);
     }
+
+    [Fact]
+    public void AnUnclosedBlockCommentBetweenCommandsFailsAsOneCommand()
+    {
+        var commands = WastParser.ParseScript("(module)\n(register \"a\")\n  (; never closed\n(module)", "c.wast");
+        Assert.Equal(3, commands.Count);
+        var bad = Assert.IsType<WastUnparsable>(commands[2]);
+        Assert.Equal((3, 3, "unclosed block comment"), (bad.Line, bad.Error.Column, bad.Error.Reason));
+        var result = WastRunner.RunText("(module)\n(; never closed", "c.wast");
+        Assert.Equal((1, 1), (result.Passed, result.Failed));
+    }
 }
