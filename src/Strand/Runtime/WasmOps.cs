@@ -41,8 +41,12 @@ internal static class WasmOps
     /// </summary>
     internal const int FastCheckFrameBytes = 32 * 1024;
 
-    /// <summary>Stack probed below a verified frame by <see cref="ExtendStack"/>: half the runtime's 128 KiB margin.</summary>
-    private const int StackExtendProbeBytes = 64 * 1024;
+    /// <summary>
+    /// Stack probed below a verified frame by <see cref="ExtendStack"/>: half the runtime's margin (128 KiB on 64-bit;
+    /// on 32-bit, 64 KiB, where the probe of 32 KiB verifies no more than the frame itself, so every deeper call
+    /// takes the slow path there: correct, only slower).
+    /// </summary>
+    private static readonly int StackExtendProbeBytes = IntPtr.Size == 8 ? 64 * 1024 : 32 * 1024;
 
     /// <summary>
     /// Per thread, the bitwise complement of the lowest address a function's probe local may have and pass the entry
