@@ -554,32 +554,4 @@ internal sealed partial class FunctionCompiler
             Push(r);
         }
     }
-
-    /// <summary>
-    /// Like <see cref="EmitEffectiveAddress"/>, and also traps with "unaligned atomic" unless the effective address
-    /// is a multiple of the access size. Returns the local holding the 64-bit effective address (caller releases it).
-    /// </summary>
-    private LocalBuilder EmitAtomicAddress(ulong offset, int size)
-    {
-        var ea = Rent(typeof(long));
-        EmitWidenedAddress(offset);
-        _il.Emit(OpCodes.Stloc, ea);
-        if (size > 1)
-        {
-            var aligned = _il.DefineLabel();
-            _il.Emit(OpCodes.Ldloc, ea);
-            _il.Emit(OpCodes.Conv_I4);
-            Ldc(size - 1);
-            _il.Emit(OpCodes.And);
-            _il.Emit(OpCodes.Brfalse, aligned);
-            Call(nameof(WasmOps.ThrowUnalignedAtomic));
-            _il.MarkLabel(aligned);
-        }
-        EmitBoundsCheck(ea, size);
-        _il.Emit(OpCodes.Ldloc, _memoryBase!);
-        _il.Emit(OpCodes.Ldloc, ea);
-        _il.Emit(OpCodes.Conv_U);
-        _il.Emit(OpCodes.Add);
-        return ea;
-    }
 }
