@@ -122,7 +122,7 @@ internal sealed partial class FunctionCompiler
     public static List<Instruction> Decode(ModuleDefinition definition, int definedIndex)
     {
         var body = definition.Bodies[definedIndex];
-        var reader = new WasmReader(definition.Bytes, body.CodeStart, body.CodeEnd);
+        var reader = WasmReader.ForCode(definition, body.CodeStart, body.CodeEnd);
         var list = new List<Instruction>();
         while (!reader.AtEnd) list.Add(InstructionDecoder.Read(reader));
         return list;
@@ -282,30 +282,7 @@ internal sealed partial class FunctionCompiler
             _il.Emit(OpCodes.Castclass, typeof(Instance));
             _il.Emit(OpCodes.Stloc, _instance);
         }
-        if (memory)
-        {
-            _memory = _il.DeclareLocal(typeof(Memory));
-            _memoryBase = _il.DeclareLocal(typeof(nint));
-            _il.Emit(OpCodes.Ldloc, _instance!);
-            _il.Emit(OpCodes.Ldfld, RuntimeMembers.InstanceMemory);
-            _il.Emit(OpCodes.Dup);
-            _il.Emit(OpCodes.Stloc, _memory);
-            _il.Emit(OpCodes.Ldfld, RuntimeMembers.MemoryBase);
-            _il.Emit(OpCodes.Stloc, _memoryBase);
-            // Register copies of (length - access size) for the fast bounds check (see EmitEffectiveAddress);
-            // the JIT drops the ones a function never uses.
-            for (int slot = 0; slot < _memoryLimits.Length; slot++)
-            {
-                var limit = _il.DeclareLocal(typeof(long));
-                _memoryLimits[slot] = limit;
-                _il.Emit(OpCodes.Ldloc, _memory);
-                _il.Emit(OpCodes.Volatile);
-                _il.Emit(OpCodes.Ldfld, RuntimeMembers.MemoryLength);
-                _il.Emit(OpCodes.Ldc_I8, (long)(1 << slot));
-                _il.Emit(OpCodes.Sub);
-                _il.Emit(OpCodes.Stloc, limit);
-            }
-        }
+        if (memory) EmitMemoryPrologue(code);
         foreach (var g in globals)
         {
             var cell = _il.DeclareLocal(typeof(Global));

@@ -71,7 +71,7 @@ internal sealed class CodeScan
             try
             {
                 var body = module.Bodies[b];
-                var reader = new WasmReader(module.Bytes, body.CodeStart, body.CodeEnd);
+                var reader = WasmReader.ForCode(module, body.CodeStart, body.CodeEnd);
                 while (!reader.AtEnd) code.Add(InstructionDecoder.Read(reader));
             }
             catch (Exception e) when (e is WasmFormatException or WasmUnsupportedException)

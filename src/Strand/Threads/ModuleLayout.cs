@@ -43,8 +43,16 @@ public sealed class ModuleLayout
 
     private ModuleLayout() { }
 
-    /// <summary>The module's memory 0; null when it has none.</summary>
+    /// <summary>The module's memory that holds the shadow stack (memory 0 unless it has several); null when it has none.</summary>
     public MemoryFacts? Memory { get; private init; }
+    /// <summary>
+    /// The index of the memory that holds the shadow stack and that threads share: 0 with one memory; with several
+    /// (multi-memory), the one the code addresses through <c>__stack_pointer</c> (<see cref="StackMemoryReason"/>); null when
+    /// that cannot be told (a thread group then refuses to start).
+    /// </summary>
+    public uint? StackMemoryIndex { get; private init; }
+    /// <summary>How <see cref="StackMemoryIndex"/> was decided, or why it could not be.</summary>
+    public string StackMemoryReason { get; private init; } = "";
     /// <summary>The shadow-stack pointer global (<c>__stack_pointer</c>): how it was found, its evidence and range.</summary>
     public required StackPointerInfo StackPointer { get; init; }
     /// <summary><c>__data_end</c>: the end of static data, if found.</summary>
@@ -78,7 +86,7 @@ public sealed class ModuleLayout
         ArgumentNullException.ThrowIfNull(module);
         var notes = new List<string>();
 
-        var memory = DescribeMemory(module, notes);
+        var memory = DescribeMemory(module, notes, out var memoryChoice);
         var start = AnalyzeStart(module, notes, out var memoryInits);
         var segments = DescribeSegments(module, memoryInits, notes);
 
@@ -141,6 +149,8 @@ public sealed class ModuleLayout
         return new ModuleLayout
         {
             Memory = memory,
+            StackMemoryIndex = memoryChoice.Index,
+            StackMemoryReason = memoryChoice.Reason,
             StackPointer = stack,
             DataEnd = dataEnd,
             HeapBase = heapBase,
@@ -157,23 +167,44 @@ public sealed class ModuleLayout
 
     // ---------------------------------------------------------------- memory
 
-    private static MemoryFacts? DescribeMemory(ModuleDefinition module, List<string> notes)
+    private static MemoryFacts? DescribeMemory(ModuleDefinition module, List<string> notes, out StackMemory.Choice choice)
     {
+        var spByName = FindGlobal(module, StackPointerName)?.GlobalIndex ?? ImportedStackPointer(module);
+        choice = StackMemory.Choose(module, spByName);
         if (module.TotalMemoryCount == 0) return null;
+        uint index = choice.Index ?? 0;
         if (module.TotalMemoryCount > 1)
-            notes.Add($"The module has {module.TotalMemoryCount} memories; only memory 0 is analysed (LLVM puts the stack and data there).");
+            notes.Add($"The module has {module.TotalMemoryCount} memories; "
+                      + (choice.Index is not null ? $"the analysis uses {choice.Reason}." : $"{choice.Reason}; memory 0 is analysed, and a thread group refuses to place stacks."));
 
-        string? exportName = module.Exports.FirstOrDefault(e => e.Kind == ExternalKind.Memory && e.Index == 0)?.Name;
-        var import = module.Imports.FirstOrDefault(i => i.Kind == ExternalKind.Memory);
-        var type = module.GetMemoryType(0);
+        string? exportName = module.Exports.FirstOrDefault(e => e.Kind == ExternalKind.Memory && e.Index == index)?.Name;
+        var import = index < module.ImportedMemoryCount
+            ? module.Imports.Where(i => i.Kind == ExternalKind.Memory).ElementAt((int)index)
+            : null;
+        var type = module.GetMemoryType(index);
         return new MemoryFacts(
-            Imported: module.ImportedMemoryCount > 0,
-            ImportModule: module.ImportedMemoryCount > 0 ? import?.Module : null,
-            ImportName: module.ImportedMemoryCount > 0 ? import?.Name : null,
+            Imported: import is not null,
+            ImportModule: import?.Module,
+            ImportName: import?.Name,
             ExportName: exportName,
             Shared: type.Shared,
-            MinPages: type.Limits.Min,
-            MaxPages: type.Limits.Max);
+            MinPages: (uint)Math.Min(type.Limits.Min, uint.MaxValue),
+            MaxPages: type.Limits.Max is { } max ? (uint)Math.Min(max, uint.MaxValue) : null,
+            Index: index,
+            Is64: type.Limits.Is64);
+    }
+
+    /// <summary>The index of a global imported under the name <c>__stack_pointer</c>, if any.</summary>
+    private static uint? ImportedStackPointer(ModuleDefinition module)
+    {
+        uint globals = 0;
+        foreach (var import in module.Imports)
+        {
+            if (import.Kind != ExternalKind.Global) continue;
+            if (import.Name == StackPointerName) return globals;
+            globals++;
+        }
+        return null;
     }
 
     // ---------------------------------------------------------------- start function
@@ -269,7 +300,7 @@ public sealed class ModuleLayout
 
     private static List<Instruction> DecodeBody(ModuleDefinition module, FunctionBody body)
     {
-        var reader = new WasmReader(module.Bytes, body.CodeStart, body.CodeEnd);
+        var reader = WasmReader.ForCode(module, body.CodeStart, body.CodeEnd);
         var list = new List<Instruction>();
         while (!reader.AtEnd) list.Add(InstructionDecoder.Read(reader));
         return list;
