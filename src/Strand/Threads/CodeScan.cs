@@ -124,7 +124,7 @@ internal sealed class CodeScan
                     if (!CallsByFunction.TryGetValue(function, out var calls)) CallsByFunction[function] = calls = [];
                     calls.Add(ins.Index);
                     break;
-                case Opcode.MemoryInit when i >= 3 && ins.Index2 == 0:
+                case Opcode.MemoryInit when i >= 3:
                 {
                     // dst is the function's parameter or a global it sets from it: __wasm_init_tls(ptr).
                     var dst = code[i - 3];

@@ -87,8 +87,9 @@ public sealed class ModuleLayout
         var notes = new List<string>();
 
         var memory = DescribeMemory(module, notes, out var memoryChoice);
-        var start = AnalyzeStart(module, notes, out var memoryInits);
-        var segments = DescribeSegments(module, memoryInits, notes);
+        uint stackMemory = memoryChoice.Index ?? 0;
+        var start = AnalyzeStart(module, notes, out var memoryInits, stackMemory);
+        var segments = DescribeSegments(module, memoryInits, notes, stackMemory);
 
         var staticRanges = new List<AddressRange>();
         foreach (var s in segments)
@@ -212,7 +213,7 @@ public sealed class ModuleLayout
     /// <summary>A constant <c>memory.init</c>: segment <paramref name="Segment"/> bytes [Source, Source+Length) go to <paramref name="Destination"/>.</summary>
     private readonly record struct MemoryInitCall(uint Segment, uint Destination, uint Source, uint Length);
 
-    private static StartFunctionInfo? AnalyzeStart(ModuleDefinition module, List<string> notes, out List<MemoryInitCall> inits)
+    private static StartFunctionInfo? AnalyzeStart(ModuleDefinition module, List<string> notes, out List<MemoryInitCall> inits, uint memory = 0)
     {
         inits = [];
         if (module.StartFunction is not { } index) return null;
@@ -253,11 +254,11 @@ public sealed class ModuleLayout
                     break;
                 case Opcode.MemoryInit:
                     hasInitOrFill = true;
-                    if (ins.Index2 == 0 && ConstAt(code, i - 3) is { } dst && ConstAt(code, i - 2) is { } src && ConstAt(code, i - 1) is { } len)
+                    if (ins.Memory == memory && ConstAt(code, i - 3) is { } dst && ConstAt(code, i - 2) is { } src && ConstAt(code, i - 1) is { } len)
                         inits.Add(new MemoryInitCall(ins.Index, dst, src, len));
                     // wasm-ld >= 15, the main thread's TLS block: i32.const C; i32.const C; global.set g; i32.const 0;
                     // i32.const len; memory.init S (the destination is pushed before __tls_base is set to the same C).
-                    else if (ins.Index2 == 0 && i >= 5 && code[i - 3].Opcode == Opcode.GlobalSet && ConstAt(code, i - 4) is { } tlsBase
+                    else if (ins.Memory == memory && i >= 5 && code[i - 3].Opcode == Opcode.GlobalSet && ConstAt(code, i - 4) is { } tlsBase
                              && ConstAt(code, i - 5) == tlsBase && ConstAt(code, i - 2) is { } tlsSrc && ConstAt(code, i - 1) is { } tlsLen)
                     {
                         inits.Add(new MemoryInitCall(ins.Index, tlsBase, tlsSrc, tlsLen));
@@ -266,7 +267,7 @@ public sealed class ModuleLayout
                     break;
                 case Opcode.MemoryFill:
                     hasInitOrFill = true;
-                    if (ins.Index == 0 && ConstAt(code, i - 3) is { } fillDst && ConstAt(code, i - 2) == 0 && ConstAt(code, i - 1) is { } fillLen && fillLen > 0)
+                    if (ins.Memory == memory && ConstAt(code, i - 3) is { } fillDst && ConstAt(code, i - 2) == 0 && ConstAt(code, i - 1) is { } fillLen && fillLen > 0)
                         fills.Add(new AddressRange(fillDst, (ulong)fillDst + fillLen));
                     break;
                 case Opcode.MemoryAtomicWait32 or Opcode.MemoryAtomicNotify:
@@ -317,7 +318,7 @@ public sealed class ModuleLayout
 
     // ---------------------------------------------------------------- data segments
 
-    private static List<DataSegmentInfo> DescribeSegments(ModuleDefinition module, List<MemoryInitCall> inits, List<string> notes)
+    private static List<DataSegmentInfo> DescribeSegments(ModuleDefinition module, List<MemoryInitCall> inits, List<string> notes, uint memory = 0)
     {
         var result = new List<DataSegmentInfo>(module.Data.Count);
         for (int i = 0; i < module.Data.Count; i++)
@@ -328,7 +329,7 @@ public sealed class ModuleLayout
             uint? address = null;
             var source = SegmentAddressSource.Unknown;
 
-            if (seg.Mode == SegmentMode.Active && seg.MemoryIndex == 0 && seg.Offset is { } offset && ConstI32(module, offset) is { } at)
+            if (seg.Mode == SegmentMode.Active && seg.MemoryIndex == memory && seg.Offset is { } offset && ConstI32(module, offset) is { } at)
             {
                 address = at;
                 source = SegmentAddressSource.ActiveOffset;
