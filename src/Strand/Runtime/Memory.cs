@@ -65,7 +65,9 @@ public sealed unsafe class Memory : Extern, IDisposable
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">a limit above the address type's bound, or the maximum below the minimum</exception>
     /// <exception cref="ArgumentException">shared without a maximum</exception>
-    /// <exception cref="OutOfMemoryException">the address space cannot be reserved or the initial pages cannot be committed (a 64-bit memory whose minimum is above <see cref="MaxPages64"/>)</exception>
+    /// <exception cref="WasmImplementationLimitException">a 64-bit memory whose minimum is above <see cref="MaxPages64"/> (an instantiation
+    /// that needs one fails with it, as for a too-big table: exit code 1 in the CLI, never a trap)</exception>
+    /// <exception cref="OutOfMemoryException">the address space cannot be reserved or the initial pages cannot be committed</exception>
     public Memory(ulong minPages, ulong? maxPages, bool shared, bool is64)
     {
         ulong bound = is64 ? MaxPages64Spec : MaxPages;
@@ -78,7 +80,8 @@ public sealed unsafe class Memory : Extern, IDisposable
         Is64 = is64;
         ulong reservable = is64 ? Math.Min(maxPages ?? MaxPages64, MaxPages64) : maxPages ?? MaxPages;
         if (minPages > reservable)
-            throw new OutOfMemoryException($"a 64-bit memory of {minPages} pages: Strand reserves at most {MaxPages64} pages (64 GiB) per memory");
+            throw new WasmImplementationLimitException(
+                $"a 64-bit memory of {minPages} pages: Strand creates memories of at most {MaxPages64} pages (64 GiB)");
         _reservablePages = reservable;
         _reservation = AddressSpaceReservation.Reserve((nuint)reservable * PageSize);
         BaseAddress = _reservation.Address;

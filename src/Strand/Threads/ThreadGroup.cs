@@ -72,9 +72,9 @@ public sealed class ThreadGroup : IDisposable
         if (_options.StackSize == 0)
             throw new ArgumentOutOfRangeException(nameof(options), "StackSize must be at least 1 byte (it is rounded up to 16); null means the module's own stack size");
         Layout = ModuleLayout.Analyze(definition);
-        // With several memories (multi-memory) the threads share the one that holds the shadow stack.
-        if (Layout.StackMemoryIndex is not { } memoryIndex)
-            throw new ThreadSpawnException($"cannot run threads on this module: {Layout.StackMemoryReason}");
+        // With several memories (multi-memory) the threads share the one that holds the shadow stack. When that cannot be
+        // told, one thread still runs (on memory 0's index, its stack pointer neither moved nor guarded); a second is refused.
+        uint memoryIndex = Layout.StackMemoryIndex ?? 0;
         MemoryIndex = memoryIndex;
         Memory = CreateOrFindMemory(definition, _options.Linker, memoryIndex);
         // An imported __stack_pointer (position-independent code) would be one Global shared by every instance. In
@@ -102,7 +102,8 @@ public sealed class ThreadGroup : IDisposable
 
         // Only a global the evidence strongly supports is moved and guarded (a weak heuristic pick may be, e.g., a
         // bump allocator's pointer, and guarding it would stop a correct program).
-        StackPointerGlobal = Layout.StackPointer is { Found: true, IsMutableI32: true, Evidence: StackEvidence.Strong, GlobalIndex: { } g } ? g : null;
+        StackPointerGlobal = Layout.StackMemoryIndex is not null
+            && Layout.StackPointer is { Found: true, IsMutableI32: true, Evidence: StackEvidence.Strong, GlobalIndex: { } g } ? g : null;
         MainStack = Layout.StackPointer.Range;
         _mainGuarded = Layout.StackPointer.GuardedRange;
         if (StackPointerGlobal is not null && Layout.StackPointer.InitialValue is { } top && MainStack is null)
@@ -180,6 +181,8 @@ public sealed class ThreadGroup : IDisposable
             if (StopReason is not null || FirstError is not null)
                 throw new InvalidOperationException("the thread group has been stopped; no new threads can join it");
             int id = _spawned + 1;
+            if (id > 1 && Layout.StackMemoryIndex is null)
+                throw new ThreadSpawnException($"cannot start thread {id}: {Layout.StackMemoryReason}");
             if (id > 1 && Memory is { Shared: false })
                 throw new ThreadSpawnException($"cannot start thread {id}: the module's memory is not shared, so only one thread may use it");
             if (id > 1 && _options.StackMode != StackMode.GuestPlaced && Layout.Tls.Unaccounted is { } tlsLike)

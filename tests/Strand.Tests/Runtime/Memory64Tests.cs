@@ -96,6 +96,16 @@ public class Memory64Tests
     }
 
     [Fact]
+    public void AMinimumAboveTheImplementationLimitFailsInstantiationNotTheProcess()
+    {
+        // Valid (at most 2^48 pages), but beyond the 64 GiB Strand reserves per memory.
+        var module = Module.Compile(WatParser.ParseModule("(module (memory i64 0x10_0001))"));
+        var e = Assert.Throws<Strand.Binary.WasmImplementationLimitException>(() => new Linker().Instantiate(module));
+        Assert.StartsWith("implementation limit:", e.Message);
+        Assert.Throws<Strand.Binary.WasmImplementationLimitException>(() => new Memory(1UL << 21, null, shared: false, is64: true));
+    }
+
+    [Fact]
     public void ImportsMatchTheAddressType()
     {
         var module = Module.Compile(WatParser.ParseModule("""(module (import "m" "mem" (memory i64 1)))"""));

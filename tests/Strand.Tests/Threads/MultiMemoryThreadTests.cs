@@ -71,7 +71,7 @@ public class MultiMemoryThreadTests
     }
 
     [Fact]
-    public void AModuleWhoseStackMemoryCannotBeToldIsRefusedClearly()
+    public void AModuleWhoseStackMemoryCannotBeToldRunsOneThreadAndRefusesASecondClearly()
     {
         // Two memories and a stack pointer, but no code addresses memory through it.
         var module = Module.Compile(WatParser.ParseModule("""
@@ -81,7 +81,13 @@ public class MultiMemoryThreadTests
               (global (export "__stack_pointer") (mut i32) (i32.const 4096))
               (func (export "f")))
             """));
-        var e = Assert.Throws<ThreadSpawnException>(() => new ThreadGroup(module));
+        using var group = new ThreadGroup(module, new ThreadGroupOptions { Timeout = ThreadFixtures.JoinTimeout });
+        Assert.Null(group.Layout.StackMemoryIndex);
+        Assert.Null(group.StackPointerGlobal);              // neither moved nor guarded
+        var first = group.Spawn("f");                         // one thread runs as the module is
+        var e = Assert.Throws<ThreadSpawnException>(() => group.Spawn("f"));
         Assert.Contains("cannot be told", e.Message);
+        Assert.Null(ThreadFixtures.Finish(group));
+        Assert.True(first.IsCompleted);
     }
 }
