@@ -115,4 +115,13 @@ public class MultiMemoryTests
         Assert.Equal(42, instance.Invoke("byte", Value.I32(108))[0].AsI32);
         Assert.Equal(7, instance.Invoke("call3")[0].AsI32);
     }
+
+    [Fact]
+    public void AModuleWithTooManyMemoriesIsAnImplementationLimit()
+    {
+        var wat = "(module " + string.Concat(Enumerable.Repeat("(memory 0) ", ImplementationLimits.MaxMemories + 1)) + ")";
+        var e = Assert.Throws<Strand.Binary.WasmImplementationLimitException>(() => Module.Compile(WatParser.ParseModule(wat)));
+        Assert.Contains($"{ImplementationLimits.MaxMemories + 1} memories", e.Message);
+        Module.Compile(WatParser.ParseModule("(module " + string.Concat(Enumerable.Repeat("(memory 0) ", ImplementationLimits.MaxMemories)) + ")"));
+    }
 }
