@@ -106,6 +106,29 @@ public class Memory64Tests
     }
 
     [Fact]
+    public void AtomicsOnASharedMemory64Above4GiB()
+    {
+        var instance = Instantiate("""
+            (module
+              (memory i64 1 81921 shared)
+              (func (export "grow") (param i64) (result i64) (memory.grow (local.get 0)))
+              (func (export "add") (param i64 i32) (result i32) (i32.atomic.rmw.add (local.get 0) (local.get 1)))
+              (func (export "wait") (param i64 i32) (result i32) (memory.atomic.wait32 (local.get 0) (local.get 1) (i64.const 1000)))
+              (func (export "notify") (param i64) (result i32) (memory.atomic.notify (local.get 0) (i32.const 1))))
+            """);
+        instance.Invoke("grow", Value.I64(81920));
+        long at5GiB = 5L << 30;
+        Assert.Equal(0, instance.Invoke("add", Value.I64(at5GiB), Value.I32(5))[0].AsI32);
+        Assert.Equal(5, instance.Invoke("add", Value.I64(at5GiB), Value.I32(1))[0].AsI32);
+        Assert.Equal(1, instance.Invoke("wait", Value.I64(at5GiB), Value.I32(0))[0].AsI32);   // not equal
+        Assert.Equal(2, instance.Invoke("wait", Value.I64(at5GiB), Value.I32(6))[0].AsI32);   // timed out
+        Assert.Equal(0, instance.Invoke("notify", Value.I64(at5GiB))[0].AsI32);               // no waiter
+        Assert.Equal(TrapCode.UnalignedAtomic, Assert.Throws<TrapException>(() => instance.Invoke("add", Value.I64(at5GiB + 1), Value.I32(1))).Code);
+        Assert.Equal(TrapCode.OutOfBoundsMemoryAccess, Assert.Throws<TrapException>(() => instance.Invoke("add", Value.I64(81921L << 16), Value.I32(1))).Code);
+        instance.Dispose();
+    }
+
+    [Fact]
     public void ImportsMatchTheAddressType()
     {
         var module = Module.Compile(WatParser.ParseModule("""(module (import "m" "mem" (memory i64 1)))"""));
