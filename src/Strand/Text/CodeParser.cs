@@ -436,7 +436,7 @@ internal sealed class CodeParser
     private uint OptionalMemory(Cursor c) => c.PeekIndex() ? _module.Memories.Resolve(c.ExpectAtom()) : 0;
 
     /// <summary>
-    /// A memarg: <c>offset=</c> (a u64: memory64; validation rejects one above 2^32-1 for a 32-bit memory) and <c>align=</c>;
+    /// A memarg: <c>offset=</c> (a u64 for a 64-bit memory, a u32 for a 32-bit one, as the 2.0 text format has it) and <c>align=</c>;
     /// a non-zero <paramref name="memory"/> sets flag bit 6 and follows the alignment (multi-memory).
     /// </summary>
     private static void WriteMemArg(Cursor c, ByteWriter w, int naturalAlignment, uint memory = 0, bool memory64 = false)
