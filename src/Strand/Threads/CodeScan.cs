@@ -45,7 +45,7 @@ internal sealed class CodeScan
     public Dictionary<uint, GlobalUse> Globals { get; } = [];
     public List<InitTlsShape> InitTlsCandidates { get; } = [];
     /// <summary>Highest end (exclusive) of a load or store at a constant address, per function-free scan; null if none.</summary>
-    public List<(ulong Start, ulong End)> ConstantAccesses { get; } = [];
+    public List<(ulong Start, ulong End, uint Memory)> ConstantAccesses { get; } = [];
     /// <summary>Global indices written by each function (function index → globals), for <c>wasi_thread_start</c>.</summary>
     public Dictionary<uint, HashSet<uint>> WritesByFunction { get; } = [];
     /// <summary>Direct calls made by each function.</summary>
@@ -146,7 +146,7 @@ internal sealed class CodeScan
                     {
                         // The address is the first operand; only when every operand is a constant is it known to be that one.
                         ulong start = (ulong)(uint)code[i - n].I32 + ins.MemOffset;
-                        ConstantAccesses.Add((start, start + width));
+                        ConstantAccesses.Add((start, start + width, ins.Memory));
                     }
                     break;
             }

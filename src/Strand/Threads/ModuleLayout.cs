@@ -563,8 +563,8 @@ public sealed class ModuleLayout
         // stack first the data runs from the top upwards, so anything in the initial memory may be static data.
         ulong limit = stack.InitialValue is { } top && top > from ? top : memory.InitialBytes;
         ulong end = 0;
-        foreach (var (start, stop) in scan.ConstantAccesses)
-            if (start >= from && start < limit && stop <= limit) end = Math.Max(end, stop);
+        foreach (var (start, stop, inMemory) in scan.ConstantAccesses)
+            if (inMemory == memory.Index && start >= from && start < limit && stop <= limit) end = Math.Max(end, stop);
         if (end == 0 || end <= (dataEnd.Value ?? 0) || end > uint.MaxValue) return dataEnd;
         notes.Add($"The code loads or stores at constant addresses up to 0x{end:x8}, above the data the segments record: static data (.bss) extends at least that far; the data end is raised to it (still a lower bound).");
         return new LayoutAddress((uint)end, SymbolSource.Inferred, null, IsLowerBound: true);

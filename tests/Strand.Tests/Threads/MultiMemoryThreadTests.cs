@@ -90,4 +90,34 @@ public class MultiMemoryThreadTests
         Assert.Null(ThreadFixtures.Finish(group));
         Assert.True(first.IsCompleted);
     }
+
+    [Fact]
+    public void TheLayoutAnalysesOnlyTheStacksMemory()
+    {
+        // Data and constant-address stores in memory 0 lie far above memory 1's data: they must not move its data end.
+        var module = Module.Compile(WatParser.ParseModule("""
+            (module
+              (memory $priv 4)
+              (memory $shared 2 16 shared)
+              (data (memory $priv) (i32.const 100000) "zzzz")
+              (data (memory $shared) (i32.const 1024) "abcd")
+              (global $__stack_pointer (export "__stack_pointer") (mut i32) (i32.const 65536))
+              (func (export "frame") (local $fp i32)
+                global.get $__stack_pointer
+                i32.const 32
+                i32.sub
+                local.tee $fp
+                global.set $__stack_pointer
+                (i32.store $shared (local.get $fp) (i32.const 7))
+                (global.set $__stack_pointer (i32.add (local.get $fp) (i32.const 32))))
+              (func (export "far") (i32.store $priv (i32.const 200000) (i32.const 1))))
+            """));
+        var layout = ModuleLayout.Analyze(module.Definition);
+        Assert.Equal(1u, layout.StackMemoryIndex);
+        Assert.Equal(1u, layout.Memory!.Index);
+        Assert.True(layout.Memory.Shared);
+        Assert.Equal(1028u, layout.DataEnd.Value);
+        Assert.Equal(new AddressRange(1024, 1028), layout.DataSegments.Single(d => d.Address is not null).Range);
+        Assert.Equal(new AddressRange(1040, 65536), layout.StackPointer.Range); // after the data, 16-aligned
+    }
 }
