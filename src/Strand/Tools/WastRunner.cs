@@ -364,7 +364,7 @@ public sealed class WastRunner
     {
         var imports = CreateLinker().ResolveImports(compiled, null);
         var instance = Instance.Create(compiled, imports, new InstantiationOptions { Signal = _control.Signal });
-        _control.Track(instance.Memory0);
+        foreach (var memory in instance.Memories) _control.Track(memory);
         return instance;
     }
 
