@@ -146,6 +146,15 @@ public sealed class ModuleLayout
         var exports = module.Exports.Select(e => new LayoutExport(e.Name, e.Kind, e.Index, DescribeExport(module, e))).ToList();
 
         var verdict = Judge(memory, stack, tls, module, scan);
+        if (memoryChoice.Index is null && memory is not null)
+        {
+            // Multi-memory without a known stack memory: Strand runs one thread as the module is and refuses a second.
+            verdict = verdict with
+            {
+                UnderStrand = new SafetyAssessment(SafetyLevel.Unknown,
+                    [$"Strand cannot tell which memory holds the shadow stack ({memoryChoice.Reason}): it runs one thread as the module is (its stack pointer neither moved nor guarded) and refuses a second."]),
+            };
+        }
 
         return new ModuleLayout
         {

@@ -83,6 +83,7 @@ public class MultiMemoryThreadTests
             """));
         using var group = new ThreadGroup(module, new ThreadGroupOptions { Timeout = ThreadFixtures.JoinTimeout });
         Assert.Null(group.Layout.StackMemoryIndex);
+        Assert.Equal(SafetyLevel.Unknown, group.Layout.Verdict.UnderStrand.Level);
         Assert.Null(group.StackPointerGlobal);              // neither moved nor guarded
         var first = group.Spawn("f");                         // one thread runs as the module is
         var e = Assert.Throws<ThreadSpawnException>(() => group.Spawn("f"));
