@@ -450,7 +450,8 @@ internal sealed partial class ModuleParser
             return;
         }
         _tableCount++;
-        bool table64 = c.PeekAtom() is { Text: "i64" } && TryAddressType(c);
+        // An explicit address type (i32 or i64, table64) is consumed here, before the inline-segment form is recognised.
+        bool table64 = c.PeekAtom() is { Text: "i64" or "i32" } && TryAddressType(c);
         if (c.PeekRefType())
         {
             // (table reftype (elem ...)): the table is sized to fit its inline segment exactly.
@@ -498,7 +499,7 @@ internal sealed partial class ModuleParser
             return;
         }
         _memoryCount++;
-        bool memory64 = c.PeekAtom() is { Text: "i64" } && c.PeekAt(1) is SList { } l && l.HeadIs("data") && TryAddressType(c);
+        bool memory64 = c.PeekAtom() is { Text: "i64" or "i32" } && c.PeekAt(1) is SList { } l && l.HeadIs("data") && TryAddressType(c);
         if (c.TryList("data") is { } dataList)
         {
             c.ExpectEnd();

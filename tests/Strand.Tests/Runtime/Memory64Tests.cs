@@ -181,4 +181,26 @@ public class Memory64Tests
         Assert.Throws<Strand.Validation.WasmValidationException>(() => Module.Compile(WatParser.ParseModule(
             "(module (memory 1) (table i64 1 funcref) (func (drop (table.get 0 (i32.const 0)))))")));
     }
+
+    [Fact]
+    public void TextFormAddressTypesWithInlineSegments()
+    {
+        var instance = Instantiate("""
+            (module
+              (memory $m32 (export "m32") i32 (data "ab"))
+              (memory $m64 (export "m64") i64 (data "cd"))
+              (table $t32 i32 funcref (elem $f))
+              (table $t64 i64 funcref (elem $f $f))
+              (func $f (result i32) (i32.const 3))
+              (func (export "read") (result i32)
+                (i32.add (i32.load8_u $m32 (i32.const 1)) (i32.load8_u $m64 (i64.const 1))))
+              (func (export "sizes") (result i32 i64) (table.size $t32) (table.size $t64)))
+            """);
+        Assert.Equal('b' + 'd', instance.Invoke("read")[0].AsI32);
+        Assert.False(instance.GetMemory("m32")!.Is64);
+        Assert.True(instance.GetMemory("m64")!.Is64);
+        var sizes = instance.Invoke("sizes");
+        Assert.Equal(1, sizes[0].AsI32);
+        Assert.Equal(2L, sizes[1].AsI64);
+    }
 }
