@@ -34,6 +34,8 @@ public readonly record struct BlockType(BlockTypeKind Kind, ValType Value = defa
 /// <item>table.init: <see cref="Index"/> = element segment, <see cref="Index2"/> = table. elem.drop: <see cref="Index"/>. table.copy: <see cref="Index"/> = destination, <see cref="Index2"/> = source.</item>
 /// <item>i32.const: <see cref="Immediate"/> = the value sign-extended to 64 bits; i64.const: its bits; f32.const/f64.const: the raw IEEE bits.</item>
 /// <item>ref.null: <see cref="RefType"/>. select with types: <see cref="SelectTypes"/>.</item>
+/// <item>v128.const: <see cref="Immediate"/> = bytes 0..7 and <see cref="ImmediateHigh"/> = bytes 8..15 (little-endian);
+/// i8x16.shuffle: its 16 lane indices the same way. extract_lane, replace_lane, v128.loadN_lane/storeN_lane: <see cref="Lane"/>.</item>
 /// </list>
 /// </summary>
 public struct Instruction
@@ -48,6 +50,10 @@ public struct Instruction
     public uint Index2;
     /// <summary>A constant's bits (<c>i32/i64/f32/f64.const</c>).</summary>
     public ulong Immediate;
+    /// <summary>The upper 64 bits of a <c>v128.const</c> or of <c>i8x16.shuffle</c>'s lane indices (the lower ones are <see cref="Immediate"/>).</summary>
+    public ulong ImmediateHigh;
+    /// <summary>A SIMD instruction's lane index immediate.</summary>
+    public byte Lane;
     /// <summary>A memory access's alignment exponent (log2 of the byte alignment).</summary>
     public uint Align;
     /// <summary>A memory access's static offset, in bytes.</summary>

@@ -13,7 +13,8 @@ internal sealed partial class FunctionCompiler
         2 => 1,
         4 => 2,
         8 => 3,
-        _ => throw new ArgumentOutOfRangeException(nameof(size), size, "memory accesses are 1, 2, 4 or 8 bytes"),
+        16 => 4,
+        _ => throw new ArgumentOutOfRangeException(nameof(size), size, "memory accesses are 1, 2, 4, 8 or 16 bytes"),
     };
 
     /// <summary>An out-of-line bounds-check slow path (see <see cref="EmitEffectiveAddress"/>).</summary>
@@ -102,8 +103,8 @@ internal sealed partial class FunctionCompiler
         public required LocalBuilder Memory;
         public required LocalBuilder Base;
         public required bool Is64;
-        /// <summary>Limits for accesses of 1, 2, 4 and 8 bytes (see <see cref="EmitLimit"/>).</summary>
-        public readonly LocalBuilder?[] Limits = new LocalBuilder?[4];
+        /// <summary>Limits for accesses of 1, 2, 4, 8 and 16 bytes (see <see cref="EmitLimit"/>), as <see cref="_memoryLimits"/>.</summary>
+        public readonly LocalBuilder?[] Limits = new LocalBuilder?[5];
     }
 
     private readonly Dictionary<uint, MemoryState> _memoryStates = new();

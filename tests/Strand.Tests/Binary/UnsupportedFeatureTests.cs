@@ -16,10 +16,6 @@ public class UnsupportedFeatureTests
     // Offsets: header 8; SingleFunction's first code byte is at 28; a first section's first entry at 11.
     public static TheoryData<string, byte[], string, string, int> Cases => new()
     {
-        { "v128.const in a body", SingleFunction(Concat(V128Zero, [0x1A, End])), UnsupportedFeatures.Simd, "opcode 0xFD 0x0C", 28 },
-        { "relaxed SIMD opcode", SingleFunction([0xFD, 0x80, 0x02, End]), UnsupportedFeatures.Simd, "opcode 0xFD 0x100", 28 },
-        { "v128 local", Module(VoidTypeSection(), Section(3, Vec([0x00])), Section(10, Vec(Body([(1, 0x7B)], End)))), UnsupportedFeatures.Simd, "value type v128 (0x7B)", 24 },
-        { "v128 parameter", Module(Section(1, Vec([0x60, 0x01, 0x7B, 0x00]))), UnsupportedFeatures.Simd, "value type v128 (0x7B)", 13 },
         { "tag section", Module(VoidTypeSection(), Section(13, Vec([0x00, 0x00]))), UnsupportedFeatures.ExceptionHandling, "tag section with 1 tag(s)", 14 },
         { "tag import", Module(VoidTypeSection(), Section(2, Vec(Concat(Name("m"), Name("t"), [0x04, 0x00, 0x00])))), UnsupportedFeatures.ExceptionHandling, "tag import m.t", 21 },
         { "tag export", Module(Section(7, Vec(Concat(Name("e"), [0x04, 0x00])))), UnsupportedFeatures.ExceptionHandling, "tag export \"e\"", 13 },
@@ -107,15 +103,12 @@ public class UnsupportedFeatureTests
         Assert.Equal(ValType.V128, m.Globals[1].Type.Type);
         Assert.Equal(["sp", "ok"], m.Exports.Select(e => e.Name));      // the tag export is left out
         Assert.Equal(4, Assert.Single(m.Data).DataLength);
-        Assert.Equal(UnsupportedFeatures.Simd, m.Bodies[0].UnsupportedFeature);
+        Assert.Null(m.Bodies[0].UnsupportedFeature);                     // SIMD is supported
         Assert.Null(m.Bodies[1].UnsupportedFeature);
         Assert.Equal(
             [
                 (UnsupportedFeatures.ExceptionHandling, "tag section with 1 tag(s)", (uint?)null),
-                (UnsupportedFeatures.Simd, "value type v128 (0x7B)", null),
-                (UnsupportedFeatures.Simd, "opcode 0xFD 0x0C", null),
                 (UnsupportedFeatures.ExceptionHandling, "tag export \"tag\"", null),
-                (UnsupportedFeatures.Simd, "opcode 0xFD 0x0C", 0u),
             ],
             m.Unsupported.Select(u => (u.Feature, u.Construct, u.FunctionIndex)));
 
