@@ -124,4 +124,26 @@ public class MultiMemoryTests
         Assert.Contains($"{ImplementationLimits.MaxMemories + 1} memories", e.Message);
         Module.Compile(WatParser.ParseModule("(module " + string.Concat(Enumerable.Repeat("(memory 0) ", ImplementationLimits.MaxMemories)) + ")"));
     }
+
+    [Fact]
+    public void SimdLoadsUseTheMemargsMemoryAndAddressType()
+    {
+        var instance = Instantiate("""
+            (module
+              (memory $a 1)
+              (memory $b i64 1)
+              (data (memory $b) (i64.const 16) "\01\00\00\00\02\00\00\00\03\00\00\00\04\00\00\00")
+              (func (export "sum") (param i64) (result i32)
+                (local $v v128)
+                (local.set $v (v128.load $b (local.get 0)))
+                (i32.add (i32x4.extract_lane 0 (local.get $v)) (i32x4.extract_lane 3 (local.get $v))))
+              (func (export "wrap") (param i64) (result i32)
+                (i32x4.extract_lane 0 (v128.load $b offset=16 (local.get 0))))
+              (func (export "a") (result i32) (i32x4.extract_lane 0 (v128.load $a (i32.const 16)))))
+            """);
+        Assert.Equal(5, instance.Invoke("sum", Value.I64(16))[0].AsI32);
+        Assert.Equal(0, instance.Invoke("a")[0].AsI32);                                    // memory $a holds no data
+        Assert.Throws<TrapException>(() => instance.Invoke("sum", Value.I64(65536 - 15)));  // the last byte is past the end
+        Assert.Throws<TrapException>(() => instance.Invoke("wrap", Value.I64(-16)));        // (2^64 - 16) + 16 wraps to 0
+    }
 }
