@@ -474,7 +474,8 @@ internal static class ModuleCompiler
 /// Keeps guest recursion from overflowing the CLR stack whatever a function's frame size.
 /// <para>
 /// Every function that calls starts with a check equivalent to <see cref="RuntimeHelpers.TryEnsureSufficientExecutionStack"/>
-/// (one compare against a per-thread verified limit, <see cref="WasmOps.StackLowInverted"/>), which guarantees the runtime's margin (128 KiB on 64-bit, 64 KiB on 32-bit) below the caller's frame: enough for a
+/// (one compare against a per-thread verified limit, <see cref="WasmOps.StackLowInverted"/>), which guarantees the
+/// runtime's margin (128 KiB on 64-bit, 64 KiB on 32-bit) below the caller's frame: enough for a
 /// callee whose frame is small, plus the trap path (throwing and dispatching the exception). A function whose frame
 /// may be larger than <see cref="SmallFrameBytes"/> (many locals, a deep operand stack, many blocks) is compiled into a
 /// separate body method, and its entry point becomes a small method that first checks that the body's frame estimate

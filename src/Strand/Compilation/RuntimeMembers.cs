@@ -32,13 +32,6 @@ internal static class RuntimeMembers
     public static readonly FieldInfo StackLowInverted = Field(typeof(WasmOps), nameof(WasmOps.StackLowInverted));
     public static readonly MethodInfo ExtendStack = Op(nameof(WasmOps.ExtendStack));
 
-    static RuntimeMembers()
-    {
-        // Allocates WasmOps' thread-static storage before any compiled code is JIT-compiled: only then does the JIT
-        // inline the read of StackLowInverted (a TLS load) instead of calling the thread-static base helper.
-        _ = WasmOps.StackLowInverted;
-    }
-
     /// <summary><see cref="WasmOps.EnsureStack"/>: the entry check of a function with a big frame (see <see cref="FrameGuard"/>).</summary>
     public static readonly MethodInfo EnsureStackFor = Op(nameof(WasmOps.EnsureStack));
 

@@ -35,9 +35,9 @@ internal static class WasmOps
     // ---------------- stack ----------------
 
     /// <summary>
-    /// Most a frame of a function with the fast entry check extends below its probe local (the local whose address the check compares):
-    /// functions whose frame estimate (doubled for on-stack replacement) is bigger get the big-frame entry instead
-    /// (compiler's FrameGuard.SmallFrameBytes).
+    /// Most a frame of a function with the fast entry check extends below its probe local (the local whose address
+    /// the check compares): functions whose frame estimate (doubled for on-stack replacement) is bigger get the
+    /// big-frame entry instead (compiler's FrameGuard.SmallFrameBytes).
     /// </summary>
     internal const int FastCheckFrameBytes = 32 * 1024;
 
@@ -54,8 +54,8 @@ internal static class WasmOps
     /// Invariant: on this thread, a frame whose probe local lies at or above <c>~StackLowInverted</c> and that extends
     /// at most <see cref="FastCheckFrameBytes"/> below it ends above the runtime's sufficient-stack limit, exactly what
     /// <see cref="RuntimeHelpers.TryEnsureSufficientExecutionStack"/> in its prologue would have guaranteed.
-    /// Thread-static (an inlined TLS read in compiled code), so no instance shared by threads and no thread that
-    /// reuses a dead thread's stack memory can see another thread's limit.
+    /// Thread-static (on linux-x64 the JIT's TLS access is a call to <c>__tls_get_addr</c>, about 0.6 ns), so no
+    /// instance shared by threads and no thread that reuses a dead thread's stack memory can see another thread's limit.
     /// </summary>
     [ThreadStatic] internal static nuint StackLowInverted;
 
@@ -64,7 +64,7 @@ internal static class WasmOps
     /// verified limit (<see cref="StackLowInverted"/>): checks the runtime's margin below this frame (false: the
     /// caller traps "call stack exhausted"), then probes <see cref="StackExtendProbeBytes"/> further down and, if the
     /// margin holds there too, lowers the thread's limit so that the next 32+ KiB of deeper calls pass with one compare.
-    /// Each call that returns true lowers the limit by at least 32 KiB or finds the stack within 192 KiB of its end.
+    /// On 64-bit, each call that returns true lowers the limit by at least 32 KiB or finds the stack within 192 KiB of its end.
     /// </summary>
     [SkipLocalsInit, MethodImpl(MethodImplOptions.NoInlining)]
     public static unsafe bool ExtendStack()
