@@ -48,8 +48,18 @@ internal static class TraceText
         TrapCode.UnalignedAtomic => "unaligned-atomic",
         TrapCode.ExpectedSharedMemory => "expected-shared-memory",
         TrapCode.NullReference => "null-reference",
+        TrapCode.HostError when trap.InnerException is V128AtJsBoundary => "host-error TypeError: " + V128AtJsBoundary.V8Message,
         _ => "other " + trap.Message,
     };
+
+    /// <summary>
+    /// What the Strand side's import throws when guest code calls a JS import whose signature has a v128: V8 throws a
+    /// TypeError at the boundary before any JS runs, which run-node.mjs reports as a host error with this message.
+    /// </summary>
+    public sealed class V128AtJsBoundary() : Exception(V8Message)
+    {
+        public const string V8Message = "type incompatibility when transforming from/to JS";
+    }
 
     public const uint FnvOffset = 0x811c9dc5;
 
