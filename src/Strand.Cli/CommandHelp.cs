@@ -66,7 +66,7 @@ public static class CommandHelp
             "strand inspect [OPTIONS] FILE",
             "Prints the memory layout, the shadow-stack global (how it was found and how strong the evidence is), TLS, " +
             "data segments, imports/exports and a thread-safety verdict. Decodes and analyses only (nothing is validated, " +
-            "compiled or run), so it works on modules using features Strand cannot run (SIMD, exceptions, GC).",
+            "compiled or run), so it works on modules using features Strand cannot run (exceptions, GC).",
             [
                 new("--threads N", "show where Strand would place N threads' stacks (1-1024), isolated mode"),
                 new("--stack-size SIZE", "shadow stack per extra thread for that preview, below 4 GiB (65536, 64k, 1m)"),

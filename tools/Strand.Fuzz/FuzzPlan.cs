@@ -42,8 +42,9 @@ internal sealed record FuzzPlan(
     /// <summary>
     /// Every function export without a v128 in its signature is called in export order: once with zero arguments
     /// when it has no parameters, otherwise once per fixed argument set. All imports are functions that log their
-    /// arguments and return zeros (one with a v128 in its signature fails as V8's does: a TypeError, see
-    /// <see cref="TraceText.V128AtJsBoundary"/>). Exported v128 globals are not observed (JS cannot read them).
+    /// arguments and return zeros; a (v128) -> [] import logs the vector's four i32 lanes (run-node.mjs passes it
+    /// through a wasm helper), any other with a v128 in its signature fails as V8's does: a TypeError, see
+    /// <see cref="TraceText.V128AtJsBoundary"/>. Exported v128 globals are not observed (JS cannot read them).
     /// </summary>
     public static FuzzPlan Create(string wasm, Module module, int timeoutMs)
     {
