@@ -77,4 +77,17 @@ public class SimdEmbeddingTests
         Assert.Equal(0, exitCode);
         Assert.Equal("sum 32640.0\n", System.Text.Encoding.UTF8.GetString(stdout.ToArray()));
     }
+
+    [Fact]
+    public void ACompiledArtifactRunsSimdCode()
+    {
+        var module = Module.FromFile(Strand.Tests.Wasi.ProgramTests.FixturePath("simd", "ops"));
+        var loaded = Module.Deserialize(module.Serialize());
+        Assert.True(loaded.IsPrecompiled);
+        var instance = new Linker().Instantiate(loaded);
+        Assert.Equal(new[] { 6, 8, 10, 12 }, Lanes<int>(instance.Invoke("i32x4.add", I32(1, 2, 3, 4), I32(5, 6, 7, 8)).Single()));
+        Assert.Equal(new byte[] { 31, 0, 30, 1, 29, 2, 28, 3, 27, 4, 26, 5, 25, 6, 24, 7 },
+            Lanes<byte>(instance.Invoke("i8x16.shuffle", U8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                U8(16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31)).Single()));
+    }
 }
