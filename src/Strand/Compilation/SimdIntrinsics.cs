@@ -51,12 +51,16 @@ internal static class SimdIntrinsics
         [nameof(Vector128.BitwiseOr)] = "op_BitwiseOr",
         [nameof(Vector128.Xor)] = "op_ExclusiveOr",
         [nameof(Vector128.OnesComplement)] = "op_OnesComplement",
+        [nameof(Vector128.Negate)] = "op_UnaryNegation",
         [nameof(Vector128.ShiftLeft)] = "op_LeftShift",
         [nameof(Vector128.ShiftRightArithmetic)] = "op_RightShift",
         [nameof(Vector128.ShiftRightLogical)] = "op_UnsignedRightShift",
     };
 
-    // Declared after Operators, which Build reads (static fields initialise in order).
+    /// <summary><c>Vector128.Shuffle(Vector128&lt;byte&gt;, Vector128&lt;byte&gt;)</c>: indices from 16 select 0.</summary>
+    public static readonly MethodInfo ShuffleBytes = Exact(nameof(Vector128.Shuffle), typeof(Vector128<byte>), typeof(Vector128<byte>));
+
+    // Declared after Operators and ShuffleBytes, which Build reads (static fields initialise in order).
     public static readonly IReadOnlyDictionary<Opcode, Entry> Table = Build();
 
     private static MethodInfo Generic(string name, Type lane, int parameters) =>
@@ -127,6 +131,10 @@ internal static class SimdIntrinsics
             Add(sub, Kind.Binary, lane, nameof(Vector128.Subtract));
             if (mul is { } m) Add(m, Kind.Binary, lane, nameof(Vector128.Multiply));
         }
+        Add(Opcode.I8x16Neg, Kind.Unary, typeof(byte), nameof(Vector128.Negate));
+        Add(Opcode.I16x8Neg, Kind.Unary, typeof(ushort), nameof(Vector128.Negate));
+        Add(Opcode.I32x4Neg, Kind.Unary, typeof(uint), nameof(Vector128.Negate));
+        Add(Opcode.I64x2Neg, Kind.Unary, typeof(ulong), nameof(Vector128.Negate));
         Add(Opcode.F32x4Div, Kind.Binary, typeof(float), nameof(Vector128.Divide));
         Add(Opcode.F64x2Div, Kind.Binary, typeof(double), nameof(Vector128.Divide));
         Add(Opcode.F32x4Sqrt, Kind.Unary, typeof(float), nameof(Vector128.Sqrt));
@@ -184,6 +192,10 @@ internal static class SimdIntrinsics
             Add(shrU, Kind.Shift, unsigned, nameof(Vector128.ShiftRightLogical));
         }
 
+        // swizzle (and Strand's relaxed_swizzle): Vector128.Shuffle gives 0 for indices from 16, as the spec says.
+        t.Add(Opcode.I8x16Swizzle, new Entry(Kind.Binary, typeof(byte), ShuffleBytes));
+        t.Add(Opcode.I8x16RelaxedSwizzle, new Entry(Kind.Binary, typeof(byte), ShuffleBytes));
+
         // Splats, lane extraction (sign/zero extension by the lane type) and replacement.
         Add(Opcode.I8x16Splat, Kind.Splat, typeof(byte), nameof(Vector128.Create));
         Add(Opcode.I16x8Splat, Kind.Splat, typeof(ushort), nameof(Vector128.Create));
@@ -217,8 +229,6 @@ internal static class SimdIntrinsics
     /// <summary><c>Vector128.Create(long, long)</c> (the JIT folds constant arguments into a vector constant).</summary>
     public static readonly MethodInfo CreateFromLongs = Exact(nameof(Vector128.Create), typeof(long), typeof(long));
     public static readonly MethodInfo AsLongToByte = As(typeof(long), typeof(byte));
-    /// <summary><c>Vector128.Shuffle(Vector128&lt;byte&gt;, Vector128&lt;byte&gt;)</c>: indices from 16 select 0.</summary>
-    public static readonly MethodInfo ShuffleBytes = Exact(nameof(Vector128.Shuffle), typeof(Vector128<byte>), typeof(Vector128<byte>));
     public static readonly MethodInfo OrBytes = typeof(Vector128<byte>).GetMethod("op_BitwiseOr", [typeof(Vector128<byte>), typeof(Vector128<byte>)])!;
     /// <summary><c>Unsafe.ReadUnaligned&lt;Vector128&lt;byte&gt;&gt;(void*)</c> and <c>Unsafe.WriteUnaligned(void*, Vector128&lt;byte&gt;)</c> (JIT intrinsics).</summary>
     public static readonly MethodInfo LoadBytes = UnsafeAccess("ReadUnaligned", 1);
