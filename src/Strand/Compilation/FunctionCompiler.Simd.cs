@@ -55,7 +55,8 @@ internal sealed partial class FunctionCompiler
     {
         var lanes = typeof(System.Runtime.Intrinsics.Vector128<>).MakeGenericType(op.Lane);
         void ToLanes() { if (op.Lane != typeof(byte)) _il.Emit(OpCodes.Call, SimdIntrinsics.As(typeof(byte), op.Lane)); }
-        void FromLanes() { if (op.Lane != typeof(byte)) _il.Emit(OpCodes.Call, SimdIntrinsics.As(op.Lane, typeof(byte))); }
+        var resultLane = op.ResultLane ?? op.Lane;
+        void FromLanes() { if (resultLane != typeof(byte)) _il.Emit(OpCodes.Call, SimdIntrinsics.As(resultLane, typeof(byte))); }
         switch (op.Kind)
         {
             case SimdIntrinsics.Kind.Unary:
@@ -110,6 +111,10 @@ internal sealed partial class FunctionCompiler
                 EmitNarrow(op.Lane);
                 _il.Emit(OpCodes.Call, op.Method);
                 FromLanes();
+                break;
+            case SimdIntrinsics.Kind.Reduce:
+                ToLanes();
+                _il.Emit(OpCodes.Call, op.Method);
                 break;
             case SimdIntrinsics.Kind.Extract:
                 ToLanes();
@@ -211,6 +216,10 @@ internal sealed partial class FunctionCompiler
             _il.Emit(OpCodes.Ldloc, vector!);
             _il.Emit(OpCodes.Call, SimdIntrinsics.StoreBytes);
         }
+        else if (SimdIntrinsics.Memory.TryGetValue(ins.Opcode, out var access))
+        {
+            EmitMemoryIntrinsic(access, vector, ins.Lane);
+        }
         else
         {
             if (vector is not null) _il.Emit(OpCodes.Ldloc, vector);
@@ -219,6 +228,53 @@ internal sealed partial class FunctionCompiler
         }
         if (vector is not null) Release(vector);
         foreach (var result in info.Results) Push(result);
+    }
+
+    /// <summary>With the checked native address on the stack: the access as intrinsics (see <see cref="SimdIntrinsics.Memory"/>).</summary>
+    private void EmitMemoryIntrinsic(SimdIntrinsics.MemoryEntry access, LocalBuilder? vector, byte lane)
+    {
+        var toByte = SimdIntrinsics.As(access.Lane, typeof(byte));
+        switch (access.Kind)
+        {
+            case SimdIntrinsics.MemoryKind.Splat:
+                _il.Emit(OpCodes.Call, access.Read);
+                _il.Emit(OpCodes.Call, SimdIntrinsics.CreateOf(access.Lane));
+                _il.Emit(OpCodes.Call, toByte);
+                break;
+            case SimdIntrinsics.MemoryKind.Zero:
+                _il.Emit(OpCodes.Call, access.Read);
+                _il.Emit(OpCodes.Call, SimdIntrinsics.CreateScalarOf(access.Lane));
+                _il.Emit(OpCodes.Call, toByte);
+                break;
+            case SimdIntrinsics.MemoryKind.Extend:
+                _il.Emit(OpCodes.Call, access.Read);
+                _il.Emit(OpCodes.Call, SimdIntrinsics.CreateScalarOf(typeof(ulong)));
+                _il.Emit(OpCodes.Call, SimdIntrinsics.As(typeof(ulong), access.Lane));
+                _il.Emit(OpCodes.Call, SimdIntrinsics.WidenLowerOf(access.Lane));
+                _il.Emit(OpCodes.Call, SimdIntrinsics.As(access.Result!, typeof(byte)));
+                break;
+            case SimdIntrinsics.MemoryKind.LoadLane:
+            {
+                var address = Rent(typeof(nint));
+                _il.Emit(OpCodes.Stloc, address);
+                _il.Emit(OpCodes.Ldloc, vector!);
+                _il.Emit(OpCodes.Call, SimdIntrinsics.As(typeof(byte), access.Lane));
+                Ldc(lane);
+                _il.Emit(OpCodes.Ldloc, address);
+                _il.Emit(OpCodes.Call, access.Read);
+                _il.Emit(OpCodes.Call, SimdIntrinsics.WithElementOf(access.Lane));
+                _il.Emit(OpCodes.Call, toByte);
+                Release(address);
+                break;
+            }
+            case SimdIntrinsics.MemoryKind.StoreLane:
+                _il.Emit(OpCodes.Ldloc, vector!);
+                _il.Emit(OpCodes.Call, SimdIntrinsics.As(typeof(byte), access.Lane));
+                Ldc(lane);
+                _il.Emit(OpCodes.Call, SimdIntrinsics.GetElementOf(access.Lane));
+                _il.Emit(OpCodes.Call, access.Write);
+                break;
+        }
     }
 
     private void EmitV128Constant(ulong low, ulong high)

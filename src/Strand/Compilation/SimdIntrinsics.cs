@@ -33,12 +33,15 @@ internal static class SimdIntrinsics
         Extract,
         /// <summary>[v128 scalar] → [v128]: <c>WithElement(v, lane, x)</c>.</summary>
         Replace,
+        /// <summary>[v128] → [i32]: <c>op(a)</c> (bitmask: <c>ExtractMostSignificantBits</c>).</summary>
+        Reduce,
     }
 
     /// <param name="Kind">The operand pattern (how the compiler arranges the stack around the call).</param>
     /// <param name="Lane">The lane type the operation works on (reinterpreted from and to <c>Vector128&lt;byte&gt;</c>).</param>
     /// <param name="Method">The intrinsic, closed over <paramref name="Lane"/>.</param>
-    public sealed record Entry(Kind Kind, Type Lane, MethodInfo Method);
+    /// <param name="ResultLane">The result's lane type when it differs (widening, conversion); null: <paramref name="Lane"/>.</param>
+    public sealed record Entry(Kind Kind, Type Lane, MethodInfo Method, Type? ResultLane = null);
 
     /// <summary>Vector128 methods whose work is an operator of Vector128&lt;T&gt; (right shifts: arithmetic for signed lanes).</summary>
     private static readonly Dictionary<string, string> Operators = new()
@@ -196,6 +199,28 @@ internal static class SimdIntrinsics
         t.Add(Opcode.I8x16Swizzle, new Entry(Kind.Binary, typeof(byte), ShuffleBytes));
         t.Add(Opcode.I8x16RelaxedSwizzle, new Entry(Kind.Binary, typeof(byte), ShuffleBytes));
 
+        // Widening (sign or zero extension by the source lane type), exact conversion, bitmask.
+        (Opcode Op, Type From, Type To, string Name)[] widening =
+        [
+            (Opcode.I16x8ExtendLowI8x16S, typeof(sbyte), typeof(short), nameof(Vector128.WidenLower)),
+            (Opcode.I16x8ExtendHighI8x16S, typeof(sbyte), typeof(short), nameof(Vector128.WidenUpper)),
+            (Opcode.I16x8ExtendLowI8x16U, typeof(byte), typeof(ushort), nameof(Vector128.WidenLower)),
+            (Opcode.I16x8ExtendHighI8x16U, typeof(byte), typeof(ushort), nameof(Vector128.WidenUpper)),
+            (Opcode.I32x4ExtendLowI16x8S, typeof(short), typeof(int), nameof(Vector128.WidenLower)),
+            (Opcode.I32x4ExtendHighI16x8S, typeof(short), typeof(int), nameof(Vector128.WidenUpper)),
+            (Opcode.I32x4ExtendLowI16x8U, typeof(ushort), typeof(uint), nameof(Vector128.WidenLower)),
+            (Opcode.I32x4ExtendHighI16x8U, typeof(ushort), typeof(uint), nameof(Vector128.WidenUpper)),
+            (Opcode.I64x2ExtendLowI32x4S, typeof(int), typeof(long), nameof(Vector128.WidenLower)),
+            (Opcode.I64x2ExtendHighI32x4S, typeof(int), typeof(long), nameof(Vector128.WidenUpper)),
+            (Opcode.I64x2ExtendLowI32x4U, typeof(uint), typeof(ulong), nameof(Vector128.WidenLower)),
+            (Opcode.I64x2ExtendHighI32x4U, typeof(uint), typeof(ulong), nameof(Vector128.WidenUpper)),
+        ];
+        foreach (var (op, from, to, name) in widening)
+            t.Add(op, new Entry(Kind.Unary, from, Exact(name, V(from)), to));
+        t.Add(Opcode.F32x4ConvertI32x4S, new Entry(Kind.Unary, typeof(int), Exact(nameof(Vector128.ConvertToSingle), V(typeof(int))), typeof(float)));
+        foreach (var (op, lane) in new[] { (Opcode.I8x16Bitmask, typeof(byte)), (Opcode.I16x8Bitmask, typeof(ushort)), (Opcode.I32x4Bitmask, typeof(uint)), (Opcode.I64x2Bitmask, typeof(ulong)) })
+            t.Add(op, new Entry(Kind.Reduce, lane, Generic(nameof(Vector128.ExtractMostSignificantBits), lane, 1)));
+
         // Splats, lane extraction (sign/zero extension by the lane type) and replacement.
         Add(Opcode.I8x16Splat, Kind.Splat, typeof(byte), nameof(Vector128.Create));
         Add(Opcode.I16x8Splat, Kind.Splat, typeof(ushort), nameof(Vector128.Create));
@@ -234,8 +259,56 @@ internal static class SimdIntrinsics
     public static readonly MethodInfo LoadBytes = UnsafeAccess("ReadUnaligned", 1);
     public static readonly MethodInfo StoreBytes = UnsafeAccess("WriteUnaligned", 2);
 
-    private static MethodInfo UnsafeAccess(string name, int parameters) =>
+    private static MethodInfo UnsafeAccess(string name, int parameters, Type? type = null) =>
         typeof(System.Runtime.CompilerServices.Unsafe).GetMethods(BindingFlags.Public | BindingFlags.Static)
             .Single(m => m.Name == name && m.GetParameters().Length == parameters && m.GetParameters()[0].ParameterType.IsPointer)
-            .MakeGenericMethod(typeof(Vector128<byte>));
+            .MakeGenericMethod(type ?? typeof(Vector128<byte>));
+
+    /// <summary>
+    /// The narrower memory instructions, as intrinsics on the scalar read or written at the checked address:
+    /// splats (<c>Create</c>), zero-extending loads (<c>CreateScalar</c>), extending loads (8 bytes, <c>WidenLower</c>),
+    /// lane loads (<c>WithElement</c>) and lane stores (<c>GetElement</c>).
+    /// </summary>
+    public enum MemoryKind : byte { Splat, Zero, Extend, LoadLane, StoreLane }
+
+    /// <param name="Kind">Which access.</param>
+    /// <param name="Scalar">The type read or written (the lane type; ulong for extending loads).</param>
+    /// <param name="Lane">The lane type of the vector operation (for extending loads, the source lanes).</param>
+    /// <param name="Result">The result lane type of an extending load.</param>
+    public sealed record MemoryEntry(MemoryKind Kind, Type Scalar, Type Lane, Type? Result = null)
+    {
+        public MethodInfo Read => UnsafeAccess("ReadUnaligned", 1, Scalar);
+        public MethodInfo Write => UnsafeAccess("WriteUnaligned", 2, Scalar);
+    }
+
+    public static readonly IReadOnlyDictionary<Opcode, MemoryEntry> Memory = new Dictionary<Opcode, MemoryEntry>
+    {
+        [Opcode.V128Load8Splat] = new(MemoryKind.Splat, typeof(byte), typeof(byte)),
+        [Opcode.V128Load16Splat] = new(MemoryKind.Splat, typeof(ushort), typeof(ushort)),
+        [Opcode.V128Load32Splat] = new(MemoryKind.Splat, typeof(uint), typeof(uint)),
+        [Opcode.V128Load64Splat] = new(MemoryKind.Splat, typeof(ulong), typeof(ulong)),
+        [Opcode.V128Load32Zero] = new(MemoryKind.Zero, typeof(uint), typeof(uint)),
+        [Opcode.V128Load64Zero] = new(MemoryKind.Zero, typeof(ulong), typeof(ulong)),
+        [Opcode.V128Load8x8S] = new(MemoryKind.Extend, typeof(ulong), typeof(sbyte), typeof(short)),
+        [Opcode.V128Load8x8U] = new(MemoryKind.Extend, typeof(ulong), typeof(byte), typeof(ushort)),
+        [Opcode.V128Load16x4S] = new(MemoryKind.Extend, typeof(ulong), typeof(short), typeof(int)),
+        [Opcode.V128Load16x4U] = new(MemoryKind.Extend, typeof(ulong), typeof(ushort), typeof(uint)),
+        [Opcode.V128Load32x2S] = new(MemoryKind.Extend, typeof(ulong), typeof(int), typeof(long)),
+        [Opcode.V128Load32x2U] = new(MemoryKind.Extend, typeof(ulong), typeof(uint), typeof(ulong)),
+        [Opcode.V128Load8Lane] = new(MemoryKind.LoadLane, typeof(byte), typeof(byte)),
+        [Opcode.V128Load16Lane] = new(MemoryKind.LoadLane, typeof(ushort), typeof(ushort)),
+        [Opcode.V128Load32Lane] = new(MemoryKind.LoadLane, typeof(uint), typeof(uint)),
+        [Opcode.V128Load64Lane] = new(MemoryKind.LoadLane, typeof(ulong), typeof(ulong)),
+        [Opcode.V128Store8Lane] = new(MemoryKind.StoreLane, typeof(byte), typeof(byte)),
+        [Opcode.V128Store16Lane] = new(MemoryKind.StoreLane, typeof(ushort), typeof(ushort)),
+        [Opcode.V128Store32Lane] = new(MemoryKind.StoreLane, typeof(uint), typeof(uint)),
+        [Opcode.V128Store64Lane] = new(MemoryKind.StoreLane, typeof(ulong), typeof(ulong)),
+    };
+
+    public static MethodInfo CreateOf(Type lane) => Exact(nameof(Vector128.Create), lane);
+    public static MethodInfo CreateScalarOf(Type lane) => Exact(nameof(Vector128.CreateScalar), lane);
+    public static MethodInfo WidenLowerOf(Type lane) => Exact(nameof(Vector128.WidenLower), V(lane));
+    public static MethodInfo GetElementOf(Type lane) => Generic(nameof(Vector128.GetElement), lane, 2);
+    public static MethodInfo WithElementOf(Type lane) => typeof(Vector128).GetMethods(BindingFlags.Public | BindingFlags.Static)
+        .Single(m => m.Name == nameof(Vector128.WithElement) && m.IsGenericMethodDefinition).MakeGenericMethod(lane);
 }
