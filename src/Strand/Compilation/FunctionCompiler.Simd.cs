@@ -206,7 +206,7 @@ internal sealed partial class FunctionCompiler
         }
         int addressLocal = _origin[^1];
         Pop();
-        EmitEffectiveAddress(ins.MemOffset, info.AccessSize, addressLocal);
+        EmitEffectiveAddress(ins.MemOffset, info.AccessSize, addressLocal, ins.Memory);
         if (ins.Opcode == Opcode.V128Load)
         {
             _il.Emit(OpCodes.Call, SimdIntrinsics.LoadBytes);
