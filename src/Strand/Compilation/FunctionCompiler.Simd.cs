@@ -73,6 +73,7 @@ internal sealed partial class FunctionCompiler
                 ToLanes();
                 Release(b);
                 _il.Emit(OpCodes.Call, op.Method);
+                if (op.Negated) _il.Emit(OpCodes.Call, op.Not);
                 FromLanes();
                 break;
             }

@@ -41,7 +41,12 @@ internal static class SimdIntrinsics
     /// <param name="Lane">The lane type the operation works on (reinterpreted from and to <c>Vector128&lt;byte&gt;</c>).</param>
     /// <param name="Method">The intrinsic, closed over <paramref name="Lane"/>.</param>
     /// <param name="ResultLane">The result's lane type when it differs (widening, conversion); null: <paramref name="Lane"/>.</param>
-    public sealed record Entry(Kind Kind, Type Lane, MethodInfo Method, Type? ResultLane = null);
+    /// <param name="Negated">The result's bits are inverted afterwards (<c>ne</c> = not <c>eq</c>).</param>
+    public sealed record Entry(Kind Kind, Type Lane, MethodInfo Method, Type? ResultLane = null, bool Negated = false)
+    {
+        /// <summary><c>~x</c> on the lane type (the operator intrinsic).</summary>
+        public MethodInfo Not => V(ResultLane ?? Lane).GetMethod("op_OnesComplement", [V(ResultLane ?? Lane)])!;
+    }
 
     /// <summary>Vector128 methods whose work is an operator of Vector128&lt;T&gt; (right shifts: arithmetic for signed lanes).</summary>
     private static readonly Dictionary<string, string> Operators = new()
@@ -157,7 +162,7 @@ internal static class SimdIntrinsics
         Add(Opcode.I32x4MaxS, Kind.Binary, typeof(int), nameof(Vector128.Max));
         Add(Opcode.I32x4MaxU, Kind.Binary, typeof(uint), nameof(Vector128.Max));
 
-        // Comparisons (all-ones lanes for true; float ones are ordered). ne is two operations: SimdOps.
+        // Comparisons (all-ones lanes for true; float ones are ordered; ne is not eq, true for NaN).
         (Type Signed, Type Unsigned, Opcode Eq, Opcode LtS, Opcode? LtU, Opcode GtS, Opcode? GtU, Opcode LeS, Opcode? LeU, Opcode GeS, Opcode? GeU)[] compares =
         [
             (typeof(sbyte), typeof(byte), Opcode.I8x16Eq, Opcode.I8x16LtS, Opcode.I8x16LtU, Opcode.I8x16GtS, Opcode.I8x16GtU, Opcode.I8x16LeS, Opcode.I8x16LeU, Opcode.I8x16GeS, Opcode.I8x16GeU),
@@ -167,6 +172,13 @@ internal static class SimdIntrinsics
             (typeof(float), typeof(float), Opcode.F32x4Eq, Opcode.F32x4Lt, null, Opcode.F32x4Gt, null, Opcode.F32x4Le, null, Opcode.F32x4Ge, null),
             (typeof(double), typeof(double), Opcode.F64x2Eq, Opcode.F64x2Lt, null, Opcode.F64x2Gt, null, Opcode.F64x2Le, null, Opcode.F64x2Ge, null),
         ];
+        (Opcode Ne, Type Lane)[] notEqual =
+        [
+            (Opcode.I8x16Ne, typeof(byte)), (Opcode.I16x8Ne, typeof(ushort)), (Opcode.I32x4Ne, typeof(uint)),
+            (Opcode.I64x2Ne, typeof(ulong)), (Opcode.F32x4Ne, typeof(float)), (Opcode.F64x2Ne, typeof(double)),
+        ];
+        foreach (var (ne, lane) in notEqual)
+            t.Add(ne, new Entry(Kind.Binary, lane, Generic(nameof(Vector128.Equals), lane, 2), Negated: true));
         foreach (var c in compares)
         {
             Add(c.Eq, Kind.Binary, c.Signed, nameof(Vector128.Equals));
