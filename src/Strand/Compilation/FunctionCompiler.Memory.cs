@@ -50,9 +50,9 @@ internal sealed partial class FunctionCompiler
             _il.Emit(OpCodes.Ble, slow.Resume);
             EmitTrap(TrapCode.OutOfBoundsMemoryAccess);
         }
-        if (_wrapTrap is { } wrap)
+        foreach (var trap in _outOfBoundsTraps.Values)
         {
-            _il.MarkLabel(wrap);
+            _il.MarkLabel(trap);
             EmitTrap(TrapCode.OutOfBoundsMemoryAccess);
         }
     }
@@ -108,8 +108,30 @@ internal sealed partial class FunctionCompiler
     }
 
     private readonly Dictionary<uint, MemoryState> _memoryStates = new();
-    /// <summary>A shared label that traps "out of bounds memory access" (a 64-bit effective address that wrapped).</summary>
-    private Label? _wrapTrap;
+    /// <summary>
+    /// Labels that trap "out of bounds memory access", shared by the function's checks (a 64-bit effective address that
+    /// wrapped; any failed check on a memory 0 that is not shared), one per shape of the CIL evaluation stack at the
+    /// branch: every branch to a label must leave the same stack (types, bottom first), else the JIT rejects the method.
+    /// </summary>
+    private readonly Dictionary<string, Label> _outOfBoundsTraps = new();
+
+    /// <summary>
+    /// The shared trap label for the current evaluation stack: the values the compile-time mirror <see cref="_stack"/>
+    /// describes, then <paramref name="extra"/> when given.
+    /// </summary>
+    private Label OutOfBoundsTrap(Type? extra = null)
+    {
+        var key = new System.Text.StringBuilder();
+        foreach (var type in _stack) key.Append(ClrTypes.Of(type).FullName).Append(';');
+        if (extra is not null) key.Append(extra.FullName);
+        string shape = key.ToString();
+        if (!_outOfBoundsTraps.TryGetValue(shape, out var label))
+        {
+            label = _il.DefineLabel();
+            _outOfBoundsTraps[shape] = label;
+        }
+        return label;
+    }
 
     /// <summary>The memory indices the function's memory instructions use.</summary>
     private static SortedSet<uint> MemoriesUsed(List<Instruction> code)
@@ -135,7 +157,7 @@ internal sealed partial class FunctionCompiler
             bool is64 = _module.Definition.GetMemoryType(index).Limits.Is64;
             if (index == 0 && !is64)
             {
-                EmitMemory0Prologue();
+                EmitMemory0Prologue(code);
                 continue;
             }
             var state = new MemoryState { Memory = _il.DeclareLocal(typeof(Memory)), Base = _il.DeclareLocal(typeof(nint)), Is64 = is64 };
@@ -163,8 +185,10 @@ internal sealed partial class FunctionCompiler
         }
     }
 
-    private void EmitMemory0Prologue()
+    private void EmitMemory0Prologue(List<Instruction> code)
     {
+        if (!_module.Definition.GetMemoryType(0).Limits.Shared)
+            _memory0LimitSlots = Memory0LimitSlots(code);
         _memory = _il.DeclareLocal(typeof(Memory));
         _memoryBase = _il.DeclareLocal(typeof(nint));
         _il.Emit(OpCodes.Ldloc, _instance!);
@@ -185,6 +209,58 @@ internal sealed partial class FunctionCompiler
             _il.Emit(OpCodes.Ldc_I8, (long)(1 << slot));
             _il.Emit(OpCodes.Sub);
             _il.Emit(OpCodes.Stloc, limit);
+        }
+    }
+
+    /// <summary>
+    /// For a 32-bit memory 0 that is not shared: a bit per limit slot (<see cref="SizeSlot"/>) that the function's accesses
+    /// use; such a memory only grows in this thread, at a <c>memory.grow</c> or in a call, after which the limits are
+    /// refreshed, so its bounds checks need no slow path. Null for a shared memory 0 (another thread may grow it at any time).
+    /// </summary>
+    private int? _memory0LimitSlots;
+
+    /// <summary>The limit slots (bit <see cref="SizeSlot"/>) of the accesses to memory 0 in <paramref name="code"/>; may over-approximate.</summary>
+    private static int Memory0LimitSlots(List<Instruction> code)
+    {
+        int slots = 0;
+        foreach (var ins in code)
+        {
+            var op = ins.Opcode;
+            if (ins.Memory != 0 || !IsMemoryInstruction(op)
+                || op is Opcode.MemorySize or Opcode.MemoryGrow or Opcode.MemoryFill or Opcode.MemoryCopy or Opcode.MemoryInit)
+                continue;
+            int size = SimdOpcodes.IsSimd(op) ? SimdOpcodes.Info(op).AccessSize : 1 << InstructionDecoder.NaturalAlignment(op);
+            slots |= 1 << SizeSlot(size);
+        }
+        return slots;
+    }
+
+    /// <summary>The limit local of memory 0 for <paramref name="size"/>-byte accesses, which the prescan must have seen (see <see cref="_memory0LimitSlots"/>).</summary>
+    private LocalBuilder Memory0Limit(int size)
+    {
+        int slot = SizeSlot(size);
+        if (_memory0LimitSlots is int slots && (slots & (1 << slot)) == 0)
+            throw new InvalidOperationException($"compiler fault: a {size}-byte access to memory 0 that the prescan missed");
+        return _memoryLimits[slot]!;
+    }
+
+    /// <summary>
+    /// After an instruction that may have grown memory 0 (a call, which may reach <c>memory.grow</c> or a host function, or
+    /// <c>memory.grow</c> itself), reloads the limits the function uses when memory 0 is not shared (see <see cref="_memory0LimitSlots"/>).
+    /// </summary>
+    private void EmitMemory0LimitRefresh(Opcode op)
+    {
+        if (_memory0LimitSlots is not int slots || slots == 0 || op is not (Opcode.Call or Opcode.CallIndirect or Opcode.MemoryGrow)) return;
+        _il.Emit(OpCodes.Ldloc, _memory!);
+        _il.Emit(OpCodes.Ldfld, RuntimeMembers.MemoryLength);
+        for (int slot = 0; slot < _memoryLimits.Length; slot++)
+        {
+            if ((slots & (1 << slot)) == 0) continue;
+            slots &= ~(1 << slot);
+            if (slots != 0) _il.Emit(OpCodes.Dup);
+            _il.Emit(OpCodes.Ldc_I8, (long)(1 << slot));
+            _il.Emit(OpCodes.Sub);
+            _il.Emit(OpCodes.Stloc, _memoryLimits[slot]!);
         }
     }
 
@@ -226,6 +302,18 @@ internal sealed partial class FunctionCompiler
         }
         if (addressLocal >= 0)
             _checkedAddressLocals[addressLocal] = Math.Max(end, _checkedAddressLocals.GetValueOrDefault(addressLocal));
+        if (_memory0LimitSlots is not null)
+        {
+            // Memory 0 not shared: ea stays on the stack (the trap label takes it along), 6 IL instructions, 8 with an offset.
+            EmitWidenedAddress(offset);
+            _il.Emit(OpCodes.Dup);
+            _il.Emit(OpCodes.Ldloc, Memory0Limit(size));
+            _il.Emit(OpCodes.Bgt, OutOfBoundsTrap(typeof(long)));
+            _il.Emit(OpCodes.Conv_U);
+            _il.Emit(OpCodes.Ldloc, _memoryBase!);
+            _il.Emit(OpCodes.Add);
+            return;
+        }
         var ea = Rent(typeof(long));
         EmitWidenedAddress(offset);
         _il.Emit(OpCodes.Stloc, ea);
@@ -284,10 +372,9 @@ internal sealed partial class FunctionCompiler
         var limit = state.Limits[SizeSlot(size)]!;
         if (state.Is64 && offset != 0)
         {
-            _wrapTrap ??= _il.DefineLabel();
             _il.Emit(OpCodes.Ldloc, ea);
             _il.Emit(OpCodes.Ldc_I8, (long)offset);
-            _il.Emit(OpCodes.Blt_Un, _wrapTrap.Value);
+            _il.Emit(OpCodes.Blt_Un, OutOfBoundsTrap());
         }
         _il.Emit(OpCodes.Ldloc, ea);
         _il.Emit(OpCodes.Ldloc, limit);
@@ -298,6 +385,15 @@ internal sealed partial class FunctionCompiler
 
     private void EmitBoundsCheck(LocalBuilder ea, int size)
     {
+        if (_memory0LimitSlots is not null)
+        {
+            // A memory that is not shared: the cached limits are exact (refreshed after every call and memory.grow, see
+            // EmitMemory0LimitRefresh), so a failed check traps at once, through one trap block shared by the function.
+            _il.Emit(OpCodes.Ldloc, ea);
+            _il.Emit(OpCodes.Ldloc, Memory0Limit(size));
+            _il.Emit(OpCodes.Bgt, OutOfBoundsTrap());
+            return;
+        }
         var ok = _il.DefineLabel();
         var slow = _il.DefineLabel();
         var limit = _memoryLimits[SizeSlot(size)]!;

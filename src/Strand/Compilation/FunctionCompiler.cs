@@ -140,6 +140,7 @@ internal sealed partial class FunctionCompiler
             else
             {
                 EmitInstruction(ins);
+                EmitMemory0LimitRefresh(ins.Opcode);
                 if (!_unreachable && ProducesPlainValue(ins.Opcode)) _facts[^1] |= ValueFacts.NotNarrowLoad;
             }
             if (_controls.Count == 0) break;
