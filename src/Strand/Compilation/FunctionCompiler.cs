@@ -139,8 +139,9 @@ internal sealed partial class FunctionCompiler
             if (_unreachable) SkipUnreachable(ins);
             else
             {
-                EmitInstruction(ins);
                 EmitMemory0LimitRefresh(ins.Opcode);
+                EmitInstruction(ins);
+                NoteMemory0Growth(ins.Opcode);
                 if (!_unreachable && ProducesPlainValue(ins.Opcode)) _facts[^1] |= ValueFacts.NotNarrowLoad;
             }
             if (_controls.Count == 0) break;
