@@ -63,11 +63,6 @@ internal sealed partial class FunctionCompiler
         None = 0,
         /// <summary>The result of a shift (see <see cref="Xor"/>).</summary>
         ShiftResult = 1,
-        /// <summary>
-        /// Certainly not a narrow (8/16-bit) memory load, even after the JIT inlines calls and forward-substitutes
-        /// locals (see <see cref="ReinterpretAsF32"/>). Unknown values (parameters, call and block results) lack it.
-        /// </summary>
-        NotNarrowLoad = 2,
     }
     /// <summary>
     /// Locals whose value, used as an address, was already bounds-checked up to the given end
@@ -110,8 +105,6 @@ internal sealed partial class FunctionCompiler
         _localTypes = [.. type.Params, .. declaredLocals];
         _locals = new LocalBuilder?[_localTypes.Length];
         _localFacts = new ValueFacts[_localTypes.Length];
-        // Declared locals start as zero constants; parameters hold whatever an inlining caller passes.
-        for (int i = _paramCount; i < _localFacts.Length; i++) _localFacts[i] = ValueFacts.NotNarrowLoad;
         for (int i = _paramCount; i < _localTypes.Length; i++) _locals[i] = il.DeclareLocal(ClrTypes.Of(_localTypes[i]));
     }
 
@@ -146,11 +139,7 @@ internal sealed partial class FunctionCompiler
         {
             var ins = code[_position];
             if (_unreachable) SkipUnreachable(ins);
-            else
-            {
-                EmitInstruction(ins);
-                if (!_unreachable && ProducesPlainValue(ins.Opcode)) _facts[^1] |= ValueFacts.NotNarrowLoad;
-            }
+            else EmitInstruction(ins);
             if (_controls.Count == 0) break;
         }
         EmitBoundsCheckSlowPaths();
@@ -246,15 +235,6 @@ internal sealed partial class FunctionCompiler
         }
         return false;
     }
-
-    /// <summary>
-    /// Instructions that push exactly one value that is not a narrow memory load: constants, numeric operators,
-    /// full-width loads (32/64-bit and float loads), global.get.
-    /// </summary>
-    private static bool ProducesPlainValue(Opcode op) =>
-        op is Opcode.I32Const or Opcode.I64Const or Opcode.F32Const or Opcode.F64Const or Opcode.GlobalGet
-            or Opcode.I32Load or Opcode.I64Load or Opcode.F32Load or Opcode.F64Load
-            or (>= Opcode.I32Eqz and <= Opcode.I64Extend32S);
 
     private static bool IsUnaryNumeric(Opcode op) => op is Opcode.I32Eqz or Opcode.I64Eqz
         or Opcode.I32Clz or Opcode.I32Ctz or Opcode.I32Popcnt or Opcode.I64Clz or Opcode.I64Ctz or Opcode.I64Popcnt

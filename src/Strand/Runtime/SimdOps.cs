@@ -96,7 +96,11 @@ internal static unsafe class SimdOps
     [MethodImpl(Inline)] public static V I32x4ReplaceLane(V v, int x, int lane) => v.AsInt32().WithElement(lane, x).AsByte();
     [MethodImpl(Inline)] public static long I64x2ExtractLane(V v, int lane) => v.AsInt64().GetElement(lane);
     [MethodImpl(Inline)] public static V I64x2ReplaceLane(V v, long x, int lane) => v.AsInt64().WithElement(lane, x).AsByte();
-    [MethodImpl(Inline)] public static float F32x4ExtractLane(V v, int lane) => v.AsSingle().GetElement(lane);
+    /// <summary>
+    /// Through the lane's bits with <see cref="WasmOps.OpaqueZero"/> or-ed in: the JIT folds an extraction from a constant
+    /// vector into a float literal, which it keeps as a double, and a signalling NaN lane would come out quiet.
+    /// </summary>
+    [MethodImpl(Inline)] public static float F32x4ExtractLane(V v, int lane) => BitConverter.Int32BitsToSingle(v.AsInt32().GetElement(lane) | WasmOps.OpaqueZero);
     [MethodImpl(Inline)] public static V F32x4ReplaceLane(V v, float x, int lane) => v.AsSingle().WithElement(lane, x).AsByte();
     [MethodImpl(Inline)] public static double F64x2ExtractLane(V v, int lane) => v.AsDouble().GetElement(lane);
     [MethodImpl(Inline)] public static V F64x2ReplaceLane(V v, double x, int lane) => v.AsDouble().WithElement(lane, x).AsByte();
