@@ -63,6 +63,12 @@ internal sealed partial class FunctionCompiler
         None = 0,
         /// <summary>The result of a shift (see <see cref="Xor"/>).</summary>
         ShiftResult = 1,
+        /// <summary>A v128 the JIT cannot see as a constant (a load, or computed from one); see <see cref="HideFoldableOperands"/>.</summary>
+        NonConstantVector = 2,
+        /// <summary>A v128 constant no float arithmetic folds with (no NaN lane, not all lanes 0 or 1).</summary>
+        BenignConstantVector = 4,
+        /// <summary>A v128 of zero bits (a declared local's initial value): folded only as the subtrahend of sub.</summary>
+        ZeroVector = 8,
     }
     /// <summary>
     /// Locals whose value, used as an address, was already bounds-checked up to the given end
@@ -105,6 +111,7 @@ internal sealed partial class FunctionCompiler
         _localTypes = [.. type.Params, .. declaredLocals];
         _locals = new LocalBuilder?[_localTypes.Length];
         _localFacts = new ValueFacts[_localTypes.Length];
+        for (int i = _paramCount; i < _localTypes.Length; i++) if (_localTypes[i] == ValType.V128) _localFacts[i] = ValueFacts.ZeroVector;
         for (int i = _paramCount; i < _localTypes.Length; i++) _locals[i] = il.DeclareLocal(ClrTypes.Of(_localTypes[i]));
     }
 

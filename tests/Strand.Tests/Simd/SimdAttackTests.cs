@@ -55,4 +55,80 @@ public class SimdAttackTests
         Assert.Equal([0xFF80_0001u, 0xFF80_0001u, 0xFF80_0001u, 0xFF80_0001u], Simd.Bits32(instance.Invoke("splat").Single()));
         Assert.Equal([1u, 2u, 3u, 0x7FA0_0000u], Simd.Bits32(instance.Invoke("replace").Single()));
     }
+
+    /// <summary>
+    /// Float arithmetic on a signalling NaN must give a quiet NaN, also when the other operand is a constant the JIT
+    /// folds with: RyuJIT turned <c>x * 1</c>, <c>x / 1</c>, <c>x + -0</c>, <c>x - 0</c> into <c>x</c> and <c>x + sNaN</c> into
+    /// the constant, so the signalling NaN came out unchanged (V8 and the spec: quiet bit set). The constant reaches the
+    /// instruction directly, through a local, a splat or an inlined call. Lanes: sNaN, -sNaN, a quiet NaN, 1.
+    /// </summary>
+    [Theory]
+    [InlineData("f32x4.mul", "$x", "(v128.const f32x4 1 1 1 1)")]
+    [InlineData("f32x4.mul", "(v128.const f32x4 1 1 1 1)", "$x")]
+    [InlineData("f32x4.div", "$x", "(v128.const f32x4 1 1 1 1)")]
+    [InlineData("f32x4.add", "$x", "(v128.const f32x4 -0 -0 -0 -0)")]
+    [InlineData("f32x4.add", "(v128.const f32x4 -0 -0 -0 -0)", "$x")]
+    [InlineData("f32x4.sub", "$x", "(v128.const f32x4 0 0 0 0)")]
+    [InlineData("f32x4.sub", "$x", "(local.get $zero)")]
+    [InlineData("f32x4.mul", "$x", "(local.get $one)")]
+    [InlineData("f32x4.mul", "$x", "(f32x4.splat (f32.const 1))")]
+    [InlineData("f32x4.mul", "$x", "(i32x4.splat (i32.const 0x3f800000))")]
+    [InlineData("f32x4.add", "$x", "(v128.const i32x4 0x7f800001 0x7f800001 0x7f800001 0x7f800001)")]
+    [InlineData("f32x4.sub", "(v128.const i32x4 0x7f800001 0x7f800001 0x7f800001 0x7f800001)", "$x")]
+    [InlineData("f32x4.min", "$x", "(v128.const i32x4 0x7f800001 0x7f800001 0x7f800001 0x7f800001)")]
+    [InlineData("f32x4.max", "(v128.const i32x4 0x7f800001 0x7f800001 0x7f800001 0x7f800001)", "$x")]
+    [InlineData("f32x4.relaxed_madd", "$x", "(v128.const f32x4 1 1 1 1) (v128.const f32x4 -0 -0 -0 -0)")]
+    [InlineData("f32x4.relaxed_nmadd", "$x", "(v128.const f32x4 -1 -1 -1 -1) (v128.const f32x4 -0 -0 -0 -0)")]
+    [InlineData("call $mul", "$x", "(v128.const f32x4 1 1 1 1)")]
+    public void SignallingNaNThroughArithmeticWithAFoldableConstantComesOutQuiet(string instruction, string first, string rest)
+    {
+        var instance = Instantiate($$"""
+            (module
+              (memory 1)
+              (data (i32.const 0) "\01\00\80\7f\00\00\a0\ff\00\00\c0\7f\00\00\80\3f")
+              (func $mul (param v128 v128) (result v128) (f32x4.mul (local.get 0) (local.get 1)))
+              (func (export "f") (result v128) (local $zero v128) (local $one v128)
+                (local.set $one (v128.const f32x4 1 1 1 1))
+                ({{instruction}} {{first.Replace("$x", "(v128.load (i32.const 0))")}} {{rest.Replace("$x", "(v128.load (i32.const 0))")}})))
+            """);
+        var lanes = Simd.Bits32(instance.Invoke("f").Single());
+        for (int i = 0; i < 3; i++) Assert.True(Simd.IsQuietNaN32(lanes[i]), $"lane {i}: 0x{lanes[i]:X8} is not a quiet NaN");
+    }
+
+    /// <summary>The same for f64x2: lanes sNaN and -sNaN with payload 4.</summary>
+    [Theory]
+    [InlineData("f64x2.mul", "(v128.const f64x2 1 1)")]
+    [InlineData("f64x2.div", "(v128.const f64x2 1 1)")]
+    [InlineData("f64x2.add", "(v128.const f64x2 -0 -0)")]
+    [InlineData("f64x2.sub", "(v128.const f64x2 0 0)")]
+    [InlineData("f64x2.max", "(v128.const i64x2 0x7ff0000000000001 0x7ff0000000000001)")]
+    [InlineData("f64x2.relaxed_madd", "(v128.const f64x2 1 1) (v128.const f64x2 -0 -0)")]
+    public void SignallingNaNF64x2ThroughArithmeticWithAFoldableConstantComesOutQuiet(string instruction, string rest)
+    {
+        var instance = Instantiate($$"""
+            (module
+              (memory 1)
+              (data (i32.const 0) "\01\00\00\00\00\00\f0\7f\04\00\00\00\00\00\f0\ff")
+              (func (export "f") (result v128) ({{instruction}} (v128.load (i32.const 0)) {{rest}})))
+            """);
+        var lanes = Simd.Bits64(instance.Invoke("f").Single());
+        Assert.All(lanes, bits => Assert.True(Simd.IsQuietNaN64(bits), $"0x{bits:X16} is not a quiet NaN"));
+    }
+
+    /// <summary>Benign constants and accumulators keep computing the right values (they are not hidden from the JIT).</summary>
+    [Fact]
+    public void FloatArithmeticWithConstantsAndAccumulatorsComputesTheSpecValues()
+    {
+        var instance = Instantiate("""
+            (module
+              (memory 1)
+              (data (i32.const 0) "\00\00\80\3f\00\00\00\40\00\00\40\40\00\00\80\40")
+              (func (export "f") (result v128) (local $acc v128) (local $i i32)
+                (loop $l
+                  (local.set $acc (f32x4.add (local.get $acc) (f32x4.mul (v128.load (i32.const 0)) (v128.const f32x4 0.5 2 -3 1.5))))
+                  (br_if $l (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1))) (i32.const 4))))
+                (f32x4.sub (f32x4.div (local.get $acc) (v128.const f32x4 1 1 1 2)) (v128.const f32x4 0 0 0 0))))
+            """);
+        Assert.Equal([2f, 16f, -36f, 12f], Simd.Lanes<float>(instance.Invoke("f").Single()));
+    }
 }
