@@ -211,8 +211,9 @@ internal sealed partial class FunctionCompiler
 
     /// <summary>
     /// True when the value pushed by the constant at the current position is consumed by a float
-    /// add/sub/mul/div within a few simple instructions. The JIT folds x*1, x/1, x-0, -0-x, x+-0 and
-    /// -1*x, which is wrong for signalling NaN inputs (wasm requires a quieted NaN result).
+    /// add/sub/mul/div within a few simple instructions, or stored into a local, or followed by a call. The JIT
+    /// folds x*1, x/1, x-0, -0-x, x+-0 and -1*x, which is wrong for signalling NaN inputs (wasm requires a
+    /// quieted NaN result).
     /// </summary>
     private bool ConstantFeedsFloatArithmetic()
     {
@@ -231,12 +232,18 @@ internal sealed partial class FunctionCompiler
                     if (above < 2) return true;
                     pops = 2;
                     break;
+                // Stored into a local, or passed to a callee the JIT may inline, the constant can reach arithmetic
+                // anywhere later (the JIT propagates it), so it is hidden too.
+                case Opcode.LocalSet or Opcode.LocalTee when above == 0:
+                case Opcode.Call:
+                    return true;
                 case >= Opcode.I32Eqz and <= Opcode.I64Extend32S:
                     pops = IsUnaryNumeric(op) ? 1 : 2;
                     break;
                 default:
                     return false;
             }
+            if (pops == 1 && above == 0) continue; // neg, abs, a conversion of the constant: still a constant
             if (pops > above) return false;
             above += pushes - pops;
         }

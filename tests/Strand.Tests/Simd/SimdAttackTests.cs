@@ -131,4 +131,29 @@ public class SimdAttackTests
             """);
         Assert.Equal([2f, 16f, -36f, 12f], Simd.Lanes<float>(instance.Invoke("f").Single()));
     }
+
+    /// <summary>
+    /// The scalar form of the fault above: the compiler hid a 0 or 1 constant only when it fed float arithmetic within
+    /// a few instructions; stored into a local (used later), passed to an inlined callee or negated first, it was folded.
+    /// </summary>
+    [Theory]
+    [InlineData("(local.set $one (f32.const 1)) (nop) (nop) (nop) (nop) (nop) (nop) (nop) (nop) (nop) (nop) (nop) (nop) (nop) (nop) (nop) (nop) (nop)", "(f32.mul $x (local.get $one))")]
+    [InlineData("(local.set $one (f32.const 1))", "(f32.div $x (local.get $one))")]
+    [InlineData("(local.set $zero (f32.const -0))", "(f32.add (local.get $zero) $x)")]
+    [InlineData("", "(call $mul $x (f32.const 1))")]
+    [InlineData("", "(f32.add $x (f32.neg (f32.const 0)))")]
+    public void ScalarSignallingNaNThroughArithmeticWithAConstantFromALocalOrCallComesOutQuiet(string setup, string expression)
+    {
+        var instance = Instantiate($$"""
+            (module
+              (memory 1)
+              (data (i32.const 0) "\01\00\80\7f")
+              (func $mul (param f32 f32) (result f32) (f32.mul (local.get 0) (local.get 1)))
+              (func (export "f") (result i32) (local $one f32) (local $zero f32)
+                {{setup}}
+                (f32.store (i32.const 16) {{expression.Replace("$x", "(f32.load (i32.const 0))")}})
+                (i32.load (i32.const 16))))
+            """);
+        Assert.Equal(0x7FC0_0001, instance.Invoke("f").Single().AsI32);
+    }
 }
