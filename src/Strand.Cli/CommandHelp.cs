@@ -36,7 +36,7 @@ public static class CommandHelp
             "strand run [OPTIONS] FILE [--invoke NAME [ARGS...]] [-- PROGRAM-ARGS...]",
             "Runs a .wasm or .wat file. Without --invoke, runs a WASI program's _start (WASI preview 1; a program " +
             "importing wasi.thread-spawn runs its threads as wasi-threads) and exits with its exit code. With --invoke, " +
-            "calls the export NAME with ARGS (i32/i64 in decimal or 0x hex, f32/f64 as decimals) and prints its results, " +
+            "calls the export NAME with ARGS (i32/i64 in decimal or 0x hex, f32/f64 as decimals, v128 as 0x and up to 32 hex digits) and prints its results, " +
             "one per line; WASI imports are provided, and a reactor's _initialize runs first.",
             [
                 new("--invoke NAME", "call the exported function NAME instead of _start; its ARGS follow FILE"),
@@ -95,6 +95,8 @@ public static class CommandHelp
             "runs it without generating code), or into the cache that 'strand run FILE' loads from; prints the path.",
             [
                 new("-o OUT", "write the compiled module to OUT instead of the cache"),
+                new("--ready-to-run", "also compile it to native code with crossgen2 (OUT.r2r next to it), so runs skip most JIT compilation; " +
+                    "crossgen2 is found via $STRAND_CROSSGEN2 or the NuGet package folder, else fetched with 'dotnet restore' (needs the .NET SDK)"),
                 new("--cache-dir DIR", "the cache directory to fill (default as for 'strand run')"),
                 new("--quiet", "print nothing but errors; no progress line"),
                 new("-h, --help", "show this help"),

@@ -30,7 +30,8 @@ public sealed class WasmUnsupportedException : Exception
 /// <summary>Names of the features a <see cref="WasmUnsupportedException"/> reports.</summary>
 public static class UnsupportedFeatures
 {
-    /// <summary>The SIMD proposal (<c>v128</c>, the 0xFD prefix, relaxed SIMD).</summary>
+    /// <summary>The SIMD proposal (<c>v128</c>, the 0xFD prefix, relaxed SIMD). Strand implements it, so this is no
+    /// longer reported; kept for code that compares <see cref="WasmUnsupportedException.Feature"/> with it.</summary>
     public const string Simd = "SIMD";
     /// <summary>The exception-handling proposal (tags, <c>try_table</c>, <c>throw</c>, legacy <c>try</c>).</summary>
     public const string ExceptionHandling = "exception handling";
@@ -40,9 +41,9 @@ public static class UnsupportedFeatures
     public const string FunctionReferences = "typed function references";
     /// <summary>The tail-call proposal (<c>return_call</c>, <c>return_call_indirect</c>, <c>return_call_ref</c>).</summary>
     public const string TailCalls = "tail calls";
-    /// <summary>The memory64 proposal (64-bit memory limits and addresses).</summary>
+    /// <summary>The memory64 proposal (64-bit memory limits and addresses). Implemented: no longer reported; kept for compatibility.</summary>
     public const string Memory64 = "memory64";
-    /// <summary>The multi-memory proposal (several memories, memory indices in instructions).</summary>
+    /// <summary>The multi-memory proposal (several memories, memory indices in instructions). Implemented: no longer reported; kept for compatibility.</summary>
     public const string MultiMemory = "multi-memory";
 }
 

@@ -37,4 +37,12 @@ public static class ImplementationLimits
     /// 1,000,000 loops, 5.6 GB). Compiled C and Rust functions have at most a few thousand.
     /// </summary>
     public const int MaxLoopsPerFunction = 65_536;
+
+    /// <summary>
+    /// The most memories (imported and defined, multi-memory) a module may have. Each defined memory reserves up to
+    /// 4 GiB of address space (64 GiB for a 64-bit one) and a kernel mapping, and a process keeps at most 16,384 live
+    /// reservations: a few bytes of binary per memory could otherwise exhaust them in one instantiation. Programs use a
+    /// handful; the spec suite at most a few.
+    /// </summary>
+    public const int MaxMemories = 256;
 }

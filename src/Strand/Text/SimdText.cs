@@ -100,10 +100,9 @@ internal static class SimdText
         int lanes = LaneCount(shape);
         for (int i = 0; i < lanes; i++)
         {
-            if (c.PeekAtom() is not { Reserved: false } atom)
+            if (c.Peek() is null or SList)
                 throw c.ErrorHere($"wrong number of lane literals: {shape.ToString().ToLowerInvariant()} needs {lanes}, got {i}");
-            c.Next();
-            PutLane(bytes, shape, i, ParseLane(atom, shape));
+            PutLane(bytes, shape, i, ParseLane(c.ExpectAtom(), shape));
         }
         if (c.PeekAtom() is { } extra && LooksNumeric(extra))
             throw extra.Error($"wrong number of lane literals: {shape.ToString().ToLowerInvariant()} needs {lanes}");

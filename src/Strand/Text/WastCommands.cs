@@ -70,6 +70,9 @@ public sealed record WastExpectedValue(WastValue Value) : WastExpected;
 /// <summary><c>nan:canonical</c> (<see cref="Canonical"/> true) or <c>nan:arithmetic</c> of an f32/f64.</summary>
 public sealed record WastExpectedNan(WastValueType Type, bool Canonical) : WastExpected;
 
+/// <summary>WebAssembly 3.0 scripts: <c>(ref.null)</c> without a heap type, a null reference of any type.</summary>
+public sealed record WastExpectedAnyNull : WastExpected;
+
 /// <summary>Any non-null reference of the type: <c>(ref.func)</c> or <c>(ref.extern)</c> without a number.</summary>
 public sealed record WastExpectedNonNullRef(WastValueType Type) : WastExpected;
 
@@ -120,6 +123,18 @@ public abstract record WastCommand(int Line);
 
 /// <summary>Define (and instantiate) a module.</summary>
 public sealed record WastModuleCommand(WastModule Module, int Line) : WastCommand(Line);
+
+/// <summary>
+/// WebAssembly 3.0 scripts: <c>(module definition $id? ...)</c> compiles (decodes and validates) a module without
+/// instantiating it; <see cref="WastModule.Id"/> names the definition.
+/// </summary>
+public sealed record WastModuleDefinition(WastModule Module, int Line) : WastCommand(Line);
+
+/// <summary>
+/// WebAssembly 3.0 scripts: <c>(module instance $id? $def?)</c> instantiates the definition <see cref="DefinitionId"/>
+/// (null: the latest module defined by either form) as instance <see cref="InstanceId"/>, which becomes the current module.
+/// </summary>
+public sealed record WastModuleInstance(string? InstanceId, string? DefinitionId, int Line) : WastCommand(Line);
 
 /// <summary><c>(register "name" $id?)</c>: make a module's exports importable under <see cref="Name"/>.</summary>
 public sealed record WastRegister(string Name, string? ModuleId, int Line) : WastCommand(Line);

@@ -94,6 +94,20 @@ public static class WastParser
         int line = list.Line;
         switch (list.Head)
         {
+            case "module" when list.Items.Count > 1 && list.Items[1] is SAtom { Text: "definition" }:
+                {
+                    // (module definition $id? ...): the rest is a module form as usual.
+                    var form = new SList(list.Line, list.Column, [list.Items[0], .. list.Items.Skip(2)], list.EndLine, list.EndColumn);
+                    return new WastModuleDefinition(ParseModule(form), line);
+                }
+            case "module" when list.Items.Count > 1 && list.Items[1] is SAtom { Text: "instance" }:
+                {
+                    c.Next();
+                    var instance = c.TryId()?.Text;
+                    var definition = c.TryId()?.Text;
+                    c.ExpectEnd();
+                    return new WastModuleInstance(instance, definition, line);
+                }
             case "module":
                 return new WastModuleCommand(ParseModule(list), line);
             case "register":
@@ -282,6 +296,10 @@ public static class WastParser
             if (c.PeekIndex()) c.Next();
             result = new WastExpectedNonNullRef(WastValueType.FuncRef);
         }
+        else if (list.HeadIs("ref.null") && c.AtEnd)
+        {
+            result = new WastExpectedAnyNull();
+        }
         else if (list.HeadIs("ref.extern") && c.AtEnd)
         {
             result = new WastExpectedNonNullRef(WastValueType.ExternRef);
@@ -321,9 +339,9 @@ public static class WastParser
         var lanes = new List<WastExpected>(count);
         for (int i = 0; i < count; i++)
         {
-            if (c.PeekAtom() is not { Reserved: false } atom)
+            if (c.Peek() is null or SList)
                 throw c.ErrorHere($"wrong number of lane literals: {name} needs {count}, got {i}");
-            c.Next();
+            var atom = c.ExpectAtom();
             if (IsNanPattern(atom))
                 lanes.Add(new WastExpectedNan(laneType, atom.Text == "nan:canonical"));
             else

@@ -90,4 +90,16 @@ public class SimdEmbeddingTests
             Lanes<byte>(instance.Invoke("i8x16.shuffle", U8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
                 U8(16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31)).Single()));
     }
+
+    [Fact]
+    public void TheCliTakesAndPrintsV128AsHex()
+    {
+        string ops = Strand.Tests.Wasi.ProgramTests.FixturePath("simd", "ops");
+        var (code, output, error) = Strand.Tests.Cli.CliTests.Run("run", ops, "--invoke", "i32x4.add", "0x00000004000000030000000200000001", "0xffffffff");
+        Assert.True(code == 0, error);
+        Assert.Equal("0x00000004000000030000000200000000", output.Trim());   // lane 0: 1 + 0xffffffff wraps
+        (code, _, error) = Strand.Tests.Cli.CliTests.Run("run", ops, "--invoke", "i32x4.add", "0x1", "12");
+        Assert.Equal(2, code);
+        Assert.Contains("argument 2: '12' is not a valid v128", error);
+    }
 }

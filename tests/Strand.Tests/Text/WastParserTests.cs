@@ -133,7 +133,7 @@ public class WastParserTests
         var commands = WastParser.ParseScript("""
             (module $A (func))
             (module $B (func (param v129)))
-            (module definition $C (func))
+            (module definition $C (func (i32.frob)))
             (assert_return (invoke "f" "\z"))
             (register "a" $A)
             """, "s.wast");

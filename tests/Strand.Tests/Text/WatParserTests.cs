@@ -201,7 +201,7 @@ public class WatParserTests
     public void CommentsAndAnnotationsAreSkipped() =>
         Assert.Equal(
             Wat("(module (func nop))"),
-            Wat("(;a (; nested ;) b;)(module ;; line\n (@custom \"x\" (y)) (func;;c\n nop(;d;)))"));
+            Wat("(;a (; nested ;) b;)(module ;; line\n (@x \"x\" (y)) (func;;c\n nop(;d;)))"));
 
     [Fact]
     public void BlockTypesByValueTypeTypeIndexAndInlineSignature()

@@ -122,6 +122,7 @@ public class WatSimdTests
     [InlineData("v128.const i32x4 0 0 0", "wrong number of lane literals")]
     [InlineData("v128.const i32x4 0 0 0 0 0", "wrong number of lane literals")]
     [InlineData("v128.const i32x4 0 1.5 0 0", "unexpected token 1.5")]
+    [InlineData("v128.const i32x4 0 0 0 \"0\"", "unexpected token \"0\"")]
     [InlineData("v128.const 0 0 0 0", "expected a vector shape")]
     [InlineData("v128.const i32x3 0 0 0", "expected a vector shape")]
     [InlineData("v128.const", "expected a vector shape")]
@@ -220,5 +221,59 @@ public class WatSimdTests
     {
         var e = Assert.Throws<WatParseException>(() => WastParser.Parse($"(assert_return (invoke \"f\") {result})", "t.wast"));
         Assert.Contains(reason, e.Reason);
+    }
+
+    [Fact]
+    public void ScriptsPassV128ArgumentsAndCheckV128ResultsEndToEnd()
+    {
+        var result = WastRunner.RunText("""
+            (module
+              (func (export "div") (param v128 v128) (result v128) (f32x4.div (local.get 0) (local.get 1)))
+              (func (export "swap") (param v128) (result v128)
+                (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get 0) (local.get 0))))
+            (assert_return (invoke "div" (v128.const f32x4 0 1 -6 inf) (v128.const f32x4 0 2 3 inf))
+              (v128.const f32x4 nan:canonical 0.5 -2 nan:arithmetic))
+            (assert_return (invoke "swap" (v128.const i64x2 1 -1)) (v128.const i64x2 -1 1))
+            (assert_return (invoke "swap" (v128.const i64x2 1 -1)) (either (v128.const i32x4 0 0 0 0) (v128.const i64x2 -1 1)))
+            (assert_return (invoke "div" (v128.const f32x4 0 1 -6 inf) (v128.const f32x4 0 2 3 inf))
+              (v128.const f32x4 nan:canonical 0.5 -2 -0.0))
+            (assert_return (invoke "swap" (v128.const i64x2 1 -1)) (v128.const i64x2 1 -1))
+            """, "v128.wast");
+        Assert.Equal((4, 2), (result.Passed, result.Failed));
+        Assert.StartsWith("v128.wast:9: result 0: expected (v128.const f32x4 nan:canonical 0x3f000000 0xc0000000 0x80000000), got v128:", result.Failures[0]);
+        Assert.StartsWith("v128.wast:11: result 0: expected (v128.const i64x2 0x0000000000000001 0xffffffffffffffff)", result.Failures[1]);
+    }
+
+    [Fact]
+    public void HostileImmediatesGiveParseErrorsNeverCrashes()
+    {
+        // Every keyword with each of these immediate sequences, flat and folded: it parses or fails with a WatParseException.
+        string[] immediates =
+        [
+            "", "0", "-1", "255", "256", "0x1_0", "1.5", "nan", "inf", "i32x4", "i32x4 1 2 3 4", "f64x2 nan:0x1 -0x1p-1074",
+            "$m", "$nowhere", "1 2", "offset=1 align=1 0", "offset=-1", "align=0", "offset=99999999999999999999",
+            "\"s\"", "$\"q\"", string.Join(" ", Enumerable.Range(0, 17)), string.Join(" ", Enumerable.Range(0, 15)),
+        ];
+        int parsed = 0, rejected = 0;
+        foreach (var keyword in SimdOperatorTable.All.Keys)
+        {
+            foreach (var imm in immediates)
+            {
+                foreach (var body in new[] { $"{keyword} {imm}", $"({keyword} {imm} (nop))" })
+                {
+                    try
+                    {
+                        Wat($"(module (memory 1) (memory $m 1) (func {body}))");
+                        parsed++;
+                    }
+                    catch (WatParseException)
+                    {
+                        rejected++;
+                    }
+                }
+            }
+        }
+        Assert.Equal(SimdOperatorTable.All.Count * immediates.Length * 2, parsed + rejected);
+        Assert.True(parsed > 0 && rejected > 0);
     }
 }

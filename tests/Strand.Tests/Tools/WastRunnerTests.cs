@@ -14,7 +14,7 @@ public class WastRunnerTests
             (assert_return (invoke "one") (i32.const 1))
             (assert_return (invoke "one") (v128.const i32x5 0 0 0 0))
             (assert_return (invoke "one") (i32.const 1))
-            (module definition $D (func))
+            (module definition $D (func (i32.frob)))
             (assert_return (invoke "one") (i32.const 1))
             (assert_everything)
             (register "lib")
@@ -25,7 +25,7 @@ public class WastRunnerTests
         Assert.Equal(
             [
                 "mixed.wast:3: cannot parse (assert_return ...): at 3:43: unexpected token i32x5, expected a vector shape (i8x16, i16x8, i32x4, i64x2, f32x4, f64x2)",
-                "mixed.wast:5: cannot parse (module definition ...): at 5:9: unexpected token definition, expected a module field",
+                "mixed.wast:5: cannot parse (module definition ...): at 5:30: unknown operator i32.frob",
                 "mixed.wast:7: cannot parse (assert_everything ...): at 7:2: unknown command assert_everything",
             ],
             result.Failures);
