@@ -106,7 +106,7 @@ internal sealed class CodeParser
     private bool TryEncodeSimd(SNode keyword, Cursor c, ByteWriter w)
     {
         if (keyword is not SAtom { Reserved: false } k || !SimdOperatorTable.TryGet(k.Text, out var simd)) return false;
-        SimdText.Encode(simd, c, w, _module.Memories);
+        SimdText.Encode(simd, c, w, _module.Memories, _module.Memory64);
         return true;
     }
 

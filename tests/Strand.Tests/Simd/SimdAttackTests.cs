@@ -156,4 +156,28 @@ public class SimdAttackTests
             """);
         Assert.Equal(0x7FC0_0001, instance.Invoke("f").Single().AsI32);
     }
+
+    /// <summary>
+    /// A vector load's or store's <c>offset=</c> on a 64-bit memory is a u64, as for scalar accesses: the SIMD text path
+    /// capped it at 32 bits ("offset constant out of range"). The encoded offset must reach the bounds check unchanged.
+    /// </summary>
+    [Fact]
+    public void VectorMemargOffsetOnA64BitMemoryIsAU64()
+    {
+        var instance = Instantiate("""
+            (module
+              (memory $m32 1)
+              (memory $m64 i64 1)
+              (data (memory $m64) (i64.const 65520) "\01\02\03\04\05\06\07\08\09\0a\0b\0c\0d\0e\0f\10")
+              (func (export "far") (result v128) (v128.load $m64 offset=0x100000000 (i64.const 0)))
+              (func (export "huge") (param i64) (v128.store64_lane $m64 offset=0xffffffffffffffff 1 (local.get 0) (v128.const i64x2 0 0)))
+              (func (export "near") (result v128) (v128.load8_splat $m64 offset=65535 (i64.const 0)))
+              (func (export "last") (result v128) (v128.load $m64 offset=0xfff0 (i64.const 0))))
+            """);
+        Assert.Equal(TrapCode.OutOfBoundsMemoryAccess, Assert.Throws<TrapException>(() => instance.Invoke("far")).Code);
+        Assert.Equal(TrapCode.OutOfBoundsMemoryAccess, Assert.Throws<TrapException>(() => instance.Invoke("huge", Value.I64(1))).Code);
+        Assert.Equal(Enumerable.Repeat((byte)0x10, 16), Simd.Lanes<byte>(instance.Invoke("near").Single()));
+        Assert.Equal(Enumerable.Range(1, 16).Select(i => (byte)i), Simd.Lanes<byte>(instance.Invoke("last").Single()));
+        Assert.Throws<Strand.Text.WatParseException>(() => Compile("(module (memory 1) (func (drop (v128.load offset=0x100000000 (i32.const 0)))))"));
+    }
 }
