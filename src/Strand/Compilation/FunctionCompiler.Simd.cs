@@ -76,21 +76,26 @@ internal sealed partial class FunctionCompiler
     /// </summary>
     private void HideFoldableOperands(Opcode op, int count)
     {
-        var opaque = RuntimeMembers.Op(typeof(SimdOps), nameof(SimdOps.Opaque));
         bool isSub = op is Opcode.F32x4Sub or Opcode.F64x2Sub;
-        var saved = new List<LocalBuilder>();
-        for (int i = count - 1; i >= 0; i--) // operand i is at _facts[^(count - i)]; the top of the stack first
+        var hide = new bool[count];
+        int lowest = count;
+        for (int i = count - 1; i >= 0; i--) // operand i is at _facts[^(count - i)]
         {
             var facts = _facts[^(count - i)];
-            bool safe = (facts & (ValueFacts.NonConstantVector | ValueFacts.BenignConstantVector)) != 0
-                || ((facts & ValueFacts.ZeroVector) != 0 && !(isSub && i == 1));
-            if (!safe) _il.Emit(OpCodes.Call, opaque);
-            if (i > 0)
-            {
-                var temp = Rent(ClrTypes.Of(ValType.V128));
-                _il.Emit(OpCodes.Stloc, temp);
-                saved.Add(temp);
-            }
+            hide[i] = (facts & (ValueFacts.NonConstantVector | ValueFacts.BenignConstantVector)) == 0
+                && ((facts & ValueFacts.ZeroVector) == 0 || (isSub && i == 1));
+            if (hide[i]) lowest = i;
+        }
+        if (lowest == count) return; // nothing to hide: no extra code
+        var opaque = RuntimeMembers.Op(typeof(SimdOps), nameof(SimdOps.Opaque));
+        var saved = new List<LocalBuilder>();
+        for (int i = count - 1; i >= lowest; i--) // the operands above the lowest hidden one are set aside, top first
+        {
+            if (hide[i]) _il.Emit(OpCodes.Call, opaque);
+            if (i == lowest) break;
+            var temp = Rent(ClrTypes.Of(ValType.V128));
+            _il.Emit(OpCodes.Stloc, temp);
+            saved.Add(temp);
         }
         for (int i = saved.Count - 1; i >= 0; i--)
         {
