@@ -284,9 +284,11 @@ public sealed class WasmReader
             // (ref null func) and (ref null extern) are funcref and externref.
             if (nullable && heap == -0x10) return ValType.FuncRef;
             if (nullable && heap == -0x11) return ValType.ExternRef;
+            if (nullable && heap == -0x17) return ValType.ExnRef;
             Unsupported(at, HeapTypeFeature(heap), $"reference type (ref {(nullable ? "null " : "")}{name})");
             return ValType.Unsupported;
         }
+        if (first == 0x69) return ValType.ExnRef;
         long shorthand = first - 0x80; // the one-byte s33 of an abstract heap type
         Unsupported(at, HeapTypeFeature(shorthand), $"reference type {AbstractHeapTypeName(shorthand)}ref (0x{first:X2})");
         return ValType.Unsupported;

@@ -291,7 +291,8 @@ internal static class CallStubs
     }
 
     /// <summary>
-    /// Closes the try block: a <see cref="TrapException"/> passes unchanged, any other exception becomes a HostError trap.
+    /// Closes the try block: a <see cref="TrapException"/> or a <see cref="WasmException"/> (a host function throwing a wasm
+    /// exception into the guest, or one from guest code it called) passes unchanged, any other exception becomes a HostError trap.
     /// The choice is an exception <em>filter</em>, so a trap is never caught and rethrown: with guest → host → guest
     /// re-entrance thousands of levels deep, a catch-and-rethrow per level would nest exception dispatches on the
     /// already exhausted stack and overflow it while the "call stack exhausted" trap unwinds. (No stack check is
@@ -301,14 +302,15 @@ internal static class CallStubs
     private static void EmitHostCatch(ILGenerator il)
     {
         il.BeginExceptFilterBlock();
-        il.Emit(OpCodes.Isinst, typeof(TrapException));
-        il.Emit(OpCodes.Ldnull);
-        il.Emit(OpCodes.Ceq); // 1 when the exception is not a trap: handle (wrap) it
+        il.Emit(OpCodes.Call, typeof(CallStubs).GetMethod(nameof(IsHostFailure), BindingFlags.NonPublic | BindingFlags.Static)!);
         il.BeginCatchBlock(null);
         il.Emit(OpCodes.Call, typeof(CallStubs).GetMethod(nameof(WrapHostException), BindingFlags.NonPublic | BindingFlags.Static)!);
         il.Emit(OpCodes.Throw);
         il.EndExceptionBlock();
     }
+
+    /// <summary>1 (wrap it) unless the exception is a trap or a wasm exception, which pass through unchanged.</summary>
+    private static int IsHostFailure(object exception) => exception is TrapException or WasmException ? 0 : 1;
 
     private static Exception WrapHostException(Exception e) =>
         new TrapException(TrapCode.HostError, $"host function failed: {e.GetType().Name}: {e.Message}", e);

@@ -18,6 +18,8 @@ public sealed class Instance : IDisposable
     internal Memory? Memory0;
     internal Global[] Globals;
     internal Table[] Tables;
+    /// <summary>Tag index space (exception handling): imports, then one new <see cref="Tag"/> per tag the module defines.</summary>
+    internal Tag[] Tags;
     /// <summary>Function index space. Imports are filled at instantiation; defined functions on first use.</summary>
     internal FunctionReference?[] Functions;
     /// <summary>The module's code table (<see cref="Compilation.CompiledModule.Code"/>), read by calls between chunks.</summary>
@@ -42,6 +44,7 @@ public sealed class Instance : IDisposable
         TypeIds = module.TypeIds;
         Globals = new Global[def.TotalGlobalCount];
         Tables = new Table[def.TotalTableCount];
+        Tags = new Tag[def.TotalTagCount];
         _elementSegments = new object?[]?[def.Elements.Count];
         _droppedData = new bool[def.Data.Count];
         _exports = new Dictionary<string, Extern>(def.Exports.Count, StringComparer.Ordinal);
@@ -83,7 +86,7 @@ public sealed class Instance : IDisposable
         var instance = this;
         if (options?.Signal is { } signal) instance.Signal = signal;
         instance.GlobalSetHook = options?.GlobalSetHook;
-        int functionCount = 0, tableCount = 0, globalCount = 0;
+        int functionCount = 0, tableCount = 0, globalCount = 0, tagCount = 0;
         for (int i = 0; i < imports.Length; i++)
         {
             switch (imports[i])
@@ -92,8 +95,10 @@ public sealed class Instance : IDisposable
                 case Table t: instance.Tables[tableCount++] = t; break;
                 case Memory m: instance.Memory0 ??= m; break;
                 case Global g: instance.Globals[globalCount++] = g; break;
+                case Tag tag: instance.Tags[tagCount++] = tag; break;
             }
         }
+        foreach (var typeIndex in def.Tags) instance.Tags[tagCount++] = new Tag(def.Types[(int)typeIndex]);
         foreach (var tableType in def.Tables) instance.Tables[tableCount++] = new Table(tableType);
         if (instance.Memory0 is null && def.Memories.Count > 0)
         {
@@ -112,6 +117,7 @@ public sealed class Instance : IDisposable
                 ExternalKind.Function => instance.GetFunction(export.Index),
                 ExternalKind.Table => instance.Tables[export.Index],
                 ExternalKind.Memory => instance.Memory0!,
+                ExternalKind.Tag => instance.Tags[export.Index],
                 _ => instance.Globals[export.Index],
             };
         }
@@ -257,6 +263,8 @@ public sealed class Instance : IDisposable
     public Global? GetGlobal(string exportName) => _exports.GetValueOrDefault(exportName) as Global;
     /// <summary>The exported table named <paramref name="exportName"/>, or null if there is no table export of that name.</summary>
     public Table? GetTable(string exportName) => _exports.GetValueOrDefault(exportName) as Table;
+    /// <summary>The exported tag (exception handling) <paramref name="exportName"/>, or null: throw a <see cref="Runtime.WasmException"/> of it from a host function, or catch one.</summary>
+    public Tag? GetTag(string exportName) => _exports.GetValueOrDefault(exportName) as Tag;
 
     /// <summary>The instance's memory (imported or defined), if it has one.</summary>
     public Memory? Memory => Memory0;

@@ -89,6 +89,7 @@ public sealed class Linker
                 ExternalKind.Function => actual is FunctionReference f && f.TypeId == module.FunctionTypeIds[functionIndex],
                 ExternalKind.Table => actual is Table t && t.ElementType == import.Table!.ElementType && LimitsMatch(t.Size, t.MaximumSize, import.Table.Limits),
                 ExternalKind.Memory => actual is Memory m && m.Shared == import.Memory!.Shared && LimitsMatch(m.Pages, m.MaximumPages, import.Memory.Limits),
+                ExternalKind.Tag => actual is Tag tag && tag.Type.Equals(def.Types[(int)import.TagTypeIndex]),
                 _ => actual is Global g && g.Type == import.Global,
             };
             if (!compatible)

@@ -6,7 +6,7 @@ namespace Strand.Text;
 /// Parses instruction sequences, flat (<c>block ... end</c>) and folded (<c>(i32.add (...) (...))</c>),
 /// resolving label, local and module-level identifiers, and encodes them.
 /// </summary>
-internal sealed class CodeParser
+internal sealed partial class CodeParser
 {
     private readonly ModuleParser _module;
     private readonly IndexSpace _locals = new("local");
@@ -90,7 +90,7 @@ internal sealed class CodeParser
                 ParseFolded(list, w);
                 continue;
             }
-            if (c.PeekKeyword("end") || c.PeekKeyword("else")) return;
+            if (c.PeekKeyword("end") || c.PeekKeyword("else") || IsLegacyTryKeyword(c)) return;
             ParsePlain(c, w);
         }
     }
@@ -132,7 +132,8 @@ internal sealed class CodeParser
         var info = LookupOperator(keyword);
         if (info.Immediate == Immediate.Block)
         {
-            ParsePlainBlock(c, w, (SAtom)keyword, info.Opcode);
+            if (info.Opcode is Opcode.Try or Opcode.TryTable) ParsePlainTry(c, w, (SAtom)keyword, info.Opcode);
+            else ParsePlainBlock(c, w, (SAtom)keyword, info.Opcode);
             return;
         }
         var immediates = new ByteWriter();
@@ -180,6 +181,11 @@ internal sealed class CodeParser
         EnsureStack(list);
         var c = new Cursor(list);
         var info = LookupOperator(list.Items[0]);
+        if (info.Opcode is Opcode.Try or Opcode.TryTable)
+        {
+            ParseFoldedTry(c, w, info.Opcode);
+            return;
+        }
         if (info.Immediate == Immediate.Block)
         {
             var label = c.TryId();
@@ -291,6 +297,9 @@ internal sealed class CodeParser
                 }
             case Immediate.Call:
                 w.U32(_module.Funcs.Resolve(ExpectIndexAtom(c)));
+                break;
+            case Immediate.Tag:
+                w.U32(_module.Tags.Resolve(ExpectIndexAtom(c)));
                 break;
             case Immediate.CallIndirect:
                 {

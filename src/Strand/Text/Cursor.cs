@@ -141,6 +141,7 @@ internal sealed class Cursor
         "f64" => ValType.F64,
         "funcref" => ValType.FuncRef,
         "externref" => ValType.ExternRef,
+        "exnref" => ValType.ExnRef,
         "v128" => throw atom.Error(WatParser.SimdNotSupported),
         _ => throw atom.Error($"unexpected token {atom.Text}, expected a value type"),
     };
@@ -152,13 +153,14 @@ internal sealed class Cursor
         {
             "funcref" => ValType.FuncRef,
             "externref" => ValType.ExternRef,
+            "exnref" => ValType.ExnRef,
             _ => throw atom.Error($"unexpected token {atom.Text}, expected a reference type"),
         };
     }
 
-    public bool PeekRefType() => PeekKeyword("funcref") || PeekKeyword("externref");
+    public bool PeekRefType() => PeekKeyword("funcref") || PeekKeyword("externref") || PeekKeyword("exnref");
 
-    /// <summary>A heap type as used by <c>ref.null</c>: <c>func</c> or <c>extern</c>.</summary>
+    /// <summary>A heap type as used by <c>ref.null</c>: <c>func</c>, <c>extern</c> or <c>exn</c>.</summary>
     public ValType ExpectHeapType()
     {
         var atom = ExpectAtom();
@@ -166,6 +168,7 @@ internal sealed class Cursor
         {
             "func" => ValType.FuncRef,
             "extern" => ValType.ExternRef,
+            "exn" => ValType.ExnRef,
             _ => throw atom.Error($"unexpected token {atom.Text}, expected a heap type"),
         };
     }

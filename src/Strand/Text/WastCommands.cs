@@ -123,6 +123,11 @@ public sealed record WastAssertTrap(WastAction Action, string Message, int Line)
 /// <summary><c>assert_trap</c> on a module: instantiation (e.g. its start function) must trap.</summary>
 public sealed record WastAssertModuleTrap(WastModule Module, string Message, int Line) : WastCommand(Line);
 
+/// <summary><c>assert_exception</c> (exception handling): the action must throw a wasm exception that nothing catches.</summary>
+/// <param name="Action">The action.</param>
+/// <param name="Line">1-based line where the command starts.</param>
+public sealed record WastAssertException(WastAction Action, int Line) : WastCommand(Line);
+
 /// <summary><c>assert_exhaustion</c>: the action must exhaust the call stack.</summary>
 /// <param name="Action">The action.</param>
 /// <param name="Message">The expected error message (a prefix of Strand's, as the suite compares).</param>

@@ -121,6 +121,12 @@ public static class WastParser
                         ? new WastAssertModuleTrap(ParseModule(target), message, line)
                         : new WastAssertTrap(ParseAction(target), message, line);
                 }
+            case "assert_exception":
+                {
+                    var action = ParseAction(c.ExpectList());
+                    c.ExpectEnd();
+                    return new WastAssertException(action, line);
+                }
             case "assert_exhaustion":
                 {
                     var action = ParseAction(c.ExpectList());

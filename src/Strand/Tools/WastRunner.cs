@@ -300,6 +300,9 @@ public sealed class WastRunner
             case WastAssertTrap at:
                 AssertActionTraps(at.Action, at.Message, at.Line, exhaustion: false);
                 break;
+            case WastAssertException ax:
+                AssertException(ax);
+                break;
             case WastAssertExhaustion ae:
                 AssertActionTraps(ae.Action, ae.Message, ae.Line, exhaustion: true);
                 break;
@@ -486,6 +489,28 @@ public sealed class WastRunner
             }
         }
         Pass();
+    }
+
+    /// <summary><c>assert_exception</c>: the action throws a wasm exception (a <see cref="WasmException"/>, not a trap).</summary>
+    private void AssertException(WastAssertException command)
+    {
+        try
+        {
+            var results = Perform(command.Action);
+            Fail(command.Line, $"expected an exception, got [{string.Join(", ", results)}]");
+        }
+        catch (ActionUnavailableException e)
+        {
+            Fail(command.Line, e.Message);
+        }
+        catch (TrapException e)
+        {
+            Fail(command.Line, $"expected an exception, got trap \"{e.Message}\"");
+        }
+        catch (WasmException)
+        {
+            Pass();
+        }
     }
 
     private void AssertActionTraps(WastAction action, string expected, int line, bool exhaustion)

@@ -6,7 +6,7 @@ namespace Strand.Validation;
 /// Type-checks one function body with the operand-stack / control-stack algorithm of the
 /// specification's validation appendix, including stack polymorphism after unconditional branches.
 /// </summary>
-internal sealed class FunctionValidator
+internal sealed partial class FunctionValidator
 {
     /// <summary>The type of an operand popped from the polymorphic stack of unreachable code.</summary>
     private const ValType Unknown = 0;
@@ -248,6 +248,10 @@ internal sealed class FunctionValidator
         {
             case Opcode.Unreachable:
                 MarkUnreachable();
+                return;
+            case Opcode.Try or Opcode.Catch or Opcode.CatchAll or Opcode.Delegate or Opcode.Rethrow or Opcode.Throw
+                or Opcode.ThrowRef or Opcode.TryTable or Opcode.ReturnCall or Opcode.ReturnCallIndirect:
+                StepExceptionsOrTailCalls(in ins);
                 return;
             case Opcode.Nop:
                 return;
