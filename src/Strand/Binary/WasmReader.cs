@@ -332,8 +332,7 @@ public sealed class WasmReader
     /// <summary>Which feature a heap type belongs to: exn/noexn to exception handling, func/extern and type indices to typed function references, the rest to GC.</summary>
     internal static string HeapTypeFeature(long s33) => s33 switch
     {
-        >= 0 or -0x10 or -0x11 => UnsupportedFeatures.FunctionReferences,
-        -0x17 or -0x0C => UnsupportedFeatures.ExceptionHandling,
-        _ => UnsupportedFeatures.Gc,
+        >= 0 or -0x10 or -0x11 or -0x17 => UnsupportedFeatures.FunctionReferences, // (ref func), (ref extern), (ref exn), (ref $t)
+        _ => UnsupportedFeatures.Gc, // any, eq, i31, struct, array and the bottom types (none, nofunc, noextern, noexn)
     };
 }

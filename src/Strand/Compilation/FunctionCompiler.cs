@@ -170,7 +170,11 @@ internal sealed partial class FunctionCompiler
     /// </summary>
     private void EmitBoundsCheckSlowPaths()
     {
-        foreach (var slow in _boundsSlowPaths)
+        foreach (var slow in _boundsSlowPaths) EmitBoundsSlowPath(slow);
+    }
+
+    private void EmitBoundsSlowPath(BoundsSlowPath slow)
+    {
         {
             _il.MarkLabel(slow.Entry);
             // The cached limit may be stale (this function, a callee or another thread of a shared
@@ -928,7 +932,9 @@ internal sealed partial class FunctionCompiler
         _il.Emit(OpCodes.Ldloc, ea);
         _il.Emit(OpCodes.Ldloc, limit);
         _il.Emit(OpCodes.Bgt, slow);
-        _boundsSlowPaths.Add(new BoundsSlowPath(slow, ok, ea, limit, size));
+        // Inside a try region the slow path stays inline: a branch may neither leave nor enter a CIL protected region.
+        if (_tryDepth > 0) EmitBoundsSlowPath(new BoundsSlowPath(slow, ok, ea, limit, size));
+        else _boundsSlowPaths.Add(new BoundsSlowPath(slow, ok, ea, limit, size));
         _il.MarkLabel(ok);
     }
 

@@ -20,17 +20,9 @@ public class UnsupportedFeatureTests
         { "relaxed SIMD opcode", SingleFunction([0xFD, 0x80, 0x02, End]), UnsupportedFeatures.Simd, "opcode 0xFD 0x100", 28 },
         { "v128 local", Module(VoidTypeSection(), Section(3, Vec([0x00])), Section(10, Vec(Body([(1, 0x7B)], End)))), UnsupportedFeatures.Simd, "value type v128 (0x7B)", 24 },
         { "v128 parameter", Module(Section(1, Vec([0x60, 0x01, 0x7B, 0x00]))), UnsupportedFeatures.Simd, "value type v128 (0x7B)", 13 },
-        { "tag section", Module(VoidTypeSection(), Section(13, Vec([0x00, 0x00]))), UnsupportedFeatures.ExceptionHandling, "tag section with 1 tag(s)", 14 },
-        { "tag import", Module(VoidTypeSection(), Section(2, Vec(Concat(Name("m"), Name("t"), [0x04, 0x00, 0x00])))), UnsupportedFeatures.ExceptionHandling, "tag import m.t", 21 },
-        { "tag export", Module(Section(7, Vec(Concat(Name("e"), [0x04, 0x00])))), UnsupportedFeatures.ExceptionHandling, "tag export \"e\"", 13 },
-        { "try_table", SingleFunction([0x1F, 0x40, 0x00, End, End]), UnsupportedFeatures.ExceptionHandling, "opcode 0x1F (try_table)", 28 },
-        { "throw", SingleFunction([0x08, 0x00, End]), UnsupportedFeatures.ExceptionHandling, "opcode 0x08 (throw)", 28 },
-        { "throw_ref", SingleFunction([0x0A, End]), UnsupportedFeatures.ExceptionHandling, "opcode 0x0A (throw_ref)", 28 },
-        { "legacy try", SingleFunction([0x06, 0x40, End, End]), UnsupportedFeatures.ExceptionHandling, "opcode 0x06 (try)", 28 },
-        { "exnref parameter", Module(Section(1, Vec([0x60, 0x01, 0x69, 0x00]))), UnsupportedFeatures.ExceptionHandling, "reference type exnref (0x69)", 13 },
-        { "return_call", SingleFunction([0x12, 0x00, End]), UnsupportedFeatures.TailCalls, "opcode 0x12 (return_call)", 28 },
-        { "return_call_indirect", SingleFunction([0x41, 0x00, 0x13, 0x00, 0x00, End]), UnsupportedFeatures.TailCalls, "opcode 0x13 (return_call_indirect)", 30 },
         { "call_ref", SingleFunction([0x14, 0x00, End]), UnsupportedFeatures.FunctionReferences, "opcode 0x14 (call_ref)", 28 },
+        { "return_call_ref", SingleFunction([0x15, 0x00, End]), UnsupportedFeatures.FunctionReferences, "opcode 0x15 (return_call_ref)", 28 },
+        { "(ref exn) parameter", Module(Section(1, Vec([0x60, 0x01, 0x64, 0x69, 0x00]))), UnsupportedFeatures.FunctionReferences, "reference type (ref exn)", 13 },
         { "br_on_null", SingleFunction([0xD5, 0x00, End]), UnsupportedFeatures.FunctionReferences, "opcode 0xD5 (br_on_null)", 28 },
         { "br_on_non_null", SingleFunction([0xD6, 0x00, End]), UnsupportedFeatures.FunctionReferences, "opcode 0xD6 (br_on_non_null)", 28 },
         { "(ref func) parameter", Module(Section(1, Vec([0x60, 0x01, 0x64, 0x70, 0x00]))), UnsupportedFeatures.FunctionReferences, "reference type (ref func)", 13 },
@@ -75,6 +67,13 @@ public class UnsupportedFeatureTests
     }
 
     [Fact]
+    public void RefNullExnAndTheExnrefShorthandAreExnref()
+    {
+        var m = ModuleDecoder.Decode(Module(Section(1, Vec([0x60, 0x02, 0x63, 0x69, 0x69, 0x00]))));
+        Assert.Equal([ValType.ExnRef, ValType.ExnRef], m.Types[0].Params);
+    }
+
+    [Fact]
     public void RefNullFuncAndExternAreFuncrefAndExternref()
     {
         var m = ModuleDecoder.Decode(Module(Section(1, Vec([0x60, 0x02, 0x63, 0x70, 0x63, 0x6F, 0x00]))));
@@ -93,7 +92,7 @@ public class UnsupportedFeatureTests
     }
 
     [Fact]
-    public void AnalysisKeepsTheLayoutFactsOfAModuleWhoseCodeUsesSimdAndTags()
+    public void AnalysisKeepsTheLayoutFactsOfAModuleWhoseCodeUsesSimd()
     {
         byte[] bytes = Module(
             Section(1, Vec([0x60, 0x00, 0x00])),
@@ -111,22 +110,21 @@ public class UnsupportedFeatureTests
         Assert.Equal(2, m.Globals.Count);
         Assert.Equal(new GlobalType(ValType.I32, true), m.Globals[0].Type);
         Assert.Equal(ValType.V128, m.Globals[1].Type.Type);
-        Assert.Equal(["sp", "ok"], m.Exports.Select(e => e.Name));      // the tag export is left out
+        Assert.Equal(["sp", "tag", "ok"], m.Exports.Select(e => e.Name)); // tags are supported (exception handling)
+        Assert.Equal([0u], m.Tags);
         Assert.Equal(4, Assert.Single(m.Data).DataLength);
         Assert.Equal(UnsupportedFeatures.Simd, m.Bodies[0].UnsupportedFeature);
         Assert.Null(m.Bodies[1].UnsupportedFeature);
         Assert.Equal(
             [
-                (UnsupportedFeatures.ExceptionHandling, "tag section with 1 tag(s)", (uint?)null),
-                (UnsupportedFeatures.Simd, "value type v128 (0x7B)", null),
+                (UnsupportedFeatures.Simd, "value type v128 (0x7B)", (uint?)null),
                 (UnsupportedFeatures.Simd, "opcode 0xFD 0x0C", null),
-                (UnsupportedFeatures.ExceptionHandling, "tag export \"tag\"", null),
                 (UnsupportedFeatures.Simd, "opcode 0xFD 0x0C", 0u),
             ],
             m.Unsupported.Select(u => (u.Feature, u.Construct, u.FunctionIndex)));
 
         // The strict decoder stops at the first.
-        Assert.Equal("not supported: exception handling (tag section with 1 tag(s) at offset 0x19)",
+        Assert.Equal("not supported: SIMD (value type v128 (0x7B) at offset 0x2b)",
             Assert.Throws<WasmUnsupportedException>(() => ModuleDecoder.Decode(bytes)).Message);
     }
 
