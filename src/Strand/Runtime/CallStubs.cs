@@ -45,6 +45,7 @@ internal static class CallStubs
         if (clr == typeof(double)) return ValType.F64;
         if (clr == typeof(FunctionReference)) return ValType.FuncRef;
         if (clr == typeof(object)) return ValType.ExternRef;
+        if (clr == typeof(WasmException)) return ValType.ExnRef;
         return null;
     }
 
@@ -286,6 +287,8 @@ internal static class CallStubs
                 throw new InvalidOperationException($"host function {function.Name} returned {results[i].Type.ToWat()} as result {i}, expected {expected[i].ToWat()}");
             if (expected[i] == ValType.FuncRef && results[i].Reference is not null and not FunctionReference)
                 throw new InvalidOperationException($"host function {function.Name} returned a funcref that is not a FunctionReference");
+            if (expected[i] == ValType.ExnRef && results[i].Reference is not null and not WasmException)
+                throw new InvalidOperationException($"host function {function.Name} returned an exnref that is not a WasmException");
         }
         return results;
     }
@@ -345,6 +348,7 @@ internal static class CallStubs
     private static void EmitCastFromWasm(ILGenerator il, Type clr)
     {
         if (clr == typeof(FunctionReference)) il.Emit(OpCodes.Castclass, typeof(FunctionReference));
+        if (clr == typeof(WasmException)) il.Emit(OpCodes.Castclass, typeof(WasmException));
     }
 
     private static MethodInfo ValueGetter(ValType type) => typeof(Value).GetProperty(type switch
@@ -368,6 +372,10 @@ internal static class CallStubs
             case ValType.FuncRef:
                 il.Emit(OpCodes.Castclass, typeof(FunctionReference));
                 il.Emit(OpCodes.Call, typeof(Value).GetMethod(nameof(Value.FuncRef))!);
+                break;
+            case ValType.ExnRef:
+                il.Emit(OpCodes.Castclass, typeof(WasmException));
+                il.Emit(OpCodes.Call, typeof(Value).GetMethod(nameof(Value.ExnRef))!);
                 break;
             default: il.Emit(OpCodes.Call, typeof(Value).GetMethod(nameof(Value.ExternRef))!); break;
         }
