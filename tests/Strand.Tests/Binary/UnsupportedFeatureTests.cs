@@ -124,7 +124,7 @@ public class UnsupportedFeatureTests
             m.Unsupported.Select(u => (u.Feature, u.Construct, u.FunctionIndex)));
 
         // The strict decoder stops at the first.
-        Assert.Equal("not supported: SIMD (value type v128 (0x7B) at offset 0x2b)",
+        Assert.Equal("not supported: SIMD (value type v128 (0x7B) at offset 0x28)",
             Assert.Throws<WasmUnsupportedException>(() => ModuleDecoder.Decode(bytes)).Message);
     }
 
