@@ -48,6 +48,12 @@ public class TailCallTests
           (func $thrower (result i32) (throw $e))
           (func (export "tail_in_try") (result i32)
             (block $h (try_table (catch_all $h) (return_call $thrower))) (i32.const -1))
+          ;; A function with try regions, tail-calling itself from inside one: the call is made after leaving it.
+          (func $in_try (export "in_try") (param i64) (result i64)
+            (block $h (try_table (catch $e $h) (if (i64.eq (local.get 0) (i64.const -5)) (then (throw $e)))))
+            (if (i64.eqz (local.get 0)) (then (return (i64.const 3))))
+            (block $h2 (try_table (catch_all $h2) (return_call $in_try (i64.sub (local.get 0) (i64.const 1)))))
+            (i64.const -1))
           (func (export "call_in_try") (result i32)
             (block $h (try_table (catch_all $h) (return (call $thrower)))) (i32.const -1)))
         """;
@@ -81,6 +87,7 @@ public class TailCallTests
         Assert.Equal((0L, 20_000_000L), (pairs[0].AsI64, pairs[1].AsI64));
         Assert.Equal(7L, OnSmallStack(() => instance.Invoke("few", Value.I64(10_000_000))[0].AsI64));
         Assert.Equal(42L, instance.Invoke("to_host", Value.I64(41))[0].AsI64);
+        Assert.Equal(3L, OnSmallStack(() => instance.Invoke("in_try", Value.I64(10_000_000))[0].AsI64));
     }
 
     [Fact]
