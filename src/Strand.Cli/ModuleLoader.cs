@@ -24,7 +24,7 @@ public static class ModuleLoader
         var bytes = ReadWasm(path);
         using var progress = ProgressReporter.ForConsole(quiet);
         var options = new CompileOptions { Progress = progress.Report };
-        if (IsCompiledArtifact(bytes)) return Module.Deserialize(bytes, options);
+        if (IsCompiledArtifact(bytes)) return Module.DeserializeAt(bytes, options, path); // with its ReadyToRun image, if any
         if (noCache) return Module.Compile(bytes, options);
         var cache = new ModuleCache(cacheDir ?? ModuleCache.DefaultDirectory);
         if (cache.TryLoad(bytes, options) is { } cached) return cached;

@@ -3,9 +3,10 @@ using System.Diagnostics;
 namespace Strand.Cli.Commands;
 
 /// <summary>
-/// <c>strand compile FILE [-o OUT] [--cache-dir DIR] [--quiet]</c>: compiles every function of a module ahead of time.
-/// With <c>-o</c>, writes the compiled module to OUT (<c>strand run OUT</c> runs it); otherwise stores it in the cache
-/// that <c>strand run FILE</c> uses, and prints the entry's path.
+/// <c>strand compile FILE [-o OUT] [--cache-dir DIR] [--ready-to-run] [--quiet]</c>: compiles every function of a module ahead
+/// of time. With <c>-o</c>, writes the compiled module to OUT (<c>strand run OUT</c> runs it); otherwise stores it in the cache
+/// that <c>strand run FILE</c> uses, and prints the entry's path. With <c>--ready-to-run</c>, also precompiles it to native
+/// code with crossgen2 (OUT.r2r), fetching crossgen2 from NuGet first if it is not on the machine.
 /// </summary>
 public static class CompileCommand
 {
@@ -15,6 +16,7 @@ public static class CompileCommand
         string? cacheDir = args.TakeOption("--cache-dir");
         bool quiet = args.TakeFlag("--quiet");
         bool background = args.TakeFlag("--background");
+        bool readyToRun = args.TakeFlag("--ready-to-run");
         args.EnsureNoOptionsLeft();
         if (args.Remaining.Count != 1) throw new UsageException("compile needs exactly one FILE");
         if (output is not null && cacheDir is not null) throw new UsageException("-o and --cache-dir exclude each other");
@@ -27,6 +29,8 @@ public static class CompileCommand
         using var entryLock = background ? ModuleLoader.TryLockEntry(cache, wasm) : null;
         if (background && entryLock is null) return 0;
 
+        // Explicitly asked for: crossgen2 must be there (fetched if need be). A background fill uses it only when present.
+        string? crossgen2 = readyToRun ? Crossgen2.FindOrFetch(quiet) : background ? ReadyToRunCompiler.Find() : null;
         using var progress = ProgressReporter.ForConsole(quiet || background);
         var timer = Stopwatch.StartNew();
         Module module;
@@ -54,8 +58,24 @@ public static class CompileCommand
             path = cache.Store(module, progress.Report);
         }
         progress.Dispose();
+        string native = "";
+        if (crossgen2 is not null)
+        {
+            if (!quiet && !background) Console.Error.WriteLine($"strand: compiling to native code with crossgen2 ({module.Definition.Bodies.Count} functions)...");
+            try
+            {
+                new ReadyToRunCompiler(crossgen2).CompileArtifact(path, Crossgen2.Timeout);
+                native = $", ReadyToRun image {new FileInfo(path + ".r2r").Length / 1024} KB";
+            }
+            catch (Exception e) when (e is InvalidOperationException or TimeoutException or IOException or UnauthorizedAccessException)
+            {
+                if (background) return 0; // the IL entry stands
+                Console.Error.WriteLine($"strand: {file}: {e.Message}");
+                return 1;
+            }
+        }
         if (!quiet && !background)
-            Console.Out.WriteLine($"{path} ({new FileInfo(path).Length / 1024} KB, {module.Definition.Bodies.Count} functions, {timer.Elapsed.TotalSeconds:0.0} s)");
+            Console.Out.WriteLine($"{path} ({new FileInfo(path).Length / 1024} KB{native}, {module.Definition.Bodies.Count} functions, {timer.Elapsed.TotalSeconds:0.0} s)");
         return 0;
     }
 }

@@ -62,6 +62,13 @@ internal static class CompiledArtifact
         return (wasm.ToArray(), artifact[(HeaderSize + (int)wasmLength)..].ToArray());
     }
 
+    /// <summary>The artifact's checksum (its SHA-256 of the wasm binary and the code image), which a ReadyToRun image records to bind itself to it.</summary>
+    public static ReadOnlySpan<byte> Checksum(ReadOnlySpan<byte> artifact) => artifact[72..104];
+
+    /// <summary>The code image of an artifact already checked by <see cref="Read"/>, without copying.</summary>
+    public static ReadOnlySpan<byte> Image(ReadOnlySpan<byte> artifact) =>
+        artifact[(HeaderSize + (int)BinaryPrimitives.ReadInt64LittleEndian(artifact[56..64]))..];
+
     /// <summary>The cache key of a wasm binary for this build: hex SHA-256 of the binary and the engine id.</summary>
     public static string CacheKey(byte[] wasm)
     {

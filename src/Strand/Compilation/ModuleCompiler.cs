@@ -172,6 +172,9 @@ internal sealed class CompiledModule
 
     private readonly System.Collections.Concurrent.ConcurrentDictionary<int, int> _oversized = new();
 
+    /// <summary>Where <see cref="DiagnosticEvent.FunctionNotOptimized"/> goes (<see cref="CompileOptions.Diagnostics"/>).</summary>
+    internal Action<Diagnostic>? Diagnostics { get; set; }
+
     /// <summary>Generated functions whose IL exceeds <see cref="JitOptimizationLimitBytes"/>: defined index → IL bytes.</summary>
     public IReadOnlyDictionary<int, int> OversizedFunctions => _oversized;
 
@@ -347,7 +350,10 @@ internal sealed class CompiledModule
             try
             {
                 int size = FrameGuard.CompileFunction(compilation, unit, i, methods[i - first], type);
-                if (size > JitOptimizationLimitBytes) _oversized[i] = size;
+                if (size > JitOptimizationLimitBytes && _oversized.TryAdd(i, size))
+                    Diagnostics?.Invoke(new Diagnostic(DiagnosticLevel.Warning, DiagnosticEvent.FunctionNotOptimized,
+                        $"{_definition.DescribeFunction((uint)(imported + i))} compiles to {size:N0} bytes of IL, over the JIT's optimisation limit of {JitOptimizationLimitBytes:N0}: it runs unoptimised")
+                    { FunctionIndex = (uint)(imported + i) });
             }
             catch (Exception e) when (e is not WasmUnsupportedException and not WasmImplementationLimitException)
             {
@@ -392,6 +398,22 @@ internal sealed class CompiledModule
 
     /// <summary>Whether the code comes from a compiled artifact (<see cref="LoadCode"/>) rather than being generated.</summary>
     public bool IsLoaded => _loaded is not null;
+
+    /// <summary>Whether the code is a ReadyToRun image (<see cref="LoadNativeCode"/>): precompiled native code, no JIT for most methods.</summary>
+    public bool IsNative { get; private set; }
+
+    /// <summary>
+    /// Makes this module take its code from the ReadyToRun image at <paramref name="path"/> (crossgen2's output for this
+    /// module's <see cref="EmitPortableAssembly"/> image), before any code is used. The runtime uses an image's native code
+    /// only when it is mapped from a file into a load context that is not collectible, so this code is never unloaded: it
+    /// stays until the process ends (docs/compiler.md, "ReadyToRun images").
+    /// </summary>
+    public void LoadNativeCode(string path)
+    {
+        var context = new System.Runtime.Loader.AssemblyLoadContext($"Strand.Wasm.Native{Interlocked.Increment(ref _assemblyCounter)}", isCollectible: false);
+        _loaded = context.LoadFromAssemblyPath(Path.GetFullPath(path));
+        IsNative = true;
+    }
 
     /// <summary>
     /// Makes this module take its code from <paramref name="image"/> (from <see cref="EmitPortableAssembly"/> of the same

@@ -22,6 +22,7 @@ internal static class CallStubs
 {
     private static readonly ConcurrentDictionary<int, Func<FunctionReference, Value[], Value[]>> UntypedInvokers = new();
     private static readonly ConcurrentDictionary<Type, DynamicMethod> TypedInvokers = new();
+    private static readonly ConcurrentDictionary<Type, DynamicMethod> CancellableInvokers = new();
     private static readonly ConcurrentDictionary<Type, Trampoline> TypedTrampolines = new();
     private static readonly ConcurrentDictionary<int, Trampoline> UntypedTrampolines = new();
 
@@ -137,6 +138,74 @@ internal static class CallStubs
             throw new ArgumentException($"delegate type {delegateType} denotes a function of type {type}, but the function has type {function.Type}");
         var dm = TypedInvokers.GetOrAdd(delegateType, BuildTypedInvoker);
         return dm.CreateDelegate(delegateType, function);
+    }
+
+    /// <summary>
+    /// A typed delegate whose body runs the plain typed delegate under <paramref name="call"/>'s token:
+    /// <c>reg = call.Enter(); try { r = inner(args); } catch (TrapException e) { if (!call.IsCancellation(e)) throw; throw call.Cancelled(e); }
+    /// finally { call.Exit(reg); } return r;</c>
+    /// </summary>
+    public static Delegate CreateCancellableDelegate(CancellableCall call, Type delegateType)
+    {
+        var inner = CreateTypedDelegate(call.Function, delegateType);
+        var dm = CancellableInvokers.GetOrAdd(delegateType, BuildCancellableInvoker);
+        return dm.CreateDelegate(delegateType, new CancellableTarget(call, inner));
+    }
+
+    /// <summary>The closed-over state of a cancellable typed delegate.</summary>
+    internal sealed class CancellableTarget(CancellableCall call, Delegate inner)
+    {
+        public readonly CancellableCall Call = call;
+        public readonly Delegate Inner = inner;
+    }
+
+    private static DynamicMethod BuildCancellableInvoker(Type delegateType)
+    {
+        var invoke = delegateType.GetMethod("Invoke")!;
+        var clrParams = invoke.GetParameters().Select(p => p.ParameterType).ToArray();
+        var dm = new DynamicMethod("invoke cancellable " + delegateType.Name, invoke.ReturnType, [typeof(CancellableTarget), .. clrParams], OwnerModule, skipVisibility: true);
+        var il = dm.GetILGenerator();
+        var callField = typeof(CancellableTarget).GetField(nameof(CancellableTarget.Call))!;
+        var registration = il.DeclareLocal(typeof(CancellationTokenRegistration));
+        var result = invoke.ReturnType == typeof(void) ? null : il.DeclareLocal(invoke.ReturnType);
+        var trap = il.DeclareLocal(typeof(TrapException));
+        il.Emit(OpCodes.Ldarg_0);
+        il.Emit(OpCodes.Ldfld, callField);
+        il.Emit(OpCodes.Call, typeof(CancellableCall).GetMethod(nameof(CancellableCall.Enter))!);
+        il.Emit(OpCodes.Stloc, registration);
+        il.BeginExceptionBlock();                 // try (finally)
+        il.BeginExceptionBlock();                 // try (catch)
+        il.Emit(OpCodes.Ldarg_0);
+        il.Emit(OpCodes.Ldfld, typeof(CancellableTarget).GetField(nameof(CancellableTarget.Inner))!);
+        il.Emit(OpCodes.Castclass, delegateType);
+        for (int i = 0; i < clrParams.Length; i++) il.Emit(OpCodes.Ldarg, (short)(i + 1));
+        il.Emit(OpCodes.Callvirt, invoke);
+        if (result is not null) il.Emit(OpCodes.Stloc, result);
+        il.BeginCatchBlock(typeof(TrapException));
+        il.Emit(OpCodes.Stloc, trap);
+        var notOurs = il.DefineLabel();
+        il.Emit(OpCodes.Ldarg_0);
+        il.Emit(OpCodes.Ldfld, callField);
+        il.Emit(OpCodes.Ldloc, trap);
+        il.Emit(OpCodes.Call, typeof(CancellableCall).GetMethod(nameof(CancellableCall.IsCancellation))!);
+        il.Emit(OpCodes.Brfalse, notOurs);
+        il.Emit(OpCodes.Ldarg_0);
+        il.Emit(OpCodes.Ldfld, callField);
+        il.Emit(OpCodes.Ldloc, trap);
+        il.Emit(OpCodes.Call, typeof(CancellableCall).GetMethod(nameof(CancellableCall.Cancelled))!);
+        il.Emit(OpCodes.Throw);
+        il.MarkLabel(notOurs);
+        il.Emit(OpCodes.Rethrow);
+        il.EndExceptionBlock();
+        il.BeginFinallyBlock();
+        il.Emit(OpCodes.Ldarg_0);
+        il.Emit(OpCodes.Ldfld, callField);
+        il.Emit(OpCodes.Ldloc, registration);
+        il.Emit(OpCodes.Call, typeof(CancellableCall).GetMethod(nameof(CancellableCall.Exit))!);
+        il.EndExceptionBlock();
+        if (result is not null) il.Emit(OpCodes.Ldloc, result);
+        il.Emit(OpCodes.Ret);
+        return dm;
     }
 
     private static DynamicMethod BuildTypedInvoker(Type delegateType)

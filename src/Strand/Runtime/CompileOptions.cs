@@ -16,6 +16,12 @@ public sealed class CompileOptions
     /// was measured on, the head start cost more CPU than it saved wall time.
     /// </summary>
     public bool BackgroundCodeGeneration { get; init; }
+
+    /// <summary>
+    /// Receives the module's <see cref="Diagnostic"/>s for as long as it lives: <see cref="DiagnosticEvent.FunctionNotOptimized"/>
+    /// when a function too big for the JIT's optimiser is generated (on first call, on the calling thread). Null: none.
+    /// </summary>
+    public Action<Diagnostic>? Diagnostics { get; init; }
 }
 
 /// <summary>

@@ -48,6 +48,30 @@ public abstract partial class FunctionReference : Extern
     /// </summary>
     public Value[] Invoke(params Value[] args)
     {
+        CheckArguments(args);
+        return CallStubs.GetUntypedInvoker(TypeId)(this, args);
+    }
+
+    /// <summary>
+    /// Calls the function like <see cref="Invoke(Value[])"/>, interruptible: when <paramref name="cancellationToken"/> is
+    /// cancelled, the running guest code traps with <see cref="TrapCode.Interrupted"/> at its next loop iteration or call (at
+    /// once while it waits in <c>memory.atomic.wait</c> on a shared memory), and the call throws
+    /// <see cref="OperationCanceledException"/> carrying the token (the trap as its inner exception). The interrupt reaches the
+    /// function's instance and every instance sharing its interrupt signal (a thread group's); a host function, or guest code
+    /// of another instance it calls, is not interrupted and should take the token itself. The interrupt is cleared when the
+    /// call ends, so the instance can be called again. Throws <see cref="OperationCanceledException"/> at once if the token is
+    /// already cancelled, and <see cref="ArgumentException"/> for arguments that do not match <see cref="Type"/>.
+    /// </summary>
+    public Value[] Invoke(CancellationToken cancellationToken, params Value[] args)
+    {
+        CheckArguments(args);
+        var invoker = CallStubs.GetUntypedInvoker(TypeId);
+        if (!cancellationToken.CanBeCanceled) return invoker(this, args);
+        return new CancellableCall(this, cancellationToken).Run(f => invoker(f, args));
+    }
+
+    private void CheckArguments(Value[] args)
+    {
         ArgumentNullException.ThrowIfNull(args);
         var ps = Type.Params;
         if (args.Length != ps.Length)
@@ -57,7 +81,6 @@ public abstract partial class FunctionReference : Extern
             if (args[i].Type != ps[i])
                 throw new ArgumentException($"argument {i} must be {ps[i].ToWat()} but is {args[i].Type.ToWat()} (function type {Type})", nameof(args));
         }
-        return CallStubs.GetUntypedInvoker(TypeId)(this, args);
     }
 
     /// <summary>
@@ -67,6 +90,18 @@ public abstract partial class FunctionReference : Extern
     /// </summary>
     public TDelegate ToDelegate<TDelegate>() where TDelegate : Delegate =>
         (TDelegate)CallStubs.CreateTypedDelegate(this, typeof(TDelegate));
+
+    /// <summary>
+    /// A typed delegate like <see cref="ToDelegate{TDelegate}()"/> whose every call can be stopped by
+    /// <paramref name="cancellationToken"/>, as <see cref="Invoke(CancellationToken, Value[])"/> describes: a call made after
+    /// the token is cancelled, or running when it is, throws <see cref="OperationCanceledException"/>. Each call registers
+    /// with the token (about the cost of one <see cref="CancellationToken.Register(Action)"/>); with
+    /// <see cref="CancellationToken.None"/> the delegate is the plain one.
+    /// </summary>
+    public TDelegate ToDelegate<TDelegate>(CancellationToken cancellationToken) where TDelegate : Delegate =>
+        cancellationToken.CanBeCanceled
+            ? (TDelegate)CallStubs.CreateCancellableDelegate(new CancellableCall(this, cancellationToken), typeof(TDelegate))
+            : ToDelegate<TDelegate>();
 }
 
 /// <summary>A function defined by a WebAssembly module, bound to its instance.</summary>

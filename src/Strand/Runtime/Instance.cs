@@ -226,26 +226,8 @@ public sealed class Instance : IDisposable
     /// function blocked in a call of its own is not interrupted; it should take the token itself. The interrupt is cleared
     /// when the call ends, so the instance can be called again. Throws at once if the token is already cancelled.
     /// </summary>
-    public Value[] Invoke(string exportName, CancellationToken cancellationToken, params Value[] args)
-    {
-        var function = GetFunction(exportName);
-        cancellationToken.ThrowIfCancellationRequested();
-        if (!cancellationToken.CanBeCanceled) return function.Invoke(args);
-        var registration = cancellationToken.Register(RequestInterrupt);
-        try
-        {
-            return function.Invoke(args);
-        }
-        catch (TrapException e) when (e.Code == TrapCode.Interrupted && cancellationToken.IsCancellationRequested)
-        {
-            throw new OperationCanceledException("the call was cancelled", e, cancellationToken);
-        }
-        finally
-        {
-            registration.Dispose(); // waits for a running RequestInterrupt, so the clear below comes after it
-            if (cancellationToken.IsCancellationRequested) ClearInterrupt();
-        }
-    }
+    public Value[] Invoke(string exportName, CancellationToken cancellationToken, params Value[] args) =>
+        GetFunction(exportName).Invoke(cancellationToken, args);
 
     /// <summary>An exported function. Throws <see cref="KeyNotFoundException"/> if there is no function export of that name.</summary>
     public FunctionReference GetFunction(string exportName) =>
@@ -256,6 +238,14 @@ public sealed class Instance : IDisposable
     /// <summary>An exported function as a typed delegate, for example <c>Func&lt;int, int, int&gt;</c>.</summary>
     public TDelegate GetFunction<TDelegate>(string exportName) where TDelegate : Delegate =>
         GetFunction(exportName).ToDelegate<TDelegate>();
+
+    /// <summary>
+    /// An exported function as a typed delegate whose every call can be stopped by <paramref name="cancellationToken"/>, as
+    /// <see cref="Invoke(string, CancellationToken, Value[])"/> describes: a cancelled call throws <see cref="OperationCanceledException"/>.
+    /// See <see cref="FunctionReference.ToDelegate{TDelegate}(CancellationToken)"/>.
+    /// </summary>
+    public TDelegate GetFunction<TDelegate>(string exportName, CancellationToken cancellationToken) where TDelegate : Delegate =>
+        GetFunction(exportName).ToDelegate<TDelegate>(cancellationToken);
 
     /// <summary>The exported memory named <paramref name="exportName"/>, or null if there is no memory export of that name.</summary>
     public Memory? GetMemory(string exportName) => _exports.GetValueOrDefault(exportName) as Memory;

@@ -69,7 +69,9 @@ public sealed class Module
         var definition = ModuleDecoder.Decode(wasm);
         progress?.Invoke(new CompileProgress("decode", wasm.Length, wasm.Length));
         Validation.ModuleValidator.Validate(definition, progress is null ? null : done => progress(new CompileProgress("validate", done, definition.Bodies.Count)));
-        return new Module(definition, options?.BackgroundCodeGeneration ?? false);
+        var module = new Module(definition, options?.BackgroundCodeGeneration ?? false);
+        module.Compiled.Diagnostics = options?.Diagnostics;
+        return module;
     }
 
     /// <summary>
@@ -163,8 +165,35 @@ public sealed class Module
         return module;
     }
 
-    /// <summary>Whether this module's code comes from a compiled artifact (<see cref="Deserialize"/>) rather than being generated.</summary>
+    /// <summary>
+    /// Loads a compiled module from the file <paramref name="path"/> (<see cref="Serialize"/>'s output, as
+    /// <c>strand compile -o</c> and <see cref="ModuleCache"/> write it), like <see cref="Deserialize(byte[], CompileOptions?)"/>.
+    /// When a ReadyToRun image made for exactly this artifact lies next to it (<c>PATH.r2r</c> with its check
+    /// <c>PATH.r2r.check</c>, see <see cref="ReadyToRunCompiler"/>) and hashes to the recorded value, the code is taken from it,
+    /// so most functions run without being JIT-compiled (<see cref="IsReadyToRun"/>); such code is never unloaded. A missing,
+    /// stale or corrupt image is ignored (a corrupt one deleted) and the artifact's IL is used. Throws
+    /// <see cref="InvalidDataException"/> for a bad artifact, and <see cref="IOException"/> when the file cannot be read.
+    /// </summary>
+    public static Module DeserializeFile(string path, CompileOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        return DeserializeAt(File.ReadAllBytes(path), options, path);
+    }
+
+    internal static Module DeserializeAt(byte[] artifact, CompileOptions? options, string path)
+    {
+        var (wasm, image) = CompiledArtifact.Read(artifact);
+        var module = Compile(wasm, options);
+        if (NativeImage.TryFind(path, CompiledArtifact.Checksum(artifact)) is { } native) module.Compiled.LoadNativeCode(native);
+        else module.Compiled.LoadCode(image);
+        return module;
+    }
+
+    /// <summary>Whether this module's code comes from a compiled artifact (<see cref="Deserialize(byte[], CompileOptions?)"/>) rather than being generated.</summary>
     public bool IsPrecompiled => Compiled.IsLoaded;
+
+    /// <summary>Whether this module's code comes from a ReadyToRun image (<see cref="DeserializeFile"/>): native code, mostly not JIT-compiled.</summary>
+    public bool IsReadyToRun => Compiled.IsNative;
 
     /// <summary>Compiles an already validated definition.</summary>
     internal static Module FromValidatedDefinition(ModuleDefinition definition) => new(definition);

@@ -25,6 +25,19 @@ public sealed class ModuleCache
     /// <summary>The cache directory (created on first store).</summary>
     public string Directory { get; }
 
+    /// <summary>The default of <see cref="MaxTotalBytes"/>: 1 GiB, wasmtime's default soft limit for its cache.</summary>
+    public const long DefaultMaxTotalBytes = 1L << 30;
+
+    /// <summary>
+    /// Soft limit on the total size of the entries, in bytes. After each <see cref="Store"/>, when the entries add up to
+    /// more, the least recently used ones (last stored or loaded) are deleted until they fit in 90% of it (<see cref="Trim()"/>);
+    /// the entry just stored is kept even if it alone is larger. 0 or less: no limit. Default <see cref="DefaultMaxTotalBytes"/>.
+    /// </summary>
+    public long MaxTotalBytes { get; init; } = DefaultMaxTotalBytes;
+
+    /// <summary>A temporary file this old is left over from a process that died while storing, and is deleted by <see cref="Trim()"/>.</summary>
+    private static readonly TimeSpan AbandonedTemporaryAge = TimeSpan.FromHours(1);
+
     /// <summary>
     /// The default directory: <c>$STRAND_CACHE_DIR</c>, else <c>$XDG_CACHE_HOME/strand</c>, else <c>~/.cache/strand</c>
     /// (on Windows, <c>%LOCALAPPDATA%\strand\cache</c>).
@@ -67,8 +80,12 @@ public sealed class ModuleCache
         }
         try
         {
-            var module = Module.Deserialize(artifact, options);
-            if (module.Definition.Bytes.AsSpan().SequenceEqual(wasm)) return module;
+            var module = Module.DeserializeAt(artifact, options, path);
+            if (module.Definition.Bytes.AsSpan().SequenceEqual(wasm))
+            {
+                Touch(path);
+                return module;
+            }
         }
         catch (InvalidDataException)
         {
@@ -104,7 +121,96 @@ public sealed class ModuleCache
         {
             TryDelete(temporary);
         }
+        if (MaxTotalBytes > 0) TrimKeeping(keep: path);
         return path;
+    }
+
+    /// <summary>
+    /// Deletes the least recently used entries until the rest fit in 90% of <see cref="MaxTotalBytes"/> (when they exceed
+    /// it), and temporary files abandoned by processes that died while storing. Safe while other processes use the cache:
+    /// a reader whose entry disappears counts a miss. Returns the number of entries deleted.
+    /// </summary>
+    public int Trim() => TrimKeeping(keep: null);
+
+    private int TrimKeeping(string? keep)
+    {
+        FileInfo[] files;
+        try
+        {
+            files = new DirectoryInfo(Directory).GetFiles();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return 0;
+        }
+        var now = DateTime.UtcNow;
+        var entries = new List<FileInfo>();
+        long total = 0;
+        foreach (var file in files)
+        {
+            if ((file.Name.EndsWith(".tmp", StringComparison.Ordinal) || file.Name.EndsWith(".tmp.dll", StringComparison.Ordinal)) && file.Name.Contains(Extension + ".", StringComparison.Ordinal))
+            {
+                if (now - file.LastWriteTimeUtc > AbandonedTemporaryAge) TryDelete(file.FullName);
+            }
+            else if (file.Name.EndsWith(Extension, StringComparison.Ordinal))
+            {
+                entries.Add(file);
+                total += file.Length;
+            }
+            else if (file.Name.EndsWith(Extension + ".r2r", StringComparison.Ordinal) || file.Name.EndsWith(Extension + ".r2r.check", StringComparison.Ordinal))
+            {
+                // A ReadyToRun image counts with its entry; one whose entry is gone is deleted.
+                string entry = Path.Combine(Directory, file.Name[..(file.Name.IndexOf(Extension, StringComparison.Ordinal) + Extension.Length)]);
+                if (File.Exists(entry)) total += file.Length;
+                else TryDelete(file.FullName);
+            }
+        }
+        if (MaxTotalBytes <= 0 || total <= MaxTotalBytes) return 0;
+        long target = MaxTotalBytes / 10 * 9;
+        int deleted = 0;
+        foreach (var entry in entries.OrderBy(LastUsed))
+        {
+            if (total <= target) break;
+            if (keep is not null && string.Equals(entry.FullName, Path.GetFullPath(keep), StringComparison.Ordinal)) continue;
+            if (!TryDelete(entry.FullName)) continue;
+            deleted++;
+            total -= entry.Length;
+            var image = new FileInfo(NativeImage.ImagePath(entry.FullName));
+            if (image.Exists) total -= image.Length;
+            NativeImage.Delete(entry.FullName);
+        }
+        return deleted;
+    }
+
+    /// <summary>When an entry was last stored or loaded: loads set its access time explicitly (mounts with
+    /// <c>relatime</c> or <c>noatime</c> would not).</summary>
+    private static DateTime LastUsed(FileInfo entry) =>
+        entry.LastAccessTimeUtc > entry.LastWriteTimeUtc ? entry.LastAccessTimeUtc : entry.LastWriteTimeUtc;
+
+    private static void Touch(string path)
+    {
+        try
+        {
+            File.SetLastAccessTimeUtc(path, DateTime.UtcNow);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // A read-only cache still serves; its entries just age.
+        }
+    }
+
+    /// <summary>
+    /// Adds a ReadyToRun image (native code) to the entry of <paramref name="wasm"/>, which must have been stored; later
+    /// loads of the entry use it (see <see cref="ReadyToRunCompiler"/>). Returns the image's path. Throws
+    /// <see cref="FileNotFoundException"/> when there is no entry, and what <see cref="ReadyToRunCompiler.CompileArtifact"/> throws.
+    /// </summary>
+    public string StoreReadyToRun(byte[] wasm, ReadyToRunCompiler compiler, TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(compiler);
+        string path = PathFor(wasm);
+        if (!File.Exists(path)) throw new FileNotFoundException($"the cache has no entry for this module: {path}", path);
+        compiler.CompileArtifact(path, timeout, cancellationToken);
+        return NativeImage.ImagePath(path);
     }
 
     /// <summary>The cached module of <paramref name="wasm"/>, or, on a miss, the module compiled now and stored.</summary>
@@ -116,14 +222,16 @@ public sealed class ModuleCache
         return module;
     }
 
-    private static void TryDelete(string path)
+    private static bool TryDelete(string path)
     {
         try
         {
             File.Delete(path);
+            return true;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
+            return false;
         }
     }
 }

@@ -451,6 +451,22 @@ public sealed class ThreadGroup : IDisposable
     {
         lock (_lock) _collisions.Add(collision);
         _options.StackCollisionDetected?.Invoke(collision);
+        Report(new Diagnostic(_options.TrapOnStackCollision ? DiagnosticLevel.Error : DiagnosticLevel.Warning, DiagnosticEvent.StackCollision, collision.Message)
+            { ThreadId = collision.ThreadId, Collision = collision });
+    }
+
+    /// <summary>Hands a report to <see cref="ThreadGroupOptions.Diagnostics"/>; the handler's exceptions are dropped.</summary>
+    private void Report(Diagnostic diagnostic)
+    {
+        if (_options.Diagnostics is not { } sink) return;
+        try
+        {
+            sink(diagnostic);
+        }
+        catch (Exception)
+        {
+            // A logger must not change what the program does (ThreadGroupOptions.Diagnostics).
+        }
     }
 
     /// <summary>
@@ -664,13 +680,18 @@ public sealed class ThreadGroup : IDisposable
     {
         // Threads interrupted because the group is already stopping are consequences, not causes.
         if (error is TrapException { Code: TrapCode.Interrupted } && (_signal.IsRequested || StopReason is not null)) return;
+        Report(new Diagnostic(DiagnosticLevel.Error, DiagnosticEvent.ThreadFailed, $"thread {threadId} failed: {error.Message}")
+            { ThreadId = threadId, Exception = error });
         if (Interlocked.CompareExchange(ref _firstError, new ThreadGroupException(threadId, error), null) is null)
             Interrupt();
     }
 
     private void Stop(Exception reason)
     {
-        if (Interlocked.CompareExchange(ref _stopReason, reason, null) is null) Interrupt();
+        if (Interlocked.CompareExchange(ref _stopReason, reason, null) is not null) return;
+        Report(new Diagnostic(reason is TimeoutException ? DiagnosticLevel.Warning : DiagnosticLevel.Information, DiagnosticEvent.ThreadGroupStopped,
+            $"the thread group was stopped: {reason.Message}") { Exception = reason });
+        Interrupt();
     }
 
     private void Interrupt()

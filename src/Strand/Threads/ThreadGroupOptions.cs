@@ -106,6 +106,16 @@ public sealed class ThreadGroupOptions
     public Action<StackCollision>? StackCollisionDetected { get; init; }
 
     /// <summary>
+    /// Receives the group's <see cref="Diagnostic"/>s, for a logger: <see cref="DiagnosticEvent.StackCollision"/> (as
+    /// <see cref="StackCollisionDetected"/>, on the same thread), <see cref="DiagnosticEvent.ThreadFailed"/> for every thread
+    /// that fails (not only the first, which <see cref="ThreadGroup.WaitAll()"/> throws; threads interrupted because the group
+    /// was already stopping are not failures) and <see cref="DiagnosticEvent.ThreadGroupStopped"/> when it is cancelled, times
+    /// out or is disposed while running. Called on guest threads and timer threads, concurrently: it must be thread-safe, and an
+    /// exception from it is ignored (a logger must not change what the program does).
+    /// </summary>
+    public Action<Diagnostic>? Diagnostics { get; init; }
+
+    /// <summary>
     /// When true, spawned threads instantiate their module and then wait until <see cref="ThreadGroup.Start"/>
     /// (or <see cref="ThreadGroup.WaitAll()"/>) releases them all at once, so their guest code overlaps in time.
     /// </summary>

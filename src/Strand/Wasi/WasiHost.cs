@@ -66,6 +66,7 @@ public sealed class WasiHost
                 DetectStackCollisions = threads?.DetectStackCollisions ?? false,
                 TrapOnStackCollision = threads?.TrapOnStackCollision ?? false,
                 StackCollisionDetected = threads?.StackCollisionDetected,
+                Diagnostics = threads?.Diagnostics,
                 CancellationToken = cancellationToken,
             };
         var host = new WasiHost(context);

@@ -112,6 +112,7 @@ public sealed class WasiThreads
             DetectCrossThreadStackPointers = options.DetectStackCollisions,
             TrapOnStackCollision = options.TrapOnStackCollision,
             StackCollisionDetected = options.StackCollisionDetected,
+            Diagnostics = options.Diagnostics,
             CancellationToken = options.CancellationToken,
             // A long-running program may spawn millions of short threads: keep only the live ones.
             ForgetCompletedThreads = true,
@@ -177,6 +178,9 @@ public sealed class WasiThreadsOptions
 
     /// <summary>Called for every collision, on the guest thread that caused it (keep it short).</summary>
     public Action<StackCollision>? StackCollisionDetected { get; init; }
+
+    /// <summary>Receives the program's thread group's <see cref="Diagnostic"/>s (see <see cref="ThreadGroupOptions.Diagnostics"/>).</summary>
+    public Action<Diagnostic>? Diagnostics { get; init; }
 
     /// <summary>Stops every thread (they trap with "interrupted") when cancelled; set by <see cref="WasiHost.RunCommand"/>.</summary>
     public CancellationToken CancellationToken { get; init; }

@@ -38,6 +38,49 @@ public sealed class CompileCommandTests : IDisposable
     }
 
     [Fact]
+    public void CompileReadyToRunWritesANativeImageThatRunUses()
+    {
+        Strand.Cli.Crossgen2.FindOrFetch(quiet: true); // fetched once for the machine, as the command itself would
+        string wasm = WriteModule(40);
+        string output = Path.Combine(_directory, "native.strandc");
+        var (code, stdout, stderr) = Run("compile", wasm, "-o", output, "--ready-to-run");
+        Assert.Equal(0, code);
+        Assert.Contains("strand: compiling to native code with crossgen2 (", stderr);
+        Assert.Matches(@"^" + System.Text.RegularExpressions.Regex.Escape(output) + @" \(\d+ KB, ReadyToRun image \d+ KB, \d+ functions, ", stdout);
+        Assert.True(Module.DeserializeFile(output).IsReadyToRun);
+
+        (code, stdout, _) = Run("run", output, "--invoke", "f", "3");
+        Assert.Equal(0, code);
+        Assert.Equal(ManyFunctions.Expected(40, 3).ToString(System.Globalization.CultureInfo.InvariantCulture), stdout.Trim());
+    }
+
+    [Fact]
+    public void ABadCrossgen2IsOneLineAndExitOne()
+    {
+        string wasm = WriteModule(5);
+        string fake = Path.Combine(_directory, "crossgen2");
+        File.WriteAllText(fake, "#!/bin/sh\necho 'error: no thanks' >&2\nexit 3\n");
+        if (OperatingSystem.IsWindows()) return; // a shell script stands in for crossgen2
+        File.SetUnixFileMode(fake, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        // Process-wide: ReadyToRunTests share this test's collection, so nothing else looks for crossgen2 meanwhile.
+        Environment.SetEnvironmentVariable("STRAND_CROSSGEN2", fake);
+        try
+        {
+            var (code, _, stderr) = Run("compile", wasm, "-o", Path.Combine(_directory, "x.strandc"), "--ready-to-run", "--quiet");
+            Assert.Equal(1, code);
+            Assert.Equal($"strand: {wasm}: crossgen2 failed (exit 3): error: no thanks", stderr.Trim());
+            Environment.SetEnvironmentVariable("STRAND_CROSSGEN2", Path.Combine(_directory, "missing"));
+            (code, _, stderr) = Run("compile", wasm, "-o", Path.Combine(_directory, "x.strandc"), "--ready-to-run", "--quiet");
+            Assert.Equal(2, code);
+            Assert.Contains("STRAND_CROSSGEN2 is set to", stderr);
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("STRAND_CROSSGEN2", null);
+        }
+    }
+
+    [Fact]
     public void CompileFillsTheCacheThatRunUsesAndNoCacheIgnoresIt()
     {
         string wasm = WriteModule(300);

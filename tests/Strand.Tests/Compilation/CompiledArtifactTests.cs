@@ -116,6 +116,35 @@ public sealed class ModuleCacheTests : IDisposable
         Assert.Null(cache.TryLoad(other));
     }
 
+    [Fact]
+    public void OverTheSizeLimitTheLeastRecentlyUsedEntriesAndAbandonedTemporariesGo()
+    {
+        byte[] a = ManyFunctions.Generate(10), b = ManyFunctions.Generate(11), c = ManyFunctions.Generate(12);
+        var unlimited = new ModuleCache(_directory) { MaxTotalBytes = 0 };
+        string pathA = unlimited.Store(Module.Compile(a)), pathB = unlimited.Store(Module.Compile(b));
+        // A stored first, B later; then A is loaded, which makes B the least recently used.
+        var hoursAgo = (int h) => DateTime.UtcNow - TimeSpan.FromHours(h);
+        File.SetLastWriteTimeUtc(pathA, hoursAgo(3)); File.SetLastAccessTimeUtc(pathA, hoursAgo(3));
+        File.SetLastWriteTimeUtc(pathB, hoursAgo(2)); File.SetLastAccessTimeUtc(pathB, hoursAgo(2));
+        Assert.NotNull(unlimited.TryLoad(a));
+        string abandoned = pathA + ".123.abc.tmp", fresh = pathB + ".456.def.tmp";
+        File.WriteAllBytes(abandoned, [1]); File.SetLastWriteTimeUtc(abandoned, hoursAgo(2));
+        File.WriteAllBytes(fresh, [1]); // another process storing right now
+
+        long sizeA = new FileInfo(pathA).Length, sizeC = Module.Compile(c).Serialize().Length;
+        var limited = new ModuleCache(_directory) { MaxTotalBytes = (sizeA + sizeC) * 10 / 9 + 100 };
+        Assert.True(sizeA + new FileInfo(pathB).Length + sizeC > limited.MaxTotalBytes);
+        string pathC = limited.Store(Module.Compile(c));
+
+        Assert.True(File.Exists(pathA));
+        Assert.False(File.Exists(pathB));
+        Assert.True(File.Exists(pathC));
+        Assert.False(File.Exists(abandoned));
+        Assert.True(File.Exists(fresh));
+        Assert.Null(limited.TryLoad(b)); // a miss, not an error
+        Assert.Equal(0, limited.Trim()); // under the limit now
+    }
+
     [Theory]
     [InlineData("garbage")]
     [InlineData("truncated")]

@@ -1,0 +1,173 @@
+using Strand.Runtime;
+using Xunit;
+
+namespace Strand.Tests.Compilation;
+
+/// <summary>
+/// ReadyToRun images of compiled modules (<see cref="ReadyToRunCompiler"/>, docs/compiler.md "ReadyToRun images"): used
+/// when they match their artifact, ignored (and deleted) when they do not. crossgen2 comes from the NuGet package folder,
+/// fetched by the CLI's <c>dotnet restore</c> path when missing (as <c>strand compile --ready-to-run</c> does).
+/// The tests share one crossgen2 run on one artifact (crossgen2 takes seconds) and copy it per case.
+/// </summary>
+[Collection(nameof(Strand.Tests.Cli.CliCollection))] // with the CLI test that points STRAND_CROSSGEN2 elsewhere
+public sealed class ReadyToRunTests : IClassFixture<ReadyToRunTests.Compiled>, IDisposable
+{
+    /// <summary>One artifact of <see cref="CompiledArtifactTests.Program"/> with its ReadyToRun image.</summary>
+    public sealed class Compiled : IDisposable
+    {
+        public Compiled()
+        {
+            Directory.CreateDirectory(Folder);
+            Crossgen2 = new ReadyToRunCompiler(Strand.Cli.Crossgen2.FindOrFetch(quiet: true));
+            Wasm = Strand.Text.WatParser.ParseModule(CompiledArtifactTests.Program);
+            ArtifactPath = Path.Combine(Folder, "program.strandc");
+            File.WriteAllBytes(ArtifactPath, Module.Compile(Wasm).Serialize());
+            Crossgen2.CompileArtifact(ArtifactPath, TimeSpan.FromMinutes(5));
+        }
+
+        public string Folder { get; } = Path.Combine(Path.GetTempPath(), "strand-r2r-test-" + Guid.NewGuid().ToString("N"));
+        public ReadyToRunCompiler Crossgen2 { get; }
+        public byte[] Wasm { get; }
+        public string ArtifactPath { get; }
+
+        public void Dispose() => Directory.Delete(Folder, recursive: true);
+    }
+
+    private readonly Compiled _compiled;
+    private readonly string _directory = Path.Combine(Path.GetTempPath(), "strand-r2r-case-" + Guid.NewGuid().ToString("N"));
+
+    public ReadyToRunTests(Compiled compiled)
+    {
+        _compiled = compiled;
+        Directory.CreateDirectory(_directory);
+    }
+
+    public void Dispose() => Directory.Delete(_directory, recursive: true);
+
+    /// <summary>A copy of the shared artifact and its image in this case's folder.</summary>
+    private string CopyArtifact()
+    {
+        string path = Path.Combine(_directory, "program.strandc");
+        foreach (var suffix in new[] { "", ".r2r", ".r2r.check" }) File.Copy(_compiled.ArtifactPath + suffix, path + suffix);
+        return path;
+    }
+
+    private static void AssertRuns(Module module)
+    {
+        var instance = CompiledArtifactTests.HostLinker().Instantiate(module);
+        Assert.Equal(CompiledArtifactTests.Expected(5), instance.Invoke("run", Value.I32(5))[0].AsI32);
+        var trap = Assert.Throws<TrapException>(() => instance.Invoke("bad", Value.I32(1)));
+        Assert.Equal(TrapCode.UninitializedElement, trap.Code);
+    }
+
+    [Fact]
+    public void AMatchingImageIsLoadedAndRuns()
+    {
+        var module = Module.DeserializeFile(CopyArtifact());
+        Assert.True(module.IsPrecompiled);
+        Assert.True(module.IsReadyToRun);
+        AssertRuns(module);
+        Assert.True(new FileInfo(_compiled.ArtifactPath + ".r2r").Length > new FileInfo(_compiled.ArtifactPath).Length / 2);
+    }
+
+    [Fact]
+    public void ImageCodeIsNotJitCompiled()
+    {
+        // The same module twice: from its IL (every function JIT-compiled on first call), then from its image. Methods
+        // JIT-compiled on this thread are counted around the first call of each (the invoker is warmed by the first).
+        string path = CopyArtifact();
+        var bytes = File.ReadAllBytes(path);
+        var fromIL = Module.Deserialize(bytes);
+        var fromImage = Module.DeserializeFile(path);
+        Assert.False(fromIL.IsReadyToRun);
+        Assert.True(fromImage.IsReadyToRun);
+        long JittedDuringFirstCall(Module module)
+        {
+            var instance = CompiledArtifactTests.HostLinker().Instantiate(module);
+            long before = System.Runtime.JitInfo.GetCompiledMethodCount(currentThread: true);
+            Assert.Equal(CompiledArtifactTests.Expected(7), instance.Invoke("run", Value.I32(7))[0].AsI32);
+            return System.Runtime.JitInfo.GetCompiledMethodCount(currentThread: true) - before;
+        }
+        long il = JittedDuringFirstCall(fromIL), image = JittedDuringFirstCall(fromImage);
+        Assert.True(il >= 8, $"the IL module's first call JIT-compiled {il} methods; it calls 8 functions");
+        // Measured: 41 and 2. From a collectible context the runtime ignores the native code: 8 (the functions themselves).
+        Assert.True(image < 8, $"the image's first call JIT-compiled {image} methods (the IL's {il}): its 8 functions were not precompiled");
+    }
+
+    [Theory]
+    [InlineData("flipped")]
+    [InlineData("truncated")]
+    [InlineData("other-artifact")]
+    [InlineData("garbage-check")]
+    public void AnImageThatDoesNotMatchIsDeletedAndTheILIsUsed(string damage)
+    {
+        string path = CopyArtifact();
+        switch (damage)
+        {
+            case "flipped":
+                var image = File.ReadAllBytes(path + ".r2r");
+                image[image.Length / 2] ^= 0x40;
+                File.WriteAllBytes(path + ".r2r", image);
+                break;
+            case "truncated":
+                using (var stream = new FileStream(path + ".r2r", FileMode.Open)) stream.SetLength(stream.Length - 1);
+                break;
+            case "other-artifact":
+                // The artifact was rebuilt from another module: the image's check names the old one.
+                File.WriteAllBytes(path, Module.Compile(ManyFunctionsModule()).Serialize());
+                break;
+            case "garbage-check":
+                File.WriteAllBytes(path + ".r2r.check", new byte[80]);
+                break;
+        }
+        var module = Module.DeserializeFile(path);
+        Assert.True(module.IsPrecompiled);
+        Assert.False(module.IsReadyToRun);
+        Assert.False(File.Exists(path + ".r2r"));
+        Assert.False(File.Exists(path + ".r2r.check"));
+        if (damage != "other-artifact") AssertRuns(module);
+    }
+
+    [Fact]
+    public void AnImageWithoutItsCheckIsNotLoaded()
+    {
+        // A writer moved the image into place and has not written the check yet: not loaded, not deleted.
+        string path = CopyArtifact();
+        File.Delete(path + ".r2r.check");
+        var module = Module.DeserializeFile(path);
+        Assert.False(module.IsReadyToRun);
+        AssertRuns(module);
+        Assert.True(File.Exists(path + ".r2r"));
+    }
+
+    [Fact]
+    public void TheCacheLoadsItsEntrysImageAndTrimsItWithTheEntry()
+    {
+        var cache = new ModuleCache(_directory) { MaxTotalBytes = 0 };
+        var wasm = _compiled.Wasm;
+        Assert.Throws<FileNotFoundException>(() => cache.StoreReadyToRun(wasm, _compiled.Crossgen2, TimeSpan.FromMinutes(5)));
+        string entry = cache.Store(Module.Compile(wasm));
+        Assert.Equal(entry + ".r2r", cache.StoreReadyToRun(wasm, _compiled.Crossgen2, TimeSpan.FromMinutes(5)));
+        var loaded = cache.TryLoad(wasm);
+        Assert.NotNull(loaded);
+        Assert.True(loaded.IsReadyToRun);
+        AssertRuns(loaded);
+
+        // Over the limit, the entry and its image go together; an image whose entry is gone goes too.
+        File.Copy(entry + ".r2r", Path.Combine(_directory, "0000-orphan" + ModuleCache.Extension + ".r2r"));
+        var limited = new ModuleCache(_directory) { MaxTotalBytes = 1 };
+        Assert.Equal(1, limited.Trim());
+        Assert.Empty(Directory.GetFiles(_directory));
+    }
+
+    [Fact]
+    public void ACorruptArtifactIsRefusedBeforeCrossgen2Runs()
+    {
+        string path = Path.Combine(_directory, "bad.strandc");
+        File.WriteAllBytes(path, [1, 2, 3]);
+        Assert.Throws<InvalidDataException>(() => _compiled.Crossgen2.CompileArtifact(path, TimeSpan.FromMinutes(1)));
+        Assert.Single(Directory.GetFiles(_directory));
+    }
+
+    private static byte[] ManyFunctionsModule() => Strand.Benchmarks.ManyFunctions.Generate(3);
+}
