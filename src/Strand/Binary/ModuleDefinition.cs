@@ -267,6 +267,12 @@ public sealed class FunctionBody
     /// <summary>The number of <c>loop</c> instructions in this body, recorded by validation (-1 before).</summary>
     public int LoopCount { get; internal set; } = -1;
 
+    /// <summary>The number of <c>try_table</c> and legacy <c>try</c> instructions (CIL protected regions), recorded by validation (-1 before).</summary>
+    public int TryRegionCount { get; internal set; } = -1;
+
+    /// <summary>Each such region counted once per region it lies in, plus once (the sum of their nesting depths), recorded by validation (-1 before).</summary>
+    public long TryNestingUnits { get; internal set; } = -1;
+
     /// <summary>Expands <see cref="Locals"/> into one entry per local.</summary>
     public ValType[] ExpandLocals()
     {

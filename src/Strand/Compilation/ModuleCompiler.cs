@@ -82,6 +82,14 @@ internal sealed class CompiledModule
                 throw new WasmImplementationLimitException(
                     $"{definition.DescribeFunction((uint)(definition.ImportedFunctionCount + i))} has {body.LoopCount} loops; " +
                     $"Strand compiles at most {ImplementationLimits.MaxLoopsPerFunction} per function");
+            if (body.TryRegionCount > ImplementationLimits.MaxTryRegionsPerFunction)
+                throw new WasmImplementationLimitException(
+                    $"{definition.DescribeFunction((uint)(definition.ImportedFunctionCount + i))} has {body.TryRegionCount} try blocks; " +
+                    $"Strand compiles at most {ImplementationLimits.MaxTryRegionsPerFunction} per function");
+            if (body.TryNestingUnits > ImplementationLimits.MaxTryNestingUnits)
+                throw new WasmImplementationLimitException(
+                    $"{definition.DescribeFunction((uint)(definition.ImportedFunctionCount + i))} nests try blocks {body.TryNestingUnits} deep in total; " +
+                    $"Strand compiles at most {ImplementationLimits.MaxTryNestingUnits} (the sum over try blocks of their nesting depth)");
             if (inChunk == 0 || inChunk >= ChunkFunctions || bytes >= ChunkCodeBytes)
             {
                 starts.Add(i);

@@ -5,6 +5,21 @@ namespace Strand.Validation;
 /// <summary>Typing rules of exception handling and tail calls (WebAssembly 3.0, spec 3.3.8 and the legacy EH appendix).</summary>
 internal sealed partial class FunctionValidator
 {
+    /// <summary>try_table and try instructions (see <see cref="FunctionBody.TryRegionCount"/>), and the sum of their nesting depths.</summary>
+    private int _tryRegions;
+    private long _tryNestingUnits;
+    /// <summary>Try frames (try_table, try, catch, catch_all) currently open.</summary>
+    private int _openTries;
+
+    private static bool IsTryFrame(ControlFrame frame) => frame.Opcode is Opcode.Try or Opcode.TryTable or Opcode.Catch or Opcode.CatchAll;
+
+    private void OpenTry()
+    {
+        _openTries++;
+        _tryRegions++;
+        _tryNestingUnits += _openTries;
+    }
+
     private FuncType Tag(uint index)
     {
         if (index >= (uint)_context.Tags.Length) throw Error($"unknown tag {index}");
@@ -39,6 +54,7 @@ internal sealed partial class FunctionValidator
                     CheckLabelTypes(clause.Label, carried);
                 }
                 PushControl(Opcode.TryTable, bt.Params, bt.Results);
+                OpenTry();
                 return true;
             }
             case Opcode.Throw:
@@ -54,6 +70,7 @@ internal sealed partial class FunctionValidator
                 var bt = ModuleValidator.ResolveBlockType(_module, ins.Block, ins.Offset);
                 Pop(bt.Params);
                 PushControl(Opcode.Try, bt.Params, bt.Results);
+                OpenTry();
                 return true;
             }
             case Opcode.Catch or Opcode.CatchAll:
@@ -69,6 +86,7 @@ internal sealed partial class FunctionValidator
             {
                 if (_controls[^1].Opcode != Opcode.Try) throw new WasmFormatException(ins.Offset, "delegate without try");
                 var frame = PopControl();
+                _openTries--;
                 Label(ins.Index); // relative to the blocks around the try; the function's label rethrows to the caller
                 Push(frame.EndTypes);
                 return true;

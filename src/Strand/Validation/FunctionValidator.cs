@@ -54,6 +54,8 @@ internal sealed partial class FunctionValidator
         body.MaxOperandDepth = validator._maxOperands;
         body.BranchSpillUnits = validator._spillUnits;
         body.LoopCount = validator._loops;
+        body.TryRegionCount = validator._tryRegions;
+        body.TryNestingUnits = validator._tryNestingUnits;
     }
 
     private WasmValidationException Error(string reason) =>
@@ -280,6 +282,7 @@ internal sealed partial class FunctionValidator
             case Opcode.End:
             {
                 var frame = PopControl();
+                if (IsTryFrame(frame)) _openTries--;
                 // An if without else behaves as if its else branch passed the parameters through.
                 if (frame.Opcode == Opcode.If && !frame.StartTypes.AsSpan().SequenceEqual(frame.EndTypes))
                     throw Error("type mismatch");

@@ -268,6 +268,20 @@ public class ExceptionHandlingTests
     }
 
     [Fact]
+    public void TryBlocksAreAnImplementationLimitNotAHang()
+    {
+        // Each try is a CIL protected region; the JIT's work grows with their number squared and with their nesting.
+        string Sequential(int n) => $"(module (tag $e) (func {string.Concat(Enumerable.Repeat("(block $h (try_table (catch_all $h) (nop)))", n))}))";
+        string Nested(int n) => $"(module (tag $e) (func {string.Concat(Enumerable.Repeat("(try (do ", n))}(throw $e){string.Concat(Enumerable.Repeat(") (catch_all))", n))}))";
+        Assert.NotNull(Compile(Sequential(ImplementationLimits.MaxTryRegionsPerFunction)));
+        var many = Assert.Throws<WasmImplementationLimitException>(() => Compile(Sequential(ImplementationLimits.MaxTryRegionsPerFunction + 1)));
+        Assert.Equal("implementation limit: func[0] has 5001 try blocks; Strand compiles at most 5000 per function", many.Message);
+        Assert.NotNull(Compile(Nested(700)));     // nesting units 700 * 701 / 2 = 245,350
+        var deep = Assert.Throws<WasmImplementationLimitException>(() => Compile(Nested(708)));
+        Assert.StartsWith($"implementation limit: func[0] nests try blocks {708 * 709 / 2} deep in total", deep.Message);
+    }
+
+    [Fact]
     public void CompiledArtifactsKeepExceptionHandling()
     {
         var module = Strand.Module.Deserialize(Compile(Module).Serialize());
