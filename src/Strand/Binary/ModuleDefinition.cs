@@ -273,6 +273,9 @@ public sealed class FunctionBody
     /// <summary>Each such region counted once per region it lies in, plus once (the sum of their nesting depths), recorded by validation (-1 before).</summary>
     public long TryNestingUnits { get; internal set; } = -1;
 
+    /// <summary>Branches out of try regions, each counted once per region it leaves, recorded by validation (-1 before).</summary>
+    public long TryExitUnits { get; internal set; } = -1;
+
     /// <summary>Expands <see cref="Locals"/> into one entry per local.</summary>
     public ValType[] ExpandLocals()
     {

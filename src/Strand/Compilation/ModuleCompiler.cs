@@ -90,6 +90,10 @@ internal sealed class CompiledModule
                 throw new WasmImplementationLimitException(
                     $"{definition.DescribeFunction((uint)(definition.ImportedFunctionCount + i))} nests try blocks {body.TryNestingUnits} deep in total; " +
                     $"Strand compiles at most {ImplementationLimits.MaxTryNestingUnits} (the sum over try blocks of their nesting depth)");
+            if (body.TryExitUnits > ImplementationLimits.MaxTryExitUnits)
+                throw new WasmImplementationLimitException(
+                    $"{definition.DescribeFunction((uint)(definition.ImportedFunctionCount + i))} branches out of try blocks {body.TryExitUnits} times (counted per block left); " +
+                    $"Strand compiles at most {ImplementationLimits.MaxTryExitUnits}");
             if (inChunk == 0 || inChunk >= ChunkFunctions || bytes >= ChunkCodeBytes)
             {
                 starts.Add(i);

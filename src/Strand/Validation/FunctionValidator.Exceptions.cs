@@ -8,6 +8,8 @@ internal sealed partial class FunctionValidator
     /// <summary>try_table and try instructions (see <see cref="FunctionBody.TryRegionCount"/>), and the sum of their nesting depths.</summary>
     private int _tryRegions;
     private long _tryNestingUnits;
+    /// <summary>Branches out of try regions, each counted once per region it leaves (the compiled code has a stub per region and branch).</summary>
+    private long _tryExitUnits;
     /// <summary>Try frames (try_table, try, catch, catch_all) currently open.</summary>
     private int _openTries;
 
@@ -80,6 +82,7 @@ internal sealed partial class FunctionValidator
                     throw new WasmFormatException(ins.Offset, current == Opcode.CatchAll ? "catch after catch_all" : $"{(ins.Opcode == Opcode.Catch ? "catch" : "catch_all")} without try");
                 var frame = PopControl();
                 PushControl(ins.Opcode, ins.Opcode == Opcode.Catch ? Tag(ins.Index).Params : [], frame.EndTypes);
+                _controls[^1].OpenTries = _openTries - 1; // a branch to the construct's end leaves the handler's region
                 return true;
             }
             case Opcode.Delegate:
@@ -115,6 +118,7 @@ internal sealed partial class FunctionValidator
     /// <summary>A tail call: the callee's results must be the caller's (spec 3.3.8.14).</summary>
     private void TailCall(FuncType callee)
     {
+        _tryExitUnits += _openTries;
         if (!callee.Results.AsSpan().SequenceEqual(_type.Results)) throw Error("type mismatch");
         Pop(callee.Params);
         MarkUnreachable();

@@ -27,6 +27,8 @@ internal sealed partial class FunctionValidator
         public required ValType[] EndTypes;
         public required int Height;
         public bool Unreachable;
+        /// <summary>Try frames open around this one (exception handling): a branch to it leaves the ones opened since.</summary>
+        public int OpenTries;
         /// <summary>Loops branch to their start, every other block to its end.</summary>
         public ValType[] LabelTypes => Opcode == Opcode.Loop ? StartTypes : EndTypes;
     }
@@ -56,6 +58,7 @@ internal sealed partial class FunctionValidator
         body.LoopCount = validator._loops;
         body.TryRegionCount = validator._tryRegions;
         body.TryNestingUnits = validator._tryNestingUnits;
+        body.TryExitUnits = validator._tryExitUnits;
     }
 
     private WasmValidationException Error(string reason) =>
@@ -124,7 +127,7 @@ internal sealed partial class FunctionValidator
 
     private void PushControl(Opcode opcode, ValType[] startTypes, ValType[] endTypes)
     {
-        _controls.Add(new ControlFrame { Opcode = opcode, StartTypes = startTypes, EndTypes = endTypes, Height = _operands.Count });
+        _controls.Add(new ControlFrame { Opcode = opcode, StartTypes = startTypes, EndTypes = endTypes, Height = _operands.Count, OpenTries = _openTries });
         Push(startTypes);
     }
 
@@ -147,7 +150,9 @@ internal sealed partial class FunctionValidator
     private ControlFrame Label(uint depth)
     {
         if (depth >= (uint)_controls.Count) throw Error($"unknown label {depth}");
-        return _controls[_controls.Count - 1 - (int)depth];
+        var frame = _controls[_controls.Count - 1 - (int)depth];
+        _tryExitUnits += _openTries - frame.OpenTries;
+        return frame;
     }
 
     // ---- index-space checks -------------------------------------------------------------------
@@ -305,6 +310,7 @@ internal sealed partial class FunctionValidator
                 BrTable(in ins);
                 return;
             case Opcode.Return:
+                _tryExitUnits += _openTries;
                 Pop(_type.Results);
                 MarkUnreachable();
                 return;

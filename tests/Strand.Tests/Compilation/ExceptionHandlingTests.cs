@@ -279,6 +279,12 @@ public class ExceptionHandlingTests
         Assert.NotNull(Compile(Nested(700)));     // nesting units 700 * 701 / 2 = 245,350
         var deep = Assert.Throws<WasmImplementationLimitException>(() => Compile(Nested(708)));
         Assert.StartsWith($"implementation limit: func[0] nests try blocks {708 * 709 / 2} deep in total", deep.Message);
+        // 100 nested try_tables left by 1,001 branches to the function's end: 100,100 region exits.
+        string Exits(int branches) => $"(module (func (param i32) {string.Concat(Enumerable.Repeat("(block $h (try_table (catch_all $h) ", 100))}" +
+            $"{string.Concat(Enumerable.Repeat("(br_if 200 (local.get 0))", branches))}{string.Concat(Enumerable.Repeat("))", 100))}))";
+        Assert.NotNull(Compile(Exits(1000)));
+        var exits = Assert.Throws<WasmImplementationLimitException>(() => Compile(Exits(1001)));
+        Assert.StartsWith("implementation limit: func[0] branches out of try blocks 100100 times", exits.Message);
     }
 
     [Fact]
