@@ -15,6 +15,8 @@ public enum WastValueType
     FuncRef,
     /// <summary>externref.</summary>
     ExternRef,
+    /// <summary>exnref (exception handling; only <c>ref.null exn</c> is written in scripts).</summary>
+    ExnRef,
 }
 
 /// <summary>
@@ -44,7 +46,7 @@ public readonly record struct WastValue(WastValueType Type, ulong Bits, bool IsN
         WastValueType.I64 => $"(i64.const 0x{Bits:x16})",
         WastValueType.F32 => $"(f32.const bits 0x{Bits:x8})",
         WastValueType.F64 => $"(f64.const bits 0x{Bits:x16})",
-        _ when IsNull => $"(ref.null {(Type == WastValueType.FuncRef ? "func" : "extern")})",
+        _ when IsNull => $"(ref.null {Type switch { WastValueType.FuncRef => "func", WastValueType.ExnRef => "exn", _ => "extern" }})",
         WastValueType.ExternRef => $"(ref.extern {Bits})",
         _ => "(ref.func)",
     };

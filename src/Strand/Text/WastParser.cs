@@ -255,7 +255,12 @@ public static class WastParser
                     return WastValue.F64(v);
                 }
             case "ref.null":
-                return WastValue.NullRef(c.ExpectHeapType() == Strand.Binary.ValType.FuncRef ? WastValueType.FuncRef : WastValueType.ExternRef);
+                return WastValue.NullRef(c.ExpectHeapType() switch
+                {
+                    Strand.Binary.ValType.FuncRef => WastValueType.FuncRef,
+                    Strand.Binary.ValType.ExnRef => WastValueType.ExnRef,
+                    _ => WastValueType.ExternRef,
+                });
             case "ref.extern" when c.PeekAtom() is not null:
                 {
                     var a = c.ExpectAtom();

@@ -475,6 +475,11 @@ public sealed class WastRunner
             Fail(command.Line, $"expected values, got trap \"{e.Message}\"");
             return;
         }
+        catch (WasmException e)
+        {
+            Fail(command.Line, $"expected values, got an {e.Message}");
+            return;
+        }
         if (results.Length != command.Expected.Count)
         {
             Fail(command.Line, $"expected {command.Expected.Count} results, got {results.Length}");
@@ -523,6 +528,10 @@ public sealed class WastRunner
         catch (ActionUnavailableException e)
         {
             Fail(line, e.Message);
+        }
+        catch (WasmException e)
+        {
+            Fail(line, $"expected trap \"{expected}\", got an {e.Message}");
         }
         catch (TrapException e)
         {
@@ -730,6 +739,7 @@ public sealed class WastRunner
         WastValueType.F32 => Value.F32Bits((uint)v.Bits),
         WastValueType.F64 => Value.F64Bits(v.Bits),
         WastValueType.FuncRef => Value.Null(ValType.FuncRef),
+        WastValueType.ExnRef => Value.Null(ValType.ExnRef),
         WastValueType.ExternRef => v.IsNull ? Value.Null(ValType.ExternRef) : Value.ExternRef(Handle(v.Bits)),
         _ => throw new ArgumentOutOfRangeException(nameof(v)),
     };
@@ -746,6 +756,7 @@ public sealed class WastRunner
                     WastValueType.F32 => actual.Type == ValType.F32 && (uint)actual.Bits == (uint)v.Bits,
                     WastValueType.F64 => actual.Type == ValType.F64 && actual.Bits == v.Bits,
                     WastValueType.FuncRef => actual.Type == ValType.FuncRef && v.IsNull && actual.Reference is null,
+                    WastValueType.ExnRef => actual.Type == ValType.ExnRef && v.IsNull && actual.Reference is null,
                     WastValueType.ExternRef => actual.Type == ValType.ExternRef && (v.IsNull
                         ? actual.Reference is null
                         : actual.Reference is ExternHandle h && h.Id == v.Bits),
