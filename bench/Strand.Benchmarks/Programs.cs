@@ -10,7 +10,8 @@ namespace Strand.Benchmarks;
 /// yosys (npm @yowasp/yosys), CRuby's npm build (npm @ruby/3.4-wasm-wasi: a reactor for its JS wrapper, so only the
 /// time to report its link error is measured), a SQLite shell built with clang-14 from the amalgamation in npm's sqlite3 package, and generated
 /// many-function modules. "first" is a run with nothing cached (<c>--no-cache</c>); "cached" runs load the compiled
-/// module that <c>strand compile</c> stored. Prints a table; never fails on time.
+/// module that <c>strand compile</c> stored; with <c>--ready-to-run</c>, "native" runs load the ReadyToRun images that
+/// <c>strand compile --ready-to-run</c> stored in a second cache. Prints a table; never fails on time.
 /// </summary>
 public static class Programs
 {
@@ -25,6 +26,7 @@ public static class Programs
         string work = Environment.GetEnvironmentVariable("STRAND_BENCH_DIR") is { Length: > 0 } w ? w : Path.Combine(Path.GetTempPath(), "strand-bench");
         int rounds = 3;
         string? only = null;
+        bool readyToRun = false;
         for (int i = 0; i < args.Length; i++)
         {
             switch (args[i])
@@ -32,6 +34,7 @@ public static class Programs
                 case "--work": work = args[++i]; break;
                 case "--rounds": rounds = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
                 case "--only": only = args[++i]; break;
+                case "--ready-to-run": readyToRun = true; break;
                 default: Console.Error.WriteLine($"unknown option {args[i]}"); return 2;
             }
         }
@@ -70,27 +73,41 @@ public static class Programs
         foreach (int n in new[] { 10_000, 40_000 }) Add($"many {n}", () => Many(work, n));
 
         Console.WriteLine($"machine: {Environment.ProcessorCount} cores, load average {LoadAverage()}; {rounds} rounds, alternating; whole-process medians");
-        Console.WriteLine($"{"",-14} {"wall seconds",-36} | {"CPU seconds (user+sys)",-36} | strand");
-        Console.WriteLine($"{"program",-14} {"node",6} {"first",7} {"ratio",6} {"cached",7} {"ratio",6} | {"node",6} {"first",7} {"ratio",6} {"cached",7} {"ratio",6} | compile");
+        string nativeHead = readyToRun ? $" {"native",7} {"ratio",6}" : "";
+        Console.WriteLine($"{"",-14} {"wall seconds",-36}{(readyToRun ? new string(' ', 15) : "")} | {"CPU seconds (user+sys)",-36}{(readyToRun ? new string(' ', 15) : "")} | strand");
+        Console.WriteLine($"{"program",-14} {"node",6} {"first",7} {"ratio",6} {"cached",7} {"ratio",6}{nativeHead} | {"node",6} {"first",7} {"ratio",6} {"cached",7} {"ratio",6}{nativeHead} | compile{(readyToRun ? "  crossgen2" : "")}");
         foreach (var p in programs)
         {
             string cacheDir = Path.Combine(work, "cache");
             var node = new List<Timing>();
             var first = new List<Timing>();
             var cached = new List<Timing>();
+            var native = new List<Timing>();
             // Fill the cache once (timed: the cost of `strand compile`), then alternate.
             var compile = Time(strand, ["compile", p.Wasm, "--cache-dir", cacheDir, "--quiet"], p.WorkingDirectory, out _);
+            // A second cache with ReadyToRun images (timed: `strand compile --ready-to-run`, crossgen2 included).
+            string nativeDir = Path.Combine(work, "cache-r2r");
+            var crossgen = readyToRun ? Time(strand, ["compile", p.Wasm, "--cache-dir", nativeDir, "--ready-to-run", "--quiet"], p.WorkingDirectory, out _) : default;
             for (int r = 0; r < rounds; r++)
             {
                 node.Add(Time("node", [p.NodeScript ?? wasiRun, .. p.NodeArgs], p.WorkingDirectory, out string nodeOut));
                 first.Add(Time(strand, ["run", "--no-cache", .. p.StrandArgs], p.WorkingDirectory, out string firstOut));
                 cached.Add(Time(strand, ["run", "--cache-dir", cacheDir, .. p.StrandArgs], p.WorkingDirectory, out string cachedOut));
-                if (r == 0 && (Normalize(firstOut) != Normalize(nodeOut) || Normalize(cachedOut) != Normalize(nodeOut)))
+                string nativeOut = nodeOut;
+                if (readyToRun) native.Add(Time(strand, ["run", "--cache-dir", nativeDir, .. p.StrandArgs], p.WorkingDirectory, out nativeOut));
+                if (r == 0 && (Normalize(firstOut) != Normalize(nodeOut) || Normalize(cachedOut) != Normalize(nodeOut) || Normalize(nativeOut) != Normalize(nodeOut)))
                     Console.Error.WriteLine($"{p.Name}: outputs differ from node's:\n--- node\n{Head(nodeOut)}\n--- strand\n{Head(firstOut)}");
             }
             double n = Median(node.Select(t => t.Wall)), f = Median(first.Select(t => t.Wall)), c = Median(cached.Select(t => t.Wall));
             double nc = Median(node.Select(t => t.Cpu)), fc = Median(first.Select(t => t.Cpu)), cc = Median(cached.Select(t => t.Cpu));
-            Console.WriteLine($"{p.Name,-14} {n,6:F2} {f,7:F2} {f / n,5:F1}x {c,7:F2} {c / n,5:F1}x | {nc,6:F2} {fc,7:F2} {fc / nc,5:F1}x {cc,7:F2} {cc / nc,5:F1}x | {compile.Wall,6:F1}   {p.Description}");
+            string nw = "", ncpu = "";
+            if (readyToRun)
+            {
+                double a = Median(native.Select(t => t.Wall)), ac = Median(native.Select(t => t.Cpu));
+                nw = $" {a,7:F2} {a / n,5:F1}x";
+                ncpu = $" {ac,7:F2} {ac / nc,5:F1}x";
+            }
+            Console.WriteLine($"{p.Name,-14} {n,6:F2} {f,7:F2} {f / n,5:F1}x {c,7:F2} {c / n,5:F1}x{nw} | {nc,6:F2} {fc,7:F2} {fc / nc,5:F1}x {cc,7:F2} {cc / nc,5:F1}x{ncpu} | {compile.Wall,6:F1}{(readyToRun ? $" {crossgen.Wall,9:F1}" : "")}   {p.Description}");
         }
         Console.WriteLine($"targets: first run within 3x node, cached run within 1.5x node (wall); CPU time is shown because a shared machine inflates wall time (load average now {LoadAverage()})");
         return 0;

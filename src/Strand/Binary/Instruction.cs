@@ -36,6 +36,8 @@ public readonly record struct BlockType(BlockTypeKind Kind, ValType Value = defa
 /// <item>ref.null: <see cref="RefType"/>. select with types: <see cref="SelectTypes"/>.</item>
 /// <item>try, try_table: <see cref="Block"/>; try_table: <see cref="Catches"/>. throw, catch: <see cref="Index"/> = tag. rethrow, delegate: <see cref="Index"/> = label depth.</item>
 /// <item>return_call: <see cref="Index"/> = function. return_call_indirect: <see cref="Index"/> = type, <see cref="Index2"/> = table.</item>
+/// <item>v128.const: <see cref="Immediate"/> = bytes 0..7 and <see cref="ImmediateHigh"/> = bytes 8..15 (little-endian);
+/// i8x16.shuffle: its 16 lane indices the same way. extract_lane, replace_lane, v128.loadN_lane/storeN_lane: <see cref="Lane"/>.</item>
 /// </list>
 /// </summary>
 public struct Instruction
@@ -50,6 +52,10 @@ public struct Instruction
     public uint Index2;
     /// <summary>A constant's bits (<c>i32/i64/f32/f64.const</c>).</summary>
     public ulong Immediate;
+    /// <summary>The upper 64 bits of a <c>v128.const</c> or of <c>i8x16.shuffle</c>'s lane indices (the lower ones are <see cref="Immediate"/>).</summary>
+    public ulong ImmediateHigh;
+    /// <summary>A SIMD instruction's lane index immediate.</summary>
+    public byte Lane;
     /// <summary>A memory access's alignment exponent (log2 of the byte alignment).</summary>
     public uint Align;
     /// <summary>A memory access's static offset, in bytes.</summary>

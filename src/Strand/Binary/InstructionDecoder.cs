@@ -45,10 +45,10 @@ public static partial class InstructionDecoder
             case 0xFD:
             {
                 uint sub = r.ReadU32();
-                if (!IsSimdOpcode(sub)) throw r.Error(ins.Offset, "illegal opcode");
-                r.Unsupported(ins.Offset, UnsupportedFeatures.Simd, $"opcode 0xFD 0x{sub:X2}");
-                SkipSimdImmediates(r, sub);
-                return NotSupported(ins);
+                var simd = SimdOpcodes.FromSub(sub) ?? throw r.Error(ins.Offset, "illegal opcode");
+                ins.Opcode = simd.Opcode;
+                ReadSimdImmediates(r, simd.Immediate, ref ins);
+                return ins;
             }
             case 0xFB:
             {
@@ -168,28 +168,30 @@ public static partial class InstructionDecoder
         }
     }
 
-    /// <summary>SIMD sub-opcodes of WebAssembly 3.0 (including relaxed SIMD, 0x100..0x113).</summary>
-    private static bool IsSimdOpcode(uint sub) => sub <= 0xFF || sub is >= 0x100 and <= 0x113;
+    private static void SkipBlockType(WasmReader r) => ReadBlockType(r);
 
-    /// <summary>Consumes a SIMD instruction's immediates: memargs, lane indices, v128.const and i8x16.shuffle bytes.</summary>
-    private static void SkipSimdImmediates(WasmReader r, uint sub)
+    /// <summary>A SIMD instruction's immediates: memargs, lane indices, v128.const and i8x16.shuffle bytes.</summary>
+    private static void ReadSimdImmediates(WasmReader r, SimdImmediate kind, ref Instruction ins)
     {
-        var ins = new Instruction();
-        switch (sub)
+        switch (kind)
         {
-            case <= 0x0B or 0x5C or 0x5D:
+            case SimdImmediate.MemArg:
                 ReadMemArg(r, ref ins);
                 break;
-            case 0x0C or 0x0D:
-                r.ReadBytes(16);
-                break;
-            case >= 0x15 and <= 0x22:
-                r.ReadByte();
-                break;
-            case >= 0x54 and <= 0x5B:
+            case SimdImmediate.MemArgLane:
                 ReadMemArg(r, ref ins);
-                r.ReadByte();
+                ins.Lane = r.ReadByte();
                 break;
+            case SimdImmediate.Lane:
+                ins.Lane = r.ReadByte();
+                break;
+            case SimdImmediate.Const or SimdImmediate.Shuffle:
+            {
+                var bytes = r.ReadBytes(16);
+                ins.Immediate = System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(bytes);
+                ins.ImmediateHigh = System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(bytes[8..]);
+                break;
+            }
         }
     }
 

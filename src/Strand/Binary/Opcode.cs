@@ -2,8 +2,9 @@ namespace Strand.Binary;
 
 /// <summary>
 /// Every opcode Strand decodes. Single-byte opcodes use their byte; prefixed ones are
-/// 0xFC00 | sub (bulk memory, saturating truncation, tables) and 0xFE00 | sub (threads).
-/// The opcodes of WebAssembly 3.0 features Strand does not implement (SIMD 0xFD, GC 0xFB, exception
+/// 0xFC00 | sub (bulk memory, saturating truncation, tables), 0xFD00 | sub (SIMD), 0xFF00 | (sub - 0x100)
+/// (relaxed SIMD, sub-opcodes 0x100..0x113) and 0xFE00 | sub (threads).
+/// The opcodes of WebAssembly 3.0 features Strand does not implement (GC 0xFB, exception
 /// handling, tail calls, typed function references) are recognised only to be reported as not supported.
 /// </summary>
 public enum Opcode : ushort
@@ -440,6 +441,521 @@ public enum Opcode : ushort
     TableSize = 0xFC10,
     /// <summary>The <c>table.fill</c> instruction; binary encoding 0xFC 17 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
     TableFill = 0xFC11,
+
+    // 0xFD prefix (SIMD, WebAssembly 2.0): 0xFD00 | sub. Relaxed SIMD (WebAssembly 3.0), whose sub-opcodes 0x100..0x113
+    // do not fit in one byte, is 0xFF00 | (sub - 0x100).
+    /// <summary>The <c>v128.load</c> instruction; binary encoding 0xFD 0 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    V128Load = 0xFD00,
+    /// <summary>The <c>v128.load8x8_s</c> instruction; binary encoding 0xFD 1 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    V128Load8x8S = 0xFD01,
+    /// <summary>The <c>v128.load8x8_u</c> instruction; binary encoding 0xFD 2 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    V128Load8x8U = 0xFD02,
+    /// <summary>The <c>v128.load16x4_s</c> instruction; binary encoding 0xFD 3 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    V128Load16x4S = 0xFD03,
+    /// <summary>The <c>v128.load16x4_u</c> instruction; binary encoding 0xFD 4 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    V128Load16x4U = 0xFD04,
+    /// <summary>The <c>v128.load32x2_s</c> instruction; binary encoding 0xFD 5 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    V128Load32x2S = 0xFD05,
+    /// <summary>The <c>v128.load32x2_u</c> instruction; binary encoding 0xFD 6 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    V128Load32x2U = 0xFD06,
+    /// <summary>The <c>v128.load8_splat</c> instruction; binary encoding 0xFD 7 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    V128Load8Splat = 0xFD07,
+    /// <summary>The <c>v128.load16_splat</c> instruction; binary encoding 0xFD 8 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    V128Load16Splat = 0xFD08,
+    /// <summary>The <c>v128.load32_splat</c> instruction; binary encoding 0xFD 9 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    V128Load32Splat = 0xFD09,
+    /// <summary>The <c>v128.load64_splat</c> instruction; binary encoding 0xFD 10 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    V128Load64Splat = 0xFD0A,
+    /// <summary>The <c>v128.store</c> instruction; binary encoding 0xFD 11 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    V128Store = 0xFD0B,
+    /// <summary>The <c>v128.const</c> instruction; binary encoding 0xFD 12 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    V128Const = 0xFD0C,
+    /// <summary>The <c>i8x16.shuffle</c> instruction; binary encoding 0xFD 13 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    I8x16Shuffle = 0xFD0D,
+    /// <summary>The <c>i8x16.swizzle</c> instruction; binary encoding 0xFD 14 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    I8x16Swizzle = 0xFD0E,
+    /// <summary>The <c>i8x16.splat</c> instruction; binary encoding 0xFD 15 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    I8x16Splat = 0xFD0F,
+    /// <summary>The <c>i16x8.splat</c> instruction; binary encoding 0xFD 16 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    I16x8Splat = 0xFD10,
+    /// <summary>The <c>i32x4.splat</c> instruction; binary encoding 0xFD 17 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    I32x4Splat = 0xFD11,
+    /// <summary>The <c>i64x2.splat</c> instruction; binary encoding 0xFD 18 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    I64x2Splat = 0xFD12,
+    /// <summary>The <c>f32x4.splat</c> instruction; binary encoding 0xFD 19 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    F32x4Splat = 0xFD13,
+    /// <summary>The <c>f64x2.splat</c> instruction; binary encoding 0xFD 20 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    F64x2Splat = 0xFD14,
+    /// <summary>The <c>i8x16.extract_lane_s</c> instruction; binary encoding 0xFD 21 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    I8x16ExtractLaneS = 0xFD15,
+    /// <summary>The <c>i8x16.extract_lane_u</c> instruction; binary encoding 0xFD 22 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    I8x16ExtractLaneU = 0xFD16,
+    /// <summary>The <c>i8x16.replace_lane</c> instruction; binary encoding 0xFD 23 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    I8x16ReplaceLane = 0xFD17,
+    /// <summary>The <c>i16x8.extract_lane_s</c> instruction; binary encoding 0xFD 24 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    I16x8ExtractLaneS = 0xFD18,
+    /// <summary>The <c>i16x8.extract_lane_u</c> instruction; binary encoding 0xFD 25 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    I16x8ExtractLaneU = 0xFD19,
+    /// <summary>The <c>i16x8.replace_lane</c> instruction; binary encoding 0xFD 26 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    I16x8ReplaceLane = 0xFD1A,
+    /// <summary>The <c>i32x4.extract_lane</c> instruction; binary encoding 0xFD 27 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    I32x4ExtractLane = 0xFD1B,
+    /// <summary>The <c>i32x4.replace_lane</c> instruction; binary encoding 0xFD 28 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    I32x4ReplaceLane = 0xFD1C,
+    /// <summary>The <c>i64x2.extract_lane</c> instruction; binary encoding 0xFD 29 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    I64x2ExtractLane = 0xFD1D,
+    /// <summary>The <c>i64x2.replace_lane</c> instruction; binary encoding 0xFD 30 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    I64x2ReplaceLane = 0xFD1E,
+    /// <summary>The <c>f32x4.extract_lane</c> instruction; binary encoding 0xFD 31 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    F32x4ExtractLane = 0xFD1F,
+    /// <summary>The <c>f32x4.replace_lane</c> instruction; binary encoding 0xFD 32 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    F32x4ReplaceLane = 0xFD20,
+    /// <summary>The <c>f64x2.extract_lane</c> instruction; binary encoding 0xFD 33 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    F64x2ExtractLane = 0xFD21,
+    /// <summary>The <c>f64x2.replace_lane</c> instruction; binary encoding 0xFD 34 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    F64x2ReplaceLane = 0xFD22,
+    /// <summary>The <c>i8x16.eq</c> instruction; binary encoding 0xFD 35 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    I8x16Eq = 0xFD23,
+    /// <summary>The <c>i8x16.ne</c> instruction; binary encoding 0xFD 36 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    I8x16Ne = 0xFD24,
+    /// <summary>The <c>i8x16.lt_s</c> instruction; binary encoding 0xFD 37 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    I8x16LtS = 0xFD25,
+    /// <summary>The <c>i8x16.lt_u</c> instruction; binary encoding 0xFD 38 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    I8x16LtU = 0xFD26,
+    /// <summary>The <c>i8x16.gt_s</c> instruction; binary encoding 0xFD 39 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    I8x16GtS = 0xFD27,
+    /// <summary>The <c>i8x16.gt_u</c> instruction; binary encoding 0xFD 40 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    I8x16GtU = 0xFD28,
+    /// <summary>The <c>i8x16.le_s</c> instruction; binary encoding 0xFD 41 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    I8x16LeS = 0xFD29,
+    /// <summary>The <c>i8x16.le_u</c> instruction; binary encoding 0xFD 42 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    I8x16LeU = 0xFD2A,
+    /// <summary>The <c>i8x16.ge_s</c> instruction; binary encoding 0xFD 43 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    I8x16GeS = 0xFD2B,
+    /// <summary>The <c>i8x16.ge_u</c> instruction; binary encoding 0xFD 44 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    I8x16GeU = 0xFD2C,
+    /// <summary>The <c>i16x8.eq</c> instruction; binary encoding 0xFD 45 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    I16x8Eq = 0xFD2D,
+    /// <summary>The <c>i16x8.ne</c> instruction; binary encoding 0xFD 46 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    I16x8Ne = 0xFD2E,
+    /// <summary>The <c>i16x8.lt_s</c> instruction; binary encoding 0xFD 47 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    I16x8LtS = 0xFD2F,
+    /// <summary>The <c>i16x8.lt_u</c> instruction; binary encoding 0xFD 48 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    I16x8LtU = 0xFD30,
+    /// <summary>The <c>i16x8.gt_s</c> instruction; binary encoding 0xFD 49 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    I16x8GtS = 0xFD31,
+    /// <summary>The <c>i16x8.gt_u</c> instruction; binary encoding 0xFD 50 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    I16x8GtU = 0xFD32,
+    /// <summary>The <c>i16x8.le_s</c> instruction; binary encoding 0xFD 51 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    I16x8LeS = 0xFD33,
+    /// <summary>The <c>i16x8.le_u</c> instruction; binary encoding 0xFD 52 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    I16x8LeU = 0xFD34,
+    /// <summary>The <c>i16x8.ge_s</c> instruction; binary encoding 0xFD 53 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    I16x8GeS = 0xFD35,
+    /// <summary>The <c>i16x8.ge_u</c> instruction; binary encoding 0xFD 54 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    I16x8GeU = 0xFD36,
+    /// <summary>The <c>i32x4.eq</c> instruction; binary encoding 0xFD 55 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    I32x4Eq = 0xFD37,
+    /// <summary>The <c>i32x4.ne</c> instruction; binary encoding 0xFD 56 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    I32x4Ne = 0xFD38,
+    /// <summary>The <c>i32x4.lt_s</c> instruction; binary encoding 0xFD 57 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    I32x4LtS = 0xFD39,
+    /// <summary>The <c>i32x4.lt_u</c> instruction; binary encoding 0xFD 58 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    I32x4LtU = 0xFD3A,
+    /// <summary>The <c>i32x4.gt_s</c> instruction; binary encoding 0xFD 59 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    I32x4GtS = 0xFD3B,
+    /// <summary>The <c>i32x4.gt_u</c> instruction; binary encoding 0xFD 60 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    I32x4GtU = 0xFD3C,
+    /// <summary>The <c>i32x4.le_s</c> instruction; binary encoding 0xFD 61 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    I32x4LeS = 0xFD3D,
+    /// <summary>The <c>i32x4.le_u</c> instruction; binary encoding 0xFD 62 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    I32x4LeU = 0xFD3E,
+    /// <summary>The <c>i32x4.ge_s</c> instruction; binary encoding 0xFD 63 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    I32x4GeS = 0xFD3F,
+    /// <summary>The <c>i32x4.ge_u</c> instruction; binary encoding 0xFD 64 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    I32x4GeU = 0xFD40,
+    /// <summary>The <c>f32x4.eq</c> instruction; binary encoding 0xFD 65 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    F32x4Eq = 0xFD41,
+    /// <summary>The <c>f32x4.ne</c> instruction; binary encoding 0xFD 66 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    F32x4Ne = 0xFD42,
+    /// <summary>The <c>f32x4.lt</c> instruction; binary encoding 0xFD 67 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    F32x4Lt = 0xFD43,
+    /// <summary>The <c>f32x4.gt</c> instruction; binary encoding 0xFD 68 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    F32x4Gt = 0xFD44,
+    /// <summary>The <c>f32x4.le</c> instruction; binary encoding 0xFD 69 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    F32x4Le = 0xFD45,
+    /// <summary>The <c>f32x4.ge</c> instruction; binary encoding 0xFD 70 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    F32x4Ge = 0xFD46,
+    /// <summary>The <c>f64x2.eq</c> instruction; binary encoding 0xFD 71 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    F64x2Eq = 0xFD47,
+    /// <summary>The <c>f64x2.ne</c> instruction; binary encoding 0xFD 72 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    F64x2Ne = 0xFD48,
+    /// <summary>The <c>f64x2.lt</c> instruction; binary encoding 0xFD 73 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    F64x2Lt = 0xFD49,
+    /// <summary>The <c>f64x2.gt</c> instruction; binary encoding 0xFD 74 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    F64x2Gt = 0xFD4A,
+    /// <summary>The <c>f64x2.le</c> instruction; binary encoding 0xFD 75 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    F64x2Le = 0xFD4B,
+    /// <summary>The <c>f64x2.ge</c> instruction; binary encoding 0xFD 76 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    F64x2Ge = 0xFD4C,
+    /// <summary>The <c>v128.not</c> instruction; binary encoding 0xFD 77 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    V128Not = 0xFD4D,
+    /// <summary>The <c>v128.and</c> instruction; binary encoding 0xFD 78 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    V128And = 0xFD4E,
+    /// <summary>The <c>v128.andnot</c> instruction; binary encoding 0xFD 79 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    V128Andnot = 0xFD4F,
+    /// <summary>The <c>v128.or</c> instruction; binary encoding 0xFD 80 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    V128Or = 0xFD50,
+    /// <summary>The <c>v128.xor</c> instruction; binary encoding 0xFD 81 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    V128Xor = 0xFD51,
+    /// <summary>The <c>v128.bitselect</c> instruction; binary encoding 0xFD 82 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    V128Bitselect = 0xFD52,
+    /// <summary>The <c>v128.any_true</c> instruction; binary encoding 0xFD 83 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    V128AnyTrue = 0xFD53,
+    /// <summary>The <c>v128.load8_lane</c> instruction; binary encoding 0xFD 84 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    V128Load8Lane = 0xFD54,
+    /// <summary>The <c>v128.load16_lane</c> instruction; binary encoding 0xFD 85 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    V128Load16Lane = 0xFD55,
+    /// <summary>The <c>v128.load32_lane</c> instruction; binary encoding 0xFD 86 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    V128Load32Lane = 0xFD56,
+    /// <summary>The <c>v128.load64_lane</c> instruction; binary encoding 0xFD 87 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    V128Load64Lane = 0xFD57,
+    /// <summary>The <c>v128.store8_lane</c> instruction; binary encoding 0xFD 88 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    V128Store8Lane = 0xFD58,
+    /// <summary>The <c>v128.store16_lane</c> instruction; binary encoding 0xFD 89 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    V128Store16Lane = 0xFD59,
+    /// <summary>The <c>v128.store32_lane</c> instruction; binary encoding 0xFD 90 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    V128Store32Lane = 0xFD5A,
+    /// <summary>The <c>v128.store64_lane</c> instruction; binary encoding 0xFD 91 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    V128Store64Lane = 0xFD5B,
+    /// <summary>The <c>v128.load32_zero</c> instruction; binary encoding 0xFD 92 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    V128Load32Zero = 0xFD5C,
+    /// <summary>The <c>v128.load64_zero</c> instruction; binary encoding 0xFD 93 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    V128Load64Zero = 0xFD5D,
+    /// <summary>The <c>f32x4.demote_f64x2_zero</c> instruction; binary encoding 0xFD 94 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    F32x4DemoteF64x2Zero = 0xFD5E,
+    /// <summary>The <c>f64x2.promote_low_f32x4</c> instruction; binary encoding 0xFD 95 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    F64x2PromoteLowF32x4 = 0xFD5F,
+    /// <summary>The <c>i8x16.abs</c> instruction; binary encoding 0xFD 96 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    I8x16Abs = 0xFD60,
+    /// <summary>The <c>i8x16.neg</c> instruction; binary encoding 0xFD 97 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    I8x16Neg = 0xFD61,
+    /// <summary>The <c>i8x16.popcnt</c> instruction; binary encoding 0xFD 98 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    I8x16Popcnt = 0xFD62,
+    /// <summary>The <c>i8x16.all_true</c> instruction; binary encoding 0xFD 99 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    I8x16AllTrue = 0xFD63,
+    /// <summary>The <c>i8x16.bitmask</c> instruction; binary encoding 0xFD 100 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    I8x16Bitmask = 0xFD64,
+    /// <summary>The <c>i8x16.narrow_i16x8_s</c> instruction; binary encoding 0xFD 101 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    I8x16NarrowI16x8S = 0xFD65,
+    /// <summary>The <c>i8x16.narrow_i16x8_u</c> instruction; binary encoding 0xFD 102 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    I8x16NarrowI16x8U = 0xFD66,
+    /// <summary>The <c>f32x4.ceil</c> instruction; binary encoding 0xFD 103 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    F32x4Ceil = 0xFD67,
+    /// <summary>The <c>f32x4.floor</c> instruction; binary encoding 0xFD 104 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    F32x4Floor = 0xFD68,
+    /// <summary>The <c>f32x4.trunc</c> instruction; binary encoding 0xFD 105 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    F32x4Trunc = 0xFD69,
+    /// <summary>The <c>f32x4.nearest</c> instruction; binary encoding 0xFD 106 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    F32x4Nearest = 0xFD6A,
+    /// <summary>The <c>i8x16.shl</c> instruction; binary encoding 0xFD 107 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    I8x16Shl = 0xFD6B,
+    /// <summary>The <c>i8x16.shr_s</c> instruction; binary encoding 0xFD 108 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    I8x16ShrS = 0xFD6C,
+    /// <summary>The <c>i8x16.shr_u</c> instruction; binary encoding 0xFD 109 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    I8x16ShrU = 0xFD6D,
+    /// <summary>The <c>i8x16.add</c> instruction; binary encoding 0xFD 110 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    I8x16Add = 0xFD6E,
+    /// <summary>The <c>i8x16.add_sat_s</c> instruction; binary encoding 0xFD 111 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    I8x16AddSatS = 0xFD6F,
+    /// <summary>The <c>i8x16.add_sat_u</c> instruction; binary encoding 0xFD 112 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    I8x16AddSatU = 0xFD70,
+    /// <summary>The <c>i8x16.sub</c> instruction; binary encoding 0xFD 113 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    I8x16Sub = 0xFD71,
+    /// <summary>The <c>i8x16.sub_sat_s</c> instruction; binary encoding 0xFD 114 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    I8x16SubSatS = 0xFD72,
+    /// <summary>The <c>i8x16.sub_sat_u</c> instruction; binary encoding 0xFD 115 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    I8x16SubSatU = 0xFD73,
+    /// <summary>The <c>f64x2.ceil</c> instruction; binary encoding 0xFD 116 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    F64x2Ceil = 0xFD74,
+    /// <summary>The <c>f64x2.floor</c> instruction; binary encoding 0xFD 117 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    F64x2Floor = 0xFD75,
+    /// <summary>The <c>i8x16.min_s</c> instruction; binary encoding 0xFD 118 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    I8x16MinS = 0xFD76,
+    /// <summary>The <c>i8x16.min_u</c> instruction; binary encoding 0xFD 119 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    I8x16MinU = 0xFD77,
+    /// <summary>The <c>i8x16.max_s</c> instruction; binary encoding 0xFD 120 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    I8x16MaxS = 0xFD78,
+    /// <summary>The <c>i8x16.max_u</c> instruction; binary encoding 0xFD 121 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    I8x16MaxU = 0xFD79,
+    /// <summary>The <c>f64x2.trunc</c> instruction; binary encoding 0xFD 122 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    F64x2Trunc = 0xFD7A,
+    /// <summary>The <c>i8x16.avgr_u</c> instruction; binary encoding 0xFD 123 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    I8x16AvgrU = 0xFD7B,
+    /// <summary>The <c>i16x8.extadd_pairwise_i8x16_s</c> instruction; binary encoding 0xFD 124 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    I16x8ExtaddPairwiseI8x16S = 0xFD7C,
+    /// <summary>The <c>i16x8.extadd_pairwise_i8x16_u</c> instruction; binary encoding 0xFD 125 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    I16x8ExtaddPairwiseI8x16U = 0xFD7D,
+    /// <summary>The <c>i32x4.extadd_pairwise_i16x8_s</c> instruction; binary encoding 0xFD 126 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    I32x4ExtaddPairwiseI16x8S = 0xFD7E,
+    /// <summary>The <c>i32x4.extadd_pairwise_i16x8_u</c> instruction; binary encoding 0xFD 127 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    I32x4ExtaddPairwiseI16x8U = 0xFD7F,
+    /// <summary>The <c>i16x8.abs</c> instruction; binary encoding 0xFD 128 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    I16x8Abs = 0xFD80,
+    /// <summary>The <c>i16x8.neg</c> instruction; binary encoding 0xFD 129 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    I16x8Neg = 0xFD81,
+    /// <summary>The <c>i16x8.q15mulr_sat_s</c> instruction; binary encoding 0xFD 130 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    I16x8Q15mulrSatS = 0xFD82,
+    /// <summary>The <c>i16x8.all_true</c> instruction; binary encoding 0xFD 131 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    I16x8AllTrue = 0xFD83,
+    /// <summary>The <c>i16x8.bitmask</c> instruction; binary encoding 0xFD 132 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    I16x8Bitmask = 0xFD84,
+    /// <summary>The <c>i16x8.narrow_i32x4_s</c> instruction; binary encoding 0xFD 133 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    I16x8NarrowI32x4S = 0xFD85,
+    /// <summary>The <c>i16x8.narrow_i32x4_u</c> instruction; binary encoding 0xFD 134 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    I16x8NarrowI32x4U = 0xFD86,
+    /// <summary>The <c>i16x8.extend_low_i8x16_s</c> instruction; binary encoding 0xFD 135 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    I16x8ExtendLowI8x16S = 0xFD87,
+    /// <summary>The <c>i16x8.extend_high_i8x16_s</c> instruction; binary encoding 0xFD 136 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    I16x8ExtendHighI8x16S = 0xFD88,
+    /// <summary>The <c>i16x8.extend_low_i8x16_u</c> instruction; binary encoding 0xFD 137 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    I16x8ExtendLowI8x16U = 0xFD89,
+    /// <summary>The <c>i16x8.extend_high_i8x16_u</c> instruction; binary encoding 0xFD 138 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    I16x8ExtendHighI8x16U = 0xFD8A,
+    /// <summary>The <c>i16x8.shl</c> instruction; binary encoding 0xFD 139 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    I16x8Shl = 0xFD8B,
+    /// <summary>The <c>i16x8.shr_s</c> instruction; binary encoding 0xFD 140 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    I16x8ShrS = 0xFD8C,
+    /// <summary>The <c>i16x8.shr_u</c> instruction; binary encoding 0xFD 141 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    I16x8ShrU = 0xFD8D,
+    /// <summary>The <c>i16x8.add</c> instruction; binary encoding 0xFD 142 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    I16x8Add = 0xFD8E,
+    /// <summary>The <c>i16x8.add_sat_s</c> instruction; binary encoding 0xFD 143 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    I16x8AddSatS = 0xFD8F,
+    /// <summary>The <c>i16x8.add_sat_u</c> instruction; binary encoding 0xFD 144 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    I16x8AddSatU = 0xFD90,
+    /// <summary>The <c>i16x8.sub</c> instruction; binary encoding 0xFD 145 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    I16x8Sub = 0xFD91,
+    /// <summary>The <c>i16x8.sub_sat_s</c> instruction; binary encoding 0xFD 146 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    I16x8SubSatS = 0xFD92,
+    /// <summary>The <c>i16x8.sub_sat_u</c> instruction; binary encoding 0xFD 147 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    I16x8SubSatU = 0xFD93,
+    /// <summary>The <c>f64x2.nearest</c> instruction; binary encoding 0xFD 148 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    F64x2Nearest = 0xFD94,
+    /// <summary>The <c>i16x8.mul</c> instruction; binary encoding 0xFD 149 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    I16x8Mul = 0xFD95,
+    /// <summary>The <c>i16x8.min_s</c> instruction; binary encoding 0xFD 150 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    I16x8MinS = 0xFD96,
+    /// <summary>The <c>i16x8.min_u</c> instruction; binary encoding 0xFD 151 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    I16x8MinU = 0xFD97,
+    /// <summary>The <c>i16x8.max_s</c> instruction; binary encoding 0xFD 152 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    I16x8MaxS = 0xFD98,
+    /// <summary>The <c>i16x8.max_u</c> instruction; binary encoding 0xFD 153 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    I16x8MaxU = 0xFD99,
+    /// <summary>The <c>i16x8.avgr_u</c> instruction; binary encoding 0xFD 155 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    I16x8AvgrU = 0xFD9B,
+    /// <summary>The <c>i16x8.extmul_low_i8x16_s</c> instruction; binary encoding 0xFD 156 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    I16x8ExtmulLowI8x16S = 0xFD9C,
+    /// <summary>The <c>i16x8.extmul_high_i8x16_s</c> instruction; binary encoding 0xFD 157 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    I16x8ExtmulHighI8x16S = 0xFD9D,
+    /// <summary>The <c>i16x8.extmul_low_i8x16_u</c> instruction; binary encoding 0xFD 158 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    I16x8ExtmulLowI8x16U = 0xFD9E,
+    /// <summary>The <c>i16x8.extmul_high_i8x16_u</c> instruction; binary encoding 0xFD 159 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    I16x8ExtmulHighI8x16U = 0xFD9F,
+    /// <summary>The <c>i32x4.abs</c> instruction; binary encoding 0xFD 160 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    I32x4Abs = 0xFDA0,
+    /// <summary>The <c>i32x4.neg</c> instruction; binary encoding 0xFD 161 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    I32x4Neg = 0xFDA1,
+    /// <summary>The <c>i32x4.all_true</c> instruction; binary encoding 0xFD 163 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    I32x4AllTrue = 0xFDA3,
+    /// <summary>The <c>i32x4.bitmask</c> instruction; binary encoding 0xFD 164 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    I32x4Bitmask = 0xFDA4,
+    /// <summary>The <c>i32x4.extend_low_i16x8_s</c> instruction; binary encoding 0xFD 167 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    I32x4ExtendLowI16x8S = 0xFDA7,
+    /// <summary>The <c>i32x4.extend_high_i16x8_s</c> instruction; binary encoding 0xFD 168 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    I32x4ExtendHighI16x8S = 0xFDA8,
+    /// <summary>The <c>i32x4.extend_low_i16x8_u</c> instruction; binary encoding 0xFD 169 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    I32x4ExtendLowI16x8U = 0xFDA9,
+    /// <summary>The <c>i32x4.extend_high_i16x8_u</c> instruction; binary encoding 0xFD 170 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    I32x4ExtendHighI16x8U = 0xFDAA,
+    /// <summary>The <c>i32x4.shl</c> instruction; binary encoding 0xFD 171 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    I32x4Shl = 0xFDAB,
+    /// <summary>The <c>i32x4.shr_s</c> instruction; binary encoding 0xFD 172 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    I32x4ShrS = 0xFDAC,
+    /// <summary>The <c>i32x4.shr_u</c> instruction; binary encoding 0xFD 173 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    I32x4ShrU = 0xFDAD,
+    /// <summary>The <c>i32x4.add</c> instruction; binary encoding 0xFD 174 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    I32x4Add = 0xFDAE,
+    /// <summary>The <c>i32x4.sub</c> instruction; binary encoding 0xFD 177 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    I32x4Sub = 0xFDB1,
+    /// <summary>The <c>i32x4.mul</c> instruction; binary encoding 0xFD 181 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    I32x4Mul = 0xFDB5,
+    /// <summary>The <c>i32x4.min_s</c> instruction; binary encoding 0xFD 182 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    I32x4MinS = 0xFDB6,
+    /// <summary>The <c>i32x4.min_u</c> instruction; binary encoding 0xFD 183 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    I32x4MinU = 0xFDB7,
+    /// <summary>The <c>i32x4.max_s</c> instruction; binary encoding 0xFD 184 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    I32x4MaxS = 0xFDB8,
+    /// <summary>The <c>i32x4.max_u</c> instruction; binary encoding 0xFD 185 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    I32x4MaxU = 0xFDB9,
+    /// <summary>The <c>i32x4.dot_i16x8_s</c> instruction; binary encoding 0xFD 186 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    I32x4DotI16x8S = 0xFDBA,
+    /// <summary>The <c>i32x4.extmul_low_i16x8_s</c> instruction; binary encoding 0xFD 188 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    I32x4ExtmulLowI16x8S = 0xFDBC,
+    /// <summary>The <c>i32x4.extmul_high_i16x8_s</c> instruction; binary encoding 0xFD 189 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    I32x4ExtmulHighI16x8S = 0xFDBD,
+    /// <summary>The <c>i32x4.extmul_low_i16x8_u</c> instruction; binary encoding 0xFD 190 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    I32x4ExtmulLowI16x8U = 0xFDBE,
+    /// <summary>The <c>i32x4.extmul_high_i16x8_u</c> instruction; binary encoding 0xFD 191 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    I32x4ExtmulHighI16x8U = 0xFDBF,
+    /// <summary>The <c>i64x2.abs</c> instruction; binary encoding 0xFD 192 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    I64x2Abs = 0xFDC0,
+    /// <summary>The <c>i64x2.neg</c> instruction; binary encoding 0xFD 193 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    I64x2Neg = 0xFDC1,
+    /// <summary>The <c>i64x2.all_true</c> instruction; binary encoding 0xFD 195 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    I64x2AllTrue = 0xFDC3,
+    /// <summary>The <c>i64x2.bitmask</c> instruction; binary encoding 0xFD 196 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    I64x2Bitmask = 0xFDC4,
+    /// <summary>The <c>i64x2.extend_low_i32x4_s</c> instruction; binary encoding 0xFD 199 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    I64x2ExtendLowI32x4S = 0xFDC7,
+    /// <summary>The <c>i64x2.extend_high_i32x4_s</c> instruction; binary encoding 0xFD 200 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    I64x2ExtendHighI32x4S = 0xFDC8,
+    /// <summary>The <c>i64x2.extend_low_i32x4_u</c> instruction; binary encoding 0xFD 201 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    I64x2ExtendLowI32x4U = 0xFDC9,
+    /// <summary>The <c>i64x2.extend_high_i32x4_u</c> instruction; binary encoding 0xFD 202 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    I64x2ExtendHighI32x4U = 0xFDCA,
+    /// <summary>The <c>i64x2.shl</c> instruction; binary encoding 0xFD 203 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    I64x2Shl = 0xFDCB,
+    /// <summary>The <c>i64x2.shr_s</c> instruction; binary encoding 0xFD 204 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    I64x2ShrS = 0xFDCC,
+    /// <summary>The <c>i64x2.shr_u</c> instruction; binary encoding 0xFD 205 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    I64x2ShrU = 0xFDCD,
+    /// <summary>The <c>i64x2.add</c> instruction; binary encoding 0xFD 206 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    I64x2Add = 0xFDCE,
+    /// <summary>The <c>i64x2.sub</c> instruction; binary encoding 0xFD 209 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    I64x2Sub = 0xFDD1,
+    /// <summary>The <c>i64x2.mul</c> instruction; binary encoding 0xFD 213 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    I64x2Mul = 0xFDD5,
+    /// <summary>The <c>i64x2.eq</c> instruction; binary encoding 0xFD 214 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    I64x2Eq = 0xFDD6,
+    /// <summary>The <c>i64x2.ne</c> instruction; binary encoding 0xFD 215 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    I64x2Ne = 0xFDD7,
+    /// <summary>The <c>i64x2.lt_s</c> instruction; binary encoding 0xFD 216 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    I64x2LtS = 0xFDD8,
+    /// <summary>The <c>i64x2.gt_s</c> instruction; binary encoding 0xFD 217 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    I64x2GtS = 0xFDD9,
+    /// <summary>The <c>i64x2.le_s</c> instruction; binary encoding 0xFD 218 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    I64x2LeS = 0xFDDA,
+    /// <summary>The <c>i64x2.ge_s</c> instruction; binary encoding 0xFD 219 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    I64x2GeS = 0xFDDB,
+    /// <summary>The <c>i64x2.extmul_low_i32x4_s</c> instruction; binary encoding 0xFD 220 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    I64x2ExtmulLowI32x4S = 0xFDDC,
+    /// <summary>The <c>i64x2.extmul_high_i32x4_s</c> instruction; binary encoding 0xFD 221 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    I64x2ExtmulHighI32x4S = 0xFDDD,
+    /// <summary>The <c>i64x2.extmul_low_i32x4_u</c> instruction; binary encoding 0xFD 222 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    I64x2ExtmulLowI32x4U = 0xFDDE,
+    /// <summary>The <c>i64x2.extmul_high_i32x4_u</c> instruction; binary encoding 0xFD 223 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    I64x2ExtmulHighI32x4U = 0xFDDF,
+    /// <summary>The <c>f32x4.abs</c> instruction; binary encoding 0xFD 224 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    F32x4Abs = 0xFDE0,
+    /// <summary>The <c>f32x4.neg</c> instruction; binary encoding 0xFD 225 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    F32x4Neg = 0xFDE1,
+    /// <summary>The <c>f32x4.sqrt</c> instruction; binary encoding 0xFD 227 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    F32x4Sqrt = 0xFDE3,
+    /// <summary>The <c>f32x4.add</c> instruction; binary encoding 0xFD 228 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    F32x4Add = 0xFDE4,
+    /// <summary>The <c>f32x4.sub</c> instruction; binary encoding 0xFD 229 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    F32x4Sub = 0xFDE5,
+    /// <summary>The <c>f32x4.mul</c> instruction; binary encoding 0xFD 230 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    F32x4Mul = 0xFDE6,
+    /// <summary>The <c>f32x4.div</c> instruction; binary encoding 0xFD 231 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    F32x4Div = 0xFDE7,
+    /// <summary>The <c>f32x4.min</c> instruction; binary encoding 0xFD 232 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    F32x4Min = 0xFDE8,
+    /// <summary>The <c>f32x4.max</c> instruction; binary encoding 0xFD 233 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    F32x4Max = 0xFDE9,
+    /// <summary>The <c>f32x4.pmin</c> instruction; binary encoding 0xFD 234 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    F32x4Pmin = 0xFDEA,
+    /// <summary>The <c>f32x4.pmax</c> instruction; binary encoding 0xFD 235 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    F32x4Pmax = 0xFDEB,
+    /// <summary>The <c>f64x2.abs</c> instruction; binary encoding 0xFD 236 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    F64x2Abs = 0xFDEC,
+    /// <summary>The <c>f64x2.neg</c> instruction; binary encoding 0xFD 237 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    F64x2Neg = 0xFDED,
+    /// <summary>The <c>f64x2.sqrt</c> instruction; binary encoding 0xFD 239 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    F64x2Sqrt = 0xFDEF,
+    /// <summary>The <c>f64x2.add</c> instruction; binary encoding 0xFD 240 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    F64x2Add = 0xFDF0,
+    /// <summary>The <c>f64x2.sub</c> instruction; binary encoding 0xFD 241 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    F64x2Sub = 0xFDF1,
+    /// <summary>The <c>f64x2.mul</c> instruction; binary encoding 0xFD 242 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    F64x2Mul = 0xFDF2,
+    /// <summary>The <c>f64x2.div</c> instruction; binary encoding 0xFD 243 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    F64x2Div = 0xFDF3,
+    /// <summary>The <c>f64x2.min</c> instruction; binary encoding 0xFD 244 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    F64x2Min = 0xFDF4,
+    /// <summary>The <c>f64x2.max</c> instruction; binary encoding 0xFD 245 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    F64x2Max = 0xFDF5,
+    /// <summary>The <c>f64x2.pmin</c> instruction; binary encoding 0xFD 246 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    F64x2Pmin = 0xFDF6,
+    /// <summary>The <c>f64x2.pmax</c> instruction; binary encoding 0xFD 247 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    F64x2Pmax = 0xFDF7,
+    /// <summary>The <c>i32x4.trunc_sat_f32x4_s</c> instruction; binary encoding 0xFD 248 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    I32x4TruncSatF32x4S = 0xFDF8,
+    /// <summary>The <c>i32x4.trunc_sat_f32x4_u</c> instruction; binary encoding 0xFD 249 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    I32x4TruncSatF32x4U = 0xFDF9,
+    /// <summary>The <c>f32x4.convert_i32x4_s</c> instruction; binary encoding 0xFD 250 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    F32x4ConvertI32x4S = 0xFDFA,
+    /// <summary>The <c>f32x4.convert_i32x4_u</c> instruction; binary encoding 0xFD 251 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    F32x4ConvertI32x4U = 0xFDFB,
+    /// <summary>The <c>i32x4.trunc_sat_f64x2_s_zero</c> instruction; binary encoding 0xFD 252 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    I32x4TruncSatF64x2SZero = 0xFDFC,
+    /// <summary>The <c>i32x4.trunc_sat_f64x2_u_zero</c> instruction; binary encoding 0xFD 253 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    I32x4TruncSatF64x2UZero = 0xFDFD,
+    /// <summary>The <c>f64x2.convert_low_i32x4_s</c> instruction; binary encoding 0xFD 254 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    F64x2ConvertLowI32x4S = 0xFDFE,
+    /// <summary>The <c>f64x2.convert_low_i32x4_u</c> instruction; binary encoding 0xFD 255 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    F64x2ConvertLowI32x4U = 0xFDFF,
+    /// <summary>The <c>i8x16.relaxed_swizzle</c> instruction; binary encoding 0xFD 256 (relaxed SIMD) (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    I8x16RelaxedSwizzle = 0xFF00,
+    /// <summary>The <c>i32x4.relaxed_trunc_f32x4_s</c> instruction; binary encoding 0xFD 257 (relaxed SIMD) (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    I32x4RelaxedTruncF32x4S = 0xFF01,
+    /// <summary>The <c>i32x4.relaxed_trunc_f32x4_u</c> instruction; binary encoding 0xFD 258 (relaxed SIMD) (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    I32x4RelaxedTruncF32x4U = 0xFF02,
+    /// <summary>The <c>i32x4.relaxed_trunc_f64x2_s_zero</c> instruction; binary encoding 0xFD 259 (relaxed SIMD) (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    I32x4RelaxedTruncF64x2SZero = 0xFF03,
+    /// <summary>The <c>i32x4.relaxed_trunc_f64x2_u_zero</c> instruction; binary encoding 0xFD 260 (relaxed SIMD) (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    I32x4RelaxedTruncF64x2UZero = 0xFF04,
+    /// <summary>The <c>f32x4.relaxed_madd</c> instruction; binary encoding 0xFD 261 (relaxed SIMD) (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    F32x4RelaxedMadd = 0xFF05,
+    /// <summary>The <c>f32x4.relaxed_nmadd</c> instruction; binary encoding 0xFD 262 (relaxed SIMD) (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    F32x4RelaxedNmadd = 0xFF06,
+    /// <summary>The <c>f64x2.relaxed_madd</c> instruction; binary encoding 0xFD 263 (relaxed SIMD) (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    F64x2RelaxedMadd = 0xFF07,
+    /// <summary>The <c>f64x2.relaxed_nmadd</c> instruction; binary encoding 0xFD 264 (relaxed SIMD) (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    F64x2RelaxedNmadd = 0xFF08,
+    /// <summary>The <c>i8x16.relaxed_laneselect</c> instruction; binary encoding 0xFD 265 (relaxed SIMD) (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    I8x16RelaxedLaneselect = 0xFF09,
+    /// <summary>The <c>i16x8.relaxed_laneselect</c> instruction; binary encoding 0xFD 266 (relaxed SIMD) (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    I16x8RelaxedLaneselect = 0xFF0A,
+    /// <summary>The <c>i32x4.relaxed_laneselect</c> instruction; binary encoding 0xFD 267 (relaxed SIMD) (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    I32x4RelaxedLaneselect = 0xFF0B,
+    /// <summary>The <c>i64x2.relaxed_laneselect</c> instruction; binary encoding 0xFD 268 (relaxed SIMD) (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    I64x2RelaxedLaneselect = 0xFF0C,
+    /// <summary>The <c>f32x4.relaxed_min</c> instruction; binary encoding 0xFD 269 (relaxed SIMD) (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    F32x4RelaxedMin = 0xFF0D,
+    /// <summary>The <c>f32x4.relaxed_max</c> instruction; binary encoding 0xFD 270 (relaxed SIMD) (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    F32x4RelaxedMax = 0xFF0E,
+    /// <summary>The <c>f64x2.relaxed_min</c> instruction; binary encoding 0xFD 271 (relaxed SIMD) (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    F64x2RelaxedMin = 0xFF0F,
+    /// <summary>The <c>f64x2.relaxed_max</c> instruction; binary encoding 0xFD 272 (relaxed SIMD) (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    F64x2RelaxedMax = 0xFF10,
+    /// <summary>The <c>i16x8.relaxed_q15mulr_s</c> instruction; binary encoding 0xFD 273 (relaxed SIMD) (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    I16x8RelaxedQ15mulrS = 0xFF11,
+    /// <summary>The <c>i16x8.relaxed_dot_i8x16_i7x16_s</c> instruction; binary encoding 0xFD 274 (relaxed SIMD) (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    I16x8RelaxedDotI8x16I7x16S = 0xFF12,
+    /// <summary>The <c>i32x4.relaxed_dot_i8x16_i7x16_add_s</c> instruction; binary encoding 0xFD 275 (relaxed SIMD) (prefix byte, then the sub-opcode as a LEB128 u32).</summary>
+    I32x4RelaxedDotI8x16I7x16AddS = 0xFF13,
 
     // 0xFE prefix (threads)
     /// <summary>The <c>memory.atomic.notify</c> instruction; binary encoding 0xFE 0 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>

@@ -237,9 +237,9 @@ public sealed class WasmReader
     }
 
     /// <summary>
-    /// A value type (WebAssembly 3.0 grammar): i32, i64, f32, f64, funcref, externref and <c>(ref null func)</c>
-    /// / <c>(ref null extern)</c> (the same types) are supported; v128 and the other reference types are
-    /// well-formed but not supported (<see cref="Unsupported"/>; tolerated, v128 stays V128 and the others
+    /// A value type (WebAssembly 3.0 grammar): i32, i64, f32, f64, v128, funcref, externref and <c>(ref null func)</c>
+    /// / <c>(ref null extern)</c> (the same types) are supported; the other reference types are
+    /// well-formed but not supported (<see cref="Unsupported"/>; tolerated, they
     /// become <see cref="ValType.Unsupported"/>); any other byte is "malformed value type".
     /// </summary>
     public ValType ReadValType()
@@ -248,11 +248,8 @@ public sealed class WasmReader
         byte b = ReadByte();
         switch (b)
         {
-            case 0x7F or 0x7E or 0x7D or 0x7C or 0x70 or 0x6F:
+            case 0x7F or 0x7E or 0x7D or 0x7C or 0x7B or 0x70 or 0x6F:
                 return (ValType)b;
-            case 0x7B:
-                Unsupported(at, UnsupportedFeatures.Simd, "value type v128 (0x7B)");
-                return ValType.V128;
             case 0x63 or 0x64:
             case >= 0x69 and <= 0x74:
                 return ReadRefTypeRest(at, b);

@@ -188,7 +188,8 @@ internal sealed partial class FunctionCompiler
             case Opcode.F64Const: EmitConstant(ins); Push(F64); break;
 
             default:
-                if ((ushort)ins.Opcode >= 0xFE00) EmitAtomic(ins);
+                if (SimdOpcodes.IsSimd(ins.Opcode)) EmitSimd(ins);
+                else if ((ushort)ins.Opcode >= 0xFE00) EmitAtomic(ins);
                 else EmitNumeric(ins.Opcode);
                 break;
         }

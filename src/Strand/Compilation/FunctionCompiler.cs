@@ -90,8 +90,8 @@ internal sealed partial class FunctionCompiler
     private LocalBuilder? _instance;
     private LocalBuilder? _memory;
     private LocalBuilder? _memoryBase;
-    /// <summary>Cached (memory length - 2^slot) for accesses of 1, 2, 4 and 8 bytes.</summary>
-    private readonly LocalBuilder?[] _memoryLimits = new LocalBuilder?[4];
+    /// <summary>Cached (memory length - 2^slot) for accesses of 1, 2, 4, 8 and 16 bytes.</summary>
+    private readonly LocalBuilder?[] _memoryLimits = new LocalBuilder?[5];
 
     private static int SizeSlot(int size) => size switch
     {
@@ -99,7 +99,8 @@ internal sealed partial class FunctionCompiler
         2 => 1,
         4 => 2,
         8 => 3,
-        _ => throw new ArgumentOutOfRangeException(nameof(size), size, "memory accesses are 1, 2, 4 or 8 bytes"),
+        16 => 4,
+        _ => throw new ArgumentOutOfRangeException(nameof(size), size, "memory accesses are 1, 2, 4, 8 or 16 bytes"),
     };
     private LocalBuilder? _signal;
 
@@ -413,7 +414,8 @@ internal sealed partial class FunctionCompiler
     private static bool IsMemoryInstruction(Opcode op) =>
         op is >= Opcode.I32Load and <= Opcode.MemoryGrow
             or Opcode.MemoryCopy or Opcode.MemoryFill or Opcode.MemoryInit
-            || ((ushort)op >= 0xFE00 && op != Opcode.AtomicFence);
+            || ((ushort)op is >= 0xFE00 and <= 0xFEFF && op != Opcode.AtomicFence)
+            || (SimdOpcodes.IsSimd(op) && SimdOpcodes.Info(op).IsMemory);
 
     // ------------------------------------------------------------------ control flow
 
@@ -867,6 +869,9 @@ internal sealed partial class FunctionCompiler
                 else _il.Emit(OpCodes.Ldc_R8, value);
                 break;
             }
+            case Opcode.V128Const:
+                EmitV128Constant(ins.Immediate, ins.ImmediateHigh);
+                break;
             default:
                 throw new InvalidOperationException($"not a numeric constant: {ins.Opcode}");
         }

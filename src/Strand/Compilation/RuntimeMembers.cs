@@ -39,6 +39,7 @@ internal static class RuntimeMembers
         ValType.I64 => Field(typeof(Global), nameof(Global.I64)),
         ValType.F32 => Field(typeof(Global), nameof(Global.F32)),
         ValType.F64 => Field(typeof(Global), nameof(Global.F64)),
+        ValType.V128 => Field(typeof(Global), nameof(Global.V128)),
         _ => Field(typeof(Global), nameof(Global.Ref)),
     };
 

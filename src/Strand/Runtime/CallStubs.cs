@@ -47,7 +47,24 @@ internal static class CallStubs
         if (clr == typeof(FunctionReference)) return ValType.FuncRef;
         if (clr == typeof(object)) return ValType.ExternRef;
         if (clr == typeof(WasmException)) return ValType.ExnRef;
+        if (IsVector128(clr)) return ValType.V128;
         return null;
+    }
+
+    /// <summary>Vector128&lt;T&gt; of a numeric lane type: all of them are a v128 (compiled code uses Vector128&lt;byte&gt;).</summary>
+    private static bool IsVector128(Type clr) =>
+        clr.IsGenericType && clr.GetGenericTypeDefinition() == typeof(System.Runtime.Intrinsics.Vector128<>)
+            && Type.GetTypeCode(clr.GetGenericArguments()[0]) is TypeCode.Byte or TypeCode.SByte or TypeCode.Int16 or TypeCode.UInt16
+                or TypeCode.Int32 or TypeCode.UInt32 or TypeCode.Int64 or TypeCode.UInt64 or TypeCode.Single or TypeCode.Double;
+
+    private static readonly MethodInfo VectorAs = typeof(System.Runtime.Intrinsics.Vector128).GetMethods()
+        .Single(m => m.Name == nameof(System.Runtime.Intrinsics.Vector128.As) && m.GetGenericArguments().Length == 2);
+
+    /// <summary>Reinterprets the vector on the stack from <paramref name="from"/> to <paramref name="to"/> (no-op unless both are Vector128 of different lanes).</summary>
+    private static void EmitVectorCast(ILGenerator il, Type from, Type to)
+    {
+        if (from == to || !IsVector128(from) || !IsVector128(to)) return;
+        il.Emit(OpCodes.Call, VectorAs.MakeGenericMethod(from.GetGenericArguments()[0], to.GetGenericArguments()[0]));
     }
 
     private static bool IsValueTuple(Type t) =>
@@ -64,7 +81,7 @@ internal static class CallStubs
         {
             if (p.ParameterType.IsByRef || ToValType(p.ParameterType) is not { } vt)
                 throw new ArgumentException($"delegate {delegateType} has parameter type {p.ParameterType}, which has no WebAssembly equivalent " +
-                                            "(use int/uint, long/ulong, float, double, object (externref) or FunctionReference (funcref))");
+                                            "(use int/uint, long/ulong, float, double, Vector128<T> (v128), object (externref) or FunctionReference (funcref))");
             ps.Add(vt);
         }
         return new FuncType(ps.ToArray(), ResultTypes(invoke.ReturnType, delegateType));
@@ -215,7 +232,11 @@ internal static class CallStubs
         var clrParams = invoke.GetParameters().Select(p => p.ParameterType).ToArray();
         var dm = new DynamicMethod("invoke " + type, invoke.ReturnType, [typeof(FunctionReference), .. clrParams], OwnerModule, skipVisibility: true);
         var il = dm.GetILGenerator();
-        for (int i = 0; i < clrParams.Length; i++) il.Emit(OpCodes.Ldarg, (short)(i + 1));
+        for (int i = 0; i < clrParams.Length; i++)
+        {
+            il.Emit(OpCodes.Ldarg, (short)(i + 1));
+            EmitVectorCast(il, clrParams[i], ClrTypes.Of(type.Params[i]));
+        }
         var extras = DeclareExtraResults(il, type);
         EmitIndirectCall(il, OpCodes.Ldarg_0, type);
 
@@ -246,7 +267,7 @@ internal static class CallStubs
     public static HostFunction CreateHostFunction(FuncType type, Func<Value[], Value[]> callback, string name)
     {
         foreach (var t in type.Params.Concat(type.Results))
-            if (!t.IsNumeric() && !t.IsReference()) throw new NotSupportedException($"{t.ToWat()} is not supported in host function signatures");
+            if (!t.IsNumeric() && !t.IsReference() && t != ValType.V128) throw new NotSupportedException($"{t.ToWat()} is not supported in host function signatures");
         var trampoline = UntypedTrampolines.GetOrAdd(TypeRegistry.GetId(type), id => BuildUntypedTrampoline(TypeRegistry.GetType(id)));
         return new HostFunction(type, trampoline.Pointer, callback, name);
     }
@@ -269,6 +290,7 @@ internal static class CallStubs
             {
                 il.Emit(OpCodes.Ldarg, (short)i);
                 if (clrParams[i] == typeof(FunctionReference)) il.Emit(OpCodes.Castclass, typeof(FunctionReference));
+                EmitVectorCast(il, ClrTypes.Of(type.Params[i]), clrParams[i]);
             }
             il.Emit(OpCodes.Callvirt, invoke);
             var resultTypes = ResultClrTypes(invoke.ReturnType);
@@ -281,11 +303,13 @@ internal static class CallStubs
                     il.Emit(OpCodes.Ldarg, (short)(type.Params.Length + k - 1));
                     il.Emit(OpCodes.Ldloc, tuple);
                     il.Emit(OpCodes.Ldfld, invoke.ReturnType.GetField("Item" + (k + 1))!);
+                    EmitVectorCast(il, resultTypes[k], ClrTypes.Of(type.Results[k]));
                     il.Emit(OpCodes.Stobj, ClrTypes.Of(type.Results[k]));
                 }
                 il.Emit(OpCodes.Ldloc, tuple);
                 il.Emit(OpCodes.Ldfld, invoke.ReturnType.GetField("Item1")!);
             }
+            if (resultTypes.Length > 0) EmitVectorCast(il, resultTypes[0], ret);
             if (result is not null) il.Emit(OpCodes.Stloc, result);
             EmitHostCatch(il);
             if (result is not null) il.Emit(OpCodes.Ldloc, result);
@@ -418,6 +442,7 @@ internal static class CallStubs
     {
         if (clr == typeof(FunctionReference)) il.Emit(OpCodes.Castclass, typeof(FunctionReference));
         if (clr == typeof(WasmException)) il.Emit(OpCodes.Castclass, typeof(WasmException));
+        if (IsVector128(clr)) EmitVectorCast(il, typeof(System.Runtime.Intrinsics.Vector128<byte>), clr);
     }
 
     private static MethodInfo ValueGetter(ValType type) => typeof(Value).GetProperty(type switch
@@ -426,6 +451,7 @@ internal static class CallStubs
         ValType.I64 => nameof(Value.AsI64),
         ValType.F32 => nameof(Value.AsF32),
         ValType.F64 => nameof(Value.AsF64),
+        ValType.V128 => nameof(Value.AsV128),
         _ => nameof(Value.Reference),
     })!.GetMethod!;
 
@@ -438,6 +464,7 @@ internal static class CallStubs
             case ValType.I64: il.Emit(OpCodes.Call, typeof(Value).GetMethod(nameof(Value.I64))!); break;
             case ValType.F32: il.Emit(OpCodes.Call, typeof(Value).GetMethod(nameof(Value.F32))!); break;
             case ValType.F64: il.Emit(OpCodes.Call, typeof(Value).GetMethod(nameof(Value.F64))!); break;
+            case ValType.V128: il.Emit(OpCodes.Call, typeof(Value).GetMethod(nameof(Value.V128))!); break;
             case ValType.FuncRef:
                 il.Emit(OpCodes.Castclass, typeof(FunctionReference));
                 il.Emit(OpCodes.Call, typeof(Value).GetMethod(nameof(Value.FuncRef))!);

@@ -45,6 +45,7 @@ internal sealed class ConstantExpression
         Opcode.I64Const => Value.I64(ins.I64),
         Opcode.F32Const => Value.F32Bits(ins.F32Bits),
         Opcode.F64Const => Value.F64Bits(ins.F64Bits),
+        Opcode.V128Const => Value.V128(System.Runtime.Intrinsics.Vector128.AsByte(System.Runtime.Intrinsics.Vector128.Create(ins.Immediate, ins.ImmediateHigh))),
         Opcode.RefNull => Value.Null(ins.RefType),
         Opcode.RefFunc => Value.FuncRef(instance.GetFunction(ins.Index)),
         Opcode.GlobalGet => instance.Globals[ins.Index].Value,

@@ -24,6 +24,7 @@ internal static class ExceptionOps
     public static float PayloadF32(WasmException e, int i) => e.PayloadArray[i].AsF32;
     public static double PayloadF64(WasmException e, int i) => e.PayloadArray[i].AsF64;
     public static object? PayloadRef(WasmException e, int i) => e.PayloadArray[i].Reference;
+    public static System.Runtime.Intrinsics.Vector128<byte> PayloadV128(WasmException e, int i) => e.PayloadArray[i].AsV128;
 
     /// <summary>The method compiled code calls to make a payload <see cref="Value"/> of type <paramref name="type"/> from its CLR value.</summary>
     public static System.Reflection.MethodInfo ValueFactory(ValType type) => type switch
@@ -32,6 +33,7 @@ internal static class ExceptionOps
         ValType.I64 => typeof(Value).GetMethod(nameof(Value.I64))!,
         ValType.F32 => typeof(Value).GetMethod(nameof(Value.F32))!,
         ValType.F64 => typeof(Value).GetMethod(nameof(Value.F64))!,
+        ValType.V128 => typeof(Value).GetMethod(nameof(Value.V128))!,
         ValType.FuncRef => typeof(ExceptionOps).GetMethod(nameof(FuncRefValue))!,
         ValType.ExternRef => typeof(Value).GetMethod(nameof(Value.ExternRef))!,
         _ => typeof(ExceptionOps).GetMethod(nameof(ExnRefValue))!,
@@ -46,6 +48,7 @@ internal static class ExceptionOps
         ValType.I64 => nameof(PayloadI64),
         ValType.F32 => nameof(PayloadF32),
         ValType.F64 => nameof(PayloadF64),
+        ValType.V128 => nameof(PayloadV128),
         _ => nameof(PayloadRef),
     };
 }

@@ -13,13 +13,13 @@ public sealed class Global : Extern
     internal long I64;
     internal float F32;
     internal double F64;
+    internal System.Runtime.Intrinsics.Vector128<byte> V128;
     internal object? Ref;
 
     /// <summary>A host global of <paramref name="type"/> holding <paramref name="initialValue"/>, which must have the global's value type.</summary>
-    /// <exception cref="ArgumentException">the value's type is not the global's</exception><exception cref="NotSupportedException">a v128 global</exception>
+    /// <exception cref="ArgumentException">the value's type is not the global's</exception>
     public Global(GlobalType type, Value initialValue)
     {
-        if (type.Type == ValType.V128) throw new NotSupportedException("v128 globals are not supported");
         Type = type;
         Store(initialValue);
     }
@@ -45,6 +45,7 @@ public sealed class Global : Extern
             ValType.I64 => Value.I64(I64),
             ValType.F32 => Value.F32Bits(BitConverter.SingleToUInt32Bits(F32)),
             ValType.F64 => Value.F64Bits(BitConverter.DoubleToUInt64Bits(F64)),
+            ValType.V128 => Value.V128(V128),
             _ => Type.Type == ValType.FuncRef ? Value.FuncRef((FunctionReference?)Ref) : Value.ExternRef(Ref),
         };
         set
@@ -64,6 +65,7 @@ public sealed class Global : Extern
             case ValType.I64: I64 = value.AsI64; break;
             case ValType.F32: F32 = BitConverter.UInt32BitsToSingle((uint)value.Bits); break;
             case ValType.F64: F64 = BitConverter.UInt64BitsToDouble(value.Bits); break;
+            case ValType.V128: V128 = value.AsV128; break;
             default:
                 if (Type.Type == ValType.FuncRef && value.Reference is not null and not FunctionReference)
                     throw new ArgumentException("a funcref global holds a FunctionReference or null");

@@ -160,7 +160,7 @@ public sealed class Module
     {
         ArgumentNullException.ThrowIfNull(artifact);
         var (wasm, image) = CompiledArtifact.Read(artifact);
-        var module = Compile(wasm, options);
+        var module = FromArtifactBinary(wasm, options);
         module.Compiled.LoadCode(image);
         return module;
     }
@@ -183,9 +183,26 @@ public sealed class Module
     internal static Module DeserializeAt(byte[] artifact, CompileOptions? options, string path)
     {
         var (wasm, image) = CompiledArtifact.Read(artifact);
-        var module = Compile(wasm, options);
+        var module = FromArtifactBinary(wasm, options);
         if (NativeImage.TryFind(path, CompiledArtifact.Checksum(artifact)) is { } native) module.Compiled.LoadNativeCode(native);
         else module.Compiled.LoadCode(image);
+        return module;
+    }
+
+    /// <summary>
+    /// The module of an artifact's wasm binary: decoded but not validated again. The artifact's checksums prove the binary
+    /// is the one this build of Strand validated when it wrote the artifact (<see cref="Serialize"/> needs a compiled,
+    /// hence validated, module), and an artifact is trusted code anyway; validation was a third of a cached start's CPU
+    /// time for big modules (docs/compiler.md, "Compiled modules and the cache").
+    /// </summary>
+    private static Module FromArtifactBinary(byte[] wasm, CompileOptions? options)
+    {
+        var progress = options?.Progress;
+        progress?.Invoke(new CompileProgress("decode", 0, wasm.Length));
+        var definition = ModuleDecoder.Decode(wasm);
+        progress?.Invoke(new CompileProgress("decode", wasm.Length, wasm.Length));
+        var module = new Module(definition, options?.BackgroundCodeGeneration ?? false);
+        module.Compiled.Diagnostics = options?.Diagnostics;
         return module;
     }
 

@@ -11,7 +11,7 @@ namespace Strand;
 /// </summary>
 public sealed class Tag : Extern
 {
-    /// <summary>A new tag whose exceptions carry values of <paramref name="payload"/> types (i32, i64, f32, f64, funcref, externref, exnref).</summary>
+    /// <summary>A new tag whose exceptions carry values of <paramref name="payload"/> types (i32, i64, f32, f64, v128, funcref, externref, exnref).</summary>
     /// <exception cref="ArgumentException">A payload type is not a value type Strand implements.</exception>
     public Tag(params ValType[] payload) : this(new FuncType(CheckPayload(payload), [])) { }
 
@@ -29,7 +29,7 @@ public sealed class Tag : Extern
     {
         ArgumentNullException.ThrowIfNull(payload);
         foreach (var t in payload)
-            if (!t.IsNumeric() && !t.IsReference()) throw new ArgumentException($"a tag's payload cannot hold {t.ToWat()}", nameof(payload));
+            if (!t.IsNumeric() && !t.IsReference() && t != ValType.V128) throw new ArgumentException($"a tag's payload cannot hold {t.ToWat()}", nameof(payload));
         return (ValType[])payload.Clone();
     }
 

@@ -97,20 +97,18 @@ internal sealed partial class CodeParser
 
     private static OperatorInfo LookupOperator(SNode node)
     {
-        if (node is SAtom { Reserved: false } atom)
-        {
-            if (OperatorTable.TryGet(atom.Text, out var info)) return info;
-            if (IsSimdKeyword(atom.Text)) throw atom.Error(WatParser.SimdNotSupported);
-        }
+        if (node is SAtom { Reserved: false } atom && OperatorTable.TryGet(atom.Text, out var info)) return info;
         if (node is SAtom a) throw a.Error($"unknown operator {a.Text}");
         throw node.Error("unexpected token, expected an instruction");
     }
 
-    private static bool IsSimdKeyword(string k) =>
-        k.StartsWith("v128.", StringComparison.Ordinal) || k.StartsWith("i8x16.", StringComparison.Ordinal) ||
-        k.StartsWith("i16x8.", StringComparison.Ordinal) || k.StartsWith("i32x4.", StringComparison.Ordinal) ||
-        k.StartsWith("i64x2.", StringComparison.Ordinal) || k.StartsWith("f32x4.", StringComparison.Ordinal) ||
-        k.StartsWith("f64x2.", StringComparison.Ordinal);
+    /// <summary>A vector instruction (0xFD prefix, <see cref="SimdOperatorTable"/>), encoded with its immediates.</summary>
+    private bool TryEncodeSimd(SNode keyword, Cursor c, ByteWriter w)
+    {
+        if (keyword is not SAtom { Reserved: false } k || !SimdOperatorTable.TryGet(k.Text, out var simd)) return false;
+        SimdText.Encode(simd, c, w, _module.Memories);
+        return true;
+    }
 
     private static void WriteOpcode(ByteWriter w, Opcode op)
     {
@@ -129,6 +127,7 @@ internal sealed partial class CodeParser
     private void ParsePlain(Cursor c, ByteWriter w)
     {
         var keyword = c.Next();
+        if (TryEncodeSimd(keyword, c, w)) return;
         var info = LookupOperator(keyword);
         if (info.Immediate == Immediate.Block)
         {
@@ -180,6 +179,13 @@ internal sealed partial class CodeParser
         if (list.Items.Count == 0) throw list.Error("unexpected token (), expected an instruction");
         EnsureStack(list);
         var c = new Cursor(list);
+        var simd = new ByteWriter();
+        if (TryEncodeSimd(list.Items[0], c, simd))
+        {
+            ParseOperands(c, w);
+            w.Bytes(simd);
+            return;
+        }
         var info = LookupOperator(list.Items[0]);
         if (info.Opcode is Opcode.Try or Opcode.TryTable)
         {
@@ -225,14 +231,20 @@ internal sealed partial class CodeParser
         // Immediates come first in the text but the operands (folded children) are emitted first.
         var immediates = new ByteWriter();
         var opcode = ParseImmediates(c, immediates, info);
+        ParseOperands(c, w);
+        WriteOpcode(w, opcode);
+        w.Bytes(immediates);
+    }
+
+    /// <summary>The folded operands that follow a folded instruction's immediates.</summary>
+    private void ParseOperands(Cursor c, ByteWriter w)
+    {
         while (!c.AtEnd)
         {
             if (c.Peek() is not SList operand) throw c.Unexpected();
             c.Next();
             ParseFolded(operand, w);
         }
-        WriteOpcode(w, opcode);
-        w.Bytes(immediates);
     }
 
     private void ParseBranch(SList branch, ByteWriter w)

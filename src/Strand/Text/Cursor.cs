@@ -129,8 +129,27 @@ internal sealed class Cursor
 
     public ValType ExpectValType()
     {
+        if (TryList("ref") is { } reference) return ParseReferenceType(reference);
         var atom = ExpectAtom();
         return ParseValType(atom);
+    }
+
+    /// <summary>
+    /// <c>(ref null func)</c> and <c>(ref null extern)</c>, the long forms of funcref and externref (WebAssembly 3.0).
+    /// Other reference types (non-null, by type index, GC heap types) are not supported by the text format yet.
+    /// </summary>
+    private static ValType ParseReferenceType(SList reference)
+    {
+        var c = new Cursor(reference);
+        bool nullable = c.TryKeyword("null");
+        var heap = c.ExpectAtom();
+        c.ExpectEnd();
+        return (nullable, heap.Text) switch
+        {
+            (true, "func") => ValType.FuncRef,
+            (true, "extern") => ValType.ExternRef,
+            _ => throw reference.Error($"not supported: reference type (ref {(nullable ? "null " : "")}{heap.Text}) (typed function references and GC are not implemented)"),
+        };
     }
 
     public static ValType ParseValType(SAtom atom) => atom.Text switch
@@ -142,12 +161,13 @@ internal sealed class Cursor
         "funcref" => ValType.FuncRef,
         "externref" => ValType.ExternRef,
         "exnref" => ValType.ExnRef,
-        "v128" => throw atom.Error(WatParser.SimdNotSupported),
+        "v128" => ValType.V128,
         _ => throw atom.Error($"unexpected token {atom.Text}, expected a value type"),
     };
 
     public ValType ExpectRefType()
     {
+        if (TryList("ref") is { } reference) return ParseReferenceType(reference);
         var atom = ExpectAtom();
         return atom.Text switch
         {
@@ -158,7 +178,7 @@ internal sealed class Cursor
         };
     }
 
-    public bool PeekRefType() => PeekKeyword("funcref") || PeekKeyword("externref") || PeekKeyword("exnref");
+    public bool PeekRefType() => PeekKeyword("funcref") || PeekKeyword("externref") || PeekKeyword("exnref") || PeekList("ref");
 
     /// <summary>A heap type as used by <c>ref.null</c>: <c>func</c>, <c>extern</c> or <c>exn</c>.</summary>
     public ValType ExpectHeapType()

@@ -44,9 +44,10 @@ internal sealed partial class ModuleParser
 
     private ModuleParser() { }
 
-    public static byte[] Encode(IReadOnlyList<SNode> fields)
+    public static byte[] Encode(IReadOnlyList<SNode> fields, IReadOnlyList<SList>? customAnnotations = null)
     {
         var parser = new ModuleParser();
+        parser._customSections = CustomSections.Parse(customAnnotations ?? []);
         var lists = new List<SList>(fields.Count);
         foreach (var f in fields)
         {
@@ -454,8 +455,17 @@ internal sealed partial class ModuleParser
             WriteElemSegment(ElemMode.Active, index, offset, refType, items);
             return;
         }
-        WriteTableType(_tables, c);
-        c.ExpectEnd();
+        // (table limits reftype expr): a table initialised with expr (WebAssembly 3.0), 0x40 0x00 tabletype expr.
+        var tableType = new ByteWriter();
+        WriteTableType(tableType, c);
+        if (!c.AtEnd)
+        {
+            _tables.Bytes([0x40, 0x00]);
+            _tables.Bytes(tableType);
+            _tables.Bytes(new CodeParser(this).ParseConstExpr(c));
+            return;
+        }
+        _tables.Bytes(tableType);
     }
 
     private void DefineMemory(Cursor c)
@@ -589,7 +599,7 @@ internal sealed partial class ModuleParser
                 mode = ElemMode.Active;
                 offset = ParseOffset(c);
             }
-            else if (c.Peek() is SList)
+            else if (c.Peek() is SList offsetOrType && !offsetOrType.HeadIs("ref")) // (ref null func) is the element type of a passive segment
             {
                 mode = ElemMode.Active;
                 offset = ParseOffset(c);
@@ -749,10 +759,11 @@ internal sealed partial class ModuleParser
         }
         VectorSection(module, 10, _functionCount, _code);
         VectorSection(module, 11, _dataCount, _datas);
+        _customSections.EmitUpTo(module, int.MaxValue);
         return module.ToArray();
     }
 
-    private static void VectorSection(ByteWriter module, byte id, uint count, ByteWriter entries)
+    private void VectorSection(ByteWriter module, byte id, uint count, ByteWriter entries)
     {
         if (count == 0) return;
         var s = new ByteWriter();
@@ -761,8 +772,9 @@ internal sealed partial class ModuleParser
         Section(module, id, s);
     }
 
-    private static void Section(ByteWriter module, byte id, ByteWriter content)
+    private void Section(ByteWriter module, byte id, ByteWriter content)
     {
+        _customSections.EmitUpTo(module, CustomSections.Rank(id));
         module.Byte(id);
         module.Sized(content);
     }

@@ -63,6 +63,9 @@ internal sealed class SList : SNode
 
     public List<SNode> Items { get; }
 
+    /// <summary>The <c>(@custom ...)</c> annotations directly inside this list, in text order (kept for custom sections).</summary>
+    public IReadOnlyList<SList> CustomAnnotations { get; init; } = [];
+
     /// <summary>Position of the closing parenthesis, for "unexpected end" style errors.</summary>
     public int EndLine { get; }
     public int EndColumn { get; }
@@ -90,15 +93,34 @@ internal sealed class SExprReader
     private int _line = 1;
     private int _lineStart;
 
+    /// <summary>Custom annotations met so far, by the item list of the list they stand in.</summary>
+    private readonly Dictionary<List<SNode>, List<SList>> _customs = new();
+
     private SExprReader(string text) => _text = text;
 
-    /// <summary>Reads all top-level nodes of the text.</summary>
-    public static List<SNode> ReadAll(string text)
+    /// <summary>A closed list, with the custom annotations read directly inside it.</summary>
+    private SList Close(int line, int col, List<SNode> items, int endLine, int endColumn) =>
+        _customs.Remove(items, out var customs)
+            ? new SList(line, col, items, endLine, endColumn) { CustomAnnotations = customs }
+            : new SList(line, col, items, endLine, endColumn);
+
+    /// <summary>An annotation just closed inside <paramref name="parent"/>: checked, and kept aside if it is <c>@custom</c>.</summary>
+    private void AnnotationRead(SList annotation, List<SNode> parent)
+    {
+        CheckAnnotation(annotation);
+        if (annotation.Head != "@custom") return;
+        if (!_customs.TryGetValue(parent, out var list)) _customs[parent] = list = new List<SList>();
+        list.Add(annotation);
+    }
+
+    /// <summary>Reads all top-level nodes of the text; <paramref name="topLevelCustoms"/>, if given, receives the top-level <c>(@custom ...)</c> annotations.</summary>
+    public static List<SNode> ReadAll(string text, List<SList>? topLevelCustoms = null)
     {
         var reader = new SExprReader(text);
         var nodes = new List<SNode>();
-        var stack = new Stack<(int Line, int Col, List<SNode> Items)>();
+        var stack = new Stack<(int Line, int Col, List<SNode> Items, bool Annotation)>();
         var current = nodes;
+        int annotationDepth = -1; // the depth where the annotation being read opened; lists inside it are its content
         while (true)
         {
             reader.SkipTrivia();
@@ -109,27 +131,35 @@ internal sealed class SExprReader
             {
                 reader._pos++;
                 if (stack.Count >= MaxDepth) throw new WatParseException(line, col, "nesting too deep");
-                stack.Push((line, col, current));
+                bool annotation = annotationDepth < 0 && reader.Peek(0) == '@';
+                if (annotation) annotationDepth = stack.Count;
+                stack.Push((line, col, current, annotation));
                 current = new List<SNode>();
             }
             else if (c == ')')
             {
                 reader._pos++;
                 if (stack.Count == 0) throw new WatParseException(line, col, "unexpected token \")\"");
-                var (l, cl, parent) = stack.Pop();
-                var list = new SList(l, cl, current, line, col);
+                var (l, cl, parent, annotation) = stack.Pop();
+                var list = reader.Close(l, cl, current, line, col);
                 current = parent;
-                if (!IsAnnotation(list)) current.Add(list);
+                if (annotation)
+                {
+                    reader.AnnotationRead(list, parent);
+                    annotationDepth = -1;
+                }
+                else current.Add(list);
             }
             else
             {
                 current.Add(reader.ReadToken());
             }
         }
+        if (topLevelCustoms is not null && reader._customs.TryGetValue(nodes, out var top)) topLevelCustoms.AddRange(top);
         if (stack.Count > 0)
         {
-            var (l, cl, _) = stack.Peek();
-            throw new WatParseException(l, cl, "unclosed parenthesis");
+            var (l, cl, _, _) = stack.Peek();
+            throw new WatParseException(l, cl, annotationDepth >= 0 ? "unclosed annotation" : "unclosed parenthesis");
         }
         return nodes;
     }
@@ -147,7 +177,16 @@ internal sealed class SExprReader
         while (true)
         {
             var reader = new SExprReader(text) { _pos = pos, _line = line, _lineStart = lineStart };
-            reader.SkipTrivia();
+            try
+            {
+                reader.SkipTrivia();
+            }
+            catch (WatParseException e)
+            {
+                // A block comment between commands that never closes: it runs to the end of the text.
+                result.Add((null, e, e.Line));
+                break;
+            }
             if (reader._pos >= text.Length) break;
             int start = reader._pos, startLine = reader._line, startLineStart = reader._lineStart;
             try
@@ -184,15 +223,16 @@ internal sealed class SExprReader
             if (_text[_pos] == ')') throw ErrorHere("unexpected token \")\"");
             return ReadToken();
         }
-        var stack = new Stack<(int Line, int Col, List<SNode> Items)>();
+        var stack = new Stack<(int Line, int Col, List<SNode> Items, bool Annotation)>();
         var current = new List<SNode>();
+        int annotationDepth = -1;
         while (true)
         {
             SkipTrivia();
             if (_pos >= _text.Length)
             {
-                var (l, cl, _) = stack.Peek();
-                throw new WatParseException(l, cl, "unclosed parenthesis");
+                var (l, cl, _, _) = stack.Peek();
+                throw new WatParseException(l, cl, annotationDepth >= 0 ? "unclosed annotation" : "unclosed parenthesis");
             }
             int line = _line, col = Column;
             char c = _text[_pos];
@@ -200,17 +240,23 @@ internal sealed class SExprReader
             {
                 _pos++;
                 if (stack.Count >= MaxDepth) throw new WatParseException(line, col, "nesting too deep");
-                stack.Push((line, col, current));
+                bool annotation = annotationDepth < 0 && Peek(0) == '@';
+                if (annotation) annotationDepth = stack.Count;
+                stack.Push((line, col, current, annotation));
                 current = new List<SNode>();
             }
             else if (c == ')')
             {
                 _pos++;
-                var (l, cl, parent) = stack.Pop();
-                var list = new SList(l, cl, current, line, col);
+                var (l, cl, parent, annotation) = stack.Pop();
+                var list = Close(l, cl, current, line, col);
                 current = parent;
-                bool annotation = IsAnnotation(list);
-                if (!annotation) current.Add(list);
+                if (annotation)
+                {
+                    AnnotationRead(list, parent);
+                    annotationDepth = -1;
+                }
+                else current.Add(list);
                 if (stack.Count == 0) return annotation ? null : list;
             }
             else
@@ -258,8 +304,16 @@ internal sealed class SExprReader
         return false;
     }
 
-    private static bool IsAnnotation(SList list) =>
-        list.Items.Count > 0 && list.Items[0] is SAtom { Text: var t } && t.Length > 1 && t[0] == '@';
+    /// <summary>
+    /// An annotation <c>(@id ...)</c> (a list whose <c>(</c> is directly followed by <c>@</c>) needs a non-empty id,
+    /// <c>@name</c> or <c>@"name"</c>; its content is any balanced tokens and it is dropped (WebAssembly 3.0, 6.3.3).
+    /// </summary>
+    private static void CheckAnnotation(SList list)
+    {
+        // The id is the longest idchar run (or string) after "@": in (@a"x") it is a, followed by the string "x".
+        if (list.Items.Count == 0 || list.Items[0] is not SAtom id || id.Text.Length < 2 || id.Text[0] != '@' || !(IsIdChar(id.Text[1]) || !id.Reserved))
+            throw list.Error("empty annotation id");
+    }
 
     private int Column => _pos - _lineStart + 1;
 
@@ -324,32 +378,51 @@ internal sealed class SExprReader
     private SNode ReadToken()
     {
         int line = _line, col = Column, start = _pos;
-        int strings = 0, idchars = 0;
+        int strings = 0, idchars = 0, others = 0;
         byte[]? lastString = null;
         while (_pos < _text.Length)
         {
             char c = _text[_pos];
             if (c == '"') { lastString = ReadString(); strings++; }
             else if (IsIdChar(c)) { _pos++; idchars++; }
+            // Reserved characters of the 3.0 lexical format: they only form (reserved) tokens.
+            else if (c is ',' or '[' or ']' or '{' or '}' || (c == ';' && Peek(1) != ';')) { _pos++; others++; }
             else break;
         }
         if (_pos < _text.Length)
         {
             char next = _text[_pos];
             bool delimited = next is ' ' or '\t' or '\r' or '\n' or '(' or ')' || (next == ';' && Peek(1) == ';');
-            if (!delimited)
-            {
-                if (_pos == start) throw ErrorHere($"unexpected character '{Printable(next)}'");
-                // Swallow the rest of the malformed run so the error names the whole token.
-                while (_pos < _text.Length && !char.IsWhiteSpace(_text[_pos]) && _text[_pos] is not '(' and not ')') _pos++;
-                return new SAtom(line, col, _text[start.._pos], reserved: true);
-            }
+            // Anything else (a control character, a non-ASCII character outside strings and comments) is no token at
+            // all, wherever it is, annotations included.
+            if (!delimited) throw ErrorHere($"illegal character '{Printable(next)}'");
         }
-        if (strings == 1 && idchars == 0) return new SString(line, col, lastString!);
-        return new SAtom(line, col, _text[start.._pos], reserved: strings > 0);
+        if (strings == 1 && idchars == 0 && others == 0) return new SString(line, col, lastString!);
+        if (strings == 1 && idchars == 1 && others == 0 && _text[start] is '$' or '@' && _text[start + 1] == '"')
+            return QuotedName(line, col, _text[start], lastString!);
+        return new SAtom(line, col, _text[start.._pos], reserved: strings > 0 || others > 0);
     }
 
-    private static string Printable(char c) => c < ' ' ? $"\\u{(int)c:x4}" : c.ToString();
+    /// <summary>
+    /// A quoted identifier <c>$"name"</c> or annotation id <c>@"name"</c> (WebAssembly 3.0): the same token as
+    /// <c>$name</c> when the name is valid UTF-8 and not empty.
+    /// </summary>
+    private static SAtom QuotedName(int line, int col, char sigil, byte[] name)
+    {
+        if (name.Length == 0) throw new WatParseException(line, col, sigil == '$' ? "empty identifier" : "empty annotation id");
+        string text;
+        try
+        {
+            text = new UTF8Encoding(false, true).GetString(name);
+        }
+        catch (DecoderFallbackException)
+        {
+            throw new WatParseException(line, col, "malformed UTF-8 encoding");
+        }
+        return new SAtom(line, col, sigil + text, reserved: false);
+    }
+
+    private static string Printable(char c) => c < ' ' || c == '\u007f' ? $"\\u{(int)c:x4}" : c.ToString();
 
     private byte[] ReadString()
     {

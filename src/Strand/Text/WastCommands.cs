@@ -17,14 +17,17 @@ public enum WastValueType
     ExternRef,
     /// <summary>exnref (exception handling; only <c>ref.null exn</c> is written in scripts).</summary>
     ExnRef,
+    /// <summary>v128: the low 64 bits in <see cref="WastValue.Bits"/>, the high 64 in <see cref="WastValue.High"/>.</summary>
+    V128,
 }
 
 /// <summary>
 /// A constant in a script (an argument or an exact expected result). Numbers carry their exact
 /// bits (f32 as the low 32 bits, f64 as the full 64). A reference is either null
 /// (<see cref="IsNull"/>) or, for <c>ref.extern N</c>, the host reference number N in <see cref="Bits"/>.
+/// A v128 keeps its bytes 0-7 (little-endian) in <see cref="Bits"/> and bytes 8-15 in <see cref="High"/>.
 /// </summary>
-public readonly record struct WastValue(WastValueType Type, ulong Bits, bool IsNull = false)
+public readonly record struct WastValue(WastValueType Type, ulong Bits, bool IsNull = false, ulong High = 0)
 {
     /// <summary>An i32 argument or result with <paramref name="bits"/>.</summary>
     public static WastValue I32(uint bits) => new(WastValueType.I32, bits);
@@ -38,6 +41,13 @@ public readonly record struct WastValue(WastValueType Type, ulong Bits, bool IsN
     public static WastValue NullRef(WastValueType type) => new(type, 0, true);
     /// <summary><c>ref.extern N</c>: a host reference the script names by number.</summary>
     public static WastValue ExternRef(ulong id) => new(WastValueType.ExternRef, id);
+    /// <summary>A v128 from its 16 bytes in memory order (lane 0 first, each lane little-endian).</summary>
+    public static WastValue V128(ReadOnlySpan<byte> bytes)
+    {
+        if (bytes.Length != 16) throw new ArgumentException("a v128 has 16 bytes", nameof(bytes));
+        return new(WastValueType.V128, System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(bytes),
+            High: System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(bytes[8..]));
+    }
 
     /// <summary>The value as the script writes it.</summary>
     public override string ToString() => Type switch
@@ -46,6 +56,7 @@ public readonly record struct WastValue(WastValueType Type, ulong Bits, bool IsN
         WastValueType.I64 => $"(i64.const 0x{Bits:x16})",
         WastValueType.F32 => $"(f32.const bits 0x{Bits:x8})",
         WastValueType.F64 => $"(f64.const bits 0x{Bits:x16})",
+        WastValueType.V128 => $"(v128.const i64x2 0x{Bits:x16} 0x{High:x16})",
         _ when IsNull => $"(ref.null {Type switch { WastValueType.FuncRef => "func", WastValueType.ExnRef => "exn", _ => "extern" }})",
         WastValueType.ExternRef => $"(ref.extern {Bits})",
         _ => "(ref.func)",
@@ -61,8 +72,19 @@ public sealed record WastExpectedValue(WastValue Value) : WastExpected;
 /// <summary><c>nan:canonical</c> (<see cref="Canonical"/> true) or <c>nan:arithmetic</c> of an f32/f64.</summary>
 public sealed record WastExpectedNan(WastValueType Type, bool Canonical) : WastExpected;
 
+/// <summary>WebAssembly 3.0 scripts: <c>(ref.null)</c> without a heap type, a null reference of any type.</summary>
+public sealed record WastExpectedAnyNull : WastExpected;
+
 /// <summary>Any non-null reference of the type: <c>(ref.func)</c> or <c>(ref.extern)</c> without a number.</summary>
 public sealed record WastExpectedNonNullRef(WastValueType Type) : WastExpected;
+
+/// <summary>
+/// A v128 result given lane by lane, when some lane is a NaN pattern: <c>(v128.const f32x4 nan:canonical 1.0
+/// nan:arithmetic -0.0)</c>. Each of <see cref="Lanes"/> (as many as <see cref="Shape"/> has) is a
+/// <see cref="WastExpectedValue"/> with the lane's exact bits (an f32 or f64 value for float shapes) or a
+/// <see cref="WastExpectedNan"/>.
+/// </summary>
+public sealed record WastExpectedV128(V128Shape Shape, IReadOnlyList<WastExpected> Lanes) : WastExpected;
 
 /// <summary>Threads proposal: <c>(either r1 r2 ...)</c>, any one alternative matches.</summary>
 public sealed record WastExpectedEither(IReadOnlyList<WastExpected> Alternatives) : WastExpected;
@@ -103,6 +125,18 @@ public abstract record WastCommand(int Line);
 
 /// <summary>Define (and instantiate) a module.</summary>
 public sealed record WastModuleCommand(WastModule Module, int Line) : WastCommand(Line);
+
+/// <summary>
+/// WebAssembly 3.0 scripts: <c>(module definition $id? ...)</c> compiles (decodes and validates) a module without
+/// instantiating it; <see cref="WastModule.Id"/> names the definition.
+/// </summary>
+public sealed record WastModuleDefinition(WastModule Module, int Line) : WastCommand(Line);
+
+/// <summary>
+/// WebAssembly 3.0 scripts: <c>(module instance $id? $def?)</c> instantiates the definition <see cref="DefinitionId"/>
+/// (null: the latest module defined by either form) as instance <see cref="InstanceId"/>, which becomes the current module.
+/// </summary>
+public sealed record WastModuleInstance(string? InstanceId, string? DefinitionId, int Line) : WastCommand(Line);
 
 /// <summary><c>(register "name" $id?)</c>: make a module's exports importable under <see cref="Name"/>.</summary>
 public sealed record WastRegister(string Name, string? ModuleId, int Line) : WastCommand(Line);

@@ -94,6 +94,20 @@ public static class WastParser
         int line = list.Line;
         switch (list.Head)
         {
+            case "module" when list.Items.Count > 1 && list.Items[1] is SAtom { Text: "definition" }:
+                {
+                    // (module definition $id? ...): the rest is a module form as usual.
+                    var form = new SList(list.Line, list.Column, [list.Items[0], .. list.Items.Skip(2)], list.EndLine, list.EndColumn);
+                    return new WastModuleDefinition(ParseModule(form), line);
+                }
+            case "module" when list.Items.Count > 1 && list.Items[1] is SAtom { Text: "instance" }:
+                {
+                    c.Next();
+                    var instance = c.TryId()?.Text;
+                    var definition = c.TryId()?.Text;
+                    c.ExpectEnd();
+                    return new WastModuleInstance(instance, definition, line);
+                }
             case "module":
                 return new WastModuleCommand(ParseModule(list), line);
             case "register":
@@ -268,7 +282,7 @@ public static class WastParser
                     return WastValue.ExternRef(n);
                 }
             case "v128.const":
-                throw list.Error(WatParser.SimdNotSupported);
+                return WastValue.V128(SimdText.ParseConst(c));
             default:
                 return null;
         }
@@ -283,11 +297,19 @@ public static class WastParser
             c.Next();
             result = new WastExpectedNan(list.Head == "f32.const" ? WastValueType.F32 : WastValueType.F64, nan.Text == "nan:canonical");
         }
+        else if (list.HeadIs("v128.const") && HasNanLane(c))
+        {
+            result = ParseV128Pattern(c);
+        }
         else if (list.HeadIs("ref.func"))
         {
             // Any non-null function reference; an index, if written, cannot be checked from outside.
             if (c.PeekIndex()) c.Next();
             result = new WastExpectedNonNullRef(WastValueType.FuncRef);
+        }
+        else if (list.HeadIs("ref.null") && c.AtEnd)
+        {
+            result = new WastExpectedAnyNull();
         }
         else if (list.HeadIs("ref.extern") && c.AtEnd)
         {
@@ -305,5 +327,37 @@ public static class WastParser
         }
         c.ExpectEnd();
         return result;
+    }
+
+    private static bool IsNanPattern(SNode? n) => n is SAtom { Text: "nan:canonical" or "nan:arithmetic" };
+
+    /// <summary>True when a lane of the <c>v128.const</c> after the cursor is a NaN pattern (the cursor does not move).</summary>
+    private static bool HasNanLane(Cursor c)
+    {
+        for (int i = 1; c.PeekAt(i) is { } n; i++)
+            if (IsNanPattern(n)) return true;
+        return false;
+    }
+
+    /// <summary><c>SHAPE lane*</c> of an expected v128 where float lanes may be <c>nan:canonical</c> or <c>nan:arithmetic</c>.</summary>
+    private static WastExpectedV128 ParseV128Pattern(Cursor c)
+    {
+        var shape = SimdText.ExpectShape(c);
+        string name = shape.ToString().ToLowerInvariant();
+        if (!SimdText.IsFloat(shape)) throw c.ErrorHere($"NaN patterns need a float shape (f32x4 or f64x2), not {name}");
+        var laneType = shape == V128Shape.F32x4 ? WastValueType.F32 : WastValueType.F64;
+        int count = SimdText.LaneCount(shape);
+        var lanes = new List<WastExpected>(count);
+        for (int i = 0; i < count; i++)
+        {
+            if (c.Peek() is null or SList)
+                throw c.ErrorHere($"wrong number of lane literals: {name} needs {count}, got {i}");
+            var atom = c.ExpectAtom();
+            if (IsNanPattern(atom))
+                lanes.Add(new WastExpectedNan(laneType, atom.Text == "nan:canonical"));
+            else
+                lanes.Add(new WastExpectedValue(new WastValue(laneType, SimdText.ParseLane(atom, shape))));
+        }
+        return new WastExpectedV128(shape, lanes);
     }
 }

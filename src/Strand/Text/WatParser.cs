@@ -2,11 +2,9 @@ using System.Text;
 
 namespace Strand.Text;
 
-/// <summary>Parses the WebAssembly text format (wasm 2.0 + threads) into the binary format.</summary>
+/// <summary>Parses the WebAssembly text format (wasm 2.0 with SIMD and relaxed SIMD, threads) into the binary format.</summary>
 public static class WatParser
 {
-    internal const string SimdNotSupported = "not supported: SIMD (v128)";
-
     /// <summary>
     /// Parses <paramref name="text"/>: one <c>(module ...)</c> (also <c>(module binary ...)</c> and
     /// <c>(module quote ...)</c>) or a bare sequence of module fields. Returns the binary module.
@@ -15,11 +13,12 @@ public static class WatParser
     public static byte[] ParseModule(string text)
     {
         ArgumentNullException.ThrowIfNull(text);
-        var nodes = SExprReader.ReadAll(text);
+        var customs = new List<SList>();
+        var nodes = SExprReader.ReadAll(text, customs);
         if (nodes.Count == 1 && nodes[0] is SList list && list.HeadIs("module")) return ParseModuleForm(list).Binary!;
         foreach (var n in nodes)
             if (n is SList { Head: "module" } nested) throw nested.Error("unexpected module: a module must be the only top-level form");
-        return ModuleParser.Encode(nodes);
+        return ModuleParser.Encode(nodes, customs);
     }
 
     /// <summary>What a <c>(module ...)</c> form denotes.</summary>
@@ -48,6 +47,6 @@ public static class WatParser
             return new ModuleForm(id, parseQuote ? ParseModule(quoted) : null, quoted);
         }
         var fields = list.Items.Skip(id is null ? 1 : 2).ToList();
-        return new ModuleForm(id, ModuleParser.Encode(fields), null);
+        return new ModuleForm(id, ModuleParser.Encode(fields, list.CustomAnnotations), null);
     }
 }

@@ -37,6 +37,13 @@ public sealed class WastRunner
     private string? _currentFailure;
     /// <summary>Why a named module is missing, by its $id.</summary>
     private readonly Dictionary<string, string> _namedFailures = new();
+    /// <summary>Compiled modules by name, for <c>(module instance $i $def)</c>: from <c>(module definition $def ...)</c> and <c>(module $def ...)</c>.</summary>
+    private readonly Dictionary<string, Module> _definitions = new();
+    /// <summary>Why a named definition is missing.</summary>
+    private readonly Dictionary<string, string> _definitionFailures = new();
+    /// <summary>The latest module defined by either form (or why it failed), for <c>(module instance)</c> without a name.</summary>
+    private Module? _lastDefinition;
+    private string? _lastDefinitionFailure;
     /// <summary>Why a <c>register</c> did not happen, by the name it would have registered (shared with threads under <see cref="_lock"/>).</summary>
     private readonly Dictionary<string, string> _failedRegistrations;
     private int _passed, _failed, _skipped;
@@ -256,11 +263,16 @@ public sealed class WastRunner
                 Fail(u.Line, $"cannot parse{(u.Head is null ? "" : $" ({u.Head} ...)")}: at {u.Error.Line}:{u.Error.Column}: {u.Error.Reason}");
                 // A module (or module instance) would have become the current one; a module definition only has a name.
                 if (u.Head is "module" or "module instance") ModuleMissing(u.ModuleId, u.Line, "it could not be parsed");
-                else if (u.Head == "module definition" && u.ModuleId is { } definition)
-                    _namedFailures[definition] = $"module definition {definition} (line {u.Line}) could not be parsed";
+                if (u.Head is "module" or "module definition") DefinitionMissing(u.ModuleId, u.Line, "it could not be parsed");
                 break;
             case WastModuleCommand m:
                 DefineModule(m.Module);
+                break;
+            case WastModuleDefinition d:
+                if (CompileDefinition(d.Module) is not null) Pass();
+                break;
+            case WastModuleInstance mi:
+                InstantiateDefinition(mi);
                 break;
             case WastRegister r:
             {
@@ -363,41 +375,102 @@ public sealed class WastRunner
 
     private void DefineModule(WastModule module)
     {
-        Module compiled;
+        var compiled = CompileDefinition(module);
+        if (compiled is null)
+        {
+            ModuleMissing(module.Id, module.Line, _lastDefinitionFailure!);
+            return;
+        }
+        InstantiateAsCurrent(compiled, module.Id, module.Line);
+    }
+
+    /// <summary>
+    /// Decodes and validates a module and records it as the latest definition (named by <paramref name="module"/>'s id);
+    /// on failure, fails the command and records why (<see cref="_lastDefinitionFailure"/>) and returns null.
+    /// </summary>
+    private Module? CompileDefinition(WastModule module)
+    {
         try
         {
-            compiled = Module.Compile(ModuleBytes(module));
+            var compiled = Module.Compile(ModuleBytes(module));
+            _lastDefinition = compiled;
+            _lastDefinitionFailure = null;
+            if (module.Id is not null)
+            {
+                _definitions[module.Id] = compiled;
+                _definitionFailures.Remove(module.Id);
+            }
+            return compiled;
         }
         catch (WasmUnsupportedException e)
         {
             Fail(module.Line, e.Message);
-            ModuleMissing(module.Id, module.Line, e.Message);
-            return;
+            DefinitionMissing(module.Id, module.Line, e.Message);
         }
         catch (Exception e) when (e is WasmFormatException or WasmValidationException or WatParseException)
         {
             Fail(module.Line, $"module rejected: {e.Message}");
-            ModuleMissing(module.Id, module.Line, $"rejected: {e.Message}");
-            return;
+            DefinitionMissing(module.Id, module.Line, $"rejected: {e.Message}");
         }
+        return null;
+    }
+
+    private void DefinitionMissing(string? id, int line, string reason)
+    {
+        _lastDefinition = null;
+        _lastDefinitionFailure = reason;
+        if (id is not null)
+        {
+            _definitions.Remove(id);
+            _definitionFailures[id] = $"module definition {id} (line {line}) is missing: {reason}";
+        }
+    }
+
+    /// <summary>Instantiates a compiled module; the instance becomes the current module (named <paramref name="id"/>) and the command passes.</summary>
+    private void InstantiateAsCurrent(Module compiled, string? id, int line)
+    {
         try
         {
             var instance = Instantiate(compiled);
             _current = instance;
             _currentFailure = null;
-            if (module.Id is not null)
+            if (id is not null)
             {
-                _named[module.Id] = instance;
-                _namedFailures.Remove(module.Id);
+                _named[id] = instance;
+                _namedFailures.Remove(id);
             }
             Pass();
         }
         catch (Exception e) when (e is TrapException or LinkException)
         {
             string message = Explain(e);
-            Fail(module.Line, $"instantiation failed: {message}");
-            ModuleMissing(module.Id, module.Line, $"instantiation failed: {message}");
+            Fail(line, $"instantiation failed: {message}");
+            ModuleMissing(id, line, $"instantiation failed: {message}");
         }
+    }
+
+    /// <summary><c>(module instance $i? $def?)</c>: a new instance of a definition (each is separate: instantiation is generative).</summary>
+    private void InstantiateDefinition(WastModuleInstance command)
+    {
+        Module? compiled;
+        string? why;
+        if (command.DefinitionId is { } name)
+        {
+            compiled = _definitions.GetValueOrDefault(name);
+            why = _definitionFailures.GetValueOrDefault(name) ?? $"unknown module definition {name}";
+        }
+        else
+        {
+            compiled = _lastDefinition;
+            why = _lastDefinitionFailure is { } f ? $"the latest module definition is missing: {f}" : "no module defined yet";
+        }
+        if (compiled is null)
+        {
+            Fail(command.Line, why);
+            ModuleMissing(command.InstanceId, command.Line, why);
+            return;
+        }
+        InstantiateAsCurrent(compiled, command.InstanceId, command.Line);
     }
 
     /// <summary>A link error's message, plus the cause when the import's module name is one whose <c>register</c> failed.</summary>
@@ -741,10 +814,12 @@ public sealed class WastRunner
         WastValueType.FuncRef => Value.Null(ValType.FuncRef),
         WastValueType.ExnRef => Value.Null(ValType.ExnRef),
         WastValueType.ExternRef => v.IsNull ? Value.Null(ValType.ExternRef) : Value.ExternRef(Handle(v.Bits)),
+        WastValueType.V128 => Value.V128(System.Runtime.Intrinsics.Vector128.AsByte(System.Runtime.Intrinsics.Vector128.Create(v.Bits, v.High))),
         _ => throw new ArgumentOutOfRangeException(nameof(v)),
     };
 
-    private static bool Matches(Value actual, WastExpected expected)
+    /// <summary>Whether a result matches what the script expects (bit-exact, NaN patterns, lane-wise for v128).</summary>
+    internal static bool Matches(Value actual, WastExpected expected)
     {
         switch (expected)
         {
@@ -760,8 +835,11 @@ public sealed class WastRunner
                     WastValueType.ExternRef => actual.Type == ValType.ExternRef && (v.IsNull
                         ? actual.Reference is null
                         : actual.Reference is ExternHandle h && h.Id == v.Bits),
+                    WastValueType.V128 => actual.Type == ValType.V128 && V128Lanes.Lane(actual, 0, 8) == v.Bits && V128Lanes.Lane(actual, 1, 8) == v.High,
                     _ => false,
                 };
+            case WastExpectedV128 pattern:
+                return actual.Type == ValType.V128 && V128Lanes.Match(actual, pattern, Matches);
             case WastExpectedNan nan:
                 if (nan.Type == WastValueType.F32)
                 {
@@ -778,6 +856,8 @@ public sealed class WastRunner
                     if ((bits & exp) != exp || (bits & mant) == 0) return false;
                     return nan.Canonical ? (bits & mant) == quiet : (bits & quiet) != 0;
                 }
+            case WastExpectedAnyNull:
+                return actual.Type is not (ValType.I32 or ValType.I64 or ValType.F32 or ValType.F64 or ValType.V128) && actual.Reference is null;
             case WastExpectedNonNullRef r:
                 return actual.Reference is not null &&
                        actual.Type == (r.Type == WastValueType.FuncRef ? ValType.FuncRef : ValType.ExternRef);
@@ -788,12 +868,22 @@ public sealed class WastRunner
         }
     }
 
+    /// <summary>One lane of a v128 pattern as the script writes it: <c>nan:canonical</c>, or the lane's bits in hex.</summary>
+    private static string DescribeLane(WastExpected lane) => lane switch
+    {
+        WastExpectedNan n => n.Canonical ? "nan:canonical" : "nan:arithmetic",
+        WastExpectedValue { Value: var v } => v.Type == WastValueType.F32 ? $"0x{v.Bits:x8}" : $"0x{v.Bits:x16}",
+        _ => Describe(lane),
+    };
+
     private static string Describe(WastExpected expected) => expected switch
     {
         WastExpectedValue v => v.Value.ToString(),
         WastExpectedNan n => $"nan:{(n.Canonical ? "canonical" : "arithmetic")} {n.Type}",
         WastExpectedNonNullRef r => $"non-null {r.Type}",
+        WastExpectedAnyNull => "(ref.null)",
         WastExpectedEither e => "either(" + string.Join(" | ", e.Alternatives.Select(Describe)) + ")",
+        WastExpectedV128 p => $"(v128.const {p.Shape.ToString().ToLowerInvariant()} {string.Join(" ", p.Lanes.Select(DescribeLane))})",
         _ => expected.ToString() ?? "?",
     };
 }

@@ -48,8 +48,6 @@ internal sealed partial class FunctionValidator
         var locals = new ValType[type.Params.Length + body.LocalCount];
         type.Params.CopyTo(locals, 0);
         body.ExpandLocals().CopyTo(locals, type.Params.Length);
-        foreach (var group in body.Locals)
-            if (group.Type == ValType.V128) throw new WasmUnsupportedException(body.SourceOffset, UnsupportedFeatures.Simd, "local of type v128");
 
         var validator = new FunctionValidator(module, context, functionIndex, type, locals);
         validator.Run(body);
@@ -82,7 +80,8 @@ internal sealed partial class FunctionValidator
     private static bool IsStraightLine(Opcode op) =>
         op is Opcode.LocalGet or Opcode.LocalSet or Opcode.LocalTee or Opcode.Drop or Opcode.Nop
             or Opcode.I32Const or Opcode.I64Const or Opcode.F32Const or Opcode.F64Const
-            or (>= Opcode.I32Eqz and <= Opcode.I64Extend32S);
+            or (>= Opcode.I32Eqz and <= Opcode.I64Extend32S)
+            || (SimdOpcodes.IsSimd(op) && !SimdOpcodes.Info(op).IsMemory);
 
     // ---- operand and control stacks ----------------------------------------------------------
 
@@ -339,8 +338,8 @@ internal sealed partial class FunctionValidator
                 Pop(ValType.I32);
                 var t1 = Pop();
                 var t2 = Pop();
-                // Untyped select only works on numeric operands (and v128, unsupported here).
-                if (!(t1.IsNumeric() || t1 == Unknown) || !(t2.IsNumeric() || t2 == Unknown)) throw Error("type mismatch");
+                // Untyped select only works on numeric and vector operands.
+                if (!(t1.IsNumeric() || t1 is ValType.V128 or Unknown) || !(t2.IsNumeric() || t2 is ValType.V128 or Unknown)) throw Error("type mismatch");
                 if (t1 != t2 && t1 != Unknown && t2 != Unknown) throw Error("type mismatch");
                 Push(t1 == Unknown ? t2 : t1);
                 return;
@@ -350,7 +349,6 @@ internal sealed partial class FunctionValidator
                 var types = ins.SelectTypes!;
                 if (types.Length != 1) throw Error("invalid result arity");
                 var t = types[0];
-                if (t == ValType.V128) throw new WasmUnsupportedException(ins.Offset, UnsupportedFeatures.Simd, "select of type v128");
                 Pop(ValType.I32);
                 Pop(t);
                 Pop(t);
@@ -519,6 +517,11 @@ internal sealed partial class FunctionValidator
         {
             var source = (code & 2) == 0 ? ValType.F32 : ValType.F64;
             Unary(source, code <= 0xFC03 ? ValType.I32 : ValType.I64);
+            return;
+        }
+        if (SimdOpcodes.IsSimd(op))
+        {
+            SimdInstruction(in ins);
             return;
         }
         if (code >= 0xFE00 && code <= 0xFEFF)

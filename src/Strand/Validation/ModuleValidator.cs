@@ -19,6 +19,7 @@ public static class ModuleValidator
         [ValType.I64] = new([], [ValType.I64]),
         [ValType.F32] = new([], [ValType.F32]),
         [ValType.F64] = new([], [ValType.F64]),
+        [ValType.V128] = new([], [ValType.V128]),
         [ValType.FuncRef] = new([], [ValType.FuncRef]),
         [ValType.ExternRef] = new([], [ValType.ExternRef]),
         [ValType.ExnRef] = new([], [ValType.ExnRef]),
@@ -36,8 +37,6 @@ public static class ModuleValidator
         ArgumentNullException.ThrowIfNull(module);
         if (module.Bodies.Count != module.FunctionTypeIndices.Count)
             throw new WasmFormatException(0, "function and code section have inconsistent lengths");
-
-        foreach (var type in module.Types) CheckNoV128(type, 0);
 
         var context = BuildContext(module);
 
@@ -118,7 +117,7 @@ public static class ModuleValidator
     /// <summary>
     /// The signature of a block, loop or if: [] -> [] for the empty type, [] -> [t] for a value
     /// type, and the module's type for a type index. Throws <see cref="WasmValidationException"/>
-    /// ("unknown type") for a bad type index and <see cref="WasmUnsupportedException"/> for v128.
+    /// ("unknown type") for a bad type index.
     /// </summary>
     public static FuncType ResolveBlockType(ModuleDefinition module, BlockType blockType, int offset = 0)
     {
@@ -127,7 +126,6 @@ public static class ModuleValidator
             case BlockTypeKind.Empty:
                 return EmptyType;
             case BlockTypeKind.Value:
-                if (blockType.Value == ValType.V128) throw new WasmUnsupportedException(offset, UnsupportedFeatures.Simd, "value type v128");
                 return SingleResultTypes.TryGetValue(blockType.Value, out var single)
                     ? single
                     : throw new WasmFormatException(offset, "malformed block type");
@@ -136,12 +134,6 @@ public static class ModuleValidator
                     throw new WasmValidationException($"unknown type {blockType.TypeIndex}", offset);
                 return module.Types[(int)blockType.TypeIndex];
         }
-    }
-
-    private static void CheckNoV128(FuncType type, int offset)
-    {
-        if (type.Params.Contains(ValType.V128) || type.Results.Contains(ValType.V128))
-            throw new WasmUnsupportedException(offset, UnsupportedFeatures.Simd, "value type v128");
     }
 
     /// <summary>A tag's type (exception handling): a function type with no results.</summary>
@@ -178,7 +170,6 @@ public static class ModuleValidator
                     tables.Add(import.Table!);
                     break;
                 case ExternalKind.Global:
-                    if (import.Global.Type == ValType.V128) throw new WasmUnsupportedException(0, UnsupportedFeatures.Simd, $"imported global {import.Module}.{import.Name} of type v128");
                     globals.Add(import.Global);
                     break;
             }
@@ -188,7 +179,6 @@ public static class ModuleValidator
         foreach (var typeIndex in module.Tags) tags.Add(TagType(module, typeIndex));
         foreach (var global in module.Globals)
         {
-            if (global.Type.Type == ValType.V128) throw new WasmUnsupportedException(global.Init.Start, UnsupportedFeatures.Simd, "global of type v128");
             globals.Add(global.Type);
         }
 
@@ -254,6 +244,7 @@ public static class ModuleValidator
                 case Opcode.I64Const: stack.Add(ValType.I64); break;
                 case Opcode.F32Const: stack.Add(ValType.F32); break;
                 case Opcode.F64Const: stack.Add(ValType.F64); break;
+                case Opcode.V128Const: stack.Add(ValType.V128); break;
                 case Opcode.RefNull: stack.Add(ins.RefType); break;
                 case Opcode.RefFunc:
                     if (ins.Index >= (uint)context.FunctionTypes.Length)

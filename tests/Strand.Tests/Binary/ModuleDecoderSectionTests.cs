@@ -243,9 +243,11 @@ public class ModuleDecoderSectionTests
     }
 
     [Fact]
-    public void SimdIsReportedAsUnsupported()
+    public void AReservedSimdOpcodeIsIllegal()
     {
-        var ex = Assert.Throws<WasmUnsupportedException>(() => ModuleDecoder.Decode(SingleFunction([0xFD, 0x0C, 0x0B])));
+        // 0xFD 0x9A is a gap in the SIMD opcode space (spec 5.4.8).
+        var ex = Assert.Throws<WasmFormatException>(() => ModuleDecoder.Decode(SingleFunction([0xFD, 0x9A, 0x01, 0x0B])));
+        Assert.Contains("illegal opcode", ex.Message);
         // header 8, type 6, function 4, memory 5, code section header 3, body size and locals 2
         Assert.Equal(28, ex.Offset);
     }

@@ -16,10 +16,6 @@ public class UnsupportedFeatureTests
     // Offsets: header 8; SingleFunction's first code byte is at 28; a first section's first entry at 11.
     public static TheoryData<string, byte[], string, string, int> Cases => new()
     {
-        { "v128.const in a body", SingleFunction(Concat(V128Zero, [0x1A, End])), UnsupportedFeatures.Simd, "opcode 0xFD 0x0C", 28 },
-        { "relaxed SIMD opcode", SingleFunction([0xFD, 0x80, 0x02, End]), UnsupportedFeatures.Simd, "opcode 0xFD 0x100", 28 },
-        { "v128 local", Module(VoidTypeSection(), Section(3, Vec([0x00])), Section(10, Vec(Body([(1, 0x7B)], End)))), UnsupportedFeatures.Simd, "value type v128 (0x7B)", 24 },
-        { "v128 parameter", Module(Section(1, Vec([0x60, 0x01, 0x7B, 0x00]))), UnsupportedFeatures.Simd, "value type v128 (0x7B)", 13 },
         { "call_ref", SingleFunction([0x14, 0x00, End]), UnsupportedFeatures.FunctionReferences, "opcode 0x14 (call_ref)", 28 },
         { "return_call_ref", SingleFunction([0x15, 0x00, End]), UnsupportedFeatures.FunctionReferences, "opcode 0x15 (return_call_ref)", 28 },
         { "(ref exn) parameter", Module(Section(1, Vec([0x60, 0x01, 0x64, 0x69, 0x00]))), UnsupportedFeatures.FunctionReferences, "reference type (ref exn)", 13 },
@@ -92,7 +88,7 @@ public class UnsupportedFeatureTests
     }
 
     [Fact]
-    public void AnalysisKeepsTheLayoutFactsOfAModuleWhoseCodeUsesSimd()
+    public void AnalysisKeepsTheLayoutFactsOfAModuleUsingGc()
     {
         byte[] bytes = Module(
             Section(1, Vec([0x60, 0x00, 0x00])),
@@ -100,7 +96,7 @@ public class UnsupportedFeatureTests
             Section(5, Vec([0x01, 0x02, 0x04])),                               // memory 2..4
             Section(13, Vec([0x00, 0x00])),                                    // one tag
             Section(6, Vec([I32, 0x01, 0x41, 0x80, 0x80, 0x04, End],           // (mut i32) = 65536
-                           Concat([0x7B, 0x00], V128Zero, [End]))),            // v128 = v128.const 0
+                           [0x6E, 0x00, 0xD0, 0x6E, End])),                    // anyref = ref.null any (GC)
             Section(7, Vec(Concat(Name("sp"), [0x03, 0x00]), Concat(Name("tag"), [0x04, 0x00]), Concat(Name("ok"), [0x00, 0x01]))),
             Section(10, Vec(Body(Concat(V128Zero, [0x1A, End])), Body(End))),
             Section(11, Vec(Concat([0x00, 0x41, 0x80, 0x08, End], Name("data")))));
@@ -109,22 +105,21 @@ public class UnsupportedFeatureTests
         Assert.Equal(new Limits(2, 4), m.Memories[0].Limits);
         Assert.Equal(2, m.Globals.Count);
         Assert.Equal(new GlobalType(ValType.I32, true), m.Globals[0].Type);
-        Assert.Equal(ValType.V128, m.Globals[1].Type.Type);
+        Assert.Equal(ValType.Unsupported, m.Globals[1].Type.Type);
         Assert.Equal(["sp", "tag", "ok"], m.Exports.Select(e => e.Name)); // tags are supported (exception handling)
         Assert.Equal([0u], m.Tags);
         Assert.Equal(4, Assert.Single(m.Data).DataLength);
-        Assert.Equal(UnsupportedFeatures.Simd, m.Bodies[0].UnsupportedFeature);
+        Assert.Null(m.Bodies[0].UnsupportedFeature);                     // SIMD is supported
         Assert.Null(m.Bodies[1].UnsupportedFeature);
         Assert.Equal(
             [
-                (UnsupportedFeatures.Simd, "value type v128 (0x7B)", (uint?)null),
-                (UnsupportedFeatures.Simd, "opcode 0xFD 0x0C", null),
-                (UnsupportedFeatures.Simd, "opcode 0xFD 0x0C", 0u),
+                (UnsupportedFeatures.Gc, "reference type anyref (0x6E)", (uint?)null),
+                (UnsupportedFeatures.Gc, "ref.null any", null),
             ],
             m.Unsupported.Select(u => (u.Feature, u.Construct, u.FunctionIndex)));
 
         // The strict decoder stops at the first.
-        Assert.Equal("not supported: SIMD (value type v128 (0x7B) at offset 0x28)",
+        Assert.Equal("not supported: GC (reference type anyref (0x6E) at offset 0x28)",
             Assert.Throws<WasmUnsupportedException>(() => ModuleDecoder.Decode(bytes)).Message);
     }
 

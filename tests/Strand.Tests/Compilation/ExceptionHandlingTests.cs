@@ -288,6 +288,26 @@ public class ExceptionHandlingTests
     }
 
     [Fact]
+    public void AV128PayloadIsCaughtWithItsLanes()
+    {
+        var instance = Instantiate("""
+            (module
+              (tag $v (param v128 i32))
+              (func (export "f") (result i32 i32)
+                (local $lanes v128) (local $n i32)
+                (block $h (result v128 i32)
+                  (try_table (catch $v $h) (throw $v (v128.const i32x4 1 2 3 4) (i32.const 5)))
+                  (unreachable))
+                (local.set $n)
+                (local.set $lanes)
+                (i32x4.extract_lane 2 (local.get $lanes))
+                (local.get $n)))
+            """);
+        var results = instance.Invoke("f");
+        Assert.Equal((3, 5), (results[0].AsI32, results[1].AsI32));
+    }
+
+    [Fact]
     public void CompiledArtifactsKeepExceptionHandling()
     {
         var module = Strand.Module.Deserialize(Compile(Module).Serialize());

@@ -12,9 +12,9 @@ public class WastRunnerTests
         var result = WastRunner.RunText("""
             (module (func (export "one") (result i32) (i32.const 1)))
             (assert_return (invoke "one") (i32.const 1))
-            (assert_return (invoke "one") (v128.const i32x4 0 0 0 0))
+            (assert_return (invoke "one") (v128.const i32x5 0 0 0 0))
             (assert_return (invoke "one") (i32.const 1))
-            (module definition $D (func))
+            (module definition $D (func (i32.frob)))
             (assert_return (invoke "one") (i32.const 1))
             (assert_everything)
             (register "lib")
@@ -24,8 +24,8 @@ public class WastRunnerTests
         Assert.Equal((6, 3, 0), (result.Passed, result.Failed, result.Skipped));
         Assert.Equal(
             [
-                "mixed.wast:3: cannot parse (assert_return ...): at 3:31: not supported: SIMD (v128)",
-                "mixed.wast:5: cannot parse (module definition ...): at 5:9: unexpected token definition, expected a module field",
+                "mixed.wast:3: cannot parse (assert_return ...): at 3:43: unexpected token i32x5, expected a vector shape (i8x16, i16x8, i32x4, i64x2, f32x4, f64x2)",
+                "mixed.wast:5: cannot parse (module definition ...): at 5:30: unknown operator i32.frob",
                 "mixed.wast:7: cannot parse (assert_everything ...): at 7:2: unknown command assert_everything",
             ],
             result.Failures);
@@ -77,7 +77,7 @@ public class WastRunnerTests
     {
         var result = WastRunner.RunText("""
             (module $M (func (export "f") (result i32) (i32.const 1)))
-            (module $M (func (export "f") (param v128)))
+            (module $M (func (export "f") (param v129)))
             (assert_return (invoke $M "f") (i32.const 1))
             (assert_return (invoke "f") (i32.const 1))
             (module (func (export "g") (result i32) (i32.const 2)))
@@ -92,7 +92,7 @@ public class WastRunnerTests
         Assert.Equal(7, result.Failed);
         Assert.Equal(
             [
-                "deps.wast:2: cannot parse (module ...): at 2:38: not supported: SIMD (v128)",
+                "deps.wast:2: cannot parse (module ...): at 2:38: unexpected token v129, expected a value type",
                 "deps.wast:3: module $M (line 2) is missing: it could not be parsed",
                 "deps.wast:4: the module at line 2 is missing: it could not be parsed",
                 "deps.wast:7: module rejected: invalid module in func[0] at byte 0x18: type mismatch",
@@ -108,18 +108,18 @@ public class WastRunnerTests
     [Fact]
     public void AModuleUsingAnUnsupportedFeatureFailsInsteadOfBeingSkipped()
     {
-        // (module (func (drop (v128.const i64x2 0 0)))) in binary: SIMD in the code.
+        // (module (func (drop (ref.i31 (i32.const 0))))) in binary: GC in the code.
         var result = WastRunner.RunText("""
             (module binary "\00asm\01\00\00\00" "\01\04\01\60\00\00" "\03\02\01\00"
-              "\0a\17\01\15\00\fd\0c\00\00\00\00\00\00\00\00\00\00\00\00\00\00\00\00\1a\0b")
-            (assert_invalid (module binary "\00asm\01\00\00\00" "\01\05\01\60\01\7b\00") "type mismatch")
+              "\0a\09\01\07\00\41\00\fb\1c\1a\0b")
+            (assert_invalid (module binary "\00asm\01\00\00\00" "\01\05\01\60\01\6e\00") "type mismatch")
             (assert_malformed (module binary "\00asm\01\00\00\00" "\0e\00") "malformed section id")
-            """, "simd.wast");
+            """, "gc.wast");
         Assert.Equal((1, 2, 0), (result.Passed, result.Failed, result.Skipped));
         Assert.Equal(
             [
-                "simd.wast:1: not supported: SIMD (opcode 0xFD 0x0C at offset 0x17)",
-                "simd.wast:3: not supported: SIMD (value type v128 (0x7B) at offset 0xd)",
+                "gc.wast:1: not supported: GC (opcode 0xFB 0x1C at offset 0x19)",
+                "gc.wast:3: not supported: GC (reference type anyref (0x6E) at offset 0xd)",
             ],
             result.Failures);
     }

@@ -485,14 +485,14 @@ public class FunctionValidatorTests
     // ---- SIMD ----
 
     [Fact]
-    public void V128IsUnsupported()
+    public void V128IsAValueType()
     {
-        var local = WithFunction([], [], [ValType.V128], End);
-        Assert.Throws<WasmUnsupportedException>(() => ModuleValidator.Validate(local.Build()));
-        var param = WithFunction([ValType.V128], [], None, End);
-        Assert.Throws<WasmUnsupportedException>(() => ModuleValidator.Validate(param.Build()));
-        var blockType = WithFunction([], [], None, Block, 0x7B, Unreachable, End, Drop, End);
-        Assert.Throws<WasmUnsupportedException>(() => ModuleValidator.Validate(blockType.Build()));
+        ModuleValidator.Validate(WithFunction([], [], [ValType.V128], End).Build());
+        ModuleValidator.Validate(WithFunction([ValType.V128], [ValType.V128], None, LocalGet, 0, End).Build());
+        ModuleValidator.Validate(WithFunction([], [], None, Block, 0x7B, Unreachable, End, Drop, End).Build());
+        // A v128 where an i32 is expected is a type mismatch.
+        var mismatch = WithFunction([ValType.V128], [ValType.I32], None, LocalGet, 0, End);
+        Assert.Equal("type mismatch", Assert.Throws<WasmValidationException>(() => ModuleValidator.Validate(mismatch.Build())).Reason);
     }
 
     [Fact]
