@@ -135,7 +135,7 @@ internal sealed class Cursor
     }
 
     /// <summary>
-    /// <c>(ref null func)</c> and <c>(ref null extern)</c>, the long forms of funcref and externref (WebAssembly 3.0).
+    /// <c>(ref null func)</c>, <c>(ref null extern)</c> and <c>(ref null exn)</c>, the long forms of funcref, externref and exnref (WebAssembly 3.0).
     /// Other reference types (non-null, by type index, GC heap types) are not supported by the text format yet.
     /// </summary>
     private static ValType ParseReferenceType(SList reference)
@@ -148,6 +148,7 @@ internal sealed class Cursor
         {
             (true, "func") => ValType.FuncRef,
             (true, "extern") => ValType.ExternRef,
+            (true, "exn") => ValType.ExnRef,
             _ => throw reference.Error($"not supported: reference type (ref {(nullable ? "null " : "")}{heap.Text}) (typed function references and GC are not implemented)"),
         };
     }
