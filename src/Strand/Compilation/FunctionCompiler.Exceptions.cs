@@ -88,7 +88,7 @@ internal sealed partial class FunctionCompiler
     private void DoThrow(uint tag)
     {
         var types = _module.Definition.Types[(int)_module.Definition.GetTagTypeIndex(tag)].Params;
-        var payload = _il.DeclareLocal(typeof(Value[]));
+        var payload = Rent(typeof(Value[]));
         Ldc(types.Length);
         _il.Emit(OpCodes.Newarr, typeof(Value));
         _il.Emit(OpCodes.Stloc, payload);
@@ -109,6 +109,7 @@ internal sealed partial class FunctionCompiler
         _il.Emit(OpCodes.Ldloc, payload);
         _il.Emit(OpCodes.Call, ExceptionOp(nameof(ExceptionOps.Throw)));
         _il.Emit(OpCodes.Throw);
+        Release(payload);
         _unreachable = true;
     }
 
@@ -220,7 +221,9 @@ internal sealed partial class FunctionCompiler
         ForgetCheckedAddresses();
         bool all = ins.Opcode == Opcode.CatchAll;
         BeginFilteredHandler(all ? null : ins.Index);
-        var exception = _il.DeclareLocal(typeof(WasmException));
+        // The caught exception lives as long as its handler (rethrow may use it anywhere inside).
+        if (region.Caught is { } previous) Release(previous);
+        var exception = Rent(typeof(WasmException));
         _il.Emit(OpCodes.Stloc, exception);
         region.Caught = exception;
         region.HasHandler = true;
@@ -239,7 +242,7 @@ internal sealed partial class FunctionCompiler
         var target = Target(ins.Index + 1);
         int depth = target.Region is not null ? target.Depth + 1 : target.Depth;
         BeginFilteredHandler(null);
-        var exception = _il.DeclareLocal(typeof(WasmException));
+        var exception = Rent(typeof(WasmException));
         _il.Emit(OpCodes.Stloc, exception);
         region.HasHandler = true;
         LeaveRegionsTo(depth, _ =>
@@ -247,6 +250,8 @@ internal sealed partial class FunctionCompiler
             _il.Emit(OpCodes.Ldloc, exception);
             _il.Emit(OpCodes.Throw);
         });
+        // Reusable at once: at run time nothing else executes between this leave and the stubs that read it.
+        Release(exception);
         _unreachable = true;
         EndTry();
     }
@@ -270,6 +275,7 @@ internal sealed partial class FunctionCompiler
             _il.Emit(OpCodes.Pop);
         }
         _il.EndExceptionBlock();
+        if (region.Caught is { } caught) Release(caught);
         _tryDepth--;
         _regions.RemoveAt(_regions.Count - 1);
 

@@ -32,19 +32,21 @@ internal sealed partial class FunctionCompiler
             var args = new LocalBuilder[operands];
             for (int k = operands - 1; k >= 0; k--)
             {
-                args[k] = _il.DeclareLocal(ClrTypes.Of(_stack[^1]));
+                args[k] = Rent(ClrTypes.Of(_stack[^1]));
                 _il.Emit(OpCodes.Stloc, args[k]);
                 Pop();
             }
             if (inRegion)
             {
                 LeaveRegionsTo(0, _ => EmitTailCall(ins, type, args));
-                _unreachable = true;
-                return;
             }
-            for (int i = _stack.Count - CilBase; i > 0; i--) _il.Emit(OpCodes.Pop);
-            foreach (var arg in args) _il.Emit(OpCodes.Ldloc, arg);
-            EmitTailCall(ins, type, null);
+            else
+            {
+                for (int i = _stack.Count - CilBase; i > 0; i--) _il.Emit(OpCodes.Pop);
+                EmitTailCall(ins, type, args);
+            }
+            // Reusable at once: at run time nothing else executes between the stores and the call that reads them.
+            foreach (var arg in args) Release(arg);
         }
         else
         {
