@@ -43,6 +43,8 @@ public class TailCallTests
           (func (export "to_host") (param i64) (result i64) (return_call $host_add (local.get 0) (i64.const 1)))
           ;; Ordinary recursion still exhausts the stack (the JIT's own tail calls are kept out of the way).
           (func $deep (export "deep") (param i64) (result i64) (call $deep (local.get 0)))
+          ;; An endless tail-call loop stays interruptible (every function that calls checks the signal at entry).
+          (func $spin (export "spin") (return_call $spin))
           ;; A tail call from inside a try_table leaves the caller's frame: its handler no longer applies.
           (tag $e)
           (func $thrower (result i32) (throw $e))
@@ -96,6 +98,15 @@ public class TailCallTests
         var instance = Create();
         var error = Assert.Throws<InvalidOperationException>(() => OnSmallStack(() => instance.Invoke("deep", Value.I64(1))));
         Assert.Equal(TrapCode.CallStackExhausted, Assert.IsType<TrapException>(error.InnerException).Code);
+    }
+
+    [Fact]
+    public void AnEndlessTailCallLoopIsInterruptible()
+    {
+        var instance = Create();
+        using var cancel = new CancellationTokenSource(TimeSpan.FromMilliseconds(50));
+        var cancelled = Assert.Throws<OperationCanceledException>(() => instance.Invoke("spin", cancel.Token));
+        Assert.Equal(TrapCode.Interrupted, Assert.IsType<TrapException>(cancelled.InnerException).Code);
     }
 
     [Fact]
