@@ -60,11 +60,6 @@ public static class InspectCommand
     {
         Console.Out.WriteLine();
         Console.Out.WriteLine($"Stacks under Strand with {threads} thread(s), isolated mode");
-        if (definition.Unsupported.FirstOrDefault(u => u.Feature == UnsupportedFeatures.Memory64) is { } memory64)
-        {
-            Console.Out.WriteLine($"  cannot place them: the module uses {memory64.Feature} ({memory64.Construct}), which Strand does not implement");
-            return null;
-        }
         if (threads > 1 && ModuleLayout.Analyze(definition).Memory is { Shared: false })
             // The rule strand run applies (ThreadGroup.Spawn); the placement below is what a shared copy would get.
             Console.Out.WriteLine("  note: the module's memory is not shared, so only one thread may use it: strand run refuses thread 2 (the placement below assumes a shared memory)");

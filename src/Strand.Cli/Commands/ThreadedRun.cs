@@ -85,6 +85,12 @@ public static class ThreadedRun
             Console.Error.WriteLine($"strand: cannot link {file}: {e.Message}");
             return null;
         }
+        catch (WasmImplementationLimitException e)
+        {
+            // The group creates the shared memory itself (e.g. a 64-bit memory above Strand's 64 GiB): not a trap.
+            Console.Error.WriteLine($"strand: cannot instantiate {file}: {e.Message}");
+            return null;
+        }
     }
 
     private static ExportInfo FindExport(string file, Module module, string invoke) =>

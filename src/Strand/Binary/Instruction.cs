@@ -60,6 +60,10 @@ public struct Instruction
     public uint Align;
     /// <summary>A memory access's static offset, in bytes.</summary>
     public ulong MemOffset;
+    /// <summary>The memory index of a memory instruction (multi-memory; 0 without one): loads, stores, atomics, <c>memory.*</c>; <c>memory.copy</c>'s destination.</summary>
+    public uint Memory;
+    /// <summary><c>memory.copy</c>'s source memory index.</summary>
+    public uint Memory2;
     /// <summary>A <c>block</c>, <c>loop</c> or <c>if</c> signature.</summary>
     public BlockType Block;
     /// <summary><c>ref.null</c>'s reference type.</summary>

@@ -103,7 +103,7 @@ public static partial class InstructionDecoder
                 break;
             }
             case Opcode.MemorySize or Opcode.MemoryGrow:
-                ReadMemoryIndexByte(r);
+                ins.Memory = ReadMemoryIndexByte(r);
                 break;
             case Opcode.I32Const:
                 ins.Immediate = (ulong)(long)r.ReadS32();
@@ -225,17 +225,17 @@ public static partial class InstructionDecoder
         {
             case Opcode.MemoryInit:
                 ins.Index = r.ReadU32();
-                ReadMemoryIndexByte(r);
+                ins.Memory = ReadMemoryIndexByte(r);
                 break;
             case Opcode.DataDrop or Opcode.ElemDrop or Opcode.TableGrow or Opcode.TableSize or Opcode.TableFill:
                 ins.Index = r.ReadU32();
                 break;
             case Opcode.MemoryCopy:
-                ReadMemoryIndexByte(r);
-                ReadMemoryIndexByte(r);
+                ins.Memory = ReadMemoryIndexByte(r);
+                ins.Memory2 = ReadMemoryIndexByte(r);
                 break;
             case Opcode.MemoryFill:
-                ReadMemoryIndexByte(r);
+                ins.Memory = ReadMemoryIndexByte(r);
                 break;
             case Opcode.TableInit:
                 ins.Index = r.ReadU32();
@@ -257,25 +257,24 @@ public static partial class InstructionDecoder
 
     /// <summary>
     /// A memory index where WebAssembly 2.0 reserves a zero byte: zero, or (only in a module declaring several
-    /// memories) a multi-memory index, not supported; else "zero byte expected".
+    /// memories: multi-memory) any index, checked by validation; else "zero byte expected", as the 2.0 suite asserts.
     /// </summary>
-    private static void ReadMemoryIndexByte(WasmReader r)
+    private static uint ReadMemoryIndexByte(WasmReader r)
     {
         int at = r.Position;
         if (r.PeekByte() == 0)
         {
             r.ReadByte();
-            return;
+            return 0;
         }
         if (!r.MultipleMemories) throw r.Error(at, "zero byte expected");
-        uint memory = r.ReadU32();
-        r.Unsupported(at, UnsupportedFeatures.MultiMemory, $"memory index {memory} in a memory instruction");
+        return r.ReadU32();
     }
 
     /// <summary>
     /// A memarg (WebAssembly 3.0 encoding): flags below 2^6 are the alignment (log2); flags in [2^6, 2^7) are the
-    /// alignment plus 2^6 followed by a memory index (multi-memory); larger flags are "malformed memop flags".
-    /// Memory index 0 is the memory Strand implements; any other is multi-memory, which it does not.
+    /// alignment plus 2^6 followed by a memory index (multi-memory); larger flags are "malformed memop flags". The offset
+    /// is a u64 for a 64-bit memory (memory64) and a u32 for a 32-bit one when the reader knows the memory's address type.
     /// </summary>
     private static void ReadMemArg(WasmReader r, ref Instruction ins)
     {
@@ -283,13 +282,10 @@ public static partial class InstructionDecoder
         uint flags = r.ReadU32();
         if (flags >= 0x80) throw r.Error(at, "malformed memop flags");
         ins.Align = flags & 0x3F;
-        if ((flags & 0x40) != 0)
-        {
-            int memoryAt = r.Position;
-            uint memory = r.ReadU32();
-            if (memory != 0) r.Unsupported(memoryAt, UnsupportedFeatures.MultiMemory, $"memory index {memory} in a memory instruction");
-        }
-        ins.MemOffset = r.ReadU32();
+        if ((flags & 0x40) != 0) ins.Memory = r.ReadU32();
+        // A 32-bit memory's offset is read as a u32 (WebAssembly 2.0: at most 5 bytes, "integer too large" beyond 2^32-1, as
+        // the 2.0 suite asserts); a 64-bit memory's (or an unknown memory's) as a u64, which validation checks.
+        ins.MemOffset = r.IsMemory64(ins.Memory) ? r.ReadU64() : r.ReadU32();
     }
 
     /// <summary>

@@ -77,6 +77,7 @@ public static partial class ModuleDecoder
                 case CodeSectionId:
                     codeSectionOffset = sectionOffset;
                     r.MultipleMemories = module.TotalMemoryCount > 1;
+                    r.Memory64 = module.Memory64Flags();
                     codeSectionCount = ReadCodeSection(r, module);
                     break;
                 case DataSectionId:
@@ -302,7 +303,7 @@ public static partial class ModuleDecoder
 
     /// <summary>
     /// A table type: reference type and limits (flags 0 = min, 1 = min+max; 4 and 5 are the 64-bit index forms of
-    /// memory64). In a table definition, 3.0 also allows <c>0x40 0x00 tabletype expr</c> (an initializer: typed
+    /// table64). In a table definition, 3.0 also allows <c>0x40 0x00 tabletype expr</c> (an initializer: typed
     /// function references).
     /// </summary>
     private static TableType ReadTableType(WasmReader r, bool definition = false)
@@ -328,7 +329,7 @@ public static partial class ModuleDecoder
 
     /// <summary>
     /// Memory limits flags: 0 = min, 1 = min+max, and (threads proposal) 2 = shared min, 3 = shared min+max;
-    /// 4..7 the same with 64-bit limits (memory64, not supported). A shared memory without a maximum decodes;
+    /// 4..7 the same with 64-bit limits (memory64). A shared memory without a maximum decodes;
     /// the validator rejects it.
     /// </summary>
     private static MemoryType ReadMemoryType(WasmReader r)
@@ -348,38 +349,19 @@ public static partial class ModuleDecoder
         return flags;
     }
 
+    /// <summary>Limits: flag bit 0 = a maximum follows, bit 1 = shared, bit 2 = 64-bit address type (memory64/table64: u64 limits).</summary>
     private static Limits ReadLimits(WasmReader r, byte flags, int flagsAt)
     {
+        bool shared = (flags & 0x02) != 0;
         if ((flags & 0x04) != 0)
         {
-            // 64-bit limits (memory64): decoded as u64; tolerated, they are kept saturated to 32 bits.
-            ulong min64 = ReadU64(r);
-            ulong? max64 = (flags & 0x01) != 0 ? ReadU64(r) : null;
-            r.Unsupported(flagsAt, UnsupportedFeatures.Memory64, $"64-bit limits (flags 0x{flags:X2})");
-            return new Limits((uint)Math.Min(min64, uint.MaxValue), max64 is { } m ? (uint)Math.Min(m, uint.MaxValue) : null, Shared: (flags & 0x02) != 0);
+            ulong min64 = r.ReadU64();
+            ulong? max64 = (flags & 0x01) != 0 ? r.ReadU64() : null;
+            return new Limits(min64, max64, shared, Is64: true);
         }
         uint min = r.ReadU32();
         uint? max = (flags & 0x01) != 0 ? r.ReadU32() : null;
-        return new Limits(min, max, Shared: (flags & 0x02) != 0);
-    }
-
-    /// <summary>An unsigned 64-bit LEB128 (memory64 limits).</summary>
-    private static ulong ReadU64(WasmReader r)
-    {
-        ulong result = 0;
-        for (int shift = 0; ; shift += 7)
-        {
-            int at = r.Position;
-            byte b = r.ReadByte();
-            if (shift == 63)
-            {
-                if ((b & 0x80) != 0) throw r.Error(at, "integer representation too long");
-                if ((b & 0x7E) != 0) throw r.Error(at, "integer too large");
-                return result | ((ulong)b << 63);
-            }
-            result |= (ulong)(b & 0x7F) << shift;
-            if ((b & 0x80) == 0) return result;
-        }
+        return new Limits(min, max, shared);
     }
 
     private static GlobalType ReadGlobalType(WasmReader r)

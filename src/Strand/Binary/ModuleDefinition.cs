@@ -77,6 +77,14 @@ public sealed class ModuleDefinition
     public int TotalTableCount => ImportedTableCount + Tables.Count;
     /// <summary>Size of the memory index space (imports included).</summary>
     public int TotalMemoryCount => ImportedMemoryCount + Memories.Count;
+
+    /// <summary>For each memory index (imports first), whether the memory has 64-bit addresses (memory64).</summary>
+    public bool[] Memory64Flags()
+    {
+        var flags = new bool[TotalMemoryCount];
+        for (int i = 0; i < flags.Length; i++) flags[i] = GetMemoryType((uint)i).Limits.Is64;
+        return flags;
+    }
     /// <summary>Size of the global index space (imports included).</summary>
     public int TotalGlobalCount => ImportedGlobalCount + Globals.Count;
 
@@ -162,7 +170,7 @@ public sealed record ConstExpr(int Start, int End)
     /// <summary>Decodes the expression's instructions (without the final <c>end</c>).</summary>
     public List<Instruction> Decode(byte[] moduleBytes)
     {
-        var r = new WasmReader(moduleBytes, Start, End);
+        var r = new WasmReader(moduleBytes, Start, End) { MultipleMemories = true };
         var list = new List<Instruction>();
         while (!r.AtEnd)
         {

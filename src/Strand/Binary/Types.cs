@@ -87,24 +87,38 @@ public sealed class FuncType : IEquatable<FuncType>
         $"[{string.Join(" ", Params.Select(p => p.ToWat()))}] -> [{string.Join(" ", Results.Select(r => r.ToWat()))}]";
 }
 
-/// <summary>Limits of a memory (in 64 KiB pages) or a table (in elements).</summary>
-public readonly record struct Limits(uint Min, uint? Max, bool Shared = false)
+/// <summary>
+/// Limits of a memory (in 64 KiB pages) or a table (in elements), spec 2.3.8 (3.0: <c>addrtype limits</c>).
+/// <see cref="Is64"/> is the address type: false for i32 (limits below 2^32), true for i64 (memory64/table64:
+/// addresses, indices, sizes and limits are i64).
+/// </summary>
+public readonly record struct Limits(ulong Min, ulong? Max, bool Shared = false, bool Is64 = false)
 {
-    /// <summary>The limits as "MIN..MAX" (with " shared" for a shared memory).</summary>
-    public override string ToString() => Max is { } m ? $"{Min}..{m}{(Shared ? " shared" : "")}" : $"{Min}..{(Shared ? " shared" : "")}";
+    /// <summary>The address type: <see cref="ValType.I64"/> for a 64-bit memory or table, else <see cref="ValType.I32"/>.</summary>
+    public ValType AddressType => Is64 ? ValType.I64 : ValType.I32;
+
+    /// <summary>The limits as "MIN..MAX" (prefixed by "i64 " for the 64-bit address type, with " shared" for a shared memory).</summary>
+    public override string ToString() =>
+        (Is64 ? "i64 " : "") + (Max is { } m ? $"{Min}..{m}{(Shared ? " shared" : "")}" : $"{Min}..{(Shared ? " shared" : "")}");
 }
 
 /// <summary>A table type (spec 2.3.10).</summary>
 /// <param name="ElementType">funcref or externref.</param>
-/// <param name="Limits">Size limits in elements.</param>
-public sealed record TableType(ValType ElementType, Limits Limits);
+/// <param name="Limits">Size limits in elements, and the address type of the table's indices (table64).</param>
+public sealed record TableType(ValType ElementType, Limits Limits)
+{
+    /// <summary>The type of the table's indices and sizes: i32, or i64 for a 64-bit table (table64).</summary>
+    public ValType AddressType => Limits.AddressType;
+}
 
 /// <summary>A memory type (spec 2.3.9).</summary>
-/// <param name="Limits">Size limits in 64 KiB pages, and whether the memory is shared.</param>
+/// <param name="Limits">Size limits in 64 KiB pages, whether the memory is shared, and its address type (memory64).</param>
 public sealed record MemoryType(Limits Limits)
 {
     /// <summary>True for a shared memory (threads proposal).</summary>
     public bool Shared => Limits.Shared;
+    /// <summary>The type of the memory's addresses and sizes: i32, or i64 for a 64-bit memory (memory64).</summary>
+    public ValType AddressType => Limits.AddressType;
 }
 
 /// <summary>A global type (spec 2.3.11).</summary>

@@ -229,6 +229,39 @@ public sealed class WasmReader
     /// </summary>
     internal bool MultipleMemories { get; set; }
 
+    /// <summary>
+    /// Which memories have 64-bit addresses (memory64), by memory index, when known: a memarg offset of 2^32 or more for
+    /// a 32-bit memory is then "integer too large" at decoding (the 2.0 suite's answer for a u32 offset). Null: unknown,
+    /// the offset is read as a u64 and validation checks it.
+    /// </summary>
+    internal bool[]? Memory64 { get; set; }
+
+    /// <summary>True unless the memory is known to have 32-bit addresses (see <see cref="Memory64"/>).</summary>
+    internal bool IsMemory64(uint memory) => Memory64 is not { } flags || memory >= (uint)flags.Length || flags[memory];
+
+    /// <summary>A reader of code range [start, end) of <paramref name="module"/>, knowing its memories (multi-memory indices, memory64 offsets).</summary>
+    internal static WasmReader ForCode(ModuleDefinition module, int start, int end) =>
+        new(module.Bytes, start, end) { MultipleMemories = module.TotalMemoryCount > 1, Memory64 = module.Memory64Flags() };
+
+    /// <summary>Reads an unsigned LEB128 u64 (at most 10 bytes, unused bits zero).</summary>
+    public ulong ReadU64()
+    {
+        ulong result = 0;
+        for (int shift = 0; ; shift += 7)
+        {
+            int at = _pos;
+            byte b = ReadByte();
+            if (shift == 63)
+            {
+                if ((b & 0x80) != 0) throw Error(at, "integer representation too long");
+                if ((b & 0x7E) != 0) throw Error(at, "integer too large");
+                return result | ((ulong)b << 63);
+            }
+            result |= (ulong)(b & 0x7F) << shift;
+            if ((b & 0x80) == 0) return result;
+        }
+    }
+
     /// <summary>A well-formed construct of a feature Strand does not implement: thrown, or recorded when tolerated.</summary>
     public void Unsupported(int offset, string feature, string construct)
     {

@@ -40,9 +40,9 @@ public static class UnsupportedFeatures
     public const string FunctionReferences = "typed function references";
     /// <summary>The tail-call proposal (<c>return_call</c>, <c>return_call_indirect</c>, <c>return_call_ref</c>).</summary>
     public const string TailCalls = "tail calls";
-    /// <summary>The memory64 proposal (64-bit memory limits and addresses).</summary>
+    /// <summary>The memory64 proposal (64-bit memory limits and addresses). Implemented: no longer reported; kept for compatibility.</summary>
     public const string Memory64 = "memory64";
-    /// <summary>The multi-memory proposal (several memories, memory indices in instructions).</summary>
+    /// <summary>The multi-memory proposal (several memories, memory indices in instructions). Implemented: no longer reported; kept for compatibility.</summary>
     public const string MultiMemory = "multi-memory";
 }
 

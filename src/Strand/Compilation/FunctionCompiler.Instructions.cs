@@ -10,6 +10,7 @@ internal sealed partial class FunctionCompiler
 
     private void EmitInstruction(Instruction ins)
     {
+        if (_module.HasTable64 && NarrowTable64Operands(ins)) return;
         switch (ins.Opcode)
         {
             // ---- control
@@ -149,31 +150,8 @@ internal sealed partial class FunctionCompiler
             case Opcode.I64Store8: Store(ins, 1, OpCodes.Stind_I1, I64); break;
             case Opcode.I64Store16: Store(ins, 2, OpCodes.Stind_I2, I64); break;
             case Opcode.I64Store32: Store(ins, 4, OpCodes.Stind_I4, I64); break;
-            case Opcode.MemorySize:
-                _il.Emit(OpCodes.Ldloc, _memory!);
-                Call(nameof(WasmOps.MemorySize));
-                Push(I32);
-                break;
-            case Opcode.MemoryGrow:
-                _il.Emit(OpCodes.Ldloc, _memory!);
-                Call(nameof(WasmOps.MemoryGrow));
-                break;
-            case Opcode.MemoryFill:
-                _il.Emit(OpCodes.Ldloc, _memory!);
-                Call(nameof(WasmOps.MemoryFill));
-                PopN(3);
-                break;
-            case Opcode.MemoryCopy:
-                _il.Emit(OpCodes.Ldloc, _memory!);
-                Call(nameof(WasmOps.MemoryCopy));
-                PopN(3);
-                break;
-            case Opcode.MemoryInit:
-                _il.Emit(OpCodes.Ldloc, _memory!);
-                _il.Emit(OpCodes.Ldloc, _instance!);
-                Ldc((int)ins.Index);
-                Call(nameof(WasmOps.MemoryInit));
-                PopN(3);
+            case Opcode.MemorySize or Opcode.MemoryGrow or Opcode.MemoryFill or Opcode.MemoryCopy or Opcode.MemoryInit:
+                EmitMemoryOperation(ins);
                 break;
             case Opcode.DataDrop:
                 _il.Emit(OpCodes.Ldloc, _instance!);
@@ -534,7 +512,7 @@ internal sealed partial class FunctionCompiler
         }
         PopN(operands.Length + 1);
 
-        var ea = EmitAtomicAddress(ins.MemOffset, size);
+        var ea = EmitAtomicAddress(ins.MemOffset, size, ins.Memory);
         for (int k = 0; k < operands.Length; k++)
         {
             _il.Emit(OpCodes.Ldloc, temps[k]);
@@ -544,7 +522,7 @@ internal sealed partial class FunctionCompiler
         }
         if (waitOrNotify)
         {
-            _il.Emit(OpCodes.Ldloc, _memory!);
+            _il.Emit(OpCodes.Ldloc, MemoryLocal(ins.Memory));
             _il.Emit(OpCodes.Ldloc, ea);
             _il.Emit(OpCodes.Conv_I4);
             // A wait carries the instance's interrupt signal, so a thread group can stop a blocked thread.
@@ -558,33 +536,5 @@ internal sealed partial class FunctionCompiler
             if (!waitOrNotify && r == I64 && size < 8) _il.Emit(OpCodes.Conv_U8);
             Push(r);
         }
-    }
-
-    /// <summary>
-    /// Like <see cref="EmitEffectiveAddress"/>, and also traps with "unaligned atomic" unless the effective address
-    /// is a multiple of the access size. Returns the local holding the 64-bit effective address (caller releases it).
-    /// </summary>
-    private LocalBuilder EmitAtomicAddress(ulong offset, int size)
-    {
-        var ea = Rent(typeof(long));
-        EmitWidenedAddress(offset);
-        _il.Emit(OpCodes.Stloc, ea);
-        if (size > 1)
-        {
-            var aligned = _il.DefineLabel();
-            _il.Emit(OpCodes.Ldloc, ea);
-            _il.Emit(OpCodes.Conv_I4);
-            Ldc(size - 1);
-            _il.Emit(OpCodes.And);
-            _il.Emit(OpCodes.Brfalse, aligned);
-            Call(nameof(WasmOps.ThrowUnalignedAtomic));
-            _il.MarkLabel(aligned);
-        }
-        EmitBoundsCheck(ea, size);
-        _il.Emit(OpCodes.Ldloc, _memoryBase!);
-        _il.Emit(OpCodes.Ldloc, ea);
-        _il.Emit(OpCodes.Conv_U);
-        _il.Emit(OpCodes.Add);
-        return ea;
     }
 }

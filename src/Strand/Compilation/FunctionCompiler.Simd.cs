@@ -60,7 +60,7 @@ internal sealed partial class FunctionCompiler
         }
         int addressLocal = _origin[^1];
         Pop();
-        EmitEffectiveAddress(ins.MemOffset, info.AccessSize, addressLocal);
+        EmitEffectiveAddress(ins.MemOffset, info.AccessSize, addressLocal, ins.Memory);
         if (vector is not null)
         {
             _il.Emit(OpCodes.Ldloc, vector);

@@ -39,6 +39,14 @@ public static class ImplementationLimits
     public const int MaxLoopsPerFunction = 65_536;
 
     /// <summary>
+    /// The most memories (imported and defined, multi-memory) a module may have. Each defined memory reserves up to
+    /// 4 GiB of address space (64 GiB for a 64-bit one) and a kernel mapping, and a process keeps at most 16,384 live
+    /// reservations: a few bytes of binary per memory could otherwise exhaust them in one instantiation. Programs use a
+    /// handful; the spec suite at most a few.
+    /// </summary>
+    public const int MaxMemories = 256;
+
+    /// <summary>
     /// The most <c>try_table</c> and legacy <c>try</c> instructions in one function (exception handling): each is a CIL
     /// protected region, and the JIT's work grows with the square of their number (measured: 5,000 sequential regions
     /// 2.6 s, 10,000: 13 s). C++ functions compiled with -fwasm-exceptions have one per call in a scope with

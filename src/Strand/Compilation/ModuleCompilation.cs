@@ -35,6 +35,10 @@ internal sealed class ModuleCompilation
     }
 
     public ModuleDefinition Definition { get; }
+
+    /// <summary>True when some table has 64-bit indices (table64): table instructions on it narrow their i64 operands.</summary>
+    public bool HasTable64 => _hasTable64 ??= Enumerable.Range(0, Definition.TotalTableCount).Any(t => Definition.GetTableType((uint)t).Limits.Is64);
+    private bool? _hasTable64;
     public int ImportedFunctionCount { get; }
     /// <summary>Type of every function in the index space (imports first).</summary>
     public FuncType[] FunctionTypes { get; }

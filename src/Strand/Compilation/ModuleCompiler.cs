@@ -62,6 +62,9 @@ internal sealed class CompiledModule
         for (int i = 0; i < count; i++) CheckFunctionArity(definition, index++, definition.FunctionTypeIndices[i], checkedTypes);
         for (int t = 0; t < checkedTypes.Length; t++)
             if (!checkedTypes[t]) CheckArity(definition.Types[t], $"type {t} (for call_indirect)");
+        if (definition.TotalMemoryCount > ImplementationLimits.MaxMemories)
+            throw new WasmImplementationLimitException(
+                $"the module has {definition.TotalMemoryCount} memories; Strand instantiates at most {ImplementationLimits.MaxMemories}");
         var starts = new List<int>();
         int inChunk = 0;
         long bytes = 0;

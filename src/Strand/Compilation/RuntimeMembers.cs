@@ -11,6 +11,7 @@ internal static class RuntimeMembers
     private const BindingFlags Any = BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.Static;
 
     public static readonly FieldInfo InstanceMemory = Field(typeof(Instance), nameof(Instance.Memory0));
+    public static readonly FieldInfo InstanceMemories = Field(typeof(Instance), nameof(Instance.Memories));
     public static readonly FieldInfo InstanceGlobals = Field(typeof(Instance), nameof(Instance.Globals));
     public static readonly FieldInfo InstanceTables = Field(typeof(Instance), nameof(Instance.Tables));
     public static readonly FieldInfo InstanceFunctions = Field(typeof(Instance), nameof(Instance.Functions));

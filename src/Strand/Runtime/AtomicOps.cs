@@ -117,24 +117,30 @@ internal static unsafe class AtomicOps
 
     /// <summary>memory.atomic.notify: wakes up to <paramref name="count"/> waiters on the address (oldest first); returns how many were woken. An unshared memory has no waiters.</summary>
     public static int Notify(nint p, int count, Memory memory, int address) =>
-        memory.Shared ? memory.ParkingLot.Notify(memory, (uint)address, (uint)count) : 0;
+        memory.Shared ? memory.ParkingLot.Notify(memory, WaitAddress(p, memory), (uint)count) : 0;
 
     /// <summary>memory.atomic.wait32: 0 = woken, 1 = value differed, 2 = timed out. Traps on unshared memory, and with "interrupted" when the instance's signal is raised while it waits.</summary>
     public static int Wait32(nint p, int expected, long timeoutNanoseconds, Memory memory, int address, Instance instance)
     {
         if (!memory.Shared) throw new TrapException(TrapCode.ExpectedSharedMemory);
-        return Park(memory, address, () => Volatile.Read(ref *(int*)p) == expected, timeoutNanoseconds, instance);
+        return Park(memory, WaitAddress(p, memory), () => Volatile.Read(ref *(int*)p) == expected, timeoutNanoseconds, instance);
     }
 
     public static int Wait64(nint p, long expected, long timeoutNanoseconds, Memory memory, int address, Instance instance)
     {
         if (!memory.Shared) throw new TrapException(TrapCode.ExpectedSharedMemory);
-        return Park(memory, address, () => Volatile.Read(ref *(long*)p) == expected, timeoutNanoseconds, instance);
+        return Park(memory, WaitAddress(p, memory), () => Volatile.Read(ref *(long*)p) == expected, timeoutNanoseconds, instance);
     }
 
-    private static int Park(Memory memory, int address, Func<bool> stillExpected, long timeoutNanoseconds, Instance instance)
+    /// <summary>
+    /// The waiters' key: the full effective address, from the checked native pointer (the compiled code's int address
+    /// argument holds only its low 32 bits, which a 64-bit memory above 4 GiB would alias).
+    /// </summary>
+    private static ulong WaitAddress(nint p, Memory memory) => (ulong)(p - memory.BaseAddress);
+
+    private static int Park(Memory memory, ulong address, Func<bool> stillExpected, long timeoutNanoseconds, Instance instance)
     {
-        var result = memory.ParkingLot.Park(memory, (uint)address, stillExpected, ParkingLot.TimeoutFromNanoseconds(timeoutNanoseconds), instance.Signal);
+        var result = memory.ParkingLot.Park(memory, address, stillExpected, ParkingLot.TimeoutFromNanoseconds(timeoutNanoseconds), instance.Signal);
         if (result == ParkResult.Interrupted) throw new TrapException(TrapCode.Interrupted);
         return (int)result;
     }

@@ -16,6 +16,8 @@ public sealed class Instance : IDisposable
 {
     // ---- state read by compiled code (see Compilation.RuntimeMembers) ----
     internal Memory? Memory0;
+    /// <summary>The memory index space (imports first): memory 0 is also <see cref="Memory0"/>; code reads others from here (multi-memory).</summary>
+    internal Memory[] Memories;
     internal Global[] Globals;
     internal Table[] Tables;
     /// <summary>Tag index space (exception handling): imports, then one new <see cref="Tag"/> per tag the module defines.</summary>
@@ -32,8 +34,8 @@ public sealed class Instance : IDisposable
     private readonly object?[]?[] _elementSegments;
     private readonly bool[] _droppedData;
     private readonly Dictionary<string, Extern> _exports;
-    /// <summary>The memory this instance created from its own definition (released by <see cref="Dispose"/>).</summary>
-    private Memory? _definedMemory;
+    /// <summary>The memories this instance created from its own definition (released by <see cref="Dispose"/>).</summary>
+    private readonly List<Memory> _definedMemories = new();
 
     private Instance(Module module)
     {
@@ -44,6 +46,7 @@ public sealed class Instance : IDisposable
         TypeIds = module.TypeIds;
         Globals = new Global[def.TotalGlobalCount];
         Tables = new Table[def.TotalTableCount];
+        Memories = new Memory[def.TotalMemoryCount];
         Tags = new Tag[def.TotalTagCount];
         _elementSegments = new object?[]?[def.Elements.Count];
         _droppedData = new bool[def.Data.Count];
@@ -86,25 +89,31 @@ public sealed class Instance : IDisposable
         var instance = this;
         if (options?.Signal is { } signal) instance.Signal = signal;
         instance.GlobalSetHook = options?.GlobalSetHook;
-        int functionCount = 0, tableCount = 0, globalCount = 0, tagCount = 0;
+        int functionCount = 0, tableCount = 0, globalCount = 0, memoryCount = 0, tagCount = 0;
         for (int i = 0; i < imports.Length; i++)
         {
             switch (imports[i])
             {
                 case FunctionReference f: instance.Functions[functionCount++] = f; break;
                 case Table t: instance.Tables[tableCount++] = t; break;
-                case Memory m: instance.Memory0 ??= m; break;
+                case Memory m: instance.Memories[memoryCount++] = m; break;
                 case Global g: instance.Globals[globalCount++] = g; break;
                 case Tag tag: instance.Tags[tagCount++] = tag; break;
             }
         }
         foreach (var typeIndex in def.Tags) instance.Tags[tagCount++] = new Tag(def.Types[(int)typeIndex]);
         foreach (var tableType in def.Tables) instance.Tables[tableCount++] = new Table(tableType);
-        if (instance.Memory0 is null && def.Memories.Count > 0)
+        foreach (var memoryType in def.Memories)
         {
-            if (options?.Memory is { } given) instance.Memory0 = given;
-            else instance.Memory0 = instance._definedMemory = new Memory(def.Memories[0]);
+            if (options?.Memory is { } given && options.MemoryIndex == (uint)memoryCount) instance.Memories[memoryCount++] = given;
+            else
+            {
+                var created = new Memory(memoryType);
+                instance._definedMemories.Add(created);
+                instance.Memories[memoryCount++] = created;
+            }
         }
+        if (instance.Memories.Length > 0) instance.Memory0 = instance.Memories[0];
         for (int i = 0; i < def.Globals.Count; i++)
             instance.Globals[globalCount++] = new Global(def.Globals[i].Type, module.GlobalInitializers[i].Evaluate(instance));
 
@@ -116,7 +125,7 @@ public sealed class Instance : IDisposable
             {
                 ExternalKind.Function => instance.GetFunction(export.Index),
                 ExternalKind.Table => instance.Tables[export.Index],
-                ExternalKind.Memory => instance.Memory0!,
+                ExternalKind.Memory => instance.Memories[export.Index],
                 ExternalKind.Tag => instance.Tags[export.Index],
                 _ => instance.Globals[export.Index],
             };
@@ -127,9 +136,11 @@ public sealed class Instance : IDisposable
             var segment = def.Elements[i];
             if (segment.Mode == SegmentMode.Active)
             {
-                uint offset = (uint)module.ElementOffsets[i]!.Evaluate(instance).AsI32;
+                var table = instance.Tables[segment.TableIndex];
+                var offsetValue = module.ElementOffsets[i]!.Evaluate(instance);
+                ulong offset = table.Is64 ? (ulong)offsetValue.AsI64 : (uint)offsetValue.AsI32;
                 var items = instance._elementSegments[i]!;
-                instance.InitializeTable(instance.Tables[segment.TableIndex], i, offset, 0, (uint)items.Length);
+                instance.InitializeTable(table, i, (uint)Math.Min(offset, uint.MaxValue), 0, (uint)items.Length);
             }
             if (segment.Mode != SegmentMode.Passive) instance._elementSegments[i] = null;
         }
@@ -138,22 +149,25 @@ public sealed class Instance : IDisposable
         {
             var segment = def.Data[i];
             if (segment.Mode != SegmentMode.Active) continue;
-            if (options is { SkipActiveData: true })
+            if (options is { SkipActiveData: true } && segment.MemoryIndex == options.MemoryIndex)
             {
                 // The memory was initialised by an earlier instance (threads): treat the segment as applied.
                 instance._droppedData[i] = true;
                 continue;
             }
-            uint offset = (uint)module.DataOffsets[i]!.Evaluate(instance).AsI32;
-            if (options?.ActiveDataLimit is { } limit && (ulong)offset + (ulong)segment.DataLength > limit)
+            var memory = instance.Memories[segment.MemoryIndex];
+            var offsetValue = module.DataOffsets[i]!.Evaluate(instance);
+            ulong offset = memory.Is64 ? (ulong)offsetValue.AsI64 : (uint)offsetValue.AsI32;
+            if (options?.ActiveDataLimit is { } limit && segment.MemoryIndex == options.MemoryIndex
+                && (offset > limit || (ulong)segment.DataLength > limit - offset))
                 throw new TrapException(TrapCode.OutOfBoundsMemoryAccess);
-            instance.Memory0!.Initialize(offset, segment.GetBytes(def), 0, (uint)segment.DataLength);
+            memory.Initialize(offset, segment.GetBytes(def), 0, (ulong)segment.DataLength);
             instance._droppedData[i] = true;
         }
 
         options?.BeforeStart?.Invoke(instance);
         // Instantiated outside a thread group on a memory whose group has live threads: a stack (and TLS block) of its own.
-        if (options is null && instance.Memory0 is { Shared: true } shared) Threads.ForeignInstances.Prepare(instance, shared);
+        if (options is null) Threads.ForeignInstances.Prepare(instance);
         if (def.StartFunction is { } start) instance.GetFunction(start).Invoke();
     }
 
@@ -208,7 +222,8 @@ public sealed class Instance : IDisposable
     internal void RequestInterrupt()
     {
         Signal.Request();
-        if (Memory0 is { Shared: true } memory) memory.ParkingLot.Interrupt(Signal);
+        foreach (var memory in Memories)
+            if (memory.Shared) memory.ParkingLot.Interrupt(Signal);
     }
 
     internal void ClearInterrupt() => Signal.Clear();
@@ -256,13 +271,19 @@ public sealed class Instance : IDisposable
     /// <summary>The exported tag (exception handling) <paramref name="exportName"/>, or null: throw a <see cref="Runtime.WasmException"/> of it from a host function, or catch one.</summary>
     public Tag? GetTag(string exportName) => _exports.GetValueOrDefault(exportName) as Tag;
 
-    /// <summary>The instance's memory (imported or defined), if it has one.</summary>
+    /// <summary>The instance's memory 0 (imported or defined), if it has one.</summary>
     public Memory? Memory => Memory0;
 
+    /// <summary>The instance's memories in index order (imports first; several with multi-memory).</summary>
+    public IReadOnlyList<Memory> AllMemories => Memories;
+
     /// <summary>
-    /// Releases the memory the instance defined (its pages at once; see <see cref="Strand.Memory.Dispose"/>). Imported
+    /// Releases the memories the instance defined (its pages at once; see <see cref="Strand.Memory.Dispose"/>). Imported
     /// memories belong to whoever created them. Calling the instance afterwards traps at its first memory access
     /// ("out of bounds memory access"). Idempotent.
     /// </summary>
-    public void Dispose() => _definedMemory?.Dispose();
+    public void Dispose()
+    {
+        foreach (var memory in _definedMemories) memory.Dispose();
+    }
 }

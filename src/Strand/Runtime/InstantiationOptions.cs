@@ -7,11 +7,13 @@ namespace Strand.Runtime;
 internal sealed class InstantiationOptions
 {
     /// <summary>
-    /// Memory 0 of the new instance. For an imported memory it replaces the linker's definition; for a memory the
+    /// Memory <see cref="MemoryIndex"/> of the new instance. For an imported memory it replaces the linker's definition; for a memory the
     /// module defines, it is used instead of allocating a new one (a thread group's later instances share the first
     /// instance's memory).
     /// </summary>
     public Memory? Memory { get; init; }
+    /// <summary>The memory index <see cref="Memory"/> stands for (multi-memory: the memory the threads share need not be memory 0).</summary>
+    public uint MemoryIndex { get; init; }
 
     /// <summary>
     /// Do not apply active data segments (they are dropped as if applied): the memory was already initialised by an

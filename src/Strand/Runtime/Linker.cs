@@ -69,26 +69,30 @@ public sealed class Linker
     /// satisfies the memory import instead of this linker's definition (the threads layer's shared memory).
     /// </summary>
     /// <param name="module">The module whose imports are resolved.</param>
-    /// <param name="memoryOverride">Satisfies the memory import, if not null.</param>
+    /// <param name="memoryOverride">Satisfies the import of memory <paramref name="memoryOverrideIndex"/>, if not null.</param>
+    /// <param name="memoryOverrideIndex">The memory index (an import's) that <paramref name="memoryOverride"/> stands for (multi-memory).</param>
     /// <param name="fallback">Supplies import <c>i</c> when this linker does not define it (the threads layer's per-thread
     /// <c>__stack_pointer</c>); null or a null result: the import is missing.</param>
-    internal Extern[] ResolveImports(Module module, Memory? memoryOverride, Func<int, Extern?>? fallback = null)
+    internal Extern[] ResolveImports(Module module, Memory? memoryOverride, Func<int, Extern?>? fallback = null, uint memoryOverrideIndex = 0)
     {
         var def = module.Definition;
         var resolved = new Extern[def.Imports.Count];
         int functionIndex = 0;
+        uint memoryIndex = 0;
         for (int i = 0; i < resolved.Length; i++)
         {
             var import = def.Imports[i];
             var expected = module.Imports[i];
-            Extern? actual = import.Kind == ExternalKind.Memory ? memoryOverride : null;
+            Extern? actual = import.Kind == ExternalKind.Memory && memoryIndex++ == memoryOverrideIndex ? memoryOverride : null;
             if (actual is null && !_definitions.TryGetValue((import.Module, import.Name), out actual) && (actual = fallback?.Invoke(i)) is null)
                 throw new LinkException($"unknown import: {import.Module}.{import.Name} ({expected.TypeDescription}) is not defined");
             bool compatible = import.Kind switch
             {
                 ExternalKind.Function => actual is FunctionReference f && f.TypeId == module.FunctionTypeIds[functionIndex],
-                ExternalKind.Table => actual is Table t && t.ElementType == import.Table!.ElementType && LimitsMatch(t.Size, t.MaximumSize, import.Table.Limits),
-                ExternalKind.Memory => actual is Memory m && m.Shared == import.Memory!.Shared && LimitsMatch(m.Pages, m.MaximumPages, import.Memory.Limits),
+                ExternalKind.Table => actual is Table t && t.ElementType == import.Table!.ElementType && t.Is64 == import.Table.Limits.Is64
+                    && LimitsMatch(t.Size, t.MaximumSize, import.Table.Limits),
+                ExternalKind.Memory => actual is Memory m && m.Shared == import.Memory!.Shared && m.Is64 == import.Memory.Limits.Is64
+                    && LimitsMatch(m.Pages, m.MaximumPages, import.Memory.Limits),
                 ExternalKind.Tag => actual is Tag tag && tag.Type.Equals(def.Types[(int)import.TagTypeIndex]),
                 _ => actual is Global g && g.Type == import.Global,
             };
@@ -101,6 +105,6 @@ public sealed class Linker
     }
 
     /// <summary>Limits subtyping: at least the required minimum, and a maximum no larger than required (if one is required).</summary>
-    private static bool LimitsMatch(uint actualMin, uint? actualMax, Limits required) =>
+    private static bool LimitsMatch(ulong actualMin, ulong? actualMax, Limits required) =>
         actualMin >= required.Min && (required.Max is not { } max || (actualMax is { } am && am <= max));
 }

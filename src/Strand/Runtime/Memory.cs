@@ -48,39 +48,69 @@ public sealed unsafe class Memory : Extern, IDisposable
     /// <summary>Current length in bytes; only grows; published with a volatile write after the pages are committed.</summary>
     internal long LengthInBytes;
 
-    /// <summary>A memory with the limits and sharing of <paramref name="type"/>; see <see cref="Memory(uint, uint?, bool)"/>.</summary>
-    public Memory(MemoryType type) : this(type.Limits.Min, type.Limits.Max, type.Shared) { }
+    /// <summary>A memory with the limits, sharing and address type of <paramref name="type"/>; see <see cref="Memory(ulong, ulong?, bool, bool)"/>.</summary>
+    public Memory(MemoryType type) : this(type.Limits.Min, type.Limits.Max, type.Shared, type.Limits.Is64) { }
 
     /// <summary>A linear memory of <paramref name="minPages"/> zeroed pages that may grow to <paramref name="maxPages"/> (null: 65536 pages, 4 GiB). The address space for the maximum is reserved at once and committed as the memory grows, so the memory never moves. A shared memory (threads proposal) needs a maximum.</summary>
     /// <exception cref="ArgumentOutOfRangeException">a limit above 65536 pages, or the maximum below the minimum</exception><exception cref="ArgumentException">shared without a maximum</exception><exception cref="OutOfMemoryException">the initial pages cannot be committed</exception>
-    public Memory(uint minPages, uint? maxPages = null, bool shared = false)
+    public Memory(uint minPages, uint? maxPages = null, bool shared = false) : this(minPages, maxPages, shared, is64: false) { }
+
+    /// <summary>
+    /// A linear memory of <paramref name="minPages"/> zeroed 64 KiB pages that may grow to <paramref name="maxPages"/>, with
+    /// 32-bit addresses (at most 65536 pages, 4 GiB; no maximum means 65536) or, when <paramref name="is64"/>, 64-bit addresses
+    /// (memory64: limits up to 2^48 pages). Address space for the largest size the memory can reach is reserved at once and
+    /// committed as it grows, so the memory never moves: a 32-bit memory reserves its maximum (4 GiB without one), a 64-bit one
+    /// its maximum capped at <see cref="MaxPages64"/> pages (64 GiB): such a memory cannot grow beyond that (<c>memory.grow</c>
+    /// returns -1), an implementation limit the spec allows.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">a limit above the address type's bound, or the maximum below the minimum</exception>
+    /// <exception cref="ArgumentException">shared without a maximum</exception>
+    /// <exception cref="WasmImplementationLimitException">a 64-bit memory whose minimum is above <see cref="MaxPages64"/> (an instantiation
+    /// that needs one fails with it, as for a too-big table: exit code 1 in the CLI, never a trap)</exception>
+    /// <exception cref="OutOfMemoryException">the address space cannot be reserved or the initial pages cannot be committed</exception>
+    public Memory(ulong minPages, ulong? maxPages, bool shared, bool is64)
     {
-        if (minPages > MaxPages) throw new ArgumentOutOfRangeException(nameof(minPages), $"a memory has at most {MaxPages} pages");
-        if (maxPages is { } mx && (mx > MaxPages || mx < minPages))
-            throw new ArgumentOutOfRangeException(nameof(maxPages), "maximum must be between the minimum and 65536 pages");
+        ulong bound = is64 ? MaxPages64Spec : MaxPages;
+        if (minPages > bound) throw new ArgumentOutOfRangeException(nameof(minPages), $"a {(is64 ? "64" : "32")}-bit memory has at most {bound} pages");
+        if (maxPages is { } mx && (mx > bound || mx < minPages))
+            throw new ArgumentOutOfRangeException(nameof(maxPages), $"maximum must be between the minimum and {bound} pages");
         if (shared && maxPages is null) throw new ArgumentException("a shared memory must have a maximum", nameof(maxPages));
         MaximumPages = maxPages;
         Shared = shared;
-        _reservation = AddressSpaceReservation.Reserve((nuint)(maxPages ?? MaxPages) * PageSize);
+        Is64 = is64;
+        ulong reservable = is64 ? Math.Min(maxPages ?? MaxPages64, MaxPages64) : maxPages ?? MaxPages;
+        if (minPages > reservable)
+            throw new WasmImplementationLimitException(
+                $"a 64-bit memory of {minPages} pages: Strand creates memories of at most {MaxPages64} pages (64 GiB)");
+        _reservablePages = reservable;
+        _reservation = AddressSpaceReservation.Reserve((nuint)reservable * PageSize);
         BaseAddress = _reservation.Address;
         if (!_reservation.Commit(0, (nuint)minPages * PageSize))
             throw new OutOfMemoryException($"cannot commit {minPages} pages of linear memory");
         Volatile.Write(ref LengthInBytes, (long)minPages * PageSize);
     }
 
-    /// <summary>Declared maximum in pages, or null when the memory may grow to 4 GiB.</summary>
-    public uint? MaximumPages { get; }
+    /// <summary>The most pages a 64-bit memory can reach in Strand (2^20 pages, 64 GiB of reserved address space): an implementation limit.</summary>
+    public const ulong MaxPages64 = 1UL << 20;
+    /// <summary>The spec's bound on a 64-bit memory's limits: 2^48 pages (2^64 bytes).</summary>
+    private const ulong MaxPages64Spec = 1UL << 48;
+    private readonly ulong _reservablePages;
+
+    /// <summary>Declared maximum in pages, or null when there is none (a 32-bit memory may then grow to 4 GiB, a 64-bit one to <see cref="MaxPages64"/> pages).</summary>
+    public ulong? MaximumPages { get; }
     /// <summary>True for a shared memory (threads proposal): several threads may use it, atomics and wait/notify apply.</summary>
     public bool Shared { get; }
+    /// <summary>True for a memory with 64-bit addresses (memory64): i64 addresses, sizes and <c>memory.grow</c> deltas.</summary>
+    public bool Is64 { get; }
 
     /// <summary>Current size in bytes.</summary>
     public long Length => Volatile.Read(ref LengthInBytes);
 
-    /// <summary>Current size in 64 KiB pages.</summary>
+    /// <summary>Current size in 64 KiB pages (below 2^32: Strand's memories are at most 64 GiB).</summary>
     public uint Pages => (uint)(Length / PageSize);
 
-    /// <summary>The memory's current type: the current size as minimum, the declared maximum.</summary>
-    public MemoryType Type => new(new Limits(Pages, MaximumPages, Shared));
+    /// <summary>The memory's current type: the current size as minimum, the declared maximum, sharing and address type.</summary>
+    public MemoryType Type => new(new Limits(Pages, MaximumPages, Shared, Is64));
 
     /// <summary>Always <see cref="ExternalKind.Memory"/>.</summary>
     public override ExternalKind Kind => ExternalKind.Memory;
@@ -92,20 +122,27 @@ public sealed unsafe class Memory : Extern, IDisposable
     public nint BasePointer => BaseAddress;
 
     /// <summary>Grows by <paramref name="deltaPages"/>; returns the previous size in pages, or -1 if the memory cannot grow that much.</summary>
-    public int Grow(uint deltaPages)
+    public int Grow(uint deltaPages) => (int)Grow64(deltaPages);
+
+    /// <summary>
+    /// Grows by <paramref name="deltaPages"/> (memory.grow of either address type); returns the previous size in pages, or -1 if the
+    /// memory cannot grow that much (beyond its maximum, the address space reserved for it, or what the system commits).
+    /// </summary>
+    public long Grow64(ulong deltaPages)
     {
         lock (_growLock)
         {
             if (_disposed) return -1;
             long oldLength = LengthInBytes;
-            uint oldPages = (uint)(oldLength / PageSize);
-            if (deltaPages == 0) return (int)oldPages;
-            ulong newPages = (ulong)oldPages + deltaPages;
-            if (newPages > (MaximumPages ?? MaxPages)) return -1;
+            ulong oldPages = (ulong)oldLength / PageSize;
+            if (deltaPages == 0) return (long)oldPages;
+            if (deltaPages > _reservablePages) return -1;
+            ulong newPages = oldPages + deltaPages;
+            if (newPages > _reservablePages || (MaximumPages is { } max && newPages > max)) return -1;
             long newLength = (long)newPages * PageSize;
             if (!_reservation.Commit((nuint)oldLength, (nuint)(newLength - oldLength))) return -1;
             Volatile.Write(ref LengthInBytes, newLength);
-            return (int)oldPages;
+            return (long)oldPages;
         }
     }
 
@@ -183,27 +220,31 @@ public sealed unsafe class Memory : Extern, IDisposable
 
     // ---- used by compiled code and instantiation (wasm semantics: traps, not argument exceptions) ----
 
-    /// <summary>True when [address, address + length) lies inside the memory (64-bit arithmetic, no overflow).</summary>
+    /// <summary>True when [address, address + length) lies inside the memory (unsigned 64-bit arithmetic that cannot wrap).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal bool InBounds(ulong address, ulong length) => address + length <= (ulong)Volatile.Read(ref LengthInBytes);
-
-    internal void Fill(uint destination, byte value, uint count)
+    internal bool InBounds(ulong address, ulong length)
     {
-        if (!InBounds(destination, count)) throw new TrapException(TrapCode.OutOfBoundsMemoryAccess);
-        NativeMemory.Fill((byte*)BaseAddress + destination, count, value);
+        ulong current = (ulong)Volatile.Read(ref LengthInBytes);
+        return address <= current && length <= current - address;
     }
 
-    internal static void Copy(Memory destinationMemory, uint destination, Memory sourceMemory, uint source, uint count)
+    internal void Fill(ulong destination, byte value, ulong count)
+    {
+        if (!InBounds(destination, count)) throw new TrapException(TrapCode.OutOfBoundsMemoryAccess);
+        NativeMemory.Fill((byte*)BaseAddress + destination, (nuint)count, value);
+    }
+
+    internal static void Copy(Memory destinationMemory, ulong destination, Memory sourceMemory, ulong source, ulong count)
     {
         if (!destinationMemory.InBounds(destination, count) || !sourceMemory.InBounds(source, count))
             throw new TrapException(TrapCode.OutOfBoundsMemoryAccess);
         // NativeMemory.Copy has memmove semantics: overlapping ranges are handled.
-        NativeMemory.Copy((byte*)sourceMemory.BaseAddress + source, (byte*)destinationMemory.BaseAddress + destination, count);
+        NativeMemory.Copy((byte*)sourceMemory.BaseAddress + source, (byte*)destinationMemory.BaseAddress + destination, (nuint)count);
     }
 
-    internal void Initialize(uint destination, ReadOnlySpan<byte> segment, uint sourceOffset, uint count)
+    internal void Initialize(ulong destination, ReadOnlySpan<byte> segment, ulong sourceOffset, ulong count)
     {
-        if ((ulong)sourceOffset + count > (ulong)segment.Length || !InBounds(destination, count))
+        if (sourceOffset > (ulong)segment.Length || count > (ulong)segment.Length - sourceOffset || !InBounds(destination, count))
             throw new TrapException(TrapCode.OutOfBoundsMemoryAccess);
         segment.Slice((int)sourceOffset, (int)count).CopyTo(new Span<byte>((byte*)BaseAddress + destination, (int)count));
     }
@@ -231,5 +272,5 @@ public sealed unsafe class Memory : Extern, IDisposable
     }
 
     /// <summary>The memory in text-format style: "memory N pages (max M) shared".</summary>
-    public override string ToString() => $"memory {Pages} pages{(MaximumPages is { } m ? $" (max {m})" : "")}{(Shared ? " shared" : "")}";
+    public override string ToString() => $"memory{(Is64 ? " i64" : "")} {Pages} pages{(MaximumPages is { } m ? $" (max {m})" : "")}{(Shared ? " shared" : "")}";
 }

@@ -27,6 +27,7 @@ public sealed class Table : Extern
                 $"a table of {type.Limits.Min} elements: Strand creates tables of at most {ImplementationLimit} elements");
         ElementType = type.ElementType;
         MaximumSize = type.Limits.Max;
+        Is64 = type.Limits.Is64;
         object? init = initialValue.Type == default ? null : ToElement(initialValue, nameof(initialValue));
         Elements = new object?[type.Limits.Min];
         if (init is not null) Array.Fill(Elements, init);
@@ -35,12 +36,14 @@ public sealed class Table : Extern
     /// <summary>The reference type of the elements: funcref or externref.</summary>
     public ValType ElementType { get; }
     /// <summary>The declared maximum number of elements, or null when there is none.</summary>
-    public uint? MaximumSize { get; }
+    public ulong? MaximumSize { get; }
+    /// <summary>True for a table with 64-bit indices (table64): i64 indices, sizes and <c>table.grow</c> deltas.</summary>
+    public bool Is64 { get; }
     /// <summary>The current number of elements.</summary>
     public uint Size => (uint)Elements.Length;
 
     /// <summary>The table's current type: current size as minimum, declared maximum.</summary>
-    public TableType Type => new(ElementType, new Limits(Size, MaximumSize));
+    public TableType Type => new(ElementType, new Limits(Size, MaximumSize, Is64: Is64));
 
     /// <summary>Always <see cref="ExternalKind.Table"/>.</summary>
     public override ExternalKind Kind => ExternalKind.Table;
@@ -74,7 +77,7 @@ public sealed class Table : Extern
     {
         var old = Elements;
         ulong newSize = (ulong)old.Length + delta;
-        if (newSize > (MaximumSize ?? uint.MaxValue) || newSize > ImplementationLimit) return -1;
+        if (newSize > (MaximumSize ?? ulong.MaxValue) || newSize > ImplementationLimit) return -1;
         if (delta == 0) return old.Length;
         var grown = new object?[newSize];
         Array.Copy(old, grown, old.Length);

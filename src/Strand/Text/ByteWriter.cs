@@ -31,6 +31,18 @@ internal sealed class ByteWriter
 
     public void S32(int value) => S64(value);
 
+    /// <summary>An unsigned LEB128 u64 (memory64 limits and offsets).</summary>
+    public void U64(ulong value)
+    {
+        do
+        {
+            byte b = (byte)(value & 0x7F);
+            value >>= 7;
+            if (value != 0) b |= 0x80;
+            _bytes.Add(b);
+        } while (value != 0);
+    }
+
     public void S64(long value)
     {
         while (true)

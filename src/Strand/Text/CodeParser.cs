@@ -331,15 +331,23 @@ internal sealed partial class CodeParser
                 w.U32(c.PeekIndex() ? _module.Tables.Resolve(c.ExpectAtom()) : 0);
                 break;
             case Immediate.MemArg:
-                WriteMemArg(c, w, info.NaturalAlignment);
-                break;
+                {
+                    uint memory = OptionalMemory(c);
+                    WriteMemArg(c, w, info.NaturalAlignment, memory, memory < (uint)_module.Memory64.Count && _module.Memory64[(int)memory]);
+                    break;
+                }
             case Immediate.MemoryZero:
-                w.Byte(0);
+                // atomic.fence's reserved byte; memory.size/grow/fill's memory index (multi-memory; 0 when omitted).
+                w.U32(info.Opcode == Opcode.AtomicFence ? 0 : OptionalMemory(c));
                 break;
             case Immediate.MemoryCopy:
-                w.Byte(0);
-                w.Byte(0);
-                break;
+                {
+                    uint destination = OptionalMemory(c);
+                    uint source = c.PeekIndex() ? _module.Memories.Resolve(c.ExpectAtom()) : destination;
+                    w.U32(destination);
+                    w.U32(source);
+                    break;
+                }
             case Immediate.I32:
                 {
                     var atom = c.ExpectAtom();
@@ -387,10 +395,23 @@ internal sealed partial class CodeParser
                 w.U32(_module.Funcs.Resolve(ExpectIndexAtom(c)));
                 break;
             case Immediate.MemoryInit:
-                _module.UsesDataCount = true;
-                w.U32(_module.Datas.Resolve(ExpectIndexAtom(c)));
-                w.Byte(0);
-                break;
+                {
+                    // memory.init $data, or memory.init $memory $data (multi-memory).
+                    _module.UsesDataCount = true;
+                    var first = ExpectIndexAtom(c);
+                    if (c.PeekIndex())
+                    {
+                        uint memory = _module.Memories.Resolve(first);
+                        w.U32(_module.Datas.Resolve(c.ExpectAtom()));
+                        w.U32(memory);
+                    }
+                    else
+                    {
+                        w.U32(_module.Datas.Resolve(first));
+                        w.Byte(0);
+                    }
+                    break;
+                }
             case Immediate.Data:
                 _module.UsesDataCount = true;
                 w.U32(_module.Datas.Resolve(ExpectIndexAtom(c)));
@@ -432,24 +453,38 @@ internal sealed partial class CodeParser
         return info.Opcode;
     }
 
-    private static void WriteMemArg(Cursor c, ByteWriter w, int naturalAlignment)
+    /// <summary>An optional memory index (multi-memory) before a memarg or as <c>memory.*</c>'s immediate: 0 when absent.</summary>
+    private uint OptionalMemory(Cursor c) => c.PeekIndex() ? _module.Memories.Resolve(c.ExpectAtom()) : 0;
+
+    /// <summary>
+    /// A memarg: <c>offset=</c> (a u64 for a 64-bit memory, a u32 for a 32-bit one, as the 2.0 text format has it) and <c>align=</c>;
+    /// a non-zero <paramref name="memory"/> sets flag bit 6 and follows the alignment (multi-memory).
+    /// </summary>
+    private static void WriteMemArg(Cursor c, ByteWriter w, int naturalAlignment, uint memory = 0, bool memory64 = false)
     {
         ulong offset = 0;
-        uint align = (uint)naturalAlignment;
+        ulong align = (ulong)naturalAlignment;
         if (c.PeekAtom() is { } o && o.Text.StartsWith("offset=", StringComparison.Ordinal))
         {
             c.Next();
-            if (!Literals.TryParseNat(o.Text[7..], uint.MaxValue, out offset, out bool oor)) throw o.Error($"unexpected token {o.Text}");
+            // A 32-bit memory's offset is a u32 in the text (the 2.0 suite calls a larger one malformed, "i32 constant").
+            if (!Literals.TryParseNat(o.Text[7..], memory64 ? ulong.MaxValue : uint.MaxValue, out offset, out bool oor)) throw o.Error($"unexpected token {o.Text}");
             if (oor) throw o.Error("offset " + Literals.OutOfRange);
         }
         if (c.PeekAtom() is { } a && a.Text.StartsWith("align=", StringComparison.Ordinal))
         {
             c.Next();
-            if (!Literals.TryParseNat(a.Text[6..], uint.MaxValue, out var value, out bool oor)) throw a.Error($"unexpected token {a.Text}");
+            if (!Literals.TryParseNat(a.Text[6..], ulong.MaxValue, out var value, out bool oor)) throw a.Error($"unexpected token {a.Text}");
             if (oor || value == 0 || (value & (value - 1)) != 0) throw a.Error("alignment must be a power of two");
-            align = (uint)value;
+            align = value;
         }
-        w.U32((uint)System.Numerics.BitOperations.Log2(align == 0 ? 1u : align));
-        w.U32((uint)offset);
+        uint flags = (uint)System.Numerics.BitOperations.Log2(align == 0 ? 1UL : align);
+        if (memory != 0)
+        {
+            w.U32(flags | 0x40);
+            w.U32(memory);
+        }
+        else w.U32(flags);
+        w.U64(offset);
     }
 }

@@ -89,6 +89,7 @@ internal sealed partial class ModuleParser
                     CheckImportOrder(field);
                     var dc = new Cursor(desc);
                     SpaceFor(desc).Add(dc.TryId());
+                    if (desc.HeadIs("memory")) Memory64.Add(HasAtom(desc, "i64"));
                     break;
                 }
             case "func" or "table" or "memory" or "global" or "tag":
@@ -99,6 +100,7 @@ internal sealed partial class ModuleParser
                     if (c.PeekList("import")) imported = true;
                     if (imported) CheckImportOrder(field);
                     SpaceFor(field).Add(id);
+                    if (field.HeadIs("memory")) Memory64.Add(HasAtom(field, "i64"));
                     if (!imported)
                     {
                         switch (field.Head)
@@ -126,6 +128,11 @@ internal sealed partial class ModuleParser
                 throw field.Items[0].Error($"unknown module field '{field.Head}'");
         }
     }
+
+    /// <summary>Per memory index (text order, imports included): whether the memory has 64-bit addresses (memory64).</summary>
+    internal readonly List<bool> Memory64 = new();
+
+    private static bool HasAtom(SList list, string text) => list.Items.Any(n => n is SAtom a && a.Text == text);
 
     private static bool HasInlineSegment(Cursor c, string head)
     {
@@ -357,16 +364,40 @@ internal sealed partial class ModuleParser
         dc.ExpectEnd();
     }
 
-    private static void WriteLimits(ByteWriter w, Cursor c, bool allowShared)
+    /// <summary>Limits, after an optional address type (<c>i32</c>, or <c>i64</c>: memory64/table64, flag bit 2 and u64 limits).</summary>
+    private static void WriteLimits(ByteWriter w, Cursor c, bool allowShared, bool? addressTypeRead = null)
     {
-        uint min = c.ExpectU32();
-        uint? max = null;
-        if (c.PeekAtom() is { } a && a.Text[0] is >= '0' and <= '9') max = c.ExpectU32();
+        bool is64 = addressTypeRead ?? TryAddressType(c);
+        ulong min = ExpectLimit(c, is64);
+        ulong? max = null;
+        if (c.PeekAtom() is { } a && a.Text[0] is >= '0' and <= '9') max = ExpectLimit(c, is64);
         bool shared = allowShared && c.TryKeyword("shared");
-        byte flags = (byte)((max is null ? 0 : 1) | (shared ? 2 : 0));
+        byte flags = (byte)((max is null ? 0 : 1) | (shared ? 2 : 0) | (is64 ? 4 : 0));
         w.Byte(flags);
-        w.U32(min);
-        if (max is { } m) w.U32(m);
+        w.U64(min);
+        if (max is { } m) w.U64(m);
+    }
+
+    /// <summary>Reads an optional address type keyword: true for <c>i64</c>.</summary>
+    private static bool TryAddressType(Cursor c) => !c.TryKeyword("i32") && c.TryKeyword("i64");
+
+    private static ulong ExpectLimit(Cursor c, bool is64)
+    {
+        if (!is64) return c.ExpectU32();
+        var atom = c.ExpectAtom();
+        if (!Literals.TryParseNat(atom.Text, ulong.MaxValue, out var v, out bool outOfRange)) throw atom.Error($"unexpected token {atom.Text}, expected a natural number");
+        if (outOfRange) throw atom.Error(Literals.OutOfRange);
+        return v;
+    }
+
+    /// <summary>An offset expression <c>i32.const 0</c> or (for a 64-bit memory or table) <c>i64.const 0</c>.</summary>
+    private static ByteWriter ZeroOffset(bool is64)
+    {
+        var offset = new ByteWriter();
+        offset.Byte((byte)(is64 ? Opcode.I64Const : Opcode.I32Const));
+        offset.S32(0);
+        offset.Byte((byte)Opcode.End);
+        return offset;
     }
 
     private static void WriteTableType(ByteWriter w, Cursor c)
@@ -428,6 +459,8 @@ internal sealed partial class ModuleParser
             return;
         }
         _tableCount++;
+        // An explicit address type (i32 or i64, table64) is consumed here, before the inline-segment form is recognised.
+        bool table64 = c.PeekAtom() is { Text: "i64" or "i32" } && TryAddressType(c);
         if (c.PeekRefType())
         {
             // (table reftype (elem ...)): the table is sized to fit its inline segment exactly.
@@ -445,19 +478,23 @@ internal sealed partial class ModuleParser
                 while (!ec.AtEnd) items.Add(RefFuncExpr(Funcs.Resolve(ec.ExpectAtom())));
             }
             _tables.Byte((byte)refType);
-            _tables.Byte(1);
+            _tables.Byte((byte)(table64 ? 5 : 1));
             _tables.U32((uint)items.Count);
             _tables.U32((uint)items.Count);
-            var offset = new ByteWriter();
-            offset.Byte((byte)Opcode.I32Const);
-            offset.S32(0);
-            offset.Byte((byte)Opcode.End);
+            var offset = ZeroOffset(table64);
             WriteElemSegment(ElemMode.Active, index, offset, refType, items);
             return;
         }
         // (table limits reftype expr): a table initialised with expr (WebAssembly 3.0), 0x40 0x00 tabletype expr.
         var tableType = new ByteWriter();
-        WriteTableType(tableType, c);
+        if (table64)
+        {
+            var limits = new ByteWriter();
+            WriteLimits(limits, c, allowShared: false, addressTypeRead: true);
+            tableType.Byte((byte)c.ExpectRefType());
+            tableType.Bytes(limits);
+        }
+        else WriteTableType(tableType, c);
         if (!c.AtEnd)
         {
             _tables.Bytes([0x40, 0x00]);
@@ -480,6 +517,7 @@ internal sealed partial class ModuleParser
             return;
         }
         _memoryCount++;
+        bool memory64 = c.PeekAtom() is { Text: "i64" or "i32" } && c.PeekAt(1) is SList { } l && l.HeadIs("data") && TryAddressType(c);
         if (c.TryList("data") is { } dataList)
         {
             c.ExpectEnd();
@@ -487,11 +525,11 @@ internal sealed partial class ModuleParser
             var bytes = new ByteWriter();
             while (!dc.AtEnd) bytes.Bytes(dc.ExpectString().Bytes);
             uint pages = (uint)((bytes.Length + 65535L) / 65536);
-            _memories.Byte(1);
+            _memories.Byte((byte)(memory64 ? 5 : 1));
             _memories.U32(pages);
             _memories.U32(pages);
             _dataCount++;
-            WriteDataHeader(index, ZeroOffset());
+            WriteDataHeader(index, ZeroOffset(memory64));
             _datas.Sized(bytes);
             return;
         }
@@ -499,14 +537,6 @@ internal sealed partial class ModuleParser
         c.ExpectEnd();
     }
 
-    private static ByteWriter ZeroOffset()
-    {
-        var offset = new ByteWriter();
-        offset.Byte((byte)Opcode.I32Const);
-        offset.S32(0);
-        offset.Byte((byte)Opcode.End);
-        return offset;
-    }
 
     private void DefineGlobal(Cursor c)
     {

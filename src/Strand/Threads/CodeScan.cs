@@ -45,7 +45,7 @@ internal sealed class CodeScan
     public Dictionary<uint, GlobalUse> Globals { get; } = [];
     public List<InitTlsShape> InitTlsCandidates { get; } = [];
     /// <summary>Highest end (exclusive) of a load or store at a constant address, per function-free scan; null if none.</summary>
-    public List<(ulong Start, ulong End)> ConstantAccesses { get; } = [];
+    public List<(ulong Start, ulong End, uint Memory)> ConstantAccesses { get; } = [];
     /// <summary>Global indices written by each function (function index → globals), for <c>wasi_thread_start</c>.</summary>
     public Dictionary<uint, HashSet<uint>> WritesByFunction { get; } = [];
     /// <summary>Direct calls made by each function.</summary>
@@ -71,7 +71,7 @@ internal sealed class CodeScan
             try
             {
                 var body = module.Bodies[b];
-                var reader = new WasmReader(module.Bytes, body.CodeStart, body.CodeEnd);
+                var reader = WasmReader.ForCode(module, body.CodeStart, body.CodeEnd);
                 while (!reader.AtEnd) code.Add(InstructionDecoder.Read(reader));
             }
             catch (Exception e) when (e is WasmFormatException or WasmUnsupportedException)
@@ -124,7 +124,7 @@ internal sealed class CodeScan
                     if (!CallsByFunction.TryGetValue(function, out var calls)) CallsByFunction[function] = calls = [];
                     calls.Add(ins.Index);
                     break;
-                case Opcode.MemoryInit when i >= 3 && ins.Index2 == 0:
+                case Opcode.MemoryInit when i >= 3:
                 {
                     // dst is the function's parameter or a global it sets from it: __wasm_init_tls(ptr).
                     var dst = code[i - 3];
@@ -146,7 +146,7 @@ internal sealed class CodeScan
                     {
                         // The address is the first operand; only when every operand is a constant is it known to be that one.
                         ulong start = (ulong)(uint)code[i - n].I32 + ins.MemOffset;
-                        ConstantAccesses.Add((start, start + width));
+                        ConstantAccesses.Add((start, start + width, ins.Memory));
                     }
                     break;
             }

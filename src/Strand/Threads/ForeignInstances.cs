@@ -46,11 +46,19 @@ public static class ForeignInstances
 
     private static readonly ConditionalWeakTable<Instance, LinkerStackClaim> Claims = new();
 
-    internal static void Prepare(Instance instance, Memory memory)
+    internal static void Prepare(Instance instance)
     {
+        // Only a shared memory a group used matters; the layout (which memory holds the stack) is computed only then.
+        bool used = false;
+        foreach (var m in instance.Memories)
+            if (m.Shared && MemoryRegions.Existing(m) is not null) used = true;
+        if (!used) return;
+        var layout = Layouts.GetValue(instance.Module, m => ModuleLayout.Analyze(m.Definition));
+        if (layout.StackMemoryIndex is not { } index || index >= (uint)instance.Memories.Length) return;
+        var memory = instance.Memories[index];
+        if (!memory.Shared) return;
         if (MemoryRegions.Existing(memory) is not { } regions) return;
         if (StackRegistry.Existing(memory) is not { } registry) return;
-        var layout = Layouts.GetValue(instance.Module, m => ModuleLayout.Analyze(m.Definition));
         var sp = layout.StackPointer;
         if (sp is not { Evidence: StackEvidence.Strong, IsMutableI32: true, Imported: false, GlobalIndex: { } global, InitialValue: { } top }) return;
         bool onLiveStack = registry.Live.Any(e => e.StartStack is { } s && top > s.Start && top <= s.End);

@@ -62,7 +62,7 @@ public enum StackPlacement
     NoData,
 }
 
-/// <summary>The module's linear memory (index 0).</summary>
+/// <summary>The module's linear memory that holds the shadow stack (memory 0 unless the module has several: see <see cref="ModuleLayout.StackMemoryIndex"/>).</summary>
 public sealed record MemoryFacts(
     bool Imported,
     string? ImportModule,
@@ -70,7 +70,9 @@ public sealed record MemoryFacts(
     string? ExportName,
     bool Shared,
     uint MinPages,
-    uint? MaxPages)
+    uint? MaxPages,
+    uint Index = 0,
+    bool Is64 = false)
 {
     /// <summary>The WebAssembly page size in bytes.</summary>
     public const uint PageSize = 65536;

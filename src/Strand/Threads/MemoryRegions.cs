@@ -62,7 +62,7 @@ internal sealed class MemoryRegions
             }
 
             uint current = _memory.Pages;
-            uint maximum = _memory.MaximumPages ?? Memory.MaxPages;
+            uint maximum = (uint)Math.Min(_memory.MaximumPages ?? Memory.MaxPages, Memory.MaxPages);
             int old = pages > maximum ? -1 : _memory.Grow((uint)pages);
             if (old < 0)
             {

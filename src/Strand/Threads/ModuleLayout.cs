@@ -43,8 +43,16 @@ public sealed class ModuleLayout
 
     private ModuleLayout() { }
 
-    /// <summary>The module's memory 0; null when it has none.</summary>
+    /// <summary>The module's memory that holds the shadow stack (memory 0 unless it has several); null when it has none.</summary>
     public MemoryFacts? Memory { get; private init; }
+    /// <summary>
+    /// The index of the memory that holds the shadow stack and that threads share: 0 with one memory; with several
+    /// (multi-memory), the one the code addresses through <c>__stack_pointer</c> (<see cref="StackMemoryReason"/>); null when
+    /// that cannot be told (a thread group then refuses to start).
+    /// </summary>
+    public uint? StackMemoryIndex { get; private init; }
+    /// <summary>How <see cref="StackMemoryIndex"/> was decided, or why it could not be.</summary>
+    public string StackMemoryReason { get; private init; } = "";
     /// <summary>The shadow-stack pointer global (<c>__stack_pointer</c>): how it was found, its evidence and range.</summary>
     public required StackPointerInfo StackPointer { get; init; }
     /// <summary><c>__data_end</c>: the end of static data, if found.</summary>
@@ -78,9 +86,10 @@ public sealed class ModuleLayout
         ArgumentNullException.ThrowIfNull(module);
         var notes = new List<string>();
 
-        var memory = DescribeMemory(module, notes);
-        var start = AnalyzeStart(module, notes, out var memoryInits);
-        var segments = DescribeSegments(module, memoryInits, notes);
+        var memory = DescribeMemory(module, notes, out var memoryChoice);
+        uint stackMemory = memoryChoice.Index ?? 0;
+        var start = AnalyzeStart(module, notes, out var memoryInits, stackMemory);
+        var segments = DescribeSegments(module, memoryInits, notes, stackMemory);
 
         var staticRanges = new List<AddressRange>();
         foreach (var s in segments)
@@ -137,10 +146,21 @@ public sealed class ModuleLayout
         var exports = module.Exports.Select(e => new LayoutExport(e.Name, e.Kind, e.Index, DescribeExport(module, e))).ToList();
 
         var verdict = Judge(memory, stack, tls, module, scan);
+        if (memoryChoice.Index is null && memory is not null)
+        {
+            // Multi-memory without a known stack memory: Strand runs one thread as the module is and refuses a second.
+            verdict = verdict with
+            {
+                UnderStrand = new SafetyAssessment(SafetyLevel.Unknown,
+                    [$"Strand cannot tell which memory holds the shadow stack ({memoryChoice.Reason}): it runs one thread as the module is (its stack pointer neither moved nor guarded) and refuses a second."]),
+            };
+        }
 
         return new ModuleLayout
         {
             Memory = memory,
+            StackMemoryIndex = memoryChoice.Index,
+            StackMemoryReason = memoryChoice.Reason,
             StackPointer = stack,
             DataEnd = dataEnd,
             HeapBase = heapBase,
@@ -157,23 +177,44 @@ public sealed class ModuleLayout
 
     // ---------------------------------------------------------------- memory
 
-    private static MemoryFacts? DescribeMemory(ModuleDefinition module, List<string> notes)
+    private static MemoryFacts? DescribeMemory(ModuleDefinition module, List<string> notes, out StackMemory.Choice choice)
     {
+        var spByName = FindGlobal(module, StackPointerName)?.GlobalIndex ?? ImportedStackPointer(module);
+        choice = StackMemory.Choose(module, spByName);
         if (module.TotalMemoryCount == 0) return null;
+        uint index = choice.Index ?? 0;
         if (module.TotalMemoryCount > 1)
-            notes.Add($"The module has {module.TotalMemoryCount} memories; only memory 0 is analysed (LLVM puts the stack and data there).");
+            notes.Add($"The module has {module.TotalMemoryCount} memories; "
+                      + (choice.Index is not null ? $"the analysis uses {choice.Reason}." : $"{choice.Reason}; memory 0 is analysed, and a thread group refuses to place stacks."));
 
-        string? exportName = module.Exports.FirstOrDefault(e => e.Kind == ExternalKind.Memory && e.Index == 0)?.Name;
-        var import = module.Imports.FirstOrDefault(i => i.Kind == ExternalKind.Memory);
-        var type = module.GetMemoryType(0);
+        string? exportName = module.Exports.FirstOrDefault(e => e.Kind == ExternalKind.Memory && e.Index == index)?.Name;
+        var import = index < module.ImportedMemoryCount
+            ? module.Imports.Where(i => i.Kind == ExternalKind.Memory).ElementAt((int)index)
+            : null;
+        var type = module.GetMemoryType(index);
         return new MemoryFacts(
-            Imported: module.ImportedMemoryCount > 0,
-            ImportModule: module.ImportedMemoryCount > 0 ? import?.Module : null,
-            ImportName: module.ImportedMemoryCount > 0 ? import?.Name : null,
+            Imported: import is not null,
+            ImportModule: import?.Module,
+            ImportName: import?.Name,
             ExportName: exportName,
             Shared: type.Shared,
-            MinPages: type.Limits.Min,
-            MaxPages: type.Limits.Max);
+            MinPages: (uint)Math.Min(type.Limits.Min, uint.MaxValue),
+            MaxPages: type.Limits.Max is { } max ? (uint)Math.Min(max, uint.MaxValue) : null,
+            Index: index,
+            Is64: type.Limits.Is64);
+    }
+
+    /// <summary>The index of a global imported under the name <c>__stack_pointer</c>, if any.</summary>
+    private static uint? ImportedStackPointer(ModuleDefinition module)
+    {
+        uint globals = 0;
+        foreach (var import in module.Imports)
+        {
+            if (import.Kind != ExternalKind.Global) continue;
+            if (import.Name == StackPointerName) return globals;
+            globals++;
+        }
+        return null;
     }
 
     // ---------------------------------------------------------------- start function
@@ -181,7 +222,7 @@ public sealed class ModuleLayout
     /// <summary>A constant <c>memory.init</c>: segment <paramref name="Segment"/> bytes [Source, Source+Length) go to <paramref name="Destination"/>.</summary>
     private readonly record struct MemoryInitCall(uint Segment, uint Destination, uint Source, uint Length);
 
-    private static StartFunctionInfo? AnalyzeStart(ModuleDefinition module, List<string> notes, out List<MemoryInitCall> inits)
+    private static StartFunctionInfo? AnalyzeStart(ModuleDefinition module, List<string> notes, out List<MemoryInitCall> inits, uint memory = 0)
     {
         inits = [];
         if (module.StartFunction is not { } index) return null;
@@ -222,11 +263,11 @@ public sealed class ModuleLayout
                     break;
                 case Opcode.MemoryInit:
                     hasInitOrFill = true;
-                    if (ins.Index2 == 0 && ConstAt(code, i - 3) is { } dst && ConstAt(code, i - 2) is { } src && ConstAt(code, i - 1) is { } len)
+                    if (ins.Memory == memory && ConstAt(code, i - 3) is { } dst && ConstAt(code, i - 2) is { } src && ConstAt(code, i - 1) is { } len)
                         inits.Add(new MemoryInitCall(ins.Index, dst, src, len));
                     // wasm-ld >= 15, the main thread's TLS block: i32.const C; i32.const C; global.set g; i32.const 0;
                     // i32.const len; memory.init S (the destination is pushed before __tls_base is set to the same C).
-                    else if (ins.Index2 == 0 && i >= 5 && code[i - 3].Opcode == Opcode.GlobalSet && ConstAt(code, i - 4) is { } tlsBase
+                    else if (ins.Memory == memory && i >= 5 && code[i - 3].Opcode == Opcode.GlobalSet && ConstAt(code, i - 4) is { } tlsBase
                              && ConstAt(code, i - 5) == tlsBase && ConstAt(code, i - 2) is { } tlsSrc && ConstAt(code, i - 1) is { } tlsLen)
                     {
                         inits.Add(new MemoryInitCall(ins.Index, tlsBase, tlsSrc, tlsLen));
@@ -235,7 +276,7 @@ public sealed class ModuleLayout
                     break;
                 case Opcode.MemoryFill:
                     hasInitOrFill = true;
-                    if (ins.Index == 0 && ConstAt(code, i - 3) is { } fillDst && ConstAt(code, i - 2) == 0 && ConstAt(code, i - 1) is { } fillLen && fillLen > 0)
+                    if (ins.Memory == memory && ConstAt(code, i - 3) is { } fillDst && ConstAt(code, i - 2) == 0 && ConstAt(code, i - 1) is { } fillLen && fillLen > 0)
                         fills.Add(new AddressRange(fillDst, (ulong)fillDst + fillLen));
                     break;
                 case Opcode.MemoryAtomicWait32 or Opcode.MemoryAtomicNotify:
@@ -269,7 +310,7 @@ public sealed class ModuleLayout
 
     private static List<Instruction> DecodeBody(ModuleDefinition module, FunctionBody body)
     {
-        var reader = new WasmReader(module.Bytes, body.CodeStart, body.CodeEnd);
+        var reader = WasmReader.ForCode(module, body.CodeStart, body.CodeEnd);
         var list = new List<Instruction>();
         while (!reader.AtEnd) list.Add(InstructionDecoder.Read(reader));
         return list;
@@ -286,7 +327,7 @@ public sealed class ModuleLayout
 
     // ---------------------------------------------------------------- data segments
 
-    private static List<DataSegmentInfo> DescribeSegments(ModuleDefinition module, List<MemoryInitCall> inits, List<string> notes)
+    private static List<DataSegmentInfo> DescribeSegments(ModuleDefinition module, List<MemoryInitCall> inits, List<string> notes, uint memory = 0)
     {
         var result = new List<DataSegmentInfo>(module.Data.Count);
         for (int i = 0; i < module.Data.Count; i++)
@@ -297,7 +338,7 @@ public sealed class ModuleLayout
             uint? address = null;
             var source = SegmentAddressSource.Unknown;
 
-            if (seg.Mode == SegmentMode.Active && seg.MemoryIndex == 0 && seg.Offset is { } offset && ConstI32(module, offset) is { } at)
+            if (seg.Mode == SegmentMode.Active && seg.MemoryIndex == memory && seg.Offset is { } offset && ConstI32(module, offset) is { } at)
             {
                 address = at;
                 source = SegmentAddressSource.ActiveOffset;
@@ -531,8 +572,8 @@ public sealed class ModuleLayout
         // stack first the data runs from the top upwards, so anything in the initial memory may be static data.
         ulong limit = stack.InitialValue is { } top && top > from ? top : memory.InitialBytes;
         ulong end = 0;
-        foreach (var (start, stop) in scan.ConstantAccesses)
-            if (start >= from && start < limit && stop <= limit) end = Math.Max(end, stop);
+        foreach (var (start, stop, inMemory) in scan.ConstantAccesses)
+            if (inMemory == memory.Index && start >= from && start < limit && stop <= limit) end = Math.Max(end, stop);
         if (end == 0 || end <= (dataEnd.Value ?? 0) || end > uint.MaxValue) return dataEnd;
         notes.Add($"The code loads or stores at constant addresses up to 0x{end:x8}, above the data the segments record: static data (.bss) extends at least that far; the data end is raised to it (still a lower bound).");
         return new LayoutAddress((uint)end, SymbolSource.Inferred, null, IsLowerBound: true);

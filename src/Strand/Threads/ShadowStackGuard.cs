@@ -40,6 +40,7 @@ internal sealed class ShadowStackGuard
     private readonly StackRegistry? _liveStacks;
     private readonly StackRegistry.Entry? _entry;
     private readonly MemoryRegions? _hostRegions;
+    private readonly uint _memoryIndex;
 
     /// <param name="bounds">The thread's stack [floor, top); null: no bounds check.</param>
     /// <param name="reservedBelow">Start of the memory below the floor that no stack may use (the red-zone band, the
@@ -56,10 +57,12 @@ internal sealed class ShadowStackGuard
     /// enter (checked with the bounds, whether or not the collision diagnostic is on).</param>
     /// <param name="entry">This thread's entry in <paramref name="liveStacks"/>, if it has one.</param>
     /// <param name="hostRegions">The memory's host-grown regions (other threads' stacks and TLS blocks).</param>
+    /// <param name="memoryIndex">The index of the memory holding the shadow stack (multi-memory: not always 0).</param>
     public ShadowStackGuard(uint globalIndex, int threadId, AddressRange? bounds, ulong reservedBelow, uint largestFrame, string remedy,
         StackRegistry? registry, StackRegistry.Entry? self, Action<StackCollision>? report, bool trapOnCollision,
-        StackRegistry? liveStacks = null, StackRegistry.Entry? entry = null, MemoryRegions? hostRegions = null)
+        StackRegistry? liveStacks = null, StackRegistry.Entry? entry = null, MemoryRegions? hostRegions = null, uint memoryIndex = 0)
     {
+        _memoryIndex = memoryIndex;
         _liveStacks = liveStacks;
         _entry = entry;
         _hostRegions = hostRegions;
@@ -103,7 +106,7 @@ internal sealed class ShadowStackGuard
             {
                 // Raised above the top: a switch, unless the value is a decrease that wrapped below 0 (it then lies
                 // beyond the memory, where no stack can be).
-                long memoryBytes = instance.Memory0?.Length ?? 0;
+                long memoryBytes = _memoryIndex < (uint)instance.Memories.Length ? instance.Memories[_memoryIndex].Length : 0;
                 uint decrease = old - sp; // modulo 2^32
                 if (sp >= memoryBytes && decrease < 0x8000_0000)
                     throw new TrapException(TrapCode.ShadowStackOverflow,

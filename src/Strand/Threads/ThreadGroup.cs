@@ -72,7 +72,11 @@ public sealed class ThreadGroup : IDisposable
         if (_options.StackSize == 0)
             throw new ArgumentOutOfRangeException(nameof(options), "StackSize must be at least 1 byte (it is rounded up to 16); null means the module's own stack size");
         Layout = ModuleLayout.Analyze(definition);
-        Memory = CreateOrFindMemory(definition, _options.Linker);
+        // With several memories (multi-memory) the threads share the one that holds the shadow stack. When that cannot be
+        // told, one thread still runs (on memory 0's index, its stack pointer neither moved nor guarded); a second is refused.
+        uint memoryIndex = Layout.StackMemoryIndex ?? 0;
+        MemoryIndex = memoryIndex;
+        Memory = CreateOrFindMemory(definition, _options.Linker, memoryIndex);
         // An imported __stack_pointer (position-independent code) would be one Global shared by every instance. In
         // isolated mode each thread's instance gets a Global of its own instead (the linker's, if it defines one, is
         // not used by the threads), set to the top of the thread's stack.
@@ -88,7 +92,7 @@ public sealed class ThreadGroup : IDisposable
             }
         }
         _imports = module is null ? [] : (_options.Linker ?? new Linker()).ResolveImports(module, Memory,
-            i => i == _stackPointerImport ? new Global(ValType.I32, mutable: true, Value.I32(0)) : null);
+            i => i == _stackPointerImport ? new Global(ValType.I32, mutable: true, Value.I32(0)) : null, memoryIndex);
         if (Memory is not null)
         {
             _registry = StackRegistry.For(Memory);
@@ -98,7 +102,8 @@ public sealed class ThreadGroup : IDisposable
 
         // Only a global the evidence strongly supports is moved and guarded (a weak heuristic pick may be, e.g., a
         // bump allocator's pointer, and guarding it would stop a correct program).
-        StackPointerGlobal = Layout.StackPointer is { Found: true, IsMutableI32: true, Evidence: StackEvidence.Strong, GlobalIndex: { } g } ? g : null;
+        StackPointerGlobal = Layout.StackMemoryIndex is not null
+            && Layout.StackPointer is { Found: true, IsMutableI32: true, Evidence: StackEvidence.Strong, GlobalIndex: { } g } ? g : null;
         MainStack = Layout.StackPointer.Range;
         _mainGuarded = Layout.StackPointer.GuardedRange;
         if (StackPointerGlobal is not null && Layout.StackPointer.InitialValue is { } top && MainStack is null)
@@ -117,6 +122,9 @@ public sealed class ThreadGroup : IDisposable
 
     /// <summary>The memory every thread shares (created by the group for the module's import or definition, or taken from the linker). Null if the module has none.</summary>
     public Memory? Memory { get; }
+
+    /// <summary>The index of <see cref="Memory"/> in the module's memory index space (0 unless the module has several memories).</summary>
+    public uint MemoryIndex { get; }
 
     /// <summary>Index of the stack-pointer global the group manages, or null when the module has none that it could find.</summary>
     public uint? StackPointerGlobal { get; }
@@ -173,6 +181,8 @@ public sealed class ThreadGroup : IDisposable
             if (StopReason is not null || FirstError is not null)
                 throw new InvalidOperationException("the thread group has been stopped; no new threads can join it");
             int id = _spawned + 1;
+            if (id > 1 && Layout.StackMemoryIndex is null)
+                throw new ThreadSpawnException($"cannot start thread {id}: {Layout.StackMemoryReason}");
             if (id > 1 && Memory is { Shared: false })
                 throw new ThreadSpawnException($"cannot start thread {id}: the module's memory is not shared, so only one thread may use it");
             if (id > 1 && _options.StackMode != StackMode.GuestPlaced && Layout.Tls.Unaccounted is { } tlsLike)
@@ -432,7 +442,7 @@ public sealed class ThreadGroup : IDisposable
                     ulong reservedBelow = owned is { } r ? r.Start : thread.RedZoneBand?.Start ?? thread.StackRange?.Start ?? 0;
                     guard = new ShadowStackGuard(index, thread.Id, bounds, reservedBelow, Layout.StackPointer.LargestFrame, remedy,
                         detect ? _registry : null, entry, detect ? RecordCollision : null, _options.TrapOnStackCollision,
-                        bounds is null ? null : _registry, entry, bounds is null ? null : _regions);
+                        bounds is null ? null : _registry, entry, bounds is null ? null : _regions, MemoryIndex);
                 }
             }
             return new ThreadPlan(owned, tlsRegion, entry, guard) { DeferTls = deferTls };
@@ -540,6 +550,7 @@ public sealed class ThreadGroup : IDisposable
             var options = new InstantiationOptions
             {
                 Memory = Memory,
+                MemoryIndex = MemoryIndex,
                 SkipActiveData = !first,
                 ActiveDataLimit = _dataLimit,
                 Signal = _signal,
@@ -742,18 +753,18 @@ public sealed class ThreadGroup : IDisposable
         _tokenRegistration.Dispose();
     }
 
-    private static Memory? CreateOrFindMemory(ModuleDefinition def, Linker? linker)
+    private static Memory? CreateOrFindMemory(ModuleDefinition def, Linker? linker, uint index)
     {
-        var import = def.Imports.FirstOrDefault(i => i.Kind == ExternalKind.Memory);
-        if (import is not null)
+        if (index < def.ImportedMemoryCount)
         {
+            var import = def.Imports.Where(i => i.Kind == ExternalKind.Memory).ElementAt((int)index);
             if (linker is not null && linker.TryGet(import.Module, import.Name, out var provided) && provided is Memory given)
                 return given;
             var limits = import.Memory!.Limits;
             if (limits.Shared && limits.Max is null)
                 throw new LinkException($"the memory import {import.Module}.{import.Name} is shared but has no maximum");
-            return new Memory(limits.Min, limits.Max, limits.Shared);
+            return new Memory(import.Memory);
         }
-        return def.Memories.Count > 0 ? new Memory(def.Memories[0]) : null;
+        return index < def.TotalMemoryCount ? new Memory(def.Memories[(int)(index - (uint)def.ImportedMemoryCount)]) : null;
     }
 }

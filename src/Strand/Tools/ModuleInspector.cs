@@ -28,9 +28,23 @@ public static class ModuleInspector
         {
             string origin = mem.Imported ? $"imported as {mem.ImportModule}.{mem.ImportName}" : "defined in the module";
             if (mem.ExportName is not null) origin += $", exported as \"{mem.ExportName}\"";
-            Line(sb, $"memory 0: {origin}");
+            Line(sb, $"memory {mem.Index}: {origin}{(mem.Is64 ? ", 64-bit addresses (memory64)" : "")}");
             Line(sb, $"shared: {(mem.Shared ? "yes" : "no")}");
             Line(sb, $"pages: min {mem.MinPages} ({Size(mem.InitialBytes)}), max {(mem.MaxPages is { } max ? $"{max} ({Size((ulong)max * MemoryFacts.PageSize)})" : "none")}");
+            if (module.TotalMemoryCount > 1)
+            {
+                // Multi-memory: every memory, and which one holds the shadow stack (the one threads share).
+                Line(sb, layout.StackMemoryIndex is { } stackMemory
+                    ? $"shadow stack memory: {stackMemory} ({layout.StackMemoryReason})"
+                    : $"shadow stack memory: unknown ({layout.StackMemoryReason})");
+                for (uint i = 0; i < module.TotalMemoryCount; i++)
+                {
+                    var type = module.GetMemoryType(i);
+                    var limits = type.Limits;
+                    string kind = i < module.ImportedMemoryCount ? "imported" : "defined";
+                    Line(sb, $"  memory {i}: {kind}, {(limits.Is64 ? "i64" : "i32")}, pages min {limits.Min}, max {(limits.Max is { } m ? m.ToString() : "none")}{(limits.Shared ? ", shared" : "")}");
+                }
+            }
         }
 
         Section(sb, "Shadow stack");

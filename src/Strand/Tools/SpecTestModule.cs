@@ -5,7 +5,7 @@ namespace Strand.Tools;
 
 /// <summary>
 /// The <c>spectest</c> host module that the official test suite imports: print functions,
-/// globals of value 666 / 666.6, a 10..20 funcref table, a 1..2 page memory and a shared memory.
+/// globals of value 666 / 666.6, a 10..20 funcref table (and its table64 twin, "table64"), a 1..2 page memory and a shared memory.
 /// Each call to <see cref="Define"/> creates fresh memory/table/global objects, as the reference
 /// interpreter does per script.
 /// </summary>
@@ -30,6 +30,7 @@ public static class SpecTestModule
         linker.Define(Name, "global_f32", new Global(ValType.F32, false, Value.F32(666.6f)));
         linker.Define(Name, "global_f64", new Global(ValType.F64, false, Value.F64(666.6)));
         linker.Define(Name, "table", new Table(new TableType(ValType.FuncRef, new Limits(10, 20))));
+        linker.Define(Name, "table64", new Table(new TableType(ValType.FuncRef, new Limits(10, 20, Is64: true))));
         linker.Define(Name, "memory", new Memory(1, 2));
         linker.Define(Name, "shared_memory", new Memory(1, 1, shared: true));
     }

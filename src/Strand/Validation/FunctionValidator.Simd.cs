@@ -21,13 +21,17 @@ internal sealed partial class FunctionValidator
                 }
                 break;
         }
+        var operands = info.Operands;
         if (info.IsMemory)
         {
-            RequireMemory(ins.Index);
+            // The memarg's memory (multi-memory) and its address type (memory64): the address is the first operand.
+            var address = RequireMemory(ins.Memory);
             if (ins.Align > (uint)System.Numerics.BitOperations.Log2((uint)info.AccessSize))
                 throw Error("alignment must not be larger than natural");
+            if (address == ValType.I32 && ins.MemOffset > uint.MaxValue) throw Error("offset out of range");
+            if (address != operands[0]) operands = [address, .. operands[1..]];
         }
-        Pop(info.Operands);
+        Pop(operands);
         Push(info.Results);
     }
 }

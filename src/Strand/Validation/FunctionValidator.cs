@@ -64,7 +64,7 @@ internal sealed partial class FunctionValidator
 
     private void Run(FunctionBody body)
     {
-        var reader = new WasmReader(_module.Bytes, body.CodeStart, body.CodeEnd);
+        var reader = WasmReader.ForCode(_module, body.CodeStart, body.CodeEnd);
         _offset = body.CodeStart;
         PushControl(Opcode.Block, [], _type.Results);
         while (!reader.AtEnd)
@@ -174,10 +174,15 @@ internal sealed partial class FunctionValidator
         return _context.Tables[index];
     }
 
-    private void RequireMemory(uint index)
+    /// <summary>The address type of memory <paramref name="index"/> (i64 for memory64); "unknown memory" if there is none.</summary>
+    private ValType RequireMemory(uint index)
     {
         if (index >= (uint)_module.TotalMemoryCount) throw Error($"unknown memory {index}");
+        return _module.GetMemoryType(index).AddressType;
     }
+
+    /// <summary>The smaller of two address types (memory.copy and table.copy between a 32-bit and a 64-bit one count in i32).</summary>
+    private static ValType MinAddress(ValType a, ValType b) => a == ValType.I64 && b == ValType.I64 ? ValType.I64 : ValType.I32;
 
     private FuncType FunctionType(uint index)
     {
@@ -204,19 +209,24 @@ internal sealed partial class FunctionValidator
         return _module.Elements[(int)index].ElementType;
     }
 
-    private void CheckMemoryAccess(in Instruction ins)
+    /// <summary>Checks a memarg; returns the memory's address type (the type of the address operand).</summary>
+    private ValType CheckMemoryAccess(in Instruction ins)
     {
-        RequireMemory(ins.Index);
+        var address = RequireMemory(ins.Memory);
         if (ins.Align > (uint)InstructionDecoder.NaturalAlignment(ins.Opcode))
             throw Error("alignment must not be larger than natural");
+        if (address == ValType.I32 && ins.MemOffset > uint.MaxValue) throw Error("offset out of range");
+        return address;
     }
 
-    private void CheckAtomicAccess(in Instruction ins)
+    private ValType CheckAtomicAccess(in Instruction ins)
     {
-        RequireMemory(ins.Index);
+        var address = RequireMemory(ins.Memory);
         // Atomic accesses must be exactly naturally aligned (threads proposal).
         if (ins.Align != (uint)InstructionDecoder.NaturalAlignment(ins.Opcode))
             throw Error("atomic alignment must be natural");
+        if (address == ValType.I32 && ins.MemOffset > uint.MaxValue) throw Error("offset out of range");
+        return address;
     }
 
     // ---- instructions -------------------------------------------------------------------------
@@ -325,7 +335,7 @@ internal sealed partial class FunctionValidator
                 var table = Table(ins.Index2);
                 var type = TypeAt(ins.Index);
                 if (table.ElementType != ValType.FuncRef) throw Error("type mismatch");
-                Pop(ValType.I32);
+                Pop(table.AddressType);
                 Pop(type.Params);
                 Push(type.Results);
                 return;
@@ -380,26 +390,27 @@ internal sealed partial class FunctionValidator
             }
             case Opcode.TableGet:
             {
-                var t = Table(ins.Index).ElementType;
-                Pop(ValType.I32);
-                Push(t);
+                var table = Table(ins.Index);
+                Pop(table.AddressType);
+                Push(table.ElementType);
                 return;
             }
             case Opcode.TableSet:
             {
-                var t = Table(ins.Index).ElementType;
-                Pop(t);
-                Pop(ValType.I32);
+                var table = Table(ins.Index);
+                Pop(table.ElementType);
+                Pop(table.AddressType);
                 return;
             }
             case Opcode.MemorySize:
-                RequireMemory(ins.Index);
-                Push(ValType.I32);
+                Push(RequireMemory(ins.Memory));
                 return;
             case Opcode.MemoryGrow:
-                RequireMemory(ins.Index);
-                Unary(ValType.I32, ValType.I32);
+            {
+                var address = RequireMemory(ins.Memory);
+                Unary(address, address);
                 return;
+            }
             case Opcode.I32Const:
                 Push(ValType.I32);
                 return;
@@ -428,35 +439,41 @@ internal sealed partial class FunctionValidator
                 Push(ValType.FuncRef);
                 return;
             case Opcode.MemoryInit:
-                RequireMemory(ins.Index2);
+            {
+                var address = RequireMemory(ins.Memory);
                 RequireDataSegment(ins.Index);
                 Pop(ValType.I32);
                 Pop(ValType.I32);
-                Pop(ValType.I32);
+                Pop(address);
                 return;
+            }
             case Opcode.DataDrop:
                 RequireDataSegment(ins.Index);
                 return;
             case Opcode.MemoryCopy:
-                RequireMemory(ins.Index);
-                RequireMemory(ins.Index2);
-                Pop(ValType.I32);
-                Pop(ValType.I32);
-                Pop(ValType.I32);
+            {
+                var destination = RequireMemory(ins.Memory);
+                var source = RequireMemory(ins.Memory2);
+                Pop(MinAddress(destination, source));
+                Pop(source);
+                Pop(destination);
                 return;
+            }
             case Opcode.MemoryFill:
-                RequireMemory(ins.Index);
+            {
+                var address = RequireMemory(ins.Memory);
+                Pop(address);
                 Pop(ValType.I32);
-                Pop(ValType.I32);
-                Pop(ValType.I32);
+                Pop(address);
                 return;
+            }
             case Opcode.TableInit:
             {
-                var tableType = Table(ins.Index2).ElementType;
-                if (ElementSegmentType(ins.Index) != tableType) throw Error("type mismatch");
+                var table = Table(ins.Index2);
+                if (ElementSegmentType(ins.Index) != table.ElementType) throw Error("type mismatch");
                 Pop(ValType.I32);
                 Pop(ValType.I32);
-                Pop(ValType.I32);
+                Pop(table.AddressType);
                 return;
             }
             case Opcode.ElemDrop:
@@ -464,32 +481,31 @@ internal sealed partial class FunctionValidator
                 return;
             case Opcode.TableCopy:
             {
-                var destination = Table(ins.Index).ElementType;
-                var source = Table(ins.Index2).ElementType;
-                if (destination != source) throw Error("type mismatch");
-                Pop(ValType.I32);
-                Pop(ValType.I32);
-                Pop(ValType.I32);
+                var destination = Table(ins.Index);
+                var source = Table(ins.Index2);
+                if (destination.ElementType != source.ElementType) throw Error("type mismatch");
+                Pop(MinAddress(destination.AddressType, source.AddressType));
+                Pop(source.AddressType);
+                Pop(destination.AddressType);
                 return;
             }
             case Opcode.TableGrow:
             {
-                var t = Table(ins.Index).ElementType;
-                Pop(ValType.I32);
-                Pop(t);
-                Push(ValType.I32);
+                var table = Table(ins.Index);
+                Pop(table.AddressType);
+                Pop(table.ElementType);
+                Push(table.AddressType);
                 return;
             }
             case Opcode.TableSize:
-                Table(ins.Index);
-                Push(ValType.I32);
+                Push(Table(ins.Index).AddressType);
                 return;
             case Opcode.TableFill:
             {
-                var t = Table(ins.Index).ElementType;
-                Pop(ValType.I32);
-                Pop(t);
-                Pop(ValType.I32);
+                var table = Table(ins.Index);
+                Pop(table.AddressType);
+                Pop(table.ElementType);
+                Pop(table.AddressType);
                 return;
             }
         }
@@ -497,15 +513,14 @@ internal sealed partial class FunctionValidator
         ushort code = (ushort)op;
         if (code >= 0x28 && code <= 0x35)
         {
-            CheckMemoryAccess(in ins);
-            Unary(ValType.I32, LoadType(op));
+            Unary(CheckMemoryAccess(in ins), LoadType(op));
             return;
         }
         if (code >= 0x36 && code <= 0x3E)
         {
-            CheckMemoryAccess(in ins);
+            var address = CheckMemoryAccess(in ins);
             Pop(StoreType(op));
-            Pop(ValType.I32);
+            Pop(address);
             return;
         }
         if (code >= 0x45 && code <= 0xC4)
@@ -612,26 +627,26 @@ internal sealed partial class FunctionValidator
         const ValType i32 = ValType.I32, i64 = ValType.I64;
         var op = ins.Opcode;
         if (op == Opcode.AtomicFence) return;
-        CheckAtomicAccess(in ins);
+        var address = CheckAtomicAccess(in ins);
         switch (op)
         {
             case Opcode.MemoryAtomicNotify:
                 Pop(i32);
-                Pop(i32);
+                Pop(address);
                 Push(i32);
                 return;
             case Opcode.MemoryAtomicWait32 or Opcode.MemoryAtomicWait64:
                 Pop(i64);
                 Pop(op == Opcode.MemoryAtomicWait32 ? i32 : i64);
-                Pop(i32);
+                Pop(address);
                 Push(i32);
                 return;
             case >= Opcode.I32AtomicLoad and <= Opcode.I64AtomicLoad32U:
-                Unary(i32, op is Opcode.I32AtomicLoad or Opcode.I32AtomicLoad8U or Opcode.I32AtomicLoad16U ? i32 : i64);
+                Unary(address, op is Opcode.I32AtomicLoad or Opcode.I32AtomicLoad8U or Opcode.I32AtomicLoad16U ? i32 : i64);
                 return;
             case >= Opcode.I32AtomicStore and <= Opcode.I64AtomicStore32:
                 Pop(op is Opcode.I32AtomicStore or Opcode.I32AtomicStore8 or Opcode.I32AtomicStore16 ? i32 : i64);
-                Pop(i32);
+                Pop(address);
                 return;
             case >= Opcode.I32AtomicRmwAdd and <= Opcode.I64AtomicRmw32CmpxchgU:
             {
@@ -641,7 +656,7 @@ internal sealed partial class FunctionValidator
                 var t = position is 0 or 2 or 3 ? i32 : i64;
                 if (op >= Opcode.I32AtomicRmwCmpxchg) Pop(t);
                 Pop(t);
-                Pop(i32);
+                Pop(address);
                 Push(t);
                 return;
             }

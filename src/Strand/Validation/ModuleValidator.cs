@@ -4,13 +4,15 @@ namespace Strand.Validation;
 
 /// <summary>
 /// Validates a decoded module against the WebAssembly 2.0 rules plus the threads proposal
-/// (shared memories and atomic instructions). SIMD is not supported: any v128 use throws
+/// (shared memories and atomic instructions), memory64/table64, multi-memory and extended constant expressions. SIMD is not supported: any v128 use throws
 /// <see cref="WasmUnsupportedException"/>.
 /// </summary>
 public static class ModuleValidator
 {
     /// <summary>The largest memory, in 64 KiB pages (4 GiB).</summary>
     public const uint MaxMemoryPages = 65536;
+    /// <summary>The largest 64-bit memory (memory64), in 64 KiB pages: 2^48 (2^64 bytes).</summary>
+    public const ulong MaxMemory64Pages = 1UL << 48;
 
     private static readonly FuncType EmptyType = new([], []);
     private static readonly Dictionary<ValType, FuncType> SingleResultTypes = new()
@@ -67,7 +69,6 @@ public static class ModuleValidator
 
         CheckExports(module, context);
 
-        if (module.TotalMemoryCount > 1) throw new WasmValidationException("multiple memories (WebAssembly 2.0 allows one; multi-memory is not supported)", 0);
     }
 
     /// <summary>
@@ -213,7 +214,7 @@ public static class ModuleValidator
 
     private static void CheckTableType(TableType table)
     {
-        // A table's size is a u32, so the 2^32-1 bound holds by construction.
+        // A 32-bit table's limits are u32s and a 64-bit one's u64s (table64), so the bounds (2^32-1, 2^64-1) hold by construction.
         if (table.Limits.Max is { } max && table.Limits.Min > max)
             throw new WasmValidationException("size minimum must not be greater than maximum", 0);
     }
@@ -221,7 +222,12 @@ public static class ModuleValidator
     private static void CheckMemoryType(MemoryType memory)
     {
         var limits = memory.Limits;
-        if (limits.Min > MaxMemoryPages || limits.Max > MaxMemoryPages)
+        if (limits.Is64)
+        {
+            if (limits.Min > MaxMemory64Pages || limits.Max > MaxMemory64Pages)
+                throw new WasmValidationException("memory size must be at most 2^48 pages (2^64 bytes)", 0);
+        }
+        else if (limits.Min > MaxMemoryPages || limits.Max > MaxMemoryPages)
             throw new WasmValidationException("memory size must be at most 65536 pages (4GiB)", 0);
         if (limits.Max is { } max && limits.Min > max)
             throw new WasmValidationException("size minimum must not be greater than maximum", 0);
@@ -261,8 +267,14 @@ public static class ModuleValidator
                     break;
                 }
                 case Opcode.I32Add or Opcode.I32Sub or Opcode.I32Mul or Opcode.I64Add or Opcode.I64Sub or Opcode.I64Mul:
-                    // Valid in WebAssembly 3.0 (extended constant expressions); the 2.0 suite asserts them invalid.
-                    throw new WasmValidationException("constant expression required (extended constant expressions are not supported)", ins.Offset);
+                {
+                    // Extended constant expressions (WebAssembly 3.0): two operands of the operator's type, one result.
+                    var type = ins.Opcode is Opcode.I32Add or Opcode.I32Sub or Opcode.I32Mul ? ValType.I32 : ValType.I64;
+                    if (stack.Count < 2 || stack[^1] != type || stack[^2] != type)
+                        throw new WasmValidationException("type mismatch", ins.Offset);
+                    stack.RemoveAt(stack.Count - 1);
+                    break;
+                }
                 default:
                     throw new WasmValidationException("constant expression required", ins.Offset);
             }
@@ -290,7 +302,7 @@ public static class ModuleValidator
                 throw new WasmValidationException($"unknown table {segment.TableIndex}", segment.SourceOffset);
             if (context.Tables[segment.TableIndex].ElementType != segment.ElementType)
                 throw new WasmValidationException("type mismatch", segment.SourceOffset);
-            CheckConstantExpression(module, context, segment.Offset!, ValType.I32);
+            CheckConstantExpression(module, context, segment.Offset!, context.Tables[segment.TableIndex].AddressType);
         }
     }
 
@@ -299,7 +311,7 @@ public static class ModuleValidator
         if (segment.Mode != SegmentMode.Active) return;
         if (segment.MemoryIndex >= (uint)module.TotalMemoryCount)
             throw new WasmValidationException($"unknown memory {segment.MemoryIndex}", segment.SourceOffset);
-        CheckConstantExpression(module, context, segment.Offset!, ValType.I32);
+        CheckConstantExpression(module, context, segment.Offset!, module.GetMemoryType(segment.MemoryIndex).AddressType);
     }
 
     private static void CheckExports(ModuleDefinition module, ModuleContext context)

@@ -32,12 +32,6 @@ public class UnsupportedFeatureTests
         { "GC opcode ref.i31", SingleFunction([0x41, 0x00, 0xFB, 0x1C, 0x1A, End]), UnsupportedFeatures.Gc, "opcode 0xFB 0x1C", 30 },
         { "ref.null any", SingleFunction([0xD0, 0x6E, 0x1A, End]), UnsupportedFeatures.Gc, "ref.null any", 29 },
         { "block of anyref", SingleFunction([0x02, 0x6E, 0xD0, 0x6E, End, 0x1A, End]), UnsupportedFeatures.Gc, "reference type anyref (0x6E)", 29 },
-        { "64-bit memory", Module(Section(5, Vec([0x04, 0x01]))), UnsupportedFeatures.Memory64, "64-bit limits (flags 0x04)", 11 },
-        { "64-bit table", Module(Section(4, Vec([FuncRef, 0x05, 0x01, 0x02]))), UnsupportedFeatures.Memory64, "64-bit limits (flags 0x05)", 12 },
-        { "memory index 1 in a load", SingleFunction([0x41, 0x00, 0x28, 0x42, 0x01, 0x00, 0x1A, End]), UnsupportedFeatures.MultiMemory, "memory index 1 in a memory instruction", 32 },
-        // With two memories declared, memory.size's byte is a memory index (with one it stays "zero byte expected").
-        { "memory.size 1 with two memories", Module(VoidTypeSection(), Section(3, Vec([0x00])), Section(5, Vec([0x00, 0x01], [0x00, 0x01])), Section(10, Vec(Body(0x3F, 0x01, 0x1A, End)))),
-            UnsupportedFeatures.MultiMemory, "memory index 1 in a memory instruction", 31 },
     };
 
     [Theory]

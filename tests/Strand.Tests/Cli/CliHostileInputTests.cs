@@ -126,6 +126,20 @@ public class CliHostileInputTests
         Assert.DoesNotContain("internal error", err);
     }
 
+    /// <summary>A 64-bit memory above the 64 GiB Strand reserves: the same implementation limit on every run path (the group's memory was exit 70).</summary>
+    [Theory]
+    [InlineData("(func (export \"f\") (result i32) (i32.const 1))", "--invoke", "f")]
+    [InlineData("(func (export \"f\") (result i32) (i32.const 1))", "--invoke", "f", "--threads", "2")]
+    [InlineData("(export \"memory\" (memory 0)) (func (export \"_start\"))")]
+    public void AMemory64BeyondTheImplementationLimitIsNotATrap(string fields, params string[] args)
+    {
+        var (code, _, err) = RunWat($"(module (memory i64 0x10_0001) {fields})", args);
+        Assert.Equal(1, code);
+        Assert.Contains("cannot instantiate", err);
+        Assert.Contains("implementation limit: a 64-bit memory of 1048577 pages", err);
+        Assert.DoesNotContain("internal error", err);
+    }
+
     [Fact]
     public void AnEndlessScriptIsRefused()
     {

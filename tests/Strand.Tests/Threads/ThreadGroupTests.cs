@@ -221,7 +221,7 @@ public class ThreadGroupTests
         using var group = new ThreadGroup(ThreadFixtures.Load("threads/spin.wasm"));
         var first = group.Spawn("never_set_address");
         Assert.True(first.Join(ThreadFixtures.JoinTimeout));
-        Assert.NotEqual(-1, group.Memory!.Grow(group.Memory.MaximumPages!.Value - group.Memory.Pages));
+        Assert.NotEqual(-1, group.Memory!.Grow((uint)(group.Memory.MaximumPages!.Value - group.Memory.Pages)));
         var error = Assert.Throws<ThreadSpawnException>(() => group.Spawn("never_set_address"));
         Assert.Equal("cannot place a 65408 bytes shadow stack for thread 2: memory is at its maximum of 256 pages; relink with a larger --max-memory or lower --stack-size", error.Message);
     }

@@ -59,12 +59,13 @@ public class ModuleValidatorTests
     }
 
     [Fact]
-    public void AtMostOneMemory()
+    public void SeveralMemoriesAreValid()
     {
+        // Multi-memory (WebAssembly 3.0): an imported and a defined memory.
         var m = new TestModule();
         m.ImportMemory(new MemoryType(new Limits(1, null)));
         m.Memory(1);
-        m.AssertInvalid("multiple memories (WebAssembly 2.0 allows one; multi-memory is not supported)");
+        m.AssertValid();
     }
 
     // ---- imports, exports, start ----
@@ -157,9 +158,22 @@ public class ModuleValidatorTests
     [Fact]
     public void ConstantExpressionsAllowOnlyConstantInstructions()
     {
+        // Extended constant expressions (WebAssembly 3.0): i32/i64 add, sub and mul are constant, typed as usual.
         var add = new TestModule();
         add.Global(I32, false, I32Const, 1, I32Const, 2, I32Add, End);
-        add.AssertInvalid("constant expression required (extended constant expressions are not supported)");
+        add.AssertValid();
+
+        var mixed = new TestModule();
+        mixed.Global(I32, false, I32Const, 1, I64Const, 2, I32Add, End);
+        mixed.AssertInvalid("type mismatch");
+
+        var missing = new TestModule();
+        missing.Global(I32, false, I32Const, 1, 0x6C, End); // i32.mul with one operand
+        missing.AssertInvalid("type mismatch");
+
+        var div = new TestModule();
+        div.Global(I32, false, I32Const, 1, I32Const, 2, 0x6D, End); // i32.div_s
+        div.AssertInvalid("constant expression required");
 
         var nop = new TestModule();
         nop.Global(I32, false, Nop, I32Const, 0, End);
