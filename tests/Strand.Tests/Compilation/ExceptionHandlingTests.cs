@@ -144,6 +144,30 @@ public class ExceptionHandlingTests
     }
 
     [Fact]
+    public void StackExhaustionPassesAHandlerInEveryFrame()
+    {
+        // Every frame's catch_all filter sees the trap and declines it; it unwinds in one dispatch.
+        var instance = Instantiate("""
+            (module
+              (func $r (export "r") (param i32) (result i32)
+                (block $h
+                  (try_table (result i32) (catch_all $h)
+                    (i32.add (call $r (i32.add (local.get 0) (i32.const 1))) (i32.const 1)))
+                  (return))
+                (i32.const -1)))
+            """);
+        Exception? error = null;
+        var thread = new Thread(() =>
+        {
+            try { instance.Invoke("r", Value.I32(0)); }
+            catch (Exception e) { error = e; }
+        }, 1024 * 1024);
+        thread.Start();
+        thread.Join();
+        Assert.Equal(TrapCode.CallStackExhausted, Assert.IsType<TrapException>(error).Code);
+    }
+
+    [Fact]
     public void AnUncaughtExceptionReachesTheHostAsAWasmExceptionNotATrap()
     {
         var instance = Instantiate(Module);
