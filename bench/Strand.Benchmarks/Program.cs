@@ -5,11 +5,12 @@ using Strand.Runtime;
 
 // Side-by-side benchmark: Strand vs Node.js (V8) on the same .wasm, in one run.
 //
-//   dotnet run -c Release --project bench/Strand.Benchmarks [-- --calls N --warmup N --rounds N --no-node]
+//   dotnet run -c Release --project bench/Strand.Benchmarks [-- --calls N --warmup N --rounds N --no-node --simd]
 //
 // Prints per-call times of the seed's algorithm (fixtures/seed/algorithm.wasm, expected
 // 5172326400000) for Strand and for node (bench/node/bench.mjs), their ratio, and the cost
 // of instantiating an already compiled module. Figures, not assertions: a benchmark never fails on time.
+// --simd runs the same algorithm built with clang -O3 -msimd128 (fixtures/seed/algorithm_simd.wasm: i32x4/i64x2 loops).
 //
 // Other modes (first argument):
 //   programs [--work DIR] [--rounds N] [--only NAME]   real programs whole-process, strand vs node (Programs.cs)
@@ -28,6 +29,7 @@ if (args.Length > 0 && args[0] == "programs") return Strand.Benchmarks.Programs.
 
 int calls = 10, warmup = 5, rounds = 5;
 bool runNode = true;
+string seedName = "algorithm.wasm";
 for (int i = 0; i < args.Length; i++)
 {
     switch (args[i])
@@ -36,18 +38,19 @@ for (int i = 0; i < args.Length; i++)
         case "--warmup": warmup = int.Parse(args[++i]); break;
         case "--rounds": rounds = int.Parse(args[++i]); break;
         case "--no-node": runNode = false; break;
+        case "--simd": seedName = "algorithm_simd.wasm"; break;
         default: Console.Error.WriteLine($"unknown option {args[i]}"); return 2;
     }
 }
 
 string root = FindRepositoryRoot();
-string seedPath = Path.Combine(root, "fixtures", "seed", "algorithm.wasm");
+string seedPath = Path.Combine(root, "fixtures", "seed", seedName);
 const long Expected = 5172326400000;
 
 // 1. Compile once.
 var sw = Stopwatch.StartNew();
 var module = Module.Compile(File.ReadAllBytes(seedPath));
-Console.WriteLine($"compile algorithm.wasm: {sw.Elapsed.TotalMilliseconds:F2} ms");
+Console.WriteLine($"compile {seedName}: {sw.Elapsed.TotalMilliseconds:F2} ms");
 
 // 2. Per-call times, alternating rounds of Strand and node so both see the same machine load.
 //    Each round is the mean of `calls` calls after warm-up; the best and median rounds are reported.

@@ -36,7 +36,7 @@ public static class CommandHelp
             "strand run [OPTIONS] FILE [--invoke NAME [ARGS...]] [-- PROGRAM-ARGS...]",
             "Runs a .wasm or .wat file. Without --invoke, runs a WASI program's _start (WASI preview 1; a program " +
             "importing wasi.thread-spawn runs its threads as wasi-threads) and exits with its exit code. With --invoke, " +
-            "calls the export NAME with ARGS (i32/i64 in decimal or 0x hex, f32/f64 as decimals) and prints its results, " +
+            "calls the export NAME with ARGS (i32/i64 in decimal or 0x hex, f32/f64 as decimals, v128 as 0x and up to 32 hex digits) and prints its results, " +
             "one per line; WASI imports are provided, and a reactor's _initialize runs first.",
             [
                 new("--invoke NAME", "call the exported function NAME instead of _start; its ARGS follow FILE"),
@@ -66,7 +66,7 @@ public static class CommandHelp
             "strand inspect [OPTIONS] FILE",
             "Prints the memory layout, the shadow-stack global (how it was found and how strong the evidence is), TLS, " +
             "data segments, imports/exports and a thread-safety verdict. Decodes and analyses only (nothing is validated, " +
-            "compiled or run), so it works on modules using features Strand cannot run (SIMD, exceptions, GC).",
+            "compiled or run), so it works on modules using features Strand cannot run (exceptions, GC).",
             [
                 new("--threads N", "show where Strand would place N threads' stacks (1-1024), isolated mode"),
                 new("--stack-size SIZE", "shadow stack per extra thread for that preview, below 4 GiB (65536, 64k, 1m)"),

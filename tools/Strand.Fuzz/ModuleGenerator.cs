@@ -4,17 +4,17 @@ namespace Strand.Fuzz;
 
 /// <summary>
 /// Turns a seed into a random valid module: deterministic random bytes (SplitMix64) fed to binaryen's
-/// `wasm-opt -ttf` (translate-to-fuzz), restricted to wasm 2.0 and threads features.
+/// `wasm-opt -ttf` (translate-to-fuzz), restricted to wasm 2.0 (SIMD included) and threads features.
 /// </summary>
 internal sealed class ModuleGenerator(string wasmOptPath)
 {
     /// <summary>
-    /// The wasm 2.0 features (without reference types) and threads. Each is left out of a seed's module with
-    /// probability 1/4, so code without them (e.g. unshared memories, no atomics) is generated too.
+    /// The wasm 2.0 features (without reference types; with SIMD) and threads. Each is left out of a seed's module
+    /// with probability 1/4, so code without them (e.g. unshared memories, no atomics, no vectors) is generated too.
     /// </summary>
     public static readonly string[] OptionalFeatures =
     [
-        "sign-ext", "mutable-globals", "nontrapping-float-to-int", "bulk-memory", "multivalue", "threads",
+        "sign-ext", "mutable-globals", "nontrapping-float-to-int", "bulk-memory", "multivalue", "threads", "simd",
     ];
 
     /// <summary>

@@ -99,6 +99,7 @@ internal static class StrandRunner
                 string name = import.Name;
                 linker.DefineFunction(import.Module, import.Name, type, args =>
                 {
+                    if (FuzzPlan.HasV128(type) && !TraceText.IsV128Logger(type)) throw new TraceText.V128AtJsBoundary();
                     Add("import " + name + "(" + string.Join(",", args.Select(TraceText.Format)) + ")");
                     return type.Results.Select(Value.Default).ToArray();
                 });

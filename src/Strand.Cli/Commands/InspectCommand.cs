@@ -9,7 +9,7 @@ namespace Strand.Cli.Commands;
 /// <summary>
 /// <c>strand inspect FILE [--svg OUT] [--threads N] [--stack-size SIZE]</c>: layout and thread-safety facts of a
 /// module. Decodes and analyses only: nothing is validated, compiled, linked or run, so it works on any module
-/// that decodes, including one whose code uses features Strand does not implement (SIMD, exception handling, GC).
+/// that decodes, including one whose code uses features Strand does not implement (exception handling, GC).
 /// </summary>
 public static class InspectCommand
 {

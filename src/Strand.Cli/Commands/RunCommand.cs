@@ -1,3 +1,4 @@
+using System.Runtime.Intrinsics;
 using System.Globalization;
 using Strand.Binary;
 using Strand.Runtime;
@@ -132,6 +133,12 @@ public static class RunCommand
             case ValType.F64:
                 if (double.TryParse(text, NumberStyles.Float, inv, out double d)) return Value.F64(d);
                 break;
+            case ValType.V128:
+                // The 128-bit value in hex, as results print: 0x then up to 32 digits, lane 0 in the lowest bits.
+                if (text.StartsWith("0x", StringComparison.OrdinalIgnoreCase) && text.Length is > 2 and <= 34
+                    && UInt128.TryParse(text.AsSpan(2), NumberStyles.AllowHexSpecifier, inv, out var v))
+                    return Value.V128(System.Runtime.Intrinsics.Vector128.AsByte(System.Runtime.Intrinsics.Vector128.Create((ulong)v, (ulong)(v >> 64))));
+                break;
             default:
                 throw new UsageException($"argument {position + 1}: {type.ToWat()} parameters cannot be given on the command line");
         }
@@ -168,6 +175,8 @@ public static class RunCommand
         ValType.I64 => v.AsI64.ToString(CultureInfo.InvariantCulture),
         ValType.F32 => v.AsF32.ToString("R", CultureInfo.InvariantCulture),
         ValType.F64 => v.AsF64.ToString("R", CultureInfo.InvariantCulture),
+        ValType.V128 => "0x" + v.AsV128.AsUInt64().GetElement(1).ToString("x16", CultureInfo.InvariantCulture)
+                             + v.AsV128.AsUInt64().GetElement(0).ToString("x16", CultureInfo.InvariantCulture),
         _ => v.Reference is null ? "null" : v.Reference.ToString() ?? "ref",
     };
 }

@@ -30,7 +30,8 @@ public sealed class WasmUnsupportedException : Exception
 /// <summary>Names of the features a <see cref="WasmUnsupportedException"/> reports.</summary>
 public static class UnsupportedFeatures
 {
-    /// <summary>The SIMD proposal (<c>v128</c>, the 0xFD prefix, relaxed SIMD).</summary>
+    /// <summary>The SIMD proposal (<c>v128</c>, the 0xFD prefix, relaxed SIMD). Strand implements it, so this is no
+    /// longer reported; kept for code that compares <see cref="WasmUnsupportedException.Feature"/> with it.</summary>
     public const string Simd = "SIMD";
     /// <summary>The exception-handling proposal (tags, <c>try_table</c>, <c>throw</c>, legacy <c>try</c>).</summary>
     public const string ExceptionHandling = "exception handling";

@@ -72,7 +72,7 @@ public readonly struct Value : IEquatable<Value>
     /// <summary>True for a null reference of a reference type.</summary>
     public bool IsNull => Type.IsReference() && _ref is null;
 
-    /// <summary>Converts to the natural CLR value: int, long, float, double, <c>Vector128Converts to the natural CLR value: int, long, float, double, or the reference.lt;byteConverts to the natural CLR value: int, long, float, double, or the reference.gt;</c> (v128), or the reference.</summary>
+    /// <summary>Converts to the natural CLR value: int, long, float, double, <c>Vector128&lt;byte&gt;</c> (v128), or the reference.</summary>
     public object? ToObject() => Type switch
     {
         ValType.I32 => AsI32,

@@ -77,4 +77,29 @@ public class SimdEmbeddingTests
         Assert.Equal(0, exitCode);
         Assert.Equal("sum 32640.0\n", System.Text.Encoding.UTF8.GetString(stdout.ToArray()));
     }
+
+    [Fact]
+    public void ACompiledArtifactRunsSimdCode()
+    {
+        var module = Module.FromFile(Strand.Tests.Wasi.ProgramTests.FixturePath("simd", "ops"));
+        var loaded = Module.Deserialize(module.Serialize());
+        Assert.True(loaded.IsPrecompiled);
+        var instance = new Linker().Instantiate(loaded);
+        Assert.Equal(new[] { 6, 8, 10, 12 }, Lanes<int>(instance.Invoke("i32x4.add", I32(1, 2, 3, 4), I32(5, 6, 7, 8)).Single()));
+        Assert.Equal(new byte[] { 31, 0, 30, 1, 29, 2, 28, 3, 27, 4, 26, 5, 25, 6, 24, 7 },
+            Lanes<byte>(instance.Invoke("i8x16.shuffle", U8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                U8(16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31)).Single()));
+    }
+
+    [Fact]
+    public void TheCliTakesAndPrintsV128AsHex()
+    {
+        string ops = Strand.Tests.Wasi.ProgramTests.FixturePath("simd", "ops");
+        var (code, output, error) = Strand.Tests.Cli.CliTests.Run("run", ops, "--invoke", "i32x4.add", "0x00000004000000030000000200000001", "0xffffffff");
+        Assert.True(code == 0, error);
+        Assert.Equal("0x00000004000000030000000200000000", output.Trim());   // lane 0: 1 + 0xffffffff wraps
+        (code, _, error) = Strand.Tests.Cli.CliTests.Run("run", ops, "--invoke", "i32x4.add", "0x1", "12");
+        Assert.Equal(2, code);
+        Assert.Contains("argument 2: '12' is not a valid v128", error);
+    }
 }
