@@ -1,3 +1,4 @@
+using System.Numerics;
 using System.Reflection.Emit;
 using Strand.Binary;
 using Strand.Runtime;
@@ -237,15 +238,6 @@ internal sealed partial class FunctionCompiler
         Push(F32);
     }
 
-    /// <summary>A rotation, its count made opaque to the JIT (see <see cref="WasmOps.OpaqueZero"/>).</summary>
-    private void Rotate(string name, ValType type)
-    {
-        _il.Emit(OpCodes.Ldsfld, RuntimeMembers.OpaqueZero);
-        if (type == I64) _il.Emit(OpCodes.Conv_I8);
-        _il.Emit(OpCodes.Add);
-        Helper(name, 2, type);
-    }
-
     /// <summary>Compare and negate: for ne, le, ge (a false comparison yields 1).</summary>
     private void NotCompare(OpCode compare)
     {
@@ -332,53 +324,53 @@ internal sealed partial class FunctionCompiler
             case Opcode.F32Ge or Opcode.F64Ge: NotCompare(OpCodes.Clt_Un); break;
 
             // i32 arithmetic
-            case Opcode.I32Clz: Helper(nameof(WasmOps.I32Clz), 1, I32); break;
-            case Opcode.I32Ctz: Helper(nameof(WasmOps.I32Ctz), 1, I32); break;
-            case Opcode.I32Popcnt: Helper(nameof(WasmOps.I32Popcnt), 1, I32); break;
+            case Opcode.I32Clz: BitCountIntrinsic(nameof(BitOperations.LeadingZeroCount), I32); break;
+            case Opcode.I32Ctz: BitCountIntrinsic(nameof(BitOperations.TrailingZeroCount), I32); break;
+            case Opcode.I32Popcnt: BitCountIntrinsic(nameof(BitOperations.PopCount), I32); break;
             case Opcode.I32Add: Op(OpCodes.Add, 2, I32); break;
             case Opcode.I32Sub: Op(OpCodes.Sub, 2, I32); break;
             case Opcode.I32Mul: Op(OpCodes.Mul, 2, I32); break;
-            case Opcode.I32DivS: Helper(nameof(WasmOps.I32DivS), 2, I32); break;
-            case Opcode.I32DivU: Helper(nameof(WasmOps.I32DivU), 2, I32); break;
-            case Opcode.I32RemS: Helper(nameof(WasmOps.I32RemS), 2, I32); break;
-            case Opcode.I32RemU: Helper(nameof(WasmOps.I32RemU), 2, I32); break;
+            case Opcode.I32DivS: DivRem(OpCodes.Div, nameof(WasmOps.I32DivS), I32); break;
+            case Opcode.I32DivU: DivRem(OpCodes.Div_Un, nameof(WasmOps.I32DivU), I32); break;
+            case Opcode.I32RemS: DivRem(OpCodes.Rem, nameof(WasmOps.I32RemS), I32); break;
+            case Opcode.I32RemU: DivRem(OpCodes.Rem_Un, nameof(WasmOps.I32RemU), I32); break;
             case Opcode.I32And: Op(OpCodes.And, 2, I32); break;
             case Opcode.I32Or: Op(OpCodes.Or, 2, I32); break;
             case Opcode.I32Xor: Xor(I32); break;
             case Opcode.I32Shl: Shift(OpCodes.Shl, I32); break;
             case Opcode.I32ShrS: Shift(OpCodes.Shr, I32); break;
             case Opcode.I32ShrU: Shift(OpCodes.Shr_Un, I32); break;
-            case Opcode.I32Rotl: Rotate(nameof(WasmOps.I32Rotl), I32); break;
-            case Opcode.I32Rotr: Rotate(nameof(WasmOps.I32Rotr), I32); break;
+            case Opcode.I32Rotl: RotateInline(true, I32); break;
+            case Opcode.I32Rotr: RotateInline(false, I32); break;
 
             // i64 arithmetic
-            case Opcode.I64Clz: Helper(nameof(WasmOps.I64Clz), 1, I64); break;
-            case Opcode.I64Ctz: Helper(nameof(WasmOps.I64Ctz), 1, I64); break;
-            case Opcode.I64Popcnt: Helper(nameof(WasmOps.I64Popcnt), 1, I64); break;
+            case Opcode.I64Clz: BitCountIntrinsic(nameof(BitOperations.LeadingZeroCount), I64); break;
+            case Opcode.I64Ctz: BitCountIntrinsic(nameof(BitOperations.TrailingZeroCount), I64); break;
+            case Opcode.I64Popcnt: BitCountIntrinsic(nameof(BitOperations.PopCount), I64); break;
             case Opcode.I64Add: Op(OpCodes.Add, 2, I64); break;
             case Opcode.I64Sub: Op(OpCodes.Sub, 2, I64); break;
             case Opcode.I64Mul: Op(OpCodes.Mul, 2, I64); break;
-            case Opcode.I64DivS: Helper(nameof(WasmOps.I64DivS), 2, I64); break;
-            case Opcode.I64DivU: Helper(nameof(WasmOps.I64DivU), 2, I64); break;
-            case Opcode.I64RemS: Helper(nameof(WasmOps.I64RemS), 2, I64); break;
-            case Opcode.I64RemU: Helper(nameof(WasmOps.I64RemU), 2, I64); break;
+            case Opcode.I64DivS: DivRem(OpCodes.Div, nameof(WasmOps.I64DivS), I64); break;
+            case Opcode.I64DivU: DivRem(OpCodes.Div_Un, nameof(WasmOps.I64DivU), I64); break;
+            case Opcode.I64RemS: DivRem(OpCodes.Rem, nameof(WasmOps.I64RemS), I64); break;
+            case Opcode.I64RemU: DivRem(OpCodes.Rem_Un, nameof(WasmOps.I64RemU), I64); break;
             case Opcode.I64And: Op(OpCodes.And, 2, I64); break;
             case Opcode.I64Or: Op(OpCodes.Or, 2, I64); break;
             case Opcode.I64Xor: Xor(I64); break;
             case Opcode.I64Shl: Shift(OpCodes.Shl, I64); break;
             case Opcode.I64ShrS: Shift(OpCodes.Shr, I64); break;
             case Opcode.I64ShrU: Shift(OpCodes.Shr_Un, I64); break;
-            case Opcode.I64Rotl: Rotate(nameof(WasmOps.I64Rotl), I64); break;
-            case Opcode.I64Rotr: Rotate(nameof(WasmOps.I64Rotr), I64); break;
+            case Opcode.I64Rotl: RotateInline(true, I64); break;
+            case Opcode.I64Rotr: RotateInline(false, I64); break;
 
             // f32 arithmetic
-            case Opcode.F32Abs: Helper(nameof(WasmOps.F32Abs), 1, F32); break;
-            case Opcode.F32Neg: Helper(nameof(WasmOps.F32Neg), 1, F32); break;
-            case Opcode.F32Ceil: Helper(nameof(WasmOps.F32Ceil), 1, F32); break;
-            case Opcode.F32Floor: Helper(nameof(WasmOps.F32Floor), 1, F32); break;
-            case Opcode.F32Trunc: Helper(nameof(WasmOps.F32Trunc), 1, F32); break;
-            case Opcode.F32Nearest: Helper(nameof(WasmOps.F32Nearest), 1, F32); break;
-            case Opcode.F32Sqrt: Helper(nameof(WasmOps.F32Sqrt), 1, F32); break;
+            case Opcode.F32Abs: SignBitOperation(true, F32); break;
+            case Opcode.F32Neg: SignBitOperation(false, F32); break;
+            case Opcode.F32Ceil: MathIntrinsic(nameof(MathF.Ceiling), F32); break;
+            case Opcode.F32Floor: MathIntrinsic(nameof(MathF.Floor), F32); break;
+            case Opcode.F32Trunc: MathIntrinsic(nameof(MathF.Truncate), F32); break;
+            case Opcode.F32Nearest: MathIntrinsic(nameof(MathF.Round), F32); break;
+            case Opcode.F32Sqrt: MathIntrinsic(nameof(MathF.Sqrt), F32); break;
             case Opcode.F32Add: Op(OpCodes.Add, 2, F32); break;
             case Opcode.F32Sub: Op(OpCodes.Sub, 2, F32); break;
             case Opcode.F32Mul: Op(OpCodes.Mul, 2, F32); break;
@@ -388,13 +380,13 @@ internal sealed partial class FunctionCompiler
             case Opcode.F32Copysign: Helper(nameof(WasmOps.F32Copysign), 2, F32); break;
 
             // f64 arithmetic
-            case Opcode.F64Abs: Helper(nameof(WasmOps.F64Abs), 1, F64); break;
-            case Opcode.F64Neg: Helper(nameof(WasmOps.F64Neg), 1, F64); break;
-            case Opcode.F64Ceil: Helper(nameof(WasmOps.F64Ceil), 1, F64); break;
-            case Opcode.F64Floor: Helper(nameof(WasmOps.F64Floor), 1, F64); break;
-            case Opcode.F64Trunc: Helper(nameof(WasmOps.F64Trunc), 1, F64); break;
-            case Opcode.F64Nearest: Helper(nameof(WasmOps.F64Nearest), 1, F64); break;
-            case Opcode.F64Sqrt: Helper(nameof(WasmOps.F64Sqrt), 1, F64); break;
+            case Opcode.F64Abs: SignBitOperation(true, F64); break;
+            case Opcode.F64Neg: SignBitOperation(false, F64); break;
+            case Opcode.F64Ceil: MathIntrinsic(nameof(Math.Ceiling), F64); break;
+            case Opcode.F64Floor: MathIntrinsic(nameof(Math.Floor), F64); break;
+            case Opcode.F64Trunc: MathIntrinsic(nameof(Math.Truncate), F64); break;
+            case Opcode.F64Nearest: MathIntrinsic(nameof(Math.Round), F64); break;
+            case Opcode.F64Sqrt: MathIntrinsic(nameof(Math.Sqrt), F64); break;
             case Opcode.F64Add: Op(OpCodes.Add, 2, F64); break;
             case Opcode.F64Sub: Op(OpCodes.Sub, 2, F64); break;
             case Opcode.F64Mul: Op(OpCodes.Mul, 2, F64); break;

@@ -149,6 +149,7 @@ internal sealed partial class FunctionCompiler
             if (_controls.Count == 0) break;
         }
         EmitBoundsCheckSlowPaths();
+        EmitStackCheckSlowPath();
     }
 
     /// <summary>
@@ -313,11 +314,7 @@ internal sealed partial class FunctionCompiler
         if (calls)
         {
             // Only functions that call can recurse; leaf functions need neither guard.
-            var ok = _il.DefineLabel();
-            _il.Emit(OpCodes.Call, RuntimeMembers.EnsureStack);
-            _il.Emit(OpCodes.Brtrue, ok);
-            EmitTrap(TrapCode.CallStackExhausted);
-            _il.MarkLabel(ok);
+            EmitStackCheck();
             EmitInterruptCheck();
         }
     }
@@ -403,7 +400,7 @@ internal sealed partial class FunctionCompiler
             for (int k = ps.Length - 1; k >= 0; k--) _il.Emit(OpCodes.Stloc, c.Slots[k]);
         }
         _il.MarkLabel(c.Label);
-        if (_signal is not null) EmitInterruptCheck();
+        if (_signal is not null && !IsShortCountedLoop()) EmitInterruptCheck();
         if (c.Slots is not null)
             foreach (var slot in c.Slots) _il.Emit(OpCodes.Ldloc, slot);
     }

@@ -267,7 +267,11 @@ internal sealed class CompiledModule
     }
 
     /// <summary>Called by compiled code for a call to another chunk: the callee's code, generating it on first use.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    /// <remarks>
+    /// Also optimised at once (no tier-0 copy): callers the JIT does not inline it into, those compiled with MinOpts
+    /// (too big to optimise) or out of inline budget, call it at every cross-chunk call.
+    /// </remarks>
+    [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
     internal static nint Resolve(Instance instance, int definedIndex)
     {
         nint code = instance.Code[definedIndex];
@@ -481,8 +485,9 @@ internal static class ModuleCompiler
 /// <summary>
 /// Keeps guest recursion from overflowing the CLR stack whatever a function's frame size.
 /// <para>
-/// Every function that calls starts with <see cref="RuntimeHelpers.TryEnsureSufficientExecutionStack"/>, which
-/// guarantees the runtime's margin (128 KiB on 64-bit, 64 KiB on 32-bit) below the caller's frame: enough for a
+/// Every function that calls starts with a check equivalent to <see cref="RuntimeHelpers.TryEnsureSufficientExecutionStack"/>
+/// (one compare against a per-thread verified limit, <see cref="WasmOps.StackLowInverted"/>), which guarantees the
+/// runtime's margin (128 KiB on 64-bit, 64 KiB on 32-bit) below the caller's frame: enough for a
 /// callee whose frame is small, plus the trap path (throwing and dispatching the exception). A function whose frame
 /// may be larger than <see cref="SmallFrameBytes"/> (many locals, a deep operand stack, many blocks) is compiled into a
 /// separate body method, and its entry point becomes a small method that first checks that the body's frame estimate
@@ -493,7 +498,7 @@ internal static class ModuleCompiler
 internal static class FrameGuard
 {
     /// <summary>Frames up to this estimate are covered by the caller's margin.</summary>
-    public const long SmallFrameBytes = 32 * 1024;
+    public const long SmallFrameBytes = WasmOps.FastCheckFrameBytes;
 
     /// <summary>
     /// A generous upper bound of the native frame of a function: 16 bytes (twice a JIT stack slot) per parameter,
@@ -541,7 +546,11 @@ internal static class FrameGuard
 
         var il = entry.GetILGenerator();
         var ok = il.DefineLabel();
-        il.Emit(OpCodes.Ldc_I8, frame);
+        // The body's frame estimate, plus the arguments this entry passes on the stack and its own small frame.
+        il.Emit(OpCodes.Ldc_I8, frame + 16L * ps.Length + 4096);
+        var probe = il.DeclareLocal(typeof(byte));
+        il.Emit(OpCodes.Ldloca, probe);
+        il.Emit(OpCodes.Conv_U);
         il.Emit(OpCodes.Call, RuntimeMembers.EnsureStackFor);
         il.Emit(OpCodes.Brtrue, ok);
         il.Emit(OpCodes.Ldc_I4, (int)TrapCode.CallStackExhausted);

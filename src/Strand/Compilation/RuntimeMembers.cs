@@ -28,8 +28,9 @@ internal static class RuntimeMembers
     public static readonly MethodInfo ResolveCode = Op(typeof(CompiledModule), nameof(CompiledModule.Resolve));
     public static readonly MethodInfo ResolveFromStub = Op(typeof(CompiledModule), nameof(CompiledModule.ResolveFromStub));
 
-    public static readonly MethodInfo EnsureStack =
-        typeof(RuntimeHelpers).GetMethod(nameof(RuntimeHelpers.TryEnsureSufficientExecutionStack), Type.EmptyTypes)!;
+    /// <summary><see cref="WasmOps.StackLowInverted"/> and <see cref="WasmOps.ExtendStack"/>: the entry check of functions that call.</summary>
+    public static readonly FieldInfo StackLowInverted = Field(typeof(WasmOps), nameof(WasmOps.StackLowInverted));
+    public static readonly MethodInfo ExtendStack = Op(nameof(WasmOps.ExtendStack));
 
     /// <summary><see cref="WasmOps.EnsureStack"/>: the entry check of a function with a big frame (see <see cref="FrameGuard"/>).</summary>
     public static readonly MethodInfo EnsureStackFor = Op(nameof(WasmOps.EnsureStack));

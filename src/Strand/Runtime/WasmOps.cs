@@ -34,16 +34,79 @@ internal static class WasmOps
 
     // ---------------- stack ----------------
 
+    /// <summary>
+    /// Most a frame of a function with the fast entry check extends below its probe local (the local whose address
+    /// the check compares): functions whose frame estimate (doubled for on-stack replacement) is bigger get the
+    /// big-frame entry instead (compiler's FrameGuard.SmallFrameBytes).
+    /// </summary>
+    internal const int FastCheckFrameBytes = 32 * 1024;
+
+    /// <summary>
+    /// Stack probed below a verified frame by <see cref="ExtendStack"/>: half the runtime's margin (128 KiB on 64-bit;
+    /// on 32-bit, 64 KiB, where the probe of 32 KiB verifies no more than the frame itself, so every deeper call
+    /// takes the slow path there: correct, only slower).
+    /// </summary>
+    private static readonly int StackExtendProbeBytes = IntPtr.Size == 8 ? 64 * 1024 : 32 * 1024;
+
+    /// <summary>
+    /// Per thread, the bitwise complement of the lowest address a function's probe local may have and pass the entry
+    /// check without a call (0, the default of a new thread, means no address: the first check takes the slow path).
+    /// Invariant: on this thread, a frame whose probe local lies at or above <c>~StackLowInverted</c> and that extends
+    /// at most <see cref="FastCheckFrameBytes"/> below it ends above the runtime's sufficient-stack limit, exactly what
+    /// <see cref="RuntimeHelpers.TryEnsureSufficientExecutionStack"/> in its prologue would have guaranteed.
+    /// Thread-static (on linux-x64 the JIT's TLS access is a call to <c>__tls_get_addr</c>, about 0.6 ns), so no
+    /// instance shared by threads and no thread that reuses a dead thread's stack memory can see another thread's limit.
+    /// </summary>
+    [ThreadStatic] internal static nuint StackLowInverted;
+
+    /// <summary>
+    /// The slow path of the entry check of a function that calls, taken when its probe local lies below the thread's
+    /// verified limit (<see cref="StackLowInverted"/>): checks the runtime's margin below this frame (false: the
+    /// caller traps "call stack exhausted"), then probes <see cref="StackExtendProbeBytes"/> further down and, if the
+    /// margin holds there too, lowers the thread's limit so that the next 32+ KiB of deeper calls pass with one compare.
+    /// On 64-bit, each call that returns true lowers the limit by at least 32 KiB or finds the stack within 192 KiB of its end.
+    /// </summary>
+    [SkipLocalsInit, MethodImpl(MethodImplOptions.NoInlining)]
+    public static unsafe bool ExtendStack()
+    {
+        // The margin below this helper's frame covers the calling function's frame and its callees, as the prologue
+        // check did before; the probe below is safe because that margin (128 KiB) exceeds it.
+        if (!RuntimeHelpers.TryEnsureSufficientExecutionStack()) return false;
+        byte* probe = stackalloc byte[StackExtendProbeBytes];
+        if (RuntimeHelpers.TryEnsureSufficientExecutionStack())
+        {
+            // Every address of this thread's stack at or above probe + FastCheckFrameBytes has its frame end above
+            // the probe, itself above the stack pointer at which the runtime's margin held.
+            nuint low = (nuint)probe + FastCheckFrameBytes;
+            if (low < ~StackLowInverted) StackLowInverted = ~low;
+        }
+        return true;
+    }
+
     /// <summary>Stack probed per step of <see cref="EnsureStack"/>: half of the smallest margin the runtime guarantees (64 KiB on 32-bit).</summary>
     private const int StackProbeStep = 32 * 1024;
 
     /// <summary>
     /// True when at least <paramref name="frameBytes"/> of stack plus the runtime's execution margin
-    /// (<see cref="RuntimeHelpers.TryEnsureSufficientExecutionStack"/>: 128 KiB on 64-bit) remain below the caller.
-    /// Walks down in steps of 32 KiB (a <c>stackalloc</c> each, not initialised), checking the margin at every step,
-    /// so it never touches stack that is not there. Called at the entry of functions with big frames (compiler's FrameGuard).
+    /// (<see cref="RuntimeHelpers.TryEnsureSufficientExecutionStack"/>: 128 KiB on 64-bit) remain below
+    /// <paramref name="address"/> (the address of a local of the calling entry method). Called at the entry of
+    /// functions with big frames (compiler's FrameGuard). Fast path: the frame ends within the region this thread has
+    /// already verified (<see cref="StackLowInverted"/>: everything from <c>~StackLowInverted - FastCheckFrameBytes</c>
+    /// up lies above the runtime's limit). Otherwise <see cref="EnsureStackSlow"/> walks down.
     /// </summary>
-    public static bool EnsureStack(long frameBytes) =>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static bool EnsureStack(long frameBytes, nuint address)
+    {
+        nuint floor = ~StackLowInverted - FastCheckFrameBytes;
+        return (address >= floor && address - floor >= (nuint)frameBytes) || EnsureStackSlow(frameBytes);
+    }
+
+    /// <summary>
+    /// Walks down in steps of 32 KiB (a <c>stackalloc</c> each, not initialised), checking the margin at every step,
+    /// so it never touches stack that is not there; on success the thread's verified region grows to the last step.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static bool EnsureStackSlow(long frameBytes) =>
         RuntimeHelpers.TryEnsureSufficientExecutionStack() && (frameBytes <= 0 || ProbeStackFrom(frameBytes));
 
     private static unsafe bool ProbeStackFrom(long frameBytes) => ProbeStack(frameBytes, null);
@@ -53,7 +116,11 @@ internal static class WasmOps
     {
         byte* step = stackalloc byte[StackProbeStep];
         if (!RuntimeHelpers.TryEnsureSufficientExecutionStack()) return false;
-        return remaining <= StackProbeStep || ProbeStack(remaining - StackProbeStep, step);
+        if (remaining > StackProbeStep) return ProbeStack(remaining - StackProbeStep, step);
+        // The margin held below this last step: every frame above it, with its probe local FastCheckFrameBytes higher, is safe.
+        nuint low = (nuint)step + FastCheckFrameBytes;
+        if (low < ~StackLowInverted) StackLowInverted = ~low;
+        return true;
     }
 
     // ---------------- integer division ----------------
@@ -116,7 +183,7 @@ internal static class WasmOps
         return (long)((ulong)a % (ulong)b);
     }
 
-    // ---------------- bit counting / rotation ----------------
+    // ---------------- JIT workarounds (rotations, clz/ctz/popcnt, abs/neg, rounding: FunctionCompiler.Numeric.cs) ----------------
 
     /// <summary>
     /// Always 0, but not a constant to the JIT: compiled code adds it to every rotation count. RyuJIT (.NET 10,
@@ -130,30 +197,11 @@ internal static class WasmOps
     /// </summary>
     public static int OpaqueZero = 0;
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static int I32Clz(int a) => BitOperations.LeadingZeroCount((uint)a);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static int I32Ctz(int a) => BitOperations.TrailingZeroCount((uint)a);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static int I32Popcnt(int a) => BitOperations.PopCount((uint)a);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static long I64Clz(long a) => BitOperations.LeadingZeroCount((ulong)a);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static long I64Ctz(long a) => BitOperations.TrailingZeroCount((ulong)a);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static long I64Popcnt(long a) => BitOperations.PopCount((ulong)a);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static int I32Rotl(int a, int n) => (int)BitOperations.RotateLeft((uint)a, n);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static int I32Rotr(int a, int n) => (int)BitOperations.RotateRight((uint)a, n);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static long I64Rotl(long a, long n) => (long)BitOperations.RotateLeft((ulong)a, (int)(n & 63));
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static long I64Rotr(long a, long n) => (long)BitOperations.RotateRight((ulong)a, (int)(n & 63));
+    // ---------------- floating point: copysign works on bits (NaN payloads kept) ----------------
 
-    // ---------------- floating point: sign operations work on bits (NaN payloads kept) ----------------
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static float F32Abs(float a) => BitConverter.Int32BitsToSingle(BitConverter.SingleToInt32Bits(a) & 0x7FFF_FFFF);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static float F32Neg(float a) => BitConverter.Int32BitsToSingle(BitConverter.SingleToInt32Bits(a) ^ int.MinValue);
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float F32Copysign(float a, float b) => BitConverter.Int32BitsToSingle(
         (BitConverter.SingleToInt32Bits(a) & 0x7FFF_FFFF) | (BitConverter.SingleToInt32Bits(b) & int.MinValue));
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static double F64Abs(double a) => BitConverter.Int64BitsToDouble(BitConverter.DoubleToInt64Bits(a) & long.MaxValue);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static double F64Neg(double a) => BitConverter.Int64BitsToDouble(BitConverter.DoubleToInt64Bits(a) ^ long.MinValue);
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static double F64Copysign(double a, double b) => BitConverter.Int64BitsToDouble(
         (BitConverter.DoubleToInt64Bits(a) & long.MaxValue) | (BitConverter.DoubleToInt64Bits(b) & long.MinValue));
@@ -195,16 +243,6 @@ internal static class WasmOps
         return a + b;
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float F32Ceil(float a) => MathF.Ceiling(a);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float F32Floor(float a) => MathF.Floor(a);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float F32Trunc(float a) => MathF.Truncate(a);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float F32Nearest(float a) => MathF.Round(a, MidpointRounding.ToEven);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float F32Sqrt(float a) => MathF.Sqrt(a);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static double F64Ceil(double a) => Math.Ceiling(a);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static double F64Floor(double a) => Math.Floor(a);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static double F64Trunc(double a) => Math.Truncate(a);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static double F64Nearest(double a) => Math.Round(a, MidpointRounding.ToEven);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static double F64Sqrt(double a) => Math.Sqrt(a);
 
     // ---------------- conversions ----------------
 
