@@ -34,8 +34,12 @@ internal sealed partial class FunctionCompiler
             case Opcode.BrIf: DoBrIf(ins); break;
             case Opcode.BrTable: DoBrTable(ins); break;
             case Opcode.Return:
-                EmitReturn();
+                EmitBranchTo(_controls[0]);
                 _unreachable = true;
+                break;
+            case Opcode.Try or Opcode.Catch or Opcode.CatchAll or Opcode.Delegate or Opcode.Rethrow or Opcode.Throw
+                or Opcode.ThrowRef or Opcode.TryTable or Opcode.ReturnCall or Opcode.ReturnCallIndirect:
+                EmitExceptionOrTailCall(ins);
                 break;
             case Opcode.Call: DoCall(ins.Index); break;
             case Opcode.CallIndirect: DoCallIndirect(ins); break;

@@ -28,13 +28,32 @@ internal sealed partial class FunctionCompiler
     /// </summary>
     private void EmitBoundsCheckSlowPaths()
     {
-        foreach (var slow in _boundsSlowPaths)
+        foreach (var slow in _boundsSlowPaths) EmitBoundsSlowPath(slow);
+        if (_wrapTrap is { } wrap)
+        {
+            _il.MarkLabel(wrap);
+            EmitTrap(TrapCode.OutOfBoundsMemoryAccess);
+        }
+    }
+
+    /// <summary>
+    /// Out of line, after the body; inside a try region (exception handling) inline instead: a branch may neither leave
+    /// nor enter a CIL protected region.
+    /// </summary>
+    private void AddBoundsSlowPath(BoundsSlowPath slow)
+    {
+        if (_tryDepth > 0) EmitBoundsSlowPath(slow);
+        else _boundsSlowPaths.Add(slow);
+    }
+
+    private void EmitBoundsSlowPath(BoundsSlowPath slow)
+    {
         {
             _il.MarkLabel(slow.Entry);
             if (slow.Memory != 0 || slow.Is64)
             {
                 EmitOtherSlowPath(slow);
-                continue;
+                return;
             }
             // The cached limit may be stale (this function, a callee or another thread of a shared
             // memory grew the memory). Memory only grows, so re-read it once before trapping.
@@ -48,11 +67,6 @@ internal sealed partial class FunctionCompiler
             _il.Emit(OpCodes.Ldloc, slow.Address);
             _il.Emit(OpCodes.Ldloc, slow.Limit);
             _il.Emit(OpCodes.Ble, slow.Resume);
-            EmitTrap(TrapCode.OutOfBoundsMemoryAccess);
-        }
-        if (_wrapTrap is { } wrap)
-        {
-            _il.MarkLabel(wrap);
             EmitTrap(TrapCode.OutOfBoundsMemoryAccess);
         }
     }
@@ -284,15 +298,24 @@ internal sealed partial class FunctionCompiler
         var limit = state.Limits[SizeSlot(size)]!;
         if (state.Is64 && offset != 0)
         {
-            _wrapTrap ??= _il.DefineLabel();
+            // One shared trap after the body; inside a try region a local one (no branch may leave the region).
+            var wrap = _tryDepth > 0 ? _il.DefineLabel() : (_wrapTrap ??= _il.DefineLabel());
             _il.Emit(OpCodes.Ldloc, ea);
             _il.Emit(OpCodes.Ldc_I8, (long)offset);
-            _il.Emit(OpCodes.Blt_Un, _wrapTrap.Value);
+            _il.Emit(OpCodes.Blt_Un, wrap);
+            if (_tryDepth > 0)
+            {
+                var fits = _il.DefineLabel();
+                _il.Emit(OpCodes.Br, fits);
+                _il.MarkLabel(wrap);
+                EmitTrap(TrapCode.OutOfBoundsMemoryAccess);
+                _il.MarkLabel(fits);
+            }
         }
         _il.Emit(OpCodes.Ldloc, ea);
         _il.Emit(OpCodes.Ldloc, limit);
         _il.Emit(state.Is64 ? OpCodes.Bge_Un : OpCodes.Bgt, slow);
-        _boundsSlowPaths.Add(new BoundsSlowPath(slow, ok, ea, limit, size, memory, state.Is64));
+        AddBoundsSlowPath(new BoundsSlowPath(slow, ok, ea, limit, size, memory, state.Is64));
         _il.MarkLabel(ok);
     }
 
@@ -306,7 +329,7 @@ internal sealed partial class FunctionCompiler
         _il.Emit(OpCodes.Ldloc, ea);
         _il.Emit(OpCodes.Ldloc, limit);
         _il.Emit(OpCodes.Bgt, slow);
-        _boundsSlowPaths.Add(new BoundsSlowPath(slow, ok, ea, limit, size));
+        AddBoundsSlowPath(new BoundsSlowPath(slow, ok, ea, limit, size));
         _il.MarkLabel(ok);
     }
 

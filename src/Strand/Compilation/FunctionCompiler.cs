@@ -33,6 +33,10 @@ internal sealed partial class FunctionCompiler
         public bool HasElse;
         public bool Branched;
         public LocalBuilder[]? Slots;
+        /// <summary>CIL protected regions around the block's label (see FunctionCompiler.Exceptions.cs).</summary>
+        public int Depth;
+        /// <summary>A try_table with clauses or a legacy try: its protected region.</summary>
+        public TryRegion? Region;
 
         public ValType[] BranchTypes => Kind == ControlKind.Loop ? Params : Results;
     }
@@ -230,8 +234,8 @@ internal sealed partial class FunctionCompiler
         {
             switch (ins.Opcode)
             {
-                case Opcode.Block or Opcode.If: loopStack.Push(false); depth++; break;
-                case Opcode.End when depth > 0:
+                case Opcode.Block or Opcode.If or Opcode.Try or Opcode.TryTable: loopStack.Push(false); depth++; break;
+                case Opcode.End or Opcode.Delegate when depth > 0:
                     depth--;
                     if (loopStack.Pop()) loopDepth--;
                     break;
@@ -242,7 +246,9 @@ internal sealed partial class FunctionCompiler
                     calls = true;
                     if (ins.Index < _module.ImportedFunctionCount) instance = true;
                     break;
-                case Opcode.CallIndirect: calls = true; tables.Add(ins.Index2); break;
+                case Opcode.CallIndirect or Opcode.ReturnCallIndirect: calls = true; tables.Add(ins.Index2); break;
+                case Opcode.ReturnCall: calls = true; instance = true; break;
+                case Opcode.Throw or Opcode.TryTable or Opcode.Try or Opcode.Catch: instance = true; break;
                 case Opcode.Loop:
                     loops = true;
                     loopStack.Push(true);
@@ -342,11 +348,18 @@ internal sealed partial class FunctionCompiler
     {
         switch (ins.Opcode)
         {
-            case Opcode.Block or Opcode.Loop or Opcode.If:
+            case Opcode.Block or Opcode.Loop or Opcode.If or Opcode.Try or Opcode.TryTable:
                 _skipDepth++;
                 break;
             case Opcode.Else when _skipDepth == 0:
                 DoElse();
+                break;
+            case Opcode.Catch or Opcode.CatchAll when _skipDepth == 0:
+                BeginLegacyCatch(ins);
+                break;
+            case Opcode.Delegate:
+                if (_skipDepth > 0) _skipDepth--;
+                else DoDelegate(ins);
                 break;
             case Opcode.End:
                 if (_skipDepth > 0) _skipDepth--;
@@ -366,14 +379,14 @@ internal sealed partial class FunctionCompiler
     {
         ForgetCheckedAddresses();
         var (ps, rs) = BlockSignature(ins.Block);
-        _controls.Add(new Control { Kind = ControlKind.Block, Params = ps, Results = rs, Height = _stack.Count - ps.Length, Label = _il.DefineLabel() });
+        _controls.Add(new Control { Kind = ControlKind.Block, Params = ps, Results = rs, Height = _stack.Count - ps.Length, Label = _il.DefineLabel(), Depth = _tryDepth });
     }
 
     private void DoLoop(Instruction ins)
     {
         ForgetCheckedAddresses();
         var (ps, rs) = BlockSignature(ins.Block);
-        var c = new Control { Kind = ControlKind.Loop, Params = ps, Results = rs, Height = _stack.Count - ps.Length, Label = _il.DefineLabel() };
+        var c = new Control { Kind = ControlKind.Loop, Params = ps, Results = rs, Height = _stack.Count - ps.Length, Label = _il.DefineLabel(), Depth = _tryDepth };
         _controls.Add(c);
         if (ps.Length > 0)
         {
@@ -394,7 +407,7 @@ internal sealed partial class FunctionCompiler
         var c = new Control
         {
             Kind = ControlKind.If, Params = ps, Results = rs, Height = _stack.Count - ps.Length,
-            Label = _il.DefineLabel(), ElseLabel = _il.DefineLabel(),
+            Label = _il.DefineLabel(), ElseLabel = _il.DefineLabel(), Depth = _tryDepth,
         };
         _controls.Add(c);
         _il.Emit(OpCodes.Brfalse, c.ElseLabel);
@@ -415,6 +428,11 @@ internal sealed partial class FunctionCompiler
     {
         ForgetCheckedAddresses();
         var c = _controls[^1];
+        if (c.Region is not null)
+        {
+            EndTry();
+            return;
+        }
         if (c.Kind == ControlKind.Function)
         {
             if (!_unreachable) EmitReturn();
@@ -457,6 +475,11 @@ internal sealed partial class FunctionCompiler
     /// <summary>Unconditional branch to <paramref name="c"/> from the current stack (which is left as it was in the mirror).</summary>
     private void EmitBranchTo(Control c)
     {
+        if (c.Depth != _tryDepth)
+        {
+            EmitExitBranch(c); // out of a try region (FunctionCompiler.Exceptions.cs)
+            return;
+        }
         if (c.Kind == ControlKind.Function)
         {
             EmitReturn();
@@ -476,7 +499,7 @@ internal sealed partial class FunctionCompiler
 
     /// <summary>True when a branch to <paramref name="c"/> needs no stack adjustment, so a plain CIL branch suffices.</summary>
     private bool IsDirectBranch(Control c) =>
-        c.Kind != ControlKind.Function && c.BranchTypes.Length == 0 && _stack.Count == c.Height;
+        c.Kind != ControlKind.Function && c.BranchTypes.Length == 0 && _stack.Count == c.Height && c.Depth == _tryDepth;
 
     private void DoBrIf(Instruction ins)
     {
