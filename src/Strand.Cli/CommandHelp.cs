@@ -27,7 +27,7 @@ public static class CommandHelp
         (2, "usage error (one line on stderr)"),
         (70, "internal error of strand itself (one line: 'strand: internal error: ...')"),
         (124, "--timeout expired"),
-        (134, "wasm trap"),
+        (134, "wasm trap, or a wasm exception no handler caught"),
     ];
 
     public static readonly IReadOnlyList<CommandSpec> Commands =

@@ -24,7 +24,10 @@ internal sealed class ModuleGenerator(string wasmOptPath)
     /// </summary>
     public const string ReferenceTypes = "reference-types";
 
-    public sealed record Options(bool ReferenceTypesEvery4th, bool FuzzPasses, int MinBytes, int MaxBytes);
+    /// <summary>WebAssembly 3.0 features added to every seed with <see cref="Options.TailCallsAndExceptions"/>.</summary>
+    public static readonly string[] TailCallsAndExceptions = ["tail-call", "exception-handling"];
+
+    public sealed record Options(bool ReferenceTypesEvery4th, bool FuzzPasses, int MinBytes, int MaxBytes, bool TailCallsAndExceptions = false);
 
     public sealed record Generated(string Path, string[] FeatureFlags, string Description);
 
@@ -47,6 +50,7 @@ internal sealed class ModuleGenerator(string wasmOptPath)
         var omitted = OptionalFeatures.Except(features).ToList();
         bool referenceTypes = options.ReferenceTypesEvery4th && seed % 4 == 3;
         if (referenceTypes) features.Add(ReferenceTypes);
+        if (options.TailCallsAndExceptions) features.AddRange(TailCallsAndExceptions);
         bool passes = options.FuzzPasses && (choices >> 20 & 1) == 1;
         string[] flags = ["--mvp-features", .. features.Select(f => "--enable-" + f)];
         var args = new List<string> { "-ttf", input, "-o", output };
@@ -57,6 +61,7 @@ internal sealed class ModuleGenerator(string wasmOptPath)
         string description = $"{size} random bytes"
             + (omitted.Count > 0 ? ", without " + string.Join(" ", omitted) : "")
             + (referenceTypes ? ", with reference types" : "")
+            + (options.TailCallsAndExceptions ? ", with tail calls and exceptions" : "")
             + (passes ? ", fuzz passes" : "");
         return new Generated(output, flags, description);
     }

@@ -11,7 +11,7 @@ namespace Strand.Fuzz
     {
         private const string Usage = """
             usage: Strand.Fuzz [--seeds A..B] [--keep DIR] [--timeout MS] [--bytes MIN..MAX]
-                               [--no-reftypes] [--no-passes] [--verbose] [--wasm-opt PATH] [--node PATH]
+                               [--no-reftypes] [--no-passes] [--tail-eh] [--verbose] [--wasm-opt PATH] [--node PATH]
                    Strand.Fuzz --module FILE.wasm [--timeout MS] [--verbose]
               --seeds A..B    seeds to run (default 0..99, inclusive)
               --keep DIR      write every mismatching module with both traces into DIR
@@ -19,6 +19,8 @@ namespace Strand.Fuzz
               --bytes MIN..MAX  size range of the random input given to wasm-opt (default 1000..20000)
               --no-reftypes   never enable reference types (by default every 4th seed does)
               --no-passes     never run binaryen's --fuzz-passes (by default half the seeds do)
+              --tail-eh       also enable tail calls and exception handling (binaryen 108 emits return_call*
+                              now and then; an uncaught exception is the outcome "exception" in both engines)
               --module FILE   compare one existing module; exit code 1 on a mismatch
             """;
 
@@ -28,7 +30,7 @@ namespace Strand.Fuzz
             string? keep = null, single = null;
             string wasmOpt = "wasm-opt", node = "node";
             int timeoutMs = 5000, minBytes = 1000, maxBytes = 20000;
-            bool referenceTypes = true, passes = true, verbose = false;
+            bool referenceTypes = true, passes = true, verbose = false, tailAndExceptions = false;
             try
             {
                 for (int i = 0; i < args.Length; i++)
@@ -42,6 +44,7 @@ namespace Strand.Fuzz
                         case "--bytes": (long lo, long hi) = Range(Next()); (minBytes, maxBytes) = ((int)lo, (int)hi); break;
                         case "--no-reftypes": referenceTypes = false; break;
                         case "--no-passes": passes = false; break;
+                        case "--tail-eh": tailAndExceptions = true; break;
                         case "--verbose": verbose = true; break;
                         case "--wasm-opt": wasmOpt = Next(); break;
                         case "--node": node = Next(); break;
@@ -75,7 +78,7 @@ namespace Strand.Fuzz
             }
 
             var generator = new ModuleGenerator(wasmOpt);
-            var options = new ModuleGenerator.Options(referenceTypes, passes, minBytes, maxBytes);
+            var options = new ModuleGenerator.Options(referenceTypes, passes, minBytes, maxBytes, tailAndExceptions);
             string work = Path.Combine(Path.GetTempPath(), $"strand-fuzz-{Environment.ProcessId}");
             Directory.CreateDirectory(work);
             if (keep is not null) Directory.CreateDirectory(keep);

@@ -118,6 +118,11 @@ internal static class StrandRunner
                 Add("instantiate trap " + TraceText.TrapCategory(trap));
                 return;
             }
+            catch (WasmException)
+            {
+                Add("instantiate exception"); // a start function's uncaught wasm exception
+                return;
+            }
             catch (Exception e)
             {
                 Add($"instantiate crash {e.GetType().Name}: {e.Message}");
@@ -155,6 +160,10 @@ internal static class StrandRunner
                 catch (TrapException trap)
                 {
                     line = "trap " + TraceText.TrapCategory(trap);
+                }
+                catch (WasmException)
+                {
+                    line = "exception"; // uncaught wasm exception (exception handling)
                 }
                 catch (Exception e)
                 {

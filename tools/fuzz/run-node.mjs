@@ -43,6 +43,11 @@ function parseArg(text) {
   }
 }
 
+// An uncaught wasm exception (exception handling), not a trap.
+function isWasmException(e) {
+  return typeof WebAssembly.Exception !== 'undefined' && e instanceof WebAssembly.Exception;
+}
+
 // V8's trap wording -> the fuzzer's trap categories (the C# side maps Strand's TrapCode to the same names).
 function trapCategory(e) {
   if (e instanceof RangeError && /call stack/i.test(e.message)) return 'stack-exhausted';
@@ -118,7 +123,8 @@ function runInWorker(plan) {
   try {
     instance = new WebAssembly.Instance(module, imports);
   } catch (e) {
-    post(e instanceof WebAssembly.LinkError ? 'instantiate link-error' : 'instantiate trap ' + trapCategory(e));
+    post(e instanceof WebAssembly.LinkError ? 'instantiate link-error'
+      : isWasmException(e) ? 'instantiate exception' : 'instantiate trap ' + trapCategory(e));
     return;
   }
   post('instantiate ok');
@@ -144,7 +150,7 @@ function runInWorker(plan) {
       const values = call.results.length === 1 ? [result] : call.results.length === 0 ? [] : [...result];
       line = 'result ' + call.results.map((t, i) => format(t, values[i])).join(',');
     } catch (e) {
-      line = 'trap ' + trapCategory(e);
+      line = isWasmException(e) ? 'exception' : 'trap ' + trapCategory(e);
     }
     post(line);
     observe();

@@ -87,6 +87,13 @@ public static class RunCommand
     /// <summary>Exit code when --timeout expires, as with the GNU timeout command.</summary>
     public const int TimeoutExitCode = 124;
 
+    /// <summary>
+    /// How a failure of guest code is named on stderr: "wasm trap: MESSAGE", or, for a wasm exception no handler caught
+    /// (exception handling; also exit code 134), its own message "uncaught wasm exception (TAG: PAYLOAD)".
+    /// </summary>
+    public static string DescribeGuestFailure(Exception e, string where = "") =>
+        e is Strand.Runtime.WasmException ? $"{e.Message}{where}" : $"wasm trap{where}: {e.Message}";
+
     public static int ReportTimeout(TimeSpan timeout)
     {
         Console.Out.Flush();

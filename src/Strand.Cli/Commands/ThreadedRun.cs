@@ -61,7 +61,7 @@ public static class ThreadedRun
             }
             catch (ThreadGroupException e)
             {
-                Console.Error.WriteLine($"strand: wasm trap: {e.InnerException?.Message ?? e.Message}");
+                Console.Error.WriteLine($"strand: {RunCommand.DescribeGuestFailure(e.InnerException ?? e)}");
                 return 134;
             }
             catch (TimeoutException)
@@ -159,7 +159,7 @@ public static class ThreadedRun
             }
             if (group.FirstError is { } first)
             {
-                Console.Error.WriteLine($"strand: wasm trap in thread {first.ThreadId}: {first.InnerException!.Message}");
+                Console.Error.WriteLine($"strand: {RunCommand.DescribeGuestFailure(first.InnerException!, $" in thread {first.ThreadId}")}");
                 return 134;
             }
             return 0;

@@ -68,10 +68,10 @@ public static class WasiRun
         {
             return RunCommand.ReportTimeout(timeout!.Value);
         }
-        catch (TrapException e)
+        catch (Exception e) when (e is TrapException or WasmException)
         {
             Console.Out.Flush();
-            Console.Error.WriteLine($"strand: wasm trap: {e.Message}");
+            Console.Error.WriteLine($"strand: {RunCommand.DescribeGuestFailure(e)}");
             return 134;
         }
     }
@@ -131,10 +131,10 @@ public static class WasiRun
             {
                 return RunCommand.ReportTimeout(timeout!.Value);
             }
-            catch (TrapException e)
+            catch (Exception e) when (e is TrapException or WasmException)
             {
                 Console.Out.Flush();
-                Console.Error.WriteLine($"strand: wasm trap: {e.Message}");
+                Console.Error.WriteLine($"strand: {RunCommand.DescribeGuestFailure(e)}");
                 return 134;
             }
         }

@@ -34,6 +34,8 @@ public readonly record struct BlockType(BlockTypeKind Kind, ValType Value = defa
 /// <item>table.init: <see cref="Index"/> = element segment, <see cref="Index2"/> = table. elem.drop: <see cref="Index"/>. table.copy: <see cref="Index"/> = destination, <see cref="Index2"/> = source.</item>
 /// <item>i32.const: <see cref="Immediate"/> = the value sign-extended to 64 bits; i64.const: its bits; f32.const/f64.const: the raw IEEE bits.</item>
 /// <item>ref.null: <see cref="RefType"/>. select with types: <see cref="SelectTypes"/>.</item>
+/// <item>try, try_table: <see cref="Block"/>; try_table: <see cref="Catches"/>. throw, catch: <see cref="Index"/> = tag. rethrow, delegate: <see cref="Index"/> = label depth.</item>
+/// <item>return_call: <see cref="Index"/> = function. return_call_indirect: <see cref="Index"/> = type, <see cref="Index2"/> = table.</item>
 /// <item>v128.const: <see cref="Immediate"/> = bytes 0..7 and <see cref="ImmediateHigh"/> = bytes 8..15 (little-endian);
 /// i8x16.shuffle: its 16 lane indices the same way. extract_lane, replace_lane, v128.loadN_lane/storeN_lane: <see cref="Lane"/>.</item>
 /// </list>
@@ -70,6 +72,8 @@ public struct Instruction
     public uint[]? Labels;
     /// <summary>The result types of a typed <c>select</c>.</summary>
     public ValType[]? SelectTypes;
+    /// <summary>A <c>try_table</c>'s catch clauses (its <see cref="Block"/> is the signature).</summary>
+    public CatchClause[]? Catches;
 
     /// <summary><see cref="Immediate"/> as an i32 constant.</summary>
     public readonly int I32 => (int)Immediate;

@@ -5,7 +5,7 @@ namespace Strand.Binary;
 /// the compiler and the constant-expression evaluator so immediates are parsed in one place.
 /// It knows encodings only; typing rules belong to validation.
 /// </summary>
-public static class InstructionDecoder
+public static partial class InstructionDecoder
 {
     /// <summary>
     /// Reads one instruction. Malformed input throws <see cref="WasmFormatException"/>; a well-formed opcode of a
@@ -70,8 +70,12 @@ public static class InstructionDecoder
         ins.Opcode = (Opcode)b;
         switch (ins.Opcode)
         {
-            case Opcode.Block or Opcode.Loop or Opcode.If:
+            case Opcode.Block or Opcode.Loop or Opcode.If or Opcode.Try:
                 ins.Block = ReadBlockType(r);
+                break;
+            case Opcode.TryTable or Opcode.Catch or Opcode.Throw or Opcode.Rethrow or Opcode.Delegate
+                or Opcode.ReturnCall or Opcode.ReturnCallIndirect:
+                ReadExceptionOrTailCall(r, ref ins);
                 break;
             case Opcode.Br or Opcode.BrIf or Opcode.Call or Opcode.LocalGet or Opcode.LocalSet or Opcode.LocalTee
                 or Opcode.GlobalGet or Opcode.GlobalSet or Opcode.TableGet or Opcode.TableSet or Opcode.RefFunc:
@@ -115,11 +119,12 @@ public static class InstructionDecoder
                 break;
             case Opcode.RefNull:
             {
-                // A heap type (3.0): func and extern are supported, the others are typed references, GC or exnref.
+                // A heap type (3.0): func, extern and exn are supported, the others are typed references or GC.
                 int at = r.Position;
                 long heap = r.ReadHeapType(out string name);
                 if (heap == -0x10) ins.RefType = ValType.FuncRef;
                 else if (heap == -0x11) ins.RefType = ValType.ExternRef;
+                else if (heap == -0x17) ins.RefType = ValType.ExnRef;
                 else
                 {
                     r.Unsupported(at, WasmReader.HeapTypeFeature(heap), $"ref.null {name}");
@@ -143,18 +148,8 @@ public static class InstructionDecoder
     /// <summary>Single-byte opcodes of WebAssembly 3.0 features Strand does not implement.</summary>
     private static (string Feature, string Name)? UnsupportedSingleByte(byte b) => b switch
     {
-        0x06 => (UnsupportedFeatures.ExceptionHandling, "try"),
-        0x07 => (UnsupportedFeatures.ExceptionHandling, "catch"),
-        0x08 => (UnsupportedFeatures.ExceptionHandling, "throw"),
-        0x09 => (UnsupportedFeatures.ExceptionHandling, "rethrow"),
-        0x0A => (UnsupportedFeatures.ExceptionHandling, "throw_ref"),
-        0x18 => (UnsupportedFeatures.ExceptionHandling, "delegate"),
-        0x19 => (UnsupportedFeatures.ExceptionHandling, "catch_all"),
-        0x1F => (UnsupportedFeatures.ExceptionHandling, "try_table"),
-        0x12 => (UnsupportedFeatures.TailCalls, "return_call"),
-        0x13 => (UnsupportedFeatures.TailCalls, "return_call_indirect"),
         0x14 => (UnsupportedFeatures.FunctionReferences, "call_ref"),
-        0x15 => (UnsupportedFeatures.TailCalls, "return_call_ref"),
+        0x15 => (UnsupportedFeatures.FunctionReferences, "return_call_ref"),
         0xD3 => (UnsupportedFeatures.Gc, "ref.eq"),
         0xD4 => (UnsupportedFeatures.FunctionReferences, "ref.as_non_null"),
         0xD5 => (UnsupportedFeatures.FunctionReferences, "br_on_null"),
@@ -167,30 +162,9 @@ public static class InstructionDecoder
     {
         switch (b)
         {
-            case 0x06:
-                SkipBlockType(r);
-                break;
-            case 0x07 or 0x08 or 0x09 or 0x12 or 0x14 or 0x15 or 0x18 or 0xD5 or 0xD6:
+            case 0x14 or 0x15 or 0xD5 or 0xD6:
                 r.ReadU32();
                 break;
-            case 0x13:
-                r.ReadU32();
-                r.ReadU32();
-                break;
-            case 0x1F:
-            {
-                SkipBlockType(r);
-                uint n = r.ReadVectorLength(1);
-                for (uint i = 0; i < n; i++)
-                {
-                    int at = r.Position;
-                    byte kind = r.ReadByte();
-                    if (kind > 3) throw r.Error(at, "malformed catch clause");
-                    if (kind <= 1) r.ReadU32(); // tag
-                    r.ReadU32();                // label
-                }
-                break;
-            }
         }
     }
 
@@ -342,6 +316,7 @@ public static class InstructionDecoder
         <= 0x05 => true,
         >= 0x0B and <= 0x11 => true,
         0x1A or 0x1B or 0x1C => true,
+        0x06 or 0x07 or 0x08 or 0x09 or 0x0A or 0x12 or 0x13 or 0x18 or 0x19 or 0x1F => true, // exception handling, tail calls
         >= 0x20 and <= 0x26 => true,
         >= 0x28 and <= 0xC4 => true,
         0xD0 or 0xD1 or 0xD2 => true,

@@ -73,7 +73,7 @@ public static partial class ModuleDecoder
                 case StartSectionId: module.StartFunction = r.ReadU32(); break;
                 case ElementSectionId: ReadElementSection(r, module); break;
                 case DataCountSectionId: module.DataCount = r.ReadU32(); break;
-                case TagSectionId: ReadTagSection(r, sectionOffset); break;
+                case TagSectionId: ReadTagSection(r, module); break;
                 case CodeSectionId:
                     codeSectionOffset = sectionOffset;
                     r.MultipleMemories = module.TotalMemoryCount > 1;
@@ -117,22 +117,18 @@ public static partial class ModuleDecoder
         _ => id + 1, // global, export, start, element
     };
 
-    /// <summary>
-    /// The tag section (exception handling): a vector of tags, each an attribute byte 0x00 and a type index.
-    /// Decoded to tell a well-formed one (not supported) from a malformed one.
-    /// </summary>
-    private static void ReadTagSection(WasmReader r, int sectionOffset)
+    /// <summary>The tag section (exception handling): a vector of tags, each an attribute byte 0x00 and a type index.</summary>
+    private static void ReadTagSection(WasmReader r, ModuleDefinition module)
     {
         uint count = r.ReadVectorLength(2);
-        for (uint i = 0; i < count; i++) ReadTagType(r);
-        r.Unsupported(sectionOffset, UnsupportedFeatures.ExceptionHandling, $"tag section with {count} tag(s)");
+        for (uint i = 0; i < count; i++) module.Tags.Add(ReadTagType(r));
     }
 
-    private static void ReadTagType(WasmReader r)
+    private static uint ReadTagType(WasmReader r)
     {
         int at = r.Position;
         if (r.ReadByte() != 0x00) throw r.Error(at, "malformed tag attribute");
-        r.ReadU32();
+        return r.ReadU32();
     }
 
     private static void ReadCustomSection(WasmReader r, ModuleDefinition module, int sectionOffset)
@@ -248,7 +244,7 @@ public static partial class ModuleDecoder
             string name = r.ReadName();
             int kindAt = r.Position;
             byte kind = r.ReadByte();
-            Import? import = kind switch
+            Import import = kind switch
             {
                 (byte)ExternalKind.Function => new Import
                 {
@@ -266,16 +262,12 @@ public static partial class ModuleDecoder
                 {
                     Module = moduleName, Name = name, Kind = ExternalKind.Global, Global = ReadGlobalType(r),
                 },
-                TagKind => null,
+                TagKind => new Import
+                {
+                    Module = moduleName, Name = name, Kind = ExternalKind.Tag, TagTypeIndex = ReadTagType(r),
+                },
                 _ => throw r.Error(kindAt, "malformed import kind"),
             };
-            if (import is null)
-            {
-                // A tag import (exception handling): decoded, then reported; tolerated, it is left out of the model.
-                ReadTagType(r);
-                r.Unsupported(kindAt, UnsupportedFeatures.ExceptionHandling, $"tag import {moduleName}.{name}");
-                continue;
-            }
             module.Imports.Add(import);
             switch (import.Kind)
             {
@@ -283,6 +275,7 @@ public static partial class ModuleDecoder
                 case ExternalKind.Table: module.ImportedTableCount++; break;
                 case ExternalKind.Memory: module.ImportedMemoryCount++; break;
                 case ExternalKind.Global: module.ImportedGlobalCount++; break;
+                case ExternalKind.Tag: module.ImportedTagCount++; break;
             }
         }
     }
@@ -400,11 +393,6 @@ public static partial class ModuleDecoder
             byte kind = r.ReadByte();
             if (kind > TagKind) throw r.Error(kindAt, "malformed export kind");
             uint index = r.ReadU32();
-            if (kind == TagKind)
-            {
-                r.Unsupported(kindAt, UnsupportedFeatures.ExceptionHandling, $"tag export \"{name}\"");
-                continue;
-            }
             module.Exports.Add(new Export(name, (ExternalKind)kind, index));
         }
     }
@@ -608,8 +596,11 @@ public static partial class ModuleDecoder
             var ins = InstructionDecoder.Read(r);
             switch (ins.Opcode)
             {
-                case Opcode.Block or Opcode.Loop:
+                case Opcode.Block or Opcode.Loop or Opcode.Try or Opcode.TryTable:
                     blocks.Push(BlockKind.Block);
+                    break;
+                case Opcode.Delegate when blocks.Count > 1: // ends a legacy try (validation checks it is one)
+                    blocks.Pop();
                     break;
                 case Opcode.If:
                     blocks.Push(BlockKind.If);
@@ -649,8 +640,11 @@ public static partial class ModuleDecoder
             var ins = InstructionDecoder.Read(r);
             switch (ins.Opcode)
             {
-                case Opcode.Block or Opcode.Loop or Opcode.If:
+                case Opcode.Block or Opcode.Loop or Opcode.If or Opcode.Try or Opcode.TryTable:
                     depth++;
+                    break;
+                case Opcode.Delegate when depth > 0:
+                    depth--;
                     break;
                 case Opcode.End:
                     if (depth == 0) return new ConstExpr(start, r.Position);

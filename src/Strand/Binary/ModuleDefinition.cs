@@ -26,6 +26,8 @@ public sealed class ModuleDefinition
     public List<MemoryType> Memories { get; } = new();
     /// <summary>Globals defined in the module (not imported), in order.</summary>
     public List<GlobalDefinition> Globals { get; } = new();
+    /// <summary>The tag section (exception handling): the type index of each tag defined in the module, in order.</summary>
+    public List<uint> Tags { get; } = new();
     /// <summary>The export section, in order.</summary>
     public List<Export> Exports { get; } = new();
     /// <summary>The start section's function index, if any.</summary>
@@ -58,6 +60,16 @@ public sealed class ModuleDefinition
     public int ImportedMemoryCount { get; set; }
     /// <summary>Globals imported: they come first in the global index space.</summary>
     public int ImportedGlobalCount { get; set; }
+    /// <summary>Tags imported: they come first in the tag index space.</summary>
+    public int ImportedTagCount { get; set; }
+    /// <summary>Size of the tag index space (imports included).</summary>
+    public int TotalTagCount => ImportedTagCount + Tags.Count;
+
+    /// <summary>The type index of tag <paramref name="tagIndex"/> in the tag index space (a function type with no results).</summary>
+    public uint GetTagTypeIndex(uint tagIndex) =>
+        tagIndex < ImportedTagCount
+            ? Imports.Where(i => i.Kind == ExternalKind.Tag).ElementAt((int)tagIndex).TagTypeIndex
+            : Tags[(int)(tagIndex - (uint)ImportedTagCount)];
 
     /// <summary>Size of the function index space (imports included).</summary>
     public int TotalFunctionCount => ImportedFunctionCount + FunctionTypeIndices.Count;
@@ -136,6 +148,8 @@ public sealed class Import
     public MemoryType? Memory { get; init; }
     /// <summary>For global imports: the global type.</summary>
     public GlobalType Global { get; init; }
+    /// <summary>For tag imports: the tag's type index.</summary>
+    public uint TagTypeIndex { get; init; }
 
     /// <summary>"module.name (kind)", for diagnostics.</summary>
     public override string ToString() => $"{Module}.{Name} ({Kind})";
@@ -260,6 +274,15 @@ public sealed class FunctionBody
 
     /// <summary>The number of <c>loop</c> instructions in this body, recorded by validation (-1 before).</summary>
     public int LoopCount { get; internal set; } = -1;
+
+    /// <summary>The number of <c>try_table</c> and legacy <c>try</c> instructions (CIL protected regions), recorded by validation (-1 before).</summary>
+    public int TryRegionCount { get; internal set; } = -1;
+
+    /// <summary>Each such region counted once per region it lies in, plus once (the sum of their nesting depths), recorded by validation (-1 before).</summary>
+    public long TryNestingUnits { get; internal set; } = -1;
+
+    /// <summary>Branches out of try regions, each counted once per region it leaves, recorded by validation (-1 before).</summary>
+    public long TryExitUnits { get; internal set; } = -1;
 
     /// <summary>Expands <see cref="Locals"/> into one entry per local.</summary>
     public ValType[] ExpandLocals()

@@ -14,6 +14,29 @@ public enum Opcode : ushort
     /// <see cref="ModuleDecoder.DecodeForAnalysis"/> tolerates such constructs; never reaches validation or compilation.
     /// </summary>
     NotSupported = 0xFFFF,
+
+    // ---- exception handling and tail calls (WebAssembly 3.0); implemented in Compilation/FunctionCompiler.Exceptions.cs and .TailCalls.cs
+
+    /// <summary>The legacy <c>try</c> instruction (exception handling, what clang -fwasm-exceptions emits); binary opcode 0x06.</summary>
+    Try = 0x06,
+    /// <summary>The legacy <c>catch</c> clause of a <c>try</c>; binary opcode 0x07.</summary>
+    Catch = 0x07,
+    /// <summary>The <c>throw</c> instruction; binary opcode 0x08.</summary>
+    Throw = 0x08,
+    /// <summary>The legacy <c>rethrow</c> instruction; binary opcode 0x09.</summary>
+    Rethrow = 0x09,
+    /// <summary>The <c>throw_ref</c> instruction; binary opcode 0x0A.</summary>
+    ThrowRef = 0x0A,
+    /// <summary>The <c>return_call</c> instruction (tail calls); binary opcode 0x12.</summary>
+    ReturnCall = 0x12,
+    /// <summary>The <c>return_call_indirect</c> instruction (tail calls); binary opcode 0x13.</summary>
+    ReturnCallIndirect = 0x13,
+    /// <summary>The legacy <c>delegate</c> end of a <c>try</c>; binary opcode 0x18.</summary>
+    Delegate = 0x18,
+    /// <summary>The legacy <c>catch_all</c> clause of a <c>try</c>; binary opcode 0x19.</summary>
+    CatchAll = 0x19,
+    /// <summary>The <c>try_table</c> instruction with its catch clauses; binary opcode 0x1F.</summary>
+    TryTable = 0x1F,
     /// <summary>The <c>unreachable</c> instruction; binary opcode 0x00.</summary>
     Unreachable = 0x00,
     /// <summary>The <c>nop</c> instruction; binary opcode 0x01.</summary>

@@ -17,6 +17,8 @@ public enum ValType : byte
     FuncRef = 0x70,
     /// <summary>Host reference (binary 0x6F).</summary>
     ExternRef = 0x6F,
+    /// <summary>Exception reference (exception handling, binary 0x69): a caught exception, or null.</summary>
+    ExnRef = 0x69,
     /// <summary>
     /// A WebAssembly 3.0 reference type Strand does not implement (typed function references, GC, exnref).
     /// Appears only in definitions from <see cref="ModuleDecoder.DecodeForAnalysis"/>; never in a module that compiles.
@@ -27,12 +29,12 @@ public enum ValType : byte
 /// <summary>Helpers on <see cref="ValType"/>.</summary>
 public static class ValTypeExtensions
 {
-    /// <summary>True for funcref and externref.</summary>
-    public static bool IsReference(this ValType t) => t is ValType.FuncRef or ValType.ExternRef;
+    /// <summary>True for funcref, externref and exnref.</summary>
+    public static bool IsReference(this ValType t) => t is ValType.FuncRef or ValType.ExternRef or ValType.ExnRef;
     /// <summary>True for i32, i64, f32 and f64.</summary>
     public static bool IsNumeric(this ValType t) => t is ValType.I32 or ValType.I64 or ValType.F32 or ValType.F64;
 
-    /// <summary>The text-format name: i32, i64, f32, f64, v128, funcref, externref.</summary>
+    /// <summary>The text-format name: i32, i64, f32, f64, v128, funcref, externref, exnref.</summary>
     public static string ToWat(this ValType t) => t switch
     {
         ValType.I32 => "i32",
@@ -42,6 +44,7 @@ public static class ValTypeExtensions
         ValType.V128 => "v128",
         ValType.FuncRef => "funcref",
         ValType.ExternRef => "externref",
+        ValType.ExnRef => "exnref",
         ValType.Unsupported => "<not supported>",
         _ => $"<type 0x{(byte)t:x2}>",
     };
@@ -138,4 +141,6 @@ public enum ExternalKind : byte
     Memory = 2,
     /// <summary>A global (descriptor 0x03).</summary>
     Global = 3,
+    /// <summary>A tag (exception handling, descriptor 0x04).</summary>
+    Tag = 4,
 }

@@ -314,9 +314,11 @@ public sealed class WasmReader
             // (ref null func) and (ref null extern) are funcref and externref.
             if (nullable && heap == -0x10) return ValType.FuncRef;
             if (nullable && heap == -0x11) return ValType.ExternRef;
+            if (nullable && heap == -0x17) return ValType.ExnRef;
             Unsupported(at, HeapTypeFeature(heap), $"reference type (ref {(nullable ? "null " : "")}{name})");
             return ValType.Unsupported;
         }
+        if (first == 0x69) return ValType.ExnRef;
         long shorthand = first - 0x80; // the one-byte s33 of an abstract heap type
         Unsupported(at, HeapTypeFeature(shorthand), $"reference type {AbstractHeapTypeName(shorthand)}ref (0x{first:X2})");
         return ValType.Unsupported;
@@ -360,8 +362,7 @@ public sealed class WasmReader
     /// <summary>Which feature a heap type belongs to: exn/noexn to exception handling, func/extern and type indices to typed function references, the rest to GC.</summary>
     internal static string HeapTypeFeature(long s33) => s33 switch
     {
-        >= 0 or -0x10 or -0x11 => UnsupportedFeatures.FunctionReferences,
-        -0x17 or -0x0C => UnsupportedFeatures.ExceptionHandling,
-        _ => UnsupportedFeatures.Gc,
+        >= 0 or -0x10 or -0x11 or -0x17 => UnsupportedFeatures.FunctionReferences, // (ref func), (ref extern), (ref exn), (ref $t)
+        _ => UnsupportedFeatures.Gc, // any, eq, i31, struct, array and the bottom types (none, nofunc, noextern, noexn)
     };
 }

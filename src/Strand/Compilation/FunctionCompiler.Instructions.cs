@@ -34,8 +34,12 @@ internal sealed partial class FunctionCompiler
             case Opcode.BrIf: DoBrIf(ins); break;
             case Opcode.BrTable: DoBrTable(ins); break;
             case Opcode.Return:
-                EmitReturn();
+                EmitBranchTo(_controls[0]);
                 _unreachable = true;
+                break;
+            case Opcode.Try or Opcode.Catch or Opcode.CatchAll or Opcode.Delegate or Opcode.Rethrow or Opcode.Throw
+                or Opcode.ThrowRef or Opcode.TryTable or Opcode.ReturnCall or Opcode.ReturnCallIndirect:
+                EmitExceptionOrTailCall(ins);
                 break;
             case Opcode.Call: DoCall(ins.Index); break;
             case Opcode.CallIndirect: DoCallIndirect(ins); break;
@@ -217,18 +221,17 @@ internal sealed partial class FunctionCompiler
     }
 
     /// <summary>
-    /// f32.reinterpret_i32. RyuJIT (.NET 10) turns Int32BitsToSingle of an 8/16-bit load into a 4-byte float load of
-    /// the same address (dotnet/runtime#133580): wrong bits, and a read past the end of memory. It does so even
-    /// through a single-use local, or after inlining a callee. Unless the operand is known not to be such a load,
-    /// it gets <see cref="WasmOps.OpaqueZero"/> or-ed in, which leaves the JIT no load to fold. (Found by tools/Strand.Fuzz.)
+    /// f32.reinterpret_i32. The operand always gets <see cref="WasmOps.OpaqueZero"/> or-ed in, so the JIT sees no value
+    /// it could fold: (1) RyuJIT (.NET 10) turns Int32BitsToSingle of an 8/16-bit load into a 4-byte float load of the
+    /// same address (dotnet/runtime#133580): wrong bits, and a read past the end of memory, even through a single-use
+    /// local or after inlining a callee (found by tools/Strand.Fuzz); (2) it folds Int32BitsToSingle of a constant (an
+    /// <c>i32.const</c>, constant arithmetic, a local or argument holding one) into a float literal, which it keeps as a
+    /// double, so a signalling NaN came out quiet (0x7F800001 became 0x7FC00001; found by the SIMD differential test).
     /// </summary>
     private void ReinterpretAsF32()
     {
-        if ((_facts[^1] & ValueFacts.NotNarrowLoad) == 0)
-        {
-            _il.Emit(OpCodes.Ldsfld, RuntimeMembers.OpaqueZero);
-            _il.Emit(OpCodes.Or);
-        }
+        _il.Emit(OpCodes.Ldsfld, RuntimeMembers.OpaqueZero);
+        _il.Emit(OpCodes.Or);
         _il.Emit(OpCodes.Call, RuntimeMembers.Method(typeof(BitConverter), nameof(BitConverter.Int32BitsToSingle), typeof(int)));
         PopN(1);
         Push(F32);

@@ -28,13 +28,32 @@ internal sealed partial class FunctionCompiler
     /// </summary>
     private void EmitBoundsCheckSlowPaths()
     {
-        foreach (var slow in _boundsSlowPaths)
+        foreach (var slow in _boundsSlowPaths) EmitBoundsSlowPath(slow);
+        foreach (var trap in _outOfBoundsTraps.Values)
+        {
+            _il.MarkLabel(trap);
+            EmitTrap(TrapCode.OutOfBoundsMemoryAccess);
+        }
+    }
+
+    /// <summary>
+    /// Out of line, after the body; inside a try region (exception handling) inline instead: a branch may neither leave
+    /// nor enter a CIL protected region.
+    /// </summary>
+    private void AddBoundsSlowPath(BoundsSlowPath slow)
+    {
+        if (_tryDepth > 0) EmitBoundsSlowPath(slow);
+        else _boundsSlowPaths.Add(slow);
+    }
+
+    private void EmitBoundsSlowPath(BoundsSlowPath slow)
+    {
         {
             _il.MarkLabel(slow.Entry);
             if (slow.Memory != 0 || slow.Is64)
             {
                 EmitOtherSlowPath(slow);
-                continue;
+                return;
             }
             // The cached limit may be stale (this function, a callee or another thread of a shared
             // memory grew the memory). Memory only grows, so re-read it once before trapping.
@@ -48,11 +67,6 @@ internal sealed partial class FunctionCompiler
             _il.Emit(OpCodes.Ldloc, slow.Address);
             _il.Emit(OpCodes.Ldloc, slow.Limit);
             _il.Emit(OpCodes.Ble, slow.Resume);
-            EmitTrap(TrapCode.OutOfBoundsMemoryAccess);
-        }
-        foreach (var trap in _outOfBoundsTraps.Values)
-        {
-            _il.MarkLabel(trap);
             EmitTrap(TrapCode.OutOfBoundsMemoryAccess);
         }
     }
@@ -114,6 +128,27 @@ internal sealed partial class FunctionCompiler
     /// branch: every branch to a label must leave the same stack (types, bottom first), else the JIT rejects the method.
     /// </summary>
     private readonly Dictionary<string, Label> _outOfBoundsTraps = new();
+
+    /// <summary>
+    /// Emits <paramref name="branch"/> to a trap "out of bounds memory access": the shared one for the current stack (see
+    /// <see cref="OutOfBoundsTrap"/>), or inside a try region (exception handling), where a branch may not leave the region,
+    /// a local one after a branch over it.
+    /// </summary>
+    private void EmitOutOfBoundsBranch(OpCode branch, Type? extra = null)
+    {
+        if (_tryDepth == 0)
+        {
+            _il.Emit(branch, OutOfBoundsTrap(extra));
+            return;
+        }
+        var trap = _il.DefineLabel();
+        var fits = _il.DefineLabel();
+        _il.Emit(branch, trap);
+        _il.Emit(OpCodes.Br, fits);
+        _il.MarkLabel(trap);
+        EmitTrap(TrapCode.OutOfBoundsMemoryAccess);
+        _il.MarkLabel(fits);
+    }
 
     /// <summary>
     /// The shared trap label for the current evaluation stack: the values the compile-time mirror <see cref="_stack"/>
@@ -282,8 +317,17 @@ internal sealed partial class FunctionCompiler
             || op is Opcode.Call or Opcode.CallIndirect or Opcode.MemoryGrow or Opcode.Nop or Opcode.Drop or Opcode.Select
                 or (>= Opcode.LocalGet and <= Opcode.GlobalSet) or (>= Opcode.I32Const and <= Opcode.I64Extend32S))
             return;
+        EmitMemory0LimitReload();
+    }
+
+    /// <summary>
+    /// Reloads the limits of a memory 0 that is not shared now (also at the start of an exception handler: the callee that
+    /// threw may have grown the memory).
+    /// </summary>
+    private void EmitMemory0LimitReload()
+    {
         _memory0LimitsStale = false;
-        int slots = _memory0LimitSlots!.Value;
+        if (_memory0LimitSlots is not int slots || slots == 0) return;
         _il.Emit(OpCodes.Ldloc, _memory!);
         _il.Emit(OpCodes.Ldfld, RuntimeMembers.MemoryLength);
         for (int slot = 0; slot < _memoryLimits.Length; slot++)
@@ -342,7 +386,7 @@ internal sealed partial class FunctionCompiler
             EmitWidenedAddress(offset);
             _il.Emit(OpCodes.Dup);
             _il.Emit(OpCodes.Ldloc, Memory0Limit(size));
-            _il.Emit(OpCodes.Bgt, OutOfBoundsTrap(typeof(long)));
+            EmitOutOfBoundsBranch(OpCodes.Bgt, typeof(long));
             _il.Emit(OpCodes.Conv_U);
             _il.Emit(OpCodes.Ldloc, _memoryBase!);
             _il.Emit(OpCodes.Add);
@@ -408,12 +452,12 @@ internal sealed partial class FunctionCompiler
         {
             _il.Emit(OpCodes.Ldloc, ea);
             _il.Emit(OpCodes.Ldc_I8, (long)offset);
-            _il.Emit(OpCodes.Blt_Un, OutOfBoundsTrap());
+            EmitOutOfBoundsBranch(OpCodes.Blt_Un);
         }
         _il.Emit(OpCodes.Ldloc, ea);
         _il.Emit(OpCodes.Ldloc, limit);
         _il.Emit(state.Is64 ? OpCodes.Bge_Un : OpCodes.Bgt, slow);
-        _boundsSlowPaths.Add(new BoundsSlowPath(slow, ok, ea, limit, size, memory, state.Is64));
+        AddBoundsSlowPath(new BoundsSlowPath(slow, ok, ea, limit, size, memory, state.Is64));
         _il.MarkLabel(ok);
     }
 
@@ -425,7 +469,7 @@ internal sealed partial class FunctionCompiler
             // EmitMemory0LimitRefresh), so a failed check traps at once, through one trap block shared by the function.
             _il.Emit(OpCodes.Ldloc, ea);
             _il.Emit(OpCodes.Ldloc, Memory0Limit(size));
-            _il.Emit(OpCodes.Bgt, OutOfBoundsTrap());
+            EmitOutOfBoundsBranch(OpCodes.Bgt);
             return;
         }
         var ok = _il.DefineLabel();
@@ -436,7 +480,7 @@ internal sealed partial class FunctionCompiler
         _il.Emit(OpCodes.Ldloc, ea);
         _il.Emit(OpCodes.Ldloc, limit);
         _il.Emit(OpCodes.Bgt, slow);
-        _boundsSlowPaths.Add(new BoundsSlowPath(slow, ok, ea, limit, size));
+        AddBoundsSlowPath(new BoundsSlowPath(slow, ok, ea, limit, size));
         _il.MarkLabel(ok);
     }
 

@@ -30,6 +30,7 @@ internal sealed partial class FunctionCompiler
             case SimdImmediate.Const:
                 EmitV128Constant(ins.Immediate, ins.ImmediateHigh);
                 Push(ValType.V128);
+                _facts[^1] = ConstantFacts(ins.Immediate, ins.ImmediateHigh);
                 return;
             case SimdImmediate.Shuffle:
                 EmitShuffle(ins.Immediate, ins.ImmediateHigh);
@@ -38,8 +39,14 @@ internal sealed partial class FunctionCompiler
                 return;
             case SimdImmediate.MemArg or SimdImmediate.MemArgLane:
                 EmitSimdMemory(ins, info, SimdMethods[ins.Opcode]);
+                if (info.Results.Length == 1) _facts[^1] = ValueFacts.NonConstantVector;
                 return;
         }
+        if (FoldableFloatArithmetic.Contains(ins.Opcode)) HideFoldableOperands(ins.Opcode, info.Operands.Length);
+        // A result computed from a non-constant vector (or a splat of a scalar just loaded) is not a constant either.
+        bool nonConstant = info.Operands is [not ValType.V128] && _position > 0 && _code[_position - 1].Opcode is >= Opcode.I32Load and <= Opcode.I64Load32U;
+        for (int i = 1; i <= info.Operands.Length; i++)
+            if (info.Operands[^i] == ValType.V128 && (_facts[^i] & ValueFacts.NonConstantVector) != 0) nonConstant = true;
         if (SimdIntrinsics.Table.TryGetValue(ins.Opcode, out var direct)) EmitIntrinsic(direct, ins.Lane);
         else
         {
@@ -48,7 +55,68 @@ internal sealed partial class FunctionCompiler
         }
         PopN(info.Operands.Length);
         foreach (var result in info.Results) Push(result);
+        if (nonConstant && info.Results is [ValType.V128]) _facts[^1] = ValueFacts.NonConstantVector;
     }
+
+    /// <summary>The instructions whose float arithmetic RyuJIT folds with constant operands (see <see cref="SimdOps.Opaque"/>).</summary>
+    private static readonly HashSet<Opcode> FoldableFloatArithmetic =
+    [
+        Opcode.F32x4Add, Opcode.F32x4Sub, Opcode.F32x4Mul, Opcode.F32x4Div, Opcode.F32x4Min, Opcode.F32x4Max,
+        Opcode.F64x2Add, Opcode.F64x2Sub, Opcode.F64x2Mul, Opcode.F64x2Div, Opcode.F64x2Min, Opcode.F64x2Max,
+        Opcode.F32x4RelaxedMadd, Opcode.F32x4RelaxedNmadd, Opcode.F64x2RelaxedMadd, Opcode.F64x2RelaxedNmadd,
+        Opcode.F32x4RelaxedMin, Opcode.F32x4RelaxedMax, Opcode.F64x2RelaxedMin, Opcode.F64x2RelaxedMax,
+    ];
+
+    /// <summary>
+    /// Passes each operand of a float arithmetic instruction that may be a JIT constant the instruction folds with
+    /// through <see cref="SimdOps.Opaque"/>, so a signalling NaN operand still gives a quiet NaN. Known non-constants
+    /// (loads and what is computed from them, through locals) and benign constants are left alone, so hot loops pay
+    /// nothing; a zero vector (a declared local not yet assigned) is hidden only as the subtrahend (<c>x - 0</c>).
+    /// Facts follow a local's last assignment in code order, as <see cref="ValueFacts"/> does.
+    /// </summary>
+    private void HideFoldableOperands(Opcode op, int count)
+    {
+        bool isSub = op is Opcode.F32x4Sub or Opcode.F64x2Sub;
+        var hide = new bool[count];
+        int lowest = count;
+        for (int i = count - 1; i >= 0; i--) // operand i is at _facts[^(count - i)]
+        {
+            var facts = _facts[^(count - i)];
+            hide[i] = (facts & (ValueFacts.NonConstantVector | ValueFacts.BenignConstantVector)) == 0
+                && ((facts & ValueFacts.ZeroVector) == 0 || (isSub && i == 1));
+            if (hide[i]) lowest = i;
+        }
+        if (lowest == count) return; // nothing to hide: no extra code
+        var opaque = RuntimeMembers.Op(typeof(SimdOps), nameof(SimdOps.Opaque));
+        var saved = new List<LocalBuilder>();
+        for (int i = count - 1; i >= lowest; i--) // the operands above the lowest hidden one are set aside, top first
+        {
+            if (hide[i]) _il.Emit(OpCodes.Call, opaque);
+            if (i == lowest) break;
+            var temp = Rent(ClrTypes.Of(ValType.V128));
+            _il.Emit(OpCodes.Stloc, temp);
+            saved.Add(temp);
+        }
+        for (int i = saved.Count - 1; i >= 0; i--)
+        {
+            _il.Emit(OpCodes.Ldloc, saved[i]);
+            Release(saved[i]);
+        }
+    }
+
+    /// <summary>What a <c>v128.const</c> is to <see cref="HideFoldableOperands"/>: zero, benign, or possibly foldable.</summary>
+    private static ValueFacts ConstantFacts(ulong low, ulong high)
+    {
+        if (low == 0 && high == 0) return ValueFacts.ZeroVector;
+        bool AllLanes(Func<float, bool> f32, Func<double, bool> f64) =>
+            f32(Lane(low)) && f32(Lane(low >> 32)) && f32(Lane(high)) && f32(Lane(high >> 32))
+            || f64(BitConverter.UInt64BitsToDouble(low)) && f64(BitConverter.UInt64BitsToDouble(high));
+        bool anyNaN = !AllLanes(x => !float.IsNaN(x), _ => false) || !AllLanes(_ => false, x => !double.IsNaN(x));
+        bool identityLanes = AllLanes(x => MathF.Abs(x) is 0f or 1f, x => Math.Abs(x) is 0.0 or 1.0);
+        return anyNaN || identityLanes ? ValueFacts.None : ValueFacts.BenignConstantVector;
+    }
+
+    private static float Lane(ulong bits) => BitConverter.UInt32BitsToSingle((uint)bits);
 
     /// <summary>One <see cref="SimdIntrinsics"/> operation, its operands reinterpreted to its lane type and back.</summary>
     private void EmitIntrinsic(SimdIntrinsics.Entry op, byte lane)

@@ -33,6 +33,10 @@ internal sealed partial class FunctionCompiler
         public bool HasElse;
         public bool Branched;
         public LocalBuilder[]? Slots;
+        /// <summary>CIL protected regions around the block's label (see FunctionCompiler.Exceptions.cs).</summary>
+        public int Depth;
+        /// <summary>A try_table with clauses or a legacy try: its protected region.</summary>
+        public TryRegion? Region;
 
         public ValType[] BranchTypes => Kind == ControlKind.Loop ? Params : Results;
     }
@@ -63,11 +67,12 @@ internal sealed partial class FunctionCompiler
         None = 0,
         /// <summary>The result of a shift (see <see cref="Xor"/>).</summary>
         ShiftResult = 1,
-        /// <summary>
-        /// Certainly not a narrow (8/16-bit) memory load, even after the JIT inlines calls and forward-substitutes
-        /// locals (see <see cref="ReinterpretAsF32"/>). Unknown values (parameters, call and block results) lack it.
-        /// </summary>
-        NotNarrowLoad = 2,
+        /// <summary>A v128 the JIT cannot see as a constant (a load, or computed from one); see <see cref="HideFoldableOperands"/>.</summary>
+        NonConstantVector = 2,
+        /// <summary>A v128 constant no float arithmetic folds with (no NaN lane, not all lanes 0 or 1).</summary>
+        BenignConstantVector = 4,
+        /// <summary>A v128 of zero bits (a declared local's initial value): folded only as the subtrahend of sub.</summary>
+        ZeroVector = 8,
     }
     /// <summary>
     /// Locals whose value, used as an address, was already bounds-checked up to the given end
@@ -101,8 +106,7 @@ internal sealed partial class FunctionCompiler
         _localTypes = [.. type.Params, .. declaredLocals];
         _locals = new LocalBuilder?[_localTypes.Length];
         _localFacts = new ValueFacts[_localTypes.Length];
-        // Declared locals start as zero constants; parameters hold whatever an inlining caller passes.
-        for (int i = _paramCount; i < _localFacts.Length; i++) _localFacts[i] = ValueFacts.NotNarrowLoad;
+        for (int i = _paramCount; i < _localTypes.Length; i++) if (_localTypes[i] == ValType.V128) _localFacts[i] = ValueFacts.ZeroVector;
         for (int i = _paramCount; i < _localTypes.Length; i++) _locals[i] = il.DeclareLocal(ClrTypes.Of(_localTypes[i]));
     }
 
@@ -142,7 +146,6 @@ internal sealed partial class FunctionCompiler
                 EmitMemory0LimitRefresh(ins.Opcode);
                 EmitInstruction(ins);
                 NoteMemory0Growth(ins.Opcode);
-                if (!_unreachable && ProducesPlainValue(ins.Opcode)) _facts[^1] |= ValueFacts.NotNarrowLoad;
             }
             if (_controls.Count == 0) break;
         }
@@ -179,8 +182,9 @@ internal sealed partial class FunctionCompiler
 
     /// <summary>
     /// True when the value pushed by the constant at the current position is consumed by a float
-    /// add/sub/mul/div within a few simple instructions. The JIT folds x*1, x/1, x-0, -0-x, x+-0 and
-    /// -1*x, which is wrong for signalling NaN inputs (wasm requires a quieted NaN result).
+    /// add/sub/mul/div within a few simple instructions, or stored into a local, or followed by a call. The JIT
+    /// folds x*1, x/1, x-0, -0-x, x+-0 and -1*x, which is wrong for signalling NaN inputs (wasm requires a
+    /// quieted NaN result).
     /// </summary>
     private bool ConstantFeedsFloatArithmetic()
     {
@@ -199,26 +203,23 @@ internal sealed partial class FunctionCompiler
                     if (above < 2) return true;
                     pops = 2;
                     break;
+                // Stored into a local, or passed to a callee the JIT may inline, the constant can reach arithmetic
+                // anywhere later (the JIT propagates it), so it is hidden too.
+                case Opcode.LocalSet or Opcode.LocalTee when above == 0:
+                case Opcode.Call:
+                    return true;
                 case >= Opcode.I32Eqz and <= Opcode.I64Extend32S:
                     pops = IsUnaryNumeric(op) ? 1 : 2;
                     break;
                 default:
                     return false;
             }
+            if (pops == 1 && above == 0) continue; // neg, abs, a conversion of the constant: still a constant
             if (pops > above) return false;
             above += pushes - pops;
         }
         return false;
     }
-
-    /// <summary>
-    /// Instructions that push exactly one value that is not a narrow memory load: constants, numeric operators,
-    /// full-width loads (32/64-bit and float loads), global.get.
-    /// </summary>
-    private static bool ProducesPlainValue(Opcode op) =>
-        op is Opcode.I32Const or Opcode.I64Const or Opcode.F32Const or Opcode.F64Const or Opcode.GlobalGet
-            or Opcode.I32Load or Opcode.I64Load or Opcode.F32Load or Opcode.F64Load
-            or (>= Opcode.I32Eqz and <= Opcode.I64Extend32S);
 
     private static bool IsUnaryNumeric(Opcode op) => op is Opcode.I32Eqz or Opcode.I64Eqz
         or Opcode.I32Clz or Opcode.I32Ctz or Opcode.I32Popcnt or Opcode.I64Clz or Opcode.I64Ctz or Opcode.I64Popcnt
@@ -238,8 +239,8 @@ internal sealed partial class FunctionCompiler
         {
             switch (ins.Opcode)
             {
-                case Opcode.Block or Opcode.If: loopStack.Push(false); depth++; break;
-                case Opcode.End when depth > 0:
+                case Opcode.Block or Opcode.If or Opcode.Try or Opcode.TryTable: loopStack.Push(false); depth++; break;
+                case Opcode.End or Opcode.Delegate when depth > 0:
                     depth--;
                     if (loopStack.Pop()) loopDepth--;
                     break;
@@ -250,7 +251,9 @@ internal sealed partial class FunctionCompiler
                     calls = true;
                     if (ins.Index < _module.ImportedFunctionCount) instance = true;
                     break;
-                case Opcode.CallIndirect: calls = true; tables.Add(ins.Index2); break;
+                case Opcode.CallIndirect or Opcode.ReturnCallIndirect: calls = true; tables.Add(ins.Index2); break;
+                case Opcode.ReturnCall: calls = true; instance = true; break;
+                case Opcode.Throw or Opcode.TryTable or Opcode.Try or Opcode.Catch: instance = true; break;
                 case Opcode.Loop:
                     loops = true;
                     loopStack.Push(true);
@@ -350,11 +353,18 @@ internal sealed partial class FunctionCompiler
     {
         switch (ins.Opcode)
         {
-            case Opcode.Block or Opcode.Loop or Opcode.If:
+            case Opcode.Block or Opcode.Loop or Opcode.If or Opcode.Try or Opcode.TryTable:
                 _skipDepth++;
                 break;
             case Opcode.Else when _skipDepth == 0:
                 DoElse();
+                break;
+            case Opcode.Catch or Opcode.CatchAll when _skipDepth == 0:
+                BeginLegacyCatch(ins);
+                break;
+            case Opcode.Delegate:
+                if (_skipDepth > 0) _skipDepth--;
+                else DoDelegate(ins);
                 break;
             case Opcode.End:
                 if (_skipDepth > 0) _skipDepth--;
@@ -374,14 +384,14 @@ internal sealed partial class FunctionCompiler
     {
         ForgetCheckedAddresses();
         var (ps, rs) = BlockSignature(ins.Block);
-        _controls.Add(new Control { Kind = ControlKind.Block, Params = ps, Results = rs, Height = _stack.Count - ps.Length, Label = _il.DefineLabel() });
+        _controls.Add(new Control { Kind = ControlKind.Block, Params = ps, Results = rs, Height = _stack.Count - ps.Length, Label = _il.DefineLabel(), Depth = _tryDepth });
     }
 
     private void DoLoop(Instruction ins)
     {
         ForgetCheckedAddresses();
         var (ps, rs) = BlockSignature(ins.Block);
-        var c = new Control { Kind = ControlKind.Loop, Params = ps, Results = rs, Height = _stack.Count - ps.Length, Label = _il.DefineLabel() };
+        var c = new Control { Kind = ControlKind.Loop, Params = ps, Results = rs, Height = _stack.Count - ps.Length, Label = _il.DefineLabel(), Depth = _tryDepth };
         _controls.Add(c);
         if (ps.Length > 0)
         {
@@ -402,7 +412,7 @@ internal sealed partial class FunctionCompiler
         var c = new Control
         {
             Kind = ControlKind.If, Params = ps, Results = rs, Height = _stack.Count - ps.Length,
-            Label = _il.DefineLabel(), ElseLabel = _il.DefineLabel(),
+            Label = _il.DefineLabel(), ElseLabel = _il.DefineLabel(), Depth = _tryDepth,
         };
         _controls.Add(c);
         _il.Emit(OpCodes.Brfalse, c.ElseLabel);
@@ -423,6 +433,11 @@ internal sealed partial class FunctionCompiler
     {
         ForgetCheckedAddresses();
         var c = _controls[^1];
+        if (c.Region is not null)
+        {
+            EndTry();
+            return;
+        }
         if (c.Kind == ControlKind.Function)
         {
             if (!_unreachable) EmitReturn();
@@ -465,6 +480,11 @@ internal sealed partial class FunctionCompiler
     /// <summary>Unconditional branch to <paramref name="c"/> from the current stack (which is left as it was in the mirror).</summary>
     private void EmitBranchTo(Control c)
     {
+        if (c.Depth != _tryDepth)
+        {
+            EmitExitBranch(c); // out of a try region (FunctionCompiler.Exceptions.cs)
+            return;
+        }
         if (c.Kind == ControlKind.Function)
         {
             EmitReturn();
@@ -484,7 +504,7 @@ internal sealed partial class FunctionCompiler
 
     /// <summary>True when a branch to <paramref name="c"/> needs no stack adjustment, so a plain CIL branch suffices.</summary>
     private bool IsDirectBranch(Control c) =>
-        c.Kind != ControlKind.Function && c.BranchTypes.Length == 0 && _stack.Count == c.Height;
+        c.Kind != ControlKind.Function && c.BranchTypes.Length == 0 && _stack.Count == c.Height && c.Depth == _tryDepth;
 
     private void DoBrIf(Instruction ins)
     {

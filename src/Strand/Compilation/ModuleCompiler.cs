@@ -85,6 +85,18 @@ internal sealed class CompiledModule
                 throw new WasmImplementationLimitException(
                     $"{definition.DescribeFunction((uint)(definition.ImportedFunctionCount + i))} has {body.LoopCount} loops; " +
                     $"Strand compiles at most {ImplementationLimits.MaxLoopsPerFunction} per function");
+            if (body.TryRegionCount > ImplementationLimits.MaxTryRegionsPerFunction)
+                throw new WasmImplementationLimitException(
+                    $"{definition.DescribeFunction((uint)(definition.ImportedFunctionCount + i))} has {body.TryRegionCount} try blocks; " +
+                    $"Strand compiles at most {ImplementationLimits.MaxTryRegionsPerFunction} per function");
+            if (body.TryNestingUnits > ImplementationLimits.MaxTryNestingUnits)
+                throw new WasmImplementationLimitException(
+                    $"{definition.DescribeFunction((uint)(definition.ImportedFunctionCount + i))} nests try blocks {body.TryNestingUnits} deep in total; " +
+                    $"Strand compiles at most {ImplementationLimits.MaxTryNestingUnits} (the sum over try blocks of their nesting depth)");
+            if (body.TryExitUnits > ImplementationLimits.MaxTryExitUnits)
+                throw new WasmImplementationLimitException(
+                    $"{definition.DescribeFunction((uint)(definition.ImportedFunctionCount + i))} branches out of try blocks {body.TryExitUnits} times (counted per block left); " +
+                    $"Strand compiles at most {ImplementationLimits.MaxTryExitUnits}");
             if (inChunk == 0 || inChunk >= ChunkFunctions || bytes >= ChunkCodeBytes)
             {
                 starts.Add(i);
@@ -511,11 +523,12 @@ internal static class FrameGuard
         var type = compilation.FunctionTypes[compilation.ImportedFunctionCount + definedIndex];
         var code = FunctionCompiler.Decode(definition, definedIndex);
         int controls = 0;
-        bool loops = false;
+        bool loops = false, tailCalls = false;
         foreach (var ins in code)
         {
-            if (ins.Opcode is Opcode.Block or Opcode.Loop or Opcode.If) controls++;
+            if (ins.Opcode is Opcode.Block or Opcode.Loop or Opcode.If or Opcode.Try or Opcode.TryTable) controls++;
             loops |= ins.Opcode == Opcode.Loop;
+            tailCalls |= ins.Opcode is Opcode.ReturnCall or Opcode.ReturnCallIndirect;
         }
         long frame = EstimateFrameBytes(definition, definedIndex, type, controls);
         // Tiered compilation: a loop running long in tier-0 continues in an on-stack-replacement method whose frame
@@ -545,6 +558,8 @@ internal static class FrameGuard
         il.Emit(OpCodes.Throw);
         il.MarkLabel(ok);
         for (int p = 0; p < ps.Length; p++) il.Emit(OpCodes.Ldarg, (short)p);
+        // A body that tail-calls must not leave this entry's frame behind at each round of a tail-call cycle.
+        if (tailCalls) il.Emit(OpCodes.Tailcall);
         il.Emit(OpCodes.Call, body);
         il.Emit(OpCodes.Ret);
         return size;

@@ -46,6 +46,7 @@ internal static class CallStubs
         if (clr == typeof(double)) return ValType.F64;
         if (clr == typeof(FunctionReference)) return ValType.FuncRef;
         if (clr == typeof(object)) return ValType.ExternRef;
+        if (clr == typeof(WasmException)) return ValType.ExnRef;
         if (IsVector128(clr)) return ValType.V128;
         return null;
     }
@@ -379,12 +380,15 @@ internal static class CallStubs
                 throw new InvalidOperationException($"host function {function.Name} returned {results[i].Type.ToWat()} as result {i}, expected {expected[i].ToWat()}");
             if (expected[i] == ValType.FuncRef && results[i].Reference is not null and not FunctionReference)
                 throw new InvalidOperationException($"host function {function.Name} returned a funcref that is not a FunctionReference");
+            if (expected[i] == ValType.ExnRef && results[i].Reference is not null and not WasmException)
+                throw new InvalidOperationException($"host function {function.Name} returned an exnref that is not a WasmException");
         }
         return results;
     }
 
     /// <summary>
-    /// Closes the try block: a <see cref="TrapException"/> passes unchanged, any other exception becomes a HostError trap.
+    /// Closes the try block: a <see cref="TrapException"/> or a <see cref="WasmException"/> (a host function throwing a wasm
+    /// exception into the guest, or one from guest code it called) passes unchanged, any other exception becomes a HostError trap.
     /// The choice is an exception <em>filter</em>, so a trap is never caught and rethrown: with guest → host → guest
     /// re-entrance thousands of levels deep, a catch-and-rethrow per level would nest exception dispatches on the
     /// already exhausted stack and overflow it while the "call stack exhausted" trap unwinds. (No stack check is
@@ -394,14 +398,15 @@ internal static class CallStubs
     private static void EmitHostCatch(ILGenerator il)
     {
         il.BeginExceptFilterBlock();
-        il.Emit(OpCodes.Isinst, typeof(TrapException));
-        il.Emit(OpCodes.Ldnull);
-        il.Emit(OpCodes.Ceq); // 1 when the exception is not a trap: handle (wrap) it
+        il.Emit(OpCodes.Call, typeof(CallStubs).GetMethod(nameof(IsHostFailure), BindingFlags.NonPublic | BindingFlags.Static)!);
         il.BeginCatchBlock(null);
         il.Emit(OpCodes.Call, typeof(CallStubs).GetMethod(nameof(WrapHostException), BindingFlags.NonPublic | BindingFlags.Static)!);
         il.Emit(OpCodes.Throw);
         il.EndExceptionBlock();
     }
+
+    /// <summary>1 (wrap it) unless the exception is a trap or a wasm exception, which pass through unchanged.</summary>
+    private static int IsHostFailure(object exception) => exception is TrapException or WasmException ? 0 : 1;
 
     private static Exception WrapHostException(Exception e) =>
         new TrapException(TrapCode.HostError, $"host function failed: {e.GetType().Name}: {e.Message}", e);
@@ -436,6 +441,7 @@ internal static class CallStubs
     private static void EmitCastFromWasm(ILGenerator il, Type clr)
     {
         if (clr == typeof(FunctionReference)) il.Emit(OpCodes.Castclass, typeof(FunctionReference));
+        if (clr == typeof(WasmException)) il.Emit(OpCodes.Castclass, typeof(WasmException));
         if (IsVector128(clr)) EmitVectorCast(il, typeof(System.Runtime.Intrinsics.Vector128<byte>), clr);
     }
 
@@ -462,6 +468,10 @@ internal static class CallStubs
             case ValType.FuncRef:
                 il.Emit(OpCodes.Castclass, typeof(FunctionReference));
                 il.Emit(OpCodes.Call, typeof(Value).GetMethod(nameof(Value.FuncRef))!);
+                break;
+            case ValType.ExnRef:
+                il.Emit(OpCodes.Castclass, typeof(WasmException));
+                il.Emit(OpCodes.Call, typeof(Value).GetMethod(nameof(Value.ExnRef))!);
                 break;
             default: il.Emit(OpCodes.Call, typeof(Value).GetMethod(nameof(Value.ExternRef))!); break;
         }

@@ -4,7 +4,7 @@ namespace Strand;
 
 /// <summary>
 /// Something a module can import or export: a <see cref="Strand.Runtime.FunctionReference"/>,
-/// a <see cref="Memory"/>, a <see cref="Table"/> or a <see cref="Global"/>.
+/// a <see cref="Memory"/>, a <see cref="Table"/>, a <see cref="Global"/> or a <see cref="Tag"/>.
 /// </summary>
 public abstract class Extern
 {
@@ -28,6 +28,8 @@ public sealed record ImportInfo(string Module, string Name, ExternalKind Kind, s
     public MemoryType? MemoryType { get; init; }
     /// <summary>The global type, when <c>Kind</c> is a global; otherwise null.</summary>
     public GlobalType? GlobalType { get; init; }
+    /// <summary>The tag's type (payload parameters, no results), when <c>Kind</c> is a tag; otherwise null.</summary>
+    public FuncType? TagType { get; init; }
 }
 
 /// <summary>One export of a module and its type.</summary>
@@ -41,6 +43,8 @@ public sealed record ExportInfo(string Name, ExternalKind Kind, uint Index, stri
     public MemoryType? MemoryType { get; init; }
     /// <summary>The global type, when <c>Kind</c> is a global; otherwise null.</summary>
     public GlobalType? GlobalType { get; init; }
+    /// <summary>The tag's type (payload parameters, no results), when <c>Kind</c> is a tag; otherwise null.</summary>
+    public FuncType? TagType { get; init; }
 }
 
 internal static class TypeText
@@ -49,4 +53,6 @@ internal static class TypeText
     public static string Describe(TableType t) => $"table {t.Limits} {t.ElementType.ToWat()}";
     public static string Describe(MemoryType t) => $"memory {t.Limits}";
     public static string Describe(GlobalType t) => $"global {t}";
+    public static string Describe(Tag t) => $"tag {t.Type}";
+    public static string DescribeTag(FuncType t) => $"tag {t}";
 }

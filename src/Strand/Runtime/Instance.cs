@@ -20,6 +20,8 @@ public sealed class Instance : IDisposable
     internal Memory[] Memories;
     internal Global[] Globals;
     internal Table[] Tables;
+    /// <summary>Tag index space (exception handling): imports, then one new <see cref="Tag"/> per tag the module defines.</summary>
+    internal Tag[] Tags;
     /// <summary>Function index space. Imports are filled at instantiation; defined functions on first use.</summary>
     internal FunctionReference?[] Functions;
     /// <summary>The module's code table (<see cref="Compilation.CompiledModule.Code"/>), read by calls between chunks.</summary>
@@ -45,6 +47,7 @@ public sealed class Instance : IDisposable
         Globals = new Global[def.TotalGlobalCount];
         Tables = new Table[def.TotalTableCount];
         Memories = new Memory[def.TotalMemoryCount];
+        Tags = new Tag[def.TotalTagCount];
         _elementSegments = new object?[]?[def.Elements.Count];
         _droppedData = new bool[def.Data.Count];
         _exports = new Dictionary<string, Extern>(def.Exports.Count, StringComparer.Ordinal);
@@ -86,7 +89,7 @@ public sealed class Instance : IDisposable
         var instance = this;
         if (options?.Signal is { } signal) instance.Signal = signal;
         instance.GlobalSetHook = options?.GlobalSetHook;
-        int functionCount = 0, tableCount = 0, globalCount = 0, memoryCount = 0;
+        int functionCount = 0, tableCount = 0, globalCount = 0, memoryCount = 0, tagCount = 0;
         for (int i = 0; i < imports.Length; i++)
         {
             switch (imports[i])
@@ -95,8 +98,10 @@ public sealed class Instance : IDisposable
                 case Table t: instance.Tables[tableCount++] = t; break;
                 case Memory m: instance.Memories[memoryCount++] = m; break;
                 case Global g: instance.Globals[globalCount++] = g; break;
+                case Tag tag: instance.Tags[tagCount++] = tag; break;
             }
         }
+        foreach (var typeIndex in def.Tags) instance.Tags[tagCount++] = new Tag(def.Types[(int)typeIndex]);
         foreach (var tableType in def.Tables) instance.Tables[tableCount++] = new Table(tableType);
         foreach (var memoryType in def.Memories)
         {
@@ -121,6 +126,7 @@ public sealed class Instance : IDisposable
                 ExternalKind.Function => instance.GetFunction(export.Index),
                 ExternalKind.Table => instance.Tables[export.Index],
                 ExternalKind.Memory => instance.Memories[export.Index],
+                ExternalKind.Tag => instance.Tags[export.Index],
                 _ => instance.Globals[export.Index],
             };
         }
@@ -262,6 +268,8 @@ public sealed class Instance : IDisposable
     public Global? GetGlobal(string exportName) => _exports.GetValueOrDefault(exportName) as Global;
     /// <summary>The exported table named <paramref name="exportName"/>, or null if there is no table export of that name.</summary>
     public Table? GetTable(string exportName) => _exports.GetValueOrDefault(exportName) as Table;
+    /// <summary>The exported tag (exception handling) <paramref name="exportName"/>, or null: throw a <see cref="Runtime.WasmException"/> of it from a host function, or catch one.</summary>
+    public Tag? GetTag(string exportName) => _exports.GetValueOrDefault(exportName) as Tag;
 
     /// <summary>The instance's memory 0 (imported or defined), if it has one.</summary>
     public Memory? Memory => Memory0;

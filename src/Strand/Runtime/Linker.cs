@@ -93,6 +93,7 @@ public sealed class Linker
                     && LimitsMatch(t.Size, t.MaximumSize, import.Table.Limits),
                 ExternalKind.Memory => actual is Memory m && m.Shared == import.Memory!.Shared && m.Is64 == import.Memory.Limits.Is64
                     && LimitsMatch(m.Pages, m.MaximumPages, import.Memory.Limits),
+                ExternalKind.Tag => actual is Tag tag && tag.Type.Equals(def.Types[(int)import.TagTypeIndex]),
                 _ => actual is Global g && g.Type == import.Global,
             };
             if (!compatible)

@@ -26,6 +26,7 @@ public sealed class Module
                     { FunctionType = definition.Types[(int)import.FunctionTypeIndex] },
                 ExternalKind.Table => new ImportInfo(import.Module, import.Name, import.Kind, TypeText.Describe(import.Table!)) { TableType = import.Table },
                 ExternalKind.Memory => new ImportInfo(import.Module, import.Name, import.Kind, TypeText.Describe(import.Memory!)) { MemoryType = import.Memory },
+                ExternalKind.Tag => new ImportInfo(import.Module, import.Name, import.Kind, TypeText.DescribeTag(definition.Types[(int)import.TagTypeIndex])) { TagType = definition.Types[(int)import.TagTypeIndex] },
                 _ => new ImportInfo(import.Module, import.Name, import.Kind, TypeText.Describe(import.Global)) { GlobalType = import.Global },
             });
             if (import.Kind == ExternalKind.Function) types.Add(definition.Types[(int)import.FunctionTypeIndex]);
@@ -41,6 +42,7 @@ public sealed class Module
             ExternalKind.Function => new ExportInfo(e.Name, e.Kind, e.Index, TypeText.Describe(FunctionTypes[e.Index])) { FunctionType = FunctionTypes[e.Index] },
             ExternalKind.Table => new ExportInfo(e.Name, e.Kind, e.Index, TypeText.Describe(definition.GetTableType(e.Index))) { TableType = definition.GetTableType(e.Index) },
             ExternalKind.Memory => new ExportInfo(e.Name, e.Kind, e.Index, TypeText.Describe(definition.GetMemoryType(e.Index))) { MemoryType = definition.GetMemoryType(e.Index) },
+            ExternalKind.Tag => new ExportInfo(e.Name, e.Kind, e.Index, TypeText.DescribeTag(definition.Types[(int)definition.GetTagTypeIndex(e.Index)])) { TagType = definition.Types[(int)definition.GetTagTypeIndex(e.Index)] },
             _ => new ExportInfo(e.Name, e.Kind, e.Index, TypeText.Describe(definition.GetGlobalType(e.Index))) { GlobalType = definition.GetGlobalType(e.Index) },
         }).ToArray();
 

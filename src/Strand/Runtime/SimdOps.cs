@@ -96,7 +96,11 @@ internal static unsafe class SimdOps
     [MethodImpl(Inline)] public static V I32x4ReplaceLane(V v, int x, int lane) => v.AsInt32().WithElement(lane, x).AsByte();
     [MethodImpl(Inline)] public static long I64x2ExtractLane(V v, int lane) => v.AsInt64().GetElement(lane);
     [MethodImpl(Inline)] public static V I64x2ReplaceLane(V v, long x, int lane) => v.AsInt64().WithElement(lane, x).AsByte();
-    [MethodImpl(Inline)] public static float F32x4ExtractLane(V v, int lane) => v.AsSingle().GetElement(lane);
+    /// <summary>
+    /// Through the lane's bits with <see cref="WasmOps.OpaqueZero"/> or-ed in: the JIT folds an extraction from a constant
+    /// vector into a float literal, which it keeps as a double, and a signalling NaN lane would come out quiet.
+    /// </summary>
+    [MethodImpl(Inline)] public static float F32x4ExtractLane(V v, int lane) => BitConverter.Int32BitsToSingle(v.AsInt32().GetElement(lane) | WasmOps.OpaqueZero);
     [MethodImpl(Inline)] public static V F32x4ReplaceLane(V v, float x, int lane) => v.AsSingle().WithElement(lane, x).AsByte();
     [MethodImpl(Inline)] public static double F64x2ExtractLane(V v, int lane) => v.AsDouble().GetElement(lane);
     [MethodImpl(Inline)] public static V F64x2ReplaceLane(V v, double x, int lane) => v.AsDouble().WithElement(lane, x).AsByte();
@@ -432,6 +436,16 @@ internal static unsafe class SimdOps
     [MethodImpl(Inline)] public static V F64x2Neg(V a) => (a.AsUInt64() ^ Vector128.Create(0x8000_0000_0000_0000ul)).AsByte();
     [MethodImpl(Inline)] public static V F32x4Sqrt(V a) => Vector128.Sqrt(a.AsSingle()).AsByte();
     [MethodImpl(Inline)] public static V F64x2Sqrt(V a) => Vector128.Sqrt(a.AsDouble()).AsByte();
+    /// <summary>
+    /// The same bits, but not a constant to the JIT (<see cref="WasmOps.OpaqueZero"/> or-ed into the low lane). RyuJIT folds
+    /// <c>x * 1</c>, <c>1 * x</c>, <c>x / 1</c>, <c>x + -0</c>, <c>-0 + x</c>, <c>x - 0</c> to <c>x</c> and <c>x + NaN</c>
+    /// (also -, *, /) to the NaN constant when an operand is a constant vector (a <c>v128.const</c> or a splat, also through
+    /// locals or an inlined call): a signalling NaN stays signalling, where wasm requires a quiet (arithmetic) NaN. The
+    /// compiler passes the operands of float arithmetic (add, sub, mul, div, min, max, relaxed madd/nmadd/min/max) that may
+    /// be such constants through this (<c>FunctionCompiler.Simd.cs</c>, <c>HideFoldableOperands</c>).
+    /// </summary>
+    [MethodImpl(Inline)] public static V Opaque(V v) => v | Vector128.CreateScalar(WasmOps.OpaqueZero).AsByte();
+
     [MethodImpl(Inline)] public static V F32x4Add(V a, V b) => (a.AsSingle() + b.AsSingle()).AsByte();
     [MethodImpl(Inline)] public static V F32x4Sub(V a, V b) => (a.AsSingle() - b.AsSingle()).AsByte();
     [MethodImpl(Inline)] public static V F32x4Mul(V a, V b) => (a.AsSingle() * b.AsSingle()).AsByte();

@@ -47,7 +47,9 @@ public readonly struct Value : IEquatable<Value>
     public static Value FuncRef(FunctionReference? f) => new(ValType.FuncRef, 0, f);
     /// <summary>An externref holding any host object, or null for <c>ref.null extern</c>.</summary>
     public static Value ExternRef(object? o) => new(ValType.ExternRef, 0, o);
-    /// <summary>The null reference of <paramref name="refType"/> (funcref or externref).</summary>
+    /// <summary>An exnref (exception handling): a caught exception, or null for <c>ref.null exn</c>.</summary>
+    public static Value ExnRef(WasmException? e) => new(ValType.ExnRef, 0, e);
+    /// <summary>The null reference of <paramref name="refType"/> (funcref, externref or exnref).</summary>
     public static Value Null(ValType refType) => new(refType, 0, null);
     /// <summary>The zero / null value of a type, as locals and tables are initialised.</summary>
     public static Value Default(ValType type) => new(type, 0, null);
@@ -98,6 +100,7 @@ public readonly struct Value : IEquatable<Value>
         ValType.V128 => $"v128:0x{_high:x16}{_bits:x16}",
         ValType.FuncRef => _ref is null ? "funcref:null" : "funcref",
         ValType.ExternRef => _ref is null ? "externref:null" : $"externref:{_ref}",
+        ValType.ExnRef => _ref is null ? "exnref:null" : "exnref",
         _ => Type.ToString(),
     };
 }

@@ -193,7 +193,8 @@ internal static class WasmOps
     /// compiled correctly. The count may reach the rotation as a JIT constant through locals, so every rotation
     /// gets the bias, not only those whose count is a wasm constant. Also added to one operand of an xor of two
     /// shifts, which the JIT would otherwise turn into a (wrong) rotation (dotnet/runtime#133864), and or-ed into
-    /// the operand of f32.reinterpret_i32 when it may be a narrow load (dotnet/runtime#133580).
+    /// the operand of every f32.reinterpret_i32 and f32x4.extract_lane's lane bits (the JIT would widen a narrow load,
+    /// dotnet/runtime#133580, or fold a constant into a float literal kept as a double, quieting a signalling NaN).
     /// </summary>
     public static int OpaqueZero = 0;
 

@@ -6,7 +6,7 @@ namespace Strand.Text;
 /// Parses instruction sequences, flat (<c>block ... end</c>) and folded (<c>(i32.add (...) (...))</c>),
 /// resolving label, local and module-level identifiers, and encodes them.
 /// </summary>
-internal sealed class CodeParser
+internal sealed partial class CodeParser
 {
     private readonly ModuleParser _module;
     private readonly IndexSpace _locals = new("local");
@@ -90,7 +90,7 @@ internal sealed class CodeParser
                 ParseFolded(list, w);
                 continue;
             }
-            if (c.PeekKeyword("end") || c.PeekKeyword("else")) return;
+            if (c.PeekKeyword("end") || c.PeekKeyword("else") || IsLegacyTryKeyword(c)) return;
             ParsePlain(c, w);
         }
     }
@@ -106,7 +106,7 @@ internal sealed class CodeParser
     private bool TryEncodeSimd(SNode keyword, Cursor c, ByteWriter w)
     {
         if (keyword is not SAtom { Reserved: false } k || !SimdOperatorTable.TryGet(k.Text, out var simd)) return false;
-        SimdText.Encode(simd, c, w, _module.Memories);
+        SimdText.Encode(simd, c, w, _module.Memories, _module.Memory64);
         return true;
     }
 
@@ -131,7 +131,8 @@ internal sealed class CodeParser
         var info = LookupOperator(keyword);
         if (info.Immediate == Immediate.Block)
         {
-            ParsePlainBlock(c, w, (SAtom)keyword, info.Opcode);
+            if (info.Opcode is Opcode.Try or Opcode.TryTable) ParsePlainTry(c, w, (SAtom)keyword, info.Opcode);
+            else ParsePlainBlock(c, w, (SAtom)keyword, info.Opcode);
             return;
         }
         var immediates = new ByteWriter();
@@ -186,6 +187,11 @@ internal sealed class CodeParser
             return;
         }
         var info = LookupOperator(list.Items[0]);
+        if (info.Opcode is Opcode.Try or Opcode.TryTable)
+        {
+            ParseFoldedTry(c, w, info.Opcode);
+            return;
+        }
         if (info.Immediate == Immediate.Block)
         {
             var label = c.TryId();
@@ -303,6 +309,9 @@ internal sealed class CodeParser
                 }
             case Immediate.Call:
                 w.U32(_module.Funcs.Resolve(ExpectIndexAtom(c)));
+                break;
+            case Immediate.Tag:
+                w.U32(_module.Tags.Resolve(ExpectIndexAtom(c)));
                 break;
             case Immediate.CallIndirect:
                 {

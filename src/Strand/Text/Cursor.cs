@@ -135,7 +135,7 @@ internal sealed class Cursor
     }
 
     /// <summary>
-    /// <c>(ref null func)</c> and <c>(ref null extern)</c>, the long forms of funcref and externref (WebAssembly 3.0).
+    /// <c>(ref null func)</c>, <c>(ref null extern)</c> and <c>(ref null exn)</c>, the long forms of funcref, externref and exnref (WebAssembly 3.0).
     /// Other reference types (non-null, by type index, GC heap types) are not supported by the text format yet.
     /// </summary>
     private static ValType ParseReferenceType(SList reference)
@@ -148,6 +148,7 @@ internal sealed class Cursor
         {
             (true, "func") => ValType.FuncRef,
             (true, "extern") => ValType.ExternRef,
+            (true, "exn") => ValType.ExnRef,
             _ => throw reference.Error($"not supported: reference type (ref {(nullable ? "null " : "")}{heap.Text}) (typed function references and GC are not implemented)"),
         };
     }
@@ -160,6 +161,7 @@ internal sealed class Cursor
         "f64" => ValType.F64,
         "funcref" => ValType.FuncRef,
         "externref" => ValType.ExternRef,
+        "exnref" => ValType.ExnRef,
         "v128" => ValType.V128,
         _ => throw atom.Error($"unexpected token {atom.Text}, expected a value type"),
     };
@@ -172,13 +174,14 @@ internal sealed class Cursor
         {
             "funcref" => ValType.FuncRef,
             "externref" => ValType.ExternRef,
+            "exnref" => ValType.ExnRef,
             _ => throw atom.Error($"unexpected token {atom.Text}, expected a reference type"),
         };
     }
 
-    public bool PeekRefType() => PeekKeyword("funcref") || PeekKeyword("externref") || PeekList("ref");
+    public bool PeekRefType() => PeekKeyword("funcref") || PeekKeyword("externref") || PeekKeyword("exnref") || PeekList("ref");
 
-    /// <summary>A heap type as used by <c>ref.null</c>: <c>func</c> or <c>extern</c>.</summary>
+    /// <summary>A heap type as used by <c>ref.null</c>: <c>func</c>, <c>extern</c> or <c>exn</c>.</summary>
     public ValType ExpectHeapType()
     {
         var atom = ExpectAtom();
@@ -186,6 +189,7 @@ internal sealed class Cursor
         {
             "func" => ValType.FuncRef,
             "extern" => ValType.ExternRef,
+            "exn" => ValType.ExnRef,
             _ => throw atom.Error($"unexpected token {atom.Text}, expected a heap type"),
         };
     }

@@ -18,6 +18,7 @@ internal sealed partial class ModuleParser
     internal readonly IndexSpace Globals = new("global");
     internal readonly IndexSpace Elems = new("elem segment");
     internal readonly IndexSpace Datas = new("data segment");
+    internal readonly IndexSpace Tags = new("tag");
 
     private readonly ByteWriter _imports = new();
     private uint _importCount;
@@ -91,7 +92,7 @@ internal sealed partial class ModuleParser
                     if (desc.HeadIs("memory")) Memory64.Add(HasAtom(desc, "i64"));
                     break;
                 }
-            case "func" or "table" or "memory" or "global":
+            case "func" or "table" or "memory" or "global" or "tag":
                 {
                     var id = c.TryId();
                     bool imported = false;
@@ -152,7 +153,8 @@ internal sealed partial class ModuleParser
         "table" => Tables,
         "memory" => Memories,
         "global" => Globals,
-        _ => throw descOrField.Error($"unexpected token {descOrField.Head}, expected func, table, memory or global"),
+        "tag" => Tags,
+        _ => throw descOrField.Error($"unexpected token {descOrField.Head}, expected func, table, memory, global or tag"),
     };
 
     // ---------------------------------------------------------------- types
@@ -254,6 +256,7 @@ internal sealed partial class ModuleParser
             case "table": DefineTable(c); break;
             case "memory": DefineMemory(c); break;
             case "global": DefineGlobal(c); break;
+            case "tag": DefineTag(c); break;
             case "export": DefineExport(c); break;
             case "start":
                 {
@@ -329,6 +332,7 @@ internal sealed partial class ModuleParser
             case "func": _nextFunc++; break;
             case "table": _nextTable++; break;
             case "memory": _nextMemory++; break;
+            case "tag": _nextTag++; break;
             default: _nextGlobal++; break;
         }
         _imports.Name(module);
@@ -351,6 +355,10 @@ internal sealed partial class ModuleParser
             case "global":
                 _imports.Byte((byte)ExternalKind.Global);
                 WriteGlobalType(_imports, dc);
+                break;
+            case "tag":
+                _imports.Byte((byte)ExternalKind.Tag);
+                WriteTagType(_imports, dc);
                 break;
         }
         dc.ExpectEnd();
@@ -560,7 +568,8 @@ internal sealed partial class ModuleParser
             "table" => ExternalKind.Table,
             "memory" => ExternalKind.Memory,
             "global" => ExternalKind.Global,
-            _ => throw desc.Error($"unexpected token {desc.Head}, expected func, table, memory or global"),
+            "tag" => ExternalKind.Tag,
+            _ => throw desc.Error($"unexpected token {desc.Head}, expected func, table, memory, global or tag"),
         };
         AddExport(name, kind, SpaceFor(desc).Resolve(target));
     }
@@ -762,6 +771,7 @@ internal sealed partial class ModuleParser
         VectorSection(module, 3, _functionCount, _functions);
         VectorSection(module, 4, _tableCount, _tables);
         VectorSection(module, 5, _memoryCount, _memories);
+        VectorSection(module, 13, _tagCount, _tags);
         VectorSection(module, 6, _globalCount, _globals);
         VectorSection(module, 7, _exportCount, _exports);
         if (_start is { } start)

@@ -29,6 +29,7 @@ internal enum Immediate
     TableInit,
     Elem,         // elem.drop
     TableCopy,
+    Tag,          // throw: a tag index
 }
 
 internal readonly record struct OperatorInfo(Opcode Opcode, Immediate Immediate, int NaturalAlignment = 0);
@@ -56,6 +57,14 @@ internal static class OperatorTable
         Add("return", Opcode.Return);
         Add("call", Opcode.Call, Immediate.Call);
         Add("call_indirect", Opcode.CallIndirect, Immediate.CallIndirect);
+        // exception handling and tail calls (try, try_table: CodeParser.Exceptions.cs)
+        Add("try", Opcode.Try, Immediate.Block);
+        Add("try_table", Opcode.TryTable, Immediate.Block);
+        Add("throw", Opcode.Throw, Immediate.Tag);
+        Add("throw_ref", Opcode.ThrowRef);
+        Add("rethrow", Opcode.Rethrow, Immediate.Label);
+        Add("return_call", Opcode.ReturnCall, Immediate.Call);
+        Add("return_call_indirect", Opcode.ReturnCallIndirect, Immediate.CallIndirect);
         Add("drop", Opcode.Drop);
         Add("select", Opcode.Select, Immediate.Select);
         Add("local.get", Opcode.LocalGet, Immediate.Local);

@@ -115,9 +115,10 @@ internal static class SimdText
 
     /// <summary>
     /// Encodes one vector instruction: the 0xFD prefix, the sub-opcode (u32 LEB128) and its immediates, read from
-    /// <paramref name="c"/> (positioned after the keyword). Memory indices are resolved in <paramref name="memories"/>.
+    /// <paramref name="c"/> (positioned after the keyword). Memory indices are resolved in <paramref name="memories"/>;
+    /// <paramref name="memory64"/> tells, per memory, whether it is a 64-bit one (its offsets are u64).
     /// </summary>
-    public static void Encode(SimdOperatorInfo info, Cursor c, ByteWriter w, IndexSpace memories)
+    public static void Encode(SimdOperatorInfo info, Cursor c, ByteWriter w, IndexSpace memories, IReadOnlyList<bool> memory64)
     {
         w.Byte(SimdOperatorTable.Prefix);
         w.U32(info.SubOpcode);
@@ -126,10 +127,10 @@ internal static class SimdText
             case SimdImmediate.None:
                 break;
             case SimdImmediate.MemArg:
-                WriteMemArg(c, w, info.NaturalAlignment, memories, laneFollows: false);
+                WriteMemArg(c, w, info.NaturalAlignment, memories, memory64, laneFollows: false);
                 break;
             case SimdImmediate.MemArgLane:
-                WriteMemArg(c, w, info.NaturalAlignment, memories, laneFollows: true);
+                WriteMemArg(c, w, info.NaturalAlignment, memories, memory64, laneFollows: true);
                 w.Byte(ExpectLaneIndex(c));
                 break;
             case SimdImmediate.Lane:
@@ -174,9 +175,9 @@ internal static class SimdText
     /// <c>memidx? offset=N? align=N?</c>. A leading number is the memory index when something of the memory argument
     /// (or, for lane instructions, the lane index) still follows it; otherwise, for lane instructions, it is the lane.
     /// The alignment is written as its log2, with bit 6 set and the index after it for a memory other than 0
-    /// (multi-memory); the offset must fit in 32 bits.
+    /// (multi-memory); the offset must fit in 32 bits, or 64 for a 64-bit memory (as for scalar loads and stores).
     /// </summary>
-    private static void WriteMemArg(Cursor c, ByteWriter w, int naturalAlignment, IndexSpace memories, bool laneFollows)
+    private static void WriteMemArg(Cursor c, ByteWriter w, int naturalAlignment, IndexSpace memories, IReadOnlyList<bool> memory64, bool laneFollows)
     {
         uint memory = 0;
         if (c.PeekAtom() is { IsId: true } id)
@@ -193,7 +194,8 @@ internal static class SimdText
         if (c.PeekAtom() is { } o && o.Text.StartsWith("offset=", StringComparison.Ordinal))
         {
             c.Next();
-            if (!Literals.TryParseNat(o.Text[7..], uint.MaxValue, out offset, out bool oor)) throw o.Error($"unexpected token {o.Text}");
+            bool is64 = memory < (uint)memory64.Count && memory64[(int)memory];
+            if (!Literals.TryParseNat(o.Text[7..], is64 ? ulong.MaxValue : uint.MaxValue, out offset, out bool oor)) throw o.Error($"unexpected token {o.Text}");
             if (oor) throw o.Error("offset " + Literals.OutOfRange);
         }
         if (c.PeekAtom() is { } a && a.Text.StartsWith("align=", StringComparison.Ordinal))
@@ -213,6 +215,6 @@ internal static class SimdText
         {
             w.U32(log2);
         }
-        w.U32((uint)offset);
+        w.U64(offset);
     }
 }

@@ -15,6 +15,8 @@ public enum WastValueType
     FuncRef,
     /// <summary>externref.</summary>
     ExternRef,
+    /// <summary>exnref (exception handling; only <c>ref.null exn</c> is written in scripts).</summary>
+    ExnRef,
     /// <summary>v128: the low 64 bits in <see cref="WastValue.Bits"/>, the high 64 in <see cref="WastValue.High"/>.</summary>
     V128,
 }
@@ -55,7 +57,7 @@ public readonly record struct WastValue(WastValueType Type, ulong Bits, bool IsN
         WastValueType.F32 => $"(f32.const bits 0x{Bits:x8})",
         WastValueType.F64 => $"(f64.const bits 0x{Bits:x16})",
         WastValueType.V128 => $"(v128.const i64x2 0x{Bits:x16} 0x{High:x16})",
-        _ when IsNull => $"(ref.null {(Type == WastValueType.FuncRef ? "func" : "extern")})",
+        _ when IsNull => $"(ref.null {Type switch { WastValueType.FuncRef => "func", WastValueType.ExnRef => "exn", _ => "extern" }})",
         WastValueType.ExternRef => $"(ref.extern {Bits})",
         _ => "(ref.func)",
     };
@@ -156,6 +158,11 @@ public sealed record WastAssertTrap(WastAction Action, string Message, int Line)
 
 /// <summary><c>assert_trap</c> on a module: instantiation (e.g. its start function) must trap.</summary>
 public sealed record WastAssertModuleTrap(WastModule Module, string Message, int Line) : WastCommand(Line);
+
+/// <summary><c>assert_exception</c> (exception handling): the action must throw a wasm exception that nothing catches.</summary>
+/// <param name="Action">The action.</param>
+/// <param name="Line">1-based line where the command starts.</param>
+public sealed record WastAssertException(WastAction Action, int Line) : WastCommand(Line);
 
 /// <summary><c>assert_exhaustion</c>: the action must exhaust the call stack.</summary>
 /// <param name="Action">The action.</param>

@@ -135,6 +135,12 @@ public static class WastParser
                         ? new WastAssertModuleTrap(ParseModule(target), message, line)
                         : new WastAssertTrap(ParseAction(target), message, line);
                 }
+            case "assert_exception":
+                {
+                    var action = ParseAction(c.ExpectList());
+                    c.ExpectEnd();
+                    return new WastAssertException(action, line);
+                }
             case "assert_exhaustion":
                 {
                     var action = ParseAction(c.ExpectList());
@@ -263,7 +269,12 @@ public static class WastParser
                     return WastValue.F64(v);
                 }
             case "ref.null":
-                return WastValue.NullRef(c.ExpectHeapType() == Strand.Binary.ValType.FuncRef ? WastValueType.FuncRef : WastValueType.ExternRef);
+                return WastValue.NullRef(c.ExpectHeapType() switch
+                {
+                    Strand.Binary.ValType.FuncRef => WastValueType.FuncRef,
+                    Strand.Binary.ValType.ExnRef => WastValueType.ExnRef,
+                    _ => WastValueType.ExternRef,
+                });
             case "ref.extern" when c.PeekAtom() is not null:
                 {
                     var a = c.ExpectAtom();

@@ -930,6 +930,7 @@ public sealed class ModuleLayout
         ExternalKind.Table => import.Table is { } t ? $"table {t.ElementType.ToWat()} {t.Limits}" : "table",
         ExternalKind.Memory => import.Memory is { } m ? $"memory {m.Limits}" : "memory",
         ExternalKind.Global => $"global {import.Global}",
+        ExternalKind.Tag => import.TagTypeIndex < module.Types.Count ? $"tag {module.Types[(int)import.TagTypeIndex]}" : $"tag (type {import.TagTypeIndex})",
         _ => import.Kind.ToString(),
     };
 
@@ -944,6 +945,7 @@ public sealed class ModuleLayout
                 ExternalKind.Memory => $"memory[{export.Index}] {module.GetMemoryType(export.Index).Limits}",
                 ExternalKind.Global => $"global[{export.Index}] {module.GetGlobalType(export.Index)}"
                     + (GlobalConstValue(module, export.Index) is { } v ? $" = {v}" : ""),
+                ExternalKind.Tag => $"tag[{export.Index}] {module.Types[(int)module.GetTagTypeIndex(export.Index)]}",
                 _ => export.Kind.ToString(),
             };
         }

@@ -293,6 +293,31 @@ public sealed class ThreadGroup : IDisposable
     /// <summary>Like <see cref="WaitAll()"/> but gives up after <paramref name="timeout"/>: returns false if some thread is still running.</summary>
     public bool WaitAll(TimeSpan timeout) => WaitAll(timeout, throwOnFailure: true);
 
+    /// <summary>
+    /// Like <see cref="WaitAll()"/>, and cancelling <paramref name="cancellationToken"/> ends the wait with
+    /// <see cref="OperationCanceledException"/> (carrying that token). Only the wait is cancelled, as with
+    /// <see cref="Task.Wait(CancellationToken)"/>: the threads keep running; to stop them, call <see cref="Cancel"/> or set
+    /// <see cref="ThreadGroupOptions.CancellationToken"/>.
+    /// </summary>
+    public void WaitAll(CancellationToken cancellationToken)
+    {
+        Start();
+        foreach (var t in Threads) t.Join(Timeout.InfiniteTimeSpan, cancellationToken);
+        ThrowIfFailed();
+    }
+
+    /// <summary>
+    /// Waits asynchronously until every thread spawned so far has finished (releasing <see cref="ThreadGroupOptions.StartTogether"/>
+    /// threads first), without blocking a thread. The task fails as <see cref="WaitAll()"/> throws: with <see cref="FirstError"/>,
+    /// or the group's cancellation or timeout exception; cancelling <paramref name="cancellationToken"/> cancels only the wait.
+    /// </summary>
+    public async Task WaitAllAsync(CancellationToken cancellationToken = default)
+    {
+        Start();
+        await Task.WhenAll(Threads.Select(t => t.Completion)).WaitAsync(cancellationToken).ConfigureAwait(false);
+        ThrowIfFailed();
+    }
+
     private bool WaitAll(TimeSpan timeout, bool throwOnFailure)
     {
         Start();

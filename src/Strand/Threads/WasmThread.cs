@@ -6,6 +6,7 @@ namespace Strand.Threads;
 public sealed class WasmThread
 {
     private readonly ManualResetEventSlim _done = new(false);
+    private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     internal WasmThread(int id, string export, Value[] arguments)
     {
@@ -72,7 +73,21 @@ public sealed class WasmThread
     /// <summary>Waits for the thread to finish; false if it did not within <paramref name="timeout"/>.</summary>
     public bool Join(TimeSpan timeout) => _done.Wait(timeout);
 
-    internal void Complete() => _done.Set();
+    /// <summary>
+    /// Waits for the thread to finish, at most <paramref name="timeout"/> (<see cref="Timeout.InfiniteTimeSpan"/>: no limit);
+    /// false if it did not. Cancelling <paramref name="cancellationToken"/> ends the wait with
+    /// <see cref="OperationCanceledException"/>; the thread itself keeps running (stop it with <see cref="ThreadGroup.Cancel"/>).
+    /// </summary>
+    public bool Join(TimeSpan timeout, CancellationToken cancellationToken) => _done.Wait(timeout, cancellationToken);
+
+    /// <summary>A task that completes (successfully, whatever the thread's outcome) when the thread has finished; see <see cref="Error"/> and <see cref="Result"/>.</summary>
+    public Task Completion => _completion.Task;
+
+    internal void Complete()
+    {
+        _done.Set();
+        _completion.TrySetResult();
+    }
 
     /// <summary>The thread's id, export and state, for diagnostics.</summary>
     public override string ToString() =>

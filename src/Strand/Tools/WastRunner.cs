@@ -322,6 +322,9 @@ public sealed class WastRunner
             case WastAssertTrap at:
                 AssertActionTraps(at.Action, at.Message, at.Line, exhaustion: false);
                 break;
+            case WastAssertException ax:
+                AssertException(ax);
+                break;
             case WastAssertExhaustion ae:
                 AssertActionTraps(ae.Action, ae.Message, ae.Line, exhaustion: true);
                 break;
@@ -555,6 +558,11 @@ public sealed class WastRunner
             Fail(command.Line, $"expected values, got trap \"{e.Message}\"");
             return;
         }
+        catch (WasmException e)
+        {
+            Fail(command.Line, $"expected values, got an {e.Message}");
+            return;
+        }
         if (results.Length != command.Expected.Count)
         {
             Fail(command.Line, $"expected {command.Expected.Count} results, got {results.Length}");
@@ -571,6 +579,28 @@ public sealed class WastRunner
         Pass();
     }
 
+    /// <summary><c>assert_exception</c>: the action throws a wasm exception (a <see cref="WasmException"/>, not a trap).</summary>
+    private void AssertException(WastAssertException command)
+    {
+        try
+        {
+            var results = Perform(command.Action);
+            Fail(command.Line, $"expected an exception, got [{string.Join(", ", results)}]");
+        }
+        catch (ActionUnavailableException e)
+        {
+            Fail(command.Line, e.Message);
+        }
+        catch (TrapException e)
+        {
+            Fail(command.Line, $"expected an exception, got trap \"{e.Message}\"");
+        }
+        catch (WasmException)
+        {
+            Pass();
+        }
+    }
+
     private void AssertActionTraps(WastAction action, string expected, int line, bool exhaustion)
     {
         try
@@ -581,6 +611,10 @@ public sealed class WastRunner
         catch (ActionUnavailableException e)
         {
             Fail(line, e.Message);
+        }
+        catch (WasmException e)
+        {
+            Fail(line, $"expected trap \"{expected}\", got an {e.Message}");
         }
         catch (TrapException e)
         {
@@ -788,6 +822,7 @@ public sealed class WastRunner
         WastValueType.F32 => Value.F32Bits((uint)v.Bits),
         WastValueType.F64 => Value.F64Bits(v.Bits),
         WastValueType.FuncRef => Value.Null(ValType.FuncRef),
+        WastValueType.ExnRef => Value.Null(ValType.ExnRef),
         WastValueType.ExternRef => v.IsNull ? Value.Null(ValType.ExternRef) : Value.ExternRef(Handle(v.Bits)),
         WastValueType.V128 => Value.V128(System.Runtime.Intrinsics.Vector128.AsByte(System.Runtime.Intrinsics.Vector128.Create(v.Bits, v.High))),
         _ => throw new ArgumentOutOfRangeException(nameof(v)),
@@ -806,6 +841,7 @@ public sealed class WastRunner
                     WastValueType.F32 => actual.Type == ValType.F32 && (uint)actual.Bits == (uint)v.Bits,
                     WastValueType.F64 => actual.Type == ValType.F64 && actual.Bits == v.Bits,
                     WastValueType.FuncRef => actual.Type == ValType.FuncRef && v.IsNull && actual.Reference is null,
+                    WastValueType.ExnRef => actual.Type == ValType.ExnRef && v.IsNull && actual.Reference is null,
                     WastValueType.ExternRef => actual.Type == ValType.ExternRef && (v.IsNull
                         ? actual.Reference is null
                         : actual.Reference is ExternHandle h && h.Id == v.Bits),

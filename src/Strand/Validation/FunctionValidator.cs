@@ -27,6 +27,8 @@ internal sealed partial class FunctionValidator
         public required ValType[] EndTypes;
         public required int Height;
         public bool Unreachable;
+        /// <summary>Try frames open around this one (exception handling): a branch to it leaves the ones opened since.</summary>
+        public int OpenTries;
         /// <summary>Loops branch to their start, every other block to its end.</summary>
         public ValType[] LabelTypes => Opcode == Opcode.Loop ? StartTypes : EndTypes;
     }
@@ -52,6 +54,9 @@ internal sealed partial class FunctionValidator
         body.MaxOperandDepth = validator._maxOperands;
         body.BranchSpillUnits = validator._spillUnits;
         body.LoopCount = validator._loops;
+        body.TryRegionCount = validator._tryRegions;
+        body.TryNestingUnits = validator._tryNestingUnits;
+        body.TryExitUnits = validator._tryExitUnits;
     }
 
     private WasmValidationException Error(string reason) =>
@@ -121,7 +126,7 @@ internal sealed partial class FunctionValidator
 
     private void PushControl(Opcode opcode, ValType[] startTypes, ValType[] endTypes)
     {
-        _controls.Add(new ControlFrame { Opcode = opcode, StartTypes = startTypes, EndTypes = endTypes, Height = _operands.Count });
+        _controls.Add(new ControlFrame { Opcode = opcode, StartTypes = startTypes, EndTypes = endTypes, Height = _operands.Count, OpenTries = _openTries });
         Push(startTypes);
     }
 
@@ -144,7 +149,9 @@ internal sealed partial class FunctionValidator
     private ControlFrame Label(uint depth)
     {
         if (depth >= (uint)_controls.Count) throw Error($"unknown label {depth}");
-        return _controls[_controls.Count - 1 - (int)depth];
+        var frame = _controls[_controls.Count - 1 - (int)depth];
+        _tryExitUnits += _openTries - frame.OpenTries;
+        return frame;
     }
 
     // ---- index-space checks -------------------------------------------------------------------
@@ -258,6 +265,10 @@ internal sealed partial class FunctionValidator
             case Opcode.Unreachable:
                 MarkUnreachable();
                 return;
+            case Opcode.Try or Opcode.Catch or Opcode.CatchAll or Opcode.Delegate or Opcode.Rethrow or Opcode.Throw
+                or Opcode.ThrowRef or Opcode.TryTable or Opcode.ReturnCall or Opcode.ReturnCallIndirect:
+                StepExceptionsOrTailCalls(in ins);
+                return;
             case Opcode.Nop:
                 return;
             case Opcode.Block or Opcode.Loop:
@@ -285,6 +296,7 @@ internal sealed partial class FunctionValidator
             case Opcode.End:
             {
                 var frame = PopControl();
+                if (IsTryFrame(frame)) _openTries--;
                 // An if without else behaves as if its else branch passed the parameters through.
                 if (frame.Opcode == Opcode.If && !frame.StartTypes.AsSpan().SequenceEqual(frame.EndTypes))
                     throw Error("type mismatch");
@@ -307,6 +319,7 @@ internal sealed partial class FunctionValidator
                 BrTable(in ins);
                 return;
             case Opcode.Return:
+                _tryExitUnits += _openTries;
                 Pop(_type.Results);
                 MarkUnreachable();
                 return;

@@ -11,6 +11,8 @@ internal sealed class ModuleContext
     public required FuncType[] FunctionTypes { get; init; }
     public required TableType[] Tables { get; init; }
     public required GlobalType[] Globals { get; init; }
+    /// <summary>The tag index space (exception handling): each tag's function type (no results).</summary>
+    public FuncType[] Tags { get; init; } = [];
     /// <summary>Number of imported globals: the only globals constant expressions may read.</summary>
     public required int ImportedGlobalCount { get; init; }
     /// <summary>

@@ -24,6 +24,7 @@ public static class ModuleValidator
         [ValType.V128] = new([], [ValType.V128]),
         [ValType.FuncRef] = new([], [ValType.FuncRef]),
         [ValType.ExternRef] = new([], [ValType.ExternRef]),
+        [ValType.ExnRef] = new([], [ValType.ExnRef]),
     };
 
     /// <summary>
@@ -136,6 +137,14 @@ public static class ModuleValidator
         }
     }
 
+    /// <summary>A tag's type (exception handling): a function type with no results.</summary>
+    private static FuncType TagType(ModuleDefinition module, uint typeIndex)
+    {
+        var type = TypeAt(module, typeIndex);
+        if (type.Results.Length != 0) throw new WasmValidationException("non-empty tag result type", 0);
+        return type;
+    }
+
     private static FuncType TypeAt(ModuleDefinition module, uint typeIndex)
     {
         if (typeIndex >= (uint)module.Types.Count) throw new WasmValidationException($"unknown type {typeIndex}", 0);
@@ -147,10 +156,14 @@ public static class ModuleValidator
         var functions = new List<FuncType>();
         var tables = new List<TableType>();
         var globals = new List<GlobalType>();
+        var tags = new List<FuncType>();
         foreach (var import in module.Imports)
         {
             switch (import.Kind)
             {
+                case ExternalKind.Tag:
+                    tags.Add(TagType(module, import.TagTypeIndex));
+                    break;
                 case ExternalKind.Function:
                     functions.Add(TypeAt(module, import.FunctionTypeIndex));
                     break;
@@ -164,6 +177,7 @@ public static class ModuleValidator
         }
         foreach (var typeIndex in module.FunctionTypeIndices) functions.Add(TypeAt(module, typeIndex));
         tables.AddRange(module.Tables);
+        foreach (var typeIndex in module.Tags) tags.Add(TagType(module, typeIndex));
         foreach (var global in module.Globals)
         {
             globals.Add(global.Type);
@@ -174,6 +188,7 @@ public static class ModuleValidator
             FunctionTypes = functions.ToArray(),
             Tables = tables.ToArray(),
             Globals = globals.ToArray(),
+            Tags = tags.ToArray(),
             ImportedGlobalCount = module.ImportedGlobalCount,
         };
 
@@ -309,6 +324,7 @@ public static class ModuleValidator
                 ExternalKind.Function => (context.FunctionTypes.Length, "function"),
                 ExternalKind.Table => (context.Tables.Length, "table"),
                 ExternalKind.Memory => (module.TotalMemoryCount, "memory"),
+                ExternalKind.Tag => (context.Tags.Length, "tag"),
                 _ => (context.Globals.Length, "global"),
             };
             if (export.Index >= (uint)count) throw new WasmValidationException($"unknown {space} {export.Index}", 0);

@@ -16,17 +16,9 @@ public class UnsupportedFeatureTests
     // Offsets: header 8; SingleFunction's first code byte is at 28; a first section's first entry at 11.
     public static TheoryData<string, byte[], string, string, int> Cases => new()
     {
-        { "tag section", Module(VoidTypeSection(), Section(13, Vec([0x00, 0x00]))), UnsupportedFeatures.ExceptionHandling, "tag section with 1 tag(s)", 14 },
-        { "tag import", Module(VoidTypeSection(), Section(2, Vec(Concat(Name("m"), Name("t"), [0x04, 0x00, 0x00])))), UnsupportedFeatures.ExceptionHandling, "tag import m.t", 21 },
-        { "tag export", Module(Section(7, Vec(Concat(Name("e"), [0x04, 0x00])))), UnsupportedFeatures.ExceptionHandling, "tag export \"e\"", 13 },
-        { "try_table", SingleFunction([0x1F, 0x40, 0x00, End, End]), UnsupportedFeatures.ExceptionHandling, "opcode 0x1F (try_table)", 28 },
-        { "throw", SingleFunction([0x08, 0x00, End]), UnsupportedFeatures.ExceptionHandling, "opcode 0x08 (throw)", 28 },
-        { "throw_ref", SingleFunction([0x0A, End]), UnsupportedFeatures.ExceptionHandling, "opcode 0x0A (throw_ref)", 28 },
-        { "legacy try", SingleFunction([0x06, 0x40, End, End]), UnsupportedFeatures.ExceptionHandling, "opcode 0x06 (try)", 28 },
-        { "exnref parameter", Module(Section(1, Vec([0x60, 0x01, 0x69, 0x00]))), UnsupportedFeatures.ExceptionHandling, "reference type exnref (0x69)", 13 },
-        { "return_call", SingleFunction([0x12, 0x00, End]), UnsupportedFeatures.TailCalls, "opcode 0x12 (return_call)", 28 },
-        { "return_call_indirect", SingleFunction([0x41, 0x00, 0x13, 0x00, 0x00, End]), UnsupportedFeatures.TailCalls, "opcode 0x13 (return_call_indirect)", 30 },
         { "call_ref", SingleFunction([0x14, 0x00, End]), UnsupportedFeatures.FunctionReferences, "opcode 0x14 (call_ref)", 28 },
+        { "return_call_ref", SingleFunction([0x15, 0x00, End]), UnsupportedFeatures.FunctionReferences, "opcode 0x15 (return_call_ref)", 28 },
+        { "(ref exn) parameter", Module(Section(1, Vec([0x60, 0x01, 0x64, 0x69, 0x00]))), UnsupportedFeatures.FunctionReferences, "reference type (ref exn)", 13 },
         { "br_on_null", SingleFunction([0xD5, 0x00, End]), UnsupportedFeatures.FunctionReferences, "opcode 0xD5 (br_on_null)", 28 },
         { "br_on_non_null", SingleFunction([0xD6, 0x00, End]), UnsupportedFeatures.FunctionReferences, "opcode 0xD6 (br_on_non_null)", 28 },
         { "(ref func) parameter", Module(Section(1, Vec([0x60, 0x01, 0x64, 0x70, 0x00]))), UnsupportedFeatures.FunctionReferences, "reference type (ref func)", 13 },
@@ -65,6 +57,13 @@ public class UnsupportedFeatureTests
     }
 
     [Fact]
+    public void RefNullExnAndTheExnrefShorthandAreExnref()
+    {
+        var m = ModuleDecoder.Decode(Module(Section(1, Vec([0x60, 0x02, 0x63, 0x69, 0x69, 0x00]))));
+        Assert.Equal([ValType.ExnRef, ValType.ExnRef], m.Types[0].Params);
+    }
+
+    [Fact]
     public void RefNullFuncAndExternAreFuncrefAndExternref()
     {
         var m = ModuleDecoder.Decode(Module(Section(1, Vec([0x60, 0x02, 0x63, 0x70, 0x63, 0x6F, 0x00]))));
@@ -83,7 +82,7 @@ public class UnsupportedFeatureTests
     }
 
     [Fact]
-    public void AnalysisKeepsTheLayoutFactsOfAModuleWhoseCodeUsesSimdAndTags()
+    public void AnalysisKeepsTheLayoutFactsOfAModuleUsingGc()
     {
         byte[] bytes = Module(
             Section(1, Vec([0x60, 0x00, 0x00])),
@@ -91,7 +90,7 @@ public class UnsupportedFeatureTests
             Section(5, Vec([0x01, 0x02, 0x04])),                               // memory 2..4
             Section(13, Vec([0x00, 0x00])),                                    // one tag
             Section(6, Vec([I32, 0x01, 0x41, 0x80, 0x80, 0x04, End],           // (mut i32) = 65536
-                           Concat([0x7B, 0x00], V128Zero, [End]))),            // v128 = v128.const 0
+                           [0x6E, 0x00, 0xD0, 0x6E, End])),                    // anyref = ref.null any (GC)
             Section(7, Vec(Concat(Name("sp"), [0x03, 0x00]), Concat(Name("tag"), [0x04, 0x00]), Concat(Name("ok"), [0x00, 0x01]))),
             Section(10, Vec(Body(Concat(V128Zero, [0x1A, End])), Body(End))),
             Section(11, Vec(Concat([0x00, 0x41, 0x80, 0x08, End], Name("data")))));
@@ -100,20 +99,21 @@ public class UnsupportedFeatureTests
         Assert.Equal(new Limits(2, 4), m.Memories[0].Limits);
         Assert.Equal(2, m.Globals.Count);
         Assert.Equal(new GlobalType(ValType.I32, true), m.Globals[0].Type);
-        Assert.Equal(ValType.V128, m.Globals[1].Type.Type);
-        Assert.Equal(["sp", "ok"], m.Exports.Select(e => e.Name));      // the tag export is left out
+        Assert.Equal(ValType.Unsupported, m.Globals[1].Type.Type);
+        Assert.Equal(["sp", "tag", "ok"], m.Exports.Select(e => e.Name)); // tags are supported (exception handling)
+        Assert.Equal([0u], m.Tags);
         Assert.Equal(4, Assert.Single(m.Data).DataLength);
         Assert.Null(m.Bodies[0].UnsupportedFeature);                     // SIMD is supported
         Assert.Null(m.Bodies[1].UnsupportedFeature);
         Assert.Equal(
             [
-                (UnsupportedFeatures.ExceptionHandling, "tag section with 1 tag(s)", (uint?)null),
-                (UnsupportedFeatures.ExceptionHandling, "tag export \"tag\"", null),
+                (UnsupportedFeatures.Gc, "reference type anyref (0x6E)", (uint?)null),
+                (UnsupportedFeatures.Gc, "ref.null any", null),
             ],
             m.Unsupported.Select(u => (u.Feature, u.Construct, u.FunctionIndex)));
 
         // The strict decoder stops at the first.
-        Assert.Equal("not supported: exception handling (tag section with 1 tag(s) at offset 0x19)",
+        Assert.Equal("not supported: GC (reference type anyref (0x6E) at offset 0x28)",
             Assert.Throws<WasmUnsupportedException>(() => ModuleDecoder.Decode(bytes)).Message);
     }
 

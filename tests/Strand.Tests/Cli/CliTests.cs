@@ -144,14 +144,20 @@ public class CliTests
     }
 
     [Fact]
-    public void InspectReportsATagSectionAndTheFunctionsUsingExceptions()
+    public void ExceptionHandlingRunsAndAnUncaughtExceptionIsNamed()
     {
-        var (code, output, error) = Run("inspect", Fixture("unsupported", "exceptions.wasm"));
+        var (code, output, error) = Run("inspect", Fixture("exceptions", "legacy_try.wasm"));
         Assert.True(code == 0, error);
         Assert.Contains("__stack_pointer: global 0 (found via export \"__stack_pointer\")", output);
         Assert.Contains("[0] active, 18 bytes, 0x00000400..0x00000412 (from its offset)", output);
-        Assert.Contains("code: uses not-supported features: exception handling (2 functions, first opcode 0x08 (throw) at offset 0x58 in func[0] <fail>)", output);
-        Assert.Contains("exception handling: tag section with 1 tag(s) at offset 0x1e", output);
+        Assert.DoesNotContain("not-supported", output);
+        (code, output, error) = Run("run", Fixture("exceptions", "legacy_try.wasm"), "--invoke", "run", "7");
+        Assert.True(code == 0, error);
+        Assert.Equal("7", output.Trim());
+        // A C++ exception nobody catches: exit code 134, named as an exception, not a trap.
+        (code, _, error) = Run("run", Fixture("exceptions", "cxx_exceptions.wasm"), "--invoke", "run_uncaught", "10", "3");
+        Assert.Equal(134, code);
+        Assert.StartsWith("strand: uncaught wasm exception (tag [i32] -> []: i32:", error);
     }
 
     [Fact]

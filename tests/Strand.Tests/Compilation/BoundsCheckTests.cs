@@ -119,6 +119,37 @@ public class BoundsCheckTests
     }
 
     [Fact]
+    public void GrowthByACalleeThatThrowsIsSeenInTheHandlerAndAfterIt()
+    {
+        var instance = new Linker().Instantiate(Module.Compile(WatParser.ParseModule("""
+            (module
+              (tag $e)
+              (memory 1 3)
+              (func $grow_and_throw (drop (memory.grow (i32.const 1))) (throw $e))
+              ;; reads (caching the limits), catches the callee's exception, then reads the page it added, in and after a
+              ;; legacy handler and after a try_table's handler
+              (func (export "legacy") (param i32) (result i32)
+                (drop (i32.load (i32.const 0)))
+                (try (result i32)
+                  (do (call $grow_and_throw) (i32.const -1))
+                  (catch $e (i32.load (local.get 0))))
+                (i32.add (i32.load offset=4 (local.get 0))))
+              (func (export "table") (param i32) (result i32)
+                (drop (i32.load (i32.const 0)))
+                (block $h (try_table (catch $e $h) (call $grow_and_throw)))
+                (i32.add (i32.const 1) (i32.load (local.get 0))))
+              ;; an access inside a try body that traps (its trap must stay inside the region)
+              (func (export "inside") (param i32) (result i32)
+                (block $h (return (try_table (result i32) (catch_all $h) (i32.add (i32.const 1) (i32.load (local.get 0))))))
+                (i32.const -1)))
+            """)));
+        Assert.Equal(0, instance.Invoke("legacy", Value.I32(65536 + 16))[0].AsI32);
+        Assert.Equal(1, instance.Invoke("table", Value.I32(2 * 65536 + 16))[0].AsI32);
+        Assert.Equal(1, instance.Invoke("inside", Value.I32(3 * 65536 - 4))[0].AsI32);
+        Assert.Equal(TrapCode.OutOfBoundsMemoryAccess, Assert.Throws<TrapException>(() => instance.Invoke("inside", Value.I32(3 * 65536 - 3))).Code);
+    }
+
+    [Fact]
     public void AMemory64AccessWithAnOffsetAndValuesOnTheStackCompilesAndTraps()
     {
         // Before: the wrap-around check branched to one trap label from different stack shapes, an invalid CIL program.

@@ -32,6 +32,35 @@ public class WastRunnerTests
     }
 
     [Fact]
+    public void AssertExceptionAndExnrefNullsAreChecked()
+    {
+        var result = WastRunner.RunText("""
+            (module
+              (tag $e (param i32))
+              (func (export "null") (result exnref) (ref.null exn))
+              (func (export "caught") (result exnref)
+                (block $h (result exnref) (try_table (catch_all_ref $h) (throw $e (i32.const 1))) (ref.null exn)))
+              (func (export "is_null") (param exnref) (result i32) (ref.is_null (local.get 0)))
+              (func (export "throws") (throw $e (i32.const 2)))
+              (func (export "traps") (unreachable)))
+            (assert_return (invoke "null") (ref.null exn))
+            (assert_return (invoke "is_null" (ref.null exn)) (i32.const 1))
+            (assert_exception (invoke "throws"))
+            (assert_exception (invoke "traps"))
+            (assert_trap (invoke "throws") "unreachable")
+            (assert_return (invoke "caught") (ref.null exn))
+            """, "exn.wast");
+        Assert.Equal((4, 3), (result.Passed, result.Failed));
+        Assert.Equal(
+            [
+                "exn.wast:12: expected an exception, got trap \"unreachable\"",
+                "exn.wast:13: expected trap \"unreachable\", got an uncaught wasm exception (tag [i32] -> []: i32:2)",
+                "exn.wast:14: result 0: expected (ref.null exn), got exnref (bits 0x0)",
+            ],
+            result.Failures);
+    }
+
+    [Fact]
     public void ALexicalErrorIsSkippedToTheEndOfItsCommand()
     {
         var result = WastRunner.RunText("""
