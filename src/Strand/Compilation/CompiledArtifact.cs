@@ -62,6 +62,23 @@ internal static class CompiledArtifact
         return (wasm.ToArray(), artifact[(HeaderSize + (int)wasmLength)..].ToArray());
     }
 
+    /// <summary>
+    /// Deletes a file of the cache or of an artifact (entry, ReadyToRun image, check, temporary) if it can: false when it is
+    /// in use or not permitted, which callers treat as "leave it for later".
+    /// </summary>
+    public static bool TryDelete(string path)
+    {
+        try
+        {
+            File.Delete(path);
+            return true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
+    }
+
     /// <summary>The artifact's checksum (its SHA-256 of the wasm binary and the code image), which a ReadyToRun image records to bind itself to it.</summary>
     public static ReadOnlySpan<byte> Checksum(ReadOnlySpan<byte> artifact) => artifact[72..104];
 

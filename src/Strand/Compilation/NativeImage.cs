@@ -72,15 +72,7 @@ internal static class NativeImage
     /// <summary>Deletes the image and its check, if present.</summary>
     public static void Delete(string artifactPath)
     {
-        foreach (var path in new[] { CheckPath(artifactPath), ImagePath(artifactPath) })
-        {
-            try
-            {
-                File.Delete(path);
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-            }
-        }
+        CompiledArtifact.TryDelete(CheckPath(artifactPath));
+        CompiledArtifact.TryDelete(ImagePath(artifactPath));
     }
 }

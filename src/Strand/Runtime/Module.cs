@@ -64,11 +64,18 @@ public sealed class Module
     public static Module Compile(byte[] wasm, CompileOptions? options)
     {
         ArgumentNullException.ThrowIfNull(wasm);
+        return Build(wasm, options, validate: true);
+    }
+
+    /// <summary>Decodes <paramref name="wasm"/>, validates it unless told not to, and makes the module (reporting progress).</summary>
+    private static Module Build(byte[] wasm, CompileOptions? options, bool validate)
+    {
         var progress = options?.Progress;
         progress?.Invoke(new CompileProgress("decode", 0, wasm.Length));
         var definition = ModuleDecoder.Decode(wasm);
         progress?.Invoke(new CompileProgress("decode", wasm.Length, wasm.Length));
-        Validation.ModuleValidator.Validate(definition, progress is null ? null : done => progress(new CompileProgress("validate", done, definition.Bodies.Count)));
+        if (validate)
+            Validation.ModuleValidator.Validate(definition, progress is null ? null : done => progress(new CompileProgress("validate", done, definition.Bodies.Count)));
         var module = new Module(definition, options?.BackgroundCodeGeneration ?? false);
         module.Compiled.Diagnostics = options?.Diagnostics;
         return module;
@@ -195,16 +202,7 @@ public sealed class Module
     /// hence validated, module), and an artifact is trusted code anyway; validation was a third of a cached start's CPU
     /// time for big modules (docs/compiler.md, "Compiled modules and the cache").
     /// </summary>
-    private static Module FromArtifactBinary(byte[] wasm, CompileOptions? options)
-    {
-        var progress = options?.Progress;
-        progress?.Invoke(new CompileProgress("decode", 0, wasm.Length));
-        var definition = ModuleDecoder.Decode(wasm);
-        progress?.Invoke(new CompileProgress("decode", wasm.Length, wasm.Length));
-        var module = new Module(definition, options?.BackgroundCodeGeneration ?? false);
-        module.Compiled.Diagnostics = options?.Diagnostics;
-        return module;
-    }
+    private static Module FromArtifactBinary(byte[] wasm, CompileOptions? options) => Build(wasm, options, validate: false);
 
     /// <summary>Whether this module's code comes from a compiled artifact (<see cref="Deserialize(byte[], CompileOptions?)"/>) rather than being generated.</summary>
     public bool IsPrecompiled => Compiled.IsLoaded;

@@ -90,7 +90,7 @@ public sealed class ModuleCache
         catch (InvalidDataException)
         {
         }
-        TryDelete(path);
+        CompiledArtifact.TryDelete(path);
         return null;
     }
 
@@ -119,7 +119,7 @@ public sealed class ModuleCache
         }
         finally
         {
-            TryDelete(temporary);
+            CompiledArtifact.TryDelete(temporary);
         }
         if (MaxTotalBytes > 0) TrimKeeping(keep: path);
         return path;
@@ -150,7 +150,7 @@ public sealed class ModuleCache
         {
             if ((file.Name.EndsWith(".tmp", StringComparison.Ordinal) || file.Name.EndsWith(".tmp.dll", StringComparison.Ordinal)) && file.Name.Contains(Extension + ".", StringComparison.Ordinal))
             {
-                if (now - file.LastWriteTimeUtc > AbandonedTemporaryAge) TryDelete(file.FullName);
+                if (now - file.LastWriteTimeUtc > AbandonedTemporaryAge) CompiledArtifact.TryDelete(file.FullName);
             }
             else if (file.Name.EndsWith(Extension, StringComparison.Ordinal))
             {
@@ -162,7 +162,7 @@ public sealed class ModuleCache
                 // A ReadyToRun image counts with its entry; one whose entry is gone is deleted.
                 string entry = Path.Combine(Directory, file.Name[..(file.Name.IndexOf(Extension, StringComparison.Ordinal) + Extension.Length)]);
                 if (File.Exists(entry)) total += file.Length;
-                else TryDelete(file.FullName);
+                else CompiledArtifact.TryDelete(file.FullName);
             }
         }
         if (MaxTotalBytes <= 0 || total <= MaxTotalBytes) return 0;
@@ -172,7 +172,7 @@ public sealed class ModuleCache
         {
             if (total <= target) break;
             if (keep is not null && string.Equals(entry.FullName, Path.GetFullPath(keep), StringComparison.Ordinal)) continue;
-            if (!TryDelete(entry.FullName)) continue;
+            if (!CompiledArtifact.TryDelete(entry.FullName)) continue;
             deleted++;
             total -= entry.Length;
             var image = new FileInfo(NativeImage.ImagePath(entry.FullName));
@@ -220,18 +220,5 @@ public sealed class ModuleCache
         var module = Module.Compile(wasm, options);
         Store(module, options?.Progress);
         return module;
-    }
-
-    private static bool TryDelete(string path)
-    {
-        try
-        {
-            File.Delete(path);
-            return true;
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            return false;
-        }
     }
 }

@@ -131,10 +131,8 @@ public sealed class ReadyToRunCompiler
         }
         finally
         {
-            foreach (var path in new[] { input, output })
-            {
-                try { File.Delete(path); } catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
-            }
+            CompiledArtifact.TryDelete(input);
+            CompiledArtifact.TryDelete(output);
         }
     }
 
