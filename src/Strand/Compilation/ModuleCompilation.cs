@@ -48,7 +48,7 @@ internal sealed class ModuleCompilation
     public Instruction?[] ConstantGlobals { get; }
 
     /// <summary>The canonical id of the module's type <paramref name="typeIndex"/> (<see cref="TypeRegistry"/>).</summary>
-    public int TypeId(uint typeIndex) => (_typeIds ??= TypeRegistry.CanonicalIds(Definition.Types))[typeIndex];
+    public int TypeId(uint typeIndex) => (_typeIds ??= TypeRegistry.CanonicalIds(Definition))[typeIndex];
     private int[]? _typeIds;
 
     /// <summary>

@@ -36,11 +36,13 @@ internal static class ExceptionOps
         ValType.V128 => typeof(Value).GetMethod(nameof(Value.V128))!,
         ValType.FuncRef => typeof(ExceptionOps).GetMethod(nameof(FuncRefValue))!,
         ValType.ExternRef => typeof(Value).GetMethod(nameof(Value.ExternRef))!,
+        ValType.AnyRef => typeof(ExceptionOps).GetMethod(nameof(AnyRefValue))!,
         _ => typeof(ExceptionOps).GetMethod(nameof(ExnRefValue))!,
     };
 
     public static Value FuncRefValue(object? f) => Value.FuncRef((FunctionReference?)f);
     public static Value ExnRefValue(object? e) => Value.ExnRef((WasmException?)e);
+    public static Value AnyRefValue(object? o) => Value.OfReference(ValType.AnyRef, o);
 
     public static string PayloadGetter(ValType type) => type switch
     {

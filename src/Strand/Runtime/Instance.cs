@@ -101,7 +101,7 @@ public sealed class Instance : IDisposable
                 case Tag tag: instance.Tags[tagCount++] = tag; break;
             }
         }
-        foreach (var typeIndex in def.Tags) instance.Tags[tagCount++] = new Tag(module.CanonicalType(typeIndex));
+        foreach (var typeIndex in def.Tags) instance.Tags[tagCount++] = new Tag(module.CanonicalType(typeIndex), module.TypeIds[typeIndex]);
 
         foreach (var memoryType in def.Memories)
         {

@@ -215,9 +215,11 @@ internal sealed partial class FunctionValidator
         return _context.FunctionTypes[index];
     }
 
+    /// <summary>Type <paramref name="index"/>, which must be a function type (call_indirect, call_ref, return_call_*).</summary>
     private FuncType TypeAt(uint index)
     {
         if (index >= (uint)_module.Types.Count) throw Error($"unknown type {index}");
+        if (!_module.IsFunctionType(index)) throw Error("type mismatch");
         return _module.Types[(int)index];
     }
 
