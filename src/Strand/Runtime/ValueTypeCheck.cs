@@ -17,7 +17,7 @@ internal static class ValueTypeCheck
     /// </summary>
     public static string? Mismatch(Value value, ValType expected)
     {
-        var kind = expected.Kind();
+        var kind = Validation.TypeRegistry.KindOf(expected);
         if (value.Type != kind) return $"{value.Type.ToWat()} is not {expected.ToWat()}";
         if (!expected.IsReference()) return null;
         var reference = value.Reference;
@@ -45,7 +45,7 @@ internal static class ValueTypeCheck
     }
 
     /// <summary>A stored reference (table element, global, payload, compiled-code value) as a <see cref="Value"/> of its type's kind.</summary>
-    public static Value ToValue(ValType type, object? reference) => type.Kind() switch
+    public static Value ToValue(ValType type, object? reference) => Validation.TypeRegistry.KindOf(type) switch
     {
         ValType.FuncRef => Value.FuncRef((FunctionReference?)reference),
         ValType.ExnRef => Value.ExnRef((WasmException?)reference),

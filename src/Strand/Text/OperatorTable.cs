@@ -42,6 +42,18 @@ internal static class OperatorTable
 
     public static bool TryGet(string keyword, out OperatorInfo info) => Operators.TryGetValue(keyword, out info);
 
+    /// <summary>The GC proposal's instructions (spec 3.0, 0xFB prefix and ref.eq), which the text format names but Strand does not implement yet.</summary>
+    public static bool IsGcInstruction(string keyword) => GcInstructions.Contains(keyword);
+
+    private static readonly HashSet<string> GcInstructions = new(StringComparer.Ordinal)
+    {
+        "ref.eq", "ref.i31", "i31.get_s", "i31.get_u", "ref.test", "ref.cast", "br_on_cast", "br_on_cast_fail",
+        "any.convert_extern", "extern.convert_any", "struct.new", "struct.new_default", "struct.get", "struct.get_s",
+        "struct.get_u", "struct.set", "array.new", "array.new_default", "array.new_fixed", "array.new_data", "array.new_elem",
+        "array.get", "array.get_s", "array.get_u", "array.set", "array.len", "array.fill", "array.copy", "array.init_data",
+        "array.init_elem",
+    };
+
     private static Dictionary<string, OperatorInfo> Build()
     {
         var d = new Dictionary<string, OperatorInfo>(StringComparer.Ordinal);
