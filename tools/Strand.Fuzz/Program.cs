@@ -22,6 +22,8 @@ namespace Strand.Fuzz
               --tail-eh       also enable tail calls and exception handling (binaryen 108 emits return_call*
                               now and then; an uncaught exception is the outcome "exception" in both engines)
               --module FILE   compare one existing module; exit code 1 on a mismatch
+              --gc-interp WASM-OPT  GC mode: modules with GC from this wasm-opt (binaryen >= 119, e.g. npm's
+                              binaryen 132), compared with its --fuzz-exec-before interpreter instead of V8
             """;
 
         public static int Run(string[] args)
@@ -29,6 +31,7 @@ namespace Strand.Fuzz
             long first = 0, last = 99;
             string? keep = null, single = null;
             string wasmOpt = "wasm-opt", node = "node";
+            string? gcInterp = null;
             int timeoutMs = 5000, minBytes = 1000, maxBytes = 20000;
             bool referenceTypes = true, passes = true, verbose = false, tailAndExceptions = false;
             try
@@ -49,6 +52,7 @@ namespace Strand.Fuzz
                         case "--wasm-opt": wasmOpt = Next(); break;
                         case "--node": node = Next(); break;
                         case "--module": single = Next(); break;
+                        case "--gc-interp": gcInterp = Next(); break;
                         case "-h" or "--help": Console.WriteLine(Usage); return 0;
                         default: throw new ArgumentException("unknown option " + args[i]);
                     }
@@ -62,6 +66,7 @@ namespace Strand.Fuzz
                 return 2;
             }
 
+            if (gcInterp is not null) return GcInterpMode.Run(gcInterp, first, last, minBytes, maxBytes, timeoutMs, keep, single, verbose);
             string script = FindScript();
             using var nodeRunner = new NodeRunner(node, script);
             if (single is not null)
