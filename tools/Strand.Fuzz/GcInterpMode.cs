@@ -15,14 +15,18 @@ namespace Strand.Fuzz;
 internal static class GcInterpMode
 {
     /// <summary>Features of every generated module (all implemented by Strand; no SIMD: binaryen prints v128 in its own text).</summary>
-    public static readonly string[] Features =
+    private static readonly string[] BaseFeatures =
     [
         "--mvp-features", "--enable-gc", "--enable-reference-types", "--enable-bulk-memory", "--enable-multivalue",
         "--enable-sign-ext", "--enable-nontrapping-float-to-int", "--enable-mutable-globals", "--enable-tail-call",
     ];
 
-    public static int Run(string wasmOpt, long first, long last, int minBytes, int maxBytes, int timeoutMs, string? keep, string? single, bool verbose)
+    /// <summary>The features of this run (<see cref="BaseFeatures"/>, with exception handling when asked for).</summary>
+    public static string[] Features = BaseFeatures;
+
+    public static int Run(string wasmOpt, long first, long last, int minBytes, int maxBytes, int timeoutMs, string? keep, string? single, bool verbose, bool exceptions)
     {
+        if (exceptions) Features = [.. BaseFeatures, "--enable-exception-handling"];
         string work = Path.Combine(Path.GetTempPath(), $"strand-gcfuzz-{Environment.ProcessId}");
         Directory.CreateDirectory(work);
         if (keep is not null) Directory.CreateDirectory(keep);
@@ -263,9 +267,9 @@ internal static class GcInterpMode
         null => "null",
         I31Ref i31 => $"i31ref({Canonical(i31.ToString()[4..])})",
         HostExtern e => $"externref({e.Payload})",
-        JsError => "jserror",
+        JsErrorPayload => "jserror",
         FunctionReference => "function",
-        GcStruct or GcArray => "object(null)",
+        GcStruct or GcArray or WasmException => "object(null)", // binaryen prints an exnref as an object too
         _ => "unknown(" + reference.GetType().Name + ")",
     };
 
@@ -275,13 +279,21 @@ internal static class GcInterpMode
         public int Payload { get; } = payload;
     }
 
-    /// <summary>The JS exception binaryen's imports throw (<c>throwJSException</c>), as a .NET exception through Strand.</summary>
-    private sealed class JsError() : Exception("JS exception");
+    /// <summary>The externref payload of a JS exception (binaryen's <c>jsErrorPayload</c>).</summary>
+    private sealed class JsErrorPayload;
+
+    /// <summary>
+    /// binaryen's two imported tags: <c>fuzzing-support.wasmtag</c> (i32), thrown by the <c>throw</c> import, and
+    /// <c>fuzzing-support.jstag</c> (externref), the tag of a JS exception (<c>throwJSException</c>), which wasm can catch.
+    /// </summary>
+    private static readonly Tag WasmTag = new(ValType.I32), JsTag = new(ValType.ExternRef);
+
+    private static WasmException JsError() => new(JsTag, Value.ExternRef(new JsErrorPayload()));
 
     private static bool IsJsError(Exception? e)
     {
         for (; e is not null; e = e.InnerException)
-            if (e is JsError) return true;
+            if (e is WasmException) return true;
         return false;
     }
 
@@ -320,6 +332,11 @@ internal static class GcInterpMode
                 linker.Define(import.Module, import.Name, new Global(gt, Value.ExternRef(new HostExtern(payload))));
                 continue;
             }
+            if (import.Kind == ExternalKind.Tag && import.Module == "fuzzing-support" && import.Name is "wasmtag" or "jstag")
+            {
+                linker.Define(import.Module, import.Name, import.Name == "wasmtag" ? WasmTag : JsTag);
+                continue;
+            }
             if (import.Kind != ExternalKind.Function || import.Module != "fuzzing-support") continue;
             var type = import.FunctionType!;
             string name = import.Name;
@@ -332,6 +349,11 @@ internal static class GcInterpMode
         catch (TrapException trap)
         {
             add("trap " + TraceText.TrapCategory(trap)); // a start function's or a segment's trap
+            return;
+        }
+        catch (WasmException)
+        {
+            add("exception"); // a start function's uncaught exception
             return;
         }
         catch (Exception e)
@@ -412,12 +434,12 @@ internal static class GcInterpMode
             case "sleep":
                 return [args[1]]; // binaryen does not sleep: it returns the id
             case "throw":
-                throw new JsError(); // (a non-zero argument throws a wasm exception in binaryen: only with exception handling, not generated here)
+                throw args[0].AsI32 == 0 ? JsError() : new WasmException(WasmTag, args[0]);
             case "table-get" or "table-set":
             {
-                var table = instance.GetTable("table") ?? throw new JsError();
+                var table = instance.GetTable("table") ?? throw JsError();
                 uint index = (uint)args[0].AsI32;
-                if (index >= table.Size) throw new JsError();
+                if (index >= table.Size) throw JsError();
                 if (name == "table-get") return [table.Get(index)];
                 table.Set(index, args[1]);
                 return [];
@@ -427,7 +449,7 @@ internal static class GcInterpMode
                 try
                 {
                     int index = args[0].AsI32;
-                    if ((uint)index >= module.Exports.Count || module.Exports[index].Kind != ExternalKind.Function) throw new JsError();
+                    if ((uint)index >= module.Exports.Count || module.Exports[index].Kind != ExternalKind.Function) throw JsError();
                     CallAsJs(instance.GetFunction(module.Exports[index].Name));
                 }
                 catch (Exception e) when (name == "call-export-catch" && (IsJsError(e) || e is WasmException))
@@ -440,7 +462,7 @@ internal static class GcInterpMode
             {
                 try
                 {
-                    if (args[0].Reference is not FunctionReference f) throw new JsError();
+                    if (args[0].Reference is not FunctionReference f) throw JsError();
                     CallAsJs(f);
                 }
                 catch (Exception e) when (name == "call-ref-catch" && (IsJsError(e) || e is WasmException))
@@ -459,9 +481,9 @@ internal static class GcInterpMode
     {
         static bool Illegal(ValType t) => t == ValType.V128 || (t.IsReference() && t.Kind() == ValType.ExnRef);
         foreach (var p in function.Type.Params)
-            if (p == ValType.I64 || Illegal(p) || !p.IsDefaultable()) throw new JsError();
+            if (p == ValType.I64 || Illegal(p) || !p.IsDefaultable()) throw JsError();
         foreach (var r in function.Type.Results)
-            if (Illegal(r)) throw new JsError();
+            if (Illegal(r)) throw JsError();
         function.Invoke([.. function.Type.Params.Select(Value.Default)]);
     }
 }

@@ -24,6 +24,7 @@ namespace Strand.Fuzz
               --module FILE   compare one existing module; exit code 1 on a mismatch
               --gc-interp WASM-OPT  GC mode: modules with GC from this wasm-opt (binaryen >= 119, e.g. npm's
                               binaryen 132), compared with its --fuzz-exec-before interpreter instead of V8
+                              (with --tail-eh: exception handling too; tail calls are always on)
             """;
 
         public static int Run(string[] args)
@@ -66,7 +67,7 @@ namespace Strand.Fuzz
                 return 2;
             }
 
-            if (gcInterp is not null) return GcInterpMode.Run(gcInterp, first, last, minBytes, maxBytes, timeoutMs, keep, single, verbose);
+            if (gcInterp is not null) return GcInterpMode.Run(gcInterp, first, last, minBytes, maxBytes, timeoutMs, keep, single, verbose, tailAndExceptions);
             string script = FindScript();
             using var nodeRunner = new NodeRunner(node, script);
             if (single is not null)
