@@ -50,7 +50,7 @@ internal static class GcInterpMode
                 catch (InvalidOperationException e)
                 {
                     Count("generator failures");
-                    Console.WriteLine($"seed {seed}: {e.Message.Split('\n')[0][..Math.Min(200, e.Message.Split('\n')[0].Length)]} …");
+                    Console.WriteLine($"seed {seed}: generator failed: {Gist(e.Message)}");
                     continue;
                 }
                 modules++;
@@ -74,7 +74,7 @@ internal static class GcInterpMode
                     }
                     catch (InvalidOperationException e)
                     {
-                        Console.WriteLine($"seed {seed}: --denan failed: {e.Message.Split('\n')[0]}");
+                        Console.WriteLine($"seed {seed}: --denan failed: {Gist(e.Message)}");
                     }
                     File.Delete(denan);
                 }
@@ -108,6 +108,13 @@ internal static class GcInterpMode
         }
         Console.WriteLine($"{modules} modules, {mismatches} mismatches ({string.Join(", ", stats.OrderBy(p => p.Key).Select(p => $"{p.Key}: {p.Value}"))}; {clock.Elapsed.TotalSeconds:F0} s)");
         return mismatches == 0 ? 0 : 1;
+    }
+
+    /// <summary>The informative line of a failure (binaryen.js prints its whole minified source before a JS error).</summary>
+    private static string Gist(string message)
+    {
+        var lines = message.Split('\n').Select(l => l.Trim()).Where(l => l.Length is > 0 and < 300).ToList();
+        return lines.FirstOrDefault(l => l.Contains("Error", StringComparison.Ordinal) || l.Contains("Fatal", StringComparison.Ordinal)) ?? (lines.Count > 0 ? lines[0] : "");
     }
 
     private static string Line(List<string> lines, int at) => at >= 0 && at < lines.Count ? lines[at] : "(end)";
