@@ -284,6 +284,15 @@ public sealed class FunctionBody
     /// <summary>Branches out of try regions, each counted once per region it leaves, recorded by validation (-1 before).</summary>
     public long TryExitUnits { get; internal set; } = -1;
 
+    /// <summary>
+    /// The function indices (imports included) the body names in <c>call</c> and <c>return_call</c>, distinct, recorded by
+    /// validation (null before). Read by <c>Compilation.MemoryGrowthAnalysis</c>.
+    /// </summary>
+    public uint[]? DirectCallees { get; internal set; }
+
+    /// <summary>The body has a <c>memory.grow</c>, <c>call_indirect</c> or <c>return_call_indirect</c>, recorded by validation.</summary>
+    public bool GrowsMemoryOrCallsIndirectly { get; internal set; }
+
     /// <summary>Expands <see cref="Locals"/> into one entry per local.</summary>
     public ValType[] ExpandLocals()
     {

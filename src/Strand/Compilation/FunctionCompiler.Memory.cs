@@ -298,10 +298,15 @@ internal sealed partial class FunctionCompiler
     /// </summary>
     private bool _memory0LimitsStale;
 
-    /// <summary>After instruction <paramref name="op"/>: marks the limits stale when it may have grown memory 0.</summary>
-    private void NoteMemory0Growth(Opcode op)
+    /// <summary>
+    /// After instruction <paramref name="ins"/>: marks the limits stale when it may have grown memory 0 (a direct call only
+    /// when the callee may grow a memory, see <see cref="MemoryGrowthAnalysis"/>).
+    /// </summary>
+    private void NoteMemory0Growth(in Instruction ins)
     {
-        if (_memory0LimitSlots is int slots && slots != 0 && op is Opcode.Call or Opcode.CallIndirect or Opcode.MemoryGrow)
+        if (_memory0LimitSlots is int slots && slots != 0
+            && (ins.Opcode is Opcode.CallIndirect or Opcode.MemoryGrow
+                || (ins.Opcode == Opcode.Call && _module.CallMayGrowMemory(ins.Index))))
             _memory0LimitsStale = true;
     }
 

@@ -145,7 +145,7 @@ internal sealed partial class FunctionCompiler
             {
                 EmitMemory0LimitRefresh(ins.Opcode);
                 EmitInstruction(ins);
-                NoteMemory0Growth(ins.Opcode);
+                NoteMemory0Growth(in ins);
             }
             if (_controls.Count == 0) break;
         }

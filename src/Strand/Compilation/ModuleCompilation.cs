@@ -46,6 +46,17 @@ internal sealed class ModuleCompilation
     /// <summary>For globals whose value is a compile-time constant: the constant instruction.</summary>
     public Instruction?[] ConstantGlobals { get; }
 
+    /// <summary>
+    /// False when a call of function <paramref name="functionIndex"/> cannot grow any memory (see
+    /// <see cref="MemoryGrowthAnalysis"/>); computed for the whole module on first use.
+    /// </summary>
+    public bool CallMayGrowMemory(uint functionIndex)
+    {
+        var mayGrow = LazyInitializer.EnsureInitialized(ref _mayGrowMemory, () => MemoryGrowthAnalysis.MayGrowMemory(Definition));
+        return functionIndex >= (uint)mayGrow.Length || mayGrow[functionIndex];
+    }
+    private bool[]? _mayGrowMemory;
+
     public int TypeId(uint typeIndex) => TypeRegistry.GetId(Definition.Types[(int)typeIndex]);
 
     /// <summary>
