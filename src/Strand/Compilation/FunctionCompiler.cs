@@ -150,6 +150,7 @@ internal sealed partial class FunctionCompiler
             if (_controls.Count == 0) break;
         }
         EmitBoundsCheckSlowPaths();
+        EmitTruncationTraps();
         EmitStackCheckSlowPath();
     }
 
