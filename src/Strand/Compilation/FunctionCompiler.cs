@@ -44,6 +44,8 @@ internal sealed partial class FunctionCompiler
     private readonly ModuleCompilation _module;
     /// <summary>The chunk being generated: calls to its functions are direct.</summary>
     private CodeUnit _unit = null!;
+    /// <summary>The function's index among the defined functions.</summary>
+    private int _definedIndex;
     private readonly ILGenerator _il;
     private readonly FuncType _type;
     private readonly int _paramCount;
@@ -117,7 +119,7 @@ internal sealed partial class FunctionCompiler
         var def = module.Definition;
         var body = def.Bodies[definedIndex];
         var type = module.FunctionTypes[module.ImportedFunctionCount + definedIndex];
-        var compiler = new FunctionCompiler(module, method.GetILGenerator(), type, body.ExpandLocals()) { _unit = unit };
+        var compiler = new FunctionCompiler(module, method.GetILGenerator(), type, body.ExpandLocals()) { _unit = unit, _definedIndex = definedIndex };
         compiler.Run(code);
         return compiler._il.ILOffset;
     }
@@ -311,9 +313,10 @@ internal sealed partial class FunctionCompiler
             _il.Emit(OpCodes.Ldfld, RuntimeMembers.InstanceSignal);
             _il.Emit(OpCodes.Stloc, _signal);
         }
-        if (calls)
+        if (calls && _module.NeedsEntryCheck(_definedIndex))
         {
-            // Only functions that call can recurse; leaf functions need neither guard.
+            // Only functions that call can recurse; leaf functions, and callers that cannot recurse and stay within
+            // a leaf's stack budget down to the next check (StackBoundAnalysis), need neither guard.
             EmitStackCheck();
             EmitInterruptCheck();
         }

@@ -52,7 +52,7 @@ internal static class MemoryGrowthAnalysis
                 foreach (var callee in callees)
                     if (callee < (uint)total) callers[fill[callee]++] = imported + d;
             }
-            if (body.DirectCallees is null || body.GrowsMemoryOrCallsIndirectly)
+            if (body.DirectCallees is null || body.GrowsMemory || body.CallsIndirectly)
             {
                 if (!mayGrow[imported + d])
                 {

@@ -57,6 +57,17 @@ internal sealed class ModuleCompilation
     }
     private bool[]? _mayGrowMemory;
 
+    /// <summary>
+    /// True when defined function <paramref name="definedIndex"/>, if it calls, needs its entry stack check and interrupt
+    /// poll (see <see cref="StackBoundAnalysis"/>); computed for the whole module on first use.
+    /// </summary>
+    public bool NeedsEntryCheck(int definedIndex)
+    {
+        var check = LazyInitializer.EnsureInitialized(ref _entryChecks, () => StackBoundAnalysis.NeedsEntryCheck(Definition, FunctionTypes));
+        return check[ImportedFunctionCount + definedIndex];
+    }
+    private bool[]? _entryChecks;
+
     public int TypeId(uint typeIndex) => TypeRegistry.GetId(Definition.Types[(int)typeIndex]);
 
     /// <summary>
