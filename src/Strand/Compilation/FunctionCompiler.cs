@@ -288,7 +288,9 @@ internal sealed partial class FunctionCompiler
         {
             _instance = _il.DeclareLocal(typeof(Instance));
             Ldarg(_contextArg);
-            _il.Emit(OpCodes.Castclass, typeof(Instance));
+            // The context of a compiled function is always its Instance (callers pass their own, the callee's from the
+            // code table, or a FunctionReference's Context, which travels with its Code): no type check at every entry.
+            _il.Emit(OpCodes.Call, typeof(System.Runtime.CompilerServices.Unsafe).GetMethod("As", 1, [typeof(object)])!.MakeGenericMethod(typeof(Instance)));
             _il.Emit(OpCodes.Stloc, _instance);
         }
         if (memory) EmitMemoryPrologue(code);
