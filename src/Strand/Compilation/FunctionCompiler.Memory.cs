@@ -235,12 +235,18 @@ internal sealed partial class FunctionCompiler
         _il.Emit(OpCodes.Stloc, _memory);
         _il.Emit(OpCodes.Ldfld, RuntimeMembers.MemoryBase);
         _il.Emit(OpCodes.Stloc, _memoryBase);
-        // Register copies of (length - access size) for the fast bounds check (see EmitEffectiveAddress);
-        // the JIT drops the ones a function never uses.
+        // Register copies of (length - access size) for the fast bounds check (see EmitEffectiveAddress).
+        for (int slot = 0; slot < _memoryLimits.Length; slot++) _memoryLimits[slot] = _il.DeclareLocal(typeof(long));
+        if (_memory0LimitSlots is not null)
+        {
+            // Not shared: one plain read of the length for the limits the function uses (the reload after calls).
+            EmitMemory0LimitReload();
+            return;
+        }
+        // Shared: a volatile read per limit; the JIT drops the ones a function never uses.
         for (int slot = 0; slot < _memoryLimits.Length; slot++)
         {
-            var limit = _il.DeclareLocal(typeof(long));
-            _memoryLimits[slot] = limit;
+            var limit = _memoryLimits[slot]!;
             _il.Emit(OpCodes.Ldloc, _memory);
             _il.Emit(OpCodes.Volatile);
             _il.Emit(OpCodes.Ldfld, RuntimeMembers.MemoryLength);

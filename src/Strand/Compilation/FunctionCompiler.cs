@@ -293,6 +293,19 @@ internal sealed partial class FunctionCompiler
             _il.Emit(OpCodes.Call, typeof(System.Runtime.CompilerServices.Unsafe).GetMethod("As", 1, [typeof(object)])!.MakeGenericMethod(typeof(Instance)));
             _il.Emit(OpCodes.Stloc, _instance);
         }
+        // Only functions that call can recurse; leaf functions, and callers that cannot recurse and stay within a leaf's
+        // stack budget down to the next check (StackBoundAnalysis), need neither guard. The stack check comes first:
+        // nothing loaded below lives across its thread-static read (a call to __tls_get_addr on linux-x64) or slow path.
+        bool entryCheck = calls && _module.NeedsEntryCheck(_definedIndex);
+        if (entryCheck) EmitStackCheck();
+        if (calls || loops)
+        {
+            _signal = _il.DeclareLocal(typeof(InterruptSignal));
+            _il.Emit(OpCodes.Ldloc, _instance!);
+            _il.Emit(OpCodes.Ldfld, RuntimeMembers.InstanceSignal);
+            _il.Emit(OpCodes.Stloc, _signal);
+        }
+        if (entryCheck) EmitInterruptCheck();
         if (memory) EmitMemoryPrologue(code);
         foreach (var g in globals)
         {
@@ -307,20 +320,6 @@ internal sealed partial class FunctionCompiler
             EmitInstanceArrayElement(RuntimeMembers.InstanceTables, t);
             _il.Emit(OpCodes.Stloc, local);
             _tableLocals[t] = local;
-        }
-        if (calls || loops)
-        {
-            _signal = _il.DeclareLocal(typeof(InterruptSignal));
-            _il.Emit(OpCodes.Ldloc, _instance!);
-            _il.Emit(OpCodes.Ldfld, RuntimeMembers.InstanceSignal);
-            _il.Emit(OpCodes.Stloc, _signal);
-        }
-        if (calls && _module.NeedsEntryCheck(_definedIndex))
-        {
-            // Only functions that call can recurse; leaf functions, and callers that cannot recurse and stay within
-            // a leaf's stack budget down to the next check (StackBoundAnalysis), need neither guard.
-            EmitStackCheck();
-            EmitInterruptCheck();
         }
     }
 
