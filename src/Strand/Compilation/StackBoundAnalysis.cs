@@ -3,9 +3,10 @@ using Strand.Binary;
 namespace Strand.Compilation;
 
 /// <summary>
-/// Which functions of a module that call need no entry stack check (and no entry interrupt poll): those that cannot
-/// recurse, call only defined functions directly, and whose frames down to the next function that checks use at most
-/// <see cref="BudgetBytes"/> of stack by the compiler's estimates, no more than a leaf (which has never had the check).
+/// Which functions of a module that call need no entry stack check (and no entry interrupt poll): those that call only
+/// defined functions directly, are not where the search below closes a cycle, and whose frames down to the next function
+/// that checks use at most <see cref="BudgetBytes"/> of stack by the compiler's estimates, no more than a leaf (which has
+/// never had the check).
 /// </summary>
 /// <remarks>
 /// <para>
@@ -13,8 +14,9 @@ namespace Strand.Compilation;
 /// frame; a leaf relies on the check of a caller and uses at most <see cref="FrameGuard.SmallFrameBytes"/> of that margin
 /// (a bigger frame gets the guarded entry of <see cref="FrameGuard"/>). This generalises the leaf: the invariant kept is
 /// that the frames below the lowest checked frame on the stack take at most <see cref="BudgetBytes"/>. A function must
-/// check when it is on a cycle of the direct-call graph (every recursion then passes a check and an interrupt poll), calls
-/// an import (host code runs with the margin its guest caller checked, as before) or calls through a table (which may hold
+/// check when it is the target of a back edge of a depth-first search of the direct-call graph (every cycle has one, so
+/// every recursion passes a check and an interrupt poll; one check per cycle, not one per function on it), calls an
+/// import (host code runs with the margin its guest caller checked, as before) or calls through a table (which may hold
 /// a host function), or lacks the facts validation records. Otherwise its unchecked depth is
 /// U(f) = frame(f) + max over its callees c of (c checks ? frame(c) : U(c)), frame being
 /// <see cref="FrameGuard.EstimateFrameBytes"/> (doubled with a loop, as FrameGuard does for on-stack replacement; a
@@ -23,9 +25,9 @@ namespace Strand.Compilation;
 /// recursion goes through a checking function, and every loop still polls at its header.
 /// </para>
 /// <para>
-/// Computed once per module from the facts validation recorded (<see cref="FunctionBody.DirectCallees"/> etc.): strongly
-/// connected components (Tarjan's algorithm, iterative: no recursion in the compiler), which come out callees first, so U
-/// is computed in the same pass. O(functions + call edges).
+/// Computed once per module from the facts validation recorded (<see cref="FunctionBody.DirectCallees"/> etc.) by one
+/// iterative depth-first search (no recursion in the compiler): without its back edges the graph is acyclic and the search
+/// finishes callees before callers, so U is computed as functions finish. O(functions + call edges).
 /// </para>
 /// </remarks>
 internal static class StackBoundAnalysis
@@ -40,83 +42,72 @@ internal static class StackBoundAnalysis
         int total = imported + definition.Bodies.Count;
         var check = new bool[total];
         var frame = new long[total];
-        var unchecked_ = new long[total]; // U(f) for functions that do not check
-        for (int f = 0; f < imported; f++) check[f] = true;
+        var depth = new long[total]; // U(f) for functions that do not check
+        var state = new byte[total]; // 0 not visited, 1 on the search path, 2 finished
+        for (int f = 0; f < imported; f++)
+        {
+            check[f] = true;
+            state[f] = 2;
+        }
+        for (int f = imported; f < total; f++) frame[f] = OwnFrame(definition, functionTypes, f - imported);
 
-        // Tarjan's strongly connected components over the defined functions, iteratively.
-        var index = new int[total];
-        var low = new int[total];
-        var onStack = new bool[total];
-        Array.Fill(index, -1);
-        var components = new Stack<int>();
+        // Depth-first search; a call to a function on the search path (a back edge) closes a cycle, and every cycle has a
+        // back edge, so making each back edge's target check puts a check on every recursion. Without the back edges the
+        // graph is acyclic, and the search finishes every other callee before its caller: U is computed at finish time.
         var search = new Stack<(int Function, int NextCallee)>();
-        int counter = 0;
         for (int root = imported; root < total; root++)
         {
-            if (index[root] >= 0) continue;
+            if (state[root] != 0) continue;
+            state[root] = 1;
             search.Push((root, 0));
             while (search.Count > 0)
             {
                 var (f, next) = search.Pop();
                 var callees = definition.Bodies[f - imported].DirectCallees ?? [];
-                if (next == 0)
-                {
-                    index[f] = low[f] = counter++;
-                    components.Push(f);
-                    onStack[f] = true;
-                }
-                else low[f] = Math.Min(low[f], low[callees[next - 1]]); // back from the search of callee next - 1
                 bool descended = false;
                 while (next < callees.Length)
                 {
                     uint callee = callees[next++];
-                    if (callee < (uint)imported || callee >= (uint)total) continue;
-                    if (index[callee] < 0)
+                    if (callee >= (uint)total || state[callee] == 2) continue;
+                    if (state[callee] == 1)
                     {
-                        search.Push((f, next));
-                        search.Push(((int)callee, 0));
-                        descended = true;
-                        break;
+                        check[callee] = true; // a back edge (a self-call included)
+                        continue;
                     }
-                    if (onStack[callee]) low[f] = Math.Min(low[f], index[callee]);
+                    search.Push((f, next));
+                    state[callee] = 1;
+                    search.Push(((int)callee, 0));
+                    descended = true;
+                    break;
                 }
-                if (descended || low[f] != index[f]) continue;
-                // f roots a component: pop it; every callee outside it is decided already (components come out callees first).
-                var members = new List<int>();
-                int member;
-                do
-                {
-                    member = components.Pop();
-                    onStack[member] = false;
-                    members.Add(member);
-                } while (member != f);
-                foreach (int m in members) Decide(m, recursive: members.Count > 1);
+                if (descended) continue;
+                state[f] = 2;
+                Decide(f);
             }
         }
         return check;
 
-        void Decide(int f, bool recursive)
+        void Decide(int f)
         {
             var body = definition.Bodies[f - imported];
-            frame[f] = OwnFrame(definition, functionTypes, f - imported);
-            if (recursive || body.DirectCallees is null || body.ControlCount < 0 || body.CallsIndirectly)
+            if (check[f] || body.DirectCallees is null || body.ControlCount < 0 || body.CallsIndirectly)
             {
                 check[f] = true;
                 return;
             }
-            long depth = frame[f];
+            long below = 0;
             foreach (uint callee in body.DirectCallees)
             {
-                if (callee < (uint)imported || callee >= (uint)total || callee == (uint)f)
+                if (callee < (uint)imported || callee >= (uint)total)
                 {
                     check[f] = true;
                     return;
                 }
-                long below = check[callee] ? frame[callee] : unchecked_[callee];
-                depth = Math.Max(depth, frame[f] + below);
+                // A callee still on the search path is a back edge's target, which checks.
+                below = Math.Max(below, check[callee] || state[callee] != 2 ? frame[callee] : depth[callee]);
             }
-            unchecked_[f] = depth;
-            check[f] = depth > BudgetBytes;
+            depth[f] = frame[f] + below;
+            check[f] = depth[f] > BudgetBytes;
         }
     }
 

@@ -6,9 +6,9 @@ using static Strand.Tests.Compilation.Wasm;
 namespace Strand.Tests.Compilation;
 
 /// <summary>
-/// <see cref="StackBoundAnalysis"/>: functions that call but cannot recurse, call no import and nothing through a table,
-/// and stay within a leaf's stack budget down to the next checking function skip the entry stack check and interrupt
-/// poll. Which functions check, and that recursion through unchecked functions still traps "call stack exhausted" on
+/// <see cref="StackBoundAnalysis"/>: functions that call no import and nothing through a table, do not close a cycle of
+/// the call graph, and stay within a leaf's stack budget down to the next checking function skip the entry stack check
+/// and interrupt poll. Which functions check, and that recursion through unchecked functions still traps "call stack exhausted" on
 /// small stacks and loops in them stay interruptible.
 /// </summary>
 public class StackBoundAnalysisTests
@@ -43,11 +43,13 @@ public class StackBoundAnalysisTests
           (func (export "count") (param i32) (result i32)                                           ;; 14
             (if (result i32) (local.get 0)
               (then (i32.add (call $small (i32.const 0)) (call 14 (i32.sub (local.get 0) (i32.const 1)))))
-              (else (i32.const 0)))))
+              (else (i32.const 0))))
+          ;; mutual recursion where only even checks                                                ;; 15
+          (func (export "mutual") (param i32) (result i32) (call $even (local.get 0))))
         """;
 
     [Fact]
-    public void CheckingFunctionsAreTheOnesThatCanRecurseReachTheHostOrExceedTheBudget()
+    public void CheckingFunctionsCloseCyclesReachTheHostOrExceedTheBudget()
     {
         var module = Compile(Module);
         var types = new ModuleCompilation(module.Definition).FunctionTypes;
@@ -58,10 +60,12 @@ public class StackBoundAnalysisTests
             false, false,       // leaf, c (24 KB down to the leaf)
             true, true,         // b (44 KB), a (b checks, but 20 KB + b's frame exceed the budget)
             false,              // d (b checks: 4 KB + b's 20 KB)
-            true, true, true,   // self, even, odd
+            true,               // self (a self-call is a back edge)
+            true, false,        // even, odd: the search reaches even first, so the back edge odd -> even closes the cycle at even
             true, true,         // host, indirect
             false, false,       // small, tail
             true, true,         // down, count (recursive)
+            false,              // mutual (calls even, which checks)
         ];
         Assert.Equal(expected, check);
     }
@@ -111,6 +115,10 @@ public class StackBoundAnalysisTests
         Assert.Null(OnThread(stackBytes, () => result = instance.Invoke("count", Value.I32(20))[0].AsI32));
         Assert.Equal(40, result);
         var e = OnThread(stackBytes, () => instance.Invoke("down", Value.I32(0)));
+        Assert.Equal(TrapCode.CallStackExhausted, Assert.IsType<TrapException>(e).Code);
+        Assert.Null(OnThread(stackBytes, () => result = instance.Invoke("mutual", Value.I32(1001))[0].AsI32));
+        Assert.Equal(0, result);
+        e = OnThread(stackBytes, () => instance.Invoke("mutual", Value.I32(int.MaxValue)));
         Assert.Equal(TrapCode.CallStackExhausted, Assert.IsType<TrapException>(e).Code);
     }
 
