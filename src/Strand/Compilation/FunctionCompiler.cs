@@ -722,13 +722,36 @@ internal sealed partial class FunctionCompiler
         EmitInstanceArrayElement(RuntimeMembers.InstanceGlobals, index);
     }
 
-    /// <summary>Pushes <c>instance.field[index]</c> (the instance's globals or tables).</summary>
+    private static readonly (MethodInfo DataReference, MethodInfo Add) GlobalArrayAccess = UncheckedElementAccess(typeof(Global));
+    private static readonly (MethodInfo DataReference, MethodInfo Add) TableArrayAccess = UncheckedElementAccess(typeof(Table));
+
+    /// <summary><c>MemoryMarshal.GetArrayDataReference&lt;T&gt;(T[])</c> and <c>Unsafe.Add&lt;T&gt;(ref T, int)</c> (JIT intrinsics).</summary>
+    private static (MethodInfo, MethodInfo) UncheckedElementAccess(Type element) =>
+    (
+        typeof(System.Runtime.InteropServices.MemoryMarshal).GetMethods()
+            .Single(m => m.Name == nameof(System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference) && m.IsGenericMethodDefinition)
+            .MakeGenericMethod(element),
+        typeof(System.Runtime.CompilerServices.Unsafe).GetMethods()
+            .Single(m => m.Name == nameof(System.Runtime.CompilerServices.Unsafe.Add)
+                         && m.GetParameters() is [{ ParameterType.IsByRef: true }, { ParameterType: var t }] && t == typeof(int))
+            .MakeGenericMethod(element)
+    );
+
+    /// <summary>
+    /// Pushes <c>instance.field[index]</c> (the instance's globals or tables) without a bounds check: the arrays have one
+    /// entry per global or table of the module (imports included) and validation bounded the index.
+    /// </summary>
     private void EmitInstanceArrayElement(FieldInfo arrayField, uint index)
     {
         _il.Emit(OpCodes.Ldloc, _instance!);
         _il.Emit(OpCodes.Ldfld, arrayField);
+        var (dataReference, add) = arrayField.FieldType == typeof(Global[]) ? GlobalArrayAccess
+            : arrayField.FieldType == typeof(Table[]) ? TableArrayAccess
+            : throw new ArgumentException($"not an instance's global or table array: {arrayField.Name}", nameof(arrayField));
+        _il.Emit(OpCodes.Call, dataReference);
         Ldc((int)index);
-        _il.Emit(OpCodes.Ldelem_Ref);
+        _il.Emit(OpCodes.Call, add);
+        _il.Emit(OpCodes.Ldind_Ref);
     }
 
     private void GlobalGet(uint index)
