@@ -311,7 +311,7 @@ internal sealed partial class FunctionCompiler
     private void NoteMemory0Growth(in Instruction ins)
     {
         if (_memory0LimitSlots is int slots && slots != 0
-            && (ins.Opcode is Opcode.CallIndirect or Opcode.MemoryGrow
+            && (ins.Opcode is Opcode.CallIndirect or Opcode.CallRef or Opcode.MemoryGrow
                 || (ins.Opcode == Opcode.Call && _module.CallMayGrowMemory(ins.Index))))
             _memory0LimitsStale = true;
     }
@@ -325,7 +325,7 @@ internal sealed partial class FunctionCompiler
     private void EmitMemory0LimitRefresh(Opcode op)
     {
         if (!_memory0LimitsStale
-            || op is Opcode.Call or Opcode.CallIndirect or Opcode.MemoryGrow or Opcode.Nop or Opcode.Drop or Opcode.Select
+            || op is Opcode.Call or Opcode.CallIndirect or Opcode.CallRef or Opcode.MemoryGrow or Opcode.Nop or Opcode.Drop or Opcode.Select
                 or (>= Opcode.LocalGet and <= Opcode.GlobalSet) or (>= Opcode.I32Const and <= Opcode.I64Extend32S))
             return;
         EmitMemory0LimitReload();

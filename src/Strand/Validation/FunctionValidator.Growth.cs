@@ -14,7 +14,8 @@ internal sealed partial class FunctionValidator
     private int _controlCount;
 
     private static bool IsCallGrowthOrBlock(Opcode op) =>
-        op is Opcode.Call or Opcode.ReturnCall or Opcode.CallIndirect or Opcode.ReturnCallIndirect or Opcode.MemoryGrow
+        op is Opcode.Call or Opcode.ReturnCall or Opcode.CallIndirect or Opcode.ReturnCallIndirect
+            or Opcode.CallRef or Opcode.ReturnCallRef or Opcode.MemoryGrow
             or Opcode.Block or Opcode.Loop or Opcode.If or Opcode.Try or Opcode.TryTable;
 
     private void NoteCallGrowthOrBlock(in Instruction ins)
@@ -23,8 +24,8 @@ internal sealed partial class FunctionValidator
         {
             case Opcode.Call: (_directCallees ??= new()).Add(ins.Index); break;
             case Opcode.ReturnCall: (_directCallees ??= new()).Add(ins.Index); _tailCalls = true; break;
-            case Opcode.CallIndirect: _callsIndirectly = true; break;
-            case Opcode.ReturnCallIndirect: _callsIndirectly = true; _tailCalls = true; break;
+            case Opcode.CallIndirect or Opcode.CallRef: _callsIndirectly = true; break;
+            case Opcode.ReturnCallIndirect or Opcode.ReturnCallRef: _callsIndirectly = true; _tailCalls = true; break;
             case Opcode.MemoryGrow: _growsMemory = true; break;
             default: _controlCount++; break;
         }

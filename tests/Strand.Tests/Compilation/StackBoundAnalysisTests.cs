@@ -152,3 +152,40 @@ public class StackBoundAnalysisTests
         Assert.Equal(TrapCode.Interrupted, Assert.IsType<TrapException>(caught).Code);
     }
 }
+
+/// <summary>Calls through a reference (<c>call_ref</c>, <c>return_call_ref</c>) count as calls through a table in both call-graph analyses.</summary>
+public class CallRefAnalysisTests
+{
+    private const string Module = """
+        (module
+          (type $t (func (param i32) (result i32)))
+          (memory 1)
+          (elem declare func $grow)
+          (func $grow (type $t) (memory.grow (local.get 0)))
+          (func $by_ref (param i32) (result i32) (call_ref $t (local.get 0) (ref.func $grow)))
+          (func $tail_by_ref (param i32) (result i32) (return_call_ref $t (local.get 0) (ref.func $grow)))
+          ;; recursion through a reference: the caller checks
+          (func $rec (export "rec") (param i32) (result i32) (i32.add (i32.const 1) (call_ref $t (local.get 0) (ref.func $rec))))
+          (func (export "grow_then_store") (param $a i32) (result i32)
+            (drop (i32.load8_u (i32.const 0)))
+            (drop (call $by_ref (i32.const 1)))
+            (i32.store (local.get $a) (i32.const 3))
+            (i32.load (local.get $a))))
+        """;
+
+    [Fact]
+    public void CallRefMayGrowAndNeedsTheCheck()
+    {
+        var module = Compile(Module);
+        var growth = MemoryGrowthAnalysis.MayGrowMemory(module.Definition);
+        Assert.Equal([true, true, true, true, true], growth);
+        var check = StackBoundAnalysis.NeedsEntryCheck(module.Definition, new ModuleCompilation(module.Definition).FunctionTypes);
+        Assert.True(check[1]);
+        Assert.True(check[2]);
+        Assert.True(check[3]);
+        var instance = new Linker().Instantiate(module);
+        Assert.Equal(3, instance.Invoke("grow_then_store", Value.I32(65536 + 8))[0].AsI32);
+        var e = Assert.Throws<TrapException>(() => instance.Invoke("rec", Value.I32(0)));
+        Assert.Equal(TrapCode.CallStackExhausted, e.Code);
+    }
+}
