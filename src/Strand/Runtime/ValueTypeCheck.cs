@@ -37,8 +37,11 @@ internal static class ValueTypeCheck
                 if (reference is not WasmException) return "an exnref must be a WasmException";
                 return expected.HeapCode() == (uint)AbstractHeapType.NoExn ? $"only null is {expected.ToWat()}" : null;
             case ValType.AnyRef:
-                // GC objects are created by GC instructions only, which Strand does not implement yet.
-                return $"{expected.ToWat()} holds GC references, which only a module creates";
+            {
+                // A host object is an "externalized" anyref (only any holds it); eq, i31, struct, array and concrete types need GC objects.
+                int target = expected.CanonicalId() ?? -(int)expected.HeapCode();
+                return GcOps.Test(reference, target, 0) != 0 ? null : $"the reference is not {expected.ToWat()}";
+            }
             default:
                 return expected.HeapCode() == (uint)AbstractHeapType.NoExtern ? $"only null is {expected.ToWat()}" : null;
         }
