@@ -270,8 +270,7 @@ internal static class CallStubs
         foreach (var t in type.Params.Concat(type.Results))
         {
             if (!t.IsNumeric() && !t.IsReference() && t != ValType.V128) throw new NotSupportedException($"{t.ToWat()} is not supported in host function signatures");
-            if (t.TypeIndex() is not null)
-                throw new ArgumentException($"{t.ToWat()} names a module's type index; a host function's type uses abstract reference types or a module's canonical types (ImportInfo.FunctionType)", nameof(type));
+            ValueTypeCheck.RequireHostType(t, inFunctionType: true, nameof(type));
         }
         var trampoline = UntypedTrampolines.GetOrAdd(TypeRegistry.GetId(type), id => BuildUntypedTrampoline(TypeRegistry.GetType(id)));
         return new HostFunction(type, trampoline.Pointer, callback, name);

@@ -31,7 +31,7 @@ internal static class ValueTypeCheck
                 if (heap == (uint)AbstractHeapType.NoFunc) return $"only null is {expected.ToWat()}";
                 int? id = expected.CanonicalId() ?? (heap >= ValTypes.RecIndexBase && heap < ValTypes.CanonicalIdBase ? selfTypeId : null);
                 if (id is { } typeId && function.TypeId != typeId)
-                    return $"the function has type {function.Type}, not {Validation.TypeRegistry.GetType(typeId)}";
+                    return $"the function has type {function.Type}, not {Validation.TypeRegistry.TryGetType(typeId)?.ToString() ?? ValTypes.HeapName(expected.HeapCode())}";
                 return null;
             }
             case ValType.ExnRef:
@@ -40,6 +40,29 @@ internal static class ValueTypeCheck
             default:
                 return expected.HeapCode() == (uint)AbstractHeapType.NoExtern ? $"only null is {expected.ToWat()}" : null;
         }
+    }
+
+    /// <summary>
+    /// Checks a value type that the host declares (a host table's element type, a host global's type, a host tag's or
+    /// host function's parameter and result types): numbers, v128, or a reference type whose heap type is one Strand
+    /// implements (func, extern, exn and their bottoms) or a canonical type (from <see cref="ImportInfo"/>,
+    /// <see cref="ExportInfo"/> or an extern's type). A module's type index means nothing outside its module, and
+    /// <c>rec.0</c> only inside the function type it refers to (<paramref name="inFunctionType"/>).
+    /// </summary>
+    /// <exception cref="ArgumentException">The type is none of these.</exception>
+    public static void RequireHostType(ValType type, bool inFunctionType, string paramName)
+    {
+        if (type.IsNumeric() || type == ValType.V128) return;
+        if (!type.IsReference()) throw new ArgumentException($"{type.ToWat()} is not a value type", paramName);
+        uint heap = type.HeapCode();
+        string? problem = heap switch
+        {
+            < ValTypes.TypeIndexBase => type.Kind() == ValType.Unsupported ? $"{type.ToWat()} is not supported (GC)" : null,
+            < ValTypes.RecIndexBase => $"{type.ToWat()} names a module's type index; a host type uses abstract reference types or a module's canonical types (ImportInfo, ExportInfo)",
+            < ValTypes.CanonicalIdBase => inFunctionType && heap == ValTypes.RecIndexBase ? null : $"{type.ToWat()} refers to an enclosing function type that is not there",
+            _ => Validation.TypeRegistry.TryGetType((int)(heap - ValTypes.CanonicalIdBase)) is null ? $"{type.ToWat()} is no canonical type of this process" : null,
+        };
+        if (problem is not null) throw new ArgumentException(problem, paramName);
     }
 
     /// <summary>A stored reference (table element, global, payload, compiled-code value) as a <see cref="Value"/> of its type's kind.</summary>

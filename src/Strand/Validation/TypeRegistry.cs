@@ -41,6 +41,9 @@ internal static class TypeRegistry
     /// <summary>The canonical form of the type with id <paramref name="id"/>.</summary>
     public static FuncType GetType(int id) => Types[id];
 
+    /// <summary>The canonical form of the type with id <paramref name="id"/>, or null if no type has that id.</summary>
+    public static FuncType? TryGetType(int id) => Types.GetValueOrDefault(id);
+
     /// <summary>
     /// The canonical ids of a module's types, in type-index order. The types must have passed
     /// <see cref="ModuleValidator"/>'s type checks (every type index in type i is at most i).

@@ -1,0 +1,107 @@
+using Strand.Binary;
+using Strand.Runtime;
+using Strand.Text;
+using Xunit;
+
+namespace Strand.Tests.Runtime;
+
+/// <summary>
+/// Hostile and corner-case uses of typed function references (WebAssembly 3.0) found by review: host writes that could put
+/// a null into a non-nullable table, self-referential tag types, host types naming a module's type index, and type indices
+/// beyond Strand's representable range.
+/// </summary>
+public class TypedFunctionReferenceAttackTests
+{
+    private static Instance Instantiate(string wat, Linker? linker = null) => (linker ?? new Linker()).Instantiate(Module.Compile(WatParser.ParseModule(wat)));
+
+    private const string NonNullableTable = """
+        (module
+          (type $t (func (result i32)))
+          (func $f (type $t) (i32.const 4))
+          (table $tb (export "tb") 1 (ref $t) (ref.func $f))
+          (func (export "is_null") (param i32) (result i32) (ref.is_null (table.get $tb (local.get 0))))
+          (func (export "call") (param i32) (result i32) (call_ref $t (table.get $tb (local.get 0)))))
+        """;
+
+    [Fact]
+    public void TheHostCannotGrowANonNullableTableWithNulls()
+    {
+        var instance = Instantiate(NonNullableTable);
+        var table = instance.GetTable("tb")!;
+        // Table.Grow's default initial value is null: a (ref $t) table must refuse it, as the constructor does.
+        var ex = Assert.Throws<ArgumentException>(() => table.Grow(2));
+        Assert.Contains("non-nullable", ex.Message);
+        Assert.Throws<ArgumentException>(() => table.Grow(1, Value.Null(ValType.FuncRef)));
+        Assert.Equal(1u, table.Size);
+        // Growing with a value of the type works, and wasm sees it.
+        Assert.Equal(1, table.Grow(2, table.Get(0)));
+        Assert.Equal(3u, table.Size);
+        Assert.Equal(0, instance.Invoke("is_null", Value.I32(2))[0].AsI32);
+        Assert.Equal(4, instance.Invoke("call", Value.I32(2))[0].AsI32);
+        // A nullable table still grows with nulls by default.
+        var nullable = new Table(new TableType(ValType.FuncRef, new Limits(0, null)));
+        Assert.Equal(0, nullable.Grow(3));
+        Assert.True(nullable.Get(2).IsNull);
+    }
+
+    [Fact]
+    public void AHostExceptionOfASelfReferentialTagTakesAFunctionOfThatType()
+    {
+        // $s refers to itself: the tag's canonical type holds rec.0 for $s, which the payload check must read as the tag's own type.
+        var instance = Instantiate("""
+            (module
+              (type $s (func (param (ref null $s))))
+              (type $o (func (param i32) (result i32)))
+              (global $hits (mut i32) (i32.const 0))
+              (func $self (export "self") (type $s) (global.set $hits (i32.add (global.get $hits) (i32.const 5))))
+              (func $other (export "other") (type $o) (i32.const 6))
+              (tag $e (export "e") (type $s))
+              (func (export "catch") (result i32) (local $f (ref null $s))
+                (block $h (result (ref null $s))
+                  (try_table (catch $e $h) (throw $e (ref.func $self)))
+                  (return (i32.const -1)))
+                (local.set $f)
+                (call_ref $s (local.get $f) (local.get $f))
+                (global.get $hits)))
+            """);
+        var tag = instance.GetTag("e")!;
+        var self = instance.GetFunction("self");
+        var payload = new WasmException(tag, Value.FuncRef(self)); // a function of type $s: must be accepted
+        Assert.Same(self, payload.Payload[0].Reference);
+        new WasmException(tag, Value.Null(ValType.FuncRef)); // (ref null $s) admits null
+        var wrong = Assert.Throws<ArgumentException>(() => new WasmException(tag, Value.FuncRef(instance.GetFunction("other"))));
+        Assert.Contains("the function has type", wrong.Message);
+        Assert.Equal(5, instance.Invoke("catch")[0].AsI32);
+    }
+
+    [Fact]
+    public void HostTablesGlobalsAndTagsRefuseAModulesTypeIndex()
+    {
+        // A type index means something only inside its module; a host type uses abstract types or canonical types
+        // (from ImportInfo/ExportInfo), as host functions already must.
+        var byIndex = ValTypes.RefToType(0, nullable: true);
+        Assert.Throws<ArgumentException>(() => new Table(new TableType(byIndex, new Limits(1, null))));
+        Assert.Throws<ArgumentException>(() => new Global(byIndex, mutable: true, Value.Null(ValType.FuncRef)));
+        Assert.Throws<ArgumentException>(() => new Tag(byIndex));
+        Assert.Throws<ArgumentException>(() => new Tag(new FuncType([byIndex], [])));
+        // rec.0 (a function type's reference to itself) has no meaning as a table's or global's type; an id no type has,
+        // or a GC heap type, none at all (these once reached a KeyNotFoundException in a mismatch message).
+        var rec0 = ValTypes.Ref(ValTypes.RecIndexBase, nullable: true);
+        Assert.Throws<ArgumentException>(() => new Global(rec0, mutable: true, Value.Null(ValType.FuncRef)));
+        Assert.Throws<ArgumentException>(() => new Table(new TableType(rec0, new Limits(1, null))));
+        var noSuchType = ValTypes.Ref(ValTypes.CanonicalIdBase + 0x7F_0000, nullable: true);
+        Assert.Throws<ArgumentException>(() => new Global(noSuchType, mutable: true, Value.Null(ValType.FuncRef)));
+        Assert.Throws<ArgumentException>(() => new Linker().DefineFunction("m", "f", new FuncType([noSuchType], []), _ => []));
+        Assert.Throws<ArgumentException>(() => new Table(new TableType(ValTypes.Ref(AbstractHeapType.Any, nullable: true), new Limits(1, null))));
+        // Canonical types from a module work.
+        var instance = Instantiate("""
+            (module (type $t (func (result i32))) (func $f (type $t) (i32.const 1))
+              (global (export "g") (ref $t) (ref.func $f)) (tag (export "e") (param (ref $t))))
+            """);
+        var canonical = instance.GetGlobal("g")!.Type.Type;
+        var global = new Global(canonical, mutable: false, instance.GetGlobal("g")!.Value);
+        Assert.Equal(canonical, global.Type.Type);
+        _ = new Tag(instance.GetTag("e")!.Type);
+        _ = new Table(new TableType(canonical.WithNullable(true), new Limits(1, null)));
+    }
+}
