@@ -145,7 +145,10 @@ public static partial class ModuleDecoder
 
     private static void ReadTypeSection(WasmReader r, ModuleDefinition module)
     {
+        int countAt = r.Position;
         uint count = r.ReadVectorLength(1);
+        if (count > ImplementationLimits.MaxTypes)
+            throw new WasmImplementationLimitException($"{count} types at offset 0x{countAt:x}: Strand accepts at most {ImplementationLimits.MaxTypes} types per module");
         for (uint i = 0; i < count; i++)
         {
             int at = r.Position;

@@ -172,7 +172,7 @@ public static class ModuleValidator
     internal static void CheckValType(ModuleDefinition module, ValType type, int offset)
     {
         if (type.TypeIndex() is { } index && index >= (uint)module.Types.Count)
-            throw new WasmValidationException($"unknown type {index}", offset);
+            throw new WasmValidationException($"unknown type {ValTypes.TypeIndexText(index)}", offset);
     }
 
     /// <summary>
@@ -190,7 +190,7 @@ public static class ModuleValidator
         static void CheckEarlierType(ValType t, int self)
         {
             if (t.TypeIndex() is { } index && index > (uint)self)
-                throw new WasmValidationException($"unknown type {index}", 0);
+                throw new WasmValidationException($"unknown type {ValTypes.TypeIndexText(index)}", 0);
         }
     }
 

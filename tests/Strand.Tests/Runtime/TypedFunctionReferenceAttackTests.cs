@@ -1,6 +1,7 @@
 using Strand.Binary;
 using Strand.Runtime;
 using Strand.Text;
+using Strand.Validation;
 using Xunit;
 
 namespace Strand.Tests.Runtime;
@@ -103,5 +104,52 @@ public class TypedFunctionReferenceAttackTests
         Assert.Equal(canonical, global.Type.Type);
         _ = new Tag(instance.GetTag("e")!.Type);
         _ = new Table(new TableType(canonical.WithNullable(true), new Limits(1, null)));
+    }
+
+    /// <summary>A module with one function type and one function whose body is <paramref name="localsAndBody"/> (local declarations, code, end).</summary>
+    private static byte[] OneFunction(params byte[] localsAndBody)
+    {
+        var body = new List<byte> { (byte)localsAndBody.Length };
+        body.AddRange(localsAndBody);
+        var code = new List<byte> { 1 };
+        code.AddRange(body);
+        var bytes = new List<byte> { 0, 0x61, 0x73, 0x6D, 1, 0, 0, 0, 1, 4, 1, 0x60, 0, 0, 3, 2, 1, 0, 10, (byte)code.Count };
+        bytes.AddRange(code);
+        return bytes.ToArray();
+    }
+
+    [Theory]
+    [InlineData(new byte[] { 1, 1, 0x63, 0xFF, 0xFF, 0xFF, 0xFF, 0x0F, 0x0B })]        // local (ref null 4294967295)
+    [InlineData(new byte[] { 1, 1, 0x64, 0x80, 0x80, 0x80, 0x80, 0x08, 0x0B })]        // local (ref 2147483648)
+    [InlineData(new byte[] { 0, 0xD0, 0x80, 0x80, 0xC0, 0x00, 0x1A, 0x0B })]            // ref.null 1048576; drop
+    [InlineData(new byte[] { 0, 0x02, 0x63, 0xFF, 0xFF, 0xFF, 0xFF, 0x00, 0x0B, 0x0B })] // block (result (ref null 268435455))
+    public void ATypeIndexTooLargeToPackIsInvalidNotMalformed(byte[] localsAndBody)
+    {
+        // An index beyond the module's types is a validation error ("unknown type"), however large (it once was
+        // "malformed" from 2^21 - 256 on, the packed range of ValType).
+        var ex = Assert.Throws<WasmValidationException>(() => Module.Compile(OneFunction(localsAndBody)));
+        Assert.StartsWith("unknown type", ex.Reason);
+    }
+
+    [Fact]
+    public void ATypeIndexTooLargeToPackIsInvalidInTheTextFormatToo()
+    {
+        var ex = Assert.Throws<WasmValidationException>(() => Module.Compile(WatParser.ParseModule("(module (func (local (ref null 4294967295))))")));
+        Assert.StartsWith("unknown type", ex.Reason);
+    }
+
+    [Fact]
+    public void MoreTypesThanTheImplementationLimitAreRefusedAsSuch()
+    {
+        // 1,000,001 types of 3 bytes each: beyond ImplementationLimits.MaxTypes, whose indices could not all be packed.
+        int count = ImplementationLimits.MaxTypes + 1;
+        var section = new List<byte>();
+        for (uint v = (uint)count; ; v >>= 7) { if (v < 0x80) { section.Add((byte)v); break; } section.Add((byte)(v & 0x7F | 0x80)); }
+        for (int i = 0; i < count; i++) section.AddRange(new byte[] { 0x60, 0, 0 });
+        var bytes = new List<byte> { 0, 0x61, 0x73, 0x6D, 1, 0, 0, 0, 1 };
+        for (uint v = (uint)section.Count; ; v >>= 7) { if (v < 0x80) { bytes.Add((byte)v); break; } bytes.Add((byte)(v & 0x7F | 0x80)); }
+        bytes.AddRange(section);
+        var ex = Assert.Throws<WasmImplementationLimitException>(() => Module.Compile(bytes.ToArray()));
+        Assert.Contains("1000001 types", ex.Message);
     }
 }
