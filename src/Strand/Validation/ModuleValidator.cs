@@ -254,8 +254,10 @@ public static class ModuleValidator
             ImportedGlobalCount = module.ImportedGlobalCount,
         };
 
-        // C.refs: function indices occurring outside function bodies and the start function.
+        // C.refs: function indices occurring outside function bodies and the start function (globals, table initializers,
+        // element segments, exports).
         foreach (var global in module.Globals) AddReferencedFunctions(module, global.Init, context.DeclaredFunctions);
+        foreach (var init in module.TableInitializers.Values) AddReferencedFunctions(module, init, context.DeclaredFunctions);
         foreach (var segment in module.Elements)
         {
             if (segment.FunctionIndices is { } indices)

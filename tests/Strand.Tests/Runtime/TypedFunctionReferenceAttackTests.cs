@@ -152,4 +152,23 @@ public class TypedFunctionReferenceAttackTests
         var ex = Assert.Throws<WasmImplementationLimitException>(() => Module.Compile(bytes.ToArray()));
         Assert.Contains("1000001 types", ex.Message);
     }
+
+    [Fact]
+    public void ARefFuncInATableInitializerDeclaresTheFunction()
+    {
+        // C.refs holds every function index outside function bodies and the start function (spec 3.4.x, modules):
+        // a table initializer's ref.func declares the function for ref.func in code, as a global's does.
+        var instance = Instantiate("""
+            (module (type $t (func (result i32))) (func $f (type $t) (i32.const 1))
+              (table 1 (ref $t) (ref.func $f))
+              (func (export "r") (result i32) (call_ref $t (ref.func $f))))
+            """);
+        Assert.Equal(1, instance.Invoke("r")[0].AsI32);
+        var ex = Assert.Throws<WasmValidationException>(() => Module.Compile(WatParser.ParseModule("""
+            (module (type $t (func (result i32))) (func $f (type $t) (i32.const 1))
+              (table 1 (ref null $t))
+              (func (export "r") (result i32) (call_ref $t (ref.func $f))))
+            """)));
+        Assert.Equal("undeclared function reference", ex.Reason);
+    }
 }
