@@ -29,7 +29,7 @@ internal static class TypeRegistry
         lock (Gate)
         {
             if (Ids.TryGetValue(type, out id)) return id;
-            id = ++_next;
+            id = _next = NextId(_next);
             // Keep our own copy so later mutation of the caller's arrays cannot change the key.
             var copy = new FuncType((ValType[])type.Params.Clone(), (ValType[])type.Results.Clone());
             Types[id] = copy;
@@ -37,6 +37,19 @@ internal static class TypeRegistry
             return id;
         }
     }
+
+    /// <summary>
+    /// The largest canonical id: a reference type carries its heap code in 24 bits (<see cref="ValTypes"/>), from
+    /// <see cref="ValTypes.CanonicalIdBase"/> on. A larger id would wrap into another heap code (another type, or an
+    /// abstract one), so a process that has seen this many distinct function types refuses new ones.
+    /// </summary>
+    public const int MaxId = (int)((uint.MaxValue >> 8) - ValTypes.CanonicalIdBase);
+
+    /// <summary>The id after <paramref name="last"/>.</summary>
+    /// <exception cref="WasmImplementationLimitException"><paramref name="last"/> is <see cref="MaxId"/>.</exception>
+    internal static int NextId(int last) => last < MaxId
+        ? last + 1
+        : throw new WasmImplementationLimitException($"more than {MaxId} distinct function types in this process (a reference type carries its type's id in 24 bits)");
 
     /// <summary>The canonical form of the type with id <paramref name="id"/>.</summary>
     public static FuncType GetType(int id) => Types[id];

@@ -171,4 +171,16 @@ public class TypedFunctionReferenceAttackTests
             """)));
         Assert.Equal("undeclared function reference", ex.Reason);
     }
+
+    [Fact]
+    public void CanonicalIdsStopWhereAReferenceTypeCanNoLongerCarryThem()
+    {
+        // The largest id still packs into a ValType; one more would wrap into another heap code (type confusion at
+        // import matching and the host boundary), so the registry refuses it. (Reaching it takes 8.4 million distinct
+        // types in one process: the step is tested, not the whole walk.)
+        Assert.Equal(TypeRegistry.MaxId, ValTypes.Ref(ValTypes.CanonicalIdBase + (uint)TypeRegistry.MaxId, nullable: true).CanonicalId());
+        Assert.NotEqual(TypeRegistry.MaxId + 1, ValTypes.Ref(ValTypes.CanonicalIdBase + (uint)TypeRegistry.MaxId + 1, nullable: true).CanonicalId());
+        Assert.Equal(TypeRegistry.MaxId, TypeRegistry.NextId(TypeRegistry.MaxId - 1));
+        Assert.Throws<WasmImplementationLimitException>(() => TypeRegistry.NextId(TypeRegistry.MaxId));
+    }
 }
