@@ -367,7 +367,48 @@ public class TypedFunctionReferenceScriptTests
         (assert_return (invoke "c") (i32.const 9))
         """";
 
+    /// <summary>catch and catch_ref with typed payloads: subtyping between the tag's parameters and the label.</summary>
+    private const string CatchClausesWithTypedPayloads = """"
+        (module (type $t (func (result i32))) (func $f (type $t) (i32.const 21)) (elem declare func $f)
+          (tag $e (param (ref $t)))
+          (func (export "c") (result i32)
+            (block $l (result (ref null $t))
+              (try_table (catch $e $l) (throw $e (ref.func $f)))
+              (ref.null $t))
+            (call_ref $t))
+          (func (export "cr") (result i32)
+            (block $l (result funcref exnref)
+              (try_table (catch_ref $e $l) (throw $e (ref.func $f)))
+              (unreachable))
+            (drop) (drop) (i32.const 1)))
+        (assert_return (invoke "c") (i32.const 21))
+        (assert_return (invoke "cr") (i32.const 1))
+        (assert_invalid (module (type $t (func)) (tag $e (param (ref null $t)))
+          (func (block $l (result (ref $t)) (try_table (catch $e $l) (nop)) (unreachable)) (drop))) "type mismatch")
+        (assert_invalid (module (type $t (func)) (tag $e (param (ref null $t)))
+          (func (block $l (result (ref $t) (ref exn)) (try_table (catch_ref $e $l) (nop)) (unreachable)) (drop) (drop))) "type mismatch")
+        (module (type $t (func)) (tag $e (param (ref null $t)))
+          (func (block $l (result (ref null $t) (ref exn)) (try_table (catch_ref $e $l) (nop)) (unreachable)) (drop) (drop)))
+        """";
+
+    /// <summary>non-defaultable locals: reads in unreachable code, sets in unreachable code, blocks left by br_if, nested blocks, parameters.</summary>
+    private const string LocalInitialisation = """"
+        (assert_invalid (module (type $t (func)) (func (local $x (ref $t)) (unreachable) (drop (local.get $x)))) "uninitialized local")
+        (module (type $t (func)) (func (local $x (ref $t)) (unreachable) (local.set $x) (drop (local.get $x))))
+        (assert_invalid (module (type $t (func)) (func $f) (elem declare func $f)
+          (func (local $x (ref $t)) (block (local.set $x (ref.func $f))) (drop (local.get $x)))) "uninitialized local")
+        (assert_invalid (module (type $t (func)) (func $f) (elem declare func $f)
+          (func (param i32) (local $x (ref $t)) (block (br_if 0 (local.get 0)) (local.set $x (ref.func $f))) (drop (local.get $x)))) "uninitialized local")
+        (module (type $t (func)) (func $f) (elem declare func $f)
+          (func (local $x (ref $t)) (local $y (ref $t)) (local.set $y (ref.func $f)) (block (local.set $x (local.get $y)) (drop (local.get $x))) (drop (local.get $y))))
+        (assert_invalid (module (type $t (func)) (func $f) (elem declare func $f)
+          (func (local $x (ref $t)) (block (local.set $x (ref.func $f)) (drop (local.get $x))) (drop (local.get $x)))) "uninitialized local")
+        (module (type $t (func)) (func (param $p (ref $t)) (local $n (ref null $t)) (drop (local.get $p)) (drop (local.get $n))))
+        """";
+
     [Theory]
+    [InlineData(nameof(CatchClausesWithTypedPayloads), CatchClausesWithTypedPayloads, 6)]
+    [InlineData(nameof(LocalInitialisation), LocalInitialisation, 7)]
     [InlineData(nameof(ValidationCornerCases), ValidationCornerCases, 44)]
     [InlineData(nameof(CrossModuleTypes), CrossModuleTypes, 21)]
     [InlineData(nameof(SegmentsAndInitializers), SegmentsAndInitializers, 21)]
