@@ -21,7 +21,7 @@ public sealed class Table : Extern
     public Table(TableType type, Value initialValue = default)
     {
         if (!type.ElementType.IsReference()) throw new ArgumentException("a table's element type must be funcref or externref", nameof(type));
-        ValueTypeCheck.RequireHostType(type.ElementType, inFunctionType: false, nameof(type));
+        ValueTypeCheck.RequireHostType(type.ElementType, nameof(type));
         if (type.Limits.Max is { } mx && mx < type.Limits.Min) throw new ArgumentException("table maximum is below its minimum", nameof(type));
         if (type.Limits.Min > ImplementationLimit)
             throw new Binary.WasmImplementationLimitException(

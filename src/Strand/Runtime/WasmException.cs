@@ -20,11 +20,9 @@ public sealed class WasmException : Exception
         var types = tag.Type.Params;
         if (payload.Length != types.Length)
             throw new ArgumentException($"the tag's payload is {types.Length} value(s) [{string.Join(" ", types.Select(t => t.ToWat()))}], got {payload.Length}", nameof(payload));
-        // A self-referential tag type refers to itself as rec.0 (see TypeRegistry): the tag's own canonical id.
-        int selfTypeId = types.Any(t => t.IsConcrete()) ? Validation.TypeRegistry.GetId(tag.Type) : 0;
         for (int i = 0; i < types.Length; i++)
         {
-            if (ValueTypeCheck.Mismatch(payload[i], types[i], selfTypeId) is { } reason)
+            if (ValueTypeCheck.Mismatch(payload[i], types[i]) is { } reason)
                 throw new ArgumentException($"payload value {i} does not match the tag's type ({reason})", nameof(payload));
         }
         Tag = tag;

@@ -277,10 +277,11 @@ public static class WastParser
                     return WastValue.F64(v);
                 }
             case "ref.null":
-                return WastValue.NullRef(c.ExpectHeapType() switch
+                return WastValue.NullRef(Strand.Binary.ValTypes.Kind(c.ExpectHeapType()) switch
                 {
                     Strand.Binary.ValType.FuncRef => WastValueType.FuncRef,
                     Strand.Binary.ValType.ExnRef => WastValueType.ExnRef,
+                    Strand.Binary.ValType.AnyRef => WastValueType.AnyRef,
                     _ => WastValueType.ExternRef,
                 });
             case "ref.extern" when c.PeekAtom() is not null:

@@ -865,6 +865,7 @@ public sealed class WastRunner
         WastValueType.F64 => Value.F64Bits(v.Bits),
         WastValueType.FuncRef => Value.Null(ValType.FuncRef),
         WastValueType.ExnRef => Value.Null(ValType.ExnRef),
+        WastValueType.AnyRef => Value.Null(ValType.AnyRef),
         WastValueType.ExternRef => v.IsNull ? Value.Null(ValType.ExternRef) : Value.ExternRef(Handle(v.Bits)),
         WastValueType.V128 => Value.V128(System.Runtime.Intrinsics.Vector128.AsByte(System.Runtime.Intrinsics.Vector128.Create(v.Bits, v.High))),
         _ => throw new ArgumentOutOfRangeException(nameof(v)),
@@ -884,6 +885,7 @@ public sealed class WastRunner
                     WastValueType.F64 => actual.Type == ValType.F64 && actual.Bits == v.Bits,
                     WastValueType.FuncRef => actual.Type == ValType.FuncRef && v.IsNull && actual.Reference is null,
                     WastValueType.ExnRef => actual.Type == ValType.ExnRef && v.IsNull && actual.Reference is null,
+                    WastValueType.AnyRef => actual.Type == ValType.AnyRef && v.IsNull && actual.Reference is null,
                     WastValueType.ExternRef => actual.Type == ValType.ExternRef && (v.IsNull
                         ? actual.Reference is null
                         : actual.Reference is ExternHandle h && h.Id == v.Bits),

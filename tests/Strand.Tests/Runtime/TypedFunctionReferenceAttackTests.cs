@@ -85,15 +85,15 @@ public class TypedFunctionReferenceAttackTests
         Assert.Throws<ArgumentException>(() => new Global(byIndex, mutable: true, Value.Null(ValType.FuncRef)));
         Assert.Throws<ArgumentException>(() => new Tag(byIndex));
         Assert.Throws<ArgumentException>(() => new Tag(new FuncType([byIndex], [])));
-        // rec.0 (a function type's reference to itself) has no meaning as a table's or global's type; an id no type has,
-        // or a GC heap type, none at all (these once reached a KeyNotFoundException in a mismatch message).
+        // A recursion-group index (rec.0) has no meaning outside canonicalisation; an id no type has, or a heap code that
+        // is no heap type, none at all (an unknown id once reached a KeyNotFoundException in a mismatch message).
         var rec0 = ValTypes.Ref(ValTypes.RecIndexBase, nullable: true);
         Assert.Throws<ArgumentException>(() => new Global(rec0, mutable: true, Value.Null(ValType.FuncRef)));
         Assert.Throws<ArgumentException>(() => new Table(new TableType(rec0, new Limits(1, null))));
         var noSuchType = ValTypes.Ref(ValTypes.CanonicalIdBase + 0x7F_0000, nullable: true);
         Assert.Throws<ArgumentException>(() => new Global(noSuchType, mutable: true, Value.Null(ValType.FuncRef)));
         Assert.Throws<ArgumentException>(() => new Linker().DefineFunction("m", "f", new FuncType([noSuchType], []), _ => []));
-        Assert.Throws<ArgumentException>(() => new Table(new TableType(ValTypes.Ref(AbstractHeapType.Any, nullable: true), new Limits(1, null))));
+        Assert.Throws<ArgumentException>(() => new Table(new TableType(ValTypes.Ref(0x50, nullable: true), new Limits(1, null)))); // no heap type
         // Canonical types from a module work.
         var instance = Instantiate("""
             (module (type $t (func (result i32))) (func $f (type $t) (i32.const 1))
@@ -180,7 +180,22 @@ public class TypedFunctionReferenceAttackTests
         // types in one process: the step is tested, not the whole walk.)
         Assert.Equal(TypeRegistry.MaxId, ValTypes.Ref(ValTypes.CanonicalIdBase + (uint)TypeRegistry.MaxId, nullable: true).CanonicalId());
         Assert.NotEqual(TypeRegistry.MaxId + 1, ValTypes.Ref(ValTypes.CanonicalIdBase + (uint)TypeRegistry.MaxId + 1, nullable: true).CanonicalId());
-        Assert.Equal(TypeRegistry.MaxId, TypeRegistry.NextId(TypeRegistry.MaxId - 1));
-        Assert.Throws<WasmImplementationLimitException>(() => TypeRegistry.NextId(TypeRegistry.MaxId));
+        TypeRegistry.CheckIdRange(TypeRegistry.MaxId);
+        Assert.Throws<WasmImplementationLimitException>(() => TypeRegistry.CheckIdRange(TypeRegistry.MaxId + 1));
+    }
+
+    [Fact]
+    public void TheTypeLimitCountsTheTypesInRecursionGroups()
+    {
+        // One type-section entry: a recursion group (0x4E) of 1,000,001 function types.
+        int count = ImplementationLimits.MaxTypes + 1;
+        var section = new List<byte> { 1, 0x4E };
+        for (uint v = (uint)count; ; v >>= 7) { if (v < 0x80) { section.Add((byte)v); break; } section.Add((byte)(v & 0x7F | 0x80)); }
+        for (int i = 0; i < count; i++) section.AddRange(new byte[] { 0x60, 0, 0 });
+        var bytes = new List<byte> { 0, 0x61, 0x73, 0x6D, 1, 0, 0, 0, 1 };
+        for (uint v = (uint)section.Count; ; v >>= 7) { if (v < 0x80) { bytes.Add((byte)v); break; } bytes.Add((byte)(v & 0x7F | 0x80)); }
+        bytes.AddRange(section);
+        var ex = Assert.Throws<WasmImplementationLimitException>(() => Module.Compile(bytes.ToArray()));
+        Assert.Contains("types per module", ex.Message);
     }
 }
