@@ -198,4 +198,20 @@ public class TypedFunctionReferenceAttackTests
         var ex = Assert.Throws<WasmImplementationLimitException>(() => Module.Compile(bytes.ToArray()));
         Assert.Contains("types per module", ex.Message);
     }
+
+    [Fact]
+    public void TypedDelegatesRefuseTypedReferenceSignaturesCleanly()
+    {
+        // A typed delegate maps funcref to FunctionReference; a (ref $t) parameter or result has no delegate form.
+        var instance = Instantiate("""
+            (module (type $t (func (result i32))) (func $f (type $t) (i32.const 1)) (elem declare func $f)
+              (func (export "take") (param (ref $t)) (result i32) (call_ref $t (local.get 0)))
+              (func (export "give") (result (ref $t)) (ref.func $f)))
+            """);
+        Assert.Throws<ArgumentException>(() => instance.GetFunction("take").ToDelegate<Func<FunctionReference, int>>());
+        Assert.Throws<ArgumentException>(() => instance.GetFunction("give").ToDelegate<Func<FunctionReference>>());
+        // Invoke is the way: a reference returned by one call is accepted by the other.
+        var f = instance.Invoke("give")[0];
+        Assert.Equal(1, instance.Invoke("take", f)[0].AsI32);
+    }
 }
