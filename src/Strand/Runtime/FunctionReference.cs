@@ -49,7 +49,8 @@ public abstract partial class FunctionReference : Extern
     public Value[] Invoke(params Value[] args)
     {
         CheckArguments(args);
-        return CallStubs.GetUntypedInvoker(TypeId)(this, args);
+        var invoker = CallStubs.GetUntypedInvoker(TypeId);
+        return Threads.EntryStackPointer.Run(this, f => invoker(f, args));
     }
 
     /// <summary>
@@ -66,8 +67,8 @@ public abstract partial class FunctionReference : Extern
     {
         CheckArguments(args);
         var invoker = CallStubs.GetUntypedInvoker(TypeId);
-        if (!cancellationToken.CanBeCanceled) return invoker(this, args);
-        return new CancellableCall(this, cancellationToken).Run(f => invoker(f, args));
+        if (!cancellationToken.CanBeCanceled) return Threads.EntryStackPointer.Run(this, f => invoker(f, args));
+        return new CancellableCall(this, cancellationToken).Run(f => Threads.EntryStackPointer.Run(f, g => invoker(g, args)));
     }
 
     private void CheckArguments(Value[] args)

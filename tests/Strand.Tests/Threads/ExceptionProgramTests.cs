@@ -28,9 +28,11 @@ public class ExceptionProgramTests
         // Uncaught, the exception reaches the host as a WasmException of the C++ tag (payload: the object's address).
         var e = Assert.Throws<WasmException>(() => instance.Invoke("run_uncaught", Value.I32(10), Value.I32(3)));
         Assert.Equal(Strand.Binary.ValType.I32, Assert.Single(e.Payload).Type);
-        // No wasm handler ran, so the frames it skipped were not popped: like a trap, the exception leaves
-        // __stack_pointer where the throwing frame had it, below the top.
-        Assert.True((uint)sp.Value.AsI32 < (uint)top);
+        // No wasm handler ran, so the frames it skipped were not popped; the host entry put __stack_pointer back
+        // where it was when the call began (EntryStackPointer), so the next call starts on the whole stack.
+        Assert.Equal(top, sp.Value.AsI32);
+        Assert.Equal(4, instance.Invoke("run", Value.I32(10), Value.I32(3))[0].AsI32);
+        Assert.Equal(top, sp.Value.AsI32);
     }
 
     [Fact]

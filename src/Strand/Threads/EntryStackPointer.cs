@@ -1,0 +1,142 @@
+using System.Runtime.CompilerServices;
+using Strand.Binary;
+using Strand.Runtime;
+
+namespace Strand.Threads;
+
+/// <summary>
+/// Puts an instance's shadow-stack pointer (LLVM's <c>__stack_pointer</c>) back where it was when the host called into the
+/// instance, when that call ends abnormally: a trap of any kind ("unreachable", "call stack exhausted", an interrupt or
+/// cancellation, a host function's exception, a shadow-stack overflow), an uncaught <see cref="WasmException"/>, or
+/// <c>proc_exit</c>. Every guest frame between the entry and the throw point is dead then, but the frames that lowered the
+/// stack pointer in their prologues never ran their epilogues (and no LLVM landing pad runs for a trap, nor for an exception
+/// no wasm handler catches), so without this the next call on the same instance or thread would start that much lower, and
+/// enough such calls would end in a false "shadow stack overflow" or run into the data below the stack. Emscripten's
+/// <c>invoke_*</c> wrappers do the same (<c>stackSave</c> before, <c>stackRestore</c> on a JavaScript exception).
+/// <para>
+/// Every host → wasm entry does it (<see cref="FunctionReference.Invoke(Value[])"/> and its cancellable form, typed delegates,
+/// hence a thread group's thread entry, <c>__wasm_init_tls</c>, the start function, WASI's <c>_start</c> and the CLI's
+/// <c>--invoke</c>), each to its own entry value: a nested guest → host → guest call that ends abnormally puts back the value
+/// the outer guest code had when it called the host, which is right whether the host catches the exception or lets it pass
+/// (then the outer entry puts back its own). A normal return changes nothing (the guest's own epilogues restored it), and
+/// neither does an exception that wasm code catches (its landing pad restores the frame's saved value; LLVM's
+/// <c>-fwasm-exceptions</c> code does). The store is direct, not through the global-set hook: the value is one the guard
+/// accepted when the call began, and the guard keeps no per-frame state (see docs/threads.md, "Calls that end abnormally").
+/// </para>
+/// <para>
+/// Which global: one named <c>__stack_pointer</c> (export, name section, or an import of that name) that is a mutable i32,
+/// decided from the module's declarations alone; otherwise, when some defined mutable i32 global could be a stripped
+/// module's stack pointer, the one <see cref="ModuleLayout"/> identifies with strong evidence (functions allocate frames on
+/// it), analysed once per module at the first entry. A global found only weakly (perhaps a bump allocator's pointer) is
+/// never touched, nor is any other global: the spec leaves globals as a trap found them, and only the shadow stack's
+/// pointer has a value that is known to be right afterwards.
+/// </para>
+/// </summary>
+internal sealed class EntryStackPointer
+{
+    private static readonly ConditionalWeakTable<Module, StrongBox<uint?>> StackPointers = new();
+    private static readonly ConditionalWeakTable<Instance, EntryStackPointer> ByInstance = new();
+    private static readonly EntryStackPointer None = new(null);
+
+    private readonly Global? _global;
+
+    private EntryStackPointer(Global? global) => _global = global;
+
+    /// <summary>The entry guard of a WebAssembly function's instance, or null (a host function, or no shadow stack).</summary>
+    public static EntryStackPointer? For(FunctionReference function) =>
+        function is WasmFunction wasm ? For(wasm.Instance) : null;
+
+    /// <summary>The entry guard of <paramref name="instance"/>, or null when its module has no identified shadow stack.</summary>
+    public static EntryStackPointer? For(Instance instance)
+    {
+        if (!ByInstance.TryGetValue(instance, out var entry))
+        {
+            entry = StackPointerGlobal(instance.Module) is { } index && index < (uint)instance.Globals.Length
+                ? new EntryStackPointer(instance.Globals[index])
+                : None;
+            entry = ByInstance.GetValue(instance, _ => entry);
+        }
+        return entry._global is null ? null : entry;
+    }
+
+    /// <summary>The stack pointer's value now (call before entering the guest).</summary>
+    public int Save() => Volatile.Read(ref _global!.I32);
+
+    /// <summary>Puts the value <see cref="Save"/> returned back (call when the guest call ended abnormally). Allocates nothing
+    /// and calls nothing: it runs while the exception unwinds, possibly at the end of an exhausted stack.</summary>
+    public void Restore(int saved) => Volatile.Write(ref _global!.I32, saved);
+
+    /// <summary>Calls <paramref name="call"/> and, if it ends with an exception, restores the stack pointer of
+    /// <paramref name="function"/>'s instance to its value before the call.</summary>
+    public static T Run<T>(FunctionReference function, Func<FunctionReference, T> call)
+    {
+        if (For(function) is not { } entry) return call(function);
+        int saved = entry.Save();
+        bool completed = false;
+        try
+        {
+            var result = call(function);
+            completed = true;
+            return result;
+        }
+        finally
+        {
+            if (!completed) entry.Restore(saved);
+        }
+    }
+
+    /// <summary>
+    /// The index of <paramref name="module"/>'s shadow-stack pointer, or null. Named globals are decided from the
+    /// declarations; otherwise only a module with a plausible candidate (a defined mutable i32 with a non-zero, 16-byte
+    /// aligned constant initialiser) is analysed, once per module.
+    /// </summary>
+    internal static uint? StackPointerGlobal(Module module) =>
+        StackPointers.GetValue(module, m => new StrongBox<uint?>(Find(m))).Value;
+
+    private static uint? Find(Module module)
+    {
+        var def = module.Definition;
+        if (def.TotalMemoryCount == 0) return null;
+        uint? named = null;
+        foreach (var e in def.Exports)
+            if (e.Kind == ExternalKind.Global && e.Name == ModuleLayout.StackPointerName) { named = e.Index; break; }
+        if (named is null && def.Names is { } names)
+            foreach (var (i, n) in names.GlobalNames.OrderBy(p => p.Key))
+                if (n == ModuleLayout.StackPointerName) { named = i; break; }
+        if (named is null)
+        {
+            uint importIndex = 0;
+            foreach (var imp in def.Imports)
+            {
+                if (imp.Kind != ExternalKind.Global) continue;
+                if (imp.Name == ModuleLayout.StackPointerName) { named = importIndex; break; }
+                importIndex++;
+            }
+        }
+        if (named is { } g)
+            return g < def.TotalGlobalCount && def.GetGlobalType(g) is { Mutable: true, Type: ValType.I32 } ? g : null;
+
+        bool candidate = false;
+        foreach (var global in def.Globals)
+        {
+            if (!global.Type.Mutable || global.Type.Type != ValType.I32) continue;
+            if (ConstI32(def, global.Init) is { } value && value != 0 && value % 16 == 0) { candidate = true; break; }
+        }
+        if (!candidate) return null;
+        var sp = ForeignInstances.LayoutOf(module).StackPointer;
+        return sp is { Evidence: StackEvidence.Strong, IsMutableI32: true, GlobalIndex: { } index } ? index : null;
+    }
+
+    private static uint? ConstI32(ModuleDefinition module, ConstExpr expr)
+    {
+        try
+        {
+            var code = expr.Decode(module.Bytes);
+            return code.Count == 1 && code[0].Opcode == Opcode.I32Const ? (uint)code[0].I32 : null;
+        }
+        catch (Exception e) when (e is WasmFormatException or WasmUnsupportedException)
+        {
+            return null;
+        }
+    }
+}
