@@ -25,9 +25,10 @@ namespace Strand.Threads;
 /// </para>
 /// <para>
 /// Which global: one named <c>__stack_pointer</c> (export, name section, or an import of that name) that is a mutable i32,
-/// decided from the module's declarations alone; otherwise, when some defined mutable i32 global could be a stripped
-/// module's stack pointer, the one <see cref="ModuleLayout"/> identifies with strong evidence (functions allocate frames on
-/// it), analysed once per module at the first entry. A global found only weakly (perhaps a bump allocator's pointer) is
+/// decided from the module's declarations alone; otherwise, in a stripped module, a defined mutable i32 global with a
+/// non-zero 16-byte aligned constant initialiser that some function allocates a frame on (the first such function found
+/// decides; with several candidates, the one <see cref="ModuleLayout"/> identifies with strong evidence), decided once per
+/// module at the first entry. A global found only weakly (perhaps a bump allocator's pointer) is
 /// never touched, nor is any other global: the spec leaves globals as a trap found them, and only the shadow stack's
 /// pointer has a value that is known to be right afterwards.
 /// </para>
@@ -116,15 +117,60 @@ internal sealed class EntryStackPointer
         if (named is { } g)
             return g < def.TotalGlobalCount && def.GetGlobalType(g) is { Mutable: true, Type: ValType.I32 } ? g : null;
 
-        bool candidate = false;
-        foreach (var global in def.Globals)
+        // A stripped module: the candidates are ModuleLayout's heuristic ones, before their code evidence.
+        var candidates = new List<uint>();
+        for (int d = 0; d < def.Globals.Count; d++)
         {
+            var global = def.Globals[d];
+            uint index = (uint)(def.ImportedGlobalCount + d);
             if (!global.Type.Mutable || global.Type.Type != ValType.I32) continue;
-            if (ConstI32(def, global.Init) is { } value && value != 0 && value % 16 == 0) { candidate = true; break; }
+            if (ConstI32(def, global.Init) is not { } value || value == 0 || value % 16 != 0) continue;
+            if (def.Exports.Any(e => e.Kind == ExternalKind.Global && e.Index == index)) continue; // exported under another name
+            if (def.Names?.GlobalNames.ContainsKey(index) == true) continue;                      // named otherwise
+            candidates.Add(index);
         }
-        if (!candidate) return null;
+        if (candidates.Count == 0) return null;
+        // One candidate (LLVM's stripped output: __tls_base starts at 0 and is no candidate): the first function found
+        // to allocate a frame on it decides, so a big module is not scanned whole (yosys: 34,000 functions, the first frame
+        // function among the first few). Several: the full analysis, as a thread group makes it.
+        if (candidates.Count == 1) return AllocatesFrames(def, candidates[0]) ? candidates[0] : null;
         var sp = ForeignInstances.LayoutOf(module).StackPointer;
-        return sp is { Evidence: StackEvidence.Strong, IsMutableI32: true, GlobalIndex: { } index } ? index : null;
+        return sp is { Evidence: StackEvidence.Strong, IsMutableI32: true, GlobalIndex: { } chosen } ? chosen : null;
+    }
+
+    /// <summary>True when some function allocates a frame on <paramref name="global"/> as LLVM's prologue does
+    /// (<c>global.get g; i32.const N; i32.sub</c> and a <c>global.set g</c> in the same function); stops at the first.</summary>
+    private static bool AllocatesFrames(ModuleDefinition def, uint global)
+    {
+        for (int b = 0; b < def.Bodies.Count; b++)
+        {
+            bool subtracts = false, writes = false;
+            try
+            {
+                var body = def.Bodies[b];
+                var reader = WasmReader.ForCode(def, body.CodeStart, body.CodeEnd);
+                Opcode previous2 = Opcode.Nop, previous1 = Opcode.Nop;
+                uint previousGlobal = uint.MaxValue;
+                while (!reader.AtEnd)
+                {
+                    var ins = InstructionDecoder.Read(reader);
+                    if (ins.Opcode == Opcode.I32Sub && previous1 == Opcode.I32Const && previous2 == Opcode.GlobalGet && previousGlobal == global)
+                        subtracts = true;
+                    if (ins.Opcode == Opcode.GlobalSet && ins.Index == global) writes = true;
+                    if (subtracts && writes) return true;
+                    if (ins.Opcode == Opcode.GlobalGet) previousGlobal = ins.Index;
+                    else if (previous1 == Opcode.GlobalGet && ins.Opcode == Opcode.I32Const) { } // keep: global.get g; i32.const
+                    else previousGlobal = uint.MaxValue;
+                    previous2 = previous1;
+                    previous1 = ins.Opcode;
+                }
+            }
+            catch (Exception e) when (e is WasmFormatException or WasmUnsupportedException)
+            {
+                // An undecodable body is no evidence either way.
+            }
+        }
+        return false;
     }
 
     private static uint? ConstI32(ModuleDefinition module, ConstExpr expr)

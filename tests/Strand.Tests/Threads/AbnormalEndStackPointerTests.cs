@@ -104,6 +104,25 @@ public class AbnormalEndStackPointerTests
         Assert.Equal(0u, EntryStackPointer.StackPointerGlobal(ModuleFor(kind)));
     }
 
+    [Fact]
+    public void AGlobalThatOnlyLooksLikeAStackPointerKeepsWhatTheFailedCallLeft()
+    {
+        // A bump allocator's pointer: a mutable i32 with a 16-byte aligned initial value, but no frame is allocated on it.
+        // The spec leaves globals as a trap found them; only a real stack pointer is put back.
+        var module = Module.Compile(WatParser.ParseModule("""
+            (module
+              (memory 1)
+              (global $bump (mut i32) (i32.const 1024))
+              (func (export "alloc_then_trap") (global.set $bump (i32.add (global.get $bump) (i32.const 64))) unreachable)
+              (func (export "bump") (result i32) (global.get $bump)))
+            """));
+        Assert.Null(EntryStackPointer.StackPointerGlobal(module));
+        var instance = new Linker().Instantiate(module);
+        Assert.Throws<TrapException>(() => instance.Invoke("alloc_then_trap"));
+        Assert.Throws<TrapException>(() => instance.GetFunction<Action>("alloc_then_trap")());
+        Assert.Equal(1024 + 128, instance.Invoke("bump")[0].AsI32);
+    }
+
     [Theory]
     [MemberData(nameof(Modules))]
     public void ATrapAnUncaughtExceptionAndAHostFailureLeaveTheStackPointerAtItsEntryValue(string kind)
