@@ -254,7 +254,7 @@ internal static class CallStubs
         if (guarded)
         {
             function = il.DeclareLocal(typeof(FunctionReference));
-            saved = il.DeclareLocal(typeof(int));
+            saved = il.DeclareLocal(typeof(Threads.EntryStackPointer.Saved));
             if (invoke.ReturnType != typeof(void)) result = il.DeclareLocal(invoke.ReturnType);
             il.Emit(OpCodes.Ldarg_0);
             il.Emit(OpCodes.Ldfld, typeof(GuardedTarget).GetField(nameof(GuardedTarget.Function))!);

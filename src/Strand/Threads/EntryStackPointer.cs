@@ -18,7 +18,8 @@ namespace Strand.Threads;
 /// hence a thread group's thread entry, <c>__wasm_init_tls</c>, the start function, WASI's <c>_start</c> and the CLI's
 /// <c>--invoke</c>), each to its own entry value: a nested guest → host → guest call that ends abnormally puts back the value
 /// the outer guest code had when it called the host, which is right whether the host catches the exception or lets it pass
-/// (then the outer entry puts back its own). A normal return changes nothing (the guest's own epilogues restored it), and
+/// (then the outer entry puts back its own). The stack pointers of the instances this one calls directly (function
+/// imports that other instances define, transitively) are saved and restored with its own. A normal return changes nothing (the guest's own epilogues restored it), and
 /// neither does an exception that wasm code catches (its landing pad restores the frame's saved value; LLVM's
 /// <c>-fwasm-exceptions</c> code does). The store is direct, not through the global-set hook: the value is one the guard
 /// accepted when the call began, and the guard keeps no per-frame state (see docs/threads.md, "Calls that end abnormally").
@@ -37,42 +38,81 @@ internal sealed class EntryStackPointer
 {
     private static readonly ConditionalWeakTable<Module, StrongBox<uint?>> StackPointers = new();
     private static readonly ConditionalWeakTable<Instance, EntryStackPointer> ByInstance = new();
-    private static readonly EntryStackPointer None = new(null);
+    private static readonly EntryStackPointer None = new([]);
 
-    private readonly Global? _global;
+    /// <summary>The instance's own stack pointer first (if it has one), then those of the instances it calls directly.</summary>
+    private readonly Global[] _globals;
 
-    private EntryStackPointer(Global? global) => _global = global;
+    private EntryStackPointer(Global[] globals) => _globals = globals;
+
+    /// <summary>The values <see cref="Save"/> read: the first inline, any others (instances called directly) in an array.</summary>
+    internal readonly struct Saved(int first, int[]? others)
+    {
+        public readonly int First = first;
+        public readonly int[]? Others = others;
+    }
 
     /// <summary>The entry guard of a WebAssembly function's instance, or null (a host function, or no shadow stack).</summary>
     public static EntryStackPointer? For(FunctionReference function) =>
         function is WasmFunction wasm ? For(wasm.Instance) : null;
 
-    /// <summary>The entry guard of <paramref name="instance"/>, or null when its module has no identified shadow stack.</summary>
+    /// <summary>
+    /// The entry guard of <paramref name="instance"/>, or null when neither it nor any instance it calls directly has an
+    /// identified shadow stack. An imported function that another instance defined is called without a host frame in
+    /// between (and may tail-call it), so no entry of that instance's own sees the call: its stack pointer is saved and
+    /// restored here too, for every instance reachable through function imports.
+    /// </summary>
     public static EntryStackPointer? For(Instance instance)
     {
         if (!ByInstance.TryGetValue(instance, out var entry))
         {
-            entry = StackPointerGlobal(instance.Module) is { } index && index < (uint)instance.Globals.Length
-                ? new EntryStackPointer(instance.Globals[index])
-                : None;
-            entry = ByInstance.GetValue(instance, _ => entry);
+            var globals = new List<Global>();
+            var visited = new HashSet<Instance>(ReferenceEqualityComparer.Instance);
+            Collect(instance, globals, visited);
+            entry = ByInstance.GetValue(instance, _ => globals.Count == 0 ? None : new EntryStackPointer([.. globals]));
         }
-        return entry._global is null ? null : entry;
+        return entry._globals.Length == 0 ? null : entry;
     }
 
-    /// <summary>The stack pointer's value now (call before entering the guest).</summary>
-    public int Save() => Volatile.Read(ref _global!.I32);
+    private static void Collect(Instance instance, List<Global> globals, HashSet<Instance> visited)
+    {
+        if (!visited.Add(instance)) return;
+        if (StackPointerGlobal(instance.Module) is { } index && index < (uint)instance.Globals.Length)
+        {
+            var global = instance.Globals[index];
+            if (!globals.Contains(global)) globals.Add(global); // modules sharing an imported __stack_pointer: once
+        }
+        int imported = instance.Module.Definition.ImportedFunctionCount;
+        for (int i = 0; i < imported && i < instance.Functions.Length; i++)
+            if (instance.Functions[i] is WasmFunction callee) Collect(callee.Instance, globals, visited);
+    }
 
-    /// <summary>Puts the value <see cref="Save"/> returned back (call when the guest call ended abnormally). Allocates nothing
-    /// and calls nothing: it runs while the exception unwinds, possibly at the end of an exhausted stack.</summary>
-    public void Restore(int saved) => Volatile.Write(ref _global!.I32, saved);
+    /// <summary>The stack pointers' values now (call before entering the guest). Allocates only when the instance calls
+    /// other instances with stacks of their own directly.</summary>
+    public Saved Save()
+    {
+        int first = Volatile.Read(ref _globals[0].I32);
+        if (_globals.Length == 1) return new Saved(first, null);
+        var others = new int[_globals.Length - 1];
+        for (int i = 1; i < _globals.Length; i++) others[i - 1] = Volatile.Read(ref _globals[i].I32);
+        return new Saved(first, others);
+    }
+
+    /// <summary>Puts the values <see cref="Save"/> returned back (call when the guest call ended abnormally). Allocates
+    /// nothing and calls nothing: it runs while the exception unwinds, possibly at the end of an exhausted stack.</summary>
+    public void Restore(Saved saved)
+    {
+        Volatile.Write(ref _globals[0].I32, saved.First);
+        if (saved.Others is { } others)
+            for (int i = 0; i < others.Length; i++) Volatile.Write(ref _globals[i + 1].I32, others[i]);
+    }
 
     /// <summary>Calls <paramref name="call"/> and, if it ends with an exception, restores the stack pointer of
     /// <paramref name="function"/>'s instance to its value before the call.</summary>
     public static T Run<T>(FunctionReference function, Func<FunctionReference, T> call)
     {
         if (For(function) is not { } entry) return call(function);
-        int saved = entry.Save();
+        var saved = entry.Save();
         bool completed = false;
         try
         {

@@ -105,6 +105,41 @@ public class AbnormalEndStackPointerTests
     }
 
     [Fact]
+    public void AnInstanceCalledDirectlyByAnotherIsRestoredToo()
+    {
+        // A imports B's frame: A's code calls B's without a host frame in between (and tail-calls it too), so the
+        // entry into A saves and restores B's stack pointer as well as its own.
+        var host = new Host();
+        var b = host.Linker.Instantiate(Named.Value);
+        var a = new Linker().DefineInstance("b", b).Instantiate(Module.Compile(WatParser.ParseModule($$"""
+            (module
+              (import "b" "frame" (func $frame (param i32 i32) (result i32)))
+              (memory 1)
+              (global $sp (export "__stack_pointer") (mut i32) (i32.const 0x8000))
+              (func (export "via") (param $depth i32) (param $mode i32) (result i32)
+                (local $fp i32) (local $r i32)
+                (local.set $fp (i32.sub (global.get $sp) (i32.const 48)))
+                (global.set $sp (local.get $fp))
+                (local.set $r (call $frame (local.get $depth) (local.get $mode)))
+                (global.set $sp (i32.add (local.get $fp) (i32.const 48)))
+                (local.get $r))
+              (func (export "tail_via") (param $depth i32) (param $mode i32) (result i32)
+                (return_call $frame (local.get $depth) (local.get $mode))))
+            """)));
+        int SpA() => a.GetGlobal("__stack_pointer")!.Value.AsI32;
+        Assert.Equal(7, a.Invoke("via", Value.I32(7), Value.I32(0))[0].AsI32);
+        foreach (var mode in new[] { 1, 2 })
+        {
+            Assert.ThrowsAny<Exception>(() => a.Invoke("via", Value.I32(7), Value.I32(mode)));
+            Assert.Equal(0x8000, SpA());
+            Assert.Equal(Top, Sp(b));
+            Assert.ThrowsAny<Exception>(() => a.GetFunction<Func<int, int, int>>("tail_via")(7, mode));
+            Assert.Equal(0x8000, SpA());
+            Assert.Equal(Top, Sp(b));
+        }
+    }
+
+    [Fact]
     public void AGlobalThatOnlyLooksLikeAStackPointerKeepsWhatTheFailedCallLeft()
     {
         // A bump allocator's pointer: a mutable i32 with a 16-byte aligned initial value, but no frame is allocated on it.
