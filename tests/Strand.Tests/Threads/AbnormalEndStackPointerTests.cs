@@ -305,6 +305,29 @@ public class AbnormalEndStackPointerTests
     }
 
     [Fact]
+    public void AThreadInterruptedByTheGroupsStopAndAThreadOfTailCallsAreOnTheirTops()
+    {
+        // Thread 1 makes 1,000,000 tail calls and returns; thread 2 is 30 frames deep in an endless loop when thread 3
+        // traps and the group stops it ("interrupted"). The order comes from the host callback, not from timing.
+        using var inLoop = new ManualResetEventSlim();
+        var host = new Host { OnCall = _ => inLoop.Set() };
+        using var group = new ThreadGroup(Shared.Value, new ThreadGroupOptions { Linker = host.Linker, StackSize = 64 * 1024, Timeout = ThreadFixtures.JoinTimeout });
+        var tail = group.Spawn("tail", Value.I32(1_000_000), Value.I32(0));
+        Assert.True(tail.Join(ThreadFixtures.JoinTimeout));
+        var spinner = group.Spawn("frame", Value.I32(29), Value.I32(4));
+        Assert.True(inLoop.Wait(ThreadFixtures.JoinTimeout));
+        var trapper = group.Spawn("frame", Value.I32(50), Value.I32(1));
+        var error = Assert.IsType<ThreadGroupException>(ThreadFixtures.Finish(group));
+        Assert.Equal(trapper.Id, error.ThreadId);
+        Assert.Equal(TrapCode.Interrupted, Assert.IsType<TrapException>(spinner.Error).Code);
+        uint global = group.StackPointerGlobal!.Value;
+        Assert.Equal((int)Top, tail.Result![0].AsI32);
+        foreach (var thread in new[] { tail, spinner, trapper })
+            Assert.Equal(thread.InitialStackPointer, (uint)thread.Instance!.Globals[global].I32);
+        Assert.Equal(3, new[] { tail, spinner, trapper }.Select(t => t.InitialStackPointer).Distinct().Count());
+    }
+
+    [Fact]
     public void ASecondThreadOnAPlacedStackIsBackOnItsOwnTop()
     {
         var host = new Host();
