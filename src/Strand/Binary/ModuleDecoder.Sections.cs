@@ -292,7 +292,22 @@ public static partial class ModuleDecoder
     private static void ReadTableSection(WasmReader r, ModuleDefinition module)
     {
         uint count = r.ReadVectorLength(1);
-        for (uint i = 0; i < count; i++) module.Tables.Add(ReadTableType(r, definition: true));
+        for (uint i = 0; i < count; i++)
+        {
+            if (r.PeekByte() == 0x40)
+            {
+                // 3.0: 0x40 0x00 tabletype expr, a table whose elements start as the expression's value.
+                r.ReadByte();
+                int zeroAt = r.Position;
+                if (r.ReadByte() != 0x00) throw r.Error(zeroAt, "malformed table type");
+                module.Tables.Add(ReadTableType(r));
+                module.TableInitializers[module.Tables.Count - 1] = ReadConstExpr(r);
+            }
+            else
+            {
+                module.Tables.Add(ReadTableType(r));
+            }
+        }
     }
 
     private static void ReadMemorySection(WasmReader r, ModuleDefinition module)
@@ -303,22 +318,10 @@ public static partial class ModuleDecoder
 
     /// <summary>
     /// A table type: reference type and limits (flags 0 = min, 1 = min+max; 4 and 5 are the 64-bit index forms of
-    /// table64). In a table definition, 3.0 also allows <c>0x40 0x00 tabletype expr</c> (an initializer: typed
-    /// function references).
+    /// table64). A table definition may also be <c>0x40 0x00 tabletype expr</c> (3.0: an initializer), read by the table section.
     /// </summary>
-    private static TableType ReadTableType(WasmReader r, bool definition = false)
+    private static TableType ReadTableType(WasmReader r)
     {
-        if (definition && r.PeekByte() == 0x40)
-        {
-            int at = r.Position;
-            r.ReadByte();
-            int zeroAt = r.Position;
-            if (r.ReadByte() != 0x00) throw r.Error(zeroAt, "malformed table type");
-            var type = ReadTableType(r);
-            ReadConstExpr(r);
-            r.Unsupported(at, UnsupportedFeatures.FunctionReferences, "table with an initializer (0x40 0x00)");
-            return type;
-        }
         var elementType = r.ReadRefType();
         int flagsAt = r.Position;
         byte flags = ReadLimitsFlags(r, maxFlags: 0x05);
@@ -427,8 +430,9 @@ public static partial class ModuleDecoder
             offset = ReadConstExpr(r);
         }
 
-        // Forms 0 and 4 imply funcref; the others spell out an element kind or reference type.
-        var elementType = ValType.FuncRef;
+        // Forms 0 and 4 imply a type (3.0: (ref func) for function indices, funcref for expressions); the others spell
+        // out an element kind (0x00: function indices, (ref func)) or a reference type.
+        var elementType = usesExpressions ? ValType.FuncRef : ValTypes.Ref(AbstractHeapType.Func, nullable: false);
         if ((flags & 0x03) != 0)
         {
             if (usesExpressions)

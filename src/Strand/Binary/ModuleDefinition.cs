@@ -22,6 +22,8 @@ public sealed class ModuleDefinition
     public List<uint> FunctionTypeIndices { get; } = new();
     /// <summary>Tables defined in the module (not imported), in order.</summary>
     public List<TableType> Tables { get; } = new();
+    /// <summary>The initializer expression of each defined table that has one (3.0 <c>0x40 0x00</c> form), by defined-table position.</summary>
+    public Dictionary<int, ConstExpr> TableInitializers { get; } = new();
     /// <summary>Memories defined in the module (not imported), in order.</summary>
     public List<MemoryType> Memories { get; } = new();
     /// <summary>Globals defined in the module (not imported), in order.</summary>

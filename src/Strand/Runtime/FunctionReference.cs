@@ -1,4 +1,5 @@
 using Strand.Binary;
+using Strand.Validation;
 
 namespace Strand.Runtime;
 
@@ -79,8 +80,8 @@ public abstract partial class FunctionReference : Extern
             throw new ArgumentException($"function of type {Type} expects {ps.Length} argument(s) but got {args.Length}", nameof(args));
         for (int i = 0; i < ps.Length; i++)
         {
-            if (args[i].Type != ps[i])
-                throw new ArgumentException($"argument {i} must be {ps[i].ToWat()} but is {args[i].Type.ToWat()} (function type {Type})", nameof(args));
+            if (ValueTypeCheck.Mismatch(args[i], ps[i], TypeId) is { } reason)
+                throw new ArgumentException($"argument {i} must be {ps[i].ToWat()} ({reason}; function type {Type})", nameof(args));
         }
     }
 

@@ -49,10 +49,10 @@ public readonly struct Value : IEquatable<Value>
     public static Value ExternRef(object? o) => new(ValType.ExternRef, 0, o);
     /// <summary>An exnref (exception handling): a caught exception, or null for <c>ref.null exn</c>.</summary>
     public static Value ExnRef(WasmException? e) => new(ValType.ExnRef, 0, e);
-    /// <summary>The null reference of <paramref name="refType"/> (funcref, externref or exnref).</summary>
-    public static Value Null(ValType refType) => new(refType, 0, null);
+    /// <summary>The null reference of <paramref name="refType"/>'s hierarchy (a value of funcref, externref or exnref).</summary>
+    public static Value Null(ValType refType) => new(refType.Kind(), 0, null);
     /// <summary>The zero / null value of a type, as locals and tables are initialised.</summary>
-    public static Value Default(ValType type) => new(type, 0, null);
+    public static Value Default(ValType type) => new(type.Kind(), 0, null);
 
     /// <summary>The value as an i32 (the low 32 bits; meaningful when <see cref="Type"/> is i32).</summary>
     public int AsI32 => (int)_bits;

@@ -52,7 +52,7 @@ internal sealed partial class CodeParser
         foreach (var (count, type) in runs)
         {
             body.U32(count);
-            body.Byte((byte)type);
+            body.ValType(type);
         }
         ParseInstructions(c, body);
         c.ExpectEnd();
@@ -264,7 +264,7 @@ internal sealed partial class CodeParser
         {
             var results = ModuleParser.ParseResults(c);
             if (results.Count == 0) { w.Byte(0x40); return; }
-            if (results.Count == 1) { w.Byte((byte)results[0]); return; }
+            if (results.Count == 1) { w.ValType(results[0]); return; }
             w.S64(_module.FindOrAddType(new FuncType([], results.ToArray())));
             return;
         }
@@ -312,6 +312,9 @@ internal sealed partial class CodeParser
                 break;
             case Immediate.Tag:
                 w.U32(_module.Tags.Resolve(ExpectIndexAtom(c)));
+                break;
+            case Immediate.Type:
+                w.U32(_module.ResolveType(ExpectIndexAtom(c)));
                 break;
             case Immediate.CallIndirect:
                 {
@@ -385,11 +388,11 @@ internal sealed partial class CodeParser
                     if (!c.PeekList("result")) break;
                     var results = ModuleParser.ParseResults(c);
                     w.U32((uint)results.Count);
-                    foreach (var r in results) w.Byte((byte)r);
+                    foreach (var r in results) w.ValType(r);
                     return Opcode.SelectTyped;
                 }
             case Immediate.RefNull:
-                w.Byte((byte)c.ExpectHeapType());
+                w.HeapType(c.ExpectHeapType().HeapCode());
                 break;
             case Immediate.RefFunc:
                 w.U32(_module.Funcs.Resolve(ExpectIndexAtom(c)));

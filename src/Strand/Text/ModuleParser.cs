@@ -54,9 +54,21 @@ internal sealed partial class ModuleParser
             if (f is not SList list || list.Head is null) throw f.Error($"unexpected token {f}, expected a module field");
             lists.Add(list);
         }
-        foreach (var field in lists) parser.Register(field);
-        foreach (var field in lists) parser.Define(field);
-        return parser.Assemble();
+        // Type names first: a type may refer to itself or to a later type by name ((ref $t)).
+        foreach (var field in lists)
+            if (field.HeadIs("type")) parser._typeSpace.Add(new Cursor(field).TryId());
+        var outerNames = Cursor.TypeNames;
+        Cursor.TypeNames = parser._typeSpace;
+        try
+        {
+            foreach (var field in lists) parser.Register(field);
+            foreach (var field in lists) parser.Define(field);
+            return parser.Assemble();
+        }
+        finally
+        {
+            Cursor.TypeNames = outerNames;
+        }
     }
 
     // ---------------------------------------------------------------- pass one
@@ -77,8 +89,7 @@ internal sealed partial class ModuleParser
                     var (parameters, _) = ParseParams(fc, allowIds: true);
                     var results = ParseResults(fc);
                     fc.ExpectEnd();
-                    _typeSpace.Add(id);
-                    _types.Add(new FuncType(parameters.ToArray(), results.ToArray()));
+                    _types.Add(new FuncType(parameters.ToArray(), results.ToArray())); // its name was added first (Encode)
                     break;
                 }
             case "import":
@@ -194,6 +205,9 @@ internal sealed partial class ModuleParser
         }
         return types;
     }
+
+    /// <summary>A type index or identifier (call_ref, return_call_ref).</summary>
+    internal uint ResolveType(SAtom atom) => _typeSpace.Resolve(atom);
 
     /// <summary>The first type index equal to <paramref name="type"/>, appending a new type if there is none.</summary>
     internal uint FindOrAddType(FuncType type)
@@ -405,7 +419,7 @@ internal sealed partial class ModuleParser
         // Text order is limits then reference type; binary order is the reverse.
         var limits = new ByteWriter();
         WriteLimits(limits, c, allowShared: false);
-        w.Byte((byte)c.ExpectRefType());
+        w.ValType(c.ExpectRefType());
         w.Bytes(limits);
     }
 
@@ -416,13 +430,13 @@ internal sealed partial class ModuleParser
         if (c.TryList("mut") is { } m)
         {
             var mc = new Cursor(m);
-            w.Byte((byte)mc.ExpectValType());
+            w.ValType(mc.ExpectValType());
             mc.ExpectEnd();
             w.Byte(1);
         }
         else
         {
-            w.Byte((byte)c.ExpectValType());
+            w.ValType(c.ExpectValType());
             w.Byte(0);
         }
     }
@@ -477,7 +491,7 @@ internal sealed partial class ModuleParser
             {
                 while (!ec.AtEnd) items.Add(RefFuncExpr(Funcs.Resolve(ec.ExpectAtom())));
             }
-            _tables.Byte((byte)refType);
+            _tables.ValType(refType);
             _tables.Byte((byte)(table64 ? 5 : 1));
             _tables.U32((uint)items.Count);
             _tables.U32((uint)items.Count);
@@ -491,7 +505,7 @@ internal sealed partial class ModuleParser
         {
             var limits = new ByteWriter();
             WriteLimits(limits, c, allowShared: false, addressTypeRead: true);
-            tableType.Byte((byte)c.ExpectRefType());
+            tableType.ValType(c.ExpectRefType());
             tableType.Bytes(limits);
         }
         else WriteTableType(tableType, c);
@@ -691,7 +705,7 @@ internal sealed partial class ModuleParser
         if (mode != ElemMode.Active || explicitTable)
         {
             if (indexForm) _elems.Byte(0x00); // elemkind funcref
-            else _elems.Byte((byte)refType);
+            else _elems.ValType(refType);
         }
         _elems.U32((uint)items.Count);
         if (indexForm) foreach (var f in indices) _elems.U32(f);
@@ -761,9 +775,9 @@ internal sealed partial class ModuleParser
             {
                 s.Byte(0x60);
                 s.U32((uint)t.Params.Length);
-                foreach (var p in t.Params) s.Byte((byte)p);
+                foreach (var p in t.Params) s.ValType(p);
                 s.U32((uint)t.Results.Length);
-                foreach (var r in t.Results) s.Byte((byte)r);
+                foreach (var r in t.Results) s.ValType(r);
             }
             Section(module, 1, s);
         }

@@ -4,8 +4,9 @@ namespace Strand.Validation;
 
 /// <summary>
 /// Validates a decoded module against the WebAssembly 2.0 rules plus the threads proposal
-/// (shared memories and atomic instructions), memory64/table64, multi-memory and extended constant expressions. SIMD is not supported: any v128 use throws
-/// <see cref="WasmUnsupportedException"/>.
+/// (shared memories and atomic instructions), SIMD and relaxed SIMD, and WebAssembly 3.0 without GC: memory64/table64,
+/// multi-memory, extended constant expressions, exception handling, tail calls and typed function references
+/// (subtyping in <see cref="Subtyping"/>, type equivalence in <see cref="TypeRegistry"/>).
 /// </summary>
 public static class ModuleValidator
 {
@@ -40,20 +41,36 @@ public static class ModuleValidator
         if (module.Bodies.Count != module.FunctionTypeIndices.Count)
             throw new WasmFormatException(0, "function and code section have inconsistent lengths");
 
+        CheckTypes(module);
         var context = BuildContext(module);
 
         foreach (var import in module.Imports)
         {
             switch (import.Kind)
             {
-                case ExternalKind.Table: CheckTableType(import.Table!); break;
+                case ExternalKind.Table: CheckTableType(module, import.Table!); break;
                 case ExternalKind.Memory: CheckMemoryType(import.Memory!); break;
+                case ExternalKind.Global: CheckValType(module, import.Global.Type, 0); break;
             }
         }
 
         foreach (var global in module.Globals)
+        {
+            CheckValType(module, global.Type.Type, global.Init.Start);
             CheckConstantExpression(module, context, global.Init, global.Type.Type);
-        foreach (var table in module.Tables) CheckTableType(table);
+        }
+        for (int i = 0; i < module.Tables.Count; i++)
+        {
+            var table = module.Tables[i];
+            CheckTableType(module, table);
+            if (module.TableInitializers.GetValueOrDefault(i) is { } init)
+                CheckConstantExpression(module, context, init, table.ElementType);
+            else if (!table.ElementType.IsNullable())
+                throw new WasmValidationException("type mismatch", 0); // a non-nullable table needs an initializer
+        }
+        foreach (var body in module.Bodies)
+            foreach (var group in body.Locals)
+                CheckValType(module, group.Type, body.CodeStart);
         foreach (var memory in module.Memories) CheckMemoryType(memory);
         foreach (var segment in module.Elements) CheckElementSegment(module, context, segment);
         foreach (var segment in module.Data) CheckDataSegment(module, context, segment);
@@ -137,6 +154,44 @@ public static class ModuleValidator
         }
     }
 
+    /// <summary>
+    /// The signature of a block whose type may be any value type (3.0: reference types with type indices are checked
+    /// against the module's types, "unknown type").
+    /// </summary>
+    internal static FuncType ResolveBlockType(ModuleDefinition module, BlockType blockType, int offset, bool checkTypes)
+    {
+        if (blockType.Kind != BlockTypeKind.Value || SingleResultTypes.ContainsKey(blockType.Value))
+            return ResolveBlockType(module, blockType, offset);
+        CheckValType(module, blockType.Value, offset);
+        return new FuncType([], [blockType.Value]);
+    }
+
+    /// <summary>"unknown type" unless every type index in <paramref name="type"/> names a type of the module.</summary>
+    internal static void CheckValType(ModuleDefinition module, ValType type, int offset)
+    {
+        if (type.TypeIndex() is { } index && index >= (uint)module.Types.Count)
+            throw new WasmValidationException($"unknown type {index}", offset);
+    }
+
+    /// <summary>
+    /// The type section: each type may refer to itself and to earlier types only (without GC's <c>rec</c> groups every
+    /// type is a recursion group of one; spec 3.2.x, "unknown type" otherwise).
+    /// </summary>
+    private static void CheckTypes(ModuleDefinition module)
+    {
+        for (int i = 0; i < module.Types.Count; i++)
+        {
+            foreach (var t in module.Types[i].Params) CheckEarlierType(t, i);
+            foreach (var t in module.Types[i].Results) CheckEarlierType(t, i);
+        }
+
+        static void CheckEarlierType(ValType t, int self)
+        {
+            if (t.TypeIndex() is { } index && index > (uint)self)
+                throw new WasmValidationException($"unknown type {index}", 0);
+        }
+    }
+
     /// <summary>A tag's type (exception handling): a function type with no results.</summary>
     private static FuncType TagType(ModuleDefinition module, uint typeIndex)
     {
@@ -154,6 +209,7 @@ public static class ModuleValidator
     private static ModuleContext BuildContext(ModuleDefinition module)
     {
         var functions = new List<FuncType>();
+        var functionTypeIndices = new List<uint>();
         var tables = new List<TableType>();
         var globals = new List<GlobalType>();
         var tags = new List<FuncType>();
@@ -166,6 +222,7 @@ public static class ModuleValidator
                     break;
                 case ExternalKind.Function:
                     functions.Add(TypeAt(module, import.FunctionTypeIndex));
+                    functionTypeIndices.Add(import.FunctionTypeIndex);
                     break;
                 case ExternalKind.Table:
                     tables.Add(import.Table!);
@@ -176,6 +233,7 @@ public static class ModuleValidator
             }
         }
         foreach (var typeIndex in module.FunctionTypeIndices) functions.Add(TypeAt(module, typeIndex));
+        functionTypeIndices.AddRange(module.FunctionTypeIndices);
         tables.AddRange(module.Tables);
         foreach (var typeIndex in module.Tags) tags.Add(TagType(module, typeIndex));
         foreach (var global in module.Globals)
@@ -185,6 +243,8 @@ public static class ModuleValidator
 
         var context = new ModuleContext
         {
+            TypeIds = TypeRegistry.CanonicalIds(module.Types),
+            FunctionTypeIndices = functionTypeIndices.ToArray(),
             FunctionTypes = functions.ToArray(),
             Tables = tables.ToArray(),
             Globals = globals.ToArray(),
@@ -212,8 +272,9 @@ public static class ModuleValidator
             if (ins.Opcode == Opcode.RefFunc) declared.Add(ins.Index);
     }
 
-    private static void CheckTableType(TableType table)
+    private static void CheckTableType(ModuleDefinition module, TableType table)
     {
+        CheckValType(module, table.ElementType, 0);
         // A 32-bit table's limits are u32s and a 64-bit one's u64s (table64), so the bounds (2^32-1, 2^64-1) hold by construction.
         if (table.Limits.Max is { } max && table.Limits.Min > max)
             throw new WasmValidationException("size minimum must not be greater than maximum", 0);
@@ -236,8 +297,9 @@ public static class ModuleValidator
     }
 
     /// <summary>
-    /// Constant expressions may contain only constants, ref.null, ref.func and global.get of an
-    /// imported immutable global, and must produce exactly one value of <paramref name="expected"/>.
+    /// Constant expressions (spec 3.4.13) may contain only constants, ref.null, ref.func, the extended-constant
+    /// i32/i64 add, sub and mul, and global.get of an imported immutable global (the 2.0 rule, kept: see the README's
+    /// conformance notes); they must produce exactly one value that matches <paramref name="expected"/>.
     /// </summary>
     private static void CheckConstantExpression(ModuleDefinition module, ModuleContext context, ConstExpr expression, ValType expected)
     {
@@ -251,11 +313,14 @@ public static class ModuleValidator
                 case Opcode.F32Const: stack.Add(ValType.F32); break;
                 case Opcode.F64Const: stack.Add(ValType.F64); break;
                 case Opcode.V128Const: stack.Add(ValType.V128); break;
-                case Opcode.RefNull: stack.Add(ins.RefType); break;
+                case Opcode.RefNull:
+                    CheckValType(module, ins.RefType, ins.Offset);
+                    stack.Add(ins.RefType);
+                    break;
                 case Opcode.RefFunc:
                     if (ins.Index >= (uint)context.FunctionTypes.Length)
                         throw new WasmValidationException($"unknown function {ins.Index}", ins.Offset);
-                    stack.Add(ValType.FuncRef);
+                    stack.Add(ValTypes.RefToType(context.FunctionTypeIndices[ins.Index], nullable: false));
                     break;
                 case Opcode.GlobalGet:
                 {
@@ -279,15 +344,18 @@ public static class ModuleValidator
                     throw new WasmValidationException("constant expression required", ins.Offset);
             }
         }
-        if (stack.Count != 1 || stack[0] != expected)
+        if (stack.Count != 1 || !Subtyping.Matches(stack[0], expected, context.TypeIds))
             throw new WasmValidationException("type mismatch", expression.Start);
     }
 
     private static void CheckElementSegment(ModuleDefinition module, ModuleContext context, ElementSegment segment)
     {
+        CheckValType(module, segment.ElementType, segment.SourceOffset);
         if (segment.FunctionIndices is { } indices)
         {
-            if (segment.ElementType != ValType.FuncRef) throw new WasmValidationException("type mismatch", segment.SourceOffset);
+            // Function indices are (ref func) (3.0); the segment's type is funcref or (ref func) by its encoding.
+            if (!Subtyping.Matches(ValTypes.Ref(AbstractHeapType.Func, nullable: false), segment.ElementType, context.TypeIds))
+                throw new WasmValidationException("type mismatch", segment.SourceOffset);
             foreach (var index in indices)
                 if (index >= (uint)context.FunctionTypes.Length)
                     throw new WasmValidationException($"unknown function {index}", segment.SourceOffset);
@@ -300,7 +368,7 @@ public static class ModuleValidator
         {
             if (segment.TableIndex >= (uint)context.Tables.Length)
                 throw new WasmValidationException($"unknown table {segment.TableIndex}", segment.SourceOffset);
-            if (context.Tables[segment.TableIndex].ElementType != segment.ElementType)
+            if (!Subtyping.Matches(segment.ElementType, context.Tables[segment.TableIndex].ElementType, context.TypeIds))
                 throw new WasmValidationException("type mismatch", segment.SourceOffset);
             CheckConstantExpression(module, context, segment.Offset!, context.Tables[segment.TableIndex].AddressType);
         }
