@@ -248,6 +248,31 @@ public class AbnormalEndStackPointerTests
     }
 
     [Fact]
+    public void ClangsTailCallsLeaveTheStackPointerWhereTheyBegan()
+    {
+        // fixtures/threads/tail_calls.c (clang-19 -mtail-call, [[clang::musttail]]): each level pops its frame before
+        // return_call. Node 20 gives the same results; after the trap it leaves __stack_pointer 16 bytes lower.
+        var module = ThreadFixtures.Load("threads/tail_calls.wasm");
+        var instance = new Linker().Instantiate(module);
+        var sp = instance.GetGlobal("__stack_pointer")!;
+        int top = sp.Value.AsI32;
+        Assert.Equal(66560, top);
+        Assert.Equal(500_000, instance.Invoke("even", Value.I32(1_000_000), Value.I32(0))[0].AsI32);
+        Assert.Equal(4, instance.Invoke("odd", Value.I32(7), Value.I32(0))[0].AsI32);
+        Assert.Equal(0, instance.Invoke("count_down", Value.I32(1_000_000), Value.I32(0))[0].AsI32);
+        Assert.Equal(top, sp.Value.AsI32);
+        Assert.Equal(TrapCode.Unreachable, Assert.Throws<TrapException>(() => instance.Invoke("count_down", Value.I32(100), Value.I32(1))).Code);
+        Assert.Equal(top, sp.Value.AsI32);
+
+        // On a thread of a group, with the overflow guard checking each of those writes.
+        using var group = new ThreadGroup(module, new ThreadGroupOptions { Timeout = ThreadFixtures.JoinTimeout });
+        var thread = group.Spawn("even", Value.I32(1_000_000), Value.I32(0));
+        Assert.Null(ThreadFixtures.Finish(group));
+        Assert.Equal(500_000, thread.Result![0].AsI32);
+        Assert.Equal(thread.InitialStackPointer, (uint)thread.Instance!.Globals[group.StackPointerGlobal!.Value].I32);
+    }
+
+    [Fact]
     public void CancellationAndStackExhaustionRestoreIt()
     {
         var host = new Host();
