@@ -12,7 +12,7 @@ namespace Strand.Fuzz
         private const string Usage = """
             usage: Strand.Fuzz [--seeds A..B] [--keep DIR] [--timeout MS] [--bytes MIN..MAX]
                                [--no-reftypes] [--no-passes] [--feature NAME]... [--tail-eh] [--verbose]
-                               [--wasm-opt PATH] [--node PATH]
+                               [--eh-gen] [--wasm-opt PATH] [--wat2wasm PATH] [--node PATH]
                    Strand.Fuzz --module FILE.wasm [--timeout MS] [--verbose]
               --seeds A..B    seeds to run (default 0..99, inclusive)
               --keep DIR      write every mismatching module with both traces into DIR
@@ -25,6 +25,10 @@ namespace Strand.Fuzz
                               summary counts the modules that really use each (binaryen 108 generates return_call*
                               and tags, but no try/throw, 64-bit memory or extended constant; docs/fuzzing.md)
               --tail-eh       the same as --feature tail-call --feature exception-handling
+              --eh-gen        instead of binaryen, Strand.Fuzz's own generator of modules using the legacy
+                              exception-handling instructions (try/catch/catch_all/throw/rethrow/delegate),
+                              assembled by wabt's wat2wasm (--wat2wasm PATH)
+              --print-eh SEED print --eh-gen's module for SEED (WAT)
               --module FILE   compare one existing module; exit code 1 on a mismatch
             """;
 
@@ -34,7 +38,8 @@ namespace Strand.Fuzz
             string? keep = null, single = null;
             string wasmOpt = "wasm-opt", node = "node";
             int timeoutMs = 5000, minBytes = 1000, maxBytes = 20000;
-            bool referenceTypes = true, passes = true, verbose = false;
+            bool referenceTypes = true, passes = true, verbose = false, ehGen = false;
+            string wat2wasm = "wat2wasm";
             var extra = new List<string>();
             try
             {
@@ -58,6 +63,9 @@ namespace Strand.Fuzz
                             break;
                         case "--verbose": verbose = true; break;
                         case "--wasm-opt": wasmOpt = Next(); break;
+                        case "--wat2wasm": wat2wasm = Next(); break;
+                        case "--eh-gen": ehGen = true; break;
+                        case "--print-eh": Console.Write(EhGenerator.Generate(long.Parse(Next()))); return 0;
                         case "--node": node = Next(); break;
                         case "--module": single = Next(); break;
                         case "-h" or "--help": Console.WriteLine(Usage); return 0;
@@ -105,7 +113,7 @@ namespace Strand.Fuzz
                     ModuleGenerator.Generated generated;
                     try
                     {
-                        generated = generator.Generate(seed, work, options);
+                        generated = ehGen ? EhModules.Generate(seed, work, wat2wasm) : generator.Generate(seed, work, options);
                     }
                     catch (InvalidOperationException e)
                     {
@@ -123,16 +131,24 @@ namespace Strand.Fuzz
                     {
                         // NaN payloads and signs are nondeterministic in the spec: a difference that goes away
                         // when binaryen's --denan replaces every NaN by 0 is not a bug.
-                        string denan = generator.Denan(generated.Path, generated.FeatureFlags);
-                        var again = Differ.Run(denan, timeoutMs, nodeRunner);
-                        if (again.Comparison.Verdict == Verdict.Match)
+                        string? denan = null;
+                        try
+                        {
+                            denan = generator.Denan(generated.Path, generated.FeatureFlags);
+                        }
+                        catch (InvalidOperationException e)
+                        {
+                            Console.WriteLine($"seed {seed}: --denan failed, the mismatch stands: {e.Message.Split('\n')[0]}");
+                        }
+                        var again = denan is null ? null : Differ.Run(denan, timeoutMs, nodeRunner);
+                        if (again?.Comparison.Verdict == Verdict.Match)
                         {
                             Count("NaN-only differences");
                             verdict = Verdict.Match;
                             Console.WriteLine($"seed {seed}: NaN-only difference (gone with --denan): {outcome.Comparison.Describe()}");
                             if (keep is not null) Keep(Path.Combine(keep, "nan"), seed, generated.Path, outcome);
                         }
-                        File.Delete(denan);
+                        if (denan is not null) File.Delete(denan);
                     }
                     if (verdict == Verdict.TimeoutAsymmetry) Count("timeout asymmetries");
                     if (verdict == Verdict.Mismatch) mismatches++;
