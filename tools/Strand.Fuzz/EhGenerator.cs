@@ -12,7 +12,8 @@ namespace Strand.Fuzz;
 /// <c>env.log2 (i32 i64)</c> (each call is a trace line), an exported mutable global, and functions
 /// <c>f0 .. fN-1 (param i32) (result i32)</c>, all exported, whose bodies nest statements: logging, local and global
 /// writes, <c>if</c>, blocks left by <c>br_if</c> (also from inside a <c>try</c>), calls of higher-numbered functions
-/// only (no recursion, so no hang), conditional <c>throw</c>s of each tag, <c>try</c> with any subset of catch clauses and
+/// only (no recursion, so no hang), <c>return_call</c> (also from inside a <c>try</c>, whose handlers then do not apply),
+/// conditional <c>throw</c>s of each tag, <c>try</c> with any subset of catch clauses and
 /// <c>catch_all</c>, <c>rethrow</c> from a catch body (also from inside nested blocks), <c>try ... delegate</c> to an
 /// enclosing <c>try</c> or out of the function, <c>try</c> with an i32 result as an expression, and rare traps (a trap is
 /// never caught). An exception that leaves an export is the outcome <c>exception</c> on both sides.
@@ -90,7 +91,9 @@ internal sealed class EhGenerator
             case 4: Line(indent, $"(local.set $y (i64.add (local.get $y) (i64.extend_i32_u {Expr(2)})))"); break;
             case 5: Throw(indent, conditional: true); break;
             case 6:
-                if (_current + 1 < _functionCount) Line(indent, $"(local.set $x (i32.add (local.get $x) {Call(2)}))");
+                // return_call inside a try: the callee's exceptions are not caught by this function's handlers.
+                if (_current + 1 < _functionCount && OneIn(4)) Line(indent, $"(if {Expr(2)} (then (return_call $f{_current + 1 + Below(_functionCount - _current - 1)} {Expr(2)})))");
+                else if (_current + 1 < _functionCount) Line(indent, $"(local.set $x (i32.add (local.get $x) {Call(2)}))");
                 else Line(indent, $"(call $log {Expr(2)})");
                 break;
             case 7:
@@ -281,7 +284,7 @@ internal sealed class EhGenerator
 /// <summary>Writes <see cref="EhGenerator"/>'s module for a seed and assembles it with wat2wasm.</summary>
 internal static class EhModules
 {
-    public static readonly string[] FeatureFlags = ["--mvp-features", "--enable-exception-handling", "--enable-mutable-globals", "--enable-multivalue"];
+    public static readonly string[] FeatureFlags = ["--mvp-features", "--enable-exception-handling", "--enable-tail-call", "--enable-mutable-globals", "--enable-multivalue"];
 
     public static ModuleGenerator.Generated Generate(long seed, string directory, string wat2wasm)
     {
@@ -294,7 +297,7 @@ internal static class EhModules
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var a in new[] { "--enable-exceptions", wat, "-o", wasm }) start.ArgumentList.Add(a);
+        foreach (var a in new[] { "--enable-exceptions", "--enable-tail-call", wat, "-o", wasm }) start.ArgumentList.Add(a);
         using var process = System.Diagnostics.Process.Start(start) ?? throw new InvalidOperationException("cannot start " + wat2wasm);
         var stderr = process.StandardError.ReadToEndAsync();
         process.StandardOutput.ReadToEnd();
