@@ -51,7 +51,7 @@ public abstract partial class FunctionReference : Extern
     {
         CheckArguments(args);
         var invoker = CallStubs.GetUntypedInvoker(TypeId);
-        return Threads.EntryStackPointer.Run(this, f => invoker(f, args));
+        return Threads.EntryStackPointer.Run(this, invoker, args);
     }
 
     /// <summary>
@@ -68,8 +68,8 @@ public abstract partial class FunctionReference : Extern
     {
         CheckArguments(args);
         var invoker = CallStubs.GetUntypedInvoker(TypeId);
-        if (!cancellationToken.CanBeCanceled) return Threads.EntryStackPointer.Run(this, f => invoker(f, args));
-        return new CancellableCall(this, cancellationToken).Run(f => Threads.EntryStackPointer.Run(f, g => invoker(g, args)));
+        if (!cancellationToken.CanBeCanceled) return Threads.EntryStackPointer.Run(this, invoker, args);
+        return new CancellableCall(this, cancellationToken).Run(f => Threads.EntryStackPointer.Run(f, invoker, args));
     }
 
     private void CheckArguments(Value[] args)

@@ -107,16 +107,16 @@ internal sealed class EntryStackPointer
             for (int i = 0; i < others.Length; i++) Volatile.Write(ref _globals[i + 1].I32, others[i]);
     }
 
-    /// <summary>Calls <paramref name="call"/> and, if it ends with an exception, restores the stack pointer of
-    /// <paramref name="function"/>'s instance to its value before the call.</summary>
-    public static T Run<T>(FunctionReference function, Func<FunctionReference, T> call)
+    /// <summary>Calls <paramref name="invoker"/> with <paramref name="function"/> and <paramref name="args"/> and, if the call
+    /// ends with an exception, restores the stack pointers <see cref="For(FunctionReference)"/> covers to their values before it.</summary>
+    public static Value[] Run(FunctionReference function, Func<FunctionReference, Value[], Value[]> invoker, Value[] args)
     {
-        if (For(function) is not { } entry) return call(function);
+        if (For(function) is not { } entry) return invoker(function, args);
         var saved = entry.Save();
         bool completed = false;
         try
         {
-            var result = call(function);
+            var result = invoker(function, args);
             completed = true;
             return result;
         }
