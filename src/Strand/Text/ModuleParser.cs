@@ -382,9 +382,11 @@ internal sealed partial class ModuleParser
     private static void WriteLimits(ByteWriter w, Cursor c, bool allowShared, bool? addressTypeRead = null)
     {
         bool is64 = addressTypeRead ?? TryAddressType(c);
-        ulong min = ExpectLimit(c, is64);
+        // Memories are the limits that may be shared; the error wording follows the spec suite's.
+        string kind = allowShared ? "memory size must be at most 65536 pages (4GiB)" : "table size must be at most 2^32-1 elements";
+        ulong min = ExpectLimit(c, is64, kind);
         ulong? max = null;
-        if (c.PeekAtom() is { } a && a.Text[0] is >= '0' and <= '9') max = ExpectLimit(c, is64);
+        if (c.PeekAtom() is { } a && a.Text[0] is >= '0' and <= '9') max = ExpectLimit(c, is64, kind);
         bool shared = allowShared && c.TryKeyword("shared");
         byte flags = (byte)((max is null ? 0 : 1) | (shared ? 2 : 0) | (is64 ? 4 : 0));
         w.Byte(flags);
@@ -395,12 +397,16 @@ internal sealed partial class ModuleParser
     /// <summary>Reads an optional address type keyword: true for <c>i64</c>.</summary>
     private static bool TryAddressType(Cursor c) => !c.TryKeyword("i32") && c.TryKeyword("i64");
 
-    private static ulong ExpectLimit(Cursor c, bool is64)
+    /// <summary>
+    /// A limit: a u64 literal (WebAssembly 3.0 text). With a 32-bit address type one of 2^32 or more is well-formed but
+    /// invalid (<paramref name="tooLarge"/>): the binary format's 32-bit limits cannot carry it.
+    /// </summary>
+    private static ulong ExpectLimit(Cursor c, bool is64, string tooLarge)
     {
-        if (!is64) return c.ExpectU32();
         var atom = c.ExpectAtom();
         if (!Literals.TryParseNat(atom.Text, ulong.MaxValue, out var v, out bool outOfRange)) throw atom.Error($"unexpected token {atom.Text}, expected a natural number");
         if (outOfRange) throw atom.Error(Literals.OutOfRange);
+        if (!is64 && v > uint.MaxValue) throw atom.Error(tooLarge).AsInvalid();
         return v;
     }
 
@@ -650,7 +656,7 @@ internal sealed partial class ModuleParser
             }
         }
 
-        ValType refType = ValType.FuncRef;
+        ValType refType = RefFunc; // 3.0: the elemkind func (and a bare list of function indices) is (ref func)
         var items = new List<byte[]>();
         if (c.TryKeyword("func") || (mode == ElemMode.Active && c.PeekIndex()) || (mode == ElemMode.Active && c.AtEnd))
         {
@@ -681,17 +687,22 @@ internal sealed partial class ModuleParser
         return false;
     }
 
+    private static readonly ValType RefFunc = ValTypes.Ref(AbstractHeapType.Func, nullable: false);
+
     private void WriteElemSegment(ElemMode mode, uint table, ByteWriter? offset, ValType refType, List<byte[]> items)
     {
         _elemCount++;
         var indices = new List<uint>();
-        bool indexForm = refType == ValType.FuncRef;
+        // The binary forms with function indices mean (ref func) (3.0); other types need the expression forms, whose
+        // implied type (flags 4) is funcref.
+        bool indexForm = refType == RefFunc;
         foreach (var item in items)
         {
             if (!IsRefFuncOnly(item, out var f)) { indexForm = false; break; }
             indices.Add(f);
         }
-        bool explicitTable = mode == ElemMode.Active && (table != 0 || refType != ValType.FuncRef);
+        bool impliedType = indexForm || refType == ValType.FuncRef;
+        bool explicitTable = mode == ElemMode.Active && (table != 0 || !impliedType);
         byte flags = mode switch
         {
             ElemMode.Active => (byte)(explicitTable ? 2 : 0),

@@ -101,7 +101,14 @@ public enum WastModuleKind
 }
 
 /// <summary>A module in a script. <see cref="Binary"/> is null only for <see cref="WastModuleKind.Quote"/>.</summary>
-public sealed record WastModule(WastModuleKind Kind, string? Id, byte[]? Binary, string? QuoteText, int Line);
+public sealed record WastModule(WastModuleKind Kind, string? Id, byte[]? Binary, string? QuoteText, int Line)
+{
+    /// <summary>
+    /// For a text module in <c>assert_invalid</c>/<c>assert_malformed</c> that is well-formed but invalid in a way only the
+    /// text can express (<see cref="WatParseException.Invalid"/>): the error, raised when the module is compiled.
+    /// </summary>
+    public WatParseException? TextError { get; init; }
+}
 
 /// <summary>An action: invoke an export or read an exported global; <see cref="ModuleId"/> null means the latest module.</summary>
 public abstract record WastAction(string? ModuleId, string ExportName, int Line);

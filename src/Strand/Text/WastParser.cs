@@ -152,7 +152,15 @@ public static class WastParser
                 {
                     var moduleList = c.ExpectList();
                     if (!moduleList.HeadIs("module")) throw moduleList.Error($"unexpected token {moduleList.Head}, expected a module");
-                    var module = ParseModule(moduleList);
+                    WastModule module;
+                    try
+                    {
+                        module = ParseModule(moduleList);
+                    }
+                    catch (WatParseException e) when (e.Invalid && list.Head is "assert_invalid" or "assert_malformed")
+                    {
+                        module = new WastModule(WastModuleKind.Text, null, null, null, moduleList.Line) { TextError = e };
+                    }
                     var message = Utf8(c.ExpectString());
                     c.ExpectEnd();
                     return list.Head switch

@@ -13,6 +13,9 @@ internal sealed partial class FunctionValidator
     /// <summary>Try frames (try_table, try, catch, catch_all) currently open.</summary>
     private int _openTries;
 
+    /// <summary>catch_ref and catch_all_ref pass the caught exception as <c>(ref exn)</c>: never null (3.0).</summary>
+    private static readonly ValType CaughtExnRef = ValTypes.Ref(AbstractHeapType.Exn, nullable: false);
+
     private static bool IsTryFrame(ControlFrame frame) => frame.Opcode is Opcode.Try or Opcode.TryTable or Opcode.Catch or Opcode.CatchAll;
 
     private void OpenTry()
@@ -49,9 +52,9 @@ internal sealed partial class FunctionValidator
                     ValType[] carried = clause.Kind switch
                     {
                         CatchKind.Catch => Tag(clause.Tag).Params,
-                        CatchKind.CatchRef => [.. Tag(clause.Tag).Params, ValType.ExnRef],
+                        CatchKind.CatchRef => [.. Tag(clause.Tag).Params, CaughtExnRef],
                         CatchKind.CatchAll => [],
-                        _ => [ValType.ExnRef],
+                        _ => [CaughtExnRef],
                     };
                     CheckLabelTypes(clause.Label, carried);
                 }
