@@ -27,9 +27,11 @@ public enum ValType : uint
     ExternRef = 0x6F63,
     /// <summary><c>exnref</c> = <c>(ref null exn)</c>: a caught exception, or null (exception handling, binary 0x69).</summary>
     ExnRef = 0x6963,
+    /// <summary><c>anyref</c> = <c>(ref null any)</c>: any GC reference (struct, array, i31), or null (GC, binary 0x6E).</summary>
+    AnyRef = 0x6E63,
     /// <summary>
-    /// A WebAssembly 3.0 type Strand does not implement (GC heap types).
-    /// Appears only in definitions from <see cref="ModuleDecoder.DecodeForAnalysis"/>; never in a module that compiles.
+    /// A type Strand could not decode in a definition from <see cref="ModuleDecoder.DecodeForAnalysis"/> (a tolerated
+    /// unsupported construct); never in a module that compiles. Also the "unknown" operand type of unreachable code in validation.
     /// </summary>
     Unsupported = 0x00,
 }
@@ -121,8 +123,9 @@ public static class ValTypes
     }
     /// <summary>
     /// The representation kind of a value of type <paramref name="t"/>: numbers and v128 themselves; a reference type the
-    /// nullable top of its hierarchy (funcref for function types, nofunc and func; externref; exnref), which is how
-    /// <c>Value</c>, tables and globals carry it. Concrete types are function types (GC's struct and array types are not supported).
+    /// nullable top of its hierarchy (funcref for function types, nofunc and func; externref; exnref; anyref for the GC
+    /// types), which is how <c>Value</c>, tables and globals carry it. A concrete type given by a module type index counts
+    /// as a function type here (only the module knows its kind; canonicalised types are resolved by the runtime).
     /// </summary>
     public static ValType Kind(this ValType t)
     {
@@ -134,7 +137,7 @@ public static class ValTypes
             AbstractHeapType.Func or AbstractHeapType.NoFunc => ValType.FuncRef,
             AbstractHeapType.Extern or AbstractHeapType.NoExtern => ValType.ExternRef,
             AbstractHeapType.Exn or AbstractHeapType.NoExn => ValType.ExnRef,
-            _ => ValType.Unsupported,
+            _ => ValType.AnyRef, // any, eq, i31, struct, array, none
         };
     }
 
@@ -161,6 +164,7 @@ public static class ValTypes
             case ValType.FuncRef: return "funcref";
             case ValType.ExternRef: return "externref";
             case ValType.ExnRef: return "exnref";
+            case ValType.AnyRef: return "anyref";
             case ValType.Unsupported: return "<not supported>";
         }
         if (!t.IsReference()) return $"<type 0x{(uint)t:x2}>";

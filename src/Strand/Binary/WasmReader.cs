@@ -271,10 +271,9 @@ public sealed class WasmReader
 
     /// <summary>
     /// A value type (WebAssembly 3.0 grammar, spec 5.3.4): i32, i64, f32, f64, v128 and the reference types
-    /// <c>(ref null? ht)</c> with ht = func, extern, exn, nofunc, noextern, noexn or a type index (typed function
-    /// references), including the one-byte shorthands. The GC heap types (any, eq, i31, struct, array, none) are
-    /// well-formed but not supported (<see cref="Unsupported"/>; tolerated, they become <see cref="ValType.Unsupported"/>);
-    /// any other byte is "malformed value type". A type index is not checked here (validation says "unknown type").
+    /// <c>(ref null? ht)</c> with ht an abstract heap type (func, extern, exn, any, eq, i31, struct, array and the bottoms
+    /// nofunc, noextern, noexn, none) or a type index, including the one-byte shorthands; any other byte is "malformed
+    /// value type". A type index is not checked here (validation says "unknown type").
     /// </summary>
     public ValType ReadValType()
     {
@@ -317,10 +316,7 @@ public sealed class WasmReader
         return RefTypeOf(at, shorthand, nullable: true, $"reference type {AbstractHeapTypeName(shorthand)}ref (0x{first:X2})");
     }
 
-    /// <summary>
-    /// The reference type for a heap type read as an s33 (<see cref="ReadHeapType"/>), or <see cref="ValType.Unsupported"/>
-    /// (after <see cref="Unsupported"/>) for a GC heap type.
-    /// </summary>
+    /// <summary>The reference type for a heap type read as an s33 (<see cref="ReadHeapType"/>): abstract, or a type index (checked by validation).</summary>
     public ValType RefTypeOf(int at, long heap, bool nullable, string construct)
     {
         if (heap >= 0)
@@ -329,10 +325,8 @@ public sealed class WasmReader
             if (heap >= ValTypes.RecIndexBase - ValTypes.TypeIndexBase) throw Error(at, "unknown type");
             return ValTypes.RefToType((uint)heap, nullable);
         }
-        if (heap is -0x10 or -0x11 or -0x17 or -0x0C or -0x0D or -0x0E)
-            return ValTypes.Ref((uint)(heap + 0x80), nullable);
-        Unsupported(at, UnsupportedFeatures.Gc, construct); // any, eq, i31, struct, array, none
-        return ValType.Unsupported;
+        if (heap is >= -0x17 and <= -0x0C) return ValTypes.Ref((uint)(heap + 0x80), nullable); // 0x69..0x74: every abstract heap type
+        throw Error(at, $"malformed reference type ({construct})");
     }
 
     /// <summary>

@@ -426,7 +426,7 @@ internal static class CallStubs
             throw new InvalidOperationException($"host function {function.Name} returned {results.Length} value(s) but its type {function.Type} has {expected.Length}");
         for (int i = 0; i < expected.Length; i++)
         {
-            if (ValueTypeCheck.Mismatch(results[i], expected[i], function.TypeId) is { } reason)
+            if (ValueTypeCheck.Mismatch(results[i], expected[i]) is { } reason)
                 throw new InvalidOperationException($"host function {function.Name} returned a wrong result {i} ({reason})");
         }
         return results;
@@ -515,7 +515,7 @@ internal static class CallStubs
     /// <summary>Converts the wasm-representation value on the stack to a <see cref="Value"/> (float bits preserved).</summary>
     private static void EmitToValue(ILGenerator il, ValType type)
     {
-        switch (type.Kind())
+        switch (TypeRegistry.KindOf(type))
         {
             case ValType.I32: il.Emit(OpCodes.Call, typeof(Value).GetMethod(nameof(Value.I32))!); break;
             case ValType.I64: il.Emit(OpCodes.Call, typeof(Value).GetMethod(nameof(Value.I64))!); break;
@@ -529,6 +529,9 @@ internal static class CallStubs
             case ValType.ExnRef:
                 il.Emit(OpCodes.Castclass, typeof(WasmException));
                 il.Emit(OpCodes.Call, typeof(Value).GetMethod(nameof(Value.ExnRef))!);
+                break;
+            case ValType.AnyRef:
+                il.Emit(OpCodes.Call, typeof(ExceptionOps).GetMethod(nameof(ExceptionOps.AnyRefValue))!);
                 break;
             default: il.Emit(OpCodes.Call, typeof(Value).GetMethod(nameof(Value.ExternRef))!); break;
         }

@@ -18,7 +18,7 @@ public sealed class Module
         Compiled = new CompiledModule(definition) { BackgroundGeneration = backgroundGeneration };
 
         // Types as the runtime sees them: canonical (type indices replaced by process-wide ids), so they compare across modules.
-        TypeIds = TypeRegistry.CanonicalIds(definition.Types);
+        TypeIds = TypeRegistry.CanonicalIds(definition);
         var types = new List<FuncType>();
         var imports = new List<ImportInfo>();
         foreach (var import in definition.Imports)
@@ -36,7 +36,7 @@ public sealed class Module
         }
         foreach (var typeIndex in definition.FunctionTypeIndices) types.Add(CanonicalType(typeIndex));
         FunctionTypes = types.ToArray();
-        FunctionTypeIds = FunctionTypes.Select(TypeRegistry.GetId).ToArray();
+        FunctionTypeIds = Enumerable.Range(0, definition.TotalFunctionCount).Select(f => TypeIds[definition.GetFunctionTypeIndex((uint)f)]).ToArray();
         Imports = imports;
 
         Exports = definition.Exports.Select(e => e.Kind switch

@@ -6,7 +6,7 @@ namespace Strand.Runtime;
 /// The one place where values from the host meet declared types (arguments of <see cref="FunctionReference.Invoke(Value[])"/>,
 /// results of untyped host functions, global and table writes, exception payloads) and where stored references become
 /// <see cref="Value"/>s. Declared types are canonical (<see cref="Module.Canonical(ValType)"/>): a concrete reference type
-/// carries a canonical type id, or <c>rec.0</c> for the function type it appears in (the <c>selfTypeId</c> argument).
+/// carries a canonical type id, and a function matches it if its type is that type or a declared subtype of it.
 /// </summary>
 internal static class ValueTypeCheck
 {
@@ -15,9 +15,9 @@ internal static class ValueTypeCheck
     /// of the type's hierarchy, non-null for a non-nullable type, and a function of exactly the concrete type if one is
     /// named); else the reason, for an exception message.
     /// </summary>
-    public static string? Mismatch(Value value, ValType expected, int selfTypeId = 0)
+    public static string? Mismatch(Value value, ValType expected)
     {
-        var kind = expected.Kind();
+        var kind = Validation.TypeRegistry.KindOf(expected);
         if (value.Type != kind) return $"{value.Type.ToWat()} is not {expected.ToWat()}";
         if (!expected.IsReference()) return null;
         var reference = value.Reference;
@@ -29,24 +29,30 @@ internal static class ValueTypeCheck
                 if (reference is not FunctionReference function) return "a funcref must be a FunctionReference";
                 uint heap = expected.HeapCode();
                 if (heap == (uint)AbstractHeapType.NoFunc) return $"only null is {expected.ToWat()}";
-                int? id = expected.CanonicalId() ?? (heap >= ValTypes.RecIndexBase && heap < ValTypes.CanonicalIdBase ? selfTypeId : null);
-                if (id is { } typeId && function.TypeId != typeId)
+                if (expected.CanonicalId() is { } typeId && !Validation.TypeRegistry.IsSubtype(function.TypeId, typeId))
                     return $"the function has type {function.Type}, not {Validation.TypeRegistry.GetType(typeId)}";
                 return null;
             }
             case ValType.ExnRef:
                 if (reference is not WasmException) return "an exnref must be a WasmException";
                 return expected.HeapCode() == (uint)AbstractHeapType.NoExn ? $"only null is {expected.ToWat()}" : null;
+            case ValType.AnyRef:
+            {
+                // A host object is an "externalized" anyref (only any holds it); eq, i31, struct, array and concrete types need GC objects.
+                int target = expected.CanonicalId() ?? -(int)expected.HeapCode();
+                return GcOps.Test(reference, target, 0) != 0 ? null : $"the reference is not {expected.ToWat()}";
+            }
             default:
                 return expected.HeapCode() == (uint)AbstractHeapType.NoExtern ? $"only null is {expected.ToWat()}" : null;
         }
     }
 
     /// <summary>A stored reference (table element, global, payload, compiled-code value) as a <see cref="Value"/> of its type's kind.</summary>
-    public static Value ToValue(ValType type, object? reference) => type.Kind() switch
+    public static Value ToValue(ValType type, object? reference) => Validation.TypeRegistry.KindOf(type) switch
     {
         ValType.FuncRef => Value.FuncRef((FunctionReference?)reference),
         ValType.ExnRef => Value.ExnRef((WasmException?)reference),
+        ValType.AnyRef => Value.OfReference(ValType.AnyRef, reference),
         _ => Value.ExternRef(reference),
     };
 }

@@ -407,7 +407,8 @@ internal static class WasmOps
         // Validation guarantees call_indirect only names funcref tables.
         var function = Unsafe.As<FunctionReference?>(elements[index]);
         if (function is null) ThrowElementTrap(TrapCode.UninitializedElement, index);
-        if (function.TypeId != typeId) ThrowTrap(TrapCode.IndirectCallTypeMismatch);
+        // The callee's type must be the expected one or a declared subtype of it (GC); equality is the common case.
+        if (function.TypeId != typeId && !Validation.TypeRegistry.IsSubtype(function.TypeId, typeId)) ThrowTrap(TrapCode.IndirectCallTypeMismatch);
         return function;
     }
 

@@ -152,8 +152,8 @@ internal sealed class Cursor
     }
 
     /// <summary>
-    /// A heap type's code (see <see cref="ValTypes"/>): func, extern, exn, nofunc, noextern, noexn, or a type index or
-    /// identifier. The GC heap types (any, eq, i31, struct, array, none) are "not supported".
+    /// A heap type's code (see <see cref="ValTypes"/>): an abstract heap type (func, extern, exn, any, eq, i31, struct, array,
+    /// nofunc, noextern, noexn, none), or a type index or identifier.
     /// </summary>
     private static uint ParseHeapType(SAtom atom)
     {
@@ -165,8 +165,12 @@ internal sealed class Cursor
             case "nofunc": return (uint)AbstractHeapType.NoFunc;
             case "noextern": return (uint)AbstractHeapType.NoExtern;
             case "noexn": return (uint)AbstractHeapType.NoExn;
-            case "any" or "eq" or "i31" or "struct" or "array" or "none":
-                throw atom.Error($"not supported: heap type {atom.Text} (GC is not implemented)");
+            case "any": return (uint)AbstractHeapType.Any;
+            case "eq": return (uint)AbstractHeapType.Eq;
+            case "i31": return (uint)AbstractHeapType.I31;
+            case "struct": return (uint)AbstractHeapType.Struct;
+            case "array": return (uint)AbstractHeapType.Array;
+            case "none": return (uint)AbstractHeapType.None;
         }
         if (atom.IsId)
         {
@@ -192,7 +196,7 @@ internal sealed class Cursor
         _ => TryParseRefShorthand(atom.Text) ?? throw atom.Error($"unexpected token {atom.Text}, expected a value type"),
     };
 
-    /// <summary>funcref, externref, exnref and the bottom shorthands nullfuncref, nullexternref, nullexnref.</summary>
+    /// <summary>The reference type shorthands: funcref, externref, exnref, anyref, eqref, i31ref, structref, arrayref and the bottoms nullfuncref, nullexternref, nullexnref, nullref.</summary>
     private static ValType? TryParseRefShorthand(string text) => text switch
     {
         "funcref" => ValType.FuncRef,
@@ -201,6 +205,12 @@ internal sealed class Cursor
         "nullfuncref" => ValTypes.Ref(AbstractHeapType.NoFunc, nullable: true),
         "nullexternref" => ValTypes.Ref(AbstractHeapType.NoExtern, nullable: true),
         "nullexnref" => ValTypes.Ref(AbstractHeapType.NoExn, nullable: true),
+        "anyref" => ValType.AnyRef,
+        "eqref" => ValTypes.Ref(AbstractHeapType.Eq, nullable: true),
+        "i31ref" => ValTypes.Ref(AbstractHeapType.I31, nullable: true),
+        "structref" => ValTypes.Ref(AbstractHeapType.Struct, nullable: true),
+        "arrayref" => ValTypes.Ref(AbstractHeapType.Array, nullable: true),
+        "nullref" => ValTypes.Ref(AbstractHeapType.None, nullable: true),
         _ => null,
     };
 

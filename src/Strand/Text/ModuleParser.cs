@@ -10,7 +10,6 @@ namespace Strand.Text;
 /// </summary>
 internal sealed partial class ModuleParser
 {
-    private readonly List<FuncType> _types = new();
     private readonly IndexSpace _typeSpace = new("type");
     internal readonly IndexSpace Funcs = new("function");
     internal readonly IndexSpace Tables = new("table");
@@ -56,7 +55,7 @@ internal sealed partial class ModuleParser
         }
         // Type names first: a type may refer to itself or to a later type by name ((ref $t)).
         foreach (var field in lists)
-            if (field.HeadIs("type")) parser._typeSpace.Add(new Cursor(field).TryId());
+            if (field.HeadIs("type") || field.HeadIs("rec")) parser.RegisterTypeNames(field);
         var outerNames = Cursor.TypeNames;
         Cursor.TypeNames = parser._typeSpace;
         try
@@ -80,18 +79,9 @@ internal sealed partial class ModuleParser
         var c = new Cursor(field);
         switch (field.Head)
         {
-            case "type":
-                {
-                    var id = c.TryId();
-                    var funcList = c.TryList("func") ?? throw c.Unexpected();
-                    c.ExpectEnd();
-                    var fc = new Cursor(funcList);
-                    var (parameters, _) = ParseParams(fc, allowIds: true);
-                    var results = ParseResults(fc);
-                    fc.ExpectEnd();
-                    _types.Add(new FuncType(parameters.ToArray(), results.ToArray())); // its name was added first (Encode)
-                    break;
-                }
+            case "type" or "rec":
+                DefineTypes(field); // its names were added first (Encode)
+                break;
             case "import":
                 {
                     c.ExpectString();
@@ -209,16 +199,6 @@ internal sealed partial class ModuleParser
     /// <summary>A type index or identifier (call_ref, return_call_ref).</summary>
     internal uint ResolveType(SAtom atom) => _typeSpace.Resolve(atom);
 
-    /// <summary>The first type index equal to <paramref name="type"/>, appending a new type if there is none.</summary>
-    internal uint FindOrAddType(FuncType type)
-    {
-        int i = _types.IndexOf(type);
-        if (i >= 0) return (uint)i;
-        _types.Add(type);
-        _typeSpace.Add(null);
-        return (uint)(_types.Count - 1);
-    }
-
     /// <summary>
     /// A type use: <c>(type x)? (param ...)* (result ...)*</c>. With an explicit index any inline
     /// signature must agree with it; without one the signature is looked up or added.
@@ -245,7 +225,13 @@ internal sealed partial class ModuleParser
                 if (parameters.Count > 0 || results.Count > 0) throw typeRef!.Error($"unknown type {index}");
                 return (index, ids);
             }
-            var declared = _types[(int)index];
+            var declared = _types[(int)index].Func;
+            if (declared is null)
+            {
+                // A struct or array type: validation reports it ("type mismatch"); an inline signature cannot agree with it.
+                if (parameters.Count > 0 || results.Count > 0) throw typeRef!.Error("inline function type does not match the referenced type");
+                return (index, ids);
+            }
             if (parameters.Count > 0 || results.Count > 0)
             {
                 if (!declared.Equals(new FuncType(parameters.ToArray(), results.ToArray())))
@@ -264,7 +250,7 @@ internal sealed partial class ModuleParser
         var c = new Cursor(field);
         switch (field.Head)
         {
-            case "type": break;
+            case "type" or "rec": break;
             case "import": DefineImport(c); break;
             case "func": DefineFunc(c); break;
             case "table": DefineTable(c); break;
@@ -778,20 +764,7 @@ internal sealed partial class ModuleParser
         var module = new ByteWriter();
         module.Bytes([0x00, 0x61, 0x73, 0x6D, 0x01, 0x00, 0x00, 0x00]);
 
-        if (_types.Count > 0)
-        {
-            var s = new ByteWriter();
-            s.U32((uint)_types.Count);
-            foreach (var t in _types)
-            {
-                s.Byte(0x60);
-                s.U32((uint)t.Params.Length);
-                foreach (var p in t.Params) s.ValType(p);
-                s.U32((uint)t.Results.Length);
-                foreach (var r in t.Results) s.ValType(r);
-            }
-            Section(module, 1, s);
-        }
+        WriteTypeSection(module);
         VectorSection(module, 2, _importCount, _imports);
         VectorSection(module, 3, _functionCount, _functions);
         VectorSection(module, 4, _tableCount, _tables);

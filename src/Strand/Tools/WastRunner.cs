@@ -562,6 +562,11 @@ public sealed class WastRunner
                 var function = instance.Exports.GetValueOrDefault(invoke.ExportName) as FunctionReference
                     ?? throw new ActionUnavailableException($"no exported function \"{invoke.ExportName}\"");
                 var args = invoke.Arguments.Select(ToValue).ToArray();
+                // A host reference is passed in the parameter's hierarchy (internalised for anyref, as an embedder would).
+                var parameters = function.Type.Params;
+                for (int i = 0; i < args.Length && i < parameters.Length; i++)
+                    if (invoke.Arguments[i].Type == WastValueType.HostRef && parameters[i].IsReference())
+                        args[i] = Value.OfReference(Strand.Validation.TypeRegistry.KindOf(parameters[i]), args[i].Reference);
                 return function.Invoke(args);
             }
             case WastGet get:
@@ -865,6 +870,8 @@ public sealed class WastRunner
         WastValueType.F64 => Value.F64Bits(v.Bits),
         WastValueType.FuncRef => Value.Null(ValType.FuncRef),
         WastValueType.ExnRef => Value.Null(ValType.ExnRef),
+        WastValueType.AnyRef => Value.Null(ValType.AnyRef),
+        WastValueType.HostRef => Value.ExternRef(Handle(v.Bits)),
         WastValueType.ExternRef => v.IsNull ? Value.Null(ValType.ExternRef) : Value.ExternRef(Handle(v.Bits)),
         WastValueType.V128 => Value.V128(System.Runtime.Intrinsics.Vector128.AsByte(System.Runtime.Intrinsics.Vector128.Create(v.Bits, v.High))),
         _ => throw new ArgumentOutOfRangeException(nameof(v)),
@@ -884,6 +891,7 @@ public sealed class WastRunner
                     WastValueType.F64 => actual.Type == ValType.F64 && actual.Bits == v.Bits,
                     WastValueType.FuncRef => actual.Type == ValType.FuncRef && v.IsNull && actual.Reference is null,
                     WastValueType.ExnRef => actual.Type == ValType.ExnRef && v.IsNull && actual.Reference is null,
+                    WastValueType.AnyRef => actual.Type == ValType.AnyRef && v.IsNull && actual.Reference is null,
                     WastValueType.ExternRef => actual.Type == ValType.ExternRef && (v.IsNull
                         ? actual.Reference is null
                         : actual.Reference is ExternHandle h && h.Id == v.Bits),
@@ -908,6 +916,16 @@ public sealed class WastRunner
                     if ((bits & exp) != exp || (bits & mant) == 0) return false;
                     return nan.Canonical ? (bits & mant) == quiet : (bits & quiet) != 0;
                 }
+            case WastExpectedGcRef gc:
+                return actual.Reference is { } held && gc.Heap switch
+                {
+                    "struct" => held is GcStruct,
+                    "array" => held is GcArray,
+                    "i31" => held is I31Ref,
+                    "eq" => held is GcStruct or GcArray or I31Ref,
+                    "host" => held is ExternHandle h && (gc.HostId is not { } id || h.Id == id),
+                    _ => actual.Type == ValType.AnyRef,
+                };
             case WastExpectedAnyNull:
                 return actual.Type is not (ValType.I32 or ValType.I64 or ValType.F32 or ValType.F64 or ValType.V128) && actual.Reference is null;
             case WastExpectedNonNullRef r:

@@ -215,9 +215,11 @@ internal sealed partial class FunctionValidator
         return _context.FunctionTypes[index];
     }
 
+    /// <summary>Type <paramref name="index"/>, which must be a function type (call_indirect, call_ref, return_call_*).</summary>
     private FuncType TypeAt(uint index)
     {
         if (index >= (uint)_module.Types.Count) throw Error($"unknown type {index}");
+        if (!_module.IsFunctionType(index)) throw Error("type mismatch");
         return _module.Types[(int)index];
     }
 
@@ -292,6 +294,9 @@ internal sealed partial class FunctionValidator
                 return;
             case Opcode.CallRef or Opcode.ReturnCallRef or Opcode.RefAsNonNull or Opcode.BrOnNull or Opcode.BrOnNonNull:
                 StepReferences(in ins);
+                return;
+            case Opcode.RefEq or (>= Opcode.StructNew and <= Opcode.I31GetU):
+                StepGc(in ins);
                 return;
             case Opcode.Try or Opcode.Catch or Opcode.CatchAll or Opcode.Delegate or Opcode.Rethrow or Opcode.Throw
                 or Opcode.ThrowRef or Opcode.TryTable or Opcode.ReturnCall or Opcode.ReturnCallIndirect:

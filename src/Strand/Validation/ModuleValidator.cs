@@ -41,8 +41,8 @@ public static class ModuleValidator
         if (module.Bodies.Count != module.FunctionTypeIndices.Count)
             throw new WasmFormatException(0, "function and code section have inconsistent lengths");
 
-        CheckTypes(module);
-        var context = BuildContext(module);
+        var ids = CheckTypes(module);
+        var context = BuildContext(module, ids);
 
         foreach (var import in module.Imports)
         {
@@ -150,9 +150,7 @@ public static class ModuleValidator
                     ? single
                     : throw new WasmFormatException(offset, "malformed block type");
             default:
-                if (blockType.TypeIndex >= (uint)module.Types.Count)
-                    throw new WasmValidationException($"unknown type {blockType.TypeIndex}", offset);
-                return module.Types[(int)blockType.TypeIndex];
+                return FunctionTypeAt(module, blockType.TypeIndex, offset);
         }
     }
 
@@ -176,23 +174,75 @@ public static class ModuleValidator
     }
 
     /// <summary>
-    /// The type section: each type may refer to itself and to earlier types only (without GC's <c>rec</c> groups every
-    /// type is a recursion group of one; spec 3.2.x, "unknown type" otherwise).
+    /// The type section (spec 3.2.x, 3.0 with GC): a type may refer to the types of its own recursion group and of
+    /// earlier groups ("unknown type" otherwise); a type declares at most one supertype, an earlier type that is not final,
+    /// of the same kind, whose definition its own matches (function parameters contravariant and results covariant; a
+    /// struct extends the supertype's fields; immutable fields and array elements covariant, mutable ones invariant),
+    /// "sub type" otherwise. Returns the module's canonical type ids.
     /// </summary>
-    private static void CheckTypes(ModuleDefinition module)
+    private static int[] CheckTypes(ModuleDefinition module)
     {
-        for (int i = 0; i < module.Types.Count; i++)
+        foreach (var (start, count) in module.RecGroups)
         {
-            foreach (var t in module.Types[i].Params) CheckEarlierType(t, i);
-            foreach (var t in module.Types[i].Results) CheckEarlierType(t, i);
+            uint end = (uint)(start + count);
+            for (int i = start; i < start + count; i++)
+            {
+                var type = module.SubTypes[i];
+                if (type.Func is { } f)
+                {
+                    foreach (var t in f.Params) CheckInGroup(t, end);
+                    foreach (var t in f.Results) CheckInGroup(t, end);
+                }
+                foreach (var field in type.Fields) CheckInGroup(field.Type, end);
+                if (type.Supertypes.Length > 1) throw new WasmValidationException("sub type: at most one supertype", 0);
+                foreach (var super in type.Supertypes)
+                {
+                    if (super >= (uint)module.SubTypes.Count) throw new WasmValidationException($"unknown type {super}", 0);
+                    if (super >= (uint)i) throw new WasmValidationException($"sub type: supertype {super} must precede type {i}", 0);
+                }
+            }
         }
-
-        static void CheckEarlierType(ValType t, int self)
+        var ids = TypeRegistry.CanonicalIds(module);
+        for (int i = 0; i < module.SubTypes.Count; i++)
         {
-            if (t.TypeIndex() is { } index && index > (uint)self)
-                throw new WasmValidationException($"unknown type {index}", 0);
+            var type = module.SubTypes[i];
+            if (type.Supertypes.Length == 0) continue;
+            var super = module.SubTypes[(int)type.Supertypes[0]];
+            if (super.Final || super.Kind != type.Kind || !CompositeMatches(type, super, ids))
+                throw new WasmValidationException($"sub type {i} does not match its supertype {type.Supertypes[0]}", 0);
+        }
+        return ids;
+
+        static void CheckInGroup(ValType t, uint end)
+        {
+            if (t.TypeIndex() is { } index && index >= end) throw new WasmValidationException($"unknown type {index}", 0);
         }
     }
+
+    /// <summary>Composite subtyping (spec 3.3.4) of two definitions of the same kind.</summary>
+    private static bool CompositeMatches(SubType sub, SubType super, int[] ids)
+    {
+        if (sub.Kind == CompositeKind.Func) return Subtyping.Matches(sub.Func!, super.Func!, ids);
+        if (sub.Fields.Length < super.Fields.Length || (sub.Kind == CompositeKind.Array && sub.Fields.Length != super.Fields.Length)) return false;
+        for (int k = 0; k < super.Fields.Length; k++)
+        {
+            FieldType a = sub.Fields[k], b = super.Fields[k];
+            if (a.Mutable != b.Mutable || a.Packed != b.Packed) return false;
+            bool covariant = Subtyping.Matches(a.Type, b.Type, ids);
+            if (!covariant || (a.Mutable && !Subtyping.Matches(b.Type, a.Type, ids))) return false;
+        }
+        return true;
+    }
+
+    /// <summary>Type <paramref name="typeIndex"/>, which must be a function type (a struct or array type is "type mismatch").</summary>
+    internal static FuncType FunctionTypeAt(ModuleDefinition module, uint typeIndex, int offset = 0)
+    {
+        if (typeIndex >= (uint)module.Types.Count) throw new WasmValidationException($"unknown type {typeIndex}", offset);
+        if (!module.IsFunctionType(typeIndex)) throw new WasmValidationException($"type mismatch: type {typeIndex} is not a function type", offset);
+        return module.Types[(int)typeIndex];
+    }
+
+    private static FuncType TypeAt(ModuleDefinition module, uint typeIndex) => FunctionTypeAt(module, typeIndex);
 
     /// <summary>A tag's type (exception handling): a function type with no results.</summary>
     private static FuncType TagType(ModuleDefinition module, uint typeIndex)
@@ -202,13 +252,7 @@ public static class ModuleValidator
         return type;
     }
 
-    private static FuncType TypeAt(ModuleDefinition module, uint typeIndex)
-    {
-        if (typeIndex >= (uint)module.Types.Count) throw new WasmValidationException($"unknown type {typeIndex}", 0);
-        return module.Types[(int)typeIndex];
-    }
-
-    private static ModuleContext BuildContext(ModuleDefinition module)
+    private static ModuleContext BuildContext(ModuleDefinition module, int[] ids)
     {
         var functions = new List<FuncType>();
         var functionTypeIndices = new List<uint>();
@@ -245,7 +289,7 @@ public static class ModuleValidator
 
         var context = new ModuleContext
         {
-            TypeIds = TypeRegistry.CanonicalIds(module.Types),
+            TypeIds = ids,
             FunctionTypeIndices = functionTypeIndices.ToArray(),
             FunctionTypes = functions.ToArray(),
             Tables = tables.ToArray(),
@@ -337,6 +381,10 @@ public static class ModuleValidator
                     stack.Add(global.Type);
                     break;
                 }
+                case Opcode.StructNew or Opcode.StructNewDefault or Opcode.ArrayNew or Opcode.ArrayNewDefault or Opcode.ArrayNewFixed
+                    or Opcode.RefI31 or Opcode.AnyConvertExtern or Opcode.ExternConvertAny:
+                    ConstantGcInstruction(module, context, ins, stack);
+                    break;
                 case Opcode.I32Add or Opcode.I32Sub or Opcode.I32Mul or Opcode.I64Add or Opcode.I64Sub or Opcode.I64Mul:
                 {
                     // Extended constant expressions (WebAssembly 3.0): two operands of the operator's type, one result.
@@ -352,6 +400,63 @@ public static class ModuleValidator
         }
         if (stack.Count != 1 || !Subtyping.Matches(stack[0], expected, context.TypeIds))
             throw new WasmValidationException("type mismatch", expression.Start);
+    }
+
+    /// <summary>The GC instructions allowed in constant expressions (3.0): they allocate, or convert a reference.</summary>
+    private static void ConstantGcInstruction(ModuleDefinition module, ModuleContext context, Instruction ins, List<ValType> stack)
+    {
+        void PopExpected(ValType t)
+        {
+            if (stack.Count == 0 || !Subtyping.Matches(stack[^1], t, context.TypeIds)) throw new WasmValidationException("type mismatch", ins.Offset);
+            stack.RemoveAt(stack.Count - 1);
+        }
+        SubType Composite(CompositeKind kind)
+        {
+            if (ins.Index >= (uint)module.SubTypes.Count) throw new WasmValidationException($"unknown type {ins.Index}", ins.Offset);
+            var t = module.SubTypes[(int)ins.Index];
+            return t.Kind == kind ? t : throw new WasmValidationException("type mismatch", ins.Offset);
+        }
+        switch (ins.Opcode)
+        {
+            case Opcode.RefI31:
+                PopExpected(ValType.I32);
+                stack.Add(ValTypes.Ref(AbstractHeapType.I31, false));
+                return;
+            case Opcode.AnyConvertExtern or Opcode.ExternConvertAny:
+            {
+                bool toAny = ins.Opcode == Opcode.AnyConvertExtern;
+                if (stack.Count == 0 || !stack[^1].IsReference()) throw new WasmValidationException("type mismatch", ins.Offset);
+                bool nullable = stack[^1].IsNullable();
+                PopExpected(ValTypes.Ref(toAny ? AbstractHeapType.Extern : AbstractHeapType.Any, true));
+                stack.Add(ValTypes.Ref(toAny ? AbstractHeapType.Any : AbstractHeapType.Extern, nullable));
+                return;
+            }
+            case Opcode.StructNew or Opcode.StructNewDefault:
+            {
+                var fields = Composite(CompositeKind.Struct).Fields;
+                if (ins.Opcode == Opcode.StructNew)
+                    for (int k = fields.Length - 1; k >= 0; k--) PopExpected(fields[k].Type);
+                else if (fields.Any(f => !f.Type.IsDefaultable())) throw new WasmValidationException("type mismatch", ins.Offset);
+                break;
+            }
+            default:
+            {
+                var element = Composite(CompositeKind.Array).Fields[0];
+                if (ins.Opcode == Opcode.ArrayNewFixed)
+                {
+                    if (ins.Index2 > 10_000) throw new WasmValidationException("array.new_fixed: too many operands", ins.Offset);
+                    for (uint k = 0; k < ins.Index2; k++) PopExpected(element.Type);
+                }
+                else
+                {
+                    PopExpected(ValType.I32);
+                    if (ins.Opcode == Opcode.ArrayNew) PopExpected(element.Type);
+                    else if (!element.Type.IsDefaultable()) throw new WasmValidationException("type mismatch", ins.Offset);
+                }
+                break;
+            }
+        }
+        stack.Add(ValTypes.RefToType(ins.Index, nullable: false));
     }
 
     private static void CheckElementSegment(ModuleDefinition module, ModuleContext context, ElementSegment segment)

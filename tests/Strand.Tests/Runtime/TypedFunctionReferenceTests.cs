@@ -161,10 +161,10 @@ public class TypedFunctionReferenceTests
     {
         var ids = TypeRegistry.CanonicalIds(Compile("""
             (module (type $a (func (param (ref null $a)))) (type $b (func (param (ref null $a)))) (type $c (func (param (ref null $b)))))
-            """).Definition.Types);
+            """).Definition);
         var ids2 = TypeRegistry.CanonicalIds(Compile("""
             (module (type $x (func)) (type $a (func (param (ref null $a)))) (type $b (func (param (ref null $a)))))
-            """).Definition.Types);
+            """).Definition);
         Assert.NotEqual(ids[0], ids[1]);   // a refers to itself, b to a: not the same type though structurally alike
         Assert.NotEqual(ids[1], ids[2]);
         Assert.Equal(ids[0], ids2[1]);     // the same definitions at other indices of another module: the same types
