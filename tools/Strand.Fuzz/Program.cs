@@ -32,7 +32,7 @@ namespace Strand.Fuzz
               --module FILE   compare one existing module; exit code 1 on a mismatch
               --gc-interp WASM-OPT  GC mode: modules with GC from this wasm-opt (binaryen >= 119, e.g. npm's
                               binaryen 132), compared with its --fuzz-exec-before interpreter instead of V8
-                              (with --tail-eh: exception handling too; tail calls are always on)
+                              (with --tail-eh or --feature exception-handling: exception handling too; tail calls are always on)
             """;
 
         public static int Run(string[] args)
@@ -86,7 +86,7 @@ namespace Strand.Fuzz
                 return 2;
             }
 
-            if (gcInterp is not null) return GcInterpMode.Run(gcInterp, first, last, minBytes, maxBytes, timeoutMs, keep, single, verbose, tailAndExceptions);
+            if (gcInterp is not null) return GcInterpMode.Run(gcInterp, first, last, minBytes, maxBytes, timeoutMs, keep, single, verbose, extra.Contains("exception-handling"));
             string script = FindScript();
             extra = extra.Distinct().ToList();
             using var nodeRunner = new NodeRunner(node, script, extra.SelectMany(f => ModuleGenerator.ExtraFeatures[f]).ToList());
