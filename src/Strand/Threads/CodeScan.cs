@@ -98,7 +98,7 @@ internal sealed class CodeScan
                 case Opcode.GlobalGet when i + 2 < code.Count && code[i + 1].Opcode == Opcode.I32Const:
                 {
                     uint k = (uint)code[i + 1].I32;
-                    if (code[i + 2].Opcode == Opcode.I32Sub && k > 0 && k < 0x8000_0000)
+                    if (code[i + 2].Opcode == Opcode.I32Sub && k > 0 && k < 0x8000_0000 && k % 16 == 0) // wasm32 frames are 16-byte aligned
                     {
                         subtracted ??= [];
                         subtracted[ins.Index] = Math.Max(subtracted.GetValueOrDefault(ins.Index), k);

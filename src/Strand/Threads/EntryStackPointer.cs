@@ -179,7 +179,9 @@ internal sealed class EntryStackPointer
     }
 
     /// <summary>True when some function allocates a frame on <paramref name="global"/> as LLVM's prologue does
-    /// (<c>global.get g; i32.const N; i32.sub</c> and a <c>global.set g</c> in the same function); stops at the first.</summary>
+    /// (<c>global.get g; i32.const N; i32.sub</c> with N a positive multiple of 16, the wasm32 stack alignment, and a
+    /// <c>global.set g</c> in the same function); stops at the first. A counter decremented by other steps (binaryen's
+    /// fuzzer hang limit: init 32, minus 1 per call) is no stack pointer.</summary>
     private static bool AllocatesFrames(ModuleDefinition def, uint global)
     {
         for (int b = 0; b < def.Bodies.Count; b++)
@@ -191,11 +193,14 @@ internal sealed class EntryStackPointer
                 var reader = WasmReader.ForCode(def, body.CodeStart, body.CodeEnd);
                 Opcode previous2 = Opcode.Nop, previous1 = Opcode.Nop;
                 uint previousGlobal = uint.MaxValue;
+                int previousConst = 0;
                 while (!reader.AtEnd)
                 {
                     var ins = InstructionDecoder.Read(reader);
-                    if (ins.Opcode == Opcode.I32Sub && previous1 == Opcode.I32Const && previous2 == Opcode.GlobalGet && previousGlobal == global)
+                    if (ins.Opcode == Opcode.I32Sub && previous1 == Opcode.I32Const && previous2 == Opcode.GlobalGet && previousGlobal == global
+                        && previousConst > 0 && previousConst % 16 == 0)
                         subtracts = true;
+                    if (ins.Opcode == Opcode.I32Const) previousConst = ins.I32;
                     if (ins.Opcode == Opcode.GlobalSet && ins.Index == global) writes = true;
                     if (subtracts && writes) return true;
                     if (ins.Opcode == Opcode.GlobalGet) previousGlobal = ins.Index;
