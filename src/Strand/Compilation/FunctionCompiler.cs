@@ -112,11 +112,13 @@ internal sealed partial class FunctionCompiler
 
     /// <summary>Compiles defined function <paramref name="definedIndex"/> (its instructions: <paramref name="code"/>, from <see cref="Decode"/>) into <paramref name="method"/>.</summary>
     /// <returns>The size of the emitted IL in bytes.</returns>
-    public static int Compile(ModuleCompilation module, CodeUnit unit, int definedIndex, MethodBuilder method, List<Instruction> code)
+    public static int Compile(ModuleCompilation module, CodeUnit unit, int definedIndex, MethodBuilder method, List<Instruction> code,
+        TypeBuilder owner, FunctionSplitter.Result? split)
     {
         var def = module.Definition;
         var body = def.Bodies[definedIndex];
         var type = module.FunctionTypes[module.ImportedFunctionCount + definedIndex];
+        if (split is not null) return CompileSplit(module, unit, method, owner, type, body.ExpandLocals(), split);
         var compiler = new FunctionCompiler(module, method.GetILGenerator(), type, body.ExpandLocals()) { _unit = unit };
         compiler.Run(code);
         return compiler._il.ILOffset;
@@ -341,7 +343,7 @@ internal sealed partial class FunctionCompiler
         _il.MarkLabel(ok);
     }
 
-    private static bool IsMemoryInstruction(Opcode op) =>
+    internal static bool IsMemoryInstruction(Opcode op) =>
         op is >= Opcode.I32Load and <= Opcode.MemoryGrow
             or Opcode.MemoryCopy or Opcode.MemoryFill or Opcode.MemoryInit
             || ((ushort)op is >= 0xFE00 and <= 0xFEFF && op != Opcode.AtomicFence)
@@ -588,6 +590,11 @@ internal sealed partial class FunctionCompiler
 
     private void DoCall(uint functionIndex)
     {
+        if (functionIndex >= _module.FunctionTypes.Length)
+        {
+            CallOutlined(functionIndex); // FunctionCompiler.Outlining.cs
+            return;
+        }
         var type = _module.FunctionTypes[functionIndex];
         var extras = PushResultAddresses(type);
         if (functionIndex < _module.ImportedFunctionCount)

@@ -53,4 +53,7 @@ internal sealed class ModuleCompilation
     /// <see cref="Instance.TypeIds"/> instead of baking them in.
     /// </summary>
     public bool PortableTypeIds { get; init; }
+
+    /// <summary>Functions bigger than this many <see cref="FunctionSplitter.Weight"/> units are split into several methods.</summary>
+    public int SplitUnits { get; init; } = FunctionSplitter.ConfiguredUnits;
 }

@@ -151,7 +151,7 @@ public static class ModuleValidator
         return module.Types[(int)typeIndex];
     }
 
-    private static ModuleContext BuildContext(ModuleDefinition module)
+    internal static ModuleContext BuildContext(ModuleDefinition module)
     {
         var functions = new List<FuncType>();
         var tables = new List<TableType>();
