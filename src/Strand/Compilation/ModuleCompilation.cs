@@ -56,4 +56,7 @@ internal sealed class ModuleCompilation
 
     /// <summary>Functions bigger than this many <see cref="FunctionSplitter.Weight"/> units are split into several methods.</summary>
     public int SplitUnits { get; init; } = FunctionSplitter.ConfiguredUnits;
+
+    /// <summary>Functions generated split (<see cref="FunctionSplitter"/>): defined index → number of outlined regions.</summary>
+    public System.Collections.Concurrent.ConcurrentDictionary<int, int> SplitFunctions { get; } = new();
 }

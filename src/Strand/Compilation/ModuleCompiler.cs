@@ -190,6 +190,9 @@ internal sealed class CompiledModule
     /// <summary>Functions bigger than this are split (<see cref="FunctionSplitter"/>; <see cref="CompileOptions.SplitUnits"/>).</summary>
     internal int SplitUnits { get; set; } = FunctionSplitter.ConfiguredUnits;
 
+    /// <summary>Functions generated split so far: defined index → number of outlined regions (docs/compiler.md, "Big functions: split").</summary>
+    public IReadOnlyDictionary<int, int> SplitFunctions => _compilation?.SplitFunctions ?? (IReadOnlyDictionary<int, int>)new Dictionary<int, int>();
+
     /// <summary>Where <see cref="DiagnosticEvent.FunctionNotOptimized"/> goes (<see cref="CompileOptions.Diagnostics"/>).</summary>
     internal Action<Diagnostic>? Diagnostics { get; set; }
 
@@ -536,7 +539,11 @@ internal static class FrameGuard
         var split = FunctionSplitter.TrySplit(compilation, definedIndex, code, compilation.SplitUnits);
         long frame = EstimateFrameBytes(definition, definedIndex, type, controls);
         // An outlined region's frame sits on top of the outer function's (and is no bigger).
-        if (split is not null) frame *= 2;
+        if (split is not null)
+        {
+            frame *= 2;
+            compilation.SplitFunctions[definedIndex] = split.Regions.Count;
+        }
         // Tiered compilation: a loop running long in tier-0 continues in an on-stack-replacement method whose frame
         // sits on top of the tier-0 frame, so such a function may use two frames' worth of stack.
         if (loops) frame *= 2;
