@@ -39,6 +39,24 @@ internal sealed partial class FunctionCompiler
         return outer._il.ILOffset;
     }
 
+    /// <summary>
+    /// A dry run: compiles the function (split when <paramref name="split"/> is given, the outer function only) into an
+    /// <see cref="ILCounter"/>, which counts what the JIT's optimisation limits are about.
+    /// </summary>
+    internal static ILCounter Measure(ModuleCompilation module, CodeUnit unit, FuncType type, ValType[] declaredLocals, List<Instruction> code,
+        FunctionSplitter.Result? split = null)
+    {
+        var counter = new ILCounter();
+        var compiler = new FunctionCompiler(module, counter, type, split is null ? declaredLocals : [.. declaredLocals, .. split.ExtraLocals]) { _unit = unit };
+        if (split is not null)
+        {
+            compiler._split = split;
+            compiler._outlinedMethods = new MethodBuilder[split.Regions.Count]; // the counter ignores the operands
+        }
+        compiler.Run(split?.Code ?? code);
+        return counter;
+    }
+
     /// <summary>A call to an outlined region (a function index past the module's): a direct call with our context.</summary>
     private void CallOutlined(uint functionIndex)
     {

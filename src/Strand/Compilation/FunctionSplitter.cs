@@ -33,18 +33,66 @@ namespace Strand.Compilation;
 internal static class FunctionSplitter
 {
     /// <summary>
-    /// The size (in <see cref="Weight"/> units) above which a function is split, and the most a region may have.
-    /// Calibrated on the sightglass functions (docs/compiler.md): a unit is about 2.5 IL instructions.
+    /// A forced region size in <see cref="Weight"/> units (a testing knob): the environment variable
+    /// <c>STRAND_SPLIT_UNITS</c>; null (the default) when unset: functions are split only when the JIT would not optimise them.
+    /// A small value splits nearly every function, which is how the spec suite and the fuzzer exercise the splitter.
     /// </summary>
-    public const int DefaultUnits = 5_000;
+    public static readonly int? ConfiguredUnits =
+        int.TryParse(Environment.GetEnvironmentVariable("STRAND_SPLIT_UNITS"), out int units) && units > 0 ? units : null;
+
+    private static readonly bool Trace = Environment.GetEnvironmentVariable("STRAND_SPLIT_TRACE") is not null;
+
+    /// <summary>Functions smaller than this (in <see cref="Weight"/> units) are never measured: far below every JIT limit.</summary>
+    private const int MeasureFromUnits = 4_000;
+
+    // RyuJIT's MinOpts switch (DEFAULT_MIN_OPTS_CODE_SIZE 60,000, _INSTR_COUNT 20,000, _BB_COUNT 2,000, _LV_NUM_COUNT 2,000)
+    // with a margin; the counter's blocks are an upper bound (10-25% over the JIT's count on the sightglass functions).
+    private const int LimitBytes = 57_000, LimitInstructions = 19_000, LimitBlocks = 2_000, LimitLocals = 1_500;
+
+    /// <summary>How far over the JIT's optimisation limits a method is (above 1: it would be compiled with MinOpts).</summary>
+    private static double Overshoot(ILCounter c) => Math.Max(
+        Math.Max((double)c.Bytes / LimitBytes, (double)c.Instructions / LimitInstructions),
+        Math.Max((double)c.Blocks / LimitBlocks, (double)c.Locals / LimitLocals));
 
     /// <summary>
-    /// The threshold in effect when a <see cref="CompileOptions"/> does not set one: <see cref="DefaultUnits"/>, or the
-    /// environment variable <c>STRAND_SPLIT_UNITS</c> (a testing knob: a small value splits nearly every function, which
-    /// is how the spec suite and the fuzzer exercise the splitter).
+    /// Decides whether defined function <paramref name="definedIndex"/> (decoded: <paramref name="code"/>) is split, and
+    /// how: null to compile it whole. With <paramref name="forcedUnits"/>, any function over that size is split into
+    /// regions of at most that size. Otherwise a dry run (<see cref="FunctionCompiler.Measure"/>) tells whether the JIT
+    /// would optimise the method; if not, the function is split with a region size scaled by how far over the limits it
+    /// is, and the outer function and every region are measured again (smaller regions, up to four tries, until all fit).
     /// </summary>
-    public static readonly int ConfiguredUnits =
-        int.TryParse(Environment.GetEnvironmentVariable("STRAND_SPLIT_UNITS"), out int units) && units > 0 ? units : DefaultUnits;
+    public static Result? Plan(ModuleCompilation module, CodeUnit unit, int definedIndex, List<Instruction> code, int? forcedUnits)
+    {
+        if (forcedUnits is int forced) return TrySplit(module, definedIndex, code, forced);
+        long total = 0;
+        foreach (var ins in code) total += Weight(ins);
+        if (total < MeasureFromUnits) return null;
+        var type = module.FunctionTypes[module.ImportedFunctionCount + definedIndex];
+        var locals = module.Definition.Bodies[definedIndex].ExpandLocals();
+        var whole = FunctionCompiler.Measure(module, unit, type, locals, code);
+        double over = Overshoot(whole);
+        if (Trace) Console.Error.WriteLine($"split: f{module.ImportedFunctionCount + definedIndex} {total} units, {whole.Bytes} B, {whole.Instructions} ins, {whole.Blocks} bb, {whole.Locals} loc");
+        if (over <= 1) return null;
+        int units = (int)(total / over * 0.8);
+        Result? best = null;
+        for (int attempt = 0; attempt < 4 && units >= 200; attempt++, units = units * 2 / 3)
+        {
+            var split = TrySplit(module, definedIndex, code, units);
+            if (split is null) break;
+            best = split;
+            var outer = FunctionCompiler.Measure(module, unit, type, locals, code, split);
+            bool fits = Overshoot(outer) <= 1;
+            if (Trace) Console.Error.WriteLine($"split:   {units} units: {split.Regions.Count} regions, outer {outer.Bytes} B, {outer.Instructions} ins, {outer.Blocks} bb");
+            foreach (var region in split.Regions)
+            {
+                var r = FunctionCompiler.Measure(module, unit, region.Type, region.Locals, region.Code);
+                if (Trace) Console.Error.WriteLine($"split:     region {r.Bytes} B, {r.Instructions} ins, {r.Blocks} bb, {region.Type.Params.Length} locals in, {region.Type.Results.Length} out");
+                fits = fits && Overshoot(r) <= 1;
+            }
+            if (fits) break;
+        }
+        return best;
+    }
 
     /// <summary>Regions with fewer locals than this are outlined; more would make a costly call (each is copied in and out).</summary>
     private const int MaxRegionLocals = 400;
@@ -163,7 +211,6 @@ internal static class FunctionSplitter
             }
             if (chosen.Count == 0) return null;
             chosen.Sort((x, y) => x.C.Start.CompareTo(y.C.Start));
-            if (Environment.GetEnvironmentVariable("STRAND_SPLIT_TRACE") is not null) Console.Error.WriteLine($"split: {chosen.Count} regions");
             return Build(chosen, localTypes);
         }
 

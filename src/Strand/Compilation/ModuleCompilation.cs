@@ -54,8 +54,8 @@ internal sealed class ModuleCompilation
     /// </summary>
     public bool PortableTypeIds { get; init; }
 
-    /// <summary>Functions bigger than this many <see cref="FunctionSplitter.Weight"/> units are split into several methods.</summary>
-    public int SplitUnits { get; init; } = FunctionSplitter.ConfiguredUnits;
+    /// <summary>Null: functions are split when the JIT would not optimise them; else the forced region size (testing; <see cref="FunctionSplitter.Plan"/>).</summary>
+    public int? SplitUnits { get; init; } = FunctionSplitter.ConfiguredUnits;
 
     /// <summary>Functions generated split (<see cref="FunctionSplitter"/>): defined index → number of outlined regions.</summary>
     public System.Collections.Concurrent.ConcurrentDictionary<int, int> SplitFunctions { get; } = new();

@@ -188,7 +188,7 @@ internal sealed class CompiledModule
     private readonly System.Collections.Concurrent.ConcurrentDictionary<int, int> _oversized = new();
 
     /// <summary>Functions bigger than this are split (<see cref="FunctionSplitter"/>; <see cref="CompileOptions.SplitUnits"/>).</summary>
-    internal int SplitUnits { get; set; } = FunctionSplitter.ConfiguredUnits;
+    internal int? SplitUnits { get; set; } = FunctionSplitter.ConfiguredUnits;
 
     /// <summary>Functions generated split so far: defined index → number of outlined regions (docs/compiler.md, "Big functions: split").</summary>
     public IReadOnlyDictionary<int, int> SplitFunctions => _compilation?.SplitFunctions ?? (IReadOnlyDictionary<int, int>)new Dictionary<int, int>();
@@ -536,7 +536,7 @@ internal static class FrameGuard
             loops |= ins.Opcode == Opcode.Loop;
             tailCalls |= ins.Opcode is Opcode.ReturnCall or Opcode.ReturnCallIndirect;
         }
-        var split = FunctionSplitter.TrySplit(compilation, definedIndex, code, compilation.SplitUnits);
+        var split = FunctionSplitter.Plan(compilation, unit, definedIndex, code, compilation.SplitUnits);
         long frame = EstimateFrameBytes(definition, definedIndex, type, controls);
         // An outlined region's frame sits on top of the outer function's (and is no bigger).
         if (split is not null)
