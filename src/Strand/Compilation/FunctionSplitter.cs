@@ -43,23 +43,31 @@ internal static class FunctionSplitter
     private static readonly bool Trace = Environment.GetEnvironmentVariable("STRAND_SPLIT_TRACE") is not null;
 
     /// <summary>Functions smaller than this (in <see cref="Weight"/> units) are never measured: far below every JIT limit.</summary>
-    private const int MeasureFromUnits = 4_000;
+    private const int MeasureFromUnits = 1_500;
 
     // RyuJIT's MinOpts switch (DEFAULT_MIN_OPTS_CODE_SIZE 60,000, _INSTR_COUNT 20,000, _BB_COUNT 2,000, _LV_NUM_COUNT 2,000)
     // with a margin; the counter's blocks are an upper bound (10-25% over the JIT's count on the sightglass functions).
     private const int LimitBytes = 57_000, LimitInstructions = 19_000, LimitBlocks = 2_000, LimitLocals = 1_500;
+    /// <summary>Locals plus the temporaries of inlined helpers: RyuJIT stops inlining at 512 (MAX_LV_NUM_COUNT_FOR_INLINING).</summary>
+    private const int LimitInlineLocals = 480;
 
-    /// <summary>How far over the JIT's optimisation limits a method is (above 1: it would be compiled with MinOpts).</summary>
-    private static double Overshoot(ILCounter c) => Math.Max(
+    /// <summary>How far over the JIT's MinOpts limits a method is (above 1: it would be compiled without optimisation).</summary>
+    private static double HardOvershoot(ILCounter c) => Math.Max(
         Math.Max((double)c.Bytes / LimitBytes, (double)c.Instructions / LimitInstructions),
         Math.Max((double)c.Blocks / LimitBlocks, (double)c.Locals / LimitLocals));
+
+    /// <summary>How far over the inlining limit a method is (above 1: some helpers would stay calls).</summary>
+    private static double SoftOvershoot(ILCounter c) => (double)(c.Locals + c.InlineLocals) / LimitInlineLocals;
 
     /// <summary>
     /// Decides whether defined function <paramref name="definedIndex"/> (decoded: <paramref name="code"/>) is split, and
     /// how: null to compile it whole. With <paramref name="forcedUnits"/>, any function over that size is split into
     /// regions of at most that size. Otherwise a dry run (<see cref="FunctionCompiler.Measure"/>) tells whether the JIT
-    /// would optimise the method; if not, the function is split with a region size scaled by how far over the limits it
-    /// is, and the outer function and every region are measured again (smaller regions, up to four tries, until all fit).
+    /// would optimise the method (the hard limits) and inline all its helpers (the soft one). If not, the function is
+    /// split with a region size scaled by how far over it is, and the outer function and every region are measured
+    /// again, with smaller regions up to four times, until all fit. A split that cannot fit the soft limit (a long
+    /// straight-line run of vector operations is one region at best) is kept only if the whole method was over the
+    /// hard limits: then the first split that fits those is used.
     /// </summary>
     public static Result? Plan(ModuleCompilation module, CodeUnit unit, int definedIndex, List<Instruction> code, int? forcedUnits)
     {
@@ -70,28 +78,29 @@ internal static class FunctionSplitter
         var type = module.FunctionTypes[module.ImportedFunctionCount + definedIndex];
         var locals = module.Definition.Bodies[definedIndex].ExpandLocals();
         var whole = FunctionCompiler.Measure(module, unit, type, locals, code);
-        double over = Overshoot(whole);
-        if (Trace) Console.Error.WriteLine($"split: f{module.ImportedFunctionCount + definedIndex} {total} units, {whole.Bytes} B, {whole.Instructions} ins, {whole.Blocks} bb, {whole.Locals} loc");
-        if (over <= 1) return null;
-        int units = (int)(total / over * 0.8);
-        Result? best = null;
+        double hard = HardOvershoot(whole), soft = SoftOvershoot(whole);
+        if (Trace) Console.Error.WriteLine($"split: f{module.ImportedFunctionCount + definedIndex} {total} units, {whole.Bytes} B, {whole.Instructions} ins, {whole.Blocks} bb, {whole.Locals} loc, {whole.InlineLocals} inl");
+        if (hard <= 1 && soft <= 1) return null;
+        int units = (int)(total / Math.Max(hard, soft) * 0.8);
+        Result? firstHardFit = null;
         for (int attempt = 0; attempt < 4 && units >= 200; attempt++, units = units * 2 / 3)
         {
             var split = TrySplit(module, definedIndex, code, units);
             if (split is null) break;
-            best = split;
             var outer = FunctionCompiler.Measure(module, unit, type, locals, code, split);
-            bool fits = Overshoot(outer) <= 1;
-            if (Trace) Console.Error.WriteLine($"split:   {units} units: {split.Regions.Count} regions, outer {outer.Bytes} B, {outer.Instructions} ins, {outer.Blocks} bb");
+            bool hardFit = HardOvershoot(outer) <= 1, softFit = SoftOvershoot(outer) <= 1;
+            if (Trace) Console.Error.WriteLine($"split:   {units} units: {split.Regions.Count} regions, outer {outer.Bytes} B, {outer.Instructions} ins, {outer.Blocks} bb, {outer.InlineLocals} inl");
             foreach (var region in split.Regions)
             {
                 var r = FunctionCompiler.Measure(module, unit, region.Type, region.Locals, region.Code);
-                if (Trace) Console.Error.WriteLine($"split:     region {r.Bytes} B, {r.Instructions} ins, {r.Blocks} bb, {region.Type.Params.Length} locals in, {region.Type.Results.Length} out");
-                fits = fits && Overshoot(r) <= 1;
+                if (Trace) Console.Error.WriteLine($"split:     region {r.Bytes} B, {r.Instructions} ins, {r.Blocks} bb, {r.Locals} loc, {r.InlineLocals} inl, {region.Type.Params.Length} locals in, {region.Type.Results.Length} out");
+                hardFit &= HardOvershoot(r) <= 1;
+                softFit &= SoftOvershoot(r) <= 1;
             }
-            if (fits) break;
+            if (hardFit && softFit) return split;
+            if (hardFit) firstHardFit ??= split;
         }
-        return best;
+        return hard > 1 ? firstHardFit : null;
     }
 
     /// <summary>Regions with fewer locals than this are outlined; more would make a costly call (each is copied in and out).</summary>

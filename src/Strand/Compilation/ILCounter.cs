@@ -28,6 +28,11 @@ internal sealed class ILCounter : ILGenerator
     public int Blocks { get; private set; } = 1;
     /// <summary>Locals declared.</summary>
     public int Locals { get; private set; }
+    /// <summary>
+    /// The locals the JIT would add by inlining the helpers called (see <see cref="InlineCost"/>): RyuJIT inlines nothing
+    /// more once a method has 512 locals (MAX_LV_NUM_COUNT_FOR_INLINING), and the rest of the helpers stay calls.
+    /// </summary>
+    public int InlineLocals { get; private set; }
 
     private void Count(OpCode op, int operandBytes)
     {
@@ -47,7 +52,26 @@ internal sealed class ILCounter : ILGenerator
     public override void Emit(OpCode opcode, string str) => Count(opcode, 4);
     public override void Emit(OpCode opcode, Type cls) => Count(opcode, 4);
     public override void Emit(OpCode opcode, FieldInfo field) => Count(opcode, 4);
-    public override void Emit(OpCode opcode, MethodInfo meth) => Count(opcode, 4);
+    public override void Emit(OpCode opcode, MethodInfo meth)
+    {
+        Count(opcode, 4);
+        if (meth is not null && meth is not MethodBuilder && opcode == OpCodes.Call) InlineLocals += InlineCost(meth);
+    }
+
+    /// <summary>
+    /// The locals RyuJIT adds to the method when it inlines a call to <paramref name="method"/>: for an
+    /// <c>AggressiveInlining</c> helper, a temporary per parameter, its own locals and one for the result (0 for others).
+    /// </summary>
+    private static int InlineCost(MethodInfo method) => InlineCosts.GetOrAdd(method, static m =>
+    {
+        if ((m.MethodImplementationFlags & MethodImplAttributes.AggressiveInlining) == 0) return 0;
+        int locals;
+        try { locals = m.GetMethodBody()?.LocalVariables.Count ?? 0; }
+        catch (InvalidOperationException) { locals = 0; }
+        return m.GetParameters().Length + locals + 1;
+    });
+
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<MethodInfo, int> InlineCosts = new();
     public override void Emit(OpCode opcode, ConstructorInfo con) => Count(opcode, 4);
     public override void Emit(OpCode opcode, SignatureHelper signature) => Count(opcode, 4);
     public override void Emit(OpCode opcode, Label label) => Count(opcode, opcode.OperandType == OperandType.ShortInlineBrTarget ? 1 : 4);
