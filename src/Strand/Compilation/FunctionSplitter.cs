@@ -87,7 +87,7 @@ internal static class FunctionSplitter
         if (hard <= 1) return null;
         int units = (int)(total / Math.Max(hard, soft) * 0.8);
         Result? firstHardFit = null;
-        for (int attempt = 0; attempt < 4 && units >= 200; attempt++, units = units * 2 / 3)
+        for (int attempt = 0; attempt < 5 && units >= 200; attempt++, units = units * 2 / 3)
         {
             var split = TrySplit(module, definedIndex, code, units);
             if (split is null) break;
@@ -189,7 +189,8 @@ internal static class FunctionSplitter
         private readonly int[] _else = new int[code.Count];
         private readonly long[] _prefix = new long[code.Count + 1];
         private readonly List<Candidate> _candidates = new();
-        private readonly int _minUnits = Math.Max(4, units / 16);
+        /// <summary>Smaller runs are not outlined: the call and the dispatch would cost about as much as they save.</summary>
+        private readonly int _minUnits = Math.Clamp(units / 16, 4, 48);
 
         private long Size(int start, int end) => _prefix[end] - _prefix[start];
 
