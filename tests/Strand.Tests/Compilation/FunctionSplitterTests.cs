@@ -202,21 +202,27 @@ public class FunctionSplitterTests
     public void BigGeneratedFunctionIsSplitByDefault()
     {
         var wat = new StringBuilder("(module (memory 1) (func (export \"big\") (param $n i32) (result i32) (local $i i32) (local $s i32) (local $t i64)\n");
-        wat.Append("(block $exit (loop $l\n");
-        for (int k = 0; k < 160; k++)
+        wat.Append("(block $exit\n");
+        for (int loop = 0; loop < 40; loop++)
         {
-            // Each block: memory traffic, a conditional exit out of the loop, and a branch back to it.
-            wat.Append($"(block $b{k}\n");
-            for (int m = 0; m < 6; m++)
-                wat.Append($"(i32.store offset={(k * 6 + m) % 1000 * 4} (i32.const 0) (i32.add (i32.load offset={(k * 7 + m) % 1000 * 4} (i32.const 0)) (i32.add (local.get $i) (i32.const {k * 31 + m}))))\n");
-            wat.Append($"(local.set $t (i64.add (local.get $t) (i64.extend_i32_u (i32.load offset={k * 4} (i32.const 0)))))\n");
-            wat.Append($"(br_if $b{k} (i32.and (local.get $i) (i32.const {1 << (k % 5)})))\n");
-            wat.Append($"(local.set $s (i32.xor (local.get $s) (i32.load offset={(k * 13) % 1000 * 4} (i32.const 0))))\n");
-            wat.Append($"(br_if $exit (i32.eq (local.get $s) (i32.const {k * 977})))\n");
-            wat.Append(")\n");
+            // 40 loops in a row (each a region candidate), 4 blocks each: memory traffic, a conditional exit out of
+            // every loop to the function's $exit, and a branch back to the loop.
+            wat.Append($"(local.set $i (i32.const 0)) (loop $l{loop}\n");
+            for (int b = 0; b < 4; b++)
+            {
+                int k = loop * 4 + b;
+                wat.Append($"(block $b{k}\n");
+                for (int m = 0; m < 6; m++)
+                    wat.Append($"(i32.store offset={(k * 6 + m) % 1000 * 4} (i32.const 0) (i32.add (i32.load offset={(k * 7 + m) % 1000 * 4} (i32.const 0)) (i32.add (local.get $i) (i32.const {k * 31 + m}))))\n");
+                wat.Append($"(local.set $t (i64.add (local.get $t) (i64.extend_i32_u (i32.load offset={k * 4} (i32.const 0)))))\n");
+                wat.Append($"(br_if $b{k} (i32.and (local.get $i) (i32.const {1 << (k % 5)})))\n");
+                wat.Append($"(local.set $s (i32.xor (local.get $s) (i32.load offset={(k * 13) % 1000 * 4} (i32.const 0))))\n");
+                wat.Append($"(br_if $exit (i32.eq (local.get $s) (i32.const {k * 977})))\n");
+                wat.Append(")\n");
+            }
+            wat.Append($"(local.set $i (i32.add (local.get $i) (i32.const 1))) (br_if $l{loop} (i32.lt_u (local.get $i) (local.get $n))))\n");
         }
-        wat.Append("(local.set $i (i32.add (local.get $i) (i32.const 1))) (br_if $l (i32.lt_u (local.get $i) (local.get $n)))))\n");
-        wat.Append("(i32.add (local.get $s) (i32.wrap_i64 (local.get $t)))))");
+        wat.Append(")\n(i32.add (local.get $s) (i32.wrap_i64 (local.get $t)))))");
         var (plain, unsplit) = Compile(wat.ToString(), int.MaxValue);
         var (split, count) = Compile(wat.ToString(), null);
         Assert.Equal(0, unsplit);
