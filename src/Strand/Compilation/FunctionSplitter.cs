@@ -73,10 +73,29 @@ internal static class FunctionSplitter
     /// </summary>
     public static Result? Plan(ModuleCompilation module, CodeUnit unit, int definedIndex, List<Instruction> code, int? forcedUnits)
     {
+        if (!Trace) return PlanCore(module, unit, definedIndex, code, forcedUnits);
+        long start = System.Diagnostics.Stopwatch.GetTimestamp();
+        var result = PlanCore(module, unit, definedIndex, code, forcedUnits);
+        TracedTicks += System.Diagnostics.Stopwatch.GetTimestamp() - start;
+        if (result is not null) Console.Error.WriteLine($"split: planning so far {TracedTicks * 1000 / System.Diagnostics.Stopwatch.Frequency} ms");
+        return result;
+    }
+
+    private static long TracedTicks;
+
+    private static Result? PlanCore(ModuleCompilation module, CodeUnit unit, int definedIndex, List<Instruction> code, int? forcedUnits)
+    {
         if (forcedUnits is int forced) return TrySplit(module, definedIndex, code, forced, forced: true);
         long total = 0;
-        foreach (var ins in code) total += Weight(ins);
-        if (total < MeasureFromUnits) return null;
+        bool loops = false;
+        foreach (var ins in code)
+        {
+            total += Weight(ins);
+            loops |= ins.Opcode == Opcode.Loop;
+        }
+        // A function without loops runs each instruction at most once per call: optimising it pays only if it is called
+        // often, and most such big functions are initialisers that run once (MinOpts compiles them faster).
+        if (total < MeasureFromUnits || !loops) return null;
         var type = module.FunctionTypes[module.ImportedFunctionCount + definedIndex];
         var locals = module.Definition.Bodies[definedIndex].ExpandLocals();
         var whole = FunctionCompiler.Measure(module, unit, type, locals, code);
@@ -87,9 +106,10 @@ internal static class FunctionSplitter
         if (hard <= 1) return null;
         int units = (int)(total / Math.Max(hard, soft) * 0.8);
         Result? firstHardFit = null;
-        for (int attempt = 0; attempt < 5 && units >= 200; attempt++, units = units * 2 / 3)
+        var heights = OperandHeights(module, definedIndex, code);
+        for (int attempt = 0; attempt < 3 && units >= 200; attempt++, units = units / 2)
         {
-            var split = TrySplit(module, definedIndex, code, units);
+            var split = TrySplit(module, definedIndex, code, units, heights: heights);
             if (split is null) break;
             var outer = FunctionCompiler.Measure(module, unit, type, locals, code, split);
             bool hardFit = HardOvershoot(outer) <= 1, softFit = SoftOvershoot(outer) <= 1;
@@ -155,11 +175,20 @@ internal static class FunctionSplitter
                 return 2 + ins.Labels!.Length;
             case Opcode.Call:
                 return 20;
-            case Opcode.CallIndirect:
+            case Opcode.CallIndirect or Opcode.CallRef:
                 return 26;
         }
         if (FunctionCompiler.IsMemoryInstruction(op)) return 10;
         return 2;
+    }
+
+    /// <summary>Per instruction, the operand stack height above the innermost block's base (-1: unreachable).</summary>
+    private static int[] OperandHeights(ModuleCompilation module, int definedIndex, List<Instruction> code)
+    {
+        var definition = module.Definition;
+        var context = Contexts.GetValue(definition, static d => ModuleValidator.BuildContext(d, TypeRegistry.CanonicalIds(d)));
+        return FunctionValidator.OperandHeights(definition, context, (uint)(module.ImportedFunctionCount + definedIndex),
+            module.FunctionTypes[module.ImportedFunctionCount + definedIndex], definition.Bodies[definedIndex], code);
     }
 
     private static readonly ConditionalWeakTable<ModuleDefinition, ModuleContext> Contexts = new();
@@ -181,7 +210,8 @@ internal static class FunctionSplitter
     /// Splits defined function <paramref name="definedIndex"/> (decoded: <paramref name="code"/>) when its size is over
     /// <paramref name="units"/>; null when it is not, or when no region can be outlined.
     /// </summary>
-    public static Result? TrySplit(ModuleCompilation module, int definedIndex, List<Instruction> code, int units, bool forced = false)
+    public static Result? TrySplit(ModuleCompilation module, int definedIndex, List<Instruction> code, int units, bool forced = false,
+        int[]? heights = null)
     {
         long total = 0;
         foreach (var ins in code) total += Weight(ins);
@@ -190,8 +220,7 @@ internal static class FunctionSplitter
         var definition = module.Definition;
         var type = module.FunctionTypes[module.ImportedFunctionCount + definedIndex];
         var body = definition.Bodies[definedIndex];
-        var context = Contexts.GetValue(definition, ModuleValidator.BuildContext);
-        var heights = FunctionValidator.OperandHeights(definition, context, (uint)(module.ImportedFunctionCount + definedIndex), type, body, code);
+        heights ??= OperandHeights(module, definedIndex, code);
         var splitter = new Splitter(module, code, heights, units, forced);
         var localTypes = (ValType[])[.. type.Params, .. body.ExpandLocals()];
         return splitter.Run(type, localTypes);
@@ -327,7 +356,7 @@ internal static class FunctionSplitter
             if (inLoop && !loop) return false;
             for (int i = start; i < end; i++)
                 if (code[i].Opcode is Opcode.Try or Opcode.TryTable or Opcode.Catch or Opcode.CatchAll or Opcode.Delegate
-                    or Opcode.Rethrow or Opcode.ReturnCall or Opcode.ReturnCallIndirect)
+                    or Opcode.Rethrow or Opcode.ReturnCall or Opcode.ReturnCallIndirect or Opcode.ReturnCallRef)
                     return false;
             return true;
         }
@@ -367,7 +396,7 @@ internal static class FunctionSplitter
                     case Opcode.End: n--; break;
                     case Opcode.LocalGet: used.Add((int)ins.Index); break;
                     case Opcode.LocalSet or Opcode.LocalTee: used.Add((int)ins.Index); written.Add((int)ins.Index); break;
-                    case Opcode.Br or Opcode.BrIf when ins.Index >= n: Exit(ins.Index); break;
+                    case Opcode.Br or Opcode.BrIf or Opcode.BrOnNull or Opcode.BrOnNonNull when ins.Index >= n: Exit(ins.Index); break;
                     case Opcode.BrTable:
                         foreach (var l in ins.Labels!) if (l >= n) Exit(l);
                         if (ins.Index >= n) Exit(ins.Index);
@@ -498,7 +527,7 @@ internal static class FunctionSplitter
                     case Opcode.Block or Opcode.Loop or Opcode.If: n++; break;
                     case Opcode.End: n--; break;
                     case Opcode.LocalGet or Opcode.LocalSet or Opcode.LocalTee: ins.Index = map[(int)ins.Index]; break;
-                    case Opcode.Br or Opcode.BrIf when ins.Index >= n: ins.Index = ExitDepth(n, ins.Index); break;
+                    case Opcode.Br or Opcode.BrIf or Opcode.BrOnNull or Opcode.BrOnNonNull when ins.Index >= n: ins.Index = ExitDepth(n, ins.Index); break;
                     case Opcode.BrTable:
                     {
                         var labels = (uint[])ins.Labels!.Clone();

@@ -534,7 +534,7 @@ internal static class FrameGuard
         {
             if (ins.Opcode is Opcode.Block or Opcode.Loop or Opcode.If or Opcode.Try or Opcode.TryTable) controls++;
             loops |= ins.Opcode == Opcode.Loop;
-            tailCalls |= ins.Opcode is Opcode.ReturnCall or Opcode.ReturnCallIndirect;
+            tailCalls |= ins.Opcode is Opcode.ReturnCall or Opcode.ReturnCallIndirect or Opcode.ReturnCallRef;
         }
         var split = FunctionSplitter.Plan(compilation, unit, definedIndex, code, compilation.SplitUnits);
         long frame = EstimateFrameBytes(definition, definedIndex, type, controls);

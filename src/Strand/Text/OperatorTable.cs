@@ -30,6 +30,7 @@ internal enum Immediate
     Elem,         // elem.drop
     TableCopy,
     Tag,          // throw: a tag index
+    Type,         // call_ref, return_call_ref: a type index
 }
 
 internal readonly record struct OperatorInfo(Opcode Opcode, Immediate Immediate, int NaturalAlignment = 0);
@@ -40,6 +41,18 @@ internal static class OperatorTable
     private static readonly Dictionary<string, OperatorInfo> Operators = Build();
 
     public static bool TryGet(string keyword, out OperatorInfo info) => Operators.TryGetValue(keyword, out info);
+
+    /// <summary>The GC proposal's instructions (spec 3.0, 0xFB prefix and ref.eq), which the text format names but Strand does not implement yet.</summary>
+    public static bool IsGcInstruction(string keyword) => GcInstructions.Contains(keyword);
+
+    private static readonly HashSet<string> GcInstructions = new(StringComparer.Ordinal)
+    {
+        "ref.eq", "ref.i31", "i31.get_s", "i31.get_u", "ref.test", "ref.cast", "br_on_cast", "br_on_cast_fail",
+        "any.convert_extern", "extern.convert_any", "struct.new", "struct.new_default", "struct.get", "struct.get_s",
+        "struct.get_u", "struct.set", "array.new", "array.new_default", "array.new_fixed", "array.new_data", "array.new_elem",
+        "array.get", "array.get_s", "array.get_u", "array.set", "array.len", "array.fill", "array.copy", "array.init_data",
+        "array.init_elem",
+    };
 
     private static Dictionary<string, OperatorInfo> Build()
     {
@@ -65,6 +78,12 @@ internal static class OperatorTable
         Add("rethrow", Opcode.Rethrow, Immediate.Label);
         Add("return_call", Opcode.ReturnCall, Immediate.Call);
         Add("return_call_indirect", Opcode.ReturnCallIndirect, Immediate.CallIndirect);
+        // typed function references
+        Add("call_ref", Opcode.CallRef, Immediate.Type);
+        Add("return_call_ref", Opcode.ReturnCallRef, Immediate.Type);
+        Add("ref.as_non_null", Opcode.RefAsNonNull);
+        Add("br_on_null", Opcode.BrOnNull, Immediate.Label);
+        Add("br_on_non_null", Opcode.BrOnNonNull, Immediate.Label);
         Add("drop", Opcode.Drop);
         Add("select", Opcode.Select, Immediate.Select);
         Add("local.get", Opcode.LocalGet, Immediate.Local);

@@ -104,7 +104,8 @@ public class RobustnessTests
         }
         Assert.True(analysed > 100, $"analysed {analysed}");
         Assert.True(malformed > 500, $"malformed {malformed}");
-        Assert.True(withUnsupported > 10, $"with unsupported constructs {withUnsupported}");
+        // Only GC instructions are unsupported now (types, typed function references, SIMD, EH are implemented), which few
+        // mutations of the sample make: withUnsupported is not asserted.
     }
 
     private static byte[] Mutate(byte[] original, Random random)

@@ -16,22 +16,7 @@ public class UnsupportedFeatureTests
     // Offsets: header 8; SingleFunction's first code byte is at 28; a first section's first entry at 11.
     public static TheoryData<string, byte[], string, string, int> Cases => new()
     {
-        { "call_ref", SingleFunction([0x14, 0x00, End]), UnsupportedFeatures.FunctionReferences, "opcode 0x14 (call_ref)", 28 },
-        { "return_call_ref", SingleFunction([0x15, 0x00, End]), UnsupportedFeatures.FunctionReferences, "opcode 0x15 (return_call_ref)", 28 },
-        { "(ref exn) parameter", Module(Section(1, Vec([0x60, 0x01, 0x64, 0x69, 0x00]))), UnsupportedFeatures.FunctionReferences, "reference type (ref exn)", 13 },
-        { "br_on_null", SingleFunction([0xD5, 0x00, End]), UnsupportedFeatures.FunctionReferences, "opcode 0xD5 (br_on_null)", 28 },
-        { "br_on_non_null", SingleFunction([0xD6, 0x00, End]), UnsupportedFeatures.FunctionReferences, "opcode 0xD6 (br_on_non_null)", 28 },
-        { "(ref func) parameter", Module(Section(1, Vec([0x60, 0x01, 0x64, 0x70, 0x00]))), UnsupportedFeatures.FunctionReferences, "reference type (ref func)", 13 },
-        { "(ref null 0) parameter", Module(Section(1, Vec([0x60, 0x01, 0x63, 0x00, 0x00]))), UnsupportedFeatures.FunctionReferences, "reference type (ref null 0)", 13 },
-        { "table with an initializer", Module(Section(4, Vec([0x40, 0x00, FuncRef, 0x00, 0x01, 0xD0, 0x70, End]))), UnsupportedFeatures.FunctionReferences, "table with an initializer (0x40 0x00)", 11 },
-        { "anyref parameter", Module(Section(1, Vec([0x60, 0x01, 0x6E, 0x00]))), UnsupportedFeatures.Gc, "reference type anyref (0x6E)", 13 },
-        { "struct type", Module(Section(1, Vec([0x5F, 0x01, I32, 0x01]))), UnsupportedFeatures.Gc, "struct type (0x5F)", 11 },
-        { "array of i8", Module(Section(1, Vec([0x5E, 0x78, 0x01]))), UnsupportedFeatures.Gc, "array type (0x5E)", 11 },
-        { "final sub type", Module(Section(1, Vec([0x4F, 0x00, 0x60, 0x00, 0x00]))), UnsupportedFeatures.Gc, "sub type final (0x4F)", 11 },
-        { "recursive group", Module(Section(1, Vec([0x4E, 0x01, 0x60, 0x00, 0x00]))), UnsupportedFeatures.Gc, "recursive type group (0x4E) of 1 type(s)", 11 },
         { "GC opcode ref.i31", SingleFunction([0x41, 0x00, 0xFB, 0x1C, 0x1A, End]), UnsupportedFeatures.Gc, "opcode 0xFB 0x1C", 30 },
-        { "ref.null any", SingleFunction([0xD0, 0x6E, 0x1A, End]), UnsupportedFeatures.Gc, "ref.null any", 29 },
-        { "block of anyref", SingleFunction([0x02, 0x6E, 0xD0, 0x6E, End, 0x1A, End]), UnsupportedFeatures.Gc, "reference type anyref (0x6E)", 29 },
     };
 
     [Theory]
@@ -54,6 +39,28 @@ public class UnsupportedFeatureTests
         var module = ModuleDecoder.DecodeForAnalysis(bytes);
         var first = module.Unsupported.First();
         Assert.True((feature, construct, offset) == (first.Feature, first.Construct, first.Offset), $"{description}: {first}");
+    }
+
+    /// <summary>Typed function references (3.0) decode: reference types with heap types, their instructions and table initializers.</summary>
+    [Fact]
+    public void TypedFunctionReferencesDecode()
+    {
+        var m = ModuleDecoder.Decode(Module(Section(1, Vec([0x60, 0x04, 0x64, 0x69, 0x64, 0x70, 0x63, 0x00, 0x63, 0x73, 0x00]))));
+        Assert.Equal([ValTypes.Ref(AbstractHeapType.Exn, false), ValTypes.Ref(AbstractHeapType.Func, false), ValTypes.RefToType(0, true),
+            ValTypes.Ref(AbstractHeapType.NoFunc, true)], m.Types[0].Params);
+        Assert.Equal("[(ref exn) (ref func) (ref null 0) (ref null nofunc)] -> []", m.Types[0].ToString());
+
+        foreach (var (code, opcode) in new (byte[], Opcode)[] { ([0x14, 0x00], Opcode.CallRef), ([0x15, 0x00], Opcode.ReturnCallRef),
+                     ([0xD4], Opcode.RefAsNonNull), ([0xD5, 0x00], Opcode.BrOnNull), ([0xD6, 0x00], Opcode.BrOnNonNull) })
+        {
+            var f = ModuleDecoder.Decode(SingleFunction([.. code, End]));
+            var ins = InstructionDecoder.Read(new WasmReader(f.Bytes, f.Bodies[0].CodeStart, f.Bodies[0].CodeEnd));
+            Assert.Equal((opcode, 0u), (ins.Opcode, ins.Index));
+        }
+
+        var t = ModuleDecoder.Decode(Module(Section(4, Vec([0x40, 0x00, FuncRef, 0x00, 0x01, 0xD0, 0x70, End]))));
+        Assert.Equal(ValType.FuncRef, Assert.Single(t.Tables).ElementType);
+        Assert.Equal(0, Assert.Single(t.TableInitializers).Key);
     }
 
     [Fact]
@@ -90,7 +97,7 @@ public class UnsupportedFeatureTests
             Section(5, Vec([0x01, 0x02, 0x04])),                               // memory 2..4
             Section(13, Vec([0x00, 0x00])),                                    // one tag
             Section(6, Vec([I32, 0x01, 0x41, 0x80, 0x80, 0x04, End],           // (mut i32) = 65536
-                           [0x6E, 0x00, 0xD0, 0x6E, End])),                    // anyref = ref.null any (GC)
+                           [0x6E, 0x00, 0x41, 0x00, 0xFB, 0x1C, End])),        // anyref = ref.i31 (i32.const 0) (a GC instruction)
             Section(7, Vec(Concat(Name("sp"), [0x03, 0x00]), Concat(Name("tag"), [0x04, 0x00]), Concat(Name("ok"), [0x00, 0x01]))),
             Section(10, Vec(Body(Concat(V128Zero, [0x1A, End])), Body(End))),
             Section(11, Vec(Concat([0x00, 0x41, 0x80, 0x08, End], Name("data")))));
@@ -99,21 +106,18 @@ public class UnsupportedFeatureTests
         Assert.Equal(new Limits(2, 4), m.Memories[0].Limits);
         Assert.Equal(2, m.Globals.Count);
         Assert.Equal(new GlobalType(ValType.I32, true), m.Globals[0].Type);
-        Assert.Equal(ValType.Unsupported, m.Globals[1].Type.Type);
+        Assert.Equal(ValType.AnyRef, m.Globals[1].Type.Type);
         Assert.Equal(["sp", "tag", "ok"], m.Exports.Select(e => e.Name)); // tags are supported (exception handling)
         Assert.Equal([0u], m.Tags);
         Assert.Equal(4, Assert.Single(m.Data).DataLength);
         Assert.Null(m.Bodies[0].UnsupportedFeature);                     // SIMD is supported
         Assert.Null(m.Bodies[1].UnsupportedFeature);
         Assert.Equal(
-            [
-                (UnsupportedFeatures.Gc, "reference type anyref (0x6E)", (uint?)null),
-                (UnsupportedFeatures.Gc, "ref.null any", null),
-            ],
+            [(UnsupportedFeatures.Gc, "opcode 0xFB 0x1C", (uint?)null)],
             m.Unsupported.Select(u => (u.Feature, u.Construct, u.FunctionIndex)));
 
         // The strict decoder stops at the first.
-        Assert.Equal("not supported: GC (reference type anyref (0x6E) at offset 0x28)",
+        Assert.Equal("not supported: GC (opcode 0xFB 0x1C at offset 0x2c)",
             Assert.Throws<WasmUnsupportedException>(() => ModuleDecoder.Decode(bytes)).Message);
     }
 
@@ -128,7 +132,11 @@ public class UnsupportedFeatureTests
         var m = ModuleDecoder.DecodeForAnalysis(bytes);
         Assert.Equal(3, m.Types.Count);                                        // the group's two types, then one more
         Assert.Equal([ValType.I32], m.Types[1].Params);                        // a sub type of a function type keeps it
-        Assert.Equal([ValType.Unsupported, ValType.Unsupported, ValType.I32], m.Globals.Select(g => g.Type.Type));
+        Assert.Equal([ValType.AnyRef, ValTypes.RefToType(0, nullable: true), ValType.I32], m.Globals.Select(g => g.Type.Type));
+        Assert.Equal([CompositeKind.Struct, CompositeKind.Func, CompositeKind.Func], m.SubTypes.Select(t => t.Kind));
+        Assert.Equal([(0, 2), (2, 1)], m.RecGroups);
+        Assert.Equal("(sub (func [i32] -> []))", m.SubTypes[1].ToString());
+        Assert.Equal(new FieldType(ValType.I32, PackedType.None, Mutable: true), Assert.Single(m.SubTypes[0].Fields));
         var init = m.Globals[2].Init.Decode(m.Bytes);
         Assert.Equal(42, Assert.Single(init).I32);
         Assert.Contains(m.Unsupported, u => u.Construct == "opcode 0xFB 0x00");
