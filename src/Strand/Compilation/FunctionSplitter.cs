@@ -106,13 +106,19 @@ internal static class FunctionSplitter
         if (hard <= 1) return null;
         int units = (int)(total / Math.Max(hard, soft) * 0.8);
         Result? firstHardFit = null;
+        double previousOuter = double.MaxValue;
         var heights = OperandHeights(module, definedIndex, code);
         for (int attempt = 0; attempt < 3 && units >= 200; attempt++, units = units / 2)
         {
             var split = TrySplit(module, definedIndex, code, units, heights: heights);
             if (split is null) break;
             var outer = FunctionCompiler.Measure(module, unit, type, locals, code, split);
-            bool hardFit = HardOvershoot(outer) <= 1, softFit = SoftOvershoot(outer) <= 1;
+            double outerOver = HardOvershoot(outer);
+            // Smaller regions leave more in the outer function when the big runs are loop-free code inside a loop (see
+            // Outlinable): once the outer function stops shrinking, no smaller size will fit.
+            if (outerOver > 1 && outerOver >= previousOuter) break;
+            previousOuter = outerOver;
+            bool hardFit = outerOver <= 1, softFit = SoftOvershoot(outer) <= 1;
             if (Trace) Console.Error.WriteLine($"split:   {units} units: {split.Regions.Count} regions, outer {outer.Bytes} B, {outer.Instructions} ins, {outer.Blocks} bb, {outer.InlineLocals} inl");
             foreach (var region in split.Regions)
             {
