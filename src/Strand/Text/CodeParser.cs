@@ -98,7 +98,6 @@ internal sealed partial class CodeParser
     private static OperatorInfo LookupOperator(SNode node)
     {
         if (node is SAtom { Reserved: false } atom && OperatorTable.TryGet(atom.Text, out var info)) return info;
-        if (node is SAtom g && OperatorTable.IsGcInstruction(g.Text)) throw g.Error($"not supported: GC instruction {g.Text}");
         if (node is SAtom a) throw a.Error($"unknown operator {a.Text}");
         throw node.Error("unexpected token, expected an instruction");
     }
@@ -297,6 +296,8 @@ internal sealed partial class CodeParser
         {
             case Immediate.None:
                 break;
+            case Immediate.Gc:
+                return ParseGcImmediates(c, w, info.Opcode);
             case Immediate.Label:
                 w.U32(ResolveLabel(ExpectIndexAtom(c)));
                 break;
