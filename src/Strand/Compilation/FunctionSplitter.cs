@@ -402,7 +402,7 @@ internal static class FunctionSplitter
                     case Opcode.End: n--; break;
                     case Opcode.LocalGet: used.Add((int)ins.Index); break;
                     case Opcode.LocalSet or Opcode.LocalTee: used.Add((int)ins.Index); written.Add((int)ins.Index); break;
-                    case Opcode.Br or Opcode.BrIf or Opcode.BrOnNull or Opcode.BrOnNonNull when ins.Index >= n: Exit(ins.Index); break;
+                    case Opcode.Br or Opcode.BrIf or Opcode.BrOnNull or Opcode.BrOnNonNull or Opcode.BrOnCast or Opcode.BrOnCastFail when ins.Index >= n: Exit(ins.Index); break;
                     case Opcode.BrTable:
                         foreach (var l in ins.Labels!) if (l >= n) Exit(l);
                         if (ins.Index >= n) Exit(ins.Index);
@@ -533,7 +533,7 @@ internal static class FunctionSplitter
                     case Opcode.Block or Opcode.Loop or Opcode.If: n++; break;
                     case Opcode.End: n--; break;
                     case Opcode.LocalGet or Opcode.LocalSet or Opcode.LocalTee: ins.Index = map[(int)ins.Index]; break;
-                    case Opcode.Br or Opcode.BrIf or Opcode.BrOnNull or Opcode.BrOnNonNull when ins.Index >= n: ins.Index = ExitDepth(n, ins.Index); break;
+                    case Opcode.Br or Opcode.BrIf or Opcode.BrOnNull or Opcode.BrOnNonNull or Opcode.BrOnCast or Opcode.BrOnCastFail when ins.Index >= n: ins.Index = ExitDepth(n, ins.Index); break;
                     case Opcode.BrTable:
                     {
                         var labels = (uint[])ins.Labels!.Clone();
