@@ -9,8 +9,9 @@ namespace Strand.Tests.Compilation;
 /// Function splitting (docs/compiler.md, "Big functions: split"): functions are compiled unsplit and split at several
 /// small thresholds (so nearly every block body becomes an outlined region), and every call must give the same results,
 /// traps and exceptions. Covers exits at several depths (br, br_if, br_table, return) with and without a carried value,
-/// loops, locals of every type (v128 and references included), memory.grow inside a region, a trap inside a region, and
-/// exceptions thrown inside a region and caught by a caller or escaping.
+/// loops, locals of every type (v128 and references included), typed references (br_on_null, br_on_non_null, call_ref),
+/// memory.grow inside a region, a trap inside a region, and exceptions thrown inside a region and caught by a caller or
+/// escaping.
 /// </summary>
 public class FunctionSplitterTests
 {
@@ -24,6 +25,28 @@ public class FunctionSplitterTests
           (elem declare func $id $dbl)
           (func $id (param i32) (result i32) (local.get 0))
           (func $dbl (param i32) (result i32) (i32.add (local.get 0) (local.get 0)))
+          (type $f (func (param i32) (result i32)))
+          (func $inc (type $f) (i32.add (local.get 0) (i32.const 1)))
+          (func $twice (type $f) (i32.mul (local.get 0) (i32.const 2)))
+          (elem declare func $inc $twice)
+
+          ;; typed references: br_on_null out of a loop, br_on_non_null carrying a non-null reference, call_ref
+          (func (export "refs") (param $k i32) (result i32) (local $r (ref null $f)) (local $acc i32) (local $g (ref null $f))
+            (block $none
+              (loop $l
+                (local.set $r
+                  (if (result (ref null $f)) (i32.eqz (i32.rem_u (local.get $k) (i32.const 5)))
+                    (then (ref.null $f))
+                    (else (if (result (ref null $f)) (i32.eqz (i32.rem_u (local.get $k) (i32.const 3)))
+                      (then (ref.func $twice)) (else (ref.func $inc))))))
+                (local.set $acc (call_ref $f (i32.add (local.get $acc) (local.get $k)) (br_on_null $none (local.get $r))))
+                (local.set $k (i32.sub (local.get $k) (i32.const 1)))
+                (br_if $l (i32.gt_s (local.get $k) (i32.const 0)))))
+            (local.set $g
+              (block $has (result (ref $f))
+                (br_on_non_null $has (local.get $r))
+                (return (i32.sub (i32.const 0) (local.get $acc)))))
+            (call_ref $f (local.get $acc) (local.get $g)))
 
           ;; a switch in a loop: exits to the loop, to blocks at several depths, br_if carrying a value, return
           (func (export "mix") (param $n i32) (param $x i64) (param $ext externref) (result i64)
@@ -168,6 +191,8 @@ public class FunctionSplitterTests
             results.Add(Run(instance, "trap", Value.I32(n % 7)));
             results.Add(Run(instance, "catch", Value.I32(n)));
             results.Add(Run(instance, "multi", Value.I32(n)));
+            results.Add(Run(instance, "refs", Value.I32(n)));
+            results.Add(Run(instance, "refs", Value.I32(n + 4)));
             results.Add($"{instance.GetGlobal("g")!.Value}");
         }
         foreach (int p in new[] { 0, 1, 3, 20 })
