@@ -8,8 +8,8 @@ namespace Strand.Compilation;
 /// Splits a function too big for the JIT's optimiser into an outer function and outlined regions, each a separate
 /// CIL method small enough to be optimised (docs/compiler.md, "Big functions: split").
 /// <para>
-/// RyuJIT compiles a method over about 60,000 bytes of IL, 20,000 IL instructions, 2,000 basic blocks or 8,000
-/// local references with MinOpts (no optimisation at all). This pass works on the decoded wasm instructions, before any
+/// RyuJIT compiles a method over about 60,000 bytes of IL, 20,000 IL instructions or 2,000 basic blocks with MinOpts
+/// (no optimisation at all); <see cref="Plan"/> decides from a dry run whether a function is split. This pass works on the decoded wasm instructions, before any
 /// CIL is emitted, and produces ordinary wasm instruction lists that <see cref="FunctionCompiler"/> compiles unchanged:
 /// </para>
 /// <list type="bullet">
@@ -67,9 +67,10 @@ internal static class FunctionSplitter
     /// regions of at most that size. Otherwise a dry run (<see cref="FunctionCompiler.Measure"/>) tells whether the JIT
     /// would optimise the method (the hard limits) and inline all its helpers (the soft one). If the hard limits are
     /// passed, the function is split with a region size scaled by how far over both it is, and the outer function and
-    /// every region are measured again, with smaller regions up to four times, until all fit both; when no split fits
-    /// the soft limit (a long straight-line run of vector operations is one region at best), the first that fits the
-    /// hard ones is used. A function over the soft limit only is compiled whole.
+    /// every region are measured again, with regions half as big, up to three tries (fewer once the outer function stops
+    /// shrinking), until all fit both; when no split fits the soft limit (a long straight-line run of vector operations
+    /// is one region at best), the first that fits the hard ones is used. A function over the soft limit only, or
+    /// without loops, is compiled whole. The planning time is printed with <c>STRAND_SPLIT_TRACE</c> set.
     /// </summary>
     public static Result? Plan(ModuleCompilation module, CodeUnit unit, int definedIndex, List<Instruction> code, int? forcedUnits)
     {
@@ -81,7 +82,7 @@ internal static class FunctionSplitter
         return result;
     }
 
-    private static long TracedTicks;
+    private static long TracedTicks; // only with STRAND_SPLIT_TRACE (a diagnostic; not synchronised)
 
     private static Result? PlanCore(ModuleCompilation module, CodeUnit unit, int definedIndex, List<Instruction> code, int? forcedUnits)
     {
