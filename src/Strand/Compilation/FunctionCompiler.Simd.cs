@@ -39,14 +39,14 @@ internal sealed partial class FunctionCompiler
                 return;
             case SimdImmediate.MemArg or SimdImmediate.MemArgLane:
                 EmitSimdMemory(ins, info, SimdMethods[ins.Opcode]);
-                if (info.Results.Length == 1) _facts[^1] = ValueFacts.NonConstantVector;
+                if (info.Results.Length == 1) _facts[^1] = ValueFacts.NonConstant;
                 return;
         }
         if (FoldableFloatArithmetic.Contains(ins.Opcode)) HideFoldableOperands(ins.Opcode, info.Operands.Length);
         // A result computed from a non-constant vector (or a splat of a scalar just loaded) is not a constant either.
         bool nonConstant = info.Operands is [not ValType.V128] && _position > 0 && _code[_position - 1].Opcode is >= Opcode.I32Load and <= Opcode.I64Load32U;
         for (int i = 1; i <= info.Operands.Length; i++)
-            if (info.Operands[^i] == ValType.V128 && (_facts[^i] & ValueFacts.NonConstantVector) != 0) nonConstant = true;
+            if (info.Operands[^i] == ValType.V128 && (_facts[^i] & ValueFacts.NonConstant) != 0) nonConstant = true;
         if (SimdIntrinsics.Table.TryGetValue(ins.Opcode, out var direct)) EmitIntrinsic(direct, ins.Lane);
         else
         {
@@ -55,7 +55,7 @@ internal sealed partial class FunctionCompiler
         }
         PopN(info.Operands.Length);
         foreach (var result in info.Results) Push(result);
-        if (nonConstant && info.Results is [ValType.V128]) _facts[^1] = ValueFacts.NonConstantVector;
+        if (nonConstant && info.Results is [ValType.V128]) _facts[^1] = ValueFacts.NonConstant;
     }
 
     /// <summary>The instructions whose float arithmetic RyuJIT folds with constant operands (see <see cref="SimdOps.Opaque"/>).</summary>
@@ -82,8 +82,8 @@ internal sealed partial class FunctionCompiler
         for (int i = count - 1; i >= 0; i--) // operand i is at _facts[^(count - i)]
         {
             var facts = _facts[^(count - i)];
-            hide[i] = (facts & (ValueFacts.NonConstantVector | ValueFacts.BenignConstantVector)) == 0
-                && ((facts & ValueFacts.ZeroVector) == 0 || (isSub && i == 1));
+            hide[i] = (facts & (ValueFacts.NonConstant | ValueFacts.BenignConstant)) == 0
+                && ((facts & ValueFacts.Zero) == 0 || (isSub && i == 1));
             if (hide[i]) lowest = i;
         }
         if (lowest == count) return; // nothing to hide: no extra code
@@ -107,13 +107,13 @@ internal sealed partial class FunctionCompiler
     /// <summary>What a <c>v128.const</c> is to <see cref="HideFoldableOperands"/>: zero, benign, or possibly foldable.</summary>
     private static ValueFacts ConstantFacts(ulong low, ulong high)
     {
-        if (low == 0 && high == 0) return ValueFacts.ZeroVector;
+        if (low == 0 && high == 0) return ValueFacts.Zero;
         bool AllLanes(Func<float, bool> f32, Func<double, bool> f64) =>
             f32(Lane(low)) && f32(Lane(low >> 32)) && f32(Lane(high)) && f32(Lane(high >> 32))
             || f64(BitConverter.UInt64BitsToDouble(low)) && f64(BitConverter.UInt64BitsToDouble(high));
         bool anyNaN = !AllLanes(x => !float.IsNaN(x), _ => false) || !AllLanes(_ => false, x => !double.IsNaN(x));
         bool identityLanes = AllLanes(x => MathF.Abs(x) is 0f or 1f, x => Math.Abs(x) is 0.0 or 1.0);
-        return anyNaN || identityLanes ? ValueFacts.None : ValueFacts.BenignConstantVector;
+        return anyNaN || identityLanes ? ValueFacts.None : ValueFacts.BenignConstant;
     }
 
     private static float Lane(ulong bits) => BitConverter.UInt32BitsToSingle((uint)bits);

@@ -37,6 +37,8 @@ internal sealed partial class FunctionCompiler
         public int Depth;
         /// <summary>A try_table with clauses or a legacy try: its protected region.</summary>
         public TryRegion? Region;
+        /// <summary>Float locals first assigned in this construct (their initial value may reach code after it).</summary>
+        public List<int>? AssignedLocals;
 
         public ValType[] BranchTypes => Kind == ControlKind.Loop ? Params : Results;
     }
@@ -67,12 +69,13 @@ internal sealed partial class FunctionCompiler
         None = 0,
         /// <summary>The result of a shift (see <see cref="Xor"/>).</summary>
         ShiftResult = 1,
-        /// <summary>A v128 the JIT cannot see as a constant (a load, or computed from one); see <see cref="HideFoldableOperands"/>.</summary>
-        NonConstantVector = 2,
-        /// <summary>A v128 constant no float arithmetic folds with (no NaN lane, not all lanes 0 or 1).</summary>
-        BenignConstantVector = 4,
-        /// <summary>A v128 of zero bits (a declared local's initial value): folded only as the subtrahend of sub.</summary>
-        ZeroVector = 8,
+        /// <summary>An f32, f64 or v128 the JIT cannot see as a constant (a load, or computed from one); see
+        /// <see cref="HideFoldableOperands"/> and <see cref="HideFoldableScalarOperands"/>.</summary>
+        NonConstant = 2,
+        /// <summary>A float or v128 constant no float arithmetic folds with (not NaN, not 0 or 1 in magnitude).</summary>
+        BenignConstant = 4,
+        /// <summary>+0.0 or a v128 of zero bits (a declared local's initial value): folded only as the subtrahend of sub.</summary>
+        Zero = 8,
     }
     /// <summary>
     /// Locals whose value, used as an address, was already bounds-checked up to the given end
@@ -106,7 +109,10 @@ internal sealed partial class FunctionCompiler
         _localTypes = [.. type.Params, .. declaredLocals];
         _locals = new LocalBuilder?[_localTypes.Length];
         _localFacts = new ValueFacts[_localTypes.Length];
-        for (int i = _paramCount; i < _localTypes.Length; i++) if (_localTypes[i] == ValType.V128) _localFacts[i] = ValueFacts.ZeroVector;
+        for (int i = _paramCount; i < _localTypes.Length; i++) if (_localTypes[i] == ValType.V128) _localFacts[i] = ValueFacts.Zero;
+        _floatLocalAssigned = new bool[_localTypes.Length];
+        _floatLocalInitialReaches = new bool[_localTypes.Length];
+        Array.Fill(_floatLocalInitialReaches, true);
         for (int i = _paramCount; i < _localTypes.Length; i++) _locals[i] = il.DeclareLocal(ClrTypes.Of(_localTypes[i]));
     }
 
@@ -144,7 +150,9 @@ internal sealed partial class FunctionCompiler
             else
             {
                 EmitMemory0LimitRefresh(ins.Opcode);
+                var folding = BeforeScalarFolding(ins);
                 EmitInstruction(ins);
+                AfterScalarFolding(folding);
                 NoteMemory0Growth(ins.Opcode);
             }
             if (_controls.Count == 0) break;
@@ -176,47 +184,6 @@ internal sealed partial class FunctionCompiler
                 default:
                     return false;
             }
-        }
-        return false;
-    }
-
-    /// <summary>
-    /// True when the value pushed by the constant at the current position is consumed by a float
-    /// add/sub/mul/div within a few simple instructions, or stored into a local, or followed by a call. The JIT
-    /// folds x*1, x/1, x-0, -0-x, x+-0 and -1*x, which is wrong for signalling NaN inputs (wasm requires a
-    /// quieted NaN result).
-    /// </summary>
-    private bool ConstantFeedsFloatArithmetic()
-    {
-        int above = 0;
-        for (int i = _position + 1; i < _code.Count && i <= _position + 16; i++)
-        {
-            var op = _code[i].Opcode;
-            int pops, pushes = 1;
-            switch (op)
-            {
-                case Opcode.LocalGet or Opcode.GlobalGet or Opcode.I32Const or Opcode.I64Const or Opcode.F32Const or Opcode.F64Const:
-                    pops = 0;
-                    break;
-                case Opcode.F32Add or Opcode.F32Sub or Opcode.F32Mul or Opcode.F32Div
-                    or Opcode.F64Add or Opcode.F64Sub or Opcode.F64Mul or Opcode.F64Div:
-                    if (above < 2) return true;
-                    pops = 2;
-                    break;
-                // Stored into a local, or passed to a callee the JIT may inline, the constant can reach arithmetic
-                // anywhere later (the JIT propagates it), so it is hidden too.
-                case Opcode.LocalSet or Opcode.LocalTee when above == 0:
-                case Opcode.Call:
-                    return true;
-                case >= Opcode.I32Eqz and <= Opcode.I64Extend32S:
-                    pops = IsUnaryNumeric(op) ? 1 : 2;
-                    break;
-                default:
-                    return false;
-            }
-            if (pops == 1 && above == 0) continue; // neg, abs, a conversion of the constant: still a constant
-            if (pops > above) return false;
-            above += pushes - pops;
         }
         return false;
     }
@@ -690,7 +657,7 @@ internal sealed partial class FunctionCompiler
         else _il.Emit(OpCodes.Ldloc, _locals[index]!);
         Push(_localTypes[index]);
         _origin[^1] = (int)index;
-        _facts[^1] = _localFacts[index];
+        _facts[^1] = LocalFactsAtRead(index);
     }
 
     private void LocalSet(uint index)
@@ -701,7 +668,7 @@ internal sealed partial class FunctionCompiler
             else _il.Emit(OpCodes.Starg, (short)index);
         }
         else _il.Emit(OpCodes.Stloc, _locals[index]!);
-        _localFacts[index] = _facts[^1];
+        _localFacts[index] = LocalFactsAtWrite(index, _facts[^1]);
         Pop();
         LocalWritten(index);
     }
@@ -778,10 +745,10 @@ internal sealed partial class FunctionCompiler
             case Opcode.F32Const:
             {
                 float value = BitConverter.UInt32BitsToSingle(ins.F32Bits);
-                if (float.IsNaN(value) || (MathF.Abs(value) is 0f or 1f && ConstantFeedsFloatArithmetic()))
+                if (float.IsNaN(value))
                 {
                     // NaN: the JIT keeps float literals as doubles, which would quiet a signalling NaN.
-                    // 0 and 1 feeding arithmetic: opaque, so the JIT cannot fold identities (see ConstantFeedsFloatArithmetic).
+                    // (0 and 1 are hidden where they meet arithmetic: HideFoldableScalarOperands.)
                     Ldc((int)ins.F32Bits);
                     _il.Emit(OpCodes.Call, RuntimeMembers.Op(nameof(WasmOps.F32FromBits)));
                 }
@@ -791,7 +758,7 @@ internal sealed partial class FunctionCompiler
             case Opcode.F64Const:
             {
                 double value = BitConverter.UInt64BitsToDouble(ins.F64Bits);
-                if (double.IsNaN(value) || (Math.Abs(value) is 0.0 or 1.0 && ConstantFeedsFloatArithmetic()))
+                if (double.IsNaN(value))
                 {
                     _il.Emit(OpCodes.Ldc_I8, (long)ins.F64Bits);
                     _il.Emit(OpCodes.Call, RuntimeMembers.Op(nameof(WasmOps.F64FromBits)));
