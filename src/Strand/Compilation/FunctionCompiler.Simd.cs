@@ -42,6 +42,7 @@ internal sealed partial class FunctionCompiler
                 if (info.Results.Length == 1) _facts[^1] = ValueFacts.NonConstant;
                 return;
         }
+        if (ins.Opcode is Opcode.I32x4Shl or Opcode.I32x4ShrU && TryEmitRotation(ins)) return;
         if (FoldableFloatArithmetic.Contains(ins.Opcode)) HideFoldableOperands(ins.Opcode, info.Operands.Length);
         // A result computed from a non-constant vector (or a splat of a scalar just loaded) is not a constant either.
         bool nonConstant = info.Operands is [not ValType.V128] && _position > 0 && _code[_position - 1].Opcode is >= Opcode.I32Load and <= Opcode.I64Load32U;
@@ -132,6 +133,11 @@ internal sealed partial class FunctionCompiler
                 _il.Emit(OpCodes.Call, op.Method);
                 FromLanes();
                 break;
+            case SimdIntrinsics.Kind.Binary when op.Lane == typeof(byte):
+                _il.Emit(OpCodes.Call, op.Method);
+                if (op.Negated) _il.Emit(OpCodes.Call, op.Not);
+                FromLanes();
+                break;
             case SimdIntrinsics.Kind.Binary:
             {
                 var b = Rent(V128);
@@ -145,6 +151,14 @@ internal sealed partial class FunctionCompiler
                 FromLanes();
                 break;
             }
+            case SimdIntrinsics.Kind.Shift when _position > 0 && _code[_position - 1].Opcode == Opcode.I32Const:
+                // a constant count: the immediate form of the shift
+                _il.Emit(OpCodes.Pop);
+                ToLanes();
+                Ldc(_code[_position - 1].I32 & (LaneBytes(op.Lane) * 8 - 1));
+                _il.Emit(OpCodes.Call, op.Method);
+                FromLanes();
+                break;
             case SimdIntrinsics.Kind.Shift:
             {
                 var count = Rent(typeof(int));
@@ -216,17 +230,39 @@ internal sealed partial class FunctionCompiler
     }
 
     /// <summary>
-    /// <c>i8x16.shuffle</c> with constant lane indices: <c>Shuffle(a, ia) | Shuffle(b, ib)</c>, where ia keeps the
-    /// indices below 16 and ib the others less 16, every other lane 0x80 (out of range: selects 0). A shuffle that
-    /// takes every lane from one operand is one <c>Shuffle</c>; the JIT makes each a <c>pshufb</c>/<c>tbl</c> with a constant.
+    /// <c>i8x16.shuffle</c> with constant lane indices, [a b] → [result]: shuffles that follow through an overwritten
+    /// local are folded in, whole-lane shuffles and (on Arm64) every two-operand one become single instructions
+    /// (FunctionCompiler.SimdPatterns.cs); the rest is <see cref="EmitShuffleOfTwo"/>.
     /// </summary>
     private void EmitShuffle(ulong low, ulong high)
+    {
+        var indices = ComposeShuffles(ShuffleIndices(low, high));
+        if (TryEmitLaneShuffle(indices)) return;
+        if (SimdIsa.AdvSimdArm64 && indices.Any(i => i < 16) && indices.Any(i => i >= 16))
+        {
+            var b = Rent(V128);
+            var a = Rent(V128);
+            _il.Emit(OpCodes.Stloc, b);
+            _il.Emit(OpCodes.Stloc, a);
+            EmitTableLookup2(a, b, indices);
+            Release(a);
+            Release(b);
+        }
+        else EmitShuffleOfTwo(indices);
+    }
+
+    /// <summary>
+    /// [a b] → <c>Shuffle(a, ia) | Shuffle(b, ib)</c>, where ia keeps the indices below 16 and ib the others less 16,
+    /// every other lane 0x80 (out of range: selects 0). A shuffle that takes every lane from one operand is one
+    /// <c>Shuffle</c>; the JIT makes each a <c>pshufb</c>/<c>tbl</c> with a constant.
+    /// </summary>
+    private void EmitShuffleOfTwo(byte[] indices)
     {
         ulong first = 0, firstHigh = 0, second = 0, secondHigh = 0;
         bool usesFirst = false, usesSecond = false;
         for (int i = 0; i < 16; i++)
         {
-            int index = (int)((i < 8 ? low : high) >> (8 * (i & 7))) & 0xFF;
+            int index = indices[i];
             ulong a = index < 16 ? (ulong)index : 0x80, b = index >= 16 ? (ulong)(index - 16) : 0x80;
             usesFirst |= index < 16;
             usesSecond |= index >= 16;
