@@ -15,9 +15,9 @@ namespace Strand.Compilation;
 /// constants. An operand needs nothing when it is certainly not a constant (<see cref="ValueFacts.NonConstant"/>: a load
 /// or a value computed from one), or a constant no identity involves (<see cref="ValueFacts.BenignConstant"/>: not 0,
 /// not 1 in magnitude, not NaN; <see cref="ValueFacts.Zero"/>: +0, which is an identity only as the subtrahend).
-/// Locals: a read's facts merge every assignment before it in code order, plus the local's initial value (0, or the
-/// argument, which an inlining caller may know) unless an assignment at the same or an outer level of nesting comes
-/// first; a loop the JIT may unroll (no interrupt check) merges "unknown" for the locals its body assigns. A value
+/// Parameters are made opaque once on entry (an inlining caller may pass constants). Locals: a read's facts merge every
+/// assignment before it in code order, plus the local's initial value (+0) unless an assignment at the same or an outer
+/// level of nesting comes first; a loop the JIT may unroll (no interrupt check) merges "unknown" for the locals its body assigns. A value
 /// the JIT sees as a constant on one path only (a phi with a non-constant) is not folded, so this is enough.
 /// </summary>
 internal sealed partial class FunctionCompiler
@@ -31,7 +31,27 @@ internal sealed partial class FunctionCompiler
 
     private static bool IsScalarFloat(ValType type) => type is ValType.F32 or ValType.F64;
 
-    private ValueFacts InitialFacts(uint index) => index < _paramCount ? ValueFacts.None : ValueFacts.Zero;
+    private ValueFacts InitialFacts(uint index) => index < _paramCount ? ValueFacts.NonConstant : ValueFacts.Zero;
+
+    /// <summary>
+    /// Passes each f32/f64 parameter the body reads through the opaque identity once, on entry: a caller the JIT inlines
+    /// this function into may pass a constant, and this way no use has to be hidden (a float loop scaled by a
+    /// parameter: 0.34 s instead of 0.30 s with the parameter hidden at each use, 0.30 s this way).
+    /// </summary>
+    private void HideFloatParameters(List<Instruction> code)
+    {
+        var read = new bool[_paramCount];
+        foreach (var ins in code)
+            if (ins.Opcode is Opcode.LocalGet or Opcode.LocalTee && ins.Index < _paramCount) read[ins.Index] = true;
+        for (int i = 0; i < _paramCount; i++)
+        {
+            if (!read[i] || !IsScalarFloat(_localTypes[i])) continue;
+            Ldarg(i);
+            EmitOpaqueFloat(_localTypes[i] == ValType.F64);
+            if (i < 256) _il.Emit(OpCodes.Starg_S, (byte)i);
+            else _il.Emit(OpCodes.Starg, (short)i);
+        }
+    }
 
     private ValueFacts LocalFactsAtRead(uint index)
     {

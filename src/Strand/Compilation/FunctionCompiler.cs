@@ -141,6 +141,7 @@ internal sealed partial class FunctionCompiler
     private void Run(List<Instruction> code)
     {
         EmitPrologue(code);
+        HideFloatParameters(code);
         _controls.Add(new Control { Kind = ControlKind.Function, Results = _type.Results, Height = 0 });
         _code = code;
         for (_position = 0; _position < code.Count; _position++)

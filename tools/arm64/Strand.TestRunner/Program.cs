@@ -21,6 +21,7 @@ foreach (var type in tests.GetTypes().Where(t => t is { IsClass: true, IsAbstrac
     if (args.Length > 0 && !args.Any(p => type.FullName!.StartsWith(p, StringComparison.Ordinal))) continue;
     var methods = type.GetMethods(BindingFlags.Public | BindingFlags.Instance).Where(m => m.GetCustomAttribute<FactAttribute>() is not null).ToList();
     if (methods.Count == 0) continue;
+    Console.WriteLine($"{DateTime.UtcNow:HH:mm:ss} {type.FullName}");
     var fixtures = new Dictionary<Type, object>();
     foreach (var method in methods)
     {
@@ -63,6 +64,7 @@ foreach (var type in tests.GetTypes().Where(t => t is { IsClass: true, IsAbstrac
             catch (Exception e)
             {
                 failed++;
+                while (e is TargetInvocationException { InnerException: { } inner }) e = inner;
                 Console.WriteLine($"FAIL {name}: {e.GetType().Name}: {e.Message}\n{e.StackTrace}");
             }
         }
