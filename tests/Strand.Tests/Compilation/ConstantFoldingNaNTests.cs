@@ -1,3 +1,4 @@
+using System.Runtime.Intrinsics;
 using Strand.Runtime;
 using Xunit;
 using static Strand.Tests.Compilation.Wasm;
@@ -63,6 +64,38 @@ public class ConstantFoldingNaNTests
         "(local.set 3 (T.const 0.5)) (local.set 4 (T.const 2)) (T.mul (local.get 0) (T.mul (local.get 3) (local.get 4)))",
         "(local.set 3 (T.const 1)) (if (i32.const 0) (then (local.set 3 (local.get 0)))) (T.mul (local.get 0) (local.get 3))",
     };
+
+    /// <summary>The same for f32x4 arithmetic (a v128 parameter with signalling NaN lanes).</summary>
+    public static TheoryData<string> VectorRoutes => new()
+    {
+        "(f32x4.mul (local.get 0) (select (v128.const f32x4 1 1 1 1) (v128.const f32x4 2 2 2 2) (i32.const 1)))",
+        "(f32x4.mul (local.get 0) (block (result v128) (v128.const f32x4 1 1 1 1)))",
+        "(f32x4.mul (local.get 0) (block (result v128) (br 0 (v128.const f32x4 1 1 1 1))))",
+        "(f32x4.add (local.get 0) (if (result v128) (local.get 1) (then (v128.const f32x4 -0 -0 -0 -0)) (else (v128.const f32x4 -0 -0 -0 -0))))",
+        "(local.set 2 (v128.const f32x4 1 1 1 1)) (if (i32.const 0) (then (local.set 2 (local.get 0)))) (f32x4.mul (local.get 0) (local.get 2))",
+        "(f32x4.mul (local.get 0) (call $vone))",
+        "(f32x4.mul (local.get 0) (call $videntity (v128.const f32x4 1 1 1 1)))",
+    };
+
+    [Theory]
+    [MemberData(nameof(VectorRoutes))]
+    public void F32x4ResultIsAQuietNaN(string body)
+    {
+        var instance = Instantiate($$"""
+            (module
+              (func $vone (result v128) (v128.const f32x4 1 1 1 1))
+              (func $videntity (param v128) (result v128) (local.get 0))
+              (func (export "f") (param v128 i32) (result v128) (local v128)
+                {{body}}))
+            """);
+        var nan = Value.V128(Vector128.Create(SignallingNaN32).AsByte());
+        for (int i = 0; i < 40; i++)
+        {
+            var lanes = instance.Invoke("f", nan, Value.I32(1)).Single().AsV128.AsUInt32();
+            for (int l = 0; l < 4; l++)
+                Assert.True((lanes.GetElement(l) & 0x7FC0_0000) == 0x7FC0_0000, $"lane {l}: 0x{lanes.GetElement(l):X8} is not a quiet NaN (call {i})");
+        }
+    }
 
     private static string Module(string type, string body)
     {
