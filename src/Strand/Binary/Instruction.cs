@@ -33,7 +33,8 @@ public readonly record struct BlockType(BlockTypeKind Kind, ValType Value = defa
 /// <item>memory.init: <see cref="Index"/> = data segment, <see cref="Index2"/> = memory. data.drop: <see cref="Index"/> = data segment.</item>
 /// <item>table.init: <see cref="Index"/> = element segment, <see cref="Index2"/> = table. elem.drop: <see cref="Index"/>. table.copy: <see cref="Index"/> = destination, <see cref="Index2"/> = source.</item>
 /// <item>i32.const: <see cref="Immediate"/> = the value sign-extended to 64 bits; i64.const: its bits; f32.const/f64.const: the raw IEEE bits.</item>
-/// <item>ref.null: <see cref="RefType"/>. select with types: <see cref="SelectTypes"/>.</item>
+/// <item>ref.null: <see cref="RefType"/> (the nullable reference type of its heap type). select with types: <see cref="SelectTypes"/>.</item>
+/// <item>call_ref, return_call_ref: <see cref="Index"/> = type. br_on_null, br_on_non_null: <see cref="Index"/> = label depth.</item>
 /// <item>try, try_table: <see cref="Block"/>; try_table: <see cref="Catches"/>. throw, catch: <see cref="Index"/> = tag. rethrow, delegate: <see cref="Index"/> = label depth.</item>
 /// <item>return_call: <see cref="Index"/> = function. return_call_indirect: <see cref="Index"/> = type, <see cref="Index2"/> = table.</item>
 /// <item>v128.const: <see cref="Immediate"/> = bytes 0..7 and <see cref="ImmediateHigh"/> = bytes 8..15 (little-endian);

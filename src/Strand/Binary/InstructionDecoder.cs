@@ -63,7 +63,6 @@ public static partial class InstructionDecoder
         if (UnsupportedSingleByte(b) is { } unsupported)
         {
             r.Unsupported(ins.Offset, unsupported.Feature, $"opcode 0x{b:X2} ({unsupported.Name})");
-            SkipUnsupportedImmediates(r, b);
             return NotSupported(ins);
         }
         if (!IsSingleByteOpcode(b)) throw r.Error(ins.Offset, "illegal opcode");
@@ -77,7 +76,8 @@ public static partial class InstructionDecoder
                 or Opcode.ReturnCall or Opcode.ReturnCallIndirect:
                 ReadExceptionOrTailCall(r, ref ins);
                 break;
-            case Opcode.Br or Opcode.BrIf or Opcode.Call or Opcode.LocalGet or Opcode.LocalSet or Opcode.LocalTee
+            case Opcode.Br or Opcode.BrIf or Opcode.BrOnNull or Opcode.BrOnNonNull or Opcode.Call or Opcode.CallRef
+                or Opcode.ReturnCallRef or Opcode.LocalGet or Opcode.LocalSet or Opcode.LocalTee
                 or Opcode.GlobalGet or Opcode.GlobalSet or Opcode.TableGet or Opcode.TableSet or Opcode.RefFunc:
                 ins.Index = r.ReadU32();
                 break;
@@ -119,17 +119,11 @@ public static partial class InstructionDecoder
                 break;
             case Opcode.RefNull:
             {
-                // A heap type (3.0): func, extern and exn are supported, the others are typed references or GC.
+                // A heap type (3.0): abstract or a type index; the GC heap types are not supported.
                 int at = r.Position;
                 long heap = r.ReadHeapType(out string name);
-                if (heap == -0x10) ins.RefType = ValType.FuncRef;
-                else if (heap == -0x11) ins.RefType = ValType.ExternRef;
-                else if (heap == -0x17) ins.RefType = ValType.ExnRef;
-                else
-                {
-                    r.Unsupported(at, WasmReader.HeapTypeFeature(heap), $"ref.null {name}");
-                    return NotSupported(ins);
-                }
+                ins.RefType = r.RefTypeOf(at, heap, nullable: true, $"ref.null {name}");
+                if (ins.RefType == ValType.Unsupported) return NotSupported(ins);
                 break;
             }
             default:
@@ -145,28 +139,12 @@ public static partial class InstructionDecoder
         return ins;
     }
 
-    /// <summary>Single-byte opcodes of WebAssembly 3.0 features Strand does not implement.</summary>
+    /// <summary>Single-byte opcodes of WebAssembly 3.0 features Strand does not implement (none has immediates).</summary>
     private static (string Feature, string Name)? UnsupportedSingleByte(byte b) => b switch
     {
-        0x14 => (UnsupportedFeatures.FunctionReferences, "call_ref"),
-        0x15 => (UnsupportedFeatures.FunctionReferences, "return_call_ref"),
         0xD3 => (UnsupportedFeatures.Gc, "ref.eq"),
-        0xD4 => (UnsupportedFeatures.FunctionReferences, "ref.as_non_null"),
-        0xD5 => (UnsupportedFeatures.FunctionReferences, "br_on_null"),
-        0xD6 => (UnsupportedFeatures.FunctionReferences, "br_on_non_null"),
         _ => null,
     };
-
-    /// <summary>Consumes the immediates of an unsupported single-byte opcode (when tolerated).</summary>
-    private static void SkipUnsupportedImmediates(WasmReader r, byte b)
-    {
-        switch (b)
-        {
-            case 0x14 or 0x15 or 0xD5 or 0xD6:
-                r.ReadU32();
-                break;
-        }
-    }
 
     private static void SkipBlockType(WasmReader r) => ReadBlockType(r);
 
@@ -301,7 +279,7 @@ public static partial class InstructionDecoder
             r.ReadByte();
             return BlockType.Empty;
         }
-        if (first is 0x7F or 0x7E or 0x7D or 0x7C or 0x7B or 0x70 or 0x6F or 0x63 or 0x64 or (>= 0x69 and <= 0x74))
+        if (first is 0x7F or 0x7E or 0x7D or 0x7C or 0x7B or 0x63 or 0x64 or (>= 0x69 and <= 0x74))
         {
             var type = r.ReadValType();
             return type == ValType.Unsupported ? BlockType.Empty : new BlockType(BlockTypeKind.Value, type);
@@ -319,7 +297,8 @@ public static partial class InstructionDecoder
         0x06 or 0x07 or 0x08 or 0x09 or 0x0A or 0x12 or 0x13 or 0x18 or 0x19 or 0x1F => true, // exception handling, tail calls
         >= 0x20 and <= 0x26 => true,
         >= 0x28 and <= 0xC4 => true,
-        0xD0 or 0xD1 or 0xD2 => true,
+        0x14 or 0x15 => true, // call_ref, return_call_ref
+        0xD0 or 0xD1 or 0xD2 or 0xD4 or 0xD5 or 0xD6 => true,
         _ => false,
     };
 

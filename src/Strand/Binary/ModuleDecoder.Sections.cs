@@ -143,6 +143,12 @@ public static partial class ModuleDecoder
             module.Names = NameSectionDecoder.Decode(module.Bytes, payloadStart, payloadStart + payloadLength);
     }
 
+    /// <summary>
+    /// The type section (3.0): recursion groups (<c>0x4E</c> with members; any other entry is a group of one), each
+    /// member a sub type. Fills <see cref="ModuleDefinition.SubTypes"/>, <see cref="ModuleDefinition.Types"/> (the
+    /// signature of each function type, <see cref="ModuleDefinition.NotAFunction"/> for struct and array types) and
+    /// <see cref="ModuleDefinition.RecGroups"/>.
+    /// </summary>
     private static void ReadTypeSection(WasmReader r, ModuleDefinition module)
     {
         uint count = r.ReadVectorLength(1);
@@ -152,45 +158,46 @@ public static partial class ModuleDecoder
             byte form = r.PeekByte();
             // The form is a one-byte signed LEB128 value (-0x20), so a continuation bit is "too long".
             if ((form & 0x80) != 0) throw r.Error(at, "integer representation too long");
+            int start = module.SubTypes.Count;
             if (form == 0x4E)
             {
-                // A recursive group (GC): several types, each taking an index.
                 r.ReadByte();
                 uint members = r.ReadVectorLength(1);
-                var group = new List<FuncType>();
-                for (uint k = 0; k < members; k++) group.Add(ReadSubType(r));
-                r.Unsupported(at, UnsupportedFeatures.Gc, $"recursive type group (0x4E) of {members} type(s)");
-                module.Types.AddRange(group);
+                for (uint k = 0; k < members; k++) AddType(module, ReadSubType(r));
             }
             else
             {
-                module.Types.Add(ReadSubType(r));
+                AddType(module, ReadSubType(r));
             }
+            module.RecGroups.Add((start, module.SubTypes.Count - start));
         }
+    }
+
+    private static void AddType(ModuleDefinition module, SubType type)
+    {
+        module.SubTypes.Add(type);
+        module.Types.Add(type.Func ?? ModuleDefinition.NotAFunction);
     }
 
     /// <summary>
-    /// A sub type (3.0): <c>0x50</c>/<c>0x4F</c> (final) with super types, then a composite type; or a bare
-    /// composite type. Function types are supported; the sub type forms, struct (0x5F) and array (0x5E) are GC.
-    /// A struct or array type yields an empty placeholder function type (only when tolerated).
+    /// A sub type (3.0): <c>0x50</c> (open) or <c>0x4F</c> (final) with supertype indices, then a composite type; or a
+    /// bare composite type, which is final without supertypes.
     /// </summary>
-    private static FuncType ReadSubType(WasmReader r)
+    private static SubType ReadSubType(WasmReader r)
     {
-        int at = r.Position;
-        byte form = r.ReadByte();
+        byte form = r.PeekByte();
         if (form is 0x50 or 0x4F)
         {
-            uint supers = r.ReadVectorLength(1);
-            for (uint k = 0; k < supers; k++) r.ReadU32();
-            var type = ReadCompositeType(r);
-            r.Unsupported(at, UnsupportedFeatures.Gc, $"sub type{(form == 0x4F ? " final" : "")} (0x{form:X2})");
-            return type;
+            r.ReadByte();
+            uint count = r.ReadVectorLength(1);
+            var supertypes = new uint[count];
+            for (uint k = 0; k < count; k++) supertypes[k] = r.ReadU32();
+            return ReadCompositeType(r, final: form == 0x4F, supertypes);
         }
-        r.Position = at;
-        return ReadCompositeType(r);
+        return ReadCompositeType(r, final: true, []);
     }
 
-    private static FuncType ReadCompositeType(WasmReader r)
+    private static SubType ReadCompositeType(WasmReader r, bool final, uint[] supertypes)
     {
         int at = r.Position;
         byte form = r.ReadByte();
@@ -200,31 +207,37 @@ public static partial class ModuleDecoder
             case 0x60:
                 var parameters = ReadValTypes(r);
                 var results = ReadValTypes(r);
-                return new FuncType(parameters, results);
+                return new SubType(CompositeKind.Func, new FuncType(parameters, results), [], final, supertypes);
             case 0x5F:
             {
-                uint fields = r.ReadVectorLength(2);
-                for (uint k = 0; k < fields; k++) ReadFieldType(r);
-                r.Unsupported(at, UnsupportedFeatures.Gc, "struct type (0x5F)");
-                return new FuncType([], []);
+                uint count = r.ReadVectorLength(2);
+                var fields = new FieldType[count];
+                for (uint k = 0; k < count; k++) fields[k] = ReadFieldType(r);
+                return new SubType(CompositeKind.Struct, null, fields, final, supertypes);
             }
             case 0x5E:
-                ReadFieldType(r);
-                r.Unsupported(at, UnsupportedFeatures.Gc, "array type (0x5E)");
-                return new FuncType([], []);
+                return new SubType(CompositeKind.Array, null, [ReadFieldType(r)], final, supertypes);
             default:
                 throw r.Error(at, "malformed function type");
         }
     }
 
     /// <summary>A GC field: a storage type (a value type, or packed i8 0x78 / i16 0x77) and a mutability byte.</summary>
-    private static void ReadFieldType(WasmReader r)
+    private static FieldType ReadFieldType(WasmReader r)
     {
         byte first = r.PeekByte();
-        if (first is 0x78 or 0x77) r.ReadByte();
-        else r.ReadValType();
+        var packed = PackedType.None;
+        var type = ValType.I32;
+        if (first is 0x78 or 0x77)
+        {
+            r.ReadByte();
+            packed = (PackedType)first;
+        }
+        else type = r.ReadValType();
         int at = r.Position;
-        if (r.ReadByte() > 1) throw r.Error(at, "malformed mutability");
+        byte mutability = r.ReadByte();
+        if (mutability > 1) throw r.Error(at, "malformed mutability");
+        return new FieldType(type, packed, mutability == 1);
     }
 
     private static ValType[] ReadValTypes(WasmReader r)
@@ -292,7 +305,22 @@ public static partial class ModuleDecoder
     private static void ReadTableSection(WasmReader r, ModuleDefinition module)
     {
         uint count = r.ReadVectorLength(1);
-        for (uint i = 0; i < count; i++) module.Tables.Add(ReadTableType(r, definition: true));
+        for (uint i = 0; i < count; i++)
+        {
+            if (r.PeekByte() == 0x40)
+            {
+                // 3.0: 0x40 0x00 tabletype expr, a table whose elements start as the expression's value.
+                r.ReadByte();
+                int zeroAt = r.Position;
+                if (r.ReadByte() != 0x00) throw r.Error(zeroAt, "malformed table type");
+                module.Tables.Add(ReadTableType(r));
+                module.TableInitializers[module.Tables.Count - 1] = ReadConstExpr(r);
+            }
+            else
+            {
+                module.Tables.Add(ReadTableType(r));
+            }
+        }
     }
 
     private static void ReadMemorySection(WasmReader r, ModuleDefinition module)
@@ -303,22 +331,10 @@ public static partial class ModuleDecoder
 
     /// <summary>
     /// A table type: reference type and limits (flags 0 = min, 1 = min+max; 4 and 5 are the 64-bit index forms of
-    /// table64). In a table definition, 3.0 also allows <c>0x40 0x00 tabletype expr</c> (an initializer: typed
-    /// function references).
+    /// table64). A table definition may also be <c>0x40 0x00 tabletype expr</c> (3.0: an initializer), read by the table section.
     /// </summary>
-    private static TableType ReadTableType(WasmReader r, bool definition = false)
+    private static TableType ReadTableType(WasmReader r)
     {
-        if (definition && r.PeekByte() == 0x40)
-        {
-            int at = r.Position;
-            r.ReadByte();
-            int zeroAt = r.Position;
-            if (r.ReadByte() != 0x00) throw r.Error(zeroAt, "malformed table type");
-            var type = ReadTableType(r);
-            ReadConstExpr(r);
-            r.Unsupported(at, UnsupportedFeatures.FunctionReferences, "table with an initializer (0x40 0x00)");
-            return type;
-        }
         var elementType = r.ReadRefType();
         int flagsAt = r.Position;
         byte flags = ReadLimitsFlags(r, maxFlags: 0x05);
@@ -427,8 +443,9 @@ public static partial class ModuleDecoder
             offset = ReadConstExpr(r);
         }
 
-        // Forms 0 and 4 imply funcref; the others spell out an element kind or reference type.
-        var elementType = ValType.FuncRef;
+        // Forms 0 and 4 imply a type (3.0: (ref func) for function indices, funcref for expressions); the others spell
+        // out an element kind (0x00: function indices, (ref func)) or a reference type.
+        var elementType = usesExpressions ? ValType.FuncRef : ValTypes.Ref(AbstractHeapType.Func, nullable: false);
         if ((flags & 0x03) != 0)
         {
             if (usesExpressions)

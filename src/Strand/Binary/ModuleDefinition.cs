@@ -14,14 +14,47 @@ public sealed class ModuleDefinition
     /// <summary>The module's binary. Offsets in this model point into it.</summary>
     public byte[] Bytes { get; }
 
-    /// <summary>The type section: function signatures by type index.</summary>
+    /// <summary>
+    /// The signature of each type by type index: a function type's, or <see cref="NotAFunction"/> for a struct or array
+    /// type (GC). Validation checks that an index used as a function type names one.
+    /// </summary>
     public List<FuncType> Types { get; } = new();
+    /// <summary>Every type definition by type index, with its GC structure (composite kind, fields, finality, supertypes).</summary>
+    public List<SubType> SubTypes { get; } = new();
+    /// <summary>The recursion groups of the type section in order: first type index and number of types (a plain definition is a group of one).</summary>
+    public List<(int Start, int Count)> RecGroups { get; } = new();
+
+    /// <summary>The placeholder in <see cref="Types"/> for a struct or array type: no signature.</summary>
+    public static readonly FuncType NotAFunction = new([], []);
+
+    /// <summary>True if type <paramref name="typeIndex"/> exists and is a function type.</summary>
+    public bool IsFunctionType(uint typeIndex)
+    {
+        CompleteTypeStructure();
+        return typeIndex < (uint)SubTypes.Count && SubTypes[(int)typeIndex].Kind == CompositeKind.Func;
+    }
+
+    /// <summary>
+    /// A definition built by hand may list only <see cref="Types"/> (function signatures): each type beyond
+    /// <see cref="SubTypes"/> then becomes a plain function type (final, no supertype) in a recursion group of its own.
+    /// Called by validation and canonicalisation; the decoder fills all three lists itself.
+    /// </summary>
+    public void CompleteTypeStructure()
+    {
+        for (int i = SubTypes.Count; i < Types.Count; i++)
+        {
+            SubTypes.Add(SubType.OfFunction(Types[i]));
+            RecGroups.Add((i, 1));
+        }
+    }
     /// <summary>The import section, in order.</summary>
     public List<Import> Imports { get; } = new();
     /// <summary>Type index of each function defined in the module (not imported), in order.</summary>
     public List<uint> FunctionTypeIndices { get; } = new();
     /// <summary>Tables defined in the module (not imported), in order.</summary>
     public List<TableType> Tables { get; } = new();
+    /// <summary>The initializer expression of each defined table that has one (3.0 <c>0x40 0x00</c> form), by defined-table position.</summary>
+    public Dictionary<int, ConstExpr> TableInitializers { get; } = new();
     /// <summary>Memories defined in the module (not imported), in order.</summary>
     public List<MemoryType> Memories { get; } = new();
     /// <summary>Globals defined in the module (not imported), in order.</summary>

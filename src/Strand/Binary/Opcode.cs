@@ -31,6 +31,10 @@ public enum Opcode : ushort
     ReturnCall = 0x12,
     /// <summary>The <c>return_call_indirect</c> instruction (tail calls); binary opcode 0x13.</summary>
     ReturnCallIndirect = 0x13,
+    /// <summary>The <c>call_ref</c> instruction (typed function references); binary opcode 0x14.</summary>
+    CallRef = 0x14,
+    /// <summary>The <c>return_call_ref</c> instruction (typed function references, tail calls); binary opcode 0x15.</summary>
+    ReturnCallRef = 0x15,
     /// <summary>The legacy <c>delegate</c> end of a <c>try</c>; binary opcode 0x18.</summary>
     Delegate = 0x18,
     /// <summary>The legacy <c>catch_all</c> clause of a <c>try</c>; binary opcode 0x19.</summary>
@@ -403,6 +407,12 @@ public enum Opcode : ushort
     RefIsNull = 0xD1,
     /// <summary>The <c>ref.func</c> instruction; binary opcode 0xD2.</summary>
     RefFunc = 0xD2,
+    /// <summary>The <c>ref.as_non_null</c> instruction (typed function references); binary opcode 0xD4.</summary>
+    RefAsNonNull = 0xD4,
+    /// <summary>The <c>br_on_null</c> instruction (typed function references); binary opcode 0xD5.</summary>
+    BrOnNull = 0xD5,
+    /// <summary>The <c>br_on_non_null</c> instruction (typed function references); binary opcode 0xD6.</summary>
+    BrOnNonNull = 0xD6,
 
     // 0xFC prefix
     /// <summary>The <c>i32.trunc_sat_f32_s</c> instruction; binary encoding 0xFC 0 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>

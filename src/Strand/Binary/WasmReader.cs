@@ -270,10 +270,10 @@ public sealed class WasmReader
     }
 
     /// <summary>
-    /// A value type (WebAssembly 3.0 grammar): i32, i64, f32, f64, v128, funcref, externref and <c>(ref null func)</c>
-    /// / <c>(ref null extern)</c> (the same types) are supported; the other reference types are
-    /// well-formed but not supported (<see cref="Unsupported"/>; tolerated, they
-    /// become <see cref="ValType.Unsupported"/>); any other byte is "malformed value type".
+    /// A value type (WebAssembly 3.0 grammar, spec 5.3.4): i32, i64, f32, f64, v128 and the reference types
+    /// <c>(ref null? ht)</c> with ht an abstract heap type (func, extern, exn, any, eq, i31, struct, array and the bottoms
+    /// nofunc, noextern, noexn, none) or a type index, including the one-byte shorthands; any other byte is "malformed
+    /// value type". A type index is not checked here (validation says "unknown type").
     /// </summary>
     public ValType ReadValType()
     {
@@ -281,7 +281,7 @@ public sealed class WasmReader
         byte b = ReadByte();
         switch (b)
         {
-            case 0x7F or 0x7E or 0x7D or 0x7C or 0x7B or 0x70 or 0x6F:
+            case 0x7F or 0x7E or 0x7D or 0x7C or 0x7B:
                 return (ValType)b;
             case 0x63 or 0x64:
             case >= 0x69 and <= 0x74:
@@ -298,7 +298,6 @@ public sealed class WasmReader
         byte b = ReadByte();
         return b switch
         {
-            0x70 or 0x6F => (ValType)b,
             0x63 or 0x64 or (>= 0x69 and <= 0x74) => ReadRefTypeRest(at, b),
             _ => throw Error(at, "malformed reference type"),
         };
@@ -311,17 +310,23 @@ public sealed class WasmReader
         {
             bool nullable = first == 0x63;
             long heap = ReadHeapType(out string name);
-            // (ref null func) and (ref null extern) are funcref and externref.
-            if (nullable && heap == -0x10) return ValType.FuncRef;
-            if (nullable && heap == -0x11) return ValType.ExternRef;
-            if (nullable && heap == -0x17) return ValType.ExnRef;
-            Unsupported(at, HeapTypeFeature(heap), $"reference type (ref {(nullable ? "null " : "")}{name})");
-            return ValType.Unsupported;
+            return RefTypeOf(at, heap, nullable, $"reference type (ref {(nullable ? "null " : "")}{name})");
         }
-        if (first == 0x69) return ValType.ExnRef;
         long shorthand = first - 0x80; // the one-byte s33 of an abstract heap type
-        Unsupported(at, HeapTypeFeature(shorthand), $"reference type {AbstractHeapTypeName(shorthand)}ref (0x{first:X2})");
-        return ValType.Unsupported;
+        return RefTypeOf(at, shorthand, nullable: true, $"reference type {AbstractHeapTypeName(shorthand)}ref (0x{first:X2})");
+    }
+
+    /// <summary>The reference type for a heap type read as an s33 (<see cref="ReadHeapType"/>): abstract, or a type index (checked by validation).</summary>
+    public ValType RefTypeOf(int at, long heap, bool nullable, string construct)
+    {
+        if (heap >= 0)
+        {
+            // At most 2^20 types (the heap code's type-index range); a larger index names no type of any module we accept.
+            if (heap >= ValTypes.RecIndexBase - ValTypes.TypeIndexBase) throw Error(at, "unknown type");
+            return ValTypes.RefToType((uint)heap, nullable);
+        }
+        if (heap is >= -0x17 and <= -0x0C) return ValTypes.Ref((uint)(heap + 0x80), nullable); // 0x69..0x74: every abstract heap type
+        throw Error(at, $"malformed reference type ({construct})");
     }
 
     /// <summary>
@@ -359,10 +364,4 @@ public sealed class WasmReader
         _ => null,
     };
 
-    /// <summary>Which feature a heap type belongs to: exn/noexn to exception handling, func/extern and type indices to typed function references, the rest to GC.</summary>
-    internal static string HeapTypeFeature(long s33) => s33 switch
-    {
-        >= 0 or -0x10 or -0x11 or -0x17 => UnsupportedFeatures.FunctionReferences, // (ref func), (ref extern), (ref exn), (ref $t)
-        _ => UnsupportedFeatures.Gc, // any, eq, i31, struct, array and the bottom types (none, nofunc, noextern, noexn)
-    };
 }

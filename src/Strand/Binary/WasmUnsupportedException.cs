@@ -37,8 +37,6 @@ public static class UnsupportedFeatures
     public const string ExceptionHandling = "exception handling";
     /// <summary>The GC proposal (struct, array, rec and sub types, the 0xFB prefix).</summary>
     public const string Gc = "GC";
-    /// <summary>The typed function references proposal (<c>call_ref</c>, <c>(ref ...)</c> types, <c>br_on_null</c>).</summary>
-    public const string FunctionReferences = "typed function references";
     /// <summary>The tail-call proposal (<c>return_call</c>, <c>return_call_indirect</c>, <c>return_call_ref</c>).</summary>
     public const string TailCalls = "tail calls";
     /// <summary>The memory64 proposal (64-bit memory limits and addresses). Implemented: no longer reported; kept for compatibility.</summary>

@@ -13,7 +13,7 @@ internal static class ClrTypes
         ValType.F32 => typeof(float),
         ValType.F64 => typeof(double),
         ValType.V128 => typeof(System.Runtime.Intrinsics.Vector128<byte>),
-        ValType.FuncRef or ValType.ExternRef or ValType.ExnRef => typeof(object),
+        _ when type.IsReference() => typeof(object),
         _ => throw new NotSupportedException($"value type {type.ToWat()} is not supported"),
     };
 

@@ -76,7 +76,7 @@ internal sealed partial class FunctionCompiler
                 _il.Emit(OpCodes.Throw);
                 _unreachable = true;
                 break;
-            case Opcode.ReturnCall or Opcode.ReturnCallIndirect: DoReturnCall(ins); break;
+            case Opcode.ReturnCall or Opcode.ReturnCallIndirect or Opcode.ReturnCallRef: DoReturnCall(ins); break;
             default: throw new InvalidOperationException($"not an exception or tail-call opcode: {ins.Opcode}");
         }
     }
@@ -206,7 +206,7 @@ internal sealed partial class FunctionCompiler
             if (clause.Kind is CatchKind.CatchRef or CatchKind.CatchAllRef)
             {
                 _il.Emit(OpCodes.Ldloc, exception);
-                Push(ValType.ExnRef);
+                Push(ValTypes.Ref(AbstractHeapType.Exn, nullable: false));
             }
             Release(exception);
             EmitExitBranch(target);

@@ -38,11 +38,12 @@ internal sealed partial class FunctionCompiler
                 _unreachable = true;
                 break;
             case Opcode.Try or Opcode.Catch or Opcode.CatchAll or Opcode.Delegate or Opcode.Rethrow or Opcode.Throw
-                or Opcode.ThrowRef or Opcode.TryTable or Opcode.ReturnCall or Opcode.ReturnCallIndirect:
+                or Opcode.ThrowRef or Opcode.TryTable or Opcode.ReturnCall or Opcode.ReturnCallIndirect or Opcode.ReturnCallRef:
                 EmitExceptionOrTailCall(ins);
                 break;
             case Opcode.Call: DoCall(ins.Index); break;
             case Opcode.CallIndirect: DoCallIndirect(ins); break;
+            case Opcode.CallRef or Opcode.RefAsNonNull or Opcode.BrOnNull or Opcode.BrOnNonNull: EmitReference(ins); break;
 
             // ---- parametric
             case Opcode.Drop:
@@ -124,7 +125,7 @@ internal sealed partial class FunctionCompiler
                 _il.Emit(OpCodes.Ldloc, _instance!);
                 Ldc((int)ins.Index);
                 Call(nameof(WasmOps.RefFunc));
-                Push(ValType.FuncRef);
+                Push(ValTypes.RefToType(_module.Definition.GetFunctionTypeIndex(ins.Index), nullable: false));
                 break;
 
             // ---- memory

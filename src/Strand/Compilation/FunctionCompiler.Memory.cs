@@ -301,7 +301,7 @@ internal sealed partial class FunctionCompiler
     /// <summary>After instruction <paramref name="op"/>: marks the limits stale when it may have grown memory 0.</summary>
     private void NoteMemory0Growth(Opcode op)
     {
-        if (_memory0LimitSlots is int slots && slots != 0 && op is Opcode.Call or Opcode.CallIndirect or Opcode.MemoryGrow)
+        if (_memory0LimitSlots is int slots && slots != 0 && op is Opcode.Call or Opcode.CallIndirect or Opcode.CallRef or Opcode.MemoryGrow)
             _memory0LimitsStale = true;
     }
 
@@ -314,7 +314,7 @@ internal sealed partial class FunctionCompiler
     private void EmitMemory0LimitRefresh(Opcode op)
     {
         if (!_memory0LimitsStale
-            || op is Opcode.Call or Opcode.CallIndirect or Opcode.MemoryGrow or Opcode.Nop or Opcode.Drop or Opcode.Select
+            || op is Opcode.Call or Opcode.CallIndirect or Opcode.CallRef or Opcode.MemoryGrow or Opcode.Nop or Opcode.Drop or Opcode.Select
                 or (>= Opcode.LocalGet and <= Opcode.GlobalSet) or (>= Opcode.I32Const and <= Opcode.I64Extend32S))
             return;
         EmitMemory0LimitReload();

@@ -29,7 +29,7 @@ internal sealed partial class FunctionCompiler
             case Opcode.TableFill when Is64(ins.Index): narrow = [true, false, true]; break;
             case Opcode.TableInit when Is64(ins.Index2): narrow = [true, false, false]; break;
             case Opcode.TableCopy when Is64(ins.Index) || Is64(ins.Index2): narrow = [true, true, true]; break;
-            case Opcode.CallIndirect when Is64(ins.Index2): narrow = [true]; break;
+            case Opcode.CallIndirect or Opcode.ReturnCallIndirect when Is64(ins.Index2): narrow = [true]; break;
             default: return false;
         }
         NarrowOperands(narrow);

@@ -16,13 +16,13 @@ namespace Strand.Compilation;
 /// stack to hold exactly its arguments). Inside a <c>try_table</c> or legacy <c>try</c> a tail call cannot be issued
 /// (CIL forbids it in protected regions, and the wasm semantics drop the caller's handlers): the arguments are kept
 /// in locals and the call is made after leaving every protected region (see FunctionCompiler.Exceptions.cs).
-/// <c>return_call_ref</c> needs typed function references, which Strand does not implement (reported by the decoder).
+/// <c>return_call_ref</c> takes the callee from its reference operand (null traps "null function reference").
 /// </summary>
 internal sealed partial class FunctionCompiler
 {
     private void DoReturnCall(Instruction ins)
     {
-        bool indirect = ins.Opcode == Opcode.ReturnCallIndirect;
+        bool indirect = ins.Opcode is Opcode.ReturnCallIndirect or Opcode.ReturnCallRef; // one more operand: table index or reference
         var type = indirect ? _module.Definition.Types[(int)ins.Index] : _module.FunctionTypes[ins.Index];
         int operands = type.Params.Length + (indirect ? 1 : 0);
         bool inRegion = _tryDepth > 0;
@@ -65,6 +65,16 @@ internal sealed partial class FunctionCompiler
         if (args is not null)
             foreach (var arg in args) _il.Emit(OpCodes.Ldloc, arg);
         var (ret, ps) = ClrTypes.Signature(type);
+        if (ins.Opcode == Opcode.ReturnCallRef)
+        {
+            _il.Emit(OpCodes.Call, RuntimeMembers.Op(nameof(WasmOps.CallRefTarget)));
+            var target = Rent(typeof(FunctionReference));
+            _il.Emit(OpCodes.Stloc, target);
+            PassResultAddresses(type);
+            TailCalli(target, ret, ps);
+            Release(target);
+            return;
+        }
         if (ins.Opcode == Opcode.ReturnCallIndirect)
         {
             var index = Rent(typeof(int));

@@ -220,6 +220,7 @@ internal sealed partial class FunctionCompiler
                     if (ins.Index < _module.ImportedFunctionCount) instance = true;
                     break;
                 case Opcode.CallIndirect or Opcode.ReturnCallIndirect: calls = true; tables.Add(ins.Index2); break;
+                case Opcode.CallRef or Opcode.ReturnCallRef: calls = true; break;
                 case Opcode.ReturnCall: calls = true; instance = true; break;
                 case Opcode.Throw or Opcode.TryTable or Opcode.Try or Opcode.Catch: instance = true; break;
                 case Opcode.Loop:

@@ -1,4 +1,5 @@
 using Strand.Binary;
+using Strand.Validation;
 using Strand.Runtime;
 
 namespace Strand.Compilation;
@@ -46,7 +47,9 @@ internal sealed class ModuleCompilation
     /// <summary>For globals whose value is a compile-time constant: the constant instruction.</summary>
     public Instruction?[] ConstantGlobals { get; }
 
-    public int TypeId(uint typeIndex) => TypeRegistry.GetId(Definition.Types[(int)typeIndex]);
+    /// <summary>The canonical id of the module's type <paramref name="typeIndex"/> (<see cref="TypeRegistry"/>).</summary>
+    public int TypeId(uint typeIndex) => (_typeIds ??= TypeRegistry.CanonicalIds(Definition))[typeIndex];
+    private int[]? _typeIds;
 
     /// <summary>
     /// Code for a persisted assembly: canonical type ids differ between processes, so call_indirect reads them from

@@ -528,7 +528,7 @@ internal static class FrameGuard
         {
             if (ins.Opcode is Opcode.Block or Opcode.Loop or Opcode.If or Opcode.Try or Opcode.TryTable) controls++;
             loops |= ins.Opcode == Opcode.Loop;
-            tailCalls |= ins.Opcode is Opcode.ReturnCall or Opcode.ReturnCallIndirect;
+            tailCalls |= ins.Opcode is Opcode.ReturnCall or Opcode.ReturnCallIndirect or Opcode.ReturnCallRef;
         }
         long frame = EstimateFrameBytes(definition, definedIndex, type, controls);
         // Tiered compilation: a loop running long in tier-0 continues in an on-stack-replacement method whose frame

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Reflection;
 using System.Reflection.Emit;
 using Strand.Binary;
+using Strand.Validation;
 using Strand.Compilation;
 
 namespace Strand.Runtime;
@@ -267,7 +268,11 @@ internal static class CallStubs
     public static HostFunction CreateHostFunction(FuncType type, Func<Value[], Value[]> callback, string name)
     {
         foreach (var t in type.Params.Concat(type.Results))
+        {
             if (!t.IsNumeric() && !t.IsReference() && t != ValType.V128) throw new NotSupportedException($"{t.ToWat()} is not supported in host function signatures");
+            if (t.TypeIndex() is not null)
+                throw new ArgumentException($"{t.ToWat()} names a module's type index; a host function's type uses abstract reference types or a module's canonical types (ImportInfo.FunctionType)", nameof(type));
+        }
         var trampoline = UntypedTrampolines.GetOrAdd(TypeRegistry.GetId(type), id => BuildUntypedTrampoline(TypeRegistry.GetType(id)));
         return new HostFunction(type, trampoline.Pointer, callback, name);
     }
@@ -376,12 +381,8 @@ internal static class CallStubs
             throw new InvalidOperationException($"host function {function.Name} returned {results.Length} value(s) but its type {function.Type} has {expected.Length}");
         for (int i = 0; i < expected.Length; i++)
         {
-            if (results[i].Type != expected[i])
-                throw new InvalidOperationException($"host function {function.Name} returned {results[i].Type.ToWat()} as result {i}, expected {expected[i].ToWat()}");
-            if (expected[i] == ValType.FuncRef && results[i].Reference is not null and not FunctionReference)
-                throw new InvalidOperationException($"host function {function.Name} returned a funcref that is not a FunctionReference");
-            if (expected[i] == ValType.ExnRef && results[i].Reference is not null and not WasmException)
-                throw new InvalidOperationException($"host function {function.Name} returned an exnref that is not a WasmException");
+            if (ValueTypeCheck.Mismatch(results[i], expected[i]) is { } reason)
+                throw new InvalidOperationException($"host function {function.Name} returned a wrong result {i} ({reason})");
         }
         return results;
     }
@@ -458,7 +459,7 @@ internal static class CallStubs
     /// <summary>Converts the wasm-representation value on the stack to a <see cref="Value"/> (float bits preserved).</summary>
     private static void EmitToValue(ILGenerator il, ValType type)
     {
-        switch (type)
+        switch (type.Kind())
         {
             case ValType.I32: il.Emit(OpCodes.Call, typeof(Value).GetMethod(nameof(Value.I32))!); break;
             case ValType.I64: il.Emit(OpCodes.Call, typeof(Value).GetMethod(nameof(Value.I64))!); break;
@@ -472,6 +473,9 @@ internal static class CallStubs
             case ValType.ExnRef:
                 il.Emit(OpCodes.Castclass, typeof(WasmException));
                 il.Emit(OpCodes.Call, typeof(Value).GetMethod(nameof(Value.ExnRef))!);
+                break;
+            case ValType.AnyRef:
+                il.Emit(OpCodes.Call, typeof(ExceptionOps).GetMethod(nameof(ExceptionOps.AnyRefValue))!);
                 break;
             default: il.Emit(OpCodes.Call, typeof(Value).GetMethod(nameof(Value.ExternRef))!); break;
         }

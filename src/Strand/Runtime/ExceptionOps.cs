@@ -27,7 +27,7 @@ internal static class ExceptionOps
     public static System.Runtime.Intrinsics.Vector128<byte> PayloadV128(WasmException e, int i) => e.PayloadArray[i].AsV128;
 
     /// <summary>The method compiled code calls to make a payload <see cref="Value"/> of type <paramref name="type"/> from its CLR value.</summary>
-    public static System.Reflection.MethodInfo ValueFactory(ValType type) => type switch
+    public static System.Reflection.MethodInfo ValueFactory(ValType type) => type.Kind() switch
     {
         ValType.I32 => typeof(Value).GetMethod(nameof(Value.I32))!,
         ValType.I64 => typeof(Value).GetMethod(nameof(Value.I64))!,
@@ -36,11 +36,13 @@ internal static class ExceptionOps
         ValType.V128 => typeof(Value).GetMethod(nameof(Value.V128))!,
         ValType.FuncRef => typeof(ExceptionOps).GetMethod(nameof(FuncRefValue))!,
         ValType.ExternRef => typeof(Value).GetMethod(nameof(Value.ExternRef))!,
+        ValType.AnyRef => typeof(ExceptionOps).GetMethod(nameof(AnyRefValue))!,
         _ => typeof(ExceptionOps).GetMethod(nameof(ExnRefValue))!,
     };
 
     public static Value FuncRefValue(object? f) => Value.FuncRef((FunctionReference?)f);
     public static Value ExnRefValue(object? e) => Value.ExnRef((WasmException?)e);
+    public static Value AnyRefValue(object? o) => Value.OfReference(ValType.AnyRef, o);
 
     public static string PayloadGetter(ValType type) => type switch
     {

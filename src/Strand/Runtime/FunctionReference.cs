@@ -1,4 +1,5 @@
 using Strand.Binary;
+using Strand.Validation;
 
 namespace Strand.Runtime;
 
@@ -25,10 +26,12 @@ public abstract partial class FunctionReference : Extern
     /// <summary>The last argument passed to <see cref="Code"/>.</summary>
     internal readonly object Context;
 
-    private protected FunctionReference(FuncType type, nint code, object? context)
+    /// <summary>A function of <paramref name="type"/>; <paramref name="typeId"/> its canonical id if known (a module's
+    /// function, whose type may be part of a recursion group or have a supertype), else the id of the plain function type.</summary>
+    private protected FunctionReference(FuncType type, nint code, object? context, int typeId = 0)
     {
         Type = type;
-        TypeId = TypeRegistry.GetId(type);
+        TypeId = typeId != 0 ? typeId : TypeRegistry.GetId(type);
         Code = code;
         Context = context ?? this;
     }
@@ -78,8 +81,8 @@ public abstract partial class FunctionReference : Extern
             throw new ArgumentException($"function of type {Type} expects {ps.Length} argument(s) but got {args.Length}", nameof(args));
         for (int i = 0; i < ps.Length; i++)
         {
-            if (args[i].Type != ps[i])
-                throw new ArgumentException($"argument {i} must be {ps[i].ToWat()} but is {args[i].Type.ToWat()} (function type {Type})", nameof(args));
+            if (ValueTypeCheck.Mismatch(args[i], ps[i]) is { } reason)
+                throw new ArgumentException($"argument {i} must be {ps[i].ToWat()} ({reason}; function type {Type})", nameof(args));
         }
     }
 
@@ -107,7 +110,8 @@ public abstract partial class FunctionReference : Extern
 /// <summary>A function defined by a WebAssembly module, bound to its instance.</summary>
 internal sealed class WasmFunction : FunctionReference
 {
-    public WasmFunction(FuncType type, nint code, Instance instance, uint index) : base(type, code, instance)
+    public WasmFunction(FuncType type, nint code, Instance instance, uint index)
+        : base(type, code, instance, instance.Module.FunctionTypeIds[index])
     {
         Instance = instance;
         Index = index;

@@ -46,7 +46,7 @@ public sealed class Global : Extern
             ValType.F32 => Value.F32Bits(BitConverter.SingleToUInt32Bits(F32)),
             ValType.F64 => Value.F64Bits(BitConverter.DoubleToUInt64Bits(F64)),
             ValType.V128 => Value.V128(V128),
-            _ => Type.Type == ValType.FuncRef ? Value.FuncRef((FunctionReference?)Ref) : Value.ExternRef(Ref),
+            _ => ValueTypeCheck.ToValue(Type.Type, Ref),
         };
         set
         {
@@ -57,8 +57,8 @@ public sealed class Global : Extern
 
     private void Store(Value value)
     {
-        if (value.Type != Type.Type)
-            throw new ArgumentException($"a {Type} global cannot hold a {value.Type.ToWat()} value");
+        if (ValueTypeCheck.Mismatch(value, Type.Type) is { } reason)
+            throw new ArgumentException($"a {Type} global cannot hold this value ({reason})");
         switch (Type.Type)
         {
             case ValType.I32: I32 = value.AsI32; break;
@@ -67,8 +67,6 @@ public sealed class Global : Extern
             case ValType.F64: F64 = BitConverter.UInt64BitsToDouble(value.Bits); break;
             case ValType.V128: V128 = value.AsV128; break;
             default:
-                if (Type.Type == ValType.FuncRef && value.Reference is not null and not FunctionReference)
-                    throw new ArgumentException("a funcref global holds a FunctionReference or null");
                 Ref = value.Reference;
                 break;
         }

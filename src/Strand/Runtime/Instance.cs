@@ -112,8 +112,8 @@ public sealed class Instance : IDisposable
                 case Tag tag: instance.Tags[tagCount++] = tag; break;
             }
         }
-        foreach (var typeIndex in def.Tags) instance.Tags[tagCount++] = new Tag(def.Types[(int)typeIndex]);
-        foreach (var tableType in def.Tables) instance.Tables[tableCount++] = new Table(tableType);
+        foreach (var typeIndex in def.Tags) instance.Tags[tagCount++] = new Tag(module.CanonicalType(typeIndex), module.TypeIds[typeIndex]);
+
         foreach (var memoryType in def.Memories)
         {
             if (options?.Memory is { } given && options.MemoryIndex == (uint)memoryCount) instance.Memories[memoryCount++] = given;
@@ -126,7 +126,15 @@ public sealed class Instance : IDisposable
         }
         if (instance.Memories.Length > 0) instance.Memory0 = instance.Memories[0];
         for (int i = 0; i < def.Globals.Count; i++)
-            instance.Globals[globalCount++] = new Global(def.Globals[i].Type, module.GlobalInitializers[i].Evaluate(instance));
+            instance.Globals[globalCount++] = new Global(module.Canonical(def.Globals[i].Type), module.GlobalInitializers[i].Evaluate(instance));
+        // Tables after globals: a table's initializer (3.0) may read imported globals and take ref.func.
+        for (int i = 0; i < def.Tables.Count; i++)
+        {
+            var type = module.Canonical(def.Tables[i]);
+            instance.Tables[tableCount++] = def.TableInitializers.TryGetValue(i, out var init)
+                ? new Table(type, new ConstantExpression(init, def.Bytes).Evaluate(instance))
+                : new Table(type);
+        }
 
         for (int i = 0; i < def.Elements.Count; i++) instance._elementSegments[i] = instance.EvaluateElements(i);
 

@@ -88,13 +88,15 @@ public sealed class Linker
                 throw new LinkException($"unknown import: {import.Module}.{import.Name} ({expected.TypeDescription}) is not defined");
             bool compatible = import.Kind switch
             {
-                ExternalKind.Function => actual is FunctionReference f && f.TypeId == module.FunctionTypeIds[functionIndex],
-                ExternalKind.Table => actual is Table t && t.ElementType == import.Table!.ElementType && t.Is64 == import.Table.Limits.Is64
+                ExternalKind.Function => actual is FunctionReference f && Validation.TypeRegistry.IsSubtype(f.TypeId, module.FunctionTypeIds[functionIndex]),
+                ExternalKind.Table => actual is Table t && t.ElementType == expected.TableType!.ElementType && t.Is64 == import.Table!.Limits.Is64
                     && LimitsMatch(t.Size, t.MaximumSize, import.Table.Limits),
                 ExternalKind.Memory => actual is Memory m && m.Shared == import.Memory!.Shared && m.Is64 == import.Memory.Limits.Is64
                     && LimitsMatch(m.Pages, m.MaximumPages, import.Memory.Limits),
-                ExternalKind.Tag => actual is Tag tag && tag.Type.Equals(def.Types[(int)import.TagTypeIndex]),
-                _ => actual is Global g && g.Type == import.Global,
+                ExternalKind.Tag => actual is Tag tag && tag.TypeId == module.TypeIds[import.TagTypeIndex],
+                // An immutable global's type may be a subtype of the import's; a mutable one's must be the same (spec 4.5.2 import matching).
+                _ => actual is Global g && g.Type.Mutable == import.Global.Mutable && (g.Type.Type == expected.GlobalType!.Value.Type
+                    || (!g.Type.Mutable && Validation.Subtyping.Matches(g.Type.Type, expected.GlobalType.Value.Type, null))),
             };
             if (!compatible)
                 throw new LinkException($"incompatible import type: {import.Module}.{import.Name} expects {expected.TypeDescription} but got {actual.DescribeType()}");

@@ -1,4 +1,5 @@
 using Strand.Binary;
+using Strand.Validation;
 using Strand.Compilation;
 using Strand.Runtime;
 
@@ -16,34 +17,35 @@ public sealed class Module
         Definition = definition;
         Compiled = new CompiledModule(definition) { BackgroundGeneration = backgroundGeneration };
 
+        // Types as the runtime sees them: canonical (type indices replaced by process-wide ids), so they compare across modules.
+        TypeIds = TypeRegistry.CanonicalIds(definition);
         var types = new List<FuncType>();
         var imports = new List<ImportInfo>();
         foreach (var import in definition.Imports)
         {
             imports.Add(import.Kind switch
             {
-                ExternalKind.Function => new ImportInfo(import.Module, import.Name, import.Kind, TypeText.Describe(definition.Types[(int)import.FunctionTypeIndex]))
-                    { FunctionType = definition.Types[(int)import.FunctionTypeIndex] },
-                ExternalKind.Table => new ImportInfo(import.Module, import.Name, import.Kind, TypeText.Describe(import.Table!)) { TableType = import.Table },
+                ExternalKind.Function => new ImportInfo(import.Module, import.Name, import.Kind, TypeText.Describe(CanonicalType(import.FunctionTypeIndex)))
+                    { FunctionType = CanonicalType(import.FunctionTypeIndex) },
+                ExternalKind.Table => new ImportInfo(import.Module, import.Name, import.Kind, TypeText.Describe(Canonical(import.Table!))) { TableType = Canonical(import.Table!) },
                 ExternalKind.Memory => new ImportInfo(import.Module, import.Name, import.Kind, TypeText.Describe(import.Memory!)) { MemoryType = import.Memory },
-                ExternalKind.Tag => new ImportInfo(import.Module, import.Name, import.Kind, TypeText.DescribeTag(definition.Types[(int)import.TagTypeIndex])) { TagType = definition.Types[(int)import.TagTypeIndex] },
-                _ => new ImportInfo(import.Module, import.Name, import.Kind, TypeText.Describe(import.Global)) { GlobalType = import.Global },
+                ExternalKind.Tag => new ImportInfo(import.Module, import.Name, import.Kind, TypeText.DescribeTag(CanonicalType(import.TagTypeIndex))) { TagType = CanonicalType(import.TagTypeIndex) },
+                _ => new ImportInfo(import.Module, import.Name, import.Kind, TypeText.Describe(Canonical(import.Global))) { GlobalType = Canonical(import.Global) },
             });
-            if (import.Kind == ExternalKind.Function) types.Add(definition.Types[(int)import.FunctionTypeIndex]);
+            if (import.Kind == ExternalKind.Function) types.Add(CanonicalType(import.FunctionTypeIndex));
         }
-        foreach (var typeIndex in definition.FunctionTypeIndices) types.Add(definition.Types[(int)typeIndex]);
+        foreach (var typeIndex in definition.FunctionTypeIndices) types.Add(CanonicalType(typeIndex));
         FunctionTypes = types.ToArray();
-        FunctionTypeIds = FunctionTypes.Select(TypeRegistry.GetId).ToArray();
-        TypeIds = definition.Types.Select(TypeRegistry.GetId).ToArray();
+        FunctionTypeIds = Enumerable.Range(0, definition.TotalFunctionCount).Select(f => TypeIds[definition.GetFunctionTypeIndex((uint)f)]).ToArray();
         Imports = imports;
 
         Exports = definition.Exports.Select(e => e.Kind switch
         {
             ExternalKind.Function => new ExportInfo(e.Name, e.Kind, e.Index, TypeText.Describe(FunctionTypes[e.Index])) { FunctionType = FunctionTypes[e.Index] },
-            ExternalKind.Table => new ExportInfo(e.Name, e.Kind, e.Index, TypeText.Describe(definition.GetTableType(e.Index))) { TableType = definition.GetTableType(e.Index) },
+            ExternalKind.Table => new ExportInfo(e.Name, e.Kind, e.Index, TypeText.Describe(Canonical(definition.GetTableType(e.Index)))) { TableType = Canonical(definition.GetTableType(e.Index)) },
             ExternalKind.Memory => new ExportInfo(e.Name, e.Kind, e.Index, TypeText.Describe(definition.GetMemoryType(e.Index))) { MemoryType = definition.GetMemoryType(e.Index) },
-            ExternalKind.Tag => new ExportInfo(e.Name, e.Kind, e.Index, TypeText.DescribeTag(definition.Types[(int)definition.GetTagTypeIndex(e.Index)])) { TagType = definition.Types[(int)definition.GetTagTypeIndex(e.Index)] },
-            _ => new ExportInfo(e.Name, e.Kind, e.Index, TypeText.Describe(definition.GetGlobalType(e.Index))) { GlobalType = definition.GetGlobalType(e.Index) },
+            ExternalKind.Tag => new ExportInfo(e.Name, e.Kind, e.Index, TypeText.DescribeTag(CanonicalType(definition.GetTagTypeIndex(e.Index)))) { TagType = CanonicalType(definition.GetTagTypeIndex(e.Index)) },
+            _ => new ExportInfo(e.Name, e.Kind, e.Index, TypeText.Describe(Canonical(definition.GetGlobalType(e.Index)))) { GlobalType = Canonical(definition.GetGlobalType(e.Index)) },
         }).ToArray();
 
         GlobalInitializers = definition.Globals.Select(g => new ConstantExpression(g.Init, definition.Bytes)).ToArray();
@@ -225,6 +227,13 @@ public sealed class Module
     internal int[] FunctionTypeIds { get; }
     /// <summary>Canonical type id of each entry of the type section.</summary>
     internal int[] TypeIds { get; }
+
+    /// <summary>The module's type <paramref name="typeIndex"/> in canonical form (<see cref="TypeRegistry"/>).</summary>
+    internal FuncType CanonicalType(uint typeIndex) => TypeRegistry.GetType(TypeIds[typeIndex]);
+    /// <summary><paramref name="type"/> with its type index (if any) replaced by the canonical id.</summary>
+    internal ValType Canonical(ValType type) => TypeRegistry.Canonical(type, TypeIds);
+    internal GlobalType Canonical(GlobalType type) => type with { Type = Canonical(type.Type) };
+    internal TableType Canonical(TableType type) => type with { ElementType = Canonical(type.ElementType) };
     internal ConstantExpression[] GlobalInitializers { get; }
     internal ConstantExpression?[] ElementOffsets { get; }
     internal ConstantExpression[]?[] ElementItems { get; }

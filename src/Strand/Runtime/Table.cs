@@ -28,12 +28,14 @@ public sealed class Table : Extern
         ElementType = type.ElementType;
         MaximumSize = type.Limits.Max;
         Is64 = type.Limits.Is64;
+        if (initialValue.Type == default && !ElementType.IsNullable())
+            throw new ArgumentException($"a table of non-nullable {ElementType.ToWat()} needs an initial value", nameof(initialValue));
         object? init = initialValue.Type == default ? null : ToElement(initialValue, nameof(initialValue));
         Elements = new object?[type.Limits.Min];
         if (init is not null) Array.Fill(Elements, init);
     }
 
-    /// <summary>The reference type of the elements: funcref or externref.</summary>
+    /// <summary>The reference type of the elements: funcref, externref, or (typed function references) a module's reference type in canonical form.</summary>
     public ValType ElementType { get; }
     /// <summary>The declared maximum number of elements, or null when there is none.</summary>
     public ulong? MaximumSize { get; }
@@ -57,7 +59,7 @@ public sealed class Table : Extern
     {
         var elements = Elements;
         if (index >= (uint)elements.Length) throw new ArgumentOutOfRangeException(nameof(index), $"index {index} is outside the table (size {elements.Length})");
-        return ElementType == ValType.FuncRef ? Value.FuncRef((FunctionReference?)elements[index]) : Value.ExternRef(elements[index]);
+        return ValueTypeCheck.ToValue(ElementType, elements[index]);
     }
 
     /// <summary>Replaces the element at <paramref name="index"/> with <paramref name="value"/>, a reference of the table's element type.</summary>
@@ -88,8 +90,8 @@ public sealed class Table : Extern
 
     private object? ToElement(Value value, string paramName)
     {
-        if (value.Type != ElementType)
-            throw new ArgumentException($"a {ElementType.ToWat()} table cannot hold a {value.Type.ToWat()} value", paramName);
+        if (ValueTypeCheck.Mismatch(value, ElementType) is { } reason)
+            throw new ArgumentException($"a {ElementType.ToWat()} table cannot hold this value ({reason})", paramName);
         return value.Reference;
     }
 

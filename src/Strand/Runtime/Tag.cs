@@ -17,13 +17,20 @@ public sealed class Tag : Extern
 
     /// <summary>A new tag of type <paramref name="type"/>, which must have no results.</summary>
     /// <exception cref="ArgumentException"><paramref name="type"/> has results, or a parameter Strand does not implement.</exception>
-    public Tag(FuncType type)
+    public Tag(FuncType type) : this(type, 0) { }
+
+    /// <summary>A tag of a module's type <paramref name="type"/> whose canonical id is <paramref name="typeId"/> (0: the plain function type's).</summary>
+    internal Tag(FuncType type, int typeId)
     {
         ArgumentNullException.ThrowIfNull(type);
         if (type.Results.Length != 0) throw new ArgumentException($"a tag's type has no results (got {type})", nameof(type));
         CheckPayload(type.Params);
         Type = type;
+        TypeId = typeId != 0 ? typeId : Validation.TypeRegistry.GetId(type);
     }
+
+    /// <summary>The canonical id of <see cref="Type"/>: a tag import matches only a tag of exactly that type (spec 4.5.2).</summary>
+    internal int TypeId { get; }
 
     private static ValType[] CheckPayload(ValType[] payload)
     {

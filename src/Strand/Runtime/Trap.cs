@@ -27,7 +27,7 @@ public enum TrapCode
     UnalignedAtomic,
     /// <summary><c>memory.atomic.wait</c> on an unshared memory: "expected shared memory".</summary>
     ExpectedSharedMemory,
-    /// <summary>A null reference where a function was needed: "null reference".</summary>
+    /// <summary>A null reference where a non-null one was needed (<c>ref.as_non_null</c>, <c>throw_ref</c>): "null reference".</summary>
     NullReference,
     /// <summary>Execution was interrupted from outside (cancellation, or another thread of a group trapped).</summary>
     Interrupted,
@@ -37,6 +37,8 @@ public enum TrapCode
     ShadowStackCollision,
     /// <summary>A host function threw; the original exception is the inner exception.</summary>
     HostError,
+    /// <summary><c>call_ref</c> or <c>return_call_ref</c> on a null reference (typed function references): "null function reference".</summary>
+    NullFunctionReference,
 }
 
 /// <summary>
@@ -70,6 +72,7 @@ public sealed class TrapException : Exception
         TrapCode.UnalignedAtomic => "unaligned atomic",
         TrapCode.ExpectedSharedMemory => "expected shared memory",
         TrapCode.NullReference => "null reference",
+        TrapCode.NullFunctionReference => "null function reference",
         TrapCode.Interrupted => "interrupted",
         TrapCode.ShadowStackOverflow => "shadow stack overflow",
         TrapCode.ShadowStackCollision => "shadow stack collision",

@@ -49,10 +49,12 @@ public readonly struct Value : IEquatable<Value>
     public static Value ExternRef(object? o) => new(ValType.ExternRef, 0, o);
     /// <summary>An exnref (exception handling): a caught exception, or null for <c>ref.null exn</c>.</summary>
     public static Value ExnRef(WasmException? e) => new(ValType.ExnRef, 0, e);
-    /// <summary>The null reference of <paramref name="refType"/> (funcref, externref or exnref).</summary>
-    public static Value Null(ValType refType) => new(refType, 0, null);
+    /// <summary>A reference value of kind <paramref name="kind"/> (funcref, externref, exnref, anyref) holding <paramref name="reference"/>, unchecked.</summary>
+    internal static Value OfReference(ValType kind, object? reference) => new(kind, 0, reference);
+    /// <summary>The null reference of <paramref name="refType"/>'s hierarchy (a value of funcref, externref or exnref).</summary>
+    public static Value Null(ValType refType) => new(refType.Kind(), 0, null);
     /// <summary>The zero / null value of a type, as locals and tables are initialised.</summary>
-    public static Value Default(ValType type) => new(type, 0, null);
+    public static Value Default(ValType type) => new(type.Kind(), 0, null);
 
     /// <summary>The value as an i32 (the low 32 bits; meaningful when <see cref="Type"/> is i32).</summary>
     public int AsI32 => (int)_bits;
@@ -101,6 +103,7 @@ public readonly struct Value : IEquatable<Value>
         ValType.FuncRef => _ref is null ? "funcref:null" : "funcref",
         ValType.ExternRef => _ref is null ? "externref:null" : $"externref:{_ref}",
         ValType.ExnRef => _ref is null ? "exnref:null" : "exnref",
+        ValType.AnyRef => _ref is null ? "anyref:null" : "anyref",
         _ => Type.ToString(),
     };
 }

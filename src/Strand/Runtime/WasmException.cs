@@ -22,11 +22,8 @@ public sealed class WasmException : Exception
             throw new ArgumentException($"the tag's payload is {types.Length} value(s) [{string.Join(" ", types.Select(t => t.ToWat()))}], got {payload.Length}", nameof(payload));
         for (int i = 0; i < types.Length; i++)
         {
-            if (payload[i].Type != types[i]) throw new ArgumentException($"payload value {i} is {payload[i].Type.ToWat()}, the tag expects {types[i].ToWat()}", nameof(payload));
-            if (types[i] == ValType.FuncRef && payload[i].Reference is not null and not FunctionReference)
-                throw new ArgumentException($"payload value {i} is a funcref that is not a FunctionReference", nameof(payload));
-            if (types[i] == ValType.ExnRef && payload[i].Reference is not null and not WasmException)
-                throw new ArgumentException($"payload value {i} is an exnref that is not a WasmException", nameof(payload));
+            if (ValueTypeCheck.Mismatch(payload[i], types[i]) is { } reason)
+                throw new ArgumentException($"payload value {i} does not match the tag's type ({reason})", nameof(payload));
         }
         Tag = tag;
         Payload = (Value[])payload.Clone();

@@ -385,6 +385,20 @@ internal static class WasmOps
 
     // ---------------- tables and references ----------------
 
+    /// <summary>The callee of <c>call_ref</c>/<c>return_call_ref</c>: traps "null function reference" on null (validation guarantees a function of the right type otherwise).</summary>
+    public static FunctionReference CallRefTarget(object? reference)
+    {
+        if (reference is null) ThrowTrap(TrapCode.NullFunctionReference);
+        return Unsafe.As<FunctionReference>(reference);
+    }
+
+    /// <summary><c>ref.as_non_null</c>: the reference, or a "null reference" trap.</summary>
+    public static object RefAsNonNull(object? reference)
+    {
+        if (reference is null) ThrowTrap(TrapCode.NullReference);
+        return reference;
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static FunctionReference ResolveIndirect(int index, Table table, int typeId)
     {
@@ -393,7 +407,8 @@ internal static class WasmOps
         // Validation guarantees call_indirect only names funcref tables.
         var function = Unsafe.As<FunctionReference?>(elements[index]);
         if (function is null) ThrowElementTrap(TrapCode.UninitializedElement, index);
-        if (function.TypeId != typeId) ThrowTrap(TrapCode.IndirectCallTypeMismatch);
+        // The callee's type must be the expected one or a declared subtype of it (GC); equality is the common case.
+        if (function.TypeId != typeId && !Validation.TypeRegistry.IsSubtype(function.TypeId, typeId)) ThrowTrap(TrapCode.IndirectCallTypeMismatch);
         return function;
     }
 

@@ -11,6 +11,36 @@ internal sealed class ByteWriter
 
     public void Byte(byte b) => _bytes.Add(b);
 
+    /// <summary>
+    /// A value type in the binary format (spec 5.3.4): numbers and v128 as their byte; a nullable abstract reference type
+    /// as its one-byte shorthand; other reference types as 0x63/0x64 and the heap type as an s33.
+    /// </summary>
+    public void ValType(Binary.ValType type)
+    {
+        if (!Binary.ValTypes.IsReference(type))
+        {
+            Byte((byte)type);
+            return;
+        }
+        uint heap = Binary.ValTypes.HeapCode(type);
+        bool nullable = Binary.ValTypes.IsNullable(type);
+        if (heap < Binary.ValTypes.TypeIndexBase)
+        {
+            if (!nullable) Byte(Binary.ValTypes.NonNullableRef);
+            Byte((byte)heap); // an abstract heap type's byte is its one-byte s33
+            return;
+        }
+        Byte(nullable ? Binary.ValTypes.NullableRef : Binary.ValTypes.NonNullableRef);
+        HeapType(heap);
+    }
+
+    /// <summary>A heap type as an s33: an abstract type's byte, or a type index.</summary>
+    public void HeapType(uint heapCode)
+    {
+        if (heapCode < Binary.ValTypes.TypeIndexBase) Byte((byte)heapCode);
+        else S64(heapCode - Binary.ValTypes.TypeIndexBase);
+    }
+
     public void Bytes(ReadOnlySpan<byte> bytes)
     {
         foreach (var b in bytes) _bytes.Add(b);

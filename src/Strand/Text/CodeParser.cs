@@ -52,7 +52,7 @@ internal sealed partial class CodeParser
         foreach (var (count, type) in runs)
         {
             body.U32(count);
-            body.Byte((byte)type);
+            body.ValType(type);
         }
         ParseInstructions(c, body);
         c.ExpectEnd();
@@ -264,7 +264,7 @@ internal sealed partial class CodeParser
         {
             var results = ModuleParser.ParseResults(c);
             if (results.Count == 0) { w.Byte(0x40); return; }
-            if (results.Count == 1) { w.Byte((byte)results[0]); return; }
+            if (results.Count == 1) { w.ValType(results[0]); return; }
             w.S64(_module.FindOrAddType(new FuncType([], results.ToArray())));
             return;
         }
@@ -312,6 +312,9 @@ internal sealed partial class CodeParser
                 break;
             case Immediate.Tag:
                 w.U32(_module.Tags.Resolve(ExpectIndexAtom(c)));
+                break;
+            case Immediate.Type:
+                w.U32(_module.ResolveType(ExpectIndexAtom(c)));
                 break;
             case Immediate.CallIndirect:
                 {
@@ -385,11 +388,11 @@ internal sealed partial class CodeParser
                     if (!c.PeekList("result")) break;
                     var results = ModuleParser.ParseResults(c);
                     w.U32((uint)results.Count);
-                    foreach (var r in results) w.Byte((byte)r);
+                    foreach (var r in results) w.ValType(r);
                     return Opcode.SelectTyped;
                 }
             case Immediate.RefNull:
-                w.Byte((byte)c.ExpectHeapType());
+                w.HeapType(c.ExpectHeapType().HeapCode());
                 break;
             case Immediate.RefFunc:
                 w.U32(_module.Funcs.Resolve(ExpectIndexAtom(c)));
@@ -457,7 +460,20 @@ internal sealed partial class CodeParser
     private uint OptionalMemory(Cursor c) => c.PeekIndex() ? _module.Memories.Resolve(c.ExpectAtom()) : 0;
 
     /// <summary>
-    /// A memarg: <c>offset=</c> (a u64 for a 64-bit memory, a u32 for a 32-bit one, as the 2.0 text format has it) and <c>align=</c>;
+    /// The value of an <c>offset=N</c> field (scalar and vector memargs): a u64 (WebAssembly 3.0); for a 32-bit memory one of
+    /// 2^32 or more is well-formed but invalid, "offset out of range" (the binary memarg of a 32-bit memory carries a u32).
+    /// </summary>
+    internal static ulong ParseOffset(SAtom field, bool memory64)
+    {
+        if (!Literals.TryParseNat(field.Text[7..], ulong.MaxValue, out ulong offset, out bool oor)) throw field.Error($"unexpected token {field.Text}");
+        if (oor) throw field.Error("offset " + Literals.OutOfRange);
+        if (!memory64 && offset > uint.MaxValue) throw field.Error("offset out of range").AsInvalid();
+        return offset;
+    }
+
+    /// <summary>
+    /// A memarg: <c>offset=</c> (a u64; for a 32-bit memory one of 2^32 or more is well-formed but invalid, "offset out of
+    /// range", as the 3.0 text format has it) and <c>align=</c>;
     /// a non-zero <paramref name="memory"/> sets flag bit 6 and follows the alignment (multi-memory).
     /// </summary>
     private static void WriteMemArg(Cursor c, ByteWriter w, int naturalAlignment, uint memory = 0, bool memory64 = false)
@@ -467,9 +483,7 @@ internal sealed partial class CodeParser
         if (c.PeekAtom() is { } o && o.Text.StartsWith("offset=", StringComparison.Ordinal))
         {
             c.Next();
-            // A 32-bit memory's offset is a u32 in the text (the 2.0 suite calls a larger one malformed, "i32 constant").
-            if (!Literals.TryParseNat(o.Text[7..], memory64 ? ulong.MaxValue : uint.MaxValue, out offset, out bool oor)) throw o.Error($"unexpected token {o.Text}");
-            if (oor) throw o.Error("offset " + Literals.OutOfRange);
+            offset = ParseOffset(o, memory64);
         }
         if (c.PeekAtom() is { } a && a.Text.StartsWith("align=", StringComparison.Ordinal))
         {

@@ -135,22 +135,55 @@ internal sealed class Cursor
     }
 
     /// <summary>
-    /// <c>(ref null func)</c>, <c>(ref null extern)</c> and <c>(ref null exn)</c>, the long forms of funcref, externref and exnref (WebAssembly 3.0).
-    /// Other reference types (non-null, by type index, GC heap types) are not supported by the text format yet.
+    /// The type names of the module being parsed, for <c>(ref $t)</c> and other heap types written as identifiers. Ambient
+    /// (thread-static, set by <see cref="ModuleParser"/> for the duration of one module) because value types are read by
+    /// static helpers through many nested cursors; null outside a module, where only numeric type indices resolve.
     /// </summary>
+    [ThreadStatic] internal static IndexSpace? TypeNames;
+
+    /// <summary><c>(ref null? ht)</c> (WebAssembly 3.0): ht an abstract heap type or a type index or identifier.</summary>
     private static ValType ParseReferenceType(SList reference)
     {
         var c = new Cursor(reference);
         bool nullable = c.TryKeyword("null");
-        var heap = c.ExpectAtom();
+        var type = ValTypes.Ref(ParseHeapType(c.ExpectAtom()), nullable);
         c.ExpectEnd();
-        return (nullable, heap.Text) switch
+        return type;
+    }
+
+    /// <summary>
+    /// A heap type's code (see <see cref="ValTypes"/>): an abstract heap type (func, extern, exn, any, eq, i31, struct, array,
+    /// nofunc, noextern, noexn, none), or a type index or identifier.
+    /// </summary>
+    private static uint ParseHeapType(SAtom atom)
+    {
+        switch (atom.Text)
         {
-            (true, "func") => ValType.FuncRef,
-            (true, "extern") => ValType.ExternRef,
-            (true, "exn") => ValType.ExnRef,
-            _ => throw reference.Error($"not supported: reference type (ref {(nullable ? "null " : "")}{heap.Text}) (typed function references and GC are not implemented)"),
-        };
+            case "func": return (uint)AbstractHeapType.Func;
+            case "extern": return (uint)AbstractHeapType.Extern;
+            case "exn": return (uint)AbstractHeapType.Exn;
+            case "nofunc": return (uint)AbstractHeapType.NoFunc;
+            case "noextern": return (uint)AbstractHeapType.NoExtern;
+            case "noexn": return (uint)AbstractHeapType.NoExn;
+            case "any": return (uint)AbstractHeapType.Any;
+            case "eq": return (uint)AbstractHeapType.Eq;
+            case "i31": return (uint)AbstractHeapType.I31;
+            case "struct": return (uint)AbstractHeapType.Struct;
+            case "array": return (uint)AbstractHeapType.Array;
+            case "none": return (uint)AbstractHeapType.None;
+        }
+        if (atom.IsId)
+        {
+            if (TypeNames is { } names && names.TryLookup(atom.Text, out uint index)) return ValTypes.TypeIndexBase + index;
+            throw atom.Error($"unknown type {atom.Text}");
+        }
+        if (atom.Text.Length > 0 && atom.Text[0] is >= '0' and <= '9')
+        {
+            uint index = ParseU32(atom);
+            if (index >= ValTypes.RecIndexBase - ValTypes.TypeIndexBase) throw atom.Error($"unknown type {atom.Text}");
+            return ValTypes.TypeIndexBase + index;
+        }
+        throw atom.Error($"unexpected token {atom.Text}, expected a heap type");
     }
 
     public static ValType ParseValType(SAtom atom) => atom.Text switch
@@ -159,40 +192,40 @@ internal sealed class Cursor
         "i64" => ValType.I64,
         "f32" => ValType.F32,
         "f64" => ValType.F64,
+        "v128" => ValType.V128,
+        _ => TryParseRefShorthand(atom.Text) ?? throw atom.Error($"unexpected token {atom.Text}, expected a value type"),
+    };
+
+    /// <summary>The reference type shorthands: funcref, externref, exnref, anyref, eqref, i31ref, structref, arrayref and the bottoms nullfuncref, nullexternref, nullexnref, nullref.</summary>
+    private static ValType? TryParseRefShorthand(string text) => text switch
+    {
         "funcref" => ValType.FuncRef,
         "externref" => ValType.ExternRef,
         "exnref" => ValType.ExnRef,
-        "v128" => ValType.V128,
-        _ => throw atom.Error($"unexpected token {atom.Text}, expected a value type"),
+        "nullfuncref" => ValTypes.Ref(AbstractHeapType.NoFunc, nullable: true),
+        "nullexternref" => ValTypes.Ref(AbstractHeapType.NoExtern, nullable: true),
+        "nullexnref" => ValTypes.Ref(AbstractHeapType.NoExn, nullable: true),
+        "anyref" => ValType.AnyRef,
+        "eqref" => ValTypes.Ref(AbstractHeapType.Eq, nullable: true),
+        "i31ref" => ValTypes.Ref(AbstractHeapType.I31, nullable: true),
+        "structref" => ValTypes.Ref(AbstractHeapType.Struct, nullable: true),
+        "arrayref" => ValTypes.Ref(AbstractHeapType.Array, nullable: true),
+        "nullref" => ValTypes.Ref(AbstractHeapType.None, nullable: true),
+        _ => null,
     };
 
     public ValType ExpectRefType()
     {
         if (TryList("ref") is { } reference) return ParseReferenceType(reference);
         var atom = ExpectAtom();
-        return atom.Text switch
-        {
-            "funcref" => ValType.FuncRef,
-            "externref" => ValType.ExternRef,
-            "exnref" => ValType.ExnRef,
-            _ => throw atom.Error($"unexpected token {atom.Text}, expected a reference type"),
-        };
+        return TryParseRefShorthand(atom.Text) ?? throw atom.Error($"unexpected token {atom.Text}, expected a reference type");
     }
 
-    public bool PeekRefType() => PeekKeyword("funcref") || PeekKeyword("externref") || PeekKeyword("exnref") || PeekList("ref");
+    public bool PeekRefType() =>
+        (Peek() is SAtom { IsId: false } a && TryParseRefShorthand(a.Text) is not null) || PeekList("ref");
 
-    /// <summary>A heap type as used by <c>ref.null</c>: <c>func</c>, <c>extern</c> or <c>exn</c>.</summary>
-    public ValType ExpectHeapType()
-    {
-        var atom = ExpectAtom();
-        return atom.Text switch
-        {
-            "func" => ValType.FuncRef,
-            "extern" => ValType.ExternRef,
-            "exn" => ValType.ExnRef,
-            _ => throw atom.Error($"unexpected token {atom.Text}, expected a heap type"),
-        };
-    }
+    /// <summary>A heap type as used by <c>ref.null</c>: the nullable reference type of it (<c>ref.null func</c> is funcref).</summary>
+    public ValType ExpectHeapType() => ValTypes.Ref(ParseHeapType(ExpectAtom()), nullable: true);
 }
 
 /// <summary>One index space (functions, tables, ...) with its identifiers.</summary>

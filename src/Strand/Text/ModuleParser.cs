@@ -10,7 +10,6 @@ namespace Strand.Text;
 /// </summary>
 internal sealed partial class ModuleParser
 {
-    private readonly List<FuncType> _types = new();
     private readonly IndexSpace _typeSpace = new("type");
     internal readonly IndexSpace Funcs = new("function");
     internal readonly IndexSpace Tables = new("table");
@@ -54,9 +53,21 @@ internal sealed partial class ModuleParser
             if (f is not SList list || list.Head is null) throw f.Error($"unexpected token {f}, expected a module field");
             lists.Add(list);
         }
-        foreach (var field in lists) parser.Register(field);
-        foreach (var field in lists) parser.Define(field);
-        return parser.Assemble();
+        // Type names first: a type may refer to itself or to a later type by name ((ref $t)).
+        foreach (var field in lists)
+            if (field.HeadIs("type") || field.HeadIs("rec")) parser.RegisterTypeNames(field);
+        var outerNames = Cursor.TypeNames;
+        Cursor.TypeNames = parser._typeSpace;
+        try
+        {
+            foreach (var field in lists) parser.Register(field);
+            foreach (var field in lists) parser.Define(field);
+            return parser.Assemble();
+        }
+        finally
+        {
+            Cursor.TypeNames = outerNames;
+        }
     }
 
     // ---------------------------------------------------------------- pass one
@@ -68,19 +79,9 @@ internal sealed partial class ModuleParser
         var c = new Cursor(field);
         switch (field.Head)
         {
-            case "type":
-                {
-                    var id = c.TryId();
-                    var funcList = c.TryList("func") ?? throw c.Unexpected();
-                    c.ExpectEnd();
-                    var fc = new Cursor(funcList);
-                    var (parameters, _) = ParseParams(fc, allowIds: true);
-                    var results = ParseResults(fc);
-                    fc.ExpectEnd();
-                    _typeSpace.Add(id);
-                    _types.Add(new FuncType(parameters.ToArray(), results.ToArray()));
-                    break;
-                }
+            case "type" or "rec":
+                DefineTypes(field); // its names were added first (Encode)
+                break;
             case "import":
                 {
                     c.ExpectString();
@@ -195,15 +196,8 @@ internal sealed partial class ModuleParser
         return types;
     }
 
-    /// <summary>The first type index equal to <paramref name="type"/>, appending a new type if there is none.</summary>
-    internal uint FindOrAddType(FuncType type)
-    {
-        int i = _types.IndexOf(type);
-        if (i >= 0) return (uint)i;
-        _types.Add(type);
-        _typeSpace.Add(null);
-        return (uint)(_types.Count - 1);
-    }
+    /// <summary>A type index or identifier (call_ref, return_call_ref).</summary>
+    internal uint ResolveType(SAtom atom) => _typeSpace.Resolve(atom);
 
     /// <summary>
     /// A type use: <c>(type x)? (param ...)* (result ...)*</c>. With an explicit index any inline
@@ -231,7 +225,13 @@ internal sealed partial class ModuleParser
                 if (parameters.Count > 0 || results.Count > 0) throw typeRef!.Error($"unknown type {index}");
                 return (index, ids);
             }
-            var declared = _types[(int)index];
+            var declared = _types[(int)index].Func;
+            if (declared is null)
+            {
+                // A struct or array type: validation reports it ("type mismatch"); an inline signature cannot agree with it.
+                if (parameters.Count > 0 || results.Count > 0) throw typeRef!.Error("inline function type does not match the referenced type");
+                return (index, ids);
+            }
             if (parameters.Count > 0 || results.Count > 0)
             {
                 if (!declared.Equals(new FuncType(parameters.ToArray(), results.ToArray())))
@@ -250,7 +250,7 @@ internal sealed partial class ModuleParser
         var c = new Cursor(field);
         switch (field.Head)
         {
-            case "type": break;
+            case "type" or "rec": break;
             case "import": DefineImport(c); break;
             case "func": DefineFunc(c); break;
             case "table": DefineTable(c); break;
@@ -368,9 +368,11 @@ internal sealed partial class ModuleParser
     private static void WriteLimits(ByteWriter w, Cursor c, bool allowShared, bool? addressTypeRead = null)
     {
         bool is64 = addressTypeRead ?? TryAddressType(c);
-        ulong min = ExpectLimit(c, is64);
+        // Memories are the limits that may be shared; the error wording follows the spec suite's.
+        string kind = allowShared ? "memory size must be at most 65536 pages (4GiB)" : "table size must be at most 2^32-1 elements";
+        ulong min = ExpectLimit(c, is64, kind);
         ulong? max = null;
-        if (c.PeekAtom() is { } a && a.Text[0] is >= '0' and <= '9') max = ExpectLimit(c, is64);
+        if (c.PeekAtom() is { } a && a.Text[0] is >= '0' and <= '9') max = ExpectLimit(c, is64, kind);
         bool shared = allowShared && c.TryKeyword("shared");
         byte flags = (byte)((max is null ? 0 : 1) | (shared ? 2 : 0) | (is64 ? 4 : 0));
         w.Byte(flags);
@@ -381,12 +383,16 @@ internal sealed partial class ModuleParser
     /// <summary>Reads an optional address type keyword: true for <c>i64</c>.</summary>
     private static bool TryAddressType(Cursor c) => !c.TryKeyword("i32") && c.TryKeyword("i64");
 
-    private static ulong ExpectLimit(Cursor c, bool is64)
+    /// <summary>
+    /// A limit: a u64 literal (WebAssembly 3.0 text). With a 32-bit address type one of 2^32 or more is well-formed but
+    /// invalid (<paramref name="tooLarge"/>): the binary format's 32-bit limits cannot carry it.
+    /// </summary>
+    private static ulong ExpectLimit(Cursor c, bool is64, string tooLarge)
     {
-        if (!is64) return c.ExpectU32();
         var atom = c.ExpectAtom();
         if (!Literals.TryParseNat(atom.Text, ulong.MaxValue, out var v, out bool outOfRange)) throw atom.Error($"unexpected token {atom.Text}, expected a natural number");
         if (outOfRange) throw atom.Error(Literals.OutOfRange);
+        if (!is64 && v > uint.MaxValue) throw atom.Error(tooLarge).AsInvalid();
         return v;
     }
 
@@ -405,7 +411,7 @@ internal sealed partial class ModuleParser
         // Text order is limits then reference type; binary order is the reverse.
         var limits = new ByteWriter();
         WriteLimits(limits, c, allowShared: false);
-        w.Byte((byte)c.ExpectRefType());
+        w.ValType(c.ExpectRefType());
         w.Bytes(limits);
     }
 
@@ -416,13 +422,13 @@ internal sealed partial class ModuleParser
         if (c.TryList("mut") is { } m)
         {
             var mc = new Cursor(m);
-            w.Byte((byte)mc.ExpectValType());
+            w.ValType(mc.ExpectValType());
             mc.ExpectEnd();
             w.Byte(1);
         }
         else
         {
-            w.Byte((byte)c.ExpectValType());
+            w.ValType(c.ExpectValType());
             w.Byte(0);
         }
     }
@@ -477,7 +483,7 @@ internal sealed partial class ModuleParser
             {
                 while (!ec.AtEnd) items.Add(RefFuncExpr(Funcs.Resolve(ec.ExpectAtom())));
             }
-            _tables.Byte((byte)refType);
+            _tables.ValType(refType);
             _tables.Byte((byte)(table64 ? 5 : 1));
             _tables.U32((uint)items.Count);
             _tables.U32((uint)items.Count);
@@ -491,7 +497,7 @@ internal sealed partial class ModuleParser
         {
             var limits = new ByteWriter();
             WriteLimits(limits, c, allowShared: false, addressTypeRead: true);
-            tableType.Byte((byte)c.ExpectRefType());
+            tableType.ValType(c.ExpectRefType());
             tableType.Bytes(limits);
         }
         else WriteTableType(tableType, c);
@@ -636,7 +642,7 @@ internal sealed partial class ModuleParser
             }
         }
 
-        ValType refType = ValType.FuncRef;
+        ValType refType = RefFunc; // 3.0: the elemkind func (and a bare list of function indices) is (ref func)
         var items = new List<byte[]>();
         if (c.TryKeyword("func") || (mode == ElemMode.Active && c.PeekIndex()) || (mode == ElemMode.Active && c.AtEnd))
         {
@@ -667,17 +673,22 @@ internal sealed partial class ModuleParser
         return false;
     }
 
+    private static readonly ValType RefFunc = ValTypes.Ref(AbstractHeapType.Func, nullable: false);
+
     private void WriteElemSegment(ElemMode mode, uint table, ByteWriter? offset, ValType refType, List<byte[]> items)
     {
         _elemCount++;
         var indices = new List<uint>();
-        bool indexForm = refType == ValType.FuncRef;
+        // The binary forms with function indices mean (ref func) (3.0); other types need the expression forms, whose
+        // implied type (flags 4) is funcref.
+        bool indexForm = refType == RefFunc;
         foreach (var item in items)
         {
             if (!IsRefFuncOnly(item, out var f)) { indexForm = false; break; }
             indices.Add(f);
         }
-        bool explicitTable = mode == ElemMode.Active && (table != 0 || refType != ValType.FuncRef);
+        bool impliedType = indexForm || refType == ValType.FuncRef;
+        bool explicitTable = mode == ElemMode.Active && (table != 0 || !impliedType);
         byte flags = mode switch
         {
             ElemMode.Active => (byte)(explicitTable ? 2 : 0),
@@ -691,7 +702,7 @@ internal sealed partial class ModuleParser
         if (mode != ElemMode.Active || explicitTable)
         {
             if (indexForm) _elems.Byte(0x00); // elemkind funcref
-            else _elems.Byte((byte)refType);
+            else _elems.ValType(refType);
         }
         _elems.U32((uint)items.Count);
         if (indexForm) foreach (var f in indices) _elems.U32(f);
@@ -753,20 +764,7 @@ internal sealed partial class ModuleParser
         var module = new ByteWriter();
         module.Bytes([0x00, 0x61, 0x73, 0x6D, 0x01, 0x00, 0x00, 0x00]);
 
-        if (_types.Count > 0)
-        {
-            var s = new ByteWriter();
-            s.U32((uint)_types.Count);
-            foreach (var t in _types)
-            {
-                s.Byte(0x60);
-                s.U32((uint)t.Params.Length);
-                foreach (var p in t.Params) s.Byte((byte)p);
-                s.U32((uint)t.Results.Length);
-                foreach (var r in t.Results) s.Byte((byte)r);
-            }
-            Section(module, 1, s);
-        }
+        WriteTypeSection(module);
         VectorSection(module, 2, _importCount, _imports);
         VectorSection(module, 3, _functionCount, _functions);
         VectorSection(module, 4, _tableCount, _tables);

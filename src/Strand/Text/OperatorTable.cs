@@ -30,6 +30,7 @@ internal enum Immediate
     Elem,         // elem.drop
     TableCopy,
     Tag,          // throw: a tag index
+    Type,         // call_ref, return_call_ref: a type index
 }
 
 internal readonly record struct OperatorInfo(Opcode Opcode, Immediate Immediate, int NaturalAlignment = 0);
@@ -65,6 +66,12 @@ internal static class OperatorTable
         Add("rethrow", Opcode.Rethrow, Immediate.Label);
         Add("return_call", Opcode.ReturnCall, Immediate.Call);
         Add("return_call_indirect", Opcode.ReturnCallIndirect, Immediate.CallIndirect);
+        // typed function references
+        Add("call_ref", Opcode.CallRef, Immediate.Type);
+        Add("return_call_ref", Opcode.ReturnCallRef, Immediate.Type);
+        Add("ref.as_non_null", Opcode.RefAsNonNull);
+        Add("br_on_null", Opcode.BrOnNull, Immediate.Label);
+        Add("br_on_non_null", Opcode.BrOnNonNull, Immediate.Label);
         Add("drop", Opcode.Drop);
         Add("select", Opcode.Select, Immediate.Select);
         Add("local.get", Opcode.LocalGet, Immediate.Local);

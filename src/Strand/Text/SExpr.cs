@@ -279,7 +279,8 @@ internal sealed class SExprReader
             if (c == '\n') { NewLineAt(_pos); _pos++; }
             else if (c == ';' && Peek(1) == ';')
             {
-                while (_pos < _text.Length && _text[_pos] != '\n') _pos++;
+                // A line comment ends at a line feed or a carriage return (3.0 text format: newline ::= LF | CR | CR LF).
+                while (_pos < _text.Length && _text[_pos] is not '\n' and not '\r') _pos++;
             }
             else if (c == '(' && Peek(1) == ';')
             {
@@ -334,7 +335,8 @@ internal sealed class SExprReader
             else if (c is ' ' or '\t' or '\r') _pos++;
             else if (c == ';' && Peek(1) == ';')
             {
-                while (_pos < _text.Length && _text[_pos] != '\n') _pos++;
+                // A line comment ends at a line feed or a carriage return (3.0 text format: newline ::= LF | CR | CR LF).
+                while (_pos < _text.Length && _text[_pos] is not '\n' and not '\r') _pos++;
             }
             else if (c == '(' && Peek(1) == ';') SkipBlockComment();
             else break;

@@ -175,7 +175,7 @@ internal static class SimdText
     /// <c>memidx? offset=N? align=N?</c>. A leading number is the memory index when something of the memory argument
     /// (or, for lane instructions, the lane index) still follows it; otherwise, for lane instructions, it is the lane.
     /// The alignment is written as its log2, with bit 6 set and the index after it for a memory other than 0
-    /// (multi-memory); the offset must fit in 32 bits, or 64 for a 64-bit memory (as for scalar loads and stores).
+    /// (multi-memory); the offset as for scalar loads and stores (<see cref="CodeParser.ParseOffset"/>).
     /// </summary>
     private static void WriteMemArg(Cursor c, ByteWriter w, int naturalAlignment, IndexSpace memories, IReadOnlyList<bool> memory64, bool laneFollows)
     {
@@ -194,9 +194,7 @@ internal static class SimdText
         if (c.PeekAtom() is { } o && o.Text.StartsWith("offset=", StringComparison.Ordinal))
         {
             c.Next();
-            bool is64 = memory < (uint)memory64.Count && memory64[(int)memory];
-            if (!Literals.TryParseNat(o.Text[7..], is64 ? ulong.MaxValue : uint.MaxValue, out offset, out bool oor)) throw o.Error($"unexpected token {o.Text}");
-            if (oor) throw o.Error("offset " + Literals.OutOfRange);
+            offset = CodeParser.ParseOffset(o, memory < (uint)memory64.Count && memory64[(int)memory]);
         }
         if (c.PeekAtom() is { } a && a.Text.StartsWith("align=", StringComparison.Ordinal))
         {

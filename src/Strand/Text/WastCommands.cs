@@ -19,6 +19,8 @@ public enum WastValueType
     ExnRef,
     /// <summary>v128: the low 64 bits in <see cref="WastValue.Bits"/>, the high 64 in <see cref="WastValue.High"/>.</summary>
     V128,
+    /// <summary>anyref (GC: any, eq, i31, struct, array, none; only <c>ref.null</c> is read here).</summary>
+    AnyRef,
 }
 
 /// <summary>
@@ -57,7 +59,7 @@ public readonly record struct WastValue(WastValueType Type, ulong Bits, bool IsN
         WastValueType.F32 => $"(f32.const bits 0x{Bits:x8})",
         WastValueType.F64 => $"(f64.const bits 0x{Bits:x16})",
         WastValueType.V128 => $"(v128.const i64x2 0x{Bits:x16} 0x{High:x16})",
-        _ when IsNull => $"(ref.null {Type switch { WastValueType.FuncRef => "func", WastValueType.ExnRef => "exn", _ => "extern" }})",
+        _ when IsNull => $"(ref.null {Type switch { WastValueType.FuncRef => "func", WastValueType.ExnRef => "exn", WastValueType.AnyRef => "any", _ => "extern" }})",
         WastValueType.ExternRef => $"(ref.extern {Bits})",
         _ => "(ref.func)",
     };
@@ -101,7 +103,14 @@ public enum WastModuleKind
 }
 
 /// <summary>A module in a script. <see cref="Binary"/> is null only for <see cref="WastModuleKind.Quote"/>.</summary>
-public sealed record WastModule(WastModuleKind Kind, string? Id, byte[]? Binary, string? QuoteText, int Line);
+public sealed record WastModule(WastModuleKind Kind, string? Id, byte[]? Binary, string? QuoteText, int Line)
+{
+    /// <summary>
+    /// For a text module in <c>assert_invalid</c>/<c>assert_malformed</c> that is well-formed but invalid in a way only the
+    /// text can express (<see cref="WatParseException.Invalid"/>): the error, raised when the module is compiled.
+    /// </summary>
+    public WatParseException? TextError { get; init; }
+}
 
 /// <summary>An action: invoke an export or read an exported global; <see cref="ModuleId"/> null means the latest module.</summary>
 public abstract record WastAction(string? ModuleId, string ExportName, int Line);

@@ -152,7 +152,15 @@ public static class WastParser
                 {
                     var moduleList = c.ExpectList();
                     if (!moduleList.HeadIs("module")) throw moduleList.Error($"unexpected token {moduleList.Head}, expected a module");
-                    var module = ParseModule(moduleList);
+                    WastModule module;
+                    try
+                    {
+                        module = ParseModule(moduleList);
+                    }
+                    catch (WatParseException e) when (e.Invalid && list.Head is "assert_invalid" or "assert_malformed")
+                    {
+                        module = new WastModule(WastModuleKind.Text, null, null, null, moduleList.Line) { TextError = e };
+                    }
                     var message = Utf8(c.ExpectString());
                     c.ExpectEnd();
                     return list.Head switch
@@ -269,10 +277,11 @@ public static class WastParser
                     return WastValue.F64(v);
                 }
             case "ref.null":
-                return WastValue.NullRef(c.ExpectHeapType() switch
+                return WastValue.NullRef(Strand.Binary.ValTypes.Kind(c.ExpectHeapType()) switch
                 {
                     Strand.Binary.ValType.FuncRef => WastValueType.FuncRef,
                     Strand.Binary.ValType.ExnRef => WastValueType.ExnRef,
+                    Strand.Binary.ValType.AnyRef => WastValueType.AnyRef,
                     _ => WastValueType.ExternRef,
                 });
             case "ref.extern" when c.PeekAtom() is not null:

@@ -27,5 +27,16 @@ public sealed class WatParseException : Exception
     /// <summary>The script file, when the error comes from <see cref="WastParser"/>.</summary>
     public string? FileName { get; }
 
-    internal WatParseException WithFile(string fileName) => new(Line, Column, Reason, fileName);
+    /// <summary>
+    /// True when the text is well-formed but the module it describes is invalid in a way the binary format cannot carry
+    /// (WebAssembly 3.0 text: an <c>offset=</c> of 2^32 or more on a 32-bit memory, "offset out of range"; a 32-bit
+    /// memory's or table's limit of 2^32 or more, "memory size"/"table size"). The spec test suite asserts these invalid,
+    /// not malformed.
+    /// </summary>
+    public bool Invalid { get; init; }
+
+    internal WatParseException WithFile(string fileName) => new(Line, Column, Reason, fileName) { Invalid = Invalid };
+
+    /// <summary>The same error, marked <see cref="Invalid"/>.</summary>
+    internal WatParseException AsInvalid() => new(Line, Column, Reason, FileName) { Invalid = true };
 }

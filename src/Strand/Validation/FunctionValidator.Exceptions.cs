@@ -13,6 +13,9 @@ internal sealed partial class FunctionValidator
     /// <summary>Try frames (try_table, try, catch, catch_all) currently open.</summary>
     private int _openTries;
 
+    /// <summary>catch_ref and catch_all_ref pass the caught exception as <c>(ref exn)</c>: never null (3.0).</summary>
+    private static readonly ValType CaughtExnRef = ValTypes.Ref(AbstractHeapType.Exn, nullable: false);
+
     private static bool IsTryFrame(ControlFrame frame) => frame.Opcode is Opcode.Try or Opcode.TryTable or Opcode.Catch or Opcode.CatchAll;
 
     private void OpenTry()
@@ -28,10 +31,10 @@ internal sealed partial class FunctionValidator
         return _context.Tags[index];
     }
 
-    /// <summary>The types a branch to <paramref name="label"/> must carry equal <paramref name="types"/>.</summary>
+    /// <summary>The values a catch clause carries, <paramref name="types"/>, must match the types of <paramref name="label"/>.</summary>
     private void CheckLabelTypes(uint label, ValType[] types)
     {
-        if (!Label(label).LabelTypes.AsSpan().SequenceEqual(types)) throw Error("type mismatch");
+        if (!Subtyping.Matches(types, Label(label).LabelTypes, _context.TypeIds)) throw Error("type mismatch");
     }
 
     /// <summary>Validates an exception-handling or tail-call instruction; false for any other opcode.</summary>
@@ -41,7 +44,7 @@ internal sealed partial class FunctionValidator
         {
             case Opcode.TryTable:
             {
-                var bt = ModuleValidator.ResolveBlockType(_module, ins.Block, ins.Offset);
+                var bt = BlockSignature(in ins);
                 Pop(bt.Params);
                 // Catch labels are resolved outside the try_table.
                 foreach (var clause in ins.Catches!)
@@ -49,9 +52,9 @@ internal sealed partial class FunctionValidator
                     ValType[] carried = clause.Kind switch
                     {
                         CatchKind.Catch => Tag(clause.Tag).Params,
-                        CatchKind.CatchRef => [.. Tag(clause.Tag).Params, ValType.ExnRef],
+                        CatchKind.CatchRef => [.. Tag(clause.Tag).Params, CaughtExnRef],
                         CatchKind.CatchAll => [],
-                        _ => [ValType.ExnRef],
+                        _ => [CaughtExnRef],
                     };
                     CheckLabelTypes(clause.Label, carried);
                 }
@@ -69,7 +72,7 @@ internal sealed partial class FunctionValidator
                 return true;
             case Opcode.Try:
             {
-                var bt = ModuleValidator.ResolveBlockType(_module, ins.Block, ins.Offset);
+                var bt = BlockSignature(in ins);
                 Pop(bt.Params);
                 PushControl(Opcode.Try, bt.Params, bt.Results);
                 OpenTry();
@@ -105,8 +108,8 @@ internal sealed partial class FunctionValidator
             {
                 var table = Table(ins.Index2);
                 var type = TypeAt(ins.Index);
-                if (table.ElementType != ValType.FuncRef) throw Error("type mismatch");
-                Pop(ValType.I32);
+                RequireFunctionTable(table);
+                Pop(table.AddressType);
                 TailCall(type);
                 return true;
             }
@@ -119,7 +122,7 @@ internal sealed partial class FunctionValidator
     private void TailCall(FuncType callee)
     {
         _tryExitUnits += _openTries;
-        if (!callee.Results.AsSpan().SequenceEqual(_type.Results)) throw Error("type mismatch");
+        if (!Subtyping.Matches(callee.Results, _type.Results, _context.TypeIds)) throw Error("type mismatch");
         Pop(callee.Params);
         MarkUnreachable();
     }

@@ -29,6 +29,8 @@ internal sealed partial class FunctionValidator
         public bool Unreachable;
         /// <summary>Try frames open around this one (exception handling): a branch to it leaves the ones opened since.</summary>
         public int OpenTries;
+        /// <summary>The length of the local-initialisation log when the frame opened (its end forgets later sets).</summary>
+        public int InitHeight;
         /// <summary>Loops branch to their start, every other block to its end.</summary>
         public ValType[] LabelTypes => Opcode == Opcode.Loop ? StartTypes : EndTypes;
     }
@@ -50,6 +52,7 @@ internal sealed partial class FunctionValidator
         body.ExpandLocals().CopyTo(locals, type.Params.Length);
 
         var validator = new FunctionValidator(module, context, functionIndex, type, locals);
+        validator.TrackLocalInitialization(type.Params.Length);
         validator.Run(body);
         body.MaxOperandDepth = validator._maxOperands;
         body.BranchSpillUnits = validator._spillUnits;
@@ -115,7 +118,8 @@ internal sealed partial class FunctionValidator
     private ValType Pop(ValType expected)
     {
         var actual = Pop();
-        if (actual != expected && actual != Unknown && expected != Unknown) throw Error("type mismatch");
+        if (actual != expected && actual != Unknown && expected != Unknown && !Subtyping.Matches(actual, expected, _context.TypeIds))
+            throw Error("type mismatch");
         return actual;
     }
 
@@ -126,7 +130,7 @@ internal sealed partial class FunctionValidator
 
     private void PushControl(Opcode opcode, ValType[] startTypes, ValType[] endTypes)
     {
-        _controls.Add(new ControlFrame { Opcode = opcode, StartTypes = startTypes, EndTypes = endTypes, Height = _operands.Count, OpenTries = _openTries });
+        _controls.Add(new ControlFrame { Opcode = opcode, StartTypes = startTypes, EndTypes = endTypes, Height = _operands.Count, OpenTries = _openTries, InitHeight = _initLog.Count });
         Push(startTypes);
     }
 
@@ -136,6 +140,7 @@ internal sealed partial class FunctionValidator
         Pop(frame.EndTypes);
         if (_operands.Count != frame.Height) throw Error("type mismatch");
         _controls.RemoveAt(_controls.Count - 1);
+        ResetLocalInitialization(frame.InitHeight);
         return frame;
     }
 
@@ -160,6 +165,26 @@ internal sealed partial class FunctionValidator
     {
         if (index >= (uint)_locals.Length) throw Error($"unknown local {index}");
         return _locals[index];
+    }
+
+    /// <summary>A local read by local.get: a non-defaultable one must have been set on every path here (spec 3.4.11).</summary>
+    private ValType ReadLocal(uint index)
+    {
+        var t = Local(index);
+        if (_localUnset is not null && _localUnset[index]) throw Error("uninitialized local");
+        return t;
+    }
+
+    /// <summary>A local written by local.set or local.tee: from here to the end of the enclosing block it is initialised.</summary>
+    private ValType WriteLocal(uint index)
+    {
+        var t = Local(index);
+        if (_localUnset is not null && _localUnset[index])
+        {
+            _localUnset[index] = false;
+            _initLog.Add(index);
+        }
+        return t;
     }
 
     private GlobalType Global(uint index)
@@ -190,9 +215,11 @@ internal sealed partial class FunctionValidator
         return _context.FunctionTypes[index];
     }
 
+    /// <summary>Type <paramref name="index"/>, which must be a function type (call_indirect, call_ref, return_call_*).</summary>
     private FuncType TypeAt(uint index)
     {
         if (index >= (uint)_module.Types.Count) throw Error($"unknown type {index}");
+        if (!_module.IsFunctionType(index)) throw Error("type mismatch");
         return _module.Types[(int)index];
     }
 
@@ -265,6 +292,9 @@ internal sealed partial class FunctionValidator
             case Opcode.Unreachable:
                 MarkUnreachable();
                 return;
+            case Opcode.CallRef or Opcode.ReturnCallRef or Opcode.RefAsNonNull or Opcode.BrOnNull or Opcode.BrOnNonNull:
+                StepReferences(in ins);
+                return;
             case Opcode.Try or Opcode.Catch or Opcode.CatchAll or Opcode.Delegate or Opcode.Rethrow or Opcode.Throw
                 or Opcode.ThrowRef or Opcode.TryTable or Opcode.ReturnCall or Opcode.ReturnCallIndirect:
                 StepExceptionsOrTailCalls(in ins);
@@ -273,14 +303,14 @@ internal sealed partial class FunctionValidator
                 return;
             case Opcode.Block or Opcode.Loop:
             {
-                var bt = ModuleValidator.ResolveBlockType(_module, ins.Block, ins.Offset);
+                var bt = BlockSignature(in ins);
                 Pop(bt.Params);
                 PushControl(op, bt.Params, bt.Results);
                 return;
             }
             case Opcode.If:
             {
-                var bt = ModuleValidator.ResolveBlockType(_module, ins.Block, ins.Offset);
+                var bt = BlockSignature(in ins);
                 Pop(ValType.I32);
                 Pop(bt.Params);
                 PushControl(op, bt.Params, bt.Results);
@@ -298,7 +328,7 @@ internal sealed partial class FunctionValidator
                 var frame = PopControl();
                 if (IsTryFrame(frame)) _openTries--;
                 // An if without else behaves as if its else branch passed the parameters through.
-                if (frame.Opcode == Opcode.If && !frame.StartTypes.AsSpan().SequenceEqual(frame.EndTypes))
+                if (frame.Opcode == Opcode.If && !Subtyping.Matches(frame.StartTypes, frame.EndTypes, _context.TypeIds))
                     throw Error("type mismatch");
                 Push(frame.EndTypes);
                 return;
@@ -334,7 +364,7 @@ internal sealed partial class FunctionValidator
             {
                 var table = Table(ins.Index2);
                 var type = TypeAt(ins.Index);
-                if (table.ElementType != ValType.FuncRef) throw Error("type mismatch");
+                RequireFunctionTable(table);
                 Pop(table.AddressType);
                 Pop(type.Params);
                 Push(type.Results);
@@ -359,6 +389,7 @@ internal sealed partial class FunctionValidator
                 var types = ins.SelectTypes!;
                 if (types.Length != 1) throw Error("invalid result arity");
                 var t = types[0];
+                ModuleValidator.CheckValType(_module, t, ins.Offset);
                 Pop(ValType.I32);
                 Pop(t);
                 Pop(t);
@@ -366,14 +397,14 @@ internal sealed partial class FunctionValidator
                 return;
             }
             case Opcode.LocalGet:
-                Push(Local(ins.Index));
+                Push(ReadLocal(ins.Index));
                 return;
             case Opcode.LocalSet:
-                Pop(Local(ins.Index));
+                Pop(WriteLocal(ins.Index));
                 return;
             case Opcode.LocalTee:
             {
-                var t = Local(ins.Index);
+                var t = WriteLocal(ins.Index);
                 Pop(t);
                 Push(t);
                 return;
@@ -424,6 +455,7 @@ internal sealed partial class FunctionValidator
                 Push(ValType.F64);
                 return;
             case Opcode.RefNull:
+                ModuleValidator.CheckValType(_module, ins.RefType, ins.Offset);
                 Push(ins.RefType);
                 return;
             case Opcode.RefIsNull:
@@ -436,7 +468,7 @@ internal sealed partial class FunctionValidator
             case Opcode.RefFunc:
                 FunctionType(ins.Index);
                 if (!_context.DeclaredFunctions.Contains(ins.Index)) throw Error("undeclared function reference");
-                Push(ValType.FuncRef);
+                Push(ValTypes.RefToType(_context.FunctionTypeIndices[ins.Index], nullable: false));
                 return;
             case Opcode.MemoryInit:
             {
@@ -470,7 +502,7 @@ internal sealed partial class FunctionValidator
             case Opcode.TableInit:
             {
                 var table = Table(ins.Index2);
-                if (ElementSegmentType(ins.Index) != table.ElementType) throw Error("type mismatch");
+                if (!Subtyping.Matches(ElementSegmentType(ins.Index), table.ElementType, _context.TypeIds)) throw Error("type mismatch");
                 Pop(ValType.I32);
                 Pop(ValType.I32);
                 Pop(table.AddressType);
@@ -483,7 +515,7 @@ internal sealed partial class FunctionValidator
             {
                 var destination = Table(ins.Index);
                 var source = Table(ins.Index2);
-                if (destination.ElementType != source.ElementType) throw Error("type mismatch");
+                if (!Subtyping.Matches(source.ElementType, destination.ElementType, _context.TypeIds)) throw Error("type mismatch");
                 Pop(MinAddress(destination.AddressType, source.AddressType));
                 Pop(source.AddressType);
                 Pop(destination.AddressType);

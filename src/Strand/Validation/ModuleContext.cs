@@ -9,6 +9,10 @@ namespace Strand.Validation;
 internal sealed class ModuleContext
 {
     public required FuncType[] FunctionTypes { get; init; }
+    /// <summary>The type index of each function (the type of its <c>ref.func</c>: <c>(ref $t)</c>).</summary>
+    public required uint[] FunctionTypeIndices { get; init; }
+    /// <summary>The canonical id of each of the module's types (<see cref="TypeRegistry.CanonicalIds"/>): equal ids, same type.</summary>
+    public required int[] TypeIds { get; init; }
     public required TableType[] Tables { get; init; }
     public required GlobalType[] Globals { get; init; }
     /// <summary>The tag index space (exception handling): each tag's function type (no results).</summary>

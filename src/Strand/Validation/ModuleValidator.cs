@@ -4,8 +4,9 @@ namespace Strand.Validation;
 
 /// <summary>
 /// Validates a decoded module against the WebAssembly 2.0 rules plus the threads proposal
-/// (shared memories and atomic instructions), memory64/table64, multi-memory and extended constant expressions. SIMD is not supported: any v128 use throws
-/// <see cref="WasmUnsupportedException"/>.
+/// (shared memories and atomic instructions), SIMD and relaxed SIMD, and WebAssembly 3.0 without GC: memory64/table64,
+/// multi-memory, extended constant expressions, exception handling, tail calls and typed function references
+/// (subtyping in <see cref="Subtyping"/>, type equivalence in <see cref="TypeRegistry"/>).
 /// </summary>
 public static class ModuleValidator
 {
@@ -40,20 +41,38 @@ public static class ModuleValidator
         if (module.Bodies.Count != module.FunctionTypeIndices.Count)
             throw new WasmFormatException(0, "function and code section have inconsistent lengths");
 
-        var context = BuildContext(module);
+        var ids = CheckTypes(module);
+        var context = BuildContext(module, ids);
 
         foreach (var import in module.Imports)
         {
             switch (import.Kind)
             {
-                case ExternalKind.Table: CheckTableType(import.Table!); break;
+                case ExternalKind.Table: CheckTableType(module, import.Table!); break;
                 case ExternalKind.Memory: CheckMemoryType(import.Memory!); break;
+                case ExternalKind.Global: CheckValType(module, import.Global.Type, 0); break;
             }
         }
 
-        foreach (var global in module.Globals)
-            CheckConstantExpression(module, context, global.Init, global.Type.Type);
-        foreach (var table in module.Tables) CheckTableType(table);
+        for (int i = 0; i < module.Globals.Count; i++)
+        {
+            var global = module.Globals[i];
+            CheckValType(module, global.Type.Type, global.Init.Start);
+            // 3.0: a global's initializer may read the imported globals and the globals defined before it.
+            CheckConstantExpression(module, context, global.Init, global.Type.Type, module.ImportedGlobalCount + i);
+        }
+        for (int i = 0; i < module.Tables.Count; i++)
+        {
+            var table = module.Tables[i];
+            CheckTableType(module, table);
+            if (module.TableInitializers.GetValueOrDefault(i) is { } init)
+                CheckConstantExpression(module, context, init, table.ElementType, context.ImportedGlobalCount); // tables precede globals
+            else if (!table.ElementType.IsNullable())
+                throw new WasmValidationException("type mismatch", 0); // a non-nullable table needs an initializer
+        }
+        foreach (var body in module.Bodies)
+            foreach (var group in body.Locals)
+                CheckValType(module, group.Type, body.CodeStart);
         foreach (var memory in module.Memories) CheckMemoryType(memory);
         foreach (var segment in module.Elements) CheckElementSegment(module, context, segment);
         foreach (var segment in module.Data) CheckDataSegment(module, context, segment);
@@ -131,11 +150,99 @@ public static class ModuleValidator
                     ? single
                     : throw new WasmFormatException(offset, "malformed block type");
             default:
-                if (blockType.TypeIndex >= (uint)module.Types.Count)
-                    throw new WasmValidationException($"unknown type {blockType.TypeIndex}", offset);
-                return module.Types[(int)blockType.TypeIndex];
+                return FunctionTypeAt(module, blockType.TypeIndex, offset);
         }
     }
+
+    /// <summary>
+    /// The signature of a block whose type may be any value type (3.0: reference types with type indices are checked
+    /// against the module's types, "unknown type").
+    /// </summary>
+    internal static FuncType ResolveBlockType(ModuleDefinition module, BlockType blockType, int offset, bool checkTypes)
+    {
+        if (blockType.Kind != BlockTypeKind.Value || SingleResultTypes.ContainsKey(blockType.Value))
+            return ResolveBlockType(module, blockType, offset);
+        CheckValType(module, blockType.Value, offset);
+        return new FuncType([], [blockType.Value]);
+    }
+
+    /// <summary>"unknown type" unless every type index in <paramref name="type"/> names a type of the module.</summary>
+    internal static void CheckValType(ModuleDefinition module, ValType type, int offset)
+    {
+        if (type.TypeIndex() is { } index && index >= (uint)module.Types.Count)
+            throw new WasmValidationException($"unknown type {index}", offset);
+    }
+
+    /// <summary>
+    /// The type section (spec 3.2.x, 3.0 with GC): a type may refer to the types of its own recursion group and of
+    /// earlier groups ("unknown type" otherwise); a type declares at most one supertype, an earlier type that is not final,
+    /// of the same kind, whose definition its own matches (function parameters contravariant and results covariant; a
+    /// struct extends the supertype's fields; immutable fields and array elements covariant, mutable ones invariant),
+    /// "sub type" otherwise. Returns the module's canonical type ids.
+    /// </summary>
+    private static int[] CheckTypes(ModuleDefinition module)
+    {
+        foreach (var (start, count) in module.RecGroups)
+        {
+            uint end = (uint)(start + count);
+            for (int i = start; i < start + count; i++)
+            {
+                var type = module.SubTypes[i];
+                if (type.Func is { } f)
+                {
+                    foreach (var t in f.Params) CheckInGroup(t, end);
+                    foreach (var t in f.Results) CheckInGroup(t, end);
+                }
+                foreach (var field in type.Fields) CheckInGroup(field.Type, end);
+                if (type.Supertypes.Length > 1) throw new WasmValidationException("sub type: at most one supertype", 0);
+                foreach (var super in type.Supertypes)
+                {
+                    if (super >= (uint)module.SubTypes.Count) throw new WasmValidationException($"unknown type {super}", 0);
+                    if (super >= (uint)i) throw new WasmValidationException($"sub type: supertype {super} must precede type {i}", 0);
+                }
+            }
+        }
+        var ids = TypeRegistry.CanonicalIds(module);
+        for (int i = 0; i < module.SubTypes.Count; i++)
+        {
+            var type = module.SubTypes[i];
+            if (type.Supertypes.Length == 0) continue;
+            var super = module.SubTypes[(int)type.Supertypes[0]];
+            if (super.Final || super.Kind != type.Kind || !CompositeMatches(type, super, ids))
+                throw new WasmValidationException($"sub type {i} does not match its supertype {type.Supertypes[0]}", 0);
+        }
+        return ids;
+
+        static void CheckInGroup(ValType t, uint end)
+        {
+            if (t.TypeIndex() is { } index && index >= end) throw new WasmValidationException($"unknown type {index}", 0);
+        }
+    }
+
+    /// <summary>Composite subtyping (spec 3.3.4) of two definitions of the same kind.</summary>
+    private static bool CompositeMatches(SubType sub, SubType super, int[] ids)
+    {
+        if (sub.Kind == CompositeKind.Func) return Subtyping.Matches(sub.Func!, super.Func!, ids);
+        if (sub.Fields.Length < super.Fields.Length || (sub.Kind == CompositeKind.Array && sub.Fields.Length != super.Fields.Length)) return false;
+        for (int k = 0; k < super.Fields.Length; k++)
+        {
+            FieldType a = sub.Fields[k], b = super.Fields[k];
+            if (a.Mutable != b.Mutable || a.Packed != b.Packed) return false;
+            bool covariant = Subtyping.Matches(a.Type, b.Type, ids);
+            if (!covariant || (a.Mutable && !Subtyping.Matches(b.Type, a.Type, ids))) return false;
+        }
+        return true;
+    }
+
+    /// <summary>Type <paramref name="typeIndex"/>, which must be a function type (a struct or array type is "type mismatch").</summary>
+    internal static FuncType FunctionTypeAt(ModuleDefinition module, uint typeIndex, int offset = 0)
+    {
+        if (typeIndex >= (uint)module.Types.Count) throw new WasmValidationException($"unknown type {typeIndex}", offset);
+        if (!module.IsFunctionType(typeIndex)) throw new WasmValidationException($"type mismatch: type {typeIndex} is not a function type", offset);
+        return module.Types[(int)typeIndex];
+    }
+
+    private static FuncType TypeAt(ModuleDefinition module, uint typeIndex) => FunctionTypeAt(module, typeIndex);
 
     /// <summary>A tag's type (exception handling): a function type with no results.</summary>
     private static FuncType TagType(ModuleDefinition module, uint typeIndex)
@@ -145,15 +252,10 @@ public static class ModuleValidator
         return type;
     }
 
-    private static FuncType TypeAt(ModuleDefinition module, uint typeIndex)
-    {
-        if (typeIndex >= (uint)module.Types.Count) throw new WasmValidationException($"unknown type {typeIndex}", 0);
-        return module.Types[(int)typeIndex];
-    }
-
-    private static ModuleContext BuildContext(ModuleDefinition module)
+    private static ModuleContext BuildContext(ModuleDefinition module, int[] ids)
     {
         var functions = new List<FuncType>();
+        var functionTypeIndices = new List<uint>();
         var tables = new List<TableType>();
         var globals = new List<GlobalType>();
         var tags = new List<FuncType>();
@@ -166,6 +268,7 @@ public static class ModuleValidator
                     break;
                 case ExternalKind.Function:
                     functions.Add(TypeAt(module, import.FunctionTypeIndex));
+                    functionTypeIndices.Add(import.FunctionTypeIndex);
                     break;
                 case ExternalKind.Table:
                     tables.Add(import.Table!);
@@ -176,6 +279,7 @@ public static class ModuleValidator
             }
         }
         foreach (var typeIndex in module.FunctionTypeIndices) functions.Add(TypeAt(module, typeIndex));
+        functionTypeIndices.AddRange(module.FunctionTypeIndices);
         tables.AddRange(module.Tables);
         foreach (var typeIndex in module.Tags) tags.Add(TagType(module, typeIndex));
         foreach (var global in module.Globals)
@@ -185,6 +289,8 @@ public static class ModuleValidator
 
         var context = new ModuleContext
         {
+            TypeIds = ids,
+            FunctionTypeIndices = functionTypeIndices.ToArray(),
             FunctionTypes = functions.ToArray(),
             Tables = tables.ToArray(),
             Globals = globals.ToArray(),
@@ -212,8 +318,9 @@ public static class ModuleValidator
             if (ins.Opcode == Opcode.RefFunc) declared.Add(ins.Index);
     }
 
-    private static void CheckTableType(TableType table)
+    private static void CheckTableType(ModuleDefinition module, TableType table)
     {
+        CheckValType(module, table.ElementType, 0);
         // A 32-bit table's limits are u32s and a 64-bit one's u64s (table64), so the bounds (2^32-1, 2^64-1) hold by construction.
         if (table.Limits.Max is { } max && table.Limits.Min > max)
             throw new WasmValidationException("size minimum must not be greater than maximum", 0);
@@ -236,11 +343,16 @@ public static class ModuleValidator
     }
 
     /// <summary>
-    /// Constant expressions may contain only constants, ref.null, ref.func and global.get of an
-    /// imported immutable global, and must produce exactly one value of <paramref name="expected"/>.
+    /// Constant expressions (spec 3.4.13, 3.0) may contain only constants, ref.null, ref.func, the extended-constant
+    /// i32/i64 add, sub and mul, and global.get of an immutable global among the first <paramref name="readableGlobals"/>
+    /// (default: all, for segments; a global's initializer reads only the imported ones and those defined before it, a table's
+    /// only the imported ones). WebAssembly 2.0
+    /// allowed only imported globals; its suite's assertions of that are listed in <c>WastRunner.KnownDivergences</c>.
+    /// The expression must produce exactly one value that matches <paramref name="expected"/>.
     /// </summary>
-    private static void CheckConstantExpression(ModuleDefinition module, ModuleContext context, ConstExpr expression, ValType expected)
+    private static void CheckConstantExpression(ModuleDefinition module, ModuleContext context, ConstExpr expression, ValType expected, int? readableGlobals = null)
     {
+        int readable = readableGlobals ?? context.Globals.Length;
         var stack = new List<ValType>();
         foreach (var ins in expression.Decode(module.Bytes))
         {
@@ -251,15 +363,18 @@ public static class ModuleValidator
                 case Opcode.F32Const: stack.Add(ValType.F32); break;
                 case Opcode.F64Const: stack.Add(ValType.F64); break;
                 case Opcode.V128Const: stack.Add(ValType.V128); break;
-                case Opcode.RefNull: stack.Add(ins.RefType); break;
+                case Opcode.RefNull:
+                    CheckValType(module, ins.RefType, ins.Offset);
+                    stack.Add(ins.RefType);
+                    break;
                 case Opcode.RefFunc:
                     if (ins.Index >= (uint)context.FunctionTypes.Length)
                         throw new WasmValidationException($"unknown function {ins.Index}", ins.Offset);
-                    stack.Add(ValType.FuncRef);
+                    stack.Add(ValTypes.RefToType(context.FunctionTypeIndices[ins.Index], nullable: false));
                     break;
                 case Opcode.GlobalGet:
                 {
-                    if (ins.Index >= (uint)context.ImportedGlobalCount)
+                    if (ins.Index >= (uint)readable)
                         throw new WasmValidationException($"unknown global {ins.Index}", ins.Offset);
                     var global = context.Globals[ins.Index];
                     if (global.Mutable) throw new WasmValidationException("constant expression required", ins.Offset);
@@ -279,15 +394,18 @@ public static class ModuleValidator
                     throw new WasmValidationException("constant expression required", ins.Offset);
             }
         }
-        if (stack.Count != 1 || stack[0] != expected)
+        if (stack.Count != 1 || !Subtyping.Matches(stack[0], expected, context.TypeIds))
             throw new WasmValidationException("type mismatch", expression.Start);
     }
 
     private static void CheckElementSegment(ModuleDefinition module, ModuleContext context, ElementSegment segment)
     {
+        CheckValType(module, segment.ElementType, segment.SourceOffset);
         if (segment.FunctionIndices is { } indices)
         {
-            if (segment.ElementType != ValType.FuncRef) throw new WasmValidationException("type mismatch", segment.SourceOffset);
+            // Function indices are (ref func) (3.0); the segment's type is funcref or (ref func) by its encoding.
+            if (!Subtyping.Matches(ValTypes.Ref(AbstractHeapType.Func, nullable: false), segment.ElementType, context.TypeIds))
+                throw new WasmValidationException("type mismatch", segment.SourceOffset);
             foreach (var index in indices)
                 if (index >= (uint)context.FunctionTypes.Length)
                     throw new WasmValidationException($"unknown function {index}", segment.SourceOffset);
@@ -300,7 +418,7 @@ public static class ModuleValidator
         {
             if (segment.TableIndex >= (uint)context.Tables.Length)
                 throw new WasmValidationException($"unknown table {segment.TableIndex}", segment.SourceOffset);
-            if (context.Tables[segment.TableIndex].ElementType != segment.ElementType)
+            if (!Subtyping.Matches(segment.ElementType, context.Tables[segment.TableIndex].ElementType, context.TypeIds))
                 throw new WasmValidationException("type mismatch", segment.SourceOffset);
             CheckConstantExpression(module, context, segment.Offset!, context.Tables[segment.TableIndex].AddressType);
         }

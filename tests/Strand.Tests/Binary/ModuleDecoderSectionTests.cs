@@ -152,6 +152,8 @@ public class ModuleDecoderSectionTests
         Assert.Null(m.DataCount);
     }
 
+    private static readonly ValType RefFunc = ValTypes.Ref(AbstractHeapType.Func, nullable: false);
+
     [Fact]
     public void DecodesAllEightElementSegmentForms()
     {
@@ -175,7 +177,7 @@ public class ModuleDecoderSectionTests
             e.Select(s => s.Mode));
         Assert.Equal([0u, 0u, 3u, 0u, 0u, 0u, 2u, 0u], e.Select(s => s.TableIndex));
         Assert.Equal(
-            [ValType.FuncRef, ValType.FuncRef, ValType.FuncRef, ValType.FuncRef,
+            [RefFunc, RefFunc, RefFunc, RefFunc, // function indices are (ref func) (3.0)
              ValType.FuncRef, ValType.ExternRef, ValType.FuncRef, ValType.FuncRef],
             e.Select(s => s.ElementType));
         Assert.Equal([0u, 1u], e[0].FunctionIndices!);

@@ -104,7 +104,8 @@ public class RobustnessTests
         }
         Assert.True(analysed > 100, $"analysed {analysed}");
         Assert.True(malformed > 500, $"malformed {malformed}");
-        Assert.True(withUnsupported > 10, $"with unsupported constructs {withUnsupported}");
+        // Only GC constructs are unsupported now (typed function references, SIMD, EH are implemented): few mutations make one.
+        Assert.True(withUnsupported > 3, $"with unsupported constructs {withUnsupported}");
     }
 
     private static byte[] Mutate(byte[] original, Random random)

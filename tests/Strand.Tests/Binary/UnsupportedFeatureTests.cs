@@ -16,14 +16,6 @@ public class UnsupportedFeatureTests
     // Offsets: header 8; SingleFunction's first code byte is at 28; a first section's first entry at 11.
     public static TheoryData<string, byte[], string, string, int> Cases => new()
     {
-        { "call_ref", SingleFunction([0x14, 0x00, End]), UnsupportedFeatures.FunctionReferences, "opcode 0x14 (call_ref)", 28 },
-        { "return_call_ref", SingleFunction([0x15, 0x00, End]), UnsupportedFeatures.FunctionReferences, "opcode 0x15 (return_call_ref)", 28 },
-        { "(ref exn) parameter", Module(Section(1, Vec([0x60, 0x01, 0x64, 0x69, 0x00]))), UnsupportedFeatures.FunctionReferences, "reference type (ref exn)", 13 },
-        { "br_on_null", SingleFunction([0xD5, 0x00, End]), UnsupportedFeatures.FunctionReferences, "opcode 0xD5 (br_on_null)", 28 },
-        { "br_on_non_null", SingleFunction([0xD6, 0x00, End]), UnsupportedFeatures.FunctionReferences, "opcode 0xD6 (br_on_non_null)", 28 },
-        { "(ref func) parameter", Module(Section(1, Vec([0x60, 0x01, 0x64, 0x70, 0x00]))), UnsupportedFeatures.FunctionReferences, "reference type (ref func)", 13 },
-        { "(ref null 0) parameter", Module(Section(1, Vec([0x60, 0x01, 0x63, 0x00, 0x00]))), UnsupportedFeatures.FunctionReferences, "reference type (ref null 0)", 13 },
-        { "table with an initializer", Module(Section(4, Vec([0x40, 0x00, FuncRef, 0x00, 0x01, 0xD0, 0x70, End]))), UnsupportedFeatures.FunctionReferences, "table with an initializer (0x40 0x00)", 11 },
         { "anyref parameter", Module(Section(1, Vec([0x60, 0x01, 0x6E, 0x00]))), UnsupportedFeatures.Gc, "reference type anyref (0x6E)", 13 },
         { "struct type", Module(Section(1, Vec([0x5F, 0x01, I32, 0x01]))), UnsupportedFeatures.Gc, "struct type (0x5F)", 11 },
         { "array of i8", Module(Section(1, Vec([0x5E, 0x78, 0x01]))), UnsupportedFeatures.Gc, "array type (0x5E)", 11 },
@@ -54,6 +46,28 @@ public class UnsupportedFeatureTests
         var module = ModuleDecoder.DecodeForAnalysis(bytes);
         var first = module.Unsupported.First();
         Assert.True((feature, construct, offset) == (first.Feature, first.Construct, first.Offset), $"{description}: {first}");
+    }
+
+    /// <summary>Typed function references (3.0) decode: reference types with heap types, their instructions and table initializers.</summary>
+    [Fact]
+    public void TypedFunctionReferencesDecode()
+    {
+        var m = ModuleDecoder.Decode(Module(Section(1, Vec([0x60, 0x04, 0x64, 0x69, 0x64, 0x70, 0x63, 0x00, 0x63, 0x73, 0x00]))));
+        Assert.Equal([ValTypes.Ref(AbstractHeapType.Exn, false), ValTypes.Ref(AbstractHeapType.Func, false), ValTypes.RefToType(0, true),
+            ValTypes.Ref(AbstractHeapType.NoFunc, true)], m.Types[0].Params);
+        Assert.Equal("[(ref exn) (ref func) (ref null 0) (ref null nofunc)] -> []", m.Types[0].ToString());
+
+        foreach (var (code, opcode) in new (byte[], Opcode)[] { ([0x14, 0x00], Opcode.CallRef), ([0x15, 0x00], Opcode.ReturnCallRef),
+                     ([0xD4], Opcode.RefAsNonNull), ([0xD5, 0x00], Opcode.BrOnNull), ([0xD6, 0x00], Opcode.BrOnNonNull) })
+        {
+            var f = ModuleDecoder.Decode(SingleFunction([.. code, End]));
+            var ins = InstructionDecoder.Read(new WasmReader(f.Bytes, f.Bodies[0].CodeStart, f.Bodies[0].CodeEnd));
+            Assert.Equal((opcode, 0u), (ins.Opcode, ins.Index));
+        }
+
+        var t = ModuleDecoder.Decode(Module(Section(4, Vec([0x40, 0x00, FuncRef, 0x00, 0x01, 0xD0, 0x70, End]))));
+        Assert.Equal(ValType.FuncRef, Assert.Single(t.Tables).ElementType);
+        Assert.Equal(0, Assert.Single(t.TableInitializers).Key);
     }
 
     [Fact]
@@ -128,7 +142,7 @@ public class UnsupportedFeatureTests
         var m = ModuleDecoder.DecodeForAnalysis(bytes);
         Assert.Equal(3, m.Types.Count);                                        // the group's two types, then one more
         Assert.Equal([ValType.I32], m.Types[1].Params);                        // a sub type of a function type keeps it
-        Assert.Equal([ValType.Unsupported, ValType.Unsupported, ValType.I32], m.Globals.Select(g => g.Type.Type));
+        Assert.Equal([ValType.Unsupported, ValTypes.RefToType(0, nullable: true), ValType.I32], m.Globals.Select(g => g.Type.Type));
         var init = m.Globals[2].Init.Decode(m.Bytes);
         Assert.Equal(42, Assert.Single(init).I32);
         Assert.Contains(m.Unsupported, u => u.Construct == "opcode 0xFB 0x00");

@@ -133,7 +133,8 @@ public class WatParserTests
     [Fact]
     public void TableElemAbbreviationEqualsExplicitSegment() =>
         Assert.Equal(
-            Wat("(module (table $t 2 2 funcref) (elem (table $t) (i32.const 0) func $f $g) (func $f) (func $g))"),
+            // 3.0: the inline segment has the table's type (funcref), so its items are expressions; "func $f $g" would be (ref func).
+            Wat("(module (table $t 2 2 funcref) (elem (table $t) (i32.const 0) funcref (ref.func $f) (ref.func $g)) (func $f) (func $g))"),
             Wat("(module (table $t funcref (elem $f $g)) (func $f) (func $g))"));
 
     [Fact]

@@ -135,7 +135,7 @@ public class WatSimdTests
     [InlineData("i8x16.shuffle 0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 -1", "malformed lane index")]
     [InlineData("v128.load8_lane", "expected a lane index")]
     [InlineData("v128.load align=3", "alignment must be a power of two")]
-    [InlineData("v128.load offset=4294967296", "offset constant out of range")]
+    [InlineData("v128.load offset=18446744073709551616", "offset constant out of range")]
     [InlineData("v128.load $nowhere", "unknown memory $nowhere")]
     [InlineData("i8x16.any_true", "unknown operator")]      // pre-standard names are not accepted
     [InlineData("i32x4.dot_i8x16_i7x16_add_s", "unknown operator")]
@@ -144,6 +144,18 @@ public class WatSimdTests
     {
         var e = Assert.Throws<WatParseException>(() => Wat($"(module (memory 1) (func {body}))"));
         Assert.Contains(reason, e.Reason);
+    }
+
+    /// <summary>WebAssembly 3.0 text: an offset is a u64; on a 32-bit memory one of 2^32 or more is well-formed but invalid.</summary>
+    [Theory]
+    [InlineData("(drop (v128.load offset=4294967296 (i32.const 0)))")]
+    [InlineData("(drop (i32.load offset=4294967296 (i32.const 0)))")]
+    public void ALargeOffsetOnA32BitMemoryIsWellFormedButInvalid(string body)
+    {
+        var e = Assert.Throws<WatParseException>(() => Wat($"(module (memory 1) (func {body}))"));
+        Assert.True(e.Invalid);
+        Assert.Equal("offset out of range", e.Reason);
+        Wat($"(module (memory i64 1) (func {body.Replace("i32.const", "i64.const")}))"); // a 64-bit memory takes it
     }
 
     [Fact]

@@ -181,7 +181,7 @@ public class ModuleValidatorTests
     }
 
     [Fact]
-    public void GlobalGetInInitializerReadsOnlyImportedImmutableGlobals()
+    public void GlobalGetInInitializerReadsOnlyEarlierImmutableGlobals()
     {
         var ok = new TestModule();
         ok.ImportGlobal(I32, false);
@@ -193,16 +193,27 @@ public class ModuleValidatorTests
         mutableImport.Global(I32, false, GlobalGet, 0, End);
         mutableImport.AssertInvalid("constant expression required");
 
+        // WebAssembly 3.0: a global defined before this one may be read (2.0 allowed only imported ones).
         var definedGlobal = new TestModule();
         definedGlobal.Global(I32, false, I32Const, 0, End);
         definedGlobal.Global(I32, false, GlobalGet, 0, End);
-        definedGlobal.AssertInvalid("unknown global 0");
+        definedGlobal.AssertValid();
+
+        var laterGlobal = new TestModule();
+        laterGlobal.Global(I32, false, GlobalGet, 1, End);
+        laterGlobal.Global(I32, false, I32Const, 0, End);
+        laterGlobal.AssertInvalid("unknown global 1");
+
+        var itself = new TestModule();
+        itself.Global(I32, false, GlobalGet, 0, End);
+        itself.AssertInvalid("unknown global 0");
 
         var afterImport = new TestModule();
         afterImport.ImportGlobal(I32, false);
         afterImport.Global(I32, false, I32Const, 0, End);
         afterImport.Global(I32, false, GlobalGet, 1, End);
-        afterImport.AssertInvalid("unknown global 1");
+        afterImport.Global(I32, false, GlobalGet, 3, End);
+        afterImport.AssertInvalid("unknown global 3"); // global 2 reads global 1 (defined before it); global 3 reads itself
     }
 
     [Fact]
@@ -243,11 +254,18 @@ public class ModuleValidatorTests
         externTable.ActiveElements(0, I32Zero);
         externTable.AssertInvalid("type mismatch");
 
+        // WebAssembly 3.0: a segment's offset may read any immutable global, defined ones too.
         var definedGlobalOffset = new TestModule();
         definedGlobalOffset.Table(FuncRef, 1);
         definedGlobalOffset.Global(I32, false, I32Const, 0, End);
         definedGlobalOffset.ActiveElements(0, [GlobalGet, 0, End]);
-        definedGlobalOffset.AssertInvalid("unknown global 0");
+        definedGlobalOffset.AssertValid();
+
+        var mutableGlobalOffset = new TestModule();
+        mutableGlobalOffset.Table(FuncRef, 1);
+        mutableGlobalOffset.Global(I32, true, I32Const, 0, End);
+        mutableGlobalOffset.ActiveElements(0, [GlobalGet, 0, End]);
+        mutableGlobalOffset.AssertInvalid("constant expression required");
     }
 
     [Fact]

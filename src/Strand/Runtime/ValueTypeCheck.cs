@@ -1,0 +1,55 @@
+using Strand.Binary;
+
+namespace Strand.Runtime;
+
+/// <summary>
+/// The one place where values from the host meet declared types (arguments of <see cref="FunctionReference.Invoke(Value[])"/>,
+/// results of untyped host functions, global and table writes, exception payloads) and where stored references become
+/// <see cref="Value"/>s. Declared types are canonical (<see cref="Module.Canonical(ValType)"/>): a concrete reference type
+/// carries a canonical type id, and a function matches it if its type is that type or a declared subtype of it.
+/// </summary>
+internal static class ValueTypeCheck
+{
+    /// <summary>
+    /// Null if <paramref name="value"/> is a value of <paramref name="expected"/> (spec 4.2 "value typing": a reference must be
+    /// of the type's hierarchy, non-null for a non-nullable type, and a function of exactly the concrete type if one is
+    /// named); else the reason, for an exception message.
+    /// </summary>
+    public static string? Mismatch(Value value, ValType expected)
+    {
+        var kind = expected.Kind();
+        if (value.Type != kind) return $"{value.Type.ToWat()} is not {expected.ToWat()}";
+        if (!expected.IsReference()) return null;
+        var reference = value.Reference;
+        if (reference is null) return expected.IsNullable() ? null : $"null is not {expected.ToWat()}";
+        switch (kind)
+        {
+            case ValType.FuncRef:
+            {
+                if (reference is not FunctionReference function) return "a funcref must be a FunctionReference";
+                uint heap = expected.HeapCode();
+                if (heap == (uint)AbstractHeapType.NoFunc) return $"only null is {expected.ToWat()}";
+                if (expected.CanonicalId() is { } typeId && !Validation.TypeRegistry.IsSubtype(function.TypeId, typeId))
+                    return $"the function has type {function.Type}, not {Validation.TypeRegistry.GetType(typeId)}";
+                return null;
+            }
+            case ValType.ExnRef:
+                if (reference is not WasmException) return "an exnref must be a WasmException";
+                return expected.HeapCode() == (uint)AbstractHeapType.NoExn ? $"only null is {expected.ToWat()}" : null;
+            case ValType.AnyRef:
+                // GC objects are created by GC instructions only, which Strand does not implement yet.
+                return $"{expected.ToWat()} holds GC references, which only a module creates";
+            default:
+                return expected.HeapCode() == (uint)AbstractHeapType.NoExtern ? $"only null is {expected.ToWat()}" : null;
+        }
+    }
+
+    /// <summary>A stored reference (table element, global, payload, compiled-code value) as a <see cref="Value"/> of its type's kind.</summary>
+    public static Value ToValue(ValType type, object? reference) => type.Kind() switch
+    {
+        ValType.FuncRef => Value.FuncRef((FunctionReference?)reference),
+        ValType.ExnRef => Value.ExnRef((WasmException?)reference),
+        ValType.AnyRef => Value.OfReference(ValType.AnyRef, reference),
+        _ => Value.ExternRef(reference),
+    };
+}
