@@ -238,7 +238,7 @@ internal sealed partial class FunctionCompiler
 
 /// <summary>
 /// The instruction sets the SIMD compiler specialises on, read once (they follow the runtime's configuration, e.g.
-/// <c>DOTNET_EnableAVX512F=0</c>). Code generated for one set must not run on a machine without it: <see cref="Fingerprint"/>
+/// <c>DOTNET_EnableAVX512=0</c>). Code generated for one set must not run on a machine without it: <see cref="Fingerprint"/>
 /// is part of <see cref="CompiledArtifact.EngineId"/>.
 /// </summary>
 internal static class SimdIsa

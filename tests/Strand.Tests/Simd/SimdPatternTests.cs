@@ -9,7 +9,7 @@ namespace Strand.Tests.Simd;
 /// <summary>
 /// The sequences the compiler turns into single instructions (FunctionCompiler.SimdPatterns.cs): rotations written as
 /// two shifts and an or/xor, shuffles of shuffles through an overwritten local, whole-lane shuffles. Each function's
-/// result is compared with the lane arithmetic done here. Run also with DOTNET_EnableAVX512F=0,
+/// result is compared with the lane arithmetic done here. Run also with DOTNET_EnableAVX512=0,
 /// DOTNET_EnableHWIntrinsic=0 and on Arm64 (tools/arm64/run-tests.sh) to cover every path.
 /// </summary>
 public class SimdPatternTests
