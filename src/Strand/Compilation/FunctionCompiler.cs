@@ -37,7 +37,7 @@ internal sealed partial class FunctionCompiler
         public int Depth;
         /// <summary>A try_table with clauses or a legacy try: its protected region.</summary>
         public TryRegion? Region;
-        /// <summary>Float locals first assigned in this construct (their initial value may reach code after it).</summary>
+        /// <summary>f32/f64/v128 locals first assigned in this construct (their initial value may reach code after it).</summary>
         public List<int>? AssignedLocals;
 
         public ValType[] BranchTypes => Kind == ControlKind.Loop ? Params : Results;
