@@ -67,8 +67,10 @@ public struct Instruction
     public uint Memory2;
     /// <summary>A <c>block</c>, <c>loop</c> or <c>if</c> signature.</summary>
     public BlockType Block;
-    /// <summary><c>ref.null</c>'s reference type.</summary>
+    /// <summary><c>ref.null</c>'s reference type; the target type of <c>ref.test</c>, <c>ref.cast</c>, <c>br_on_cast</c>(<c>_fail</c>).</summary>
     public ValType RefType;
+    /// <summary>The source (operand) type of <c>br_on_cast</c> and <c>br_on_cast_fail</c>.</summary>
+    public ValType RefType2;
     /// <summary><c>br_table</c>'s label depths, the default last.</summary>
     public uint[]? Labels;
     /// <summary>The result types of a typed <c>select</c>.</summary>

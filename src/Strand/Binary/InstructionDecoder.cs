@@ -54,9 +54,9 @@ public static partial class InstructionDecoder
             {
                 uint sub = r.ReadU32();
                 if (sub > 0x1E) throw r.Error(ins.Offset, "illegal opcode");
-                r.Unsupported(ins.Offset, UnsupportedFeatures.Gc, $"opcode 0xFB 0x{sub:X2}");
-                SkipGcImmediates(r, sub);
-                return NotSupported(ins);
+                ins.Opcode = (Opcode)(0xFB00 | sub);
+                ReadGcImmediates(r, ref ins);
+                return ins;
             }
         }
 
@@ -139,12 +139,8 @@ public static partial class InstructionDecoder
         return ins;
     }
 
-    /// <summary>Single-byte opcodes of WebAssembly 3.0 features Strand does not implement (none has immediates).</summary>
-    private static (string Feature, string Name)? UnsupportedSingleByte(byte b) => b switch
-    {
-        0xD3 => (UnsupportedFeatures.Gc, "ref.eq"),
-        _ => null,
-    };
+    /// <summary>Single-byte opcodes of WebAssembly 3.0 features Strand does not implement (none now; kept for the next proposal).</summary>
+    private static (string Feature, string Name)? UnsupportedSingleByte(byte b) => null;
 
     private static void SkipBlockType(WasmReader r) => ReadBlockType(r);
 
@@ -173,27 +169,46 @@ public static partial class InstructionDecoder
         }
     }
 
-    /// <summary>Consumes a GC instruction's immediates (type, field, data and element indices, heap types, cast flags).</summary>
-    private static void SkipGcImmediates(WasmReader r, uint sub)
+    /// <summary>
+    /// A GC instruction's immediates: <see cref="Instruction.Index"/> = type (struct.*, array.* but array.len, array.copy's
+    /// destination), <see cref="Instruction.Index2"/> = field, second type (array.copy's source), data or element segment,
+    /// or array.new_fixed's length; ref.test/ref.cast: <see cref="Instruction.RefType"/>; br_on_cast(_fail): the label in
+    /// <see cref="Instruction.Index"/>, the source and target types in <see cref="Instruction.RefType2"/> and <see cref="Instruction.RefType"/>.
+    /// </summary>
+    private static void ReadGcImmediates(WasmReader r, ref Instruction ins)
     {
-        switch (sub)
+        switch (ins.Opcode)
         {
-            case 0x00 or 0x01 or 0x06 or 0x07 or 0x0B or 0x0C or 0x0D or 0x0E or 0x10:
-                r.ReadU32();
+            case Opcode.StructNew or Opcode.StructNewDefault or Opcode.ArrayNew or Opcode.ArrayNewDefault or Opcode.ArrayGet
+                or Opcode.ArrayGetS or Opcode.ArrayGetU or Opcode.ArraySet or Opcode.ArrayFill:
+                ins.Index = r.ReadU32();
                 break;
-            case 0x02 or 0x03 or 0x04 or 0x05 or 0x08 or 0x09 or 0x0A or 0x11 or 0x12 or 0x13:
-                r.ReadU32();
-                r.ReadU32();
+            case Opcode.StructGet or Opcode.StructGetS or Opcode.StructGetU or Opcode.StructSet or Opcode.ArrayNewFixed
+                or Opcode.ArrayNewData or Opcode.ArrayNewElem or Opcode.ArrayCopy or Opcode.ArrayInitData or Opcode.ArrayInitElem:
+                ins.Index = r.ReadU32();
+                ins.Index2 = r.ReadU32();
                 break;
-            case 0x14 or 0x15 or 0x16 or 0x17:
-                r.ReadHeapType(out _);
+            case Opcode.RefTest or Opcode.RefTestNull or Opcode.RefCast or Opcode.RefCastNull:
+            {
+                int at = r.Position;
+                long heap = r.ReadHeapType(out string name);
+                ins.RefType = r.RefTypeOf(at, heap, ins.Opcode is Opcode.RefTestNull or Opcode.RefCastNull, name);
                 break;
-            case 0x18 or 0x19:
-                r.ReadByte();      // cast flags
-                r.ReadU32();       // label
-                r.ReadHeapType(out _);
-                r.ReadHeapType(out _);
+            }
+            case Opcode.BrOnCast or Opcode.BrOnCastFail:
+            {
+                int flagsAt = r.Position;
+                byte flags = r.ReadByte();
+                if (flags > 3) throw r.Error(flagsAt, "malformed br_on_cast flags");
+                ins.Index = r.ReadU32();
+                int at = r.Position;
+                long source = r.ReadHeapType(out string sourceName);
+                ins.RefType2 = r.RefTypeOf(at, source, (flags & 1) != 0, sourceName);
+                at = r.Position;
+                long target = r.ReadHeapType(out string targetName);
+                ins.RefType = r.RefTypeOf(at, target, (flags & 2) != 0, targetName);
                 break;
+            }
         }
     }
 
@@ -298,7 +313,7 @@ public static partial class InstructionDecoder
         >= 0x20 and <= 0x26 => true,
         >= 0x28 and <= 0xC4 => true,
         0x14 or 0x15 => true, // call_ref, return_call_ref
-        0xD0 or 0xD1 or 0xD2 or 0xD4 or 0xD5 or 0xD6 => true,
+        0xD0 or 0xD1 or 0xD2 or 0xD3 or 0xD4 or 0xD5 or 0xD6 => true,
         _ => false,
     };
 

@@ -413,6 +413,72 @@ public enum Opcode : ushort
     BrOnNull = 0xD5,
     /// <summary>The <c>br_on_non_null</c> instruction (typed function references); binary opcode 0xD6.</summary>
     BrOnNonNull = 0xD6,
+    /// <summary>The <c>ref.eq</c> instruction (GC); binary opcode 0xD3.</summary>
+    RefEq = 0xD3,
+
+    // 0xFB prefix (GC)
+    /// <summary>The <c>struct.new</c> instruction (GC); binary encoding 0xFB 0.</summary>
+    StructNew = 0xFB00,
+    /// <summary>The <c>struct.new_default</c> instruction (GC); binary encoding 0xFB 1.</summary>
+    StructNewDefault = 0xFB01,
+    /// <summary>The <c>struct.get</c> instruction (GC); binary encoding 0xFB 2.</summary>
+    StructGet = 0xFB02,
+    /// <summary>The <c>struct.get_s</c> instruction (GC); binary encoding 0xFB 3.</summary>
+    StructGetS = 0xFB03,
+    /// <summary>The <c>struct.get_u</c> instruction (GC); binary encoding 0xFB 4.</summary>
+    StructGetU = 0xFB04,
+    /// <summary>The <c>struct.set</c> instruction (GC); binary encoding 0xFB 5.</summary>
+    StructSet = 0xFB05,
+    /// <summary>The <c>array.new</c> instruction (GC); binary encoding 0xFB 6.</summary>
+    ArrayNew = 0xFB06,
+    /// <summary>The <c>array.new_default</c> instruction (GC); binary encoding 0xFB 7.</summary>
+    ArrayNewDefault = 0xFB07,
+    /// <summary>The <c>array.new_fixed</c> instruction (GC); binary encoding 0xFB 8.</summary>
+    ArrayNewFixed = 0xFB08,
+    /// <summary>The <c>array.new_data</c> instruction (GC); binary encoding 0xFB 9.</summary>
+    ArrayNewData = 0xFB09,
+    /// <summary>The <c>array.new_elem</c> instruction (GC); binary encoding 0xFB 10.</summary>
+    ArrayNewElem = 0xFB0A,
+    /// <summary>The <c>array.get</c> instruction (GC); binary encoding 0xFB 11.</summary>
+    ArrayGet = 0xFB0B,
+    /// <summary>The <c>array.get_s</c> instruction (GC); binary encoding 0xFB 12.</summary>
+    ArrayGetS = 0xFB0C,
+    /// <summary>The <c>array.get_u</c> instruction (GC); binary encoding 0xFB 13.</summary>
+    ArrayGetU = 0xFB0D,
+    /// <summary>The <c>array.set</c> instruction (GC); binary encoding 0xFB 14.</summary>
+    ArraySet = 0xFB0E,
+    /// <summary>The <c>array.len</c> instruction (GC); binary encoding 0xFB 15.</summary>
+    ArrayLen = 0xFB0F,
+    /// <summary>The <c>array.fill</c> instruction (GC); binary encoding 0xFB 16.</summary>
+    ArrayFill = 0xFB10,
+    /// <summary>The <c>array.copy</c> instruction (GC); binary encoding 0xFB 17.</summary>
+    ArrayCopy = 0xFB11,
+    /// <summary>The <c>array.init_data</c> instruction (GC); binary encoding 0xFB 18.</summary>
+    ArrayInitData = 0xFB12,
+    /// <summary>The <c>array.init_elem</c> instruction (GC); binary encoding 0xFB 19.</summary>
+    ArrayInitElem = 0xFB13,
+    /// <summary>The <c>ref.test</c> instruction (GC); binary encoding 0xFB 20.</summary>
+    RefTest = 0xFB14,
+    /// <summary>The <c>ref.test null</c> instruction (GC); binary encoding 0xFB 21.</summary>
+    RefTestNull = 0xFB15,
+    /// <summary>The <c>ref.cast</c> instruction (GC); binary encoding 0xFB 22.</summary>
+    RefCast = 0xFB16,
+    /// <summary>The <c>ref.cast null</c> instruction (GC); binary encoding 0xFB 23.</summary>
+    RefCastNull = 0xFB17,
+    /// <summary>The <c>br_on_cast</c> instruction (GC); binary encoding 0xFB 24.</summary>
+    BrOnCast = 0xFB18,
+    /// <summary>The <c>br_on_cast_fail</c> instruction (GC); binary encoding 0xFB 25.</summary>
+    BrOnCastFail = 0xFB19,
+    /// <summary>The <c>any.convert_extern</c> instruction (GC); binary encoding 0xFB 26.</summary>
+    AnyConvertExtern = 0xFB1A,
+    /// <summary>The <c>extern.convert_any</c> instruction (GC); binary encoding 0xFB 27.</summary>
+    ExternConvertAny = 0xFB1B,
+    /// <summary>The <c>ref.i31</c> instruction (GC); binary encoding 0xFB 28.</summary>
+    RefI31 = 0xFB1C,
+    /// <summary>The <c>i31.get_s</c> instruction (GC); binary encoding 0xFB 29.</summary>
+    I31GetS = 0xFB1D,
+    /// <summary>The <c>i31.get_u</c> instruction (GC); binary encoding 0xFB 30.</summary>
+    I31GetU = 0xFB1E,
 
     // 0xFC prefix
     /// <summary>The <c>i32.trunc_sat_f32_s</c> instruction; binary encoding 0xFC 0 (prefix byte, then the sub-opcode as a LEB128 u32).</summary>

@@ -99,7 +99,7 @@ internal sealed partial class FunctionCompiler
             _il.Emit(OpCodes.Ldloc, payload);
             Ldc(k);
             _il.Emit(OpCodes.Ldloc, value);
-            _il.Emit(OpCodes.Call, ExceptionOps.ValueFactory(types[k]));
+            _il.Emit(OpCodes.Call, ExceptionOps.ValueFactory(_module.Canonical(types[k])));
             _il.Emit(OpCodes.Stelem, typeof(Value));
             Release(value);
             Pop();

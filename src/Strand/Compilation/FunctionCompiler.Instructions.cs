@@ -44,6 +44,7 @@ internal sealed partial class FunctionCompiler
             case Opcode.Call: DoCall(ins.Index); break;
             case Opcode.CallIndirect: DoCallIndirect(ins); break;
             case Opcode.CallRef or Opcode.RefAsNonNull or Opcode.BrOnNull or Opcode.BrOnNonNull: EmitReference(ins); break;
+            case Opcode.RefEq or (>= Opcode.StructNew and <= Opcode.I31GetU): EmitGc(ins); break;
 
             // ---- parametric
             case Opcode.Drop:

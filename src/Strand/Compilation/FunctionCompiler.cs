@@ -221,6 +221,7 @@ internal sealed partial class FunctionCompiler
                     break;
                 case Opcode.CallIndirect or Opcode.ReturnCallIndirect: calls = true; tables.Add(ins.Index2); break;
                 case Opcode.CallRef or Opcode.ReturnCallRef: calls = true; break;
+                case >= Opcode.StructNew and <= Opcode.I31GetU: instance = true; break; // GC: type ids and segments come from the instance
                 case Opcode.ReturnCall: calls = true; instance = true; break;
                 case Opcode.Throw or Opcode.TryTable or Opcode.Try or Opcode.Catch: instance = true; break;
                 case Opcode.Loop:

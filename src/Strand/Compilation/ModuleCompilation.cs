@@ -51,6 +51,9 @@ internal sealed class ModuleCompilation
     public int TypeId(uint typeIndex) => (_typeIds ??= TypeRegistry.CanonicalIds(Definition))[typeIndex];
     private int[]? _typeIds;
 
+    /// <summary><paramref name="type"/> with its module type index (if any) replaced by the canonical id.</summary>
+    public ValType Canonical(ValType type) => TypeRegistry.Canonical(type, _typeIds ??= TypeRegistry.CanonicalIds(Definition));
+
     /// <summary>
     /// Code for a persisted assembly: canonical type ids differ between processes, so call_indirect reads them from
     /// <see cref="Instance.TypeIds"/> instead of baking them in.

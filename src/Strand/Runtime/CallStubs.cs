@@ -459,7 +459,7 @@ internal static class CallStubs
     /// <summary>Converts the wasm-representation value on the stack to a <see cref="Value"/> (float bits preserved).</summary>
     private static void EmitToValue(ILGenerator il, ValType type)
     {
-        switch (type.Kind())
+        switch (TypeRegistry.KindOf(type))
         {
             case ValType.I32: il.Emit(OpCodes.Call, typeof(Value).GetMethod(nameof(Value.I32))!); break;
             case ValType.I64: il.Emit(OpCodes.Call, typeof(Value).GetMethod(nameof(Value.I64))!); break;

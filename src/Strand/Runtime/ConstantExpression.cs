@@ -12,7 +12,7 @@ internal sealed class ConstantExpression
     /// <summary>Evaluates in <paramref name="instance"/> (globals and functions must already exist).</summary>
     public Value Evaluate(Instance instance)
     {
-        if (_code.Length == 1) return EvaluateSingle(_code[0], instance);
+        if (_code.Length == 1 && _code[0].Opcode is not (Opcode.StructNewDefault or Opcode.ArrayNewFixed)) return EvaluateSingle(_code[0], instance);
         var stack = new Stack<Value>();
         foreach (var ins in _code)
         {
@@ -31,6 +31,10 @@ internal sealed class ConstantExpression
                     stack.Push(Value.I64(ins.Opcode == Opcode.I64Add ? a + b : ins.Opcode == Opcode.I64Sub ? a - b : a * b));
                     break;
                 }
+                case Opcode.StructNew or Opcode.StructNewDefault or Opcode.ArrayNew or Opcode.ArrayNewDefault or Opcode.ArrayNewFixed
+                    or Opcode.RefI31 or Opcode.AnyConvertExtern or Opcode.ExternConvertAny:
+                    stack.Push(ConstantGc.Evaluate(ins, instance, stack));
+                    break;
                 default:
                     stack.Push(EvaluateSingle(ins, instance));
                     break;
@@ -50,5 +54,78 @@ internal sealed class ConstantExpression
         Opcode.RefFunc => Value.FuncRef(instance.GetFunction(ins.Index)),
         Opcode.GlobalGet => instance.Globals[ins.Index].Value,
         _ => throw new InvalidOperationException($"{ins.Opcode} is not a constant instruction"),
+    };
+}
+
+/// <summary>The GC instructions of constant expressions (3.0): allocations and reference conversions, on <see cref="Value"/>s.</summary>
+internal static class ConstantGc
+{
+    public static Value Evaluate(Instruction ins, Instance instance, Stack<Value> stack)
+    {
+        switch (ins.Opcode)
+        {
+            case Opcode.RefI31:
+                return Value.OfReference(ValType.AnyRef, GcOps.RefI31(stack.Pop().AsI32));
+            case Opcode.AnyConvertExtern:
+                return Value.OfReference(ValType.AnyRef, stack.Pop().Reference);
+            case Opcode.ExternConvertAny:
+                return Value.ExternRef(stack.Pop().Reference);
+        }
+        var type = instance.Module.Definition.SubTypes[(int)ins.Index];
+        int typeId = instance.Module.TypeIds[ins.Index];
+        if (type.Kind == CompositeKind.Struct)
+        {
+            var fields = type.Fields;
+            var (bits, refs) = GcOps.SlotCounts(fields);
+            var s = GcOps.NewStruct(typeId, bits, refs);
+            var values = new Value[fields.Length];
+            if (ins.Opcode == Opcode.StructNew)
+                for (int k = fields.Length - 1; k >= 0; k--) values[k] = stack.Pop();
+            for (int k = 0; k < fields.Length && ins.Opcode == Opcode.StructNew; k++) Store(s, GcOps.FieldSlot(fields, k).Slot, fields[k].Type, values[k]);
+            return Value.OfReference(ValType.AnyRef, s);
+        }
+        var element = type.Fields[0];
+        Value[] items;
+        if (ins.Opcode == Opcode.ArrayNewFixed)
+        {
+            items = new Value[ins.Index2];
+            for (int k = items.Length - 1; k >= 0; k--) items[k] = stack.Pop();
+        }
+        else
+        {
+            int length = stack.Pop().AsI32;
+            var init = ins.Opcode == Opcode.ArrayNew ? stack.Pop() : Value.Default(element.Type);
+            if ((uint)length > GcOps.MaxArrayLength) throw new TrapException(TrapCode.ArrayTooLarge);
+            items = Enumerable.Repeat(init, length).ToArray();
+        }
+        return Value.OfReference(ValType.AnyRef, NewArray(typeId, element, items));
+    }
+
+    private static void Store(GcStruct s, int slot, ValType type, Value v)
+    {
+        switch (type)
+        {
+            case ValType.I32: GcOps.SetI32(s, slot, v.AsI32); break;
+            case ValType.I64: GcOps.SetI64(s, slot, v.AsI64); break;
+            case ValType.F32: GcOps.SetF32(s, slot, v.AsF32); break;
+            case ValType.F64: GcOps.SetF64(s, slot, v.AsF64); break;
+            case ValType.V128: GcOps.SetV128(s, slot, v.AsV128); break;
+            default: GcOps.SetRef(s, slot, v.Reference); break;
+        }
+    }
+
+    private static object NewArray(int typeId, FieldType element, Value[] items) => element.Packed switch
+    {
+        PackedType.I8 => new GcArray<sbyte>(typeId, items.Select(v => (sbyte)v.AsI32).ToArray()),
+        PackedType.I16 => new GcArray<short>(typeId, items.Select(v => (short)v.AsI32).ToArray()),
+        _ => element.Type switch
+        {
+            ValType.I32 => new GcArray<int>(typeId, items.Select(v => v.AsI32).ToArray()),
+            ValType.I64 => new GcArray<long>(typeId, items.Select(v => v.AsI64).ToArray()),
+            ValType.F32 => new GcArray<float>(typeId, items.Select(v => v.AsF32).ToArray()),
+            ValType.F64 => new GcArray<double>(typeId, items.Select(v => v.AsF64).ToArray()),
+            ValType.V128 => new GcArray<System.Runtime.Intrinsics.Vector128<byte>>(typeId, items.Select(v => v.AsV128).ToArray()),
+            _ => new GcArray<object?>(typeId, items.Select(v => v.Reference).ToArray()),
+        },
     };
 }

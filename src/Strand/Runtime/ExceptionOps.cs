@@ -27,7 +27,7 @@ internal static class ExceptionOps
     public static System.Runtime.Intrinsics.Vector128<byte> PayloadV128(WasmException e, int i) => e.PayloadArray[i].AsV128;
 
     /// <summary>The method compiled code calls to make a payload <see cref="Value"/> of type <paramref name="type"/> from its CLR value.</summary>
-    public static System.Reflection.MethodInfo ValueFactory(ValType type) => type.Kind() switch
+    public static System.Reflection.MethodInfo ValueFactory(ValType type) => Validation.TypeRegistry.KindOf(type) switch
     {
         ValType.I32 => typeof(Value).GetMethod(nameof(Value.I32))!,
         ValType.I64 => typeof(Value).GetMethod(nameof(Value.I64))!,

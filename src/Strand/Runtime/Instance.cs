@@ -224,6 +224,9 @@ public sealed class Instance : IDisposable
 
     internal void DropElementSegment(int index) => _elementSegments[index] = null;
 
+    /// <summary>The items of element segment <paramref name="index"/> (empty once dropped): array.new_elem, array.init_elem.</summary>
+    internal object?[] GetElementSegment(int index) => _elementSegments[index] ?? [];
+
     /// <summary>table.init semantics: bounds-checked copy of segment items [source, source+count) to the table at destination.</summary>
     internal void InitializeTable(Table table, int segmentIndex, uint destination, uint source, uint count)
     {

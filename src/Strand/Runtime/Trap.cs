@@ -39,6 +39,18 @@ public enum TrapCode
     HostError,
     /// <summary><c>call_ref</c> or <c>return_call_ref</c> on a null reference (typed function references): "null function reference".</summary>
     NullFunctionReference,
+    /// <summary>A struct instruction on null (GC): "null structure reference".</summary>
+    NullStructureReference,
+    /// <summary>An array instruction on null (GC): "null array reference".</summary>
+    NullArrayReference,
+    /// <summary><c>i31.get_s</c>/<c>i31.get_u</c> on null (GC): "null i31 reference".</summary>
+    NullI31Reference,
+    /// <summary>An array index or range outside the array (GC): "out of bounds array access".</summary>
+    OutOfBoundsArrayAccess,
+    /// <summary><c>ref.cast</c> of a reference that is not of the target type (GC): "cast failure".</summary>
+    CastFailure,
+    /// <summary>An array longer than Strand allocates (GC implementation limit): "array too large".</summary>
+    ArrayTooLarge,
 }
 
 /// <summary>
@@ -73,6 +85,12 @@ public sealed class TrapException : Exception
         TrapCode.ExpectedSharedMemory => "expected shared memory",
         TrapCode.NullReference => "null reference",
         TrapCode.NullFunctionReference => "null function reference",
+        TrapCode.NullStructureReference => "null structure reference",
+        TrapCode.NullArrayReference => "null array reference",
+        TrapCode.NullI31Reference => "null i31 reference",
+        TrapCode.OutOfBoundsArrayAccess => "out of bounds array access",
+        TrapCode.CastFailure => "cast failure",
+        TrapCode.ArrayTooLarge => "array too large",
         TrapCode.Interrupted => "interrupted",
         TrapCode.ShadowStackOverflow => "shadow stack overflow",
         TrapCode.ShadowStackCollision => "shadow stack collision",

@@ -52,9 +52,9 @@ public readonly struct Value : IEquatable<Value>
     /// <summary>A reference value of kind <paramref name="kind"/> (funcref, externref, exnref, anyref) holding <paramref name="reference"/>, unchecked.</summary>
     internal static Value OfReference(ValType kind, object? reference) => new(kind, 0, reference);
     /// <summary>The null reference of <paramref name="refType"/>'s hierarchy (a value of funcref, externref or exnref).</summary>
-    public static Value Null(ValType refType) => new(refType.Kind(), 0, null);
+    public static Value Null(ValType refType) => new(Validation.TypeRegistry.KindOf(refType), 0, null);
     /// <summary>The zero / null value of a type, as locals and tables are initialised.</summary>
-    public static Value Default(ValType type) => new(type.Kind(), 0, null);
+    public static Value Default(ValType type) => new(Validation.TypeRegistry.KindOf(type), 0, null);
 
     /// <summary>The value as an i32 (the low 32 bits; meaningful when <see cref="Type"/> is i32).</summary>
     public int AsI32 => (int)_bits;

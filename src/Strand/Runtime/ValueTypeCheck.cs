@@ -17,7 +17,7 @@ internal static class ValueTypeCheck
     /// </summary>
     public static string? Mismatch(Value value, ValType expected)
     {
-        var kind = expected.Kind();
+        var kind = Validation.TypeRegistry.KindOf(expected);
         if (value.Type != kind) return $"{value.Type.ToWat()} is not {expected.ToWat()}";
         if (!expected.IsReference()) return null;
         var reference = value.Reference;
@@ -37,15 +37,18 @@ internal static class ValueTypeCheck
                 if (reference is not WasmException) return "an exnref must be a WasmException";
                 return expected.HeapCode() == (uint)AbstractHeapType.NoExn ? $"only null is {expected.ToWat()}" : null;
             case ValType.AnyRef:
-                // GC objects are created by GC instructions only, which Strand does not implement yet.
-                return $"{expected.ToWat()} holds GC references, which only a module creates";
+            {
+                // A host object is an "externalized" anyref (only any holds it); eq, i31, struct, array and concrete types need GC objects.
+                int target = expected.CanonicalId() ?? -(int)expected.HeapCode();
+                return GcOps.Test(reference, target, 0) != 0 ? null : $"the reference is not {expected.ToWat()}";
+            }
             default:
                 return expected.HeapCode() == (uint)AbstractHeapType.NoExtern ? $"only null is {expected.ToWat()}" : null;
         }
     }
 
     /// <summary>A stored reference (table element, global, payload, compiled-code value) as a <see cref="Value"/> of its type's kind.</summary>
-    public static Value ToValue(ValType type, object? reference) => type.Kind() switch
+    public static Value ToValue(ValType type, object? reference) => Validation.TypeRegistry.KindOf(type) switch
     {
         ValType.FuncRef => Value.FuncRef((FunctionReference?)reference),
         ValType.ExnRef => Value.ExnRef((WasmException?)reference),

@@ -296,6 +296,8 @@ internal sealed partial class CodeParser
         {
             case Immediate.None:
                 break;
+            case Immediate.Gc:
+                return ParseGcImmediates(c, w, info.Opcode);
             case Immediate.Label:
                 w.U32(ResolveLabel(ExpectIndexAtom(c)));
                 break;

@@ -14,6 +14,16 @@ internal sealed partial class ModuleParser
     private readonly List<SubType> _types = new();
     /// <summary>The recursion groups: first type index and count (a plain definition is a group of one).</summary>
     private readonly List<(int Start, int Count)> _recGroups = new();
+    /// <summary>The field names of each struct type that names some (struct.get $t $f).</summary>
+    private readonly Dictionary<int, Dictionary<string, uint>> _fieldNames = new();
+
+    /// <summary>A field index or name of struct type <paramref name="type"/>.</summary>
+    internal uint ResolveField(uint type, SAtom atom)
+    {
+        if (!atom.IsId) return Cursor.ParseU32(atom);
+        if (_fieldNames.TryGetValue((int)type, out var names) && names.TryGetValue(atom.Text, out uint index)) return index;
+        throw atom.Error($"unknown field {atom.Text}");
+    }
 
     /// <summary>Adds the names of a <c>type</c> or <c>rec</c> field's types to the type index space (before anything is parsed).</summary>
     private void RegisterTypeNames(SList field)
@@ -50,14 +60,25 @@ internal sealed partial class ModuleParser
         c.TryId();
         var definition = c.ExpectList();
         c.ExpectEnd();
-        if (!definition.HeadIs("sub")) return ParseCompositeType(definition, final: true, []);
+        _currentFieldNames = null;
+        if (!definition.HeadIs("sub")) return Named(ParseCompositeType(definition, final: true, []));
         var sc = new Cursor(definition);
         bool final = sc.TryKeyword("final");
         var supertypes = new List<uint>();
         while (sc.PeekIndex()) supertypes.Add(_typeSpace.Resolve(sc.ExpectAtom()));
         var composite = sc.ExpectList();
         sc.ExpectEnd();
-        return ParseCompositeType(composite, final, supertypes.ToArray());
+        return Named(ParseCompositeType(composite, final, supertypes.ToArray()));
+    }
+
+    /// <summary>Field names met while parsing the current type definition (<see cref="ParseCompositeType"/>), recorded under its index.</summary>
+    [ThreadStatic] private static Dictionary<string, uint>? _currentFieldNames;
+
+    private SubType Named(SubType type)
+    {
+        if (_currentFieldNames is { } names) _fieldNames[_types.Count] = names;
+        _currentFieldNames = null;
+        return type;
     }
 
     private static SubType ParseCompositeType(SList composite, bool final, uint[] supertypes)
@@ -78,8 +99,10 @@ internal sealed partial class ModuleParser
                 while (c.TryList("field") is { } field)
                 {
                     var fc = new Cursor(field);
-                    if (fc.TryId() is not null)
+                    if (fc.TryId() is { } name)
                     {
+                        _currentFieldNames ??= new Dictionary<string, uint>(StringComparer.Ordinal);
+                        if (!_currentFieldNames.TryAdd(name.Text, (uint)fields.Count)) throw name.Error($"duplicate field {name.Text}");
                         fields.Add(ParseFieldType(fc)); // a named field has exactly one type
                         fc.ExpectEnd();
                         continue;

@@ -31,6 +31,7 @@ internal enum Immediate
     TableCopy,
     Tag,          // throw: a tag index
     Type,         // call_ref, return_call_ref: a type index
+    Gc,           // GC instructions: CodeParser.Gc.cs
 }
 
 internal readonly record struct OperatorInfo(Opcode Opcode, Immediate Immediate, int NaturalAlignment = 0);
@@ -41,6 +42,7 @@ internal static class OperatorTable
     private static readonly Dictionary<string, OperatorInfo> Operators = Build();
 
     public static bool TryGet(string keyword, out OperatorInfo info) => Operators.TryGetValue(keyword, out info);
+
 
     private static Dictionary<string, OperatorInfo> Build()
     {
@@ -72,6 +74,22 @@ internal static class OperatorTable
         Add("ref.as_non_null", Opcode.RefAsNonNull);
         Add("br_on_null", Opcode.BrOnNull, Immediate.Label);
         Add("br_on_non_null", Opcode.BrOnNonNull, Immediate.Label);
+        // GC (immediates: CodeParser.Gc.cs)
+        Add("ref.eq", Opcode.RefEq);
+        foreach (var (name, op) in new (string, Opcode)[]
+                 {
+                     ("struct.new", Opcode.StructNew), ("struct.new_default", Opcode.StructNewDefault), ("struct.get", Opcode.StructGet),
+                     ("struct.get_s", Opcode.StructGetS), ("struct.get_u", Opcode.StructGetU), ("struct.set", Opcode.StructSet),
+                     ("array.new", Opcode.ArrayNew), ("array.new_default", Opcode.ArrayNewDefault), ("array.new_fixed", Opcode.ArrayNewFixed),
+                     ("array.new_data", Opcode.ArrayNewData), ("array.new_elem", Opcode.ArrayNewElem), ("array.get", Opcode.ArrayGet),
+                     ("array.get_s", Opcode.ArrayGetS), ("array.get_u", Opcode.ArrayGetU), ("array.set", Opcode.ArraySet),
+                     ("array.len", Opcode.ArrayLen), ("array.fill", Opcode.ArrayFill), ("array.copy", Opcode.ArrayCopy),
+                     ("array.init_data", Opcode.ArrayInitData), ("array.init_elem", Opcode.ArrayInitElem), ("ref.test", Opcode.RefTest),
+                     ("ref.cast", Opcode.RefCast), ("br_on_cast", Opcode.BrOnCast), ("br_on_cast_fail", Opcode.BrOnCastFail),
+                     ("any.convert_extern", Opcode.AnyConvertExtern), ("extern.convert_any", Opcode.ExternConvertAny),
+                     ("ref.i31", Opcode.RefI31), ("i31.get_s", Opcode.I31GetS), ("i31.get_u", Opcode.I31GetU),
+                 })
+            Add(name, op, Immediate.Gc);
         Add("drop", Opcode.Drop);
         Add("select", Opcode.Select, Immediate.Select);
         Add("local.get", Opcode.LocalGet, Immediate.Local);

@@ -295,6 +295,9 @@ internal sealed partial class FunctionValidator
             case Opcode.CallRef or Opcode.ReturnCallRef or Opcode.RefAsNonNull or Opcode.BrOnNull or Opcode.BrOnNonNull:
                 StepReferences(in ins);
                 return;
+            case Opcode.RefEq or (>= Opcode.StructNew and <= Opcode.I31GetU):
+                StepGc(in ins);
+                return;
             case Opcode.Try or Opcode.Catch or Opcode.CatchAll or Opcode.Delegate or Opcode.Rethrow or Opcode.Throw
                 or Opcode.ThrowRef or Opcode.TryTable or Opcode.ReturnCall or Opcode.ReturnCallIndirect:
                 StepExceptionsOrTailCalls(in ins);

@@ -381,6 +381,10 @@ public static class ModuleValidator
                     stack.Add(global.Type);
                     break;
                 }
+                case Opcode.StructNew or Opcode.StructNewDefault or Opcode.ArrayNew or Opcode.ArrayNewDefault or Opcode.ArrayNewFixed
+                    or Opcode.RefI31 or Opcode.AnyConvertExtern or Opcode.ExternConvertAny:
+                    ConstantGcInstruction(module, context, ins, stack);
+                    break;
                 case Opcode.I32Add or Opcode.I32Sub or Opcode.I32Mul or Opcode.I64Add or Opcode.I64Sub or Opcode.I64Mul:
                 {
                     // Extended constant expressions (WebAssembly 3.0): two operands of the operator's type, one result.
@@ -396,6 +400,63 @@ public static class ModuleValidator
         }
         if (stack.Count != 1 || !Subtyping.Matches(stack[0], expected, context.TypeIds))
             throw new WasmValidationException("type mismatch", expression.Start);
+    }
+
+    /// <summary>The GC instructions allowed in constant expressions (3.0): they allocate, or convert a reference.</summary>
+    private static void ConstantGcInstruction(ModuleDefinition module, ModuleContext context, Instruction ins, List<ValType> stack)
+    {
+        void PopExpected(ValType t)
+        {
+            if (stack.Count == 0 || !Subtyping.Matches(stack[^1], t, context.TypeIds)) throw new WasmValidationException("type mismatch", ins.Offset);
+            stack.RemoveAt(stack.Count - 1);
+        }
+        SubType Composite(CompositeKind kind)
+        {
+            if (ins.Index >= (uint)module.SubTypes.Count) throw new WasmValidationException($"unknown type {ins.Index}", ins.Offset);
+            var t = module.SubTypes[(int)ins.Index];
+            return t.Kind == kind ? t : throw new WasmValidationException("type mismatch", ins.Offset);
+        }
+        switch (ins.Opcode)
+        {
+            case Opcode.RefI31:
+                PopExpected(ValType.I32);
+                stack.Add(ValTypes.Ref(AbstractHeapType.I31, false));
+                return;
+            case Opcode.AnyConvertExtern or Opcode.ExternConvertAny:
+            {
+                bool toAny = ins.Opcode == Opcode.AnyConvertExtern;
+                if (stack.Count == 0 || !stack[^1].IsReference()) throw new WasmValidationException("type mismatch", ins.Offset);
+                bool nullable = stack[^1].IsNullable();
+                PopExpected(ValTypes.Ref(toAny ? AbstractHeapType.Extern : AbstractHeapType.Any, true));
+                stack.Add(ValTypes.Ref(toAny ? AbstractHeapType.Any : AbstractHeapType.Extern, nullable));
+                return;
+            }
+            case Opcode.StructNew or Opcode.StructNewDefault:
+            {
+                var fields = Composite(CompositeKind.Struct).Fields;
+                if (ins.Opcode == Opcode.StructNew)
+                    for (int k = fields.Length - 1; k >= 0; k--) PopExpected(fields[k].Type);
+                else if (fields.Any(f => !f.Type.IsDefaultable())) throw new WasmValidationException("type mismatch", ins.Offset);
+                break;
+            }
+            default:
+            {
+                var element = Composite(CompositeKind.Array).Fields[0];
+                if (ins.Opcode == Opcode.ArrayNewFixed)
+                {
+                    if (ins.Index2 > 10_000) throw new WasmValidationException("array.new_fixed: too many operands", ins.Offset);
+                    for (uint k = 0; k < ins.Index2; k++) PopExpected(element.Type);
+                }
+                else
+                {
+                    PopExpected(ValType.I32);
+                    if (ins.Opcode == Opcode.ArrayNew) PopExpected(element.Type);
+                    else if (!element.Type.IsDefaultable()) throw new WasmValidationException("type mismatch", ins.Offset);
+                }
+                break;
+            }
+        }
+        stack.Add(ValTypes.RefToType(ins.Index, nullable: false));
     }
 
     private static void CheckElementSegment(ModuleDefinition module, ModuleContext context, ElementSegment segment)

@@ -77,6 +77,13 @@ internal static class TypeRegistry
     /// <summary>The canonical signature of function type <paramref name="id"/> (an empty one for a struct or array type).</summary>
     public static FuncType GetType(int id) => Get(id).Func ?? ModuleDefinition.NotAFunction;
 
+    /// <summary>
+    /// <see cref="ValTypes.Kind"/> for a type whose concrete heap type is a canonical id: anyref for a struct or array
+    /// type, funcref for a function type (module type indices count as function types: canonicalise them first).
+    /// </summary>
+    public static ValType KindOf(ValType type) =>
+        type.CanonicalId() is int id && Get(id).Type.Kind != CompositeKind.Func ? ValType.AnyRef : type.Kind();
+
     /// <summary>True if canonical type <paramref name="sub"/> is <paramref name="super"/> or declares it as a (transitive) supertype.</summary>
     public static bool IsSubtype(int sub, int super)
     {

@@ -104,8 +104,8 @@ public class RobustnessTests
         }
         Assert.True(analysed > 100, $"analysed {analysed}");
         Assert.True(malformed > 500, $"malformed {malformed}");
-        // Only GC constructs are unsupported now (typed function references, SIMD, EH are implemented): few mutations make one.
-        Assert.True(withUnsupported > 3, $"with unsupported constructs {withUnsupported}");
+        // Only GC instructions are unsupported now (types, typed function references, SIMD, EH are implemented), which few
+        // mutations of the sample make: withUnsupported is not asserted.
     }
 
     private static byte[] Mutate(byte[] original, Random random)

@@ -16,14 +16,7 @@ public class UnsupportedFeatureTests
     // Offsets: header 8; SingleFunction's first code byte is at 28; a first section's first entry at 11.
     public static TheoryData<string, byte[], string, string, int> Cases => new()
     {
-        { "anyref parameter", Module(Section(1, Vec([0x60, 0x01, 0x6E, 0x00]))), UnsupportedFeatures.Gc, "reference type anyref (0x6E)", 13 },
-        { "struct type", Module(Section(1, Vec([0x5F, 0x01, I32, 0x01]))), UnsupportedFeatures.Gc, "struct type (0x5F)", 11 },
-        { "array of i8", Module(Section(1, Vec([0x5E, 0x78, 0x01]))), UnsupportedFeatures.Gc, "array type (0x5E)", 11 },
-        { "final sub type", Module(Section(1, Vec([0x4F, 0x00, 0x60, 0x00, 0x00]))), UnsupportedFeatures.Gc, "sub type final (0x4F)", 11 },
-        { "recursive group", Module(Section(1, Vec([0x4E, 0x01, 0x60, 0x00, 0x00]))), UnsupportedFeatures.Gc, "recursive type group (0x4E) of 1 type(s)", 11 },
         { "GC opcode ref.i31", SingleFunction([0x41, 0x00, 0xFB, 0x1C, 0x1A, End]), UnsupportedFeatures.Gc, "opcode 0xFB 0x1C", 30 },
-        { "ref.null any", SingleFunction([0xD0, 0x6E, 0x1A, End]), UnsupportedFeatures.Gc, "ref.null any", 29 },
-        { "block of anyref", SingleFunction([0x02, 0x6E, 0xD0, 0x6E, End, 0x1A, End]), UnsupportedFeatures.Gc, "reference type anyref (0x6E)", 29 },
     };
 
     [Theory]
@@ -104,7 +97,7 @@ public class UnsupportedFeatureTests
             Section(5, Vec([0x01, 0x02, 0x04])),                               // memory 2..4
             Section(13, Vec([0x00, 0x00])),                                    // one tag
             Section(6, Vec([I32, 0x01, 0x41, 0x80, 0x80, 0x04, End],           // (mut i32) = 65536
-                           [0x6E, 0x00, 0xD0, 0x6E, End])),                    // anyref = ref.null any (GC)
+                           [0x6E, 0x00, 0x41, 0x00, 0xFB, 0x1C, End])),        // anyref = ref.i31 (i32.const 0) (a GC instruction)
             Section(7, Vec(Concat(Name("sp"), [0x03, 0x00]), Concat(Name("tag"), [0x04, 0x00]), Concat(Name("ok"), [0x00, 0x01]))),
             Section(10, Vec(Body(Concat(V128Zero, [0x1A, End])), Body(End))),
             Section(11, Vec(Concat([0x00, 0x41, 0x80, 0x08, End], Name("data")))));
@@ -113,21 +106,18 @@ public class UnsupportedFeatureTests
         Assert.Equal(new Limits(2, 4), m.Memories[0].Limits);
         Assert.Equal(2, m.Globals.Count);
         Assert.Equal(new GlobalType(ValType.I32, true), m.Globals[0].Type);
-        Assert.Equal(ValType.Unsupported, m.Globals[1].Type.Type);
+        Assert.Equal(ValType.AnyRef, m.Globals[1].Type.Type);
         Assert.Equal(["sp", "tag", "ok"], m.Exports.Select(e => e.Name)); // tags are supported (exception handling)
         Assert.Equal([0u], m.Tags);
         Assert.Equal(4, Assert.Single(m.Data).DataLength);
         Assert.Null(m.Bodies[0].UnsupportedFeature);                     // SIMD is supported
         Assert.Null(m.Bodies[1].UnsupportedFeature);
         Assert.Equal(
-            [
-                (UnsupportedFeatures.Gc, "reference type anyref (0x6E)", (uint?)null),
-                (UnsupportedFeatures.Gc, "ref.null any", null),
-            ],
+            [(UnsupportedFeatures.Gc, "opcode 0xFB 0x1C", (uint?)null)],
             m.Unsupported.Select(u => (u.Feature, u.Construct, u.FunctionIndex)));
 
         // The strict decoder stops at the first.
-        Assert.Equal("not supported: GC (reference type anyref (0x6E) at offset 0x28)",
+        Assert.Equal("not supported: GC (opcode 0xFB 0x1C at offset 0x2c)",
             Assert.Throws<WasmUnsupportedException>(() => ModuleDecoder.Decode(bytes)).Message);
     }
 
@@ -142,7 +132,11 @@ public class UnsupportedFeatureTests
         var m = ModuleDecoder.DecodeForAnalysis(bytes);
         Assert.Equal(3, m.Types.Count);                                        // the group's two types, then one more
         Assert.Equal([ValType.I32], m.Types[1].Params);                        // a sub type of a function type keeps it
-        Assert.Equal([ValType.Unsupported, ValTypes.RefToType(0, nullable: true), ValType.I32], m.Globals.Select(g => g.Type.Type));
+        Assert.Equal([ValType.AnyRef, ValTypes.RefToType(0, nullable: true), ValType.I32], m.Globals.Select(g => g.Type.Type));
+        Assert.Equal([CompositeKind.Struct, CompositeKind.Func, CompositeKind.Func], m.SubTypes.Select(t => t.Kind));
+        Assert.Equal([(0, 2), (2, 1)], m.RecGroups);
+        Assert.Equal("(sub (func [i32] -> []))", m.SubTypes[1].ToString());
+        Assert.Equal(new FieldType(ValType.I32, PackedType.None, Mutable: true), Assert.Single(m.SubTypes[0].Fields));
         var init = m.Globals[2].Init.Decode(m.Bytes);
         Assert.Equal(42, Assert.Single(init).I32);
         Assert.Contains(m.Unsupported, u => u.Construct == "opcode 0xFB 0x00");

@@ -1,0 +1,302 @@
+using System.Reflection;
+using System.Reflection.Emit;
+using System.Runtime.Intrinsics;
+using Strand.Binary;
+using Strand.Runtime;
+
+namespace Strand.Compilation;
+
+/// <summary>
+/// The GC instructions (WebAssembly 3.0): structs, arrays, i31, ref.eq, casts and the extern/any conversions, compiled to
+/// calls of <see cref="GcOps"/> on .NET objects (<see cref="GcStruct"/>, <see cref="GcArray{T}"/>, <see cref="I31Ref"/>),
+/// which the .NET GC collects. Type ids are read from the instance's canonical id table (so a persisted artifact stays
+/// valid in another process); an array's elements are a .NET array of the storage type, so <c>array.get</c> on an
+/// i8 array reads an sbyte.
+/// </summary>
+internal sealed partial class FunctionCompiler
+{
+    private static MethodInfo GcOp(string name) => RuntimeMembers.Op(typeof(GcOps), name);
+    private static MethodInfo GcOp(string name, Type element) => GcOp(name).MakeGenericMethod(element);
+
+    /// <summary>The canonical id of the module's type <paramref name="typeIndex"/>, from the instance's table.</summary>
+    private void EmitTypeId(uint typeIndex)
+    {
+        _il.Emit(OpCodes.Ldloc, _instance!);
+        _il.Emit(OpCodes.Ldfld, RuntimeMembers.InstanceTypeIds);
+        Ldc((int)typeIndex);
+        _il.Emit(OpCodes.Ldelem_I4);
+    }
+
+    /// <summary>A cast target for <see cref="GcOps.Test"/>: a concrete type's canonical id, or minus an abstract heap type's byte.</summary>
+    private void EmitCastTarget(ValType target)
+    {
+        if (target.TypeIndex() is uint index) EmitTypeId(index);
+        else Ldc(-(int)target.HeapCode());
+        Ldc(target.IsNullable() ? 1 : 0);
+    }
+
+    private SubType GcType(uint typeIndex) => _module.Definition.SubTypes[(int)typeIndex];
+
+    /// <summary>The .NET element type of an array or field of <paramref name="field"/>'s storage type.</summary>
+    private static Type StorageClrType(FieldType field) => field.Packed switch
+    {
+        PackedType.I8 => typeof(sbyte),
+        PackedType.I16 => typeof(short),
+        _ => ClrTypes.Of(field.Type),
+    };
+
+    /// <summary>Narrows an i32 on the stack to a packed storage type (the value's low bits are kept).</summary>
+    private void EmitPack(FieldType field)
+    {
+        if (field.Packed == PackedType.I8) _il.Emit(OpCodes.Conv_I1);
+        else if (field.Packed == PackedType.I16) _il.Emit(OpCodes.Conv_I2);
+    }
+
+    private static string Suffix(ValType t) => t switch
+    {
+        ValType.I32 => "I32",
+        ValType.I64 => "I64",
+        ValType.F32 => "F32",
+        ValType.F64 => "F64",
+        ValType.V128 => "V128",
+        _ => "Ref",
+    };
+
+    private LocalBuilder[] SpillOperands(int count)
+    {
+        var temps = new LocalBuilder[count];
+        for (int k = count - 1; k >= 0; k--)
+        {
+            temps[k] = Rent(ClrTypes.Of(_stack[^1]));
+            _il.Emit(OpCodes.Stloc, temps[k]);
+            Pop();
+        }
+        return temps;
+    }
+
+    private void ReleaseAll(LocalBuilder[] temps)
+    {
+        foreach (var t in temps) Release(t);
+    }
+
+    private void EmitGc(Instruction ins)
+    {
+        switch (ins.Opcode)
+        {
+            case Opcode.RefEq:
+                _il.Emit(OpCodes.Call, GcOp(nameof(GcOps.RefEq)));
+                PopN(2);
+                Push(ValType.I32);
+                return;
+            case Opcode.RefI31:
+                _il.Emit(OpCodes.Call, GcOp(nameof(GcOps.RefI31)));
+                Pop();
+                Push(ValTypes.Ref(AbstractHeapType.I31, nullable: false));
+                return;
+            case Opcode.I31GetS or Opcode.I31GetU:
+                _il.Emit(OpCodes.Call, GcOp(ins.Opcode == Opcode.I31GetS ? nameof(GcOps.I31GetS) : nameof(GcOps.I31GetU)));
+                Pop();
+                Push(ValType.I32);
+                return;
+            case Opcode.AnyConvertExtern or Opcode.ExternConvertAny:
+            {
+                // The same object in the other hierarchy: host objects and GC objects need no wrapper.
+                bool nullable = _stack[^1].IsNullable();
+                Pop();
+                Push(ValTypes.Ref(ins.Opcode == Opcode.AnyConvertExtern ? AbstractHeapType.Any : AbstractHeapType.Extern, nullable));
+                return;
+            }
+            case Opcode.StructNew or Opcode.StructNewDefault:
+            {
+                var fields = GcType(ins.Index).Fields;
+                var temps = ins.Opcode == Opcode.StructNew ? SpillOperands(fields.Length) : [];
+                var (bits, refs) = GcOps.SlotCounts(fields);
+                EmitTypeId(ins.Index);
+                Ldc(bits);
+                Ldc(refs);
+                _il.Emit(OpCodes.Call, GcOp(nameof(GcOps.NewStruct)));
+                for (int k = 0; k < temps.Length; k++)
+                {
+                    var (_, slot) = GcOps.FieldSlot(fields, k);
+                    _il.Emit(OpCodes.Dup);
+                    Ldc(slot);
+                    _il.Emit(OpCodes.Ldloc, temps[k]);
+                    _il.Emit(OpCodes.Call, GcOp("Set" + Suffix(fields[k].Type)));
+                }
+                ReleaseAll(temps);
+                Push(ValTypes.RefToType(ins.Index, nullable: false));
+                return;
+            }
+            case Opcode.StructGet or Opcode.StructGetS or Opcode.StructGetU:
+            {
+                var fields = GcType(ins.Index).Fields;
+                var field = fields[ins.Index2];
+                Ldc(GcOps.FieldSlot(fields, (int)ins.Index2).Slot);
+                string getter = field.Packed switch
+                {
+                    PackedType.I8 => ins.Opcode == Opcode.StructGetS ? nameof(GcOps.GetS8) : nameof(GcOps.GetU8),
+                    PackedType.I16 => ins.Opcode == Opcode.StructGetS ? nameof(GcOps.GetS16) : nameof(GcOps.GetU16),
+                    _ => "Get" + Suffix(field.Type),
+                };
+                _il.Emit(OpCodes.Call, GcOp(getter));
+                Pop();
+                Push(field.Type);
+                return;
+            }
+            case Opcode.StructSet:
+            {
+                var fields = GcType(ins.Index).Fields;
+                var value = SpillOperands(1);
+                Ldc(GcOps.FieldSlot(fields, (int)ins.Index2).Slot);
+                _il.Emit(OpCodes.Ldloc, value[0]);
+                _il.Emit(OpCodes.Call, GcOp("Set" + Suffix(fields[ins.Index2].Type)));
+                ReleaseAll(value);
+                Pop();
+                return;
+            }
+            default:
+                EmitGcArrayOrCast(ins);
+                return;
+        }
+    }
+
+    private void EmitGcArrayOrCast(Instruction ins)
+    {
+        switch (ins.Opcode)
+        {
+            case Opcode.ArrayNew:
+            {
+                var element = GcType(ins.Index).Fields[0];
+                var temps = SpillOperands(2); // init, length
+                EmitTypeId(ins.Index);
+                _il.Emit(OpCodes.Ldloc, temps[0]);
+                EmitPack(element);
+                _il.Emit(OpCodes.Ldloc, temps[1]);
+                _il.Emit(OpCodes.Call, GcOp(nameof(GcOps.ArrayNew), StorageClrType(element)));
+                ReleaseAll(temps);
+                Push(ValTypes.RefToType(ins.Index, nullable: false));
+                return;
+            }
+            case Opcode.ArrayNewDefault:
+            {
+                var temps = SpillOperands(1);
+                EmitTypeId(ins.Index);
+                _il.Emit(OpCodes.Ldloc, temps[0]);
+                _il.Emit(OpCodes.Call, GcOp(nameof(GcOps.ArrayNewDefault), StorageClrType(GcType(ins.Index).Fields[0])));
+                ReleaseAll(temps);
+                Push(ValTypes.RefToType(ins.Index, nullable: false));
+                return;
+            }
+            case Opcode.ArrayNewFixed:
+            {
+                var element = GcType(ins.Index).Fields[0];
+                var clr = StorageClrType(element);
+                var temps = SpillOperands((int)ins.Index2);
+                EmitTypeId(ins.Index);
+                Ldc(temps.Length);
+                _il.Emit(OpCodes.Call, GcOp(nameof(GcOps.ArrayNewDefault), clr));
+                for (int k = 0; k < temps.Length; k++)
+                {
+                    Ldc(k);
+                    _il.Emit(OpCodes.Ldloc, temps[k]);
+                    EmitPack(element);
+                    _il.Emit(OpCodes.Call, GcOp(nameof(GcOps.ArrayStore), clr));
+                }
+                ReleaseAll(temps);
+                Push(ValTypes.RefToType(ins.Index, nullable: false));
+                return;
+            }
+            case Opcode.ArrayNewData or Opcode.ArrayNewElem:
+            {
+                var temps = SpillOperands(2); // offset, length
+                EmitTypeId(ins.Index);
+                _il.Emit(OpCodes.Ldloc, _instance!);
+                Ldc((int)ins.Index2);
+                _il.Emit(OpCodes.Ldloc, temps[0]);
+                _il.Emit(OpCodes.Ldloc, temps[1]);
+                _il.Emit(OpCodes.Call, ins.Opcode == Opcode.ArrayNewData
+                    ? GcOp(nameof(GcOps.ArrayNewData), StorageClrType(GcType(ins.Index).Fields[0]))
+                    : GcOp(nameof(GcOps.ArrayNewElem)));
+                ReleaseAll(temps);
+                Push(ValTypes.RefToType(ins.Index, nullable: false));
+                return;
+            }
+            case Opcode.ArrayGet or Opcode.ArrayGetS or Opcode.ArrayGetU:
+            {
+                var element = GcType(ins.Index).Fields[0];
+                _il.Emit(OpCodes.Call, GcOp(nameof(GcOps.ArrayGet), StorageClrType(element)));
+                // A returned sbyte or short is sign-extended on the stack; get_u zero-extends it.
+                if (ins.Opcode == Opcode.ArrayGetU) _il.Emit(element.Packed == PackedType.I8 ? OpCodes.Conv_U1 : OpCodes.Conv_U2);
+                PopN(2);
+                Push(element.Type);
+                return;
+            }
+            case Opcode.ArraySet:
+            {
+                var element = GcType(ins.Index).Fields[0];
+                EmitPack(element);
+                _il.Emit(OpCodes.Call, GcOp(nameof(GcOps.ArraySet), StorageClrType(element)));
+                PopN(3);
+                return;
+            }
+            case Opcode.ArrayLen:
+                _il.Emit(OpCodes.Call, GcOp(nameof(GcOps.ArrayLen)));
+                Pop();
+                Push(ValType.I32);
+                return;
+            case Opcode.ArrayFill:
+            {
+                var element = GcType(ins.Index).Fields[0];
+                var count = SpillOperands(1);
+                EmitPack(element);
+                _il.Emit(OpCodes.Ldloc, count[0]);
+                _il.Emit(OpCodes.Call, GcOp(nameof(GcOps.ArrayFill), StorageClrType(element)));
+                ReleaseAll(count);
+                PopN(3);
+                return;
+            }
+            case Opcode.ArrayCopy:
+                _il.Emit(OpCodes.Call, GcOp(nameof(GcOps.ArrayCopy)));
+                PopN(5);
+                return;
+            case Opcode.ArrayInitData or Opcode.ArrayInitElem:
+                _il.Emit(OpCodes.Ldloc, _instance!);
+                Ldc((int)ins.Index2);
+                _il.Emit(OpCodes.Call, ins.Opcode == Opcode.ArrayInitData
+                    ? GcOp(nameof(GcOps.ArrayInitData), StorageClrType(GcType(ins.Index).Fields[0]))
+                    : GcOp(nameof(GcOps.ArrayInitElem)));
+                PopN(4);
+                return;
+            case Opcode.RefTest or Opcode.RefTestNull:
+                EmitCastTarget(ins.RefType);
+                _il.Emit(OpCodes.Call, GcOp(nameof(GcOps.Test)));
+                Pop();
+                Push(ValType.I32);
+                return;
+            case Opcode.RefCast or Opcode.RefCastNull:
+                EmitCastTarget(ins.RefType);
+                _il.Emit(OpCodes.Call, GcOp(nameof(GcOps.Cast)));
+                Pop();
+                Push(ins.RefType);
+                return;
+            case Opcode.BrOnCast or Opcode.BrOnCastFail:
+            {
+                ValType source = ins.RefType2, target = ins.RefType;
+                var difference = target.IsNullable() ? source.WithNullable(false) : source;
+                bool onCast = ins.Opcode == Opcode.BrOnCast;
+                var skip = _il.DefineLabel();
+                _il.Emit(OpCodes.Dup);
+                EmitCastTarget(target);
+                _il.Emit(OpCodes.Call, GcOp(nameof(GcOps.Test)));
+                _il.Emit(onCast ? OpCodes.Brfalse : OpCodes.Brtrue, skip);
+                Pop();
+                Push(onCast ? target : difference);
+                EmitBranchTo(Target(ins.Index));
+                _il.MarkLabel(skip);
+                Pop();
+                Push(onCast ? difference : target);
+                return;
+            }
+        }
+    }
+}

@@ -1,0 +1,80 @@
+namespace Strand.Runtime;
+
+/// <summary>
+/// A WebAssembly GC struct (spec 4.2.x struct instances) on the .NET heap, collected by the .NET GC. Opaque to the
+/// host: it can be held, passed back and compared, not read. Numeric and vector fields live in <see cref="Bits"/> (an
+/// i32/f32 in one slot, i64/f64 in one, v128 in two), reference fields in <see cref="Refs"/>, in field order
+/// (<see cref="GcOps.FieldSlot"/>).
+/// </summary>
+public sealed class GcStruct
+{
+    internal GcStruct(int typeId, int bitSlots, int refSlots)
+    {
+        TypeId = typeId;
+        Bits = bitSlots == 0 ? [] : new long[bitSlots];
+        Refs = refSlots == 0 ? [] : new object?[refSlots];
+    }
+
+    /// <summary>The canonical id of the struct's type (its run-time type, for casts).</summary>
+    internal readonly int TypeId;
+    internal readonly long[] Bits;
+    internal readonly object?[] Refs;
+
+    /// <summary>"struct" and the type's id, for diagnostics.</summary>
+    public override string ToString() => $"struct (type#{TypeId})";
+}
+
+/// <summary>
+/// A WebAssembly GC array on the .NET heap: the elements in a .NET array of their storage type (sbyte for i8, short
+/// for i16, int, long, float, double, Vector128&lt;byte&gt;, object for references). Opaque to the host.
+/// </summary>
+public abstract class GcArray
+{
+    private protected GcArray(int typeId) => TypeId = typeId;
+
+    /// <summary>The canonical id of the array's type.</summary>
+    internal readonly int TypeId;
+
+    /// <summary>The number of elements.</summary>
+    internal abstract int Length { get; }
+
+    /// <summary>The elements as a .NET array (for array.copy between arrays of the same storage type).</summary>
+    internal abstract Array Data { get; }
+
+    /// <summary>"array", the type's id and length, for diagnostics.</summary>
+    public override string ToString() => $"array (type#{TypeId}) [{Length}]";
+}
+
+/// <summary>A GC array whose elements are stored as <typeparamref name="T"/>.</summary>
+internal sealed class GcArray<T> : GcArray
+{
+    public GcArray(int typeId, T[] elements) : base(typeId) => Elements = elements;
+
+    public readonly T[] Elements;
+    internal override int Length => Elements.Length;
+    internal override Array Data => Elements;
+}
+
+/// <summary>
+/// An <c>i31ref</c>: a 31-bit integer as a reference (spec 4.2.x). Values in [-1024, 1023] are preallocated and shared,
+/// others allocate a small object (the .NET heap has no tagged pointers); <c>ref.eq</c> compares i31 values by value.
+/// </summary>
+public sealed class I31Ref
+{
+    private I31Ref(int value) => Value = value;
+
+    /// <summary>The 31-bit value, sign-extended to 32 bits.</summary>
+    internal readonly int Value;
+
+    private static readonly I31Ref[] Small = Enumerable.Range(-1024, 2048).Select(v => new I31Ref(v)).ToArray();
+
+    /// <summary>The i31 of the low 31 bits of <paramref name="bits"/>.</summary>
+    internal static I31Ref Of(int bits)
+    {
+        int value = (bits << 1) >> 1;
+        return value is >= -1024 and < 1024 ? Small[value + 1024] : new I31Ref(value);
+    }
+
+    /// <summary>"i31" and the value.</summary>
+    public override string ToString() => $"i31 {Value}";
+}
