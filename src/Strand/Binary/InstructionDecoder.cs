@@ -60,11 +60,6 @@ public static partial class InstructionDecoder
             }
         }
 
-        if (UnsupportedSingleByte(b) is { } unsupported)
-        {
-            r.Unsupported(ins.Offset, unsupported.Feature, $"opcode 0x{b:X2} ({unsupported.Name})");
-            return NotSupported(ins);
-        }
         if (!IsSingleByteOpcode(b)) throw r.Error(ins.Offset, "illegal opcode");
         ins.Opcode = (Opcode)b;
         switch (ins.Opcode)
@@ -138,9 +133,6 @@ public static partial class InstructionDecoder
         ins.Opcode = Opcode.NotSupported;
         return ins;
     }
-
-    /// <summary>Single-byte opcodes of WebAssembly 3.0 features Strand does not implement (none now; kept for the next proposal).</summary>
-    private static (string Feature, string Name)? UnsupportedSingleByte(byte b) => null;
 
     private static void SkipBlockType(WasmReader r) => ReadBlockType(r);
 

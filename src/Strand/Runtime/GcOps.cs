@@ -142,6 +142,9 @@ internal static class GcOps
     /// <summary>array.new_data: <paramref name="length"/> elements read from data segment <paramref name="segment"/> at byte <paramref name="offset"/>.</summary>
     public static object ArrayNewData<T>(int typeId, Instance instance, int segment, int offset, int length) where T : unmanaged
     {
+        // The segment's range is checked before the allocation (a huge length is "out of bounds memory access", as the spec orders it).
+        if ((uint)offset + (ulong)(uint)length * (ulong)Unsafe.SizeOf<T>() > (ulong)instance.GetDataSegment(segment).Length)
+            throw new TrapException(TrapCode.OutOfBoundsMemoryAccess);
         var elements = Allocate<T>(length);
         CopyData(elements, 0, instance, segment, offset, length);
         return new GcArray<T>(typeId, elements);
@@ -164,7 +167,7 @@ internal static class GcOps
 
     public static object ArrayNewElem(int typeId, Instance instance, int segment, int offset, int length)
     {
-        var items = instance.GetElementSegment(segment);
+        var items = instance.GetElementSegment(segment); // checked before the allocation, as for array.new_data
         if ((ulong)(uint)offset + (uint)length > (ulong)items.Length) throw new TrapException(TrapCode.OutOfBoundsTableAccess);
         var elements = Allocate<object?>(length);
         Array.Copy(items, offset, elements, 0, length);

@@ -21,6 +21,8 @@ public enum WastValueType
     V128,
     /// <summary>anyref (GC: any, eq, i31, struct, array, none; only <c>ref.null</c> is read here).</summary>
     AnyRef,
+    /// <summary><c>ref.host N</c> (GC scripts): host reference N, passed in the parameter's hierarchy (like <c>ref.extern N</c>).</summary>
+    HostRef,
 }
 
 /// <summary>
@@ -43,6 +45,8 @@ public readonly record struct WastValue(WastValueType Type, ulong Bits, bool IsN
     public static WastValue NullRef(WastValueType type) => new(type, 0, true);
     /// <summary><c>ref.extern N</c>: a host reference the script names by number.</summary>
     public static WastValue ExternRef(ulong id) => new(WastValueType.ExternRef, id);
+    /// <summary><c>ref.host N</c>: the same host reference as <c>ref.extern N</c>, in any hierarchy.</summary>
+    public static WastValue HostRef(ulong id) => new(WastValueType.HostRef, id);
     /// <summary>A v128 from its 16 bytes in memory order (lane 0 first, each lane little-endian).</summary>
     public static WastValue V128(ReadOnlySpan<byte> bytes)
     {
@@ -79,6 +83,12 @@ public sealed record WastExpectedAnyNull : WastExpected;
 
 /// <summary>Any non-null reference of the type: <c>(ref.func)</c> or <c>(ref.extern)</c> without a number.</summary>
 public sealed record WastExpectedNonNullRef(WastValueType Type) : WastExpected;
+
+/// <summary>
+/// WebAssembly 3.0 (GC) scripts: a non-null reference of an abstract heap type, <c>(ref.struct)</c>, <c>(ref.array)</c>,
+/// <c>(ref.i31)</c>, <c>(ref.eq)</c>, <c>(ref.any)</c>; or <c>(ref.host N)</c>, host reference N (<see cref="HostId"/>) in whatever hierarchy.
+/// </summary>
+public sealed record WastExpectedGcRef(string Heap, ulong? HostId = null) : WastExpected;
 
 /// <summary>
 /// A v128 result given lane by lane, when some lane is a NaN pattern: <c>(v128.const f32x4 nan:canonical 1.0

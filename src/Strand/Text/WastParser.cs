@@ -284,6 +284,12 @@ public static class WastParser
                     Strand.Binary.ValType.AnyRef => WastValueType.AnyRef,
                     _ => WastValueType.ExternRef,
                 });
+            case "ref.host" when c.PeekAtom() is not null:
+                {
+                    var a = c.ExpectAtom();
+                    if (!Literals.TryParseNat(a.Text, ulong.MaxValue, out var n, out bool oor) || oor) throw a.Error($"unexpected token {a.Text}, expected a host reference number");
+                    return WastValue.HostRef(n);
+                }
             case "ref.extern" when c.PeekAtom() is not null:
                 {
                     var a = c.ExpectAtom();
@@ -323,6 +329,16 @@ public static class WastParser
         else if (list.HeadIs("ref.extern") && c.AtEnd)
         {
             result = new WastExpectedNonNullRef(WastValueType.ExternRef);
+        }
+        else if (list.Head is "ref.struct" or "ref.array" or "ref.i31" or "ref.eq" or "ref.any" or "ref.host" && c.AtEnd)
+        {
+            result = new WastExpectedGcRef(list.Head![4..]);
+        }
+        else if (list.HeadIs("ref.host"))
+        {
+            var a = c.ExpectAtom();
+            if (!Literals.TryParseNat(a.Text, ulong.MaxValue, out var n, out bool oor) || oor) throw a.Error($"unexpected token {a.Text}, expected a host reference number");
+            result = new WastExpectedGcRef("host", n);
         }
         else if (list.HeadIs("either"))
         {

@@ -562,6 +562,11 @@ public sealed class WastRunner
                 var function = instance.Exports.GetValueOrDefault(invoke.ExportName) as FunctionReference
                     ?? throw new ActionUnavailableException($"no exported function \"{invoke.ExportName}\"");
                 var args = invoke.Arguments.Select(ToValue).ToArray();
+                // A host reference is passed in the parameter's hierarchy (internalised for anyref, as an embedder would).
+                var parameters = function.Type.Params;
+                for (int i = 0; i < args.Length && i < parameters.Length; i++)
+                    if (invoke.Arguments[i].Type == WastValueType.HostRef && parameters[i].IsReference())
+                        args[i] = Value.OfReference(Strand.Validation.TypeRegistry.KindOf(parameters[i]), args[i].Reference);
                 return function.Invoke(args);
             }
             case WastGet get:
@@ -866,6 +871,7 @@ public sealed class WastRunner
         WastValueType.FuncRef => Value.Null(ValType.FuncRef),
         WastValueType.ExnRef => Value.Null(ValType.ExnRef),
         WastValueType.AnyRef => Value.Null(ValType.AnyRef),
+        WastValueType.HostRef => Value.ExternRef(Handle(v.Bits)),
         WastValueType.ExternRef => v.IsNull ? Value.Null(ValType.ExternRef) : Value.ExternRef(Handle(v.Bits)),
         WastValueType.V128 => Value.V128(System.Runtime.Intrinsics.Vector128.AsByte(System.Runtime.Intrinsics.Vector128.Create(v.Bits, v.High))),
         _ => throw new ArgumentOutOfRangeException(nameof(v)),
@@ -910,6 +916,16 @@ public sealed class WastRunner
                     if ((bits & exp) != exp || (bits & mant) == 0) return false;
                     return nan.Canonical ? (bits & mant) == quiet : (bits & quiet) != 0;
                 }
+            case WastExpectedGcRef gc:
+                return actual.Reference is { } held && gc.Heap switch
+                {
+                    "struct" => held is GcStruct,
+                    "array" => held is GcArray,
+                    "i31" => held is I31Ref,
+                    "eq" => held is GcStruct or GcArray or I31Ref,
+                    "host" => held is ExternHandle h && (gc.HostId is not { } id || h.Id == id),
+                    _ => actual.Type == ValType.AnyRef,
+                };
             case WastExpectedAnyNull:
                 return actual.Type is not (ValType.I32 or ValType.I64 or ValType.F32 or ValType.F64 or ValType.V128) && actual.Reference is null;
             case WastExpectedNonNullRef r:
