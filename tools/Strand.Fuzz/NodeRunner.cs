@@ -5,9 +5,9 @@ namespace Strand.Fuzz;
 
 /// <summary>
 /// A long-lived `node run-node.mjs --server` process: one plan per stdin line, one JSON array of
-/// trace events per stdout line. Restarted if it dies.
+/// trace events per stdout line. Restarted if it dies. <c>v8Flags</c> (e.g. <c>--experimental-wasm-memory64</c>) go before the script.
 /// </summary>
-internal sealed class NodeRunner(string nodePath, string scriptPath) : IDisposable
+internal sealed class NodeRunner(string nodePath, string scriptPath, IReadOnlyList<string>? v8Flags = null) : IDisposable
 {
     private Process? _process;
 
@@ -40,6 +40,7 @@ internal sealed class NodeRunner(string nodePath, string scriptPath) : IDisposab
             RedirectStandardError = false,
             UseShellExecute = false,
         };
+        foreach (var flag in v8Flags ?? []) start.ArgumentList.Add(flag); // V8 flags apply to the workers too
         start.ArgumentList.Add(scriptPath);
         start.ArgumentList.Add("--server");
         return Process.Start(start) ?? throw new InvalidOperationException("cannot start " + nodePath);

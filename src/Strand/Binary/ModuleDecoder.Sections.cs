@@ -151,7 +151,10 @@ public static partial class ModuleDecoder
     /// </summary>
     private static void ReadTypeSection(WasmReader r, ModuleDefinition module)
     {
+        int countAt = r.Position;
         uint count = r.ReadVectorLength(1);
+        if (count > ImplementationLimits.MaxTypes)
+            throw new WasmImplementationLimitException($"{count} types at offset 0x{countAt:x}: Strand accepts at most {ImplementationLimits.MaxTypes} types per module");
         for (uint i = 0; i < count; i++)
         {
             int at = r.Position;
@@ -175,6 +178,9 @@ public static partial class ModuleDecoder
 
     private static void AddType(ModuleDefinition module, SubType type)
     {
+        // Recursion groups hold several types each: the limit counts types, not the section's entries.
+        if (module.SubTypes.Count >= ImplementationLimits.MaxTypes)
+            throw new WasmImplementationLimitException($"more than {ImplementationLimits.MaxTypes} types: Strand accepts at most {ImplementationLimits.MaxTypes} types per module");
         module.SubTypes.Add(type);
         module.Types.Add(type.Func ?? ModuleDefinition.NotAFunction);
     }

@@ -84,6 +84,19 @@ public static class ValTypes
     public const uint RecIndexBase = 0x20_0000;
     /// <summary>First heap code of a canonical type id.</summary>
     public const uint CanonicalIdBase = 0x80_0000;
+    /// <summary>
+    /// The type index that stands for every index too large to pack (at least this one): no module has that many types
+    /// (<see cref="ImplementationLimits.MaxTypes"/>), so validation rejects it as "unknown type", as the spec does for any
+    /// index beyond the module's types (an index out of range makes a module invalid, not malformed).
+    /// </summary>
+    public const uint OutOfRangeTypeIndex = RecIndexBase - TypeIndexBase - 1;
+
+    /// <summary>The type index a decoded or parsed index packs to: itself, or <see cref="OutOfRangeTypeIndex"/> when it is that large.</summary>
+    public static uint PackableTypeIndex(ulong index) => index >= OutOfRangeTypeIndex ? OutOfRangeTypeIndex : (uint)index;
+
+    /// <summary>A type index for messages: the number, or "beyond N" for <see cref="OutOfRangeTypeIndex"/>.</summary>
+    public static string TypeIndexText(uint index) =>
+        index == OutOfRangeTypeIndex ? $"{index} or beyond" : index.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     /// <summary>The reference type <c>(ref null? heap)</c> for a heap code (see the class summary).</summary>
     public static ValType Ref(uint heapCode, bool nullable) => (ValType)((heapCode << 8) | (nullable ? NullableRef : NonNullableRef));

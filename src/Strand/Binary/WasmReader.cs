@@ -321,9 +321,8 @@ public sealed class WasmReader
     {
         if (heap >= 0)
         {
-            // At most 2^20 types (the heap code's type-index range); a larger index names no type of any module we accept.
-            if (heap >= ValTypes.RecIndexBase - ValTypes.TypeIndexBase) throw Error(at, "unknown type");
-            return ValTypes.RefToType((uint)heap, nullable);
+            // An index too large to pack names no type of any module we accept: validation reports it ("unknown type").
+            return ValTypes.RefToType(ValTypes.PackableTypeIndex((ulong)heap), nullable);
         }
         if (heap is >= -0x17 and <= -0x0C) return ValTypes.Ref((uint)(heap + 0x80), nullable); // 0x69..0x74: every abstract heap type
         throw Error(at, $"malformed reference type ({construct})");

@@ -139,6 +139,10 @@ internal sealed partial class FunctionCompiler
         c.Region = region;
         _controls.Add(c);
         _regions.Add(region);
+        // Never start a region on a branch target or where an enclosing region starts: RyuJIT crashes (SIGSEGV) on a
+        // branch to the first instruction of two nested regions (`block ... br_if 0 end` then `try (try ...)`, found by
+        // Strand.Fuzz --eh-gen). The nop (dropped by the optimiser) keeps every region's start distinct.
+        _il.Emit(OpCodes.Nop);
         _il.BeginExceptionBlock();
         _tryDepth++;
         foreach (var local in parameters)

@@ -69,4 +69,11 @@ public static class ImplementationLimits
     /// 204,000 units: 8 s and 680 MB).
     /// </summary>
     public const long MaxTryExitUnits = 100_000;
+
+    /// <summary>
+    /// The most types (type section entries) a module may define, as in V8. A reference type packs its type index into
+    /// 21 bits (<see cref="Binary.ValTypes"/>), so an index at or above <see cref="Binary.ValTypes.OutOfRangeTypeIndex"/>
+    /// can name no type and is reported "unknown type".
+    /// </summary>
+    public const int MaxTypes = 1_000_000;
 }

@@ -23,6 +23,7 @@ internal static class CallStubs
 {
     private static readonly ConcurrentDictionary<int, Func<FunctionReference, Value[], Value[]>> UntypedInvokers = new();
     private static readonly ConcurrentDictionary<Type, DynamicMethod> TypedInvokers = new();
+    private static readonly ConcurrentDictionary<Type, DynamicMethod> GuardedTypedInvokers = new();
     private static readonly ConcurrentDictionary<Type, DynamicMethod> CancellableInvokers = new();
     private static readonly ConcurrentDictionary<Type, Trampoline> TypedTrampolines = new();
     private static readonly ConcurrentDictionary<int, Trampoline> UntypedTrampolines = new();
@@ -154,8 +155,19 @@ internal static class CallStubs
         var type = FuncTypeOf(delegateType);
         if (TypeRegistry.GetId(type) != function.TypeId)
             throw new ArgumentException($"delegate type {delegateType} denotes a function of type {type}, but the function has type {function.Type}");
-        var dm = TypedInvokers.GetOrAdd(delegateType, BuildTypedInvoker);
+        // A function whose instance has a shadow stack restores its stack pointer when the call ends abnormally.
+        if (Threads.EntryStackPointer.For(function) is { } entry)
+            return GuardedTypedInvokers.GetOrAdd(delegateType, t => BuildTypedInvoker(t, guarded: true))
+                .CreateDelegate(delegateType, new GuardedTarget(function, entry));
+        var dm = TypedInvokers.GetOrAdd(delegateType, t => BuildTypedInvoker(t, guarded: false));
         return dm.CreateDelegate(delegateType, function);
+    }
+
+    /// <summary>The closed-over state of a typed delegate whose calls restore the instance's stack pointer on an abnormal end.</summary>
+    internal sealed class GuardedTarget(FunctionReference function, Threads.EntryStackPointer entry)
+    {
+        public readonly FunctionReference Function = function;
+        public readonly Threads.EntryStackPointer Entry = entry;
     }
 
     /// <summary>
@@ -226,20 +238,42 @@ internal static class CallStubs
         return dm;
     }
 
-    private static DynamicMethod BuildTypedInvoker(Type delegateType)
+    /// <summary>
+    /// The body of a typed delegate bound to a <see cref="FunctionReference"/>, or with <paramref name="guarded"/> to a
+    /// <see cref="GuardedTarget"/>: <c>saved = entry.Save(); try { r = call(...); } fault { entry.Restore(saved); } return r;</c>
+    /// (a fault block, not a catch: the exception is never caught and rethrown, see <see cref="EmitHostCatch"/>).
+    /// </summary>
+    private static DynamicMethod BuildTypedInvoker(Type delegateType, bool guarded)
     {
         var invoke = delegateType.GetMethod("Invoke")!;
         var type = FuncTypeOf(delegateType);
         var clrParams = invoke.GetParameters().Select(p => p.ParameterType).ToArray();
-        var dm = new DynamicMethod("invoke " + type, invoke.ReturnType, [typeof(FunctionReference), .. clrParams], OwnerModule, skipVisibility: true);
+        var dm = new DynamicMethod((guarded ? "invoke guarded " : "invoke ") + type, invoke.ReturnType,
+            [guarded ? typeof(GuardedTarget) : typeof(FunctionReference), .. clrParams], OwnerModule, skipVisibility: true);
         var il = dm.GetILGenerator();
+        LocalBuilder? function = null, saved = null, result = null;
+        if (guarded)
+        {
+            function = il.DeclareLocal(typeof(FunctionReference));
+            saved = il.DeclareLocal(typeof(Threads.EntryStackPointer.Saved));
+            if (invoke.ReturnType != typeof(void)) result = il.DeclareLocal(invoke.ReturnType);
+            il.Emit(OpCodes.Ldarg_0);
+            il.Emit(OpCodes.Ldfld, typeof(GuardedTarget).GetField(nameof(GuardedTarget.Function))!);
+            il.Emit(OpCodes.Stloc, function);
+            il.Emit(OpCodes.Ldarg_0);
+            il.Emit(OpCodes.Ldfld, typeof(GuardedTarget).GetField(nameof(GuardedTarget.Entry))!);
+            il.Emit(OpCodes.Call, typeof(Threads.EntryStackPointer).GetMethod(nameof(Threads.EntryStackPointer.Save))!);
+            il.Emit(OpCodes.Stloc, saved);
+            il.BeginExceptionBlock();
+        }
         for (int i = 0; i < clrParams.Length; i++)
         {
             il.Emit(OpCodes.Ldarg, (short)(i + 1));
             EmitVectorCast(il, clrParams[i], ClrTypes.Of(type.Params[i]));
         }
         var extras = DeclareExtraResults(il, type);
-        EmitIndirectCall(il, OpCodes.Ldarg_0, type);
+        if (function is null) EmitIndirectCall(il, OpCodes.Ldarg_0, type);
+        else EmitIndirectCall(il, function, type);
 
         var resultTypes = ResultClrTypes(invoke.ReturnType);
         if (resultTypes.Length > 0) EmitCastFromWasm(il, resultTypes[0]);
@@ -249,6 +283,17 @@ internal static class CallStubs
             EmitCastFromWasm(il, resultTypes[k]);
         }
         if (resultTypes.Length > 1) il.Emit(OpCodes.Newobj, invoke.ReturnType.GetConstructor(resultTypes)!);
+        if (guarded)
+        {
+            if (result is not null) il.Emit(OpCodes.Stloc, result);
+            il.BeginFaultBlock();
+            il.Emit(OpCodes.Ldarg_0);
+            il.Emit(OpCodes.Ldfld, typeof(GuardedTarget).GetField(nameof(GuardedTarget.Entry))!);
+            il.Emit(OpCodes.Ldloc, saved!);
+            il.Emit(OpCodes.Call, typeof(Threads.EntryStackPointer).GetMethod(nameof(Threads.EntryStackPointer.Restore))!);
+            il.EndExceptionBlock();
+            if (result is not null) il.Emit(OpCodes.Ldloc, result);
+        }
         il.Emit(OpCodes.Ret);
         return dm;
     }
@@ -270,8 +315,7 @@ internal static class CallStubs
         foreach (var t in type.Params.Concat(type.Results))
         {
             if (!t.IsNumeric() && !t.IsReference() && t != ValType.V128) throw new NotSupportedException($"{t.ToWat()} is not supported in host function signatures");
-            if (t.TypeIndex() is not null)
-                throw new ArgumentException($"{t.ToWat()} names a module's type index; a host function's type uses abstract reference types or a module's canonical types (ImportInfo.FunctionType)", nameof(type));
+            ValueTypeCheck.RequireHostType(t, nameof(type));
         }
         var trampoline = UntypedTrampolines.GetOrAdd(TypeRegistry.GetId(type), id => BuildUntypedTrampoline(TypeRegistry.GetType(id)));
         return new HostFunction(type, trampoline.Pointer, callback, name);
@@ -426,6 +470,17 @@ internal static class CallStubs
             il.Emit(OpCodes.Ldloca, extras[k]);
         }
         return extras;
+    }
+
+    /// <summary>Like <see cref="EmitIndirectCall(ILGenerator, OpCode, FuncType)"/>, the FunctionReference in a local.</summary>
+    private static void EmitIndirectCall(ILGenerator il, LocalBuilder function, FuncType type)
+    {
+        il.Emit(OpCodes.Ldloc, function);
+        il.Emit(OpCodes.Ldfld, RuntimeMembers.FunctionContext);
+        il.Emit(OpCodes.Ldloc, function);
+        il.Emit(OpCodes.Ldfld, RuntimeMembers.FunctionCode);
+        var (ret, ps) = ClrTypes.Signature(type);
+        il.EmitCalli(OpCodes.Calli, CallingConventions.Standard, ret, ps, null);
     }
 
     /// <summary>Pushes the context and code of the FunctionReference loaded by <paramref name="loadFunction"/>, then calls it.</summary>

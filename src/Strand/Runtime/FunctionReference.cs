@@ -52,7 +52,8 @@ public abstract partial class FunctionReference : Extern
     public Value[] Invoke(params Value[] args)
     {
         CheckArguments(args);
-        return CallStubs.GetUntypedInvoker(TypeId)(this, args);
+        var invoker = CallStubs.GetUntypedInvoker(TypeId);
+        return Threads.EntryStackPointer.Run(this, invoker, args);
     }
 
     /// <summary>
@@ -69,8 +70,8 @@ public abstract partial class FunctionReference : Extern
     {
         CheckArguments(args);
         var invoker = CallStubs.GetUntypedInvoker(TypeId);
-        if (!cancellationToken.CanBeCanceled) return invoker(this, args);
-        return new CancellableCall(this, cancellationToken).Run(f => invoker(f, args));
+        if (!cancellationToken.CanBeCanceled) return Threads.EntryStackPointer.Run(this, invoker, args);
+        return new CancellableCall(this, cancellationToken).Run(f => Threads.EntryStackPointer.Run(f, invoker, args));
     }
 
     private void CheckArguments(Value[] args)

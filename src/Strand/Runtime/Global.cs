@@ -20,6 +20,7 @@ public sealed class Global : Extern
     /// <exception cref="ArgumentException">the value's type is not the global's</exception>
     public Global(GlobalType type, Value initialValue)
     {
+        ValueTypeCheck.RequireHostType(type.Type, nameof(type));
         Type = type;
         Store(initialValue);
     }

@@ -21,6 +21,7 @@ public sealed class Table : Extern
     public Table(TableType type, Value initialValue = default)
     {
         if (!type.ElementType.IsReference()) throw new ArgumentException("a table's element type must be funcref or externref", nameof(type));
+        ValueTypeCheck.RequireHostType(type.ElementType, nameof(type));
         if (type.Limits.Max is { } mx && mx < type.Limits.Min) throw new ArgumentException("table maximum is below its minimum", nameof(type));
         if (type.Limits.Min > ImplementationLimit)
             throw new Binary.WasmImplementationLimitException(
@@ -28,9 +29,7 @@ public sealed class Table : Extern
         ElementType = type.ElementType;
         MaximumSize = type.Limits.Max;
         Is64 = type.Limits.Is64;
-        if (initialValue.Type == default && !ElementType.IsNullable())
-            throw new ArgumentException($"a table of non-nullable {ElementType.ToWat()} needs an initial value", nameof(initialValue));
-        object? init = initialValue.Type == default ? null : ToElement(initialValue, nameof(initialValue));
+        object? init = InitialElement(initialValue);
         Elements = new object?[type.Limits.Min];
         if (init is not null) Array.Fill(Elements, init);
     }
@@ -71,9 +70,18 @@ public sealed class Table : Extern
         elements[index] = ToElement(value, nameof(value));
     }
 
-    /// <summary>Grows by <paramref name="delta"/> elements set to <paramref name="initialValue"/>; returns the old size or -1.</summary>
-    public int Grow(uint delta, Value initialValue = default) =>
-        GrowCore(delta, initialValue.Type == default ? null : ToElement(initialValue, nameof(initialValue)));
+    /// <summary>Grows by <paramref name="delta"/> elements set to <paramref name="initialValue"/> (default: null); returns the old size or -1.</summary>
+    /// <exception cref="ArgumentException">the value is not of the element type (a table of a non-nullable type needs one)</exception>
+    public int Grow(uint delta, Value initialValue = default) => GrowCore(delta, InitialElement(initialValue));
+
+    /// <summary>The element an initial value (of the constructor or <see cref="Grow"/>) stands for: default means null, which only a nullable table holds.</summary>
+    private object? InitialElement(Value initialValue)
+    {
+        if (initialValue.Type != default) return ToElement(initialValue, nameof(initialValue));
+        if (!ElementType.IsNullable())
+            throw new ArgumentException($"a table of non-nullable {ElementType.ToWat()} needs an initial value", nameof(initialValue));
+        return null;
+    }
 
     internal int GrowCore(uint delta, object? init)
     {

@@ -35,8 +35,7 @@ public sealed class Tag : Extern
     private static ValType[] CheckPayload(ValType[] payload)
     {
         ArgumentNullException.ThrowIfNull(payload);
-        foreach (var t in payload)
-            if (!t.IsNumeric() && !t.IsReference() && t != ValType.V128) throw new ArgumentException($"a tag's payload cannot hold {t.ToWat()}", nameof(payload));
+        foreach (var t in payload) Runtime.ValueTypeCheck.RequireHostType(t, nameof(payload));
         return (ValType[])payload.Clone();
     }
 

@@ -47,6 +47,28 @@ internal static class ValueTypeCheck
         }
     }
 
+    /// <summary>
+    /// Checks a value type that the host declares (a host table's element type, a host global's type, a host tag's or
+    /// host function's parameter and result types): numbers, v128, or a reference type whose heap type is an abstract
+    /// one or a canonical type of this process (from <see cref="ImportInfo"/>, <see cref="ExportInfo"/> or an extern's
+    /// type). A module's type index means nothing outside its module, nor does a recursion-group index.
+    /// </summary>
+    /// <exception cref="ArgumentException">The type is none of these.</exception>
+    public static void RequireHostType(ValType type, string paramName)
+    {
+        if (type.IsNumeric() || type == ValType.V128) return;
+        if (!type.IsReference()) throw new ArgumentException($"{type.ToWat()} is not a value type", paramName);
+        uint heap = type.HeapCode();
+        string? problem = heap switch
+        {
+            < ValTypes.TypeIndexBase => ValTypes.AbstractHeapName((AbstractHeapType)heap) is null ? $"{type.ToWat()} has no heap type" : null,
+            < ValTypes.RecIndexBase => $"{type.ToWat()} names a module's type index; a host type uses abstract reference types or a module's canonical types (ImportInfo, ExportInfo)",
+            < ValTypes.CanonicalIdBase => $"{type.ToWat()} refers to a recursion group that is not there",
+            _ => Validation.TypeRegistry.TryGet((int)(heap - ValTypes.CanonicalIdBase)) is null ? $"{type.ToWat()} is no canonical type of this process" : null,
+        };
+        if (problem is not null) throw new ArgumentException(problem, paramName);
+    }
+
     /// <summary>A stored reference (table element, global, payload, compiled-code value) as a <see cref="Value"/> of its type's kind.</summary>
     public static Value ToValue(ValType type, object? reference) => Validation.TypeRegistry.KindOf(type) switch
     {

@@ -174,14 +174,13 @@ internal sealed class Cursor
         }
         if (atom.IsId)
         {
-            if (TypeNames is { } names && names.TryLookup(atom.Text, out uint index)) return ValTypes.TypeIndexBase + index;
+            if (TypeNames is { } names && names.TryLookup(atom.Text, out uint index)) return ValTypes.TypeIndexBase + ValTypes.PackableTypeIndex(index);
             throw atom.Error($"unknown type {atom.Text}");
         }
         if (atom.Text.Length > 0 && atom.Text[0] is >= '0' and <= '9')
         {
-            uint index = ParseU32(atom);
-            if (index >= ValTypes.RecIndexBase - ValTypes.TypeIndexBase) throw atom.Error($"unknown type {atom.Text}");
-            return ValTypes.TypeIndexBase + index;
+            // An index too large to pack names no type of any module we accept: validation reports it ("unknown type").
+            return ValTypes.TypeIndexBase + ValTypes.PackableTypeIndex(ParseU32(atom));
         }
         throw atom.Error($"unexpected token {atom.Text}, expected a heap type");
     }

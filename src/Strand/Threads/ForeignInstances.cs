@@ -18,6 +18,9 @@ public static class ForeignInstances
     private static readonly ConditionalWeakTable<Module, ModuleLayout> Layouts = new();
     private static readonly ConditionalWeakTable<Instance, Lease> Leases = new();
 
+    /// <summary>The layout of <paramref name="module"/>, analysed once per module (shared with <see cref="EntryStackPointer"/>).</summary>
+    internal static ModuleLayout LayoutOf(Module module) => Layouts.GetValue(module, m => ModuleLayout.Analyze(m.Definition));
+
     /// <summary>
     /// Called (on the instantiating thread) for each instance given a stack of its own: the instance and its stack.
     /// For diagnostics and tests; an exception from the handler fails the instantiation.
@@ -53,7 +56,7 @@ public static class ForeignInstances
         foreach (var m in instance.Memories)
             if (m.Shared && MemoryRegions.Existing(m) is not null) used = true;
         if (!used) return;
-        var layout = Layouts.GetValue(instance.Module, m => ModuleLayout.Analyze(m.Definition));
+        var layout = LayoutOf(instance.Module);
         if (layout.StackMemoryIndex is not { } index || index >= (uint)instance.Memories.Length) return;
         var memory = instance.Memories[index];
         if (!memory.Shared) return;

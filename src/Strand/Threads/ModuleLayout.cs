@@ -23,7 +23,7 @@ namespace Strand.Threads;
 /// </remarks>
 public sealed class ModuleLayout
 {
-    private const string StackPointerName = "__stack_pointer";
+    internal const string StackPointerName = "__stack_pointer";
     private const string DataEndName = "__data_end";
     private const string HeapBaseName = "__heap_base";
     private const string TlsBaseName = "__tls_base";

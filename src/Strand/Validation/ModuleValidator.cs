@@ -170,7 +170,7 @@ public static class ModuleValidator
     internal static void CheckValType(ModuleDefinition module, ValType type, int offset)
     {
         if (type.TypeIndex() is { } index && index >= (uint)module.Types.Count)
-            throw new WasmValidationException($"unknown type {index}", offset);
+            throw new WasmValidationException($"unknown type {ValTypes.TypeIndexText(index)}", offset);
     }
 
     /// <summary>
@@ -215,7 +215,7 @@ public static class ModuleValidator
 
         static void CheckInGroup(ValType t, uint end)
         {
-            if (t.TypeIndex() is { } index && index >= end) throw new WasmValidationException($"unknown type {index}", 0);
+            if (t.TypeIndex() is { } index && index >= end) throw new WasmValidationException($"unknown type {ValTypes.TypeIndexText(index)}", 0);
         }
     }
 
@@ -298,8 +298,10 @@ public static class ModuleValidator
             ImportedGlobalCount = module.ImportedGlobalCount,
         };
 
-        // C.refs: function indices occurring outside function bodies and the start function.
+        // C.refs: function indices occurring outside function bodies and the start function (globals, table initializers,
+        // element segments, exports).
         foreach (var global in module.Globals) AddReferencedFunctions(module, global.Init, context.DeclaredFunctions);
+        foreach (var init in module.TableInitializers.Values) AddReferencedFunctions(module, init, context.DeclaredFunctions);
         foreach (var segment in module.Elements)
         {
             if (segment.FunctionIndices is { } indices)

@@ -41,6 +41,7 @@ internal static class TypeRegistry
                 if (!Groups.TryGetValue(key, out int first))
                 {
                     first = Entries.Count;
+                    CheckIdRange(first + count - 1);
                     for (int k = 0; k < count; k++) Entries.Add(null);
                     for (int k = 0; k < count; k++) ids[start + k] = first + k;
                     for (int k = 0; k < count; k++) Entries[first + k] = MakeEntry(module.SubTypes[start + k], ids, first + k);
@@ -61,11 +62,33 @@ internal static class TypeRegistry
         {
             if (Groups.TryGetValue(key, out int id)) return id;
             id = Entries.Count;
+            CheckIdRange(id);
             var copy = new FuncType((ValType[])type.Params.Clone(), (ValType[])type.Results.Clone());
             Entries.Add(new Entry(SubType.OfFunction(copy), copy, [id]));
             Groups[key] = id;
             return id;
         }
+    }
+
+    /// <summary>
+    /// The largest canonical id: a reference type carries its heap code in 24 bits (<see cref="ValTypes"/>), from
+    /// <see cref="ValTypes.CanonicalIdBase"/> on. A larger id would wrap into another heap code (another type, or an
+    /// abstract one), so a process that has seen this many distinct types refuses new ones.
+    /// </summary>
+    public const int MaxId = (int)((uint.MaxValue >> 8) - ValTypes.CanonicalIdBase);
+
+    /// <summary>Refuses a new id beyond <see cref="MaxId"/>.</summary>
+    /// <exception cref="WasmImplementationLimitException"><paramref name="last"/> is above <see cref="MaxId"/>.</exception>
+    internal static void CheckIdRange(int last)
+    {
+        if (last > MaxId)
+            throw new WasmImplementationLimitException($"more than {MaxId} distinct types in this process (a reference type carries its type's id in 24 bits)");
+    }
+
+    /// <summary>The registry's entry for id <paramref name="id"/>, or null if no type has that id.</summary>
+    public static Entry? TryGet(int id)
+    {
+        lock (Gate) return id > 0 && id < Entries.Count ? Entries[id] : null;
     }
 
     /// <summary>The registry's entry for id <paramref name="id"/>.</summary>

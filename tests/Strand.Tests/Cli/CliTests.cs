@@ -158,6 +158,10 @@ public class CliTests
         (code, _, error) = Run("run", Fixture("exceptions", "cxx_exceptions.wasm"), "--invoke", "run_uncaught", "10", "3");
         Assert.Equal(134, code);
         Assert.StartsWith("strand: uncaught wasm exception (tag [i32] -> []: i32:", error);
+        // C++ catch by type through the CLI: caught by catch (const Base&), rethrown, caught by catch (const Derived&).
+        (code, output, error) = Run("run", Fixture("exceptions", "cxx_exceptions.wasm"), "--invoke", "typed", "4", "10");
+        Assert.True(code == 0, error);
+        Assert.Equal("308801110", output.Trim());
     }
 
     [Fact]

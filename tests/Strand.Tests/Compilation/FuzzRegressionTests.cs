@@ -122,4 +122,28 @@ public class FuzzRegressionTests
         var instance = Instantiate(module);
         Assert.Equal(1, instance.Invoke(export)[0].AsI32); // not 0x7f800001 (+inf's bits and the loaded ones)
     }
+    /// <summary>
+    /// RyuJIT crashed the process (SIGSEGV) compiling a branch to the first instruction of two nested protected regions:
+    /// a block left by <c>br_if</c> whose end is where a <c>try</c> and the <c>try</c> inside it both begin (found by
+    /// <c>Strand.Fuzz --eh-gen</c>, seed 1195, minimised). Every region now starts after a <c>nop</c>. The loop form
+    /// branches back to a region's start from inside it.
+    /// </summary>
+    [Theory]
+    [InlineData("(block (br_if 0 (local.get $x))) (try (do (try (do))))", 40, 43)]
+    [InlineData("(block (br_if 0 (local.get $x))) (try (do (try (do) (catch_all))) (catch $t))", 40, 43)]
+    [InlineData("(block $b (br_if $b (local.get $x))) (block $o (try_table (catch_all $o) (block $i (try_table (catch_all $i)))))", 40, 43)]
+    [InlineData("(loop $l (try (do (try (do (local.set $x (i32.sub (local.get $x) (i32.const 1))) (br_if $l (i32.gt_s (local.get $x) (i32.const 0)))) (catch_all))) (catch_all)))", 39, 40)]
+    public void ABranchToTheStartOfNestedTryRegions(string body, int forZero, int forThree)
+    {
+        var instance = Instantiate($$"""
+            (module
+              (tag $t)
+              (func (export "f") (param $p i32) (result i32) (local $x i32)
+                (local.set $x (local.get $p))
+                {{body}}
+                (i32.add (local.get $x) (i32.const 40))))
+            """);
+        Assert.Equal(forZero, instance.Invoke("f", Value.I32(0))[0].AsI32);
+        Assert.Equal(forThree, instance.Invoke("f", Value.I32(3))[0].AsI32);
+    }
 }

@@ -1,0 +1,160 @@
+using Strand.Binary;
+using Strand.Runtime;
+using Strand.Text;
+using Xunit;
+
+namespace Strand.Tests.Runtime;
+
+/// <summary>
+/// GC instructions (WebAssembly 3.0) from our own WAT: structs, arrays, i31, ref.eq, casts, br_on_cast and the
+/// extern/any conversions, with the traps of each, in constant expressions too, and GC objects on the .NET heap.
+/// </summary>
+public class GcInstructionTests
+{
+    private static Instance Instantiate(string wat) => new Linker().Instantiate(Module.Compile(WatParser.ParseModule(wat)));
+
+    private const string Point = """
+        (module
+          (type $point (sub (struct (field $x (mut i32)) (field $y i64) (field $tag i8) (field $next (mut (ref null $point))))))
+          (type $point3 (sub $point (struct (field $x (mut i32)) (field $y i64) (field $tag i8) (field $next (mut (ref null $point))) (field $z f64))))
+          (global $origin (ref $point) (struct.new $point (i32.const 0) (i64.const 0) (i32.const 0) (ref.null none)))
+          (func $make (param i32 i64) (result (ref $point))
+            (struct.new $point (local.get 0) (local.get 1) (i32.const 0x1FF) (global.get $origin)))
+          (func (export "sum") (param i32 i64) (result i64)
+            (local $p (ref $point))
+            (local.set $p (call $make (local.get 0) (local.get 1)))
+            (struct.set $point $x (local.get $p) (i32.add (struct.get $point $x (local.get $p)) (i32.const 1)))
+            (i64.add (i64.extend_i32_s (struct.get $point $x (local.get $p))) (struct.get $point $y (local.get $p))))
+          (func (export "tag_s") (result i32) (struct.get_s $point $tag (call $make (i32.const 0) (i64.const 0))))
+          (func (export "tag_u") (result i32) (struct.get_u $point $tag (call $make (i32.const 0) (i64.const 0))))
+          (func (export "next_is_origin") (result i32)
+            (ref.eq (struct.get $point $next (call $make (i32.const 1) (i64.const 2))) (global.get $origin)))
+          (func (export "null_get") (result i32) (struct.get $point $x (ref.null $point)))
+          (func (export "test3") (param i32) (result i32)
+            (ref.test (ref $point3)
+              (if (result (ref $point)) (local.get 0)
+                (then (struct.new $point3 (i32.const 1) (i64.const 2) (i32.const 3) (ref.null none) (f64.const 4)))
+                (else (struct.new_default $point3)))))
+          (func (export "cast_fails") (result i32)
+            (struct.get $point3 $x (ref.cast (ref $point3) (global.get $origin))))
+          (func (export "z") (result f64)
+            (struct.get $point3 $z (ref.cast (ref $point3)
+              (struct.new $point3 (i32.const 1) (i64.const 2) (i32.const 3) (ref.null none) (f64.const 4.5))))))
+        """;
+
+    [Fact]
+    public void StructsAreCreatedReadAndWritten()
+    {
+        var instance = Instantiate(Point);
+        Assert.Equal(41L + 1 + 100, instance.Invoke("sum", Value.I32(41), Value.I64(100))[0].AsI64);
+        Assert.Equal(-1, instance.Invoke("tag_s")[0].AsI32);       // 0x1FF stored in an i8 field: 0xFF
+        Assert.Equal(255, instance.Invoke("tag_u")[0].AsI32);
+        Assert.Equal(1, instance.Invoke("next_is_origin")[0].AsI32);
+        Assert.Equal(4.5, instance.Invoke("z")[0].AsF64);
+    }
+
+    [Fact]
+    public void StructTrapsAndCastsFollowTheSubtypes()
+    {
+        var instance = Instantiate(Point);
+        Assert.Equal("null structure reference", Assert.Throws<TrapException>(() => instance.Invoke("null_get")).Message);
+        Assert.Equal(1, instance.Invoke("test3", Value.I32(1))[0].AsI32);
+        Assert.Equal(1, instance.Invoke("test3", Value.I32(0))[0].AsI32);  // struct.new_default is a $point3 too
+        Assert.Equal(TrapCode.CastFailure, Assert.Throws<TrapException>(() => instance.Invoke("cast_fails")).Code);
+    }
+
+    [Fact]
+    public void ArraysOfEveryStorageType()
+    {
+        var instance = Instantiate("""
+            (module
+              (type $bytes (array (mut i8)))
+              (type $longs (array (mut i64)))
+              (type $refs (array (mut anyref)))
+              (data $d "\01\02\03\ff")
+              (elem $e anyref (ref.i31 (i32.const 5)) (ref.null none))
+              (func (export "bytes") (param i32) (result i32)
+                (local $a (ref $bytes))
+                (local.set $a (array.new_data $bytes $d (i32.const 0) (i32.const 4)))
+                (array.get_u $bytes (local.get $a) (local.get 0)))
+              (func (export "bytes_s") (param i32) (result i32)
+                (array.get_s $bytes (array.new_data $bytes $d (i32.const 0) (i32.const 4)) (local.get 0)))
+              (func (export "fill_copy") (result i64)
+                (local $a (ref $longs)) (local $b (ref $longs))
+                (local.set $a (array.new $longs (i64.const 7) (i32.const 8)))
+                (local.set $b (array.new_fixed $longs 3 (i64.const 1) (i64.const 2) (i64.const 3)))
+                (array.fill $longs (local.get $a) (i32.const 1) (i64.const 9) (i32.const 2))
+                (array.copy $longs $longs (local.get $a) (i32.const 5) (local.get $b) (i32.const 0) (i32.const 3))
+                (array.copy $longs $longs (local.get $a) (i32.const 0) (local.get $a) (i32.const 1) (i32.const 7))
+                ;; a = [9 9 7 7 1 2 3 3]: return a[0]*1e7 + a[2]*1e5 + a[4]*1e3 + a[6]*10 + len
+                (i64.add (i64.add (i64.add (i64.add
+                  (i64.mul (array.get $longs (local.get $a) (i32.const 0)) (i64.const 10000000))
+                  (i64.mul (array.get $longs (local.get $a) (i32.const 2)) (i64.const 100000)))
+                  (i64.mul (array.get $longs (local.get $a) (i32.const 4)) (i64.const 1000)))
+                  (i64.mul (array.get $longs (local.get $a) (i32.const 6)) (i64.const 10)))
+                  (i64.extend_i32_u (array.len (local.get $a)))))
+              (func (export "elem") (result i32)
+                (i31.get_s (ref.cast (ref i31) (array.get $refs (array.new_elem $refs $e (i32.const 0) (i32.const 2)) (i32.const 0)))))
+              (func (export "oob") (param i32) (result i32)
+                (array.get $longs (array.new_default $longs (i32.const 2)) (local.get 0)) (drop) (i32.const 0))
+              (func (export "huge") (result i32) (array.len (array.new_default $longs (i32.const -1)))))
+            """);
+        Assert.Equal([1, 2, 3, 255], Enumerable.Range(0, 4).Select(i => instance.Invoke("bytes", Value.I32(i))[0].AsI32));
+        Assert.Equal(-1, instance.Invoke("bytes_s", Value.I32(3))[0].AsI32);
+        Assert.Equal(9L * 10000000 + 7 * 100000 + 1 * 1000 + 3 * 10 + 8, instance.Invoke("fill_copy")[0].AsI64);
+        Assert.Equal(5, instance.Invoke("elem")[0].AsI32);
+        Assert.Equal(0, instance.Invoke("oob", Value.I32(1))[0].AsI32);
+        Assert.Equal("out of bounds array access", Assert.Throws<TrapException>(() => instance.Invoke("oob", Value.I32(2))).Message);
+        Assert.Equal(TrapCode.ArrayTooLarge, Assert.Throws<TrapException>(() => instance.Invoke("huge")).Code);
+    }
+
+    [Fact]
+    public void I31RefEqAndConversions()
+    {
+        var instance = Instantiate("""
+            (module
+              (func (export "i31") (param i32) (result i32 i32)
+                (i31.get_s (ref.i31 (local.get 0))) (i31.get_u (ref.i31 (local.get 0))))
+              (func (export "eq") (param i32 i32) (result i32) (ref.eq (ref.i31 (local.get 0)) (ref.i31 (local.get 1))))
+              (func (export "roundtrip") (param externref) (result externref) (extern.convert_any (any.convert_extern (local.get 0))))
+              (func (export "is_eq") (param externref) (result i32) (ref.test eqref (any.convert_extern (local.get 0))))
+              (func (export "branch") (param anyref) (result i32)
+                (block $i31 (result (ref i31))
+                  (br_on_cast $i31 anyref (ref i31) (local.get 0))
+                  (drop)
+                  (return (i32.const -1)))
+                (i31.get_u)))
+            """);
+        var r = instance.Invoke("i31", Value.I32(-1));
+        Assert.Equal((-1, 0x7FFFFFFF), (r[0].AsI32, r[1].AsI32));
+        r = instance.Invoke("i31", Value.I32(0x40000000));                 // bit 30 is the i31 sign bit
+        Assert.Equal((-0x40000000, 0x40000000), (r[0].AsI32, r[1].AsI32));
+        Assert.Equal(1, instance.Invoke("eq", Value.I32(100000), Value.I32(100000))[0].AsI32); // by value, even when allocated
+        Assert.Equal(1, instance.Invoke("eq", Value.I32(-1), Value.I32(0x7FFFFFFF))[0].AsI32); // equal in 31 bits
+        Assert.Equal(0, instance.Invoke("eq", Value.I32(1), Value.I32(2))[0].AsI32);
+        var host = new object();
+        Assert.Same(host, instance.Invoke("roundtrip", Value.ExternRef(host))[0].Reference);
+        Assert.Equal(0, instance.Invoke("is_eq", Value.ExternRef(host))[0].AsI32);      // a host object is any, not eq
+        Assert.Equal(-1, instance.Invoke("branch", Value.Null(ValType.AnyRef))[0].AsI32);
+    }
+
+    [Fact]
+    public void GcObjectsAreCollectedByTheDotNetGc()
+    {
+        // A million structs in chains that are dropped every 100 links: only the .NET heap holds them, and it collects them.
+        var instance = Instantiate("""
+            (module (type $cell (struct (field i64) (field (ref null $cell))))
+              (func (export "churn") (param i32) (result i64) (local $c (ref null $cell)) (local $sum i64)
+                (loop $l
+                  (local.set $c (struct.new $cell (i64.extend_i32_u (local.get 0)) (local.get $c)))
+                  (local.set $sum (i64.add (local.get $sum) (struct.get $cell 0 (local.get $c))))
+                  (if (i32.eqz (i32.rem_u (local.get 0) (i32.const 100))) (then (local.set $c (ref.null none))))
+                  (br_if $l (local.tee 0 (i32.sub (local.get 0) (i32.const 1)))))
+                (local.get $sum)))
+            """);
+        long before = GC.GetTotalMemory(forceFullCollection: true);
+        const long n = 1_000_000;
+        Assert.Equal(n * (n + 1) / 2, instance.Invoke("churn", Value.I32((int)n))[0].AsI64);
+        Assert.True(GC.GetTotalMemory(forceFullCollection: true) - before < 16 << 20);
+    }
+}
