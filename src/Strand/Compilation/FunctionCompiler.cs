@@ -46,6 +46,8 @@ internal sealed partial class FunctionCompiler
     private readonly ModuleCompilation _module;
     /// <summary>The chunk being generated: calls to its functions are direct.</summary>
     private CodeUnit _unit = null!;
+    /// <summary>The function's index among the defined functions.</summary>
+    private int _definedIndex;
     private readonly ILGenerator _il;
     private readonly FuncType _type;
     private readonly int _paramCount;
@@ -123,7 +125,7 @@ internal sealed partial class FunctionCompiler
         var def = module.Definition;
         var body = def.Bodies[definedIndex];
         var type = module.FunctionTypes[module.ImportedFunctionCount + definedIndex];
-        var compiler = new FunctionCompiler(module, method.GetILGenerator(), type, body.ExpandLocals()) { _unit = unit };
+        var compiler = new FunctionCompiler(module, method.GetILGenerator(), type, body.ExpandLocals()) { _unit = unit, _definedIndex = definedIndex };
         compiler.Run(code);
         return compiler._il.ILOffset;
     }
@@ -154,11 +156,12 @@ internal sealed partial class FunctionCompiler
                 var folding = BeforeScalarFolding(ins);
                 EmitInstruction(ins);
                 AfterScalarFolding(folding);
-                NoteMemory0Growth(ins.Opcode);
+                NoteMemory0Growth(in ins);
             }
             if (_controls.Count == 0) break;
         }
         EmitBoundsCheckSlowPaths();
+        EmitTruncationTraps();
         EmitStackCheckSlowPath();
     }
 
@@ -255,9 +258,24 @@ internal sealed partial class FunctionCompiler
         {
             _instance = _il.DeclareLocal(typeof(Instance));
             Ldarg(_contextArg);
-            _il.Emit(OpCodes.Castclass, typeof(Instance));
+            // The context of a compiled function is always its Instance (callers pass their own, the callee's from the
+            // code table, or a FunctionReference's Context, which travels with its Code): no type check at every entry.
+            _il.Emit(OpCodes.Call, typeof(System.Runtime.CompilerServices.Unsafe).GetMethod("As", 1, [typeof(object)])!.MakeGenericMethod(typeof(Instance)));
             _il.Emit(OpCodes.Stloc, _instance);
         }
+        // Only functions that call can recurse; leaf functions, and callers that cannot recurse and stay within a leaf's
+        // stack budget down to the next check (StackBoundAnalysis), need neither guard. The stack check comes first:
+        // nothing loaded below lives across its thread-static read (a call to __tls_get_addr on linux-x64) or slow path.
+        bool entryCheck = calls && _module.NeedsEntryCheck(_definedIndex);
+        if (entryCheck) EmitStackCheck();
+        if (calls || loops)
+        {
+            _signal = _il.DeclareLocal(typeof(InterruptSignal));
+            _il.Emit(OpCodes.Ldloc, _instance!);
+            _il.Emit(OpCodes.Ldfld, RuntimeMembers.InstanceSignal);
+            _il.Emit(OpCodes.Stloc, _signal);
+        }
+        if (entryCheck) EmitInterruptCheck();
         if (memory) EmitMemoryPrologue(code);
         foreach (var g in globals)
         {
@@ -272,19 +290,6 @@ internal sealed partial class FunctionCompiler
             EmitInstanceArrayElement(RuntimeMembers.InstanceTables, t);
             _il.Emit(OpCodes.Stloc, local);
             _tableLocals[t] = local;
-        }
-        if (calls || loops)
-        {
-            _signal = _il.DeclareLocal(typeof(InterruptSignal));
-            _il.Emit(OpCodes.Ldloc, _instance!);
-            _il.Emit(OpCodes.Ldfld, RuntimeMembers.InstanceSignal);
-            _il.Emit(OpCodes.Stloc, _signal);
-        }
-        if (calls)
-        {
-            // Only functions that call can recurse; leaf functions need neither guard.
-            EmitStackCheck();
-            EmitInterruptCheck();
         }
     }
 
@@ -687,13 +692,36 @@ internal sealed partial class FunctionCompiler
         EmitInstanceArrayElement(RuntimeMembers.InstanceGlobals, index);
     }
 
-    /// <summary>Pushes <c>instance.field[index]</c> (the instance's globals or tables).</summary>
+    private static readonly (MethodInfo DataReference, MethodInfo Add) GlobalArrayAccess = UncheckedElementAccess(typeof(Global));
+    private static readonly (MethodInfo DataReference, MethodInfo Add) TableArrayAccess = UncheckedElementAccess(typeof(Table));
+
+    /// <summary><c>MemoryMarshal.GetArrayDataReference&lt;T&gt;(T[])</c> and <c>Unsafe.Add&lt;T&gt;(ref T, int)</c> (JIT intrinsics).</summary>
+    private static (MethodInfo, MethodInfo) UncheckedElementAccess(Type element) =>
+    (
+        typeof(System.Runtime.InteropServices.MemoryMarshal).GetMethods()
+            .Single(m => m.Name == nameof(System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference) && m.IsGenericMethodDefinition)
+            .MakeGenericMethod(element),
+        typeof(System.Runtime.CompilerServices.Unsafe).GetMethods()
+            .Single(m => m.Name == nameof(System.Runtime.CompilerServices.Unsafe.Add)
+                         && m.GetParameters() is [{ ParameterType.IsByRef: true }, { ParameterType: var t }] && t == typeof(int))
+            .MakeGenericMethod(element)
+    );
+
+    /// <summary>
+    /// Pushes <c>instance.field[index]</c> (the instance's globals or tables) without a bounds check: the arrays have one
+    /// entry per global or table of the module (imports included) and validation bounded the index.
+    /// </summary>
     private void EmitInstanceArrayElement(FieldInfo arrayField, uint index)
     {
         _il.Emit(OpCodes.Ldloc, _instance!);
         _il.Emit(OpCodes.Ldfld, arrayField);
+        var (dataReference, add) = arrayField.FieldType == typeof(Global[]) ? GlobalArrayAccess
+            : arrayField.FieldType == typeof(Table[]) ? TableArrayAccess
+            : throw new ArgumentException($"not an instance's global or table array: {arrayField.Name}", nameof(arrayField));
+        _il.Emit(OpCodes.Call, dataReference);
         Ldc((int)index);
-        _il.Emit(OpCodes.Ldelem_Ref);
+        _il.Emit(OpCodes.Call, add);
+        _il.Emit(OpCodes.Ldind_Ref);
     }
 
     private void GlobalGet(uint index)
