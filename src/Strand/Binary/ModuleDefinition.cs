@@ -317,6 +317,24 @@ public sealed class FunctionBody
     /// <summary>Branches out of try regions, each counted once per region it leaves, recorded by validation (-1 before).</summary>
     public long TryExitUnits { get; internal set; } = -1;
 
+    /// <summary>
+    /// The function indices (imports included) the body names in <c>call</c> and <c>return_call</c>, distinct, recorded by
+    /// validation (null before). Read by <c>Compilation.MemoryGrowthAnalysis</c> and <c>Compilation.StackBoundAnalysis</c>.
+    /// </summary>
+    public uint[]? DirectCallees { get; internal set; }
+
+    /// <summary>The body calls through a table or a reference (<c>call_indirect</c>, <c>call_ref</c> and their <c>return_</c> forms), recorded by validation.</summary>
+    public bool CallsIndirectly { get; internal set; }
+
+    /// <summary>The body has a <c>memory.grow</c> (of any memory), recorded by validation.</summary>
+    public bool GrowsMemory { get; internal set; }
+
+    /// <summary>The body has a tail call (<c>return_call</c>, <c>return_call_indirect</c>, <c>return_call_ref</c>), recorded by validation.</summary>
+    public bool TailCalls { get; internal set; }
+
+    /// <summary>The <c>block</c>, <c>loop</c>, <c>if</c>, <c>try</c> and <c>try_table</c> instructions of the body, recorded by validation (-1 before).</summary>
+    public int ControlCount { get; internal set; } = -1;
+
     /// <summary>Expands <see cref="Locals"/> into one entry per local.</summary>
     public ValType[] ExpandLocals()
     {

@@ -376,9 +376,9 @@ internal sealed partial class FunctionCompiler
             case Opcode.F32Sub: Op(OpCodes.Sub, 2, F32); break;
             case Opcode.F32Mul: Op(OpCodes.Mul, 2, F32); break;
             case Opcode.F32Div: Op(OpCodes.Div, 2, F32); break;
-            case Opcode.F32Min: Helper(nameof(WasmOps.F32Min), 2, F32); break;
-            case Opcode.F32Max: Helper(nameof(WasmOps.F32Max), 2, F32); break;
-            case Opcode.F32Copysign: Helper(nameof(WasmOps.F32Copysign), 2, F32); break;
+            case Opcode.F32Min: MinMaxInline(true, F32); break;
+            case Opcode.F32Max: MinMaxInline(false, F32); break;
+            case Opcode.F32Copysign: CopysignInline(F32); break;
 
             // f64 arithmetic
             case Opcode.F64Abs: SignBitOperation(true, F64); break;
@@ -392,22 +392,22 @@ internal sealed partial class FunctionCompiler
             case Opcode.F64Sub: Op(OpCodes.Sub, 2, F64); break;
             case Opcode.F64Mul: Op(OpCodes.Mul, 2, F64); break;
             case Opcode.F64Div: Op(OpCodes.Div, 2, F64); break;
-            case Opcode.F64Min: Helper(nameof(WasmOps.F64Min), 2, F64); break;
-            case Opcode.F64Max: Helper(nameof(WasmOps.F64Max), 2, F64); break;
-            case Opcode.F64Copysign: Helper(nameof(WasmOps.F64Copysign), 2, F64); break;
+            case Opcode.F64Min: MinMaxInline(true, F64); break;
+            case Opcode.F64Max: MinMaxInline(false, F64); break;
+            case Opcode.F64Copysign: CopysignInline(F64); break;
 
             // conversions
             case Opcode.I32WrapI64: Op(OpCodes.Conv_I4, 1, I32); break;
-            case Opcode.I32TruncF32S: Helper(nameof(WasmOps.I32TruncF32S), 1, I32); break;
-            case Opcode.I32TruncF32U: Helper(nameof(WasmOps.I32TruncF32U), 1, I32); break;
-            case Opcode.I32TruncF64S: Helper(nameof(WasmOps.I32TruncF64S), 1, I32); break;
-            case Opcode.I32TruncF64U: Helper(nameof(WasmOps.I32TruncF64U), 1, I32); break;
+            case Opcode.I32TruncF32S: TruncateInline(F32, -2147483648.0, true, 2147483648.0, OpCodes.Conv_I4, I32); break;
+            case Opcode.I32TruncF32U: TruncateInline(F32, -1.0, false, 4294967296.0, OpCodes.Conv_U4, I32); break;
+            case Opcode.I32TruncF64S: TruncateInline(F64, -2147483649.0, false, 2147483648.0, OpCodes.Conv_I4, I32); break;
+            case Opcode.I32TruncF64U: TruncateInline(F64, -1.0, false, 4294967296.0, OpCodes.Conv_U4, I32); break;
             case Opcode.I64ExtendI32S: Op(OpCodes.Conv_I8, 1, I64); break;
             case Opcode.I64ExtendI32U: Op(OpCodes.Conv_U8, 1, I64); break;
-            case Opcode.I64TruncF32S: Helper(nameof(WasmOps.I64TruncF32S), 1, I64); break;
-            case Opcode.I64TruncF32U: Helper(nameof(WasmOps.I64TruncF32U), 1, I64); break;
-            case Opcode.I64TruncF64S: Helper(nameof(WasmOps.I64TruncF64S), 1, I64); break;
-            case Opcode.I64TruncF64U: Helper(nameof(WasmOps.I64TruncF64U), 1, I64); break;
+            case Opcode.I64TruncF32S: TruncateInline(F32, -9223372036854775808.0, true, 9223372036854775808.0, OpCodes.Conv_I8, I64); break;
+            case Opcode.I64TruncF32U: TruncateInline(F32, -1.0, false, 18446744073709551616.0, OpCodes.Conv_U8, I64); break;
+            case Opcode.I64TruncF64S: TruncateInline(F64, -9223372036854775808.0, true, 9223372036854775808.0, OpCodes.Conv_I8, I64); break;
+            case Opcode.I64TruncF64U: TruncateInline(F64, -1.0, false, 18446744073709551616.0, OpCodes.Conv_U8, I64); break;
             case Opcode.F32ConvertI32S: Op(OpCodes.Conv_R4, 1, F32); break;
             case Opcode.F32ConvertI32U: Helper(nameof(WasmOps.F32ConvertI32U), 1, F32); break;
             case Opcode.F32ConvertI64S: Helper(nameof(WasmOps.F32ConvertI64S), 1, F32); break;
@@ -444,14 +444,14 @@ internal sealed partial class FunctionCompiler
             case Opcode.I64Extend32S: Op(OpCodes.Conv_I4, OpCodes.Conv_I8, 1, I64); break;
 
             // saturating truncation
-            case Opcode.I32TruncSatF32S: Helper(nameof(WasmOps.I32TruncSatF32S), 1, I32); break;
-            case Opcode.I32TruncSatF32U: Helper(nameof(WasmOps.I32TruncSatF32U), 1, I32); break;
-            case Opcode.I32TruncSatF64S: Helper(nameof(WasmOps.I32TruncSatF64S), 1, I32); break;
-            case Opcode.I32TruncSatF64U: Helper(nameof(WasmOps.I32TruncSatF64U), 1, I32); break;
-            case Opcode.I64TruncSatF32S: Helper(nameof(WasmOps.I64TruncSatF32S), 1, I64); break;
-            case Opcode.I64TruncSatF32U: Helper(nameof(WasmOps.I64TruncSatF32U), 1, I64); break;
-            case Opcode.I64TruncSatF64S: Helper(nameof(WasmOps.I64TruncSatF64S), 1, I64); break;
-            case Opcode.I64TruncSatF64U: Helper(nameof(WasmOps.I64TruncSatF64U), 1, I64); break;
+            case Opcode.I32TruncSatF32S: TruncateSaturating(OpCodes.Conv_I4, I32); break;
+            case Opcode.I32TruncSatF32U: TruncateSaturating(OpCodes.Conv_U4, I32); break;
+            case Opcode.I32TruncSatF64S: TruncateSaturating(OpCodes.Conv_I4, I32); break;
+            case Opcode.I32TruncSatF64U: TruncateSaturating(OpCodes.Conv_U4, I32); break;
+            case Opcode.I64TruncSatF32S: TruncateSaturating(OpCodes.Conv_I8, I64); break;
+            case Opcode.I64TruncSatF32U: TruncateSaturating(OpCodes.Conv_U8, I64); break;
+            case Opcode.I64TruncSatF64S: TruncateSaturating(OpCodes.Conv_I8, I64); break;
+            case Opcode.I64TruncSatF64U: TruncateSaturating(OpCodes.Conv_U8, I64); break;
 
             default:
                 throw new NotSupportedException($"opcode {op} (0x{(ushort)op:x}) is not supported by the compiler");

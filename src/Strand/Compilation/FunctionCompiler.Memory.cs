@@ -235,12 +235,18 @@ internal sealed partial class FunctionCompiler
         _il.Emit(OpCodes.Stloc, _memory);
         _il.Emit(OpCodes.Ldfld, RuntimeMembers.MemoryBase);
         _il.Emit(OpCodes.Stloc, _memoryBase);
-        // Register copies of (length - access size) for the fast bounds check (see EmitEffectiveAddress);
-        // the JIT drops the ones a function never uses.
+        // Register copies of (length - access size) for the fast bounds check (see EmitEffectiveAddress).
+        for (int slot = 0; slot < _memoryLimits.Length; slot++) _memoryLimits[slot] = _il.DeclareLocal(typeof(long));
+        if (_memory0LimitSlots is not null)
+        {
+            // Not shared: one plain read of the length for the limits the function uses (the reload after calls).
+            EmitMemory0LimitReload();
+            return;
+        }
+        // Shared: a volatile read per limit; the JIT drops the ones a function never uses.
         for (int slot = 0; slot < _memoryLimits.Length; slot++)
         {
-            var limit = _il.DeclareLocal(typeof(long));
-            _memoryLimits[slot] = limit;
+            var limit = _memoryLimits[slot]!;
             _il.Emit(OpCodes.Ldloc, _memory);
             _il.Emit(OpCodes.Volatile);
             _il.Emit(OpCodes.Ldfld, RuntimeMembers.MemoryLength);
@@ -298,10 +304,15 @@ internal sealed partial class FunctionCompiler
     /// </summary>
     private bool _memory0LimitsStale;
 
-    /// <summary>After instruction <paramref name="op"/>: marks the limits stale when it may have grown memory 0.</summary>
-    private void NoteMemory0Growth(Opcode op)
+    /// <summary>
+    /// After instruction <paramref name="ins"/>: marks the limits stale when it may have grown memory 0 (a direct call only
+    /// when the callee may grow a memory, see <see cref="MemoryGrowthAnalysis"/>).
+    /// </summary>
+    private void NoteMemory0Growth(in Instruction ins)
     {
-        if (_memory0LimitSlots is int slots && slots != 0 && op is Opcode.Call or Opcode.CallIndirect or Opcode.CallRef or Opcode.MemoryGrow)
+        if (_memory0LimitSlots is int slots && slots != 0
+            && (ins.Opcode is Opcode.CallIndirect or Opcode.CallRef or Opcode.MemoryGrow
+                || (ins.Opcode == Opcode.Call && _module.CallMayGrowMemory(ins.Index))))
             _memory0LimitsStale = true;
     }
 
@@ -354,9 +365,10 @@ internal sealed partial class FunctionCompiler
     /// size) is inside memory <paramref name="memory"/> (for a 32-bit memory one signed 64-bit comparison against a cached
     /// limit; for a 64-bit one an unsigned comparison plus, with a non-zero offset, a wrap-around check), then leaves the
     /// native address of the first byte on the stack. <paramref name="addressLocal"/>: the wasm local the address was read
-    /// from, or -1 (redundant checks are skipped through it, on memory 0).
+    /// from, or -1 (redundant checks are skipped through it, on memory 0). <paramref name="checkEnd"/>, when larger than
+    /// offset + size: the end the check covers (a merged check, see FunctionCompiler.CheckMerging.cs).
     /// </summary>
-    private void EmitEffectiveAddress(ulong offset, int size, int addressLocal = -1, uint memory = 0)
+    private void EmitEffectiveAddress(ulong offset, int size, int addressLocal = -1, uint memory = 0, ulong checkEnd = 0)
     {
         if (memory != 0 || IsMemory64(memory))
         {
@@ -377,8 +389,9 @@ internal sealed partial class FunctionCompiler
             Release(address);
             return;
         }
+        ulong extra = checkEnd > end ? checkEnd - end : 0;
         if (addressLocal >= 0)
-            _checkedAddressLocals[addressLocal] = Math.Max(end, _checkedAddressLocals.GetValueOrDefault(addressLocal));
+            _checkedAddressLocals[addressLocal] = Math.Max(end + extra, _checkedAddressLocals.GetValueOrDefault(addressLocal));
         if (_memory0LimitSlots is not null && _compactChecks)
         {
             // Memory 0 not shared, a big function: ea stays on the stack (the trap label takes it along), 6 IL instructions
@@ -395,7 +408,7 @@ internal sealed partial class FunctionCompiler
         var ea = Rent(typeof(long));
         EmitWidenedAddress(offset);
         _il.Emit(OpCodes.Stloc, ea);
-        EmitBoundsCheck(ea, size);
+        EmitBoundsCheck(ea, size, extra);
         _il.Emit(OpCodes.Ldloc, _memoryBase!);
         _il.Emit(OpCodes.Ldloc, ea);
         _il.Emit(OpCodes.Conv_U);
@@ -461,13 +474,22 @@ internal sealed partial class FunctionCompiler
         _il.MarkLabel(ok);
     }
 
-    private void EmitBoundsCheck(LocalBuilder ea, int size)
+    /// <summary>
+    /// Traps unless <paramref name="ea"/> + <paramref name="size"/> + <paramref name="extra"/> fits in memory 0 (extra: bytes
+    /// a merged check also covers, only on a memory 0 that is not shared).
+    /// </summary>
+    private void EmitBoundsCheck(LocalBuilder ea, int size, ulong extra = 0)
     {
         if (_memory0LimitSlots is not null)
         {
             // A memory that is not shared: the cached limits are exact (refreshed after every call and memory.grow, see
             // EmitMemory0LimitRefresh), so a failed check traps at once, through one trap block shared by the function.
             _il.Emit(OpCodes.Ldloc, ea);
+            if (extra != 0)
+            {
+                _il.Emit(OpCodes.Ldc_I8, (long)extra);
+                _il.Emit(OpCodes.Add);
+            }
             _il.Emit(OpCodes.Ldloc, Memory0Limit(size));
             EmitOutOfBoundsBranch(OpCodes.Bgt);
             return;
@@ -488,7 +510,8 @@ internal sealed partial class FunctionCompiler
     {
         int addressLocal = _origin[^1];
         Pop();
-        EmitEffectiveAddress(ins.MemOffset, size, addressLocal, ins.Memory);
+        ulong checkEnd = ins.Memory == 0 ? MergedLoadEnd(addressLocal, ins.MemOffset + (ulong)size) : 0;
+        EmitEffectiveAddress(ins.MemOffset, size, addressLocal, ins.Memory, checkEnd);
         if (size > 1) _il.Emit(OpCodes.Unaligned, (byte)1);
         _il.Emit(load);
         if (widen is { } w) _il.Emit(w);

@@ -24,6 +24,11 @@ internal sealed partial class FunctionCompiler
     /// </summary>
     private void RotateInline(bool left, ValType type)
     {
+        if (ConstantRotationCount(type) is int constant)
+        {
+            RotateByConstant(left, type, constant);
+            return;
+        }
         var count = Rent(typeof(int));
         _il.Emit(OpCodes.Ldsfld, RuntimeMembers.OpaqueZero);
         if (type == I64)
@@ -114,5 +119,86 @@ internal sealed partial class FunctionCompiler
             return;
         }
         Helper(helper, 2, type);
+    }
+
+    /// <summary>
+    /// The count of a rotation whose count is the constant pushed by the previous instruction and whose result only feeds
+    /// integer arithmetic (see <see cref="RotationFeedsArithmetic"/>), or null. Such a rotation needs no
+    /// <see cref="WasmOps.OpaqueZero"/>: dotnet/runtime#129288 drops the zero test of a compare whose operand is the
+    /// rotation itself, and here the value compared (if any) is the result of an add, xor... (which set the flags) or a
+    /// local holding a copy.
+    /// </summary>
+    private int? ConstantRotationCount(ValType type)
+    {
+        if (_position == 0) return null;
+        var previous = _code[_position - 1];
+        int? count = previous.Opcode switch
+        {
+            Opcode.I32Const when type == I32 => previous.I32 & 31,
+            Opcode.I64Const when type == I64 => (int)(previous.I64 & 63),
+            _ => null,
+        };
+        return count is not null && RotationFeedsArithmetic() ? count : null;
+    }
+
+    /// <summary>
+    /// True when the value the current instruction pushes is consumed, within 64 instructions, by a binary integer
+    /// operator (add, sub, mul, and, or, xor, shifts, rotations); in between, only <c>local.tee</c>s (of it or of another
+    /// value), pushes of other operands (local.get, global.get, constants), and binary operators, loads and local.set on
+    /// values above it. Any other instruction (a compare, eqz, a branch, a call...) returns false.
+    /// </summary>
+    private bool RotationFeedsArithmetic()
+    {
+        int depth = 0; // the value's position below the top of the stack
+        for (int i = _position + 1; i < _code.Count && i <= _position + 64; i++)
+        {
+            switch (_code[i].Opcode)
+            {
+                case Opcode.LocalTee:
+                    break; // stores a copy of the top value and leaves it
+                case Opcode.LocalSet when depth > 0:
+                    depth--; // pops another value
+                    break;
+                case >= Opcode.I32Load and <= Opcode.I64Load32U when depth > 0:
+                    break; // replaces another value (an address) by the loaded one
+                case Opcode.LocalGet or Opcode.GlobalGet or Opcode.I32Const or Opcode.I64Const:
+                    depth++;
+                    break;
+                case Opcode.I32Add or Opcode.I32Sub or Opcode.I32Mul or Opcode.I32And or Opcode.I32Or or Opcode.I32Xor
+                    or Opcode.I32Shl or Opcode.I32ShrS or Opcode.I32ShrU or Opcode.I32Rotl or Opcode.I32Rotr
+                    or Opcode.I64Add or Opcode.I64Sub or Opcode.I64Mul or Opcode.I64And or Opcode.I64Or or Opcode.I64Xor
+                    or Opcode.I64Shl or Opcode.I64ShrS or Opcode.I64ShrU or Opcode.I64Rotl or Opcode.I64Rotr:
+                    if (depth <= 1) return true;
+                    depth--;
+                    break;
+                default:
+                    return false;
+            }
+        }
+        return false;
+    }
+
+    /// <summary>
+    /// A rotation by the constant <paramref name="count"/> (the count already on the stack is dropped): the shift pattern
+    /// with constant shift amounts, which RyuJIT turns into <c>rol</c>/<c>ror</c> by an immediate; a count of 0 leaves the value.
+    /// </summary>
+    private void RotateByConstant(bool left, ValType type, int count)
+    {
+        _il.Emit(OpCodes.Pop);
+        PopN(1);
+        if (count == 0) return;
+        var value = Rent(ClrTypes.Of(type));
+        _il.Emit(OpCodes.Stloc, value);
+        int width = type == I64 ? 64 : 32;
+        _il.Emit(OpCodes.Ldloc, value);
+        Ldc(count);
+        _il.Emit(left ? OpCodes.Shl : OpCodes.Shr_Un);
+        _il.Emit(OpCodes.Ldloc, value);
+        Ldc(width - count);
+        _il.Emit(left ? OpCodes.Shr_Un : OpCodes.Shl);
+        _il.Emit(OpCodes.Or);
+        Release(value);
+        PopN(1);
+        Push(type);
     }
 }

@@ -10,14 +10,19 @@ internal sealed partial class FunctionCompiler
     /// <summary>The methods of the outlined regions this function calls, by synthetic function index minus <see cref="FunctionSplitter.Result.CallBase"/>.</summary>
     private MethodBuilder[]? _outlinedMethods;
     private FunctionSplitter.Result? _split;
+    /// <summary>
+    /// This method is an outlined region: if it calls, it always checks the stack at entry (the stack-bound analysis of
+    /// its function did not count the region's own frame between the function and its callees).
+    /// </summary>
+    private bool _outlinedRegion;
 
     /// <summary>
     /// Compiles the regions of <paramref name="split"/> into methods <c>{name}_r{k}</c> of <paramref name="owner"/>
     /// (never inlined: that would undo the split) and the outer function into <paramref name="method"/>.
     /// </summary>
     /// <returns>The size of the outer method's IL in bytes.</returns>
-    private static int CompileSplit(ModuleCompilation module, CodeUnit unit, MethodBuilder method, TypeBuilder owner, FuncType type,
-        ValType[] declaredLocals, FunctionSplitter.Result split)
+    private static int CompileSplit(ModuleCompilation module, CodeUnit unit, int definedIndex, MethodBuilder method, TypeBuilder owner,
+        FuncType type, ValType[] declaredLocals, FunctionSplitter.Result split)
     {
         var methods = new MethodBuilder[split.Regions.Count];
         for (int r = 0; r < methods.Length; r++)
@@ -29,11 +34,14 @@ internal sealed partial class FunctionCompiler
         for (int r = 0; r < methods.Length; r++)
         {
             var region = split.Regions[r];
-            new FunctionCompiler(module, methods[r].GetILGenerator(), region.Type, region.Locals) { _unit = unit }.Run(region.Code);
+            new FunctionCompiler(module, methods[r].GetILGenerator(), region.Type, region.Locals)
+            {
+                _unit = unit, _definedIndex = definedIndex, _outlinedRegion = true,
+            }.Run(region.Code);
         }
         var outer = new FunctionCompiler(module, method.GetILGenerator(), type, [.. declaredLocals, .. split.ExtraLocals])
         {
-            _unit = unit, _outlinedMethods = methods, _split = split,
+            _unit = unit, _definedIndex = definedIndex, _outlinedMethods = methods, _split = split,
         };
         outer.Run(split.Code);
         return outer._il.ILOffset;
@@ -43,11 +51,15 @@ internal sealed partial class FunctionCompiler
     /// A dry run: compiles the function (split when <paramref name="split"/> is given, the outer function only) into an
     /// <see cref="ILCounter"/>, which counts what the JIT's optimisation limits are about.
     /// </summary>
-    internal static ILCounter Measure(ModuleCompilation module, CodeUnit unit, FuncType type, ValType[] declaredLocals, List<Instruction> code,
-        FunctionSplitter.Result? split = null)
+    /// <remarks><paramref name="region"/>: the code is an outlined region of function <paramref name="definedIndex"/>.</remarks>
+    internal static ILCounter Measure(ModuleCompilation module, CodeUnit unit, int definedIndex, FuncType type, ValType[] declaredLocals,
+        List<Instruction> code, FunctionSplitter.Result? split = null, bool region = false)
     {
         var counter = new ILCounter();
-        var compiler = new FunctionCompiler(module, counter, type, split is null ? declaredLocals : [.. declaredLocals, .. split.ExtraLocals]) { _unit = unit };
+        var compiler = new FunctionCompiler(module, counter, type, split is null ? declaredLocals : [.. declaredLocals, .. split.ExtraLocals])
+        {
+            _unit = unit, _definedIndex = definedIndex, _outlinedRegion = region,
+        };
         if (split is not null)
         {
             compiler._split = split;

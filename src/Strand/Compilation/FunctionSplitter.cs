@@ -99,7 +99,7 @@ internal static class FunctionSplitter
         if (total < MeasureFromUnits || !loops) return null;
         var type = module.FunctionTypes[module.ImportedFunctionCount + definedIndex];
         var locals = module.Definition.Bodies[definedIndex].ExpandLocals();
-        var whole = FunctionCompiler.Measure(module, unit, type, locals, code);
+        var whole = FunctionCompiler.Measure(module, unit, definedIndex, type, locals, code);
         double hard = HardOvershoot(whole), soft = SoftOvershoot(whole);
         if (Trace) Console.Error.WriteLine($"split: f{module.ImportedFunctionCount + definedIndex} {total} units, {whole.Bytes} B, {whole.Instructions} ins, {whole.Blocks} bb, {whole.Locals} loc, {whole.InlineLocals} inl");
         // Over the inlining limit only: compiled whole. Splitting such functions for that alone was measured to cost more
@@ -113,7 +113,7 @@ internal static class FunctionSplitter
         {
             var split = TrySplit(module, definedIndex, code, units, heights: heights);
             if (split is null) break;
-            var outer = FunctionCompiler.Measure(module, unit, type, locals, code, split);
+            var outer = FunctionCompiler.Measure(module, unit, definedIndex, type, locals, code, split);
             double outerOver = HardOvershoot(outer);
             // Smaller regions leave more in the outer function when the big runs are loop-free code inside a loop (see
             // Outlinable): once the outer function stops shrinking, no smaller size will fit.
@@ -123,7 +123,7 @@ internal static class FunctionSplitter
             if (Trace) Console.Error.WriteLine($"split:   {units} units: {split.Regions.Count} regions, outer {outer.Bytes} B, {outer.Instructions} ins, {outer.Blocks} bb, {outer.InlineLocals} inl");
             foreach (var region in split.Regions)
             {
-                var r = FunctionCompiler.Measure(module, unit, region.Type, region.Locals, region.Code);
+                var r = FunctionCompiler.Measure(module, unit, definedIndex, region.Type, region.Locals, region.Code, region: true);
                 if (Trace) Console.Error.WriteLine($"split:     region {r.Bytes} B, {r.Instructions} ins, {r.Blocks} bb, {r.Locals} loc, {r.InlineLocals} inl, {region.Type.Params.Length} locals in, {region.Type.Results.Length} out");
                 hardFit &= HardOvershoot(r) <= 1;
                 softFit &= SoftOvershoot(r) <= 1;

@@ -47,6 +47,28 @@ internal sealed class ModuleCompilation
     /// <summary>For globals whose value is a compile-time constant: the constant instruction.</summary>
     public Instruction?[] ConstantGlobals { get; }
 
+    /// <summary>
+    /// False when a call of function <paramref name="functionIndex"/> cannot grow any memory (see
+    /// <see cref="MemoryGrowthAnalysis"/>); computed for the whole module on first use.
+    /// </summary>
+    public bool CallMayGrowMemory(uint functionIndex)
+    {
+        var mayGrow = LazyInitializer.EnsureInitialized(ref _mayGrowMemory, () => MemoryGrowthAnalysis.MayGrowMemory(Definition));
+        return functionIndex >= (uint)mayGrow.Length || mayGrow[functionIndex];
+    }
+    private bool[]? _mayGrowMemory;
+
+    /// <summary>
+    /// True when defined function <paramref name="definedIndex"/>, if it calls, needs its entry stack check and interrupt
+    /// poll (see <see cref="StackBoundAnalysis"/>); computed for the whole module on first use.
+    /// </summary>
+    public bool NeedsEntryCheck(int definedIndex)
+    {
+        var check = LazyInitializer.EnsureInitialized(ref _entryChecks, () => StackBoundAnalysis.NeedsEntryCheck(Definition, FunctionTypes));
+        return check[ImportedFunctionCount + definedIndex];
+    }
+    private bool[]? _entryChecks;
+
     /// <summary>The canonical id of the module's type <paramref name="typeIndex"/> (<see cref="TypeRegistry"/>).</summary>
     public int TypeId(uint typeIndex) => (_typeIds ??= TypeRegistry.CanonicalIds(Definition))[typeIndex];
     private int[]? _typeIds;

@@ -1,6 +1,7 @@
 using System.Reflection;
 using System.Reflection.Emit;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using Strand.Binary;
 using Strand.Runtime;
 
@@ -280,7 +281,8 @@ internal sealed class CompiledModule
     [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
     internal static nint Resolve(Instance instance, int definedIndex)
     {
-        nint code = instance.Code[definedIndex];
+        // definedIndex is a constant of the compiled call, below Code.Length (one entry per defined function): no bounds check.
+        nint code = Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(instance.Code), definedIndex);
         return code != 0 ? code : ResolveSlow(instance, definedIndex);
     }
 

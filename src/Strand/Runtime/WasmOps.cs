@@ -334,6 +334,14 @@ internal static class WasmOps
         return 0;
     }
 
+    /// <summary>The trap of a failed trapping truncation of <paramref name="a"/> (the compiler emits <c>throw</c>): NaN is "invalid conversion to integer", anything else "integer overflow".</summary>
+    public static Exception TruncationTrap(float a) =>
+        new TrapException(float.IsNaN(a) ? TrapCode.InvalidConversionToInteger : TrapCode.IntegerOverflow);
+
+    /// <inheritdoc cref="TruncationTrap(float)"/>
+    public static Exception TruncationTrap(double a) =>
+        new TrapException(double.IsNaN(a) ? TrapCode.InvalidConversionToInteger : TrapCode.IntegerOverflow);
+
     [DoesNotReturn, MethodImpl(MethodImplOptions.NoInlining)]
     private static void ThrowTruncation(bool isNaN) =>
         throw new TrapException(isNaN ? TrapCode.InvalidConversionToInteger : TrapCode.IntegerOverflow);

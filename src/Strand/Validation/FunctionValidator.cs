@@ -60,6 +60,7 @@ internal sealed partial class FunctionValidator
         body.TryRegionCount = validator._tryRegions;
         body.TryNestingUnits = validator._tryNestingUnits;
         body.TryExitUnits = validator._tryExitUnits;
+        validator.RecordCallFacts(body);
     }
 
     private WasmValidationException Error(string reason) =>
@@ -287,6 +288,7 @@ internal sealed partial class FunctionValidator
         var op = ins.Opcode;
         if (!IsStraightLine(op)) _spillUnits += (op is Opcode.Block or Opcode.Loop or Opcode.If ? 3L : 2L) * _operands.Count;
         if (op == Opcode.Loop) _loops++;
+        if (IsCallGrowthOrBlock(op)) NoteCallGrowthOrBlock(in ins);
         switch (op)
         {
             case Opcode.Unreachable:
