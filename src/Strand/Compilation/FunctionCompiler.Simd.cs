@@ -39,14 +39,15 @@ internal sealed partial class FunctionCompiler
                 return;
             case SimdImmediate.MemArg or SimdImmediate.MemArgLane:
                 EmitSimdMemory(ins, info, SimdMethods[ins.Opcode]);
-                if (info.Results.Length == 1) _facts[^1] = ValueFacts.NonConstantVector;
+                if (info.Results.Length == 1) _facts[^1] = ValueFacts.NonConstant;
                 return;
         }
+        if (ins.Opcode is Opcode.I32x4Shl or Opcode.I32x4ShrU && TryEmitRotation(ins)) return;
         if (FoldableFloatArithmetic.Contains(ins.Opcode)) HideFoldableOperands(ins.Opcode, info.Operands.Length);
         // A result computed from a non-constant vector (or a splat of a scalar just loaded) is not a constant either.
         bool nonConstant = info.Operands is [not ValType.V128] && _position > 0 && _code[_position - 1].Opcode is >= Opcode.I32Load and <= Opcode.I64Load32U;
         for (int i = 1; i <= info.Operands.Length; i++)
-            if (info.Operands[^i] == ValType.V128 && (_facts[^i] & ValueFacts.NonConstantVector) != 0) nonConstant = true;
+            if (info.Operands[^i] == ValType.V128 && (_facts[^i] & ValueFacts.NonConstant) != 0) nonConstant = true;
         if (SimdIntrinsics.Table.TryGetValue(ins.Opcode, out var direct)) EmitIntrinsic(direct, ins.Lane);
         else
         {
@@ -55,7 +56,7 @@ internal sealed partial class FunctionCompiler
         }
         PopN(info.Operands.Length);
         foreach (var result in info.Results) Push(result);
-        if (nonConstant && info.Results is [ValType.V128]) _facts[^1] = ValueFacts.NonConstantVector;
+        if (nonConstant && info.Results is [ValType.V128]) _facts[^1] = ValueFacts.NonConstant;
     }
 
     /// <summary>The instructions whose float arithmetic RyuJIT folds with constant operands (see <see cref="SimdOps.Opaque"/>).</summary>
@@ -82,8 +83,8 @@ internal sealed partial class FunctionCompiler
         for (int i = count - 1; i >= 0; i--) // operand i is at _facts[^(count - i)]
         {
             var facts = _facts[^(count - i)];
-            hide[i] = (facts & (ValueFacts.NonConstantVector | ValueFacts.BenignConstantVector)) == 0
-                && ((facts & ValueFacts.ZeroVector) == 0 || (isSub && i == 1));
+            hide[i] = (facts & (ValueFacts.NonConstant | ValueFacts.BenignConstant)) == 0
+                && ((facts & ValueFacts.Zero) == 0 || (isSub && i == 1));
             if (hide[i]) lowest = i;
         }
         if (lowest == count) return; // nothing to hide: no extra code
@@ -107,13 +108,13 @@ internal sealed partial class FunctionCompiler
     /// <summary>What a <c>v128.const</c> is to <see cref="HideFoldableOperands"/>: zero, benign, or possibly foldable.</summary>
     private static ValueFacts ConstantFacts(ulong low, ulong high)
     {
-        if (low == 0 && high == 0) return ValueFacts.ZeroVector;
+        if (low == 0 && high == 0) return ValueFacts.Zero;
         bool AllLanes(Func<float, bool> f32, Func<double, bool> f64) =>
             f32(Lane(low)) && f32(Lane(low >> 32)) && f32(Lane(high)) && f32(Lane(high >> 32))
             || f64(BitConverter.UInt64BitsToDouble(low)) && f64(BitConverter.UInt64BitsToDouble(high));
         bool anyNaN = !AllLanes(x => !float.IsNaN(x), _ => false) || !AllLanes(_ => false, x => !double.IsNaN(x));
         bool identityLanes = AllLanes(x => MathF.Abs(x) is 0f or 1f, x => Math.Abs(x) is 0.0 or 1.0);
-        return anyNaN || identityLanes ? ValueFacts.None : ValueFacts.BenignConstantVector;
+        return anyNaN || identityLanes ? ValueFacts.None : ValueFacts.BenignConstant;
     }
 
     private static float Lane(ulong bits) => BitConverter.UInt32BitsToSingle((uint)bits);
@@ -132,6 +133,11 @@ internal sealed partial class FunctionCompiler
                 _il.Emit(OpCodes.Call, op.Method);
                 FromLanes();
                 break;
+            case SimdIntrinsics.Kind.Binary when op.Lane == typeof(byte):
+                _il.Emit(OpCodes.Call, op.Method);
+                if (op.Negated) _il.Emit(OpCodes.Call, op.Not);
+                FromLanes();
+                break;
             case SimdIntrinsics.Kind.Binary:
             {
                 var b = Rent(V128);
@@ -145,6 +151,14 @@ internal sealed partial class FunctionCompiler
                 FromLanes();
                 break;
             }
+            case SimdIntrinsics.Kind.Shift when _position > 0 && _code[_position - 1].Opcode == Opcode.I32Const:
+                // a constant count: the immediate form of the shift
+                _il.Emit(OpCodes.Pop);
+                ToLanes();
+                Ldc(_code[_position - 1].I32 & (LaneBytes(op.Lane) * 8 - 1));
+                _il.Emit(OpCodes.Call, op.Method);
+                FromLanes();
+                break;
             case SimdIntrinsics.Kind.Shift:
             {
                 var count = Rent(typeof(int));
@@ -216,17 +230,39 @@ internal sealed partial class FunctionCompiler
     }
 
     /// <summary>
-    /// <c>i8x16.shuffle</c> with constant lane indices: <c>Shuffle(a, ia) | Shuffle(b, ib)</c>, where ia keeps the
-    /// indices below 16 and ib the others less 16, every other lane 0x80 (out of range: selects 0). A shuffle that
-    /// takes every lane from one operand is one <c>Shuffle</c>; the JIT makes each a <c>pshufb</c>/<c>tbl</c> with a constant.
+    /// <c>i8x16.shuffle</c> with constant lane indices, [a b] → [result]: shuffles that follow through an overwritten
+    /// local are folded in, whole-lane shuffles and (on Arm64) every two-operand one become single instructions
+    /// (FunctionCompiler.SimdPatterns.cs); the rest is <see cref="EmitShuffleOfTwo"/>.
     /// </summary>
     private void EmitShuffle(ulong low, ulong high)
+    {
+        var indices = ComposeShuffles(ShuffleIndices(low, high));
+        if (TryEmitLaneShuffle(indices)) return;
+        if (SimdIsa.AdvSimdArm64 && indices.Any(i => i < 16) && indices.Any(i => i >= 16))
+        {
+            var b = Rent(V128);
+            var a = Rent(V128);
+            _il.Emit(OpCodes.Stloc, b);
+            _il.Emit(OpCodes.Stloc, a);
+            EmitTableLookup2(a, b, indices);
+            Release(a);
+            Release(b);
+        }
+        else EmitShuffleOfTwo(indices);
+    }
+
+    /// <summary>
+    /// [a b] → <c>Shuffle(a, ia) | Shuffle(b, ib)</c>, where ia keeps the indices below 16 and ib the others less 16,
+    /// every other lane 0x80 (out of range: selects 0). A shuffle that takes every lane from one operand is one
+    /// <c>Shuffle</c>; the JIT makes each a <c>pshufb</c>/<c>tbl</c> with a constant.
+    /// </summary>
+    private void EmitShuffleOfTwo(byte[] indices)
     {
         ulong first = 0, firstHigh = 0, second = 0, secondHigh = 0;
         bool usesFirst = false, usesSecond = false;
         for (int i = 0; i < 16; i++)
         {
-            int index = (int)((i < 8 ? low : high) >> (8 * (i & 7))) & 0xFF;
+            int index = indices[i];
             ulong a = index < 16 ? (ulong)index : 0x80, b = index >= 16 ? (ulong)(index - 16) : 0x80;
             usesFirst |= index < 16;
             usesSecond |= index >= 16;

@@ -37,6 +37,8 @@ internal sealed partial class FunctionCompiler
         public int Depth;
         /// <summary>A try_table with clauses or a legacy try: its protected region.</summary>
         public TryRegion? Region;
+        /// <summary>f32/f64/v128 locals first assigned in this construct (their initial value may reach code after it).</summary>
+        public List<int>? AssignedLocals;
 
         public ValType[] BranchTypes => Kind == ControlKind.Loop ? Params : Results;
     }
@@ -69,12 +71,13 @@ internal sealed partial class FunctionCompiler
         None = 0,
         /// <summary>The result of a shift (see <see cref="Xor"/>).</summary>
         ShiftResult = 1,
-        /// <summary>A v128 the JIT cannot see as a constant (a load, or computed from one); see <see cref="HideFoldableOperands"/>.</summary>
-        NonConstantVector = 2,
-        /// <summary>A v128 constant no float arithmetic folds with (no NaN lane, not all lanes 0 or 1).</summary>
-        BenignConstantVector = 4,
-        /// <summary>A v128 of zero bits (a declared local's initial value): folded only as the subtrahend of sub.</summary>
-        ZeroVector = 8,
+        /// <summary>An f32, f64 or v128 the JIT cannot see as a constant (a load, or computed from one); see
+        /// <see cref="HideFoldableOperands"/> and <see cref="HideFoldableScalarOperands"/>.</summary>
+        NonConstant = 2,
+        /// <summary>A float or v128 constant no float arithmetic folds with (not NaN, not 0 or 1 in magnitude).</summary>
+        BenignConstant = 4,
+        /// <summary>+0.0 or a v128 of zero bits (a declared local's initial value): folded only as the subtrahend of sub.</summary>
+        Zero = 8,
     }
     /// <summary>
     /// Locals whose value, used as an address, was already bounds-checked up to the given end
@@ -108,17 +111,22 @@ internal sealed partial class FunctionCompiler
         _localTypes = [.. type.Params, .. declaredLocals];
         _locals = new LocalBuilder?[_localTypes.Length];
         _localFacts = new ValueFacts[_localTypes.Length];
-        for (int i = _paramCount; i < _localTypes.Length; i++) if (_localTypes[i] == ValType.V128) _localFacts[i] = ValueFacts.ZeroVector;
+        for (int i = _paramCount; i < _localTypes.Length; i++) if (_localTypes[i] == ValType.V128) _localFacts[i] = ValueFacts.Zero;
+        _floatLocalAssigned = new bool[_localTypes.Length];
+        _floatLocalInitialReaches = new bool[_localTypes.Length];
+        Array.Fill(_floatLocalInitialReaches, true);
         for (int i = _paramCount; i < _localTypes.Length; i++) _locals[i] = il.DeclareLocal(ClrTypes.Of(_localTypes[i]));
     }
 
     /// <summary>Compiles defined function <paramref name="definedIndex"/> (its instructions: <paramref name="code"/>, from <see cref="Decode"/>) into <paramref name="method"/>.</summary>
     /// <returns>The size of the emitted IL in bytes.</returns>
-    public static int Compile(ModuleCompilation module, CodeUnit unit, int definedIndex, MethodBuilder method, List<Instruction> code)
+    public static int Compile(ModuleCompilation module, CodeUnit unit, int definedIndex, MethodBuilder method, List<Instruction> code,
+        TypeBuilder owner, FunctionSplitter.Result? split)
     {
         var def = module.Definition;
         var body = def.Bodies[definedIndex];
         var type = module.FunctionTypes[module.ImportedFunctionCount + definedIndex];
+        if (split is not null) return CompileSplit(module, unit, definedIndex, method, owner, type, body.ExpandLocals(), split);
         var compiler = new FunctionCompiler(module, method.GetILGenerator(), type, body.ExpandLocals()) { _unit = unit, _definedIndex = definedIndex };
         compiler.Run(code);
         return compiler._il.ILOffset;
@@ -137,6 +145,7 @@ internal sealed partial class FunctionCompiler
     private void Run(List<Instruction> code)
     {
         EmitPrologue(code);
+        HideFloatParameters(code);
         _controls.Add(new Control { Kind = ControlKind.Function, Results = _type.Results, Height = 0 });
         _code = code;
         for (_position = 0; _position < code.Count; _position++)
@@ -146,7 +155,9 @@ internal sealed partial class FunctionCompiler
             else
             {
                 EmitMemory0LimitRefresh(ins.Opcode);
+                var folding = BeforeScalarFolding(ins);
                 EmitInstruction(ins);
+                AfterScalarFolding(folding);
                 NoteMemory0Growth(in ins);
             }
             if (_controls.Count == 0) break;
@@ -179,47 +190,6 @@ internal sealed partial class FunctionCompiler
                 default:
                     return false;
             }
-        }
-        return false;
-    }
-
-    /// <summary>
-    /// True when the value pushed by the constant at the current position is consumed by a float
-    /// add/sub/mul/div within a few simple instructions, or stored into a local, or followed by a call. The JIT
-    /// folds x*1, x/1, x-0, -0-x, x+-0 and -1*x, which is wrong for signalling NaN inputs (wasm requires a
-    /// quieted NaN result).
-    /// </summary>
-    private bool ConstantFeedsFloatArithmetic()
-    {
-        int above = 0;
-        for (int i = _position + 1; i < _code.Count && i <= _position + 16; i++)
-        {
-            var op = _code[i].Opcode;
-            int pops, pushes = 1;
-            switch (op)
-            {
-                case Opcode.LocalGet or Opcode.GlobalGet or Opcode.I32Const or Opcode.I64Const or Opcode.F32Const or Opcode.F64Const:
-                    pops = 0;
-                    break;
-                case Opcode.F32Add or Opcode.F32Sub or Opcode.F32Mul or Opcode.F32Div
-                    or Opcode.F64Add or Opcode.F64Sub or Opcode.F64Mul or Opcode.F64Div:
-                    if (above < 2) return true;
-                    pops = 2;
-                    break;
-                // Stored into a local, or passed to a callee the JIT may inline, the constant can reach arithmetic
-                // anywhere later (the JIT propagates it), so it is hidden too.
-                case Opcode.LocalSet or Opcode.LocalTee when above == 0:
-                case Opcode.Call:
-                    return true;
-                case >= Opcode.I32Eqz and <= Opcode.I64Extend32S:
-                    pops = IsUnaryNumeric(op) ? 1 : 2;
-                    break;
-                default:
-                    return false;
-            }
-            if (pops == 1 && above == 0) continue; // neg, abs, a conversion of the constant: still a constant
-            if (pops > above) return false;
-            above += pushes - pops;
         }
         return false;
     }
@@ -298,7 +268,7 @@ internal sealed partial class FunctionCompiler
         // Only functions that call can recurse; leaf functions, and callers that cannot recurse and stay within a leaf's
         // stack budget down to the next check (StackBoundAnalysis), need neither guard. The stack check comes first:
         // nothing loaded below lives across its thread-static read (a call to __tls_get_addr on linux-x64) or slow path.
-        bool entryCheck = calls && _module.NeedsEntryCheck(_definedIndex);
+        bool entryCheck = calls && (_outlinedRegion || _module.NeedsEntryCheck(_definedIndex));
         if (entryCheck) EmitStackCheck();
         if (calls || loops)
         {
@@ -348,7 +318,7 @@ internal sealed partial class FunctionCompiler
         _il.MarkLabel(ok);
     }
 
-    private static bool IsMemoryInstruction(Opcode op) =>
+    internal static bool IsMemoryInstruction(Opcode op) =>
         op is >= Opcode.I32Load and <= Opcode.MemoryGrow
             or Opcode.MemoryCopy or Opcode.MemoryFill or Opcode.MemoryInit
             || ((ushort)op is >= 0xFE00 and <= 0xFEFF && op != Opcode.AtomicFence)
@@ -595,6 +565,11 @@ internal sealed partial class FunctionCompiler
 
     private void DoCall(uint functionIndex)
     {
+        if (functionIndex >= _module.FunctionTypes.Length)
+        {
+            CallOutlined(functionIndex); // FunctionCompiler.Outlining.cs
+            return;
+        }
         var type = _module.FunctionTypes[functionIndex];
         var extras = PushResultAddresses(type);
         if (functionIndex < _module.ImportedFunctionCount)
@@ -697,7 +672,7 @@ internal sealed partial class FunctionCompiler
         else _il.Emit(OpCodes.Ldloc, _locals[index]!);
         Push(_localTypes[index]);
         _origin[^1] = (int)index;
-        _facts[^1] = _localFacts[index];
+        _facts[^1] = LocalFactsAtRead(index);
     }
 
     private void LocalSet(uint index)
@@ -708,7 +683,7 @@ internal sealed partial class FunctionCompiler
             else _il.Emit(OpCodes.Starg, (short)index);
         }
         else _il.Emit(OpCodes.Stloc, _locals[index]!);
-        _localFacts[index] = _facts[^1];
+        _localFacts[index] = LocalFactsAtWrite(index, _facts[^1]);
         Pop();
         LocalWritten(index);
     }
@@ -808,10 +783,10 @@ internal sealed partial class FunctionCompiler
             case Opcode.F32Const:
             {
                 float value = BitConverter.UInt32BitsToSingle(ins.F32Bits);
-                if (float.IsNaN(value) || (MathF.Abs(value) is 0f or 1f && ConstantFeedsFloatArithmetic()))
+                if (float.IsNaN(value))
                 {
                     // NaN: the JIT keeps float literals as doubles, which would quiet a signalling NaN.
-                    // 0 and 1 feeding arithmetic: opaque, so the JIT cannot fold identities (see ConstantFeedsFloatArithmetic).
+                    // (0 and 1 are hidden where they meet arithmetic: HideFoldableScalarOperands.)
                     Ldc((int)ins.F32Bits);
                     _il.Emit(OpCodes.Call, RuntimeMembers.Op(nameof(WasmOps.F32FromBits)));
                 }
@@ -821,7 +796,7 @@ internal sealed partial class FunctionCompiler
             case Opcode.F64Const:
             {
                 double value = BitConverter.UInt64BitsToDouble(ins.F64Bits);
-                if (double.IsNaN(value) || (Math.Abs(value) is 0.0 or 1.0 && ConstantFeedsFloatArithmetic()))
+                if (double.IsNaN(value))
                 {
                     _il.Emit(OpCodes.Ldc_I8, (long)ins.F64Bits);
                     _il.Emit(OpCodes.Call, RuntimeMembers.Op(nameof(WasmOps.F64FromBits)));

@@ -81,4 +81,10 @@ internal sealed class ModuleCompilation
     /// <see cref="Instance.TypeIds"/> instead of baking them in.
     /// </summary>
     public bool PortableTypeIds { get; init; }
+
+    /// <summary>Null: functions are split when the JIT would not optimise them; else the forced region size (testing; <see cref="FunctionSplitter.Plan"/>).</summary>
+    public int? SplitUnits { get; init; } = FunctionSplitter.ConfiguredUnits;
+
+    /// <summary>Functions generated split (<see cref="FunctionSplitter"/>): defined index → number of outlined regions.</summary>
+    public System.Collections.Concurrent.ConcurrentDictionary<int, int> SplitFunctions { get; } = new();
 }

@@ -188,6 +188,12 @@ internal sealed class CompiledModule
 
     private readonly System.Collections.Concurrent.ConcurrentDictionary<int, int> _oversized = new();
 
+    /// <summary>Functions bigger than this are split (<see cref="FunctionSplitter"/>; <see cref="CompileOptions.SplitUnits"/>).</summary>
+    internal int? SplitUnits { get; set; } = FunctionSplitter.ConfiguredUnits;
+
+    /// <summary>Functions generated split so far: defined index → number of outlined regions (docs/compiler.md, "Big functions: split").</summary>
+    public IReadOnlyDictionary<int, int> SplitFunctions => _compilation?.SplitFunctions ?? (IReadOnlyDictionary<int, int>)new Dictionary<int, int>();
+
     /// <summary>Where <see cref="DiagnosticEvent.FunctionNotOptimized"/> goes (<see cref="CompileOptions.Diagnostics"/>).</summary>
     internal Action<Diagnostic>? Diagnostics { get; set; }
 
@@ -321,7 +327,7 @@ internal sealed class CompiledModule
         {
             created = _loaded is not null
                 ? _loaded.GetType(ChunkTypeName(chunk), throwOnError: true)!
-                : EmitChunk(DynamicModule(), _compilation ??= new ModuleCompilation(_definition), chunk).CreateType();
+                : EmitChunk(DynamicModule(), _compilation ??= new ModuleCompilation(_definition) { SplitUnits = SplitUnits }, chunk).CreateType();
         }
         catch (Exception e)
         {
@@ -396,7 +402,7 @@ internal sealed class CompiledModule
             typeof(IgnoresAccessChecksToAttribute).GetConstructor([typeof(string)])!,
             [typeof(ModuleCompiler).Assembly.GetName().Name!]));
         var module = assembly.DefineDynamicModule(name.Name!);
-        var compilation = new ModuleCompilation(_definition) { PortableTypeIds = true };
+        var compilation = new ModuleCompilation(_definition) { PortableTypeIds = true, SplitUnits = SplitUnits };
         for (int c = 0; c < ChunkCount; c++)
         {
             EmitChunk(module, compilation, c).CreateType();
@@ -532,19 +538,26 @@ internal static class FrameGuard
             loops |= ins.Opcode == Opcode.Loop;
             tailCalls |= ins.Opcode is Opcode.ReturnCall or Opcode.ReturnCallIndirect or Opcode.ReturnCallRef;
         }
+        var split = FunctionSplitter.Plan(compilation, unit, definedIndex, code, compilation.SplitUnits);
         long frame = EstimateFrameBytes(definition, definedIndex, type, controls);
+        // An outlined region's frame sits on top of the outer function's (and is no bigger).
+        if (split is not null)
+        {
+            frame *= 2;
+            compilation.SplitFunctions[definedIndex] = split.Regions.Count;
+        }
         // Tiered compilation: a loop running long in tier-0 continues in an on-stack-replacement method whose frame
         // sits on top of the tier-0 frame, so such a function may use two frames' worth of stack.
         if (loops) frame *= 2;
         if (frame <= SmallFrameBytes)
         {
-            return FunctionCompiler.Compile(compilation, unit, definedIndex, entry, code);
+            return FunctionCompiler.Compile(compilation, unit, definedIndex, entry, code, owner, split);
         }
 
         var (ret, ps) = ClrTypes.Signature(type);
         var body = owner.DefineMethod(entry.Name + "_body", MethodAttributes.Public | MethodAttributes.Static, ret, ps);
         body.SetImplementationFlags(MethodImplAttributes.NoInlining);
-        int size = FunctionCompiler.Compile(compilation, unit, definedIndex, body, code);
+        int size = FunctionCompiler.Compile(compilation, unit, definedIndex, body, code, owner, split);
 
         var il = entry.GetILGenerator();
         var ok = il.DefineLabel();

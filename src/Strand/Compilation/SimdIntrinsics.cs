@@ -318,6 +318,8 @@ internal static class SimdIntrinsics
     };
 
     public static MethodInfo CreateOf(Type lane) => Exact(nameof(Vector128.Create), lane);
+    /// <summary><c>Vector128.Create(x, y, z, w)</c> of four lanes (constant arguments fold into a vector constant).</summary>
+    public static MethodInfo CreateOf4(Type lane) => Exact(nameof(Vector128.Create), lane, lane, lane, lane);
     public static MethodInfo CreateScalarOf(Type lane) => Exact(nameof(Vector128.CreateScalar), lane);
     public static MethodInfo WidenLowerOf(Type lane) => Exact(nameof(Vector128.WidenLower), V(lane));
     public static MethodInfo GetElementOf(Type lane) => Generic(nameof(Vector128.GetElement), lane, 2);

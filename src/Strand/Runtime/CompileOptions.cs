@@ -22,6 +22,12 @@ public sealed class CompileOptions
     /// when a function too big for the JIT's optimiser is generated (on first call, on the calling thread). Null: none.
     /// </summary>
     public Action<Diagnostic>? Diagnostics { get; init; }
+
+    /// <summary>
+    /// Internal (tests): functions bigger than this many size units are split into several methods
+    /// (<c>Compilation.FunctionSplitter</c>); null: the default. A small value forces splitting.
+    /// </summary>
+    internal int? SplitUnits { get; init; }
 }
 
 /// <summary>

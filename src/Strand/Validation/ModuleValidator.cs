@@ -252,7 +252,7 @@ public static class ModuleValidator
         return type;
     }
 
-    private static ModuleContext BuildContext(ModuleDefinition module, int[] ids)
+    internal static ModuleContext BuildContext(ModuleDefinition module, int[] ids)
     {
         var functions = new List<FuncType>();
         var functionTypeIndices = new List<uint>();

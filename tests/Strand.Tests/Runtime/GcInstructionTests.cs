@@ -141,7 +141,9 @@ public class GcInstructionTests
     [Fact]
     public void GcObjectsAreCollectedByTheDotNetGc()
     {
-        // A million structs in chains that are dropped every 100 links: only the .NET heap holds them, and it collects them.
+        // A million structs in chains that are dropped every 100 links; then one struct handed to the host and let go:
+        // nothing but the .NET heap holds them, and the .NET GC collects them (checked on the object itself, not on the
+        // process's memory, which other tests running in parallel change).
         var instance = Instantiate("""
             (module (type $cell (struct (field i64) (field (ref null $cell))))
               (func (export "churn") (param i32) (result i64) (local $c (ref null $cell)) (local $sum i64)
@@ -150,11 +152,23 @@ public class GcInstructionTests
                   (local.set $sum (i64.add (local.get $sum) (struct.get $cell 0 (local.get $c))))
                   (if (i32.eqz (i32.rem_u (local.get 0) (i32.const 100))) (then (local.set $c (ref.null none))))
                   (br_if $l (local.tee 0 (i32.sub (local.get 0) (i32.const 1)))))
-                (local.get $sum)))
+                (local.get $sum))
+              (func (export "one") (result anyref) (struct.new $cell (i64.const 1) (ref.null none))))
             """);
-        long before = GC.GetTotalMemory(forceFullCollection: true);
         const long n = 1_000_000;
         Assert.Equal(n * (n + 1) / 2, instance.Invoke("churn", Value.I32((int)n))[0].AsI64);
-        Assert.True(GC.GetTotalMemory(forceFullCollection: true) - before < 16 << 20);
+        var weak = HandOut(instance);
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
+        Assert.False(weak.IsAlive);
+    }
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static WeakReference HandOut(Instance instance)
+    {
+        var value = Assert.Single(instance.Invoke("one"));
+        Assert.IsType<GcStruct>(value.Reference);
+        return new WeakReference(value.Reference);
     }
 }
