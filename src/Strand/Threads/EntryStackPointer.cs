@@ -164,7 +164,7 @@ internal sealed class EntryStackPointer
             var global = def.Globals[d];
             uint index = (uint)(def.ImportedGlobalCount + d);
             if (!global.Type.Mutable || global.Type.Type != ValType.I32) continue;
-            if (ConstI32(def, global.Init) is not { } value || value == 0 || value % 16 != 0) continue;
+            if (ModuleLayout.ConstI32(def, global.Init) is not { } value || value == 0 || value % 16 != 0) continue;
             if (def.Exports.Any(e => e.Kind == ExternalKind.Global && e.Index == index)) continue; // exported under another name
             if (def.Names?.GlobalNames.ContainsKey(index) == true) continue;                      // named otherwise
             candidates.Add(index);
@@ -216,18 +216,5 @@ internal sealed class EntryStackPointer
             }
         }
         return false;
-    }
-
-    private static uint? ConstI32(ModuleDefinition module, ConstExpr expr)
-    {
-        try
-        {
-            var code = expr.Decode(module.Bytes);
-            return code.Count == 1 && code[0].Opcode == Opcode.I32Const ? (uint)code[0].I32 : null;
-        }
-        catch (Exception e) when (e is WasmFormatException or WasmUnsupportedException)
-        {
-            return null;
-        }
     }
 }

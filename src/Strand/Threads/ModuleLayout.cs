@@ -368,8 +368,8 @@ public sealed class ModuleLayout
 
     // ---------------------------------------------------------------- symbols
 
-    /// <summary>Value of a constant expression that is a single <c>i32.const</c>, else null.</summary>
-    private static uint? ConstI32(ModuleDefinition module, ConstExpr expr)
+    /// <summary>Value of a constant expression that is a single <c>i32.const</c>, else null (also for an undecodable one).</summary>
+    internal static uint? ConstI32(ModuleDefinition module, ConstExpr expr)
     {
         try
         {
