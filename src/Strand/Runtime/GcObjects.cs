@@ -2,23 +2,57 @@ namespace Strand.Runtime;
 
 /// <summary>
 /// A WebAssembly GC struct (spec 4.2.x struct instances) on the .NET heap, collected by the .NET GC. Opaque to the
-/// host: it can be held, passed back and compared, not read. Numeric and vector fields live in <see cref="Bits"/> (an
-/// i32/f32 in one slot, i64/f64 in one, v128 in two), reference fields in <see cref="Refs"/>, in field order
-/// (<see cref="GcOps.FieldSlot"/>).
+/// host: it can be held, passed back and compared, not read. Numeric and vector fields take "bit slots" (an i32/f32 or
+/// i64/f64 one, a v128 two), reference fields "reference slots", in field order (<see cref="GcOps.FieldSlot"/>). The
+/// first four slots of each kind are fields of the object itself, so a small struct is one allocation; further slots
+/// are in <see cref="MoreBits"/> and <see cref="MoreRefs"/>.
 /// </summary>
 public sealed class GcStruct
 {
     internal GcStruct(int typeId, int bitSlots, int refSlots)
     {
         TypeId = typeId;
-        Bits = bitSlots == 0 ? [] : new long[bitSlots];
-        Refs = refSlots == 0 ? [] : new object?[refSlots];
+        MoreBits = bitSlots <= InlineSlots ? [] : new long[bitSlots - InlineSlots];
+        MoreRefs = refSlots <= InlineSlots ? [] : new object?[refSlots - InlineSlots];
     }
+
+    /// <summary>Slots of each kind held in the object itself.</summary>
+    internal const int InlineSlots = 4;
 
     /// <summary>The canonical id of the struct's type (its run-time type, for casts).</summary>
     internal readonly int TypeId;
-    internal readonly long[] Bits;
-    internal readonly object?[] Refs;
+    internal long B0, B1, B2, B3;
+    internal object? R0, R1, R2, R3;
+    internal readonly long[] MoreBits;
+    internal readonly object?[] MoreRefs;
+
+    /// <summary>Bit slot <paramref name="slot"/> (a constant at every call site: the JIT folds the switch).</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    internal ref long Bit(int slot)
+    {
+        switch (slot)
+        {
+            case 0: return ref B0;
+            case 1: return ref B1;
+            case 2: return ref B2;
+            case 3: return ref B3;
+            default: return ref MoreBits[slot - InlineSlots];
+        }
+    }
+
+    /// <summary>Reference slot <paramref name="slot"/>.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    internal ref object? Ref(int slot)
+    {
+        switch (slot)
+        {
+            case 0: return ref R0;
+            case 1: return ref R1;
+            case 2: return ref R2;
+            case 3: return ref R3;
+            default: return ref MoreRefs[slot - InlineSlots];
+        }
+    }
 
     /// <summary>"struct" and the type's id, for diagnostics.</summary>
     public override string ToString() => $"struct (type#{TypeId})";

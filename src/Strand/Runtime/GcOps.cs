@@ -12,12 +12,19 @@ namespace Strand.Runtime;
 /// </summary>
 internal static class GcOps
 {
+    /// <summary>
+    /// Throws the trap. Kept out of line so the small accessors below, which only branch to it, are inlined by the JIT
+    /// into the compiled code (a method that throws itself is not inlined).
+    /// </summary>
+    [System.Diagnostics.CodeAnalysis.DoesNotReturn, MethodImpl(MethodImplOptions.NoInlining)]
+    private static T Throw<T>(TrapCode code) => throw new TrapException(code);
+
     /// <summary>The most elements an array may have (an implementation limit; larger traps "array too large").</summary>
     public const int MaxArrayLength = 1 << 28;
 
     // ---- layout ----------------------------------------------------------------------------
 
-    /// <summary>Where field <paramref name="field"/> lives: true and an index into <see cref="GcStruct.Refs"/>, or false and one into <see cref="GcStruct.Bits"/>.</summary>
+    /// <summary>Where field <paramref name="field"/> lives: true and a reference slot (<see cref="GcStruct.Ref"/>), or false and a bit slot (<see cref="GcStruct.Bit"/>).</summary>
     public static (bool IsRef, int Slot) FieldSlot(FieldType[] fields, int field)
     {
         int bits = 0, refs = 0;
@@ -45,43 +52,59 @@ internal static class GcOps
 
     public static GcStruct NewStruct(int typeId, int bitSlots, int refSlots) => new(typeId, bitSlots, refSlots);
 
-    private static GcStruct Struct(object? s) => s is null ? throw new TrapException(TrapCode.NullStructureReference) : Unsafe.As<GcStruct>(s);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static GcStruct Struct(object? s) => s is null ? Throw<GcStruct>(TrapCode.NullStructureReference) : Unsafe.As<GcStruct>(s);
 
-    public static void SetI32(object? s, int slot, int v) => Struct(s).Bits[slot] = v;
-    public static void SetI64(object? s, int slot, long v) => Struct(s).Bits[slot] = v;
-    public static void SetF32(object? s, int slot, float v) => Struct(s).Bits[slot] = BitConverter.SingleToInt32Bits(v);
-    public static void SetF64(object? s, int slot, double v) => Struct(s).Bits[slot] = BitConverter.DoubleToInt64Bits(v);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void SetI32(object? s, int slot, int v) => Struct(s).Bit(slot) = v;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void SetI64(object? s, int slot, long v) => Struct(s).Bit(slot) = v;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void SetF32(object? s, int slot, float v) => Struct(s).Bit(slot) = BitConverter.SingleToInt32Bits(v);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void SetF64(object? s, int slot, double v) => Struct(s).Bit(slot) = BitConverter.DoubleToInt64Bits(v);
     public static void SetV128(object? s, int slot, Vector128<byte> v)
     {
-        var bits = Struct(s).Bits;
-        bits[slot] = v.AsInt64().GetElement(0);
-        bits[slot + 1] = v.AsInt64().GetElement(1);
+        var target = Struct(s);
+        target.Bit(slot) = v.AsInt64().GetElement(0);
+        target.Bit(slot + 1) = v.AsInt64().GetElement(1);
     }
-    public static void SetRef(object? s, int slot, object? v) => Struct(s).Refs[slot] = v;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void SetRef(object? s, int slot, object? v) => Struct(s).Ref(slot) = v;
 
-    public static int GetI32(object? s, int slot) => (int)Struct(s).Bits[slot];
-    public static int GetS8(object? s, int slot) => (sbyte)Struct(s).Bits[slot];
-    public static int GetU8(object? s, int slot) => (byte)Struct(s).Bits[slot];
-    public static int GetS16(object? s, int slot) => (short)Struct(s).Bits[slot];
-    public static int GetU16(object? s, int slot) => (ushort)Struct(s).Bits[slot];
-    public static long GetI64(object? s, int slot) => Struct(s).Bits[slot];
-    public static float GetF32(object? s, int slot) => BitConverter.Int32BitsToSingle((int)Struct(s).Bits[slot]);
-    public static double GetF64(object? s, int slot) => BitConverter.Int64BitsToDouble(Struct(s).Bits[slot]);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int GetI32(object? s, int slot) => (int)Struct(s).Bit(slot);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int GetS8(object? s, int slot) => (sbyte)Struct(s).Bit(slot);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int GetU8(object? s, int slot) => (byte)Struct(s).Bit(slot);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int GetS16(object? s, int slot) => (short)Struct(s).Bit(slot);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int GetU16(object? s, int slot) => (ushort)Struct(s).Bit(slot);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static long GetI64(object? s, int slot) => Struct(s).Bit(slot);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float GetF32(object? s, int slot) => BitConverter.Int32BitsToSingle((int)Struct(s).Bit(slot));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static double GetF64(object? s, int slot) => BitConverter.Int64BitsToDouble(Struct(s).Bit(slot));
     public static Vector128<byte> GetV128(object? s, int slot)
     {
-        var bits = Struct(s).Bits;
-        return Vector128.Create(bits[slot], bits[slot + 1]).AsByte();
+        var source = Struct(s);
+        return Vector128.Create(source.Bit(slot), source.Bit(slot + 1)).AsByte();
     }
-    public static object? GetRef(object? s, int slot) => Struct(s).Refs[slot];
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static object? GetRef(object? s, int slot) => Struct(s).Ref(slot);
 
     // ---- arrays ------------------------------------------------------------------------------
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static T[] Elements<T>(object? a) =>
-        a is null ? throw new TrapException(TrapCode.NullArrayReference) : Unsafe.As<GcArray<T>>(a).Elements;
+        a is null ? Throw<T[]>(TrapCode.NullArrayReference) : Unsafe.As<GcArray<T>>(a).Elements;
 
     private static void CheckRange(int length, int start, int count)
     {
-        if ((ulong)(uint)start + (uint)count > (ulong)length) throw new TrapException(TrapCode.OutOfBoundsArrayAccess);
+        if ((ulong)(uint)start + (uint)count > (ulong)length) Throw<int>(TrapCode.OutOfBoundsArrayAccess);
     }
 
     private static T[] Allocate<T>(int length)
@@ -99,17 +122,19 @@ internal static class GcOps
 
     public static object ArrayNewDefault<T>(int typeId, int length) => new GcArray<T>(typeId, Allocate<T>(length));
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static T ArrayGet<T>(object? a, int index)
     {
         var elements = Elements<T>(a);
-        if ((uint)index >= (uint)elements.Length) throw new TrapException(TrapCode.OutOfBoundsArrayAccess);
+        if ((uint)index >= (uint)elements.Length) Throw<int>(TrapCode.OutOfBoundsArrayAccess);
         return elements[index];
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void ArraySet<T>(object? a, int index, T value)
     {
         var elements = Elements<T>(a);
-        if ((uint)index >= (uint)elements.Length) throw new TrapException(TrapCode.OutOfBoundsArrayAccess);
+        if ((uint)index >= (uint)elements.Length) Throw<int>(TrapCode.OutOfBoundsArrayAccess);
         elements[index] = value;
     }
 
@@ -120,7 +145,8 @@ internal static class GcOps
         return a;
     }
 
-    public static int ArrayLen(object? a) => a is null ? throw new TrapException(TrapCode.NullArrayReference) : Unsafe.As<GcArray>(a).Length;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int ArrayLen(object? a) => a is null ? Throw<int>(TrapCode.NullArrayReference) : Unsafe.As<GcArray>(a).Length;
 
     public static void ArrayFill<T>(object? a, int start, T value, int count)
     {
@@ -185,10 +211,13 @@ internal static class GcOps
 
     // ---- i31, equality, casts -----------------------------------------------------------------
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static object RefI31(int value) => I31Ref.Of(value);
 
-    private static int I31(object? r) => r is null ? throw new TrapException(TrapCode.NullI31Reference) : Unsafe.As<I31Ref>(r).Value;
+    private static int I31(object? r) => r is null ? Throw<int>(TrapCode.NullI31Reference) : Unsafe.As<I31Ref>(r).Value;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int I31GetS(object? r) => I31(r);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int I31GetU(object? r) => I31(r) & 0x7FFFFFFF;
 
     /// <summary>ref.eq: the same object, or two i31 references with the same value; 1 or 0.</summary>
@@ -229,5 +258,5 @@ internal static class GcOps
 
     /// <summary>ref.cast: the reference if <see cref="Test"/> holds, else a "cast failure" trap.</summary>
     public static object? Cast(object? reference, int target, int nullable) =>
-        Test(reference, target, nullable) != 0 ? reference : throw new TrapException(TrapCode.CastFailure);
+        Test(reference, target, nullable) != 0 ? reference : Throw<object?>(TrapCode.CastFailure);
 }
