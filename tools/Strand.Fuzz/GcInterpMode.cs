@@ -347,7 +347,8 @@ internal static class GcInterpMode
             if (import.Kind != ExternalKind.Function || import.Module != "fuzzing-support") continue;
             var type = import.FunctionType!;
             string name = import.Name;
-            linker.DefineFunction(import.Module, import.Name, type, args => Import(name, type, args, instance!, module, add));
+            // During instantiation (a start function) there is no instance yet: imports that need one throw, as JS would.
+            linker.DefineFunction(import.Module, import.Name, type, args => Import(name, type, args, instance, module, add));
         }
         try
         {
@@ -356,6 +357,11 @@ internal static class GcInterpMode
         catch (TrapException trap)
         {
             add("trap " + TraceText.TrapCategory(trap)); // a start function's or a segment's trap
+            return;
+        }
+        catch (Exception e) when (IsJsError(e) || e is WasmException)
+        {
+            add("exception"); // thrown by a start function
             return;
         }
         catch (WasmException)
@@ -418,7 +424,7 @@ internal static class GcInterpMode
     }
 
     /// <summary>binaryen's <c>fuzzing-support</c> imports (execution-results.h, LoggingExternalInterface).</summary>
-    private static Value[] Import(string name, FuncType type, Value[] args, Instance instance, Module module, Action<string> add)
+    private static Value[] Import(string name, FuncType type, Value[] args, Instance? instance, Module module, Action<string> add)
     {
         Value[] None() => type.Results.Select(Value.Default).ToArray();
         if (name.StartsWith("log", StringComparison.Ordinal))
@@ -444,7 +450,7 @@ internal static class GcInterpMode
                 throw args[0].AsI32 == 0 ? JsError() : new WasmException(WasmTag, args[0]);
             case "table-get" or "table-set":
             {
-                var table = instance.GetTable("table") ?? throw JsError();
+                var table = instance?.GetTable("table") ?? throw JsError();
                 uint index = (uint)args[0].AsI32;
                 if (index >= table.Size) throw JsError();
                 if (name == "table-get") return [table.Get(index)];
@@ -456,7 +462,7 @@ internal static class GcInterpMode
                 try
                 {
                     int index = args[0].AsI32;
-                    if ((uint)index >= module.Exports.Count || module.Exports[index].Kind != ExternalKind.Function) throw JsError();
+                    if (instance is null || (uint)index >= module.Exports.Count || module.Exports[index].Kind != ExternalKind.Function) throw JsError();
                     CallAsJs(instance.GetFunction(module.Exports[index].Name));
                 }
                 catch (Exception e) when (name == "call-export-catch" && (IsJsError(e) || e is WasmException))
