@@ -138,28 +138,14 @@ internal sealed partial class FunctionValidator
                 if (element.Type.IsReference()) throw Error("array type is not numeric or vector");
                 RequireDataSegment(ins.Index2);
                 if (!_module.DataCount.HasValue) throw new WasmFormatException(ins.Offset, "data count section required");
-                if (ins.Opcode == Opcode.ArrayInitData)
-                {
-                    ArrayInit(ins, element);
-                    return;
-                }
-                Pop(ValType.I32);
-                Pop(ValType.I32);
-                Push(RefTo(ins.Index, false));
+                ArrayFromSegment(in ins, element, initialise: ins.Opcode == Opcode.ArrayInitData);
                 return;
             }
             case Opcode.ArrayNewElem or Opcode.ArrayInitElem:
             {
                 var element = Composite(ins.Index, CompositeKind.Array).Fields[0];
                 if (!Subtyping.Matches(ElementSegmentType(ins.Index2), element.Type, _context.TypeIds)) throw Error("type mismatch");
-                if (ins.Opcode == Opcode.ArrayInitElem)
-                {
-                    ArrayInit(ins, element);
-                    return;
-                }
-                Pop(ValType.I32);
-                Pop(ValType.I32);
-                Push(RefTo(ins.Index, false));
+                ArrayFromSegment(in ins, element, initialise: ins.Opcode == Opcode.ArrayInitElem);
                 return;
             }
             case Opcode.ArrayGet or Opcode.ArrayGetS or Opcode.ArrayGetU:
@@ -237,12 +223,20 @@ internal sealed partial class FunctionValidator
         throw new WasmFormatException(ins.Offset, "illegal opcode");
     }
 
-    private void ArrayInit(in Instruction ins, FieldType element)
+    /// <summary>
+    /// array.new_data/new_elem: [i32 offset, i32 length] -> (ref $t); array.init_data/init_elem (<paramref name="initialise"/>,
+    /// a mutable array): [(ref null $t) i32 destination, i32 offset, i32 length] -> [].
+    /// </summary>
+    private void ArrayFromSegment(in Instruction ins, FieldType element, bool initialise)
     {
-        RequireMutable(element);
+        if (initialise) RequireMutable(element);
         Pop(ValType.I32);
         Pop(ValType.I32);
-        Pop(ValType.I32);
-        Pop(RefTo(ins.Index, true));
+        if (initialise)
+        {
+            Pop(ValType.I32);
+            Pop(RefTo(ins.Index, true));
+        }
+        else Push(RefTo(ins.Index, false));
     }
 }

@@ -25,8 +25,20 @@ internal static class TypeRegistry
     internal sealed record Entry(SubType Type, FuncType? Func, int[] Chain);
 
     private static readonly Dictionary<string, int> Groups = new(StringComparer.Ordinal);
-    private static readonly List<Entry?> Entries = [null]; // ids start at 1
     private static readonly object Gate = new();
+
+    // The entries, by id, in chunks that are never moved, so readers need no lock: compiled code asks IsSubtype on every
+    // cast and call_indirect of a subtype. Writers hold Gate, store the entries, then publish the new count.
+    private const int ChunkBits = 12;
+    private static readonly Entry?[]?[] Chunks = new Entry?[]?[(MaxId >> ChunkBits) + 1];
+    private static int _count = 1; // ids start at 1
+
+    /// <summary>Stores entry <paramref name="id"/> (under Gate, before the count that publishes it).</summary>
+    private static void Store(int id, Entry entry) =>
+        (Chunks[id >> ChunkBits] ??= new Entry?[1 << ChunkBits])[id & ((1 << ChunkBits) - 1)] = entry;
+
+    /// <summary>Entry <paramref name="id"/> as stored (a published one, or one of the group being registered under Gate).</summary>
+    private static Entry? Peek(int id) => Chunks[id >> ChunkBits]?[id & ((1 << ChunkBits) - 1)];
 
     /// <summary>The canonical ids of a module's types, in type-index order (the module must have passed the type-section checks).</summary>
     public static int[] CanonicalIds(ModuleDefinition module)
@@ -40,11 +52,11 @@ internal static class TypeRegistry
                 string key = GroupKey(module.SubTypes, start, count, ids);
                 if (!Groups.TryGetValue(key, out int first))
                 {
-                    first = Entries.Count;
+                    first = _count;
                     CheckIdRange(first + count - 1);
-                    for (int k = 0; k < count; k++) Entries.Add(null);
                     for (int k = 0; k < count; k++) ids[start + k] = first + k;
-                    for (int k = 0; k < count; k++) Entries[first + k] = MakeEntry(module.SubTypes[start + k], ids, first + k);
+                    for (int k = 0; k < count; k++) Store(first + k, MakeEntry(module.SubTypes[start + k], ids, first + k));
+                    Volatile.Write(ref _count, first + count);
                     Groups[key] = first;
                 }
                 for (int k = 0; k < count; k++) ids[start + k] = first + k;
@@ -61,10 +73,11 @@ internal static class TypeRegistry
         lock (Gate)
         {
             if (Groups.TryGetValue(key, out int id)) return id;
-            id = Entries.Count;
+            id = _count;
             CheckIdRange(id);
             var copy = new FuncType((ValType[])type.Params.Clone(), (ValType[])type.Results.Clone());
-            Entries.Add(new Entry(SubType.OfFunction(copy), copy, [id]));
+            Store(id, new Entry(SubType.OfFunction(copy), copy, [id]));
+            Volatile.Write(ref _count, id + 1);
             Groups[key] = id;
             return id;
         }
@@ -86,16 +99,10 @@ internal static class TypeRegistry
     }
 
     /// <summary>The registry's entry for id <paramref name="id"/>, or null if no type has that id.</summary>
-    public static Entry? TryGet(int id)
-    {
-        lock (Gate) return id > 0 && id < Entries.Count ? Entries[id] : null;
-    }
+    public static Entry? TryGet(int id) => id > 0 && id < Volatile.Read(ref _count) ? Peek(id) : null;
 
-    /// <summary>The registry's entry for id <paramref name="id"/>.</summary>
-    public static Entry Get(int id)
-    {
-        lock (Gate) return Entries[id]!;
-    }
+    /// <summary>The registry's entry for id <paramref name="id"/> (an id the registry gave out).</summary>
+    public static Entry Get(int id) => TryGet(id) ?? throw new ArgumentOutOfRangeException(nameof(id), $"no canonical type has id {id}");
 
     /// <summary>The canonical signature of function type <paramref name="id"/> (an empty one for a struct or array type).</summary>
     public static FuncType GetType(int id) => Get(id).Func ?? ModuleDefinition.NotAFunction;
@@ -111,12 +118,7 @@ internal static class TypeRegistry
     public static bool IsSubtype(int sub, int super)
     {
         if (sub == super) return true;
-        int[] a, b;
-        lock (Gate)
-        {
-            a = Entries[sub]!.Chain;
-            b = Entries[super]!.Chain;
-        }
+        int[] a = Get(sub).Chain, b = Get(super).Chain;
         return a.Length > b.Length && a[b.Length - 1] == super;
     }
 
@@ -129,7 +131,7 @@ internal static class TypeRegistry
     private static Entry MakeEntry(SubType type, int[] ids, int self)
     {
         var canonical = Map(type, index => ValTypes.CanonicalIdBase + (uint)ids[index], ids);
-        int[] chain = type.Supertypes.Length == 0 ? [self] : [.. Entries[ids[type.Supertypes[0]]]!.Chain, self];
+        int[] chain = type.Supertypes.Length == 0 ? [self] : [.. Peek(ids[type.Supertypes[0]])!.Chain, self];
         return new Entry(canonical, canonical.Func, chain);
     }
 
