@@ -39,6 +39,9 @@ internal sealed partial class FunctionCompiler
         public TryRegion? Region;
         /// <summary>f32/f64/v128 locals first assigned in this construct (their initial value may reach code after it).</summary>
         public List<int>? AssignedLocals;
+        /// <summary>Redundant-check facts at the construct's entry, and its position (FunctionCompiler.CheckScopes.cs).</summary>
+        public Dictionary<int, ulong>? EntryFacts;
+        public int ScopeStart;
 
         public ValType[] BranchTypes => Kind == ControlKind.Loop ? Params : Results;
     }
@@ -359,17 +362,17 @@ internal sealed partial class FunctionCompiler
 
     private void DoBlock(Instruction ins)
     {
-        ForgetCheckedAddresses();
         var (ps, rs) = BlockSignature(ins.Block);
         _controls.Add(new Control { Kind = ControlKind.Block, Params = ps, Results = rs, Height = _stack.Count - ps.Length, Label = _il.DefineLabel(), Depth = _tryDepth });
+        EnterCheckScope(_controls[^1]);
     }
 
     private void DoLoop(Instruction ins)
     {
-        ForgetCheckedAddresses();
         var (ps, rs) = BlockSignature(ins.Block);
         var c = new Control { Kind = ControlKind.Loop, Params = ps, Results = rs, Height = _stack.Count - ps.Length, Label = _il.DefineLabel(), Depth = _tryDepth };
         _controls.Add(c);
+        EnterCheckScope(c);
         if (ps.Length > 0)
         {
             c.Slots = RentSlots(ps);
@@ -383,7 +386,6 @@ internal sealed partial class FunctionCompiler
 
     private void DoIf(Instruction ins)
     {
-        ForgetCheckedAddresses();
         Pop(); // condition
         var (ps, rs) = BlockSignature(ins.Block);
         var c = new Control
@@ -392,13 +394,14 @@ internal sealed partial class FunctionCompiler
             Label = _il.DefineLabel(), ElseLabel = _il.DefineLabel(), Depth = _tryDepth,
         };
         _controls.Add(c);
+        EnterCheckScope(c);
         _il.Emit(OpCodes.Brfalse, c.ElseLabel);
     }
 
     private void DoElse()
     {
-        ForgetCheckedAddresses();
         var c = _controls[^1];
+        EnterElseScope(c);
         if (!_unreachable) EmitBranchTo(c);
         _il.MarkLabel(c.ElseLabel);
         c.HasElse = true;
@@ -408,8 +411,8 @@ internal sealed partial class FunctionCompiler
 
     private void DoEnd()
     {
-        ForgetCheckedAddresses();
         var c = _controls[^1];
+        LeaveCheckScope(c);
         if (c.Region is not null)
         {
             EndTry();
