@@ -52,6 +52,7 @@ internal sealed partial class FunctionCompiler
     /// <summary>At the end of <paramref name="c"/>: the entry facts of the locals it never writes.</summary>
     private void LeaveCheckScope(Control c)
     {
+        if (c.Counter >= 0) _counterRanges.Remove(c.Counter);
         EnterElseScope(c);
         if (c.EntryFacts is not null) KeepUnwrittenFacts(c.ScopeStart, _matchingEnd![c.ScopeStart]);
     }

@@ -42,6 +42,8 @@ internal sealed partial class FunctionCompiler
         /// <summary>Redundant-check facts at the construct's entry, and its position (FunctionCompiler.CheckScopes.cs).</summary>
         public Dictionary<int, ulong>? EntryFacts;
         public int ScopeStart;
+        /// <summary>A counted loop: its counter, whose interval holds inside it (FunctionCompiler.StaticBounds.cs); else -1.</summary>
+        public int Counter = -1;
 
         public ValType[] BranchTypes => Kind == ControlKind.Loop ? Params : Results;
     }
@@ -159,7 +161,9 @@ internal sealed partial class FunctionCompiler
             {
                 EmitMemory0LimitRefresh(ins.Opcode);
                 var folding = BeforeScalarFolding(ins);
+                var range = RangeBefore(in ins);
                 EmitInstruction(ins);
+                RangeAfter(range);
                 AfterScalarFolding(folding);
                 NoteMemory0Growth(in ins);
             }
@@ -373,6 +377,7 @@ internal sealed partial class FunctionCompiler
         var c = new Control { Kind = ControlKind.Loop, Params = ps, Results = rs, Height = _stack.Count - ps.Length, Label = _il.DefineLabel(), Depth = _tryDepth };
         _controls.Add(c);
         EnterCheckScope(c);
+        EnterCountedLoop(c);
         if (ps.Length > 0)
         {
             c.Slots = RentSlots(ps);
@@ -822,6 +827,7 @@ internal sealed partial class FunctionCompiler
         _stack.Add(t);
         _origin.Add(-1);
         _facts.Add(ValueFacts.None);
+        _ranges.Add(default);
     }
 
     private ValType Pop()
@@ -830,6 +836,7 @@ internal sealed partial class FunctionCompiler
         _stack.RemoveAt(_stack.Count - 1);
         _origin.RemoveAt(_origin.Count - 1);
         _facts.RemoveAt(_facts.Count - 1);
+        _ranges.RemoveAt(_ranges.Count - 1);
         return t;
     }
 
@@ -838,6 +845,7 @@ internal sealed partial class FunctionCompiler
         _stack.RemoveRange(_stack.Count - n, n);
         _origin.RemoveRange(_origin.Count - n, n);
         _facts.RemoveRange(_facts.Count - n, n);
+        _ranges.RemoveRange(_ranges.Count - n, n);
     }
 
     private void ResetStack(int height, ValType[] top)
@@ -845,11 +853,13 @@ internal sealed partial class FunctionCompiler
         _stack.RemoveRange(height, _stack.Count - height);
         _origin.RemoveRange(height, _origin.Count - height);
         _facts.RemoveRange(height, _facts.Count - height);
+        _ranges.RemoveRange(height, _ranges.Count - height);
         _stack.AddRange(top);
         foreach (var _ in top)
         {
             _origin.Add(-1);
             _facts.Add(ValueFacts.None);
+            _ranges.Add(default);
         }
     }
 
@@ -860,6 +870,7 @@ internal sealed partial class FunctionCompiler
     private void LocalWritten(uint index)
     {
         _checkedAddressLocals.Remove((int)index);
+        _counterRanges.Remove((int)index);
         for (int i = 0; i < _origin.Count; i++)
             if (_origin[i] == (int)index) _origin[i] = -1;
     }
