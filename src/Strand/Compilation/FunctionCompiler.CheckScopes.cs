@@ -41,20 +41,79 @@ internal sealed partial class FunctionCompiler
         if (c.Kind == ControlKind.Loop) KeepUnwrittenFacts(_position, _matchingEnd![_position]);
     }
 
-    /// <summary>At the else of <paramref name="c"/>: the facts of the if's entry.</summary>
+    /// <summary>At the else of <paramref name="c"/>: the then arm's end, if reachable, flows to the end; the else arm starts with the if's entry facts.</summary>
     private void EnterElseScope(Control c)
+    {
+        if (!_unreachable) MeetExitFacts(c, _checkedAddressLocals);
+        RestoreEntryFacts(c);
+    }
+
+    private void RestoreEntryFacts(Control c)
     {
         _checkedAddressLocals.Clear();
         if (c.EntryFacts is null) return;
         foreach (var (local, end) in c.EntryFacts) _checkedAddressLocals[local] = end;
     }
 
-    /// <summary>At the end of <paramref name="c"/>: the entry facts of the locals it never writes.</summary>
+    /// <summary>
+    /// At the end of <paramref name="c"/>: after a loop, the facts of its body's end (the only way there); after a block or
+    /// if, the facts common to every path to its end (the fall-through, each branch to its label, an if's missing else
+    /// arm), or, when an exception edge reaches the label (a try_table's catch clause), the entry facts of the locals
+    /// the construct never writes.
+    /// </summary>
     private void LeaveCheckScope(Control c)
     {
         if (c.Counter >= 0) _counterRanges.Remove(c.Counter);
-        EnterElseScope(c);
+        if (c.Kind == ControlKind.Loop && !_unreachable) return;
+        if (c.Kind is ControlKind.Block or ControlKind.If && c.Region is null && !c.ExitFromHandler)
+        {
+            if (!_unreachable) MeetExitFacts(c, _checkedAddressLocals);
+            if (c.Kind == ControlKind.If && !c.HasElse) MeetExitFacts(c, c.EntryFacts);
+            _checkedAddressLocals.Clear();
+            if (c.ExitFacts is not null)
+                foreach (var (local, end) in c.ExitFacts) _checkedAddressLocals[local] = end;
+            return;
+        }
+        RestoreEntryFacts(c);
         if (c.EntryFacts is not null) KeepUnwrittenFacts(c.ScopeStart, _matchingEnd![c.ScopeStart]);
+    }
+
+    /// <summary>
+    /// Before instruction <paramref name="ins"/> (reachable): a branch carries the current facts to its targets' ends; a
+    /// try_table's catch clauses reach theirs from anywhere in its body.
+    /// </summary>
+    private void NoteBranchFacts(in Instruction ins)
+    {
+        switch (ins.Opcode)
+        {
+            case Opcode.Br or Opcode.BrIf or Opcode.BrOnNull or Opcode.BrOnNonNull or Opcode.BrOnCast or Opcode.BrOnCastFail:
+                MeetExitFacts(Target(ins.Index), _checkedAddressLocals);
+                break;
+            case Opcode.BrTable:
+                MeetExitFacts(Target(ins.Index), _checkedAddressLocals);
+                foreach (uint label in ins.Labels!) MeetExitFacts(Target(label), _checkedAddressLocals);
+                break;
+            case Opcode.TryTable:
+                foreach (var clause in ins.Catches ?? []) Target(clause.Label).ExitFromHandler = true;
+                break;
+        }
+    }
+
+    /// <summary>Intersects the facts reaching the end of <paramref name="c"/> with <paramref name="facts"/> (null: none).</summary>
+    private static void MeetExitFacts(Control c, Dictionary<int, ulong>? facts)
+    {
+        if (c.Kind is not (ControlKind.Block or ControlKind.If)) return;
+        if (!c.ExitSeen)
+        {
+            c.ExitSeen = true;
+            c.ExitFacts = facts is { Count: > 0 } ? new Dictionary<int, ulong>(facts) : null;
+            return;
+        }
+        if (c.ExitFacts is null) return;
+        var met = new Dictionary<int, ulong>();
+        foreach (var (local, end) in c.ExitFacts)
+            if (facts is not null && facts.TryGetValue(local, out ulong other)) met[local] = Math.Min(end, other);
+        c.ExitFacts = met.Count > 0 ? met : null;
     }
 
     /// <summary>Drops the facts of the locals written between positions <paramref name="start"/> and <paramref name="end"/>.</summary>

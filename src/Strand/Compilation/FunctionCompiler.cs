@@ -42,6 +42,9 @@ internal sealed partial class FunctionCompiler
         /// <summary>Redundant-check facts at the construct's entry, and its position (FunctionCompiler.CheckScopes.cs).</summary>
         public Dictionary<int, ulong>? EntryFacts;
         public int ScopeStart;
+        /// <summary>Block/if: the facts common to the paths to its end seen so far (ExitSeen), or an exception edge reaches it.</summary>
+        public Dictionary<int, ulong>? ExitFacts;
+        public bool ExitSeen, ExitFromHandler;
         /// <summary>A counted loop: its counter, whose interval holds inside it (FunctionCompiler.StaticBounds.cs); else -1.</summary>
         public int Counter = -1;
 
@@ -162,6 +165,7 @@ internal sealed partial class FunctionCompiler
                 EmitMemory0LimitRefresh(ins.Opcode);
                 var folding = BeforeScalarFolding(ins);
                 var range = RangeBefore(in ins);
+                NoteBranchFacts(in ins);
                 EmitInstruction(ins);
                 RangeAfter(range);
                 AfterScalarFolding(folding);

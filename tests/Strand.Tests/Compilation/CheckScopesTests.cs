@@ -16,6 +16,7 @@ public class CheckScopesTests
     private static string Module(string memory) => $$"""
         (module
           (memory (export "mem") {{memory}})
+          (tag $e)
           ;; $p checked before the loop, written inside it: each iteration's access through $p is checked again
           (func (export "walk") (param $p i32) (param $n i32) (result i32)
             (local $i i32)
@@ -70,7 +71,37 @@ public class CheckScopesTests
               (drop (i32.load (local.get $p)))
               (local.set $i (i32.add (local.get $i) (i32.const 1)))
               (br_if $l (i32.le_u (local.get $i) (local.get $n))))
-            (local.get $i)))
+            (local.get $i))
+          ;; the facts after a block are those common to every path to its end
+          (func (export "then_only") (param $p i32) (param $c i32) (result i32)
+            (if (local.get $c) (then (drop (i32.load (local.get $p)))))
+            (i32.load (local.get $p)))
+          (func (export "narrower_arm") (param $p i32) (param $c i32) (result i32)
+            (if (local.get $c)
+              (then (drop (i32.load (local.get $p))))
+              (else (drop (i32.load offset=4 (local.get $p)))))
+            (i32.load offset=4 (local.get $p)))
+          (func (export "before_branch") (param $p i32) (param $c i32) (result i32)
+            (block $b
+              (drop (i32.load offset=4 (local.get $p)))
+              (br_if $b (local.get $c))
+              (drop (i32.load offset=12 (local.get $p))))
+            (i32.load offset=8 (local.get $p)))
+          (func (export "table") (param $p i32) (param $k i32) (result i32)
+            (block $b1
+              (block $b0
+                (br_table $b0 $b1 (local.get $k)))
+              ;; from $b0 only: $p checked to 16
+              (drop (i32.load offset=12 (local.get $p))))
+            (i32.load offset=12 (local.get $p)))
+          (func $maybe_throw (param $c i32) (if (local.get $c) (then (throw $e))))
+          (func (export "caught") (param $p i32) (param $c i32) (result i32)
+            (block $b
+              (try_table (catch_all $b)
+                (call $maybe_throw (local.get $c)))
+              ;; the fall-through has the fact, the catch clause's edge does not
+              (drop (i32.load (local.get $p))))
+            (i32.load (local.get $p))))
         """;
 
     public static TheoryData<string> Memories => new() { "1 1", "1 2 shared", "1" };
@@ -131,5 +162,28 @@ public class CheckScopesTests
         Assert.Equal(3, mem.ReadInt32(0));
         AssertOutOfBounds(() => instance.Invoke("loop_fact", Value.I32(65536 - 2), Value.I32(3)));
         Assert.Equal(0, mem.ReadInt32(0));
+    }
+
+    [Theory]
+    [MemberData(nameof(Memories))]
+    public void AfterABlockOnlyTheFactsOfEveryPathHold(string memory)
+    {
+        var instance = new Linker().Instantiate(Compile(Module(memory)));
+        var mem = instance.GetMemory("mem")!;
+        mem.WriteInt32(65532, 9);
+        Assert.Equal(9, instance.Invoke("then_only", Value.I32(65532), Value.I32(1))[0].AsI32);
+        AssertOutOfBounds(() => instance.Invoke("then_only", Value.I32(65536), Value.I32(0)));
+        mem.WriteInt32(65528, 8);
+        Assert.Equal(9, instance.Invoke("narrower_arm", Value.I32(65528), Value.I32(0))[0].AsI32);
+        AssertOutOfBounds(() => instance.Invoke("narrower_arm", Value.I32(65532), Value.I32(1)));
+        // Checked to 8 before the branch, to 16 after it: the load at offset 8 (to 12) is checked on the branch path.
+        AssertOutOfBounds(() => instance.Invoke("before_branch", Value.I32(65536 - 8), Value.I32(1)));
+        AssertOutOfBounds(() => instance.Invoke("before_branch", Value.I32(65536 - 8), Value.I32(0)));
+        Assert.Equal(9, instance.Invoke("table", Value.I32(65536 - 16), Value.I32(0))[0].AsI32);
+        AssertOutOfBounds(() => instance.Invoke("table", Value.I32(65536 - 8), Value.I32(1)));
+        AssertOutOfBounds(() => instance.Invoke("table", Value.I32(65536 - 8), Value.I32(0)));
+        Assert.Equal(9, instance.Invoke("caught", Value.I32(65532), Value.I32(1))[0].AsI32);
+        AssertOutOfBounds(() => instance.Invoke("caught", Value.I32(65536), Value.I32(1)));
+        AssertOutOfBounds(() => instance.Invoke("caught", Value.I32(65536), Value.I32(0)));
     }
 }
