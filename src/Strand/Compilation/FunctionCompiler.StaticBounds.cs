@@ -50,14 +50,50 @@ internal sealed partial class FunctionCompiler
                 return ValueRange.Of((uint)ins.I32, (uint)ins.I32);
             case Opcode.LocalGet:
                 return _counterRanges.TryGetValue((int)ins.Index, out var counter) ? counter : default;
-            case Opcode.I32Add when _ranges.Count >= 2 && _ranges[^1].Known && _ranges[^2].Known:
+            case Opcode.I32Add when BothKnown(out var a, out var b):
             {
-                ulong lo = (ulong)_ranges[^1].Lo + _ranges[^2].Lo, hi = (ulong)_ranges[^1].Hi + _ranges[^2].Hi;
+                ulong lo = (ulong)a.Lo + b.Lo, hi = (ulong)a.Hi + b.Hi;
                 return (lo >> 32) == (hi >> 32) ? ValueRange.Of((uint)lo, (uint)hi) : default;
             }
+            case Opcode.I32Mul when BothKnown(out var a, out var b):
+            {
+                ulong hi = (ulong)a.Hi * b.Hi;
+                return hi <= uint.MaxValue ? ValueRange.Of(a.Lo * b.Lo, (uint)hi) : default;
+            }
+            case Opcode.I32Shl when BothKnown(out var a, out var b) && b.Lo == b.Hi:
+            {
+                int k = (int)(b.Lo & 31);
+                return ((ulong)a.Hi << k) <= uint.MaxValue ? ValueRange.Of(a.Lo << k, a.Hi << k) : default;
+            }
+            case Opcode.I32ShrU when _ranges.Count >= 2 && _ranges[^1] is { Known: true } shift && shift.Lo == shift.Hi:
+            {
+                int k = (int)(shift.Lo & 31);
+                var a = _ranges[^2];
+                return a.Known ? ValueRange.Of(a.Lo >> k, a.Hi >> k) : ValueRange.Of(0, uint.MaxValue >> k);
+            }
+            case Opcode.I32And when _ranges.Count >= 2 && (_ranges[^1].Known || _ranges[^2].Known):
+                // x & y is at most the smaller of the two (an unknown operand is at most 2^32 - 1).
+                return ValueRange.Of(0, Math.Min(_ranges[^1].Known ? _ranges[^1].Hi : uint.MaxValue, _ranges[^2].Known ? _ranges[^2].Hi : uint.MaxValue));
+            case Opcode.I32RemU when _ranges.Count >= 2 && _ranges[^1] is { Known: true, Hi: > 0 } divisor:
+                // x % d < d (d = 0 traps); at most x too.
+                return ValueRange.Of(0, Math.Min(divisor.Hi - 1, _ranges[^2].Known ? _ranges[^2].Hi : uint.MaxValue));
+            case Opcode.I32Load8U or Opcode.I32AtomicLoad8U:
+                return ValueRange.Of(0, byte.MaxValue);
+            case Opcode.I32Load16U or Opcode.I32AtomicLoad16U:
+                return ValueRange.Of(0, ushort.MaxValue);
+            case Opcode.I32Eqz or Opcode.I64Eqz or (>= Opcode.I32Eq and <= Opcode.F64Ge):
+                return ValueRange.Of(0, 1);
             default:
                 return default;
         }
+    }
+
+    /// <summary>The intervals of the two operands on top of the stack, when both are known.</summary>
+    private bool BothKnown(out ValueRange below, out ValueRange top)
+    {
+        below = _ranges.Count >= 2 ? _ranges[^2] : default;
+        top = _ranges.Count >= 1 ? _ranges[^1] : default;
+        return below.Known && top.Known;
     }
 
     /// <summary>After the instruction whose interval <see cref="RangeBefore"/> gave: records it on the pushed value.</summary>

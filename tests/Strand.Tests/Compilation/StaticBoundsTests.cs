@@ -76,7 +76,28 @@ public class StaticBoundsTests
               (drop (i32.load offset=32768 (local.get $i)))
               (local.get $i) (i32.const 4) (i32.add) (local.tee $i) (i32.const 64) (i32.lt_u)
               (br_if $l))
-            (local.get $i)))
+            (local.get $i))
+          ;; table lookups: masks, shifts, remainders, products, bytes read from memory
+          (func (export "masked") (param $x i32) (result i32)
+            (i32.load offset=1024 (i32.shl (i32.and (local.get $x) (i32.const 255)) (i32.const 2))))
+          (func (export "masked_past") (param $x i32) (result i32)
+            (i32.load offset=64516 (i32.shl (i32.and (i32.const 255) (local.get $x)) (i32.const 2))))
+          (func (export "shifted") (param $x i32) (result i32)
+            (i32.load8_u (i32.shr_u (local.get $x) (i32.const 16))))
+          (func (export "shifted_past") (param $x i32) (result i32)
+            (i32.load8_u offset=1 (i32.shr_u (local.get $x) (i32.const 16))))
+          (func (export "remainder") (param $x i32) (param $d i32) (result i32)
+            (i32.add
+              (i32.load (i32.rem_u (local.get $x) (i32.const 65533)))
+              (i32.load (i32.rem_u (local.get $x) (local.get $d)))))
+          (func (export "remainder_past") (param $x i32) (result i32)
+            (i32.load (i32.rem_u (local.get $x) (i32.const 65534))))
+          (func (export "product") (param $x i32) (param $k i32) (result i32)
+            (if (result i32) (local.get $k)
+              (then (i32.load (i32.mul (i32.and (local.get $x) (i32.const 1023)) (i32.const 65))))
+              (else (i32.load (i32.mul (i32.and (local.get $x) (i32.const 1023)) (i32.const 64))))))
+          (func (export "indirect") (param $p i32) (result i32)
+            (i32.load offset=65280 (i32.load8_u (local.get $p)))))
         """;
 
     private static void AssertOutOfBounds(Action action) =>
@@ -156,5 +177,37 @@ public class StaticBoundsTests
         var instance = new Linker().Define("env", "mem", memory).Instantiate(Compile(importing));
         Assert.Equal(77, instance.Invoke("at", Value.I32(0))[0].AsI32);
         AssertOutOfBounds(() => instance.Invoke("at", Value.I32(1)));
+    }
+
+    [Fact]
+    public void LookupsThroughMasksShiftsAndRemaindersReadTheRightCellsAndTrapPastTheEnd()
+    {
+        var instance = new Linker().Instantiate(Compile(Module));
+        var mem = instance.GetMemory("mem")!;
+        mem.WriteInt32(1024 + 4 * 200, 123);
+        Assert.Equal(123, instance.Invoke("masked", Value.I32(0x7700 + 200))[0].AsI32);
+        mem.WriteInt32(64516 + 4 * 254, 5);
+        Assert.Equal(5, instance.Invoke("masked_past", Value.I32(254))[0].AsI32);
+        AssertOutOfBounds(() => instance.Invoke("masked_past", Value.I32(255)));
+        mem.WriteByte(65535, 0xAB);
+        Assert.Equal(0xAB, instance.Invoke("shifted", Value.I32(unchecked((int)0xFFFF1234)))[0].AsI32);
+        Assert.Equal(0xAB, instance.Invoke("shifted_past", Value.I32(unchecked((int)0xFFFE0000)))[0].AsI32);
+        AssertOutOfBounds(() => instance.Invoke("shifted_past", Value.I32(unchecked((int)0xFFFF0000))));
+        mem.WriteInt32(65532, 40);
+        mem.WriteInt32(0, 2);
+        Assert.Equal(42, instance.Invoke("remainder", Value.I32(65532), Value.I32(65532))[0].AsI32);
+        AssertOutOfBounds(() => instance.Invoke("remainder", Value.I32(65533), Value.I32(65534)));
+        Assert.Equal(40, instance.Invoke("remainder_past", Value.I32(65532 + 65534))[0].AsI32);
+        AssertOutOfBounds(() => instance.Invoke("remainder_past", Value.I32(65533)));
+        mem.WriteInt32(64 * 1023, 17);
+        Assert.Equal(17, instance.Invoke("product", Value.I32(1023), Value.I32(0))[0].AsI32);
+        mem.WriteInt32(65 * 1007, 18);
+        Assert.Equal(18, instance.Invoke("product", Value.I32(1007), Value.I32(1))[0].AsI32);
+        AssertOutOfBounds(() => instance.Invoke("product", Value.I32(1023), Value.I32(1)));
+        mem.WriteByte(100, 252);
+        mem.WriteInt32(65280 + 252, 9);
+        Assert.Equal(9, instance.Invoke("indirect", Value.I32(100))[0].AsI32);
+        mem.WriteByte(100, 253);
+        AssertOutOfBounds(() => instance.Invoke("indirect", Value.I32(100)));
     }
 }
