@@ -15,8 +15,9 @@ namespace Strand.Compilation;
 /// assembly, generated the first time one of its functions is called. <see cref="Code"/> holds each function's entry
 /// point, 0 until its chunk exists; it is written once (volatile) after the type is created, so a reader on any thread
 /// sees either 0 (and takes the slow path, which waits for the chunk under <see cref="_gate"/>) or the final code.
-/// Calls inside a chunk are direct CIL calls; calls to other chunks load the callee's entry from <see cref="Code"/>
-/// (through <see cref="Instance.Code"/>) and use <c>calli</c>. A function that escapes (export, table element,
+/// Calls inside a chunk, and to chunks generated with it (a group: CompiledModule.Groups.cs) or before it, are direct CIL
+/// calls; calls to other chunks load the callee's entry from <see cref="Code"/> (through <see cref="Instance.Code"/>) and
+/// use <c>calli</c>. A function that escapes (export, table element,
 /// <c>ref.func</c>) before its chunk exists gets a small per-function stub (<see cref="GetEntry"/>) that generates the
 /// chunk on first call, patches the calling <see cref="FunctionReference"/> and forwards the call.
 /// </para>
