@@ -74,6 +74,19 @@ public class ChunkGroupTests
         var f0 = module.Compiled.Types.SelectMany(t => t.GetMethods(BindingFlags.Public | BindingFlags.Static | BindingFlags.DeclaredOnly))
             .Single(m => m.Name == "f0");
         Assert.Contains(nameof(CompiledModule.Resolve), CalledMethods(f0));
+
+        // A chunk generated after its callee's calls the callee's created method directly.
+        var later = Compile(ReachModule());
+        later.Compiled.GroupGeneration = false;
+        var laterInstance = new Linker().Instantiate(later);
+        Assert.Equal(5 * 31 + 20 + 10, laterInstance.Invoke("f10", Value.I32(5))[0].AsI32);
+        Assert.Equal(3, later.Compiled.GeneratedChunks);
+        Assert.Equal(3 * 31 + 20 + 10, laterInstance.Invoke("f0", Value.I32(3))[0].AsI32);
+        Assert.Equal(4, later.Compiled.GeneratedChunks);
+        var laterF0 = later.Compiled.Types.SelectMany(t => t.GetMethods(BindingFlags.Public | BindingFlags.Static | BindingFlags.DeclaredOnly))
+            .Single(m => m.Name == "f0");
+        Assert.Contains("f10", CalledMethods(laterF0));
+        Assert.DoesNotContain(nameof(CompiledModule.Resolve), CalledMethods(laterF0));
     }
 
     [Fact]
