@@ -17,13 +17,16 @@ public static class ModuleLoader
     /// wat file from the compiled-module cache when it holds it (unless <paramref name="noCache"/>), else compiled lazily,
     /// and for a big module (see <see cref="WorthCaching"/>) the cache is filled by a background <c>strand compile</c>
     /// process, so this run does not wait for code it may never use. Progress shows on stderr if loading takes more than a
-    /// second on a terminal (unless <paramref name="quiet"/>).
+    /// second on a terminal (unless <paramref name="quiet"/>). The code is not collectible (<see cref="CompileOptions.CollectibleCode"/>),
+    /// so it is tiered: call this once or a few times per process.
     /// </summary>
     public static Module Load(string path, bool quiet, bool noCache = true, string? cacheDir = null)
     {
         var bytes = ReadWasm(path);
         using var progress = ProgressReporter.ForConsole(quiet);
-        var options = new CompileOptions { Progress = progress.Report };
+        // One module per process, alive until it exits: its code need not be collectible, and only then does .NET tier it
+        // (tier-0 first, optimised when hot) instead of fully optimising every function on its first call.
+        var options = new CompileOptions { Progress = progress.Report, CollectibleCode = false };
         if (IsCompiledArtifact(bytes)) return Module.DeserializeAt(bytes, options, path); // with its ReadyToRun image, if any
         if (noCache) return Module.Compile(bytes, options);
         var cache = new ModuleCache(cacheDir ?? ModuleCache.DefaultDirectory);

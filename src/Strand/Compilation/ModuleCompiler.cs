@@ -194,6 +194,9 @@ internal sealed class CompiledModule
     /// <summary>Functions generated split so far: defined index → number of outlined regions (docs/compiler.md, "Big functions: split").</summary>
     public IReadOnlyDictionary<int, int> SplitFunctions => _compilation?.SplitFunctions ?? (IReadOnlyDictionary<int, int>)new Dictionary<int, int>();
 
+    /// <summary>Whether the code is unloaded with the module (<see cref="CompileOptions.CollectibleCode"/>; .NET does not tier collectible code).</summary>
+    internal bool Collectible { get; set; } = true;
+
     /// <summary>Where <see cref="DiagnosticEvent.FunctionNotOptimized"/> goes (<see cref="CompileOptions.Diagnostics"/>).</summary>
     internal Action<Diagnostic>? Diagnostics { get; set; }
 
@@ -307,7 +310,7 @@ internal sealed class CompiledModule
     {
         if (_module is not null) return _module;
         var name = new AssemblyName($"Strand.Wasm.M{Interlocked.Increment(ref _assemblyCounter)}");
-        var assembly = AssemblyBuilder.DefineDynamicAssembly(name, AssemblyBuilderAccess.RunAndCollect);
+        var assembly = AssemblyBuilder.DefineDynamicAssembly(name, Collectible ? AssemblyBuilderAccess.RunAndCollect : AssemblyBuilderAccess.Run);
         assembly.SetCustomAttribute(new CustomAttributeBuilder(
             typeof(IgnoresAccessChecksToAttribute).GetConstructor([typeof(string)])!,
             [typeof(ModuleCompiler).Assembly.GetName().Name!]));
@@ -448,7 +451,7 @@ internal sealed class CompiledModule
     /// </summary>
     public void LoadCode(byte[] image)
     {
-        var context = new System.Runtime.Loader.AssemblyLoadContext($"Strand.Wasm.Cached{Interlocked.Increment(ref _assemblyCounter)}", isCollectible: true);
+        var context = new System.Runtime.Loader.AssemblyLoadContext($"Strand.Wasm.Cached{Interlocked.Increment(ref _assemblyCounter)}", isCollectible: Collectible);
         _loaded = context.LoadFromStream(new MemoryStream(image, writable: false));
     }
 

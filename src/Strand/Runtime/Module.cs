@@ -80,6 +80,7 @@ public sealed class Module
             Validation.ModuleValidator.Validate(definition, progress is null ? null : done => progress(new CompileProgress("validate", done, definition.Bodies.Count)));
         var module = new Module(definition, options?.BackgroundCodeGeneration ?? false);
         module.Compiled.Diagnostics = options?.Diagnostics;
+        module.Compiled.Collectible = options?.CollectibleCode ?? true;
         if (options?.SplitUnits is int units) module.Compiled.SplitUnits = units;
         return module;
     }

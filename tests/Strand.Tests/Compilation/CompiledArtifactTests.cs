@@ -51,6 +51,26 @@ public class CompiledArtifactTests
     }
 
     [Fact]
+    public void CodeIsCollectibleByDefaultAndTieredWhenNot()
+    {
+        // Default: generated and loaded code lives in collectible assemblies (unloaded with the module, never tiered).
+        // CollectibleCode = false (strand run): ordinary assemblies, which .NET tiers; same results either way.
+        foreach (bool collectible in new[] { true, false })
+        {
+            var options = new CompileOptions { CollectibleCode = collectible };
+            var generated = Module.Compile(Strand.Text.WatParser.ParseModule(Program), options);
+            var loaded = Module.Deserialize(generated.Serialize(), options);
+            foreach (var module in new[] { generated, loaded })
+            {
+                var instance = HostLinker().Instantiate(module);
+                Assert.Equal(Expected(5), instance.Invoke("run", Value.I32(5))[0].AsI32);
+                Assert.NotEmpty(module.Compiled.Types);
+                Assert.All(module.Compiled.Types, t => Assert.Equal(collectible, t.Assembly.IsCollectible));
+            }
+        }
+    }
+
+    [Fact]
     public void ACorruptTruncatedOrStaleArtifactIsRejectedBeforeLoading()
     {
         var artifact = Compile(Program).Serialize();
