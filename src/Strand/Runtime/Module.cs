@@ -69,12 +69,12 @@ public sealed class Module
         return Build(wasm, options, validate: true);
     }
 
-    /// <summary>Decodes <paramref name="wasm"/>, validates it unless told not to, and makes the module (reporting progress).</summary>
+    /// <summary>Decodes <paramref name="wasm"/> and validates it, or (<paramref name="validate"/> false: the binary of a checked artifact) decodes it as trusted (<see cref="ModuleDecoder.DecodeTrusted"/>), and makes the module (reporting progress).</summary>
     private static Module Build(byte[] wasm, CompileOptions? options, bool validate)
     {
         var progress = options?.Progress;
         progress?.Invoke(new CompileProgress("decode", 0, wasm.Length));
-        var definition = ModuleDecoder.Decode(wasm);
+        var definition = validate ? ModuleDecoder.Decode(wasm) : ModuleDecoder.DecodeTrusted(wasm);
         progress?.Invoke(new CompileProgress("decode", wasm.Length, wasm.Length));
         if (validate)
             Validation.ModuleValidator.Validate(definition, progress is null ? null : done => progress(new CompileProgress("validate", done, definition.Bodies.Count)));
