@@ -6,21 +6,22 @@ namespace Strand.Compilation;
 /// <summary>
 /// The file format of a compiled module (<see cref="Module.Serialize"/>, the compiled-module cache):
 /// <code>
-/// "STRANDC\x01"                 8 bytes, magic and format version
+/// "STRANDC\x02"                 8 bytes, magic and format version
+/// checksum                      8 bytes: XXH64 of everything after it (the rest of the header, wasm and image), little-endian
 /// engine id                     16 bytes: the module version id (MVID) of the Strand.dll that wrote it
-/// SHA-256 of the wasm binary    32 bytes
+/// SHA-256 of the wasm binary    32 bytes (the cache key)
 /// wasm length, image length     2 x 8 bytes, little-endian
-/// SHA-256 of everything after   32 bytes (wasm and image)
 /// the wasm binary
 /// the code image                a PE assembly (see CompiledModule.EmitPortableAssembly)
 /// </code>
-/// A file that is truncated, altered, or written by another build of Strand is rejected with
-/// <see cref="InvalidDataException"/> before any of its code is loaded.
+/// A file that is truncated, altered, or written by another build of Strand (or format) is rejected with
+/// <see cref="InvalidDataException"/> before any of its code is loaded. Format 1 had SHA-256 checksums (of the rest and
+/// of the wasm again), a sixth of a cached start of yosys (docs/compiler.md, "Compiled modules and the cache").
 /// </summary>
 internal static class CompiledArtifact
 {
-    private static ReadOnlySpan<byte> Magic => "STRANDC\u0001"u8;
-    private const int HeaderSize = 8 + 16 + 32 + 16 + 32;
+    private static ReadOnlySpan<byte> Magic => "STRANDC\u0002"u8;
+    private const int HeaderSize = 8 + 16 + 32 + 16 + 8;
 
     /// <summary>
     /// Identifies this build of the engine and the instruction sets its SIMD code uses (<see cref="SimdIsa"/>): code
@@ -41,36 +42,42 @@ internal static class CompiledArtifact
         var result = new byte[HeaderSize + wasm.Length + image.Length];
         var span = result.AsSpan();
         Magic.CopyTo(span);
-        EngineId.TryWriteBytes(span[8..24]);
-        SHA256.HashData(wasm, span[24..56]);
-        BinaryPrimitives.WriteInt64LittleEndian(span[56..64], wasm.Length);
-        BinaryPrimitives.WriteInt64LittleEndian(span[64..72], image.Length);
+        EngineId.TryWriteBytes(span[16..32]);
+        SHA256.HashData(wasm, span[32..64]);
+        BinaryPrimitives.WriteInt64LittleEndian(span[64..72], wasm.Length);
+        BinaryPrimitives.WriteInt64LittleEndian(span[72..80], image.Length);
         wasm.CopyTo(span[HeaderSize..]);
         image.CopyTo(span[(HeaderSize + wasm.Length)..]);
-        SHA256.HashData(span[HeaderSize..], span[72..104]);
+        BinaryPrimitives.WriteUInt64LittleEndian(span[8..16], XxHash64.Hash(span[16..]));
         return result;
     }
 
     /// <summary>Checks <paramref name="artifact"/> and returns its wasm binary and code image.</summary>
     public static (byte[] Wasm, byte[] Image) Read(ReadOnlySpan<byte> artifact)
     {
-        if (artifact.Length < HeaderSize || !artifact[..8].SequenceEqual(Magic))
+        var (wasm, image) = Check(artifact);
+        return (artifact.Slice(wasm.Offset, wasm.Length).ToArray(), artifact.Slice(image.Offset, image.Length).ToArray());
+    }
+
+    /// <summary>
+    /// Checks <paramref name="artifact"/> (magic and format, engine id, lengths, checksum) and returns where its wasm binary
+    /// and code image lie in it. Throws <see cref="InvalidDataException"/>.
+    /// </summary>
+    public static ((int Offset, int Length) Wasm, (int Offset, int Length) Image) Check(ReadOnlySpan<byte> artifact)
+    {
+        if (artifact.Length < HeaderSize || !artifact[..7].SequenceEqual(Magic[..7]))
             throw new InvalidDataException("not a compiled Strand module");
-        if (new Guid(artifact[8..24]) != EngineId)
+        if (artifact[7] != Magic[7])
+            throw new InvalidDataException("compiled by another build of Strand (format version)");
+        if (new Guid(artifact[16..32]) != EngineId)
             throw new InvalidDataException("compiled by another build of Strand (stale)");
-        long wasmLength = BinaryPrimitives.ReadInt64LittleEndian(artifact[56..64]);
-        long imageLength = BinaryPrimitives.ReadInt64LittleEndian(artifact[64..72]);
+        long wasmLength = BinaryPrimitives.ReadInt64LittleEndian(artifact[64..72]);
+        long imageLength = BinaryPrimitives.ReadInt64LittleEndian(artifact[72..80]);
         if (wasmLength < 0 || imageLength < 0 || wasmLength + imageLength != artifact.Length - HeaderSize)
             throw new InvalidDataException("compiled module is truncated or corrupt (lengths)");
-        Span<byte> hash = stackalloc byte[32];
-        SHA256.HashData(artifact[HeaderSize..], hash);
-        if (!hash.SequenceEqual(artifact[72..104]))
+        if (XxHash64.Hash(artifact[16..]) != BinaryPrimitives.ReadUInt64LittleEndian(artifact[8..16]))
             throw new InvalidDataException("compiled module is corrupt (checksum)");
-        var wasm = artifact.Slice(HeaderSize, (int)wasmLength);
-        SHA256.HashData(wasm, hash);
-        if (!hash.SequenceEqual(artifact[24..56]))
-            throw new InvalidDataException("compiled module is corrupt (wasm hash)");
-        return (wasm.ToArray(), artifact[(HeaderSize + (int)wasmLength)..].ToArray());
+        return ((HeaderSize, (int)wasmLength), (HeaderSize + (int)wasmLength, (int)imageLength));
     }
 
     /// <summary>
@@ -90,12 +97,12 @@ internal static class CompiledArtifact
         }
     }
 
-    /// <summary>The artifact's checksum (its SHA-256 of the wasm binary and the code image), which a ReadyToRun image records to bind itself to it.</summary>
-    public static ReadOnlySpan<byte> Checksum(ReadOnlySpan<byte> artifact) => artifact[72..104];
+    /// <summary>The artifact's checksum (XXH64 of the rest of its header, its wasm binary and code image, 8 bytes), which a ReadyToRun image records to bind itself to it.</summary>
+    public static ReadOnlySpan<byte> Checksum(ReadOnlySpan<byte> artifact) => artifact[8..16];
 
     /// <summary>The code image of an artifact already checked by <see cref="Read"/>, without copying.</summary>
     public static ReadOnlySpan<byte> Image(ReadOnlySpan<byte> artifact) =>
-        artifact[(HeaderSize + (int)BinaryPrimitives.ReadInt64LittleEndian(artifact[56..64]))..];
+        artifact[(HeaderSize + (int)BinaryPrimitives.ReadInt64LittleEndian(artifact[64..72]))..];
 
     /// <summary>The cache key of a wasm binary for this build: hex SHA-256 of the binary and the engine id.</summary>
     public static string CacheKey(byte[] wasm)

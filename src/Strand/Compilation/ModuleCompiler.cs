@@ -449,10 +449,10 @@ internal sealed class CompiledModule
     /// Makes this module take its code from <paramref name="image"/> (from <see cref="EmitPortableAssembly"/> of the same
     /// module and the same Strand build), loaded into a collectible load context. Before any code is used.
     /// </summary>
-    public void LoadCode(byte[] image)
+    public void LoadCode(Stream image)
     {
         var context = new System.Runtime.Loader.AssemblyLoadContext($"Strand.Wasm.Cached{Interlocked.Increment(ref _assemblyCounter)}", isCollectible: Collectible);
-        _loaded = context.LoadFromStream(new MemoryStream(image, writable: false));
+        _loaded = context.LoadFromStream(image);
     }
 
     /// <summary>Generates the stubs of block <paramref name="block"/> (caller holds <see cref="_gate"/>).</summary>

@@ -170,9 +170,9 @@ public sealed class Module
     public static Module Deserialize(byte[] artifact, CompileOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(artifact);
-        var (wasm, image) = CompiledArtifact.Read(artifact);
-        var module = FromArtifactBinary(wasm, options);
-        module.Compiled.LoadCode(image);
+        var (wasm, image) = CompiledArtifact.Check(artifact);
+        var module = FromArtifactBinary(artifact.AsSpan(wasm.Offset, wasm.Length).ToArray(), options);
+        module.Compiled.LoadCode(new MemoryStream(artifact, image.Offset, image.Length, writable: false));
         return module;
     }
 
@@ -191,12 +191,18 @@ public sealed class Module
         return DeserializeAt(File.ReadAllBytes(path), options, path);
     }
 
-    internal static Module DeserializeAt(byte[] artifact, CompileOptions? options, string path)
+    /// <summary>
+    /// <see cref="DeserializeFile"/> of an artifact already read from <paramref name="path"/>. When the caller holds the
+    /// binary the artifact should embed (<paramref name="expectedWasm"/>, the cache's key) and it matches, that array is the
+    /// module's, not a copy; otherwise the module has the embedded binary (which the cache then finds different).
+    /// </summary>
+    internal static Module DeserializeAt(byte[] artifact, CompileOptions? options, string path, byte[]? expectedWasm = null)
     {
-        var (wasm, image) = CompiledArtifact.Read(artifact);
-        var module = FromArtifactBinary(wasm, options);
+        var (wasmAt, image) = CompiledArtifact.Check(artifact);
+        var embedded = artifact.AsSpan(wasmAt.Offset, wasmAt.Length);
+        var module = FromArtifactBinary(expectedWasm is not null && embedded.SequenceEqual(expectedWasm) ? expectedWasm : embedded.ToArray(), options);
         if (NativeImage.TryFind(path, CompiledArtifact.Checksum(artifact)) is { } native) module.Compiled.LoadNativeCode(native);
-        else module.Compiled.LoadCode(image);
+        else module.Compiled.LoadCode(new MemoryStream(artifact, image.Offset, image.Length, writable: false));
         return module;
     }
 

@@ -80,7 +80,7 @@ public sealed class ModuleCache
         }
         try
         {
-            var module = Module.DeserializeAt(artifact, options, path);
+            var module = Module.DeserializeAt(artifact, options, path, expectedWasm: wasm);
             if (module.Definition.Bytes.AsSpan().SequenceEqual(wasm))
             {
                 Touch(path);

@@ -84,8 +84,19 @@ public class CompiledArtifactTests
         Assert.Throws<InvalidDataException>(() => Module.Deserialize(artifact[..50]));
         Assert.Throws<InvalidDataException>(() => Module.Deserialize([]));
         var stale = (byte[])artifact.Clone();
-        stale[8] ^= 1; // engine id: another build of Strand
+        stale[16] ^= 1; // engine id: another build of Strand
         Assert.Contains("another build", Assert.Throws<InvalidDataException>(() => Module.Deserialize(stale)).Message);
+        var oldFormat = (byte[])artifact.Clone();
+        oldFormat[7] = 1; // format 1 (SHA-256 checksums, another header)
+        Assert.Contains("format version", Assert.Throws<InvalidDataException>(() => Module.Deserialize(oldFormat)).Message);
+        // Truncated at every length of the header and around the end: lengths or checksum say so.
+        foreach (int length in Enumerable.Range(0, 100).Concat(Enumerable.Range(artifact.Length - 40, 40)))
+            Assert.Throws<InvalidDataException>(() => Module.Deserialize(artifact[..length]));
+        // A torn write: a block after the header zeroed (one a crash did not flush), length intact.
+        var torn = (byte[])artifact.Clone();
+        Array.Clear(torn, 80, Math.Min(4096, torn.Length - 80));
+        Assert.False(torn.AsSpan().SequenceEqual(artifact)); // the wasm binary's magic at least was there
+        Assert.Contains("checksum", Assert.Throws<InvalidDataException>(() => Module.Deserialize(torn)).Message);
     }
 
     [Fact]
@@ -182,7 +193,7 @@ public sealed class ModuleCacheTests : IDisposable
             "garbage" => Encoding.UTF8.GetBytes("not a compiled module at all"),
             "truncated" => good[..(good.Length / 2)],
             "flipped" => Flip(good, good.Length - 100),
-            "stale" => Flip(good, 10),
+            "stale" => Flip(good, 20), // the engine id (bytes 16..32)
             _ => Module.Compile(ManyFunctions.Generate(20)).Serialize(),
         };
         File.WriteAllBytes(path, bad);
