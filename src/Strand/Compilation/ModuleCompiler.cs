@@ -447,7 +447,9 @@ internal sealed class CompiledModule
 
     /// <summary>
     /// Makes this module take its code from <paramref name="image"/> (from <see cref="EmitPortableAssembly"/> of the same
-    /// module and the same Strand build), loaded into a collectible load context. Before any code is used.
+    /// module and the same Strand build), loaded into a load context (collectible unless <see cref="Collectible"/> is false).
+    /// Before any code is used. A <see cref="MemoryStream"/> whose buffer is publicly visible is read in place by
+    /// <c>LoadFromStream</c> (the runtime makes its one copy); any other stream is first copied into an array.
     /// </summary>
     public void LoadCode(Stream image)
     {

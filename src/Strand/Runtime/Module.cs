@@ -172,7 +172,7 @@ public sealed class Module
         ArgumentNullException.ThrowIfNull(artifact);
         var (wasm, image) = CompiledArtifact.Check(artifact);
         var module = FromArtifactBinary(artifact.AsSpan(wasm.Offset, wasm.Length).ToArray(), options);
-        module.Compiled.LoadCode(new MemoryStream(artifact, image.Offset, image.Length, writable: false));
+        module.Compiled.LoadCode(new MemoryStream(artifact, image.Offset, image.Length, writable: false, publiclyVisible: true));
         return module;
     }
 
@@ -202,7 +202,7 @@ public sealed class Module
         var embedded = artifact.AsSpan(wasmAt.Offset, wasmAt.Length);
         var module = FromArtifactBinary(expectedWasm is not null && embedded.SequenceEqual(expectedWasm) ? expectedWasm : embedded.ToArray(), options);
         if (NativeImage.TryFind(path, CompiledArtifact.Checksum(artifact)) is { } native) module.Compiled.LoadNativeCode(native);
-        else module.Compiled.LoadCode(new MemoryStream(artifact, image.Offset, image.Length, writable: false));
+        else module.Compiled.LoadCode(new MemoryStream(artifact, image.Offset, image.Length, writable: false, publiclyVisible: true));
         return module;
     }
 
