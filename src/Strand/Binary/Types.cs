@@ -154,6 +154,13 @@ public static class ValTypes
         };
     }
 
+    /// <summary>
+    /// True for a reference type whose values may be an i31 (heap type any, eq, i31, or extern, which holds
+    /// <c>extern.convert_any</c> of one): GC storage of such a type keeps the i31's bits next to the object.
+    /// </summary>
+    public static bool CanHoldI31(this ValType t) =>
+        t.IsReference() && t.AbstractHeap() is AbstractHeapType.Any or AbstractHeapType.Eq or AbstractHeapType.I31 or AbstractHeapType.Extern;
+
     /// <summary>True for a concrete reference type (<c>(ref null? $t)</c>), in any of its encodings.</summary>
     public static bool IsConcrete(this ValType t) => t.IsReference() && t.HeapCode() >= TypeIndexBase;
 

@@ -5,7 +5,7 @@ namespace Strand.Compilation;
 /// <summary>How WebAssembly values are represented in compiled code and in the uniform calling convention.</summary>
 internal static class ClrTypes
 {
-    /// <summary>i32 = int, i64 = long, f32 = float, f64 = double, v128 = Vector128&lt;byte&gt;, every reference type = object.</summary>
+    /// <summary>i32 = int, i64 = long, f32 = float, f64 = double, v128 = Vector128&lt;byte&gt;, every reference type = <see cref="Runtime.RefValue"/> (an object or an unboxed i31).</summary>
     public static Type Of(ValType type) => type switch
     {
         ValType.I32 => typeof(int),
@@ -13,7 +13,7 @@ internal static class ClrTypes
         ValType.F32 => typeof(float),
         ValType.F64 => typeof(double),
         ValType.V128 => typeof(System.Runtime.Intrinsics.Vector128<byte>),
-        _ when type.IsReference() => typeof(object),
+        _ when type.IsReference() => typeof(Runtime.RefValue),
         _ => throw new NotSupportedException($"value type {type.ToWat()} is not supported"),
     };
 

@@ -210,6 +210,7 @@ internal sealed partial class FunctionCompiler
             if (clause.Kind is CatchKind.CatchRef or CatchKind.CatchAllRef)
             {
                 _il.Emit(OpCodes.Ldloc, exception);
+                EmitRefWrap();
                 Push(ValTypes.Ref(AbstractHeapType.Exn, nullable: false));
             }
             Release(exception);

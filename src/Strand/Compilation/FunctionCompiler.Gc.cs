@@ -8,8 +8,8 @@ namespace Strand.Compilation;
 
 /// <summary>
 /// The GC instructions (WebAssembly 3.0): structs, arrays, i31, ref.eq, casts and the extern/any conversions, compiled to
-/// calls of <see cref="GcOps"/> on .NET objects (<see cref="GcStruct"/>, <see cref="GcArray{T}"/>, <see cref="I31Ref"/>),
-/// which the .NET GC collects. Type ids are read from the instance's canonical id table (so a persisted artifact stays
+/// calls of <see cref="GcOps"/> on .NET objects (<see cref="GcStruct"/>, <see cref="GcArray{T}"/>), which the .NET GC
+/// collects, and unboxed i31s (<see cref="RefValue"/>). Type ids are read from the instance's canonical id table (so a persisted artifact stays
 /// valid in another process); an array's elements are a .NET array of the storage type, so <c>array.get</c> on an
 /// i8 array reads an sbyte.
 /// </summary>
@@ -42,8 +42,19 @@ internal sealed partial class FunctionCompiler
     {
         PackedType.I8 => typeof(sbyte),
         PackedType.I16 => typeof(short),
-        _ => ClrTypes.Of(field.Type),
+        _ => GcOps.ArrayStorage(field, ClrTypes.Of(field.Type)),
     };
+
+    /// <summary>
+    /// The <see cref="GcOps"/> array helper <paramref name="name"/> for <paramref name="element"/>'s storage: the generic
+    /// one, or for an array of references that never hold an i31 (stored as objects) its <c>...Object</c> variant, which
+    /// takes and returns <see cref="RefValue"/>s like every reference in compiled code.
+    /// </summary>
+    private static MethodInfo ArrayOp(string name, FieldType element)
+    {
+        var storage = StorageClrType(element);
+        return storage == typeof(object) ? GcOp(name + "Object") : GcOp(name, storage);
+    }
 
     /// <summary>Narrows an i32 on the stack to a packed storage type (the value's low bits are kept).</summary>
     private void EmitPack(FieldType field)
@@ -52,15 +63,25 @@ internal sealed partial class FunctionCompiler
         else if (field.Packed == PackedType.I16) _il.Emit(OpCodes.Conv_I2);
     }
 
-    private static string Suffix(ValType t) => t switch
+    /// <summary>
+    /// Pushes the slot (and for a reference that may hold an i31, its bit slot) of field <paramref name="field"/>; returns
+    /// the suffix of its <see cref="GcOps"/> accessors (<c>GetI32</c>, <c>SetRef</c>, <c>GetAnyRef</c>...).
+    /// </summary>
+    private string EmitFieldSlot(FieldType[] fields, int field)
     {
-        ValType.I32 => "I32",
-        ValType.I64 => "I64",
-        ValType.F32 => "F32",
-        ValType.F64 => "F64",
-        ValType.V128 => "V128",
-        _ => "Ref",
-    };
+        var (_, slot, i31Slot) = GcOps.FieldSlot(fields, field);
+        Ldc(slot);
+        if (i31Slot >= 0) Ldc(i31Slot);
+        return fields[field].Type switch
+        {
+            ValType.I32 => "I32",
+            ValType.I64 => "I64",
+            ValType.F32 => "F32",
+            ValType.F64 => "F64",
+            ValType.V128 => "V128",
+            _ => i31Slot >= 0 ? "AnyRef" : "Ref",
+        };
+    }
 
     private LocalBuilder[] SpillOperands(int count)
     {
@@ -117,11 +138,10 @@ internal sealed partial class FunctionCompiler
                 _il.Emit(OpCodes.Call, GcOp(nameof(GcOps.NewStruct)));
                 for (int k = 0; k < temps.Length; k++)
                 {
-                    var (_, slot) = GcOps.FieldSlot(fields, k);
                     _il.Emit(OpCodes.Dup);
-                    Ldc(slot);
+                    string setter = EmitFieldSlot(fields, k);
                     _il.Emit(OpCodes.Ldloc, temps[k]);
-                    _il.Emit(OpCodes.Call, GcOp("Set" + Suffix(fields[k].Type)));
+                    _il.Emit(OpCodes.Call, GcOp("Set" + setter));
                 }
                 ReleaseAll(temps);
                 Push(ValTypes.RefToType(ins.Index, nullable: false));
@@ -131,12 +151,12 @@ internal sealed partial class FunctionCompiler
             {
                 var fields = GcType(ins.Index).Fields;
                 var field = fields[ins.Index2];
-                Ldc(GcOps.FieldSlot(fields, (int)ins.Index2).Slot);
+                string suffix = EmitFieldSlot(fields, (int)ins.Index2);
                 string getter = field.Packed switch
                 {
                     PackedType.I8 => ins.Opcode == Opcode.StructGetS ? nameof(GcOps.GetS8) : nameof(GcOps.GetU8),
                     PackedType.I16 => ins.Opcode == Opcode.StructGetS ? nameof(GcOps.GetS16) : nameof(GcOps.GetU16),
-                    _ => "Get" + Suffix(field.Type),
+                    _ => "Get" + suffix,
                 };
                 _il.Emit(OpCodes.Call, GcOp(getter));
                 Pop();
@@ -147,9 +167,9 @@ internal sealed partial class FunctionCompiler
             {
                 var fields = GcType(ins.Index).Fields;
                 var value = SpillOperands(1);
-                Ldc(GcOps.FieldSlot(fields, (int)ins.Index2).Slot);
+                string setter = EmitFieldSlot(fields, (int)ins.Index2);
                 _il.Emit(OpCodes.Ldloc, value[0]);
-                _il.Emit(OpCodes.Call, GcOp("Set" + Suffix(fields[ins.Index2].Type)));
+                _il.Emit(OpCodes.Call, GcOp("Set" + setter));
                 ReleaseAll(value);
                 Pop();
                 return;
@@ -172,7 +192,7 @@ internal sealed partial class FunctionCompiler
                 _il.Emit(OpCodes.Ldloc, temps[0]);
                 EmitPack(element);
                 _il.Emit(OpCodes.Ldloc, temps[1]);
-                _il.Emit(OpCodes.Call, GcOp(nameof(GcOps.ArrayNew), StorageClrType(element)));
+                _il.Emit(OpCodes.Call, ArrayOp(nameof(GcOps.ArrayNew), element));
                 ReleaseAll(temps);
                 Push(ValTypes.RefToType(ins.Index, nullable: false));
                 return;
@@ -200,7 +220,7 @@ internal sealed partial class FunctionCompiler
                     Ldc(k);
                     _il.Emit(OpCodes.Ldloc, temps[k]);
                     EmitPack(element);
-                    _il.Emit(OpCodes.Call, GcOp(nameof(GcOps.ArrayStore), clr));
+                    _il.Emit(OpCodes.Call, ArrayOp(nameof(GcOps.ArrayStore), element));
                 }
                 ReleaseAll(temps);
                 Push(ValTypes.RefToType(ins.Index, nullable: false));
@@ -216,7 +236,7 @@ internal sealed partial class FunctionCompiler
                 _il.Emit(OpCodes.Ldloc, temps[1]);
                 _il.Emit(OpCodes.Call, ins.Opcode == Opcode.ArrayNewData
                     ? GcOp(nameof(GcOps.ArrayNewData), StorageClrType(GcType(ins.Index).Fields[0]))
-                    : GcOp(nameof(GcOps.ArrayNewElem)));
+                    : GcOp(nameof(GcOps.ArrayNewElem), StorageClrType(GcType(ins.Index).Fields[0])));
                 ReleaseAll(temps);
                 Push(ValTypes.RefToType(ins.Index, nullable: false));
                 return;
@@ -224,7 +244,7 @@ internal sealed partial class FunctionCompiler
             case Opcode.ArrayGet or Opcode.ArrayGetS or Opcode.ArrayGetU:
             {
                 var element = GcType(ins.Index).Fields[0];
-                _il.Emit(OpCodes.Call, GcOp(nameof(GcOps.ArrayGet), StorageClrType(element)));
+                _il.Emit(OpCodes.Call, ArrayOp(nameof(GcOps.ArrayGet), element));
                 // A returned sbyte or short is sign-extended on the stack; get_u zero-extends it.
                 if (ins.Opcode == Opcode.ArrayGetU) _il.Emit(element.Packed == PackedType.I8 ? OpCodes.Conv_U1 : OpCodes.Conv_U2);
                 PopN(2);
@@ -235,7 +255,7 @@ internal sealed partial class FunctionCompiler
             {
                 var element = GcType(ins.Index).Fields[0];
                 EmitPack(element);
-                _il.Emit(OpCodes.Call, GcOp(nameof(GcOps.ArraySet), StorageClrType(element)));
+                _il.Emit(OpCodes.Call, ArrayOp(nameof(GcOps.ArraySet), element));
                 PopN(3);
                 return;
             }
@@ -250,7 +270,7 @@ internal sealed partial class FunctionCompiler
                 var count = SpillOperands(1);
                 EmitPack(element);
                 _il.Emit(OpCodes.Ldloc, count[0]);
-                _il.Emit(OpCodes.Call, GcOp(nameof(GcOps.ArrayFill), StorageClrType(element)));
+                _il.Emit(OpCodes.Call, ArrayOp(nameof(GcOps.ArrayFill), element));
                 ReleaseAll(count);
                 PopN(3);
                 return;
@@ -264,7 +284,7 @@ internal sealed partial class FunctionCompiler
                 Ldc((int)ins.Index2);
                 _il.Emit(OpCodes.Call, ins.Opcode == Opcode.ArrayInitData
                     ? GcOp(nameof(GcOps.ArrayInitData), StorageClrType(GcType(ins.Index).Fields[0]))
-                    : GcOp(nameof(GcOps.ArrayInitElem)));
+                    : GcOp(nameof(GcOps.ArrayInitElem), StorageClrType(GcType(ins.Index).Fields[0])));
                 PopN(4);
                 return;
             case Opcode.RefTest or Opcode.RefTestNull:

@@ -113,10 +113,11 @@ internal sealed partial class FunctionCompiler
                 Call(nameof(WasmOps.ElemDrop));
                 break;
             case Opcode.RefNull:
-                _il.Emit(OpCodes.Ldnull);
+                EmitRefNull();
                 Push(ins.RefType);
                 break;
             case Opcode.RefIsNull:
+                _il.Emit(OpCodes.Ldfld, RuntimeMembers.RefObject);
                 _il.Emit(OpCodes.Ldnull);
                 _il.Emit(OpCodes.Ceq);
                 Pop();

@@ -6,8 +6,8 @@ namespace Strand.Compilation;
 
 /// <summary>
 /// Typed function references (WebAssembly 3.0): <c>call_ref</c>, <c>ref.as_non_null</c>, <c>br_on_null</c>,
-/// <c>br_on_non_null</c> (<c>return_call_ref</c> is a tail call: FunctionCompiler.TailCalls.cs). A reference is a CIL
-/// <c>object</c> whatever its wasm type; validation guarantees that a <c>(ref null $t)</c> operand is null or a
+/// <c>br_on_non_null</c> (<c>return_call_ref</c> is a tail call: FunctionCompiler.TailCalls.cs). A reference is a
+/// <see cref="RefValue"/> whatever its wasm type (<see cref="EmitRefNull"/>); validation guarantees that a <c>(ref null $t)</c> operand is null or a
 /// <see cref="FunctionReference"/> of type <c>$t</c>, so <c>call_ref</c> needs no type check, only a null check (unlike
 /// <c>call_indirect</c>, which checks the callee's type id).
 /// </summary>
@@ -34,6 +34,7 @@ internal sealed partial class FunctionCompiler
                 var t = _stack[^1];
                 var notNull = _il.DefineLabel();
                 _il.Emit(OpCodes.Dup);
+                _il.Emit(OpCodes.Ldfld, RuntimeMembers.RefObject);
                 _il.Emit(OpCodes.Brtrue, notNull);
                 _il.Emit(OpCodes.Pop);
                 Pop();
@@ -48,6 +49,7 @@ internal sealed partial class FunctionCompiler
                 var t = _stack[^1];
                 var isNull = _il.DefineLabel();
                 _il.Emit(OpCodes.Dup);
+                _il.Emit(OpCodes.Ldfld, RuntimeMembers.RefObject);
                 _il.Emit(OpCodes.Brfalse, isNull);
                 Pop();
                 Push(t.WithNullable(false));
@@ -73,4 +75,10 @@ internal sealed partial class FunctionCompiler
         Release(function);
         FinishCall(type, extras);
     }
+
+    /// <summary>Pushes <c>ref.null</c>: a zeroed <see cref="RefValue"/>.</summary>
+    private void EmitRefNull() => _il.Emit(OpCodes.Call, RuntimeMembers.RefNull);
+
+    /// <summary>Wraps the object on the stack (a GC object, function or exception, never a boxed i31) as a <see cref="RefValue"/>.</summary>
+    private void EmitRefWrap() => _il.Emit(OpCodes.Call, RuntimeMembers.RefWrap);
 }

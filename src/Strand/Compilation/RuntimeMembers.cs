@@ -25,6 +25,11 @@ internal static class RuntimeMembers
     public static readonly FieldInfo OpaqueZero = Field(typeof(WasmOps), nameof(WasmOps.OpaqueZero));
     public static readonly FieldInfo FunctionCode = Field(typeof(FunctionReference), nameof(FunctionReference.Code));
 
+    /// <summary>A reference's object (<see cref="RefValue.Object"/>: null tests), <c>ref.null</c> and the wrapper of an object.</summary>
+    public static readonly FieldInfo RefObject = Field(typeof(RefValue), nameof(RefValue.Object));
+    public static readonly MethodInfo RefNull = typeof(RefValue).GetProperty(nameof(RefValue.Null), Any)!.GetMethod!;
+    public static readonly MethodInfo RefWrap = Op(typeof(RefValue), nameof(RefValue.Wrap));
+
     public static readonly MethodInfo ResolveCode = Op(typeof(CompiledModule), nameof(CompiledModule.Resolve));
     public static readonly MethodInfo ResolveFromStub = Op(typeof(CompiledModule), nameof(CompiledModule.ResolveFromStub));
 

@@ -63,10 +63,22 @@ internal static class CallStubs
         .Single(m => m.Name == nameof(System.Runtime.Intrinsics.Vector128.As) && m.GetGenericArguments().Length == 2);
 
     /// <summary>Reinterprets the vector on the stack from <paramref name="from"/> to <paramref name="to"/> (no-op unless both are Vector128 of different lanes).</summary>
-    private static void EmitVectorCast(ILGenerator il, Type from, Type to)
+    /// <summary>
+    /// Converts a value between a host-facing CLR type and compiled code's type for it: one Vector128 to another, or a
+    /// reference between its host form (object, FunctionReference, WasmException; an i31 boxed) and <see cref="RefValue"/>.
+    /// </summary>
+    private static void EmitBoundaryCast(ILGenerator il, Type from, Type to)
     {
-        if (from == to || !IsVector128(from) || !IsVector128(to)) return;
-        il.Emit(OpCodes.Call, VectorAs.MakeGenericMethod(from.GetGenericArguments()[0], to.GetGenericArguments()[0]));
+        if (from == to) return;
+        if (IsVector128(from) && IsVector128(to))
+            il.Emit(OpCodes.Call, VectorAs.MakeGenericMethod(from.GetGenericArguments()[0], to.GetGenericArguments()[0]));
+        else if (to == typeof(RefValue) && !from.IsValueType)
+            il.Emit(OpCodes.Call, typeof(RefValue).GetMethod(nameof(RefValue.Of))!);
+        else if (from == typeof(RefValue) && !to.IsValueType)
+        {
+            il.Emit(OpCodes.Call, typeof(RefValue).GetMethod(nameof(RefValue.Box))!);
+            if (to != typeof(object)) il.Emit(OpCodes.Castclass, to);
+        }
     }
 
     private static bool IsValueTuple(Type t) =>
@@ -121,7 +133,7 @@ internal static class CallStubs
             il.Emit(OpCodes.Ldarg_1);
             il.Emit(OpCodes.Ldc_I4, i);
             il.Emit(OpCodes.Ldelema, typeof(Value));
-            il.Emit(OpCodes.Call, ValueGetter(type.Params[i]));
+            EmitFromValue(il, type.Params[i]);
         }
         var extras = DeclareExtraResults(il, type);
         EmitIndirectCall(il, OpCodes.Ldarg_0, type);
@@ -269,18 +281,18 @@ internal static class CallStubs
         for (int i = 0; i < clrParams.Length; i++)
         {
             il.Emit(OpCodes.Ldarg, (short)(i + 1));
-            EmitVectorCast(il, clrParams[i], ClrTypes.Of(type.Params[i]));
+            EmitBoundaryCast(il, clrParams[i], ClrTypes.Of(type.Params[i]));
         }
         var extras = DeclareExtraResults(il, type);
         if (function is null) EmitIndirectCall(il, OpCodes.Ldarg_0, type);
         else EmitIndirectCall(il, function, type);
 
         var resultTypes = ResultClrTypes(invoke.ReturnType);
-        if (resultTypes.Length > 0) EmitCastFromWasm(il, resultTypes[0]);
+        if (resultTypes.Length > 0) EmitBoundaryCast(il, ClrTypes.Of(type.Results[0]), resultTypes[0]);
         for (int k = 1; k < resultTypes.Length; k++)
         {
             il.Emit(OpCodes.Ldloc, extras[k - 1]);
-            EmitCastFromWasm(il, resultTypes[k]);
+            EmitBoundaryCast(il, ClrTypes.Of(type.Results[k]), resultTypes[k]);
         }
         if (resultTypes.Length > 1) il.Emit(OpCodes.Newobj, invoke.ReturnType.GetConstructor(resultTypes)!);
         if (guarded)
@@ -338,8 +350,7 @@ internal static class CallStubs
             for (int i = 0; i < clrParams.Length; i++)
             {
                 il.Emit(OpCodes.Ldarg, (short)i);
-                if (clrParams[i] == typeof(FunctionReference)) il.Emit(OpCodes.Castclass, typeof(FunctionReference));
-                EmitVectorCast(il, ClrTypes.Of(type.Params[i]), clrParams[i]);
+                EmitBoundaryCast(il, ClrTypes.Of(type.Params[i]), clrParams[i]);
             }
             il.Emit(OpCodes.Callvirt, invoke);
             var resultTypes = ResultClrTypes(invoke.ReturnType);
@@ -352,13 +363,13 @@ internal static class CallStubs
                     il.Emit(OpCodes.Ldarg, (short)(type.Params.Length + k - 1));
                     il.Emit(OpCodes.Ldloc, tuple);
                     il.Emit(OpCodes.Ldfld, invoke.ReturnType.GetField("Item" + (k + 1))!);
-                    EmitVectorCast(il, resultTypes[k], ClrTypes.Of(type.Results[k]));
+                    EmitBoundaryCast(il, resultTypes[k], ClrTypes.Of(type.Results[k]));
                     il.Emit(OpCodes.Stobj, ClrTypes.Of(type.Results[k]));
                 }
                 il.Emit(OpCodes.Ldloc, tuple);
                 il.Emit(OpCodes.Ldfld, invoke.ReturnType.GetField("Item1")!);
             }
-            if (resultTypes.Length > 0) EmitVectorCast(il, resultTypes[0], ret);
+            if (resultTypes.Length > 0) EmitBoundaryCast(il, resultTypes[0], ret);
             if (result is not null) il.Emit(OpCodes.Stloc, result);
             EmitHostCatch(il);
             if (result is not null) il.Emit(OpCodes.Ldloc, result);
@@ -398,7 +409,7 @@ internal static class CallStubs
                 il.Emit(OpCodes.Ldloc, results);
                 il.Emit(OpCodes.Ldc_I4, k);
                 il.Emit(OpCodes.Ldelema, typeof(Value));
-                il.Emit(OpCodes.Call, ValueGetter(type.Results[k]));
+                EmitFromValue(il, type.Results[k]);
                 il.Emit(OpCodes.Stobj, ClrTypes.Of(type.Results[k]));
             }
             if (result is not null)
@@ -406,7 +417,7 @@ internal static class CallStubs
                 il.Emit(OpCodes.Ldloc, results);
                 il.Emit(OpCodes.Ldc_I4_0);
                 il.Emit(OpCodes.Ldelema, typeof(Value));
-                il.Emit(OpCodes.Call, ValueGetter(type.Results[0]));
+                EmitFromValue(il, type.Results[0]);
                 il.Emit(OpCodes.Stloc, result);
             }
             EmitHostCatch(il);
@@ -494,47 +505,23 @@ internal static class CallStubs
         il.EmitCalli(OpCodes.Calli, CallingConventions.Standard, ret, ps, null);
     }
 
-    private static void EmitCastFromWasm(ILGenerator il, Type clr)
+    /// <summary>Reads a <see cref="Value"/> (its address on the stack) as compiled code's representation of <paramref name="type"/>.</summary>
+    private static void EmitFromValue(ILGenerator il, ValType type)
     {
-        if (clr == typeof(FunctionReference)) il.Emit(OpCodes.Castclass, typeof(FunctionReference));
-        if (clr == typeof(WasmException)) il.Emit(OpCodes.Castclass, typeof(WasmException));
-        if (IsVector128(clr)) EmitVectorCast(il, typeof(System.Runtime.Intrinsics.Vector128<byte>), clr);
-    }
-
-    private static MethodInfo ValueGetter(ValType type) => typeof(Value).GetProperty(type switch
-    {
-        ValType.I32 => nameof(Value.AsI32),
-        ValType.I64 => nameof(Value.AsI64),
-        ValType.F32 => nameof(Value.AsF32),
-        ValType.F64 => nameof(Value.AsF64),
-        ValType.V128 => nameof(Value.AsV128),
-        _ => nameof(Value.Reference),
-    })!.GetMethod!;
-
-    /// <summary>Converts the wasm-representation value on the stack to a <see cref="Value"/> (float bits preserved).</summary>
-    private static void EmitToValue(ILGenerator il, ValType type)
-    {
-        switch (TypeRegistry.KindOf(type))
+        il.Emit(OpCodes.Call, typeof(Value).GetProperty(type switch
         {
-            case ValType.I32: il.Emit(OpCodes.Call, typeof(Value).GetMethod(nameof(Value.I32))!); break;
-            case ValType.I64: il.Emit(OpCodes.Call, typeof(Value).GetMethod(nameof(Value.I64))!); break;
-            case ValType.F32: il.Emit(OpCodes.Call, typeof(Value).GetMethod(nameof(Value.F32))!); break;
-            case ValType.F64: il.Emit(OpCodes.Call, typeof(Value).GetMethod(nameof(Value.F64))!); break;
-            case ValType.V128: il.Emit(OpCodes.Call, typeof(Value).GetMethod(nameof(Value.V128))!); break;
-            case ValType.FuncRef:
-                il.Emit(OpCodes.Castclass, typeof(FunctionReference));
-                il.Emit(OpCodes.Call, typeof(Value).GetMethod(nameof(Value.FuncRef))!);
-                break;
-            case ValType.ExnRef:
-                il.Emit(OpCodes.Castclass, typeof(WasmException));
-                il.Emit(OpCodes.Call, typeof(Value).GetMethod(nameof(Value.ExnRef))!);
-                break;
-            case ValType.AnyRef:
-                il.Emit(OpCodes.Call, typeof(ExceptionOps).GetMethod(nameof(ExceptionOps.AnyRefValue))!);
-                break;
-            default: il.Emit(OpCodes.Call, typeof(Value).GetMethod(nameof(Value.ExternRef))!); break;
-        }
+            ValType.I32 => nameof(Value.AsI32),
+            ValType.I64 => nameof(Value.AsI64),
+            ValType.F32 => nameof(Value.AsF32),
+            ValType.F64 => nameof(Value.AsF64),
+            ValType.V128 => nameof(Value.AsV128),
+            _ => nameof(Value.Reference),
+        })!.GetMethod!);
+        if (type.IsReference()) il.Emit(OpCodes.Call, typeof(RefValue).GetMethod(nameof(RefValue.Of))!);
     }
+
+    /// <summary>Converts the wasm-representation value on the stack to a <see cref="Value"/> (float bits preserved, an i31 boxed).</summary>
+    private static void EmitToValue(ILGenerator il, ValType type) => il.Emit(OpCodes.Call, ExceptionOps.ValueFactory(type));
 
     /// <summary>Defines a static method with the given signature in a new type of the shared trampoline assembly.</summary>
     private static Trampoline DefineTrampoline(Type returnType, Type[] parameters, Action<ILGenerator> emitBody)

@@ -65,7 +65,7 @@ internal static class ConstantGc
         switch (ins.Opcode)
         {
             case Opcode.RefI31:
-                return Value.OfReference(ValType.AnyRef, GcOps.RefI31(stack.Pop().AsI32));
+                return Value.OfReference(ValType.AnyRef, GcOps.RefI31(stack.Pop().AsI32).ToObject());
             case Opcode.AnyConvertExtern:
                 return Value.OfReference(ValType.AnyRef, stack.Pop().Reference);
             case Opcode.ExternConvertAny:
@@ -81,8 +81,8 @@ internal static class ConstantGc
             var values = new Value[fields.Length];
             if (ins.Opcode == Opcode.StructNew)
                 for (int k = fields.Length - 1; k >= 0; k--) values[k] = stack.Pop();
-            for (int k = 0; k < fields.Length && ins.Opcode == Opcode.StructNew; k++) Store(s, GcOps.FieldSlot(fields, k).Slot, fields[k].Type, values[k]);
-            return Value.OfReference(ValType.AnyRef, s);
+            for (int k = 0; k < fields.Length && ins.Opcode == Opcode.StructNew; k++) Store(s, GcOps.FieldSlot(fields, k), fields[k].Type, values[k]);
+            return Value.OfReference(ValType.AnyRef, s.Object);
         }
         var element = type.Fields[0];
         Value[] items;
@@ -101,8 +101,14 @@ internal static class ConstantGc
         return Value.OfReference(ValType.AnyRef, NewArray(typeId, element, items));
     }
 
-    private static void Store(GcStruct s, int slot, ValType type, Value v)
+    private static void Store(RefValue s, (bool IsRef, int Slot, int I31Slot) location, ValType type, Value v)
     {
+        int slot = location.Slot;
+        if (location.I31Slot >= 0)
+        {
+            GcOps.SetAnyRef(s, slot, location.I31Slot, RefValue.Of(v.Reference));
+            return;
+        }
         switch (type)
         {
             case ValType.I32: GcOps.SetI32(s, slot, v.AsI32); break;
@@ -110,7 +116,7 @@ internal static class ConstantGc
             case ValType.F32: GcOps.SetF32(s, slot, v.AsF32); break;
             case ValType.F64: GcOps.SetF64(s, slot, v.AsF64); break;
             case ValType.V128: GcOps.SetV128(s, slot, v.AsV128); break;
-            default: GcOps.SetRef(s, slot, v.Reference); break;
+            default: GcOps.SetRef(s, slot, RefValue.Of(v.Reference)); break;
         }
     }
 
@@ -125,6 +131,7 @@ internal static class ConstantGc
             ValType.F32 => new GcArray<float>(typeId, items.Select(v => v.AsF32).ToArray()),
             ValType.F64 => new GcArray<double>(typeId, items.Select(v => v.AsF64).ToArray()),
             ValType.V128 => new GcArray<System.Runtime.Intrinsics.Vector128<byte>>(typeId, items.Select(v => v.AsV128).ToArray()),
+            _ when element.Type.CanHoldI31() => new GcArray<RefValue>(typeId, items.Select(v => RefValue.Of(v.Reference)).ToArray()),
             _ => new GcArray<object?>(typeId, items.Select(v => v.Reference).ToArray()),
         },
     };

@@ -3,7 +3,9 @@ namespace Strand.Runtime;
 /// <summary>
 /// A WebAssembly GC struct (spec 4.2.x struct instances) on the .NET heap, collected by the .NET GC. Opaque to the
 /// host: it can be held, passed back and compared, not read. Numeric and vector fields take "bit slots" (an i32/f32 or
-/// i64/f64 one, a v128 two), reference fields "reference slots", in field order (<see cref="GcOps.FieldSlot"/>). The
+/// i64/f64 one, a v128 two), reference fields "reference slots" (the object), in field order (<see cref="GcOps.FieldSlot"/>);
+/// a reference field whose type can hold an i31 (anyref, eqref, i31ref, externref) also takes a bit slot for the i31's
+/// value (<see cref="RefValue"/>), so no i31 is ever boxed. The
 /// first four slots of each kind are fields of the object itself, so a small struct is one allocation; further slots
 /// are in <see cref="MoreBits"/> and <see cref="MoreRefs"/>.
 /// </summary>
@@ -60,7 +62,7 @@ public sealed class GcStruct
 
 /// <summary>
 /// A WebAssembly GC array on the .NET heap: the elements in a .NET array of their storage type (sbyte for i8, short
-/// for i16, int, long, float, double, Vector128&lt;byte&gt;, object for references). Opaque to the host.
+/// for i16, int, long, float, double, Vector128&lt;byte&gt;; for references <see cref="RefValue"/> when the element type can hold an i31, else object). Opaque to the host.
 /// </summary>
 public abstract class GcArray
 {
@@ -90,24 +92,21 @@ internal sealed class GcArray<T> : GcArray
 }
 
 /// <summary>
-/// An <c>i31ref</c>: a 31-bit integer as a reference (spec 4.2.x). Values in [-1024, 1023] are preallocated and shared,
-/// others allocate a small object (the .NET heap has no tagged pointers); <c>ref.eq</c> compares i31 values by value.
+/// An <c>i31ref</c> as the host sees it: a 31-bit integer as a reference (spec 4.2.x). Compiled code keeps i31s unboxed
+/// (<see cref="RefValue"/>); they are boxed as this class only where they reach the host or a table. Values in
+/// [-1024, 1023] are preallocated and shared. Two boxes of the same value are the same reference to wasm.
 /// </summary>
 public sealed class I31Ref
 {
     private I31Ref(int value) => Value = value;
 
     /// <summary>The 31-bit value, sign-extended to 32 bits.</summary>
-    internal readonly int Value;
+    public int Value { get; }
 
     private static readonly I31Ref[] Small = Enumerable.Range(-1024, 2048).Select(v => new I31Ref(v)).ToArray();
 
-    /// <summary>The i31 of the low 31 bits of <paramref name="bits"/>.</summary>
-    internal static I31Ref Of(int bits)
-    {
-        int value = (bits << 1) >> 1;
-        return value is >= -1024 and < 1024 ? Small[value + 1024] : new I31Ref(value);
-    }
+    /// <summary>The box of an i31 whose sign-extended value is <paramref name="value"/>.</summary>
+    internal static I31Ref Box(int value) => value is >= -1024 and < 1024 ? Small[value + 1024] : new I31Ref(value);
 
     /// <summary>"i31" and the value.</summary>
     public override string ToString() => $"i31 {Value}";

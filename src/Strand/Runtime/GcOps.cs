@@ -24,83 +24,110 @@ internal static class GcOps
 
     // ---- layout ----------------------------------------------------------------------------
 
-    /// <summary>Where field <paramref name="field"/> lives: true and a reference slot (<see cref="GcStruct.Ref"/>), or false and a bit slot (<see cref="GcStruct.Bit"/>).</summary>
-    public static (bool IsRef, int Slot) FieldSlot(FieldType[] fields, int field)
+    /// <summary>
+    /// Where field <paramref name="field"/> lives: a bit slot (<see cref="GcStruct.Bit"/>) for a number or vector; a
+    /// reference slot (<see cref="GcStruct.Ref"/>) for a reference, and for one whose type can hold an i31
+    /// (<see cref="ValTypes.CanHoldI31"/>) also a bit slot for the i31's value (<paramref name="field"/>'s I31Slot, else -1).
+    /// </summary>
+    public static (bool IsRef, int Slot, int I31Slot) FieldSlot(FieldType[] fields, int field)
     {
         int bits = 0, refs = 0;
-        for (int k = 0; k < field; k++)
-        {
-            if (fields[k].Type.IsReference()) refs++;
-            else bits += fields[k].Type == ValType.V128 ? 2 : 1;
-        }
-        return fields[field].Type.IsReference() ? (true, refs) : (false, bits);
+        for (int k = 0; k < field; k++) Count(fields[k].Type, ref bits, ref refs);
+        var type = fields[field].Type;
+        if (!type.IsReference()) return (false, bits, -1);
+        return (true, refs, type.CanHoldI31() ? bits : -1);
     }
 
     /// <summary>The number of bit and reference slots of a struct with <paramref name="fields"/>.</summary>
     public static (int Bits, int Refs) SlotCounts(FieldType[] fields)
     {
         int bits = 0, refs = 0;
-        foreach (var f in fields)
-        {
-            if (f.Type.IsReference()) refs++;
-            else bits += f.Type == ValType.V128 ? 2 : 1;
-        }
+        foreach (var f in fields) Count(f.Type, ref bits, ref refs);
         return (bits, refs);
     }
 
+    private static void Count(ValType type, ref int bits, ref int refs)
+    {
+        if (type.IsReference())
+        {
+            refs++;
+            if (type.CanHoldI31()) bits++;
+        }
+        else bits += type == ValType.V128 ? 2 : 1;
+    }
+
+    /// <summary>The .NET element type of an array of <paramref name="element"/>: RefValue for a reference type that can hold an i31, object for other references.</summary>
+    public static Type ArrayStorage(FieldType element, Type clr) =>
+        clr == typeof(RefValue) && !element.Type.CanHoldI31() ? typeof(object) : clr;
+
     // ---- structs -----------------------------------------------------------------------------
 
-    public static GcStruct NewStruct(int typeId, int bitSlots, int refSlots) => new(typeId, bitSlots, refSlots);
+    public static RefValue NewStruct(int typeId, int bitSlots, int refSlots) => RefValue.Wrap(new GcStruct(typeId, bitSlots, refSlots));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static GcStruct Struct(object? s) => s is null ? Throw<GcStruct>(TrapCode.NullStructureReference) : Unsafe.As<GcStruct>(s);
+    private static GcStruct Struct(RefValue s) => s.Object is null ? Throw<GcStruct>(TrapCode.NullStructureReference) : Unsafe.As<GcStruct>(s.Object);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void SetI32(object? s, int slot, int v) => Struct(s).Bit(slot) = v;
+    public static void SetI32(RefValue s, int slot, int v) => Struct(s).Bit(slot) = v;
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void SetI64(object? s, int slot, long v) => Struct(s).Bit(slot) = v;
+    public static void SetI64(RefValue s, int slot, long v) => Struct(s).Bit(slot) = v;
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void SetF32(object? s, int slot, float v) => Struct(s).Bit(slot) = BitConverter.SingleToInt32Bits(v);
+    public static void SetF32(RefValue s, int slot, float v) => Struct(s).Bit(slot) = BitConverter.SingleToInt32Bits(v);
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void SetF64(object? s, int slot, double v) => Struct(s).Bit(slot) = BitConverter.DoubleToInt64Bits(v);
-    public static void SetV128(object? s, int slot, Vector128<byte> v)
+    public static void SetF64(RefValue s, int slot, double v) => Struct(s).Bit(slot) = BitConverter.DoubleToInt64Bits(v);
+    public static void SetV128(RefValue s, int slot, Vector128<byte> v)
     {
         var target = Struct(s);
         target.Bit(slot) = v.AsInt64().GetElement(0);
         target.Bit(slot + 1) = v.AsInt64().GetElement(1);
     }
+    /// <summary>A reference field that never holds an i31: the object only.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void SetRef(object? s, int slot, object? v) => Struct(s).Ref(slot) = v;
+    public static void SetRef(RefValue s, int slot, RefValue v) => Struct(s).Ref(slot) = v.Object;
+    /// <summary>A reference field that may hold an i31: the object and the i31's bits.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void SetAnyRef(RefValue s, int slot, int i31Slot, RefValue v)
+    {
+        var target = Struct(s);
+        target.Ref(slot) = v.Object;
+        target.Bit(i31Slot) = v.Bits;
+    }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static int GetI32(object? s, int slot) => (int)Struct(s).Bit(slot);
+    public static int GetI32(RefValue s, int slot) => (int)Struct(s).Bit(slot);
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static int GetS8(object? s, int slot) => (sbyte)Struct(s).Bit(slot);
+    public static int GetS8(RefValue s, int slot) => (sbyte)Struct(s).Bit(slot);
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static int GetU8(object? s, int slot) => (byte)Struct(s).Bit(slot);
+    public static int GetU8(RefValue s, int slot) => (byte)Struct(s).Bit(slot);
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static int GetS16(object? s, int slot) => (short)Struct(s).Bit(slot);
+    public static int GetS16(RefValue s, int slot) => (short)Struct(s).Bit(slot);
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static int GetU16(object? s, int slot) => (ushort)Struct(s).Bit(slot);
+    public static int GetU16(RefValue s, int slot) => (ushort)Struct(s).Bit(slot);
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static long GetI64(object? s, int slot) => Struct(s).Bit(slot);
+    public static long GetI64(RefValue s, int slot) => Struct(s).Bit(slot);
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static float GetF32(object? s, int slot) => BitConverter.Int32BitsToSingle((int)Struct(s).Bit(slot));
+    public static float GetF32(RefValue s, int slot) => BitConverter.Int32BitsToSingle((int)Struct(s).Bit(slot));
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static double GetF64(object? s, int slot) => BitConverter.Int64BitsToDouble(Struct(s).Bit(slot));
-    public static Vector128<byte> GetV128(object? s, int slot)
+    public static double GetF64(RefValue s, int slot) => BitConverter.Int64BitsToDouble(Struct(s).Bit(slot));
+    public static Vector128<byte> GetV128(RefValue s, int slot)
     {
         var source = Struct(s);
         return Vector128.Create(source.Bit(slot), source.Bit(slot + 1)).AsByte();
     }
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static object? GetRef(object? s, int slot) => Struct(s).Ref(slot);
+    public static RefValue GetRef(RefValue s, int slot) => RefValue.Wrap(Struct(s).Ref(slot));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static RefValue GetAnyRef(RefValue s, int slot, int i31Slot)
+    {
+        var source = Struct(s);
+        return RefValue.Make(source.Ref(slot), (int)source.Bit(i31Slot));
+    }
 
     // ---- arrays ------------------------------------------------------------------------------
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static T[] Elements<T>(object? a) =>
-        a is null ? Throw<T[]>(TrapCode.NullArrayReference) : Unsafe.As<GcArray<T>>(a).Elements;
+    private static T[] Elements<T>(RefValue a) =>
+        a.Object is null ? Throw<T[]>(TrapCode.NullArrayReference) : Unsafe.As<GcArray<T>>(a.Object).Elements;
 
     private static void CheckRange(int length, int start, int count)
     {
@@ -113,17 +140,17 @@ internal static class GcOps
         return new T[length];
     }
 
-    public static object ArrayNew<T>(int typeId, T init, int length)
+    public static RefValue ArrayNew<T>(int typeId, T init, int length)
     {
         var elements = Allocate<T>(length);
         if (!EqualityComparer<T>.Default.Equals(init, default)) Array.Fill(elements, init);
-        return new GcArray<T>(typeId, elements);
+        return RefValue.Wrap(new GcArray<T>(typeId, elements));
     }
 
-    public static object ArrayNewDefault<T>(int typeId, int length) => new GcArray<T>(typeId, Allocate<T>(length));
+    public static RefValue ArrayNewDefault<T>(int typeId, int length) => RefValue.Wrap(new GcArray<T>(typeId, Allocate<T>(length)));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static T ArrayGet<T>(object? a, int index)
+    public static T ArrayGet<T>(RefValue a, int index)
     {
         var elements = Elements<T>(a);
         if ((uint)index >= (uint)elements.Length) Throw<int>(TrapCode.OutOfBoundsArrayAccess);
@@ -131,7 +158,7 @@ internal static class GcOps
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void ArraySet<T>(object? a, int index, T value)
+    public static void ArraySet<T>(RefValue a, int index, T value)
     {
         var elements = Elements<T>(a);
         if ((uint)index >= (uint)elements.Length) Throw<int>(TrapCode.OutOfBoundsArrayAccess);
@@ -139,44 +166,64 @@ internal static class GcOps
     }
 
     /// <summary>array.set for the array.new_fixed sequence: the array is known to be non-null and large enough.</summary>
-    public static object ArrayStore<T>(object a, int index, T value)
+    public static RefValue ArrayStore<T>(RefValue a, int index, T value)
     {
-        Unsafe.As<GcArray<T>>(a).Elements[index] = value;
+        Unsafe.As<GcArray<T>>(a.Object!).Elements[index] = value;
         return a;
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static int ArrayLen(object? a) => a is null ? Throw<int>(TrapCode.NullArrayReference) : Unsafe.As<GcArray>(a).Length;
+    // Arrays whose element type never holds an i31 store objects (half the width); compiled code still passes RefValues.
 
-    public static void ArrayFill<T>(object? a, int start, T value, int count)
+    public static RefValue ArrayNewObject(int typeId, RefValue init, int length) => ArrayNew(typeId, init.Object, length);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static RefValue ArrayGetObject(RefValue a, int index) => RefValue.Wrap(ArrayGet<object?>(a, index));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void ArraySetObject(RefValue a, int index, RefValue value) => ArraySet(a, index, value.Object);
+
+    public static RefValue ArrayStoreObject(RefValue a, int index, RefValue value) => ArrayStore(a, index, value.Object);
+
+    public static void ArrayFillObject(RefValue a, int start, RefValue value, int count) => ArrayFill(a, start, value.Object, count);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int ArrayLen(RefValue a) => a.Object is null ? Throw<int>(TrapCode.NullArrayReference) : Unsafe.As<GcArray>(a.Object).Length;
+
+    public static void ArrayFill<T>(RefValue a, int start, T value, int count)
     {
         var elements = Elements<T>(a);
         CheckRange(elements.Length, start, count);
         elements.AsSpan(start, count).Fill(value);
     }
 
-    public static void ArrayCopy(object? destination, int d, object? source, int s, int count)
+    public static void ArrayCopy(RefValue destination, int d, RefValue source, int s, int count)
     {
-        if (destination is null || source is null) throw new TrapException(TrapCode.NullArrayReference);
-        var to = Unsafe.As<GcArray>(destination);
-        var from = Unsafe.As<GcArray>(source);
+        if (destination.Object is null || source.Object is null) throw new TrapException(TrapCode.NullArrayReference);
+        var to = Unsafe.As<GcArray>(destination.Object);
+        var from = Unsafe.As<GcArray>(source.Object);
         CheckRange(to.Length, d, count);
         CheckRange(from.Length, s, count);
+        if (to.Data is RefValue[] wide && from.Data is object?[] narrow)
+        {
+            // From an array of a type that never holds an i31 into one that may (validation allows only this way).
+            for (int k = 0; k < count; k++) wide[d + k] = RefValue.Wrap(narrow[s + k]);
+            return;
+        }
         Array.Copy(from.Data, s, to.Data, d, count); // overlapping ranges are copied as if through a buffer
     }
 
     /// <summary>array.new_data: <paramref name="length"/> elements read from data segment <paramref name="segment"/> at byte <paramref name="offset"/>.</summary>
-    public static object ArrayNewData<T>(int typeId, Instance instance, int segment, int offset, int length) where T : unmanaged
+    public static RefValue ArrayNewData<T>(int typeId, Instance instance, int segment, int offset, int length) where T : unmanaged
     {
         // The segment's range is checked before the allocation (a huge length is "out of bounds memory access", as the spec orders it).
         if ((uint)offset + (ulong)(uint)length * (ulong)Unsafe.SizeOf<T>() > (ulong)instance.GetDataSegment(segment).Length)
             throw new TrapException(TrapCode.OutOfBoundsMemoryAccess);
         var elements = Allocate<T>(length);
         CopyData(elements, 0, instance, segment, offset, length);
-        return new GcArray<T>(typeId, elements);
+        return RefValue.Wrap(new GcArray<T>(typeId, elements));
     }
 
-    public static void ArrayInitData<T>(object? a, int destination, int offset, int count, Instance instance, int segment) where T : unmanaged
+    public static void ArrayInitData<T>(RefValue a, int destination, int offset, int count, Instance instance, int segment) where T : unmanaged
     {
         var elements = Elements<T>(a);
         CheckRange(elements.Length, destination, count);
@@ -191,49 +238,63 @@ internal static class GcOps
         MemoryMarshal.Cast<byte, T>(data.Slice(offset, (int)bytes)).CopyTo(elements.AsSpan(destination, count));
     }
 
-    public static object ArrayNewElem(int typeId, Instance instance, int segment, int offset, int length)
+    /// <summary>array.new_elem; <typeparamref name="T"/> is the array's storage (RefValue or object, <see cref="ArrayStorage"/>).</summary>
+    public static RefValue ArrayNewElem<T>(int typeId, Instance instance, int segment, int offset, int length)
     {
         var items = instance.GetElementSegment(segment); // checked before the allocation, as for array.new_data
         if ((ulong)(uint)offset + (uint)length > (ulong)items.Length) throw new TrapException(TrapCode.OutOfBoundsTableAccess);
-        var elements = Allocate<object?>(length);
-        Array.Copy(items, offset, elements, 0, length);
-        return new GcArray<object?>(typeId, elements);
+        var elements = Allocate<T>(length);
+        CopyElements(items, offset, elements, 0, length);
+        return RefValue.Wrap(new GcArray<T>(typeId, elements));
     }
 
-    public static void ArrayInitElem(object? a, int destination, int offset, int count, Instance instance, int segment)
+    public static void ArrayInitElem<T>(RefValue a, int destination, int offset, int count, Instance instance, int segment)
     {
-        var elements = Elements<object?>(a);
+        var elements = Elements<T>(a);
         CheckRange(elements.Length, destination, count);
         var items = instance.GetElementSegment(segment);
         if ((ulong)(uint)offset + (uint)count > (ulong)items.Length) throw new TrapException(TrapCode.OutOfBoundsTableAccess);
-        Array.Copy(items, offset, elements, destination, count);
+        CopyElements(items, offset, elements, destination, count);
+    }
+
+    private static void CopyElements<T>(RefValue[] items, int offset, T[] elements, int destination, int count)
+    {
+        if (elements is RefValue[] wide) Array.Copy(items, offset, wide, destination, count);
+        else
+        {
+            var narrow = Unsafe.As<object?[]>(elements);
+            for (int k = 0; k < count; k++) narrow[destination + k] = items[offset + k].Object;
+        }
     }
 
     // ---- i31, equality, casts -----------------------------------------------------------------
 
+    /// <summary>ref.i31: no allocation (see <see cref="RefValue"/>).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static object RefI31(int value) => I31Ref.Of(value);
+    public static RefValue RefI31(int value) => RefValue.I31(value);
 
-    private static int I31(object? r) => r is null ? Throw<int>(TrapCode.NullI31Reference) : Unsafe.As<I31Ref>(r).Value;
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static int I31GetS(object? r) => I31(r);
+    private static int I31(RefValue r) => r.Object is null ? Throw<int>(TrapCode.NullI31Reference) : r.Bits;
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static int I31GetU(object? r) => I31(r) & 0x7FFFFFFF;
+    public static int I31GetS(RefValue r) => I31(r);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int I31GetU(RefValue r) => I31(r) & 0x7FFFFFFF;
 
     /// <summary>ref.eq: the same object, or two i31 references with the same value; 1 or 0.</summary>
-    public static int RefEq(object? a, object? b) =>
-        ReferenceEquals(a, b) || (a is I31Ref x && b is I31Ref y && x.Value == y.Value) ? 1 : 0;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int RefEq(RefValue a, RefValue b) => a.Equals(b) ? 1 : 0;
 
     /// <summary>
     /// ref.test: 1 if <paramref name="reference"/> is of the reference type given by <paramref name="target"/> (a canonical
     /// type id when positive, else minus an abstract heap type's byte) and <paramref name="nullable"/> (1: null matches).
     /// </summary>
-    public static int Test(object? reference, int target, int nullable)
+    public static int Test(RefValue reference, int target, int nullable)
     {
-        if (reference is null) return nullable;
+        object? o = reference.Object;
+        if (o is null) return nullable;
         if (target > 0)
         {
-            int actual = reference switch
+            int actual = o switch
             {
                 GcStruct s => s.TypeId,
                 GcArray a => a.TypeId,
@@ -245,18 +306,18 @@ internal static class GcOps
         bool matches = (AbstractHeapType)(-target) switch
         {
             AbstractHeapType.Any or AbstractHeapType.Extern => true,
-            AbstractHeapType.Eq => reference is GcStruct or GcArray or I31Ref,
-            AbstractHeapType.I31 => reference is I31Ref,
-            AbstractHeapType.Struct => reference is GcStruct,
-            AbstractHeapType.Array => reference is GcArray,
-            AbstractHeapType.Func => reference is FunctionReference,
-            AbstractHeapType.Exn => reference is WasmException,
+            AbstractHeapType.Eq => o is GcStruct or GcArray or I31Tag,
+            AbstractHeapType.I31 => o is I31Tag,
+            AbstractHeapType.Struct => o is GcStruct,
+            AbstractHeapType.Array => o is GcArray,
+            AbstractHeapType.Func => o is FunctionReference,
+            AbstractHeapType.Exn => o is WasmException,
             _ => false, // the bottom types hold only null
         };
         return matches ? 1 : 0;
     }
 
     /// <summary>ref.cast: the reference if <see cref="Test"/> holds, else a "cast failure" trap.</summary>
-    public static object? Cast(object? reference, int target, int nullable) =>
-        Test(reference, target, nullable) != 0 ? reference : Throw<object?>(TrapCode.CastFailure);
+    public static RefValue Cast(RefValue reference, int target, int nullable) =>
+        Test(reference, target, nullable) != 0 ? reference : Throw<RefValue>(TrapCode.CastFailure);
 }

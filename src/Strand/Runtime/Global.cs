@@ -14,7 +14,7 @@ public sealed class Global : Extern
     internal float F32;
     internal double F64;
     internal System.Runtime.Intrinsics.Vector128<byte> V128;
-    internal object? Ref;
+    internal RefValue Ref;
 
     /// <summary>A host global of <paramref name="type"/> holding <paramref name="initialValue"/>, which must have the global's value type.</summary>
     /// <exception cref="ArgumentException">the value's type is not the global's</exception>
@@ -47,7 +47,7 @@ public sealed class Global : Extern
             ValType.F32 => Value.F32Bits(BitConverter.SingleToUInt32Bits(F32)),
             ValType.F64 => Value.F64Bits(BitConverter.DoubleToUInt64Bits(F64)),
             ValType.V128 => Value.V128(V128),
-            _ => ValueTypeCheck.ToValue(Type.Type, Ref),
+            _ => ValueTypeCheck.ToValue(Type.Type, Ref.ToObject()),
         };
         set
         {
@@ -68,7 +68,7 @@ public sealed class Global : Extern
             case ValType.F64: F64 = BitConverter.UInt64BitsToDouble(value.Bits); break;
             case ValType.V128: V128 = value.AsV128; break;
             default:
-                Ref = value.Reference;
+                Ref = RefValue.Of(value.Reference);
                 break;
         }
     }

@@ -31,7 +31,7 @@ public sealed class Instance : IDisposable
     internal InterruptSignal Signal = new();
     internal GlobalSetHook? GlobalSetHook;
 
-    private readonly object?[]?[] _elementSegments;
+    private readonly RefValue[]?[] _elementSegments;
     private readonly bool[] _droppedData;
     private readonly Dictionary<string, Extern> _exports;
     /// <summary>The memories this instance created from its own definition (released by <see cref="Dispose"/>).</summary>
@@ -59,7 +59,7 @@ public sealed class Instance : IDisposable
         Tables = new Table[def.TotalTableCount];
         Memories = new Memory[def.TotalMemoryCount];
         Tags = new Tag[def.TotalTagCount];
-        _elementSegments = new object?[]?[def.Elements.Count];
+        _elementSegments = new RefValue[]?[def.Elements.Count];
         _droppedData = new bool[def.Data.Count];
         _exports = new Dictionary<string, Extern>(def.Exports.Count, StringComparer.Ordinal);
     }
@@ -190,18 +190,18 @@ public sealed class Instance : IDisposable
         if (def.StartFunction is { } start) instance.GetFunction(start).Invoke();
     }
 
-    private object?[] EvaluateElements(int segmentIndex)
+    private RefValue[] EvaluateElements(int segmentIndex)
     {
         var segment = Module.Definition.Elements[segmentIndex];
         if (segment.FunctionIndices is { } indices)
         {
-            var items = new object?[indices.Length];
-            for (int k = 0; k < indices.Length; k++) items[k] = GetFunction(indices[k]);
+            var items = new RefValue[indices.Length];
+            for (int k = 0; k < indices.Length; k++) items[k] = RefValue.Wrap(GetFunction(indices[k]));
             return items;
         }
         var expressions = Module.ElementItems[segmentIndex]!;
-        var values = new object?[expressions.Length];
-        for (int k = 0; k < expressions.Length; k++) values[k] = expressions[k].Evaluate(this).Reference;
+        var values = new RefValue[expressions.Length];
+        for (int k = 0; k < expressions.Length; k++) values[k] = RefValue.Of(expressions[k].Evaluate(this).Reference);
         return values;
     }
 
@@ -225,7 +225,7 @@ public sealed class Instance : IDisposable
     internal void DropElementSegment(int index) => _elementSegments[index] = null;
 
     /// <summary>The items of element segment <paramref name="index"/> (empty once dropped): array.new_elem, array.init_elem.</summary>
-    internal object?[] GetElementSegment(int index) => _elementSegments[index] ?? [];
+    internal RefValue[] GetElementSegment(int index) => _elementSegments[index] ?? [];
 
     /// <summary>table.init semantics: bounds-checked copy of segment items [source, source+count) to the table at destination.</summary>
     internal void InitializeTable(Table table, int segmentIndex, uint destination, uint source, uint count)

@@ -12,8 +12,8 @@ public sealed class Table : Extern
     /// <summary>Growth beyond this many elements fails (returns -1) instead of exhausting the process.</summary>
     public const uint ImplementationLimit = 10_000_000;
 
-    /// <summary>The elements; its length is the table's size. Read by compiled code.</summary>
-    internal object?[] Elements;
+    /// <summary>The elements in compiled code's form (an i31 unboxed); its length is the table's size. Read by compiled code.</summary>
+    internal RefValue[] Elements;
 
     /// <summary>A host table of <paramref name="type"/>, its initial size filled with <paramref name="initialValue"/> (default: null references).</summary>
     /// <exception cref="Binary.WasmImplementationLimitException">the initial size is above <see cref="ImplementationLimit"/>
@@ -29,9 +29,9 @@ public sealed class Table : Extern
         ElementType = type.ElementType;
         MaximumSize = type.Limits.Max;
         Is64 = type.Limits.Is64;
-        object? init = InitialElement(initialValue);
-        Elements = new object?[type.Limits.Min];
-        if (init is not null) Array.Fill(Elements, init);
+        var init = InitialElement(initialValue);
+        Elements = new RefValue[type.Limits.Min];
+        if (init.Object is not null) Array.Fill(Elements, init);
     }
 
     /// <summary>The reference type of the elements: funcref, externref, or (typed function references) a module's reference type in canonical form.</summary>
@@ -58,7 +58,7 @@ public sealed class Table : Extern
     {
         var elements = Elements;
         if (index >= (uint)elements.Length) throw new ArgumentOutOfRangeException(nameof(index), $"index {index} is outside the table (size {elements.Length})");
-        return ValueTypeCheck.ToValue(ElementType, elements[index]);
+        return ValueTypeCheck.ToValue(ElementType, elements[index].ToObject());
     }
 
     /// <summary>Replaces the element at <paramref name="index"/> with <paramref name="value"/>, a reference of the table's element type.</summary>
@@ -75,32 +75,32 @@ public sealed class Table : Extern
     public int Grow(uint delta, Value initialValue = default) => GrowCore(delta, InitialElement(initialValue));
 
     /// <summary>The element an initial value (of the constructor or <see cref="Grow"/>) stands for: default means null, which only a nullable table holds.</summary>
-    private object? InitialElement(Value initialValue)
+    private RefValue InitialElement(Value initialValue)
     {
         if (initialValue.Type != default) return ToElement(initialValue, nameof(initialValue));
         if (!ElementType.IsNullable())
             throw new ArgumentException($"a table of non-nullable {ElementType.ToWat()} needs an initial value", nameof(initialValue));
-        return null;
+        return RefValue.Null;
     }
 
-    internal int GrowCore(uint delta, object? init)
+    internal int GrowCore(uint delta, RefValue init)
     {
         var old = Elements;
         ulong newSize = (ulong)old.Length + delta;
         if (newSize > (MaximumSize ?? ulong.MaxValue) || newSize > ImplementationLimit) return -1;
         if (delta == 0) return old.Length;
-        var grown = new object?[newSize];
+        var grown = new RefValue[newSize];
         Array.Copy(old, grown, old.Length);
-        if (init is not null) Array.Fill(grown, init, old.Length, (int)delta);
+        if (init.Object is not null) Array.Fill(grown, init, old.Length, (int)delta);
         Elements = grown;
         return old.Length;
     }
 
-    private object? ToElement(Value value, string paramName)
+    private RefValue ToElement(Value value, string paramName)
     {
         if (ValueTypeCheck.Mismatch(value, ElementType) is { } reason)
             throw new ArgumentException($"a {ElementType.ToWat()} table cannot hold this value ({reason})", paramName);
-        return value.Reference;
+        return RefValue.Of(value.Reference);
     }
 
     /// <summary>The table's size and element type.</summary>

@@ -40,7 +40,7 @@ internal static class ValueTypeCheck
             {
                 // A host object is an "externalized" anyref (only any holds it); eq, i31, struct, array and concrete types need GC objects.
                 int target = expected.CanonicalId() ?? -(int)expected.HeapCode();
-                return GcOps.Test(reference, target, 0) != 0 ? null : $"the reference is not {expected.ToWat()}";
+                return GcOps.Test(RefValue.Of(reference), target, 0) != 0 ? null : $"the reference is not {expected.ToWat()}";
             }
             default:
                 return expected.HeapCode() == (uint)AbstractHeapType.NoExtern ? $"only null is {expected.ToWat()}" : null;

@@ -394,16 +394,16 @@ internal static class WasmOps
     // ---------------- tables and references ----------------
 
     /// <summary>The callee of <c>call_ref</c>/<c>return_call_ref</c>: traps "null function reference" on null (validation guarantees a function of the right type otherwise).</summary>
-    public static FunctionReference CallRefTarget(object? reference)
+    public static FunctionReference CallRefTarget(RefValue reference)
     {
-        if (reference is null) ThrowTrap(TrapCode.NullFunctionReference);
-        return Unsafe.As<FunctionReference>(reference);
+        if (reference.Object is null) ThrowTrap(TrapCode.NullFunctionReference);
+        return Unsafe.As<FunctionReference>(reference.Object);
     }
 
     /// <summary><c>ref.as_non_null</c>: the reference, or a "null reference" trap.</summary>
-    public static object RefAsNonNull(object? reference)
+    public static RefValue RefAsNonNull(RefValue reference)
     {
-        if (reference is null) ThrowTrap(TrapCode.NullReference);
+        if (reference.Object is null) ThrowTrap(TrapCode.NullReference);
         return reference;
     }
 
@@ -413,7 +413,7 @@ internal static class WasmOps
         var elements = table.Elements;
         if ((uint)index >= (uint)elements.Length) ThrowElementTrap(TrapCode.UndefinedElement, index);
         // Validation guarantees call_indirect only names funcref tables.
-        var function = Unsafe.As<FunctionReference?>(elements[index]);
+        var function = Unsafe.As<FunctionReference?>(elements[index].Object);
         if (function is null) ThrowElementTrap(TrapCode.UninitializedElement, index);
         // The callee's type must be the expected one or a declared subtype of it (GC); equality is the common case.
         if (function.TypeId != typeId && !Validation.TypeRegistry.IsSubtype(function.TypeId, typeId)) ThrowTrap(TrapCode.IndirectCallTypeMismatch);
@@ -425,14 +425,14 @@ internal static class WasmOps
     private static void ThrowElementTrap(TrapCode code, int index) =>
         throw new TrapException(code, $"{TrapException.DefaultMessage(code)} {(uint)index}");
 
-    public static object? TableGet(int index, Table table)
+    public static RefValue TableGet(int index, Table table)
     {
         var elements = table.Elements;
         if ((uint)index >= (uint)elements.Length) ThrowTrap(TrapCode.OutOfBoundsTableAccess);
         return elements[index];
     }
 
-    public static void TableSet(int index, object? value, Table table)
+    public static void TableSet(int index, RefValue value, Table table)
     {
         var elements = table.Elements;
         if ((uint)index >= (uint)elements.Length) ThrowTrap(TrapCode.OutOfBoundsTableAccess);
@@ -441,9 +441,9 @@ internal static class WasmOps
 
     public static int TableSize(Table table) => table.Elements.Length;
 
-    public static int TableGrow(object? init, int delta, Table table) => table.GrowCore((uint)delta, init);
+    public static int TableGrow(RefValue init, int delta, Table table) => table.GrowCore((uint)delta, init);
 
-    public static void TableFill(int index, object? value, int count, Table table)
+    public static void TableFill(int index, RefValue value, int count, Table table)
     {
         var elements = table.Elements;
         if ((ulong)(uint)index + (uint)count > (ulong)elements.Length) ThrowTrap(TrapCode.OutOfBoundsTableAccess);
@@ -464,7 +464,7 @@ internal static class WasmOps
 
     public static void ElemDrop(Instance instance, int segment) => instance.DropElementSegment(segment);
 
-    public static object RefFunc(Instance instance, int functionIndex) => instance.GetFunction((uint)functionIndex);
+    public static RefValue RefFunc(Instance instance, int functionIndex) => RefValue.Wrap(instance.GetFunction((uint)functionIndex));
 
     // ---------------- hooks ----------------
 

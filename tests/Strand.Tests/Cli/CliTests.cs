@@ -58,6 +58,42 @@ public class CliTests
     }
 
     [Fact]
+    public void RunInvokesGcFunctionsAndPrintsReferences()
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"strand-cli-{Guid.NewGuid():N}.wat");
+        File.WriteAllText(path, """
+            (module
+              (type $node (struct (field $v i32) (field $next (ref null $node))))
+              (func $build (param $n i32) (result (ref null $node)) (local $l (ref null $node))
+                (loop $k (local.set $l (struct.new $node (local.get $n) (local.get $l)))
+                  (br_if $k (local.tee $n (i32.sub (local.get $n) (i32.const 1)))))
+                (local.get $l))
+              (func (export "sum") (param i32) (result i32) (local $l (ref null $node)) (local $s i32)
+                (local.set $l (call $build (local.get 0)))
+                (block $done (loop $k (br_if $done (ref.is_null (local.get $l)))
+                  (local.set $s (i32.add (local.get $s) (struct.get $node $v (local.get $l))))
+                  (local.set $l (struct.get $node $next (local.get $l))) (br $k)))
+                (local.get $s))
+              (func (export "i31") (param i32) (result i31ref) (ref.i31 (local.get 0)))
+              (func (export "null_field") (result i32) (struct.get $node $v (ref.null $node))))
+            """);
+        try
+        {
+            var (code, output, _) = Run("run", path, "--invoke", "sum", "100");
+            Assert.Equal((0, "5050"), (code, output.Trim()));
+            (code, output, _) = Run("run", path, "--invoke", "i31", "-5000000");
+            Assert.Equal((0, "i31 -5000000"), (code, output.Trim()));
+            (code, _, var error) = Run("run", path, "--invoke", "null_field");
+            Assert.Equal(134, code);
+            Assert.Contains("null structure reference", error);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
     public void ShadowStackOverflowTrapsInsteadOfCorruptingData()
     {
         var (code, _, error) = Run("run", Fixture("threads", "recursion.wasm"), "--invoke", "recurse", "64");

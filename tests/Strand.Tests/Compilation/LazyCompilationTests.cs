@@ -71,7 +71,7 @@ public class LazyCompilationTests
         Assert.Equal(49, lazy.Invoke("via_table")[0].AsI32);
         // The table's reference to function 250 was made (at instantiation) before its code existed; its first call
         // went through the stub, which pointed the reference at the final code.
-        var element = Assert.IsAssignableFrom<FunctionReference>(lazy.Tables[0].Elements[0]);
+        var element = Assert.IsAssignableFrom<FunctionReference>(lazy.Tables[0].Elements[0].Object);
         Assert.Equal(lazy.Module.Compiled.Code[250], element.Code);
         Assert.NotEqual(0, element.Code);
     }
@@ -80,7 +80,7 @@ public class LazyCompilationTests
     public void AFunctionReferenceMadeBeforeItsCodeIsPatchedByItsFirstCall()
     {
         var instance = Instantiate(ChainModule());
-        var element = Assert.IsAssignableFrom<FunctionReference>(instance.Tables[0].Elements[0]);
+        var element = Assert.IsAssignableFrom<FunctionReference>(instance.Tables[0].Elements[0].Object);
         Assert.Equal(0, instance.Module.Compiled.Code[250]);
         nint stub = element.Code;
         Assert.NotEqual(0, stub);

@@ -139,6 +139,135 @@ public class GcInstructionTests
     }
 
     [Fact]
+    public void I31RefsAreNeverAllocated()
+    {
+        // 100,000 i31s outside any small-value cache, through locals, a struct field, an array of eqref, an anyref
+        // global, an anyref table, ref.eq, casts and the extern conversions: no allocation at all (each boxed i31 would
+        // be at least 24 bytes, 2.4 MB in all), and every value survives intact.
+        var instance = Instantiate("""
+            (module
+              (type $box (struct (field (mut anyref))))
+              (type $vec (array (mut eqref)))
+              (global $g (mut anyref) (ref.null any))
+              (table $t 1 anyref)
+              (func (export "churn") (param $n i32) (param $box (ref $box)) (param $vec (ref $vec)) (result i64)
+                (local $i i32) (local $sum i64) (local $r (ref i31))
+                (loop $l
+                  (local.set $r (ref.i31 (i32.mul (local.get $i) (i32.const 10007))))
+                  (struct.set $box 0 (local.get $box) (local.get $r))
+                  (array.set $vec (local.get $vec) (i32.and (local.get $i) (i32.const 7)) (local.get $r))
+                  (global.set $g (struct.get $box 0 (local.get $box)))
+                  (table.set $t (i32.const 0) (global.get $g))
+                  (if (i32.eqz (ref.eq (local.get $r)
+                        (ref.cast (ref i31) (any.convert_extern (extern.convert_any (table.get $t (i32.const 0)))))))
+                    (then unreachable))
+                  (local.set $sum (i64.add (local.get $sum) (i64.extend_i32_s (i31.get_s
+                    (ref.cast (ref i31) (array.get $vec (local.get $vec) (i32.and (local.get $i) (i32.const 7))))))))
+                  (br_if $l (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1))) (local.get $n))))
+                (local.get $sum))
+              (func (export "run") (param i32) (result i64)
+                (call 0 (local.get 0) (struct.new_default $box) (array.new_default $vec (i32.const 8)))))
+            """);
+        var run = instance.GetFunction("run")!;
+        Assert.Equal(0L, run.Invoke(Value.I32(1))[0].AsI64); // generates and JIT-compiles the code
+        long expected = 0;
+        for (int i = 0; i < 100_000; i++) expected += ((i * 10007) << 1) >> 1;
+        var args = new[] { Value.I32(100_000) };
+        run.Invoke(args);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        var result = run.Invoke(args)[0].AsI64;
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.Equal(expected, result);
+        Assert.True(allocated < 10_000, $"{allocated} bytes allocated"); // the call's own Value[] and boxes only
+    }
+
+    [Fact]
+    public void ReferenceArraysAndFieldsKeepI31sAndObjectsApart()
+    {
+        // Arrays and fields whose type can hold an i31 keep its bits next to the object; others keep the object only.
+        // array.copy from the latter into the former, array.new_elem/init_elem and array.fill into both.
+        var instance = Instantiate("""
+            (module
+              (type $box (struct (field (mut i32))))
+              (type $boxes (array (mut (ref null $box))))
+              (type $anys (array (mut anyref)))
+              (type $pair (struct (field $a (mut eqref)) (field $b (mut (ref null $box))) (field $c (mut i31ref))))
+              (elem $mixed anyref (item (ref.i31 (i32.const -7))) (item (struct.new $box (i32.const 5))) (item (ref.null any)))
+              (elem $objects (ref null $box) (item (struct.new $box (i32.const 9))))
+              (func (export "copy") (result i32)
+                (local $b (ref $boxes)) (local $a (ref $anys))
+                (local.set $b (array.new $boxes (struct.new $box (i32.const 3)) (i32.const 4)))
+                (local.set $a (array.new $anys (ref.i31 (i32.const 1000000)) (i32.const 6)))
+                (array.copy $anys $boxes (local.get $a) (i32.const 1) (local.get $b) (i32.const 0) (i32.const 2))
+                (i32.add
+                  (i32.add (i31.get_s (ref.cast i31ref (array.get $anys (local.get $a) (i32.const 0))))
+                           (i31.get_s (ref.cast i31ref (array.get $anys (local.get $a) (i32.const 3)))))
+                  (i32.add (struct.get $box 0 (ref.cast (ref $box) (array.get $anys (local.get $a) (i32.const 1))))
+                           (ref.eq (ref.cast eqref (array.get $anys (local.get $a) (i32.const 2)))
+                                   (array.get $boxes (local.get $b) (i32.const 3))))))
+              (func (export "elems") (result i32)
+                (local $a (ref $anys)) (local $b (ref $boxes))
+                (local.set $a (array.new_elem $anys $mixed (i32.const 0) (i32.const 3)))
+                (local.set $b (array.new_default $boxes (i32.const 2)))
+                (array.init_elem $boxes $objects (local.get $b) (i32.const 1) (i32.const 0) (i32.const 1))
+                (array.fill $boxes (local.get $b) (i32.const 0) (array.get $boxes (local.get $b) (i32.const 1)) (i32.const 1))
+                (i32.add (i32.add (i31.get_s (ref.cast i31ref (array.get $anys (local.get $a) (i32.const 0))))
+                                  (struct.get $box 0 (ref.cast (ref $box) (array.get $anys (local.get $a) (i32.const 1)))))
+                         (i32.add (ref.is_null (array.get $anys (local.get $a) (i32.const 2)))
+                                  (struct.get $box 0 (array.get $boxes (local.get $b) (i32.const 0))))))
+              (func (export "fields") (param i32) (result i32)
+                (local $p (ref $pair))
+                (local.set $p (struct.new $pair (ref.i31 (local.get 0)) (struct.new $box (i32.const 2)) (ref.i31 (i32.const -3))))
+                (struct.set $pair $a (local.get $p) (ref.i31 (i32.add (i31.get_s (ref.cast i31ref (struct.get $pair $a (local.get $p)))) (i32.const 1))))
+                (i32.add (i31.get_s (ref.cast i31ref (struct.get $pair $a (local.get $p))))
+                  (i32.add (struct.get $box 0 (struct.get $pair $b (local.get $p))) (i31.get_s (struct.get $pair $c (local.get $p)))))))
+            """);
+        Assert.Equal(1000000 + 1000000 + 3 + 1, instance.Invoke("copy")[0].AsI32);
+        Assert.Equal(-7 + 5 + 1 + 9, instance.Invoke("elems")[0].AsI32);
+        Assert.Equal(50_000_000 + 1 + 2 - 3, instance.Invoke("fields", Value.I32(50_000_000))[0].AsI32);
+    }
+
+    [Fact]
+    public void I31RefsCrossTheHostBoundaryBoxed()
+    {
+        // The host sees an i31 as an I31Ref (boxed where it leaves compiled code) and may hand it back: it is the same
+        // reference to wasm (ref.eq by value), of type i31, in every place a reference can travel.
+        var instance = Instantiate("""
+            (module
+              (global $g (export "g") (mut anyref) (ref.i31 (i32.const 123456)))
+              (table $t (export "t") 2 anyref)
+              (tag $e (export "e") (param anyref))
+              (func (export "make") (param i32) (result (ref i31)) (ref.i31 (local.get 0)))
+              (func (export "same") (param anyref i32) (result i32) (ref.eq (ref.cast eqref (local.get 0)) (ref.i31 (local.get 1))))
+              (func (export "is_i31") (param externref) (result i32) (ref.test (ref i31) (any.convert_extern (local.get 0))))
+              (func (export "ext") (param i32) (result externref) (extern.convert_any (ref.i31 (local.get 0))))
+              (func (export "table_value") (result i32) (i31.get_s (ref.cast i31ref (table.get $t (i32.const 1)))))
+              (func (export "throw") (param i32) (throw $e (ref.i31 (local.get 0))))
+              (func (export "catch") (param i32) (result i32)
+                (block $h (result anyref)
+                  (try_table (catch $e $h) (throw $e (ref.i31 (local.get 0))))
+                  (return (i32.const -1)))
+                (i31.get_s (ref.cast (ref i31) ))))
+            """);
+        var boxed = Assert.IsType<I31Ref>(instance.Invoke("make", Value.I32(-5_000_000))[0].Reference);
+        Assert.Equal(-5_000_000, boxed.Value);
+        Assert.Equal(1, instance.Invoke("same", Value.OfReference(ValType.AnyRef, boxed), Value.I32(-5_000_000))[0].AsI32);
+        Assert.Equal(0, instance.Invoke("same", Value.OfReference(ValType.AnyRef, boxed), Value.I32(5_000_000))[0].AsI32);
+        var external = instance.Invoke("ext", Value.I32(0x7FFF_FFFF))[0].Reference;   // extern.convert_any keeps it an i31
+        Assert.Equal(-1, Assert.IsType<I31Ref>(external).Value);
+        Assert.Equal(1, instance.Invoke("is_i31", Value.ExternRef(external))[0].AsI32);
+        Assert.Equal(0, instance.Invoke("is_i31", Value.ExternRef(new object()))[0].AsI32);
+        Assert.Equal(123456, Assert.IsType<I31Ref>(instance.GetGlobal("g")!.Value.Reference).Value);
+        var table = instance.GetTable("t")!;
+        table.Set(1, Value.OfReference(ValType.AnyRef, boxed));
+        Assert.Equal(-5_000_000, instance.Invoke("table_value")[0].AsI32);
+        Assert.Equal(-5_000_000, Assert.IsType<I31Ref>(table.Get(1).Reference).Value);
+        var thrown = Assert.Throws<WasmException>(() => instance.Invoke("throw", Value.I32(777_777)));
+        Assert.Equal(777_777, Assert.IsType<I31Ref>(thrown.Payload[0].Reference).Value);
+        Assert.Equal(-888_888, instance.Invoke("catch", Value.I32(-888_888))[0].AsI32);
+    }
+
+    [Fact]
     public void GcObjectsAreCollectedByTheDotNetGc()
     {
         // A million structs in chains that are dropped every 100 links; then one struct handed to the host and let go:
