@@ -40,7 +40,7 @@ public static class ModuleLoader
     public static bool WorthCaching(Module module) =>
         module.Definition.Bodies.Count >= 2_000 || module.Definition.Bodies.Sum(b => (long)(b.CodeEnd - b.CodeStart)) >= 1 << 20;
 
-    public static bool IsCompiledArtifact(byte[] bytes) => bytes.AsSpan().StartsWith("STRANDC"u8);
+    public static bool IsCompiledArtifact(byte[] bytes) => Compilation.CompiledArtifact.LooksLikeArtifact(bytes);
 
     /// <summary>Errors that mean "this file is not a module Strand can run", reported in one line.</summary>
     public static bool IsModuleError(Exception e) =>

@@ -457,6 +457,16 @@ internal sealed class CompiledModule
         _loaded = context.LoadFromStream(image);
     }
 
+    /// <summary>
+    /// Like <see cref="LoadCode"/>, from the compiled artifact file at <paramref name="path"/>, whose first bytes are the
+    /// image: the runtime maps the file (only the pages it touches are read) instead of copying the image.
+    /// </summary>
+    public void LoadCodeFile(string path)
+    {
+        var context = new System.Runtime.Loader.AssemblyLoadContext($"Strand.Wasm.Cached{Interlocked.Increment(ref _assemblyCounter)}", isCollectible: Collectible);
+        _loaded = context.LoadFromAssemblyPath(Path.GetFullPath(path));
+    }
+
     /// <summary>Generates the stubs of block <paramref name="block"/> (caller holds <see cref="_gate"/>).</summary>
     private void GenerateStubs(int block)
     {

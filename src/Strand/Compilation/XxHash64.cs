@@ -45,7 +45,7 @@ internal static class XxHash64
     }
 
     /// <summary>The running state: four accumulators over 32-byte stripes, and the bytes striped so far.</summary>
-    private struct State
+    internal struct State
     {
         private ulong _v1, _v2, _v3, _v4;
         private long _length;

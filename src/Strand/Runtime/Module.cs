@@ -188,19 +188,33 @@ public sealed class Module
     public static Module DeserializeFile(string path, CompileOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(path);
-        return DeserializeAt(File.ReadAllBytes(path), options, path);
+        return DeserializeFileAt(path, options, expectedWasm: null);
     }
 
     /// <summary>
-    /// <see cref="DeserializeFile"/> of an artifact already read from <paramref name="path"/>. When the caller holds the
-    /// binary the artifact should embed (<paramref name="expectedWasm"/>, the cache's key) and it matches, that array is the
-    /// module's, not a copy; otherwise the module has the embedded binary (which the cache then finds different).
+    /// <see cref="DeserializeFile"/>: checks the file in one streaming pass, then lets the runtime map its image (the file's
+    /// first bytes) instead of copying it. With <paramref name="expectedWasm"/> (the cache's key), the embedded binary must
+    /// equal it (else <see cref="InvalidDataException"/>), and the module keeps that array. The file could be replaced between
+    /// the check and the mapping only by another complete artifact of the same name: in the cache, the same binary compiled
+    /// by the same build (entries are renamed into place, never written in place).
     /// </summary>
-    internal static Module DeserializeAt(byte[] artifact, CompileOptions? options, string path, byte[]? expectedWasm = null)
+    internal static Module DeserializeFileAt(string path, CompileOptions? options, byte[]? expectedWasm)
+    {
+        byte[] wasm;
+        ulong checksum;
+        using (var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, 1, FileOptions.SequentialScan))
+            (wasm, checksum, _) = CompiledArtifact.CheckFile(file, expectedWasm);
+        var module = FromArtifactBinary(wasm, options);
+        if (NativeImage.TryFind(path, CompiledArtifact.ChecksumBytes(checksum)) is { } native) module.Compiled.LoadNativeCode(native);
+        else module.Compiled.LoadCodeFile(path);
+        return module;
+    }
+
+    /// <summary><see cref="DeserializeFile"/> of an artifact already read from <paramref name="path"/> (<c>strand run ARTIFACT</c>).</summary>
+    internal static Module DeserializeAt(byte[] artifact, CompileOptions? options, string path)
     {
         var (wasmAt, image) = CompiledArtifact.Check(artifact);
-        var embedded = artifact.AsSpan(wasmAt.Offset, wasmAt.Length);
-        var module = FromArtifactBinary(expectedWasm is not null && embedded.SequenceEqual(expectedWasm) ? expectedWasm : embedded.ToArray(), options);
+        var module = FromArtifactBinary(artifact.AsSpan(wasmAt.Offset, wasmAt.Length).ToArray(), options);
         if (NativeImage.TryFind(path, CompiledArtifact.Checksum(artifact)) is { } native) module.Compiled.LoadNativeCode(native);
         else module.Compiled.LoadCode(new MemoryStream(artifact, image.Offset, image.Length, writable: false, publiclyVisible: true));
         return module;

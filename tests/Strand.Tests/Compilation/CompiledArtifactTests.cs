@@ -84,18 +84,22 @@ public class CompiledArtifactTests
         Assert.Throws<InvalidDataException>(() => Module.Deserialize(artifact[..50]));
         Assert.Throws<InvalidDataException>(() => Module.Deserialize([]));
         var stale = (byte[])artifact.Clone();
-        stale[16] ^= 1; // engine id: another build of Strand
+        stale[^80] ^= 1; // engine id (the trailer's first 16 bytes): another build of Strand
         Assert.Contains("another build", Assert.Throws<InvalidDataException>(() => Module.Deserialize(stale)).Message);
         var oldFormat = (byte[])artifact.Clone();
-        oldFormat[7] = 1; // format 1 (SHA-256 checksums, another header)
+        oldFormat[^1] = 2; // format 2 (image last, header first)
         Assert.Contains("format version", Assert.Throws<InvalidDataException>(() => Module.Deserialize(oldFormat)).Message);
-        // Truncated at every length of the header and around the end: lengths or checksum say so.
-        foreach (int length in Enumerable.Range(0, 100).Concat(Enumerable.Range(artifact.Length - 40, 40)))
+        var formerFormat = (byte[])artifact.Clone(); // formats 1 and 2 began with the magic
+        "STRANDC\u0002"u8.CopyTo(formerFormat);
+        formerFormat[^8] ^= 1;
+        Assert.Contains("format version", Assert.Throws<InvalidDataException>(() => Module.Deserialize(formerFormat)).Message);
+        // Truncated at every length of the start and of the trailer: lengths or magic say so.
+        foreach (int length in Enumerable.Range(0, 100).Concat(Enumerable.Range(artifact.Length - 100, 100)))
             Assert.Throws<InvalidDataException>(() => Module.Deserialize(artifact[..length]));
-        // A torn write: a block after the header zeroed (one a crash did not flush), length intact.
+        // A torn write: the first block zeroed (one a crash did not flush), length intact.
         var torn = (byte[])artifact.Clone();
-        Array.Clear(torn, 80, Math.Min(4096, torn.Length - 80));
-        Assert.False(torn.AsSpan().SequenceEqual(artifact)); // the wasm binary's magic at least was there
+        Array.Clear(torn, 0, 4096);
+        Assert.False(torn.AsSpan().SequenceEqual(artifact)); // the image's PE header at least was there
         Assert.Contains("checksum", Assert.Throws<InvalidDataException>(() => Module.Deserialize(torn)).Message);
     }
 
@@ -141,6 +145,10 @@ public sealed class ModuleCacheTests : IDisposable
         Assert.NotNull(second);
         Assert.True(second.IsPrecompiled);
         AssertRuns(second);
+        // The code is the entry file itself, mapped by the runtime (its image comes first), not a copy; the module keeps
+        // the caller's binary instead of a copy of the embedded one.
+        Assert.All(second.Compiled.Types, t => Assert.Equal(Path.GetFullPath(cache.PathFor(wasm)), t.Assembly.Location));
+        Assert.Same(wasm, second.Definition.Bytes);
         // Another binary has another entry.
         var other = ManyFunctions.Generate(10);
         Assert.NotEqual(cache.PathFor(wasm), cache.PathFor(other));
@@ -193,7 +201,7 @@ public sealed class ModuleCacheTests : IDisposable
             "garbage" => Encoding.UTF8.GetBytes("not a compiled module at all"),
             "truncated" => good[..(good.Length / 2)],
             "flipped" => Flip(good, good.Length - 100),
-            "stale" => Flip(good, 20), // the engine id (bytes 16..32)
+            "stale" => Flip(good, good.Length - 76), // the engine id (the trailer's first 16 bytes)
             _ => Module.Compile(ManyFunctions.Generate(20)).Serialize(),
         };
         File.WriteAllBytes(path, bad);
