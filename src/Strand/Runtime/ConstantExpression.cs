@@ -76,12 +76,12 @@ internal static class ConstantGc
         if (type.Kind == CompositeKind.Struct)
         {
             var fields = type.Fields;
-            var (bits, refs) = GcOps.SlotCounts(fields);
-            var s = GcOps.NewStruct(typeId, bits, refs);
+            var layout = Validation.TypeRegistry.Layout(typeId);
+            var s = GcOps.NewStruct(typeId, layout.BitSlots, layout.RefSlots);
             var values = new Value[fields.Length];
             if (ins.Opcode == Opcode.StructNew)
                 for (int k = fields.Length - 1; k >= 0; k--) values[k] = stack.Pop();
-            for (int k = 0; k < fields.Length && ins.Opcode == Opcode.StructNew; k++) Store(s, GcOps.FieldSlot(fields, k), fields[k].Type, values[k]);
+            for (int k = 0; k < fields.Length && ins.Opcode == Opcode.StructNew; k++) Store(s, layout.Field(k), fields[k].Type, values[k]);
             return Value.OfReference(ValType.AnyRef, s.Object);
         }
         var element = type.Fields[0];
@@ -101,7 +101,7 @@ internal static class ConstantGc
         return Value.OfReference(ValType.AnyRef, NewArray(typeId, element, items));
     }
 
-    private static void Store(RefValue s, (bool IsRef, int Slot, int I31Slot) location, ValType type, Value v)
+    private static void Store(RefValue s, (int Slot, int I31Slot) location, ValType type, Value v)
     {
         int slot = location.Slot;
         if (location.I31Slot >= 0)
@@ -131,7 +131,7 @@ internal static class ConstantGc
             ValType.F32 => new GcArray<float>(typeId, items.Select(v => v.AsF32).ToArray()),
             ValType.F64 => new GcArray<double>(typeId, items.Select(v => v.AsF64).ToArray()),
             ValType.V128 => new GcArray<System.Runtime.Intrinsics.Vector128<byte>>(typeId, items.Select(v => v.AsV128).ToArray()),
-            _ when element.Type.CanHoldI31() => new GcArray<RefValue>(typeId, items.Select(v => RefValue.Of(v.Reference)).ToArray()),
+            _ when Validation.TypeRegistry.Layout(typeId).ElementHoldsI31 => new GcArray<RefValue>(typeId, items.Select(v => RefValue.Of(v.Reference)).ToArray()),
             _ => new GcArray<object?>(typeId, items.Select(v => v.Reference).ToArray()),
         },
     };

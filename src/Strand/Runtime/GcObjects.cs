@@ -3,7 +3,7 @@ namespace Strand.Runtime;
 /// <summary>
 /// A WebAssembly GC struct (spec 4.2.x struct instances) on the .NET heap, collected by the .NET GC. Opaque to the
 /// host: it can be held, passed back and compared, not read. Numeric and vector fields take "bit slots" (an i32/f32 or
-/// i64/f64 one, a v128 two), reference fields "reference slots" (the object), in field order (<see cref="GcOps.FieldSlot"/>);
+/// i64/f64 one, a v128 two), reference fields "reference slots" (the object), in field order (<see cref="GcLayout"/>, inherited from the supertype);
 /// a reference field whose type can hold an i31 (anyref, eqref, i31ref, externref) also takes a bit slot for the i31's
 /// value (<see cref="RefValue"/>), so no i31 is ever boxed. The
 /// first four slots of each kind are fields of the object itself, so a small struct is one allocation; further slots

@@ -1,0 +1,98 @@
+using Strand.Binary;
+using Strand.Runtime;
+using Strand.Text;
+using Xunit;
+
+namespace Strand.Tests.Runtime;
+
+/// <summary>
+/// Faults found by attacking the GC implementation (issue 13), each with the input that showed it: storage layouts
+/// across subtypes, the host boundary, hostile type sections and allocations.
+/// </summary>
+public class GcAttackTests
+{
+    private static Instance Instantiate(string wat) => new Linker().Instantiate(Module.Compile(WatParser.ParseModule(wat)));
+
+    /// <summary>
+    /// An immutable field may be narrowed by a subtype (eqref to structref): the subtype's object must keep the field
+    /// where the supertype's layout puts it (with the i31 bit slot), or <c>struct.get $super</c> reads another field's
+    /// bits (once: 0 for 42, and ref.eq false for the same struct).
+    /// </summary>
+    [Fact]
+    public void StructFieldsNarrowedByASubtypeKeepTheSupertypesLayout()
+    {
+        var instance = Instantiate("""
+            (module
+              (type $T (struct (field i32)))
+              (type $A (sub (struct (field eqref) (field i32) (field anyref))))
+              (type $B (sub $A (struct (field (ref $T)) (field i32) (field i31ref) (field eqref) (field i64))))
+              (global $g (ref $A) (struct.new $B (struct.new $T (i32.const 5)) (i32.const 6) (ref.i31 (i32.const -7)) (ref.i31 (i32.const 8)) (i64.const 9)))
+              (func (export "second") (result i32)
+                (struct.get $A 1 (struct.new $B (struct.new $T (i32.const 1)) (i32.const 42) (ref.null i31) (ref.null eq) (i64.const 0))))
+              (func (export "same") (result i32)
+                (local $t (ref $T))
+                (local.set $t (struct.new $T (i32.const 1)))
+                (ref.eq (local.get $t) (struct.get $A 0 (struct.new $B (local.get $t) (i32.const 42) (ref.null i31) (ref.null eq) (i64.const 0)))))
+              (func (export "global") (result i32)
+                (i32.add (struct.get $T 0 (ref.cast (ref $T) (struct.get $A 0 (global.get $g))))
+                  (i32.add (struct.get $A 1 (global.get $g))
+                    (i32.add (i31.get_s (ref.cast i31ref (struct.get $A 2 (global.get $g))))
+                      (i32.add (i31.get_s (ref.cast i31ref (struct.get $B 3 (ref.cast (ref $B) (global.get $g)))))
+                        (i32.wrap_i64 (struct.get $B 4 (ref.cast (ref $B) (global.get $g))))))))))
+            """);
+        Assert.Equal(42, instance.Invoke("second")[0].AsI32);
+        Assert.Equal(1, instance.Invoke("same")[0].AsI32);
+        Assert.Equal(5 + 6 - 7 + 8 + 9, instance.Invoke("global")[0].AsI32);
+    }
+
+    /// <summary>
+    /// An immutable array type may be narrowed the same way (array eqref to array structref). Once the subtype's array
+    /// was a GcArray of objects read as a GcArray of RefValues through the supertype: 16-byte elements over 8-byte ones,
+    /// past the end of the .NET array (ref.eq false for the stored struct, or garbage). array.copy from such an array into
+    /// an array stored as objects, array.new_elem and arrays in constant expressions use the same storage.
+    /// </summary>
+    [Fact]
+    public void ArraysNarrowedByASubtypeKeepTheSupertypesStorage()
+    {
+        var instance = Instantiate("""
+            (module
+              (type $R (sub (array eqref)))
+              (type $S (sub $R (array structref)))
+              (type $D (array (mut structref)))
+              (type $W (array (mut anyref)))
+              (type $T (struct (field i32)))
+              (global $ga (ref $R) (array.new_fixed $S 2 (struct.new $T (i32.const 11)) (ref.null struct)))
+              (elem $e structref (item (struct.new $T (i32.const 21))) (item (struct.new $T (i32.const 22))))
+              (func (export "same") (result i32)
+                (local $a (ref $R)) (local $t (ref $T))
+                (local.set $t (struct.new $T (i32.const 1)))
+                (local.set $a (array.new $S (local.get $t) (i32.const 4)))
+                (i32.and (ref.eq (local.get $t) (array.get $R (local.get $a) (i32.const 1)))
+                         (ref.eq (local.get $t) (array.get $R (local.get $a) (i32.const 3)))))
+              (func (export "copy_to_objects") (result i32)
+                (local $d (ref $D)) (local $s (ref $S))
+                (local.set $s (array.new $S (struct.new $T (i32.const 3)) (i32.const 4)))
+                (local.set $d (array.new_default $D (i32.const 4)))
+                (array.copy $D $S (local.get $d) (i32.const 1) (local.get $s) (i32.const 0) (i32.const 3))
+                (struct.get $T 0 (ref.cast (ref $T) (array.get $D (local.get $d) (i32.const 3)))))
+              (func (export "copy_to_pairs") (result i32)
+                (local $d (ref $W)) (local $s (ref $S))
+                (local.set $s (array.new $S (struct.new $T (i32.const 4)) (i32.const 4)))
+                (local.set $d (array.new_default $W (i32.const 4)))
+                (array.copy $W $R (local.get $d) (i32.const 1) (local.get $s) (i32.const 0) (i32.const 3))
+                (struct.get $T 0 (ref.cast (ref $T) (array.get $W (local.get $d) (i32.const 3)))))
+              (func (export "global") (result i32)
+                (i32.add (struct.get $T 0 (ref.cast (ref $T) (array.get $R (global.get $ga) (i32.const 0))))
+                  (ref.is_null (array.get $R (global.get $ga) (i32.const 1)))))
+              (func (export "elem") (result i32)
+                (local $r (ref $R))
+                (local.set $r (array.new_elem $S $e (i32.const 0) (i32.const 2)))
+                (struct.get $T 0 (ref.cast (ref $T) (array.get $R (local.get $r) (i32.const 1))))))
+            """);
+        Assert.Equal(1, instance.Invoke("same")[0].AsI32);
+        Assert.Equal(3, instance.Invoke("copy_to_objects")[0].AsI32);
+        Assert.Equal(4, instance.Invoke("copy_to_pairs")[0].AsI32);
+        Assert.Equal(12, instance.Invoke("global")[0].AsI32);
+        Assert.Equal(22, instance.Invoke("elem")[0].AsI32);
+    }
+}
