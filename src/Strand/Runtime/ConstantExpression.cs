@@ -85,21 +85,35 @@ internal static class ConstantGc
             return Value.OfReference(ValType.AnyRef, s.Object);
         }
         var element = type.Fields[0];
-        Value[] items;
         if (ins.Opcode == Opcode.ArrayNewFixed)
         {
-            items = new Value[ins.Index2];
+            var items = new Value[ins.Index2];
             for (int k = items.Length - 1; k >= 0; k--) items[k] = stack.Pop();
+            return Value.OfReference(ValType.AnyRef, NewArray(typeId, element, items));
         }
-        else
-        {
-            int length = stack.Pop().AsI32;
-            var init = ins.Opcode == Opcode.ArrayNew ? stack.Pop() : Value.Default(element.Type);
-            if ((uint)length > GcOps.MaxArrayLength) throw new TrapException(TrapCode.ArrayTooLarge);
-            items = Enumerable.Repeat(init, length).ToArray();
-        }
-        return Value.OfReference(ValType.AnyRef, NewArray(typeId, element, items));
+        // array.new and array.new_default allocate the array itself (as compiled code does), never a Value per element:
+        // a 256 MiB i8 array once took 8 GiB of Values first.
+        int length = stack.Pop().AsI32;
+        var init = ins.Opcode == Opcode.ArrayNew ? stack.Pop() : Value.Default(element.Type);
+        return Value.OfReference(ValType.AnyRef, NewFilledArray(typeId, element, init, length).Object);
     }
+
+    /// <summary>An array of <paramref name="length"/> elements equal to <paramref name="init"/>, in the storage of <paramref name="element"/>'s type (traps "array too large" as compiled code does).</summary>
+    private static RefValue NewFilledArray(int typeId, FieldType element, Value init, int length) => element.Packed switch
+    {
+        PackedType.I8 => GcOps.ArrayNew(typeId, (sbyte)init.AsI32, length),
+        PackedType.I16 => GcOps.ArrayNew(typeId, (short)init.AsI32, length),
+        _ => element.Type switch
+        {
+            ValType.I32 => GcOps.ArrayNew(typeId, init.AsI32, length),
+            ValType.I64 => GcOps.ArrayNew(typeId, init.AsI64, length),
+            ValType.F32 => GcOps.ArrayNew(typeId, init.AsF32, length),
+            ValType.F64 => GcOps.ArrayNew(typeId, init.AsF64, length),
+            ValType.V128 => GcOps.ArrayNew(typeId, init.AsV128, length),
+            _ when Validation.TypeRegistry.Layout(typeId).ElementHoldsI31 => GcOps.ArrayNew(typeId, RefValue.Of(init.Reference), length),
+            _ => GcOps.ArrayNew(typeId, init.Reference, length),
+        },
+    };
 
     private static void Store(RefValue s, (int Slot, int I31Slot) location, ValType type, Value v)
     {

@@ -114,9 +114,17 @@ internal static class GcOps
     public static RefValue ArrayNew<T>(int typeId, T init, int length)
     {
         var elements = Allocate<T>(length);
-        if (!EqualityComparer<T>.Default.Equals(init, default)) Array.Fill(elements, init);
+        if (!IsDefault(init)) Array.Fill(elements, init);
         return RefValue.Wrap(new GcArray<T>(typeId, elements));
     }
+
+    /// <summary>
+    /// True if <paramref name="value"/> is what a new array already holds: all bits zero (so -0.0, equal to 0.0 as a
+    /// float, is not: <c>array.new</c> of -0.0 once made +0.0 elements), or the null reference.
+    /// </summary>
+    private static bool IsDefault<T>(T value) => RuntimeHelpers.IsReferenceOrContainsReferences<T>()
+        ? EqualityComparer<T>.Default.Equals(value, default)
+        : MemoryMarshal.CreateReadOnlySpan(ref Unsafe.As<T, byte>(ref value), Unsafe.SizeOf<T>()).IndexOfAnyExcept((byte)0) < 0;
 
     public static RefValue ArrayNewDefault<T>(int typeId, int length) => RefValue.Wrap(new GcArray<T>(typeId, Allocate<T>(length)));
 

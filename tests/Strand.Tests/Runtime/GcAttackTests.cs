@@ -119,4 +119,52 @@ public class GcAttackTests
         var error = Assert.Throws<WasmImplementationLimitException>(() => Module.Compile(definition));
         Assert.Contains("type 64 has a subtyping depth above 63", error.Message);
     }
+
+    /// <summary>
+    /// array.new of -0.0 is an array of -0.0 (bits 0x80000000...): the allocation skipped the fill for a value equal to
+    /// the default, and -0.0 == 0.0 as a float, so compiled code and constant expressions made +0.0 elements.
+    /// </summary>
+    [Fact]
+    public void ArrayNewKeepsNegativeZero()
+    {
+        var instance = Instantiate("""
+            (module
+              (type $f (array (mut f32)))
+              (type $d (array (mut f64)))
+              (global $g (ref $d) (array.new $d (f64.const -0) (i32.const 2)))
+              (func (export "f32") (result i32)
+                (i32.reinterpret_f32 (array.get $f (array.new $f (f32.const -0) (i32.const 3)) (i32.const 1))))
+              (func (export "f64") (result i64)
+                (i64.reinterpret_f64 (array.get $d (array.new $d (f64.const -0) (i32.const 3)) (i32.const 2))))
+              (func (export "global") (result i64)
+                (i64.reinterpret_f64 (array.get $d (global.get $g) (i32.const 1)))))
+            """);
+        Assert.Equal(unchecked((int)0x80000000), instance.Invoke("f32")[0].AsI32);
+        Assert.Equal(long.MinValue, instance.Invoke("f64")[0].AsI64);
+        Assert.Equal(long.MinValue, instance.Invoke("global")[0].AsI64);
+    }
+
+    /// <summary>
+    /// array.new_default in a constant expression allocates the array, not a <see cref="Value"/> (32 bytes) per element
+    /// first: a 16 MiB i8 array once cost 512 MiB more at instantiation (a 256 MiB one, 8 GiB: an OutOfMemoryException
+    /// under a 4 GiB heap where compiled code's array.new_default succeeds).
+    /// </summary>
+    [Fact]
+    public void ConstantArrayNewAllocatesOnlyTheArray()
+    {
+        const int length = 1 << 24;
+        var module = Module.Compile(WatParser.ParseModule($$"""
+            (module
+              (type $a (array (mut i8)))
+              (global $g (ref $a) (array.new_default $a (i32.const {{length}})))
+              (global $h (ref $a) (array.new $a (i32.const 7) (i32.const {{length}})))
+              (func (export "get") (param i32) (result i32)
+                (i32.add (array.len (global.get $g)) (array.get_u $a (global.get $h) (local.get 0)))))
+            """));
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        var instance = new Linker().Instantiate(module);
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.InRange(allocated, 2L * length, 3L * length);
+        Assert.Equal(length + 7, instance.Invoke("get", Value.I32(length - 1))[0].AsI32);
+    }
 }
