@@ -108,6 +108,12 @@ public sealed class I31Ref
     /// <summary>The box of an i31 whose sign-extended value is <paramref name="value"/>.</summary>
     internal static I31Ref Box(int value) => value is >= -1024 and < 1024 ? Small[value + 1024] : new I31Ref(value);
 
+    /// <summary>Two boxes of the same i31 are the same reference (as <c>ref.eq</c> says): equal by <see cref="Value"/>.</summary>
+    public override bool Equals(object? obj) => obj is I31Ref other && other.Value == Value;
+
+    /// <summary>The value's hash, consistent with <see cref="Equals(object?)"/>.</summary>
+    public override int GetHashCode() => Value;
+
     /// <summary>"i31" and the value.</summary>
     public override string ToString() => $"i31 {Value}";
 }

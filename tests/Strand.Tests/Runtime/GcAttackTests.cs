@@ -167,4 +167,29 @@ public class GcAttackTests
         Assert.InRange(allocated, 2L * length, 3L * length);
         Assert.Equal(length + 7, instance.Invoke("get", Value.I32(length - 1))[0].AsI32);
     }
+
+    /// <summary>
+    /// An i31 is boxed afresh each time it leaves compiled code (outside the preallocated [-1024, 1023]), so reading one
+    /// global twice gave two Values that were not Equal, though they are the same reference (ref.eq by value).
+    /// </summary>
+    [Fact]
+    public void BoxedI31sOfOneReferenceAreEqualValues()
+    {
+        var instance = Instantiate("""
+            (module
+              (global $g (export "g") (mut anyref) (ref.i31 (i32.const 5000)))
+              (global $h (export "h") externref (extern.convert_any (ref.i31 (i32.const 5000))))
+              (global $k (export "k") anyref (ref.i31 (i32.const 5001))))
+            """);
+        var first = instance.GetGlobal("g")!.Value;
+        var second = instance.GetGlobal("g")!.Value;
+        Assert.NotSame(first.Reference, second.Reference);
+        Assert.Equal(first, second);
+        Assert.Equal(first.GetHashCode(), second.GetHashCode());
+        Assert.Equal(first.Reference, second.Reference);                     // I31Ref.Equals by value
+        Assert.NotEqual(first, instance.GetGlobal("k")!.Value);              // another i31
+        Assert.NotEqual(first, instance.GetGlobal("h")!.Value);              // the same i31 as an externref: another type
+        Assert.Equal(instance.GetGlobal("h")!.Value, instance.GetGlobal("h")!.Value);
+        Assert.Single(new HashSet<Value> { first, second });
+    }
 }
