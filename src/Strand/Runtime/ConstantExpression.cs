@@ -50,7 +50,9 @@ internal sealed class ConstantExpression
         Opcode.F32Const => Value.F32Bits(ins.F32Bits),
         Opcode.F64Const => Value.F64Bits(ins.F64Bits),
         Opcode.V128Const => Value.V128(System.Runtime.Intrinsics.Vector128.AsByte(System.Runtime.Intrinsics.Vector128.Create(ins.Immediate, ins.ImmediateHigh))),
-        Opcode.RefNull => Value.Null(ins.RefType),
+        // The module's type index made canonical first: only then does (ref.null $struct) have the any hierarchy's kind
+        // (a bare module index counts as a function type, and a (ref null $struct) global refused its own initializer).
+        Opcode.RefNull => Value.Null(instance.Module.Canonical(ins.RefType)),
         Opcode.RefFunc => Value.FuncRef(instance.GetFunction(ins.Index)),
         Opcode.GlobalGet => instance.Globals[ins.Index].Value,
         _ => throw new InvalidOperationException($"{ins.Opcode} is not a constant instruction"),
@@ -94,7 +96,7 @@ internal static class ConstantGc
         // array.new and array.new_default allocate the array itself (as compiled code does), never a Value per element:
         // a 256 MiB i8 array once took 8 GiB of Values first.
         int length = stack.Pop().AsI32;
-        var init = ins.Opcode == Opcode.ArrayNew ? stack.Pop() : Value.Default(element.Type);
+        var init = ins.Opcode == Opcode.ArrayNew ? stack.Pop() : Value.Default(instance.Module.Canonical(element.Type));
         return Value.OfReference(ValType.AnyRef, NewFilledArray(typeId, element, init, length).Object);
     }
 

@@ -192,4 +192,40 @@ public class GcAttackTests
         Assert.Equal(instance.GetGlobal("h")!.Value, instance.GetGlobal("h")!.Value);
         Assert.Single(new HashSet<Value> { first, second });
     }
+
+    /// <summary>
+    /// <c>ref.null $t</c> in a constant expression, for a struct or array type <c>$t</c>: the module's type index was given
+    /// to <see cref="Value.Null"/> as it was, where a bare type index counts as a function type, so a
+    /// <c>(ref null $struct)</c> global refused its own initializer ("funcref is not (ref null ...)", an ArgumentException
+    /// at instantiation). Tables, element segments and <c>array.new_default</c> in constant expressions too.
+    /// </summary>
+    [Fact]
+    public void ConstantRefNullOfAGcTypeInitializesGlobalsAndTables()
+    {
+        var instance = Instantiate("""
+            (module
+              (type $s (struct (field i32)))
+              (type $a (array (mut (ref null $s))))
+              (type $f (func))
+              (global $g (export "g") (ref null $s) (ref.null $s))
+              (global $g2 (ref null $a) (ref.null $a))
+              (global $gf (ref null $f) (ref.null $f))
+              (global $h (ref $a) (array.new $a (ref.null $s) (i32.const 2)))
+              (global $d (ref $a) (array.new_default $a (i32.const 3)))
+              (global $m (mut (ref null $s)) (global.get $g))
+              (table $t (export "t") 2 (ref null $s) (ref.null $s))
+              (elem $e (ref null $s) (item (ref.null $s)) (item (struct.new $s (i32.const 4))))
+              (func (export "f") (result i32)
+                (table.init $t $e (i32.const 0) (i32.const 0) (i32.const 2))
+                (i32.add (i32.add (ref.is_null (global.get $g)) (ref.is_null (global.get $g2)))
+                  (i32.add (i32.add (ref.is_null (global.get $gf)) (ref.is_null (global.get $m)))
+                    (i32.add (i32.add (ref.is_null (array.get $a (global.get $h) (i32.const 1)))
+                                      (ref.is_null (array.get $a (global.get $d) (i32.const 2))))
+                      (i32.add (ref.is_null (table.get $t (i32.const 0))) (struct.get $s 0 (table.get $t (i32.const 1)))))))))
+            """);
+        Assert.Equal(7 + 4, instance.Invoke("f")[0].AsI32);
+        Assert.Equal(ValType.AnyRef, instance.GetGlobal("g")!.Value.Type);
+        Assert.True(instance.GetGlobal("g")!.Value.IsNull);
+        Assert.Equal(ValType.AnyRef, instance.GetTable("t")!.Get(0).Type);
+    }
 }
