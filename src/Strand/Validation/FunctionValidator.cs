@@ -83,6 +83,9 @@ internal sealed partial class FunctionValidator
 
     private static bool IsStraightLine(Opcode op) =>
         op is Opcode.LocalGet or Opcode.LocalSet or Opcode.LocalTee or Opcode.Drop or Opcode.Nop
+            // Loads without a branch in the compiled code: a global's field, a null RefValue, an i31 RefValue (an
+            // array.new_fixed of 1,000 global.get operands, usual in GC code, once counted 1,000,000 units).
+            or Opcode.GlobalGet or Opcode.RefNull or Opcode.RefI31
             or Opcode.I32Const or Opcode.I64Const or Opcode.F32Const or Opcode.F64Const
             or (>= Opcode.I32Eqz and <= Opcode.I64Extend32S)
             || (SimdOpcodes.IsSimd(op) && !SimdOpcodes.Info(op).IsMemory);

@@ -228,4 +228,30 @@ public class GcAttackTests
         Assert.True(instance.GetGlobal("g")!.Value.IsNull);
         Assert.Equal(ValType.AnyRef, instance.GetTable("t")!.Get(0).Type);
     }
+
+    /// <summary>
+    /// GC code builds constant arrays with <c>array.new_fixed</c> over many <c>global.get</c>, <c>ref.i31</c> or
+    /// <c>ref.null</c> operands. Each counted as a control-flow join holding every operand below it (the frame-size
+    /// bound of <see cref="ImplementationLimits.MaxBranchSpillUnits"/>), so 1,000 of them (1,001,010 units) were refused as
+    /// an implementation limit, though they compile to branch-free loads.
+    /// </summary>
+    [Theory]
+    [InlineData("(global.get $g)", 5)]
+    [InlineData("(ref.i31 (i32.const 6))", 6)]
+    [InlineData("(ref.null none)", -1)]
+    public void ArrayNewFixedOfManyLoadsCompiles(string operand, int expected)
+    {
+        const int count = 1_000;
+        var operands = string.Join(" ", Enumerable.Repeat(operand, count));
+        var instance = Instantiate($$"""
+            (module
+              (type $a (array anyref))
+              (global $g (mut anyref) (ref.i31 (i32.const 5)))
+              (func (export "f") (result i32)
+                (local $r anyref)
+                (local.set $r (array.get $a (array.new_fixed $a {{count}} {{operands}}) (i32.const {{count - 1}})))
+                (if (result i32) (ref.is_null (local.get $r)) (then (i32.const -1)) (else (i31.get_s (ref.cast i31ref (local.get $r)))))))
+            """);
+        Assert.Equal(expected, instance.Invoke("f")[0].AsI32);
+    }
 }
