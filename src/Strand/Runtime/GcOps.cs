@@ -108,7 +108,17 @@ internal static class GcOps
     private static T[] Allocate<T>(int length)
     {
         if ((uint)length > MaxArrayLength) throw new TrapException(TrapCode.ArrayTooLarge, $"array too large: {(uint)length} elements (at most {MaxArrayLength})");
-        return new T[length];
+        try
+        {
+            return new T[length];
+        }
+        catch (OutOfMemoryException)
+        {
+            // A wasm allocation the process cannot satisfy (up to 4 GiB for 2^28 16-byte elements) is the module's
+            // trap, not an exception of the runtime's: the host's state is intact (a failed array allocation changes nothing).
+            throw new TrapException(TrapCode.ArrayTooLarge,
+                $"array too large: {length} elements of {Unsafe.SizeOf<T>()} bytes do not fit in the available memory");
+        }
     }
 
     public static RefValue ArrayNew<T>(int typeId, T init, int length)

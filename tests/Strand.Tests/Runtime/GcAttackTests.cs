@@ -273,4 +273,43 @@ public class GcAttackTests
         var error = Assert.Throws<WasmImplementationLimitException>(() => Module.Compile(definition));
         Assert.Contains("operand values across branches", error.Message);
     }
+
+    /// <summary>
+    /// An array the process cannot allocate (here 1 GiB under a 512 MiB .NET heap limit; 2^28 16-byte elements are 4 GiB)
+    /// is a trap, "array too large", not an OutOfMemoryException escaping to the host (the CLI printed "wasm trap:
+    /// Exception of type 'System.OutOfMemoryException' was thrown."). Run as a child process to set the heap limit.
+    /// </summary>
+    [Fact]
+    public async Task AnArrayTheProcessCannotAllocateTraps()
+    {
+        var wat = Path.Combine(Path.GetTempPath(), $"strand-gc-oom-{Environment.ProcessId}.wat");
+        File.WriteAllText(wat, """
+            (module
+              (type $a (array (mut anyref)))
+              (func (export "f") (result i32)
+                (array.len (array.new_default $a (i32.const 0x4000000)))))
+            """);
+        try
+        {
+            var start = new System.Diagnostics.ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "Strand.Cli.dll"), "run", wat, "--invoke", "f"])
+            {
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+                UseShellExecute = false,
+            };
+            start.Environment["DOTNET_GCHeapHardLimit"] = "0x20000000";
+            using var process = System.Diagnostics.Process.Start(start)!;
+            var error = process.StandardError.ReadToEndAsync();
+            var output = await process.StandardOutput.ReadToEndAsync();
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+            await process.WaitForExitAsync(timeout.Token);
+            Assert.Equal(134, process.ExitCode);
+            Assert.Equal("", output);
+            Assert.Contains("wasm trap: array too large: 67108864 elements of 16 bytes do not fit in the available memory", await error);
+        }
+        finally
+        {
+            File.Delete(wat);
+        }
+    }
 }
