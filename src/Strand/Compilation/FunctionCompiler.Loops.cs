@@ -27,13 +27,31 @@ internal sealed partial class FunctionCompiler
     /// is the arithmetic one. The bound times the body's length must stay within <see cref="UnpolledLoopBudget"/>.
     /// The body may contain only instructions whose branching this scan understands (any other opcode: the poll stays).
     /// </summary>
-    private bool IsShortCountedLoop()
+    private bool IsShortCountedLoop() =>
+        CountedLoopAt(_position) is { } loop && loop.Trips * (loop.End - _position) <= UnpolledLoopBudget;
+
+    /// <summary>
+    /// A counted loop (see <see cref="IsShortCountedLoop"/>, without the budget): its counter local, the counter's value
+    /// at entry and its step, the number of iterations and the position of the loop's end.
+    /// </summary>
+    private readonly record struct CountedLoop(uint Counter, int Init, int Step, long Trips, int End);
+
+    /// <summary>The counted loop whose <c>loop</c> instruction is at <paramref name="start"/>, or null (see <see cref="IsShortCountedLoop"/>).</summary>
+    /// <remarks>Asked up to three times per loop (its poll, the float folding, the static bounds): the answer is kept.</remarks>
+    private CountedLoop? CountedLoopAt(int start)
     {
-        int start = _position;
-        if (start < 2 || _code[start].Block.Kind != BlockTypeKind.Empty) return false;
+        if (_countedLoops.TryGetValue(start, out var known)) return known;
+        return _countedLoops[start] = FindCountedLoop(start);
+    }
+
+    private readonly Dictionary<int, CountedLoop?> _countedLoops = new();
+
+    private CountedLoop? FindCountedLoop(int start)
+    {
+        if (start < 2 || _code[start].Block.Kind != BlockTypeKind.Empty) return null;
         var set = _code[start - 1];
         var init = _code[start - 2];
-        if (set.Opcode != Opcode.LocalSet || init.Opcode != Opcode.I32Const || _localTypes[set.Index] != ValType.I32) return false;
+        if (set.Opcode != Opcode.LocalSet || init.Opcode != Opcode.I32Const || _localTypes[set.Index] != ValType.I32) return null;
         uint counter = set.Index;
 
         // The loop's end; only instructions whose nesting and branching this scan understands may occur.
@@ -55,22 +73,26 @@ internal sealed partial class FunctionCompiler
                     or (>= Opcode.I32Load and <= Opcode.MemoryGrow) or (>= Opcode.I32Const and <= Opcode.I64Extend32S):
                     break;
                 default:
-                    return false;
+                    return null;
             }
         }
-        if (end < start + 8) return false;
-        // The counted tail: the last seven instructions of the body.
-        var get = _code[end - 7];
-        var step = _code[end - 6];
-        var add = _code[end - 5];
-        var tee = _code[end - 4];
-        var limit = _code[end - 3];
-        var compare = _code[end - 2];
+        if (end < start + 6) return null;
+        // The counted tail: the last seven instructions of the body, or five when the br_if tests the counter itself
+        // (LLVM's count up to zero: "local.tee $i; br_if 0", i32.ne 0).
         var back = _code[end - 1];
+        bool toZero = _code[end - 2].Opcode == Opcode.LocalTee;
+        int tail = toZero ? end - 5 : end - 7;
+        if (tail <= start) return null;
+        var get = _code[tail];
+        var step = _code[tail + 1];
+        var add = _code[tail + 2];
+        var tee = _code[tail + 3];
+        int limitValue = toZero ? 0 : _code[end - 3].I32;
+        var compare = toZero ? Opcode.I32Ne : _code[end - 2].Opcode;
         if (get.Opcode != Opcode.LocalGet || get.Index != counter || step.Opcode != Opcode.I32Const || add.Opcode != Opcode.I32Add
-            || tee.Opcode != Opcode.LocalTee || tee.Index != counter || limit.Opcode != Opcode.I32Const
+            || tee.Opcode != Opcode.LocalTee || tee.Index != counter || (!toZero && _code[end - 3].Opcode != Opcode.I32Const)
             || back.Opcode != Opcode.BrIf || back.Index != 0)
-            return false;
+            return null;
         // No other branch back to the loop, no other write of the counter.
         depth = 0;
         for (int i = start + 1; i < end - 1; i++)
@@ -80,13 +102,13 @@ internal sealed partial class FunctionCompiler
             {
                 case Opcode.Block or Opcode.Loop or Opcode.If: depth++; break;
                 case Opcode.End: depth--; break;
-                case Opcode.Br or Opcode.BrIf when ins.Index == depth: return false;
-                case Opcode.BrTable when ins.Index == depth || ins.Labels!.Contains((uint)depth): return false;
-                case Opcode.LocalSet or Opcode.LocalTee when ins.Index == counter && i != end - 4: return false;
+                case Opcode.Br or Opcode.BrIf when ins.Index == depth: return null;
+                case Opcode.BrTable when ins.Index == depth || ins.Labels!.Contains((uint)depth): return null;
+                case Opcode.LocalSet or Opcode.LocalTee when ins.Index == counter && i != tail + 3: return null;
             }
         }
-        long trips = TripCount(init.I32, step.I32, limit.I32, compare.Opcode);
-        return trips > 0 && trips * (end - start) <= UnpolledLoopBudget;
+        long trips = TripCount(init.I32, step.I32, limitValue, compare);
+        return trips > 0 ? new CountedLoop(counter, init.I32, step.I32, trips, end) : null;
     }
 
     /// <summary>

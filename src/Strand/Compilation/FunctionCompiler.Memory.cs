@@ -368,7 +368,7 @@ internal sealed partial class FunctionCompiler
     /// from, or -1 (redundant checks are skipped through it, on memory 0). <paramref name="checkEnd"/>, when larger than
     /// offset + size: the end the check covers (a merged check, see FunctionCompiler.CheckMerging.cs).
     /// </summary>
-    private void EmitEffectiveAddress(ulong offset, int size, int addressLocal = -1, uint memory = 0, ulong checkEnd = 0)
+    private void EmitEffectiveAddress(ulong offset, int size, int addressLocal = -1, uint memory = 0, ulong checkEnd = 0, ValueRange range = default)
     {
         if (memory != 0 || IsMemory64(memory))
         {
@@ -376,7 +376,8 @@ internal sealed partial class FunctionCompiler
             return;
         }
         ulong end = offset + (ulong)size;
-        if (addressLocal >= 0 && _checkedAddressLocals.TryGetValue(addressLocal, out ulong checkedEnd) && end <= checkedEnd)
+        if ((addressLocal >= 0 && _checkedAddressLocals.TryGetValue(addressLocal, out ulong checkedEnd) && end <= checkedEnd)
+            || StaticallyInBounds(range, offset, size))
         {
             // Already proven in bounds (see _checkedAddressLocals): base + zext(address) + offset.
             EmitWidenedAddress(offset);
@@ -509,9 +510,10 @@ internal sealed partial class FunctionCompiler
     private void Load(Instruction ins, int size, OpCode load, OpCode? widen, ValType result)
     {
         int addressLocal = _origin[^1];
+        var range = _ranges[^1];
         Pop();
         ulong checkEnd = ins.Memory == 0 ? MergedLoadEnd(addressLocal, ins.MemOffset + (ulong)size) : 0;
-        EmitEffectiveAddress(ins.MemOffset, size, addressLocal, ins.Memory, checkEnd);
+        EmitEffectiveAddress(ins.MemOffset, size, addressLocal, ins.Memory, checkEnd, range);
         if (size > 1) _il.Emit(OpCodes.Unaligned, (byte)1);
         _il.Emit(load);
         if (widen is { } w) _il.Emit(w);
@@ -523,9 +525,10 @@ internal sealed partial class FunctionCompiler
         var value = Rent(ClrTypes.Of(valueType));
         _il.Emit(OpCodes.Stloc, value);
         int addressLocal = _origin[^2];
+        var range = _ranges[^2];
         Pop();
         Pop();
-        EmitEffectiveAddress(ins.MemOffset, size, addressLocal, ins.Memory);
+        EmitEffectiveAddress(ins.MemOffset, size, addressLocal, ins.Memory, range: range);
         _il.Emit(OpCodes.Ldloc, value);
         // Narrow i64 values for the 8/16/32-bit stores (stind.i1/i2/i4 take an int32).
         if (valueType == ValType.I64 && size < 8) _il.Emit(OpCodes.Conv_I4);

@@ -39,6 +39,14 @@ internal sealed partial class FunctionCompiler
         public TryRegion? Region;
         /// <summary>f32/f64/v128 locals first assigned in this construct (their initial value may reach code after it).</summary>
         public List<int>? AssignedLocals;
+        /// <summary>Redundant-check facts at the construct's entry, and its position (FunctionCompiler.CheckScopes.cs).</summary>
+        public Dictionary<int, ulong>? EntryFacts;
+        public int ScopeStart;
+        /// <summary>Block/if: the facts common to the paths to its end seen so far (ExitSeen), or an exception edge reaches it.</summary>
+        public Dictionary<int, ulong>? ExitFacts;
+        public bool ExitSeen, ExitFromHandler;
+        /// <summary>A counted loop: its counter, whose interval holds inside it (FunctionCompiler.StaticBounds.cs); else -1.</summary>
+        public int Counter = -1;
 
         public ValType[] BranchTypes => Kind == ControlKind.Loop ? Params : Results;
     }
@@ -156,7 +164,10 @@ internal sealed partial class FunctionCompiler
             {
                 EmitMemory0LimitRefresh(ins.Opcode);
                 var folding = BeforeScalarFolding(ins);
+                var range = RangeBefore(in ins);
+                NoteBranchFacts(in ins);
                 EmitInstruction(ins);
+                RangeAfter(range);
                 AfterScalarFolding(folding);
                 NoteMemory0Growth(in ins);
             }
@@ -359,19 +370,26 @@ internal sealed partial class FunctionCompiler
 
     private void DoBlock(Instruction ins)
     {
-        ForgetCheckedAddresses();
         var (ps, rs) = BlockSignature(ins.Block);
         _controls.Add(new Control { Kind = ControlKind.Block, Params = ps, Results = rs, Height = _stack.Count - ps.Length, Label = _il.DefineLabel(), Depth = _tryDepth });
+        EnterCheckScope(_controls[^1]);
     }
 
     private void DoLoop(Instruction ins)
     {
-        ForgetCheckedAddresses();
         var (ps, rs) = BlockSignature(ins.Block);
         var c = new Control { Kind = ControlKind.Loop, Params = ps, Results = rs, Height = _stack.Count - ps.Length, Label = _il.DefineLabel(), Depth = _tryDepth };
         _controls.Add(c);
+        EnterCheckScope(c);
+        EnterCountedLoop(c);
         if (ps.Length > 0)
         {
+            // A back edge brings other values: the parameters are neither the entry values' locals nor in their intervals.
+            for (int k = _stack.Count - ps.Length; k < _stack.Count; k++)
+            {
+                _origin[k] = -1;
+                _ranges[k] = default;
+            }
             c.Slots = RentSlots(ps);
             for (int k = ps.Length - 1; k >= 0; k--) _il.Emit(OpCodes.Stloc, c.Slots[k]);
         }
@@ -383,7 +401,6 @@ internal sealed partial class FunctionCompiler
 
     private void DoIf(Instruction ins)
     {
-        ForgetCheckedAddresses();
         Pop(); // condition
         var (ps, rs) = BlockSignature(ins.Block);
         var c = new Control
@@ -392,13 +409,14 @@ internal sealed partial class FunctionCompiler
             Label = _il.DefineLabel(), ElseLabel = _il.DefineLabel(), Depth = _tryDepth,
         };
         _controls.Add(c);
+        EnterCheckScope(c);
         _il.Emit(OpCodes.Brfalse, c.ElseLabel);
     }
 
     private void DoElse()
     {
-        ForgetCheckedAddresses();
         var c = _controls[^1];
+        EnterElseScope(c);
         if (!_unreachable) EmitBranchTo(c);
         _il.MarkLabel(c.ElseLabel);
         c.HasElse = true;
@@ -408,8 +426,8 @@ internal sealed partial class FunctionCompiler
 
     private void DoEnd()
     {
-        ForgetCheckedAddresses();
         var c = _controls[^1];
+        LeaveCheckScope(c);
         if (c.Region is not null)
         {
             EndTry();
@@ -819,6 +837,7 @@ internal sealed partial class FunctionCompiler
         _stack.Add(t);
         _origin.Add(-1);
         _facts.Add(ValueFacts.None);
+        _ranges.Add(default);
     }
 
     private ValType Pop()
@@ -827,6 +846,7 @@ internal sealed partial class FunctionCompiler
         _stack.RemoveAt(_stack.Count - 1);
         _origin.RemoveAt(_origin.Count - 1);
         _facts.RemoveAt(_facts.Count - 1);
+        _ranges.RemoveAt(_ranges.Count - 1);
         return t;
     }
 
@@ -835,6 +855,7 @@ internal sealed partial class FunctionCompiler
         _stack.RemoveRange(_stack.Count - n, n);
         _origin.RemoveRange(_origin.Count - n, n);
         _facts.RemoveRange(_facts.Count - n, n);
+        _ranges.RemoveRange(_ranges.Count - n, n);
     }
 
     private void ResetStack(int height, ValType[] top)
@@ -842,11 +863,13 @@ internal sealed partial class FunctionCompiler
         _stack.RemoveRange(height, _stack.Count - height);
         _origin.RemoveRange(height, _origin.Count - height);
         _facts.RemoveRange(height, _facts.Count - height);
+        _ranges.RemoveRange(height, _ranges.Count - height);
         _stack.AddRange(top);
         foreach (var _ in top)
         {
             _origin.Add(-1);
             _facts.Add(ValueFacts.None);
+            _ranges.Add(default);
         }
     }
 
@@ -857,6 +880,7 @@ internal sealed partial class FunctionCompiler
     private void LocalWritten(uint index)
     {
         _checkedAddressLocals.Remove((int)index);
+        _counterRanges.Remove((int)index);
         for (int i = 0; i < _origin.Count; i++)
             if (_origin[i] == (int)index) _origin[i] = -1;
     }

@@ -54,6 +54,10 @@ public class LoopPollTests
     [InlineData("(loop (local.set $i (i32.const 0)) (loop (local.set $n (i32.add (local.get $n) (i32.load (local.get $i)))) " + "TAIL(4,i32.lt_u,4096)" + ") (br 0))")]
     // The counter is tee'd by a nested block's code.
     [InlineData("(local.set $i (i32.const 0)) (loop (block (drop (local.tee $i (i32.const 2)))) " + "TAIL(1,i32.lt_s,10)" + ")")]
+    // Counting to zero ("local.tee $i; br_if 0"), with a step that does not divide the distance.
+    [InlineData("(local.set $i (i32.const -10)) (loop (local.set $n (i32.add (local.get $n) (i32.const 1))) (br_if 0 (local.tee $i (i32.add (local.get $i) (i32.const 3)))))")]
+    // A counted-to-zero loop inside an endless one.
+    [InlineData("(loop (local.set $i (i32.const -4096)) (loop (local.set $n (i32.add (local.get $n) (i32.load (i32.add (local.get $i) (i32.const 4096))))) (br_if 0 (local.tee $i (i32.add (local.get $i) (i32.const 4))))) (br 0))")]
     public void LoopsThatOnlyLookCountedStayInterruptible(string body)
     {
         body = System.Text.RegularExpressions.Regex.Replace(body, @"TAIL\((-?\d+),([a-z0-9_.]+),(-?\d+)\)",
@@ -75,6 +79,22 @@ public class LoopPollTests
             (module (func (export "f") (result i32) (local $i i32) (local $n i32)
               (local.set $i (i32.const {start}))
               (loop (local.set $n (i32.add (local.get $n) (i32.const 1))) {Tail(step, op, limit)})
+              (local.get $n)))
+            """);
+        Assert.Equal(expected, instance.Invoke("f")[0].AsI32);
+    }
+
+    [Theory]
+    [InlineData(-100, 4, 25)]
+    [InlineData(100, -1, 100)]
+    [InlineData(-1, 1, 1)]
+    public void CountedToZeroLoopsRunTheirIterations(int start, int step, int expected)
+    {
+        var instance = Instantiate($"""
+            (module (func (export "f") (result i32) (local $i i32) (local $n i32)
+              (local.set $i (i32.const {start}))
+              (loop (local.set $n (i32.add (local.get $n) (i32.const 1)))
+                (br_if 0 (local.tee $i (i32.add (local.get $i) (i32.const {step})))))
               (local.get $n)))
             """);
         Assert.Equal(expected, instance.Invoke("f")[0].AsI32);
