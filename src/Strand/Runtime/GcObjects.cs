@@ -3,7 +3,7 @@ namespace Strand.Runtime;
 /// <summary>
 /// A WebAssembly GC struct (spec 4.2.x struct instances) on the .NET heap, collected by the .NET GC. Opaque to the
 /// host: it can be held, passed back and compared, not read. Numeric and vector fields take "bit slots" (an i32/f32 or
-/// i64/f64 one, a v128 two), reference fields "reference slots" (the object), in field order (<see cref="GcOps.FieldSlot"/>);
+/// i64/f64 one, a v128 two), reference fields "reference slots" (the object), in field order (<see cref="GcLayout"/>, inherited from the supertype);
 /// a reference field whose type can hold an i31 (anyref, eqref, i31ref, externref) also takes a bit slot for the i31's
 /// value (<see cref="RefValue"/>), so no i31 is ever boxed. The
 /// first four slots of each kind are fields of the object itself, so a small struct is one allocation; further slots
@@ -107,6 +107,12 @@ public sealed class I31Ref
 
     /// <summary>The box of an i31 whose sign-extended value is <paramref name="value"/>.</summary>
     internal static I31Ref Box(int value) => value is >= -1024 and < 1024 ? Small[value + 1024] : new I31Ref(value);
+
+    /// <summary>Two boxes of the same i31 are the same reference (as <c>ref.eq</c> says): equal by <see cref="Value"/>.</summary>
+    public override bool Equals(object? obj) => obj is I31Ref other && other.Value == Value;
+
+    /// <summary>The value's hash, consistent with <see cref="Equals(object?)"/>.</summary>
+    public override int GetHashCode() => Value;
 
     /// <summary>"i31" and the value.</summary>
     public override string ToString() => $"i31 {Value}";

@@ -85,12 +85,17 @@ public readonly struct Value : IEquatable<Value>
         _ => _ref,
     };
 
-    /// <summary>Same type, same bits (NaNs compare by bit pattern) and the same referenced object.</summary>
-    public bool Equals(Value other) => Type == other.Type && _bits == other._bits && _high == other._high && ReferenceEquals(_ref, other._ref);
+    /// <summary>
+    /// Same type, same bits (NaNs compare by bit pattern) and the same reference: the same object, or two boxes of the
+    /// same i31 (<see cref="I31Ref"/>: an i31 is boxed afresh each time it leaves compiled code, so reading one global
+    /// twice gives two boxes of one reference).
+    /// </summary>
+    public bool Equals(Value other) => Type == other.Type && _bits == other._bits && _high == other._high
+        && (ReferenceEquals(_ref, other._ref) || (_ref is I31Ref a && other._ref is I31Ref b && a.Value == b.Value));
     /// <summary>See <see cref="Equals(Value)"/>.</summary>
     public override bool Equals(object? obj) => obj is Value v && Equals(v);
     /// <summary>A hash consistent with <see cref="Equals(Value)"/>.</summary>
-    public override int GetHashCode() => HashCode.Combine(Type, _bits, _high, _ref);
+    public override int GetHashCode() => HashCode.Combine(Type, _bits, _high, _ref is I31Ref i31 ? i31.Value : System.Runtime.CompilerServices.RuntimeHelpers.GetHashCode(_ref));
 
     /// <summary>The value in the form "i32:42".</summary>
     public override string ToString() => Type switch
