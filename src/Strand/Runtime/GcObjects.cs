@@ -105,6 +105,22 @@ public sealed class I31Ref
 
     private static readonly I31Ref[] Small = Enumerable.Range(-1024, 2048).Select(v => new I31Ref(v)).ToArray();
 
+    /// <summary>The smallest value an i31 holds (-2^30).</summary>
+    public const int MinValue = -(1 << 30);
+
+    /// <summary>The largest value an i31 holds (2^30 - 1).</summary>
+    public const int MaxValue = (1 << 30) - 1;
+
+    /// <summary>
+    /// An i31 the host makes (what <c>ref.i31</c> makes of the same value), to pass as an <c>anyref</c>, <c>eqref</c> or
+    /// <c>i31ref</c> (<see cref="Runtime.Value.AnyRef"/>).
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="value"/> is outside [<see cref="MinValue"/>, <see cref="MaxValue"/>]
+    /// (an i31 is 31 bits; <c>ref.i31</c> itself would wrap it)</exception>
+    public static I31Ref Create(int value) =>
+        value is >= MinValue and <= MaxValue ? Box(value)
+            : throw new ArgumentOutOfRangeException(nameof(value), value, $"an i31 holds {MinValue}..{MaxValue}");
+
     /// <summary>The box of an i31 whose sign-extended value is <paramref name="value"/>.</summary>
     internal static I31Ref Box(int value) => value is >= -1024 and < 1024 ? Small[value + 1024] : new I31Ref(value);
 

@@ -47,6 +47,13 @@ public readonly struct Value : IEquatable<Value>
     public static Value FuncRef(FunctionReference? f) => new(ValType.FuncRef, 0, f);
     /// <summary>An externref holding any host object, or null for <c>ref.null extern</c>.</summary>
     public static Value ExternRef(object? o) => new(ValType.ExternRef, 0, o);
+    /// <summary>
+    /// An anyref (GC, spec 4.2 "reference values"): a struct or array a function gave the host, an i31
+    /// (<see cref="I31Ref.Create"/>), null for <c>ref.null any</c>, or any other host object, which becomes an
+    /// "externalized" reference as <c>any.convert_extern</c> makes one: of type <c>any</c> but not <c>eq</c>, and given
+    /// back unchanged by <c>extern.convert_any</c>.
+    /// </summary>
+    public static Value AnyRef(object? reference) => new(ValType.AnyRef, 0, reference);
     /// <summary>An exnref (exception handling): a caught exception, or null for <c>ref.null exn</c>.</summary>
     public static Value ExnRef(WasmException? e) => new(ValType.ExnRef, 0, e);
     /// <summary>A reference value of kind <paramref name="kind"/> (funcref, externref, exnref, anyref) holding <paramref name="reference"/>, unchecked.</summary>
