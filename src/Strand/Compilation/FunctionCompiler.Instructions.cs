@@ -182,7 +182,12 @@ internal sealed partial class FunctionCompiler
     private void DoSelect()
     {
         Pop(); // condition
+        var second = _ranges[^1];
         Pop();
+        // The result is either operand: not the first one's local, and in both intervals' hull only when both are known.
+        var first = _ranges[^1];
+        _origin[^1] = -1;
+        _ranges[^1] = first.Known && second.Known ? ValueRange.Of(Math.Min(first.Lo, second.Lo), Math.Max(first.Hi, second.Hi)) : default;
         // Stack: a, b, cond. Keep a when cond != 0, else b.
         var type = _stack[^1];
         var keepFirst = _il.DefineLabel();

@@ -384,6 +384,12 @@ internal sealed partial class FunctionCompiler
         EnterCountedLoop(c);
         if (ps.Length > 0)
         {
+            // A back edge brings other values: the parameters are neither the entry values' locals nor in their intervals.
+            for (int k = _stack.Count - ps.Length; k < _stack.Count; k++)
+            {
+                _origin[k] = -1;
+                _ranges[k] = default;
+            }
             c.Slots = RentSlots(ps);
             for (int k = ps.Length - 1; k >= 0; k--) _il.Emit(OpCodes.Stloc, c.Slots[k]);
         }
