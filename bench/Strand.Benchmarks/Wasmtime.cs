@@ -213,6 +213,12 @@ public static class WasmtimeComparison
             {
                 if (!result.StrandFailed)
                 {
+                    // The previous round's instance is garbage: collect it before the timed window, as Wasmtime's store is
+                    // disposed after each round. Otherwise its linear memory is released by a collection that the next
+                    // round's memory growth triggers (memory pressure) on the guest thread, inside the window, in some
+                    // rounds and not others.
+                    GC.Collect();
+                    GC.WaitForPendingFinalizers();
                     var (ms, output, error) = OnBigStack(() => RunStrand(strandModule!, dir));
                     if (error is not null) Fail(ref result.StrandFailed, $"strand: {error}");
                     else

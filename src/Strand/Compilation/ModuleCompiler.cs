@@ -15,13 +15,14 @@ namespace Strand.Compilation;
 /// assembly, generated the first time one of its functions is called. <see cref="Code"/> holds each function's entry
 /// point, 0 until its chunk exists; it is written once (volatile) after the type is created, so a reader on any thread
 /// sees either 0 (and takes the slow path, which waits for the chunk under <see cref="_gate"/>) or the final code.
-/// Calls inside a chunk are direct CIL calls; calls to other chunks load the callee's entry from <see cref="Code"/>
-/// (through <see cref="Instance.Code"/>) and use <c>calli</c>. A function that escapes (export, table element,
+/// Calls inside a chunk, and to chunks generated with it (a group: CompiledModule.Groups.cs) or before it, are direct CIL
+/// calls; calls to other chunks load the callee's entry from <see cref="Code"/> (through <see cref="Instance.Code"/>) and
+/// use <c>calli</c>. A function that escapes (export, table element,
 /// <c>ref.func</c>) before its chunk exists gets a small per-function stub (<see cref="GetEntry"/>) that generates the
 /// chunk on first call, patches the calling <see cref="FunctionReference"/> and forwards the call.
 /// </para>
 /// </summary>
-internal sealed class CompiledModule
+internal sealed partial class CompiledModule
 {
     /// <summary>At most this many functions per chunk.</summary>
     internal const int ChunkFunctions = 4;
@@ -327,15 +328,19 @@ internal sealed class CompiledModule
         {
             created = _loaded is not null
                 ? _loaded.GetType(ChunkTypeName(chunk), throwOnError: true)!
-                : EmitChunk(DynamicModule(), _compilation ??= new ModuleCompilation(_definition) { SplitUnits = SplitUnits }, chunk).CreateType();
+                : GenerateGroup(chunk) // CompiledModule.Groups.cs: the chunk with the chunks it reaches by direct calls, published
+                  ?? EmitChunk(DynamicModule(), Compilation, chunk, FreshChunkTypeName(chunk), GeneratedMethod).CreateType();
         }
         catch (Exception e)
         {
             (_failures ??= new())[chunk] = e;
             throw;
         }
-        PublishChunk(chunk, created);
-        Interlocked.Increment(ref _generatedChunks);
+        if (Volatile.Read(ref Code[_chunkStart[chunk]]) == 0)
+        {
+            PublishChunk(chunk, created);
+            Interlocked.Increment(ref _generatedChunks);
+        }
         Interlocked.Add(ref _generationTicks, System.Diagnostics.Stopwatch.GetTimestamp() - started);
         return created;
     }
@@ -355,23 +360,44 @@ internal sealed class CompiledModule
         {
             if (!byName.TryGetValue(ModuleCompiler.MethodName(imported + i), out var method))
                 throw new InvalidDataException($"compiled code has no method for {_definition.DescribeFunction((uint)(imported + i))}");
+            CreatedMethods[i] = method;
             Volatile.Write(ref Code[i], method.MethodHandle.GetFunctionPointer());
         }
     }
 
-    /// <summary>Emits the CIL of chunk <paramref name="chunk"/> into a new type of <paramref name="module"/> (not yet created).</summary>
-    private TypeBuilder EmitChunk(ModuleBuilder module, ModuleCompilation compilation, int chunk)
+    /// <summary>
+    /// Emits the CIL of chunk <paramref name="chunk"/> into a new type of <paramref name="module"/> (not yet created).
+    /// Calls to functions <paramref name="direct"/> gives a method for are direct CIL calls; other calls to other chunks go
+    /// through the code table.
+    /// </summary>
+    private TypeBuilder EmitChunk(ModuleBuilder module, ModuleCompilation compilation, int chunk, string name, Func<int, MethodInfo?>? direct)
+    {
+        var (type, methods) = DefineChunk(module, chunk, name);
+        EmitChunkBodies(compilation, chunk, type, methods, direct);
+        return type;
+    }
+
+    /// <summary>The type of chunk <paramref name="chunk"/> and its functions' methods, without bodies.</summary>
+    private (TypeBuilder Type, MethodBuilder[] Methods) DefineChunk(ModuleBuilder module, int chunk, string name)
     {
         int first = _chunkStart[chunk], end = _chunkStart[chunk + 1];
         int imported = _definition.ImportedFunctionCount;
-        var type = module.DefineType(ChunkTypeName(chunk), TypeAttributes.Public | TypeAttributes.Sealed | TypeAttributes.Abstract | TypeAttributes.Class);
+        var type = module.DefineType(name, TypeAttributes.Public | TypeAttributes.Sealed | TypeAttributes.Abstract | TypeAttributes.Class);
         var methods = new MethodBuilder[end - first];
         for (int i = first; i < end; i++)
         {
             var (ret, ps) = ClrTypes.Signature(_definition.Types[(int)_definition.FunctionTypeIndices[i]]);
             methods[i - first] = type.DefineMethod(ModuleCompiler.MethodName(imported + i), MethodAttributes.Public | MethodAttributes.Static, ret, ps);
         }
-        var unit = new CodeUnit(first, methods);
+        return (type, methods);
+    }
+
+    /// <summary>Emits the bodies of the methods <see cref="DefineChunk"/> defined.</summary>
+    private void EmitChunkBodies(ModuleCompilation compilation, int chunk, TypeBuilder type, MethodBuilder[] methods, Func<int, MethodInfo?>? direct)
+    {
+        int first = _chunkStart[chunk], end = _chunkStart[chunk + 1];
+        int imported = _definition.ImportedFunctionCount;
+        var unit = new CodeUnit(first, methods, direct);
         for (int i = first; i < end; i++)
         {
             try
@@ -387,7 +413,6 @@ internal sealed class CompiledModule
                 throw new InvalidOperationException($"internal compiler error in {_definition.DescribeFunction((uint)(imported + i))}: {e.Message}", e);
             }
         }
-        return type;
     }
 
     /// <summary>
@@ -403,9 +428,14 @@ internal sealed class CompiledModule
             [typeof(ModuleCompiler).Assembly.GetName().Name!]));
         var module = assembly.DefineDynamicModule(name.Name!);
         var compilation = new ModuleCompilation(_definition) { PortableTypeIds = true, SplitUnits = SplitUnits };
+        // Every chunk is in this one image, so every call between chunks is a direct CIL call (CompiledModule.Groups.cs).
+        var chunks = new (TypeBuilder Type, MethodBuilder[] Methods)[ChunkCount];
+        for (int c = 0; c < ChunkCount; c++) chunks[c] = DefineChunk(module, c, ChunkTypeName(c));
+        MethodInfo Direct(int d) => chunks[_chunkOf[d]].Methods[d - _chunkStart[_chunkOf[d]]];
         for (int c = 0; c < ChunkCount; c++)
         {
-            EmitChunk(module, compilation, c).CreateType();
+            EmitChunkBodies(compilation, c, chunks[c].Type, chunks[c].Methods, Direct);
+            chunks[c].Type.CreateType();
             progress?.Invoke(new CompileProgress("generate", c + 1, ChunkCount));
         }
         var stream = new MemoryStream();
@@ -477,12 +507,15 @@ internal sealed class CompiledModule
     }
 }
 
-/// <summary>The chunk being generated: its first defined function and its methods (calls inside it are direct).</summary>
-internal sealed class CodeUnit(int first, MethodBuilder[] methods)
+/// <summary>
+/// The chunk being generated: its first defined function and its methods (calls inside it are direct), and the methods of
+/// other chunks it may call directly (<c>direct</c>: those generated with it or before it, see CompiledModule.Groups.cs).
+/// </summary>
+internal sealed class CodeUnit(int first, MethodBuilder[] methods, Func<int, MethodInfo?>? direct = null)
 {
-    /// <summary>The method of defined function <paramref name="definedIndex"/> when it is in this chunk, else null.</summary>
-    public MethodBuilder? Local(int definedIndex) =>
-        definedIndex >= first && definedIndex < first + methods.Length ? methods[definedIndex - first] : null;
+    /// <summary>The method of defined function <paramref name="definedIndex"/> when a direct CIL call can reach it, else null (call through the code table).</summary>
+    public MethodInfo? Local(int definedIndex) =>
+        definedIndex >= first && definedIndex < first + methods.Length ? methods[definedIndex - first] : direct?.Invoke(definedIndex);
 }
 
 internal static class ModuleCompiler
