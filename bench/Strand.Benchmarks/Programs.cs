@@ -4,7 +4,7 @@ using System.Globalization;
 namespace Strand.Benchmarks;
 
 /// <summary>
-/// <c>programs [--work DIR] [--rounds N] [--only NAME]</c>: real programs run whole-process under <c>strand run</c> and
+/// <c>programs [--work DIR] [--rounds N] [--only NAME] [--ready-to-run] [--strand PATH]</c>: real programs run whole-process under <c>strand run</c> and
 /// under Node (node:wasi, bench/node/wasi-run.mjs), alternating, with the ratio. Programs are fetched and built at
 /// benchmark time into DIR (default: $STRAND_BENCH_DIR, else /tmp/strand-bench; never inside the repository):
 /// yosys (npm @yowasp/yosys), CRuby's npm build (npm @ruby/3.4-wasm-wasi: a reactor for its JS wrapper, so only the
@@ -27,6 +27,7 @@ public static class Programs
         int rounds = 3;
         string? only = null;
         bool readyToRun = false;
+        string? strandPath = null;
         for (int i = 0; i < args.Length; i++)
         {
             switch (args[i])
@@ -35,6 +36,8 @@ public static class Programs
                 case "--rounds": rounds = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
                 case "--only": only = args[++i]; break;
                 case "--ready-to-run": readyToRun = true; break;
+                // Another strand executable, e.g. the installed tool (its ReadyToRun-compiled engine) instead of the build's.
+                case "--strand": strandPath = args[++i]; break;
                 default: Console.Error.WriteLine($"unknown option {args[i]}"); return 2;
             }
         }
@@ -45,7 +48,7 @@ public static class Programs
             return 2;
         }
         Directory.CreateDirectory(work);
-        string strand = Path.Combine(root, "src", "Strand.Cli", "bin", "Release", "net10.0", OperatingSystem.IsWindows() ? "Strand.Cli.exe" : "Strand.Cli");
+        string strand = strandPath ?? Path.Combine(root, "src", "Strand.Cli", "bin", "Release", "net10.0", OperatingSystem.IsWindows() ? "Strand.Cli.exe" : "Strand.Cli");
         if (!File.Exists(strand))
         {
             Console.Error.WriteLine($"build the CLI first: dotnet build -c Release ({strand} is missing)");

@@ -50,7 +50,7 @@ public static class Phases
             var sw = Stopwatch.StartNew();
             bool background = programArgs[0] == "--background";
             if (background) programArgs = programArgs[1..];
-            var module = Module.Compile(bytes, new CompileOptions { BackgroundCodeGeneration = background });
+            var module = Module.Compile(bytes, new CompileOptions { BackgroundCodeGeneration = background, CollectibleCode = false }); // as strand run
             double load = sw.Elapsed.TotalMilliseconds;
             var stdout = new MemoryStream();
             using var context = new Wasi.WasiConfiguration().WithArguments(programArgs).WithStandardOutput(stdout).Build();

@@ -17,14 +17,29 @@ public static class ModuleLoader
     /// wat file from the compiled-module cache when it holds it (unless <paramref name="noCache"/>), else compiled lazily,
     /// and for a big module (see <see cref="WorthCaching"/>) the cache is filled by a background <c>strand compile</c>
     /// process, so this run does not wait for code it may never use. Progress shows on stderr if loading takes more than a
-    /// second on a terminal (unless <paramref name="quiet"/>).
+    /// second on a terminal (unless <paramref name="quiet"/>). The code is not collectible (<see cref="CompileOptions.CollectibleCode"/>),
+    /// so it is tiered: call this once or a few times per process.
     /// </summary>
     public static Module Load(string path, bool quiet, bool noCache = true, string? cacheDir = null)
     {
-        var bytes = ReadWasm(path);
         using var progress = ProgressReporter.ForConsole(quiet);
-        var options = new CompileOptions { Progress = progress.Report };
-        if (IsCompiledArtifact(bytes)) return Module.DeserializeAt(bytes, options, path); // with its ReadyToRun image, if any
+        // One module per process, alive until it exits: its code need not be collectible, and only then does .NET tier it
+        // (tier-0 first, optimised when hot) instead of fully optimising every function on its first call.
+        var options = new CompileOptions { Progress = progress.Report, CollectibleCode = false };
+        if (IsArtifactFile(path))
+        {
+            // Checked in one streaming pass and mapped, not read whole (with its ReadyToRun image, if any).
+            try
+            {
+                return Module.DeserializeFile(path, options);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new UsageException($"cannot read {path}: {e.Message}");
+            }
+        }
+        var bytes = ReadWasm(path);
+        if (IsCompiledArtifact(bytes)) return Module.DeserializeAt(bytes, options, path); // replaced since IsArtifactFile
         if (noCache) return Module.Compile(bytes, options);
         var cache = new ModuleCache(cacheDir ?? ModuleCache.DefaultDirectory);
         if (cache.TryLoad(bytes, options) is { } cached) return cached;
@@ -37,7 +52,30 @@ public static class ModuleLoader
     public static bool WorthCaching(Module module) =>
         module.Definition.Bodies.Count >= 2_000 || module.Definition.Bodies.Sum(b => (long)(b.CodeEnd - b.CodeStart)) >= 1 << 20;
 
-    public static bool IsCompiledArtifact(byte[] bytes) => bytes.AsSpan().StartsWith("STRANDC"u8);
+    public static bool IsCompiledArtifact(byte[] bytes) => Compilation.CompiledArtifact.LooksLikeArtifact(bytes);
+
+    /// <summary>
+    /// Whether <paramref name="path"/> is a regular file of at most <see cref="MaxModuleFileSize"/> bytes whose first or last
+    /// bytes mark a compiled module, judged from those 16 bytes alone. False for anything else (devices and pipes report
+    /// length 0 and are not opened), which <see cref="ReadWasm"/> then reads or reports.
+    /// </summary>
+    public static bool IsArtifactFile(string path)
+    {
+        try
+        {
+            var info = new FileInfo(path);
+            if (!info.Exists || info.Length < 16 || info.Length > MaxModuleFileSize) return false;
+            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, 1);
+            Span<byte> ends = stackalloc byte[16];
+            if (!stream.CanSeek || stream.ReadAtLeast(ends[..8], 8, throwOnEndOfStream: false) < 8) return false;
+            stream.Position = stream.Length - 8;
+            return stream.ReadAtLeast(ends[8..], 8, throwOnEndOfStream: false) == 8 && Compilation.CompiledArtifact.LooksLikeArtifact(ends);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        {
+            return false;
+        }
+    }
 
     /// <summary>Errors that mean "this file is not a module Strand can run", reported in one line.</summary>
     public static bool IsModuleError(Exception e) =>

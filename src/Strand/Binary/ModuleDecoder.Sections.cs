@@ -28,7 +28,7 @@ public static partial class ModuleDecoder
     private static readonly byte[] Magic = [0x00, 0x61, 0x73, 0x6D];
     private static readonly byte[] Version = [0x01, 0x00, 0x00, 0x00];
 
-    private static partial ModuleDefinition DecodeCore(byte[] bytes, bool tolerate)
+    private static partial ModuleDefinition DecodeCore(byte[] bytes, bool tolerate, bool trusted)
     {
         ArgumentNullException.ThrowIfNull(bytes);
         var module = new ModuleDefinition(bytes);
@@ -78,7 +78,7 @@ public static partial class ModuleDecoder
                     codeSectionOffset = sectionOffset;
                     r.MultipleMemories = module.TotalMemoryCount > 1;
                     r.Memory64 = module.Memory64Flags();
-                    codeSectionCount = ReadCodeSection(r, module);
+                    codeSectionCount = ReadCodeSection(r, module, trusted);
                     break;
                 case DataSectionId:
                     dataSectionSeen = true;
@@ -526,8 +526,8 @@ public static partial class ModuleDecoder
         }
     }
 
-    /// <summary>Reads the code section and returns its entry count.</summary>
-    private static int ReadCodeSection(WasmReader r, ModuleDefinition module)
+    /// <summary>Reads the code section and returns its entry count (<paramref name="trusted"/>: bodies by extent only, see <see cref="DecodeTrusted"/>).</summary>
+    private static int ReadCodeSection(WasmReader r, ModuleDefinition module, bool trusted)
     {
         int countAt = r.Position;
         uint count = r.ReadVectorLength(1);
@@ -554,7 +554,8 @@ public static partial class ModuleDecoder
             {
                 (locals, localCount) = ReadLocals(r);
                 codeStart = r.Position;
-                ScanBody(r, module, blocks, bodyEnd == sectionEnd);
+                if (trusted) r.Position = bodyEnd; // a binary decoded before (ModuleDecoder.DecodeTrusted)
+                else ScanBody(r, module, blocks, bodyEnd == sectionEnd);
             }
             catch (WasmUnsupportedException e) when (tolerated is not null)
             {

@@ -8,7 +8,16 @@ public static partial class ModuleDecoder
     /// and <see cref="WasmUnsupportedException"/> for features Strand does not implement.
     /// Does not validate (see <c>Strand.Validation.ModuleValidator</c>).
     /// </summary>
-    public static ModuleDefinition Decode(byte[] bytes) => DecodeCore(bytes, tolerate: false);
+    public static ModuleDefinition Decode(byte[] bytes) => DecodeCore(bytes, tolerate: false, trusted: false);
+
+    /// <summary>
+    /// Decodes a binary this build of Strand already decoded and validated (the wasm of a compiled artifact whose
+    /// checksums matched): the sections as <see cref="Decode"/> does, but each function body only by its extent and
+    /// locals, without decoding its instructions (which <see cref="Decode"/> does to report malformed ones; they are read
+    /// again when the function is compiled). A third of a cached start of a big module went there (docs/compiler.md,
+    /// "Compiled modules and the cache"). Never for untrusted input: a malformed body would surface only when compiled.
+    /// </summary>
+    internal static ModuleDefinition DecodeTrusted(byte[] bytes) => DecodeCore(bytes, tolerate: false, trusted: true);
 
     /// <summary>
     /// Decodes as much of <paramref name="bytes"/> as static analysis needs (types, imports, memories, tables,
@@ -18,8 +27,8 @@ public static partial class ModuleDecoder
     /// <see cref="WasmFormatException"/>, as does an unsupported construct whose extent cannot be known.
     /// The result is for analysis (<c>strand inspect</c>) only: it is never valid input to the compiler.
     /// </summary>
-    public static ModuleDefinition DecodeForAnalysis(byte[] bytes) => DecodeCore(bytes, tolerate: true);
+    public static ModuleDefinition DecodeForAnalysis(byte[] bytes) => DecodeCore(bytes, tolerate: true, trusted: false);
 
     // Implemented in ModuleDecoder.Sections.cs
-    private static partial ModuleDefinition DecodeCore(byte[] bytes, bool tolerate);
+    private static partial ModuleDefinition DecodeCore(byte[] bytes, bool tolerate, bool trusted);
 }

@@ -4,23 +4,34 @@ using System.Security.Cryptography;
 namespace Strand.Compilation;
 
 /// <summary>
-/// The file format of a compiled module (<see cref="Module.Serialize"/>, the compiled-module cache):
+/// The file format of a compiled module (<see cref="Module.Serialize"/>, the compiled-module cache), format 3:
 /// <code>
-/// "STRANDC\x01"                 8 bytes, magic and format version
-/// engine id                     16 bytes: the module version id (MVID) of the Strand.dll that wrote it
-/// SHA-256 of the wasm binary    32 bytes
-/// wasm length, image length     2 x 8 bytes, little-endian
-/// SHA-256 of everything after   32 bytes (wasm and image)
+/// the code image                a PE assembly (see CompiledModule.EmitPortableAssembly), at offset 0
 /// the wasm binary
-/// the code image                a PE assembly (see CompiledModule.EmitPortableAssembly)
+/// trailer, 80 bytes:
+///   engine id                   16 bytes: the module version id (MVID) of the Strand.dll that wrote it
+///   SHA-256 of the wasm binary  32 bytes (the cache key)
+///   image length, wasm length   2 x 8 bytes, little-endian
+///   checksum                    8 bytes: XXH64 of everything before it, little-endian
+///   "STRANDC\x03"               8 bytes, magic and format version, the file's last
 /// </code>
-/// A file that is truncated, altered, or written by another build of Strand is rejected with
-/// <see cref="InvalidDataException"/> before any of its code is loaded.
+/// The image comes first so that the runtime can map the file itself (<c>LoadFromAssemblyPath</c>; a PE file's trailing
+/// bytes are ignored) instead of copying the image out of it. A file that is truncated, altered, or written by another
+/// build of Strand (or in another format) is rejected with <see cref="InvalidDataException"/> before any of its code is
+/// loaded. Formats 1 and 2 began with the magic and had the image last; format 1 had SHA-256 checksums, a sixth of a
+/// cached start of yosys (docs/compiler.md, "Compiled modules and the cache").
 /// </summary>
 internal static class CompiledArtifact
 {
-    private static ReadOnlySpan<byte> Magic => "STRANDC\u0001"u8;
-    private const int HeaderSize = 8 + 16 + 32 + 16 + 32;
+    private static ReadOnlySpan<byte> Magic => "STRANDC\u0003"u8;
+    private const int TrailerSize = 16 + 32 + 16 + 8 + 8;
+
+    /// <summary>
+    /// Whether <paramref name="bytes"/> look like a compiled module of any format: its magic at the end, with a version byte
+    /// under 0x20 (so no text file ending in "STRANDC" and a character does), or at the start for formats 1 and 2.
+    /// </summary>
+    public static bool LooksLikeArtifact(ReadOnlySpan<byte> bytes) =>
+        bytes.StartsWith(Magic[..7]) || (bytes.Length >= 8 && bytes[^8..^1].SequenceEqual(Magic[..7]) && bytes[^1] < 0x20);
 
     /// <summary>
     /// Identifies this build of the engine and the instruction sets its SIMD code uses (<see cref="SimdIsa"/>): code
@@ -38,39 +49,116 @@ internal static class CompiledArtifact
 
     public static byte[] Write(byte[] wasm, byte[] image)
     {
-        var result = new byte[HeaderSize + wasm.Length + image.Length];
+        var result = new byte[image.Length + wasm.Length + TrailerSize];
         var span = result.AsSpan();
-        Magic.CopyTo(span);
-        EngineId.TryWriteBytes(span[8..24]);
-        SHA256.HashData(wasm, span[24..56]);
-        BinaryPrimitives.WriteInt64LittleEndian(span[56..64], wasm.Length);
-        BinaryPrimitives.WriteInt64LittleEndian(span[64..72], image.Length);
-        wasm.CopyTo(span[HeaderSize..]);
-        image.CopyTo(span[(HeaderSize + wasm.Length)..]);
-        SHA256.HashData(span[HeaderSize..], span[72..104]);
+        image.CopyTo(span);
+        wasm.CopyTo(span[image.Length..]);
+        var trailer = span[^TrailerSize..];
+        EngineId.TryWriteBytes(trailer[0..16]);
+        SHA256.HashData(wasm, trailer[16..48]);
+        BinaryPrimitives.WriteInt64LittleEndian(trailer[48..56], image.Length);
+        BinaryPrimitives.WriteInt64LittleEndian(trailer[56..64], wasm.Length);
+        Magic.CopyTo(trailer[72..80]);
+        BinaryPrimitives.WriteUInt64LittleEndian(trailer[64..72], XxHash64.Hash(span[..^16]));
         return result;
     }
 
     /// <summary>Checks <paramref name="artifact"/> and returns its wasm binary and code image.</summary>
     public static (byte[] Wasm, byte[] Image) Read(ReadOnlySpan<byte> artifact)
     {
-        if (artifact.Length < HeaderSize || !artifact[..8].SequenceEqual(Magic))
-            throw new InvalidDataException("not a compiled Strand module");
-        if (new Guid(artifact[8..24]) != EngineId)
-            throw new InvalidDataException("compiled by another build of Strand (stale)");
-        long wasmLength = BinaryPrimitives.ReadInt64LittleEndian(artifact[56..64]);
-        long imageLength = BinaryPrimitives.ReadInt64LittleEndian(artifact[64..72]);
-        if (wasmLength < 0 || imageLength < 0 || wasmLength + imageLength != artifact.Length - HeaderSize)
-            throw new InvalidDataException("compiled module is truncated or corrupt (lengths)");
-        Span<byte> hash = stackalloc byte[32];
-        SHA256.HashData(artifact[HeaderSize..], hash);
-        if (!hash.SequenceEqual(artifact[72..104]))
+        var (wasm, image) = Check(artifact);
+        return (artifact.Slice(wasm.Offset, wasm.Length).ToArray(), artifact.Slice(image.Offset, image.Length).ToArray());
+    }
+
+    /// <summary>
+    /// Checks <paramref name="artifact"/> (magic and format, engine id, lengths, checksum) and returns where its wasm binary
+    /// and code image lie in it. Throws <see cref="InvalidDataException"/>.
+    /// </summary>
+    public static ((int Offset, int Length) Wasm, (int Offset, int Length) Image) Check(ReadOnlySpan<byte> artifact)
+    {
+        var (imageLength, wasmLength) = CheckTrailer(artifact.Length < TrailerSize ? [] : artifact[^TrailerSize..], artifact.Length, artifact);
+        if (XxHash64.Hash(artifact[..^16]) != BinaryPrimitives.ReadUInt64LittleEndian(artifact[^16..^8]))
             throw new InvalidDataException("compiled module is corrupt (checksum)");
-        var wasm = artifact.Slice(HeaderSize, (int)wasmLength);
-        SHA256.HashData(wasm, hash);
-        if (!hash.SequenceEqual(artifact[24..56]))
-            throw new InvalidDataException("compiled module is corrupt (wasm hash)");
-        return (wasm.ToArray(), artifact[(HeaderSize + (int)wasmLength)..].ToArray());
+        return ((imageLength, wasmLength), (0, imageLength));
+    }
+
+    /// <summary>
+    /// Checks the trailer of an artifact of <paramref name="fileLength"/> bytes (all but the checksum) and returns the
+    /// image's and the wasm's lengths. <paramref name="start"/>: the file's first bytes, to tell an older format.
+    /// </summary>
+    private static (int Image, int Wasm) CheckTrailer(ReadOnlySpan<byte> trailer, long fileLength, ReadOnlySpan<byte> start)
+    {
+        if (trailer.Length < TrailerSize || !trailer[72..79].SequenceEqual(Magic[..7]))
+            throw new InvalidDataException(trailer.Length >= TrailerSize && start.StartsWith(Magic[..7])
+                ? "compiled by another build of Strand (format version)"
+                : "not a compiled Strand module");
+        if (trailer[79] != Magic[7])
+            throw new InvalidDataException("compiled by another build of Strand (format version)");
+        if (new Guid(trailer[0..16]) != EngineId)
+            throw new InvalidDataException("compiled by another build of Strand (stale)");
+        long imageLength = BinaryPrimitives.ReadInt64LittleEndian(trailer[48..56]);
+        long wasmLength = BinaryPrimitives.ReadInt64LittleEndian(trailer[56..64]);
+        if (wasmLength < 0 || imageLength < 0 || imageLength > int.MaxValue || wasmLength > int.MaxValue || imageLength + wasmLength != fileLength - TrailerSize)
+            throw new InvalidDataException("compiled module is truncated or corrupt (lengths)");
+        return ((int)imageLength, (int)wasmLength);
+    }
+
+    /// <summary>
+    /// Checks the artifact file open in <paramref name="file"/> like <see cref="Check"/>, reading it once in 1 MiB blocks
+    /// (it is never held whole in memory). Returns its wasm binary (<paramref name="expectedWasm"/> itself when given: an
+    /// embedded binary that differs is an <see cref="InvalidDataException"/>), its checksum and its image's length (the
+    /// image is the file's first bytes). Throws <see cref="InvalidDataException"/> and <see cref="IOException"/>.
+    /// </summary>
+    public static (byte[] Wasm, ulong Checksum, int ImageLength) CheckFile(FileStream file, byte[]? expectedWasm)
+    {
+        long length = file.Length;
+        Span<byte> start = stackalloc byte[8];
+        Span<byte> trailer = stackalloc byte[TrailerSize];
+        file.Position = 0;
+        start = start[..file.ReadAtLeast(start, start.Length, throwOnEndOfStream: false)];
+        if (length >= TrailerSize)
+        {
+            file.Position = length - TrailerSize;
+            file.ReadExactly(trailer);
+        }
+        var (imageLength, wasmLength) = CheckTrailer(length >= TrailerSize ? trailer : [], length, start);
+        if (expectedWasm is not null && expectedWasm.Length != wasmLength)
+            throw new InvalidDataException("compiled module is for another binary");
+        byte[] wasm = expectedWasm ?? new byte[wasmLength];
+        // One pass over the bytes the checksum covers: everything before it. The wasm binary is compared or copied on the way.
+        long covered = length - 16, position = 0;
+        var buffer = new byte[1 << 20];
+        var state = new XxHash64.State();
+        ulong checksum;
+        file.Position = 0;
+        while (true)
+        {
+            int n = file.ReadAtLeast(buffer, (int)Math.Min(buffer.Length, covered - position), throwOnEndOfStream: false);
+            if (n == 0 && position < covered) throw new InvalidDataException("compiled module is truncated (it changed while read)");
+            int take = (int)Math.Min(n, covered - position);
+            var block = buffer.AsSpan(0, take);
+            long from = Math.Max(position, imageLength), to = Math.Min(position + take, (long)imageLength + wasmLength);
+            if (from < to)
+            {
+                var part = block[(int)(from - position)..(int)(to - position)];
+                var target = wasm.AsSpan((int)(from - imageLength), part.Length);
+                if (expectedWasm is not null)
+                {
+                    if (!part.SequenceEqual(target)) throw new InvalidDataException("compiled module is for another binary");
+                }
+                else part.CopyTo(target);
+            }
+            position += take;
+            if (position == covered)
+            {
+                checksum = state.Finish(block, stripes: true);
+                break;
+            }
+            state.Add(block); // a full block: a multiple of 32 bytes
+        }
+        if (checksum != BinaryPrimitives.ReadUInt64LittleEndian(trailer[64..72]))
+            throw new InvalidDataException("compiled module is corrupt (checksum)");
+        return (wasm, checksum, imageLength);
     }
 
     /// <summary>
@@ -90,12 +178,20 @@ internal static class CompiledArtifact
         }
     }
 
-    /// <summary>The artifact's checksum (its SHA-256 of the wasm binary and the code image), which a ReadyToRun image records to bind itself to it.</summary>
-    public static ReadOnlySpan<byte> Checksum(ReadOnlySpan<byte> artifact) => artifact[72..104];
+    /// <summary>The artifact's checksum (XXH64 of all its other bytes, 8 bytes), which a ReadyToRun image records to bind itself to it.</summary>
+    public static ReadOnlySpan<byte> Checksum(ReadOnlySpan<byte> artifact) => artifact[^16..^8];
+
+    /// <summary>The checksum of an artifact as <see cref="CheckFile"/> returns it, as <see cref="Checksum"/> gives it.</summary>
+    public static byte[] ChecksumBytes(ulong checksum)
+    {
+        var bytes = new byte[8];
+        BinaryPrimitives.WriteUInt64LittleEndian(bytes, checksum);
+        return bytes;
+    }
 
     /// <summary>The code image of an artifact already checked by <see cref="Read"/>, without copying.</summary>
     public static ReadOnlySpan<byte> Image(ReadOnlySpan<byte> artifact) =>
-        artifact[(HeaderSize + (int)BinaryPrimitives.ReadInt64LittleEndian(artifact[56..64]))..];
+        artifact[..(int)BinaryPrimitives.ReadInt64LittleEndian(artifact[^TrailerSize..][48..56])];
 
     /// <summary>The cache key of a wasm binary for this build: hex SHA-256 of the binary and the engine id.</summary>
     public static string CacheKey(byte[] wasm)

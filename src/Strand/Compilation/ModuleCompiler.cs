@@ -195,6 +195,9 @@ internal sealed partial class CompiledModule
     /// <summary>Functions generated split so far: defined index → number of outlined regions (docs/compiler.md, "Big functions: split").</summary>
     public IReadOnlyDictionary<int, int> SplitFunctions => _compilation?.SplitFunctions ?? (IReadOnlyDictionary<int, int>)new Dictionary<int, int>();
 
+    /// <summary>Whether the code is unloaded with the module (<see cref="CompileOptions.CollectibleCode"/>; .NET does not tier collectible code).</summary>
+    internal bool Collectible { get; set; } = true;
+
     /// <summary>Where <see cref="DiagnosticEvent.FunctionNotOptimized"/> goes (<see cref="CompileOptions.Diagnostics"/>).</summary>
     internal Action<Diagnostic>? Diagnostics { get; set; }
 
@@ -308,7 +311,7 @@ internal sealed partial class CompiledModule
     {
         if (_module is not null) return _module;
         var name = new AssemblyName($"Strand.Wasm.M{Interlocked.Increment(ref _assemblyCounter)}");
-        var assembly = AssemblyBuilder.DefineDynamicAssembly(name, AssemblyBuilderAccess.RunAndCollect);
+        var assembly = AssemblyBuilder.DefineDynamicAssembly(name, Collectible ? AssemblyBuilderAccess.RunAndCollect : AssemblyBuilderAccess.Run);
         assembly.SetCustomAttribute(new CustomAttributeBuilder(
             typeof(IgnoresAccessChecksToAttribute).GetConstructor([typeof(string)])!,
             [typeof(ModuleCompiler).Assembly.GetName().Name!]));
@@ -474,12 +477,24 @@ internal sealed partial class CompiledModule
 
     /// <summary>
     /// Makes this module take its code from <paramref name="image"/> (from <see cref="EmitPortableAssembly"/> of the same
-    /// module and the same Strand build), loaded into a collectible load context. Before any code is used.
+    /// module and the same Strand build), loaded into a load context (collectible unless <see cref="Collectible"/> is false).
+    /// Before any code is used. A <see cref="MemoryStream"/> whose buffer is publicly visible is read in place by
+    /// <c>LoadFromStream</c> (the runtime makes its one copy); any other stream is first copied into an array.
     /// </summary>
-    public void LoadCode(byte[] image)
+    public void LoadCode(Stream image)
     {
-        var context = new System.Runtime.Loader.AssemblyLoadContext($"Strand.Wasm.Cached{Interlocked.Increment(ref _assemblyCounter)}", isCollectible: true);
-        _loaded = context.LoadFromStream(new MemoryStream(image, writable: false));
+        var context = new System.Runtime.Loader.AssemblyLoadContext($"Strand.Wasm.Cached{Interlocked.Increment(ref _assemblyCounter)}", isCollectible: Collectible);
+        _loaded = context.LoadFromStream(image);
+    }
+
+    /// <summary>
+    /// Like <see cref="LoadCode"/>, from the compiled artifact file at <paramref name="path"/>, whose first bytes are the
+    /// image: the runtime maps the file (only the pages it touches are read) instead of copying the image.
+    /// </summary>
+    public void LoadCodeFile(string path)
+    {
+        var context = new System.Runtime.Loader.AssemblyLoadContext($"Strand.Wasm.Cached{Interlocked.Increment(ref _assemblyCounter)}", isCollectible: Collectible);
+        _loaded = context.LoadFromAssemblyPath(Path.GetFullPath(path));
     }
 
     /// <summary>Generates the stubs of block <paramref name="block"/> (caller holds <see cref="_gate"/>).</summary>

@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.Security.Cryptography;
 
 namespace Strand.Compilation;
 
@@ -8,9 +7,9 @@ namespace Strand.Compilation;
 /// crossgen2 output (a PE assembly with IL and precompiled native code) and <c>ARTIFACT.r2r.check</c> binds it to the
 /// artifact:
 /// <code>
-/// "STRANDR\x01"                       8 bytes, magic and format version
-/// the artifact's checksum             32 bytes (its SHA-256 of wasm and IL image: this image was made from that one)
-/// SHA-256 of the .r2r file            32 bytes
+/// "STRANDR\x02"                       8 bytes, magic and format version
+/// the artifact's checksum             8 bytes (its XXH64 of wasm and IL image: this image was made from that one)
+/// XXH64 of the .r2r file              8 bytes, little-endian
 /// length of the .r2r file             8 bytes, little-endian
 /// </code>
 /// Both files are written to temporary names and renamed into place, the check last. An image whose check is missing,
@@ -19,8 +18,8 @@ namespace Strand.Compilation;
 /// </summary>
 internal static class NativeImage
 {
-    private static ReadOnlySpan<byte> Magic => "STRANDR\u0001"u8;
-    private const int CheckSize = 8 + 32 + 32 + 8;
+    private static ReadOnlySpan<byte> Magic => "STRANDR\u0002"u8;
+    private const int CheckSize = 8 + 8 + 8 + 8;
 
     public static string ImagePath(string artifactPath) => artifactPath + ".r2r";
     public static string CheckPath(string artifactPath) => artifactPath + ".r2r.check";
@@ -33,15 +32,12 @@ internal static class NativeImage
         try
         {
             var record = File.ReadAllBytes(check);
-            if (record.Length == CheckSize && record.AsSpan(0, 8).SequenceEqual(Magic) && record.AsSpan(8, 32).SequenceEqual(artifactChecksum))
+            if (record.Length == CheckSize && record.AsSpan(0, 8).SequenceEqual(Magic) && record.AsSpan(8, 8).SequenceEqual(artifactChecksum)
+                && new FileInfo(image).Length == BinaryPrimitives.ReadInt64LittleEndian(record.AsSpan(24, 8)))
             {
-                using var stream = new FileStream(image, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, 1 << 16);
-                if (stream.Length == BinaryPrimitives.ReadInt64LittleEndian(record.AsSpan(72, 8)))
-                {
-                    Span<byte> hash = stackalloc byte[32];
-                    SHA256.HashData(stream, hash);
-                    if (hash.SequenceEqual(record.AsSpan(40, 32))) return Path.GetFullPath(image);
-                }
+                var (hash, length) = XxHash64.HashFile(image);
+                if (length == BinaryPrimitives.ReadInt64LittleEndian(record.AsSpan(24, 8)) && hash == BinaryPrimitives.ReadUInt64LittleEndian(record.AsSpan(16, 8)))
+                    return Path.GetFullPath(image);
             }
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -57,12 +53,10 @@ internal static class NativeImage
     {
         var record = new byte[CheckSize];
         Magic.CopyTo(record);
-        artifactChecksum.CopyTo(record.AsSpan(8, 32));
-        using (var stream = File.OpenRead(builtImage))
-        {
-            SHA256.HashData(stream, record.AsSpan(40, 32));
-            BinaryPrimitives.WriteInt64LittleEndian(record.AsSpan(72, 8), stream.Length);
-        }
+        artifactChecksum.CopyTo(record.AsSpan(8, 8));
+        var (hash, length) = XxHash64.HashFile(builtImage);
+        BinaryPrimitives.WriteUInt64LittleEndian(record.AsSpan(16, 8), hash);
+        BinaryPrimitives.WriteInt64LittleEndian(record.AsSpan(24, 8), length);
         string check = CheckPath(artifactPath), temporaryCheck = $"{check}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp";
         File.Move(builtImage, ImagePath(artifactPath), overwrite: true);
         File.WriteAllBytes(temporaryCheck, record);

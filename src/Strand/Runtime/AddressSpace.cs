@@ -72,6 +72,15 @@ internal sealed class AddressSpaceReservation : SafeHandle
     private static long s_committed;
     private static long s_collectMark = MinCollectMark;
     private const long MinCollectMark = 512L << 20;
+
+    /// <summary>The committed total above which the next new memory first collects (bytes; for tests).</summary>
+    internal static long CollectMark => Volatile.Read(ref s_collectMark);
+
+    /// <summary>Bytes committed by all live reservations (for tests).</summary>
+    internal static long Committed => Volatile.Read(ref s_committed);
+
+    /// <summary>The smallest <see cref="CollectMark"/> (bytes).</summary>
+    internal const long MinimumCollectMark = MinCollectMark;
     private static readonly Lock s_collectGate = new();
 
     private static void CollectIfCommittedGrew()
@@ -83,6 +92,24 @@ internal sealed class AddressSpaceReservation : SafeHandle
             GC.Collect();
             GC.WaitForPendingFinalizers();
             Volatile.Write(ref s_collectMark, Math.Max(MinCollectMark, 2 * Volatile.Read(ref s_committed)));
+        }
+    }
+
+    /// <summary>
+    /// Released bytes lower the mark with them (never below <see cref="MinCollectMark"/>): a mark set while other
+    /// memories were live would otherwise let dropped ones pile up to it after those are gone (a test that kept 1 GiB
+    /// live left a 2 GiB mark, and the next one's dropped memories grew the resident set by 2 GiB). Lock-free: a
+    /// finalizer may release while <see cref="CollectIfCommittedGrew"/> holds its lock and waits for finalizers.
+    /// </summary>
+    private static void LowerCollectMark(long committed)
+    {
+        long lowered = Math.Max(MinCollectMark, 2 * committed);
+        long mark = Volatile.Read(ref s_collectMark);
+        while (lowered < mark)
+        {
+            long seen = Interlocked.CompareExchange(ref s_collectMark, lowered, mark);
+            if (seen == mark) return;
+            mark = seen;
         }
     }
 
@@ -136,7 +163,8 @@ internal sealed class AddressSpaceReservation : SafeHandle
         if (pressure > 0)
         {
             GC.RemoveMemoryPressure(pressure);
-            Interlocked.Add(ref s_committed, -pressure);
+            long committed = Interlocked.Add(ref s_committed, -pressure);
+            LowerCollectMark(committed);
         }
     }
 

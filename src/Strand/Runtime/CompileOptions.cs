@@ -24,6 +24,18 @@ public sealed class CompileOptions
     public Action<Diagnostic>? Diagnostics { get; init; }
 
     /// <summary>
+    /// Whether the module's code (generated, or loaded by <see cref="Module.Deserialize"/>) is unloaded once the module and
+    /// its instances are no longer used: it lives in a collectible assembly. Default true. .NET does not apply tiered
+    /// compilation to collectible code, so each function is JIT-compiled fully optimised on its first call, even one that
+    /// runs once. False: the code is tiered (a quick tier-0 compile first, optimised again when it runs hot; loops move to
+    /// optimised code by on-stack replacement), which starts big programs several times faster (yosys <c>-V</c>, from
+    /// the cache: 1.5 to 1.0 s of CPU; a yosys synthesis: 8.6 to 3.6 s), but the code then stays in memory until the
+    /// process ends, and each such module keeps a few kernel memory mappings (see <see cref="Module.MaxLiveModules"/>).
+    /// For hosts that compile a few long-lived modules, as <c>strand run</c> does (docs/compiler.md, "Startup").
+    /// </summary>
+    public bool CollectibleCode { get; init; } = true;
+
+    /// <summary>
     /// Internal (tests): functions bigger than this many size units are split into several methods
     /// (<c>Compilation.FunctionSplitter</c>); null: the default. A small value forces splitting.
     /// </summary>

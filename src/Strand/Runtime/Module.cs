@@ -69,17 +69,18 @@ public sealed class Module
         return Build(wasm, options, validate: true);
     }
 
-    /// <summary>Decodes <paramref name="wasm"/>, validates it unless told not to, and makes the module (reporting progress).</summary>
+    /// <summary>Decodes <paramref name="wasm"/> and validates it, or (<paramref name="validate"/> false: the binary of a checked artifact) decodes it as trusted (<see cref="ModuleDecoder.DecodeTrusted"/>), and makes the module (reporting progress).</summary>
     private static Module Build(byte[] wasm, CompileOptions? options, bool validate)
     {
         var progress = options?.Progress;
         progress?.Invoke(new CompileProgress("decode", 0, wasm.Length));
-        var definition = ModuleDecoder.Decode(wasm);
+        var definition = validate ? ModuleDecoder.Decode(wasm) : ModuleDecoder.DecodeTrusted(wasm);
         progress?.Invoke(new CompileProgress("decode", wasm.Length, wasm.Length));
         if (validate)
             Validation.ModuleValidator.Validate(definition, progress is null ? null : done => progress(new CompileProgress("validate", done, definition.Bodies.Count)));
         var module = new Module(definition, options?.BackgroundCodeGeneration ?? false);
         module.Compiled.Diagnostics = options?.Diagnostics;
+        module.Compiled.Collectible = options?.CollectibleCode ?? true;
         if (options?.SplitUnits is int units) module.Compiled.SplitUnits = units;
         return module;
     }
@@ -169,9 +170,9 @@ public sealed class Module
     public static Module Deserialize(byte[] artifact, CompileOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(artifact);
-        var (wasm, image) = CompiledArtifact.Read(artifact);
-        var module = FromArtifactBinary(wasm, options);
-        module.Compiled.LoadCode(image);
+        var (wasm, image) = CompiledArtifact.Check(artifact);
+        var module = FromArtifactBinary(artifact.AsSpan(wasm.Offset, wasm.Length).ToArray(), options);
+        module.Compiled.LoadCode(new MemoryStream(artifact, image.Offset, image.Length, writable: false, publiclyVisible: true));
         return module;
     }
 
@@ -187,15 +188,35 @@ public sealed class Module
     public static Module DeserializeFile(string path, CompileOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(path);
-        return DeserializeAt(File.ReadAllBytes(path), options, path);
+        return DeserializeFileAt(path, options, expectedWasm: null);
     }
 
+    /// <summary>
+    /// <see cref="DeserializeFile"/>: checks the file in one streaming pass, then lets the runtime map its image (the file's
+    /// first bytes) instead of copying it. With <paramref name="expectedWasm"/> (the cache's key), the embedded binary must
+    /// equal it (else <see cref="InvalidDataException"/>), and the module keeps that array. The file could be replaced between
+    /// the check and the mapping only by another complete artifact of the same name: in the cache, the same binary compiled
+    /// by the same build (entries are renamed into place, never written in place).
+    /// </summary>
+    internal static Module DeserializeFileAt(string path, CompileOptions? options, byte[]? expectedWasm)
+    {
+        byte[] wasm;
+        ulong checksum;
+        using (var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, 1, FileOptions.SequentialScan))
+            (wasm, checksum, _) = CompiledArtifact.CheckFile(file, expectedWasm);
+        var module = FromArtifactBinary(wasm, options);
+        if (NativeImage.TryFind(path, CompiledArtifact.ChecksumBytes(checksum)) is { } native) module.Compiled.LoadNativeCode(native);
+        else module.Compiled.LoadCodeFile(path);
+        return module;
+    }
+
+    /// <summary><see cref="DeserializeFile"/> of an artifact already read from <paramref name="path"/> (<c>strand run ARTIFACT</c>).</summary>
     internal static Module DeserializeAt(byte[] artifact, CompileOptions? options, string path)
     {
-        var (wasm, image) = CompiledArtifact.Read(artifact);
-        var module = FromArtifactBinary(wasm, options);
+        var (wasmAt, image) = CompiledArtifact.Check(artifact);
+        var module = FromArtifactBinary(artifact.AsSpan(wasmAt.Offset, wasmAt.Length).ToArray(), options);
         if (NativeImage.TryFind(path, CompiledArtifact.Checksum(artifact)) is { } native) module.Compiled.LoadNativeCode(native);
-        else module.Compiled.LoadCode(image);
+        else module.Compiled.LoadCode(new MemoryStream(artifact, image.Offset, image.Length, writable: false, publiclyVisible: true));
         return module;
     }
 

@@ -65,30 +65,23 @@ public sealed class ModuleCache
     {
         ArgumentNullException.ThrowIfNull(wasm);
         string path = PathFor(wasm);
-        byte[] artifact;
         try
         {
-            artifact = File.ReadAllBytes(path);
+            var module = Module.DeserializeFileAt(path, options, expectedWasm: wasm);
+            Touch(path);
+            return module;
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {
             return null;
         }
+        catch (InvalidDataException)
+        {
+            // corrupt, stale or for another binary: deleted below
+        }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             return null; // unreadable: compile instead
-        }
-        try
-        {
-            var module = Module.DeserializeAt(artifact, options, path);
-            if (module.Definition.Bytes.AsSpan().SequenceEqual(wasm))
-            {
-                Touch(path);
-                return module;
-            }
-        }
-        catch (InvalidDataException)
-        {
         }
         CompiledArtifact.TryDelete(path);
         return null;

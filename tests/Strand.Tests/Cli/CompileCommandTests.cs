@@ -118,6 +118,20 @@ public sealed class CompileCommandTests : IDisposable
         var (code, _, stderr) = Run("run", output, "--invoke", "f", "1");
         Assert.Equal(1, code);
         Assert.Equal($"strand: {output}: not a compiled Strand module", stderr.Trim());
+
+        // A real one, damaged in the middle or cut short: found by its checksum or by its trailer, before anything is loaded.
+        string good = Path.Combine(_directory, "good.strandc");
+        Assert.Equal(0, Run("compile", WriteModule(50), "-o", good).ExitCode);
+        var bytes = File.ReadAllBytes(good);
+        bytes[bytes.Length / 2] ^= 0x10;
+        File.WriteAllBytes(output, bytes);
+        (code, _, stderr) = Run("run", output, "--invoke", "f", "1");
+        Assert.Equal(1, code);
+        Assert.Equal($"strand: {output}: compiled module is corrupt (checksum)", stderr.Trim());
+        File.WriteAllBytes(output, File.ReadAllBytes(good)[..^1000]);
+        (code, _, stderr) = Run("run", output, "--invoke", "f", "1");
+        Assert.Equal(1, code);
+        Assert.StartsWith($"strand: {output}: ", stderr.Trim());
     }
 
     [Fact]

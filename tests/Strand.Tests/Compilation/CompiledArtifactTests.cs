@@ -51,6 +51,26 @@ public class CompiledArtifactTests
     }
 
     [Fact]
+    public void CodeIsCollectibleByDefaultAndTieredWhenNot()
+    {
+        // Default: generated and loaded code lives in collectible assemblies (unloaded with the module, never tiered).
+        // CollectibleCode = false (strand run): ordinary assemblies, which .NET tiers; same results either way.
+        foreach (bool collectible in new[] { true, false })
+        {
+            var options = new CompileOptions { CollectibleCode = collectible };
+            var generated = Module.Compile(Strand.Text.WatParser.ParseModule(Program), options);
+            var loaded = Module.Deserialize(generated.Serialize(), options);
+            foreach (var module in new[] { generated, loaded })
+            {
+                var instance = HostLinker().Instantiate(module);
+                Assert.Equal(Expected(5), instance.Invoke("run", Value.I32(5))[0].AsI32);
+                Assert.NotEmpty(module.Compiled.Types);
+                Assert.All(module.Compiled.Types, t => Assert.Equal(collectible, t.Assembly.IsCollectible));
+            }
+        }
+    }
+
+    [Fact]
     public void ACorruptTruncatedOrStaleArtifactIsRejectedBeforeLoading()
     {
         var artifact = Compile(Program).Serialize();
@@ -64,8 +84,23 @@ public class CompiledArtifactTests
         Assert.Throws<InvalidDataException>(() => Module.Deserialize(artifact[..50]));
         Assert.Throws<InvalidDataException>(() => Module.Deserialize([]));
         var stale = (byte[])artifact.Clone();
-        stale[8] ^= 1; // engine id: another build of Strand
+        stale[^80] ^= 1; // engine id (the trailer's first 16 bytes): another build of Strand
         Assert.Contains("another build", Assert.Throws<InvalidDataException>(() => Module.Deserialize(stale)).Message);
+        var oldFormat = (byte[])artifact.Clone();
+        oldFormat[^1] = 2; // format 2 (image last, header first)
+        Assert.Contains("format version", Assert.Throws<InvalidDataException>(() => Module.Deserialize(oldFormat)).Message);
+        var formerFormat = (byte[])artifact.Clone(); // formats 1 and 2 began with the magic
+        "STRANDC\u0002"u8.CopyTo(formerFormat);
+        formerFormat[^8] ^= 1;
+        Assert.Contains("format version", Assert.Throws<InvalidDataException>(() => Module.Deserialize(formerFormat)).Message);
+        // Truncated at every length of the start and of the trailer: lengths or magic say so.
+        foreach (int length in Enumerable.Range(0, 100).Concat(Enumerable.Range(artifact.Length - 100, 100)))
+            Assert.Throws<InvalidDataException>(() => Module.Deserialize(artifact[..length]));
+        // A torn write: the first block zeroed (one a crash did not flush), length intact.
+        var torn = (byte[])artifact.Clone();
+        Array.Clear(torn, 0, Math.Min(4096, torn.Length - 80));
+        Assert.False(torn.AsSpan().SequenceEqual(artifact)); // the image's PE header at least was there
+        Assert.Contains("checksum", Assert.Throws<InvalidDataException>(() => Module.Deserialize(torn)).Message);
     }
 
     [Fact]
@@ -110,6 +145,10 @@ public sealed class ModuleCacheTests : IDisposable
         Assert.NotNull(second);
         Assert.True(second.IsPrecompiled);
         AssertRuns(second);
+        // The code is the entry file itself, mapped by the runtime (its image comes first), not a copy; the module keeps
+        // the caller's binary instead of a copy of the embedded one.
+        Assert.All(second.Compiled.Types, t => Assert.Equal(Path.GetFullPath(cache.PathFor(wasm)), t.Assembly.Location));
+        Assert.Same(wasm, second.Definition.Bytes);
         // Another binary has another entry.
         var other = ManyFunctions.Generate(10);
         Assert.NotEqual(cache.PathFor(wasm), cache.PathFor(other));
@@ -162,7 +201,7 @@ public sealed class ModuleCacheTests : IDisposable
             "garbage" => Encoding.UTF8.GetBytes("not a compiled module at all"),
             "truncated" => good[..(good.Length / 2)],
             "flipped" => Flip(good, good.Length - 100),
-            "stale" => Flip(good, 10),
+            "stale" => Flip(good, good.Length - 76), // the engine id (the trailer's first 16 bytes)
             _ => Module.Compile(ManyFunctions.Generate(20)).Serialize(),
         };
         File.WriteAllBytes(path, bad);

@@ -92,6 +92,34 @@ public class DisposalTests
         Assert.True(peak - start < 1024L * 1024 * 1024, $"resident set grew by {(peak - start) >> 20} MiB");
     }
 
+    [Fact]
+    public void DroppedMemoriesStayBoundedAfterLiveOnesAreReleased()
+    {
+        if (!OperatingSystem.IsLinux()) return;
+        // 768 MiB of memories kept live while a new one makes the engine collect: the collect mark goes to twice
+        // what is live. Then they are disposed. The dropped memories that follow must be collected at the usual
+        // mark again, not at the 1.5 GiB one left behind (which let the resident set grow by 2 GiB before).
+        var live = new List<Memory>();
+        for (int i = 0; i < 6; i++)
+        {
+            var m = new Memory(2048, 2048);
+            m.GetSpan(0, (int)(2048 * Memory.PageSize)).Fill(1);
+            live.Add(m);
+        }
+        new Memory(1, 1).Dispose();
+        Assert.True(AddressSpaceReservation.CollectMark >= 2 * 640L * 1024 * 1024, $"mark {AddressSpaceReservation.CollectMark >> 20} MiB");
+        foreach (var m in live) m.Dispose();
+        long expected = Math.Max(AddressSpaceReservation.MinimumCollectMark, 2 * AddressSpaceReservation.Committed);
+        Assert.True(AddressSpaceReservation.CollectMark <= expected, $"mark {AddressSpaceReservation.CollectMark >> 20} MiB, expected at most {expected >> 20} MiB");
+        long start = ResidentBytes(), peak = start;
+        for (int i = 0; i < 16; i++)
+        {
+            TouchAndDrop(2048);
+            peak = Math.Max(peak, ResidentBytes());
+        }
+        Assert.True(peak - start < 1024L * 1024 * 1024, $"resident set grew by {(peak - start) >> 20} MiB");
+    }
+
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static void TouchAndDrop(uint pages) => new Memory(pages, pages).GetSpan(0, (int)(pages * Memory.PageSize)).Fill(1);
 
