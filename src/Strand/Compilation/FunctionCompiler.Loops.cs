@@ -37,7 +37,16 @@ internal sealed partial class FunctionCompiler
     private readonly record struct CountedLoop(uint Counter, int Init, int Step, long Trips, int End);
 
     /// <summary>The counted loop whose <c>loop</c> instruction is at <paramref name="start"/>, or null (see <see cref="IsShortCountedLoop"/>).</summary>
+    /// <remarks>Asked up to three times per loop (its poll, the float folding, the static bounds): the answer is kept.</remarks>
     private CountedLoop? CountedLoopAt(int start)
+    {
+        if (_countedLoops.TryGetValue(start, out var known)) return known;
+        return _countedLoops[start] = FindCountedLoop(start);
+    }
+
+    private readonly Dictionary<int, CountedLoop?> _countedLoops = new();
+
+    private CountedLoop? FindCountedLoop(int start)
     {
         if (start < 2 || _code[start].Block.Kind != BlockTypeKind.Empty) return null;
         var set = _code[start - 1];
