@@ -137,6 +137,7 @@ internal static class CallStubs
         }
         var extras = DeclareExtraResults(il, type);
         EmitIndirectCall(il, OpCodes.Ldarg_0, type);
+        EmitKeepAlive(il, OpCodes.Ldarg_0);
 
         var results = new LocalBuilder[type.Results.Length];
         if (results.Length > 0)
@@ -286,6 +287,7 @@ internal static class CallStubs
         var extras = DeclareExtraResults(il, type);
         if (function is null) EmitIndirectCall(il, OpCodes.Ldarg_0, type);
         else EmitIndirectCall(il, function, type);
+        EmitKeepAlive(il, OpCodes.Ldarg_0);
 
         var resultTypes = ResultClrTypes(invoke.ReturnType);
         if (resultTypes.Length > 0) EmitBoundaryCast(il, ClrTypes.Of(type.Results[0]), resultTypes[0]);
@@ -481,6 +483,19 @@ internal static class CallStubs
             il.Emit(OpCodes.Ldloca, extras[k]);
         }
         return extras;
+    }
+
+    /// <summary>
+    /// <c>GC.KeepAlive(arg)</c> after the call into guest code: the called function (or the guarded target holding it),
+    /// and through its context the instance and its memories, stay reachable until the call returns. Compiled code may
+    /// hold only a memory's raw base address after its last use of the instance, and the host may have dropped every
+    /// reference of its own: without this, a collection during the call (say, from a host function it calls) could
+    /// finalize the memory and unmap it under the running code.
+    /// </summary>
+    private static void EmitKeepAlive(ILGenerator il, OpCode loadTarget)
+    {
+        il.Emit(loadTarget);
+        il.Emit(OpCodes.Call, typeof(GC).GetMethod(nameof(GC.KeepAlive))!);
     }
 
     /// <summary>Like <see cref="EmitIndirectCall(ILGenerator, OpCode, FuncType)"/>, the FunctionReference in a local.</summary>

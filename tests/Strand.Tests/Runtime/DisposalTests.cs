@@ -120,6 +120,80 @@ public class DisposalTests
         Assert.True(peak - start < 1024L * 1024 * 1024, $"resident set grew by {(peak - start) >> 20} MiB");
     }
 
+    [Fact]
+    public void AnInstanceStaysAliveWhileItsCodeRuns()
+    {
+        // The host keeps no reference to the instance while calling it; its code, past its last use of the instance,
+        // calls a host function that collects. Compiled code may hold only raw memory addresses by then, so if the
+        // instance (and so its memory) could be collected and unmapped there, the code after the call would touch
+        // freed memory. The entry stubs keep the called function, and through it the instance, alive for the call.
+        var (untyped, typed) = (CollectDuringCall(typedDelegate: false), CollectDuringCall(typedDelegate: true));
+        Assert.Equal((true, true), (untyped, typed));
+        // Not covered yet: an instance whose only reference is a funcref that another instance's code calls with
+        // call_ref (or a table slot overwritten during the call) can still be collected while its code runs
+        // (docs/architecture.md, "Lifetime of instances during calls").
+    }
+
+    // Optimised code (AggressiveOptimization; the entry stubs are dynamic methods and the guest code is in a collectible
+    // assembly, neither of which is tiered) reports a reference to the GC only while it is still used, as long-running
+    // processes get once tiering has optimised the library too: tier-0 code would keep everything alive and hide the fault.
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static bool CollectDuringCall(bool typedDelegate)
+    {
+        var probe = new CollectProbe();
+        var linker = new Linker().DefineFunction("host", "collect", probe.Collect);
+        int result;
+        if (typedDelegate) result = StartTyped(linker, probe)();
+        else
+        {
+            var function = StartUntyped(linker, probe);
+            result = CallStubs.GetUntypedInvoker(function.TypeId)(function, [])[0].AsI32;
+        }
+        Assert.Equal(42, result);
+        return probe.AliveDuringCall;
+    }
+
+    private sealed class CollectProbe
+    {
+        public WeakReference? Instance;
+        public bool AliveDuringCall;
+
+        public void Collect()
+        {
+            for (int i = 0; i < 3; i++)
+            {
+                GC.Collect();
+                GC.WaitForPendingFinalizers();
+            }
+            AliveDuringCall = Instance!.IsAlive;
+        }
+    }
+
+    private const string CollectingModule = """
+        (module (import "host" "collect" (func $collect)) (memory 1)
+          (func (export "run") (result i32) (local $v i32)
+            (i32.store (i32.const 64) (i32.const 42))
+            (local.set $v (i32.load (i32.const 64)))
+            (call $collect)
+            (local.get $v)))
+        """;
+
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static FunctionReference StartUntyped(Linker linker, CollectProbe probe)
+    {
+        var instance = linker.Instantiate(Compile(CollectingModule));
+        probe.Instance = new WeakReference(instance);
+        return instance.GetFunction("run");
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static Func<int> StartTyped(Linker linker, CollectProbe probe)
+    {
+        var instance = linker.Instantiate(Compile(CollectingModule));
+        probe.Instance = new WeakReference(instance);
+        return instance.GetFunction<Func<int>>("run");
+    }
+
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static void TouchAndDrop(uint pages) => new Memory(pages, pages).GetSpan(0, (int)(pages * Memory.PageSize)).Fill(1);
 
