@@ -56,6 +56,9 @@ internal sealed partial class FunctionCompiler
             // ---- variables
             case Opcode.LocalGet: LocalGet(ins.Index); break;
             case Opcode.LocalSet: LocalSet(ins.Index); break;
+            case Opcode.LocalTee when TeeReload:
+                LocalTeeByReload(ins.Index);
+                break;
             case Opcode.LocalTee:
                 _il.Emit(OpCodes.Dup);
                 Push(_stack[^1]);
