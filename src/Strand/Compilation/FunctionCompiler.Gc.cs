@@ -37,22 +37,29 @@ internal sealed partial class FunctionCompiler
 
     private SubType GcType(uint typeIndex) => _module.Definition.SubTypes[(int)typeIndex];
 
-    /// <summary>The .NET element type of an array or field of <paramref name="field"/>'s storage type.</summary>
-    private static Type StorageClrType(FieldType field) => field.Packed switch
+    /// <summary>The layout of the module's struct or array type <paramref name="typeIndex"/> (inherited from its supertypes).</summary>
+    private GcLayout Layout(uint typeIndex) => Validation.TypeRegistry.Layout(_module.TypeId(typeIndex));
+
+    /// <summary>The .NET element type of array type <paramref name="typeIndex"/>'s storage.</summary>
+    private Type StorageClrType(uint typeIndex)
     {
-        PackedType.I8 => typeof(sbyte),
-        PackedType.I16 => typeof(short),
-        _ => GcOps.ArrayStorage(field, ClrTypes.Of(field.Type)),
-    };
+        var field = GcType(typeIndex).Fields[0];
+        return field.Packed switch
+        {
+            PackedType.I8 => typeof(sbyte),
+            PackedType.I16 => typeof(short),
+            _ => GcOps.ArrayStorage(Layout(typeIndex), ClrTypes.Of(field.Type)),
+        };
+    }
 
     /// <summary>
-    /// The <see cref="GcOps"/> array helper <paramref name="name"/> for <paramref name="element"/>'s storage: the generic
-    /// one, or for an array of references that never hold an i31 (stored as objects) its <c>...Object</c> variant, which
-    /// takes and returns <see cref="RefValue"/>s like every reference in compiled code.
+    /// The <see cref="GcOps"/> array helper <paramref name="name"/> for array type <paramref name="typeIndex"/>'s storage:
+    /// the generic one, or for an array of references that never hold an i31 (stored as objects) its <c>...Object</c>
+    /// variant, which takes and returns <see cref="RefValue"/>s like every reference in compiled code.
     /// </summary>
-    private static MethodInfo ArrayOp(string name, FieldType element)
+    private MethodInfo ArrayOp(string name, uint typeIndex)
     {
-        var storage = StorageClrType(element);
+        var storage = StorageClrType(typeIndex);
         return storage == typeof(object) ? GcOp(name + "Object") : GcOp(name, storage);
     }
 
@@ -67,9 +74,9 @@ internal sealed partial class FunctionCompiler
     /// Pushes the slot (and for a reference that may hold an i31, its bit slot) of field <paramref name="field"/>; returns
     /// the suffix of its <see cref="GcOps"/> accessors (<c>GetI32</c>, <c>SetRef</c>, <c>GetAnyRef</c>...).
     /// </summary>
-    private string EmitFieldSlot(FieldType[] fields, int field)
+    private string EmitFieldSlot(uint typeIndex, FieldType[] fields, int field)
     {
-        var (_, slot, i31Slot) = GcOps.FieldSlot(fields, field);
+        var (slot, i31Slot) = Layout(typeIndex).Field(field);
         Ldc(slot);
         if (i31Slot >= 0) Ldc(i31Slot);
         return fields[field].Type switch
@@ -131,15 +138,15 @@ internal sealed partial class FunctionCompiler
             {
                 var fields = GcType(ins.Index).Fields;
                 var temps = ins.Opcode == Opcode.StructNew ? SpillOperands(fields.Length) : [];
-                var (bits, refs) = GcOps.SlotCounts(fields);
+                var layout = Layout(ins.Index);
                 EmitTypeId(ins.Index);
-                Ldc(bits);
-                Ldc(refs);
+                Ldc(layout.BitSlots);
+                Ldc(layout.RefSlots);
                 _il.Emit(OpCodes.Call, GcOp(nameof(GcOps.NewStruct)));
                 for (int k = 0; k < temps.Length; k++)
                 {
                     _il.Emit(OpCodes.Dup);
-                    string setter = EmitFieldSlot(fields, k);
+                    string setter = EmitFieldSlot(ins.Index, fields, k);
                     _il.Emit(OpCodes.Ldloc, temps[k]);
                     _il.Emit(OpCodes.Call, GcOp("Set" + setter));
                 }
@@ -151,7 +158,7 @@ internal sealed partial class FunctionCompiler
             {
                 var fields = GcType(ins.Index).Fields;
                 var field = fields[ins.Index2];
-                string suffix = EmitFieldSlot(fields, (int)ins.Index2);
+                string suffix = EmitFieldSlot(ins.Index, fields, (int)ins.Index2);
                 string getter = field.Packed switch
                 {
                     PackedType.I8 => ins.Opcode == Opcode.StructGetS ? nameof(GcOps.GetS8) : nameof(GcOps.GetU8),
@@ -167,7 +174,7 @@ internal sealed partial class FunctionCompiler
             {
                 var fields = GcType(ins.Index).Fields;
                 var value = SpillOperands(1);
-                string setter = EmitFieldSlot(fields, (int)ins.Index2);
+                string setter = EmitFieldSlot(ins.Index, fields, (int)ins.Index2);
                 _il.Emit(OpCodes.Ldloc, value[0]);
                 _il.Emit(OpCodes.Call, GcOp("Set" + setter));
                 ReleaseAll(value);
@@ -192,7 +199,7 @@ internal sealed partial class FunctionCompiler
                 _il.Emit(OpCodes.Ldloc, temps[0]);
                 EmitPack(element);
                 _il.Emit(OpCodes.Ldloc, temps[1]);
-                _il.Emit(OpCodes.Call, ArrayOp(nameof(GcOps.ArrayNew), element));
+                _il.Emit(OpCodes.Call, ArrayOp(nameof(GcOps.ArrayNew), ins.Index));
                 ReleaseAll(temps);
                 Push(ValTypes.RefToType(ins.Index, nullable: false));
                 return;
@@ -202,7 +209,7 @@ internal sealed partial class FunctionCompiler
                 var temps = SpillOperands(1);
                 EmitTypeId(ins.Index);
                 _il.Emit(OpCodes.Ldloc, temps[0]);
-                _il.Emit(OpCodes.Call, GcOp(nameof(GcOps.ArrayNewDefault), StorageClrType(GcType(ins.Index).Fields[0])));
+                _il.Emit(OpCodes.Call, GcOp(nameof(GcOps.ArrayNewDefault), StorageClrType(ins.Index)));
                 ReleaseAll(temps);
                 Push(ValTypes.RefToType(ins.Index, nullable: false));
                 return;
@@ -210,7 +217,7 @@ internal sealed partial class FunctionCompiler
             case Opcode.ArrayNewFixed:
             {
                 var element = GcType(ins.Index).Fields[0];
-                var clr = StorageClrType(element);
+                var clr = StorageClrType(ins.Index);
                 var temps = SpillOperands((int)ins.Index2);
                 EmitTypeId(ins.Index);
                 Ldc(temps.Length);
@@ -220,7 +227,7 @@ internal sealed partial class FunctionCompiler
                     Ldc(k);
                     _il.Emit(OpCodes.Ldloc, temps[k]);
                     EmitPack(element);
-                    _il.Emit(OpCodes.Call, ArrayOp(nameof(GcOps.ArrayStore), element));
+                    _il.Emit(OpCodes.Call, ArrayOp(nameof(GcOps.ArrayStore), ins.Index));
                 }
                 ReleaseAll(temps);
                 Push(ValTypes.RefToType(ins.Index, nullable: false));
@@ -235,8 +242,8 @@ internal sealed partial class FunctionCompiler
                 _il.Emit(OpCodes.Ldloc, temps[0]);
                 _il.Emit(OpCodes.Ldloc, temps[1]);
                 _il.Emit(OpCodes.Call, ins.Opcode == Opcode.ArrayNewData
-                    ? GcOp(nameof(GcOps.ArrayNewData), StorageClrType(GcType(ins.Index).Fields[0]))
-                    : GcOp(nameof(GcOps.ArrayNewElem), StorageClrType(GcType(ins.Index).Fields[0])));
+                    ? GcOp(nameof(GcOps.ArrayNewData), StorageClrType(ins.Index))
+                    : GcOp(nameof(GcOps.ArrayNewElem), StorageClrType(ins.Index)));
                 ReleaseAll(temps);
                 Push(ValTypes.RefToType(ins.Index, nullable: false));
                 return;
@@ -244,7 +251,7 @@ internal sealed partial class FunctionCompiler
             case Opcode.ArrayGet or Opcode.ArrayGetS or Opcode.ArrayGetU:
             {
                 var element = GcType(ins.Index).Fields[0];
-                _il.Emit(OpCodes.Call, ArrayOp(nameof(GcOps.ArrayGet), element));
+                _il.Emit(OpCodes.Call, ArrayOp(nameof(GcOps.ArrayGet), ins.Index));
                 // A returned sbyte or short is sign-extended on the stack; get_u zero-extends it.
                 if (ins.Opcode == Opcode.ArrayGetU) _il.Emit(element.Packed == PackedType.I8 ? OpCodes.Conv_U1 : OpCodes.Conv_U2);
                 PopN(2);
@@ -255,7 +262,7 @@ internal sealed partial class FunctionCompiler
             {
                 var element = GcType(ins.Index).Fields[0];
                 EmitPack(element);
-                _il.Emit(OpCodes.Call, ArrayOp(nameof(GcOps.ArraySet), element));
+                _il.Emit(OpCodes.Call, ArrayOp(nameof(GcOps.ArraySet), ins.Index));
                 PopN(3);
                 return;
             }
@@ -270,7 +277,7 @@ internal sealed partial class FunctionCompiler
                 var count = SpillOperands(1);
                 EmitPack(element);
                 _il.Emit(OpCodes.Ldloc, count[0]);
-                _il.Emit(OpCodes.Call, ArrayOp(nameof(GcOps.ArrayFill), element));
+                _il.Emit(OpCodes.Call, ArrayOp(nameof(GcOps.ArrayFill), ins.Index));
                 ReleaseAll(count);
                 PopN(3);
                 return;
@@ -283,8 +290,8 @@ internal sealed partial class FunctionCompiler
                 _il.Emit(OpCodes.Ldloc, _instance!);
                 Ldc((int)ins.Index2);
                 _il.Emit(OpCodes.Call, ins.Opcode == Opcode.ArrayInitData
-                    ? GcOp(nameof(GcOps.ArrayInitData), StorageClrType(GcType(ins.Index).Fields[0]))
-                    : GcOp(nameof(GcOps.ArrayInitElem), StorageClrType(GcType(ins.Index).Fields[0])));
+                    ? GcOp(nameof(GcOps.ArrayInitData), StorageClrType(ins.Index))
+                    : GcOp(nameof(GcOps.ArrayInitElem), StorageClrType(ins.Index)));
                 PopN(4);
                 return;
             case Opcode.RefTest or Opcode.RefTestNull:

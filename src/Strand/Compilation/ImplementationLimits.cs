@@ -76,4 +76,12 @@ public static class ImplementationLimits
     /// can name no type and is reported "unknown type".
     /// </summary>
     public const int MaxTypes = 1_000_000;
+
+    /// <summary>
+    /// The longest declared supertype chain below a type (its subtyping depth; a type without a supertype has depth 0),
+    /// as in V8 and wasmparser. Each canonical type keeps its whole chain for one-read subtype checks
+    /// (<see cref="Validation.TypeRegistry"/>), so an unbounded chain costs the square of its length: a chain of 30,000
+    /// struct types (190 KB of binary) took 1.8 GB, and 1,000,000 would take terabytes.
+    /// </summary>
+    public const int MaxSubtypingDepth = 63;
 }

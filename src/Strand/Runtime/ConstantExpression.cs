@@ -50,7 +50,9 @@ internal sealed class ConstantExpression
         Opcode.F32Const => Value.F32Bits(ins.F32Bits),
         Opcode.F64Const => Value.F64Bits(ins.F64Bits),
         Opcode.V128Const => Value.V128(System.Runtime.Intrinsics.Vector128.AsByte(System.Runtime.Intrinsics.Vector128.Create(ins.Immediate, ins.ImmediateHigh))),
-        Opcode.RefNull => Value.Null(ins.RefType),
+        // The module's type index made canonical first: only then does (ref.null $struct) have the any hierarchy's kind
+        // (a bare module index counts as a function type, and a (ref null $struct) global refused its own initializer).
+        Opcode.RefNull => Value.Null(instance.Module.Canonical(ins.RefType)),
         Opcode.RefFunc => Value.FuncRef(instance.GetFunction(ins.Index)),
         Opcode.GlobalGet => instance.Globals[ins.Index].Value,
         _ => throw new InvalidOperationException($"{ins.Opcode} is not a constant instruction"),
@@ -76,32 +78,46 @@ internal static class ConstantGc
         if (type.Kind == CompositeKind.Struct)
         {
             var fields = type.Fields;
-            var (bits, refs) = GcOps.SlotCounts(fields);
-            var s = GcOps.NewStruct(typeId, bits, refs);
+            var layout = Validation.TypeRegistry.Layout(typeId);
+            var s = GcOps.NewStruct(typeId, layout.BitSlots, layout.RefSlots);
             var values = new Value[fields.Length];
             if (ins.Opcode == Opcode.StructNew)
                 for (int k = fields.Length - 1; k >= 0; k--) values[k] = stack.Pop();
-            for (int k = 0; k < fields.Length && ins.Opcode == Opcode.StructNew; k++) Store(s, GcOps.FieldSlot(fields, k), fields[k].Type, values[k]);
+            for (int k = 0; k < fields.Length && ins.Opcode == Opcode.StructNew; k++) Store(s, layout.Field(k), fields[k].Type, values[k]);
             return Value.OfReference(ValType.AnyRef, s.Object);
         }
         var element = type.Fields[0];
-        Value[] items;
         if (ins.Opcode == Opcode.ArrayNewFixed)
         {
-            items = new Value[ins.Index2];
+            var items = new Value[ins.Index2];
             for (int k = items.Length - 1; k >= 0; k--) items[k] = stack.Pop();
+            return Value.OfReference(ValType.AnyRef, NewArray(typeId, element, items));
         }
-        else
-        {
-            int length = stack.Pop().AsI32;
-            var init = ins.Opcode == Opcode.ArrayNew ? stack.Pop() : Value.Default(element.Type);
-            if ((uint)length > GcOps.MaxArrayLength) throw new TrapException(TrapCode.ArrayTooLarge);
-            items = Enumerable.Repeat(init, length).ToArray();
-        }
-        return Value.OfReference(ValType.AnyRef, NewArray(typeId, element, items));
+        // array.new and array.new_default allocate the array itself (as compiled code does), never a Value per element:
+        // a 256 MiB i8 array once took 8 GiB of Values first.
+        int length = stack.Pop().AsI32;
+        var init = ins.Opcode == Opcode.ArrayNew ? stack.Pop() : Value.Default(instance.Module.Canonical(element.Type));
+        return Value.OfReference(ValType.AnyRef, NewFilledArray(typeId, element, init, length).Object);
     }
 
-    private static void Store(RefValue s, (bool IsRef, int Slot, int I31Slot) location, ValType type, Value v)
+    /// <summary>An array of <paramref name="length"/> elements equal to <paramref name="init"/>, in the storage of <paramref name="element"/>'s type (traps "array too large" as compiled code does).</summary>
+    private static RefValue NewFilledArray(int typeId, FieldType element, Value init, int length) => element.Packed switch
+    {
+        PackedType.I8 => GcOps.ArrayNew(typeId, (sbyte)init.AsI32, length),
+        PackedType.I16 => GcOps.ArrayNew(typeId, (short)init.AsI32, length),
+        _ => element.Type switch
+        {
+            ValType.I32 => GcOps.ArrayNew(typeId, init.AsI32, length),
+            ValType.I64 => GcOps.ArrayNew(typeId, init.AsI64, length),
+            ValType.F32 => GcOps.ArrayNew(typeId, init.AsF32, length),
+            ValType.F64 => GcOps.ArrayNew(typeId, init.AsF64, length),
+            ValType.V128 => GcOps.ArrayNew(typeId, init.AsV128, length),
+            _ when Validation.TypeRegistry.Layout(typeId).ElementHoldsI31 => GcOps.ArrayNew(typeId, RefValue.Of(init.Reference), length),
+            _ => GcOps.ArrayNew(typeId, init.Reference, length),
+        },
+    };
+
+    private static void Store(RefValue s, (int Slot, int I31Slot) location, ValType type, Value v)
     {
         int slot = location.Slot;
         if (location.I31Slot >= 0)
@@ -131,7 +147,7 @@ internal static class ConstantGc
             ValType.F32 => new GcArray<float>(typeId, items.Select(v => v.AsF32).ToArray()),
             ValType.F64 => new GcArray<double>(typeId, items.Select(v => v.AsF64).ToArray()),
             ValType.V128 => new GcArray<System.Runtime.Intrinsics.Vector128<byte>>(typeId, items.Select(v => v.AsV128).ToArray()),
-            _ when element.Type.CanHoldI31() => new GcArray<RefValue>(typeId, items.Select(v => RefValue.Of(v.Reference)).ToArray()),
+            _ when Validation.TypeRegistry.Layout(typeId).ElementHoldsI31 => new GcArray<RefValue>(typeId, items.Select(v => RefValue.Of(v.Reference)).ToArray()),
             _ => new GcArray<object?>(typeId, items.Select(v => v.Reference).ToArray()),
         },
     };

@@ -3,7 +3,7 @@ namespace Strand.Runtime;
 /// <summary>
 /// A WebAssembly GC struct (spec 4.2.x struct instances) on the .NET heap, collected by the .NET GC. Opaque to the
 /// host: it can be held, passed back and compared, not read. Numeric and vector fields take "bit slots" (an i32/f32 or
-/// i64/f64 one, a v128 two), reference fields "reference slots" (the object), in field order (<see cref="GcOps.FieldSlot"/>);
+/// i64/f64 one, a v128 two), reference fields "reference slots" (the object), in field order (<see cref="GcLayout"/>, inherited from the supertype);
 /// a reference field whose type can hold an i31 (anyref, eqref, i31ref, externref) also takes a bit slot for the i31's
 /// value (<see cref="RefValue"/>), so no i31 is ever boxed. The
 /// first four slots of each kind are fields of the object itself, so a small struct is one allocation; further slots
@@ -105,8 +105,30 @@ public sealed class I31Ref
 
     private static readonly I31Ref[] Small = Enumerable.Range(-1024, 2048).Select(v => new I31Ref(v)).ToArray();
 
+    /// <summary>The smallest value an i31 holds (-2^30).</summary>
+    public const int MinValue = -(1 << 30);
+
+    /// <summary>The largest value an i31 holds (2^30 - 1).</summary>
+    public const int MaxValue = (1 << 30) - 1;
+
+    /// <summary>
+    /// An i31 the host makes (what <c>ref.i31</c> makes of the same value), to pass as an <c>anyref</c>, <c>eqref</c> or
+    /// <c>i31ref</c> (<see cref="Runtime.Value.AnyRef"/>).
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="value"/> is outside [<see cref="MinValue"/>, <see cref="MaxValue"/>]
+    /// (an i31 is 31 bits; <c>ref.i31</c> itself would wrap it)</exception>
+    public static I31Ref Create(int value) =>
+        value is >= MinValue and <= MaxValue ? Box(value)
+            : throw new ArgumentOutOfRangeException(nameof(value), value, $"an i31 holds {MinValue}..{MaxValue}");
+
     /// <summary>The box of an i31 whose sign-extended value is <paramref name="value"/>.</summary>
     internal static I31Ref Box(int value) => value is >= -1024 and < 1024 ? Small[value + 1024] : new I31Ref(value);
+
+    /// <summary>Two boxes of the same i31 are the same reference (as <c>ref.eq</c> says): equal by <see cref="Value"/>.</summary>
+    public override bool Equals(object? obj) => obj is I31Ref other && other.Value == Value;
+
+    /// <summary>The value's hash, consistent with <see cref="Equals(object?)"/>.</summary>
+    public override int GetHashCode() => Value;
 
     /// <summary>"i31" and the value.</summary>
     public override string ToString() => $"i31 {Value}";

@@ -25,40 +25,11 @@ internal static class GcOps
     // ---- layout ----------------------------------------------------------------------------
 
     /// <summary>
-    /// Where field <paramref name="field"/> lives: a bit slot (<see cref="GcStruct.Bit"/>) for a number or vector; a
-    /// reference slot (<see cref="GcStruct.Ref"/>) for a reference, and for one whose type can hold an i31
-    /// (<see cref="ValTypes.CanHoldI31"/>) also a bit slot for the i31's value (<paramref name="field"/>'s I31Slot, else -1).
+    /// The .NET element type of an array whose element storage is <paramref name="clr"/> (<see cref="Compilation.ClrTypes"/>): for a
+    /// reference, RefValue if the array type's layout keeps i31s (<see cref="GcLayout.ElementHoldsI31"/>), else object.
     /// </summary>
-    public static (bool IsRef, int Slot, int I31Slot) FieldSlot(FieldType[] fields, int field)
-    {
-        int bits = 0, refs = 0;
-        for (int k = 0; k < field; k++) Count(fields[k].Type, ref bits, ref refs);
-        var type = fields[field].Type;
-        if (!type.IsReference()) return (false, bits, -1);
-        return (true, refs, type.CanHoldI31() ? bits : -1);
-    }
-
-    /// <summary>The number of bit and reference slots of a struct with <paramref name="fields"/>.</summary>
-    public static (int Bits, int Refs) SlotCounts(FieldType[] fields)
-    {
-        int bits = 0, refs = 0;
-        foreach (var f in fields) Count(f.Type, ref bits, ref refs);
-        return (bits, refs);
-    }
-
-    private static void Count(ValType type, ref int bits, ref int refs)
-    {
-        if (type.IsReference())
-        {
-            refs++;
-            if (type.CanHoldI31()) bits++;
-        }
-        else bits += type == ValType.V128 ? 2 : 1;
-    }
-
-    /// <summary>The .NET element type of an array of <paramref name="element"/>: RefValue for a reference type that can hold an i31, object for other references.</summary>
-    public static Type ArrayStorage(FieldType element, Type clr) =>
-        clr == typeof(RefValue) && !element.Type.CanHoldI31() ? typeof(object) : clr;
+    public static Type ArrayStorage(GcLayout layout, Type clr) =>
+        clr == typeof(RefValue) && !layout.ElementHoldsI31 ? typeof(object) : clr;
 
     // ---- structs -----------------------------------------------------------------------------
 
@@ -137,15 +108,33 @@ internal static class GcOps
     private static T[] Allocate<T>(int length)
     {
         if ((uint)length > MaxArrayLength) throw new TrapException(TrapCode.ArrayTooLarge, $"array too large: {(uint)length} elements (at most {MaxArrayLength})");
-        return new T[length];
+        try
+        {
+            return new T[length];
+        }
+        catch (OutOfMemoryException)
+        {
+            // A wasm allocation the process cannot satisfy (up to 4 GiB for 2^28 16-byte elements) is the module's
+            // trap, not an exception of the runtime's: the host's state is intact (a failed array allocation changes nothing).
+            throw new TrapException(TrapCode.ArrayTooLarge,
+                $"array too large: {length} elements of {Unsafe.SizeOf<T>()} bytes do not fit in the available memory");
+        }
     }
 
     public static RefValue ArrayNew<T>(int typeId, T init, int length)
     {
         var elements = Allocate<T>(length);
-        if (!EqualityComparer<T>.Default.Equals(init, default)) Array.Fill(elements, init);
+        if (!IsDefault(init)) Array.Fill(elements, init);
         return RefValue.Wrap(new GcArray<T>(typeId, elements));
     }
+
+    /// <summary>
+    /// True if <paramref name="value"/> is what a new array already holds: all bits zero (so -0.0, equal to 0.0 as a
+    /// float, is not: <c>array.new</c> of -0.0 once made +0.0 elements), or the null reference.
+    /// </summary>
+    private static bool IsDefault<T>(T value) => RuntimeHelpers.IsReferenceOrContainsReferences<T>()
+        ? EqualityComparer<T>.Default.Equals(value, default)
+        : MemoryMarshal.CreateReadOnlySpan(ref Unsafe.As<T, byte>(ref value), Unsafe.SizeOf<T>()).IndexOfAnyExcept((byte)0) < 0;
 
     public static RefValue ArrayNewDefault<T>(int typeId, int length) => RefValue.Wrap(new GcArray<T>(typeId, Allocate<T>(length)));
 
@@ -205,8 +194,15 @@ internal static class GcOps
         CheckRange(from.Length, s, count);
         if (to.Data is RefValue[] wide && from.Data is object?[] narrow)
         {
-            // From an array of a type that never holds an i31 into one that may (validation allows only this way).
+            // From an array whose type never holds an i31 into one whose type may.
             for (int k = 0; k < count; k++) wide[d + k] = RefValue.Wrap(narrow[s + k]);
+            return;
+        }
+        if (to.Data is object?[] objects && from.Data is RefValue[] pairs)
+        {
+            // From an array stored as RefValues (its root type's element may hold an i31, e.g. anyref) whose own
+            // element type never does (a structref subtype) into one stored as objects: validation proves no i31 is copied.
+            for (int k = 0; k < count; k++) objects[d + k] = pairs[s + k].Object;
             return;
         }
         Array.Copy(from.Data, s, to.Data, d, count); // overlapping ranges are copied as if through a buffer

@@ -47,6 +47,13 @@ public readonly struct Value : IEquatable<Value>
     public static Value FuncRef(FunctionReference? f) => new(ValType.FuncRef, 0, f);
     /// <summary>An externref holding any host object, or null for <c>ref.null extern</c>.</summary>
     public static Value ExternRef(object? o) => new(ValType.ExternRef, 0, o);
+    /// <summary>
+    /// An anyref (GC, spec 4.2 "reference values"): a struct or array a function gave the host, an i31
+    /// (<see cref="I31Ref.Create"/>), null for <c>ref.null any</c>, or any other host object, which becomes an
+    /// "externalized" reference as <c>any.convert_extern</c> makes one: of type <c>any</c> but not <c>eq</c>, and given
+    /// back unchanged by <c>extern.convert_any</c>.
+    /// </summary>
+    public static Value AnyRef(object? reference) => new(ValType.AnyRef, 0, reference);
     /// <summary>An exnref (exception handling): a caught exception, or null for <c>ref.null exn</c>.</summary>
     public static Value ExnRef(WasmException? e) => new(ValType.ExnRef, 0, e);
     /// <summary>A reference value of kind <paramref name="kind"/> (funcref, externref, exnref, anyref) holding <paramref name="reference"/>, unchecked.</summary>
@@ -85,12 +92,17 @@ public readonly struct Value : IEquatable<Value>
         _ => _ref,
     };
 
-    /// <summary>Same type, same bits (NaNs compare by bit pattern) and the same referenced object.</summary>
-    public bool Equals(Value other) => Type == other.Type && _bits == other._bits && _high == other._high && ReferenceEquals(_ref, other._ref);
+    /// <summary>
+    /// Same type, same bits (NaNs compare by bit pattern) and the same reference: the same object, or two boxes of the
+    /// same i31 (<see cref="I31Ref"/>: an i31 is boxed afresh each time it leaves compiled code, so reading one global
+    /// twice gives two boxes of one reference).
+    /// </summary>
+    public bool Equals(Value other) => Type == other.Type && _bits == other._bits && _high == other._high
+        && (ReferenceEquals(_ref, other._ref) || (_ref is I31Ref a && other._ref is I31Ref b && a.Value == b.Value));
     /// <summary>See <see cref="Equals(Value)"/>.</summary>
     public override bool Equals(object? obj) => obj is Value v && Equals(v);
     /// <summary>A hash consistent with <see cref="Equals(Value)"/>.</summary>
-    public override int GetHashCode() => HashCode.Combine(Type, _bits, _high, _ref);
+    public override int GetHashCode() => HashCode.Combine(Type, _bits, _high, _ref is I31Ref i31 ? i31.Value : System.Runtime.CompilerServices.RuntimeHelpers.GetHashCode(_ref));
 
     /// <summary>The value in the form "i32:42".</summary>
     public override string ToString() => Type switch

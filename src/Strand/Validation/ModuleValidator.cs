@@ -202,6 +202,15 @@ public static class ModuleValidator
                 }
             }
         }
+        var depths = new int[module.SubTypes.Count];
+        for (int i = 0; i < depths.Length; i++)
+        {
+            var supertypes = module.SubTypes[i].Supertypes;
+            if (supertypes.Length == 0) continue;
+            depths[i] = depths[supertypes[0]] + 1; // the supertype precedes (checked above)
+            if (depths[i] > ImplementationLimits.MaxSubtypingDepth)
+                throw new WasmImplementationLimitException($"type {i} has a subtyping depth above {ImplementationLimits.MaxSubtypingDepth} (its chain of declared supertypes)");
+        }
         var ids = TypeRegistry.CanonicalIds(module);
         for (int i = 0; i < module.SubTypes.Count; i++)
         {

@@ -22,7 +22,8 @@ internal static class TypeRegistry
     /// <param name="Type">The definition with every type index replaced by a canonical id (a function's signature also as <see cref="Func"/>).</param>
     /// <param name="Func">The signature of a function type (canonical), or null for a struct or array type.</param>
     /// <param name="Chain">The declared supertype chain, root first, ending with this type's own id.</param>
-    internal sealed record Entry(SubType Type, FuncType? Func, int[] Chain);
+    /// <param name="Layout">Where a struct's fields live, or how an array stores its elements (inherited from the supertype); null for a function type.</param>
+    internal sealed record Entry(SubType Type, FuncType? Func, int[] Chain, Runtime.GcLayout? Layout);
 
     private static readonly Dictionary<string, int> Groups = new(StringComparer.Ordinal);
     private static readonly object Gate = new();
@@ -76,7 +77,7 @@ internal static class TypeRegistry
             id = _count;
             CheckIdRange(id);
             var copy = new FuncType((ValType[])type.Params.Clone(), (ValType[])type.Results.Clone());
-            Store(id, new Entry(SubType.OfFunction(copy), copy, [id]));
+            Store(id, new Entry(SubType.OfFunction(copy), copy, [id], null));
             Volatile.Write(ref _count, id + 1);
             Groups[key] = id;
             return id;
@@ -103,6 +104,9 @@ internal static class TypeRegistry
 
     /// <summary>The registry's entry for id <paramref name="id"/> (an id the registry gave out).</summary>
     public static Entry Get(int id) => TryGet(id) ?? throw new ArgumentOutOfRangeException(nameof(id), $"no canonical type has id {id}");
+
+    /// <summary>The layout of struct or array type <paramref name="id"/> (<see cref="Runtime.GcLayout"/>).</summary>
+    public static Runtime.GcLayout Layout(int id) => Get(id).Layout ?? throw new ArgumentException($"type {id} is a function type", nameof(id));
 
     /// <summary>The canonical signature of function type <paramref name="id"/> (an empty one for a struct or array type).</summary>
     public static FuncType GetType(int id) => Get(id).Func ?? ModuleDefinition.NotAFunction;
@@ -131,8 +135,10 @@ internal static class TypeRegistry
     private static Entry MakeEntry(SubType type, int[] ids, int self)
     {
         var canonical = Map(type, index => ValTypes.CanonicalIdBase + (uint)ids[index], ids);
-        int[] chain = type.Supertypes.Length == 0 ? [self] : [.. Peek(ids[type.Supertypes[0]])!.Chain, self];
-        return new Entry(canonical, canonical.Func, chain);
+        var super = type.Supertypes.Length == 0 ? null : Peek(ids[type.Supertypes[0]])!;
+        int[] chain = super is null ? [self] : [.. super.Chain, self];
+        var layout = type.Kind == CompositeKind.Func ? null : Runtime.GcLayout.Create(canonical.Fields, super?.Layout);
+        return new Entry(canonical, canonical.Func, chain, layout);
     }
 
     private static SubType Map(SubType type, Func<uint, uint> map, int[] ids)

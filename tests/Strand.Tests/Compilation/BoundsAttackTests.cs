@@ -111,4 +111,95 @@ public class BoundsAttackTests
         Assert.Equal(5, instance.Invoke("select_hull_past", Value.I32(1))[0].AsI32);
         AssertOutOfBounds(() => instance.Invoke("select_hull_past", Value.I32(0)));
     }
+    /// <summary>
+    /// Probes that held (each is an unchecked out-of-bounds access if a rule were wrong): facts of another memory, loops
+    /// that only look counted (a count to zero from a positive start wraps past 2^32, lt_s crosses zero, ne with a step
+    /// that does not divide the distance), an inner loop's parameter fed from a counter, exception edges to a loop
+    /// header and out of legacy handlers.
+    /// </summary>
+    private const string HeldModule = """
+        (module
+          (memory $m0 1 1)
+          (memory $m1 4 4)
+          (tag $e)
+          (func $thr (param $c i32) (if (local.get $c) (then (throw $e))))
+          (func (export "other_memory") (param $p i32) (result i32)
+            (drop (i32.load $m1 (local.get $p)))
+            (i32.load $m0 (local.get $p)))
+          (func (export "to_zero_up") (result i32)
+            (local $i i32) (local $s i32)
+            (i32.const 5) (local.set $i)
+            (loop $l
+              (local.set $s (i32.add (local.get $s) (i32.load8_u (i32.add (local.get $i) (i32.const 4)))))
+              (local.tee $i (i32.add (local.get $i) (i32.const 1)))
+              (br_if $l))
+            (local.get $s))
+          (func (export "lt_s_crossing") (result i32)
+            (local $i i32) (local $s i32)
+            (i32.const -8) (local.set $i)
+            (loop $l
+              (local.set $s (i32.add (local.get $s) (i32.load8_u (local.get $i))))
+              (local.get $i) (i32.const 1) (i32.add) (local.tee $i) (i32.const 8) (i32.lt_s)
+              (br_if $l))
+            (local.get $s))
+          (func (export "ne_not_dividing") (result i32)
+            (local $i i32) (local $h i32)
+            (i32.const 65520) (local.set $i)
+            (block $out
+              (loop $l
+                (drop (i32.load8_u (local.get $i)))
+                (br_if $out (i32.gt_u (local.tee $h (i32.add (local.get $h) (i32.const 1))) (i32.const 100)))
+                (local.get $i) (i32.const 3) (i32.add) (local.tee $i) (i32.const 65536) (i32.ne)
+                (br_if $l)))
+            (local.get $h))
+          (func (export "counter_into_param") (param $x i32) (result i32)
+            (local $i i32) (local $n i32)
+            (i32.const 0) (local.set $i)
+            (loop $l
+              (local.get $i)
+              (loop $in (param i32)
+                (i32.load8_u) (drop)
+                (local.set $n (i32.add (local.get $n) (i32.const 1)))
+                (local.get $x)
+                (br_if $in (i32.and (local.get $n) (i32.const 1)))
+                (drop))
+              (local.get $i) (i32.const 1) (i32.add) (local.tee $i) (i32.const 4) (i32.lt_u)
+              (br_if $l))
+            (local.get $n))
+          (func (export "catch_to_loop") (param $q i32) (result i32)
+            (local $n i32)
+            (loop $l
+              (local.set $n (i32.add (local.get $n) (i32.const 1)))
+              (try_table (catch_all $l)
+                (call $thr (i32.lt_u (local.get $n) (i32.const 2)))))
+            (drop (i32.load (local.get $q)))
+            (local.get $n))
+          (func (export "legacy_catch") (param $p i32) (param $c i32) (result i32)
+            (block $b
+              (try
+                (do (call $thr (local.get $c)) (drop (i32.load (local.get $p))))
+                (catch $e (br $b))))
+            (i32.load (local.get $p))))
+        """;
+
+    [Fact]
+    public void ProbesThatHeld()
+    {
+        var instance = new Linker().Instantiate(Compile(HeldModule));
+        Assert.Equal(0, instance.Invoke("other_memory", Value.I32(65532))[0].AsI32);
+        AssertOutOfBounds(() => instance.Invoke("other_memory", Value.I32(65536)));
+        // $i runs 5, 6, ... up to 2^32 - 1: the load at $i + 4 reaches 65536 at $i = 65532, long before the wrap
+        AssertOutOfBounds(() => instance.Invoke("to_zero_up"));
+        // $i = -8 is 2^32 - 8 unsigned: the first load traps
+        AssertOutOfBounds(() => instance.Invoke("lt_s_crossing"));
+        // 65520 + 3k never equals 65536: the load at 65537 traps (at k = 6)
+        AssertOutOfBounds(() => instance.Invoke("ne_not_dividing"));
+        // two inner iterations per outer one: $i, then $x
+        Assert.Equal(8, instance.Invoke("counter_into_param", Value.I32(100))[0].AsI32);
+        AssertOutOfBounds(() => instance.Invoke("counter_into_param", Value.I32(65536)));
+        Assert.Equal(2, instance.Invoke("catch_to_loop", Value.I32(0))[0].AsI32);
+        AssertOutOfBounds(() => instance.Invoke("catch_to_loop", Value.I32(65536)));
+        Assert.Equal(0, instance.Invoke("legacy_catch", Value.I32(0), Value.I32(0))[0].AsI32);
+        AssertOutOfBounds(() => instance.Invoke("legacy_catch", Value.I32(65536), Value.I32(1)));
+    }
 }

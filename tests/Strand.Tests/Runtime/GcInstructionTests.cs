@@ -228,6 +228,27 @@ public class GcInstructionTests
     }
 
     [Fact]
+    public void TheHostMakesAnyrefsFromItsObjectsAndI31s()
+    {
+        var instance = Instantiate("""
+            (module
+              (func (export "kind") (param anyref) (result i32)
+                (if (result i32) (ref.is_null (local.get 0)) (then (i32.const 0))
+                  (else (if (result i32) (ref.test (ref i31) (local.get 0)) (then (i31.get_s (ref.cast (ref i31) (local.get 0))))
+                    (else (if (result i32) (ref.test eqref (local.get 0)) (then (i32.const -2)) (else (i32.const -1))))))))
+              (func (export "back") (param anyref) (result externref) (extern.convert_any (local.get 0))))
+            """);
+        var host = new object();
+        Assert.Equal(-1, instance.Invoke("kind", Value.AnyRef(host))[0].AsI32);           // externalized: any, not eq
+        Assert.Same(host, instance.Invoke("back", Value.AnyRef(host))[0].Reference);
+        Assert.Equal(0, instance.Invoke("kind", Value.AnyRef(null))[0].AsI32);
+        Assert.Equal(I31Ref.MinValue, instance.Invoke("kind", Value.AnyRef(I31Ref.Create(I31Ref.MinValue)))[0].AsI32);
+        Assert.Equal(777, instance.Invoke("kind", Value.AnyRef(I31Ref.Create(777)))[0].AsI32);
+        Assert.Throws<ArgumentOutOfRangeException>(() => I31Ref.Create(I31Ref.MaxValue + 1));
+        Assert.Throws<ArgumentException>(() => instance.Invoke("kind", Value.ExternRef(host))); // an externref is not an anyref
+    }
+
+    [Fact]
     public void I31RefsCrossTheHostBoundaryBoxed()
     {
         // The host sees an i31 as an I31Ref (boxed where it leaves compiled code) and may hand it back: it is the same
