@@ -56,13 +56,7 @@ internal sealed partial class FunctionCompiler
             // ---- variables
             case Opcode.LocalGet: LocalGet(ins.Index); break;
             case Opcode.LocalSet: LocalSet(ins.Index); break;
-            case Opcode.LocalTee:
-                _il.Emit(OpCodes.Dup);
-                Push(_stack[^1]);
-                _facts[^1] = _facts[^2];
-                LocalSet(ins.Index);
-                _origin[^1] = (int)ins.Index; // the value left on the stack is the local's new value
-                break;
+            case Opcode.LocalTee: LocalTee(ins.Index); break;
             case Opcode.GlobalGet: GlobalGet(ins.Index); break;
             case Opcode.GlobalSet: GlobalSet(ins.Index); break;
 

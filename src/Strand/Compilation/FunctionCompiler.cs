@@ -653,7 +653,7 @@ internal sealed partial class FunctionCompiler
         var extras = new LocalBuilder[Math.Max(0, type.Results.Length - 1)];
         for (int k = 0; k < extras.Length; k++)
         {
-            extras[k] = Rent(ClrTypes.Of(type.Results[k + 1]));
+            extras[k] = RentAddressed(ClrTypes.Of(type.Results[k + 1]));
             _il.Emit(OpCodes.Ldloca, extras[k]);
         }
         return extras;
@@ -678,7 +678,7 @@ internal sealed partial class FunctionCompiler
         {
             _il.Emit(OpCodes.Ldloc, extras[k]);
             Push(type.Results[k + 1]);
-            Release(extras[k]);
+            ReleaseAddressed(extras[k]);
         }
     }
 
