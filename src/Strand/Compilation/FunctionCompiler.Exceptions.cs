@@ -338,6 +338,7 @@ internal sealed partial class FunctionCompiler
                     _il.Emit(OpCodes.Stobj, ClrTypes.Of(_type.Results[k]));
                 }
                 if (slots.Length > 0) _il.Emit(OpCodes.Ldloc, slots[0]);
+                EmitKeepContextAlive();
                 _il.Emit(OpCodes.Ret);
                 return;
             }

@@ -576,7 +576,24 @@ internal sealed partial class FunctionCompiler
                 Release(first);
             }
         }
+        EmitKeepContextAlive();
         _il.Emit(OpCodes.Ret);
+    }
+
+    /// <summary>
+    /// <c>GC.KeepAlive(context)</c> before a return: the function's instance, and so its memories, stay reachable until
+    /// it returns. Its code may hold only a memory's raw base address after its last use of the instance, and nothing
+    /// else may hold the instance (a function reached through <c>call_ref</c> of a reference nobody else keeps, or a
+    /// table slot overwritten during the call): a collection meanwhile could finalize the memory and unmap it under the
+    /// running code. Only in modules with a memory (no other state is reached through raw addresses); a tail call
+    /// leaves the frame, and the callee keeps its own instance alive. (It also lets the JIT inline small callees whose
+    /// call ends the caller, which it did not do before: ReadyToRunTests counts compiled methods accordingly.)
+    /// </summary>
+    private void EmitKeepContextAlive()
+    {
+        if (_module.Definition.TotalMemoryCount == 0) return;
+        Ldarg(_contextArg);
+        _il.Emit(OpCodes.Call, RuntimeMembers.KeepAlive);
     }
 
     // ------------------------------------------------------------------ calls

@@ -30,6 +30,9 @@ internal static class RuntimeMembers
     public static readonly MethodInfo RefNull = typeof(RefValue).GetProperty(nameof(RefValue.Null), Any)!.GetMethod!;
     public static readonly MethodInfo RefWrap = Op(typeof(RefValue), nameof(RefValue.Wrap));
 
+    /// <summary><see cref="GC.KeepAlive"/>: the end of a function's reach to its instance (see FunctionCompiler.EmitKeepContextAlive).</summary>
+    public static readonly MethodInfo KeepAlive = typeof(GC).GetMethod(nameof(GC.KeepAlive))!;
+
     public static readonly MethodInfo ResolveCode = Op(typeof(CompiledModule), nameof(CompiledModule.Resolve));
     public static readonly MethodInfo ResolveFromStub = Op(typeof(CompiledModule), nameof(CompiledModule.ResolveFromStub));
 

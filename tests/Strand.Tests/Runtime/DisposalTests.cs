@@ -129,9 +129,25 @@ public class DisposalTests
         // freed memory. The entry stubs keep the called function, and through it the instance, alive for the call.
         var (untyped, typed) = (CollectDuringCall(typedDelegate: false), CollectDuringCall(typedDelegate: true));
         Assert.Equal((true, true), (untyped, typed));
-        // Not covered yet: an instance whose only reference is a funcref that another instance's code calls with
-        // call_ref (or a table slot overwritten during the call) can still be collected while its code runs
-        // (docs/architecture.md, "Lifetime of instances during calls").
+        // The same for an instance whose only reference is a funcref that another instance's code calls with call_ref:
+        // its own code keeps it alive (each function's context until it returns).
+        Assert.True(CollectDuringCallRef());
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static bool CollectDuringCallRef()
+    {
+        var probe = new CollectProbe();
+        var linker = new Linker().DefineFunction("host", "collect", probe.Collect);
+        var outer = new Linker().Instantiate(Compile("""
+            (module (type $t (func (result i32)))
+              (func (export "outer") (param (ref null $t)) (result i32) (call_ref $t (local.get 0))))
+            """)).GetFunction("outer");
+        var invoker = CallStubs.GetUntypedInvoker(outer.TypeId);
+        int result = invoker(outer, [Value.FuncRef(StartUntyped(linker, probe))])[0].AsI32;
+        Assert.Equal(42, result);
+        GC.KeepAlive(outer);
+        return probe.AliveDuringCall;
     }
 
     // Optimised code (AggressiveOptimization; the entry stubs are dynamic methods and the guest code is in a collectible
