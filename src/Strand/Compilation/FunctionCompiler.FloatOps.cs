@@ -130,18 +130,8 @@ internal sealed partial class FunctionCompiler
     /// <summary>Branches to the shared trap, or inside a try region (a branch may not leave it) to a local one.</summary>
     private void EmitTruncationBranch(OpCode branch, Label? shared)
     {
-        if (shared is Label label)
-        {
-            _il.Emit(branch, label);
-            return;
-        }
-        var trap = _il.DefineLabel();
-        var fits = _il.DefineLabel();
-        _il.Emit(branch, trap);
-        _il.Emit(OpCodes.Br, fits);
-        _il.MarkLabel(trap);
-        EmitTruncationTrap(_stack[^1]);
-        _il.MarkLabel(fits);
+        if (shared is Label label) _il.Emit(branch, label);
+        else EmitLocalTrapBranch(branch, () => EmitTruncationTrap(_stack[^1]));
     }
 
     /// <summary>With the operand on the stack: throws the trap its value calls for.</summary>

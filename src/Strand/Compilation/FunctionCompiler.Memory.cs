@@ -136,17 +136,22 @@ internal sealed partial class FunctionCompiler
     /// </summary>
     private void EmitOutOfBoundsBranch(OpCode branch, Type? extra = null)
     {
-        if (_tryDepth == 0)
-        {
-            _il.Emit(branch, OutOfBoundsTrap(extra));
-            return;
-        }
+        if (_tryDepth == 0) _il.Emit(branch, OutOfBoundsTrap(extra));
+        else EmitLocalTrapBranch(branch, () => EmitTrap(TrapCode.OutOfBoundsMemoryAccess));
+    }
+
+    /// <summary>
+    /// <paramref name="branch"/> to a trap emitted here by <paramref name="emitTrap"/>, with a branch over it: for traps
+    /// inside a try region, which a branch to the function's shared trap block may not leave.
+    /// </summary>
+    private void EmitLocalTrapBranch(OpCode branch, Action emitTrap)
+    {
         var trap = _il.DefineLabel();
         var fits = _il.DefineLabel();
         _il.Emit(branch, trap);
         _il.Emit(OpCodes.Br, fits);
         _il.MarkLabel(trap);
-        EmitTrap(TrapCode.OutOfBoundsMemoryAccess);
+        emitTrap();
         _il.MarkLabel(fits);
     }
 

@@ -676,15 +676,7 @@ internal sealed partial class FunctionCompiler
         return extras;
     }
 
-    private void EmitCalli(LocalBuilder function, FuncType type)
-    {
-        _il.Emit(OpCodes.Ldloc, function);
-        _il.Emit(OpCodes.Ldfld, RuntimeMembers.FunctionContext);
-        _il.Emit(OpCodes.Ldloc, function);
-        _il.Emit(OpCodes.Ldfld, RuntimeMembers.FunctionCode);
-        var (ret, ps) = ClrTypes.Signature(type);
-        _il.EmitCalli(OpCodes.Calli, CallingConventions.Standard, ret, ps, null);
-    }
+    private void EmitCalli(LocalBuilder function, FuncType type) => CallStubs.EmitIndirectCall(_il, function, type);
 
     private void FinishCall(FuncType type, LocalBuilder[] extras)
     {

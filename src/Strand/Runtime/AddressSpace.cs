@@ -71,16 +71,14 @@ internal sealed class AddressSpaceReservation : SafeHandle
     /// </summary>
     private static long s_committed;
     private static long s_collectMark = MinCollectMark;
-    private const long MinCollectMark = 512L << 20;
+    /// <summary>The smallest <see cref="CollectMark"/> (bytes).</summary>
+    internal const long MinCollectMark = 512L << 20;
 
     /// <summary>The committed total above which the next new memory first collects (bytes; for tests).</summary>
     internal static long CollectMark => Volatile.Read(ref s_collectMark);
 
     /// <summary>Bytes committed by all live reservations (for tests).</summary>
     internal static long Committed => Volatile.Read(ref s_committed);
-
-    /// <summary>The smallest <see cref="CollectMark"/> (bytes).</summary>
-    internal const long MinimumCollectMark = MinCollectMark;
     private static readonly Lock s_collectGate = new();
 
     private static void CollectIfCommittedGrew()

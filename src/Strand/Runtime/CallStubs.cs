@@ -498,23 +498,19 @@ internal static class CallStubs
         il.Emit(OpCodes.Call, typeof(GC).GetMethod(nameof(GC.KeepAlive))!);
     }
 
-    /// <summary>Like <see cref="EmitIndirectCall(ILGenerator, OpCode, FuncType)"/>, the FunctionReference in a local.</summary>
-    private static void EmitIndirectCall(ILGenerator il, LocalBuilder function, FuncType type)
-    {
-        il.Emit(OpCodes.Ldloc, function);
-        il.Emit(OpCodes.Ldfld, RuntimeMembers.FunctionContext);
-        il.Emit(OpCodes.Ldloc, function);
-        il.Emit(OpCodes.Ldfld, RuntimeMembers.FunctionCode);
-        var (ret, ps) = ClrTypes.Signature(type);
-        il.EmitCalli(OpCodes.Calli, CallingConventions.Standard, ret, ps, null);
-    }
+    /// <summary>Calls the FunctionReference in <paramref name="function"/> (its context, then calli of its code): compiled code's and the stubs' one way to call a function value.</summary>
+    internal static void EmitIndirectCall(ILGenerator il, LocalBuilder function, FuncType type) =>
+        EmitIndirectCall(il, () => il.Emit(OpCodes.Ldloc, function), type);
 
-    /// <summary>Pushes the context and code of the FunctionReference loaded by <paramref name="loadFunction"/>, then calls it.</summary>
-    private static void EmitIndirectCall(ILGenerator il, OpCode loadFunction, FuncType type)
+    /// <summary>Calls the FunctionReference that <paramref name="loadFunction"/> loads.</summary>
+    private static void EmitIndirectCall(ILGenerator il, OpCode loadFunction, FuncType type) =>
+        EmitIndirectCall(il, () => il.Emit(loadFunction), type);
+
+    private static void EmitIndirectCall(ILGenerator il, Action loadFunction, FuncType type)
     {
-        il.Emit(loadFunction);
+        loadFunction();
         il.Emit(OpCodes.Ldfld, RuntimeMembers.FunctionContext);
-        il.Emit(loadFunction);
+        loadFunction();
         il.Emit(OpCodes.Ldfld, RuntimeMembers.FunctionCode);
         var (ret, ps) = ClrTypes.Signature(type);
         il.EmitCalli(OpCodes.Calli, CallingConventions.Standard, ret, ps, null);

@@ -14,19 +14,6 @@ namespace Strand.Tests.Compilation;
 public class StackAndLimitTests
 {
     /// <summary>Runs <paramref name="action"/> on a new thread with a stack of <paramref name="stackMiB"/> MiB and returns what it threw.</summary>
-    private static Exception? OnThread(int stackMiB, Action action)
-    {
-        Exception? caught = null;
-        var thread = new Thread(() =>
-        {
-            try { action(); }
-            catch (Exception e) { caught = e; }
-        }, stackMiB * 1024 * 1024);
-        thread.Start();
-        Assert.True(thread.Join(TimeSpan.FromMinutes(2)), "the thread did not finish");
-        return caught;
-    }
-
     private static void AssertStackExhausted(Exception? e)
     {
         var trap = Assert.IsType<TrapException>(e);
@@ -63,10 +50,10 @@ public class StackAndLimitTests
         var instance = Instantiate(BigFrameModule(locals));
         var r = instance.GetFunction<Func<int, long>>("r");
         long small = 0;
-        var error = OnThread(stackMiB, () => small = r(2));
+        var error = OnThread(stackMiB * 1024 * 1024, () => small = r(2));
         Assert.Null(error);
         Assert.Equal(BigFrameExpected(2, locals), small);
-        AssertStackExhausted(OnThread(stackMiB, () => r(1_000_000)));
+        AssertStackExhausted(OnThread(stackMiB * 1024 * 1024, () => r(1_000_000)));
     }
 
     [Fact]
@@ -81,7 +68,7 @@ public class StackAndLimitTests
         for (int i = 1; i <= 20_000; i++) sb.Append($"(local.get {i}) (i64.xor)");
         sb.Append(") (func $f (export \"f\") (param i32) (result i64) (i64.add (call $g (local.get 0)) (call $f (i32.add (local.get 0) (i32.const 1))))))");
         var instance = Instantiate(sb.ToString());
-        AssertStackExhausted(OnThread(4, () => instance.Invoke("f", Value.I32(0))));
+        AssertStackExhausted(OnThread(4 * 1024 * 1024, () => instance.Invoke("f", Value.I32(0))));
     }
 
     private const string ReentrantModule = """
@@ -96,8 +83,8 @@ public class StackAndLimitTests
         Instance? instance = null;
         var linker = new Linker().DefineFunction("env", "h", new Func<int, int>(n => instance!.Invoke("f", Value.I32(n))[0].AsI32));
         instance = linker.Instantiate(Compile(ReentrantModule));
-        AssertStackExhausted(OnThread(8, () => instance.Invoke("f", Value.I32(0))));
-        AssertStackExhausted(OnThread(1, () => instance.Invoke("f", Value.I32(0))));
+        AssertStackExhausted(OnThread(8 * 1024 * 1024, () => instance.Invoke("f", Value.I32(0))));
+        AssertStackExhausted(OnThread(1 * 1024 * 1024, () => instance.Invoke("f", Value.I32(0))));
     }
 
     [Fact]
@@ -106,7 +93,7 @@ public class StackAndLimitTests
         Func<int, int>? f = null;
         var linker = new Linker().DefineFunction("env", "h", new Func<int, int>(n => f!(n)));
         f = linker.Instantiate(Compile(ReentrantModule)).GetFunction<Func<int, int>>("f");
-        AssertStackExhausted(OnThread(8, () => f(0)));
+        AssertStackExhausted(OnThread(8 * 1024 * 1024, () => f(0)));
     }
 
     [Fact]
@@ -116,7 +103,7 @@ public class StackAndLimitTests
         var type = new FuncType([ValType.I32], [ValType.I32]);
         var linker = new Linker().DefineFunction("env", "h", type, args => instance!.Invoke("f", args));
         instance = linker.Instantiate(Compile(ReentrantModule));
-        AssertStackExhausted(OnThread(8, () => instance.Invoke("f", Value.I32(0))));
+        AssertStackExhausted(OnThread(8 * 1024 * 1024, () => instance.Invoke("f", Value.I32(0))));
     }
 
     [Fact]
@@ -127,7 +114,7 @@ public class StackAndLimitTests
         var linker = new Linker().DefineFunction("env", "h", new Func<int, int>(n => n >= 1000 ? 0 : instance!.Invoke("f", Value.I32(n))[0].AsI32));
         instance = linker.Instantiate(Compile(ReentrantModule));
         int result = 0;
-        Assert.Null(OnThread(8, () => result = instance.Invoke("f", Value.I32(0))[0].AsI32));
+        Assert.Null(OnThread(8 * 1024 * 1024, () => result = instance.Invoke("f", Value.I32(0))[0].AsI32));
         Assert.Equal(1000, result);
     }
 
@@ -171,7 +158,7 @@ public class StackAndLimitTests
     {
         var instance = Instantiate(DeepStackModule(ImplementationLimits.MaxOperandStackDepth));
         int result = 0;
-        var error = OnThread(16, () => result = instance.Invoke("f")[0].AsI32);
+        var error = OnThread(16 * 1024 * 1024, () => result = instance.Invoke("f")[0].AsI32);
         // Its frame (every value may be spilled) is guarded like any other; on a 16 MiB stack it fits and runs.
         Assert.Null(error);
         Assert.Equal(ImplementationLimits.MaxOperandStackDepth, result);
@@ -201,7 +188,7 @@ public class StackAndLimitTests
     {
         var instance = Instantiate(WideCallModule(parameters, results));
         int result = 0;
-        Assert.Null(OnThread(16, () => result = instance.Invoke("f")[0].AsI32));
+        Assert.Null(OnThread(16 * 1024 * 1024, () => result = instance.Invoke("f")[0].AsI32));
         Assert.Equal(2 * results, result);
     }
 
@@ -258,8 +245,8 @@ public class StackAndLimitTests
         // 300 values across 300 joins (a frame of about a megabyte): r(2) runs, deep recursion traps, nothing overflows.
         var instance = Instantiate(HeldAcrossBranchesModule(300, 300));
         int result = 0;
-        Assert.Null(OnThread(16, () => result = instance.Invoke("r", Value.I32(2))[0].AsI32));
+        Assert.Null(OnThread(16 * 1024 * 1024, () => result = instance.Invoke("r", Value.I32(2))[0].AsI32));
         Assert.Equal(3 * 300, result);
-        AssertStackExhausted(OnThread(16, () => instance.Invoke("r", Value.I32(1_000_000))));
+        AssertStackExhausted(OnThread(16 * 1024 * 1024, () => instance.Invoke("r", Value.I32(1_000_000))));
     }
 }

@@ -92,19 +92,6 @@ public class StackBoundAnalysisTests
         }
     }
 
-    private static Exception? OnThread(int stackBytes, Action action)
-    {
-        Exception? caught = null;
-        var thread = new Thread(() =>
-        {
-            try { action(); }
-            catch (Exception e) { caught = e; }
-        }, stackBytes);
-        thread.Start();
-        Assert.True(thread.Join(TimeSpan.FromMinutes(2)), "the thread did not finish");
-        return caught;
-    }
-
     [Theory]
     [InlineData(256 * 1024)]
     [InlineData(1024 * 1024)]

@@ -30,19 +30,6 @@ public class StackCheckTests
               (else (call $h (i32.const 0))))))
         """;
 
-    private static Exception? OnThread(int stackBytes, Action action)
-    {
-        Exception? caught = null;
-        var thread = new Thread(() =>
-        {
-            try { action(); }
-            catch (Exception e) { caught = e; }
-        }, stackBytes);
-        thread.Start();
-        Assert.True(thread.Join(TimeSpan.FromMinutes(2)), "the thread did not finish");
-        return caught;
-    }
-
     private static void AssertStackExhausted(Exception? e) =>
         Assert.Equal(TrapCode.CallStackExhausted, Assert.IsType<TrapException>(e).Code);
 

@@ -16,4 +16,18 @@ internal static class Wasm
         var instance = Instantiate($"(module (func (export \"f\") {signature} {body}))");
         return instance.Invoke("f", args).Single();
     }
+
+    /// <summary>Runs <paramref name="action"/> on a new thread of <paramref name="stackBytes"/> bytes of stack; its exception, or null.</summary>
+    public static Exception? OnThread(int stackBytes, Action action)
+    {
+        Exception? caught = null;
+        var thread = new Thread(() =>
+        {
+            try { action(); }
+            catch (Exception e) { caught = e; }
+        }, stackBytes);
+        thread.Start();
+        Xunit.Assert.True(thread.Join(TimeSpan.FromMinutes(2)), "the thread did not finish");
+        return caught;
+    }
 }
