@@ -25,7 +25,8 @@ namespace Strand.Compilation;
 internal sealed partial class FunctionCompiler
 {
     /// <summary>An interval of unsigned 32-bit values, or unknown (<see cref="Known"/> false, the default).</summary>
-    private readonly record struct ValueRange(uint Lo, uint Hi, bool Known)
+    /// <remarks><see cref="Affine"/>: inside a versioned loop, the value's affine form (FunctionCompiler.LoopVersioning.cs).</remarks>
+    private readonly record struct ValueRange(uint Lo, uint Hi, bool Known, AffineAddress Affine = default)
     {
         public static ValueRange Of(uint lo, uint hi) => new(lo, hi, true);
     }
@@ -44,6 +45,7 @@ internal sealed partial class FunctionCompiler
     /// <summary>Before instruction <paramref name="ins"/> is emitted: the interval of the value it will push, if known.</summary>
     private ValueRange RangeBefore(in Instruction ins)
     {
+        if (_versionedLoop is not null && AffineBefore(in ins) is { Valid: true } affine) return new ValueRange(0, 0, false, affine);
         switch (ins.Opcode)
         {
             case Opcode.I32Const:
@@ -99,7 +101,7 @@ internal sealed partial class FunctionCompiler
     /// <summary>After the instruction whose interval <see cref="RangeBefore"/> gave: records it on the pushed value.</summary>
     private void RangeAfter(ValueRange range)
     {
-        if (range.Known && _ranges.Count > 0 && _stack[^1] == ValType.I32) _ranges[^1] = range;
+        if ((range.Known || range.Affine.Valid) && _ranges.Count > 0 && _stack[^1] == ValType.I32) _ranges[^1] = range;
     }
 
     /// <summary>At a loop (<paramref name="c"/>) at the current position: a counted loop's counter gets its interval.</summary>

@@ -159,23 +159,30 @@ internal sealed partial class FunctionCompiler
         for (_position = 0; _position < code.Count; _position++)
         {
             var ins = code[_position];
-            if (_unreachable) SkipUnreachable(ins);
-            else
-            {
-                EmitMemory0LimitRefresh(ins.Opcode);
-                var folding = BeforeScalarFolding(ins);
-                var range = RangeBefore(in ins);
-                NoteBranchFacts(in ins);
-                EmitInstruction(ins);
-                RangeAfter(range);
-                AfterScalarFolding(folding);
-                NoteMemory0Growth(in ins);
-            }
+            // A loop over induction variables may be compiled twice (FunctionCompiler.LoopVersioning.cs).
+            if (_unreachable || ins.Opcode != Opcode.Loop || !TryCompileVersionedLoop()) CompileInstruction(ins);
             if (_controls.Count == 0) break;
         }
         EmitBoundsCheckSlowPaths();
         EmitTruncationTraps();
         EmitStackCheckSlowPath();
+    }
+
+    private void CompileInstruction(Instruction ins)
+    {
+        if (_unreachable)
+        {
+            SkipUnreachable(ins);
+            return;
+        }
+        EmitMemory0LimitRefresh(ins.Opcode);
+        var folding = BeforeScalarFolding(ins);
+        var range = RangeBefore(in ins);
+        NoteBranchFacts(in ins);
+        EmitInstruction(ins);
+        RangeAfter(range);
+        AfterScalarFolding(folding);
+        NoteMemory0Growth(in ins);
     }
 
     /// <summary>
