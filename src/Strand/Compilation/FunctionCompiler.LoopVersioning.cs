@@ -38,6 +38,8 @@ internal sealed partial class FunctionCompiler
     private const int VersionedLoopMaxInstructions = 600;
     /// <summary>Instructions a function may emit twice through versioning, in all.</summary>
     private const int VersionedInstructionsPerFunction = 3_000;
+    /// <summary>Functions of more instructions than this keep their loops as they are.</summary>
+    private const int VersionedFunctionMaxInstructions = 3_000;
     private int _versionedInstructions;
 
     /// <summary>An affine address <c>base + ConstOffset + (Iv &lt;&lt; Shift)</c> in the versioned loop's iteration (see the remarks above).</summary>
@@ -54,6 +56,8 @@ internal sealed partial class FunctionCompiler
         public bool TestAfterIncrement;
         /// <summary>Positions after this one (to the loop's end) run only in iterations whose test passed.</summary>
         public int PassedFrom = int.MaxValue;
+        /// <summary>The exit test's first instruction and its br_if.</summary>
+        public int TestStart, TestPosition;
         /// <summary>The accesses the unchecked copy left unchecked, by group: the largest offset + size.</summary>
         public readonly Dictionary<AccessGroup, ulong> Groups = new();
     }
@@ -94,7 +98,7 @@ internal sealed partial class FunctionCompiler
         _versionedLoop = null;
         _affineLocals.Clear();
         _il.MarkLabel(guard);
-        if (Environment.GetEnvironmentVariable("STRAND_LOOPVER_DEBUG") is not null) Console.Error.WriteLine($"LOOPVER f{_definedIndex} @{plan.Start}-{plan.End} gov={plan.Governor} op={plan.Op} t={plan.TestAfterIncrement} passed={plan.PassedFrom} ivs={plan.Inductions.Count} groups={plan.Groups.Count}");
+        if (Environment.GetEnvironmentVariable("STRAND_LOOPVER_DEBUG") is not null) Console.Error.WriteLine($"LOOPVER n={_code.Count} f{_definedIndex} @{plan.Start}-{plan.End} gov={plan.Governor} op={plan.Op} t={plan.TestAfterIncrement} passed={plan.PassedFrom} ivs={plan.Inductions.Count} groups={plan.Groups.Count}");
         EmitLoopGuard(plan, fast, slow);
         _il.MarkLabel(after);
         _position = plan.End;
@@ -228,7 +232,7 @@ internal sealed partial class FunctionCompiler
     private LoopPlan? PlanVersionedLoop(int start)
     {
         if (_versionedLoop is not null || _memory is null || _compactChecks || _split is not null || _tryDepth > 0 || _stack.Count != 0
-            || _code[start].Block.Kind != BlockTypeKind.Empty || _code.Count > CompactCheckInstructions)
+            || _code[start].Block.Kind != BlockTypeKind.Empty || _code.Count > VersionedFunctionMaxInstructions)
             return null;
         PrescanCheckScopes();
         int end = _matchingEnd![start];
@@ -286,7 +290,17 @@ internal sealed partial class FunctionCompiler
         if (plan.PassedFrom != int.MaxValue && firstBack <= plan.PassedFrom) return null;
         foreach (var local in plan.Inductions.Keys.ToList())
             if (plan.Inductions[local].Write >= firstBack) plan.Inductions.Remove(local);
-        return plan.Inductions.ContainsKey(plan.Governor) ? plan : null;
+        if (!plan.Inductions.ContainsKey(plan.Governor)) return null;
+        // Worth two copies only when an induction variable is read other than by its increment and the test.
+        for (int p = start + 1; p < end; p++)
+        {
+            if (_code[p].Opcode != Opcode.LocalGet || !plan.Inductions.TryGetValue((int)_code[p].Index, out var iv)) continue;
+            if (p >= plan.TestStart && p <= plan.TestPosition) continue;
+            int q = iv.Write - 1;
+            while (_code[q].Opcode == Opcode.LocalTee) q--;
+            if (p != q - 2) return plan;
+        }
+        return null;
     }
 
     /// <summary>
@@ -416,6 +430,8 @@ internal sealed partial class FunctionCompiler
         plan.BoundConst = y.Kind == OperandKind.Const ? y.Value : 0;
         plan.Op = op;
         first = Math.Min(x.First, y.First);
+        plan.TestStart = first;
+        plan.TestPosition = test;
         return true;
     }
 
