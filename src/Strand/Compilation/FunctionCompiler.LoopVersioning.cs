@@ -35,7 +35,7 @@ namespace Strand.Compilation;
 internal sealed partial class FunctionCompiler
 {
     /// <summary>Loops of more instructions than this are not versioned (their IL would be emitted twice).</summary>
-    private const int VersionedLoopMaxInstructions = 600;
+    private const int VersionedLoopMaxInstructions = 200;
     /// <summary>Instructions a function may emit twice through versioning, in all.</summary>
     private const int VersionedInstructionsPerFunction = 3_000;
     /// <summary>Functions of more instructions than this keep their loops as they are.</summary>
@@ -98,7 +98,6 @@ internal sealed partial class FunctionCompiler
         _versionedLoop = null;
         _affineLocals.Clear();
         _il.MarkLabel(guard);
-        if (Environment.GetEnvironmentVariable("STRAND_LOOPVER_DEBUG") is not null) Console.Error.WriteLine($"LOOPVER n={_code.Count} f{_definedIndex} @{plan.Start}-{plan.End} gov={plan.Governor} op={plan.Op} t={plan.TestAfterIncrement} passed={plan.PassedFrom} ivs={plan.Inductions.Count} groups={plan.Groups.Count}");
         EmitLoopGuard(plan, fast, slow);
         _il.MarkLabel(after);
         _position = plan.End;
@@ -197,11 +196,13 @@ internal sealed partial class FunctionCompiler
             case Opcode.I32Shl when _ranges.Count >= 2 && _ranges[^2].Affine is { Valid: true, BasePlusOne: 0, ConstOffset: 0, Shift: 0 } pure
                                     && _ranges[^1] is { Known: true } shift && shift.Lo == shift.Hi && shift.Lo <= 8:
                 return pure with { Shift = (int)shift.Lo };
-            case <= Opcode.Return or Opcode.Delegate or Opcode.CatchAll or Opcode.TryTable or Opcode.BrOnNull or Opcode.BrOnNonNull
-                or Opcode.BrOnCast or Opcode.BrOnCastFail:
-                _affineLocals.Clear();
+            case Opcode.GlobalGet or Opcode.GlobalSet or Opcode.Drop or Opcode.Select or Opcode.SelectTyped or Opcode.Nop or Opcode.Call
+                or Opcode.MemorySize or Opcode.MemoryGrow or (>= Opcode.I32Load and <= Opcode.I64Store32) or (>= Opcode.I32Const and <= Opcode.I64Extend32S):
                 return default;
             default:
+                // Anything else may branch, merge control flow or end reachable code (after which the compiler skips
+                // instructions without seeing them, up to a merge): the straight-line code ends here.
+                _affineLocals.Clear();
                 return default;
         }
     }
@@ -253,7 +254,9 @@ internal sealed partial class FunctionCompiler
             depth[p - start] = d;
             switch (ins.Opcode)
             {
-                case Opcode.Block or Opcode.Loop or Opcode.If:
+                case Opcode.Loop:
+                    return null; // innermost loops only: where the checks run most often, and the copies stay small
+                case Opcode.Block or Opcode.If:
                     d++;
                     break;
                 case Opcode.Br or Opcode.BrIf when ins.Index == (uint)d:

@@ -45,7 +45,15 @@ internal sealed partial class FunctionCompiler
     /// <summary>Before instruction <paramref name="ins"/> is emitted: the interval of the value it will push, if known.</summary>
     private ValueRange RangeBefore(in Instruction ins)
     {
-        if (_versionedLoop is not null && AffineBefore(in ins) is { Valid: true } affine) return new ValueRange(0, 0, false, affine);
+        if (_versionedLoop is null) return IntervalBefore(in ins);
+        // Inside a versioned loop: the interval (static bounds win where they apply) and the affine form.
+        var affine = AffineBefore(in ins);
+        var interval = IntervalBefore(in ins);
+        return affine.Valid ? interval with { Affine = affine } : interval;
+    }
+
+    private ValueRange IntervalBefore(in Instruction ins)
+    {
         switch (ins.Opcode)
         {
             case Opcode.I32Const:

@@ -101,6 +101,21 @@ public class LoopVersioningTests
               (if (i32.eq (local.get $i) (i32.const 3)) (then (local.set $a (local.get $q))))
               (i32.store8 (local.get $a) (i32.const 5))
               (local.get $n) (local.get $i) (i32.const 1) (i32.add) (local.tee $i) (i32.ne) (br_if $l)))
+          ;; an address local set just before a return_call (after which the compiler skips code up to the block's end,
+          ;; reached only by the branch around it): after the block, $a still holds $q, not $p + $i
+          (func $leave (result i32) (i32.const 0))
+          (func (export "tail_call_merge") (param $p i32) (param $q i32) (param $n i32) (result i32)
+            (local $i i32) (local $a i32)
+            (local.set $a (local.get $q))
+            (loop $l
+              (block $b
+                (br_if $b (i32.ne (local.get $i) (i32.const 1000)))
+                (local.set $a (i32.add (local.get $p) (local.get $i)))
+                (return_call $leave))
+              (global.set $iters (i32.add (global.get $iters) (i32.const 1)))
+              (i32.store8 (local.get $a) (i32.const 1))
+              (local.get $n) (local.get $i) (i32.const 1) (i32.add) (local.tee $i) (i32.ne) (br_if $l))
+            (i32.const 1))
           ;; memory.grow in the body, at the third iteration
           (func (export "grow_in_loop") (param $p i32) (param $n i32) (result i32)
             (local $i i32)
@@ -311,6 +326,18 @@ public class LoopVersioningTests
         Iterations(instance);
         AssertOutOfBounds(() => instance.Invoke("affine_local_merged", Value.I32(2000), Value.I32(65536), Value.I32(6)));
         Assert.Equal(4, Iterations(instance));
+    }
+
+    [Theory]
+    [MemberData(nameof(Memories))]
+    public void AnAddressLocalIsForgottenWhereCodeStopsBeingReachable(string memory)
+    {
+        var (instance, mem) = Load(memory);
+        Assert.Equal(1, instance.Invoke("tail_call_merge", Value.I32(0), Value.I32(500), Value.I32(5))[0].AsI32);
+        Assert.Equal((byte)1, mem.ReadByte(500));
+        Assert.Equal(5, Iterations(instance));
+        AssertOutOfBounds(() => instance.Invoke("tail_call_merge", Value.I32(0), Value.I32(65536), Value.I32(5)));
+        Assert.Equal(1, Iterations(instance));
     }
 
     [Theory]
