@@ -35,11 +35,11 @@ namespace Strand.Compilation;
 internal sealed partial class FunctionCompiler
 {
     /// <summary>Loops of more instructions than this are not versioned (their IL would be emitted twice).</summary>
-    private const int VersionedLoopMaxInstructions = 200;
+    private const int VersionedLoopMaxInstructions = 120;
     /// <summary>Instructions a function may emit twice through versioning, in all.</summary>
-    private const int VersionedInstructionsPerFunction = 3_000;
+    private const int VersionedInstructionsPerFunction = 600;
     /// <summary>Functions of more instructions than this keep their loops as they are.</summary>
-    private const int VersionedFunctionMaxInstructions = 3_000;
+    private const int VersionedFunctionMaxInstructions = 2_000;
     private int _versionedInstructions;
 
     /// <summary>An affine address <c>base + ConstOffset + (Iv &lt;&lt; Shift)</c> in the versioned loop's iteration (see the remarks above).</summary>
