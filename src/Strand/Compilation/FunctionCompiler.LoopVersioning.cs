@@ -36,6 +36,8 @@ internal sealed partial class FunctionCompiler
 {
     /// <summary>Loops of more instructions than this are not versioned (their IL would be emitted twice).</summary>
     private const int VersionedLoopMaxInstructions = 120;
+    /// <summary>Loops with fewer memory-0 loads and stores than this are not versioned.</summary>
+    private const int VersionedLoopMinAccesses = 3;
     /// <summary>Instructions a function may emit twice through versioning, in all.</summary>
     private const int VersionedInstructionsPerFunction = 600;
     /// <summary>Functions of more instructions than this keep their loops as they are.</summary>
@@ -245,7 +247,7 @@ internal sealed partial class FunctionCompiler
         int length = end - start;
         var depth = new int[length + 1];
         var backEdges = new List<int>();
-        bool accesses = false;
+        int accesses = 0;
         int d = 0;
         for (int p = start + 1; p < end; p++)
         {
@@ -269,11 +271,12 @@ internal sealed partial class FunctionCompiler
                     or Opcode.BrOnNull or Opcode.BrOnNonNull or Opcode.BrOnCast or Opcode.BrOnCastFail:
                     return null;
                 case >= Opcode.I32Load and <= Opcode.I64Store32 when ins.Memory == 0:
-                    accesses = true;
+                    accesses++;
                     break;
             }
         }
-        if (!accesses) return null;
+        // The guard costs about as much as a few iterations' checks: loops with fewer accesses gain nothing measurable.
+        if (accesses < VersionedLoopMinAccesses) return null;
 
         var plan = new LoopPlan { Start = start, End = end };
         foreach (var (local, positions) in _localWrites!)

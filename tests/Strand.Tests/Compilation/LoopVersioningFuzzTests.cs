@@ -119,6 +119,8 @@ public class LoopVersioningFuzzTests
         string counterIncrement = $"(local.set $i (i32.add (local.get $i) (i32.const {s.CounterStep})))";
         string pointerIncrement = $"(local.set $p (i32.add (local.get $p) (i32.const {s.PointerStep})))";
         body.AppendLine("(global.set $iters (i32.add (global.get $iters) (i32.const 1)))");
+        // Only loops with at least three accesses are versioned.
+        body.AppendLine("(drop (i32.load8_u (i32.const 0))) (drop (i32.load16_u (i32.const 2)))");
         body.AppendLine("(if (i32.gt_u (global.get $iters) (i32.const 3000)) (then (unreachable)))");
         if (deversion)
             body.AppendLine("(if (global.get $zero) (then (local.set $i (local.get $i)) (local.set $p (local.get $p))))");

@@ -11,7 +11,8 @@ namespace Strand.Tests.Compilation;
 /// an off-by-one end, a wrap of an i32 address or of the tested counter, a negative step, a pointer written elsewhere, a
 /// branch back before the exit test, growth in the body): those must trap "out of bounds memory access" at the exact
 /// iteration, after that iteration's earlier side effects (the global <c>$iters</c> and the stores), or, where the
-/// program is in bounds, compute the right values.
+/// program is in bounds, compute the right values. Each loop starts with two loads from constant addresses: only loops
+/// with at least three accesses are versioned.
 /// </summary>
 public class LoopVersioningTests
 {
@@ -23,6 +24,7 @@ public class LoopVersioningTests
           (func (export "tail_ptr") (param $p i32) (param $n i32) (result i32)
             (local $i i32) (local $sum i32)
             (loop $l
+              (drop (i32.load8_u (i32.const 0))) (drop (i32.load16_u (i32.const 2)))
               (global.set $iters (i32.add (global.get $iters) (i32.const 1)))
               (i32.store (local.get $p) (i32.add (i32.load (local.get $p)) (i32.const 1)))
               (local.set $sum (i32.add (local.get $sum) (i32.load (local.get $p))))
@@ -34,6 +36,7 @@ public class LoopVersioningTests
           (func (export "top_bytes") (param $p i32) (param $n i32) (result i32)
             (local $i i32) (local $a i32) (local $j i32) (local $sum i32)
             (loop $l
+              (drop (i32.load8_u (i32.const 0))) (drop (i32.load16_u (i32.const 2)))
               (block $b
                 (local.get $n) (local.get $i) (i32.ne) (br_if $b)
                 (return (local.get $sum)))
@@ -48,6 +51,7 @@ public class LoopVersioningTests
           (func (export "top_exit_read") (param $p i32) (param $n i32) (result i32)
             (local $i i32)
             (loop $l
+              (drop (i32.load8_u (i32.const 0))) (drop (i32.load16_u (i32.const 2)))
               (block $b
                 (local.get $n) (local.get $i) (i32.ne) (br_if $b)
                 (return (i32.load8_u (i32.add (local.get $p) (local.get $i)))))
@@ -61,6 +65,7 @@ public class LoopVersioningTests
             (local $sum i32)
             (block $done
               (loop $l
+                (drop (i32.load8_u (i32.const 0))) (drop (i32.load16_u (i32.const 2)))
                 (br_if $done (i32.eq (local.get $p) (local.get $end)))
                 (global.set $iters (i32.add (global.get $iters) (i32.const 1)))
                 (local.set $sum (i32.add (local.get $sum) (i32.load (local.get $p))))
@@ -71,6 +76,7 @@ public class LoopVersioningTests
           ;; a negative step: $p goes down by 4 while $n counts down to zero
           (func (export "down") (param $p i32) (param $n i32)
             (loop $l
+              (drop (i32.load8_u (i32.const 0))) (drop (i32.load16_u (i32.const 2)))
               (global.set $iters (i32.add (global.get $iters) (i32.const 1)))
               (i32.store (local.get $p) (local.get $n))
               (local.set $p (i32.add (local.get $p) (i32.const -4)))
@@ -79,6 +85,7 @@ public class LoopVersioningTests
           (func (export "wrap_base") (param $base i32) (param $i i32) (param $n i32) (result i32)
             (local $sum i32)
             (loop $l
+              (drop (i32.load8_u (i32.const 0))) (drop (i32.load16_u (i32.const 2)))
               (local.set $sum (i32.add (local.get $sum)
                 (i32.load (i32.add (local.get $base) (i32.shl (local.get $i) (i32.const 2))))))
               (local.get $i) (i32.const 1) (i32.add) (local.tee $i) (local.get $n) (i32.lt_u) (br_if $l))
@@ -87,6 +94,7 @@ public class LoopVersioningTests
           (func (export "modified") (param $p i32) (param $q i32) (param $n i32)
             (local $i i32)
             (loop $l
+              (drop (i32.load8_u (i32.const 0))) (drop (i32.load16_u (i32.const 2)))
               (global.set $iters (i32.add (global.get $iters) (i32.const 1)))
               (i32.store (local.get $p) (i32.const 1))
               (if (i32.eq (local.get $i) (i32.const 2)) (then (local.set $p (local.get $q))))
@@ -96,6 +104,7 @@ public class LoopVersioningTests
           (func (export "affine_local_merged") (param $p i32) (param $q i32) (param $n i32)
             (local $i i32) (local $a i32)
             (loop $l
+              (drop (i32.load8_u (i32.const 0))) (drop (i32.load16_u (i32.const 2)))
               (global.set $iters (i32.add (global.get $iters) (i32.const 1)))
               (local.set $a (i32.add (local.get $p) (local.get $i)))
               (if (i32.eq (local.get $i) (i32.const 3)) (then (local.set $a (local.get $q))))
@@ -108,6 +117,7 @@ public class LoopVersioningTests
             (local $i i32) (local $a i32)
             (local.set $a (local.get $q))
             (loop $l
+              (drop (i32.load8_u (i32.const 0))) (drop (i32.load16_u (i32.const 2)))
               (block $b
                 (br_if $b (i32.ne (local.get $i) (i32.const 1000)))
                 (local.set $a (i32.add (local.get $p) (local.get $i)))
@@ -120,6 +130,7 @@ public class LoopVersioningTests
           (func (export "grow_in_loop") (param $p i32) (param $n i32) (result i32)
             (local $i i32)
             (loop $l
+              (drop (i32.load8_u (i32.const 0))) (drop (i32.load16_u (i32.const 2)))
               (if (i32.eq (local.get $i) (i32.const 2)) (then (drop (memory.grow (i32.const 1)))))
               (global.set $iters (i32.add (global.get $iters) (i32.const 1)))
               (i32.store (local.get $p) (i32.add (local.get $i) (i32.const 100)))
@@ -130,6 +141,7 @@ public class LoopVersioningTests
           (func (export "early_back") (param $p i32) (param $n i32)
             (local $i i32)
             (loop $l
+              (drop (i32.load8_u (i32.const 0))) (drop (i32.load16_u (i32.const 2)))
               (local.set $i (i32.add (local.get $i) (i32.const 1)))
               (br_if $l (i32.lt_u (local.get $i) (i32.const 4)))
               (block $b
@@ -141,6 +153,7 @@ public class LoopVersioningTests
           ;; the tested counter wraps past 2^32 and keeps the loop going ("i + 8 <u n")
           (func (export "gov_wrap") (param $p i32) (param $i i32) (param $n i32)
             (loop $l
+              (drop (i32.load8_u (i32.const 0))) (drop (i32.load16_u (i32.const 2)))
               (global.set $iters (i32.add (global.get $iters) (i32.const 1)))
               (i32.store (local.get $p) (local.get $i))
               (local.set $p (i32.add (local.get $p) (i32.const 4)))
@@ -149,6 +162,7 @@ public class LoopVersioningTests
           (func (export "after_inc") (param $p i32) (param $n i32) (result i32)
             (local $i i32) (local $sum i32)
             (loop $l
+              (drop (i32.load8_u (i32.const 0))) (drop (i32.load16_u (i32.const 2)))
               (local.set $i (i32.add (local.get $i) (i32.const 1)))
               (global.set $iters (i32.add (global.get $iters) (i32.const 1)))
               (local.set $sum (i32.add (local.get $sum) (i32.load8_u (i32.add (local.get $p) (local.get $i)))))
@@ -159,6 +173,7 @@ public class LoopVersioningTests
             (local $i i32)
             (block $found
               (loop $l
+                (drop (i32.load8_u (i32.const 0))) (drop (i32.load16_u (i32.const 2)))
                 (br_if $found (i32.eqz (i32.load8_u offset=1 (i32.add (local.get $p) (local.get $i)))))
                 (global.set $iters (i32.add (global.get $iters) (i32.const 1)))
                 (local.get $i) (i32.const 1) (i32.add) (local.tee $i) (local.get $n) (i32.lt_u) (br_if $l)))
@@ -166,11 +181,13 @@ public class LoopVersioningTests
           ;; signed counting up with "i <s n" and a descending pointer with "i >u n"
           (func (export "signed_up") (param $p i32) (param $i i32) (param $n i32)
             (loop $l
+              (drop (i32.load8_u (i32.const 0))) (drop (i32.load16_u (i32.const 2)))
               (global.set $iters (i32.add (global.get $iters) (i32.const 1)))
               (i32.store16 offset=2 (i32.add (local.get $p) (i32.shl (local.get $i) (i32.const 1))) (local.get $i))
               (local.get $i) (i32.const 1) (i32.add) (local.tee $i) (local.get $n) (i32.lt_s) (br_if $l)))
           (func (export "gt_down") (param $p i32) (param $i i32) (param $n i32)
             (loop $l
+              (drop (i32.load8_u (i32.const 0))) (drop (i32.load16_u (i32.const 2)))
               (global.set $iters (i32.add (global.get $iters) (i32.const 1)))
               (i32.store8 (i32.add (local.get $p) (local.get $i)) (i32.const 3))
               (local.get $i) (i32.const -1) (i32.add) (local.tee $i) (local.get $n) (i32.gt_u) (br_if $l))))
