@@ -383,11 +383,46 @@ internal static class FunctionSplitter
             bool loop = false;
             for (int i = start; i < end && inLoop && !loop; i++) loop = code[i].Opcode == Opcode.Loop;
             if (inLoop && !loop && !loopFree) return false;
+            if (inLoop && loopFree && Exits(start, end) > MaxCaseExits) return false;
             for (int i = start; i < end; i++)
                 if (code[i].Opcode is Opcode.Try or Opcode.TryTable or Opcode.Catch or Opcode.CatchAll or Opcode.Delegate
                     or Opcode.Rethrow or Opcode.ReturnCall or Opcode.ReturnCallIndirect or Opcode.ReturnCallRef)
                     return false;
             return true;
+        }
+
+        /// <summary>
+        /// A loop-free run inside a loop with more exits than this is not outlined: it is (or holds) the dispatch of an
+        /// interpreter loop, run at every iteration (its switch's <c>br_table</c> branches to every case), while a case
+        /// leaves to the loop's head and a few shared error paths.
+        /// </summary>
+        private const int MaxCaseExits = 8;
+
+        /// <summary>The distinct labels outside [start, end) that branches in it target (stopping past <see cref="MaxCaseExits"/>).</summary>
+        private int Exits(int start, int end)
+        {
+            var exits = new HashSet<long>();
+            int n = 0;
+            void Add(uint depth)
+            {
+                if (depth >= n) exits.Add(depth - n); // relative to the run's level
+            }
+            for (int i = start; i < end && exits.Count <= MaxCaseExits; i++)
+            {
+                var ins = code[i];
+                switch (ins.Opcode)
+                {
+                    case Opcode.Block or Opcode.Loop or Opcode.If: n++; break;
+                    case Opcode.End: n--; break;
+                    case Opcode.Br or Opcode.BrIf or Opcode.BrOnNull or Opcode.BrOnNonNull or Opcode.BrOnCast or Opcode.BrOnCastFail: Add(ins.Index); break;
+                    case Opcode.BrTable:
+                        foreach (var l in ins.Labels!) Add(l);
+                        Add(ins.Index);
+                        break;
+                    case Opcode.Return: exits.Add(-1); break;
+                }
+            }
+            return exits.Count;
         }
 
         private sealed class Analysis
