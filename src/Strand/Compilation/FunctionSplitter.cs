@@ -113,7 +113,10 @@ internal static class FunctionSplitter
         var liveness = LocalLiveness.Compute(code, type.Params.Length + locals.Length);
         // Regions inside a loop must hold a loop of their own; when no such split fits (an interpreter loop: a loop around
         // a switch whose cases do not loop), the cases themselves are outlined, largest first, the small ones left inline.
-        return Attempts(loopFree: false) ?? Attempts(loopFree: true);
+        if (Attempts(loopFree: false) is { } split) return split;
+        if (Attempts(loopFree: true) is not { } cases) return null;
+        cases.HotCases = true;
+        return cases;
 
         Result? Attempts(bool loopFree)
         {
@@ -168,6 +171,11 @@ internal static class FunctionSplitter
         public required List<Region> Regions { get; init; }
         /// <summary>Region r is called as function index <see cref="CallBase"/> + r.</summary>
         public required uint CallBase { get; init; }
+        /// <summary>
+        /// The regions include loop-free runs inside a loop (the cases of an interpreter loop, called at every iteration
+        /// that runs them): their methods are compiled fully optimised on first call, without tier-0.
+        /// </summary>
+        public bool HotCases { get; set; }
     }
 
     /// <summary>

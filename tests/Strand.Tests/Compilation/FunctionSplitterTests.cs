@@ -259,4 +259,71 @@ public class FunctionSplitterTests
             Assert.Equal(expected, Run(new Linker().Instantiate(split), "big", Value.I32(n)));
         }
     }
+    /// <summary>
+    /// An interpreter loop (a loop around a <c>br_table</c> over 64 loop-free cases, like SQLite's
+    /// <c>sqlite3VdbeExec</c>) over the JIT's limits is split into cases: the dispatch stays in the outer function, some
+    /// cases are outlined (copying only the locals live at their entry and after them: the temporaries $t0..$t2 are
+    /// reused by every case), and every run gives what the unsplit function gives: values, an early exit to the loop's
+    /// end, a return from inside a case, a jump of the program counter and a division trap inside a case.
+    /// </summary>
+    [Fact]
+    public void InterpreterLoopIsSplitIntoCases()
+    {
+        const int cases = 64;
+        var wat = new StringBuilder("(module (memory (export \"mem\") 1)\n(data (i32.const 0) \"");
+        uint seed = 12345;
+        for (int i = 0; i < 4096; i++)
+        {
+            seed = seed * 1103515245 + 12345;
+            wat.Append($"\\{(seed >> 16) & 0xFF:x2}");
+        }
+        wat.Append("\")\n");
+        wat.Append("(func (export \"run\") (param $prog i32) (param $n i32) (result i64)\n");
+        wat.Append("(local $pc i32) (local $acc i64) (local $op i32) (local $t0 i32) (local $t1 i32) (local $t2 i64) (local $steps i32)\n");
+        wat.Append("(block $done (loop $next\n");
+        wat.Append("(br_if $done (i32.ge_u (local.get $steps) (local.get $n)))\n");
+        wat.Append("(local.set $steps (i32.add (local.get $steps) (i32.const 1)))\n");
+        wat.Append("(local.set $op (i32.load8_u (i32.and (i32.add (local.get $prog) (local.get $pc)) (i32.const 4095))))\n");
+        wat.Append("(local.set $pc (i32.add (local.get $pc) (i32.const 1)))\n");
+        for (int k = cases - 1; k >= 0; k--) wat.Append($"(block $c{k}\n");
+        wat.Append("(br_table");
+        for (int k = 0; k < cases; k++) wat.Append($" $c{k}");
+        wat.Append(" $done (i32.rem_u (local.get $op) (i32.const " + cases + ")))\n");
+        for (int k = 0; k < cases; k++)
+        {
+            wat.Append($") ;; case {k}\n");
+            wat.Append($"(local.set $t0 (i32.load offset={k * 8 % 4000} (i32.const 0)))\n");
+            wat.Append($"(local.set $t1 (i32.add (local.get $t0) (i32.const {k})))\n");
+            for (int m = 0; m < 12; m++)
+            {
+                wat.Append($"(i32.store offset={(k * 12 + m) * 4 % 4000} (i32.const 0) (i32.xor (local.get $t1) (i32.load offset={(k * 7 + m) * 4 % 4000} (i32.const 0))))\n");
+                wat.Append($"(local.set $t1 (i32.add (local.get $t1) (i32.rotl (local.get $t0) (i32.const {m}))))\n");
+            }
+            wat.Append("(local.set $t2 (i64.extend_i32_u (local.get $t1)))\n");
+            wat.Append("(local.set $acc (i64.add (i64.mul (local.get $acc) (i64.const 31)) (local.get $t2)))\n");
+            if (k % 10 == 3) wat.Append($"(br_if $done (i32.eq (i32.and (local.get $t1) (i32.const 63)) (i32.const {k})))\n");
+            if (k % 10 == 5) wat.Append("(local.set $pc (i32.and (local.get $t1) (i32.const 255)))\n");
+            if (k == 7) wat.Append("(if (i32.eq (i32.and (local.get $t1) (i32.const 31)) (i32.const 7)) (then (return (i64.sub (i64.const 0) (local.get $acc)))))\n");
+            if (k == 9) wat.Append("(local.set $t0 (i32.div_u (local.get $t0) (i32.and (local.get $t1) (i32.const 1))))\n");
+            wat.Append("(br $next)\n");
+        }
+        wat.Append("))\n(i64.add (local.get $acc) (i64.extend_i32_u (local.get $pc)))))");
+        var (plain, unsplit) = Compile(wat.ToString(), int.MaxValue);
+        var (split, count) = Compile(wat.ToString(), null);
+        Assert.Equal(0, unsplit);
+        Assert.Equal(1, count);
+        int regions = split.Compiled.SplitFunctions.Single().Value;
+        Assert.InRange(regions, 2, cases - 1); // the small cases (here: the last outlined ones) stay inline
+        var outcomes = new List<string>();
+        foreach (int prog in new[] { 0, 100, 1000, 2222 })
+            foreach (int n in new[] { 0, 1, 10, 100, 1000, 20000 })
+            {
+                string expected = Run(new Linker().Instantiate(plain), "run", Value.I32(prog), Value.I32(n));
+                Assert.Equal(expected, Run(new Linker().Instantiate(split), "run", Value.I32(prog), Value.I32(n)));
+                outcomes.Add(expected);
+            }
+        // The runs did real work: distinct values, and the trap inside a case happened.
+        Assert.True(outcomes.Distinct().Count() > 10, string.Join(" | ", outcomes));
+        Assert.True(outcomes.Contains("trap: integer divide by zero"), string.Join(" | ", outcomes));
+    }
 }
