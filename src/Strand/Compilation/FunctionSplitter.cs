@@ -120,35 +120,37 @@ internal static class FunctionSplitter
 
         Result? Attempts(bool loopFree)
         {
-        int units = startUnits;
-        Result? firstHardFit = null;
-        double previousOuter = double.MaxValue;
-        for (int attempt = 0; attempt < 3 && units >= 200; attempt++, units = units / 2)
-        {
-            // Outlined cases are calls on the interpreter's hot path: the outer function keeps as many as fit (its size
-            // stays the first try's) while only the regions' size limit shrinks.
-            var split = TrySplit(module, definedIndex, code, units, heights: heights, liveness: liveness, loopFree: loopFree,
-                outerUnits: loopFree ? startUnits : units);
-            if (split is null) break;
-            var outer = FunctionCompiler.Measure(module, unit, definedIndex, type, locals, code, split);
-            double outerOver = HardOvershoot(outer);
-            // Smaller regions leave more in the outer function when the big runs are loop-free code inside a loop (see
-            // Outlinable): once the outer function stops shrinking, no smaller size will fit.
-            if (outerOver > 1 && outerOver >= previousOuter) break;
-            previousOuter = outerOver;
-            bool hardFit = outerOver <= 1, softFit = SoftOvershoot(outer) <= 1;
-            if (Trace) Console.Error.WriteLine($"split:   {units} units{(loopFree ? " (loop-free cases)" : "")}: {split.Regions.Count} regions, outer {outer.Bytes} B, {outer.Instructions} ins, {outer.Blocks} bb, {outer.LocalRefs} refs, {outer.InlineLocals} inl");
-            foreach (var region in split.Regions)
+            int units = startUnits;
+            // Outlined cases are calls on the interpreter's hot path: the outer function keeps as many as fit under the
+            // hard limits (its target shrinks only if it does not fit), while the regions' size limit halves.
+            int outerUnits = (int)(total / hard);
+            Result? firstHardFit = null;
+            double previousOuter = double.MaxValue;
+            for (int attempt = 0; attempt < 3 && units >= 200; attempt++, units = units / 2)
             {
-                var r = FunctionCompiler.Measure(module, unit, definedIndex, region.Type, region.Locals, region.Code, region: true);
-                if (Trace) Console.Error.WriteLine($"split:     region {r.Bytes} B, {r.Instructions} ins, {r.Blocks} bb, {r.LocalRefs} refs, {r.Locals} loc, {r.InlineLocals} inl, {region.Type.Params.Length} locals in, {region.Type.Results.Length} out, at 0x{region.Code[0].Offset:x}, {region.Code.Count} wasm ins, {region.Code.Sum(i => (long)Weight(i))} units");
-                hardFit &= HardOvershoot(r) <= 1;
-                softFit &= SoftOvershoot(r) <= 1;
+                var split = TrySplit(module, definedIndex, code, units, heights: heights, liveness: liveness, loopFree: loopFree,
+                    outerUnits: loopFree ? outerUnits : units);
+                if (split is null) break;
+                var outer = FunctionCompiler.Measure(module, unit, definedIndex, type, locals, code, split);
+                double outerOver = HardOvershoot(outer);
+                // Smaller regions leave more in the outer function when the big runs are loop-free code inside a loop (see
+                // Outlinable): once the outer function stops shrinking, no smaller size will fit.
+                if (!loopFree && outerOver > 1 && outerOver >= previousOuter) break;
+                previousOuter = outerOver;
+                bool hardFit = outerOver <= 1, softFit = SoftOvershoot(outer) <= 1;
+                if (Trace) Console.Error.WriteLine($"split:   {units} units{(loopFree ? $" (loop-free cases, outer {outerUnits})" : "")}: {split.Regions.Count} regions, outer {outer.Bytes} B, {outer.Instructions} ins, {outer.Blocks} bb, {outer.LocalRefs} refs, {outer.InlineLocals} inl");
+                if (loopFree && outerOver > 1) outerUnits = (int)(outerUnits / outerOver * 0.95);
+                foreach (var region in split.Regions)
+                {
+                    var r = FunctionCompiler.Measure(module, unit, definedIndex, region.Type, region.Locals, region.Code, region: true);
+                    if (Trace) Console.Error.WriteLine($"split:     region {r.Bytes} B, {r.Instructions} ins, {r.Blocks} bb, {r.LocalRefs} refs, {r.Locals} loc, {r.InlineLocals} inl, {region.Type.Params.Length} locals in, {region.Type.Results.Length} out, at 0x{region.Code[0].Offset:x}, {region.Code.Count} wasm ins, {region.Code.Sum(i => (long)Weight(i))} units");
+                    hardFit &= HardOvershoot(r) <= 1;
+                    softFit &= SoftOvershoot(r) <= 1;
+                }
+                if (hardFit && softFit) return split;
+                if (hardFit) firstHardFit ??= split;
             }
-            if (hardFit && softFit) return split;
-            if (hardFit) firstHardFit ??= split;
-        }
-        return firstHardFit;
+            return firstHardFit;
         }
     }
 
@@ -529,7 +531,6 @@ internal static class FunctionSplitter
                             extra.Add(t);
                         }
                     regions.Add(BuildRegion(c, a, localTypes));
-                    if (Trace && Environment.GetEnvironmentVariable("STRAND_SPLIT_DEBUG") is not null) Console.Error.WriteLine($"cand {c.Start}..{c.End} size {c.Size} exits {a.Exits.Count} code {regions[^1].Code.Count}");
                     EmitCallSite(outer, c, a, callBase + (uint)(regions.Count - 1), codeLocal, carriedLocal, offset);
                     i = c.End - 1;
                     next++;
