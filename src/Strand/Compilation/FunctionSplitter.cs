@@ -16,13 +16,17 @@ namespace Strand.Compilation;
 /// <item>A <em>region</em> is a run of whole instructions inside one block body that starts and ends with the body's
 /// operand stack empty (heights from the validator), contains no exception-handling construct and no tail call, and is
 /// not inside a <c>try</c>/<c>try_table</c>. Such a run neither consumes nor produces operands.</item>
-/// <item>The region becomes a function whose parameters are the wasm locals it uses (copied in) and whose results are
-/// an exit code, the locals it writes (copied out) and the values its exits carry. Each label outside the region that
+/// <item>The region becomes a function whose parameters are the wasm locals it reads that are live at its entry (copied
+/// in) and whose results are an exit code, the locals it writes that are live where it leaves (copied out;
+/// <see cref="LocalLiveness"/>) and the values its exits carry. Each label outside the region that
 /// it branches to (and <c>return</c>) is an <em>exit</em>: inside the region function such a branch targets a wrapper
 /// block, after which the function returns the exit's number. Exits carry at most one value.</item>
 /// <item>The outer function calls it (a call with a synthetic function index, <see cref="FunctionCompiler"/>'s
 /// outlined-call hook), stores the results back into its locals, and dispatches on the exit code with a
 /// <c>br_table</c> to stubs that redo the branch (or <c>return</c>) from the region's position.</item>
+/// <item>Inside a loop, a region must hold a loop of its own, except in an interpreter loop (a loop around a switch whose
+/// cases do not loop), when no other split fits: then the cases with at most <see cref="Splitter.MaxCaseExits"/> exits
+/// are outlined, largest first, the dispatch and the small cases staying in the outer function.</item>
 /// </list>
 /// <para>
 /// Traps and exceptions propagate out of the region's method unchanged (no region is inside a handler, so an
@@ -409,7 +413,7 @@ internal static class FunctionSplitter
         /// interpreter loop, run at every iteration (its switch's <c>br_table</c> branches to every case), while a case
         /// leaves to the loop's head and a few shared error paths.
         /// </summary>
-        private const int MaxCaseExits = 8;
+        public const int MaxCaseExits = 8;
 
         /// <summary>The distinct labels outside [start, end) that branches in it target (stopping past <see cref="MaxCaseExits"/>).</summary>
         private int Exits(int start, int end)

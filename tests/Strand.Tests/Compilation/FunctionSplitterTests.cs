@@ -266,10 +266,12 @@ public class FunctionSplitterTests
     /// reused by every case), and every run gives what the unsplit function gives: values, an early exit to the loop's
     /// end, a return from inside a case, a jump of the program counter and a division trap inside a case.
     /// </summary>
-    [Fact]
-    public void InterpreterLoopIsSplitIntoCases()
+    private const int InterpreterCases = 64;
+
+    /// <summary>The interpreter of <see cref="InterpreterLoopIsSplitIntoCases"/>: export "run" (program offset, steps) → i64.</summary>
+    private static string InterpreterWat()
     {
-        const int cases = 64;
+        const int cases = InterpreterCases;
         var wat = new StringBuilder("(module (memory (export \"mem\") 1)\n(data (i32.const 0) \"");
         uint seed = 12345;
         for (int i = 0; i < 4096; i++)
@@ -308,8 +310,16 @@ public class FunctionSplitterTests
             wat.Append("(br $next)\n");
         }
         wat.Append("))\n(i64.add (local.get $acc) (i64.extend_i32_u (local.get $pc)))))");
-        var (plain, unsplit) = Compile(wat.ToString(), int.MaxValue);
-        var (split, count) = Compile(wat.ToString(), null);
+        return wat.ToString();
+    }
+
+    [Fact]
+    public void InterpreterLoopIsSplitIntoCases()
+    {
+        const int cases = InterpreterCases;
+        string wat = InterpreterWat();
+        var (plain, unsplit) = Compile(wat, int.MaxValue);
+        var (split, count) = Compile(wat, null);
         Assert.Equal(0, unsplit);
         Assert.Equal(1, count);
         int regions = split.Compiled.SplitFunctions.Single().Value;
@@ -325,5 +335,25 @@ public class FunctionSplitterTests
         // The runs did real work: distinct values, and the trap inside a case happened.
         Assert.True(outcomes.Distinct().Count() > 10, string.Join(" | ", outcomes));
         Assert.True(outcomes.Contains("trap: integer divide by zero"), string.Join(" | ", outcomes));
+    }
+
+    /// <summary>
+    /// Code for a ReadyToRun image keeps the interpreter's cases inline (crossgen2 never compiles with MinOpts, so the
+    /// whole function is optimised there); the same module's JIT-compiled portable assembly outlines them.
+    /// </summary>
+    [Fact]
+    public void InterpreterCasesStayInlineForReadyToRun()
+    {
+        static int Regions(bool forReadyToRun)
+        {
+            var module = Module.Compile(WatParser.ParseModule(InterpreterWat()), new CompileOptions { SplitUnits = null });
+            module.Compiled.ForReadyToRun = forReadyToRun;
+            using var pe = new System.Reflection.PortableExecutable.PEReader(
+                System.Collections.Immutable.ImmutableArray.Create(module.Compiled.EmitPortableAssembly()));
+            var metadata = System.Reflection.Metadata.PEReaderExtensions.GetMetadataReader(pe);
+            return metadata.MethodDefinitions.Count(h => metadata.GetString(metadata.GetMethodDefinition(h).Name).Contains("_r"));
+        }
+        Assert.InRange(Regions(forReadyToRun: false), 2, InterpreterCases - 1);
+        Assert.Equal(0, Regions(forReadyToRun: true));
     }
 }
