@@ -120,7 +120,7 @@ internal static class FunctionSplitter
         if (Attempts(loopFree: false) is { } split) return split;
         // crossgen2 never compiles a method with MinOpts: in a ReadyToRun image the whole function is optimised, and
         // outlined cases would only add calls (the SQLite shell from a ReadyToRun cache: 0.50 s of CPU whole, 0.55 split).
-        if (module.ForReadyToRun) return null;
+        if (module.ForReadyToRun || !HasDispatch(code)) return null;
         if (Attempts(loopFree: true) is not { } cases) return null;
         cases.HotCases = true;
         return cases;
@@ -159,6 +159,34 @@ internal static class FunctionSplitter
             }
             return firstHardFit;
         }
+    }
+
+    /// <summary>A <c>br_table</c> with this many distinct targets inside a loop makes the loop an interpreter's.</summary>
+    private const int MinDispatchTargets = 16;
+
+    /// <summary>
+    /// Whether <paramref name="code"/> has an interpreter loop: a loop holding a <c>br_table</c> with at least
+    /// <see cref="MinDispatchTargets"/> distinct targets (a switch over opcodes). Other big loops with loop-free bodies
+    /// (yosys has a dozen) are left to MinOpts: outlining their code would cost first runs the optimised compilation
+    /// of many regions that mostly run a few times.
+    /// </summary>
+    private static bool HasDispatch(List<Instruction> code)
+    {
+        int loops = 0;
+        var open = new Stack<bool>();
+        foreach (var ins in code)
+        {
+            switch (ins.Opcode)
+            {
+                case Opcode.Block or Opcode.If or Opcode.Try or Opcode.TryTable: open.Push(false); break;
+                case Opcode.Loop: open.Push(true); loops++; break;
+                case Opcode.End when open.Count > 0: if (open.Pop()) loops--; break;
+                case Opcode.BrTable when loops > 0 && ins.Labels!.Length + 1 >= MinDispatchTargets:
+                    if (ins.Labels.Append(ins.Index).Distinct().Count() >= MinDispatchTargets) return true;
+                    break;
+            }
+        }
+        return false;
     }
 
     /// <summary>Regions with fewer locals than this are outlined; more would make a costly call (each is copied in and out).</summary>
