@@ -179,6 +179,15 @@ public class FunctionSplitterTests
         return (module, module.Compiled.SplitFunctions.Count);
     }
 
+    /// <summary>Compiled with the default plan (split only when the JIT would not optimise), whatever STRAND_SPLIT_UNITS says.</summary>
+    private static (Module Module, int SplitFunctions) CompileByDefault(string wat)
+    {
+        var module = Module.Compile(WatParser.ParseModule(wat));
+        module.Compiled.SplitUnits = null;
+        module.GenerateAllCode();
+        return (module, module.Compiled.SplitFunctions.Count);
+    }
+
     private static List<string> Calls(Module module)
     {
         var results = new List<string>();
@@ -249,7 +258,7 @@ public class FunctionSplitterTests
         }
         wat.Append(")\n(i32.add (local.get $s) (i32.wrap_i64 (local.get $t)))))");
         var (plain, unsplit) = Compile(wat.ToString(), int.MaxValue);
-        var (split, count) = Compile(wat.ToString(), null);
+        var (split, count) = CompileByDefault(wat.ToString());
         Assert.Equal(0, unsplit);
         Assert.Equal(1, count);
         Assert.True(split.Compiled.SplitFunctions[0] >= 2);
@@ -319,7 +328,7 @@ public class FunctionSplitterTests
         const int cases = InterpreterCases;
         string wat = InterpreterWat();
         var (plain, unsplit) = Compile(wat, int.MaxValue);
-        var (split, count) = Compile(wat, null);
+        var (split, count) = CompileByDefault(wat);
         Assert.Equal(0, unsplit);
         Assert.Equal(1, count);
         int regions = split.Compiled.SplitFunctions.Single().Value;
@@ -346,7 +355,8 @@ public class FunctionSplitterTests
     {
         static int Regions(bool forReadyToRun)
         {
-            var module = Module.Compile(WatParser.ParseModule(InterpreterWat()), new CompileOptions { SplitUnits = null });
+            var module = Module.Compile(WatParser.ParseModule(InterpreterWat()));
+            module.Compiled.SplitUnits = null; // the default plan, also under STRAND_SPLIT_UNITS
             module.Compiled.ForReadyToRun = forReadyToRun;
             using var pe = new System.Reflection.PortableExecutable.PEReader(
                 System.Collections.Immutable.ImmutableArray.Create(module.Compiled.EmitPortableAssembly()));
