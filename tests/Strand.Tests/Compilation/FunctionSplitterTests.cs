@@ -277,11 +277,18 @@ public class FunctionSplitterTests
     /// </summary>
     private const int InterpreterCases = 64;
 
-    /// <summary>The interpreter of <see cref="InterpreterLoopIsSplitIntoCases"/>: export "run" (program offset, steps) → i64.</summary>
-    private static string InterpreterWat()
+    /// <summary>
+    /// The interpreter of <see cref="InterpreterLoopIsSplitIntoCases"/>: export "run" (program offset, steps) → i64. With
+    /// <paramref name="guarantees"/>, "run" takes a third parameter, a mode: 1 makes every case first call "run" again
+    /// with the same arguments (endless recursion through whichever case runs first), 2 calls the import env.started
+    /// first and never ends (the early exits, the return and the trap only happen in mode 0).
+    /// </summary>
+    private static string InterpreterWat(bool guarantees = false)
     {
         const int cases = InterpreterCases;
-        var wat = new StringBuilder("(module (memory (export \"mem\") 1)\n(data (i32.const 0) \"");
+        var wat = new StringBuilder("(module\n");
+        if (guarantees) wat.Append("(import \"env\" \"started\" (func $started))\n");
+        wat.Append("(memory (export \"mem\") 1)\n(data (i32.const 0) \"");
         uint seed = 12345;
         for (int i = 0; i < 4096; i++)
         {
@@ -289,8 +296,10 @@ public class FunctionSplitterTests
             wat.Append($"\\{(seed >> 16) & 0xFF:x2}");
         }
         wat.Append("\")\n");
-        wat.Append("(func (export \"run\") (param $prog i32) (param $n i32) (result i64)\n");
+        wat.Append($"(func $run (export \"run\") (param $prog i32) (param $n i32) {(guarantees ? "(param $mode i32) " : "")}(result i64)\n");
         wat.Append("(local $pc i32) (local $acc i64) (local $op i32) (local $t0 i32) (local $t1 i32) (local $t2 i64) (local $steps i32)\n");
+        if (guarantees) wat.Append("(if (i32.eq (local.get $mode) (i32.const 2)) (then (call $started)))\n");
+        string Gated(string code) => guarantees ? $"(if (i32.eqz (local.get $mode)) (then {code}))\n" : code + "\n";
         wat.Append("(block $done (loop $next\n");
         wat.Append("(br_if $done (i32.ge_u (local.get $steps) (local.get $n)))\n");
         wat.Append("(local.set $steps (i32.add (local.get $steps) (i32.const 1)))\n");
@@ -303,6 +312,8 @@ public class FunctionSplitterTests
         for (int k = 0; k < cases; k++)
         {
             wat.Append($") ;; case {k}\n");
+            if (guarantees)
+                wat.Append("(if (i32.eq (local.get $mode) (i32.const 1)) (then (drop (call $run (local.get $prog) (local.get $n) (local.get $mode)))))\n");
             wat.Append($"(local.set $t0 (i32.load offset={k * 8 % 4000} (i32.const 0)))\n");
             wat.Append($"(local.set $t1 (i32.add (local.get $t0) (i32.const {k})))\n");
             for (int m = 0; m < 12; m++)
@@ -312,10 +323,10 @@ public class FunctionSplitterTests
             }
             wat.Append("(local.set $t2 (i64.extend_i32_u (local.get $t1)))\n");
             wat.Append("(local.set $acc (i64.add (i64.mul (local.get $acc) (i64.const 31)) (local.get $t2)))\n");
-            if (k % 10 == 3) wat.Append($"(br_if $done (i32.eq (i32.and (local.get $t1) (i32.const 63)) (i32.const {k})))\n");
+            if (k % 10 == 3) wat.Append(Gated($"(br_if $done (i32.eq (i32.and (local.get $t1) (i32.const 63)) (i32.const {k})))"));
             if (k % 10 == 5) wat.Append("(local.set $pc (i32.and (local.get $t1) (i32.const 255)))\n");
-            if (k == 7) wat.Append("(if (i32.eq (i32.and (local.get $t1) (i32.const 31)) (i32.const 7)) (then (return (i64.sub (i64.const 0) (local.get $acc)))))\n");
-            if (k == 9) wat.Append("(local.set $t0 (i32.div_u (local.get $t0) (i32.and (local.get $t1) (i32.const 1))))\n");
+            if (k == 7) wat.Append(Gated("(if (i32.eq (i32.and (local.get $t1) (i32.const 31)) (i32.const 7)) (then (return (i64.sub (i64.const 0) (local.get $acc)))))"));
+            if (k == 9) wat.Append(Gated("(local.set $t0 (i32.div_u (local.get $t0) (i32.and (local.get $t1) (i32.const 1))))"));
             wat.Append("(br $next)\n");
         }
         wat.Append("))\n(i64.add (local.get $acc) (i64.extend_i32_u (local.get $pc)))))");
@@ -365,5 +376,38 @@ public class FunctionSplitterTests
         }
         Assert.InRange(Regions(forReadyToRun: false), 2, InterpreterCases - 1);
         Assert.Equal(0, Regions(forReadyToRun: true));
+    }
+
+    /// <summary>
+    /// Inside outlined cases the guarantees hold: endless recursion through a case (each run's first case calls "run"
+    /// again, and the first cases of the 24 programs tried include outlined and inline ones) ends in "call stack
+    /// exhausted", and an interpreter that never ends is interrupted by the host.
+    /// </summary>
+    [Fact]
+    public void InterpreterCasesKeepStackAndInterruptGuarantees()
+    {
+        var (module, count) = CompileByDefault(InterpreterWat(guarantees: true));
+        Assert.Equal(1, count);
+        using var running = new ManualResetEventSlim();
+        var instance = new Linker().DefineFunction("env", "started", (Action)(() => running.Set())).Instantiate(module);
+        int throughRegions = 0;
+        foreach (int prog in Enumerable.Range(0, 24).Select(p => p * 37))
+        {
+            var e = Wasm.OnThread(1 << 20, () => instance.Invoke("run", Value.I32(prog), Value.I32(1000), Value.I32(1)));
+            Assert.Equal(TrapCode.CallStackExhausted, Assert.IsType<TrapException>(e).Code);
+            if (System.Text.RegularExpressions.Regex.IsMatch(e!.StackTrace ?? "", @"f\d+(_body)?_r\d+")) throughRegions++;
+        }
+        Assert.InRange(throughRegions, 1, 23); // the recursion went through outlined cases and through inline ones
+        Exception? caught = null;
+        var worker = new Thread(() =>
+        {
+            try { instance.Invoke("run", Value.I32(0), Value.I32(-1), Value.I32(2)); }
+            catch (Exception e) { caught = e; }
+        }) { IsBackground = true };
+        worker.Start();
+        Assert.True(running.Wait(TimeSpan.FromSeconds(30)));
+        instance.RequestInterrupt();
+        Assert.True(worker.Join(TimeSpan.FromSeconds(30)), "the interpreter loop was not interrupted");
+        Assert.Equal(TrapCode.Interrupted, Assert.IsType<TrapException>(caught).Code);
     }
 }
