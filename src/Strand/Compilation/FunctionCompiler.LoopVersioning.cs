@@ -273,6 +273,10 @@ internal sealed partial class FunctionCompiler
                 case >= Opcode.I32Load and <= Opcode.I64Store32 when ins.Memory == 0:
                     accesses++;
                     break;
+                case Opcode.Call or Opcode.CallIndirect or Opcode.CallRef:
+                    // A loop that calls: its iterations are long, its checks a small part of them (measured: versioning
+                    // such loops made rust-html-rewriter slower).
+                    return null;
             }
         }
         // The guard costs about as much as a few iterations' checks: loops with fewer accesses gain nothing measurable.
