@@ -30,7 +30,8 @@ namespace Strand.Compilation;
 /// code; in the unchecked copy an access through such a value skips its check and records its group, which the guard
 /// tests (<see cref="LoopGuards.Fits"/>). Memory never shrinks, so a guard passed at entry holds for the whole loop,
 /// whatever the body calls or grows, on a shared memory too. The guard fails (the checked copy runs, trapping exactly
-/// where the program does) whenever it cannot prove every group in bounds.
+/// where the program does) whenever it cannot prove every group in bounds. Only innermost loops without calls, with a
+/// few accesses, in small functions are versioned (the limits below): elsewhere the second copy cost more than it saved.
 /// </remarks>
 internal sealed partial class FunctionCompiler
 {
