@@ -44,8 +44,6 @@ internal sealed partial class FunctionCompiler
     /// <summary>Functions of more instructions than this keep their loops as they are.</summary>
     private const int VersionedFunctionMaxInstructions = 2_000;
     private int _versionedInstructions;
-    /// <summary>Iterations a versioned loop runs checked before its guard decides (the guard costs about as much as a few iterations' checks).</summary>
-    private const int GuardedLoopWarmup = 4;
 
     /// <summary>An affine address <c>base + ConstOffset + (Iv &lt;&lt; Shift)</c> in the versioned loop's iteration (see the remarks above).</summary>
     private readonly record struct AffineAddress(bool Valid, int Iv, int BasePlusOne, ulong ConstOffset, int Shift, bool After);
@@ -84,46 +82,27 @@ internal sealed partial class FunctionCompiler
         EmitMemory0LimitRefresh(Opcode.Loop);
         _versionedInstructions += plan.End - plan.Start;
         var fast = _il.DefineLabel();
+        var slow = _il.DefineLabel();
         var guard = _il.DefineLabel();
         var after = _il.DefineLabel();
-        // The checked copy runs first; at the header of its iteration GuardedLoopWarmup (when the loop has run that
-        // many iterations: short loops never pay for the guard) the guard decides, from the locals as they are then,
-        // whether the remaining iterations run in the unchecked copy (entered as a new loop) or on in the checked one.
-        // The stack is empty here (a condition of the plan), so both copies may be entered by backward branches.
-        var budget = Rent(typeof(int));
-        Ldc(GuardedLoopWarmup);
-        _il.Emit(OpCodes.Stloc, budget);
+        // The stack is empty here (a condition of the plan), so the copies may be entered by backward branches.
+        _il.Emit(OpCodes.Br, guard);
         var saved = SaveCompilerState();
         _versionedLoop = plan;
-        _versionUnchecked = false;
-        _position = plan.Start;
-        CompileInstruction(_code[plan.Start]);
-        var header = _controls[^1].Label;
-        _il.Emit(OpCodes.Ldloc, budget);
-        _il.Emit(OpCodes.Ldc_I4_1);
-        _il.Emit(OpCodes.Sub);
-        _il.Emit(OpCodes.Dup);
-        _il.Emit(OpCodes.Stloc, budget);
-        _il.Emit(OpCodes.Brfalse, guard);
-        CompileRange(plan.Start + 1, plan.End);
-        if (!_unreachable) _il.Emit(OpCodes.Br, after);
-        RestoreCompilerState(saved);
         _versionUnchecked = true;
         _il.MarkLabel(fast);
+        CompileRange(plan.Start, plan.End);
+        if (!_unreachable) _il.Emit(OpCodes.Br, after);
+        RestoreCompilerState(saved);
+        _versionUnchecked = false;
+        _il.MarkLabel(slow);
         CompileRange(plan.Start, plan.End);
         if (!_unreachable) _il.Emit(OpCodes.Br, after);
         _versionedLoop = null;
         _affineLocals.Clear();
         _il.MarkLabel(guard);
-        var stay = _il.DefineLabel();
-        EmitLoopGuard(plan, fast, stay);
-        // The guard failed: the checked copy goes on, from its header, and does not ask again.
-        _il.MarkLabel(stay);
-        _il.Emit(OpCodes.Ldc_I4, int.MaxValue);
-        _il.Emit(OpCodes.Stloc, budget);
-        _il.Emit(OpCodes.Br, header);
+        EmitLoopGuard(plan, fast, slow);
         _il.MarkLabel(after);
-        Release(budget);
         _position = plan.End;
         return true;
     }
