@@ -39,6 +39,12 @@ internal sealed partial class FunctionCompiler
     private const int VersionedLoopMaxInstructions = 120;
     /// <summary>Loops with fewer memory-0 loads and stores than this are not versioned.</summary>
     private const int VersionedLoopMinAccesses = 3;
+    /// <summary>
+    /// Loops whose unchecked copy saves fewer checks per iteration than this always run the checked copy. Settable for the
+    /// tests (tests/Strand.Tests/Compilation/LoopVersioning*Tests.cs), whose small loops exercise both copies with 1;
+    /// the value changes only which loops take the unchecked copy, never what a program does.
+    /// </summary>
+    internal static int VersionedLoopMinSavedChecks = 2;
     /// <summary>Instructions a function may emit twice through versioning, in all.</summary>
     private const int VersionedInstructionsPerFunction = 600;
     /// <summary>Functions of more instructions than this keep their loops as they are.</summary>
@@ -61,6 +67,8 @@ internal sealed partial class FunctionCompiler
         public int PassedFrom = int.MaxValue;
         /// <summary>The exit test's first instruction and its br_if.</summary>
         public int TestStart, TestPosition;
+        /// <summary>Checks the unchecked copy leaves out (per iteration, along the body).</summary>
+        public int SavedChecks;
         /// <summary>The accesses the unchecked copy left unchecked, by group: the largest offset + size.</summary>
         public readonly Dictionary<AccessGroup, ulong> Groups = new();
     }
@@ -115,8 +123,10 @@ internal sealed partial class FunctionCompiler
     /// <summary>Computes J, then tests each group; enters <paramref name="fast"/> when all fit, else <paramref name="slow"/>.</summary>
     private void EmitLoopGuard(LoopPlan plan, Label fast, Label slow)
     {
-        if (plan.Groups.Count == 0)
+        if (plan.Groups.Count == 0 || plan.SavedChecks < VersionedLoopMinSavedChecks)
         {
+            // Not worth the guard (measured: memset's loop, whose four stores through one pointer need one check an
+            // iteration, made blind-sig 20% slower versioned): the unchecked copy is never entered, the JIT drops it.
             _il.Emit(OpCodes.Br, slow);
             return;
         }
@@ -165,13 +175,17 @@ internal sealed partial class FunctionCompiler
     /// In the unchecked copy: true when an access through <paramref name="range"/> (an affine address), at
     /// <paramref name="offset"/>, of <paramref name="size"/> bytes, is left to the guard; records its group.
     /// </summary>
-    private bool CoveredByLoopGuard(ValueRange range, ulong offset, int size)
+    private bool CoveredByLoopGuard(ValueRange range, ulong offset, int size, int addressLocal)
     {
         if (!_versionUnchecked || _versionedLoop is not { } plan || !range.Affine.Valid) return false;
         var a = range.Affine;
         var group = new AccessGroup(a.Iv, a.BasePlusOne, a.ConstOffset, a.Shift, a.After, _position > plan.PassedFrom);
         ulong end = offset + (ulong)size;
         plan.Groups[group] = Math.Max(end, plan.Groups.GetValueOrDefault(group));
+        plan.SavedChecks++;
+        // The guard proves this access in bounds, as a check would: later accesses through the local within the end need
+        // no check in this copy either (as in the checked one), and do not count as saved.
+        if (addressLocal >= 0) _checkedAddressLocals[addressLocal] = Math.Max(end, _checkedAddressLocals.GetValueOrDefault(addressLocal));
         return true;
     }
 

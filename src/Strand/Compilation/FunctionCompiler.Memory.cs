@@ -382,7 +382,7 @@ internal sealed partial class FunctionCompiler
         }
         ulong end = offset + (ulong)size;
         if ((addressLocal >= 0 && _checkedAddressLocals.TryGetValue(addressLocal, out ulong checkedEnd) && end <= checkedEnd)
-            || StaticallyInBounds(range, offset, size) || CoveredByLoopGuard(range, offset, size))
+            || StaticallyInBounds(range, offset, size) || CoveredByLoopGuard(range, offset, size, addressLocal))
         {
             // Already proven in bounds (see _checkedAddressLocals): base + zext(address) + offset.
             EmitWidenedAddress(offset);

@@ -15,6 +15,9 @@ namespace Strand.Tests.Compilation;
 /// </summary>
 public class LoopVersioningFuzzTests
 {
+    // Small loops: let those that save one check per iteration take the unchecked copy too (see the field).
+    static LoopVersioningFuzzTests() => Strand.Compilation.FunctionCompiler.VersionedLoopMinSavedChecks = 1;
+
     private static readonly string[] Memories = ["1 1", "1 2 shared", "1"];
     private static readonly int[] PointerSteps = [1, 2, 4, 8, -1, -4, 16, 3];
     private static readonly int[] CounterSteps = [1, 1, 1, -1, 2, 4, -4, 3, 8];

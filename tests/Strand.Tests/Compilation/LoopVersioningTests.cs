@@ -16,6 +16,9 @@ namespace Strand.Tests.Compilation;
 /// </summary>
 public class LoopVersioningTests
 {
+    // Small loops: let those that save one check per iteration take the unchecked copy too (see the field).
+    static LoopVersioningTests() => Strand.Compilation.FunctionCompiler.VersionedLoopMinSavedChecks = 1;
+
     private static string Module(string memory) => $$"""
         (module
           (memory (export "mem") {{memory}})
