@@ -145,7 +145,8 @@ internal sealed partial class FunctionCompiler
     {
         var body = definition.Bodies[definedIndex];
         var reader = WasmReader.ForCode(definition, body.CodeStart, body.CodeEnd);
-        var list = new List<Instruction>();
+        // Sized for about one instruction per two bytes (few grow steps: List<Instruction> runs as tier-0 JIT code at startup).
+        var list = new List<Instruction>((body.CodeEnd - body.CodeStart) / 2 + 4);
         while (!reader.AtEnd) list.Add(InstructionDecoder.Read(reader));
         return list;
     }
@@ -156,9 +157,10 @@ internal sealed partial class FunctionCompiler
         HideFloatParameters(code);
         _controls.Add(new Control { Kind = ControlKind.Function, Results = _type.Results, Height = 0 });
         _code = code;
-        for (_position = 0; _position < code.Count; _position++)
+        var instructions = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(code); // not changed while compiling; indexing a List<Instruction> is a tier-0 call at startup
+        for (_position = 0; _position < instructions.Length; _position++)
         {
-            var ins = code[_position];
+            var ins = instructions[_position];
             if (_unreachable) SkipUnreachable(ins);
             else
             {
@@ -219,7 +221,7 @@ internal sealed partial class FunctionCompiler
         var tables = new SortedSet<uint>();
         int depth = 0, loopDepth = 0;
         var loopStack = new Stack<bool>();
-        foreach (var ins in code)
+        foreach (ref readonly var ins in System.Runtime.InteropServices.CollectionsMarshal.AsSpan(code))
         {
             switch (ins.Opcode)
             {

@@ -1,0 +1,55 @@
+using System.Reflection;
+using System.Text;
+using Strand.Compilation;
+using Strand.Runtime;
+using Strand.Text;
+using Xunit;
+
+namespace Strand.Tests.Compilation;
+
+/// <summary>
+/// Generated code is spread over dynamic assemblies of at most <see cref="CompiledModule.MethodsPerDynamicAssembly"/>
+/// methods (the runtime's type creation slows down as its module fills up; docs/compiler.md, "Startup"): chunks of
+/// different assemblies call each other directly, and the code stays collectible or not as asked.
+/// </summary>
+public class DynamicAssemblyTests
+{
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void ABigModulesCodeSpansSeveralAssembliesThatCallEachOtherDirectly(bool collectible)
+    {
+        // $f0 returns its argument; $f{i} returns $f{i-1}(x) + 1.
+        int count = 2 * CompiledModule.MethodsPerDynamicAssembly + 100;
+        var sb = new StringBuilder("(module (func $f0 (param i32) (result i32) (local.get 0))");
+        for (int i = 1; i < count; i++)
+            sb.Append($"(func $f{i} {(i == count - 1 ? "(export \"last\")" : "")} (param i32) (result i32) (i32.add (call $f{i - 1} (local.get 0)) (i32.const 1)))");
+        sb.Append(')');
+        var module = Module.Compile(WatParser.ParseModule(sb.ToString()), new CompileOptions { CollectibleCode = collectible });
+        module.Compiled.GroupGeneration = false;
+        // In index order: each chunk's calls into the one before it are direct CIL calls, across assemblies too.
+        module.Compiled.GenerateAll();
+        var instance = new Linker().Instantiate(module);
+        Assert.Equal(7 + count - 1, instance.Invoke("last", Value.I32(7))[0].AsI32);
+
+        var methods = module.Compiled.Types
+            .SelectMany(t => t.GetMethods(BindingFlags.Public | BindingFlags.Static | BindingFlags.DeclaredOnly))
+            .Where(m => m.Name.StartsWith('f'))
+            .ToList();
+        Assert.Equal(count, methods.Count);
+        var assemblies = methods.GroupBy(m => m.DeclaringType!.Assembly).ToList();
+        Assert.Equal((count + CompiledModule.MethodsPerDynamicAssembly - 1) / CompiledModule.MethodsPerDynamicAssembly, assemblies.Count);
+        Assert.All(assemblies, a => Assert.InRange(a.Count(), 1, CompiledModule.MethodsPerDynamicAssembly));
+        Assert.All(assemblies, a => Assert.Equal(collectible, a.Key.IsCollectible));
+        // The first function of each later assembly calls the last function of the one before it directly.
+        foreach (var assembly in assemblies.Skip(1))
+        {
+            var first = assembly.OrderBy(m => int.Parse(m.Name.AsSpan(1))).First();
+            int index = int.Parse(first.Name.AsSpan(1));
+            var callee = methods.Single(m => m.Name == $"f{index - 1}");
+            Assert.NotEqual(assembly.Key, callee.DeclaringType!.Assembly);
+            Assert.Contains(callee.Name, ChunkGroupTests.CalledMethods(first));
+            Assert.DoesNotContain(nameof(CompiledModule.Resolve), ChunkGroupTests.CalledMethods(first));
+        }
+    }
+}
