@@ -135,7 +135,7 @@ internal sealed partial class FunctionCompiler
         var body = def.Bodies[definedIndex];
         var type = module.FunctionTypes[module.ImportedFunctionCount + definedIndex];
         if (split is not null) return CompileSplit(module, unit, definedIndex, method, owner, type, body.ExpandLocals(), split);
-        var compiler = new FunctionCompiler(module, method.GetILGenerator(), type, body.ExpandLocals()) { _unit = unit, _definedIndex = definedIndex };
+        var compiler = new FunctionCompiler(module, CachedTokenILGenerator.For(method), type, body.ExpandLocals()) { _unit = unit, _definedIndex = definedIndex };
         compiler.Run(code);
         return compiler._il.ILOffset;
     }

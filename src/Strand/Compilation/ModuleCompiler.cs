@@ -528,7 +528,7 @@ internal sealed partial class CompiledModule
         {
             var (ret, ps) = ClrTypes.Signature(_definition.Types[(int)_definition.FunctionTypeIndices[i]]);
             var stub = type.DefineMethod($"s{i}", MethodAttributes.Public | MethodAttributes.Static, ret, ps);
-            var il = stub.GetILGenerator();
+            var il = CachedTokenILGenerator.For(stub);
             for (int p = 0; p < ps.Length; p++) il.Emit(OpCodes.Ldarg, (short)p);
             il.Emit(OpCodes.Ldarg, (short)(ps.Length - 1));
             il.Emit(OpCodes.Ldc_I4, i);
@@ -628,7 +628,7 @@ internal static class FrameGuard
         body.SetImplementationFlags(MethodImplAttributes.NoInlining);
         int size = FunctionCompiler.Compile(compilation, unit, definedIndex, body, code, owner, split);
 
-        var il = entry.GetILGenerator();
+        var il = CachedTokenILGenerator.For(entry);
         var ok = il.DefineLabel();
         // The body's frame estimate, plus the arguments this entry passes on the stack and its own small frame.
         il.Emit(OpCodes.Ldc_I8, frame + 16L * ps.Length + 4096);

@@ -16,7 +16,7 @@ internal sealed partial class FunctionValidator
     private readonly uint _functionIndex;
     private readonly FuncType _type;
     private readonly ValType[] _locals;
-    private readonly ValueList<ValType> _operands = new(64);
+    private readonly ValueList<ValType> _operands = new();
     private readonly List<ControlFrame> _controls = new();
     private int _offset;
 
