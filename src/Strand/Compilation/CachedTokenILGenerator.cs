@@ -109,7 +109,7 @@ internal sealed class CachedTokenILGenerator : ILGenerator
     {
         // Only where the runtime's EmitCall takes the module's method token as it is (GetMethodTokenInternal): generic
         // methods, methods of generic types or arrays and varargs methods get a MethodSpec or a signature-based reference.
-        if (!CallsCached || !opcode.Equals(OpCodes.Call) || meth is null || meth.GetType() != RuntimeMethodInfoType
+        if (!CallsCached || !opcode.Equals(OpCodes.Call) || meth is null || meth.GetType() != RuntimeMethodInfoType || meth.IsGenericMethod
             || (meth.CallingConvention & CallingConventions.VarArgs) != 0 || meth.DeclaringType is not { IsGenericType: false, IsArray: false })
         {
             _il.Emit(opcode, meth!);

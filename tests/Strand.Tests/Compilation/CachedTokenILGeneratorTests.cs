@@ -45,6 +45,7 @@ public class CachedTokenILGeneratorTests
         var ctor = typeof(Target).GetConstructor(Type.EmptyTypes)!;
         var id = typeof(Target).GetMethod(nameof(Target.Id))!.MakeGenericMethod(typeof(int));
         var same = typeof(Box<int>).GetMethod(nameof(Box<int>.Same))!;
+        var sizeOf = typeof(System.Runtime.CompilerServices.Unsafe).GetMethod(nameof(System.Runtime.CompilerServices.Unsafe.SizeOf))!.MakeGenericMethod(typeof(long));
         var ptr = il.DeclareLocal(typeof(nint));
         il.Emit(OpCodes.Ldftn, answer);
         il.Emit(OpCodes.Stloc, ptr);
@@ -65,6 +66,8 @@ public class CachedTokenILGeneratorTests
             il.Emit(OpCodes.Add);
             il.Emit(OpCodes.Call, id); // a generic method instantiation (a MethodSpec), 1 → 1
             il.Emit(OpCodes.Call, same); // a method of a generic type instantiation, 1 → 1
+            il.Emit(OpCodes.Call, sizeOf); // a generic method of another assembly, 0 → 1
+            il.Emit(OpCodes.Add);
         }
         il.Emit(OpCodes.Ret);
         var created = type.CreateType()!.GetMethod("f")!;
