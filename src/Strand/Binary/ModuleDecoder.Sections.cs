@@ -617,7 +617,7 @@ public static partial class ModuleDecoder
         {
             if (r.AtEnd)
                 throw r.Error(r.Position, bodyEndsSection ? "unexpected end of section or function" : "END opcode expected");
-            var ins = InstructionDecoder.Read(r);
+            InstructionDecoder.Read(r, out var ins);
             switch (ins.Opcode)
             {
                 case Opcode.Block or Opcode.Loop or Opcode.Try or Opcode.TryTable:
@@ -661,7 +661,7 @@ public static partial class ModuleDecoder
         int depth = 0;
         while (true)
         {
-            var ins = InstructionDecoder.Read(r);
+            InstructionDecoder.Read(r, out var ins);
             switch (ins.Opcode)
             {
                 case Opcode.Block or Opcode.Loop or Opcode.If or Opcode.Try or Opcode.TryTable:

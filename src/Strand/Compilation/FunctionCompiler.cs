@@ -147,7 +147,11 @@ internal sealed partial class FunctionCompiler
         var reader = WasmReader.ForCode(definition, body.CodeStart, body.CodeEnd);
         // Sized for about one instruction per two bytes (few grow steps: List<Instruction> runs as tier-0 JIT code at startup).
         var list = new List<Instruction>((body.CodeEnd - body.CodeStart) / 2 + 4);
-        while (!reader.AtEnd) list.Add(InstructionDecoder.Read(reader));
+        while (!reader.AtEnd)
+        {
+            InstructionDecoder.Read(reader, out var ins);
+            list.Add(ins);
+        }
         return list;
     }
 
