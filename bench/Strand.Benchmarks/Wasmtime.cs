@@ -5,7 +5,7 @@ using Strand.Wasi;
 namespace Strand.Benchmarks;
 
 /// <summary>
-/// <c>wasmtime [--sightglass DIR] [--rounds N] [--filter TEXT] [--no-node] [--node PATH] [--max-seconds S] [--cpu-time]</c>: Strand and Wasmtime .NET
+/// <c>wasmtime [--sightglass DIR [--suite NAME]] [--rounds N] [--filter TEXT] [--no-node] [--node PATH] [--max-seconds S] [--cpu-time]</c>: Strand and Wasmtime .NET
 /// (NuGet package Wasmtime, referenced by this project only) side by side in one process, in alternating rounds, plus
 /// Node (node:wasi, bench/node/sightglass-run.mjs) where it runs the module. Benchmarks:
 /// <list type="bullet">
@@ -14,7 +14,9 @@ namespace Strand.Benchmarks;
 /// folder, fetched by the user outside the repository (never committed, nor built here). Each is a WASI preview 1 command
 /// that calls <c>bench.start</c> and <c>bench.end</c> around its kernel; the time between the two is measured (the
 /// sightglass convention), with the benchmark's folder preopened as "." (its inputs, e.g. default.input). The guest's
-/// stdout is compared with <c>benchmark.stdout.expected</c> (or <c>default.stdout.expected</c>) where present.</item>
+/// stdout is compared with <c>benchmark.stdout.expected</c> (or <c>default.stdout.expected</c>) where present. With
+/// <c>--suite NAME</c>, the benchmarks listed in sightglass's <c>DIR/NAME.suite</c> instead (e.g. <c>shootout</c>: 19
+/// kernels in one folder, each <c>shootout-X.wasm</c> with its own inputs and <c>shootout-X.stdout.expected</c>).</item>
 /// </list>
 /// A simple harness rather than BenchmarkDotNet: BenchmarkDotNet runs each benchmark in its own process and in its own
 /// phases, whereas here every round runs Strand, then Wasmtime, then Node on the same module, so the three see the same
@@ -49,7 +51,7 @@ public static class WasmtimeComparison
 
     public static int Run(string[] args, string root)
     {
-        string? sightglass = null, filter = null;
+        string? sightglass = null, filter = null, suite = null;
         int rounds = 5;
         bool runNode = true;
         double maxSeconds = 60;
@@ -60,12 +62,13 @@ public static class WasmtimeComparison
                 case "--sightglass" when i + 1 < args.Length: sightglass = args[++i]; break;
                 case "--rounds" when i + 1 < args.Length && int.TryParse(args[i + 1], CultureInfo.InvariantCulture, out rounds): i++; break;
                 case "--filter" when i + 1 < args.Length: filter = args[++i]; break;
+                case "--suite" when i + 1 < args.Length: suite = args[++i]; break;
                 case "--cpu-time": BenchClock.ThreadCpuTime = true; break;
                 case "--max-seconds" when i + 1 < args.Length && double.TryParse(args[i + 1], CultureInfo.InvariantCulture, out maxSeconds): i++; break;
                 case "--no-node": runNode = false; break;
                 case "--node" when i + 1 < args.Length: NodePath = args[++i]; break;
                 default:
-                    Console.Error.WriteLine($"unknown option {args[i]}\nusage: wasmtime [--sightglass DIR] [--rounds N] [--filter TEXT] [--no-node] [--node PATH] [--max-seconds S] [--cpu-time]");
+                    Console.Error.WriteLine($"unknown option {args[i]}\nusage: wasmtime [--sightglass DIR [--suite NAME]] [--rounds N] [--filter TEXT] [--no-node] [--node PATH] [--max-seconds S] [--cpu-time]");
                     return 2;
             }
         }
@@ -97,12 +100,29 @@ public static class WasmtimeComparison
         if (sightglass is not null)
         {
             string nodeScript = Path.Combine(root, "bench", "node", "sightglass-run.mjs");
-            // The prebuilt benchmarks are DIR/*/benchmark.wasm; the GC ones (gc.suite: splay, kotlin-richards) are DIR/NAME/NAME.wasm.
-            foreach (string wasm in Directory.GetDirectories(sightglass).Order(StringComparer.Ordinal)
-                         .Select(d => new[] { Path.Combine(d, "benchmark.wasm"), Path.Combine(d, Path.GetFileName(d) + ".wasm") }.FirstOrDefault(File.Exists))
-                         .OfType<string>())
+            IEnumerable<string> benchmarks;
+            if (suite is null)
             {
-                string name = Path.GetFileName(Path.GetDirectoryName(wasm)!);
+                // The prebuilt benchmarks are DIR/*/benchmark.wasm; the GC ones (gc.suite: splay, kotlin-richards) are DIR/NAME/NAME.wasm.
+                benchmarks = Directory.GetDirectories(sightglass).Order(StringComparer.Ordinal)
+                    .Select(d => new[] { Path.Combine(d, "benchmark.wasm"), Path.Combine(d, Path.GetFileName(d) + ".wasm") }.FirstOrDefault(File.Exists))
+                    .OfType<string>().ToList();
+            }
+            else
+            {
+                // A sightglass suite file (DIR/NAME.suite, e.g. shootout.suite): one benchmark path per line, relative to DIR; # starts a comment.
+                string suiteFile = File.Exists(suite) ? suite : Path.Combine(sightglass, suite.EndsWith(".suite", StringComparison.Ordinal) ? suite : suite + ".suite");
+                if (!File.Exists(suiteFile)) { Console.Error.WriteLine($"no such suite: {suiteFile}"); return 2; }
+                benchmarks = File.ReadAllLines(suiteFile).Select(l => l.Split('#')[0].Trim()).Where(l => l.Length > 0)
+                    .Select(l => Path.Combine(sightglass, l)).ToList();
+                foreach (string missing in benchmarks.Where(b => !File.Exists(b))) Console.Error.WriteLine($"{missing}: listed in {suiteFile} but not present, skipped");
+                benchmarks = benchmarks.Where(File.Exists).ToList();
+            }
+            foreach (string wasm in benchmarks)
+            {
+                // A folder's benchmark.wasm (or NAME/NAME.wasm) is named after its folder; a suite's other files by their own name (shootout-fib2).
+                string file = Path.GetFileNameWithoutExtension(wasm), folder = Path.GetFileName(Path.GetDirectoryName(wasm)!);
+                string name = file == "benchmark" || file == folder ? folder : file;
                 if (filter is not null && !name.Contains(filter, StringComparison.Ordinal)) continue;
                 Console.Error.WriteLine($"... {name}");
                 results.Add(RunSightglass(name, wasm, rounds, maxSeconds, runNode ? nodeScript : null));

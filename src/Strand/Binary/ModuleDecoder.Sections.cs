@@ -216,7 +216,10 @@ public static partial class ModuleDecoder
                 return new SubType(CompositeKind.Func, new FuncType(parameters, results), [], final, supertypes);
             case 0x5F:
             {
+                int countAt = r.Position;
                 uint count = r.ReadVectorLength(2);
+                if (count > ImplementationLimits.MaxStructFields)
+                    throw new WasmImplementationLimitException($"a struct type of {count} fields at offset 0x{countAt:x}: Strand accepts at most {ImplementationLimits.MaxStructFields} fields per struct");
                 var fields = new FieldType[count];
                 for (uint k = 0; k < count; k++) fields[k] = ReadFieldType(r);
                 return new SubType(CompositeKind.Struct, null, fields, final, supertypes);

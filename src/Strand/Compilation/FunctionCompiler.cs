@@ -284,7 +284,7 @@ internal sealed partial class FunctionCompiler
         }
         // Only functions that call can recurse; leaf functions, and callers that cannot recurse and stay within a leaf's
         // stack budget down to the next check (StackBoundAnalysis), need neither guard. The stack check comes first:
-        // nothing loaded below lives across its thread-static read (a call to __tls_get_addr on linux-x64) or slow path.
+        // nothing loaded below lives across its slow path (a call, which reads a thread-static: __tls_get_addr on linux-x64).
         bool entryCheck = calls && (_outlinedRegion || _module.NeedsEntryCheck(_definedIndex));
         if (entryCheck) EmitStackCheck();
         if (calls || loops)

@@ -84,4 +84,18 @@ public static class ImplementationLimits
     /// struct types (190 KB of binary) took 1.8 GB, and 1,000,000 would take terabytes.
     /// </summary>
     public const int MaxSubtypingDepth = 63;
+
+    /// <summary>
+    /// The most fields a struct type may declare, as the JS API's limits and wasmparser (10,000). Every field is a slot
+    /// of each allocated struct and an operand of <c>struct.new</c>, which the compiler keeps on the CIL stack: a
+    /// million-field type made one allocation of 16 MB and a <c>struct.new</c> of 49,000 operands took the JIT seconds.
+    /// Checked when the type section is decoded.
+    /// </summary>
+    public const int MaxStructFields = 10_000;
+
+    /// <summary>
+    /// The most operands of one <c>array.new_fixed</c>, in a function body or a constant expression, as the JS API's
+    /// limits (10,000). Checked during validation.
+    /// </summary>
+    public const int MaxArrayNewFixedOperands = 10_000;
 }

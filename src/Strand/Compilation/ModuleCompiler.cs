@@ -563,7 +563,7 @@ internal static class ModuleCompiler
 /// Keeps guest recursion from overflowing the CLR stack whatever a function's frame size.
 /// <para>
 /// Every function that calls starts with a check equivalent to <see cref="RuntimeHelpers.TryEnsureSufficientExecutionStack"/>
-/// (one compare against a per-thread verified limit, <see cref="WasmOps.StackLowInverted"/>), which guarantees the
+/// (one compare against the instance's window of the running thread's verified stack, <see cref="StackWindow"/>), which guarantees the
 /// runtime's margin (128 KiB on 64-bit, 64 KiB on 32-bit) below the caller's frame: enough for a
 /// callee whose frame is small, plus the trap path (throwing and dispatching the exception). A function whose frame
 /// may be larger than <see cref="SmallFrameBytes"/> (many locals, a deep operand stack, many blocks) is compiled into a

@@ -36,9 +36,11 @@ internal static class RuntimeMembers
     public static readonly MethodInfo ResolveCode = Op(typeof(CompiledModule), nameof(CompiledModule.Resolve));
     public static readonly MethodInfo ResolveFromStub = Op(typeof(CompiledModule), nameof(CompiledModule.ResolveFromStub));
 
-    /// <summary><see cref="WasmOps.StackLowInverted"/> and <see cref="WasmOps.ExtendStack"/>: the entry check of functions that call.</summary>
-    public static readonly FieldInfo StackLowInverted = Field(typeof(WasmOps), nameof(WasmOps.StackLowInverted));
-    public static readonly MethodInfo ExtendStack = Op(nameof(WasmOps.ExtendStack));
+    /// <summary>The entry check of functions that call: the instance's <see cref="StackWindow"/> and the slow path <see cref="WasmOps.EnterStack"/>.</summary>
+    public static readonly FieldInfo InstanceStackWindow = Field(typeof(Instance), nameof(Instance.StackWindow));
+    public static readonly FieldInfo StackWindowLow = Field(typeof(StackWindow), nameof(StackWindow.Low));
+    public static readonly FieldInfo StackWindowHigh = Field(typeof(StackWindow), nameof(StackWindow.High));
+    public static readonly MethodInfo EnterStack = Op(nameof(WasmOps.EnterStack));
 
     /// <summary><see cref="WasmOps.EnsureStack"/>: the entry check of a function with a big frame (see <see cref="FrameGuard"/>).</summary>
     public static readonly MethodInfo EnsureStackFor = Op(nameof(WasmOps.EnsureStack));

@@ -128,6 +128,9 @@ internal static class CallStubs
     {
         var dm = new DynamicMethod("invoke " + type, typeof(Value[]), [typeof(FunctionReference), typeof(Value[])], OwnerModule, skipVisibility: true);
         var il = dm.GetILGenerator();
+        var results = new LocalBuilder[type.Results.Length];
+        if (results.Length > 0) results[0] = il.DeclareLocal(ClrTypes.Of(type.Results[0]));
+        il.BeginExceptionBlock(); // try { ... } finally { WasmOps.LeaveGuest(); }
         for (int i = 0; i < type.Params.Length; i++)
         {
             il.Emit(OpCodes.Ldarg_1);
@@ -138,13 +141,9 @@ internal static class CallStubs
         var extras = DeclareExtraResults(il, type);
         EmitIndirectCall(il, OpCodes.Ldarg_0, type);
         EmitKeepAlive(il, OpCodes.Ldarg_0);
+        if (results.Length > 0) il.Emit(OpCodes.Stloc, results[0]);
+        EmitLeaveGuest(il);
 
-        var results = new LocalBuilder[type.Results.Length];
-        if (results.Length > 0)
-        {
-            results[0] = il.DeclareLocal(ClrTypes.Of(type.Results[0]));
-            il.Emit(OpCodes.Stloc, results[0]);
-        }
         for (int k = 1; k < results.Length; k++) results[k] = extras[k - 1];
         var array = il.DeclareLocal(typeof(Value[]));
         il.Emit(OpCodes.Ldc_I4, results.Length);
@@ -264,12 +263,12 @@ internal static class CallStubs
         var dm = new DynamicMethod((guarded ? "invoke guarded " : "invoke ") + type, invoke.ReturnType,
             [guarded ? typeof(GuardedTarget) : typeof(FunctionReference), .. clrParams], OwnerModule, skipVisibility: true);
         var il = dm.GetILGenerator();
-        LocalBuilder? function = null, saved = null, result = null;
+        LocalBuilder? function = null, saved = null;
+        var result = invoke.ReturnType == typeof(void) ? null : il.DeclareLocal(invoke.ReturnType);
         if (guarded)
         {
             function = il.DeclareLocal(typeof(FunctionReference));
             saved = il.DeclareLocal(typeof(Threads.EntryStackPointer.Saved));
-            if (invoke.ReturnType != typeof(void)) result = il.DeclareLocal(invoke.ReturnType);
             il.Emit(OpCodes.Ldarg_0);
             il.Emit(OpCodes.Ldfld, typeof(GuardedTarget).GetField(nameof(GuardedTarget.Function))!);
             il.Emit(OpCodes.Stloc, function);
@@ -279,6 +278,7 @@ internal static class CallStubs
             il.Emit(OpCodes.Stloc, saved);
             il.BeginExceptionBlock();
         }
+        il.BeginExceptionBlock(); // try { ... } finally { WasmOps.LeaveGuest(); }
         for (int i = 0; i < clrParams.Length; i++)
         {
             il.Emit(OpCodes.Ldarg, (short)(i + 1));
@@ -297,17 +297,18 @@ internal static class CallStubs
             EmitBoundaryCast(il, ClrTypes.Of(type.Results[k]), resultTypes[k]);
         }
         if (resultTypes.Length > 1) il.Emit(OpCodes.Newobj, invoke.ReturnType.GetConstructor(resultTypes)!);
+        if (result is not null) il.Emit(OpCodes.Stloc, result);
+        EmitLeaveGuest(il);
         if (guarded)
         {
-            if (result is not null) il.Emit(OpCodes.Stloc, result);
             il.BeginFaultBlock();
             il.Emit(OpCodes.Ldarg_0);
             il.Emit(OpCodes.Ldfld, typeof(GuardedTarget).GetField(nameof(GuardedTarget.Entry))!);
             il.Emit(OpCodes.Ldloc, saved!);
             il.Emit(OpCodes.Call, typeof(Threads.EntryStackPointer).GetMethod(nameof(Threads.EntryStackPointer.Restore))!);
             il.EndExceptionBlock();
-            if (result is not null) il.Emit(OpCodes.Ldloc, result);
         }
+        if (result is not null) il.Emit(OpCodes.Ldloc, result);
         il.Emit(OpCodes.Ret);
         return dm;
     }
@@ -474,6 +475,7 @@ internal static class CallStubs
 
     // ------------------------------------------------------------------ shared emission helpers
 
+    /// <summary>A local per result after the first, its address pushed: the callee's result byrefs follow its parameters.</summary>
     private static LocalBuilder[] DeclareExtraResults(ILGenerator il, FuncType type)
     {
         var extras = new LocalBuilder[Math.Max(0, type.Results.Length - 1)];
@@ -483,6 +485,17 @@ internal static class CallStubs
             il.Emit(OpCodes.Ldloca, extras[k]);
         }
         return extras;
+    }
+
+    /// <summary>
+    /// Closes the <c>try</c> an invoker opened around its call into guest code with <c>finally { WasmOps.LeaveGuest(); }</c>:
+    /// the thread's stack window must not outlive its stay in guest code (see <see cref="StackWindow"/>).
+    /// </summary>
+    private static void EmitLeaveGuest(ILGenerator il)
+    {
+        il.BeginFinallyBlock();
+        il.Emit(OpCodes.Call, typeof(WasmOps).GetMethod(nameof(WasmOps.LeaveGuest))!);
+        il.EndExceptionBlock();
     }
 
     /// <summary>

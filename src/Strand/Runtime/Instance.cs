@@ -29,6 +29,11 @@ public sealed class Instance : IDisposable
     /// <summary>Canonical type id of each type of the module's type section (read by code loaded from a compiled artifact).</summary>
     internal int[] TypeIds;
     internal InterruptSignal Signal = new();
+    /// <summary>
+    /// The stack window of the thread running this instance's code, read by the entry check of functions that call
+    /// (<see cref="Runtime.StackWindow"/>; <see cref="StackWindow.Empty"/> until a thread claims it in the check's slow path).
+    /// </summary>
+    internal StackWindow StackWindow = StackWindow.Empty;
     internal GlobalSetHook? GlobalSetHook;
 
     private readonly RefValue[]?[] _elementSegments;

@@ -83,6 +83,51 @@ internal static class WasmOps
         return true;
     }
 
+    /// <summary>This thread's stack window (<see cref="StackWindow"/>), created by its first <see cref="EnterStack"/>.</summary>
+    [ThreadStatic] private static StackWindow? t_stackWindow;
+
+    /// <summary>
+    /// The slow path of the entry check of a function that calls, taken when its probe local (at <paramref name="probe"/>)
+    /// lies outside <paramref name="instance"/>'s stack window (<see cref="Instance.StackWindow"/>): another thread's, an
+    /// empty one, or deeper than this thread verified. Checks the probe against this thread's verified limit
+    /// (<see cref="StackLowInverted"/>) and extends it (<see cref="ExtendStack"/>: false, the runtime's margin is gone,
+    /// and the caller traps "call stack exhausted"). Then widens this thread's window to cover the probe and, if the
+    /// instance's window is empty, points the instance at this thread's, so the next calls at this depth or above pass
+    /// with one compare. A window another thread holds is left to it (two threads sharing an instance would otherwise
+    /// take turns evicting each other): the other thread then takes this path at each call, as every call did before
+    /// windows existed.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    public static bool EnterStack(nuint probe, Instance instance)
+    {
+        if (probe < ~StackLowInverted && !ExtendStack()) return false;
+        nuint low = ~StackLowInverted;
+        if (probe < low) return true; // the margin held for this frame, but no verified region covers it yet
+        var window = t_stackWindow ??= new StackWindow();
+        // ~StackLowInverted only falls during a thread's life, so Low only falls while the window is not empty.
+        window.Low = low;
+        if (probe > window.High) window.High = probe;
+        var current = instance.StackWindow;
+        if (current != window && current.IsEmpty) instance.StackWindow = window;
+        return true;
+    }
+
+    /// <summary>
+    /// Ends this thread's claim on every instance's stack window: called when a call from the host into guest code
+    /// returns or unwinds (the invokers' <c>finally</c>), so a window never outlives its thread's stay in guest code
+    /// and a thread that later reuses a dead thread's stack memory cannot pass another stack's check. A nested call (a
+    /// host function calling back into guest code) empties it too: the outer guest frames then refill it at their
+    /// next call's slow path.
+    /// </summary>
+    public static void LeaveGuest()
+    {
+        if (t_stackWindow is { } window)
+        {
+            window.High = 0;
+            window.Low = nuint.MaxValue;
+        }
+    }
+
     /// <summary>Stack probed per step of <see cref="EnsureStack"/>: half of the smallest margin the runtime guarantees (64 KiB on 32-bit).</summary>
     private const int StackProbeStep = 32 * 1024;
 

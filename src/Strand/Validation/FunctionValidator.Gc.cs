@@ -8,9 +8,6 @@ namespace Strand.Validation;
 /// </summary>
 internal sealed partial class FunctionValidator
 {
-    /// <summary>The most operands an <c>array.new_fixed</c> may take (an implementation limit, as Wasmtime's).</summary>
-    private const uint MaxArrayNewFixed = 10_000;
-
     private SubType Composite(uint typeIndex, CompositeKind kind)
     {
         if (typeIndex >= (uint)_module.SubTypes.Count) throw Error($"unknown type {typeIndex}");
@@ -127,7 +124,8 @@ internal sealed partial class FunctionValidator
             case Opcode.ArrayNewFixed:
             {
                 var element = Composite(ins.Index, CompositeKind.Array).Fields[0];
-                if (ins.Index2 > MaxArrayNewFixed) throw Error($"array.new_fixed of {ins.Index2} operands: at most {MaxArrayNewFixed} (implementation limit)");
+                if (ins.Index2 > ImplementationLimits.MaxArrayNewFixedOperands)
+                    throw new WasmImplementationLimitException($"array.new_fixed of {ins.Index2} operands at offset 0x{ins.Offset:x}: Strand accepts at most {ImplementationLimits.MaxArrayNewFixedOperands}");
                 for (uint k = 0; k < ins.Index2; k++) Pop(element.Type);
                 Push(RefTo(ins.Index, false));
                 return;

@@ -455,7 +455,8 @@ public static class ModuleValidator
                 var element = Composite(CompositeKind.Array).Fields[0];
                 if (ins.Opcode == Opcode.ArrayNewFixed)
                 {
-                    if (ins.Index2 > 10_000) throw new WasmValidationException("array.new_fixed: too many operands", ins.Offset);
+                    if (ins.Index2 > ImplementationLimits.MaxArrayNewFixedOperands)
+                        throw new WasmImplementationLimitException($"array.new_fixed of {ins.Index2} operands in a constant expression at offset 0x{ins.Offset:x}: Strand accepts at most {ImplementationLimits.MaxArrayNewFixedOperands}");
                     for (uint k = 0; k < ins.Index2; k++) PopExpected(element.Type);
                 }
                 else

@@ -5,8 +5,9 @@ using static Strand.Tests.Compilation.Wasm;
 namespace Strand.Tests.Compilation;
 
 /// <summary>
-/// The entry check of functions that call compares a local's address with a limit this thread has verified
-/// (<c>WasmOps.StackLowInverted</c>, lowered by <c>WasmOps.ExtendStack</c>). These cases are the ones a cached limit
+/// The entry check of functions that call compares a local's address with the instance's stack window, a range of the
+/// running thread's stack that thread verified (<c>StackWindow</c>, claimed in the slow path <c>WasmOps.EnterStack</c>
+/// from the thread's own limit <c>WasmOps.StackLowInverted</c>, emptied when the call into wasm ends). These cases are the ones a cached limit
 /// could get wrong: small stacks, many threads (and so many stacks) on one instance, threads that end and new ones
 /// whose stacks may reuse their memory, a host callback that enters wasm on another thread while the first thread is
 /// deep in recursion. A failure would crash the test host (a CLR stack overflow cannot be caught).
@@ -115,5 +116,95 @@ public class StackCheckTests
         threads.ForEach(t => t.Start());
         foreach (var t in threads) Assert.True(t.Join(TimeSpan.FromMinutes(2)));
         foreach (var e in errors) AssertStackExhausted(e);
+    }
+
+    /// <summary>
+    /// A window never outlives the call into wasm that filled it: after a return, a trap and a call through a typed
+    /// delegate, the instance's window is empty, so a thread that later gets the same stack memory cannot pass a check
+    /// with a range verified on a dead thread's stack. Inside the call (seen from the host function at the bottom of
+    /// a recursion) it is this thread's, covering the recursion's frames.
+    /// </summary>
+    [Fact]
+    public void AWindowLastsOnlyWhileItsThreadRunsWasm()
+    {
+        Instance? instance = null;
+        StackWindow? inside = null;
+        bool emptyInside = true;
+        instance = Create(n =>
+        {
+            inside = instance!.StackWindow;
+            emptyInside = inside.IsEmpty;
+            return n + 5;
+        });
+        Assert.Null(OnThread(1 << 20, () =>
+        {
+            Assert.Equal(5, instance.Invoke("deep_then_host", Value.I32(2_000))[0].AsI32);
+            Assert.False(emptyInside);
+            Assert.Same(inside, instance.StackWindow);
+            Assert.True(instance.StackWindow.IsEmpty);
+
+            AssertStackExhausted(Assert.ThrowsAny<Exception>(() => instance.Invoke("down", Value.I32(0))));
+            Assert.True(instance.StackWindow.IsEmpty);
+
+            var count = instance.GetFunction<Func<int, int>>("count");
+            Assert.Equal(300, count(300));
+            Assert.True(instance.StackWindow.IsEmpty);
+            AssertStackExhausted(Assert.ThrowsAny<Exception>(() => instance.GetFunction<Func<int, int>>("down")(0)));
+            Assert.True(instance.StackWindow.IsEmpty);
+        }));
+    }
+
+    /// <summary>
+    /// A host function that calls back into wasm on the same thread ends the inner call's window; the outer recursion,
+    /// still running, takes the slow path at its next call and claims it again: it still completes, and still traps
+    /// when it runs away.
+    /// </summary>
+    [Fact]
+    public void ANestedCallIntoWasmLeavesTheOuterRecursionChecked()
+    {
+        Instance? instance = null;
+        int inner = 0;
+        instance = Create(n =>
+        {
+            inner = instance!.Invoke("count", Value.I32(500))[0].AsI32;
+            Assert.True(instance.StackWindow.IsEmpty);
+            // Back in the outer recursion (the host function returns to it): runaway recursion from here still traps.
+            AssertStackExhausted(Assert.ThrowsAny<Exception>(() => instance.Invoke("down", Value.I32(0))));
+            return 9;
+        });
+        int result = 0;
+        Assert.Null(OnThread(512 * 1024, () => result = instance.Invoke("deep_then_host", Value.I32(1_000))[0].AsI32));
+        Assert.Equal(9, result);
+        Assert.Equal(500, inner);
+    }
+
+    /// <summary>
+    /// Two threads on one instance: thread A holds the instance's window while it waits inside wasm (in the host function
+    /// at the bottom of its recursion); thread B, whose stack is elsewhere, never passes A's window and takes the slow path
+    /// at every call, against its own limit: its bounded recursion completes and its runaway recursion traps on its own
+    /// 256 KiB stack. A's window is not taken from it, and A's recursion then unwinds normally.
+    /// </summary>
+    [Fact]
+    public void AnotherThreadNeverPassesTheWindowOfTheThreadHoldingIt()
+    {
+        Instance? instance = null;
+        StackWindow? heldByA = null;
+        Exception? runawayOnB = null;
+        int boundedOnB = 0;
+        bool stillA = false;
+        instance = Create(n =>
+        {
+            heldByA = instance!.StackWindow;
+            runawayOnB = OnThread(256 * 1024, () => instance.Invoke("down", Value.I32(0)));
+            Assert.Null(OnThread(256 * 1024, () => boundedOnB = instance.Invoke("count", Value.I32(2_000))[0].AsI32));
+            stillA = ReferenceEquals(heldByA, instance.StackWindow) && !heldByA.IsEmpty;
+            return 3;
+        });
+        int result = 0;
+        Assert.Null(OnThread(8 << 20, () => result = instance.Invoke("deep_then_host", Value.I32(20_000))[0].AsI32));
+        Assert.Equal(3, result);
+        AssertStackExhausted(runawayOnB);
+        Assert.Equal(2_000, boundedOnB);
+        Assert.True(stillA);
     }
 }

@@ -121,6 +121,60 @@ public class GcAttackTests
     }
 
     /// <summary>
+    /// Struct types have at most 10,000 fields (the JS API's limit, as wasmparser's): a million-field type (8 bytes of
+    /// binary per 4 fields) made each <c>struct.new_default</c> a 16 MB allocation, and a <c>struct.new</c> of 49,000
+    /// operands took the JIT seconds. 10,000 fields are accepted and work; 10,001 are an implementation limit, reported
+    /// when the module is decoded.
+    /// </summary>
+    [Theory]
+    [InlineData(10_000, true)]
+    [InlineData(10_001, false)]
+    [InlineData(1_000_000, false)]
+    public void StructFieldsAreLimited(int fields, bool accepted)
+    {
+        var wat = $$"""
+            (module
+              (type $s (struct {{string.Concat(Enumerable.Repeat("(field (mut i64)) ", fields - 1))}} (field (mut i32))))
+              (func (export "f") (result i32)
+                (local $r (ref null $s))
+                (local.set $r (struct.new_default $s))
+                (struct.set $s {{fields - 1}} (local.get $r) (i32.const 41))
+                (i32.add (struct.get $s {{fields - 1}} (local.get $r)) (i32.wrap_i64 (struct.get $s 0 (local.get $r)))))
+              (func (export "g") (result i32) (i32.const 1)))
+            """;
+        if (accepted)
+        {
+            Assert.Equal(41, Instantiate(wat).Invoke("f")[0].AsI32);
+            return;
+        }
+        var error = Assert.Throws<WasmImplementationLimitException>(() => Module.Compile(WatParser.ParseModule(wat)));
+        Assert.Contains($"a struct type of {fields} fields", error.Message);
+        Assert.Contains("at most 10000 fields per struct", error.Message);
+    }
+
+    /// <summary>
+    /// <c>array.new_fixed</c> takes at most 10,000 operands (the JS API's limit), in a function body and in a constant
+    /// expression alike; more is an implementation limit (it was reported as an invalid module).
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void ArrayNewFixedOperandsAreLimited(bool inGlobal)
+    {
+        string Wat(int count)
+        {
+            string fixedArray = $"(array.new_fixed $a {count} {string.Concat(Enumerable.Repeat("(i32.const 3) ", count))})";
+            return inGlobal
+                ? $"(module (type $a (array i32)) (global $g (ref $a) {fixedArray}) (func (export \"f\") (result i32) (array.len (global.get $g))))"
+                : $"(module (type $a (array i32)) (func (export \"f\") (result i32) (array.len {fixedArray})))";
+        }
+        Assert.Equal(10_000, Instantiate(Wat(10_000)).Invoke("f")[0].AsI32);
+        var error = Assert.Throws<WasmImplementationLimitException>(() => Module.Compile(WatParser.ParseModule(Wat(10_001))));
+        Assert.Contains("array.new_fixed of 10001 operands", error.Message);
+        Assert.Contains("at most 10000", error.Message);
+    }
+
+    /// <summary>
     /// array.new of -0.0 is an array of -0.0 (bits 0x80000000...): the allocation skipped the fill for a value equal to
     /// the default, and -0.0 == 0.0 as a float, so compiled code and constant expressions made +0.0 elements.
     /// </summary>
