@@ -44,6 +44,7 @@ public static class CompileCommand
             Console.Error.WriteLine($"strand: {file}: {e.Message}");
             return 1;
         }
+        module.Compiled.ForReadyToRun = crossgen2 is not null;
         string path;
         if (output is not null)
         {

@@ -29,7 +29,8 @@ internal sealed partial class FunctionCompiler
         {
             var (ret, ps) = ClrTypes.Signature(split.Regions[r].Type);
             methods[r] = owner.DefineMethod($"{method.Name}_r{r}", MethodAttributes.Public | MethodAttributes.Static, ret, ps);
-            methods[r].SetImplementationFlags(MethodImplAttributes.NoInlining);
+            methods[r].SetImplementationFlags(MethodImplAttributes.NoInlining
+                | (split.HotCases ? MethodImplAttributes.AggressiveOptimization : 0));
         }
         for (int r = 0; r < methods.Length; r++)
         {

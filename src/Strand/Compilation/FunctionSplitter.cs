@@ -16,13 +16,17 @@ namespace Strand.Compilation;
 /// <item>A <em>region</em> is a run of whole instructions inside one block body that starts and ends with the body's
 /// operand stack empty (heights from the validator), contains no exception-handling construct and no tail call, and is
 /// not inside a <c>try</c>/<c>try_table</c>. Such a run neither consumes nor produces operands.</item>
-/// <item>The region becomes a function whose parameters are the wasm locals it uses (copied in) and whose results are
-/// an exit code, the locals it writes (copied out) and the values its exits carry. Each label outside the region that
+/// <item>The region becomes a function whose parameters are the wasm locals it reads that are live at its entry (copied
+/// in) and whose results are an exit code, the locals it writes that are live where it leaves (copied out;
+/// <see cref="LocalLiveness"/>) and the values its exits carry. Each label outside the region that
 /// it branches to (and <c>return</c>) is an <em>exit</em>: inside the region function such a branch targets a wrapper
 /// block, after which the function returns the exit's number. Exits carry at most one value.</item>
 /// <item>The outer function calls it (a call with a synthetic function index, <see cref="FunctionCompiler"/>'s
 /// outlined-call hook), stores the results back into its locals, and dispatches on the exit code with a
 /// <c>br_table</c> to stubs that redo the branch (or <c>return</c>) from the region's position.</item>
+/// <item>Inside a loop, a region must hold a loop of its own, except in an interpreter loop (a loop around a switch whose
+/// cases do not loop), when no other split fits: then the cases with at most <see cref="Splitter.MaxCaseExits"/> exits
+/// are outlined, largest first, the dispatch and the small cases staying in the outer function.</item>
 /// </list>
 /// <para>
 /// Traps and exceptions propagate out of the region's method unchanged (no region is inside a handler, so an
@@ -48,6 +52,8 @@ internal static class FunctionSplitter
     // RyuJIT's MinOpts switch (DEFAULT_MIN_OPTS_CODE_SIZE 60,000, _INSTR_COUNT 20,000, _BB_COUNT 2,000, _LV_NUM_COUNT 2,000)
     // with a margin; the counter's blocks are an upper bound (10-25% over the JIT's count on the sightglass functions).
     private const int LimitBytes = 57_000, LimitInstructions = 19_000, LimitBlocks = 2_000;
+    /// <summary>RyuJIT's DEFAULT_MIN_OPTS_LV_REF_COUNT (8,000 loads, stores and addresses of locals and arguments), with a margin.</summary>
+    private const int LimitLocalRefs = 7_600;
     /// <summary>Locals plus the temporaries of inlined helpers: RyuJIT stops inlining at 512 (MAX_LV_NUM_COUNT_FOR_INLINING).</summary>
     private const int LimitInlineLocals = 480;
 
@@ -56,7 +62,8 @@ internal static class FunctionSplitter
     /// limit is not among them: the outer function keeps all its locals, so splitting cannot bring it under that one.
     /// </summary>
     private static double HardOvershoot(ILCounter c) => Math.Max(
-        Math.Max((double)c.Bytes / LimitBytes, (double)c.Instructions / LimitInstructions), (double)c.Blocks / LimitBlocks);
+        Math.Max((double)c.Bytes / LimitBytes, (double)c.Instructions / LimitInstructions),
+        Math.Max((double)c.Blocks / LimitBlocks, (double)c.LocalRefs / LimitLocalRefs));
 
     /// <summary>How far over the inlining limit a method is (above 1: some helpers would stay calls).</summary>
     private static double SoftOvershoot(ILCounter c) => (double)(c.Locals + c.InlineLocals) / LimitInlineLocals;
@@ -101,37 +108,85 @@ internal static class FunctionSplitter
         var locals = module.Definition.Bodies[definedIndex].ExpandLocals();
         var whole = FunctionCompiler.Measure(module, unit, definedIndex, type, locals, code);
         double hard = HardOvershoot(whole), soft = SoftOvershoot(whole);
-        if (Trace) Console.Error.WriteLine($"split: f{module.ImportedFunctionCount + definedIndex} {total} units, {whole.Bytes} B, {whole.Instructions} ins, {whole.Blocks} bb, {whole.Locals} loc, {whole.InlineLocals} inl");
+        if (Trace) Console.Error.WriteLine($"split: f{module.ImportedFunctionCount + definedIndex} {total} units, {whole.Bytes} B, {whole.Instructions} ins, {whole.Blocks} bb, {whole.LocalRefs} refs, {whole.Locals} loc, {whole.InlineLocals} inl");
         // Over the inlining limit only: compiled whole. Splitting such functions for that alone was measured to cost more
         // (the calls and the copies of locals) than the helpers left as calls (pulldown-cmark 12.3 → 14.1 ms).
         if (hard <= 1) return null;
-        int units = (int)(total / Math.Max(hard, soft) * 0.8);
-        Result? firstHardFit = null;
-        double previousOuter = double.MaxValue;
+        int startUnits = (int)(total / Math.Max(hard, soft) * 0.8);
         var heights = OperandHeights(module, definedIndex, code);
-        for (int attempt = 0; attempt < 3 && units >= 200; attempt++, units = units / 2)
+        var liveness = LocalLiveness.Compute(code, type.Params.Length + locals.Length);
+        // Regions inside a loop must hold a loop of their own; when no such split fits (an interpreter loop: a loop around
+        // a switch whose cases do not loop), the cases themselves are outlined, largest first, the small ones left inline.
+        if (Attempts(loopFree: false) is { } split) return split;
+        // crossgen2 never compiles a method with MinOpts: in a ReadyToRun image the whole function is optimised, and
+        // outlined cases would only add calls (the SQLite shell from a ReadyToRun cache: 0.50 s of CPU whole, 0.55 split).
+        if (module.ForReadyToRun || !HasDispatch(code)) return null;
+        if (Attempts(loopFree: true) is not { } cases) return null;
+        cases.HotCases = true;
+        return cases;
+
+        Result? Attempts(bool loopFree)
         {
-            var split = TrySplit(module, definedIndex, code, units, heights: heights);
-            if (split is null) break;
-            var outer = FunctionCompiler.Measure(module, unit, definedIndex, type, locals, code, split);
-            double outerOver = HardOvershoot(outer);
-            // Smaller regions leave more in the outer function when the big runs are loop-free code inside a loop (see
-            // Outlinable): once the outer function stops shrinking, no smaller size will fit.
-            if (outerOver > 1 && outerOver >= previousOuter) break;
-            previousOuter = outerOver;
-            bool hardFit = outerOver <= 1, softFit = SoftOvershoot(outer) <= 1;
-            if (Trace) Console.Error.WriteLine($"split:   {units} units: {split.Regions.Count} regions, outer {outer.Bytes} B, {outer.Instructions} ins, {outer.Blocks} bb, {outer.InlineLocals} inl");
-            foreach (var region in split.Regions)
+            int units = startUnits;
+            // Outlined cases are calls on the interpreter's hot path: the outer function keeps as many as fit under the
+            // hard limits (its target shrinks only if it does not fit), while the regions' size limit halves.
+            int outerUnits = (int)(total / hard);
+            Result? firstHardFit = null;
+            double previousOuter = double.MaxValue;
+            for (int attempt = 0; attempt < 3 && units >= 200; attempt++, units = units / 2)
             {
-                var r = FunctionCompiler.Measure(module, unit, definedIndex, region.Type, region.Locals, region.Code, region: true);
-                if (Trace) Console.Error.WriteLine($"split:     region {r.Bytes} B, {r.Instructions} ins, {r.Blocks} bb, {r.Locals} loc, {r.InlineLocals} inl, {region.Type.Params.Length} locals in, {region.Type.Results.Length} out");
-                hardFit &= HardOvershoot(r) <= 1;
-                softFit &= SoftOvershoot(r) <= 1;
+                var split = TrySplit(module, definedIndex, code, units, heights: heights, liveness: liveness, loopFree: loopFree,
+                    outerUnits: loopFree ? outerUnits : units);
+                if (split is null) break;
+                var outer = FunctionCompiler.Measure(module, unit, definedIndex, type, locals, code, split);
+                double outerOver = HardOvershoot(outer);
+                // Smaller regions leave more in the outer function when the big runs are loop-free code inside a loop (see
+                // Outlinable): once the outer function stops shrinking, no smaller size will fit.
+                if (!loopFree && outerOver > 1 && outerOver >= previousOuter) break;
+                previousOuter = outerOver;
+                bool hardFit = outerOver <= 1, softFit = SoftOvershoot(outer) <= 1;
+                if (Trace) Console.Error.WriteLine($"split:   {units} units{(loopFree ? $" (loop-free cases, outer {outerUnits})" : "")}: {split.Regions.Count} regions, outer {outer.Bytes} B, {outer.Instructions} ins, {outer.Blocks} bb, {outer.LocalRefs} refs, {outer.InlineLocals} inl");
+                if (loopFree && outerOver > 1) outerUnits = (int)(outerUnits / outerOver * 0.95);
+                foreach (var region in split.Regions)
+                {
+                    var r = FunctionCompiler.Measure(module, unit, definedIndex, region.Type, region.Locals, region.Code, region: true);
+                    if (Trace) Console.Error.WriteLine($"split:     region {r.Bytes} B, {r.Instructions} ins, {r.Blocks} bb, {r.LocalRefs} refs, {r.Locals} loc, {r.InlineLocals} inl, {region.Type.Params.Length} locals in, {region.Type.Results.Length} out, at 0x{region.Code[0].Offset:x}, {region.Code.Count} wasm ins, {region.Code.Sum(i => (long)Weight(i))} units");
+                    hardFit &= HardOvershoot(r) <= 1;
+                    softFit &= SoftOvershoot(r) <= 1;
+                }
+                if (hardFit && softFit) return split;
+                if (hardFit) firstHardFit ??= split;
             }
-            if (hardFit && softFit) return split;
-            if (hardFit) firstHardFit ??= split;
+            return firstHardFit;
         }
-        return firstHardFit;
+    }
+
+    /// <summary>A <c>br_table</c> with this many distinct targets inside a loop makes the loop an interpreter's.</summary>
+    private const int MinDispatchTargets = 16;
+
+    /// <summary>
+    /// Whether <paramref name="code"/> has an interpreter loop: a loop holding a <c>br_table</c> with at least
+    /// <see cref="MinDispatchTargets"/> distinct targets (a switch over opcodes). Other big loops with loop-free bodies
+    /// (yosys has a dozen) are left to MinOpts: outlining their code would cost first runs the optimised compilation
+    /// of many regions that mostly run a few times.
+    /// </summary>
+    private static bool HasDispatch(List<Instruction> code)
+    {
+        int loops = 0;
+        var open = new Stack<bool>();
+        foreach (var ins in code)
+        {
+            switch (ins.Opcode)
+            {
+                case Opcode.Block or Opcode.If or Opcode.Try or Opcode.TryTable: open.Push(false); break;
+                case Opcode.Loop: open.Push(true); loops++; break;
+                case Opcode.End when open.Count > 0: if (open.Pop()) loops--; break;
+                case Opcode.BrTable when loops > 0 && ins.Labels!.Length + 1 >= MinDispatchTargets:
+                    if (ins.Labels.Append(ins.Index).Distinct().Count() >= MinDispatchTargets) return true;
+                    break;
+            }
+        }
+        return false;
     }
 
     /// <summary>Regions with fewer locals than this are outlined; more would make a costly call (each is copied in and out).</summary>
@@ -153,6 +208,11 @@ internal static class FunctionSplitter
         public required List<Region> Regions { get; init; }
         /// <summary>Region r is called as function index <see cref="CallBase"/> + r.</summary>
         public required uint CallBase { get; init; }
+        /// <summary>
+        /// The regions include loop-free runs inside a loop (the cases of an interpreter loop, called at every iteration
+        /// that runs them): their methods are compiled fully optimised on first call, without tier-0.
+        /// </summary>
+        public bool HotCases { get; set; }
     }
 
     /// <summary>
@@ -204,6 +264,8 @@ internal static class FunctionSplitter
     {
         public required ValType[] BranchTypes;
         public bool IsLoop;
+        /// <summary>Where a branch to this label goes (a loop's start, another construct's end); -1: the function's exit.</summary>
+        public int Target = -1;
     }
 
     private sealed class Candidate
@@ -218,7 +280,7 @@ internal static class FunctionSplitter
     /// <paramref name="units"/>; null when it is not, or when no region can be outlined.
     /// </summary>
     public static Result? TrySplit(ModuleCompilation module, int definedIndex, List<Instruction> code, int units, bool forced = false,
-        int[]? heights = null)
+        int[]? heights = null, LocalLiveness? liveness = null, bool loopFree = false, int? outerUnits = null)
     {
         long total = 0;
         foreach (ref readonly var ins in System.Runtime.InteropServices.CollectionsMarshal.AsSpan(code)) total += Weight(ins);
@@ -228,13 +290,15 @@ internal static class FunctionSplitter
         var type = module.FunctionTypes[module.ImportedFunctionCount + definedIndex];
         var body = definition.Bodies[definedIndex];
         heights ??= OperandHeights(module, definedIndex, code);
-        var splitter = new Splitter(module, code, heights, units, forced);
         var localTypes = (ValType[])[.. type.Params, .. body.ExpandLocals()];
+        liveness ??= LocalLiveness.Compute(code, localTypes.Length);
+        var splitter = new Splitter(module, code, heights, units, forced, liveness, loopFree, outerUnits ?? units);
         return splitter.Run(type, localTypes);
     }
 
     /// <summary>One function's analysis. <c>forced</c> is the testing mode: regions inside loops need no loop of their own (every region shape is exercised).</summary>
-    private sealed class Splitter(ModuleCompilation module, List<Instruction> code, int[] heights, int units, bool forced)
+    private sealed class Splitter(ModuleCompilation module, List<Instruction> code, int[] heights, int units, bool forced,
+        LocalLiveness? liveness, bool loopFree, int outerUnits)
     {
         private readonly int[] _match = new int[code.Count]; // block/loop/if/try/try_table → its end; if → also _else
         private readonly int[] _else = new int[code.Count];
@@ -268,7 +332,7 @@ internal static class FunctionSplitter
             var chosen = new List<(Candidate C, Analysis A)>();
             foreach (var c in _candidates.OrderByDescending(c => c.Size))
             {
-                if (outer <= units * 9L / 10) break;
+                if (outer <= outerUnits * 9L / 10) break;
                 var a = Analyze(c, type, localTypes);
                 if (a is null) continue;
                 chosen.Add((c, a));
@@ -331,7 +395,10 @@ internal static class FunctionSplitter
                 if (op is not (Opcode.Block or Opcode.Loop or Opcode.If)) continue; // try bodies are never split
                 if (Size(i, _match[i] + 1) <= _minUnits) continue;
                 var (ps, rs) = Signature(code[i].Block);
-                var inner = new List<Ctl>(ctls) { new Ctl { BranchTypes = op == Opcode.Loop ? ps : rs, IsLoop = op == Opcode.Loop } };
+                var inner = new List<Ctl>(ctls)
+                {
+                    new Ctl { BranchTypes = op == Opcode.Loop ? ps : rs, IsLoop = op == Opcode.Loop, Target = op == Opcode.Loop ? i : _match[i] },
+                };
                 if (op == Opcode.If && _else[i] >= 0)
                 {
                     Visit(i + 1, _else[i], inner, rs.Length == 0);
@@ -360,7 +427,8 @@ internal static class FunctionSplitter
         {
             bool loop = false;
             for (int i = start; i < end && inLoop && !loop; i++) loop = code[i].Opcode == Opcode.Loop;
-            if (inLoop && !loop) return false;
+            if (inLoop && !loop && !loopFree) return false;
+            if (inLoop && loopFree && Exits(start, end) > MaxCaseExits) return false;
             for (int i = start; i < end; i++)
                 if (code[i].Opcode is Opcode.Try or Opcode.TryTable or Opcode.Catch or Opcode.CatchAll or Opcode.Delegate
                     or Opcode.Rethrow or Opcode.ReturnCall or Opcode.ReturnCallIndirect or Opcode.ReturnCallRef)
@@ -368,10 +436,45 @@ internal static class FunctionSplitter
             return true;
         }
 
+        /// <summary>
+        /// A loop-free run inside a loop with more exits than this is not outlined: it is (or holds) the dispatch of an
+        /// interpreter loop, run at every iteration (its switch's <c>br_table</c> branches to every case), while a case
+        /// leaves to the loop's head and a few shared error paths.
+        /// </summary>
+        public const int MaxCaseExits = 8;
+
+        /// <summary>The distinct labels outside [start, end) that branches in it target (stopping past <see cref="MaxCaseExits"/>).</summary>
+        private int Exits(int start, int end)
+        {
+            var exits = new HashSet<long>();
+            int n = 0;
+            void Add(uint depth)
+            {
+                if (depth >= n) exits.Add(depth - n); // relative to the run's level
+            }
+            for (int i = start; i < end && exits.Count <= MaxCaseExits; i++)
+            {
+                var ins = code[i];
+                switch (ins.Opcode)
+                {
+                    case Opcode.Block or Opcode.Loop or Opcode.If: n++; break;
+                    case Opcode.End: n--; break;
+                    case Opcode.Br or Opcode.BrIf or Opcode.BrOnNull or Opcode.BrOnNonNull or Opcode.BrOnCast or Opcode.BrOnCastFail: Add(ins.Index); break;
+                    case Opcode.BrTable:
+                        foreach (var l in ins.Labels!) Add(l);
+                        Add(ins.Index);
+                        break;
+                    case Opcode.Return: exits.Add(-1); break;
+                }
+            }
+            return exits.Count;
+        }
+
         private sealed class Analysis
         {
             public required List<int> Used;       // outer local indices, ascending
-            public required List<int> Written;    // subset of Used
+            public required List<int> In;         // subset of Used live at the region's entry: copied in (parameters)
+            public required List<int> Out;        // written in the region and live where it exits: copied out (results)
             public required List<int> Exits;      // outer control indices (0: the function)
             public required List<ValType> Carried; // distinct types of carried values
             public long CallUnits;
@@ -412,12 +515,29 @@ internal static class FunctionSplitter
                 }
             }
             if (!ok || used.Count > MaxRegionLocals) return null;
-            int arity = used.Count + 1 + written.Count + carried.Count;
+            // Copied in: the locals the region reads that are live at its entry (the others are written before any read on
+            // every path from there, so the region's zeroed copy serves). Copied out: the locals it writes that are live
+            // where it falls through or at an exit's target. A local written on some paths only and live after the region
+            // is live at its entry too (the paths that do not write it read the incoming value), so it is copied in.
+            List<int> @in = [.. used], @out = [.. written];
+            if (liveness is not null)
+            {
+                var entry = liveness.LiveBefore(c.Start);
+                var after = liveness.LiveBefore(c.End);
+                foreach (int target in exits)
+                {
+                    var live = liveness.LiveBefore(c.Controls[target].Target);
+                    for (int w = 0; w < after.Length; w++) after[w] |= live[w];
+                }
+                @in = [.. used.Where(x => LocalLiveness.Contains(entry, x))];
+                @out = [.. written.Where(x => LocalLiveness.Contains(after, x))];
+            }
+            int arity = @in.Count + 1 + @out.Count + carried.Count;
             if (arity > ImplementationLimits.MaxFunctionTypeArity) return null;
             return new Analysis
             {
-                Used = [.. used], Written = [.. written], Exits = exits, Carried = carried,
-                CallUnits = 4 + used.Count + 2L * written.Count + 2L * carried.Count + 6L * exits.Count,
+                Used = [.. used], In = @in, Out = @out, Exits = exits, Carried = carried,
+                CallUnits = 4 + @in.Count + 2L * @out.Count + 2L * carried.Count + 6L * exits.Count,
             };
         }
 
@@ -461,10 +581,10 @@ internal static class FunctionSplitter
         private static void EmitCallSite(List<Instruction> outer, Candidate c, Analysis a, uint function, int codeLocal,
             Dictionary<ValType, int> carriedLocal, int offset)
         {
-            foreach (var u in a.Used) outer.Add(Make(Opcode.LocalGet, offset, (uint)u));
+            foreach (var u in a.In) outer.Add(Make(Opcode.LocalGet, offset, (uint)u));
             outer.Add(Make(Opcode.Call, offset, function));
             for (int k = a.Carried.Count - 1; k >= 0; k--) outer.Add(Make(Opcode.LocalSet, offset, (uint)carriedLocal[a.Carried[k]]));
-            for (int k = a.Written.Count - 1; k >= 0; k--) outer.Add(Make(Opcode.LocalSet, offset, (uint)a.Written[k]));
+            for (int k = a.Out.Count - 1; k >= 0; k--) outer.Add(Make(Opcode.LocalSet, offset, (uint)a.Out[k]));
             int exits = a.Exits.Count;
             if (exits == 0)
             {
@@ -498,22 +618,35 @@ internal static class FunctionSplitter
 
         private Region BuildRegion(Candidate c, Analysis a, ValType[] localTypes)
         {
+            // Parameters: the locals copied in; declared locals: one per carried type, then the other locals it uses.
             var map = new Dictionary<int, uint>();
-            var ps = new ValType[a.Used.Count];
-            for (int j = 0; j < a.Used.Count; j++)
+            var ps = new ValType[a.In.Count];
+            for (int j = 0; j < a.In.Count; j++)
             {
-                map[a.Used[j]] = (uint)j;
-                ps[j] = localTypes[a.Used[j]];
+                map[a.In[j]] = (uint)j;
+                ps[j] = localTypes[a.In[j]];
             }
-            // Results: the exit code, the written locals, one value per carried type.
+            // Results: the exit code, the locals copied out, one value per carried type.
             var rs = new List<ValType> { ValType.I32 };
-            foreach (var w in a.Written) rs.Add(localTypes[w]);
+            foreach (var w in a.Out) rs.Add(localTypes[w]);
             rs.AddRange(a.Carried);
             var carriedSlot = new Dictionary<ValType, uint>();
             for (int t = 0; t < a.Carried.Count; t++) carriedSlot[a.Carried[t]] = (uint)(ps.Length + t);
+            var declared = new List<ValType>(a.Carried);
+            // With several exits, the exit code goes to a local and all of them share one epilogue.
+            uint codeSlot = (uint)(ps.Length + declared.Count);
+            bool shared = a.Exits.Count > 1;
+            if (shared) declared.Add(ValType.I32);
+            foreach (var u in a.Used)
+            {
+                if (map.ContainsKey(u)) continue;
+                map[u] = (uint)(ps.Length + declared.Count);
+                declared.Add(localTypes[u]);
+            }
 
             int exits = a.Exits.Count, count = c.Controls.Count, offset = code[c.Start].Offset;
             var body = new List<Instruction>(c.End - c.Start + 8 * exits + 16);
+            if (shared) body.Add(new Instruction { Opcode = Opcode.Block, Offset = offset, Block = BlockType.Empty }); // $leave
             // Wrapper blocks: exit k (1-based) is the k-th innermost.
             for (int k = exits; k >= 1; k--)
             {
@@ -549,10 +682,17 @@ internal static class FunctionSplitter
                 }
                 body.Add(ins);
             }
+            // Leaving with exit code k: after the region, or where exit k's wrapper ends (k - 1 wrappers closed).
             void Leave(int exitCode)
             {
                 body.Add(new Instruction { Opcode = Opcode.I32Const, Offset = offset, Immediate = (ulong)(uint)exitCode });
-                foreach (var w in a.Written) body.Add(Make(Opcode.LocalGet, offset, map[w]));
+                if (shared)
+                {
+                    body.Add(Make(Opcode.LocalSet, offset, codeSlot));
+                    body.Add(Make(Opcode.Br, offset, (uint)(exits - exitCode))); // to $leave's end
+                    return;
+                }
+                foreach (var w in a.Out) body.Add(Make(Opcode.LocalGet, offset, map[w]));
                 foreach (var t in a.Carried) body.Add(Make(Opcode.LocalGet, offset, carriedSlot[t]));
                 body.Add(Make(Opcode.Return, offset));
             }
@@ -564,8 +704,15 @@ internal static class FunctionSplitter
                 if (types.Length == 1) body.Add(Make(Opcode.LocalSet, offset, carriedSlot[types[0]]));
                 Leave(k);
             }
+            if (shared)
+            {
+                body.Add(Make(Opcode.End, offset)); // $leave
+                body.Add(Make(Opcode.LocalGet, offset, codeSlot));
+                foreach (var w in a.Out) body.Add(Make(Opcode.LocalGet, offset, map[w]));
+                foreach (var t in a.Carried) body.Add(Make(Opcode.LocalGet, offset, carriedSlot[t]));
+            }
             body.Add(Make(Opcode.End, offset)); // the function
-            return new Region { Type = new FuncType(ps, [.. rs]), Locals = [.. a.Carried], Code = body };
+            return new Region { Type = new FuncType(ps, [.. rs]), Locals = [.. declared], Code = body };
         }
     }
 }

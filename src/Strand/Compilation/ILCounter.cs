@@ -6,7 +6,9 @@ namespace Strand.Compilation;
 
 /// <summary>
 /// An <see cref="ILGenerator"/> that emits nothing and counts what RyuJIT's MinOpts switch looks at: IL bytes, IL
-/// instructions, basic blocks (an upper bound: one per branch, label, return and throw) and locals. The function
+/// instructions, basic blocks (an upper bound: one per branch, label, return and throw), locals and local references
+/// (the <c>ldarg</c>/<c>ldarga</c>/<c>starg</c>/<c>ldloc</c>/<c>ldloca</c>/<c>stloc</c> forms, as the JIT's
+/// <c>fgFindJumpTargets</c> counts them). The function
 /// splitter compiles a big function with it first (a dry run) to learn whether the JIT would optimise the method.
 /// </summary>
 internal sealed class ILCounter : ILGenerator
@@ -28,6 +30,8 @@ internal sealed class ILCounter : ILGenerator
     public int Blocks { get; private set; } = 1;
     /// <summary>Locals declared.</summary>
     public int Locals { get; private set; }
+    /// <summary>Instructions that load, store or take the address of an argument or local (RyuJIT's <c>lvRefCount</c>).</summary>
+    public int LocalRefs { get; private set; }
     /// <summary>
     /// The locals the JIT would add by inlining the helpers called (see <see cref="InlineCost"/>): RyuJIT inlines nothing
     /// more once a method has 512 locals (MAX_LV_NUM_COUNT_FOR_INLINING), and the rest of the helpers stay calls.
@@ -38,6 +42,9 @@ internal sealed class ILCounter : ILGenerator
     {
         Bytes += op.Size + operandBytes;
         Instructions++;
+        // CEE_LDARG_0..CEE_STLOC_S (0x02-0x13) and CEE_LDARG..CEE_STLOC (0xFE09-0xFE0E).
+        ushort value = (ushort)op.Value;
+        if (value is >= 0x02 and <= 0x13 or >= 0xFE09 and <= 0xFE0E) LocalRefs++;
         if (op.FlowControl is FlowControl.Branch or FlowControl.Cond_Branch or FlowControl.Return or FlowControl.Throw) Blocks++;
     }
 
@@ -80,6 +87,7 @@ internal sealed class ILCounter : ILGenerator
     public override void Emit(OpCode opcode, LocalBuilder local)
     {
         Instructions++;
+        LocalRefs++;
         int index = local.LocalIndex;
         Bytes += index < 4 && opcode != OpCodes.Ldloca && opcode != OpCodes.Ldloca_S ? 1 : index < 256 ? 2 : 4;
     }

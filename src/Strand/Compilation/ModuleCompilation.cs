@@ -85,6 +85,12 @@ internal sealed class ModuleCompilation
     /// <summary>Null: functions are split when the JIT would not optimise them; else the forced region size (testing; <see cref="FunctionSplitter.Plan"/>).</summary>
     public int? SplitUnits { get; init; } = FunctionSplitter.ConfiguredUnits;
 
+    /// <summary>
+    /// The code is for a ReadyToRun image: crossgen2 optimises methods of any size, so the cases of an interpreter loop
+    /// are not outlined (<see cref="FunctionSplitter.Plan"/>).
+    /// </summary>
+    public bool ForReadyToRun { get; init; }
+
     /// <summary>Functions generated split (<see cref="FunctionSplitter"/>): defined index → number of outlined regions.</summary>
     public System.Collections.Concurrent.ConcurrentDictionary<int, int> SplitFunctions { get; } = new();
 }

@@ -192,6 +192,9 @@ internal sealed partial class CompiledModule
     /// <summary>Functions bigger than this are split (<see cref="FunctionSplitter"/>; <see cref="CompileOptions.SplitUnits"/>).</summary>
     internal int? SplitUnits { get; set; } = FunctionSplitter.ConfiguredUnits;
 
+    /// <summary>The portable assembly will be compiled by crossgen2, which never drops to MinOpts (no interpreter case split).</summary>
+    internal bool ForReadyToRun { get; set; }
+
     /// <summary>Functions generated split so far: defined index → number of outlined regions (docs/compiler.md, "Big functions: split").</summary>
     public IReadOnlyDictionary<int, int> SplitFunctions => _compilation?.SplitFunctions ?? (IReadOnlyDictionary<int, int>)new Dictionary<int, int>();
 
@@ -451,7 +454,7 @@ internal sealed partial class CompiledModule
             typeof(IgnoresAccessChecksToAttribute).GetConstructor([typeof(string)])!,
             [typeof(ModuleCompiler).Assembly.GetName().Name!]));
         var module = assembly.DefineDynamicModule(name.Name!);
-        var compilation = new ModuleCompilation(_definition) { PortableTypeIds = true, SplitUnits = SplitUnits };
+        var compilation = new ModuleCompilation(_definition) { PortableTypeIds = true, SplitUnits = SplitUnits, ForReadyToRun = ForReadyToRun };
         // Every chunk is in this one image, so every call between chunks is a direct CIL call (CompiledModule.Groups.cs).
         var chunks = new (TypeBuilder Type, MethodBuilder[] Methods)[ChunkCount];
         for (int c = 0; c < ChunkCount; c++) chunks[c] = DefineChunk(module, c, ChunkTypeName(c));
@@ -635,6 +638,8 @@ internal static class FrameGuard
         var probe = il.DeclareLocal(typeof(byte));
         il.Emit(OpCodes.Ldloca, probe);
         il.Emit(OpCodes.Conv_U);
+        il.Emit(OpCodes.Ldarg, (short)(ps.Length - 1)); // the context: always the function's Instance
+        il.Emit(OpCodes.Call, typeof(System.Runtime.CompilerServices.Unsafe).GetMethod("As", 1, [typeof(object)])!.MakeGenericMethod(typeof(Instance)));
         il.Emit(OpCodes.Call, RuntimeMembers.EnsureStackFor);
         il.Emit(OpCodes.Brtrue, ok);
         il.Emit(OpCodes.Ldc_I4, (int)TrapCode.CallStackExhausted);

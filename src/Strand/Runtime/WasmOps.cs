@@ -101,15 +101,24 @@ internal static class WasmOps
     public static bool EnterStack(nuint probe, Instance instance)
     {
         if (probe < ~StackLowInverted && !ExtendStack()) return false;
+        ClaimWindow(probe, instance);
+        return true;
+    }
+
+    /// <summary>
+    /// Widens this thread's window to cover <paramref name="probe"/> (a local of a frame that passed this thread's
+    /// own check) and points <paramref name="instance"/> at it if its window is empty (see <see cref="EnterStack"/>).
+    /// </summary>
+    private static void ClaimWindow(nuint probe, Instance instance)
+    {
         nuint low = ~StackLowInverted;
-        if (probe < low) return true; // the margin held for this frame, but no verified region covers it yet
+        if (probe < low) return; // the margin held for this frame, but no verified region covers it yet
         var window = t_stackWindow ??= new StackWindow();
         // ~StackLowInverted only falls during a thread's life, so Low only falls while the window is not empty.
         window.Low = low;
         if (probe > window.High) window.High = probe;
         var current = instance.StackWindow;
         if (current != window && current.IsEmpty) instance.StackWindow = window;
-        return true;
     }
 
     /// <summary>
@@ -140,10 +149,29 @@ internal static class WasmOps
     /// up lies above the runtime's limit). Otherwise <see cref="EnsureStackSlow"/> walks down.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static bool EnsureStack(long frameBytes, nuint address)
+    public static bool EnsureStack(long frameBytes, nuint address, Instance instance)
+    {
+        // Within the instance's window (so on the thread that holds it: no other live thread's stack overlaps it,
+        // see StackWindow), from Low - FastCheckFrameBytes up everything lies above the runtime's limit. An empty
+        // window (High 0) fails the first test.
+        var window = instance.StackWindow;
+        nuint floor = window.Low - FastCheckFrameBytes;
+        return (address <= window.High && address >= floor && address - floor >= (nuint)frameBytes)
+            || EnsureStackOnThread(frameBytes, address, instance);
+    }
+
+    /// <summary>
+    /// <see cref="EnsureStack"/> outside the instance's window: the same test against this thread's own verified region
+    /// (<see cref="StackLowInverted"/>), else the walk down of <see cref="EnsureStackSlow"/>; on success the thread's
+    /// window is widened to the frame and claimed for the instance (<see cref="ClaimWindow"/>).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static bool EnsureStackOnThread(long frameBytes, nuint address, Instance instance)
     {
         nuint floor = ~StackLowInverted - FastCheckFrameBytes;
-        return (address >= floor && address - floor >= (nuint)frameBytes) || EnsureStackSlow(frameBytes);
+        if (!((address >= floor && address - floor >= (nuint)frameBytes) || EnsureStackSlow(frameBytes))) return false;
+        ClaimWindow(address, instance);
+        return true;
     }
 
     /// <summary>

@@ -179,6 +179,15 @@ public class FunctionSplitterTests
         return (module, module.Compiled.SplitFunctions.Count);
     }
 
+    /// <summary>Compiled with the default plan (split only when the JIT would not optimise), whatever STRAND_SPLIT_UNITS says.</summary>
+    private static (Module Module, int SplitFunctions) CompileByDefault(string wat)
+    {
+        var module = Module.Compile(WatParser.ParseModule(wat));
+        module.Compiled.SplitUnits = null;
+        module.GenerateAllCode();
+        return (module, module.Compiled.SplitFunctions.Count);
+    }
+
     private static List<string> Calls(Module module)
     {
         var results = new List<string>();
@@ -249,7 +258,7 @@ public class FunctionSplitterTests
         }
         wat.Append(")\n(i32.add (local.get $s) (i32.wrap_i64 (local.get $t)))))");
         var (plain, unsplit) = Compile(wat.ToString(), int.MaxValue);
-        var (split, count) = Compile(wat.ToString(), null);
+        var (split, count) = CompileByDefault(wat.ToString());
         Assert.Equal(0, unsplit);
         Assert.Equal(1, count);
         Assert.True(split.Compiled.SplitFunctions[0] >= 2);
@@ -258,5 +267,147 @@ public class FunctionSplitterTests
             var expected = Run(new Linker().Instantiate(plain), "big", Value.I32(n));
             Assert.Equal(expected, Run(new Linker().Instantiate(split), "big", Value.I32(n)));
         }
+    }
+    /// <summary>
+    /// An interpreter loop (a loop around a <c>br_table</c> over 64 loop-free cases, like SQLite's
+    /// <c>sqlite3VdbeExec</c>) over the JIT's limits is split into cases: the dispatch stays in the outer function, some
+    /// cases are outlined (copying only the locals live at their entry and after them: the temporaries $t0..$t2 are
+    /// reused by every case), and every run gives what the unsplit function gives: values, an early exit to the loop's
+    /// end, a return from inside a case, a jump of the program counter and a division trap inside a case.
+    /// </summary>
+    private const int InterpreterCases = 64;
+
+    /// <summary>
+    /// The interpreter of <see cref="InterpreterLoopIsSplitIntoCases"/>: export "run" (program offset, steps) → i64. With
+    /// <paramref name="guarantees"/>, "run" takes a third parameter, a mode: 1 makes every case first call "run" again
+    /// with the same arguments (endless recursion through whichever case runs first), 2 calls the import env.started
+    /// first and never ends (the early exits, the return and the trap only happen in mode 0).
+    /// </summary>
+    private static string InterpreterWat(bool guarantees = false)
+    {
+        const int cases = InterpreterCases;
+        var wat = new StringBuilder("(module\n");
+        if (guarantees) wat.Append("(import \"env\" \"started\" (func $started))\n");
+        wat.Append("(memory (export \"mem\") 1)\n(data (i32.const 0) \"");
+        uint seed = 12345;
+        for (int i = 0; i < 4096; i++)
+        {
+            seed = seed * 1103515245 + 12345;
+            wat.Append($"\\{(seed >> 16) & 0xFF:x2}");
+        }
+        wat.Append("\")\n");
+        wat.Append($"(func $run (export \"run\") (param $prog i32) (param $n i32) {(guarantees ? "(param $mode i32) " : "")}(result i64)\n");
+        wat.Append("(local $pc i32) (local $acc i64) (local $op i32) (local $t0 i32) (local $t1 i32) (local $t2 i64) (local $steps i32)\n");
+        if (guarantees) wat.Append("(if (i32.eq (local.get $mode) (i32.const 2)) (then (call $started)))\n");
+        string Gated(string code) => guarantees ? $"(if (i32.eqz (local.get $mode)) (then {code}))\n" : code + "\n";
+        wat.Append("(block $done (loop $next\n");
+        wat.Append("(br_if $done (i32.ge_u (local.get $steps) (local.get $n)))\n");
+        wat.Append("(local.set $steps (i32.add (local.get $steps) (i32.const 1)))\n");
+        wat.Append("(local.set $op (i32.load8_u (i32.and (i32.add (local.get $prog) (local.get $pc)) (i32.const 4095))))\n");
+        wat.Append("(local.set $pc (i32.add (local.get $pc) (i32.const 1)))\n");
+        for (int k = cases - 1; k >= 0; k--) wat.Append($"(block $c{k}\n");
+        wat.Append("(br_table");
+        for (int k = 0; k < cases; k++) wat.Append($" $c{k}");
+        wat.Append(" $done (i32.rem_u (local.get $op) (i32.const " + cases + ")))\n");
+        for (int k = 0; k < cases; k++)
+        {
+            wat.Append($") ;; case {k}\n");
+            if (guarantees)
+                wat.Append("(if (i32.eq (local.get $mode) (i32.const 1)) (then (drop (call $run (local.get $prog) (local.get $n) (local.get $mode)))))\n");
+            wat.Append($"(local.set $t0 (i32.load offset={k * 8 % 4000} (i32.const 0)))\n");
+            wat.Append($"(local.set $t1 (i32.add (local.get $t0) (i32.const {k})))\n");
+            for (int m = 0; m < 12; m++)
+            {
+                wat.Append($"(i32.store offset={(k * 12 + m) * 4 % 4000} (i32.const 0) (i32.xor (local.get $t1) (i32.load offset={(k * 7 + m) * 4 % 4000} (i32.const 0))))\n");
+                wat.Append($"(local.set $t1 (i32.add (local.get $t1) (i32.rotl (local.get $t0) (i32.const {m}))))\n");
+            }
+            wat.Append("(local.set $t2 (i64.extend_i32_u (local.get $t1)))\n");
+            wat.Append("(local.set $acc (i64.add (i64.mul (local.get $acc) (i64.const 31)) (local.get $t2)))\n");
+            if (k % 10 == 3) wat.Append(Gated($"(br_if $done (i32.eq (i32.and (local.get $t1) (i32.const 63)) (i32.const {k})))"));
+            if (k % 10 == 5) wat.Append("(local.set $pc (i32.and (local.get $t1) (i32.const 255)))\n");
+            if (k == 7) wat.Append(Gated("(if (i32.eq (i32.and (local.get $t1) (i32.const 31)) (i32.const 7)) (then (return (i64.sub (i64.const 0) (local.get $acc)))))"));
+            if (k == 9) wat.Append(Gated("(local.set $t0 (i32.div_u (local.get $t0) (i32.and (local.get $t1) (i32.const 1))))"));
+            wat.Append("(br $next)\n");
+        }
+        wat.Append("))\n(i64.add (local.get $acc) (i64.extend_i32_u (local.get $pc)))))");
+        return wat.ToString();
+    }
+
+    [Fact]
+    public void InterpreterLoopIsSplitIntoCases()
+    {
+        const int cases = InterpreterCases;
+        string wat = InterpreterWat();
+        var (plain, unsplit) = Compile(wat, int.MaxValue);
+        var (split, count) = CompileByDefault(wat);
+        Assert.Equal(0, unsplit);
+        Assert.Equal(1, count);
+        int regions = split.Compiled.SplitFunctions.Single().Value;
+        Assert.InRange(regions, 2, cases - 1); // the small cases (here: the last outlined ones) stay inline
+        var outcomes = new List<string>();
+        foreach (int prog in new[] { 0, 100, 1000, 2222 })
+            foreach (int n in new[] { 0, 1, 10, 100, 1000, 20000 })
+            {
+                string expected = Run(new Linker().Instantiate(plain), "run", Value.I32(prog), Value.I32(n));
+                Assert.Equal(expected, Run(new Linker().Instantiate(split), "run", Value.I32(prog), Value.I32(n)));
+                outcomes.Add(expected);
+            }
+        // The runs did real work: distinct values, and the trap inside a case happened.
+        Assert.True(outcomes.Distinct().Count() > 10, string.Join(" | ", outcomes));
+        Assert.True(outcomes.Contains("trap: integer divide by zero"), string.Join(" | ", outcomes));
+    }
+
+    /// <summary>
+    /// Code for a ReadyToRun image keeps the interpreter's cases inline (crossgen2 never compiles with MinOpts, so the
+    /// whole function is optimised there); the same module's JIT-compiled portable assembly outlines them.
+    /// </summary>
+    [Fact]
+    public void InterpreterCasesStayInlineForReadyToRun()
+    {
+        static int Regions(bool forReadyToRun)
+        {
+            var module = Module.Compile(WatParser.ParseModule(InterpreterWat()));
+            module.Compiled.SplitUnits = null; // the default plan, also under STRAND_SPLIT_UNITS
+            module.Compiled.ForReadyToRun = forReadyToRun;
+            using var pe = new System.Reflection.PortableExecutable.PEReader(
+                System.Collections.Immutable.ImmutableArray.Create(module.Compiled.EmitPortableAssembly()));
+            var metadata = System.Reflection.Metadata.PEReaderExtensions.GetMetadataReader(pe);
+            return metadata.MethodDefinitions.Count(h => metadata.GetString(metadata.GetMethodDefinition(h).Name).Contains("_r"));
+        }
+        Assert.InRange(Regions(forReadyToRun: false), 2, InterpreterCases - 1);
+        Assert.Equal(0, Regions(forReadyToRun: true));
+    }
+
+    /// <summary>
+    /// Inside outlined cases the guarantees hold: endless recursion through a case (each run's first case calls "run"
+    /// again, and the first cases of the 24 programs tried include outlined and inline ones) ends in "call stack
+    /// exhausted", and an interpreter that never ends is interrupted by the host.
+    /// </summary>
+    [Fact]
+    public void InterpreterCasesKeepStackAndInterruptGuarantees()
+    {
+        var (module, count) = CompileByDefault(InterpreterWat(guarantees: true));
+        Assert.Equal(1, count);
+        using var running = new ManualResetEventSlim();
+        var instance = new Linker().DefineFunction("env", "started", (Action)(() => running.Set())).Instantiate(module);
+        int throughRegions = 0;
+        foreach (int prog in Enumerable.Range(0, 24).Select(p => p * 37))
+        {
+            var e = Wasm.OnThread(1 << 20, () => instance.Invoke("run", Value.I32(prog), Value.I32(1000), Value.I32(1)));
+            Assert.Equal(TrapCode.CallStackExhausted, Assert.IsType<TrapException>(e).Code);
+            if (System.Text.RegularExpressions.Regex.IsMatch(e!.StackTrace ?? "", @"f\d+(_body)?_r\d+")) throughRegions++;
+        }
+        Assert.InRange(throughRegions, 1, 23); // the recursion went through outlined cases and through inline ones
+        Exception? caught = null;
+        var worker = new Thread(() =>
+        {
+            try { instance.Invoke("run", Value.I32(0), Value.I32(-1), Value.I32(2)); }
+            catch (Exception e) { caught = e; }
+        }) { IsBackground = true };
+        worker.Start();
+        Assert.True(running.Wait(TimeSpan.FromSeconds(30)));
+        instance.RequestInterrupt();
+        Assert.True(worker.Join(TimeSpan.FromSeconds(30)), "the interpreter loop was not interrupted");
+        Assert.Equal(TrapCode.Interrupted, Assert.IsType<TrapException>(caught).Code);
     }
 }

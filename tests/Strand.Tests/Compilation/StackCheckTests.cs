@@ -207,4 +207,42 @@ public class StackCheckTests
         Assert.Equal(2_000, boundedOnB);
         Assert.True(stillA);
     }
+
+    /// <summary>
+    /// The big-frame entry (a function whose frame estimate is over 32 KiB checks frame plus margin before its body,
+    /// <c>WasmOps.EnsureStack</c>) uses the same window: a thread holding it passes with the window's compare, another
+    /// thread on a 1 MiB stack, recursing through 40 KB frames while the first waits inside, traps on its own stack.
+    /// </summary>
+    [Fact]
+    public void BigFramesUseTheWindowOfTheirOwnThreadOnly()
+    {
+        string locals = "(local " + string.Join(" ", Enumerable.Repeat("i64", 2_500)) + ")";
+        Instance? instance = null;
+        Exception? runawayOnB = null;
+        long boundedOnB = 0;
+        int calls = 0;
+        var linker = new Linker().DefineFunction("env", "h", (int n) =>
+        {
+            if (Interlocked.Increment(ref calls) > 1) return n; // B's bounded recursion ends here too
+            runawayOnB = OnThread(1 << 20, () => instance!.Invoke("big", Value.I32(1_000_000)));
+            Assert.Null(OnThread(1 << 20, () => boundedOnB = instance!.Invoke("big", Value.I32(10))[0].AsI64));
+            return n;
+        });
+        instance = linker.Instantiate(Compile($$"""
+            (module
+              (import "env" "h" (func $h (param i32) (result i32)))
+              ;; n levels through a frame of 2,500 i64 locals (about 40 KB), the local 2,499 of each level set to its depth
+              (func $big (export "big") (param i32) (result i64) {{locals}}
+                (local.set 2500 (i64.extend_i32_u (local.get 0)))
+                (if (result i64) (local.get 0)
+                  (then (i64.add (call $big (i32.sub (local.get 0) (i32.const 1))) (local.get 2500)))
+                  (else (i64.extend_i32_u (call $h (i32.const 0))))))
+              (func (export "big_then_host") (param i32) (result i64) (call $big (local.get 0))))
+            """));
+        long result = 0;
+        Assert.Null(OnThread(8 << 20, () => result = instance.Invoke("big_then_host", Value.I32(50))[0].AsI64));
+        Assert.Equal(50L * 51 / 2, result);
+        AssertStackExhausted(runawayOnB);
+        Assert.Equal(10L * 11 / 2, boundedOnB);
+    }
 }
