@@ -14,18 +14,46 @@ namespace Strand.Tests.Compilation;
 /// </summary>
 public class DynamicAssemblyTests
 {
+    /// <summary>$f0 returns its argument; $f{i} returns $f{i-1}(x) + 1; the last one is exported as "last".</summary>
+    private static string ChainModule(int count)
+    {
+        var sb = new StringBuilder("(module (func $f0 (param i32) (result i32) (local.get 0))");
+        for (int i = 1; i < count; i++)
+            sb.Append($"(func $f{i} {(i == count - 1 ? "(export \"last\")" : "")} (param i32) (result i32) (i32.add (call $f{i - 1} (local.get 0)) (i32.const 1)))");
+        return sb.Append(')').ToString();
+    }
+
+    [Fact]
+    public void ACollectibleModulesAssembliesAreAllCollectedOnceItIsDropped()
+    {
+        var assemblies = GenerateAndDrop();
+        Assert.True(assemblies.Count >= 3);
+        for (int i = 0; i < 20 && assemblies.Any(a => a.IsAlive); i++)
+        {
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+        }
+        Assert.All(assemblies, a => Assert.False(a.IsAlive));
+    }
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static List<WeakReference> GenerateAndDrop()
+    {
+        int count = 2 * CompiledModule.MethodsPerDynamicAssembly + 100;
+        var module = Module.Compile(WatParser.ParseModule(ChainModule(count)));
+        module.Compiled.GroupGeneration = false;
+        module.Compiled.GenerateAll();
+        Assert.Equal(7 + count - 1, new Linker().Instantiate(module).Invoke("last", Value.I32(7))[0].AsI32);
+        return module.Compiled.Types.Select(t => t.Assembly).Distinct().Select(a => new WeakReference(a)).ToList();
+    }
+
     [Theory]
     [InlineData(true)]
     [InlineData(false)]
     public void ABigModulesCodeSpansSeveralAssembliesThatCallEachOtherDirectly(bool collectible)
     {
-        // $f0 returns its argument; $f{i} returns $f{i-1}(x) + 1.
         int count = 2 * CompiledModule.MethodsPerDynamicAssembly + 100;
-        var sb = new StringBuilder("(module (func $f0 (param i32) (result i32) (local.get 0))");
-        for (int i = 1; i < count; i++)
-            sb.Append($"(func $f{i} {(i == count - 1 ? "(export \"last\")" : "")} (param i32) (result i32) (i32.add (call $f{i - 1} (local.get 0)) (i32.const 1)))");
-        sb.Append(')');
-        var module = Module.Compile(WatParser.ParseModule(sb.ToString()), new CompileOptions { CollectibleCode = collectible });
+        var module = Module.Compile(WatParser.ParseModule(ChainModule(count)), new CompileOptions { CollectibleCode = collectible });
         module.Compiled.GroupGeneration = false;
         // In index order: each chunk's calls into the one before it are direct CIL calls, across assemblies too.
         module.Compiled.GenerateAll();
