@@ -36,6 +36,38 @@ public class DynamicAssemblyTests
         Assert.All(assemblies, a => Assert.False(a.IsAlive));
     }
 
+    /// <summary>
+    /// A function big enough for the splitter's dry run (a loop and 600 calls) calling a function of an earlier chunk: the
+    /// dry run's counter looks at the created method it calls directly, and must not keep it (and so its collectible
+    /// assembly) in a process-wide cache.
+    /// </summary>
+    [Fact]
+    public void TheSplittersDryRunKeepsNoGeneratedMethodAlive()
+    {
+        var assemblies = GenerateAndDropMeasured();
+        for (int i = 0; i < 20 && assemblies.Any(a => a.IsAlive); i++)
+        {
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+        }
+        Assert.All(assemblies, a => Assert.False(a.IsAlive));
+    }
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static List<WeakReference> GenerateAndDropMeasured()
+    {
+        var sb = new StringBuilder("(module (func $f0 (param i32) (result i32) (i32.add (local.get 0) (i32.const 1)))");
+        for (int i = 1; i < 2 * CompiledModule.ChunkFunctions; i++) sb.Append("(func)");
+        sb.Append("(func (export \"big\") (param i32) (result i32) (loop");
+        for (int i = 0; i < 600; i++) sb.Append("(local.set 0 (call $f0 (local.get 0)))");
+        sb.Append(") (local.get 0)))");
+        var module = Module.Compile(WatParser.ParseModule(sb.ToString()));
+        module.Compiled.GroupGeneration = false;
+        module.Compiled.GenerateAll(); // $f0's chunk first: $big calls its created method directly
+        Assert.Equal(605, new Linker().Instantiate(module).Invoke("big", Value.I32(5))[0].AsI32);
+        return module.Compiled.Types.Select(t => t.Assembly).Distinct().Select(a => new WeakReference(a)).ToList();
+    }
+
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
     private static List<WeakReference> GenerateAndDrop()
     {
