@@ -243,7 +243,11 @@ public static class Programs
                 "-DSQLITE_OMIT_POPEN", "-D_WASI_EMULATED_SIGNAL", "-D_WASI_EMULATED_PROCESS_CLOCKS", "-D_WASI_EMULATED_GETPID", "-DSQLITE_OMIT_WAL", "-DSQLITE_NOHAVE_SYSTEM"];
             Exec("clang-14", dir, [.. flags, "-c", "sqlite3.c", "-o", "sqlite3.o"]);
             Exec("clang-14", dir, [.. flags, "-c", "shell.c", "-o", "shell.o"]);
-            var builtins = Directory.GetFiles("/usr/lib", "libclang_rt.builtins-wasm32.a", SearchOption.AllDirectories).FirstOrDefault(f => f.Contains("llvm-14"));
+            // clang-14's wasm builtins (Debian: /usr/lib/llvm-14/lib/clang/14.0.6/lib/wasi/). Looked up by that layout, not by
+            // a recursive walk of /usr/lib, which follows directory symlinks and once ran for minutes and gigabytes here.
+            const string clangLib = "/usr/lib/llvm-14/lib/clang";
+            var builtins = (Directory.Exists(clangLib) ? Directory.GetDirectories(clangLib) : [])
+                .Select(version => Path.Combine(version, "lib", "wasi", "libclang_rt.builtins-wasm32.a")).FirstOrDefault(File.Exists);
             Exec("wasm-ld-14", dir, ["-o", wasm, "/usr/lib/wasm32-wasi/crt1-command.o", "shell.o", "sqlite3.o", "-L/usr/lib/wasm32-wasi", "-lc",
                 "-lwasi-emulated-signal", "-lwasi-emulated-process-clocks", "-lwasi-emulated-getpid", .. (builtins is null ? Array.Empty<string>() : [builtins]), "-z", "stack-size=1048576"]);
         }

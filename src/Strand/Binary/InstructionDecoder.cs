@@ -15,7 +15,18 @@ public static partial class InstructionDecoder
     /// </summary>
     public static Instruction Read(WasmReader r)
     {
-        var ins = new Instruction { Offset = r.Position };
+        Read(r, out var ins);
+        return ins;
+    }
+
+    /// <summary>
+    /// <see cref="Read(WasmReader)"/> into <paramref name="ins"/>: the hot loops (validation, compilation) decode into their
+    /// own storage, because returning the instruction (about 100 bytes) by value costs a block copy per instruction.
+    /// </summary>
+    public static void Read(WasmReader r, out Instruction ins)
+    {
+        ins = default;
+        ins.Offset = r.Position;
         byte b = r.ReadByte();
         switch (b)
         {
@@ -25,7 +36,7 @@ public static partial class InstructionDecoder
                 if (sub > 0x11) throw r.Error(ins.Offset, "illegal opcode");
                 ins.Opcode = (Opcode)(0xFC00 | sub);
                 ReadPrefixedFC(r, ref ins);
-                return ins;
+                return;
             }
             case 0xFE:
             {
@@ -40,7 +51,7 @@ public static partial class InstructionDecoder
                 {
                     ReadMemArg(r, ref ins);
                 }
-                return ins;
+                return;
             }
             case 0xFD:
             {
@@ -48,7 +59,7 @@ public static partial class InstructionDecoder
                 var simd = SimdOpcodes.FromSub(sub) ?? throw r.Error(ins.Offset, "illegal opcode");
                 ins.Opcode = simd.Opcode;
                 ReadSimdImmediates(r, simd.Immediate, ref ins);
-                return ins;
+                return;
             }
             case 0xFB:
             {
@@ -56,7 +67,7 @@ public static partial class InstructionDecoder
                 if (sub > 0x1E) throw r.Error(ins.Offset, "illegal opcode");
                 ins.Opcode = (Opcode)(0xFB00 | sub);
                 ReadGcImmediates(r, ref ins);
-                return ins;
+                return;
             }
         }
 
@@ -118,20 +129,14 @@ public static partial class InstructionDecoder
                 int at = r.Position;
                 long heap = r.ReadHeapType(out string name);
                 ins.RefType = r.RefTypeOf(at, heap, nullable: true, $"ref.null {name}");
-                if (ins.RefType == ValType.Unsupported) return NotSupported(ins);
+                if (ins.RefType == ValType.Unsupported) { ins.Opcode = Opcode.NotSupported; return; }
                 break;
             }
             default:
                 if (b >= 0x28 && b <= 0x3E) ReadMemArg(r, ref ins);
                 break;
         }
-        return ins;
-    }
-
-    private static Instruction NotSupported(Instruction ins)
-    {
-        ins.Opcode = Opcode.NotSupported;
-        return ins;
+        return;
     }
 
     private static void SkipBlockType(WasmReader r) => ReadBlockType(r);

@@ -538,53 +538,69 @@ public static partial class ModuleDecoder
             throw r.Error(countAt, "function and code section have inconsistent lengths");
         int sectionEnd = r.End;
         var blocks = new Stack<BlockKind>();
-        for (uint i = 0; i < count; i++)
+        var deferred = DeferredScan(r, count, trusted); // ModuleDecoder.ParallelScan.cs
+        try
         {
-            int bodyOffset = r.Position;
-            uint size = r.ReadU32();
-            if (size > (uint)r.Remaining) throw r.Error(bodyOffset, "length out of bounds");
-            int bodyEnd = r.Position + (int)size;
+            for (uint i = 0; i < count; i++)
+            {
+                int bodyOffset = r.Position;
+                uint size = r.ReadU32();
+                if (size > (uint)r.Remaining) throw r.Error(bodyOffset, "length out of bounds");
+                int bodyEnd = r.Position + (int)size;
 
-            r.End = bodyEnd;
-            LocalGroup[] locals = [];
-            int localCount = 0;
-            int codeStart = r.Position;
-            string? unsupported = null;
-            // Bodies are decoded strictly; when tolerating, a body using an unsupported feature is recorded and skipped.
-            var tolerated = r.Tolerated;
-            r.Tolerated = null;
-            try
-            {
-                (locals, localCount) = ReadLocals(r);
-                codeStart = r.Position;
-                if (trusted) r.Position = bodyEnd; // a binary decoded before (ModuleDecoder.DecodeTrusted)
-                else ScanBody(r, module, blocks, bodyEnd == sectionEnd);
-            }
-            catch (WasmUnsupportedException e) when (tolerated is not null)
-            {
-                unsupported = e.Feature;
-                tolerated.Add(new UnsupportedConstruct(e.Feature, e.Construct, e.Offset, (uint)(module.ImportedFunctionCount + i)));
-                r.Position = bodyEnd;
-            }
-            catch (WasmFormatException e) when (tolerated is { Count: > 0 })
-            {
-                // Already a module of features Strand lacks (e.g. memory64 offsets): the body cannot be read as 2.0.
-                unsupported = "undecodable";
-                tolerated.Add(new UnsupportedConstruct("undecodable", $"function body: {e.Reason}", e.Offset, (uint)(module.ImportedFunctionCount + i)));
-                r.Position = bodyEnd;
-            }
-            finally
-            {
-                r.Tolerated = tolerated;
-            }
-            r.End = sectionEnd;
+                r.End = bodyEnd;
+                LocalGroup[] locals = [];
+                int localCount = 0;
+                int codeStart = r.Position;
+                string? unsupported = null;
+                // Bodies are decoded strictly; when tolerating, a body using an unsupported feature is recorded and skipped.
+                var tolerated = r.Tolerated;
+                r.Tolerated = null;
+                try
+                {
+                    (locals, localCount) = ReadLocals(r);
+                    codeStart = r.Position;
+                    if (trusted) r.Position = bodyEnd; // a binary decoded before (ModuleDecoder.DecodeTrusted)
+                    else if (deferred is not null)
+                    {
+                        deferred.Add(new DeferredBody(codeStart, bodyEnd, bodyEnd == sectionEnd));
+                        r.Position = bodyEnd;
+                    }
+                    else ScanBody(r, module, blocks, bodyEnd == sectionEnd);
+                }
+                catch (WasmUnsupportedException e) when (tolerated is not null)
+                {
+                    unsupported = e.Feature;
+                    tolerated.Add(new UnsupportedConstruct(e.Feature, e.Construct, e.Offset, (uint)(module.ImportedFunctionCount + i)));
+                    r.Position = bodyEnd;
+                }
+                catch (WasmFormatException e) when (tolerated is { Count: > 0 })
+                {
+                    // Already a module of features Strand lacks (e.g. memory64 offsets): the body cannot be read as 2.0.
+                    unsupported = "undecodable";
+                    tolerated.Add(new UnsupportedConstruct("undecodable", $"function body: {e.Reason}", e.Offset, (uint)(module.ImportedFunctionCount + i)));
+                    r.Position = bodyEnd;
+                }
+                finally
+                {
+                    r.Tolerated = tolerated;
+                }
+                r.End = sectionEnd;
 
-            module.Bodies.Add(new FunctionBody
-            {
-                Locals = locals, LocalCount = localCount, CodeStart = codeStart, CodeEnd = bodyEnd, SourceOffset = bodyOffset,
-                UnsupportedFeature = unsupported,
-            });
+                module.Bodies.Add(new FunctionBody
+                {
+                    Locals = locals, LocalCount = localCount, CodeStart = codeStart, CodeEnd = bodyEnd, SourceOffset = bodyOffset,
+                    UnsupportedFeature = unsupported,
+                });
+            }
         }
+        catch (Exception) when (deferred is { Count: > 0 })
+        {
+            // The loop stopped at a body's size or locals: an earlier body's malformed instruction comes first.
+            ScanDeferred(r, module, deferred);
+            throw;
+        }
+        if (deferred is not null) ScanDeferred(r, module, deferred);
         return (int)count;
     }
 
@@ -620,7 +636,7 @@ public static partial class ModuleDecoder
         {
             if (r.AtEnd)
                 throw r.Error(r.Position, bodyEndsSection ? "unexpected end of section or function" : "END opcode expected");
-            var ins = InstructionDecoder.Read(r);
+            InstructionDecoder.Read(r, out var ins);
             switch (ins.Opcode)
             {
                 case Opcode.Block or Opcode.Loop or Opcode.Try or Opcode.TryTable:
@@ -664,7 +680,7 @@ public static partial class ModuleDecoder
         int depth = 0;
         while (true)
         {
-            var ins = InstructionDecoder.Read(r);
+            InstructionDecoder.Read(r, out var ins);
             switch (ins.Opcode)
             {
                 case Opcode.Block or Opcode.Loop or Opcode.If or Opcode.Try or Opcode.TryTable:

@@ -207,7 +207,7 @@ public sealed record ConstExpr(int Start, int End)
         var list = new List<Instruction>();
         while (!r.AtEnd)
         {
-            var ins = InstructionDecoder.Read(r);
+            InstructionDecoder.Read(r, out var ins);
             if (ins.Opcode == Opcode.End && r.AtEnd) break;
             list.Add(ins);
         }

@@ -239,6 +239,9 @@ public sealed class WasmReader
     /// <summary>True unless the memory is known to have 32-bit addresses (see <see cref="Memory64"/>).</summary>
     internal bool IsMemory64(uint memory) => Memory64 is not { } flags || memory >= (uint)flags.Length || flags[memory];
 
+    /// <summary>A reader of [start, end) of the same bytes with this reader's settings (memories; not <see cref="Tolerated"/>).</summary>
+    internal WasmReader Slice(int start, int end) => new(_data, start, end) { MultipleMemories = MultipleMemories, Memory64 = Memory64 };
+
     /// <summary>A reader of code range [start, end) of <paramref name="module"/>, knowing its memories (multi-memory indices, memory64 offsets).</summary>
     internal static WasmReader ForCode(ModuleDefinition module, int start, int end) =>
         new(module.Bytes, start, end) { MultipleMemories = module.TotalMemoryCount > 1, Memory64 = module.Memory64Flags() };

@@ -92,7 +92,9 @@ internal sealed partial class CompiledModule
             }
         }
         if (members.Count == 1) return null;
-        var module = DynamicModule();
+        int functions = 0;
+        foreach (int c in members) functions += _chunkStart[c + 1] - _chunkStart[c];
+        var module = DynamicModule(functions);
         var compilation = Compilation;
         var chunks = new (TypeBuilder Type, MethodBuilder[] Methods)[members.Count];
         Type[] created;

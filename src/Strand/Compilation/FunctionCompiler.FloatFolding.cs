@@ -43,7 +43,7 @@ internal sealed partial class FunctionCompiler
     private void HideFloatParameters(List<Instruction> code)
     {
         var read = new bool[_paramCount];
-        foreach (var ins in code)
+        foreach (ref readonly var ins in System.Runtime.InteropServices.CollectionsMarshal.AsSpan(code))
             if (ins.Opcode is Opcode.LocalGet or Opcode.LocalTee && ins.Index < _paramCount) read[ins.Index] = true;
         for (int i = 0; i < _paramCount; i++)
         {

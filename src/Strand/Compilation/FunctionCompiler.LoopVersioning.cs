@@ -117,7 +117,8 @@ internal sealed partial class FunctionCompiler
 
     private void CompileRange(int start, int end)
     {
-        for (_position = start; _position <= end; _position++) CompileInstruction(_code[_position]);
+        var instructions = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_code);
+        for (_position = start; _position <= end; _position++) CompileInstruction(instructions[_position]);
     }
 
     /// <summary>Computes J, then tests each group; enters <paramref name="fast"/> when all fit, else <paramref name="slow"/>.</summary>

@@ -177,7 +177,7 @@ internal sealed partial class FunctionCompiler
     private static SortedSet<uint> MemoriesUsed(List<Instruction> code)
     {
         var used = new SortedSet<uint>();
-        foreach (var ins in code)
+        foreach (ref readonly var ins in System.Runtime.InteropServices.CollectionsMarshal.AsSpan(code))
         {
             if (!IsMemoryInstruction(ins.Opcode)) continue;
             used.Add(ins.Memory);
@@ -282,7 +282,7 @@ internal sealed partial class FunctionCompiler
     private static int Memory0LimitSlots(List<Instruction> code)
     {
         int slots = 0;
-        foreach (var ins in code)
+        foreach (ref readonly var ins in System.Runtime.InteropServices.CollectionsMarshal.AsSpan(code))
         {
             var op = ins.Opcode;
             if (ins.Memory != 0 || !IsMemoryInstruction(op)

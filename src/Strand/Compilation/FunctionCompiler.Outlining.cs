@@ -35,12 +35,12 @@ internal sealed partial class FunctionCompiler
         for (int r = 0; r < methods.Length; r++)
         {
             var region = split.Regions[r];
-            new FunctionCompiler(module, methods[r].GetILGenerator(), region.Type, region.Locals)
+            new FunctionCompiler(module, CachedTokenILGenerator.For(methods[r]), region.Type, region.Locals)
             {
                 _unit = unit, _definedIndex = definedIndex, _outlinedRegion = true,
             }.Run(region.Code);
         }
-        var outer = new FunctionCompiler(module, method.GetILGenerator(), type, [.. declaredLocals, .. split.ExtraLocals])
+        var outer = new FunctionCompiler(module, CachedTokenILGenerator.For(method), type, [.. declaredLocals, .. split.ExtraLocals])
         {
             _unit = unit, _definedIndex = definedIndex, _outlinedMethods = methods, _split = split,
         };

@@ -135,7 +135,7 @@ internal sealed partial class FunctionCompiler
         var body = def.Bodies[definedIndex];
         var type = module.FunctionTypes[module.ImportedFunctionCount + definedIndex];
         if (split is not null) return CompileSplit(module, unit, definedIndex, method, owner, type, body.ExpandLocals(), split);
-        var compiler = new FunctionCompiler(module, method.GetILGenerator(), type, body.ExpandLocals()) { _unit = unit, _definedIndex = definedIndex };
+        var compiler = new FunctionCompiler(module, CachedTokenILGenerator.For(method), type, body.ExpandLocals()) { _unit = unit, _definedIndex = definedIndex };
         compiler.Run(code);
         return compiler._il.ILOffset;
     }
@@ -145,8 +145,13 @@ internal sealed partial class FunctionCompiler
     {
         var body = definition.Bodies[definedIndex];
         var reader = WasmReader.ForCode(definition, body.CodeStart, body.CodeEnd);
-        var list = new List<Instruction>();
-        while (!reader.AtEnd) list.Add(InstructionDecoder.Read(reader));
+        // Sized for about one instruction per two bytes (few grow steps: List<Instruction> runs as tier-0 JIT code at startup).
+        var list = new List<Instruction>((body.CodeEnd - body.CodeStart) / 2 + 4);
+        while (!reader.AtEnd)
+        {
+            InstructionDecoder.Read(reader, out var ins);
+            list.Add(ins);
+        }
         return list;
     }
 
@@ -156,9 +161,10 @@ internal sealed partial class FunctionCompiler
         HideFloatParameters(code);
         _controls.Add(new Control { Kind = ControlKind.Function, Results = _type.Results, Height = 0 });
         _code = code;
-        for (_position = 0; _position < code.Count; _position++)
+        var instructions = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(code); // not changed while compiling; indexing a List<Instruction> is a tier-0 call at startup
+        for (_position = 0; _position < instructions.Length; _position++)
         {
-            var ins = code[_position];
+            var ins = instructions[_position];
             // A loop over induction variables may be compiled twice (FunctionCompiler.LoopVersioning.cs).
             if (_unreachable || ins.Opcode != Opcode.Loop || !TryCompileVersionedLoop()) CompileInstruction(ins);
             if (_controls.Count == 0) break;
@@ -226,7 +232,7 @@ internal sealed partial class FunctionCompiler
         var tables = new SortedSet<uint>();
         int depth = 0, loopDepth = 0;
         var loopStack = new Stack<bool>();
-        foreach (var ins in code)
+        foreach (ref readonly var ins in System.Runtime.InteropServices.CollectionsMarshal.AsSpan(code))
         {
             switch (ins.Opcode)
             {

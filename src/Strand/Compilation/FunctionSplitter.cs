@@ -96,7 +96,7 @@ internal static class FunctionSplitter
         if (forcedUnits is int forced) return TrySplit(module, definedIndex, code, forced, forced: true);
         long total = 0;
         bool loops = false;
-        foreach (var ins in code)
+        foreach (ref readonly var ins in System.Runtime.InteropServices.CollectionsMarshal.AsSpan(code))
         {
             total += Weight(ins);
             loops |= ins.Opcode == Opcode.Loop;
@@ -283,7 +283,7 @@ internal static class FunctionSplitter
         int[]? heights = null, LocalLiveness? liveness = null, bool loopFree = false, int? outerUnits = null)
     {
         long total = 0;
-        foreach (var ins in code) total += Weight(ins);
+        foreach (ref readonly var ins in System.Runtime.InteropServices.CollectionsMarshal.AsSpan(code)) total += Weight(ins);
         if (total <= units) return null;
 
         var definition = module.Definition;

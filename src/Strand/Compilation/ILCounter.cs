@@ -62,7 +62,9 @@ internal sealed class ILCounter : ILGenerator
     public override void Emit(OpCode opcode, MethodInfo meth)
     {
         Count(opcode, 4);
-        if (meth is not null && meth is not MethodBuilder && opcode == OpCodes.Call) InlineLocals += InlineCost(meth);
+        // Generated methods (a dynamic assembly's: earlier chunks called directly) are never AggressiveInlining, and caching
+        // them in the process-wide table would keep their collectible assemblies alive.
+        if (meth is not null && meth is not MethodBuilder && opcode == OpCodes.Call && !meth.Module.Assembly.IsDynamic) InlineLocals += InlineCost(meth);
     }
 
     /// <summary>

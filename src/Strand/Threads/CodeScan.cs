@@ -72,7 +72,11 @@ internal sealed class CodeScan
             {
                 var body = module.Bodies[b];
                 var reader = WasmReader.ForCode(module, body.CodeStart, body.CodeEnd);
-                while (!reader.AtEnd) code.Add(InstructionDecoder.Read(reader));
+                while (!reader.AtEnd)
+                {
+                    InstructionDecoder.Read(reader, out var ins);
+                    code.Add(ins);
+                }
             }
             catch (Exception e) when (e is WasmFormatException or WasmUnsupportedException)
             {

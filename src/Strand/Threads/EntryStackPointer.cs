@@ -196,7 +196,7 @@ internal sealed class EntryStackPointer
                 int previousConst = 0;
                 while (!reader.AtEnd)
                 {
-                    var ins = InstructionDecoder.Read(reader);
+                    InstructionDecoder.Read(reader, out var ins);
                     if (ins.Opcode == Opcode.I32Sub && previous1 == Opcode.I32Const && previous2 == Opcode.GlobalGet && previousGlobal == global
                         && previousConst > 0 && previousConst % 16 == 0)
                         subtracts = true;

@@ -311,8 +311,12 @@ public sealed class ModuleLayout
     private static List<Instruction> DecodeBody(ModuleDefinition module, FunctionBody body)
     {
         var reader = WasmReader.ForCode(module, body.CodeStart, body.CodeEnd);
-        var list = new List<Instruction>();
-        while (!reader.AtEnd) list.Add(InstructionDecoder.Read(reader));
+        var list = new List<Instruction>((body.CodeEnd - body.CodeStart) / 2 + 4);
+        while (!reader.AtEnd)
+        {
+            InstructionDecoder.Read(reader, out var ins);
+            list.Add(ins);
+        }
         return list;
     }
 

@@ -56,7 +56,11 @@ internal static class StackMemory
             {
                 var body = module.Bodies[b];
                 var reader = WasmReader.ForCode(module, body.CodeStart, body.CodeEnd);
-                while (!reader.AtEnd) code.Add(InstructionDecoder.Read(reader));
+                while (!reader.AtEnd)
+                {
+                    InstructionDecoder.Read(reader, out var ins);
+                    code.Add(ins);
+                }
             }
             catch (Exception e) when (e is WasmFormatException or WasmUnsupportedException)
             {

@@ -12,7 +12,7 @@ internal sealed partial class FunctionValidator
     /// <summary>For each local, true while it is a non-defaultable local not yet set on this path; null when the body has none.</summary>
     private bool[]? _localUnset;
     /// <summary>Locals set since a frame opened, in order (a frame's end makes them unset again).</summary>
-    private readonly List<uint> _initLog = new();
+    private readonly ValueList<uint> _initLog = new();
 
     /// <summary>Marks the declared locals (not the parameters) of non-defaultable types as unset.</summary>
     private void TrackLocalInitialization(int parameterCount)

@@ -16,7 +16,7 @@ internal sealed partial class FunctionValidator
     private readonly uint _functionIndex;
     private readonly FuncType _type;
     private readonly ValType[] _locals;
-    private readonly List<ValType> _operands = new();
+    private readonly ValueList<ValType> _operands = new();
     private readonly List<ControlFrame> _controls = new();
     private int _offset;
 
@@ -74,7 +74,7 @@ internal sealed partial class FunctionValidator
         while (!reader.AtEnd)
         {
             if (_controls.Count == 0) throw new WasmFormatException(reader.Position, "operators remaining after end of function");
-            var ins = InstructionDecoder.Read(reader);
+            InstructionDecoder.Read(reader, out var ins);
             _offset = ins.Offset;
             Step(in ins);
         }

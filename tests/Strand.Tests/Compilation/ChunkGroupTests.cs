@@ -155,7 +155,7 @@ public class ChunkGroupTests
     }
 
     /// <summary>The names of the methods <paramref name="method"/>'s IL calls with <c>call</c> (tokens resolved in its module).</summary>
-    private static List<string> CalledMethods(MethodInfo method)
+    internal static List<string> CalledMethods(MethodInfo method)
     {
         var il = method.GetMethodBody()!.GetILAsByteArray()!;
         var names = new List<string>();
