@@ -40,6 +40,12 @@ internal sealed partial class FunctionCompiler
     /// <summary>Loops with fewer memory-0 loads and stores than this are not versioned.</summary>
     private const int VersionedLoopMinAccesses = 3;
     /// <summary>
+    /// Loops whose guard would test more groups than this always run the checked copy: each group costs the guard about
+    /// fifteen instructions at every entry (measured: blind-sig's bignum loop of eight groups, short and entered very
+    /// often, made it 7% slower versioned).
+    /// </summary>
+    private const int VersionedLoopMaxGroups = 7;
+    /// <summary>
     /// Loops whose unchecked copy saves fewer checks per iteration than this always run the checked copy. Settable for the
     /// tests (tests/Strand.Tests/Compilation/LoopVersioning*Tests.cs), whose small loops exercise both copies with 1;
     /// the value changes only which loops take the unchecked copy, never what a program does.
@@ -124,7 +130,7 @@ internal sealed partial class FunctionCompiler
     /// <summary>Computes J, then tests each group; enters <paramref name="fast"/> when all fit, else <paramref name="slow"/>.</summary>
     private void EmitLoopGuard(LoopPlan plan, Label fast, Label slow)
     {
-        if (plan.Groups.Count == 0 || plan.SavedChecks < VersionedLoopMinSavedChecks)
+        if (plan.Groups.Count == 0 || plan.Groups.Count > VersionedLoopMaxGroups || plan.SavedChecks < VersionedLoopMinSavedChecks)
         {
             // Not worth the guard (measured: memset's loop, whose four stores through one pointer need one check an
             // iteration, made blind-sig 20% slower versioned): the unchecked copy is never entered, the JIT drops it.
@@ -264,6 +270,7 @@ internal sealed partial class FunctionCompiler
         var depth = new int[length + 1];
         var backEdges = new List<int>();
         int accesses = 0;
+        var addresses = new HashSet<int>();
         int d = 0;
         for (int p = start + 1; p < end; p++)
         {
@@ -288,6 +295,7 @@ internal sealed partial class FunctionCompiler
                     return null;
                 case >= Opcode.I32Load and <= Opcode.I64Store32 when ins.Memory == 0:
                     accesses++;
+                    addresses.Add(AddressKey(p, ins.Opcode));
                     break;
                 case Opcode.Call or Opcode.CallIndirect or Opcode.CallRef:
                     // A loop that calls: its iterations are long, its checks a small part of them (measured: versioning
@@ -296,7 +304,7 @@ internal sealed partial class FunctionCompiler
             }
         }
         // The guard costs about as much as a few iterations' checks: loops with fewer accesses gain nothing measurable.
-        if (accesses < VersionedLoopMinAccesses) return null;
+        if (accesses < VersionedLoopMinAccesses || addresses.Count < VersionedLoopMinSavedChecks) return null;
 
         var plan = new LoopPlan { Start = start, End = end };
         foreach (var (local, positions) in _localWrites!)
@@ -327,6 +335,24 @@ internal sealed partial class FunctionCompiler
             if (p != q - 2) return plan;
         }
         return null;
+    }
+
+    /// <summary>
+    /// What the access at <paramref name="position"/> goes through, as far as a glance tells: the local read right before
+    /// a load (or before a store's plain value), whose later accesses the redundant-check facts cover in either copy;
+    /// otherwise the position itself (a computed address). A loop whose accesses all go through one local saves at most one
+    /// check an iteration, which the unchecked copy would not repay (its IL is emitted even when the guard never enters it).
+    /// </summary>
+    private int AddressKey(int position, Opcode op)
+    {
+        bool store = op is >= Opcode.I32Store and <= Opcode.I64Store32;
+        int q = position - 1;
+        if (store)
+        {
+            if (_code[q].Opcode is not (Opcode.LocalGet or Opcode.I32Const or Opcode.I64Const or Opcode.F32Const or Opcode.F64Const)) return -position - 1;
+            q--;
+        }
+        return _code[q].Opcode == Opcode.LocalGet ? (int)_code[q].Index : -position - 1;
     }
 
     /// <summary>
