@@ -56,6 +56,8 @@ internal sealed partial class FunctionCompiler
     /// <summary>Functions of more instructions than this keep their loops as they are.</summary>
     private const int VersionedFunctionMaxInstructions = 2_000;
     private int _versionedInstructions;
+    /// <summary>Versioned loops compiled with a guard that can enter the unchecked copy, process-wide (a test's witness that its loops are versioned).</summary>
+    internal static int GuardedLoops;
 
     /// <summary>An affine address <c>base + ConstOffset + (Iv &lt;&lt; Shift)</c> in the versioned loop's iteration (see the remarks above).</summary>
     private readonly record struct AffineAddress(bool Valid, int Iv, int BasePlusOne, ulong ConstOffset, int Shift, bool After);
@@ -137,6 +139,7 @@ internal sealed partial class FunctionCompiler
             _il.Emit(OpCodes.Br, slow);
             return;
         }
+        Interlocked.Increment(ref GuardedLoops);
         var exit = Rent(typeof(long));
         EmitLocalValue(plan.Governor);
         if (plan.BoundLocal >= 0) EmitLocalValue(plan.BoundLocal);

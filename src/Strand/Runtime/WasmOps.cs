@@ -83,8 +83,14 @@ internal static class WasmOps
         return true;
     }
 
-    /// <summary>This thread's stack window (<see cref="StackWindow"/>), created by its first <see cref="EnterStack"/>.</summary>
-    [ThreadStatic] private static StackWindow? t_stackWindow;
+    /// <summary>This thread's token, the <see cref="StackWindow.Owner"/> of the windows it publishes.</summary>
+    [ThreadStatic] private static object? t_windowOwner;
+
+    /// <summary>This thread's window so far in its current stay in guest code: 0 when it has none.</summary>
+    [ThreadStatic] private static nuint t_windowHigh;
+
+    /// <summary>The instances whose window this thread published during its current stay in guest code.</summary>
+    [ThreadStatic] private static List<Instance>? t_claimedInstances;
 
     /// <summary>
     /// The slow path of the entry check of a function that calls, taken when its probe local (at <paramref name="probe"/>)
@@ -107,34 +113,43 @@ internal static class WasmOps
 
     /// <summary>
     /// Widens this thread's window to cover <paramref name="probe"/> (a local of a frame that passed this thread's
-    /// own check) and points <paramref name="instance"/> at it if its window is empty (see <see cref="EnterStack"/>).
+    /// own check) and points <paramref name="instance"/> at it if its window is empty or an older one of this thread's
+    /// (see <see cref="EnterStack"/>). Each window published is a new object that never changes (<see cref="StackWindow"/>).
     /// </summary>
     private static void ClaimWindow(nuint probe, Instance instance)
     {
         nuint low = ~StackLowInverted;
         if (probe < low) return; // the margin held for this frame, but no verified region covers it yet
-        var window = t_stackWindow ??= new StackWindow();
-        // ~StackLowInverted only falls during a thread's life, so Low only falls while the window is not empty.
-        window.Low = low;
-        if (probe > window.High) window.High = probe;
+        if (probe > t_windowHigh) t_windowHigh = probe;
+        var owner = t_windowOwner ??= new object();
         var current = instance.StackWindow;
-        if (current != window && current.IsEmpty) instance.StackWindow = window;
+        bool ours = current.Owner == owner;
+        if (!ours && !current.IsEmpty) return;
+        // ~StackLowInverted only falls during a thread's life, and High only grows during a stay: a wider window.
+        if (ours && current.Low == low && current.High == t_windowHigh) return;
+        var window = new StackWindow(low, t_windowHigh, owner);
+        if (Interlocked.CompareExchange(ref instance.StackWindow, window, current) == current && !ours)
+            (t_claimedInstances ??= []).Add(instance);
     }
 
     /// <summary>
     /// Ends this thread's claim on every instance's stack window: called when a call from the host into guest code
     /// returns or unwinds (the invokers' <c>finally</c>), so a window never outlives its thread's stay in guest code
     /// and a thread that later reuses a dead thread's stack memory cannot pass another stack's check. A nested call (a
-    /// host function calling back into guest code) empties it too: the outer guest frames then refill it at their
+    /// host function calling back into guest code) ends it too: the outer guest frames then claim again at their
     /// next call's slow path.
     /// </summary>
     public static void LeaveGuest()
     {
-        if (t_stackWindow is { } window)
+        t_windowHigh = 0;
+        if (t_claimedInstances is not { Count: > 0 } claimed) return;
+        var owner = t_windowOwner;
+        foreach (var instance in claimed)
         {
-            window.High = 0;
-            window.Low = nuint.MaxValue;
+            var window = instance.StackWindow;
+            if (window.Owner == owner) Interlocked.CompareExchange(ref instance.StackWindow, StackWindow.Empty, window);
         }
+        claimed.Clear();
     }
 
     /// <summary>Stack probed per step of <see cref="EnsureStack"/>: half of the smallest margin the runtime guarantees (64 KiB on 32-bit).</summary>

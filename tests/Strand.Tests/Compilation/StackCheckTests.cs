@@ -140,8 +140,7 @@ public class StackCheckTests
         {
             Assert.Equal(5, instance.Invoke("deep_then_host", Value.I32(2_000))[0].AsI32);
             Assert.False(emptyInside);
-            Assert.Same(inside, instance.StackWindow);
-            Assert.True(instance.StackWindow.IsEmpty);
+            Assert.Same(StackWindow.Empty, instance.StackWindow);
 
             AssertStackExhausted(Assert.ThrowsAny<Exception>(() => instance.Invoke("down", Value.I32(0))));
             Assert.True(instance.StackWindow.IsEmpty);
@@ -151,6 +150,41 @@ public class StackCheckTests
             Assert.True(instance.StackWindow.IsEmpty);
             AssertStackExhausted(Assert.ThrowsAny<Exception>(() => instance.GetFunction<Func<int, int>>("down")(0)));
             Assert.True(instance.StackWindow.IsEmpty);
+        }));
+    }
+
+    /// <summary>
+    /// A window, once an instance points at it, never changes: a thread reading it through the instance while its owner
+    /// enters or leaves wasm sees one consistent range. (Until 2026-11-30 the owner emptied and refilled its window's two
+    /// fields one after the other; a reader could see Low of one moment and High of another, (Low, 0) or
+    /// (nuint.MaxValue, High), for which the check <c>probe - Low &lt;= High - Low</c> passes every probe above Low or
+    /// below High: another thread's deep frames unchecked.) Leaving wasm replaces the instance's window with
+    /// <see cref="StackWindow.Empty"/> and leaves the one seen inside as it was.
+    /// </summary>
+    [Fact]
+    public void APublishedWindowNeverChanges()
+    {
+        Assert.All(typeof(StackWindow).GetFields(System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Public),
+            f => Assert.True(f.IsInitOnly, f.Name));
+        Instance? instance = null;
+        StackWindow? inside = null;
+        (nuint Low, nuint High) seen = default;
+        instance = Create(n =>
+        {
+            inside = instance!.StackWindow;
+            seen = (inside.Low, inside.High);
+            return n + 1;
+        });
+        Assert.Null(OnThread(1 << 20, () =>
+        {
+            Assert.Equal(1, instance.Invoke("deep_then_host", Value.I32(500))[0].AsI32);
+            Assert.False(inside!.IsEmpty);
+            Assert.Equal(seen, (inside.Low, inside.High));
+            Assert.Same(StackWindow.Empty, instance.StackWindow);
+            // A second stay publishes a new window and ends it the same way.
+            Assert.Equal(1, instance.Invoke("deep_then_host", Value.I32(500))[0].AsI32);
+            Assert.Equal(seen, (inside.Low, inside.High));
+            Assert.Same(StackWindow.Empty, instance.StackWindow);
         }));
     }
 
