@@ -189,6 +189,45 @@ public class StackCheckTests
     }
 
     /// <summary>
+    /// Windows handed over under contention: four threads of different stack sizes (256 KiB to 8 MiB) share one instance
+    /// and, all at once, each 25 times: a bounded recursion, a runaway one (which must trap on the thread's own stack),
+    /// and a recursion whose host function at the bottom calls back into wasm (bounded, then runaway). Every thread claims,
+    /// widens and gives back the instance's window while the others read it at each call.
+    /// </summary>
+    [Fact]
+    public void ThreadsOfDifferentStacksHandTheWindowOverUnderContention()
+    {
+        Instance? instance = null;
+        instance = Create(n =>
+        {
+            if (instance!.Invoke("count", Value.I32(200))[0].AsI32 != 200) throw new InvalidOperationException("count");
+            AssertStackExhausted(Assert.ThrowsAny<Exception>(() => instance.Invoke("down", Value.I32(0))));
+            return 4;
+        });
+        int[] sizes = [256 * 1024, 384 * 1024, 1 << 20, 8 << 20];
+        using var start = new Barrier(sizes.Length);
+        var errors = new Exception?[sizes.Length];
+        var threads = sizes.Select((size, t) => new Thread(() =>
+        {
+            try
+            {
+                start.SignalAndWait();
+                for (int round = 0; round < 25; round++)
+                {
+                    Assert.Equal(100 + round, instance.Invoke("count", Value.I32(100 + round))[0].AsI32);
+                    AssertStackExhausted(Assert.ThrowsAny<Exception>(() => instance.Invoke("down", Value.I32(0))));
+                    Assert.Equal(4, instance.Invoke("deep_then_host", Value.I32(50 + round))[0].AsI32);
+                }
+            }
+            catch (Exception e) { errors[t] = e; }
+        }, size)).ToList();
+        foreach (var thread in threads) thread.Start();
+        foreach (var thread in threads) thread.Join();
+        Assert.All(errors, Assert.Null);
+        Assert.Same(StackWindow.Empty, instance.StackWindow);
+    }
+
+    /// <summary>
     /// A host function that calls back into wasm on the same thread ends the inner call's window; the outer recursion,
     /// still running, takes the slow path at its next call and claims it again: it still completes, and still traps
     /// when it runs away.
