@@ -44,6 +44,11 @@ public class LoopVersioningHostileFuzzTests
             {
                 var args = Enumerable.Range(0, 5).Select(_ => Value.I32(random.Next(3) == 0 ? Values[random.Next(Values.Length)] + random.Next(-2, 3) : random.Next(0, 64))).ToArray();
                 string expected = Run(checkedOnly, args), actual = Run(versioned, args);
+                if (Environment.GetEnvironmentVariable("STRAND_LOOP_HOSTILE_DUMP") is { } dump)
+                {
+                    File.WriteAllText(Path.Combine(dump, $"s{seed}.wat"), Module(memory, body, false));
+                    File.AppendAllText(Path.Combine(dump, $"s{seed}.txt"), $"{string.Join(",", args.Select(v => v.AsI32))};{Run32(versioned, args)}\n");
+                }
                 if (expected != actual)
                     failures.Add($"seed {seed} args ({string.Join(", ", args.Select(v => v.AsI32))}): checked {expected}, versioned {actual}\n{Module(memory, body, false)}");
             }
@@ -202,6 +207,19 @@ public class LoopVersioningHostileFuzzTests
                     {{body}}))
                 (i32.add (local.get $sum) (i32.add (local.get $p) (local.get $i)))))
             """;
+    }
+
+    /// <summary>As <see cref="Run"/>, with a 32-bit FNV-1a hash (for a comparison with V8, tools outside the suite).</summary>
+    private static string Run32(Module module, Value[] args)
+    {
+        var instance = new Linker().Instantiate(module);
+        string outcome;
+        try { outcome = $"result {instance.Invoke("f", args)[0].AsI32}"; }
+        catch (TrapException trap) { outcome = trap.Code == TrapCode.OutOfBoundsMemoryAccess ? "trap oob" : "trap other"; }
+        var memory = instance.GetMemory("mem")!;
+        uint hash = 2166136261;
+        foreach (byte b in memory.GetSpan(0, (int)memory.LengthInBytes)) hash = (hash ^ b) * 16777619;
+        return $"{outcome} {instance.GetGlobal("iters")!.Value.AsI32} {memory.LengthInBytes} {hash:x8}";
     }
 
     private static string Run(Module module, Value[] args)
