@@ -32,7 +32,7 @@ if (FindRepositoryRoot() is not { } root)
 }
 if (args.Length > 0 && args[0] == "--artifact-speed") return Strand.Benchmarks.ArtifactSpeed.Run(root);
 if (args.Length > 0 && args[0] == "wasmtime") return Strand.Benchmarks.WasmtimeComparison.Run(args[1..], root);
-if (args.Length > 0 && args[0] == "programs") return Strand.Benchmarks.Programs.Run(args[1..]);
+if (args.Length > 0 && args[0] == "programs") return Strand.Benchmarks.Programs.Run(args[1..], root);
 
 int calls = 10, warmup = 5, rounds = 5;
 bool runNode = true;
