@@ -19,14 +19,20 @@ using Strand.Runtime;
 //   --phases FILE.wasm [[--background] ARGS...]      one module's stages; with ARGS, runs it (WASI) and reports
 //                                                    generated chunks, JIT time and functions too big to optimise
 //   --artifact-speed                                 seed kernel per call: generated code vs compiled artifact
-//   wasmtime [--sightglass DIR] [--rounds N] [--filter TEXT] [--no-node] [--max-seconds S]
+//   wasmtime [--sightglass DIR [--suite NAME]] [--rounds N] [--filter TEXT] [--no-node] [--max-seconds S]
 //                                                    Strand vs Wasmtime .NET (vs Node) on the seed and sightglass (Wasmtime.cs)
 
 if (args.Length > 0 && args[0] == "--scaling") return Strand.Benchmarks.Scaling.Run();
 if (args.Length > 1 && args[0] == "--phases") return Strand.Benchmarks.Phases.Run(args[1], args[2..]);
-if (args.Length > 0 && args[0] == "--artifact-speed") return Strand.Benchmarks.ArtifactSpeed.Run(FindRepositoryRoot());
-if (args.Length > 0 && args[0] == "wasmtime") return Strand.Benchmarks.WasmtimeComparison.Run(args[1..], FindRepositoryRoot());
-if (args.Length > 0 && args[0] == "programs") return Strand.Benchmarks.Programs.Run(args[1..]);
+// The seed and the node scripts live in the repository: found from the benchmark's own folder, else the current one.
+if (FindRepositoryRoot() is not { } root)
+{
+    Console.Error.WriteLine("the Strand repository was not found above the benchmark's folder or the current directory: run it from inside the repository");
+    return 2;
+}
+if (args.Length > 0 && args[0] == "--artifact-speed") return Strand.Benchmarks.ArtifactSpeed.Run(root);
+if (args.Length > 0 && args[0] == "wasmtime") return Strand.Benchmarks.WasmtimeComparison.Run(args[1..], root);
+if (args.Length > 0 && args[0] == "programs") return Strand.Benchmarks.Programs.Run(args[1..], root);
 
 int calls = 10, warmup = 5, rounds = 5;
 bool runNode = true;
@@ -44,7 +50,6 @@ for (int i = 0; i < args.Length; i++)
     }
 }
 
-string root = FindRepositoryRoot();
 string seedPath = Path.Combine(root, "fixtures", "seed", seedName);
 const long Expected = 5172326400000;
 
@@ -137,9 +142,13 @@ static void Check(long result)
     if (result != Expected) throw new InvalidOperationException($"algorithm returned {result}, expected {Expected}");
 }
 
-static string FindRepositoryRoot()
+static string? FindRepositoryRoot()
 {
-    var dir = new DirectoryInfo(AppContext.BaseDirectory);
-    while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Strand.slnx"))) dir = dir.Parent;
-    return dir?.FullName ?? throw new InvalidOperationException("run from inside the Strand repository");
+    foreach (string start in new[] { AppContext.BaseDirectory, Environment.CurrentDirectory })
+    {
+        var dir = new DirectoryInfo(start);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Strand.slnx"))) dir = dir.Parent;
+        if (dir is not null) return dir.FullName;
+    }
+    return null;
 }

@@ -21,7 +21,7 @@ public static class Programs
         public string? NodeScript { get; init; }
     }
 
-    public static int Run(string[] args)
+    public static int Run(string[] args, string root)
     {
         string work = Environment.GetEnvironmentVariable("STRAND_BENCH_DIR") is { Length: > 0 } w ? w : Path.Combine(Path.GetTempPath(), "strand-bench");
         int rounds = 3;
@@ -41,7 +41,6 @@ public static class Programs
                 default: Console.Error.WriteLine($"unknown option {args[i]}"); return 2;
             }
         }
-        string root = FindRepositoryRoot();
         if (Path.GetFullPath(work).StartsWith(root, StringComparison.Ordinal))
         {
             Console.Error.WriteLine("the work directory must be outside the repository");
@@ -275,10 +274,4 @@ public static class Programs
             { NodeScript = script };
     }
 
-    private static string FindRepositoryRoot()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Strand.slnx"))) dir = dir.Parent;
-        return dir?.FullName ?? throw new InvalidOperationException("run from inside the Strand repository");
-    }
 }
