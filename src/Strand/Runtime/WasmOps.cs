@@ -146,8 +146,8 @@ internal static class WasmOps
         var owner = t_windowOwner;
         foreach (var instance in claimed)
         {
-            var window = instance.StackWindow;
-            if (window.Owner == owner) Interlocked.CompareExchange(ref instance.StackWindow, StackWindow.Empty, window);
+            // Only this thread replaces a window it owns (others only replace Empty): a plain write suffices.
+            if (instance.StackWindow.Owner == owner) Volatile.Write(ref instance.StackWindow, StackWindow.Empty);
         }
         claimed.Clear();
     }
