@@ -83,14 +83,19 @@ internal static class WasmOps
         return true;
     }
 
-    /// <summary>This thread's token, the <see cref="StackWindow.Owner"/> of the windows it publishes.</summary>
-    [ThreadStatic] private static object? t_windowOwner;
+    /// <summary>
+    /// This thread's stack-window state: its latest window (<see cref="StackWindow"/>, owner this object; it only widens
+    /// during the thread's life and stays valid while the thread lives, since it lies inside its stack), and the instances
+    /// it pointed at that window during its current stay in guest code.
+    /// </summary>
+    private sealed class ThreadWindows
+    {
+        public StackWindow Window = StackWindow.Empty;
+        public Instance? First;
+        public List<Instance>? More;
+    }
 
-    /// <summary>This thread's window so far in its current stay in guest code: 0 when it has none.</summary>
-    [ThreadStatic] private static nuint t_windowHigh;
-
-    /// <summary>The instances whose window this thread published during its current stay in guest code.</summary>
-    [ThreadStatic] private static List<Instance>? t_claimedInstances;
+    [ThreadStatic] private static ThreadWindows? t_windows;
 
     /// <summary>
     /// The slow path of the entry check of a function that calls, taken when its probe local (at <paramref name="probe"/>)
@@ -114,22 +119,30 @@ internal static class WasmOps
     /// <summary>
     /// Widens this thread's window to cover <paramref name="probe"/> (a local of a frame that passed this thread's
     /// own check) and points <paramref name="instance"/> at it if its window is empty or an older one of this thread's
-    /// (see <see cref="EnterStack"/>). Each window published is a new object that never changes (<see cref="StackWindow"/>).
+    /// (see <see cref="EnterStack"/>). A window never changes once made (<see cref="StackWindow"/>): a wider one is a
+    /// new object, kept for the thread's later stays (a host that calls into wasm in a loop makes none per call).
     /// </summary>
     private static void ClaimWindow(nuint probe, Instance instance)
     {
         nuint low = ~StackLowInverted;
         if (probe < low) return; // the margin held for this frame, but no verified region covers it yet
-        if (probe > t_windowHigh) t_windowHigh = probe;
-        var owner = t_windowOwner ??= new object();
+        var state = t_windows ??= new ThreadWindows();
+        var window = state.Window;
+        // ~StackLowInverted only falls during a thread's life, and a probe of this live thread stays inside its stack.
+        if (window.Low != low || probe > window.High)
+            state.Window = window = new StackWindow(low, probe > window.High || window.IsEmpty ? probe : window.High, state);
         var current = instance.StackWindow;
-        bool ours = current.Owner == owner;
-        if (!ours && !current.IsEmpty) return;
-        // ~StackLowInverted only falls during a thread's life, and High only grows during a stay: a wider window.
-        if (ours && current.Low == low && current.High == t_windowHigh) return;
-        var window = new StackWindow(low, t_windowHigh, owner);
-        if (Interlocked.CompareExchange(ref instance.StackWindow, window, current) == current && !ours)
-            (t_claimedInstances ??= []).Add(instance);
+        if (current == window) return;
+        bool ours = current.Owner == state;
+        if (!ours && !current.IsEmpty) return; // another thread's: left to it
+        // Recorded before the write, so this thread's LeaveGuest always sees it. Two threads that both found the window
+        // empty may overwrite each other: the instance then holds one of them, each ends only its own.
+        if (!ours)
+        {
+            if (state.First is null) state.First = instance;
+            else (state.More ??= []).Add(instance);
+        }
+        Volatile.Write(ref instance.StackWindow, window);
     }
 
     /// <summary>
@@ -137,19 +150,20 @@ internal static class WasmOps
     /// returns or unwinds (the invokers' <c>finally</c>), so a window never outlives its thread's stay in guest code
     /// and a thread that later reuses a dead thread's stack memory cannot pass another stack's check. A nested call (a
     /// host function calling back into guest code) ends it too: the outer guest frames then claim again at their
-    /// next call's slow path.
+    /// next call's slow path. Only this thread replaces a window it owns (the others only replace an empty one), so a
+    /// plain write suffices.
     /// </summary>
     public static void LeaveGuest()
     {
-        t_windowHigh = 0;
-        if (t_claimedInstances is not { Count: > 0 } claimed) return;
-        var owner = t_windowOwner;
-        foreach (var instance in claimed)
+        if (t_windows is not { First: { } first } state) return;
+        if (first.StackWindow.Owner == state) Volatile.Write(ref first.StackWindow, StackWindow.Empty);
+        state.First = null;
+        if (state.More is { Count: > 0 } more)
         {
-            // Only this thread replaces a window it owns (others only replace Empty): a plain write suffices.
-            if (instance.StackWindow.Owner == owner) Volatile.Write(ref instance.StackWindow, StackWindow.Empty);
+            foreach (var instance in more)
+                if (instance.StackWindow.Owner == state) Volatile.Write(ref instance.StackWindow, StackWindow.Empty);
+            more.Clear();
         }
-        claimed.Clear();
     }
 
     /// <summary>Stack probed per step of <see cref="EnsureStack"/>: half of the smallest margin the runtime guarantees (64 KiB on 32-bit).</summary>
