@@ -93,6 +93,8 @@ internal static class WasmOps
         public StackWindow Window = StackWindow.Empty;
         public Instance? First;
         public List<Instance>? More;
+        /// <summary>Slow paths taken in the current stay: the first claims nothing (a stay of one call would not repay it).</summary>
+        public int SlowPaths;
     }
 
     [ThreadStatic] private static ThreadWindows? t_windows;
@@ -131,6 +133,9 @@ internal static class WasmOps
         // ~StackLowInverted only falls during a thread's life, and a probe of this live thread stays inside its stack.
         if (window.Low != low || probe > window.High)
             state.Window = window = new StackWindow(low, probe > window.High || window.IsEmpty ? probe : window.High, state);
+        // A stay whose first call is also its only checked one (a host calling a small export in a loop) publishes
+        // nothing: three reference writes (GC write barriers) per stay would cost more than the compares they save.
+        if (++state.SlowPaths < 2) return;
         var current = instance.StackWindow;
         if (current == window) return;
         bool ours = current.Owner == state;
@@ -155,7 +160,15 @@ internal static class WasmOps
     /// </summary>
     public static void LeaveGuest()
     {
-        if (t_windows is not { First: { } first } state) return;
+        if (t_windows is not { } state) return;
+        state.SlowPaths = 0;
+        if (state.First is not null) EndClaims(state);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void EndClaims(ThreadWindows state)
+    {
+        var first = state.First!;
         if (first.StackWindow.Owner == state) Volatile.Write(ref first.StackWindow, StackWindow.Empty);
         state.First = null;
         if (state.More is { Count: > 0 } more)
