@@ -398,16 +398,7 @@ public class FunctionSplitterTests
             if (System.Text.RegularExpressions.Regex.IsMatch(e!.StackTrace ?? "", @"f\d+(_body)?_r\d+")) throughRegions++;
         }
         Assert.InRange(throughRegions, 1, 23); // the recursion went through outlined cases and through inline ones
-        Exception? caught = null;
-        var worker = new Thread(() =>
-        {
-            try { instance.Invoke("run", Value.I32(0), Value.I32(-1), Value.I32(2)); }
-            catch (Exception e) { caught = e; }
-        }) { IsBackground = true };
-        worker.Start();
-        Assert.True(running.Wait(TimeSpan.FromSeconds(30)));
-        instance.RequestInterrupt();
-        Assert.True(worker.Join(TimeSpan.FromSeconds(30)), "the interpreter loop was not interrupted");
+        var caught = Wasm.RunAndInterrupt(instance, running, () => instance.Invoke("run", Value.I32(0), Value.I32(-1), Value.I32(2)));
         Assert.Equal(TrapCode.Interrupted, Assert.IsType<TrapException>(caught).Code);
     }
 }

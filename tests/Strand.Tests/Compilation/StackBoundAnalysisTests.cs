@@ -126,16 +126,7 @@ public class StackBoundAnalysisTests
             """);
         Assert.False(StackBoundAnalysis.NeedsEntryCheck(module.Definition, new ModuleCompilation(module.Definition).FunctionTypes)[2]);
         var instance = linker.Instantiate(module);
-        Exception? caught = null;
-        var worker = new Thread(() =>
-        {
-            try { instance.Invoke("spin"); }
-            catch (Exception e) { caught = e; }
-        }) { IsBackground = true };
-        worker.Start();
-        Assert.True(running.Wait(TimeSpan.FromSeconds(30)));
-        instance.RequestInterrupt();
-        Assert.True(worker.Join(TimeSpan.FromSeconds(30)), "the loop was not interrupted");
+        var caught = RunAndInterrupt(instance, running, () => instance.Invoke("spin"));
         Assert.Equal(TrapCode.Interrupted, Assert.IsType<TrapException>(caught).Code);
     }
 }

@@ -30,4 +30,24 @@ internal static class Wasm
         Xunit.Assert.True(thread.Join(TimeSpan.FromMinutes(2)), "the thread did not finish");
         return caught;
     }
+
+    /// <summary>
+    /// Runs <paramref name="call"/> on a background worker, waits until the guest signals <paramref name="running"/> (from a
+    /// host function it calls first), interrupts <paramref name="instance"/> and returns what the call threw; fails when
+    /// the worker is not stopped within 30 seconds.
+    /// </summary>
+    public static Exception? RunAndInterrupt(Instance instance, ManualResetEventSlim running, Action call)
+    {
+        Exception? caught = null;
+        var worker = new Thread(() =>
+        {
+            try { call(); }
+            catch (Exception e) { caught = e; }
+        }) { IsBackground = true };
+        worker.Start();
+        Xunit.Assert.True(running.Wait(TimeSpan.FromSeconds(30)), "the guest never started");
+        instance.RequestInterrupt();
+        Xunit.Assert.True(worker.Join(TimeSpan.FromSeconds(30)), "the guest was not interrupted");
+        return caught;
+    }
 }

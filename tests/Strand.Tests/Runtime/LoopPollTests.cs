@@ -25,17 +25,7 @@ public class LoopPollTests
                 {body}
                 (local.get $n)))
             """, linker);
-        Exception? caught = null;
-        var worker = new Thread(() =>
-        {
-            try { instance.Invoke("spin"); }
-            catch (Exception e) { caught = e; }
-        }) { IsBackground = true };
-        worker.Start();
-        Assert.True(running.Wait(TimeSpan.FromSeconds(30)));
-        instance.RequestInterrupt();
-        Assert.True(worker.Join(TimeSpan.FromSeconds(30)), "the loop was not interrupted");
-        return caught;
+        return Compilation.Wasm.RunAndInterrupt(instance, running, () => instance.Invoke("spin"));
     }
 
     /// <summary>A counted tail: $i += step; continue while $i (op) limit.</summary>
@@ -135,16 +125,7 @@ public class LoopPollTests
               (func (export "mutual") (result i32) (call $started) (call $ping (i32.const 0)))
               (func (export "counted") (result i32) (call $started) (call $counted (i32.const 0))))
             """, linker);
-        Exception? caught = null;
-        var worker = new Thread(() =>
-        {
-            try { instance.Invoke(export); }
-            catch (Exception e) { caught = e; }
-        }) { IsBackground = true };
-        worker.Start();
-        Assert.True(running.Wait(TimeSpan.FromSeconds(30)));
-        instance.RequestInterrupt();
-        Assert.True(worker.Join(TimeSpan.FromSeconds(30)), "the tail-call cycle was not interrupted");
+        var caught = Compilation.Wasm.RunAndInterrupt(instance, running, () => instance.Invoke(export));
         Assert.Equal(TrapCode.Interrupted, Assert.IsType<TrapException>(caught).Code);
     }
 }
