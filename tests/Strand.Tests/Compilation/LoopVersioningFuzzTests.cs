@@ -183,7 +183,8 @@ public class LoopVersioningFuzzTests
         return [Value.I32(p), Value.I32(i), Value.I32(n), Value.I32(q)];
     }
 
-    private static string Run(Module module, Value[] args)
+    /// <summary>Runs export <c>f</c>: its result or trap, the <c>iters</c> global, the memory's size and a hash of every byte (shared with <see cref="LoopVersioningHostileFuzzTests"/>).</summary>
+    internal static string Run(Module module, Value[] args)
     {
         var instance = new Linker().Instantiate(module);
         string outcome;

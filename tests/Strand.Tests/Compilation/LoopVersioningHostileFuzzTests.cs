@@ -43,7 +43,7 @@ public class LoopVersioningHostileFuzzTests
             for (int call = 0; call < 10; call++)
             {
                 var args = Enumerable.Range(0, 5).Select(_ => Value.I32(random.Next(3) == 0 ? Values[random.Next(Values.Length)] + random.Next(-2, 3) : random.Next(0, 64))).ToArray();
-                string expected = Run(checkedOnly, args), actual = Run(versioned, args);
+                string expected = LoopVersioningFuzzTests.Run(checkedOnly, args), actual = LoopVersioningFuzzTests.Run(versioned, args);
                 if (Environment.GetEnvironmentVariable("STRAND_LOOP_HOSTILE_DUMP") is { } dump)
                 {
                     File.WriteAllText(Path.Combine(dump, $"s{seed}.wat"), Module(memory, body, false));
@@ -222,17 +222,5 @@ public class LoopVersioningHostileFuzzTests
         uint hash = 2166136261;
         foreach (byte b in memory.GetSpan(0, (int)memory.LengthInBytes)) hash = (hash ^ b) * 16777619;
         return $"{outcome} {instance.GetGlobal("iters")!.Value.AsI32} {memory.LengthInBytes} {hash:x8}";
-    }
-
-    private static string Run(Module module, Value[] args)
-    {
-        var instance = new Linker().Instantiate(module);
-        string outcome;
-        try { outcome = $"result {instance.Invoke("f", args)[0].AsI32}"; }
-        catch (TrapException trap) { outcome = $"trap {trap.Code}"; }
-        var memory = instance.GetMemory("mem")!;
-        ulong hash = 14695981039346656037;
-        foreach (byte b in memory.GetSpan(0, (int)memory.LengthInBytes)) hash = (hash ^ b) * 1099511628211;
-        return $"{outcome}, iterations {instance.GetGlobal("iters")!.Value.AsI32}, memory {memory.LengthInBytes} bytes {hash:x16}";
     }
 }
