@@ -9,6 +9,8 @@ internal sealed partial class FunctionCompiler
     /// <summary>The slow path of the entry check, emitted after the body (cold), or null when the function has no check.</summary>
     private Label? _stackSlowPath;
     private Label _stackChecked;
+    /// <summary>The local whose address the entry check compares (the slow path passes it on).</summary>
+    private LocalBuilder? _stackProbe;
 
     /// <summary>
     /// One compare of the native stack pointer (the address of a local of this frame) with the instance's stack window
@@ -44,8 +46,6 @@ internal sealed partial class FunctionCompiler
         _il.Emit(OpCodes.Bgt_Un, _stackSlowPath.Value);
         _il.MarkLabel(_stackChecked);
     }
-
-    private LocalBuilder? _stackProbe;
 
     private void EmitStackCheckSlowPath()
     {

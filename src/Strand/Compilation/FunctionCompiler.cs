@@ -286,7 +286,7 @@ internal sealed partial class FunctionCompiler
             Ldarg(_contextArg);
             // The context of a compiled function is always its Instance (callers pass their own, the callee's from the
             // code table, or a FunctionReference's Context, which travels with its Code): no type check at every entry.
-            _il.Emit(OpCodes.Call, typeof(System.Runtime.CompilerServices.Unsafe).GetMethod("As", 1, [typeof(object)])!.MakeGenericMethod(typeof(Instance)));
+            _il.Emit(OpCodes.Call, RuntimeMembers.AsInstance);
             _il.Emit(OpCodes.Stloc, _instance);
         }
         // Only functions that call can recurse; leaf functions, and callers that cannot recurse and stay within a leaf's

@@ -639,7 +639,7 @@ internal static class FrameGuard
         il.Emit(OpCodes.Ldloca, probe);
         il.Emit(OpCodes.Conv_U);
         il.Emit(OpCodes.Ldarg, (short)(ps.Length - 1)); // the context: always the function's Instance
-        il.Emit(OpCodes.Call, typeof(System.Runtime.CompilerServices.Unsafe).GetMethod("As", 1, [typeof(object)])!.MakeGenericMethod(typeof(Instance)));
+        il.Emit(OpCodes.Call, RuntimeMembers.AsInstance);
         il.Emit(OpCodes.Call, RuntimeMembers.EnsureStackFor);
         il.Emit(OpCodes.Brtrue, ok);
         il.Emit(OpCodes.Ldc_I4, (int)TrapCode.CallStackExhausted);

@@ -30,6 +30,10 @@ internal static class RuntimeMembers
     public static readonly MethodInfo RefNull = typeof(RefValue).GetProperty(nameof(RefValue.Null), Any)!.GetMethod!;
     public static readonly MethodInfo RefWrap = Op(typeof(RefValue), nameof(RefValue.Wrap));
 
+    /// <summary><c>Unsafe.As&lt;Instance&gt;(object)</c>: a compiled function's context argument is always its instance, so no type check.</summary>
+    public static readonly MethodInfo AsInstance =
+        typeof(Unsafe).GetMethod(nameof(Unsafe.As), 1, [typeof(object)])!.MakeGenericMethod(typeof(Instance));
+
     /// <summary><see cref="GC.KeepAlive"/>: the end of a function's reach to its instance (see FunctionCompiler.EmitKeepContextAlive).</summary>
     public static readonly MethodInfo KeepAlive = typeof(GC).GetMethod(nameof(GC.KeepAlive))!;
 

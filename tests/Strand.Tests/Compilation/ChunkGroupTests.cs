@@ -55,8 +55,7 @@ public class ChunkGroupTests
         Assert.Equal(6, module.Compiled.GeneratedChunks);
 
         // f0's method calls f10's method directly (a CIL call whose token resolves to it), not through the code table.
-        var f0 = module.Compiled.Types.SelectMany(t => t.GetMethods(BindingFlags.Public | BindingFlags.Static | BindingFlags.DeclaredOnly))
-            .Single(m => m.Name == "f0");
+        var f0 = GeneratedMethod(module, "f0");
         Assert.Contains("f10", CalledMethods(f0));
         Assert.DoesNotContain(nameof(CompiledModule.Resolve), CalledMethods(f0));
     }
@@ -71,8 +70,7 @@ public class ChunkGroupTests
         Assert.Equal(1, module.Compiled.GeneratedChunks);
         Assert.Equal(3 * 31 + 20 + 10, instance.Invoke("f0", Value.I32(3))[0].AsI32);
         Assert.Equal(4, module.Compiled.GeneratedChunks);
-        var f0 = module.Compiled.Types.SelectMany(t => t.GetMethods(BindingFlags.Public | BindingFlags.Static | BindingFlags.DeclaredOnly))
-            .Single(m => m.Name == "f0");
+        var f0 = GeneratedMethod(module, "f0");
         Assert.Contains(nameof(CompiledModule.Resolve), CalledMethods(f0));
 
         // A chunk generated after its callee's calls the callee's created method directly.
@@ -83,8 +81,7 @@ public class ChunkGroupTests
         Assert.Equal(3, later.Compiled.GeneratedChunks);
         Assert.Equal(3 * 31 + 20 + 10, laterInstance.Invoke("f0", Value.I32(3))[0].AsI32);
         Assert.Equal(4, later.Compiled.GeneratedChunks);
-        var laterF0 = later.Compiled.Types.SelectMany(t => t.GetMethods(BindingFlags.Public | BindingFlags.Static | BindingFlags.DeclaredOnly))
-            .Single(m => m.Name == "f0");
+        var laterF0 = GeneratedMethod(later, "f0");
         Assert.Contains("f10", CalledMethods(laterF0));
         Assert.DoesNotContain(nameof(CompiledModule.Resolve), CalledMethods(laterF0));
     }
@@ -175,4 +172,9 @@ public class ChunkGroupTests
         }
         return names;
     }
+
+    /// <summary>The generated method named <paramref name="name"/> among <paramref name="module"/>'s chunk types.</summary>
+    private static MethodInfo GeneratedMethod(Module module, string name) =>
+        module.Compiled.Types.SelectMany(t => t.GetMethods(BindingFlags.Public | BindingFlags.Static | BindingFlags.DeclaredOnly))
+            .Single(m => m.Name == name);
 }
