@@ -46,6 +46,18 @@ internal static class FunctionSplitter
 
     private static readonly bool Trace = Environment.GetEnvironmentVariable("STRAND_SPLIT_TRACE") is not null;
 
+    /// <summary>
+    /// A function without loops of at least this many <see cref="Weight"/> units (about 80 KB of IL at the 2 bytes per
+    /// unit of yosys's static initialisers) is split into regions of <see cref="LoopFreeRegionUnits"/>. The JIT's time
+    /// grows faster than linearly with a method's size: yosys's biggest initialiser, 397 KB of IL run once, took 87 ms to
+    /// compile at tier 0 (219 ns per IL byte, against 70–130 for methods of 30 KB), and 30 ms as 12 regions and an outer
+    /// function (docs/compiler.md, "Big functions: split").
+    /// </summary>
+    internal const int LoopFreeSplitFromUnits = 40_000;
+
+    /// <summary>Region size for <see cref="LoopFreeSplitFromUnits"/> (about 31 KB of IL).</summary>
+    internal const int LoopFreeRegionUnits = 15_000;
+
     /// <summary>Functions smaller than this (in <see cref="Weight"/> units) are never measured: far below every JIT limit.</summary>
     private const int MeasureFromUnits = 9_000;
 
@@ -102,8 +114,10 @@ internal static class FunctionSplitter
             loops |= ins.Opcode == Opcode.Loop;
         }
         // A function without loops runs each instruction at most once per call: optimising it pays only if it is called
-        // often, and most such big functions are initialisers that run once (MinOpts compiles them faster).
-        if (total < MeasureFromUnits || !loops) return null;
+        // often, and most such big functions are initialisers that run once (MinOpts compiles them faster). Only a giant
+        // one is cut, with no dry run, into regions the JIT compiles in linear time (see LoopFreeSplitFromUnits).
+        if (!loops) return total >= LoopFreeSplitFromUnits ? TrySplit(module, definedIndex, code, LoopFreeRegionUnits) : null;
+        if (total < MeasureFromUnits) return null;
         var type = module.FunctionTypes[module.ImportedFunctionCount + definedIndex];
         var locals = module.Definition.Bodies[definedIndex].ExpandLocals();
         var whole = FunctionCompiler.Measure(module, unit, definedIndex, type, locals, code);

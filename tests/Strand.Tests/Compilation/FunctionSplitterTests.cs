@@ -269,6 +269,69 @@ public class FunctionSplitterTests
         }
     }
     /// <summary>
+    /// A giant function without loops (a static initialiser's shape: stores of constants and of computed values, calls,
+    /// early exits out of nested blocks) of at least <c>FunctionSplitter.LoopFreeSplitFromUnits</c> is split, with no dry
+    /// run, into regions the JIT compiles in linear time, and computes what the whole function computes; one just under
+    /// the threshold is compiled whole.
+    /// </summary>
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void GiantLoopFreeFunctionIsSplitWithoutDryRuns(bool giant)
+    {
+        // Sized from the weight of the function's code: just over the threshold, or 10% under it.
+        int threshold = Strand.Compilation.FunctionSplitter.LoopFreeSplitFromUnits;
+        int perGroup = (int)(Units(GiantLoopFreeWat(2)) - Units(GiantLoopFreeWat(1)));
+        int groups = giant ? threshold / perGroup + 2 : threshold * 9 / 10 / perGroup;
+        string wat = GiantLoopFreeWat(groups);
+        Assert.Equal(giant, Units(wat) >= threshold);
+        var (plain, unsplit) = Compile(wat, int.MaxValue);
+        var (split, count) = CompileByDefault(wat);
+        Assert.Equal(0, unsplit);
+        if (!giant)
+        {
+            Assert.Equal(0, count);
+            return;
+        }
+        Assert.Equal(1, count);
+        Assert.True(split.Compiled.SplitFunctions[1] >= 2, $"{split.Compiled.SplitFunctions[1]} regions");
+        foreach (int n in new[] { 0, 5, 37, 1000 })
+        {
+            var whole = new Linker().Instantiate(plain);
+            var parts = new Linker().Instantiate(split);
+            Assert.Equal(Run(whole, "init", Value.I32(n)), Run(parts, "init", Value.I32(n)));
+            Assert.Equal(whole.GetMemory("mem")!.GetSpan(0, 65536).ToArray(), parts.GetMemory("mem")!.GetSpan(0, 65536).ToArray());
+        }
+
+        static long Units(string wat)
+        {
+            var definition = Strand.Binary.ModuleDecoder.Decode(WatParser.ParseModule(wat));
+            return Strand.Compilation.FunctionCompiler.Decode(definition, 1).Sum(i => (long)Strand.Compilation.FunctionSplitter.Weight(i));
+        }
+    }
+
+    /// <summary>The function "init" of <see cref="GiantLoopFreeFunctionIsSplitWithoutDryRuns"/>: <paramref name="groups"/> blocks of straight-line code.</summary>
+    private static string GiantLoopFreeWat(int groups)
+    {
+        var wat = new StringBuilder("(module (memory (export \"mem\") 1) (func $mix (param i32) (result i32) (i32.mul (local.get 0) (i32.const 31)))\n");
+        wat.Append("(func (export \"init\") (param $n i32) (result i32) (local $s i32) (local $t i64)\n(block $exit\n");
+        for (int g = 0; g < groups; g++)
+        {
+            int a = g % 600 * 100;
+            wat.Append($"(block $b{g}\n");
+            for (int m = 0; m < 6; m++)
+                wat.Append($"(i32.store offset={a + m * 4} (i32.const 0) (i32.add (local.get $n) (i32.const {g * 7 + m})))\n");
+            wat.Append($"(i64.store offset={a + 32} (i32.const 0) (i64.extend_i32_u (call $mix (i32.load offset={a + 4} (i32.const 0)))))\n");
+            wat.Append($"(local.set $t (i64.add (local.get $t) (i64.load offset={a + 32} (i32.const 0))))\n");
+            wat.Append($"(br_if $b{g} (i32.eq (i32.and (local.get $n) (i32.const {g % 64})) (i32.const 5)))\n");
+            wat.Append($"(local.set $s (i32.xor (local.get $s) (i32.load offset={a + 8} (i32.const 0))))\n");
+            wat.Append($"(br_if $exit (i32.eq (local.get $s) (i32.const {g * 977 + 3})))\n)\n");
+        }
+        wat.Append(")\n(i32.add (local.get $s) (i32.wrap_i64 (local.get $t)))))");
+        return wat.ToString();
+    }
+
+    /// <summary>
     /// An interpreter loop (a loop around a <c>br_table</c> over 64 loop-free cases, like SQLite's
     /// <c>sqlite3VdbeExec</c>) over the JIT's limits is split into cases: the dispatch stays in the outer function, some
     /// cases are outlined (copying only the locals live at their entry and after them: the temporaries $t0..$t2 are
