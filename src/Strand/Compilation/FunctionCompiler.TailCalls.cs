@@ -141,7 +141,7 @@ internal sealed partial class FunctionCompiler
         _il.Emit(OpCodes.Ldloc, function);
         _il.Emit(OpCodes.Ldfld, RuntimeMembers.FunctionContext);
         _il.Emit(OpCodes.Ldloc, function);
-        _il.Emit(OpCodes.Ldfld, RuntimeMembers.FunctionCode);
+        _il.Emit(OpCodes.Call, RuntimeMembers.FunctionEntry);
         _il.Emit(OpCodes.Tailcall);
         _il.EmitCalli(OpCodes.Calli, CallingConventions.Standard, ret, ps, null);
         _il.Emit(OpCodes.Ret);

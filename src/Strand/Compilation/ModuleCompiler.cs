@@ -17,9 +17,9 @@ namespace Strand.Compilation;
 /// sees either 0 (and takes the slow path, which waits for the chunk under <see cref="_gate"/>) or the final code.
 /// Calls inside a chunk, and to chunks generated with it (a group: CompiledModule.Groups.cs) or before it, are direct CIL
 /// calls; calls to other chunks load the callee's entry from <see cref="Code"/> (through <see cref="Instance.Code"/>) and
-/// use <c>calli</c>. A function that escapes (export, table element,
-/// <c>ref.func</c>) before its chunk exists gets a small per-function stub (<see cref="GetEntry"/>) that generates the
-/// chunk on first call, patches the calling <see cref="FunctionReference"/> and forwards the call.
+/// use <c>calli</c>. A function that escapes (export, table element, <c>ref.func</c>) before its chunk exists gets a
+/// <see cref="FunctionReference"/> without code (<see cref="GetEntry"/>), which its first call resolves
+/// (<see cref="FunctionReference.EntryOf"/>).
 /// </para>
 /// </summary>
 internal sealed partial class CompiledModule
@@ -28,8 +28,6 @@ internal sealed partial class CompiledModule
     internal const int ChunkFunctions = 4;
     /// <summary>A chunk is closed once its functions' code reaches this many wasm bytes.</summary>
     internal const int ChunkCodeBytes = 2 * 1024;
-    /// <summary>Stubs are generated for blocks of this many consecutive functions.</summary>
-    private const int StubBlock = 256;
 
     private static int _assemblyCounter;
 
@@ -38,7 +36,6 @@ internal sealed partial class CompiledModule
     private readonly int[] _chunkOf;
     private readonly object _gate = new();
     private readonly List<Type> _types = new();
-    private readonly nint[] _stubs;
     private ModuleBuilder? _module;
     /// <summary>Code loaded from a compiled artifact: chunks are looked up in it instead of generated.</summary>
     private Assembly? _loaded;
@@ -53,7 +50,6 @@ internal sealed partial class CompiledModule
         _definition = definition;
         int count = definition.FunctionTypeIndices.Count;
         Code = new nint[count];
-        _stubs = new nint[count];
         _chunkOf = new int[count];
         // Arity limits up front (code is generated lazily): each function's type names the function; a type no function
         // has (used by call_indirect, or by nothing) names itself.
@@ -132,7 +128,7 @@ internal sealed partial class CompiledModule
     /// <summary>Time spent generating code (CIL and types, not the JIT) so far.</summary>
     public TimeSpan GenerationTime => System.Diagnostics.Stopwatch.GetElapsedTime(0, Volatile.Read(ref _generationTicks));
 
-    /// <summary>The generated types (one per generated chunk or stub block). Holding them keeps the collectible code alive.</summary>
+    /// <summary>The generated types (one per generated chunk). Holding them keeps the collectible code alive.</summary>
     public IReadOnlyList<Type> Types { get { lock (_gate) return _types.ToArray(); } }
 
     /// <summary>The final code of defined function <paramref name="definedIndex"/>, generating its chunk if needed.</summary>
@@ -148,22 +144,11 @@ internal sealed partial class CompiledModule
     }
 
     /// <summary>
-    /// An entry point for a function reference: the final code when generated, otherwise a stub with the function's
-    /// signature that generates it on first call.
+    /// An entry point for a function reference: the final code when generated (or, from a compiled artifact, looked up),
+    /// otherwise 0, which the reference's first call resolves (<see cref="FunctionReference.EntryOf"/>): making a
+    /// reference (a table element at instantiation, an export) generates and looks up nothing.
     /// </summary>
-    public nint GetEntry(int definedIndex)
-    {
-        nint code = Volatile.Read(ref Code[definedIndex]);
-        if (code != 0) return code;
-        if (_loaded is not null) return GetCode(definedIndex);
-        nint stub = Volatile.Read(ref _stubs[definedIndex]);
-        if (stub != 0) return stub;
-        lock (_gate)
-        {
-            if (_stubs[definedIndex] == 0) GenerateStubs(definedIndex / StubBlock);
-        }
-        return _stubs[definedIndex];
-    }
+    public nint GetEntry(int definedIndex) => Volatile.Read(ref Code[definedIndex]);
 
     /// <summary>Generates every chunk not generated yet (eager compilation).</summary>
     public void GenerateAll(Action<CompileProgress>? progress = null)
@@ -297,32 +282,18 @@ internal sealed partial class CompiledModule
     private static nint ResolveSlow(Instance instance, int definedIndex) => instance.Module.Compiled.GetCode(definedIndex);
 
     /// <summary>
-    /// Called by a stub: generates the function's chunk, points the instance's function reference (when it is
-    /// the one the stub was reached through) at the final code, and returns that code.
-    /// </summary>
-    internal static nint ResolveFromStub(object context, int definedIndex)
-    {
-        var instance = (Instance)context;
-        nint code = instance.Module.Compiled.GetCode(definedIndex);
-        int index = instance.Module.Definition.ImportedFunctionCount + definedIndex;
-        if (Volatile.Read(ref instance.Functions[index]) is WasmFunction function && function.Instance == instance)
-            function.Code = code; // one aligned word: other threads see the stub or the final code, both correct
-        return code;
-    }
-
-    /// <summary>
     /// Methods generated into one dynamic assembly before generation starts another. The runtime's cost of creating a
     /// type in a dynamic module grows with the methods the module already holds (measured on .NET 10: a 4-method type
-    /// took ~10 µs to create in a fresh module and ~300 µs in one holding 23,000 methods, e.g. 90 stub blocks), so a big
+    /// took ~10 µs to create in a fresh module and ~300 µs in one holding 23,000 methods), so a big
     /// module's code is spread over several assemblies; calls between them are ordinary calls to created methods.
     /// </summary>
     internal const int MethodsPerDynamicAssembly = 1024;
 
-    /// <summary>Methods generated into <see cref="_module"/> so far (functions and stubs; body and region methods not counted).</summary>
+    /// <summary>Methods generated into <see cref="_module"/> so far (functions; body and region methods not counted).</summary>
     private int _moduleMethods;
 
     /// <summary>
-    /// The dynamic module the next generation step (a chunk, a group or a stub block of <paramref name="methods"/>
+    /// The dynamic module the next generation step (a chunk or a group of <paramref name="methods"/>
     /// methods) emits into: a new assembly once the current one holds <see cref="MethodsPerDynamicAssembly"/>. A step
     /// never spans two assemblies (a group's types reference each other before they are created).
     /// </summary>
@@ -519,30 +490,6 @@ internal sealed partial class CompiledModule
     {
         var context = new System.Runtime.Loader.AssemblyLoadContext($"Strand.Wasm.Cached{Interlocked.Increment(ref _assemblyCounter)}", isCollectible: Collectible);
         _loaded = context.LoadFromAssemblyPath(Path.GetFullPath(path));
-    }
-
-    /// <summary>Generates the stubs of block <paramref name="block"/> (caller holds <see cref="_gate"/>).</summary>
-    private void GenerateStubs(int block)
-    {
-        int first = block * StubBlock, end = Math.Min(Code.Length, first + StubBlock);
-        var module = DynamicModule(end - first);
-        var type = module.DefineType($"Stubs{block}", TypeAttributes.Public | TypeAttributes.Sealed | TypeAttributes.Abstract | TypeAttributes.Class);
-        for (int i = first; i < end; i++)
-        {
-            var (ret, ps) = ClrTypes.Signature(_definition.Types[(int)_definition.FunctionTypeIndices[i]]);
-            var stub = type.DefineMethod($"s{i}", MethodAttributes.Public | MethodAttributes.Static, ret, ps);
-            var il = CachedTokenILGenerator.For(stub);
-            for (int p = 0; p < ps.Length; p++) il.Emit(OpCodes.Ldarg, (short)p);
-            il.Emit(OpCodes.Ldarg, (short)(ps.Length - 1));
-            il.Emit(OpCodes.Ldc_I4, i);
-            il.Emit(OpCodes.Call, RuntimeMembers.ResolveFromStub);
-            il.EmitCalli(OpCodes.Calli, CallingConventions.Standard, ret, ps, null);
-            il.Emit(OpCodes.Ret);
-        }
-        var created = type.CreateType();
-        _types.Add(created);
-        foreach (var method in created.GetMethods(BindingFlags.Public | BindingFlags.Static | BindingFlags.DeclaredOnly))
-            Volatile.Write(ref _stubs[int.Parse(method.Name.AsSpan(1), System.Globalization.CultureInfo.InvariantCulture)], method.MethodHandle.GetFunctionPointer());
     }
 }
 

@@ -23,7 +23,6 @@ internal static class RuntimeMembers
     public static readonly FieldInfo MemoryLength = Field(typeof(Memory), nameof(Memory.LengthInBytes));
     public static readonly FieldInfo FunctionContext = Field(typeof(FunctionReference), nameof(FunctionReference.Context));
     public static readonly FieldInfo OpaqueZero = Field(typeof(WasmOps), nameof(WasmOps.OpaqueZero));
-    public static readonly FieldInfo FunctionCode = Field(typeof(FunctionReference), nameof(FunctionReference.Code));
 
     /// <summary>A reference's object (<see cref="RefValue.Object"/>: null tests), <c>ref.null</c> and the wrapper of an object.</summary>
     public static readonly FieldInfo RefObject = Field(typeof(RefValue), nameof(RefValue.Object));
@@ -38,7 +37,7 @@ internal static class RuntimeMembers
     public static readonly MethodInfo KeepAlive = typeof(GC).GetMethod(nameof(GC.KeepAlive))!;
 
     public static readonly MethodInfo ResolveCode = Op(typeof(CompiledModule), nameof(CompiledModule.Resolve));
-    public static readonly MethodInfo ResolveFromStub = Op(typeof(CompiledModule), nameof(CompiledModule.ResolveFromStub));
+    public static readonly MethodInfo FunctionEntry = Op(typeof(FunctionReference), nameof(FunctionReference.EntryOf));
 
     /// <summary>The entry check of functions that call: the instance's <see cref="StackWindow"/> and the slow path <see cref="WasmOps.EnterStack"/>.</summary>
     public static readonly FieldInfo InstanceStackWindow = Field(typeof(Instance), nameof(Instance.StackWindow));

@@ -524,7 +524,7 @@ internal static class CallStubs
         loadFunction();
         il.Emit(OpCodes.Ldfld, RuntimeMembers.FunctionContext);
         loadFunction();
-        il.Emit(OpCodes.Ldfld, RuntimeMembers.FunctionCode);
+        il.Emit(OpCodes.Call, RuntimeMembers.FunctionEntry);
         var (ret, ps) = ClrTypes.Signature(type);
         il.EmitCalli(OpCodes.Calli, CallingConventions.Standard, ret, ps, null);
     }

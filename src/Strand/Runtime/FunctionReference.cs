@@ -19,8 +19,10 @@ public abstract partial class FunctionReference : Extern
     /// <summary>Canonical id of <see cref="Type"/> (see <see cref="TypeRegistry"/>).</summary>
     internal readonly int TypeId;
     /// <summary>
-    /// Entry point with the uniform calling convention described above. Written once more at most: a WebAssembly
-    /// function created before its code was generated points at a stub until its first call replaces it.
+    /// Entry point with the uniform calling convention described above, or 0 for a WebAssembly function created before
+    /// its code was generated or looked up (a table element made at instantiation, an export): its first call sets it
+    /// (<see cref="EntryOf"/>). Written once at most after construction, one aligned word: racing callers read 0 or
+    /// the final code, both correct.
     /// </summary>
     internal nint Code;
     /// <summary>The last argument passed to <see cref="Code"/>.</summary>
@@ -35,6 +37,24 @@ public abstract partial class FunctionReference : Extern
         Code = code;
         Context = context ?? this;
     }
+
+    /// <summary>
+    /// The entry point to call <paramref name="function"/> through: its <see cref="Code"/>, resolved on the first call
+    /// of a WebAssembly function whose code was not generated (or, from a compiled artifact, not looked up) when the
+    /// reference was made. Compiled code and the invokers call every function value through this
+    /// (<c>CallStubs.EmitIndirectCall</c>); inlined, it is a load and a test. Resolving may generate the function's code
+    /// and so throw what code generation throws (an implementation limit), like any first call.
+    /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    internal static nint EntryOf(FunctionReference function)
+    {
+        nint code = function.Code;
+        return code != 0 ? code : function.ResolveEntry();
+    }
+
+    /// <summary>Finds and stores <see cref="Code"/> when it is 0 (WebAssembly functions only; others always have code).</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private protected virtual nint ResolveEntry() => throw new InvalidOperationException($"{this} has no entry point");
 
     /// <summary>The function's type: parameter and result value types.</summary>
     public FuncType Type { get; }
@@ -120,6 +140,13 @@ internal sealed class WasmFunction : FunctionReference
 
     public Instance Instance { get; }
     public uint Index { get; }
+
+    private protected override nint ResolveEntry()
+    {
+        nint code = Instance.Module.Compiled.GetCode((int)Index - Instance.Module.Definition.ImportedFunctionCount);
+        Volatile.Write(ref Code, code);
+        return code;
+    }
 
     public override string ToString() => $"wasm {Instance.Module.Definition.DescribeFunction(Index)} {Type}";
 }

@@ -69,25 +69,81 @@ public class LazyCompilationTests
         }
         Assert.Equal(299, lazy.Invoke("f0")[0].AsI32);
         Assert.Equal(49, lazy.Invoke("via_table")[0].AsI32);
-        // The table's reference to function 250 was made (at instantiation) before its code existed; its first call
-        // went through the stub, which pointed the reference at the final code.
+        // The table's reference to function 250 was made (at instantiation) before its code existed, without code; its
+        // first call generated the code and pointed the reference at it.
         var element = Assert.IsAssignableFrom<FunctionReference>(lazy.Tables[0].Elements[0].Object);
         Assert.Equal(lazy.Module.Compiled.Code[250], element.Code);
         Assert.NotEqual(0, element.Code);
     }
 
+    /// <summary>
+    /// Instantiation makes the table's reference to function 250 without generating anything (no code, no stub); the
+    /// first call through the table generates the function and stores its code in the reference, which later calls use.
+    /// </summary>
     [Fact]
-    public void AFunctionReferenceMadeBeforeItsCodeIsPatchedByItsFirstCall()
+    public void AFunctionReferenceMadeBeforeItsCodeIsResolvedByItsFirstCall()
     {
         var instance = Instantiate(ChainModule());
         var element = Assert.IsAssignableFrom<FunctionReference>(instance.Tables[0].Elements[0].Object);
         Assert.Equal(0, instance.Module.Compiled.Code[250]);
-        nint stub = element.Code;
-        Assert.NotEqual(0, stub);
+        Assert.Equal(0, instance.Module.Compiled.GeneratedChunks);
+        Assert.Equal(0, element.Code);
         Assert.Equal(49, instance.Invoke("via_table")[0].AsI32);
-        Assert.NotEqual(stub, element.Code);
+        Assert.NotEqual(0, element.Code);
         Assert.Equal(instance.Module.Compiled.Code[250], element.Code);
         Assert.Equal(49, instance.Invoke("via_table")[0].AsI32);
+    }
+
+    /// <summary>
+    /// The same through every path that calls a function value: an export called from the host (typed and untyped),
+    /// <c>call_indirect</c>, <c>return_call_indirect</c> and <c>call_ref</c>, each reaching a function whose code does not
+    /// exist yet.
+    /// </summary>
+    [Fact]
+    public void EveryWayOfCallingAFunctionValueResolvesItsCodeOnFirstUse()
+    {
+        var wat = """
+            (module
+              (type $t (func (param i32) (result i32)))
+              (table 3 funcref)
+              (elem (i32.const 0) $double $triple $square)
+              (elem declare func $square)
+              (func $double (type $t) (i32.mul (local.get 0) (i32.const 2)))
+              (func $triple (type $t) (i32.mul (local.get 0) (i32.const 3)))
+              (func $square (type $t) (i32.mul (local.get 0) (local.get 0)))
+              (func (export "indirect") (param i32 i32) (result i32) (call_indirect (type $t) (local.get 1) (local.get 0)))
+              (func (export "tail") (param i32 i32) (result i32) (return_call_indirect (type $t) (local.get 1) (local.get 0)))
+              (func (export "ref") (param i32) (result i32) (call_ref $t (local.get 0) (ref.func $square)))
+              (func (export "square") (type $t) (call $square (local.get 0))))
+            """;
+        foreach (var path in new[] { "indirect", "tail", "ref", "typed", "untyped" })
+        {
+            var instance = new Linker().Instantiate(Module.Compile(Strand.Text.WatParser.ParseModule(wat)));
+            Assert.Equal(0, instance.Module.Compiled.GeneratedChunks);
+            var elements = instance.Tables[0].Elements;
+            switch (path)
+            {
+                case "indirect":
+                    Assert.Equal(14, instance.Invoke("indirect", Value.I32(0), Value.I32(7))[0].AsI32);
+                    Assert.Equal(21, instance.Invoke("indirect", Value.I32(1), Value.I32(7))[0].AsI32);
+                    Assert.Equal(49, instance.Invoke("indirect", Value.I32(2), Value.I32(7))[0].AsI32);
+                    Assert.All(elements, e => Assert.NotEqual(0, ((FunctionReference)e.Object!).Code));
+                    break;
+                case "tail":
+                    Assert.Equal(21, instance.Invoke("tail", Value.I32(1), Value.I32(7))[0].AsI32);
+                    Assert.NotEqual(0, ((FunctionReference)elements[1].Object!).Code);
+                    break;
+                case "ref":
+                    Assert.Equal(81, instance.Invoke("ref", Value.I32(9))[0].AsI32);
+                    break;
+                case "typed":
+                    Assert.Equal(36, instance.GetFunction<Func<int, int>>("square")(6));
+                    break;
+                case "untyped":
+                    Assert.Equal(36, instance.Invoke("square", Value.I32(6))[0].AsI32);
+                    break;
+            }
+        }
     }
 
     /// <summary>

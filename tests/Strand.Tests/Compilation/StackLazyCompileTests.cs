@@ -6,8 +6,8 @@ using static Strand.Tests.Compilation.Wasm;
 namespace Strand.Tests.Compilation;
 
 /// <summary>
-/// A function first called at the deepest frame a thread's stack allows: its code is generated and compiled there (the
-/// lazy stub, <c>ModuleCompiler.GenerateStubs</c>), within the margin the caller's entry check left. The call must
+/// A function first called at the deepest frame a thread's stack allows: its code is generated and compiled there
+/// (<c>CompiledModule.GetCode</c>, from the call's resolution), within the margin the caller's entry check left. The call must
 /// complete or trap "call stack exhausted", never overflow the CLR stack (which would end the test host).
 /// </summary>
 public class StackLazyCompileTests
