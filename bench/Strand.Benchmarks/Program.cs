@@ -13,7 +13,7 @@ using Strand.Runtime;
 // --simd runs the same algorithm built with clang -O3 -msimd128 (fixtures/seed/algorithm_simd.wasm: i32x4/i64x2 loops).
 //
 // Other modes (first argument):
-//   programs [--work DIR] [--rounds N] [--only NAME] [--ready-to-run] [--strand PATH]
+//   programs [--work DIR] [--rounds N] [--only NAME] [--strand PATH]
 //                                                    real programs whole-process, strand vs node (Programs.cs)
 //   --scaling                                        compile time per function, 5k..40k functions (Scaling.cs)
 //   --phases FILE.wasm [[--background] ARGS...]      one module's stages; with ARGS, runs it (WASI) and reports

@@ -162,6 +162,32 @@ internal static class CompiledArtifact
     }
 
     /// <summary>
+    /// Checks only the trailer of the artifact file open in <paramref name="file"/> against a wasm binary of
+    /// <paramref name="wasmLength"/> bytes whose SHA-256 is <paramref name="wasmSha256"/> (format, engine id, lengths,
+    /// the recorded SHA-256) and returns its recorded checksum, without reading the rest: for a cache hit whose code
+    /// comes from a ReadyToRun image bound to that checksum (<see cref="NativeImage"/>), where neither the artifact's IL
+    /// image nor its copy of the binary is used (the caller's binary is). Throws <see cref="InvalidDataException"/>
+    /// and <see cref="IOException"/>.
+    /// </summary>
+    public static ulong CheckTrailerFor(FileStream file, int wasmLength, ReadOnlySpan<byte> wasmSha256)
+    {
+        long length = file.Length;
+        Span<byte> start = stackalloc byte[8];
+        Span<byte> trailer = stackalloc byte[TrailerSize];
+        file.Position = 0;
+        start = start[..file.ReadAtLeast(start, start.Length, throwOnEndOfStream: false)];
+        if (length >= TrailerSize)
+        {
+            file.Position = length - TrailerSize;
+            file.ReadExactly(trailer);
+        }
+        var (_, recordedLength) = CheckTrailer(length >= TrailerSize ? trailer : [], length, start);
+        if (recordedLength != wasmLength || !trailer[16..48].SequenceEqual(wasmSha256))
+            throw new InvalidDataException("compiled module is for another binary");
+        return BinaryPrimitives.ReadUInt64LittleEndian(trailer[64..72]);
+    }
+
+    /// <summary>
     /// Deletes a file of the cache or of an artifact (entry, ReadyToRun image, check, temporary) if it can: false when it is
     /// in use or not permitted, which callers treat as "leave it for later".
     /// </summary>
@@ -194,10 +220,8 @@ internal static class CompiledArtifact
         artifact[..(int)BinaryPrimitives.ReadInt64LittleEndian(artifact[^TrailerSize..][48..56])];
 
     /// <summary>The cache key of a wasm binary for this build: hex SHA-256 of the binary and the engine id.</summary>
-    public static string CacheKey(byte[] wasm)
-    {
-        Span<byte> hash = stackalloc byte[32];
-        SHA256.HashData(wasm, hash);
-        return Convert.ToHexStringLower(hash) + "-" + EngineId.ToString("N");
-    }
+    public static string CacheKey(byte[] wasm) => CacheKeyOfHash(SHA256.HashData(wasm));
+
+    /// <summary>The cache key of a wasm binary whose SHA-256 is <paramref name="wasmSha256"/>.</summary>
+    public static string CacheKeyOfHash(ReadOnlySpan<byte> wasmSha256) => Convert.ToHexStringLower(wasmSha256) + "-" + EngineId.ToString("N");
 }

@@ -64,10 +64,13 @@ public sealed class ModuleCache
     public Module? TryLoad(byte[] wasm, CompileOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(wasm);
-        string path = PathFor(wasm);
+        byte[] sha256 = System.Security.Cryptography.SHA256.HashData(wasm);
+        string path = Path.Combine(Directory, CompiledArtifact.CacheKeyOfHash(sha256) + Extension);
+        // A miss is the common first case: no exception for it (the first one thrown in a process costs milliseconds).
+        if (!File.Exists(path)) return null;
         try
         {
-            var module = Module.DeserializeFileAt(path, options, expectedWasm: wasm);
+            var module = Module.DeserializeFileAt(path, options, expectedWasm: wasm, expectedWasmSha256: sha256);
             Touch(path);
             return module;
         }

@@ -162,6 +162,48 @@ public sealed class ReadyToRunTests : IClassFixture<ReadyToRunTests.Compiled>, I
         Assert.Empty(Directory.GetFiles(_directory));
     }
 
+    /// <summary>
+    /// A cache hit with a ReadyToRun image reads only the artifact's trailer: damage to the artifact's IL image (which
+    /// the image replaces) or to its copy of the binary (the caller's is used) does not stop the image from loading and
+    /// running, but the same damage refuses the artifact where its IL would be used (no image, or loaded as a file), and
+    /// a damaged trailer checksum unbinds the image: a miss, and the entry is deleted.
+    /// </summary>
+    [Theory]
+    [InlineData("il-image")]
+    [InlineData("embedded-binary")]
+    [InlineData("trailer-checksum")]
+    public void ACacheHitWithAnImageReadsOnlyTheArtifactsTrailer(string damage)
+    {
+        var cache = new ModuleCache(_directory);
+        var wasm = _compiled.Wasm;
+        string entry = cache.Store(Module.Compile(wasm));
+        cache.StoreReadyToRun(wasm, _compiled.Crossgen2, TimeSpan.FromMinutes(5));
+        var bytes = File.ReadAllBytes(entry);
+        int at = damage switch
+        {
+            "il-image" => (bytes.Length - wasm.Length - 80) / 2,
+            "embedded-binary" => bytes.Length - 80 - wasm.Length / 2,
+            _ => bytes.Length - 16,
+        };
+        bytes[at] ^= 0x20;
+        File.WriteAllBytes(entry, bytes);
+        Assert.Throws<InvalidDataException>(() => Module.DeserializeFile(entry));
+        var loaded = cache.TryLoad(wasm);
+        if (damage == "trailer-checksum")
+        {
+            Assert.Null(loaded);
+            Assert.False(File.Exists(entry));
+            return;
+        }
+        Assert.NotNull(loaded);
+        Assert.True(loaded.IsReadyToRun);
+        AssertRuns(loaded);
+        // Without its image, the damaged artifact is refused and deleted.
+        File.Delete(entry + ".r2r.check");
+        Assert.Null(cache.TryLoad(wasm));
+        Assert.False(File.Exists(entry));
+    }
+
     [Fact]
     public void ACorruptArtifactIsRefusedBeforeCrossgen2Runs()
     {
