@@ -21,6 +21,13 @@ public static class CompileCommand
         if (args.Remaining.Count != 1) throw new UsageException("compile needs exactly one FILE");
         if (output is not null && cacheDir is not null) throw new UsageException("-o and --cache-dir exclude each other");
         string file = args.Remaining[0];
+        // An existing OUT that is not a regular file (/dev/null, a FIFO, a device) is written into: renaming a temporary file
+        // over it, as for a regular file, would replace it (run as root, /dev/null itself).
+        var outputType = output is null ? null : Strand.Wasi.HostFileSystem.TypeOfPath(output);
+        if (outputType == Strand.Wasi.WasiFileType.Directory) throw new UsageException($"-o {output} is a directory");
+        bool writeInPlace = outputType is { } t && t != Strand.Wasi.WasiFileType.RegularFile;
+        if (writeInPlace && readyToRun)
+            throw new UsageException($"--ready-to-run writes its image next to the -o file, so -o must name a regular file ({output} is not one)");
         var wasm = ModuleLoader.ReadWasm(file);
         if (ModuleLoader.IsCompiledArtifact(wasm)) throw new UsageException($"{file} is already a compiled module");
         var cache = new ModuleCache(cacheDir ?? ModuleCache.DefaultDirectory);
@@ -46,12 +53,22 @@ public static class CompileCommand
         }
         module.Compiled.ForReadyToRun = crossgen2 is not null;
         string path;
+        long? writtenBytes = null; // into a file that is not a regular one, whose length says nothing
         if (output is not null)
         {
             var artifact = module.Serialize(progress.Report);
-            string temporary = $"{output}.{Environment.ProcessId}.tmp";
-            File.WriteAllBytes(temporary, artifact);
-            File.Move(temporary, output, overwrite: true);
+            if (writeInPlace)
+            {
+                using var stream = new FileStream(output, FileMode.Open, FileAccess.Write, FileShare.ReadWrite, 1);
+                stream.Write(artifact);
+                writtenBytes = artifact.Length;
+            }
+            else
+            {
+                string temporary = $"{output}.{Environment.ProcessId}.tmp";
+                File.WriteAllBytes(temporary, artifact);
+                File.Move(temporary, output, overwrite: true);
+            }
             path = output;
         }
         else
@@ -76,7 +93,7 @@ public static class CompileCommand
             }
         }
         if (!quiet && !background)
-            Console.Out.WriteLine($"{path} ({new FileInfo(path).Length / 1024} KB{native}, {module.Definition.Bodies.Count} functions, {timer.Elapsed.TotalSeconds:0.0} s)");
+            Console.Out.WriteLine($"{path} ({(writtenBytes ?? new FileInfo(path).Length) / 1024} KB{native}, {module.Definition.Bodies.Count} functions, {timer.Elapsed.TotalSeconds:0.0} s)");
         return 0;
     }
 }

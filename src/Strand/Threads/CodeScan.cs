@@ -48,7 +48,7 @@ internal sealed class CodeScan
     public List<(ulong Start, ulong End, uint Memory)> ConstantAccesses { get; } = [];
     /// <summary>Global indices written by each function (function index → globals), for <c>wasi_thread_start</c>.</summary>
     public Dictionary<uint, HashSet<uint>> WritesByFunction { get; } = [];
-    /// <summary>Direct calls made by each function.</summary>
+    /// <summary>Direct calls made by the thread entry point (<see cref="ThreadEntry"/>), the only function whose callees the layout asks for.</summary>
     public Dictionary<uint, HashSet<uint>> CallsByFunction { get; } = [];
     public int UndecodableBodies { get; private set; }
 
@@ -64,6 +64,7 @@ internal sealed class CodeScan
             ThreadEntry = module.Exports.FirstOrDefault(e => e.Kind == ExternalKind.Function && e.Name == "wasi_thread_start")?.Index,
         };
         var code = new List<Instruction>();
+        var reader = WasmReader.ForCode(module, 0, 0); // one reader, moved from body to body
         for (int b = 0; b < module.Bodies.Count; b++)
         {
             uint function = (uint)(module.ImportedFunctionCount + b);
@@ -71,7 +72,8 @@ internal sealed class CodeScan
             try
             {
                 var body = module.Bodies[b];
-                var reader = WasmReader.ForCode(module, body.CodeStart, body.CodeEnd);
+                reader.End = body.CodeEnd;
+                reader.Position = body.CodeStart;
                 while (!reader.AtEnd)
                 {
                     InstructionDecoder.Read(reader, out var ins);
@@ -124,7 +126,7 @@ internal sealed class CodeScan
                     (written ??= []).Add(ins.Index);
                     break;
                 }
-                case Opcode.Call:
+                case Opcode.Call when function == ThreadEntry:
                     if (!CallsByFunction.TryGetValue(function, out var calls)) CallsByFunction[function] = calls = [];
                     calls.Add(ins.Index);
                     break;

@@ -244,6 +244,20 @@ internal static unsafe partial class HostFileSystem
         return FromStatx(buffer);
     }
 
+    /// <summary>
+    /// The type of the file at <paramref name="path"/>, symbolic links followed (statx); null when it does not exist, cannot
+    /// be examined, or the host is not supported.
+    /// </summary>
+    public static WasiFileType? TypeOfPath(string path)
+    {
+        if (!Supported) return null;
+        var bytes = NullTerminated(path);
+        byte* buffer = stackalloc byte[256];
+        int result;
+        fixed (byte* p = bytes) result = statx(AtFdCwd, p, 0, StatxBasicStats, buffer);
+        return result == 0 ? FromStatx(buffer).FileType : null;
+    }
+
     /// <summary>Stat of an open handle (stable even if the file was renamed or unlinked meanwhile).</summary>
     public static HostFileStat Stat(SafeFileHandle handle) => StatAt(handle, null);
 

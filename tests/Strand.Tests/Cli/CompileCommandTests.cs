@@ -37,6 +37,41 @@ public sealed class CompileCommandTests : IDisposable
         Assert.Equal(ManyFunctions.Expected(300, 9).ToString(System.Globalization.CultureInfo.InvariantCulture), stdout.Trim());
     }
 
+    /// <summary>
+    /// <c>-o</c> naming an existing file that is not a regular one (a FIFO here; /dev/null likewise) is written into, not
+    /// replaced: a temporary file renamed over it, as for a regular file, replaced /dev/null itself when run as root.
+    /// A directory is a usage error, and so is <c>--ready-to-run</c> (its image goes next to OUT) with such an OUT.
+    /// </summary>
+    [Fact]
+    public void CompileIntoAFifoWritesIntoItInsteadOfReplacingIt()
+    {
+        if (!Strand.Wasi.HostFileSystem.Supported) return;
+        string wasm = WriteModule(50);
+        string fifo = Path.Combine(_directory, "pipe");
+        using (var mkfifo = System.Diagnostics.Process.Start("mkfifo", [fifo])) mkfifo.WaitForExit();
+        Assert.Equal(Strand.Wasi.WasiFileType.Unknown, Strand.Wasi.HostFileSystem.TypeOfPath(fifo)); // a FIFO
+
+        var (code, _, stderr) = Run("compile", wasm, "-o", fifo, "--ready-to-run");
+        Assert.Equal(2, code);
+        Assert.Contains("must name a regular file", stderr);
+        (code, _, stderr) = Run("compile", wasm, "-o", _directory);
+        Assert.Equal(2, code);
+        Assert.Contains("is a directory", stderr);
+
+        byte[]? received = null;
+        var reader = new Thread(() => received = File.ReadAllBytes(fifo)) { IsBackground = true }; // opening a FIFO blocks until the writer opens it
+        reader.Start();
+        (code, var stdout, stderr) = Run("compile", wasm, "-o", fifo);
+        Assert.Equal(0, code);
+        Assert.Equal("", stderr);
+        Assert.StartsWith(fifo + " (", stdout);
+        Assert.True(reader.Join(TimeSpan.FromMinutes(1)));
+        var module = Module.Deserialize(received!);
+        Assert.True(module.IsPrecompiled);
+        Assert.Equal(Strand.Wasi.WasiFileType.Unknown, Strand.Wasi.HostFileSystem.TypeOfPath(fifo)); // still the FIFO
+        Assert.Equal(["pipe", "many50.wasm"], Directory.GetFiles(_directory).Select(Path.GetFileName).Order().Reverse());
+    }
+
     [Fact]
     public void CompileReadyToRunWritesANativeImageThatRunUses()
     {
