@@ -88,8 +88,11 @@ internal static class FunctionSplitter
     /// passed, the function is split with a region size scaled by how far over both it is, and the outer function and
     /// every region are measured again, with regions half as big, up to three tries (fewer once the outer function stops
     /// shrinking), until all fit both; when no split fits the soft limit (a long straight-line run of vector operations
-    /// is one region at best), the first that fits the hard ones is used. A function over the soft limit only, or
-    /// without loops, is compiled whole. The planning time is printed with <c>STRAND_SPLIT_TRACE</c> set.
+    /// is one region at best), the first that fits the hard ones is used. When none fits the hard limits either, the
+    /// split whose outer function came closest is still used if that outer function is at most three quarters of the
+    /// whole (it stays over the limits, as the whole would). A function over the soft limit only is compiled whole; one
+    /// without loops is compiled whole unless giant (<see cref="LoopFreeSplitFromUnits"/>). The planning time is
+    /// printed with <c>STRAND_SPLIT_TRACE</c> set.
     /// </summary>
     public static Result? Plan(ModuleCompilation module, CodeUnit unit, int definedIndex, List<Instruction> code, int? forcedUnits)
     {
@@ -131,13 +134,22 @@ internal static class FunctionSplitter
         var liveness = LocalLiveness.Compute(code, type.Params.Length + locals.Length);
         // Regions inside a loop must hold a loop of their own; when no such split fits (an interpreter loop: a loop around
         // a switch whose cases do not loop), the cases themselves are outlined, largest first, the small ones left inline.
+        Result? partial = null; // the split whose outer function came closest to fitting, when none fits
+        double partialOuter = double.MaxValue;
         if (Attempts(loopFree: false) is { } split) return split;
+        var best = partial;
         // crossgen2 never compiles a method with MinOpts: in a ReadyToRun image the whole function is optimised, and
         // outlined cases would only add calls (the SQLite shell from a ReadyToRun cache: 0.50 s of CPU whole, 0.55 split).
-        if (module.ForReadyToRun || !HasDispatch(code)) return null;
-        if (Attempts(loopFree: true) is not { } cases) return null;
-        cases.HotCases = true;
-        return cases;
+        if (!module.ForReadyToRun && HasDispatch(code) && Attempts(loopFree: true) is { } cases)
+        {
+            cases.HotCases = true;
+            return cases;
+        }
+        // No split fits: the function stays over the hard limits either way. Outlining what can be outlined (regions
+        // holding loops) still makes the MinOpts method smaller, which the JIT compiles faster than linearly (see
+        // LoopFreeSplitFromUnits), and lets the regions be optimised: taken when the outer function shrinks by a
+        // quarter or more (yosys's biggest function with loops: 614 KB of IL as one method, 283 KB and 79 regions).
+        return best is not null && partialOuter <= hard * 0.75 ? best : null;
 
         Result? Attempts(bool loopFree)
         {
@@ -159,6 +171,11 @@ internal static class FunctionSplitter
                 if (!loopFree && outerOver > 1 && outerOver >= previousOuter) break;
                 previousOuter = outerOver;
                 bool hardFit = outerOver <= 1, softFit = SoftOvershoot(outer) <= 1;
+                if (!loopFree && outerOver < partialOuter)
+                {
+                    partial = split;
+                    partialOuter = outerOver;
+                }
                 if (Trace) Console.Error.WriteLine($"split:   {units} units{(loopFree ? $" (loop-free cases, outer {outerUnits})" : "")}: {split.Regions.Count} regions, outer {outer.Bytes} B, {outer.Instructions} ins, {outer.Blocks} bb, {outer.LocalRefs} refs, {outer.InlineLocals} inl");
                 if (loopFree && outerOver > 1) outerUnits = (int)(outerUnits / outerOver * 0.95);
                 foreach (var region in split.Regions)

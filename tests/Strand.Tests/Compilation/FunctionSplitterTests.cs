@@ -310,6 +310,45 @@ public class FunctionSplitterTests
         }
     }
 
+    /// <summary>
+    /// A function whose loop holds more loop-free code than the JIT optimises (so no split fits: loop-free runs inside a
+    /// loop are not outlined) but also inner loops: these are outlined anyway, since the outer function shrinks by more
+    /// than a quarter (it stays over the limits, compiled with MinOpts, as the whole function would be), and every run
+    /// computes what the whole function computes.
+    /// </summary>
+    [Fact]
+    public void ALoopOverTheLimitsStillHasItsInnerLoopsOutlined()
+    {
+        var wat = new StringBuilder("(module (memory (export \"mem\") 1) (func (export \"run\") (param $n i32) (result i32) (local $i i32) (local $j i32) (local $s i32)\n");
+        wat.Append("(loop $outer\n");
+        for (int g = 0; g < 24; g++)
+        {
+            int a = g * 400;
+            // straight-line code, kept in the outer function
+            for (int m = 0; m < 60; m++)
+                wat.Append($"(i32.store offset={a + m * 4 % 400} (i32.const 0) (i32.add (i32.load offset={(a + 4 + m * 4) % 9600} (i32.const 0)) (i32.xor (local.get $i) (i32.const {g * 41 + m}))))\n");
+            // an inner loop: a region
+            wat.Append($"(local.set $j (i32.const 0)) (loop $in{g}\n");
+            for (int m = 0; m < 60; m++)
+                wat.Append($"(local.set $s (i32.add (local.get $s) (i32.mul (i32.load offset={(a + m * 4) % 9600} (i32.const 0)) (i32.add (local.get $j) (i32.const {m + 1})))))\n");
+            wat.Append($"(local.set $j (i32.add (local.get $j) (i32.const 1))) (br_if $in{g} (i32.lt_u (local.get $j) (i32.const {1 + g % 3}))))\n");
+        }
+        wat.Append("(local.set $i (i32.add (local.get $i) (i32.const 1))) (br_if $outer (i32.lt_u (local.get $i) (local.get $n))))\n(local.get $s)))");
+        var (plain, unsplit) = Compile(wat.ToString(), int.MaxValue);
+        var (split, count) = CompileByDefault(wat.ToString());
+        Assert.Equal(0, unsplit);
+        Assert.Equal(1, count);
+        Assert.True(split.Compiled.SplitFunctions[0] >= 12, $"{split.Compiled.SplitFunctions[0]} regions");
+        Assert.True(split.Compiled.OversizedFunctions.ContainsKey(0), "the outer function stays over the JIT's limits");
+        foreach (int n in new[] { 1, 2, 7 })
+        {
+            var whole = new Linker().Instantiate(plain);
+            var parts = new Linker().Instantiate(split);
+            Assert.Equal(Run(whole, "run", Value.I32(n)), Run(parts, "run", Value.I32(n)));
+            Assert.Equal(whole.GetMemory("mem")!.GetSpan(0, 65536).ToArray(), parts.GetMemory("mem")!.GetSpan(0, 65536).ToArray());
+        }
+    }
+
     /// <summary>The function "init" of <see cref="GiantLoopFreeFunctionIsSplitWithoutDryRuns"/>: <paramref name="groups"/> blocks of straight-line code.</summary>
     private static string GiantLoopFreeWat(int groups)
     {
