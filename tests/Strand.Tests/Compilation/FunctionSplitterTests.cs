@@ -314,10 +314,40 @@ public class FunctionSplitterTests
     /// A function whose loop holds more loop-free code than the JIT optimises (so no split fits: loop-free runs inside a
     /// loop are not outlined) but also inner loops: these are outlined anyway, since the outer function shrinks by more
     /// than a quarter (it stays over the limits, compiled with MinOpts, as the whole function would be), and every run
-    /// computes what the whole function computes.
+    /// computes what the whole function computes. Not for a ReadyToRun image (crossgen2 optimises the whole function).
     /// </summary>
     [Fact]
     public void ALoopOverTheLimitsStillHasItsInnerLoopsOutlined()
+    {
+        string source = LoopOverTheLimitsWat();
+        var (plain, unsplit) = Compile(source, int.MaxValue);
+        var (split, count) = CompileByDefault(source);
+        Assert.Equal(0, unsplit);
+        Assert.Equal(1, count);
+        Assert.True(split.Compiled.SplitFunctions[0] >= 12, $"{split.Compiled.SplitFunctions[0]} regions");
+        Assert.True(split.Compiled.OversizedFunctions.ContainsKey(0), "the outer function stays over the JIT's limits");
+        foreach (int n in new[] { 1, 2, 7 })
+        {
+            var whole = new Linker().Instantiate(plain);
+            var parts = new Linker().Instantiate(split);
+            Assert.Equal(Run(whole, "run", Value.I32(n)), Run(parts, "run", Value.I32(n)));
+            Assert.Equal(whole.GetMemory("mem")!.GetSpan(0, 65536).ToArray(), parts.GetMemory("mem")!.GetSpan(0, 65536).ToArray());
+        }
+        static int RegionMethods(string source, bool forReadyToRun)
+        {
+            var module = Module.Compile(WatParser.ParseModule(source));
+            module.Compiled.SplitUnits = null;
+            module.Compiled.ForReadyToRun = forReadyToRun;
+            using var pe = new System.Reflection.PortableExecutable.PEReader(
+                System.Collections.Immutable.ImmutableArray.Create(module.Compiled.EmitPortableAssembly()));
+            var metadata = System.Reflection.Metadata.PEReaderExtensions.GetMetadataReader(pe);
+            return metadata.MethodDefinitions.Count(h => metadata.GetString(metadata.GetMethodDefinition(h).Name).Contains("_r"));
+        }
+        Assert.True(RegionMethods(source, forReadyToRun: false) >= 12);
+        Assert.Equal(0, RegionMethods(source, forReadyToRun: true));
+    }
+
+    private static string LoopOverTheLimitsWat()
     {
         var wat = new StringBuilder("(module (memory (export \"mem\") 1) (func (export \"run\") (param $n i32) (result i32) (local $i i32) (local $j i32) (local $s i32)\n");
         wat.Append("(loop $outer\n");
@@ -334,19 +364,7 @@ public class FunctionSplitterTests
             wat.Append($"(local.set $j (i32.add (local.get $j) (i32.const 1))) (br_if $in{g} (i32.lt_u (local.get $j) (i32.const {1 + g % 3}))))\n");
         }
         wat.Append("(local.set $i (i32.add (local.get $i) (i32.const 1))) (br_if $outer (i32.lt_u (local.get $i) (local.get $n))))\n(local.get $s)))");
-        var (plain, unsplit) = Compile(wat.ToString(), int.MaxValue);
-        var (split, count) = CompileByDefault(wat.ToString());
-        Assert.Equal(0, unsplit);
-        Assert.Equal(1, count);
-        Assert.True(split.Compiled.SplitFunctions[0] >= 12, $"{split.Compiled.SplitFunctions[0]} regions");
-        Assert.True(split.Compiled.OversizedFunctions.ContainsKey(0), "the outer function stays over the JIT's limits");
-        foreach (int n in new[] { 1, 2, 7 })
-        {
-            var whole = new Linker().Instantiate(plain);
-            var parts = new Linker().Instantiate(split);
-            Assert.Equal(Run(whole, "run", Value.I32(n)), Run(parts, "run", Value.I32(n)));
-            Assert.Equal(whole.GetMemory("mem")!.GetSpan(0, 65536).ToArray(), parts.GetMemory("mem")!.GetSpan(0, 65536).ToArray());
-        }
+        return wat.ToString();
     }
 
     /// <summary>The function "init" of <see cref="GiantLoopFreeFunctionIsSplitWithoutDryRuns"/>: <paramref name="groups"/> blocks of straight-line code.</summary>
