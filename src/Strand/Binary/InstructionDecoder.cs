@@ -301,7 +301,19 @@ public static partial class InstructionDecoder
         return new BlockType(BlockTypeKind.TypeIndex, TypeIndex: (uint)index);
     }
 
-    private static bool IsSingleByteOpcode(byte b) => b switch
+    /// <summary>Whether <paramref name="b"/> is a one-byte opcode this decoder knows (a table: it is asked for every instruction).</summary>
+    private static bool IsSingleByteOpcode(byte b) => SingleByteOpcodes[b];
+
+    private static readonly bool[] SingleByteOpcodes = BuildSingleByteOpcodes();
+
+    private static bool[] BuildSingleByteOpcodes()
+    {
+        var table = new bool[256];
+        for (int b = 0; b < 256; b++) table[b] = IsSingleByteOpcodeSlow((byte)b);
+        return table;
+    }
+
+    private static bool IsSingleByteOpcodeSlow(byte b) => b switch
     {
         <= 0x05 => true,
         >= 0x0B and <= 0x11 => true,

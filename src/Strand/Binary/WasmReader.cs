@@ -42,11 +42,19 @@ public sealed class WasmReader
     public WasmFormatException Error(int offset, string reason) => new(offset, reason);
 
     /// <summary>Reads one byte; "unexpected end" at the end.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     public byte ReadByte()
     {
-        if (_pos >= _end) throw Error("unexpected end");
-        return _data[_pos++];
+        // Inlined into the decoders' and validator's loops (their size exhausts the JIT's inlining budget otherwise).
+        int pos = _pos;
+        if (pos >= _end) ThrowUnexpectedEnd();
+        _pos = pos + 1;
+        return _data[pos];
     }
+
+    [System.Diagnostics.CodeAnalysis.DoesNotReturn]
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private void ThrowUnexpectedEnd() => throw Error("unexpected end");
 
     /// <summary>The next byte, without consuming it; "unexpected end" at the end.</summary>
     public byte PeekByte()
@@ -65,7 +73,20 @@ public sealed class WasmReader
     }
 
     /// <summary>Reads an unsigned LEB128 u32 (at most 5 bytes, unused bits zero: "integer too large" / "integer representation too long" otherwise).</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     public uint ReadU32()
+    {
+        // One-byte values (most indices and counts) inline; the rest in ReadU32Slow.
+        int pos = _pos;
+        if (pos < _end && _data[pos] < 0x80)
+        {
+            _pos = pos + 1;
+            return _data[pos];
+        }
+        return ReadU32Slow();
+    }
+
+    private uint ReadU32Slow()
     {
         uint result = 0;
         int shift = 0;

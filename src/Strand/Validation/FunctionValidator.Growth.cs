@@ -13,6 +13,7 @@ internal sealed partial class FunctionValidator
     /// <summary>block, loop, if, try and try_table instructions.</summary>
     private int _controlCount;
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     private static bool IsCallGrowthOrBlock(Opcode op) =>
         op is Opcode.Call or Opcode.ReturnCall or Opcode.CallIndirect or Opcode.ReturnCallIndirect
             or Opcode.CallRef or Opcode.ReturnCallRef or Opcode.MemoryGrow

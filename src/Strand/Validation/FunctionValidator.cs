@@ -81,6 +81,7 @@ internal sealed partial class FunctionValidator
         if (_controls.Count != 0) throw new WasmFormatException(body.CodeEnd, "END opcode expected");
     }
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     private static bool IsStraightLine(Opcode op) =>
         op is Opcode.LocalGet or Opcode.LocalSet or Opcode.LocalTee or Opcode.Drop or Opcode.Nop
             or Opcode.I32Const or Opcode.I64Const or Opcode.F32Const or Opcode.F64Const
@@ -92,6 +93,7 @@ internal sealed partial class FunctionValidator
     /// <summary>The largest operand stack height seen (all control frames together).</summary>
     private int _maxOperands;
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     private void Push(ValType type)
     {
         _operands.Add(type);
@@ -103,6 +105,7 @@ internal sealed partial class FunctionValidator
         foreach (var t in types) Push(t);
     }
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     private ValType Pop()
     {
         var frame = _controls[^1];
@@ -295,6 +298,7 @@ internal sealed partial class FunctionValidator
     private const int LoadValuesPerUnit = 16;
 
     /// <summary><c>global.get</c>, <c>ref.null</c>, <c>ref.i31</c>: a field load or a RefValue made without a branch in the compiled code.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     private static bool IsBranchFreeLoad(Opcode op) => op is Opcode.GlobalGet or Opcode.RefNull or Opcode.RefI31;
 
     private void Step(in Instruction ins)
