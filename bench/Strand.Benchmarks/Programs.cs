@@ -114,7 +114,7 @@ public static class Programs
             }
             double n = Median(node.Select(t => t.Wall)), f = Median(first.Select(t => t.Wall)), c = Median(cached.Select(t => t.Wall)), i = Median(il.Select(t => t.Wall));
             double nc = Median(node.Select(t => t.Cpu)), fc = Median(first.Select(t => t.Cpu)), cc = Median(cached.Select(t => t.Cpu)), ic = Median(il.Select(t => t.Cpu));
-            Console.WriteLine($"{p.Name,-14} {n,6:F2} {f,7:F2} {f / n,5:F1}x {c,7:F2} {c / n,5:F1}x {i,8:F2} {i / n,5:F1}x | {nc,6:F2} {fc,7:F2} {fc / nc,5:F1}x {cc,7:F2} {cc / nc,5:F1}x {ic,8:F2} {ic / nc,5:F1}x | {kind,5} {fill,5:F0} {compile.Wall,7:F1}   {p.Description}");
+            Console.WriteLine($"{p.Name,-14} {n,6:F3} {f,7:F3} {f / n,5:F1}x {c,7:F3} {c / n,5:F1}x {i,8:F3} {i / n,5:F1}x | {nc,6:F2} {fc,7:F2} {fc / nc,5:F1}x {cc,7:F2} {cc / nc,5:F1}x {ic,8:F2} {ic / nc,5:F1}x | {kind,5} {fill,5:F0} {compile.Wall,7:F1}   {p.Description}");
         }
         Console.WriteLine("cache: R2R or IL, what strand run's own fill left (IL*: strand run caches only modules of 2,000+ functions or 1 MiB+ of code, or");
         Console.WriteLine("the run failed first, so `strand compile` filled it); fill: seconds from that first run to the end of its background fill");
@@ -182,16 +182,20 @@ public static class Programs
     {
         var psi = new ProcessStartInfo("/usr/bin/time") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = workingDirectory };
         foreach (var a in (string[])["-f", "STRAND-BENCH-TIME %e %U %S", file, .. args]) psi.ArgumentList.Add(a);
+        // Wall time from a stopwatch around the process (/usr/bin/time's %e has a 10 ms resolution, a fifth of Node's
+        // shortest runs here); CPU time, user + system of all the process's threads, from /usr/bin/time.
+        long started = Stopwatch.GetTimestamp();
         using var process = Process.Start(psi)!;
         var output = process.StandardOutput.ReadToEndAsync();
         var error = process.StandardError.ReadToEndAsync();
         process.WaitForExit();
+        double wall = Stopwatch.GetElapsedTime(started).TotalSeconds;
         stdout = output.Result;
         var line = error.Result.Split('\n').LastOrDefault(l => l.StartsWith("STRAND-BENCH-TIME ", StringComparison.Ordinal))
             ?? throw new InvalidOperationException($"no timing from /usr/bin/time for {file}");
         var parts = line.Split(' ');
         double Parse(string x) => double.Parse(x, CultureInfo.InvariantCulture);
-        return new Timing(Parse(parts[1]), Parse(parts[2]) + Parse(parts[3]));
+        return new Timing(wall, Parse(parts[2]) + Parse(parts[3]));
     }
 
     private static void Exec(string file, string workingDirectory, params string[] args)
