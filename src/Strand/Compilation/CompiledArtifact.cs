@@ -104,6 +104,24 @@ internal static class CompiledArtifact
     }
 
     /// <summary>
+    /// Reads the trailer of the artifact file open in <paramref name="file"/> into <paramref name="trailer"/>
+    /// (<see cref="TrailerSize"/> bytes) and checks it (<see cref="CheckTrailer"/>): the image's and the wasm's lengths.
+    /// </summary>
+    private static (int Image, int Wasm) ReadTrailer(FileStream file, Span<byte> trailer)
+    {
+        long length = file.Length;
+        Span<byte> start = stackalloc byte[8];
+        file.Position = 0;
+        start = start[..file.ReadAtLeast(start, start.Length, throwOnEndOfStream: false)];
+        if (length >= TrailerSize)
+        {
+            file.Position = length - TrailerSize;
+            file.ReadExactly(trailer);
+        }
+        return CheckTrailer(length >= TrailerSize ? trailer : [], length, start);
+    }
+
+    /// <summary>
     /// Checks the artifact file open in <paramref name="file"/> like <see cref="Check"/>, reading it once in 1 MiB blocks
     /// (it is never held whole in memory). Returns its wasm binary (<paramref name="expectedWasm"/> itself when given: an
     /// embedded binary that differs is an <see cref="InvalidDataException"/>), its checksum and its image's length (the
@@ -112,16 +130,8 @@ internal static class CompiledArtifact
     public static (byte[] Wasm, ulong Checksum, int ImageLength) CheckFile(FileStream file, byte[]? expectedWasm)
     {
         long length = file.Length;
-        Span<byte> start = stackalloc byte[8];
         Span<byte> trailer = stackalloc byte[TrailerSize];
-        file.Position = 0;
-        start = start[..file.ReadAtLeast(start, start.Length, throwOnEndOfStream: false)];
-        if (length >= TrailerSize)
-        {
-            file.Position = length - TrailerSize;
-            file.ReadExactly(trailer);
-        }
-        var (imageLength, wasmLength) = CheckTrailer(length >= TrailerSize ? trailer : [], length, start);
+        var (imageLength, wasmLength) = ReadTrailer(file, trailer);
         if (expectedWasm is not null && expectedWasm.Length != wasmLength)
             throw new InvalidDataException("compiled module is for another binary");
         byte[] wasm = expectedWasm ?? new byte[wasmLength];
@@ -171,17 +181,8 @@ internal static class CompiledArtifact
     /// </summary>
     public static ulong CheckTrailerFor(FileStream file, int wasmLength, ReadOnlySpan<byte> wasmSha256)
     {
-        long length = file.Length;
-        Span<byte> start = stackalloc byte[8];
         Span<byte> trailer = stackalloc byte[TrailerSize];
-        file.Position = 0;
-        start = start[..file.ReadAtLeast(start, start.Length, throwOnEndOfStream: false)];
-        if (length >= TrailerSize)
-        {
-            file.Position = length - TrailerSize;
-            file.ReadExactly(trailer);
-        }
-        var (_, recordedLength) = CheckTrailer(length >= TrailerSize ? trailer : [], length, start);
+        var (_, recordedLength) = ReadTrailer(file, trailer);
         if (recordedLength != wasmLength || !trailer[16..48].SequenceEqual(wasmSha256))
             throw new InvalidDataException("compiled module is for another binary");
         return BinaryPrimitives.ReadUInt64LittleEndian(trailer[64..72]);

@@ -295,13 +295,7 @@ public class FunctionSplitterTests
         }
         Assert.Equal(1, count);
         Assert.True(split.Compiled.SplitFunctions[1] >= 2, $"{split.Compiled.SplitFunctions[1]} regions");
-        foreach (int n in new[] { 0, 5, 37, 1000 })
-        {
-            var whole = new Linker().Instantiate(plain);
-            var parts = new Linker().Instantiate(split);
-            Assert.Equal(Run(whole, "init", Value.I32(n)), Run(parts, "init", Value.I32(n)));
-            Assert.Equal(whole.GetMemory("mem")!.GetSpan(0, 65536).ToArray(), parts.GetMemory("mem")!.GetSpan(0, 65536).ToArray());
-        }
+        AssertSameRuns(plain, split, "init", 0, 5, 37, 1000);
 
         static long Units(string wat)
         {
@@ -326,13 +320,7 @@ public class FunctionSplitterTests
         Assert.Equal(1, count);
         Assert.True(split.Compiled.SplitFunctions[0] >= 12, $"{split.Compiled.SplitFunctions[0]} regions");
         Assert.True(split.Compiled.OversizedFunctions.ContainsKey(0), "the outer function stays over the JIT's limits");
-        foreach (int n in new[] { 1, 2, 7 })
-        {
-            var whole = new Linker().Instantiate(plain);
-            var parts = new Linker().Instantiate(split);
-            Assert.Equal(Run(whole, "run", Value.I32(n)), Run(parts, "run", Value.I32(n)));
-            Assert.Equal(whole.GetMemory("mem")!.GetSpan(0, 65536).ToArray(), parts.GetMemory("mem")!.GetSpan(0, 65536).ToArray());
-        }
+        AssertSameRuns(plain, split, "run", 1, 2, 7);
         static int RegionMethods(string source, bool forReadyToRun)
         {
             var module = Module.Compile(WatParser.ParseModule(source));
@@ -365,6 +353,21 @@ public class FunctionSplitterTests
         }
         wat.Append("(local.set $i (i32.add (local.get $i) (i32.const 1))) (br_if $outer (i32.lt_u (local.get $i) (local.get $n))))\n(local.get $s)))");
         return wat.ToString();
+    }
+
+    /// <summary>
+    /// Calls <paramref name="export"/> with each argument on fresh instances of the whole and the split module: the same
+    /// result (or trap) and the same memory (exported as "mem") afterwards.
+    /// </summary>
+    private static void AssertSameRuns(Module plain, Module split, string export, params int[] arguments)
+    {
+        foreach (int n in arguments)
+        {
+            var whole = new Linker().Instantiate(plain);
+            var parts = new Linker().Instantiate(split);
+            Assert.Equal(Run(whole, export, Value.I32(n)), Run(parts, export, Value.I32(n)));
+            Assert.Equal(whole.GetMemory("mem")!.GetSpan(0, 65536).ToArray(), parts.GetMemory("mem")!.GetSpan(0, 65536).ToArray());
+        }
     }
 
     /// <summary>The function "init" of <see cref="GiantLoopFreeFunctionIsSplitWithoutDryRuns"/>: <paramref name="groups"/> blocks of straight-line code.</summary>
