@@ -328,16 +328,18 @@ internal sealed partial class CompiledModule
                 ? _loaded.GetType(ChunkTypeName(chunk), throwOnError: true)!
                 : GenerateGroup(chunk) // CompiledModule.Groups.cs: the chunk with the chunks it reaches by direct calls, published
                   ?? EmitChunk(DynamicModule(_chunkStart[chunk + 1] - _chunkStart[chunk]), Compilation, chunk, FreshChunkTypeName(chunk), GeneratedMethod).CreateType();
+            // Publishing fails for loaded code that lacks a function's method: recorded like any failure, so that no later
+            // caller finds the chunk half published and takes a missing function's code (0) for generated.
+            if (Volatile.Read(ref Code[_chunkStart[chunk]]) == 0)
+            {
+                PublishChunk(chunk, created);
+                Interlocked.Increment(ref _generatedChunks);
+            }
         }
         catch (Exception e)
         {
             (_failures ??= new())[chunk] = e;
             throw;
-        }
-        if (Volatile.Read(ref Code[_chunkStart[chunk]]) == 0)
-        {
-            PublishChunk(chunk, created);
-            Interlocked.Increment(ref _generatedChunks);
         }
         Interlocked.Add(ref _generationTicks, System.Diagnostics.Stopwatch.GetTimestamp() - started);
         return created;
@@ -345,21 +347,30 @@ internal sealed partial class CompiledModule
 
     private static string ChunkTypeName(int chunk) => $"Chunk{chunk}";
 
-    /// <summary>Fills <see cref="Code"/> for the functions of chunk <paramref name="chunk"/> from its created type.</summary>
+    /// <summary>
+    /// Fills <see cref="Code"/> for the functions of chunk <paramref name="chunk"/> from its created type: all of them or,
+    /// when a method is missing (loaded code, <see cref="InvalidDataException"/>), none (a function's code is 0 only
+    /// until its whole chunk is published: <see cref="GetCode"/> and the chunk test of <see cref="GenerateChunk"/> rely on it).
+    /// </summary>
     private void PublishChunk(int chunk, Type created)
     {
-        _types.Add(created);
         int first = _chunkStart[chunk], end = _chunkStart[chunk + 1];
         int imported = _definition.ImportedFunctionCount;
         var byName = new Dictionary<string, MethodInfo>((end - first) * 2, StringComparer.Ordinal);
         foreach (var method in created.GetMethods(BindingFlags.Public | BindingFlags.Static | BindingFlags.DeclaredOnly))
             byName[method.Name] = method;
+        var methods = new MethodInfo[end - first];
         for (int i = first; i < end; i++)
         {
             if (!byName.TryGetValue(ModuleCompiler.MethodName(imported + i), out var method))
                 throw new InvalidDataException($"compiled code has no method for {_definition.DescribeFunction((uint)(imported + i))}");
-            CreatedMethods[i] = method;
-            Volatile.Write(ref Code[i], method.MethodHandle.GetFunctionPointer());
+            methods[i - first] = method;
+        }
+        _types.Add(created);
+        for (int i = first; i < end; i++)
+        {
+            CreatedMethods[i] = methods[i - first];
+            Volatile.Write(ref Code[i], methods[i - first].MethodHandle.GetFunctionPointer());
         }
     }
 

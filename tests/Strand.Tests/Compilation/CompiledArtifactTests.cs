@@ -103,6 +103,38 @@ public class CompiledArtifactTests
         Assert.Contains("checksum", Assert.Throws<InvalidDataException>(() => Module.Deserialize(torn)).Message);
     }
 
+    /// <summary>
+    /// An artifact whose code lacks the method of one function of a chunk (here renamed in the image, the checksum made
+    /// to match): every call of that function fails with <see cref="InvalidDataException"/>, the first and the later
+    /// ones, through a function value (an export) and a direct call. Publishing half the chunk before finding the gap
+    /// made the chunk look generated, so a later call resolved the missing function to code 0 and crashed the process.
+    /// </summary>
+    [Fact]
+    public void AnArtifactMissingAFunctionsMethodFailsEveryCallNeverCallsNoCode()
+    {
+        var module = Compile("""
+            (module
+              (func (export "a") (result i32) (i32.const 1))
+              (func (export "b") (result i32) (i32.const 2))
+              (func (export "c") (result i32) (call 1)))
+            """);
+        var artifact = module.Serialize();
+        // The method name "f1" in the image's string heap becomes "g1" (no function has that name).
+        var name = "\0f1\0"u8.ToArray();
+        int at = artifact.AsSpan().IndexOf(name);
+        Assert.True(at >= 0);
+        Assert.Equal(-1, artifact.AsSpan(at + 1).IndexOf(name));
+        artifact[at + 1] = (byte)'g';
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(artifact.AsSpan(artifact.Length - 16), Strand.Compilation.XxHash64.Hash(artifact.AsSpan(0, artifact.Length - 16)));
+        var instance = new Linker().Instantiate(Module.Deserialize(artifact));
+        for (int k = 0; k < 2; k++)
+        {
+            Assert.Throws<InvalidDataException>(() => instance.Invoke("b"));
+            Assert.Throws<InvalidDataException>(() => instance.Invoke("c"));
+            Assert.Throws<InvalidDataException>(() => instance.GetFunction<Func<int>>("b")());
+        }
+    }
+
     [Fact]
     public void ManyFunctionsRoundTrip()
     {
