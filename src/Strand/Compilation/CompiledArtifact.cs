@@ -189,6 +189,14 @@ internal static class CompiledArtifact
     }
 
     /// <summary>
+    /// Whether <paramref name="path"/> is a regular file (symbolic links followed): the test before a cache file (entry,
+    /// ReadyToRun image, check) is opened, since opening a FIFO for reading blocks until a writer comes (and a directory
+    /// or a device is no file of the cache either). Where the host's file types cannot be read, whether a file exists.
+    /// </summary>
+    public static bool IsRegularFile(string path) =>
+        Wasi.HostFileSystem.Supported ? Wasi.HostFileSystem.TypeOfPath(path) == Wasi.WasiFileType.RegularFile : File.Exists(path);
+
+    /// <summary>
     /// Deletes a file of the cache or of an artifact (entry, ReadyToRun image, check, temporary) if it can: false when it is
     /// in use or not permitted, which callers treat as "leave it for later".
     /// </summary>

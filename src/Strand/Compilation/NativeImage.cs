@@ -31,6 +31,8 @@ internal static class NativeImage
         if (!File.Exists(check) && !File.Exists(image)) return null;
         try
         {
+            // Only regular files are opened (reading a FIFO blocks until a writer comes); anything else is no image.
+            if (!CompiledArtifact.IsRegularFile(check) || !CompiledArtifact.IsRegularFile(image)) return null;
             var record = File.ReadAllBytes(check);
             if (record.Length == CheckSize && record.AsSpan(0, 8).SequenceEqual(Magic) && record.AsSpan(8, 8).SequenceEqual(artifactChecksum)
                 && new FileInfo(image).Length == BinaryPrimitives.ReadInt64LittleEndian(record.AsSpan(24, 8)))

@@ -203,7 +203,7 @@ public sealed class Module
         // A cache hit with a ReadyToRun image: the image (checked whole against its own record, which names the artifact's
         // checksum) holds all the code, and the binary is the caller's, so only the artifact's trailer is read: not its IL
         // image, which is not used (yosys from the cache: 113 MB of hashing saved, docs/compiler.md "ReadyToRun images").
-        if (expectedWasm is not null && expectedWasmSha256 is not null && File.Exists(NativeImage.CheckPath(path)))
+        if (expectedWasm is not null && expectedWasmSha256 is not null && CompiledArtifact.IsRegularFile(NativeImage.CheckPath(path)))
         {
             ulong recorded;
             using (var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, 1))

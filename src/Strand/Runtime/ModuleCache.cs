@@ -67,7 +67,8 @@ public sealed class ModuleCache
         byte[] sha256 = System.Security.Cryptography.SHA256.HashData(wasm);
         string path = Path.Combine(Directory, CompiledArtifact.CacheKeyOfHash(sha256) + Extension);
         // A miss is the common first case: no exception for it (the first one thrown in a process costs milliseconds).
-        if (!File.Exists(path)) return null;
+        // Anything but a regular file is a miss too, never opened (a FIFO would block the reader).
+        if (!CompiledArtifact.IsRegularFile(path)) return null;
         try
         {
             var module = Module.DeserializeFileAt(path, options, expectedWasm: wasm, expectedWasmSha256: sha256);

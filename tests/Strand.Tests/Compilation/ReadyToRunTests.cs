@@ -204,6 +204,50 @@ public sealed class ReadyToRunTests : IClassFixture<ReadyToRunTests.Compiled>, I
         Assert.False(File.Exists(entry));
     }
 
+    /// <summary>
+    /// A cache entry, its image or its check that is not a regular file (a FIFO, which blocks whoever opens it for reading
+    /// until a writer comes, or a directory): a miss or a hit on the rest, within seconds, never a hang or an exception.
+    /// </summary>
+    [Theory]
+    [InlineData("", "fifo")]
+    [InlineData(".r2r", "fifo")]
+    [InlineData(".r2r.check", "fifo")]
+    [InlineData("", "directory")]
+    [InlineData(".r2r", "directory")]
+    [InlineData(".r2r.check", "directory")]
+    public void ACacheFileThatIsNotARegularFileIsAMissNeverAHang(string suffix, string kind)
+    {
+        if (!Strand.Wasi.HostFileSystem.Supported) return;
+        var cache = new ModuleCache(_directory);
+        var wasm = _compiled.Wasm;
+        string entry = cache.PathFor(wasm);
+        foreach (var s in new[] { "", ".r2r", ".r2r.check" }) File.Copy(_compiled.ArtifactPath + s, entry + s);
+        string replaced = entry + suffix;
+        File.Delete(replaced);
+        if (kind == "directory") Directory.CreateDirectory(replaced);
+        else using (var mkfifo = System.Diagnostics.Process.Start("mkfifo", [replaced])) mkfifo.WaitForExit();
+
+        Module? loaded = null;
+        Exception? error = null;
+        var worker = new Thread(() =>
+        {
+            try { loaded = cache.TryLoad(wasm); }
+            catch (Exception e) { error = e; }
+        }) { IsBackground = true };
+        worker.Start();
+        bool finished = worker.Join(TimeSpan.FromSeconds(30));
+        if (!finished && kind == "fifo")
+        {
+            // Release the reader blocked in open (a writer that closes at once: it reads end of file).
+            using (new FileStream(replaced, FileMode.Open, FileAccess.Write)) { }
+            worker.Join(TimeSpan.FromSeconds(30));
+        }
+        Assert.True(finished, $"TryLoad blocked on a {kind} in place of the entry{suffix}");
+        Assert.Null(error);
+        if (loaded is not null) AssertRuns(loaded);
+        else Assert.Equal("", suffix); // only a broken entry itself is a miss: a broken image leaves the artifact's IL
+    }
+
     [Fact]
     public void ACorruptArtifactIsRefusedBeforeCrossgen2Runs()
     {
