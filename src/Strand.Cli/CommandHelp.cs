@@ -102,7 +102,7 @@ public static class CommandHelp
                 new("-h, --help", "show this help"),
             ],
             ["strand compile fixtures/seed/algorithm.wasm -o algorithm.cwasm"],
-            [(0, "compiled"), (1, "the module cannot be loaded (malformed, invalid, unsupported, an implementation limit)"), (2, "usage error"), (70, "internal error of strand itself")]),
+            [(0, "compiled"), (1, "the module cannot be loaded (malformed, invalid, unsupported, an implementation limit), OUT or the cache entry cannot be written, or crossgen2 failed"), (2, "usage error"), (70, "internal error of strand itself")]),
         new("demo",
             "strand demo [OPTIONS]",
             "The stack-collision scenario on an embedded module (the seed's algorithm): shared stacks (corrupted " +

@@ -54,26 +54,45 @@ public static class CompileCommand
         module.Compiled.ForReadyToRun = crossgen2 is not null;
         string path;
         long? writtenBytes = null; // into a file that is not a regular one, whose length says nothing
-        if (output is not null)
+        try
         {
-            var artifact = module.Serialize(progress.Report);
-            if (writeInPlace)
+            if (output is not null)
             {
-                using var stream = new FileStream(output, FileMode.Open, FileAccess.Write, FileShare.ReadWrite, 1);
-                stream.Write(artifact);
-                writtenBytes = artifact.Length;
+                var artifact = module.Serialize(progress.Report);
+                if (writeInPlace)
+                {
+                    using var stream = new FileStream(output, FileMode.Open, FileAccess.Write, FileShare.ReadWrite, 1);
+                    stream.Write(artifact);
+                    writtenBytes = artifact.Length;
+                }
+                else
+                {
+                    // A short name next to OUT (one named after OUT would exceed the longest file name for a long OUT),
+                    // deleted whatever happens: a failed write or rename leaves nothing behind.
+                    string temporary = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(output))!, $".strand-{Environment.ProcessId}-{Guid.NewGuid():N}.tmp");
+                    try
+                    {
+                        File.WriteAllBytes(temporary, artifact);
+                        File.Move(temporary, output, overwrite: true);
+                    }
+                    finally
+                    {
+                        Compilation.CompiledArtifact.TryDelete(temporary);
+                    }
+                }
+                path = output;
             }
             else
             {
-                string temporary = $"{output}.{Environment.ProcessId}.tmp";
-                File.WriteAllBytes(temporary, artifact);
-                File.Move(temporary, output, overwrite: true);
+                path = cache.Store(module, progress.Report);
             }
-            path = output;
         }
-        else
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            path = cache.Store(module, progress.Report);
+            // Not strand's fault and not the module's: a missing or read-only folder, a full disk, a file in a folder's place.
+            progress.Dispose();
+            Console.Error.WriteLine($"strand: cannot write {output ?? cache.Directory}: {e.Message}");
+            return 1;
         }
         progress.Dispose();
         string native = "";

@@ -72,6 +72,36 @@ public sealed class CompileCommandTests : IDisposable
         Assert.Equal(["pipe", "many50.wasm"], Directory.GetFiles(_directory).Select(Path.GetFileName).Order().Reverse());
     }
 
+    /// <summary>
+    /// An OUT that cannot be written (its folder missing, a cache folder that is a file) is one line naming it, exit code 1,
+    /// not an internal error; an OUT whose name is as long as a file name may be (255 bytes) is written, though a
+    /// temporary file named after it would not fit; no temporary file is left behind either way.
+    /// </summary>
+    [Fact]
+    public void AnOutputThatCannotBeWrittenIsOneLineExitOneAndLeavesNoTemporary()
+    {
+        string wasm = WriteModule(20);
+        string missing = Path.Combine(_directory, "nowhere", "out.strandc");
+        var (code, _, stderr) = Run("compile", wasm, "-o", missing);
+        Assert.Equal(1, code);
+        Assert.StartsWith($"strand: cannot write {missing}: ", stderr);
+        Assert.Single(stderr.Trim().Split('\n'));
+
+        string notAFolder = Path.Combine(_directory, "file");
+        File.WriteAllText(notAFolder, "x");
+        (code, _, stderr) = Run("compile", wasm, "--cache-dir", notAFolder);
+        Assert.Equal(1, code);
+        Assert.StartsWith("strand: cannot write ", stderr);
+        Assert.Single(stderr.Trim().Split('\n'));
+
+        string longest = Path.Combine(_directory, new string('o', 255));
+        (code, _, stderr) = Run("compile", wasm, "-o", longest);
+        Assert.Equal("", stderr);
+        Assert.Equal(0, code);
+        Assert.True(Module.Deserialize(File.ReadAllBytes(longest)).IsPrecompiled);
+        Assert.Equal(["file", "many20.wasm", Path.GetFileName(longest)], Directory.GetFileSystemEntries(_directory).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+    }
+
     [Fact]
     public void CompileReadyToRunWritesANativeImageThatRunUses()
     {
