@@ -61,8 +61,15 @@ internal static class NativeImage
         BinaryPrimitives.WriteInt64LittleEndian(record.AsSpan(24, 8), length);
         string check = CheckPath(artifactPath), temporaryCheck = $"{check}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp";
         File.Move(builtImage, ImagePath(artifactPath), overwrite: true);
-        File.WriteAllBytes(temporaryCheck, record);
-        File.Move(temporaryCheck, check, overwrite: true);
+        try
+        {
+            File.WriteAllBytes(temporaryCheck, record);
+            File.Move(temporaryCheck, check, overwrite: true);
+        }
+        finally
+        {
+            CompiledArtifact.TryDelete(temporaryCheck); // a failed write or rename leaves no temporary behind
+        }
     }
 
     /// <summary>Deletes the image and its check, if present.</summary>

@@ -248,6 +248,23 @@ public sealed class ReadyToRunTests : IClassFixture<ReadyToRunTests.Compiled>, I
         else Assert.Equal("", suffix); // only a broken entry itself is a miss: a broken image leaves the artifact's IL
     }
 
+    /// <summary>
+    /// An image that cannot be put in place (a directory where its check goes) fails with an <see cref="IOException"/>
+    /// and leaves no temporary file behind (crossgen2's input and output, the check's temporary).
+    /// </summary>
+    [Fact]
+    public void AnImageThatCannotBePutInPlaceLeavesNoTemporaryFile()
+    {
+        string path = Path.Combine(_directory, "program.strandc");
+        File.Copy(_compiled.ArtifactPath, path);
+        Directory.CreateDirectory(path + ".r2r.check");
+        Assert.ThrowsAny<IOException>(() => _compiled.Crossgen2.CompileArtifact(path, TimeSpan.FromMinutes(5)));
+        Assert.Equal([path, path + ".r2r"], Directory.GetFiles(_directory).Order(StringComparer.Ordinal));
+        var module = Module.DeserializeFile(path);
+        Assert.False(module.IsReadyToRun);
+        AssertRuns(module);
+    }
+
     [Fact]
     public void ACorruptArtifactIsRefusedBeforeCrossgen2Runs()
     {
