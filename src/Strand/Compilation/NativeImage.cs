@@ -59,7 +59,10 @@ internal static class NativeImage
         var (hash, length) = XxHash64.HashFile(builtImage);
         BinaryPrimitives.WriteUInt64LittleEndian(record.AsSpan(16, 8), hash);
         BinaryPrimitives.WriteInt64LittleEndian(record.AsSpan(24, 8), length);
-        string check = CheckPath(artifactPath), temporaryCheck = $"{check}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp";
+        // The temporary check has a short name of its own (one named after a long artifact name would not fit), marked as a
+        // temporary of the cache (ModuleCache.Trim).
+        string check = CheckPath(artifactPath);
+        string temporaryCheck = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(check))!, $"{Guid.NewGuid():N}{ModuleCache.Extension}.r2r.check.{Environment.ProcessId}.tmp");
         File.Move(builtImage, ImagePath(artifactPath), overwrite: true);
         try
         {

@@ -82,7 +82,9 @@ public sealed class ReadyToRunCompiler
         CompiledArtifact.Read(artifact); // checks it
         string engine = typeof(ReadyToRunCompiler).Assembly.Location;
         if (engine.Length == 0) throw new InvalidOperationException("Strand.dll has no file location (a single-file app): crossgen2 needs it as a reference");
-        string stem = $"{artifactPath}.r2r.{Environment.ProcessId}.{Guid.NewGuid():N}";
+        // Short names next to the artifact (one named after it does not fit when the artifact's own name is long), marked
+        // as the cache's temporaries: "<guid>.strandc.r2r.<pid>".
+        string stem = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(artifactPath))!, $"{Guid.NewGuid():N}{ModuleCache.Extension}.r2r.{Environment.ProcessId}");
         // crossgen2 wants a .dll input; ".tmp.dll" marks both as temporaries for ModuleCache.Trim.
         string input = stem + ".il.tmp.dll", output = stem + ".tmp.dll";
         try

@@ -265,6 +265,22 @@ public sealed class ReadyToRunTests : IClassFixture<ReadyToRunTests.Compiled>, I
         AssertRuns(module);
     }
 
+    /// <summary>
+    /// An artifact whose name is long (240 bytes: its image's and check's names still fit the 255 a file name may have)
+    /// gets its image: the temporary files (crossgen2's input and output, the check's) have short names of their own.
+    /// </summary>
+    [Fact]
+    public void AnArtifactWithALongNameGetsItsImage()
+    {
+        string path = Path.Combine(_directory, new string('a', 240 - ".strandc".Length) + ".strandc");
+        File.Copy(_compiled.ArtifactPath, path);
+        _compiled.Crossgen2.CompileArtifact(path, TimeSpan.FromMinutes(5));
+        var module = Module.DeserializeFile(path);
+        Assert.True(module.IsReadyToRun);
+        AssertRuns(module);
+        Assert.Equal([path, path + ".r2r", path + ".r2r.check"], Directory.GetFiles(_directory).Order(StringComparer.Ordinal));
+    }
+
     [Fact]
     public void ACorruptArtifactIsRefusedBeforeCrossgen2Runs()
     {
