@@ -12,11 +12,13 @@ namespace Strand.Tests.Compilation;
 /// </summary>
 public class StackLazyCompileTests
 {
-    private static string Module()
+    /// <summary>The module; <paramref name="call"/>: how $r calls $big at the bottom ("call", "call_indirect" or "call_ref":
+    /// through a function reference made before $big's code existed, resolved by that first call).</summary>
+    private static string Module(string call = "call")
     {
         // $big: a function with many locals and a long body, so that generating and compiling it takes some stack.
         var big = new StringBuilder();
-        big.Append("(func $big (param i32) (result i32) (local $a i64) (local $b i64) (local $c f64)");
+        big.Append("(func $big (type $t) (param i32) (result i32) (local $a i64) (local $b i64) (local $c f64)");
         for (int k = 0; k < 120; k++) big.Append($" (local $x{k} i64)");
         for (int k = 0; k < 120; k++)
             big.Append($" (local.set $x{k} (i64.add (i64.extend_i32_u (local.get 0)) (i64.mul (local.get $x{(k + 7) % 120}) (i64.const {k + 3}))))");
@@ -27,14 +29,22 @@ public class StackLazyCompileTests
         for (int k = 0; k < 3000; k++) big.Append(" local.get 0");
         for (int k = 0; k < 3000; k++) big.Append(" i32.xor");
         big.Append(")");
+        string bottom = call switch
+        {
+            "call_indirect" => "(call_indirect (type $t) (i32.const 5) (i32.const 0))",
+            "call_ref" => "(call_ref $t (i32.const 5) (table.get (i32.const 0)))",
+            _ => "(call $big (i32.const 5))",
+        };
         return $$"""
             (module
+              (type $t (func (param i32) (result i32)))
+              (table 1 (ref null $t)) (elem (table 0) (i32.const 0) (ref null $t) (ref.func $big))
               {{big}}
               ;; n levels of recursion, then $big at the bottom (its first call)
               (func $r (export "r") (param i32) (result i32)
                 (if (result i32) (local.get 0)
                   (then (i32.add (call $r (i32.sub (local.get 0) (i32.const 1))) (i32.const 1)))
-                  (else (call $big (i32.const 5)))))
+                  (else {{bottom}})))
               ;; the same recursion with a leaf at the bottom, to find the depth
               (func $leaf (param i32) (result i32) (local.get 0))
               (func $s (export "s") (param i32) (result i32)
@@ -45,11 +55,13 @@ public class StackLazyCompileTests
     }
 
     [Theory]
-    [InlineData(256 * 1024)]
-    [InlineData(1 << 20)]
-    public void AFunctionFirstCalledAtTheDeepestFrameCompilesOrTraps(int stackBytes)
+    [InlineData(256 * 1024, "call")]
+    [InlineData(1 << 20, "call")]
+    [InlineData(256 * 1024, "call_indirect")]
+    [InlineData(256 * 1024, "call_ref")]
+    public void AFunctionFirstCalledAtTheDeepestFrameCompilesOrTraps(int stackBytes, string call)
     {
-        string wat = Module();
+        string wat = Module(call);
         var reference = new Linker().Instantiate(Compile(wat)).Invoke("r", Value.I32(0))[0].AsI32;
         Exception? error = null;
         var thread = new Thread(() =>
