@@ -67,13 +67,17 @@ public static class CompileCommand
                 }
                 else
                 {
-                    // A short name next to OUT (one named after OUT would exceed the longest file name for a long OUT),
-                    // deleted whatever happens: a failed write or rename leaves nothing behind.
-                    string temporary = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(output))!, $".strand-{Environment.ProcessId}-{Guid.NewGuid():N}.tmp");
+                    // An OUT that is a symbolic link (dangling or to a regular file) stays one: its final target is replaced,
+                    // as writing through the link would (cp, a linker), but by a rename, never rewritten under a reader.
+                    string target = new FileInfo(output).LinkTarget is null ? Path.GetFullPath(output)
+                        : File.ResolveLinkTarget(output, returnFinalTarget: true)!.FullName;
+                    // A short name next to the target (one named after OUT would exceed the longest file name for a long
+                    // OUT), deleted whatever happens: a failed write or rename leaves nothing behind.
+                    string temporary = Path.Combine(Path.GetDirectoryName(target)!, $".strand-{Environment.ProcessId}-{Guid.NewGuid():N}.tmp");
                     try
                     {
                         File.WriteAllBytes(temporary, artifact);
-                        File.Move(temporary, output, overwrite: true);
+                        File.Move(temporary, target, overwrite: true);
                     }
                     finally
                     {

@@ -102,6 +102,33 @@ public sealed class CompileCommandTests : IDisposable
         Assert.Equal(["file", "many20.wasm", Path.GetFileName(longest)], Directory.GetFileSystemEntries(_directory).Select(Path.GetFileName).Order(StringComparer.Ordinal));
     }
 
+    /// <summary>
+    /// An OUT that is a symbolic link to a regular file, or a dangling one, stays a link: the file it leads to is (re)placed,
+    /// and runs from the link; no temporary file is left.
+    /// </summary>
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void CompileThroughASymbolicLinkReplacesItsTargetAndKeepsTheLink(bool targetExists)
+    {
+        string wasm = WriteModule(30);
+        Directory.CreateDirectory(Path.Combine(_directory, "real"));
+        string target = Path.Combine(_directory, "real", "out.strandc");
+        if (targetExists) File.WriteAllText(target, "old");
+        string link = Path.Combine(_directory, "link.strandc");
+        File.CreateSymbolicLink(link, target);
+        var (code, _, stderr) = Run("compile", wasm, "-o", link);
+        Assert.Equal("", stderr);
+        Assert.Equal(0, code);
+        Assert.Equal(target, new FileInfo(link).LinkTarget);
+        Assert.True(Module.Deserialize(File.ReadAllBytes(target)).IsPrecompiled);
+        (code, var stdout, _) = Run("run", link, "--invoke", "f", "4");
+        Assert.Equal(0, code);
+        Assert.Equal(ManyFunctions.Expected(30, 4).ToString(System.Globalization.CultureInfo.InvariantCulture), stdout.Trim());
+        Assert.Equal(["link.strandc", "many30.wasm", "real"], Directory.GetFileSystemEntries(_directory).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+        Assert.Equal(["out.strandc"], Directory.GetFileSystemEntries(Path.Combine(_directory, "real")).Select(Path.GetFileName));
+    }
+
     [Fact]
     public void CompileReadyToRunWritesANativeImageThatRunUses()
     {
