@@ -69,11 +69,11 @@ public static class CompileCommand
                 {
                     // An OUT that is a symbolic link (dangling or to a regular file) stays one: its final target is replaced,
                     // as writing through the link would (cp, a linker), but by a rename, never rewritten under a reader.
-                    string target = new FileInfo(output).LinkTarget is null ? Path.GetFullPath(output)
-                        : File.ResolveLinkTarget(output, returnFinalTarget: true)!.FullName;
+                    string target = FinalTarget(output);
                     // A short name next to the target (one named after OUT would exceed the longest file name for a long
                     // OUT), deleted whatever happens: a failed write or rename leaves nothing behind.
-                    string temporary = Path.Combine(Path.GetDirectoryName(target)!, $".strand-{Environment.ProcessId}-{Guid.NewGuid():N}.tmp");
+                    string folder = Path.GetDirectoryName(target) is { Length: > 0 } d ? d : ".";
+                    string temporary = Path.Combine(folder, $".strand-{Environment.ProcessId}-{Guid.NewGuid():N}.tmp");
                     try
                     {
                         File.WriteAllBytes(temporary, artifact);
@@ -118,5 +118,22 @@ public static class CompileCommand
         if (!quiet && !background)
             Console.Out.WriteLine($"{path} ({(writtenBytes ?? new FileInfo(path).Length) / 1024} KB{native}, {module.Definition.Bodies.Count} functions, {timer.Elapsed.TotalSeconds:0.0} s)");
         return 0;
+    }
+
+    /// <summary>
+    /// The file <paramref name="path"/> leads to through symbolic links (itself when it is none), each relative target
+    /// joined to its link's folder without normalising "..", which the kernel resolves (through linked folders) when the
+    /// file is written. Throws <see cref="IOException"/> after 40 links (Linux's limit, ELOOP): a cycle.
+    /// (<c>File.ResolveLinkTarget(path, returnFinalTarget: true)</c> returned a path at the file system's root for a cycle.)
+    /// </summary>
+    internal static string FinalTarget(string path)
+    {
+        string current = path;
+        for (int links = 0; links <= 40; links++)
+        {
+            if (new FileInfo(current).LinkTarget is not { } next) return current;
+            current = Path.IsPathRooted(next) ? next : Path.Combine(Path.GetDirectoryName(current) ?? "", next);
+        }
+        throw new IOException($"too many levels of symbolic links: {path}");
     }
 }

@@ -107,26 +107,51 @@ public sealed class CompileCommandTests : IDisposable
     /// and runs from the link; no temporary file is left.
     /// </summary>
     [Theory]
-    [InlineData(true)]
-    [InlineData(false)]
-    public void CompileThroughASymbolicLinkReplacesItsTargetAndKeepsTheLink(bool targetExists)
+    [InlineData(true, false)]
+    [InlineData(false, false)]
+    [InlineData(true, true)]
+    public void CompileThroughASymbolicLinkReplacesItsTargetAndKeepsTheLink(bool targetExists, bool relative)
     {
         string wasm = WriteModule(30);
         Directory.CreateDirectory(Path.Combine(_directory, "real"));
         string target = Path.Combine(_directory, "real", "out.strandc");
         if (targetExists) File.WriteAllText(target, "old");
         string link = Path.Combine(_directory, "link.strandc");
-        File.CreateSymbolicLink(link, target);
+        // relative: through a second link, in the folder, whose target is relative ("real/out.strandc")
+        if (relative)
+        {
+            File.CreateSymbolicLink(Path.Combine(_directory, "real", "hop"), "out.strandc");
+            File.CreateSymbolicLink(link, Path.Combine("real", "hop"));
+            target = Path.Combine(_directory, "real", "hop");
+        }
+        else File.CreateSymbolicLink(link, target);
         var (code, _, stderr) = Run("compile", wasm, "-o", link);
         Assert.Equal("", stderr);
         Assert.Equal(0, code);
-        Assert.Equal(target, new FileInfo(link).LinkTarget);
-        Assert.True(Module.Deserialize(File.ReadAllBytes(target)).IsPrecompiled);
+        Assert.Equal(relative ? Path.Combine("real", "hop") : target, new FileInfo(link).LinkTarget);
+        if (relative) Assert.Equal("out.strandc", new FileInfo(target).LinkTarget);
+        Assert.True(Module.Deserialize(File.ReadAllBytes(Path.Combine(_directory, "real", "out.strandc"))).IsPrecompiled);
         (code, var stdout, _) = Run("run", link, "--invoke", "f", "4");
         Assert.Equal(0, code);
         Assert.Equal(ManyFunctions.Expected(30, 4).ToString(System.Globalization.CultureInfo.InvariantCulture), stdout.Trim());
         Assert.Equal(["link.strandc", "many30.wasm", "real"], Directory.GetFileSystemEntries(_directory).Select(Path.GetFileName).Order(StringComparer.Ordinal));
-        Assert.Equal(["out.strandc"], Directory.GetFileSystemEntries(Path.Combine(_directory, "real")).Select(Path.GetFileName));
+        Assert.Equal(relative ? ["hop", "out.strandc"] : ["out.strandc"], Directory.GetFileSystemEntries(Path.Combine(_directory, "real")).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+    }
+
+    /// <summary>A cycle of symbolic links as OUT: one line, exit code 1, nothing written anywhere (the cycle stays).</summary>
+    [Fact]
+    public void CompileIntoACycleOfSymbolicLinksIsOneLineExitOne()
+    {
+        string wasm = WriteModule(10);
+        string a = Path.Combine(_directory, "a"), b = Path.Combine(_directory, "b");
+        File.CreateSymbolicLink(a, "b");
+        File.CreateSymbolicLink(b, "a");
+        var (code, _, stderr) = Run("compile", wasm, "-o", a);
+        Assert.Equal(1, code);
+        Assert.StartsWith($"strand: cannot write {a}: too many levels of symbolic links", stderr);
+        Assert.Equal("b", new FileInfo(a).LinkTarget);
+        Assert.Equal("a", new FileInfo(b).LinkTarget);
+        Assert.Equal(["a", "b", "many10.wasm"], Directory.GetFileSystemEntries(_directory).Select(Path.GetFileName).Order(StringComparer.Ordinal));
     }
 
     [Fact]
