@@ -94,7 +94,8 @@ public static class CommandHelp
             "Compiles every function of a module ahead of time (like wasmtime compile): into OUT with -o ('strand run OUT' " +
             "runs it without generating code), or into the cache that 'strand run FILE' loads from; prints the path.",
             [
-                new("-o OUT", "write the compiled module to OUT instead of the cache (through a symbolic link, its target is replaced; a FIFO or device is written into)"),
+                new("-o OUT", "write the compiled module to OUT instead of the cache (a regular file is replaced whole, by a rename, " +
+                    "through a symbolic link its final target; an existing device or FIFO, e.g. /dev/null, is written into)"),
                 new("--ready-to-run", "also compile it to native code with crossgen2 (OUT.r2r next to it), so runs skip most JIT compilation; " +
                     "crossgen2 is found via $STRAND_CROSSGEN2 or the NuGet package folder, else fetched with 'dotnet restore' (needs the .NET SDK)"),
                 new("--cache-dir DIR", "the cache directory to fill (default as for 'strand run')"),
