@@ -147,6 +147,46 @@ public class LazyCompilationTests
     }
 
     /// <summary>
+    /// Functions of one instance whose code does not exist yet, imported by another (a direct call, a tail call, a table
+    /// element set by the importer, a re-export called from the host), and a global holding a <c>ref.func</c>: each first
+    /// call resolves the exporter's code; the exporter generated nothing before.
+    /// </summary>
+    [Fact]
+    public void FunctionsImportedFromAnotherInstanceBeforeTheirCodeExistsResolveOnFirstCall()
+    {
+        var exporter = new Linker().Instantiate(Module.Compile(Strand.Text.WatParser.ParseModule("""
+            (module
+              (type $t (func (param i32) (result i32)))
+              (func $sq (export "sq") (type $t) (i32.mul (local.get 0) (local.get 0)))
+              (func $neg (export "neg") (type $t) (i32.sub (i32.const 0) (local.get 0)))
+              (func $inc (export "inc") (type $t) (i32.add (local.get 0) (i32.const 1)))
+              (global (export "ref") (ref $t) (ref.func $inc)))
+            """)));
+        Assert.Equal(0, exporter.Module.Compiled.GeneratedChunks);
+        var importer = new Linker().DefineInstance("a", exporter).Instantiate(Module.Compile(Strand.Text.WatParser.ParseModule("""
+            (module
+              (type $t (func (param i32) (result i32)))
+              (import "a" "sq" (func $sq (type $t)))
+              (import "a" "neg" (func $neg (type $t)))
+              (import "a" "inc" (func $inc (type $t)))
+              (import "a" "ref" (global $ref (ref $t)))
+              (table 1 funcref) (elem (i32.const 0) $inc)
+              (func (export "direct") (param i32) (result i32) (call $sq (local.get 0)))
+              (func (export "tail") (param i32) (result i32) (return_call $neg (local.get 0)))
+              (func (export "table") (param i32) (result i32) (call_indirect (type $t) (local.get 0) (i32.const 0)))
+              (func (export "global") (param i32) (result i32) (call_ref $t (local.get 0) (global.get $ref)))
+              (export "again" (func $sq)))
+            """)));
+        Assert.Equal(0, exporter.Module.Compiled.GeneratedChunks);
+        Assert.Equal(49, importer.Invoke("direct", Value.I32(7))[0].AsI32);
+        Assert.Equal(-7, importer.Invoke("tail", Value.I32(7))[0].AsI32);
+        Assert.Equal(8, importer.Invoke("table", Value.I32(7))[0].AsI32);
+        Assert.Equal(9, importer.Invoke("global", Value.I32(8))[0].AsI32);
+        Assert.Equal(81, importer.GetFunction<Func<int, int>>("again")(9));
+        Assert.NotEqual(0, exporter.Module.Compiled.GeneratedChunks);
+    }
+
+    /// <summary>
     /// Threads race to call functions whose code does not exist yet, on one shared instance and on instances of their
     /// own (as a thread group does): every call gives the right answer and every chunk is generated exactly once.
     /// </summary>
