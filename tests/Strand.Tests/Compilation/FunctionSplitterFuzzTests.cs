@@ -9,9 +9,9 @@ namespace Strand.Tests.Compilation;
 /// Random big functions compiled whole and with the default plan (docs/compiler.md, "Big functions: split"): a giant
 /// loop-free function (split into regions without dry runs) and a loop over the JIT's limits holding inner loops (the
 /// partial split) must give the same results, traps, exceptions, memory and globals. The code mixes exits out of nested
-/// blocks (br, br_if, br_table, return, an early exit of the whole body), multi-value blocks, traps, direct and indirect
-/// calls, an exception thrown by a callee and caught by try_table, memory.grow, and locals of four types live across
-/// regions.
+/// blocks (br, br_if, br_table, return, an early exit of the whole body), multi-value blocks and blocks with parameters,
+/// traps, direct, indirect and call_ref calls, an exception thrown by a callee and caught by try_table or escaping,
+/// memory.grow, and locals of seven types (v128, funcref and externref included) live across regions.
 /// </summary>
 public class FunctionSplitterFuzzTests
 {
@@ -27,13 +27,14 @@ public class FunctionSplitterFuzzTests
               (memory (export "mem") 1 24)
               (tag $e (param i32))
               (global $g (export "g") (mut i64) (i64.const 0))
-              (table 2 funcref) (elem (i32.const 0) $h0 $h1)
+              (table 2 funcref) (elem (i32.const 0) $h0 $h1) (elem declare func $h0 $h1)
               (func $h0 (type $i2i) (i32.add (local.get 0) (i32.const 7)))
               (func $h1 (type $i2i)
                 (if (i32.eq (local.get 0) (i32.const 12345)) (then (throw $e (i32.const 77))))
                 (i32.mul (local.get 0) (i32.const 3)))
               (func (export "run") (param $n i32) (result i32)
                 (local $a i32) (local $b i32) (local $t i64) (local $d f64) (local $f f32) (local $k i32) (local $i i32) (local $j i32)
+                (local $v v128) (local $r funcref) (local $x externref)
                 (block $exit
 
             """);
@@ -69,7 +70,7 @@ public class FunctionSplitterFuzzTests
     private static void Group(StringBuilder w, Random r, int g, bool tryTable)
     {
         int c = r.Next(1, 1000), at = r.Next(0, 16000) * 4; // below the results stored at 65520
-        switch (r.Next(14))
+        switch (r.Next(17))
         {
             case 0:
                 w.Append($"(i32.store offset={at} (i32.const 0) (i32.add (local.get $n) (i32.xor (local.get $a) (i32.const {c}))))\n");
@@ -101,7 +102,7 @@ public class FunctionSplitterFuzzTests
             case 6: // $h1 throws for n = 29 at some groups, caught here or escaping
                 if (g % 3 == 0 && tryTable) // (try_table is never outlined: not in the loops, whose regions must be outlined for a split)
                     w.Append($"(local.set $b (i32.add (local.get $b) (block $c{g} (result i32) (try_table (catch $e $c{g}) (local.set $a (call $h1 (i32.add (local.get $n) (i32.const {12345 - 29}))))) (i32.const -1))))\n");
-                else if (g % 101 == 1)
+                else if (g % 7 == 1)
                     w.Append($"(local.set $a (call $h1 (i32.add (local.get $n) (i32.const {12345 - 29}))))\n");
                 else
                     w.Append($"(local.set $a (call $h1 (i32.and (local.get $a) (i32.const 1023))))\n");
@@ -128,6 +129,19 @@ public class FunctionSplitterFuzzTests
             case 12: // a value carried out of a nested block
                 w.Append($"(local.set $a (i32.add (local.get $a) (block $v{g} (result i32) (block (drop (br_if $v{g} (i32.const {c}) (i32.gt_u (local.get $b) (i32.const {c * 1000}))))\n");
                 w.Append($"(local.set $b (i32.add (local.get $b) (i32.const 1)))) (i32.const {c + 1}))))\n");
+                break;
+            case 14: // a vector local live across regions
+                w.Append($"(local.set $v (i32x4.add (local.get $v) (i32x4.splat (i32.add (local.get $a) (i32.const {c})))))\n");
+                w.Append("(local.set $b (i32.xor (local.get $b) (i32x4.extract_lane 2 (local.get $v))))\n");
+                break;
+            case 15: // reference locals: a function chosen here, called (and tested for null) in later groups
+                w.Append($"(if (i32.and (local.get $b) (i32.const {1 << (c % 6)})) (then (local.set $r (ref.func $h0))) (else (local.set $r (ref.func $h1))))\n");
+                w.Append("(if (i32.eqz (ref.is_null (local.get $x))) (then (local.set $a (i32.add (local.get $a) (i32.const 1)))))\n");
+                w.Append("(local.set $a (i32.add (local.get $a) (call_ref $i2i (i32.and (local.get $b) (i32.const 255)) (ref.cast (ref $i2i) (local.get $r)))))\n");
+                break;
+            case 16: // a block with parameters, left by br_table with its value
+                w.Append($"(local.get $a) (block $p{g} (param i32) (result i32) (block $q{g} (param i32) (result i32)\n");
+                w.Append($"(br_table $q{g} $p{g} (i32.rem_u (local.get $a) (i32.const 3)))) (i32.const {c}) (i32.add)) (local.get $b) (i32.add) (local.set $b)\n");
                 break;
             default:
                 w.Append($"(i64.store offset={at} (i32.const 0) (local.get $t)) (local.set $t (i64.add (local.get $t) (i64.load offset={r.Next(0, 8000) * 8} (i32.const 0))))\n");
