@@ -228,9 +228,6 @@ internal static class CompiledArtifact
     public static ReadOnlySpan<byte> Image(ReadOnlySpan<byte> artifact) =>
         artifact[..(int)BinaryPrimitives.ReadInt64LittleEndian(artifact[^TrailerSize..][48..56])];
 
-    /// <summary>The cache key of a wasm binary for this build: hex SHA-256 of the binary and the engine id.</summary>
-    public static string CacheKey(byte[] wasm) => CacheKeyOfHash(SHA256.HashData(wasm));
-
-    /// <summary>The cache key of a wasm binary whose SHA-256 is <paramref name="wasmSha256"/>.</summary>
+    /// <summary>The cache key of a wasm binary for this build, whose SHA-256 is <paramref name="wasmSha256"/>: that hash in hex and the engine id.</summary>
     public static string CacheKeyOfHash(ReadOnlySpan<byte> wasmSha256) => Convert.ToHexStringLower(wasmSha256) + "-" + EngineId.ToString("N");
 }

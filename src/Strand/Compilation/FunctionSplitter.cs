@@ -137,7 +137,6 @@ internal static class FunctionSplitter
         Result? partial = null; // the split whose outer function came closest to fitting, when none fits
         double partialOuter = double.MaxValue;
         if (Attempts(loopFree: false) is { } split) return split;
-        var best = partial;
         // crossgen2 never compiles a method with MinOpts: in a ReadyToRun image the whole function is optimised, and
         // outlined cases would only add calls (the SQLite shell from a ReadyToRun cache: 0.50 s of CPU whole, 0.55 split).
         if (!module.ForReadyToRun && HasDispatch(code) && Attempts(loopFree: true) is { } cases)
@@ -151,7 +150,7 @@ internal static class FunctionSplitter
         // quarter or more (yosys's biggest function with loops: 614 KB of IL as one method, 283 KB and 79 regions). Not for
         // a ReadyToRun image, where crossgen2 optimises the whole function whatever its size and outlined regions only
         // add calls (the SQLite shell from such a cache: 0.42 s whole, 0.55 s with sqlite3VdbeExec split so).
-        return !module.ForReadyToRun && best is not null && partialOuter <= hard * 0.75 ? best : null;
+        return !module.ForReadyToRun && partial is not null && partialOuter <= hard * 0.75 ? partial : null;
 
         Result? Attempts(bool loopFree)
         {

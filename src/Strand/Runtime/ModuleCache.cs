@@ -55,7 +55,10 @@ public sealed class ModuleCache
     }
 
     /// <summary>The entry's path for <paramref name="wasm"/> (whether or not it exists).</summary>
-    public string PathFor(byte[] wasm) => Path.Combine(Directory, CompiledArtifact.CacheKey(wasm) + Extension);
+    public string PathFor(byte[] wasm) => PathForHash(System.Security.Cryptography.SHA256.HashData(wasm));
+
+    /// <summary>The entry's path for a binary whose SHA-256 is <paramref name="wasmSha256"/>.</summary>
+    private string PathForHash(ReadOnlySpan<byte> wasmSha256) => Path.Combine(Directory, CompiledArtifact.CacheKeyOfHash(wasmSha256) + Extension);
 
     /// <summary>
     /// Loads the cached compiled module of <paramref name="wasm"/>. Returns null on a miss; an unusable entry
@@ -65,7 +68,7 @@ public sealed class ModuleCache
     {
         ArgumentNullException.ThrowIfNull(wasm);
         byte[] sha256 = System.Security.Cryptography.SHA256.HashData(wasm);
-        string path = Path.Combine(Directory, CompiledArtifact.CacheKeyOfHash(sha256) + Extension);
+        string path = PathForHash(sha256);
         // A miss is the common first case: no exception for it (the first one thrown in a process costs milliseconds).
         // Anything but a regular file is a miss too, never opened (a FIFO would block the reader).
         if (!CompiledArtifact.IsRegularFile(path)) return null;
