@@ -28,9 +28,9 @@ public readonly record struct BlockType(BlockTypeKind Kind, ValType Value = defa
 /// <item>br, br_if: <see cref="Index"/> = label depth. br_table: <see cref="Labels"/> = targets, <see cref="Index"/> = default.</item>
 /// <item>call, ref.func: <see cref="Index"/> = function. call_indirect: <see cref="Index"/> = type, <see cref="Index2"/> = table.</item>
 /// <item>local.*, global.*: <see cref="Index"/>. table.get/set/grow/size/fill: <see cref="Index"/> = table.</item>
-/// <item>loads, stores, atomics: <see cref="Align"/> (log2) and <see cref="MemOffset"/>; <see cref="Index"/> = memory (0).</item>
-/// <item>memory.size/grow/fill: <see cref="Index"/> = memory. memory.copy: <see cref="Index"/> = destination, <see cref="Index2"/> = source.</item>
-/// <item>memory.init: <see cref="Index"/> = data segment, <see cref="Index2"/> = memory. data.drop: <see cref="Index"/> = data segment.</item>
+/// <item>loads, stores, atomics: <see cref="Align"/> (log2), <see cref="MemOffset"/> and <see cref="Memory"/>.</item>
+/// <item>memory.size/grow/fill: <see cref="Memory"/>. memory.copy: <see cref="Memory"/> = destination, <see cref="Memory2"/> = source.</item>
+/// <item>memory.init: <see cref="Index"/> = data segment, <see cref="Memory"/> = memory. data.drop: <see cref="Index"/> = data segment.</item>
 /// <item>table.init: <see cref="Index"/> = element segment, <see cref="Index2"/> = table. elem.drop: <see cref="Index"/>. table.copy: <see cref="Index"/> = destination, <see cref="Index2"/> = source.</item>
 /// <item>i32.const: <see cref="Immediate"/> = the value sign-extended to 64 bits; i64.const: its bits; f32.const/f64.const: the raw IEEE bits.</item>
 /// <item>ref.null: <see cref="RefType"/> (the nullable reference type of its heap type). select with types: <see cref="SelectTypes"/>.</item>
@@ -71,7 +71,7 @@ public struct Instruction
     public ValType RefType;
     /// <summary>The source (operand) type of <c>br_on_cast</c> and <c>br_on_cast_fail</c>.</summary>
     public ValType RefType2;
-    /// <summary><c>br_table</c>'s label depths, the default last.</summary>
+    /// <summary><c>br_table</c>'s label depths, without the default (which is <see cref="Index"/>).</summary>
     public uint[]? Labels;
     /// <summary>The result types of a typed <c>select</c>.</summary>
     public ValType[]? SelectTypes;

@@ -279,7 +279,29 @@ internal sealed partial class CompiledModule
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static nint ResolveSlow(Instance instance, int definedIndex) => instance.Module.Compiled.GetCode(definedIndex);
+    private static nint ResolveSlow(Instance instance, int definedIndex) => instance.Module.Compiled.CallTarget(definedIndex, out _);
+
+    /// <summary>
+    /// The first tier (docs/interpreter.md), if the module has one: functions whose code is not generated run there on
+    /// their first calls. Null for code loaded from a compiled artifact.
+    /// </summary>
+    internal FirstTier? FirstTier { get; set; }
+
+    /// <summary>
+    /// The address a caller about to call defined function <paramref name="definedIndex"/> jumps to: its code, or, while
+    /// the function runs in the first tier, an entry valid for this call only (<paramref name="final"/> false; see
+    /// <see cref="FirstTier.CallTarget"/>).
+    /// </summary>
+    internal nint CallTarget(int definedIndex, out bool final)
+    {
+        nint code = Volatile.Read(ref Code[definedIndex]);
+        if (code != 0 || FirstTier is not { } tier || _loaded is not null)
+        {
+            final = true;
+            return code != 0 ? code : GetCode(definedIndex);
+        }
+        return tier.CallTarget(definedIndex, out final);
+    }
 
     /// <summary>
     /// Methods generated into one dynamic assembly before generation starts another. The runtime's cost of creating a

@@ -36,6 +36,14 @@ public sealed class CompileOptions
     public bool CollectibleCode { get; init; } = true;
 
     /// <summary>
+    /// Whether functions run in the interpreter before they are compiled (docs/interpreter.md). Default
+    /// <see cref="InterpreterMode.Auto"/>: in modules of more than 1 MiB of code, where compiling each function on its
+    /// first call would dominate the start of the program. The environment variable <c>STRAND_INTERPRETER</c>
+    /// (<c>off</c>, <c>auto</c>, <c>always</c>) overrides it.
+    /// </summary>
+    public InterpreterMode Interpreter { get; init; } = InterpreterMode.Auto;
+
+    /// <summary>
     /// Internal (tests): functions bigger than this many size units are split into several methods
     /// (<c>Compilation.FunctionSplitter</c>); null: the default. A small value forces splitting.
     /// </summary>
@@ -48,3 +56,14 @@ public sealed class CompileOptions
 /// (chunks of code generated out of <paramref name="Total"/>, only for eager generation).
 /// </summary>
 public readonly record struct CompileProgress(string Stage, long Done, long Total);
+
+/// <summary>When a module's functions run in the interpreter before being compiled (<see cref="CompileOptions.Interpreter"/>).</summary>
+public enum InterpreterMode
+{
+    /// <summary>In modules of more than 1 MiB of function bodies.</summary>
+    Auto,
+    /// <summary>Never: every function is compiled on its first call.</summary>
+    Never,
+    /// <summary>In every module.</summary>
+    Always,
+}

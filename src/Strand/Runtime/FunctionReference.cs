@@ -143,8 +143,9 @@ internal sealed class WasmFunction : FunctionReference
 
     private protected override nint ResolveEntry()
     {
-        nint code = Instance.Module.Compiled.GetCode((int)Index - Instance.Module.Definition.ImportedFunctionCount);
-        Volatile.Write(ref Code, code);
+        nint code = Instance.Module.Compiled.CallTarget((int)Index - Instance.Module.Definition.ImportedFunctionCount, out bool final);
+        // An interpreter entry serves this one call (docs/interpreter.md): the reference keeps 0 until the code exists.
+        if (final) Volatile.Write(ref Code, code);
         return code;
     }
 

@@ -1,0 +1,186 @@
+using System.Collections.Concurrent;
+using System.Reflection;
+using System.Reflection.Emit;
+using Strand.Binary;
+using Strand.Compilation;
+
+namespace Strand.Interpreter;
+
+/// <summary>
+/// The two bridges between the interpreter's value slots and compiled code's calling convention
+/// (docs/compiler.md, "Calling convention"), one of each per signature of number types, shared by the process:
+/// <list type="bullet">
+/// <item>an <em>entry thunk</em>, a static method with the signature <c>R0 f(P0..Pn, ref R1..ref Rm, object context)</c>
+/// whose address compiled callers <c>calli</c> when the callee is interpreted: it stores its arguments into a
+/// stack buffer and calls <see cref="Interpreter.EnterFromCompiled"/>;</item>
+/// <item>a <em>call-out</em>, a <see cref="DynamicMethod"/> that loads arguments from slots, <c>calli</c>s a code
+/// address (compiled code, a host trampoline or another entry thunk) and stores the results back into the slots.</item>
+/// </list>
+/// A slot holds an i32 or the bits of an f32 in its low half, an i64 or the bits of an f64 whole.
+/// </summary>
+internal static unsafe class InterpreterStubs
+{
+    /// <summary>Calls <c>code</c> with the uniform convention, the arguments in <c>values</c>' first slots; the results replace them.</summary>
+    internal delegate void CallOutStub(nint code, object context, nint values);
+
+    private static readonly ConcurrentDictionary<string, CallOutStub> CallOuts = new();
+    private static readonly ConcurrentDictionary<string, nint> Thunks = new();
+    private static readonly object ThunkGate = new();
+    private static ModuleBuilder? _thunkModule;
+    private static int _thunkCounter;
+    /// <summary>The created thunk types, kept alive with the process (their addresses are handed out).</summary>
+    private static readonly List<Type> ThunkTypes = new();
+
+    private static string Key(FuncType type)
+    {
+        var chars = new char[type.Params.Length + 1 + type.Results.Length];
+        int k = 0;
+        foreach (var p in type.Params) chars[k++] = Letter(p);
+        chars[k++] = ':';
+        foreach (var r in type.Results) chars[k++] = Letter(r);
+        return new string(chars);
+    }
+
+    private static char Letter(ValType type) => type switch
+    {
+        ValType.I32 => 'i', ValType.I64 => 'I', ValType.F32 => 'f', ValType.F64 => 'F',
+        _ => throw new ArgumentException($"the interpreter's stubs carry number types only, not {type.ToWat()}"),
+    };
+
+    /// <summary>The call-out for functions of <paramref name="type"/> (callers cache it: this looks it up by a key string).</summary>
+    public static CallOutStub CallOutFor(FuncType type) => CallOuts.GetOrAdd(Key(type), _ => BuildCallOut(type));
+
+    /// <summary>The entry thunk for functions of <paramref name="type"/>.</summary>
+    public static nint Thunk(FuncType type)
+    {
+        string key = Key(type);
+        if (Thunks.TryGetValue(key, out nint thunk)) return thunk;
+        lock (ThunkGate)
+        {
+            if (Thunks.TryGetValue(key, out thunk)) return thunk;
+            thunk = BuildThunk(type);
+            Thunks[key] = thunk;
+            return thunk;
+        }
+    }
+
+    private static void EmitLoadSlot(ILGenerator il, ValType type)
+    {
+        switch (type)
+        {
+            case ValType.I32: il.Emit(OpCodes.Ldind_I4); break;
+            case ValType.I64: il.Emit(OpCodes.Ldind_I8); break;
+            case ValType.F32: il.Emit(OpCodes.Ldind_R4); break;
+            default: il.Emit(OpCodes.Ldind_R8); break;
+        }
+    }
+
+    private static void EmitStoreSlot(ILGenerator il, ValType type)
+    {
+        switch (type)
+        {
+            case ValType.I32: il.Emit(OpCodes.Stind_I4); break;
+            case ValType.I64: il.Emit(OpCodes.Stind_I8); break;
+            case ValType.F32: il.Emit(OpCodes.Stind_R4); break;
+            default: il.Emit(OpCodes.Stind_R8); break;
+        }
+    }
+
+    /// <summary>Pushes the address of slot <paramref name="index"/> of the buffer that <paramref name="loadBuffer"/> pushes.</summary>
+    private static void EmitSlotAddress(ILGenerator il, Action loadBuffer, int index)
+    {
+        loadBuffer();
+        if (index == 0) return;
+        il.Emit(OpCodes.Ldc_I4, index * 8);
+        il.Emit(OpCodes.Add);
+    }
+
+    private static CallOutStub BuildCallOut(FuncType type)
+    {
+        var dm = new DynamicMethod("interpreter call-out " + type, typeof(void), [typeof(nint), typeof(object), typeof(nint)],
+            typeof(InterpreterStubs).Module, skipVisibility: true);
+        var il = dm.GetILGenerator();
+        void Buffer() => il.Emit(OpCodes.Ldarg_2);
+        for (int i = 0; i < type.Params.Length; i++)
+        {
+            EmitSlotAddress(il, Buffer, i);
+            EmitLoadSlot(il, type.Params[i]);
+        }
+        var extras = new LocalBuilder[Math.Max(0, type.Results.Length - 1)];
+        for (int k = 0; k < extras.Length; k++)
+        {
+            extras[k] = il.DeclareLocal(ClrTypes.Of(type.Results[k + 1]));
+            il.Emit(OpCodes.Ldloca, extras[k]);
+        }
+        il.Emit(OpCodes.Ldarg_1);
+        il.Emit(OpCodes.Ldarg_0);
+        var (ret, ps) = ClrTypes.Signature(type);
+        il.EmitCalli(OpCodes.Calli, CallingConventions.Standard, ret, ps, null);
+        if (type.Results.Length > 0)
+        {
+            var first = il.DeclareLocal(ret);
+            il.Emit(OpCodes.Stloc, first);
+            Buffer();
+            il.Emit(OpCodes.Ldloc, first);
+            EmitStoreSlot(il, type.Results[0]);
+        }
+        for (int k = 0; k < extras.Length; k++)
+        {
+            EmitSlotAddress(il, Buffer, k + 1);
+            il.Emit(OpCodes.Ldloc, extras[k]);
+            EmitStoreSlot(il, type.Results[k + 1]);
+        }
+        il.Emit(OpCodes.Ret);
+        return dm.CreateDelegate<CallOutStub>();
+    }
+
+    private static nint BuildThunk(FuncType type)
+    {
+        if (_thunkModule is null)
+        {
+            var name = new AssemblyName("Strand.InterpreterThunks");
+            var assembly = AssemblyBuilder.DefineDynamicAssembly(name, AssemblyBuilderAccess.Run);
+            assembly.SetCustomAttribute(new CustomAttributeBuilder(
+                typeof(System.Runtime.CompilerServices.IgnoresAccessChecksToAttribute).GetConstructor([typeof(string)])!,
+                [typeof(InterpreterStubs).Assembly.GetName().Name!]));
+            _thunkModule = assembly.DefineDynamicModule(name.Name!);
+        }
+        var (ret, ps) = ClrTypes.Signature(type);
+        var builder = _thunkModule.DefineType($"InterpreterEntry{++_thunkCounter}",
+            TypeAttributes.Public | TypeAttributes.Sealed | TypeAttributes.Abstract | TypeAttributes.Class);
+        var method = builder.DefineMethod("Enter", MethodAttributes.Public | MethodAttributes.Static, ret, ps);
+        var il = method.GetILGenerator();
+        int slots = Math.Max(1, Math.Max(type.Params.Length, type.Results.Length));
+        var buffer = il.DeclareLocal(typeof(nint));
+        il.Emit(OpCodes.Ldc_I4, slots * 8);
+        il.Emit(OpCodes.Conv_U);
+        il.Emit(OpCodes.Localloc);
+        il.Emit(OpCodes.Stloc, buffer);
+        void Buffer() => il.Emit(OpCodes.Ldloc, buffer);
+        for (int i = 0; i < type.Params.Length; i++)
+        {
+            EmitSlotAddress(il, Buffer, i);
+            il.Emit(OpCodes.Ldarg, i);
+            EmitStoreSlot(il, type.Params[i]);
+        }
+        il.Emit(OpCodes.Ldarg, ps.Length - 1); // the context: the callee's instance
+        Buffer();
+        il.Emit(OpCodes.Call, typeof(Interpreter).GetMethod(nameof(Interpreter.EnterFromCompiled), BindingFlags.Public | BindingFlags.Static)!);
+        for (int k = 1; k < type.Results.Length; k++)
+        {
+            il.Emit(OpCodes.Ldarg, type.Params.Length + k - 1);
+            EmitSlotAddress(il, Buffer, k);
+            EmitLoadSlot(il, type.Results[k]);
+            EmitStoreSlot(il, type.Results[k]);
+        }
+        if (type.Results.Length > 0)
+        {
+            Buffer();
+            EmitLoadSlot(il, type.Results[0]);
+        }
+        il.Emit(OpCodes.Ret);
+        var created = builder.CreateType();
+        ThunkTypes.Add(created);
+        return created.GetMethod("Enter", BindingFlags.Public | BindingFlags.Static)!.MethodHandle.GetFunctionPointer();
+    }
+}

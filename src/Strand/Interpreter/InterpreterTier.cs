@@ -1,0 +1,179 @@
+using Strand.Binary;
+using Strand.Compilation;
+
+namespace Strand.Interpreter;
+
+/// <summary>
+/// The interpreter as a module's first tier (docs/interpreter.md): a function not compiled yet is interpreted on its
+/// first calls; once it has been called <see cref="CallThreshold"/> times, or its loops have iterated
+/// <see cref="LoopThreshold"/> times in all, its next call compiles it (<see cref="CompiledModule.GetCode"/>) and it runs
+/// compiled from then on. An activation that keeps iterating after its function turned hot continues its loop in
+/// compiled code (on-stack replacement, <see cref="OnHotLoop"/>). A function the interpreter does not translate
+/// (<see cref="Translator"/>) is compiled on its first call.
+/// <para>
+/// Thresholds: <c>STRAND_INTERPRETER_CALLS</c> and <c>STRAND_INTERPRETER_LOOPS</c> override them (measuring knobs);
+/// <see cref="Only"/> (no tier-up at all, <c>STRAND_INTERPRETER=only</c>) runs every translatable function in the
+/// interpreter for ever, which is how the spec suite tests it.
+/// </para>
+/// </summary>
+internal sealed class InterpreterTier : FirstTier
+{
+    /// <summary>Calls after which a function is compiled.</summary>
+    internal static readonly int CallThreshold = Setting("STRAND_INTERPRETER_CALLS", 100);
+    /// <summary>Loop iterations (over all activations) after which a function is compiled.</summary>
+    internal static readonly int LoopThreshold = Setting("STRAND_INTERPRETER_LOOPS", 2_000);
+
+    /// <summary>Module code size above which <see cref="InterpreterMode.Auto"/> uses the interpreter (where chunk groups stop: CompiledModule.Groups.cs).</summary>
+    internal const long AutoModuleCodeBytes = CompiledModule.GroupModuleCodeBytes;
+
+    /// <summary>The first tier for a module compiled with <paramref name="mode"/> (or <c>STRAND_INTERPRETER</c>), or null.</summary>
+    public static InterpreterTier? For(CompiledModule compiled, ModuleDefinition definition, InterpreterMode mode)
+    {
+        bool only = false;
+        switch (Environment.GetEnvironmentVariable("STRAND_INTERPRETER"))
+        {
+            case "off": mode = InterpreterMode.Never; break;
+            case "auto": mode = InterpreterMode.Auto; break;
+            case "always": mode = InterpreterMode.Always; break;
+            case "only": mode = InterpreterMode.Always; only = true; break;
+        }
+        if (mode == InterpreterMode.Never) return null;
+        if (mode == InterpreterMode.Auto)
+        {
+            long total = 0;
+            foreach (var body in definition.Bodies) total += body.CodeEnd - body.CodeStart;
+            if (total <= AutoModuleCodeBytes) return null;
+        }
+        return new InterpreterTier(compiled, definition, only);
+    }
+
+    private static int Setting(string name, int fallback) =>
+        int.TryParse(Environment.GetEnvironmentVariable(name), out int value) && value > 0 ? value : fallback;
+
+    private const byte Untried = 0, Interpreted = 1, Compiled = 2;
+
+    private readonly CompiledModule _compiled;
+    private readonly ModuleDefinition _definition;
+    private readonly InterpretedFunction?[] _translations;
+    private readonly byte[] _state;
+    private readonly int[] _calls, _iterations;
+    private readonly InterpreterStubs.CallOutStub?[] _callOuts, _typeCallOuts;
+    private readonly nint[] _thunks;
+
+    public InterpreterTier(CompiledModule compiled, ModuleDefinition definition, bool only)
+    {
+        _compiled = compiled;
+        _definition = definition;
+        Only = only;
+        int count = definition.FunctionTypeIndices.Count;
+        _translations = new InterpretedFunction?[count];
+        _state = new byte[count];
+        _calls = new int[count];
+        _iterations = new int[count];
+        _thunks = new nint[count];
+        ImportedFunctionCount = definition.ImportedFunctionCount;
+        FunctionTypes = new FuncType[definition.TotalFunctionCount];
+        for (int i = 0; i < FunctionTypes.Length; i++) FunctionTypes[i] = definition.GetFunctionType((uint)i);
+        _callOuts = new InterpreterStubs.CallOutStub?[FunctionTypes.Length];
+        _typeCallOuts = new InterpreterStubs.CallOutStub?[definition.Types.Count];
+        LoopCheckInterval = only ? int.MaxValue : Math.Max(1, Math.Min(LoopThreshold, 1_000));
+    }
+
+    /// <summary>Never tier up (testing: every translatable function stays interpreted).</summary>
+    public bool Only { get; }
+
+    public int ImportedFunctionCount { get; }
+
+    /// <summary>The type of each function of the function index space.</summary>
+    public FuncType[] FunctionTypes { get; }
+
+    /// <summary>Iterations of an activation's loops between two calls of <see cref="OnHotLoop"/>.</summary>
+    public int LoopCheckInterval { get; }
+
+    /// <summary>Functions translated, and run in the interpreter at least once.</summary>
+    public int InterpretedFunctions { get; private set; }
+
+    /// <summary>The translation of defined function <paramref name="definedIndex"/>, if it has one.</summary>
+    public InterpretedFunction? Translation(int definedIndex) => Volatile.Read(ref _translations[definedIndex]);
+
+    /// <summary>
+    /// For a call of defined function <paramref name="definedIndex"/> whose code is not generated: its translation if it
+    /// is to run interpreted (counting the call), or null if it is to be compiled now.
+    /// </summary>
+    public InterpretedFunction? ForCall(int definedIndex)
+    {
+        switch (Volatile.Read(ref _state[definedIndex]))
+        {
+            case Compiled: return null;
+            case Untried: if (!TryTranslate(definedIndex)) return null; break;
+        }
+        // Counters are per module and not synchronised: a lost count among racing threads only delays the tier-up.
+        if (!Only && ++_calls[definedIndex] > CallThreshold)
+        {
+            Volatile.Write(ref _state[definedIndex], Compiled);
+            return null;
+        }
+        return _translations[definedIndex];
+    }
+
+    private bool TryTranslate(int definedIndex)
+    {
+        var code = FunctionCompiler.Decode(_definition, definedIndex);
+        var translation = Translator.Translate(_definition, definedIndex, code, out _);
+        if (translation is null)
+        {
+            Volatile.Write(ref _state[definedIndex], Compiled);
+            return false;
+        }
+        if (Interlocked.CompareExchange(ref _translations[definedIndex], translation, null) is null) InterpretedFunctions++;
+        // A racing thread may have marked it compiled meanwhile (its thresholds): that decision stands.
+        Interlocked.CompareExchange(ref _state[definedIndex], Interpreted, Untried);
+        return Volatile.Read(ref _state[definedIndex]) == Interpreted;
+    }
+
+    /// <inheritdoc/>
+    public override nint CallTarget(int definedIndex, out bool final)
+    {
+        if (ForCall(definedIndex) is { } function)
+        {
+            final = false;
+            nint thunk = _thunks[definedIndex];
+            if (thunk == 0) _thunks[definedIndex] = thunk = InterpreterStubs.Thunk(function.Type);
+            // Read by the thunk at once: the caller's next step is the jump to it.
+            Interpreter.PendingFunction = definedIndex;
+            return thunk;
+        }
+        final = true;
+        return _compiled.GetCode(definedIndex);
+    }
+
+    /// <summary>The call-out for function <paramref name="function"/> of the function index space.</summary>
+    public InterpreterStubs.CallOutStub CallOutOf(int function) =>
+        _callOuts[function] ??= InterpreterStubs.CallOutFor(FunctionTypes[function]);
+
+    /// <summary>The call-out for type <paramref name="typeIndex"/> of the type section (<c>call_indirect</c>).</summary>
+    public InterpreterStubs.CallOutStub CallOutOfType(int typeIndex) =>
+        _typeCallOuts[typeIndex] ??= InterpreterStubs.CallOutFor(_definition.Types[typeIndex]);
+
+    /// <summary>
+    /// Called every <see cref="LoopCheckInterval"/> loop iterations of an activation of <paramref name="function"/>, at
+    /// the header of loop <paramref name="loop"/> (its frame: <paramref name="fp"/>, operand top <paramref name="sp"/>).
+    /// Counts the iterations toward the function's tier-up. Returns true when the rest of the loop ran in compiled code
+    /// (on-stack replacement): then <paramref name="resume"/> is the word to continue at (-1: return) and
+    /// <paramref name="newSp"/> the operand top there.
+    /// </summary>
+    public unsafe bool OnHotLoop(Instance instance, InterpretedFunction function, int loop, ulong* fp, ulong* sp, out int resume, out ulong* newSp)
+    {
+        resume = 0;
+        newSp = sp;
+        int d = function.DefinedIndex;
+        bool wasHot = Volatile.Read(ref _state[d]) == Compiled;
+        _iterations[d] += LoopCheckInterval;
+        if (!wasHot)
+        {
+            if (_iterations[d] >= LoopThreshold) Volatile.Write(ref _state[d], Compiled);
+            return false;
+        }
+        return false;
+    }
+}

@@ -1,0 +1,85 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
+namespace Strand.Interpreter;
+
+/// <summary>
+/// A thread's stack of interpreter frames (64-bit slots): segments of pinned memory, the first of 16 Ki slots (128 KiB),
+/// further ones allocated when a frame does not fit and kept for reuse while the thread lives. Interpreted calls place
+/// the callee's frame on the caller's arguments; <see cref="Top"/> marks the first free slot for an entry from compiled
+/// code (set before every call out of the interpreter). Depth is bounded by the native stack, which every
+/// <see cref="Interpreter.Execute"/> checks, not by these segments.
+/// </summary>
+internal sealed unsafe class ValueStack
+{
+    private const int FirstSegmentSlots = 16 * 1024;
+
+    [ThreadStatic] private static ValueStack? t_current;
+
+    /// <summary>This thread's stack.</summary>
+    public static ValueStack Current => t_current ??= new ValueStack();
+
+    private readonly List<ulong[]> _segments = new();
+    private int _segment = -1;
+
+    /// <summary>The first free slot for an entry from compiled code.</summary>
+    public ulong* Top;
+    /// <summary>The end of the current segment.</summary>
+    public ulong* End;
+
+    /// <summary>Makes room for <paramref name="slots"/> at <see cref="Top"/>, moving to another segment if needed; returns what <see cref="Release"/> restores.</summary>
+    public int Reserve(int slots)
+    {
+        int previous = _segment;
+        if (_segment < 0 || Top + slots > End) NextSegment(slots);
+        return previous;
+    }
+
+    /// <summary>Returns to segment <paramref name="previousSegment"/> (from <see cref="Reserve"/>) with <see cref="Top"/> at <paramref name="savedTop"/>.</summary>
+    public void Release(int previousSegment, ulong* savedTop)
+    {
+        if (_segment != previousSegment)
+        {
+            _segment = previousSegment;
+            End = previousSegment < 0 ? null : Base(_segments[previousSegment]) + _segments[previousSegment].Length;
+        }
+        Top = savedTop;
+    }
+
+    /// <summary>Runs an interpreted callee whose frame does not fit in the current segment: in the next one, its arguments copied there and its results back.</summary>
+    public void ExecuteOnNewSegment(Instance instance, InterpreterTier tier, InterpretedFunction callee, ulong* args)
+    {
+        ulong* saved = Top;
+        int previous = _segment;
+        NextSegment(callee.FrameSlots);
+        try
+        {
+            ulong* fp = Top;
+            for (int i = 0; i < callee.ParamCount; i++) fp[i] = args[i];
+            Interpreter.Execute(instance, tier, callee, fp, this);
+            for (int i = 0; i < callee.ResultCount; i++) args[i] = fp[i];
+        }
+        finally
+        {
+            Release(previous, saved);
+        }
+    }
+
+    private void NextSegment(int slots)
+    {
+        int next = _segment + 1;
+        if (next == _segments.Count || _segments[next].Length < slots)
+        {
+            int size = Math.Max(FirstSegmentSlots << Math.Min(next, 4), checked(slots * 2));
+            var array = GC.AllocateUninitializedArray<ulong>(size, pinned: true);
+            if (next == _segments.Count) _segments.Add(array);
+            else _segments[next] = array;
+        }
+        _segment = next;
+        var segment = _segments[next];
+        Top = Base(segment);
+        End = Top + segment.Length;
+    }
+
+    private static ulong* Base(ulong[] pinned) => (ulong*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(pinned));
+}
