@@ -34,7 +34,7 @@ namespace Strand.Compilation;
 /// stale like any call. A region method polls for interruption and checks the native stack like any function.
 /// </para>
 /// </summary>
-internal static class FunctionSplitter
+internal static partial class FunctionSplitter
 {
     /// <summary>
     /// A forced region size in <see cref="Weight"/> units (a testing knob): the environment variable
@@ -329,7 +329,7 @@ internal static class FunctionSplitter
     }
 
     /// <summary>One function's analysis. <c>forced</c> is the testing mode: regions inside loops need no loop of their own (every region shape is exercised).</summary>
-    private sealed class Splitter(ModuleCompilation module, List<Instruction> code, int[] heights, int units, bool forced,
+    private sealed partial class Splitter(ModuleCompilation module, List<Instruction> code, int[] heights, int units, bool forced,
         LocalLiveness? liveness, bool loopFree, int outerUnits)
     {
         private readonly int[] _match = new int[code.Count]; // block/loop/if/try/try_table → its end; if → also _else

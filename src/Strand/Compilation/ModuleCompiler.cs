@@ -589,6 +589,17 @@ internal static class FrameGuard
         body.SetImplementationFlags(MethodImplAttributes.NoInlining);
         int size = FunctionCompiler.Compile(compilation, unit, definedIndex, body, code, owner, split);
 
+        EmitFrameCheckEntry(entry, body, frame, ps, tailCalls);
+        return size;
+    }
+
+    /// <summary>
+    /// Emits <paramref name="entry"/>: traps with "call stack exhausted" unless <paramref name="frame"/> bytes (the body's
+    /// frame estimate) plus the runtime's margin are available (<see cref="WasmOps.EnsureStack"/>), then calls
+    /// <paramref name="body"/> (same parameters <paramref name="ps"/>, the context last) with its arguments.
+    /// </summary>
+    internal static void EmitFrameCheckEntry(MethodBuilder entry, MethodBuilder body, long frame, Type[] ps, bool tailCalls)
+    {
         var il = CachedTokenILGenerator.For(entry);
         var ok = il.DefineLabel();
         // The body's frame estimate, plus the arguments this entry passes on the stack and its own small frame.
@@ -609,6 +620,5 @@ internal static class FrameGuard
         if (tailCalls) il.Emit(OpCodes.Tailcall);
         il.Emit(OpCodes.Call, body);
         il.Emit(OpCodes.Ret);
-        return size;
     }
 }
