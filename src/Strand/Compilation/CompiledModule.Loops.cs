@@ -81,7 +81,7 @@ internal sealed partial class CompiledModule
             var outline = FunctionSplitter.OutlineLoop(compilation, definedIndex, code, loopIndex); // throws only for a bad index
             try
             {
-                entry = outline is null ? null : GenerateLoopEntry(compilation, definedIndex, outline, code);
+                entry = outline is null ? null : GenerateLoopEntry(compilation, definedIndex, outline);
             }
             catch (Exception e)
             {
@@ -100,7 +100,7 @@ internal sealed partial class CompiledModule
     }
 
     /// <summary>Emits and creates the loop's method (caller holds <see cref="_gate"/>).</summary>
-    private LoopEntry GenerateLoopEntry(ModuleCompilation compilation, int definedIndex, LoopOutline outline, List<Instruction> code)
+    private LoopEntry GenerateLoopEntry(ModuleCompilation compilation, int definedIndex, LoopOutline outline)
     {
         var module = DynamicModule(1);
         int imported = _definition.ImportedFunctionCount;
@@ -117,10 +117,7 @@ internal sealed partial class CompiledModule
         FunctionCompiler.CompileRegion(compilation, unit, definedIndex, body, outline.Region);
         // The entry checks the stack for the loop's whole frame: the interpreter's frame below it is no compiled caller
         // whose own check covered it. Twice the estimate: a loop may run on in a runtime OSR frame on top of its tier-0 one.
-        int controls = 0;
-        for (int i = outline.LoopIndex; i <= outline.EndIndex; i++)
-            if (code[i].Opcode is Opcode.Block or Opcode.Loop or Opcode.If) controls++;
-        long frame = 2 * FrameGuard.EstimateFrameBytes(_definition, definedIndex, outline.Type, controls + outline.Exits.Length + 1);
+        long frame = 2 * outline.FrameBytes;
         FrameGuard.EmitFrameCheckEntry(entry, body, frame, ps, tailCalls: false);
         var created = type.CreateType();
         var method = created.GetMethod(name, BindingFlags.Public | BindingFlags.Static | BindingFlags.DeclaredOnly)!;

@@ -282,12 +282,17 @@ internal static partial class FunctionSplitter
     }
 
     /// <summary>Per instruction, the operand stack height above the innermost block's base (-1: unreachable).</summary>
-    private static int[] OperandHeights(ModuleCompilation module, int definedIndex, List<Instruction> code)
+    private static int[] OperandHeights(ModuleCompilation module, int definedIndex, List<Instruction> code) =>
+        OperandHeights(module, definedIndex, code, out _, out _);
+
+    /// <summary><see cref="OperandHeights(ModuleCompilation, int, List{Instruction})"/> and the function's frame figures (as validation records them).</summary>
+    private static int[] OperandHeights(ModuleCompilation module, int definedIndex, List<Instruction> code, out int maxOperandDepth, out long branchSpillUnits)
     {
         var definition = module.Definition;
         var context = Contexts.GetValue(definition, static d => ModuleValidator.BuildContext(d, TypeRegistry.CanonicalIds(d)));
         return FunctionValidator.OperandHeights(definition, context, (uint)(module.ImportedFunctionCount + definedIndex),
-            module.FunctionTypes[module.ImportedFunctionCount + definedIndex], definition.Bodies[definedIndex], code);
+            module.FunctionTypes[module.ImportedFunctionCount + definedIndex], definition.Bodies[definedIndex], code,
+            out maxOperandDepth, out branchSpillUnits);
     }
 
     private static readonly ConditionalWeakTable<ModuleDefinition, ModuleContext> Contexts = new();

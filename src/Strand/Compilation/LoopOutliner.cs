@@ -66,6 +66,12 @@ internal sealed class LoopOutline
     public required int LoopIndex { get; init; }
     /// <summary>Index in the function's decoded code of the loop's matching <c>end</c>; the interpreter continues at EndIndex + 1 after a fall-through.</summary>
     public required int EndIndex { get; init; }
+    /// <summary>
+    /// An upper bound of the native frame of the loop function's method (<see cref="FrameGuard.EstimateFrameBytes"/>'s
+    /// estimate, with the region's locals and the operand figures of a validation pass over the function, which a body
+    /// from a compiled artifact lacks).
+    /// </summary>
+    public long FrameBytes { get; internal set; }
 }
 
 internal static partial class FunctionSplitter
@@ -111,12 +117,20 @@ internal static partial class FunctionSplitter
         }
         foreach (int e in enclosing)
             if (code[e].Opcode is Opcode.Try or Opcode.TryTable) return null;
-        var heights = OperandHeights(module, definedIndex, code);
+        var heights = OperandHeights(module, definedIndex, code, out int maxOperandDepth, out long branchSpillUnits);
         if (heights[loopIndex] != 0) return null;
         var localTypes = (ValType[])[.. type.Params, .. module.Definition.Bodies[definedIndex].ExpandLocals()];
         var liveness = LocalLiveness.Compute(code, localTypes.Length);
         var splitter = new Splitter(module, code, heights, int.MaxValue, forced: true, liveness, loopFree: false, int.MaxValue);
-        return splitter.OutlineLoop(loopIndex, match, enclosing, type, localTypes);
+        var outline = splitter.OutlineLoop(loopIndex, match, enclosing, type, localTypes);
+        if (outline is null) return null;
+        // The region's frame: its own locals, the function's operand figures (bounds for any part of it), its blocks and
+        // the wrapper blocks of its exits.
+        int controls = outline.Exits.Length + 1;
+        for (int i = loopIndex; i <= outline.EndIndex; i++)
+            if (code[i].Opcode is Opcode.Block or Opcode.Loop or Opcode.If) controls++;
+        outline.FrameBytes = FrameGuard.FrameBytes(outline.Type.Params.Length + outline.Region.Locals.Length, maxOperandDepth, controls, branchSpillUnits);
+        return outline;
     }
 
     private sealed partial class Splitter

@@ -550,9 +550,12 @@ internal static class FrameGuard
         long size = body.CodeEnd - body.CodeStart;
         long depth = body.MaxOperandDepth >= 0 ? body.MaxOperandDepth : size;
         long spills = body.BranchSpillUnits >= 0 ? body.BranchSpillUnits : 3 * size * depth;
-        long units = type.Params.Length + (long)body.LocalCount + depth + 2L * controlCount + spills;
-        return 16 * units + 4096;
+        return FrameBytes(type.Params.Length + (long)body.LocalCount, depth, controlCount, spills);
     }
+
+    /// <summary>The estimate of <see cref="EstimateFrameBytes"/> from its figures: parameters and locals, operand depth, blocks, spill units.</summary>
+    public static long FrameBytes(long locals, long operandDepth, int controlCount, long spillUnits) =>
+        16 * (locals + operandDepth + 2L * controlCount + spillUnits) + 4096;
 
     /// <returns>The IL size of the function's body method, in bytes.</returns>
     public static int CompileFunction(ModuleCompilation compilation, CodeUnit unit, int definedIndex, MethodBuilder entry, TypeBuilder owner)
