@@ -1,4 +1,5 @@
 using System.Reflection.Emit;
+using System.Runtime.Intrinsics;
 using Strand.Binary;
 using Strand.Compilation;
 using Strand.Runtime;
@@ -122,6 +123,21 @@ public class LoopOutlineTests
                     (return (i32.const 1) (local.get $x) (i64.const 0) (local.get $f))))
                 (return (i32.const 3) (local.get $x) (local.get $g) (f64.const 0))))
             (i32.const 2) (local.get $x) (local.get $g) (f64.const 0))
+
+          ;; a loop in an else arm: v128 and externref locals, an exit by br_on_null
+          (func (export "exotic") (param $c i32) (param $v v128) (param $e externref) (param $n i32) (result i32 v128 i32 externref)
+            (local $r externref)
+            (if (i32.eqz (local.get $c))
+              (then (return (i32.const 9) (local.get $v) (i32.const 0) (ref.null extern)))
+              (else
+                (block $null
+                  (loop $l
+                    (local.set $v (i32x4.add (local.get $v) (i32x4.splat (local.get $n))))
+                    (local.set $r (br_on_null $null (local.get $e)))
+                    (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+                    (br_if $l (i32.gt_s (local.get $n) (i32.const 0))))
+                  (return (i32.const 1) (local.get $v) (local.get $n) (local.get $r)))))
+            (i32.const 2) (local.get $v) (local.get $n) (local.get $r))
 
           ;; loops forever unless interrupted
           (func (export "spin") (param $i i32) (result i32)
@@ -263,8 +279,10 @@ public class LoopOutlineTests
                 ValType.I64 => nameof(Value.AsI64),
                 ValType.F32 => nameof(Value.AsF32),
                 ValType.F64 => nameof(Value.AsF64),
-                _ => throw new NotSupportedException(type.Params[i].ToString()),
+                ValType.V128 => nameof(Value.AsV128),
+                _ => nameof(Value.Reference),
             })!.GetMethod!);
+            if (type.Params[i].IsReference()) il.Emit(OpCodes.Call, typeof(RefValue).GetMethod(nameof(RefValue.Of))!);
         }
         var results = new LocalBuilder[type.Results.Length];
         for (int k = 0; k < results.Length; k++) results[k] = il.DeclareLocal(ClrTypes.Of(type.Results[k]));
@@ -494,6 +512,24 @@ public class LoopOutlineTests
                 Show([Value.I32(3), Value.F64(6), Value.I64(6), Value.F64(0)]),
                 Show([Value.I32(3), Value.F64(4.5), Value.I64(4), Value.F64(0)]),
             ], outputs);
+    }
+
+    [Fact]
+    public void VectorAndReferenceLocalsPassThroughALoopInAnElseArm()
+    {
+        var module = Compile(Wat);
+        int d = DefinedIndex(module, "exotic");
+        var entry = module.Compiled.GetLoopEntry(d, LoopIndex(module, d, 0))!;
+        // $r is read after the br_on_null exit, which may come before the loop writes it: live at the head, passed in.
+        Assert.Equal([1, 2, 3, 4], entry.InLocals);
+        Assert.Equal([1, 3, 4], entry.OutLocals);
+        Assert.Equal([new LoopExit(LoopExitKind.FallThrough, 0, null, -1), new LoopExit(LoopExitKind.Branch, 0, null, -1)], entry.Exits);
+        var v = Value.V128(Vector128.Create(1, 2, 3, 4).AsByte());
+        var outputs = AssertSameAsWhole(module, "exotic", 0, [1, 3, 4], e => e.Kind == LoopExitKind.FallThrough ? 1 : 2, null,
+            [Value.I32(1), v, Value.ExternRef("host"), Value.I32(3)], [Value.I32(1), v, Value.ExternRef(null), Value.I32(3)]);
+        var sum = Value.V128(Vector128.Create(7, 8, 9, 10).AsByte());
+        var plus3 = Value.V128(Vector128.Create(4, 5, 6, 7).AsByte());
+        Assert.Equal([$"i32:1,{sum},i32:0,externref:host", $"i32:2,{plus3},i32:3,externref:null"], outputs);
     }
 
     [Fact]
