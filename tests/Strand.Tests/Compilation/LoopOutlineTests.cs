@@ -376,6 +376,7 @@ public class LoopOutlineTests
             string actual = Predict(entry, loop, args, localTypes, locals, marker, carry);
             Assert.Equal(expected, actual);
             Assert.Equal(whole.GetMemory("mem")!.GetSpan(0, 65536).ToArray(), loop.GetMemory("mem")!.GetSpan(0, 65536).ToArray());
+            if (module.Definition.Exports.Any(e => e.Name == "g")) Assert.Equal($"{whole.GetGlobal("g")!.Value}", $"{loop.GetGlobal("g")!.Value}");
             outputs.Add(expected);
         }
         return outputs;
@@ -600,6 +601,98 @@ public class LoopOutlineTests
             var results = CallEntry(entries[1]!, new Linker().Instantiate(module), [Value.I32(20), Value.I32(3), Value.I64(0)]);
             Assert.Equal("i32:1,i32:7,i64:25,i64:50", Show(results));
         }
+    }
+
+    /// <summary>
+    /// Random loops (30 seeds, 6 entry states each): arithmetic on locals of four types, memory stores and loads, a global,
+    /// direct and indirect calls, a division that may trap, nested blocks, and exits by br, br_if (one carrying an i64)
+    /// and br_table to three blocks around the loop and to the loop itself. Each loop entry predicts what the whole
+    /// function returns from the same state, and leaves the same memory and global.
+    /// </summary>
+    [Fact]
+    public void RandomLoopsPredictTheWholeFunction()
+    {
+        int checkedStates = 0, exits = 0, traps = 0;
+        for (int seed = 0; seed < 30; seed++)
+        {
+            var random = new Random(seed);
+            var module = Compile(RandomLoopWat(random));
+            for (int s = 0; s < 6; s++)
+            {
+                Value[] args = [Value.I32(random.Next(-50, 50)), Value.I32(random.Next(-50, 50)), Value.I64(random.Next()),
+                    Value.F64(random.Next(-100, 100) / 4.0), Value.I32(random.Next(0, 12))];
+                var outputs = AssertSameAsWhole(module, "run", 0, [0, 1, 2, 3, 4],
+                    e => e.Kind == LoopExitKind.FallThrough ? 0 : e.Depth + 1, ValType.I64, args);
+                checkedStates++;
+                if (outputs[0].StartsWith("trap")) traps++;
+                else if (!outputs[0].StartsWith("i32:0,")) exits++;
+            }
+        }
+        Assert.Equal(180, checkedStates);
+        // The exits are exercised, not only the fall-through, and so are traps.
+        Assert.True(exits >= 60 && traps >= 3, $"{exits} runs left the loop by a branch, {traps} trapped");
+    }
+
+    private static string RandomLoopWat(Random random)
+    {
+        var wat = new System.Text.StringBuilder("""
+            (module
+              (type $i2i (func (param i32) (result i32)))
+              (memory (export "mem") 1)
+              (global $g (export "g") (mut i32) (i32.const 0))
+              (table 2 funcref) (elem (i32.const 0) $h0 $h1)
+              (func $h0 (type $i2i) (i32.add (local.get 0) (i32.const 7)))
+              (func $h1 (type $i2i) (i32.sub (i32.const 100) (local.get 0)))
+              (func (export "run") (param $a i32) (param $b i32) (param $t i64) (param $d f64) (param $i i32) (result i32 i32 i32 i64 f64 i32 i64)
+                (local $c i64)
+                (local.set $c
+                  (block $B2 (result i64)
+                    (block $B1
+                      (block $B0
+                        (loop $L
+                          (local.set $i (i32.add (local.get $i) (i32.const 1)))
+                          (br_if $B0 (i32.gt_u (local.get $i) (i32.const 16)))
+
+            """);
+        string[] labels = ["$B0", "$B1", "$L"];
+        string Cond() => random.Next(3) switch
+        {
+            0 => $"(i32.eq (i32.and (local.get $a) (i32.const 15)) (i32.const {random.Next(16)}))",
+            1 => $"(i32.gt_s (local.get $b) (i32.const {random.Next(-40, 200)}))",
+            _ => $"(i64.lt_u (local.get $t) (i64.const {random.Next()}))",
+        };
+        void Group(int depth)
+        {
+            switch (random.Next(depth > 1 ? 11 : 12))
+            {
+                case 0: wat.Append($"(local.set $a (i32.add (local.get $a) (i32.mul (local.get $b) (i32.const {random.Next(-9, 9)}))))\n"); break;
+                case 1: wat.Append("(local.set $t (i64.add (local.get $t) (i64.extend_i32_s (local.get $a))))\n"); break;
+                case 2: wat.Append("(local.set $d (f64.add (local.get $d) (f64.convert_i32_s (local.get $b))))\n"); break;
+                case 3: wat.Append($"(i32.store offset={random.Next(64) * 4} (i32.and (local.get $a) (i32.const 0x7ffc)) (local.get $b))\n"); break;
+                case 4: wat.Append($"(local.set $b (i32.xor (local.get $b) (i32.load offset={random.Next(64) * 4} (i32.and (local.get $i) (i32.const 0xfc)))))\n"); break;
+                case 5: wat.Append("(global.set $g (i32.add (global.get $g) (local.get $a)))\n"); break;
+                case 6: wat.Append("(local.set $a (call_indirect (type $i2i) (local.get $a) (i32.and (local.get $b) (i32.const 1))))\n"); break;
+                case 7: wat.Append($"(local.set $b (i32.div_s (i32.const 1000) (i32.sub (i32.and (local.get $a) (i32.const 31)) (i32.const {random.Next(32)}))))\n"); break;
+                case 8: wat.Append($"(br_if {labels[random.Next(2)]} {Cond()})\n"); break;
+                case 9: wat.Append($"(drop (br_if $B2 (i64.add (local.get $t) (i64.const {random.Next(1000)})) {Cond()}))\n"); break;
+                case 10: wat.Append($"(br_table {labels[random.Next(3)]} {labels[random.Next(3)]} {labels[random.Next(3)]} (i32.and (local.get $b) (i32.const 3)))\n"); break;
+                case 11:
+                    wat.Append($"(block $n{depth} (br_if $n{depth} {Cond()})\n");
+                    for (int k = random.Next(1, 4); k > 0; k--) Group(depth + 1);
+                    wat.Append($"(local.set $a (call $h0 (local.get $a))))\n");
+                    break;
+            }
+        }
+        // Every iteration counts $i first, so no path loops forever (a br_table may go back to $L from anywhere).
+        for (int k = random.Next(4, 12); k > 0; k--) Group(0);
+        wat.Append("""
+                          (br_if $L (i32.lt_u (local.get $i) (i32.const 12))))
+                        (return (i32.const 0) (local.get $a) (local.get $b) (local.get $t) (local.get $d) (local.get $i) (i64.const 0)))
+                      (return (i32.const 1) (local.get $a) (local.get $b) (local.get $t) (local.get $d) (local.get $i) (i64.const 0)))
+                    (return (i32.const 2) (local.get $a) (local.get $b) (local.get $t) (local.get $d) (local.get $i) (i64.const 0))))
+                (i32.const 3) (local.get $a) (local.get $b) (local.get $t) (local.get $d) (local.get $i) (local.get $c)))
+            """);
+        return wat.ToString();
     }
 
     /// <summary>
