@@ -22,7 +22,10 @@ internal sealed class LoopEntry
         Owner = owner;
     }
 
-    /// <summary>The entry point (call it with <c>calli</c>, unmanaged signature of <see cref="Type"/>'s CLR mapping, <c>ClrTypes.Signature</c>).</summary>
+    /// <summary>
+    /// The entry point: a managed <c>calli</c> (<c>CallingConventions.Standard</c>) with the signature
+    /// <c>ClrTypes.Signature(Type)</c>, the instance as the last argument. Never 0.
+    /// </summary>
     public nint Code { get; }
     /// <summary>The loop function's type: parameters <see cref="InLocals"/>, results the exit code, <see cref="OutLocals"/> and the carried values.</summary>
     public FuncType Type => Outline.Type;
@@ -62,9 +65,10 @@ internal sealed partial class CompiledModule
     /// (<see cref="Resolve"/>, generating or looking up the callee's chunk on first use). Throws
     /// <see cref="ArgumentOutOfRangeException"/> for an index that is not a defined function or not a loop; an internal
     /// compiler error (<see cref="InvalidOperationException"/>) or an implementation limit is thrown, and thrown again for
-    /// every later request of the same loop.
+    /// every later request of the same loop. <paramref name="code"/>: the function's decoded instructions if the caller
+    /// has them (<see cref="FunctionCompiler.Decode"/>'s list, not modified), else they are decoded again.
     /// </summary>
-    internal LoopEntry? GetLoopEntry(int definedIndex, int loopIndex)
+    internal LoopEntry? GetLoopEntry(int definedIndex, int loopIndex, List<Instruction>? code = null)
     {
         if ((uint)definedIndex >= (uint)Code.Length)
             throw new ArgumentOutOfRangeException(nameof(definedIndex), $"no defined function {definedIndex}");
@@ -77,7 +81,7 @@ internal sealed partial class CompiledModule
                 System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
             long started = System.Diagnostics.Stopwatch.GetTimestamp();
             var compilation = Compilation;
-            var code = FunctionCompiler.Decode(_definition, definedIndex);
+            code ??= FunctionCompiler.Decode(_definition, definedIndex);
             var outline = FunctionSplitter.OutlineLoop(compilation, definedIndex, code, loopIndex); // throws only for a bad index
             try
             {

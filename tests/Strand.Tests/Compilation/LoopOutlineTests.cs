@@ -388,6 +388,7 @@ public class LoopOutlineTests
         var module = Compile(Wat);
         int d = DefinedIndex(module, "sum");
         var entry = module.Compiled.GetLoopEntry(d, LoopIndex(module, d, 0))!;
+        Assert.Same(entry, module.Compiled.GetLoopEntry(d, LoopIndex(module, d, 0), FunctionCompiler.Decode(module.Definition, d)));
         Assert.Equal([0, 1, 2], entry.InLocals);
         Assert.Equal([2], entry.OutLocals); // $i is dead after the loop
         Assert.Equal([new LoopExit(LoopExitKind.FallThrough, 0, null, -1)], entry.Exits);
