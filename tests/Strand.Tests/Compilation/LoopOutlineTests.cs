@@ -734,6 +734,41 @@ public class LoopOutlineTests
         Assert.True(deep.Compiled.GetLoopEntry(d, LoopIndex(deep, d, 0))!.Outline.FrameBytes > 8 << 20);
     }
 
+    /// <summary>
+    /// Every loop of real programs (C with wasi-libc, C++ with exceptions, SIMD) is outlined or refused without an error,
+    /// and every loop method generated passes the JIT (<see cref="System.Runtime.CompilerServices.RuntimeHelpers.PrepareMethod(RuntimeMethodHandle)"/>:
+    /// invalid IL would throw there).
+    /// </summary>
+    [Theory]
+    [InlineData("wasi", "files", 100)]
+    [InlineData("exceptions", "cxx_exceptions", 8)]
+    [InlineData("seed", "algorithm_simd", 4)]
+    public void EveryLoopOfRealProgramsCompiles(string directory, string name, int atLeast)
+    {
+        var module = Module.FromFile(Strand.Tests.Wasi.ProgramTests.FixturePath(directory, name));
+        int outlined = 0, refused = 0;
+        for (int d = 0; d < module.Definition.Bodies.Count; d++)
+        {
+            var code = FunctionCompiler.Decode(module.Definition, d);
+            for (int i = 0; i < code.Count; i++)
+            {
+                if (code[i].Opcode != Opcode.Loop) continue;
+                if (module.Compiled.GetLoopEntry(d, i, code) is not { } entry)
+                {
+                    refused++;
+                    continue;
+                }
+                outlined++;
+                Assert.NotEqual(0, entry.Code);
+                foreach (var method in entry.Owner.GetMethods(System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Static | System.Reflection.BindingFlags.DeclaredOnly))
+                    System.Runtime.CompilerServices.RuntimeHelpers.PrepareMethod(method.MethodHandle);
+            }
+        }
+        Assert.True(outlined >= atLeast, $"{outlined} loops outlined, {refused} refused");
+        Assert.Equal(outlined, module.Compiled.GeneratedLoopEntries);
+        Assert.Equal(0, module.Compiled.GeneratedChunks);
+    }
+
     [Fact]
     public void LoopEntriesWorkForCodeFromACompiledArtifact()
     {
