@@ -120,9 +120,9 @@ internal sealed partial class CompiledModule
         var unit = new CodeUnit(0, []);
         FunctionCompiler.CompileRegion(compilation, unit, definedIndex, body, outline.Region);
         // The entry checks the stack for the loop's whole frame: the interpreter's frame below it is no compiled caller
-        // whose own check covered it. Twice the estimate: a loop may run on in a runtime OSR frame on top of its tier-0 one.
-        long frame = 2 * outline.FrameBytes;
-        FrameGuard.EmitFrameCheckEntry(entry, body, frame, ps, tailCalls: false);
+        // whose own check covered it. Not doubled as for a function with loops (FrameGuard): an AggressiveOptimization
+        // method has no tier-0 frame for a runtime OSR frame to sit on.
+        FrameGuard.EmitFrameCheckEntry(entry, body, outline.FrameBytes, ps, tailCalls: false);
         var created = type.CreateType();
         var method = created.GetMethod(name, BindingFlags.Public | BindingFlags.Static | BindingFlags.DeclaredOnly)!;
         return new LoopEntry(method.MethodHandle.GetFunctionPointer(), outline, created);
