@@ -769,6 +769,31 @@ public class LoopOutlineTests
         Assert.Equal(0, module.Compiled.GeneratedChunks);
     }
 
+    /// <summary>
+    /// The outliner's frame figures for bodies that were not validated in this process (from a compiled artifact) come
+    /// from its heights pass: the same as validation records, for every function of a real program.
+    /// </summary>
+    [Fact]
+    public void TheHeightsPassGivesTheFrameFiguresValidationRecords()
+    {
+        var module = Module.FromFile(Strand.Tests.Wasi.ProgramTests.FixturePath("wasi", "files"));
+        var definition = module.Definition;
+        var context = Strand.Validation.ModuleValidator.BuildContext(definition, Strand.Validation.TypeRegistry.CanonicalIds(definition));
+        long spills = 0;
+        for (int d = 0; d < definition.Bodies.Count; d++)
+        {
+            var body = definition.Bodies[d];
+            uint index = (uint)(definition.ImportedFunctionCount + d);
+            Strand.Validation.FunctionValidator.OperandHeights(definition, context, index,
+                definition.Types[(int)definition.FunctionTypeIndices[d]], body, FunctionCompiler.Decode(definition, d),
+                out int depth, out long units);
+            Assert.Equal(body.MaxOperandDepth, depth);
+            Assert.Equal(body.BranchSpillUnits, units);
+            spills += units;
+        }
+        Assert.True(spills > 0);
+    }
+
     [Fact]
     public void LoopEntriesWorkForCodeFromACompiledArtifact()
     {
