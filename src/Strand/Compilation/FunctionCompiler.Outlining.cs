@@ -32,20 +32,29 @@ internal sealed partial class FunctionCompiler
             methods[r].SetImplementationFlags(MethodImplAttributes.NoInlining
                 | (split.HotCases ? MethodImplAttributes.AggressiveOptimization : 0));
         }
-        for (int r = 0; r < methods.Length; r++)
-        {
-            var region = split.Regions[r];
-            new FunctionCompiler(module, CachedTokenILGenerator.For(methods[r]), region.Type, region.Locals)
-            {
-                _unit = unit, _definedIndex = definedIndex, _outlinedRegion = true,
-            }.Run(region.Code);
-        }
+        for (int r = 0; r < methods.Length; r++) CompileRegion(module, unit, definedIndex, methods[r], split.Regions[r]);
         var outer = new FunctionCompiler(module, CachedTokenILGenerator.For(method), type, [.. declaredLocals, .. split.ExtraLocals])
         {
             _unit = unit, _definedIndex = definedIndex, _outlinedMethods = methods, _split = split,
         };
         outer.Run(split.Code);
         return outer._il.ILOffset;
+    }
+
+    /// <summary>
+    /// Compiles <paramref name="region"/>, outlined from defined function <paramref name="definedIndex"/>, into
+    /// <paramref name="method"/> (the region's function type in the calling convention): the prologue, interruption polls and
+    /// traps of any function, and, if it calls, the stack check at entry. Also the loop entries of CompiledModule.Loops.cs.
+    /// </summary>
+    /// <returns>The size of the emitted IL in bytes.</returns>
+    internal static int CompileRegion(ModuleCompilation module, CodeUnit unit, int definedIndex, MethodBuilder method, FunctionSplitter.Region region)
+    {
+        var compiler = new FunctionCompiler(module, CachedTokenILGenerator.For(method), region.Type, region.Locals)
+        {
+            _unit = unit, _definedIndex = definedIndex, _outlinedRegion = true,
+        };
+        compiler.Run(region.Code);
+        return compiler._il.ILOffset;
     }
 
     /// <summary>

@@ -34,7 +34,7 @@ namespace Strand.Compilation;
 /// stale like any call. A region method polls for interruption and checks the native stack like any function.
 /// </para>
 /// </summary>
-internal static class FunctionSplitter
+internal static partial class FunctionSplitter
 {
     /// <summary>
     /// A forced region size in <see cref="Weight"/> units (a testing knob): the environment variable
@@ -282,12 +282,17 @@ internal static class FunctionSplitter
     }
 
     /// <summary>Per instruction, the operand stack height above the innermost block's base (-1: unreachable).</summary>
-    private static int[] OperandHeights(ModuleCompilation module, int definedIndex, List<Instruction> code)
+    private static int[] OperandHeights(ModuleCompilation module, int definedIndex, List<Instruction> code) =>
+        OperandHeights(module, definedIndex, code, out _, out _);
+
+    /// <summary><see cref="OperandHeights(ModuleCompilation, int, List{Instruction})"/> and the function's frame figures (as validation records them).</summary>
+    private static int[] OperandHeights(ModuleCompilation module, int definedIndex, List<Instruction> code, out int maxOperandDepth, out long branchSpillUnits)
     {
         var definition = module.Definition;
         var context = Contexts.GetValue(definition, static d => ModuleValidator.BuildContext(d, TypeRegistry.CanonicalIds(d)));
         return FunctionValidator.OperandHeights(definition, context, (uint)(module.ImportedFunctionCount + definedIndex),
-            module.FunctionTypes[module.ImportedFunctionCount + definedIndex], definition.Bodies[definedIndex], code);
+            module.FunctionTypes[module.ImportedFunctionCount + definedIndex], definition.Bodies[definedIndex], code,
+            out maxOperandDepth, out branchSpillUnits);
     }
 
     private static readonly ConditionalWeakTable<ModuleDefinition, ModuleContext> Contexts = new();
@@ -329,7 +334,7 @@ internal static class FunctionSplitter
     }
 
     /// <summary>One function's analysis. <c>forced</c> is the testing mode: regions inside loops need no loop of their own (every region shape is exercised).</summary>
-    private sealed class Splitter(ModuleCompilation module, List<Instruction> code, int[] heights, int units, bool forced,
+    private sealed partial class Splitter(ModuleCompilation module, List<Instruction> code, int[] heights, int units, bool forced,
         LocalLiveness? liveness, bool loopFree, int outerUnits)
     {
         private readonly int[] _match = new int[code.Count]; // block/loop/if/try/try_table → its end; if → also _else

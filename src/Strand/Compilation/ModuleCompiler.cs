@@ -572,9 +572,12 @@ internal static class FrameGuard
         long size = body.CodeEnd - body.CodeStart;
         long depth = body.MaxOperandDepth >= 0 ? body.MaxOperandDepth : size;
         long spills = body.BranchSpillUnits >= 0 ? body.BranchSpillUnits : 3 * size * depth;
-        long units = type.Params.Length + (long)body.LocalCount + depth + 2L * controlCount + spills;
-        return 16 * units + 4096;
+        return FrameBytes(type.Params.Length + (long)body.LocalCount, depth, controlCount, spills);
     }
+
+    /// <summary>The estimate of <see cref="EstimateFrameBytes"/> from its figures: parameters and locals, operand depth, blocks, spill units.</summary>
+    public static long FrameBytes(long locals, long operandDepth, int controlCount, long spillUnits) =>
+        16 * (locals + operandDepth + 2L * controlCount + spillUnits) + 4096;
 
     /// <returns>The IL size of the function's body method, in bytes.</returns>
     public static int CompileFunction(ModuleCompilation compilation, CodeUnit unit, int definedIndex, MethodBuilder entry, TypeBuilder owner)
@@ -611,6 +614,17 @@ internal static class FrameGuard
         body.SetImplementationFlags(MethodImplAttributes.NoInlining);
         int size = FunctionCompiler.Compile(compilation, unit, definedIndex, body, code, owner, split);
 
+        EmitFrameCheckEntry(entry, body, frame, ps, tailCalls);
+        return size;
+    }
+
+    /// <summary>
+    /// Emits <paramref name="entry"/>: traps with "call stack exhausted" unless <paramref name="frame"/> bytes (the body's
+    /// frame estimate) plus the runtime's margin are available (<see cref="WasmOps.EnsureStack"/>), then calls
+    /// <paramref name="body"/> (same parameters <paramref name="ps"/>, the context last) with its arguments.
+    /// </summary>
+    internal static void EmitFrameCheckEntry(MethodBuilder entry, MethodBuilder body, long frame, Type[] ps, bool tailCalls)
+    {
         var il = CachedTokenILGenerator.For(entry);
         var ok = il.DefineLabel();
         // The body's frame estimate, plus the arguments this entry passes on the stack and its own small frame.
@@ -631,6 +645,5 @@ internal static class FrameGuard
         if (tailCalls) il.Emit(OpCodes.Tailcall);
         il.Emit(OpCodes.Call, body);
         il.Emit(OpCodes.Ret);
-        return size;
     }
 }

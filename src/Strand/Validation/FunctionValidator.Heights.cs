@@ -10,7 +10,16 @@ internal sealed partial class FunctionValidator
     /// validation) and returns, per instruction, the operand stack height above the innermost block's base just before it,
     /// or -1 where the code is unreachable (the stack is polymorphic there).
     /// </summary>
-    public static int[] OperandHeights(ModuleDefinition module, ModuleContext context, uint functionIndex, FuncType type, FunctionBody body, List<Instruction> code)
+    public static int[] OperandHeights(ModuleDefinition module, ModuleContext context, uint functionIndex, FuncType type, FunctionBody body, List<Instruction> code) =>
+        OperandHeights(module, context, functionIndex, type, body, code, out _, out _);
+
+    /// <summary>
+    /// <see cref="OperandHeights(ModuleDefinition, ModuleContext, uint, FuncType, FunctionBody, List{Instruction})"/>, also giving the
+    /// figures validation records for the compiler's frame estimate (<see cref="FunctionBody.MaxOperandDepth"/>,
+    /// <see cref="FunctionBody.BranchSpillUnits"/>), which a body loaded from a compiled artifact lacks (not validated again).
+    /// </summary>
+    public static int[] OperandHeights(ModuleDefinition module, ModuleContext context, uint functionIndex, FuncType type, FunctionBody body,
+        List<Instruction> code, out int maxOperandDepth, out long branchSpillUnits)
     {
         var locals = new ValType[type.Params.Length + body.LocalCount];
         type.Params.CopyTo(locals, 0);
@@ -26,6 +35,8 @@ internal sealed partial class FunctionValidator
             validator._offset = ins.Offset;
             validator.Step(in ins);
         }
+        maxOperandDepth = validator._maxOperands;
+        branchSpillUnits = validator._spillUnits + validator._loadValues / LoadValuesPerUnit;
         return heights;
     }
 }
