@@ -109,7 +109,7 @@ internal static unsafe class Interpreter
                         {
                             int loop = *pc;
                             iterations = 0;
-                            if (tier.OnHotLoop(instance, f, loop, fp, sp, out int resume, out ulong* newSp))
+                            if (tier.OnHotLoop(instance, f, loop, fp, sp, stack, out int resume, out ulong* newSp))
                             {
                                 // The loop ran to an exit in compiled code: continue where it left.
                                 sp = newSp;

@@ -50,6 +50,9 @@ internal sealed class InterpreterTier : FirstTier
     private static int Setting(string name, int fallback) =>
         int.TryParse(Environment.GetEnvironmentVariable(name), out int value) && value > 0 ? value : fallback;
 
+    /// <summary><c>STRAND_INTERPRETER_TRACE</c>: print on stderr each function the interpreter refuses, and why (a diagnostic).</summary>
+    private static readonly bool Trace = Environment.GetEnvironmentVariable("STRAND_INTERPRETER_TRACE") is not null;
+
     private const byte Untried = 0, Interpreted = 1, Compiled = 2;
 
     private readonly CompiledModule _compiled;
@@ -119,9 +122,10 @@ internal sealed class InterpreterTier : FirstTier
     private bool TryTranslate(int definedIndex)
     {
         var code = FunctionCompiler.Decode(_definition, definedIndex);
-        var translation = Translator.Translate(_definition, definedIndex, code, out _);
+        var translation = Translator.Translate(_definition, definedIndex, code, out string? refusal);
         if (translation is null)
         {
+            if (Trace) Console.Error.WriteLine($"interpreter: {_definition.DescribeFunction((uint)(ImportedFunctionCount + definedIndex))} is compiled: {refusal}");
             Volatile.Write(ref _state[definedIndex], Compiled);
             return false;
         }
@@ -162,7 +166,7 @@ internal sealed class InterpreterTier : FirstTier
     /// (on-stack replacement): then <paramref name="resume"/> is the word to continue at (-1: return) and
     /// <paramref name="newSp"/> the operand top there.
     /// </summary>
-    public unsafe bool OnHotLoop(Instance instance, InterpretedFunction function, int loop, ulong* fp, ulong* sp, out int resume, out ulong* newSp)
+    public unsafe bool OnHotLoop(Instance instance, InterpretedFunction function, int loop, ulong* fp, ulong* sp, ValueStack stack, out int resume, out ulong* newSp)
     {
         resume = 0;
         newSp = sp;
@@ -174,6 +178,57 @@ internal sealed class InterpreterTier : FirstTier
             if (_iterations[d] >= LoopThreshold) Volatile.Write(ref _state[d], Compiled);
             return false;
         }
-        return false;
+        // The function is hot and this activation is still looping: continue the loop in compiled code if it can be
+        // entered from its header with an empty operand stack (CompiledModule.GetLoopEntry; refusals are cached there).
+        if (function.LoopHeights[loop] != 0 || sp != fp + function.LocalCount) return false;
+        var entry = _compiled.GetLoopEntry(d, function.LoopInstructions[loop]);
+        if (entry is null) return false;
+        var type = entry.Type;
+        int slots = Math.Max(1, Math.Max(type.Params.Length, type.Results.Length));
+        ulong* values = stackalloc ulong[slots];
+        var ins = entry.InLocals;
+        for (int i = 0; i < ins.Length; i++) values[i] = fp[ins[i]];
+        stack.Top = sp;
+        (_loopCallOuts.TryGetValue(entry, out var callOut) ? callOut : _loopCallOuts.GetOrAdd(entry, e => InterpreterStubs.CallOutFor(e.Type)))
+            (entry.Code, instance, (nint)values);
+        var outs = entry.OutLocals;
+        for (int j = 0; j < outs.Length; j++) fp[outs[j]] = values[1 + j];
+        var exit = entry.Exits[(int)(uint)values[0]];
+        if (exit.CarriedType is not null) *sp++ = values[exit.CarriedResult];
+        switch (exit.Kind)
+        {
+            case LoopExitKind.FallThrough:
+                resume = function.LoopEnds[loop];
+                break;
+            case LoopExitKind.Return:
+                resume = -1;
+                break;
+            default:
+            {
+                int* triple = null;
+                fixed (int* code = function.Code)
+                {
+                    triple = code + function.LoopExits[loop] + 3 * exit.Depth;
+                    resume = triple[0];
+                    if (resume >= 0)
+                    {
+                        // As Op.Branch: the carried values move down to the target's height.
+                        ulong* to = fp + function.LocalCount + triple[2];
+                        int arity = triple[1];
+                        for (int i = 0; i < arity; i++) to[i] = sp[i - arity];
+                        sp = to + arity;
+                    }
+                }
+                break;
+            }
+        }
+        newSp = sp;
+        OsrEntries++;
+        return true;
     }
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<LoopEntry, InterpreterStubs.CallOutStub> _loopCallOuts = new();
+
+    /// <summary>Loop activations continued in compiled code (on-stack replacement) so far.</summary>
+    public int OsrEntries { get; private set; }
 }
