@@ -18,16 +18,21 @@ namespace Strand.Interpreter;
 /// </summary>
 internal sealed class InterpreterTier : FirstTier
 {
+    /// <summary>Calls after which a function is compiled, by default.</summary>
+    internal static readonly int DefaultCallThreshold = Setting("STRAND_INTERPRETER_CALLS", 100);
+    /// <summary>Loop iterations (over all activations) after which a function is compiled, by default.</summary>
+    internal static readonly int DefaultLoopThreshold = Setting("STRAND_INTERPRETER_LOOPS", 2_000);
+
     /// <summary>Calls after which a function is compiled.</summary>
-    internal static readonly int CallThreshold = Setting("STRAND_INTERPRETER_CALLS", 100);
+    public int CallThreshold { get; }
     /// <summary>Loop iterations (over all activations) after which a function is compiled.</summary>
-    internal static readonly int LoopThreshold = Setting("STRAND_INTERPRETER_LOOPS", 2_000);
+    public int LoopThreshold { get; }
 
     /// <summary>Module code size above which <see cref="InterpreterMode.Auto"/> uses the interpreter (where chunk groups stop: CompiledModule.Groups.cs).</summary>
     internal const long AutoModuleCodeBytes = CompiledModule.GroupModuleCodeBytes;
 
     /// <summary>The first tier for a module compiled with <paramref name="mode"/> (or <c>STRAND_INTERPRETER</c>), or null.</summary>
-    public static InterpreterTier? For(CompiledModule compiled, ModuleDefinition definition, InterpreterMode mode)
+    public static InterpreterTier? For(CompiledModule compiled, ModuleDefinition definition, InterpreterMode mode, InterpreterThresholds? thresholds = null)
     {
         bool only = false;
         switch (Environment.GetEnvironmentVariable("STRAND_INTERPRETER"))
@@ -44,7 +49,8 @@ internal sealed class InterpreterTier : FirstTier
             foreach (var body in definition.Bodies) total += body.CodeEnd - body.CodeStart;
             if (total <= AutoModuleCodeBytes) return null;
         }
-        return new InterpreterTier(compiled, definition, only);
+        if (only) thresholds = new InterpreterThresholds(int.MaxValue, int.MaxValue);
+        return new InterpreterTier(compiled, definition, thresholds ?? new InterpreterThresholds(DefaultCallThreshold, DefaultLoopThreshold));
     }
 
     private static int Setting(string name, int fallback) =>
@@ -59,30 +65,33 @@ internal sealed class InterpreterTier : FirstTier
     private readonly ModuleDefinition _definition;
     private readonly InterpretedFunction?[] _translations;
     private readonly byte[] _state;
-    private readonly int[] _calls, _iterations;
+    private readonly int[] _calls;
+    private readonly long[] _iterations;
     private readonly InterpreterStubs.CallOutStub?[] _callOuts, _typeCallOuts;
     private readonly nint[] _thunks;
 
-    public InterpreterTier(CompiledModule compiled, ModuleDefinition definition, bool only)
+    public InterpreterTier(CompiledModule compiled, ModuleDefinition definition, InterpreterThresholds thresholds)
     {
         _compiled = compiled;
         _definition = definition;
-        Only = only;
+        CallThreshold = thresholds.Calls;
+        LoopThreshold = thresholds.Loops;
+        Only = thresholds.Calls == int.MaxValue && thresholds.Loops == int.MaxValue;
         int count = definition.FunctionTypeIndices.Count;
         _translations = new InterpretedFunction?[count];
         _state = new byte[count];
         _calls = new int[count];
-        _iterations = new int[count];
+        _iterations = new long[count];
         _thunks = new nint[count];
         ImportedFunctionCount = definition.ImportedFunctionCount;
         FunctionTypes = new FuncType[definition.TotalFunctionCount];
         for (int i = 0; i < FunctionTypes.Length; i++) FunctionTypes[i] = definition.GetFunctionType((uint)i);
         _callOuts = new InterpreterStubs.CallOutStub?[FunctionTypes.Length];
         _typeCallOuts = new InterpreterStubs.CallOutStub?[definition.Types.Count];
-        LoopCheckInterval = only ? int.MaxValue : Math.Max(1, Math.Min(LoopThreshold, 1_000));
+        LoopCheckInterval = Only ? int.MaxValue : Math.Max(1, Math.Min(LoopThreshold, 1_000));
     }
 
-    /// <summary>Never tier up (testing: every translatable function stays interpreted).</summary>
+    /// <summary>Never tier up (both thresholds <see cref="int.MaxValue"/>; testing: every translatable function stays interpreted).</summary>
     public bool Only { get; }
 
     public int ImportedFunctionCount { get; }
@@ -232,3 +241,6 @@ internal sealed class InterpreterTier : FirstTier
     /// <summary>Loop activations continued in compiled code (on-stack replacement) so far.</summary>
     public int OsrEntries { get; private set; }
 }
+
+/// <summary>When an interpreted function is compiled: after <paramref name="Calls"/> calls or <paramref name="Loops"/> loop iterations (both <see cref="int.MaxValue"/>: never).</summary>
+internal readonly record struct InterpreterThresholds(int Calls, int Loops);

@@ -43,6 +43,9 @@ public sealed class CompileOptions
     /// </summary>
     public InterpreterMode Interpreter { get; init; } = InterpreterMode.Auto;
 
+    /// <summary>Internal (tests): the interpreter's tier-up thresholds; null: the defaults (both <see cref="int.MaxValue"/>: never compile).</summary>
+    internal Interpreter.InterpreterThresholds? InterpreterThresholds { get; init; }
+
     /// <summary>
     /// Internal (tests): functions bigger than this many size units are split into several methods
     /// (<c>Compilation.FunctionSplitter</c>); null: the default. A small value forces splitting.

@@ -82,7 +82,7 @@ public sealed class Module
         module.Compiled.Diagnostics = options?.Diagnostics;
         module.Compiled.Collectible = options?.CollectibleCode ?? true;
         if (options?.SplitUnits is int units) module.Compiled.SplitUnits = units;
-        if (validate) module.Compiled.FirstTier = Interpreter.InterpreterTier.For(module.Compiled, definition, options?.Interpreter ?? InterpreterMode.Auto);
+        if (validate) module.Compiled.FirstTier = Interpreter.InterpreterTier.For(module.Compiled, definition, options?.Interpreter ?? InterpreterMode.Auto, options?.InterpreterThresholds);
         return module;
     }
 
