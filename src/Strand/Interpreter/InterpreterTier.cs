@@ -19,9 +19,9 @@ namespace Strand.Interpreter;
 internal sealed class InterpreterTier : FirstTier
 {
     /// <summary>Calls after which a function is compiled, by default.</summary>
-    internal static readonly int DefaultCallThreshold = Setting("STRAND_INTERPRETER_CALLS", 100);
+    internal static readonly int DefaultCallThreshold = Setting("STRAND_INTERPRETER_CALLS", 3_000);
     /// <summary>Loop iterations (over all activations) after which a function is compiled, by default.</summary>
-    internal static readonly int DefaultLoopThreshold = Setting("STRAND_INTERPRETER_LOOPS", 2_000);
+    internal static readonly int DefaultLoopThreshold = Setting("STRAND_INTERPRETER_LOOPS", 50_000);
 
     /// <summary>Calls after which a function is compiled.</summary>
     public int CallThreshold { get; }
