@@ -420,8 +420,27 @@ internal static unsafe class Interpreter
     }
 
     /// <summary><c>call</c> of function <paramref name="function"/> with its arguments on top of <paramref name="sp"/>; the new top.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    /// <remarks>
+    /// Inlined into <see cref="Execute"/> for its common case, an interpreted callee, so that interpreted recursion nests one
+    /// native frame a level (its size bounds the depth a thread's stack allows); every other callee goes out of line.
+    /// </remarks>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static ulong* Call(Instance instance, InterpreterTier tier, int function, ulong* sp, ValueStack stack)
+    {
+        int defined = function - tier.ImportedFunctionCount;
+        if (defined >= 0 && Volatile.Read(ref instance.Code[defined]) == 0 && tier.ForCall(defined) is { } callee)
+        {
+            ulong* args = sp - callee.ParamCount;
+            if (args + callee.FrameSlots <= stack.End) Execute(instance, tier, callee, args, stack);
+            else stack.ExecuteOnNewSegment(instance, tier, callee, args);
+            return args + callee.ResultCount;
+        }
+        return CallOut(instance, tier, function, sp, stack);
+    }
+
+    /// <summary><c>call</c> of an import or of a compiled function (compiling it if it has no code yet); the new top.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static ulong* CallOut(Instance instance, InterpreterTier tier, int function, ulong* sp, ValueStack stack)
     {
         int defined = function - tier.ImportedFunctionCount;
         var type = tier.FunctionTypes[function];
@@ -433,17 +452,9 @@ internal static unsafe class Interpreter
             tier.CallOutOf(function)(FunctionReference.EntryOf(import), import.Context, (nint)args);
             return args + type.Results.Length;
         }
+        // Call's check found no code and the function not (or no longer) to be interpreted.
         nint code = Volatile.Read(ref instance.Code[defined]);
-        if (code == 0)
-        {
-            if (tier.ForCall(defined) is { } callee)
-            {
-                if (args + callee.FrameSlots <= stack.End) Execute(instance, tier, callee, args, stack);
-                else stack.ExecuteOnNewSegment(instance, tier, callee, args);
-                return args + callee.ResultCount;
-            }
-            code = instance.Module.Compiled.GetCode(defined);
-        }
+        if (code == 0) code = instance.Module.Compiled.GetCode(defined);
         stack.Top = sp;
         tier.CallOutOf(function)(code, instance, (nint)args);
         return args + type.Results.Length;
