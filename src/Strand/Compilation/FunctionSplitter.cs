@@ -305,6 +305,28 @@ internal static partial class FunctionSplitter
         public int Target = -1;
     }
 
+    /// <summary>
+    /// The labels around a position while the splitter searches (innermost <see cref="Head"/>), shared by every nested
+    /// level instead of copied at each: a copy per level made a nest of n constructs cost O(n²) (65,000 nested loops
+    /// took the process past 24 GB). A candidate region gets its own list (<see cref="ToList"/>).
+    /// </summary>
+    private sealed class CtlChain(Ctl head, CtlChain? parent)
+    {
+        public Ctl Head { get; } = head;
+        public CtlChain? Parent { get; } = parent;
+        public int Count { get; } = (parent?.Count ?? 0) + 1;
+        public bool HasLoop { get; } = head.IsLoop || (parent?.HasLoop ?? false);
+
+        /// <summary>The labels, the function's first.</summary>
+        public List<Ctl> ToList()
+        {
+            var list = new Ctl[Count];
+            int k = Count;
+            for (var c = this; c is not null; c = c.Parent) list[--k] = c.Head;
+            return [.. list];
+        }
+    }
+
     private sealed class Candidate
     {
         public int Start, End; // [Start, End)
@@ -361,7 +383,7 @@ internal static partial class FunctionSplitter
                 }
             }
             // The function body: [0, final end).
-            Visit(0, code.Count - 1, [new Ctl { BranchTypes = type.Results }], type.Results.Length == 0);
+            Visit(0, code.Count - 1, new CtlChain(new Ctl { BranchTypes = type.Results }, null), type.Results.Length == 0);
             if (_candidates.Count == 0) return null;
 
             // Largest regions first, until the outer function is under the limit (with a margin for the calls).
@@ -381,9 +403,9 @@ internal static partial class FunctionSplitter
         }
 
         /// <summary>Finds candidate regions in the body [start, end) (end: its end/else), whose labels are <paramref name="ctls"/>.</summary>
-        private void Visit(int start, int end, List<Ctl> ctls, bool noResults)
+        private void Visit(int start, int end, CtlChain ctls, bool noResults)
         {
-            bool inLoop = !forced && ctls.Exists(c => c.IsLoop);
+            bool inLoop = !forced && ctls.HasLoop;
             // Boundaries: item starts at this level with an empty body stack, and the body's end when that is one too.
             var bounds = new List<int>();
             for (int i = start; i < end; i = Next(i))
@@ -395,7 +417,7 @@ internal static partial class FunctionSplitter
             void Flush()
             {
                 if (runStart >= 0 && Size(runStart, runEnd) >= _minUnits)
-                    _candidates.Add(new Candidate { Start = runStart, End = runEnd, Size = Size(runStart, runEnd), Controls = ctls });
+                    _candidates.Add(new Candidate { Start = runStart, End = runEnd, Size = Size(runStart, runEnd), Controls = ctls.ToList() });
                 runStart = -1;
             }
             for (int b = 0; b + 1 < bounds.Count; b++)
@@ -423,19 +445,20 @@ internal static partial class FunctionSplitter
         }
 
         /// <summary>Visits the bodies of the constructs at the level of [start, end) whose size makes them worth it.</summary>
-        private void Descend(int start, int end, List<Ctl> ctls)
+        private void Descend(int start, int end, CtlChain ctls)
         {
             if (Size(start, end) <= _minUnits) return;
+            // Visit and Descend recurse once per nesting level: a hostile nest of 65,536 loops must not overflow the
+            // stack. Where the stack runs short, deeper constructs are simply not searched (fewer candidates, same code).
+            if (!RuntimeHelpers.TryEnsureSufficientExecutionStack()) return;
             for (int i = start; i < end; i = Next(i))
             {
                 var op = code[i].Opcode;
                 if (op is not (Opcode.Block or Opcode.Loop or Opcode.If)) continue; // try bodies are never split
                 if (Size(i, _match[i] + 1) <= _minUnits) continue;
                 var (ps, rs) = Signature(code[i].Block);
-                var inner = new List<Ctl>(ctls)
-                {
-                    new Ctl { BranchTypes = op == Opcode.Loop ? ps : rs, IsLoop = op == Opcode.Loop, Target = op == Opcode.Loop ? i : _match[i] },
-                };
+                var inner = new CtlChain(
+                    new Ctl { BranchTypes = op == Opcode.Loop ? ps : rs, IsLoop = op == Opcode.Loop, Target = op == Opcode.Loop ? i : _match[i] }, ctls);
                 if (op == Opcode.If && _else[i] >= 0)
                 {
                     Visit(i + 1, _else[i], inner, rs.Length == 0);

@@ -283,7 +283,7 @@ internal sealed partial class CompiledModule
 
     /// <summary>
     /// The first tier (docs/interpreter.md), if the module has one: functions whose code is not generated run there on
-    /// their first calls. Null for code loaded from a compiled artifact.
+    /// their first calls. Never used for a ReadyToRun image (native code already).
     /// </summary>
     internal FirstTier? FirstTier { get; set; }
 
@@ -295,7 +295,7 @@ internal sealed partial class CompiledModule
     internal nint CallTarget(int definedIndex, out bool final)
     {
         nint code = Volatile.Read(ref Code[definedIndex]);
-        if (code != 0 || FirstTier is not { } tier || _loaded is not null)
+        if (code != 0 || FirstTier is not { } tier || IsNative)
         {
             final = true;
             return code != 0 ? code : GetCode(definedIndex);

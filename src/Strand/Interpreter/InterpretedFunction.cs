@@ -28,18 +28,27 @@ internal sealed class InterpretedFunction
     /// <summary>For each loop: the word index just after its <c>end</c> (where a fall-through out of the loop continues).</summary>
     public required int[] LoopEnds { get; init; }
     /// <summary>
-    /// For each loop: the word index in <see cref="Code"/> of a table (after the function's last instruction) of the branch
-    /// to each label enclosing the loop, as seen from just after its <c>end</c>: one triple (target, arity, height) per
-    /// relative depth, innermost first, the function's own label (a return) last, with target -1.
+    /// For each loop: the label that encloses it (its <see cref="Label.Parent"/> chain leads out to the function's label),
+    /// for the branches of an on-stack replacement's exit. A chain, not a table per loop: a nest of n loops stays O(n).
     /// </summary>
-    public required int[] LoopExits { get; init; }
-    /// <summary>For each loop: the number of labels enclosing it (triples in its <see cref="LoopExits"/> table).</summary>
-    public required int[] LoopExitCounts { get; init; }
+    public required Label[] LoopParents { get; init; }
     /// <summary>For each loop: the operand height at its entry (0 when it may be entered by on-stack replacement).</summary>
     public required int[] LoopHeights { get; init; }
 
     /// <summary>Slots a frame needs: locals plus operands.</summary>
     public int FrameSlots => LocalCount + MaxHeight;
+}
+
+/// <summary>
+/// A label as a branch sees it: where it jumps (a word index; -1 for the function's label, a return), how many values it
+/// carries and the operand height it unwinds to; <see cref="Parent"/> is the label around it (null for the function's).
+/// </summary>
+internal sealed class Label
+{
+    public int Target = -1;
+    public int Arity;
+    public int Height;
+    public Label? Parent;
 }
 
 /// <summary>

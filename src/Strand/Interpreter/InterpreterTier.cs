@@ -19,9 +19,9 @@ namespace Strand.Interpreter;
 internal sealed class InterpreterTier : FirstTier
 {
     /// <summary>Calls after which a function is compiled, by default.</summary>
-    internal static readonly int DefaultCallThreshold = Setting("STRAND_INTERPRETER_CALLS", 100);
+    internal static readonly int DefaultCallThreshold = Setting("STRAND_INTERPRETER_CALLS", 3_000);
     /// <summary>Loop iterations (over all activations) after which a function is compiled, by default.</summary>
-    internal static readonly int DefaultLoopThreshold = Setting("STRAND_INTERPRETER_LOOPS", 2_000);
+    internal static readonly int DefaultLoopThreshold = Setting("STRAND_INTERPRETER_LOOPS", 50_000);
 
     /// <summary>Calls after which a function is compiled.</summary>
     public int CallThreshold { get; }
@@ -214,19 +214,16 @@ internal sealed class InterpreterTier : FirstTier
                 break;
             default:
             {
-                int* triple = null;
-                fixed (int* code = function.Code)
+                // The label at the exit's depth, counted from the construct around the loop.
+                var label = function.LoopParents[loop];
+                for (int k = 0; k < exit.Depth; k++) label = label.Parent!;
+                resume = label.Target;
+                if (resume >= 0)
                 {
-                    triple = code + function.LoopExits[loop] + 3 * exit.Depth;
-                    resume = triple[0];
-                    if (resume >= 0)
-                    {
-                        // As Op.Branch: the carried values move down to the target's height.
-                        ulong* to = fp + function.LocalCount + triple[2];
-                        int arity = triple[1];
-                        for (int i = 0; i < arity; i++) to[i] = sp[i - arity];
-                        sp = to + arity;
-                    }
+                    // As Op.Branch: the carried values move down to the target's height.
+                    ulong* to = fp + function.LocalCount + label.Height;
+                    for (int i = 0; i < label.Arity; i++) to[i] = sp[i - label.Arity];
+                    sp = to + label.Arity;
                 }
                 break;
             }

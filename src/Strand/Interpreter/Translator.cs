@@ -21,7 +21,7 @@ internal sealed class Translator
         public int ElseFixup = -1;   // word to patch with the else branch's start (if)
         public List<int> EndFixups = new(); // words to patch with the end's word index
         public bool HasElse;
-        public int EndWord = -1;     // word index of the end, once translated
+        public required Label Label;  // the branch target, its Target patched at the end of a block
     }
 
     private readonly ModuleDefinition _def;
@@ -29,7 +29,7 @@ internal sealed class Translator
     private readonly List<Control> _controls = new();
     private int _height, _maxHeight;
     private readonly List<int> _loopInstructions = new(), _loopEnds = new(), _loopHeights = new();
-    private readonly List<(int LoopId, List<Control> Enclosing)> _pendingExits = new();
+    private readonly List<Label> _loopParents = new();
 
     private Translator(ModuleDefinition def) => _def = def;
 
@@ -60,12 +60,9 @@ internal sealed class Translator
             LoopInstructions = t._loopInstructions.ToArray(),
             LoopEnds = t._loopEnds.ToArray(),
             LoopHeights = t._loopHeights.ToArray(),
-            LoopExits = t._loopExitStarts,
-            LoopExitCounts = t._loopExitCounts,
+            LoopParents = t._loopParents.ToArray(),
         };
     }
-
-    private int[] _loopExitStarts = [], _loopExitCounts = [];
 
     private static bool AllNumeric(ValType[] types)
     {
@@ -142,7 +139,7 @@ internal sealed class Translator
 
     private string? Run(List<Instruction> code, FuncType type)
     {
-        _controls.Add(new Control { IsFunction = true, Height = 0, Results = type.Results.Length });
+        _controls.Add(new Control { IsFunction = true, Height = 0, Results = type.Results.Length, Label = new Label { Arity = type.Results.Length } });
         int skipDepth = 0;
         bool unreachable = false;
         for (int i = 0; i < code.Count; i++)
@@ -168,21 +165,6 @@ internal sealed class Translator
         // Every construct closed (the last word a Return, every branch target patched); anything else is a translator
         // fault, and running it would read outside the code: refuse, the function is compiled instead.
         if (_controls.Count != 0) return "an unbalanced block structure (internal)";
-        // The exit tables of loops (for on-stack replacement), after the last instruction; patched like branches.
-        _loopExitStarts = new int[_loopInstructions.Count];
-        _loopExitCounts = new int[_loopInstructions.Count];
-        foreach (var (loopId, enclosing) in _pendingExits)
-        {
-            _loopExitStarts[loopId] = _code.Count;
-            _loopExitCounts[loopId] = enclosing.Count;
-            for (int k = enclosing.Count - 1; k >= 0; k--)
-            {
-                var c = enclosing[k];
-                Emit(c.IsFunction ? -1 : c.IsLoop ? c.LoopStart : c.EndWord);
-                Emit(c.IsLoop ? c.Params : c.Results);
-                Emit(c.Height);
-            }
-        }
         return null;
     }
 
@@ -200,15 +182,20 @@ internal sealed class Translator
             {
                 var (ps, rs) = BlockArity(ins.Block);
                 if (ps < 0) return "a block of reference type";
-                var c = new Control { IsLoop = op == Opcode.Loop, Height = _height - ps, Params = ps, Results = rs };
+                var c = new Control
+                {
+                    IsLoop = op == Opcode.Loop, Height = _height - ps, Params = ps, Results = rs,
+                    Label = new Label { Arity = op == Opcode.Loop ? ps : rs, Height = _height - ps, Parent = _controls[^1].Label },
+                };
                 if (c.IsLoop)
                 {
                     c.LoopId = _loopInstructions.Count;
                     _loopInstructions.Add(index);
                     _loopEnds.Add(-1);
                     _loopHeights.Add(c.Height + ps);
-                    _pendingExits.Add((c.LoopId, new List<Control>(_controls)));
+                    _loopParents.Add(_controls[^1].Label);
                     c.LoopStart = _code.Count;
+                    c.Label.Target = c.LoopStart;
                     Emit(Op.LoopHead);
                     Emit(c.LoopId);
                 }
@@ -220,7 +207,11 @@ internal sealed class Translator
                 var (ps, rs) = BlockArity(ins.Block);
                 if (ps < 0) return "a block of reference type";
                 Pop(1);
-                var c = new Control { IsIf = true, Height = _height - ps, Params = ps, Results = rs };
+                var c = new Control
+                {
+                    IsIf = true, Height = _height - ps, Params = ps, Results = rs,
+                    Label = new Label { Arity = rs, Height = _height - ps, Parent = _controls[^1].Label },
+                };
                 Emit(Op.JumpIfZero);
                 c.ElseFixup = _code.Count;
                 Emit(-1);
@@ -249,7 +240,7 @@ internal sealed class Translator
                     Emit(Op.Return);
                     return null;
                 }
-                c.EndWord = _code.Count;
+                if (!c.IsLoop) c.Label.Target = _code.Count;
                 if (c.ElseFixup >= 0) _code[c.ElseFixup] = _code.Count; // an if without else: false goes to the end
                 foreach (int f in c.EndFixups) _code[f] = _code.Count;
                 if (c.IsLoop) _loopEnds[c.LoopId] = _code.Count;

@@ -82,7 +82,7 @@ public sealed class Module
         module.Compiled.Diagnostics = options?.Diagnostics;
         module.Compiled.Collectible = options?.CollectibleCode ?? true;
         if (options?.SplitUnits is int units) module.Compiled.SplitUnits = units;
-        if (validate) module.Compiled.FirstTier = Interpreter.InterpreterTier.For(module.Compiled, definition, options?.Interpreter ?? InterpreterMode.Auto, options?.InterpreterThresholds);
+        if (validate) module.InstallInterpreter(options);
         return module;
     }
 
@@ -174,8 +174,16 @@ public sealed class Module
         var (wasm, image) = CompiledArtifact.Check(artifact);
         var module = FromArtifactBinary(artifact.AsSpan(wasm.Offset, wasm.Length).ToArray(), options);
         module.Compiled.LoadCode(new MemoryStream(artifact, image.Offset, image.Length, writable: false, publiclyVisible: true));
+        module.InstallInterpreter(options);
         return module;
     }
+
+    /// <summary>
+    /// The interpreter as first tier (docs/interpreter.md) for code that is JIT-compiled on first call: generated code, or
+    /// an artifact's IL; not a ReadyToRun image, whose code is native already.
+    /// </summary>
+    private void InstallInterpreter(CompileOptions? options) =>
+        Compiled.FirstTier = Interpreter.InterpreterTier.For(Compiled, Definition, options?.Interpreter ?? InterpreterMode.Auto, options?.InterpreterThresholds);
 
     /// <summary>
     /// Loads a compiled module from the file <paramref name="path"/> (<see cref="Serialize"/>'s output, as
@@ -222,7 +230,11 @@ public sealed class Module
             (wasm, checksum, _) = CompiledArtifact.CheckFile(file, expectedWasm);
         var module = FromArtifactBinary(wasm, options);
         if (NativeImage.TryFind(path, CompiledArtifact.ChecksumBytes(checksum)) is { } native) module.Compiled.LoadNativeCode(native);
-        else module.Compiled.LoadCodeFile(path);
+        else
+        {
+            module.Compiled.LoadCodeFile(path);
+            module.InstallInterpreter(options);
+        }
         return module;
     }
 
@@ -232,7 +244,11 @@ public sealed class Module
         var (wasmAt, image) = CompiledArtifact.Check(artifact);
         var module = FromArtifactBinary(artifact.AsSpan(wasmAt.Offset, wasmAt.Length).ToArray(), options);
         if (NativeImage.TryFind(path, CompiledArtifact.Checksum(artifact)) is { } native) module.Compiled.LoadNativeCode(native);
-        else module.Compiled.LoadCode(new MemoryStream(artifact, image.Offset, image.Length, writable: false, publiclyVisible: true));
+        else
+        {
+            module.Compiled.LoadCode(new MemoryStream(artifact, image.Offset, image.Length, writable: false, publiclyVisible: true));
+            module.InstallInterpreter(options);
+        }
         return module;
     }
 
