@@ -34,6 +34,8 @@ internal static unsafe class Interpreter
         var function = tier.Translation(definedIndex)!;
         var stack = ValueStack.Current;
         ulong* saved = stack.Top;
+        byte* savedLimit = stack.NativeLimit;
+        if (savedLimit == null) stack.NativeLimit = (byte*)&definedIndex - ValueStack.NativeBudget; // the outermost entry
         var segment = stack.Reserve(function.FrameSlots);
         try
         {
@@ -46,6 +48,7 @@ internal static unsafe class Interpreter
         finally
         {
             stack.Release(segment, saved);
+            stack.NativeLimit = savedLimit;
         }
     }
 
@@ -428,7 +431,8 @@ internal static unsafe class Interpreter
     private static ulong* Call(Instance instance, InterpreterTier tier, int function, ulong* sp, ValueStack stack)
     {
         int defined = function - tier.ImportedFunctionCount;
-        if (defined >= 0 && Volatile.Read(ref instance.Code[defined]) == 0 && tier.ForCall(defined) is { } callee)
+        if (defined >= 0 && Volatile.Read(ref instance.Code[defined]) == 0 && (tier.Only || stack.WithinBudget(&defined))
+            && tier.ForCall(defined) is { } callee)
         {
             ulong* args = sp - callee.ParamCount;
             if (args + callee.FrameSlots <= stack.End) Execute(instance, tier, callee, args, stack);
@@ -452,7 +456,8 @@ internal static unsafe class Interpreter
             tier.CallOutOf(function)(FunctionReference.EntryOf(import), import.Context, (nint)args);
             return args + type.Results.Length;
         }
-        // Call's check found no code and the function not (or no longer) to be interpreted.
+        // Call's check found no code and the function not (or no longer) to be interpreted, or the interpreter's native
+        // stack budget spent (ValueStack.NativeBudget).
         nint code = Volatile.Read(ref instance.Code[defined]);
         if (code == 0) code = instance.Module.Compiled.GetCode(defined);
         stack.Top = sp;

@@ -145,9 +145,10 @@ internal sealed class InterpreterTier : FirstTier
     }
 
     /// <inheritdoc/>
-    public override nint CallTarget(int definedIndex, out bool final)
+    public override unsafe nint CallTarget(int definedIndex, out bool final)
     {
-        if (ForCall(definedIndex) is { } function)
+        // Past the interpreter's native stack budget on this thread (ValueStack.NativeBudget), the callee runs compiled.
+        if ((Only || ValueStack.Current.WithinBudget(&definedIndex)) && ForCall(definedIndex) is { } function)
         {
             final = false;
             nint thunk = _thunks[definedIndex];

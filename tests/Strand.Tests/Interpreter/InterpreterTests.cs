@@ -238,6 +238,32 @@ public class InterpreterTests
         if (export == "mrec") Assert.False(Interp.HasNoCode(module, 6)); // $crec ran compiled
     }
 
+    [Theory]
+    [InlineData(256 * 1024, 1200)]
+    [InlineData(1024 * 1024, 9000)]
+    public void RecursionBelowTheCallThresholdReachesTheDepthOfCompiledCode(int stackBytes, int depth)
+    {
+        // With the default thresholds a recursive function runs thousands of levels interpreted before it turns hot,
+        // and an interpreted level takes several times a compiled one's stack: 520 levels fit in 256 KiB where
+        // compiled code reaches 2,612. Beyond a budget of native stack, callees run compiled, so the depth a program
+        // reaches does not depend on where the interpreter happens to run.
+        const string wat = """
+            (module
+              (func $rec (export "rec") (param i32) (result i32)
+                (if (result i32) (i32.eqz (local.get 0)) (then (i32.const 0))
+                  (else (i32.add (call $rec (i32.sub (local.get 0) (i32.const 1))) (i32.const 1))))))
+            """;
+        var module = Interp.Compile(wat, calls: 1_000_000, loops: 1_000_000);
+        var instance = Instantiate(module);
+        var error = Compilation.Wasm.OnThread(stackBytes, () =>
+        {
+            Assert.Equal(depth, instance.Invoke("rec", Value.I32(depth))[0].AsI32);
+            Assert.Equal(TrapCode.CallStackExhausted, Assert.Throws<TrapException>(() => instance.Invoke("rec", Value.I32(10_000_000))).Code);
+        });
+        Assert.Null(error);
+        Assert.Equal(1, Interp.Tier(module).InterpretedFunctions); // it did start interpreted
+    }
+
     // ------------------------------------------------------------------ interruption
 
     [Fact]
