@@ -143,6 +143,61 @@ public unsafe class InterpreterAttackTests
         Assert.False(Interp.HasNoCode(module, 0));
     }
 
+    // ------------------------------------------------------------------ wide signatures
+
+    [Fact]
+    public void HundredsOfParametersPassThroughEntryThunksAndCallOuts()
+    {
+        // 200 parameters of the four types, through the entry thunk (host and compiled callers), an interpreted call and
+        // a call-out to a compiled callee of the same signature.
+        string[] types = ["i32", "i64", "f32", "f64"];
+        var ps = string.Join(" ", Enumerable.Range(0, 200).Select(k => types[k % 4]));
+        string Sum(string self) => string.Join(" ", Enumerable.Range(0, 200).Select(k => (k % 4) switch
+        {
+            0 => $"(f64.convert_i32_s (local.get {k}))",
+            1 => $"(f64.convert_i64_s (local.get {k}))",
+            2 => $"(f64.promote_f32 (local.get {k}))",
+            _ => $"(local.get {k})",
+        })) + " " + string.Concat(Enumerable.Repeat("f64.add ", 199)) + self;
+        var args = string.Join(" ", Enumerable.Range(0, 200).Select(k => (k % 4) switch
+        {
+            0 => $"(i32.add (local.get 0) (i32.const {k}))",
+            1 => $"(i64.const {-(long)k * 1_000_000_007})",
+            2 => $"(f32.const {k}.5)",
+            _ => $"(f64.const {k}.25)",
+        }));
+        string wat = $$"""
+            (module
+              (type $wide (func (param {{ps}}) (result f64)))
+              (func $interp (type $wide) {{Sum("(f64.mul (f64.const 2))")}})
+              {{Pad}}
+              (func $comp (type $wide) (local v128) {{Sum("")}})
+              {{Pad}}
+              (func (export "via_interp") (param i32) (result f64) (call $interp {{args}}))
+              (func (export "via_comp") (param i32) (result f64) (call $comp {{args}}))
+              {{Pad}}
+              (func (export "from_comp") (param i32) (result f64) (local v128) (call $interp {{args}})))
+            """;
+        var module = Interp.Compile(wat);
+        module.Compiled.GroupGeneration = false;
+        var a = Instantiate(module);
+        var b = Instantiate(Interp.Compiled(wat));
+        foreach (var export in new[] { "via_interp", "via_comp", "from_comp" })
+            foreach (int x in new[] { 0, 7, -100 })
+            {
+                var expected = b.Invoke(export, Value.I32(x))[0];
+                Assert.Equal(expected, a.Invoke(export, Value.I32(x))[0]);
+                Assert.NotEqual(0.0, expected.AsF64);
+            }
+        double reference = 0;
+        for (int k = 0; k < 200; k++) reference += (k % 4) switch { 0 => 7 + k, 1 => -(double)k * 1_000_000_007, 2 => k + 0.5, _ => k + 0.25 };
+        Assert.Equal(reference * 2, a.Invoke("via_interp", Value.I32(7))[0].AsF64, 6);
+        Assert.True(Interp.HasNoCode(module, 0));
+        Assert.True(Interp.HasNoCode(module, 8));
+        Assert.False(Interp.HasNoCode(module, 4));
+        Assert.False(Interp.HasNoCode(module, 13));
+    }
+
     // ------------------------------------------------------------------ br_table
 
     [Theory]

@@ -442,6 +442,41 @@ public class InterpreterTests
         Assert.Equal(!tierUp, Interp.HasNoCode(module, 0));
     }
 
+    [Fact]
+    public void TwoThreadsInTheSameHotLoopBothContinueInCompiledCode()
+    {
+        using var barrier = new Barrier(2);
+        var linker = new Linker().DefineFunction("env", "ready", (Action)(() => barrier.SignalAndWait()));
+        var module = Interp.Compile("""
+            (module
+              (import "env" "ready" (func $ready))
+              (func (export "run") (param $n i32) (param $k i64) (result i64) (local $i i32) (local $s i64)
+                (call $ready)
+                (loop $l
+                  (local.set $s (i64.add (local.get $s) (i64.mul (local.get $k) (i64.extend_i32_u (local.get $i)))))
+                  (local.set $i (i32.add (local.get $i) (i32.const 1)))
+                  (br_if $l (i32.lt_u (local.get $i) (local.get $n))))
+                (local.get $s)))
+            """, calls: 1000, loops: 1000);
+        var shared = Instantiate(module, linker);
+        const int n = 2_000_000;
+        var results = new long[2];
+        var errors = new Exception?[2];
+        var threads = Enumerable.Range(0, 2).Select(t => new Thread(() =>
+        {
+            try { results[t] = (t == 0 ? shared : Instantiate(module, linker)).Invoke("run", Value.I32(n), Value.I64(t + 1))[0].AsI64; }
+            catch (Exception e) { errors[t] = e; barrier.RemoveParticipant(); }
+        })).ToList();
+        threads.ForEach(th => th.Start());
+        threads.ForEach(th => Assert.True(th.Join(TimeSpan.FromMinutes(2))));
+        Assert.Null(errors[0]);
+        Assert.Null(errors[1]);
+        long sum = (long)n * (n - 1) / 2;
+        Assert.Equal(sum, results[0]);
+        Assert.Equal(2 * sum, results[1]);
+        Assert.True(Interp.Tier(module).OsrEntries >= 2, $"{Interp.Tier(module).OsrEntries} loop entries");
+    }
+
     // ------------------------------------------------------------------ nesting
 
     [Fact]
