@@ -5,8 +5,8 @@ using Xunit;
 namespace Strand.Tests.Interpreter;
 
 /// <summary>
-/// Random functions run three ways (docs/interpreter.md): interpreted for ever, interpreted with low thresholds (tier-up
-/// and on-stack replacement in the middle of the run) and compiled only; they must give the same results, traps, memory
+/// Random functions run four ways (docs/interpreter.md): interpreted for ever, interpreted with low thresholds (tier-up
+/// between runs), interpreted with loops hot at once (on-stack replacement in the middle of every run) and compiled only; they must give the same results, traps, memory
 /// and globals. The code mixes random expression trees of the four number types (every numeric instruction the
 /// interpreter runs, loads and stores of every width, select, blocks with parameters and results, if/else), exits out
 /// of nested blocks (br, br_if, br_table with any index, return), bounded loops, direct calls to interpreted and
@@ -172,6 +172,9 @@ public class InterpreterFuzzTests
         private static string Canon32(string e) => $"(call $canon32 {e})";
         private static string Canon64(string e) => $"(call $canon64 {e})";
 
+        /// <summary>A label to leave: an inner block mostly, the whole body ($exit) rarely (else most runs would end early).</summary>
+        private string Leave() => _blockLabels.Count == 1 || Pick(8) == 0 ? _blockLabels[Pick(_blockLabels.Count)] : _blockLabels[1 + Pick(_blockLabels.Count - 1)];
+
         public void Statement(int depth)
         {
             int d = Pick(3) + 1;
@@ -218,7 +221,7 @@ public class InterpreterFuzzTests
                 case 10: // leave an enclosing block
                     if (_blockLabels.Count > 0)
                     {
-                        string target = _blockLabels[Pick(_blockLabels.Count)];
+                        string target = Leave();
                         _w.Append(Pick(2) == 0 ? $"(br_if {target} {I32(d)})\n" : $"(if {I32(d)} (then (br {target})))\n");
                     }
                     else _w.Append($"(local.set $a {I32(d)})\n");
@@ -226,7 +229,7 @@ public class InterpreterFuzzTests
                 case 11: // br_table over the enclosing blocks, any index (huge ones take the default)
                     if (_blockLabels.Count > 0)
                     {
-                        var targets = Enumerable.Range(0, Pick(4) + 1).Select(_ => _blockLabels[Pick(_blockLabels.Count)]);
+                        var targets = Enumerable.Range(0, Pick(4) + 1).Select(_ => Leave());
                         _w.Append($"(block $bt{++_labels} (br_table {string.Join(" ", targets)} $bt{_labels} {I32(d)}))\n");
                     }
                     break;
@@ -304,10 +307,16 @@ public class InterpreterFuzzTests
                   (func (export "run") (param $n i32) (result i32)
                     (local $a i32) (local $b i32) (local $t i64) (local $f f32) (local $x f64) (local $i i32) (local $j i32) (local $o i32)
                     (local.set $a (local.get $n))
-                    (loop $outer
-                      (block $exit
 
                 """);
+            // A loop of 30 iterations first, so that every run has one to continue in compiled code (no loop nested in it).
+            _w.Append("(local.set $j (i32.const 0)) (loop $warm\n");
+            _loopDepth = 2;
+            for (int k = 0; k < 3; k++) Statement(1);
+            _loopDepth = 0;
+            _w.Append("(local.set $a (i32.add (local.get $a) (i32.mul (local.get $j) (local.get $n))))\n");
+            _w.Append("(local.set $j (i32.add (local.get $j) (i32.const 1))) (br_if $warm (i32.lt_u (local.get $j) (i32.const 30))))\n");
+            _w.Append("(loop $outer (block $exit\n");
             _blockLabels.Add("$exit");
             for (int s = 0; s < statements; s++) Statement(3);
             _blockLabels.Clear();
@@ -343,10 +352,10 @@ public class InterpreterFuzzTests
     public void InterpretedRandomFunctionsComputeWhatCompiledCodeComputes(int seed)
     {
         string wat = new Generator(new Random(seed)).Module(60);
-        if (Environment.GetEnvironmentVariable("DUMP_WAT") is { } dump) File.WriteAllText($"{dump}/fuzz{seed}.wat", wat);
         var compiled = Interp.Compiled(wat);
         var interpreted = Interp.Compile(wat);
         var tiering = Interp.Compile(wat, calls: 3, loops: 8);
+        int osr = 0;
         int run = Interp.Defined(interpreted, "run");
         var outcomes = new List<string>();
         foreach (int n in Arguments)
@@ -355,17 +364,21 @@ public class InterpreterFuzzTests
             string outcome = Interp.Outcome(() => expected.Invoke("run", Value.I32(n)));
             outcomes.Add(outcome);
             string state = State(expected);
-            foreach (var module in new[] { interpreted, tiering })
+            // A fresh module whose loops turn hot within this call: its loops continue in compiled code (on-stack replacement).
+            var replaced = Interp.Compile(wat, calls: 1000, loops: 2);
+            foreach (var module in new[] { interpreted, tiering, replaced })
             {
                 var instance = new Linker().Instantiate(module);
                 Assert.Equal(outcome, Interp.Outcome(() => instance.Invoke("run", Value.I32(n))));
                 Assert.Equal(state, State(instance));
             }
+            osr += Interp.Tier(replaced).OsrEntries;
         }
         // The interpreted module really interpreted "run" (and compiled the refused functions); the other tiered up.
         Assert.True(Interp.HasNoCode(interpreted, run));
         Assert.True(Interp.Tier(interpreted).InterpretedFunctions >= 3, $"{Interp.Tier(interpreted).InterpretedFunctions}");
         Assert.False(Interp.HasNoCode(tiering, run));
+        Assert.True(osr > 0, "no loop continued in compiled code");
         // The runs are real: values and traps.
         Assert.Contains(outcomes, o => o.StartsWith("I32:", StringComparison.Ordinal));
         Assert.True(outcomes.Distinct().Count() >= 3, string.Join(" | ", outcomes));
