@@ -34,9 +34,9 @@ internal static unsafe class Interpreter
         var function = tier.Translation(definedIndex)!;
         var stack = ValueStack.Current;
         ulong* saved = stack.Top;
+        var segment = stack.Reserve(function.FrameSlots);
         byte* savedLimit = stack.NativeLimit;
         if (savedLimit == null) stack.NativeLimit = (byte*)&definedIndex - ValueStack.NativeBudget; // the outermost entry
-        var segment = stack.Reserve(function.FrameSlots);
         try
         {
             ulong* fp = stack.Top;

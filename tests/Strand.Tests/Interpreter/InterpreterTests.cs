@@ -290,6 +290,28 @@ public class InterpreterTests
         instance.ClearInterrupt();
     }
 
+    [Fact]
+    public void ACancelledCallStopsAnInterpretedLoop()
+    {
+        using var cts = new CancellationTokenSource();
+        var linker = new Linker().DefineFunction("env", "started", (Action)(() => cts.Cancel()));
+        var module = Interp.Compile("""
+            (module
+              (import "env" "started" (func $started))
+              (func (export "spin") (param i32) (result i32) (local i32)
+                (if (local.get 0) (then (call $started)))
+                (loop $l
+                  (local.set 1 (i32.add (local.get 1) (i32.const 1)))
+                  (br_if $l (i32.ne (local.get 1) (i32.const 100000))))
+                (local.get 1)))
+            """);
+        var instance = Instantiate(module, linker);
+        // The host function cancels the call's own token: the interpreter's loop header sees it.
+        Assert.ThrowsAny<OperationCanceledException>(() => instance.Invoke("spin", cts.Token, Value.I32(1)));
+        Assert.Equal(100000, instance.Invoke("spin", Value.I32(0))[0].AsI32); // the instance runs again
+        Assert.True(Interp.HasNoCode(module, 0));
+    }
+
     // ------------------------------------------------------------------ tier-up and on-stack replacement
 
     [Fact]
