@@ -237,6 +237,114 @@ public unsafe class InterpreterAttackTests
         Assert.True(Interp.HasNoCode(module, 0));
     }
 
+    // ------------------------------------------------------------------ control flow corners
+
+    public static TheoryData<string> ControlCorners => new()
+    {
+        // a loop with a parameter, re-entered by br_if with operands left below (unwound to the loop's height)
+        """
+        (func (export "f") (param i32) (result i32)
+          (i32.const 7)
+          (i32.const 0)
+          (loop $l (param i32) (result i32)
+            (i32.const 1000)
+            (i32.add (i32.const 1))
+            (i32.and (local.get 0) (i32.const 15)) (i32.const 1) (i32.sub) (local.tee 0)
+            (br_if $l)
+            (drop))
+          (i32.add))
+        """,
+        // an if with parameters and no else
+        """
+        (func (export "f") (param i32) (result i32)
+          (i32.const 5) (i32.const 6)
+          (if (param i32 i32) (result i32 i32) (i32.and (local.get 0) (i32.const 1))
+            (then (i32.mul) (i32.const 100)))
+          (i32.sub))
+        """,
+        // br_table to a loop label carrying its parameter, to a block, and out
+        """
+        (func (export "f") (param i32) (result i32) (local $n i32)
+          (block $out (result i32)
+            (i32.const 0)
+            (loop $l (param i32) (result i32)
+              (local.set $n (i32.add (local.get $n) (i32.const 1)))
+              (i32.add (local.get $n))
+              (br_table $l $l $l $out (i32.and (i32.add (local.get 0) (local.get $n)) (i32.const 3))))))
+        """,
+        // three values carried out of nested blocks by br_if, with operands below, then the fall-through
+        """
+        (func (export "f") (param i32) (result i32) (local $a i32) (local $b i64) (local $c f32)
+          (i32.const 99)
+          (block $m (result i32 i64 f32)
+            (i64.const 1)
+            (block (result i32 i64 f32)
+              (i32.const 1) (i64.const 2) (f32.const 3)
+              (br_if $m (i32.gt_s (local.get 0) (i32.const 2)))
+              (drop) (drop) (drop)
+              (i32.const 4) (i64.const 5) (f32.const 6.5))
+            (local.set $c) (local.set $b) (local.set $a) (drop)
+            (local.get $a) (local.get $b) (local.get $c))
+          (local.set $c) (local.set $b) (local.set $a)
+          (i32.add (local.get $a) (i32.wrap_i64 (local.get $b)))
+          (i32.add (i32.trunc_f32_s (f32.mul (local.get $c) (f32.const 10))))
+          (i32.add))
+        """,
+        // unreachable code after br, return and br_table, with blocks opened and closed inside it
+        """
+        (func (export "f") (param i32) (result i32)
+          (block $a (result i32)
+            (block $b (result i32)
+              (br_if $b (i32.const 10) (local.get 0))
+              (br $a (i32.const 20))
+              (block (loop (if (i32.const 1) (then (nop)) (else (nop)))))
+              (i32.add) (br_table 0 1 2))
+            (i32.const 1) (i32.add)
+            (return)
+            (if (result i32) (i32.const 0) (then (i32.const 1)) (else (i32.const 2))))
+          (i32.const 3) (i32.add))
+        """,
+        // typed select of f64 and of i64 with conditions of any bits
+        """
+        (func (export "f") (param i32) (result i32)
+          (i32.add
+            (i32.trunc_f64_s (select (result f64) (f64.const 1.5) (f64.const -2.5) (i32.and (local.get 0) (i32.const 0x80000000))))
+            (i32.wrap_i64 (select (result i64) (i64.const 0x100000007) (i64.const 9) (local.get 0)))))
+        """,
+        // a return from inside a loop inside an else, with operands of every type on the stack
+        """
+        (func (export "f") (param i32) (result i32) (local $i i32)
+          (i64.const 1) (f32.const 2) (f64.const 3)
+          (if (result i32) (i32.eqz (local.get 0))
+            (then (i32.const -1))
+            (else
+              (loop $l (result i32)
+                (local.set $i (i32.add (local.get $i) (i32.const 1)))
+                (if (i32.ge_u (local.get $i) (i32.and (local.get 0) (i32.const 63))) (then (return (i32.mul (local.get $i) (i32.const 3)))))
+                (br $l))))
+          (drop) (drop) (drop) (drop) (i32.const -2))
+        """,
+    };
+
+    [Theory]
+    [MemberData(nameof(ControlCorners))]
+    public void ControlFlowCornersComputeWhatCompiledCodeComputes(string func)
+    {
+        string wat = $"(module {func})";
+        var module = Interp.Compile(wat);
+        var a = Instantiate(module);
+        var b = Instantiate(Interp.Compiled(wat));
+        var outcomes = new HashSet<string>();
+        foreach (int x in new[] { 0, 1, 2, 3, 4, 7, -1, int.MinValue, 100 })
+        {
+            string expected = Interp.Outcome(() => b.Invoke("f", Value.I32(x)));
+            Assert.Equal(expected, Interp.Outcome(() => a.Invoke("f", Value.I32(x))));
+            outcomes.Add(expected);
+        }
+        Assert.True(outcomes.Count >= 2, string.Join(" | ", outcomes));
+        Assert.True(Interp.HasNoCode(module, 0), "refused: compiled");
+    }
+
     // ------------------------------------------------------------------ memory grown by another thread
 
     [Fact]
