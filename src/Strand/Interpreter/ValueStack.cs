@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using Strand.Runtime;
 
 namespace Strand.Interpreter;
 
@@ -8,11 +9,18 @@ namespace Strand.Interpreter;
 /// further ones allocated when a frame does not fit and kept for reuse while the thread lives. Interpreted calls place
 /// the callee's frame on the caller's arguments; <see cref="Top"/> marks the first free slot for an entry from compiled
 /// code (set before every call out of the interpreter). Depth is bounded by the native stack, which every
-/// <see cref="Interpreter.Execute"/> checks, not by these segments.
+/// <see cref="Interpreter.Execute"/> checks, and the frames' total size by <see cref="MaxSlots"/>.
 /// </summary>
 internal sealed unsafe class ValueStack
 {
     private const int FirstSegmentSlots = 16 * 1024;
+
+    /// <summary>
+    /// The most slots a thread's frames may hold: 8 Mi (64 MiB). A recursion that needs more traps "call stack exhausted":
+    /// without a bound, a function with 48,000 locals calling itself took a segment per level until the machine ran out
+    /// of memory, long before the native stack (which every activation checks) was exhausted.
+    /// </summary>
+    internal const long MaxSlots = 8L * 1024 * 1024;
 
     [ThreadStatic] private static ValueStack? t_current;
 
@@ -41,6 +49,9 @@ internal sealed unsafe class ValueStack
     /// <summary>True when the caller's frame (<paramref name="here"/>, the address of one of its locals) is within <see cref="NativeBudget"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public bool WithinBudget(void* here) => (byte*)here > NativeLimit;
+
+    /// <summary>Slots held by this thread's segments (tests).</summary>
+    internal long AllocatedSlots => _segments.Sum(segment => (long)segment.Length);
 
     /// <summary>Makes room for <paramref name="slots"/> at <see cref="Top"/>, moving to another segment if needed; returns what <see cref="Release"/> restores.</summary>
     public int Reserve(int slots)
@@ -85,8 +96,17 @@ internal sealed unsafe class ValueStack
         int next = _segment + 1;
         if (next == _segments.Count || _segments[next].Length < slots)
         {
-            int size = Math.Max(FirstSegmentSlots << Math.Min(next, 4), checked(slots * 2));
-            var array = GC.AllocateUninitializedArray<ulong>(size, pinned: true);
+            long size = Math.Max(FirstSegmentSlots << Math.Min(next, 4), 2L * slots);
+            // The segments below this one stay in use (their frames are live); past the limit, the recursion traps as
+            // compiled code's would when its frames fill the native stack.
+            long below = 0;
+            for (int i = 0; i < next; i++) below += _segments[i].Length;
+            if (below + size > MaxSlots)
+            {
+                size = Math.Max(slots, MaxSlots - below);
+                if (below + size > MaxSlots) WasmOps.ThrowCallStackExhausted();
+            }
+            var array = GC.AllocateUninitializedArray<ulong>((int)size, pinned: true);
             if (next == _segments.Count) _segments.Add(array);
             else _segments[next] = array;
         }
