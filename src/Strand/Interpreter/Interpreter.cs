@@ -35,6 +35,8 @@ internal static unsafe class Interpreter
         var stack = ValueStack.Current;
         ulong* saved = stack.Top;
         var segment = stack.Reserve(function.FrameSlots);
+        byte* savedLimit = stack.NativeLimit;
+        if (savedLimit == null) stack.NativeLimit = (byte*)&definedIndex - ValueStack.NativeBudget; // the outermost entry
         try
         {
             ulong* fp = stack.Top;
@@ -46,6 +48,7 @@ internal static unsafe class Interpreter
         finally
         {
             stack.Release(segment, saved);
+            stack.NativeLimit = savedLimit;
         }
     }
 
@@ -53,7 +56,7 @@ internal static unsafe class Interpreter
     /// Runs <paramref name="f"/> with its frame at <paramref name="fp"/> (parameters in place; room for
     /// <see cref="InterpretedFunction.FrameSlots"/> below the segment's end); leaves its results at <paramref name="fp"/>.
     /// </summary>
-    [SkipLocalsInit]
+    [SkipLocalsInit, MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void Execute(Instance instance, InterpreterTier tier, InterpretedFunction f, ulong* fp, ValueStack stack)
     {
         if (!RuntimeHelpers.TryEnsureSufficientExecutionStack()) WasmOps.ThrowCallStackExhausted();
@@ -73,7 +76,7 @@ internal static unsafe class Interpreter
                 switch (*pc++)
                 {
                     // ---------------------------------------------------------------- control
-                    case Op.Unreachable: throw new TrapException(TrapCode.Unreachable);
+                    case Op.Unreachable: ThrowUnreachable(); break;
                     case Op.Jump: pc = code + *pc; break;
                     case Op.JumpIfZero:
                         if ((uint)*--sp == 0) pc = code + *pc; else pc++;
@@ -152,7 +155,7 @@ internal static unsafe class Interpreter
                         int g = *pc++;
                         int value = (int)*--sp;
                         // The threads layer's hook (shadow-stack checks), as compiled code calls it (FunctionCompiler.GlobalSet).
-                        if (instance.GlobalSetHook is not null) WasmOps.OnGlobalSet(value, instance, g);
+                        if (instance.GlobalSetHook is not null) OnGlobalSet(value, instance, g);
                         globals[g].I32 = value;
                         break;
                     }
@@ -182,19 +185,15 @@ internal static unsafe class Interpreter
                     case 0x3A or 0x3C: sp -= 2; *Address(memory, mem, sp[0], *pc++, 1) = (byte)sp[1]; break;
                     case 0x3B or 0x3D: sp -= 2; Unsafe.WriteUnaligned(Address(memory, mem, sp[0], *pc++, 2), (ushort)sp[1]); break;
                     case 0x3E: sp -= 2; Unsafe.WriteUnaligned(Address(memory, mem, sp[0], *pc++, 4), (uint)sp[1]); break;
-                    case 0x3F: *sp++ = (uint)WasmOps.MemorySize(memory!); break;
-                    case 0x40:
-                        sp[-1] = (uint)WasmOps.MemoryGrow((int)sp[-1], memory!);
-                        break;
-                    case Op.MemoryCopy:
-                        sp -= 3;
-                        WasmOps.MemoryCopy((int)sp[0], (int)sp[1], (int)sp[2], memory!);
-                        break;
-                    case Op.MemoryFill:
-                        sp -= 3;
-                        WasmOps.MemoryFill((int)sp[0], (int)sp[1], (int)sp[2], memory!);
+                    case 0x3F or 0x40 or Op.MemoryCopy or Op.MemoryFill:
+                        sp = MemoryHelper(pc[-1], sp, memory!);
                         break;
 
+                    // Operations that call helpers: out of line, so that their temporaries do not grow this frame (a
+                    // recursion of interpreted functions nests one frame of this method per call).
+                    case 0x6D or 0x6E or 0x6F or 0x70 or 0x7F or 0x80 or 0x81 or 0x82 or 0x96 or 0x97 or 0xA4 or 0xA5 or 0xA8 or 0xA9 or 0xAA or 0xAB or 0xAE or 0xAF or 0xB0 or 0xB1 or 0xB3 or 0xB4 or 0xB5 or 0xB6 or 0xB8 or 0xB9 or 0xBA or Op.PrefixFC + 0 or Op.PrefixFC + 1 or Op.PrefixFC + 2 or Op.PrefixFC + 3 or Op.PrefixFC + 4 or Op.PrefixFC + 5 or Op.PrefixFC + 6 or Op.PrefixFC + 7:
+                        sp = Helper(pc[-1], sp);
+                        break;
                     // ---------------------------------------------------------------- i32
                     case 0x45: sp[-1] = (uint)sp[-1] == 0 ? 1UL : 0; break;
                     case 0x46: sp--; sp[-1] = (uint)sp[-1] == (uint)sp[0] ? 1UL : 0; break;
@@ -239,10 +238,6 @@ internal static unsafe class Interpreter
                     case 0x6A: sp--; sp[-1] = (uint)sp[-1] + (uint)sp[0]; break;
                     case 0x6B: sp--; sp[-1] = (uint)sp[-1] - (uint)sp[0]; break;
                     case 0x6C: sp--; sp[-1] = (uint)sp[-1] * (uint)sp[0]; break;
-                    case 0x6D: sp--; sp[-1] = (uint)WasmOps.I32DivS((int)sp[-1], (int)sp[0]); break;
-                    case 0x6E: sp--; sp[-1] = (uint)WasmOps.I32DivU((int)sp[-1], (int)sp[0]); break;
-                    case 0x6F: sp--; sp[-1] = (uint)WasmOps.I32RemS((int)sp[-1], (int)sp[0]); break;
-                    case 0x70: sp--; sp[-1] = (uint)WasmOps.I32RemU((int)sp[-1], (int)sp[0]); break;
                     case 0x71: sp--; sp[-1] = (uint)sp[-1] & (uint)sp[0]; break;
                     case 0x72: sp--; sp[-1] = (uint)sp[-1] | (uint)sp[0]; break;
                     case 0x73: sp--; sp[-1] = (uint)sp[-1] ^ (uint)sp[0]; break;
@@ -258,10 +253,6 @@ internal static unsafe class Interpreter
                     case 0x7C: sp--; sp[-1] = sp[-1] + sp[0]; break;
                     case 0x7D: sp--; sp[-1] = sp[-1] - sp[0]; break;
                     case 0x7E: sp--; sp[-1] = sp[-1] * sp[0]; break;
-                    case 0x7F: sp--; sp[-1] = (ulong)WasmOps.I64DivS((long)sp[-1], (long)sp[0]); break;
-                    case 0x80: sp--; sp[-1] = (ulong)WasmOps.I64DivU((long)sp[-1], (long)sp[0]); break;
-                    case 0x81: sp--; sp[-1] = (ulong)WasmOps.I64RemS((long)sp[-1], (long)sp[0]); break;
-                    case 0x82: sp--; sp[-1] = (ulong)WasmOps.I64RemU((long)sp[-1], (long)sp[0]); break;
                     case 0x83: sp--; sp[-1] = sp[-1] & sp[0]; break;
                     case 0x84: sp--; sp[-1] = sp[-1] | sp[0]; break;
                     case 0x85: sp--; sp[-1] = sp[-1] ^ sp[0]; break;
@@ -282,8 +273,6 @@ internal static unsafe class Interpreter
                     case 0x93: sp--; sp[-1] = Bits(F32(sp[-1]) - F32(sp[0])); break;
                     case 0x94: sp--; sp[-1] = Bits(F32(sp[-1]) * F32(sp[0])); break;
                     case 0x95: sp--; sp[-1] = Bits(F32(sp[-1]) / F32(sp[0])); break;
-                    case 0x96: sp--; sp[-1] = Bits(WasmOps.F32Min(F32(sp[-1]), F32(sp[0]))); break;
-                    case 0x97: sp--; sp[-1] = Bits(WasmOps.F32Max(F32(sp[-1]), F32(sp[0]))); break;
                     case 0x98: sp--; sp[-1] = ((uint)sp[-1] & 0x7FFF_FFFFu) | ((uint)sp[0] & 0x8000_0000u); break;
                     // ---------------------------------------------------------------- f64 arithmetic
                     case 0x99: sp[-1] &= 0x7FFF_FFFF_FFFF_FFFFUL; break;
@@ -297,30 +286,13 @@ internal static unsafe class Interpreter
                     case 0xA1: sp--; sp[-1] = Bits(F64(sp[-1]) - F64(sp[0])); break;
                     case 0xA2: sp--; sp[-1] = Bits(F64(sp[-1]) * F64(sp[0])); break;
                     case 0xA3: sp--; sp[-1] = Bits(F64(sp[-1]) / F64(sp[0])); break;
-                    case 0xA4: sp--; sp[-1] = Bits(WasmOps.F64Min(F64(sp[-1]), F64(sp[0]))); break;
-                    case 0xA5: sp--; sp[-1] = Bits(WasmOps.F64Max(F64(sp[-1]), F64(sp[0]))); break;
                     case 0xA6: sp--; sp[-1] = (sp[-1] & 0x7FFF_FFFF_FFFF_FFFFUL) | (sp[0] & 0x8000_0000_0000_0000UL); break;
                     // ---------------------------------------------------------------- conversions
                     case 0xA7: sp[-1] = (uint)sp[-1]; break;
-                    case 0xA8: sp[-1] = (uint)WasmOps.I32TruncF32S(F32(sp[-1])); break;
-                    case 0xA9: sp[-1] = (uint)WasmOps.I32TruncF32U(F32(sp[-1])); break;
-                    case 0xAA: sp[-1] = (uint)WasmOps.I32TruncF64S(F64(sp[-1])); break;
-                    case 0xAB: sp[-1] = (uint)WasmOps.I32TruncF64U(F64(sp[-1])); break;
                     case 0xAC: sp[-1] = (ulong)(long)(int)sp[-1]; break;
                     case 0xAD: sp[-1] = (uint)sp[-1]; break;
-                    case 0xAE: sp[-1] = (ulong)WasmOps.I64TruncF32S(F32(sp[-1])); break;
-                    case 0xAF: sp[-1] = (ulong)WasmOps.I64TruncF32U(F32(sp[-1])); break;
-                    case 0xB0: sp[-1] = (ulong)WasmOps.I64TruncF64S(F64(sp[-1])); break;
-                    case 0xB1: sp[-1] = (ulong)WasmOps.I64TruncF64U(F64(sp[-1])); break;
                     case 0xB2: sp[-1] = Bits((float)(int)sp[-1]); break;
-                    case 0xB3: sp[-1] = Bits(WasmOps.F32ConvertI32U((int)sp[-1])); break;
-                    case 0xB4: sp[-1] = Bits(WasmOps.F32ConvertI64S((long)sp[-1])); break;
-                    case 0xB5: sp[-1] = Bits(WasmOps.F32ConvertI64U((long)sp[-1])); break;
-                    case 0xB6: sp[-1] = Bits(WasmOps.F32DemoteF64Opaque(F64(sp[-1]))); break;
                     case 0xB7: sp[-1] = Bits((double)(int)sp[-1]); break;
-                    case 0xB8: sp[-1] = Bits(WasmOps.F64ConvertI32U((int)sp[-1])); break;
-                    case 0xB9: sp[-1] = Bits(WasmOps.F64ConvertI64S((long)sp[-1])); break;
-                    case 0xBA: sp[-1] = Bits(WasmOps.F64ConvertI64U((long)sp[-1])); break;
                     case 0xBB: sp[-1] = Bits(Promote(F32(sp[-1]))); break;
                     case 0xBC: case 0xBE: sp[-1] = (uint)sp[-1]; break; // reinterpretations: the bits stay
                     case 0xBD: case 0xBF: break;
@@ -329,19 +301,91 @@ internal static unsafe class Interpreter
                     case 0xC2: sp[-1] = (ulong)(long)(sbyte)sp[-1]; break;
                     case 0xC3: sp[-1] = (ulong)(long)(short)sp[-1]; break;
                     case 0xC4: sp[-1] = (ulong)(long)(int)sp[-1]; break;
-                    case Op.PrefixFC + 0: sp[-1] = (uint)WasmOps.I32TruncSatF32S(F32(sp[-1])); break;
-                    case Op.PrefixFC + 1: sp[-1] = (uint)WasmOps.I32TruncSatF32U(F32(sp[-1])); break;
-                    case Op.PrefixFC + 2: sp[-1] = (uint)WasmOps.I32TruncSatF64S(F64(sp[-1])); break;
-                    case Op.PrefixFC + 3: sp[-1] = (uint)WasmOps.I32TruncSatF64U(F64(sp[-1])); break;
-                    case Op.PrefixFC + 4: sp[-1] = (ulong)WasmOps.I64TruncSatF32S(F32(sp[-1])); break;
-                    case Op.PrefixFC + 5: sp[-1] = (ulong)WasmOps.I64TruncSatF32U(F32(sp[-1])); break;
-                    case Op.PrefixFC + 6: sp[-1] = (ulong)WasmOps.I64TruncSatF64S(F64(sp[-1])); break;
-                    case Op.PrefixFC + 7: sp[-1] = (ulong)WasmOps.I64TruncSatF64U(F64(sp[-1])); break;
                     default:
-                        throw new InvalidOperationException($"interpreter: operation 0x{pc[-1]:x2} at word {pc - 1 - code} of defined function {f.DefinedIndex}");
+                        ThrowBadOperation(f, (int)(pc - 1 - code), pc[-1]);
+                        break;
                 }
             }
         }
+    }
+
+    /// <summary>memory.size, memory.grow, memory.copy and memory.fill, out of line (see <see cref="Helper"/>); the new top.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static ulong* MemoryHelper(int op, ulong* sp, Memory memory)
+    {
+        switch (op)
+        {
+            case 0x3F: *sp++ = (uint)WasmOps.MemorySize(memory); break;
+            case 0x40:
+                sp[-1] = (uint)WasmOps.MemoryGrow((int)sp[-1], memory);
+                break;
+            case Op.MemoryCopy:
+                sp -= 3;
+                WasmOps.MemoryCopy((int)sp[0], (int)sp[1], (int)sp[2], memory);
+                break;
+            case Op.MemoryFill:
+                sp -= 3;
+                WasmOps.MemoryFill((int)sp[0], (int)sp[1], (int)sp[2], memory);
+                break;
+        }
+        return sp;
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ThrowUnreachable() => throw new TrapException(TrapCode.Unreachable);
+
+    /// <summary>The threads layer's hook, out of line (compiled code: FunctionCompiler.GlobalSet).</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void OnGlobalSet(int value, Instance instance, int global) => WasmOps.OnGlobalSet(value, instance, global);
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ThrowBadOperation(InterpretedFunction f, int word, int op) =>
+        throw new InvalidOperationException($"interpreter: operation 0x{op:x2} at word {word} of defined function {f.DefinedIndex}");
+
+    /// <summary>The operations <see cref="Execute"/> runs out of line (<paramref name="op"/> on the operands below <paramref name="sp"/>); the new top.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static ulong* Helper(int op, ulong* sp)
+    {
+        switch (op)
+        {
+            case 0x6D: sp--; sp[-1] = (uint)WasmOps.I32DivS((int)sp[-1], (int)sp[0]); break;
+            case 0x6E: sp--; sp[-1] = (uint)WasmOps.I32DivU((int)sp[-1], (int)sp[0]); break;
+            case 0x6F: sp--; sp[-1] = (uint)WasmOps.I32RemS((int)sp[-1], (int)sp[0]); break;
+            case 0x70: sp--; sp[-1] = (uint)WasmOps.I32RemU((int)sp[-1], (int)sp[0]); break;
+            case 0x7F: sp--; sp[-1] = (ulong)WasmOps.I64DivS((long)sp[-1], (long)sp[0]); break;
+            case 0x80: sp--; sp[-1] = (ulong)WasmOps.I64DivU((long)sp[-1], (long)sp[0]); break;
+            case 0x81: sp--; sp[-1] = (ulong)WasmOps.I64RemS((long)sp[-1], (long)sp[0]); break;
+            case 0x82: sp--; sp[-1] = (ulong)WasmOps.I64RemU((long)sp[-1], (long)sp[0]); break;
+            case 0x96: sp--; sp[-1] = Bits(WasmOps.F32Min(F32(sp[-1]), F32(sp[0]))); break;
+            case 0x97: sp--; sp[-1] = Bits(WasmOps.F32Max(F32(sp[-1]), F32(sp[0]))); break;
+            case 0xA4: sp--; sp[-1] = Bits(WasmOps.F64Min(F64(sp[-1]), F64(sp[0]))); break;
+            case 0xA5: sp--; sp[-1] = Bits(WasmOps.F64Max(F64(sp[-1]), F64(sp[0]))); break;
+            case 0xA8: sp[-1] = (uint)WasmOps.I32TruncF32S(F32(sp[-1])); break;
+            case 0xA9: sp[-1] = (uint)WasmOps.I32TruncF32U(F32(sp[-1])); break;
+            case 0xAA: sp[-1] = (uint)WasmOps.I32TruncF64S(F64(sp[-1])); break;
+            case 0xAB: sp[-1] = (uint)WasmOps.I32TruncF64U(F64(sp[-1])); break;
+            case 0xAE: sp[-1] = (ulong)WasmOps.I64TruncF32S(F32(sp[-1])); break;
+            case 0xAF: sp[-1] = (ulong)WasmOps.I64TruncF32U(F32(sp[-1])); break;
+            case 0xB0: sp[-1] = (ulong)WasmOps.I64TruncF64S(F64(sp[-1])); break;
+            case 0xB1: sp[-1] = (ulong)WasmOps.I64TruncF64U(F64(sp[-1])); break;
+            case 0xB3: sp[-1] = Bits(WasmOps.F32ConvertI32U((int)sp[-1])); break;
+            case 0xB4: sp[-1] = Bits(WasmOps.F32ConvertI64S((long)sp[-1])); break;
+            case 0xB5: sp[-1] = Bits(WasmOps.F32ConvertI64U((long)sp[-1])); break;
+            case 0xB6: sp[-1] = Bits(WasmOps.F32DemoteF64Opaque(F64(sp[-1]))); break;
+            case 0xB8: sp[-1] = Bits(WasmOps.F64ConvertI32U((int)sp[-1])); break;
+            case 0xB9: sp[-1] = Bits(WasmOps.F64ConvertI64S((long)sp[-1])); break;
+            case 0xBA: sp[-1] = Bits(WasmOps.F64ConvertI64U((long)sp[-1])); break;
+            case Op.PrefixFC + 0: sp[-1] = (uint)WasmOps.I32TruncSatF32S(F32(sp[-1])); break;
+            case Op.PrefixFC + 1: sp[-1] = (uint)WasmOps.I32TruncSatF32U(F32(sp[-1])); break;
+            case Op.PrefixFC + 2: sp[-1] = (uint)WasmOps.I32TruncSatF64S(F64(sp[-1])); break;
+            case Op.PrefixFC + 3: sp[-1] = (uint)WasmOps.I32TruncSatF64U(F64(sp[-1])); break;
+            case Op.PrefixFC + 4: sp[-1] = (ulong)WasmOps.I64TruncSatF32S(F32(sp[-1])); break;
+            case Op.PrefixFC + 5: sp[-1] = (ulong)WasmOps.I64TruncSatF32U(F32(sp[-1])); break;
+            case Op.PrefixFC + 6: sp[-1] = (ulong)WasmOps.I64TruncSatF64S(F64(sp[-1])); break;
+            case Op.PrefixFC + 7: sp[-1] = (ulong)WasmOps.I64TruncSatF64U(F64(sp[-1])); break;
+            default: throw new InvalidOperationException($"interpreter: no out-of-line operation 0x{op:x2}");
+        }
+        return sp;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)] private static float F32(ulong slot) => BitConverter.UInt32BitsToSingle((uint)slot);
@@ -357,8 +401,16 @@ internal static unsafe class Interpreter
     private static byte* Address(Memory? memory, byte* mem, ulong address, int offset, int size)
     {
         ulong effective = (ulong)(uint)address + (uint)offset;
-        if (effective + (uint)size > (ulong)memory!.LengthInBytes) WasmOps.ThrowOutOfBoundsMemory();
-        return mem + effective;
+        // The trap as a value of the expression: nothing stays live across the call, which keeps a spill slot per
+        // access site out of Execute's frame.
+        return effective + (uint)size <= (ulong)memory!.LengthInBytes ? mem + effective : OutOfBounds();
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static byte* OutOfBounds()
+    {
+        WasmOps.ThrowOutOfBoundsMemory();
+        return null;
     }
 
     /// <summary>Moves the top <paramref name="arity"/> values down to operand height <paramref name="height"/>; the new stack top.</summary>
@@ -371,7 +423,28 @@ internal static unsafe class Interpreter
     }
 
     /// <summary><c>call</c> of function <paramref name="function"/> with its arguments on top of <paramref name="sp"/>; the new top.</summary>
+    /// <remarks>
+    /// Inlined into <see cref="Execute"/> for its common case, an interpreted callee, so that interpreted recursion nests one
+    /// native frame a level (its size bounds the depth a thread's stack allows); every other callee goes out of line.
+    /// </remarks>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static ulong* Call(Instance instance, InterpreterTier tier, int function, ulong* sp, ValueStack stack)
+    {
+        int defined = function - tier.ImportedFunctionCount;
+        if (defined >= 0 && Volatile.Read(ref instance.Code[defined]) == 0 && (tier.Only || stack.WithinBudget(&defined))
+            && tier.ForCall(defined) is { } callee)
+        {
+            ulong* args = sp - callee.ParamCount;
+            if (args + callee.FrameSlots <= stack.End) Execute(instance, tier, callee, args, stack);
+            else stack.ExecuteOnNewSegment(instance, tier, callee, args);
+            return args + callee.ResultCount;
+        }
+        return CallOut(instance, tier, function, sp, stack);
+    }
+
+    /// <summary><c>call</c> of an import or of a compiled function (compiling it if it has no code yet); the new top.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static ulong* CallOut(Instance instance, InterpreterTier tier, int function, ulong* sp, ValueStack stack)
     {
         int defined = function - tier.ImportedFunctionCount;
         var type = tier.FunctionTypes[function];
@@ -383,17 +456,10 @@ internal static unsafe class Interpreter
             tier.CallOutOf(function)(FunctionReference.EntryOf(import), import.Context, (nint)args);
             return args + type.Results.Length;
         }
+        // Call's check found no code and the function not (or no longer) to be interpreted, or the interpreter's native
+        // stack budget spent (ValueStack.NativeBudget).
         nint code = Volatile.Read(ref instance.Code[defined]);
-        if (code == 0)
-        {
-            if (tier.ForCall(defined) is { } callee)
-            {
-                if (args + callee.FrameSlots <= stack.End) Execute(instance, tier, callee, args, stack);
-                else stack.ExecuteOnNewSegment(instance, tier, callee, args);
-                return args + callee.ResultCount;
-            }
-            code = instance.Module.Compiled.GetCode(defined);
-        }
+        if (code == 0) code = instance.Module.Compiled.GetCode(defined);
         stack.Top = sp;
         tier.CallOutOf(function)(code, instance, (nint)args);
         return args + type.Results.Length;

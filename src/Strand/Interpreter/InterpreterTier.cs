@@ -103,7 +103,8 @@ internal sealed class InterpreterTier : FirstTier
     public int LoopCheckInterval { get; }
 
     /// <summary>Functions translated, and run in the interpreter at least once.</summary>
-    public int InterpretedFunctions { get; private set; }
+    public int InterpretedFunctions => Volatile.Read(ref _interpretedFunctions);
+    private int _interpretedFunctions;
 
     /// <summary>The translation of defined function <paramref name="definedIndex"/>, if it has one.</summary>
     public InterpretedFunction? Translation(int definedIndex) => Volatile.Read(ref _translations[definedIndex]);
@@ -138,16 +139,17 @@ internal sealed class InterpreterTier : FirstTier
             Volatile.Write(ref _state[definedIndex], Compiled);
             return false;
         }
-        if (Interlocked.CompareExchange(ref _translations[definedIndex], translation, null) is null) InterpretedFunctions++;
+        if (Interlocked.CompareExchange(ref _translations[definedIndex], translation, null) is null) Interlocked.Increment(ref _interpretedFunctions);
         // A racing thread may have marked it compiled meanwhile (its thresholds): that decision stands.
         Interlocked.CompareExchange(ref _state[definedIndex], Interpreted, Untried);
         return Volatile.Read(ref _state[definedIndex]) == Interpreted;
     }
 
     /// <inheritdoc/>
-    public override nint CallTarget(int definedIndex, out bool final)
+    public override unsafe nint CallTarget(int definedIndex, out bool final)
     {
-        if (ForCall(definedIndex) is { } function)
+        // Past the interpreter's native stack budget on this thread (ValueStack.NativeBudget), the callee runs compiled.
+        if ((Only || ValueStack.Current.WithinBudget(&definedIndex)) && ForCall(definedIndex) is { } function)
         {
             final = false;
             nint thunk = _thunks[definedIndex];
@@ -229,14 +231,15 @@ internal sealed class InterpreterTier : FirstTier
             }
         }
         newSp = sp;
-        OsrEntries++;
+        Interlocked.Increment(ref _osrEntries); // (threads may count at once: tests read exact figures)
         return true;
     }
 
     private readonly System.Collections.Concurrent.ConcurrentDictionary<LoopEntry, InterpreterStubs.CallOutStub> _loopCallOuts = new();
 
     /// <summary>Loop activations continued in compiled code (on-stack replacement) so far.</summary>
-    public int OsrEntries { get; private set; }
+    public int OsrEntries => Volatile.Read(ref _osrEntries);
+    private int _osrEntries;
 }
 
 /// <summary>When an interpreted function is compiled: after <paramref name="Calls"/> calls or <paramref name="Loops"/> loop iterations (both <see cref="int.MaxValue"/>: never).</summary>

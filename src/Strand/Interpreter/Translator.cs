@@ -150,7 +150,8 @@ internal sealed class Translator
                 switch (ins.Opcode)
                 {
                     case Opcode.Block or Opcode.Loop or Opcode.If or Opcode.Try or Opcode.TryTable: skipDepth++; continue;
-                    case Opcode.End when skipDepth > 0: skipDepth--; continue;
+                    // A legacy try ends with delegate instead of end.
+                    case Opcode.End or Opcode.Delegate when skipDepth > 0: skipDepth--; continue;
                     case Opcode.Else when skipDepth == 0: break;
                     case Opcode.End: break;
                     default: continue;
@@ -161,6 +162,9 @@ internal sealed class Translator
             if (refusal is not null) return refusal;
             if (_controls.Count == 0) break;
         }
+        // Every construct closed (the last word a Return, every branch target patched); anything else is a translator
+        // fault, and running it would read outside the code: refuse, the function is compiled instead.
+        if (_controls.Count != 0) return "an unbalanced block structure (internal)";
         return null;
     }
 

@@ -35,6 +35,21 @@ internal sealed unsafe class ValueStack
     /// <summary>The end of the current segment.</summary>
     public ulong* End;
 
+    /// <summary>
+    /// Native stack the interpreter may use on this thread, from its outermost entry: an interpreted level takes several
+    /// times a compiled one's stack (about 240 bytes against 50 for a small function), and with thousands of calls before a
+    /// function turns hot, deep recursion in the interpreter would trap "call stack exhausted" where compiled code goes on.
+    /// Below <see cref="NativeLimit"/> callees run compiled instead (not under <see cref="InterpreterTier.Only"/>).
+    /// </summary>
+    public const int NativeBudget = 32 * 1024;
+
+    /// <summary>The native stack address below which calls do not start interpreted activations; null outside the interpreter.</summary>
+    public byte* NativeLimit;
+
+    /// <summary>True when the caller's frame (<paramref name="here"/>, the address of one of its locals) is within <see cref="NativeBudget"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public bool WithinBudget(void* here) => (byte*)here > NativeLimit;
+
     /// <summary>Slots held by this thread's segments (tests).</summary>
     internal long AllocatedSlots => _segments.Sum(segment => (long)segment.Length);
 
