@@ -32,7 +32,7 @@ internal sealed class InterpretedFunction
     /// for the branches of an on-stack replacement's exit. A chain, not a table per loop: a nest of n loops stays O(n).
     /// </summary>
     public required Label[] LoopParents { get; init; }
-    /// <summary>For each loop: the operand height at its entry (0 when it may be entered by on-stack replacement).</summary>
+    /// <summary>For each loop: the operand height at its entry (0 when it may be entered by on-stack replacement; set to -1 once its loop entry failed to generate, so it is not asked for again).</summary>
     public required int[] LoopHeights { get; init; }
 
     /// <summary>Slots a frame needs: locals plus operands.</summary>

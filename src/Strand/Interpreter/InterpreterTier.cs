@@ -181,6 +181,7 @@ internal sealed class InterpreterTier : FirstTier
     {
         resume = 0;
         newSp = sp;
+        if (Only) return false; // never tier up, however long a loop runs
         int d = function.DefinedIndex;
         bool wasHot = Volatile.Read(ref _state[d]) == Compiled;
         _iterations[d] += LoopCheckInterval;
@@ -192,7 +193,18 @@ internal sealed class InterpreterTier : FirstTier
         // The function is hot and this activation is still looping: continue the loop in compiled code if it can be
         // entered from its header with an empty operand stack (CompiledModule.GetLoopEntry; refusals are cached there).
         if (function.LoopHeights[loop] != 0 || sp != fp + function.LocalCount) return false;
-        var entry = _compiled.GetLoopEntry(d, function.LoopInstructions[loop]);
+        LoopEntry? entry;
+        try
+        {
+            entry = _compiled.GetLoopEntry(d, function.LoopInstructions[loop]);
+        }
+        catch (Exception)
+        {
+            // On-stack replacement is only a speed-up: a loop entry that fails to generate (an internal compiler error,
+            // kept and rethrown by GetLoopEntry) leaves the activation interpreted, and is not asked for again.
+            function.LoopHeights[loop] = -1;
+            return false;
+        }
         if (entry is null) return false;
         var type = entry.Type;
         int slots = Math.Max(1, Math.Max(type.Params.Length, type.Results.Length));
