@@ -16,7 +16,7 @@ public static partial class ModuleDecoder
     private const int ScanBatch = 64;
 
     /// <summary>A body whose instructions are scanned after the section's loop: its code range and whether it ends the section.</summary>
-    private readonly record struct DeferredBody(int CodeStart, int CodeEnd, bool EndsSection);
+    internal readonly record struct DeferredBody(int CodeStart, int CodeEnd, bool EndsSection);
 
     /// <summary>
     /// Whether the code section's bodies are scanned by <see cref="ScanDeferred"/>: not for trusted input (not scanned at

@@ -28,13 +28,29 @@ public static partial class ModuleDecoder
     private static readonly byte[] Magic = [0x00, 0x61, 0x73, 0x6D];
     private static readonly byte[] Version = [0x01, 0x00, 0x00, 0x00];
 
-    private static partial ModuleDefinition DecodeCore(byte[] bytes, bool tolerate, bool trusted)
+    private static partial ModuleDefinition DecodeCore(byte[] bytes, bool tolerate, bool trusted, bool deferScan)
     {
         ArgumentNullException.ThrowIfNull(bytes);
         var module = new ModuleDefinition(bytes);
         var r = new WasmReader(bytes) { Tolerated = tolerate ? module.Unsupported : null };
         ReadHeader(r);
 
+        try
+        {
+            DecodeSections(r, module, bytes, trusted, deferScan);
+        }
+        catch (Exception) when (module.PendingBodyScan is not null)
+        {
+            // A later section is malformed: a malformed body (earlier in the binary) is reported first, as it would
+            // have been when the code section was read.
+            ScanPendingBodies(module);
+            throw;
+        }
+        return module;
+    }
+
+    private static void DecodeSections(WasmReader r, ModuleDefinition module, byte[] bytes, bool trusted, bool deferScan)
+    {
         int lastOrder = 0;
         int codeSectionCount = -1;        // -1: no code section seen
         int codeSectionOffset = bytes.Length;
@@ -78,7 +94,7 @@ public static partial class ModuleDecoder
                     codeSectionOffset = sectionOffset;
                     r.MultipleMemories = module.TotalMemoryCount > 1;
                     r.Memory64 = module.Memory64Flags();
-                    codeSectionCount = ReadCodeSection(r, module, trusted);
+                    codeSectionCount = ReadCodeSection(r, module, trusted, deferScan);
                     break;
                 case DataSectionId:
                     dataSectionSeen = true;
@@ -95,7 +111,6 @@ public static partial class ModuleDecoder
         // Likewise a missing data section means zero segments.
         if (!dataSectionSeen && module.DataCount is { } declared && declared != 0)
             throw r.Error(bytes.Length, "data count and data section have inconsistent lengths");
-        return module;
     }
 
     private static void ReadHeader(WasmReader r)
@@ -530,7 +545,7 @@ public static partial class ModuleDecoder
     }
 
     /// <summary>Reads the code section and returns its entry count (<paramref name="trusted"/>: bodies by extent only, see <see cref="DecodeTrusted"/>).</summary>
-    private static int ReadCodeSection(WasmReader r, ModuleDefinition module, bool trusted)
+    private static int ReadCodeSection(WasmReader r, ModuleDefinition module, bool trusted, bool deferScan)
     {
         int countAt = r.Position;
         uint count = r.ReadVectorLength(1);
@@ -600,7 +615,12 @@ public static partial class ModuleDecoder
             ScanDeferred(r, module, deferred);
             throw;
         }
-        if (deferred is not null) ScanDeferred(r, module, deferred);
+        if (deferred is not null)
+        {
+            // Deferred to validation, which decodes every instruction anyway (DecodeDeferringBodyScan).
+            if (deferScan) module.PendingBodyScan = new PendingScan(r.Slice(0, r.End), deferred);
+            else ScanDeferred(r, module, deferred);
+        }
         return (int)count;
     }
 

@@ -69,6 +69,9 @@ public sealed class ModuleDefinition
     public List<ElementSegment> Elements { get; } = new();
     /// <summary>The data count section's value, if the section is present.</summary>
     public uint? DataCount { get; set; }
+
+    /// <summary>Bodies decoded without their malformation scan (<see cref="ModuleDecoder.DecodeDeferringBodyScan"/>), until validation has passed or failed.</summary>
+    internal ModuleDecoder.PendingScan? PendingBodyScan { get; set; }
     /// <summary>The code section: one body per defined function.</summary>
     public List<FunctionBody> Bodies { get; } = new();
     /// <summary>The data section, in order.</summary>

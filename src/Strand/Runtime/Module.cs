@@ -74,7 +74,7 @@ public sealed class Module
     {
         var progress = options?.Progress;
         progress?.Invoke(new CompileProgress("decode", 0, wasm.Length));
-        var definition = validate ? ModuleDecoder.Decode(wasm) : ModuleDecoder.DecodeTrusted(wasm);
+        var definition = validate ? ModuleDecoder.DecodeDeferringBodyScan(wasm) : ModuleDecoder.DecodeTrusted(wasm);
         progress?.Invoke(new CompileProgress("decode", wasm.Length, wasm.Length));
         if (validate)
             Validation.ModuleValidator.Validate(definition, progress is null ? null : done => progress(new CompileProgress("validate", done, definition.Bodies.Count)));

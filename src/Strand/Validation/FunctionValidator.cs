@@ -227,6 +227,17 @@ internal sealed partial class FunctionValidator
         return _module.Types[(int)index];
     }
 
+    /// <summary>
+    /// The binary format's rule that <c>memory.init</c> and <c>data.drop</c> need a data count section (spec 5.5.13): the
+    /// decoder's body scan checks it; validation checks it only for bodies whose scan was deferred to it
+    /// (<c>ModuleDecoder.DecodeDeferringBodyScan</c>; on any error the scan runs and its error comes first), so a
+    /// definition checked on its own still gets the validation rules only.
+    /// </summary>
+    private void RequireDataCountSection(in Instruction ins)
+    {
+        if (_module.DataCount is null && _module.PendingBodyScan is not null) throw new WasmFormatException(ins.Offset, "data count section required");
+    }
+
     private void RequireDataSegment(uint index)
     {
         // The binary format's "data count section required" rule belongs to the decoder; validation
@@ -496,6 +507,7 @@ internal sealed partial class FunctionValidator
                 return;
             case Opcode.MemoryInit:
             {
+                RequireDataCountSection(in ins);
                 var address = RequireMemory(ins.Memory);
                 RequireDataSegment(ins.Index);
                 Pop(ValType.I32);
@@ -504,6 +516,7 @@ internal sealed partial class FunctionValidator
                 return;
             }
             case Opcode.DataDrop:
+                RequireDataCountSection(in ins);
                 RequireDataSegment(ins.Index);
                 return;
             case Opcode.MemoryCopy:

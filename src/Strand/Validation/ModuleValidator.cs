@@ -38,6 +38,29 @@ public static class ModuleValidator
     internal static void Validate(ModuleDefinition module, Action<int>? bodiesValidated)
     {
         ArgumentNullException.ThrowIfNull(module);
+        if (module.PendingBodyScan is null)
+        {
+            ValidateCore(module, bodiesValidated);
+            return;
+        }
+        try
+        {
+            ValidateCore(module, bodiesValidated);
+        }
+        catch (Exception)
+        {
+            // Decoding deferred its scan of the bodies to this pass (ModuleDecoder.DecodeDeferringBodyScan): a malformed
+            // body is reported as malformed, with the decoder's error, before any validation error.
+            ModuleDecoder.ScanPendingBodies(module);
+            throw;
+        }
+        // Every body was decoded whole by validation, which checks what the scan checks (the block structure, the end
+        // of the body, the data count section): none is malformed.
+        module.PendingBodyScan = null;
+    }
+
+    private static void ValidateCore(ModuleDefinition module, Action<int>? bodiesValidated)
+    {
         if (module.Bodies.Count != module.FunctionTypeIndices.Count)
             throw new WasmFormatException(0, "function and code section have inconsistent lengths");
 
