@@ -51,6 +51,7 @@ public static class CommandHelp
                 new("--trap-on-stack-collision", "the same, but the first collision traps (exit code 134)"),
                 new("--no-cache", "neither use nor fill the compiled-module cache (by default a big module's compiled code is cached, filled in the background)"),
                 new("--cache-dir DIR", "the cache directory (default $STRAND_CACHE_DIR, else $XDG_CACHE_HOME/strand or ~/.cache/strand); it holds code strand loads, so keep it private"),
+                new("--interpreter MODE", "when functions start in the interpreter before being compiled: auto (default: modules of more than 1 MiB of code), always or never (docs/interpreter.md)"),
                 new("--quiet", "no progress line on stderr while a big module is loaded (shown only on a terminal, after one second)"),
                 new("-- ARGS...", "arguments for the WASI program (after its name)"),
                 new("-h, --help", "show this help"),

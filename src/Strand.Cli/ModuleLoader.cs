@@ -20,12 +20,12 @@ public static class ModuleLoader
     /// second on a terminal (unless <paramref name="quiet"/>). The code is not collectible (<see cref="CompileOptions.CollectibleCode"/>),
     /// so it is tiered: call this once or a few times per process.
     /// </summary>
-    public static Module Load(string path, bool quiet, bool noCache = true, string? cacheDir = null)
+    public static Module Load(string path, bool quiet, bool noCache = true, string? cacheDir = null, InterpreterMode interpreter = InterpreterMode.Auto)
     {
         using var progress = ProgressReporter.ForConsole(quiet);
         // One module per process, alive until it exits: its code need not be collectible, and only then does .NET tier it
         // (tier-0 first, optimised when hot) instead of fully optimising every function on its first call.
-        var options = new CompileOptions { Progress = progress.Report, CollectibleCode = false };
+        var options = new CompileOptions { Progress = progress.Report, CollectibleCode = false, Interpreter = interpreter };
         if (IsArtifactFile(path))
         {
             // Checked in one streaming pass and mapped, not read whole (with its ReadyToRun image, if any).

@@ -8,6 +8,15 @@ namespace Strand.Cli.Commands;
 /// <summary><c>strand run FILE --invoke NAME [ARGS...]</c>.</summary>
 public static class RunCommand
 {
+    /// <summary><c>--interpreter auto|always|never</c> (<see cref="CompileOptions.Interpreter"/>); the default: auto.</summary>
+    private static InterpreterMode TakeInterpreterMode(ArgumentReader args) => args.TakeOption("--interpreter") switch
+    {
+        null or "auto" => InterpreterMode.Auto,
+        "always" => InterpreterMode.Always,
+        "never" => InterpreterMode.Never,
+        var other => throw new UsageException($"--interpreter takes auto, always or never, not '{other}'"),
+    };
+
     public static int Execute(ArgumentReader args)
     {
         var programArgs = args.TakeTrailing();
@@ -18,6 +27,7 @@ public static class RunCommand
         bool quiet = args.TakeFlag("--quiet");
         bool noCache = args.TakeFlag("--no-cache");
         string? cacheDir = args.TakeOption("--cache-dir");
+        var interpreter = TakeInterpreterMode(args);
         bool trapOnCollision = args.TakeFlag("--trap-on-stack-collision");
         bool detectCollisions = args.TakeFlag("--detect-stack-collisions") || trapOnCollision;
         var timeout = TakeTimeout(args);
@@ -30,7 +40,7 @@ public static class RunCommand
         Module module;
         try
         {
-            module = ModuleLoader.Load(file, quiet, noCache, cacheDir);
+            module = ModuleLoader.Load(file, quiet, noCache, cacheDir, interpreter);
         }
         catch (Exception e) when (ModuleLoader.IsModuleError(e))
         {

@@ -1,3 +1,4 @@
+using Strand.Cli;
 using Xunit;
 
 namespace Strand.Tests.Cli;
@@ -371,6 +372,26 @@ public class CliTests
         var (code, _, error) = Run("run", Fixture("seed", "algorithm.wasm"), "--invoke", "algorithm", "--threads", "zero");
         Assert.Equal(2, code);
         Assert.Contains("--threads must be an integer", error);
+    }
+
+    [Fact]
+    public void TheInterpreterModeIsAnOption()
+    {
+        // The same result whichever tier runs the seed's algorithm (with "always" it starts interpreted: docs/interpreter.md).
+        var results = new[] { "auto", "always", "never" }
+            .Select(mode => Run("run", "--interpreter", mode, Fixture("seed", "algorithm.wasm"), "--invoke", "algorithm"))
+            .ToList();
+        Assert.All(results, r => Assert.Equal(0, r.ExitCode));
+        Assert.Single(results.Select(r => r.Out).Distinct());
+        Assert.NotEqual("", results[0].Out.Trim());
+        var (code, _, error) = Run("run", "--interpreter", "sometimes", Fixture("seed", "algorithm.wasm"), "--invoke", "algorithm");
+        Assert.Equal(2, code);
+        Assert.Contains("--interpreter takes auto, always or never, not 'sometimes'", error);
+        // The loader hands the mode to the engine: the small seed module gets the interpreter only when asked.
+        string seed = Fixture("seed", "algorithm.wasm");
+        Assert.NotNull(ModuleLoader.Load(seed, quiet: true, noCache: true, interpreter: InterpreterMode.Always).Compiled.FirstTier);
+        Assert.Null(ModuleLoader.Load(seed, quiet: true, noCache: true, interpreter: InterpreterMode.Auto).Compiled.FirstTier);
+        Assert.Null(ModuleLoader.Load(seed, quiet: true, noCache: true, interpreter: InterpreterMode.Never).Compiled.FirstTier);
     }
 
     [Fact]
