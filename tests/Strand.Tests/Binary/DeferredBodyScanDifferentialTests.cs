@@ -299,4 +299,33 @@ public class DeferredBodyScanDifferentialTests
         Assert.True(modules >= 20, $"{modules} fixtures padded");
         Assert.InRange(failing, modules * 10, modules * 40);
     }
+
+    /// <summary>
+    /// Exceptions other than format and validation errors: an implementation limit met by validation in an early body
+    /// (array.new_fixed of 100,000 operands) comes after a malformed later body, as when decoding scanned the bodies;
+    /// alone, it is reported as such both ways.
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void AnImplementationLimitInValidationComesAfterAMalformedBody(bool malformedLater)
+    {
+        const int Functions = 400;
+        byte[] limit = Body(Concat([0xFB, 0x08], U32(1), U32(100_000), [0x1A, 0x0B])); // array.new_fixed 1 100000; drop
+        byte[] illegal = Body(0x01, 0xFF, 0x0B);
+        var wasm = Module(
+        [
+            Section(1, Vec([0x60, 0x00, 0x00], [0x5E, 0x7F, 0x00])), // ()->(), (array i32)
+            Section(3, Vec(Enumerable.Repeat(new byte[] { 0x00 }, Functions).ToArray())),
+            Section(10, Concat([U32(Functions), .. Enumerable.Range(0, Functions).Select(i => i switch
+            {
+                20 => limit,
+                300 when malformedLater => illegal,
+                _ => Body(0x01, 0x0B),
+            })])),
+        ]);
+        string reference = Reference(wasm);
+        Assert.StartsWith(malformedLater ? "WasmFormatException" : "WasmImplementationLimitException", reference);
+        Assert.Equal(reference, Deferred(wasm, reference));
+    }
 }
