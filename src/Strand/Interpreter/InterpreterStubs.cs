@@ -18,18 +18,63 @@ namespace Strand.Interpreter;
 /// </list>
 /// A slot holds an i32 or the bits of an f32 in its low half, an i64 or the bits of an f64 whole.
 /// </summary>
-internal static unsafe class InterpreterStubs
+internal sealed unsafe class InterpreterStubs
 {
     /// <summary>Calls <c>code</c> with the uniform convention, the arguments in <c>values</c>' first slots; the results replace them.</summary>
     internal delegate void CallOutStub(nint code, object context, nint values);
 
-    private static readonly ConcurrentDictionary<string, CallOutStub> CallOuts = new();
-    private static readonly ConcurrentDictionary<string, nint> Thunks = new();
-    private static readonly object ThunkGate = new();
-    private static ModuleBuilder? _thunkModule;
-    private static int _thunkCounter;
-    /// <summary>The created thunk types, kept alive with the process (their addresses are handed out).</summary>
-    private static readonly List<Type> ThunkTypes = new();
+    /// <summary>
+    /// The most signatures whose stubs the process keeps (each kind). Stubs are shared by every module, so a host compiling
+    /// module after module pays for a signature once; but signatures are the guest's to choose (up to 8,192 parameters
+    /// of four types), and a stream of hostile modules could otherwise grow the caches without end. Past the bound, a
+    /// call-out is made for the module that needs it and dies with it (<see cref="InterpreterTier"/> keeps its own), and a
+    /// function whose signature has no thunk is compiled instead of interpreted (<see cref="Thunk"/> returns 0).
+    /// </summary>
+    internal const int MaxSharedSignatures = 4096;
+
+    /// <summary>The process's stubs, shared by every module.</summary>
+    public static InterpreterStubs Shared { get; } = new(MaxSharedSignatures);
+
+    /// <summary>A cache of stubs keeping at most <paramref name="maxSignatures"/> signatures of each kind (tests make small ones).</summary>
+    internal InterpreterStubs(int maxSignatures) => _maxSignatures = maxSignatures;
+
+    private readonly int _maxSignatures;
+    private readonly ConcurrentDictionary<string, CallOutStub> _callOuts = new();
+    private readonly ConcurrentDictionary<string, nint> _thunks = new();
+    private readonly object _thunkGate = new();
+    private ModuleBuilder? _thunkModule;
+    private int _thunkCounter;
+    /// <summary>The created thunk types, kept alive with this cache (their addresses are handed out).</summary>
+    private readonly List<Type> _thunkTypes = new();
+
+    /// <summary>
+    /// The call-out for functions of <paramref name="type"/>: the cached one, or a new one, cached only while fewer than the
+    /// bound are (callers keep what they get: this looks it up by a key string).
+    /// </summary>
+    public CallOutStub CallOutFor(FuncType type)
+    {
+        string key = Key(type);
+        if (_callOuts.TryGetValue(key, out var stub)) return stub;
+        return _callOuts.Count < _maxSignatures ? _callOuts.GetOrAdd(key, _ => BuildCallOut(type)) : BuildCallOut(type);
+    }
+
+    /// <summary>The entry thunk for functions of <paramref name="type"/>, or 0 when the bound's number of thunks exist and this signature has none.</summary>
+    public nint Thunk(FuncType type)
+    {
+        string key = Key(type);
+        if (_thunks.TryGetValue(key, out nint thunk)) return thunk;
+        lock (_thunkGate)
+        {
+            if (_thunks.TryGetValue(key, out thunk)) return thunk;
+            if (_thunks.Count >= _maxSignatures) return 0;
+            thunk = BuildThunk(type);
+            _thunks[key] = thunk;
+            return thunk;
+        }
+    }
+
+    /// <summary>Signatures with a cached call-out and with a thunk (tests).</summary>
+    internal (int CallOuts, int Thunks) Counts => (_callOuts.Count, _thunks.Count);
 
     private static string Key(FuncType type)
     {
@@ -47,22 +92,8 @@ internal static unsafe class InterpreterStubs
         _ => throw new ArgumentException($"the interpreter's stubs carry number types only, not {type.ToWat()}"),
     };
 
-    /// <summary>The call-out for functions of <paramref name="type"/> (callers cache it: this looks it up by a key string).</summary>
-    public static CallOutStub CallOutFor(FuncType type) => CallOuts.GetOrAdd(Key(type), _ => BuildCallOut(type));
 
-    /// <summary>The entry thunk for functions of <paramref name="type"/>.</summary>
-    public static nint Thunk(FuncType type)
-    {
-        string key = Key(type);
-        if (Thunks.TryGetValue(key, out nint thunk)) return thunk;
-        lock (ThunkGate)
-        {
-            if (Thunks.TryGetValue(key, out thunk)) return thunk;
-            thunk = BuildThunk(type);
-            Thunks[key] = thunk;
-            return thunk;
-        }
-    }
+    private static int _assemblies;
 
     private static void EmitLoadSlot(ILGenerator il, ValType type)
     {
@@ -134,11 +165,11 @@ internal static unsafe class InterpreterStubs
         return dm.CreateDelegate<CallOutStub>();
     }
 
-    private static nint BuildThunk(FuncType type)
+    private nint BuildThunk(FuncType type)
     {
         if (_thunkModule is null)
         {
-            var name = new AssemblyName("Strand.InterpreterThunks");
+            var name = new AssemblyName($"Strand.InterpreterThunks{Interlocked.Increment(ref _assemblies)}");
             var assembly = AssemblyBuilder.DefineDynamicAssembly(name, AssemblyBuilderAccess.Run);
             assembly.SetCustomAttribute(new CustomAttributeBuilder(
                 typeof(System.Runtime.CompilerServices.IgnoresAccessChecksToAttribute).GetConstructor([typeof(string)])!,
@@ -180,7 +211,7 @@ internal static unsafe class InterpreterStubs
         }
         il.Emit(OpCodes.Ret);
         var created = builder.CreateType();
-        ThunkTypes.Add(created);
+        _thunkTypes.Add(created);
         return created.GetMethod("Enter", BindingFlags.Public | BindingFlags.Static)!.MethodHandle.GetFunctionPointer();
     }
 }

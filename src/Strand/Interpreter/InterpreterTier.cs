@@ -91,6 +91,9 @@ internal sealed class InterpreterTier : FirstTier
         LoopCheckInterval = Only ? int.MaxValue : Math.Max(1, Math.Min(LoopThreshold, 1_000));
     }
 
+    /// <summary>The stubs this module's calls go through: the process's (<see cref="InterpreterStubs.Shared"/>); tests set a small cache.</summary>
+    internal InterpreterStubs Stubs { get; set; } = InterpreterStubs.Shared;
+
     /// <summary>Never tier up (both thresholds <see cref="int.MaxValue"/>; testing: every translatable function stays interpreted).</summary>
     public bool Only { get; }
 
@@ -151,12 +154,18 @@ internal sealed class InterpreterTier : FirstTier
         // Past the interpreter's native stack budget on this thread (ValueStack.NativeBudget), the callee runs compiled.
         if ((Only || ValueStack.Current.WithinBudget(&definedIndex)) && ForCall(definedIndex) is { } function)
         {
-            final = false;
             nint thunk = _thunks[definedIndex];
-            if (thunk == 0) _thunks[definedIndex] = thunk = InterpreterStubs.Thunk(function.Type);
-            // Read by the thunk at once: the caller's next step is the jump to it.
-            Interpreter.PendingFunction = definedIndex;
-            return thunk;
+            if (thunk == 0) _thunks[definedIndex] = thunk = Stubs.Thunk(function.Type);
+            if (thunk != 0)
+            {
+                final = false;
+                // Read by the thunk at once: the caller's next step is the jump to it.
+                Interpreter.PendingFunction = definedIndex;
+                return thunk;
+            }
+            // No thunk for this signature (the process's stubs are bounded, InterpreterStubs.MaxSharedSignatures): the
+            // function runs compiled from now on.
+            Volatile.Write(ref _state[definedIndex], Compiled);
         }
         final = true;
         return _compiled.GetCode(definedIndex);
@@ -164,11 +173,11 @@ internal sealed class InterpreterTier : FirstTier
 
     /// <summary>The call-out for function <paramref name="function"/> of the function index space.</summary>
     public InterpreterStubs.CallOutStub CallOutOf(int function) =>
-        _callOuts[function] ??= InterpreterStubs.CallOutFor(FunctionTypes[function]);
+        _callOuts[function] ??= Stubs.CallOutFor(FunctionTypes[function]);
 
     /// <summary>The call-out for type <paramref name="typeIndex"/> of the type section (<c>call_indirect</c>).</summary>
     public InterpreterStubs.CallOutStub CallOutOfType(int typeIndex) =>
-        _typeCallOuts[typeIndex] ??= InterpreterStubs.CallOutFor(_definition.Types[typeIndex]);
+        _typeCallOuts[typeIndex] ??= Stubs.CallOutFor(_definition.Types[typeIndex]);
 
     /// <summary>
     /// Called every <see cref="LoopCheckInterval"/> loop iterations of an activation of <paramref name="function"/>, at
@@ -212,7 +221,7 @@ internal sealed class InterpreterTier : FirstTier
         var ins = entry.InLocals;
         for (int i = 0; i < ins.Length; i++) values[i] = fp[ins[i]];
         stack.Top = sp;
-        (_loopCallOuts.TryGetValue(entry, out var callOut) ? callOut : _loopCallOuts.GetOrAdd(entry, e => InterpreterStubs.CallOutFor(e.Type)))
+        (_loopCallOuts.TryGetValue(entry, out var callOut) ? callOut : _loopCallOuts.GetOrAdd(entry, e => Stubs.CallOutFor(e.Type)))
             (entry.Code, instance, (nint)values);
         var outs = entry.OutLocals;
         for (int j = 0; j < outs.Length; j++) fp[outs[j]] = values[1 + j];
