@@ -121,8 +121,24 @@ internal static class CallStubs
 
     // ------------------------------------------------------------------ host -> wasm
 
-    public static Func<FunctionReference, Value[], Value[]> GetUntypedInvoker(int typeId) =>
-        UntypedInvokers.GetOrAdd(typeId, static id => BuildUntypedInvoker(TypeRegistry.GetType(id)));
+    /// <summary>
+    /// The most function types whose untyped invokers the process keeps: the types are the guest's, and a host invoking
+    /// the exports of module after module must not grow the process without end. Past it, the invoker is made for the
+    /// function reference that asks and kept by it (<see cref="FunctionReference.Invoke(Value[])"/>).
+    /// </summary>
+    internal const int MaxSharedUntypedInvokers = 4096;
+
+    /// <summary>
+    /// The untyped invoker for functions of type <paramref name="typeId"/>: the process's, or a new one, not kept, once
+    /// <paramref name="maxShared"/> (<see cref="MaxSharedUntypedInvokers"/>; tests pass less) are kept.
+    /// </summary>
+    public static Func<FunctionReference, Value[], Value[]> GetUntypedInvoker(int typeId, int maxShared = MaxSharedUntypedInvokers) =>
+        UntypedInvokers.TryGetValue(typeId, out var invoker) ? invoker
+        : UntypedInvokers.Count < maxShared ? UntypedInvokers.GetOrAdd(typeId, static id => BuildUntypedInvoker(TypeRegistry.GetType(id)))
+        : BuildUntypedInvoker(TypeRegistry.GetType(typeId));
+
+    /// <summary>Function types with a kept untyped invoker (tests).</summary>
+    internal static bool HasSharedUntypedInvoker(int typeId) => UntypedInvokers.ContainsKey(typeId);
 
     private static Func<FunctionReference, Value[], Value[]> BuildUntypedInvoker(FuncType type)
     {

@@ -28,6 +28,9 @@ public abstract partial class FunctionReference : Extern
     /// <summary>The last argument passed to <see cref="Code"/>.</summary>
     internal readonly object Context;
 
+    /// <summary>This function's untyped invoker, once <see cref="Invoke(Value[])"/> was called (the process's shared one, or its own: CallStubs.MaxSharedUntypedInvokers).</summary>
+    private Func<FunctionReference, Value[], Value[]>? _untypedInvoker;
+
     /// <summary>A function of <paramref name="type"/>; <paramref name="typeId"/> its canonical id if known (a module's
     /// function, whose type may be part of a recursion group or have a supertype), else the id of the plain function type.</summary>
     private protected FunctionReference(FuncType type, nint code, object? context, int typeId = 0)
@@ -72,7 +75,7 @@ public abstract partial class FunctionReference : Extern
     public Value[] Invoke(params Value[] args)
     {
         CheckArguments(args);
-        var invoker = CallStubs.GetUntypedInvoker(TypeId);
+        var invoker = _untypedInvoker ??= CallStubs.GetUntypedInvoker(TypeId);
         return Threads.EntryStackPointer.Run(this, invoker, args);
     }
 
@@ -89,7 +92,7 @@ public abstract partial class FunctionReference : Extern
     public Value[] Invoke(CancellationToken cancellationToken, params Value[] args)
     {
         CheckArguments(args);
-        var invoker = CallStubs.GetUntypedInvoker(TypeId);
+        var invoker = _untypedInvoker ??= CallStubs.GetUntypedInvoker(TypeId);
         if (!cancellationToken.CanBeCanceled) return Threads.EntryStackPointer.Run(this, invoker, args);
         return new CancellableCall(this, cancellationToken).Run(f => Threads.EntryStackPointer.Run(f, invoker, args));
     }
