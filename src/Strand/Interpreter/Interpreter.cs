@@ -293,7 +293,7 @@ internal static unsafe class Interpreter
                     case 0xAD: sp[-1] = (uint)sp[-1]; break;
                     case 0xB2: sp[-1] = Bits((float)(int)sp[-1]); break;
                     case 0xB7: sp[-1] = Bits((double)(int)sp[-1]); break;
-                    case 0xBB: sp[-1] = Bits(Promote(F32(sp[-1]))); break;
+                    case 0xBB: sp[-1] = Bits((double)F32(sp[-1])); break;
                     case 0xBC: case 0xBE: sp[-1] = (uint)sp[-1]; break; // reinterpretations: the bits stay
                     case 0xBD: case 0xBF: break;
                     case 0xC0: sp[-1] = (uint)(int)(sbyte)sp[-1]; break;
@@ -392,9 +392,6 @@ internal static unsafe class Interpreter
     [MethodImpl(MethodImplOptions.AggressiveInlining)] private static double F64(ulong slot) => BitConverter.UInt64BitsToDouble(slot);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] private static ulong Bits(float value) => BitConverter.SingleToUInt32Bits(value);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] private static ulong Bits(double value) => BitConverter.DoubleToUInt64Bits(value);
-
-    /// <summary>f64.promote_f32 (not inlined: the JIT must not fold a promote and a demote of the same value, which must quiet a signalling NaN).</summary>
-    [MethodImpl(MethodImplOptions.NoInlining)] private static double Promote(float value) => value;
 
     /// <summary>The host address of an access of <paramref name="size"/> bytes at <paramref name="address"/> + <paramref name="offset"/>, or the trap "out of bounds memory access".</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

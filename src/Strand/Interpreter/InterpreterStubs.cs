@@ -3,6 +3,7 @@ using System.Reflection;
 using System.Reflection.Emit;
 using Strand.Binary;
 using Strand.Compilation;
+using Strand.Runtime;
 
 namespace Strand.Interpreter;
 
@@ -10,7 +11,7 @@ namespace Strand.Interpreter;
 /// The two bridges between the interpreter's value slots and compiled code's calling convention
 /// (docs/compiler.md, "Calling convention"), one of each per signature of number types, shared by the process:
 /// <list type="bullet">
-/// <item>an <em>entry thunk</em>, a static method with the signature <c>R0 f(P0..Pn, ref R1..ref Rm, object context)</c>
+/// <item>an <em>entry thunk</em>, a static method (a trampoline of <c>CallStubs.DefineTrampoline</c>) with the signature <c>R0 f(P0..Pn, ref R1..ref Rm, object context)</c>
 /// whose address compiled callers <c>calli</c> when the callee is interpreted: it stores its arguments into a
 /// stack buffer and calls <see cref="Interpreter.EnterFromCompiled"/>;</item>
 /// <item>a <em>call-out</em>, a <see cref="DynamicMethod"/> that loads arguments from slots, <c>calli</c>s a code
@@ -42,9 +43,7 @@ internal sealed unsafe class InterpreterStubs
     private readonly ConcurrentDictionary<string, CallOutStub> _callOuts = new();
     private readonly ConcurrentDictionary<string, nint> _thunks = new();
     private readonly object _thunkGate = new();
-    private ModuleBuilder? _thunkModule;
-    private int _thunkCounter;
-    /// <summary>The created thunk types, kept alive with this cache (their addresses are handed out).</summary>
+    /// <summary>The thunks' types (in CallStubs' trampoline assembly), kept alive with this cache: their addresses are handed out.</summary>
     private readonly List<Type> _thunkTypes = new();
 
     /// <summary>
@@ -92,8 +91,6 @@ internal sealed unsafe class InterpreterStubs
         _ => throw new ArgumentException($"the interpreter's stubs carry number types only, not {type.ToWat()}"),
     };
 
-
-    private static int _assemblies;
 
     private static void EmitLoadSlot(ILGenerator il, ValType type)
     {
@@ -167,20 +164,15 @@ internal sealed unsafe class InterpreterStubs
 
     private nint BuildThunk(FuncType type)
     {
-        if (_thunkModule is null)
-        {
-            var name = new AssemblyName($"Strand.InterpreterThunks{Interlocked.Increment(ref _assemblies)}");
-            var assembly = AssemblyBuilder.DefineDynamicAssembly(name, AssemblyBuilderAccess.Run);
-            assembly.SetCustomAttribute(new CustomAttributeBuilder(
-                typeof(System.Runtime.CompilerServices.IgnoresAccessChecksToAttribute).GetConstructor([typeof(string)])!,
-                [typeof(InterpreterStubs).Assembly.GetName().Name!]));
-            _thunkModule = assembly.DefineDynamicModule(name.Name!);
-        }
         var (ret, ps) = ClrTypes.Signature(type);
-        var builder = _thunkModule.DefineType($"InterpreterEntry{++_thunkCounter}",
-            TypeAttributes.Public | TypeAttributes.Sealed | TypeAttributes.Abstract | TypeAttributes.Class);
-        var method = builder.DefineMethod("Enter", MethodAttributes.Public | MethodAttributes.Static, ret, ps);
-        var il = method.GetILGenerator();
+        var thunk = CallStubs.DefineTrampoline(ret, ps, il => EmitThunk(il, type, ps.Length));
+        _thunkTypes.Add(thunk.Holder);
+        return thunk.Pointer;
+    }
+
+    /// <summary>The thunk's body: arguments into a stack buffer, <see cref="Interpreter.EnterFromCompiled"/>, results out.</summary>
+    private static void EmitThunk(ILGenerator il, FuncType type, int parameterCount)
+    {
         int slots = Math.Max(1, Math.Max(type.Params.Length, type.Results.Length));
         var buffer = il.DeclareLocal(typeof(nint));
         il.Emit(OpCodes.Ldc_I4, slots * 8);
@@ -194,7 +186,7 @@ internal sealed unsafe class InterpreterStubs
             il.Emit(OpCodes.Ldarg, i);
             EmitStoreSlot(il, type.Params[i]);
         }
-        il.Emit(OpCodes.Ldarg, ps.Length - 1); // the context: the callee's instance
+        il.Emit(OpCodes.Ldarg, parameterCount - 1); // the context: the callee's instance
         Buffer();
         il.Emit(OpCodes.Call, typeof(Interpreter).GetMethod(nameof(Interpreter.EnterFromCompiled), BindingFlags.Public | BindingFlags.Static)!);
         for (int k = 1; k < type.Results.Length; k++)
@@ -210,8 +202,5 @@ internal sealed unsafe class InterpreterStubs
             EmitLoadSlot(il, type.Results[0]);
         }
         il.Emit(OpCodes.Ret);
-        var created = builder.CreateType();
-        _thunkTypes.Add(created);
-        return created.GetMethod("Enter", BindingFlags.Public | BindingFlags.Static)!.MethodHandle.GetFunctionPointer();
     }
 }

@@ -29,7 +29,7 @@ internal static class CallStubs
     private static readonly ConcurrentDictionary<int, Trampoline> UntypedTrampolines = new();
 
     /// <summary>A trampoline: the created type keeps its (collectible) code alive while cached.</summary>
-    private sealed record Trampoline(Type Holder, nint Pointer);
+    internal sealed record Trampoline(Type Holder, nint Pointer);
 
     private static readonly object TrampolineGate = new();
     private static ModuleBuilder? _trampolineModule;
@@ -563,8 +563,11 @@ internal static class CallStubs
     /// <summary>Converts the wasm-representation value on the stack to a <see cref="Value"/> (float bits preserved, an i31 boxed).</summary>
     private static void EmitToValue(ILGenerator il, ValType type) => il.Emit(OpCodes.Call, ExceptionOps.ValueFactory(type));
 
-    /// <summary>Defines a static method with the given signature in a new type of the shared trampoline assembly.</summary>
-    private static Trampoline DefineTrampoline(Type returnType, Type[] parameters, Action<ILGenerator> emitBody)
+    /// <summary>
+    /// Defines a static method with the given signature in a new type of the shared trampoline assembly (also the
+    /// interpreter's entry thunks); the caller keeps <see cref="Trampoline.Holder"/> alive as long as it hands out the pointer.
+    /// </summary>
+    internal static Trampoline DefineTrampoline(Type returnType, Type[] parameters, Action<ILGenerator> emitBody)
     {
         lock (TrampolineGate)
         {
